@@ -1,0 +1,2 @@
+// Each subcommand module registers itself; add one import per subcommand.
+import "./flow.js";

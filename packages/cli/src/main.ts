@@ -1,0 +1,8 @@
+#!/usr/bin/env node
+// The `ovnsim` command: one entry point whose subcommands each wrap one package.
+import { run } from "./cli.js";
+
+process.exitCode = await run(process.argv.slice(2), {
+  stdout: (s) => process.stdout.write(s),
+  stderr: (s) => process.stderr.write(s),
+});

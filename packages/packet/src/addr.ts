@@ -1,0 +1,105 @@
+/**
+ * Address helpers at the edges: text ↔ the numbers the flow key stores. IPv4/IPv6 parsing and
+ * CIDRs go through ip-address; MACs are simple enough to do here. Never used on a hot path:
+ * packets carry numbers, and these run when text comes in or goes out.
+ */
+import { Address4, Address6 } from "ip-address";
+import { SimError } from "./errors.js";
+
+const MAC_RE = /^([0-9a-fA-F]{1,2})(?::([0-9a-fA-F]{1,2})){5}$/;
+
+/** "0a:58:0a:b4:cc:0c" → 48-bit integer. Throws SimError(BAD_VALUE). */
+export function parseMac(text: string, field = "mac"): number {
+  if (!MAC_RE.test(text)) throw new SimError("BAD_VALUE", `${field}: "${text}" is not a MAC address`);
+  let v = 0;
+  for (const part of text.split(":")) v = v * 256 + Number.parseInt(part, 16);
+  return v;
+}
+
+/** 48-bit integer → "0a:58:0a:b4:cc:0c". */
+export function formatMac(mac: number): string {
+  const hi = Math.floor(mac / 0x100000000);
+  const lo = mac >>> 0;
+  return [
+    (hi >>> 8) & 0xff,
+    hi & 0xff,
+    (lo >>> 24) & 0xff,
+    (lo >>> 16) & 0xff,
+    (lo >>> 8) & 0xff,
+    lo & 0xff,
+  ]
+    .map((b) => b.toString(16).padStart(2, "0"))
+    .join(":");
+}
+
+/** High 16 and low 32 bits of a MAC, for the word key. */
+export const macHi = (mac: number): number => Math.floor(mac / 0x100000000) & 0xffff;
+export const macLo = (mac: number): number => mac >>> 0;
+export const macFromWords = (hi: number, lo: number): number => (hi & 0xffff) * 0x100000000 + (lo >>> 0);
+
+const IPV4_RE = /^\d{1,3}(\.\d{1,3}){3}$/;
+
+/** "10.180.204.252" → u32. Throws SimError(BAD_VALUE). */
+export function parseIp4(text: string, field = "ip"): number {
+  if (!IPV4_RE.test(text) || !Address4.isValid(text)) {
+    throw new SimError("BAD_VALUE", `${field}: "${text}" is not an IPv4 address`);
+  }
+  return Number(new Address4(text).bigInt()) >>> 0;
+}
+
+/** u32 → "10.180.204.252". */
+export function formatIp4(ip: number): string {
+  return `${(ip >>> 24) & 0xff}.${(ip >>> 16) & 0xff}.${(ip >>> 8) & 0xff}.${ip & 0xff}`;
+}
+
+/** "fd00::1" → 128-bit bigint. Throws SimError(BAD_VALUE). */
+export function parseIp6(text: string, field = "ipv6"): bigint {
+  if (!text.includes(":") || !Address6.isValid(text) || text.includes("/") || text.includes("%")) {
+    throw new SimError("BAD_VALUE", `${field}: "${text}" is not an IPv6 address`);
+  }
+  return new Address6(text).bigInt();
+}
+
+/** 128-bit bigint → canonical compressed text (RFC 5952), as OVS prints it. */
+export function formatIp6(ip: bigint): string {
+  return Address6.fromBigInt(ip).correctForm();
+}
+
+/** A CIDR or bare IPv4 address → value and prefix length ("10.180.204.0/24"). */
+export function parseCidr4(text: string, field = "cidr"): { readonly ip: number; readonly plen: number } {
+  const slash = text.indexOf("/");
+  const ip = parseIp4(slash < 0 ? text : text.slice(0, slash), field);
+  if (slash < 0) return { ip, plen: 32 };
+  const lenText = text.slice(slash + 1);
+  if (!/^\d{1,2}$/.test(lenText) || Number(lenText) > 32) {
+    throw new SimError("BAD_VALUE", `${field}: "${text}" has a bad prefix length`);
+  }
+  return { ip, plen: Number(lenText) };
+}
+
+/** Prefix length → IPv4 netmask (0 → 0, 24 → 0xffffff00). */
+export const plenToMask4 = (plen: number): number => (plen === 0 ? 0 : (0xffffffff << (32 - plen)) >>> 0);
+
+/** IPv4 netmask → prefix length, or -1 when the mask is not a prefix. */
+export function maskToPlen4(mask: number): number {
+  mask >>>= 0;
+  const inv = ~mask >>> 0;
+  if ((inv & (inv + 1)) !== 0) return -1;
+  return Math.clz32(inv);
+}
+
+/** Prefix length → IPv6 netmask. */
+export const plenToMask6 = (plen: number): bigint =>
+  plen === 0 ? 0n : ((1n << 128n) - 1n) ^ ((1n << BigInt(128 - plen)) - 1n);
+
+/** IPv6 netmask → prefix length, or -1 when not a prefix. */
+export function maskToPlen6(mask: bigint): number {
+  for (let plen = 0; plen <= 128; plen++) if (plenToMask6(plen) === mask) return plen;
+  return -1;
+}
+
+/** Whether `ip` is inside `cidr` (IPv4). */
+export function inCidr4(ip: number, cidr: { readonly ip: number; readonly plen: number }): boolean {
+  const m = plenToMask4(cidr.plen);
+  return ((ip & m) >>> 0) === ((cidr.ip & m) >>> 0);
+}

@@ -1,0 +1,204 @@
+/**
+ * The flow key: what ovnsim knows about one packet at one point of its path, modelled on Open
+ * vSwitch's `struct flow` (upstream `include/openvswitch/flow.h`, `lib/packets.h`). Every layer
+ * (OpenFlow bridges, conntrack, the OVN logical pipeline, the physical network) reads and
+ * writes this one record, so a field has one name everywhere: the OVS name (`in_port`,
+ * `dl_vlan`, `nw_src`, `tp_dst`, `ct_state`).
+ *
+ * Representation. At the API a flow is plain readonly data: numbers for fields up to 48 bits
+ * (a MAC is an exact integer below 2^48), bigint for 64- and 128-bit fields (metadata,
+ * ct_label, IPv6 addresses). Inside, the classifier sees the same flow as a fixed array of
+ * 32-bit words (see `key.ts`), so masking and hashing allocate nothing.
+ *
+ * As in OVS, some fields share storage: ARP's spa/tpa are nw_src/nw_dst, its opcode is
+ * nw_proto, sha/tha double as ND's sll/tll, and ICMP type/code live in tp_src/tp_dst.
+ */
+
+/** One 802.1Q/802.1ad header, as in OVS `union flow_vlan_hdr` (gopacket's Dot1Q). */
+export interface VlanHeader {
+  /** Tag protocol identifier: 0x8100 (802.1Q) or 0x88a8 (802.1ad). */
+  readonly tpid: number;
+  /** Priority code point, 0–7. */
+  readonly pcp: number;
+  /** VLAN id, 0–4095. */
+  readonly vid: number;
+}
+
+export interface Flow {
+  // Metadata
+  readonly recirc_id: number; /* Recirculation id; 0 for a packet that has not recirculated. */
+  readonly dp_hash: number; /* Datapath-computed hash (select groups with dp_hash). */
+  readonly in_port: number; /* Ingress OpenFlow port (OFPP_LOCAL = 0xfffe). */
+  readonly skb_priority: number; /* Packet priority (QoS). */
+  readonly pkt_mark: number; /* Packet mark. */
+  readonly ct_state: number; /* CS_* bits (see CS). */
+  readonly ct_zone: number; /* Conntrack zone, 16 bits. */
+  readonly ct_mark: number; /* Conntrack mark, 32 bits. */
+  readonly ct_label: bigint; /* Conntrack label, 128 bits. */
+  readonly ct_nw_src: number; /* Original-direction IPv4 source of the connection. */
+  readonly ct_nw_dst: number; /* Original-direction IPv4 destination (pre-DNAT VIP). */
+  readonly ct_ipv6_src: bigint; /* Original-direction IPv6 source. */
+  readonly ct_ipv6_dst: bigint; /* Original-direction IPv6 destination. */
+  readonly ct_nw_proto: number; /* Original-direction IP protocol. */
+  readonly ct_tp_src: number; /* Original-direction L4 source port. */
+  readonly ct_tp_dst: number; /* Original-direction L4 destination port (pre-DNAT). */
+  readonly metadata: bigint; /* OpenFlow metadata, 64 bits (OVN: logical datapath). */
+  readonly regs: readonly number[]; /* reg0–reg15, u32 each; xreg/xxreg are views of these. */
+
+  // L2
+  readonly dl_src: number; /* Ethernet source, 48-bit integer. */
+  readonly dl_dst: number; /* Ethernet destination, 48-bit integer. */
+  readonly dl_type: number; /* Ethertype after the VLAN headers (0x0800, 0x86dd, 0x0806…). */
+  readonly vlans: readonly VlanHeader[]; /* Outermost first, at most two (FLOW_MAX_VLAN_HEADERS). */
+
+  // L3
+  readonly nw_src: number; /* IPv4 source or ARP SPA. */
+  readonly nw_dst: number; /* IPv4 destination or ARP TPA. */
+  readonly ipv6_src: bigint; /* IPv6 source. */
+  readonly ipv6_dst: bigint; /* IPv6 destination. */
+  readonly ipv6_label: number; /* IPv6 flow label, 20 bits. */
+  readonly nw_proto: number; /* IP protocol, or the low 8 bits of the ARP opcode. */
+  readonly nw_tos: number; /* IP ToS byte: DSCP in the top 6 bits, ECN in the low 2. */
+  readonly nw_ttl: number; /* IP TTL / IPv6 hop limit. */
+  readonly nw_frag: number; /* FRAG_ANY | FRAG_LATER. */
+  readonly arp_sha: number; /* ARP SHA, or ND source link-layer address. */
+  readonly arp_tha: number; /* ARP THA, or ND target link-layer address. */
+
+  // L4
+  readonly tp_src: number; /* TCP/UDP/SCTP source port, or ICMP type. */
+  readonly tp_dst: number; /* TCP/UDP/SCTP destination port, or ICMP code. */
+  readonly tcp_flags: number; /* TCP flags, 12 bits. */
+  readonly nd_target: bigint; /* IPv6 neighbour discovery target. */
+}
+
+/** Conntrack state bits, as in OVS `CS_*` (lib/packets.h) and ovs-fields(7). */
+export const CS = {
+  new: 0x01,
+  est: 0x02,
+  rel: 0x04,
+  rpl: 0x08,
+  inv: 0x10,
+  trk: 0x20,
+  snat: 0x40,
+  dnat: 0x80,
+} as const;
+export type CtStateFlag = keyof typeof CS;
+
+/** nw_frag bits (OVS FLOW_NW_FRAG_*). */
+export const FRAG = { any: 1, later: 2 } as const;
+
+/** Ethertypes used by the model. */
+export const ETH_TYPE = {
+  ip: 0x0800,
+  arp: 0x0806,
+  vlan: 0x8100,
+  qinq: 0x88a8,
+  ipv6: 0x86dd,
+  rarp: 0x8035,
+} as const;
+
+/** IP protocol numbers used by the model. */
+export const IP_PROTO = { icmp: 1, tcp: 6, udp: 17, icmpv6: 58, sctp: 132 } as const;
+
+/** TCP flag bits (tcp_flags), as ovs-fields(7) names them. */
+export const TCP_FLAG = {
+  fin: 0x001,
+  syn: 0x002,
+  rst: 0x004,
+  psh: 0x008,
+  ack: 0x010,
+  urg: 0x020,
+  ece: 0x040,
+  cwr: 0x080,
+  ns: 0x100,
+} as const;
+
+/** Reserved OpenFlow port numbers (OpenFlow 1.0 16-bit space, as OVS prints them). */
+export const OFPP = {
+  IN_PORT: 0xfff8,
+  TABLE: 0xfff9,
+  NORMAL: 0xfffa,
+  FLOOD: 0xfffb,
+  ALL: 0xfffc,
+  CONTROLLER: 0xfffd,
+  LOCAL: 0xfffe,
+  NONE: 0xffff,
+} as const;
+
+export const N_REGS = 16;
+
+const ZERO_REGS: readonly number[] = Object.freeze(new Array<number>(N_REGS).fill(0));
+
+/** The all-zero flow: every field 0, no VLAN, no registers set. */
+export const EMPTY_FLOW: Flow = Object.freeze({
+  recirc_id: 0,
+  dp_hash: 0,
+  in_port: 0,
+  skb_priority: 0,
+  pkt_mark: 0,
+  ct_state: 0,
+  ct_zone: 0,
+  ct_mark: 0,
+  ct_label: 0n,
+  ct_nw_src: 0,
+  ct_nw_dst: 0,
+  ct_ipv6_src: 0n,
+  ct_ipv6_dst: 0n,
+  ct_nw_proto: 0,
+  ct_tp_src: 0,
+  ct_tp_dst: 0,
+  metadata: 0n,
+  regs: ZERO_REGS,
+  dl_src: 0,
+  dl_dst: 0,
+  dl_type: 0,
+  vlans: Object.freeze([]) as readonly VlanHeader[],
+  nw_src: 0,
+  nw_dst: 0,
+  ipv6_src: 0n,
+  ipv6_dst: 0n,
+  ipv6_label: 0,
+  nw_proto: 0,
+  nw_tos: 0,
+  nw_ttl: 0,
+  nw_frag: 0,
+  arp_sha: 0,
+  arp_tha: 0,
+  tp_src: 0,
+  tp_dst: 0,
+  tcp_flags: 0,
+  nd_target: 0n,
+});
+
+/** A flow from a partial description; unspecified fields are zero. */
+export function makeFlow(fields: Partial<Flow> = {}): Flow {
+  const regs = fields.regs ? padRegs(fields.regs) : ZERO_REGS;
+  return Object.freeze({ ...EMPTY_FLOW, ...fields, regs, vlans: Object.freeze([...(fields.vlans ?? [])]) });
+}
+
+/** A copy of `flow` with some fields replaced (the packet is copied on every change, as ovn-trace does). */
+export function withFlow(flow: Flow, changes: Partial<Flow>): Flow {
+  const next = { ...flow, ...changes };
+  if (changes.regs) next.regs = padRegs(changes.regs);
+  if (changes.vlans) next.vlans = Object.freeze([...changes.vlans]);
+  return Object.freeze(next);
+}
+
+/** A copy of `flow` with register `i` set to `value`. */
+export function withReg(flow: Flow, i: number, value: number): Flow {
+  const regs = flow.regs.slice();
+  regs[i] = value >>> 0;
+  return withFlow(flow, { regs });
+}
+
+function padRegs(regs: readonly number[]): readonly number[] {
+  const out = new Array<number>(N_REGS).fill(0);
+  for (let i = 0; i < N_REGS && i < regs.length; i++) out[i] = (regs[i] ?? 0) >>> 0;
+  return Object.freeze(out);
+}
+
+/** Whether the flow is IPv4, IPv6, ARP… by its dl_type. */
+export const isIp4 = (f: Flow): boolean => f.dl_type === ETH_TYPE.ip;
+export const isIp6 = (f: Flow): boolean => f.dl_type === ETH_TYPE.ipv6;
+export const isArp = (f: Flow): boolean => f.dl_type === ETH_TYPE.arp || f.dl_type === ETH_TYPE.rarp;
+export const isIpAny = (f: Flow): boolean => isIp4(f) || isIp6(f);

@@ -1,0 +1,42 @@
+// @ovnsim/packet: the flow key every layer passes on (OVS struct flow), its word layout for
+// the classifier, the meta-flow field table, addresses, and the one error class.
+export { SimError, isSimError, SIM_ERROR_CODES } from "./errors.js";
+export type { SimErrorCode, SimErrorLocation } from "./errors.js";
+export {
+  CS,
+  FRAG,
+  ETH_TYPE,
+  IP_PROTO,
+  TCP_FLAG,
+  OFPP,
+  N_REGS,
+  EMPTY_FLOW,
+  makeFlow,
+  withFlow,
+  withReg,
+  isIp4,
+  isIp6,
+  isArp,
+  isIpAny,
+} from "./flow.js";
+export type { Flow, VlanHeader, CtStateFlag } from "./flow.js";
+export { W, FLOW_WORDS, STAGE_ENDS, VLAN_CFI, newKey, flowToKey, keyToFlow } from "./key.js";
+export { FIELDS, findField, fieldWords } from "./fields.js";
+export type { FieldSpec, Prereq, FieldFormat } from "./fields.js";
+export {
+  parseMac,
+  formatMac,
+  macHi,
+  macLo,
+  macFromWords,
+  parseIp4,
+  formatIp4,
+  parseIp6,
+  formatIp6,
+  parseCidr4,
+  plenToMask4,
+  maskToPlen4,
+  plenToMask6,
+  maskToPlen6,
+  inCidr4,
+} from "./addr.js";

@@ -1,0 +1,200 @@
+/**
+ * The flow key as 32-bit words, and the table of match fields over it.
+ *
+ * The classifier hashes and masks flows many million times a second, so it never sees a
+ * `Flow` object: it sees a `Uint32Array` of FLOW_WORDS words, and rule matches are value/mask
+ * pairs of the same shape (OVS `struct match` = `struct flow` + `struct flow_wildcards`, where
+ * the mask has the flow's shape). Words are grouped metadata → L2 → L3 → L4, as OVS segments
+ * `struct flow` for staged lookup; `STAGE_ENDS` gives the boundaries.
+ *
+ * FIELDS is the meta-flow table (upstream `lib/meta-flow.xml`, ovs-fields(7)): each match field
+ * by its OVS name, its aliases and NXM/OXM names, its width, where its bits live in the key,
+ * its prerequisites and how OVS prints it. Fields wider than 32 bits span consecutive words,
+ * most significant word first; a MAC is one 16-bit word and one 32-bit word.
+ */
+import { macFromWords, macHi, macLo } from "./addr.js";
+import { ETH_TYPE, type Flow, N_REGS, type VlanHeader } from "./flow.js";
+
+/** Word index of each stored field in the key. */
+export const W = {
+  recirc_id: 0,
+  dp_hash: 1,
+  in_port: 2,
+  skb_priority: 3,
+  pkt_mark: 4,
+  ct_state: 5,
+  ct_zone: 6,
+  ct_mark: 7,
+  ct_label: 8, // 4 words
+  ct_nw_src: 12,
+  ct_nw_dst: 13,
+  ct_ipv6_src: 14, // 4 words
+  ct_ipv6_dst: 18, // 4 words
+  ct_nw_proto: 22,
+  ct_tp_src: 23,
+  ct_tp_dst: 24,
+  metadata: 25, // 2 words
+  reg0: 27, // 16 words, reg0..reg15
+  // L2
+  dl_src: 43, // 2 words: hi16, lo32
+  dl_dst: 45, // 2 words
+  dl_type: 47,
+  vlan0: 48, // tpid << 16 | tci (tci has the CFI/present bit 0x1000)
+  vlan1: 49,
+  // L3
+  nw_src: 50,
+  nw_dst: 51,
+  ipv6_src: 52, // 4 words
+  ipv6_dst: 56, // 4 words
+  ipv6_label: 60,
+  nw_proto: 61,
+  nw_tos: 62,
+  nw_ttl: 63,
+  nw_frag: 64,
+  arp_sha: 65, // 2 words
+  arp_tha: 67, // 2 words
+  // L4
+  tp_src: 69,
+  tp_dst: 70,
+  tcp_flags: 71,
+  nd_target: 72, // 4 words
+} as const;
+
+/** Number of 32-bit words in a flow key. */
+export const FLOW_WORDS = 76;
+
+/**
+ * End (exclusive) of each lookup stage, as OVS segments struct flow: metadata, L2, L3, then
+ * L4 to the end. Staged lookup checks a subtable's rules stage by stage.
+ */
+export const STAGE_ENDS: readonly number[] = [W.dl_src, W.nw_src, W.tp_src, FLOW_WORDS];
+
+/** VLAN TCI bit that OVS uses to mean "a VLAN header is present" (VLAN_CFI). */
+export const VLAN_CFI = 0x1000;
+
+/** A fresh zeroed key. */
+export const newKey = (): Uint32Array => new Uint32Array(FLOW_WORDS);
+
+function put128(key: Uint32Array, at: number, v: bigint): void {
+  key[at] = Number((v >> 96n) & 0xffffffffn);
+  key[at + 1] = Number((v >> 64n) & 0xffffffffn);
+  key[at + 2] = Number((v >> 32n) & 0xffffffffn);
+  key[at + 3] = Number(v & 0xffffffffn);
+}
+
+function get128(key: Uint32Array, at: number): bigint {
+  return (
+    (BigInt(key[at]!) << 96n) |
+    (BigInt(key[at + 1]!) << 64n) |
+    (BigInt(key[at + 2]!) << 32n) |
+    BigInt(key[at + 3]!)
+  );
+}
+
+const vlanWord = (v: VlanHeader | undefined): number =>
+  v === undefined ? 0 : ((v.tpid << 16) | VLAN_CFI | ((v.pcp & 7) << 13) | (v.vid & 0xfff)) >>> 0;
+
+/** Writes `flow` into `key` (FLOW_WORDS words). Allocation-free except for 128-bit fields' bigint shifts. */
+export function flowToKey(flow: Flow, key: Uint32Array = newKey()): Uint32Array {
+  key[W.recirc_id] = flow.recirc_id;
+  key[W.dp_hash] = flow.dp_hash;
+  key[W.in_port] = flow.in_port;
+  key[W.skb_priority] = flow.skb_priority;
+  key[W.pkt_mark] = flow.pkt_mark;
+  key[W.ct_state] = flow.ct_state;
+  key[W.ct_zone] = flow.ct_zone;
+  key[W.ct_mark] = flow.ct_mark;
+  put128(key, W.ct_label, flow.ct_label);
+  key[W.ct_nw_src] = flow.ct_nw_src;
+  key[W.ct_nw_dst] = flow.ct_nw_dst;
+  put128(key, W.ct_ipv6_src, flow.ct_ipv6_src);
+  put128(key, W.ct_ipv6_dst, flow.ct_ipv6_dst);
+  key[W.ct_nw_proto] = flow.ct_nw_proto;
+  key[W.ct_tp_src] = flow.ct_tp_src;
+  key[W.ct_tp_dst] = flow.ct_tp_dst;
+  key[W.metadata] = Number((flow.metadata >> 32n) & 0xffffffffn);
+  key[W.metadata + 1] = Number(flow.metadata & 0xffffffffn);
+  for (let i = 0; i < N_REGS; i++) key[W.reg0 + i] = flow.regs[i] ?? 0;
+  key[W.dl_src] = macHi(flow.dl_src);
+  key[W.dl_src + 1] = macLo(flow.dl_src);
+  key[W.dl_dst] = macHi(flow.dl_dst);
+  key[W.dl_dst + 1] = macLo(flow.dl_dst);
+  key[W.dl_type] = flow.dl_type;
+  key[W.vlan0] = vlanWord(flow.vlans[0]);
+  key[W.vlan1] = vlanWord(flow.vlans[1]);
+  key[W.nw_src] = flow.nw_src;
+  key[W.nw_dst] = flow.nw_dst;
+  put128(key, W.ipv6_src, flow.ipv6_src);
+  put128(key, W.ipv6_dst, flow.ipv6_dst);
+  key[W.ipv6_label] = flow.ipv6_label;
+  key[W.nw_proto] = flow.nw_proto;
+  key[W.nw_tos] = flow.nw_tos;
+  key[W.nw_ttl] = flow.nw_ttl;
+  key[W.nw_frag] = flow.nw_frag;
+  key[W.arp_sha] = macHi(flow.arp_sha);
+  key[W.arp_sha + 1] = macLo(flow.arp_sha);
+  key[W.arp_tha] = macHi(flow.arp_tha);
+  key[W.arp_tha + 1] = macLo(flow.arp_tha);
+  key[W.tp_src] = flow.tp_src;
+  key[W.tp_dst] = flow.tp_dst;
+  key[W.tcp_flags] = flow.tcp_flags;
+  put128(key, W.nd_target, flow.nd_target);
+  return key;
+}
+
+function vlanFromWord(w: number): VlanHeader | undefined {
+  if ((w & VLAN_CFI) === 0) return undefined;
+  return { tpid: w >>> 16 || ETH_TYPE.vlan, pcp: (w >>> 13) & 7, vid: w & 0xfff };
+}
+
+/** Reads a key back into a Flow. `keyToFlow(flowToKey(f))` equals `f`. */
+export function keyToFlow(key: Uint32Array): Flow {
+  const vlans: VlanHeader[] = [];
+  const v0 = vlanFromWord(key[W.vlan0]!);
+  if (v0) {
+    vlans.push(v0);
+    const v1 = vlanFromWord(key[W.vlan1]!);
+    if (v1) vlans.push(v1);
+  }
+  const regs: number[] = [];
+  for (let i = 0; i < N_REGS; i++) regs.push(key[W.reg0 + i]!);
+  return Object.freeze({
+    recirc_id: key[W.recirc_id]!,
+    dp_hash: key[W.dp_hash]!,
+    in_port: key[W.in_port]!,
+    skb_priority: key[W.skb_priority]!,
+    pkt_mark: key[W.pkt_mark]!,
+    ct_state: key[W.ct_state]!,
+    ct_zone: key[W.ct_zone]!,
+    ct_mark: key[W.ct_mark]!,
+    ct_label: get128(key, W.ct_label),
+    ct_nw_src: key[W.ct_nw_src]!,
+    ct_nw_dst: key[W.ct_nw_dst]!,
+    ct_ipv6_src: get128(key, W.ct_ipv6_src),
+    ct_ipv6_dst: get128(key, W.ct_ipv6_dst),
+    ct_nw_proto: key[W.ct_nw_proto]!,
+    ct_tp_src: key[W.ct_tp_src]!,
+    ct_tp_dst: key[W.ct_tp_dst]!,
+    metadata: (BigInt(key[W.metadata]!) << 32n) | BigInt(key[W.metadata + 1]!),
+    regs: Object.freeze(regs),
+    dl_src: macFromWords(key[W.dl_src]!, key[W.dl_src + 1]!),
+    dl_dst: macFromWords(key[W.dl_dst]!, key[W.dl_dst + 1]!),
+    dl_type: key[W.dl_type]!,
+    vlans: Object.freeze(vlans),
+    nw_src: key[W.nw_src]!,
+    nw_dst: key[W.nw_dst]!,
+    ipv6_src: get128(key, W.ipv6_src),
+    ipv6_dst: get128(key, W.ipv6_dst),
+    ipv6_label: key[W.ipv6_label]!,
+    nw_proto: key[W.nw_proto]!,
+    nw_tos: key[W.nw_tos]!,
+    nw_ttl: key[W.nw_ttl]!,
+    nw_frag: key[W.nw_frag]!,
+    arp_sha: macFromWords(key[W.arp_sha]!, key[W.arp_sha + 1]!),
+    arp_tha: macFromWords(key[W.arp_tha]!, key[W.arp_tha + 1]!),
+    tp_src: key[W.tp_src]!,
+    tp_dst: key[W.tp_dst]!,
+    tcp_flags: key[W.tcp_flags]!,
+    nd_target: get128(key, W.nd_target),
+  });
+}
