@@ -1,0 +1,1 @@
+// northd half of @ovnsim/ovn: public exports go here.

@@ -1,0 +1,1 @@
+// trace half of @ovnsim/ovn (expressions, actions, southbound bundle, ovn-trace): public exports go here.
