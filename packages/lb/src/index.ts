@@ -1,0 +1,33 @@
+// @ovnsim/lb: the OVN Load_Balancer model, VIP text parsing, deterministic backend selection
+// (OVS select-group hash, dp_hash stand-in, --lb-dst override), Kube-OVN prefer-local grouping,
+// and the DNAT stage on top of @ovnsim/conntrack.
+export { parseLbEndpoint, isValidLbEndpoint, formatLbEndpoint } from "./vip.js";
+export type { IpFamily, LbEndpoint } from "./vip.js";
+export {
+  SELECTION_FIELDS,
+  LOCAL_EXTERNAL_VIP_PREFIX,
+  parseLoadBalancer,
+  makeLoadBalancer,
+  parseIpPortMappings,
+  parseIpPortMapping,
+  preferLocalBackend,
+  rejectWithoutBackends,
+  skipSnat,
+  affinityTimeout,
+  hairpinSnatIps,
+  neighborResponder,
+  findVip,
+  vipNodeLsp,
+  ovsSelectionFields,
+} from "./model.js";
+export type {
+  StrMap,
+  LbProtocol,
+  SelectionField,
+  LbBackend,
+  LbVip,
+  IpPortMapping,
+  LoadBalancer,
+  RawLoadBalancer,
+  LoadBalancerSpec,
+} from "./model.js";
