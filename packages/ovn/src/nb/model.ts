@@ -1,0 +1,186 @@
+/**
+ * The OVN northbound database (ovn-nb(5)) as plain readonly records, restricted to what a
+ * Kube-OVN underlay switch and its neighbours use, plus the two southbound inputs that northd
+ * reads back (Chassis and Port_Binding.chassis), because prefer-local flows and the chassis
+ * feature fallback (ct_lb vs ct_lb_mark) depend on them. Rows carry deterministic uuids so the
+ * same configuration always prints the same `ovn-sbctl lflow-list`.
+ */
+
+/** An OVSDB map column (`options`, `external_ids`, …). */
+export type StrMap = Readonly<Record<string, string>>;
+
+/** NB_Global: the `options` northd reads (e.g. Kube-OVN's `ls_ct_skip_dst_lport_ips`). */
+export interface NbGlobal {
+  readonly options: StrMap;
+  readonly externalIds: StrMap;
+}
+
+/** ACL verdicts (ovn-nb(5) ACL `action`). */
+export type AclVerdict = "allow" | "allow-related" | "allow-stateless" | "drop" | "reject" | "pass";
+
+/** ACL direction (ovn-nb(5) ACL `direction`). */
+export type AclDirection = "from-lport" | "to-lport";
+
+export interface Acl {
+  readonly uuid: string;
+  readonly direction: AclDirection;
+  readonly priority: number;
+  readonly match: string;
+  readonly action: AclVerdict;
+  readonly log: boolean;
+  readonly name?: string;
+  readonly severity?: string;
+  readonly meter?: string;
+  /** ct_label.label value to stamp on committed connections (0 = none). */
+  readonly label: number;
+  readonly options: StrMap;
+  readonly externalIds: StrMap;
+}
+
+/** Logical_Switch_Port. `type` is "" (VIF), "localnet", "router", "localport", … */
+export interface LogicalSwitchPort {
+  readonly name: string;
+  readonly uuid: string;
+  readonly type: string;
+  /** Each entry: "MAC [IP…]", "unknown", "router" or "dynamic". */
+  readonly addresses: readonly string[];
+  readonly portSecurity: readonly string[];
+  readonly tag?: number;
+  readonly tagRequest?: number;
+  readonly parentName?: string;
+  /** `options:network_name` (localnet), `options:router-port` (router), … */
+  readonly options: StrMap;
+  /** Kube-OVN stores `ipv4_network`/`ipv6_network` here on localnet ports. */
+  readonly externalIds: StrMap;
+  /** Unset means enabled. */
+  readonly enabled?: boolean;
+}
+
+export interface LogicalSwitch {
+  readonly name: string;
+  readonly uuid: string;
+  readonly ports: readonly LogicalSwitchPort[];
+  readonly acls: readonly Acl[];
+  /** Names of attached Load_Balancer rows, in attach order. */
+  readonly loadBalancers: readonly string[];
+  readonly otherConfig: StrMap;
+  readonly externalIds: StrMap;
+}
+
+/**
+ * Load_Balancer (ovn-nb(5)), the fields northd reads. Structurally the same record as the
+ * load-balancer package's; kept here so the NB model stands on its own.
+ */
+export interface NbLoadBalancer {
+  readonly name: string;
+  readonly uuid: string;
+  /** "tcp" | "udp" | "sctp"; unset means tcp. */
+  readonly protocol?: string;
+  /** VIP ("IP[:port]", IPv6 as "[IP]:port") → "backend[,backend…]", verbatim as stored. */
+  readonly vips: StrMap;
+  readonly options: StrMap;
+  readonly selectionFields: readonly string[];
+  /** backend IP → "lsp:src_ip" (Kube-OVN writes "pod.ns:0.0.0.0"). */
+  readonly ipPortMappings: StrMap;
+  readonly externalIds: StrMap;
+}
+
+export interface LogicalRouterPort {
+  readonly name: string;
+  readonly uuid: string;
+  readonly mac: string;
+  readonly networks: readonly string[];
+  readonly peer?: string;
+  readonly options: StrMap;
+  readonly externalIds: StrMap;
+  readonly enabled?: boolean;
+}
+
+export interface LogicalRouter {
+  readonly name: string;
+  readonly uuid: string;
+  readonly ports: readonly LogicalRouterPort[];
+  readonly loadBalancers: readonly string[];
+  readonly options: StrMap;
+  readonly externalIds: StrMap;
+}
+
+/** Southbound Chassis as `ovn-sbctl chassis-add` creates it; features live in other_config. */
+export interface Chassis {
+  readonly name: string;
+  readonly uuid: string;
+  readonly hostname: string;
+  readonly encapType: string;
+  readonly encapIp: string;
+  readonly otherConfig: StrMap;
+  readonly externalIds: StrMap;
+}
+
+/** Southbound Port_Binding.chassis, as `ovn-sbctl lsp-bind PORT CHASSIS` sets it. */
+export interface PortBinding {
+  readonly logicalPort: string;
+  readonly chassis: string;
+}
+
+/** The whole northbound input to northd (plus the southbound chassis/binding inputs). */
+export interface NbDatabase {
+  readonly nbGlobal: NbGlobal;
+  readonly switches: readonly LogicalSwitch[];
+  readonly loadBalancers: readonly NbLoadBalancer[];
+  readonly routers: readonly LogicalRouter[];
+  readonly chassis: readonly Chassis[];
+  readonly portBindings: readonly PortBinding[];
+  /** Counter behind the deterministic uuids; bumped for every new row. */
+  readonly nextRow: number;
+}
+
+/** An empty database, as after `ovn-nbctl init` on a fresh NB DB. */
+export function emptyNb(): NbDatabase {
+  return {
+    nbGlobal: { options: {}, externalIds: {} },
+    switches: [],
+    loadBalancers: [],
+    routers: [],
+    chassis: [],
+    portBindings: [],
+    nextRow: 1,
+  };
+}
+
+/**
+ * A deterministic uuid for the n-th row of a table: real uuids are random, so comparisons with
+ * real output ignore them; ours only need to be stable and distinct.
+ */
+export function rowUuid(table: string, n: number): string {
+  let h = 0x811c9dc5;
+  for (const ch of `${table}#${n}`) {
+    h ^= ch.charCodeAt(0);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  const a = h.toString(16).padStart(8, "0");
+  const b = (n & 0xffff).toString(16).padStart(4, "0");
+  const t = (table.length * 0x111).toString(16).padStart(4, "0").slice(-4);
+  return `${a}-${b}-4${t.slice(1)}-8000-${n.toString(16).padStart(12, "0")}`;
+}
+
+/** Looks up a switch port by name across all switches. */
+export function findPort(
+  db: NbDatabase,
+  name: string,
+): { readonly sw: LogicalSwitch; readonly port: LogicalSwitchPort } | undefined {
+  for (const sw of db.switches) {
+    for (const port of sw.ports) if (port.name === name) return { sw, port };
+  }
+  return undefined;
+}
+
+/** Looks up a router port by name across all routers. */
+export function findRouterPort(
+  db: NbDatabase,
+  name: string,
+): { readonly router: LogicalRouter; readonly port: LogicalRouterPort } | undefined {
+  for (const router of db.routers) {
+    for (const port of router.ports) if (port.name === name) return { router, port };
+  }
+  return undefined;
+}

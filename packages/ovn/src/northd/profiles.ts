@@ -1,0 +1,198 @@
+/**
+ * Release profiles: which OVN northd (and which Kube-OVN patch set) the flows mirror. Each
+ * profile carries the logical-switch stage table exactly as that release's PIPELINE_STAGE list
+ * (ovn-org/ovn northd/northd.c or northd.h) declares it, so table numbers come from data and
+ * move with the release, as they do in real deployments.
+ */
+import type { Pipeline } from "../types.js";
+
+export type ProfileName = "ovn-23.03" | "ovn-24.03" | "ovn-25.03" | "kube-ovn-1.14" | "kube-ovn-1.15";
+
+export const PROFILE_NAMES: readonly ProfileName[] = [
+  "ovn-23.03",
+  "ovn-24.03",
+  "ovn-25.03",
+  "kube-ovn-1.14",
+  "kube-ovn-1.15",
+];
+
+/** One logical stage: OVN's stage name, its pipeline and table number in a release. */
+export interface StageDef {
+  readonly name: string;
+  readonly pipeline: Pipeline;
+  readonly table: number;
+}
+
+export interface Profile {
+  readonly name: ProfileName;
+  /** Upstream OVN branch the flows follow. */
+  readonly ovn: 23 | 24 | 25;
+  /** Kube-OVN patch set applied on top, if any. */
+  readonly kubeOvn?: "1.14" | "1.15";
+  /** Logical switch stages, ingress then egress, in table order. */
+  readonly stages: readonly StageDef[];
+  /** Register holding the original VIP for hairpin/affinity (REG_ORIG_DIP_IPV4 / REG_LB_IPV4). */
+  readonly regLbIpv4: "reg1" | "reg4";
+}
+
+const mk = (pipeline: Pipeline, names: readonly string[]): StageDef[] =>
+  names.map((name, table) => ({ name, pipeline, table }));
+
+const IN_23 = [
+  "ls_in_check_port_sec",
+  "ls_in_apply_port_sec",
+  "ls_in_lookup_fdb",
+  "ls_in_put_fdb",
+  "ls_in_pre_acl",
+  "ls_in_pre_lb",
+  "ls_in_pre_stateful",
+  "ls_in_acl_hint",
+  "ls_in_acl",
+  "ls_in_qos_mark",
+  "ls_in_qos_meter",
+  "ls_in_lb_aff_check",
+  "ls_in_lb",
+  "ls_in_lb_aff_learn",
+  "ls_in_pre_hairpin",
+  "ls_in_nat_hairpin",
+  "ls_in_hairpin",
+  "ls_in_acl_after_lb",
+  "ls_in_stateful",
+  "ls_in_arp_rsp",
+  "ls_in_dhcp_options",
+  "ls_in_dhcp_response",
+  "ls_in_dns_lookup",
+  "ls_in_dns_response",
+  "ls_in_external_port",
+  "ls_in_l2_lkup",
+  "ls_in_l2_unknown",
+];
+const OUT_23 = [
+  "ls_out_pre_acl",
+  "ls_out_pre_lb",
+  "ls_out_pre_stateful",
+  "ls_out_acl_hint",
+  "ls_out_acl",
+  "ls_out_qos_mark",
+  "ls_out_qos_meter",
+  "ls_out_stateful",
+  "ls_out_check_port_sec",
+  "ls_out_apply_port_sec",
+];
+
+/** branch-24.03 @ ef8f5c1ac: ACLs split into eval/action stages. */
+const IN_24 = [
+  "ls_in_check_port_sec",
+  "ls_in_apply_port_sec",
+  "ls_in_lookup_fdb",
+  "ls_in_put_fdb",
+  "ls_in_pre_acl",
+  "ls_in_pre_lb",
+  "ls_in_pre_stateful",
+  "ls_in_acl_hint",
+  "ls_in_acl_eval",
+  "ls_in_acl_action",
+  "ls_in_qos_mark",
+  "ls_in_qos_meter",
+  "ls_in_lb_aff_check",
+  "ls_in_lb",
+  "ls_in_lb_aff_learn",
+  "ls_in_pre_hairpin",
+  "ls_in_nat_hairpin",
+  "ls_in_hairpin",
+  "ls_in_acl_after_lb_eval",
+  "ls_in_acl_after_lb_action",
+  "ls_in_stateful",
+  "ls_in_arp_rsp",
+  "ls_in_dhcp_options",
+  "ls_in_dhcp_response",
+  "ls_in_dns_lookup",
+  "ls_in_dns_response",
+  "ls_in_external_port",
+  "ls_in_l2_lkup",
+  "ls_in_l2_unknown",
+];
+const OUT_24 = [
+  "ls_out_pre_acl",
+  "ls_out_pre_lb",
+  "ls_out_pre_stateful",
+  "ls_out_acl_hint",
+  "ls_out_acl_eval",
+  "ls_out_acl_action",
+  "ls_out_qos_mark",
+  "ls_out_qos_meter",
+  "ls_out_stateful",
+  "ls_out_check_port_sec",
+  "ls_out_apply_port_sec",
+];
+
+/** branch-25.03: sample stages, one QoS stage, egress FDB stages. */
+const IN_25 = [
+  "ls_in_check_port_sec",
+  "ls_in_apply_port_sec",
+  "ls_in_lookup_fdb",
+  "ls_in_put_fdb",
+  "ls_in_pre_acl",
+  "ls_in_pre_lb",
+  "ls_in_pre_stateful",
+  "ls_in_acl_hint",
+  "ls_in_acl_eval",
+  "ls_in_acl_sample",
+  "ls_in_acl_action",
+  "ls_in_qos",
+  "ls_in_lb_aff_check",
+  "ls_in_lb",
+  "ls_in_lb_aff_learn",
+  "ls_in_pre_hairpin",
+  "ls_in_nat_hairpin",
+  "ls_in_hairpin",
+  "ls_in_acl_after_lb_eval",
+  "ls_in_acl_after_lb_sample",
+  "ls_in_acl_after_lb_action",
+  "ls_in_stateful",
+  "ls_in_arp_rsp",
+  "ls_in_dhcp_options",
+  "ls_in_dhcp_response",
+  "ls_in_dns_lookup",
+  "ls_in_dns_response",
+  "ls_in_external_port",
+  "ls_in_l2_lkup",
+  "ls_in_l2_unknown",
+];
+const OUT_25 = [
+  "ls_out_lookup_fdb",
+  "ls_out_put_fdb",
+  "ls_out_pre_acl",
+  "ls_out_pre_lb",
+  "ls_out_pre_stateful",
+  "ls_out_acl_hint",
+  "ls_out_acl_eval",
+  "ls_out_acl_sample",
+  "ls_out_acl_action",
+  "ls_out_qos",
+  "ls_out_stateful",
+  "ls_out_check_port_sec",
+  "ls_out_apply_port_sec",
+];
+
+const STAGES_23 = [...mk("ingress", IN_23), ...mk("egress", OUT_23)];
+const STAGES_24 = [...mk("ingress", IN_24), ...mk("egress", OUT_24)];
+const STAGES_25 = [...mk("ingress", IN_25), ...mk("egress", OUT_25)];
+
+export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
+  "ovn-23.03": { name: "ovn-23.03", ovn: 23, stages: STAGES_23, regLbIpv4: "reg1" },
+  "ovn-24.03": { name: "ovn-24.03", ovn: 24, stages: STAGES_24, regLbIpv4: "reg1" },
+  "ovn-25.03": { name: "ovn-25.03", ovn: 25, stages: STAGES_25, regLbIpv4: "reg4" },
+  "kube-ovn-1.14": { name: "kube-ovn-1.14", ovn: 24, kubeOvn: "1.14", stages: STAGES_24, regLbIpv4: "reg1" },
+  "kube-ovn-1.15": { name: "kube-ovn-1.15", ovn: 25, kubeOvn: "1.15", stages: STAGES_25, regLbIpv4: "reg4" },
+};
+
+/** The profile of that name, or undefined. */
+export function getProfile(name: string): Profile | undefined {
+  return Object.hasOwn(PROFILES, name) ? PROFILES[name as ProfileName] : undefined;
+}
+
+/** Looks a stage up by name in a profile (undefined when the release has no such stage). */
+export function stageOf(profile: Profile, name: string): StageDef | undefined {
+  return profile.stages.find((s) => s.name === name);
+}
