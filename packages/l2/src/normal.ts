@@ -1,0 +1,234 @@
+/**
+ * The OpenFlow `NORMAL` action: a learning L2 switch with VLANs, as OVS 3.1 implements it in
+ * `xlate_normal()` (`ofproto/ofproto-dpif-xlate.c`): check the input VLAN, learn the source
+ * MAC, then forward to the learned port, drop when the learned port is the input port, or
+ * flood to every other floodable port that carries the VLAN, each output with the VLAN tags
+ * that port wants. The trace notes are OVS's own strings with their ofproto/trace kinds
+ * (` -> ` detail, ` >> ` warning, ` >>>> … <<<<` error), so a rendered NORMAL step reads as
+ * `ovs-appctl ofproto/trace` prints it.
+ *
+ * Multicast snooping (off by default in OVS), mirrors, bonds and dot1q-tunnel ports are not
+ * modelled.
+ */
+import type { Flow, VlanHeader } from "@ovnsim/packet";
+import { formatMac } from "@ovnsim/packet";
+import type { MacTable } from "./mac-table.js";
+import type { L2PortConfig, ResolvedPort } from "./vlan.js";
+import { inputVlan, outputVlans, portCarriesVlan, resolvePort } from "./vlan.js";
+
+/** One line of a NORMAL trace, with OVS's `oftrace_node_type` (detail/warn/error). */
+export interface TraceNote {
+  readonly type: "detail" | "warn" | "error";
+  readonly text: string;
+}
+
+/** One copy of the frame NORMAL emits: the port and the VLAN stack it leaves with. */
+export interface NormalOutput {
+  readonly port: number;
+  readonly name: string;
+  readonly vlans: readonly VlanHeader[];
+}
+
+interface Common {
+  /** The internal VLAN the frame was switched in (absent when the input VLAN was refused). */
+  readonly vlan?: number;
+  /** The main OVS message (bare text, e.g. "no learned MAC for destination, flooding"). */
+  readonly message: string;
+  /** Every trace line, in order (learning, errors, the decision). */
+  readonly notes: readonly TraceNote[];
+  /** Whether the source MAC was newly learned or moved. */
+  readonly learned: boolean;
+}
+
+export type NormalDecision =
+  | (Common & {
+      readonly kind: "forward";
+      readonly port: number;
+      readonly vlan: number;
+      readonly outputs: readonly NormalOutput[];
+    })
+  | (Common & {
+      readonly kind: "flood";
+      readonly ports: readonly number[];
+      readonly vlan: number;
+      readonly outputs: readonly NormalOutput[];
+    })
+  | (Common & { readonly kind: "drop"; readonly reason: string; readonly outputs: readonly NormalOutput[] });
+
+export interface NormalOptions {
+  /** Learn the source MAC (OVS `allow_side_effects`): true for real packets, false for ofproto/trace. Default true. */
+  readonly learn?: boolean;
+  /** Bridge `other_config:forward-bpdu`; when false (default) reserved multicast destinations are dropped. */
+  readonly forwardBpdu?: boolean;
+}
+
+/** Ports resolved once; pass the same array again and the resolution is reused. */
+export interface L2Ports {
+  readonly list: readonly ResolvedPort[];
+  readonly byPort: ReadonlyMap<number, ResolvedPort>;
+}
+
+const cache = new WeakMap<readonly (L2PortConfig | ResolvedPort)[], L2Ports>();
+
+/** Resolves a bridge's ports (validating each: SimError for a bad tag/trunk/mode or a duplicate port). */
+export function compilePorts(ports: readonly (L2PortConfig | ResolvedPort)[]): L2Ports {
+  const hit = cache.get(ports);
+  if (hit) return hit;
+  const list = ports.map((p) => ("mode" in p ? p : resolvePort(p)));
+  const byPort = new Map<number, ResolvedPort>();
+  for (const p of list) if (!byPort.has(p.port)) byPort.set(p.port, p);
+  const res = { list, byPort };
+  cache.set(ports, res);
+  return res;
+}
+
+/** OVS `eth_addr_is_reserved`: 802.1D/Q reserved, Extreme and Cisco control MACs. */
+const RESERVED = new Set<number>([
+  ...Array.from({ length: 16 }, (_, i) => 0x0180c2000000 + i),
+  0x00e02b000000,
+  0x00e02b000004,
+  0x00e02b000006,
+  0x01000c000000,
+  0x01000ccccccc,
+  0x01000ccccccd,
+  0x01000ccdcdcd,
+  ...Array.from({ length: 8 }, (_, i) => 0x01000cccccc0 + i),
+]);
+
+export function isReservedMac(mac: number): boolean {
+  return RESERVED.has(mac);
+}
+
+const OFPP_NONE = 0xffff;
+
+/**
+ * Decides what NORMAL does with a frame received on `inPort` with VLAN stack `vlans`
+ * (outermost first; plain numbers are taken as 802.1Q VIDs with pcp 0), source `dlSrc` and
+ * destination `dlDst`, at virtual time `now` (seconds). Learns into `table` unless
+ * `opts.learn === false`. Ports are flooded in the order given.
+ */
+export function normalDecide(
+  ports: readonly (L2PortConfig | ResolvedPort)[],
+  table: MacTable,
+  inPort: number,
+  vlans: readonly (number | VlanHeader)[],
+  dlSrc: number,
+  dlDst: number,
+  now: number,
+  opts: NormalOptions = {},
+): NormalDecision {
+  const { list, byPort } = compilePorts(ports);
+  const notes: TraceNote[] = [];
+  const noneBundle = inPort === OFPP_NONE;
+  const inx = noneBundle ? undefined : byPort.get(inPort);
+  if (!noneBundle && !inx) {
+    notes.push({ type: "warn", text: "no input bundle, dropping" });
+    return {
+      kind: "drop",
+      reason: "no input bundle",
+      message: "no input bundle, dropping",
+      notes,
+      learned: false,
+      outputs: [],
+    };
+  }
+  let vlan: number;
+  let xvlan: readonly VlanHeader[];
+  if (inx) {
+    const iv = inputVlan(inx, vlans);
+    if (!iv.ok) {
+      notes.push({ type: "error", text: iv.reason });
+      const message = "disallowed VLAN VID for this input port, dropping";
+      notes.push({ type: "warn", text: message });
+      return { kind: "drop", reason: iv.reason, message, notes, learned: false, outputs: [] };
+    }
+    vlan = iv.vlan;
+    xvlan = iv.xvlan;
+  } else {
+    // OFPP_NONE: any VID, handled like a trunk port, never learned.
+    xvlan = vlans.map((v) => (typeof v === "number" ? { tpid: 0x8100, pcp: 0, vid: v } : v)).slice(0, 2);
+    vlan = xvlan[0]?.vid ?? 0;
+  }
+
+  if (!opts.forwardBpdu && RESERVED.has(dlDst)) {
+    const message = "packet has reserved destination MAC, dropping";
+    notes.push({ type: "detail", text: message });
+    return {
+      kind: "drop",
+      reason: "reserved destination MAC",
+      message,
+      notes,
+      vlan,
+      learned: false,
+      outputs: [],
+    };
+  }
+
+  let learned = false;
+  if (inx && opts.learn !== false) {
+    learned = table.learn(vlan, dlSrc, inx.port, now).changed;
+    if (learned) {
+      notes.push({
+        type: "detail",
+        text: `learned that ${formatMac(dlSrc)} is on port ${inx.name} in VLAN ${vlan}`,
+      });
+    }
+  }
+
+  const macPort = table.lookup(vlan, dlDst, now);
+  if (macPort !== undefined) {
+    const out = byPort.get(macPort);
+    if (!out) {
+      const message = "learned port is unknown, dropping";
+      notes.push({ type: "warn", text: message });
+      return { kind: "drop", reason: "learned port is unknown", message, notes, vlan, learned, outputs: [] };
+    }
+    if (out !== inx) {
+      const message = "forwarding to learned port";
+      notes.push({ type: "detail", text: message });
+      const outputs = [{ port: out.port, name: out.name, vlans: outputVlans(out, xvlan) }];
+      return { kind: "forward", port: out.port, vlan, outputs, message, notes, learned };
+    }
+    const message = "learned port is input port, dropping";
+    notes.push({ type: "detail", text: message });
+    return { kind: "drop", reason: "learned port is input port", message, notes, vlan, learned, outputs: [] };
+  }
+  const message = "no learned MAC for destination, flooding";
+  notes.push({ type: "detail", text: message });
+  const outputs: NormalOutput[] = [];
+  const inner = xvlan[1]?.vid ?? 0;
+  for (const p of list) {
+    if (p === inx || !p.floodable || p.port === inPort) continue;
+    if (!portCarriesVlan(p, vlan, inner)) continue;
+    outputs.push({ port: p.port, name: p.name, vlans: outputVlans(p, xvlan) });
+  }
+  return { kind: "flood", ports: outputs.map((o) => o.port), vlan, outputs, message, notes, learned };
+}
+
+/** `normalDecide` for a Flow: in_port, vlans, dl_src and dl_dst come from the flow. */
+export function normalForFlow(
+  ports: readonly (L2PortConfig | ResolvedPort)[],
+  table: MacTable,
+  flow: Flow,
+  now: number,
+  opts: NormalOptions = {},
+): NormalDecision {
+  return normalDecide(ports, table, flow.in_port, flow.vlans, flow.dl_src, flow.dl_dst, now, opts);
+}
+
+/** One note as ofproto/trace prints it (`oftrace_node_print_details`), after `indent`. */
+export function formatNote(note: TraceNote, indent = ""): string {
+  switch (note.type) {
+    case "detail":
+      return `${indent} -> ${note.text}`;
+    case "warn":
+      return `${indent} >> ${note.text}`;
+    case "error":
+      return `${indent} >>>> ${note.text} <<<<`;
+  }
+}
+
+/** All notes, one per line, as under an ofproto/trace `NORMAL` action line (indent = its indent). */
+export function formatNotes(notes: readonly TraceNote[], indent = "    "): string {
+  return notes.map((n) => formatNote(n, indent)).join("\n");
+}
