@@ -20,14 +20,7 @@ export function parseMac(text: string, field = "mac"): number {
 export function formatMac(mac: number): string {
   const hi = Math.floor(mac / 0x100000000);
   const lo = mac >>> 0;
-  return [
-    (hi >>> 8) & 0xff,
-    hi & 0xff,
-    (lo >>> 24) & 0xff,
-    (lo >>> 16) & 0xff,
-    (lo >>> 8) & 0xff,
-    lo & 0xff,
-  ]
+  return [(hi >>> 8) & 0xff, hi & 0xff, (lo >>> 24) & 0xff, (lo >>> 16) & 0xff, (lo >>> 8) & 0xff, lo & 0xff]
     .map((b) => b.toString(16).padStart(2, "0"))
     .join(":");
 }
@@ -101,5 +94,5 @@ export function maskToPlen6(mask: bigint): number {
 /** Whether `ip` is inside `cidr` (IPv4). */
 export function inCidr4(ip: number, cidr: { readonly ip: number; readonly plen: number }): boolean {
   const m = plenToMask4(cidr.plen);
-  return ((ip & m) >>> 0) === ((cidr.ip & m) >>> 0);
+  return (ip & m) >>> 0 === (cidr.ip & m) >>> 0;
 }

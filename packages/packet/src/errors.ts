@@ -47,7 +47,9 @@ export class SimError extends Error {
 
   constructor(code: SimErrorCode, message: string, options: SimErrorLocation & { cause?: unknown } = {}) {
     const where =
-      options.file !== undefined ? `${options.file}${options.line !== undefined ? `:${options.line}` : ""}: ` : "";
+      options.file !== undefined
+        ? `${options.file}${options.line !== undefined ? `:${options.line}` : ""}: `
+        : "";
     super(where + message, options.cause !== undefined ? { cause: options.cause } : undefined);
     this.code = code;
     this.file = options.file;
@@ -58,7 +60,11 @@ export class SimError extends Error {
   at(file: string | undefined, line: number | undefined): SimError {
     if (this.file !== undefined) return this;
     const bare = this.message;
-    const e = new SimError(this.code, bare, { ...(file !== undefined ? { file } : {}), ...(line !== undefined ? { line } : {}), cause: this.cause });
+    const e = new SimError(this.code, bare, {
+      ...(file !== undefined ? { file } : {}),
+      ...(line !== undefined ? { line } : {}),
+      cause: this.cause,
+    });
     return e;
   }
 }

@@ -25,7 +25,16 @@ export type Prereq =
   | "nd_adv";
 
 /** How OVS prints a field's value. */
-export type FieldFormat = "dec" | "hex" | "mac" | "ipv4" | "ipv6" | "ct_state" | "tcp_flags" | "frag" | "port";
+export type FieldFormat =
+  | "dec"
+  | "hex"
+  | "mac"
+  | "ipv4"
+  | "ipv6"
+  | "ct_state"
+  | "tcp_flags"
+  | "frag"
+  | "port";
 
 export interface FieldSpec {
   /** OVS name, as `ovs-ofctl` prints it. */
@@ -77,15 +86,20 @@ const cfi = { mask: 0x1000, value: 0x1000 };
 
 const regFields: FieldSpec[] = [];
 for (let i = 0; i < 16; i++) regFields.push(f(`reg${i}`, `NXM_NX_REG${i}`, 32, W.reg0 + i, 0, "none", "hex"));
-for (let i = 0; i < 8; i++) regFields.push(f(`xreg${i}`, `OXM_OF_PKT_REG${i}`, 64, W.reg0 + 2 * i, 0, "none", "hex"));
-for (let i = 0; i < 4; i++) regFields.push(f(`xxreg${i}`, `NXM_NX_XXREG${i}`, 128, W.reg0 + 4 * i, 0, "none", "hex"));
+for (let i = 0; i < 8; i++)
+  regFields.push(f(`xreg${i}`, `OXM_OF_PKT_REG${i}`, 64, W.reg0 + 2 * i, 0, "none", "hex"));
+for (let i = 0; i < 4; i++)
+  regFields.push(f(`xxreg${i}`, `NXM_NX_XXREG${i}`, 128, W.reg0 + 4 * i, 0, "none", "hex"));
 
 /** Every match field, in the order OVS lists them. */
 export const FIELDS: readonly FieldSpec[] = [
   // Metadata
   f("recirc_id", "NXM_NX_RECIRC_ID", 32, W.recirc_id, 0, "none", "hex", { maskable: false, writable: false }),
   f("dp_hash", "NXM_NX_DP_HASH", 32, W.dp_hash, 0, "none", "hex", { writable: false }),
-  f("in_port", "NXM_OF_IN_PORT", 16, W.in_port, 0, "none", "port", { maskable: false, aliases: ["in_port_oxm"] }),
+  f("in_port", "NXM_OF_IN_PORT", 16, W.in_port, 0, "none", "port", {
+    maskable: false,
+    aliases: ["in_port_oxm"],
+  }),
   f("skb_priority", "NXM_NX_SKB_PRIORITY", 32, W.skb_priority, 0, "none", "hex", { maskable: false }),
   f("pkt_mark", "NXM_NX_PKT_MARK", 32, W.pkt_mark, 0, "none", "hex"),
   f("ct_state", "NXM_NX_CT_STATE", 32, W.ct_state, 0, "none", "ct_state", { writable: false }),
@@ -96,7 +110,10 @@ export const FIELDS: readonly FieldSpec[] = [
   f("ct_nw_dst", "NXM_NX_CT_NW_DST", 32, W.ct_nw_dst, 0, "ip", "ipv4", { writable: false }),
   f("ct_ipv6_src", "NXM_NX_CT_IPV6_SRC", 128, W.ct_ipv6_src, 0, "ipv6", "ipv6", { writable: false }),
   f("ct_ipv6_dst", "NXM_NX_CT_IPV6_DST", 128, W.ct_ipv6_dst, 0, "ipv6", "ipv6", { writable: false }),
-  f("ct_nw_proto", "NXM_NX_CT_NW_PROTO", 8, W.ct_nw_proto, 0, "ip_any", "dec", { maskable: false, writable: false }),
+  f("ct_nw_proto", "NXM_NX_CT_NW_PROTO", 8, W.ct_nw_proto, 0, "ip_any", "dec", {
+    maskable: false,
+    writable: false,
+  }),
   f("ct_tp_src", "NXM_NX_CT_TP_SRC", 16, W.ct_tp_src, 0, "ip_any", "dec", { writable: false }),
   f("ct_tp_dst", "NXM_NX_CT_TP_DST", 16, W.ct_tp_dst, 0, "ip_any", "dec", { writable: false }),
   f("metadata", "OXM_OF_METADATA", 64, W.metadata, 0, "none", "hex"),
@@ -104,10 +121,22 @@ export const FIELDS: readonly FieldSpec[] = [
   // L2
   f("dl_src", "NXM_OF_ETH_SRC", 48, W.dl_src, 0, "none", "mac", { aliases: ["eth_src"] }),
   f("dl_dst", "NXM_OF_ETH_DST", 48, W.dl_dst, 0, "none", "mac", { aliases: ["eth_dst"] }),
-  f("dl_type", "NXM_OF_ETH_TYPE", 16, W.dl_type, 0, "none", "hex", { maskable: false, writable: false, aliases: ["eth_type"] }),
+  f("dl_type", "NXM_OF_ETH_TYPE", 16, W.dl_type, 0, "none", "hex", {
+    maskable: false,
+    writable: false,
+    aliases: ["eth_type"],
+  }),
   f("vlan_tci", "NXM_OF_VLAN_TCI", 16, W.vlan0, 0, "none", "hex"),
-  f("dl_vlan", "OXM_OF_VLAN_VID", 12, W.vlan0, 0, "none", "dec", { maskable: false, implied: cfi, aliases: ["vlan_vid"] }),
-  f("dl_vlan_pcp", "OXM_OF_VLAN_PCP", 3, W.vlan0, 13, "none", "dec", { maskable: false, implied: cfi, aliases: ["vlan_pcp"] }),
+  f("dl_vlan", "OXM_OF_VLAN_VID", 12, W.vlan0, 0, "none", "dec", {
+    maskable: false,
+    implied: cfi,
+    aliases: ["vlan_vid"],
+  }),
+  f("dl_vlan_pcp", "OXM_OF_VLAN_PCP", 3, W.vlan0, 13, "none", "dec", {
+    maskable: false,
+    implied: cfi,
+    aliases: ["vlan_pcp"],
+  }),
   f("vlan_tci1", "NXM_OF_VLAN_TCI1", 16, W.vlan1, 0, "none", "hex"),
   f("dl_vlan1", "OXM_OF_VLAN_VID1", 12, W.vlan1, 0, "none", "dec", { maskable: false, implied: cfi }),
   f("dl_vlan_pcp1", "OXM_OF_VLAN_PCP1", 3, W.vlan1, 13, "none", "dec", { maskable: false, implied: cfi }),
@@ -117,12 +146,19 @@ export const FIELDS: readonly FieldSpec[] = [
   f("ipv6_src", "NXM_NX_IPV6_SRC", 128, W.ipv6_src, 0, "ipv6", "ipv6"),
   f("ipv6_dst", "NXM_NX_IPV6_DST", 128, W.ipv6_dst, 0, "ipv6", "ipv6"),
   f("ipv6_label", "NXM_NX_IPV6_LABEL", 20, W.ipv6_label, 0, "ipv6", "hex"),
-  f("nw_proto", "NXM_OF_IP_PROTO", 8, W.nw_proto, 0, "ip_any", "dec", { maskable: false, writable: false, aliases: ["ip_proto"] }),
+  f("nw_proto", "NXM_OF_IP_PROTO", 8, W.nw_proto, 0, "ip_any", "dec", {
+    maskable: false,
+    writable: false,
+    aliases: ["ip_proto"],
+  }),
   f("nw_tos", "NXM_OF_IP_TOS", 8, W.nw_tos, 0, "ip_any", "dec", { maskable: false }),
   f("ip_dscp", "NXM_OF_IP_TOS", 6, W.nw_tos, 2, "ip_any", "dec", { maskable: false }),
   f("nw_ecn", "NXM_NX_IP_ECN", 2, W.nw_tos, 0, "ip_any", "dec", { maskable: false, aliases: ["ip_ecn"] }),
   f("nw_ttl", "NXM_NX_IP_TTL", 8, W.nw_ttl, 0, "ip_any", "dec", { maskable: false }),
-  f("nw_frag", "NXM_NX_IP_FRAG", 2, W.nw_frag, 0, "ip_any", "frag", { writable: false, aliases: ["ip_frag"] }),
+  f("nw_frag", "NXM_NX_IP_FRAG", 2, W.nw_frag, 0, "ip_any", "frag", {
+    writable: false,
+    aliases: ["ip_frag"],
+  }),
   f("arp_op", "NXM_OF_ARP_OP", 16, W.nw_proto, 0, "arp", "dec", { maskable: false }),
   f("arp_spa", "NXM_OF_ARP_SPA", 32, W.nw_src, 0, "arp", "ipv4"),
   f("arp_tpa", "NXM_OF_ARP_TPA", 32, W.nw_dst, 0, "arp", "ipv4"),

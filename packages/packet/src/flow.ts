@@ -26,49 +26,49 @@ export interface VlanHeader {
 
 export interface Flow {
   // Metadata
-  readonly recirc_id: number; /* Recirculation id; 0 for a packet that has not recirculated. */
-  readonly dp_hash: number; /* Datapath-computed hash (select groups with dp_hash). */
-  readonly in_port: number; /* Ingress OpenFlow port (OFPP_LOCAL = 0xfffe). */
-  readonly skb_priority: number; /* Packet priority (QoS). */
-  readonly pkt_mark: number; /* Packet mark. */
-  readonly ct_state: number; /* CS_* bits (see CS). */
-  readonly ct_zone: number; /* Conntrack zone, 16 bits. */
-  readonly ct_mark: number; /* Conntrack mark, 32 bits. */
-  readonly ct_label: bigint; /* Conntrack label, 128 bits. */
-  readonly ct_nw_src: number; /* Original-direction IPv4 source of the connection. */
-  readonly ct_nw_dst: number; /* Original-direction IPv4 destination (pre-DNAT VIP). */
-  readonly ct_ipv6_src: bigint; /* Original-direction IPv6 source. */
-  readonly ct_ipv6_dst: bigint; /* Original-direction IPv6 destination. */
-  readonly ct_nw_proto: number; /* Original-direction IP protocol. */
-  readonly ct_tp_src: number; /* Original-direction L4 source port. */
-  readonly ct_tp_dst: number; /* Original-direction L4 destination port (pre-DNAT). */
-  readonly metadata: bigint; /* OpenFlow metadata, 64 bits (OVN: logical datapath). */
-  readonly regs: readonly number[]; /* reg0–reg15, u32 each; xreg/xxreg are views of these. */
+  readonly recirc_id: number /* Recirculation id; 0 for a packet that has not recirculated. */;
+  readonly dp_hash: number /* Datapath-computed hash (select groups with dp_hash). */;
+  readonly in_port: number /* Ingress OpenFlow port (OFPP_LOCAL = 0xfffe). */;
+  readonly skb_priority: number /* Packet priority (QoS). */;
+  readonly pkt_mark: number /* Packet mark. */;
+  readonly ct_state: number /* CS_* bits (see CS). */;
+  readonly ct_zone: number /* Conntrack zone, 16 bits. */;
+  readonly ct_mark: number /* Conntrack mark, 32 bits. */;
+  readonly ct_label: bigint /* Conntrack label, 128 bits. */;
+  readonly ct_nw_src: number /* Original-direction IPv4 source of the connection. */;
+  readonly ct_nw_dst: number /* Original-direction IPv4 destination (pre-DNAT VIP). */;
+  readonly ct_ipv6_src: bigint /* Original-direction IPv6 source. */;
+  readonly ct_ipv6_dst: bigint /* Original-direction IPv6 destination. */;
+  readonly ct_nw_proto: number /* Original-direction IP protocol. */;
+  readonly ct_tp_src: number /* Original-direction L4 source port. */;
+  readonly ct_tp_dst: number /* Original-direction L4 destination port (pre-DNAT). */;
+  readonly metadata: bigint /* OpenFlow metadata, 64 bits (OVN: logical datapath). */;
+  readonly regs: readonly number[] /* reg0–reg15, u32 each; xreg/xxreg are views of these. */;
 
   // L2
-  readonly dl_src: number; /* Ethernet source, 48-bit integer. */
-  readonly dl_dst: number; /* Ethernet destination, 48-bit integer. */
-  readonly dl_type: number; /* Ethertype after the VLAN headers (0x0800, 0x86dd, 0x0806…). */
-  readonly vlans: readonly VlanHeader[]; /* Outermost first, at most two (FLOW_MAX_VLAN_HEADERS). */
+  readonly dl_src: number /* Ethernet source, 48-bit integer. */;
+  readonly dl_dst: number /* Ethernet destination, 48-bit integer. */;
+  readonly dl_type: number /* Ethertype after the VLAN headers (0x0800, 0x86dd, 0x0806…). */;
+  readonly vlans: readonly VlanHeader[] /* Outermost first, at most two (FLOW_MAX_VLAN_HEADERS). */;
 
   // L3
-  readonly nw_src: number; /* IPv4 source or ARP SPA. */
-  readonly nw_dst: number; /* IPv4 destination or ARP TPA. */
-  readonly ipv6_src: bigint; /* IPv6 source. */
-  readonly ipv6_dst: bigint; /* IPv6 destination. */
-  readonly ipv6_label: number; /* IPv6 flow label, 20 bits. */
-  readonly nw_proto: number; /* IP protocol, or the low 8 bits of the ARP opcode. */
-  readonly nw_tos: number; /* IP ToS byte: DSCP in the top 6 bits, ECN in the low 2. */
-  readonly nw_ttl: number; /* IP TTL / IPv6 hop limit. */
-  readonly nw_frag: number; /* FRAG_ANY | FRAG_LATER. */
-  readonly arp_sha: number; /* ARP SHA, or ND source link-layer address. */
-  readonly arp_tha: number; /* ARP THA, or ND target link-layer address. */
+  readonly nw_src: number /* IPv4 source or ARP SPA. */;
+  readonly nw_dst: number /* IPv4 destination or ARP TPA. */;
+  readonly ipv6_src: bigint /* IPv6 source. */;
+  readonly ipv6_dst: bigint /* IPv6 destination. */;
+  readonly ipv6_label: number /* IPv6 flow label, 20 bits. */;
+  readonly nw_proto: number /* IP protocol, or the low 8 bits of the ARP opcode. */;
+  readonly nw_tos: number /* IP ToS byte: DSCP in the top 6 bits, ECN in the low 2. */;
+  readonly nw_ttl: number /* IP TTL / IPv6 hop limit. */;
+  readonly nw_frag: number /* FRAG_ANY | FRAG_LATER. */;
+  readonly arp_sha: number /* ARP SHA, or ND source link-layer address. */;
+  readonly arp_tha: number /* ARP THA, or ND target link-layer address. */;
 
   // L4
-  readonly tp_src: number; /* TCP/UDP/SCTP source port, or ICMP type. */
-  readonly tp_dst: number; /* TCP/UDP/SCTP destination port, or ICMP code. */
-  readonly tcp_flags: number; /* TCP flags, 12 bits. */
-  readonly nd_target: bigint; /* IPv6 neighbour discovery target. */
+  readonly tp_src: number /* TCP/UDP/SCTP source port, or ICMP type. */;
+  readonly tp_dst: number /* TCP/UDP/SCTP destination port, or ICMP code. */;
+  readonly tcp_flags: number /* TCP flags, 12 bits. */;
+  readonly nd_target: bigint /* IPv6 neighbour discovery target. */;
 }
 
 /** Conntrack state bits, as in OVS `CS_*` (lib/packets.h) and ovs-fields(7). */

@@ -40,3 +40,35 @@ export {
   maskToPlen6,
   inCidr4,
 } from "./addr.js";
+export {
+  CATCHALL_MATCH,
+  STORED_FIELDS,
+  PROTOCOLS,
+  CT_STATE_NAMES,
+  TCP_FLAG_NAMES,
+  parseMatch,
+  formatMatch,
+  formatMatchWords,
+  matchToWords,
+  wordsToMatch,
+  makeMatch,
+  keyMatches,
+  setFieldMasked,
+  getFieldValue,
+  fieldWordMask,
+  parseFieldValue,
+  parsePort,
+  formatPort,
+  splitKeyValues,
+} from "./match.js";
+export type {
+  FieldMatch,
+  Match,
+  MatchWords,
+  FormatMatchOptions,
+  ParseMatchOptions,
+  ParsedValue,
+  KeyValue,
+} from "./match.js";
+export { parseFlow, formatFlow, flowPrintMask } from "./syntax.js";
+export type { ParseFlowOptions } from "./syntax.js";

@@ -1,0 +1,46 @@
+import { readdirSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { formatFlow, formatMatch, parseFlow, parseMatch } from "../src/index.js";
+
+const shared = process.env.OVNSIM_SHARED ?? path.resolve(__dirname, "../../../../shared");
+const samplesDir = path.join(shared, "oracle/samples");
+const goldenDir = path.resolve(__dirname, "golden");
+
+function linesOf(dir: string, re: RegExp): string[] {
+  let files: string[];
+  try {
+    files = readdirSync(dir).filter((f) => f.endsWith(".txt"));
+  } catch {
+    return [];
+  }
+  const out = new Set<string>();
+  for (const f of files) {
+    for (const line of readFileSync(path.join(dir, f), "utf8").split("\n")) {
+      const m = re.exec(line);
+      if (m?.[1] && m[1] !== "unchanged") out.add(m[1]);
+    }
+  }
+  return [...out];
+}
+
+const FLOW_RE = /^(?:Flow|Final flow): (.*)$/;
+const MEGA_RE = /^Megaflow: (.*)$/;
+
+for (const [name, dir] of [
+  ["oracle samples", samplesDir],
+  ["recorded goldens", goldenDir],
+] as const) {
+  describe(`${name}: Flow/Final flow lines`, () => {
+    const flows = linesOf(dir, FLOW_RE);
+    it.skipIf(flows.length === 0)(`re-prints ${flows.length} lines byte for byte`, () => {
+      for (const line of flows) expect(formatFlow(parseFlow(line, { lenient: true }))).toBe(line);
+    });
+  });
+  describe(`${name}: Megaflow lines`, () => {
+    const megas = linesOf(dir, MEGA_RE);
+    it.skipIf(megas.length === 0)(`re-prints ${megas.length} lines byte for byte`, () => {
+      for (const line of megas) expect(formatMatch(parseMatch(line))).toBe(line);
+    });
+  });
+}
