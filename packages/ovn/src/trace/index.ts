@@ -9,5 +9,5 @@ export { SYMTAB } from "../expr/symtab.js";
 export type { ExprSymbol, MFlow } from "../expr/symtab.js";
 export { parseOvsdbList } from "../sb/ovsdb.js";
 export type { OvsdbRecord, OvsdbValue } from "../sb/ovsdb.js";
-export { parseLflowList, formatLflowList } from "../sb/lflow-list.js";
+export { parseLflowList as parseSbLflowList, formatLflowList as formatSbLflowList } from "../sb/lflow-list.js";
 export type { LflowListing } from "../sb/lflow-list.js";
