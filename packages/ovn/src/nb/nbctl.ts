@@ -208,7 +208,8 @@ function parseKeyValues(words: readonly string[], what: string): Record<string, 
 
 /** Own-property write that cannot reach Object.prototype, whatever the key. */
 function setKey(map: Record<string, string>, key: string, value: string): void {
-  Object.defineProperty(map, key, { value, enumerable: true, writable: true, configurable: true });
+  if (key === "__proto__") throw new SimError("BAD_VALUE", `"__proto__" cannot be used as a map key`);
+  map[key] = value;
 }
 
 /** Parses "IP[:PORT]" / "[IP6]:PORT" as ovn_lb_vip_init does. */

@@ -32,3 +32,5 @@ export {
   datapathUuid,
 } from "./compile.js";
 export type { NorthdOptions, NorthdResult } from "./compile.js";
+export { compareLflows, flowKey } from "./compare.js";
+export type { FlowComparison } from "./compare.js";

@@ -171,7 +171,8 @@ export function prepareLb(lb: NbLoadBalancer): NorthdLb {
   let selectionFields: string | undefined;
   if (lb.selectionFields.length > 0) {
     const p = lb.protocol !== undefined && lb.protocol !== "" ? lb.protocol : undefined;
-    selectionFields = lb.selectionFields
+    selectionFields = [...lb.selectionFields]
+      .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
       .map((f) => (f === "tp_src" && p ? `${p}_src` : f === "tp_dst" && p ? `${p}_dst` : f))
       .join(",");
   }
@@ -500,7 +501,7 @@ function considerAcl(ctx: BuildContext, s: FlowSink, acl: Acl, hasStateful: bool
       if (acl.action === "reject") buildRejectAcl(s, stage, acl, "reg0[9] == 1", "");
       else s.add(stage, prio, `reg0[9] == 1 && (${acl.match})`, `${log}/* drop */`, 6543);
       if (acl.action === "reject")
-        buildRejectAcl(s, stage, acl, "reg0[10] == 1", `ct_commit { ${blocked} = 1; };`);
+        buildRejectAcl(s, stage, acl, "reg0[10] == 1", `ct_commit { ${blocked} = 1; }; `);
       else
         s.add(
           stage,
@@ -816,8 +817,9 @@ function buildLbFlows(ctx: BuildContext, s: FlowSink, od: SwitchDatapath, lb: No
   // build_lb_rules
   for (const vip of lb.vips) {
     const ipMatch = vip.v6 ? "ip6" : "ip4";
-    let action = "reg0[1] = 0; ";
-    action += lbVipAction(ctx, s, lb, vip, ctLb, vip.backendIps);
+    const vipAction = lbVipAction(ctx, s, lb, vip, ctLb, vip.backendIps);
+    // build_lb_vip_actions clears the action (and so the reg0[1] reset) for drop/reject.
+    const action = vip.backends.length === 0 ? vipAction : `reg0[1] = 0; ${vipAction}`;
     let match = `ct.new && ${ipMatch}.dst == ${vip.vip}`;
     let prio = 110;
     if (vip.port !== undefined) {
