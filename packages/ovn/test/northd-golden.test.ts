@@ -22,7 +22,9 @@ describe("northd ovn-23.03 vs real ovn-northd 23.03.1 goldens", () => {
       const ours = northd(db, "ovn-23.03");
       const real = parseLflowList(readFileSync(path.join(GOLD, `${name}.lflow-list.txt`), "utf8"));
       const cmp = compareLflows(real, parseLflowList(formatLflowList(ours)));
-      summary.push(`${name}: ${cmp.reproduced}/${cmp.real} (${(cmp.fraction * 100).toFixed(1)}%), extra ${cmp.extra.length}`);
+      summary.push(
+        `${name}: ${cmp.reproduced}/${cmp.real} (${(cmp.fraction * 100).toFixed(1)}%), extra ${cmp.extra.length}`,
+      );
       expect(cmp.real).toBeGreaterThan(0);
       expect(cmp.extra.map((f) => `${f.stage} ${f.priority} ${f.match} -> ${f.actions}`)).toEqual([]);
       expect(cmp.fraction).toBeGreaterThanOrEqual(0.95);

@@ -1,2 +1,3 @@
 // Each subcommand module registers itself; add one import per subcommand.
 import "./flow.js";
+import "./northd.js";
