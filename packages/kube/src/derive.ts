@@ -1,0 +1,391 @@
+/**
+ * What Kube-OVN and MetalLB derive from the manifests (shared/docs/kube-ovn-internals.md §1, §4):
+ * - the OVN northbound state kube-ovn-controller writes, as the `ovn-nbctl` / `ovn-sbctl`
+ *   commands that build it (pkg/ovs/ovn-nb-*.go; chassis and bindings are what ovn-controller
+ *   would report, written as `ovn-sbctl chassis-add` / `lsp-bind`);
+ * - per node, the OVS bridges: br-<provider> with the NIC (trunks), the patch port that
+ *   ovn-controller creates only when the node has a port of that switch, and kube-ovn-cni's
+ *   cookie-0x1000 VIP flows (pkg/daemon/flow_rules_linux.go) plus OVS's default NORMAL flow;
+ *   br-int's localnet entry (VLAN strip) and egress (VLAN push) as ovn-controller's physical.c
+ *   programs them, and the pods' veth ports;
+ * - MetalLB's announcement: the speaker's leader election (speaker/layer2_controller.go:
+ *   sha256(node + "#" + ip), lowest first, ETP=Local → only nodes with a ready endpoint).
+ */
+import { createHash } from "node:crypto";
+import { inCidr4, parseIp4 } from "@ovnsim/packet";
+import type { PodSpec, Scenario, ServiceSpec, SubnetSpec } from "./types.js";
+
+/** Kube-OVN's masquerade MAC for external LB access (pkg/util/const.go). */
+export const MASQUERADE_EXTERNAL_LB_ACCESS_MAC = "00:00:00:01:00:01";
+export const UNDERLAY_SVC_LOCAL_COOKIE_V4 = 0x1000;
+export const UNDERLAY_SVC_LOCAL_PRIORITY = 10000;
+export const CLUSTER_TCP_LB = "cluster-tcp-loadbalancer";
+export const CLUSTER_UDP_LB = "cluster-udp-loadbalancer";
+export const CLUSTER_SCTP_LB = "cluster-sctp-loadbalancer";
+export const LOCAL_EXTERNAL_VIP_PREFIX = "kube-ovn.io/local-external-vip/";
+
+export const localnetPortName = (subnet: string): string => `localnet.${subnet}`;
+export const providerPatchPort = (subnet: string): string => `patch-localnet.${subnet}-to-br-int`;
+export const brIntPatchPort = (subnet: string): string => `patch-br-int-to-localnet.${subnet}`;
+export const bridgeName = (provider: string): string => `br-${provider}`;
+/** The host-side veth of a pod as Kube-OVN names it (`<container id[0:12]>_h`); here `<pod>_h`. */
+export const podVethName = (pod: PodSpec): string => `${pod.name.slice(-12)}_h`;
+
+/** The Vlan id and provider of an underlay subnet, or undefined for an overlay one. */
+export function underlayOf(
+  s: Scenario,
+  subnet: SubnetSpec,
+): { vlanId: number; provider: string } | undefined {
+  if (subnet.vlan === undefined) return undefined;
+  const v = s.vlans.find((x) => x.name === subnet.vlan);
+  if (!v) return undefined;
+  return { vlanId: v.id, provider: v.provider };
+}
+
+/** The subnet whose CIDR holds an IPv4 address (the most specific one). */
+export function subnetOfIp(s: Scenario, ip: string): SubnetSpec | undefined {
+  let n: number;
+  try {
+    n = parseIp4(ip);
+  } catch {
+    return undefined;
+  }
+  let best: SubnetSpec | undefined;
+  for (const x of s.subnets) {
+    if (inCidr4(n, { ip: x.network, plen: x.plen }) && (!best || x.plen > best.plen)) best = x;
+  }
+  return best;
+}
+
+/** Kube-OVN's LB for a protocol on the default VPC. */
+export const lbNameFor = (proto: string): string =>
+  proto === "udp" ? CLUSTER_UDP_LB : proto === "sctp" ? CLUSTER_SCTP_LB : CLUSTER_TCP_LB;
+
+/** Pods that are endpoints of a service, resolved. */
+export function endpointsOf(s: Scenario, svc: ServiceSpec): PodSpec[] {
+  return svc.endpoints.map((lsp) => s.pods.find((p) => p.lsp === lsp)!).filter(Boolean);
+}
+
+// ---------------------------------------------------------------------------------------------
+// MetalLB
+
+export interface Announcement {
+  readonly service: string;
+  readonly vip: string;
+  /** The elected node, or undefined ("notOwner" everywhere). */
+  readonly node: string | undefined;
+  /** Candidates in election order with their hash. */
+  readonly candidates: readonly { readonly node: string; readonly hash: string }[];
+  readonly reason: string;
+}
+
+/** MetalLB L2 leader election for one VIP of a service. */
+export function electAnnouncer(s: Scenario, svc: ServiceSpec, vip: string): Announcement {
+  const key = `${svc.namespace}/${svc.name}`;
+  const ads = s.l2Advertisements.filter(
+    (a) => a.ipAddressPools.length === 0 || (svc.pool && a.ipAddressPools.includes(svc.pool)),
+  );
+  if (ads.length === 0) {
+    return {
+      service: key,
+      vip,
+      node: undefined,
+      candidates: [],
+      reason: "no L2Advertisement selects the VIP's pool",
+    };
+  }
+  let nodes = s.nodes.filter(
+    (n) => n.speaker && n.labels["node.kubernetes.io/exclude-from-external-load-balancers"] === undefined,
+  );
+  nodes = nodes.filter((n) =>
+    ads.some(
+      (a) =>
+        a.nodeSelectors.length === 0 ||
+        a.nodeSelectors.some((sel) => Object.entries(sel).every(([k, v]) => n.labels[k] === v)),
+    ),
+  );
+  const eps = endpointsOf(s, svc);
+  if (eps.length === 0)
+    return {
+      service: key,
+      vip,
+      node: undefined,
+      candidates: [],
+      reason: "the service has no ready endpoint",
+    };
+  if (svc.externalTrafficPolicy === "Local") {
+    nodes = nodes.filter((n) => eps.some((p) => p.node === n.name));
+  }
+  const candidates = nodes
+    .map((n) => ({ node: n.name, hash: createHash("sha256").update(`${n.name}#${vip}`).digest("hex") }))
+    .sort((a, b) => (a.hash < b.hash ? -1 : a.hash > b.hash ? 1 : 0));
+  const first = candidates[0];
+  return {
+    service: key,
+    vip,
+    node: first?.node,
+    candidates,
+    reason: first
+      ? `sha256("${first.node}#${vip}") sorts first among ${candidates.length} candidate(s)`
+      : svc.externalTrafficPolicy === "Local"
+        ? "externalTrafficPolicy: Local and no speaker node has a local endpoint"
+        : "no eligible speaker node",
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// OVN northbound
+
+/** Tunnel keys ovn-northd would assign: datapaths in ls-add order, ports in lsp-add order from 1. */
+export interface OvnKeys {
+  readonly datapath: ReadonlyMap<string, number>;
+  readonly port: ReadonlyMap<string, number>;
+}
+
+export function ovnKeys(s: Scenario): OvnKeys {
+  const datapath = new Map<string, number>();
+  const port = new Map<string, number>();
+  let dk = 1;
+  for (const sub of switchesInUse(s)) {
+    datapath.set(sub.name, dk++);
+    let pk = 1;
+    if (underlayOf(s, sub)) port.set(localnetPortName(sub.name), pk++);
+    for (const p of s.pods.filter((x) => x.subnet === sub.name)) port.set(p.lsp, pk++);
+  }
+  return { datapath, port };
+}
+
+function switchesInUse(s: Scenario): SubnetSpec[] {
+  return s.subnets.filter((x) => !x.implicit || s.pods.some((p) => p.subnet === x.name));
+}
+
+const q = (v: string): string => (/^[A-Za-z0-9_.:/-]+$/.test(v) ? v : `"${v.replace(/(["\\$`])/g, "\\$1")}"`);
+
+/**
+ * The NB (and chassis/binding) state as the commands that build it, one per line. The OVN
+ * package's `parseNbctl` reads exactly this.
+ */
+export function deriveNbctl(s: Scenario): string[] {
+  const c = s.controller;
+  const out: string[] = [
+    "# NB state kube-ovn-controller derives (kube-ovn-internals.md §1.5)",
+    `ovn-nbctl set NB_Global . options:ls_ct_skip_dst_lport_ips=${c.lsCtSkipDstLportIps} options:ls_dnat_mod_dl_dst=${c.lsDnatModDlDst}`,
+  ];
+  for (const sub of switchesInUse(s)) {
+    out.push(`ovn-nbctl ls-add ${q(sub.name)}`);
+    const u = underlayOf(s, sub);
+    if (u) {
+      const lp = localnetPortName(sub.name);
+      out.push(`ovn-nbctl lsp-add ${q(sub.name)} ${q(lp)}`);
+      out.push(`ovn-nbctl lsp-set-type ${q(lp)} localnet`);
+      out.push(`ovn-nbctl lsp-set-addresses ${q(lp)} unknown`);
+      out.push(`ovn-nbctl lsp-set-options ${q(lp)} network_name=${q(u.provider)}`);
+      const tag = u.vlanId >= 1 && u.vlanId <= 4095 ? ` tag=${u.vlanId}` : "";
+      out.push(`ovn-nbctl set Logical_Switch_Port ${q(lp)}${tag} external_ids:ipv4_network=${q(sub.cidr)}`);
+    }
+    for (const p of s.pods.filter((x) => x.subnet === sub.name)) {
+      out.push(`ovn-nbctl lsp-add ${q(sub.name)} ${q(p.lsp)}`);
+      out.push(`ovn-nbctl lsp-set-addresses ${q(p.lsp)} "${p.mac} ${p.ip}"`);
+    }
+  }
+  // Load balancers (default VPC): every LoadBalancer ingress IP with prefer-local (§1.2).
+  const lbs = new Map<string, { vips: string[]; maps: string[]; ext: string[] }>();
+  const lb = (name: string) => {
+    let e = lbs.get(name);
+    if (!e) {
+      e = { vips: [], maps: [], ext: [] };
+      lbs.set(name, e);
+    }
+    return e;
+  };
+  for (const svc of s.services) {
+    if (!c.enableLb || svc.type !== "LoadBalancer" || !c.enableOvnLbPreferLocal) continue;
+    if (s.controller.release === "1.14" && svc.externalTrafficPolicy !== "Local") continue;
+    const eps = endpointsOf(s, svc);
+    for (const vip of svc.vips) {
+      if (vip.includes(":")) continue;
+      for (const port of svc.ports) {
+        const e = lb(lbNameFor(port.protocol));
+        const backends = eps.map((p) => `${p.ip}:${port.targetPort}`).join(",");
+        e.vips.push(`${vip}:${port.port} ${backends ? q(backends) : '""'}`);
+        if (svc.externalTrafficPolicy === "Local") {
+          for (const p of eps) e.maps.push(`ip_port_mappings:${p.ip}=${q(`${p.lsp}:0.0.0.0`)}`);
+          if (c.vipNodeMarkerSupported && metallbHasL2Status(s)) {
+            const ann = electAnnouncer(s, svc, vip);
+            if (ann.node)
+              e.ext.push(
+                `external_ids:${q(`${LOCAL_EXTERNAL_VIP_PREFIX}${vip}:${port.port}`)}=node-${ann.node}`,
+              );
+          }
+        }
+      }
+    }
+  }
+  for (const [name, e] of lbs) {
+    const proto = name === CLUSTER_UDP_LB ? "udp" : name === CLUSTER_SCTP_LB ? "sctp" : "tcp";
+    // Kube-OVN creates the LB empty (CreateLoadBalancer); lb-add creates it with its first VIP.
+    for (const v of e.vips) out.push(`ovn-nbctl lb-add ${name} ${v} ${proto}`);
+    out.push(
+      `ovn-nbctl set Load_Balancer ${name} external_ids:vendor=kube-ovn options:prefer_local_backend=${c.enableOvnLbPreferLocal}`,
+    );
+    if (e.maps.length > 0) out.push(`ovn-nbctl set Load_Balancer ${name} ${[...new Set(e.maps)].join(" ")}`);
+    if (e.ext.length > 0) out.push(`ovn-nbctl set Load_Balancer ${name} ${e.ext.join(" ")}`);
+    for (const sub of switchesInUse(s)) out.push(`ovn-nbctl ls-lb-add ${q(sub.name)} ${name}`);
+  }
+  out.push("# what each node's ovn-controller reports");
+  for (const n of s.nodes) out.push(`ovn-sbctl chassis-add ${q(n.name)} geneve ${n.internalIp}`);
+  for (const p of s.pods) out.push(`ovn-sbctl lsp-bind ${q(p.lsp)} ${q(p.node)}`);
+  return out;
+}
+
+/** Whether MetalLB publishes ServiceL2Status (v0.14.4+), which the VIP-node marker needs. */
+export function metallbHasL2Status(s: Scenario): boolean {
+  const m = /^v?(\d+)\.(\d+)(?:\.(\d+))?/.exec(s.physical.metallbVersion);
+  if (!m) return true;
+  const [maj, min, pat] = [Number(m[1]), Number(m[2]), Number(m[3] ?? 0)];
+  return maj > 0 || min > 14 || (min === 14 && pat >= 4);
+}
+
+// ---------------------------------------------------------------------------------------------
+// OVS bridges per node
+
+export interface BridgePortSpec {
+  readonly name: string;
+  readonly ofport: number;
+  readonly type: "system" | "internal" | "patch";
+  /** Peer port name, for patch ports. */
+  readonly peer?: string;
+  readonly mac?: string;
+  /** VLAN config (ovs-vsctl Port: trunks, tag); empty trunks = all. */
+  readonly trunks?: readonly number[];
+  readonly tag?: number;
+}
+
+export interface BridgeSpec {
+  readonly name: string;
+  /** Bridge MAC (other-config:hwaddr). */
+  readonly mac: string;
+  readonly ports: readonly BridgePortSpec[];
+  /** Flows in `ovs-ofctl add-flow` syntax, in install order. */
+  readonly flows: readonly string[];
+}
+
+export interface NodeDataplane {
+  readonly node: string;
+  readonly bridges: readonly BridgeSpec[];
+  /** Underlay subnets whose patch port exists on this node (it has pods there). */
+  readonly patchedSubnets: readonly string[];
+  /** Log lines kube-ovn-cni would print (e.g. a VIP flow skipped for a missing patch port). */
+  readonly notes: readonly string[];
+}
+
+/** The OVS side of each node: br-<provider> and br-int as far as this scenario uses them. */
+export function deriveNodeDataplane(s: Scenario, nodeName: string): NodeDataplane {
+  const node = s.nodes.find((n) => n.name === nodeName);
+  if (!node) return { node: nodeName, bridges: [], patchedSubnets: [], notes: [] };
+  const keys = ovnKeys(s);
+  const notes: string[] = [];
+  const bridges: BridgeSpec[] = [];
+  const brIntPorts: BridgePortSpec[] = [];
+  const brIntFlows: string[] = [];
+  const patched: string[] = [];
+  const providers = [...new Set(s.vlans.map((v) => v.provider))].sort();
+  let brIntPort = 1;
+  for (const prov of providers) {
+    const br = bridgeName(prov);
+    const pn = s.providerNetworks.find((p) => p.name === prov);
+    if (pn?.excludeNodes.includes(nodeName)) continue;
+    const nic = pn?.customInterfaces.find((c) => c.nodes.includes(nodeName))?.interface ?? node.nic;
+    const subs = s.subnets.filter((x) => underlayOf(s, x)?.provider === prov);
+    const vids = [...new Set(subs.map((x) => underlayOf(s, x)!.vlanId).filter((v) => v > 0))].sort(
+      (a, b) => a - b,
+    );
+    const ports: BridgePortSpec[] = [
+      { name: nic, ofport: 1, type: "system", mac: node.nicMac, trunks: vids },
+    ];
+    const flows: string[] = [];
+    let ofp = 2;
+    for (const sub of subs) {
+      const hasPods = s.pods.some((p) => p.subnet === sub.name && p.node === nodeName);
+      if (!hasPods) continue;
+      patched.push(sub.name);
+      const pp = providerPatchPort(sub.name);
+      const ip = brIntPatchPort(sub.name);
+      const provOf = ofp++;
+      const intOf = brIntPort++;
+      ports.push({ name: pp, ofport: provOf, type: "patch", peer: ip });
+      brIntPorts.push({ name: ip, ofport: intOf, type: "patch", peer: pp });
+      const u = underlayOf(s, sub)!;
+      const dp = keys.datapath.get(sub.name) ?? 0;
+      const pk = keys.port.get(localnetPortName(sub.name)) ?? 0;
+      const load = `set_field:0x${(pk + 0).toString(16)}->reg13,set_field:0x${dp.toString(16)}->metadata,set_field:0x${pk.toString(16)}->reg14,resubmit(,8)`;
+      if (u.vlanId > 0) {
+        brIntFlows.push(
+          `table=0,priority=150,in_port=${intOf},dl_vlan=${u.vlanId} actions=strip_vlan,${load}`,
+        );
+        brIntFlows.push(
+          `table=65,priority=100,reg15=0x${pk.toString(16)},metadata=0x${dp.toString(16)} actions=mod_vlan_vid:${u.vlanId},output:${intOf}`,
+        );
+      } else {
+        brIntFlows.push(`table=0,priority=100,in_port=${intOf} actions=${load}`);
+        brIntFlows.push(
+          `table=65,priority=100,reg15=0x${pk.toString(16)},metadata=0x${dp.toString(16)} actions=output:${intOf}`,
+        );
+      }
+      // kube-ovn-cni's VIP flows for services whose ingress IP lies in this subnet.
+      if (sub.enableExternalLBAddress) {
+        const dstMac =
+          sub.u2oInterconnection && sub.u2oInterconnectionMac
+            ? sub.u2oInterconnectionMac
+            : MASQUERADE_EXTERNAL_LB_ACCESS_MAC;
+        for (const svc of s.services) {
+          if (svc.type !== "LoadBalancer") continue;
+          for (const vip of svc.vips) {
+            if (vip.includes(":") || subnetOfIp(s, vip)?.name !== sub.name) continue;
+            for (const port of svc.ports) {
+              if (port.protocol === "sctp") {
+                notes.push(`unsupported protocol sctp for ${svc.namespace}/${svc.name}`);
+                continue;
+              }
+              flows.push(
+                `cookie=0x1000,priority=10000,in_port=1,${port.protocol},nw_dst=${vip},tp_dst=${port.port} actions=mod_dl_dst:${dstMac},output:${provOf}`,
+              );
+            }
+          }
+        }
+      }
+    }
+    for (const sub of subs) {
+      if (!patched.includes(sub.name) && sub.enableExternalLBAddress) {
+        const has = s.services.some(
+          (svc) => svc.type === "LoadBalancer" && svc.vips.some((v) => subnetOfIp(s, v)?.name === sub.name),
+        );
+        if (has) notes.push(`subnet ${sub.name} may not have pods on this node yet`);
+      }
+    }
+    flows.push("priority=0 actions=NORMAL");
+    ports.push({ name: br, ofport: 0xfffe, type: "internal", mac: node.nicMac });
+    bridges.push({ name: br, mac: node.nicMac, ports, flows });
+  }
+  // Pod veths on br-int and their ingress/egress entries.
+  for (const p of s.pods.filter((x) => x.node === nodeName)) {
+    const of = brIntPort++;
+    brIntPorts.push({ name: podVethName(p), ofport: of, type: "system", mac: p.mac });
+    const dp = keys.datapath.get(p.subnet) ?? 0;
+    const pk = keys.port.get(p.lsp) ?? 0;
+    brIntFlows.push(
+      `table=0,priority=100,in_port=${of} actions=set_field:0x${pk.toString(16)}->reg13,set_field:0x${dp.toString(16)}->metadata,set_field:0x${pk.toString(16)}->reg14,resubmit(,8)`,
+    );
+    brIntFlows.push(
+      `table=65,priority=100,reg15=0x${pk.toString(16)},metadata=0x${dp.toString(16)} actions=output:${of}`,
+    );
+  }
+  brIntPorts.push({ name: "br-int", ofport: 0xfffe, type: "internal" });
+  bridges.push({ name: "br-int", mac: "00:00:00:00:00:00", ports: brIntPorts, flows: brIntFlows });
+  return { node: nodeName, bridges, patchedSubnets: patched, notes };
+}
+
+/** `ovs-ofctl add-flow` lines for one bridge, with the bridge name, as a shell script would hold them. */
+export function bridgeFlowsScript(b: BridgeSpec): string[] {
+  return b.flows.map((f) => `ovs-ofctl add-flow ${b.name} "${f}"`);
+}

@@ -1,0 +1,49 @@
+/**
+ * IPv4 ranges in the two spellings this package reads: Kube-OVN's excludeIps (`a` or `a..b`,
+ * pkg/ipam) and MetalLB's pool addresses (`a-b` or a CIDR, internal/config). Kept apart from
+ * @ovnsim/packet's address helpers because only manifests use these forms.
+ */
+import { SimError, formatIp4, parseCidr4, parseIp4, plenToMask4 } from "@ovnsim/packet";
+import type { Ip4Range } from "./types.js";
+
+/** Kube-OVN excludeIps entry: "10.0.0.5" or "10.0.0.5..10.0.0.9". */
+export function parseExcludeIp(text: string, field: string): Ip4Range {
+  const parts = text.split("..");
+  if (parts.length > 2)
+    throw new SimError("BAD_VALUE", `${field}: "${text}" is not an address or a..b range`);
+  const start = parseIp4(parts[0]!.trim(), field);
+  const end = parts.length === 2 ? parseIp4(parts[1]!.trim(), field) : start;
+  if (end < start) throw new SimError("BAD_VALUE", `${field}: "${text}" ends before it starts`);
+  return { start, end };
+}
+
+/** MetalLB pool address: "a-b" range or "x/len" CIDR (MetalLB rejects a bare address). */
+export function parsePoolAddress(text: string, field: string): Ip4Range {
+  const t = text.trim();
+  if (t.includes("-")) {
+    const [a, b, ...rest] = t.split("-");
+    if (rest.length > 0 || a === undefined || b === undefined) {
+      throw new SimError("BAD_VALUE", `${field}: "${text}" is not a range`);
+    }
+    const start = parseIp4(a.trim(), field);
+    const end = parseIp4(b.trim(), field);
+    if (end < start) throw new SimError("BAD_VALUE", `${field}: "${text}" ends before it starts`);
+    return { start, end };
+  }
+  if (!t.includes("/")) {
+    throw new SimError("BAD_VALUE", `${field}: "${text}" is neither a CIDR nor an a-b range (write ${t}/32)`);
+  }
+  const c = parseCidr4(t, field);
+  const m = plenToMask4(c.plen);
+  const start = (c.ip & m) >>> 0;
+  return { start, end: (start | (~m >>> 0)) >>> 0 };
+}
+
+export function inRanges(ip: number, ranges: readonly Ip4Range[]): boolean {
+  for (const r of ranges) if (ip >= r.start && ip <= r.end) return true;
+  return false;
+}
+
+export function formatRange(r: Ip4Range): string {
+  return r.start === r.end ? formatIp4(r.start) : `${formatIp4(r.start)}-${formatIp4(r.end)}`;
+}
