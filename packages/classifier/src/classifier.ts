@@ -1,0 +1,883 @@
+/**
+ * Flow classifier: the priority lookup behind every OpenFlow table, modelled on OVS
+ * `lib/classifier.{h,c}`.
+ *
+ * What?
+ * =====
+ * A classifier holds rules — a value/mask pair over a fixed-length `Uint32Array` key (by
+ * default the @ovnsim/packet flow key, FLOW_WORDS words laid out as `W`), a priority 0–65535
+ * and a payload — and, given a key, finds the highest-priority rule that matches it. As a
+ * side output it can report which key bits the decision depended on (the "wildcards" or
+ * megaflow mask), the way `classifier_lookup(cls, version, flow, wc)` does: the OpenFlow trace
+ * prints it as `Megaflow:`, and a datapath cache installs it. Extra 1-bits are safe; a missing
+ * 1-bit is a bug: any key that agrees with the looked-up key on the reported bits gets the
+ * same rule (the property tests check exactly this).
+ *
+ * Determinism
+ * ===========
+ * OVS leaves the winner among overlapping rules of equal priority undefined (it depends on the
+ * order of subtables in its priority vector). Here it is defined: among equal priorities the
+ * rule inserted first wins (`replace` keeps the replaced rule's place). `LinearClassifier`
+ * implements the same rule by brute force and is the oracle for the property tests. Lookups
+ * allocate nothing and read no clock; the same inserts give the same answers and masks.
+ *
+ * Design
+ * ======
+ * - Tuple space search: one subtable per distinct mask, holding an open-addressing hash table
+ *   (linear probing on Int32Array slots) of the rules' masked values. Rules identical except
+ *   for priority share one bucket head and are chained by (priority desc, order asc), like
+ *   OVS's `cls_match->next` lists.
+ * - Subtables sit in a flat array (OVS's pvector) sorted by their highest priority, ties by
+ *   the insertion order of their first rule at that priority. A lookup stops as soon as the
+ *   next subtable cannot beat the best match so far. Unlike OVS it also visits a subtable of
+ *   equal maximum priority when that subtable holds an older rule of that priority (the tie
+ *   rule above); that is the only way the reported mask can be wider than OVS's.
+ * - The sorted array is rebuilt lazily before the next lookup after changes (OVS's deferred
+ *   publication), so bulk inserts cost O(n log n), not O(n²).
+ * - With a `wc` output, the lookup is staged as in OVS (`find_match_wc`): each subtable keeps a
+ *   counting hash set of partial hashes per stage (metadata, L2, L3, L4 for the flow key); a
+ *   miss at a stage un-wildcards only the fields of the stages seen so far.
+ * - Prefix tries on ip_dst, ip_src, ipv6_dst, ipv6_src (OVS's defaults; configurable): before
+ *   hashing a stage that holds a trie field, the lookup asks the classifier-wide trie whether
+ *   any rule prefix of this subtable's length matches the address; if none does, the subtable
+ *   is skipped and only the bits the trie needed are un-wildcarded (`nw_dst=11.0.0.0/8`).
+ * - A ports trie per subtable over (tp_src << 16 | tp_dst): on a miss in the final stage only
+ *   the port prefix that decided the miss is un-wildcarded (`tp_dst=0x40/0xffc0`).
+ * - Versioning (`beginBatch`/`commit`/`abortBatch`): rules added or removed in a batch carry
+ *   version numbers and become visible, or invisible, all at once when the batch commits;
+ *   lookups during the batch see the previous version, as OVS versions rules for bundles.
+ *
+ * Limits
+ * ======
+ * - No conjunctive ("soft") matches: `conjunction(id, k/n)` belongs to the OpenFlow layer.
+ * - No metadata partitioning (OVS's `cls_partition` on `metadata`), and no per-field prefix
+ *   configuration at run time (set tries at construction).
+ * - The classifier keeps references to the value/mask arrays it is given; do not mutate them.
+ * - Stage hashes are 32-bit; a collision only makes a lookup look further (wider mask), never
+ *   wrong, as with OVS's ccmap.
+ */
+import { SimError } from "@ovnsim/packet";
+import { fin, finStage, HashCounter, mix } from "./hash.js";
+import {
+  beats,
+  type ClassifierOptions,
+  checkSpec,
+  type ResolvedOptions,
+  type Rule,
+  RuleRec,
+  type RuleSpec,
+  resolveOptions,
+  sameMatch,
+  stageOf,
+  VERSION_MAX,
+} from "./rule.js";
+import { PrefixTrie } from "./trie.js";
+
+/** Number of leading 1-bits if the words at mask[at…at+n) form a prefix mask, else 0. */
+function prefixLen(mask: Uint32Array, at: number, n: number): number {
+  let len = 0;
+  let ended = false;
+  for (let i = 0; i < n; i++) {
+    const m = mask[at + i]!;
+    if (ended) {
+      if (m !== 0) return 0;
+      continue;
+    }
+    if (m === 0xffffffff) {
+      len += 32;
+      continue;
+    }
+    const ones = Math.clz32(~m);
+    if (m << ones !== 0) return 0; // not contiguous
+    len += ones;
+    ended = true;
+  }
+  return len;
+}
+
+/** Sets the leading `n` bits of the field at wc[at…]. */
+function setPrefixBits(wc: Uint32Array, at: number, n: number): void {
+  let i = at;
+  for (; n >= 32; n -= 32) wc[i++] = 0xffffffff;
+  if (n > 0) wc[i]! |= ~0 << (32 - n);
+}
+
+/** True if the leading `n` bits of the field at wc[at…] are all set. */
+function prefixBitsSet(wc: Uint32Array, at: number, n: number): boolean {
+  let i = at;
+  for (; n >= 32; n -= 32) if (wc[i++] !== 0xffffffff) return false;
+  if (n > 0) {
+    const m = ~0 << (32 - n);
+    if ((wc[i]! & m) !== m) return false;
+  }
+  return true;
+}
+
+/** Per-classifier trie state shared with subtables during one lookup (OVS `struct trie_ctx`). */
+interface TrieCtx {
+  readonly tries: PrefixTrie[];
+  readonly word: Int32Array;
+  readonly bits: Int32Array;
+  readonly preWord: Int32Array; // -1 = no prerequisite
+  readonly preMask: Uint32Array;
+  readonly preValue: Uint32Array;
+  readonly done: Uint8Array;
+  readonly maskbits: Int32Array;
+  readonly plens: Uint32Array; // 4 words per trie
+}
+
+let subtableSerial = 0;
+
+/** One distinct mask: OVS `struct cls_subtable`. */
+class Subtable<T> {
+  readonly serial = subtableSerial++;
+  readonly mask: Uint32Array;
+  /** Key words with a non-zero mask, ascending, and their masks. */
+  readonly words: Int32Array;
+  readonly masks: Uint32Array;
+  readonly nw: number;
+  /** End (index into `words`) of each of this subtable's stages; the last is the final stage. */
+  readonly stageEnd: Int32Array;
+  readonly nStages: number;
+  /** Counting sets of partial hashes for the non-final stages. */
+  readonly stageSets: HashCounter[];
+  /** Per stage, the tries to check before hashing it, and this subtable's prefix length. */
+  readonly stageTries: Int32Array[];
+  readonly triePlen: Int32Array;
+  /** Ports trie (OVS `ports_trie`), over (src << 16 | dst) & portsMask. */
+  readonly portsLen: number;
+  readonly portsMask: number;
+  readonly portsTrie: PrefixTrie | null;
+  readonly portsSrc: number;
+  readonly portsDst: number;
+  private readonly portsTmp = new Uint32Array(1);
+
+  // Hash table: slots hold head index + 1 (0 = empty) and the head's hash.
+  private slots: Int32Array;
+  private slotHash: Int32Array;
+  // Heads: one per distinct masked value.
+  private heads: (RuleRec<T> | null)[] = [];
+  private headVals: Int32Array;
+  private headHash: Int32Array;
+  private freeHeads: number[] = [];
+  private nHeads = 0;
+
+  nRules = 0;
+  maxPri = -1;
+  /** Lowest order among rules at maxPri (tie rule); recomputed lazily when `minDirty`. */
+  minOrd = 0;
+  minDirty = false;
+  private priCount = new Map<number, number>();
+
+  constructor(mask: Uint32Array, opts: ResolvedOptions, tctx: TrieCtx) {
+    this.mask = mask.slice();
+    const words: number[] = [];
+    for (let i = 0; i < mask.length; i++) if (mask[i] !== 0) words.push(i);
+    this.nw = words.length;
+    this.words = Int32Array.from(words);
+    this.masks = Uint32Array.from(words, (w) => mask[w]!);
+    // Stages that add mask bits get an index; the last non-empty one is the final stage.
+    const ends: number[] = [];
+    const layoutStage: number[] = [];
+    let j = 0;
+    for (let s = 0; s < opts.stageEnds.length; s++) {
+      const start = j;
+      while (j < words.length && words[j]! < opts.stageEnds[s]!) j++;
+      if (j > start) {
+        ends.push(j);
+        layoutStage.push(s);
+      }
+    }
+    if (ends.length === 0) {
+      ends.push(0);
+      layoutStage.push(opts.stageEnds.length - 1);
+    }
+    this.stageEnd = Int32Array.from(ends);
+    this.nStages = ends.length;
+    this.stageSets = [];
+    for (let s = 0; s < this.nStages - 1; s++) this.stageSets.push(new HashCounter(8));
+    const nTries = tctx.tries.length;
+    this.triePlen = new Int32Array(nTries);
+    for (let t = 0; t < nTries; t++) this.triePlen[t] = prefixLen(mask, tctx.word[t]!, tctx.bits[t]! >>> 5);
+    this.stageTries = [];
+    for (let s = 0; s < this.nStages; s++) {
+      const list: number[] = [];
+      for (let t = 0; t < nTries; t++)
+        if (this.triePlen[t]! > 0 && stageOf(opts.stageEnds, tctx.word[t]!) === layoutStage[s]) list.push(t);
+      this.stageTries.push(Int32Array.from(list));
+    }
+    // Ports trie: only when the port words hold 16-bit values and sit in the final stage.
+    let pm = 0;
+    if (opts.ports) {
+      const ms = mask[opts.ports.src]!;
+      const md = mask[opts.ports.dst]!;
+      const finalStage = layoutStage[this.nStages - 1]!;
+      if (
+        ms <= 0xffff &&
+        md <= 0xffff &&
+        (ms | md) !== 0 &&
+        stageOf(opts.stageEnds, opts.ports.src) === finalStage &&
+        stageOf(opts.stageEnds, opts.ports.dst) === finalStage
+      )
+        pm = ((ms << 16) | md) >>> 0;
+    }
+    this.portsMask = pm;
+    this.portsSrc = opts.ports?.src ?? 0;
+    this.portsDst = opts.ports?.dst ?? 0;
+    this.portsLen = pm === 0 ? 0 : 32 - Math.min(32, ctz32(pm));
+    this.portsTrie = pm === 0 ? null : new PrefixTrie(16);
+    this.slots = new Int32Array(8);
+    this.slotHash = new Int32Array(8);
+    this.headVals = new Int32Array(4 * Math.max(1, this.nw));
+    this.headHash = new Int32Array(4);
+  }
+
+  get byteLength(): number {
+    let b =
+      this.slots.byteLength +
+      this.slotHash.byteLength +
+      this.headVals.byteLength +
+      this.headHash.byteLength +
+      this.heads.length * 8 +
+      this.mask.byteLength +
+      200;
+    for (const s of this.stageSets) b += s.byteLength;
+    if (this.portsTrie) b += this.portsTrie.byteLength;
+    return b;
+  }
+
+  /** Full hash of the key (or a rule value) under this subtable's mask. */
+  hashOf(key: Uint32Array): number {
+    const words = this.words;
+    const masks = this.masks;
+    let h = 0;
+    for (let j = 0; j < this.nw; j++) h = mix(h, key[words[j]!]! & masks[j]!);
+    return fin(h);
+  }
+
+  /** Head index whose masked value equals key & mask, or -1. */
+  private findHead(key: Uint32Array, h: number): number {
+    const slots = this.slots;
+    const sh = this.slotHash;
+    const m = slots.length - 1;
+    const nw = this.nw;
+    const words = this.words;
+    const masks = this.masks;
+    const vals = this.headVals;
+    for (let i = h & m; ; i = (i + 1) & m) {
+      const s = slots[i]!;
+      if (s === 0) return -1;
+      if (sh[i] === h) {
+        const base = (s - 1) * nw;
+        let j = 0;
+        for (; j < nw; j++) if (vals[base + j] !== (key[words[j]!]! & masks[j]!)) break;
+        if (j === nw) return s - 1;
+      }
+    }
+  }
+
+  /** The best rule visible in `version` whose masked value equals the key's, or null. */
+  find(key: Uint32Array, version: number): RuleRec<T> | null {
+    const words = this.words;
+    const masks = this.masks;
+    let h = 0;
+    for (let j = 0; j < this.nw; j++) h = mix(h, key[words[j]!]! & masks[j]!);
+    const hd = this.findHead(key, fin(h));
+    if (hd < 0) return null;
+    for (let r: RuleRec<T> | null = this.heads[hd]!; r !== null; r = r.next)
+      if (r.addVersion <= version && version < r.removeVersion) return r;
+    return null;
+  }
+
+  /** OVS `find_match_wc`: staged lookup with trie checks, un-wildcarding into `wc`. */
+  findWc(key: Uint32Array, version: number, wc: Uint32Array, tc: TrieCtx): RuleRec<T> | null {
+    const words = this.words;
+    const masks = this.masks;
+    const last = this.nStages - 1;
+    let h = 0;
+    let j = 0;
+    for (let s = 0; s < last; s++) {
+      if (this.checkTries(s, key, wc, tc)) {
+        this.fold(wc, j);
+        return null;
+      }
+      const end = this.stageEnd[s]!;
+      for (; j < end; j++) h = mix(h, key[words[j]!]! & masks[j]!);
+      if (!this.stageSets[s]!.has(finStage(h))) {
+        this.fold(wc, j);
+        return null;
+      }
+    }
+    if (this.checkTries(last, key, wc, tc)) {
+      this.fold(wc, j);
+      return null;
+    }
+    for (; j < this.nw; j++) h = mix(h, key[words[j]!]! & masks[j]!);
+    const hd = this.findHead(key, fin(h));
+    let rule: RuleRec<T> | null = null;
+    if (hd >= 0) {
+      for (let r: RuleRec<T> | null = this.heads[hd]!; r !== null; r = r.next)
+        if (r.addVersion <= version && version < r.removeVersion) {
+          rule = r;
+          break;
+        }
+    }
+    if (rule === null && this.portsTrie !== null) {
+      // Un-wildcard only the port prefix that decided the miss (OVS ports trie).
+      const ps = this.portsSrc;
+      const pd = this.portsDst;
+      const pm = this.portsMask;
+      const value = (((key[ps]! << 16) | (key[pd]! & 0xffff)) & pm) >>> 0;
+      this.portsTmp[0] = value;
+      const mbits = this.portsTrie.lookup(this.portsTmp, 0, 32, tc.plens, 16);
+      tc.plens[16] = 0;
+      const keep = (pm & (mbits === 0 ? 0 : ~0 << (32 - mbits))) >>> 0;
+      const oldS = wc[ps]!;
+      const oldD = wc[pd]!;
+      this.fold(wc, this.nw);
+      wc[ps] = oldS | (keep >>> 16);
+      wc[pd] = oldD | (keep & 0xffff);
+      return null;
+    }
+    this.fold(wc, this.nw);
+    return rule;
+  }
+
+  private fold(wc: Uint32Array, end: number): void {
+    const words = this.words;
+    const masks = this.masks;
+    for (let j = 0; j < end; j++) wc[words[j]!]! |= masks[j]!;
+  }
+
+  /** OVS `check_tries`: true if the trie proves this subtable cannot match at stage `s`. */
+  private checkTries(s: number, key: Uint32Array, wc: Uint32Array, tc: TrieCtx): boolean {
+    const list = this.stageTries[s]!;
+    for (let i = 0; i < list.length; i++) {
+      const t = list[i]!;
+      const plen = this.triePlen[t]!;
+      if (tc.done[t] === 0) {
+        tc.done[t] = 1;
+        const p = t * 4;
+        const pw = tc.preWord[t]!;
+        if (pw >= 0 && (key[pw]! & tc.preMask[t]!) !== tc.preValue[t]) {
+          // Prerequisites not met: all prefix lengths "may match", no skipping.
+          tc.plens[p] = tc.plens[p + 1] = tc.plens[p + 2] = tc.plens[p + 3] = 0xffffffff;
+          tc.maskbits[t] = 0;
+        } else {
+          tc.plens[p] = tc.plens[p + 1] = tc.plens[p + 2] = tc.plens[p + 3] = 0;
+          tc.maskbits[t] = tc.tries[t]!.lookup(key, tc.word[t]!, tc.bits[t]!, tc.plens, p);
+        }
+      }
+      const b = plen - 1;
+      if (((tc.plens[t * 4 + (b >>> 5)]! >>> (31 - (b & 31))) & 1) === 0) {
+        const mb = tc.maskbits[t]!;
+        if (mb <= plen) {
+          setPrefixBits(wc, tc.word[t]!, mb);
+          return true;
+        }
+        if (prefixBitsSet(wc, tc.word[t]!, mb)) return true;
+      }
+    }
+    return false;
+  }
+
+  /** Adds a rule (already validated; same mask). */
+  insert(r: RuleRec<T>, tc: TrieCtx): void {
+    const h = this.hashOf(r.value);
+    let hd = this.findHead(r.value, h);
+    if (hd < 0) {
+      hd = this.newHead(r, h);
+      // Stage sets and tries count distinct masked values (bucket heads), like OVS.
+      this.addIndices(r.value, 1);
+      for (let t = 0; t < tc.tries.length; t++)
+        if (this.triePlen[t]! > 0) tc.tries[t]!.insert(r.value, tc.word[t]!, this.triePlen[t]!);
+      if (this.portsTrie !== null) {
+        this.portsTmp[0] = ((r.value[this.portsSrc]! << 16) | r.value[this.portsDst]!) & this.portsMask;
+        this.portsTrie.insert(this.portsTmp, 0, this.portsLen);
+      }
+    } else {
+      // Chain in (priority desc, order asc).
+      let prev: RuleRec<T> | null = null;
+      let cur: RuleRec<T> | null = this.heads[hd]!;
+      while (cur !== null && !beats(r.priority, r.order, cur.priority, cur.order)) {
+        prev = cur;
+        cur = cur.next;
+      }
+      r.next = cur;
+      if (prev === null) this.heads[hd] = r;
+      else prev.next = r;
+    }
+    this.nRules++;
+    this.priCount.set(r.priority, (this.priCount.get(r.priority) ?? 0) + 1);
+    if (r.priority > this.maxPri) {
+      this.maxPri = r.priority;
+      this.minOrd = r.order;
+    } else if (r.priority === this.maxPri && r.order < this.minOrd) this.minOrd = r.order;
+  }
+
+  /** Removes a rule; returns false if it was not here. */
+  remove(r: RuleRec<T>, tc: TrieCtx): boolean {
+    const h = this.hashOf(r.value);
+    const hd = this.findHead(r.value, h);
+    if (hd < 0) return false;
+    let prev: RuleRec<T> | null = null;
+    let cur = this.heads[hd] ?? null;
+    while (cur !== null && cur !== r) {
+      prev = cur;
+      cur = cur.next;
+    }
+    if (cur === null) return false;
+    if (prev === null) this.heads[hd] = r.next;
+    else prev.next = r.next;
+    r.next = null;
+    if (this.heads[hd] === null) {
+      this.deleteHead(hd, h);
+      this.addIndices(r.value, -1);
+      for (let t = 0; t < tc.tries.length; t++)
+        if (this.triePlen[t]! > 0) tc.tries[t]!.remove(r.value, tc.word[t]!, this.triePlen[t]!);
+      if (this.portsTrie !== null) {
+        this.portsTmp[0] = ((r.value[this.portsSrc]! << 16) | r.value[this.portsDst]!) & this.portsMask;
+        this.portsTrie.remove(this.portsTmp, 0, this.portsLen);
+      }
+    }
+    this.nRules--;
+    const c = this.priCount.get(r.priority)! - 1;
+    if (c === 0) this.priCount.delete(r.priority);
+    else this.priCount.set(r.priority, c);
+    if (r.priority === this.maxPri) {
+      if (c === 0) {
+        let mx = -1;
+        for (const p of this.priCount.keys()) if (p > mx) mx = p;
+        this.maxPri = mx;
+        this.minDirty = true;
+      } else if (r.order === this.minOrd) this.minDirty = true;
+    }
+    return true;
+  }
+
+  /** Recomputes minOrd (lowest order among rules at maxPri). */
+  refreshMinOrd(): void {
+    let mo = VERSION_MAX;
+    for (const head of this.heads) {
+      for (let r = head ?? null; r !== null; r = r.next) {
+        if (r.priority < this.maxPri) break;
+        if (r.priority === this.maxPri && r.order < mo) mo = r.order;
+      }
+    }
+    this.minOrd = mo;
+    this.minDirty = false;
+  }
+
+  /** Visits every rule record. */
+  forEach(f: (r: RuleRec<T>) => void): void {
+    for (const head of this.heads) for (let r = head ?? null; r !== null; r = r.next) f(r);
+  }
+
+  /** A rule with the same value and priority (any version), scanning the bucket. */
+  findSame(value: Uint32Array, priority: number, visible: (r: RuleRec<T>) => boolean): RuleRec<T> | null {
+    const hd = this.findHead(value, this.hashOf(value));
+    if (hd < 0) return null;
+    for (let r = this.heads[hd] ?? null; r !== null; r = r.next)
+      if (r.priority === priority && visible(r)) return r;
+    return null;
+  }
+
+  private addIndices(value: Uint32Array, delta: 1 | -1): void {
+    const words = this.words;
+    const masks = this.masks;
+    let h = 0;
+    let j = 0;
+    for (let s = 0; s < this.nStages - 1; s++) {
+      const end = this.stageEnd[s]!;
+      for (; j < end; j++) h = mix(h, value[words[j]!]! & masks[j]!);
+      if (delta > 0) this.stageSets[s]!.add(finStage(h));
+      else this.stageSets[s]!.remove(finStage(h));
+    }
+  }
+
+  private newHead(r: RuleRec<T>, h: number): number {
+    let hd = this.freeHeads.pop();
+    if (hd === undefined) {
+      hd = this.heads.length;
+      this.heads.push(null);
+      if ((hd + 1) * this.nw > this.headVals.length) {
+        const nv = new Int32Array(this.headVals.length * 2);
+        nv.set(this.headVals);
+        this.headVals = nv;
+      }
+      if (hd >= this.headHash.length) {
+        const nh = new Int32Array(this.headHash.length * 2);
+        nh.set(this.headHash);
+        this.headHash = nh;
+      }
+    }
+    this.heads[hd] = r;
+    this.headHash[hd] = h;
+    const base = hd * this.nw;
+    for (let j = 0; j < this.nw; j++) this.headVals[base + j] = r.value[this.words[j]!]! & this.masks[j]!;
+    this.nHeads++;
+    if (this.nHeads * 2 > this.slots.length) this.rehash(this.slots.length * 2);
+    else this.place(hd, h);
+    return hd;
+  }
+
+  private place(hd: number, h: number): void {
+    const m = this.slots.length - 1;
+    let i = h & m;
+    while (this.slots[i] !== 0) i = (i + 1) & m;
+    this.slots[i] = hd + 1;
+    this.slotHash[i] = h;
+  }
+
+  private rehash(cap: number): void {
+    this.slots = new Int32Array(cap);
+    this.slotHash = new Int32Array(cap);
+    for (let hd = 0; hd < this.heads.length; hd++)
+      if (this.heads[hd] != null) this.place(hd, this.headHash[hd]!);
+  }
+
+  private deleteHead(hd: number, h: number): void {
+    const slots = this.slots;
+    const sh = this.slotHash;
+    const m = slots.length - 1;
+    let i = h & m;
+    while (slots[i] !== hd + 1) i = (i + 1) & m;
+    let j = i;
+    for (;;) {
+      j = (j + 1) & m;
+      if (slots[j] === 0) break;
+      const k = sh[j]! & m;
+      if ((j > i && (k <= i || k > j)) || (j < i && k <= i && k > j)) {
+        slots[i] = slots[j]!;
+        sh[i] = sh[j]!;
+        i = j;
+      }
+    }
+    slots[i] = 0;
+    this.heads[hd] = null;
+    this.freeHeads.push(hd);
+    this.nHeads--;
+  }
+}
+
+function ctz32(x: number): number {
+  if (x === 0) return 32;
+  return 31 - Math.clz32(x & -x);
+}
+
+function maskHash(mask: Uint32Array): number {
+  let h = 0;
+  for (let i = 0; i < mask.length; i++) if (mask[i] !== 0) h = mix(mix(h, i), mask[i]!);
+  return fin(h);
+}
+
+function sameMask(a: Uint32Array, b: Uint32Array): boolean {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** Counters a lookup can fill for benchmarks and tests. */
+export interface LookupStats {
+  /** Subtables probed. */
+  subtables: number;
+}
+
+/**
+ * Tuple-space-search classifier (OVS `struct classifier`). See the essay at the top of this
+ * module for what it guarantees.
+ *
+ * @example
+ * const cls = new Classifier<string>();
+ * const mask = newKey(); mask[W.dl_type] = 0xffff;
+ * const value = newKey(); value[W.dl_type] = 0x0800;
+ * cls.insert({ priority: 10, value, mask, payload: "ip" });
+ * const wc = newKey();
+ * cls.lookup(flowToKey(makeFlow({ dl_type: 0x0800 })), wc)?.payload; // "ip"; wc[W.dl_type] = 0xffff
+ */
+export class Classifier<T> {
+  readonly nWords: number;
+  readonly options: ResolvedOptions;
+  private all: Subtable<T>[] = [];
+  private pvec: Subtable<T>[] = [];
+  private dirty = false;
+  private byMask = new Map<number, Subtable<T>[]>();
+  private readonly tc: TrieCtx;
+  private version_ = 0;
+  private inBatch = false;
+  private pendingAdds: RuleRec<T>[] = [];
+  private pendingRemoves: RuleRec<T>[] = [];
+  private nextId = 1;
+  private count = 0;
+  private total = 0;
+
+  constructor(options: ClassifierOptions = {}) {
+    this.options = resolveOptions(options);
+    this.nWords = this.options.nWords;
+    const tries = this.options.tries;
+    const n = tries.length;
+    this.tc = {
+      tries: tries.map(() => new PrefixTrie(64)),
+      word: Int32Array.from(tries, (t) => t.word),
+      bits: Int32Array.from(tries, (t) => 32 * (t.nWords ?? 1)),
+      preWord: Int32Array.from(tries, (t) => (t.prereq ? t.prereq.word : -1)),
+      preMask: Uint32Array.from(tries, (t) => (t.prereq ? t.prereq.mask >>> 0 : 0)),
+      preValue: Uint32Array.from(tries, (t) => (t.prereq ? t.prereq.value >>> 0 : 0)),
+      done: new Uint8Array(n),
+      maskbits: new Int32Array(n),
+      plens: new Uint32Array(4 * n + 17),
+    };
+  }
+
+  /** Current version: lookups see rules added at or before it and not removed by it. */
+  get version(): number {
+    return this.version_;
+  }
+
+  /** Rules visible in the current version. */
+  get size(): number {
+    return this.count;
+  }
+
+  /** Distinct masks (subtables), including those whose rules are all invisible. */
+  get masks(): number {
+    return this.all.length;
+  }
+
+  /** True between beginBatch() and commit()/abortBatch(). */
+  get batching(): boolean {
+    return this.inBatch;
+  }
+
+  /** Approximate bytes of typed arrays and records held (for benchmarks). */
+  get byteEstimate(): number {
+    let b = 0;
+    for (const s of this.all) b += s.byteLength;
+    for (const t of this.tc.tries) b += t.byteLength;
+    return b + this.total * 112;
+  }
+
+  private targetVersion(): number {
+    return this.inBatch ? this.version_ + 1 : this.version_;
+  }
+
+  private subtableFor(mask: Uint32Array, create: boolean): Subtable<T> | undefined {
+    const h = maskHash(mask);
+    const list = this.byMask.get(h);
+    if (list) for (const s of list) if (sameMask(s.mask, mask)) return s;
+    if (!create) return undefined;
+    const s = new Subtable<T>(mask, this.options, this.tc);
+    if (list) list.push(s);
+    else this.byMask.set(h, [s]);
+    this.all.push(s);
+    return s;
+  }
+
+  /** The rule with exactly this value, mask and priority visible in the current version (or
+   * in the batch being built), if any (OVS `classifier_find_rule_exactly`). */
+  findExactly(value: Uint32Array, mask: Uint32Array, priority: number): Rule<T> | undefined {
+    const v = this.targetVersion();
+    const s = this.subtableFor(mask, false);
+    if (!s) return undefined;
+    return s.findSame(value, priority, (r) => r.addVersion <= v && v < r.removeVersion) ?? undefined;
+  }
+
+  /**
+   * Adds a rule. Outside a batch it is visible at once; inside, from the commit. Throws
+   * SimError BAD_MASK / BAD_VALUE for a bad rule and DUPLICATE if a rule with the same
+   * match and priority is already there (use `replace`).
+   */
+  insert(spec: RuleSpec<T>): Rule<T> {
+    return this.insertAt(spec, -1);
+  }
+
+  private insertAt(spec: RuleSpec<T>, order: number): RuleRec<T> {
+    const id = this.nextId;
+    checkSpec(spec, this.nWords, id);
+    const v = this.targetVersion();
+    const s = this.subtableFor(spec.mask, true)!;
+    if (s.findSame(spec.value, spec.priority, (r) => r.addVersion <= v && v < r.removeVersion))
+      throw new SimError(
+        "DUPLICATE",
+        `${spec.name !== undefined ? `rule '${spec.name}'` : `rule #${id} (priority ${spec.priority})`}: a rule with the same match and priority exists`,
+      );
+    this.nextId++;
+    const r = new RuleRec<T>(
+      id,
+      spec.priority,
+      spec.value,
+      spec.mask,
+      spec.payload,
+      spec.name,
+      order >= 0 ? order : id,
+      v,
+      VERSION_MAX,
+    );
+    s.insert(r, this.tc);
+    this.total++;
+    if (this.inBatch) this.pendingAdds.push(r);
+    else this.count++;
+    this.dirty = true;
+    return r;
+  }
+
+  /**
+   * Removes a rule (the object insert/replace returned). Outside a batch it disappears at
+   * once; inside, at the commit. Returns false if the rule is not in this classifier.
+   */
+  remove(rule: Rule<T>): boolean {
+    const r = rule as RuleRec<T>;
+    if (!(r instanceof RuleRec) || r.removeVersion !== VERSION_MAX) return false;
+    const s = this.subtableFor(r.mask, false);
+    if (!s) return false;
+    if (this.inBatch) {
+      if (s.findSame(r.value, r.priority, (x) => x === r) === null) return false;
+      r.removeVersion = this.version_ + 1;
+      this.pendingRemoves.push(r);
+      return true;
+    }
+    if (!this.physicalRemove(s, r)) return false;
+    r.removeVersion = this.version_;
+    this.count--;
+    return true;
+  }
+
+  private physicalRemove(s: Subtable<T>, r: RuleRec<T>): boolean {
+    if (!s.remove(r, this.tc)) return false;
+    this.total--;
+    if (s.nRules === 0) {
+      this.all.splice(this.all.indexOf(s), 1);
+      const h = maskHash(s.mask);
+      const list = this.byMask.get(h)!;
+      list.splice(list.indexOf(s), 1);
+      if (list.length === 0) this.byMask.delete(h);
+    }
+    this.dirty = true;
+    return true;
+  }
+
+  /**
+   * Inserts `spec`, displacing the rule with the same match and priority if there is one
+   * (OVS `classifier_replace`); the new rule takes the displaced rule's place among ties.
+   * Returns the displaced rule.
+   */
+  replace(spec: RuleSpec<T>): Rule<T> | undefined {
+    checkSpec(spec, this.nWords, this.nextId);
+    const old = this.findExactly(spec.value, spec.mask, spec.priority) as RuleRec<T> | undefined;
+    if (old === undefined) {
+      this.insertAt(spec, -1);
+      return undefined;
+    }
+    this.remove(old);
+    this.insertAt(spec, old.order);
+    return old;
+  }
+
+  /** Starts a batch: inserts and removes until commit() are invisible to lookups. */
+  beginBatch(): void {
+    if (this.inBatch) throw new SimError("CONFLICT", "classifier: a batch is already open");
+    this.inBatch = true;
+  }
+
+  /** Makes the batch visible at once (version + 1). */
+  commit(): void {
+    if (!this.inBatch) throw new SimError("CONFLICT", "classifier: commit() without beginBatch()");
+    const nv = this.version_ + 1;
+    this.version_ = nv;
+    this.inBatch = false;
+    for (const r of this.pendingAdds) if (r.removeVersion > nv) this.count++;
+    for (const r of this.pendingRemoves) {
+      if (r.addVersion < nv) this.count--;
+      const s = this.subtableFor(r.mask, false);
+      if (s) this.physicalRemove(s, r);
+    }
+    this.pendingAdds = [];
+    this.pendingRemoves = [];
+  }
+
+  /** Drops the batch: its inserts are removed, its removes undone. */
+  abortBatch(): void {
+    if (!this.inBatch) throw new SimError("CONFLICT", "classifier: abortBatch() without beginBatch()");
+    this.inBatch = false;
+    for (const r of this.pendingRemoves)
+      if (r.removeVersion === this.version_ + 1) r.removeVersion = VERSION_MAX;
+    for (const r of this.pendingAdds) {
+      const s = this.subtableFor(r.mask, false);
+      if (s) this.physicalRemove(s, r);
+      r.removeVersion = this.version_;
+    }
+    this.pendingAdds = [];
+    this.pendingRemoves = [];
+  }
+
+  /** Rebuilds the priority vector (OVS `pvector_publish`). */
+  private publish(): void {
+    for (const s of this.all) if (s.minDirty) s.refreshMinOrd();
+    this.pvec = this.all
+      .slice()
+      .sort((a, b) => b.maxPri - a.maxPri || a.minOrd - b.minOrd || a.serial - b.serial);
+    this.dirty = false;
+  }
+
+  /**
+   * The highest-priority rule visible in the current version that matches `key` (ties: the
+   * earliest inserted). If `wc` is given, ORs into it the key bits the answer depended on
+   * (the megaflow mask); `wc` is not cleared first, so a pipeline can accumulate across tables.
+   */
+  lookup(key: Uint32Array, wc?: Uint32Array, stats?: LookupStats): Rule<T> | undefined {
+    if (this.dirty) this.publish();
+    const pv = this.pvec;
+    const v = this.version_;
+    let best: RuleRec<T> | null = null;
+    let bestPri = -1;
+    let bestOrd = 0;
+    let probed = 0;
+    if (wc === undefined) {
+      for (let i = 0; i < pv.length; i++) {
+        const s = pv[i]!;
+        if (s.maxPri < bestPri || (s.maxPri === bestPri && s.minOrd > bestOrd)) break;
+        probed++;
+        const r = s.find(key, v);
+        if (r !== null && (r.priority > bestPri || (r.priority === bestPri && r.order < bestOrd))) {
+          best = r;
+          bestPri = r.priority;
+          bestOrd = r.order;
+        }
+      }
+    } else {
+      const tc = this.tc;
+      tc.done.fill(0);
+      for (let i = 0; i < pv.length; i++) {
+        const s = pv[i]!;
+        if (s.maxPri < bestPri || (s.maxPri === bestPri && s.minOrd > bestOrd)) break;
+        probed++;
+        const r = s.findWc(key, v, wc, tc);
+        if (r !== null && (r.priority > bestPri || (r.priority === bestPri && r.order < bestOrd))) {
+          best = r;
+          bestPri = r.priority;
+          bestOrd = r.order;
+        }
+      }
+    }
+    if (stats) stats.subtables += probed;
+    return best ?? undefined;
+  }
+
+  /** Visible rules, by priority (highest first), then insertion order. */
+  rules(): Rule<T>[] {
+    const v = this.version_;
+    const out: RuleRec<T>[] = [];
+    for (const s of this.all)
+      s.forEach((r) => {
+        if (r.addVersion <= v && v < r.removeVersion) out.push(r);
+      });
+    return out.sort((a, b) => b.priority - a.priority || a.order - b.order);
+  }
+
+  [Symbol.iterator](): Iterator<Rule<T>> {
+    return this.rules()[Symbol.iterator]();
+  }
+}
+
+/** Checks that two classifier rule objects are the same (for tests). */
+export const sameRule = (a: Rule<unknown> | undefined, b: Rule<unknown> | undefined): boolean =>
+  a === b || (a !== undefined && b !== undefined && a.priority === b.priority && sameMatch(a, b));

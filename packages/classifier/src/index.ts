@@ -1,0 +1,21 @@
+// @ovnsim/classifier: the priority flow classifier behind every OpenFlow table (OVS
+// lib/classifier.{h,c}): tuple space search with staged lookup, prefix and ports tries and
+// megaflow (wildcard) tracking; a linear reference classifier; ClassBench and ovstest workloads.
+export { Classifier, sameRule } from "./classifier.js";
+export type { LookupStats } from "./classifier.js";
+export { LinearClassifier } from "./linear.js";
+export { DEFAULT_FLOW_TRIES, matches, resolveOptions } from "./rule.js";
+export type { ClassifierOptions, ResolvedOptions, Rule, RuleSpec, TrieField } from "./rule.js";
+export { rangeToPrefixes } from "./ranges.js";
+export type { ValueMask } from "./ranges.js";
+export { PrefixTrie } from "./trie.js";
+export {
+  parseClassBench,
+  classBenchToRules,
+  classBenchTrace,
+  headerToKey,
+  lcg,
+} from "./classbench.js";
+export type { ClassBenchRule, ClassBenchHeader } from "./classbench.js";
+export { ovsBenchmark, OvsRandom } from "./ovsbench.js";
+export type { OvsBenchmark } from "./ovsbench.js";
