@@ -1,0 +1,664 @@
+/**
+ * Connection tracking as Open vSwitch's userspace datapath does it (`lib/conntrack.c`,
+ * `conntrack-tcp.c`, `conntrack-other.c`, `conntrack-icmp.c`, `conntrack-tp.c`), to the depth a
+ * trace needs. The OpenFlow `ct(...)` action and OVN's `ct_next`, `ct_commit`, `ct_lb_mark`
+ * all come down to one call, {@link Conntrack.process}.
+ *
+ * What?
+ *   A table of connections per zone. Each connection is keyed twice, by its original tuple and
+ *   by the tuple its replies will carry (after NAT), so a reply finds it. A packet that passes
+ *   through `ct` gets `ct_state`, `ct_zone`, `ct_mark`, `ct_label` and the original-direction
+ *   tuple (`ct_nw_src`…`ct_tp_dst`), and with `nat` its addresses and ports are rewritten.
+ *
+ * ct_state rules implemented (userspace conntrack, OVS 3.1)
+ *   - Every packet that goes through ct gets `trk`. Entering a zone other than the packet's
+ *     current `ct_zone` clears the previous state first (`process_one`).
+ *   - Not IP, an ICMP query with a non-zero code, an ICMP type that is neither query nor error,
+ *     or an ICMP error whose connection is unknown → `inv|trk`, mark and label 0.
+ *   - No connection: if the protocol allows a new one (`valid_new`) → `new|trk`, and with
+ *     `commit` the connection is created; otherwise `inv|trk`. TCP: any flags except invalid
+ *     combinations (SYN+RST, SYN+FIN, neither SYN nor ACK nor RST, FIN/PSH/URG without ACK) and
+ *     SYN+ACK may open a connection, so a first bare ACK is `new` (mid-stream pickup). ICMP: only
+ *     echo, timestamp and info requests. UDP, SCTP and other protocols: always.
+ *   - Connection found: the direction is `rpl` if the packet matched the reply tuple. Then per
+ *     protocol (`conn_update`):
+ *       TCP: a pure SYN from a side that has sent at most a SYN → `new` (retransmission); a SYN
+ *       when both sides are at FIN_WAIT_2 or later → the old connection is dropped and a new one
+ *       created; invalid flags → `inv`; otherwise `est` (plus `rpl` for replies). The peer
+ *       states follow the OVS/pf machine: SYN_SENT, ESTABLISHED on the other side's ACK,
+ *       CLOSING on FIN, FIN_WAIT_2 when that FIN is ACKed, TIME_WAIT on RST.
+ *       UDP/SCTP/other: `new` until a reply has been seen, then `est`.
+ *       ICMP query: `new` until the reply, then `est`.
+ *   - ICMP error for a known connection → `rel|trk` (plus `rpl` when it travels in the reply
+ *     direction); the connection's mark and label are reported.
+ *   - NAT: on `commit` of a new connection with `nat(dst=…)`/`nat(src=…)` the packet is
+ *     translated and `dnat`/`snat` is set. On a known connection, a `ct(nat)` (any nat action,
+ *     even bare `nat`) applies the connection's translation in the packet's direction: a reply
+ *     to a DNAT connection has its source rewritten back to the VIP and gets `snat`
+ *     (`nat_packet`, `nat_action_reverse`). A packet already translated in this zone is not
+ *     translated twice (`handle_nat`), and its connection is found by its reversed tuple
+ *     (`initial_conn_lookup`).
+ *   - `force` with a packet in the reply direction deletes the connection and starts a new one.
+ *   - `mark`/`label` (`exec(set_field…)`) are written to the connection and the packet, only
+ *     when there is a connection (OVS requires `commit` with `exec`).
+ *   - Timeouts (seconds, `ct_dpif_netdev_tp_def`): TCP first packet 30, opening 30,
+ *     established 86400, closing 900, fin-wait 45, closed 30; UDP first 60, single 60,
+ *     multiple 30; ICMP first 60, reply 30. An expired connection is never found.
+ *
+ * Not modelled: TCP sequence/window checks (OVS `tcp_seq_chk`; traces carry no sequence
+ *   numbers, so the check behaves as bypassed), fragments (reassembly), ALGs (FTP/TFTP),
+ *   zone limits, NAT port ranges and tuple collisions (the first address/port of a range is
+ *   used), the `nat` without arguments on a new connection (no translation, as OVS).
+ *
+ * Determinism and replay: a table is an immutable value. `process` returns a new table that
+ *   shares all untouched buckets with the old one, so a trace can be re-run from any earlier
+ *   table and two traces compared. Time is virtual: every call takes `now` (seconds).
+ */
+import { CS, type Flow, IP_PROTO, SimError, TCP_FLAG, withFlow } from "@ovnsim/packet";
+import { type CtTuple, type IcmpInner, extractTuple, reverseTuple, tupleKey } from "./tuple.js";
+
+/** TCP peer state (OVS `enum ct_dpif_tcp_state`, the subset the model moves through). */
+export type TcpPeerState = "CLOSED" | "SYN_SENT" | "ESTABLISHED" | "CLOSING" | "FIN_WAIT_2" | "TIME_WAIT";
+const TCP_ORDER: Readonly<Record<TcpPeerState, number>> = {
+  CLOSED: 0,
+  SYN_SENT: 2,
+  ESTABLISHED: 4,
+  CLOSING: 5,
+  FIN_WAIT_2: 7,
+  TIME_WAIT: 8,
+};
+
+/** Per-protocol connection state. */
+export type CtProtoState =
+  | { readonly kind: "tcp"; readonly peers: readonly [TcpPeerState, TcpPeerState] }
+  | { readonly kind: "other"; readonly state: "FIRST" | "MULTIPLE" | "BIDIR" }
+  | { readonly kind: "icmp"; readonly state: "FIRST" | "REPLY" };
+
+/** Address translation of a connection. */
+export interface CtNatBinding {
+  readonly kind: "dnat" | "snat";
+  /** Translated address (u32 for IPv4, bigint for IPv6) and port (undefined: port unchanged). */
+  readonly ip: number | bigint;
+  readonly port: number | undefined;
+}
+
+/** One connection. */
+export interface CtEntry {
+  /** Creation order, unique within a table's history. */
+  readonly id: number;
+  readonly zone: number;
+  /** Original direction, as the first packet arrived (pre-NAT). */
+  readonly orig: CtTuple;
+  /** Tuple the replies carry (post-NAT, reversed). */
+  readonly reply: CtTuple;
+  readonly nat: CtNatBinding | undefined;
+  readonly mark: number;
+  readonly label: bigint;
+  readonly proto: CtProtoState;
+  /** Virtual time (seconds) of creation and of expiry. */
+  readonly created: number;
+  readonly expires: number;
+}
+
+/** NAT requested by a ct action: `nat` alone (`{}`), `nat(dst=IP[:port])`, `nat(src=IP[:port])`. */
+export interface CtNatRequest {
+  readonly kind?: "dnat" | "snat";
+  readonly ip?: number | bigint;
+  readonly port?: number;
+}
+
+/** Options of one pass through conntrack: the ct() action's arguments plus context. */
+export interface CtOptions {
+  readonly zone: number;
+  /** `commit`: allow a new connection to be created. */
+  readonly commit?: boolean;
+  /** `force`: a packet in the reply direction replaces its connection (implies commit). */
+  readonly force?: boolean;
+  /** `nat…`: translate (new connections with an address) or un-translate (known ones). */
+  readonly nat?: CtNatRequest;
+  /** `exec(set_field:V/M->ct_mark)`; mask defaults to all ones. */
+  readonly mark?: { readonly value: number; readonly mask?: number };
+  /** `exec(set_field:V/M->ct_label)`; mask defaults to all ones. */
+  readonly label?: { readonly value: bigint; readonly mask?: bigint };
+  /** Virtual time in seconds (default 0). */
+  readonly now?: number;
+  /** ICMP id of an ICMP query (the flow key has none); default 0. */
+  readonly icmpId?: number;
+  /** Embedded header of an ICMP error, needed to relate it to its connection. */
+  readonly icmpInner?: IcmpInner;
+}
+
+/** What happened to one packet. */
+export interface CtResult {
+  /** The packet after ct: ct_state/zone/mark/label/orig tuple set, addresses NATed. */
+  readonly flow: Flow;
+  readonly ctState: number;
+  /** The packet's connection after this pass (undefined when not tracked as one). */
+  readonly entry: CtEntry | undefined;
+  /** A connection was created by this pass. */
+  readonly created: boolean;
+  /** The packet travels in the reply direction of its connection. */
+  readonly reply: boolean;
+  /** Translation applied to the packet in this pass, if any. */
+  readonly natApplied: "dnat" | "snat" | undefined;
+  /** One line per rule that decided the outcome, for trace output. */
+  readonly notes: readonly string[];
+  /** The table after this pass. */
+  readonly table: Conntrack;
+}
+
+// Timeouts, seconds (lib/conntrack-tp.c ct_dpif_netdev_tp_def via tm_to_ct_dpif_tp).
+export const CT_TIMEOUTS = {
+  tcpFirstPacket: 30,
+  tcpOpening: 30,
+  tcpEstablished: 86400,
+  tcpClosing: 900,
+  tcpFinWait: 45,
+  tcpClosed: 30,
+  otherFirst: 60,
+  otherMultiple: 60,
+  otherBidir: 30,
+  icmpFirst: 60,
+  icmpReply: 30,
+} as const;
+
+const N_BUCKETS = 256;
+const LABEL_MASK = (1n << 128n) - 1n;
+
+function bucketOf(key: string): number {
+  let h = 2166136261;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 16777619);
+  return (h >>> 0) & (N_BUCKETS - 1);
+}
+
+interface KeyRef {
+  readonly entry: CtEntry;
+  readonly dir: "orig" | "reply";
+}
+
+/** The connection table: an immutable value. */
+export class Conntrack {
+  private constructor(
+    private readonly buckets: readonly (ReadonlyMap<string, KeyRef> | undefined)[],
+    /** Next connection id. */
+    readonly nextId: number,
+  ) {}
+
+  /** An empty table. */
+  static empty(): Conntrack {
+    return new Conntrack(new Array<ReadonlyMap<string, KeyRef> | undefined>(N_BUCKETS).fill(undefined), 1);
+  }
+
+  /** The table itself (it is immutable); kept so callers can say what they mean. */
+  snapshot(): Conntrack {
+    return this;
+  }
+
+  /** Live connections at `now` (all connections when `now` is omitted), oldest first. */
+  entries(now?: number): readonly CtEntry[] {
+    const seen = new Map<number, CtEntry>();
+    for (const b of this.buckets) {
+      if (!b) continue;
+      for (const r of b.values()) {
+        if (now !== undefined && r.entry.expires <= now) continue;
+        seen.set(r.entry.id, r.entry);
+      }
+    }
+    return [...seen.values()].sort((a, b) => a.id - b.id);
+  }
+
+  /** Number of live connections at `now` (all when omitted). */
+  size(now?: number): number {
+    return this.entries(now).length;
+  }
+
+  /** The connection a tuple belongs to in a zone, and in which direction, if live at `now`. */
+  lookup(zone: number, tuple: CtTuple, now = 0): { entry: CtEntry; reply: boolean } | undefined {
+    const key = tupleKey(zone, tuple);
+    const r = this.buckets[bucketOf(key)]?.get(key);
+    if (!r || r.entry.expires <= now) return undefined;
+    return { entry: r.entry, reply: r.dir === "reply" };
+  }
+
+  /** A table without the connections expired at `now` (`conntrack` sweeping). */
+  expire(now: number): Conntrack {
+    let t: Conntrack = this;
+    for (const e of this.entries()) if (e.expires <= now) t = t.without(e);
+    return t;
+  }
+
+  /** The table with every connection of a zone (or all) removed (`ovs-appctl dpctl/flush-conntrack`). */
+  flush(zone?: number): Conntrack {
+    let t: Conntrack = this;
+    for (const e of this.entries()) if (zone === undefined || e.zone === zone) t = t.without(e);
+    return t;
+  }
+
+  /** The table with a connection added or replaced (both its keys). */
+  with(entry: CtEntry): Conntrack {
+    const updates = new Map<number, Map<string, KeyRef>>();
+    const put = (k: string, ref: KeyRef): void => {
+      const bi = bucketOf(k);
+      let m = updates.get(bi);
+      if (!m) {
+        m = new Map(this.buckets[bi] ?? []);
+        updates.set(bi, m);
+      }
+      m.set(k, ref);
+    };
+    put(tupleKey(entry.zone, entry.orig), { entry, dir: "orig" });
+    put(tupleKey(entry.zone, entry.reply), { entry, dir: "reply" });
+    return this.replaceBuckets(updates, Math.max(this.nextId, entry.id + 1));
+  }
+
+  /** The table without a connection. */
+  without(entry: CtEntry): Conntrack {
+    const updates = new Map<number, Map<string, KeyRef>>();
+    for (const k of [tupleKey(entry.zone, entry.orig), tupleKey(entry.zone, entry.reply)]) {
+      const bi = bucketOf(k);
+      const cur = updates.get(bi) ?? this.buckets[bi];
+      const ref = cur?.get(k);
+      if (!ref || ref.entry.id !== entry.id) continue;
+      const m = updates.get(bi) ?? new Map(cur);
+      m.delete(k);
+      updates.set(bi, m);
+    }
+    return updates.size === 0 ? this : this.replaceBuckets(updates, this.nextId);
+  }
+
+  private replaceBuckets(updates: Map<number, Map<string, KeyRef>>, nextId: number): Conntrack {
+    const b = this.buckets.slice();
+    for (const [i, m] of updates) b[i] = m.size === 0 ? undefined : m;
+    return new Conntrack(b, nextId);
+  }
+
+  /**
+   * One pass of a packet through conntrack: the OpenFlow `ct(zone=…,commit,nat(…),exec(…))`
+   * action, or OVN's `ct_next` / `ct_commit` / `ct_lb_mark`. Pure: the receiver is unchanged.
+   * To force a state as `ofproto/trace --ct-next` does, override `ct_state` in the result's flow.
+   *
+   * @throws SimError BAD_VALUE for a zone outside 0–65535 or a NAT address of the wrong family.
+   * @example
+   * const r = Conntrack.empty().process(flow, { zone: 5, commit: true, nat: { kind: "dnat", ip: parseIp4("10.180.204.11"), port: 80 } });
+   * r.flow.nw_dst // the backend; r.ctState === CS.new | CS.trk | CS.dnat
+   */
+  process(flow: Flow, opts: CtOptions): CtResult {
+    return processPacket(this, flow, opts);
+  }
+}
+
+function checkZone(zone: number): void {
+  if (!Number.isInteger(zone) || zone < 0 || zone > 0xffff) {
+    throw new SimError("BAD_VALUE", `ct zone: ${zone} is not a number in 0-65535`);
+  }
+}
+
+function tcpInvalidFlags(f: number): boolean {
+  if (f & TCP_FLAG.syn) {
+    if (f & (TCP_FLAG.rst | TCP_FLAG.fin)) return true;
+  } else if (!(f & (TCP_FLAG.ack | TCP_FLAG.rst))) {
+    return true;
+  }
+  if (!(f & TCP_FLAG.ack) && f & (TCP_FLAG.fin | TCP_FLAG.psh | TCP_FLAG.urg)) return true;
+  return false;
+}
+
+type Update = "valid" | "invalid" | "new" | "valid_new";
+
+/** `conn_update` per protocol: the result and the connection's new state and expiry. */
+function updateProto(
+  e: CtEntry,
+  flow: Flow,
+  reply: boolean,
+  now: number,
+  notes: string[],
+): { res: Update; proto: CtProtoState; expires: number } {
+  const p = e.proto;
+  if (p.kind === "other") {
+    let state = p.state;
+    if (reply && state !== "BIDIR") state = "BIDIR";
+    else if (state === "FIRST") state = "MULTIPLE";
+    const t =
+      state === "BIDIR"
+        ? CT_TIMEOUTS.otherBidir
+        : state === "MULTIPLE"
+          ? CT_TIMEOUTS.otherMultiple
+          : CT_TIMEOUTS.otherFirst;
+    if (state !== "BIDIR") notes.push("no reply seen yet: still new");
+    return {
+      res: state === "BIDIR" ? "valid" : "valid_new",
+      proto: { kind: "other", state },
+      expires: now + t,
+    };
+  }
+  if (p.kind === "icmp") {
+    let state = p.state;
+    let res: Update = "valid";
+    if (reply && state === "FIRST") state = "REPLY";
+    else if (state === "FIRST") res = "valid_new";
+    const t = state === "REPLY" ? CT_TIMEOUTS.icmpReply : CT_TIMEOUTS.icmpFirst;
+    return { res, proto: { kind: "icmp", state }, expires: now + t };
+  }
+  // TCP (conntrack-tcp.c tcp_conn_update), sequence checks bypassed.
+  const flags = flow.tcp_flags;
+  const peers: [TcpPeerState, TcpPeerState] = [p.peers[0], p.peers[1]];
+  const si = reply ? 1 : 0;
+  const di = reply ? 0 : 1;
+  const ord = (i: number): number => TCP_ORDER[peers[i] as TcpPeerState];
+  if (tcpInvalidFlags(flags)) {
+    notes.push(`tcp: invalid flag combination 0x${flags.toString(16).padStart(3, "0")}`);
+    return { res: "invalid", proto: p, expires: e.expires };
+  }
+  if ((flags & (TCP_FLAG.syn | TCP_FLAG.ack)) === TCP_FLAG.syn) {
+    if (ord(di) >= TCP_ORDER.FIN_WAIT_2 && ord(si) >= TCP_ORDER.FIN_WAIT_2) {
+      notes.push("tcp: SYN on a closed connection: it is replaced by a new one");
+      return { res: "new", proto: { kind: "tcp", peers: ["CLOSED", "CLOSED"] }, expires: e.expires };
+    }
+    if (ord(si) <= TCP_ORDER.SYN_SENT) {
+      peers[si] = "SYN_SENT";
+      notes.push("tcp: SYN retransmission before the connection is established: still new");
+      return {
+        res: "valid_new",
+        proto: { kind: "tcp", peers: [peers[0], peers[1]] },
+        expires: now + CT_TIMEOUTS.tcpFirstPacket,
+      };
+    }
+  }
+  if (ord(si) < TCP_ORDER.SYN_SENT) peers[si] = "SYN_SENT";
+  if (flags & TCP_FLAG.fin && ord(si) < TCP_ORDER.CLOSING) peers[si] = "CLOSING";
+  if (flags & TCP_FLAG.ack) {
+    if (peers[di] === "SYN_SENT") peers[di] = "ESTABLISHED";
+    else if (peers[di] === "CLOSING") peers[di] = "FIN_WAIT_2";
+  }
+  if (flags & TCP_FLAG.rst) {
+    peers[0] = "TIME_WAIT";
+    peers[1] = "TIME_WAIT";
+  }
+  const s = ord(si);
+  const d = ord(di);
+  let t: number;
+  if (s >= TCP_ORDER.FIN_WAIT_2 && d >= TCP_ORDER.FIN_WAIT_2) t = CT_TIMEOUTS.tcpClosed;
+  else if (s >= TCP_ORDER.CLOSING && d >= TCP_ORDER.CLOSING) t = CT_TIMEOUTS.tcpFinWait;
+  else if (s < TCP_ORDER.ESTABLISHED || d < TCP_ORDER.ESTABLISHED) t = CT_TIMEOUTS.tcpOpening;
+  else if (s >= TCP_ORDER.CLOSING || d >= TCP_ORDER.CLOSING) t = CT_TIMEOUTS.tcpClosing;
+  else t = CT_TIMEOUTS.tcpEstablished;
+  return { res: "valid", proto: { kind: "tcp", peers: [peers[0], peers[1]] }, expires: now + t };
+}
+
+/** Whether a connection may be created by this packet (`valid_new`), with the reason if not. */
+function validNew(flow: Flow, tuple: CtTuple): string | undefined {
+  if (tuple.proto === IP_PROTO.tcp) {
+    const f = flow.tcp_flags;
+    if (tcpInvalidFlags(f)) return `tcp: invalid flag combination 0x${f.toString(16).padStart(3, "0")}`;
+    if (f & TCP_FLAG.syn && f & TCP_FLAG.ack) return "tcp: a SYN+ACK cannot open a connection";
+    return undefined;
+  }
+  if (tuple.icmpType >= 0) {
+    const ok =
+      tuple.family === 4
+        ? tuple.icmpType === 8 || tuple.icmpType === 13 || tuple.icmpType === 15
+        : tuple.icmpType === 128;
+    return ok ? undefined : `icmp: type ${tuple.icmpType} cannot open a connection`;
+  }
+  return undefined;
+}
+
+function newProtoState(tuple: CtTuple, now: number): { proto: CtProtoState; expires: number } {
+  if (tuple.proto === IP_PROTO.tcp) {
+    return {
+      proto: { kind: "tcp", peers: ["SYN_SENT", "CLOSED"] },
+      expires: now + CT_TIMEOUTS.tcpFirstPacket,
+    };
+  }
+  if (tuple.icmpType >= 0)
+    return { proto: { kind: "icmp", state: "FIRST" }, expires: now + CT_TIMEOUTS.icmpFirst };
+  return { proto: { kind: "other", state: "FIRST" }, expires: now + CT_TIMEOUTS.otherFirst };
+}
+
+/** Rewrites the packet's addresses/ports to `t` in the fields a NAT kind touches. */
+function applyNat(flow: Flow, kind: "dnat" | "snat", t: CtTuple, rewritePorts: boolean): Flow {
+  const portProto = t.proto === IP_PROTO.tcp || t.proto === IP_PROTO.udp || t.proto === IP_PROTO.sctp;
+  if (kind === "dnat") {
+    return withFlow(flow, {
+      ...(t.family === 4 ? { nw_dst: t.dst4 } : { ipv6_dst: t.dst6 }),
+      ...(portProto && rewritePorts ? { tp_dst: t.dport } : {}),
+    });
+  }
+  return withFlow(flow, {
+    ...(t.family === 4 ? { nw_src: t.src4 } : { ipv6_src: t.src6 }),
+    ...(portProto && rewritePorts ? { tp_src: t.sport } : {}),
+  });
+}
+
+/** The reply tuple of a new connection under a NAT binding. */
+function natReplyTuple(orig: CtTuple, nat: CtNatBinding | undefined): CtTuple {
+  const r = reverseTuple(orig);
+  if (!nat) return r;
+  const ip4 = typeof nat.ip === "number" ? nat.ip >>> 0 : 0;
+  const ip6 = typeof nat.ip === "bigint" ? nat.ip : 0n;
+  const portProto =
+    orig.proto === IP_PROTO.tcp || orig.proto === IP_PROTO.udp || orig.proto === IP_PROTO.sctp;
+  if (nat.kind === "dnat") {
+    // Replies come from the translated destination.
+    return {
+      ...r,
+      ...(orig.family === 4 ? { src4: ip4 } : { src6: ip6 }),
+      ...(portProto && nat.port !== undefined ? { sport: nat.port } : {}),
+    };
+  }
+  return {
+    ...r,
+    ...(orig.family === 4 ? { dst4: ip4 } : { dst6: ip6 }),
+    ...(portProto && nat.port !== undefined ? { dport: nat.port } : {}),
+  };
+}
+
+function writeCtMd(
+  flow: Flow,
+  state: number,
+  zone: number,
+  e: CtEntry | undefined,
+  key: CtTuple | undefined,
+): Flow {
+  const t = e ? e.orig : key;
+  const icmp = t !== undefined && t.icmpType >= 0;
+  return withFlow(flow, {
+    ct_state: state | CS.trk,
+    ct_zone: zone,
+    ct_mark: e ? e.mark : 0,
+    ct_label: e ? e.label : 0n,
+    ct_nw_src: t && t.family === 4 ? t.src4 : 0,
+    ct_nw_dst: t && t.family === 4 ? t.dst4 : 0,
+    ct_ipv6_src: t && t.family === 6 ? t.src6 : 0n,
+    ct_ipv6_dst: t && t.family === 6 ? t.dst6 : 0n,
+    ct_nw_proto: t ? t.proto : 0,
+    ct_tp_src: t ? (icmp ? t.icmpType : t.sport) : 0,
+    ct_tp_dst: t ? (icmp ? 0 : t.dport) : 0,
+  });
+}
+
+function processPacket(table: Conntrack, flow0: Flow, opts: CtOptions): CtResult {
+  const zone = opts.zone;
+  checkZone(zone);
+  const now = opts.now ?? 0;
+  const notes: string[] = [];
+  // Reset ct_state whenever entering a new zone.
+  let state = flow0.ct_state !== 0 && flow0.ct_zone !== zone ? 0 : flow0.ct_state;
+  let flow = flow0;
+
+  const ex = extractTuple(flow, opts.icmpId ?? 0, opts.icmpInner);
+  if (!ex.ok) {
+    notes.push(`cannot track: ${ex.reason}`);
+    const out = writeCtMd(flow, CS.inv, zone, undefined, undefined);
+    return {
+      flow: out,
+      ctState: out.ct_state,
+      entry: undefined,
+      created: false,
+      reply: false,
+      natApplied: undefined,
+      notes,
+      table,
+    };
+  }
+  let key = ex.tuple;
+  const related = ex.related;
+  if (opts.nat?.ip !== undefined) {
+    const fam = typeof opts.nat.ip === "bigint" ? 6 : 4;
+    if (fam !== key.family)
+      throw new SimError("BAD_VALUE", `ct nat: IPv${fam} address for an IPv${key.family} packet`);
+  }
+
+  // initial_conn_lookup: a packet already NATed in this zone is found by its reversed tuple.
+  const natted = (state & (CS.snat | CS.dnat)) !== 0;
+  const found = table.lookup(zone, natted ? reverseTuple(key) : key, now);
+  let reply = false;
+  if (found) {
+    reply = natted ? !found.reply : found.reply;
+    if (natted) key = reply ? found.entry.reply : found.entry.orig;
+  }
+  let t = table;
+  let conn: CtEntry | undefined = found?.entry;
+  let create = false;
+  let natApplied: "dnat" | "snat" | undefined;
+
+  if (opts.force && conn && reply) {
+    notes.push("force: connection seen in the reply direction is replaced");
+    t = t.without(conn);
+    conn = undefined;
+    reply = false;
+  }
+
+  if (conn) {
+    if (related) {
+      state |= CS.rel;
+      if (reply) state |= CS.rpl;
+      notes.push(`related: ICMP error of connection #${conn.id}`);
+    } else {
+      const u = updateProto(conn, flow, reply, now, notes);
+      if (u.res === "new") {
+        t = t.without(conn);
+        conn = undefined;
+        create = true;
+      } else {
+        conn = { ...conn, proto: u.proto, expires: u.expires };
+        t = t.with(conn);
+        if (u.res === "valid") {
+          state = (state | CS.est) & ~CS.new;
+          if (reply) state |= CS.rpl;
+        } else if (u.res === "invalid") {
+          state = CS.inv;
+        } else {
+          state |= CS.new;
+        }
+      }
+    }
+    // handle_nat: a nat action on a known connection applies its translation once per zone.
+    if (conn && opts.nat !== undefined && conn.nat && !create) {
+      const already = (state & (CS.snat | CS.dnat)) !== 0 && flow0.ct_zone === zone;
+      if (!already) {
+        state &= ~(CS.snat | CS.dnat);
+        const kind = reply ? (conn.nat.kind === "dnat" ? "snat" : "dnat") : conn.nat.kind;
+        // Forward: rewrite towards the reply tuple reversed; reply: back to the original.
+        const target = reply ? reverseTuple(conn.orig) : reverseTuple(conn.reply);
+        if (related) {
+          notes.push("related: the outer header is translated; the embedded header is not modelled");
+          flow = applyNat(flow, kind, target, false);
+        } else {
+          flow = applyNat(flow, kind, target, true);
+        }
+        state |= kind === "dnat" ? CS.dnat : CS.snat;
+        natApplied = kind;
+        notes.push(
+          reply
+            ? `reverse NAT of connection #${conn.id}: ${kind === "snat" ? "source" : "destination"} restored`
+            : `NAT of connection #${conn.id} applied (${kind})`,
+        );
+      }
+    }
+  } else if (related) {
+    notes.push("ICMP error for an unknown connection");
+    state = CS.inv;
+  } else {
+    create = true;
+  }
+
+  let created = false;
+  if (create) {
+    const why = validNew(flow, key);
+    if (why !== undefined) {
+      notes.push(why);
+      state = CS.inv;
+    } else {
+      state = CS.new;
+      if (opts.commit || opts.force) {
+        const ps = newProtoState(key, now);
+        const nat: CtNatBinding | undefined =
+          opts.nat?.kind !== undefined && opts.nat.ip !== undefined
+            ? { kind: opts.nat.kind, ip: opts.nat.ip, port: opts.nat.port }
+            : undefined;
+        conn = {
+          id: t.nextId,
+          zone,
+          orig: key,
+          reply: natReplyTuple(key, nat),
+          nat,
+          mark: 0,
+          label: 0n,
+          proto: ps.proto,
+          created: now,
+          expires: ps.expires,
+        };
+        t = t.with(conn);
+        created = true;
+        notes.push(`committed connection #${conn.id} in zone ${zone}`);
+        if (nat) {
+          flow = applyNat(flow, nat.kind, reverseTuple(conn.reply), true);
+          state |= nat.kind === "dnat" ? CS.dnat : CS.snat;
+          natApplied = nat.kind;
+        }
+      } else {
+        notes.push("new connection, not committed");
+        conn = undefined;
+      }
+    }
+  }
+
+  // exec(set_field): only with a connection.
+  if (conn && (opts.mark || opts.label)) {
+    let mark = conn.mark;
+    let label = conn.label;
+    if (opts.mark) {
+      const m = (opts.mark.mask ?? 0xffffffff) >>> 0;
+      mark = ((opts.mark.value & m) | (mark & ~m)) >>> 0;
+    }
+    if (opts.label) {
+      const m = (opts.label.mask ?? LABEL_MASK) & LABEL_MASK;
+      label = ((opts.label.value & m) | (label & ~m)) & LABEL_MASK;
+    }
+    if (mark !== conn.mark || label !== conn.label) {
+      conn = { ...conn, mark, label };
+      t = t.with(conn);
+    }
+  }
+
+  const out = writeCtMd(flow, state, zone, conn, key);
+  return {
+    flow: out,
+    ctState: out.ct_state,
+    entry: conn,
+    created,
+    reply,
+    natApplied,
+    notes,
+    table: t,
+  };
+}
+
+const CS_ORDER = ["new", "est", "rel", "rpl", "inv", "trk", "snat", "dnat"] as const;
+
+/** ct_state bits as OVS prints them in a flow: "new|trk", "est|rpl|trk|snat". "0" when none. */
+export function formatCtState(bits: number): string {
+  const parts = CS_ORDER.filter((n) => bits & CS[n]);
+  return parts.length === 0 ? "0" : parts.join("|");
+}
