@@ -53,9 +53,53 @@ export function parseIp6(text: string, field = "ipv6"): bigint {
   return new Address6(text).bigInt();
 }
 
-/** 128-bit bigint → canonical compressed text (RFC 5952), as OVS prints it. */
+/**
+ * 128-bit bigint → text exactly as glibc's inet_ntop() (which OVS uses) prints it: the longest
+ * run of two or more zero groups (the first, on a tie) becomes "::", hex in lower case, and
+ * IPv4-mapped (::ffff:a.b.c.d) and IPv4-compatible (::a.b.c.d) addresses end in dotted quad.
+ */
 export function formatIp6(ip: bigint): string {
-  return Address6.fromBigInt(ip).correctForm();
+  const words: number[] = [];
+  for (let i = 7; i >= 0; i--) words.push(Number((ip >> BigInt(i * 16)) & 0xffffn));
+  let bestBase = -1;
+  let bestLen = 0;
+  let curBase = -1;
+  let curLen = 0;
+  for (let i = 0; i < 8; i++) {
+    if (words[i] === 0) {
+      if (curBase < 0) {
+        curBase = i;
+        curLen = 1;
+      } else curLen++;
+    } else if (curBase >= 0) {
+      if (bestBase < 0 || curLen > bestLen) {
+        bestBase = curBase;
+        bestLen = curLen;
+      }
+      curBase = -1;
+    }
+  }
+  if (curBase >= 0 && (bestBase < 0 || curLen > bestLen)) {
+    bestBase = curBase;
+    bestLen = curLen;
+  }
+  if (bestBase >= 0 && bestLen < 2) bestBase = -1;
+  let out = "";
+  for (let i = 0; i < 8; i++) {
+    if (bestBase >= 0 && i >= bestBase && i < bestBase + bestLen) {
+      if (i === bestBase) out += ":";
+      continue;
+    }
+    if (i !== 0) out += ":";
+    if (i === 6 && bestBase === 0 && (bestLen === 6 || (bestLen === 5 && words[5] === 0xffff))) {
+      const lo = Number(ip & 0xffffffffn);
+      out += formatIp4(lo);
+      break;
+    }
+    out += words[i]!.toString(16);
+  }
+  if (bestBase >= 0 && bestBase + bestLen === 8) out += ":";
+  return out;
 }
 
 /** A CIDR or bare IPv4 address → value and prefix length ("10.180.204.0/24"). */

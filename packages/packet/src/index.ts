@@ -56,6 +56,7 @@ export {
   setFieldMasked,
   getFieldValue,
   fieldWordMask,
+  fieldValueMask,
   parseFieldValue,
   parsePort,
   formatPort,

@@ -43,12 +43,34 @@ export interface MatchWords {
 // ---------------------------------------------------------------------------------------------
 // Field <-> words
 
-/** Bits of its word(s) a field of at most 32 bits covers (OVS nw_tos is the DSCP bits only). */
+/**
+ * Bits of its word a field of at most 32 bits covers when matched exactly. Mostly the field's
+ * width, but as in OVS: nw_tos is the DSCP bits only, arp_op is nw_proto's 8 bits, ICMP
+ * type/code set the whole 16-bit tp_src/tp_dst mask, ipv6_label's exact mask is 32 bits (a
+ * megaflow's is 0xfffff, and prints as such), ct_state is 8 bits.
+ */
 export function fieldWordMask(spec: FieldSpec): number {
-  if (spec.name === "nw_tos") return 0xfc;
-  if (spec.name === "arp_op") return 0xff;
+  const o = WORD_MASK_OVERRIDES.get(spec.name);
+  if (o !== undefined) return o;
   if (spec.bits >= 32) return 0xffffffff;
   return (((1 << spec.bits) - 1) << spec.shift) >>> 0;
+}
+
+const WORD_MASK_OVERRIDES: ReadonlyMap<string, number> = new Map([
+  ["nw_tos", 0xfc],
+  ["arp_op", 0xff],
+  ["icmp_type", 0xffff],
+  ["icmp_code", 0xffff],
+  ["icmpv6_type", 0xffff],
+  ["icmpv6_code", 0xffff],
+  ["ipv6_label", 0xffffffff],
+  ["ct_state", 0xff],
+]);
+
+/** The values a field may take (its width; DSCP-only for nw_tos), before shifting. */
+export function fieldValueMask(spec: FieldSpec): bigint {
+  if (spec.name === "nw_tos") return 0xfcn;
+  return (1n << BigInt(spec.bits)) - 1n;
 }
 
 const isBig = (spec: FieldSpec): boolean => spec.bits > 32 && spec.format !== "mac";
@@ -455,9 +477,7 @@ export function formatMatchWords(mw: MatchWords, opts: FormatMatchOptions = {}):
     const lm = w32(m, W.ipv6_label);
     if (lm) {
       const lv = w32(f, W.ipv6_label).toString(16).padStart(5, "0");
-      put(
-        `ipv6_label=0x${lv}${lm === 0xffffffff || lm === 0xfffff ? "" : `/0x${lm.toString(16).padStart(5, "0")}`}`,
-      );
+      put(`ipv6_label=0x${lv}${lm === 0xffffffff ? "" : `/0x${lm.toString(16).padStart(5, "0")}`}`);
     }
   } else if (isArpT) {
     ip4("arp_spa", W.nw_src);
@@ -747,6 +767,7 @@ export function parseFieldValue(
   text: string,
   key = s.name,
   ports?: ReadonlyMap<string, number>,
+  anyMask = false,
 ): ParsedValue {
   if (text === "*") return { value: isBig(s) ? 0n : 0, mask: isBig(s) ? 0n : 0 };
   let r: ParsedValue;
@@ -757,14 +778,14 @@ export function parseFieldValue(
       const vt = slash < 0 ? text : text.slice(0, slash);
       const bytes = nBytes(s);
       const v = parseIntText(vt, bytes, key, "value");
-      const mk =
-        slash < 0 ? (1n << BigInt(bytes * 8)) - 1n : parseIntText(text.slice(slash + 1), bytes, key, "mask");
       const width = (1n << BigInt(s.bits)) - 1n;
       const widthMask = s.bits <= 32 ? BigInt(fieldWordMask(s) >>> s.shift) : width;
+      const mk = slash < 0 ? widthMask : parseIntText(text.slice(slash + 1), bytes, key, "mask");
+      const valueMask = fieldValueMask(s);
       if (slash >= 0 && mk & ~widthMask) {
         throw new SimError("BAD_MASK", `${key}: "${text}": invalid mask for field ${s.name}`);
       }
-      if (v & ~widthMask && !(s.implied && s.shift === 0 && v === 0xffffn)) {
+      if (v & ~valueMask && !(s.implied && s.shift === 0 && v === 0xffffn)) {
         throw new SimError("BAD_VALUE", `${key}: "${vt}" is out of range for ${s.name}`);
       }
       r = isBig(s)
@@ -841,7 +862,7 @@ export function parseFieldValue(
       break;
     }
   }
-  if (!s.maskable && !isExactOrZero(s, r.mask)) {
+  if (!s.maskable && !anyMask && !isExactOrZero(s, r.mask)) {
     throw new SimError("BAD_MASK", `${key}: "${text}": invalid mask for field ${s.name}`);
   }
   return r;
@@ -863,6 +884,11 @@ function parseMacText(text: string, key: string): number {
 }
 
 export interface ParseMatchOptions {
+  /**
+   * Accept what OVS prints but `ovs-ofctl` refuses: masks on fields that are not maskable in
+   * OpenFlow (a megaflow can print `icmp_type=0x8/0xff`). Off by default.
+   */
+  readonly lenient?: boolean;
   /** OpenFlow port names (for in_port=NAME). */
   readonly ports?: ReadonlyMap<string, number>;
   /**
@@ -871,6 +897,18 @@ export interface ParseMatchOptions {
    */
   readonly extra?: (key: string, value: string) => boolean;
 }
+
+/** The conntrack original-tuple fields, whose prerequisite is a valid connection (MFP_CT_VALID). */
+export const CT_TUPLE_FIELDS: ReadonlySet<string> = new Set([
+  "ct_nw_src",
+  "ct_nw_dst",
+  "ct_ipv6_src",
+  "ct_ipv6_dst",
+  "ct_nw_proto",
+  "ct_tp_src",
+  "ct_tp_dst",
+]);
+const CT_VALID_BITS = 0x01 | 0x02 | 0x04 | 0x08 | 0x40 | 0x80; // new est rel rpl snat dnat
 
 const PORT_FIELDS = new Set(["tcp_src", "tcp_dst", "udp_src", "udp_dst", "sctp_src", "sctp_dst"]);
 
@@ -890,6 +928,12 @@ function matchPrereqOk(s: FieldSpec, key: string, v: Uint32Array, m: Uint32Array
   }
   if (s.name === "icmp_type" || s.name === "icmp_code") {
     return protoExact && ((ip4 && proto === IP_PROTO.icmp) || (ip6 && proto === IP_PROTO.icmpv6));
+  }
+  if (CT_TUPLE_FIELDS.has(s.name)) {
+    // MFP_CT_VALID (is_ct_valid with a mask): a matched bit that implies a valid connection.
+    const cs = v[W.ct_state]! & m[W.ct_state]! & 0xff;
+    const csM = m[W.ct_state]! & 0xff;
+    return (cs & CT_VALID_BITS) !== 0 || ((cs & 0x20) !== 0 && (csM & 0x10) !== 0 && (cs & 0x10) === 0);
   }
   void key;
   switch (s.prereq) {
@@ -949,7 +993,7 @@ export function parseMatch(text: string, opts: ParseMatchOptions = {}): Match {
       if (opts.extra?.(kv.key, kv.value)) continue;
       throw new SimError("UNKNOWN_FIELD", `${kv.key}: unknown field in "${text}"`);
     }
-    const pv = parseFieldValue(s, kv.value === "" ? "0/0" : kv.value, kv.key, opts.ports);
+    const pv = parseFieldValue(s, kv.value === "" ? "0/0" : kv.value, kv.key, opts.ports, opts.lenient);
     applyField(mw, s, pv);
     set.push({ spec: s, key: kv.key });
   }

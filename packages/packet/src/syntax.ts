@@ -13,7 +13,9 @@ import { type FieldSpec, findField } from "./fields.js";
 import { ETH_TYPE, type Flow, FRAG, IP_PROTO, OFPP } from "./flow.js";
 import { FLOW_WORDS, flowToKey, keyToFlow, newKey, W } from "./key.js";
 import {
+  CT_TUPLE_FIELDS,
   type FormatMatchOptions,
+  fieldWordMask,
   formatMatchWords,
   getFieldValue,
   type MatchWords,
@@ -26,8 +28,9 @@ export interface ParseFlowOptions {
   /** OpenFlow port names of the bridge, for `in_port=NAME`. */
   readonly ports?: ReadonlyMap<string, number>;
   /**
-   * Also accept what OVS prints but does not read back: `tp_src`/`tp_dst` on UDP and SCTP flows
-   * and `icmp_type`/`icmp_code` on ICMPv6 flows (flow_format prints those names). Off by default,
+   * Also accept what OVS prints but does not read back: `tp_src`/`tp_dst` on UDP, SCTP and IGMP
+   * flows, `icmp_type`/`icmp_code` on ICMPv6 flows, `nd_sll` and `nd_tll` on any neighbour
+   * discovery packet (flow_format prints those). Off by default,
    * so that `udp,tp_src=53` fails exactly as in `ofproto/trace`.
    */
   readonly lenient?: boolean;
@@ -177,10 +180,11 @@ function flowPrereqOk(s: FieldSpec, key: Uint32Array, lenient: boolean): boolean
   const ipAny = ip4 || ip6;
   const icmp6 = ip6 && proto === IP_PROTO.icmpv6;
   const nd = icmp6 && key[W.tp_dst] === 0 && (key[W.tp_src] === 135 || key[W.tp_src] === 136);
-  if (lenient && LENIENT_L4.has(s.name)) {
-    return ipAny && (proto === IP_PROTO.tcp || proto === IP_PROTO.udp || proto === IP_PROTO.sctp);
-  }
+  if (lenient && LENIENT_L4.has(s.name)) return ipAny; // flow_format prints tp_src/tp_dst for UDP, SCTP, IGMP
   if (lenient && (s.name === "icmp_type" || s.name === "icmp_code") && icmp6) return true;
+  if (lenient && (s.name === "nd_sll" || s.name === "nd_tll")) return nd; // both print for any ND packet
+  // MFP_CT_VALID on a packet: ct_state says new, established or reply.
+  if (CT_TUPLE_FIELDS.has(s.name)) return (key[W.ct_state]! & 0x0b) !== 0;
   switch (s.prereq) {
     case "none":
       return true;
@@ -217,11 +221,7 @@ function isAllOnes(s: FieldSpec, mask: number | bigint): boolean {
   if (s.format === "frag") return Number(mask) === 3;
   if (typeof mask === "bigint") return mask === (1n << BigInt(s.bits)) - 1n;
   if (s.format === "mac") return mask === 0xffffffffffff;
-  if (s.name === "nw_tos") return (mask & 0xfc) === 0xfc;
-  if (s.name === "arp_op") return mask === 0xffff || mask === 0xff;
-  if (s.format === "ct_state") return mask === 0xff;
-  if (s.format === "tcp_flags") return mask === 0xfff;
-  return mask === (s.bits >= 32 ? 0xffffffff : 2 ** s.bits - 1);
+  return mask === fieldWordMask(s) >>> s.shift;
 }
 
 /** Writes a field's value into an exact flow key (mf_set_flow_value). */
