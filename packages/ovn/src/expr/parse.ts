@@ -395,7 +395,7 @@ class ExprParser {
 export function parseAddressSetValue(text: string): IntConst {
   const toks = tokenize(text);
   const t = toks[0];
-  if (!t || t.t !== "int" || toks[1]?.t !== "end") throw plainError(`Invalid address set entry "${text}".`);
+  if (t?.t !== "int" || toks[1]?.t !== "end") throw plainError(`Invalid address set entry "${text}".`);
   return { value: t.value, format: t.format, ...(t.mask !== undefined ? { mask: t.mask } : {}) };
 }
 

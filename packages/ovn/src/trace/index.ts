@@ -5,9 +5,24 @@ export { parseExpr, negate } from "../expr/parse.js";
 export type { Expr, FieldRef, Relop, ExprTables } from "../expr/parse.js";
 export { compileExpr, foldConstants } from "../expr/compile.js";
 export type { Pred, CompileEnv } from "../expr/compile.js";
+export { parseMicroflow } from "../expr/microflow.js";
 export { SYMTAB } from "../expr/symtab.js";
 export type { ExprSymbol, MFlow } from "../expr/symtab.js";
+export { parseActions } from "../actions/parse.js";
+export type { Action, LbBackend, NestKind, ResultFn } from "../actions/parse.js";
+export { formatAction, formatActions } from "../actions/format.js";
 export { parseOvsdbList } from "../sb/ovsdb.js";
 export type { OvsdbRecord, OvsdbValue } from "../sb/ovsdb.js";
-export { parseLflowList as parseSbLflowList, formatLflowList as formatSbLflowList } from "../sb/lflow-list.js";
+export {
+  parseLflowList as parseSbLflowList,
+  formatLflowList as formatSbLflowList,
+} from "../sb/lflow-list.js";
 export type { LflowListing } from "../sb/lflow-list.js";
+export { readSbBundle, deriveMcGroups, deriveVips, MC_KEYS } from "../sb/model.js";
+export type { SbModel, SbPort, SbDatapath, SbMcGroup, SbVip, SbFiles } from "../sb/model.js";
+export { LogicalNetwork, formatCtState, parseCtOption, hashBackend } from "./exec.js";
+export type { TraceOptions, TraceResult } from "./exec.js";
+export type { TraceNode, TraceNodeKind } from "./tree.js";
+export { renderDetailed, renderSummary, renderMinimal } from "./tree.js";
+export { renderTrace, traceToJson } from "./render.js";
+export type { TraceMode } from "./render.js";

@@ -1,0 +1,126 @@
+/**
+ * ovn-trace's microflow syntax (upstream `lib/expr.c` `expr_parse_microflow`): a conjunction
+ * of equalities in the match language, completed by the prerequisites of every field it
+ * names (`tcp.dst == 80` brings `ip.proto == 6`; `ip4.src` brings `eth.type == 0x800`), into
+ * one concrete packet. Disjunctions that remain open are "ambiguous", as in OVN.
+ */
+import { EMPTY_FLOW, SimError } from "@ovnsim/packet";
+import { compileExpr } from "./compile.js";
+import { type Expr, type ExprTables, negate, parseExpr } from "./parse.js";
+import { type ExprSymbol, type MFlow, SYMTAB, toMFlow } from "./symtab.js";
+
+interface Pending {
+  readonly e: Expr;
+}
+
+/**
+ * Builds the packet a microflow describes. `lookupPort` resolves `inport == "name"` to the
+ * port's tunnel key. Throws SimError(PARSE_ERROR) for syntax, ambiguity or contradiction and
+ * SimError(UNKNOWN_PORT) for a port the datapath does not have.
+ */
+export function parseMicroflow(
+  text: string,
+  lookupPort: (name: string) => number | undefined,
+  tables: ExprTables = {},
+): MFlow {
+  const root = parseExpr(text, tables);
+  const f = toMFlow(EMPTY_FLOW);
+  const fixed = new Map<string, bigint>(); // base field → bits already constrained
+  const ors: Pending[] = [];
+  const doneSyms = new Set<string>();
+  const work: Expr[] = [root];
+  const contradictory = (): SimError => new SimError("PARSE_ERROR", "Constraints are contradictory.");
+  const ambiguous = (): SimError => new SimError("PARSE_ERROR", `Constraints are ambiguous: ${text}.`);
+
+  const addPrereqs = (sym: ExprSymbol): void => {
+    let s: ExprSymbol | undefined = sym;
+    while (s) {
+      if (s.prereqs && !doneSyms.has(s.prereqs)) {
+        doneSyms.add(s.prereqs);
+        work.push(parseExpr(s.prereqs));
+      }
+      s = s.parent ? SYMTAB.get(s.parent) : undefined;
+    }
+  };
+
+  const process = (e: Expr): void => {
+    switch (e.t) {
+      case "bool":
+        if (!e.v) throw contradictory();
+        return;
+      case "cond":
+        if (e.neg) throw contradictory();
+        return;
+      case "and":
+        for (const x of e.xs) work.push(x);
+        return;
+      case "or":
+        ors.push({ e });
+        return;
+      case "scmp": {
+        if (e.op !== "==") throw ambiguous();
+        const key = lookupPort(e.s);
+        if (key === undefined) throw new SimError("UNKNOWN_PORT", `unknown logical port "${e.s}"`);
+        write(e.f.sym, 0, e.f.sym.base!.width, BigInt(key), undefined);
+        addPrereqs(e.f.sym);
+        return;
+      }
+      case "cmp": {
+        const sym = e.f.sym;
+        if (sym.kind === "predicate") {
+          const positive = ((e.value & 1n) === 1n) !== (e.op === "!=");
+          const x = parseExpr(sym.expansion!);
+          work.push(positive ? x : negate(x));
+          return;
+        }
+        if (e.op !== "==") {
+          // a one-bit inequality is an equality with the other value
+          if (e.op === "!=" && e.f.nbits === 1 && e.mask === undefined) {
+            write(sym, e.f.lo, e.f.nbits, e.value ^ 1n, undefined);
+            addPrereqs(sym);
+            return;
+          }
+          throw ambiguous();
+        }
+        write(sym, e.f.lo, e.f.nbits, e.value, e.mask);
+        addPrereqs(sym);
+        return;
+      }
+    }
+  };
+
+  const write = (
+    sym: ExprSymbol,
+    lo: number,
+    nbits: number,
+    value: bigint,
+    mask: bigint | undefined,
+  ): void => {
+    const base = sym.base!;
+    const shift = BigInt(sym.ofs + lo);
+    const full = (1n << BigInt(nbits)) - 1n;
+    const m = ((mask ?? full) & full) << shift;
+    const v = (value << shift) & m;
+    const prev = fixed.get(base.mf) ?? 0n;
+    const cur = base.get(f);
+    if ((cur & prev & m) !== (v & prev & m)) throw contradictory();
+    base.set(f, (cur & ~m) | v);
+    fixed.set(base.mf, prev | m);
+  };
+
+  while (work.length) process(work.pop()!);
+  const noPorts = { lookupPort, isChassisResident: () => true };
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (let i = 0; i < ors.length; i++) {
+      const o = ors[i]!;
+      if (compileExpr(o.e, noPorts)(f)) {
+        ors.splice(i, 1);
+        i--;
+        changed = true;
+      }
+    }
+    if (!changed && ors.length) throw ambiguous();
+  }
+  return f;
+}

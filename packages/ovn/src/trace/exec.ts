@@ -1,0 +1,975 @@
+/**
+ * Runs a packet through OVN logical pipelines as ovn-trace does (upstream
+ * `utilities/ovn-trace.c` trace__/trace_actions/execute_*): per table the highest-priority
+ * matching logical flow (ties: the order the flows were given in), its actions in order,
+ * ingress → egress through `output`, multicast groups, patch peers, and ovn-trace's model of
+ * conntrack: each ct action forks the pipeline with the next `--ct` state (then `est|trk`),
+ * ct_lb/ct_lb_mark DNAT to the `--lb-dst` backend (also for argument-less ct_lb_mark, as the
+ * real tool does) or to a backend chosen deterministically. Unlike ovn-trace, a trace may
+ * name the chassis it runs on: `is_chassis_resident()` is then true only for ports bound there.
+ */
+import { CS, formatFlow, SimError } from "@ovnsim/packet";
+import { formatAction, formatField, formatIp4, formatIp6, formatMac } from "../actions/format.js";
+import { type Action, type LbBackend, parseActions } from "../actions/parse.js";
+import { compileExpr, foldConstants, type Pred } from "../expr/compile.js";
+import { parseMicroflow } from "../expr/microflow.js";
+import { type FieldRef, parseExpr } from "../expr/parse.js";
+import { cloneMFlow, LOG_FLAGS, LOG_INPORT, LOG_OUTPORT, type MFlow, SYMTAB } from "../expr/symtab.js";
+import type { SbModel, SbPort } from "../sb/model.js";
+import type { LogicalFlow, Pipeline } from "../types.js";
+import { append, type MNode, type TraceNode } from "./tree.js";
+
+interface CFlow {
+  readonly lf: LogicalFlow;
+  readonly pred: Pred;
+  readonly actions: readonly Action[];
+  readonly omit: boolean;
+  readonly uuid: string;
+}
+
+interface CPort {
+  readonly sb: SbPort;
+  readonly dp: CDatapath;
+  /** Parsed port-security entries. */
+  readonly ps: readonly {
+    readonly mac: number;
+    readonly ip4: readonly number[];
+    readonly ip6: readonly bigint[];
+  }[];
+  peer?: CPort;
+}
+
+interface CMc {
+  readonly name: string;
+  readonly key: number;
+  readonly ports: readonly CPort[];
+}
+
+interface CDatapath {
+  readonly name: string;
+  readonly key: number;
+  readonly ports: Map<string, CPort>;
+  readonly portsByKey: Map<number, CPort>;
+  readonly mcs: Map<string, CMc>;
+  readonly mcsByKey: Map<number, CMc>;
+  /** "ingress:12" → flows by priority. */
+  readonly tables: Map<string, CFlow[]>;
+  readonly stages: Map<string, string>;
+  readonly unparsed: { readonly flow: LogicalFlow; readonly error: string }[];
+}
+
+/** Options of one trace (ovn-trace's command line). */
+export interface TraceOptions {
+  /** `--ct FLAGS`, one per ct action; then `est|trk`. */
+  readonly ct?: readonly string[];
+  /** `--lb-dst IP[:PORT]`. */
+  readonly lbDst?: string;
+  /** Chassis the trace runs on; without it every port is resident (ovn-trace's assumption). */
+  readonly chassis?: string;
+  /**
+   * Picks a ct_lb backend when --lb-dst does not (ovn-trace picks at random). Default: a hash of
+   * the 5-tuple. Returns an index into `backends`.
+   */
+  readonly chooseBackend?: (backends: readonly LbBackend[], flow: MFlow) => number;
+}
+
+export interface TraceResult {
+  /** The `# …` line without `# `: the microflow in OVS flow syntax. */
+  readonly flow: string;
+  readonly tree: readonly TraceNode[];
+  /** Logical ports the packet was output to (after egress), in order. */
+  readonly outputs: readonly string[];
+  /** True when the packet reached no port. */
+  readonly dropped: boolean;
+}
+
+const CT_NAMES = ["new", "est", "rel", "rpl", "inv", "trk", "snat", "dnat"] as const;
+
+/** ct_state bits → "est|trk" (format_flags with ct_state_to_string). */
+export function formatCtState(state: number): string {
+  const out: string[] = [];
+  CT_NAMES.forEach((n, i) => {
+    if (state & (1 << i)) out.push(n);
+  });
+  return out.join("|");
+}
+
+/** `--ct` argument → ct_state bits (parse_ct_state with trk as default). */
+export function parseCtOption(s: string): number {
+  let state = CS.trk;
+  for (const w of s.split(/[|,+]/)) {
+    const name = w.trim();
+    if (name === "") continue;
+    const i = (CT_NAMES as readonly string[]).indexOf(name);
+    if (i < 0) throw new SimError("BAD_VALUE", `--ct: ${name}: unknown connection tracking state flag`);
+    state |= 1 << i;
+  }
+  return state;
+}
+
+function parseLbDst(s: string): LbBackend {
+  const m6 = /^\[([^\]]+)\](?::(\d+))?$/.exec(s);
+  const text = m6 ? `[${m6[1]}]:${m6[2] ?? 0}` : s;
+  const m4 = /^([\d.]+)(?::(\d+))?$/.exec(s);
+  const be =
+    m6 || s.includes(":") === false || m4
+      ? parseBackendLoose(m4 ? `${m4[1]}:${m4[2] ?? 0}` : text)
+      : parseBackendLoose(`[${s}]:0`);
+  if (!be) throw new SimError("BAD_VALUE", `${s}: bad address`);
+  return be;
+}
+function parseBackendLoose(s: string): LbBackend | undefined {
+  const m4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3}):(\d+)$/.exec(s);
+  if (m4) {
+    const b = [1, 2, 3, 4].map((i) => Number(m4[i]));
+    if (b.some((x) => x > 255) || Number(m4[5]) > 65535) return undefined;
+    return {
+      family: 4,
+      ip4: ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0,
+      ip6: 0n,
+      port: Number(m4[5]),
+    };
+  }
+  const m6 = /^\[([0-9a-fA-F:.]+)\]:(\d+)$/.exec(s);
+  if (m6) {
+    try {
+      const e = parseExpr(`ip6.dst == ${m6[1]}`);
+      if (e.t === "cmp") return { family: 6, ip4: 0, ip6: e.value, port: Number(m6[2]) };
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
+}
+
+function parsePortSecurity(entries: readonly string[]): CPort["ps"] {
+  const out: { mac: number; ip4: number[]; ip6: bigint[] }[] = [];
+  for (const e of entries) {
+    const words = e.trim().split(/\s+/);
+    const mac = words[0] ?? "";
+    if (!/^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$/.test(mac)) continue;
+    const ent = {
+      mac: Number.parseInt(mac.replaceAll(":", ""), 16),
+      ip4: [] as number[],
+      ip6: [] as bigint[],
+    };
+    for (const w of words.slice(1)) {
+      const ip = w.split("/")[0]!;
+      try {
+        const x = parseExpr(`${ip.includes(":") ? "ip6" : "ip4"}.dst == ${ip}`);
+        if (x.t === "cmp") {
+          if (ip.includes(":")) ent.ip6.push(x.value);
+          else ent.ip4.push(Number(x.value));
+        }
+      } catch {
+        /* ignore a bad entry, as extract_lsp_addresses would */
+      }
+    }
+    out.push(ent);
+  }
+  return out;
+}
+
+function hash8(s: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193) >>> 0;
+  return h.toString(16).padStart(8, "0");
+}
+
+/** A southbound model compiled for tracing: parse every match and action once. */
+export class LogicalNetwork {
+  private readonly dps = new Map<string, CDatapath>();
+  private readonly allPorts = new Map<string, CPort>();
+  private readonly vips: SbModel["vips"];
+
+  constructor(
+    readonly model: SbModel,
+    readonly chassis?: string,
+  ) {
+    this.vips = model.vips;
+    for (const d of model.datapaths) {
+      this.dps.set(d.name, {
+        name: d.name,
+        key: d.tunnelKey,
+        ports: new Map(),
+        portsByKey: new Map(),
+        mcs: new Map(),
+        mcsByKey: new Map(),
+        tables: new Map(),
+        stages: new Map(),
+        unparsed: [],
+      });
+    }
+    for (const p of model.ports) {
+      const dp = this.dps.get(p.datapath);
+      if (!dp) continue;
+      const cp: CPort = { sb: p, dp, ps: parsePortSecurity(p.portSecurity) };
+      dp.ports.set(p.name, cp);
+      dp.portsByKey.set(p.tunnelKey, cp);
+      this.allPorts.set(p.name, cp);
+    }
+    for (const p of this.allPorts.values()) {
+      if (p.sb.type === "patch" || p.sb.type === "l3gateway") {
+        const peer = this.allPorts.get(p.sb.options.get("peer") ?? "");
+        if (peer) {
+          p.peer = peer;
+          peer.peer = p;
+        }
+      }
+    }
+    for (const m of model.mcGroups) {
+      const dp = this.dps.get(m.datapath);
+      if (!dp) continue;
+      const ports = m.ports
+        .map((n) => dp.ports.get(n))
+        .filter((x): x is CPort => x !== undefined)
+        .sort((a, b) => (a.sb.name < b.sb.name ? -1 : a.sb.name > b.sb.name ? 1 : 0));
+      const mc = { name: m.name, key: m.tunnelKey, ports };
+      dp.mcs.set(m.name, mc);
+      dp.mcsByKey.set(m.tunnelKey, mc);
+    }
+    for (const lf of model.flows) {
+      const dp = this.dps.get(lf.datapath);
+      if (!dp) continue;
+      const key = `${lf.pipeline}:${lf.table}`;
+      if (!dp.stages.has(key)) dp.stages.set(key, lf.stage);
+      const env = {
+        lookupPort: (n: string) => this.lookupPort(dp, n),
+        isChassisResident: (n: string) => this.isChassisResident(n),
+      };
+      try {
+        const match = foldConstants(
+          parseExpr(lf.match, {
+            addressSets: model.addressSets,
+            portGroups: model.portGroups,
+            dpKey: dp.key,
+          }),
+          env,
+        );
+        const actions = parseActions(lf.actions);
+        const prereqs = actionPrereqs(actions);
+        const base = compileExpr(match, env);
+        const pred: Pred = prereqs.length === 0 ? base : (f) => base(f) && prereqs.every((p) => p(f));
+        const a0 = actions[0];
+        const omit =
+          match.t === "bool" &&
+          match.v &&
+          actions.length === 1 &&
+          a0?.t === "next" &&
+          (a0.pipeline === undefined || a0.pipeline === lf.pipeline) &&
+          (a0.table === undefined || a0.table === lf.table + 1);
+        let list = dp.tables.get(key);
+        if (!list) {
+          list = [];
+          dp.tables.set(key, list);
+        }
+        list.push({
+          lf,
+          pred,
+          actions,
+          omit,
+          uuid:
+            lf.uuid ??
+            hash8(`${lf.datapath}|${lf.pipeline}|${lf.table}|${lf.priority}|${lf.match}|${lf.actions}`),
+        });
+      } catch (e) {
+        dp.unparsed.push({ flow: lf, error: e instanceof Error ? e.message : String(e) });
+      }
+    }
+    for (const dp of this.dps.values()) {
+      for (const list of dp.tables.values()) list.sort((a, b) => b.lf.priority - a.lf.priority);
+    }
+  }
+
+  /** Logical flows whose match or actions could not be parsed (ovn-trace skips them too). */
+  unparsedFlows(): readonly { readonly flow: LogicalFlow; readonly error: string }[] {
+    return [...this.dps.values()].flatMap((d) => d.unparsed);
+  }
+
+  datapathNames(): string[] {
+    return [...this.dps.keys()];
+  }
+
+  private lookupPort(dp: CDatapath, name: string): number | undefined {
+    return dp.ports.get(name)?.sb.tunnelKey ?? dp.mcs.get(name)?.key;
+  }
+
+  isChassisResident(name: string): boolean {
+    if (name === "") return true;
+    const p = this.allPorts.get(name);
+    if (!p) return false;
+    if (this.chassis === undefined) return true;
+    // A chassisredirect port lives where it is bound; others are resident where bound.
+    return p.sb.chassis === this.chassis;
+  }
+
+  /** Traces `microflow` entering datapath `dpName` (ovn-trace DATAPATH MICROFLOW). */
+  trace(dpName: string | undefined, microflow: string, opts: TraceOptions = {}): TraceResult {
+    let dp: CDatapath | undefined;
+    if (dpName !== undefined) {
+      dp = this.dps.get(dpName);
+      if (!dp) throw new SimError("UNKNOWN_OBJECT", `unknown datapath "${dpName}"`);
+    } else {
+      const m = /inport\s*==\s*"((?:[^"\\]|\\.)*)"/.exec(microflow);
+      const p = m ? this.allPorts.get(m[1]!) : undefined;
+      if (!m) throw new SimError("PARSE_ERROR", "microflow must specify an inport when no datapath is given");
+      if (!p) throw new SimError("UNKNOWN_PORT", `unknown port "${m[1]}"`);
+      dp = p.dp;
+    }
+    const d = dp;
+    const uflow = parseMicroflow(microflow, (n) => this.lookupPort(d, n), {
+      addressSets: this.model.addressSets,
+      portGroups: this.model.portGroups,
+      dpKey: d.key,
+    });
+    const run = new TraceRun(this, opts);
+    const inKey = uflow.regs[LOG_INPORT] ?? 0;
+    const inName = d.portsByKey.get(inKey)?.sb.name ?? "(unnamed)";
+    const root: MNode[] = [];
+    const node = append(root, "pipeline", `ingress(dp="${d.name}", inport="${inName}")`);
+    const flowText = formatFlow(toFlow(uflow));
+    run.traceTables(d, uflow, 0, "ingress", node.children);
+    return { flow: flowText, tree: root, outputs: run.outputs, dropped: run.outputs.length === 0 };
+  }
+
+  /** @internal */
+  dp(name: string): CDatapath | undefined {
+    return this.dps.get(name);
+  }
+  /** @internal */
+  vipFor(f: MFlow): SbModel["vips"][number] | undefined {
+    return this.vips.find((v) => (v.family === 4 ? v.ip4 === f.ct_nw_dst : v.ip6 === f.ct_ipv6_dst));
+  }
+}
+
+function toFlow(f: MFlow): import("@ovnsim/packet").Flow {
+  return { ...f, regs: Object.freeze(f.regs.slice()), vlans: Object.freeze([...f.vlans]) };
+}
+
+const prereqPredCache = new Map<string, Pred>();
+function symPrereqs(ref: FieldRef): Pred[] {
+  const out: Pred[] = [];
+  let s = ref.sym as typeof ref.sym | undefined;
+  while (s) {
+    if (s.prereqs) {
+      let p = prereqPredCache.get(s.prereqs);
+      if (!p) {
+        p = compileExpr(parseExpr(s.prereqs), { lookupPort: () => undefined, isChassisResident: () => true });
+        prereqPredCache.set(s.prereqs, p);
+      }
+      out.push(p);
+    }
+    s = s.parent ? SYMTAB.get(s.parent) : undefined;
+  }
+  return out;
+}
+
+/** Prerequisites the actions add to the match (ovnacts_parse's `prereqs`). */
+function actionPrereqs(actions: readonly Action[]): Pred[] {
+  const out: Pred[] = [];
+  for (const a of actions) {
+    if (a.t === "load" || a.t === "load_str") out.push(...symPrereqs(a.dst));
+    else if (a.t === "move") out.push(...symPrereqs(a.dst), ...symPrereqs(a.src));
+    else if (a.t === "exchange") out.push(...symPrereqs(a.a), ...symPrereqs(a.b));
+  }
+  return out;
+}
+
+function fnv(parts: readonly (number | bigint)[]): number {
+  let h = 0x811c9dc5;
+  for (const p of parts) {
+    const s = p.toString(16);
+    for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193) >>> 0;
+    h = Math.imul(h ^ 0x2c, 0x01000193) >>> 0;
+  }
+  return h;
+}
+
+/** Default backend choice: a hash of the 5-tuple (deterministic stand-in for ovn-trace's random pick). */
+export function hashBackend(backends: readonly LbBackend[], f: MFlow): number {
+  return fnv([f.nw_src, f.ipv6_src, f.nw_dst, f.ipv6_dst, f.nw_proto, f.tp_src, f.tp_dst]) % backends.length;
+}
+
+const REGISTER_BASES = /^(x{0,2}reg\d+)$/;
+
+/** Formats a field's whole value the way OVS mf_format prints it. */
+function mfFormat(mf: string, v: bigint): string {
+  switch (mf) {
+    case "dl_src":
+    case "dl_dst":
+    case "arp_sha":
+    case "arp_tha":
+      return formatMac(v);
+    case "nw_src":
+    case "nw_dst":
+      return formatIp4(Number(v));
+    case "ipv6_src":
+    case "ipv6_dst":
+    case "nd_target":
+      return formatIp6(v);
+    case "dl_type":
+    case "vlan_tci":
+    case "ct_mark":
+    case "ct_label":
+    case "pkt_mark":
+      return `0x${v.toString(16)}`;
+    default:
+      return REGISTER_BASES.test(mf) ? `0x${v.toString(16)}` : v.toString();
+  }
+}
+
+class TraceRun {
+  private ctIdx = 0;
+  private readonly ctStates: number[];
+  private lbDst: LbBackend | undefined;
+  readonly outputs: string[] = [];
+  private readonly choose: (b: readonly LbBackend[], f: MFlow) => number;
+
+  constructor(
+    private readonly net: LogicalNetwork,
+    opts: TraceOptions,
+  ) {
+    this.ctStates = (opts.ct ?? []).map(parseCtOption);
+    this.lbDst = opts.lbDst !== undefined ? parseLbDst(opts.lbDst) : undefined;
+    this.choose = opts.chooseBackend ?? hashBackend;
+  }
+
+  private nextCtState(): { state: number; comment: string } {
+    if (this.ctIdx < this.ctStates.length) return { state: this.ctStates[this.ctIdx++]!, comment: "" };
+    return { state: CS.est | CS.trk, comment: " /* default (use --ct to customize) */" };
+  }
+
+  private lookup(dp: CDatapath, f: MFlow, table: number, pipeline: Pipeline): CFlow | undefined {
+    const list = dp.tables.get(`${pipeline}:${table}`);
+    if (!list) return undefined;
+    for (const c of list) if (c.pred(f)) return c;
+    return undefined;
+  }
+
+  traceTables(dp: CDatapath, f: MFlow, table: number, pipeline: Pipeline, sup: MNode[]): void {
+    let c: CFlow | undefined;
+    for (;;) {
+      c = this.lookup(dp, f, table, pipeline);
+      if (!c?.omit) break;
+      table++;
+    }
+    let s = `${String(table).padStart(2)}. `;
+    if (c) {
+      const { stage, hint } = c.lf;
+      if (stage && hint) s += `${stage} (${hint}): `;
+      else if (stage) s += `${stage}: `;
+      else if (hint) s += `(${hint}): `;
+      s += `${c.lf.match}, priority ${c.lf.priority}, uuid ${c.uuid}`;
+    } else {
+      const stage = dp.stages.get(`${pipeline}:${table}`);
+      s += `${stage ? `${stage}: ` : ""}no match (implicit drop)`;
+    }
+    const node = append(sup, "table", s);
+    if (c) this.traceActions(c.actions, dp, f, table, pipeline, node.children);
+  }
+
+  traceActions(
+    actions: readonly Action[],
+    dp: CDatapath,
+    f: MFlow,
+    table: number,
+    pipeline: Pipeline,
+    sup: MNode[],
+  ): void {
+    if (actions.length === 0) {
+      append(sup, "action", "drop;");
+      return;
+    }
+    const cur = { table, pipeline };
+    for (const a of actions) {
+      append(sup, "action", formatAction(a, cur));
+      this.execute(a, dp, f, table, pipeline, sup);
+    }
+  }
+
+  private execute(a: Action, dp: CDatapath, f: MFlow, table: number, pipeline: Pipeline, sup: MNode[]): void {
+    switch (a.t) {
+      case "output":
+        this.executeOutput(dp, f, pipeline, sup);
+        return;
+      case "next": {
+        const np = a.pipeline ?? pipeline;
+        const nt = a.table ?? table + 1;
+        let target = sup;
+        if (np !== pipeline) {
+          const key = np === "ingress" ? (f.regs[LOG_INPORT] ?? 0) : (f.regs[LOG_OUTPORT] ?? 0);
+          const name = dp.portsByKey.get(key)?.sb.name ?? dp.mcsByKey.get(key)?.name ?? "(unnamed)";
+          target = append(
+            sup,
+            "pipeline",
+            `${np}(dp="${dp.name}", ${np === "ingress" ? "inport" : "outport"}="${name}")`,
+          ).children;
+        }
+        this.traceTables(dp, f, nt, np, target);
+        return;
+      }
+      case "load": {
+        const base = a.dst.sym.base!;
+        if (!REGISTER_BASES.test(base.mf))
+          append(sup, "modify", formatAction(a, { table, pipeline }).replace(/;$/, ""));
+        if (symPrereqs(a.dst).every((p) => p(f))) {
+          writeField(a.dst, f, a.value, a.mask);
+        }
+        return;
+      }
+      case "load_str": {
+        const key = dp.ports.get(a.s)?.sb.tunnelKey ?? dp.mcs.get(a.s)?.key ?? 0;
+        a.dst.sym.base!.set(f, BigInt(key));
+        return;
+      }
+      case "move": {
+        this.summarizeMove(a.src, a.dst, f, sup);
+        writeField(a.dst, f, readField(a.src, f));
+        return;
+      }
+      case "exchange": {
+        this.summarizeMove(a.b, a.a, f, sup);
+        this.summarizeMove(a.a, a.b, f, sup);
+        const va = readField(a.a, f);
+        const vb = readField(a.b, f);
+        writeField(a.a, f, vb);
+        writeField(a.b, f, va);
+        return;
+      }
+      case "dec_ttl":
+        if (f.dl_type === 0x0800 || f.dl_type === 0x86dd) {
+          if (f.nw_ttl) {
+            f.nw_ttl--;
+            append(sup, "modify", "ip.ttl--");
+          } else append(sup, "error", "*** TTL underflow");
+        } else append(sup, "error", "*** TTL decrement of non-IP packet");
+        return;
+      case "ct_next": {
+        const { state, comment } = this.nextCtState();
+        const node = append(sup, "transformation", `ct_next(ct_state=${formatCtState(state)}${comment})`);
+        const g = cloneMFlow(f);
+        g.ct_state = state;
+        this.traceTables(dp, g, table + 1, pipeline, node.children);
+        return;
+      }
+      case "ct_commit":
+        return;
+      case "ct_lb":
+        this.executeCtLb(a.mark, a.backends, dp, f, table, pipeline, sup);
+        return;
+      case "ct_nat": {
+        const isDst = a.kind === "ct_dnat" || a.kind === "ct_dnat_in_czone";
+        const czone = a.kind.endsWith("_in_czone");
+        const dir = isDst ? "dst" : "src";
+        const g = cloneMFlow(f);
+        let s = `ct_${dir[0]}nat${czone ? "in_czone" : ""}`;
+        if (a.ip) {
+          if (a.ip.family === 4) {
+            s += `(ip4.${dir}=${formatIp4(a.ip.ip4)})`;
+            if (isDst) g.nw_dst = a.ip.ip4;
+            else g.nw_src = a.ip.ip4;
+          } else {
+            s += `(ip6.${dir}=${formatIp6(a.ip.ip6)})`;
+            if (isDst) g.ipv6_dst = a.ip.ip6;
+            else g.ipv6_src = a.ip.ip6;
+          }
+          g.ct_state |= isDst ? CS.dnat : CS.snat;
+        } else s += ` /* assuming no un-${dir[0]}nat entry, so no change */`;
+        if (!(g.ct_state & CS.trk)) {
+          const { state, comment } = this.nextCtState();
+          g.ct_state |= state;
+          s += comment;
+        }
+        const node = append(sup, "transformation", s);
+        this.traceTables(dp, g, table + 1, pipeline, node.children);
+        return;
+      }
+      case "ct_commit_nat": {
+        const g = cloneMFlow(f);
+        let s = "ct_commit_nat /* assuming no un-nat entry, so no change */";
+        if (!(g.ct_state & CS.trk)) {
+          const { state, comment } = this.nextCtState();
+          g.ct_state |= state;
+          s += comment;
+        }
+        const node = append(sup, "transformation", s);
+        this.traceTables(dp, g, table + 1, pipeline, node.children);
+        return;
+      }
+      case "ct_clear":
+        f.ct_state = 0;
+        f.ct_zone = 0;
+        f.ct_mark = 0;
+        f.ct_label = 0n;
+        f.ct_nw_src = 0;
+        f.ct_nw_dst = 0;
+        f.ct_ipv6_src = 0n;
+        f.ct_ipv6_dst = 0n;
+        f.ct_nw_proto = 0;
+        f.ct_tp_src = 0;
+        f.ct_tp_dst = 0;
+        return;
+      case "ct_snat_to_vip": {
+        const vip = this.net.vipFor(f);
+        if (vip && vip.port === f.ct_tp_dst)
+          append(
+            sup,
+            "action",
+            `/* nat(src=${vip.family === 4 ? formatIp4(vip.ip4) : formatIp6(vip.ip6)}) */`,
+          );
+        return;
+      }
+      case "nest":
+        this.executeNest(a.kind, a.nested, dp, f, table, pipeline, sup);
+        return;
+      case "result":
+        this.executeResult(a, dp, f, sup);
+        return;
+      case "other":
+        return;
+    }
+  }
+
+  private summarizeMove(src: FieldRef, dst: FieldRef, f: MFlow, sup: MNode[]): void {
+    const dbase = dst.sym.base!;
+    if (REGISTER_BASES.test(dbase.mf) || dst.sym.kind === "string") return;
+    const sbase = src.sym.base!;
+    const whole = src.sym.ofs + src.lo === 0 && src.nbits >= sbase.width;
+    const v = readField(src, f);
+    const text = whole ? mfFormat(sbase.mf, v) : `0x${v.toString(16)}`;
+    append(sup, "modify", `${formatField(dst)} = ${text}`);
+  }
+
+  private executeCtLb(
+    mark: boolean,
+    backends: readonly LbBackend[],
+    dp: CDatapath,
+    f: MFlow,
+    table: number,
+    pipeline: Pipeline,
+    sup: MNode[],
+  ): void {
+    let comment = "";
+    const g = cloneMFlow(f);
+    const family = f.dl_type === 0x0800 ? 4 : f.dl_type === 0x86dd ? 6 : 0;
+    if (family !== 0) {
+      let dst: LbBackend | undefined;
+      if (backends.length) {
+        const mine = backends.filter((b) => b.family === family);
+        const lb = this.lbDst;
+        const pinned =
+          lb && lb.family === family
+            ? mine.find((b) => (family === 4 ? b.ip4 === lb.ip4 : b.ip6 === lb.ip6))
+            : undefined;
+        if (pinned) {
+          dst = pinned;
+          this.lbDst = undefined;
+        } else if (mine.length) {
+          dst = mine[this.choose(mine, f) % mine.length];
+        }
+        if (!dst) append(sup, "error", "*** no load balancing destination (use --lb-dst)");
+      } else if (this.lbDst && this.lbDst.family === family) {
+        dst = this.lbDst;
+      }
+      if (dst) {
+        if (family === 6) {
+          g.ct_ipv6_dst = g.ipv6_dst;
+          g.ipv6_dst = dst.ip6;
+        } else {
+          g.ct_nw_dst = g.nw_dst;
+          g.nw_dst = dst.ip4;
+        }
+        g.ct_tp_dst = g.tp_dst;
+        if (dst.port) g.tp_dst = dst.port;
+        g.ct_state |= CS.dnat;
+      }
+      const { state, comment: c } = this.nextCtState();
+      g.ct_state |= state;
+      comment = c;
+    }
+    const node = append(sup, "transformation", `${mark ? "ct_lb_mark" : "ct_lb"}${comment}`);
+    this.traceTables(dp, g, table + 1, pipeline, node.children);
+  }
+
+  private executeNest(
+    kind: string,
+    nested: readonly Action[],
+    dp: CDatapath,
+    f: MFlow,
+    table: number,
+    pipeline: Pipeline,
+    sup: MNode[],
+  ): void {
+    const g = cloneMFlow(f);
+    switch (kind) {
+      case "arp":
+        g.nw_frag = 0;
+        g.nw_tos = 0;
+        g.nw_ttl = 0;
+        g.tcp_flags = 0;
+        g.dl_type = 0x0806;
+        g.nw_proto = 1;
+        g.arp_sha = g.dl_src;
+        g.arp_tha = 0;
+        break;
+      case "nd_na":
+      case "nd_na_router":
+        g.dl_src = f.dl_dst;
+        g.dl_dst = f.dl_src;
+        g.ipv6_dst = f.ipv6_src;
+        g.ipv6_src = f.nd_target;
+        g.tp_src = 136;
+        g.arp_sha = 0;
+        g.arp_tha = f.dl_dst;
+        kind = "nd_na";
+        break;
+      case "nd_ns":
+        g.tp_src = 135;
+        g.arp_sha = 0;
+        g.arp_tha = f.dl_dst;
+        break;
+      case "icmp4":
+      case "icmp4_error":
+        g.nw_proto = 1;
+        g.tp_src = 3;
+        g.tp_dst = 1;
+        g.nw_ttl = 255;
+        kind = "icmp4";
+        break;
+      case "icmp6":
+      case "icmp6_error":
+        g.nw_proto = 58;
+        g.tp_src = 1;
+        g.tp_dst = 1;
+        g.nw_ttl = 255;
+        kind = "icmp6";
+        break;
+      case "tcp_reset":
+        g.tcp_flags = 0x014;
+        g.tp_src = f.tp_dst;
+        g.tp_dst = f.tp_src;
+        break;
+      default:
+        break;
+    }
+    const node = append(sup, "transformation", kind);
+    this.traceActions(nested, dp, g, table, pipeline, node.children);
+  }
+
+  private executeResult(a: Extract<Action, { t: "result" }>, dp: CDatapath, f: MFlow, sup: MNode[]): void {
+    switch (a.fn) {
+      case "check_in_port_sec": {
+        const p = dp.portsByKey.get(f.regs[LOG_INPORT] ?? 0);
+        writeField(a.dst, f, p && !portSecIn(p, f) ? 1n : 0n);
+        return;
+      }
+      case "check_out_port_sec": {
+        const p = dp.portsByKey.get(f.regs[LOG_OUTPORT] ?? 0);
+        writeField(a.dst, f, p && !portSecOut(p, f) ? 1n : 0n);
+        return;
+      }
+      case "chk_lb_hairpin":
+      case "chk_lb_hairpin_reply": {
+        let res = 0;
+        const vip = this.net.vipFor(f);
+        const family = f.dl_type === 0x0800 ? 4 : f.dl_type === 0x86dd ? 6 : 0;
+        if (vip && family) {
+          if (f.ct_state & CS.dnat)
+            res = (family === 4 ? f.nw_src === f.nw_dst : f.ipv6_src === f.ipv6_dst) ? 1 : 0;
+          res &= vip.port === (a.fn === "chk_lb_hairpin" ? f.ct_tp_dst : f.tp_dst) ? 1 : 0;
+        }
+        writeField(a.dst, f, BigInt(res));
+        append(sup, "modify", `${formatField(a.dst)} = ${res}`);
+        return;
+      }
+      case "lookup_fdb":
+        append(sup, "action", "/* lookup mac failed in mac learning table. */");
+        writeField(a.dst, f, 0n);
+        return;
+      case "dns_lookup":
+        writeField(a.dst, f, 0n);
+        append(sup, "error", "*** dns_lookup action not implemented");
+        return;
+      default:
+        // get_fdb (empty FDB), lookup_arp/nd (no MAC bindings), and the rest: result 0.
+        writeField(a.dst, f, 0n);
+        return;
+    }
+  }
+
+  private executeOutput(dp: CDatapath, f: MFlow, pipeline: Pipeline, sup: MNode[]): void {
+    const key = f.regs[LOG_OUTPORT] ?? 0;
+    if (!key) {
+      append(sup, "error", "*** output to null logical port");
+      return;
+    }
+    let port = dp.portsByKey.get(key);
+    const mc = dp.mcsByKey.get(key);
+    let outName = port ? port.sb.name : mc ? mc.name : "(unnamed)";
+    if (!port && !mc) append(sup, "error", `*** unknown port or multicast group ${key}`);
+    if (pipeline === "egress") {
+      append(sup, "output", `/* output to "${outName}", type "${port ? port.sb.type : ""}" */`);
+      if (port?.peer) {
+        const peer = port.peer;
+        const node = append(sup, "pipeline", `ingress(dp="${peer.dp.name}", inport="${peer.sb.name}")`);
+        const g = cloneMFlow(f);
+        g.regs[LOG_INPORT] = peer.sb.tunnelKey;
+        g.regs[LOG_OUTPORT] = 0;
+        this.traceTables(peer.dp, g, 0, "ingress", node.children);
+      } else {
+        append(sup, "modify", `output("${outName}")`);
+        this.outputs.push(outName);
+      }
+      return;
+    }
+    const eg = cloneMFlow(f);
+    for (let i = 0; i < eg.regs.length; i++) if (i !== LOG_INPORT && i !== LOG_OUTPORT) eg.regs[i] = 0;
+    const inKey = f.regs[LOG_INPORT] ?? 0;
+    const inName = dp.portsByKey.get(inKey)?.sb.name ?? dp.mcsByKey.get(inKey)?.name ?? "(unnamed)";
+    const loopback = ((f.regs[LOG_FLAGS] ?? 0) & 1) !== 0;
+    if (mc) {
+      const mcNode = append(sup, "pipeline", `multicast(dp="${dp.name}", mcgroup="${mc.name}")`);
+      for (const p of mc.ports) {
+        const node = append(
+          mcNode.children,
+          "pipeline",
+          `egress(dp="${dp.name}", inport="${inName}", outport="${p.sb.name}")`,
+        );
+        if (p.sb.tunnelKey !== inKey || loopback) {
+          node.alwaysIndent = true;
+          eg.regs[LOG_OUTPORT] = p.sb.tunnelKey;
+          this.traceTables(dp, eg, 0, "egress", node.children);
+        } else {
+          append(
+            node.children,
+            "output",
+            "/* omitting output because inport == outport && !flags.loopback */",
+          );
+        }
+      }
+      return;
+    }
+    if (port && port.sb.type === "chassisredirect") {
+      const dist = dp.ports.get(port.sb.options.get("distributed-port") ?? "");
+      if (dist) {
+        append(
+          sup,
+          "output",
+          `/* Replacing type "${port.sb.type}" outport "${port.sb.name}" with distributed port "${dist.sb.name}". */`,
+        );
+        port = dist;
+        outName = dist.sb.name;
+        eg.regs[LOG_OUTPORT] = dist.sb.tunnelKey;
+      } else {
+        append(
+          sup,
+          "error",
+          `*** output to type "${port.sb.type}" port "${outName}" with no or invalid distributed port`,
+        );
+        return;
+      }
+    }
+    if ((port && port.sb.tunnelKey !== inKey) || loopback) {
+      const node = append(
+        sup,
+        "pipeline",
+        `egress(dp="${dp.name}", inport="${inName}", outport="${outName}")`,
+      );
+      this.traceTables(dp, eg, 0, "egress", node.children);
+    } else {
+      append(sup, "output", "/* omitting output because inport == outport && !flags.loopback */");
+    }
+  }
+}
+
+function readField(ref: FieldRef, f: MFlow): bigint {
+  const base = ref.sym.base!;
+  if (ref.sym.kind === "string") return base.get(f);
+  const shift = BigInt(ref.sym.ofs + ref.lo);
+  return (base.get(f) >> shift) & ((1n << BigInt(ref.nbits)) - 1n);
+}
+
+function writeField(ref: FieldRef, f: MFlow, v: bigint, mask?: bigint): void {
+  const base = ref.sym.base!;
+  if (ref.sym.kind === "string") {
+    base.set(f, v);
+    return;
+  }
+  const shift = BigInt(ref.sym.ofs + ref.lo);
+  const full = (1n << BigInt(ref.nbits)) - 1n;
+  const m = ((mask ?? full) & full) << shift;
+  base.set(f, (base.get(f) & ~m) | ((v << shift) & m));
+}
+
+/** In6 link-local address from a MAC (in6_generate_lla). */
+function lla(mac: number): bigint {
+  const m = BigInt(mac);
+  const b = (i: number): bigint => (m >> BigInt(8 * (5 - i))) & 0xffn;
+  const eui =
+    ((b(0) ^ 2n) << 56n) |
+    (b(1) << 48n) |
+    (b(2) << 40n) |
+    (0xfffen << 24n) |
+    (b(3) << 16n) |
+    (b(4) << 8n) |
+    b(5);
+  return (0xfe80n << 112n) | eui;
+}
+
+function portSecIn(p: CPort, f: MFlow): boolean {
+  if (p.ps.length === 0) return true;
+  for (const ps of p.ps) {
+    if (f.dl_src !== ps.mac) continue;
+    if (f.dl_type === 0x0800) {
+      if (!ps.ip4.length && !ps.ip6.length) return true;
+      if (ps.ip4.includes(f.nw_src)) return true;
+      return (
+        f.nw_proto === 17 && f.tp_src === 68 && f.tp_dst === 67 && f.nw_src === 0 && f.nw_dst === 0xffffffff
+      );
+    }
+    if (f.dl_type === 0x0806) {
+      if (f.arp_sha !== ps.mac) return false;
+      if (!ps.ip4.length) return true;
+      return ps.ip4.includes(f.nw_src);
+    }
+    if (f.dl_type === 0x86dd) {
+      if (!ps.ip4.length && !ps.ip6.length) return true;
+      const passed = ps.ip6.includes(f.ipv6_src);
+      const l = lla(ps.mac);
+      if (!passed && f.ipv6_src !== l) return false;
+      if (f.nw_proto === 58) {
+        if (f.tp_src === 135 && f.arp_sha !== 0 && f.arp_sha !== ps.mac) return false;
+        if (f.tp_src === 136) {
+          if (f.arp_tha !== 0 && f.arp_tha !== ps.mac) return false;
+          if (ps.ip6.length && !ps.ip6.includes(f.nd_target) && f.nd_target !== l) return false;
+        }
+      }
+      return true;
+    }
+    return true;
+  }
+  return false;
+}
+
+function portSecOut(p: CPort, f: MFlow): boolean {
+  if (p.ps.length === 0) return true;
+  for (const ps of p.ps) {
+    if (f.dl_dst !== ps.mac) continue;
+    if (f.dl_type === 0x0800) {
+      if (!ps.ip4.length && !ps.ip6.length) return true;
+      if (!ps.ip4.length) return false;
+      if (ps.ip4.includes(f.nw_dst)) return true;
+      if (f.nw_dst === 0xffffffff) return true;
+      return f.nw_dst >>> 28 === 0xe;
+    }
+    if (f.dl_type === 0x86dd) {
+      if (!ps.ip4.length && !ps.ip6.length) return true;
+      if (!ps.ip6.length) return false;
+      if (ps.ip6.includes(f.ipv6_dst)) return true;
+      if (f.ipv6_dst === lla(ps.mac)) return true;
+      return f.ipv6_dst >> 120n === 0xffn;
+    }
+    return true;
+  }
+  return false;
+}

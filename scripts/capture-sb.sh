@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# capture-sb.sh OUTDIR [ovn-sbctl options…]
+# Captures the OVN southbound bundle that `ovnsim ovn-trace --sb OUTDIR` reads, with standard
+# ovn-sbctl commands only (read-only). Run it where ovn-sbctl reaches the SB DB, e.g. inside a
+# Kube-OVN ovn-central pod:  kubectl -n kube-system exec deploy/ovn-central -- bash -s < capture-sb.sh
+# or pass --db=tcp:IP:6642 after OUTDIR.
+#   lflow-list.txt        ovn-sbctl --uuid lflow-list            (required)
+#   port-binding.txt      ovn-sbctl list Port_Binding            (required)
+#   datapath-binding.txt  ovn-sbctl list Datapath_Binding        (required with >1 datapath)
+#   multicast-group.txt   ovn-sbctl list Multicast_Group         (optional: derived when missing)
+#   chassis.txt           ovn-sbctl list Chassis                 (optional: names for --chassis)
+#   address-set.txt, port-group.txt, load-balancer.txt           (optional)
+#   logical-flow.txt      ovn-sbctl --columns=_uuid,external_ids list Logical_Flow
+#                         (optional: the northd.c:NNNN source hints ovn-trace prints)
+set -euo pipefail
+OUT=${1:?usage: capture-sb.sh OUTDIR [ovn-sbctl options]}
+shift || true
+mkdir -p "$OUT"
+sb() { ovn-sbctl "$@"; }
+sb "$@" --uuid lflow-list > "$OUT/lflow-list.txt"
+sb "$@" list Port_Binding > "$OUT/port-binding.txt"
+sb "$@" list Datapath_Binding > "$OUT/datapath-binding.txt"
+sb "$@" list Multicast_Group > "$OUT/multicast-group.txt"
+sb "$@" list Chassis > "$OUT/chassis.txt"
+sb "$@" list Address_Set > "$OUT/address-set.txt"
+sb "$@" list Port_Group > "$OUT/port-group.txt"
+sb "$@" list Load_Balancer > "$OUT/load-balancer.txt"
+sb "$@" --columns=_uuid,external_ids list Logical_Flow > "$OUT/logical-flow.txt"
+echo "captured SB bundle in $OUT: $(grep -c 'table=' "$OUT/lflow-list.txt") logical flows"
