@@ -120,7 +120,9 @@ export function parseNbctl(text: string, opts: { file?: string; base?: NbDatabas
 export function applyNbctl(db: NbDatabase, cmd: NbctlCommand): NbDatabase {
   const name = cmd.argv[0] as string;
   const args = cmd.argv.slice(1);
-  const handler = cmd.tool === "ovn-sbctl" ? SB_COMMANDS[name] : (NB_COMMANDS[name] ?? SB_ONLY_IN_NB[name]);
+  const own = (t: Record<string, Handler>): Handler | undefined =>
+    Object.hasOwn(t, name) ? t[name] : undefined;
+  const handler = cmd.tool === "ovn-sbctl" ? own(SB_COMMANDS) : (own(NB_COMMANDS) ?? own(SB_ONLY_IN_NB));
   if (handler === undefined) {
     throw new SimError("UNSUPPORTED", `${cmd.tool}: unknown or unmodelled command "${name}"`);
   }
