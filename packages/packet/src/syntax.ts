@@ -184,7 +184,12 @@ function flowPrereqOk(s: FieldSpec, key: Uint32Array, lenient: boolean): boolean
   if (lenient && (s.name === "icmp_type" || s.name === "icmp_code") && icmp6) return true;
   if (lenient && (s.name === "nd_sll" || s.name === "nd_tll")) return nd; // both print for any ND packet
   // MFP_CT_VALID on a packet: ct_state says new, established or reply.
-  if (CT_TUPLE_FIELDS.has(s.name)) return (key[W.ct_state]! & 0x0b) !== 0;
+  // (Lenient: is_ct_valid() as flow_format applies it, which also counts rel/snat/dnat and +trk-inv.)
+  if (CT_TUPLE_FIELDS.has(s.name)) {
+    const cs = key[W.ct_state]! & 0xff;
+    if (!lenient) return (cs & 0x0b) !== 0;
+    return (cs & CT_VALID_BITS) !== 0 || ((cs & 0x20) !== 0 && (cs & 0x10) === 0);
+  }
   switch (s.prereq) {
     case "none":
       return true;
