@@ -31,3 +31,15 @@ export type {
   RawLoadBalancer,
   LoadBalancerSpec,
 } from "./model.js";
+export { hashAdd, hashAdd64, hashFinish, hashInt, hashUint64, hashBytes, hashBoolean, flowHash5Tuple, dpHashL4 } from "./ovs-hash.js";
+export type { FiveTuple } from "./ovs-hash.js";
+export {
+  HASH_FIELD_NAMES,
+  compileHashFields,
+  parseHashFields,
+  hashFieldsBasis,
+  scoreBuckets,
+  dpHashTable,
+  pickDpHashBucket,
+} from "./select.js";
+export type { SelectBucket, HashFieldSpec, HashFields, BucketScore, DpHashTable } from "./select.js";
