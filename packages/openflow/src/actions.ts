@@ -1,0 +1,614 @@
+/**
+ * OpenFlow actions as OVS represents them (`struct ofpact`, upstream `lib/ofp-actions.c`,
+ * ovs-actions(7)): parsing the `ovs-ofctl` action syntax of add-flow and of every dump-flows
+ * format, and printing them back as OVS's `ofpacts_format` does. An action remembers the
+ * spelling OVS would keep (its "raw" form): a flow added over OpenFlow 1.0 prints
+ * `strip_vlan`/`mod_dl_dst:`, the same flow added over 1.3 prints `pop_vlan`/`set_field:`,
+ * and ofproto/trace shows whichever the switch stored.
+ */
+import { type FieldSpec, findField, parseIp4, parseIp6, parseMac, SimError } from "@ovnsim/packet";
+import { formatSubfield, parseSubfield, type Subfield } from "./fieldio.js";
+import { formatFieldValue, formatPort, parseFieldValue, parseInteger, parsePort } from "./values.js";
+
+/** NAT parameters of `ct(nat(...))`, OVS `struct ofpact_nat`. */
+export interface NatSpec {
+  /** Neither, src or dst (bare `nat` = undo/reverse NAT only). */
+  readonly kind: "none" | "src" | "dst";
+  readonly af: "none" | "ipv4" | "ipv6";
+  readonly addrMin: bigint;
+  readonly addrMax: bigint;
+  readonly portMin: number;
+  readonly portMax: number;
+  readonly flags: readonly ("persistent" | "hash" | "random")[];
+}
+
+export type OfAction =
+  | { readonly kind: "output"; readonly port: number; readonly maxLen?: number }
+  | { readonly kind: "output_reg"; readonly src: Subfield }
+  | { readonly kind: "controller"; readonly maxLen: number; readonly text: string }
+  | {
+      readonly kind: "resubmit";
+      readonly port: number | null;
+      readonly table: number | null;
+      readonly ct: boolean;
+    }
+  | { readonly kind: "goto_table"; readonly table: number }
+  | { readonly kind: "write_metadata"; readonly value: bigint; readonly mask: bigint }
+  | {
+      readonly kind: "set_field";
+      readonly field: FieldSpec;
+      readonly value: bigint;
+      readonly mask: bigint | null;
+      /** `load`: added as NXAST_REG_LOAD and printed as `load:V->F[a..b]`. */
+      readonly raw: "set_field" | "load";
+      /** The OVS meta-flow name printed after `->` (`eth_dst` for dl_dst, `ip_src` for nw_src…). */
+      readonly name: string;
+    }
+  | { readonly kind: "move"; readonly src: Subfield; readonly dst: Subfield }
+  | { readonly kind: "set_eth"; readonly which: "src" | "dst"; readonly mac: number }
+  | { readonly kind: "set_ipv4"; readonly which: "src" | "dst"; readonly ip: number }
+  | { readonly kind: "set_ip_dscp"; readonly tos: number }
+  | { readonly kind: "set_ip_ttl"; readonly ttl: number }
+  | { readonly kind: "set_l4"; readonly which: "src" | "dst"; readonly port: number }
+  | { readonly kind: "push_vlan"; readonly tpid: number }
+  | { readonly kind: "pop_vlan"; readonly raw: "pop_vlan" | "strip_vlan" }
+  | { readonly kind: "set_vlan_vid"; readonly vid: number; readonly push: boolean }
+  | { readonly kind: "set_vlan_pcp"; readonly pcp: number; readonly push: boolean }
+  | { readonly kind: "dec_ttl"; readonly ids: readonly number[] | null }
+  | { readonly kind: "group"; readonly id: number }
+  | {
+      readonly kind: "ct";
+      readonly commit: boolean;
+      readonly force: boolean;
+      readonly table: number | null;
+      readonly zone: number | Subfield;
+      /** The nested action list: an optional leading `nat` then `exec(...)` actions. */
+      readonly actions: readonly OfAction[];
+      readonly alg: string | null;
+    }
+  | { readonly kind: "nat"; readonly nat: NatSpec }
+  | { readonly kind: "ct_clear" }
+  | { readonly kind: "clone"; readonly actions: readonly OfAction[] }
+  | { readonly kind: "note"; readonly hex: string }
+  | { readonly kind: "exit" }
+  | { readonly kind: "unsupported"; readonly name: string; readonly text: string };
+
+const UNSUPPORTED = new Set([
+  "learn",
+  "multipath",
+  "bundle",
+  "bundle_load",
+  "meter",
+  "sample",
+  "set_queue",
+  "pop_queue",
+  "enqueue",
+  "set_tunnel",
+  "set_tunnel64",
+  "fin_timeout",
+  "push_mpls",
+  "pop_mpls",
+  "set_mpls_label",
+  "set_mpls_tc",
+  "set_mpls_ttl",
+  "dec_mpls_ttl",
+  "write_actions",
+  "clear_actions",
+  "conjunction",
+  "debug_recirc",
+  "debug_slow",
+  "encap",
+  "decap",
+  "check_pkt_larger",
+  "mod_nw_ecn",
+  "dec_nsh_ttl",
+  "push",
+  "pop",
+  "output_trunc",
+  "delete_field",
+]);
+
+/** OVS meta-flow names where they differ from the match_format names the field table uses. */
+const MF_NAMES: Record<string, string> = {
+  dl_src: "eth_src",
+  dl_dst: "eth_dst",
+  dl_type: "eth_type",
+  nw_src: "ip_src",
+  nw_dst: "ip_dst",
+  nw_frag: "ip_frag",
+};
+
+/** The name OVS prints for a field written as `written` (mf->name). */
+export function ovsFieldName(spec: FieldSpec, written: string): string {
+  if (written === "vlan_vid" || written === "vlan_pcp") return written;
+  return MF_NAMES[spec.name] ?? spec.name;
+}
+
+/** Splits at top-level commas (not inside parentheses). */
+export function splitTopLevel(text: string, sep = ","): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === "(") depth++;
+    else if (c === ")") depth = Math.max(0, depth - 1);
+    else if (c === sep && depth === 0) {
+      out.push(text.slice(start, i));
+      start = i + 1;
+    }
+  }
+  out.push(text.slice(start));
+  return out.map((s) => s.trim()).filter((s) => s !== "");
+}
+
+function splitKeyArg(item: string): { name: string; arg: string | null; paren: boolean } {
+  const m = /^([A-Za-z0-9_]+)\s*([:=(])?/.exec(item);
+  if (!m) throw new SimError("PARSE_ERROR", `"${item}": cannot parse action`);
+  const name = m[1]!;
+  const delim = m[2];
+  if (delim === undefined) {
+    if (item.length !== name.length) throw new SimError("PARSE_ERROR", `"${item}": cannot parse action`);
+    return { name, arg: null, paren: false };
+  }
+  if (delim === "(") {
+    if (!item.endsWith(")")) throw new SimError("PARSE_ERROR", `"${item}": unbalanced parentheses`);
+    return { name, arg: item.slice(m[0].length, -1), paren: true };
+  }
+  return { name, arg: item.slice(m[0].length), paren: false };
+}
+
+function needArg(name: string, arg: string | null): string {
+  if (arg === null || arg === "") throw new SimError("PARSE_ERROR", `${name}: missing argument`);
+  return arg;
+}
+
+function parseU(text: string, what: string, max: number): number {
+  const v = parseInteger(text, what);
+  if (v > BigInt(max)) throw new SimError("BAD_VALUE", `${what}: ${text} is out of range (max ${max})`);
+  return Number(v);
+}
+
+function parseTable(text: string): number {
+  return parseU(text, "table", 254);
+}
+
+function parseNatAddr(text: string, af: "ipv4" | "ipv6"): bigint {
+  return af === "ipv4" ? BigInt(parseIp4(text, "nat")) : parseIp6(text.replace(/^\[|\]$/g, ""), "nat");
+}
+
+function parseNat(arg: string | null): NatSpec {
+  let kind: NatSpec["kind"] = "none";
+  let af: NatSpec["af"] = "none";
+  let addrMin = 0n;
+  let addrMax = 0n;
+  let portMin = 0;
+  let portMax = 0;
+  const flags: ("persistent" | "hash" | "random")[] = [];
+  for (const part of arg === null ? [] : splitTopLevel(arg)) {
+    const eq = part.indexOf("=");
+    const key = eq < 0 ? part : part.slice(0, eq);
+    if (key === "src" || key === "dst") {
+      if (kind !== "none") throw new SimError("PARSE_ERROR", "nat: only one of src or dst");
+      kind = key;
+      if (eq < 0) continue;
+      let rest = part.slice(eq + 1);
+      // Address range, then optional :port[-port].
+      let addrText: string;
+      let portText: string | null = null;
+      if (rest.startsWith("[")) {
+        af = "ipv6";
+        const m = /^(\[[^\]]+\](?:-\[[^\]]+\])?)(?::(.*))?$/.exec(rest);
+        if (!m) throw new SimError("PARSE_ERROR", `nat: bad address "${rest}"`);
+        addrText = m[1]!;
+        portText = m[2] ?? null;
+      } else if (rest.includes(":") && /^[0-9.-]+:/.test(rest)) {
+        af = "ipv4";
+        const c = rest.indexOf(":");
+        addrText = rest.slice(0, c);
+        portText = rest.slice(c + 1);
+      } else {
+        af = rest.includes(":") ? "ipv6" : "ipv4";
+        addrText = rest;
+      }
+      rest = addrText;
+      const dash = af === "ipv6" ? rest.indexOf("]-") + 1 : rest.indexOf("-");
+      if (dash > 0) {
+        addrMin = parseNatAddr(rest.slice(0, dash), af);
+        addrMax = parseNatAddr(rest.slice(dash + 1), af);
+      } else {
+        addrMin = parseNatAddr(rest, af);
+        addrMax = addrMin;
+      }
+      if (portText !== null) {
+        const d = portText.indexOf("-");
+        portMin = parseU(d < 0 ? portText : portText.slice(0, d), "nat port", 65535);
+        portMax = d < 0 ? portMin : parseU(portText.slice(d + 1), "nat port", 65535);
+      }
+    } else if (key === "persistent" || key === "hash" || key === "random") {
+      flags.push(key);
+    } else throw new SimError("PARSE_ERROR", `nat: unknown argument "${part}"`);
+  }
+  return { kind, af, addrMin, addrMax, portMin, portMax, flags };
+}
+
+function parseCt(arg: string | null, ctx: ParseContext): OfAction {
+  let commit = false;
+  let force = false;
+  let table: number | null = null;
+  let zone: number | Subfield = 0;
+  let alg: string | null = null;
+  const actions: OfAction[] = [];
+  for (const part of arg === null ? [] : splitTopLevel(arg)) {
+    const { name, arg: a } = splitKeyArg(part);
+    switch (name) {
+      case "commit":
+        commit = true;
+        break;
+      case "force":
+        force = true;
+        break;
+      case "table":
+        table = parseTable(needArg("ct table", a));
+        break;
+      case "zone": {
+        const z = needArg("ct zone", a);
+        zone = /^(0x)?[0-9a-fA-F]+$/.test(z) ? parseU(z, "ct zone", 0xffff) : parseSubfield(z);
+        break;
+      }
+      case "nat":
+        actions.unshift({ kind: "nat", nat: parseNat(a) });
+        break;
+      case "exec":
+        for (const x of parseActions(a ?? "", ctx)) actions.push(x);
+        break;
+      case "alg":
+        alg = needArg("ct alg", a);
+        break;
+      default:
+        throw new SimError("PARSE_ERROR", `ct: unknown argument "${part}"`);
+    }
+  }
+  return { kind: "ct", commit, force, table, zone, actions, alg };
+}
+
+export interface ParseContext {
+  /** Port names of the bridge, for `output:eth0`. */
+  readonly portByName?: (name: string) => number | undefined;
+}
+
+function parseOne(item: string, ctx: ParseContext): OfAction | null {
+  if (/^\d+$/.test(item)) return { kind: "output", port: parsePort(item) };
+  const { name, arg, paren } = splitKeyArg(item);
+  const lname = name.toLowerCase();
+  switch (lname) {
+    case "drop":
+      return null;
+    case "output": {
+      const a = needArg(name, arg);
+      if (paren) {
+        let port = -1;
+        let maxLen: number | undefined;
+        for (const kv of splitTopLevel(a)) {
+          const [k, v] = kv.split("=");
+          if (k === "port") port = parsePort(v ?? "", ctx.portByName);
+          else if (k === "max_len") maxLen = parseU(v ?? "", "max_len", 0xffff);
+        }
+        if (port < 0) throw new SimError("PARSE_ERROR", `output(${a}): missing port`);
+        return maxLen === undefined ? { kind: "output", port } : { kind: "output", port, maxLen };
+      }
+      if (a.includes("[")) return { kind: "output_reg", src: parseSubfield(a) };
+      return { kind: "output", port: parsePort(a, ctx.portByName) };
+    }
+    case "in_port":
+    case "local":
+    case "normal":
+    case "flood":
+    case "all":
+    case "table":
+      if (arg !== null) break;
+      return { kind: "output", port: parsePort(name.toUpperCase()) };
+    case "controller": {
+      if (arg === null) return { kind: "controller", maxLen: 65535, text: "CONTROLLER:65535" };
+      if (!paren) {
+        const maxLen = parseU(arg, "controller max_len", 0xffff);
+        return { kind: "controller", maxLen, text: `CONTROLLER:${maxLen}` };
+      }
+      return { kind: "controller", maxLen: 65535, text: `controller(${arg})` };
+    }
+    case "resubmit": {
+      const a = needArg(name, arg);
+      if (!paren) return { kind: "resubmit", port: parsePort(a, ctx.portByName), table: null, ct: false };
+      const parts = a.split(",").map((s) => s.trim());
+      if (parts.length > 3) throw new SimError("PARSE_ERROR", `resubmit(${a}): too many arguments`);
+      const port = parts[0] ? parsePort(parts[0], ctx.portByName) : null;
+      const table = parts[1] ? parseU(parts[1], "resubmit table", 254) : null;
+      const ct = parts[2] === "ct";
+      if (parts[2] !== undefined && !ct)
+        throw new SimError("PARSE_ERROR", `resubmit(${a}): bad third argument`);
+      if (port === null && table === null) {
+        throw new SimError("PARSE_ERROR", `resubmit(${a}): at least one of port and table is required`);
+      }
+      return { kind: "resubmit", port, table, ct };
+    }
+    case "goto_table":
+      return { kind: "goto_table", table: parseTable(needArg(name, arg)) };
+    case "write_metadata": {
+      const a = needArg(name, arg);
+      const slash = a.indexOf("/");
+      const value = parseInteger(slash < 0 ? a : a.slice(0, slash), "write_metadata");
+      const mask = slash < 0 ? (1n << 64n) - 1n : parseInteger(a.slice(slash + 1), "write_metadata mask");
+      return { kind: "write_metadata", value, mask };
+    }
+    case "set_field": {
+      const a = needArg(name, arg);
+      const arrow = a.lastIndexOf("->");
+      if (arrow < 0) throw new SimError("PARSE_ERROR", `set_field:${a}: missing "->"`);
+      const fname = a.slice(arrow + 2).trim();
+      const field = findField(fname);
+      if (!field) throw new SimError("UNKNOWN_FIELD", `set_field: unknown field "${fname}"`);
+      if (!field.writable) throw new SimError("BAD_VALUE", `set_field: ${field.name} is read-only`);
+      let valueText = a.slice(0, arrow).trim();
+      if (fname === "vlan_vid" && /^(0x)?[0-9a-fA-F]+$/.test(valueText)) {
+        // OXM vlan_vid carries OFPVID_PRESENT (0x1000); the 12-bit VID is what is written.
+        valueText = String(Number(parseInteger(valueText, "vlan_vid")) & 0xfff);
+      }
+      const { value, mask } = parseFieldValue(field, valueText);
+      return { kind: "set_field", field, value, mask, raw: "set_field", name: ovsFieldName(field, fname) };
+    }
+    case "load": {
+      const a = needArg(name, arg);
+      const arrow = a.indexOf("->");
+      if (arrow < 0) throw new SimError("PARSE_ERROR", `load:${a}: missing "->"`);
+      const dst = parseSubfield(a.slice(arrow + 2));
+      if (!dst.field.writable) throw new SimError("BAD_VALUE", `load: ${dst.field.name} is read-only`);
+      const v = parseInteger(a.slice(0, arrow), "load");
+      if (v >= 1n << BigInt(dst.nBits)) {
+        throw new SimError("BAD_VALUE", `load: value ${a.slice(0, arrow)} does not fit in ${dst.nBits} bits`);
+      }
+      const full = dst.ofs === 0 && dst.nBits === dst.field.bits;
+      const mask = full ? null : ((1n << BigInt(dst.nBits)) - 1n) << BigInt(dst.ofs);
+      return {
+        kind: "set_field",
+        field: dst.field,
+        value: v << BigInt(dst.ofs),
+        mask,
+        raw: "load",
+        name: ovsFieldName(dst.field, dst.field.name),
+      };
+    }
+    case "move": {
+      const a = needArg(name, arg);
+      const arrow = a.indexOf("->");
+      if (arrow < 0) throw new SimError("PARSE_ERROR", `move:${a}: missing "->"`);
+      const src = parseSubfield(a.slice(0, arrow));
+      const dst = parseSubfield(a.slice(arrow + 2));
+      if (src.nBits !== dst.nBits) {
+        throw new SimError("BAD_VALUE", `move:${a}: source and destination widths differ`);
+      }
+      if (!dst.field.writable) throw new SimError("BAD_VALUE", `move: ${dst.field.name} is read-only`);
+      return { kind: "move", src, dst };
+    }
+    case "mod_dl_src":
+    case "mod_dl_dst":
+      return {
+        kind: "set_eth",
+        which: lname.endsWith("src") ? "src" : "dst",
+        mac: parseMac(needArg(name, arg)),
+      };
+    case "mod_nw_src":
+    case "mod_nw_dst":
+      return {
+        kind: "set_ipv4",
+        which: lname.endsWith("src") ? "src" : "dst",
+        ip: parseIp4(needArg(name, arg)),
+      };
+    case "mod_nw_tos": {
+      const tos = parseU(needArg(name, arg), "mod_nw_tos", 255);
+      if (tos & 3) throw new SimError("BAD_VALUE", `mod_nw_tos:${tos}: ECN bits must be zero`);
+      return { kind: "set_ip_dscp", tos };
+    }
+    case "mod_nw_ttl":
+      return { kind: "set_ip_ttl", ttl: parseU(needArg(name, arg), "mod_nw_ttl", 255) };
+    case "mod_tp_src":
+    case "mod_tp_dst":
+      return {
+        kind: "set_l4",
+        which: lname.endsWith("src") ? "src" : "dst",
+        port: parseU(needArg(name, arg), name, 65535),
+      };
+    case "push_vlan":
+      return { kind: "push_vlan", tpid: parseU(needArg(name, arg), "push_vlan", 0xffff) };
+    case "pop_vlan":
+    case "strip_vlan":
+      if (arg !== null) break;
+      return { kind: "pop_vlan", raw: lname };
+    case "mod_vlan_vid":
+    case "set_vlan_vid":
+      return {
+        kind: "set_vlan_vid",
+        vid: parseU(needArg(name, arg), name, 4095),
+        push: lname === "mod_vlan_vid",
+      };
+    case "mod_vlan_pcp":
+    case "set_vlan_pcp":
+      return {
+        kind: "set_vlan_pcp",
+        pcp: parseU(needArg(name, arg), name, 7),
+        push: lname === "mod_vlan_pcp",
+      };
+    case "dec_ttl":
+      if (arg === null) return { kind: "dec_ttl", ids: null };
+      return {
+        kind: "dec_ttl",
+        ids: splitTopLevel(arg).map((s) => parseU(s, "dec_ttl controller id", 0xffff)),
+      };
+    case "group":
+      return { kind: "group", id: parseU(needArg(name, arg), "group", 0xffffffff) };
+    case "ct":
+      return parseCt(arg, ctx);
+    case "ct_clear":
+      if (arg !== null) break;
+      return { kind: "ct_clear" };
+    case "clone":
+      return { kind: "clone", actions: parseActions(arg ?? "", ctx) };
+    case "note": {
+      const a = (arg ?? "").replace(/\./g, "");
+      if (!/^([0-9a-fA-F]{2})*$/.test(a)) throw new SimError("BAD_VALUE", `note:${arg}: not hex bytes`);
+      return { kind: "note", hex: a.toLowerCase() };
+    }
+    case "exit":
+      if (arg !== null) break;
+      return { kind: "exit" };
+    default:
+      if (UNSUPPORTED.has(lname)) return { kind: "unsupported", name: lname, text: item };
+  }
+  throw new SimError("UNKNOWN_ACTION", `"${item}": unknown action ${name}`);
+}
+
+/** Parses an `actions=` list in ovs-ofctl syntax (`drop` or an empty list = no actions). */
+export function parseActions(text: string, ctx: ParseContext = {}): OfAction[] {
+  const out: OfAction[] = [];
+  for (const item of splitTopLevel(text)) {
+    const a = parseOne(item, ctx);
+    if (a) out.push(a);
+  }
+  return out;
+}
+
+function formatNat(n: NatSpec): string {
+  let s = "nat";
+  if (n.kind !== "none") {
+    s += `(${n.kind}`;
+    if (n.af !== "none") {
+      const fmt = (v: bigint): string =>
+        n.af === "ipv4"
+          ? formatFieldValue(findField("nw_src")!, v)
+          : n.portMin
+            ? `[${formatFieldValue(findField("ipv6_src")!, v)}]`
+            : formatFieldValue(findField("ipv6_src")!, v);
+      s += `=${fmt(n.addrMin)}`;
+      if (n.addrMax !== 0n && n.addrMax !== n.addrMin) s += `-${fmt(n.addrMax)}`;
+      if (n.portMin) {
+        s += `:${n.portMin}`;
+        if (n.portMax && n.portMax !== n.portMin) s += `-${n.portMax}`;
+      }
+    }
+    for (const f of n.flags) s += `,${f}`;
+    s += ")";
+  }
+  return s;
+}
+
+function formatLoad(a: { field: FieldSpec; value: bigint; mask: bigint | null }): string {
+  // OVS next_load_segment: one `load:` per contiguous run of mask bits.
+  const full = (1n << BigInt(a.field.bits)) - 1n;
+  const mask = a.mask ?? full;
+  const parts: string[] = [];
+  let ofs = 0;
+  while (ofs < a.field.bits) {
+    if (((mask >> BigInt(ofs)) & 1n) === 0n) {
+      ofs++;
+      continue;
+    }
+    let end = ofs;
+    while (end < a.field.bits && ((mask >> BigInt(end)) & 1n) === 1n) end++;
+    const n = end - ofs;
+    const v = (a.value >> BigInt(ofs)) & ((1n << BigInt(n)) - 1n);
+    parts.push(`load:0x${v.toString(16)}->${formatSubfield({ field: a.field, ofs, nBits: n })}`);
+    ofs = end;
+  }
+  return parts.join(",");
+}
+
+const hex = (v: number | bigint): string => `0x${v.toString(16)}`;
+const fmtMac = (m: number): string => formatFieldValue(findField("dl_src")!, BigInt(m));
+const fmtIp = (ip: number): string => formatFieldValue(findField("nw_src")!, BigInt(ip));
+
+/** OVS `ofpacts_format` for one action. */
+export function formatAction(a: OfAction): string {
+  switch (a.kind) {
+    case "output":
+      return a.port < 0xff00
+        ? `output:${a.port}`
+        : a.port === 0xfffd
+          ? `CONTROLLER:${a.maxLen ?? 65535}`
+          : formatPort(a.port);
+    case "output_reg":
+      return `output:${formatSubfield(a.src)}`;
+    case "controller":
+      return a.text;
+    case "resubmit":
+      if (a.port !== null && a.table === null && !a.ct) return `resubmit:${formatPort(a.port)}`;
+      return `resubmit(${a.port === null ? "" : formatPort(a.port)},${a.table === null ? "" : a.table}${a.ct ? ",ct" : ""})`;
+    case "goto_table":
+      return `goto_table:${a.table}`;
+    case "write_metadata":
+      return `write_metadata:${hex(a.value)}${a.mask === (1n << 64n) - 1n ? "" : `/${hex(a.mask)}`}`;
+    case "set_field":
+      if (a.raw === "load") return formatLoad(a);
+      if (a.name === "vlan_vid") return `set_field:${Number(a.value) | 0x1000}->vlan_vid`;
+      return `set_field:${formatFieldValue(a.field, a.value, a.mask)}->${a.name}`;
+    case "move":
+      return `move:${formatSubfield(a.src)}->${formatSubfield(a.dst)}`;
+    case "set_eth":
+      return `mod_dl_${a.which}:${fmtMac(a.mac)}`;
+    case "set_ipv4":
+      return `mod_nw_${a.which}:${fmtIp(a.ip)}`;
+    case "set_ip_dscp":
+      return `mod_nw_tos:${a.tos}`;
+    case "set_ip_ttl":
+      return `mod_nw_ttl:${a.ttl}`;
+    case "set_l4":
+      return `mod_tp_${a.which}:${a.port}`;
+    case "push_vlan":
+      return `push_vlan:${hex(a.tpid)}`;
+    case "pop_vlan":
+      return a.raw;
+    case "set_vlan_vid":
+      return `${a.push ? "mod_vlan_vid" : "set_vlan_vid"}:${a.vid}`;
+    case "set_vlan_pcp":
+      return `${a.push ? "mod_vlan_pcp" : "set_vlan_pcp"}:${a.pcp}`;
+    case "dec_ttl":
+      return a.ids === null ? "dec_ttl" : `dec_ttl(${a.ids.join(",")})`;
+    case "group":
+      return `group:${a.id}`;
+    case "ct": {
+      let s = "ct(";
+      if (a.commit) s += "commit,";
+      if (a.force) s += "force,";
+      if (a.table !== null) s += `table=${a.table},`;
+      if (typeof a.zone !== "number") s += `zone=${formatSubfield(a.zone)},`;
+      else if (a.zone) s += `zone=${a.zone},`;
+      let rest = a.actions;
+      const first = rest[0];
+      if (first?.kind === "nat") {
+        s += `${formatNat(first.nat)},`;
+        rest = rest.slice(1);
+      }
+      if (rest.length) s += `exec(${formatActions(rest)}),`;
+      if (a.alg !== null) s += `alg=${a.alg},`;
+      if (s.endsWith(",")) s = s.slice(0, -1);
+      return `${s})`;
+    }
+    case "nat":
+      return formatNat(a.nat);
+    case "ct_clear":
+      return "ct_clear";
+    case "clone":
+      return `clone(${formatActions(a.actions)})`;
+    case "note": {
+      const bytes = a.hex.match(/../g) ?? [];
+      return `note:${bytes.join(".")}`;
+    }
+    case "exit":
+      return "exit";
+    case "unsupported":
+      return a.text;
+  }
+}
+
+/** OVS `ofpacts_format` for a list: comma-separated, `drop` when empty. */
+export function formatActions(actions: readonly OfAction[]): string {
+  return actions.length === 0 ? "drop" : actions.map(formatAction).join(",");
+}

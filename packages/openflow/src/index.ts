@@ -1,0 +1,33 @@
+// @ovnsim/openflow: OVS bridges (ports, patch ports, 255 classifier-backed tables, groups),
+// the ovs-ofctl flow/action/group syntax, and an offline `ofproto/trace` (xlate) whose text is
+// identical to OVS 3.1's, with the trace also available as a structured tree / JSON.
+export { parseActions, formatAction, formatActions, splitTopLevel } from "./actions.js";
+export type { OfAction, NatSpec, ParseContext } from "./actions.js";
+export { parseSubfield, formatSubfield } from "./fieldio.js";
+export type { Subfield } from "./fieldio.js";
+export {
+  Bridge,
+  Switch,
+  OFPP_LOCAL,
+  N_TABLES,
+  parseFlowLine,
+  parseFlows,
+  formatFlowEntry,
+  parseGroupLine,
+  parseGroups,
+} from "./model.js";
+export type { OfPort, FlowEntry, Group, Bucket, ParseFlowLineOptions } from "./model.js";
+export {
+  parseVsctlShow,
+  parseOfctlShow,
+  parseDpifShow,
+  buildSwitch,
+  loadBundle,
+  switchFromFlows,
+} from "./bundle.js";
+export type { VsctlBridge, VsctlPort, OfctlPort, BundleFiles } from "./bundle.js";
+export { traceFlow, parseCtState } from "./xlate.js";
+export type { TraceOptions } from "./xlate.js";
+export { renderTrace, renderNodes, traceToJson } from "./trace.js";
+export type { TraceNode, TraceNodeType, TracePass, TraceResult, RecircHeader } from "./trace.js";
+export { hashBytes, hashInt, hashUint64, bucketScore } from "./ovshash.js";

@@ -1,0 +1,1059 @@
+/**
+ * Offline `ofproto/trace`: translates a flow through the bridges' OpenFlow tables the way
+ * ovs-vswitchd's `xlate_actions()` does (upstream ofproto/ofproto-dpif-xlate.c and
+ * ofproto-dpif-trace.c), producing the trace tree, the final flow, the megaflow (the
+ * classifier's wildcards plus every bit xlate consults) and the datapath actions, built the
+ * way `commit_odp_actions()` builds them. ct(table=N) forks a recirculation that is traced as a
+ * further pass, resumed with `--ct-next` states (default trk|new) exactly as OVS does.
+ *
+ * The packet is kept as a flow key (`Uint32Array`), with the megaflow mask (`wc`) and the
+ * last flow committed to the datapath (`base`) in the same shape.
+ */
+import { type L2PortConfig, MacTable, normalDecide } from "@ovnsim/l2";
+import {
+  CS,
+  ETH_TYPE,
+  type FieldSpec,
+  type Flow,
+  FLOW_WORDS,
+  findField,
+  flowToKey,
+  formatFlow,
+  formatIp4,
+  formatIp6,
+  formatMac,
+  formatMatchWords,
+  IP_PROTO,
+  keyToFlow,
+  OFPP,
+  SimError,
+  type VlanHeader,
+  W,
+} from "@ovnsim/packet";
+import { formatAction, type NatSpec, type OfAction } from "./actions.js";
+import {
+  readField,
+  readSubfield,
+  unwildcard,
+  unwildcardSubfield,
+  writeField,
+  writeSubfield,
+} from "./fieldio.js";
+import type { Bridge, FlowEntry, Group, OfPort, Switch } from "./model.js";
+import { bucketScore, hashBytes, hashUint64, valueBytes } from "./ovshash.js";
+import type { RecircHeader, TraceNode, TracePass, TraceResult } from "./trace.js";
+import { formatFieldValue } from "./values.js";
+
+const MAX_DEPTH = 64;
+const MAX_RESUBMITS = 4096;
+/** Recirculation passes traced at most (OVS bounds recirculation depth in the datapath). */
+const MAX_RECIRC_PASSES = 64;
+
+const VLAN_CFI = 0x1000;
+const F = (name: string): FieldSpec => {
+  const s = findField(name);
+  if (!s) throw new Error(`field ${name} missing from the packet field table`);
+  return s;
+};
+const NW_FRAG = F("nw_frag");
+const CT_MARK = F("ct_mark");
+const CT_LABEL = F("ct_label");
+
+/** Options of one trace (what `ofproto/trace` accepts besides bridge and flow). */
+export interface TraceOptions {
+  /** `--ct-next FLAGS`, one per recirculation after ct(), as CS bit sets. */
+  readonly ctNext?: readonly number[];
+  /** MAC tables for NORMAL, per bridge (empty when absent: every unicast floods). */
+  readonly macTables?: ReadonlyMap<string, MacTable>;
+}
+
+interface RecircNode {
+  readonly id: number;
+  readonly bridge: Bridge;
+  readonly key: Uint32Array;
+  readonly table: number;
+  readonly nat: NatSpec | null;
+}
+
+interface Ctx {
+  readonly sw: Switch;
+  bridge: Bridge;
+  readonly key: Uint32Array;
+  readonly wc: Uint32Array;
+  readonly base: Uint32Array;
+  readonly odp: string[];
+  trace: TraceNode[];
+  depth: number;
+  resubmits: number;
+  error: string | null;
+  exit: boolean;
+  tableId: number;
+  freezing: boolean;
+  dpHash: string | null;
+  ctNat: NatSpec | null;
+  readonly queue: RecircNode[];
+  readonly recircIds: { next: number };
+  readonly opts: TraceOptions;
+  readonly upcallVlans: number;
+}
+
+const report = (ctx: Ctx, type: TraceNode["type"], text: string): TraceNode => {
+  const n: TraceNode = { type, text, subs: [] };
+  ctx.trace.push(n);
+  return n;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Flow key helpers
+
+const dlType = (k: Uint32Array): number => k[W.dl_type]!;
+const isIp4 = (k: Uint32Array): boolean => dlType(k) === ETH_TYPE.ip;
+const isIp6 = (k: Uint32Array): boolean => dlType(k) === ETH_TYPE.ipv6;
+const isIpAny = (k: Uint32Array): boolean => isIp4(k) || isIp6(k);
+const vlanCount = (k: Uint32Array): number => (k[W.vlan0]! & VLAN_CFI ? (k[W.vlan1]! & VLAN_CFI ? 2 : 1) : 0);
+const macAt = (k: Uint32Array, w: number): number => (k[w]! & 0xffff) * 0x100000000 + (k[w + 1]! >>> 0);
+
+function vlansOf(k: Uint32Array): VlanHeader[] {
+  const out: VlanHeader[] = [];
+  for (const w of [W.vlan0, W.vlan1]) {
+    const v = k[w]!;
+    if (!(v & VLAN_CFI)) break;
+    out.push({ tpid: v >>> 16 || 0x8100, pcp: (v >>> 13) & 7, vid: v & 0xfff });
+  }
+  return out;
+}
+
+function setVlans(k: Uint32Array, vlans: readonly VlanHeader[]): void {
+  const word = (v: VlanHeader | undefined): number =>
+    v ? ((v.tpid << 16) | VLAN_CFI | ((v.pcp & 7) << 13) | (v.vid & 0xfff)) >>> 0 : 0;
+  k[W.vlan0] = word(vlans[0]);
+  k[W.vlan1] = vlans[0] ? word(vlans[1]) : 0;
+}
+
+function clearConntrack(k: Uint32Array): void {
+  k[W.ct_state] = 0;
+  k[W.ct_zone] = 0;
+  k[W.ct_mark] = 0;
+  for (let i = 0; i < 4; i++) {
+    k[W.ct_label + i] = 0;
+    k[W.ct_ipv6_src + i] = 0;
+    k[W.ct_ipv6_dst + i] = 0;
+  }
+  k[W.ct_nw_src] = 0;
+  k[W.ct_nw_dst] = 0;
+  k[W.ct_nw_proto] = 0;
+  k[W.ct_tp_src] = 0;
+  k[W.ct_tp_dst] = 0;
+}
+
+/** OVS mf_are_prereqs_ok(), unwildcarding what it reads. */
+function prereqsOk(spec: FieldSpec, k: Uint32Array, wc: Uint32Array): boolean {
+  const needDl = (ok: boolean): boolean => {
+    wc[W.dl_type] = 0xffff;
+    return ok;
+  };
+  const needProto = (proto: number): boolean => {
+    if (!needDl(isIpAny(k))) return false;
+    wc[W.nw_proto] = (wc[W.nw_proto]! | 0xff) >>> 0;
+    return k[W.nw_proto] === proto;
+  };
+  switch (spec.prereq) {
+    case "none":
+      return true;
+    case "vlan":
+      return (k[W.vlan0]! & VLAN_CFI) !== 0;
+    case "ip":
+      return needDl(isIp4(k));
+    case "ipv6":
+      return needDl(isIp6(k));
+    case "ip_any":
+      return needDl(isIpAny(k));
+    case "arp":
+      return needDl(dlType(k) === ETH_TYPE.arp || dlType(k) === ETH_TYPE.rarp);
+    case "tcp":
+      return needProto(IP_PROTO.tcp);
+    case "udp":
+      return needProto(IP_PROTO.udp);
+    case "sctp":
+      return needProto(IP_PROTO.sctp);
+    case "icmp":
+      return needProto(IP_PROTO.icmp);
+    default:
+      return needProto(IP_PROTO.icmpv6);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Datapath actions (commit_odp_actions)
+
+const hx = (v: number): string => `0x${v.toString(16)}`;
+
+function masked(name: string, val: string, mask: number, full: number, maskText = hx(mask)): string {
+  return mask === full ? `${name}=${val}` : `${name}=${val}/${maskText}`;
+}
+
+function commit(ctx: Ctx): void {
+  const { key: k, base: b, wc, odp } = ctx;
+  // Ethernet.
+  {
+    const parts: string[] = [];
+    for (const [name, w] of [
+      ["src", W.dl_src],
+      ["dst", W.dl_dst],
+    ] as const) {
+      if (k[w] !== b[w] || k[w + 1] !== b[w + 1]) {
+        const m = macAt(wc, w);
+        parts.push(
+          m === 0xffffffffffff
+            ? `${name}=${formatMac(macAt(k, w))}`
+            : `${name}=${formatMac(macAt(k, w) % 0x1000000000000)}/${formatMac(m)}`,
+        );
+        b[w] = k[w]!;
+        b[w + 1] = k[w + 1]!;
+      }
+    }
+    if (parts.length) odp.push(`set(eth(${parts.join(",")}))`);
+  }
+  // IPv4 / IPv6.
+  if (isIp4(k)) {
+    const parts: string[] = [];
+    if (k[W.nw_src] !== b[W.nw_src])
+      parts.push(masked("src", formatIp4(k[W.nw_src]!), wc[W.nw_src]!, 0xffffffff, formatIp4(wc[W.nw_src]!)));
+    if (k[W.nw_dst] !== b[W.nw_dst])
+      parts.push(masked("dst", formatIp4(k[W.nw_dst]!), wc[W.nw_dst]!, 0xffffffff, formatIp4(wc[W.nw_dst]!)));
+    if (k[W.nw_tos] !== b[W.nw_tos])
+      parts.push(masked("tos", hx(k[W.nw_tos]! & wc[W.nw_tos]!), wc[W.nw_tos]! & 0xff, 0xff));
+    if (k[W.nw_ttl] !== b[W.nw_ttl])
+      parts.push(masked("ttl", String(k[W.nw_ttl]), wc[W.nw_ttl]! & 0xff, 0xff));
+    if (parts.length) odp.push(`set(ipv4(${parts.join(",")}))`);
+    b[W.nw_src] = k[W.nw_src]!;
+    b[W.nw_dst] = k[W.nw_dst]!;
+    b[W.nw_tos] = k[W.nw_tos]!;
+    b[W.nw_ttl] = k[W.nw_ttl]!;
+  } else if (isIp6(k)) {
+    const parts: string[] = [];
+    const big = (x: Uint32Array, w: number): bigint =>
+      (BigInt(x[w]!) << 96n) | (BigInt(x[w + 1]!) << 64n) | (BigInt(x[w + 2]!) << 32n) | BigInt(x[w + 3]!);
+    for (const [name, w] of [
+      ["src", W.ipv6_src],
+      ["dst", W.ipv6_dst],
+    ] as const) {
+      if (big(k, w) !== big(b, w)) parts.push(`${name}=${formatIp6(big(k, w))}`);
+      for (let i = 0; i < 4; i++) b[w + i] = k[w + i]!;
+    }
+    if (k[W.nw_tos] !== b[W.nw_tos])
+      parts.push(masked("tclass", hx(k[W.nw_tos]! & wc[W.nw_tos]!), wc[W.nw_tos]! & 0xff, 0xff));
+    if (k[W.nw_ttl] !== b[W.nw_ttl])
+      parts.push(masked("hlimit", String(k[W.nw_ttl]), wc[W.nw_ttl]! & 0xff, 0xff));
+    b[W.nw_tos] = k[W.nw_tos]!;
+    b[W.nw_ttl] = k[W.nw_ttl]!;
+    if (parts.length) odp.push(`set(ipv6(${parts.join(",")}))`);
+  }
+  // L4 ports.
+  if (isIpAny(k) && !(k[W.nw_frag]! & 2)) {
+    const proto = k[W.nw_proto];
+    const name =
+      proto === IP_PROTO.tcp
+        ? "tcp"
+        : proto === IP_PROTO.udp
+          ? "udp"
+          : proto === IP_PROTO.sctp
+            ? "sctp"
+            : null;
+    if (name) {
+      const parts: string[] = [];
+      if (k[W.tp_src] !== b[W.tp_src])
+        parts.push(masked("src", String(k[W.tp_src]), wc[W.tp_src]! & 0xffff, 0xffff));
+      if (k[W.tp_dst] !== b[W.tp_dst])
+        parts.push(masked("dst", String(k[W.tp_dst]), wc[W.tp_dst]! & 0xffff, 0xffff));
+      if (parts.length) odp.push(`set(${name}(${parts.join(",")}))`);
+      b[W.tp_src] = k[W.tp_src]!;
+      b[W.tp_dst] = k[W.tp_dst]!;
+    }
+  }
+  // VLANs (commit_vlan_action).
+  {
+    const fw = [k[W.vlan0]!, k[W.vlan1]!];
+    const bw = [b[W.vlan0]!, b[W.vlan1]!];
+    let bn = vlanCount(b);
+    let fn = vlanCount(k);
+    for (bn--, fn--; bn >= 0 && fn >= 0; bn--, fn--) if (bw[bn] !== fw[fn]) break;
+    for (; bn >= 0; bn--) {
+      odp.push("pop_vlan");
+      wc[W.vlan0 + bn] = 0xffffffff;
+    }
+    for (; fn >= 0; fn--) {
+      const w = fw[fn]!;
+      const tpid = w >>> 16;
+      const tci = w & 0xffff;
+      let s = "push_vlan(";
+      if (tpid !== 0x8100) s += `tpid=${hx(tpid)},`;
+      s += `vid=${tci & 0xfff},pcp=${(tci >>> 13) & 7}`;
+      if (!(tci & VLAN_CFI)) s += ",cfi=0";
+      odp.push(`${s})`);
+    }
+    b[W.vlan0] = k[W.vlan0]!;
+    b[W.vlan1] = k[W.vlan1]!;
+  }
+}
+
+function natOdp(n: NatSpec): string {
+  let s = "nat";
+  if (n.kind === "none") return s;
+  s += `(${n.kind}`;
+  if (n.af !== "none") {
+    const fmt = (v: bigint): string =>
+      n.af === "ipv4" ? formatIp4(Number(v)) : n.portMin ? `[${formatIp6(v)}]` : formatIp6(v);
+    s += `=${fmt(n.addrMin)}`;
+    if (n.addrMax !== 0n && n.addrMax !== n.addrMin) s += `-${fmt(n.addrMax)}`;
+    if (n.portMin) {
+      s += `:${n.portMin}`;
+      if (n.portMax && n.portMax !== n.portMin) s += `-${n.portMax}`;
+    }
+  }
+  if (n.flags.includes("persistent")) s += ",persistent";
+  if (n.flags.includes("hash")) s += ",hash";
+  else if (n.flags.includes("random")) s += ",random";
+  return `${s})`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tables
+
+function tableText(e: FlowEntry | null, table: number): TraceNode {
+  let s = `${String(table).padStart(2, " ")}. `;
+  if (!e) return { type: "table", text: `${s}No match.`, subs: [], table };
+  const m = formatMatchWords(e.words, {});
+  s += m;
+  if (!s.endsWith(" ")) s += ", ";
+  s += `priority ${e.priority}`;
+  if (e.cookie) s += `, cookie 0x${e.cookie.toString(16)}`;
+  return {
+    type: "table",
+    text: s,
+    subs: [],
+    table,
+    priority: e.priority,
+    ...(e.cookie ? { cookie: `0x${e.cookie.toString(16)}` } : {}),
+    match: m,
+  };
+}
+
+function lookup(ctx: Ctx, table: number, inPort: number): FlowEntry | null {
+  const old = ctx.key[W.in_port]!;
+  ctx.key[W.in_port] = inPort;
+  const cls = ctx.bridge.table(table);
+  const rule = cls?.lookup(ctx.key, ctx.wc);
+  ctx.key[W.in_port] = old;
+  return rule ? rule.payload : null;
+}
+
+function resourceCheck(ctx: Ctx): boolean {
+  if (ctx.depth >= MAX_DEPTH) {
+    report(ctx, "error", `over max translation depth ${MAX_DEPTH}`);
+    ctx.error = "Recursion too deep";
+    return false;
+  }
+  if (ctx.resubmits >= MAX_RESUBMITS) {
+    report(ctx, "error", `over ${MAX_RESUBMITS} resubmit actions`);
+    ctx.error = "Too many resubmits";
+    return false;
+  }
+  return true;
+}
+
+function xlateTable(ctx: Ctx, inPort: number, table: number): void {
+  if (!resourceCheck(ctx)) return;
+  const oldTable = ctx.tableId;
+  ctx.tableId = table;
+  const rule = lookup(ctx, table, inPort);
+  const oldTrace = ctx.trace;
+  const node = tableText(rule, table);
+  ctx.trace.push(node);
+  ctx.trace = node.subs;
+  ctx.resubmits++;
+  const deepens = table <= oldTable ? 1 : 0;
+  ctx.depth += deepens;
+  doActions(ctx, rule ? rule.actions : []);
+  ctx.depth -= deepens;
+  ctx.trace = oldTrace;
+  ctx.tableId = oldTable;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Output
+
+function dpPort(p: OfPort): number {
+  return p.dpPort ?? p.ofport;
+}
+
+function composeOutput(ctx: Ctx, ofport: number): void {
+  const port = ctx.bridge.ports.get(ofport);
+  if (!port) {
+    report(ctx, "warn", "Nonexistent output port");
+    return;
+  }
+  if (port.type === "patch") {
+    const peer = ctx.sw.peerOf(port);
+    if (!peer) {
+      report(ctx, "warn", "Nonexistent output port");
+      return;
+    }
+    patchOutput(ctx, peer.bridge, peer.port);
+    return;
+  }
+  commit(ctx);
+  ctx.odp.push(String(dpPort(port)));
+}
+
+function patchOutput(ctx: Ctx, bridge: Bridge, inPort: OfPort): void {
+  const saved = ctx.key.slice();
+  const oldBridge = ctx.bridge;
+  const oldTrace = ctx.trace;
+  ctx.key[W.in_port] = inPort.ofport;
+  ctx.key[W.metadata] = 0;
+  ctx.key[W.metadata + 1] = 0;
+  for (let i = 0; i < 16; i++) ctx.key[W.reg0 + i] = 0;
+  clearConntrack(ctx.key);
+  const node = report(ctx, "bridge", `bridge("${bridge.name}")`);
+  ctx.trace = node.subs;
+  ctx.bridge = bridge;
+  xlateTable(ctx, inPort.ofport, 0);
+  if (ctx.freezing) finishFreezing(ctx);
+  ctx.trace = oldTrace;
+  ctx.key.set(saved);
+  ctx.bridge = oldBridge;
+  ctx.exit = false;
+  if (ctx.error === "Recursion too deep" || ctx.error === "Too many resubmits") return;
+  ctx.error = null;
+}
+
+function l2Ports(b: Bridge): L2PortConfig[] {
+  const out: L2PortConfig[] = [];
+  for (const p of [...b.ports.values()].sort((x, y) => x.ofport - y.ofport)) {
+    out.push({
+      port: p.ofport,
+      name: p.name,
+      ...(p.vlanMode !== undefined ? { vlanMode: p.vlanMode } : {}),
+      ...(p.tag !== undefined ? { tag: p.tag } : {}),
+      ...(p.trunks !== undefined ? { trunks: p.trunks } : {}),
+    });
+  }
+  return out;
+}
+
+const EMPTY_MACS = new MacTable();
+
+function xlateNormal(ctx: Ctx): void {
+  const { key: k, wc } = ctx;
+  for (const w of [W.dl_src, W.dl_dst]) {
+    wc[w] = 0xffff;
+    wc[w + 1] = 0xffffffff;
+  }
+  wc[W.vlan0] = (wc[W.vlan0]! | 0x1fff) >>> 0;
+  // is_gratuitous_arp()
+  if (dlType(k) === ETH_TYPE.arp && macAt(k, W.dl_dst) === 0xffffffffffff) {
+    wc[W.nw_proto] = (wc[W.nw_proto]! | 0xff) >>> 0;
+    if (k[W.nw_proto] === 1) {
+      wc[W.nw_src] = 0xffffffff;
+      wc[W.nw_dst] = 0xffffffff;
+    }
+  }
+  const macs = ctx.opts.macTables?.get(ctx.bridge.name) ?? EMPTY_MACS;
+  const d = normalDecide(
+    l2Ports(ctx.bridge),
+    macs,
+    k[W.in_port]!,
+    vlansOf(k),
+    macAt(k, W.dl_src),
+    macAt(k, W.dl_dst),
+    0,
+    { learn: false },
+  );
+  for (const n of d.notes) report(ctx, n.type, n.text);
+  for (const out of d.outputs) {
+    const old = [k[W.vlan0]!, k[W.vlan1]!];
+    setVlans(k, out.vlans);
+    composeOutput(ctx, out.port);
+    k[W.vlan0] = old[0]!;
+    k[W.vlan1] = old[1]!;
+  }
+}
+
+function flood(ctx: Ctx): void {
+  const inPort = ctx.key[W.in_port]!;
+  for (const p of [...ctx.bridge.ports.values()].sort((a, b) => a.ofport - b.ofport)) {
+    if (p.ofport === inPort) continue;
+    composeOutput(ctx, p.ofport);
+  }
+}
+
+function xlateOutput(ctx: Ctx, port: number): void {
+  const inPort = ctx.key[W.in_port]!;
+  switch (port) {
+    case OFPP.IN_PORT:
+      composeOutput(ctx, inPort);
+      return;
+    case OFPP.TABLE:
+      xlateTable(ctx, inPort, 0);
+      return;
+    case OFPP.NORMAL:
+      xlateNormal(ctx);
+      return;
+    case OFPP.FLOOD:
+    case OFPP.ALL:
+      flood(ctx);
+      return;
+    case OFPP.CONTROLLER:
+      report(ctx, "detail", "controller output is not modelled by ovnsim (no packet-in is sent)");
+      return;
+    case OFPP.NONE:
+      return;
+    default:
+      if (port !== inPort) composeOutput(ctx, port);
+      else report(ctx, "warn", "skipping output to input port");
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Groups
+
+function selectHashBucket(ctx: Ctx, g: Group): Group["buckets"][number] | null {
+  let basis = hashUint64(g.methodParam);
+  for (const { field, mask } of orderFields(g.fields)) {
+    if (!prereqsOk(field, ctx.key, ctx.wc)) continue;
+    const nBytes = Math.ceil(field.bits / 8);
+    const full = (1n << BigInt(field.bits)) - 1n;
+    const m = mask ?? full;
+    basis = hashBytes(valueBytes(readField(ctx.key, field) & m, nBytes), basis);
+    unwildcard(ctx.wc, field, m);
+  }
+  let best: Group["buckets"][number] | null = null;
+  let bestScore = 0;
+  for (const b of g.buckets) {
+    const score = bucketScore(b.id, basis, b.weight);
+    report(ctx, "detail", `bucket ${b.id}: score ${score}`);
+    if (score >= bestScore) {
+      best = b;
+      bestScore = score;
+    }
+  }
+  return best;
+}
+
+/** Hash fields are visited in OVS meta-flow id order (MFF_*), which FIELDS follows. */
+const FIELD_ORDER = [
+  "eth_src",
+  "eth_dst",
+  "eth_type",
+  "vlan_vid",
+  "vlan_pcp",
+  "ip_src",
+  "ip_dst",
+  "ipv6_src",
+  "ipv6_dst",
+  "ipv6_label",
+  "nw_proto",
+  "nw_tos",
+  "tcp_src",
+  "tcp_dst",
+  "udp_src",
+  "udp_dst",
+  "sctp_src",
+  "sctp_dst",
+];
+function orderFields<T extends { field: FieldSpec }>(fs: readonly T[]): T[] {
+  const rank = (f: FieldSpec): number => {
+    for (let i = 0; i < FIELD_ORDER.length; i++) {
+      const s = findField(FIELD_ORDER[i]!);
+      if (s && s.name === f.name) return i;
+    }
+    return 1000;
+  };
+  return [...fs].sort((a, b) => rank(a.field) - rank(b.field));
+}
+
+function xlateGroup(ctx: Ctx, id: number): boolean {
+  if (!resourceCheck(ctx)) return false;
+  const g = ctx.bridge.groups.get(id);
+  if (!g) {
+    report(ctx, "warn", `output to nonexistent group ${id}`);
+    return true;
+  }
+  if (g.type === "all" || g.type === "indirect") {
+    for (const b of g.buckets) groupBucket(ctx, b);
+    return false;
+  }
+  let bucket: Group["buckets"][number] | null = null;
+  if (g.type === "ff") {
+    bucket = g.buckets.find((b) => b.watchPort === undefined || ctx.bridge.ports.has(b.watchPort)) ?? null;
+  } else if (g.method === "hash") bucket = selectHashBucket(ctx, g);
+  else {
+    // dp_hash (also OVS's choice when no selection_method is configured): the datapath
+    // computes the hash and recirculates; ofproto/trace does not follow that pass.
+    ctx.exit = true;
+    ctx.freezing = true;
+    ctx.dpHash = `hash(sym_l4(${Number(g.methodParam & 0xffffffffn)}))`;
+  }
+  if (bucket) {
+    report(ctx, "detail", `using bucket ${bucket.id}`);
+    groupBucket(ctx, bucket);
+  } else report(ctx, "detail", "no live bucket");
+  return false;
+}
+
+/** Action-set order (ofpacts_execute_action_set) for the actions a bucket may hold. */
+const SET_ORDER: Record<string, number> = {
+  ct: 0,
+  ct_clear: 0,
+  pop_vlan: 2,
+  push_vlan: 3,
+  dec_ttl: 4,
+  set_field: 5,
+  set_eth: 5,
+  set_ipv4: 5,
+  set_ip_dscp: 5,
+  set_ip_ttl: 5,
+  set_l4: 5,
+  set_vlan_vid: 5,
+  set_vlan_pcp: 5,
+  group: 7,
+  output: 8,
+};
+
+function groupBucket(ctx: Ctx, b: Group["buckets"][number]): void {
+  const node = report(ctx, "bucket", `bucket ${b.id}`);
+  const oldTrace = ctx.trace;
+  ctx.trace = node.subs;
+  const saved = ctx.key.slice();
+  // ofpacts_execute_action_set: OpenFlow action-set order; actions OVS keeps as-is stay in place.
+  const ordered = b.actions.every((a) => a.kind in SET_ORDER)
+    ? [...b.actions].sort((x, y) => (SET_ORDER[x.kind] ?? 6) - (SET_ORDER[y.kind] ?? 6))
+    : b.actions;
+  ctx.depth++;
+  doActions(ctx, ordered);
+  ctx.depth--;
+  if (ctx.freezing) finishFreezing(ctx);
+  ctx.key.set(saved);
+  ctx.exit = false;
+  ctx.trace = oldTrace;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Conntrack and recirculation
+
+function allocRecirc(ctx: Ctx): number {
+  return ctx.recircIds.next++;
+}
+
+function finishFreezing(ctx: Ctx): void {
+  commit(ctx);
+  const id = allocRecirc(ctx);
+  if (ctx.dpHash) ctx.odp.push(ctx.dpHash);
+  ctx.odp.push(`recirc(0x${id.toString(16)})`);
+  ctx.freezing = false;
+  ctx.dpHash = null;
+}
+
+function xlateCt(ctx: Ctx, a: Extract<OfAction, { kind: "ct" }>): void {
+  let zone: number;
+  if (typeof a.zone === "number") zone = a.zone;
+  else {
+    zone = Number(readSubfield(ctx.key, a.zone));
+    unwildcardSubfield(ctx.wc, a.zone);
+  }
+  commit(ctx);
+  ctx.ctNat = null;
+  const oldMark = ctx.wc[W.ct_mark]!;
+  const oldLabel = ctx.wc.slice(W.ct_label, W.ct_label + 4);
+  ctx.wc[W.ct_mark] = 0;
+  ctx.wc.fill(0, W.ct_label, W.ct_label + 4);
+  doActions(ctx, a.actions);
+  let s = "ct(";
+  if (a.commit) s += a.force ? "force_commit," : "commit,";
+  if (zone) s += `zone=${zone},`;
+  const markMask = ctx.wc[W.ct_mark]!;
+  if (markMask) s += `mark=${hx(ctx.key[W.ct_mark]! & markMask)}/${hx(markMask)},`;
+  const labelMask = readField(ctx.wc, CT_LABEL);
+  if (labelMask) {
+    const v = readField(ctx.key, CT_LABEL) & labelMask;
+    s += `label=0x${v.toString(16)}/0x${labelMask.toString(16)},`;
+  }
+  if (a.alg) s += `helper=${a.alg},`;
+  if (ctx.ctNat) s += `${natOdp(ctx.ctNat)},`;
+  s = s.endsWith(",") ? `${s.slice(0, -1)})` : s === "ct(" ? "ct" : `${s})`;
+  ctx.odp.push(s);
+  ctx.wc[W.ct_mark] = oldMark;
+  ctx.wc.set(oldLabel, W.ct_label);
+  if (a.table !== null) {
+    const id = allocRecirc(ctx);
+    ctx.odp.push(`recirc(0x${id.toString(16)})`);
+    const snap = ctx.key.slice();
+    snap[W.recirc_id] = id;
+    snap[W.ct_zone] = zone;
+    ctx.queue.push({ id, bridge: ctx.bridge, key: snap, table: a.table, nat: ctx.ctNat });
+    report(
+      ctx,
+      "detail",
+      `A clone of the packet is forked to recirculate. The forked pipeline will be resumed at table ${a.table}.`,
+    );
+  }
+  ctx.ctNat = null;
+  clearConntrack(ctx.key);
+  report(ctx, "detail", "Sets the packet to an untracked state, and clears all the conntrack fields.");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Actions
+
+function doActions(ctx: Ctx, actions: readonly OfAction[]): void {
+  const { key: k, wc } = ctx;
+  if (actions.length === 0) {
+    report(ctx, "action", "drop");
+    return;
+  }
+  for (const a of actions) {
+    if (ctx.error !== null || ctx.exit) break;
+    report(ctx, "action", formatAction(a));
+    switch (a.kind) {
+      case "output":
+        xlateOutput(ctx, a.port);
+        break;
+      case "output_reg": {
+        const port = Number(readSubfield(k, a.src));
+        unwildcardSubfield(wc, a.src);
+        report(ctx, "detail", `output port is ${port}`);
+        xlateOutput(ctx, port);
+        break;
+      }
+      case "controller":
+        report(ctx, "detail", "controller action is not modelled by ovnsim (no packet-in is sent)");
+        break;
+      case "group":
+        if (xlateGroup(ctx, a.id)) return;
+        break;
+      case "resubmit": {
+        const inPort = a.port === null || a.port === OFPP.IN_PORT ? k[W.in_port]! : a.port;
+        const table = a.table === null ? ctx.tableId : a.table;
+        if (a.ct) {
+          if (k[W.ct_nw_proto] === 0 || !isIpAny(k)) {
+            report(ctx, "error", "resubmit(ct) with non-tracked or non-IP packet!");
+            break;
+          }
+          report(ctx, "warn", "resubmit(,,ct) is not modelled by ovnsim; resubmitting without the swap");
+        }
+        xlateTable(ctx, inPort, table);
+        break;
+      }
+      case "goto_table":
+        xlateTable(ctx, k[W.in_port]!, a.table);
+        break;
+      case "write_metadata": {
+        const cur = readField(k, F("metadata"));
+        writeField(k, F("metadata"), (cur & ~a.mask) | (a.value & a.mask));
+        break;
+      }
+      case "set_field":
+        if (prereqsOk(a.field, k, wc)) {
+          const mask = a.mask ?? (1n << BigInt(a.field.bits)) - 1n;
+          unwildcard(wc, a.field, mask);
+          if (a.field.implied && !(k[a.field.word]! & VLAN_CFI)) {
+            // OVS mf_set_flow_value on vlan_vid/pcp of an untagged packet sets the CFI bit too.
+          }
+          writeField(k, a.field, a.value, mask);
+          if (a.field.implied) k[a.field.word] = (k[a.field.word]! | VLAN_CFI) >>> 0;
+        } else report(ctx, "warn", `unmet prerequisites for ${a.field.name}, set_field ignored`);
+        break;
+      case "move":
+        unwildcardSubfield(wc, a.src);
+        unwildcardSubfield(wc, a.dst);
+        writeSubfield(k, a.dst, readSubfield(k, a.src));
+        break;
+      case "set_eth": {
+        const w = a.which === "src" ? W.dl_src : W.dl_dst;
+        wc[w] = 0xffff;
+        wc[w + 1] = 0xffffffff;
+        k[w] = Math.floor(a.mac / 0x100000000) & 0xffff;
+        k[w + 1] = a.mac >>> 0;
+        break;
+      }
+      case "set_ipv4":
+        if (isIp4(k)) {
+          const w = a.which === "src" ? W.nw_src : W.nw_dst;
+          wc[w] = 0xffffffff;
+          k[w] = a.ip >>> 0;
+        }
+        break;
+      case "set_ip_dscp":
+        if (isIpAny(k)) {
+          wc[W.nw_tos] = (wc[W.nw_tos]! | 0xfc) >>> 0;
+          k[W.nw_tos] = ((k[W.nw_tos]! & 3) | (a.tos & 0xfc)) >>> 0;
+        }
+        break;
+      case "set_ip_ttl":
+        if (isIpAny(k)) {
+          wc[W.nw_ttl] = 0xff;
+          k[W.nw_ttl] = a.ttl;
+        }
+        break;
+      case "set_l4":
+        if (isIpAny(k) && !(k[W.nw_frag]! & 2)) {
+          wc[W.nw_proto] = (wc[W.nw_proto]! | 0xff) >>> 0;
+          const w = a.which === "src" ? W.tp_src : W.tp_dst;
+          wc[w] = (wc[w]! | 0xffff) >>> 0;
+          k[w] = a.port;
+        }
+        break;
+      case "push_vlan": {
+        const n = vlanCount(k);
+        for (let i = 0; i < n; i++) wc[W.vlan0 + i] = 0xffffffff;
+        k[W.vlan1] = k[W.vlan0]!;
+        k[W.vlan0] = ((a.tpid << 16) | VLAN_CFI) >>> 0;
+        break;
+      }
+      case "pop_vlan": {
+        const n = vlanCount(k);
+        if (n > 1) wc[W.vlan1] = 0xffffffff;
+        k[W.vlan0] = k[W.vlan1]!;
+        k[W.vlan1] = 0;
+        break;
+      }
+      case "set_vlan_vid":
+      case "set_vlan_pcp": {
+        const isVid = a.kind === "set_vlan_vid";
+        wc[W.vlan0] = (wc[W.vlan0]! | (isVid ? 0xfff : 0xe000) | VLAN_CFI) >>> 0;
+        const w = k[W.vlan0]!;
+        if (w & VLAN_CFI || a.push) {
+          let tpid = w >>> 16 || 0x8100;
+          let tci = w & 0xffff;
+          if (isVid) tci = (tci & ~0xfff) | a.vid | VLAN_CFI;
+          else tci = (tci & ~0xe000) | (a.pcp << 13) | VLAN_CFI;
+          tpid &= 0xffff;
+          k[W.vlan0] = ((tpid << 16) | tci) >>> 0;
+        }
+        break;
+      }
+      case "dec_ttl":
+        if (isIpAny(k)) {
+          wc[W.nw_ttl] = 0xff;
+          if (k[W.nw_ttl]! > 1) k[W.nw_ttl] = k[W.nw_ttl]! - 1;
+          else {
+            report(ctx, "warn", `IPv${isIp4(k) ? 4 : 6} decrement TTL exception`);
+            return;
+          }
+        }
+        break;
+      case "ct":
+        xlateCt(ctx, a);
+        break;
+      case "nat":
+        ctx.ctNat = a.nat;
+        break;
+      case "ct_clear":
+        clearConntrack(k);
+        ctx.odp.push("ct_clear");
+        break;
+      case "clone": {
+        const saved = k.slice();
+        const savedBase = ctx.base.slice();
+        doActions(ctx, a.actions);
+        if (ctx.freezing) finishFreezing(ctx);
+        k.set(saved);
+        ctx.base.set(savedBase);
+        ctx.exit = false;
+        break;
+      }
+      case "note":
+        break;
+      case "exit":
+        ctx.exit = true;
+        break;
+      case "unsupported":
+        report(ctx, "error", `${a.name} is not modelled by ovnsim; the rest of this action list is skipped`);
+        return;
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Passes
+
+function ctStateText(bits: number): string {
+  const names: [string, number][] = [
+    ["new", CS.new],
+    ["est", CS.est],
+    ["rel", CS.rel],
+    ["rpl", CS.rpl],
+    ["inv", CS.inv],
+    ["trk", CS.trk],
+    ["snat", CS.snat],
+    ["dnat", CS.dnat],
+  ];
+  return names
+    .filter(([, b]) => bits & b)
+    .map(([n]) => n)
+    .join("|");
+}
+
+function ipFlowText(k: Uint32Array, af: NatSpec["af"]): string {
+  if (af === "ipv4") {
+    return `nw_src=${formatIp4(k[W.nw_src]!)},tp_src=${k[W.tp_src]},nw_dst=${formatIp4(k[W.nw_dst]!)},tp_dst=${k[W.tp_dst]}`;
+  }
+  if (af === "ipv6") {
+    const v6 = (w: number): string =>
+      `[${formatFieldValue(F("ipv6_src"), readField(k, { ...F("ipv6_src"), word: w }))}]`;
+    return `ipv6_src=${v6(W.ipv6_src)},tp_src=${k[W.tp_src]},ipv6_dst=${v6(W.ipv6_dst)},tp_dst=${k[W.tp_dst]}`;
+  }
+  return "";
+}
+
+function runPass(
+  sw: Switch,
+  topBridge: Bridge,
+  key: Uint32Array,
+  resume: { bridge: Bridge; table: number } | null,
+  recirc: RecircHeader | null,
+  queue: RecircNode[],
+  recircIds: { next: number },
+  opts: TraceOptions,
+): TracePass {
+  const init = key.slice();
+  const ctx: Ctx = {
+    sw,
+    bridge: topBridge,
+    key,
+    wc: new Uint32Array(FLOW_WORDS),
+    base: key.slice(),
+    odp: [],
+    trace: [],
+    depth: 0,
+    resubmits: 0,
+    error: null,
+    exit: false,
+    tableId: 0,
+    freezing: false,
+    dpHash: null,
+    ctNat: null,
+    queue,
+    recircIds,
+    opts,
+    upcallVlans: vlanCount(key),
+  };
+  const { wc } = ctx;
+  // xlate_wc_init
+  wc[W.in_port] = 0xffff;
+  wc[W.dl_type] = 0xffff;
+  if (isIpAny(key)) unwildcard(wc, NW_FRAG, 3n);
+  wc[W.recirc_id] = 0xffffffff;
+  const top: TraceNode[] = [];
+  const bridgeNode: TraceNode = { type: "bridge", text: `bridge("${topBridge.name}")`, subs: [] };
+  top.push(bridgeNode);
+  ctx.trace = bridgeNode.subs;
+  if (resume) {
+    const thaw = report(ctx, "thaw", "thaw");
+    thaw.subs.push({ type: "thaw", text: `Resuming from table ${resume.table}`, subs: [] });
+    ctx.bridge = resume.bridge;
+    ctx.tableId = resume.table;
+  }
+  const rule = lookup(ctx, ctx.tableId, key[W.in_port]!);
+  const node = tableText(rule, ctx.tableId);
+  ctx.trace.push(node);
+  ctx.trace = node.subs;
+  doActions(ctx, rule ? rule.actions : []);
+  if (ctx.error === null && ctx.freezing) finishFreezing(ctx);
+
+  let megaflowMask = wc;
+  if (ctx.error === null) {
+    // xlate_wc_finish
+    wc.fill(0, W.metadata, W.metadata + 2);
+    wc.fill(0, W.reg0, W.reg0 + 16);
+    if (
+      (isIp4(key) && key[W.nw_proto] === IP_PROTO.icmp) ||
+      (isIp6(key) && key[W.nw_proto] === IP_PROTO.icmpv6)
+    ) {
+      wc[W.tp_src] = wc[W.tp_src]! & 0xff;
+      wc[W.tp_dst] = wc[W.tp_dst]! & 0xff;
+    }
+    for (const w of [W.vlan0, W.vlan1]) if (wc[w]! & 0xffff) wc[w] = (wc[w]! | VLAN_CFI) >>> 0;
+    if (init[W.nw_frag]! & 2) {
+      wc[W.tp_src] = 0;
+      wc[W.tp_dst] = 0;
+    }
+    if (!(init[W.vlan0]! & VLAN_CFI)) wc[W.vlan0] = 0;
+    if (!(init[W.vlan1]! & VLAN_CFI) || !(init[W.vlan0]! & VLAN_CFI)) wc[W.vlan1] = 0;
+  } else {
+    ctx.odp.length = 0;
+  }
+  megaflowMask = wc;
+  const mfValue = new Uint32Array(FLOW_WORDS);
+  for (let i = 0; i < FLOW_WORDS; i++) mfValue[i] = (init[i]! & megaflowMask[i]!) >>> 0;
+  const initFlow = keyToFlow(init);
+  const finalFlow = keyToFlow(ctx.key);
+  let same = true;
+  for (let i = 0; i < FLOW_WORDS; i++) if (init[i] !== ctx.key[i]) same = false;
+  return {
+    recirc,
+    flow: formatFlow(initFlow),
+    nodes: top,
+    finalFlow: same ? "unchanged" : formatFlow(finalFlow),
+    megaflow: formatMatchWords({ value: mfValue, mask: megaflowMask, eth: true }, {}),
+    datapathActions: ctx.odp.length ? ctx.odp.join(",") : "drop",
+    error: ctx.error,
+  };
+}
+
+/**
+ * Traces `flow` through `bridgeName` of `sw`, as `ovs-appctl ofproto/trace BRIDGE FLOW
+ * [--ct-next FLAGS]...` does. Never throws for data-plane outcomes (drops, loops, misses):
+ * those are steps of the trace. Throws SimError for an unknown bridge.
+ */
+export function traceFlow(sw: Switch, bridgeName: string, flow: Flow, opts: TraceOptions = {}): TraceResult {
+  const bridge = sw.bridge(bridgeName);
+  const queue: RecircNode[] = [];
+  const recircIds = { next: 1 };
+  const ctNext = [...(opts.ctNext ?? [])];
+  const passes: TracePass[] = [runPass(sw, bridge, flowToKey(flow), null, null, queue, recircIds, opts)];
+  while (queue.length) {
+    const n = queue.shift()!;
+    if (passes.length > MAX_RECIRC_PASSES) {
+      const last = passes[passes.length - 1]!;
+      passes[passes.length - 1] = { ...last, error: last.error ?? "Recirculation depth exceeded" };
+      break;
+    }
+    const k = n.key;
+    const dflt = ctNext.length === 0;
+    const st = dflt ? CS.trk | CS.new : ctNext.shift()!;
+    k[W.ct_state] = st;
+    let nat: RecircHeader["nat"] = null;
+    if (n.nat) {
+      const initial = ipFlowText(k, n.nat.af);
+      const af = n.nat.af;
+      if (n.nat.kind === "src" || n.nat.kind === "dst") {
+        const src = n.nat.kind === "src";
+        if (af === "ipv4") k[src ? W.nw_src : W.nw_dst] = Number(n.nat.addrMin) >>> 0;
+        else if (af === "ipv6")
+          writeField(k, { ...F("ipv6_src"), word: src ? W.ipv6_src : W.ipv6_dst }, n.nat.addrMin);
+        if (af !== "none" && n.nat.portMin) k[src ? W.tp_src : W.tp_dst] = n.nat.portMin;
+      }
+      nat = { initial, modified: ipFlowText(k, af) };
+    }
+    const header: RecircHeader = { id: n.id, ctState: ctStateText(st), default: dflt, nat };
+    passes.push(runPass(sw, bridge, k, { bridge: n.bridge, table: n.table }, header, queue, recircIds, opts));
+  }
+  return { version: 1, bridge: bridgeName, flow: passes[0]!.flow, passes };
+}
+
+/** Parses `--ct-next` flags (`trk,est`, `+trk+new`, `trk|new`) as OVS parse_ct_state does. */
+export function parseCtState(text: string): number {
+  let bits = 0;
+  for (const part of text.split(/[,|+]/)) {
+    const p = part.trim();
+    if (!p) continue;
+    const b = (CS as Record<string, number>)[p];
+    if (b === undefined) throw new SimError("BAD_VALUE", `--ct-next ${text}: unknown ct_state flag "${p}"`);
+    bits |= b;
+  }
+  return bits;
+}
+
+export { CT_MARK };

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# capture-bundle.sh [-o DIR] BRIDGE...
+# Captures what `ovnsim ofproto-trace --bundle DIR` reads, with standard OVS commands, on a
+# real node or against the ../shared/oracle sandbox (source its env.sh first):
+#   ovs-vsctl-show.txt      ovs-vsctl show
+#   <bridge>.ports.txt      ovs-ofctl -O OpenFlow15 show <bridge>
+#   <bridge>.flows.txt      ovs-ofctl -O OpenFlow15 dump-flows <bridge>
+#   <bridge>.groups.txt     ovs-ofctl -O OpenFlow15 dump-groups <bridge>
+#   dpif-show.txt           ovs-appctl dpif/show            (datapath port numbers)
+# With no BRIDGE, every bridge of `ovs-vsctl list-br` is captured.
+set -euo pipefail
+OUT=bundle
+if [ "${1:-}" = "-o" ]; then OUT=${2:?-o needs a directory}; shift 2; fi
+mkdir -p "$OUT"
+if [ "$#" -eq 0 ]; then
+  mapfile -t BRIDGES < <(ovs-vsctl list-br)
+else
+  BRIDGES=("$@")
+fi
+ovs-vsctl show > "$OUT/ovs-vsctl-show.txt"
+for br in "${BRIDGES[@]}"; do
+  ovs-ofctl -O OpenFlow15 show "$br" > "$OUT/$br.ports.txt"
+  ovs-ofctl -O OpenFlow15 dump-flows "$br" > "$OUT/$br.flows.txt"
+  ovs-ofctl -O OpenFlow15 dump-groups "$br" > "$OUT/$br.groups.txt" 2>/dev/null || rm -f "$OUT/$br.groups.txt"
+done
+ovs-appctl dpif/show > "$OUT/dpif-show.txt" 2>/dev/null || rm -f "$OUT/dpif-show.txt"
+echo "bundle written to $OUT (bridges: ${BRIDGES[*]})"
