@@ -71,5 +71,5 @@ export type {
   ParsedValue,
   KeyValue,
 } from "./match.js";
-export { parseFlow, formatFlow, flowPrintMask } from "./syntax.js";
+export { parseFlow, formatFlow, flowPrintMask, packetMask, exactMatch } from "./syntax.js";
 export type { ParseFlowOptions } from "./syntax.js";

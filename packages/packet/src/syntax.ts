@@ -18,10 +18,12 @@ import {
   fieldWordMask,
   formatMatchWords,
   getFieldValue,
+  type Match,
   type MatchWords,
   PROTOCOLS,
   parseFieldValue,
   splitKeyValues,
+  wordsToMatch,
 } from "./match.js";
 
 export interface ParseFlowOptions {
@@ -38,8 +40,11 @@ export interface ParseFlowOptions {
 
 const CT_VALID_BITS = 0x01 | 0x02 | 0x04 | 0x08 | 0x40 | 0x80; // new est rel rpl snat dnat
 
-/** The words OVS's flow_format() masks for `flow` (flow_wildcards_init_for_packet + match_wc_init). */
-export function flowPrintMask(flow: Flow, key: Uint32Array = flowToKey(flow)): Uint32Array {
+/**
+ * The mask OVS's match_wc_init() gives a packet (flow_wildcards_init_for_packet plus registers
+ * and metadata): every field that makes sense for the packet's protocols.
+ */
+export function packetMask(flow: Flow, key: Uint32Array = flowToKey(flow)): Uint32Array {
   const m = new Uint32Array(FLOW_WORDS);
   const full = (w: number, n = 1, bits = 0xffffffff): void => {
     for (let i = 0; i < n; i++) m[w + i] = bits;
@@ -119,6 +124,19 @@ export function flowPrintMask(flow: Flow, key: Uint32Array = flowToKey(flow)): U
       if (proto === IP_PROTO.tcp) full(W.tcp_flags, 1, 0x0fff);
     }
   }
+  return m;
+}
+
+/** An exact match for one packet: `match_wc_init()` (the fields that make sense for it). */
+export function exactMatch(flow: Flow): Match {
+  const key = flowToKey(flow);
+  return wordsToMatch(key, packetMask(flow, key), true);
+}
+
+/** The words OVS's flow_format() prints for `flow`: match_wc_init() minus the all-zero context. */
+export function flowPrintMask(flow: Flow, key: Uint32Array = flowToKey(flow)): Uint32Array {
+  const m = packetMask(flow, key);
+  const dl = flow.dl_type;
   // flow_format(): hide the all-zero packet context.
   const zero1 = (w: number): void => {
     if (key[w] === 0) m[w] = 0;
