@@ -126,6 +126,21 @@ interface TrieCtx {
   readonly plens: Uint32Array; // 4 words per trie
 }
 
+/** On-demand trie lookup for one lookup (OVS `check_tries`' `trie_lookup`). */
+function trieLookup(tc: TrieCtx, t: number, key: Uint32Array): void {
+  tc.done[t] = 1;
+  const p = t * 4;
+  const pw = tc.preWord[t]!;
+  if (pw >= 0 && (key[pw]! & tc.preMask[t]!) !== tc.preValue[t]) {
+    // Prerequisites not met: all prefix lengths "may match", no skipping.
+    tc.plens[p] = tc.plens[p + 1] = tc.plens[p + 2] = tc.plens[p + 3] = 0xffffffff;
+    tc.maskbits[t] = 0;
+  } else {
+    tc.plens[p] = tc.plens[p + 1] = tc.plens[p + 2] = tc.plens[p + 3] = 0;
+    tc.maskbits[t] = tc.tries[t]!.lookup(key, tc.word[t]!, tc.bits[t]!, tc.plens, p);
+  }
+}
+
 let subtableSerial = 0;
 
 /** One distinct mask: OVS `struct cls_subtable`. */
@@ -143,6 +158,8 @@ class Subtable<T> {
   readonly stageSets: HashCounter[];
   /** Per stage, the tries to check before hashing it, and this subtable's prefix length. */
   readonly stageTries: Int32Array[];
+  /** All tries with a prefix length here (the no-wildcards lookup checks them up front). */
+  readonly allTries: Int32Array;
   readonly triePlen: Int32Array;
   /** Ports trie (OVS `ports_trie`), over (src << 16 | dst) & portsMask. */
   readonly portsLen: number;
@@ -206,6 +223,7 @@ class Subtable<T> {
         if (this.triePlen[t]! > 0 && stageOf(opts.stageEnds, tctx.word[t]!) === layoutStage[s]) list.push(t);
       this.stageTries.push(Int32Array.from(list));
     }
+    this.allTries = Int32Array.from(this.stageTries.flatMap((l) => [...l]));
     // Ports trie: only when the port words hold 16-bit values and sit in the final stage.
     let pm = 0;
     if (opts.ports) {
@@ -277,7 +295,16 @@ class Subtable<T> {
   }
 
   /** The best rule visible in `version` whose masked value equals the key's, or null. */
-  find(key: Uint32Array, version: number): RuleRec<T> | null {
+  find(key: Uint32Array, version: number, tc: TrieCtx): RuleRec<T> | null {
+    // Trie prefilter: skip the subtable if no rule prefix of its length matches the address.
+    // (OVS uses the tries only when tracking wildcards; the answer is the same either way.)
+    const at = this.allTries;
+    for (let i = 0; i < at.length; i++) {
+      const t = at[i]!;
+      if (tc.done[t] === 0) trieLookup(tc, t, key);
+      const b = this.triePlen[t]! - 1;
+      if (((tc.plens[t * 4 + (b >>> 5)]! >>> (31 - (b & 31))) & 1) === 0) return null;
+    }
     const words = this.words;
     const masks = this.masks;
     let h = 0;
@@ -355,19 +382,7 @@ class Subtable<T> {
     for (let i = 0; i < list.length; i++) {
       const t = list[i]!;
       const plen = this.triePlen[t]!;
-      if (tc.done[t] === 0) {
-        tc.done[t] = 1;
-        const p = t * 4;
-        const pw = tc.preWord[t]!;
-        if (pw >= 0 && (key[pw]! & tc.preMask[t]!) !== tc.preValue[t]) {
-          // Prerequisites not met: all prefix lengths "may match", no skipping.
-          tc.plens[p] = tc.plens[p + 1] = tc.plens[p + 2] = tc.plens[p + 3] = 0xffffffff;
-          tc.maskbits[t] = 0;
-        } else {
-          tc.plens[p] = tc.plens[p + 1] = tc.plens[p + 2] = tc.plens[p + 3] = 0;
-          tc.maskbits[t] = tc.tries[t]!.lookup(key, tc.word[t]!, tc.bits[t]!, tc.plens, p);
-        }
-      }
+      if (tc.done[t] === 0) trieLookup(tc, t, key);
       const b = plen - 1;
       if (((tc.plens[t * 4 + (b >>> 5)]! >>> (31 - (b & 31))) & 1) === 0) {
         const mb = tc.maskbits[t]!;
@@ -831,12 +846,14 @@ export class Classifier<T> {
     let bestPri = -1;
     let bestOrd = 0;
     let probed = 0;
+    const tc = this.tc;
+    tc.done.fill(0);
     if (wc === undefined) {
       for (let i = 0; i < pv.length; i++) {
         const s = pv[i]!;
         if (s.maxPri < bestPri || (s.maxPri === bestPri && s.minOrd > bestOrd)) break;
         probed++;
-        const r = s.find(key, v);
+        const r = s.find(key, v, tc);
         if (r !== null && (r.priority > bestPri || (r.priority === bestPri && r.order < bestOrd))) {
           best = r;
           bestPri = r.priority;
@@ -844,8 +861,6 @@ export class Classifier<T> {
         }
       }
     } else {
-      const tc = this.tc;
-      tc.done.fill(0);
       for (let i = 0; i < pv.length; i++) {
         const s = pv[i]!;
         if (s.maxPri < bestPri || (s.maxPri === bestPri && s.minOrd > bestOrd)) break;
