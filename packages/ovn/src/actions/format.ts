@@ -139,7 +139,7 @@ export function formatAction(a: Action, cur: { table: number; pipeline: "ingress
     case "nest":
       return `${a.kind} { ${formatActions(a.nested, cur)} };`;
     case "other":
-      return `${a.text};`;
+      return a.name === "log" ? formatLog(a.text) : `${a.text};`;
   }
 }
 
@@ -150,4 +150,17 @@ export function formatActions(
 ): string {
   if (as.length === 0) return "drop;";
   return as.map((a) => formatAction(a, cur)).join(" ");
+}
+
+/** log(...) in format_LOG's order: name, verdict, severity, meter. */
+function formatLog(text: string): string {
+  const m = (k: string): string | undefined =>
+    new RegExp(`${k}\\s*=\\s*("(?:[^"\\\\]|\\\\.)*"|[A-Za-z0-9_.-]+)`).exec(text)?.[1];
+  const name = m("name");
+  const meter = m("meter");
+  let s = "log(";
+  if (name !== undefined) s += `name=${name.startsWith('"') ? name : `"${name}"`}, `;
+  s += `verdict=${m("verdict") ?? "allow"}, severity=${m("severity") ?? "info"}`;
+  if (meter !== undefined) s += `, meter=${meter.startsWith('"') ? meter : `"${meter}"`}`;
+  return `${s});`;
 }

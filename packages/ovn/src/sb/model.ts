@@ -239,6 +239,15 @@ export function readSbBundle(files: SbFiles): SbModel {
       const h = f.uuid ? hints.get(f.uuid) : undefined;
       return h?.source ? { ...f, hint: h.source } : f;
     });
+    // ovn-trace breaks priority ties by the order its IDL iterates the table, which is the
+    // order `ovn-sbctl list Logical_Flow` prints: keep the flows in that order.
+    const order = new Map<string, number>();
+    let i = 0;
+    for (const k of hints.keys()) order.set(k, i++);
+    flows = flows
+      .map((f, j) => ({ f, k: (f.uuid !== undefined ? order.get(f.uuid) : undefined) ?? i + j }))
+      .sort((a, b) => a.k - b.k)
+      .map((x) => x.f);
   }
   return { flows, datapaths, ports, mcGroups, addressSets, portGroups, vips, derived };
 }

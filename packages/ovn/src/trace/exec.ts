@@ -291,7 +291,9 @@ export class LogicalNetwork {
   }
 
   private lookupPort(dp: CDatapath, name: string): number | undefined {
-    return dp.ports.get(name)?.sb.tunnelKey ?? dp.mcs.get(name)?.key;
+    if (name === "" || name === "none") return 0;
+    if (this.allPorts.has(name)) return dp.ports.get(name)?.sb.tunnelKey;
+    return dp.mcs.get(name)?.key;
   }
 
   isChassisResident(name: string): boolean {
@@ -626,6 +628,19 @@ class TraceRun {
         this.executeResult(a, dp, f, sup);
         return;
       case "other":
+        if (a.name === "get_arp" || a.name === "get_nd") {
+          f.dl_dst = 0;
+          append(sup, "action", "/* No MAC binding. */");
+          append(sup, "modify", "eth.dst = 00:00:00:00:00:00");
+        } else if (a.name === "log") {
+          const m = (k: string): string | undefined =>
+            new RegExp(`${k}\\s*=\\s*"?([A-Za-z0-9_.-]+)"?`).exec(a.text)?.[1];
+          append(
+            sup,
+            "transformation",
+            `LOG: ACL name=${m("name") ?? "<unnamed>"}, direction=${pipeline === "ingress" ? "IN" : "OUT"}, verdict=${m("verdict") ?? "allow"}, severity=${m("severity") ?? "info"}, packet="${formatFlow(toFlow(f))}"`,
+          );
+        }
         return;
     }
   }
@@ -701,6 +716,28 @@ class TraceRun {
     sup: MNode[],
   ): void {
     const g = cloneMFlow(f);
+    const swap = kind === "reject";
+    if (kind === "reject") {
+      kind =
+        f.nw_proto === 6
+          ? "tcp_reset"
+          : f.nw_proto === 132
+            ? "sctp_abort"
+            : f.dl_type === 0x0800
+              ? "icmp4"
+              : "icmp6";
+    }
+    if (swap) {
+      g.dl_dst = f.dl_src;
+      g.dl_src = f.dl_dst;
+      if (f.dl_type === 0x86dd) {
+        g.ipv6_dst = f.ipv6_src;
+        g.ipv6_src = f.ipv6_dst;
+      } else {
+        g.nw_dst = f.nw_src;
+        g.nw_src = f.nw_dst;
+      }
+    }
     switch (kind) {
       case "arp":
         g.nw_frag = 0;
@@ -730,24 +767,30 @@ class TraceRun {
         break;
       case "icmp4":
       case "icmp4_error":
+        if (swap && f.tp_src === 3) return; // avoid recirculation, as ovn-trace
         g.nw_proto = 1;
+        g.nw_ttl = 255;
         g.tp_src = 3;
         g.tp_dst = 1;
-        g.nw_ttl = 255;
         kind = "icmp4";
         break;
       case "icmp6":
       case "icmp6_error":
+        if (swap && f.tp_src === 1) return;
         g.nw_proto = 58;
+        g.nw_ttl = 255;
         g.tp_src = 1;
         g.tp_dst = 1;
-        g.nw_ttl = 255;
         kind = "icmp6";
         break;
       case "tcp_reset":
-        g.tcp_flags = 0x014;
-        g.tp_src = f.tp_dst;
-        g.tp_dst = f.tp_src;
+        g.nw_proto = 6;
+        g.nw_ttl = 255;
+        g.tcp_flags = 0x004;
+        break;
+      case "sctp_abort":
+        g.nw_proto = 132;
+        g.nw_ttl = 255;
         break;
       default:
         break;
@@ -784,6 +827,13 @@ class TraceRun {
       }
       case "lookup_fdb":
         append(sup, "action", "/* lookup mac failed in mac learning table. */");
+        writeField(a.dst, f, 0n);
+        return;
+      case "lookup_arp":
+      case "lookup_nd":
+      case "lookup_arp_ip":
+      case "lookup_nd_ip":
+        append(sup, "action", "/* lookup failed - No MAC binding. */");
         writeField(a.dst, f, 0n);
         return;
       case "dns_lookup":

@@ -26,3 +26,5 @@ export type { TraceNode, TraceNodeKind } from "./tree.js";
 export { renderDetailed, renderSummary, renderMinimal } from "./tree.js";
 export { renderTrace, traceToJson } from "./render.js";
 export type { TraceMode } from "./render.js";
+export { parseOvnTraceArgs } from "./args.js";
+export type { OvnTraceArgs } from "./args.js";
