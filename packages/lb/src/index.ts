@@ -31,8 +31,20 @@ export type {
   RawLoadBalancer,
   LoadBalancerSpec,
 } from "./model.js";
-export { hashAdd, hashAdd64, hashFinish, hashInt, hashUint64, hashBytes, hashBoolean, flowHash5Tuple, dpHashL4 } from "./ovs-hash.js";
-export type { FiveTuple } from "./ovs-hash.js";
+export {
+  hashAdd,
+  hashAdd64,
+  hashFinish,
+  hashInt,
+  hashUint64,
+  hashBytes,
+  hashBoolean,
+  flowHash5Tuple,
+  dpHashL4,
+  jhashBytes,
+  flowHashSymmetricL4,
+} from "./ovs-hash.js";
+export type { FiveTuple, SymmetricL4Input } from "./ovs-hash.js";
 export {
   HASH_FIELD_NAMES,
   compileHashFields,
@@ -41,5 +53,14 @@ export {
   scoreBuckets,
   dpHashTable,
   pickDpHashBucket,
+  selectBucket,
 } from "./select.js";
-export type { SelectBucket, HashFieldSpec, HashFields, BucketScore, DpHashTable } from "./select.js";
+export type {
+  SelectBucket,
+  SelectGroup,
+  BucketChoice,
+  HashFieldSpec,
+  HashFields,
+  BucketScore,
+  DpHashTable,
+} from "./select.js";

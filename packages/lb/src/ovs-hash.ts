@@ -136,3 +136,129 @@ export function flowHash5Tuple(f: FiveTuple, basis: number): number {
 export function dpHashL4(ingress: FiveTuple, basis = 0): number {
   return hashInt(flowHash5Tuple(ingress, 0), basis);
 }
+
+// Bob Jenkins' lookup3, as OVS `lib/jhash.c` has it.
+function jmix(s: Uint32Array): void {
+  let a = s[0] as number;
+  let b = s[1] as number;
+  let c = s[2] as number;
+  a = (a - c) >>> 0;
+  a = (a ^ rotl(c, 4)) >>> 0;
+  c = (c + b) >>> 0;
+  b = (b - a) >>> 0;
+  b = (b ^ rotl(a, 6)) >>> 0;
+  a = (a + c) >>> 0;
+  c = (c - b) >>> 0;
+  c = (c ^ rotl(b, 8)) >>> 0;
+  b = (b + a) >>> 0;
+  a = (a - c) >>> 0;
+  a = (a ^ rotl(c, 16)) >>> 0;
+  c = (c + b) >>> 0;
+  b = (b - a) >>> 0;
+  b = (b ^ rotl(a, 19)) >>> 0;
+  a = (a + c) >>> 0;
+  c = (c - b) >>> 0;
+  c = (c ^ rotl(b, 4)) >>> 0;
+  b = (b + a) >>> 0;
+  s[0] = a;
+  s[1] = b;
+  s[2] = c;
+}
+function jfinal(s: Uint32Array): void {
+  let a = s[0] as number;
+  let b = s[1] as number;
+  let c = s[2] as number;
+  c = (c ^ b) >>> 0;
+  c = (c - rotl(b, 14)) >>> 0;
+  a = (a ^ c) >>> 0;
+  a = (a - rotl(c, 11)) >>> 0;
+  b = (b ^ a) >>> 0;
+  b = (b - rotl(a, 25)) >>> 0;
+  c = (c ^ b) >>> 0;
+  c = (c - rotl(b, 16)) >>> 0;
+  a = (a ^ c) >>> 0;
+  a = (a - rotl(c, 4)) >>> 0;
+  b = (b ^ a) >>> 0;
+  b = (b - rotl(a, 14)) >>> 0;
+  c = (c ^ b) >>> 0;
+  c = (c - rotl(b, 24)) >>> 0;
+  s[0] = a;
+  s[1] = b;
+  s[2] = c;
+}
+const le32At = (p: Uint8Array, i: number): number =>
+  ((p[i] ?? 0) | ((p[i + 1] ?? 0) << 8) | ((p[i + 2] ?? 0) << 16) | ((p[i + 3] ?? 0) << 24)) >>> 0;
+
+/** `jhash_bytes(p, n, basis)`. */
+export function jhashBytes(p: Uint8Array, basis: number): number {
+  const s = new Uint32Array(3);
+  let n = p.length;
+  const init = (0xdeadbeef + n + basis) >>> 0;
+  s[0] = init;
+  s[1] = init;
+  s[2] = init;
+  let i = 0;
+  while (n >= 12) {
+    s[0] = ((s[0] as number) + le32At(p, i)) >>> 0;
+    s[1] = ((s[1] as number) + le32At(p, i + 4)) >>> 0;
+    s[2] = ((s[2] as number) + le32At(p, i + 8)) >>> 0;
+    jmix(s);
+    n -= 12;
+    i += 12;
+  }
+  if (n > 0) {
+    const tail = new Uint8Array(12);
+    tail.set(p.subarray(i, i + n));
+    s[0] = ((s[0] as number) + le32At(tail, 0)) >>> 0;
+    s[1] = ((s[1] as number) + le32At(tail, 4)) >>> 0;
+    s[2] = ((s[2] as number) + le32At(tail, 8)) >>> 0;
+    jfinal(s);
+  }
+  return s[2] as number;
+}
+
+/** What `flow_hash_symmetric_l4` reads. */
+export interface SymmetricL4Input extends FiveTuple {
+  readonly dl_src: number;
+  readonly dl_dst: number;
+  readonly vlans: readonly { readonly vid: number }[];
+}
+
+/**
+ * `flow_hash_symmetric_l4(flow, basis)` (lib/flow.c): the same value in both directions; the
+ * hash of a select group without a usable selection method (OVS's "default" method) and of
+ * `hash(sym_l4)`. UDP ports are left out, TCP and SCTP ports XORed.
+ */
+export function flowHashSymmetricL4(f: SymmetricL4Input, basis: number): number {
+  const b = new Uint8Array(32); // struct { union{be32; in6_addr}; be16 eth_type, vlan_tci, tp_port; eth_addr; u8 ip_proto; } + padding
+  const put16 = (off: number, v: number): void => {
+    b[off] = (v >>> 8) & 0xff;
+    b[off + 1] = v & 0xff;
+  };
+  for (let i = 0; i < 6; i++) {
+    const shift = 8 * (5 - i);
+    const s = Math.floor(f.dl_src / 2 ** shift) & 0xff;
+    const d = Math.floor(f.dl_dst / 2 ** shift) & 0xff;
+    b[22 + i] = s ^ d;
+  }
+  let tci = 0;
+  for (const v of f.vlans.slice(0, 2)) tci ^= v.vid & 0xfff;
+  put16(18, tci);
+  put16(16, f.dl_type);
+  const portXor = f.nw_proto === 6 || f.nw_proto === 132;
+  if (f.dl_type === 0x0800) {
+    const x = (f.nw_src ^ f.nw_dst) >>> 0;
+    b[0] = x >>> 24;
+    b[1] = (x >>> 16) & 0xff;
+    b[2] = (x >>> 8) & 0xff;
+    b[3] = x & 0xff;
+    b[28] = f.nw_proto & 0xff;
+    if (portXor) put16(20, (f.tp_src ^ f.tp_dst) & 0xffff);
+  } else if (f.dl_type === 0x86dd) {
+    const x = f.ipv6_src ^ f.ipv6_dst;
+    for (let i = 0; i < 16; i++) b[i] = Number((x >> BigInt(8 * (15 - i))) & 0xffn);
+    b[28] = f.nw_proto & 0xff;
+    if (portXor) put16(20, (f.tp_src ^ f.tp_dst) & 0xffff);
+  }
+  return jhashBytes(b, basis);
+}

@@ -22,7 +22,8 @@
  * All buckets are live here (no watch ports); a caller can mark buckets dead.
  */
 import { ETH_TYPE, type Flow, FRAG, SimError } from "@ovnsim/packet";
-import { dpHashL4, hashBytes, hashInt, hashUint64 } from "./ovs-hash.js";
+import type { FiveTuple } from "./ovs-hash.js";
+import { dpHashL4, flowHashSymmetricL4, hashBytes, hashInt, hashUint64 } from "./ovs-hash.js";
 
 /** One bucket as the selection sees it. */
 export interface SelectBucket {
@@ -293,11 +294,12 @@ export function dpHashTable(buckets: readonly SelectBucket[], maxHash = 0): DpHa
     total += b.weight;
   }
   if (total === 0) return undefined;
+  // OVS 3.1: the slot count is the next power of two of total/min weight, at least 16. (Later
+  // OVS releases also ask for at least 4 slots per bucket; the 3.1 oracle does not.)
   const minSlots = Math.ceil(total / minWeight);
-  const minSlots2 = Math.max(minSlots, Math.min(n * 4, MAX_SELECT_GROUP_HASH_VALUES));
-  let minSlots3 = 1;
-  while (minSlots3 < minSlots2) minSlots3 *= 2;
-  const nHash = Math.max(16, minSlots3);
+  let minSlots2 = 1;
+  while (minSlots2 < minSlots) minSlots2 *= 2;
+  const nHash = Math.max(16, minSlots2);
   if (nHash > MAX_SELECT_GROUP_HASH_VALUES || (maxHash !== 0 && nHash > maxHash)) return undefined;
   const value = buckets.map((b) => b.weight);
   const divisor = buckets.map(() => 1);
@@ -326,3 +328,98 @@ export function pickDpHashBucket(
 }
 
 export { dpHashL4 };
+
+/** A select group as the selection needs it. */
+export interface SelectGroup {
+  readonly buckets: readonly SelectBucket[];
+  /** `selection_method`: "hash", "dp_hash", or "" (none given). */
+  readonly method: "hash" | "dp_hash" | "";
+  /** `fields(...)` for "hash". */
+  readonly fields?: HashFields;
+  /** `selection_method_param` (0 when absent). */
+  readonly param?: bigint;
+}
+
+/** Which bucket a packet gets, and why (what ofproto/trace shows, and more). */
+export interface BucketChoice {
+  /** Index into the group's bucket list; undefined when no bucket is live. */
+  readonly index: number | undefined;
+  readonly bucketId: number | undefined;
+  /** The method OVS actually uses for this group (`group_set_selection_method`). */
+  readonly method: "hash" | "dp_hash" | "default";
+  /** hash: the fields basis; default: the symmetric L4 hash; dp_hash: the packet's dp_hash. */
+  readonly hash: number;
+  /** Per-bucket scores (hash and default methods). */
+  readonly scores: readonly BucketScore[];
+  /** dp_hash: the slot `dp_hash & mask` and the slot count. */
+  readonly slot?: number;
+  readonly slots?: number;
+  /** dp_hash computed here rather than taken from the flow (the datapath would compute it). */
+  readonly dpHashComputed?: boolean;
+  /** hash: the fields that were hashed (prerequisites met). */
+  readonly usedFields?: readonly string[];
+}
+
+/**
+ * Chooses a bucket of a select group for a packet, as OVS does.
+ *
+ * For dp_hash the packet's `dp_hash` is used when non-zero (as after OVS's `hash` +
+ * recirculation, or `ofproto/trace … dp_hash=…`); otherwise the hash the userspace datapath
+ * computes is used: `hash(l4(basis))` over `ingress` (the 5-tuple as the packet entered the
+ * datapath, which for a VIP is the pre-DNAT tuple) or over the flow itself.
+ *
+ * @example selectBucket({ method: "hash", fields: parseHashFields("ip_src,tcp_src"), buckets }, flow).bucketId
+ */
+export function selectBucket(
+  group: SelectGroup,
+  flow: Flow,
+  opts: { readonly ingress?: FiveTuple } = {},
+): BucketChoice {
+  const { buckets } = group;
+  const param = BigInt.asUintN(64, group.param ?? 0n);
+  if (group.method === "hash" && group.fields && group.fields.fields.length > 0) {
+    const { hash, used } = hashFieldsBasis(flow, { fields: group.fields.fields, param });
+    const { scores, chosen } = scoreBuckets(buckets, hash);
+    return {
+      index: chosen,
+      bucketId: pickId(buckets, chosen),
+      method: "hash",
+      hash,
+      scores,
+      usedFields: used,
+    };
+  }
+  const table =
+    group.method === "dp_hash"
+      ? dpHashTable(buckets, 0)
+      : group.method === ""
+        ? dpHashTable(buckets, 256)
+        : undefined;
+  if (table) {
+    let dp = flow.dp_hash >>> 0;
+    const computed = dp === 0;
+    if (computed) {
+      // selection_method=dp_hash: algorithm = param >> 32 (0 = L4), basis = low 32 bits.
+      // No method: OVS uses sym_l4 with basis 0 (modelled with the L4 hash; see README).
+      const basis = group.method === "dp_hash" ? Number(param & 0xffffffffn) : 0;
+      dp = dpHashL4(opts.ingress ?? flow, basis);
+    }
+    const index = pickDpHashBucket(buckets, table, dp);
+    return {
+      index,
+      bucketId: pickId(buckets, index),
+      method: "dp_hash",
+      hash: dp,
+      scores: [],
+      slot: dp & table.mask,
+      slots: table.mask + 1,
+      dpHashComputed: computed,
+    };
+  }
+  const hash = flowHashSymmetricL4(flow, 0);
+  const { scores, chosen } = scoreBuckets(buckets, hash);
+  return { index: chosen, bucketId: pickId(buckets, chosen), method: "default", hash, scores };
+}
+
+const pickId = (buckets: readonly SelectBucket[], i: number | undefined): number | undefined =>
+  i === undefined ? undefined : buckets[i]?.bucketId;
