@@ -319,11 +319,19 @@ export class LogicalNetwork {
       dp = p.dp;
     }
     const d = dp;
-    const uflow = parseMicroflow(microflow, (n) => this.lookupPort(d, n), {
-      addressSets: this.model.addressSets,
-      portGroups: this.model.portGroups,
-      dpKey: d.key,
-    });
+    let uflow: MFlow;
+    try {
+      uflow = parseMicroflow(microflow, (n) => this.lookupPort(d, n), {
+        addressSets: this.model.addressSets,
+        portGroups: this.model.portGroups,
+        dpKey: d.key,
+      });
+    } catch (e) {
+      if (e instanceof SimError && e.code === "PARSE_ERROR") {
+        throw new SimError("PARSE_ERROR", `error parsing flow: ${e.message}`);
+      }
+      throw e;
+    }
     const run = new TraceRun(this, opts);
     const inKey = uflow.regs[LOG_INPORT] ?? 0;
     const inName = d.portsByKey.get(inKey)?.sb.name ?? "(unnamed)";

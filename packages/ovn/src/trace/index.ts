@@ -28,3 +28,4 @@ export { renderTrace, traceToJson } from "./render.js";
 export type { TraceMode } from "./render.js";
 export { parseOvnTraceArgs } from "./args.js";
 export type { OvnTraceArgs } from "./args.js";
+export { sbModelFromNb } from "../sb/from-nb.js";
