@@ -1,3 +1,4 @@
 // Each subcommand module registers itself; add one import per subcommand.
 import "./flow.js";
 import "./northd.js";
+import "./ovn-trace.js";
