@@ -23,13 +23,37 @@ export const CLUSTER_TCP_LB = "cluster-tcp-loadbalancer";
 export const CLUSTER_UDP_LB = "cluster-udp-loadbalancer";
 export const CLUSTER_SCTP_LB = "cluster-sctp-loadbalancer";
 export const LOCAL_EXTERNAL_VIP_PREFIX = "kube-ovn.io/local-external-vip/";
+/** Chassis other_config features a 24.03 ovn-controller sets (all "true"). */
+export const CHASSIS_FEATURES = [
+  "port-up-notif",
+  "ct-no-masked-label",
+  "mac-binding-timestamp",
+  "ovn-ct-lb-related",
+  "fdb-timestamp",
+  "ls-dpg-column",
+  "ct-commit-nat-v2",
+  "ct-commit-to-zone",
+  "ct-next-zone",
+  "ct-state-save",
+] as const;
 
 export const localnetPortName = (subnet: string): string => `localnet.${subnet}`;
 export const providerPatchPort = (subnet: string): string => `patch-localnet.${subnet}-to-br-int`;
 export const brIntPatchPort = (subnet: string): string => `patch-br-int-to-localnet.${subnet}`;
 export const bridgeName = (provider: string): string => `br-${provider}`;
-/** The host-side veth of a pod as Kube-OVN names it (`<container id[0:12]>_h`); here `<pod>_h`. */
-export const podVethName = (pod: PodSpec): string => `${pod.name.slice(-12)}_h`;
+/**
+ * The host-side veth of a pod as Kube-OVN names it (`<container id[0:12]>_h`); the container id
+ * here is a stable hash of the pod's LSP name (FNV-1a, 48 bits as 12 hex digits).
+ */
+export function podVethName(pod: PodSpec): string {
+  let h1 = 0x811c9dc5;
+  let h2 = 0x01000193;
+  for (let i = 0; i < pod.lsp.length; i++) {
+    h1 = Math.imul(h1 ^ pod.lsp.charCodeAt(i), 0x01000193) >>> 0;
+    h2 = Math.imul(h2 ^ pod.lsp.charCodeAt(i), 0x811c9dc5) >>> 0;
+  }
+  return `${h1.toString(16).padStart(8, "0")}${(h2 & 0xffff).toString(16).padStart(4, "0")}_h`;
+}
 
 /** The Vlan id and provider of an underlay subnet, or undefined for an overlay one. */
 export function underlayOf(
@@ -233,7 +257,13 @@ export function deriveNbctl(s: Scenario): string[] {
     for (const sub of switchesInUse(s)) out.push(`ovn-nbctl ls-lb-add ${q(sub.name)} ${name}`);
   }
   out.push("# what each node's ovn-controller reports");
-  for (const n of s.nodes) out.push(`ovn-sbctl chassis-add ${q(n.name)} geneve ${n.internalIp}`);
+  // A real ovn-controller (24.03+) advertises these features; without them northd falls back to
+  // ct_lb / ct_label.blocked (kube-ovn-internals.md §9).
+  const features = CHASSIS_FEATURES.map((f) => `other_config:${f}=true`).join(" ");
+  for (const n of s.nodes) {
+    out.push(`ovn-sbctl chassis-add ${q(n.name)} geneve ${n.internalIp}`);
+    out.push(`ovn-sbctl set Chassis ${q(n.name)} ${features}`);
+  }
   for (const p of s.pods) out.push(`ovn-sbctl lsp-bind ${q(p.lsp)} ${q(p.node)}`);
   return out;
 }

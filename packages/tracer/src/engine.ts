@@ -1,0 +1,737 @@
+/**
+ * The end-to-end trace: composes the layers the way the packet meets them, as `kubectl ko trace`
+ * and `ovnkube-trace` chain ovn-trace and ofproto/trace, but from the external client:
+ *
+ *   @ovnsim/physical  client → gateway router (ARP for the gateway, then for the VIP, answered
+ *                     by MetalLB's announcing node) → switch → the node's provider NIC (VLAN 341)
+ *   @ovnsim/openflow  br-provider (Kube-OVN's cookie-0x1000 VIP flow, or NORMAL) → patch port →
+ *                     br-int table 0 (the localnet entry strips the VLAN) → resubmit(,8)
+ *   @ovnsim/ovn       the logical switch pipeline on that node's chassis (prefer-local LB DNAT,
+ *                     l2_lkup) → output port
+ *   @ovnsim/conntrack the DNAT connection in the localnet port's zone, which un-DNATs the reply
+ *   br-int table 65   → the Pod's veth (delivered), or the localnet port back to the underlay
+ *
+ * and the reply from the Pod back the same way. Each layer's own trace is kept as the step's
+ * `detail` (ofproto/trace and ovn-trace text) and its hops become steps; the packet is shown
+ * wherever it changed. A data-plane failure is a step with outcome "drop", never an exception.
+ */
+import { Conntrack } from "@ovnsim/conntrack";
+import {
+  type Finding,
+  type PodSpec,
+  type Scenario,
+  diagnose,
+  electAnnouncer,
+  localnetPortName,
+  providerPatchPort,
+  subnetOfIp,
+  underlayOf,
+  podVethName,
+} from "@ovnsim/kube";
+import {
+  type Flow,
+  IP_PROTO,
+  SimError,
+  TCP_FLAG,
+  formatIp4,
+  formatMac,
+  makeFlow,
+  parseIp4,
+  parseMac,
+  withFlow,
+} from "@ovnsim/packet";
+import * as physical from "@ovnsim/physical";
+import {
+  type DropPoint,
+  StepBuilder,
+  TRACE_SCHEMA,
+  type TraceDocument,
+  type TraceRequest,
+  type TraceStep,
+  type Verdict,
+  type WireFrame,
+  findDrop,
+  packetView,
+  walkSteps,
+} from "./model.js";
+import { type LogicalRun, type OvnWorld, buildOvn, runLogical } from "./ovn.js";
+import { type NodeOvs, type OvsRun, buildNodeOvs, logToPhy, runBridge } from "./ovs.js";
+
+export interface TraceInput {
+  /** A client, router, node or pod (`pod` or `namespace/pod`) name; default: the first client. */
+  readonly from?: string;
+  /** Destination IP (default: the first LoadBalancer VIP). */
+  readonly to?: string;
+  /** Destination port (default: the service port of the VIP, else 80). */
+  readonly port?: number;
+  readonly proto?: "tcp" | "udp" | "icmp";
+  /** Source port (default 40000). */
+  readonly srcPort?: number;
+  /** Trace the reply too (default true). */
+  readonly reply?: boolean;
+}
+
+/** Everything built once per scenario; traces run against it and update its state (ARP, MACs, conntrack). */
+export interface Simulation {
+  readonly scenario: Scenario;
+  readonly findings: readonly Finding[];
+  readonly net: physical.PhysicalNetwork | null;
+  readonly ovs: ReadonlyMap<string, NodeOvs>;
+  readonly bridges: ReadonlyMap<string, ProviderBridge>;
+  readonly ovn: OvnWorld;
+  ct: Conntrack;
+  readonly missing: readonly string[];
+}
+
+/** br-provider as the physical network sees it: the OpenFlow package's bridge behind physical's seam. */
+export class ProviderBridge implements physical.AttachedBridge {
+  readonly runs: OvsRun[] = [];
+  constructor(
+    readonly name: string,
+    readonly ovs: NodeOvs,
+  ) {}
+  receive(frame: Flow, inPort: string, _now: number): physical.BridgeResult {
+    const r = runBridge(this.ovs, this.name, inPort, frame);
+    this.runs.push(r);
+    const outputs: physical.BridgeOutput[] = r.exits
+      .filter((e) => e.bridge === this.name)
+      .map((e) => ({ port: e.port, frame: e.flow }));
+    if (r.toOvn) {
+      const patch = this.ovs.dataplane.bridges
+        .find((b) => b.name === this.name)
+        ?.ports.find((p) => p.type === "patch");
+      if (patch) outputs.push({ port: patch.name, frame: r.toOvn });
+    }
+    return { outputs, trace: r.text.replace(/\n+$/, "").split("\n") };
+  }
+}
+
+function topologyOf(s: Scenario): physical.TopologySpec {
+  const hosts: physical.HostSpec[] = [];
+  for (const c of s.physical.clients) {
+    hosts.push({
+      name: c.name,
+      role: "client",
+      nics: [{ name: "eth0", mac: c.mac, addresses: [`${c.ip}/${c.plen}`] }],
+      routes: c.gateway ? [{ dst: "default", via: c.gateway }] : [],
+    });
+  }
+  for (const r of s.physical.routers) {
+    hosts.push({
+      name: r.name,
+      role: "router",
+      forwarding: true,
+      nics: r.interfaces.map((f) => ({ name: f.name, mac: f.mac, addresses: [`${f.ip}/${f.plen}`] })),
+    });
+  }
+  const vlanSub = s.physical.metallbInterface;
+  for (const n of s.nodes) {
+    const provs = [...new Set(s.vlans.map((v) => v.provider))].sort();
+    const bridges: physical.HostBridgeSpec[] = [];
+    const nics: physical.NicSpec[] = [{ name: n.nic, mac: n.nicMac }];
+    for (const p of provs) {
+      const br = `br-${p}`;
+      const vids = s.vlans.filter((v) => v.provider === p && v.id > 0).map((v) => v.id);
+      const patches = s.subnets
+        .filter(
+          (x) =>
+            underlayOf(s, x)?.provider === p && s.pods.some((q) => q.subnet === x.name && q.node === n.name),
+        )
+        .map((x) => providerPatchPort(x.name));
+      bridges.push({
+        name: br,
+        ports: [{ name: n.nic, vlanMode: "trunk", trunks: vids }],
+        ovsPorts: patches,
+      });
+      nics.push({ name: br, macFrom: n.nic });
+    }
+    const m = /^(.*)\.(\d+)$/.exec(vlanSub);
+    if (m?.[1] && nics.some((x) => x.name === m[1]) && Number(m[2]) >= 1 && Number(m[2]) <= 4094) {
+      nics.push({ name: vlanSub, parent: m[1], vid: Number(m[2]) });
+    }
+    hosts.push({ name: n.name, role: "node", nics, bridges });
+  }
+  const switches: physical.SwitchSpec[] = s.physical.switches.map((sw) => ({
+    name: sw.name,
+    ports: sw.ports.map((p) => ({
+      name: p.name,
+      vlanMode: p.vlanMode,
+      ...(p.vlanMode === "access" ? { tag: p.tag ?? 0 } : {}),
+      ...(p.trunks.length > 0 ? { trunks: p.trunks } : {}),
+    })),
+  }));
+  const links: physical.LinkSpec[] = s.physical.switches.flatMap((sw) =>
+    sw.ports.map((p) => ({ a: `${sw.name}:${p.name}`, b: p.peer })),
+  );
+  return { hosts, switches, links };
+}
+
+/** Builds the layers for a scenario. */
+export function createSimulation(s: Scenario): Simulation {
+  const missing: string[] = [];
+  const ovs = new Map<string, NodeOvs>();
+  for (const n of s.nodes) ovs.set(n.name, buildNodeOvs(s, n.name));
+  const ovn = buildOvn(s);
+  let net: physical.PhysicalNetwork | null = null;
+  const bridges = new Map<string, ProviderBridge>();
+  net = new physical.PhysicalNetwork(topologyOf(s));
+  for (const n of s.nodes) {
+    const o = ovs.get(n.name)!;
+    for (const b of o.dataplane.bridges) {
+      if (b.name === "br-int") continue;
+      const pb = new ProviderBridge(b.name, o);
+      bridges.set(`${n.name}/${b.name}`, pb);
+      net.attachBridge(n.name, pb);
+    }
+  }
+  if (!attachMetallb(s, net)) missing.push("metallb (speaker ARP responder in @ovnsim/physical)");
+  return { scenario: s, findings: diagnose(s), net, ovs, bridges, ovn, ct: Conntrack.empty(), missing };
+}
+
+/** Plugs MetalLB's L2 speakers into the physical network, if @ovnsim/physical provides them. */
+function attachMetallb(s: Scenario, net: physical.PhysicalNetwork): boolean {
+  const mod = physical as unknown as Record<string, unknown>;
+  const install = mod.installMetalLB ?? mod.installMetallb;
+  if (typeof install !== "function") return false;
+  const announcements = s.services.flatMap((svc) =>
+    svc.vips.filter((v) => !v.includes(":")).map((vip) => ({ svc, vip, a: electAnnouncer(s, svc, vip) })),
+  );
+  (install as (net: unknown, cfg: unknown) => void)(net, {
+    announcements: announcements.map((x) => ({
+      vip: x.vip,
+      node: x.a.node,
+      service: `${x.svc.namespace}/${x.svc.name}`,
+    })),
+    interface: s.physical.metallbInterface,
+  });
+  return true;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+interface Ctx {
+  readonly sim: Simulation;
+  /** The packet being traced (forward or reply), to tell it from floods. */
+  request: { nw_dst: number; nw_proto: number } | null;
+  readonly frames: WireFrame[];
+  /** Virtual step counter for the hop budget. */
+  hops: number;
+}
+
+const MAX_HOPS = 12;
+
+function physicalSteps(t: physical.Trace, into: StepBuilder, frames: WireFrame[]): void {
+  let cur: StepBuilder | undefined;
+  const flush = () => {
+    if (cur) into.add(cur.build());
+    cur = undefined;
+  };
+  let prev: physical.TraceEvent | undefined;
+  for (const e of t.events) {
+    const dup =
+      prev && prev.kind === "send" && e.kind === "wire" && prev.at === e.at && prev.frame === e.frame;
+    prev = e;
+    if (dup) continue;
+    const layer = e.kind === "metallb" ? "metallb" : e.kind === "bridge" ? "openflow" : "physical";
+    const [head, ...rest] = e.text.split("\n");
+    const at = e.at;
+    const device = at.split(/[/:]/)[0] ?? at;
+    const extra: Partial<TraceStep> = {
+      device,
+      ...(e.kind === "drop"
+        ? { outcome: "drop" as const }
+        : e.kind === "deliver"
+          ? { outcome: "deliver" as const }
+          : {}),
+      ...(rest.length > 0 ? { detail: rest.join("\n") } : {}),
+    };
+    if (e.frame && (e.kind === "wire" || e.kind === "send")) frames.push({ link: at, flow: e.frame });
+    const where = at.slice(device.length).replace(/^[/:]/, "") || e.kind;
+    if (e.depth === 0) {
+      flush();
+      cur = new StepBuilder(layer, where, head ?? e.kind, device).seen(into.last);
+      if (e.frame) cur.show(e.frame);
+      const b = cur.build();
+      cur = new StepBuilder(b.layer, b.where, b.summary, b.device).seen(into.last);
+      if (b.packet) cur.show(b.packet);
+      if (extra.outcome) cur.end(extra.outcome);
+      if (extra.detail) cur.setDetail(extra.detail);
+    } else {
+      const target = cur ?? into;
+      target.step(layer, where, head ?? e.kind, e.frame, extra);
+    }
+  }
+  flush();
+}
+
+interface PathEnd {
+  delivered: { pod: PodSpec; flow: Flow; node: string } | null;
+  dnat: { node: string; backend: string; vip: string } | null;
+  clientDelivery: physical.Delivery | null;
+}
+
+/** Continues from frames that left the physical network into OVS ports. */
+function followExits(
+  ctx: Ctx,
+  exits: readonly physical.BridgeExit[],
+  root: StepBuilder,
+  end: PathEnd,
+  replyOf: Flow | null,
+): void {
+  const { sim } = ctx;
+  for (const ex of exits) {
+    if (++ctx.hops > MAX_HOPS) {
+      root.step("ovn", "hop limit", `stopped after ${MAX_HOPS} hops`, undefined, { outcome: "drop" });
+      return;
+    }
+    const pb = sim.bridges.get(`${ex.host}/${ex.bridge}`);
+    const run = pb?.runs.find((r) => r.toOvn && sameL3(r.toOvn, ex.frame));
+    if (!run?.toOvn) continue;
+    // Only the traced packet is followed into OVN; floods (ARP, other traffic) are noted by physical.
+    if (!isTraced(ex.frame, ctx.request)) continue;
+    intoOvn(ctx, ex.host, run.toOvn, root, end, replyOf);
+  }
+}
+
+function sameL3(a: Flow, b: Flow): boolean {
+  return a.dl_type === b.dl_type && a.nw_src === b.nw_src && a.nw_dst === b.nw_dst && a.tp_dst === b.tp_dst;
+}
+
+function isTraced(f: Flow, req: Ctx["request"]): boolean {
+  if (!req) return true;
+  return f.dl_type === 0x0800 && f.nw_proto === req.nw_proto && f.nw_dst === req.nw_dst;
+}
+
+const protoNum = (p: "tcp" | "udp" | "icmp"): number =>
+  p === "udp" ? IP_PROTO.udp : p === "icmp" ? IP_PROTO.icmp : IP_PROTO.tcp;
+
+function portOfKey(w: OvnWorld, dp: number, key: number): string | undefined {
+  for (const [name, k] of w.portKeys) if (k.dp === dp && k.key === key) return name;
+  return undefined;
+}
+
+function intoOvn(
+  ctx: Ctx,
+  node: string,
+  f: Flow,
+  root: StepBuilder,
+  end: PathEnd,
+  replyOf: Flow | null,
+): void {
+  const { sim } = ctx;
+  const s = sim.scenario;
+  const inport = portOfKey(sim.ovn, Number(f.metadata), f.regs[14] ?? 0);
+  if (!inport) {
+    root.step("ovn", "br-int", `no logical port with tunnel key ${f.regs[14]} on datapath ${f.metadata}`, f, {
+      outcome: "drop",
+    });
+    return;
+  }
+  const zone = f.regs[13] ?? 0;
+  const clean = withFlow(f, { metadata: 0n, regs: new Array(16).fill(0), in_port: 0 });
+  const forward = replyOf === null;
+  const ct = forward ? ["new", "new", "new", "new"] : ["est|rpl", "est|rpl", "est|rpl", "est|rpl"];
+  const lr = runLogical(sim.ovn, node, inport, clean, ct);
+  const dpName = sim.ovn.portKeys.get(inport)?.datapath ?? "?";
+  const sb = new StepBuilder("ovn", `logical switch ${dpName}`, summarizeLogical(lr, inport), node).seen(
+    root.last,
+  );
+  sb.setDetail(lr.text);
+  for (const st of lr.stages) {
+    if (!NOTABLE.test(st.stage)) continue;
+    sb.step("ovn", `${st.stage} (table ${st.table})`, `priority ${st.priority}: ${st.match}`);
+  }
+  // Conntrack: the forward DNAT is committed in the inport's zone; the reply is un-DNATed there.
+  let outs = lr.outputs.map((o) => ({ ...o }));
+  if (forward && lr.backend) {
+    const r = sim.ct.process(clean, {
+      zone,
+      commit: true,
+      nat: { kind: "dnat", ip: parseIp4(lr.backend.ip), port: lr.backend.port },
+    });
+    sim.ct = r.table;
+    const vip = `${formatIp4(clean.nw_dst)}:${clean.tp_dst}`;
+    const backend = `${lr.backend.ip}:${lr.backend.port}`;
+    const local = s.pods.find((p) => p.ip === lr.backend!.ip)?.node === node;
+    sb.step(
+      "lb",
+      "ls_in_lb ct_lb_mark",
+      `DNAT ${vip} → ${backend} (${local ? "backend on this chassis" : `backend on ${s.pods.find((p) => p.ip === lr.backend!.ip)?.node ?? "?"}`})`,
+      r.flow,
+    );
+    sb.step(
+      "conntrack",
+      `zone ${zone}`,
+      `${r.created ? "committed" : "found"} connection: ${r.notes.join("; ") || "dnat"}`,
+    );
+    end.dnat = { node, backend, vip };
+  } else if (!forward) {
+    outs = outs.map((o) => {
+      const p = s.pods.find((x) => x.lsp === o.port);
+      if (p) return o; // pod-to-pod: no localnet zone
+      const lz = sim.ovn.portKeys.get(o.port)?.key ?? 0;
+      const r = sim.ct.process(o.flow, { zone: lz, nat: {} });
+      sim.ct = r.table;
+      if (r.natApplied) {
+        sb.step(
+          "conntrack",
+          `zone ${lz} (${o.port})`,
+          `reply of a DNAT connection: source ${formatIp4(o.flow.nw_src)}:${o.flow.tp_src} → ${formatIp4(r.flow.nw_src)}:${r.flow.tp_src}`,
+          r.flow,
+        );
+      }
+      return { port: o.port, flow: withFlow(o.flow, { nw_src: r.flow.nw_src, tp_src: r.flow.tp_src }) };
+    });
+  }
+  if (outs.length === 0) {
+    sb.step("ovn", "no output", lr.dropReason ?? "dropped", undefined, { outcome: "drop" });
+    root.add(sb.build());
+    return;
+  }
+  root.add(sb.build());
+  const o = sim.ovs.get(node)!;
+  for (const out of outs) {
+    const key = sim.ovn.portKeys.get(out.port);
+    const withRegs = withFlow(out.flow, {
+      metadata: BigInt(key?.dp ?? 0),
+      regs: Object.assign(new Array(16).fill(0), { 15: key?.key ?? 0 }),
+    });
+    const lp = logToPhy(o, withRegs);
+    if (!lp?.port) {
+      root.step(
+        "openflow",
+        "br-int table 65",
+        `no physical port for logical port ${out.port} on ${node}`,
+        out.flow,
+        { outcome: "drop" },
+      );
+      continue;
+    }
+    const phy = withFlow(lp.flow, { metadata: 0n, regs: new Array(16).fill(0) });
+    const pod = s.pods.find((p) => p.lsp === out.port);
+    if (pod) {
+      const local = pod.node === node;
+      const step = new StepBuilder(
+        "openflow",
+        "br-int table 65",
+        `output to ${lp.port} (${pod.lsp})`,
+        node,
+      ).seen(root.last);
+      step.setDetail(`bridge("br-int")\n----------------\n${lp.flowText}`);
+      step.show(phy);
+      root.add(step.build());
+      if (local && podVethName(pod) === lp.port) {
+        ctx.frames.push({ link: `${node}/${lp.port}`, flow: phy });
+        root.step(
+          "kube",
+          `pod ${pod.namespace}/${pod.name}`,
+          `delivered to ${pod.name} (${pod.ip}) on ${node}`,
+          phy,
+          {
+            device: node,
+            outcome: "deliver",
+          },
+        );
+        end.delivered = { pod, flow: phy, node };
+      }
+      continue;
+    }
+    // The localnet port: back out to the underlay through br-<provider>.
+    const patch = lp.port;
+    const peer = o.dataplane.bridges
+      .flatMap((b) => b.ports.map((p) => ({ b: b.name, p })))
+      .find((x) => x.p.name === patch);
+    const provPort = peer?.p.peer;
+    const prov = o.dataplane.bridges.find((b) => b.ports.some((p) => p.name === provPort));
+    const step = new StepBuilder(
+      "openflow",
+      "br-int table 65",
+      `output to ${patch} (${out.port})`,
+      node,
+    ).seen(root.last);
+    step.setDetail(`bridge("br-int")\n----------------\n${lp.flowText}`);
+    step.show(phy);
+    root.add(step.build());
+    if (!prov || !provPort) continue;
+    const r = runBridge(o, prov.name, provPort, phy);
+    const bs = new StepBuilder("openflow", prov.name, summarizeBridge(r), node).seen(root.last);
+    bs.setDetail(r.text);
+    for (const ex of r.exits)
+      bs.step("openflow", `${ex.bridge} port ${ex.port}`, "leaves the bridge", ex.flow);
+    root.add(bs.build());
+    const nicExits = r.exits.filter(
+      (e) => e.bridge === prov.name && sim.scenario.nodes.find((n) => n.name === node)?.nic === e.port,
+    );
+    if (nicExits.length === 0) {
+      root.step("openflow", prov.name, "nothing leaves through the provider NIC", undefined, {
+        outcome: "drop",
+      });
+    }
+    for (const e of nicExits) {
+      if (!sim.net) continue;
+      const t = sim.net.inject(node, e.port, e.flow);
+      const ph = new StepBuilder("physical", "underlay", "back on the underlay", node).seen(root.last);
+      physicalSteps(t, ph, ctx.frames);
+      root.add(ph.build());
+      for (const d of t.delivered)
+        if (replyOf && formatIp4(d.frame.nw_dst) === formatIp4(replyOf.nw_src)) end.clientDelivery = d;
+      followExits(ctx, t.exits, root, end, replyOf);
+    }
+  }
+}
+
+const NOTABLE =
+  /^ls_(in|out)_(pre_lb|pre_stateful|lb|l2_lkup|l2_unknown|apply_port_sec|check_port_sec|stateful|acl)/;
+
+function summarizeLogical(lr: LogicalRun, inport: string): string {
+  const lb = lr.stages.find((x) => x.stage === "ls_in_lb" && x.priority > 0);
+  const skip = lr.stages.find((x) => x.stage === "ls_in_pre_lb" && x.priority === 105);
+  const outs = lr.outputs.map((o) => o.port).join(", ");
+  const parts = [`from ${inport}`];
+  if (skip) parts.push("ls_in_pre_lb 105 skips conntrack (ls_ct_skip_dst_lport_ips)");
+  if (lb) parts.push(`ls_in_lb ${lb.priority}`);
+  if (lr.backend) parts.push(`DNAT → ${lr.backend.ip}:${lr.backend.port}`);
+  parts.push(outs ? `output to ${outs}` : `dropped: ${lr.dropReason ?? "no output"}`);
+  return parts.join("; ");
+}
+
+function summarizeBridge(r: OvsRun): string {
+  const first = r.rules[0];
+  const rule = first
+    ? `table ${first.table} priority ${first.priority}${first.cookie !== "0" ? ` cookie ${first.cookie}` : ""}: ${first.actions}`
+    : "no rule matched";
+  return `${rule}${r.bridges.length > 1 ? ` (then ${r.bridges.slice(1).join(", ")})` : ""}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+function defaultTarget(
+  s: Scenario,
+  input: TraceInput,
+): { to: string; port: number; proto: "tcp" | "udp" | "icmp" } {
+  const proto = input.proto ?? "tcp";
+  const lbs = s.services.filter((x) => x.type === "LoadBalancer" && x.vips.length > 0);
+  const to = input.to ?? lbs[0]?.vips[0];
+  if (!to)
+    throw new SimError("UNKNOWN_OBJECT", "no destination: give --to (the scenario has no LoadBalancer VIP)");
+  parseIp4(to, "--to");
+  const svc = s.services.find((x) => x.vips.includes(to));
+  const port = input.port ?? svc?.ports.find((p) => p.protocol === proto)?.port ?? svc?.ports[0]?.port ?? 80;
+  return { to, port, proto };
+}
+
+/** Traces one request (and its reply) through a simulation. */
+export function trace(sim: Simulation, input: TraceInput = {}): TraceDocument {
+  return runTrace(sim, input).doc;
+}
+
+/** The trace and every frame seen on a wire or port along it (for the pcap). */
+export function runTrace(
+  sim: Simulation,
+  input: TraceInput = {},
+): { doc: TraceDocument; frames: readonly WireFrame[] } {
+  const s = sim.scenario;
+  const { to, port, proto } = defaultTarget(s, input);
+  const from = input.from ?? s.physical.clients[0]?.name;
+  if (!from) throw new SimError("UNKNOWN_OBJECT", "no source: the scenario has no client; give --from");
+  const request: TraceRequest = { from, to, port, proto };
+  const ctx: Ctx = { sim, frames: [], hops: 0, request: { nw_dst: parseIp4(to), nw_proto: protoNum(proto) } };
+  const end: PathEnd = { delivered: null, dnat: null, clientDelivery: null };
+  const fwd = new StepBuilder("physical", "forward", `${from} → ${to}:${port}`);
+  const srcPort = input.srcPort ?? 40000;
+  const isHost = sim.net?.topology.hosts.has(from) ?? false;
+  const pod = s.pods.find((p) => p.name === from || `${p.namespace}/${p.name}` === from);
+  let sentFlow: Flow | null = null;
+  if (isHost && sim.net) {
+    const t = sim.net.send(from, {
+      dst: to,
+      proto,
+      tpSrc: proto === "icmp" ? 8 : srcPort,
+      tpDst: proto === "icmp" ? 0 : port,
+      tcpFlags: proto === "tcp" ? TCP_FLAG.syn : 0,
+    });
+    const sent = t.events.find((e) => e.kind === "send" && e.frame);
+    sentFlow = sent?.frame ?? null;
+    physicalSteps(t, fwd, ctx.frames);
+    followExits(ctx, t.exits, fwd, end, null);
+  } else if (pod) {
+    sentFlow = podSend(ctx, pod, to, port, proto, srcPort, fwd, end, null);
+  } else {
+    throw new SimError("UNKNOWN_OBJECT", `--from ${from}: no client, router, node or pod of that name`);
+  }
+  const forward = fwd.build();
+
+  // The reply, from where the request was delivered.
+  let reply: TraceStep | null = null;
+  if (end.delivered && sentFlow && input.reply !== false) {
+    const d = end.delivered;
+    const rb = new StepBuilder(
+      "kube",
+      "reply",
+      `${d.pod.name} → ${formatIp4(d.flow.nw_src)}:${d.flow.tp_src}`,
+    );
+    const gwMac = gatewayMac(s, d.pod);
+    const rf = withFlow(d.flow, {
+      dl_src: d.flow.dl_dst,
+      dl_dst: gwMac ?? d.flow.dl_src,
+      nw_src: d.flow.nw_dst,
+      nw_dst: d.flow.nw_src,
+      tp_src: d.flow.tp_dst,
+      tp_dst: d.flow.tp_src,
+      tcp_flags: proto === "tcp" ? TCP_FLAG.syn | TCP_FLAG.ack : 0,
+      nw_ttl: 64,
+      ...(proto === "icmp" ? { tp_src: 0, tp_dst: 0 } : {}),
+      vlans: [],
+    });
+    ctx.request = { nw_dst: rf.nw_dst, nw_proto: rf.nw_proto };
+    ctx.hops = 0;
+    rb.step(
+      "kube",
+      `pod ${d.pod.namespace}/${d.pod.name}`,
+      `replies via its gateway ${subnetOf(s, d.pod)?.gateway ?? "?"} (${gwMac !== null ? formatMac(gwMac) : "MAC unknown"})`,
+      rf,
+      { device: d.node },
+    );
+    replyFromPod(ctx, d.pod, rf, rb, end, sentFlow);
+    reply = rb.build();
+  }
+
+  const verdict = makeVerdict(s, request, forward, reply, end, sentFlow);
+  const doc: TraceDocument = {
+    schema: TRACE_SCHEMA,
+    scenario: s.name,
+    request,
+    verdict,
+    findings: sim.findings.map((f) => ({
+      code: f.code,
+      severity: f.severity,
+      message: f.message,
+      fix: f.fix,
+    })),
+    missingLayers: sim.missing,
+    forward,
+    reply,
+  };
+  return { doc, frames: ctx.frames };
+}
+
+function subnetOf(s: Scenario, pod: PodSpec) {
+  return s.subnets.find((x) => x.name === pod.subnet);
+}
+
+/** The MAC of the pod's gateway, as the pod's ARP would learn it on an underlay subnet. */
+function gatewayMac(s: Scenario, pod: PodSpec): number | null {
+  const sub = subnetOf(s, pod);
+  if (!sub) return null;
+  for (const r of s.physical.routers)
+    for (const f of r.interfaces) if (f.ip === sub.gateway) return parseMac(f.mac);
+  return null;
+}
+
+function replyFromPod(ctx: Ctx, pod: PodSpec, f: Flow, root: StepBuilder, end: PathEnd, request: Flow): void {
+  const o = ctx.sim.ovs.get(pod.node);
+  if (!o) return;
+  ctx.frames.push({ link: `${pod.node}/${podVethName(pod)}`, flow: f });
+  const r = runBridge(o, "br-int", podVethName(pod), f);
+  const bs = new StepBuilder("openflow", "br-int", summarizeBridge(r), pod.node).seen(root.last);
+  bs.setDetail(r.text);
+  root.add(bs.build());
+  if (!r.toOvn) {
+    root.step("openflow", "br-int", "the packet never reached OVN's logical pipeline", undefined, {
+      outcome: "drop",
+    });
+    return;
+  }
+  intoOvn(ctx, pod.node, r.toOvn, root, end, request);
+}
+
+function podSend(
+  ctx: Ctx,
+  pod: PodSpec,
+  to: string,
+  port: number,
+  proto: "tcp" | "udp" | "icmp",
+  srcPort: number,
+  root: StepBuilder,
+  end: PathEnd,
+  replyOf: Flow | null,
+): Flow {
+  const s = ctx.sim.scenario;
+  const sub = subnetOf(s, pod);
+  const dstPod = s.pods.find((p) => p.ip === to);
+  const sameSubnet = subnetOfIp(s, to)?.name === sub?.name;
+  const dlDst = dstPod && sameSubnet ? parseMac(dstPod.mac) : (gatewayMac(s, pod) ?? 0);
+  const f = withFlow(IP_BASE, {
+    dl_src: parseMac(pod.mac),
+    dl_dst: dlDst,
+    nw_src: parseIp4(pod.ip),
+    nw_dst: parseIp4(to),
+    nw_proto: proto === "udp" ? IP_PROTO.udp : proto === "icmp" ? IP_PROTO.icmp : IP_PROTO.tcp,
+    tp_src: proto === "icmp" ? 8 : srcPort,
+    tp_dst: proto === "icmp" ? 0 : port,
+    tcp_flags: proto === "tcp" ? TCP_FLAG.syn : 0,
+  });
+  root.step(
+    "kube",
+    `pod ${pod.namespace}/${pod.name}`,
+    `sends to ${to}${proto !== "icmp" ? `:${port}` : ""}`,
+    f,
+    { device: pod.node },
+  );
+  replyFromPod(ctx, pod, f, root, end, replyOf ?? f);
+  return f;
+}
+
+const IP_BASE: Flow = makeFlow({ dl_type: 0x0800, nw_ttl: 64 });
+
+function makeVerdict(
+  s: Scenario,
+  req: TraceRequest,
+  forward: TraceStep,
+  reply: TraceStep | null,
+  end: PathEnd,
+  sent: Flow | null,
+): Verdict {
+  const svc = s.services.find((x) => x.vips.includes(req.to));
+  const ann = svc ? electAnnouncer(s, svc, req.to).node : undefined;
+  const delivered = end.delivered;
+  const dropStep = delivered ? undefined : lastDrop(forward);
+  const droppedAt: DropPoint | null = delivered
+    ? null
+    : dropStep
+      ? {
+          layer: dropStep.layer,
+          where: dropStep.device ? `${dropStep.device} ${dropStep.where}` : dropStep.where,
+          reason: dropStep.summary,
+        }
+      : { layer: "physical", where: req.from, reason: "the packet reached no destination" };
+  const clientIp = sent ? formatIp4(sent.nw_src) : null;
+  const replyDelivered = reply ? end.clientDelivery !== null : null;
+  return {
+    delivered: delivered !== null,
+    pod: delivered ? `${delivered.pod.namespace}/${delivered.pod.name}` : null,
+    node: delivered?.node ?? null,
+    announcingNode: ann ?? null,
+    backend: end.dnat?.backend ?? null,
+    backendLocal: end.dnat
+      ? s.pods.find((p) => `${p.ip}` === end.dnat!.backend.split(":")[0])?.node === end.dnat.node
+      : null,
+    clientIpPreserved: delivered && clientIp ? formatIp4(delivered.flow.nw_src) === clientIp : null,
+    replyDelivered,
+    replySourceIp: end.clientDelivery ? formatIp4(end.clientDelivery.frame.nw_src) : null,
+    droppedAt,
+  };
+}
+
+function lastDrop(root: TraceStep): TraceStep | undefined {
+  let last: TraceStep | undefined;
+  for (const { step } of walkSteps(root)) if (step.outcome === "drop") last = step;
+  return last;
+}
+
+/** Convenience: a fresh simulation and one trace. */
+export function traceScenario(s: Scenario, input: TraceInput = {}): TraceDocument {
+  return trace(createSimulation(s), input);
+}
+
+export { findDrop, packetView, localnetPortName };

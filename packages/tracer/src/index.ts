@@ -1,0 +1,34 @@
+// @ovnsim/tracer: composes the layers (physical network and MetalLB, OVS bridges, the OVN logical
+// switch, the load balancer and conntrack) into one end-to-end trace of a scenario, with a
+// verdict, the doctor's findings, and renderers (text, JSON `ovnsim.trace/v1`, Mermaid, pcap).
+export {
+  TRACE_SCHEMA,
+  packetView,
+  formatPacket,
+  samePacket,
+  walkSteps,
+  findDrop,
+  StepBuilder,
+} from "./model.js";
+export type {
+  Layer,
+  PacketView,
+  TraceStep,
+  DropPoint,
+  Verdict,
+  FindingView,
+  TraceRequest,
+  TraceDocument,
+  WireFrame,
+} from "./model.js";
+export { createSimulation, trace, runTrace, traceScenario, ProviderBridge } from "./engine.js";
+export type { Simulation, TraceInput } from "./engine.js";
+export { renderText, verdictLines } from "./render-text.js";
+export type { TextOptions } from "./render-text.js";
+export { renderMermaid, renderFlowchart, renderSequence, mermaidLabel } from "./render-mermaid.js";
+export { encodeFrame, writePcap } from "./pcap.js";
+export { buildNodeOvs, runBridge, replayOdp, logToPhy } from "./ovs.js";
+export type { NodeOvs, OvsRun, OvsExit } from "./ovs.js";
+export { buildOvn, runLogical, microflowOf, profileFor } from "./ovn.js";
+export type { OvnWorld, LogicalRun, LogicalOutput } from "./ovn.js";
+export { toJson, TRACE_JSON_SCHEMA } from "./json.js";

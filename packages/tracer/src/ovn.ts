@@ -1,0 +1,244 @@
+/**
+ * The OVN part of a node, through @ovnsim/ovn: the NB state @ovnsim/kube derives is read by the
+ * OVN package's own `ovn-nbctl` reader, compiled by its northd for the scenario's Kube-OVN
+ * profile (kube-ovn-1.14 / kube-ovn-1.15, with the patched flows), turned into the southbound
+ * model ovn-controller would see (datapath and port tunnel keys in NB order, bindings from the
+ * `ovn-sbctl lsp-bind` lines, multicast groups as northd derives them), and traced with the
+ * OVN package's executor on one chassis, so `is_chassis_resident()` is true only for the ports
+ * bound there — which is what makes prefer-local pick the local backend.
+ *
+ * ovn-trace is stateless (`--ct` flags stand for conntrack); the tracer gives it the states the
+ * real conntrack table would give (new for the first packet, est|rpl for the reply) and keeps
+ * the actual connection in @ovnsim/conntrack.
+ */
+import type { Scenario } from "@ovnsim/kube";
+import { deriveNbctl } from "@ovnsim/kube";
+import {
+  LogicalNetwork,
+  type NbDatabase,
+  type ProfileName,
+  type SbModel,
+  type SbPort,
+  type TraceNode as OvnNode,
+  type TraceResult as OvnResult,
+  deriveMcGroups,
+  deriveVips,
+  hashBackend,
+  northd,
+  parseNbctl,
+  renderDetailed,
+} from "@ovnsim/ovn";
+import { type Flow, formatIp4, formatMac, parseIp4, parseMac, withFlow } from "@ovnsim/packet";
+
+export interface OvnWorld {
+  readonly profile: ProfileName;
+  readonly db: NbDatabase;
+  readonly sb: SbModel;
+  /** One compiled network per chassis (is_chassis_resident differs). */
+  readonly byChassis: Map<string, LogicalNetwork>;
+  /** Logical port → tunnel key and datapath key, for br-int's regs. */
+  readonly portKeys: ReadonlyMap<
+    string,
+    { readonly dp: number; readonly key: number; readonly datapath: string }
+  >;
+  readonly nbctl: readonly string[];
+}
+
+export function profileFor(s: Scenario): ProfileName {
+  return s.controller.release === "1.14" ? "kube-ovn-1.14" : "kube-ovn-1.15";
+}
+
+export function buildOvn(s: Scenario): OvnWorld {
+  const nbctl = deriveNbctl(s);
+  const db = parseNbctl(nbctl.join("\n"), { file: "derived-nb" });
+  const profile = profileFor(s);
+  const nd = northd(db, profile);
+  const datapaths = db.switches.map((sw, i) => ({
+    name: sw.name,
+    uuid: nd.datapaths.find((d) => d.name === sw.name)?.uuid ?? sw.uuid,
+    tunnelKey: i + 1,
+  }));
+  const ports: SbPort[] = [];
+  const portKeys = new Map<string, { dp: number; key: number; datapath: string }>();
+  db.switches.forEach((sw, i) => {
+    sw.ports.forEach((p, j) => {
+      const chassis = db.portBindings.find((b) => b.logicalPort === p.name)?.chassis;
+      ports.push({
+        name: p.name,
+        datapath: sw.name,
+        type: p.type,
+        tunnelKey: j + 1,
+        mac: p.addresses,
+        portSecurity: p.portSecurity,
+        options: new Map(Object.entries(p.options)),
+        ...(chassis !== undefined ? { chassis } : {}),
+      });
+      portKeys.set(p.name, { dp: i + 1, key: j + 1, datapath: sw.name });
+    });
+  });
+  const sb: SbModel = {
+    flows: nd.flows,
+    datapaths,
+    ports,
+    mcGroups: deriveMcGroups(datapaths, ports),
+    addressSets: new Map(),
+    portGroups: new Map(),
+    vips: deriveVips(nd.flows),
+    derived: ["Port_Binding", "Datapath_Binding", "Multicast_Group"],
+  };
+  return { profile, db, sb, byChassis: new Map(), portKeys, nbctl };
+}
+
+function net(w: OvnWorld, chassis: string): LogicalNetwork {
+  let n = w.byChassis.get(chassis);
+  if (!n) {
+    n = new LogicalNetwork(w.sb, chassis);
+    w.byChassis.set(chassis, n);
+  }
+  return n;
+}
+
+export interface LogicalOutput {
+  readonly port: string;
+  readonly flow: Flow;
+}
+
+export interface LogicalRun {
+  readonly result: OvnResult;
+  /** The ovn-trace --detailed text (with its `# microflow` header). */
+  readonly text: string;
+  readonly outputs: readonly LogicalOutput[];
+  /** The ct_lb_mark(backends=…) choice, if one was made. */
+  readonly backend: { readonly ip: string; readonly port: number } | null;
+  /** Stage/priority lines of the flows that matched, in order ("ls_in_lb 140"). */
+  readonly stages: readonly {
+    readonly pipeline: string;
+    readonly table: number;
+    readonly stage: string;
+    readonly priority: number;
+    readonly match: string;
+  }[];
+  /** Why no port was reached, when none was. */
+  readonly dropReason: string | null;
+}
+
+/** The microflow ovn-trace takes for a packet entering logical port `inport`. */
+export function microflowOf(inport: string, f: Flow): string {
+  const parts = [
+    `inport == "${inport}"`,
+    `eth.src == ${formatMac(f.dl_src)}`,
+    `eth.dst == ${formatMac(f.dl_dst)}`,
+  ];
+  if (f.dl_type === 0x0800) {
+    parts.push(
+      `ip4.src == ${formatIp4(f.nw_src)}`,
+      `ip4.dst == ${formatIp4(f.nw_dst)}`,
+      `ip.ttl == ${f.nw_ttl || 64}`,
+    );
+    if (f.nw_proto === 6)
+      parts.push(`tcp.src == ${f.tp_src}`, `tcp.dst == ${f.tp_dst}`, `tcp.flags == ${f.tcp_flags}`);
+    else if (f.nw_proto === 17) parts.push(`udp.src == ${f.tp_src}`, `udp.dst == ${f.tp_dst}`);
+    else if (f.nw_proto === 1) parts.push(`icmp4.type == ${f.tp_src}`, `icmp4.code == ${f.tp_dst}`);
+  } else if (f.dl_type === 0x0806) {
+    parts.push(
+      `arp.op == ${f.nw_proto}`,
+      `arp.spa == ${formatIp4(f.nw_src)}`,
+      `arp.tpa == ${formatIp4(f.nw_dst)}`,
+    );
+  }
+  return parts.join(" && ");
+}
+
+/** Runs the logical pipelines for a packet entering `inport` on `chassis`. */
+export function runLogical(
+  w: OvnWorld,
+  chassis: string,
+  inport: string,
+  f: Flow,
+  ct: readonly string[],
+): LogicalRun {
+  const n = net(w, chassis);
+  let chosen: { ip: string; port: number } | null = null;
+  const result = n.trace(undefined, microflowOf(inport, f), {
+    ct,
+    chassis,
+    chooseBackend: (backends, mf) => {
+      const i = hashBackend(backends, mf);
+      const b = backends[i]!;
+      chosen = { ip: formatIp4(b.ip4), port: b.port };
+      return i;
+    },
+  });
+  const text = `# ${result.flow}\n${renderDetailed(result.tree)}`;
+  // Replay the modifications along the path to each output.
+  const outputs: LogicalOutput[] = [];
+  const stages: LogicalRun["stages"][number][] = [];
+  let pipeline = "ingress";
+  const walk = (nodes: readonly OvnNode[], cur: Flow): void => {
+    let g = cur;
+    for (const node of nodes) {
+      if (node.kind === "pipeline") {
+        const m = /^(ingress|egress)/.exec(node.text);
+        if (m) pipeline = m[1]!;
+      }
+      if (node.kind === "table") {
+        const m = /^\s*(\d+)\. (\S+) \([^)]*\): (.*), priority (\d+), uuid/.exec(node.text);
+        if (m)
+          stages.push({ pipeline, table: Number(m[1]), stage: m[2]!, priority: Number(m[4]), match: m[3]! });
+      }
+      if (node.kind === "action" || node.kind === "modify") {
+        const m = /^(eth\.dst|eth\.src|ip4\.dst|ip4\.src) = ([0-9a-fA-F:.]+);?$/.exec(node.text.trim());
+        if (m) {
+          const v = m[2]!;
+          if (m[1] === "eth.dst") g = withFlow(g, { dl_dst: parseMac(v) });
+          else if (m[1] === "eth.src") g = withFlow(g, { dl_src: parseMac(v) });
+          else if (m[1] === "ip4.dst") g = withFlow(g, { nw_dst: parseIp4(v) });
+          else g = withFlow(g, { nw_src: parseIp4(v) });
+        }
+      }
+      if (node.kind === "output") {
+        const m = /^\/\* output to "([^"]+)"/.exec(node.text);
+        if (m && result.outputs.includes(m[1]!)) outputs.push({ port: m[1]!, flow: g });
+      }
+      if (node.children.length) walk(node.children, g);
+    }
+  };
+  walk(result.tree, f);
+  // ct_lb_mark(backends) DNATs before the modifications shown in later tables.
+  if (chosen) {
+    const c: { ip: string; port: number } = chosen;
+    for (let i = 0; i < outputs.length; i++) {
+      const o = outputs[i]!;
+      if (formatIp4(o.flow.nw_dst) !== c.ip) {
+        outputs[i] = {
+          port: o.port,
+          flow: withFlow(o.flow, { nw_dst: parseIp4(c.ip), ...(c.port ? { tp_dst: c.port } : {}) }),
+        };
+      }
+    }
+  }
+  let dropReason: string | null = null;
+  if (outputs.length === 0) {
+    const flat = flatten(result.tree);
+    const last = flat.filter((x) => x.kind === "table").pop();
+    const omit = flat.find((x) => /omitting output because inport == outport/.test(x.text));
+    const err = flat.find((x) => x.kind === "error");
+    dropReason = omit
+      ? `the only output is the input port (${last?.text.trim() ?? "l2_lkup"}): outport == inport, dropped`
+      : err
+        ? err.text.trim()
+        : flat.some((x) => /^drop;/.test(x.text.trim()))
+          ? `dropped by ${last?.text.trim() ?? "a logical flow"}`
+          : `no logical flow sends it to a port (last: ${last?.text.trim() ?? "none"})`;
+  }
+  return { result, text, outputs, backend: chosen, stages, dropReason };
+}
+
+function flatten(nodes: readonly OvnNode[]): OvnNode[] {
+  const out: OvnNode[] = [];
+  for (const n of nodes) {
+    out.push(n);
+    out.push(...flatten(n.children));
+  }
+  return out;
+}

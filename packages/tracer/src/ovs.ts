@@ -1,0 +1,300 @@
+/**
+ * A node's Open vSwitch, through @ovnsim/openflow: br-<provider> and br-int built from what
+ * @ovnsim/kube derives (ports, patch ports, kube-ovn-cni's VIP flow, ovn-controller's localnet
+ * entry), traced with `traceFlow` exactly as `ovs-appctl ofproto/trace` would run on that node.
+ * The trace's datapath actions are replayed on the packet to know what leaves which port (a
+ * datapath port number per port, as `dpif/show` would list them), and a trace that ends in
+ * br-int after `resubmit(,8)` with a logical datapath in `metadata` is the hand-off to OVN's
+ * logical ingress pipeline.
+ */
+import type { BridgeSpec, NodeDataplane, Scenario } from "@ovnsim/kube";
+import { deriveNodeDataplane } from "@ovnsim/kube";
+import { MacTable } from "@ovnsim/l2";
+import {
+  Bridge,
+  type OfPort,
+  OFPP_LOCAL,
+  Switch,
+  type TraceResult,
+  parseFlowLine,
+  renderTrace,
+  traceFlow,
+} from "@ovnsim/openflow";
+import {
+  type Flow,
+  type Match,
+  formatMac,
+  keyMatches,
+  matchToWords,
+  flowToKey,
+  parseFlow,
+  parseIp4,
+  parseMac,
+  parseMatch,
+  withFlow,
+} from "@ovnsim/packet";
+
+export interface NodeOvs {
+  readonly node: string;
+  readonly dataplane: NodeDataplane;
+  readonly sw: Switch;
+  /** Datapath port number → bridge and port name. */
+  readonly dpPorts: ReadonlyMap<number, { readonly bridge: string; readonly port: string }>;
+  /** MAC tables of NORMAL, per bridge; they learn across the traces of one run. */
+  readonly macTables: Map<string, MacTable>;
+}
+
+export function buildNodeOvs(s: Scenario, node: string): NodeOvs {
+  const dataplane = deriveNodeDataplane(s, node);
+  const sw = new Switch();
+  const dpPorts = new Map<number, { bridge: string; port: string }>();
+  let dp = 1;
+  for (const b of dataplane.bridges) {
+    const br = new Bridge(b.name);
+    const names = new Map<string, number>();
+    for (const p of b.ports) {
+      const port: OfPort = {
+        ofport: p.ofport,
+        name: p.name,
+        mac: p.mac ? parseMac(p.mac) : 0,
+        type: p.type === "system" ? "" : p.type,
+        ...(p.peer !== undefined ? { peer: p.peer } : {}),
+        ...(p.type !== "patch" ? { dpPort: dp } : {}),
+        ...(p.trunks && p.trunks.length > 0 ? { trunks: p.trunks } : {}),
+        ...(p.tag !== undefined ? { tag: p.tag } : {}),
+      };
+      if (p.type !== "patch") dpPorts.set(dp++, { bridge: b.name, port: p.name });
+      br.addPort(port);
+      names.set(p.name, p.ofport);
+    }
+    b.flows.forEach((f, i) => {
+      br.addFlow(parseFlowLine(f, { file: `${node}/${b.name}`, line: i + 1, ports: names }));
+    });
+    sw.addBridge(br);
+  }
+  return { node, dataplane, sw, dpPorts, macTables: new Map() };
+}
+
+export interface OvsExit {
+  readonly bridge: string;
+  readonly port: string;
+  readonly flow: Flow;
+}
+
+export interface OvsRun {
+  readonly result: TraceResult;
+  readonly text: string;
+  /** Packets that left a datapath port. */
+  readonly exits: readonly OvsExit[];
+  /** The packet as br-int hands it to OVN (after `resubmit(,8)`), if it got there. */
+  readonly toOvn: Flow | null;
+  /** Bridges the trace crossed, in order. */
+  readonly bridges: readonly string[];
+  /** Rules that matched, per bridge, in order: "table N priority P cookie C". */
+  readonly rules: readonly {
+    readonly bridge: string;
+    readonly table: number;
+    readonly priority: number;
+    readonly cookie: string;
+    readonly match: string;
+    readonly actions: string;
+  }[];
+}
+
+function macTablesFor(o: NodeOvs): Map<string, MacTable> {
+  for (const b of o.sw.bridges.keys()) if (!o.macTables.has(b)) o.macTables.set(b, new MacTable());
+  return o.macTables;
+}
+
+/** Runs `flow` into `bridge` at `inPort` (a port name) on the node. */
+export function runBridge(o: NodeOvs, bridge: string, inPort: string, flow: Flow): OvsRun {
+  const br = o.sw.bridge(bridge);
+  const port = br.portByName(inPort);
+  const f = withFlow(flow, { in_port: port?.ofport ?? 0 });
+  const result = traceFlow(o.sw, bridge, f, { macTables: macTablesFor(o) });
+  const text = renderTrace(result);
+  const exits: OvsExit[] = [];
+  const bridges: string[] = [];
+  const rules: OvsRun["rules"][number][] = [];
+  let cur = bridge;
+  const walk = (nodes: TraceResult["passes"][number]["nodes"]) => {
+    for (const n of nodes) {
+      if (n.type === "bridge") {
+        const m = /^bridge\("(.*)"\)$/.exec(n.text);
+        if (m) {
+          cur = m[1]!;
+          if (bridges[bridges.length - 1] !== cur) bridges.push(cur);
+        }
+      }
+      if (n.type === "table" && n.priority !== undefined) {
+        rules.push({
+          bridge: cur,
+          table: n.table ?? 0,
+          priority: n.priority,
+          cookie: n.cookie ?? "0",
+          match: n.match ?? "",
+          actions: n.subs
+            .filter((x) => x.type === "action")
+            .map((x) => x.text)
+            .join(","),
+        });
+      }
+      walk(n.subs);
+    }
+  };
+  if (bridges.length === 0) bridges.push(bridge);
+  const first = result.passes[0];
+  let toOvn: Flow | null = null;
+  let lastFinal = f;
+  for (const pass of result.passes) {
+    walk(pass.nodes);
+    const start = pass === first ? f : parseFlowSafe(pass.flow, f);
+    const final = pass.finalFlow === "unchanged" ? start : parseFlowSafe(pass.finalFlow, start);
+    exits.push(...replayOdp(o, pass.datapathActions, start));
+    lastFinal = final;
+  }
+  // The hand-off: br-int table 0 (PHY_TO_LOG) ended in resubmit(,8), OVN's logical ingress.
+  const entry = [...rules]
+    .reverse()
+    .find((r) => r.bridge === "br-int" && r.table === 0 && /resubmit\(,8\)/.test(r.actions));
+  if (entry) {
+    let g = lastFinal;
+    let md = 0n;
+    const regs = [...g.regs];
+    for (const act of entry.actions.split(",")) {
+      if (act === "strip_vlan" || act === "pop_vlan") g = withFlow(g, { vlans: g.vlans.slice(1) });
+      const m = /^set_field:(0x[0-9a-f]+|\d+)->(metadata|reg(\d+))$/.exec(act);
+      if (m) {
+        if (m[2] === "metadata") md = BigInt(m[1]!);
+        else regs[Number(m[3])] = Number(m[1]) >>> 0;
+      }
+    }
+    toOvn = withFlow(g, { metadata: md, regs });
+  }
+  return { result, text, exits, toOvn, bridges, rules };
+}
+
+function parseFlowSafe(text: string, fallback: Flow): Flow {
+  try {
+    return parseFlow(text);
+  } catch {
+    return fallback;
+  }
+}
+
+/** Splits ODP actions at top-level commas. */
+function splitOdp(s: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let cur = "";
+  for (const c of s) {
+    if (c === "(") depth++;
+    if (c === ")") depth--;
+    if (c === "," && depth === 0) {
+      out.push(cur);
+      cur = "";
+    } else cur += c;
+  }
+  if (cur) out.push(cur);
+  return out.map((x) => x.trim()).filter(Boolean);
+}
+
+function kv(s: string): Record<string, string> {
+  const o: Record<string, string> = {};
+  for (const p of s.split(",")) {
+    const i = p.indexOf("=");
+    if (i > 0) o[p.slice(0, i).trim()] = p.slice(i + 1).trim();
+  }
+  return o;
+}
+
+/** Applies datapath actions (`set(eth(...))`, `push_vlan`, `pop_vlan`, outputs) to the packet. */
+export function replayOdp(o: NodeOvs, actions: string, start: Flow): OvsExit[] {
+  const out: OvsExit[] = [];
+  if (actions === "drop" || actions === "") return out;
+  let f = start;
+  for (const a of splitOdp(actions)) {
+    if (/^\d+$/.test(a)) {
+      const p = o.dpPorts.get(Number(a));
+      if (p) out.push({ bridge: p.bridge, port: p.port, flow: f });
+      continue;
+    }
+    if (a === "pop_vlan") {
+      f = withFlow(f, { vlans: f.vlans.slice(1) });
+      continue;
+    }
+    const eth = /^set\(eth\((.*)\)\)$/.exec(a);
+    const ip4 = /^set\(ipv4\((.*)\)\)$/.exec(a);
+    const l4 = /^set\((tcp|udp)\((.*)\)\)$/.exec(a);
+    const push = /^push_vlan\((.*)\)$/.exec(a);
+    if (eth) {
+      const x = kv(eth[1]!);
+      f = withFlow(f, {
+        ...(x.src ? { dl_src: parseMac(x.src.split("/")[0]!) } : {}),
+        ...(x.dst ? { dl_dst: parseMac(x.dst.split("/")[0]!) } : {}),
+      });
+    } else if (ip4) {
+      const x = kv(ip4[1]!);
+      f = withFlow(f, {
+        ...(x.src ? { nw_src: parseIp4(x.src.split("/")[0]!) } : {}),
+        ...(x.dst ? { nw_dst: parseIp4(x.dst.split("/")[0]!) } : {}),
+      });
+    } else if (l4) {
+      const x = kv(l4[2]!);
+      f = withFlow(f, {
+        ...(x.src ? { tp_src: Number(x.src.split("/")[0]) } : {}),
+        ...(x.dst ? { tp_dst: Number(x.dst.split("/")[0]) } : {}),
+      });
+    } else if (push) {
+      const x = kv(push[1]!);
+      const tpid = x.tpid ? Number(x.tpid) : 0x8100;
+      f = withFlow(f, { vlans: [{ tpid, vid: Number(x.vid ?? 0), pcp: Number(x.pcp ?? 0) }, ...f.vlans] });
+    }
+  }
+  return out;
+}
+
+/** ovn-controller's br-int table 65 (LOG_TO_PHY) for a logical output port: the matching flow and its effect. */
+export function logToPhy(
+  o: NodeOvs,
+  flow: Flow,
+): { flowText: string; flow: Flow; port: string | null; bridge: string } | null {
+  const brInt: BridgeSpec | undefined = o.dataplane.bridges.find((b) => b.name === "br-int");
+  if (!brInt) return null;
+  const key = flowToKey(flow);
+  for (const text of brInt.flows) {
+    if (!text.startsWith("table=65,")) continue;
+    const [matchText, actions] = text.replace(/^table=65,/, "").split(" actions=") as [string, string];
+    const mt = matchText.replace(/^priority=\d+,/, "");
+    let match: Match;
+    try {
+      match = parseMatch(mt);
+    } catch {
+      continue;
+    }
+    if (!keyMatches(matchToWords(match), key)) continue;
+    let f = flow;
+    let port: string | null = null;
+    for (const act of actions.split(",")) {
+      const vv = /^mod_vlan_vid:(\d+)$/.exec(act);
+      if (vv)
+        f = withFlow(f, {
+          vlans: [{ tpid: 0x8100, pcp: 0, vid: Number(vv[1]) }, ...f.vlans.slice(f.vlans.length ? 1 : 0)],
+        });
+      const out = /^output:(\d+)$/.exec(act);
+      if (out)
+        port =
+          [...o.sw.bridge("br-int").ports.values()].find((p) => p.ofport === Number(out[1]))?.name ?? null;
+    }
+    return {
+      flowText: ` 65. ${mt}, priority ${/priority=(\d+)/.exec(text)?.[1] ?? "?"}\n    ${actions.replace(/,/g, "\n    ")}`,
+      flow: f,
+      port,
+      bridge: "br-int",
+    };
+  }
+  return null;
+}
+
+export const LOCAL = OFPP_LOCAL;
+export { formatMac };
