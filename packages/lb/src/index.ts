@@ -64,3 +64,18 @@ export type {
   BucketScore,
   DpHashTable,
 } from "./select.js";
+export {
+  groupBackendsByChassis,
+  preferLocalPlan,
+  backendsOnChassis,
+} from "./local.js";
+export type {
+  PortChassisMap,
+  ChassisBackends,
+  BackendGrouping,
+  PreferLocalForm,
+  PreferLocalPlan,
+  LocalChoice,
+} from "./local.js";
+export { CT_MARK_NATTED, emptyLbState, matchVip, lbDnat, lbReply } from "./stage.js";
+export type { AffinityEntry, LbState, LbDnatOptions, LbReason, LbDnatResult, LbReplyResult } from "./stage.js";
