@@ -2,3 +2,5 @@
 import "./flow.js";
 import "./northd.js";
 import "./ovn-trace.js";
+import "./trace.js";
+import "./doctor.js";

@@ -1,0 +1,116 @@
+// `ovnsim trace [FILES|DIR]`: the end-to-end trace of a scenario (default: the built-in
+// MetalLB-underlay seed) from a client to a VIP, as text, JSON (ovnsim.trace/v1), Mermaid, pcap.
+import { writeFileSync } from "node:fs";
+import { loadScenario } from "@ovnsim/kube";
+import { SimError } from "@ovnsim/packet";
+import { createSimulation, renderMermaid, renderText, runTrace, toJson, writePcap } from "@ovnsim/tracer";
+import { registerSubcommand } from "../cli.js";
+
+const USAGE = `usage: ovnsim trace [FILES|DIR]... [--from NAME] [--to IP[:PORT]] [--proto tcp|udp|icmp]
+                    [--format text|json|mermaid] [--detailed] [--pcap FILE]
+  Traces a packet end to end through the scenario the manifests describe (Kubernetes, Kube-OVN,
+  MetalLB and an optional ovnsim Scenario file); without files, the built-in seed scenario
+  (examples/metallb-underlay) from its client to its LoadBalancer VIP, and the reply.
+  --from NAME     client, router, node or pod (default: the first client)
+  --to IP[:PORT]  destination (default: the first LoadBalancer VIP and its service port)
+  --proto P       tcp (default), udp or icmp
+  --format F      text (default), json (schema ovnsim.trace/v1) or mermaid (flowchart + sequence)
+  --detailed      text: add the ofproto/trace and ovn-trace blocks under each hop
+  --pcap FILE     write the frames seen at each hop to FILE (libpcap, Ethernet)
+  exit status: 0 delivered, 1 not delivered (the trace says why), 2 bad input`;
+
+export interface TraceArgs {
+  files: string[];
+  from?: string;
+  to?: string;
+  port?: number;
+  proto?: "tcp" | "udp" | "icmp";
+  format: "text" | "json" | "mermaid";
+  detailed: boolean;
+  pcap?: string;
+}
+
+export function parseTraceArgs(args: readonly string[]): TraceArgs {
+  const out: TraceArgs = { files: [], format: "text", detailed: false };
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    const eq = a.indexOf("=");
+    const name = a.startsWith("--") && eq > 0 ? a.slice(0, eq) : a;
+    const value = (): string => {
+      if (a.startsWith("--") && eq > 0) return a.slice(eq + 1);
+      const v = args[++i];
+      if (v === undefined) throw new SimError("BAD_VALUE", `${name} needs a value`);
+      return v;
+    };
+    switch (name) {
+      case "--from":
+        out.from = value();
+        break;
+      case "--to": {
+        const v = value();
+        const m = /^(\d{1,3}(?:\.\d{1,3}){3})(?::(\d+))?$/.exec(v);
+        if (!m) throw new SimError("BAD_VALUE", `--to: "${v}" is not IP or IP:PORT`);
+        out.to = m[1]!;
+        if (m[2] !== undefined) {
+          const p = Number(m[2]);
+          if (p < 1 || p > 65535) throw new SimError("BAD_VALUE", `--to: port ${m[2]} is outside 1-65535`);
+          out.port = p;
+        }
+        break;
+      }
+      case "--proto": {
+        const v = value();
+        if (v !== "tcp" && v !== "udp" && v !== "icmp")
+          throw new SimError("BAD_VALUE", `--proto: "${v}" is not tcp, udp or icmp`);
+        out.proto = v;
+        break;
+      }
+      case "--format": {
+        const v = value();
+        if (v !== "text" && v !== "json" && v !== "mermaid") {
+          throw new SimError("BAD_VALUE", `--format: "${v}" is not text, json or mermaid`);
+        }
+        out.format = v;
+        break;
+      }
+      case "--detailed":
+        out.detailed = true;
+        break;
+      case "--pcap":
+        out.pcap = value();
+        break;
+      default:
+        if (a.startsWith("-")) throw new SimError("BAD_VALUE", `unknown option ${a}`);
+        out.files.push(a);
+    }
+  }
+  return out;
+}
+
+registerSubcommand({
+  name: "trace",
+  summary: "end-to-end trace of a scenario (default: the built-in MetalLB-underlay seed)",
+  usage: USAGE,
+  run(args, io) {
+    const a = parseTraceArgs(args);
+    const s = loadScenario(a.files);
+    io.stderr(
+      `ovnsim trace: scenario ${s.name}: ${s.nodes.length} nodes, ${s.pods.length} pods, ${s.services.length} services (Kube-OVN ${s.controller.release})\n`,
+    );
+    const sim = createSimulation(s);
+    const { doc, frames } = runTrace(sim, {
+      ...(a.from !== undefined ? { from: a.from } : {}),
+      ...(a.to !== undefined ? { to: a.to } : {}),
+      ...(a.port !== undefined ? { port: a.port } : {}),
+      ...(a.proto !== undefined ? { proto: a.proto } : {}),
+    });
+    if (a.format === "json") io.stdout(toJson(doc));
+    else if (a.format === "mermaid") io.stdout(renderMermaid(doc));
+    else io.stdout(renderText(doc, { detailed: a.detailed }));
+    if (a.pcap !== undefined) {
+      writeFileSync(a.pcap, writePcap(frames.map((f) => f.flow)));
+      io.stderr(`ovnsim trace: wrote ${frames.length} frames to ${a.pcap}\n`);
+    }
+    return doc.verdict.delivered ? 0 : 1;
+  },
+});
