@@ -110,6 +110,7 @@ export class FlowSink {
 }
 
 const DROP = "drop;";
+const ICMP_TOO_BIG = "((ip4 && icmp4.type == 3 && icmp4.code == 4) || (ip6 && icmp6.type == 2 && icmp6.code == 0))";
 const bool = (v: string | undefined, def: boolean): boolean => (v === undefined ? def : v === "true");
 
 // ---------------------------------------------------------------------------------------------
@@ -271,8 +272,9 @@ export interface BuildContext {
 
 /** All logical flows of one switch, in no particular order. */
 export function buildSwitchFlows(ctx: BuildContext, od: SwitchDatapath): LogicalFlow[] {
+  const v = ctx.profile.ovn;
   const s = new FlowSink(ctx.profile, od.sw.name);
-  buildPreAcls(s, od);
+  buildPreAcls(ctx, s, od);
   buildPreLb(ctx, s, od);
   buildPreStateful(ctx, s, od);
   buildAclHints(ctx, s, od);
@@ -280,27 +282,34 @@ export function buildSwitchFlows(ctx: BuildContext, od: SwitchDatapath): Logical
   buildQos(ctx, s);
   buildStateful(ctx, s);
   buildLbHairpin(ctx, s, od);
-  buildAdmissionControl(s, od);
+  buildAdmissionControl(ctx, s, od);
   s.add("ls_in_lookup_fdb", 0, "1", "next;", 5757);
   s.add("ls_in_put_fdb", 0, "1", "next;", 5758);
+  if (v >= 25) {
+    s.add("ls_out_lookup_fdb", 0, "1", "next;");
+    s.add("ls_out_put_fdb", 0, "1", "next;");
+  }
   s.add("ls_in_arp_rsp", 0, "1", "next;", 8727);
   buildDhcpDnsDefaults(s);
-  buildBmcast(s, od);
+  buildBmcast(ctx, s, od);
   buildOutputPortSec(s);
   for (const op of od.ports) {
-    buildPortSecOp(s, op);
-    buildLearnFdbOp(s, op);
-    if (op.lsp.type === "localnet") s.add("ls_in_arp_rsp", 100, `inport == ${op.key}`, "next;", 8453);
-    buildArpNdResponder(s, od, op);
-    buildUnicastLookup(s, od, op);
+    buildPortSecOp(ctx, s, op);
+    buildLearnFdbOp(ctx, s, op);
+    if (op.lsp.type === "localnet") {
+      if (v >= 25) s.add("ls_in_lookup_fdb", 50, `inport == ${op.key}`, "flags.localnet = 1; next;");
+      else s.add("ls_in_arp_rsp", 100, `inport == ${op.key}`, "next;", 8453);
+    }
+    buildArpNdResponder(ctx, s, od, op);
+    buildIcmpTooBigAdmin(ctx, s, op);
+    buildUnicastLookup(ctx, s, od, op);
   }
   s.add("ls_in_lb_aff_check", 0, "1", "next;", 7486);
   s.add("ls_in_lb_aff_learn", 0, "1", "next;", 7487);
   for (const lb of od.lbs) buildLbFlows(ctx, s, od, lb);
-  // build_lswitch_flows
+  // build_lswitch_flows / build_lswitch_lflows_l2_unknown
   s.add("ls_in_l2_lkup", 0, "1", "outport = get_fdb(eth.dst); next;", 8373);
-  if (od.hasUnknown)
-    s.add("ls_in_l2_unknown", 50, 'outport == "none"', 'outport = "_MC_unknown"; output;', 8377);
+  if (od.hasUnknown) s.add("ls_in_l2_unknown", 50, 'outport == "none"', 'outport = "_MC_unknown"; output;', 8377);
   else s.add("ls_in_l2_unknown", 50, 'outport == "none"', DROP, 8381);
   s.add("ls_in_l2_unknown", 0, "1", "output;", 8384);
   if (ctx.profile.kubeOvn) buildKubeOvnFlows(ctx, s, od);
@@ -320,21 +329,25 @@ function skipPortFromConntrack(
   s.add(outStage, prio, `ip && outport == ${op.key}`, egress, 5809);
 }
 
-function buildPreAcls(s: FlowSink, od: SwitchDatapath): void {
+function buildPreAcls(ctx: BuildContext, s: FlowSink, od: SwitchDatapath): void {
+  const v = ctx.profile.ovn;
   s.add("ls_in_pre_acl", 0, "1", "next;", 5869);
   s.add("ls_out_pre_acl", 0, "1", "next;", 5870);
   s.add("ls_in_pre_acl", 110, "eth.dst == $svc_monitor_mac", "next;", 5872);
   s.add("ls_out_pre_acl", 110, "eth.src == $svc_monitor_mac", "next;", 5875);
   if (od.hasStatefulAcl) {
-    for (const op of od.routerPorts) skipPortFromConntrack(s, od, op, "ls_in_pre_acl", "ls_out_pre_acl", 110);
-    for (const op of od.localnetPorts)
+    for (const op of od.routerPorts) {
+      if (v >= 24 && bool(op.peer?.lrp.options.enable_router_port_acl, false)) continue;
       skipPortFromConntrack(s, od, op, "ls_in_pre_acl", "ls_out_pre_acl", 110);
+    }
+    for (const op of od.localnetPorts) skipPortFromConntrack(s, od, op, "ls_in_pre_acl", "ls_out_pre_acl", 110);
     buildStatelessFilters(s, od);
     const nd = "nd || nd_rs || nd_ra || mldv1 || mldv2 || (udp && udp.src == 546 && udp.dst == 547)";
     s.add("ls_in_pre_acl", 110, nd, "next;", 5901);
     s.add("ls_out_pre_acl", 110, nd, "next;", 5904);
     s.add("ls_in_pre_acl", 110, "eth.mcast", "next;", 5909);
     s.add("ls_out_pre_acl", 110, "eth.mcast", "next;", 5911);
+    if (v >= 24) s.add("ls_in_pre_acl", 110, `${ICMP_TOO_BIG} && flags.tunnel_rx == 1`, "next;");
     s.add("ls_in_pre_acl", 100, "ip", "reg0[0] = 1; next;", 5922);
     s.add("ls_out_pre_acl", 100, "ip", "reg0[0] = 1; next;", 5924);
   } else if (od.hasLbVip) {
@@ -361,6 +374,15 @@ function buildPreLb(ctx: BuildContext, s: FlowSink, od: SwitchDatapath): void {
   s.add("ls_out_pre_lb", 110, "eth.mcast", "next;", 6034);
   s.add("ls_in_pre_lb", 110, "nd || nd_rs || nd_ra || mldv1 || mldv2", "next;", 6037);
   s.add("ls_out_pre_lb", 110, "nd || nd_rs || nd_ra || mldv1 || mldv2", "next;", 6040);
+  if (ctx.profile.ovn >= 24) {
+    // The patched 24.03 spells this one without the space after "||".
+    s.add(
+      "ls_in_pre_lb",
+      110,
+      "((ip4 && icmp4.type == 3 && icmp4.code == 4) ||(ip6 && icmp6.type == 2 && icmp6.code == 0)) && flags.tunnel_rx == 1",
+      "next;",
+    );
+  }
   s.add("ls_in_pre_lb", 110, "eth.dst == $svc_monitor_mac", "next;", 6045);
   s.add("ls_out_pre_lb", 110, "eth.src == $svc_monitor_mac", "next;", 6047);
   s.add("ls_in_pre_lb", 0, "1", "next;", 6051);
@@ -375,46 +397,36 @@ function buildPreLb(ctx: BuildContext, s: FlowSink, od: SwitchDatapath): void {
     s.add("ls_in_pre_lb", 100, "ip", "reg0[2] = 1; next;", 6109);
     s.add("ls_out_pre_lb", 100, "ip", "reg0[2] = 1; next;", 6111);
   }
-  void ctx;
 }
 
 function buildPreStateful(ctx: BuildContext, s: FlowSink, od: SwitchDatapath): void {
   s.add("ls_in_pre_stateful", 0, "1", "next;", 6123);
   s.add("ls_out_pre_stateful", 0, "1", "next;", 6124);
-  const ctLb = ctx.features.ctNoMaskedLabel ? "ct_lb_mark;" : "ct_lb;";
-  s.add("ls_in_pre_stateful", 110, "reg0[2] == 1", ctLb, 6132);
-  s.add("ls_out_pre_stateful", 110, "reg0[2] == 1", ctLb, 6135);
+  const ctLb = ctLbName(ctx);
+  if (ctx.profile.ovn >= 24) s.add("ls_in_pre_stateful", 115, "reg0[2] == 1 && ip.is_frag", `reg0[19] = 1; ${ctLb};`);
+  s.add("ls_in_pre_stateful", 110, "reg0[2] == 1", `${ctLb};`, 6132);
+  s.add("ls_out_pre_stateful", 110, "reg0[2] == 1", `${ctLb};`, 6135);
   s.add("ls_in_pre_stateful", 100, "reg0[0] == 1", "ct_next;", 6140);
   s.add("ls_out_pre_stateful", 100, "reg0[0] == 1", "ct_next;", 6143);
   void od;
 }
 
 function blockedField(ctx: BuildContext): string {
-  return ctx.features.ctNoMaskedLabel ? "ct_mark.blocked" : "ct_label.blocked";
+  return ctx.profile.ovn >= 25 || ctx.features.ctNoMaskedLabel ? "ct_mark.blocked" : "ct_label.blocked";
 }
 
 function buildAclHints(ctx: BuildContext, s: FlowSink, od: SwitchDatapath): void {
   const blocked = blockedField(ctx);
+  // From 24.03 on, new and re-allowed connections are marked for commit here already.
+  const commit = ctx.profile.ovn >= 24 ? "reg0[1] = 1; " : "";
   for (const stage of ["ls_in_acl_hint", "ls_out_acl_hint"]) {
     if (!od.hasAcls && !od.hasLbVip) s.add(stage, 65535, "1", "next;", 6177);
     else s.add(stage, 0, "1", "next;", 6179);
     if (!od.hasStatefulAcl && !od.hasLbVip) continue;
-    s.add(stage, 7, "ct.new && !ct.est", "reg0[7] = 1; reg0[9] = 1; next;", 6190);
-    s.add(
-      stage,
-      6,
-      `!ct.new && ct.est && !ct.rpl && ${blocked} == 1`,
-      "reg0[7] = 1; reg0[9] = 1; next;",
-      6206,
-    );
+    s.add(stage, 7, "ct.new && !ct.est", `reg0[7] = 1; reg0[9] = 1; ${commit}next;`, 6190);
+    s.add(stage, 6, `!ct.new && ct.est && !ct.rpl && ${blocked} == 1`, `reg0[7] = 1; reg0[9] = 1; ${commit}next;`, 6206);
     s.add(stage, 5, "!ct.trk", "reg0[8] = 1; reg0[9] = 1; next;", 6212);
-    s.add(
-      stage,
-      4,
-      `!ct.new && ct.est && !ct.rpl && ${blocked} == 0`,
-      "reg0[8] = 1; reg0[10] = 1; next;",
-      6228,
-    );
+    s.add(stage, 4, `!ct.new && ct.est && !ct.rpl && ${blocked} == 0`, "reg0[8] = 1; reg0[10] = 1; next;", 6228);
     s.add(stage, 3, "!ct.est", "reg0[9] = 1; next;", 6236);
     s.add(stage, 2, `ct.est && ${blocked} == 1`, "reg0[9] = 1; next;", 6242);
     s.add(stage, 1, `ct.est && ${blocked} == 0`, "reg0[10] = 1; next;", 6253);
@@ -516,6 +528,10 @@ function considerAcl(ctx: BuildContext, s: FlowSink, acl: Acl, hasStateful: bool
 }
 
 function buildAcls(ctx: BuildContext, s: FlowSink, od: SwitchDatapath): void {
+  if (ctx.profile.ovn >= 24) {
+    buildAclsEval(ctx, s, od);
+    return;
+  }
   const blocked = blockedField(ctx);
   const hasStateful = od.hasStatefulAcl || od.hasLbVip;
   if (!od.hasAcls) {
@@ -544,13 +560,7 @@ function buildAcls(ctx: BuildContext, s: FlowSink, od: SwitchDatapath): void {
     s.add("ls_in_acl", 65532, est, "reg0[9] = 0; reg0[10] = 0; reg0[17] = 1; next;", 6844);
     s.add("ls_out_acl", 65532, est, "next;", 6848);
     const rel = `!ct.est && ct.rel && !ct.new && !ct.inv && ${blocked} == 0`;
-    s.add(
-      "ls_in_acl",
-      65532,
-      rel,
-      ctx.features.ctLbRelated ? "reg0[17] = 1; ct_commit_nat;" : "reg0[17] = 1; next;",
-      6874,
-    );
+    s.add("ls_in_acl", 65532, rel, ctx.features.ctLbRelated ? "reg0[17] = 1; ct_commit_nat;" : "reg0[17] = 1; next;", 6874);
     s.add("ls_out_acl", 65532, rel, ctx.features.ctLbRelated ? "ct_commit_nat;" : "next;", 6876);
     s.add("ls_in_acl_after_lb", 65532, "reg0[17] == 1", "next;", 6881);
   }
@@ -565,12 +575,18 @@ function buildAcls(ctx: BuildContext, s: FlowSink, od: SwitchDatapath): void {
   }
 }
 
+/** 24.03+ build_acls: ACLs only set a verdict bit (reg8[16..18]) in *_acl_eval; *_acl_action acts on it. */
+
 function buildQos(ctx: BuildContext, s: FlowSink): void {
+  if (ctx.profile.ovn >= 25) {
+    s.add("ls_in_qos", 0, "1", "next;");
+    s.add("ls_out_qos", 0, "1", "next;");
+    return;
+  }
   s.add("ls_in_qos_mark", 0, "1", "next;", 7005);
   s.add("ls_out_qos_mark", 0, "1", "next;", 7006);
   s.add("ls_in_qos_meter", 0, "1", "next;", 7007);
   s.add("ls_out_qos_meter", 0, "1", "next;", 7008);
-  void ctx;
 }
 
 function buildStateful(ctx: BuildContext, s: FlowSink): void {
@@ -578,10 +594,15 @@ function buildStateful(ctx: BuildContext, s: FlowSink): void {
   s.add("ls_in_lb", 0, "1", "next;", 7579);
   s.add("ls_in_stateful", 0, "1", "next;", 7580);
   s.add("ls_out_stateful", 0, "1", "next;", 7581);
-  const withLabel = `ct_commit { ${blocked} = 0; ct_label.label = reg3; }; next;`;
+  let withLabel = `ct_commit { ${blocked} = 0; ct_label.label = reg3; }; next;`;
+  let plain = `ct_commit { ${blocked} = 0; }; next;`;
+  if (ctx.profile.ovn >= 25) {
+    withLabel =
+      "ct_commit { ct_mark.blocked = 0; ct_mark.allow_established = reg0[20]; ct_mark.obs_stage = reg8[19..20]; ct_mark.obs_collector_id = reg8[8..15]; ct_label.obs_point_id = reg9; ct_label.acl_id = reg2[16..31]; }; next;";
+    plain = "ct_commit { ct_mark.blocked = 0; ct_mark.allow_established = reg0[20]; ct_label.acl_id = reg2[16..31]; }; next;";
+  }
   s.add("ls_in_stateful", 100, "reg0[1] == 1 && reg0[13] == 1", withLabel, 7592);
   s.add("ls_out_stateful", 100, "reg0[1] == 1 && reg0[13] == 1", withLabel, 7596);
-  const plain = `ct_commit { ${blocked} = 0; }; next;`;
   s.add("ls_in_stateful", 100, "reg0[1] == 1 && reg0[13] == 0", plain, 7607);
   s.add("ls_out_stateful", 100, "reg0[1] == 1 && reg0[13] == 0", plain, 7611);
 }
@@ -591,27 +612,20 @@ function buildLbHairpin(ctx: BuildContext, s: FlowSink, od: SwitchDatapath): voi
   s.add("ls_in_nat_hairpin", 0, "1", "next;", 7625);
   s.add("ls_in_hairpin", 0, "1", "next;", 7626);
   if (!od.hasLbVip) return;
-  s.add(
-    "ls_in_pre_hairpin",
-    100,
-    "ip && ct.trk",
-    "reg0[6] = chk_lb_hairpin(); reg0[12] = chk_lb_hairpin_reply(); next;",
-    7633,
-  );
+  if (ctx.profile.ovn >= 24) {
+    const r4 = ctx.profile.regLbIpv4;
+    s.add("ls_in_lb", 110, "ct.trk && !ct.rpl && reg0[19] == 1 && ip4", `${r4} = ct_nw_dst(); reg2[0..15] = ct_tp_dst(); next;`);
+    s.add("ls_in_lb", 110, "ct.trk && !ct.rpl && reg0[19] == 1 && ip6", "xxreg1 = ct_ip6_dst(); reg2[0..15] = ct_tp_dst(); next;");
+  }
+  s.add("ls_in_pre_hairpin", 100, "ip && ct.trk", "reg0[6] = chk_lb_hairpin(); reg0[12] = chk_lb_hairpin_reply(); next;", 7633);
   s.add("ls_in_nat_hairpin", 100, "ip && ct.new && ct.trk && reg0[6] == 1", "ct_snat_to_vip; next;", 7642);
   s.add("ls_in_nat_hairpin", 100, "ip && ct.est && ct.trk && reg0[6] == 1", "ct_snat;", 7651);
   s.add("ls_in_nat_hairpin", 90, "ip && reg0[12] == 1", "ct_snat;", 7658);
-  s.add(
-    "ls_in_hairpin",
-    1,
-    "(reg0[6] == 1 || reg0[12] == 1)",
-    "eth.dst <-> eth.src; outport = inport; flags.loopback = 1; output;",
-    7667,
-  );
-  void ctx;
+  s.add("ls_in_hairpin", 1, "(reg0[6] == 1 || reg0[12] == 1)", "eth.dst <-> eth.src; outport = inport; flags.loopback = 1; output;", 7667);
 }
 
-function buildAdmissionControl(s: FlowSink, od: SwitchDatapath): void {
+function buildAdmissionControl(ctx: BuildContext, s: FlowSink, od: SwitchDatapath): void {
+  if (ctx.profile.ovn >= 24) s.add("ls_in_check_port_sec", 105, `${ICMP_TOO_BIG} && flags.tunnel_rx == 1`, DROP);
   if (!od.vlanTransparent) s.add("ls_in_check_port_sec", 100, "vlan.present", DROP, 8424);
   s.add("ls_in_check_port_sec", 100, "eth.src[40]", DROP, 8429);
   s.add("ls_in_check_port_sec", 50, "1", "reg0[15] = check_in_port_sec(); next;", 8432);
@@ -627,30 +641,32 @@ function buildDhcpDnsDefaults(s: FlowSink): void {
   s.add("ls_in_external_port", 0, "1", "next;", 8867);
 }
 
-function buildBmcast(s: FlowSink, od: SwitchDatapath): void {
-  s.add(
-    "ls_in_l2_lkup",
-    110,
-    "eth.dst == $svc_monitor_mac && (tcp || icmp || icmp6)",
-    "handle_svc_check(inport);",
-    8926,
-  );
-  if (bool(od.sw.otherConfig.mcast_snoop, false)) {
+function buildBmcast(ctx: BuildContext, s: FlowSink, od: SwitchDatapath): void {
+  const v = ctx.profile.ovn;
+  s.add("ls_in_l2_lkup", 110, "eth.dst == $svc_monitor_mac && (tcp || icmp || icmp6)", "handle_svc_check(inport);", 8926);
+  const mcast = bool(od.sw.otherConfig.mcast_snoop, false);
+  const floodUnregistered = bool(od.sw.otherConfig.mcast_flood_unregistered, false);
+  if (mcast) {
     s.add("ls_in_l2_lkup", 100, "igmp", "igmp;", 8938);
     s.add("ls_in_l2_lkup", 100, "mldv1 || mldv2", "igmp;", 8944);
-    s.add(
-      "ls_in_l2_lkup",
-      85,
-      "ip4.mcast && ip4.dst == 224.0.0.0/24",
-      'outport = "_MC_flood_l2"; output;',
-      8952,
-    );
+    s.add("ls_in_l2_lkup", 85, "ip4.mcast && ip4.dst == 224.0.0.0/24", 'outport = "_MC_flood_l2"; output;', 8952);
     s.add("ls_in_l2_lkup", 85, "ip6.mcast_flood", 'outport = "_MC_flood"; output;', 8959);
-    if (!bool(od.sw.otherConfig.mcast_flood_unregistered, false)) {
-      s.add("ls_in_l2_lkup", 80, "ip4.mcast || ip6.mcast", DROP, 8991);
-    }
+    if (!floodUnregistered) s.add("ls_in_l2_lkup", 80, "ip4.mcast || ip6.mcast", DROP, 8991);
   }
-  s.add("ls_in_l2_lkup", 70, "eth.mcast", 'outport = "_MC_flood"; output;', 8997);
+  if (v >= 24 && !bool(od.sw.otherConfig["broadcast-arps-to-all-routers"], true)) {
+    s.add("ls_in_l2_lkup", 72, "eth.mcast && (arp.op == 1 || nd_ns)", 'outport = "_MC_flood_l2"; output;');
+  }
+  if (v === 24) {
+    s.add("ls_in_l2_lkup", 71, "eth.mcast && (arp || ip)", 'outport = "_MC_flood"; output;');
+    s.add("ls_in_l2_lkup", 70, "eth.mcast", 'outport = "_MC_flood_l2"; output;');
+  } else if (v >= 25) {
+    s.add("ls_in_l2_lkup", 72, "eth.mcast && (nd_na || nd_rs || nd_ra)", 'outport = "_MC_flood"; output;');
+    s.add("ls_in_l2_lkup", 71, "eth.mcast && arp", 'outport = "_MC_flood"; output;');
+    s.add("ls_in_l2_lkup", 71, "eth.mcast && ip", 'outport = "_MC_flood_l2"; output;');
+    s.add("ls_in_l2_lkup", 70, "eth.mcast", 'outport = "_MC_flood_l2"; output;');
+  } else {
+    s.add("ls_in_l2_lkup", 70, "eth.mcast", 'outport = "_MC_flood"; output;', 8997);
+  }
 }
 
 function buildOutputPortSec(s: FlowSink): void {
@@ -660,70 +676,64 @@ function buildOutputPortSec(s: FlowSink): void {
   s.add("ls_out_apply_port_sec", 0, "1", "output;", 5777);
 }
 
-function buildPortSecOp(s: FlowSink, op: SwitchPort): void {
+function buildPortSecOp(ctx: BuildContext, s: FlowSink, op: SwitchPort): void {
   if (op.lsp.type === "external") return;
   if (!op.enabled) {
     s.add("ls_in_check_port_sec", 100, `inport == ${op.key}`, "reg0[15] = 1; next;", 5673);
     s.add("ls_in_l2_unknown", 50, `outport == ${op.key}`, DROP, 5680);
     return;
   }
-  const queueId = op.lsp.options.qdisc_queue_id;
   if (op.lsp.type === "vtep") {
-    s.add(
-      "ls_in_check_port_sec",
-      70,
-      `inport == ${op.key}`,
-      `reg0[14] = 1; next(pipeline=ingress, table=${s.table("ls_in_hairpin")});`,
-      5695,
-    );
-  } else if (queueId !== undefined) {
-    void queueId;
+    s.add("ls_in_check_port_sec", 70, `inport == ${op.key}`, `reg0[14] = 1; next(pipeline=ingress, table=${s.table("ls_in_hairpin")});`, 5695);
+  } else if (ctx.profile.ovn >= 24 && op.lsp.type === "router") {
+    s.add("ls_in_check_port_sec", 70, `inport == ${op.key}`, "reg0[18] = 1; next;");
   }
 }
 
-function buildLearnFdbOp(s: FlowSink, op: SwitchPort): void {
-  const learnLocalnet = op.lsp.type === "localnet" && bool(op.lsp.options.localnet_learn_fdb, false);
-  if (op.nPsAddrs === 0 && op.hasUnknown && (op.lsp.type === "" || learnLocalnet)) {
-    s.add(
-      "ls_in_lookup_fdb",
-      100,
-      `inport == ${op.key}`,
-      "reg0[11] = lookup_fdb(inport, eth.src); next;",
-      5736,
-    );
-    s.add(
-      "ls_in_put_fdb",
-      100,
-      `inport == ${op.key} && reg0[11] == 0`,
-      "put_fdb(inport, eth.src); next;",
-      5744,
-    );
+function buildLearnFdbOp(ctx: BuildContext, s: FlowSink, op: SwitchPort): void {
+  const isLocalnet = op.lsp.type === "localnet";
+  const learnLocalnet = isLocalnet && bool(op.lsp.options.localnet_learn_fdb, false);
+  const isSwitch = ctx.profile.ovn >= 25 && op.lsp.type === "switch";
+  if (op.nPsAddrs === 0 && op.hasUnknown && (op.lsp.type === "" || isSwitch || learnLocalnet)) {
+    const flag = ctx.profile.ovn >= 24 && isLocalnet ? "flags.localnet = 1; " : "";
+    s.add("ls_in_lookup_fdb", 100, `inport == ${op.key}`, `${flag}reg0[11] = lookup_fdb(inport, eth.src); next;`, 5736);
+    s.add("ls_in_put_fdb", 100, `inport == ${op.key} && reg0[11] == 0`, "put_fdb(inport, eth.src); next;", 5744);
   }
 }
 
-function buildArpNdResponder(s: FlowSink, od: SwitchDatapath, op: SwitchPort): void {
+function buildArpNdResponder(ctx: BuildContext, s: FlowSink, od: SwitchDatapath, op: SwitchPort): void {
+  const v = ctx.profile.ovn;
   const t = op.lsp.type;
   if (t === "virtual") return;
   if (t === "external" || op.hasUnknown || od.vlanTransparent) return;
+  if (v >= 25 && t === "" && bool(op.lsp.options.disable_arp_nd_rsp, false)) return;
   const isRouter = t === "router";
+  // branch-25.03: answer requests that came in through a localnet port only on the port's chassis.
+  const local =
+    v >= 25 && od.localnetPorts.length > 0
+      ? ` && ((flags.localnet == 1 && is_chassis_resident(${op.key})) || flags.localnet == 0)`
+      : "";
   for (const a of op.addrs) {
     for (const ip of a.ipv4) {
-      const match = `arp.tpa == ${ip.addr} && arp.op == 1`;
+      const match = `arp.tpa == ${ip.addr} && arp.op == 1${v >= 24 ? " && eth.dst == ff:ff:ff:ff:ff:ff" : ""}`;
       s.add(
         "ls_in_arp_rsp",
         50,
-        match,
+        `${match}${local}`,
         `eth.dst = eth.src; eth.src = ${a.ea}; arp.op = 2; /* ARP reply */ arp.tha = arp.sha; arp.sha = ${a.ea}; arp.tpa = arp.spa; arp.spa = ${ip.addr}; outport = inport; flags.loopback = 1; output;`,
         8601,
       );
       s.add("ls_in_arp_rsp", 100, `${match} && inport == ${op.key}`, "next;", 8620);
     }
     for (const ip of a.ipv6) {
-      const match = `nd_ns && ip6.dst == {${ip.addr}, ${ip.sn}} && nd.target == ${ip.addr}`;
+      const match =
+        v >= 24
+          ? `nd_ns_mcast && ip6.dst == ${ip.sn} && nd.target == ${ip.addr}`
+          : `nd_ns && ip6.dst == {${ip.addr}, ${ip.sn}} && nd.target == ${ip.addr}`;
       s.add(
         "ls_in_arp_rsp",
         50,
-        match,
+        `${match}${local}`,
         `${isRouter ? "nd_na_router" : "nd_na"} { eth.src = ${a.ea}; ip6.src = ${ip.addr}; nd.target = ${ip.addr}; nd.tll = ${a.ea}; outport = inport; flags.loopback = 1; output; };`,
         8654,
       );
@@ -755,23 +765,28 @@ function buildRportArpReqFlow(
   }
 }
 
-function buildUnicastLookup(s: FlowSink, od: SwitchDatapath, op: SwitchPort): void {
+function buildUnicastLookup(ctx: BuildContext, s: FlowSink, od: SwitchDatapath, op: SwitchPort): void {
+  const v = ctx.profile.ovn;
   if (op.lsp.type === "external") return;
   if (op.lsp.type === "router" && op.peer && op.peer.lrp.enabled !== false) {
     const nets = op.peer.networks;
     for (const ip of nets.ipv4) buildRportArpReqFlow(s, od, op, ip.addr, false);
     for (const ip of nets.ipv6) buildRportArpReqFlow(s, od, op, ip.addr, true);
     if (od.routerPorts.length !== od.sw.ports.length) {
-      s.add(
-        "ls_in_l2_lkup",
-        75,
-        `eth.src == {${nets.ea}} && (arp.op == 1 || rarp.op == 3 || nd_ns)`,
-        'outport = "_MC_flood_l2"; output;',
-        7938,
-      );
+      const bcast = v >= 24 ? " && eth.dst == ff:ff:ff:ff:ff:ff" : "";
+      s.add("ls_in_l2_lkup", 75, `eth.src == {${nets.ea}}${bcast} && (arp.op == 1 || rarp.op == 3 || nd_ns)`, 'outport = "_MC_flood_l2"; output;', 7938);
     }
   }
   const action = op.enabled ? `outport = ${op.key}; output;` : DROP;
+  if (v >= 24) {
+    if (op.lsp.type === "router" && op.peer) {
+      s.add("ls_in_l2_lkup", 50, `eth.dst == ${op.peer.networks.ea}`, action);
+      return;
+    }
+    if (op.lsp.type === "router") return;
+    for (const a of op.addrs) s.add("ls_in_l2_lkup", 50, `eth.dst == ${a.ea}`, action);
+    return;
+  }
   for (const a of op.lsp.addresses) {
     const lp = extractLspAddresses(a);
     if (lp && /^([0-9a-fA-F]{1,2}:){5}[0-9a-fA-F]{1,2}/.test(a.trim())) {
@@ -784,7 +799,8 @@ function buildUnicastLookup(s: FlowSink, od: SwitchDatapath, op: SwitchPort): vo
 }
 
 function buildLbFlows(ctx: BuildContext, s: FlowSink, od: SwitchDatapath, lb: NorthdLb): void {
-  const ctLb = ctx.features.ctNoMaskedLabel ? "ct_lb_mark" : "ct_lb";
+  const v = ctx.profile.ovn;
+  const ctLb = ctLbName(ctx);
   const regIp4 = ctx.profile.regLbIpv4;
   for (const vip of lb.vips) {
     // build_empty_lb_event_flow
@@ -806,33 +822,25 @@ function buildLbFlows(ctx: BuildContext, s: FlowSink, od: SwitchDatapath, lb: No
   }
   // build_lb_rules_pre_stateful
   for (const vip of lb.vips) {
-    const ipMatch = vip.v6 ? "ip6" : "ip4";
-    let action = vip.v6 ? `xxreg1 = ${vip.vip}; ` : `${regIp4} = ${vip.vip}; `;
-    if (vip.port !== undefined) action += `reg2[0..15] = ${vip.port}; `;
-    action += `${ctLb};`;
-    let match = `reg0[2] == 1 && ${ipMatch}.dst == ${vip.vip}`;
-    if (vip.port !== undefined) match += ` && ${lb.proto}.dst == ${vip.port}`;
-    s.add("ls_in_pre_stateful", 120, match, action, 7115);
+    s.add("ls_in_pre_stateful", 120, lbVipMatch("reg0[2] == 1 && ", lb, vip), `${vipRegs(ctx, vip)}${ctLb};`, 7115);
   }
   // build_lb_rules
   for (const vip of lb.vips) {
-    const ipMatch = vip.v6 ? "ip6" : "ip4";
-    const vipAction = lbVipAction(ctx, s, lb, vip, ctLb, vip.backendIps);
-    // build_lb_vip_actions clears the action (and so the reg0[1] reset) for drop/reject.
-    const action = vip.backends.length === 0 ? vipAction : `reg0[1] = 0; ${vipAction}`;
-    let match = `ct.new && ${ipMatch}.dst == ${vip.vip}`;
-    let prio = 110;
-    if (vip.port !== undefined) {
-      match += ` && ${lb.proto}.dst == ${vip.port}`;
-      prio = 120;
-    }
+    const backendsAction = lbVipAction(ctx, s, lb, vip, ctLb, vip.backendIps);
+    let action: string;
+    if (vip.backends.length === 0) action = backendsAction; // drop/reject replace the whole action
+    else if (v >= 25) action = `${vipRegs(ctx, vip)}${backendsAction}`;
+    else if (v === 24) action = `reg0[1] = 0; ${vipRegs(ctx, vip)}${backendsAction}`;
+    else action = `reg0[1] = 0; ${backendsAction}`;
+    if (ctx.profile.kubeOvn === "1.14") action = backendsAction; // the 1.14 patch clears the prefix (see kubeovn.ts)
     buildLbAffinityLs(ctx, s, lb, vip);
-    s.add("ls_in_lb", prio, match, action, 7558);
+    s.add("ls_in_lb", vip.port !== undefined ? 120 : 110, lbVipMatch("ct.new && ", lb, vip), action, 7558);
   }
   void od;
 }
 
-/** build_lb_vip_actions for a switch datapath. */
+/** "<prefix>ip4.dst == VIP[ && tcp.dst == PORT]". */
+
 export function lbVipAction(
   ctx: BuildContext,
   s: FlowSink,
@@ -842,11 +850,10 @@ export function lbVipAction(
   backends: string,
 ): string {
   void ctx;
-  const n = vip.backends.length;
-  if (n === 0 && lb.reject) {
-    return `reg0 = 0; reject { outport <-> inport; next(pipeline=egress,table=${s.table("ls_out_qos_mark") >= 0 ? s.table("ls_out_qos_mark") : s.table("ls_out_qos")});};`;
+  if (vip.backends.length === 0 && lb.reject) {
+    return `reg0 = 0; reject { outport <-> inport; next(pipeline=egress,table=${qosTable(s)});};`;
   }
-  if (n === 0) return DROP;
+  if (vip.backends.length === 0) return DROP;
   let a = `${ctLb}(backends=${backends}`;
   if (lb.selectionFields) a += `; hash_fields="${lb.selectionFields}"`;
   return `${a});`;
@@ -885,3 +892,197 @@ function buildLbAffinityLs(ctx: BuildContext, s: FlowSink, lb: NorthdLb, vip: Lb
 }
 
 export type { LogicalFlow };
+
+function ctLbName(ctx: BuildContext): string {
+  return ctx.profile.ovn >= 25 || ctx.features.ctNoMaskedLabel ? "ct_lb_mark" : "ct_lb";
+}
+
+function buildAclsEval(ctx: BuildContext, s: FlowSink, od: SwitchDatapath): void {
+  const v = ctx.profile.ovn;
+  const blocked = blockedField(ctx);
+  const hasStateful = od.hasStatefulAcl || od.hasLbVip;
+  const IN = "ls_in_acl_eval";
+  const OUT = "ls_out_acl_eval";
+  const AFTER = "ls_in_acl_after_lb_eval";
+  const ALLOW = "reg8[16] = 1; ";
+  if (!od.hasAcls && !od.hasLbVip) {
+    s.add(IN, 65535, "1", "next;");
+    s.add(OUT, 65535, "1", "next;");
+  } else {
+    s.add(IN, 0, "1", "next;");
+    s.add(OUT, 0, "1", "next;");
+  }
+  s.add(AFTER, 0, "1", "next;");
+  if (hasStateful) {
+    s.add(IN, 1, `ip && ct.est && ${blocked} == 1`, `${ALLOW}next;`);
+    s.add(OUT, 1, `ip && ct.est && ${blocked} == 1`, `${ALLOW}next;`);
+    s.add(IN, 1, "ip && !ct.est", "next;");
+    s.add(OUT, 1, "ip && !ct.est", "next;");
+    const inv = `ct.inv || (ct.est && ct.rpl && ${blocked} == 1)`;
+    s.add(IN, 65532, inv, "reg8[17] = 1; next;");
+    s.add(OUT, 65532, inv, "reg8[17] = 1; next;");
+    const est = `ct.est && !ct.rel && !ct.new && !ct.inv && ct.rpl && ${blocked} == 0`;
+    s.add(IN, 65532, est, `reg0[9] = 0; reg0[10] = 0; reg0[17] = 1; ${ALLOW}next;`);
+    s.add(OUT, 65532, est, `${ALLOW}next;`);
+    const related = v >= 25 || ctx.features.ctLbRelated;
+    const rel = `!ct.est && ct.rel && !ct.new && !ct.inv && ${blocked} == 0`;
+    s.add(IN, 65532, rel, `reg0[17] = 1; ${ALLOW}${related ? "ct_commit_nat;" : "next;"}`);
+    s.add(OUT, 65532, rel, `${ALLOW}${related ? "ct_commit_nat;" : "next;"}`);
+    s.add(AFTER, 65532, "reg0[17] == 1", `${ALLOW}next;`);
+    if (v >= 25) {
+      s.add(IN, 65532, "ct.est && ct_mark.allow_established == 1", `reg0[21] = 1; ${ALLOW}next;`);
+      s.add(OUT, 65532, "ct.est && ct_mark.allow_established == 1", `${ALLOW}next;`);
+      s.add(AFTER, 65532, "reg0[21] == 1", `${ALLOW}next;`);
+    }
+  }
+  const omit = "nd || nd_ra || nd_rs || mldv1 || mldv2";
+  s.add(IN, 65532, omit, `${ALLOW}next;`);
+  s.add(OUT, 65532, omit, `${ALLOW}next;`);
+  s.add(AFTER, 65532, omit, `${ALLOW}next;`);
+  for (const acl of od.sw.acls) {
+    buildAclLogRelated(ctx, s, acl, hasStateful);
+    considerAclEval(ctx, s, acl, hasStateful);
+  }
+  if (od.hasAcls || od.hasLbVip) {
+    s.add(IN, 34000, "eth.dst == $svc_monitor_mac", `${ALLOW}next;`);
+    s.add(OUT, 34000, "eth.src == $svc_monitor_mac", `${ALLOW}next;`);
+  }
+  // build_acl_action_lflows
+  const reset = "reg8[16] = 0; reg8[17] = 0; reg8[18] = 0; ";
+  for (const stage of ["ls_in_acl_action", "ls_in_acl_after_lb_action", "ls_out_acl_action"]) {
+    if (!od.hasAcls) {
+      s.add(stage, 0, "1", "next;");
+      continue;
+    }
+    const ingress = stage.startsWith("ls_in_");
+    s.add(stage, 1000, "reg8[16] == 1", `${reset}next;`);
+    s.add(stage, 1000, "reg8[17] == 1", `${reset}/* drop */`);
+    const next = ingress
+      ? `next(pipeline=egress,table=${qosTable(s)})`
+      : `next(pipeline=ingress,table=${s.table("ls_in_l2_lkup")})`;
+    s.add(
+      stage,
+      1000,
+      "reg8[18] == 1",
+      `${reset}reg0 = 0; reject { /* eth.dst <-> eth.src; ip.dst <-> ip.src; is implicit. */ outport <-> inport; ${next}; };`,
+    );
+    s.add(stage, 0, "1", `${reset}next;`);
+  }
+  if (v >= 25) {
+    s.add("ls_in_acl_sample", 0, "1", "next;");
+    s.add("ls_out_acl_sample", 0, "1", "next;");
+    s.add("ls_in_acl_after_lb_sample", 0, "1", "next;");
+  }
+}
+
+function qosTable(s: FlowSink): number {
+  const t = s.table("ls_out_qos_mark");
+  return t >= 0 ? t : s.table("ls_out_qos");
+}
+
+/** 25.03 build_acl_sample_label_action for an ACL with a label (no Sample rows modelled). */
+
+function aclLabelAction(acl: Acl, obsStage: number): string {
+  if (!acl.label) return "";
+  return `reg0[13] = 1; reg3 = ${acl.label}; reg9 = ${acl.label}; reg8[0..7] = 0; reg8[8..15] = 0; reg8[19..20] = ${obsStage}; `;
+}
+
+function buildAclLogRelated(ctx: BuildContext, s: FlowSink, acl: Acl, hasStateful: boolean): void {
+  if (acl.action === "allow-stateless" || !hasStateful) return;
+  if (acl.action !== "allow" && acl.action !== "allow-related") return;
+  if (!acl.log || !acl.label || !bool(acl.options["log-related"], false)) return;
+  const blocked = blockedField(ctx);
+  const stage = acl.direction === "from-lport" ? "ls_out_acl_eval" : "ls_in_acl_eval";
+  const actions = `${aclLog(acl)}reg8[16] = 1; next;`;
+  s.add(stage, 65533, `ct.est && !ct.rel && !ct.new && !ct.inv && ct.rpl && ${blocked} == 0 && ct_label.label == ${acl.label}`, actions);
+  s.add(stage, 65533, `!ct.est && ct.rel && !ct.new && !ct.inv && ${blocked} == 0 && ct_label.label == ${acl.label}`, actions);
+}
+
+function considerAclEval(ctx: BuildContext, s: FlowSink, acl: Acl, hasStateful: boolean): void {
+  const v = ctx.profile.ovn;
+  const blocked = blockedField(ctx);
+  const ingress = acl.direction === "from-lport";
+  const afterLb = ingress && bool(acl.options["apply-after-lb"], false);
+  const stage = afterLb ? "ls_in_acl_after_lb_eval" : ingress ? "ls_in_acl_eval" : "ls_out_acl_eval";
+  const obsStage = afterLb ? 1 : ingress ? 0 : 2;
+  const verdict =
+    acl.action === "drop"
+      ? "reg8[17] = 1; "
+      : acl.action === "reject"
+        ? "reg8[18] = 1; "
+        : acl.action === "pass"
+          ? ""
+          : "reg8[16] = 1; ";
+  const base = `${aclLog(acl)}${verdict}`;
+  const prio = acl.priority + 1000;
+  const label25 = v >= 25 ? aclLabelAction(acl, obsStage) : "";
+  if (!hasStateful || acl.action === "pass" || acl.action === "allow-stateless") {
+    s.add(stage, prio, `(${acl.match})`, `${base}${label25}next;`);
+    return;
+  }
+  if (acl.action === "allow" || acl.action === "allow-related") {
+    if (v >= 25) {
+      s.add(stage, prio, `reg0[7] == 1 && (${acl.match})`, `${base}${label25}next;`);
+      s.add(stage, prio, `reg0[8] == 1 && (${acl.match})`, `${base}${acl.label ? "reg0[1] = 1; " : ""}${label25}next;`);
+    } else {
+      const label = acl.label ? `reg0[13] = 1; reg3 = ${acl.label}; ` : "";
+      s.add(stage, prio, `reg0[7] == 1 && (${acl.match})`, `${base}${label}next;`);
+      s.add(stage, prio, `reg0[8] == 1 && (${acl.match})`, `${base}${acl.label ? `reg0[1] = 1; ${label}` : ""}next;`);
+    }
+    return;
+  }
+  if (acl.action === "drop" || acl.action === "reject") {
+    s.add(stage, prio, `reg0[9] == 1 && (${acl.match})`, `${base}${label25}next;`);
+    const commit =
+      v >= 25 ? "ct_commit { ct_mark.blocked = 1; ct_label.obs_point_id = 0; }; next;" : `ct_commit { ${blocked} = 1; }; next;`;
+    s.add(stage, prio, `reg0[10] == 1 && (${acl.match})`, `${base}${label25}${commit}`);
+  }
+}
+
+function buildIcmpTooBigAdmin(ctx: BuildContext, s: FlowSink, op: SwitchPort): void {
+  if (ctx.profile.ovn < 24) return;
+  if (op.lsp.type !== "router") {
+    for (const a of op.addrs) {
+      s.add(
+        "ls_in_check_port_sec",
+        110,
+        `${ICMP_TOO_BIG} && eth.src == ${a.ea} && outport == ${op.key} && !is_chassis_resident(${op.key}) && flags.tunnel_rx == 1`,
+        "outport <-> inport; next;",
+      );
+    }
+    return;
+  }
+  if (!op.peer) return;
+  const gw = op.peer.router.options.chassis !== undefined;
+  if (gw) {
+    s.add(
+      "ls_in_check_port_sec",
+      120,
+      `${ICMP_TOO_BIG} && eth.src == ${op.peer.lrp.mac} && outport == ${op.key} && flags.tunnel_rx == 1`,
+      "outport <-> inport; next;",
+    );
+  } else {
+    s.add(
+      "ls_in_check_port_sec",
+      120,
+      `${ICMP_TOO_BIG} && eth.dst == ${op.peer.lrp.mac} && flags.tunnel_rx == 1`,
+      `outport <-> inport; next(pipeline=ingress,table=${s.table("ls_in_l2_lkup")});`,
+    );
+  }
+}
+
+export function lbVipMatch(prefix: string, lb: NorthdLb, vip: LbVip): string {
+  let m = `${prefix}${vip.v6 ? "ip6" : "ip4"}.dst == ${vip.vip}`;
+  if (vip.port !== undefined) m += ` && ${lb.proto}.dst == ${vip.port}`;
+  return m;
+}
+
+/** "reg1 = VIP; reg2[0..15] = PORT; " (reg4 from 25.03, xxreg1 for IPv6). */
+
+export function vipRegs(ctx: BuildContext, vip: LbVip): string {
+  let a = vip.v6 ? `xxreg1 = ${vip.vip}; ` : `${ctx.profile.regLbIpv4} = ${vip.vip}; `;
+  if (vip.port !== undefined) a += `reg2[0..15] = ${vip.port}; `;
+  return a;
+}
+
+/** build_lb_vip_actions for a switch datapath (backends part only). */
