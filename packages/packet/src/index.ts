@@ -73,3 +73,37 @@ export type {
 } from "./match.js";
 export { parseFlow, formatFlow, flowPrintMask, packetMask, exactMatch } from "./syntax.js";
 export type { ParseFlowOptions } from "./syntax.js";
+export {
+  makePacket,
+  encodeFrame,
+  decodeFrame,
+  frameChecksumsOk,
+  internetChecksum,
+  crc32c,
+} from "./wire.js";
+export type { Packet, DecodeOptions } from "./wire.js";
+export {
+  parseEndpoint,
+  tcpFlags,
+  tcpPacket,
+  tcpSyn,
+  udpPacket,
+  sctpPacket,
+  icmpPacket,
+  arpRequest,
+  arpReply,
+  ndSolicit,
+  ndAdvert,
+} from "./build.js";
+export type {
+  MacText,
+  FrameOptions,
+  Endpoint,
+  L4Options,
+  TcpOptions,
+  IcmpOptions,
+  ArpOptions,
+  NdOptions,
+} from "./build.js";
+export { writePcap, readPcap, LINKTYPE_ETHERNET } from "./pcap.js";
+export type { PcapRecord, PcapFile } from "./pcap.js";

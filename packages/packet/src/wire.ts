@@ -1,0 +1,504 @@
+/**
+ * Real frames on the wire: a Packet (the flow key plus what the key does not carry: payload, IP
+ * id, TCP sequence numbers) encoded to bytes and decoded back, with every checksum real
+ * (IPv4 header, TCP/UDP/ICMPv6 with the pseudo-header, ICMP, SCTP CRC32c). Decoding fills the
+ * flow as OVS `flow_extract()` (lib/flow.c) does: VLAN headers (up to two), ARP opcode in
+ * nw_proto, ICMP type/code in tp_src/tp_dst, fragments in nw_frag, ND target and link-layer
+ * options. It lets ovnsim emit pcaps that tshark and Wireshark read, and take packets from them.
+ */
+import { SimError } from "./errors.js";
+import { ETH_TYPE, EMPTY_FLOW, FRAG, type Flow, IP_PROTO, makeFlow, type VlanHeader } from "./flow.js";
+
+/** A frame: its headers as the flow key sees them, plus what the key does not carry. */
+export interface Packet {
+  /** Header fields (dl_*, vlans, nw_*, ipv6_*, tp_*, tcp_flags, arp_*, nd_target). Metadata is ignored. */
+  readonly flow: Flow;
+  /**
+   * Bytes after the last header the model parses: TCP/UDP/SCTP data, ICMP bytes after
+   * type/code/checksum (echo id and sequence included), the 4 flag bytes of an ND message,
+   * the IP payload of other protocols and later fragments, the Ethernet payload of unknown
+   * ethertypes.
+   */
+  readonly payload: Uint8Array;
+  /** IPv4 identification, or the IPv6 fragment header's identification. */
+  readonly ipId: number;
+  readonly tcpSeq: number;
+  readonly tcpAck: number;
+  readonly tcpWindow: number;
+  /** SCTP verification tag. */
+  readonly sctpTag: number;
+}
+
+/** A packet with defaults for what the flow does not carry. */
+export function makePacket(flow: Flow, fields: Partial<Omit<Packet, "flow">> = {}): Packet {
+  return Object.freeze({
+    flow,
+    payload: fields.payload ?? new Uint8Array(0),
+    ipId: fields.ipId ?? 0,
+    tcpSeq: fields.tcpSeq ?? 0,
+    tcpAck: fields.tcpAck ?? 0,
+    tcpWindow: fields.tcpWindow ?? 0,
+    sctpTag: fields.sctpTag ?? 0,
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Checksums
+
+/** One's complement sum of 16-bit words (RFC 1071), not yet folded. */
+function sum16(b: Uint8Array, from: number, to: number, acc = 0): number {
+  let s = acc;
+  let i = from;
+  for (; i + 1 < to; i += 2) s += (b[i]! << 8) | b[i + 1]!;
+  if (i < to) s += b[i]! << 8;
+  return s;
+}
+
+function fold(s: number): number {
+  let x = s;
+  while (x > 0xffff) x = (x & 0xffff) + Math.floor(x / 0x10000);
+  return ~x & 0xffff;
+}
+
+/** RFC 1071 Internet checksum of bytes [from, to). */
+export function internetChecksum(b: Uint8Array, from = 0, to = b.length): number {
+  return fold(sum16(b, from, to));
+}
+
+let CRC32C: Uint32Array | undefined;
+/** CRC32c (Castagnoli), as SCTP uses. */
+export function crc32c(b: Uint8Array, from = 0, to = b.length): number {
+  if (!CRC32C) {
+    CRC32C = new Uint32Array(256);
+    for (let n = 0; n < 256; n++) {
+      let c = n;
+      for (let k = 0; k < 8; k++) c = c & 1 ? 0x82f63b78 ^ (c >>> 1) : c >>> 1;
+      CRC32C[n] = c >>> 0;
+    }
+  }
+  let c = 0xffffffff;
+  for (let i = from; i < to; i++) c = CRC32C[(c ^ b[i]!) & 0xff]! ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Encoding
+
+class Writer {
+  buf: Uint8Array;
+  len = 0;
+  constructor(size = 256) {
+    this.buf = new Uint8Array(size);
+  }
+  private room(n: number): void {
+    if (this.len + n <= this.buf.length) return;
+    const next = new Uint8Array(Math.max(this.buf.length * 2, this.len + n));
+    next.set(this.buf.subarray(0, this.len));
+    this.buf = next;
+  }
+  u8(v: number): void {
+    this.room(1);
+    this.buf[this.len++] = v & 0xff;
+  }
+  u16(v: number): void {
+    this.room(2);
+    this.buf[this.len++] = (v >>> 8) & 0xff;
+    this.buf[this.len++] = v & 0xff;
+  }
+  u32(v: number): void {
+    this.u16((v >>> 16) & 0xffff);
+    this.u16(v & 0xffff);
+  }
+  mac(v: number): void {
+    this.u16(Math.floor(v / 0x100000000) & 0xffff);
+    this.u32(v >>> 0);
+  }
+  ip6(v: bigint): void {
+    for (let i = 3; i >= 0; i--) this.u32(Number((v >> BigInt(32 * i)) & 0xffffffffn));
+  }
+  bytes(b: Uint8Array): void {
+    this.room(b.length);
+    this.buf.set(b, this.len);
+    this.len += b.length;
+  }
+  put16(at: number, v: number): void {
+    this.buf[at] = (v >>> 8) & 0xff;
+    this.buf[at + 1] = v & 0xff;
+  }
+  put32(at: number, v: number): void {
+    this.put16(at, (v >>> 16) & 0xffff);
+    this.put16(at + 2, v & 0xffff);
+  }
+}
+
+const hasL4 = (f: Flow): boolean => !(f.nw_frag & FRAG.later);
+const isNdType = (t: number): boolean => t === 135 || t === 136;
+
+/** Writes the L4 header and payload; checksums are fixed after. */
+function writeL4(w: Writer, p: Packet, proto: number): void {
+  const f = p.flow;
+  const v6 = f.dl_type === ETH_TYPE.ipv6;
+  switch ((proto === IP_PROTO.icmp && v6) || (proto === IP_PROTO.icmpv6 && !v6) ? -1 : proto) {
+    case IP_PROTO.tcp:
+      w.u16(f.tp_src);
+      w.u16(f.tp_dst);
+      w.u32(p.tcpSeq);
+      w.u32(p.tcpAck);
+      w.u16((5 << 12) | (f.tcp_flags & 0x0fff));
+      w.u16(p.tcpWindow);
+      w.u16(0); // checksum
+      w.u16(0); // urgent pointer
+      w.bytes(p.payload);
+      return;
+    case IP_PROTO.udp:
+      w.u16(f.tp_src);
+      w.u16(f.tp_dst);
+      w.u16(8 + p.payload.length);
+      w.u16(0);
+      w.bytes(p.payload);
+      return;
+    case IP_PROTO.sctp:
+      w.u16(f.tp_src);
+      w.u16(f.tp_dst);
+      w.u32(p.sctpTag);
+      w.u32(0);
+      w.bytes(p.payload);
+      return;
+    case IP_PROTO.icmp:
+      w.u8(f.tp_src);
+      w.u8(f.tp_dst);
+      w.u16(0);
+      w.bytes(p.payload);
+      return;
+    case IP_PROTO.icmpv6:
+      w.u8(f.tp_src);
+      w.u8(f.tp_dst);
+      w.u16(0);
+      if (f.tp_dst === 0 && isNdType(f.tp_src)) {
+        const flags = new Uint8Array(4);
+        flags.set(p.payload.subarray(0, 4));
+        w.bytes(flags);
+        w.ip6(f.nd_target);
+        if (f.arp_sha) {
+          w.u8(1);
+          w.u8(1);
+          w.mac(f.arp_sha);
+        }
+        if (f.arp_tha) {
+          w.u8(2);
+          w.u8(1);
+          w.mac(f.arp_tha);
+        }
+        return;
+      }
+      w.bytes(p.payload);
+      return;
+    default:
+      w.bytes(p.payload);
+  }
+}
+
+/** Fixes the L4 checksum at `l4` (the pseudo-header sum is `pseudo`). */
+function fixL4Checksum(w: Writer, l4: number, proto: number, pseudo: number): void {
+  const b = w.buf;
+  const end = w.len;
+  if (proto === IP_PROTO.tcp) w.put16(l4 + 16, fold(sum16(b, l4, end, pseudo)));
+  else if (proto === IP_PROTO.udp) {
+    const c = fold(sum16(b, l4, end, pseudo));
+    w.put16(l4 + 6, c === 0 ? 0xffff : c);
+  } else if (proto === IP_PROTO.icmp) w.put16(l4 + 2, fold(sum16(b, l4, end)));
+  else if (proto === IP_PROTO.icmpv6) w.put16(l4 + 2, fold(sum16(b, l4, end, pseudo)));
+  else if (proto === IP_PROTO.sctp) {
+    const c = crc32c(b, l4, end);
+    // SCTP stores the CRC32c little-endian on the wire (RFC 3309 appendix).
+    b[l4 + 8] = c & 0xff;
+    b[l4 + 9] = (c >>> 8) & 0xff;
+    b[l4 + 10] = (c >>> 16) & 0xff;
+    b[l4 + 11] = (c >>> 24) & 0xff;
+  }
+}
+
+const CHECKSUMMED = new Set<number>([
+  IP_PROTO.tcp,
+  IP_PROTO.udp,
+  IP_PROTO.icmp,
+  IP_PROTO.icmpv6,
+  IP_PROTO.sctp,
+]);
+
+/** Encodes a packet as an Ethernet frame (no FCS, no padding). */
+export function encodeFrame(p: Packet): Uint8Array {
+  const f = p.flow;
+  const w = new Writer(64 + p.payload.length);
+  w.mac(f.dl_dst);
+  w.mac(f.dl_src);
+  for (const v of f.vlans) {
+    w.u16(v.tpid);
+    w.u16(((v.pcp & 7) << 13) | (v.vid & 0xfff));
+  }
+  w.u16(f.dl_type);
+  if (f.dl_type === ETH_TYPE.ip) {
+    const ip = w.len;
+    w.u8(0x45);
+    w.u8(f.nw_tos);
+    w.u16(0); // total length, below
+    w.u16(p.ipId);
+    // nw_frag: first = MF set, offset 0; later = offset 1 (8 bytes), MF clear.
+    w.u16(f.nw_frag & FRAG.later ? 1 : f.nw_frag & FRAG.any ? 0x2000 : 0);
+    w.u8(f.nw_ttl);
+    w.u8(f.nw_proto);
+    w.u16(0);
+    w.u32(f.nw_src);
+    w.u32(f.nw_dst);
+    const l4 = w.len;
+    if (hasL4(f)) writeL4(w, p, f.nw_proto);
+    else w.bytes(p.payload);
+    w.put16(ip + 2, w.len - ip);
+    w.put16(ip + 10, internetChecksum(w.buf, ip, ip + 20));
+    if (hasL4(f) && CHECKSUMMED.has(f.nw_proto) && f.nw_proto !== IP_PROTO.icmpv6) {
+      const len = w.len - l4;
+      let ps = 0;
+      ps += (f.nw_src >>> 16) + (f.nw_src & 0xffff) + (f.nw_dst >>> 16) + (f.nw_dst & 0xffff);
+      ps += f.nw_proto + len;
+      fixL4Checksum(w, l4, f.nw_proto, ps);
+    }
+  } else if (f.dl_type === ETH_TYPE.ipv6) {
+    const ip = w.len;
+    w.u32(((6 << 28) | ((f.nw_tos & 0xff) << 20) | (f.ipv6_label & 0xfffff)) >>> 0);
+    w.u16(0); // payload length, below
+    const frag = (f.nw_frag & FRAG.any) !== 0;
+    w.u8(frag ? 44 : f.nw_proto);
+    w.u8(f.nw_ttl);
+    w.ip6(f.ipv6_src);
+    w.ip6(f.ipv6_dst);
+    if (frag) {
+      w.u8(f.nw_proto);
+      w.u8(0);
+      w.u16(f.nw_frag & FRAG.later ? 1 << 3 : 1); // offset 1 (8 bytes) for later, else M flag
+      w.u32(p.ipId);
+    }
+    const l4 = w.len;
+    if (hasL4(f)) writeL4(w, p, f.nw_proto);
+    else w.bytes(p.payload);
+    w.put16(ip + 4, w.len - ip - 40);
+    if (hasL4(f) && CHECKSUMMED.has(f.nw_proto) && f.nw_proto !== IP_PROTO.icmp) {
+      const len = w.len - l4;
+      let ps = 0;
+      for (let i = 0; i < 8; i++) ps += Number((f.ipv6_src >> BigInt(16 * i)) & 0xffffn);
+      for (let i = 0; i < 8; i++) ps += Number((f.ipv6_dst >> BigInt(16 * i)) & 0xffffn);
+      ps += Math.floor(len / 0x10000) + (len & 0xffff) + f.nw_proto;
+      fixL4Checksum(w, l4, f.nw_proto, ps);
+    }
+  } else if (f.dl_type === ETH_TYPE.arp || f.dl_type === ETH_TYPE.rarp) {
+    w.u16(1);
+    w.u16(ETH_TYPE.ip);
+    w.u8(6);
+    w.u8(4);
+    w.u16(f.nw_proto);
+    w.mac(f.arp_sha);
+    w.u32(f.nw_src);
+    w.mac(f.arp_tha);
+    w.u32(f.nw_dst);
+    w.bytes(p.payload);
+  } else {
+    w.bytes(p.payload);
+  }
+  return w.buf.slice(0, w.len);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Decoding
+
+function need(b: Uint8Array, at: number, n: number, what: string): void {
+  if (at + n > b.length) {
+    throw new SimError(
+      "BAD_PACKET",
+      `${what}: frame truncated at byte ${at} (needs ${n} more, has ${b.length - at})`,
+    );
+  }
+}
+const r16 = (b: Uint8Array, i: number): number => (b[i]! << 8) | b[i + 1]!;
+const r32 = (b: Uint8Array, i: number): number =>
+  ((b[i]! << 24) | (b[i + 1]! << 16) | (b[i + 2]! << 8) | b[i + 3]!) >>> 0;
+const rmac = (b: Uint8Array, i: number): number => r16(b, i) * 0x100000000 + r32(b, i + 2);
+function r128(b: Uint8Array, i: number): bigint {
+  let v = 0n;
+  for (let k = 0; k < 4; k++) v = (v << 32n) | BigInt(r32(b, i + 4 * k));
+  return v;
+}
+
+export interface DecodeOptions {
+  /** in_port to put in the flow (the port the frame arrived on). */
+  readonly in_port?: number;
+}
+
+/**
+ * Decodes an Ethernet frame. Throws SimError(BAD_PACKET) when a header the frame claims is
+ * truncated; never anything else. Checksums are not verified here (see frameChecksumsOk).
+ */
+export function decodeFrame(bytes: Uint8Array, opts: DecodeOptions = {}): Packet {
+  const b = bytes;
+  need(b, 0, 14, "ethernet");
+  const fl: { -readonly [K in keyof Flow]: Flow[K] } = { ...EMPTY_FLOW };
+  fl.in_port = opts.in_port ?? 0;
+  fl.dl_dst = rmac(b, 0);
+  fl.dl_src = rmac(b, 6);
+  let at = 12;
+  let type = r16(b, at);
+  const vlans: VlanHeader[] = [];
+  while ((type === ETH_TYPE.vlan || type === ETH_TYPE.qinq) && vlans.length < 2) {
+    need(b, at, 6, "802.1Q");
+    const tci = r16(b, at + 2);
+    vlans.push({ tpid: type, pcp: tci >>> 13, vid: tci & 0xfff });
+    at += 4;
+    type = r16(b, at);
+  }
+  at += 2;
+  fl.vlans = vlans;
+  fl.dl_type = type;
+  const pk = { ipId: 0, tcpSeq: 0, tcpAck: 0, tcpWindow: 0, sctpTag: 0 };
+  let payload: Uint8Array;
+  if (type === ETH_TYPE.ip) {
+    need(b, at, 20, "ipv4");
+    const vihl = b[at]!;
+    const ihl = (vihl & 0xf) * 4;
+    if (vihl >>> 4 !== 4 || ihl < 20)
+      throw new SimError("BAD_PACKET", `ipv4: bad version/IHL 0x${vihl.toString(16)}`);
+    need(b, at, ihl, "ipv4 options");
+    const total = r16(b, at + 2);
+    if (total < ihl || at + total > b.length)
+      throw new SimError("BAD_PACKET", `ipv4: bad total length ${total}`);
+    fl.nw_tos = b[at + 1]!;
+    pk.ipId = r16(b, at + 4);
+    const fragw = r16(b, at + 6);
+    const offset = fragw & 0x1fff;
+    fl.nw_frag = (fragw & 0x2000) !== 0 || offset !== 0 ? FRAG.any | (offset !== 0 ? FRAG.later : 0) : 0;
+    fl.nw_ttl = b[at + 8]!;
+    fl.nw_proto = b[at + 9]!;
+    fl.nw_src = r32(b, at + 12);
+    fl.nw_dst = r32(b, at + 16);
+    payload = decodeL4(b, at + ihl, at + total, fl, pk);
+  } else if (type === ETH_TYPE.ipv6) {
+    need(b, at, 40, "ipv6");
+    const w0 = r32(b, at);
+    if (w0 >>> 28 !== 6) throw new SimError("BAD_PACKET", `ipv6: bad version ${w0 >>> 28}`);
+    fl.nw_tos = (w0 >>> 20) & 0xff;
+    fl.ipv6_label = w0 & 0xfffff;
+    const plen = r16(b, at + 4);
+    const end = at + 40 + plen;
+    if (end > b.length) throw new SimError("BAD_PACKET", `ipv6: payload length ${plen} beyond the frame`);
+    let next = b[at + 6]!;
+    fl.nw_ttl = b[at + 7]!;
+    fl.ipv6_src = r128(b, at + 8);
+    fl.ipv6_dst = r128(b, at + 24);
+    let l4 = at + 40;
+    if (next === 44) {
+      need(b, l4, 8, "ipv6 fragment header");
+      const fw = r16(b, l4 + 2);
+      const offset = fw >>> 3;
+      fl.nw_frag = FRAG.any | (offset !== 0 ? FRAG.later : 0);
+      pk.ipId = r32(b, l4 + 4);
+      next = b[l4]!;
+      l4 += 8;
+    }
+    fl.nw_proto = next;
+    payload = decodeL4(b, l4, end, fl, pk);
+  } else if (type === ETH_TYPE.arp || type === ETH_TYPE.rarp) {
+    need(b, at, 28, "arp");
+    if (r16(b, at) !== 1 || r16(b, at + 2) !== ETH_TYPE.ip || b[at + 4] !== 6 || b[at + 5] !== 4) {
+      throw new SimError("BAD_PACKET", "arp: only Ethernet/IPv4 ARP is modelled");
+    }
+    const op = r16(b, at + 6);
+    fl.nw_proto = op <= 0xff ? op : 0;
+    fl.arp_sha = rmac(b, at + 8);
+    fl.nw_src = r32(b, at + 14);
+    fl.arp_tha = rmac(b, at + 18);
+    fl.nw_dst = r32(b, at + 24);
+    payload = b.slice(at + 28);
+  } else {
+    payload = b.slice(at);
+  }
+  return makePacket(makeFlow(fl), { ...pk, payload });
+}
+
+function decodeL4(
+  b: Uint8Array,
+  at: number,
+  end: number,
+  fl: { -readonly [K in keyof Flow]: Flow[K] },
+  pk: { ipId: number; tcpSeq: number; tcpAck: number; tcpWindow: number; sctpTag: number },
+): Uint8Array {
+  if (fl.nw_frag & FRAG.later) return b.slice(at, end);
+  const len = end - at;
+  const short = (n: number, what: string): void => {
+    if (len < n) throw new SimError("BAD_PACKET", `${what}: header truncated (${len} of ${n} bytes)`);
+  };
+  switch (fl.nw_proto) {
+    case IP_PROTO.tcp: {
+      short(20, "tcp");
+      fl.tp_src = r16(b, at);
+      fl.tp_dst = r16(b, at + 2);
+      pk.tcpSeq = r32(b, at + 4);
+      pk.tcpAck = r32(b, at + 8);
+      const w = r16(b, at + 12);
+      const doff = (w >>> 12) * 4;
+      if (doff < 20 || doff > len) throw new SimError("BAD_PACKET", `tcp: bad data offset ${doff}`);
+      fl.tcp_flags = w & 0x0fff;
+      pk.tcpWindow = r16(b, at + 14);
+      return b.slice(at + doff, end);
+    }
+    case IP_PROTO.udp:
+      short(8, "udp");
+      fl.tp_src = r16(b, at);
+      fl.tp_dst = r16(b, at + 2);
+      return b.slice(at + 8, end);
+    case IP_PROTO.sctp:
+      short(12, "sctp");
+      fl.tp_src = r16(b, at);
+      fl.tp_dst = r16(b, at + 2);
+      pk.sctpTag = r32(b, at + 4);
+      return b.slice(at + 12, end);
+    case IP_PROTO.icmp:
+      if (fl.dl_type !== ETH_TYPE.ip) return b.slice(at, end);
+      short(4, "icmp");
+      fl.tp_src = b[at]!;
+      fl.tp_dst = b[at + 1]!;
+      return b.slice(at + 4, end);
+    case IP_PROTO.icmpv6: {
+      if (fl.dl_type !== ETH_TYPE.ipv6) return b.slice(at, end);
+      short(4, "icmpv6");
+      fl.tp_src = b[at]!;
+      fl.tp_dst = b[at + 1]!;
+      if (fl.tp_dst === 0 && isNdType(fl.tp_src)) {
+        short(24, "icmpv6 neighbour discovery");
+        fl.nd_target = r128(b, at + 8);
+        let o = at + 24;
+        while (o + 8 <= end) {
+          const t = b[o]!;
+          const l = b[o + 1]! * 8;
+          if (l === 0 || o + l > end) throw new SimError("BAD_PACKET", "icmpv6: bad ND option length");
+          if (l === 8 && t === 1 && fl.arp_sha === 0) fl.arp_sha = rmac(b, o + 2);
+          else if (l === 8 && t === 2 && fl.arp_tha === 0) fl.arp_tha = rmac(b, o + 2);
+          o += l;
+        }
+        return b.slice(at + 4, at + 8);
+      }
+      return b.slice(at + 4, end);
+    }
+    default:
+      return b.slice(at, end);
+  }
+}
+
+/**
+ * Whether every checksum in the frame (IPv4 header, TCP/UDP/ICMP/ICMPv6/SCTP) is right, for
+ * frames in the form encodeFrame writes (no IP options, TCP options or ND options beyond
+ * SLL/TLL): it re-encodes the decoded packet and compares.
+ */
+export function frameChecksumsOk(bytes: Uint8Array): boolean {
+  const p = decodeFrame(bytes);
+  const again = encodeFrame(p);
+  if (again.length > bytes.length) return false;
+  for (let i = 0; i < again.length; i++) if (again[i] !== bytes[i]) return false;
+  return true;
+}
