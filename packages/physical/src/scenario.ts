@@ -25,6 +25,13 @@ export interface SeedOptions {
   readonly profile?: MetalLBProfile;
   /** Add IPv6 (fd00:10:180:204::/64 underlay, 2001:db8:1::/64 client side). */
   readonly ipv6?: boolean;
+  /**
+   * How the node meets VLAN 341. `subif` (default): the OVS port is the kernel VLAN
+   * sub-interface `underlay0.341` (the reading under which the doc's advice works). `trunk`:
+   * the OVS port is `underlay0` itself with `trunks=[341]` (a Kube-OVN Vlan CR with id 341) and
+   * `underlay0.341` does not exist; the node IP stays untagged on br-provider.
+   */
+  readonly attachment?: "subif" | "trunk";
 }
 
 export interface SeedScenario {
@@ -42,13 +49,14 @@ export function seedScenario(opts: SeedOptions = {}): SeedScenario {
   const vlan = opts.vlan ?? 341;
   const profile = opts.profile ?? "code";
   const v6 = opts.ipv6 ?? false;
+  const trunk = opts.attachment === "trunk";
   const nodeNames = Array.from({ length: n }, (_, i) => `node${i + 1}`);
   const nodes: HostSpec[] = nodeNames.map((name, i) => ({
     name,
     role: "node",
     nics: [
       { name: "underlay0", mac: `00:00:5e:00:54:${hex(i + 1)}`, linkLocal6: false },
-      { name: `underlay0.${vlan}`, parent: "underlay0", vid: vlan, linkLocal6: v6 },
+      ...(trunk ? [] : [{ name: `underlay0.${vlan}`, parent: "underlay0", vid: vlan, linkLocal6: v6 }]),
       {
         name: "br-provider",
         macFrom: "underlay0",
@@ -66,7 +74,7 @@ export function seedScenario(opts: SeedOptions = {}): SeedScenario {
     bridges: [
       {
         name: "br-provider",
-        ports: [{ name: `underlay0.${vlan}` }],
+        ports: trunk ? [{ name: "underlay0", trunks: [vlan] }] : [{ name: `underlay0.${vlan}` }],
         ovsPorts: ["patch-localnet.underlay-subnet-to-br-int"],
       },
     ],

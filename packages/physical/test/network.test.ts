@@ -187,3 +187,21 @@ describe("loops", () => {
     expect(t.events.length).toBeLessThan(200);
   });
 });
+
+describe("node attachment variants", () => {
+  for (const profile of ["doc", "code"] as const) {
+    it(`with the NIC itself trunking VLAN 341 into br-provider, nobody can answer for the VIP (${profile})`, () => {
+      const s = seedScenario({ profile, attachment: "trunk" });
+      const net = new PhysicalNetwork(s.topology);
+      const m = new MetalLB(net, s.metallb, [s.service]);
+      const garps = m.reconcile();
+      expect(m.status()[0]?.node).toBeDefined();
+      // GARPs from the untagged br-provider are in VLAN 0, which the trunks=[341] port does not carry.
+      expect(garps.events.some((e) => e.kind === "wire" && e.frame?.vlans[0]?.vid === 341)).toBe(false);
+      const t = net.resolve("gw", "10.180.204.252");
+      expect(answers(t)).toHaveLength(0);
+      expect(net.neighbourMac("gw", "10.180.204.252")).toBeUndefined();
+      expect(formatTrace(t)).toContain("tagged VLAN 341 and no VLAN sub-interface for it on br-provider");
+    });
+  }
+});

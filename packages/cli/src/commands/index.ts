@@ -4,3 +4,4 @@ import "./northd.js";
 import "./ovn-trace.js";
 import "./trace.js";
 import "./doctor.js";
+import "./metallb.js";
