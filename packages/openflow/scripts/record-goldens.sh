@@ -322,6 +322,10 @@ t br0 "in_port=1,$UDP"
 t br0 "in_port=1,dl_src=$M1,dl_dst=$M2,ip,nw_src=10.0.0.1,nw_dst=11.0.0.2"
 t br0 "in_port=1,dl_src=$M1,dl_dst=$M2,arp"
 t br0 "in_port=2,$IP"
+t br0 "in_port=1,dl_src=$M1,dl_dst=$M2,tcp,nw_src=10.0.0.1,nw_dst=10.200.0.2,tp_src=1,tp_dst=2"
+t br0 "in_port=1,dl_src=$M1,dl_dst=$M2,tcp6,ipv6_src=fd00::1,ipv6_dst=fd00::2,tp_src=1,tp_dst=2"
+t br0 "in_port=3,dl_src=$M1,dl_dst=$M2,udp,nw_src=10.0.0.1,nw_dst=10.1.0.2,udp_src=1,udp_dst=2"
+t br0 "in_port=3,dl_src=$M1,dl_dst=$M2,icmp,nw_src=10.0.0.1,nw_dst=10.1.0.2,icmp_type=3,icmp_code=1"
 
 # ---- 9. Kube-OVN br-provider VIP flow (kube-ovn-internals.md 1.1) ----
 scenario kubeovn

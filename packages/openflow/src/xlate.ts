@@ -32,6 +32,7 @@ import {
 } from "@ovnsim/packet";
 import { formatAction, type NatSpec, type OfAction } from "./actions.js";
 import {
+  formatSubfield,
   readField,
   readSubfield,
   unwildcard,
@@ -39,6 +40,7 @@ import {
   writeField,
   writeSubfield,
 } from "./fieldio.js";
+import type { Subfield } from "./fieldio.js";
 import type { Bridge, FlowEntry, Group, OfPort, Switch } from "./model.js";
 import { bucketScore, hashBytes, hashUint64, valueBytes } from "./ovshash.js";
 import type { RecircHeader, TraceNode, TracePass, TraceResult } from "./trace.js";
@@ -73,6 +75,7 @@ interface RecircNode {
   readonly key: Uint32Array;
   readonly table: number;
   readonly nat: NatSpec | null;
+  readonly conntracked: boolean;
 }
 
 interface Ctx {
@@ -88,6 +91,10 @@ interface Ctx {
   error: string | null;
   exit: boolean;
   tableId: number;
+  ruleCookie: bigint;
+  inBucket: boolean;
+  /** OVS ctx->conntracked: ct_* fields are meaningful (after ct(table=…) or a +trk input). */
+  conntracked: boolean;
   freezing: boolean;
   dpHash: string | null;
   ctNat: NatSpec | null;
@@ -215,7 +222,21 @@ function commit(ctx: Ctx): void {
     if (parts.length) odp.push(`set(eth(${parts.join(",")}))`);
   }
   // IPv4 / IPv6.
-  if (isIp4(k)) {
+  const l3Changed =
+    isIpAny(k) &&
+    (k[W.nw_src] !== b[W.nw_src] ||
+      k[W.nw_dst] !== b[W.nw_dst] ||
+      k[W.nw_tos] !== b[W.nw_tos] ||
+      k[W.nw_ttl] !== b[W.nw_ttl] ||
+      [0, 1, 2, 3].some(
+        (i) => k[W.ipv6_src + i] !== b[W.ipv6_src + i] || k[W.ipv6_dst + i] !== b[W.ipv6_dst + i],
+      ));
+  // OVS 3.1 (as measured): committing an L3 change examines nw_proto; without an L3 protocol
+  // (nw_proto 0) no set(ipv4/ipv6) is emitted at all.
+  if (l3Changed) wc[W.nw_proto] = (wc[W.nw_proto]! | 0xff) >>> 0;
+  if (isIpAny(k) && k[W.nw_proto] === 0) {
+    // nothing: commit_set_nw_action() returns early
+  } else if (isIp4(k)) {
     const parts: string[] = [];
     if (k[W.nw_src] !== b[W.nw_src])
       parts.push(masked("src", formatIp4(k[W.nw_src]!), wc[W.nw_src]!, 0xffffffff, formatIp4(wc[W.nw_src]!)));
@@ -374,7 +395,10 @@ function xlateTable(ctx: Ctx, inPort: number, table: number): void {
   ctx.resubmits++;
   const deepens = table <= oldTable ? 1 : 0;
   ctx.depth += deepens;
+  const oldCookie = ctx.ruleCookie;
+  ctx.ruleCookie = rule ? rule.cookie : 0n;
   doActions(ctx, rule ? rule.actions : []);
+  ctx.ruleCookie = oldCookie;
   ctx.depth -= deepens;
   ctx.trace = oldTrace;
   ctx.tableId = oldTable;
@@ -415,6 +439,8 @@ function patchOutput(ctx: Ctx, bridge: Bridge, inPort: OfPort): void {
   ctx.key[W.metadata + 1] = 0;
   for (let i = 0; i < 16; i++) ctx.key[W.reg0 + i] = 0;
   clearConntrack(ctx.key);
+  const oldConntracked = ctx.conntracked;
+  ctx.conntracked = false;
   const node = report(ctx, "bridge", `bridge("${bridge.name}")`);
   ctx.trace = node.subs;
   ctx.bridge = bridge;
@@ -423,6 +449,7 @@ function patchOutput(ctx: Ctx, bridge: Bridge, inPort: OfPort): void {
   ctx.trace = oldTrace;
   ctx.key.set(saved);
   ctx.bridge = oldBridge;
+  ctx.conntracked = oldConntracked;
   ctx.exit = false;
   if (ctx.error === "Recursion too deep" || ctx.error === "Too many resubmits") return;
   ctx.error = null;
@@ -488,7 +515,7 @@ function flood(ctx: Ctx): void {
   }
 }
 
-function xlateOutput(ctx: Ctx, port: number): void {
+function xlateOutput(ctx: Ctx, port: number, maxLen = 65535): void {
   const inPort = ctx.key[W.in_port]!;
   switch (port) {
     case OFPP.IN_PORT:
@@ -505,7 +532,7 @@ function xlateOutput(ctx: Ctx, port: number): void {
       flood(ctx);
       return;
     case OFPP.CONTROLLER:
-      report(ctx, "detail", "controller output is not modelled by ovnsim (no packet-in is sent)");
+      controllerAction(ctx, maxLen, ctx.inBucket ? 4 : 1, 0);
       return;
     case OFPP.NONE:
       return;
@@ -631,7 +658,10 @@ function groupBucket(ctx: Ctx, b: Group["buckets"][number]): void {
     ? [...b.actions].sort((x, y) => (SET_ORDER[x.kind] ?? 6) - (SET_ORDER[y.kind] ?? 6))
     : b.actions;
   ctx.depth++;
+  const oldIn = ctx.inBucket;
+  ctx.inBucket = true;
   doActions(ctx, ordered);
+  ctx.inBucket = oldIn;
   ctx.depth--;
   if (ctx.freezing) finishFreezing(ctx);
   ctx.key.set(saved);
@@ -686,12 +716,13 @@ function xlateCt(ctx: Ctx, a: Extract<OfAction, { kind: "ct" }>): void {
   ctx.wc[W.ct_mark] = oldMark;
   ctx.wc.set(oldLabel, W.ct_label);
   if (a.table !== null) {
+    ctx.conntracked = true;
     const id = allocRecirc(ctx);
     ctx.odp.push(`recirc(0x${id.toString(16)})`);
     const snap = ctx.key.slice();
     snap[W.recirc_id] = id;
     snap[W.ct_zone] = zone;
-    ctx.queue.push({ id, bridge: ctx.bridge, key: snap, table: a.table, nat: ctx.ctNat });
+    ctx.queue.push({ id, bridge: ctx.bridge, key: snap, table: a.table, nat: ctx.ctNat, conntracked: true });
     report(
       ctx,
       "detail",
@@ -700,11 +731,30 @@ function xlateCt(ctx: Ctx, a: Extract<OfAction, { kind: "ct" }>): void {
   }
   ctx.ctNat = null;
   clearConntrack(ctx.key);
+  ctx.conntracked = false;
   report(ctx, "detail", "Sets the packet to an untracked state, and clears all the conntrack fields.");
 }
 
 // ---------------------------------------------------------------------------------------------
 // Actions
+
+/** xlate_report_subfield's value: mf_format for a whole field, ds_put_hex for a part. */
+function subfieldNow(k: Uint32Array, sf: Subfield): string {
+  if (sf.ofs === 0 && sf.nBits >= sf.field.bits) return formatFieldValue(sf.field, readField(k, sf.field));
+  const v = readSubfield(k, sf);
+  return v === 0n ? "0" : `0x${v.toString(16)}`;
+}
+
+/** xlate_controller_action: a userspace(controller(...)) datapath action (no packet-in is sent by a trace). */
+function controllerAction(ctx: Ctx, maxLen: number, reason: number, controllerId: number): void {
+  // Measured on OVS 3.1: a controller action makes the megaflow match nw_proto of IP packets.
+  if (isIpAny(ctx.key)) ctx.wc[W.nw_proto] = (ctx.wc[W.nw_proto]! | 0xff) >>> 0;
+  commit(ctx);
+  const id = allocRecirc(ctx);
+  ctx.odp.push(
+    `userspace(pid=0,controller(reason=${reason},dont_send=1,continuation=0,recirc_id=${id},rule_cookie=${ctx.ruleCookie ? `0x${ctx.ruleCookie.toString(16)}` : "0"},controller_id=${controllerId},max_len=${maxLen}))`,
+  );
+}
 
 function doActions(ctx: Ctx, actions: readonly OfAction[]): void {
   const { key: k, wc } = ctx;
@@ -717,7 +767,7 @@ function doActions(ctx: Ctx, actions: readonly OfAction[]): void {
     report(ctx, "action", formatAction(a));
     switch (a.kind) {
       case "output":
-        xlateOutput(ctx, a.port);
+        xlateOutput(ctx, a.port, a.maxLen ?? 65535);
         break;
       case "output_reg": {
         const port = Number(readSubfield(k, a.src));
@@ -727,7 +777,7 @@ function doActions(ctx: Ctx, actions: readonly OfAction[]): void {
         break;
       }
       case "controller":
-        report(ctx, "detail", "controller action is not modelled by ovnsim (no packet-in is sent)");
+        controllerAction(ctx, a.maxLen, ctx.inBucket ? 4 : 1, 0);
         break;
       case "group":
         if (xlateGroup(ctx, a.id)) return;
@@ -764,11 +814,13 @@ function doActions(ctx: Ctx, actions: readonly OfAction[]): void {
           if (a.field.implied) k[a.field.word] = (k[a.field.word]! | VLAN_CFI) >>> 0;
         } else report(ctx, "warn", `unmet prerequisites for ${a.field.name}, set_field ignored`);
         break;
-      case "move":
+      case "move": {
         unwildcardSubfield(wc, a.src);
         unwildcardSubfield(wc, a.dst);
         writeSubfield(k, a.dst, readSubfield(k, a.src));
+        report(ctx, "detail", `${formatSubfield(a.dst)} is now ${subfieldNow(k, a.dst)}`);
         break;
+      }
       case "set_eth": {
         const w = a.which === "src" ? W.dl_src : W.dl_dst;
         wc[w] = 0xffff;
@@ -838,6 +890,7 @@ function doActions(ctx: Ctx, actions: readonly OfAction[]): void {
           wc[W.nw_ttl] = 0xff;
           if (k[W.nw_ttl]! > 1) k[W.nw_ttl] = k[W.nw_ttl]! - 1;
           else {
+            for (const id of a.ids ?? [0]) controllerAction(ctx, 65535, 2, id);
             report(ctx, "warn", `IPv${isIp4(k) ? 4 : 6} decrement TTL exception`);
             return;
           }
@@ -850,16 +903,18 @@ function doActions(ctx: Ctx, actions: readonly OfAction[]): void {
         ctx.ctNat = a.nat;
         break;
       case "ct_clear":
-        clearConntrack(k);
-        ctx.odp.push("ct_clear");
+        if (ctx.conntracked) {
+          clearConntrack(k);
+          ctx.conntracked = false;
+          ctx.odp.push("ct_clear");
+        }
         break;
       case "clone": {
+        // xlate_clone, reversible case: the flow is restored, the committed base is not.
         const saved = k.slice();
-        const savedBase = ctx.base.slice();
         doActions(ctx, a.actions);
         if (ctx.freezing) finishFreezing(ctx);
         k.set(saved);
-        ctx.base.set(savedBase);
         ctx.exit = false;
         break;
       }
@@ -911,7 +966,7 @@ function runPass(
   sw: Switch,
   topBridge: Bridge,
   key: Uint32Array,
-  resume: { bridge: Bridge; table: number } | null,
+  resume: { bridge: Bridge; table: number; conntracked: boolean } | null,
   recirc: RecircHeader | null,
   queue: RecircNode[],
   recircIds: { next: number },
@@ -931,6 +986,9 @@ function runPass(
     error: null,
     exit: false,
     tableId: 0,
+    ruleCookie: 0n,
+    inBucket: false,
+    conntracked: resume ? resume.conntracked : (key[W.ct_state]! & CS.trk) !== 0,
     freezing: false,
     dpHash: null,
     ctNat: null,
@@ -959,6 +1017,7 @@ function runPass(
   const node = tableText(rule, ctx.tableId);
   ctx.trace.push(node);
   ctx.trace = node.subs;
+  ctx.ruleCookie = rule ? rule.cookie : 0n;
   doActions(ctx, rule ? rule.actions : []);
   if (ctx.error === null && ctx.freezing) finishFreezing(ctx);
 
@@ -1038,7 +1097,18 @@ export function traceFlow(sw: Switch, bridgeName: string, flow: Flow, opts: Trac
       nat = { initial, modified: ipFlowText(k, af) };
     }
     const header: RecircHeader = { id: n.id, ctState: ctStateText(st), default: dflt, nat };
-    passes.push(runPass(sw, bridge, k, { bridge: n.bridge, table: n.table }, header, queue, recircIds, opts));
+    passes.push(
+      runPass(
+        sw,
+        bridge,
+        k,
+        { bridge: n.bridge, table: n.table, conntracked: n.conntracked },
+        header,
+        queue,
+        recircIds,
+        opts,
+      ),
+    );
   }
   return { version: 1, bridge: bridgeName, flow: passes[0]!.flow, passes };
 }

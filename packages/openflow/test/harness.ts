@@ -47,6 +47,10 @@ export function normaliseRecirc(text: string): string {
     return `0x${ids.get(h)!.toString(16)}`;
   };
   return text
+    .replace(
+      /recirc_id=(\d+),rule_cookie/g,
+      (_m, d: string) => `recirc_id=0x${Number(d).toString(16)},rule_cookie`,
+    )
     .replace(/recirc\((0x[0-9a-f]+)\)/g, (_m, h: string) => `recirc(${id(h)})`)
     .replace(/recirc_id=(0x[0-9a-f]+)/g, (_m, h: string) => `recirc_id=${id(h)}`);
 }
@@ -66,4 +70,42 @@ export const isOvsError = (text: string): boolean =>
 
 export function loadScenario(dir: string, scenario: string): Switch {
   return loadBundle(join(dir, scenario, "bundle"));
+}
+
+/**
+ * Datapath actions with runs of plain output ports sorted. OVS floods (NORMAL, FLOOD, ALL) in
+ * the iteration order of its internal hash maps (keyed by heap pointers for NORMAL's bundles),
+ * which no capture reveals; ovnsim floods in ofport order. This is the one normalisation applied
+ * to the "flood order ignored" figures.
+ */
+export function normaliseFloodOrder(text: string): string {
+  return text.replace(/^(Datapath actions: )(.*)$/gm, (_m, p: string, acts: string) => {
+    const toks: string[] = [];
+    let depth = 0;
+    let cur = "";
+    for (const ch of acts) {
+      if (ch === "(") depth++;
+      if (ch === ")") depth--;
+      if (ch === "," && depth === 0) {
+        toks.push(cur);
+        cur = "";
+      } else cur += ch;
+    }
+    toks.push(cur);
+    const out: string[] = [];
+    let run: string[] = [];
+    const flush = (): void => {
+      out.push(...run.sort((a, b) => Number(a) - Number(b)));
+      run = [];
+    };
+    for (const t of toks) {
+      if (/^\d+$/.test(t)) run.push(t);
+      else {
+        flush();
+        out.push(t);
+      }
+    }
+    flush();
+    return p + out.join(",");
+  });
 }
