@@ -40,12 +40,22 @@ function buildCtSkip(ctx: BuildContext, s: FlowSink, od: SwitchDatapath): void {
   const opts = ctx.db.nbGlobal.options;
   for (const ip of (opts.node_local_dns_ip ?? "").split(",")) {
     if (ip === "") continue;
-    s.add("ls_in_pre_lb", 105, ip.includes(":") ? `ip6 && ip6.dst == ${ip}` : `ip4 && ip4.dst == ${ip}`, "next;");
+    s.add(
+      "ls_in_pre_lb",
+      105,
+      ip.includes(":") ? `ip6 && ip6.dst == ${ip}` : `ip4 && ip4.dst == ${ip}`,
+      "next;",
+    );
   }
   if (ctx.profile.kubeOvn === "1.15") {
     for (const cidr of (opts.skip_conntrack_dst_cidrs ?? "").split(",")) {
       if (cidr === "") continue;
-      s.add("ls_in_pre_lb", 105, cidr.includes(":") ? `ip6 && ip6.dst == ${cidr}` : `ip4 && ip4.dst == ${cidr}`, "next;");
+      s.add(
+        "ls_in_pre_lb",
+        105,
+        cidr.includes(":") ? `ip6 && ip6.dst == ${cidr}` : `ip4 && ip4.dst == ${cidr}`,
+        "next;",
+      );
     }
   }
   if (!bool(opts.ls_ct_skip_dst_lport_ips, false)) return;
@@ -94,15 +104,35 @@ function buildDnatModDlDst(s: FlowSink, op: SwitchPort): void {
 /** build_lswitch_mod_dl_src_rules (U2O): traffic routed back in keeps the pod's source MAC. */
 function buildModDlSrc(s: FlowSink, od: SwitchDatapath, op: SwitchPort): void {
   const t = op.lsp.type;
-  if (!op.enabled || t === "virtual" || t === "localport" || t === "external" || t === "router" || op.hasUnknown) return;
+  if (
+    !op.enabled ||
+    t === "virtual" ||
+    t === "localport" ||
+    t === "external" ||
+    t === "router" ||
+    op.hasUnknown
+  )
+    return;
   if (op.addrs.length !== 1) return;
   const a = op.addrs[0];
   if (!a || (a.ipv4.length === 0 && a.ipv6.length === 0)) return;
   const action = `eth.src = ${a.ea}; next(pipeline=ingress, table=${s.table("ls_in_l2_lkup")});`;
   for (const rp of od.routerPorts) {
     if (!rp.peer || isGatewayPort(rp)) continue;
-    for (const ip of a.ipv4) s.add("ls_in_l2_lkup", 60, `inport == ${rp.key} && ip4.src == ${ip.addr} && eth.src != ${a.ea}`, action);
-    for (const ip of a.ipv6) s.add("ls_in_l2_lkup", 60, `inport == ${rp.key} && ip6.src == ${ip.addr} && eth.src != ${a.ea}`, action);
+    for (const ip of a.ipv4)
+      s.add(
+        "ls_in_l2_lkup",
+        60,
+        `inport == ${rp.key} && ip4.src == ${ip.addr} && eth.src != ${a.ea}`,
+        action,
+      );
+    for (const ip of a.ipv6)
+      s.add(
+        "ls_in_l2_lkup",
+        60,
+        `inport == ${rp.key} && ip6.src == ${ip.addr} && eth.src != ${a.ea}`,
+        action,
+      );
   }
 }
 
@@ -123,7 +153,12 @@ function buildLocalnetLrpArpDrop(s: FlowSink, od: SwitchDatapath, rp: SwitchPort
     }
     for (const ip of nets.ipv6) {
       if (/^fe[89ab][0-9a-f]:/i.test(ip.network)) continue;
-      s.add("ls_in_arp_rsp", 105, `inport == ${ln.key} && nd_ns && ip6.dst == {${ip.addr}, ${ip.sn}} && nd.target == ${ip.addr}`, "drop;");
+      s.add(
+        "ls_in_arp_rsp",
+        105,
+        `inport == ${ln.key} && nd_ns && ip6.dst == {${ip.addr}, ${ip.sn}} && nd.target == ${ip.addr}`,
+        "drop;",
+      );
     }
   }
 }
@@ -144,11 +179,7 @@ function portExists(ctx: BuildContext, lsp: string): boolean {
 }
 
 /** Groups a VIP's backends by the chassis of their ip_port_mappings logical port (build_lb_rules patch). */
-export function groupBackendsByChassis(
-  ctx: BuildContext,
-  lb: NorthdLb,
-  vipIndex: number,
-): ChassisEntry[] {
+export function groupBackendsByChassis(ctx: BuildContext, lb: NorthdLb, vipIndex: number): ChassisEntry[] {
   const vip = lb.vips[vipIndex];
   if (!vip) return [];
   const entries: ChassisEntry[] = [];
@@ -177,7 +208,9 @@ export function groupBackendsByChassis(
 function vipNodeLsp(lb: NorthdLb, vipIndex: number): string | undefined {
   const vip = lb.vips[vipIndex];
   if (!vip || vip.port === undefined) return undefined;
-  const key = vip.v6 ? `kube-ovn.io/local-external-vip/[${vip.vip}]:${vip.port}` : `kube-ovn.io/local-external-vip/${vip.vip}:${vip.port}`;
+  const key = vip.v6
+    ? `kube-ovn.io/local-external-vip/[${vip.vip}]:${vip.port}`
+    : `kube-ovn.io/local-external-vip/${vip.vip}:${vip.port}`;
   return Object.hasOwn(lb.lb.externalIds, key) ? lb.lb.externalIds[key] : undefined;
 }
 

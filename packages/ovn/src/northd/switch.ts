@@ -110,7 +110,8 @@ export class FlowSink {
 }
 
 const DROP = "drop;";
-const ICMP_TOO_BIG = "((ip4 && icmp4.type == 3 && icmp4.code == 4) || (ip6 && icmp6.type == 2 && icmp6.code == 0))";
+const ICMP_TOO_BIG =
+  "((ip4 && icmp4.type == 3 && icmp4.code == 4) || (ip6 && icmp6.type == 2 && icmp6.code == 0))";
 const bool = (v: string | undefined, def: boolean): boolean => (v === undefined ? def : v === "true");
 
 // ---------------------------------------------------------------------------------------------
@@ -309,7 +310,8 @@ export function buildSwitchFlows(ctx: BuildContext, od: SwitchDatapath): Logical
   for (const lb of od.lbs) buildLbFlows(ctx, s, od, lb);
   // build_lswitch_flows / build_lswitch_lflows_l2_unknown
   s.add("ls_in_l2_lkup", 0, "1", "outport = get_fdb(eth.dst); next;", 8373);
-  if (od.hasUnknown) s.add("ls_in_l2_unknown", 50, 'outport == "none"', 'outport = "_MC_unknown"; output;', 8377);
+  if (od.hasUnknown)
+    s.add("ls_in_l2_unknown", 50, 'outport == "none"', 'outport = "_MC_unknown"; output;', 8377);
   else s.add("ls_in_l2_unknown", 50, 'outport == "none"', DROP, 8381);
   s.add("ls_in_l2_unknown", 0, "1", "output;", 8384);
   if (ctx.profile.kubeOvn) buildKubeOvnFlows(ctx, s, od);
@@ -340,7 +342,8 @@ function buildPreAcls(ctx: BuildContext, s: FlowSink, od: SwitchDatapath): void 
       if (v >= 24 && bool(op.peer?.lrp.options.enable_router_port_acl, false)) continue;
       skipPortFromConntrack(s, od, op, "ls_in_pre_acl", "ls_out_pre_acl", 110);
     }
-    for (const op of od.localnetPorts) skipPortFromConntrack(s, od, op, "ls_in_pre_acl", "ls_out_pre_acl", 110);
+    for (const op of od.localnetPorts)
+      skipPortFromConntrack(s, od, op, "ls_in_pre_acl", "ls_out_pre_acl", 110);
     buildStatelessFilters(s, od);
     const nd = "nd || nd_rs || nd_ra || mldv1 || mldv2 || (udp && udp.src == 546 && udp.dst == 547)";
     s.add("ls_in_pre_acl", 110, nd, "next;", 5901);
@@ -403,7 +406,8 @@ function buildPreStateful(ctx: BuildContext, s: FlowSink, od: SwitchDatapath): v
   s.add("ls_in_pre_stateful", 0, "1", "next;", 6123);
   s.add("ls_out_pre_stateful", 0, "1", "next;", 6124);
   const ctLb = ctLbName(ctx);
-  if (ctx.profile.ovn >= 24) s.add("ls_in_pre_stateful", 115, "reg0[2] == 1 && ip.is_frag", `reg0[19] = 1; ${ctLb};`);
+  if (ctx.profile.ovn >= 24)
+    s.add("ls_in_pre_stateful", 115, "reg0[2] == 1 && ip.is_frag", `reg0[19] = 1; ${ctLb};`);
   s.add("ls_in_pre_stateful", 110, "reg0[2] == 1", `${ctLb};`, 6132);
   s.add("ls_out_pre_stateful", 110, "reg0[2] == 1", `${ctLb};`, 6135);
   s.add("ls_in_pre_stateful", 100, "reg0[0] == 1", "ct_next;", 6140);
@@ -424,9 +428,21 @@ function buildAclHints(ctx: BuildContext, s: FlowSink, od: SwitchDatapath): void
     else s.add(stage, 0, "1", "next;", 6179);
     if (!od.hasStatefulAcl && !od.hasLbVip) continue;
     s.add(stage, 7, "ct.new && !ct.est", `reg0[7] = 1; reg0[9] = 1; ${commit}next;`, 6190);
-    s.add(stage, 6, `!ct.new && ct.est && !ct.rpl && ${blocked} == 1`, `reg0[7] = 1; reg0[9] = 1; ${commit}next;`, 6206);
+    s.add(
+      stage,
+      6,
+      `!ct.new && ct.est && !ct.rpl && ${blocked} == 1`,
+      `reg0[7] = 1; reg0[9] = 1; ${commit}next;`,
+      6206,
+    );
     s.add(stage, 5, "!ct.trk", "reg0[8] = 1; reg0[9] = 1; next;", 6212);
-    s.add(stage, 4, `!ct.new && ct.est && !ct.rpl && ${blocked} == 0`, "reg0[8] = 1; reg0[10] = 1; next;", 6228);
+    s.add(
+      stage,
+      4,
+      `!ct.new && ct.est && !ct.rpl && ${blocked} == 0`,
+      "reg0[8] = 1; reg0[10] = 1; next;",
+      6228,
+    );
     s.add(stage, 3, "!ct.est", "reg0[9] = 1; next;", 6236);
     s.add(stage, 2, `ct.est && ${blocked} == 1`, "reg0[9] = 1; next;", 6242);
     s.add(stage, 1, `ct.est && ${blocked} == 0`, "reg0[10] = 1; next;", 6253);
@@ -560,7 +576,13 @@ function buildAcls(ctx: BuildContext, s: FlowSink, od: SwitchDatapath): void {
     s.add("ls_in_acl", 65532, est, "reg0[9] = 0; reg0[10] = 0; reg0[17] = 1; next;", 6844);
     s.add("ls_out_acl", 65532, est, "next;", 6848);
     const rel = `!ct.est && ct.rel && !ct.new && !ct.inv && ${blocked} == 0`;
-    s.add("ls_in_acl", 65532, rel, ctx.features.ctLbRelated ? "reg0[17] = 1; ct_commit_nat;" : "reg0[17] = 1; next;", 6874);
+    s.add(
+      "ls_in_acl",
+      65532,
+      rel,
+      ctx.features.ctLbRelated ? "reg0[17] = 1; ct_commit_nat;" : "reg0[17] = 1; next;",
+      6874,
+    );
     s.add("ls_out_acl", 65532, rel, ctx.features.ctLbRelated ? "ct_commit_nat;" : "next;", 6876);
     s.add("ls_in_acl_after_lb", 65532, "reg0[17] == 1", "next;", 6881);
   }
@@ -599,7 +621,8 @@ function buildStateful(ctx: BuildContext, s: FlowSink): void {
   if (ctx.profile.ovn >= 25) {
     withLabel =
       "ct_commit { ct_mark.blocked = 0; ct_mark.allow_established = reg0[20]; ct_mark.obs_stage = reg8[19..20]; ct_mark.obs_collector_id = reg8[8..15]; ct_label.obs_point_id = reg9; ct_label.acl_id = reg2[16..31]; }; next;";
-    plain = "ct_commit { ct_mark.blocked = 0; ct_mark.allow_established = reg0[20]; ct_label.acl_id = reg2[16..31]; }; next;";
+    plain =
+      "ct_commit { ct_mark.blocked = 0; ct_mark.allow_established = reg0[20]; ct_label.acl_id = reg2[16..31]; }; next;";
   }
   s.add("ls_in_stateful", 100, "reg0[1] == 1 && reg0[13] == 1", withLabel, 7592);
   s.add("ls_out_stateful", 100, "reg0[1] == 1 && reg0[13] == 1", withLabel, 7596);
@@ -614,18 +637,41 @@ function buildLbHairpin(ctx: BuildContext, s: FlowSink, od: SwitchDatapath): voi
   if (!od.hasLbVip) return;
   if (ctx.profile.ovn >= 24) {
     const r4 = ctx.profile.regLbIpv4;
-    s.add("ls_in_lb", 110, "ct.trk && !ct.rpl && reg0[19] == 1 && ip4", `${r4} = ct_nw_dst(); reg2[0..15] = ct_tp_dst(); next;`);
-    s.add("ls_in_lb", 110, "ct.trk && !ct.rpl && reg0[19] == 1 && ip6", "xxreg1 = ct_ip6_dst(); reg2[0..15] = ct_tp_dst(); next;");
+    s.add(
+      "ls_in_lb",
+      110,
+      "ct.trk && !ct.rpl && reg0[19] == 1 && ip4",
+      `${r4} = ct_nw_dst(); reg2[0..15] = ct_tp_dst(); next;`,
+    );
+    s.add(
+      "ls_in_lb",
+      110,
+      "ct.trk && !ct.rpl && reg0[19] == 1 && ip6",
+      "xxreg1 = ct_ip6_dst(); reg2[0..15] = ct_tp_dst(); next;",
+    );
   }
-  s.add("ls_in_pre_hairpin", 100, "ip && ct.trk", "reg0[6] = chk_lb_hairpin(); reg0[12] = chk_lb_hairpin_reply(); next;", 7633);
+  s.add(
+    "ls_in_pre_hairpin",
+    100,
+    "ip && ct.trk",
+    "reg0[6] = chk_lb_hairpin(); reg0[12] = chk_lb_hairpin_reply(); next;",
+    7633,
+  );
   s.add("ls_in_nat_hairpin", 100, "ip && ct.new && ct.trk && reg0[6] == 1", "ct_snat_to_vip; next;", 7642);
   s.add("ls_in_nat_hairpin", 100, "ip && ct.est && ct.trk && reg0[6] == 1", "ct_snat;", 7651);
   s.add("ls_in_nat_hairpin", 90, "ip && reg0[12] == 1", "ct_snat;", 7658);
-  s.add("ls_in_hairpin", 1, "(reg0[6] == 1 || reg0[12] == 1)", "eth.dst <-> eth.src; outport = inport; flags.loopback = 1; output;", 7667);
+  s.add(
+    "ls_in_hairpin",
+    1,
+    "(reg0[6] == 1 || reg0[12] == 1)",
+    "eth.dst <-> eth.src; outport = inport; flags.loopback = 1; output;",
+    7667,
+  );
 }
 
 function buildAdmissionControl(ctx: BuildContext, s: FlowSink, od: SwitchDatapath): void {
-  if (ctx.profile.ovn >= 24) s.add("ls_in_check_port_sec", 105, `${ICMP_TOO_BIG} && flags.tunnel_rx == 1`, DROP);
+  if (ctx.profile.ovn >= 24)
+    s.add("ls_in_check_port_sec", 105, `${ICMP_TOO_BIG} && flags.tunnel_rx == 1`, DROP);
   if (!od.vlanTransparent) s.add("ls_in_check_port_sec", 100, "vlan.present", DROP, 8424);
   s.add("ls_in_check_port_sec", 100, "eth.src[40]", DROP, 8429);
   s.add("ls_in_check_port_sec", 50, "1", "reg0[15] = check_in_port_sec(); next;", 8432);
@@ -643,13 +689,25 @@ function buildDhcpDnsDefaults(s: FlowSink): void {
 
 function buildBmcast(ctx: BuildContext, s: FlowSink, od: SwitchDatapath): void {
   const v = ctx.profile.ovn;
-  s.add("ls_in_l2_lkup", 110, "eth.dst == $svc_monitor_mac && (tcp || icmp || icmp6)", "handle_svc_check(inport);", 8926);
+  s.add(
+    "ls_in_l2_lkup",
+    110,
+    "eth.dst == $svc_monitor_mac && (tcp || icmp || icmp6)",
+    "handle_svc_check(inport);",
+    8926,
+  );
   const mcast = bool(od.sw.otherConfig.mcast_snoop, false);
   const floodUnregistered = bool(od.sw.otherConfig.mcast_flood_unregistered, false);
   if (mcast) {
     s.add("ls_in_l2_lkup", 100, "igmp", "igmp;", 8938);
     s.add("ls_in_l2_lkup", 100, "mldv1 || mldv2", "igmp;", 8944);
-    s.add("ls_in_l2_lkup", 85, "ip4.mcast && ip4.dst == 224.0.0.0/24", 'outport = "_MC_flood_l2"; output;', 8952);
+    s.add(
+      "ls_in_l2_lkup",
+      85,
+      "ip4.mcast && ip4.dst == 224.0.0.0/24",
+      'outport = "_MC_flood_l2"; output;',
+      8952,
+    );
     s.add("ls_in_l2_lkup", 85, "ip6.mcast_flood", 'outport = "_MC_flood"; output;', 8959);
     if (!floodUnregistered) s.add("ls_in_l2_lkup", 80, "ip4.mcast || ip6.mcast", DROP, 8991);
   }
@@ -684,7 +742,13 @@ function buildPortSecOp(ctx: BuildContext, s: FlowSink, op: SwitchPort): void {
     return;
   }
   if (op.lsp.type === "vtep") {
-    s.add("ls_in_check_port_sec", 70, `inport == ${op.key}`, `reg0[14] = 1; next(pipeline=ingress, table=${s.table("ls_in_hairpin")});`, 5695);
+    s.add(
+      "ls_in_check_port_sec",
+      70,
+      `inport == ${op.key}`,
+      `reg0[14] = 1; next(pipeline=ingress, table=${s.table("ls_in_hairpin")});`,
+      5695,
+    );
   } else if (ctx.profile.ovn >= 24 && op.lsp.type === "router") {
     s.add("ls_in_check_port_sec", 70, `inport == ${op.key}`, "reg0[18] = 1; next;");
   }
@@ -696,8 +760,20 @@ function buildLearnFdbOp(ctx: BuildContext, s: FlowSink, op: SwitchPort): void {
   const isSwitch = ctx.profile.ovn >= 25 && op.lsp.type === "switch";
   if (op.nPsAddrs === 0 && op.hasUnknown && (op.lsp.type === "" || isSwitch || learnLocalnet)) {
     const flag = ctx.profile.ovn >= 24 && isLocalnet ? "flags.localnet = 1; " : "";
-    s.add("ls_in_lookup_fdb", 100, `inport == ${op.key}`, `${flag}reg0[11] = lookup_fdb(inport, eth.src); next;`, 5736);
-    s.add("ls_in_put_fdb", 100, `inport == ${op.key} && reg0[11] == 0`, "put_fdb(inport, eth.src); next;", 5744);
+    s.add(
+      "ls_in_lookup_fdb",
+      100,
+      `inport == ${op.key}`,
+      `${flag}reg0[11] = lookup_fdb(inport, eth.src); next;`,
+      5736,
+    );
+    s.add(
+      "ls_in_put_fdb",
+      100,
+      `inport == ${op.key} && reg0[11] == 0`,
+      "put_fdb(inport, eth.src); next;",
+      5744,
+    );
   }
 }
 
@@ -774,7 +850,13 @@ function buildUnicastLookup(ctx: BuildContext, s: FlowSink, od: SwitchDatapath, 
     for (const ip of nets.ipv6) buildRportArpReqFlow(s, od, op, ip.addr, true);
     if (od.routerPorts.length !== od.sw.ports.length) {
       const bcast = v >= 24 ? " && eth.dst == ff:ff:ff:ff:ff:ff" : "";
-      s.add("ls_in_l2_lkup", 75, `eth.src == {${nets.ea}}${bcast} && (arp.op == 1 || rarp.op == 3 || nd_ns)`, 'outport = "_MC_flood_l2"; output;', 7938);
+      s.add(
+        "ls_in_l2_lkup",
+        75,
+        `eth.src == {${nets.ea}}${bcast} && (arp.op == 1 || rarp.op == 3 || nd_ns)`,
+        'outport = "_MC_flood_l2"; output;',
+        7938,
+      );
     }
   }
   const action = op.enabled ? `outport = ${op.key}; output;` : DROP;
@@ -822,13 +904,20 @@ function buildLbFlows(ctx: BuildContext, s: FlowSink, od: SwitchDatapath, lb: No
   }
   // build_lb_rules_pre_stateful
   for (const vip of lb.vips) {
-    s.add("ls_in_pre_stateful", 120, lbVipMatch("reg0[2] == 1 && ", lb, vip), `${vipRegs(ctx, vip)}${ctLb};`, 7115);
+    s.add(
+      "ls_in_pre_stateful",
+      120,
+      lbVipMatch("reg0[2] == 1 && ", lb, vip),
+      `${vipRegs(ctx, vip)}${ctLb};`,
+      7115,
+    );
   }
   // build_lb_rules
   for (const vip of lb.vips) {
     const backendsAction = lbVipAction(ctx, s, lb, vip, ctLb, vip.backendIps);
     let action: string;
-    if (vip.backends.length === 0) action = backendsAction; // drop/reject replace the whole action
+    if (vip.backends.length === 0)
+      action = backendsAction; // drop/reject replace the whole action
     else if (v >= 25) action = `${vipRegs(ctx, vip)}${backendsAction}`;
     else if (v === 24) action = `reg0[1] = 0; ${vipRegs(ctx, vip)}${backendsAction}`;
     else action = `reg0[1] = 0; ${backendsAction}`;
@@ -994,8 +1083,18 @@ function buildAclLogRelated(ctx: BuildContext, s: FlowSink, acl: Acl, hasStatefu
   const blocked = blockedField(ctx);
   const stage = acl.direction === "from-lport" ? "ls_out_acl_eval" : "ls_in_acl_eval";
   const actions = `${aclLog(acl)}reg8[16] = 1; next;`;
-  s.add(stage, 65533, `ct.est && !ct.rel && !ct.new && !ct.inv && ct.rpl && ${blocked} == 0 && ct_label.label == ${acl.label}`, actions);
-  s.add(stage, 65533, `!ct.est && ct.rel && !ct.new && !ct.inv && ${blocked} == 0 && ct_label.label == ${acl.label}`, actions);
+  s.add(
+    stage,
+    65533,
+    `ct.est && !ct.rel && !ct.new && !ct.inv && ct.rpl && ${blocked} == 0 && ct_label.label == ${acl.label}`,
+    actions,
+  );
+  s.add(
+    stage,
+    65533,
+    `!ct.est && ct.rel && !ct.new && !ct.inv && ${blocked} == 0 && ct_label.label == ${acl.label}`,
+    actions,
+  );
 }
 
 function considerAclEval(ctx: BuildContext, s: FlowSink, acl: Acl, hasStateful: boolean): void {
@@ -1023,18 +1122,30 @@ function considerAclEval(ctx: BuildContext, s: FlowSink, acl: Acl, hasStateful: 
   if (acl.action === "allow" || acl.action === "allow-related") {
     if (v >= 25) {
       s.add(stage, prio, `reg0[7] == 1 && (${acl.match})`, `${base}${label25}next;`);
-      s.add(stage, prio, `reg0[8] == 1 && (${acl.match})`, `${base}${acl.label ? "reg0[1] = 1; " : ""}${label25}next;`);
+      s.add(
+        stage,
+        prio,
+        `reg0[8] == 1 && (${acl.match})`,
+        `${base}${acl.label ? "reg0[1] = 1; " : ""}${label25}next;`,
+      );
     } else {
       const label = acl.label ? `reg0[13] = 1; reg3 = ${acl.label}; ` : "";
       s.add(stage, prio, `reg0[7] == 1 && (${acl.match})`, `${base}${label}next;`);
-      s.add(stage, prio, `reg0[8] == 1 && (${acl.match})`, `${base}${acl.label ? `reg0[1] = 1; ${label}` : ""}next;`);
+      s.add(
+        stage,
+        prio,
+        `reg0[8] == 1 && (${acl.match})`,
+        `${base}${acl.label ? `reg0[1] = 1; ${label}` : ""}next;`,
+      );
     }
     return;
   }
   if (acl.action === "drop" || acl.action === "reject") {
     s.add(stage, prio, `reg0[9] == 1 && (${acl.match})`, `${base}${label25}next;`);
     const commit =
-      v >= 25 ? "ct_commit { ct_mark.blocked = 1; ct_label.obs_point_id = 0; }; next;" : `ct_commit { ${blocked} = 1; }; next;`;
+      v >= 25
+        ? "ct_commit { ct_mark.blocked = 1; ct_label.obs_point_id = 0; }; next;"
+        : `ct_commit { ${blocked} = 1; }; next;`;
     s.add(stage, prio, `reg0[10] == 1 && (${acl.match})`, `${base}${label25}${commit}`);
   }
 }
