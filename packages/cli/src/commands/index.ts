@@ -5,3 +5,4 @@ import "./ovn-trace.js";
 import "./trace.js";
 import "./doctor.js";
 import "./metallb.js";
+import "./ofproto-trace.js";
