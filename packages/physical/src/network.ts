@@ -633,10 +633,8 @@ export class PhysicalNetwork {
       n = { ip, iface: nic.name, mac: undefined, updated: this.now };
       table.set(key, n);
     }
-    if (n.mac === mac) {
-      n.updated = this.now;
-      return;
-    }
+    // neigh_update moves `updated` only when something changes (a no-op must not extend locktime).
+    if (n.mac === mac) return;
     if (n.mac !== undefined && !opts.override) {
       ctx.event(
         "neigh",
