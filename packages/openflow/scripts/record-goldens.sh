@@ -345,4 +345,38 @@ t br0 "in_port=2,dl_src=$M1,dl_dst=$M2,tcp,nw_src=192.0.2.10,nw_dst=10.180.204.2
 t br0 "in_port=1,dl_src=$M1,dl_dst=$BC,arp,arp_spa=192.0.2.10,arp_tpa=10.180.204.252,arp_op=1"
 t br1 "in_port=2,$TCP"
 
+# ---- 10. the seed's Kube-OVN node: br-provider (NIC underlay0 trunking VLAN 341) patched to
+# br-int, with the VIP flow of kube-ovn-internals.md 1.1 and ovn-controller's localnet table-0
+# flow (physical.c: tagged localnet, priority 150, strip_vlan, then the logical pipeline).
+SCEN=kubeovn-seed
+rm -rf "${OUT:?}/$SCEN"; mkdir -p "$OUT/$SCEN"; : > "$OUT/$SCEN/cases.txt"
+ovs-vsctl add-br br-provider -- set bridge br-provider datapath_type=dummy protocols=OpenFlow10,OpenFlow13,OpenFlow15 \
+  -- add-port br-provider underlay0 trunks=341 -- set interface underlay0 type=dummy ofport_request=1 \
+  -- add-port br-provider patch-localnet.underlay-subnet-to-br-int \
+  -- set interface patch-localnet.underlay-subnet-to-br-int type=patch options:peer=patch-br-int-to-localnet.underlay-subnet ofport_request=2
+ovs-vsctl add-br br-int -- set bridge br-int datapath_type=dummy protocols=OpenFlow10,OpenFlow13,OpenFlow15 \
+  -- add-port br-int patch-br-int-to-localnet.underlay-subnet \
+  -- set interface patch-br-int-to-localnet.underlay-subnet type=patch options:peer=patch-localnet.underlay-subnet-to-br-int ofport_request=4 \
+  -- add-port br-int pod1 -- set interface pod1 type=dummy ofport_request=11 \
+  -- add-port br-int pod2 -- set interface pod2 type=dummy ofport_request=12
+$OF del-flows br-provider
+$OF del-flows br-int
+flows br-provider <<EOF2
+cookie=0x1000,priority=10000,in_port=1,tcp,nw_dst=10.180.204.252,tp_dst=80,actions=mod_dl_dst:00:00:00:01:00:01,output:2
+priority=0,actions=NORMAL
+EOF2
+flows br-int <<EOF2
+cookie=0x7aed837a,priority=150,in_port=4,dl_vlan=341,actions=strip_vlan,set_field:0xa->reg11,set_field:0x9->reg12,set_field:0x7->metadata,set_field:0x1->reg14,resubmit(,8)
+cookie=0x1,table=8,priority=100,metadata=0x7,ip,nw_dst=10.180.204.252,actions=output:11
+cookie=0x2,table=8,priority=50,metadata=0x7,actions=output:12
+priority=0,actions=drop
+EOF2
+"$ROOT/scripts/capture-bundle.sh" -o "$OUT/$SCEN/bundle" br-provider br-int >/dev/null
+VF="dl_src=00:00:5e:00:53:01,dl_dst=00:00:5e:00:53:ff,tcp,nw_src=192.0.2.10,nw_dst=10.180.204.252,nw_ttl=64,tp_src=40000,tp_dst=80"
+t br-provider "in_port=1,dl_vlan=341,$VF"
+t br-provider "in_port=1,$VF"
+t br-provider "in_port=1,dl_vlan=341,dl_src=00:00:5e:00:53:01,dl_dst=00:00:5e:00:53:ff,tcp,nw_src=192.0.2.10,nw_dst=10.180.204.252,nw_ttl=64,tp_src=40000,tp_dst=443"
+t br-provider "in_port=1,dl_vlan=341,dl_src=00:00:5e:00:53:01,dl_dst=ff:ff:ff:ff:ff:ff,arp,arp_spa=192.0.2.10,arp_tpa=10.180.204.252,arp_op=1"
+t br-provider "in_port=1,dl_vlan=342,$VF"
+
 echo "goldens recorded in $OUT: $(grep -c '^### ' "$OUT"/*/cases.txt | awk -F: '{s+=$2} END {print s}') cases"
