@@ -78,4 +78,11 @@ export type {
   LocalChoice,
 } from "./local.js";
 export { CT_MARK_NATTED, emptyLbState, matchVip, lbDnat, lbReply } from "./stage.js";
-export type { AffinityEntry, LbState, LbDnatOptions, LbReason, LbDnatResult, LbReplyResult } from "./stage.js";
+export type {
+  AffinityEntry,
+  LbState,
+  LbDnatOptions,
+  LbReason,
+  LbDnatResult,
+  LbReplyResult,
+} from "./stage.js";

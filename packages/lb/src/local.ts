@@ -46,7 +46,11 @@ export interface BackendGrouping {
  *
  * @example groupBackendsByChassis(lb, vip, { "nginx-0.default": "node1" })
  */
-export function groupBackendsByChassis(lb: LoadBalancer, vip: LbVip, portChassis: PortChassisMap): BackendGrouping {
+export function groupBackendsByChassis(
+  lb: LoadBalancer,
+  vip: LbVip,
+  portChassis: PortChassisMap,
+): BackendGrouping {
   void lb;
   const order: string[] = [];
   const map = new Map<string, { residentPort: string; backends: LbBackend[] }>();
@@ -150,7 +154,13 @@ export function backendsOnChassis(
   const local140 = hasPort ? 140 : 130;
   const plan = preferLocalPlan(lb, vip, portChassis, form);
   if (plan.form === "none") {
-    return { backends: plan.all, priority: generic, local: false, bypass: false, reason: "prefer_local_backend is off: all backends" };
+    return {
+      backends: plan.all,
+      priority: generic,
+      local: false,
+      bypass: false,
+      reason: "prefer_local_backend is off: all backends",
+    };
   }
   if (plan.form === "vip-node") {
     if (chassis !== undefined && chassis === plan.vipNodeChassis && plan.local.length > 0) {

@@ -390,11 +390,9 @@ export function selectBucket(
     };
   }
   const table =
-    group.method === "dp_hash"
-      ? dpHashTable(buckets, 0)
-      : group.method === ""
-        ? dpHashTable(buckets, 256)
-        : undefined;
+    group.method === "dp_hash" || group.method === ""
+      ? cachedTable(buckets, group.method === "" ? 256 : 0)
+      : undefined;
   if (table) {
     let dp = flow.dp_hash >>> 0;
     const computed = dp === 0;
@@ -423,3 +421,19 @@ export function selectBucket(
 
 const pickId = (buckets: readonly SelectBucket[], i: number | undefined): number | undefined =>
   i === undefined ? undefined : buckets[i]?.bucketId;
+
+const TABLE_CACHE = [
+  new WeakMap<readonly SelectBucket[], DpHashTable | null>(),
+  new WeakMap<readonly SelectBucket[], DpHashTable | null>(),
+];
+
+/** dpHashTable memoised on the (immutable) bucket list. */
+function cachedTable(buckets: readonly SelectBucket[], maxHash: number): DpHashTable | undefined {
+  const cache = TABLE_CACHE[maxHash === 0 ? 0 : 1] as WeakMap<readonly SelectBucket[], DpHashTable | null>;
+  let t = cache.get(buckets);
+  if (t === undefined) {
+    t = dpHashTable(buckets, maxHash) ?? null;
+    cache.set(buckets, t);
+  }
+  return t ?? undefined;
+}

@@ -24,9 +24,21 @@
 import { Conntrack, type CtEntry, type CtResult } from "@ovnsim/conntrack";
 import { ETH_TYPE, type Flow, IP_PROTO, SimError, formatIp4, formatIp6 } from "@ovnsim/packet";
 import { type LocalChoice, type PortChassisMap, type PreferLocalForm, backendsOnChassis } from "./local.js";
-import { type LbBackend, type LbVip, type LoadBalancer, affinityTimeout, ovsSelectionFields } from "./model.js";
+import {
+  type LbBackend,
+  type LbVip,
+  type LoadBalancer,
+  affinityTimeout,
+  ovsSelectionFields,
+} from "./model.js";
 import type { FiveTuple } from "./ovs-hash.js";
-import { type BucketChoice, parseHashFields, selectBucket } from "./select.js";
+import {
+  type BucketChoice,
+  type HashFields,
+  type SelectBucket,
+  parseHashFields,
+  selectBucket,
+} from "./select.js";
 import { parseLbEndpoint } from "./vip.js";
 
 /** OVN's `ct_mark.natted` bit (OVN_CT_NATTED_BIT 1). */
@@ -120,7 +132,11 @@ export function matchVip(lb: LoadBalancer, flow: Flow): LbVip | undefined {
   if (!v4 && !v6) return undefined;
   let best: LbVip | undefined;
   for (const v of lb.vips) {
-    if (v4 ? v.vip.family !== 4 || v.vip.ip4 !== flow.nw_dst >>> 0 : v.vip.family !== 6 || v.vip.ip6 !== flow.ipv6_dst) {
+    if (
+      v4
+        ? v.vip.family !== 4 || v.vip.ip4 !== flow.nw_dst >>> 0
+        : v.vip.family !== 6 || v.vip.ip6 !== flow.ipv6_dst
+    ) {
       continue;
     }
     if (v.vip.port === undefined) {
@@ -132,7 +148,8 @@ export function matchVip(lb: LoadBalancer, flow: Flow): LbVip | undefined {
   return best;
 }
 
-const clientOf = (f: Flow): string => (f.dl_type === ETH_TYPE.ipv6 ? formatIp6(f.ipv6_src) : formatIp4(f.nw_src));
+const clientOf = (f: Flow): string =>
+  f.dl_type === ETH_TYPE.ipv6 ? formatIp6(f.ipv6_src) : formatIp4(f.nw_src);
 const affKey = (lb: string, vip: string, client: string): string => `${lb}|${vip}|${client}`;
 
 /**
@@ -214,15 +231,15 @@ export function lbDnat(state: LbState, flow: Flow, opts: LbDnatOptions): LbDnatR
     }
   }
   if (!backend) {
-    const fields = ovsSelectionFields(lb);
-    const buckets = candidates.map((_, i) => ({ bucketId: i, weight: 100 }));
+    const fields = lbHashFields(lb);
+    const buckets = ovnBuckets(candidates.length);
     const choice =
-      fields.length > 0
-        ? selectBucket({ method: "hash", fields: parseHashFields(fields.join(",")), buckets }, flow)
+      fields !== undefined
+        ? selectBucket({ method: "hash", fields, buckets }, flow)
         : selectBucket({ method: "dp_hash", buckets }, flow, opts.ingress ? { ingress: opts.ingress } : {});
     if (choice.index === undefined) throw new Error("select group without a live bucket");
     backend = candidates[choice.index] as LbBackend;
-    reason = { kind: fields.length > 0 ? "hash" : "dp_hash", choice };
+    reason = { kind: fields !== undefined ? "hash" : "dp_hash", choice };
   }
   if (timeout > 0) {
     const k = affKey(lb.name, vip.key, client);
@@ -253,11 +270,35 @@ export function lbDnat(state: LbState, flow: Flow, opts: LbDnatOptions): LbDnatR
   };
 }
 
+const BUCKETS: (readonly SelectBucket[])[] = [];
+/** The buckets ovn-controller gives a ct_lb_mark group of n backends: bucket_id i, weight 100. */
+function ovnBuckets(n: number): readonly SelectBucket[] {
+  let b = BUCKETS[n];
+  if (!b) {
+    b = Object.freeze(Array.from({ length: n }, (_, i) => ({ bucketId: i, weight: 100 })));
+    BUCKETS[n] = b;
+  }
+  return b;
+}
+
+const FIELDS_CACHE = new WeakMap<LoadBalancer, HashFields | null>();
+/** The LB's selection_fields as OVS hash fields (undefined: dp_hash). */
+function lbHashFields(lb: LoadBalancer): HashFields | undefined {
+  let f = FIELDS_CACHE.get(lb);
+  if (f === undefined) {
+    const names = ovsSelectionFields(lb);
+    f = names.length > 0 ? parseHashFields(names.join(",")) : null;
+    FIELDS_CACHE.set(lb, f);
+  }
+  return f ?? undefined;
+}
+
 function findBackendOf(vip: LbVip, e: CtEntry): LbBackend | undefined {
   if (!e.nat || e.nat.kind !== "dnat") return undefined;
   const ip = e.nat.ip;
   return vip.backends.find(
-    (b) => (b.family === 4 ? b.ip4 === ip : b.ip6 === ip) && (e.nat?.port === undefined || b.port === e.nat.port),
+    (b) =>
+      (b.family === 4 ? b.ip4 === ip : b.ip6 === ip) && (e.nat?.port === undefined || b.port === e.nat.port),
   );
 }
 
@@ -273,12 +314,19 @@ export interface LbReplyResult {
 }
 
 /** A reply (backend → client) through `ct_lb_mark;` in `zone`. */
-export function lbReply(state: LbState, flow: Flow, opts: { readonly zone: number; readonly now?: number }): LbReplyResult {
+export function lbReply(
+  state: LbState,
+  flow: Flow,
+  opts: { readonly zone: number; readonly now?: number },
+): LbReplyResult {
   const ct = state.conntrack.process(flow, { zone: opts.zone, nat: {}, now: opts.now ?? 0 });
   const e = ct.entry;
   const ep = (f: Flow): string =>
-    f.dl_type === ETH_TYPE.ipv6 ? `[${formatIp6(f.ipv6_src)}]:${f.tp_src}` : `${formatIp4(f.nw_src)}:${f.tp_src}`;
-  const reverseNat = ct.reply && ct.natApplied !== undefined ? { from: ep(flow), to: ep(ct.flow) } : undefined;
+    f.dl_type === ETH_TYPE.ipv6
+      ? `[${formatIp6(f.ipv6_src)}]:${f.tp_src}`
+      : `${formatIp4(f.nw_src)}:${f.tp_src}`;
+  const reverseNat =
+    ct.reply && ct.natApplied !== undefined ? { from: ep(flow), to: ep(ct.flow) } : undefined;
   const clientSourceChanged =
     e !== undefined &&
     (e.nat?.kind === "snat" ||
