@@ -3,7 +3,8 @@
 # are checked against byte for byte (test/golden.test.ts):
 #   trace-*.txt      `ovs-appctl ofproto/trace br0 FLOW` of varied flows (Flow:, Final flow:,
 #                    Megaflow: lines; inputs that OVS refuses, with its error)
-#   dump-flows.txt   `ovs-ofctl add-flow` of varied matches, then dump-flows (match_format)
+#   packet-*.txt     the same with a frame built by scripts/frames.mts (flow_extract of our bytes)
+#   dump-flows.tsv   `ovs-ofctl add-flow` of varied matches, then dump-flows (match_format)
 # Needs the oracle (../../../../shared/oracle); starts and stops its own sandbox.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -97,6 +98,15 @@ trace err-field "in_port=1,tcp,foo=1"
 trace err-proto "in_port=1,tcp,udp"
 trace err-ip "in_port=1,ip,nw_src=1.2.3"
 trace err-port "in_port=eth9,ip"
+# Frames built by this package, traced as packets: OVS's flow_extract() reads our bytes.
+FRAMES=$(cd "$HERE/../../.." && pnpm -s exec tsx packages/packet/scripts/frames.mts)
+while read -r name hex; do
+  n=$((n + 1))
+  {
+    echo "\$ ovs-appctl ofproto/trace br0 in_port=1 $hex"
+    ovs-appctl ofproto/trace br0 in_port=1 "$hex" 2>&1 || true
+  } >"$OUT/packet-$name.txt"
+done <<<"$FRAMES"
 echo "recorded $n traces" >&2
 
 # Matches: add-flow, then dump-flows (default OpenFlow 1.0 + NXM: exact VLAN TCI, every field).

@@ -272,7 +272,8 @@ export function encodeFrame(p: Packet): Uint8Array {
     w.ip6(f.ipv6_src);
     w.ip6(f.ipv6_dst);
     if (frag) {
-      w.u8(f.nw_proto);
+      // A later fragment's flow says nw_proto=44 (OVS stops at the fragment header).
+      w.u8(f.nw_frag & FRAG.later && f.nw_proto === 44 ? 59 : f.nw_proto);
       w.u8(0);
       w.u16(f.nw_frag & FRAG.later ? 1 << 3 : 1); // offset 1 (8 bytes) for later, else M flag
       w.u32(p.ipId);
@@ -398,7 +399,8 @@ export function decodeFrame(bytes: Uint8Array, opts: DecodeOptions = {}): Packet
       const offset = fw >>> 3;
       fl.nw_frag = FRAG.any | (offset !== 0 ? FRAG.later : 0);
       pk.ipId = r32(b, l4 + 4);
-      next = b[l4]!;
+      // flow_extract: a later fragment keeps nw_proto = 44 (IPPROTO_FRAGMENT).
+      if (offset === 0) next = b[l4]!;
       l4 += 8;
     }
     fl.nw_proto = next;

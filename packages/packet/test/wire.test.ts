@@ -100,6 +100,7 @@ const anyPacket: fc.Arbitrary<Packet> = fc
     const v6 = r.kind === "ipv6";
     let proto = r.proto;
     if (v6 && (proto === 44 || proto === IP_PROTO.icmp)) proto = IP_PROTO.icmpv6;
+    if (v6 && r.frag & FRAG.later) proto = 44; // as OVS's flow_extract says for IPv6 later fragments
     if (!v6 && proto === IP_PROTO.icmpv6) proto = IP_PROTO.icmp;
     const later = (r.frag & FRAG.later) !== 0;
     const l4 =
@@ -107,6 +108,8 @@ const anyPacket: fc.Arbitrary<Packet> = fc
       [IP_PROTO.tcp, IP_PROTO.udp, IP_PROTO.sctp, IP_PROTO.icmp, IP_PROTO.icmpv6].includes(proto as 6);
     const icmp = proto === IP_PROTO.icmp || proto === IP_PROTO.icmpv6;
     const nd = l4 && v6 && proto === IP_PROTO.icmpv6 && r.nd;
+    // A non-ND ICMPv6 message must not look like ND (type 135/136 with code 0).
+    const type = icmp && !nd && (r.tp_src & 0xff) >= 135 && (r.tp_src & 0xff) <= 136 ? 128 : r.tp_src & 0xff;
     const flow = makeFlow({
       ...base,
       dl_type: v6 ? ETH_TYPE.ipv6 : ETH_TYPE.ip,
@@ -119,7 +122,7 @@ const anyPacket: fc.Arbitrary<Packet> = fc
       nw_tos: r.tos,
       nw_ttl: r.ttl,
       nw_frag: r.frag,
-      tp_src: !l4 ? 0 : nd ? 135 + (r.tp_src % 2) : icmp ? r.tp_src & 0xff : r.tp_src,
+      tp_src: !l4 ? 0 : nd ? 135 + (r.tp_src % 2) : icmp ? type : r.tp_src,
       tp_dst: !l4 ? 0 : nd ? 0 : icmp ? r.tp_dst & 0xff : r.tp_dst,
       tcp_flags: l4 && proto === IP_PROTO.tcp ? r.flags : 0,
       nd_target: nd ? r.target : 0n,
