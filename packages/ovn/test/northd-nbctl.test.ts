@@ -3,7 +3,15 @@
 import fc from "fast-check";
 import { isSimError } from "@ovnsim/packet";
 import { describe, expect, it } from "vitest";
-import { NbBuilder, findPort, northd, parseNbctl, parseNbctlLine, shellWords } from "../src/northd/index.js";
+import {
+  NbBuilder,
+  findPort,
+  northd,
+  parseNbctl,
+  parseNbctlLine,
+  shellWords,
+  validateNb,
+} from "../src/northd/index.js";
 
 describe("shellWords", () => {
   it("splits like a shell", () => {
@@ -113,6 +121,20 @@ ovn-sbctl lsp-bind p1 n1
         expect(String((e as Error).message)).toMatch(re);
       }
     }
+  });
+});
+
+describe("validateNb", () => {
+  it("reports what the load-balancer model rejects, and northd still compiles", () => {
+    const db = parseNbctl(
+      "ls-add s\nlb-add lb 10.0.0.1:80 10.0.0.2:80\nset load_balancer lb ip_port_mappings:10.9.9.9=p:0.0.0.0\nls-lb-add s lb",
+    );
+    const errs = validateNb(db);
+    expect(errs).toHaveLength(1);
+    expect(errs[0]?.message).toMatch(/lb/);
+    expect(northd(db, "ovn-23.03").flows.some((f) => f.stage === "ls_in_lb" && f.priority === 120)).toBe(
+      true,
+    );
   });
 });
 

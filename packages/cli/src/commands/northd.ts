@@ -1,7 +1,7 @@
 // `ovnsim northd --nbctl FILE --profile P [--json]`: run ovnsim's northd on an ovn-nbctl command
 // file and print the logical flows as `ovn-sbctl lflow-list` does (or as JSON).
 import { readFileSync } from "node:fs";
-import { PROFILE_NAMES, formatLflowList, getProfile, northd, parseNbctl } from "@ovnsim/ovn";
+import { PROFILE_NAMES, formatLflowList, getProfile, northd, parseNbctl, validateNb } from "@ovnsim/ovn";
 import { SimError } from "@ovnsim/packet";
 import { registerSubcommand } from "../cli.js";
 
@@ -53,7 +53,10 @@ registerSubcommand({
     } catch {
       throw new SimError("UNKNOWN_OBJECT", `${file}: cannot read file`);
     }
-    const result = northd(parseNbctl(text, { file }), profile);
+    const db = parseNbctl(text, { file });
+    // ovn-northd logs these and skips the bad entry; so do we.
+    for (const w of validateNb(db)) io.stderr(`ovnsim northd: warning: ${w.message}\n`);
+    const result = northd(db, profile);
     const flows = datapath === undefined ? result.flows : result.flows.filter((f) => f.datapath === datapath);
     if (datapath !== undefined && !result.datapaths.some((d) => d.name === datapath)) {
       throw new SimError("UNKNOWN_OBJECT", `${datapath}: no logical switch of that name`);

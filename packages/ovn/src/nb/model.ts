@@ -5,6 +5,7 @@
  * feature fallback (ct_lb vs ct_lb_mark) depend on them. Rows carry deterministic uuids so the
  * same configuration always prints the same `ovn-sbctl lflow-list`.
  */
+import type { RawLoadBalancer } from "@ovnsim/lb";
 
 /** An OVSDB map column (`options`, `external_ids`, …). */
 export type StrMap = Readonly<Record<string, string>>;
@@ -68,10 +69,10 @@ export interface LogicalSwitch {
 }
 
 /**
- * Load_Balancer (ovn-nb(5)), the fields northd reads. Structurally the same record as the
- * load-balancer package's; kept here so the NB model stands on its own.
+ * Load_Balancer (ovn-nb(5)), the fields northd reads: the load-balancer package's raw row
+ * (`RawLoadBalancer`, which `parseLoadBalancer` validates) with every column present.
  */
-export interface NbLoadBalancer {
+export interface NbLoadBalancer extends RawLoadBalancer {
   readonly name: string;
   readonly uuid: string;
   /** "tcp" | "udp" | "sctp"; unset means tcp. */

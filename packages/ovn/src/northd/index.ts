@@ -34,3 +34,4 @@ export {
 export type { NorthdOptions, NorthdResult } from "./compile.js";
 export { compareLflows, flowKey } from "./compare.js";
 export type { FlowComparison } from "./compare.js";
+export { validateNb } from "./validate.js";

@@ -155,7 +155,7 @@ function splitLbAddr(text: string): { ip: string; v6: boolean; port?: number } |
   if (!v6 && !/^\d{1,3}(\.\d{1,3}){3}$/.test(host)) return undefined;
   if (v6) {
     const a = extractLspAddresses(`00:00:00:00:00:00 ${host}`);
-    if (!a || a.ipv6.length !== 1) return undefined;
+    if (a?.ipv6.length !== 1) return undefined;
     host = (a.ipv6[0] as { addr: string }).addr;
   }
   if (port === undefined) return { ip: host, v6 };
@@ -883,7 +883,6 @@ function buildUnicastLookup(ctx: BuildContext, s: FlowSink, od: SwitchDatapath, 
 function buildLbFlows(ctx: BuildContext, s: FlowSink, od: SwitchDatapath, lb: NorthdLb): void {
   const v = ctx.profile.ovn;
   const ctLb = ctLbName(ctx);
-  const regIp4 = ctx.profile.regLbIpv4;
   for (const vip of lb.vips) {
     // build_empty_lb_event_flow
     if (lb.event && vip.backends.length === 0 && !lb.reject) {
