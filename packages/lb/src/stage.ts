@@ -294,11 +294,11 @@ function lbHashFields(lb: LoadBalancer): HashFields | undefined {
 }
 
 function findBackendOf(vip: LbVip, e: CtEntry): LbBackend | undefined {
-  if (!e.nat || e.nat.kind !== "dnat") return undefined;
-  const ip = e.nat.ip;
+  const nat = e.nat;
+  if (nat?.kind !== "dnat") return undefined;
+  const ip = nat.ip;
   return vip.backends.find(
-    (b) =>
-      (b.family === 4 ? b.ip4 === ip : b.ip6 === ip) && (e.nat?.port === undefined || b.port === e.nat.port),
+    (b) => (b.family === 4 ? b.ip4 === ip : b.ip6 === ip) && (nat.port === undefined || b.port === nat.port),
   );
 }
 
