@@ -557,6 +557,17 @@ export class MetalLB {
         const ads = a.pool.ads.filter((ad) => adNodes(ad, this.spec.nodes).has(e.owner as string));
         const all = ads.some((ad) => (ad.interfaces ?? []).length === 0);
         const interfaces = new Set(ads.flatMap((ad) => ad.interfaces ?? []));
+        const host = this.net.topology.hosts.get(e.owner);
+        const known = host ? responderInterfaces(host, this.spec).names : [];
+        if (!all && !known.some((n) => interfaces.has(n))) {
+          // SetBalancer: ipAdv.MatchInterfaces(localIfs) fails → event "announceFailed", no announcement.
+          api.event(
+            "metallb",
+            e.owner,
+            `announceFailed: the interfaces specified by LB IP "${formatIp(a.vip)}" doesn't exist in assigned node "${e.owner}" with protocol "layer2"`,
+          );
+          continue;
+        }
         let m = wanted.get(e.owner);
         if (!m) {
           m = new Map();

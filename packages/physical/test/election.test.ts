@@ -2,7 +2,12 @@ import { createHash } from "node:crypto";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
+  compileTopology,
   electAnnouncer,
+  MetalLB,
+  PhysicalNetwork,
+  responderInterfaces,
+  seedScenario,
   EXCLUDE_LB_LABEL,
   goIpString,
   type LBService,
@@ -136,5 +141,56 @@ describe("goIpString matches Go's net.IP.String()", () => {
     ["FD00::ABC", "fd00::abc"],
   ])("%s → %s", (input, out) => {
     expect(goIpString(parseIp(input))).toBe(out);
+  });
+});
+
+describe("responder interfaces (announcer.updateInterfaces)", () => {
+  const topo = compileTopology({
+    hosts: [
+      {
+        name: "n",
+        nics: [
+          { name: "eth0", mac: "02:00:00:00:00:01", addresses: ["10.0.0.1/24"] },
+          { name: "eth0.5", parent: "eth0", vid: 5 },
+          { name: "eth1", mac: "02:00:00:00:00:02", up: false },
+          { name: "eth2", mac: "02:00:00:00:00:03", noarp: true },
+          { name: "eth3", mac: "02:00:00:00:00:04", broadcast: false },
+          { name: "veth12", mac: "02:00:00:00:00:05" },
+          { name: "eth4", mac: "02:00:00:00:00:06", linkLocal6: false },
+          { name: "br-x", macFrom: "eth4" },
+        ],
+        bridges: [{ name: "br-x", ports: [{ name: "eth4" }] }],
+      },
+    ],
+    switches: [],
+    links: [],
+  });
+  const host = topo.hosts.get("n");
+  it("skips excluded, down, enslaved and NOARP interfaces; ARP needs broadcast, NDP a link-local", () => {
+    if (!host) throw new Error("no host");
+    const r = responderInterfaces(host, {});
+    expect(r.arp.map((n) => n.name)).toEqual(["eth0", "eth0.5", "br-x"]);
+    expect(r.ndp.map((n) => n.name)).toEqual(["eth0", "eth0.5", "eth3", "br-x"]);
+    expect(Object.fromEntries(r.skipped.map((x) => [x.iface, x.reason]))).toEqual({
+      eth1: "down",
+      eth2: "NOARP",
+      veth12: "excluded by announcedInterfacesToExclude",
+      eth4: "enslaved (master br-x)",
+    });
+    // The doc's reading: the enslaved NIC answers too.
+    expect(responderInterfaces(host, { respectMaster: false }).arp.map((n) => n.name)).toContain("eth4");
+    // nodeInterfaces (for MatchInterfaces) lists everything not excluded, down or not.
+    expect(r.names).not.toContain("veth12");
+    expect(r.names).toContain("eth1");
+  });
+  it("an advertisement naming an interface the node lacks: announceFailed, nobody answers", () => {
+    const s = seedScenario();
+    const net = new PhysicalNetwork(s.topology);
+    const m = new MetalLB(net, { ...s.metallb, advertisements: [{ name: "ad", interfaces: ["bond0"] }] }, [
+      s.service,
+    ]);
+    const t = m.reconcile();
+    expect(t.events.some((e) => e.text.startsWith("announceFailed"))).toBe(true);
+    expect(m.status()[0]?.interfaces).toEqual([]);
   });
 });
