@@ -925,8 +925,12 @@ function buildPhysical(
       }
     }
   }
-  const nicName = nodes[0]?.nic ?? "underlay0";
-  const iface = sc?.str("spec.metallb.interface") ?? (vlanId ? `${nicName}.${vlanId}` : nicName);
+  // The host VLAN interface on the provider bridge's internal port: with the NIC enslaved to
+  // br-<provider> (a trunk for the Vlan id), only an interface on top of br-<provider> receives
+  // what NORMAL floods to LOCAL; a VLAN device on the enslaved NIC itself never does.
+  const prov = underlay?.vlan ? vlans.find((v) => v.name === underlay.vlan)?.provider : undefined;
+  const base = prov ? `br-${prov}` : (nodes[0]?.nic ?? "underlay0");
+  const iface = sc?.str("spec.metallb.interface") ?? (vlanId ? `${base}.${vlanId}` : base);
   const dot = /\.(\d+)$/.exec(iface);
   return {
     switches,

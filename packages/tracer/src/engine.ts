@@ -76,6 +76,7 @@ export interface Simulation {
   readonly scenario: Scenario;
   readonly findings: readonly Finding[];
   readonly net: physical.PhysicalNetwork | null;
+  readonly metallb: physical.MetalLB | null;
   readonly ovs: ReadonlyMap<string, NodeOvs>;
   readonly bridges: ReadonlyMap<string, ProviderBridge>;
   readonly ovn: OvnWorld;
@@ -184,27 +185,85 @@ export function createSimulation(s: Scenario): Simulation {
       net.attachBridge(n.name, pb);
     }
   }
-  if (!attachMetallb(s, net)) missing.push("metallb (speaker ARP responder in @ovnsim/physical)");
-  return { scenario: s, findings: diagnose(s), net, ovs, bridges, ovn, ct: Conntrack.empty(), missing };
+  const metallb = attachMetallb(s, net);
+  for (const b of bridges.values()) b.runs.length = 0;
+  return {
+    scenario: s,
+    findings: diagnose(s),
+    net,
+    metallb,
+    ovs,
+    bridges,
+    ovn,
+    ct: Conntrack.empty(),
+    missing,
+  };
 }
 
-/** Plugs MetalLB's L2 speakers into the physical network, if @ovnsim/physical provides them. */
-function attachMetallb(s: Scenario, net: physical.PhysicalNetwork): boolean {
-  const mod = physical as unknown as Record<string, unknown>;
-  const install = mod.installMetalLB ?? mod.installMetallb;
-  if (typeof install !== "function") return false;
-  const announcements = s.services.flatMap((svc) =>
-    svc.vips.filter((v) => !v.includes(":")).map((vip) => ({ svc, vip, a: electAnnouncer(s, svc, vip) })),
-  );
-  (install as (net: unknown, cfg: unknown) => void)(net, {
-    announcements: announcements.map((x) => ({
-      vip: x.vip,
-      node: x.a.node,
-      service: `${x.svc.namespace}/${x.svc.name}`,
+/**
+ * Plugs MetalLB's L2 speakers (@ovnsim/physical's MetalLB) into the physical network with the
+ * scenario's pools, advertisements, nodes and services (endpoints = the selected pods, ready).
+ * MetalLB as its code behaves (an enslaved interface gets no responder); the scenario's
+ * `metallb.interface` is the only interface left to announce on.
+ */
+function otherInterfaces(s: Scenario): string[] {
+  const keep = s.physical.metallbInterface;
+  const names = new Set<string>();
+  for (const n of s.nodes) {
+    names.add(n.nic);
+    for (const v of s.vlans) names.add(`br-${v.provider}`);
+  }
+  names.add(keep);
+  names.delete(keep);
+  return [...names].map((n) => `^${n.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`);
+}
+
+function attachMetallb(s: Scenario, net: physical.PhysicalNetwork): physical.MetalLB | null {
+  const spec: physical.MetalLBSpec = {
+    pools: s.pools.map((p) => ({
+      name: p.name,
+      addresses: p.addresses,
+      autoAssign: p.autoAssign,
+      avoidBuggyIPs: p.avoidBuggyIPs,
     })),
-    interface: s.physical.metallbInterface,
-  });
-  return true;
+    advertisements: s.l2Advertisements.map((a) => ({
+      name: a.name,
+      ipAddressPools: a.ipAddressPools,
+      nodeSelectors: a.nodeSelectors.map((m) => ({ matchLabels: m })),
+      interfaces: a.interfaces,
+    })),
+    nodes: s.nodes.map((n) => ({ name: n.name, labels: n.labels })),
+    speakers: s.nodes.filter((n) => n.speaker).map((n) => n.name),
+    respectMaster: true,
+    // The scenario names the one interface the speaker answers on: every other interface of the
+    // node goes to MetalLB's announcedInterfacesToExclude.
+    excludeInterfaces: [...physical.DEFAULT_EXCLUDE_INTERFACES, ...otherInterfaces(s)],
+  };
+  const services: physical.LBService[] = s.services
+    .filter((x) => x.type === "LoadBalancer")
+    .map((x) => ({
+      namespace: x.namespace,
+      name: x.name,
+      type: "LoadBalancer" as const,
+      externalTrafficPolicy: x.externalTrafficPolicy,
+      loadBalancerIPs: x.vips,
+      ports: x.ports
+        .filter((p) => p.protocol !== "sctp")
+        .map((p) => ({
+          port: p.port,
+          protocol: p.protocol === "udp" ? ("UDP" as const) : ("TCP" as const),
+          targetPort: p.targetPort,
+        })),
+      endpoints: x.endpoints.map((lsp) => {
+        const p = s.pods.find((q) => q.lsp === lsp);
+        return { ...(p ? { nodeName: p.node, address: p.ip } : {}), ready: true };
+      }),
+    }));
+  const m = new physical.MetalLB(net, spec, services);
+  m.reconcile();
+  // Let the gratuitous ARPs finish (5 s of virtual time), as on a cluster that has settled.
+  net.advance(6);
+  return m;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -285,7 +344,7 @@ function followExits(
       return;
     }
     const pb = sim.bridges.get(`${ex.host}/${ex.bridge}`);
-    const run = pb?.runs.find((r) => r.toOvn && sameL3(r.toOvn, ex.frame));
+    const run = [...(pb?.runs ?? [])].reverse().find((r) => r.toOvn && sameL3(r.toOvn, ex.frame));
     if (!run?.toOvn) continue;
     // Only the traced packet is followed into OVN; floods (ARP, other traffic) are noted by physical.
     if (!isTraced(ex.frame, ctx.request)) continue;
@@ -294,7 +353,13 @@ function followExits(
 }
 
 function sameL3(a: Flow, b: Flow): boolean {
-  return a.dl_type === b.dl_type && a.nw_src === b.nw_src && a.nw_dst === b.nw_dst && a.tp_dst === b.tp_dst;
+  return (
+    a.dl_type === b.dl_type &&
+    a.nw_src === b.nw_src &&
+    a.nw_dst === b.nw_dst &&
+    a.tp_src === b.tp_src &&
+    a.tp_dst === b.tp_dst
+  );
 }
 
 function isTraced(f: Flow, req: Ctx["request"]): boolean {

@@ -182,7 +182,7 @@ export function runLogical(
         if (m) pipeline = m[1]!;
       }
       if (node.kind === "table") {
-        const m = /^\s*(\d+)\. (\S+) \([^)]*\): (.*), priority (\d+), uuid/.exec(node.text);
+        const m = /^\s*(\d+)\. (\S+?)(?: \([^)]*\))?: (.*), priority (\d+), uuid/.exec(node.text);
         if (m)
           stages.push({ pipeline, table: Number(m[1]), stage: m[2]!, priority: Number(m[4]), match: m[3]! });
       }

@@ -171,6 +171,12 @@ export function runBridge(o: NodeOvs, bridge: string, inPort: string, flow: Flow
     }
     toOvn = withFlow(g, { metadata: md, regs });
   }
+  // A real packet through NORMAL teaches the bridge its source MAC (ofproto/trace does not);
+  // later traces of the same run see what earlier packets taught (OVS update_learning_table).
+  if (port && rules.some((r) => r.bridge === bridge && /\bNORMAL\b/.test(r.actions))) {
+    const vlan = port.tag ?? f.vlans[0]?.vid ?? 0;
+    macTablesFor(o).get(bridge)?.learn(vlan, f.dl_src, port.ofport, 0);
+  }
   return { result, text, exits, toOvn, bridges, rules };
 }
 
