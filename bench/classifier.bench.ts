@@ -24,7 +24,9 @@ import {
   ovsBenchmark,
   parseClassBench,
   type RuleSpec,
+  TupleMergeClassifier,
 } from "../packages/classifier/src/index.js";
+import os from "node:os";
 import { FLOW_WORDS } from "../packages/packet/src/index.js";
 
 v8.setFlagsFromString("--expose-gc");
@@ -54,6 +56,11 @@ interface Row {
   lookupsPerSecWc: number;
   baselineLookupsPerSec: number;
   speedup: number;
+  tmLookupsPerSec: number;
+  tmTables: number;
+  tmTablesPerLookup: number;
+  tmInsertMs: number;
+  tmBytesPerRule: number;
   emcLookupsPerSec: number;
   emcHitRate: number;
   insertMs: number;
@@ -155,21 +162,45 @@ function runWorkload(
   cls.lookup(keys[0]!);
   const bytes = heap() - before;
 
+  // TupleMerge: same rules, same answers.
+  const tmTimes: number[] = [];
+  let tm = new TupleMergeClassifier<number>();
+  for (let r = 0; r < RUNS; r++) {
+    tm = undefined as unknown as TupleMergeClassifier<number>;
+    gc();
+    const t0 = now();
+    const c = new TupleMergeClassifier<number>();
+    for (const s of specs) c.insert(s);
+    c.lookup(keys[0]!);
+    tmTimes.push(now() - t0);
+    tm = c;
+  }
+  tm = undefined as unknown as TupleMergeClassifier<number>;
+  const tmBefore = heap();
+  tm = new TupleMergeClassifier<number>();
+  for (const s of specs) tm.insert(s);
+  tm.lookup(keys[0]!);
+  const tmBytes = heap() - tmBefore;
+  const tmStats: LookupStats = { subtables: 0 };
+
   // Correctness: every key once against the linear scan (with and without wildcards).
   const lin = new LinearClassifier<number>();
   for (const s of specs) lin.insert(s);
   const wc = new Uint32Array(FLOW_WORDS);
   let hits = 0;
   const stats: LookupStats = { subtables: 0 };
-  const nCheck = Math.min(keys.length, 20000);
+  const nCheck = Math.min(keys.length, 10000);
   for (let i = 0; i < nCheck; i++) {
     const k = keys[i]!;
     const a = cls.lookup(k, undefined, stats);
     const b = lin.lookup(k);
     wc.fill(0);
     const c = cls.lookup(k, wc);
-    if (a?.id !== b?.id || c?.id !== a?.id)
-      throw new Error(`${workload}: key ${i}: classifier ${a?.id}/${c?.id}, linear ${b?.id}`);
+    const d = tm.lookup(k, undefined, tmStats);
+    if (a?.id !== b?.id || c?.id !== a?.id || d?.id !== a?.id)
+      throw new Error(
+        `${workload}: key ${i}: classifier ${a?.id}/${c?.id}, tuplemerge ${d?.id}, linear ${b?.id}`,
+      );
     if (a) hits++;
   }
 
@@ -177,10 +208,12 @@ function runWorkload(
   const withWc: number[] = [];
   const base: number[] = [];
   const emc: number[] = [];
+  const tms: number[] = [];
+  const tm0 = tm;
   let emcHitRate = 0;
   // Linear baseline: size the run to ≈0.25 s.
   const probe = timeLookups((k) => lin.lookup(k), keys, 200);
-  const nLin = Math.max(200, Math.min(nLookups, Math.round(probe * 0.25)));
+  const nLin = Math.max(200, Math.min(nLookups, Math.round(probe * 0.1)));
   const c0 = cls;
   const lookupNoWc = (k: Uint32Array) => c0.lookup(k);
   const lookupWc = (k: Uint32Array) => {
@@ -191,6 +224,7 @@ function runWorkload(
     fast.push(timeLookups(lookupNoWc, keys, nLookups));
     withWc.push(timeLookups(lookupWc, keys, nLookups));
     base.push(timeLookups((k) => lin.lookup(k), keys, nLin));
+    tms.push(timeLookups((k) => tm0.lookup(k), keys, nLookups));
     const e = new Emc<unknown>(lookupNoWc, usedWords);
     emc.push(timeLookups((k) => e.lookup(k), keys, nLookups));
     emcHitRate = e.hits / nLookups;
@@ -210,6 +244,11 @@ function runWorkload(
     lookupsPerSecWc: Math.round(median(withWc)),
     baselineLookupsPerSec: Math.round(bl),
     speedup: Math.round((lps / bl) * 10) / 10,
+    tmLookupsPerSec: Math.round(median(tms)),
+    tmTables: tm.masks,
+    tmTablesPerLookup: Math.round((tmStats.subtables / nCheck) * 10) / 10,
+    tmInsertMs: Math.round(median(tmTimes) * 10) / 10,
+    tmBytesPerRule: Math.round(tmBytes / tm.size),
     emcLookupsPerSec: Math.round(median(emc)),
     emcHitRate: Math.round(emcHitRate * 1000) / 1000,
     insertMs: Math.round(median(insertTimes) * 10) / 10,
@@ -220,6 +259,7 @@ function runWorkload(
 }
 
 const rows: Row[] = [];
+const loadStart = os.loadavg();
 const want = (name: string): boolean => filter === undefined || name.includes(filter);
 const M = (x: number): string => (x / 1e6).toFixed(2);
 
@@ -234,7 +274,7 @@ for (const fam of ["acl1", "fw1", "ipc1"]) {
     const keys = trace.map((h) => headerToKey(h));
     const { W } = await import("../packages/packet/src/index.js");
     rows.push(
-      runWorkload(`classbench ${name}`, "classbench", filters.length, specs, keys, 300_000, [
+      runWorkload(`classbench ${name}`, "classbench", filters.length, specs, keys, 200_000, [
         W.nw_src,
         W.nw_dst,
         W.nw_proto,
@@ -256,22 +296,29 @@ for (const n of [1000, 10000, 100000]) {
   m.forEach((x, i) => {
     if (x) used.push(i);
   });
-  rows.push(runWorkload(`ovstest benchmark ${n} 4 8 1`, "ovs", n, w.rules, keys, 300_000, used));
+  rows.push(runWorkload(`ovstest benchmark ${n} 4 8 1`, "ovs", n, w.rules, keys, 200_000, used));
   console.error(`done ${name}`);
 }
 
 const pad = (s: string | number, n: number): string => String(s).padStart(n);
 console.log(
-  `${"workload".padEnd(30)} ${pad("rules", 7)} ${pad("masks", 6)} ${pad("sub/lkp", 7)} ${pad("hit%", 5)} ${pad("M lkp/s", 8)} ${pad("+wc", 6)} ${pad("linear", 7)} ${pad("ratio", 7)} ${pad("EMC", 6)} ${pad("ins ms", 7)} ${pad("B/rule", 6)}`,
+  `${"workload".padEnd(30)} ${pad("rules", 7)} ${pad("masks", 6)} ${pad("sub/lkp", 7)} ${pad("hit%", 5)} ${pad("M lkp/s", 8)} ${pad("+wc", 6)} ${pad("linear", 7)} ${pad("ratio", 7)} ${pad("ins ms", 7)} ${pad("B/rule", 6)} | ${pad("TM tbl", 6)} ${pad("tbl/lkp", 7)} ${pad("TM M/s", 6)} ${pad("TM ins", 6)} ${pad("B/rule", 6)} | ${pad("EMC", 6)} ${pad("hit%", 4)}`,
 );
 for (const r of rows)
   console.log(
-    `${r.workload.padEnd(30)} ${pad(r.rules, 7)} ${pad(r.masks, 6)} ${pad(r.subtablesPerLookup.toFixed(1), 7)} ${pad((r.hitRate * 100).toFixed(0), 5)} ${pad(M(r.lookupsPerSec), 8)} ${pad(M(r.lookupsPerSecWc), 6)} ${pad(M(r.baselineLookupsPerSec), 7)} ${pad(`${r.speedup}×`, 7)} ${pad(M(r.emcLookupsPerSec), 6)} ${pad(r.insertMs, 7)} ${pad(r.bytesPerRule, 6)}`,
+    `${r.workload.padEnd(30)} ${pad(r.rules, 7)} ${pad(r.masks, 6)} ${pad(r.subtablesPerLookup.toFixed(1), 7)} ${pad((r.hitRate * 100).toFixed(0), 5)} ${pad(M(r.lookupsPerSec), 8)} ${pad(M(r.lookupsPerSecWc), 6)} ${pad(M(r.baselineLookupsPerSec), 7)} ${pad(`${r.speedup}×`, 7)} ${pad(r.insertMs, 7)} ${pad(r.bytesPerRule, 6)} | ${pad(r.tmTables, 6)} ${pad(r.tmTablesPerLookup.toFixed(1), 7)} ${pad(M(r.tmLookupsPerSec), 6)} ${pad(r.tmInsertMs, 6)} ${pad(r.tmBytesPerRule, 6)} | ${pad(M(r.emcLookupsPerSec), 6)} ${pad((r.emcHitRate * 100).toFixed(0), 4)}`,
   );
 console.log(
   "\nM lkp/s: tuple space search, no wildcard tracking; +wc: with megaflow tracking (staged lookup, tries);\n" +
-    "linear: flat-array linear scan, same process; EMC: 8192-entry exact-match cache in front (repeats only).\n" +
+    "linear: flat-array linear scan, same process; ratio = TSS / linear; TM: TupleMergeClassifier (same answers);\n" +
+    "EMC: 8192-entry exact-match cache in front of TSS (helps repeated headers only). B/rule: classifier heap growth.\n" +
     "ovstest C figures (docs/performance.md §2.1): 1k 11.2–12.7 / wc 3.5–4.6, 10k 8.1–9.8 / 2.7–3.6, 100k 4.1–5.4 / 1.8–2.5 M/s.",
 );
 mkdirSync(path.join(root, "bench/results"), { recursive: true });
+console.log(
+  `load average at start ${loadStart.map((x) => x.toFixed(1)).join(" ")}, at end ${os
+    .loadavg()
+    .map((x) => x.toFixed(1))
+    .join(" ")} (${os.cpus().length} CPUs)`,
+);
 writeFileSync(path.join(root, "bench/results/classifier.json"), `${JSON.stringify(rows, null, 2)}\n`);

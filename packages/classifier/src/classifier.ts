@@ -142,11 +142,14 @@ function trieLookup(tc: TrieCtx, t: number, key: Uint32Array): void {
 }
 
 let subtableSerial = 0;
+const NO_TRIES = new Int32Array(0);
+/** Scratch word for ports-trie values (lookups are single-threaded and not re-entrant). */
+const PORTS_TMP = new Uint32Array(1);
 
 /** One distinct mask: OVS `struct cls_subtable`. */
 class Subtable<T> {
   readonly serial = subtableSerial++;
-  readonly mask: Uint32Array;
+  readonly maskHash: number;
   /** Key words with a non-zero mask, ascending, and their masks. */
   readonly words: Int32Array;
   readonly masks: Uint32Array;
@@ -167,7 +170,6 @@ class Subtable<T> {
   readonly portsTrie: PrefixTrie | null;
   readonly portsSrc: number;
   readonly portsDst: number;
-  private readonly portsTmp = new Uint32Array(1);
 
   // Hash table: slots hold head index + 1 (0 = empty) and the head's hash.
   private slots: Int32Array;
@@ -187,7 +189,7 @@ class Subtable<T> {
   private priCount = new Map<number, number>();
 
   constructor(mask: Uint32Array, opts: ResolvedOptions, tctx: TrieCtx) {
-    this.mask = mask.slice();
+    this.maskHash = maskHash(mask);
     const words: number[] = [];
     for (let i = 0; i < mask.length; i++) if (mask[i] !== 0) words.push(i);
     this.nw = words.length;
@@ -221,7 +223,7 @@ class Subtable<T> {
       const list: number[] = [];
       for (let t = 0; t < nTries; t++)
         if (this.triePlen[t]! > 0 && stageOf(opts.stageEnds, tctx.word[t]!) === layoutStage[s]) list.push(t);
-      this.stageTries.push(Int32Array.from(list));
+      this.stageTries.push(list.length === 0 ? NO_TRIES : Int32Array.from(list));
     }
     this.allTries = Int32Array.from(this.stageTries.flatMap((l) => [...l]));
     // Ports trie: only when the port words hold 16-bit values and sit in the final stage.
@@ -257,11 +259,22 @@ class Subtable<T> {
       this.headVals.byteLength +
       this.headHash.byteLength +
       this.heads.length * 8 +
-      this.mask.byteLength +
       200;
     for (const s of this.stageSets) b += s.byteLength;
     if (this.portsTrie) b += this.portsTrie.byteLength;
     return b;
+  }
+
+  /** True if `mask` (full width) is this subtable's mask. */
+  sameMask(mask: Uint32Array): boolean {
+    let j = 0;
+    for (let i = 0; i < mask.length; i++) {
+      const m = mask[i]!;
+      if (m === 0) continue;
+      if (j >= this.nw || this.words[j] !== i || this.masks[j] !== m) return false;
+      j++;
+    }
+    return j === this.nw;
   }
 
   /** Full hash of the key (or a rule value) under this subtable's mask. */
@@ -355,8 +368,8 @@ class Subtable<T> {
       const pd = this.portsDst;
       const pm = this.portsMask;
       const value = (((key[ps]! << 16) | (key[pd]! & 0xffff)) & pm) >>> 0;
-      this.portsTmp[0] = value;
-      const mbits = this.portsTrie.lookup(this.portsTmp, 0, 32, tc.plens, 16);
+      PORTS_TMP[0] = value;
+      const mbits = this.portsTrie.lookup(PORTS_TMP, 0, 32, tc.plens, 16);
       tc.plens[16] = 0;
       const keep = (pm & (mbits === 0 ? 0 : ~0 << (32 - mbits))) >>> 0;
       const oldS = wc[ps]!;
@@ -407,8 +420,8 @@ class Subtable<T> {
       for (let t = 0; t < tc.tries.length; t++)
         if (this.triePlen[t]! > 0) tc.tries[t]!.insert(r.value, tc.word[t]!, this.triePlen[t]!);
       if (this.portsTrie !== null) {
-        this.portsTmp[0] = ((r.value[this.portsSrc]! << 16) | r.value[this.portsDst]!) & this.portsMask;
-        this.portsTrie.insert(this.portsTmp, 0, this.portsLen);
+        PORTS_TMP[0] = ((r.value[this.portsSrc]! << 16) | r.value[this.portsDst]!) & this.portsMask;
+        this.portsTrie.insert(PORTS_TMP, 0, this.portsLen);
       }
     } else {
       // Chain in (priority desc, order asc).
@@ -451,8 +464,8 @@ class Subtable<T> {
       for (let t = 0; t < tc.tries.length; t++)
         if (this.triePlen[t]! > 0) tc.tries[t]!.remove(r.value, tc.word[t]!, this.triePlen[t]!);
       if (this.portsTrie !== null) {
-        this.portsTmp[0] = ((r.value[this.portsSrc]! << 16) | r.value[this.portsDst]!) & this.portsMask;
-        this.portsTrie.remove(this.portsTmp, 0, this.portsLen);
+        PORTS_TMP[0] = ((r.value[this.portsSrc]! << 16) | r.value[this.portsDst]!) & this.portsMask;
+        this.portsTrie.remove(PORTS_TMP, 0, this.portsLen);
       }
     }
     this.nRules--;
@@ -586,11 +599,6 @@ function maskHash(mask: Uint32Array): number {
   return fin(h);
 }
 
-function sameMask(a: Uint32Array, b: Uint32Array): boolean {
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
 /** Counters a lookup can fill for benchmarks and tests. */
 export interface LookupStats {
   /** Subtables probed. */
@@ -678,7 +686,7 @@ export class Classifier<T> {
   private subtableFor(mask: Uint32Array, create: boolean): Subtable<T> | undefined {
     const h = maskHash(mask);
     const list = this.byMask.get(h);
-    if (list) for (const s of list) if (sameMask(s.mask, mask)) return s;
+    if (list) for (const s of list) if (s.sameMask(mask)) return s;
     if (!create) return undefined;
     const s = new Subtable<T>(mask, this.options, this.tc);
     if (list) list.push(s);
@@ -761,7 +769,7 @@ export class Classifier<T> {
     this.total--;
     if (s.nRules === 0) {
       this.all.splice(this.all.indexOf(s), 1);
-      const h = maskHash(s.mask);
+      const h = s.maskHash;
       const list = this.byMask.get(h)!;
       list.splice(list.indexOf(s), 1);
       if (list.length === 0) this.byMask.delete(h);

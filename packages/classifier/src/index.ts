@@ -19,3 +19,5 @@ export {
 export type { ClassBenchRule, ClassBenchHeader } from "./classbench.js";
 export { ovsBenchmark, OvsRandom } from "./ovsbench.js";
 export type { OvsBenchmark } from "./ovsbench.js";
+export { TupleMergeClassifier } from "./tuplemerge.js";
+export type { TupleMergeOptions } from "./tuplemerge.js";

@@ -5,7 +5,13 @@
 // the reported wildcard bits gets the same rule.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { Classifier, type ClassifierOptions, LinearClassifier, type Rule } from "../src/index.js";
+import {
+  Classifier,
+  type ClassifierOptions,
+  LinearClassifier,
+  type Rule,
+  TupleMergeClassifier,
+} from "../src/index.js";
 
 // A 6-word layout: 0 "metadata" | 1-2 "L2" | 3 "L3" address (prefix trie) | 4-5 "L4" 16-bit ports.
 const N = 6;
@@ -101,15 +107,25 @@ describe("Classifier vs LinearClassifier (compare_classifiers)", () => {
       fc.property(scenario, ({ masks, ops, keys, noise }) => {
         const fast = new Classifier<number>(OPTS);
         const lin = new LinearClassifier<number>(OPTS);
+        const tm = new TupleMergeClassifier<number>({ ...OPTS, bucketLimit: 2, relaxBits: 4 });
         const fastRules: Rule<number>[] = [];
         const linRules: Rule<number>[] = [];
+        const tmRules: Rule<number>[] = [];
         let payload = 0;
         const check = () => {
           expect(fast.size).toBe(lin.size);
+          expect(tm.size).toBe(lin.size);
           for (const key of keys) {
             const a = fast.lookup(key);
             const b = lin.lookup(key);
             expect(same(a, b)).toBe(true);
+            const wcTm = new Uint32Array(N);
+            const t = tm.lookup(key, wcTm);
+            expect(same(t, b)).toBe(true);
+            for (const nz of noise) {
+              const k2 = Uint32Array.from(key, (x, w) => ((x & wcTm[w]!) | (nz[w]! & ~wcTm[w]!)) >>> 0);
+              expect(same(tm.lookup(k2), t)).toBe(true);
+            }
             const wc = new Uint32Array(N);
             const c = fast.lookup(key, wc);
             expect(same(a, c)).toBe(true);
@@ -131,6 +147,10 @@ describe("Classifier vs LinearClassifier (compare_classifiers)", () => {
               let eb: unknown;
               let ra: Rule<number> | undefined;
               let rb: Rule<number> | undefined;
+              let rt: Rule<number> | undefined;
+              try {
+                rt = tm.insert(spec);
+              } catch {}
               try {
                 ra = fast.insert(spec);
               } catch (e) {
@@ -142,16 +162,20 @@ describe("Classifier vs LinearClassifier (compare_classifiers)", () => {
                 eb = e;
               }
               expect((ea as Error | undefined)?.message).toBe((eb as Error | undefined)?.message);
-              if (ra && rb) {
+              expect(rt?.id).toBe(ra?.id);
+              if (ra && rb && rt) {
                 fastRules.push(ra);
                 linRules.push(rb);
+                tmRules.push(rt);
               }
               break;
             }
             case "rm": {
               if (fastRules.length === 0) break;
               const i = op.i % fastRules.length;
-              expect(fast.remove(fastRules[i]!)).toBe(lin.remove(linRules[i]!));
+              const ok = lin.remove(linRules[i]!);
+              expect(fast.remove(fastRules[i]!)).toBe(ok);
+              expect(tm.remove(tmRules[i]!)).toBe(ok);
               break;
             }
             case "rep": {
@@ -162,6 +186,8 @@ describe("Classifier vs LinearClassifier (compare_classifiers)", () => {
               const oa = fast.replace(spec);
               const ob = lin.replace(spec);
               expect(same(oa, ob)).toBe(true);
+              expect(same(tm.replace(spec), ob)).toBe(true);
+              tmRules.push(tm.findExactly(r.value, r.mask, r.priority)!);
               fastRules.push(fast.findExactly(r.value, r.mask, r.priority)!);
               linRules.push(lin.findExactly(r.value, r.mask, r.priority)!);
               break;
@@ -170,24 +196,28 @@ describe("Classifier vs LinearClassifier (compare_classifiers)", () => {
               if (!fast.batching) {
                 fast.beginBatch();
                 lin.beginBatch();
+                tm.beginBatch();
               }
               break;
             case "commit":
               if (fast.batching) {
                 fast.commit();
                 lin.commit();
+                tm.commit();
               }
               break;
             case "abort":
               if (fast.batching) {
                 fast.abortBatch();
                 lin.abortBatch();
+                tm.abortBatch();
               }
               break;
           }
           check();
         }
         expect(fast.rules().map((r) => r.id)).toEqual(lin.rules().map((r) => r.id));
+        expect(tm.rules().map((r) => r.id)).toEqual(lin.rules().map((r) => r.id));
       }),
       { numRuns: 300, seed: 42 },
     );
