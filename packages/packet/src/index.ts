@@ -1,5 +1,6 @@
 // @ovnsim/packet: the flow key every layer passes on (OVS struct flow), its word layout for
-// the classifier, the meta-flow field table, addresses, and the one error class.
+// the classifier, the meta-flow field table, addresses, the one error class; the OVS text forms
+// of flows and matches (ofproto/trace, ovs-ofctl); frame builders, the wire format and pcap.
 export { SimError, isSimError, SIM_ERROR_CODES } from "./errors.js";
 export type { SimErrorCode, SimErrorLocation } from "./errors.js";
 export {
@@ -46,6 +47,10 @@ export {
   PROTOCOLS,
   CT_STATE_NAMES,
   TCP_FLAG_NAMES,
+  CT_TUPLE_FIELDS,
+  formatCtState,
+  formatTcpFlags,
+  applyParsedField,
   parseMatch,
   formatMatch,
   formatMatchWords,

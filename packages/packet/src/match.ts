@@ -14,8 +14,8 @@
  */
 import { formatIp4, formatIp6, formatMac, maskToPlen4, maskToPlen6, parseIp4, parseIp6 } from "./addr.js";
 import { SimError } from "./errors.js";
-import { FIELDS, type FieldSpec, findField } from "./fields.js";
-import { CS, ETH_TYPE, FRAG, IP_PROTO, OFPP, TCP_FLAG } from "./flow.js";
+import { type FieldSpec, findField } from "./fields.js";
+import { ETH_TYPE, FRAG, IP_PROTO, OFPP } from "./flow.js";
 import { FLOW_WORDS, W } from "./key.js";
 
 /** One matched field: value and mask, with `value & ~mask == 0`. */
@@ -994,7 +994,7 @@ export function parseMatch(text: string, opts: ParseMatchOptions = {}): Match {
       throw new SimError("UNKNOWN_FIELD", `${kv.key}: unknown field in "${text}"`);
     }
     const pv = parseFieldValue(s, kv.value === "" ? "0/0" : kv.value, kv.key, opts.ports, opts.lenient);
-    applyField(mw, s, pv);
+    applyParsedField(mw, s, pv);
     set.push({ spec: s, key: kv.key });
   }
   for (const { spec: s, key } of set) {
@@ -1009,8 +1009,12 @@ const DL_TYPE = spec("dl_type");
 const NW_PROTO = spec("nw_proto");
 const VLAN_TCI = spec("vlan_tci");
 
-/** Applies a parsed field value, with OVS's special cases for the VLAN fields. */
-function applyField(mw: { value: Uint32Array; mask: Uint32Array }, s: FieldSpec, pv: ParsedValue): void {
+/** Applies a parsed field value to match words, with OVS's special cases for the VLAN fields. */
+export function applyParsedField(
+  mw: { value: Uint32Array; mask: Uint32Array },
+  s: FieldSpec,
+  pv: ParsedValue,
+): void {
   if (s.implied) {
     // dl_vlan / dl_vlan_pcp (and the second-header forms): also match CFI = 1, as match_set_dl_vlan.
     const mask = Number(pv.mask);
@@ -1032,11 +1036,12 @@ function applyField(mw: { value: Uint32Array; mask: Uint32Array }, s: FieldSpec,
   setFieldMasked(mw, s, pv.value, pv.mask);
 }
 
-export { applyField as applyParsedField };
-
-/** Whether `key` names a TCP flag / ct_state flag set: exported for the action parsers. */
+/** ct_state flag names by bit (bit 0 = "new"), as OVS prints and parses them. */
 export const CT_STATE_NAMES = CT_NAMES;
+/** tcp_flags names by bit (bit 0 = "fin"), as OVS prints and parses them. */
 export const TCP_FLAG_NAMES = TCP_NAMES;
-void CS;
-void TCP_FLAG;
-void FIELDS;
+
+/** Formats ct_state bits as OVS does (`new|trk`, `0` when none). */
+export const formatCtState = (bits: number): string => formatFlags(CT_NAMES, bits & 0xff);
+/** Formats TCP flags as OVS does (`syn|ack`, `0` when none). */
+export const formatTcpFlags = (bits: number): string => formatFlags(TCP_NAMES, bits & 0xfff);

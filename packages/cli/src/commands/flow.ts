@@ -1,18 +1,76 @@
-// `ovnsim flow FLOW`: parse a flow in ofproto/trace syntax and print it as OVS prints its Flow: line.
-import { formatFlow, parseFlow } from "@ovnsim/packet";
+// `ovnsim flow FLOW`: parse a flow in ofproto/trace syntax and print it as OVS prints its Flow:
+// line; `--match` for an ovs-ofctl match printed as match_format(); `--hex`/`--pcap FILE` to
+// build the frame itself (what OVS's flow_compose would send), e.g. to feed tshark.
+import { writeFileSync } from "node:fs";
+import {
+  decodeFrame,
+  encodeFrame,
+  formatFlow,
+  formatMatch,
+  makePacket,
+  parseFlow,
+  parseMatch,
+  SimError,
+  writePcap,
+} from "@ovnsim/packet";
 import { registerSubcommand } from "../cli.js";
+
+const USAGE = `usage: ovnsim flow [--match] [--lenient] [--hex] [--pcap FILE] [--decode HEX] FLOW
+  Parses FLOW as \`ovs-appctl ofproto/trace BRIDGE FLOW\` does and prints it as OVS prints
+  its Flow: line, e.g.
+    ovnsim flow in_port=1,dl_vlan=341,tcp,nw_src=192.0.2.10,tp_dst=80
+  --match       parse an ovs-ofctl match instead (masks, ct_state=+trk-new) and print it as
+                dump-flows / the Megaflow: line would
+  --lenient     also accept what OVS prints but does not read back (tp_src on UDP flows…)
+  --hex         also print the Ethernet frame for the flow, in hex
+  --pcap FILE   also write the frame to FILE (classic pcap, Ethernet)
+  --decode HEX  decode a frame given in hex and print its flow (FLOW is then not needed)`;
 
 registerSubcommand({
   name: "flow",
-  summary: "parse a flow (ofproto/trace syntax) and print it as OVS prints it",
-  usage: "usage: ovnsim flow FLOW\n  e.g. ovnsim flow in_port=1,dl_vlan=341,tcp,nw_src=192.0.2.10,tp_dst=80",
+  summary: "parse a flow (ofproto/trace syntax) or match and print it as OVS prints it",
+  usage: USAGE,
   run(args, io) {
-    const text = args[0];
+    let match = false;
+    let lenient = false;
+    let hex = false;
+    let pcap: string | undefined;
+    let decode: string | undefined;
+    let text: string | undefined;
+    for (let i = 0; i < args.length; i++) {
+      const a = args[i]!;
+      if (a === "--match") match = true;
+      else if (a === "--lenient") lenient = true;
+      else if (a === "--hex") hex = true;
+      else if (a === "--pcap") pcap = args[++i];
+      else if (a === "--decode") decode = args[++i];
+      else if (a.startsWith("--")) {
+        io.stderr(`ovnsim flow: unknown option ${a}\n${USAGE}\n`);
+        return 2;
+      } else text = a;
+    }
+    if (decode !== undefined) {
+      if (!/^([0-9a-fA-F]{2})+$/.test(decode))
+        throw new SimError("BAD_PACKET", `--decode: "${decode}" is not hex bytes`);
+      const p = decodeFrame(Uint8Array.from(Buffer.from(decode, "hex")));
+      io.stdout(`${formatFlow(p.flow)}\n`);
+      return 0;
+    }
     if (text === undefined) {
-      io.stderr("ovnsim flow: missing FLOW\n");
+      io.stderr(`ovnsim flow: missing FLOW\n${USAGE}\n`);
       return 2;
     }
-    io.stdout(`${formatFlow(parseFlow(text))}\n`);
+    if (match) {
+      io.stdout(`${formatMatch(parseMatch(text, { lenient }))}\n`);
+      return 0;
+    }
+    const flow = parseFlow(text, { lenient });
+    io.stdout(`${formatFlow(flow)}\n`);
+    if (hex || pcap !== undefined) {
+      const bytes = encodeFrame(makePacket(flow));
+      if (hex) io.stdout(`${Buffer.from(bytes).toString("hex")}\n`);
+      if (pcap !== undefined) writeFileSync(pcap, writePcap([bytes]));
+    }
     return 0;
   },
 });
