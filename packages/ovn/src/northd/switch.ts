@@ -509,14 +509,14 @@ function considerAcl(ctx: BuildContext, s: FlowSink, acl: Acl, hasStateful: bool
       const relStage = ingress ? "ls_out_acl" : "ls_in_acl";
       s.add(
         relStage,
-        65532,
+        65533,
         `ct.est && !ct.rel && !ct.new && !ct.inv && ct.rpl && ${blocked} == 0 && ct_label.label == ${acl.label}`,
         `${log}next;`,
         6506,
       );
       s.add(
         relStage,
-        65532,
+        65533,
         `!ct.est && ct.rel && !ct.new && !ct.inv && ${blocked} == 0 && ct_label.label == ${acl.label}`,
         `${log}next;`,
         6517,
