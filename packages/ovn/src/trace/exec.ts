@@ -107,14 +107,14 @@ export function parseCtOption(s: string): number {
   return state;
 }
 
-function parseLbDst(s: string): LbBackend {
+/** `--lb-dst` argument: IP, IP:PORT, [IPv6]:PORT or IPv6 (inet_parse_active). */
+export function parseLbDst(s: string): LbBackend {
+  let be: LbBackend | undefined;
   const m6 = /^\[([^\]]+)\](?::(\d+))?$/.exec(s);
-  const text = m6 ? `[${m6[1]}]:${m6[2] ?? 0}` : s;
   const m4 = /^([\d.]+)(?::(\d+))?$/.exec(s);
-  const be =
-    m6 || s.includes(":") === false || m4
-      ? parseBackendLoose(m4 ? `${m4[1]}:${m4[2] ?? 0}` : text)
-      : parseBackendLoose(`[${s}]:0`);
+  if (m6) be = parseBackendLoose(`[${m6[1]}]:${m6[2] ?? 0}`);
+  else if (m4) be = parseBackendLoose(`${m4[1]}:${m4[2] ?? 0}`);
+  else if (s.includes(":")) be = parseBackendLoose(`[${s}]:0`);
   if (!be) throw new SimError("BAD_VALUE", `${s}: bad address`);
   return be;
 }
