@@ -54,18 +54,19 @@
  *   shares all untouched buckets with the old one, so a trace can be re-run from any earlier
  *   table and two traces compared. Time is virtual: every call takes `now` (seconds).
  */
-import { CS, type Flow, IP_PROTO, SimError, TCP_FLAG, withFlow } from "@ovnsim/packet";
+import { CS, type Flow, IP_PROTO, SimError, TCP_FLAG, formatIp4, formatIp6, withFlow } from "@ovnsim/packet";
 import { type CtTuple, type IcmpInner, extractTuple, reverseTuple, tupleKey } from "./tuple.js";
 
 /** TCP peer state (OVS `enum ct_dpif_tcp_state`, the subset the model moves through). */
 export type TcpPeerState = "CLOSED" | "SYN_SENT" | "ESTABLISHED" | "CLOSING" | "FIN_WAIT_2" | "TIME_WAIT";
+/** Values of OVS `enum ct_dpif_tcp_state` (lib/ct-dpif.h), whose order the state machine compares. */
 const TCP_ORDER: Readonly<Record<TcpPeerState, number>> = {
   CLOSED: 0,
   SYN_SENT: 2,
   ESTABLISHED: 4,
-  CLOSING: 5,
-  FIN_WAIT_2: 7,
-  TIME_WAIT: 8,
+  CLOSING: 7,
+  FIN_WAIT_2: 9,
+  TIME_WAIT: 10,
 };
 
 /** Per-protocol connection state. */
@@ -661,4 +662,41 @@ const CS_ORDER = ["new", "est", "rel", "rpl", "inv", "trk", "snat", "dnat"] as c
 export function formatCtState(bits: number): string {
   const parts = CS_ORDER.filter((n) => bits & CS[n]);
   return parts.length === 0 ? "0" : parts.join("|");
+}
+
+const PROTO_NAMES: Readonly<Record<number, string>> = {
+  1: "icmp",
+  6: "tcp",
+  17: "udp",
+  58: "icmpv6",
+  132: "sctp",
+};
+
+function formatTuple(t: CtTuple): string {
+  const addr =
+    t.family === 4
+      ? `src=${formatIp4(t.src4)},dst=${formatIp4(t.dst4)}`
+      : `src=${formatIp6(t.src6)},dst=${formatIp6(t.dst6)}`;
+  return t.icmpType >= 0
+    ? `${addr},id=${t.sport},type=${t.icmpType},code=0`
+    : `${addr},sport=${t.sport},dport=${t.dport}`;
+}
+
+/**
+ * One connection as `ovs-appctl dpctl/dump-conntrack` prints it (non-verbose,
+ * `ct_dpif_format_entry`): protocol, tuples, zone, mark and labels when non-zero, and for TCP
+ * the larger of the two peer states (FIN_WAIT_2 shown as TIME_WAIT, as OVS coalesces it).
+ */
+export function formatCtEntry(e: CtEntry): string {
+  let s = `${PROTO_NAMES[e.orig.proto] ?? String(e.orig.proto)},orig=(${formatTuple(e.orig)}),reply=(${formatTuple(e.reply)})`;
+  if (e.zone !== 0) s += `,zone=${e.zone}`;
+  if (e.mark !== 0) s += `,mark=${e.mark}`;
+  if (e.label !== 0n) s += `,labels=0x${e.label.toString(16)}`;
+  if (e.proto.kind === "tcp") {
+    const [a, b] = e.proto.peers;
+    let st = TCP_ORDER[a] >= TCP_ORDER[b] ? a : b;
+    if (st === "FIN_WAIT_2") st = "TIME_WAIT";
+    s += `,protoinfo=(state=${st})`;
+  }
+  return s;
 }
