@@ -478,14 +478,6 @@ function xlateNormal(ctx: Ctx): void {
     wc[w + 1] = 0xffffffff;
   }
   wc[W.vlan0] = (wc[W.vlan0]! | 0x1fff) >>> 0;
-  // is_gratuitous_arp()
-  if (dlType(k) === ETH_TYPE.arp && macAt(k, W.dl_dst) === 0xffffffffffff) {
-    wc[W.nw_proto] = (wc[W.nw_proto]! | 0xff) >>> 0;
-    if (k[W.nw_proto] === 1) {
-      wc[W.nw_src] = 0xffffffff;
-      wc[W.nw_dst] = 0xffffffff;
-    }
-  }
   const macs = ctx.opts.macTables?.get(ctx.bridge.name) ?? EMPTY_MACS;
   const d = normalDecide(
     l2Ports(ctx.bridge),
@@ -497,6 +489,16 @@ function xlateNormal(ctx: Ctx): void {
     0,
     { learn: false },
   );
+  // is_gratuitous_arp() runs after the input VLAN and admissibility checks passed.
+  if (d.kind !== "drop" || d.reason.startsWith("learned port")) {
+    if (dlType(k) === ETH_TYPE.arp && macAt(k, W.dl_dst) === 0xffffffffffff) {
+      wc[W.nw_proto] = (wc[W.nw_proto]! | 0xff) >>> 0;
+      if (k[W.nw_proto] === 1) {
+        wc[W.nw_src] = 0xffffffff;
+        wc[W.nw_dst] = 0xffffffff;
+      }
+    }
+  }
   for (const n of d.notes) report(ctx, n.type, n.text);
   for (const out of d.outputs) {
     const old = [k[W.vlan0]!, k[W.vlan1]!];

@@ -72,40 +72,78 @@ export function loadScenario(dir: string, scenario: string): Switch {
   return loadBundle(join(dir, scenario, "bundle"));
 }
 
+/** Top-level comma split of a datapath action list. */
+function odpTokens(acts: string): string[] {
+  const toks: string[] = [];
+  let depth = 0;
+  let cur = "";
+  for (const ch of acts) {
+    if (ch === "(") depth++;
+    if (ch === ")") depth--;
+    if (ch === "," && depth === 0) {
+      toks.push(cur);
+      cur = "";
+    } else cur += ch;
+  }
+  toks.push(cur);
+  return toks;
+}
+
 /**
- * Datapath actions with runs of plain output ports sorted. OVS floods (NORMAL, FLOOD, ALL) in
- * the iteration order of its internal hash maps (keyed by heap pointers for NORMAL's bundles),
- * which no capture reveals; ovnsim floods in ofport order. This is the one normalisation applied
- * to the "flood order ignored" figures.
+ * Datapath actions as the multiset of what leaves: each output (and each ct/recirc/userspace
+ * action) paired with the header state the earlier set/push/pop actions gave the packet,
+ * sorted. OVS floods (NORMAL, FLOOD, ALL) in the iteration order of hash maps keyed by heap
+ * pointers, which no capture reveals; ovnsim floods in ofport order. Two action lists that send
+ * the same packets to the same ports compare equal here ("flood order ignored").
  */
-export function normaliseFloodOrder(text: string): string {
-  return text.replace(/^(Datapath actions: )(.*)$/gm, (_m, p: string, acts: string) => {
-    const toks: string[] = [];
-    let depth = 0;
-    let cur = "";
-    for (const ch of acts) {
-      if (ch === "(") depth++;
-      if (ch === ")") depth--;
-      if (ch === "," && depth === 0) {
-        toks.push(cur);
-        cur = "";
-      } else cur += ch;
-    }
-    toks.push(cur);
-    const out: string[] = [];
-    let run: string[] = [];
-    const flush = (): void => {
-      out.push(...run.sort((a, b) => Number(a) - Number(b)));
-      run = [];
-    };
-    for (const t of toks) {
-      if (/^\d+$/.test(t)) run.push(t);
-      else {
-        flush();
-        out.push(t);
+export function odpEffects(acts: string, flowLine = ""): string {
+  const state = new Map<string, string>();
+  const vlans: string[] = [];
+  const f = new Map<string, string>();
+  for (const kv of flowLine.split(",")) {
+    const eq = kv.indexOf("=");
+    if (eq > 0) f.set(kv.slice(0, eq), kv.slice(eq + 1));
+  }
+  const init: [string, string | undefined][] = [
+    ["eth.src", f.get("dl_src")],
+    ["eth.dst", f.get("dl_dst")],
+    ["ipv4.src", f.get("nw_src")],
+    ["ipv4.dst", f.get("nw_dst")],
+    ["ipv4.ttl", f.get("nw_ttl")],
+    ["ipv4.tos", f.has("nw_tos") ? `0x${Number(f.get("nw_tos")).toString(16)}` : undefined],
+    ["tcp.src", f.get("tp_src")],
+    ["tcp.dst", f.get("tp_dst")],
+    ["udp.src", f.get("tp_src")],
+    ["udp.dst", f.get("tp_dst")],
+  ];
+  for (const [k, v] of init) if (v !== undefined) state.set(k, v);
+  if (f.has("dl_vlan")) vlans.push(`push_vlan(vid=${f.get("dl_vlan")},pcp=${f.get("dl_vlan_pcp") ?? 0})`);
+  const events: string[] = [];
+  for (const t of odpTokens(acts)) {
+    const set = /^set\((\w+)\((.*)\)\)$/.exec(t);
+    if (set) {
+      for (const kv of set[2]!.split(",")) {
+        const [k, v] = kv.split("=");
+        state.set(`${set[1]}.${k}`, v ?? "");
       }
+    } else if (t === "pop_vlan") vlans.shift();
+    else if (t.startsWith("push_vlan(")) vlans.unshift(t);
+    else {
+      const st = [...state.entries()].sort().map(([k, v]) => `${k}=${v}`);
+      events.push(`${t}@${vlans.join("/")}|${st.join(";")}`);
     }
-    flush();
-    return p + out.join(",");
-  });
+  }
+  return events.sort().join(" ");
+}
+
+/** The text with each Datapath actions line replaced by its odpEffects form. */
+export function normaliseFloodOrder(text: string): string {
+  let flow = "";
+  return text
+    .split("\n")
+    .map((l) => {
+      if (l.startsWith("Flow: ")) flow = l.slice(6);
+      return l.startsWith("Datapath actions: ") ? `Datapath actions: ${odpEffects(l.slice(18), flow)}` : l;
+    })
+    .join("\n");
 }
