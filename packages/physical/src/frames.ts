@@ -11,7 +11,16 @@
  * a field ovnsim's Flow lacks, so they ride in `tcp_flags` (R=0x4, S=0x2, O=0x1) — an ovnsim
  * convention local to this package.
  */
-import { ETH_TYPE, type Flow, IP_PROTO, makeFlow, type VlanHeader } from "@ovnsim/packet";
+import {
+  ETH_TYPE,
+  type Flow,
+  IP_PROTO,
+  makeFlow,
+  makePacket,
+  type Packet,
+  type VlanHeader,
+  withFlow,
+} from "@ovnsim/packet";
 import type { IpAddr } from "./addr.js";
 
 export const BROADCAST = 0xffffffffffff;
@@ -138,4 +147,31 @@ export function isNs(f: Flow): boolean {
 
 export function isNa(f: Flow): boolean {
   return f.dl_type === ETH_TYPE.ipv6 && f.nw_proto === IP_PROTO.icmpv6 && f.tp_src === ICMP6.na;
+}
+
+/**
+ * The frame as a packet-package `Packet`, ready for `encodeFrame`/pcap: ND messages get their
+ * 4 flag bytes as payload (NA: R=0x80, S=0x40, O=0x20 from this package's tcp_flags convention),
+ * and tcp_flags is cleared on them.
+ */
+export function toPacket(f: Flow): Packet {
+  if (isNa(f)) {
+    const b =
+      (f.tcp_flags & NA_FLAG.router ? 0x80 : 0) |
+      (f.tcp_flags & NA_FLAG.solicited ? 0x40 : 0) |
+      (f.tcp_flags & NA_FLAG.override ? 0x20 : 0);
+    return makePacket(withFlow(f, { tcp_flags: 0 }), { payload: Uint8Array.of(b, 0, 0, 0) });
+  }
+  if (isNs(f)) return makePacket(f, { payload: new Uint8Array(4) });
+  return makePacket(f);
+}
+
+/** The inverse of `toPacket` for ND: NA flag bytes back into tcp_flags. */
+export function fromPacket(p: Packet): Flow {
+  const f = p.flow;
+  if (!isNa(f)) return f;
+  const b = p.payload[0] ?? 0;
+  const flags =
+    (b & 0x80 ? NA_FLAG.router : 0) | (b & 0x40 ? NA_FLAG.solicited : 0) | (b & 0x20 ? NA_FLAG.override : 0);
+  return withFlow(f, { tcp_flags: flags });
 }

@@ -23,6 +23,8 @@ export {
   multicastMac6,
   isNs,
   isNa,
+  toPacket,
+  fromPacket,
   BROADCAST,
   ARP_OP,
   ICMP6,
