@@ -76,6 +76,10 @@ export const VLAN_CFI = 0x1000;
 export const newKey = (): Uint32Array => new Uint32Array(FLOW_WORDS);
 
 function put128(key: Uint32Array, at: number, v: bigint): void {
+  if (v === 0n) {
+    key[at] = key[at + 1] = key[at + 2] = key[at + 3] = 0;
+    return;
+  }
   key[at] = Number((v >> 96n) & 0xffffffffn);
   key[at + 1] = Number((v >> 64n) & 0xffffffffn);
   key[at + 2] = Number((v >> 32n) & 0xffffffffn);
@@ -83,6 +87,7 @@ function put128(key: Uint32Array, at: number, v: bigint): void {
 }
 
 function get128(key: Uint32Array, at: number): bigint {
+  if ((key[at]! | key[at + 1]! | key[at + 2]! | key[at + 3]!) === 0) return 0n;
   return (
     (BigInt(key[at]!) << 96n) |
     (BigInt(key[at + 1]!) << 64n) |

@@ -354,6 +354,10 @@ export interface FormatMatchOptions {
 
 const w32 = (a: Uint32Array, i: number): number => a[i]! >>> 0;
 const mac = (a: Uint32Array, i: number): number => (a[i]! & 0xffff) * 0x100000000 + (a[i + 1]! >>> 0);
+const zeroWords = (a: Uint32Array, i: number, n: number): boolean => {
+  for (let k = 0; k < n; k++) if (a[i + k] !== 0) return false;
+  return true;
+};
 function big(a: Uint32Array, i: number, n: number): bigint {
   let v = 0n;
   for (let k = 0; k < n; k++) v = (v << 32n) | BigInt(a[i + k]!);
@@ -379,8 +383,8 @@ export function formatMatchWords(mw: MatchWords, opts: FormatMatchOptions = {}):
     if (w32(m, i)) put(`${name}=${ipMasked(w32(f, i), w32(m, i))}`);
   };
   const ip6 = (name: string, i: number): void => {
-    const mk = big(m, i, 4);
-    if (mk) put(`${name}=${ip6Masked(big(f, i, 4), mk)}`);
+    if (zeroWords(m, i, 4)) return;
+    put(`${name}=${ip6Masked(big(f, i, 4), big(m, i, 4))}`);
   };
   const eth = (name: string, i: number): void => {
     const mk = mac(m, i);
@@ -401,7 +405,7 @@ export function formatMatchWords(mw: MatchWords, opts: FormatMatchOptions = {}):
   const zoneM = m[W.ct_zone]! & 0xffff;
   if (zoneM) be16("ct_zone", f[W.ct_zone]! & 0xffff, zoneM);
   u32("ct_mark", W.ct_mark);
-  const lblM = big(m, W.ct_label, 4);
+  const lblM = zeroWords(m, W.ct_label, 4) ? 0n : big(m, W.ct_label, 4);
   if (lblM)
     put(`ct_label=${hexBig(big(f, W.ct_label, 4))}${lblM !== (1n << 128n) - 1n ? `/${hexBig(lblM)}` : ""}`);
   ip4("ct_nw_src", W.ct_nw_src);
@@ -442,7 +446,7 @@ export function formatMatchWords(mw: MatchWords, opts: FormatMatchOptions = {}):
     else skipType = false;
   }
   for (let i = 0; i < 16; i++) u32(`reg${i}`, W.reg0 + i);
-  const md = big(m, W.metadata, 2);
+  const md = zeroWords(m, W.metadata, 2) ? 0n : big(m, W.metadata, 2);
   if (md) put(`metadata=${hexBig(big(f, W.metadata, 2))}${md !== (1n << 64n) - 1n ? `/${hexBig(md)}` : ""}`);
   if (m[W.in_port]! & 0xffff) put(`in_port=${formatPort(f[W.in_port]! & 0xffff, opts.portNames)}`);
   for (let i = 0; i < 2; i++) {
