@@ -120,6 +120,8 @@ try {
         { bucketId: 2, weight: 500 },
       ],
     },
+    // No selection method, few slots: dp_hash with the datapath's sym_l4 hash.
+    { id: 9, method: "", buckets: [0, 1, 2, 3, 4].map((i) => ({ bucketId: i, weight: 100 })) },
   ];
   for (const g of groups) {
     const sel =
@@ -262,7 +264,7 @@ try {
     const text = ofctl("-O", "OpenFlow15", "dump-group-stats", "br0", `group_id=${g}`);
     return [...text.matchAll(/bucket(\d+):packet_count=(\d+)/g)].map((m) => [Number(m[1]), Number(m[2])]);
   };
-  for (const g of [5, 6, 7]) {
+  for (const g of [5, 6, 7, 9]) {
     let before = bucketCounts(g);
     for (let i = 0; i < 24; i++) {
       const proto = i % 4 === 3 ? "udp" : "tcp";

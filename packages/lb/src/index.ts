@@ -43,6 +43,7 @@ export {
   dpHashL4,
   jhashBytes,
   flowHashSymmetricL4,
+  flowHashSymmetricL3L4,
 } from "./ovs-hash.js";
 export type { FiveTuple, SymmetricL4Input } from "./ovs-hash.js";
 export {

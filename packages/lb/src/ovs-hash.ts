@@ -262,3 +262,48 @@ export function flowHashSymmetricL4(f: SymmetricL4Input, basis: number): number 
   }
   return jhashBytes(b, basis);
 }
+
+/** The L2 part of `flow_hash_symmetric_l2`: 12 bytes (eth_type, vid XOR, MAC XOR, pad) as LE words. */
+function flowHashSymmetricL2(f: SymmetricL4Input, basis: number): number {
+  const b = new Uint8Array(12);
+  b[0] = (f.dl_type >>> 8) & 0xff;
+  b[1] = f.dl_type & 0xff;
+  let tci = 0;
+  for (const v of f.vlans.slice(0, 2)) tci ^= v.vid & 0xfff;
+  b[2] = (tci >>> 8) & 0xff;
+  b[3] = tci & 0xff;
+  for (let i = 0; i < 6; i++) {
+    const shift = 8 * (5 - i);
+    b[4 + i] = (Math.floor(f.dl_src / 2 ** shift) & 0xff) ^ (Math.floor(f.dl_dst / 2 ** shift) & 0xff);
+  }
+  let h = basis >>> 0;
+  for (let i = 0; i < 12; i += 4) h = hashAdd(h, le32At(b, i));
+  return hashFinish(h, basis);
+}
+
+/**
+ * `flow_hash_symmetric_l3l4(flow, basis, inc_udp_ports)` (lib/flow.c): the datapath hash of
+ * `hash(sym_l4(basis))`, which OVS uses for select groups created without a selection method.
+ */
+export function flowHashSymmetricL3L4(
+  f: SymmetricL4Input & { readonly nw_frag?: number },
+  basis: number,
+  incUdpPorts = false,
+): number {
+  let h = basis >>> 0;
+  if (f.dl_type === 0x0800) {
+    h = hashAdd(h, be32((f.nw_src ^ f.nw_dst) >>> 0));
+  } else if (f.dl_type === 0x86dd) {
+    const x = f.ipv6_src ^ f.ipv6_dst;
+    h = hashAdd64(h, le64Of(x, true));
+    h = hashAdd64(h, le64Of(x, false));
+  } else {
+    return flowHashSymmetricL2(f, basis);
+  }
+  h = hashAdd(h, f.nw_proto & 0xff);
+  const p = f.nw_proto;
+  if (((f.nw_frag ?? 0) & 3) === 0 && (p === 6 || p === 132 || (incUdpPorts && p === 17))) {
+    h = hashAdd(h, be16((f.tp_src ^ f.tp_dst) & 0xffff));
+  }
+  return hashFinish(h, basis);
+}

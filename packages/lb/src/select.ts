@@ -23,7 +23,14 @@
  */
 import { ETH_TYPE, type Flow, FRAG, SimError } from "@ovnsim/packet";
 import type { FiveTuple } from "./ovs-hash.js";
-import { dpHashL4, flowHashSymmetricL4, hashBytes, hashInt, hashUint64 } from "./ovs-hash.js";
+import {
+  dpHashL4,
+  flowHashSymmetricL3L4,
+  flowHashSymmetricL4,
+  hashBytes,
+  hashInt,
+  hashUint64,
+} from "./ovs-hash.js";
 
 /** One bucket as the selection sees it. */
 export interface SelectBucket {
@@ -397,10 +404,12 @@ export function selectBucket(
     let dp = flow.dp_hash >>> 0;
     const computed = dp === 0;
     if (computed) {
-      // selection_method=dp_hash: algorithm = param >> 32 (0 = L4), basis = low 32 bits.
-      // No method: OVS uses sym_l4 with basis 0 (modelled with the L4 hash; see README).
+      // selection_method=dp_hash: algorithm = param >> 32 (0 = L4, 1 = sym_l4), basis = low
+      // 32 bits. No method: sym_l4 with basis 0 (group_set_selection_method).
+      const alg = group.method === "dp_hash" ? Number(param >> 32n) : 1;
       const basis = group.method === "dp_hash" ? Number(param & 0xffffffffn) : 0;
-      dp = dpHashL4(opts.ingress ?? flow, basis);
+      const pkt = opts.ingress ? { ...flow, ...opts.ingress } : flow;
+      dp = alg === 1 ? flowHashSymmetricL3L4(pkt, basis, false) : dpHashL4(pkt, basis);
     }
     const index = pickDpHashBucket(buckets, table, dp);
     return {
