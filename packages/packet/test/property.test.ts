@@ -110,7 +110,7 @@ describe("formatFlow/parseFlow", () => {
         expect(back).toEqual(printedPart(f));
         expect(formatFlow(back)).toBe(text);
       }),
-      { numRuns: 2000 },
+      { numRuns: 600 },
     );
   });
 
@@ -202,7 +202,7 @@ describe("formatMatch/parseMatch", () => {
         expect(again).toEqual(m);
         expect(formatMatch(again)).toBe(text);
       }),
-      { numRuns: 2000 },
+      { numRuns: 600 },
     );
   });
 
@@ -282,7 +282,7 @@ describe("fuzz: any text gives a result or a SimError, quickly", () => {
             if (!isSimError(e)) throw e;
           }
         }),
-        { numRuns: 3000 },
+        { numRuns: 1500 },
       );
     });
   }

@@ -152,7 +152,7 @@ describe("encodeFrame/decodeFrame", () => {
         expect(decodeFrame(b)).toEqual(p);
         expect(frameChecksumsOk(b)).toBe(true);
       }),
-      { numRuns: 3000 },
+      { numRuns: 800 },
     );
   });
 
@@ -171,7 +171,7 @@ describe("encodeFrame/decodeFrame", () => {
           if (!isSimError(e) || e.code !== "BAD_PACKET") throw e;
         }
       }),
-      { numRuns: 5000 },
+      { numRuns: 2000 },
     );
   });
 
