@@ -20,8 +20,8 @@
  *   spa = tpa = VIP, tha = ff:ff:ff:ff:ff:ff, to broadcast) per ARP responder, or one unsolicited
  *   NA (O=1) to ff02::1 per NDP responder; nothing once the IP is no longer announced.
  *
- * Not modelled: memberlist's failure-detection delay (a node or speaker taken down is seen at
- * once), BGP, preferred-node scores, service selectors on advertisements, shared IPs.
+ * memberlist's failure detection is a parameter (`setNodeUp(…, { detectionDelay })`, default 0:
+ * seen at once). Not modelled: BGP, preferred-node scores, service selectors on advertisements, shared IPs.
  */
 import { createHash } from "node:crypto";
 import { ETH_TYPE, type Flow, formatMac, IP_PROTO, SimError } from "@ovnsim/packet";
@@ -518,13 +518,22 @@ export class MetalLB {
 
   /** Stops or starts the speaker on a node (memberlist sees it at once). */
   setSpeaker(node: string, running: boolean): Trace {
-    const all = this.spec.speakers ?? this.spec.nodes.map((n) => n.name);
-    const speakers = running ? [...new Set([...all, node])] : all.filter((s) => s !== node);
-    return this.update({ spec: { ...this.spec, speakers } });
+    this.spec = { ...this.spec, speakers: this.speakersWith(node, running) };
+    return this.reconcile();
   }
 
-  /** Takes a node down (power off: no frames, no speaker) or back up. */
-  setNodeUp(node: string, up: boolean): Trace {
+  private speakersWith(node: string, running: boolean): string[] {
+    const all = this.spec.speakers ?? this.spec.nodes.map((n) => n.name);
+    return running ? [...new Set([...all, node])] : all.filter((s) => s !== node);
+  }
+
+  /**
+   * Takes a node down (power off: no frames, no speaker) or back up. With `detectionDelay`
+   * (seconds), the other speakers only learn of a dead node that much later (memberlist's
+   * probe + suspicion time, a deployment parameter): until then the VIP still points at the
+   * dead node and frames to it are lost; the election and the GARPs run from a timer.
+   */
+  setNodeUp(node: string, up: boolean, opts: { readonly detectionDelay?: number } = {}): Trace {
     this.net.setHostUp(node, up);
     if (!up) {
       const st = this.speakers.get(node);
@@ -534,12 +543,26 @@ export class MetalLB {
       if (st) st.tickerNext = undefined;
       this.net.cancel(`metallb ${node} `);
     }
+    const delay = opts.detectionDelay ?? 0;
+    if (!up && delay > 0) {
+      this.net.schedule(this.net.now + delay, `metallb memberlist: ${node} declared dead`, (api) => {
+        this.spec = { ...this.spec, speakers: this.speakersWith(node, false) };
+        this.reconcileWith(api);
+      });
+      return this.net.act((api) =>
+        api.event("metallb", node, `node down; memberlist will notice in ${delay}s`),
+      );
+    }
     return this.setSpeaker(node, up);
   }
 
   /** Runs every speaker's ShouldAnnounce and applies SetBalancer/DeleteBalancer. */
   reconcile(): Trace {
-    return this.net.act((api) => {
+    return this.net.act((api) => this.reconcileWith(api));
+  }
+
+  private reconcileWith(api: TapApi): void {
+    {
       this.elections = [];
       const wanted = new Map<string, Map<string, Adv[]>>();
       for (const a of this.assignments) {
@@ -589,7 +612,7 @@ export class MetalLB {
         }
         for (const [svc, advs] of m) for (const adv of advs) this.setBalancer(api, st, svc, adv);
       }
-    });
+    }
   }
 
   private deleteBalancer(api: TapApi, st: SpeakerState, svc: string): void {

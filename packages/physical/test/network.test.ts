@@ -205,3 +205,45 @@ describe("node attachment variants", () => {
     });
   }
 });
+
+describe("more paths", () => {
+  it("with a memberlist detection delay, frames are lost until the new leader's GARPs", () => {
+    const { net, m, owner } = setup("code");
+    net.advance(10);
+    net.send("client", { dst: "10.180.204.252", tpSrc: 40000, tpDst: 80 });
+    m.setNodeUp(owner, false, { detectionDelay: 3 });
+    const lost = net.send("client", { dst: "10.180.204.252", tpSrc: 40000, tpDst: 80 });
+    expect(lost.events.some((e) => e.kind === "drop" && e.text === "host is down")).toBe(true);
+    expect(m.status()[0]?.node).toBe(owner);
+    const t = net.advance(3);
+    const next = m.status()[0]?.node as string;
+    expect(next).not.toBe(owner);
+    expect(formatTrace(t)).toContain(`SetBalancer default/nginx-lb`);
+    const ok = net.send("client", { dst: "10.180.204.252", tpSrc: 40000, tpDst: 80 });
+    expect(ok.events.filter((e) => e.kind === "bridge").at(-1)?.at).toBe(`${next}/br-provider`);
+  });
+
+  it("an IPv6 client reaches the IPv6 VIP's leader through the router", () => {
+    const { net, m } = setup("code", true);
+    const owner = m.status().find((x) => x.vip === "fd00:10:180:204::fc")?.node;
+    const t = net.send("client", { dst: "fd00:10:180:204::fc", tpSrc: 40000, tpDst: 80 });
+    const last = t.events.filter((e) => e.kind === "bridge").at(-1);
+    expect(last?.at).toBe(`${owner}/br-provider`);
+    expect(last?.frame?.nw_ttl).toBe(63);
+  });
+
+  it("switch FDB entries age out after 300 s of virtual time and flooding resumes", () => {
+    const { net, owner, ownerMac } = setup("code");
+    net.resolve("gw", "10.180.204.252");
+    expect(net.fdb("tor").lookup(341, ownerMac, net.now)).toBeDefined();
+    net.advance(299);
+    expect(net.fdb("tor").lookup(341, ownerMac, net.now)).toBeDefined();
+    net.advance(2);
+    expect(net.fdb("tor").lookup(341, ownerMac, net.now)).toBeUndefined();
+    const t = net.send("client", { dst: "10.180.204.252", tpSrc: 1, tpDst: 80 });
+    expect(t.events.some((e) => e.at === "tor:gw-underlay" && e.text.includes("flooding"))).toBe(true);
+    expect(t.events.filter((e) => e.kind === "bridge").some((e) => e.at === `${owner}/br-provider`)).toBe(
+      true,
+    );
+  });
+});
