@@ -63,6 +63,13 @@ const MATCHES = [
   "ip,nw_ttl=1",
   "icmp,icmp_type=8",
   "ipv6",
+  "ct_state=+trk+est",
+  "ct_state=+trk+new,tcp",
+  "ct_state=-trk",
+  "ct_zone=5",
+  "reg2=0x3/0x3",
+  "tcp,tcp_flags=+syn",
+  "dl_vlan_pcp=3",
 ];
 const ACTIONS = [
   "mod_dl_dst:00:00:00:00:aa:01",
@@ -80,6 +87,12 @@ const ACTIONS = [
   "move:NXM_OF_IN_PORT[]->NXM_NX_REG2[0..15]",
   "set_field:0x7->metadata",
   "ct_clear",
+  "mod_vlan_pcp:3",
+  "write_metadata:0x5/0xf",
+  "clone(mod_dl_dst:00:00:00:00:dd:01,output:3)",
+  "ct(commit,zone=5,exec(set_field:0x1->ct_mark))",
+  "set_field:0x8->reg2",
+  "note:aa.bb",
 ];
 
 interface Program {
@@ -132,6 +145,7 @@ function generate(seed: number, nPackets: number): Program {
   const groups = [
     "group_id=1,type=select,selection_method=hash,fields(ip_src,tcp_src),bucket=bucket_id:0,weight:100,actions=output:2,bucket=bucket_id:1,weight:100,actions=output:3,bucket=bucket_id:2,weight:50,actions=output:9",
     "group_id=2,type=all,bucket=actions=output:3,bucket=actions=mod_dl_dst:00:00:00:00:cc:cc,output:4",
+    "group_id=3,type=select,selection_method=hash,fields(eth_dst,ip_dst,udp_dst),bucket=bucket_id:3,weight:10,actions=output:1,bucket=bucket_id:4,weight:20,actions=output:4",
   ];
   const packets: string[] = [];
   for (let i = 0; i < nPackets; i++) {
@@ -250,7 +264,7 @@ describe.skipIf(!hasTools && !REQUIRE)("live differential vs ovs-vswitchd (OVS 3
     const n = prog.packets.length;
     const pct = (x: number): string => `${((100 * x) / n).toFixed(1)}%`;
     console.log(
-      `live agreement (${n} packets, seed ${seed}): datapath actions ${pct(dp)} (${pct(dpFlood)} flood order ignored), final flow ${pct(final)}, full text ${pct(full)} (${pct(fullFlood)} flood order ignored); known differences: ${KNOWN_DIFFERENCES.join(", ")}`,
+      `live agreement (${n} packets, seed ${seed}): datapath actions ${pct(dp)} (${pct(dpFlood)} flood order ignored), final flow ${pct(final)}, full text ${pct(full)} (${pct(fullFlood)} flood order ignored); flows installed ${sw.bridge("br0").flowCount}/${prog.br0.length}; known differences: ${KNOWN_DIFFERENCES.join(", ")}`,
     );
     if (process.env.OVNSIM_OF_VERBOSE) console.log(diffs.join("\n"));
     expect(dpFlood / n).toBeGreaterThanOrEqual(0.85);
