@@ -600,6 +600,7 @@ export function runTrace(
   const from = input.from ?? s.physical.clients[0]?.name;
   if (!from) throw new SimError("UNKNOWN_OBJECT", "no source: the scenario has no client; give --from");
   const request: TraceRequest = { from, to, port, proto };
+  for (const b of sim.bridges.values()) b.runs.length = 0;
   const ctx: Ctx = { sim, frames: [], hops: 0, request: { nw_dst: parseIp4(to), nw_proto: protoNum(proto) } };
   const end: PathEnd = { delivered: null, dnat: null, clientDelivery: null };
   const fwd = new StepBuilder("physical", "forward", `${from} → ${to}:${port}`);
