@@ -42,3 +42,25 @@ tr() { run ovs-appctl ofproto/trace br0 "$1"; }
   tr "in_port=4,dl_src=$A,dl_dst=$B"
 } > "$OUT"
 ovs-vsctl del-br br0
+
+# MAC aging in (warped) virtual time: learn A at 0 s and B at 200 s, show at 299 s and 300 s.
+AGING=$(dirname "$OUT")/normal-aging.txt
+ovs-vsctl add-br br9 -- set bridge br9 datapath_type=dummy \
+  -- add-port br9 q1 -- set interface q1 type=dummy ofport_request=1 \
+  -- add-port br9 q2 -- set interface q2 type=dummy ofport_request=2
+rx() { ovs-appctl netdev-dummy/receive q1 "in_port(1),eth(src=$1,dst=ff:ff:ff:ff:ff:ff),eth_type(0x0800),ipv4(src=10.0.0.2,dst=10.0.0.255,proto=17,tos=0,ttl=64,frag=no),udp(src=1,dst=2)"; }
+{
+  ovs-appctl time/stop
+  echo "t=0 learn 00:00:5e:00:53:0a"; rx 00:00:5e:00:53:0a
+  ovs-appctl time/warp 200000 1000 >/dev/null
+  echo "t=200 learn 00:00:5e:00:53:0b"; rx 00:00:5e:00:53:0b
+  ovs-appctl time/warp 99000 1000 >/dev/null
+  echo "t=299 fdb/show"; ovs-appctl fdb/show br9
+  ovs-appctl time/warp 1000 1000 >/dev/null
+  echo "t=300 fdb/show"; ovs-appctl fdb/show br9
+  ovs-appctl time/warp 100000 1000 >/dev/null
+  echo "t=400 fdb/show"; ovs-appctl fdb/show br9
+  ovs-appctl time/warp 100000 1000 >/dev/null
+  echo "t=500 fdb/show"; ovs-appctl fdb/show br9
+} > "$AGING"
+ovs-vsctl del-br br9

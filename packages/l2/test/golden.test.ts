@@ -79,3 +79,26 @@ describe("NORMAL agrees with recorded OVS 3.1 traces", () => {
     expect(table.fdbShow(0)).toBe(`${fdb}\n`);
   });
 });
+
+describe("MAC aging agrees with OVS 3.1 in warped time", () => {
+  const aging = readFileSync(new URL("./golden/normal-aging.txt", import.meta.url), "utf8");
+  it("learn at 0 s and 200 s; fdb/show at 299, 300, 400, 500 s", () => {
+    const t = new MacTable();
+    const ports: L2PortConfig[] = [
+      { port: 1, name: "q1" },
+      { port: 2, name: "q2" },
+    ];
+    let out = "";
+    for (const block of aging.split(/^(?=t=)/m)) {
+      const head = /^t=(\d+) (.*)$/m.exec(block);
+      if (!head) continue;
+      const now = Number(head[1]);
+      const what = head[2] ?? "";
+      out += `t=${now} ${what}\n`;
+      const learn = /^learn (\S+)$/.exec(what);
+      if (learn) normalDecide(ports, t, 1, [], parseMac(learn[1] ?? ""), parseMac("ff:ff:ff:ff:ff:ff"), now);
+      else out += t.fdbShow(now);
+    }
+    expect(out).toBe(aging);
+  });
+});
