@@ -5,7 +5,7 @@
  * `eth.type == 0x800 || eth.type == 0x86dd`), port names resolve to tunnel keys and
  * `is_chassis_resident()` is decided once, at compile time, as ovn-trace does.
  */
-import { type Expr, type FieldRef, negate, parseExpr } from "./parse.js";
+import { type Expr, type FieldRef, negate, parseSymbolText } from "./parse.js";
 import type { ExprSymbol, MFlow } from "./symtab.js";
 import { SYMTAB } from "./symtab.js";
 
@@ -58,7 +58,7 @@ const noPorts: CompileEnv = { lookupPort: () => undefined, isChassisResident: ()
 function prereqPred(text: string): Pred {
   let p = prereqCache.get(text);
   if (!p) {
-    p = compileExpr(parseExpr(text), noPorts);
+    p = compileExpr(parseSymbolText(text), noPorts);
     prereqCache.set(text, p);
   }
   return p;
@@ -135,9 +135,8 @@ export function compileExpr(e: Expr, env: CompileEnv): Pred {
     case "scmp": {
       const key = env.lookupPort(e.s);
       if (key === undefined) return FALSE;
-      const read = e.f.sym.base!.get;
-      const k = BigInt(key);
-      const test: Pred = e.op === "==" ? (f) => read(f) === k : (f) => read(f) !== k;
+      const read = e.f.sym.base!.getN!;
+      const test: Pred = e.op === "==" ? (f) => read(f) === key : (f) => read(f) !== key;
       return withPrereqs(test, e.f.sym);
     }
     case "cmp": {
@@ -147,12 +146,14 @@ export function compileExpr(e: Expr, env: CompileEnv): Pred {
         const key = `${sym.name}/${positive}`;
         let p = predicateCache.get(key);
         if (!p) {
-          const x = parseExpr(sym.expansion!);
+          const x = parseSymbolText(sym.expansion!);
           p = compileExpr(positive ? x : negate(x), noPorts);
           predicateCache.set(key, p);
         }
         return p;
       }
+      const fast = numberTest(e.f, e.op, e.value, e.mask);
+      if (fast) return withPrereqs(fast, sym);
       const read = fieldReader(e.f);
       const c = e.value;
       let test: Pred;
@@ -183,5 +184,39 @@ export function compileExpr(e: Expr, env: CompileEnv): Pred {
       }
       return withPrereqs(test, sym);
     }
+  }
+}
+
+/** Comparison on a field of at most 32 bits with plain numbers (no bigint on the hot path). */
+function numberTest(ref: FieldRef, op: string, value: bigint, mask: bigint | undefined): Pred | undefined {
+  const base = ref.sym.base!;
+  const getN = base.getN;
+  if (!getN) return undefined;
+  const shift = ref.sym.ofs + ref.lo;
+  const nbits = ref.nbits;
+  if (shift + nbits > 32) return undefined;
+  const m = nbits === 32 ? 0xffffffff : (1 << nbits) - 1;
+  const read: (f: MFlow) => number =
+    shift === 0 && nbits === 32 ? getN : shift === 0 ? (f) => getN(f) & m : (f) => (getN(f) >>> shift) & m;
+  const c = Number(value) >>> 0;
+  if (mask !== undefined) {
+    const mm = Number(mask) >>> 0;
+    return op === "==" ? (f) => (read(f) & mm) >>> 0 === c : (f) => (read(f) & mm) >>> 0 !== c;
+  }
+  switch (op) {
+    case "==":
+      return (f) => read(f) >>> 0 === c;
+    case "!=":
+      return (f) => read(f) >>> 0 !== c;
+    case "<":
+      return (f) => read(f) >>> 0 < c;
+    case "<=":
+      return (f) => read(f) >>> 0 <= c;
+    case ">":
+      return (f) => read(f) >>> 0 > c;
+    case ">=":
+      return (f) => read(f) >>> 0 >= c;
+    default:
+      return undefined;
   }
 }

@@ -78,9 +78,16 @@ const PUNCTS: readonly Punct[] = [
   "-",
 ];
 
-const isIdStart = (c: string): boolean => /[A-Za-z_.]/.test(c);
-const isIdChar = (c: string): boolean => /[A-Za-z0-9_.]/.test(c);
-const isAlnum = (c: string): boolean => /[A-Za-z0-9]/.test(c);
+const isAlpha = (k: number): boolean => (k >= 65 && k <= 90) || (k >= 97 && k <= 122);
+const isDigit = (k: number): boolean => k >= 48 && k <= 57;
+const isHex = (k: number): boolean => isDigit(k) || (k >= 65 && k <= 70) || (k >= 97 && k <= 102);
+const isIdStartK = (k: number): boolean => isAlpha(k) || k === 95 || k === 46;
+const isIdCharK = (k: number): boolean => isIdStartK(k) || isDigit(k);
+const isIdChar = (c: string): boolean => isIdCharK(c.charCodeAt(0));
+const isAlnum = (c: string): boolean => {
+  const k = c.charCodeAt(0);
+  return isAlpha(k) || isDigit(k);
+};
 
 /** A parse failure inside the lexer/parsers: message plus the offending text (or end of input). */
 export function syntaxError(src: string, tok: Token, message: string): SimError {
@@ -100,7 +107,7 @@ export function tokenize(src: string): Token[] {
   while (true) {
     // whitespace and /* comments */
     for (;;) {
-      while (i < n && /\s/.test(src[i]!)) i++;
+      while (i < n && (src.charCodeAt(i) <= 32 || src.charCodeAt(i) === 160)) i++;
       if (src.startsWith("/*", i)) {
         const close = src.indexOf("*/", i + 2);
         if (close < 0) throw plainError("`/*' without matching `*/'.");
@@ -138,10 +145,14 @@ export function tokenize(src: string): Token[] {
       out.push({ t: "str", s, start, end: i });
       continue;
     }
-    let hexEnd = i;
-    while (hexEnd < n && /[0-9a-fA-F]/.test(src[hexEnd]!)) hexEnd++;
-    const hexThenColon = /[a-fA-F]/.test(c) && src[hexEnd] === ":";
-    if (/[0-9]/.test(c) || hexThenColon || (c === ":" && src[i + 1] === ":")) {
+    const ck = src.charCodeAt(i);
+    let hexThenColon = false;
+    if (isHex(ck) && !isDigit(ck)) {
+      let hexEnd = i;
+      while (hexEnd < n && isHex(src.charCodeAt(hexEnd))) hexEnd++;
+      hexThenColon = src[hexEnd] === ":";
+    }
+    if (isDigit(ck) || hexThenColon || (c === ":" && src[i + 1] === ":")) {
       const tok = lexNumber(src, i);
       i = tok.end;
       if (src[i] === "/") {
@@ -159,9 +170,9 @@ export function tokenize(src: string): Token[] {
       i = j;
       continue;
     }
-    if (isIdStart(c) && !(c === "." && src[i + 1] === ".")) {
+    if (isIdStartK(ck) && !(c === "." && src[i + 1] === ".")) {
       let j = i + 1;
-      while (j < n && isIdChar(src[j]!) && !(src[j] === "." && src[j + 1] === ".")) j++;
+      while (j < n && isIdCharK(src.charCodeAt(j)) && !(src[j] === "." && src[j + 1] === ".")) j++;
       out.push({ t: "id", s: src.slice(i, j), start, end: j });
       i = j;
       continue;

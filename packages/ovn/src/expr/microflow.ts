@@ -6,7 +6,7 @@
  */
 import { EMPTY_FLOW, SimError } from "@ovnsim/packet";
 import { compileExpr } from "./compile.js";
-import { type Expr, type ExprTables, negate, parseExpr } from "./parse.js";
+import { type Expr, type ExprTables, negate, parseExpr, parseSymbolText } from "./parse.js";
 import { type ExprSymbol, type MFlow, SYMTAB, toMFlow } from "./symtab.js";
 
 interface Pending {
@@ -37,7 +37,7 @@ export function parseMicroflow(
     while (s) {
       if (s.prereqs && !doneSyms.has(s.prereqs)) {
         doneSyms.add(s.prereqs);
-        work.push(parseExpr(s.prereqs));
+        work.push(parseSymbolText(s.prereqs));
       }
       s = s.parent ? SYMTAB.get(s.parent) : undefined;
     }
@@ -69,7 +69,7 @@ export function parseMicroflow(
         const sym = e.f.sym;
         if (sym.kind === "predicate") {
           const positive = ((e.value & 1n) === 1n) !== (e.op === "!=");
-          const x = parseExpr(sym.expansion!);
+          const x = parseSymbolText(sym.expansion!);
           work.push(positive ? x : negate(x));
           return;
         }

@@ -117,7 +117,7 @@ const levelCache = new Map<string, "nominal" | "boolean">();
 function predicateLevel(sym: ExprSymbol): "nominal" | "boolean" {
   const hit = levelCache.get(sym.name);
   if (hit) return hit;
-  const e = parseExpr(sym.expansion!);
+  const e = parseSymbolText(sym.expansion!);
   let nominal = false;
   const walk = (x: Expr): void => {
     if (x.t === "and" || x.t === "or") x.xs.forEach(walk);
@@ -407,6 +407,17 @@ export function parseExpr(src: string, tables: ExprTables = {}): Expr {
   const c = new Cursor(src, tokenize(src));
   const e = new ExprParser(c, tables).parse();
   if (c.tok.t !== "end") throw c.error("expecting end of input");
+  return e;
+}
+
+const symbolTextCache = new Map<string, Expr>();
+/** Parses a table-free expression once (symbol prerequisites and predicate expansions). */
+export function parseSymbolText(src: string): Expr {
+  let e = symbolTextCache.get(src);
+  if (!e) {
+    e = parseExpr(src);
+    symbolTextCache.set(src, e);
+  }
   return e;
 }
 

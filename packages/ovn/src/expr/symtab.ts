@@ -28,6 +28,8 @@ export interface BaseField {
   readonly width: number;
   get(f: MFlow): bigint;
   set(f: MFlow, v: bigint): void;
+  /** Fast path for fields of at most 32 bits: the value as an unsigned number. */
+  readonly getN?: (f: MFlow) => number;
 }
 
 export type Level = "nominal" | "boolean" | "ordinal";
@@ -61,7 +63,14 @@ function num(
   get: (f: MFlow) => number,
   set: (f: MFlow, v: number) => void,
 ): BaseField {
-  return { mf, width, get: (f) => BigInt(get(f)), set: (f, v) => set(f, Number(v & mask(width))) };
+  const getN = width <= 32 ? get : undefined;
+  return {
+    mf,
+    width,
+    get: (f) => BigInt(get(f)),
+    set: (f, v) => set(f, Number(v & mask(width))),
+    ...(getN ? { getN } : {}),
+  };
 }
 function big(
   mf: string,
@@ -77,6 +86,7 @@ function reg(i: number): BaseField {
     mf: `reg${i}`,
     width: 32,
     get: (f) => u(f.regs[i] ?? 0),
+    getN: (f) => (f.regs[i] ?? 0) >>> 0,
     set: (f, v) => {
       f.regs[i] = Number(v & 0xffffffffn);
     },
