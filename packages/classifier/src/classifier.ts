@@ -124,6 +124,8 @@ interface TrieCtx {
   readonly done: Uint8Array;
   readonly maskbits: Int32Array;
   readonly plens: Uint32Array; // 4 words per trie
+  /** Use the tries to skip subtables on lookups without wildcards (worth it with many subtables). */
+  prefilter: boolean;
 }
 
 /** On-demand trie lookup for one lookup (OVS `check_tries`' `trie_lookup`). */
@@ -142,6 +144,8 @@ function trieLookup(tc: TrieCtx, t: number, key: Uint32Array): void {
 }
 
 let subtableSerial = 0;
+/** Below this many subtables the no-wildcards lookup does not consult the tries. */
+const PREFILTER_MIN_SUBTABLES = 8;
 const NO_TRIES = new Int32Array(0);
 /** Scratch word for ports-trie values (lookups are single-threaded and not re-entrant). */
 const PORTS_TMP = new Uint32Array(1);
@@ -311,7 +315,7 @@ class Subtable<T> {
   find(key: Uint32Array, version: number, tc: TrieCtx): RuleRec<T> | null {
     // Trie prefilter: skip the subtable if no rule prefix of its length matches the address.
     // (OVS uses the tries only when tracking wildcards; the answer is the same either way.)
-    const at = this.allTries;
+    const at = tc.prefilter ? this.allTries : NO_TRIES;
     for (let i = 0; i < at.length; i++) {
       const t = at[i]!;
       if (tc.done[t] === 0) trieLookup(tc, t, key);
@@ -648,6 +652,7 @@ export class Classifier<T> {
       done: new Uint8Array(n),
       maskbits: new Int32Array(n),
       plens: new Uint32Array(4 * n + 17),
+      prefilter: false,
     };
   }
 

@@ -416,7 +416,7 @@ export class TupleMergeClassifier<T> {
 
   private physicalRemove(r: RuleRec<T>): boolean {
     const t = this.tableOf(r);
-    if (!t || !t.remove(r)) return false;
+    if (!t?.remove(r)) return false;
     if (t.nRules === 0) this.tables.splice(this.tables.indexOf(t), 1);
     this.dirty = true;
     return true;

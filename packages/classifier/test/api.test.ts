@@ -240,3 +240,25 @@ describe("ovstest test-classifier benchmark workload", () => {
     }
   });
 });
+
+describe("README example", () => {
+  it("gives tp_dst=0x40/0xffc0 for a miss on tcp_dst=22", () => {
+    const value = new Uint32Array(FLOW_WORDS);
+    const mask = new Uint32Array(FLOW_WORDS);
+    value[W.dl_type] = ETH_TYPE.ip;
+    mask[W.dl_type] = 0xffff;
+    value[W.nw_proto] = 6;
+    mask[W.nw_proto] = 0xff;
+    value[W.tp_dst] = 22;
+    mask[W.tp_dst] = 0xffff;
+    const table = new Classifier<string>();
+    table.insert({ priority: 32768, value, mask, payload: "output:1", name: "table=2 tcp_dst=22" });
+    const k = new Uint32Array(FLOW_WORDS);
+    k[W.dl_type] = ETH_TYPE.ip;
+    k[W.nw_proto] = 6;
+    k[W.tp_dst] = 80;
+    const wc = new Uint32Array(FLOW_WORDS);
+    expect(table.lookup(k, wc)).toBeUndefined();
+    expect(wc[W.tp_dst]!.toString(16)).toBe("ffc0");
+  });
+});
