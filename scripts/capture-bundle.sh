@@ -6,6 +6,7 @@
 #   <bridge>.ports.txt      ovs-ofctl -O OpenFlow15 show <bridge>
 #   <bridge>.flows.txt      ovs-ofctl -O OpenFlow15 dump-flows <bridge>
 #   <bridge>.groups.txt     ovs-ofctl -O OpenFlow15 dump-groups <bridge>
+#   <bridge>.fdb.txt        ovs-appctl fdb/show <bridge>    (MAC learning table for NORMAL)
 #   dpif-show.txt           ovs-appctl dpif/show            (datapath port numbers)
 # With no BRIDGE, every bridge of `ovs-vsctl list-br` is captured.
 set -euo pipefail
@@ -22,6 +23,7 @@ for br in "${BRIDGES[@]}"; do
   ovs-ofctl -O OpenFlow15 show "$br" > "$OUT/$br.ports.txt"
   ovs-ofctl -O OpenFlow15 dump-flows "$br" > "$OUT/$br.flows.txt"
   ovs-ofctl -O OpenFlow15 dump-groups "$br" > "$OUT/$br.groups.txt" 2>/dev/null || rm -f "$OUT/$br.groups.txt"
+  ovs-appctl fdb/show "$br" > "$OUT/$br.fdb.txt" 2>/dev/null || rm -f "$OUT/$br.fdb.txt"
 done
 ovs-appctl dpif/show > "$OUT/dpif-show.txt" 2>/dev/null || rm -f "$OUT/dpif-show.txt"
 echo "bundle written to $OUT (bridges: ${BRIDGES[*]})"

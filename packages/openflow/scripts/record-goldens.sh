@@ -72,6 +72,24 @@ t br0 "in_port=1,dl_src=$M1,dl_dst=01:80:c2:00:00:00,$(echo "$IP" | cut -d, -f3-
 t br1 "in_port=2,$TCP"
 t br1 "in_port=1,dl_vlan=10,$TCP"
 
+# ---- 1b. NORMAL after real packets taught the MAC tables (netdev-dummy/receive, ODP syntax) ----
+scenario normal-learned
+flows br0 <<<"priority=0,actions=NORMAL"
+flows br1 <<<"priority=0,actions=NORMAL"
+ovs-appctl netdev-dummy/receive p1 "in_port(1),eth(src=$M1,dst=$BC),eth_type(0x0806),arp(sip=10.0.0.1,tip=10.0.0.2,op=1,sha=$M1,tha=00:00:00:00:00:00)"
+ovs-appctl netdev-dummy/receive p5 "in_port(5),eth(src=$M2,dst=$M1),eth_type(0x0806),arp(sip=10.0.0.2,tip=10.0.0.1,op=2,sha=$M2,tha=$M1)"
+ovs-appctl netdev-dummy/receive p2 "in_port(2),eth(src=$M3,dst=$BC),eth_type(0x0806),arp(sip=10.0.0.3,tip=10.0.0.2,op=1,sha=$M3,tha=00:00:00:00:00:00)"
+ovs-appctl netdev-dummy/receive q1 "in_port(6),eth(src=00:00:00:00:04:04,dst=$BC),eth_type(0x0806),arp(sip=10.0.0.4,tip=10.0.0.2,op=1,sha=00:00:00:00:04:04,tha=00:00:00:00:00:00)"
+sleep 0.3
+capture
+t br0 "in_port=1,$IP"
+t br0 "in_port=5,dl_src=$M2,dl_dst=$M1,ip,nw_src=10.0.0.2,nw_dst=10.0.0.1,nw_ttl=64"
+t br0 "in_port=1,dl_src=$M1,dl_dst=$M1,ip,nw_src=10.0.0.2,nw_dst=10.0.0.1,nw_ttl=64"
+t br0 "in_port=3,dl_vlan=10,dl_src=$M1,dl_dst=$M3,ip,nw_src=10.0.0.1,nw_dst=10.0.0.3,nw_ttl=64"
+t br0 "in_port=1,dl_src=$M1,dl_dst=$M3,ip,nw_src=10.0.0.1,nw_dst=10.0.0.3,nw_ttl=64"
+t br0 "in_port=1,dl_src=$M1,dl_dst=00:00:00:00:04:04,ip,nw_src=10.0.0.1,nw_dst=10.0.0.4,nw_ttl=64"
+t br1 "in_port=2,dl_src=00:00:00:00:04:04,dl_dst=$M2,ip,nw_src=10.0.0.4,nw_dst=10.0.0.2,nw_ttl=64"
+
 # ---- 2. matches: every field family ----
 scenario match
 flows br0 <<EOF

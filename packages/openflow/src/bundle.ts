@@ -6,7 +6,7 @@
  */
 import { readFileSync, existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import type { VlanMode } from "@ovnsim/l2";
+import { MacTable, type VlanMode } from "@ovnsim/l2";
 import { parseMac, SimError } from "@ovnsim/packet";
 import { Bridge, type OfPort, OFPP_LOCAL, parseFlows, parseGroups, Switch } from "./model.js";
 
@@ -120,6 +120,22 @@ export function parseDpifShow(
   return out;
 }
 
+/**
+ * Reads `ovs-appctl fdb/show BRIDGE` into a MAC table (entries learned at time 0, static ones
+ * static), so NORMAL forwards to learned ports as on the captured node.
+ */
+export function parseFdbShow(text: string): MacTable {
+  const t = new MacTable();
+  for (const line of text.split("\n")) {
+    const m = /^\s*(\d+|LOCAL)\s+(\d+)\s+([0-9a-fA-F:]{17})\s+(\d+|static)\s*$/.exec(line);
+    if (!m) continue;
+    const port = m[1] === "LOCAL" ? OFPP_LOCAL : Number(m[1]);
+    if (m[4] === "static") t.addStatic(Number(m[2]), parseMac(m[3]!), port);
+    else t.learn(Number(m[2]), parseMac(m[3]!), port, 0);
+  }
+  return t;
+}
+
 export interface BundleFiles {
   readonly vsctlShow: string;
   /** Per bridge: `ovs-ofctl show` text (optional), flows, groups (optional). */
@@ -174,6 +190,7 @@ export function buildSwitch(files: BundleFiles, dir = ""): Switch {
       // A new bridge starts with one flow: priority=0 actions=NORMAL.
       for (const f of parseFlows("priority=0,actions=NORMAL")) b.addFlow(f);
     }
+    if (texts.fdb !== undefined) sw.macTables.set(vb.name, parseFdbShow(texts.fdb));
     if (texts.groups !== undefined) {
       for (const g of parseGroups(texts.groups, { file: join(dir, `${vb.name}.groups.txt`), ports: names }))
         b.addGroup(g);
@@ -192,12 +209,14 @@ export function loadBundle(dir: string): Switch {
   if (vsctlShow === undefined) {
     throw new SimError("UNKNOWN_OBJECT", `${dir}: no ovs-vsctl-show.txt (is this a bundle directory?)`);
   }
-  const bridges = new Map<string, { ports?: string; flows?: string; groups?: string }>();
+  const bridges = new Map<string, { ports?: string; flows?: string; groups?: string; fdb?: string }>();
   for (const vb of parseVsctlShow(vsctlShow)) {
     const ports = read(join(dir, `${vb.name}.ports.txt`));
     const flows = read(join(dir, `${vb.name}.flows.txt`));
     const groups = read(join(dir, `${vb.name}.groups.txt`));
+    const fdb = read(join(dir, `${vb.name}.fdb.txt`));
     bridges.set(vb.name, {
+      ...(fdb !== undefined ? { fdb } : {}),
       ...(ports !== undefined ? { ports } : {}),
       ...(flows !== undefined ? { flows } : {}),
       ...(groups !== undefined ? { groups } : {}),

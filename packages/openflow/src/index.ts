@@ -21,6 +21,7 @@ export {
   parseVsctlShow,
   parseOfctlShow,
   parseDpifShow,
+  parseFdbShow,
   buildSwitch,
   loadBundle,
   switchFromFlows,

@@ -7,7 +7,7 @@
  * `dump-groups`, with OVS's printing back (`ofputil_flow_stats_format`).
  */
 import { Classifier } from "@ovnsim/classifier";
-import type { VlanMode } from "@ovnsim/l2";
+import type { MacTable, VlanMode } from "@ovnsim/l2";
 import {
   type FieldSpec,
   findField,
@@ -134,6 +134,8 @@ export class Bridge {
 /** Every bridge of one ovs-vswitchd, for patch ports. */
 export class Switch {
   readonly bridges = new Map<string, Bridge>();
+  /** MAC learning tables per bridge (from `fdb/show` captures); absent = empty. */
+  readonly macTables = new Map<string, MacTable>();
 
   bridge(name: string): Bridge {
     const b = this.bridges.get(name);

@@ -478,7 +478,8 @@ function xlateNormal(ctx: Ctx): void {
     wc[w + 1] = 0xffffffff;
   }
   wc[W.vlan0] = (wc[W.vlan0]! | 0x1fff) >>> 0;
-  const macs = ctx.opts.macTables?.get(ctx.bridge.name) ?? EMPTY_MACS;
+  const macs =
+    ctx.opts.macTables?.get(ctx.bridge.name) ?? ctx.sw.macTables.get(ctx.bridge.name) ?? EMPTY_MACS;
   const d = normalDecide(
     l2Ports(ctx.bridge),
     macs,
