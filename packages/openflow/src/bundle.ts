@@ -141,7 +141,7 @@ export interface BundleFiles {
   /** Per bridge: `ovs-ofctl show` text (optional), flows, groups (optional). */
   readonly bridges: ReadonlyMap<
     string,
-    { readonly ports?: string; readonly flows?: string; readonly groups?: string }
+    { readonly ports?: string; readonly flows?: string; readonly groups?: string; readonly fdb?: string }
   >;
   readonly dpifShow?: string;
 }
