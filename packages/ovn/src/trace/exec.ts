@@ -8,6 +8,7 @@
  * real tool does) or to a backend chosen deterministically. Unlike ovn-trace, a trace may
  * name the chassis it runs on: `is_chassis_resident()` is then true only for ports bound there.
  */
+import { parseHashFields, type SelectGroup, selectBucket } from "@ovnsim/lb";
 import { CS, formatFlow, SimError } from "@ovnsim/packet";
 import { formatAction, formatField, formatIp4, formatIp6, formatMac } from "../actions/format.js";
 import { type Action, type LbBackend, parseActions } from "../actions/parse.js";
@@ -70,7 +71,7 @@ export interface TraceOptions {
    * Picks a ct_lb backend when --lb-dst does not (ovn-trace picks at random). Default: a hash of
    * the 5-tuple. Returns an index into `backends`.
    */
-  readonly chooseBackend?: (backends: readonly LbBackend[], flow: MFlow) => number;
+  readonly chooseBackend?: (backends: readonly LbBackend[], flow: MFlow, hashFields?: string) => number;
 }
 
 export interface TraceResult {
@@ -395,8 +396,24 @@ function fnv(parts: readonly (number | bigint)[]): number {
   return h;
 }
 
-/** Default backend choice: a hash of the 5-tuple (deterministic stand-in for ovn-trace's random pick). */
-export function hashBackend(backends: readonly LbBackend[], f: MFlow): number {
+/**
+ * Default backend choice, where ovn-trace picks at random: the bucket the datapath would pick
+ * for the select group ovn-controller builds from `ct_lb_mark(backends=…)` (one bucket per
+ * backend, weight 100; `selection_method=hash,fields(…)` with hash_fields, else dp_hash), via
+ * @ovnsim/lb's selectBucket. Falls back to a 5-tuple hash if the group cannot be evaluated.
+ */
+export function hashBackend(backends: readonly LbBackend[], f: MFlow, hashFields?: string): number {
+  try {
+    const group: SelectGroup = {
+      buckets: backends.map((_, i) => ({ bucketId: i, weight: 100 })),
+      method: hashFields ? "hash" : "dp_hash",
+      ...(hashFields ? { fields: parseHashFields(hashFields) } : {}),
+    };
+    const idx = selectBucket(group, toFlow(f)).index;
+    if (idx !== undefined) return idx;
+  } catch {
+    /* fall through */
+  }
   return fnv([f.nw_src, f.ipv6_src, f.nw_dst, f.ipv6_dst, f.nw_proto, f.tp_src, f.tp_dst]) % backends.length;
 }
 
@@ -433,7 +450,7 @@ class TraceRun {
   private readonly ctStates: number[];
   private lbDst: LbBackend | undefined;
   readonly outputs: string[] = [];
-  private readonly choose: (b: readonly LbBackend[], f: MFlow) => number;
+  private readonly choose: (b: readonly LbBackend[], f: MFlow, hashFields?: string) => number;
 
   constructor(
     private readonly net: LogicalNetwork,
@@ -565,7 +582,7 @@ class TraceRun {
       case "ct_commit":
         return;
       case "ct_lb":
-        this.executeCtLb(a.mark, a.backends, dp, f, table, pipeline, sup);
+        this.executeCtLb(a.mark, a.backends, a.hashFields, dp, f, table, pipeline, sup);
         return;
       case "ct_nat": {
         const isDst = a.kind === "ct_dnat" || a.kind === "ct_dnat_in_czone";
@@ -666,6 +683,7 @@ class TraceRun {
   private executeCtLb(
     mark: boolean,
     backends: readonly LbBackend[],
+    hashFields: string | undefined,
     dp: CDatapath,
     f: MFlow,
     table: number,
@@ -688,7 +706,7 @@ class TraceRun {
           dst = pinned;
           this.lbDst = undefined;
         } else if (mine.length) {
-          dst = mine[this.choose(mine, f) % mine.length];
+          dst = mine[this.choose(mine, f, hashFields) % mine.length];
         }
         if (!dst) append(sup, "error", "*** no load balancing destination (use --lb-dst)");
       } else if (this.lbDst && this.lbDst.family === family) {
