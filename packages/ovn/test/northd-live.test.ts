@@ -77,13 +77,24 @@ export function generateConfig(seed: number): string {
         if (r() < 0.1) lines.push(`lsp-set-enabled ${name} disabled`);
       }
     }
+    if (r() < 0.2) lines.push(`set logical_switch ${sw} other_config:mcast_snoop=true`);
+    if (r() < 0.1) lines.push(`set logical_switch ${sw} other_config:vlan-passthru=true`);
+    if (r() < 0.2)
+      lines.push(
+        `lsp-add ${sw} ${sw}-md -- lsp-set-type ${sw}-md localport -- lsp-set-addresses ${sw}-md "0a:58:a9:fe:a9:${(s + 1).toString(16).padStart(2, "0")} 169.254.169.254"`,
+      );
     const nAcl = Math.floor(r() * 4);
     for (let a = 0; a < nAcl; a++) {
       const dir = pick(["from-lport", "to-lport"]);
       const verdict = pick(["allow", "allow-related", "drop", "reject", "allow-stateless"]);
       const match = pick(["ip4", "tcp.dst == 80", `ip4.src == ${net}.0.0/16`, "udp", "icmp4"]);
-      const opts = r() < 0.3 ? "--log --severity=info " : "";
+      let opts = r() < 0.3 ? `--log --severity=info --name=acl-${s}-${a} ` : "";
+      if ((verdict === "allow" || verdict === "allow-related") && r() < 0.3) opts += `--label=${100 + a} `;
+      if (dir === "from-lport" && r() < 0.2) opts += "--apply-after-lb ";
       lines.push(`${opts}acl-add ${sw} ${dir} ${1000 + a} "${match}" ${verdict}`);
+      if (opts.includes("--log") && opts.includes("--label") && r() < 0.5) {
+        lines.push(`set acl acl-${s}-${a} options:log-related=true`);
+      }
     }
     if (r() < 0.7) {
       const lb = `lb${s}`;
@@ -94,9 +105,18 @@ export function generateConfig(seed: number): string {
         `lb-add ${lb} 10.96.${s}.${1 + Math.floor(r() * 200)}:${pick([80, 443, 53])} "${backends}" ${proto}`,
       );
       if (r() < 0.3) lines.push(`lb-add ${lb} 10.96.${s}.250 ${net}.0.2`);
+      if (r() < 0.2) lines.push(`lb-add ${lb} [fd00:96::${s + 1}]:80 [fd00:${s + 1}::2]:8080 ${proto}`);
+      if (r() < 0.2) lines.push(`set load_balancer ${lb} selection_fields=ip_src,tp_src`);
+      if (r() < 0.15) lines.push(`set load_balancer ${lb} options:affinity_timeout=30`);
+      if (r() < 0.15) lines.push(`set load_balancer ${lb} options:reject=true`);
       lines.push(`ls-lb-add ${sw} ${lb}`);
       lbs.push(lb);
     }
+  }
+  if (r() < 0.3) {
+    lines.push("ovn-sbctl chassis-add hv1 geneve 127.0.0.1");
+    if (r() < 0.5) lines.push("ovn-sbctl set chassis hv1 other_config:ct-no-masked-label=true");
+    if (r() < 0.5) lines.push("ovn-sbctl set chassis hv1 other_config:ovn-ct-lb-related=true");
   }
   const last = lbs[lbs.length - 1];
   if (last !== undefined && last !== "lb0" && r() < 0.5) lines.push(`ls-lb-add sw0 ${last}`);
@@ -105,7 +125,7 @@ export function generateConfig(seed: number): string {
 
 describe.skipIf(!available && !required)("northd live differential (real ovn-northd 23.03)", () => {
   afterAll(() => {
-    rmSync(DIR, { recursive: true, force: true });
+    if (process.env.OVNSIM_KEEP !== "1") rmSync(DIR, { recursive: true, force: true });
   });
   it("the oracle tools are installed", () => {
     expect(available, "ovn-northd / ovn-nbctl or ../shared/oracle missing (OVNSIM_REQUIRE_ORACLE=1)").toBe(

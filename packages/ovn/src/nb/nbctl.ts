@@ -640,10 +640,22 @@ const NB_COMMANDS: Record<string, Handler> = {
         throw new SimError("DUPLICATE", `Same ACL already existed on the ls ${entity}.`);
       }
       let label = 0;
-      if (typeof o["--label"] === "string") {
-        if (!/^\d+$/.test(o["--label"]))
-          throw new SimError("BAD_VALUE", `label must be in range 0...4294967295`);
-        label = Number(o["--label"]);
+      if (o["--label"] !== undefined) {
+        if (verdict !== "allow" && verdict !== "allow-related") {
+          throw new SimError("BAD_VALUE", 'label can only be set with actions "allow" or "allow-related"');
+        }
+        const text = String(o["--label"]);
+        if (!/^\d+$/.test(text) || Number(text) > 4294967295) {
+          throw new SimError("BAD_VALUE", `${text}: label must in range 0...4294967295`);
+        }
+        label = Number(text);
+      }
+      const severity = o["--severity"];
+      if (
+        severity !== undefined &&
+        !["alert", "warning", "notice", "info", "debug"].includes(String(severity))
+      ) {
+        throw new SimError("BAD_VALUE", `bad severity: ${String(severity)}`);
       }
       const options: Record<string, string> = {};
       if (o["--apply-after-lb"]) options["apply-after-lb"] = "true";
@@ -653,7 +665,12 @@ const NB_COMMANDS: Record<string, Handler> = {
         priority,
         match,
         action: verdict as AclVerdict,
-        log: o["--log"] !== undefined,
+        // ovn-nbctl turns logging on for any of --log, --severity, --name, --meter.
+        log:
+          o["--log"] !== undefined ||
+          o["--severity"] !== undefined ||
+          o["--name"] !== undefined ||
+          o["--meter"] !== undefined,
         ...(typeof o["--name"] === "string" ? { name: o["--name"] } : {}),
         ...(typeof o["--severity"] === "string" ? { severity: o["--severity"] } : {}),
         ...(typeof o["--meter"] === "string" ? { meter: o["--meter"] } : {}),
