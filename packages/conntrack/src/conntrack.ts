@@ -163,6 +163,13 @@ export const CT_TIMEOUTS = {
   icmpReply: 30,
 } as const;
 
+/**
+ * Seconds after a NAT connection dies (expiry, or replacement by a new SYN or `force`) until
+ * the sweeper removes its un-NAT reply key. OVS 3.1's clean thread wakes every 20 s
+ * (`conntrack_clean`), so the real delay is anywhere up to that; the model takes the maximum.
+ */
+export const CT_SWEEP_DELAY = 20;
+
 const N_BUCKETS = 256;
 const LABEL_MASK = (1n << 128n) - 1n;
 
@@ -215,10 +222,30 @@ export class Conntrack {
 
   /** The connection a tuple belongs to in a zone, and in which direction, if live at `now`. */
   lookup(zone: number, tuple: CtTuple, now = 0): { entry: CtEntry; reply: boolean } | undefined {
+    const r = this.find(zone, tuple, now);
+    return r && !r.orphan ? { entry: r.entry, reply: r.reply } : undefined;
+  }
+
+  /**
+   * What OVS 3.1's `conn_key_lookup` finds for a tuple: a live connection in either direction,
+   * or the un-NAT node of a dead NAT connection (`orphan`): OVS keeps a NAT connection's
+   * reply key as a separate entry that never times out by itself and disappears only when the
+   * sweeper cleans the dead parent (modelled as {@link CT_SWEEP_DELAY} seconds after it died).
+   */
+  find(
+    zone: number,
+    tuple: CtTuple,
+    now = 0,
+  ): { entry: CtEntry; reply: boolean; orphan: boolean } | undefined {
     const key = tupleKey(zone, tuple);
     const r = this.buckets[bucketOf(key)]?.get(key);
-    if (!r || r.entry.expires <= now) return undefined;
-    return { entry: r.entry, reply: r.dir === "reply" };
+    if (!r) return undefined;
+    const live = r.entry.expires > now;
+    if (live) return { entry: r.entry, reply: r.dir === "reply", orphan: false };
+    if (r.dir === "reply" && r.entry.nat && now < r.entry.expires + CT_SWEEP_DELAY) {
+      return { entry: r.entry, reply: true, orphan: true };
+    }
+    return undefined;
   }
 
   /** A table without the connections expired at `now` (`conntrack` sweeping). */
@@ -454,6 +481,51 @@ function natReplyTuple(orig: CtTuple, nat: CtNatBinding | undefined): CtTuple {
   };
 }
 
+/** A connection ends now: a NAT one stays as a dead entry (its un-NAT key lingers until swept). */
+function kill(t: Conntrack, e: CtEntry, now: number): Conntrack {
+  return e.nat ? t.with({ ...e, expires: Math.min(e.expires, now) }) : t.without(e);
+}
+
+/** OVS 3.1 PATs only TCP and UDP (`nat_get_unique_tuple`'s pat_proto). */
+const isPat = (proto: number): boolean => proto === IP_PROTO.tcp || proto === IP_PROTO.udp;
+
+/**
+ * `nat_get_unique_tuple` (OVS 3.1) for one address: when the reply tuple is taken (by a live
+ * connection or a dead one's un-NAT key), the client-side port of the reply tuple moves:
+ * from the original source port upwards within its range (1–511, 600–1023 or 1024–65535),
+ * at most 128 tries. The model does not do OVS's random second round.
+ */
+function uniqueReplyTuple(
+  t: Conntrack,
+  zone: number,
+  orig: CtTuple,
+  reply: CtTuple,
+  now: number,
+  notes: string[],
+): CtTuple {
+  if (!t.find(zone, reply, now)) return reply;
+  if (!isPat(orig.proto)) {
+    notes.push("NAT tuple already in use (the real datapath would refuse the NAT)");
+    return reply;
+  }
+  const curr0 = orig.sport;
+  const [min, max] = curr0 < 512 ? [1, 511] : curr0 < 1024 ? [600, 1023] : [1024, 65535];
+  const range = max - min + 1;
+  const attempts = Math.min(range, 128);
+  let curr = curr0;
+  for (let i = 0; i < attempts; i++) {
+    const cand = { ...reply, dport: curr };
+    if (!t.find(zone, cand, now)) {
+      if (curr !== curr0)
+        notes.push(`NAT reply tuple taken: client port ${curr0} becomes ${curr} (OVS nat_get_unique_tuple)`);
+      return cand;
+    }
+    curr = curr < min || curr > max || curr === max ? min : curr + 1;
+  }
+  notes.push("NAT tuple space exhausted (OVS would retry at random and may refuse the NAT)");
+  return reply;
+}
+
 function writeCtMd(
   flow: Flow,
   state: number,
@@ -512,7 +584,24 @@ function processPacket(table: Conntrack, flow0: Flow, opts: CtOptions): CtResult
 
   // initial_conn_lookup: a packet already NATed in this zone is found by its reversed tuple.
   const natted = (state & (CS.snat | CS.dnat)) !== 0;
-  const found = table.lookup(zone, natted ? reverseTuple(key) : key, now);
+  const found = table.find(zone, natted ? reverseTuple(key) : key, now);
+  if (found?.orphan) {
+    // process_one: an un-NAT entry whose parent connection is gone ("Missing parent conn").
+    notes.push(
+      `reply key of dead NAT connection #${found.entry.id} (not yet swept): missing parent connection`,
+    );
+    const out = writeCtMd(flow, state | CS.inv, zone, undefined, undefined);
+    return {
+      flow: out,
+      ctState: out.ct_state,
+      entry: undefined,
+      created: false,
+      reply: true,
+      natApplied: undefined,
+      notes,
+      table,
+    };
+  }
   let reply = false;
   if (found) {
     reply = natted ? !found.reply : found.reply;
@@ -525,7 +614,7 @@ function processPacket(table: Conntrack, flow0: Flow, opts: CtOptions): CtResult
 
   if (opts.force && conn && reply) {
     notes.push("force: connection seen in the reply direction is replaced");
-    t = t.without(conn);
+    t = kill(t, conn, now);
     conn = undefined;
     reply = false;
   }
@@ -538,7 +627,7 @@ function processPacket(table: Conntrack, flow0: Flow, opts: CtOptions): CtResult
     } else {
       const u = updateProto(conn, flow, reply, now, notes);
       if (u.res === "new") {
-        t = t.without(conn);
+        t = kill(t, conn, now);
         conn = undefined;
         create = true;
       } else {
@@ -602,7 +691,9 @@ function processPacket(table: Conntrack, flow0: Flow, opts: CtOptions): CtResult
           id: t.nextId,
           zone,
           orig: key,
-          reply: natReplyTuple(key, nat),
+          reply: nat
+            ? uniqueReplyTuple(t, zone, key, natReplyTuple(key, nat), now, notes)
+            : natReplyTuple(key, nat),
           nat,
           mark: 0,
           label: 0n,
@@ -614,7 +705,11 @@ function processPacket(table: Conntrack, flow0: Flow, opts: CtOptions): CtResult
         created = true;
         notes.push(`committed connection #${conn.id} in zone ${zone}`);
         if (nat) {
+          // nat_packet: the destination (DNAT) or source (SNAT) is rewritten, and both ports
+          // follow the reply tuple (pat_packet), which moves the source port on a collision.
           flow = applyNat(flow, nat.kind, reverseTuple(conn.reply), true);
+          if (conn.reply.dport !== key.sport && isPat(key.proto))
+            flow = withFlow(flow, { tp_src: conn.reply.dport });
           state |= nat.kind === "dnat" ? CS.dnat : CS.snat;
           natApplied = nat.kind;
         }

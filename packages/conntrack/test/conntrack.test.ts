@@ -100,7 +100,7 @@ describe("ct_state", () => {
     const r5 = r4.table.process(tcp(CLIENT, VIP, 40000, 80, syn), { zone: 7, commit: true });
     expect(st(r5.flow)).toBe("new|trk");
     expect(r5.created).toBe(true);
-    expect(r5.table.size()).toBe(1);
+    expect(r5.table.size(0)).toBe(1);
     expect(r5.entry?.id).toBe(2);
   });
 

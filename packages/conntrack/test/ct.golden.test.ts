@@ -38,17 +38,6 @@ const PORT_OPTS: Record<number, CtOptions> = {
   4: { zone: 2, commit: true },
 };
 
-// OVS gives a connection re-opened right after close a new source port when its reply tuple is
-// still taken (NAT tuple-collision handling); the model reuses the tuple. See README.
-const KNOWN_TABLE_DIFFERENCES: Record<string, { ours: string; ovs: string }[]> = {
-  "tcp-dnat-lifecycle": [
-    {
-      ours: "tcp,orig=(src=192.0.2.10,dst=10.0.0.100,sport=40000,dport=80),reply=(src=10.0.0.11,dst=192.0.2.10,sport=8080,dport=40000),zone=1,protoinfo=(state=SYN_SENT)",
-      ovs: "tcp,orig=(src=192.0.2.10,dst=10.0.0.100,sport=40000,dport=80),reply=(src=10.0.0.11,dst=192.0.2.10,sport=8080,dport=40001),zone=1,protoinfo=(state=SYN_SENT)",
-    },
-  ],
-};
-
 const FLAG: Record<string, number> = {
   syn: TCP_FLAG.syn,
   ack: TCP_FLAG.ack,
@@ -98,15 +87,8 @@ describe(`conntrack vs ${golden.recordedWith} userspace conntrack`, () => {
         t = t.process(flowOf(s), { ...(PORT_OPTS[s.port] as CtOptions), now: i * 0.01 }).table;
       });
       const now = sc.steps.length * 0.01;
-      let ours = t.entries(now).map(formatCtEntry).sort();
-      let ovs = [...sc.conntrack];
-      for (const d of KNOWN_TABLE_DIFFERENCES[name] ?? []) {
-        expect(ours).toContain(d.ours);
-        expect(ovs).toContain(d.ovs);
-        ours = ours.filter((l) => l !== d.ours);
-        ovs = ovs.filter((l) => l !== d.ovs);
-      }
-      expect({ name, table: ours }).toEqual({ name, table: ovs });
+      const ours = t.entries(now).map(formatCtEntry).sort();
+      expect({ name, table: ours }).toEqual({ name, table: sc.conntrack });
     }
   });
 });
