@@ -1,6 +1,9 @@
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { formatIp4 } from "@ovnsim/packet";
+import { parseMicroflow } from "../src/expr/microflow.js";
+import type { MFlow } from "../src/expr/symtab.js";
 import { readSbBundle } from "../src/sb/model.js";
 import { parseOvnTraceArgs } from "../src/trace/args.js";
 import { formatCtState, LogicalNetwork, parseCtOption, parseLbDst } from "../src/trace/exec.js";
@@ -11,6 +14,7 @@ const SEED = path.resolve(import.meta.dirname, "golden/trace/seed/sb");
 const files: Record<string, string> = {};
 for (const f of readdirSync(SEED)) files[f] = readFileSync(path.join(SEED, f), "utf8");
 const net = new LogicalNetwork(readSbBundle(files));
+const toFlow = (f: MFlow) => ({ ...f, regs: [...f.regs] });
 const MF =
   'inport=="localnet-port" && eth.src==00:00:5e:00:53:01 && eth.dst==0a:58:0a:b4:cc:0b && ip4.src==10.180.204.50 && ip4.dst==10.180.204.252 && tcp.src==40000 && tcp.dst==80 && ip.ttl==64';
 
@@ -60,6 +64,20 @@ describe("trace results", () => {
     expect(renderTrace(ok, ["detailed", "summary", "minimal"])).toMatch(
       /# Detailed trace\.\n[\s\S]*# Summary trace\.\n[\s\S]*# Minimal trace\.\n/,
     );
+  });
+  it("traceFlow and deliveries: the packet as the port receives it", () => {
+    const f = parseMicroflow(MF, () => 1);
+    const r = net.traceFlow(undefined, "localnet-port", toFlow(f), {
+      ct: ["new", "new", "new"],
+      lbDst: "10.180.204.11:80",
+    });
+    expect(renderTrace(r)).toBe(
+      renderTrace(net.trace("underlay-subnet", MF, { ct: ["new", "new", "new"], lbDst: "10.180.204.11:80" })),
+    );
+    expect(r.deliveries.map((d) => [d.port, formatIp4(d.flow.nw_dst), d.flow.tp_dst])).toEqual([
+      ["pod1", "10.180.204.11", 80],
+    ]);
+    expect(() => net.traceFlow(undefined, "nope", toFlow(f))).toThrow(/unknown port/);
   });
   it("deterministic: the same input gives the same text", () => {
     const a = renderTrace(net.trace("underlay-subnet", MF, { ct: ["new"] }), ["detailed"]);

@@ -9,13 +9,21 @@
  * name the chassis it runs on: `is_chassis_resident()` is then true only for ports bound there.
  */
 import { parseHashFields, type SelectGroup, selectBucket } from "@ovnsim/lb";
-import { CS, formatFlow, SimError } from "@ovnsim/packet";
+import { CS, type Flow, formatFlow, SimError } from "@ovnsim/packet";
 import { formatAction, formatField, formatIp4, formatIp6, formatMac } from "../actions/format.js";
 import { type Action, type LbBackend, parseActions } from "../actions/parse.js";
 import { compileExpr, foldConstants, type Pred } from "../expr/compile.js";
 import { parseMicroflow } from "../expr/microflow.js";
 import { type FieldRef, parseExpr } from "../expr/parse.js";
-import { cloneMFlow, LOG_FLAGS, LOG_INPORT, LOG_OUTPORT, type MFlow, SYMTAB } from "../expr/symtab.js";
+import {
+  cloneMFlow,
+  LOG_FLAGS,
+  LOG_INPORT,
+  LOG_OUTPORT,
+  type MFlow,
+  SYMTAB,
+  toMFlow,
+} from "../expr/symtab.js";
 import type { SbModel, SbPort } from "../sb/model.js";
 import type { LogicalFlow, Pipeline } from "../types.js";
 import { append, type MNode, type TraceNode } from "./tree.js";
@@ -80,6 +88,8 @@ export interface TraceResult {
   readonly tree: readonly TraceNode[];
   /** Logical ports the packet was output to (after egress), in order. */
   readonly outputs: readonly string[];
+  /** The packet as each of those ports receives it (after DNAT, eth rewrites, ttl…). */
+  readonly deliveries: readonly { readonly port: string; readonly flow: Flow }[];
   /** True when the packet reached no port. */
   readonly dropped: boolean;
 }
@@ -333,6 +343,26 @@ export class LogicalNetwork {
       }
       throw e;
     }
+    return this.run(d, uflow, opts);
+  }
+
+  /**
+   * Traces a packet given as a flow (no microflow text): it enters datapath `dpName` (or the
+   * inport's datapath) on logical port `inport`; registers start at zero, as in ovn-trace.
+   */
+  traceFlow(dpName: string | undefined, inport: string, flow: Flow, opts: TraceOptions = {}): TraceResult {
+    const p = this.allPorts.get(inport);
+    if (!p) throw new SimError("UNKNOWN_PORT", `unknown port "${inport}"`);
+    const d = dpName !== undefined ? this.dps.get(dpName) : p.dp;
+    if (!d) throw new SimError("UNKNOWN_OBJECT", `unknown datapath "${dpName}"`);
+    if (p.dp !== d) throw new SimError("UNKNOWN_PORT", `port "${inport}" is not in datapath "${d.name}"`);
+    const uflow = toMFlow(flow);
+    uflow.regs.fill(0);
+    uflow.regs[LOG_INPORT] = p.sb.tunnelKey;
+    return this.run(d, uflow, opts);
+  }
+
+  private run(d: CDatapath, uflow: MFlow, opts: TraceOptions): TraceResult {
     const run = new TraceRun(this, opts);
     const inKey = uflow.regs[LOG_INPORT] ?? 0;
     const inName = d.portsByKey.get(inKey)?.sb.name ?? "(unnamed)";
@@ -340,7 +370,13 @@ export class LogicalNetwork {
     const node = append(root, "pipeline", `ingress(dp="${d.name}", inport="${inName}")`);
     const flowText = formatFlow(toFlow(uflow));
     run.traceTables(d, uflow, 0, "ingress", node.children);
-    return { flow: flowText, tree: root, outputs: run.outputs, dropped: run.outputs.length === 0 };
+    return {
+      flow: flowText,
+      tree: root,
+      outputs: run.outputs,
+      deliveries: run.deliveries,
+      dropped: run.outputs.length === 0,
+    };
   }
 
   /** @internal */
@@ -353,7 +389,7 @@ export class LogicalNetwork {
   }
 }
 
-function toFlow(f: MFlow): import("@ovnsim/packet").Flow {
+function toFlow(f: MFlow): Flow {
   return { ...f, regs: Object.freeze(f.regs.slice()), vlans: Object.freeze([...f.vlans]) };
 }
 
@@ -450,6 +486,7 @@ class TraceRun {
   private readonly ctStates: number[];
   private lbDst: LbBackend | undefined;
   readonly outputs: string[] = [];
+  readonly deliveries: { port: string; flow: Flow }[] = [];
   private readonly choose: (b: readonly LbBackend[], f: MFlow, hashFields?: string) => number;
 
   constructor(
@@ -895,6 +932,7 @@ class TraceRun {
       } else {
         append(sup, "modify", `output("${outName}")`);
         this.outputs.push(outName);
+        this.deliveries.push({ port: outName, flow: toFlow(f) });
       }
       return;
     }

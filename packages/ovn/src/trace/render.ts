@@ -3,6 +3,7 @@
  * `--detailed`, `--summary` or `--minimal` (several modes print `# Detailed trace.` headers,
  * as ovn-trace does), or the JSON form of the same result.
  */
+import { formatFlow } from "@ovnsim/packet";
 import type { TraceResult } from "./exec.js";
 import { renderDetailed, renderMinimal, renderSummary } from "./tree.js";
 
@@ -30,5 +31,11 @@ export function renderTrace(r: TraceResult, modes: readonly TraceMode[] = ["deta
 
 /** The trace as plain JSON-able data. */
 export function traceToJson(r: TraceResult): unknown {
-  return { flow: r.flow, outputs: r.outputs, dropped: r.dropped, tree: r.tree };
+  return {
+    flow: r.flow,
+    outputs: r.outputs,
+    dropped: r.dropped,
+    deliveries: r.deliveries.map((d) => ({ port: d.port, flow: formatFlow(d.flow) })),
+    tree: r.tree,
+  };
 }
