@@ -324,7 +324,11 @@ function physicalSteps(t: physical.Trace, into: StepBuilder, frames: WireFrame[]
 }
 
 interface PathEnd {
+  /** Which way the packet being followed goes. */
+  phase: "forward" | "reply";
   delivered: { pod: PodSpec; flow: Flow; node: string } | null;
+  /** The reply reached a pod (pod-to-pod traces). */
+  replyPod: { pod: PodSpec; flow: Flow; node: string } | null;
   dnat: { node: string; backend: string; vip: string } | null;
   clientDelivery: physical.Delivery | null;
 }
@@ -455,7 +459,34 @@ function intoOvn(
   }
   root.add(sb.build());
   const o = sim.ovs.get(node)!;
-  for (const out of outs) {
+  for (const out0 of outs) {
+    // A VIF bound to another chassis is reached, on a switch with a localnet port, through that
+    // localnet port (ovn-controller physical.c: no tunnel for localnet datapaths).
+    const target = s.pods.find((p) => p.lsp === out0.port);
+    const dp = sim.ovn.portKeys.get(out0.port)?.datapath;
+    const viaLocalnet = target && target.node !== node && dp && sim.ovn.portKeys.has(localnetPortName(dp));
+    const out = viaLocalnet ? { port: localnetPortName(dp), flow: out0.flow } : out0;
+    if (viaLocalnet && inport === out.port) {
+      root.step(
+        "ovn",
+        `logical port ${out0.port}`,
+        `bound to ${target.node}, not ${node}; the packet came in from ${inport}, so it is not sent back out of it`,
+        undefined,
+        { device: node, outcome: "drop" },
+      );
+      continue;
+    }
+    if (viaLocalnet) {
+      root.step(
+        "ovn",
+        `logical port ${out0.port}`,
+        `bound to ${target.node}, not ${node}: sent out of ${out.port} onto the underlay`,
+        undefined,
+        {
+          device: node,
+        },
+      );
+    }
     const key = sim.ovn.portKeys.get(out.port);
     const withRegs = withFlow(out.flow, {
       metadata: BigInt(key?.dp ?? 0),
@@ -497,7 +528,8 @@ function intoOvn(
             outcome: "deliver",
           },
         );
-        end.delivered = { pod, flow: phy, node };
+        if (end.phase === "reply") end.replyPod = { pod, flow: phy, node };
+        else end.delivered = { pod, flow: phy, node };
       }
       continue;
     }
@@ -545,8 +577,7 @@ function intoOvn(
   }
 }
 
-const NOTABLE =
-  /^ls_(in|out)_(pre_lb|pre_stateful|lb|l2_lkup|l2_unknown|apply_port_sec|check_port_sec|stateful|acl)/;
+const NOTABLE = /^ls_(in_(pre_lb|pre_stateful|lb|l2_lkup|l2_unknown)|out_(pre_lb|pre_stateful))$/;
 
 function summarizeLogical(lr: LogicalRun, inport: string): string {
   const lb = lr.stages.find((x) => x.stage === "ls_in_lb" && x.priority > 0);
@@ -602,7 +633,13 @@ export function runTrace(
   const request: TraceRequest = { from, to, port, proto };
   for (const b of sim.bridges.values()) b.runs.length = 0;
   const ctx: Ctx = { sim, frames: [], hops: 0, request: { nw_dst: parseIp4(to), nw_proto: protoNum(proto) } };
-  const end: PathEnd = { delivered: null, dnat: null, clientDelivery: null };
+  const end: PathEnd = {
+    phase: "forward",
+    delivered: null,
+    replyPod: null,
+    dnat: null,
+    clientDelivery: null,
+  };
   const fwd = new StepBuilder("physical", "forward", `${from} → ${to}:${port}`);
   const srcPort = input.srcPort ?? 40000;
   const isHost = sim.net?.topology.hosts.has(from) ?? false;
@@ -649,6 +686,7 @@ export function runTrace(
       ...(proto === "icmp" ? { tp_src: 0, tp_dst: 0 } : {}),
       vlans: [],
     });
+    end.phase = "reply";
     ctx.request = { nw_dst: rf.nw_dst, nw_proto: rf.nw_proto };
     ctx.hops = 0;
     rb.step(
@@ -772,7 +810,7 @@ function makeVerdict(
         }
       : { layer: "physical", where: req.from, reason: "the packet reached no destination" };
   const clientIp = sent ? formatIp4(sent.nw_src) : null;
-  const replyDelivered = reply ? end.clientDelivery !== null : null;
+  const replyDelivered = reply ? end.clientDelivery !== null || end.replyPod !== null : null;
   return {
     delivered: delivered !== null,
     pod: delivered ? `${delivered.pod.namespace}/${delivered.pod.name}` : null,
@@ -784,7 +822,11 @@ function makeVerdict(
       : null,
     clientIpPreserved: delivered && clientIp ? formatIp4(delivered.flow.nw_src) === clientIp : null,
     replyDelivered,
-    replySourceIp: end.clientDelivery ? formatIp4(end.clientDelivery.frame.nw_src) : null,
+    replySourceIp: end.clientDelivery
+      ? formatIp4(end.clientDelivery.frame.nw_src)
+      : end.replyPod
+        ? formatIp4(end.replyPod.flow.nw_src)
+        : null,
     droppedAt,
   };
 }
