@@ -56,6 +56,8 @@ export interface TraceResult {
   readonly bridge: string;
   readonly flow: string;
   readonly passes: readonly TracePass[];
+  /** Stateful mode only (not part of the JSON): the connection table after the trace. */
+  readonly conntrack?: import("@ovnsim/conntrack").Conntrack;
 }
 
 const TERMINAL: Record<TraceNodeType, boolean> = {

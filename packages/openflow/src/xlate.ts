@@ -9,6 +9,7 @@
  * The packet is kept as a flow key (`Uint32Array`), with the megaflow mask (`wc`) and the
  * last flow committed to the datapath (`base`) in the same shape.
  */
+import type { Conntrack, CtNatRequest, CtResult } from "@ovnsim/conntrack";
 import { type L2PortConfig, MacTable, normalDecide } from "@ovnsim/l2";
 import {
   CS,
@@ -67,6 +68,18 @@ export interface TraceOptions {
   readonly ctNext?: readonly number[];
   /** MAC tables for NORMAL, per bridge (empty when absent: every unicast floods). */
   readonly macTables?: ReadonlyMap<string, MacTable>;
+  /**
+   * Stateful mode (an ovnsim extension; ofproto/trace has no such option): every ct() runs
+   * through this connection table (zones, commit, NAT and reply un-NAT, ct_mark/ct_label), the
+   * recirculation resumes with the state it computes (unless a --ct-next is left, which still
+   * wins) and with the real translation. The table after the trace is `TraceResult.conntrack`.
+   */
+  readonly conntrack?: Conntrack;
+}
+
+interface Shared {
+  next: number;
+  ct: Conntrack | undefined;
 }
 
 interface RecircNode {
@@ -76,6 +89,9 @@ interface RecircNode {
   readonly table: number;
   readonly nat: NatSpec | null;
   readonly conntracked: boolean;
+  /** Stateful mode: the state conntrack gave, and the packet before translation. */
+  readonly ctState?: number;
+  readonly preNat?: Uint32Array;
 }
 
 interface Ctx {
@@ -99,7 +115,7 @@ interface Ctx {
   dpHash: string | null;
   ctNat: NatSpec | null;
   readonly queue: RecircNode[];
-  readonly recircIds: { next: number };
+  readonly recircIds: Shared;
   readonly opts: TraceOptions;
   readonly upcallVlans: number;
 }
@@ -716,16 +732,52 @@ function xlateCt(ctx: Ctx, a: Extract<OfAction, { kind: "ct" }>): void {
   if (ctx.ctNat) s += `${natOdp(ctx.ctNat)},`;
   s = s.endsWith(",") ? `${s.slice(0, -1)})` : s === "ct(" ? "ct" : `${s})`;
   ctx.odp.push(s);
+  let processed: CtResult | undefined;
+  const table = ctx.recircIds.ct;
+  if (table) {
+    const cn = ctx.ctNat as NatSpec | null; // set by the nested nat action
+    const nat: CtNatRequest | undefined = cn
+      ? cn.kind === "none" || cn.af === "none"
+        ? {}
+        : {
+            kind: cn.kind === "src" ? "snat" : "dnat",
+            ip: cn.af === "ipv4" ? Number(cn.addrMin) : cn.addrMin,
+            ...(cn.portMin ? { port: cn.portMin } : {}),
+          }
+      : undefined;
+    processed = table.process(keyToFlow(ctx.key), {
+      zone,
+      commit: a.commit,
+      force: a.force,
+      ...(nat ? { nat } : {}),
+      ...(markMask ? { mark: { value: ctx.key[W.ct_mark]! & markMask, mask: markMask } } : {}),
+      ...(labelMask ? { label: { value: readField(ctx.key, CT_LABEL) & labelMask, mask: labelMask } } : {}),
+    });
+    ctx.recircIds.ct = processed.table;
+  }
   ctx.wc[W.ct_mark] = oldMark;
   ctx.wc.set(oldLabel, W.ct_label);
   if (a.table !== null) {
     ctx.conntracked = true;
     const id = allocRecirc(ctx);
     ctx.odp.push(`recirc(0x${id.toString(16)})`);
-    const snap = ctx.key.slice();
+    let snap: Uint32Array = ctx.key.slice();
+    let stateful: { ctState: number; preNat: Uint32Array } | undefined;
+    if (processed) {
+      stateful = { ctState: processed.ctState, preNat: snap };
+      snap = flowToKey(processed.flow);
+    }
     snap[W.recirc_id] = id;
     snap[W.ct_zone] = zone;
-    ctx.queue.push({ id, bridge: ctx.bridge, key: snap, table: a.table, nat: ctx.ctNat, conntracked: true });
+    ctx.queue.push({
+      id,
+      bridge: ctx.bridge,
+      key: snap,
+      table: a.table,
+      nat: ctx.ctNat,
+      conntracked: true,
+      ...(stateful ?? {}),
+    });
     report(
       ctx,
       "detail",
@@ -972,7 +1024,7 @@ function runPass(
   resume: { bridge: Bridge; table: number; conntracked: boolean } | null,
   recirc: RecircHeader | null,
   queue: RecircNode[],
-  recircIds: { next: number },
+  recircIds: Shared,
   opts: TraceOptions,
 ): TracePass {
   const init = key.slice();
@@ -1072,7 +1124,7 @@ function runPass(
 export function traceFlow(sw: Switch, bridgeName: string, flow: Flow, opts: TraceOptions = {}): TraceResult {
   const bridge = sw.bridge(bridgeName);
   const queue: RecircNode[] = [];
-  const recircIds = { next: 1 };
+  const recircIds: Shared = { next: 1, ct: opts.conntrack };
   const ctNext = [...(opts.ctNext ?? [])];
   const passes: TracePass[] = [runPass(sw, bridge, flowToKey(flow), null, null, queue, recircIds, opts)];
   while (queue.length) {
@@ -1083,11 +1135,15 @@ export function traceFlow(sw: Switch, bridgeName: string, flow: Flow, opts: Trac
       break;
     }
     const k = n.key;
-    const dflt = ctNext.length === 0;
-    const st = dflt ? CS.trk | CS.new : ctNext.shift()!;
+    const stateful = n.ctState !== undefined;
+    const dflt = ctNext.length === 0 && !stateful;
+    const st = ctNext.length ? ctNext.shift()! : stateful ? n.ctState! : CS.trk | CS.new;
     k[W.ct_state] = st;
     let nat: RecircHeader["nat"] = null;
-    if (n.nat) {
+    if (n.nat && n.preNat) {
+      nat = { initial: ipFlowText(n.preNat, n.nat.af === "none" ? "ipv4" : n.nat.af), modified: "" };
+      nat = { ...nat, modified: ipFlowText(k, n.nat.af === "none" ? "ipv4" : n.nat.af) };
+    } else if (n.nat) {
       const initial = ipFlowText(k, n.nat.af);
       const af = n.nat.af;
       if (n.nat.kind === "src" || n.nat.kind === "dst") {
@@ -1113,7 +1169,9 @@ export function traceFlow(sw: Switch, bridgeName: string, flow: Flow, opts: Trac
       ),
     );
   }
-  return { version: 1, bridge: bridgeName, flow: passes[0]!.flow, passes };
+  const out: TraceResult = { version: 1, bridge: bridgeName, flow: passes[0]!.flow, passes };
+  if (recircIds.ct) Object.defineProperty(out, "conntrack", { value: recircIds.ct, enumerable: false });
+  return out;
 }
 
 /** Parses `--ct-next` flags (`trk,est`, `+trk+new`, `trk|new`) as OVS parse_ct_state does. */
