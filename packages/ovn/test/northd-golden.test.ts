@@ -31,7 +31,6 @@ describe("northd ovn-23.03 vs real ovn-northd 23.03.1 goldens", () => {
     });
   }
   it("prints the per-config agreement", () => {
-    // biome-ignore lint/suspicious/noConsole: the figure the issue asks to report
     console.log(`northd golden agreement:\n  ${summary.join("\n  ")}`);
   });
 });
