@@ -21,7 +21,10 @@ const scenarios = readdirSync(DIR).filter((s) => !s.includes("."));
  * Differences kept on purpose, by case, with the reason. A listed case must still agree on the
  * datapath actions unless its reason says otherwise.
  */
-const KNOWN: Record<string, string> = {};
+const KNOWN: Record<string, string> = {
+  "match: br0 in_port=2,dl_src=00:00:00:00:01:01,dl_dst=00:00:00:00:02:02,tcp6,ipv6_src=fd01::5,ipv6_dst=fd00:1::1,tp_src=1,tp_dst=443":
+    "Megaflow only: OVS's ipv6_src prefix trie unwildcards /64 here, @ovnsim/classifier's /16 (classifier issue)",
+};
 
 interface Score {
   n: number;
@@ -36,7 +39,8 @@ interface Score {
 const score: Score = { n: 0, dp: 0, final: 0, megaflow: 0, full: 0, dpFlood: 0, fullFlood: 0 };
 const failures: string[] = [];
 
-function check(c: GoldenCase, got: string): void {
+/** Scores one case; true when it agrees with OVS (flood order ignored). */
+function check(c: GoldenCase, got: string): boolean {
   const exp = normaliseRecirc(c.expected);
   const act = normaliseRecirc(got);
   score.n++;
@@ -50,7 +54,7 @@ function check(c: GoldenCase, got: string): void {
       score.dpFlood++;
       score.fullFlood++;
     } else failures.push(`${c.scenario}: ${c.args.join(" ")}: OVS refused it, ovnsim traced it`);
-    return;
+    return ok;
   }
   const e = sections(exp);
   const a = sections(act);
@@ -64,6 +68,7 @@ function check(c: GoldenCase, got: string): void {
   if (same(sections(ef).dp, sections(af).dp)) score.dpFlood++;
   if (ef === af) score.fullFlood++;
   else failures.push(`${c.scenario}: ${c.args.join(" ")}`);
+  return ef === af;
 }
 
 describe("ofproto/trace goldens (OVS 3.1)", () => {
@@ -71,7 +76,13 @@ describe("ofproto/trace goldens (OVS 3.1)", () => {
     const cases = readCases(DIR, s);
     it(`${s}: ${cases.length} cases`, () => {
       const sw = loadScenario(DIR, s);
-      for (const c of cases) check(c, runOvnsim(sw, c.args));
+      const unexpected: string[] = [];
+      for (const c of cases) {
+        const id = `${c.scenario}: ${c.args.join(" ")}`;
+        if (!check(c, runOvnsim(sw, c.args)) && !(id in KNOWN)) unexpected.push(id);
+      }
+      // Every case agrees with OVS 3.1 once flood order is ignored, except the listed ones.
+      expect(unexpected).toEqual([]);
     });
   }
   it("agreement", () => {
@@ -81,6 +92,6 @@ describe("ofproto/trace goldens (OVS 3.1)", () => {
     );
     if (process.env.OVNSIM_OF_VERBOSE) console.log(failures.join("\n"));
     expect(score.n).toBeGreaterThanOrEqual(150);
-    void KNOWN;
+    expect(score.fullFlood).toBeGreaterThanOrEqual(score.n - Object.keys(KNOWN).length);
   });
 });
