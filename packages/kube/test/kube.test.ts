@@ -156,7 +156,7 @@ describe("doctor: one misconfiguration per code", () => {
     ["ETP_CLUSTER", "externalTrafficPolicy: Local", "externalTrafficPolicy: Cluster"],
     ["POOL_NOT_EXCLUDED", /- 10\.180\.204\.252 #/, "#"],
     ["POOL_OUTSIDE_SUBNET", "10.180.204.250-10.180.204.254", "10.180.205.250-10.180.205.254"],
-    ["METALLB_INTERFACE_NO_VLAN", "interface: underlay0.341", "interface: br-provider"],
+    ["METALLB_INTERFACE_NO_VLAN", "interface: br-provider.341", "interface: br-provider"],
     ["DNAT_MOD_DL_DST_DISABLED", "--ls-dnat-mod-dl-dst=true", "--ls-dnat-mod-dl-dst=false"],
     ["NO_LOCAL_ENDPOINT", "replicas: 3", "replicas: 1"],
   ];
