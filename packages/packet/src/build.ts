@@ -248,6 +248,7 @@ export function ndSolicit(o: NdOptions): Packet {
       tp_dst: 0,
       nd_target: target,
       arp_sha: mac(ll, "lladdr"),
+      tcp_flags: mac(ll, "lladdr") ? 1 : 0, // nd_options_type: the first option's type, as OVS
     },
   );
   return makePacket(flow, { payload: new Uint8Array(4) });
@@ -261,7 +262,13 @@ export function ndAdvert(o: NdOptions): Packet {
     parseEndpoint(`[${o.src}]`),
     parseEndpoint(`[${o.dst ?? "ff02::1"}]`),
     IP_PROTO.icmpv6,
-    { tp_src: 136, tp_dst: 0, nd_target: parseIp6(o.target, "target"), arp_tha: mac(ll, "lladdr") },
+    {
+      tp_src: 136,
+      tp_dst: 0,
+      nd_target: parseIp6(o.target, "target"),
+      arp_tha: mac(ll, "lladdr"),
+      tcp_flags: mac(ll, "lladdr") ? 2 : 0, // nd_options_type, as OVS
+    },
   );
   return makePacket(flow, { payload: Uint8Array.of(o.naFlags ?? 0x60, 0, 0, 0) });
 }

@@ -198,7 +198,8 @@ function flowPrereqOk(s: FieldSpec, key: Uint32Array, lenient: boolean): boolean
   const ipAny = ip4 || ip6;
   const icmp6 = ip6 && proto === IP_PROTO.icmpv6;
   const nd = icmp6 && key[W.tp_dst] === 0 && (key[W.tp_src] === 135 || key[W.tp_src] === 136);
-  if (lenient && LENIENT_L4.has(s.name)) return ipAny; // flow_format prints tp_src/tp_dst for UDP, SCTP, IGMP
+  const later = (key[W.nw_frag]! & FRAG.later) !== 0;
+  if (lenient && LENIENT_L4.has(s.name)) return ipAny && !later; // flow_format prints tp_src/tp_dst for UDP, SCTP, IGMP
   if (lenient && (s.name === "icmp_type" || s.name === "icmp_code") && icmp6) return true;
   if (lenient && (s.name === "nd_sll" || s.name === "nd_tll")) return nd; // both print for any ND packet
   // MFP_CT_VALID on a packet: ct_state says new, established or reply.
@@ -221,12 +222,13 @@ function flowPrereqOk(s: FieldSpec, key: Uint32Array, lenient: boolean): boolean
       return ipAny;
     case "arp":
       return dl === ETH_TYPE.arp || dl === ETH_TYPE.rarp;
+    // MFP_TCP/UDP/SCTP also require "not a later fragment" (mf_are_prereqs_ok).
     case "tcp":
-      return ipAny && proto === IP_PROTO.tcp;
+      return ipAny && proto === IP_PROTO.tcp && !later;
     case "udp":
-      return ipAny && proto === IP_PROTO.udp;
+      return ipAny && proto === IP_PROTO.udp && !later;
     case "sctp":
-      return ipAny && proto === IP_PROTO.sctp;
+      return ipAny && proto === IP_PROTO.sctp && !later;
     case "icmp":
       return ip4 && proto === IP_PROTO.icmp;
     case "icmpv6":

@@ -132,13 +132,13 @@ class Writer {
 }
 
 const hasL4 = (f: Flow): boolean => !(f.nw_frag & FRAG.later);
+const IGMP = 2;
 const isNdType = (t: number): boolean => t === 135 || t === 136;
 
 /** Writes the L4 header and payload; checksums are fixed after. */
 function writeL4(w: Writer, p: Packet, proto: number): void {
   const f = p.flow;
-  const v6 = f.dl_type === ETH_TYPE.ipv6;
-  switch ((proto === IP_PROTO.icmp && v6) || (proto === IP_PROTO.icmpv6 && !v6) ? -1 : proto) {
+  switch (proto) {
     case IP_PROTO.tcp:
       w.u16(f.tp_src);
       w.u16(f.tp_dst);
@@ -165,10 +165,13 @@ function writeL4(w: Writer, p: Packet, proto: number): void {
       w.bytes(p.payload);
       return;
     case IP_PROTO.icmp:
+    case IGMP:
+      // type, code, checksum, then at least the 4 bytes that complete the 8-byte header.
       w.u8(f.tp_src);
       w.u8(f.tp_dst);
       w.u16(0);
       w.bytes(p.payload);
+      for (let i = p.payload.length; i < 4; i++) w.u8(0);
       return;
     case IP_PROTO.icmpv6:
       w.u8(f.tp_src);
@@ -192,6 +195,7 @@ function writeL4(w: Writer, p: Packet, proto: number): void {
         return;
       }
       w.bytes(p.payload);
+      for (let i = p.payload.length; i < 4; i++) w.u8(0);
       return;
     default:
       w.bytes(p.payload);
@@ -206,7 +210,7 @@ function fixL4Checksum(w: Writer, l4: number, proto: number, pseudo: number): vo
   else if (proto === IP_PROTO.udp) {
     const c = fold(sum16(b, l4, end, pseudo));
     w.put16(l4 + 6, c === 0 ? 0xffff : c);
-  } else if (proto === IP_PROTO.icmp) w.put16(l4 + 2, fold(sum16(b, l4, end)));
+  } else if (proto === IP_PROTO.icmp || proto === IGMP) w.put16(l4 + 2, fold(sum16(b, l4, end)));
   else if (proto === IP_PROTO.icmpv6) w.put16(l4 + 2, fold(sum16(b, l4, end, pseudo)));
   else if (proto === IP_PROTO.sctp) {
     const c = crc32c(b, l4, end);
@@ -255,7 +259,7 @@ export function encodeFrame(p: Packet): Uint8Array {
     else w.bytes(p.payload);
     w.put16(ip + 2, w.len - ip);
     w.put16(ip + 10, internetChecksum(w.buf, ip, ip + 20));
-    if (hasL4(f) && CHECKSUMMED.has(f.nw_proto) && f.nw_proto !== IP_PROTO.icmpv6) {
+    if (hasL4(f) && CHECKSUMMED.has(f.nw_proto)) {
       const len = w.len - l4;
       let ps = 0;
       ps += (f.nw_src >>> 16) + (f.nw_src & 0xffff) + (f.nw_dst >>> 16) + (f.nw_dst & 0xffff);
@@ -282,7 +286,7 @@ export function encodeFrame(p: Packet): Uint8Array {
     if (hasL4(f)) writeL4(w, p, f.nw_proto);
     else w.bytes(p.payload);
     w.put16(ip + 4, w.len - ip - 40);
-    if (hasL4(f) && CHECKSUMMED.has(f.nw_proto) && f.nw_proto !== IP_PROTO.icmp) {
+    if (hasL4(f) && CHECKSUMMED.has(f.nw_proto)) {
       const len = w.len - l4;
       let ps = 0;
       for (let i = 0; i < 8; i++) ps += Number((f.ipv6_src >> BigInt(16 * i)) & 0xffffn);
@@ -331,44 +335,76 @@ function r128(b: Uint8Array, i: number): bigint {
 export interface DecodeOptions {
   /** in_port to put in the flow (the port the frame arrived on). */
   readonly in_port?: number;
+  /**
+   * How many VLAN headers to parse, as Open_vSwitch other_config:vlan-limit (OVS default 1;
+   * 0 means the maximum, 2). Further tags stay in the payload with dl_type 0x8100/0x88a8.
+   */
+  readonly vlanLimit?: number;
 }
 
+type MutableFlow = { -readonly [K in keyof Flow]: Flow[K] };
+type Extra = { ipId: number; tcpSeq: number; tcpAck: number; tcpWindow: number; sctpTag: number };
+
+const isExtHdr = (p: number): boolean => p === 0 || p === 43 || p === 60 || p === 51 || p === 44;
+
 /**
- * Decodes an Ethernet frame. Throws SimError(BAD_PACKET) when a header the frame claims is
- * truncated; never anything else. Checksums are not verified here (see frameChecksumsOk).
+ * Decodes an Ethernet frame into a Packet, filling the flow exactly as OVS miniflow_extract()
+ * (lib/flow.c) does: what OVS would not parse (a truncated or insane IP header, a short L4
+ * header, a broken IPv6 extension header chain) is left zero and stays in the payload, as OVS
+ * leaves it out of the flow. Only a frame shorter than an Ethernet header is an error
+ * (SimError BAD_PACKET). Checksums are not verified here (see frameChecksumsOk).
  */
 export function decodeFrame(bytes: Uint8Array, opts: DecodeOptions = {}): Packet {
   const b = bytes;
   need(b, 0, 14, "ethernet");
-  const fl: { -readonly [K in keyof Flow]: Flow[K] } = { ...EMPTY_FLOW };
+  const fl: MutableFlow = { ...EMPTY_FLOW };
   fl.in_port = opts.in_port ?? 0;
   fl.dl_dst = rmac(b, 0);
   fl.dl_src = rmac(b, 6);
   let at = 12;
-  let type = r16(b, at);
+  let end = b.length;
+  const limit = opts.vlanLimit === undefined ? 1 : opts.vlanLimit === 0 ? 2 : Math.min(opts.vlanLimit, 2);
   const vlans: VlanHeader[] = [];
-  while ((type === ETH_TYPE.vlan || type === ETH_TYPE.qinq) && vlans.length < 2) {
-    need(b, at, 6, "802.1Q");
+  while (vlans.length < limit && end - at >= 6) {
+    const t = r16(b, at);
+    if (t !== ETH_TYPE.vlan && t !== ETH_TYPE.qinq) break;
     const tci = r16(b, at + 2);
-    vlans.push({ tpid: type, pcp: tci >>> 13, vid: tci & 0xfff });
+    vlans.push({ tpid: t, pcp: tci >>> 13, vid: tci & 0xfff });
     at += 4;
-    type = r16(b, at);
   }
-  at += 2;
   fl.vlans = vlans;
+  // parse_ethertype(): 802.3 length field → LLC/SNAP type, or FLOW_DL_TYPE_NONE (0x05ff).
+  let type = r16(b, at);
+  at += 2;
+  if (type < 0x600) {
+    if (
+      end - at >= 8 &&
+      b[at] === 0xaa &&
+      b[at + 1] === 0xaa &&
+      b[at + 2] === 0x03 &&
+      b[at + 3] === 0 &&
+      b[at + 4] === 0 &&
+      b[at + 5] === 0
+    ) {
+      const snap = r16(b, at + 6);
+      at += 8;
+      type = snap >= 0x600 ? snap : 0x05ff;
+    } else type = 0x05ff;
+  }
   fl.dl_type = type;
-  const pk = { ipId: 0, tcpSeq: 0, tcpAck: 0, tcpWindow: 0, sctpTag: 0 };
+  const pk: Extra = { ipId: 0, tcpSeq: 0, tcpAck: 0, tcpWindow: 0, sctpTag: 0 };
   let payload: Uint8Array;
   if (type === ETH_TYPE.ip) {
-    need(b, at, 20, "ipv4");
-    const vihl = b[at]!;
-    const ihl = (vihl & 0xf) * 4;
-    if (vihl >>> 4 !== 4 || ihl < 20)
-      throw new SimError("BAD_PACKET", `ipv4: bad version/IHL 0x${vihl.toString(16)}`);
-    need(b, at, ihl, "ipv4 options");
-    const total = r16(b, at + 2);
-    if (total < ihl || at + total > b.length)
-      throw new SimError("BAD_PACKET", `ipv4: bad total length ${total}`);
+    const size = end - at;
+    const ihl = size >= 1 ? (b[at]! & 0xf) * 4 : 0;
+    const tot = size >= 4 ? r16(b, at + 2) : 0;
+    // ipv4_sanity_check()
+    if (size < 20 || ihl < 20 || ihl > size || b[at]! >>> 4 !== 4 || tot < ihl || tot > size) {
+      return makePacket(makeFlow(fl), { ...pk, payload: b.slice(at) });
+    }
+    end = at + tot; // never the Ethernet padding
+    fl.nw_src = r32(b, at + 12);
+    fl.nw_dst = r32(b, at + 16);
     fl.nw_tos = b[at + 1]!;
     pk.ipId = r16(b, at + 4);
     const fragw = r16(b, at + 6);
@@ -376,120 +412,167 @@ export function decodeFrame(bytes: Uint8Array, opts: DecodeOptions = {}): Packet
     fl.nw_frag = (fragw & 0x2000) !== 0 || offset !== 0 ? FRAG.any | (offset !== 0 ? FRAG.later : 0) : 0;
     fl.nw_ttl = b[at + 8]!;
     fl.nw_proto = b[at + 9]!;
-    fl.nw_src = r32(b, at + 12);
-    fl.nw_dst = r32(b, at + 16);
-    payload = decodeL4(b, at + ihl, at + total, fl, pk);
+    payload = decodeL4(b, at + ihl, end, fl, pk);
   } else if (type === ETH_TYPE.ipv6) {
-    need(b, at, 40, "ipv6");
-    const w0 = r32(b, at);
-    if (w0 >>> 28 !== 6) throw new SimError("BAD_PACKET", `ipv6: bad version ${w0 >>> 28}`);
-    fl.nw_tos = (w0 >>> 20) & 0xff;
-    fl.ipv6_label = w0 & 0xfffff;
-    const plen = r16(b, at + 4);
-    const end = at + 40 + plen;
-    if (end > b.length) throw new SimError("BAD_PACKET", `ipv6: payload length ${plen} beyond the frame`);
-    let next = b[at + 6]!;
-    fl.nw_ttl = b[at + 7]!;
+    const size = end - at;
+    // ipv6_sanity_check(): a whole header, version 6, payload length within the frame.
+    if (size < 40 || b[at]! >>> 4 !== 6 || r16(b, at + 4) > size - 40) {
+      return makePacket(makeFlow(fl), { ...pk, payload: b.slice(at) });
+    }
+    end = at + 40 + r16(b, at + 4);
     fl.ipv6_src = r128(b, at + 8);
     fl.ipv6_dst = r128(b, at + 24);
+    const w0 = r32(b, at);
+    let next = b[at + 6]!;
     let l4 = at + 40;
-    if (next === 44) {
-      need(b, l4, 8, "ipv6 fragment header");
-      const fw = r16(b, l4 + 2);
-      const offset = fw >>> 3;
-      fl.nw_frag = FRAG.any | (offset !== 0 ? FRAG.later : 0);
-      pk.ipId = r32(b, l4 + 4);
-      // flow_extract: a later fragment keeps nw_proto = 44 (IPPROTO_FRAGMENT).
-      if (offset === 0) next = b[l4]!;
-      l4 += 8;
+    let frag = 0;
+    // parse_ipv6_ext_hdrs__(): hop-by-hop, routing, destination options, AH, fragment.
+    let ok = true;
+    while (isExtHdr(next)) {
+      if (end - l4 < 8) {
+        ok = false;
+        break;
+      }
+      if (next === 44) {
+        const offlg = r16(b, l4 + 2);
+        pk.ipId = r32(b, l4 + 4);
+        next = b[l4]!;
+        l4 += 8;
+        if (offlg !== 0) {
+          frag = FRAG.any;
+          if ((offlg & 0xfff8) !== 0) {
+            frag |= FRAG.later;
+            next = 44;
+            break;
+          }
+        }
+      } else {
+        const len = next === 51 ? (b[l4 + 1]! + 2) * 4 : (b[l4 + 1]! + 1) * 8;
+        next = b[l4]!;
+        if (end - l4 < len) {
+          ok = false;
+          break;
+        }
+        l4 += len;
+      }
     }
+    if (!ok) {
+      pk.ipId = 0;
+      return makePacket(makeFlow(fl), { ...pk, payload: b.slice(at + 40, end) });
+    }
+    fl.ipv6_label = w0 & 0xfffff;
+    fl.nw_tos = (w0 >>> 20) & 0xff;
+    fl.nw_ttl = b[at + 7]!;
     fl.nw_proto = next;
+    fl.nw_frag = frag;
     payload = decodeL4(b, l4, end, fl, pk);
   } else if (type === ETH_TYPE.arp || type === ETH_TYPE.rarp) {
-    need(b, at, 28, "arp");
-    if (r16(b, at) !== 1 || r16(b, at + 2) !== ETH_TYPE.ip || b[at + 4] !== 6 || b[at + 5] !== 4) {
-      throw new SimError("BAD_PACKET", "arp: only Ethernet/IPv4 ARP is modelled");
-    }
-    const op = r16(b, at + 6);
-    fl.nw_proto = op <= 0xff ? op : 0;
-    fl.arp_sha = rmac(b, at + 8);
-    fl.nw_src = r32(b, at + 14);
-    fl.arp_tha = rmac(b, at + 18);
-    fl.nw_dst = r32(b, at + 24);
-    payload = b.slice(at + 28);
+    if (
+      end - at >= 28 &&
+      r16(b, at) === 1 &&
+      r16(b, at + 2) === ETH_TYPE.ip &&
+      b[at + 4] === 6 &&
+      b[at + 5] === 4
+    ) {
+      const op = r16(b, at + 6);
+      fl.nw_proto = op <= 0xff ? op : 0;
+      fl.arp_sha = rmac(b, at + 8);
+      fl.nw_src = r32(b, at + 14);
+      fl.arp_tha = rmac(b, at + 18);
+      fl.nw_dst = r32(b, at + 24);
+      payload = b.slice(at + 28);
+    } else payload = b.slice(at);
   } else {
     payload = b.slice(at);
   }
   return makePacket(makeFlow(fl), { ...pk, payload });
 }
 
-function decodeL4(
-  b: Uint8Array,
-  at: number,
-  end: number,
-  fl: { -readonly [K in keyof Flow]: Flow[K] },
-  pk: { ipId: number; tcpSeq: number; tcpAck: number; tcpWindow: number; sctpTag: number },
-): Uint8Array {
+/** The transport layer, as miniflow_extract(): a header too short to parse is left out. */
+function decodeL4(b: Uint8Array, at: number, end: number, fl: MutableFlow, pk: Extra): Uint8Array {
   if (fl.nw_frag & FRAG.later) return b.slice(at, end);
   const len = end - at;
-  const short = (n: number, what: string): void => {
-    if (len < n) throw new SimError("BAD_PACKET", `${what}: header truncated (${len} of ${n} bytes)`);
-  };
   switch (fl.nw_proto) {
     case IP_PROTO.tcp: {
-      short(20, "tcp");
+      if (len < 20) break;
+      const w = r16(b, at + 12);
+      const doff = (w >>> 12) * 4;
+      if (doff < 20 || doff > len) break;
       fl.tp_src = r16(b, at);
       fl.tp_dst = r16(b, at + 2);
       pk.tcpSeq = r32(b, at + 4);
       pk.tcpAck = r32(b, at + 8);
-      const w = r16(b, at + 12);
-      const doff = (w >>> 12) * 4;
-      if (doff < 20 || doff > len) throw new SimError("BAD_PACKET", `tcp: bad data offset ${doff}`);
       fl.tcp_flags = w & 0x0fff;
       pk.tcpWindow = r16(b, at + 14);
       return b.slice(at + doff, end);
     }
     case IP_PROTO.udp:
-      short(8, "udp");
+      if (len < 8) break;
       fl.tp_src = r16(b, at);
       fl.tp_dst = r16(b, at + 2);
       return b.slice(at + 8, end);
     case IP_PROTO.sctp:
-      short(12, "sctp");
+      if (len < 12) break;
       fl.tp_src = r16(b, at);
       fl.tp_dst = r16(b, at + 2);
       pk.sctpTag = r32(b, at + 4);
       return b.slice(at + 12, end);
     case IP_PROTO.icmp:
-      if (fl.dl_type !== ETH_TYPE.ip) return b.slice(at, end);
-      short(4, "icmp");
+    case IGMP:
+      // ICMP and IGMP headers are 8 bytes; type and code go to tp_src/tp_dst (OVS does this
+      // for an IPv6 packet with next header 1 or 2 too).
+      if (len < 8) break;
       fl.tp_src = b[at]!;
       fl.tp_dst = b[at + 1]!;
       return b.slice(at + 4, end);
     case IP_PROTO.icmpv6: {
-      if (fl.dl_type !== ETH_TYPE.ipv6) return b.slice(at, end);
-      short(4, "icmpv6");
+      if (len < 8) break;
       fl.tp_src = b[at]!;
       fl.tp_dst = b[at + 1]!;
       if (fl.tp_dst === 0 && isNdType(fl.tp_src)) {
-        short(24, "icmpv6 neighbour discovery");
-        fl.nd_target = r128(b, at + 8);
+        if (len < 24) return b.slice(at + 4, end);
+        let target = r128(b, at + 8);
+        let sha = 0;
+        let tha = 0;
+        let optType = 0;
         let o = at + 24;
-        while (o + 8 <= end) {
+        while (end - o >= 8) {
           const t = b[o]!;
           const l = b[o + 1]! * 8;
-          if (l === 0 || o + l > end) throw new SimError("BAD_PACKET", "icmpv6: bad ND option length");
-          if (l === 8 && t === 1 && fl.arp_sha === 0) fl.arp_sha = rmac(b, o + 2);
-          else if (l === 8 && t === 2 && fl.arp_tha === 0) fl.arp_tha = rmac(b, o + 2);
+          if (l === 0 || l > end - o) break;
+          if (t === 1 && l === 8) {
+            if (sha !== 0) {
+              target = 0n;
+              sha = 0;
+              tha = 0;
+              optType = 0;
+              break;
+            }
+            sha = rmac(b, o + 2);
+            if (!optType) optType = 1;
+          } else if (t === 2 && l === 8) {
+            if (tha !== 0) {
+              target = 0n;
+              sha = 0;
+              tha = 0;
+              optType = 0;
+              break;
+            }
+            tha = rmac(b, o + 2);
+            if (!optType) optType = 2;
+          }
           o += l;
         }
+        fl.nd_target = target;
+        fl.arp_sha = sha;
+        fl.arp_tha = tha;
+        fl.tcp_flags = optType; // nd_options_type shares tcp_flags, as in OVS
         return b.slice(at + 4, at + 8);
       }
       return b.slice(at + 4, end);
     }
-    default:
-      return b.slice(at, end);
   }
+  return b.slice(at, end);
 }
 
 /**
@@ -498,7 +581,7 @@ function decodeL4(
  * SLL/TLL): it re-encodes the decoded packet and compares.
  */
 export function frameChecksumsOk(bytes: Uint8Array): boolean {
-  const p = decodeFrame(bytes);
+  const p = decodeFrame(bytes, { vlanLimit: 2 });
   const again = encodeFrame(p);
   if (again.length > bytes.length) return false;
   for (let i = 0; i < again.length; i++) if (again[i] !== bytes[i]) return false;

@@ -100,13 +100,14 @@ const anyPacket: fc.Arbitrary<Packet> = fc
     const v6 = r.kind === "ipv6";
     let proto = r.proto;
     if (v6 && (proto === 44 || proto === IP_PROTO.icmp)) proto = IP_PROTO.icmpv6;
+    if (v6 && [0, 43, 60, 51].includes(proto)) proto = 59; // extension headers would need their bytes
     if (v6 && r.frag & FRAG.later) proto = 44; // as OVS's flow_extract says for IPv6 later fragments
     if (!v6 && proto === IP_PROTO.icmpv6) proto = IP_PROTO.icmp;
     const later = (r.frag & FRAG.later) !== 0;
     const l4 =
       !later &&
-      [IP_PROTO.tcp, IP_PROTO.udp, IP_PROTO.sctp, IP_PROTO.icmp, IP_PROTO.icmpv6].includes(proto as 6);
-    const icmp = proto === IP_PROTO.icmp || proto === IP_PROTO.icmpv6;
+      [IP_PROTO.tcp, IP_PROTO.udp, IP_PROTO.sctp, IP_PROTO.icmp, IP_PROTO.icmpv6, 2].includes(proto as 6);
+    const icmp = proto === IP_PROTO.icmp || proto === IP_PROTO.icmpv6 || proto === 2; // ICMP-like: ICMP, ICMPv6, IGMP
     const nd = l4 && v6 && proto === IP_PROTO.icmpv6 && r.nd;
     // A non-ND ICMPv6 message must not look like ND (type 135/136 with code 0).
     const type = icmp && !nd && (r.tp_src & 0xff) >= 135 && (r.tp_src & 0xff) <= 136 ? 128 : r.tp_src & 0xff;
@@ -124,18 +125,21 @@ const anyPacket: fc.Arbitrary<Packet> = fc
       nw_frag: r.frag,
       tp_src: !l4 ? 0 : nd ? 135 + (r.tp_src % 2) : icmp ? type : r.tp_src,
       tp_dst: !l4 ? 0 : nd ? 0 : icmp ? r.tp_dst & 0xff : r.tp_dst,
-      tcp_flags: l4 && proto === IP_PROTO.tcp ? r.flags : 0,
+      tcp_flags: l4 && proto === IP_PROTO.tcp ? r.flags : nd ? (r.sha ? 1 : r.tha ? 2 : 0) : 0,
       nd_target: nd ? r.target : 0n,
       arp_sha: nd ? r.sha : 0,
       arp_tha: nd ? r.tha : 0,
     });
     const tcp = l4 && proto === IP_PROTO.tcp;
     return makePacket(flow, {
-      payload: nd
-        ? r.payload.slice(0, 4).length === 4
-          ? r.payload.slice(0, 4)
-          : new Uint8Array(4)
-        : r.payload,
+      payload:
+        l4 && icmp && !nd && r.payload.length < 4
+          ? Uint8Array.of(1, 2, 3, 4)
+          : nd
+            ? r.payload.slice(0, 4).length === 4
+              ? r.payload.slice(0, 4)
+              : new Uint8Array(4)
+            : r.payload,
       ipId: v6 ? (r.frag ? r.ipId : 0) : r.ipId & 0xffff,
       tcpSeq: tcp ? r.seq : 0,
       tcpAck: tcp ? r.ack : 0,
@@ -149,7 +153,7 @@ describe("encodeFrame/decodeFrame", () => {
     fc.assert(
       fc.property(anyPacket, (p) => {
         const b = encodeFrame(p);
-        expect(decodeFrame(b)).toEqual(p);
+        expect(decodeFrame(b, { vlanLimit: 2 })).toEqual(p);
         expect(frameChecksumsOk(b)).toBe(true);
       }),
       { numRuns: 800 },
@@ -280,7 +284,7 @@ describe("pcap", () => {
   it("reads back what it writes", () => {
     const r = readPcap(file);
     expect(r.linktype).toBe(1);
-    expect(r.records.map((x) => decodeFrame(x.bytes))).toEqual(frames);
+    expect(r.records.map((x) => decodeFrame(x.bytes, { vlanLimit: 2 }))).toEqual(frames);
     expect(r.records[2]!.timeUs).toBe(2_000_250n);
     expect(writePcap(frames.map((p, i) => ({ bytes: encodeFrame(p), timeUs: 1_000_000 * i + 250 })))).toEqual(
       file,

@@ -1,0 +1,236 @@
+// Live differential test against real OVS 3.1 (../shared/oracle): deterministic-random flows in
+// ofproto/trace syntax (and frames built here, as hex) go to both `ovs-appctl ofproto/trace` and
+// parseFlow/decodeFrame + formatFlow, and the Flow: lines must agree byte for byte; inputs OVS
+// refuses must be refused. CI sets OVNSIM_REQUIRE_ORACLE=1, which makes a missing oracle fail.
+import { execFileSync } from "node:child_process";
+import { existsSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import fc from "fast-check";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { decodeFrame, encodeFrame, formatFlow, isSimError, makePacket, parseFlow } from "../src/index.js";
+
+const SHARED = process.env.OVNSIM_SHARED ?? path.resolve(__dirname, "../../../../shared");
+const REQUIRE = process.env.OVNSIM_REQUIRE_ORACLE === "1";
+const hasTools = (() => {
+  try {
+    execFileSync("bash", ["-c", "command -v ovs-vswitchd && command -v ovs-appctl"], { stdio: "ignore" });
+    return existsSync(path.join(SHARED, "oracle", "oracle-up.sh"));
+  } catch {
+    return false;
+  }
+})();
+const SB = `/tmp/ovnsim-packet-${process.pid}`;
+
+const ip4 = fc.tuple(fc.nat(255), fc.nat(255), fc.nat(255), fc.nat(255)).map((a) => a.join("."));
+const ip6 = fc.constantFrom(
+  "2001:db8::1",
+  "fd00::5",
+  "fe80::1",
+  "::ffff:192.0.2.1",
+  "::1",
+  "2001:db8:0:1::",
+  "ff02::1:ff00:2",
+  "1:2:3:4:5:6:7:8",
+);
+const hex = (max: number): fc.Arbitrary<string> =>
+  fc.integer({ min: 0, max }).map((n) => `0x${n.toString(16)}`);
+const mac = fc
+  .array(fc.nat(255), { minLength: 6, maxLength: 6 })
+  .map((a) => a.map((b) => b.toString(16).padStart(2, "0")).join(":"));
+const opt = <T>(a: fc.Arbitrary<T>): fc.Arbitrary<T | undefined> => fc.option(a, { nil: undefined, freq: 2 });
+
+/** Flows in the syntax ofproto/trace accepts, fields ordered so prerequisites hold. */
+const traceInput: fc.Arbitrary<string> = fc
+  .record({
+    proto: fc.constantFrom(
+      "tcp",
+      "udp",
+      "sctp",
+      "icmp",
+      "ip",
+      "tcp6",
+      "udp6",
+      "icmp6",
+      "ipv6",
+      "arp",
+      "rarp",
+      "none",
+    ),
+    in_port: fc.oneof(fc.integer({ min: 1, max: 3 }), fc.constant("LOCAL")),
+    ct: opt(
+      fc.tuple(
+        fc.constantFrom("new|trk", "est|trk", "est|rpl|trk", "inv|trk", "trk", "new|trk|dnat"),
+        fc.nat(0xffff),
+        hex(0xffffffff),
+      ),
+    ),
+    regs: fc.array(fc.tuple(fc.nat(15), hex(0xffffffff)), { maxLength: 3 }),
+    metadata: opt(hex(0xffffffff)),
+    dl: opt(fc.tuple(mac, mac)),
+    vlan: opt(fc.tuple(fc.nat(4095), fc.nat(7))),
+    src4: ip4,
+    dst4: ip4,
+    src6: ip6,
+    dst6: ip6,
+    label: opt(hex(0xfffff)),
+    tos: opt(fc.nat(63).map((d) => d * 4)),
+    ecn: opt(fc.nat(3)),
+    ttl: opt(fc.nat(255)),
+    frag: opt(fc.constantFrom("no", "first", "later")),
+    ports: fc.tuple(fc.nat(0xffff), fc.nat(0xffff)),
+    flags: opt(fc.constantFrom("syn", "syn|ack", "fin|ack", "rst", "0x1ff", "psh|ack|urg")),
+    icmp: fc.tuple(fc.nat(255), fc.nat(255)),
+    nd: fc.constantFrom(0, 135, 136),
+    arpOp: fc.nat(255),
+    proto8: fc.nat(255),
+  })
+  .map((r) => {
+    const p: string[] = [];
+    if (r.proto !== "none") p.push(r.proto);
+    p.push(`in_port=${r.in_port}`);
+    if (r.ct) p.push(`ct_state=${r.ct[0]}`, `ct_zone=${r.ct[1]}`, `ct_mark=${r.ct[2]}`);
+    const seen = new Set<number>();
+    for (const [i, v] of r.regs) {
+      if (seen.has(i)) continue;
+      seen.add(i);
+      p.push(`reg${i}=${v}`);
+    }
+    if (r.metadata) p.push(`metadata=${r.metadata}`);
+    if (r.dl) p.push(`dl_src=${r.dl[0]}`, `dl_dst=${r.dl[1]}`);
+    if (r.vlan) p.push(`dl_vlan=${r.vlan[0]}`, `dl_vlan_pcp=${r.vlan[1]}`);
+    const v4 = ["tcp", "udp", "sctp", "icmp", "ip"].includes(r.proto);
+    const v6 = ["tcp6", "udp6", "icmp6", "ipv6"].includes(r.proto);
+    if (v4) p.push(`nw_src=${r.src4}`, `nw_dst=${r.dst4}`);
+    if (v6) {
+      p.push(`ipv6_src=${r.src6}`, `ipv6_dst=${r.dst6}`);
+      if (r.label) p.push(`ipv6_label=${r.label}`);
+    }
+    if (r.proto === "arp" || r.proto === "rarp")
+      p.push(`arp_spa=${r.src4}`, `arp_tpa=${r.dst4}`, `arp_op=${r.arpOp}`);
+    if (v4 || v6) {
+      if (r.proto === "ip" || r.proto === "ipv6") p.push(`nw_proto=${r.proto8 === 44 ? 47 : r.proto8}`);
+      if (r.tos !== undefined) p.push(`nw_tos=${r.tos}`);
+      if (r.ecn !== undefined) p.push(`nw_ecn=${r.ecn}`);
+      if (r.ttl !== undefined) p.push(`nw_ttl=${r.ttl}`);
+      if (r.frag) p.push(`nw_frag=${r.frag}`);
+    }
+    const l4 = r.proto.replace("6", "");
+    if (l4 === "tcp") {
+      p.push(`tcp_src=${r.ports[0]}`, `tp_dst=${r.ports[1]}`);
+      if (r.flags) p.push(`tcp_flags=${r.flags}`);
+    } else if (l4 === "udp" || l4 === "sctp") p.push(`${l4}_src=${r.ports[0]}`, `${l4}_dst=${r.ports[1]}`);
+    else if (r.proto === "icmp") p.push(`icmp_type=${r.icmp[0]}`, `icmp_code=${r.icmp[1]}`);
+    else if (r.proto === "icmp6") {
+      if (r.nd) {
+        p.push(`icmpv6_type=${r.nd}`, "icmpv6_code=0", `nd_target=${r.src6}`);
+        if (r.dl) p.push(`${r.nd === 135 ? "nd_sll" : "nd_tll"}=${r.dl[0]}`);
+      } else
+        p.push(
+          `icmpv6_type=${r.icmp[0] === 135 || r.icmp[0] === 136 ? 128 : r.icmp[0]}`,
+          `icmpv6_code=${r.icmp[1]}`,
+        );
+    }
+    return p.join(",");
+  });
+
+/** Inputs OVS refuses (and why), mixed in to check we refuse them too. */
+const BAD = [
+  "udp,tp_src=53",
+  "tp_dst=80,tcp",
+  "tcp,tcp_src=1,tcp_src=2",
+  "tcp,nw_src=10.0.0.0/8",
+  "ip,nw_frag=yes",
+  "icmp6,icmp_type=128",
+  "tcp,tp_dst=8o",
+  "ip,in_port=eth9",
+  "ip,frob=1",
+  "tcp,udp",
+  "arp,nw_src=1.2.3.4",
+  "ipv6,nd_target=fe80::1",
+];
+
+describe.skipIf(!hasTools && !REQUIRE)("live: parseFlow/formatFlow/decodeFrame vs ofproto/trace", () => {
+  beforeAll(() => {
+    if (!hasTools)
+      throw new Error(`OVNSIM_REQUIRE_ORACLE=1 but the oracle is missing (${SHARED}/oracle, ovs-vswitchd)`);
+    execFileSync(path.join(SHARED, "oracle", "oracle-up.sh"), [SB, "--no-ovn"], { stdio: "ignore" });
+    ovs(
+      "ovs-vsctl",
+      ..."add-br br0 -- set bridge br0 datapath_type=dummy -- add-port br0 p1 -- set interface p1 type=dummy ofport_request=1 -- add-port br0 p2 -- set interface p2 type=dummy ofport_request=2 -- add-port br0 p3 -- set interface p3 type=dummy ofport_request=3".split(
+        " ",
+      ),
+    );
+    ovs("ovs-vsctl", "set", "Open_vSwitch", ".", "other_config:vlan-limit=0");
+    ovs("ovs-ofctl", "add-flow", "br0", "actions=drop");
+  }, 30000);
+  afterAll(() => {
+    if (hasTools)
+      execFileSync(path.join(SHARED, "oracle", "oracle-down.sh"), [SB, "--rm"], { stdio: "ignore" });
+  });
+
+  function ovs(cmd: string, ...args: string[]): string {
+    const env = { ...process.env, OVS_RUNDIR: SB, OVS_LOGDIR: SB, OVS_DBDIR: SB, OVS_SYSCONFDIR: SB };
+    return execFileSync("bash", ["-c", `. ${SB}/env.sh && exec "$@"`, "_", cmd, ...args], {
+      encoding: "utf8",
+      env,
+    });
+  }
+
+  /** Runs many traces in one shell; returns each output. */
+  function traceAll(args: readonly string[][]): string[] {
+    const script = args
+      .map(
+        (a) =>
+          `ovs-appctl ofproto/trace br0 ${a.map((x) => `'${x}'`).join(" ")} 2>&1 | head -1; echo "@@END@@"`,
+      )
+      .join("\n");
+    const file = `${SB}/traces.sh`;
+    writeFileSync(file, `. ${SB}/env.sh\n${script}\n`);
+    return execFileSync("bash", [file], { encoding: "utf8", maxBuffer: 1 << 26 })
+      .split("@@END@@\n")
+      .slice(0, args.length);
+  }
+
+  it("200 random trace inputs and the refused ones: same Flow: line, same refusals", () => {
+    const inputs = [...fc.sample(traceInput, { numRuns: 200, seed: 42 }), ...BAD];
+    const outs = traceAll(inputs.map((i) => [i]));
+    let agree = 0;
+    const diffs: string[] = [];
+    inputs.forEach((input, k) => {
+      const real = outs[k]!.trim();
+      let ours: string;
+      try {
+        ours = `Flow: ${formatFlow(parseFlow(input))}`;
+      } catch (e) {
+        if (!isSimError(e)) throw e;
+        ours = `refused (${e.code})`;
+      }
+      const realNorm = real.startsWith("Flow: ") ? real : "refused";
+      const oursNorm = ours.startsWith("Flow: ") ? ours : "refused";
+      if (realNorm === oursNorm) agree++;
+      else diffs.push(`${input}\n  ovs:    ${real}\n  ovnsim: ${ours}`);
+    });
+    expect(diffs.slice(0, 5).join("\n")).toBe("");
+    expect(agree).toBe(inputs.length);
+  }, 60000);
+
+  it("60 random frames: decodeFrame + formatFlow = flow_extract (ofproto/trace FLOW PACKET)", () => {
+    const flows = fc.sample(traceInput, { numRuns: 120, seed: 7 }).flatMap((t) => {
+      try {
+        return [parseFlow(t)];
+      } catch {
+        return [];
+      }
+    });
+    // Frames from those flows (the metadata the wire does not carry is dropped by decoding).
+    const frames = flows.slice(0, 60).map((f) => Buffer.from(encodeFrame(makePacket(f))).toString("hex"));
+    const outs = traceAll(frames.map((h) => ["in_port=1", h]));
+    const diffs: string[] = [];
+    frames.forEach((h, k) => {
+      const real = outs[k]!.trim();
+      const ours = `Flow: ${formatFlow(decodeFrame(Uint8Array.from(Buffer.from(h, "hex")), { in_port: 1, vlanLimit: 0 }).flow)}`;
+      if (real !== ours) diffs.push(`${h}\n  ovs:    ${real}\n  ovnsim: ${ours}`);
+    });
+    expect(diffs.slice(0, 5).join("\n")).toBe("");
+  }, 60000);
+});
