@@ -57,6 +57,7 @@ describe.each(scenarios)("ovn-trace golden %s", (scen) => {
     for (const k of [0, 1, 2, 3]) {
       if (run(k) === expected) {
         stats.someBackend++;
+        if (process.env.OVNSIM_TRACE_DIFF_DIR) console.log(`random backend: ${scen}/${file}`);
         return;
       }
     }
