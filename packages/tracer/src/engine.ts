@@ -304,7 +304,11 @@ function physicalSteps(t: physical.Trace, into: StepBuilder, frames: WireFrame[]
           : {}),
       ...(rest.length > 0 ? { detail: rest.join("\n") } : {}),
     };
-    if (e.frame && (e.kind === "wire" || e.kind === "send")) frames.push({ link: at, flow: e.frame });
+    // Every hop that shows a frame (wire, switch port, bridge port, delivery), each frame once per place.
+    if (e.frame && e.kind !== "host" && e.kind !== "neigh") {
+      const last = frames[frames.length - 1];
+      if (!last || last.flow !== e.frame || last.link !== at) frames.push({ link: at, flow: e.frame });
+    }
     const where = at.slice(device.length).replace(/^[/:]/, "") || e.kind;
     if (e.depth === 0) {
       flush();
