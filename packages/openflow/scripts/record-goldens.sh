@@ -260,6 +260,7 @@ table=20,priority=10,ct_state=+trk,actions=output:4
 table=30,priority=10,ct_state=+dnat+trk,actions=output:2
 table=30,priority=5,actions=output:3
 table=40,priority=10,actions=output:9
+table=0,priority=100,in_port=5,actions=output:9
 EOF
 flows br1 <<EOF
 priority=10,ct_state=-trk,tcp,actions=ct(table=5,zone=100)
@@ -282,6 +283,8 @@ t br0 "in_port=4,$TCP"
 t br0 "in_port=4,$TCP" --ct-next trk,new,dnat
 t br0 "in_port=4,$UDP"
 t br0 "in_port=4,$UDP" --ct-next trk,new,snat
+t br0 "in_port=5,$TCP"
+t br0 "in_port=5,$TCP" --ct-next trk,est
 
 # ---- 7. limits, misses, special ports ----
 scenario limits
