@@ -611,6 +611,7 @@ function processPacket(table: Conntrack, flow0: Flow, opts: CtOptions): CtResult
   let conn: CtEntry | undefined = found?.entry;
   let create = false;
   let natApplied: "dnat" | "snat" | undefined;
+  let ended = false;
 
   if (opts.force && conn && reply) {
     notes.push("force: connection seen in the reply direction is replaced");
@@ -628,8 +629,18 @@ function processPacket(table: Conntrack, flow0: Flow, opts: CtOptions): CtResult
       const u = updateProto(conn, flow, reply, now, notes);
       if (u.res === "new") {
         t = kill(t, conn, now);
-        conn = undefined;
-        create = true;
+        if (conn.nat && reply) {
+          // OVS 3.1: the reply tuple still finds the dead connection's un-NAT entry, so no
+          // new connection is made and the packet gets no state bit beyond trk.
+          notes.push(
+            `tcp: SYN in the reply direction of closed NAT connection #${conn.id}: it ends, and its un-NAT key blocks a new one`,
+          );
+          conn = { ...conn, expires: Math.min(conn.expires, now) };
+          ended = true;
+        } else {
+          conn = undefined;
+          create = true;
+        }
       } else {
         conn = { ...conn, proto: u.proto, expires: u.expires };
         t = t.with(conn);
@@ -644,7 +655,7 @@ function processPacket(table: Conntrack, flow0: Flow, opts: CtOptions): CtResult
       }
     }
     // handle_nat: a nat action on a known connection applies its translation once per zone.
-    if (conn && opts.nat !== undefined && conn.nat && !create) {
+    if (conn && opts.nat !== undefined && conn.nat && !create && !ended) {
       const already = (state & (CS.snat | CS.dnat)) !== 0 && flow0.ct_zone === zone;
       if (!already) {
         state &= ~(CS.snat | CS.dnat);

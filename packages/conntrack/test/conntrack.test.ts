@@ -104,6 +104,27 @@ describe("ct_state", () => {
     expect(r5.entry?.id).toBe(2);
   });
 
+  it("OVS 3.1 un-NAT entries: a dead NAT connection's reply key gives inv, blocks a reply-side SYN and moves a re-opened client port", () => {
+    let t = Conntrack.empty();
+    t = t.process(tcp(CLIENT, VIP, 40000, 80, syn), { zone: 7, commit: true, nat: DNAT }).table;
+    t = t.process(tcp(BACKEND, CLIENT, 8080, 40000, rst | ack), { zone: 7, nat: {} }).table;
+    // Reply-direction SYN on the closed connection: ends it, but creates nothing (only trk).
+    const s1 = t.process(tcp(BACKEND, CLIENT, 8080, 40000, syn), { zone: 7, nat: {} });
+    expect(st(s1.flow)).toBe("trk");
+    t = s1.table;
+    // Its un-NAT key is still there until swept: a reply to it is inv.
+    expect(st(t.process(tcp(BACKEND, CLIENT, 8080, 40000, ack), { zone: 7, nat: {} }).flow)).toBe("inv|trk");
+    // The client re-opens: a new connection, whose reply tuple must avoid the old one.
+    const re = t.process(tcp(CLIENT, VIP, 40000, 80, syn), { zone: 7, commit: true, nat: DNAT });
+    expect(st(re.flow)).toBe("new|trk|dnat");
+    expect(re.entry?.reply.dport).toBe(40001);
+    expect(re.flow.tp_src).toBe(40001);
+    // After the sweeper (CT_SWEEP_DELAY later) the old key is gone.
+    expect(st(t.process(tcp(BACKEND, CLIENT, 8080, 40000, ack), { zone: 7, nat: {}, now: 20 }).flow)).toBe(
+      "new|trk",
+    );
+  });
+
   it("TCP: SYN+ACK or bad flags cannot open; a bare ACK can (mid-stream pickup)", () => {
     const t = Conntrack.empty();
     expect(st(t.process(tcp(CLIENT, VIP, 1, 80, syn | ack), { zone: 1, commit: true }).flow)).toBe("inv|trk");
