@@ -32,7 +32,8 @@ tr() { run ovs-appctl ofproto/trace br0 "$1"; }
   tr "in_port=6,dl_vlan=341,dl_vlan_pcp=3,dl_src=$A,dl_dst=$B"
   tr "in_port=7,dl_src=$A,dl_dst=$B"
   tr "in_port=4,dl_src=$A,dl_dst=01:80:c2:00:00:00"
-  # Learning: real packets (ofproto/trace never learns).
+  # Learning: real packets (ofproto/trace never learns). Time stopped so fdb/show ages are 0.
+  ovs-appctl time/stop >/dev/null
   run ovs-appctl netdev-dummy/receive p1 "in_port(1),eth(src=$B,dst=ff:ff:ff:ff:ff:ff),eth_type(0x8100),vlan(vid=341,pcp=0),encap(eth_type(0x0800),ipv4(src=10.0.0.2,dst=10.0.0.255,proto=17,tos=0,ttl=64,frag=no),udp(src=1,dst=2))"
   run ovs-appctl netdev-dummy/receive p3 "in_port(3),eth(src=$C,dst=ff:ff:ff:ff:ff:ff),eth_type(0x0800),ipv4(src=10.0.0.3,dst=10.0.0.255,proto=17,tos=0,ttl=64,frag=no),udp(src=1,dst=2)"
   run ovs-appctl fdb/show br0

@@ -214,7 +214,9 @@ describe("property: a frame never leaves its VLAN", () => {
     fc.assert(
       fc.property(
         fc.array(portArb, { minLength: 2, maxLength: 6 }),
-        fc.array(fc.integer({ min: 0, max: 6 }), { maxLength: 2 }),
+        // One tag at most: with two, a native-untagged port pops only the outer one and the
+        // inner tag becomes the VLAN downstream, exactly as OVS does (see the test below).
+        fc.array(fc.integer({ min: 0, max: 6 }), { maxLength: 1 }),
         fc.nat(10),
         (specs, vids, inIdx) => {
           const ports: L2PortConfig[] = specs.map((s, i) => ({
@@ -237,5 +239,17 @@ describe("property: a frame never leaves its VLAN", () => {
         },
       ),
     );
+  });
+});
+
+describe("stacked tags (OVS keeps the inner one)", () => {
+  it("a priority-tagged frame with an inner tag, via native ports, exposes the inner tag", () => {
+    const ports: L2PortConfig[] = [
+      { port: 3, name: "nt", vlanMode: "native-tagged", tag: 4 },
+      { port: 4, name: "nu", vlanMode: "native-untagged", tag: 4 },
+    ];
+    const d = normalDecide(ports, new MacTable(), 3, [0, 1], A, BCAST, 0, { learn: false });
+    expect(d.vlan).toBe(4);
+    expect(d.outputs).toEqual([{ port: 4, name: "nu", vlans: [q(1)] }]);
   });
 });
