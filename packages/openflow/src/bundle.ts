@@ -261,5 +261,6 @@ export function switchFromFlows(
   for (const f of flows) b.addFlow(f);
   for (const g of groups) b.addGroup(g);
   sw.addBridge(b);
+  sw.validate();
   return sw;
 }

@@ -157,8 +157,29 @@ export class Switch {
     return undefined;
   }
 
-  /** Checks that every patch port has a peer (OVS logs and ignores it; we refuse it). */
+  /**
+   * Checks what ovs-vswitchd would have refused: every patch port has a peer (OVS logs and
+   * ignores such a port; we refuse it) and every group an action names exists (OVS rejects the
+   * flow mod with OFPBAC_BAD_OUT_GROUP).
+   */
   validate(): void {
+    for (const b of this.bridges.values()) {
+      const check = (acts: readonly OfAction[], where: { file?: string; line?: number }): void => {
+        for (const a of acts) {
+          if (a.kind === "group" && !b.groups.has(a.id)) {
+            throw new SimError("UNKNOWN_OBJECT", `bridge ${b.name}: group ${a.id} does not exist`, where);
+          }
+          if (a.kind === "clone" || a.kind === "ct") check(a.actions, where);
+        }
+      };
+      for (const f of b.flows()) {
+        check(f.actions, {
+          ...(f.file !== undefined ? { file: f.file } : {}),
+          ...(f.line !== undefined ? { line: f.line } : {}),
+        });
+      }
+      for (const g of b.groups.values()) for (const k of g.buckets) check(k.actions, {});
+    }
     for (const b of this.bridges.values()) {
       for (const p of b.ports.values()) {
         if (p.type === "patch" && !this.peerOf(p)) {

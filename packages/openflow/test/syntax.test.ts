@@ -189,8 +189,17 @@ describe("bad input: typed errors with file:line", () => {
     sw.addBridge(b);
     expect(() => sw.validate()).toThrow(/patch port patch0 has no peer/);
   });
-  it("missing group is a trace step, not an exception", () => {
-    const sw = switchFromFlows("br0", "priority=1,actions=group:5", undefined, [1]);
+  it("a flow naming a missing group is refused with its file and line", () => {
+    expect(() =>
+      switchFromFlows("br0", "priority=2,actions=drop\npriority=1,actions=group:5", undefined, [1]),
+    ).toThrow(/^flows:2: bridge br0: group 5 does not exist/);
+  });
+  it("a group deleted after the fact is a trace step, not an exception", () => {
+    const sw = new Switch();
+    const b = new Bridge("br0");
+    b.addPort({ ofport: 1, name: "p1", mac: 0, type: "system" });
+    b.addFlow(parseFlowLine("priority=1,actions=group:5"));
+    sw.addBridge(b);
     const t = traceFlow(sw, "br0", parseFlow("in_port=1"));
     expect(renderTrace(t)).toContain(">> output to nonexistent group 5");
   });
