@@ -50,6 +50,7 @@ export {
   lbNameFor,
   metallbHasL2Status,
   bridgeFlowsScript,
+  hostVlanOf,
   localnetPortName,
   providerPatchPort,
   brIntPatchPort,

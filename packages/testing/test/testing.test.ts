@@ -1,5 +1,3 @@
-import { makeFlow } from "@ovnsim/packet";
-import { PhysicalNetwork } from "@ovnsim/physical";
 import { scenarioFromYaml } from "@ovnsim/kube";
 import { encodeFrame, type TraceDocument } from "@ovnsim/tracer";
 import fc from "fast-check";
@@ -7,32 +5,6 @@ import { describe, expect, it } from "vitest";
 import { arbFlow, arbTopology, lab, ovnsimMatchers, scenarioYaml, traceOnce } from "../src/index.js";
 
 expect.extend(ovnsimMatchers);
-
-function canAnnounceOnVlanInterface(): boolean {
-  const net = new PhysicalNetwork({
-    hosts: [
-      {
-        name: "h",
-        nics: [
-          { name: "eth0", mac: "02:00:00:00:00:01" },
-          { name: "br0", macFrom: "eth0" },
-          { name: "br0.5", parent: "br0", vid: 5 },
-        ],
-        bridges: [{ name: "br0", ports: [{ name: "eth0" }] }],
-      },
-      { name: "peer", nics: [{ name: "eth0", mac: "02:00:00:00:00:02" }] },
-    ],
-    switches: [],
-    links: [{ a: "h:eth0", b: "peer:eth0" }],
-  });
-  const t = net.inject(
-    "h",
-    "br0.5",
-    makeFlow({ dl_src: 0x020000000001, dl_dst: 0xffffffffffff, dl_type: 0x0806, nw_proto: 1 }),
-  );
-  return !t.events.some((e) => e.kind === "drop" && /no cable/.test(e.text));
-}
-const e2e = canAnnounceOnVlanInterface();
 
 const fakeDoc = (over: Partial<TraceDocument["verdict"]>): TraceDocument => ({
   schema: "ovnsim.trace/v1",
@@ -100,7 +72,7 @@ describe("arbitraries", () => {
   });
 });
 
-describe.skipIf(!e2e)("traces (need @ovnsim/physical to send from br-provider.341)", () => {
+describe("traces", () => {
   it("lab keeps state across traces", () => {
     const l = lab();
     expect(l.trace({ srcPort: 41000 })).toBeDeliveredTo();

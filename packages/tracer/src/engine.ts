@@ -22,6 +22,7 @@ import {
   type Scenario,
   diagnose,
   electAnnouncer,
+  hostVlanOf,
   localnetPortName,
   providerPatchPort,
   subnetOfIp,
@@ -146,8 +147,10 @@ function topologyOf(s: Scenario): physical.TopologySpec {
       });
       nics.push({ name: br, macFrom: n.nic });
     }
+    // `<nic>.<vid>`: a kernel VLAN device on the NIC. (`br-<provider>.<vid>` is the bridge's
+    // internal port in that VLAN, see @ovnsim/kube hostVlanOf: no extra interface.)
     const m = /^(.*)\.(\d+)$/.exec(vlanSub);
-    if (m?.[1] && nics.some((x) => x.name === m[1]) && Number(m[2]) >= 1 && Number(m[2]) <= 4094) {
+    if (m?.[1] && m[1] === n.nic && Number(m[2]) >= 1 && Number(m[2]) <= 4094) {
       nics.push({ name: vlanSub, parent: m[1], vid: Number(m[2]) });
     }
     hosts.push({ name: n.name, role: "node", nics, bridges });
@@ -206,8 +209,15 @@ export function createSimulation(s: Scenario): Simulation {
  * MetalLB as its code behaves (an enslaved interface gets no responder); the scenario's
  * `metallb.interface` is the only interface left to announce on.
  */
+/** The Linux interface MetalLB answers on (a `br-<provider>.<vid>` is the tagged internal port itself). */
+function announcingInterface(s: Scenario): string {
+  const i = s.physical.metallbInterface;
+  const m = /^(.*)\.(\d+)$/.exec(i);
+  return m?.[1] && hostVlanOf(s, m[1]) !== undefined ? m[1] : i;
+}
+
 function otherInterfaces(s: Scenario): string[] {
-  const keep = s.physical.metallbInterface;
+  const keep = announcingInterface(s);
   const names = new Set<string>();
   for (const n of s.nodes) {
     names.add(n.nic);
