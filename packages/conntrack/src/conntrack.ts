@@ -38,6 +38,12 @@
  *     (`nat_packet`, `nat_action_reverse`). A packet already translated in this zone is not
  *     translated twice (`handle_nat`), and its connection is found by its reversed tuple
  *     (`initial_conn_lookup`).
+ *   - Un-NAT entries (OVS 3.1): a NAT connection's reply key is a separate entry that never
+ *     times out by itself. When the connection dies (timeout, replacement, `force`) the entry
+ *     lingers until the sweeper ({@link CT_SWEEP_DELAY}); a packet matching it is `inv`
+ *     ("Missing parent conn"), a pure SYN from the reply side of a closed NAT connection ends it
+ *     without creating one (`trk` only), and a new NAT connection whose reply tuple is taken
+ *     moves to the next free client port (`nat_get_unique_tuple`).
  *   - `force` with a packet in the reply direction deletes the connection and starts a new one.
  *   - `mark`/`label` (`exec(set_field…)`) are written to the connection and the packet, only
  *     when there is a connection (OVS requires `commit` with `exec`).
@@ -47,8 +53,9 @@
  *
  * Not modelled: TCP sequence/window checks (OVS `tcp_seq_chk`; traces carry no sequence
  *   numbers, so the check behaves as bypassed), fragments (reassembly), ALGs (FTP/TFTP),
- *   zone limits, NAT port ranges and tuple collisions (the first address/port of a range is
- *   used), the `nat` without arguments on a new connection (no translation, as OVS).
+ *   zone limits, NAT address/port ranges (the first of a range is used), the random second
+ *   round of OVS's port search, the `nat` without arguments on a new connection (no
+ *   translation, as OVS).
  *
  * Determinism and replay: a table is an immutable value. `process` returns a new table that
  *   shares all untouched buckets with the old one, so a trace can be re-run from any earlier

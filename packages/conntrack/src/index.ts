@@ -1,7 +1,7 @@
 // @ovnsim/conntrack: OVS userspace connection tracking as an immutable value: zones, tuples,
 // ct_state, commit, ct_mark/ct_label, DNAT/SNAT with reverse NAT, TCP/UDP/ICMP state, expiry
 // in virtual time. Shared by the OpenFlow ct() action and OVN's ct_next/ct_commit/ct_lb_mark.
-export { Conntrack, CT_TIMEOUTS, formatCtState, formatCtEntry } from "./conntrack.js";
+export { Conntrack, CT_TIMEOUTS, CT_SWEEP_DELAY, formatCtState, formatCtEntry } from "./conntrack.js";
 export type {
   CtEntry,
   CtNatBinding,
