@@ -398,7 +398,13 @@ export function deriveNodeDataplane(s: Scenario, nodeName: string): NodeDataplan
     // way: the bridge's internal port is an access port of that VLAN (`ovs-vsctl set port
     // br-<provider> tag=<vid>`), so the host sends and receives VLAN <vid> untagged on it.
     const hostVlan = hostVlanOf(s, br);
-    ports.push({ name: br, ofport: 0xfffe, type: "internal", mac: node.nicMac, ...(hostVlan ? { tag: hostVlan } : {}) });
+    ports.push({
+      name: br,
+      ofport: 0xfffe,
+      type: "internal",
+      mac: node.nicMac,
+      ...(hostVlan ? { tag: hostVlan } : {}),
+    });
     bridges.push({ name: br, mac: node.nicMac, ports, flows });
   }
   // Pod veths on br-int and their ingress/egress entries.
