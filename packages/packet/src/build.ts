@@ -248,7 +248,6 @@ export function ndSolicit(o: NdOptions): Packet {
       tp_dst: 0,
       nd_target: target,
       arp_sha: mac(ll, "lladdr"),
-      tcp_flags: mac(ll, "lladdr") ? 1 : 0, // nd_options_type: the first option's type, as OVS
     },
   );
   return makePacket(flow, { payload: new Uint8Array(4) });
@@ -267,7 +266,6 @@ export function ndAdvert(o: NdOptions): Packet {
       tp_dst: 0,
       nd_target: parseIp6(o.target, "target"),
       arp_tha: mac(ll, "lladdr"),
-      tcp_flags: mac(ll, "lladdr") ? 2 : 0, // nd_options_type, as OVS
     },
   );
   return makePacket(flow, { payload: Uint8Array.of(o.naFlags ?? 0x60, 0, 0, 0) });

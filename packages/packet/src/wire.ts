@@ -566,7 +566,9 @@ function decodeL4(b: Uint8Array, at: number, end: number, fl: MutableFlow, pk: E
         fl.nd_target = target;
         fl.arp_sha = sha;
         fl.arp_tha = tha;
-        fl.tcp_flags = optType; // nd_options_type shares tcp_flags, as in OVS
+        // OVS also stores the first option's type in tcp_flags (nd_options_type) and the flag
+        // word in nd_reserved; neither is modelled, so tcp_flags stays 0 here.
+        void optType;
         return b.slice(at + 4, at + 8);
       }
       return b.slice(at + 4, end);

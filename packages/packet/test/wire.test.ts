@@ -125,7 +125,7 @@ const anyPacket: fc.Arbitrary<Packet> = fc
       nw_frag: r.frag,
       tp_src: !l4 ? 0 : nd ? 135 + (r.tp_src % 2) : icmp ? type : r.tp_src,
       tp_dst: !l4 ? 0 : nd ? 0 : icmp ? r.tp_dst & 0xff : r.tp_dst,
-      tcp_flags: l4 && proto === IP_PROTO.tcp ? r.flags : nd ? (r.sha ? 1 : r.tha ? 2 : 0) : 0,
+      tcp_flags: l4 && proto === IP_PROTO.tcp ? r.flags : 0,
       nd_target: nd ? r.target : 0n,
       arp_sha: nd ? r.sha : 0,
       arp_tha: nd ? r.tha : 0,
