@@ -260,6 +260,11 @@ export function replayOdp(o: NodeOvs, actions: string, start: Flow): OvsExit[] {
   return out;
 }
 
+const LOG_TO_PHY = new WeakMap<
+  NodeOvs,
+  { text: string; mt: string; actions: string; words: ReturnType<typeof matchToWords> }[]
+>();
+
 /** ovn-controller's br-int table 65 (LOG_TO_PHY) for a logical output port: the matching flow and its effect. */
 export function logToPhy(
   o: NodeOvs,
@@ -268,17 +273,25 @@ export function logToPhy(
   const brInt: BridgeSpec | undefined = o.dataplane.bridges.find((b) => b.name === "br-int");
   if (!brInt) return null;
   const key = flowToKey(flow);
-  for (const text of brInt.flows) {
-    if (!text.startsWith("table=65,")) continue;
-    const [matchText, actions] = text.replace(/^table=65,/, "").split(" actions=") as [string, string];
-    const mt = matchText.replace(/^priority=\d+,/, "");
-    let match: Match;
-    try {
-      match = parseMatch(mt);
-    } catch {
-      continue;
+  let compiled = LOG_TO_PHY.get(o);
+  if (!compiled) {
+    compiled = [];
+    for (const text of brInt.flows) {
+      if (!text.startsWith("table=65,")) continue;
+      const [matchText, actions] = text.replace(/^table=65,/, "").split(" actions=") as [string, string];
+      const mt = matchText.replace(/^priority=\d+,/, "");
+      let match: Match;
+      try {
+        match = parseMatch(mt);
+      } catch {
+        continue;
+      }
+      compiled.push({ text, mt, actions, words: matchToWords(match) });
     }
-    if (!keyMatches(matchToWords(match), key)) continue;
+    LOG_TO_PHY.set(o, compiled);
+  }
+  for (const { text, mt, actions, words } of compiled) {
+    if (!keyMatches(words, key)) continue;
     let f = flow;
     let port: string | null = null;
     for (const act of actions.split(",")) {

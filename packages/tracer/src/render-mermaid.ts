@@ -9,10 +9,10 @@ import { type TraceDocument, type TraceStep, formatPacket } from "./model.js";
 /** Text safe inside a quoted Mermaid label. */
 export function mermaidLabel(s: string): string {
   return s
+    .replace(/;/g, "#59;")
     .replace(/"/g, "#quot;")
     .replace(/[<>]/g, (c) => (c === "<" ? "#lt;" : "#gt;"))
-    .replace(/[\n\r]+/g, " ")
-    .replace(/;/g, "#59;");
+    .replace(/[\n\r]+/g, " ");
 }
 
 interface Hop {
