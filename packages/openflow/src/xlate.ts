@@ -399,11 +399,33 @@ function resourceCheck(ctx: Ctx): boolean {
   return true;
 }
 
-function xlateTable(ctx: Ctx, inPort: number, table: number): void {
+/** tuple_swap(): the packet's 5-tuple and the conntrack original tuple trade places (flow and wc). */
+function tupleSwap(k: Uint32Array, wc: Uint32Array): void {
+  const pairs: [number, number, number][] = [
+    [W.nw_proto, W.ct_nw_proto, 1],
+    [W.tp_src, W.ct_tp_src, 1],
+    [W.tp_dst, W.ct_tp_dst, 1],
+  ];
+  if (isIp4(k)) pairs.push([W.nw_src, W.ct_nw_src, 1], [W.nw_dst, W.ct_nw_dst, 1]);
+  else pairs.push([W.ipv6_src, W.ct_ipv6_src, 4], [W.ipv6_dst, W.ct_ipv6_dst, 4]);
+  for (const arr of [k, wc]) {
+    for (const [a, b, n] of pairs) {
+      for (let i = 0; i < n; i++) {
+        const t = arr[a + i]!;
+        arr[a + i] = arr[b + i]!;
+        arr[b + i] = t;
+      }
+    }
+  }
+}
+
+function xlateTable(ctx: Ctx, inPort: number, table: number, ctOrig = false): void {
   if (!resourceCheck(ctx)) return;
   const oldTable = ctx.tableId;
   ctx.tableId = table;
+  if (ctOrig) tupleSwap(ctx.key, ctx.wc);
   const rule = lookup(ctx, table, inPort);
+  if (ctOrig) tupleSwap(ctx.key, ctx.wc);
   const oldTrace = ctx.trace;
   const node = tableText(rule, table);
   ctx.trace.push(node);
@@ -845,9 +867,8 @@ function doActions(ctx: Ctx, actions: readonly OfAction[]): void {
             report(ctx, "error", "resubmit(ct) with non-tracked or non-IP packet!");
             break;
           }
-          report(ctx, "warn", "resubmit(,,ct) is not modelled by ovnsim; resubmitting without the swap");
         }
-        xlateTable(ctx, inPort, table);
+        xlateTable(ctx, inPort, table, a.ct);
         break;
       }
       case "goto_table":
