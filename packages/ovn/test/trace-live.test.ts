@@ -28,10 +28,10 @@ const available = existsSync(path.join(ORACLE, "oracle-up.sh")) && have("ovn-nor
 const required = process.env.OVNSIM_REQUIRE_ORACLE === "1";
 const DIR = `/tmp/ovnsim-ot-${process.pid}`;
 const BUNDLE = `${DIR}/sb`;
-const SCEN = ["seed", "acls", "ports", "router"].map((s) =>
+const SCEN = ["seed", "acls", "ports", "router", "ipv6", "lb-options", "pg-as"].map((s) =>
   path.join(HERE, "golden/trace", s, "config.nbctl"),
 );
-const N = Number(process.env.OVNSIM_TRACE_LIVE_N ?? 100);
+const N = Number(process.env.OVNSIM_TRACE_LIVE_N ?? 80);
 
 function rng(seed: number): () => number {
   let a = seed >>> 0;
@@ -133,7 +133,7 @@ function generate(seed: number, model: SbModel, sbFiles: Record<string, string>)
       else mf += `${kind}.src == ${1024 + Math.floor(r() * 60000)} && ${kind}.dst == ${dport}`;
     }
     const args = pick(cts).map((c) => `--ct=${c}`);
-    if (vip && r() < 0.6) args.push(`--lb-dst=${pick(vip[1].split(","))}`);
+    if (vip && vip[1] && r() < 0.6) args.push(`--lb-dst=${pick(vip[1].split(","))}`);
     args.push("--all");
     if (r() < 0.8) args.push(p.dp);
     args.push(mf);

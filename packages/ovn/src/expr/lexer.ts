@@ -25,7 +25,9 @@ export type Token =
   | { readonly t: "macro"; readonly s: string; readonly start: number; readonly end: number }
   | { readonly t: "pg"; readonly s: string; readonly start: number; readonly end: number }
   | { readonly t: "punct"; readonly s: Punct; readonly start: number; readonly end: number }
-  | { readonly t: "end"; readonly start: number; readonly end: number };
+  | { readonly t: "end"; readonly start: number; readonly end: number }
+  /** A bad token: its error is raised only when a parser reaches it, as in OVN. */
+  | { readonly t: "error"; readonly message: string; readonly start: number; readonly end: number };
 
 export type Punct =
   | "("
@@ -99,12 +101,30 @@ export function plainError(message: string): SimError {
   return new SimError("PARSE_ERROR", message);
 }
 
-/** Tokenizes `src` completely. Throws SimError(PARSE_ERROR) on a bad token. */
+/**
+ * Tokenizes `src` completely. A bad token becomes an `error` token (and ends the stream), so
+ * that an earlier syntax error is still reported first, as OVN's lexer-driven parser does.
+ */
 export function tokenize(src: string): Token[] {
   const out: Token[] = [];
   let i = 0;
+  try {
+    tokenizeInto(src, out, (k) => {
+      i = k;
+    });
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    out.push({ t: "error", message, start: i, end: src.length });
+    out.push({ t: "end", start: src.length, end: src.length });
+  }
+  return out;
+}
+
+function tokenizeInto(src: string, out: Token[], at: (i: number) => void): void {
+  let i = 0;
   const n = src.length;
   while (true) {
+    at(i);
     // whitespace and /* comments */
     for (;;) {
       while (i < n && (src.charCodeAt(i) <= 32 || src.charCodeAt(i) === 160)) i++;
@@ -118,7 +138,7 @@ export function tokenize(src: string): Token[] {
     }
     if (i >= n) {
       out.push({ t: "end", start: n, end: n });
-      return out;
+      return;
     }
     const c = src[i]!;
     const start = i;
@@ -306,10 +326,13 @@ export class Cursor {
     readonly toks: readonly Token[],
   ) {}
   get tok(): Token {
-    return this.toks[this.pos]!;
+    const t = this.toks[this.pos]!;
+    if (t.t === "error") throw plainError(t.message);
+    return t;
   }
   peek(k = 1): Token {
-    return this.toks[Math.min(this.pos + k, this.toks.length - 1)]!;
+    const t = this.toks[Math.min(this.pos + k, this.toks.length - 1)]!;
+    return t.t === "error" ? { t: "end", start: t.start, end: t.start } : t;
   }
   next(): Token {
     const t = this.tok;
