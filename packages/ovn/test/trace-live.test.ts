@@ -133,7 +133,7 @@ function generate(seed: number, model: SbModel, sbFiles: Record<string, string>)
       else mf += `${kind}.src == ${1024 + Math.floor(r() * 60000)} && ${kind}.dst == ${dport}`;
     }
     const args = pick(cts).map((c) => `--ct=${c}`);
-    if (vip && vip[1] && r() < 0.6) args.push(`--lb-dst=${pick(vip[1].split(","))}`);
+    if (vip?.[1] && r() < 0.6) args.push(`--lb-dst=${pick(vip[1].split(","))}`);
     args.push("--all");
     if (r() < 0.8) args.push(p.dp);
     args.push(mf);
