@@ -815,6 +815,17 @@ function xlateCt(ctx: Ctx, a: Extract<OfAction, { kind: "ct" }>): void {
 // ---------------------------------------------------------------------------------------------
 // Actions
 
+/** Not-modelled actions that do not change the packet or where it goes. */
+const NO_PACKET_EFFECT = new Set([
+  "learn",
+  "meter",
+  "sample",
+  "set_queue",
+  "pop_queue",
+  "fin_timeout",
+  "debug_slow",
+]);
+
 /** xlate_report_subfield's value: mf_format for a whole field, ds_put_hex for a part. */
 function subfieldNow(k: Uint32Array, sf: Subfield): string {
   if (sf.ofs === 0 && sf.nBits >= sf.field.bits) return formatFieldValue(sf.field, readField(k, sf.field));
@@ -1000,6 +1011,11 @@ function doActions(ctx: Ctx, actions: readonly OfAction[]): void {
         ctx.exit = true;
         break;
       case "unsupported":
+        if (NO_PACKET_EFFECT.has(a.name)) {
+          // learn/meter/sample/…: no effect on this packet's path in a trace; continue.
+          report(ctx, "warn", `${a.name} is not modelled by ovnsim (no effect on this trace)`);
+          break;
+        }
         report(ctx, "error", `${a.name} is not modelled by ovnsim; the rest of this action list is skipped`);
         return;
     }
