@@ -1,0 +1,66 @@
+// `ovnsim trace` and `ovnsim doctor` in-process: output formats and exit codes.
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { run } from "@ovnsim/cli";
+import { describe, expect, it } from "vitest";
+import { edited } from "./helpers.js";
+
+async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = "";
+  let err = "";
+  const code = await run(args, { stdout: (s) => (out += s), stderr: (s) => (err += s) });
+  return { code, out, err };
+}
+
+describe("ovnsim trace", () => {
+  it("with no files traces the seed: exit 0, verdict in text, progress on stderr only", async () => {
+    const r = await cli(["trace"]);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain("Verdict: DELIVERED to default/deploy-169402624-2 on node3");
+    expect(r.out).toContain("client IP preserved: yes");
+    expect(r.out).toContain("reply: delivered, source 10.180.204.252");
+    expect(r.err).toMatch(/^ovnsim trace: scenario metallb-underlay/);
+  });
+  it("--format json is ovnsim.trace/v1; --detailed adds the native blocks; --pcap writes frames", async () => {
+    const j = JSON.parse((await cli(["trace", "--format", "json"])).out);
+    expect(j.schema).toBe("ovnsim.trace/v1");
+    const d = await cli(["trace", "--detailed"]);
+    expect(d.out).toContain('│ bridge("br-provider")');
+    expect(d.out).toContain('│ ingress(dp="underlay-subnet", inport="localnet.underlay-subnet")');
+    const dir = mkdtempSync(join(tmpdir(), "ovnsim-cli-"));
+    const p = await cli(["trace", "--pcap", join(dir, "t.pcap"), "--format=mermaid"]);
+    expect(p.out).toContain("flowchart LR");
+    expect(readFileSync(join(dir, "t.pcap")).readUInt32LE(0)).toBe(0xa1b2c3d4);
+  });
+  it("exit 1 when not delivered, 2 on bad input", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "ovnsim-cli-"));
+    for (const t of edited(["--ls-ct-skip-dst-lport-ips=false", "--ls-ct-skip-dst-lport-ips=true"])) {
+      writeFileSync(join(dir, t.file.split("/").pop()!), t.text);
+    }
+    const r = await cli(["trace", dir]);
+    expect(r.code).toBe(1);
+    expect(r.out).toContain("NOT DELIVERED");
+    expect(r.out).toContain("LS_CT_SKIP_DST_LPORT_IPS");
+    expect((await cli(["trace", "--to", "1.2.3"])).code).toBe(2);
+    expect((await cli(["trace", "/nonexistent"])).code).toBe(2);
+    expect((await cli(["trace", "--proto", "sctp"])).code).toBe(2);
+  });
+});
+
+describe("ovnsim doctor", () => {
+  it("lists findings with codes; exit 1 on an error finding", async () => {
+    const ok = await cli(["doctor"]);
+    expect(ok.code).toBe(0);
+    expect(ok.out).toContain("POOL_NOT_EXCLUDED");
+    const dir = mkdtempSync(join(tmpdir(), "ovnsim-doc-"));
+    for (const t of edited(["enableExternalLBAddress: true", "enableExternalLBAddress: false"])) {
+      writeFileSync(join(dir, t.file.split("/").pop()!), t.text);
+    }
+    const bad = await cli(["doctor", dir, "--format", "json"]);
+    expect(bad.code).toBe(1);
+    expect(JSON.parse(bad.out).findings.map((f: { code: string }) => f.code)).toContain(
+      "EXTERNAL_LB_ADDRESS_DISABLED",
+    );
+  });
+});
