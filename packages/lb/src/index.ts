@@ -78,7 +78,7 @@ export type {
   PreferLocalPlan,
   LocalChoice,
 } from "./local.js";
-export { CT_MARK_NATTED, emptyLbState, matchVip, lbDnat, lbReply } from "./stage.js";
+export { CT_MARK_NATTED, emptyLbState, matchVip, lbDnat, lbReply, ctLbMark } from "./stage.js";
 export type {
   AffinityEntry,
   LbState,
@@ -86,4 +86,5 @@ export type {
   LbReason,
   LbDnatResult,
   LbReplyResult,
+  CtLbMarkOptions,
 } from "./stage.js";

@@ -78,6 +78,8 @@ export interface LbDnatOptions {
   readonly preferLocalForm?: PreferLocalForm;
   /** The 5-tuple as the packet entered the datapath (for dp_hash); default: the flow. */
   readonly ingress?: FiveTuple;
+  /** OVS hash fields overriding the LB's selection_fields (ct_lb_mark's `hash_fields="…"`). */
+  readonly hashFields?: HashFields | string;
 }
 
 /** Why a backend was chosen. */
@@ -231,7 +233,12 @@ export function lbDnat(state: LbState, flow: Flow, opts: LbDnatOptions): LbDnatR
     }
   }
   if (!backend) {
-    const fields = lbHashFields(lb);
+    const fields =
+      opts.hashFields === undefined
+        ? lbHashFields(lb)
+        : typeof opts.hashFields === "string"
+          ? parseHashFields(opts.hashFields)
+          : opts.hashFields;
     const buckets = ovnBuckets(candidates.length);
     const choice =
       fields !== undefined
@@ -308,7 +315,11 @@ export interface LbReplyResult {
   readonly ct: CtResult;
   /** The source rewrite the reply got (backend → VIP), if any. */
   readonly reverseNat: { readonly from: string; readonly to: string } | undefined;
-  /** Whether the client's address was ever rewritten on this connection (false: the backend saw the real client IP). */
+  /**
+   * Whether the client's address or port was ever rewritten on this connection (false: the
+   * backend saw the real client IP and port). True with SNAT, and when OVS moved the client
+   * port to avoid a NAT tuple collision.
+   */
   readonly clientSourceChanged: boolean;
   readonly state: LbState;
 }
@@ -333,4 +344,71 @@ export function lbReply(
       (e.orig.family === 4 ? e.reply.dst4 !== e.orig.src4 : e.reply.dst6 !== e.orig.src6) ||
       e.reply.dport !== e.orig.sport);
   return { flow: ct.flow, ct, reverseNat, clientSourceChanged, state: { ...state, conntrack: ct.table } };
+}
+
+/** Options of {@link ctLbMark}: the action's arguments and the context. */
+export interface CtLbMarkOptions {
+  /** The `backends=` text, "10.180.204.11:80,10.180.204.12:80" (IPv6: "[fd00::1]:80"). */
+  readonly backends: string;
+  /** The `hash_fields="…"` text, when the LB has selection_fields. */
+  readonly hashFields?: string;
+  readonly zone: number;
+  readonly now?: number;
+  readonly lbDst?: string;
+  readonly ingress?: FiveTuple;
+}
+
+const CT_LB_CACHE = new Map<string, readonly LbBackend[]>();
+
+/**
+ * OVN's `ct_lb_mark(backends=…[; hash_fields="…"])` action as ovn-controller implements it
+ * (select group, DNAT + commit with ct_mark.natted), for callers that execute logical flows
+ * and so already know which backends this chassis offers. The VIP reported is the packet's
+ * destination (the pre-DNAT `ct_nw_dst`/`ct_tp_dst` after the step).
+ *
+ * @throws SimError BAD_VALUE for a backend that is not an address, or a bad `lbDst`.
+ */
+export function ctLbMark(state: LbState, flow: Flow, opts: CtLbMarkOptions): LbDnatResult {
+  let backends = CT_LB_CACHE.get(opts.backends);
+  if (!backends) {
+    backends = opts.backends
+      .split(",")
+      .map((b) => b.trim())
+      .filter((b) => b !== "")
+      .map((b) => ({ ...parseLbEndpoint(b, `ct_lb_mark backend "${b}"`), logicalPort: undefined }));
+    if (CT_LB_CACHE.size > 1000) CT_LB_CACHE.clear();
+    CT_LB_CACHE.set(opts.backends, backends);
+  }
+  const v6 = flow.dl_type === ETH_TYPE.ipv6;
+  const port = backends[0]?.port !== undefined ? flow.tp_dst : undefined;
+  const ip = v6 ? formatIp6(flow.ipv6_dst) : formatIp4(flow.nw_dst);
+  const vipEp = {
+    ip,
+    family: (v6 ? 6 : 4) as 4 | 6,
+    port,
+    ip4: v6 ? 0 : flow.nw_dst >>> 0,
+    ip6: v6 ? flow.ipv6_dst : 0n,
+    key: port === undefined ? ip : v6 ? `[${ip}]:${port}` : `${ip}:${port}`,
+  };
+  const vip: LbVip = { key: vipEp.key, vip: vipEp, backends };
+  const proto = flow.nw_proto === IP_PROTO.udp ? "udp" : flow.nw_proto === IP_PROTO.sctp ? "sctp" : "tcp";
+  const lb: LoadBalancer = {
+    name: "ct_lb_mark",
+    uuid: undefined,
+    protocol: proto,
+    vips: [vip],
+    options: {},
+    selectionFields: [],
+    ipPortMappings: {},
+    externalIds: {},
+  };
+  return lbDnat(state, flow, {
+    lb,
+    vip,
+    zone: opts.zone,
+    ...(opts.now !== undefined ? { now: opts.now } : {}),
+    ...(opts.lbDst !== undefined ? { lbDst: opts.lbDst } : {}),
+    ...(opts.ingress !== undefined ? { ingress: opts.ingress } : {}),
+    ...(opts.hashFields !== undefined ? { hashFields: opts.hashFields } : {}),
+  });
 }

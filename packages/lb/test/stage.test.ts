@@ -14,6 +14,7 @@ import { describe, expect, it } from "vitest";
 import {
   type LbState,
   backendsOnChassis,
+  ctLbMark,
   emptyLbState,
   groupBackendsByChassis,
   lbDnat,
@@ -222,6 +223,35 @@ describe("DNAT stage", () => {
     if (r.verdict !== "dnat") throw new Error();
     expect(r.flow.ipv6_dst).toBe(r.backend.ip6);
     expect(r.flow.tp_dst).toBe(8080);
+  });
+});
+
+describe("ct_lb_mark action", () => {
+  it("DNATs to one of the inline backends, same choice as the LB stage, hash_fields honoured", () => {
+    const l = lb({ options: { prefer_local_backend: "false" } });
+    const a = lbDnat(emptyLbState(), syn(CLIENT, 40000), { lb: l, zone: 5 });
+    const b = ctLbMark(emptyLbState(), syn(CLIENT, 40000), { backends: backends.join(","), zone: 5 });
+    if (a.verdict !== "dnat" || b.verdict !== "dnat") throw new Error();
+    expect(b.backend.key).toBe(a.backend.key);
+    expect(b.vip.key).toBe(`${VIP}:80`);
+    expect(b.flow.ct_mark & 2).toBe(2);
+    const h = ctLbMark(emptyLbState(), syn(CLIENT, 40000), {
+      backends: backends.join(","),
+      hashFields: "ip_src,tcp_src",
+      zone: 5,
+    });
+    if (h.verdict !== "dnat" || h.reason.kind !== "hash") throw new Error();
+    expect(h.reason.choice.usedFields).toEqual(["ip_src", "tcp_src"]);
+    // The established packet keeps its backend.
+    const est = ctLbMark(b.state, withFlow(syn(CLIENT, 40000), { tcp_flags: TCP_FLAG.ack }), {
+      backends: backends.join(","),
+      zone: 5,
+    });
+    if (est.verdict !== "dnat") throw new Error();
+    expect([est.reason.kind, est.backend.key]).toEqual(["established", b.backend.key]);
+    expect(() => ctLbMark(emptyLbState(), syn(CLIENT, 1), { backends: "10.0.0.x:80", zone: 1 })).toThrow(
+      /ct_lb_mark backend/,
+    );
   });
 });
 
