@@ -87,6 +87,10 @@ describe("chassis-aware trace of Kube-OVN's patched flows", () => {
     }
   });
 
+  it("the chassis can also be given per trace", () => {
+    const r = net().trace("underlay-subnet", VIP_FLOW, { ct: ["new", "new", "new"], chassis: "node2" });
+    expect(r.outputs).toEqual(["pod3"]);
+  });
   it("a chassis without local backends falls back to the generic 120 flow", () => {
     const r = net("node3").trace("underlay-subnet", VIP_FLOW, { ct: ["new", "new", "new"] });
     expect(renderTrace(r)).toContain("tcp.dst == 80, priority 120");

@@ -73,7 +73,10 @@ export interface TraceOptions {
   readonly ct?: readonly string[];
   /** `--lb-dst IP[:PORT]`. */
   readonly lbDst?: string;
-  /** Chassis the trace runs on; without it every port is resident (ovn-trace's assumption). */
+  /**
+   * Chassis the trace runs on, when it differs from the network's (a network compiled for that
+   * chassis is made once and reused); without any, every port is resident (ovn-trace).
+   */
   readonly chassis?: string;
   /**
    * Picks a ct_lb backend when --lb-dst does not (ovn-trace picks at random). Default: a hash of
@@ -316,8 +319,24 @@ export class LogicalNetwork {
     return p.sb.chassis === this.chassis;
   }
 
+  private readonly perChassis = new Map<string, LogicalNetwork>();
+
+  /** The same network compiled for another chassis (is_chassis_resident differs). */
+  onChassis(chassis: string): LogicalNetwork {
+    if (chassis === this.chassis) return this;
+    let n = this.perChassis.get(chassis);
+    if (!n) {
+      n = new LogicalNetwork(this.model, chassis);
+      this.perChassis.set(chassis, n);
+    }
+    return n;
+  }
+
   /** Traces `microflow` entering datapath `dpName` (ovn-trace DATAPATH MICROFLOW). */
   trace(dpName: string | undefined, microflow: string, opts: TraceOptions = {}): TraceResult {
+    if (opts.chassis !== undefined && opts.chassis !== this.chassis) {
+      return this.onChassis(opts.chassis).trace(dpName, microflow, opts);
+    }
     let dp: CDatapath | undefined;
     if (dpName !== undefined) {
       dp = this.dps.get(dpName);
@@ -351,6 +370,9 @@ export class LogicalNetwork {
    * inport's datapath) on logical port `inport`; registers start at zero, as in ovn-trace.
    */
   traceFlow(dpName: string | undefined, inport: string, flow: Flow, opts: TraceOptions = {}): TraceResult {
+    if (opts.chassis !== undefined && opts.chassis !== this.chassis) {
+      return this.onChassis(opts.chassis).traceFlow(dpName, inport, flow, opts);
+    }
     const p = this.allPorts.get(inport);
     if (!p) throw new SimError("UNKNOWN_PORT", `unknown port "${inport}"`);
     const d = dpName !== undefined ? this.dps.get(dpName) : p.dp;
