@@ -43,6 +43,9 @@
  *   is skipped and only the bits the trie needed are un-wildcarded (`nw_dst=11.0.0.0/8`).
  * - A ports trie per subtable over (tp_src << 16 | tp_dst): on a miss in the final stage only
  *   the port prefix that decided the miss is un-wildcarded (`tp_dst=0x40/0xffc0`).
+ * - Lookups without `wc` hash the whole mask at once (OVS `find_match`) and, when there are 8 or
+ *   more subtables, also use the tries up front to skip subtables whose address prefix length
+ *   no rule can match (OVS consults tries only when tracking wildcards; answers are the same).
  * - Versioning (`beginBatch`/`commit`/`abortBatch`): rules added or removed in a batch carry
  *   version numbers and become visible, or invisible, all at once when the batch commits;
  *   lookups during the batch see the previous version, as OVS versions rules for bundles.
@@ -263,8 +266,9 @@ class Subtable<T> {
       this.headVals.byteLength +
       this.headHash.byteLength +
       this.heads.length * 8 +
-      200;
-    for (const s of this.stageSets) b += s.byteLength;
+      // Object headers: ~13 typed arrays (view + buffer ≈ 120 B each), the record, the Map.
+      2000;
+    for (const s of this.stageSets) b += s.byteLength + 300;
     if (this.portsTrie) b += this.portsTrie.byteLength;
     return b;
   }
@@ -626,6 +630,7 @@ export class Classifier<T> {
   readonly options: ResolvedOptions;
   private all: Subtable<T>[] = [];
   private pvec: Subtable<T>[] = [];
+  private groups: (Subtable<T>[] | undefined)[] | null = null;
   private dirty = false;
   private byMask = new Map<number, Subtable<T>[]>();
   private readonly tc: TrieCtx;
@@ -843,7 +848,69 @@ export class Classifier<T> {
     this.pvec = this.all
       .slice()
       .sort((a, b) => b.maxPri - a.maxPri || a.minOrd - b.minOrd || a.serial - b.serial);
+    this.tc.prefilter = this.all.length >= PREFILTER_MIN_SUBTABLES;
+    // Tuple space pruning (Srinivasan, Suri, Varghese, SIGCOMM'99): group subtables by their
+    // prefix lengths on the first two 32-bit trie fields, so a lookup without wildcards visits
+    // only the groups whose lengths the tries say can match.
+    this.groups = null;
+    const tc = this.tc;
+    if (this.tc.prefilter && tc.tries.length >= 2 && tc.bits[0] === 32 && tc.bits[1] === 32) {
+      const g: (Subtable<T>[] | undefined)[] = new Array(33 * 33).fill(undefined);
+      for (const s of this.pvec) {
+        const i = s.triePlen[0]! * 33 + s.triePlen[1]!;
+        (g[i] ??= []).push(s);
+      }
+      this.groups = g;
+    }
     this.dirty = false;
+  }
+
+  /** Lookup without wildcards over the pruned groups; undefined if pruning does not apply. */
+  private lookupPruned(
+    key: Uint32Array,
+    v: number,
+    stats: LookupStats | undefined,
+  ): RuleRec<T> | null | undefined {
+    const tc = this.tc;
+    const groups = this.groups!;
+    trieLookup(tc, 0, key);
+    trieLookup(tc, 1, key);
+    const p0 = tc.plens[0]!;
+    const p1 = tc.plens[4]!;
+    // Prerequisites not met (all lengths "may match"): pruning gains nothing.
+    if (tc.plens[1] !== 0 || tc.plens[5] !== 0) return undefined;
+    let best: RuleRec<T> | null = null;
+    let bestPri = -1;
+    let bestOrd = 0;
+    let probed = 0;
+    // Length 0 (no prefix on the field) always "matches"; bit b of plens is length b + 1.
+    for (let x0 = p0, l0 = 0; ; ) {
+      for (let x1 = p1, l1 = 0; ; ) {
+        const grp = groups[l0 * 33 + l1];
+        if (grp !== undefined)
+          for (let i = 0; i < grp.length; i++) {
+            const s = grp[i]!;
+            if (s.maxPri < bestPri || (s.maxPri === bestPri && s.minOrd > bestOrd)) break;
+            probed++;
+            const r = s.find(key, v, tc);
+            if (r !== null && (r.priority > bestPri || (r.priority === bestPri && r.order < bestOrd))) {
+              best = r;
+              bestPri = r.priority;
+              bestOrd = r.order;
+            }
+          }
+        if (x1 === 0) break;
+        const b1 = Math.clz32(x1);
+        l1 = b1 + 1;
+        x1 &= ~(0x80000000 >>> b1);
+      }
+      if (x0 === 0) break;
+      const b0 = Math.clz32(x0);
+      l0 = b0 + 1;
+      x0 &= ~(0x80000000 >>> b0);
+    }
+    if (stats) stats.subtables += probed;
+    return best;
   }
 
   /**
@@ -861,6 +928,10 @@ export class Classifier<T> {
     let probed = 0;
     const tc = this.tc;
     tc.done.fill(0);
+    if (wc === undefined && this.groups !== null) {
+      const r = this.lookupPruned(key, v, stats);
+      if (r !== undefined) return r ?? undefined;
+    }
     if (wc === undefined) {
       for (let i = 0; i < pv.length; i++) {
         const s = pv[i]!;

@@ -86,7 +86,11 @@ class Table<T> {
 
   get byteLength(): number {
     let b = this.slots.byteLength + this.vals.byteLength + this.buckets.length * 8 + 160;
-    for (const bk of this.buckets) if (bk) for (const r of bk.rest) b += r.byteLength + 64;
+    for (const bk of this.buckets)
+      if (bk) {
+        b += 120 + bk.rules.length * 16;
+        for (const r of bk.rest) b += r.byteLength + 120;
+      }
     return b;
   }
 
@@ -344,7 +348,7 @@ export class TupleMergeClassifier<T> {
     return this.inBatch;
   }
   get byteEstimate(): number {
-    return this.tables.reduce((a, t) => a + t.byteLength, 0);
+    return this.tables.reduce((a, t) => a + t.byteLength + t.nRules * 112, 0);
   }
 
   private targetVersion(): number {

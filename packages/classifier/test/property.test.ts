@@ -264,10 +264,10 @@ describe("Classifier vs LinearClassifier (compare_classifiers)", () => {
     });
     fc.assert(
       fc.property(
-        fc.array(arbFlowMask, { minLength: 1, maxLength: 5 }).chain((masks) =>
+        fc.array(arbFlowMask, { minLength: 1, maxLength: 16 }).chain((masks) =>
           fc.record({
             rules: fc.array(fc.tuple(fc.nat(masks.length - 1), arbFlowKey, fc.constantFrom(1, 2, 2, 3)), {
-              maxLength: 40,
+              maxLength: 60,
             }),
             masks: fc.constant(masks),
             keys: fc.array(arbFlowKey, { minLength: 1, maxLength: 10 }),
@@ -294,7 +294,7 @@ describe("Classifier vs LinearClassifier (compare_classifiers)", () => {
           }
         },
       ),
-      { numRuns: 300, seed: 7 },
+      { numRuns: 400, seed: 7 },
     );
   });
 });
