@@ -23,6 +23,8 @@ export const CLUSTER_TCP_LB = "cluster-tcp-loadbalancer";
 export const CLUSTER_UDP_LB = "cluster-udp-loadbalancer";
 export const CLUSTER_SCTP_LB = "cluster-sctp-loadbalancer";
 export const LOCAL_EXTERNAL_VIP_PREFIX = "kube-ovn.io/local-external-vip/";
+/** Kube-OVN's join switch (node ports `node-<name>` live there). */
+export const JOIN_SWITCH = "join";
 /** Chassis other_config features a 24.03 ovn-controller sets (all "true"). */
 export const CHASSIS_FEATURES = [
   "port-up-notif",
@@ -237,9 +239,7 @@ export function deriveNbctl(s: Scenario): string[] {
           if (c.vipNodeMarkerSupported && metallbHasL2Status(s)) {
             const ann = electAnnouncer(s, svc, vip);
             if (ann.node)
-              e.ext.push(
-                `external_ids:${q(`${LOCAL_EXTERNAL_VIP_PREFIX}${vip}:${port.port}`)}=node-${ann.node}`,
-              );
+              e.ext.push(`'external_ids:"${LOCAL_EXTERNAL_VIP_PREFIX}${vip}:${port.port}"=node-${ann.node}'`);
           }
         }
       }
@@ -256,6 +256,17 @@ export function deriveNbctl(s: Scenario): string[] {
     if (e.ext.length > 0) out.push(`ovn-nbctl set Load_Balancer ${name} ${e.ext.join(" ")}`);
     for (const sub of switchesInUse(s)) out.push(`ovn-nbctl ls-lb-add ${q(sub.name)} ${name}`);
   }
+  // The join switch's node ports (`node-<name>`, each node's ovn0), which the VIP-node marker names.
+  if (c.vipNodeMarkerSupported && metallbHasL2Status(s)) {
+    out.push(`ovn-nbctl ls-add ${JOIN_SWITCH}`);
+    s.nodes.forEach((n, i) => {
+      const ip = `100.64.0.${i + 2}`;
+      out.push(`ovn-nbctl lsp-add ${JOIN_SWITCH} node-${q(n.name)}`);
+      out.push(
+        `ovn-nbctl lsp-set-addresses node-${q(n.name)} "00:00:00:40:00:${(i + 2).toString(16).padStart(2, "0")} ${ip}"`,
+      );
+    });
+  }
   out.push("# what each node's ovn-controller reports");
   // A real ovn-controller (24.03+) advertises these features; without them northd falls back to
   // ct_lb / ct_label.blocked (kube-ovn-internals.md §9).
@@ -265,6 +276,9 @@ export function deriveNbctl(s: Scenario): string[] {
     out.push(`ovn-sbctl set Chassis ${q(n.name)} ${features}`);
   }
   for (const p of s.pods) out.push(`ovn-sbctl lsp-bind ${q(p.lsp)} ${q(p.node)}`);
+  if (c.vipNodeMarkerSupported && metallbHasL2Status(s)) {
+    for (const n of s.nodes) out.push(`ovn-sbctl lsp-bind node-${q(n.name)} ${q(n.name)}`);
+  }
   return out;
 }
 

@@ -221,3 +221,21 @@ describe("bad input", () => {
     });
   }
 });
+
+describe("VIP-node marker (Kube-OVN v1.15.20+, MetalLB with ServiceL2Status)", () => {
+  it("is written on the LB with the join switch's node ports", () => {
+    const t = edited("kube-ovn:v1.14.5", "kube-ovn:v1.15.20").map((x) => ({
+      ...x,
+      text: x.text.replace('version: "0.13.7"', 'version: "0.14.9"'),
+    }));
+    const lines = deriveNbctl(scenarioFromTexts(t));
+    expect(lines).toContain(
+      "ovn-nbctl set Load_Balancer cluster-tcp-loadbalancer 'external_ids:\"kube-ovn.io/local-external-vip/10.180.204.252:80\"=node-node3'",
+    );
+    const db = parseNbctl(lines.join("\n"));
+    expect(db.loadBalancers[0]!.externalIds["kube-ovn.io/local-external-vip/10.180.204.252:80"]).toBe(
+      "node-node3",
+    );
+    expect(db.portBindings.find((b) => b.logicalPort === "node-node3")?.chassis).toBe("node3");
+  });
+});

@@ -173,3 +173,24 @@ describe("diagnostics: the failing step", () => {
     expect(f?.message).toContain("squatter");
   });
 });
+
+describe("Kube-OVN 1.15.20+ with MetalLB ≥ 0.14.4 (the VIP-node marker)", () => {
+  it("ls_in_lb 140 on is_chassis_resident(node-<announcer>) DNATs to its local backend", () => {
+    const doc = traceTexts(
+      edited(["kube-ovn:v1.14.5", "kube-ovn:v1.15.20"], ['version: "0.13.7"', 'version: "0.14.9"']),
+    );
+    expect(doc.verdict).toMatchObject({
+      delivered: true,
+      node: "node3",
+      backendLocal: true,
+      replySourceIp: "10.180.204.252",
+    });
+    const text = renderText(doc, { detailed: true });
+    expect(text).toContain('is_chassis_resident("node-node3")');
+  });
+  it("without MetalLB's ServiceL2Status (0.13.7) there is no marker: the 1.14-style 140 flows", () => {
+    const doc = traceTexts(edited(["kube-ovn:v1.14.5", "kube-ovn:v1.15.20"]));
+    expect(doc.verdict.delivered).toBe(true);
+    expect(renderText(doc, { detailed: true })).not.toContain("node-node3");
+  });
+});
