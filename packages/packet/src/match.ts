@@ -925,10 +925,11 @@ function matchPrereqOk(s: FieldSpec, key: string, v: Uint32Array, m: Uint32Array
   const ip4 = dlExact && dl === ETH_TYPE.ip;
   const ip6 = dlExact && dl === ETH_TYPE.ipv6;
   const ipAny = ip4 || ip6;
+  // MFP_TCP/UDP/SCTP: also not a later fragment (the value's bit; OVS does not check the mask).
+  const later = (v[W.nw_frag]! & FRAG.later) !== 0;
   if (PORT_FIELDS.has(s.name)) {
-    return (
-      ipAny && protoExact && (proto === IP_PROTO.tcp || proto === IP_PROTO.udp || proto === IP_PROTO.sctp)
-    );
+    const l4 = proto === IP_PROTO.tcp || proto === IP_PROTO.udp || proto === IP_PROTO.sctp;
+    return ipAny && protoExact && l4 && !later;
   }
   if (s.name === "icmp_type" || s.name === "icmp_code") {
     return protoExact && ((ip4 && proto === IP_PROTO.icmp) || (ip6 && proto === IP_PROTO.icmpv6));
@@ -954,11 +955,11 @@ function matchPrereqOk(s: FieldSpec, key: string, v: Uint32Array, m: Uint32Array
     case "arp":
       return dlExact && (dl === ETH_TYPE.arp || dl === ETH_TYPE.rarp);
     case "tcp":
-      return ipAny && protoExact && proto === IP_PROTO.tcp;
+      return ipAny && protoExact && proto === IP_PROTO.tcp && !later;
     case "udp":
-      return ipAny && protoExact && proto === IP_PROTO.udp;
+      return ipAny && protoExact && proto === IP_PROTO.udp && !later;
     case "sctp":
-      return ipAny && protoExact && proto === IP_PROTO.sctp;
+      return ipAny && protoExact && proto === IP_PROTO.sctp && !later;
     case "icmp":
       return ip4 && protoExact && proto === IP_PROTO.icmp;
     case "icmpv6":

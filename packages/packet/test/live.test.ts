@@ -7,7 +7,16 @@ import { existsSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { decodeFrame, encodeFrame, formatFlow, isSimError, makePacket, parseFlow } from "../src/index.js";
+import {
+  decodeFrame,
+  encodeFrame,
+  formatFlow,
+  formatMatch,
+  isSimError,
+  makePacket,
+  parseFlow,
+  parseMatch,
+} from "../src/index.js";
 
 const SHARED = process.env.OVNSIM_SHARED ?? path.resolve(__dirname, "../../../../shared");
 const REQUIRE = process.env.OVNSIM_REQUIRE_ORACLE === "1";
@@ -133,6 +142,84 @@ const traceInput: fc.Arbitrary<string> = fc
     return p.join(",");
   });
 
+const mask32 = fc.oneof(fc.integer({ min: 0, max: 32 }).map(String), ip4);
+const ctFlags = fc
+  .subarray(["new", "est", "rel", "rpl", "inv", "trk", "snat", "dnat"], { minLength: 1, maxLength: 4 })
+  .chain((names) =>
+    fc
+      .array(fc.boolean(), { minLength: names.length, maxLength: names.length })
+      .map((signs) => names.map((n, i) => `${signs[i] ? "+" : "-"}${n}`).join("")),
+  );
+
+/** Matches in ovs-ofctl syntax, with masks, flags and shorthands. */
+const matchInput: fc.Arbitrary<string> = fc
+  .record({
+    proto: fc.constantFrom(
+      "tcp",
+      "udp",
+      "sctp",
+      "icmp",
+      "ip",
+      "tcp6",
+      "udp6",
+      "icmp6",
+      "ipv6",
+      "arp",
+      "none",
+    ),
+    in_port: opt(fc.integer({ min: 1, max: 3 })),
+    ct: opt(ctFlags),
+    ctMark: opt(fc.tuple(hex(0xffffffff), hex(0xffffffff))),
+    reg: opt(fc.tuple(fc.nat(15), hex(0xffffffff), hex(0xffffffff))),
+    metadata: opt(fc.tuple(hex(0xffffffff), hex(0xffffffff))),
+    dl: opt(fc.tuple(mac, mac)),
+    vlan: opt(
+      fc.oneof(
+        fc.nat(4095).map((v) => `dl_vlan=${v}`),
+        fc.tuple(hex(0xffff), hex(0xffff)).map(([v, m]) => `vlan_tci=${v}/${m}`),
+      ),
+    ),
+    src4: fc.tuple(ip4, mask32),
+    dst4: opt(ip4),
+    src6: fc.tuple(ip6, fc.integer({ min: 0, max: 128 })),
+    label: opt(fc.tuple(hex(0xfffff), hex(0xfffff))),
+    tos: opt(fc.nat(63).map((d) => d * 4)),
+    ttl: opt(fc.nat(255)),
+    frag: opt(fc.constantFrom("no", "yes", "first", "later", "not_later")),
+    port: fc.tuple(fc.nat(0xffff), hex(0xffff)),
+    flags: opt(fc.constantFrom("+syn-ack", "-rst", "+fin", "syn", "0x12/0xff")),
+    icmpType: opt(fc.nat(255)),
+  })
+  .map((r) => {
+    const p: string[] = [];
+    if (r.proto !== "none") p.push(r.proto);
+    if (r.in_port) p.push(`in_port=${r.in_port}`);
+    if (r.ct) p.push(`ct_state=${r.ct}`);
+    if (r.ctMark) p.push(`ct_mark=${r.ctMark[0]}/${r.ctMark[1]}`);
+    if (r.reg) p.push(`reg${r.reg[0]}=${r.reg[1]}/${r.reg[2]}`);
+    if (r.metadata) p.push(`metadata=${r.metadata[0]}/${r.metadata[1]}`);
+    if (r.dl) p.push(`dl_src=${r.dl[0]}/${r.dl[1]}`);
+    if (r.vlan) p.push(r.vlan);
+    const v4 = ["tcp", "udp", "sctp", "icmp", "ip"].includes(r.proto);
+    const v6 = ["tcp6", "udp6", "icmp6", "ipv6"].includes(r.proto);
+    if (v4) p.push(`nw_src=${r.src4[0]}/${r.src4[1]}`);
+    if (v4 && r.dst4) p.push(`nw_dst=${r.dst4}`);
+    if (v6) p.push(`ipv6_src=${r.src6[0]}/${r.src6[1]}`);
+    if (v6 && r.label) p.push(`ipv6_label=${r.label[0]}/${r.label[1]}`);
+    if (r.proto === "arp") p.push(`arp_spa=${r.src4[0]}/${r.src4[1]}`, "arp_op=2");
+    if (v4 || v6) {
+      if (r.tos !== undefined) p.push(`nw_tos=${r.tos}`);
+      if (r.ttl !== undefined) p.push(`nw_ttl=${r.ttl}`);
+      if (r.frag) p.push(`nw_frag=${r.frag}`);
+    }
+    const l4 = r.proto.replace("6", "");
+    if (l4 === "tcp" || l4 === "udp" || l4 === "sctp") p.push(`tp_dst=${r.port[0]}/${r.port[1]}`);
+    if (l4 === "tcp" && r.flags) p.push(`tcp_flags=${r.flags}`);
+    if ((r.proto === "icmp" || r.proto === "icmp6") && r.icmpType !== undefined)
+      p.push(`icmp_type=${r.icmpType}`);
+    return p.join(",");
+  });
+
 /** Inputs OVS refuses (and why), mixed in to check we refuse them too. */
 const BAD = [
   "udp,tp_src=53",
@@ -191,8 +278,8 @@ describe.skipIf(!hasTools && !REQUIRE)("live: parseFlow/formatFlow/decodeFrame v
       .slice(0, args.length);
   }
 
-  it("120 random trace inputs and the refused ones: same Flow: line, same refusals", () => {
-    const inputs = [...fc.sample(traceInput, { numRuns: 120, seed: 42 }), ...BAD];
+  it("100 random trace inputs and the refused ones: same Flow: line, same refusals", () => {
+    const inputs = [...fc.sample(traceInput, { numRuns: 100, seed: 42 }), ...BAD];
     const outs = traceAll(inputs.map((i) => [i]));
     let agree = 0;
     const diffs: string[] = [];
@@ -212,6 +299,39 @@ describe.skipIf(!hasTools && !REQUIRE)("live: parseFlow/formatFlow/decodeFrame v
     });
     expect(diffs.slice(0, 5).join("\n")).toBe("");
     expect(agree).toBe(inputs.length);
+  }, 60000);
+
+  it("50 random matches: ovs-ofctl add-flow + dump-flows = formatMatch(parseMatch())", () => {
+    const matches = fc.sample(matchInput, { numRuns: 50, seed: 11 });
+    // One table per match (table k+1, priority k+1), one dump at the end.
+    const lines = matches.map(
+      (m, k) =>
+        `ovs-ofctl add-flow br0 'table=${k + 1},priority=${k + 1},${m},actions=drop' 2>/dev/null || echo "REFUSED ${k + 1}"`,
+    );
+    const file = `${SB}/matches.sh`;
+    writeFileSync(file, `. ${SB}/env.sh\n${lines.join("\n")}\novs-ofctl --no-stats dump-flows br0\n`);
+    const out = execFileSync("bash", [file], { encoding: "utf8", maxBuffer: 1 << 26 });
+    const byTable = new Map<number, string>();
+    for (const l of out.split("\n")) {
+      const r = /^REFUSED (\d+)$/.exec(l);
+      if (r) byTable.set(Number(r[1]), "REFUSED");
+      const d = /^\s*table=(\d+), (.*?) actions=drop$/.exec(l);
+      if (d) byTable.set(Number(d[1]), d[2]!);
+    }
+    const outs = matches.map((_, k) => byTable.get(k + 1) ?? "MISSING");
+    const diffs: string[] = [];
+    matches.forEach((m, k) => {
+      const real = outs[k]!.trim();
+      let ours: string;
+      try {
+        ours = formatMatch(parseMatch(m), { priority: k + 1 });
+      } catch (e) {
+        if (!isSimError(e)) throw e;
+        ours = "REFUSED";
+      }
+      if (real !== ours) diffs.push(`${m}\n  ovs:    ${real}\n  ovnsim: ${ours}`);
+    });
+    expect(diffs.slice(0, 6).join("\n")).toBe("");
   }, 60000);
 
   it("40 random frames: decodeFrame + formatFlow = flow_extract (ofproto/trace FLOW PACKET)", () => {
