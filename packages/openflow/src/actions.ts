@@ -515,13 +515,14 @@ function formatLoad(a: { field: FieldSpec; value: bigint; mask: bigint | null })
     while (end < a.field.bits && ((mask >> BigInt(end)) & 1n) === 1n) end++;
     const n = end - ofs;
     const v = (a.value >> BigInt(ofs)) & ((1n << BigInt(n)) - 1n);
-    parts.push(`load:0x${v.toString(16)}->${formatSubfield({ field: a.field, ofs, nBits: n })}`);
+    parts.push(`load:${hex(v)}->${formatSubfield({ field: a.field, ofs, nBits: n })}`);
     ofs = end;
   }
   return parts.join(",");
 }
 
-const hex = (v: number | bigint): string => `0x${v.toString(16)}`;
+/** printf("%#x"): "0" for zero. */
+const hex = (v: number | bigint): string => (BigInt(v) === 0n ? "0" : `0x${v.toString(16)}`);
 const fmtMac = (m: number): string => formatFieldValue(findField("dl_src")!, BigInt(m));
 const fmtIp = (ip: number): string => formatFieldValue(findField("nw_src")!, BigInt(ip));
 

@@ -128,7 +128,8 @@ function formatFlags(v: number, names: Record<string, number>): string {
   return out.join("|");
 }
 
-const hex = (v: bigint): string => `0x${v.toString(16)}`;
+/** printf("%#x"): "0" for zero, as OVS prints it. */
+const hex = (v: bigint): string => (v === 0n ? "0" : `0x${v.toString(16)}`);
 
 /** OVS `mf_format` for one value (and mask, when not exact). */
 export function formatFieldValue(spec: FieldSpec, value: bigint, mask: bigint | null = null): string {

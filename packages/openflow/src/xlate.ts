@@ -97,6 +97,8 @@ interface RecircNode {
 interface Ctx {
   readonly sw: Switch;
   bridge: Bridge;
+  /** The bridge ofproto/trace was asked about (xin->ofproto). */
+  readonly topBridge: Bridge;
   readonly key: Uint32Array;
   readonly wc: Uint32Array;
   readonly base: Uint32Array;
@@ -357,9 +359,12 @@ function natOdp(n: NatSpec): string {
 // ---------------------------------------------------------------------------------------------
 // Tables
 
-function tableText(e: FlowEntry | null, table: number): TraceNode {
+function tableText(e: FlowEntry | null, table: number, foreign = false): TraceNode {
   let s = `${String(table).padStart(2, " ")}. `;
-  if (!e) return { type: "table", text: `${s}No match.`, subs: [], table };
+  // xlate_report_table() recognises the miss rule of the trace's own bridge only: a miss in a
+  // bridge reached through a patch port prints that bridge's internal rule (table 254, reg0=2).
+  if (!e)
+    return { type: "table", text: `${s}${foreign ? "reg0=0x2, priority 0" : "No match."}`, subs: [], table };
   const m = formatMatchWords(e.words, {});
   s += m;
   if (!s.endsWith(" ")) s += ", ";
@@ -427,7 +432,7 @@ function xlateTable(ctx: Ctx, inPort: number, table: number, ctOrig = false): vo
   const rule = lookup(ctx, table, inPort);
   if (ctOrig) tupleSwap(ctx.key, ctx.wc);
   const oldTrace = ctx.trace;
-  const node = tableText(rule, table);
+  const node = tableText(rule, table, ctx.bridge !== ctx.topBridge);
   ctx.trace.push(node);
   ctx.trace = node.subs;
   ctx.resubmits++;
@@ -744,11 +749,12 @@ function xlateCt(ctx: Ctx, a: Extract<OfAction, { kind: "ct" }>): void {
   if (a.commit) s += a.force ? "force_commit," : "commit,";
   if (zone) s += `zone=${zone},`;
   const markMask = ctx.wc[W.ct_mark]!;
-  if (markMask) s += `mark=${hx(ctx.key[W.ct_mark]! & markMask)}/${hx(markMask)},`;
+  const pct = (v: number): string => (v === 0 ? "0" : hx(v)); // printf %#x
+  if (markMask) s += `mark=${pct(ctx.key[W.ct_mark]! & markMask)}/${pct(markMask)},`;
   const labelMask = readField(ctx.wc, CT_LABEL);
   if (labelMask) {
     const v = readField(ctx.key, CT_LABEL) & labelMask;
-    s += `label=0x${v.toString(16)}/0x${labelMask.toString(16)},`;
+    s += `label=${v === 0n ? "0" : `0x${v.toString(16)}`}/0x${labelMask.toString(16)},`;
   }
   if (a.alg) s += `helper=${a.alg},`;
   if (ctx.ctNat) s += `${natOdp(ctx.ctNat)},`;
@@ -1068,6 +1074,7 @@ function runPass(
   const ctx: Ctx = {
     sw,
     bridge: topBridge,
+    topBridge,
     key,
     wc: new Uint32Array(FLOW_WORDS),
     base: key.slice(),
@@ -1106,7 +1113,7 @@ function runPass(
     ctx.tableId = resume.table;
   }
   const rule = lookup(ctx, ctx.tableId, key[W.in_port]!);
-  const node = tableText(rule, ctx.tableId);
+  const node = tableText(rule, ctx.tableId, ctx.bridge !== ctx.topBridge);
   ctx.trace.push(node);
   ctx.trace = node.subs;
   ctx.ruleCookie = rule ? rule.cookie : 0n;
