@@ -35,3 +35,13 @@ t br-int "in_port=11,dl_src=0a:58:0a:b4:cc:0b,dl_dst=0a:58:0a:b4:cc:0c,ip,nw_src
 t br-int "in_port=11,dl_src=0a:58:0a:b4:cc:0b,dl_dst=0a:58:0a:b4:cc:0c,tcp,nw_src=10.180.204.11,nw_dst=10.180.204.12,nw_ttl=64,tp_src=5555,tp_dst=80" --ct-next trk,new --ct-next trk,new
 t br-int "in_port=12,dl_src=0a:58:0a:b4:cc:0c,dl_dst=ff:ff:ff:ff:ff:ff,arp,arp_spa=10.180.204.12,arp_tpa=10.180.204.11,arp_op=1"
 echo "recorded $(grep -c '^### ' "$D/cases.txt") cases in $D"
+
+# The same LB with OVN's default selection_method=dp_hash: ofproto/trace stops at the group.
+ovn-nbctl clear load_balancer lb-vip selection_fields
+ovn-nbctl --timeout=30 --wait=hv sync
+D="$OUT/ovn-controller-dphash"
+rm -rf "$D"; mkdir -p "$D"; : > "$D/cases.txt"
+"$ROOT/scripts/capture-bundle.sh" -o "$D/bundle" br-provider br-int >/dev/null
+t br-provider "$F,tp_src=40000,tp_dst=80" --ct-next trk,new
+t br-provider "$F,tp_src=40000,tp_dst=80" --ct-next trk,est
+echo "recorded $(grep -c '^### ' "$D/cases.txt") cases in $D"

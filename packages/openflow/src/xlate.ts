@@ -666,7 +666,10 @@ function xlateGroup(ctx: Ctx, id: number): boolean {
     // computes the hash and recirculates; ofproto/trace does not follow that pass.
     ctx.exit = true;
     ctx.freezing = true;
-    ctx.dpHash = `hash(sym_l4(${Number(g.methodParam & 0xffffffffn)}))`;
+    // group_set_selection_method(): an explicit dp_hash takes its algorithm from the upper 32
+    // bits of selection_method_param (0 = l4); the default method uses sym_l4.
+    const alg = g.method === "dp_hash" ? (Number(g.methodParam >> 32n) === 1 ? "sym_l4" : "l4") : "sym_l4";
+    ctx.dpHash = `hash(${alg}(${Number(g.methodParam & 0xffffffffn)}))`;
   }
   if (bucket) {
     report(ctx, "detail", `using bucket ${bucket.id}`);
