@@ -11,7 +11,9 @@
 #   chassis.txt           ovn-sbctl list Chassis                 (optional: names for --chassis)
 #   address-set.txt, port-group.txt, load-balancer.txt           (optional)
 #   logical-flow.txt      ovn-sbctl --columns=_uuid,external_ids list Logical_Flow
-#                         (optional: the northd.c:NNNN source hints ovn-trace prints)
+#                         (optional: the northd.c:NNNN source hints ovn-trace prints, and the
+#                         order ovn-trace breaks priority ties in)
+#   mac-binding.txt, fdb.txt  ovn-sbctl list MAC_Binding / FDB (optional: learned neighbours/MACs)
 set -euo pipefail
 OUT=${1:?usage: capture-sb.sh OUTDIR [ovn-sbctl options]}
 shift || true
@@ -26,4 +28,6 @@ sb "$@" list Address_Set > "$OUT/address-set.txt"
 sb "$@" list Port_Group > "$OUT/port-group.txt"
 sb "$@" list Load_Balancer > "$OUT/load-balancer.txt"
 sb "$@" --columns=_uuid,external_ids list Logical_Flow > "$OUT/logical-flow.txt"
+sb "$@" list MAC_Binding > "$OUT/mac-binding.txt"
+sb "$@" list FDB > "$OUT/fdb.txt"
 echo "captured SB bundle in $OUT: $(grep -c 'table=' "$OUT/lflow-list.txt") logical flows"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # record-trace.sh [SCENARIO_DIR...]
 # Re-records the ovn-trace goldens. Each scenario directory under test/golden/trace/ holds
-#   config.nbctl  ovn-nbctl commands, one per line (the "ovn-nbctl" prefix may be omitted)
+#   config.nbctl  ovn-nbctl commands, one per line (the "ovn-nbctl" prefix may be omitted;
+#                 "ovn-sbctl …" lines run after a sync, e.g. to add MAC_Binding/FDB rows)
 #   cases.txt     NAME|ovn-trace arguments (shell words), one case per line
 # For each scenario this starts a fresh oracle sandbox (real ovn-northd 23.03, no
 # ovn-controller), applies the config, captures the SB bundle into sb/ with
@@ -22,7 +23,10 @@ apply_config() { # file
   local f=$1 line
   while IFS= read -r line || [ -n "$line" ]; do
     case "$line" in ''|'#'*) continue ;; esac
-    if [[ "$line" == ovn-nbctl* ]]; then eval "$line"; else eval "ovn-nbctl $line"; fi
+    if [[ "$line" == ovn-sbctl* ]]; then
+      ovn-nbctl --wait=sb sync
+      eval "$line"
+    elif [[ "$line" == ovn-nbctl* ]]; then eval "$line"; else eval "ovn-nbctl $line"; fi
   done < "$f"
   ovn-nbctl --wait=sb sync
 }

@@ -45,6 +45,20 @@ export interface SbVip {
   readonly text: string;
 }
 
+export interface SbMacBinding {
+  readonly datapath: string;
+  readonly logicalPort: string;
+  /** Address text as stored ("10.0.0.1", "fd00::1"). */
+  readonly ip: string;
+  readonly mac: string;
+}
+
+export interface SbFdb {
+  readonly dpKey: number;
+  readonly portKey: number;
+  readonly mac: string;
+}
+
 export interface SbModel {
   readonly flows: readonly LogicalFlow[];
   readonly datapaths: readonly SbDatapath[];
@@ -53,6 +67,10 @@ export interface SbModel {
   readonly addressSets: ReadonlyMap<string, readonly string[]>;
   readonly portGroups: ReadonlyMap<string, readonly string[]>;
   readonly vips: readonly SbVip[];
+  /** SB MAC_Binding rows (get_arp/lookup_arp find them); none on a fresh SB. */
+  readonly macBindings?: readonly SbMacBinding[];
+  /** SB FDB rows (get_fdb/lookup_fdb find them); none on a fresh SB. */
+  readonly fdbs?: readonly SbFdb[];
   /** Which optional tables were derived rather than read. */
   readonly derived: readonly string[];
 }
@@ -117,7 +135,7 @@ function int(r: OvsdbRecord, col: string, file: string): number {
  * Reads a southbound bundle: `lflow-list.txt` and `port-binding.txt` (required),
  * `datapath-binding.txt` (required when more than one datapath), and the optional
  * `multicast-group.txt`, `chassis.txt`, `address-set.txt`, `port-group.txt`,
- * `load-balancer.txt`, `logical-flow.txt` (source hints).
+ * `load-balancer.txt`, `logical-flow.txt` (source hints and tie order), `mac-binding.txt`, `fdb.txt`.
  */
 export function readSbBundle(files: SbFiles): SbModel {
   const lflowText = files["lflow-list.txt"];
@@ -225,6 +243,20 @@ export function readSbBundle(files: SbFiles): SbModel {
     vips = deriveVips(listing.flows);
   }
 
+  const mbRecs = recordsOf(files, "mac-binding.txt");
+  const macBindings: SbMacBinding[] = (mbRecs ?? []).map((r) => ({
+    datapath: dpByUuid.get(atom(r, "datapath"))?.name ?? datapaths[0]?.name ?? "",
+    logicalPort: atom(r, "logical_port"),
+    ip: atom(r, "ip"),
+    mac: atom(r, "mac"),
+  }));
+  const fdbRecs = recordsOf(files, "fdb.txt");
+  const fdbs: SbFdb[] = (fdbRecs ?? []).map((r) => ({
+    dpKey: int(r, "dp_key", "fdb.txt"),
+    portKey: int(r, "port_key", "fdb.txt"),
+    mac: atom(r, "mac"),
+  }));
+
   // Source hints (northd.c:NNNN) from `ovn-sbctl list Logical_Flow`, joined by uuid.
   let flows = listing.flows;
   const lfRecs = recordsOf(files, "logical-flow.txt");
@@ -249,5 +281,5 @@ export function readSbBundle(files: SbFiles): SbModel {
       .sort((a, b) => a.k - b.k)
       .map((x) => x.f);
   }
-  return { flows, datapaths, ports, mcGroups, addressSets, portGroups, vips, derived };
+  return { flows, datapaths, ports, mcGroups, addressSets, portGroups, vips, macBindings, fdbs, derived };
 }

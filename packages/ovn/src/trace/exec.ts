@@ -14,7 +14,8 @@ import { formatAction, formatField, formatIp4, formatIp6, formatMac } from "../a
 import { type Action, type LbBackend, parseActions } from "../actions/parse.js";
 import { compileExpr, foldConstants, type Pred } from "../expr/compile.js";
 import { parseMicroflow } from "../expr/microflow.js";
-import { type FieldRef, parseExpr } from "../expr/parse.js";
+import { Cursor, parseIp4Text, parseIp6Text, tokenize } from "../expr/lexer.js";
+import { type FieldRef, parseExpr, parseFieldAt } from "../expr/parse.js";
 import {
   cloneMFlow,
   LOG_FLAGS,
@@ -24,7 +25,7 @@ import {
   SYMTAB,
   toMFlow,
 } from "../expr/symtab.js";
-import type { SbModel, SbPort } from "../sb/model.js";
+import type { SbFdb, SbMacBinding, SbModel, SbPort } from "../sb/model.js";
 import type { LogicalFlow, Pipeline } from "../types.js";
 import { append, type MNode, type TraceNode } from "./tree.js";
 
@@ -401,6 +402,20 @@ export class LogicalNetwork {
     };
   }
 
+  /** @internal SB MAC_Binding lookup (ovntrace_mac_binding_find). */
+  macBinding(dp: CDatapath, portKey: number, ipField: FieldRef, ip: bigint): SbMacBinding | undefined {
+    for (const b of this.model.macBindings ?? []) {
+      if (b.datapath !== dp.name || dp.ports.get(b.logicalPort)?.sb.tunnelKey !== portKey) continue;
+      const v = ipField.nbits === 32 ? parseIp4Text(b.ip) : parseIp6Text(b.ip);
+      if (v !== undefined && BigInt(v) === ip) return b;
+    }
+    return undefined;
+  }
+  /** @internal SB FDB lookup (ovntrace_fdb_find). */
+  fdb(dp: CDatapath, mac: number): SbFdb | undefined {
+    return (this.model.fdbs ?? []).find((e) => e.dpKey === dp.key && parseMacText(e.mac) === mac);
+  }
+
   /** @internal */
   dp(name: string): CDatapath | undefined {
     return this.dps.get(name);
@@ -713,9 +728,14 @@ class TraceRun {
         return;
       case "other":
         if (a.name === "get_arp" || a.name === "get_nd") {
-          f.dl_dst = 0;
-          append(sup, "action", "/* No MAC binding. */");
-          append(sup, "modify", "eth.dst = 00:00:00:00:00:00");
+          const [port, ip] = argFields(a.text.slice(a.text.indexOf("(") + 1, a.text.lastIndexOf(")")));
+          const b =
+            port && ip
+              ? this.net.macBinding(dp, Number(readField(port, f)), ip, readField(ip, f))
+              : undefined;
+          f.dl_dst = b ? parseMacText(b.mac) : 0;
+          append(sup, "action", b ? `/* MAC binding to ${formatMac(f.dl_dst)}. */` : "/* No MAC binding. */");
+          append(sup, "modify", `eth.dst = ${formatMac(f.dl_dst)}`);
         } else if (a.name === "log") {
           const m = (k: string): string | undefined =>
             new RegExp(`${k}\\s*=\\s*"?([A-Za-z0-9_.-]+)"?`).exec(a.text)?.[1];
@@ -910,17 +930,49 @@ class TraceRun {
         append(sup, "modify", `${formatField(a.dst)} = ${res}`);
         return;
       }
-      case "lookup_fdb":
-        append(sup, "action", "/* lookup mac failed in mac learning table. */");
-        writeField(a.dst, f, 0n);
+      case "lookup_fdb": {
+        const [port, mac] = argFields(a.args);
+        const e = mac ? this.net.fdb(dp, Number(readField(mac, f))) : undefined;
+        const found = e !== undefined && port !== undefined && e.portKey === Number(readField(port, f));
+        append(
+          sup,
+          "action",
+          found
+            ? `/* MAC lookup for ${formatMac(f.dl_dst)} found in FDB. */`
+            : "/* lookup mac failed in mac learning table. */",
+        );
+        writeField(a.dst, f, found ? 1n : 0n);
         return;
+      }
+      case "get_fdb": {
+        const [mac] = argFields(a.args);
+        const e = mac ? this.net.fdb(dp, Number(readField(mac, f))) : undefined;
+        writeField(a.dst, f, BigInt(e?.portKey ?? 0));
+        return;
+      }
       case "lookup_arp":
       case "lookup_nd":
       case "lookup_arp_ip":
-      case "lookup_nd_ip":
-        append(sup, "action", "/* lookup failed - No MAC binding. */");
-        writeField(a.dst, f, 0n);
+      case "lookup_nd_ip": {
+        const [port, ip, mac] = argFields(a.args);
+        const b =
+          port && ip ? this.net.macBinding(dp, Number(readField(port, f)), ip, readField(ip, f)) : undefined;
+        const withMac = a.fn === "lookup_arp" || a.fn === "lookup_nd";
+        const found =
+          b !== undefined &&
+          (!withMac || (mac !== undefined && parseMacText(b.mac) === Number(readField(mac, f))));
+        append(
+          sup,
+          "action",
+          !found
+            ? "/* lookup failed - No MAC binding. */"
+            : withMac
+              ? `/* MAC binding to ${formatMac(f.dl_dst)} found. */`
+              : "/* MAC binding found. */",
+        );
+        writeField(a.dst, f, found ? 1n : 0n);
         return;
+      }
       case "dns_lookup":
         writeField(a.dst, f, 0n);
         append(sup, "error", "*** dns_lookup action not implemented");
@@ -1016,6 +1068,30 @@ class TraceRun {
       append(sup, "output", "/* omitting output because inport == outport && !flags.loopback */");
     }
   }
+}
+
+const argCache = new Map<string, FieldRef[]>();
+/** The field arguments of an action call ("outport, reg0"), parsed once. */
+function argFields(text: string): FieldRef[] {
+  let out = argCache.get(text);
+  if (!out) {
+    out = [];
+    try {
+      const c = new Cursor(text, tokenize(text));
+      while (c.tok.t !== "end") {
+        out.push(parseFieldAt(c));
+        if (!c.match(",")) break;
+      }
+    } catch {
+      /* leave what parsed */
+    }
+    argCache.set(text, out);
+  }
+  return out;
+}
+
+function parseMacText(s: string): number {
+  return /^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$/.test(s) ? Number.parseInt(s.replaceAll(":", ""), 16) : -1;
 }
 
 function readField(ref: FieldRef, f: MFlow): bigint {

@@ -19,7 +19,16 @@ export {
 } from "../sb/lflow-list.js";
 export type { LflowListing } from "../sb/lflow-list.js";
 export { readSbBundle, deriveMcGroups, deriveVips, MC_KEYS } from "../sb/model.js";
-export type { SbModel, SbPort, SbDatapath, SbMcGroup, SbVip, SbFiles } from "../sb/model.js";
+export type {
+  SbModel,
+  SbPort,
+  SbDatapath,
+  SbMcGroup,
+  SbVip,
+  SbFiles,
+  SbMacBinding,
+  SbFdb,
+} from "../sb/model.js";
 export { LogicalNetwork, formatCtState, parseCtOption, parseLbDst, hashBackend } from "./exec.js";
 export type { TraceOptions, TraceResult } from "./exec.js";
 export type { TraceNode, TraceNodeKind } from "./tree.js";
