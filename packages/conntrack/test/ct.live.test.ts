@@ -1,5 +1,5 @@
 // Live differential test against real OVS 3.1 userspace conntrack (../shared/oracle): random
-// TCP/UDP conversations (random directions and TCP flags, DNAT in zone 1 or plain commit /
+// TCP/UDP/ICMP conversations (random directions and TCP flags, DNAT in zone 1 or plain commit /
 // no commit in zone 2) injected into the dummy datapath; each packet's ct_state (read from
 // which `ct_state=V/0xff` flow counted it) is compared with Conntrack.process. TCP sequence
 // checks are off in the oracle (the model has none). CI sets OVNSIM_REQUIRE_ORACLE=1.
@@ -117,9 +117,10 @@ describe.skipIf(!hasTools && !REQUIRE)(
       const bad: string[] = [];
       let table = Conntrack.empty();
       let before = counts();
-      for (let conv = 0; conv < 6; conv++) {
+      for (let conv = 0; conv < 8; conv++) {
         const dnat = conv % 2 === 0;
-        const udp = conv % 3 === 2;
+        const udp = conv === 2 || conv === 7;
+        const icmp = conv === 3 || conv === 6;
         const client = (0xc0000200 + 1 + int(250)) >>> 0;
         const server = dnat ? parseIp4("10.0.0.100") : parseIp4("10.0.0.20");
         const cport = 10000 + int(50000);
@@ -137,7 +138,8 @@ describe.skipIf(!hasTools && !REQUIRE)(
           const dst = fromClient ? server : client;
           const sp = fromClient ? cport : dnat ? 8080 : sport;
           const dp = fromClient ? sport : cport;
-          const proto = udp ? IP_PROTO.udp : IP_PROTO.tcp;
+          const proto = icmp ? IP_PROTO.icmp : udp ? IP_PROTO.udp : IP_PROTO.tcp;
+          const icmpType = [8, 0, 8, 0, 13, 14, 3, 11][int(8)] as number;
           const flow: Flow = makeFlow({
             in_port: port,
             dl_type: ETH_TYPE.ip,
@@ -145,13 +147,15 @@ describe.skipIf(!hasTools && !REQUIRE)(
             nw_src: src,
             nw_dst: dst,
             nw_ttl: 64,
-            tp_src: sp,
-            tp_dst: dp,
-            tcp_flags: udp ? 0 : fl.bits,
+            tp_src: icmp ? icmpType : sp,
+            tp_dst: icmp ? 0 : dp,
+            tcp_flags: udp || icmp ? 0 : fl.bits,
           });
-          const l4 = udp
-            ? `udp(src=${sp},dst=${dp})`
-            : `tcp(src=${sp},dst=${dp}),tcp_flags(${fl.names.join("|")})`;
+          const l4 = icmp
+            ? `icmp(type=${icmpType},code=0)`
+            : udp
+              ? `udp(src=${sp},dst=${dp})`
+              : `tcp(src=${sp},dst=${dp}),tcp_flags(${fl.names.join("|")})`;
           const odp = `in_port(${port}),eth(src=00:00:00:00:00:01,dst=00:00:00:00:00:02),eth_type(0x0800),ipv4(src=${formatIp4(src)},dst=${formatIp4(dst)},proto=${proto},tos=0,ttl=64,frag=no),${l4}`;
           run("ovs-appctl", "dpctl/del-flows");
           run("ovs-appctl", "netdev-dummy/receive", `p${port}`, odp);
