@@ -64,3 +64,36 @@ describe("ovnsim doctor", () => {
     );
   });
 });
+
+describe("trace argument parser fuzz", () => {
+  it("any argument vector parses or is a SimError", async () => {
+    const fc = (await import("fast-check")).default;
+    const { parseTraceArgs } = await import("../../cli/src/commands/trace.js");
+    const { isSimError } = await import("@ovnsim/packet");
+    const word = fc.oneof(
+      fc.constantFrom(
+        "--from",
+        "--to",
+        "--proto",
+        "--format",
+        "--detailed",
+        "--pcap",
+        "tcp",
+        "json",
+        "10.0.0.1:80",
+        "--to=1.2.3.4",
+      ),
+      fc.string({ maxLength: 12 }),
+    );
+    fc.assert(
+      fc.property(fc.array(word, { maxLength: 8 }), (args) => {
+        try {
+          parseTraceArgs(args);
+        } catch (e) {
+          if (!isSimError(e)) throw e;
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
