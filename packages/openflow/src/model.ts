@@ -6,7 +6,13 @@
  * lines and every `dump-flows` format (OpenFlow 1.0/1.3/1.5, with or without stats), and
  * `dump-groups`, with OVS's printing back (`ofputil_flow_stats_format`).
  */
-import { Classifier } from "@ovnsim/classifier";
+import { Classifier, DEFAULT_FLOW_TRIES } from "@ovnsim/classifier";
+
+/**
+ * ovs-vswitchd's default Flow_Table `prefixes`: ip_dst and ip_src only (ofproto.c
+ * default_prefix_fields[2]); IPv6 addresses get no prefix trie unless configured.
+ */
+const OFPROTO_TRIES = DEFAULT_FLOW_TRIES.filter((t) => t.name === "nw_dst" || t.name === "nw_src");
 import type { MacTable, VlanMode } from "@ovnsim/l2";
 import {
   type FieldSpec,
@@ -101,7 +107,7 @@ export class Bridge {
   addFlow(e: FlowEntry): void {
     let cls = this.tables[e.table];
     if (!cls) {
-      cls = new Classifier<FlowEntry>();
+      cls = new Classifier<FlowEntry>({ tries: OFPROTO_TRIES });
       this.tables[e.table] = cls;
     }
     const old = cls.findExactly(e.words.value, e.words.mask, e.priority);

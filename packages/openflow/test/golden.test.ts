@@ -21,10 +21,7 @@ const scenarios = readdirSync(DIR).filter((s) => !s.includes("."));
  * Differences kept on purpose, by case, with the reason. A listed case must still agree on the
  * datapath actions unless its reason says otherwise.
  */
-const KNOWN: Record<string, string> = {
-  "match: br0 in_port=2,dl_src=00:00:00:00:01:01,dl_dst=00:00:00:00:02:02,tcp6,ipv6_src=fd01::5,ipv6_dst=fd00:1::1,tp_src=1,tp_dst=443":
-    "Megaflow only: OVS's ipv6_src prefix trie unwildcards /64 here, @ovnsim/classifier's /16 (classifier issue)",
-};
+const KNOWN: Record<string, string> = {};
 
 interface Score {
   n: number;
