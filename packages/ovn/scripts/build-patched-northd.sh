@@ -25,6 +25,8 @@ done
 OVS_COMMIT=$(git -C "$OVN_GIT" ls-tree "$COMMIT" ovs | awk '{print $3}')
 mkdir -p "$SRC/ovs"; git -C "$OVS_GIT" archive "$OVS_COMMIT" | tar -x -C "$SRC/ovs"
 (cd "$SRC/ovs" && ./boot.sh && ./configure --enable-silent-rules && make -j"$(nproc)")
-(cd "$SRC" && ./boot.sh && ./configure --with-ovs-source="$SRC/ovs" --enable-silent-rules && make -j"$(nproc)" northd/ovn-northd)
+(cd "$SRC" && ./boot.sh && ./configure --with-ovs-source="$SRC/ovs" --enable-silent-rules \
+   && make -j"$(nproc)" lib/ovn-nb-idl.h lib/ovn-sb-idl.h lib/ovn-ic-nb-idl.h lib/ovn-ic-sb-idl.h \
+   && make -j"$(nproc)" northd/ovn-northd)
 cp "$SRC/northd/ovn-northd" "$SRC/ovn-nb.ovsschema" "$SRC/ovn-sb.ovsschema" "$OUT/"
 echo "built $OUT/ovn-northd ($REL, OVN $COMMIT)"

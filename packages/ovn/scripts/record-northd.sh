@@ -32,6 +32,11 @@ apply_config() { # file
     fi
   done < "$f"
   ovn-nbctl --wait=sb sync
+  # ovnsim computes from scratch; the real northd's incremental engine can leave stale flows
+  # (e.g. Kube-OVN's 140 flows when Port_Bindings change after the LB), so record its
+  # steady state after a full recompute.
+  ovn-appctl -t ovn-northd inc-engine/recompute >/dev/null
+  ovn-nbctl --wait=sb sync
 }
 
 for cfg in "${configs[@]}"; do
