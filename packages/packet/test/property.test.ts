@@ -8,6 +8,7 @@ import {
   flowPrintMask,
   flowToKey,
   formatFlow,
+  formatIp6,
   formatMatch,
   IP_PROTO,
   isSimError,
@@ -15,6 +16,7 @@ import {
   makeFlow,
   makeMatch,
   parseFlow,
+  parseIp6,
   parseMatch,
 } from "../src/index.js";
 
@@ -293,5 +295,26 @@ describe("fuzz: any text gives a result or a SimError, quickly", () => {
     expect(() => parseMatch(long)).not.toThrow();
     expect(() => parseFlow(`${"x".repeat(100000)}=1`)).toThrow();
     expect(performance.now() - t0).toBeLessThan(2000);
+  });
+});
+
+describe("formatIp6 (glibc inet_ntop, as OVS prints)", () => {
+  it("agrees with the WHATWG URL serializer except for embedded IPv4 forms", () => {
+    const word = fc.oneof(fc.constant(0), fc.constant(0), fc.integer({ min: 0, max: 0xffff }));
+    fc.assert(
+      fc.property(fc.array(word, { minLength: 8, maxLength: 8 }), (w) => {
+        const v = w.reduce((a, x) => (a << 16n) | BigInt(x), 0n);
+        const text = formatIp6(v);
+        expect(parseIp6(text)).toBe(v);
+        const v4ish = w.slice(0, 5).every((x) => x === 0) && (w[5] === 0xffff || (w[5] === 0 && w[6] !== 0));
+        if (!v4ish) expect(text).toBe(new URL(`http://[${text}]/`).hostname.slice(1, -1));
+      }),
+      { numRuns: 2000 },
+    );
+    expect(formatIp6(parseIp6("::ffff:192.0.2.1"))).toBe("::ffff:192.0.2.1");
+    expect(formatIp6(parseIp6("::192.0.2.1"))).toBe("::192.0.2.1");
+    expect(formatIp6(parseIp6("::1"))).toBe("::1");
+    expect(formatIp6(0n)).toBe("::");
+    expect(formatIp6(parseIp6("2001:db8:0:0:1:0:0:1"))).toBe("2001:db8::1:0:0:1");
   });
 });
