@@ -8,7 +8,7 @@ describe("OVS hash primitives", () => {
     // lib/hash.h says P0 "is hash_int(1, 0)" = 0xc2b73583: a stale comment from an older hash.
     // The golden tests pin hash_int to real OVS 3.1 through 464 bucket choices instead.
     expect(hashInt(1, 0)).not.toBe(0xc2b73583);
-    expect(hashInt(1, 0)).toBe(hashInt(1, 0));
+    expect(hashInt(1, 0)).toBe(3935659133); // regression vector (validated via the goldens)
   });
 });
 
