@@ -121,6 +121,10 @@ interface TrieCtx {
   readonly tries: PrefixTrie[];
   readonly word: Int32Array;
   readonly bits: Int32Array;
+  /** First bit of the field within its word (16 for tp_src/tp_dst in the prefilter). */
+  readonly bit0: Int32Array;
+  /** Tries [0, nOvs) are OVS's (used for megaflows); the rest only prefilter lookups. */
+  readonly nOvs: number;
   readonly preWord: Int32Array; // -1 = no prerequisite
   readonly preMask: Uint32Array;
   readonly preValue: Uint32Array;
@@ -142,16 +146,24 @@ function trieLookup(tc: TrieCtx, t: number, key: Uint32Array): void {
     tc.maskbits[t] = 0;
   } else {
     tc.plens[p] = tc.plens[p + 1] = tc.plens[p + 2] = tc.plens[p + 3] = 0;
-    tc.maskbits[t] = tc.tries[t]!.lookup(key, tc.word[t]!, tc.bits[t]!, tc.plens, p);
+    tc.maskbits[t] = tc.tries[t]!.lookup(key, tc.word[t]!, tc.bits[t]!, tc.plens, p, tc.bit0[t]!);
   }
 }
 
 let subtableSerial = 0;
-/** Below this many subtables the no-wildcards lookup does not consult the tries. */
-const PREFILTER_MIN_SUBTABLES = 8;
 const NO_TRIES = new Int32Array(0);
 /** Scratch word for ports-trie values (lookups are single-threaded and not re-entrant). */
 const PORTS_TMP = new Uint32Array(1);
+const PORTS_PLENS = new Uint32Array(1);
+
+/** Prefix length of the `bits`-bit field starting `bit0` bits into a mask word, 0 if not a prefix. */
+function narrowPrefixLen(m: number, bit0: number, bits: number): number {
+  const x = ((m << bit0) & (~0 << (32 - bits))) >>> 0;
+  if (x === 0) return 0;
+  const ones = Math.clz32(~x);
+  if (ones < 32 && x << ones !== 0) return 0;
+  return Math.min(ones, bits);
+}
 
 /** One distinct mask: OVS `struct cls_subtable`. */
 class Subtable<T> {
@@ -224,15 +236,26 @@ class Subtable<T> {
     for (let s = 0; s < this.nStages - 1; s++) this.stageSets.push(new HashCounter(8));
     const nTries = tctx.tries.length;
     this.triePlen = new Int32Array(nTries);
-    for (let t = 0; t < nTries; t++) this.triePlen[t] = prefixLen(mask, tctx.word[t]!, tctx.bits[t]! >>> 5);
+    for (let t = 0; t < nTries; t++)
+      this.triePlen[t] =
+        tctx.bit0[t] === 0 && (tctx.bits[t]! & 31) === 0
+          ? prefixLen(mask, tctx.word[t]!, tctx.bits[t]! >>> 5)
+          : narrowPrefixLen(mask[tctx.word[t]!]!, tctx.bit0[t]!, tctx.bits[t]!);
     this.stageTries = [];
     for (let s = 0; s < this.nStages; s++) {
       const list: number[] = [];
       for (let t = 0; t < nTries; t++)
-        if (this.triePlen[t]! > 0 && stageOf(opts.stageEnds, tctx.word[t]!) === layoutStage[s]) list.push(t);
+        if (
+          t < tctx.nOvs &&
+          this.triePlen[t]! > 0 &&
+          stageOf(opts.stageEnds, tctx.word[t]!) === layoutStage[s]
+        )
+          list.push(t);
       this.stageTries.push(list.length === 0 ? NO_TRIES : Int32Array.from(list));
     }
-    this.allTries = Int32Array.from(this.stageTries.flatMap((l) => [...l]));
+    const all: number[] = [];
+    for (let t = 0; t < nTries; t++) if (this.triePlen[t]! > 0) all.push(t);
+    this.allTries = Int32Array.from(all);
     // Ports trie: only when the port words hold 16-bit values and sit in the final stage.
     let pm = 0;
     if (opts.ports) {
@@ -377,8 +400,7 @@ class Subtable<T> {
       const pm = this.portsMask;
       const value = (((key[ps]! << 16) | (key[pd]! & 0xffff)) & pm) >>> 0;
       PORTS_TMP[0] = value;
-      const mbits = this.portsTrie.lookup(PORTS_TMP, 0, 32, tc.plens, 16);
-      tc.plens[16] = 0;
+      const mbits = this.portsTrie.lookup(PORTS_TMP, 0, 32, PORTS_PLENS, 0);
       const keep = (pm & (mbits === 0 ? 0 : ~0 << (32 - mbits))) >>> 0;
       const oldS = wc[ps]!;
       const oldD = wc[pd]!;
@@ -426,7 +448,7 @@ class Subtable<T> {
       // Stage sets and tries count distinct masked values (bucket heads), like OVS.
       this.addIndices(r.value, 1);
       for (let t = 0; t < tc.tries.length; t++)
-        if (this.triePlen[t]! > 0) tc.tries[t]!.insert(r.value, tc.word[t]!, this.triePlen[t]!);
+        if (this.triePlen[t]! > 0) tc.tries[t]!.insert(r.value, tc.word[t]!, this.triePlen[t]!, tc.bit0[t]!);
       if (this.portsTrie !== null) {
         PORTS_TMP[0] = ((r.value[this.portsSrc]! << 16) | r.value[this.portsDst]!) & this.portsMask;
         this.portsTrie.insert(PORTS_TMP, 0, this.portsLen);
@@ -470,7 +492,7 @@ class Subtable<T> {
       this.deleteHead(hd, h);
       this.addIndices(r.value, -1);
       for (let t = 0; t < tc.tries.length; t++)
-        if (this.triePlen[t]! > 0) tc.tries[t]!.remove(r.value, tc.word[t]!, this.triePlen[t]!);
+        if (this.triePlen[t]! > 0) tc.tries[t]!.remove(r.value, tc.word[t]!, this.triePlen[t]!, tc.bit0[t]!);
       if (this.portsTrie !== null) {
         PORTS_TMP[0] = ((r.value[this.portsSrc]! << 16) | r.value[this.portsDst]!) & this.portsMask;
         this.portsTrie.remove(PORTS_TMP, 0, this.portsLen);
@@ -645,18 +667,20 @@ export class Classifier<T> {
   constructor(options: ClassifierOptions = {}) {
     this.options = resolveOptions(options);
     this.nWords = this.options.nWords;
-    const tries = this.options.tries;
+    const tries = [...this.options.tries, ...this.options.prefilterTries];
     const n = tries.length;
     this.tc = {
       tries: tries.map(() => new PrefixTrie(64)),
       word: Int32Array.from(tries, (t) => t.word),
-      bits: Int32Array.from(tries, (t) => 32 * (t.nWords ?? 1)),
+      bits: Int32Array.from(tries, (t) => t.bits ?? 32 * (t.nWords ?? 1)),
+      bit0: Int32Array.from(tries, (t) => t.bitOffset ?? 0),
+      nOvs: this.options.tries.length,
       preWord: Int32Array.from(tries, (t) => (t.prereq ? t.prereq.word : -1)),
       preMask: Uint32Array.from(tries, (t) => (t.prereq ? t.prereq.mask >>> 0 : 0)),
       preValue: Uint32Array.from(tries, (t) => (t.prereq ? t.prereq.value >>> 0 : 0)),
       done: new Uint8Array(n),
       maskbits: new Int32Array(n),
-      plens: new Uint32Array(4 * n + 17),
+      plens: new Uint32Array(4 * n),
       prefilter: false,
     };
   }
@@ -848,13 +872,20 @@ export class Classifier<T> {
     this.pvec = this.all
       .slice()
       .sort((a, b) => b.maxPri - a.maxPri || a.minOrd - b.minOrd || a.serial - b.serial);
-    this.tc.prefilter = this.all.length >= PREFILTER_MIN_SUBTABLES;
+    this.tc.prefilter = this.all.length >= this.options.prefilterMinSubtables;
     // Tuple space pruning (Srinivasan, Suri, Varghese, SIGCOMM'99): group subtables by their
     // prefix lengths on the first two 32-bit trie fields, so a lookup without wildcards visits
     // only the groups whose lengths the tries say can match.
     this.groups = null;
     const tc = this.tc;
-    if (this.tc.prefilter && tc.tries.length >= 2 && tc.bits[0] === 32 && tc.bits[1] === 32) {
+    if (
+      tc.prefilter &&
+      tc.nOvs >= 2 &&
+      tc.bits[0] === 32 &&
+      tc.bits[1] === 32 &&
+      tc.bit0[0] === 0 &&
+      tc.bit0[1] === 0
+    ) {
       const g: (Subtable<T>[] | undefined)[] = new Array(33 * 33).fill(undefined);
       for (const s of this.pvec) {
         const i = s.triePlen[0]! * 33 + s.triePlen[1]!;

@@ -34,6 +34,10 @@ export interface TrieField {
   readonly word: number;
   /** Width in 32-bit words (1 for IPv4, 4 for IPv6). Default 1. */
   readonly nWords?: number;
+  /** For a field narrower than its word (prefilter tries only): its width in bits and how many
+   * bits from the word's most significant bit it starts (tp_dst: bits 16, bitOffset 16). */
+  readonly bits?: number;
+  readonly bitOffset?: number;
   /** The trie is consulted only for keys that satisfy this (OVS `mf_are_prereqs_ok`). */
   readonly prereq?: { readonly word: number; readonly mask: number; readonly value: number };
   readonly name?: string;
@@ -54,6 +58,14 @@ export interface ClassifierOptions {
   /** The two 16-bit L4 port words for the per-subtable ports trie; null disables it. Default
    * tp_src/tp_dst for the flow key, none otherwise. */
   readonly ports?: { readonly src: number; readonly dst: number } | null;
+  /**
+   * Extra tries used only to skip subtables on lookups without wildcards (they never change a
+   * megaflow). Default tp_src and tp_dst for the flow key, none otherwise. At most 4.
+   */
+  readonly prefilterTries?: readonly TrieField[];
+  /** Lookups without wildcards use the tries (and prune subtables by prefix lengths) only with
+   * at least this many subtables. Default 8. */
+  readonly prefilterMinSubtables?: number;
 }
 
 export interface ResolvedOptions {
@@ -61,7 +73,15 @@ export interface ResolvedOptions {
   readonly stageEnds: readonly number[];
   readonly tries: readonly TrieField[];
   readonly ports: { readonly src: number; readonly dst: number } | null;
+  readonly prefilterTries: readonly TrieField[];
+  readonly prefilterMinSubtables: number;
 }
+
+/** Port tries for the flow key's prefilter: 16-bit fields in the low half of their words. */
+export const DEFAULT_FLOW_PREFILTER: readonly TrieField[] = Object.freeze([
+  { word: W.tp_dst, bits: 16, bitOffset: 16, name: "tp_dst" },
+  { word: W.tp_src, bits: 16, bitOffset: 16, name: "tp_src" },
+]);
 
 /** OVS's default prefix fields for the flow key: ip_dst, ip_src, ipv6_dst, ipv6_src. */
 export const DEFAULT_FLOW_TRIES: readonly TrieField[] = Object.freeze([
@@ -113,7 +133,23 @@ export function resolveOptions(o: ClassifierOptions = {}): ResolvedOptions {
   const ports = o.ports === undefined ? (flowLayout ? { src: W.tp_src, dst: W.tp_dst } : null) : o.ports;
   if (ports && (ports.src >= nWords || ports.dst >= nWords || ports.src < 0 || ports.dst < 0))
     throw new SimError("BAD_VALUE", "classifier: ports words are outside the key");
-  return { nWords, stageEnds, tries, ports };
+  const prefilterTries = o.prefilterTries ?? (flowLayout ? DEFAULT_FLOW_PREFILTER : []);
+  if (prefilterTries.length > 4) throw new SimError("BAD_VALUE", "classifier: at most 4 prefilter tries");
+  for (const t of prefilterTries) {
+    const bits = t.bits ?? 32 * (t.nWords ?? 1);
+    const off = t.bitOffset ?? 0;
+    if (
+      !Number.isInteger(t.word) ||
+      t.word < 0 ||
+      t.word >= nWords ||
+      off < 0 ||
+      bits < 1 ||
+      off + bits > 32 * Math.min(4, nWords - t.word)
+    )
+      throw new SimError("BAD_VALUE", `classifier: prefilter trie at word ${t.word} is outside the key`);
+  }
+  const prefilterMinSubtables = o.prefilterMinSubtables ?? 8;
+  return { nWords, stageEnds, tries, ports, prefilterTries, prefilterMinSubtables };
 }
 
 /** Index of the stage that holds `word`. */

@@ -72,12 +72,12 @@ export class PrefixTrie {
   }
 
   /** Adds the `plen`-bit prefix of the value at words[at…]. `plen` 0 is not stored (as in OVS). */
-  insert(words: ArrayLike<number>, at: number, plen: number): void {
+  insert(words: ArrayLike<number>, at: number, plen: number, bit0 = 0): void {
     if (plen === 0) return;
     let node = 0;
     this.refs[0]!++;
     for (let d = 0; d < plen; d++) {
-      const b = bitAt(words, at, d);
+      const b = bitAt(words, at, bit0 + d);
       let next = this.kids[2 * node + b]!;
       if (next === 0) {
         next = this.alloc();
@@ -90,12 +90,12 @@ export class PrefixTrie {
   }
 
   /** Removes one copy of a prefix previously inserted. */
-  remove(words: ArrayLike<number>, at: number, plen: number): void {
+  remove(words: ArrayLike<number>, at: number, plen: number, bit0 = 0): void {
     if (plen === 0) return;
     let node = 0;
     this.refs[0]!--;
     for (let d = 0; d < plen; d++) {
-      const b = bitAt(words, at, d);
+      const b = bitAt(words, at, bit0 + d);
       const next = this.kids[2 * node + b]!;
       if (next === 0) throw new Error("PrefixTrie.remove: prefix not present");
       if (--this.refs[next]! === 0) {
@@ -103,7 +103,7 @@ export class PrefixTrie {
         this.kids[2 * node + b] = 0;
         let n = next;
         for (let e = d + 1; ; e++) {
-          const b2 = e < plen ? bitAt(words, at, e) : 0;
+          const b2 = e < plen ? bitAt(words, at, bit0 + e) : 0;
           const n2 = e < plen ? this.kids[2 * n + b2]! : 0;
           this.ends[n] = 0;
           this.refs[n] = 0;
@@ -121,20 +121,27 @@ export class PrefixTrie {
   }
 
   /**
-   * Looks up the `nBits`-bit value at words[at…]. Sets, in `plens` (a bitset, bit i of the
+   * Looks up the `nBits`-bit value at words[at…] (starting `bit0` bits in). Sets, in `plens` (a bitset, bit i of the
    * big-endian words at plens[pAt…] = prefix length i+1), every prefix length at which a stored
    * prefix equals the value's leading bits. Returns how many leading bits of the value
    * decided the answer (OVS `trie_lookup_value`): the first mismatching bit included, or the
    * full matched length at a leaf.
    */
-  lookup(words: ArrayLike<number>, at: number, nBits: number, plens: Uint32Array, pAt: number): number {
+  lookup(
+    words: ArrayLike<number>,
+    at: number,
+    nBits: number,
+    plens: Uint32Array,
+    pAt: number,
+    bit0 = 0,
+  ): number {
     const kids = this.kids;
     const ends = this.ends;
     let node = 0;
     let d = 0;
     for (;;) {
       if (d >= nBits) return nBits;
-      const b = bitAt(words, at, d);
+      const b = bitAt(words, at, bit0 + d);
       const next = kids[2 * node + b]!;
       if (next === 0) return kids[2 * node + (b ^ 1)]! === 0 ? d : d + 1;
       node = next;

@@ -20,6 +20,11 @@ const OPTS: ClassifierOptions = {
   stageEnds: [1, 3, 4, 6],
   tries: [{ word: 3, prereq: { word: 2, mask: 0xffff, value: 0x0800 } }],
   ports: { src: 4, dst: 5 },
+  prefilterTries: [
+    { word: 5, bits: 16, bitOffset: 16 },
+    { word: 4, bits: 16, bitOffset: 16 },
+  ],
+  prefilterMinSubtables: 1,
 };
 const plen = (n: number, bits = 32): number => (n === 0 ? 0 : ((~0 << (32 - n)) >>> (32 - bits)) >>> 0) >>> 0;
 
@@ -274,7 +279,7 @@ describe("Classifier vs LinearClassifier (compare_classifiers)", () => {
           }),
         ),
         ({ rules, masks, keys }) => {
-          const fast = new Classifier<number>();
+          const fast = new Classifier<number>({ prefilterMinSubtables: 2 });
           const lin = new LinearClassifier<number>();
           rules.forEach(([mi, k, pri], i) => {
             const mask = masks[mi]!;
