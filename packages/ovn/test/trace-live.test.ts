@@ -50,6 +50,7 @@ interface Port {
   readonly type: string;
   readonly mac?: string;
   readonly ip?: string;
+  readonly ip6?: string;
 }
 
 function env(): NodeJS.ProcessEnv {
@@ -124,6 +125,29 @@ function generate(seed: number, model: SbModel, sbFiles: Record<string, string>)
           : `0a:00:00:00:${hex()}:${hex()}`;
     const kind = pick(["tcp", "tcp", "udp", "icmp", "arp"] as const);
     let mf = `inport == "${p.name}" && eth.src == ${srcMac} && eth.dst == ${dstMac} && `;
+    const v6peer = p.ip6 ?? dst.ip6;
+    if (v6peer && r() < 0.5) {
+      // IPv6: to the peer, a v6 VIP or a random host of the /64; TCP/UDP or a neighbour solicitation.
+      const vip6 = lbs.filter((l) => l[0].startsWith("["));
+      const v = vip6.length && r() < 0.4 ? pick(vip6) : undefined;
+      const pfx = v6peer.slice(0, v6peer.lastIndexOf(":") + 1);
+      const src6 = p.ip6 && r() < 0.85 ? p.ip6 : `${pfx}${(0x50 + Math.floor(r() * 40)).toString(16)}`;
+      const dst6 = v
+        ? v[0].slice(1, v[0].indexOf("]"))
+        : (dst.ip6 ?? `${pfx}${(0x90 + Math.floor(r() * 40)).toString(16)}`);
+      if (r() < 0.25) {
+        mf += `ip6.src == ${src6} && ip6.dst == ff02::1:ff00:${dst6.slice(dst6.lastIndexOf(":") + 1)} && icmp6.type == 135 && icmp6.code == 0 && ip.ttl == 255 && nd.target == ${dst6} && nd.sll == ${srcMac}`;
+      } else {
+        const l4 = pick(["tcp", "udp"] as const);
+        const dport = v ? Number(v[0].slice(v[0].lastIndexOf(":") + 1)) : pick([80, 53]);
+        mf += `ip6.src == ${src6} && ip6.dst == ${dst6} && ip.ttl == 64 && ${l4}.src == ${1024 + Math.floor(r() * 60000)} && ${l4}.dst == ${dport}`;
+      }
+      const args = pick(cts).map((c) => `--ct=${c}`);
+      if (v?.[1] && r() < 0.6) args.push(`--lb-dst=${pick(v[1].split(","))}`);
+      args.push("--all", p.dp, mf);
+      cases.push(args);
+      continue;
+    }
     if (kind === "arp") {
       mf += `arp.op == 1 && arp.sha == ${srcMac} && arp.spa == ${srcIp} && arp.tpa == ${dstIp}`;
     } else {
@@ -168,9 +192,11 @@ describe.skipIf(!available && !required)("ovn-trace live differential (real OVN 
     const seed = Number(process.env.OVNSIM_SEED ?? 20261126);
     const cases = generate(seed, model, files);
     let same = 0;
+    let parseErrors = 0;
     const bad: string[] = [];
     for (const args of cases) {
       const real = execFileSync("ovn-trace", args, { env: env(), encoding: "utf8" });
+      if (real.startsWith("error parsing flow")) parseErrors++;
       const mf = args[args.length - 1]!;
       const dp =
         args.length >= 2 && !args[args.length - 2]!.startsWith("--") ? args[args.length - 2] : undefined;
@@ -200,7 +226,10 @@ describe.skipIf(!available && !required)("ovn-trace live differential (real OVN 
       else if (bad.length < 3)
         bad.push(`ovn-trace ${args.map((a) => `'${a}'`).join(" ")}\n--- real\n${real}\n--- ovnsim\n${first}`);
     }
-    console.log(`ovn-trace live: ${same}/${cases.length} generated traces identical (seed ${seed})`);
+    const v6 = cases.filter((a) => a[a.length - 1]!.includes("ip6.")).length;
+    console.log(
+      `ovn-trace live: ${same}/${cases.length} generated traces identical (seed ${seed}; ${v6} IPv6, ${parseErrors} rejected microflows)`,
+    );
     expect(bad).toEqual([]);
   }, 120_000);
 });
