@@ -889,7 +889,9 @@ export class Classifier<T> {
       const g: (Subtable<T>[] | undefined)[] = new Array(33 * 33).fill(undefined);
       for (const s of this.pvec) {
         const i = s.triePlen[0]! * 33 + s.triePlen[1]!;
-        (g[i] ??= []).push(s);
+        const list = g[i];
+        if (list) list.push(s);
+        else g[i] = [s];
       }
       this.groups = g;
     }
