@@ -280,6 +280,8 @@ function attachMetallb(s: Scenario, net: physical.PhysicalNetwork): physical.Met
 
 interface Ctx {
   readonly sim: Simulation;
+  /** The next not-yet-shown br-provider run of the bridge at "host/bridge". */
+  readonly bridgeRun: (at: string) => OvsRun | undefined;
   /** The packet being traced (forward or reply), to tell it from floods. */
   request: { nw_dst: number; nw_proto: number } | null;
   readonly frames: WireFrame[];
@@ -289,7 +291,12 @@ interface Ctx {
 
 const MAX_HOPS = 12;
 
-function physicalSteps(t: physical.Trace, into: StepBuilder, frames: WireFrame[]): void {
+function physicalSteps(
+  t: physical.Trace,
+  into: StepBuilder,
+  frames: WireFrame[],
+  bridgeRun?: (at: string) => OvsRun | undefined,
+): void {
   let cur: StepBuilder | undefined;
   const flush = () => {
     if (cur) into.add(cur.build());
@@ -302,7 +309,12 @@ function physicalSteps(t: physical.Trace, into: StepBuilder, frames: WireFrame[]
     prev = e;
     if (dup) continue;
     const layer = e.kind === "metallb" ? "metallb" : e.kind === "bridge" ? "openflow" : "physical";
-    const [head, ...rest] = e.text.split("\n");
+    let [head, ...rest] = e.text.split("\n");
+    if (e.kind === "bridge" && bridgeRun) {
+      // Say which rule decided, not only where the frame went.
+      const r = bridgeRun(e.at);
+      if (r) head = `${head}: ${summarizeBridge(r)}`;
+    }
     const at = e.at;
     const device = at.split(/[/:]/)[0] ?? at;
     const extra: Partial<TraceStep> = {
@@ -582,7 +594,7 @@ function intoOvn(
       if (!sim.net) continue;
       const t = sim.net.inject(node, e.port, e.flow);
       const ph = new StepBuilder("physical", "underlay", "back on the underlay", node).seen(root.last);
-      physicalSteps(t, ph, ctx.frames);
+      physicalSteps(t, ph, ctx.frames, ctx.bridgeRun);
       root.add(ph.build());
       for (const d of t.delivered)
         if (replyOf && formatIp4(d.frame.nw_dst) === formatIp4(replyOf.nw_src)) end.clientDelivery = d;
@@ -646,7 +658,21 @@ export function runTrace(
   if (!from) throw new SimError("UNKNOWN_OBJECT", "no source: the scenario has no client; give --from");
   const request: TraceRequest = { from, to, port, proto };
   for (const b of sim.bridges.values()) b.runs.length = 0;
-  const ctx: Ctx = { sim, frames: [], hops: 0, request: { nw_dst: parseIp4(to), nw_proto: protoNum(proto) } };
+  const cursor = new Map<string, number>();
+  const bridgeRun = (at: string): OvsRun | undefined => {
+    const pb = sim.bridges.get(at);
+    if (!pb) return undefined;
+    const i = cursor.get(at) ?? 0;
+    cursor.set(at, i + 1);
+    return pb.runs[i];
+  };
+  const ctx: Ctx = {
+    sim,
+    bridgeRun,
+    frames: [],
+    hops: 0,
+    request: { nw_dst: parseIp4(to), nw_proto: protoNum(proto) },
+  };
   const end: PathEnd = {
     phase: "forward",
     delivered: null,
@@ -669,7 +695,7 @@ export function runTrace(
     });
     const sent = t.events.find((e) => e.kind === "send" && e.frame);
     sentFlow = sent?.frame ?? null;
-    physicalSteps(t, fwd, ctx.frames);
+    physicalSteps(t, fwd, ctx.frames, ctx.bridgeRun);
     followExits(ctx, t.exits, fwd, end, null);
   } else if (pod) {
     sentFlow = podSend(ctx, pod, to, port, proto, srcPort, fwd, end, null);
