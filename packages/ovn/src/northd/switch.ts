@@ -963,7 +963,11 @@ function buildLbAffinityLs(ctx: BuildContext, s: FlowSink, lb: NorthdLb, vip: Lb
       vip.port !== undefined
         ? `reg9[6] == 0 && ct.new && ${ipMatch} && ${regVip} == ${vip.vip} && reg2[0..15] == ${vip.port} && ${ipMatch}.dst == ${b.ip}`
         : `reg9[6] == 0 && ct.new && ${ipMatch} && ${regVip} == ${vip.vip} && ${ipMatch}.dst == ${b.ip}`;
-    let affMatch = `reg9[6] == 1 && ct.new && ${ipMatch} && ${regBackend} == ${b.ip}`;
+    // 24.03 matches the VIP itself here; 23.03 only the family.
+    let affMatch =
+      ctx.profile.ovn >= 24
+        ? `reg9[6] == 1 && ct.new && ${ipMatch}.dst == ${vip.vip} && ${regBackend} == ${b.ip}`
+        : `reg9[6] == 1 && ct.new && ${ipMatch} && ${regBackend} == ${b.ip}`;
     if (b.port !== undefined) {
       learnMatch += ` && ${lb.proto}.dst == ${b.port}`;
       affMatch += ` && reg8[0..15] == ${b.port}`;
