@@ -194,3 +194,17 @@ describe("Kube-OVN 1.15.20+ with MetalLB ≥ 0.14.4 (the VIP-node marker)", () =
     expect(renderText(doc, { detailed: true })).not.toContain("node-node3");
   });
 });
+
+describe("other sources", () => {
+  it("pod → pod on another node crosses the underlay through both localnet ports, and back", () => {
+    const doc = traceScenario(loadScenario(), { from: "deploy-169402624-0", to: "10.180.204.3", port: 80 });
+    expect(doc.verdict).toMatchObject({
+      delivered: true,
+      pod: "default/deploy-169402624-1",
+      node: "node2",
+      clientIpPreserved: true,
+      replyDelivered: true,
+      replySourceIp: "10.180.204.3",
+    });
+  });
+});
