@@ -79,12 +79,15 @@ function generate(seed: number, model: SbModel, sbFiles: Record<string, string>)
     .filter((p) => switches.has(p.datapath))
     .map((p) => {
       const words = (p.mac.find((m) => /^[0-9a-f]{2}:/.test(m)) ?? "").split(/\s+/);
+      const v4 = words.slice(1).find((w) => !w.includes(":"));
+      const v6 = words.slice(1).find((w) => w.includes(":"));
       return {
         name: p.name,
         dp: p.datapath,
         type: p.type,
         ...(words[0] ? { mac: words[0] } : {}),
-        ...(words[1] ? { ip: words[1] } : {}),
+        ...(v4 ? { ip: v4 } : {}),
+        ...(v6 ? { ip6: v6 } : {}),
       };
     });
   const lbs = parseOvsdbList(sbFiles["load-balancer.txt"] ?? "").flatMap((r0) => [
