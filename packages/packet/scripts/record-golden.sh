@@ -5,7 +5,8 @@
 #                    Megaflow: lines; inputs that OVS refuses, with its error)
 #   packet-*.txt     the same with a frame built by scripts/frames.mts (flow_extract of our bytes)
 #   dump-flows.tsv   `ovs-ofctl add-flow` of varied matches, then dump-flows (match_format)
-# Needs the oracle (../../../../shared/oracle); starts and stops its own sandbox.
+# Needs the oracle (../../../../shared/oracle); starts and stops its own sandbox. Re-running it
+# changes only the flood order of NORMAL in "Datapath actions:" (hash-map order in OVS).
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 OUT=${1:-$HERE/../test/golden}
