@@ -43,9 +43,12 @@
  *   is skipped and only the bits the trie needed are un-wildcarded (`nw_dst=11.0.0.0/8`).
  * - A ports trie per subtable over (tp_src << 16 | tp_dst): on a miss in the final stage only
  *   the port prefix that decided the miss is un-wildcarded (`tp_dst=0x40/0xffc0`).
- * - Lookups without `wc` hash the whole mask at once (OVS `find_match`) and, when there are 8 or
- *   more subtables, also use the tries up front to skip subtables whose address prefix length
- *   no rule can match (OVS consults tries only when tracking wildcards; answers are the same).
+ * - Lookups without `wc` hash the whole mask at once (OVS `find_match`). With 8 or more
+ *   subtables they also use the tries up front (OVS consults them only when tracking
+ *   wildcards; answers are the same): subtables are grouped by their prefix lengths on nw_dst
+ *   and nw_src, and only the groups whose lengths the tries say can match are visited ("tuple
+ *   space pruning", Srinivasan et al. 1999); inside a group, prefilter-only tries on tp_dst and
+ *   tp_src (never used for megaflows) skip subtables whose port block no rule can match.
  * - Versioning (`beginBatch`/`commit`/`abortBatch`): rules added or removed in a batch carry
  *   version numbers and become visible, or invisible, all at once when the batch commits;
  *   lookups during the batch see the previous version, as OVS versions rules for bundles.
