@@ -450,19 +450,20 @@ function newProtoState(tuple: CtTuple, now: number): { proto: CtProtoState; expi
   return { proto: { kind: "other", state: "FIRST" }, expires: now + CT_TIMEOUTS.otherFirst };
 }
 
-/** Rewrites the packet's addresses/ports to `t` in the fields a NAT kind touches. */
-function applyNat(flow: Flow, kind: "dnat" | "snat", t: CtTuple, rewritePorts: boolean): Flow {
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** Records in `c` the packet fields a NAT kind rewrites to `t` (applied once, with the ct fields). */
+function applyNat(c: Mutable<Partial<Flow>>, kind: "dnat" | "snat", t: CtTuple, rewritePorts: boolean): void {
   const portProto = t.proto === IP_PROTO.tcp || t.proto === IP_PROTO.udp || t.proto === IP_PROTO.sctp;
   if (kind === "dnat") {
-    return withFlow(flow, {
-      ...(t.family === 4 ? { nw_dst: t.dst4 } : { ipv6_dst: t.dst6 }),
-      ...(portProto && rewritePorts ? { tp_dst: t.dport } : {}),
-    });
+    if (t.family === 4) c.nw_dst = t.dst4;
+    else c.ipv6_dst = t.dst6;
+    if (portProto && rewritePorts) c.tp_dst = t.dport;
+  } else {
+    if (t.family === 4) c.nw_src = t.src4;
+    else c.ipv6_src = t.src6;
+    if (portProto && rewritePorts) c.tp_src = t.sport;
   }
-  return withFlow(flow, {
-    ...(t.family === 4 ? { nw_src: t.src4 } : { ipv6_src: t.src6 }),
-    ...(portProto && rewritePorts ? { tp_src: t.sport } : {}),
-  });
 }
 
 /** The reply tuple of a new connection under a NAT binding. */
@@ -539,10 +540,12 @@ function writeCtMd(
   zone: number,
   e: CtEntry | undefined,
   key: CtTuple | undefined,
+  natChanges?: Partial<Flow>,
 ): Flow {
   const t = e ? e.orig : key;
   const icmp = t !== undefined && t.icmpType >= 0;
   return withFlow(flow, {
+    ...natChanges,
     ct_state: state | CS.trk,
     ct_zone: zone,
     ct_mark: e ? e.mark : 0,
@@ -564,7 +567,8 @@ function processPacket(table: Conntrack, flow0: Flow, opts: CtOptions): CtResult
   const notes: string[] = [];
   // Reset ct_state whenever entering a new zone.
   let state = flow0.ct_state !== 0 && flow0.ct_zone !== zone ? 0 : flow0.ct_state;
-  let flow = flow0;
+  const flow = flow0;
+  const natChanges: Mutable<Partial<Flow>> = {};
 
   const ex = extractTuple(flow, opts.icmpId ?? 0, opts.icmpInner);
   if (!ex.ok) {
@@ -671,9 +675,9 @@ function processPacket(table: Conntrack, flow0: Flow, opts: CtOptions): CtResult
         const target = reply ? reverseTuple(conn.orig) : reverseTuple(conn.reply);
         if (related) {
           notes.push("related: the outer header is translated; the embedded header is not modelled");
-          flow = applyNat(flow, kind, target, false);
+          applyNat(natChanges, kind, target, false);
         } else {
-          flow = applyNat(flow, kind, target, true);
+          applyNat(natChanges, kind, target, true);
         }
         state |= kind === "dnat" ? CS.dnat : CS.snat;
         natApplied = kind;
@@ -725,9 +729,8 @@ function processPacket(table: Conntrack, flow0: Flow, opts: CtOptions): CtResult
         if (nat) {
           // nat_packet: the destination (DNAT) or source (SNAT) is rewritten, and both ports
           // follow the reply tuple (pat_packet), which moves the source port on a collision.
-          flow = applyNat(flow, nat.kind, reverseTuple(conn.reply), true);
-          if (conn.reply.dport !== key.sport && isPat(key.proto))
-            flow = withFlow(flow, { tp_src: conn.reply.dport });
+          applyNat(natChanges, nat.kind, reverseTuple(conn.reply), true);
+          if (conn.reply.dport !== key.sport && isPat(key.proto)) natChanges.tp_src = conn.reply.dport;
           state |= nat.kind === "dnat" ? CS.dnat : CS.snat;
           natApplied = nat.kind;
         }
@@ -756,7 +759,7 @@ function processPacket(table: Conntrack, flow0: Flow, opts: CtOptions): CtResult
     }
   }
 
-  const out = writeCtMd(flow, state, zone, conn, key);
+  const out = writeCtMd(flow, state, zone, conn, key, natChanges);
   return {
     flow: out,
     ctState: out.ct_state,

@@ -122,21 +122,26 @@ export function extractTuple(flow: Flow, icmpId = 0, inner?: IcmpInner): Extract
   const family = flow.dl_type === ETH_TYPE.ip ? 4 : flow.dl_type === ETH_TYPE.ipv6 ? 6 : 0;
   if (family === 0) return { ok: false, reason: "not an IP packet" };
   const proto = flow.nw_proto;
-  const base = {
-    family,
-    proto,
-    src4: family === 4 ? flow.nw_src >>> 0 : 0,
-    dst4: family === 4 ? flow.nw_dst >>> 0 : 0,
-    src6: family === 6 ? flow.ipv6_src : 0n,
-    dst6: family === 6 ? flow.ipv6_dst : 0n,
-  } as const;
+  const src4 = family === 4 ? flow.nw_src >>> 0 : 0;
+  const dst4 = family === 4 ? flow.nw_dst >>> 0 : 0;
+  const src6 = family === 6 ? flow.ipv6_src : 0n;
+  const dst6 = family === 6 ? flow.ipv6_dst : 0n;
   if (isPortProto(proto)) {
-    return {
-      ok: true,
-      related: false,
-      tuple: { ...base, sport: flow.tp_src, dport: flow.tp_dst, icmpType: -1 },
+    // The common case, built without spreads (this runs for every packet through ct).
+    const tuple: CtTuple = {
+      family,
+      proto,
+      src4,
+      dst4,
+      src6,
+      dst6,
+      sport: flow.tp_src,
+      dport: flow.tp_dst,
+      icmpType: -1,
     };
+    return { ok: true, related: false, tuple };
   }
+  const base = { family, proto, src4, dst4, src6, dst6 } as const;
   const icmpProto = family === 4 ? IP_PROTO.icmp : IP_PROTO.icmpv6;
   if (proto !== icmpProto) {
     return { ok: true, related: false, tuple: { ...base, sport: 0, dport: 0, icmpType: -1 } };
