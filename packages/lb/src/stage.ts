@@ -117,6 +117,18 @@ export type LbDnatResult =
       readonly notes: readonly string[];
     }
   | {
+      /**
+       * Conntrack would not take the packet (ct_state has `inv`, e.g. a TCP SYN+ACK to the VIP,
+       * or the reply key of a dead NAT connection): no DNAT happened; `ct` says why.
+       */
+      readonly verdict: "invalid";
+      readonly flow: Flow;
+      readonly vip: LbVip;
+      readonly ct: CtResult;
+      readonly state: LbState;
+      readonly notes: readonly string[];
+    }
+  | {
       /** The VIP has no backends: OVN emits `drop;` (or `reject` with options:reject). */
       readonly verdict: "no-backends";
       readonly flow: Flow;
@@ -263,6 +275,9 @@ export function lbDnat(state: LbState, flow: Flow, opts: LbDnatOptions): LbDnatR
     mark: { value: CT_MARK_NATTED, mask: CT_MARK_NATTED },
   });
   notes.push(...ct.notes);
+  if (ct.natApplied !== "dnat") {
+    return { verdict: "invalid", flow: ct.flow, vip, ct, state: { ...state, conntrack: ct.table }, notes };
+  }
   return {
     verdict: "dnat",
     flow: ct.flow,

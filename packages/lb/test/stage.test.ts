@@ -205,6 +205,14 @@ describe("DNAT stage", () => {
     expect(r.verdict).toBe("pass");
   });
 
+  it("a packet conntrack rejects is not DNATed (invalid verdict)", () => {
+    const l = lb({ options: { prefer_local_backend: "false" } });
+    const synAck = withFlow(syn(CLIENT, 1), { tcp_flags: TCP_FLAG.syn | TCP_FLAG.ack });
+    const r = lbDnat(emptyLbState(), synAck, { lb: l, zone: 1 });
+    expect(r.verdict).toBe("invalid");
+    if (r.verdict === "invalid") expect(r.flow.ct_state & CS.inv).toBe(CS.inv);
+  });
+
   it("IPv6 VIP", () => {
     const l = makeLoadBalancer({
       name: "v6",
