@@ -24,7 +24,10 @@ echo "$DF" | awk '/git init ovn|clone .*ovn.git/{f=1} f && /git apply/{print}' |
 done
 OVS_COMMIT=$(git -C "$OVN_GIT" ls-tree "$COMMIT" ovs | awk '{print $3}')
 mkdir -p "$SRC/ovs"; git -C "$OVS_GIT" archive "$OVS_COMMIT" | tar -x -C "$SRC/ovs"
-(cd "$SRC/ovs" && ./boot.sh && ./configure --enable-silent-rules && make -j"$(nproc)")
+# Only the OVS libraries ovn-northd links (generated headers first: BUILT_SOURCES).
+(cd "$SRC/ovs" && ./boot.sh && ./configure --enable-silent-rules \
+   && make -j"$(nproc)" $(make -f Makefile -f <(printf 'print-%%:\n\t@echo $(%s)\n' '$*') print-BUILT_SOURCES) \
+   && make -j"$(nproc)" lib/libopenvswitch.la lib/libsflow.la ovsdb/libovsdb.la)
 (cd "$SRC" && ./boot.sh && ./configure --with-ovs-source="$SRC/ovs" --enable-silent-rules \
    && make -j"$(nproc)" lib/ovn-nb-idl.h lib/ovn-sb-idl.h lib/ovn-ic-nb-idl.h lib/ovn-ic-sb-idl.h \
    && make -j"$(nproc)" northd/ovn-northd)
