@@ -9,10 +9,20 @@
  *   br-int's localnet entry (VLAN strip) and egress (VLAN push) as ovn-controller's physical.c
  *   programs them, and the pods' veth ports;
  * - MetalLB's announcement: the speaker's leader election (speaker/layer2_controller.go:
- *   sha256(node + "#" + ip), lowest first, ETP=Local → only nodes with a ready endpoint).
+ *   sha256(node + "#" + ip.String()), lowest first, ETP=Local → only nodes with a ready
+ *   endpoint), delegated to @ovnsim/physical's model of the speaker.
  */
-import { createHash } from "node:crypto";
-import { inCidr4, parseIp4 } from "@ovnsim/packet";
+import { inCidr4, isSimError, parseIp4, SimError } from "@ovnsim/packet";
+import {
+  goIpString,
+  type IpAddr,
+  type L2Advertisement,
+  type LBService,
+  type MetalLBSpec,
+  type ParsedPool,
+  parseIp,
+  electAnnouncer as physicalElect,
+} from "@ovnsim/physical";
 import type { PodSpec, Scenario, ServiceSpec, SubnetSpec } from "./types.js";
 
 /** Kube-OVN's masquerade MAC for external LB access (pkg/util/const.go). */
@@ -105,58 +115,64 @@ export interface Announcement {
   readonly reason: string;
 }
 
-/** MetalLB L2 leader election for one VIP of a service. */
+/**
+ * MetalLB L2 leader election for one VIP of a service: the scenario mapped onto
+ * `@ovnsim/physical`'s `electAnnouncer` (the one model of the speaker's ShouldAnnounce), so the
+ * VIP is hashed as Go's `net.IP.String()` prints it (`FD00::FC` → `fd00::fc`), not as written.
+ * Kube's scenario has no readiness: every endpoint Pod counts as ready.
+ */
 export function electAnnouncer(s: Scenario, svc: ServiceSpec, vip: string): Announcement {
   const key = `${svc.namespace}/${svc.name}`;
-  const ads = s.l2Advertisements.filter(
-    (a) => a.ipAddressPools.length === 0 || (svc.pool && a.ipAddressPools.includes(svc.pool)),
-  );
-  if (ads.length === 0) {
-    return {
-      service: key,
-      vip,
-      node: undefined,
-      candidates: [],
-      reason: "no L2Advertisement selects the VIP's pool",
-    };
+  let ip: IpAddr;
+  try {
+    ip = parseIp(vip, `Service ${key} VIP`);
+  } catch (e) {
+    throw isSimError(e) ? new SimError(e.code, e.message, svc.source ?? {}) : e;
   }
-  let nodes = s.nodes.filter(
-    (n) => n.speaker && n.labels["node.kubernetes.io/exclude-from-external-load-balancers"] === undefined,
-  );
-  nodes = nodes.filter((n) =>
-    ads.some(
+  const advertisements: L2Advertisement[] = s.l2Advertisements.map((a) => ({
+    name: a.name,
+    ipAddressPools: a.ipAddressPools,
+    nodeSelectors: a.nodeSelectors.map((matchLabels) => ({ matchLabels })),
+    interfaces: a.interfaces,
+  }));
+  // parseMetalLB's pool → advertisements rule; a VIP outside every pool (svc.pool undefined)
+  // is selected only by advertisements that name no pool.
+  const pool: ParsedPool = {
+    name: svc.pool ?? "",
+    ranges: [],
+    autoAssign: true,
+    avoidBuggyIPs: false,
+    ads: advertisements.filter(
       (a) =>
-        a.nodeSelectors.length === 0 ||
-        a.nodeSelectors.some((sel) => Object.entries(sel).every(([k, v]) => n.labels[k] === v)),
+        (a.ipAddressPools ?? []).length === 0 ||
+        (svc.pool !== undefined && (a.ipAddressPools ?? []).includes(svc.pool)),
     ),
-  );
-  const eps = endpointsOf(s, svc);
-  if (eps.length === 0)
-    return {
-      service: key,
-      vip,
-      node: undefined,
-      candidates: [],
-      reason: "the service has no ready endpoint",
-    };
-  if (svc.externalTrafficPolicy === "Local") {
-    nodes = nodes.filter((n) => eps.some((p) => p.node === n.name));
-  }
-  const candidates = nodes
-    .map((n) => ({ node: n.name, hash: createHash("sha256").update(`${n.name}#${vip}`).digest("hex") }))
-    .sort((a, b) => (a.hash < b.hash ? -1 : a.hash > b.hash ? 1 : 0));
-  const first = candidates[0];
-  return {
-    service: key,
-    vip,
-    node: first?.node,
-    candidates,
-    reason: first
-      ? `sha256("${first.node}#${vip}") sorts first among ${candidates.length} candidate(s)`
-      : svc.externalTrafficPolicy === "Local"
-        ? "externalTrafficPolicy: Local and no speaker node has a local endpoint"
-        : "no eligible speaker node",
   };
+  const spec: MetalLBSpec = {
+    pools: [],
+    advertisements,
+    nodes: s.nodes.map((n) => ({ name: n.name, labels: n.labels })),
+    speakers: s.nodes.filter((n) => n.speaker).map((n) => n.name),
+  };
+  const lbSvc: LBService = {
+    namespace: svc.namespace,
+    name: svc.name,
+    externalTrafficPolicy: svc.externalTrafficPolicy,
+    endpoints: endpointsOf(s, svc).map((p) => ({ nodeName: p.node, address: p.ip })),
+  };
+  const e = physicalElect(spec, lbSvc, ip, pool);
+  const n = e.candidates.length;
+  const reason =
+    e.owner !== undefined
+      ? `sha256("${e.owner}#${goIpString(ip)}") sorts first among ${n} candidate(s)`
+      : e.reason === "no active endpoints"
+        ? "the service has no ready endpoint"
+        : e.reason === "no L2Advertisement for the pool"
+          ? "no L2Advertisement selects the VIP's pool"
+          : svc.externalTrafficPolicy === "Local"
+            ? "externalTrafficPolicy: Local and no speaker node has a local endpoint"
+            : "no eligible speaker node";
+  return { service: key, vip, node: e.owner, candidates: e.candidates, reason };
 }
 
 // ---------------------------------------------------------------------------------------------
