@@ -558,7 +558,9 @@ export class PhysicalNetwork {
       const tagged = withFlow(frame, {
         vlans: [{ tpid: ETH_TYPE.vlan, pcp: 0, vid: nic.vid }, ...frame.vlans],
       });
-      this.hostTransmit(ctx, hostName, nic.parent, tagged, true);
+      // The VLAN device hands the tagged frame to its lower device as the stack would
+      // (dev_queue_xmit): an enslaved NIC puts it on the wire, a bridge internal port into the bridge.
+      this.hostTransmit(ctx, hostName, nic.parent, tagged);
       return;
     }
     ctx.event("wire", at, describeFrame(frame), frame);

@@ -247,3 +247,62 @@ describe("more paths", () => {
     );
   });
 });
+
+describe("a VLAN sub-interface of a bridge's internal port", () => {
+  // `ip link add link br0 name br0.5 type vlan id 5`: the VLAN device hands the tagged frame to
+  // br0, the OVS internal port, so it enters the bridge (internal_dev_xmit), which sends it out
+  // of eth0 — it never goes to a wire of its own.
+  const net = () =>
+    new PhysicalNetwork({
+      hosts: [
+        {
+          name: "h",
+          nics: [
+            { name: "eth0", mac: "02:00:00:00:00:01" },
+            { name: "br0", macFrom: "eth0" },
+            { name: "br0.5", parent: "br0", vid: 5, addresses: ["10.0.5.1/24"] },
+          ],
+          bridges: [{ name: "br0", ports: [{ name: "eth0" }] }],
+        },
+        {
+          name: "peer",
+          nics: [
+            { name: "eth0", mac: "02:00:00:00:00:02" },
+            { name: "eth0.5", parent: "eth0", vid: 5, addresses: ["10.0.5.2/24"] },
+          ],
+        },
+      ],
+      switches: [],
+      links: [{ a: "h:eth0", b: "peer:eth0" }],
+    });
+  it("sends through the bridge, tagged, out of the enslaved NIC", () => {
+    const n = net();
+    const t = n.inject(
+      "h",
+      "br0.5",
+      arpFrame({
+        op: ARP_OP.request,
+        dlSrc: parseMac("02:00:00:00:00:01"),
+        dlDst: BROADCAST,
+        sha: parseMac("02:00:00:00:00:01"),
+        spa: parseIp("10.0.5.1"),
+        tha: 0,
+        tpa: parseIp("10.0.5.2"),
+      }),
+    );
+    expect(t.events.some((e) => e.kind === "drop" && /no cable/.test(e.text))).toBe(false);
+    const br = t.events.find((e) => e.kind === "bridge");
+    expect(br?.at).toBe("h/br0");
+    expect(br?.frame?.vlans.map((v) => v.vid)).toEqual([5]);
+    const wire = t.events.find((e) => e.kind === "wire");
+    expect(wire?.at).toBe("h/eth0");
+    expect(wire?.frame?.vlans.map((v) => v.vid)).toEqual([5]);
+  });
+  it("ARP resolves across it in both directions", () => {
+    const n = net();
+    n.resolve("h", "10.0.5.2");
+    expect(n.neighbourMac("h", "10.0.5.2")).toBe(parseMac("02:00:00:00:00:02"));
+    n.resolve("peer", "10.0.5.1");
+    expect(n.neighbourMac("peer", "10.0.5.1")).toBe(parseMac("02:00:00:00:00:01"));
+  });
+});
