@@ -169,7 +169,7 @@ export class StepBuilder {
   ) {}
   private lastPacket: PacketView | undefined;
   private packet?: PacketView;
-  private detail?: string;
+  private detail?: string | (() => string);
   private outcome?: "drop" | "deliver";
 
   /** Seeds the "last shown packet" so a child repeats it only when it differs. */
@@ -183,7 +183,8 @@ export class StepBuilder {
     this.lastPacket = p;
     return this;
   }
-  setDetail(text: string): this {
+  /** The native detail, or a function that renders it when first read (text only when asked). */
+  setDetail(text: string | (() => string)): this {
     this.detail = text;
     return this;
   }
@@ -209,17 +210,38 @@ export class StepBuilder {
     return this.lastPacket;
   }
   build(): TraceStep {
-    return {
-      layer: this.layer,
-      where: this.where,
-      summary: this.summary,
-      ...(this.device !== undefined ? { device: this.device } : {}),
-      ...(this.packet ? { packet: this.packet } : {}),
-      ...(this.detail !== undefined ? { detail: this.detail } : {}),
-      ...(this.outcome ? { outcome: this.outcome } : {}),
-      children: this.kids,
-    };
+    // Same key order as always (layer, where, summary, device, packet, detail, outcome, children).
+    const s: Record<string, unknown> = { layer: this.layer, where: this.where, summary: this.summary };
+    if (this.device !== undefined) s.device = this.device;
+    if (this.packet) s.packet = this.packet;
+    const d = this.detail;
+    if (typeof d === "string") s.detail = d;
+    else if (d !== undefined) lazyProperty(s, "detail", d);
+    if (this.outcome) s.outcome = this.outcome;
+    s.children = this.kids;
+    return s as unknown as TraceStep;
   }
+}
+
+/**
+ * Defines `key` as an enumerable property computed on first read and then kept (JSON, spreads and
+ * equality see a plain value): the text renderings of the layers' trees are made only when asked.
+ */
+export function lazyProperty<T extends object>(o: T, key: string, make: () => unknown): T {
+  let done = false;
+  let v: unknown;
+  Object.defineProperty(o, key, {
+    enumerable: true,
+    configurable: true,
+    get() {
+      if (!done) {
+        v = make();
+        done = true;
+      }
+      return v;
+    },
+  });
+  return o;
 }
 
 function lastPacketOf(s: TraceStep): PacketView | undefined {

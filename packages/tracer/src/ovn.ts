@@ -19,6 +19,8 @@ import {
   type ProfileName,
   type SbModel,
   type SbPort,
+  type LbBackend,
+  type MFlow,
   type TraceNode as OvnNode,
   type TraceResult as OvnResult,
   deriveMcGroups,
@@ -28,7 +30,8 @@ import {
   parseNbctl,
   renderDetailed,
 } from "@ovnsim/ovn";
-import { type Flow, formatIp4, formatMac, parseIp4, parseMac, withFlow } from "@ovnsim/packet";
+import { type Flow, formatIp4, formatMac, makeFlow, parseIp4, parseMac, withFlow } from "@ovnsim/packet";
+import { lazyProperty } from "./model.js";
 
 export interface OvnWorld {
   readonly profile: ProfileName;
@@ -159,17 +162,21 @@ export function runLogical(
 ): LogicalRun {
   const n = net(w, chassis);
   let chosen: { ip: string; port: number } | null = null;
-  const result = n.trace(undefined, microflowOf(inport, f), {
+  const opts = {
     ct,
     chassis,
-    chooseBackend: (backends, mf) => {
+    chooseBackend: (backends: readonly LbBackend[], mf: MFlow) => {
       const i = hashBackend(backends, mf);
       const b = backends[i]!;
       chosen = { ip: formatIp4(b.ip4), port: b.port };
       return i;
     },
-  });
-  const text = `# ${result.flow}\n${renderDetailed(result.tree)}`;
+  };
+  // The packet the microflow describes, without writing and parsing its text (same fields).
+  const mf = microflowPacket(f);
+  const result = mf
+    ? n.traceFlow(undefined, inport, mf, opts)
+    : n.trace(undefined, microflowOf(inport, f), opts);
   // Replay the modifications along the path to each output.
   const outputs: LogicalOutput[] = [];
   const stages: LogicalRun["stages"][number][] = [];
@@ -231,7 +238,32 @@ export function runLogical(
           ? `dropped by ${last?.text.trim() ?? "a logical flow"}`
           : `no logical flow sends it to a port (last: ${last?.text.trim() ?? "none"})`;
   }
-  return { result, text, outputs, backend: chosen, stages, dropReason };
+  const run = { result, outputs, backend: chosen, stages, dropReason } as Omit<LogicalRun, "text">;
+  return lazyProperty(run, "text", () => `# ${result.flow}\n${renderDetailed(result.tree)}`) as LogicalRun;
+}
+
+/**
+ * The packet `microflowOf` describes, as ovn-trace's microflow parser builds it: only the fields
+ * the microflow names (and their prerequisites: eth.type, ip.proto) are set. IPv4 TCP, UDP and
+ * ICMP only; null for the rest (traced through the microflow text).
+ */
+export function microflowPacket(f: Flow): Flow | null {
+  if (f.dl_type !== 0x0800) return null;
+  const p = f.nw_proto;
+  if (p !== 6 && p !== 17 && p !== 1) return null;
+  if (p === 1 && (f.tp_src > 0xff || f.tp_dst > 0xff)) return null;
+  return makeFlow({
+    dl_src: f.dl_src,
+    dl_dst: f.dl_dst,
+    dl_type: 0x0800,
+    nw_src: f.nw_src,
+    nw_dst: f.nw_dst,
+    nw_ttl: f.nw_ttl || 64,
+    nw_proto: p,
+    tp_src: f.tp_src,
+    tp_dst: f.tp_dst,
+    ...(p === 6 ? { tcp_flags: f.tcp_flags } : {}),
+  });
 }
 
 function flatten(nodes: readonly OvnNode[]): OvnNode[] {

@@ -391,10 +391,15 @@ export class LogicalNetwork {
     const inName = d.portsByKey.get(inKey)?.sb.name ?? "(unnamed)";
     const root: MNode[] = [];
     const node = append(root, "pipeline", `ingress(dp="${d.name}", inport="${inName}")`);
-    const flowText = formatFlow(toFlow(uflow));
+    // The `# …` line is rendered when first read (the tracer asks for it only with the text).
+    const start = toFlow(uflow);
+    let flowText: string | undefined;
     run.traceTables(d, uflow, 0, "ingress", node.children);
     return {
-      flow: flowText,
+      get flow(): string {
+        flowText ??= formatFlow(start);
+        return flowText;
+      },
       tree: root,
       outputs: run.outputs,
       deliveries: run.deliveries,
