@@ -48,6 +48,7 @@ export {
 export type { FiveTuple, SymmetricL4Input } from "./ovs-hash.js";
 export {
   HASH_FIELD_NAMES,
+  canonicalHashField,
   compileHashFields,
   parseHashFields,
   hashFieldsBasis,

@@ -40,10 +40,13 @@ export interface SelectBucket {
   readonly live?: boolean;
 }
 
-/** One `fields(...)` entry: a field name and an optional mask (network-order bytes). */
+/**
+ * One `fields(...)` entry: a field name and an optional mask, as network-order bytes or as the
+ * field's value (a bigint, e.g. 0xffffff00n for `ip_src=255.255.255.0`).
+ */
 export interface HashFieldSpec {
   readonly name: string;
-  readonly mask?: Uint8Array;
+  readonly mask?: Uint8Array | bigint;
 }
 
 interface HashFieldDef {
@@ -59,6 +62,7 @@ interface HashFieldDef {
 const isIp4 = (f: Flow): boolean => f.dl_type === ETH_TYPE.ip;
 const isIp6 = (f: Flow): boolean => f.dl_type === ETH_TYPE.ipv6;
 const isIpAny = (f: Flow): boolean => isIp4(f) || isIp6(f);
+const isArp = (f: Flow): boolean => f.dl_type === ETH_TYPE.arp || f.dl_type === ETH_TYPE.rarp;
 const notLater = (f: Flow): boolean => (f.nw_frag & FRAG.later) === 0;
 const l4 = (proto: number) => (f: Flow) => isIpAny(f) && f.nw_proto === proto && notLater(f);
 const any = (): boolean => true;
@@ -99,12 +103,25 @@ const DEFS: readonly (readonly [string[], HashFieldDef])[] = (() => {
     d(["eth_dst", "dl_dst"], 158, 6, any, (f) => f.dl_dst),
     d(["eth_type", "dl_type"], 159, 2, any, (f) => f.dl_type),
     d(["vlan_tci"], 160, 2, any, tci),
+    d(["dl_vlan"], 161, 2, any, (f) => tci(f) & 0xfff),
+    d(["vlan_vid"], 162, 2, any, (f) => tci(f) & 0x1fff),
+    d(["dl_vlan_pcp"], 163, 1, any, (f) => tci(f) >>> 13),
+    d(["vlan_pcp"], 164, 1, any, (f) => tci(f) >>> 13),
     d(["ip_src", "nw_src"], 169, 4, isIp4, (f) => f.nw_src),
     d(["ip_dst", "nw_dst"], 170, 4, isIp4, (f) => f.nw_dst),
     d(["ipv6_src"], 171, 16, isIp6, (f) => f.ipv6_src),
     d(["ipv6_dst"], 172, 16, isIp6, (f) => f.ipv6_dst),
     d(["ipv6_label"], 173, 4, isIp6, (f) => f.ipv6_label),
     d(["ip_proto", "nw_proto"], 174, 1, isIpAny, (f) => f.nw_proto),
+    d(["nw_tos"], 175, 1, isIpAny, (f) => f.nw_tos & 0xfc),
+    d(["ip_dscp"], 176, 1, isIpAny, (f) => (f.nw_tos & 0xfc) >>> 2),
+    d(["nw_ecn", "ip_ecn"], 177, 1, isIpAny, (f) => f.nw_tos & 3),
+    d(["nw_ttl"], 178, 1, isIpAny, (f) => f.nw_ttl),
+    d(["arp_op"], 180, 2, isArp, (f) => f.nw_proto),
+    d(["arp_spa"], 181, 4, isArp, (f) => f.nw_src),
+    d(["arp_tpa"], 182, 4, isArp, (f) => f.nw_dst),
+    d(["arp_sha"], 183, 6, isArp, (f) => f.arp_sha),
+    d(["arp_tha"], 184, 6, isArp, (f) => f.arp_tha),
     d(["tcp_src", "tp_src"], 185, 2, l4(6), (f) => f.tp_src),
     d(["tcp_dst", "tp_dst"], 186, 2, l4(6), (f) => f.tp_dst),
     d(["udp_src"], 188, 2, l4(17), (f) => f.tp_src),
@@ -149,6 +166,11 @@ const BY_NAME: ReadonlyMap<string, HashFieldDef> = new Map(
 /** Names accepted in `fields(...)` (canonical names and aliases). */
 export const HASH_FIELD_NAMES: readonly string[] = [...BY_NAME.keys()];
 
+/** The canonical name `hashFieldsBasis` reports in `used` for a field name or alias (undefined if not hashable). */
+export function canonicalHashField(name: string): string | undefined {
+  return BY_NAME.get(name)?.canonical;
+}
+
 /** A compiled `fields(...)` list: sorted in OVS field order, masks resolved. */
 export interface HashFields {
   readonly fields: readonly { readonly def: HashFieldDef; readonly mask: Uint8Array }[];
@@ -177,7 +199,16 @@ export function compileHashFields(specs: readonly (HashFieldSpec | string)[], pa
     if (seen.has(def.order))
       throw new SimError("DUPLICATE", `select group fields: "${spec.name}" given twice`);
     seen.add(def.order);
-    const mask = spec.mask ?? new Uint8Array(def.nBytes).fill(0xff);
+    const m = spec.mask;
+    if (typeof m === "bigint" && (m < 0n || m >= 1n << BigInt(8 * def.nBytes))) {
+      throw new SimError("BAD_MASK", `select group fields: mask of ${spec.name} must be ${def.nBytes} bytes`);
+    }
+    const mask =
+      m === undefined
+        ? new Uint8Array(def.nBytes).fill(0xff)
+        : typeof m === "bigint"
+          ? beBytes(m, def.nBytes)
+          : m;
     if (mask.length !== def.nBytes) {
       throw new SimError("BAD_MASK", `select group fields: mask of ${spec.name} must be ${def.nBytes} bytes`);
     }

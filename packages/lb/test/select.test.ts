@@ -1,7 +1,16 @@
 import { isSimError, makeFlow } from "@ovnsim/packet";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { dpHashTable, hashInt, parseHashFields, pickDpHashBucket, scoreBuckets } from "../src/index.js";
+import {
+  canonicalHashField,
+  compileHashFields,
+  dpHashTable,
+  hashFieldsBasis,
+  hashInt,
+  parseHashFields,
+  pickDpHashBucket,
+  scoreBuckets,
+} from "../src/index.js";
 
 describe("OVS hash primitives", () => {
   it("hash_int is the murmur hash_2words, not the values quoted in lib/hash.h's hash_boolean comment", () => {
@@ -56,9 +65,31 @@ describe("select groups", () => {
   it("parseHashFields: aliases, masks, OVS order, errors", () => {
     const hf = parseHashFields("tcp_src,ip_src=255.255.0.0,eth_dst");
     expect(hf.fields.map((f) => f.def.canonical)).toEqual(["eth_dst", "ip_src", "tcp_src"]);
-    expect(() => parseHashFields("nw_ttl")).toThrow(/not a field/);
+    expect(() => parseHashFields("tcp_flags")).toThrow(/not a field/);
     expect(() => parseHashFields("ip_src,nw_src")).toThrow(/twice/);
     expect(() => parseHashFields("ip_src=1.2.3")).toThrow(/not a mask/);
+  });
+  it("VLAN, IP and ARP fields hash OVS's mf_get_value bytes; bigint masks equal byte masks", () => {
+    const flow = makeFlow({
+      dl_type: 0x0800,
+      nw_ttl: 64,
+      nw_tos: 0xb9,
+      vlans: [{ tpid: 0x8100, pcp: 5, vid: 341 }],
+    });
+    const vid = hashFieldsBasis(flow, parseHashFields("vlan_vid"));
+    const tci = hashFieldsBasis(flow, parseHashFields("vlan_tci=0x1fff"));
+    expect(vid.hash).toBe(tci.hash); // vlan_vid = present bit + VID, 2 bytes, as vlan_tci & 0x1fff
+    expect(hashFieldsBasis(flow, parseHashFields("nw_ecn,nw_ttl,ip_dscp")).used).toEqual([
+      "ip_dscp",
+      "nw_ecn",
+      "nw_ttl",
+    ]);
+    expect(hashFieldsBasis(flow, parseHashFields("arp_spa")).used).toEqual([]);
+    expect(hashFieldsBasis(flow, compileHashFields([{ name: "ip_src", mask: 0xffffff00n }])).hash).toBe(
+      hashFieldsBasis(flow, parseHashFields("ip_src=255.255.255.0")).hash,
+    );
+    expect(canonicalHashField("nw_src")).toBe("ip_src");
+    expect(() => compileHashFields([{ name: "ip_src", mask: 1n << 32n }])).toThrow(/mask/);
   });
   it("fuzz: parseHashFields gives fields or a SimError, and hashing never throws", () => {
     const names = fc.constantFrom(

@@ -31,4 +31,3 @@ export { traceFlow, parseCtState } from "./xlate.js";
 export type { TraceOptions } from "./xlate.js";
 export { renderTrace, renderNodes, traceToJson } from "./trace.js";
 export type { TraceNode, TraceNodeType, TracePass, TraceResult, RecircHeader } from "./trace.js";
-export { hashBytes, hashInt, hashUint64, bucketScore } from "./ovshash.js";

@@ -14,6 +14,7 @@ import { Classifier, DEFAULT_FLOW_TRIES } from "@ovnsim/classifier";
  */
 const OFPROTO_TRIES = DEFAULT_FLOW_TRIES.filter((t) => t.name === "nw_dst" || t.name === "nw_src");
 import type { MacTable, VlanMode } from "@ovnsim/l2";
+import { canonicalHashField, compileHashFields, type HashFields } from "@ovnsim/lb";
 import {
   type FieldSpec,
   findField,
@@ -342,6 +343,43 @@ function parseBucket(
   };
 }
 
+/** The canonical name @ovnsim/lb's select-group hashing knows a field by ("" if it cannot hash it). */
+export function lbFieldName(spec: FieldSpec): string {
+  for (const n of [spec.name, ...spec.aliases]) {
+    const c = canonicalHashField(n);
+    if (c) return c;
+  }
+  return "";
+}
+
+const HASH_FIELDS = new WeakMap<Group, HashFields>();
+
+/**
+ * A group's `fields(...)` and `selection_method_param`, compiled for @ovnsim/lb's
+ * `hashFieldsBasis` (meta-flow order, masks as bytes); memoised on the immutable group.
+ *
+ * @throws SimError UNSUPPORTED for a field the select-group hashing does not model.
+ */
+export function groupHashFields(g: Group): HashFields {
+  let hf = HASH_FIELDS.get(g);
+  if (!hf) {
+    hf = compileHashFields(
+      g.fields.map(({ field, mask }) => {
+        const name = lbFieldName(field);
+        if (!name)
+          throw new SimError(
+            "UNSUPPORTED",
+            `fields(...): hashing ${field.name} in a select group is not modelled`,
+          );
+        return mask === null ? { name } : { name, mask };
+      }),
+      g.methodParam,
+    );
+    HASH_FIELDS.set(g, hf);
+  }
+  return hf;
+}
+
 /** Parses one `dump-groups`/`add-group` line. */
 export function parseGroupLine(text: string, opts: ParseFlowLineOptions = {}): Group {
   try {
@@ -387,7 +425,9 @@ export function parseGroupLine(text: string, opts: ParseFlowLineOptions = {}): G
     if (id < 0) throw new SimError("PARSE_ERROR", `"${text.trim()}": missing group_id`);
     if (!type) throw new SimError("PARSE_ERROR", `"${text.trim()}": missing type`);
     const buckets = parts.slice(1).map((b, i) => parseBucket(b, i, ctx));
-    return { id, type, method, methodParam, fields, buckets };
+    const group: Group = { id, type, method, methodParam, fields, buckets };
+    if (fields.length > 0) groupHashFields(group);
+    return group;
   } catch (e) {
     if (e instanceof SimError) throw e.at(opts.file, opts.line);
     throw e;

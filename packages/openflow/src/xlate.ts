@@ -11,6 +11,7 @@
  */
 import type { Conntrack, CtNatRequest, CtResult } from "@ovnsim/conntrack";
 import { type L2PortConfig, MacTable, normalDecide } from "@ovnsim/l2";
+import { hashFieldsBasis, scoreBuckets } from "@ovnsim/lb";
 import {
   CS,
   ETH_TYPE,
@@ -42,8 +43,15 @@ import {
   writeSubfield,
 } from "./fieldio.js";
 import type { Subfield } from "./fieldio.js";
-import type { Bridge, FlowEntry, Group, OfPort, Switch } from "./model.js";
-import { bucketScore, hashBytes, hashUint64, valueBytes } from "./ovshash.js";
+import {
+  type Bridge,
+  type FlowEntry,
+  type Group,
+  groupHashFields,
+  lbFieldName,
+  type OfPort,
+  type Switch,
+} from "./model.js";
 import type { RecircHeader, TraceNode, TracePass, TraceResult } from "./trace.js";
 import { formatFieldValue } from "./values.js";
 
@@ -591,59 +599,24 @@ function xlateOutput(ctx: Ctx, port: number, maxLen = 65535): void {
 // ---------------------------------------------------------------------------------------------
 // Groups
 
+/**
+ * `pick_hash_fields_select_group` + `group_best_live_bucket`: the basis and the scores are
+ * @ovnsim/lb's (the one implementation of OVS's select-group choice, also behind OVN's
+ * `ct_lb_mark`); xlate adds what only it knows, the megaflow bits the choice consulted.
+ */
 function selectHashBucket(ctx: Ctx, g: Group): Group["buckets"][number] | null {
-  let basis = hashUint64(g.methodParam);
-  for (const { field, mask } of orderFields(g.fields)) {
-    if (!prereqsOk(field, ctx.key, ctx.wc)) continue;
-    const nBytes = Math.ceil(field.bits / 8);
-    const full = (1n << BigInt(field.bits)) - 1n;
-    const m = mask ?? full;
-    basis = hashBytes(valueBytes(readField(ctx.key, field) & m, nBytes), basis);
-    unwildcard(ctx.wc, field, m);
+  const { hash: basis, used } = hashFieldsBasis(keyToFlow(ctx.key), groupHashFields(g));
+  for (const { field, mask } of g.fields) {
+    // mf_are_prereqs_ok() unwildcards what it reads; a hashed field is unwildcarded under its mask.
+    if (prereqsOk(field, ctx.key, ctx.wc) && used.includes(lbFieldName(field)))
+      unwildcard(ctx.wc, field, mask ?? undefined);
   }
-  let best: Group["buckets"][number] | null = null;
-  let bestScore = 0;
-  for (const b of g.buckets) {
-    const score = bucketScore(b.id, basis, b.weight);
-    report(ctx, "detail", `bucket ${b.id}: score ${score}`);
-    if (score >= bestScore) {
-      best = b;
-      bestScore = score;
-    }
-  }
-  return best;
-}
-
-/** Hash fields are visited in OVS meta-flow id order (MFF_*), which FIELDS follows. */
-const FIELD_ORDER = [
-  "eth_src",
-  "eth_dst",
-  "eth_type",
-  "vlan_vid",
-  "vlan_pcp",
-  "ip_src",
-  "ip_dst",
-  "ipv6_src",
-  "ipv6_dst",
-  "ipv6_label",
-  "nw_proto",
-  "nw_tos",
-  "tcp_src",
-  "tcp_dst",
-  "udp_src",
-  "udp_dst",
-  "sctp_src",
-  "sctp_dst",
-];
-function orderFields<T extends { field: FieldSpec }>(fs: readonly T[]): T[] {
-  const rank = (f: FieldSpec): number => {
-    for (let i = 0; i < FIELD_ORDER.length; i++) {
-      const s = findField(FIELD_ORDER[i]!);
-      if (s && s.name === f.name) return i;
-    }
-    return 1000;
-  };
-  return [...fs].sort((a, b) => rank(a.field) - rank(b.field));
+  const { scores, chosen } = scoreBuckets(
+    g.buckets.map((b) => ({ bucketId: b.id, weight: b.weight })),
+    basis,
+  );
+  for (const s of scores) report(ctx, "detail", `bucket ${s.bucketId}: score ${s.score}`);
+  return chosen === undefined ? null : (g.buckets[chosen] ?? null);
 }
 
 function xlateGroup(ctx: Ctx, id: number): boolean {
