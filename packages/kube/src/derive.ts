@@ -424,17 +424,9 @@ export function deriveNodeDataplane(s: Scenario, nodeName: string): NodeDataplan
       }
     }
     flows.push("priority=0 actions=NORMAL");
-    // The host's VLAN interface `br-<provider>.<vid>` (where MetalLB answers) is realized the OVS
-    // way: the bridge's internal port is an access port of that VLAN (`ovs-vsctl set port
-    // br-<provider> tag=<vid>`), so the host sends and receives VLAN <vid> untagged on it.
-    const hostVlan = hostVlanOf(s, br);
-    ports.push({
-      name: br,
-      ofport: 0xfffe,
-      type: "internal",
-      mac: node.nicMac,
-      ...(hostVlan ? { tag: hostVlan } : {}),
-    });
+    // The internal port carries every VLAN (no tag): a host VLAN interface such as
+    // `br-<provider>.<vid>` (where MetalLB answers) is a kernel VLAN device on it.
+    ports.push({ name: br, ofport: 0xfffe, type: "internal", mac: node.nicMac });
     bridges.push({ name: br, mac: node.nicMac, ports, flows });
   }
   // Pod veths on br-int and their ingress/egress entries.
@@ -453,12 +445,6 @@ export function deriveNodeDataplane(s: Scenario, nodeName: string): NodeDataplan
   brIntPorts.push({ name: "br-int", ofport: 0xfffe, type: "internal" });
   bridges.push({ name: "br-int", mac: "00:00:00:00:00:00", ports: brIntPorts, flows: brIntFlows });
   return { node: nodeName, bridges, patchedSubnets: patched, notes };
-}
-
-/** The VLAN of the host interface on bridge `br` (scenario `metallb.interface: <br>.<vid>`), if any. */
-export function hostVlanOf(s: Scenario, br: string): number | undefined {
-  const m = /^(.*)\.(\d+)$/.exec(s.physical.metallbInterface);
-  return m && m[1] === br && Number(m[2]) >= 1 && Number(m[2]) <= 4094 ? Number(m[2]) : undefined;
 }
 
 /** `ovs-ofctl add-flow` lines for one bridge, with the bridge name, as a shell script would hold them. */

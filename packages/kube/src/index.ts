@@ -50,7 +50,6 @@ export {
   lbNameFor,
   metallbHasL2Status,
   bridgeFlowsScript,
-  hostVlanOf,
   localnetPortName,
   providerPatchPort,
   brIntPatchPort,

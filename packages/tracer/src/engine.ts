@@ -22,7 +22,6 @@ import {
   type Scenario,
   diagnose,
   electAnnouncer,
-  hostVlanOf,
   localnetPortName,
   providerPatchPort,
   subnetOfIp,
@@ -147,11 +146,13 @@ function topologyOf(s: Scenario): physical.TopologySpec {
       });
       nics.push({ name: br, macFrom: n.nic });
     }
-    // `<nic>.<vid>`: a kernel VLAN device on the NIC. (`br-<provider>.<vid>` is the bridge's
-    // internal port in that VLAN, see @ovnsim/kube hostVlanOf: no extra interface.)
+    // `<if>.<vid>`: a kernel VLAN device on the NIC or on a bridge's internal port
+    // (`br-provider.341`: its frames enter br-provider tagged, as `ip link add link br-provider
+    // name br-provider.341 type vlan id 341` makes them).
     const m = /^(.*)\.(\d+)$/.exec(vlanSub);
-    if (m?.[1] && m[1] === n.nic && Number(m[2]) >= 1 && Number(m[2]) <= 4094) {
-      nics.push({ name: vlanSub, parent: m[1], vid: Number(m[2]) });
+    const parent = m?.[1];
+    if (m && parent && nics.some((x) => x.name === parent) && Number(m[2]) >= 1 && Number(m[2]) <= 4094) {
+      nics.push({ name: vlanSub, parent, vid: Number(m[2]) });
     }
     hosts.push({ name: n.name, role: "node", nics, bridges });
   }
@@ -209,15 +210,8 @@ export function createSimulation(s: Scenario): Simulation {
  * MetalLB as its code behaves (an enslaved interface gets no responder); the scenario's
  * `metallb.interface` is the only interface left to announce on.
  */
-/** The Linux interface MetalLB answers on (a `br-<provider>.<vid>` is the tagged internal port itself). */
-function announcingInterface(s: Scenario): string {
-  const i = s.physical.metallbInterface;
-  const m = /^(.*)\.(\d+)$/.exec(i);
-  return m?.[1] && hostVlanOf(s, m[1]) !== undefined ? m[1] : i;
-}
-
 function otherInterfaces(s: Scenario): string[] {
-  const keep = announcingInterface(s);
+  const keep = s.physical.metallbInterface;
   const names = new Set<string>();
   for (const n of s.nodes) {
     names.add(n.nic);
@@ -431,7 +425,7 @@ function intoOvn(
   const sb = new StepBuilder("ovn", `logical switch ${dpName}`, summarizeLogical(lr, inport), node).seen(
     root.last,
   );
-  sb.setDetail(lr.text);
+  sb.setDetail(() => lr.text);
   for (const st of lr.stages) {
     if (!NOTABLE.test(st.stage)) continue;
     sb.step("ovn", `${st.stage} (table ${st.table})`, `priority ${st.priority}: ${st.match}`);
@@ -578,7 +572,7 @@ function intoOvn(
     if (!prov || !provPort) continue;
     const r = runBridge(o, prov.name, provPort, phy);
     const bs = new StepBuilder("openflow", prov.name, summarizeBridge(r), node).seen(root.last);
-    bs.setDetail(r.text);
+    bs.setDetail(() => r.text);
     for (const ex of r.exits)
       bs.step("openflow", `${ex.bridge} port ${ex.port}`, "leaves the bridge", ex.flow);
     root.add(bs.build());
@@ -778,7 +772,7 @@ function replyFromPod(ctx: Ctx, pod: PodSpec, f: Flow, root: StepBuilder, end: P
   ctx.frames.push({ link: `${pod.node}/${podVethName(pod)}`, flow: f });
   const r = runBridge(o, "br-int", podVethName(pod), f);
   const bs = new StepBuilder("openflow", "br-int", summarizeBridge(r), pod.node).seen(root.last);
-  bs.setDetail(r.text);
+  bs.setDetail(() => r.text);
   root.add(bs.build());
   if (!r.toOvn) {
     root.step("openflow", "br-int", "the packet never reached OVN's logical pipeline", undefined, {
@@ -837,7 +831,7 @@ function makeVerdict(
   sent: Flow | null,
 ): Verdict {
   const svc = s.services.find((x) => x.vips.includes(req.to));
-  const ann = svc ? electAnnouncer(s, svc, req.to).node : undefined;
+  const ann = svc ? announcerOf(s, svc, req.to) : undefined;
   const delivered = end.delivered;
   const dropStep = delivered ? undefined : lastDrop(forward);
   const droppedAt: DropPoint | null = delivered
@@ -869,6 +863,23 @@ function makeVerdict(
         : null,
     droppedAt,
   };
+}
+
+/** MetalLB's election depends on the scenario alone: made once per scenario and VIP. */
+const ANNOUNCERS = new WeakMap<Scenario, Map<string, string | undefined>>();
+function announcerOf(
+  s: Scenario,
+  svc: Parameters<typeof electAnnouncer>[1],
+  vip: string,
+): string | undefined {
+  let m = ANNOUNCERS.get(s);
+  if (!m) {
+    m = new Map();
+    ANNOUNCERS.set(s, m);
+  }
+  const key = `${svc.namespace}/${svc.name} ${vip}`;
+  if (!m.has(key)) m.set(key, electAnnouncer(s, svc, vip).node);
+  return m.get(key);
 }
 
 function lastDrop(root: TraceStep): TraceStep | undefined {
