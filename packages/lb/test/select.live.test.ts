@@ -2,27 +2,12 @@
 // fields, params, weights, bucket ids; dp_hash; no method), random flows traced with
 // `ovs-appctl ofproto/trace` and random packets injected into the dummy datapath, compared
 // with selectBucket. CI sets OVNSIM_REQUIRE_ORACLE=1, which makes missing tools a failure.
-import { execFileSync } from "node:child_process";
-import { existsSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { type Sandbox, oracleGate, startSandbox } from "@ovnsim/oracle";
 import { ETH_TYPE, type Flow, IP_PROTO, formatIp4, makeFlow } from "@ovnsim/packet";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type SelectBucket, type SelectGroup, parseHashFields, selectBucket } from "../src/index.js";
 
-const ROOT = resolve(import.meta.dirname, "../../..");
-const SHARED = process.env.OVNSIM_SHARED ?? resolve(ROOT, "../shared");
-const hasTools = (() => {
-  try {
-    execFileSync("bash", ["-c", "command -v ovs-vswitchd && command -v ovs-appctl && command -v ovs-ofctl"], {
-      stdio: "ignore",
-    });
-    return existsSync(join(SHARED, "oracle", "oracle-up.sh"));
-  } catch {
-    return false;
-  }
-})();
-const REQUIRE = process.env.OVNSIM_REQUIRE_ORACLE === "1";
-const DIR = `/tmp/ovnsim-lb-${process.pid}`;
+const gate = oracleGate("ovs");
 const SEED = Number(process.env.OVNSIM_SEED ?? 20261126);
 
 function rng(seed: number): () => number {
@@ -36,18 +21,19 @@ function rng(seed: number): () => number {
   };
 }
 
-describe.skipIf(!hasTools && !REQUIRE)(`select groups, live vs real OVS (seed ${SEED})`, () => {
-  const env = { ...process.env, OVS_RUNDIR: DIR, OVS_LOGDIR: DIR, OVS_DBDIR: DIR, OVS_SYSCONFDIR: DIR };
-  const run = (cmd: string, ...args: string[]) =>
-    execFileSync(cmd, args, { env, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+describe.skipIf(gate.skip)(`select groups, live vs real OVS (seed ${SEED})`, () => {
+  let sb: Sandbox | undefined;
+  const run = (cmd: string, ...args: string[]): string => {
+    if (!sb) throw new Error("the oracle sandbox did not start");
+    return sb.run(cmd, args);
+  };
   const r = rng(SEED);
   const int = (n: number) => Math.floor(r() * n);
   const groups: { id: number; text: string; group: SelectGroup }[] = [];
 
   beforeAll(() => {
-    if (!hasTools)
-      throw new Error("OVNSIM_REQUIRE_ORACLE=1 but the OVS tools or ../shared/oracle are missing");
-    run(join(SHARED, "oracle", "oracle-up.sh"), DIR, "--no-ovn");
+    gate.assert();
+    sb = startSandbox({ name: "lb", ovn: false });
     run("ovs-vsctl", "add-br", "br0", "--", "set", "bridge", "br0", "datapath_type=dummy");
     for (let i = 1; i <= 4; i++)
       run(
@@ -113,13 +99,7 @@ describe.skipIf(!hasTools && !REQUIRE)(`select groups, live vs real OVS (seed ${
     }
   }, 60_000);
 
-  afterAll(() => {
-    try {
-      run(join(SHARED, "oracle", "oracle-down.sh"), DIR, "--rm");
-    } catch {
-      // not started
-    }
-  });
+  afterAll(() => sb?.stop());
 
   const randomFlow = (inPort: number): { flow: Flow; text: string; odp: string } => {
     const proto = [IP_PROTO.tcp, IP_PROTO.udp][int(2)] as number;

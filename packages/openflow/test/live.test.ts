@@ -2,28 +2,17 @@
 // OpenFlow programs (matches, rewrites, VLAN push/pop, registers, resubmit/goto_table, groups,
 // conntrack with --ct-next, patch ports), installs them in a fresh sandbox, traces random packets
 // with both `ovs-appctl ofproto/trace` and ovnsim, and compares. CI sets OVNSIM_REQUIRE_ORACLE=1.
-import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
+import { type Sandbox, oracleGate, repoRoot, startSandbox } from "@ovnsim/oracle";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadBundle, type Switch } from "../src/index.js";
 import { generate } from "./gen.js";
 import { normaliseFloodOrder, normaliseRecirc, runOvnsim, sections } from "./harness.js";
 
-const ROOT = resolve(import.meta.dirname, "../../..");
-const SHARED = process.env.OVNSIM_SHARED ?? resolve(ROOT, "../shared");
-const hasTools = (() => {
-  try {
-    execFileSync("bash", ["-c", "command -v ovs-vswitchd && command -v ovs-appctl && command -v ovs-ofctl"], {
-      stdio: "ignore",
-    });
-    return existsSync(join(SHARED, "oracle", "oracle-up.sh"));
-  } catch {
-    return false;
-  }
-})();
-const REQUIRE = process.env.OVNSIM_REQUIRE_ORACLE === "1";
+const ROOT = repoRoot();
+const gate = oracleGate("ovs");
 
 /**
  * Differences kept on purpose (the comparison normalises them):
@@ -33,15 +22,12 @@ const REQUIRE = process.env.OVNSIM_REQUIRE_ORACLE === "1";
  */
 const KNOWN_DIFFERENCES = ["recirc ids renumbered", "flood order"];
 
-const sh = (dir: string, script: string, input?: string): string =>
-  execFileSync("bash", ["-c", `set -e; . ${dir}/env.sh; ${script}`], {
-    encoding: "utf8",
-    ...(input !== undefined ? { input } : {}),
-    stdio: ["pipe", "pipe", "pipe"],
-  });
-
-describe.skipIf(!hasTools && !REQUIRE)("live differential vs ovs-vswitchd (OVS 3.1)", () => {
-  const dir = `/tmp/ovnsim-of-${process.pid}`;
+describe.skipIf(gate.skip)("live differential vs ovs-vswitchd (OVS 3.1)", () => {
+  let sb: Sandbox | undefined;
+  const sh = (script: string, input?: string): string => {
+    if (!sb) throw new Error("the oracle sandbox did not start");
+    return sb.sh(script, input);
+  };
   const bundleDir = mkdtempSync(join(tmpdir(), "ovnsim-of-bundle-"));
   const seed = Number(process.env.OVNSIM_SEED ?? 20261126);
   const prog = generate(seed, 80);
@@ -49,13 +35,9 @@ describe.skipIf(!hasTools && !REQUIRE)("live differential vs ovs-vswitchd (OVS 3
   let real: string[] = [];
 
   beforeAll(() => {
-    if (!hasTools)
-      throw new Error(
-        "OVNSIM_REQUIRE_ORACLE=1 but OVS (ovs-vswitchd/ovs-appctl) or ../shared/oracle is missing",
-      );
-    execFileSync(join(SHARED, "oracle", "oracle-up.sh"), [dir, "--no-ovn"], { stdio: "ignore" });
+    gate.assert();
+    sb = startSandbox({ name: "of", ovn: false });
     sh(
-      dir,
       `ovs-vsctl add-br br0 -- set bridge br0 datapath_type=dummy protocols=OpenFlow10,OpenFlow13,OpenFlow15 \
         -- add-port br0 p1 -- set interface p1 type=dummy ofport_request=1 \
         -- add-port br0 p2 tag=10 -- set interface p2 type=dummy ofport_request=2 \
@@ -68,34 +50,29 @@ describe.skipIf(!hasTools && !REQUIRE)("live differential vs ovs-vswitchd (OVS 3
         -- add-port br1 q2 -- set interface q2 type=dummy ofport_request=3
       ovs-ofctl -O OpenFlow15 del-flows br0; ovs-ofctl -O OpenFlow15 del-flows br1`,
     );
-    sh(dir, "ovs-ofctl -O OpenFlow15 add-groups br0 -", `${prog.groups.join("\n")}\n`);
+    sh("ovs-ofctl -O OpenFlow15 add-groups br0 -", `${prog.groups.join("\n")}\n`);
     // Flows OVS refuses (e.g. mod_tp_dst without an L4 match has no OpenFlow 1.5 encoding) are
     // skipped: the captured bundle holds exactly what the switch accepted.
     sh(
-      dir,
       'while IFS= read -r l; do ovs-ofctl -O OpenFlow15 add-flow br0 "$l" 2>/dev/null || true; done',
       `${prog.br0.join("\n")}\n`,
     );
-    sh(dir, "ovs-ofctl -O OpenFlow15 add-flows br1 -", `${prog.br1.join("\n")}\n`);
-    sh(dir, `${join(ROOT, "scripts", "capture-bundle.sh")} -o ${bundleDir} br0 br1`);
+    sh("ovs-ofctl -O OpenFlow15 add-flows br1 -", `${prog.br1.join("\n")}\n`);
+    sh(`${join(ROOT, "scripts", "capture-bundle.sh")} -o ${bundleDir} br0 br1`);
     const script = prog.packets
       .map((p) => {
         const [flow, ...rest] = p.split(" ");
         return `echo '### ${p}'; ovs-appctl ofproto/trace br0 '${flow}' ${rest.join(" ")} 2>&1 || true`;
       })
       .join("\n");
-    real = sh(dir, script)
+    real = sh(script)
       .split(/^### .*\n/m)
       .slice(1);
     sw = loadBundle(bundleDir);
   }, 60_000);
 
   afterAll(() => {
-    try {
-      execFileSync(join(SHARED, "oracle", "oracle-down.sh"), [dir, "--rm"], { stdio: "ignore" });
-    } catch {
-      // sandbox already gone
-    }
+    sb?.stop();
     rmSync(bundleDir, { recursive: true, force: true });
   });
 

@@ -3,9 +3,9 @@
 // scripts/capture-sb.sh, and freshly generated microflows (random ports, MACs, addresses,
 // protocols, --ct sequences and --lb-dst) are traced by real ovn-trace (--all) and by ovnsim.
 // ovn-trace's random ct_lb backend is matched by trying each fixed backend choice.
-import { execFileSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
+import { oracleGate, repoRoot, type Sandbox, startSandbox } from "@ovnsim/oracle";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readSbBundle, type SbModel } from "../src/sb/model.js";
 import { map, parseOvsdbList } from "../src/sb/ovsdb.js";
@@ -13,21 +13,7 @@ import { LogicalNetwork } from "../src/trace/exec.js";
 import { renderTrace } from "../src/trace/render.js";
 
 const HERE = import.meta.dirname;
-const REPO = path.resolve(HERE, "../../..");
-const SHARED = process.env.OVNSIM_SHARED ?? path.resolve(REPO, "../shared");
-const ORACLE = path.join(SHARED, "oracle");
-const have = (cmd: string): boolean => {
-  try {
-    execFileSync("sh", ["-c", `command -v ${cmd}`], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-};
-const available = existsSync(path.join(ORACLE, "oracle-up.sh")) && have("ovn-northd") && have("ovn-trace");
-const required = process.env.OVNSIM_REQUIRE_ORACLE === "1";
-const DIR = `/tmp/ovnsim-ot-${process.pid}`;
-const BUNDLE = `${DIR}/sb`;
+const gate = oracleGate("ovn");
 const SCEN = ["seed", "acls", "ports", "router", "ipv6", "lb-options", "pg-as"].map((s) =>
   path.join(HERE, "golden/trace", s, "config.nbctl"),
 );
@@ -51,15 +37,6 @@ interface Port {
   readonly mac?: string;
   readonly ip?: string;
   readonly ip6?: string;
-}
-
-function env(): NodeJS.ProcessEnv {
-  return {
-    ...process.env,
-    OVN_NB_DB: `unix:${DIR}/ovnnb_db.sock`,
-    OVN_SB_DB: `unix:${DIR}/ovnsb_db.sock`,
-    OVN_RUNDIR: DIR,
-  };
 }
 
 /** Generated cases: ovn-trace argument lists. */
@@ -169,25 +146,26 @@ function generate(seed: number, model: SbModel, sbFiles: Record<string, string>)
   return cases;
 }
 
-describe.skipIf(!available && !required)("ovn-trace live differential (real OVN 23.03)", () => {
+describe.skipIf(gate.skip)("ovn-trace live differential (real OVN 23.03)", () => {
   const files: Record<string, string> = {};
+  let sb: Sandbox | undefined;
+  const run = (cmd: string, args: readonly string[]): string => {
+    if (!sb) throw new Error("the oracle sandbox did not start");
+    return sb.run(cmd, args);
+  };
   beforeAll(() => {
-    if (!available)
-      throw new Error("OVNSIM_REQUIRE_ORACLE=1 but the real OVN tools or ../shared/oracle are missing");
-    rmSync(DIR, { recursive: true, force: true });
-    execFileSync(path.join(ORACLE, "oracle-up.sh"), [DIR, "--no-ovs"], { stdio: "ignore" });
+    gate.assert();
+    sb = startSandbox({ name: "ot", ovs: false });
+    const bundle = path.join(sb.dir, "sb");
     const lines = SCEN.flatMap((f) => readFileSync(f, "utf8").split("\n")).filter(
       (l) => l.trim() && !l.startsWith("#"),
     );
     const script = `${lines.map((l) => (l.startsWith("ovn-") ? l : `ovn-nbctl ${l}`)).join("\n")}\novn-nbctl --wait=sb sync\n`;
-    execFileSync("bash", ["-e", "-c", script], { env: env(), stdio: "ignore" });
-    execFileSync(path.join(REPO, "scripts/capture-sb.sh"), [BUNDLE], { env: env(), stdio: "ignore" });
-    for (const f of readdirSync(BUNDLE)) files[f] = readFileSync(path.join(BUNDLE, f), "utf8");
+    run("bash", ["-e", "-c", script]);
+    run(path.join(repoRoot(), "scripts/capture-sb.sh"), [bundle]);
+    for (const f of readdirSync(bundle)) files[f] = readFileSync(path.join(bundle, f), "utf8");
   }, 60_000);
-  afterAll(() => {
-    if (existsSync(DIR))
-      execFileSync(path.join(ORACLE, "oracle-down.sh"), [DIR, "--rm"], { stdio: "ignore" });
-  });
+  afterAll(() => sb?.stop());
 
   it(`${N} generated microflows trace identically (text, --all modes)`, () => {
     const model = readSbBundle(files);
@@ -198,7 +176,7 @@ describe.skipIf(!available && !required)("ovn-trace live differential (real OVN 
     let parseErrors = 0;
     const bad: string[] = [];
     for (const args of cases) {
-      const real = execFileSync("ovn-trace", args, { env: env(), encoding: "utf8" });
+      const real = run("ovn-trace", args);
       if (real.startsWith("error parsing flow")) parseErrors++;
       const mf = args[args.length - 1]!;
       const dp =

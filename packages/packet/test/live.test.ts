@@ -2,9 +2,8 @@
 // ofproto/trace syntax (and frames built here, as hex) go to both `ovs-appctl ofproto/trace` and
 // parseFlow/decodeFrame + formatFlow, and the Flow: lines must agree byte for byte; inputs OVS
 // refuses must be refused. CI sets OVNSIM_REQUIRE_ORACLE=1, which makes a missing oracle fail.
-import { execFileSync } from "node:child_process";
-import { existsSync, writeFileSync } from "node:fs";
-import path from "node:path";
+import { writeFileSync } from "node:fs";
+import { oracleGate, type Sandbox, startSandbox } from "@ovnsim/oracle";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -18,17 +17,7 @@ import {
   parseMatch,
 } from "../src/index.js";
 
-const SHARED = process.env.OVNSIM_SHARED ?? path.resolve(__dirname, "../../../../shared");
-const REQUIRE = process.env.OVNSIM_REQUIRE_ORACLE === "1";
-const hasTools = (() => {
-  try {
-    execFileSync("bash", ["-c", "command -v ovs-vswitchd && command -v ovs-appctl"], { stdio: "ignore" });
-    return existsSync(path.join(SHARED, "oracle", "oracle-up.sh"));
-  } catch {
-    return false;
-  }
-})();
-const SB = `/tmp/ovnsim-packet-${process.pid}`;
+const gate = oracleGate("ovs");
 
 const ip4 = fc.tuple(fc.nat(255), fc.nat(255), fc.nat(255), fc.nat(255)).map((a) => a.join("."));
 const ip6 = fc.constantFrom(
@@ -236,11 +225,15 @@ const BAD = [
   "ipv6,nd_target=fe80::1",
 ];
 
-describe.skipIf(!hasTools && !REQUIRE)("live: parseFlow/formatFlow/decodeFrame vs ofproto/trace", () => {
+describe.skipIf(gate.skip)("live: parseFlow/formatFlow/decodeFrame vs ofproto/trace", () => {
+  let sb: Sandbox | undefined;
+  const sandbox = (): Sandbox => {
+    if (!sb) throw new Error("the oracle sandbox did not start");
+    return sb;
+  };
   beforeAll(() => {
-    if (!hasTools)
-      throw new Error(`OVNSIM_REQUIRE_ORACLE=1 but the oracle is missing (${SHARED}/oracle, ovs-vswitchd)`);
-    execFileSync(path.join(SHARED, "oracle", "oracle-up.sh"), [SB, "--no-ovn"], { stdio: "ignore" });
+    gate.assert();
+    sb = startSandbox({ name: "packet", ovn: false });
     ovs(
       "ovs-vsctl",
       ..."add-br br0 -- set bridge br0 datapath_type=dummy -- add-port br0 p1 -- set interface p1 type=dummy ofport_request=1 -- add-port br0 p2 -- set interface p2 type=dummy ofport_request=2 -- add-port br0 p3 -- set interface p3 type=dummy ofport_request=3".split(
@@ -250,17 +243,10 @@ describe.skipIf(!hasTools && !REQUIRE)("live: parseFlow/formatFlow/decodeFrame v
     ovs("ovs-vsctl", "set", "Open_vSwitch", ".", "other_config:vlan-limit=0");
     ovs("ovs-ofctl", "add-flow", "br0", "actions=drop");
   }, 30000);
-  afterAll(() => {
-    if (hasTools)
-      execFileSync(path.join(SHARED, "oracle", "oracle-down.sh"), [SB, "--rm"], { stdio: "ignore" });
-  });
+  afterAll(() => sb?.stop());
 
   function ovs(cmd: string, ...args: string[]): string {
-    const env = { ...process.env, OVS_RUNDIR: SB, OVS_LOGDIR: SB, OVS_DBDIR: SB, OVS_SYSCONFDIR: SB };
-    return execFileSync("bash", ["-c", `. ${SB}/env.sh && exec "$@"`, "_", cmd, ...args], {
-      encoding: "utf8",
-      env,
-    });
+    return sandbox().run(cmd, args);
   }
 
   /** Runs many traces in one shell; returns each output. */
@@ -271,11 +257,9 @@ describe.skipIf(!hasTools && !REQUIRE)("live: parseFlow/formatFlow/decodeFrame v
           `ovs-appctl ofproto/trace br0 ${a.map((x) => `'${x}'`).join(" ")} 2>&1 | head -1; echo "@@END@@"`,
       )
       .join("\n");
-    const file = `${SB}/traces.sh`;
-    writeFileSync(file, `. ${SB}/env.sh\n${script}\n`);
-    return execFileSync("bash", [file], { encoding: "utf8", maxBuffer: 1 << 26 })
-      .split("@@END@@\n")
-      .slice(0, args.length);
+    const file = `${sandbox().dir}/traces.sh`;
+    writeFileSync(file, `${script}\n`);
+    return sandbox().run("bash", [file]).split("@@END@@\n").slice(0, args.length);
   }
 
   it("100 random trace inputs and the refused ones: same Flow: line, same refusals", () => {
@@ -308,9 +292,9 @@ describe.skipIf(!hasTools && !REQUIRE)("live: parseFlow/formatFlow/decodeFrame v
       (m, k) =>
         `ovs-ofctl add-flow br0 'table=${k + 1},priority=${k + 1},${m},actions=drop' 2>/dev/null || echo "REFUSED ${k + 1}"`,
     );
-    const file = `${SB}/matches.sh`;
-    writeFileSync(file, `. ${SB}/env.sh\n${lines.join("\n")}\novs-ofctl --no-stats dump-flows br0\n`);
-    const out = execFileSync("bash", [file], { encoding: "utf8", maxBuffer: 1 << 26 });
+    const file = `${sandbox().dir}/matches.sh`;
+    writeFileSync(file, `${lines.join("\n")}\novs-ofctl --no-stats dump-flows br0\n`);
+    const out = sandbox().run("bash", [file]);
     const byTable = new Map<number, string>();
     for (const l of out.split("\n")) {
       const r = /^REFUSED (\d+)$/.exec(l);

@@ -7,42 +7,31 @@
  *   the localnet entry) load into the real ovs-vswitchd, and the real `ofproto/trace` of the
  *   client's SYN agrees with ovnsim's on the rules hit, bridges crossed and datapath actions.
  */
-import { execFileSync, spawnSync } from "node:child_process";
-import path from "node:path";
 import { deriveNbctl, deriveNodeDataplane, scenarioFromTexts } from "@ovnsim/kube";
+import { oracleGate, type Sandbox, startSandbox } from "@ovnsim/oracle";
 import { makeFlow, parseIp4, parseMac } from "@ovnsim/packet";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildNodeOvs, runBridge } from "../src/index.js";
 import { edited, seedTexts } from "./helpers.js";
 
-const shared = process.env.OVNSIM_SHARED ?? path.resolve(import.meta.dirname, "../../../../shared");
-const have = (cmd: string) => spawnSync("sh", ["-c", `command -v ${cmd}`]).status === 0;
-const tools = have("ovs-vswitchd") && have("ovn-nbctl") && have("ovs-appctl");
-if (!tools && process.env.OVNSIM_REQUIRE_ORACLE === "1")
-  throw new Error("OVNSIM_REQUIRE_ORACLE=1 but the real OVS/OVN tools are missing");
-
-const dir = `/tmp/ovnsim-tracer-${process.pid}`;
-let env: Record<string, string> = {};
-const sh = (cmd: string): string => execFileSync("sh", ["-c", cmd], { env, encoding: "utf8" });
+const gate = oracleGate("ovs", "ovn");
+let sb: Sandbox | undefined;
+const sh = (cmd: string): string => {
+  if (!sb) throw new Error("the oracle sandbox did not start");
+  return sb.run("sh", ["-c", cmd]);
+};
 /** An OVSDB atom as ovn-nbctl prints it, without the quotes it adds only when needed. */
 const atom = (cmd: string): string =>
   sh(cmd)
     .trim()
     .replace(/^"(.*)"$/, "$1");
 
-describe.skipIf(!tools)("live: derived state in the real OVS/OVN", () => {
+describe.skipIf(gate.skip)("live: derived state in the real OVS/OVN", () => {
   beforeAll(() => {
-    execFileSync(path.join(shared, "oracle/oracle-up.sh"), [dir], { stdio: "ignore" });
-    env = { ...process.env } as Record<string, string>;
-    const text = execFileSync("sh", ["-c", `. ${dir}/env.sh && env`], { encoding: "utf8" });
-    for (const l of text.split("\n")) {
-      const i = l.indexOf("=");
-      if (i > 0 && /^(OVS_|OVN_)/.test(l)) env[l.slice(0, i)] = l.slice(i + 1);
-    }
+    gate.assert();
+    sb = startSandbox({ name: "tracer" });
   });
-  afterAll(() => {
-    spawnSync(path.join(shared, "oracle/oracle-down.sh"), [dir, "--rm"], { stdio: "ignore" });
-  });
+  afterAll(() => sb?.stop());
 
   it("ovn-nbctl accepts the derived NB (1.15 marker variant) and stores the same rows", () => {
     const s = scenarioFromTexts(
