@@ -33,6 +33,7 @@ import {
   parseMatch,
   withFlow,
 } from "@ovnsim/packet";
+import { lazyProperty } from "./model.js";
 
 export interface NodeOvs {
   readonly node: string;
@@ -112,7 +113,6 @@ export function runBridge(o: NodeOvs, bridge: string, inPort: string, flow: Flow
   const port = br.portByName(inPort);
   const f = withFlow(flow, { in_port: port?.ofport ?? 0 });
   const result = traceFlow(o.sw, bridge, f, { macTables: macTablesFor(o) });
-  const text = renderTrace(result);
   const exits: OvsExit[] = [];
   const bridges: string[] = [];
   const rules: OvsRun["rules"][number][] = [];
@@ -145,20 +145,34 @@ export function runBridge(o: NodeOvs, bridge: string, inPort: string, flow: Flow
   if (bridges.length === 0) bridges.push(bridge);
   const first = result.passes[0];
   let toOvn: Flow | null = null;
-  let lastFinal = f;
+  // The packet at the start and end of each pass, parsed back from the pass's text only when it
+  // is used: a pass's start when its datapath actions output something, the last pass's end
+  // for the hand-off to OVN.
+  let lastPass: (typeof result.passes)[number] | undefined;
+  let lastStart: () => Flow = () => f;
   for (const pass of result.passes) {
     walk(pass.nodes);
-    const start = pass === first ? f : parseFlowSafe(pass.flow, f);
-    const final = pass.finalFlow === "unchanged" ? start : parseFlowSafe(pass.finalFlow, start);
-    exits.push(...replayOdp(o, pass.datapathActions, start));
-    lastFinal = final;
+    let start: Flow | undefined = pass === first ? f : undefined;
+    const startOf = (): Flow => {
+      start ??= parseFlowSafe(pass.flow, f);
+      return start;
+    };
+    if (pass.datapathActions !== "drop" && pass.datapathActions !== "")
+      exits.push(...replayOdp(o, pass.datapathActions, startOf()));
+    lastPass = pass;
+    lastStart = startOf;
   }
+  const lastFinalOf = (): Flow => {
+    const start = lastStart();
+    if (!lastPass || lastPass.finalFlow === "unchanged") return start;
+    return parseFlowSafe(lastPass.finalFlow, start);
+  };
   // The hand-off: br-int table 0 (PHY_TO_LOG) ended in resubmit(,8), OVN's logical ingress.
   const entry = [...rules]
     .reverse()
     .find((r) => r.bridge === "br-int" && r.table === 0 && /resubmit\(,8\)/.test(r.actions));
   if (entry) {
-    let g = lastFinal;
+    let g = lastFinalOf();
     let md = 0n;
     const regs = [...g.regs];
     for (const act of entry.actions.split(",")) {
@@ -177,7 +191,8 @@ export function runBridge(o: NodeOvs, bridge: string, inPort: string, flow: Flow
     const vlan = port.tag ?? f.vlans[0]?.vid ?? 0;
     macTablesFor(o).get(bridge)?.learn(vlan, f.dl_src, port.ofport, 0);
   }
-  return { result, text, exits, toOvn, bridges, rules };
+  const run = { result, exits, toOvn, bridges, rules } as Omit<OvsRun, "text">;
+  return lazyProperty(run, "text", () => renderTrace(result)) as OvsRun;
 }
 
 function parseFlowSafe(text: string, fallback: Flow): Flow {
