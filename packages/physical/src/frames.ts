@@ -2,8 +2,9 @@
  * The frames the physical network exchanges, as `Flow` records (the packet package's flow key
  * is the one frame representation in ovnsim): ARP request/reply/gratuitous (RFC 826/5227, and
  * MetalLB's variant), IPv6 neighbour solicitation/advertisement (RFC 4861), and plain IP
- * datagrams. Until the packet package's frame builders land, these are the physical
- * package's own, small and local.
+ * datagrams. ARP and ND frames come from `@ovnsim/packet`'s builders (`arpRequest`, `arpReply`,
+ * `ndSolicit`, `ndAdvert`); the wrappers here take physical's typed addresses and its NA flag
+ * convention.
  *
  * Conventions (as OVS's flow extraction stores them): ARP opcode in `nw_proto`, SPA/TPA in
  * `nw_src`/`nw_dst`, SHA/THA in `arp_sha`/`arp_tha`; ICMPv6 type/code in `tp_src`/`tp_dst`;
@@ -12,11 +13,17 @@
  * convention local to this package.
  */
 import {
+  arpReply,
+  arpRequest,
   ETH_TYPE,
   type Flow,
+  formatIp4,
+  formatIp6,
   IP_PROTO,
   makeFlow,
   makePacket,
+  ndAdvert,
+  ndSolicit,
   type Packet,
   type VlanHeader,
   withFlow,
@@ -41,7 +48,22 @@ export function multicastMac6(group: bigint): number {
   return 0x333300000000 + Number(group & 0xffffffffn);
 }
 
-/** An ARP packet. For a gratuitous ARP, spa = tpa. */
+const ip4Text = (a: IpAddr): string => formatIp4(Number(a.v));
+
+/** NA_FLAG bits → the NA's first flag byte (R=0x80, S=0x40, O=0x20). */
+function naFlagByte(flags: number): number {
+  return (
+    (flags & NA_FLAG.router ? 0x80 : 0) |
+    (flags & NA_FLAG.solicited ? 0x40 : 0) |
+    (flags & NA_FLAG.override ? 0x20 : 0)
+  );
+}
+
+/**
+ * An ARP packet (`@ovnsim/packet`'s `arpRequest`/`arpReply`, with physical's typed addresses).
+ * For a gratuitous ARP, spa = tpa; MetalLB's gratuitous request and reply both carry
+ * tha = ff:ff:ff:ff:ff:ff and go to broadcast.
+ */
 export function arpFrame(o: {
   readonly op: 1 | 2;
   readonly dlSrc: number;
@@ -52,20 +74,23 @@ export function arpFrame(o: {
   readonly tpa: IpAddr;
   readonly vlans?: readonly VlanHeader[];
 }): Flow {
-  return makeFlow({
-    dl_src: o.dlSrc,
-    dl_dst: o.dlDst,
-    dl_type: ETH_TYPE.arp,
-    vlans: o.vlans ?? [],
-    nw_proto: o.op,
-    nw_src: Number(o.spa.v),
-    nw_dst: Number(o.tpa.v),
-    arp_sha: o.sha,
-    arp_tha: o.tha,
-  });
+  const a = {
+    dlSrc: o.dlSrc,
+    dlDst: o.dlDst,
+    sha: o.sha,
+    spa: ip4Text(o.spa),
+    tha: o.tha,
+    tpa: ip4Text(o.tpa),
+    ...(o.vlans && o.vlans.length > 0 ? { vlan: o.vlans } : {}),
+  };
+  return (o.op === ARP_OP.request ? arpRequest(a) : arpReply(a)).flow;
 }
 
-/** A neighbour solicitation from `src` for `target` (multicast to its solicited-node group, or unicast). */
+/**
+ * A neighbour solicitation from `src` for `target` (`@ovnsim/packet`'s `ndSolicit`): to the
+ * target's solicited-node group and its 33:33 MAC unless `dst`/`dlDst` say otherwise, with the
+ * source link-layer option = `dlSrc`.
+ */
 export function nsFrame(o: {
   readonly dlSrc: number;
   readonly src: bigint;
@@ -74,22 +99,19 @@ export function nsFrame(o: {
   readonly dlDst?: number;
 }): Flow {
   const dst = o.dst ?? solicitedNode(o.target);
-  return makeFlow({
-    dl_src: o.dlSrc,
-    dl_dst: o.dlDst ?? multicastMac6(dst),
-    dl_type: ETH_TYPE.ipv6,
-    ipv6_src: o.src,
-    ipv6_dst: dst,
-    nw_proto: IP_PROTO.icmpv6,
-    nw_ttl: 255,
-    tp_src: ICMP6.ns,
-    tp_dst: 0,
-    nd_target: o.target,
-    arp_sha: o.dlSrc,
-  });
+  return ndSolicit({
+    dlSrc: o.dlSrc,
+    dlDst: o.dlDst ?? multicastMac6(dst),
+    src: formatIp6(o.src),
+    dst: formatIp6(dst),
+    target: formatIp6(o.target),
+  }).flow;
 }
 
-/** A neighbour advertisement for `target` with target link-layer address `tll`. */
+/**
+ * A neighbour advertisement for `target` with target link-layer address `tll`
+ * (`@ovnsim/packet`'s `ndAdvert`); `flags` in this package's tcp_flags convention (NA_FLAG).
+ */
 export function naFrame(o: {
   readonly dlSrc: number;
   readonly dlDst: number;
@@ -99,20 +121,17 @@ export function naFrame(o: {
   readonly tll: number;
   readonly flags: number;
 }): Flow {
-  return makeFlow({
-    dl_src: o.dlSrc,
-    dl_dst: o.dlDst,
-    dl_type: ETH_TYPE.ipv6,
-    ipv6_src: o.src,
-    ipv6_dst: o.dst,
-    nw_proto: IP_PROTO.icmpv6,
-    nw_ttl: 255,
-    tp_src: ICMP6.na,
-    tp_dst: 0,
-    nd_target: o.target,
-    arp_tha: o.tll,
-    tcp_flags: o.flags,
-  });
+  return fromPacket(
+    ndAdvert({
+      dlSrc: o.dlSrc,
+      dlDst: o.dlDst,
+      src: formatIp6(o.src),
+      dst: formatIp6(o.dst),
+      target: formatIp6(o.target),
+      lladdr: o.tll,
+      naFlags: naFlagByte(o.flags),
+    }),
+  );
 }
 
 /** An IPv4 or IPv6 datagram (TCP/UDP/ICMP) between two addresses. */
@@ -156,10 +175,7 @@ export function isNa(f: Flow): boolean {
  */
 export function toPacket(f: Flow): Packet {
   if (isNa(f)) {
-    const b =
-      (f.tcp_flags & NA_FLAG.router ? 0x80 : 0) |
-      (f.tcp_flags & NA_FLAG.solicited ? 0x40 : 0) |
-      (f.tcp_flags & NA_FLAG.override ? 0x20 : 0);
+    const b = naFlagByte(f.tcp_flags);
     return makePacket(withFlow(f, { tcp_flags: 0 }), { payload: Uint8Array.of(b, 0, 0, 0) });
   }
   if (isNs(f)) return makePacket(f, { payload: new Uint8Array(4) });

@@ -1,4 +1,13 @@
-import { decodeFrame, encodeFrame, frameChecksumsOk, parseMac } from "@ovnsim/packet";
+import {
+  arpReply,
+  arpRequest,
+  decodeFrame,
+  encodeFrame,
+  frameChecksumsOk,
+  ndAdvert,
+  ndSolicit,
+  parseMac,
+} from "@ovnsim/packet";
 import { describe, expect, it } from "vitest";
 import {
   ARP_OP,
@@ -74,4 +83,50 @@ describe("physical frames survive the wire format", () => {
       expect(fromPacket(decodeFrame(bytes))).toEqual(f);
     },
   );
+});
+
+describe("ARP/ND frames are @ovnsim/packet's builders", () => {
+  const mac = parseMac("00:00:5e:00:54:03");
+  const gw = parseMac("52:54:00:ff:00:01");
+  it("ARP request and reply", () => {
+    const a = { sha: mac, spa: parseIp("10.180.204.252"), tpa: parseIp("10.180.204.1") };
+    expect(arpFrame({ op: ARP_OP.request, dlSrc: mac, dlDst: BROADCAST, tha: 0, ...a, vlans: [] })).toEqual(
+      arpRequest({ sha: mac, spa: "10.180.204.252", tpa: "10.180.204.1" }).flow,
+    );
+    expect(arpFrame({ op: ARP_OP.reply, dlSrc: mac, dlDst: gw, tha: gw, ...a })).toEqual(
+      arpReply({ sha: mac, spa: "10.180.204.252", tpa: "10.180.204.1", tha: gw, vlan: [] }).flow,
+    );
+  });
+  it("NS to the solicited-node group, NA with its flags", () => {
+    const src = parseIp("fd00:10:180:204::1").v;
+    const target = parseIp("fd00:10:180:204::fc").v;
+    expect(nsFrame({ dlSrc: mac, src, target })).toEqual(
+      ndSolicit({
+        dlSrc: mac,
+        dlDst: "33:33:ff:00:00:fc",
+        src: "fd00:10:180:204::1",
+        dst: "ff02::1:ff00:fc",
+        target: "fd00:10:180:204::fc",
+      }).flow,
+    );
+    const na = naFrame({
+      dlSrc: mac,
+      dlDst: gw,
+      src: target,
+      dst: src,
+      target,
+      tll: mac,
+      flags: NA_FLAG.solicited,
+    });
+    const p = ndAdvert({
+      dlSrc: mac,
+      dlDst: gw,
+      src: "fd00:10:180:204::fc",
+      dst: "fd00:10:180:204::1",
+      target: "fd00:10:180:204::fc",
+      naFlags: 0x40,
+    });
+    expect(toPacket(na)).toEqual(p);
+    expect(na).toEqual(fromPacket(p));
+  });
 });
