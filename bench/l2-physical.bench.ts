@@ -6,29 +6,9 @@
  * the VIP; a MetalLB failover with its gratuitous ARPs). Median of 5 runs; printed and written to
  * bench/results/l2-physical.json; nothing is asserted.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
-import path from "node:path";
 import { type L2PortConfig, MacTable, normalDecide } from "../packages/l2/src/index.js";
 import { MetalLB, PhysicalNetwork, seedScenario } from "../packages/physical/src/index.js";
-
-const RUNS = 5;
-const now = (): number => Number(process.hrtime.bigint()) / 1e6;
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] ?? 0;
-}
-function rate(name: string, n: number, fn: (i: number) => void): { name: string; opsPerSec: number } {
-  for (let i = 0; i < Math.min(n, 2000); i++) fn(i);
-  const runs: number[] = [];
-  for (let r = 0; r < RUNS; r++) {
-    const t = now();
-    for (let i = 0; i < n; i++) fn(i);
-    runs.push(n / ((now() - t) / 1000));
-  }
-  const opsPerSec = Math.round(median(runs));
-  console.log(`${name.padEnd(58)} ${opsPerSec.toLocaleString("en-US").padStart(12)} ops/s`);
-  return { name, opsPerSec };
-}
+import { rate, writeResults } from "./lib.js";
 
 const ports: L2PortConfig[] = Array.from({ length: 48 }, (_, i) =>
   i === 0
@@ -74,6 +54,4 @@ results.push(
     n2.advance(6);
   }),
 );
-const out = path.resolve(import.meta.dirname, "results");
-mkdirSync(out, { recursive: true });
-writeFileSync(path.join(out, "l2-physical.json"), `${JSON.stringify({ results }, null, 2)}\n`);
+writeResults("l2-physical", { results });

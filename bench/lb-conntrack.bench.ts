@@ -4,8 +4,6 @@
  * table growth; OVS select-group choice (hash fields, dp_hash); the whole LB DNAT step.
  * Median of 5 runs; printed and written to bench/results/lb-conntrack.json; nothing is asserted.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
-import path from "node:path";
 import { Conntrack } from "../packages/conntrack/src/index.js";
 import {
   emptyLbState,
@@ -15,25 +13,7 @@ import {
   selectBucket,
 } from "../packages/lb/src/index.js";
 import { ETH_TYPE, TCP_FLAG, makeFlow, parseIp4 } from "../packages/packet/src/index.js";
-
-const RUNS = 5;
-const now = (): number => Number(process.hrtime.bigint()) / 1e6;
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] ?? 0;
-}
-function rate(name: string, n: number, fn: (i: number) => void): { name: string; opsPerSec: number } {
-  for (let i = 0; i < Math.min(n, 2000); i++) fn(i);
-  const runs: number[] = [];
-  for (let r = 0; r < RUNS; r++) {
-    const t = now();
-    for (let i = 0; i < n; i++) fn(i);
-    runs.push(n / ((now() - t) / 1000));
-  }
-  const opsPerSec = Math.round(median(runs));
-  console.log(`${name.padEnd(58)} ${opsPerSec.toLocaleString("en-US").padStart(12)} ops/s`);
-  return { name, opsPerSec };
-}
+import { rate, writeResults } from "./lib.js";
 
 const VIP = parseIp4("10.180.204.252");
 const flows = Array.from({ length: 10_000 }, (_, i) =>
@@ -73,7 +53,7 @@ const results = [
     big.process(acks[i % acks.length] as never, { zone: 5, nat: {} });
   }),
   rate("Conntrack.process: commit into a growing table", 10_000, (i) => {
-    big = big.process(makeFlow({ ...(flows[i % flows.length] as never), tp_dst: 81 }), {
+    big = big.process(makeFlow({ ...flows[i % flows.length]!, tp_dst: 81 }), {
       zone: 6,
       commit: true,
     }).table;
@@ -88,6 +68,4 @@ const results = [
     lbDnat(state, flows[i % flows.length] as never, { lb, zone: 5 });
   }),
 ];
-const out = path.resolve(import.meta.dirname, "results");
-mkdirSync(out, { recursive: true });
-writeFileSync(path.join(out, "lb-conntrack.json"), `${JSON.stringify({ results }, null, 2)}\n`);
+writeResults("lb-conntrack", { results });

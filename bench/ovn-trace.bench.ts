@@ -6,7 +6,7 @@
  * bench/results/ovn-trace.json; nothing is asserted. (Real ovn-trace: ~31 ms per run, mostly
  * process start and the SB connection; daemon mode ~24 ms — oracle/README.md.)
  */
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import {
   compileExpr,
@@ -16,25 +16,7 @@ import {
   readSbBundle,
   renderTrace,
 } from "../packages/ovn/src/index.js";
-
-const RUNS = 5;
-const now = (): number => Number(process.hrtime.bigint()) / 1e6;
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] ?? 0;
-}
-function rate(name: string, n: number, fn: (i: number) => void): { name: string; opsPerSec: number } {
-  for (let i = 0; i < Math.min(n, 2000); i++) fn(i);
-  const runs: number[] = [];
-  for (let r = 0; r < RUNS; r++) {
-    const t = now();
-    for (let i = 0; i < n; i++) fn(i);
-    runs.push(n / ((now() - t) / 1000));
-  }
-  const opsPerSec = Math.round(median(runs));
-  console.log(`${name.padEnd(58)} ${opsPerSec.toLocaleString("en-US").padStart(12)} ops/s`);
-  return { name, opsPerSec };
-}
+import { rate, writeResults } from "./lib.js";
 
 const dir = path.resolve(import.meta.dirname, "../packages/ovn/test/golden/trace/seed/sb");
 const files: Record<string, string> = {};
@@ -67,8 +49,4 @@ const pred = compileExpr(parseExpr("reg0[2] == 1 && ip4.dst == 10.180.204.252 &&
   isChassisResident: () => true,
 });
 results.push(rate("compiled match eval (3 cmps + prereqs)", 1_000_000, () => pred(flow)));
-mkdirSync(path.resolve(import.meta.dirname, "results"), { recursive: true });
-writeFileSync(
-  path.resolve(import.meta.dirname, "results/ovn-trace.json"),
-  `${JSON.stringify(results, null, 2)}\n`,
-);
+writeResults("ovn-trace", results);

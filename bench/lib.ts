@@ -1,0 +1,72 @@
+/**
+ * Shared plumbing of the bench/*.bench.ts scripts (`pnpm bench`): a monotonic clock, the median
+ * of at least 5 timed runs (after a warm-up), ops/s rows printed as a table, and
+ * bench/results/<name>.json. Figures are reported, never asserted.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import path from "node:path";
+
+/** Runs per figure; a median of fewer than 5 is too noisy on the 2-core CI box. */
+export const MIN_RUNS = 5;
+
+/** Monotonic milliseconds. */
+export const now = (): number => Number(process.hrtime.bigint()) / 1e6;
+
+/** The median (upper median for an even count); 0 for no samples. */
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[s.length >> 1] ?? 0;
+}
+
+/** Median wall time of `fn` in ms over max(runs, 5) runs. */
+export function medianMs(fn: () => void, runs = MIN_RUNS): number {
+  const ms: number[] = [];
+  for (let r = 0; r < Math.max(runs, MIN_RUNS); r++) {
+    const t = now();
+    fn();
+    ms.push(now() - t);
+  }
+  return median(ms);
+}
+
+export interface Rate {
+  readonly name: string;
+  readonly opsPerSec: number;
+}
+
+/** One printed row: name, then ops/s right-aligned. */
+export function formatRate(r: Rate): string {
+  return `${r.name.padEnd(58)} ${r.opsPerSec.toLocaleString("en-US").padStart(12)} ops/s`;
+}
+
+/** Prints rows as a table (with a header when given). */
+export function printTable(rows: readonly Rate[], title?: string): void {
+  if (title) console.log(title);
+  for (const r of rows) console.log(formatRate(r));
+}
+
+/**
+ * Operations per second of `fn(i)` for i < n: a warm-up of min(n, 2000) calls, then the median
+ * of max(runs, 5) runs of n calls. Prints its row as soon as it is measured.
+ */
+export function rate(name: string, n: number, fn: (i: number) => void, runs = MIN_RUNS): Rate {
+  for (let i = 0; i < Math.min(n, 2000); i++) fn(i);
+  const rates: number[] = [];
+  for (let r = 0; r < Math.max(runs, MIN_RUNS); r++) {
+    const t = now();
+    for (let i = 0; i < n; i++) fn(i);
+    rates.push(n / ((now() - t) / 1000));
+  }
+  const row = { name, opsPerSec: Math.round(median(rates)) };
+  console.log(formatRate(row));
+  return row;
+}
+
+/** Writes bench/results/<name>.json (2-space JSON, trailing newline); returns its path. */
+export function writeResults(name: string, data: unknown): string {
+  const dir = path.resolve(import.meta.dirname, "results");
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `${name}.json`);
+  writeFileSync(file, `${JSON.stringify(data, null, 2)}\n`);
+  return file;
+}
