@@ -49,6 +49,14 @@ export interface TracePass {
   readonly datapathActions: string;
   /** "Translation failed (…)" reason, or null. */
   readonly error: string | null;
+  /**
+   * The packet at the start of the pass and at its end, as flows (not enumerable: not part of
+   * the JSON); `flow` and `finalFlow` are their texts. `final` is `start` itself when unchanged.
+   */
+  readonly packets?: {
+    readonly start: import("@ovnsim/packet").Flow;
+    readonly final: import("@ovnsim/packet").Flow;
+  };
 }
 
 export interface TraceResult {

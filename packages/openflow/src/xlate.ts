@@ -1125,15 +1125,34 @@ function runPass(
   const finalFlow = keyToFlow(ctx.key);
   let same = true;
   for (let i = 0; i < FLOW_WORDS; i++) if (init[i] !== ctx.key[i]) same = false;
-  return {
+  // The texts are rendered when first read (callers that only follow the packet never ask).
+  const mask = megaflowMask.slice();
+  let flowText: string | undefined;
+  let finalText: string | undefined;
+  let megaflowText: string | undefined;
+  const pass: TracePass = {
     recirc,
-    flow: formatFlow(initFlow),
+    get flow(): string {
+      flowText ??= formatFlow(initFlow);
+      return flowText;
+    },
     nodes: top,
-    finalFlow: same ? "unchanged" : formatFlow(finalFlow),
-    megaflow: formatMatchWords({ value: mfValue, mask: megaflowMask, eth: true }, {}),
+    get finalFlow(): string {
+      finalText ??= same ? "unchanged" : formatFlow(finalFlow);
+      return finalText;
+    },
+    get megaflow(): string {
+      megaflowText ??= formatMatchWords({ value: mfValue, mask, eth: true }, {});
+      return megaflowText;
+    },
     datapathActions: ctx.odp.length ? ctx.odp.join(",") : "drop",
     error: ctx.error,
   };
+  Object.defineProperty(pass, "packets", {
+    value: { start: initFlow, final: same ? initFlow : finalFlow },
+    enumerable: false,
+  });
+  return pass;
 }
 
 /**

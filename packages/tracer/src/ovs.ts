@@ -152,7 +152,7 @@ export function runBridge(o: NodeOvs, bridge: string, inPort: string, flow: Flow
   let lastStart: () => Flow = () => f;
   for (const pass of result.passes) {
     walk(pass.nodes);
-    let start: Flow | undefined = pass === first ? f : undefined;
+    let start: Flow | undefined = pass === first ? f : pass.packets?.start;
     const startOf = (): Flow => {
       start ??= parseFlowSafe(pass.flow, f);
       return start;
@@ -164,7 +164,10 @@ export function runBridge(o: NodeOvs, bridge: string, inPort: string, flow: Flow
   }
   const lastFinalOf = (): Flow => {
     const start = lastStart();
-    if (!lastPass || lastPass.finalFlow === "unchanged") return start;
+    if (!lastPass) return start;
+    const p = lastPass.packets;
+    if (p) return p.final === p.start ? start : p.final;
+    if (lastPass.finalFlow === "unchanged") return start;
     return parseFlowSafe(lastPass.finalFlow, start);
   };
   // The hand-off: br-int table 0 (PHY_TO_LOG) ended in resubmit(,8), OVN's logical ingress.
