@@ -120,7 +120,7 @@ const MF_NAMES: Record<string, string> = {
 
 /** The name OVS prints for a field written as `written` (mf->name). */
 export function ovsFieldName(spec: FieldSpec, written: string): string {
-  if (written === "vlan_vid" || written === "vlan_pcp") return written;
+  if (written === "vlan_pcp") return written;
   return MF_NAMES[spec.name] ?? spec.name;
 }
 
@@ -348,12 +348,15 @@ function parseOne(item: string, ctx: ParseContext): OfAction | null {
       const field = findField(fname);
       if (!field) throw new SimError("UNKNOWN_FIELD", `set_field: unknown field "${fname}"`);
       if (!field.writable) throw new SimError("BAD_VALUE", `set_field: ${field.name} is read-only`);
-      let valueText = a.slice(0, arrow).trim();
-      if (fname === "vlan_vid" && /^(0x)?[0-9a-fA-F]+$/.test(valueText)) {
-        // OXM vlan_vid carries OFPVID_PRESENT (0x1000); the 12-bit VID is what is written.
-        valueText = String(Number(parseInteger(valueText, "vlan_vid")) & 0xfff);
-      }
+      const valueText = a.slice(0, arrow).trim();
       const { value, mask } = parseFieldValue(field, valueText);
+      if (field.name === "vlan_vid" && (value & 0x1000n) === 0n) {
+        // ovs-vswitchd refuses it (OFPBAC_BAD_SET_ARGUMENT): vlan_vid must carry OFPVID_PRESENT.
+        throw new SimError(
+          "BAD_VALUE",
+          `set_field:${a}: vlan_vid needs the present bit 0x1000 (e.g. ${Number(value) | 0x1000} for VID ${value})`,
+        );
+      }
       return { kind: "set_field", field, value, mask, raw: "set_field", name: ovsFieldName(field, fname) };
     }
     case "load": {
@@ -548,7 +551,6 @@ export function formatAction(a: OfAction): string {
       return `write_metadata:${hex(a.value)}${a.mask === (1n << 64n) - 1n ? "" : `/${hex(a.mask)}`}`;
     case "set_field":
       if (a.raw === "load") return formatLoad(a);
-      if (a.name === "vlan_vid") return `set_field:${Number(a.value) | 0x1000}->vlan_vid`;
       return `set_field:${formatFieldValue(a.field, a.value, a.mask)}->${a.name}`;
     case "move":
       return `move:${formatSubfield(a.src)}->${formatSubfield(a.dst)}`;

@@ -3,7 +3,7 @@
  * `include/openvswitch/meta-flow.h`, ovs-fields(7)): the OVS name, aliases and NXM/OXM names,
  * width, prerequisites, how the value prints, and where the bits live in the word key
  * (`key.ts`). Several fields share storage exactly as in OVS: tcp_dst/udp_dst/sctp_dst/
- * icmp_code are all tp_dst; arp_spa is nw_src; dl_vlan and dl_vlan_pcp are bits of vlan_tci.
+ * icmp_code are all tp_dst; arp_spa is nw_src; dl_vlan, vlan_vid and dl_vlan_pcp are bits of vlan_tci.
  */
 import { W } from "./key.js";
 
@@ -127,11 +127,12 @@ export const FIELDS: readonly FieldSpec[] = [
     aliases: ["eth_type"],
   }),
   f("vlan_tci", "NXM_OF_VLAN_TCI", 16, W.vlan0, 0, "none", "hex"),
-  f("dl_vlan", "OXM_OF_VLAN_VID", 12, W.vlan0, 0, "none", "dec", {
-    maskable: false,
-    implied: cfi,
-    aliases: ["vlan_vid"],
-  }),
+  // dl_vlan is the 12-bit OpenFlow 1.0 VID (a match on it implies a tag); load/move through the
+  // OXM name reach these 12 bits, as in OVS (mf n_bits = 12).
+  f("dl_vlan", "OXM_OF_VLAN_VID", 12, W.vlan0, 0, "none", "dec", { maskable: false, implied: cfi }),
+  // vlan_vid is the OXM form: VID plus OFPVID_PRESENT (0x1000), which is our TCI CFI bit, so the
+  // 13 bits sit in place: vlan_vid=0x1000/0x1000 is "any tag", set_field:4437->vlan_vid is VID 341.
+  f("vlan_vid", "OXM_OF_VLAN_VID", 13, W.vlan0, 0, "none", "dec"),
   f("dl_vlan_pcp", "OXM_OF_VLAN_PCP", 3, W.vlan0, 13, "none", "dec", {
     maskable: false,
     implied: cfi,
