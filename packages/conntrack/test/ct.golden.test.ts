@@ -1,6 +1,6 @@
 /**
  * Pins @ovnsim/conntrack's ct_state and table to real OVS 3.1 userspace conntrack: packets
- * injected into the dummy datapath by scripts/record-ct-golden.mjs, each through a ct action
+ * injected into the dummy datapath by scripts/record-ct-golden.mts, each through a ct action
  * chosen by its ingress port (see `ports` in the fixture).
  */
 import { readFileSync } from "node:fs";

@@ -1,6 +1,6 @@
 /**
  * Pins @ovnsim/lb's select-group choice to real Open vSwitch 3.1: fixtures recorded by
- * scripts/record-select-golden.mjs (ofproto/trace bucket scores and choices, and real packets
+ * scripts/record-select-golden.mts (ofproto/trace bucket scores and choices, and real packets
  * through dp_hash groups in the dummy datapath).
  */
 import { readFileSync } from "node:fs";

@@ -94,6 +94,8 @@ export function oracleGate(...kinds: readonly OracleKind[]): OracleGate {
 export interface SandboxOptions {
   /** Short tag in the directory name: /tmp/ovnsim-<name>-<pid>. */
   readonly name: string;
+  /** An explicit directory instead (recording scripts take one); < 80 characters. */
+  readonly dir?: string;
   /** Start ovsdb-server + ovs-vswitchd (dummy datapath). Default true. */
   readonly ovs?: boolean;
   /** Start the NB/SB databases and ovn-northd. Default true. */
@@ -132,11 +134,12 @@ export function parseEnvSh(text: string): Record<string, string> {
 }
 
 /**
- * Starts a fresh oracle sandbox in /tmp/ovnsim-<name>-<pid> (removed first if left over).
+ * Starts a fresh oracle sandbox in /tmp/ovnsim-<name>-<pid> or `dir` (a sandbox left there is
+ * stopped and removed first).
  * Call `stop()` in afterAll. Throws with oracle-up.sh's stderr if it fails.
  */
 export function startSandbox(opts: SandboxOptions): Sandbox {
-  const dir = `/tmp/ovnsim-${opts.name}-${process.pid}`;
+  const dir = opts.dir ?? `/tmp/ovnsim-${opts.name}-${process.pid}`;
   const flags = [
     ...(opts.ovn === false ? ["--no-ovn"] : []),
     ...(opts.ovs === false ? ["--no-ovs"] : []),
@@ -148,6 +151,7 @@ export function startSandbox(opts: SandboxOptions): Sandbox {
     stopped = true;
     if (existsSync(dir)) spawnSync(oracleScript("oracle-down.sh"), [dir, "--rm"], { stdio: "ignore" });
   };
+  if (existsSync(dir)) spawnSync(oracleScript("oracle-down.sh"), [dir, "--rm"], { stdio: "ignore" });
   rmSync(dir, { recursive: true, force: true });
   const up = spawnSync(oracleScript("oracle-up.sh"), [dir, ...flags], { encoding: "utf8" });
   if (up.status !== 0) {

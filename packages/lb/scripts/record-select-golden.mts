@@ -1,8 +1,8 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S npx tsx --conditions=@ovnsim/source
 // Records how real Open vSwitch (the oracle in ../shared/oracle) chooses select-group buckets,
 // so test/select.golden.test.ts can pin @ovnsim/lb's hash to it.
 //
-//   node packages/lb/scripts/record-select-golden.mjs [SANDBOX_DIR]
+//   npx tsx --conditions=@ovnsim/source packages/lb/scripts/record-select-golden.mts [SANDBOX_DIR]
 //
 // Starts its own sandbox (default /tmp/ovnsim-lb-rec), creates groups with
 // `ovs-ofctl -O OpenFlow15 add-group`, and
@@ -12,34 +12,19 @@
 //     bucket's counter moved (`dump-group-stats`): the datapath's own dp_hash.
 // Writes test/golden/select-groups.json (parsed) and test/golden/select-traces.txt (raw).
 // Flows are generated from a fixed seed, so reruns give the same fixture.
-import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { startSandbox } from "@ovnsim/oracle";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const shared = process.env.OVNSIM_SHARED ?? path.resolve(here, "../../../../shared");
 const dir = process.argv[2] ?? "/tmp/ovnsim-lb-rec";
 const outDir = path.resolve(here, "../test/golden");
 
-const sh = (cmd, args, env) =>
-  execFileSync(cmd, args, { env, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
-try {
-  sh(path.join(shared, "oracle/oracle-down.sh"), [dir, "--rm"], process.env);
-} catch {
-  // no previous sandbox
-}
-sh(path.join(shared, "oracle/oracle-up.sh"), [dir, "--no-ovn"], process.env);
-const env = {
-  ...process.env,
-  OVS_RUNDIR: dir,
-  OVS_LOGDIR: dir,
-  OVS_DBDIR: dir,
-  OVS_SYSCONFDIR: dir,
-};
-const vsctl = (...a) => sh("ovs-vsctl", a, env);
-const ofctl = (...a) => sh("ovs-ofctl", a, env);
-const appctl = (...a) => sh("ovs-appctl", a, env);
+const sb = startSandbox({ name: "lb-rec", dir, ovn: false });
+const vsctl = (...a) => sb.run("ovs-vsctl", a);
+const ofctl = (...a) => sb.run("ovs-ofctl", a);
+const appctl = (...a) => sb.run("ovs-appctl", a);
 
 // Deterministic generator (LCG), no Math.random.
 let seed = 0x5eed1234;
@@ -296,5 +281,5 @@ try {
   writeFileSync(path.join(outDir, "select-traces.txt"), raw.join("\n"));
   console.log(`recorded ${traces.length} traces and ${injected.length} injected packets with ${version}`);
 } finally {
-  sh(path.join(shared, "oracle/oracle-down.sh"), [dir, "--rm"], process.env);
+  sb.stop();
 }

@@ -1,36 +1,27 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S npx tsx --conditions=@ovnsim/source
 // Records the ct_state that real Open vSwitch userspace conntrack (the oracle in
 // ../shared/oracle, dummy datapath) gives each packet of a few scripted conversations, and
 // the connection table afterwards, for test/ct.golden.test.ts.
 //
-//   node packages/conntrack/scripts/record-ct-golden.mjs [SANDBOX_DIR]
+//   npx tsx --conditions=@ovnsim/source packages/conntrack/scripts/record-ct-golden.mts [SANDBOX_DIR]
 //
 // Bridge br0: packets enter on one of four ports, whose table-0 flow is the ct action under
 // test; table 1 has one flow per ct_state value (cookie = the value), so the flow whose
 // counter moved tells the packet's ct_state. TCP sequence checking is turned off
 // (dpctl/ct-disable-tcp-seq-chk): the injected segments all carry seq 0, and ovnsim does not
 // model sequence windows.
-import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { startSandbox } from "@ovnsim/oracle";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const shared = process.env.OVNSIM_SHARED ?? path.resolve(here, "../../../../shared");
 const dir = process.argv[2] ?? "/tmp/ovnsim-ct-rec";
 const outDir = path.resolve(here, "../test/golden");
-const sh = (cmd, args, env) =>
-  execFileSync(cmd, args, { env, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
-try {
-  sh(path.join(shared, "oracle/oracle-down.sh"), [dir, "--rm"], process.env);
-} catch {
-  // no previous sandbox
-}
-sh(path.join(shared, "oracle/oracle-up.sh"), [dir, "--no-ovn"], process.env);
-const env = { ...process.env, OVS_RUNDIR: dir, OVS_LOGDIR: dir, OVS_DBDIR: dir, OVS_SYSCONFDIR: dir };
-const vsctl = (...a) => sh("ovs-vsctl", a, env);
-const ofctl = (...a) => sh("ovs-ofctl", a, env);
-const appctl = (...a) => sh("ovs-appctl", a, env);
+const sb = startSandbox({ name: "ct-rec", dir, ovn: false });
+const vsctl = (...a) => sb.run("ovs-vsctl", a);
+const ofctl = (...a) => sb.run("ovs-ofctl", a);
+const appctl = (...a) => sb.run("ovs-appctl", a);
 
 // The ct action per ingress port (the test maps each to Conntrack.process options).
 const PORTS = {
@@ -164,5 +155,5 @@ try {
     `recorded ${Object.values(results).reduce((n, r) => n + r.steps.length, 0)} packets with ${version}`,
   );
 } finally {
-  sh(path.join(shared, "oracle/oracle-down.sh"), [dir, "--rm"], process.env);
+  sb.stop();
 }
