@@ -636,7 +636,8 @@ function buildLbHairpin(ctx: BuildContext, s: FlowSink, od: SwitchDatapath): voi
   s.add("ls_in_hairpin", 0, "1", "next;", 7626);
   if (!od.hasLbVip) return;
   if (ctx.profile.ovn >= 24) {
-    const r4 = ctx.profile.regLbIpv4;
+    // Kube-OVN 1.15's patches bring back REG_ORIG_DIP_IPV4 (reg1) for this one flow.
+    const r4 = ctx.profile.kubeOvn === "1.15" ? "reg1" : ctx.profile.regLbIpv4;
     s.add(
       "ls_in_lb",
       110,
@@ -953,6 +954,10 @@ function buildLbAffinityLs(ctx: BuildContext, s: FlowSink, lb: NorthdLb, vip: Lb
   const ipMatch = vip.v6 ? "ip6" : "ip4";
   let newLb = `ct.new && ${ipMatch} && ${regVip} == ${vip.vip}`;
   if (vip.port !== undefined) newLb += ` && reg2[0..15] == ${vip.port}`;
+  if (ctx.profile.ovn >= 25) {
+    newLb = `ct.new && ${ipMatch} && ${ipMatch}.dst == ${vip.vip}`;
+    if (vip.port !== undefined) newLb += ` && ${lb.proto} && ${lb.proto}.dst == ${vip.port}`;
+  }
   s.add("ls_in_lb_aff_check", 100, newLb, "reg9[6] = chk_lb_aff(); next;", 7371);
   const regBackend = vip.v6 ? "xxreg0" : "reg4";
   const vipText =
@@ -970,9 +975,10 @@ function buildLbAffinityLs(ctx: BuildContext, s: FlowSink, lb: NorthdLb, vip: Lb
         : `reg9[6] == 1 && ct.new && ${ipMatch} && ${regBackend} == ${b.ip}`;
     if (b.port !== undefined) {
       learnMatch += ` && ${lb.proto}.dst == ${b.port}`;
-      affMatch += ` && reg8[0..15] == ${b.port}`;
+      affMatch += ctx.profile.ovn >= 25 ? ` && reg2[0..15] == ${b.port}` : ` && reg8[0..15] == ${b.port}`;
     }
-    let affAction = `reg0[1] = 0; ${regVip} = ${vip.vip}; `;
+    let affAction =
+      ctx.profile.ovn >= 25 ? `${regVip} = ${vip.vip}; ` : `reg0[1] = 0; ${regVip} = ${vip.vip}; `;
     if (vip.port !== undefined) affAction += `reg2[0..15] = ${vip.port}; `;
     affAction += `ct_lb_mark(backends=${bText});`;
     let learn = `commit_lb_aff(vip = "${vipText}", backend = "${bText}"`;
