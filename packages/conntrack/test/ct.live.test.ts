@@ -5,24 +5,13 @@
 // checks are off in the oracle (the model has none). CI sets OVNSIM_REQUIRE_ORACLE=1.
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { type Sandbox, oracleGate, startSandbox } from "@ovnsim/oracle";
+import { liveSeed, oracleGate, rng, type Sandbox, startSandbox } from "@ovnsim/oracle";
 import { ETH_TYPE, type Flow, IP_PROTO, TCP_FLAG, formatIp4, makeFlow, parseIp4 } from "@ovnsim/packet";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Conntrack, type CtOptions, formatCtState } from "../src/index.js";
 
 const gate = oracleGate("ovs");
-const SEED = Number(process.env.OVNSIM_SEED ?? 20261126);
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const SEED = liveSeed();
 
 const BACKEND = parseIp4("10.0.0.11");
 const PORTS: Record<number, { action: string; opts: CtOptions }> = {

@@ -2,24 +2,13 @@
 // fields, params, weights, bucket ids; dp_hash; no method), random flows traced with
 // `ovs-appctl ofproto/trace` and random packets injected into the dummy datapath, compared
 // with selectBucket. CI sets OVNSIM_REQUIRE_ORACLE=1, which makes missing tools a failure.
-import { type Sandbox, oracleGate, startSandbox } from "@ovnsim/oracle";
+import { liveSeed, oracleGate, rng, type Sandbox, startSandbox } from "@ovnsim/oracle";
 import { ETH_TYPE, type Flow, IP_PROTO, formatIp4, makeFlow } from "@ovnsim/packet";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type SelectBucket, type SelectGroup, parseHashFields, selectBucket } from "../src/index.js";
 
 const gate = oracleGate("ovs");
-const SEED = Number(process.env.OVNSIM_SEED ?? 20261126);
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const SEED = liveSeed();
 
 describe.skipIf(gate.skip)(`select groups, live vs real OVS (seed ${SEED})`, () => {
   let sb: Sandbox | undefined;

@@ -1,16 +1,8 @@
 // Deterministic-random OpenFlow programs and packets for the live differential test and the
 // megaflow property test.
-/** Small deterministic PRNG (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from "@ovnsim/oracle";
+
+export { rng };
 
 const MATCHES = [
   "ip",

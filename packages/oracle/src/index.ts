@@ -179,3 +179,20 @@ export function startSandbox(opts: SandboxOptions): Sandbox {
     stop,
   };
 }
+
+/** The seed of generated live cases: `$OVNSIM_SEED`, else 20261126 (same seed → same cases). */
+export function liveSeed(): number {
+  return Number(process.env.OVNSIM_SEED ?? 20261126);
+}
+
+/** Small deterministic PRNG (mulberry32) in [0, 1) for generated differential cases. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

@@ -5,7 +5,7 @@
 // ovn-trace's random ct_lb backend is matched by trying each fixed backend choice.
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { oracleGate, repoRoot, type Sandbox, startSandbox } from "@ovnsim/oracle";
+import { oracleGate, repoRoot, rng, type Sandbox, startSandbox } from "@ovnsim/oracle";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readSbBundle, type SbModel } from "../src/sb/model.js";
 import { map, parseOvsdbList } from "../src/sb/ovsdb.js";
@@ -18,17 +18,6 @@ const SCEN = ["seed", "acls", "ports", "router", "ipv6", "lb-options", "pg-as"].
   path.join(HERE, "golden/trace", s, "config.nbctl"),
 );
 const N = Number(process.env.OVNSIM_TRACE_LIVE_N ?? 80);
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Port {
   readonly name: string;
