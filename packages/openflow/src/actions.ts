@@ -349,7 +349,11 @@ function parseOne(item: string, ctx: ParseContext): OfAction | null {
       if (!field) throw new SimError("UNKNOWN_FIELD", `set_field: unknown field "${fname}"`);
       if (!field.writable) throw new SimError("BAD_VALUE", `set_field: ${field.name} is read-only`);
       const valueText = a.slice(0, arrow).trim();
-      const { value, mask } = parseFieldValue(field, valueText);
+      const parsed = parseFieldValue(field, valueText);
+      const { value } = parsed;
+      // OVS's vlan_vid is 2 bytes wide: an explicit /0x1fff is a mask to it (it prints it), not "exact".
+      const mask =
+        field.name === "vlan_vid" && valueText.includes("/") ? (parsed.mask ?? 0x1fffn) : parsed.mask;
       if (field.name === "vlan_vid" && (value & 0x1000n) === 0n) {
         // ovs-vswitchd refuses it (OFPBAC_BAD_SET_ARGUMENT): vlan_vid must carry OFPVID_PRESENT.
         throw new SimError(
@@ -551,6 +555,9 @@ export function formatAction(a: OfAction): string {
       return `write_metadata:${hex(a.value)}${a.mask === (1n << 64n) - 1n ? "" : `/${hex(a.mask)}`}`;
     case "set_field":
       if (a.raw === "load") return formatLoad(a);
+      // mf_format: a decimal field with a mask prints as decimal/hex.
+      if (a.field.name === "vlan_vid" && a.mask !== null)
+        return `set_field:${a.value}/0x${a.mask.toString(16)}->vlan_vid`;
       return `set_field:${formatFieldValue(a.field, a.value, a.mask)}->${a.name}`;
     case "move":
       return `move:${formatSubfield(a.src)}->${formatSubfield(a.dst)}`;

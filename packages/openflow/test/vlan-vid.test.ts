@@ -18,6 +18,9 @@ describe("vlan_vid", () => {
       "set_field:4437->vlan_vid,output:2",
     );
     expect(formatActions(parseActions("set_field:0x1155->vlan_vid"))).toBe("set_field:4437->vlan_vid");
+    expect(formatActions(parseActions("set_field:0x1001/0x1fff->vlan_vid,output:2"))).toBe(
+      "set_field:4097/0x1fff->vlan_vid,output:2",
+    );
     // ovs-vswitchd: "Invalid value for set field vlan_vid: 341" (OFPBAC_BAD_SET_ARGUMENT).
     expect(() => parseActions("set_field:341->vlan_vid")).toThrow(/present bit/);
   });
