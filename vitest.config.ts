@@ -11,6 +11,9 @@ const alias = readdirSync(packagesDir).map((name) => ({
   replacement: `${packagesDir}${name}/src/${name === "cli" ? "cli" : "index"}.ts`,
 }));
 
+// CI asks for a JSON report beside the usual output (to print a plain "N passed, N failed").
+const jsonReport = process.env.OVNSIM_VITEST_JSON;
+
 export default defineConfig({
   resolve: { alias },
   test: {
@@ -18,5 +21,6 @@ export default defineConfig({
     exclude: ["**/node_modules/**", "**/dist/**"],
     testTimeout: 60_000,
     hookTimeout: 120_000,
+    ...(jsonReport ? { reporters: ["default", "json"], outputFile: { json: jsonReport } } : {}),
   },
 });
