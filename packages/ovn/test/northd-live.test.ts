@@ -1,39 +1,38 @@
 // Live differential test: a freshly generated configuration (switches, localnet/router/VIF ports,
 // load balancers of every protocol and family, ACLs of every verdict) is applied to the real
 // ovn-northd 23.03 of ../shared/oracle/, and ovnsim's ovn-23.03 flows must match its lflow-list.
-import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { liveSeed, oracleGate, rng, startSandbox } from "@ovnsim/oracle";
 import { afterAll, describe, expect, it } from "vitest";
 import { compareLflows, formatLflowList, northd, parseLflowList, parseNbctl } from "../src/northd/index.js";
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const SHARED = process.env.OVNSIM_SHARED ?? path.resolve(HERE, "../../../../shared");
-const ORACLE = path.join(SHARED, "oracle");
-const have = (cmd: string) => {
-  try {
-    execFileSync("sh", ["-c", `command -v ${cmd}`], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-};
-const available = existsSync(path.join(ORACLE, "oracle-up.sh")) && have("ovn-northd") && have("ovn-nbctl");
-const required = process.env.OVNSIM_REQUIRE_ORACLE === "1";
+const gate = oracleGate("ovn");
+/** Where each seed's config and the real lflow-list are kept (OVNSIM_KEEP=1) for replay. */
 const DIR = `/tmp/ovnsim-ovn-nd-${process.pid}`;
-const RECORD = path.resolve(HERE, "../scripts/record-northd.sh");
 
-/** A small deterministic PRNG (mulberry32), so a failing seed can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+/**
+ * The bash that applies an ovn-nbctl command file as scripts/record-northd.sh does (the goldens'
+ * recorder): "ovn-sbctl" lines after a `--wait=sb sync`, "ovn-nbctl" lines as they are, other
+ * lines as ovn-nbctl arguments; then a full northd recompute and `ovn-sbctl lflow-list`.
+ */
+function applyScript(text: string, file: string): string {
+  const out: string[] = [];
+  text.split("\n").forEach((line, i) => {
+    if (line === "" || line.startsWith("#")) return;
+    const fail = ` || { echo '${file}:${i + 1}: failed' >&2; exit 1; }`;
+    if (line.startsWith("ovn-sbctl")) out.push("ovn-nbctl --wait=sb sync", `${line}${fail}`);
+    else if (line.startsWith("ovn-nbctl")) out.push(`${line}${fail}`);
+    else out.push(`ovn-nbctl ${line}${fail}`);
+  });
+  // ovnsim computes from scratch; the real northd's incremental engine can leave stale flows,
+  // so compare with its steady state after a full recompute (as record-northd.sh records).
+  out.push(
+    "ovn-nbctl --wait=sb sync",
+    "ovn-appctl -t ovn-northd inc-engine/recompute >/dev/null",
+    "ovn-nbctl --wait=sb sync",
+    "ovn-sbctl lflow-list",
+  );
+  return out.join("\n");
 }
 
 /** Generates an ovn-nbctl command file exercising the modelled NB features. */
@@ -123,26 +122,36 @@ export function generateConfig(seed: number): string {
   return `${lines.join("\n")}\n`;
 }
 
-describe.skipIf(!available && !required)("northd live differential (real ovn-northd 23.03)", () => {
+describe.skipIf(gate.skip)("northd live differential (real ovn-northd 23.03)", () => {
   afterAll(() => {
     if (process.env.OVNSIM_KEEP !== "1") rmSync(DIR, { recursive: true, force: true });
   });
   it("the oracle tools are installed", () => {
-    expect(available, "ovn-northd / ovn-nbctl or ../shared/oracle missing (OVNSIM_REQUIRE_ORACLE=1)").toBe(
-      true,
-    );
+    expect(gate.available, `${gate.missing.join(", ")} missing (OVNSIM_REQUIRE_ORACLE=1)`).toBe(true);
   });
-  const seeds = (process.env.OVNSIM_NORTHD_SEEDS ?? "1,2,3").split(",").map(Number);
+  // OVNSIM_NORTHD_SEEDS=a,b,… or the shared OVNSIM_SEED replays given seeds; by default 1, 2, 3.
+  const seeds = process.env.OVNSIM_NORTHD_SEEDS
+    ? process.env.OVNSIM_NORTHD_SEEDS.split(",").map(Number)
+    : process.env.OVNSIM_SEED
+      ? [liveSeed()]
+      : [1, 2, 3];
   for (const seed of seeds) {
     it(`generated config, seed ${seed}: identical switch flows`, () => {
+      gate.assert();
       mkdirSync(DIR, { recursive: true });
-      const cfg = path.join(DIR, `gen-${seed}.nbctl`);
+      const cfg = `${DIR}/gen-${seed}.nbctl`;
       const text = generateConfig(seed);
       writeFileSync(cfg, text);
-      execFileSync("bash", [RECORD, cfg], { env: { ...process.env, OVNSIM_SHARED: SHARED }, stdio: "pipe" });
-      const real = parseLflowList(
-        execFileSync("cat", [path.join(DIR, `gen-${seed}.lflow-list.txt`)], { encoding: "utf8" }),
-      );
+      // A fresh real northd (no OVS) per configuration, as the goldens are recorded.
+      const sb = startSandbox({ name: "ovn-nd", dir: `${DIR}/sb`, ovs: false });
+      let lflows: string;
+      try {
+        lflows = sb.sh(applyScript(text, cfg));
+      } finally {
+        sb.stop();
+      }
+      writeFileSync(`${DIR}/gen-${seed}.lflow-list.txt`, lflows);
+      const real = parseLflowList(lflows);
       const ours = parseLflowList(formatLflowList(northd(parseNbctl(text, { file: cfg }), "ovn-23.03")));
       const cmp = compareLflows(real, ours);
       expect(
