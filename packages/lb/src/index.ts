@@ -68,11 +68,15 @@ export type {
 } from "./select.js";
 export {
   groupBackendsByChassis,
+  groupByChassis,
+  chassisOfPort,
+  preferLocalBackendText,
   preferLocalPlan,
   backendsOnChassis,
 } from "./local.js";
 export type {
   PortChassisMap,
+  ChassisGroup,
   ChassisBackends,
   BackendGrouping,
   PreferLocalForm,

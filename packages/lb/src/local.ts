@@ -19,11 +19,75 @@
  */
 import { type LbBackend, type LbVip, type LoadBalancer, preferLocalBackend, vipNodeLsp } from "./model.js";
 
-/** Logical port → chassis it is bound on (Port_Binding.chassis). */
-export type PortChassisMap = ReadonlyMap<string, string> | Readonly<Record<string, string>>;
+/**
+ * Logical port → chassis it is bound on (Port_Binding.chassis). As a function it may also say
+ * "no such port": the patch skips a mapping whose logical port does not exist
+ * (`ovn_port_find()` returns NULL) before it looks at the binding.
+ */
+export type PortChassisMap =
+  | ReadonlyMap<string, string>
+  | Readonly<Record<string, string>>
+  | ((port: string) => string | undefined);
 
-const chassisOf = (m: PortChassisMap, port: string): string | undefined =>
-  m instanceof Map ? m.get(port) : (m as Readonly<Record<string, string>>)[port];
+/** The chassis `port` is bound on, or undefined when the port is unknown or unbound. */
+export function chassisOfPort(m: PortChassisMap, port: string): string | undefined {
+  if (typeof m === "function") return m(port);
+  if (m instanceof Map) return m.get(port);
+  const r = m as Readonly<Record<string, string>>;
+  return Object.hasOwn(r, port) ? r[port] : undefined;
+}
+
+/** One chassis's share of a list of items (backends, in whatever form the caller holds them). */
+export interface ChassisGroup<T> {
+  readonly chassis: string;
+  /** Logical port of the first item placed on this chassis (the 1.14 `is_chassis_resident` argument). */
+  readonly residentPort: string;
+  /** Every item's logical port, in item order. */
+  readonly ports: readonly string[];
+  readonly items: readonly T[];
+}
+
+/**
+ * The patch's grouping loop, on any backend representation: walks `items` in order, skips those
+ * without a logical port or whose port has no chassis, and appends each to its chassis's group;
+ * groups come in order of their first item and the first item's port guards the group.
+ */
+export function groupByChassis<T>(
+  items: readonly T[],
+  portOf: (item: T) => string | undefined,
+  portChassis: PortChassisMap,
+): { readonly byChassis: readonly ChassisGroup<T>[]; readonly unplaced: readonly T[] } {
+  const groups: { chassis: string; residentPort: string; ports: string[]; items: T[] }[] = [];
+  const index = new Map<string, number>();
+  const unplaced: T[] = [];
+  for (const item of items) {
+    const port = portOf(item);
+    const ch = port === undefined ? undefined : chassisOfPort(portChassis, port);
+    if (port === undefined || ch === undefined) {
+      unplaced.push(item);
+      continue;
+    }
+    let i = index.get(ch);
+    if (i === undefined) {
+      i = groups.length;
+      index.set(ch, i);
+      groups.push({ chassis: ch, residentPort: port, ports: [], items: [] });
+    }
+    const g = groups[i] as (typeof groups)[number];
+    g.ports.push(port);
+    g.items.push(item);
+  }
+  return { byChassis: groups, unplaced };
+}
+
+/**
+ * A backend as the patch prints it in `ct_lb_mark(backends=…)`: "%s:%s" of the IP (bracketed
+ * for IPv6) and the port string, which is NULL (glibc prints "(null)") for a VIP without port.
+ */
+export function preferLocalBackendText(ip: string, port: number | undefined, v6: boolean): string {
+  const p = port === undefined ? "(null)" : String(port);
+  return v6 ? `[${ip}]:${p}` : `${ip}:${p}`;
+}
 
 /** The backends of one chassis, in VIP order, and the port its 1.14 flow is guarded by. */
 export interface ChassisBackends {
@@ -36,7 +100,7 @@ export interface ChassisBackends {
 /** The result of grouping: per chassis (in order of first backend), and backends with no chassis. */
 export interface BackendGrouping {
   readonly byChassis: readonly ChassisBackends[];
-  /** Backends without an ip_port_mappings entry, or whose port is not bound. */
+  /** Backends without an ip_port_mappings entry, or whose port is unknown or not bound. */
   readonly unplaced: readonly LbBackend[];
 }
 
@@ -52,29 +116,14 @@ export function groupBackendsByChassis(
   portChassis: PortChassisMap,
 ): BackendGrouping {
   void lb;
-  const order: string[] = [];
-  const map = new Map<string, { residentPort: string; backends: LbBackend[] }>();
-  const unplaced: LbBackend[] = [];
-  for (const b of vip.backends) {
-    const ch = b.logicalPort === undefined ? undefined : chassisOf(portChassis, b.logicalPort);
-    if (ch === undefined || b.logicalPort === undefined) {
-      unplaced.push(b);
-      continue;
-    }
-    let e = map.get(ch);
-    if (!e) {
-      e = { residentPort: b.logicalPort, backends: [] };
-      map.set(ch, e);
-      order.push(ch);
-    }
-    e.backends.push(b);
-  }
+  const g = groupByChassis(vip.backends, (b) => b.logicalPort, portChassis);
   return {
-    byChassis: order.map((chassis) => {
-      const e = map.get(chassis) as { residentPort: string; backends: LbBackend[] };
-      return { chassis, residentPort: e.residentPort, backends: e.backends };
-    }),
-    unplaced,
+    byChassis: g.byChassis.map((c) => ({
+      chassis: c.chassis,
+      residentPort: c.residentPort,
+      backends: c.items,
+    })),
+    unplaced: g.unplaced,
   };
 }
 
@@ -118,7 +167,7 @@ export function preferLocalPlan(
   const grouping = groupBackendsByChassis(lb, vip, portChassis);
   const marker = form === "1.16" ? vipNodeLsp(lb, vip) : undefined;
   if (marker !== undefined) {
-    const vipNodeChassis = chassisOf(portChassis, marker);
+    const vipNodeChassis = chassisOfPort(portChassis, marker);
     const local = grouping.byChassis.find((c) => c.chassis === vipNodeChassis)?.backends ?? [];
     return { form: "vip-node", vipNodeLsp: marker, vipNodeChassis, local, all: vip.backends };
   }

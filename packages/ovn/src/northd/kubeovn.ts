@@ -13,6 +13,7 @@
  *   drop of ARP/NS for router-port IPs arriving from the localnet port).
  * Read from the patched sources; the patched binary is not available here to check against.
  */
+import { groupByChassis, preferLocalBackendText } from "@ovnsim/lb";
 import { formatIp6, parseIp6 } from "@ovnsim/packet";
 import type { BuildContext, FlowSink, NorthdLb, SwitchDatapath, SwitchPort } from "./switch.js";
 import { lbVipMatch, prepareLb, prepareSwitch, vipRegs } from "./switch.js";
@@ -165,8 +166,8 @@ function buildLocalnetLrpArpDrop(s: FlowSink, od: SwitchDatapath, rp: SwitchPort
 
 interface ChassisEntry {
   readonly chassis: string;
-  readonly ports: string[];
-  readonly backends: string[];
+  readonly ports: readonly string[];
+  readonly backends: readonly string[];
 }
 
 /** The chassis of a logical switch port's Port_Binding, if bound. */
@@ -178,30 +179,30 @@ function portExists(ctx: BuildContext, lsp: string): boolean {
   return ctx.db.switches.some((sw) => sw.ports.some((p) => p.name === lsp));
 }
 
+/** The patch's port lookup: unknown ports (ovn_port_find() == NULL) have no chassis. */
+const boundChassis =
+  (ctx: BuildContext) =>
+  (lsp: string): string | undefined =>
+    portExists(ctx, lsp) ? chassisOf(ctx, lsp) : undefined;
+
+/** The logical port ip_port_mappings names for a backend IP ("lsp:src_ip"), if any. */
+function backendLsp(lb: NorthdLb, v6: boolean, ip: string): string | undefined {
+  const key = v6 ? `[${ip}]` : ip;
+  const mapping = Object.hasOwn(lb.lb.ipPortMappings, key) ? lb.lb.ipPortMappings[key] : undefined;
+  if (mapping === undefined) return undefined;
+  return mapping.includes(":") ? mapping.slice(0, mapping.indexOf(":")) : mapping;
+}
+
 /** Groups a VIP's backends by the chassis of their ip_port_mappings logical port (build_lb_rules patch). */
 export function groupBackendsByChassis(ctx: BuildContext, lb: NorthdLb, vipIndex: number): ChassisEntry[] {
   const vip = lb.vips[vipIndex];
   if (!vip) return [];
-  const entries: ChassisEntry[] = [];
-  for (const b of vip.backends) {
-    const key = vip.v6 ? `[${b.ip}]` : b.ip;
-    const mapping = Object.hasOwn(lb.lb.ipPortMappings, key) ? lb.lb.ipPortMappings[key] : undefined;
-    if (mapping === undefined) continue;
-    const lsp = mapping.includes(":") ? mapping.slice(0, mapping.indexOf(":")) : mapping;
-    if (!portExists(ctx, lsp)) continue;
-    const chassis = chassisOf(ctx, lsp);
-    if (chassis === undefined) continue;
-    let e = entries.find((x) => x.chassis === chassis);
-    if (!e) {
-      e = { chassis, ports: [], backends: [] };
-      entries.push(e);
-    }
-    e.ports.push(lsp);
-    // The patch formats "%s:%s" with the backend's port string, which is NULL without a port.
-    const port = b.port === undefined ? "(null)" : String(b.port);
-    e.backends.push(vip.v6 ? `[${b.ip}]:${port}` : `${b.ip}:${port}`);
-  }
-  return entries;
+  const g = groupByChassis(vip.backends, (b) => backendLsp(lb, vip.v6, b.ip), boundChassis(ctx));
+  return g.byChassis.map((c) => ({
+    chassis: c.chassis,
+    ports: c.ports,
+    backends: c.items.map((b) => preferLocalBackendText(b.ip, b.port, vip.v6)),
+  }));
 }
 
 /** The VIP-node marker (release-1.15.20+/1.16): LB external_ids kube-ovn.io/local-external-vip/VIP:PORT. */
@@ -223,7 +224,7 @@ function buildPreferLocal(ctx: BuildContext, s: FlowSink, lb: NorthdLb): void {
     let vipEntry: ChassisEntry | undefined;
     if (marker !== undefined) {
       s.add("ls_in_lb", 139, lbVipMatch("ct.new && ", lb, vip), "next;");
-      const ch = portExists(ctx, marker) ? chassisOf(ctx, marker) : undefined;
+      const ch = boundChassis(ctx)(marker);
       vipEntry = ch === undefined ? undefined : entries.find((e) => e.chassis === ch);
     }
     for (const e of entries) {
@@ -248,17 +249,15 @@ function buildUnderlayVipBackendL2(ctx: BuildContext, s: FlowSink, od: SwitchDat
     const lb = prepareLb(nbLb);
     lb.vips.forEach((vip, i) => {
       const marker = vipNodeLsp(lb, i);
-      if (marker === undefined || !portExists(ctx, marker)) return;
-      const ch = chassisOf(ctx, marker);
+      if (marker === undefined) return;
+      const ch = boundChassis(ctx)(marker);
       if (ch === undefined) return;
       const entries = groupBackendsByChassis(ctx, lb, i);
       const entry = entries.find((e) => e.chassis === ch);
       if (!entry) return;
       for (const b of vip.backends) {
-        const key = vip.v6 ? `[${b.ip}]` : b.ip;
-        const mapping = Object.hasOwn(lb.lb.ipPortMappings, key) ? lb.lb.ipPortMappings[key] : undefined;
-        if (mapping === undefined) continue;
-        const lsp = mapping.includes(":") ? mapping.slice(0, mapping.indexOf(":")) : mapping;
+        const lsp = backendLsp(lb, vip.v6, b.ip);
+        if (lsp === undefined) continue;
         const op = od.ports.find((p) => p.lsp.name === lsp);
         if (!op || chassisOf(ctx, lsp) !== ch || op.addrs.length !== 1) continue;
         const a = op.addrs[0];
