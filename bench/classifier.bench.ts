@@ -10,7 +10,7 @@
  * the linear-scan baseline is measured in the same process. Figures are printed and written to
  * bench/results/classifier.json; nothing is asserted.
  */
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import v8 from "node:v8";
 import vm from "node:vm";
@@ -29,6 +29,7 @@ import {
 } from "../packages/classifier/src/index.js";
 import os from "node:os";
 import { FLOW_WORDS } from "../packages/packet/src/index.js";
+import { MIN_RUNS, median, writeResults } from "./lib.js";
 
 v8.setFlagsFromString("--expose-gc");
 const gc = vm.runInNewContext("gc") as () => void;
@@ -36,21 +37,17 @@ const gc = vm.runInNewContext("gc") as () => void;
 const root = path.resolve(import.meta.dirname, "..");
 const shared = process.env.OVNSIM_SHARED ?? path.resolve(root, "../shared");
 const filter = process.argv[2];
-const RUNS = 5;
+const RUNS = MIN_RUNS;
 const TARGET_MS = Number(process.env.BENCH_TARGET_MS ?? 150);
 /**
  * Milliseconds of CPU time used by this process (user + system). Rates are computed from CPU
  * time, not wall time: the 2-core CI box is shared with other jobs, and wall-clock rates there
- * swing with the load average; CPU time of a single-threaded loop does not (much).
+ * swing with the load average; CPU time of a single-threaded loop does not (much). (So not
+ * lib.ts's wall-clock `now`/`rate`; the median and the results file are lib.ts's.)
  */
 const now = (): number => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
-};
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[s.length >> 1]!;
 };
 
 interface Row {
@@ -392,11 +389,10 @@ console.log(
     "EMC: 8192-entry exact-match cache in front of TSS (helps repeated headers only). B/rule: structural estimate (typed arrays + records); bytesPerRuleHeap in the JSON is the measured heap growth (noisy).\n" +
     "ovstest C figures (docs/performance.md §2.1): 1k 11.2–12.7 / wc 3.5–4.6, 10k 8.1–9.8 / 2.7–3.6, 100k 4.1–5.4 / 1.8–2.5 M/s.",
 );
-mkdirSync(path.join(root, "bench/results"), { recursive: true });
 console.log(
   `load average at start ${loadStart.map((x) => x.toFixed(1)).join(" ")}, at end ${os
     .loadavg()
     .map((x) => x.toFixed(1))
     .join(" ")} (${os.cpus().length} CPUs)`,
 );
-writeFileSync(path.join(root, "bench/results/classifier.json"), `${JSON.stringify(rows, null, 2)}\n`);
+writeResults("classifier", rows);
