@@ -15,7 +15,7 @@
  * `detail` (ofproto/trace and ovn-trace text) and its hops become steps; the packet is shown
  * wherever it changed. A data-plane failure is a step with outcome "drop", never an exception.
  */
-import { Conntrack } from "@ovnsim/conntrack";
+import { Conntrack, type CtResult, formatCtState } from "@ovnsim/conntrack";
 import {
   type Finding,
   type PodSpec,
@@ -69,6 +69,12 @@ export interface TraceInput {
   readonly srcPort?: number;
   /** Trace the reply too (default true). */
   readonly reply?: boolean;
+  /**
+   * TCP flags of the request (default SYN). When given, the ct state the logical pipeline sees is
+   * not assumed `new` but looked up in the conntrack table of the node the packet reaches
+   * (a mid-stream ACK of a connection that node never saw, after a failover).
+   */
+  readonly tcpFlags?: number;
 }
 
 /** Everything built once per scenario; traces run against it and update its state (ARP, MACs, conntrack). */
@@ -81,6 +87,8 @@ export interface Simulation {
   readonly bridges: ReadonlyMap<string, ProviderBridge>;
   readonly ovn: OvnWorld;
   ct: Conntrack;
+  /** Each node's own conntrack (one datapath per node): the forward commits and replies on that node. */
+  readonly ctByNode: Map<string, Conntrack>;
   readonly missing: readonly string[];
 }
 
@@ -200,6 +208,7 @@ export function createSimulation(s: Scenario): Simulation {
     bridges,
     ovn,
     ct: Conntrack.empty(),
+    ctByNode: new Map(s.nodes.map((n) => [n.name, Conntrack.empty()])),
     missing,
   };
 }
@@ -281,6 +290,10 @@ interface Ctx {
   readonly frames: WireFrame[];
   /** Virtual step counter for the hop budget. */
   hops: number;
+  /** Look the forward packet's ct state up in the node's conntrack instead of assuming `new`. */
+  readonly ctLookup: boolean;
+  /** The forward packet's ct state where it entered OVN (node, zone, state, whether an entry existed). */
+  ctSeen: { node: string; zone: number; state: string; found: boolean } | null;
 }
 
 const MAX_HOPS = 12;
@@ -419,13 +432,31 @@ function intoOvn(
   const zone = f.regs[13] ?? 0;
   const clean = withFlow(f, { metadata: 0n, regs: new Array(16).fill(0), in_port: 0 });
   const forward = replyOf === null;
-  const ct = forward ? ["new", "new", "new", "new"] : ["est|rpl", "est|rpl", "est|rpl", "est|rpl"];
+  let ct = forward ? ["new", "new", "new", "new"] : ["est|rpl", "est|rpl", "est|rpl", "est|rpl"];
+  const nodeCt = sim.ctByNode.get(node) ?? Conntrack.empty();
+  let looked: CtResult | null = null;
+  if (forward && ctx.ctLookup) {
+    // ls_in_pre_stateful's ct_next in the inport's zone, on this node's datapath: what its
+    // conntrack says about this packet (no commit; ct_lb_mark commits below if it DNATs).
+    looked = nodeCt.process(clean, { zone, nat: {} });
+    const st = formatCtState(looked.ctState);
+    ct = [st, st, st, st];
+    ctx.ctSeen = { node, zone, state: st, found: !looked.created && looked.entry !== undefined };
+  }
   const lr = runLogical(sim.ovn, node, inport, clean, ct);
   const dpName = sim.ovn.portKeys.get(inport)?.datapath ?? "?";
   const sb = new StepBuilder("ovn", `logical switch ${dpName}`, summarizeLogical(lr, inport), node).seen(
     root.last,
   );
   sb.setDetail(() => lr.text);
+  if (looked && ctx.ctSeen) {
+    sb.step(
+      "conntrack",
+      `zone ${zone} on ${node}`,
+      `ct_state=${ctx.ctSeen.state}: ${ctx.ctSeen.found ? "connection found in this node's conntrack" : "no entry for this connection in this node's conntrack"}`,
+      looked.flow,
+    );
+  }
   for (const st of lr.stages) {
     if (!NOTABLE.test(st.stage)) continue;
     sb.step("ovn", `${st.stage} (table ${st.table})`, `priority ${st.priority}: ${st.match}`);
@@ -433,12 +464,12 @@ function intoOvn(
   // Conntrack: the forward DNAT is committed in the inport's zone; the reply is un-DNATed there.
   let outs = lr.outputs.map((o) => ({ ...o }));
   if (forward && lr.backend) {
-    const r = sim.ct.process(clean, {
-      zone,
-      commit: true,
-      nat: { kind: "dnat", ip: parseIp4(lr.backend.ip), port: lr.backend.port },
-    });
-    sim.ct = r.table;
+    const dnat = { kind: "dnat" as const, ip: parseIp4(lr.backend.ip), port: lr.backend.port };
+    const r0 = ctx.ctLookup ? null : sim.ct.process(clean, { zone, commit: true, nat: dnat });
+    const rn = nodeCt.process(clean, { zone, commit: true, nat: dnat });
+    sim.ctByNode.set(node, rn.table);
+    if (r0) sim.ct = r0.table;
+    const r = r0 ?? rn;
     const vip = `${formatIp4(clean.nw_dst)}:${clean.tp_dst}`;
     const backend = `${lr.backend.ip}:${lr.backend.port}`;
     const local = s.pods.find((p) => p.ip === lr.backend!.ip)?.node === node;
@@ -461,6 +492,8 @@ function intoOvn(
       const lz = sim.ovn.portKeys.get(o.port)?.key ?? 0;
       const r = sim.ct.process(o.flow, { zone: lz, nat: {} });
       sim.ct = r.table;
+      const here = sim.ctByNode.get(node);
+      if (here) sim.ctByNode.set(node, here.process(o.flow, { zone: lz, nat: {} }).table);
       if (r.natApplied) {
         sb.step(
           "conntrack",
@@ -645,7 +678,17 @@ export function trace(sim: Simulation, input: TraceInput = {}): TraceDocument {
 export function runTrace(
   sim: Simulation,
   input: TraceInput = {},
-): { doc: TraceDocument; frames: readonly WireFrame[] } {
+): {
+  doc: TraceDocument;
+  frames: readonly WireFrame[];
+  /** With `tcpFlags`: the ct state the request met where it entered OVN. */
+  ct: {
+    readonly node: string;
+    readonly zone: number;
+    readonly state: string;
+    readonly found: boolean;
+  } | null;
+} {
   const s = sim.scenario;
   const { to, port, proto } = defaultTarget(s, input);
   const from = input.from ?? s.physical.clients[0]?.name;
@@ -666,6 +709,8 @@ export function runTrace(
     frames: [],
     hops: 0,
     request: { nw_dst: parseIp4(to), nw_proto: protoNum(proto) },
+    ctLookup: input.tcpFlags !== undefined,
+    ctSeen: null,
   };
   const end: PathEnd = {
     phase: "forward",
@@ -685,7 +730,7 @@ export function runTrace(
       proto,
       tpSrc: proto === "icmp" ? 8 : srcPort,
       tpDst: proto === "icmp" ? 0 : port,
-      tcpFlags: proto === "tcp" ? TCP_FLAG.syn : 0,
+      tcpFlags: proto === "tcp" ? (input.tcpFlags ?? TCP_FLAG.syn) : 0,
     });
     const sent = t.events.find((e) => e.kind === "send" && e.frame);
     sentFlow = sent?.frame ?? null;
@@ -750,7 +795,7 @@ export function runTrace(
     forward,
     reply,
   };
-  return { doc, frames: ctx.frames };
+  return { doc, frames: ctx.frames, ct: ctx.ctSeen };
 }
 
 function subnetOf(s: Scenario, pod: PodSpec) {
@@ -886,6 +931,75 @@ function lastDrop(root: TraceStep): TraceStep | undefined {
   let last: TraceStep | undefined;
   for (const { step } of walkSteps(root)) if (step.outcome === "drop") last = step;
   return last;
+}
+
+export interface FailoverInput extends Omit<TraceInput, "tcpFlags" | "reply"> {
+  /** What fails on the announcing node: its speaker (default) or the whole node. */
+  readonly fail?: "speaker" | "node";
+  /** Virtual seconds to let run after the failure (re-election, GARPs); default 6. */
+  readonly wait?: number;
+}
+
+export interface FailoverResult {
+  /** The connection's first packet (SYN) and its reply, before the failure. */
+  readonly seed: TraceDocument;
+  readonly oldAnnouncer: string | null;
+  readonly newAnnouncer: string | null;
+  /** MetalLB's events: the failure, the election, the gratuitous ARPs. */
+  readonly failover: readonly string[];
+  /** The connection's next packet (a TCP ACK) after the failover. */
+  readonly next: TraceDocument;
+  /** Where the ACK entered OVN and what that node's conntrack said about it. */
+  readonly ct: {
+    readonly node: string;
+    readonly zone: number;
+    readonly state: string;
+    readonly found: boolean;
+  } | null;
+  /** One line per fact: announcers, ct state on the new node, where the packet ended. */
+  readonly summary: readonly string[];
+}
+
+/**
+ * Failover of an existing connection: the seed SYN is delivered on the announcing node (its
+ * DNAT committed in that node's conntrack), then the announcing node's speaker (or the node)
+ * fails, virtual time runs (new leader, gratuitous ARPs update the gateway router's cache), and
+ * the next packet of the same connection (an ACK) is traced: it reaches the new announcing node,
+ * whose own conntrack decides its ct state, and OVN's logical flows run with that state.
+ */
+export function traceFailover(sim: Simulation, input: FailoverInput = {}): FailoverResult {
+  const m = sim.metallb;
+  if (!m || !sim.net)
+    throw new SimError("UNSUPPORTED", "failover: the scenario has no MetalLB on a physical network");
+  const { to } = defaultTarget(sim.scenario, input);
+  const base: TraceInput = { ...input };
+  if ((input.proto ?? "tcp") !== "tcp")
+    throw new SimError("UNSUPPORTED", "failover: only a TCP connection has a next packet (ACK) to trace");
+  const announcer = () => m.status().find((x) => x.vip === to)?.node ?? null;
+  const seed = trace(sim, { ...base, reply: true });
+  const oldAnnouncer = announcer();
+  const events: string[] = [];
+  const log = (t: physical.Trace) => {
+    for (const e of t.events) if (e.kind === "metallb") events.push(e.text.split("\n")[0] ?? "");
+  };
+  if (oldAnnouncer) {
+    log(input.fail === "node" ? m.setNodeUp(oldAnnouncer, false) : m.setSpeaker(oldAnnouncer, false));
+  }
+  log(sim.net.advance(input.wait ?? 6));
+  const newAnnouncer = announcer();
+  const r = runTrace(sim, { ...base, reply: false, tcpFlags: TCP_FLAG.ack });
+  const next: TraceDocument = { ...r.doc, verdict: { ...r.doc.verdict, announcingNode: newAnnouncer } };
+  const v = next.verdict;
+  const summary = [
+    `${input.fail === "node" ? "node" : "speaker on"} ${oldAnnouncer ?? "(none)"} down; new announcer: ${newAnnouncer ?? "none"}`,
+    r.ct
+      ? `the ACK reached ${r.ct.node}; its conntrack (zone ${r.ct.zone}): ct_state=${r.ct.state}${r.ct.found ? "" : " (no entry for this connection on this node)"}`
+      : "the ACK never reached OVN on any node",
+    v.delivered
+      ? `delivered to ${v.pod} on ${v.node}${v.backend ? ` (DNAT to ${v.backend})` : ""}`
+      : `dropped at ${v.droppedAt?.where ?? "?"}: ${v.droppedAt?.reason ?? "?"}`,
+  ];
+  return { seed, oldAnnouncer, newAnnouncer, failover: events, next, ct: r.ct, summary };
 }
 
 /** Convenience: a fresh simulation and one trace. */

@@ -21,8 +21,15 @@ export type {
   TraceDocument,
   WireFrame,
 } from "./model.js";
-export { createSimulation, trace, runTrace, traceScenario, ProviderBridge } from "./engine.js";
-export type { Simulation, TraceInput } from "./engine.js";
+export {
+  createSimulation,
+  trace,
+  runTrace,
+  traceScenario,
+  traceFailover,
+  ProviderBridge,
+} from "./engine.js";
+export type { Simulation, TraceInput, FailoverInput, FailoverResult } from "./engine.js";
 export { renderText, verdictLines } from "./render-text.js";
 export type { TextOptions } from "./render-text.js";
 export { renderMermaid, renderFlowchart, renderSequence, mermaidLabel } from "./render-mermaid.js";
