@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import fc from "fast-check";
+import { sharedDir } from "@ovnsim/oracle";
 import { isSimError } from "@ovnsim/packet";
 import { describe, expect, it } from "vitest";
 import { formatLflowList, parseLflowList } from "../src/sb/lflow-list.js";
@@ -51,8 +52,7 @@ describe("lflow-list", () => {
     });
     expect(l.flows[0]!.uuid).toMatch(/^[0-9a-f]{8}$/);
     expect(formatLflowList(l.flows, l.datapaths, { uuids: true })).toBe(text);
-    const sharedDir = process.env.OVNSIM_SHARED ?? path.resolve(import.meta.dirname, "../../../../shared");
-    const shared = readFileSync(path.join(sharedDir, "oracle/samples/ovn-lflow-list.txt"), "utf8");
+    const shared = readFileSync(path.join(sharedDir(), "oracle/samples/ovn-lflow-list.txt"), "utf8");
     const s = parseLflowList(shared);
     expect(formatLflowList(s.flows, s.datapaths)).toBe(shared);
   });
