@@ -62,21 +62,18 @@
  * - Stage hashes are 32-bit; a collision only makes a lookup look further (wider mask), never
  *   wrong, as with OVS's ccmap.
  */
-import { SimError } from "@ovnsim/packet";
 import { fin, finStage, HashCounter, mix } from "./hash.js";
 import {
   beats,
   type ClassifierOptions,
-  checkSpec,
   type ResolvedOptions,
   type Rule,
-  RuleRec,
-  type RuleSpec,
-  resolveOptions,
+  type RuleRec,
   sameMatch,
   stageOf,
   VERSION_MAX,
 } from "./rule.js";
+import { RuleSet } from "./ruleset.js";
 import { PrefixTrie } from "./trie.js";
 
 /** Number of leading 1-bits if the words at mask[at…at+n) form a prefix mask, else 0. */
@@ -650,26 +647,17 @@ export interface LookupStats {
  * const wc = newKey();
  * cls.lookup(flowToKey(makeFlow({ dl_type: 0x0800 })), wc)?.payload; // "ip"; wc[W.dl_type] = 0xffff
  */
-export class Classifier<T> {
-  readonly nWords: number;
-  readonly options: ResolvedOptions;
+export class Classifier<T> extends RuleSet<T> {
   private all: Subtable<T>[] = [];
   private pvec: Subtable<T>[] = [];
   private groups: (Subtable<T>[] | undefined)[] | null = null;
   private dirty = false;
   private byMask = new Map<number, Subtable<T>[]>();
   private readonly tc: TrieCtx;
-  private version_ = 0;
-  private inBatch = false;
-  private pendingAdds: RuleRec<T>[] = [];
-  private pendingRemoves: RuleRec<T>[] = [];
-  private nextId = 1;
-  private count = 0;
   private total = 0;
 
   constructor(options: ClassifierOptions = {}) {
-    this.options = resolveOptions(options);
-    this.nWords = this.options.nWords;
+    super(options);
     const tries = [...this.options.tries, ...this.options.prefilterTries];
     const n = tries.length;
     this.tc = {
@@ -688,24 +676,9 @@ export class Classifier<T> {
     };
   }
 
-  /** Current version: lookups see rules added at or before it and not removed by it. */
-  get version(): number {
-    return this.version_;
-  }
-
-  /** Rules visible in the current version. */
-  get size(): number {
-    return this.count;
-  }
-
   /** Distinct masks (subtables), including those whose rules are all invisible. */
   get masks(): number {
     return this.all.length;
-  }
-
-  /** True between beginBatch() and commit()/abortBatch(). */
-  get batching(): boolean {
-    return this.inBatch;
   }
 
   /** Approximate bytes of typed arrays and records held (for benchmarks). */
@@ -714,10 +687,6 @@ export class Classifier<T> {
     for (const s of this.all) b += s.byteLength;
     for (const t of this.tc.tries) b += t.byteLength;
     return b + this.total * 112;
-  }
-
-  private targetVersion(): number {
-    return this.inBatch ? this.version_ + 1 : this.version_;
   }
 
   private subtableFor(mask: Uint32Array, create: boolean): Subtable<T> | undefined {
@@ -732,77 +701,34 @@ export class Classifier<T> {
     return s;
   }
 
-  /** The rule with exactly this value, mask and priority visible in the current version (or
-   * in the batch being built), if any (OVS `classifier_find_rule_exactly`). */
-  findExactly(value: Uint32Array, mask: Uint32Array, priority: number): Rule<T> | undefined {
-    const v = this.targetVersion();
-    const s = this.subtableFor(mask, false);
+  /** When `inserting`, the subtable for `mask` is made first; it stays (and counts in `masks`)
+   * even if the insert then fails as a duplicate. */
+  protected findVisible(
+    value: Uint32Array,
+    mask: Uint32Array,
+    priority: number,
+    v: number,
+    inserting: boolean,
+  ): RuleRec<T> | undefined {
+    const s = this.subtableFor(mask, inserting);
     if (!s) return undefined;
     return s.findSame(value, priority, (r) => r.addVersion <= v && v < r.removeVersion) ?? undefined;
   }
 
-  /**
-   * Adds a rule. Outside a batch it is visible at once; inside, from the commit. Throws
-   * SimError BAD_MASK / BAD_VALUE for a bad rule and DUPLICATE if a rule with the same
-   * match and priority is already there (use `replace`).
-   */
-  insert(spec: RuleSpec<T>): Rule<T> {
-    return this.insertAt(spec, -1);
-  }
-
-  private insertAt(spec: RuleSpec<T>, order: number): RuleRec<T> {
-    const id = this.nextId;
-    checkSpec(spec, this.nWords, id);
-    const v = this.targetVersion();
-    const s = this.subtableFor(spec.mask, true)!;
-    if (s.findSame(spec.value, spec.priority, (r) => r.addVersion <= v && v < r.removeVersion))
-      throw new SimError(
-        "DUPLICATE",
-        `${spec.name !== undefined ? `rule '${spec.name}'` : `rule #${id} (priority ${spec.priority})`}: a rule with the same match and priority exists`,
-      );
-    this.nextId++;
-    const r = new RuleRec<T>(
-      id,
-      spec.priority,
-      spec.value,
-      spec.mask,
-      spec.payload,
-      spec.name,
-      order >= 0 ? order : id,
-      v,
-      VERSION_MAX,
-    );
-    s.insert(r, this.tc);
+  protected physicalInsert(r: RuleRec<T>): void {
+    this.subtableFor(r.mask, true)!.insert(r, this.tc);
     this.total++;
-    if (this.inBatch) this.pendingAdds.push(r);
-    else this.count++;
     this.dirty = true;
-    return r;
   }
 
-  /**
-   * Removes a rule (the object insert/replace returned). Outside a batch it disappears at
-   * once; inside, at the commit. Returns false if the rule is not in this classifier.
-   */
-  remove(rule: Rule<T>): boolean {
-    const r = rule as RuleRec<T>;
-    if (!(r instanceof RuleRec) || r.removeVersion !== VERSION_MAX) return false;
+  protected holds(r: RuleRec<T>): boolean {
     const s = this.subtableFor(r.mask, false);
-    if (!s) return false;
-    if (this.inBatch) {
-      if (s.findSame(r.value, r.priority, (x) => x === r) === null) return false;
-      r.removeVersion = this.version_ + 1;
-      this.pendingRemoves.push(r);
-      return true;
-    }
-    if (!this.physicalRemove(s, r)) return false;
-    r.removeVersion = this.version_;
-    this.count--;
-    return true;
+    return s !== undefined && s.findSame(r.value, r.priority, (x) => x === r) !== null;
   }
 
-  private physicalRemove(s: Subtable<T>, r: RuleRec<T>): boolean {
-    if (!s.remove(r, this.tc)) return false;
+  protected physicalRemove(r: RuleRec<T>): boolean {
+    const s = this.subtableFor(r.mask, false);
+    if (!s?.remove(r, this.tc)) return false;
     this.total--;
     if (s.nRules === 0) {
       this.all.splice(this.all.indexOf(s), 1);
@@ -813,60 +739,6 @@ export class Classifier<T> {
     }
     this.dirty = true;
     return true;
-  }
-
-  /**
-   * Inserts `spec`, displacing the rule with the same match and priority if there is one
-   * (OVS `classifier_replace`); the new rule takes the displaced rule's place among ties.
-   * Returns the displaced rule.
-   */
-  replace(spec: RuleSpec<T>): Rule<T> | undefined {
-    checkSpec(spec, this.nWords, this.nextId);
-    const old = this.findExactly(spec.value, spec.mask, spec.priority) as RuleRec<T> | undefined;
-    if (old === undefined) {
-      this.insertAt(spec, -1);
-      return undefined;
-    }
-    this.remove(old);
-    this.insertAt(spec, old.order);
-    return old;
-  }
-
-  /** Starts a batch: inserts and removes until commit() are invisible to lookups. */
-  beginBatch(): void {
-    if (this.inBatch) throw new SimError("CONFLICT", "classifier: a batch is already open");
-    this.inBatch = true;
-  }
-
-  /** Makes the batch visible at once (version + 1). */
-  commit(): void {
-    if (!this.inBatch) throw new SimError("CONFLICT", "classifier: commit() without beginBatch()");
-    const nv = this.version_ + 1;
-    this.version_ = nv;
-    this.inBatch = false;
-    for (const r of this.pendingAdds) if (r.removeVersion > nv) this.count++;
-    for (const r of this.pendingRemoves) {
-      if (r.addVersion < nv) this.count--;
-      const s = this.subtableFor(r.mask, false);
-      if (s) this.physicalRemove(s, r);
-    }
-    this.pendingAdds = [];
-    this.pendingRemoves = [];
-  }
-
-  /** Drops the batch: its inserts are removed, its removes undone. */
-  abortBatch(): void {
-    if (!this.inBatch) throw new SimError("CONFLICT", "classifier: abortBatch() without beginBatch()");
-    this.inBatch = false;
-    for (const r of this.pendingRemoves)
-      if (r.removeVersion === this.version_ + 1) r.removeVersion = VERSION_MAX;
-    for (const r of this.pendingAdds) {
-      const s = this.subtableFor(r.mask, false);
-      if (s) this.physicalRemove(s, r);
-      r.removeVersion = this.version_;
-    }
-    this.pendingAdds = [];
-    this.pendingRemoves = [];
   }
 
   /** Rebuilds the priority vector (OVS `pvector_publish`). */

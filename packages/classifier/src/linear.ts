@@ -9,148 +9,56 @@
  * Its megaflow mask is the union of the masks of every rule it had to examine (all rules
  * before the winner, and the winner): correct, but much wider than OVS's.
  */
-import { SimError } from "@ovnsim/packet";
-import {
-  type ClassifierOptions,
-  checkSpec,
-  type ResolvedOptions,
-  type Rule,
-  RuleRec,
-  type RuleSpec,
-  resolveOptions,
-  sameMatch,
-  VERSION_MAX,
-} from "./rule.js";
+import { type ClassifierOptions, type Rule, type RuleRec, sameMatch } from "./rule.js";
+import { RuleSet } from "./ruleset.js";
 
-export class LinearClassifier<T> {
-  readonly nWords: number;
-  readonly options: ResolvedOptions;
+export class LinearClassifier<T> extends RuleSet<T> {
   /** Every rule record (any version), sorted by (priority desc, order asc) when not dirty. */
   private recs: RuleRec<T>[] = [];
   private dirty = false;
   // Flat scan arrays: per rule [start, end) into (word, mask, value) triples.
   private flatStart = new Int32Array(1);
   private flat = new Uint32Array(0);
-  private version_ = 0;
-  private inBatch = false;
-  private pendingAdds: RuleRec<T>[] = [];
-  private pendingRemoves: RuleRec<T>[] = [];
-  private nextId = 1;
-  private count = 0;
 
   constructor(options: ClassifierOptions = {}) {
-    this.options = resolveOptions(options);
-    this.nWords = this.options.nWords;
+    super(options);
   }
 
-  get version(): number {
-    return this.version_;
-  }
-  get size(): number {
-    return this.count;
-  }
-  get batching(): boolean {
-    return this.inBatch;
-  }
-
-  private targetVersion(): number {
-    return this.inBatch ? this.version_ + 1 : this.version_;
-  }
-
-  findExactly(value: Uint32Array, mask: Uint32Array, priority: number): Rule<T> | undefined {
-    const v = this.targetVersion();
+  protected findVisible(
+    value: Uint32Array,
+    mask: Uint32Array,
+    priority: number,
+    v: number,
+  ): RuleRec<T> | undefined {
     return this.recs.find(
       (r) =>
         r.priority === priority && r.addVersion <= v && v < r.removeVersion && sameMatch(r, { value, mask }),
     );
   }
 
-  insert(spec: RuleSpec<T>): Rule<T> {
-    return this.insertAt(spec, -1);
-  }
-
-  private insertAt(spec: RuleSpec<T>, order: number): RuleRec<T> {
-    const id = this.nextId;
-    checkSpec(spec, this.nWords, id);
-    if (this.findExactly(spec.value, spec.mask, spec.priority))
-      throw new SimError(
-        "DUPLICATE",
-        `${spec.name !== undefined ? `rule '${spec.name}'` : `rule #${id} (priority ${spec.priority})`}: a rule with the same match and priority exists`,
-      );
-    this.nextId++;
-    const r = new RuleRec<T>(
-      id,
-      spec.priority,
-      spec.value,
-      spec.mask,
-      spec.payload,
-      spec.name,
-      order >= 0 ? order : id,
-      this.targetVersion(),
-      VERSION_MAX,
-    );
+  protected physicalInsert(r: RuleRec<T>): void {
     this.recs.push(r);
     this.dirty = true;
-    if (this.inBatch) this.pendingAdds.push(r);
-    else this.count++;
-    return r;
   }
 
-  remove(rule: Rule<T>): boolean {
-    const r = rule as RuleRec<T>;
-    if (!(r instanceof RuleRec) || r.removeVersion !== VERSION_MAX || !this.recs.includes(r)) return false;
-    if (this.inBatch) {
-      r.removeVersion = this.version_ + 1;
-      this.pendingRemoves.push(r);
-      return true;
-    }
-    r.removeVersion = this.version_;
-    this.recs.splice(this.recs.indexOf(r), 1);
+  protected holds(r: RuleRec<T>): boolean {
+    return this.recs.includes(r);
+  }
+
+  protected physicalRemove(r: RuleRec<T>): boolean {
+    const i = this.recs.indexOf(r);
+    if (i < 0) return false;
+    this.recs.splice(i, 1);
     this.dirty = true;
-    this.count--;
     return true;
   }
 
-  replace(spec: RuleSpec<T>): Rule<T> | undefined {
-    checkSpec(spec, this.nWords, this.nextId);
-    const old = this.findExactly(spec.value, spec.mask, spec.priority) as RuleRec<T> | undefined;
-    if (old === undefined) {
-      this.insertAt(spec, -1);
-      return undefined;
-    }
-    this.remove(old);
-    this.insertAt(spec, old.order);
-    return old;
-  }
-
-  beginBatch(): void {
-    if (this.inBatch) throw new SimError("CONFLICT", "classifier: a batch is already open");
-    this.inBatch = true;
-  }
-
-  commit(): void {
-    if (!this.inBatch) throw new SimError("CONFLICT", "classifier: commit() without beginBatch()");
-    const nv = ++this.version_;
-    this.inBatch = false;
-    for (const r of this.pendingAdds) if (r.removeVersion > nv) this.count++;
-    for (const r of this.pendingRemoves) if (r.addVersion < nv) this.count--;
-    const gone = new Set(this.pendingRemoves);
+  protected override physicalRemoveAll(rs: readonly RuleRec<T>[]): void {
+    const gone = new Set(rs);
     this.recs = this.recs.filter((r) => !gone.has(r));
-    this.pendingAdds = [];
-    this.pendingRemoves = [];
-    this.dirty = true;
   }
 
-  abortBatch(): void {
-    if (!this.inBatch) throw new SimError("CONFLICT", "classifier: abortBatch() without beginBatch()");
-    this.inBatch = false;
-    for (const r of this.pendingRemoves)
-      if (r.removeVersion === this.version_ + 1) r.removeVersion = VERSION_MAX;
-    const added = new Set(this.pendingAdds);
-    for (const r of this.pendingAdds) r.removeVersion = this.version_;
-    this.recs = this.recs.filter((r) => !added.has(r));
-    this.pendingAdds = [];
-    this.pendingRemoves = [];
+  protected override afterBatch(): void {
     this.dirty = true;
   }
 

@@ -24,20 +24,10 @@
  * probed and the masks of the rules examined); use `Classifier` when the megaflow must look like
  * OVS's. No tries, no staged lookup. Versioning and batches as in `Classifier`.
  */
-import { SimError } from "@ovnsim/packet";
 import type { LookupStats } from "./classifier.js";
 import { fin, mix } from "./hash.js";
-import {
-  beats,
-  type ClassifierOptions,
-  checkSpec,
-  type ResolvedOptions,
-  type Rule,
-  RuleRec,
-  type RuleSpec,
-  resolveOptions,
-  VERSION_MAX,
-} from "./rule.js";
+import { beats, type ClassifierOptions, type Rule, type RuleRec, VERSION_MAX } from "./rule.js";
+import { RuleSet } from "./ruleset.js";
 
 export interface TupleMergeOptions extends ClassifierOptions {
   /** Rules per hash bucket before a more specific table is made. Default 8. */
@@ -312,47 +302,25 @@ function relax(mask: Uint32Array, g: number): Uint32Array {
 /**
  * TupleMerge classifier with the API of `Classifier` (see the module essay).
  */
-export class TupleMergeClassifier<T> {
-  readonly nWords: number;
-  readonly options: ResolvedOptions;
+export class TupleMergeClassifier<T> extends RuleSet<T> {
   readonly bucketLimit: number;
   readonly relaxBits: number;
   private tables: Table<T>[] = [];
   private pvec: Table<T>[] = [];
   private dirty = false;
-  private version_ = 0;
-  private inBatch = false;
-  private pendingAdds: RuleRec<T>[] = [];
-  private pendingRemoves: RuleRec<T>[] = [];
-  private nextId = 1;
-  private count = 0;
 
   constructor(options: TupleMergeOptions = {}) {
-    this.options = resolveOptions(options);
-    this.nWords = this.options.nWords;
+    super(options);
     this.bucketLimit = options.bucketLimit ?? 8;
     this.relaxBits = options.relaxBits ?? 8;
   }
 
-  get version(): number {
-    return this.version_;
-  }
-  get size(): number {
-    return this.count;
-  }
   /** Number of tables (distinct tuples). */
   get masks(): number {
     return this.tables.length;
   }
-  get batching(): boolean {
-    return this.inBatch;
-  }
   get byteEstimate(): number {
     return this.tables.reduce((a, t) => a + t.byteLength + t.nRules * 112, 0);
-  }
-
-  private targetVersion(): number {
-    return this.inBatch ? this.version_ + 1 : this.version_;
   }
 
   private tableOf(r: RuleRec<T>): Table<T> | undefined {
@@ -360,8 +328,12 @@ export class TupleMergeClassifier<T> {
     return undefined;
   }
 
-  findExactly(value: Uint32Array, mask: Uint32Array, priority: number): Rule<T> | undefined {
-    const v = this.targetVersion();
+  protected findVisible(
+    value: Uint32Array,
+    mask: Uint32Array,
+    priority: number,
+    v: number,
+  ): RuleRec<T> | undefined {
     for (const t of this.tables) {
       if (!t.coveredBy(mask)) continue;
       for (const r of t.bucketOf(value))
@@ -371,30 +343,7 @@ export class TupleMergeClassifier<T> {
     return undefined;
   }
 
-  insert(spec: RuleSpec<T>): Rule<T> {
-    return this.insertAt(spec, -1);
-  }
-
-  private insertAt(spec: RuleSpec<T>, order: number): RuleRec<T> {
-    const id = this.nextId;
-    checkSpec(spec, this.nWords, id);
-    if (this.findExactly(spec.value, spec.mask, spec.priority))
-      throw new SimError(
-        "DUPLICATE",
-        `${spec.name !== undefined ? `rule '${spec.name}'` : `rule #${id} (priority ${spec.priority})`}: a rule with the same match and priority exists`,
-      );
-    this.nextId++;
-    const r = new RuleRec<T>(
-      id,
-      spec.priority,
-      spec.value,
-      spec.mask,
-      spec.payload,
-      spec.name,
-      order >= 0 ? order : id,
-      this.targetVersion(),
-      VERSION_MAX,
-    );
+  protected physicalInsert(r: RuleRec<T>): void {
     let table: Table<T> | undefined;
     for (const t of this.tables)
       if (t.coveredBy(r.mask) && t.bucketLoad(r.value, r.priority) < this.bucketLimit) {
@@ -413,75 +362,18 @@ export class TupleMergeClassifier<T> {
     }
     table.insert(r);
     this.dirty = true;
-    if (this.inBatch) this.pendingAdds.push(r);
-    else this.count++;
-    return r;
   }
 
-  private physicalRemove(r: RuleRec<T>): boolean {
+  protected holds(r: RuleRec<T>): boolean {
+    return this.tableOf(r) !== undefined;
+  }
+
+  protected physicalRemove(r: RuleRec<T>): boolean {
     const t = this.tableOf(r);
     if (!t?.remove(r)) return false;
     if (t.nRules === 0) this.tables.splice(this.tables.indexOf(t), 1);
     this.dirty = true;
     return true;
-  }
-
-  remove(rule: Rule<T>): boolean {
-    const r = rule as RuleRec<T>;
-    if (!(r instanceof RuleRec) || r.removeVersion !== VERSION_MAX) return false;
-    if (this.inBatch) {
-      if (!this.tableOf(r)) return false;
-      r.removeVersion = this.version_ + 1;
-      this.pendingRemoves.push(r);
-      return true;
-    }
-    if (!this.physicalRemove(r)) return false;
-    r.removeVersion = this.version_;
-    this.count--;
-    return true;
-  }
-
-  replace(spec: RuleSpec<T>): Rule<T> | undefined {
-    checkSpec(spec, this.nWords, this.nextId);
-    const old = this.findExactly(spec.value, spec.mask, spec.priority) as RuleRec<T> | undefined;
-    if (old === undefined) {
-      this.insertAt(spec, -1);
-      return undefined;
-    }
-    this.remove(old);
-    this.insertAt(spec, old.order);
-    return old;
-  }
-
-  beginBatch(): void {
-    if (this.inBatch) throw new SimError("CONFLICT", "classifier: a batch is already open");
-    this.inBatch = true;
-  }
-
-  commit(): void {
-    if (!this.inBatch) throw new SimError("CONFLICT", "classifier: commit() without beginBatch()");
-    const nv = ++this.version_;
-    this.inBatch = false;
-    for (const r of this.pendingAdds) if (r.removeVersion > nv) this.count++;
-    for (const r of this.pendingRemoves) {
-      if (r.addVersion < nv) this.count--;
-      this.physicalRemove(r);
-    }
-    this.pendingAdds = [];
-    this.pendingRemoves = [];
-  }
-
-  abortBatch(): void {
-    if (!this.inBatch) throw new SimError("CONFLICT", "classifier: abortBatch() without beginBatch()");
-    this.inBatch = false;
-    for (const r of this.pendingRemoves)
-      if (r.removeVersion === this.version_ + 1) r.removeVersion = VERSION_MAX;
-    for (const r of this.pendingAdds) {
-      this.physicalRemove(r);
-      r.removeVersion = this.version_;
-    }
-    this.pendingAdds = [];
-    this.pendingRemoves = [];
   }
 
   private publish(): void {
