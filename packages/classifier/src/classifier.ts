@@ -869,19 +869,8 @@ export class Classifier<T> extends RuleSet<T> {
     return best ?? undefined;
   }
 
-  /** Visible rules, by priority (highest first), then insertion order. */
-  rules(): Rule<T>[] {
-    const v = this.version_;
-    const out: RuleRec<T>[] = [];
-    for (const s of this.all)
-      s.forEach((r) => {
-        if (r.addVersion <= v && v < r.removeVersion) out.push(r);
-      });
-    return out.sort((a, b) => b.priority - a.priority || a.order - b.order);
-  }
-
-  [Symbol.iterator](): Iterator<Rule<T>> {
-    return this.rules()[Symbol.iterator]();
+  protected forEachRec(f: (r: RuleRec<T>) => void): void {
+    for (const s of this.all) s.forEach(f);
   }
 }
 

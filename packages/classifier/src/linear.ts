@@ -102,13 +102,7 @@ export class LinearClassifier<T> extends RuleSet<T> {
     return undefined;
   }
 
-  rules(): Rule<T>[] {
-    if (this.dirty) this.publish();
-    const v = this.version_;
-    return this.recs.filter((r) => r.addVersion <= v && v < r.removeVersion);
-  }
-
-  [Symbol.iterator](): Iterator<Rule<T>> {
-    return this.rules()[Symbol.iterator]();
+  protected forEachRec(f: (r: RuleRec<T>) => void): void {
+    for (const r of this.recs) f(r);
   }
 }

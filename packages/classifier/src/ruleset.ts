@@ -49,6 +49,9 @@ export abstract class RuleSet<T> {
   /** True if the record is in the search structures. */
   protected abstract holds(r: RuleRec<T>): boolean;
 
+  /** Calls `f` on every record held, visible or not. */
+  protected abstract forEachRec(f: (r: RuleRec<T>) => void): void;
+
   /** Takes several records out (a committed batch's removes, an aborted batch's adds). */
   protected physicalRemoveAll(rs: readonly RuleRec<T>[]): void {
     for (const r of rs) this.physicalRemove(r);
@@ -152,6 +155,20 @@ export abstract class RuleSet<T> {
     this.remove(old);
     this.insertAt(spec, old.order);
     return old;
+  }
+
+  /** Visible rules, by priority (highest first), then insertion order. */
+  rules(): Rule<T>[] {
+    const v = this.version_;
+    const out: RuleRec<T>[] = [];
+    this.forEachRec((r) => {
+      if (r.addVersion <= v && v < r.removeVersion) out.push(r);
+    });
+    return out.sort((a, b) => b.priority - a.priority || a.order - b.order);
+  }
+
+  [Symbol.iterator](): Iterator<Rule<T>> {
+    return this.rules()[Symbol.iterator]();
   }
 
   /** Starts a batch: inserts and removes until commit() are invisible to lookups. */

@@ -408,18 +408,8 @@ export class TupleMergeClassifier<T> extends RuleSet<T> {
     return best ?? undefined;
   }
 
-  rules(): Rule<T>[] {
-    const v = this.version_;
-    const out: RuleRec<T>[] = [];
-    for (const t of this.tables)
-      t.forEach((r) => {
-        if (r.addVersion <= v && v < r.removeVersion) out.push(r);
-      });
-    return out.sort((a, b) => b.priority - a.priority || a.order - b.order);
-  }
-
-  [Symbol.iterator](): Iterator<Rule<T>> {
-    return this.rules()[Symbol.iterator]();
+  protected forEachRec(f: (r: RuleRec<T>) => void): void {
+    for (const t of this.tables) t.forEach(f);
   }
 }
 
