@@ -545,6 +545,28 @@ class TraceRun {
     return { state: CS.est | CS.trk, comment: " /* default (use --ct to customize) */" };
   }
 
+  /**
+   * A NAT action forks the pipeline as ovn-trace does: the packet is tracked (taking the next
+   * `--ct` state) unless it already is, and the rest of the pipeline runs under the
+   * transformation node.
+   */
+  private forkTracked(
+    dp: CDatapath,
+    g: MFlow,
+    table: number,
+    pipeline: Pipeline,
+    sup: MNode[],
+    text: string,
+  ): void {
+    if (!(g.ct_state & CS.trk)) {
+      const { state, comment } = this.nextCtState();
+      g.ct_state |= state;
+      text += comment;
+    }
+    const node = append(sup, "transformation", text);
+    this.traceTables(dp, g, table + 1, pipeline, node.children);
+  }
+
   private lookup(dp: CDatapath, f: MFlow, table: number, pipeline: Pipeline): CFlow | undefined {
     const list = dp.tables.get(`${pipeline}:${table}`);
     if (!list) return undefined;
@@ -681,27 +703,19 @@ class TraceRun {
           }
           g.ct_state |= isDst ? CS.dnat : CS.snat;
         } else s += ` /* assuming no un-${dir[0]}nat entry, so no change */`;
-        if (!(g.ct_state & CS.trk)) {
-          const { state, comment } = this.nextCtState();
-          g.ct_state |= state;
-          s += comment;
-        }
-        const node = append(sup, "transformation", s);
-        this.traceTables(dp, g, table + 1, pipeline, node.children);
+        this.forkTracked(dp, g, table, pipeline, sup, s);
         return;
       }
-      case "ct_commit_nat": {
-        const g = cloneMFlow(f);
-        let s = "ct_commit_nat /* assuming no un-nat entry, so no change */";
-        if (!(g.ct_state & CS.trk)) {
-          const { state, comment } = this.nextCtState();
-          g.ct_state |= state;
-          s += comment;
-        }
-        const node = append(sup, "transformation", s);
-        this.traceTables(dp, g, table + 1, pipeline, node.children);
+      case "ct_commit_nat":
+        this.forkTracked(
+          dp,
+          cloneMFlow(f),
+          table,
+          pipeline,
+          sup,
+          "ct_commit_nat /* assuming no un-nat entry, so no change */",
+        );
         return;
-      }
       case "ct_clear":
         f.ct_state = 0;
         f.ct_zone = 0;
