@@ -1,3 +1,4 @@
+import { sharedDir } from "@ovnsim/oracle";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { ETH_TYPE, FLOW_WORDS, isSimError, SimError, W } from "@ovnsim/packet";
@@ -129,7 +130,7 @@ describe("rangeToPrefixes", () => {
   });
 });
 
-const shared = process.env.OVNSIM_SHARED ?? path.resolve(import.meta.dirname, "../../../../shared");
+const shared = sharedDir();
 const cbDir = path.join(shared, "data/classbench/neurocuts");
 
 describe("ClassBench", () => {

@@ -1,3 +1,4 @@
+import { sharedDir } from "@ovnsim/oracle";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { isSimError } from "@ovnsim/packet";
@@ -140,7 +141,7 @@ describe("defaults", () => {
 
 describe("doctor: one misconfiguration per code", () => {
   it("SUBNET_NOT_UNDERLAY for the seed document's manifests alone", () => {
-    const doc = readFileSync(join(__dirname, "../../../../shared/docs/seed-metallb-underlay.md"), "utf8");
+    const doc = readFileSync(join(sharedDir(), "docs/seed-metallb-underlay.md"), "utf8");
     const yamls = [...doc.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m, i) => ({
       file: `seed-${i}.yaml`,
       text: m[1]!,

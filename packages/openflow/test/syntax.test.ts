@@ -1,4 +1,5 @@
 // Flow, action and group text: every dump-flows format, OVS's printing, and typed errors.
+import { sharedDir } from "@ovnsim/oracle";
 import { readFileSync } from "node:fs";
 import { isSimError, parseFlow } from "@ovnsim/packet";
 import fc from "fast-check";
@@ -22,7 +23,7 @@ import {
   traceToJson,
 } from "../src/index.js";
 
-const SAMPLES = process.env.OVNSIM_SHARED ?? new URL("../../../../shared", import.meta.url).pathname;
+const SAMPLES = sharedDir();
 const sample = (name: string): string | undefined => {
   try {
     return readFileSync(`${SAMPLES}/oracle/samples/${name}`, "utf8");

@@ -1,9 +1,10 @@
+import { sharedDir } from "@ovnsim/oracle";
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { formatFlow, formatMatch, parseFlow, parseMatch } from "../src/index.js";
 
-const shared = process.env.OVNSIM_SHARED ?? path.resolve(__dirname, "../../../../shared");
+const shared = sharedDir();
 const samplesDir = path.join(shared, "oracle/samples");
 
 function linesOf(dir: string, re: RegExp): string[] {
