@@ -1,6 +1,6 @@
 /**
- * The OVN northbound database (ovn-nb(5)) as plain readonly records, restricted to what a
- * Kube-OVN underlay switch and its neighbours use, plus the two southbound inputs that northd
+ * The OVN northbound database (ovn-nb(5)) as plain readonly records: switches, routers (ports,
+ * static routes, policies, NAT), port groups, address sets, meters and static MAC bindings, plus the two southbound inputs that northd
  * reads back (Chassis and Port_Binding.chassis), because prefer-local flows and the chassis
  * feature fallback (ct_lb vs ct_lb_mark) depend on them. Rows carry deterministic uuids so the
  * same configuration always prints the same `ovn-sbctl lflow-list`.
@@ -34,6 +34,8 @@ export interface Acl {
   readonly meter?: string;
   /** ct_label.label value to stamp on committed connections (0 = none). */
   readonly label: number;
+  /** ACL tier (24.03+ schema; 23.03 has no such column and ignores it). */
+  readonly tier?: number;
   readonly options: StrMap;
   readonly externalIds: StrMap;
 }
@@ -86,24 +88,129 @@ export interface NbLoadBalancer extends RawLoadBalancer {
   readonly externalIds: StrMap;
 }
 
+/** Gateway_Chassis: one chassis a distributed gateway port may be resident on. */
+export interface GatewayChassis {
+  readonly uuid: string;
+  readonly name: string;
+  readonly chassisName: string;
+  readonly priority: number;
+  readonly options: StrMap;
+  readonly externalIds: StrMap;
+}
+
+/** HA_Chassis_Group with its HA_Chassis rows (chassis name → priority). */
+export interface HaChassisGroup {
+  readonly uuid: string;
+  readonly name: string;
+  readonly haChassis: readonly { readonly uuid: string; readonly chassisName: string; readonly priority: number }[];
+  readonly externalIds: StrMap;
+}
+
 export interface LogicalRouterPort {
   readonly name: string;
   readonly uuid: string;
   readonly mac: string;
   readonly networks: readonly string[];
   readonly peer?: string;
+  /** Gateway_Chassis rows: any makes this a distributed gateway port. */
+  readonly gatewayChassis: readonly GatewayChassis[];
+  /** HA_Chassis_Group name (also makes it a distributed gateway port). */
+  readonly haChassisGroup?: string;
+  readonly ipv6RaConfigs: StrMap;
+  readonly ipv6Prefix: readonly string[];
   readonly options: StrMap;
   readonly externalIds: StrMap;
   readonly enabled?: boolean;
+}
+
+/** Logical_Router_Static_Route. `nexthop` is "discard", "" (output port only) or an address. */
+export interface StaticRoute {
+  readonly uuid: string;
+  readonly ipPrefix: string;
+  readonly nexthop: string;
+  readonly outputPort?: string;
+  /** "src-ip" or "dst-ip"; unset means dst-ip. */
+  readonly policy?: string;
+  readonly routeTable: string;
+  readonly options: StrMap;
+  readonly externalIds: StrMap;
+}
+
+/** Logical_Router_Policy. */
+export interface RouterPolicy {
+  readonly uuid: string;
+  readonly priority: number;
+  readonly match: string;
+  readonly action: "allow" | "drop" | "reroute";
+  readonly nexthop?: string;
+  readonly nexthops: readonly string[];
+  readonly options: StrMap;
+  readonly externalIds: StrMap;
+}
+
+/** NAT (ovn-nb(5)). Address-set references are kept by name. */
+export interface Nat {
+  readonly uuid: string;
+  readonly type: "snat" | "dnat" | "dnat_and_snat";
+  readonly externalIp: string;
+  readonly logicalIp: string;
+  readonly externalMac?: string;
+  readonly logicalPort?: string;
+  readonly externalPortRange: string;
+  readonly allowedExtIps?: string;
+  readonly exemptedExtIps?: string;
+  readonly gatewayPort?: string;
+  readonly options: StrMap;
+  readonly externalIds: StrMap;
 }
 
 export interface LogicalRouter {
   readonly name: string;
   readonly uuid: string;
   readonly ports: readonly LogicalRouterPort[];
+  readonly staticRoutes: readonly StaticRoute[];
+  readonly policies: readonly RouterPolicy[];
+  readonly nat: readonly Nat[];
   readonly loadBalancers: readonly string[];
+  readonly enabled?: boolean;
   readonly options: StrMap;
   readonly externalIds: StrMap;
+}
+
+/** Port_Group: switch ports (by name) and the ACLs applied to all of them. */
+export interface PortGroup {
+  readonly uuid: string;
+  readonly name: string;
+  readonly ports: readonly string[];
+  readonly acls: readonly Acl[];
+  readonly externalIds: StrMap;
+}
+
+/** Address_Set. */
+export interface AddressSet {
+  readonly uuid: string;
+  readonly name: string;
+  readonly addresses: readonly string[];
+  readonly externalIds: StrMap;
+}
+
+/** Meter with its Meter_Band rows. */
+export interface Meter {
+  readonly uuid: string;
+  readonly name: string;
+  readonly unit: "kbps" | "pktps";
+  readonly bands: readonly { readonly action: "drop"; readonly rate: number; readonly burstSize: number }[];
+  readonly fair?: boolean;
+  readonly externalIds: StrMap;
+}
+
+/** Static_MAC_Binding (a static neighbour of a router port). */
+export interface StaticMacBinding {
+  readonly uuid: string;
+  readonly logicalPort: string;
+  readonly ip: string;
+  readonly mac: string;
+  readonly overrideDynamicMac: boolean;
 }
 
 /** Southbound Chassis as `ovn-sbctl chassis-add` creates it; features live in other_config. */
@@ -129,6 +236,11 @@ export interface NbDatabase {
   readonly switches: readonly LogicalSwitch[];
   readonly loadBalancers: readonly NbLoadBalancer[];
   readonly routers: readonly LogicalRouter[];
+  readonly portGroups: readonly PortGroup[];
+  readonly addressSets: readonly AddressSet[];
+  readonly meters: readonly Meter[];
+  readonly staticMacBindings: readonly StaticMacBinding[];
+  readonly haChassisGroups: readonly HaChassisGroup[];
   readonly chassis: readonly Chassis[];
   readonly portBindings: readonly PortBinding[];
   /** Counter behind the deterministic uuids; bumped for every new row. */
@@ -142,6 +254,11 @@ export function emptyNb(): NbDatabase {
     switches: [],
     loadBalancers: [],
     routers: [],
+    portGroups: [],
+    addressSets: [],
+    meters: [],
+    staticMacBindings: [],
+    haChassisGroups: [],
     chassis: [],
     portBindings: [],
     nextRow: 1,

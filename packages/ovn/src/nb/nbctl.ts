@@ -11,6 +11,7 @@ import { SimError, parseIp4, parseIp6, formatIp6, parseMac, formatMac } from "@o
 import {
   type Acl,
   type AclDirection,
+  type LogicalRouterPort,
   type AclVerdict,
   type LogicalSwitch,
   type NbDatabase,
@@ -19,6 +20,7 @@ import {
   rowUuid,
 } from "./model.js";
 import { shellWords } from "./shell.js";
+import { ROUTER_COMMANDS } from "./nbctl-lr.js";
 
 type Db = Draft<NbDatabase>;
 
@@ -99,7 +101,8 @@ export function parseNbctl(text: string, opts: { file?: string; base?: NbDatabas
     const full = pending + line;
     pending = "";
     try {
-      for (const cmd of parseNbctlLine(full)) db = applyNbctl(db, cmd);
+      const refs: LineRefs = new Map();
+      for (const cmd of parseNbctlLine(full)) db = applyNbctl(db, cmd, refs);
     } catch (e) {
       if (e instanceof SimError) throw e.at(opts.file ?? "<nbctl>", startLine);
       throw e;
@@ -107,7 +110,8 @@ export function parseNbctl(text: string, opts: { file?: string; base?: NbDatabas
   }
   if (pending !== "") {
     try {
-      for (const cmd of parseNbctlLine(pending)) db = applyNbctl(db, cmd);
+      const refs: LineRefs = new Map();
+      for (const cmd of parseNbctlLine(pending)) db = applyNbctl(db, cmd, refs);
     } catch (e) {
       if (e instanceof SimError) throw e.at(opts.file ?? "<nbctl>", startLine);
       throw e;
@@ -117,7 +121,7 @@ export function parseNbctl(text: string, opts: { file?: string; base?: NbDatabas
 }
 
 /** Applies one command (one element of a `--` chain). */
-export function applyNbctl(db: NbDatabase, cmd: NbctlCommand): NbDatabase {
+export function applyNbctl(db: NbDatabase, cmd: NbctlCommand, refs: LineRefs = new Map()): NbDatabase {
   const name = cmd.argv[0] as string;
   const args = cmd.argv.slice(1);
   const own = (t: Record<string, Handler>): Handler | undefined =>
@@ -136,13 +140,13 @@ export function applyNbctl(db: NbDatabase, cmd: NbctlCommand): NbDatabase {
     );
   }
   return produce(db, (d) => {
-    handler.run(d, args, cmd.options);
+    handler.run(d, args, cmd.options, refs);
   });
 }
 
 interface Handler {
   readonly arity: readonly [number, number];
-  run(d: Db, args: readonly string[], opts: Readonly<Record<string, string | true>>): void;
+  run(d: Db, args: readonly string[], opts: Readonly<Record<string, string | true>>, refs: LineRefs): void;
 }
 
 const INF = Number.POSITIVE_INFINITY;
@@ -541,6 +545,9 @@ const NB_COMMANDS: Record<string, Handler> = {
         name,
         uuid: newUuid(d, "Logical_Router"),
         ports: [],
+        staticRoutes: [],
+        policies: [],
+        nat: [],
         loadBalancers: [],
         options: {},
         externalIds: {},
@@ -564,41 +571,56 @@ const NB_COMMANDS: Record<string, Handler> = {
       const router = lrGet(d, arg(args, 0));
       const name = arg(args, 1);
       const mac = arg(args, 2);
-      let peer: string | undefined;
-      const networks: string[] = [];
-      for (const w of args.slice(3)) {
-        if (w.startsWith("peer=")) peer = w.slice(5);
-        else networks.push(w);
+      // Arguments from the first "COLUMN[:KEY]=VALUE" on are column settings (peer=…).
+      let n = args.length - 3;
+      for (let i = 3; i < args.length; i++) {
+        if (arg(args, i).includes("=")) {
+          n = i - 3;
+          break;
+        }
       }
+      const networks = args.slice(3, 3 + n);
+      const settings = args.slice(3 + n);
       if (networks.length === 0)
-        throw new SimError("PARSE_ERROR", "lrp-add: at least one network is required");
-      let macNorm: string;
+        throw new SimError("PARSE_ERROR", `${name}: router port requires specifying a network`);
       try {
-        macNorm = formatMac(parseMac(mac));
+        parseMac(mac);
       } catch {
-        throw new SimError("BAD_VALUE", `${mac}: invalid mac address`);
-      }
-      for (const n of networks) {
-        const [ip, plen] = n.split("/");
-        if (plen === undefined || !/^\d+$/.test(plen))
-          throw new SimError("BAD_VALUE", `${n}: invalid network address`);
-        if ((ip ?? "").includes(":")) parseIp6(ip ?? "", n);
-        else parseIp4(ip ?? "", n);
+        throw new SimError("BAD_VALUE", `${name}: invalid mac address ${mac}`);
       }
       const existing = lrpFind(d, name);
       if (existing) {
-        if (o["--may-exist"]) return;
-        throw new SimError("DUPLICATE", `${name}: a port with this name already exists`);
+        if (!o["--may-exist"]) throw new SimError("DUPLICATE", `${name}: a port with this name already exists`);
+        if (existing.router.name !== router.name)
+          throw new SimError("CONFLICT", `${name}: port already exists but in router ${existing.router.name}`);
+        return;
       }
-      router.ports.push({
+      for (const net of networks) {
+        const [ip, plen, ...more] = net.split("/");
+        let ok = more.length === 0 && plen !== undefined && /^\d{1,3}$/.test(plen);
+        if (ok) {
+          try {
+            if ((ip ?? "").includes(":")) ok = Number(plen) <= 128 && parseIp6(ip ?? "") !== undefined;
+            else ok = Number(plen) <= 32 && /^(0|[1-9]\d{0,2})(\.(0|[1-9]\d{0,2})){3}$/.test(ip ?? "") && parseIp4(ip ?? "") >= 0;
+          } catch {
+            ok = false;
+          }
+        }
+        if (!ok) throw new SimError("BAD_VALUE", `${name}: invalid network address: ${net}`);
+      }
+      const port: Draft<LogicalRouterPort> = {
         name,
         uuid: newUuid(d, "Logical_Router_Port"),
-        mac: macNorm,
+        mac: formatMac(parseMac(mac)),
         networks,
-        ...(peer !== undefined ? { peer } : {}),
+        gatewayChassis: [],
+        ipv6RaConfigs: {},
+        ipv6Prefix: [],
         options: {},
         externalIds: {},
-      });
+      };
+      router.ports.push(port);
+      if (settings.length > 0) dbSet(d, ["Logical_Router_Port", port.uuid, ...settings], {}, "set");
     },
   },
   "lrp-del": {
@@ -616,9 +638,7 @@ const NB_COMMANDS: Record<string, Handler> = {
     arity: [5, 5],
     run(d, args, o) {
       const [entity, dir, prio, match, verdict] = args as [string, string, string, string, string];
-      if (o["--type"] === "port-group")
-        throw new SimError("UNSUPPORTED", "acl-add: port groups are not modelled");
-      const sw = lsGet(d, entity);
+      const target = aclTarget(d, entity, o["--type"]);
       if (dir !== "from-lport" && dir !== "to-lport") {
         throw new SimError("BAD_VALUE", `${dir}: direction must be "to-lport" or "from-lport"`);
       }
@@ -632,7 +652,7 @@ const NB_COMMANDS: Record<string, Handler> = {
         );
       }
       const priority = Number(prio);
-      const existing = sw.acls.find(
+      const existing = target.acls.find(
         (a) => a.direction === dir && a.priority === priority && a.match === match,
       );
       if (existing) {
@@ -658,7 +678,13 @@ const NB_COMMANDS: Record<string, Handler> = {
         throw new SimError("BAD_VALUE", `bad severity: ${String(severity)}`);
       }
       const options: Record<string, string> = {};
-      if (o["--apply-after-lb"]) options["apply-after-lb"] = "true";
+      if (o["--apply-after-lb"] && dir === "from-lport") options["apply-after-lb"] = "true";
+      let tier: number | undefined;
+      if (o["--tier"] !== undefined) {
+        const t = String(o["--tier"]);
+        if (!/^\d$/.test(t) || Number(t) > 3) throw new SimError("BAD_VALUE", `${t}: tier must be in range 0...3`);
+        tier = Number(t);
+      }
       const acl: Draft<Acl> = {
         uuid: newUuid(d, "ACL"),
         direction: dir as AclDirection,
@@ -675,16 +701,17 @@ const NB_COMMANDS: Record<string, Handler> = {
         ...(typeof o["--severity"] === "string" ? { severity: o["--severity"] } : {}),
         ...(typeof o["--meter"] === "string" ? { meter: o["--meter"] } : {}),
         label,
+        ...(tier !== undefined ? { tier } : {}),
         options,
         externalIds: {},
       };
-      sw.acls.push(acl);
+      target.acls.push(acl);
     },
   },
   "acl-del": {
     arity: [1, 4],
-    run(d, args) {
-      const sw = lsGet(d, arg(args, 0));
+    run(d, args, o) {
+      const sw = aclTarget(d, arg(args, 0), o["--type"]);
       if (args.length === 1) {
         sw.acls = [];
         return;
@@ -700,11 +727,37 @@ const NB_COMMANDS: Record<string, Handler> = {
       sw.acls = sw.acls.filter((a) => !(a.direction === dir && a.priority === prio && a.match === args[3]));
     },
   },
-  set: { arity: [3, INF], run: (d, args, o) => dbSet(d, args, o, "set") },
-  add: { arity: [4, INF], run: (d, args, o) => dbSet(d, args, o, "add") },
-  remove: { arity: [4, INF], run: (d, args, o) => dbSet(d, args, o, "remove") },
-  clear: { arity: [3, INF], run: (d, args, o) => dbSet(d, args, o, "clear") },
+  set: { arity: [3, INF], run: (d, args, o, r) => dbSet(d, args, o, "set", false, r) },
+  add: { arity: [4, INF], run: (d, args, o, r) => dbSet(d, args, o, "add", false, r) },
+  remove: { arity: [4, INF], run: (d, args, o, r) => dbSet(d, args, o, "remove", false, r) },
+  clear: { arity: [3, INF], run: (d, args, o, r) => dbSet(d, args, o, "clear", false, r) },
+  create: { arity: [1, INF], run: (d, args, o, r) => dbCreate(d, args, o, r) },
+  destroy: { arity: [1, INF], run: (d, args, o) => dbDestroy(d, args, o) },
 };
+
+Object.assign(NB_COMMANDS, ROUTER_COMMANDS);
+
+/** acl_cmd_get_pg_or_ls: the switch or port group an ACL command names. */
+function aclTarget(d: Db, id: string, type: string | true | undefined): { acls: Draft<Acl>[] } {
+  const pg = d.portGroups.find((p) => p.name === id || p.uuid === id);
+  const ls = lsFind(d, id);
+  if (type === undefined) {
+    if (pg && ls)
+      throw new SimError(
+        "CONFLICT",
+        `Same name '${id}' exists in both port-groups and logical switches. Specify --type=port-group or switch`,
+      );
+    if (pg) return pg;
+    if (ls) return ls;
+    throw new SimError("UNKNOWN_OBJECT", `'${id}' is not found for port-group or switch`);
+  }
+  if (type === "port-group") {
+    if (!pg) throw new SimError("UNKNOWN_OBJECT", `${id}: port group name not found`);
+    return pg;
+  }
+  if (type === "switch") return lsGet(d, id);
+  throw new SimError("BAD_VALUE", `Invalid value '${String(type)}' for option --type`);
+}
 
 const SB_COMMANDS: Record<string, Handler> = {
   init: { arity: [0, 0], run() {} },
@@ -784,19 +837,42 @@ const SB_ONLY_IN_NB: Record<string, Handler> = {
 // ---------------------------------------------------------------------------------------------
 // Generic database commands (lib/db-ctl-base.c): set / add / remove / clear.
 
-type ColKind = "string" | "optstring" | "int" | "bool" | "set" | "map" | "refset";
+/**
+ * Column kinds: scalars, sets and maps of strings; `refset`/`optref` are references to rows of
+ * another root table, kept by that row's name; `children` are the rows a parent owns (a
+ * router's static routes, a port group's ACLs), given as `@id` of a `--id=@id create` earlier
+ * on the same line or as uuids.
+ */
+type ColKind = "string" | "optstring" | "int" | "bool" | "set" | "map" | "refset" | "optref" | "children";
 interface ColSpec {
   readonly field: string;
   readonly kind: ColKind;
+  /** Referenced table (refset, optref, children). */
+  readonly ref?: string;
 }
 interface TableSpec {
   readonly name: string;
   readonly sb?: boolean;
   readonly cols: Readonly<Record<string, ColSpec>>;
   rows(d: Db): Record<string, unknown>[];
+  /** Root tables: where `create` puts a new row. Others need a parent (via --id=@x). */
+  insert?(d: Db, row: Record<string, unknown>): void;
+  /** A new row with every column at its default. */
+  blank?(): Record<string, unknown>;
+  /** Removes a row (`destroy`). */
+  destroy?(d: Db, row: Record<string, unknown>): void;
 }
 
-const c = (field: string, kind: ColKind): ColSpec => ({ field, kind });
+const c = (field: string, kind: ColKind, ref?: string): ColSpec => ({ field, kind, ...(ref ? { ref } : {}) });
+type AnyRow = Record<string, unknown>;
+const asRows = (x: unknown): AnyRow[] => x as AnyRow[];
+/** Removes `row` from whichever of the arrays holds it. */
+function spliceOut(lists: readonly unknown[][], row: AnyRow): void {
+  for (const l of lists) {
+    const i = l.findIndex((r) => (r as AnyRow).uuid === row.uuid);
+    if (i >= 0) l.splice(i, 1);
+  }
+}
 const COMMON = { external_ids: c("externalIds", "map") };
 
 const TABLES: readonly TableSpec[] = [
@@ -810,7 +886,8 @@ const TABLES: readonly TableSpec[] = [
     cols: {
       name: c("name", "string"),
       other_config: c("otherConfig", "map"),
-      load_balancer: c("loadBalancers", "refset"),
+      load_balancer: c("loadBalancers", "refset", "Load_Balancer"),
+      acls: c("acls", "children", "ACL"),
       ...COMMON,
     },
     rows: (d) => d.switches as unknown as Record<string, unknown>[],
@@ -855,20 +932,31 @@ const TABLES: readonly TableSpec[] = [
       log: c("log", "bool"),
       severity: c("severity", "optstring"),
       label: c("label", "int"),
+      meter: c("meter", "optstring"),
+      tier: c("tier", "int"),
       options: c("options", "map"),
       ...COMMON,
     },
-    rows: (d) => d.switches.flatMap((s) => s.acls) as unknown as Record<string, unknown>[],
+    rows: (d) => asRows([...d.switches.flatMap((s) => s.acls), ...d.portGroups.flatMap((p) => p.acls)]),
+    blank: () => ({ direction: "", priority: 0, match: "", action: "", log: false, label: 0, options: {}, externalIds: {} }),
+    destroy: (d, row) => spliceOut([...d.switches.map((s) => s.acls), ...d.portGroups.map((p) => p.acls)], row),
   },
   {
     name: "Logical_Router",
     cols: {
       name: c("name", "string"),
       options: c("options", "map"),
-      load_balancer: c("loadBalancers", "refset"),
+      load_balancer: c("loadBalancers", "refset", "Load_Balancer"),
+      enabled: c("enabled", "bool"),
+      static_routes: c("staticRoutes", "children", "Logical_Router_Static_Route"),
+      policies: c("policies", "children", "Logical_Router_Policy"),
+      nat: c("nat", "children", "NAT"),
       ...COMMON,
     },
-    rows: (d) => d.routers as unknown as Record<string, unknown>[],
+    rows: (d) => asRows(d.routers),
+    insert: (d, row) => void d.routers.push(row as never),
+    blank: () => ({ name: "", ports: [], staticRoutes: [], policies: [], nat: [], loadBalancers: [], options: {}, externalIds: {} }),
+    destroy: (d, row) => spliceOut([d.routers], row),
   },
   {
     name: "Logical_Router_Port",
@@ -879,9 +967,130 @@ const TABLES: readonly TableSpec[] = [
       peer: c("peer", "optstring"),
       options: c("options", "map"),
       enabled: c("enabled", "bool"),
+      gateway_chassis: c("gatewayChassis", "children", "Gateway_Chassis"),
+      ha_chassis_group: c("haChassisGroup", "optref", "HA_Chassis_Group"),
+      ipv6_ra_configs: c("ipv6RaConfigs", "map"),
+      ipv6_prefix: c("ipv6Prefix", "set"),
       ...COMMON,
     },
     rows: (d) => d.routers.flatMap((r) => r.ports) as unknown as Record<string, unknown>[],
+  },
+  {
+    name: "Logical_Router_Static_Route",
+    cols: {
+      ip_prefix: c("ipPrefix", "string"),
+      nexthop: c("nexthop", "string"),
+      output_port: c("outputPort", "optstring"),
+      policy: c("policy", "optstring"),
+      route_table: c("routeTable", "string"),
+      options: c("options", "map"),
+      ...COMMON,
+    },
+    rows: (d) => asRows(d.routers.flatMap((r) => r.staticRoutes)),
+    blank: () => ({ ipPrefix: "", nexthop: "", routeTable: "", options: {}, externalIds: {} }),
+    destroy: (d, row) => spliceOut(d.routers.map((r) => r.staticRoutes), row),
+  },
+  {
+    name: "Logical_Router_Policy",
+    cols: {
+      priority: c("priority", "int"),
+      match: c("match", "string"),
+      action: c("action", "string"),
+      nexthop: c("nexthop", "optstring"),
+      nexthops: c("nexthops", "set"),
+      options: c("options", "map"),
+      ...COMMON,
+    },
+    rows: (d) => asRows(d.routers.flatMap((r) => r.policies)),
+    blank: () => ({ priority: 0, match: "", action: "", nexthops: [], options: {}, externalIds: {} }),
+    destroy: (d, row) => spliceOut(d.routers.map((r) => r.policies), row),
+  },
+  {
+    name: "NAT",
+    cols: {
+      type: c("type", "string"),
+      external_ip: c("externalIp", "string"),
+      logical_ip: c("logicalIp", "string"),
+      external_mac: c("externalMac", "optstring"),
+      logical_port: c("logicalPort", "optstring"),
+      external_port_range: c("externalPortRange", "string"),
+      allowed_ext_ips: c("allowedExtIps", "optref", "Address_Set"),
+      exempted_ext_ips: c("exemptedExtIps", "optref", "Address_Set"),
+      gateway_port: c("gatewayPort", "optref", "Logical_Router_Port"),
+      options: c("options", "map"),
+      ...COMMON,
+    },
+    rows: (d) => asRows(d.routers.flatMap((r) => r.nat)),
+    blank: () => ({ type: "", externalIp: "", logicalIp: "", externalPortRange: "", options: {}, externalIds: {} }),
+    destroy: (d, row) => spliceOut(d.routers.map((r) => r.nat), row),
+  },
+  {
+    name: "Port_Group",
+    cols: {
+      name: c("name", "string"),
+      ports: c("ports", "refset", "Logical_Switch_Port"),
+      acls: c("acls", "children", "ACL"),
+      ...COMMON,
+    },
+    rows: (d) => asRows(d.portGroups),
+    insert: (d, row) => void d.portGroups.push(row as never),
+    blank: () => ({ name: "", ports: [], acls: [], externalIds: {} }),
+    destroy: (d, row) => spliceOut([d.portGroups], row),
+  },
+  {
+    name: "Address_Set",
+    cols: { name: c("name", "string"), addresses: c("addresses", "set"), ...COMMON },
+    rows: (d) => asRows(d.addressSets),
+    insert: (d, row) => void d.addressSets.push(row as never),
+    blank: () => ({ name: "", addresses: [], externalIds: {} }),
+    destroy: (d, row) => spliceOut([d.addressSets], row),
+  },
+  {
+    name: "Meter",
+    cols: { name: c("name", "string"), unit: c("unit", "string"), fair: c("fair", "bool"), ...COMMON },
+    rows: (d) => asRows(d.meters),
+    destroy: (d, row) => spliceOut([d.meters], row),
+  },
+  {
+    name: "Static_MAC_Binding",
+    cols: {
+      logical_port: c("logicalPort", "string"),
+      ip: c("ip", "string"),
+      mac: c("mac", "string"),
+      override_dynamic_mac: c("overrideDynamicMac", "bool"),
+    },
+    rows: (d) => asRows(d.staticMacBindings),
+    insert: (d, row) => void d.staticMacBindings.push(row as never),
+    blank: () => ({ logicalPort: "", ip: "", mac: "", overrideDynamicMac: false }),
+    destroy: (d, row) => spliceOut([d.staticMacBindings], row),
+  },
+  {
+    name: "Gateway_Chassis",
+    cols: {
+      name: c("name", "string"),
+      chassis_name: c("chassisName", "string"),
+      priority: c("priority", "int"),
+      options: c("options", "map"),
+      ...COMMON,
+    },
+    rows: (d) => asRows(d.routers.flatMap((r) => r.ports.flatMap((p) => p.gatewayChassis))),
+    blank: () => ({ name: "", chassisName: "", priority: 0, options: {}, externalIds: {} }),
+    destroy: (d, row) => spliceOut(d.routers.flatMap((r) => r.ports.map((p) => p.gatewayChassis)), row),
+  },
+  {
+    name: "HA_Chassis_Group",
+    cols: { name: c("name", "string"), ha_chassis: c("haChassis", "children", "HA_Chassis"), ...COMMON },
+    rows: (d) => asRows(d.haChassisGroups),
+    insert: (d, row) => void d.haChassisGroups.push(row as never),
+    blank: () => ({ name: "", haChassis: [], externalIds: {} }),
+    destroy: (d, row) => spliceOut([d.haChassisGroups], row),
+  },
+  {
+    name: "HA_Chassis",
+    cols: { chassis_name: c("chassisName", "string"), priority: c("priority", "int") },
+    rows: (d) => asRows(d.haChassisGroups.flatMap((g) => g.haChassis)),
+    blank: () => ({ chassisName: "", priority: 0 }),
+    destroy: (d, row) => spliceOut(d.haChassisGroups.map((g) => g.haChassis), row),
   },
   {
     name: "Chassis",
@@ -1036,12 +1245,76 @@ function toScalar(kind: ColKind, text: string, col: string): unknown {
   }
 }
 
+/** Rows created with `--id=@name create …` earlier on the same command line. */
+export type LineRefs = Map<string, { readonly table: string; readonly row: AnyRow }>;
+
+/** OVSDB enum constraints of the modelled columns (ovn-nb.ovsschema). */
+const ENUMS: Readonly<Record<string, readonly string[]>> = {
+  "ACL.action": ["allow", "allow-related", "allow-stateless", "drop", "reject", "pass"],
+  "ACL.direction": ["from-lport", "to-lport"],
+  "ACL.severity": ["alert", "warning", "notice", "info", "debug"],
+  "NAT.type": ["dnat", "snat", "dnat_and_snat"],
+  "Logical_Router_Policy.action": ["allow", "drop", "reroute"],
+  "Logical_Router_Static_Route.policy": ["src-ip", "dst-ip"],
+  "Meter.unit": ["kbps", "pktps"],
+};
+
+function checkEnum(t: TableSpec, colName: string, value: unknown): void {
+  const allowed = ENUMS[`${t.name}.${colName}`];
+  if (allowed && typeof value === "string" && !allowed.includes(value)) {
+    throw new SimError(
+      "BAD_VALUE",
+      `constraint violation: ${value} is not one of the allowed values ([${allowed.join(", ")}])`,
+    );
+  }
+}
+
+function colOf(t: TableSpec, name: string): ColSpec {
+  const spec = t.cols[name];
+  if (!spec || !Object.hasOwn(t.cols, name)) {
+    throw new SimError(
+      "UNSUPPORTED",
+      `${t.name} does not contain a column whose name matches "${name}" (or it is not modelled)`,
+    );
+  }
+  return spec;
+}
+
+/** `COL[:KEY]=VALUE` settings, as `set` and `create` take them. */
+function setColumns(d: Db, t: TableSpec, row: AnyRow, settings: readonly string[], refs: LineRefs): void {
+  for (const w of settings) {
+    const ct = takeToken(w, 0);
+    const col = colOf(t, ct.text);
+    let i = ct.end;
+    let key: string | undefined;
+    if (w[i] === ":") {
+      const kt = takeToken(w, i + 1);
+      key = kt.text;
+      i = kt.end;
+    }
+    if (w[i] !== "=") throw new SimError("PARSE_ERROR", `${w}: missing "=" (expected COLUMN[:KEY]=VALUE)`);
+    const value = w.slice(i + 1);
+    if (key !== undefined) {
+      if (col.kind !== "map")
+        throw new SimError("BAD_VALUE", `cannot specify key to set for non-map column ${ct.text}`);
+      const m = { ...(row[col.field] as StrMap) };
+      setKey(m, key, wholeAtom(value));
+      row[col.field] = m;
+      continue;
+    }
+    const v = datumValue(d, col, value, ct.text, refs);
+    checkEnum(t, ct.text, v);
+    row[col.field] = v;
+  }
+}
+
 function dbSet(
   d: Db,
   args: readonly string[],
   opts: Readonly<Record<string, string | true>>,
   op: "set" | "add" | "remove" | "clear",
   sb = false,
+  refs: LineRefs = new Map(),
 ): void {
   const t = findTable(arg(args, 0), sb);
   let row: Record<string, unknown>;
@@ -1052,22 +1325,13 @@ function dbSet(
     throw e;
   }
   const rest = args.slice(2);
-  const colOf = (name: string): ColSpec => {
-    const spec = t.cols[name];
-    if (!spec || !Object.hasOwn(t.cols, name)) {
-      throw new SimError(
-        "UNSUPPORTED",
-        `${t.name} does not contain a column whose name matches "${name}" (or it is not modelled)`,
-      );
-    }
-    return spec;
-  };
   if (op === "clear") {
     for (const name of rest) {
-      const col = colOf(name);
+      const col = colOf(t, name);
       if (col.kind === "map") row[col.field] = {};
-      else if (col.kind === "set" || col.kind === "refset") row[col.field] = [];
-      else if (col.kind === "optstring" || col.kind === "int" || col.kind === "bool") delete row[col.field];
+      else if (col.kind === "set" || col.kind === "refset" || col.kind === "children") row[col.field] = [];
+      else if (col.kind === "optstring" || col.kind === "int" || col.kind === "bool" || col.kind === "optref")
+        delete row[col.field];
       else
         throw new SimError(
           "BAD_VALUE",
@@ -1077,32 +1341,11 @@ function dbSet(
     return;
   }
   if (op === "set") {
-    for (const w of rest) {
-      const ct = takeToken(w, 0);
-      const col = colOf(ct.text);
-      let i = ct.end;
-      let key: string | undefined;
-      if (w[i] === ":") {
-        const kt = takeToken(w, i + 1);
-        key = kt.text;
-        i = kt.end;
-      }
-      if (w[i] !== "=") throw new SimError("PARSE_ERROR", `${w}: missing "=" (expected COLUMN[:KEY]=VALUE)`);
-      const value = w.slice(i + 1);
-      if (key !== undefined) {
-        if (col.kind !== "map")
-          throw new SimError("BAD_VALUE", `cannot specify key to set for non-map column ${ct.text}`);
-        const m = { ...(row[col.field] as StrMap) };
-        setKey(m, key, wholeAtom(value));
-        row[col.field] = m;
-        continue;
-      }
-      row[col.field] = datumValue(d, col, value, ct.text);
-    }
+    setColumns(d, t, row, rest, refs);
     return;
   }
   const name = arg(rest, 0);
-  const col = colOf(name);
+  const col = colOf(t, name);
   const values = rest.slice(1);
   if (col.kind === "map") {
     const m: Record<string, string> = { ...(row[col.field] as StrMap) };
@@ -1119,11 +1362,24 @@ function dbSet(
     row[col.field] = m;
     return;
   }
+  if (col.kind === "children") {
+    let cur = [...(row[col.field] as AnyRow[])];
+    for (const v of values) {
+      for (const [k] of parseDatum(v, false)) {
+        const child = childRow(d, col, k, refs, op === "remove");
+        if (op === "add") {
+          if (!cur.some((x) => x.uuid === child.uuid)) cur.push(child);
+        } else cur = cur.filter((x) => x.uuid !== child.uuid);
+      }
+    }
+    row[col.field] = cur;
+    return;
+  }
   if (col.kind === "set" || col.kind === "refset") {
     let cur = [...(row[col.field] as string[])];
     for (const v of values) {
       for (const [k] of parseDatum(v, false)) {
-        const item = col.kind === "refset" ? refName(d, k) : k;
+        const item = col.kind === "refset" ? refName(d, col, k, refs) : k;
         if (op === "add") {
           if (!cur.includes(item)) cur.push(item);
         } else cur = cur.filter((x) => x !== item);
@@ -1135,13 +1391,70 @@ function dbSet(
   throw new SimError("BAD_VALUE", `"${op}" operation cannot be applied to scalar column ${name}`);
 }
 
-function refName(d: Db, id: string): string {
-  const lb = lbFind(d, id);
-  if (!lb) throw new SimError("UNKNOWN_OBJECT", `no row "${id}" in table Load_Balancer`);
-  return lb.name;
+/** `[--id=@name] create TABLE COL=VALUE…` (db-ctl-base cmd_create). */
+function dbCreate(d: Db, args: readonly string[], opts: Readonly<Record<string, string | true>>, refs: LineRefs): void {
+  const t = findTable(arg(args, 0), false);
+  if (!t.blank) throw new SimError("UNSUPPORTED", `create: rows of table ${t.name} are not modelled`);
+  const id = opts["--id"];
+  if (id !== undefined && (typeof id !== "string" || !/^@\w+$/.test(id)))
+    throw new SimError("PARSE_ERROR", `--id=${String(id)}: row id "${String(id)}" does not begin with "@"`);
+  const row: AnyRow = { ...t.blank(), uuid: newUuid(d, t.name) };
+  setColumns(d, t, row, args.slice(1), refs);
+  if (typeof id === "string") {
+    if (refs.has(id)) throw new SimError("DUPLICATE", `row id "${id}" specified on "--id" is already used`);
+    refs.set(id, { table: t.name, row });
+  }
+  // Rows of non-root tables live only while a parent references them (OVSDB garbage collection).
+  if (t.insert) t.insert(d, row);
 }
 
-function datumValue(d: Db, col: ColSpec, value: string, colName: string): unknown {
+/** `destroy TABLE ROW…` (db-ctl-base cmd_destroy). */
+function dbDestroy(d: Db, args: readonly string[], opts: Readonly<Record<string, string | true>>): void {
+  const t = findTable(arg(args, 0), false);
+  if (!t.destroy) throw new SimError("UNSUPPORTED", `destroy: rows of table ${t.name} are not modelled`);
+  for (const id of args.slice(1)) {
+    let row: AnyRow;
+    try {
+      row = findRow(t, d, id);
+    } catch (e) {
+      if (opts["--if-exists"]) continue;
+      throw e;
+    }
+    t.destroy(d, row);
+  }
+}
+
+function childRow(d: Db, col: ColSpec, id: string, refs: LineRefs, removing: boolean): AnyRow {
+  const table = col.ref as string;
+  if (id.startsWith("@")) {
+    const r = refs.get(id);
+    if (!r) throw new SimError("UNKNOWN_OBJECT", `row id "${id}" is referenced but never created (e.g. with "-- --id=${id} create ...")`);
+    if (r.table !== table) throw new SimError("BAD_VALUE", `row id "${id}" is a ${r.table} row, not ${table}`);
+    return r.row;
+  }
+  const t = findTable(table, false);
+  const hit = t.rows(d).find((r) => r.uuid === id);
+  if (!hit) {
+    if (removing) return { uuid: id };
+    throw new SimError("UNKNOWN_OBJECT", `no row "${id}" in table ${table}`);
+  }
+  return hit;
+}
+
+/** A reference to a row of another root table, stored as that row's name. */
+function refName(d: Db, col: ColSpec, id: string, refs: LineRefs): string {
+  const table = col.ref ?? "Load_Balancer";
+  if (id.startsWith("@")) {
+    const r = refs.get(id);
+    if (r?.table === table && typeof r.row.name === "string") return r.row.name;
+  }
+  const t = findTable(table, false);
+  const hit = t.rows(d).find((r) => r.uuid === id || (typeof r.name === "string" && r.name === id && id !== ""));
+  if (!hit || typeof hit.name !== "string") throw new SimError("UNKNOWN_OBJECT", `no row "${id}" in table ${table}`);
+  return hit.name;
+}
+
+function datumValue(d: Db, col: ColSpec, value: string, colName: string, refs: LineRefs = new Map()): unknown {
   switch (col.kind) {
     case "map": {
       const m: Record<string, string> = {};
@@ -1151,7 +1464,15 @@ function datumValue(d: Db, col: ColSpec, value: string, colName: string): unknow
     case "set":
       return parseDatum(value, false).map(([k]) => k);
     case "refset":
-      return parseDatum(value, false).map(([k]) => refName(d, k));
+      return parseDatum(value, false).map(([k]) => refName(d, col, k, refs));
+    case "children":
+      return parseDatum(value, false).map(([k]) => childRow(d, col, k, refs, false));
+    case "optref": {
+      const items = parseDatum(value, false);
+      if (items.length > 1) throw new SimError("BAD_VALUE", `${colName}: expected at most one value, got "${value}"`);
+      if (items.length === 0) return undefined;
+      return refName(d, col, (items[0] as [string, string])[0], refs);
+    }
     default: {
       const items = parseDatum(value, false);
       if (items.length !== 1)
