@@ -495,7 +495,7 @@ export const ROUTER_COMMANDS: Record<string, Handler> = {
   },
   "lr-nat-del": {
     arity: [1, 4],
-    run(d, args, o) {
+    run(d, args) {
       const lr = lrGet(d, args[0] as string);
       if (args[1] === undefined) {
         lr.nat = [];
@@ -513,10 +513,8 @@ export const ROUTER_COMMANDS: Record<string, Handler> = {
       const i = lr.nat.findIndex(
         (n) => n.type === type && normPrefix(type === "snat" ? n.logicalIp : n.externalIp) === ip,
       );
-      if (i < 0) {
-        if (o["--if-exists"] !== undefined) return;
-        throw new SimError("UNKNOWN_OBJECT", `no matching NAT with the type (${type}) and ${type === "snat" ? "logical_ip" : "external_ip"} (${args[2]})`);
-      }
+      // ovn-nbctl deletes nothing and succeeds when no NAT matches.
+      if (i < 0) return;
       lr.nat.splice(i, 1);
     },
   },

@@ -601,7 +601,8 @@ const NB_COMMANDS: Record<string, Handler> = {
         if (ok) {
           try {
             if ((ip ?? "").includes(":")) ok = Number(plen) <= 128 && parseIp6(ip ?? "") !== undefined;
-            else ok = Number(plen) <= 32 && /^(0|[1-9]\d{0,2})(\.(0|[1-9]\d{0,2})){3}$/.test(ip ?? "") && parseIp4(ip ?? "") >= 0;
+            // ip_parse_cidr scans each octet with %hhu: no range or leading-zero check.
+            else ok = Number(plen) <= 32 && /^\d{1,3}(\.\d{1,3}){3}$/.test(ip ?? "");
           } catch {
             ok = false;
           }
