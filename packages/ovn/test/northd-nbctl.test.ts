@@ -243,3 +243,78 @@ describe("fuzz", () => {
     );
   });
 });
+
+const ROUTER_WORDS = [
+  "lr-add",
+  "lrp-add",
+  "lr-route-add",
+  "lr-route-del",
+  "lr-policy-add",
+  "lr-policy-del",
+  "lr-nat-add",
+  "lr-nat-del",
+  "lr-lb-add",
+  "lrp-set-gateway-chassis",
+  "ha-chassis-group-add",
+  "pg-add",
+  "pg-set-ports",
+  "meter-add",
+  "static-mac-binding-add",
+  "create",
+  "destroy",
+  "address_set",
+  "port_group",
+  "logical_router_policy",
+  "nat",
+  "policies",
+  "--id=@p",
+  "@p",
+  "--",
+  "--ecmp",
+  "--ecmp-symmetric-reply",
+  "--policy=src-ip",
+  "--stateless",
+  "--type=port-group",
+  "r",
+  "rp",
+  "pg",
+  "p",
+  "00:00:00:00:00:01",
+  "10.0.0.1/24",
+  "10.1.0.0/16",
+  "0.0.0.0/0",
+  "10.0.0.9",
+  "fd00::1/64",
+  "discard",
+  "snat",
+  "dnat_and_snat",
+  "reroute",
+  "allow",
+  "100",
+  "name=x",
+  "addresses=10.0.0.1",
+  "priority=5",
+  "match=ip4",
+  "action=allow",
+];
+
+describe("fuzz: router, port group and address set commands", () => {
+  it("any mix gives a database or a SimError", () => {
+    const line = fc
+      .array(fc.oneof(fc.constantFrom(...ROUTER_WORDS), fc.string({ maxLength: 10 })), { maxLength: 9 })
+      .map((ws) => ws.join(" "));
+    fc.assert(
+      fc.property(fc.array(line, { maxLength: 10 }), (lines) => {
+        try {
+          const db = parseNbctl(
+            `ls-add s\nlsp-add s p\nlr-add r\nlrp-add r rp 00:00:00:00:00:01 10.0.0.1/24\n${lines.join("\n")}`,
+          );
+          northd(db, "ovn-23.03");
+        } catch (e) {
+          if (!isSimError(e)) throw e;
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
