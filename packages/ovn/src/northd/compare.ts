@@ -2,7 +2,8 @@
  * Compares two sets of logical flows the way the fidelity goal is stated: a real flow is
  * reproduced when ours has one with the same datapath, stage, priority, match and actions.
  * UUIDs (random in real OVN: load_balancer = "…" in trigger_event, lflow uuids) are masked,
- * and only logical switch stages are compared (ovnsim does not generate router pipelines).
+ * and by default only logical switch stages are compared (`{ stages: "router" }` or `"all"`
+ * selects the router pipelines, which ovnsim generates for the profiles that have them).
  */
 import type { LogicalFlow } from "../types.js";
 
@@ -25,8 +26,14 @@ export function flowKey(f: LogicalFlow): string {
   return `${f.datapath}\u0000${f.pipeline}\u0000${f.stage}\u0000${f.table}\u0000${f.priority}\u0000${m}\u0000${a}`;
 }
 
-export function compareLflows(real: readonly LogicalFlow[], ours: readonly LogicalFlow[]): FlowComparison {
-  const isSwitch = (f: LogicalFlow) => f.stage.startsWith("ls_");
+export function compareLflows(
+  real: readonly LogicalFlow[],
+  ours: readonly LogicalFlow[],
+  opts: { readonly stages?: "switch" | "router" | "all" } = {},
+): FlowComparison {
+  const which = opts.stages ?? "switch";
+  const isSwitch = (f: LogicalFlow) =>
+    which === "all" || f.stage.startsWith(which === "switch" ? "ls_" : "lr_");
   const r = real.filter(isSwitch);
   const o = ours.filter(isSwitch);
   const pool = new Map<string, number>();

@@ -2,13 +2,15 @@
  * The northd entry point: NB database + release profile → the southbound Logical_Flow rows of
  * every logical switch, sorted the way `ovn-sbctl lflow-list` sorts them (datapath name,
  * pipeline, table, priority descending, match, actions), and printed in its exact layout.
- * Logical router pipelines are not generated (only what a switch's router port needs).
+ * Logical router pipelines are generated for profiles whose router stages are checked
+ * (Profile.routers).
  */
 import type { LogicalFlow } from "../types.js";
 import type { NbDatabase } from "../nb/model.js";
 import { rowUuid } from "../nb/model.js";
 import { type Profile, type ProfileName, PROFILES } from "./profiles.js";
 import { type ChassisFeatures, buildSwitchFlows, prepareSwitch } from "./switch.js";
+import { SinkSet, buildRouterFlows, buildSwitchArpResolve, prepareRouter } from "./router.js";
 
 export interface NorthdOptions {
   /**
@@ -76,6 +78,17 @@ export function northd(
     const od = prepareSwitch(db, sw);
     datapaths.push({ name: sw.name, uuid: datapathUuid(sw.name, sw.uuid) });
     flows.push(...buildSwitchFlows({ db, profile: p, features }, od));
+  }
+  if (p.routers) {
+    const ctx = { db, profile: p, features };
+    const sinks = new SinkSet(ctx);
+    const routers = db.routers.filter((r) => r.enabled !== false).map((r) => prepareRouter(db, r));
+    for (const od of routers) {
+      datapaths.push({ name: od.lr.name, uuid: datapathUuid(od.lr.name, od.lr.uuid) });
+      buildRouterFlows(ctx, od, sinks);
+    }
+    buildSwitchArpResolve(db, routers, sinks);
+    flows.push(...sinks.flows());
   }
   flows.sort(compareFlows);
   datapaths.sort((a, b) => cmp(a.name, b.name) || cmp(a.uuid, b.uuid));

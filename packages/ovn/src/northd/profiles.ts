@@ -31,6 +31,13 @@ export interface Profile {
   readonly kubeOvn?: "1.14" | "1.15";
   /** Logical switch stages, ingress then egress, in table order. */
   readonly stages: readonly StageDef[];
+  /**
+   * Logical router stages (PIPELINE_STAGE(ROUTER, …)), ingress then egress. Router flows are
+   * generated only for profiles whose router pipeline has been checked against a real northd.
+   */
+  readonly routerStages: readonly StageDef[];
+  /** Whether northd() generates logical router pipelines for this profile. */
+  readonly routers: boolean;
   /** Register holding the original VIP for hairpin/affinity (REG_ORIG_DIP_IPV4 / REG_LB_IPV4). */
   readonly regLbIpv4: "reg1" | "reg4";
 }
@@ -175,16 +182,123 @@ const OUT_25 = [
   "ls_out_apply_port_sec",
 ];
 
+const LR_IN_23 = [
+  "lr_in_admission",
+  "lr_in_lookup_neighbor",
+  "lr_in_learn_neighbor",
+  "lr_in_ip_input",
+  "lr_in_unsnat",
+  "lr_in_defrag",
+  "lr_in_lb_aff_check",
+  "lr_in_dnat",
+  "lr_in_lb_aff_learn",
+  "lr_in_ecmp_stateful",
+  "lr_in_nd_ra_options",
+  "lr_in_nd_ra_response",
+  "lr_in_ip_routing_pre",
+  "lr_in_ip_routing",
+  "lr_in_ip_routing_ecmp",
+  "lr_in_policy",
+  "lr_in_policy_ecmp",
+  "lr_in_arp_resolve",
+  "lr_in_chk_pkt_len",
+  "lr_in_larger_pkts",
+  "lr_in_gw_redirect",
+  "lr_in_arp_request",
+];
+const LR_OUT_23 = [
+  "lr_out_chk_dnat_local",
+  "lr_out_undnat",
+  "lr_out_post_undnat",
+  "lr_out_snat",
+  "lr_out_post_snat",
+  "lr_out_egr_loop",
+  "lr_out_delivery",
+];
+/** branch-24.03: lr_in_network_id before lr_in_arp_request. */
+const LR_IN_24 = [...LR_IN_23.slice(0, -1), "lr_in_network_id", "lr_in_arp_request"];
+/** branch-25.03: DHCP relay, post-unSNAT and egress ECMP stages. */
+const LR_IN_25 = [
+  "lr_in_admission",
+  "lr_in_lookup_neighbor",
+  "lr_in_learn_neighbor",
+  "lr_in_ip_input",
+  "lr_in_dhcp_relay_req",
+  "lr_in_unsnat",
+  "lr_in_post_unsnat",
+  "lr_in_defrag",
+  "lr_in_lb_aff_check",
+  "lr_in_dnat",
+  "lr_in_lb_aff_learn",
+  "lr_in_ecmp_stateful",
+  "lr_in_nd_ra_options",
+  "lr_in_nd_ra_response",
+  "lr_in_ip_routing_pre",
+  "lr_in_ip_routing",
+  "lr_in_ip_routing_ecmp",
+  "lr_in_policy",
+  "lr_in_policy_ecmp",
+  "lr_in_dhcp_relay_resp_chk",
+  "lr_in_dhcp_relay_resp",
+  "lr_in_arp_resolve",
+  "lr_in_chk_pkt_len",
+  "lr_in_larger_pkts",
+  "lr_in_gw_redirect",
+  "lr_in_network_id",
+  "lr_in_arp_request",
+  "lr_in_ecmp_stateful_egr",
+];
+const LR_23 = [...mk("ingress", LR_IN_23), ...mk("egress", LR_OUT_23)];
+const LR_24 = [...mk("ingress", LR_IN_24), ...mk("egress", LR_OUT_23)];
+const LR_25 = [...mk("ingress", LR_IN_25), ...mk("egress", LR_OUT_23)];
+
 const STAGES_23 = [...mk("ingress", IN_23), ...mk("egress", OUT_23)];
 const STAGES_24 = [...mk("ingress", IN_24), ...mk("egress", OUT_24)];
 const STAGES_25 = [...mk("ingress", IN_25), ...mk("egress", OUT_25)];
 
 export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
-  "ovn-23.03": { name: "ovn-23.03", ovn: 23, stages: STAGES_23, regLbIpv4: "reg1" },
-  "ovn-24.03": { name: "ovn-24.03", ovn: 24, stages: STAGES_24, regLbIpv4: "reg1" },
-  "ovn-25.03": { name: "ovn-25.03", ovn: 25, stages: STAGES_25, regLbIpv4: "reg4" },
-  "kube-ovn-1.14": { name: "kube-ovn-1.14", ovn: 24, kubeOvn: "1.14", stages: STAGES_24, regLbIpv4: "reg1" },
-  "kube-ovn-1.15": { name: "kube-ovn-1.15", ovn: 25, kubeOvn: "1.15", stages: STAGES_25, regLbIpv4: "reg4" },
+  "ovn-23.03": {
+    name: "ovn-23.03",
+    ovn: 23,
+    stages: STAGES_23,
+    routerStages: LR_23,
+    routers: true,
+    regLbIpv4: "reg1",
+  },
+  "ovn-24.03": {
+    name: "ovn-24.03",
+    ovn: 24,
+    stages: STAGES_24,
+    routerStages: LR_24,
+    routers: false,
+    regLbIpv4: "reg1",
+  },
+  "ovn-25.03": {
+    name: "ovn-25.03",
+    ovn: 25,
+    stages: STAGES_25,
+    routerStages: LR_25,
+    routers: false,
+    regLbIpv4: "reg4",
+  },
+  "kube-ovn-1.14": {
+    name: "kube-ovn-1.14",
+    ovn: 24,
+    kubeOvn: "1.14",
+    stages: STAGES_24,
+    routerStages: LR_24,
+    routers: false,
+    regLbIpv4: "reg1",
+  },
+  "kube-ovn-1.15": {
+    name: "kube-ovn-1.15",
+    ovn: 25,
+    kubeOvn: "1.15",
+    stages: STAGES_25,
+    routerStages: LR_25,
+    routers: false,
+    regLbIpv4: "reg4",
+  },
 };
 
 /** The profile of that name, or undefined. */
@@ -194,5 +308,6 @@ export function getProfile(name: string): Profile | undefined {
 
 /** Looks a stage up by name in a profile (undefined when the release has no such stage). */
 export function stageOf(profile: Profile, name: string): StageDef | undefined {
+  if (name.startsWith("lr_")) return profile.routerStages.find((s) => s.name === name);
   return profile.stages.find((s) => s.name === name);
 }
