@@ -320,7 +320,8 @@ export const ROUTER_COMMANDS: Record<string, Handler> = {
         priority,
         match,
         action,
-        nexthops,
+        // An OVSDB set of strings: stored (and read back by northd) in sorted order.
+        nexthops: [...new Set(nexthops)].sort(),
         options,
         externalIds: {},
       });
@@ -599,6 +600,16 @@ export const ROUTER_COMMANDS: Record<string, Handler> = {
       if (s !== "enabled" && s !== "disabled")
         throw new SimError("BAD_VALUE", `${s}: state must be "enabled" or "disabled"`);
       lrpGet(d, args[0] as string).port.enabled = s === "enabled";
+    },
+  },
+  "lrp-set-redirect-type": {
+    arity: [2, 2],
+    run(d, args) {
+      const { port } = lrpGet(d, args[0] as string);
+      const t = args[1] as string;
+      if (t.toLowerCase() !== "bridged" && t.toLowerCase() !== "overlay")
+        throw new SimError("BAD_VALUE", `Invalid redirect type: ${t}`);
+      port.options = { ...port.options, "redirect-type": t };
     },
   },
   "ha-chassis-group-add": {

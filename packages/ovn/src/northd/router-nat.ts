@@ -9,7 +9,7 @@
 import type { Nat } from "../nb/model.js";
 import { extractLspAddresses } from "./addresses.js";
 import type { RouterDatapath, RouterPort } from "./router.js";
-import { arpFlow, findLrpMemberIp, ndFlow } from "./router.js";
+import { arpFlow, findLrpMemberIp, gatewayMtuFlow, ndFlow } from "./router.js";
 import type { BuildContext, FlowSink } from "./switch.js";
 
 interface NatEntry {
@@ -288,10 +288,16 @@ function buildNatRules(ctx: BuildContext, s: FlowSink, od: RouterDatapath): void
     }
     if (distributed && dgp) {
       const mtu = Number.parseInt(dgp.lrp.options.gateway_mtu ?? "0", 10);
-      const m = `eth.dst == ${mac} && inport == ${dgp.key} && is_chassis_resident("${nat.logicalPort}")`;
-      let a = "";
-      if (mtu > 0) a += `reg9[1] = check_pkt_larger(${mtu + 14}); `;
-      s.add("lr_in_admission", 50, m, `${a}xreg0[0..47] = ${dgp.nets.ea}; next;`, 11554);
+      gatewayMtuFlow(
+        s,
+        dgp,
+        "lr_in_admission",
+        50,
+        55,
+        `eth.dst == ${mac} && inport == ${dgp.key} && is_chassis_resident("${nat.logicalPort}")`,
+        `xreg0[0..47] = ${dgp.nets.ea}; next;`,
+      );
+      if (mtu > 0) natCheckPktLen(s, nat, v6, mtu, dgp);
     }
     if (distributed && dgp) {
       s.add(
@@ -338,4 +344,13 @@ function buildNatRules(ctx: BuildContext, s: FlowSink, od: RouterDatapath): void
 function forceSnat(s: FlowSink, v: string, ip: string, context: string): void {
   s.add("lr_in_unsnat", 110, `ip${v} && ip${v}.dst == ${ip}`, "ct_snat;", 11351);
   s.add("lr_out_snat", 100, `flags.force_snat_for_${context} == 1 && ip${v}`, `ct_snat(${ip});`, 11361);
+}
+
+/** build_lrouter_ingress_nat_check_pkt_len. */
+function natCheckPktLen(s: FlowSink, nat: Nat, v6: boolean, mtu: number, dgp: RouterPort): void {
+  const m = `inport == ${dgp.key} && reg9[1] && reg9[0] == 0 && ip${v6 ? "6" : "4"} && ip${v6 ? "6" : "4"}.dst == ${nat.externalIp}`;
+  const a = v6
+    ? `icmp6_error {reg9[0] = 1; reg9[1] = 0; eth.dst = eth.src; eth.src = ${nat.externalMac}; ip6.dst = ip6.src; ip6.src = ${nat.externalIp}; ip.ttl = 254; icmp6.type = 2; /* Packet Too Big. */ icmp6.code = 0; icmp6.frag_mtu = ${mtu}; outport = ${dgp.key}; flags.loopback = 1; output; };`
+    : `icmp4_error {reg9[0] = 1; reg9[1] = 0; eth.dst = eth.src; eth.src = ${nat.externalMac}; ip4.dst = ip4.src; ip4.src = ${nat.externalIp}; ip.ttl = 254; icmp4.type = 3; /* Destination Unreachable. */ icmp4.code = 4; /* Frag Needed and DF was Set. */ icmp4.frag_mtu = ${mtu}; outport = ${dgp.key}; flags.loopback = 1; output; };`;
+  s.add("lr_in_ip_input", 160, m, a, v6 ? 14042 : 14015);
 }

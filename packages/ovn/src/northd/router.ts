@@ -215,7 +215,7 @@ function buildAdmCtrl(s: FlowSink): void {
 }
 
 /** build_gateway_mtu_flow. */
-function gatewayMtuFlow(
+export function gatewayMtuFlow(
   s: FlowSink,
   op: RouterPort,
   stage: string,
@@ -223,17 +223,19 @@ function gatewayMtuFlow(
   hi: number,
   match: string,
   extra: string,
+  line?: number,
 ): void {
   const mtu = Number.parseInt(op.lrp.options.gateway_mtu ?? "0", 10);
   let actions = "";
   if (mtu > 0) {
-    // build_gateway_get_l2_hdr_size: Ethernet, plus a VLAN tag when the peer switch's localnet has one.
+    // build_gateway_get_l2_hdr_size: Ethernet, plus a VLAN tag when a localnet port of the peer
+    // switch has tag_request set (the `tag` column alone does not count).
     let l2 = 14;
     const sw = op.peerLsp?.sw;
-    if (sw?.ports.some((p) => p.type === "localnet" && p.tag !== undefined && p.tag > 0)) l2 += 4;
+    if (sw?.ports.some((p) => p.type === "localnet" && p.tagRequest !== undefined)) l2 += 4;
     actions += `reg9[1] = check_pkt_larger(${mtu + l2}); `;
   }
-  s.add(stage, lo, match, actions + extra, 11554);
+  s.add(stage, lo, match, actions + extra, line ?? 11554);
   const bypass = op.lrp.options.gateway_mtu_bypass;
   if (mtu > 0 && bypass !== undefined) s.add(stage, hi, `${match} && (${bypass})`, extra, 11566);
 }

@@ -19,6 +19,7 @@ import { type LportAddresses, extractLrpNetworks, extractLspAddresses, jsonKey }
 import type { Profile } from "./profiles.js";
 import { stageOf } from "./profiles.js";
 import { buildKubeOvnFlows } from "./kubeovn.js";
+import { ssetOrder } from "./ovs-hmap.js";
 
 /** Chassis features northd reads from every Chassis' other_config (northd build_chassis_features). */
 export interface ChassisFeatures {
@@ -847,14 +848,30 @@ function buildUnicastLookup(ctx: BuildContext, s: FlowSink, od: SwitchDatapath, 
   if (op.lsp.type === "external") return;
   if (op.lsp.type === "router" && op.peer && op.peer.lrp.enabled !== false) {
     const nets = op.peer.networks;
+    // DNAT external addresses of the router are answered by it too (build_lswitch_rport_arp_req_flows).
+    for (const nat of op.peer.router.nat) {
+      if (nat.type === "snat") continue;
+      const a = extractLspAddresses(`00:00:00:00:00:00 ${nat.externalIp}`);
+      if (!a || a.ipv4.length + a.ipv6.length !== 1) continue;
+      if (a.ipv4.length === 1) buildRportArpReqFlow(s, od, op, nat.externalIp, false);
+      else buildRportArpReqFlow(s, od, op, nat.externalIp, true);
+    }
     for (const ip of nets.ipv4) buildRportArpReqFlow(s, od, op, ip.addr, false);
     for (const ip of nets.ipv6) buildRportArpReqFlow(s, od, op, ip.addr, true);
     if (od.routerPorts.length !== od.sw.ports.length) {
       const bcast = v >= 24 ? " && eth.dst == ff:ff:ff:ff:ff:ff" : "";
+      // The port MAC and the external MACs of its router's DNAT rules, in sset order.
+      const macs = [nets.ea];
+      for (const nat of op.peer.router.nat) {
+        if (nat.type === "snat" || nat.externalMac === undefined) continue;
+        const a = extractLspAddresses(`00:00:00:00:00:00 ${nat.externalIp}`);
+        if (!a || a.ipv4.length + a.ipv6.length !== 1) continue;
+        macs.push(nat.externalMac);
+      }
       s.add(
         "ls_in_l2_lkup",
         75,
-        `eth.src == {${nets.ea}}${bcast} && (arp.op == 1 || rarp.op == 3 || nd_ns)`,
+        `eth.src == {${ssetOrder(macs).join(", ")}}${bcast} && (arp.op == 1 || rarp.op == 3 || nd_ns)`,
         'outport = "_MC_flood_l2"; output;',
         7938,
       );
@@ -863,7 +880,8 @@ function buildUnicastLookup(ctx: BuildContext, s: FlowSink, od: SwitchDatapath, 
   const action = op.enabled ? `outport = ${op.key}; output;` : DROP;
   if (v >= 24) {
     if (op.lsp.type === "router" && op.peer) {
-      s.add("ls_in_l2_lkup", 50, `eth.dst == ${op.peer.networks.ea}`, action);
+      s.add("ls_in_l2_lkup", 50, `eth.dst == ${op.peer.networks.ea}${routerMacResident(od, op)}`, action);
+      routerNatMacs(s, op, action, undefined);
       return;
     }
     if (op.lsp.type === "router") return;
@@ -876,8 +894,39 @@ function buildUnicastLookup(ctx: BuildContext, s: FlowSink, od: SwitchDatapath, 
       s.add("ls_in_l2_lkup", 50, `eth.dst == ${lp.ea}`, action, 9122);
     } else if (a === "router") {
       if (!op.peer) continue;
-      s.add("ls_in_l2_lkup", 50, `eth.dst == ${op.peer.networks.ea}`, action, 9193);
+      s.add("ls_in_l2_lkup", 50, `eth.dst == ${op.peer.networks.ea}${routerMacResident(od, op)}`, action, 9193);
+      routerNatMacs(s, op, action, 9216);
     }
+  }
+}
+
+/** is_l3dgw_port: a gateway_chassis / ha_chassis_group port of a router that is not a gateway router. */
+export function isL3dgwPort(router: LogicalRouter, lrp: LogicalRouterPort): boolean {
+  if ((router.options.chassis ?? "") !== "") return false;
+  return lrp.gatewayChassis.length > 0 || lrp.haChassisGroup !== undefined || (lrp.options["redirect-chassis"] ?? "") !== "";
+}
+
+/** The chassis-resident check on a router port MAC when the router has a distributed gateway port. */
+function routerMacResident(od: SwitchDatapath, op: SwitchPort): string {
+  const peer = op.peer;
+  if (!peer || od.localnetPorts.length === 0) return "";
+  const dgps = peer.router.ports.filter((p) => isL3dgwPort(peer.router, p));
+  if (dgps.length === 0) return "";
+  if (isL3dgwPort(peer.router, peer.lrp)) return ` && is_chassis_resident(${jsonKey(`cr-${peer.lrp.name}`)})`;
+  if (peer.lrp.options["reside-on-redirect-chassis"] === "true" && dgps.length === 1)
+    return ` && is_chassis_resident(${jsonKey(`cr-${(dgps[0] as LogicalRouterPort).name}`)})`;
+  return "";
+}
+
+/** The external MACs of distributed NAT rules behind a distributed gateway port. */
+function routerNatMacs(s: FlowSink, op: SwitchPort, action: string, line: number | undefined): void {
+  const peer = op.peer;
+  if (!peer || !isL3dgwPort(peer.router, peer.lrp)) return;
+  for (const nat of peer.router.nat) {
+    if (nat.type !== "dnat_and_snat" || nat.logicalPort === undefined || nat.externalMac === undefined) continue;
+    const m = extractLspAddresses(nat.externalMac);
+    if (!m) continue;
+    s.add("ls_in_l2_lkup", 50, `eth.dst == ${m.ea} && is_chassis_resident("${nat.logicalPort}")`, action, line);
   }
 }
 
