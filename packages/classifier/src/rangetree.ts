@@ -78,33 +78,109 @@ class TreeRule<T> implements RangeRule<T> {
   }
 }
 
-/** One partition's decision tree. Child refs: ≥ 0 a node, < 0 the leaf ~ref. */
+/**
+ * One partition's decision tree. Child refs: ≥ 0 a node, < 0 the leaf ~ref.
+ *
+ * Leaves live in one arena per tree: each leaf's rules in priority order as entries
+ * [priority, slot, lo0, hi0, lo1, hi1, …] (stride E = 2 + 2·fields), so a leaf scan reads
+ * adjacent cache lines and never the rule table. leafOff/leafCap/leafCnt locate each block; a
+ * block that outgrows its capacity moves to the arena's end, and the arena is compacted when
+ * it is full (with 50% room) or, after enough changes, trimmed.
+ */
 class Tree {
   /** Per node: field, left ref, right ref. */
   nodes = new Int32Array(3 * 16);
   thr = new Uint32Array(16);
   nNodes = 0;
-  leaves: number[][] = [[]];
+  nLeaves = 0;
+  leafOff = new Int32Array(16);
+  leafCap = new Int32Array(16);
+  leafCnt = new Int32Array(16);
   /** Size at which a leaf last failed to split (0 = never tried). */
-  frozen: number[] = [0];
+  frozen = new Int32Array(16);
+  pool: Uint32Array;
+  poolUsed = 0;
+  poolLive = 0;
   root = ~0;
   count = 0;
   maxPri = -1;
   maxStale = false;
   /** Top-level cut (HiCuts-style): cells[v >>> cutShift] of field cutField, or cutField −1. */
   readonly cells: Int32Array;
+  /** Highest priority of any rule under each cell (−1 = none): a lookup skips the walk when
+   * the cell cannot beat the match it has. */
+  readonly cellMax: Int32Array;
   constructor(
     readonly key: number,
     readonly cutField: number,
     readonly cutShift: number,
     cutBits: number,
+    readonly E: number,
   ) {
     // Leaf 0 stays empty: cells point at it until a rule lands there.
     this.cells = new Int32Array(cutField < 0 ? 0 : 1 << cutBits).fill(~0);
-    if (cutField >= 0) {
-      this.leaves.push([]);
-      this.frozen.push(0);
+    this.cellMax = new Int32Array(this.cells.length).fill(-1);
+    this.pool = new Uint32Array(16 * E);
+    this.newLeaf();
+  }
+
+  newLeaf(): number {
+    const li = this.nLeaves++;
+    if (li >= this.leafOff.length) {
+      const n = this.leafOff.length * 2;
+      const grow = (a: Int32Array): Int32Array<ArrayBuffer> => {
+        const b = new Int32Array(n);
+        b.set(a);
+        return b;
+      };
+      this.leafOff = grow(this.leafOff);
+      this.leafCap = grow(this.leafCap);
+      this.leafCnt = grow(this.leafCnt);
+      this.frozen = grow(this.frozen);
     }
+    return li;
+  }
+
+  /** Gives leaf li room for `n` entries (moving its block, contents kept); returns the offset. */
+  reserve(li: number, n: number): number {
+    const E = this.E;
+    const oldCap = this.leafCap[li]!;
+    if (n <= oldCap) return this.leafOff[li]!;
+    const cap = n + (n >> 3) + 1;
+    if (this.poolUsed + cap * E > this.pool.length) this.compact(cap * E);
+    const off = this.poolUsed;
+    const old = this.leafOff[li]!;
+    this.pool.copyWithin(off, old, old + this.leafCnt[li]! * E);
+    this.poolUsed += cap * E;
+    this.poolLive += (cap - oldCap) * E;
+    this.leafOff[li] = off;
+    this.leafCap[li] = cap;
+    return off;
+  }
+
+  /** Copies the live blocks into a fresh arena with room for `extra` more words: 50% more
+   * room while filling (amortised O(1) per entry), none when trimming (extra = 0). */
+  compact(extra: number): void {
+    const need = this.poolLive + extra;
+    const np = new Uint32Array(Math.max(extra === 0 ? need : need + (need >> 1), 16 * this.E));
+    let at = 0;
+    for (let li = 0; li < this.nLeaves; li++) {
+      const c = this.leafCap[li]! * this.E;
+      if (c === 0) continue;
+      np.set(this.pool.subarray(this.leafOff[li]!, this.leafOff[li]! + this.leafCnt[li]! * this.E), at);
+      this.leafOff[li] = at;
+      at += c;
+    }
+    this.pool = np;
+    this.poolUsed = at;
+  }
+
+  /** Slots of leaf li in priority order. */
+  slots(li: number): number[] {
+    const out: number[] = [];
+    const off = this.leafOff[li]!;
+    for (let i = 0; i < this.leafCnt[li]!; i++) out.push(this.pool[off + i * this.E + 1]!);
+    return out;
   }
 
   newNode(f: number, t: number, l: number, r: number): number {
@@ -134,7 +210,7 @@ function compileLookup(d: number): LookupFn {
   );
   const checks = Array.from(
     { length: d },
-    (_, f) => `k${f} < R[b + ${2 + 2 * f}] || k${f} > R[b + ${3 + 2 * f}]`,
+    (_, f) => `k${f} < pool[b + ${2 + 2 * f}] || k${f} > pool[b + ${3 + 2 * f}]`,
   ).join(" || ");
   const body = `
 ${loads}
@@ -144,16 +220,23 @@ for (let t = 0; t < trees.length; t++) {
   if (tr.maxPri < bestPri) break;
   const nodes = tr.nodes, thr = tr.thr;
   const cf = tr.cutField;
-  let ref = cf < 0 ? tr.root : tr.cells[K[cf] >>> tr.cutShift];
+  let ref;
+  if (cf < 0) ref = tr.root;
+  else {
+    const c = K[cf] >>> tr.cutShift;
+    if (tr.cellMax[c] < bestPri) continue;
+    ref = tr.cells[c];
+  }
   while (ref >= 0) ref = K[nodes[3 * ref]] < thr[ref] ? nodes[3 * ref + 1] : nodes[3 * ref + 2];
-  const leaf = tr.leaves[~ref];
-  for (let i = 0; i < leaf.length; i++) {
-    const s = leaf[i];
-    const b = s * ${2 * d + 2};
-    const p = R[b];
-    if (p < bestPri || (p === bestPri && R[b + 1] > bestSeq)) break;
+  const pool = tr.pool;
+  const li = ~ref;
+  let b = tr.leafOff[li];
+  const e = b + tr.leafCnt[li] * ${2 * d + 2};
+  for (; b < e; b += ${2 * d + 2}) {
+    const p = pool[b];
+    if (p < bestPri || (p === bestPri && R[pool[b + 1] * ${2 * d + 2} + 1] > bestSeq)) break;
     if (${checks}) continue;
-    best = s; bestPri = p; bestSeq = R[b + 1];
+    best = pool[b + 1]; bestPri = p; bestSeq = R[best * ${2 * d + 2} + 1];
     break;
   }
 }
@@ -195,6 +278,8 @@ export class RangeClassifier<T> {
   /** Trees in descending order of top priority (rebuilt lazily). */
   private order: Tree[] = [];
   private dirty = false;
+  /** Inserts and removes since the arenas were last trimmed. */
+  private changes = 0;
   private readonly fn: LookupFn;
 
   constructor(options: RangeTreeOptions) {
@@ -257,7 +342,7 @@ export class RangeClassifier<T> {
       const walk = (ref: number, depth: number): void => {
         if (ref < 0) {
           leaves++;
-          entries += t.leaves[~ref]!.length;
+          entries += t.leafCnt[~ref]!;
           if (depth > maxDepth) maxDepth = depth;
           return;
         }
@@ -278,8 +363,8 @@ export class RangeClassifier<T> {
     let b = this.cap * (4 * this.S + 1 + 4) + this.n * 48;
     for (const t of this.treeByKey) {
       if (!t) continue;
-      b += t.nodes.byteLength + t.thr.byteLength;
-      for (const l of t.leaves) b += 32 + 4 * l.length;
+      b += t.nodes.byteLength + t.thr.byteLength + t.cells.byteLength + t.cellMax.byteLength;
+      b += t.pool.byteLength + 4 * t.leafOff.byteLength;
     }
     return b;
   }
@@ -309,7 +394,7 @@ export class RangeClassifier<T> {
     const { lo, hi } = checkRangeSpec(spec, this.widths, id);
     if (id > 0x7ffffffe) throw new SimError("UNSUPPORTED", "range classifier: rule ids exhausted");
     this.nextId++;
-    if (this.free.length === 0) this.grow(this.cap * 2);
+    if (this.free.length === 0) this.grow(this.cap + (this.cap >> 2) + 64);
     const s = this.free.pop()!;
     const d = this.d;
     const rb = s * this.S;
@@ -331,7 +416,7 @@ export class RangeClassifier<T> {
       let cf = -1;
       for (let i = 0; i < this.partFields.length && cf < 0; i++) if (key & (1 << i)) cf = this.partFields[i]!;
       const bits = cf < 0 ? 0 : Math.min(this.cutBits, this.widths[cf]!);
-      t = new Tree(key, cf, cf < 0 ? 0 : this.widths[cf]! - bits, bits);
+      t = new Tree(key, cf, cf < 0 ? 0 : this.widths[cf]! - bits, bits, this.S);
       this.treeByKey[key] = t;
     }
     const r = new TreeRule<T>(this, id, spec.priority, spec.payload, s);
@@ -342,11 +427,10 @@ export class RangeClassifier<T> {
       for (let c = lo[t.cutField]! >>> t.cutShift; c <= c1; c++) {
         let ref = t.cells[c]!;
         if (ref === ~0) {
-          ref = ~t.leaves.length;
-          t.leaves.push([]);
-          t.frozen.push(0);
+          ref = ~t.newLeaf();
         }
         t.cells[c] = this.insertRef(t, ref, s);
+        if (spec.priority > t.cellMax[c]!) t.cellMax[c] = spec.priority;
       }
     }
     t.count++;
@@ -355,6 +439,8 @@ export class RangeClassifier<T> {
       this.dirty = true;
     }
     this.n++;
+    this.changes++;
+    this.dirty = true;
     return r;
   }
 
@@ -368,7 +454,10 @@ export class RangeClassifier<T> {
     else {
       const b = s * this.S + 2 + 2 * t.cutField;
       const c1 = this.R[b + 1]! >>> t.cutShift;
-      for (let c = this.R[b]! >>> t.cutShift; c <= c1; c++) this.removeRef(t, t.cells[c]!, s);
+      for (let c = this.R[b]! >>> t.cutShift; c <= c1; c++) {
+        this.removeRef(t, t.cells[c]!, s);
+        if (this.R[s * this.S] === t.cellMax[c]) t.cellMax[c] = this.topUnder(t, t.cells[c]!);
+      }
     }
     t.count--;
     if (this.R[s * this.S] === t.maxPri) {
@@ -379,6 +468,8 @@ export class RangeClassifier<T> {
     this.recs[s] = undefined;
     this.free.push(s);
     this.n--;
+    this.changes++;
+    this.dirty = true;
     return true;
   }
 
@@ -401,6 +492,13 @@ export class RangeClassifier<T> {
   }
 
   private publish(): void {
+    // Trim arenas with more than an eighth of slack once enough changes have happened since
+    // the last trim to pay for it (bulk inserts leave up to a third).
+    if (this.changes * 8 >= this.n) {
+      this.changes = 0;
+      for (const t of this.treeByKey)
+        if (t && t.pool.length > 16 * this.S && t.poolLive * 8 < t.pool.length * 7) t.compact(0);
+    }
     for (const t of this.treeByKey) {
       if (!t || !t.maxStale) continue;
       let m = -1;
@@ -414,6 +512,32 @@ export class RangeClassifier<T> {
       .filter((t): t is Tree => t !== undefined && t.count > 0)
       .sort((a, b) => b.maxPri - a.maxPri);
     this.dirty = false;
+  }
+
+  /** Rewrites leaf li's block from a slot list in priority order. */
+  private writeLeaf(t: Tree, li: number, slots: readonly number[]): void {
+    const n = slots.length;
+    const S = this.S;
+    t.leafCnt[li] = 0;
+    const off = t.reserve(li, n);
+    const pool = t.pool;
+    const R = this.R;
+    for (let i = 0; i < n; i++) {
+      const s = slots[i]!;
+      const b = off + i * S;
+      pool[b] = R[s * S]!;
+      pool[b + 1] = s;
+      for (let w = 2; w < S; w++) pool[b + w] = R[s * S + w]!;
+    }
+    t.leafCnt[li] = n;
+  }
+
+  /** Highest priority of the rules under `ref` (−1 if none). */
+  private topUnder(t: Tree, ref: number): number {
+    if (ref < 0) return t.leafCnt[~ref] === 0 ? -1 : t.pool[t.leafOff[~ref]!]!;
+    const l = this.topUnder(t, t.nodes[3 * ref + 1]!);
+    const r = this.topUnder(t, t.nodes[3 * ref + 2]!);
+    return l > r ? l : r;
   }
 
   /** Adds slot s under `ref`; returns the (possibly new) ref. */
@@ -433,13 +557,19 @@ export class RangeClassifier<T> {
       return ref;
     }
     const li = ~ref;
-    const leaf = t.leaves[li]!;
+    const S = this.S;
+    const n = t.leafCnt[li]! + 1;
+    const off = t.reserve(li, n);
+    const pool = t.pool;
     // Sorted by (priority desc, seq asc); a new rule has the largest seq of its priority.
-    const p = this.R[s * this.S]!;
-    let i = leaf.length;
-    while (i > 0 && this.R[leaf[i - 1]! * this.S]! < p) i--;
-    leaf.splice(i, 0, s);
-    if (leaf.length > this.leafSize && leaf.length >= t.frozen[li]! + this.leafSize) return this.split(t, li);
+    const p = this.R[s * S]!;
+    let i = n - 1;
+    while (i > 0 && pool[off + (i - 1) * S]! < p) i--;
+    pool.copyWithin(off + (i + 1) * S, off + i * S, off + (n - 1) * S);
+    for (let w = 0; w < S; w++) pool[off + i * S + w] = this.R[s * S + w]!;
+    pool[off + i * S + 1] = s;
+    t.leafCnt[li] = n;
+    if (n > this.leafSize && n >= t.frozen[li]! + this.leafSize) return this.split(t, li);
     return ref;
   }
 
@@ -452,10 +582,17 @@ export class RangeClassifier<T> {
       if (this.R[b + 1]! >= th) this.removeRef(t, t.nodes[3 * ref + 2]!, s);
       return;
     }
-    const leaf = t.leaves[~ref]!;
-    const i = leaf.indexOf(s);
-    if (i >= 0) leaf.splice(i, 1);
-    if (leaf.length < t.frozen[~ref]!) t.frozen[~ref] = leaf.length;
+    const li = ~ref;
+    const S = this.S;
+    const n = t.leafCnt[li]!;
+    const off = t.leafOff[li]!;
+    const pool = t.pool;
+    let i = 0;
+    while (i < n && pool[off + i * S + 1] !== s) i++;
+    if (i === n) return;
+    pool.copyWithin(off + i * S, off + (i + 1) * S, off + n * S);
+    t.leafCnt[li] = n - 1;
+    if (n - 1 < t.frozen[li]!) t.frozen[li] = n - 1;
   }
 
   /**
@@ -463,7 +600,7 @@ export class RangeClassifier<T> {
    * more than maxReplication × its rules; returns the ref now standing for it.
    */
   private split(t: Tree, li: number): number {
-    const leaf = t.leaves[li]!;
+    const leaf = t.slots(li);
     const n = leaf.length;
     const d = this.d;
     const los = new Float64Array(n);
@@ -518,11 +655,11 @@ export class RangeClassifier<T> {
       if (this.R[b]! < bestT) left.push(s);
       if (this.R[b + 1]! >= bestT) right.push(s);
     }
-    t.leaves[li] = left;
+    const ri = t.newLeaf();
+    this.writeLeaf(t, li, left);
+    this.writeLeaf(t, ri, right);
     t.frozen[li] = 0;
-    const ri = t.leaves.length;
-    t.leaves.push(right);
-    t.frozen.push(0);
+    t.frozen[ri] = 0;
     let l = ~li;
     let r = ~ri;
     if (left.length > this.leafSize) l = this.split(t, li);
