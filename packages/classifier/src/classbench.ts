@@ -11,6 +11,7 @@
  */
 import { ETH_TYPE, FLOW_WORDS, SimError, W } from "@ovnsim/packet";
 import { rangeToPrefixes } from "./ranges.js";
+import type { RangeRuleSpec } from "./rangerule.js";
 import type { RuleSpec } from "./rule.js";
 
 /** One ClassBench filter. Addresses are already masked to their prefix. */
@@ -201,4 +202,50 @@ export function headerToKey(
   key[W.tp_src] = h.sport;
   key[W.tp_dst] = h.dport;
   return key;
+}
+
+/** [lo, hi] of a value/mask field when the mask is a prefix mask of `bits` bits; else null. */
+function maskRange(value: number, mask: number, bits: number): [number, number] | null {
+  const full = bits === 32 ? 0xffffffff : 2 ** bits - 1;
+  const free = (full ^ mask) >>> 0;
+  if ((free & (free + 1)) !== 0) return null; // the wildcarded bits are not a suffix
+  return [(value & mask) >>> 0, ((value & mask) | free) >>> 0];
+}
+
+/**
+ * Range rules for ClassBench filters over CLASSBENCH_FIELDS (src, dst, sport, dport, proto),
+ * without port-range expansion: filter i gets priority `filters.length - i` (line order is
+ * priority) and payload i. A protocol mask that is not a prefix mask (not 0x00 or 0xff in
+ * ClassBench) is a SimError UNSUPPORTED.
+ */
+export function classBenchToRanges(filters: readonly ClassBenchRule[]): RangeRuleSpec<number>[] {
+  return filters.map((f, i) => {
+    const proto = maskRange(f.proto, f.protoMask, 8);
+    if (proto === null)
+      throw new SimError(
+        "UNSUPPORTED",
+        `ClassBench line ${f.line}: protocol mask 0x${f.protoMask.toString(16)} is not a range`,
+      );
+    const src = maskRange(f.srcIp, plenMask(f.srcLen), 32)!;
+    const dst = maskRange(f.dstIp, plenMask(f.dstLen), 32)!;
+    return {
+      priority: filters.length - i,
+      lo: [src[0], dst[0], f.sportLo, f.dportLo, proto[0]],
+      hi: [src[1], dst[1], f.sportHi, f.dportHi, proto[1]],
+      payload: i,
+    };
+  });
+}
+
+/** Trace headers as one flat Uint32Array of CLASSBENCH_FIELDS keys (5 values per header). */
+export function headersToRangeKeys(headers: readonly ClassBenchHeader[]): Uint32Array {
+  const out = new Uint32Array(5 * headers.length);
+  headers.forEach((h, i) => {
+    out[5 * i] = h.src;
+    out[5 * i + 1] = h.dst;
+    out[5 * i + 2] = h.sport;
+    out[5 * i + 3] = h.dport;
+    out[5 * i + 4] = h.proto;
+  });
+  return out;
 }

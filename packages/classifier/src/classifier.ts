@@ -62,7 +62,7 @@
  * - Stage hashes are 32-bit; a collision only makes a lookup look further (wider mask), never
  *   wrong, as with OVS's ccmap.
  */
-import { fin, finStage, HashCounter, mix } from "./hash.js";
+import { fin, finStage, HashCounter, mix, WORD_MUL, wordHash } from "./hash.js";
 import {
   beats,
   type ClassifierOptions,
@@ -133,6 +133,8 @@ interface TrieCtx {
   readonly plens: Uint32Array; // 4 words per trie
   /** Use the tries to skip subtables on lookups without wildcards (worth it with many subtables). */
   prefilter: boolean;
+  /** Generate per-subtable finders (few subtables, as in OpenFlow tables; not ClassBench's hundreds). */
+  codegen: boolean;
 }
 
 /** On-demand trie lookup for one lookup (OVS `check_tries`' `trie_lookup`). */
@@ -165,6 +167,64 @@ function narrowPrefixLen(m: number, bit0: number, bits: number): number {
   return Math.min(ones, bits);
 }
 
+type FindFn<T> = (key: Uint32Array, version: number) => RuleRec<T> | null;
+
+/** Probes before a subtable gets a generated finder; classifiers with more subtables than
+ * CODEGEN_MAX_SUBTABLES never generate (ClassBench-style tables have hundreds of masks). */
+const FAST_AFTER = 256;
+const CODEGEN_MAX_SUBTABLES = 64;
+/** Generated finder factories by mask shape, shared by all subtables of that shape. */
+const finderCache = new Map<string, (t: unknown) => unknown>();
+
+/**
+ * A finder specialised to one subtable's mask: the masked key words are loaded once with
+ * constant indices and masks, hashed as `wordHash` does (the same value, so the generic and
+ * the generated code share one table), and compared against the bucket head's stored words
+ * without loops. This is OVS's per-subtable-shape lookup functions (dpif-netdev-lookup.c)
+ * for V8: straight-line code the JIT keeps in registers.
+ */
+function compileFind<T>(st: Subtable<T>): FindFn<T> {
+  const nw = st.nw;
+  const sig = `${Array.from(st.words).join(",")}/${Array.from(st.masks).join(",")}`;
+  let factory = finderCache.get(sig);
+  if (!factory) {
+    const loads: string[] = [];
+    const sum: string[] = [];
+    const eq: string[] = [];
+    for (let j = 0; j < nw; j++) {
+      const w = st.words[j]!;
+      loads.push(`const a${j} = key[${w}] & ${st.masks[j]! | 0};`);
+      sum.push(`Math.imul(a${j}, ${WORD_MUL[w]!})`);
+      eq.push(`vals[b + ${j}] === a${j}`);
+    }
+    let h = "0";
+    for (const term of sum) h = `((${h} + ${term}) | 0)`;
+    const body = `return function find(key, v) {
+  ${loads.join("\n  ")}
+  let h = ${h};
+  h ^= h >>> 16; h = Math.imul(h, 0x85ebca6b); h ^= h >>> 13; h = Math.imul(h, 0xc2b2ae35); h ^= h >>> 16;
+  h |= 0;
+  const slots = t.slots, sh = t.slotHash, vals = t.headVals, m = slots.length - 1;
+  for (let i = h & m; ; i = (i + 1) & m) {
+    const s = slots[i];
+    if (s === 0) return null;
+    if (sh[i] === h) {
+      const b = (s - 1) * ${nw};
+      if (${eq.length === 0 ? "true" : eq.join(" && ")}) {
+        if (v < 0) return t.heads[s - 1];
+        for (let r = t.heads[s - 1]; r !== null; r = r.next)
+          if (r.addVersion <= v && v < r.removeVersion) return r;
+        return null;
+      }
+    }
+  }
+};`;
+    factory = new Function("t", body) as (t: unknown) => unknown;
+    finderCache.set(sig, factory);
+  }
+  return factory(st) as FindFn<T>;
+}
+
 /** One distinct mask: OVS `struct cls_subtable`. */
 class Subtable<T> {
   readonly serial = subtableSerial++;
@@ -190,12 +250,16 @@ class Subtable<T> {
   readonly portsSrc: number;
   readonly portsDst: number;
 
-  // Hash table: slots hold head index + 1 (0 = empty) and the head's hash.
-  private slots: Int32Array;
-  private slotHash: Int32Array;
+  // Hash table: slots hold head index + 1 (0 = empty) and the head's hash. (Read by the
+  // generated finder, hence not private.)
+  slots: Int32Array;
+  slotHash: Int32Array;
   // Heads: one per distinct masked value.
-  private heads: (RuleRec<T> | null)[] = [];
-  private headVals: Int32Array;
+  heads: (RuleRec<T> | null)[] = [];
+  headVals: Int32Array;
+  /** Generated finder for this mask (see compileFind), once the subtable is probed often. */
+  private fast: FindFn<T> | null = null;
+  private probes = 0;
   private headHash: Int32Array;
   private freeHeads: number[] = [];
   private nHeads = 0;
@@ -308,17 +372,13 @@ class Subtable<T> {
     return j === this.nw;
   }
 
-  /** Full hash of the key (or a rule value) under this subtable's mask. */
+  /** Hash-table hash of the key (or a rule value) under this subtable's mask. */
   hashOf(key: Uint32Array): number {
-    const words = this.words;
-    const masks = this.masks;
-    let h = 0;
-    for (let j = 0; j < this.nw; j++) h = mix(h, key[words[j]!]! & masks[j]!);
-    return fin(h);
+    return wordHash(key, this.words, this.masks, this.nw);
   }
 
   /** Head index whose masked value equals key & mask, or -1. */
-  private findHead(key: Uint32Array, h: number): number {
+  findHead(key: Uint32Array, h: number): number {
     const slots = this.slots;
     const sh = this.slotHash;
     const m = slots.length - 1;
@@ -349,12 +409,11 @@ class Subtable<T> {
       const b = this.triePlen[t]! - 1;
       if (((tc.plens[t * 4 + (b >>> 5)]! >>> (31 - (b & 31))) & 1) === 0) return null;
     }
-    const words = this.words;
-    const masks = this.masks;
-    let h = 0;
-    for (let j = 0; j < this.nw; j++) h = mix(h, key[words[j]!]! & masks[j]!);
-    const hd = this.findHead(key, fin(h));
+    if (this.fast !== null) return this.fast(key, version);
+    if (++this.probes === FAST_AFTER && tc.codegen) this.fast = compileFind(this);
+    const hd = this.findHead(key, wordHash(key, this.words, this.masks, this.nw));
     if (hd < 0) return null;
+    if (version < 0) return this.heads[hd]!;
     for (let r: RuleRec<T> | null = this.heads[hd]!; r !== null; r = r.next)
       if (r.addVersion <= version && version < r.removeVersion) return r;
     return null;
@@ -383,8 +442,7 @@ class Subtable<T> {
       this.fold(wc, j);
       return null;
     }
-    for (; j < this.nw; j++) h = mix(h, key[words[j]!]! & masks[j]!);
-    const hd = this.findHead(key, fin(h));
+    const hd = this.findHead(key, wordHash(key, words, masks, this.nw));
     let rule: RuleRec<T> | null = null;
     if (hd >= 0) {
       for (let r: RuleRec<T> | null = this.heads[hd]!; r !== null; r = r.next)
@@ -673,6 +731,7 @@ export class Classifier<T> extends RuleSet<T> {
       maskbits: new Int32Array(n),
       plens: new Uint32Array(4 * n),
       prefilter: false,
+      codegen: true,
     };
   }
 
@@ -748,6 +807,7 @@ export class Classifier<T> extends RuleSet<T> {
       .slice()
       .sort((a, b) => b.maxPri - a.maxPri || a.minOrd - b.minOrd || a.serial - b.serial);
     this.tc.prefilter = this.all.length >= this.options.prefilterMinSubtables;
+    this.tc.codegen = this.all.length <= CODEGEN_MAX_SUBTABLES;
     // Tuple space pruning (Srinivasan, Suri, Varghese, SIGCOMM'99): group subtables by their
     // prefix lengths on the first two 32-bit trie fields, so a lookup without wildcards visits
     // only the groups whose lengths the tries say can match.
@@ -835,7 +895,15 @@ export class Classifier<T> extends RuleSet<T> {
     let bestOrd = 0;
     let probed = 0;
     const tc = this.tc;
-    tc.done.fill(0);
+    // Trie results are per lookup; only lookups that may consult the tries need them cleared.
+    if (wc !== undefined || tc.prefilter) tc.done.fill(0);
+    else if (pv.length === 1) {
+      // One mask (the common OpenFlow table shape): one hash probe. Outside a batch every rule
+      // held is visible (commit and remove take rules out physically), so version −1 tells the
+      // finder to skip the per-rule version check.
+      if (stats) stats.subtables++;
+      return pv[0]!.find(key, this.inBatch ? v : -1, tc) ?? undefined;
+    }
     if (wc === undefined && this.groups !== null) {
       const r = this.lookupPruned(key, v, stats);
       if (r !== undefined) return r ?? undefined;

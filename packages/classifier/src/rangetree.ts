@@ -1,0 +1,669 @@
+/**
+ * A packet classifier for ACL / firewall rule sets with range fields (ClassBench's 5-tuple and
+ * the like): the answer of a linear first-match scan at the speed of a decision tree.
+ *
+ * Why not the OpenFlow classifier? OVS matches by value/mask, so a port range becomes up to
+ * 30 prefixes per port and a filter with two ranges up to 900 rules in as many masks; tuple
+ * space search then probes hundreds of hash tables per packet (docs/performance.md §2.2). Here
+ * fields stay ranges, and the structure is a hybrid of the CutSplit and HyperSplit families:
+ *
+ * - Partitions (CutSplit, Li et al. INFOCOM 2018): each rule goes to one of up to four
+ *   partitions by whether its source and destination ranges are "small" (at most 2^(w/2)
+ *   values: a /16 or longer prefix for IPv4). A partition then only holds rules that are
+ *   narrow in the fields its tree cuts, which keeps rule replication (and memory) low where
+ *   a single tree over fw-style sets full of wildcards would copy them into every leaf.
+ * - One binary decision tree per partition (HyperSplit, Qi et al. INFOCOM 2009): a node
+ *   compares one field with a threshold chosen among rule end points to balance the two
+ *   children while bounding replication; a leaf holds a few rule slots sorted by priority, so
+ *   its first match is its best. A rule that straddles a threshold is in both subtrees.
+ * - Incremental: an insert descends to every leaf its ranges reach and adds itself in
+ *   priority order; a leaf that grows past `leafSize` splits on the spot (the same heuristic
+ *   over its own rules). A delete removes the slot from those leaves. No global rebuild.
+ * - Lookup: partitions in descending order of their top priority, stopping when the next one
+ *   cannot beat the match found; in each, a walk down the tree (one compare per level) and a
+ *   scan of one leaf that stops at the first match or at the first rule that cannot win.
+ *   The walk and the range checks are generated per field count (`new Function`) so that V8
+ *   sees straight-line code over typed arrays with the key in registers.
+ *
+ * Ties: among equal priorities the rule inserted first wins, as in the linear scan
+ * (`RangeLinearClassifier`), against which the property tests check every answer.
+ */
+import { SimError } from "@ovnsim/packet";
+import {
+  badKey,
+  checkFields,
+  checkRangeSpec,
+  type RangeClassifierOptions,
+  type RangeRule,
+  type RangeRuleSpec,
+} from "./rangerule.js";
+
+export interface RangeTreeOptions extends RangeClassifierOptions {
+  /** Rules per leaf before it tries to split. Default 8. */
+  readonly leafSize?: number;
+  /** Fields whose width decides the partition (at most 3). Default: the first two fields of
+   * width ≥ 16 bits (ClassBench: source and destination address). [] = one tree. */
+  readonly partitionFields?: readonly number[];
+  /** Bits of the top-level cut of each narrow partition (2^cutBits cells). Default 12. */
+  readonly cutBits?: number;
+  /** A split may put at most this many times a leaf's rules into its two children. Default 1.5. */
+  readonly maxReplication?: number;
+}
+
+/** A rule held by a RangeClassifier: lo/hi are read from the classifier's flat storage. */
+class TreeRule<T> implements RangeRule<T> {
+  slot: number;
+  private snapLo: Uint32Array | null = null;
+  private snapHi: Uint32Array | null = null;
+  constructor(
+    private readonly owner: RangeClassifier<T>,
+    readonly id: number,
+    readonly priority: number,
+    readonly payload: T,
+    slot: number,
+  ) {
+    this.slot = slot;
+  }
+  get lo(): Uint32Array {
+    return this.snapLo ?? this.owner.fieldCopy(this.slot, false);
+  }
+  get hi(): Uint32Array {
+    return this.snapHi ?? this.owner.fieldCopy(this.slot, true);
+  }
+  /** Keeps lo/hi readable after the slot is freed. */
+  detach(lo: Uint32Array, hi: Uint32Array): void {
+    this.snapLo = lo;
+    this.snapHi = hi;
+    this.slot = -1;
+  }
+}
+
+/**
+ * One partition's decision tree. Child refs: ≥ 0 a node, < 0 the leaf ~ref.
+ *
+ * Leaves live in one arena per tree: each leaf's rules in priority order as entries
+ * [priority, slot, lo0, hi0, lo1, hi1, …] (stride E = 2 + 2·fields), so a leaf scan reads
+ * adjacent cache lines and never the rule table. leafOff/leafCap/leafCnt locate each block; a
+ * block that outgrows its capacity moves to the arena's end, and the arena is compacted when
+ * it is full (with 50% room) or, after enough changes, trimmed.
+ */
+class Tree {
+  /** Per node: field, left ref, right ref. */
+  nodes = new Int32Array(3 * 16);
+  thr = new Uint32Array(16);
+  nNodes = 0;
+  nLeaves = 0;
+  leafOff = new Int32Array(16);
+  leafCap = new Int32Array(16);
+  leafCnt = new Int32Array(16);
+  /** Size at which a leaf last failed to split (0 = never tried). */
+  frozen = new Int32Array(16);
+  pool: Uint32Array;
+  poolUsed = 0;
+  poolLive = 0;
+  root = ~0;
+  count = 0;
+  maxPri = -1;
+  maxStale = false;
+  /** Top-level cut (HiCuts-style): cells[v >>> cutShift] of field cutField, or cutField −1. */
+  readonly cells: Int32Array;
+  /** Highest priority of any rule under each cell (−1 = none): a lookup skips the walk when
+   * the cell cannot beat the match it has. */
+  readonly cellMax: Int32Array;
+  constructor(
+    readonly key: number,
+    readonly cutField: number,
+    readonly cutShift: number,
+    cutBits: number,
+    readonly E: number,
+  ) {
+    // Leaf 0 stays empty: cells point at it until a rule lands there.
+    this.cells = new Int32Array(cutField < 0 ? 0 : 1 << cutBits).fill(~0);
+    this.cellMax = new Int32Array(this.cells.length).fill(-1);
+    this.pool = new Uint32Array(16 * E);
+    this.newLeaf();
+  }
+
+  newLeaf(): number {
+    const li = this.nLeaves++;
+    if (li >= this.leafOff.length) {
+      const n = this.leafOff.length * 2;
+      const grow = (a: Int32Array): Int32Array<ArrayBuffer> => {
+        const b = new Int32Array(n);
+        b.set(a);
+        return b;
+      };
+      this.leafOff = grow(this.leafOff);
+      this.leafCap = grow(this.leafCap);
+      this.leafCnt = grow(this.leafCnt);
+      this.frozen = grow(this.frozen);
+    }
+    return li;
+  }
+
+  /** Gives leaf li room for `n` entries (moving its block, contents kept); returns the offset. */
+  reserve(li: number, n: number): number {
+    const E = this.E;
+    const oldCap = this.leafCap[li]!;
+    if (n <= oldCap) return this.leafOff[li]!;
+    const cap = n + (n >> 3) + 1;
+    if (this.poolUsed + cap * E > this.pool.length) this.compact(cap * E);
+    const off = this.poolUsed;
+    const old = this.leafOff[li]!;
+    this.pool.copyWithin(off, old, old + this.leafCnt[li]! * E);
+    this.poolUsed += cap * E;
+    this.poolLive += (cap - oldCap) * E;
+    this.leafOff[li] = off;
+    this.leafCap[li] = cap;
+    return off;
+  }
+
+  /** Copies the live blocks into a fresh arena with room for `extra` more words: 50% more
+   * room while filling (amortised O(1) per entry), none when trimming (extra = 0). */
+  compact(extra: number): void {
+    const need = this.poolLive + extra;
+    const np = new Uint32Array(Math.max(extra === 0 ? need : need + (need >> 1), 16 * this.E));
+    let at = 0;
+    for (let li = 0; li < this.nLeaves; li++) {
+      const c = this.leafCap[li]! * this.E;
+      if (c === 0) continue;
+      np.set(this.pool.subarray(this.leafOff[li]!, this.leafOff[li]! + this.leafCnt[li]! * this.E), at);
+      this.leafOff[li] = at;
+      at += c;
+    }
+    this.pool = np;
+    this.poolUsed = at;
+  }
+
+  /** Slots of leaf li in priority order. */
+  slots(li: number): number[] {
+    const out: number[] = [];
+    const off = this.leafOff[li]!;
+    for (let i = 0; i < this.leafCnt[li]!; i++) out.push(this.pool[off + i * this.E + 1]!);
+    return out;
+  }
+
+  newNode(f: number, t: number, l: number, r: number): number {
+    const n = this.nNodes++;
+    if (n >= this.thr.length) {
+      const nn = new Int32Array(this.nodes.length * 2);
+      nn.set(this.nodes);
+      this.nodes = nn;
+      const nt = new Uint32Array(this.thr.length * 2);
+      nt.set(this.thr);
+      this.thr = nt;
+    }
+    this.nodes[3 * n] = f;
+    this.nodes[3 * n + 1] = l;
+    this.nodes[3 * n + 2] = r;
+    this.thr[n] = t;
+    return n;
+  }
+}
+
+type LookupFn = (key: ArrayLike<number>, off: number, trees: Tree[], R: Uint32Array) => number;
+
+/** Compiled per field count: the lookup over all partitions (see the module comment). */
+function compileLookup(d: number): LookupFn {
+  const loads = Array.from({ length: d }, (_, f) => `const k${f} = key[off + ${f}]; K[${f}] = k${f};`).join(
+    "\n",
+  );
+  const checks = Array.from(
+    { length: d },
+    (_, f) => `k${f} < pool[b + ${2 + 2 * f}] || k${f} > pool[b + ${3 + 2 * f}]`,
+  ).join(" || ");
+  const body = `
+${loads}
+let best = -1, bestPri = -1, bestSeq = 0;
+for (let t = 0; t < trees.length; t++) {
+  const tr = trees[t];
+  if (tr.maxPri < bestPri) break;
+  const nodes = tr.nodes, thr = tr.thr;
+  const cf = tr.cutField;
+  let ref;
+  if (cf < 0) ref = tr.root;
+  else {
+    const c = K[cf] >>> tr.cutShift;
+    if (tr.cellMax[c] < bestPri) continue;
+    ref = tr.cells[c];
+  }
+  while (ref >= 0) ref = K[nodes[3 * ref]] < thr[ref] ? nodes[3 * ref + 1] : nodes[3 * ref + 2];
+  const pool = tr.pool;
+  const li = ~ref;
+  let b = tr.leafOff[li];
+  const e = b + tr.leafCnt[li] * ${2 * d + 2};
+  for (; b < e; b += ${2 * d + 2}) {
+    const p = pool[b];
+    if (p < bestPri || (p === bestPri && R[pool[b + 1] * ${2 * d + 2} + 1] > bestSeq)) break;
+    if (${checks}) continue;
+    best = pool[b + 1]; bestPri = p; bestSeq = R[best * ${2 * d + 2} + 1];
+    break;
+  }
+}
+return best;`;
+  return new Function("K", `return function lookup(key, off, trees, R) {${body}}`)(
+    new Uint32Array(d),
+  ) as LookupFn;
+}
+
+const compiled = new Map<number, LookupFn>();
+
+/**
+ * Decision-tree range classifier (see the module comment).
+ *
+ * @example
+ * const acl = new RangeClassifier<string>({ fields: CLASSBENCH_FIELDS });
+ * // 10.0.0.0/8 → any, any source port, destination ports 1024–65535, TCP
+ * acl.insert({ priority: 10, lo: [0x0a000000, 0, 0, 1024, 6], hi: [0x0affffff, 0xffffffff, 65535, 65535, 6], payload: "allow" });
+ * acl.lookup(Uint32Array.of(0x0a010203, 0xc0a80001, 40000, 8080, 6))?.payload; // "allow"
+ */
+export class RangeClassifier<T> {
+  readonly widths: Int32Array;
+  private readonly d: number;
+  private readonly leafSize: number;
+  private readonly maxRep: number;
+  private readonly cutBits: number;
+  private readonly partFields: Int32Array;
+  private readonly smallMax: Float64Array;
+  /** Per rule slot: priority, seq (tie order), then lo, hi of each field: one cache line. */
+  private R: Uint32Array;
+  private readonly S: number;
+  private part: Int8Array;
+  private recs: (TreeRule<T> | undefined)[] = [];
+  private free: number[] = [];
+  private cap = 0;
+  private nextId = 1;
+  private n = 0;
+  private treeByKey: (Tree | undefined)[];
+  /** Trees in descending order of top priority (rebuilt lazily). */
+  private order: Tree[] = [];
+  private dirty = false;
+  /** Inserts and removes since the arenas were last trimmed. */
+  private changes = 0;
+  private readonly fn: LookupFn;
+
+  constructor(options: RangeTreeOptions) {
+    this.widths = checkFields(options.fields);
+    const d = this.widths.length;
+    this.d = d;
+    const ls = options.leafSize ?? 8;
+    if (!Number.isInteger(ls) || ls < 1 || ls > 4096)
+      throw new SimError("BAD_VALUE", `range classifier: leafSize ${ls} is not an integer in 1..4096`);
+    this.leafSize = ls;
+    const rep = options.maxReplication ?? 1.5;
+    if (!(rep >= 1 && rep <= 2))
+      throw new SimError("BAD_VALUE", `range classifier: maxReplication ${rep} is not in 1..2`);
+    this.maxRep = rep;
+    const cb = options.cutBits ?? 12;
+    if (!Number.isInteger(cb) || cb < 1 || cb > 20)
+      throw new SimError("BAD_VALUE", `range classifier: cutBits ${cb} is not an integer in 1..20`);
+    this.cutBits = cb;
+    const pf =
+      options.partitionFields ?? [...this.widths.keys()].filter((f) => this.widths[f]! >= 16).slice(0, 2);
+    if (pf.length > 3 || pf.some((f) => !Number.isInteger(f) || f < 0 || f >= d))
+      throw new SimError(
+        "BAD_VALUE",
+        `range classifier: partitionFields ${JSON.stringify(pf)} are not ≤ 3 fields`,
+      );
+    this.partFields = Int32Array.from(pf);
+    this.smallMax = Float64Array.from(pf, (f) => 2 ** Math.floor(this.widths[f]! / 2) - 1);
+    this.treeByKey = new Array(1 << pf.length).fill(undefined);
+    this.S = 2 * d + 2;
+    this.R = new Uint32Array(0);
+    this.part = new Int8Array(0);
+    this.grow(64);
+    let fn = compiled.get(d);
+    if (!fn) {
+      fn = compileLookup(d);
+      compiled.set(d, fn);
+    }
+    this.fn = fn;
+  }
+
+  /** Rules held. */
+  get size(): number {
+    return this.n;
+  }
+
+  /** Partitions (trees) in use. */
+  get partitions(): number {
+    return this.treeByKey.filter((t) => t !== undefined && t.count > 0).length;
+  }
+
+  /** Shape figures for benchmarks: nodes, leaves, rule slots in leaves (replication). */
+  get shape(): { nodes: number; leaves: number; leafEntries: number; maxDepth: number } {
+    let nodes = 0;
+    let leaves = 0;
+    let entries = 0;
+    let maxDepth = 0;
+    for (const t of this.treeByKey) {
+      if (!t) continue;
+      nodes += t.nNodes;
+      const walk = (ref: number, depth: number): void => {
+        if (ref < 0) {
+          leaves++;
+          entries += t.leafCnt[~ref]!;
+          if (depth > maxDepth) maxDepth = depth;
+          return;
+        }
+        walk(t.nodes[3 * ref + 1]!, depth + 1);
+        walk(t.nodes[3 * ref + 2]!, depth + 1);
+      };
+      if (t.cutField < 0) walk(t.root, 0);
+      else for (const c of t.cells) if (c !== ~0) walk(c, 1);
+    }
+    return { nodes, leaves, leafEntries: entries, maxDepth };
+  }
+
+  /**
+   * Structural bytes: flat rule storage, nodes, leaf arrays (4 bytes per slot entry plus an
+   * array header) and one record object per rule (estimated at 48 bytes).
+   */
+  get byteEstimate(): number {
+    let b = this.cap * (4 * this.S + 1 + 4) + this.n * 48;
+    for (const t of this.treeByKey) {
+      if (!t) continue;
+      b += t.nodes.byteLength + t.thr.byteLength + t.cells.byteLength + t.cellMax.byteLength;
+      b += t.pool.byteLength + 4 * t.leafOff.byteLength;
+    }
+    return b;
+  }
+
+  /** A copy of one rule's lo or hi fields (for TreeRule). */
+  fieldCopy(slot: number, high: boolean): Uint32Array {
+    const out = new Uint32Array(this.d);
+    for (let f = 0; f < this.d; f++) out[f] = this.R[slot * this.S + 2 + 2 * f + (high ? 1 : 0)]!;
+    return out;
+  }
+
+  private grow(cap: number): void {
+    const d = this.d;
+    const r = new Uint32Array(cap * this.S);
+    r.set(this.R);
+    this.R = r;
+    const part = new Int8Array(cap);
+    part.set(this.part);
+    this.part = part;
+    for (let s = cap - 1; s >= this.cap; s--) this.free.push(s);
+    this.cap = cap;
+  }
+
+  /** Adds a rule; throws SimError BAD_VALUE for a malformed one. */
+  insert(spec: RangeRuleSpec<T>): RangeRule<T> {
+    const id = this.nextId;
+    const { lo, hi } = checkRangeSpec(spec, this.widths, id);
+    if (id > 0x7ffffffe) throw new SimError("UNSUPPORTED", "range classifier: rule ids exhausted");
+    this.nextId++;
+    if (this.free.length === 0) this.grow(this.cap + (this.cap >> 2) + 64);
+    const s = this.free.pop()!;
+    const d = this.d;
+    const rb = s * this.S;
+    this.R[rb] = spec.priority;
+    this.R[rb + 1] = id;
+    for (let f = 0; f < d; f++) {
+      this.R[rb + 2 + 2 * f] = lo[f]!;
+      this.R[rb + 3 + 2 * f] = hi[f]!;
+    }
+    let key = 0;
+    for (let i = 0; i < this.partFields.length; i++) {
+      const f = this.partFields[i]!;
+      if (hi[f]! - lo[f]! <= this.smallMax[i]!) key |= 1 << i;
+    }
+    this.part[s] = key;
+    let t = this.treeByKey[key];
+    if (!t) {
+      // Cut the first field this partition's rules are small in (none for the wide partition).
+      let cf = -1;
+      for (let i = 0; i < this.partFields.length && cf < 0; i++) if (key & (1 << i)) cf = this.partFields[i]!;
+      const bits = cf < 0 ? 0 : Math.min(this.cutBits, this.widths[cf]!);
+      t = new Tree(key, cf, cf < 0 ? 0 : this.widths[cf]! - bits, bits, this.S);
+      this.treeByKey[key] = t;
+    }
+    const r = new TreeRule<T>(this, id, spec.priority, spec.payload, s);
+    this.recs[s] = r;
+    if (t.cutField < 0) t.root = this.insertRef(t, t.root, s);
+    else {
+      const c1 = hi[t.cutField]! >>> t.cutShift;
+      for (let c = lo[t.cutField]! >>> t.cutShift; c <= c1; c++) {
+        let ref = t.cells[c]!;
+        if (ref === ~0) {
+          ref = ~t.newLeaf();
+        }
+        t.cells[c] = this.insertRef(t, ref, s);
+        if (spec.priority > t.cellMax[c]!) t.cellMax[c] = spec.priority;
+      }
+    }
+    t.count++;
+    if (spec.priority > t.maxPri) {
+      t.maxPri = spec.priority;
+      this.dirty = true;
+    }
+    this.n++;
+    this.changes++;
+    this.dirty = true;
+    return r;
+  }
+
+  /** Removes a rule (the object insert returned); false if it is not in this classifier. */
+  remove(rule: RangeRule<T>): boolean {
+    const r = rule as TreeRule<T>;
+    if (!(r instanceof TreeRule) || r.slot < 0 || this.recs[r.slot] !== r) return false;
+    const s = r.slot;
+    const t = this.treeByKey[this.part[s]!]!;
+    if (t.cutField < 0) this.removeRef(t, t.root, s);
+    else {
+      const b = s * this.S + 2 + 2 * t.cutField;
+      const c1 = this.R[b + 1]! >>> t.cutShift;
+      for (let c = this.R[b]! >>> t.cutShift; c <= c1; c++) {
+        this.removeRef(t, t.cells[c]!, s);
+        if (this.R[s * this.S] === t.cellMax[c]) t.cellMax[c] = this.topUnder(t, t.cells[c]!);
+      }
+    }
+    t.count--;
+    if (this.R[s * this.S] === t.maxPri) {
+      t.maxStale = true;
+      this.dirty = true;
+    }
+    r.detach(this.fieldCopy(s, false), this.fieldCopy(s, true));
+    this.recs[s] = undefined;
+    this.free.push(s);
+    this.n--;
+    this.changes++;
+    this.dirty = true;
+    return true;
+  }
+
+  /** Rules held, by priority (highest first), then insertion order. */
+  rules(): RangeRule<T>[] {
+    return this.recs
+      .filter((r): r is TreeRule<T> => r !== undefined)
+      .sort((a, b) => b.priority - a.priority || a.id - b.id);
+  }
+
+  /**
+   * The highest-priority rule (ties: the earliest inserted) whose ranges hold the key
+   * key[offset … offset + fields), or undefined. Allocates nothing.
+   */
+  lookup(key: ArrayLike<number>, offset = 0): RangeRule<T> | undefined {
+    if (this.dirty) this.publish();
+    if (key.length < offset + this.d) throw badKey(this.d, key, offset);
+    const s = this.fn(key, offset, this.order, this.R);
+    return s < 0 ? undefined : this.recs[s];
+  }
+
+  private publish(): void {
+    // Trim arenas with more than an eighth of slack once enough changes have happened since
+    // the last trim to pay for it (bulk inserts leave up to a third).
+    if (this.changes * 8 >= this.n) {
+      this.changes = 0;
+      for (const t of this.treeByKey)
+        if (t && t.pool.length > 16 * this.S && t.poolLive * 8 < t.pool.length * 7) t.compact(0);
+    }
+    for (const t of this.treeByKey) {
+      if (!t || !t.maxStale) continue;
+      let m = -1;
+      for (let s = 0; s < this.cap; s++)
+        if (this.recs[s] !== undefined && this.part[s] === t.key && this.R[s * this.S]! > m)
+          m = this.R[s * this.S]!;
+      t.maxPri = m;
+      t.maxStale = false;
+    }
+    this.order = this.treeByKey
+      .filter((t): t is Tree => t !== undefined && t.count > 0)
+      .sort((a, b) => b.maxPri - a.maxPri);
+    this.dirty = false;
+  }
+
+  /** Rewrites leaf li's block from a slot list in priority order. */
+  private writeLeaf(t: Tree, li: number, slots: readonly number[]): void {
+    const n = slots.length;
+    const S = this.S;
+    t.leafCnt[li] = 0;
+    const off = t.reserve(li, n);
+    const pool = t.pool;
+    const R = this.R;
+    for (let i = 0; i < n; i++) {
+      const s = slots[i]!;
+      const b = off + i * S;
+      pool[b] = R[s * S]!;
+      pool[b + 1] = s;
+      for (let w = 2; w < S; w++) pool[b + w] = R[s * S + w]!;
+    }
+    t.leafCnt[li] = n;
+  }
+
+  /** Highest priority of the rules under `ref` (−1 if none). */
+  private topUnder(t: Tree, ref: number): number {
+    if (ref < 0) return t.leafCnt[~ref] === 0 ? -1 : t.pool[t.leafOff[~ref]!]!;
+    const l = this.topUnder(t, t.nodes[3 * ref + 1]!);
+    const r = this.topUnder(t, t.nodes[3 * ref + 2]!);
+    return l > r ? l : r;
+  }
+
+  /** Adds slot s under `ref`; returns the (possibly new) ref. */
+  private insertRef(t: Tree, ref: number, s: number): number {
+    if (ref >= 0) {
+      const f = t.nodes[3 * ref]!;
+      const th = t.thr[ref]!;
+      const b = s * this.S + 2 + 2 * f;
+      if (this.R[b]! < th) {
+        const c = this.insertRef(t, t.nodes[3 * ref + 1]!, s);
+        t.nodes[3 * ref + 1] = c;
+      }
+      if (this.R[b + 1]! >= th) {
+        const c = this.insertRef(t, t.nodes[3 * ref + 2]!, s);
+        t.nodes[3 * ref + 2] = c;
+      }
+      return ref;
+    }
+    const li = ~ref;
+    const S = this.S;
+    const n = t.leafCnt[li]! + 1;
+    const off = t.reserve(li, n);
+    const pool = t.pool;
+    // Sorted by (priority desc, seq asc); a new rule has the largest seq of its priority.
+    const p = this.R[s * S]!;
+    let i = n - 1;
+    while (i > 0 && pool[off + (i - 1) * S]! < p) i--;
+    pool.copyWithin(off + (i + 1) * S, off + i * S, off + (n - 1) * S);
+    for (let w = 0; w < S; w++) pool[off + i * S + w] = this.R[s * S + w]!;
+    pool[off + i * S + 1] = s;
+    t.leafCnt[li] = n;
+    if (n > this.leafSize && n >= t.frozen[li]! + this.leafSize) return this.split(t, li);
+    return ref;
+  }
+
+  private removeRef(t: Tree, ref: number, s: number): void {
+    if (ref >= 0) {
+      const f = t.nodes[3 * ref]!;
+      const th = t.thr[ref]!;
+      const b = s * this.S + 2 + 2 * f;
+      if (this.R[b]! < th) this.removeRef(t, t.nodes[3 * ref + 1]!, s);
+      if (this.R[b + 1]! >= th) this.removeRef(t, t.nodes[3 * ref + 2]!, s);
+      return;
+    }
+    const li = ~ref;
+    const S = this.S;
+    const n = t.leafCnt[li]!;
+    const off = t.leafOff[li]!;
+    const pool = t.pool;
+    let i = 0;
+    while (i < n && pool[off + i * S + 1] !== s) i++;
+    if (i === n) return;
+    pool.copyWithin(off + i * S, off + (i + 1) * S, off + n * S);
+    t.leafCnt[li] = n - 1;
+    if (n - 1 < t.frozen[li]!) t.frozen[li] = n - 1;
+  }
+
+  /**
+   * Splits leaf `li` if some field and threshold make both halves smaller without copying
+   * more than maxReplication × its rules; returns the ref now standing for it.
+   */
+  private split(t: Tree, li: number): number {
+    const leaf = t.slots(li);
+    const n = leaf.length;
+    const d = this.d;
+    const los = new Float64Array(n);
+    const his = new Float64Array(n);
+    let bestF = -1;
+    let bestT = 0;
+    // Each child must lose at least an eighth of the rules (keeps the recursion logarithmic).
+    let bestMax = n - Math.ceil(n / 8) + 1;
+    let bestSum = Math.floor(n * this.maxRep) + 1;
+    for (let f = 0; f < d; f++) {
+      for (let i = 0; i < n; i++) {
+        const b = leaf[i]! * this.S + 2 + 2 * f;
+        los[i] = this.R[b]!;
+        his[i] = this.R[b + 1]! + 1;
+      }
+      los.sort();
+      his.sort();
+      // Candidates: every end point; left = #(lo < c), right = #(hi ≥ c) = n − #(hi + 1 ≤ c).
+      let i = 0;
+      let j = 0;
+      while (i < n || j < n) {
+        const c = j >= n || (i < n && los[i]! < his[j]!) ? los[i]! : his[j]!;
+        while (i < n && los[i]! < c) i++;
+        while (j < n && his[j]! <= c) j++;
+        const left = i;
+        const right = n - j;
+        if (left > 0 && right > 0) {
+          const mx = left > right ? left : right;
+          const sum = left + right;
+          if (mx < bestMax || (mx === bestMax && sum < bestSum)) {
+            if (sum < Math.floor(n * this.maxRep) + 1) {
+              bestMax = mx;
+              bestSum = sum;
+              bestF = f;
+              bestT = c;
+            }
+          }
+        }
+        // Step past c.
+        while (i < n && los[i]! === c) i++;
+      }
+    }
+    if (bestF < 0) {
+      t.frozen[li] = n;
+      return ~li;
+    }
+    const left: number[] = [];
+    const right: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const s = leaf[i]!;
+      const b = s * this.S + 2 + 2 * bestF;
+      if (this.R[b]! < bestT) left.push(s);
+      if (this.R[b + 1]! >= bestT) right.push(s);
+    }
+    const ri = t.newLeaf();
+    this.writeLeaf(t, li, left);
+    this.writeLeaf(t, ri, right);
+    t.frozen[li] = 0;
+    t.frozen[ri] = 0;
+    let l = ~li;
+    let r = ~ri;
+    if (left.length > this.leafSize) l = this.split(t, li);
+    if (right.length > this.leafSize) r = this.split(t, ri);
+    return t.newNode(bestF, bestT, l, r);
+  }
+}
