@@ -3,6 +3,10 @@
 # Captures what `ovnsim ofproto-trace --bundle DIR` reads, with standard OVS commands, on a
 # real node or against the ../shared/oracle sandbox (source its env.sh first):
 #   ovs-vsctl-show.txt      ovs-vsctl show
+#   ovs-vsctl-list-interface.txt
+#                           ovs-vsctl --columns=name,ofport,type,options,mac_in_use list Interface
+#                           (full port names with their OpenFlow numbers: `ovs-ofctl show`
+#                           truncates names to 15 bytes, and long ones collide)
 #   <bridge>.ports.txt      ovs-ofctl -O OpenFlow15 show <bridge>
 #   <bridge>.flows.txt      ovs-ofctl -O OpenFlow15 dump-flows <bridge>
 #   <bridge>.groups.txt     ovs-ofctl -O OpenFlow15 dump-groups <bridge>
@@ -19,6 +23,7 @@ else
   BRIDGES=("$@")
 fi
 ovs-vsctl show > "$OUT/ovs-vsctl-show.txt"
+ovs-vsctl --columns=name,ofport,type,options,mac_in_use list Interface > "$OUT/ovs-vsctl-list-interface.txt"
 for br in "${BRIDGES[@]}"; do
   ovs-ofctl -O OpenFlow15 show "$br" > "$OUT/$br.ports.txt"
   ovs-ofctl -O OpenFlow15 dump-flows "$br" > "$OUT/$br.flows.txt"

@@ -45,6 +45,8 @@ export interface OfPort {
   readonly tag?: number;
   readonly trunks?: readonly number[];
   readonly vlanMode?: VlanMode;
+  /** Interface options (tunnels: remote_ip, local_ip, key, dst_port, ...). */
+  readonly options?: Readonly<Record<string, string>>;
 }
 
 /** One OpenFlow rule (ofproto `struct rule`). */

@@ -32,7 +32,7 @@ import {
   type VlanHeader,
   W,
 } from "@ovnsim/packet";
-import { formatAction, type NatSpec, type OfAction } from "./actions.js";
+import type { NatSpec, OfAction } from "./actions.js";
 import {
   formatSubfield,
   readField,
@@ -52,6 +52,7 @@ import {
   type OfPort,
   type Switch,
 } from "./model.js";
+import { formatActionNamed, tracePortNames } from "./portnames.js";
 import type { RecircHeader, TraceNode, TracePass, TraceResult } from "./trace.js";
 import { formatFieldValue } from "./values.js";
 
@@ -83,6 +84,12 @@ export interface TraceOptions {
    * wins) and with the real translation. The table after the trace is `TraceResult.conntrack`.
    */
   readonly conntrack?: Conntrack;
+  /**
+   * `ofproto/trace --names`: ports print by name — full netdev names of the bridge being
+   * translated in tables and actions, of the traced bridge in Flow/Megaflow lines, datapath
+   * port names in the datapath actions.
+   */
+  readonly names?: boolean;
 }
 
 interface Shared {
@@ -367,13 +374,30 @@ function natOdp(n: NatSpec): string {
 // ---------------------------------------------------------------------------------------------
 // Tables
 
-function tableText(e: FlowEntry | null, table: number, foreign = false): TraceNode {
+const NAME_MAPS = new WeakMap<Bridge, Map<number, string>>();
+/** The bridge's port map for `--names` (undefined without --names: numbers print). */
+function namesOf(ctx: { readonly opts: TraceOptions }, b: Bridge): Map<number, string> | undefined {
+  if (!ctx.opts.names) return undefined;
+  let m = NAME_MAPS.get(b);
+  if (!m) {
+    m = tracePortNames(b);
+    NAME_MAPS.set(b, m);
+  }
+  return m;
+}
+
+function tableText(
+  e: FlowEntry | null,
+  table: number,
+  foreign = false,
+  names?: ReadonlyMap<number, string>,
+): TraceNode {
   let s = `${String(table).padStart(2, " ")}. `;
   // xlate_report_table() recognises the miss rule of the trace's own bridge only: a miss in a
   // bridge reached through a patch port prints that bridge's internal rule (table 254, reg0=2).
   if (!e)
     return { type: "table", text: `${s}${foreign ? "reg0=0x2, priority 0" : "No match."}`, subs: [], table };
-  const m = formatMatchWords(e.words, {});
+  const m = formatMatchWords(e.words, names ? { portNames: names } : {});
   s += m;
   if (!s.endsWith(" ")) s += ", ";
   s += `priority ${e.priority}`;
@@ -440,7 +464,7 @@ function xlateTable(ctx: Ctx, inPort: number, table: number, ctOrig = false): vo
   const rule = lookup(ctx, table, inPort);
   if (ctOrig) tupleSwap(ctx.key, ctx.wc);
   const oldTrace = ctx.trace;
-  const node = tableText(rule, table, ctx.bridge !== ctx.topBridge);
+  const node = tableText(rule, table, ctx.bridge !== ctx.topBridge, namesOf(ctx, ctx.bridge));
   ctx.trace.push(node);
   ctx.trace = node.subs;
   ctx.resubmits++;
@@ -478,7 +502,8 @@ function composeOutput(ctx: Ctx, ofport: number): void {
     return;
   }
   commit(ctx);
-  ctx.odp.push(String(dpPort(port)));
+  // --names: format_odp_actions prints the datapath port's name (the netdev name) as is.
+  ctx.odp.push(ctx.opts.names ? port.name : String(dpPort(port)));
 }
 
 function patchOutput(ctx: Ctx, bridge: Bridge, inPort: OfPort): void {
@@ -834,7 +859,7 @@ function doActions(ctx: Ctx, actions: readonly OfAction[]): void {
   }
   for (const a of actions) {
     if (ctx.error !== null || ctx.exit) break;
-    report(ctx, "action", formatAction(a));
+    report(ctx, "action", formatActionNamed(a, namesOf(ctx, ctx.bridge)));
     switch (a.kind) {
       case "output":
         xlateOutput(ctx, a.port, a.maxLen ?? 65535);
@@ -1089,7 +1114,7 @@ function runPass(
     ctx.tableId = resume.table;
   }
   const rule = lookup(ctx, ctx.tableId, key[W.in_port]!);
-  const node = tableText(rule, ctx.tableId, ctx.bridge !== ctx.topBridge);
+  const node = tableText(rule, ctx.tableId, ctx.bridge !== ctx.topBridge, namesOf(ctx, ctx.bridge));
   ctx.trace.push(node);
   ctx.trace = node.subs;
   ctx.ruleCookie = rule ? rule.cookie : 0n;
@@ -1127,22 +1152,26 @@ function runPass(
   for (let i = 0; i < FLOW_WORDS; i++) if (init[i] !== ctx.key[i]) same = false;
   // The texts are rendered when first read (callers that only follow the packet never ask).
   const mask = megaflowMask.slice();
+  const topNames = namesOf(ctx, topBridge);
   let flowText: string | undefined;
   let finalText: string | undefined;
   let megaflowText: string | undefined;
   const pass: TracePass = {
     recirc,
     get flow(): string {
-      flowText ??= formatFlow(initFlow);
+      flowText ??= formatFlow(initFlow, topNames ? { portNames: topNames } : {});
       return flowText;
     },
     nodes: top,
     get finalFlow(): string {
-      finalText ??= same ? "unchanged" : formatFlow(finalFlow);
+      finalText ??= same ? "unchanged" : formatFlow(finalFlow, topNames ? { portNames: topNames } : {});
       return finalText;
     },
     get megaflow(): string {
-      megaflowText ??= formatMatchWords({ value: mfValue, mask, eth: true }, {});
+      megaflowText ??= formatMatchWords(
+        { value: mfValue, mask, eth: true },
+        topNames ? { portNames: topNames } : {},
+      );
       return megaflowText;
     },
     datapathActions: ctx.odp.length ? ctx.odp.join(",") : "drop",

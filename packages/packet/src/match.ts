@@ -340,9 +340,17 @@ const RESERVED_PORTS: ReadonlyMap<number, string> = new Map([
   [0xffff, "ANY"],
 ]);
 
-/** An OpenFlow port as OVS prints it: reserved names, else the name from `names`, else the number. */
+/**
+ * An OpenFlow port as OVS prints it: reserved names, else the name from `names` (bare when a
+ * letter followed by letters and digits, JSON-quoted otherwise: lib/namemap.c
+ * namemap_put_name), else the number.
+ */
 export function formatPort(port: number, names?: ReadonlyMap<number, string>): string {
-  return RESERVED_PORTS.get(port) ?? names?.get(port) ?? String(port);
+  const r = RESERVED_PORTS.get(port);
+  if (r !== undefined) return r;
+  const n = names?.get(port);
+  if (n === undefined) return String(port);
+  return /^[A-Za-z][A-Za-z0-9]*$/.test(n) ? n : JSON.stringify(n);
 }
 
 export interface FormatMatchOptions {
