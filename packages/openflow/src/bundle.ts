@@ -186,7 +186,8 @@ export function parseVsctlListInterface(text: string, file?: string): VsctlInter
     if (mac !== undefined && /^"?[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}"?$/.test(mac.trim()))
       iface.mac = parseMac(ovsdbString(mac));
     const opts = rec.get("options");
-    if (opts !== undefined && /^\{.*\}$/.test(opts.trim())) iface.options = parseOvsdbMap(opts.trim().slice(1, -1));
+    if (opts !== undefined && /^\{.*\}$/.test(opts.trim()))
+      iface.options = parseOvsdbMap(opts.trim().slice(1, -1));
     out.push(iface);
     rec = null;
   };
@@ -305,10 +306,10 @@ function resolveOfports(
       continue;
     }
     const shown = byNumber.get(n);
-    if (shown && shown.name !== ofTruncatedName(vp.name)) {
+    if (ofPorts.length > 0 && shown?.name !== ofTruncatedName(vp.name)) {
       throw new SimError(
         "CONFLICT",
-        `${where}: bridge ${vb.name}: port ${vp.name} has ofport ${n}, but ovs-ofctl show names port ${n} "${shown.name}"`,
+        `${where}: bridge ${vb.name}: port ${vp.name} has ofport ${n}, but ovs-ofctl show ${shown ? `names port ${n} "${shown.name}"` : `has no port ${n}`}`,
       );
     }
     out.set(vp.name, n);
@@ -338,7 +339,8 @@ export function buildSwitch(files: BundleFiles, dir = ""): Switch {
   const dpif = files.dpifShow ? parseDpifShow(files.dpifShow) : undefined;
   const ifaces = new Map<string, VsctlInterface>();
   if (files.interfaces !== undefined) {
-    for (const i of parseVsctlListInterface(files.interfaces, join(dir, INTERFACES_FILE))) ifaces.set(i.name, i);
+    for (const i of parseVsctlListInterface(files.interfaces, join(dir, INTERFACES_FILE)))
+      ifaces.set(i.name, i);
   }
   for (const vb of vs) {
     const b = new Bridge(vb.name);
