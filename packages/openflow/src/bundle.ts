@@ -15,6 +15,8 @@ import { MacTable, type VlanMode } from "@ovnsim/l2";
 import { parseMac, SimError } from "@ovnsim/packet";
 import { Bridge, type OfPort, OFPP_LOCAL, parseFlows, parseGroups, Switch } from "./model.js";
 import { ofTruncatedName, parsablePortNames } from "./portnames.js";
+import { parseTlvMap } from "./tlv.js";
+import { TUNNEL_TYPES, tunnelConfig } from "./tunnel.js";
 
 /** The bundle file holding `ovs-vsctl list Interface`. */
 export const INTERFACES_FILE = "ovs-vsctl-list-interface.txt";
@@ -232,20 +234,29 @@ export function parseOfctlShow(text: string): OfctlPort[] {
   return out;
 }
 
-/** Reads `ovs-appctl dpif/show`: bridge → port name → {ofport, dpPort}. */
-export function parseDpifShow(
-  text: string,
-): Map<string, Map<string, { ofport: number; dpPort: number | null }>> {
-  const out = new Map<string, Map<string, { ofport: number; dpPort: number | null }>>();
-  let cur: Map<string, { ofport: number; dpPort: number | null }> | null = null;
+export interface DpifPort {
+  readonly ofport: number;
+  readonly dpPort: number | null;
+  /** The netdev type the datapath reports (`dummy`, `geneve`, `patch`, ...), when printed. */
+  readonly type?: string;
+}
+
+/** Reads `ovs-appctl dpif/show`: bridge → port name → {ofport, dpPort, type}. */
+export function parseDpifShow(text: string): Map<string, Map<string, DpifPort>> {
+  const out = new Map<string, Map<string, DpifPort>>();
+  let cur: Map<string, DpifPort> | null = null;
   for (const line of text.split("\n")) {
     const br = /^ {2}(\S+):\s*$/.exec(line);
-    const pt = /^ {4}(\S+) (\d+)\/(\d+|none):/.exec(line);
+    const pt = /^ {4}(\S+) (\d+)\/(\d+|none):(?:\s*\(([^:)]+))?/.exec(line);
     if (br) {
       cur = new Map();
       out.set(br[1]!, cur);
     } else if (cur && pt) {
-      cur.set(pt[1]!, { ofport: Number(pt[2]), dpPort: pt[3] === "none" ? null : Number(pt[3]) });
+      cur.set(pt[1]!, {
+        ofport: Number(pt[2]),
+        dpPort: pt[3] === "none" ? null : Number(pt[3]),
+        ...(pt[4] !== undefined ? { type: pt[4].trim() } : {}),
+      });
     }
   }
   return out;
@@ -272,7 +283,14 @@ export interface BundleFiles {
   /** Per bridge: `ovs-ofctl show` text (optional), flows, groups (optional). */
   readonly bridges: ReadonlyMap<
     string,
-    { readonly ports?: string; readonly flows?: string; readonly groups?: string; readonly fdb?: string }
+    {
+      readonly ports?: string;
+      readonly flows?: string;
+      readonly groups?: string;
+      readonly fdb?: string;
+      /** `ovs-ofctl dump-tlv-map BR` (or add-tlv-map lines). */
+      readonly tlv?: string;
+    }
   >;
   readonly dpifShow?: string;
   /** `ovs-vsctl list Interface` (full names and ofports). */
@@ -288,7 +306,7 @@ export interface BundleFiles {
 function resolveOfports(
   vb: VsctlBridge,
   ifaces: ReadonlyMap<string, VsctlInterface>,
-  dp: ReadonlyMap<string, { ofport: number; dpPort: number | null }> | undefined,
+  dp: ReadonlyMap<string, DpifPort> | undefined,
   ofPorts: readonly OfctlPort[],
   where: string,
 ): Map<string, number> {
@@ -356,11 +374,15 @@ export function buildSwitch(files: BundleFiles, dir = ""): Switch {
       const fromDp = dp?.get(vp.name);
       const iface = ifaces.get(vp.name);
       const options = vp.options ?? iface?.options;
+      let type = isLocal ? "internal" : vp.type || iface?.type || "system";
+      // ovs-vswitchd --enable-dummy=override makes every netdev a dummy one, tunnels too:
+      // dpif/show says what the port really is.
+      if (TUNNEL_TYPES.has(type) && fromDp?.type !== undefined && fromDp.type !== type) type = fromDp.type;
       const port: OfPort = {
         ofport,
         name: vp.name,
         mac: fromOfctl?.mac ?? iface?.mac ?? 0,
-        type: isLocal ? "internal" : vp.type || iface?.type || "system",
+        type,
         ...(vp.peer !== undefined ? { peer: vp.peer } : {}),
         ...(fromDp && fromDp.dpPort !== null ? { dpPort: fromDp.dpPort } : {}),
         ...(vp.tag !== undefined ? { tag: vp.tag } : {}),
@@ -368,7 +390,16 @@ export function buildSwitch(files: BundleFiles, dir = ""): Switch {
         ...(vp.vlanMode !== undefined ? { vlanMode: vp.vlanMode } : {}),
         ...(options !== undefined && Object.keys(options).length ? { options } : {}),
       };
+      if (TUNNEL_TYPES.has(type)) tunnelConfig(port); // refuse bad tunnel options at load time
       b.addPort(port);
+    }
+    if (texts.tlv !== undefined) {
+      try {
+        b.tlvMap = parseTlvMap(texts.tlv);
+      } catch (e) {
+        if (e instanceof SimError) throw e.at(join(dir, `${vb.name}.tlv.txt`), undefined);
+        throw e;
+      }
     }
     if (!b.ports.has(OFPP_LOCAL)) b.addPort({ ofport: OFPP_LOCAL, name: vb.name, mac: 0, type: "internal" });
     const names = parsablePortNames(b);
@@ -398,13 +429,18 @@ export function loadBundle(dir: string): Switch {
   if (vsctlShow === undefined) {
     throw new SimError("UNKNOWN_OBJECT", `${dir}: no ovs-vsctl-show.txt (is this a bundle directory?)`);
   }
-  const bridges = new Map<string, { ports?: string; flows?: string; groups?: string; fdb?: string }>();
+  const bridges = new Map<
+    string,
+    { ports?: string; flows?: string; groups?: string; fdb?: string; tlv?: string }
+  >();
   for (const vb of parseVsctlShow(vsctlShow)) {
     const ports = read(join(dir, `${vb.name}.ports.txt`));
     const flows = read(join(dir, `${vb.name}.flows.txt`));
     const groups = read(join(dir, `${vb.name}.groups.txt`));
     const fdb = read(join(dir, `${vb.name}.fdb.txt`));
+    const tlv = read(join(dir, `${vb.name}.tlv.txt`));
     bridges.set(vb.name, {
+      ...(tlv !== undefined ? { tlv } : {}),
       ...(fdb !== undefined ? { fdb } : {}),
       ...(ports !== undefined ? { ports } : {}),
       ...(flows !== undefined ? { flows } : {}),

@@ -29,8 +29,12 @@ export {
   loadBundle,
   switchFromFlows,
 } from "./bundle.js";
-export type { VsctlBridge, VsctlPort, VsctlInterface, OfctlPort, BundleFiles } from "./bundle.js";
+export type { VsctlBridge, VsctlPort, VsctlInterface, OfctlPort, BundleFiles, DpifPort } from "./bundle.js";
 export { traceFlow, parseCtState } from "./xlate.js";
+export { TUNNEL_TYPES, tunnelConfig, formatTunnelKey } from "./tunnel.js";
+export type { TunnelConfig } from "./tunnel.js";
+export { parseTlvMap, parseTlvMapSpec, parseTlvMapDump } from "./tlv.js";
+export type { TlvMap, TlvMapping } from "./tlv.js";
 export {
   ofTruncatedName,
   quotePortName,

@@ -29,6 +29,7 @@ import {
   keyToFlow,
   OFPP,
   SimError,
+  TUN_FLAG,
   type VlanHeader,
   W,
 } from "@ovnsim/packet";
@@ -53,6 +54,14 @@ import {
   type Switch,
 } from "./model.js";
 import { formatActionNamed, tracePortNames } from "./portnames.js";
+import {
+  formatTunnelKey,
+  keyTunnelDstSet,
+  TUNNEL_TYPES,
+  tunnelConfig,
+  tunnelSend,
+  tunnelState,
+} from "./tunnel.js";
 import type { RecircHeader, TraceNode, TracePass, TraceResult } from "./trace.js";
 import { formatFieldValue } from "./values.js";
 
@@ -135,6 +144,10 @@ interface Ctx {
   readonly recircIds: Shared;
   readonly opts: TraceOptions;
   readonly upcallVlans: number;
+  /** Tunnel metadata last committed to the datapath (commit_odp_tunnel_action's base). */
+  tunBase: string;
+  /** The received packet's tunnel destination (ctx->orig_tunnel_ipv6_dst), as text. */
+  readonly origTunDst: string;
 }
 
 const report = (ctx: Ctx, type: TraceNode["type"], text: string): TraceNode => {
@@ -501,9 +514,46 @@ function composeOutput(ctx: Ctx, ofport: number): void {
     patchOutput(ctx, peer.bridge, peer.port);
     return;
   }
+  if (TUNNEL_TYPES.has(port.type)) {
+    tunnelOutput(ctx, port);
+    return;
+  }
   commit(ctx);
   // --names: format_odp_actions prints the datapath port's name (the netdev name) as is.
   ctx.odp.push(ctx.opts.names ? port.name : String(dpPort(port)));
+}
+
+const tunDstText = (k: Uint32Array): string =>
+  `${k[W.tun_dst]},${k[W.tun_ipv6_dst]},${k[W.tun_ipv6_dst + 1]},${k[W.tun_ipv6_dst + 2]},${k[W.tun_ipv6_dst + 3]}`;
+
+/** The datapath port name of a tunnel vport (netdev_vport_get_dpif_port). */
+function tunnelDpifName(type: string, dstPort: number): string {
+  const prefix = type === "geneve" ? "genev" : type;
+  return dstPort ? `${prefix}_sys_${dstPort}` : `${prefix}_sys`;
+}
+
+/** compose_output_action__ for a tunnel port, kernel tunnelling (see tunnel.ts). */
+function tunnelOutput(ctx: Ctx, port: OfPort): void {
+  const { key: k } = ctx;
+  const saved = k.slice(W.tun_id, W.dl_src);
+  const cfg = tunnelConfig(port);
+  const tpDst = tunnelSend(cfg, k, ctx.wc, isIpAny(k));
+  if (tunDstText(k) === ctx.origTunDst) {
+    // OVS leaves the port's tunnel settings in the flow on this path (goto out).
+    report(ctx, "warn", "Not tunneling to our own address");
+    return;
+  }
+  report(ctx, "detail", "output to kernel tunnel");
+  if (keyTunnelDstSet(k)) {
+    const st = tunnelState(k, tpDst);
+    if (st !== ctx.tunBase) {
+      ctx.tunBase = st;
+      ctx.odp.push(`set(tunnel(${formatTunnelKey(k, tpDst, cfg.type, ctx.bridge.tlvMap)}))`);
+    }
+  }
+  k.set(saved, W.tun_id); // the port's tunnel settings are not visible to later matches
+  commit(ctx);
+  ctx.odp.push(ctx.opts.names ? tunnelDpifName(cfg.type, cfg.dstPort) : String(dpPort(port)));
 }
 
 function patchOutput(ctx: Ctx, bridge: Bridge, inPort: OfPort): void {
@@ -514,6 +564,10 @@ function patchOutput(ctx: Ctx, bridge: Bridge, inPort: OfPort): void {
   ctx.key[W.metadata] = 0;
   ctx.key[W.metadata + 1] = 0;
   for (let i = 0; i < 16; i++) ctx.key[W.reg0 + i] = 0;
+  // patch_port_output() zeroes the tunnel metadata and, for the peer bridge, its wildcards.
+  const tunWc = ctx.wc.slice(W.tun_id, W.dl_src);
+  ctx.key.fill(0, W.tun_id, W.dl_src);
+  ctx.wc.fill(0, W.tun_id, W.dl_src);
   clearConntrack(ctx.key);
   const oldConntracked = ctx.conntracked;
   ctx.conntracked = false;
@@ -524,6 +578,7 @@ function patchOutput(ctx: Ctx, bridge: Bridge, inPort: OfPort): void {
   if (ctx.freezing) finishFreezing(ctx);
   ctx.trace = oldTrace;
   ctx.key.set(saved);
+  ctx.wc.set(tunWc, W.tun_id);
   ctx.bridge = oldBridge;
   ctx.conntracked = oldConntracked;
   ctx.exit = false;
@@ -1096,6 +1151,8 @@ function runPass(
     recircIds,
     opts,
     upcallVlans: vlanCount(key),
+    tunBase: tunnelState(key, 0),
+    origTunDst: tunDstText(key),
   };
   const { wc } = ctx;
   // xlate_wc_init
@@ -1103,6 +1160,20 @@ function runPass(
   wc[W.dl_type] = 0xffff;
   if (isIpAny(key)) unwildcard(wc, NW_FRAG, 3n);
   wc[W.recirc_id] = 0xffffffff;
+  // tnl_wc_init(): a tunnelled packet's key, addresses, flags and TOS are always consulted.
+  if (keyTunnelDstSet(key)) {
+    wc.fill(0xffffffff, W.tun_id, W.tun_id + 2);
+    if (key[W.tun_dst]) {
+      wc[W.tun_src] = 0xffffffff;
+      wc[W.tun_dst] = 0xffffffff;
+    } else {
+      wc.fill(0xffffffff, W.tun_ipv6_src, W.tun_ipv6_src + 4);
+      wc.fill(0xffffffff, W.tun_ipv6_dst, W.tun_ipv6_dst + 4);
+    }
+    wc[W.tun_flags] = TUN_FLAG.df | TUN_FLAG.csum | TUN_FLAG.key;
+    wc[W.tun_tos] = 0xff;
+    if (isIpAny(key) && (key[W.tun_tos]! & 3) === 3) wc[W.nw_tos] = (wc[W.nw_tos]! | 3) >>> 0;
+  }
   const top: TraceNode[] = [];
   const bridgeNode: TraceNode = { type: "bridge", text: `bridge("${topBridge.name}")`, subs: [] };
   top.push(bridgeNode);
@@ -1124,6 +1195,7 @@ function runPass(
   let megaflowMask = wc;
   if (ctx.error === null) {
     // xlate_wc_finish
+    if (!keyTunnelDstSet(init)) wc.fill(0, W.tun_id, W.dl_src); // no tunnel: its mask is moot
     wc.fill(0, W.metadata, W.metadata + 2);
     wc.fill(0, W.reg0, W.reg0 + 16);
     if (
