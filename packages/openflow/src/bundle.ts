@@ -1,14 +1,25 @@
 /**
  * A node's OVS state from the text users can capture with standard commands (see
- * scripts/capture-bundle.sh): `ovs-vsctl show`, `ovs-ofctl -O OpenFlow15 show BR`,
- * `dump-flows`, `dump-groups`, and optionally `ovs-appctl dpif/show` (datapath port
- * numbers). Each reader is a pure function of text; `loadBundle` reads a directory.
+ * scripts/capture-bundle.sh): `ovs-vsctl show`, `ovs-vsctl list Interface` (full names and
+ * OpenFlow numbers), `ovs-ofctl -O OpenFlow15 show BR`, `dump-flows`, `dump-groups`, and
+ * optionally `ovs-appctl dpif/show` (datapath port numbers). Each reader is a pure function of
+ * text; `loadBundle` reads a directory.
+ *
+ * Port numbers come from the sources that carry full names (Interface list, then dpif/show);
+ * `ovs-ofctl show` truncates names to 15 bytes, so it only cross-checks them — and is used
+ * alone only where its truncated name designates one port unambiguously.
  */
-import { readFileSync, existsSync, readdirSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { MacTable, type VlanMode } from "@ovnsim/l2";
 import { parseMac, SimError } from "@ovnsim/packet";
 import { Bridge, type OfPort, OFPP_LOCAL, parseFlows, parseGroups, Switch } from "./model.js";
+import { ofTruncatedName, parsablePortNames } from "./portnames.js";
+import { parseTlvMap } from "./tlv.js";
+import { TUNNEL_TYPES, tunnelConfig } from "./tunnel.js";
+
+/** The bundle file holding `ovs-vsctl list Interface`. */
+export const INTERFACES_FILE = "ovs-vsctl-list-interface.txt";
 
 export interface VsctlPort {
   readonly name: string;
@@ -18,6 +29,8 @@ export interface VsctlPort {
   readonly trunks?: readonly number[];
   readonly vlanMode?: VlanMode;
   readonly ofportRequest?: number;
+  /** Interface `options` as `ovs-vsctl show` prints them (tunnels: remote_ip, key, ...). */
+  readonly options?: Readonly<Record<string, string>>;
 }
 
 export interface VsctlBridge {
@@ -35,6 +48,7 @@ export function parseVsctlShow(text: string, file?: string): VsctlBridge[] {
     tag?: number;
     trunks?: number[];
     vlanMode?: VlanMode;
+    options?: Record<string, string>;
   } | null = null;
   const flush = (): void => {
     if (port && bridges.length) bridges[bridges.length - 1]!.ports.push(port);
@@ -42,11 +56,11 @@ export function parseVsctlShow(text: string, file?: string): VsctlBridge[] {
   };
   text.split("\n").forEach((raw, i) => {
     const line = raw.trimEnd();
-    const br = /^\s*Bridge\s+"?([^"]+)"?$/.exec(line);
-    const pt = /^\s*Port\s+"?([^"]+)"?$/.exec(line);
+    const br = /^\s*Bridge\s+(\S.*)$/.exec(line);
+    const pt = /^\s*Port\s+(\S.*)$/.exec(line);
     if (br) {
       flush();
-      bridges.push({ name: br[1]!, ports: [] });
+      bridges.push({ name: ovsdbString(br[1]!), ports: [] });
       return;
     }
     if (pt) {
@@ -57,7 +71,7 @@ export function parseVsctlShow(text: string, file?: string): VsctlBridge[] {
           line: i + 1,
         });
       }
-      port = { name: pt[1]!, type: "" };
+      port = { name: ovsdbString(pt[1]!), type: "" };
       return;
     }
     if (!port) return;
@@ -75,12 +89,131 @@ export function parseVsctlShow(text: string, file?: string): VsctlBridge[] {
     else if (mode) port.vlanMode = mode[1] as VlanMode;
     else if (type) port.type = type[1]!;
     else if (options) {
-      const peer = /(?:^|,\s*)peer="?([^",}]+)"?/.exec(options[1]!);
-      if (peer) port.peer = peer[1]!;
+      port.options = parseOvsdbMap(options[1]!);
+      const peer = port.options.peer;
+      if (peer !== undefined) port.peer = peer;
     }
   });
   flush();
   return bridges;
+}
+
+/** An OVSDB string as ovs-vsctl prints it: bare, or double-quoted with C/JSON escapes. */
+function ovsdbString(text: string): string {
+  const t = text.trim();
+  if (t.length >= 2 && t.startsWith('"') && t.endsWith('"')) {
+    try {
+      const v: unknown = JSON.parse(t);
+      if (typeof v === "string") return v;
+    } catch {
+      // not JSON: keep the inner text as printed
+    }
+    return t.slice(1, -1);
+  }
+  return t;
+}
+
+/** Splits at commas outside double quotes. */
+function splitOutsideQuotes(text: string): string[] {
+  const out: string[] = [];
+  let cur = "";
+  let q = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (c === "\\" && q && i + 1 < text.length) {
+      cur += c + text[++i]!;
+      continue;
+    }
+    if (c === '"') q = !q;
+    if (c === "," && !q) {
+      out.push(cur);
+      cur = "";
+    } else cur += c;
+  }
+  out.push(cur);
+  return out.map((x) => x.trim()).filter((x) => x !== "");
+}
+
+/** An OVSDB map as ovs-vsctl prints it, without its braces: `key=flow, remote_ip="192.0.2.1"`. */
+export function parseOvsdbMap(inner: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const item of splitOutsideQuotes(inner)) {
+    const eq = item.indexOf("=");
+    if (eq <= 0) continue;
+    out[ovsdbString(item.slice(0, eq))] = ovsdbString(item.slice(eq + 1));
+  }
+  return out;
+}
+
+export interface VsctlInterface {
+  readonly name: string;
+  /** OpenFlow port number; undefined when not assigned (`[]`) or failed (-1). */
+  readonly ofport?: number;
+  readonly type?: string;
+  readonly mac?: number;
+  readonly options?: Readonly<Record<string, string>>;
+}
+
+/**
+ * Reads `ovs-vsctl list Interface` in its default `column : value` form, whole or with any
+ * `--columns=` selection that includes `name` (records separated by blank lines). Interface
+ * names are unique in the database, so the list needs no bridge to be read.
+ */
+export function parseVsctlListInterface(text: string, file?: string): VsctlInterface[] {
+  const out: VsctlInterface[] = [];
+  let rec: Map<string, string> | null = null;
+  let recLine = 0;
+  const flush = (): void => {
+    if (!rec) return;
+    const name = rec.get("name");
+    if (name === undefined) {
+      throw new SimError("PARSE_ERROR", "Interface record without a name column", {
+        ...(file ? { file } : {}),
+        line: recLine,
+      });
+    }
+    const iface: {
+      name: string;
+      ofport?: number;
+      type?: string;
+      mac?: number;
+      options?: Record<string, string>;
+    } = { name: ovsdbString(name) };
+    const of = rec.get("ofport");
+    if (of !== undefined && /^\d+$/.test(of.trim()) && Number(of) > 0 && Number(of) <= 0xffff)
+      iface.ofport = Number(of);
+    const type = rec.get("type");
+    if (type !== undefined) iface.type = ovsdbString(type);
+    const mac = rec.get("mac_in_use");
+    if (mac !== undefined && /^"?[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}"?$/.test(mac.trim()))
+      iface.mac = parseMac(ovsdbString(mac));
+    const opts = rec.get("options");
+    if (opts !== undefined && /^\{.*\}$/.test(opts.trim()))
+      iface.options = parseOvsdbMap(opts.trim().slice(1, -1));
+    out.push(iface);
+    rec = null;
+  };
+  text.split("\n").forEach((raw, i) => {
+    const line = raw.replace(/\r$/, "");
+    if (line.trim() === "") {
+      flush();
+      return;
+    }
+    const m = /^([a-z_]+)\s*:\s?(.*)$/.exec(line);
+    if (!m) {
+      throw new SimError("PARSE_ERROR", `"${line.slice(0, 60)}": not a "column : value" line`, {
+        ...(file ? { file } : {}),
+        line: i + 1,
+      });
+    }
+    if (!rec) {
+      rec = new Map();
+      recLine = i + 1;
+    }
+    rec.set(m[1]!, m[2]!);
+  });
+  flush();
+  return out;
 }
 
 export interface OfctlPort {
@@ -94,27 +227,36 @@ export interface OfctlPort {
 export function parseOfctlShow(text: string): OfctlPort[] {
   const out: OfctlPort[] = [];
   for (const line of text.split("\n")) {
-    const m = /^\s*(\d+|LOCAL)\((.*)\): addr:([0-9a-fA-F:]{17})/.exec(line);
+    const m = /^\s*(\d+|LOCAL)\((.*)\): addr:([0-9a-fA-F:]{17})\s*$/.exec(line);
     if (!m) continue;
     out.push({ ofport: m[1] === "LOCAL" ? OFPP_LOCAL : Number(m[1]), name: m[2]!, mac: parseMac(m[3]!) });
   }
   return out;
 }
 
-/** Reads `ovs-appctl dpif/show`: bridge → port name → {ofport, dpPort}. */
-export function parseDpifShow(
-  text: string,
-): Map<string, Map<string, { ofport: number; dpPort: number | null }>> {
-  const out = new Map<string, Map<string, { ofport: number; dpPort: number | null }>>();
-  let cur: Map<string, { ofport: number; dpPort: number | null }> | null = null;
+export interface DpifPort {
+  readonly ofport: number;
+  readonly dpPort: number | null;
+  /** The netdev type the datapath reports (`dummy`, `geneve`, `patch`, ...), when printed. */
+  readonly type?: string;
+}
+
+/** Reads `ovs-appctl dpif/show`: bridge → port name → {ofport, dpPort, type}. */
+export function parseDpifShow(text: string): Map<string, Map<string, DpifPort>> {
+  const out = new Map<string, Map<string, DpifPort>>();
+  let cur: Map<string, DpifPort> | null = null;
   for (const line of text.split("\n")) {
     const br = /^ {2}(\S+):\s*$/.exec(line);
-    const pt = /^ {4}(\S+) (\d+)\/(\d+|none):/.exec(line);
+    const pt = /^ {4}(\S+) (\d+)\/(\d+|none):(?:\s*\(([^:)]+))?/.exec(line);
     if (br) {
       cur = new Map();
       out.set(br[1]!, cur);
     } else if (cur && pt) {
-      cur.set(pt[1]!, { ofport: Number(pt[2]), dpPort: pt[3] === "none" ? null : Number(pt[3]) });
+      cur.set(pt[1]!, {
+        ofport: Number(pt[2]),
+        dpPort: pt[3] === "none" ? null : Number(pt[3]),
+        ...(pt[4] !== undefined ? { type: pt[4].trim() } : {}),
+      });
     }
   }
   return out;
@@ -141,48 +283,126 @@ export interface BundleFiles {
   /** Per bridge: `ovs-ofctl show` text (optional), flows, groups (optional). */
   readonly bridges: ReadonlyMap<
     string,
-    { readonly ports?: string; readonly flows?: string; readonly groups?: string; readonly fdb?: string }
+    {
+      readonly ports?: string;
+      readonly flows?: string;
+      readonly groups?: string;
+      readonly fdb?: string;
+      /** `ovs-ofctl dump-tlv-map BR` (or add-tlv-map lines). */
+      readonly tlv?: string;
+    }
   >;
   readonly dpifShow?: string;
+  /** `ovs-vsctl list Interface` (full names and ofports). */
+  readonly interfaces?: string;
 }
 
-/** Builds the switch from bundle texts. Ports get ofport numbers from `ovs-ofctl show`. */
+/**
+ * The OpenFlow number of each port of `vb`: from the Interface list or dpif/show (full names),
+ * cross-checked against `ovs-ofctl show`; from `ovs-ofctl show` alone only where a (possibly
+ * truncated) name designates one port. Ports with no known number are left out (nothing can
+ * reference them).
+ */
+function resolveOfports(
+  vb: VsctlBridge,
+  ifaces: ReadonlyMap<string, VsctlInterface>,
+  dp: ReadonlyMap<string, DpifPort> | undefined,
+  ofPorts: readonly OfctlPort[],
+  where: string,
+): Map<string, number> {
+  const out = new Map<string, number>();
+  const byNumber = new Map(ofPorts.map((p) => [p.ofport, p] as const));
+  const pending: VsctlPort[] = [];
+  for (const vp of vb.ports) {
+    if (vp.name === vb.name) {
+      out.set(vp.name, OFPP_LOCAL);
+      continue;
+    }
+    const n = ifaces.get(vp.name)?.ofport ?? dp?.get(vp.name)?.ofport;
+    if (n === undefined) {
+      pending.push(vp);
+      continue;
+    }
+    const shown = byNumber.get(n);
+    if (ofPorts.length > 0 && shown?.name !== ofTruncatedName(vp.name)) {
+      throw new SimError(
+        "CONFLICT",
+        `${where}: bridge ${vb.name}: port ${vp.name} has ofport ${n}, but ovs-ofctl show ${shown ? `names port ${n} "${shown.name}"` : `has no port ${n}`}`,
+      );
+    }
+    out.set(vp.name, n);
+  }
+  const taken = new Set(out.values());
+  for (const vp of pending) {
+    const short = ofTruncatedName(vp.name);
+    const cands = ofPorts.filter((p) => p.ofport !== OFPP_LOCAL && !taken.has(p.ofport) && p.name === short);
+    const rivals = pending.filter((q) => ofTruncatedName(q.name) === short);
+    if (cands.length === 1 && rivals.length === 1) {
+      out.set(vp.name, cands[0]!.ofport);
+      taken.add(cands[0]!.ofport);
+    } else if (cands.length > 1 || rivals.length > 1) {
+      throw new SimError(
+        "CONFLICT",
+        `${where}: bridge ${vb.name}: ${rivals.map((q) => q.name).join(", ")} all show as "${short}" in ovs-ofctl show (OpenFlow truncates port names to 15 bytes); add ovs-vsctl list Interface (scripts/capture-bundle.sh captures it) to tell them apart by ofport`,
+      );
+    }
+  }
+  return out;
+}
+
+/** Builds the switch from bundle texts. Port numbers: see `resolveOfports`. */
 export function buildSwitch(files: BundleFiles, dir = ""): Switch {
   const sw = new Switch();
   const vs = parseVsctlShow(files.vsctlShow, join(dir, "ovs-vsctl-show.txt"));
   const dpif = files.dpifShow ? parseDpifShow(files.dpifShow) : undefined;
+  const ifaces = new Map<string, VsctlInterface>();
+  if (files.interfaces !== undefined) {
+    for (const i of parseVsctlListInterface(files.interfaces, join(dir, INTERFACES_FILE)))
+      ifaces.set(i.name, i);
+  }
   for (const vb of vs) {
     const b = new Bridge(vb.name);
     const texts = files.bridges.get(vb.name) ?? {};
     const ofPorts = texts.ports ? parseOfctlShow(texts.ports) : [];
     const dp = dpif?.get(vb.name);
+    const numbers = resolveOfports(vb, ifaces, dp, ofPorts, dir || "bundle");
     for (const vp of vb.ports) {
-      const isLocal = vp.name === vb.name;
-      const fromOfctl = ofPorts.find((p) =>
-        isLocal
-          ? p.ofport === OFPP_LOCAL
-          : p.ofport !== OFPP_LOCAL &&
-            (p.name === vp.name || (p.name.length >= 15 && vp.name.startsWith(p.name))),
-      );
-      const fromDp = dp?.get(vp.name);
-      const ofport = isLocal ? OFPP_LOCAL : (fromOfctl?.ofport ?? fromDp?.ofport);
+      const ofport = numbers.get(vp.name);
       if (ofport === undefined) continue; // no OpenFlow number known: cannot be referenced
+      const isLocal = ofport === OFPP_LOCAL;
+      const fromOfctl = ofPorts.find((p) => p.ofport === ofport);
+      const fromDp = dp?.get(vp.name);
+      const iface = ifaces.get(vp.name);
+      const options = vp.options ?? iface?.options;
+      let type = isLocal ? "internal" : vp.type || iface?.type || "system";
+      // ovs-vswitchd --enable-dummy=override makes every netdev a dummy one, tunnels too:
+      // dpif/show says what the port really is.
+      if (TUNNEL_TYPES.has(type) && fromDp?.type !== undefined && fromDp.type !== type) type = fromDp.type;
       const port: OfPort = {
         ofport,
         name: vp.name,
-        mac: fromOfctl?.mac ?? 0,
-        type: isLocal ? "internal" : vp.type || "system",
+        mac: fromOfctl?.mac ?? iface?.mac ?? 0,
+        type,
         ...(vp.peer !== undefined ? { peer: vp.peer } : {}),
         ...(fromDp && fromDp.dpPort !== null ? { dpPort: fromDp.dpPort } : {}),
         ...(vp.tag !== undefined ? { tag: vp.tag } : {}),
         ...(vp.trunks !== undefined ? { trunks: vp.trunks } : {}),
         ...(vp.vlanMode !== undefined ? { vlanMode: vp.vlanMode } : {}),
+        ...(options !== undefined && Object.keys(options).length ? { options } : {}),
       };
+      if (TUNNEL_TYPES.has(type)) tunnelConfig(port); // refuse bad tunnel options at load time
       b.addPort(port);
     }
+    if (texts.tlv !== undefined) {
+      try {
+        b.tlvMap = parseTlvMap(texts.tlv);
+      } catch (e) {
+        if (e instanceof SimError) throw e.at(join(dir, `${vb.name}.tlv.txt`), undefined);
+        throw e;
+      }
+    }
     if (!b.ports.has(OFPP_LOCAL)) b.addPort({ ofport: OFPP_LOCAL, name: vb.name, mac: 0, type: "internal" });
-    const names = new Map<string, number>();
-    for (const p of b.ports.values()) names.set(p.name, p.ofport);
+    const names = parsablePortNames(b);
     const flowFile = join(dir, `${vb.name}.flows.txt`);
     if (texts.flows !== undefined) {
       for (const f of parseFlows(texts.flows, { file: flowFile, ports: names })) b.addFlow(f);
@@ -209,22 +429,35 @@ export function loadBundle(dir: string): Switch {
   if (vsctlShow === undefined) {
     throw new SimError("UNKNOWN_OBJECT", `${dir}: no ovs-vsctl-show.txt (is this a bundle directory?)`);
   }
-  const bridges = new Map<string, { ports?: string; flows?: string; groups?: string; fdb?: string }>();
+  const bridges = new Map<
+    string,
+    { ports?: string; flows?: string; groups?: string; fdb?: string; tlv?: string }
+  >();
   for (const vb of parseVsctlShow(vsctlShow)) {
     const ports = read(join(dir, `${vb.name}.ports.txt`));
     const flows = read(join(dir, `${vb.name}.flows.txt`));
     const groups = read(join(dir, `${vb.name}.groups.txt`));
     const fdb = read(join(dir, `${vb.name}.fdb.txt`));
+    const tlv = read(join(dir, `${vb.name}.tlv.txt`));
     bridges.set(vb.name, {
+      ...(tlv !== undefined ? { tlv } : {}),
       ...(fdb !== undefined ? { fdb } : {}),
       ...(ports !== undefined ? { ports } : {}),
       ...(flows !== undefined ? { flows } : {}),
       ...(groups !== undefined ? { groups } : {}),
     });
   }
-  void readdirSync;
   const dpifShow = read(join(dir, "dpif-show.txt"));
-  return buildSwitch({ vsctlShow, bridges, ...(dpifShow !== undefined ? { dpifShow } : {}) }, dir);
+  const interfaces = read(join(dir, INTERFACES_FILE));
+  return buildSwitch(
+    {
+      vsctlShow,
+      bridges,
+      ...(dpifShow !== undefined ? { dpifShow } : {}),
+      ...(interfaces !== undefined ? { interfaces } : {}),
+    },
+    dir,
+  );
 }
 
 /**

@@ -7,7 +7,7 @@
  * Values are bigints at this interface (fields go up to 128 bits); the hot path of a lookup
  * never comes here.
  */
-import { type FieldSpec, fieldWords, findField, SimError } from "@ovnsim/packet";
+import { type FieldSpec, fieldWords, findField, SimError, tunMetadataIndex, W } from "@ovnsim/packet";
 
 const ALL32 = 0xffffffffn;
 
@@ -38,6 +38,12 @@ export function writeField(
     const m = (Number(mask) << spec.shift) >>> 0;
     const v = (Number(value) << spec.shift) >>> 0;
     key[spec.word] = ((key[spec.word]! & ~m) | v) >>> 0;
+    const md = tunMetadataIndex(spec);
+    if (md >= 0) {
+      // tun_metadata_write(): writing a Geneve option makes it present.
+      const w = W.tun_md_present + (md >>> 5);
+      key[w] = (key[w]! | (1 << (md & 31))) >>> 0;
+    }
     return;
   }
   const n = fieldWords(spec);
@@ -93,6 +99,8 @@ export function parseSubfield(text: string): Subfield {
 /** OVS `mf_format_subfield`: the NXM/OXM name and `[]`, `[n]` or `[a..b]`. */
 export function formatSubfield(sf: Subfield): string {
   const name = sf.field.nxm || sf.field.name;
+  // tun_metadata<N>: ovs-vswitchd sizes it by the TLV map (4 bytes here), so a trace prints
+  // "[]" where ovs-ofctl, which has no map, prints "[0..31]" of its 992 bits.
   if (sf.ofs === 0 && sf.nBits === sf.field.bits) return `${name}[]`;
   if (sf.nBits === 1) return `${name}[${sf.ofs}]`;
   return `${name}[${sf.ofs}..${sf.ofs + sf.nBits - 1}]`;

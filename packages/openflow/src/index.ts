@@ -19,6 +19,9 @@ export {
 export type { OfPort, FlowEntry, Group, Bucket, ParseFlowLineOptions } from "./model.js";
 export {
   parseVsctlShow,
+  parseVsctlListInterface,
+  parseOvsdbMap,
+  INTERFACES_FILE,
   parseOfctlShow,
   parseDpifShow,
   parseFdbShow,
@@ -26,8 +29,23 @@ export {
   loadBundle,
   switchFromFlows,
 } from "./bundle.js";
-export type { VsctlBridge, VsctlPort, OfctlPort, BundleFiles } from "./bundle.js";
+export type { VsctlBridge, VsctlPort, VsctlInterface, OfctlPort, BundleFiles, DpifPort } from "./bundle.js";
 export { traceFlow, parseCtState } from "./xlate.js";
+export { TUNNEL_TYPES, tunnelConfig, formatTunnelKey } from "./tunnel.js";
+export type { TunnelConfig } from "./tunnel.js";
+export { parseTlvMap, parseTlvMapSpec, parseTlvMapDump } from "./tlv.js";
+export type { TlvMap, TlvMapping } from "./tlv.js";
+export {
+  ofTruncatedName,
+  quotePortName,
+  unquotePortName,
+  printablePortNames,
+  tracePortNames,
+  tracePortNumbers,
+  parsablePortNames,
+  formatPortNamed,
+  formatActionNamed,
+} from "./portnames.js";
 export type { TraceOptions } from "./xlate.js";
 export { renderTrace, renderNodes, traceToJson } from "./trace.js";
 export type { TraceNode, TraceNodeType, TracePass, TraceResult, RecircHeader } from "./trace.js";

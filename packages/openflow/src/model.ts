@@ -26,6 +26,7 @@ import {
   SimError,
 } from "@ovnsim/packet";
 import { formatActions, type OfAction, parseActions, splitTopLevel } from "./actions.js";
+import type { TlvMapping } from "./tlv.js";
 import { parseFieldValue, parseInteger } from "./values.js";
 
 export const OFPP_LOCAL = 0xfffe;
@@ -45,6 +46,8 @@ export interface OfPort {
   readonly tag?: number;
   readonly trunks?: readonly number[];
   readonly vlanMode?: VlanMode;
+  /** Interface options (tunnels: remote_ip, local_ip, key, dst_port, ...). */
+  readonly options?: Readonly<Record<string, string>>;
 }
 
 /** One OpenFlow rule (ofproto `struct rule`). */
@@ -82,6 +85,8 @@ export class Bridge {
   readonly name: string;
   readonly ports = new Map<number, OfPort>();
   readonly groups = new Map<number, Group>();
+  /** Geneve TLV map (tun_metadata index → option), `ovs-ofctl add-tlv-map`. */
+  tlvMap: ReadonlyMap<number, TlvMapping> = new Map();
   private readonly tables: (Classifier<FlowEntry> | undefined)[] = [];
   private nFlows = 0;
 

@@ -29,10 +29,11 @@ import {
   keyToFlow,
   OFPP,
   SimError,
+  TUN_FLAG,
   type VlanHeader,
   W,
 } from "@ovnsim/packet";
-import { formatAction, type NatSpec, type OfAction } from "./actions.js";
+import type { NatSpec, OfAction } from "./actions.js";
 import {
   formatSubfield,
   readField,
@@ -52,6 +53,15 @@ import {
   type OfPort,
   type Switch,
 } from "./model.js";
+import { formatActionNamed, tracePortNames } from "./portnames.js";
+import {
+  formatTunnelKey,
+  keyTunnelDstSet,
+  TUNNEL_TYPES,
+  tunnelConfig,
+  tunnelSend,
+  tunnelState,
+} from "./tunnel.js";
 import type { RecircHeader, TraceNode, TracePass, TraceResult } from "./trace.js";
 import { formatFieldValue } from "./values.js";
 
@@ -83,6 +93,12 @@ export interface TraceOptions {
    * wins) and with the real translation. The table after the trace is `TraceResult.conntrack`.
    */
   readonly conntrack?: Conntrack;
+  /**
+   * `ofproto/trace --names`: ports print by name — full netdev names of the bridge being
+   * translated in tables and actions, of the traced bridge in Flow/Megaflow lines, datapath
+   * port names in the datapath actions.
+   */
+  readonly names?: boolean;
 }
 
 interface Shared {
@@ -128,6 +144,10 @@ interface Ctx {
   readonly recircIds: Shared;
   readonly opts: TraceOptions;
   readonly upcallVlans: number;
+  /** Tunnel metadata last committed to the datapath (commit_odp_tunnel_action's base). */
+  tunBase: string;
+  /** The received packet's tunnel destination (ctx->orig_tunnel_ipv6_dst), as text. */
+  readonly origTunDst: string;
 }
 
 const report = (ctx: Ctx, type: TraceNode["type"], text: string): TraceNode => {
@@ -367,13 +387,30 @@ function natOdp(n: NatSpec): string {
 // ---------------------------------------------------------------------------------------------
 // Tables
 
-function tableText(e: FlowEntry | null, table: number, foreign = false): TraceNode {
+const NAME_MAPS = new WeakMap<Bridge, Map<number, string>>();
+/** The bridge's port map for `--names` (undefined without --names: numbers print). */
+function namesOf(ctx: { readonly opts: TraceOptions }, b: Bridge): Map<number, string> | undefined {
+  if (!ctx.opts.names) return undefined;
+  let m = NAME_MAPS.get(b);
+  if (!m) {
+    m = tracePortNames(b);
+    NAME_MAPS.set(b, m);
+  }
+  return m;
+}
+
+function tableText(
+  e: FlowEntry | null,
+  table: number,
+  foreign = false,
+  names?: ReadonlyMap<number, string>,
+): TraceNode {
   let s = `${String(table).padStart(2, " ")}. `;
   // xlate_report_table() recognises the miss rule of the trace's own bridge only: a miss in a
   // bridge reached through a patch port prints that bridge's internal rule (table 254, reg0=2).
   if (!e)
     return { type: "table", text: `${s}${foreign ? "reg0=0x2, priority 0" : "No match."}`, subs: [], table };
-  const m = formatMatchWords(e.words, {});
+  const m = formatMatchWords(e.words, names ? { portNames: names } : {});
   s += m;
   if (!s.endsWith(" ")) s += ", ";
   s += `priority ${e.priority}`;
@@ -440,7 +477,7 @@ function xlateTable(ctx: Ctx, inPort: number, table: number, ctOrig = false): vo
   const rule = lookup(ctx, table, inPort);
   if (ctOrig) tupleSwap(ctx.key, ctx.wc);
   const oldTrace = ctx.trace;
-  const node = tableText(rule, table, ctx.bridge !== ctx.topBridge);
+  const node = tableText(rule, table, ctx.bridge !== ctx.topBridge, namesOf(ctx, ctx.bridge));
   ctx.trace.push(node);
   ctx.trace = node.subs;
   ctx.resubmits++;
@@ -477,8 +514,46 @@ function composeOutput(ctx: Ctx, ofport: number): void {
     patchOutput(ctx, peer.bridge, peer.port);
     return;
   }
+  if (TUNNEL_TYPES.has(port.type)) {
+    tunnelOutput(ctx, port);
+    return;
+  }
   commit(ctx);
-  ctx.odp.push(String(dpPort(port)));
+  // --names: format_odp_actions prints the datapath port's name (the netdev name) as is.
+  ctx.odp.push(ctx.opts.names ? port.name : String(dpPort(port)));
+}
+
+const tunDstText = (k: Uint32Array): string =>
+  `${k[W.tun_dst]},${k[W.tun_ipv6_dst]},${k[W.tun_ipv6_dst + 1]},${k[W.tun_ipv6_dst + 2]},${k[W.tun_ipv6_dst + 3]}`;
+
+/** The datapath port name of a tunnel vport (netdev_vport_get_dpif_port). */
+function tunnelDpifName(type: string, dstPort: number): string {
+  const prefix = type === "geneve" ? "genev" : type;
+  return dstPort ? `${prefix}_sys_${dstPort}` : `${prefix}_sys`;
+}
+
+/** compose_output_action__ for a tunnel port, kernel tunnelling (see tunnel.ts). */
+function tunnelOutput(ctx: Ctx, port: OfPort): void {
+  const { key: k } = ctx;
+  const saved = k.slice(W.tun_id, W.dl_src);
+  const cfg = tunnelConfig(port);
+  const tpDst = tunnelSend(cfg, k, ctx.wc, isIpAny(k));
+  if (tunDstText(k) === ctx.origTunDst) {
+    // OVS leaves the port's tunnel settings in the flow on this path (goto out).
+    report(ctx, "warn", "Not tunneling to our own address");
+    return;
+  }
+  report(ctx, "detail", "output to kernel tunnel");
+  if (keyTunnelDstSet(k)) {
+    const st = tunnelState(k, tpDst);
+    if (st !== ctx.tunBase) {
+      ctx.tunBase = st;
+      ctx.odp.push(`set(tunnel(${formatTunnelKey(k, tpDst, cfg.type, ctx.bridge.tlvMap)}))`);
+    }
+  }
+  k.set(saved, W.tun_id); // the port's tunnel settings are not visible to later matches
+  commit(ctx);
+  ctx.odp.push(ctx.opts.names ? tunnelDpifName(cfg.type, cfg.dstPort) : String(dpPort(port)));
 }
 
 function patchOutput(ctx: Ctx, bridge: Bridge, inPort: OfPort): void {
@@ -489,6 +564,10 @@ function patchOutput(ctx: Ctx, bridge: Bridge, inPort: OfPort): void {
   ctx.key[W.metadata] = 0;
   ctx.key[W.metadata + 1] = 0;
   for (let i = 0; i < 16; i++) ctx.key[W.reg0 + i] = 0;
+  // patch_port_output() zeroes the tunnel metadata and, for the peer bridge, its wildcards.
+  const tunWc = ctx.wc.slice(W.tun_id, W.dl_src);
+  ctx.key.fill(0, W.tun_id, W.dl_src);
+  ctx.wc.fill(0, W.tun_id, W.dl_src);
   clearConntrack(ctx.key);
   const oldConntracked = ctx.conntracked;
   ctx.conntracked = false;
@@ -499,6 +578,7 @@ function patchOutput(ctx: Ctx, bridge: Bridge, inPort: OfPort): void {
   if (ctx.freezing) finishFreezing(ctx);
   ctx.trace = oldTrace;
   ctx.key.set(saved);
+  ctx.wc.set(tunWc, W.tun_id);
   ctx.bridge = oldBridge;
   ctx.conntracked = oldConntracked;
   ctx.exit = false;
@@ -834,7 +914,7 @@ function doActions(ctx: Ctx, actions: readonly OfAction[]): void {
   }
   for (const a of actions) {
     if (ctx.error !== null || ctx.exit) break;
-    report(ctx, "action", formatAction(a));
+    report(ctx, "action", formatActionNamed(a, namesOf(ctx, ctx.bridge)));
     switch (a.kind) {
       case "output":
         xlateOutput(ctx, a.port, a.maxLen ?? 65535);
@@ -1071,6 +1151,8 @@ function runPass(
     recircIds,
     opts,
     upcallVlans: vlanCount(key),
+    tunBase: tunnelState(key, 0),
+    origTunDst: tunDstText(key),
   };
   const { wc } = ctx;
   // xlate_wc_init
@@ -1078,6 +1160,20 @@ function runPass(
   wc[W.dl_type] = 0xffff;
   if (isIpAny(key)) unwildcard(wc, NW_FRAG, 3n);
   wc[W.recirc_id] = 0xffffffff;
+  // tnl_wc_init(): a tunnelled packet's key, addresses, flags and TOS are always consulted.
+  if (keyTunnelDstSet(key)) {
+    wc.fill(0xffffffff, W.tun_id, W.tun_id + 2);
+    if (key[W.tun_dst]) {
+      wc[W.tun_src] = 0xffffffff;
+      wc[W.tun_dst] = 0xffffffff;
+    } else {
+      wc.fill(0xffffffff, W.tun_ipv6_src, W.tun_ipv6_src + 4);
+      wc.fill(0xffffffff, W.tun_ipv6_dst, W.tun_ipv6_dst + 4);
+    }
+    wc[W.tun_flags] = TUN_FLAG.df | TUN_FLAG.csum | TUN_FLAG.key;
+    wc[W.tun_tos] = 0xff;
+    if (isIpAny(key) && (key[W.tun_tos]! & 3) === 3) wc[W.nw_tos] = (wc[W.nw_tos]! | 3) >>> 0;
+  }
   const top: TraceNode[] = [];
   const bridgeNode: TraceNode = { type: "bridge", text: `bridge("${topBridge.name}")`, subs: [] };
   top.push(bridgeNode);
@@ -1089,7 +1185,7 @@ function runPass(
     ctx.tableId = resume.table;
   }
   const rule = lookup(ctx, ctx.tableId, key[W.in_port]!);
-  const node = tableText(rule, ctx.tableId, ctx.bridge !== ctx.topBridge);
+  const node = tableText(rule, ctx.tableId, ctx.bridge !== ctx.topBridge, namesOf(ctx, ctx.bridge));
   ctx.trace.push(node);
   ctx.trace = node.subs;
   ctx.ruleCookie = rule ? rule.cookie : 0n;
@@ -1099,6 +1195,7 @@ function runPass(
   let megaflowMask = wc;
   if (ctx.error === null) {
     // xlate_wc_finish
+    if (!keyTunnelDstSet(init)) wc.fill(0, W.tun_id, W.dl_src); // no tunnel: its mask is moot
     wc.fill(0, W.metadata, W.metadata + 2);
     wc.fill(0, W.reg0, W.reg0 + 16);
     if (
@@ -1127,22 +1224,26 @@ function runPass(
   for (let i = 0; i < FLOW_WORDS; i++) if (init[i] !== ctx.key[i]) same = false;
   // The texts are rendered when first read (callers that only follow the packet never ask).
   const mask = megaflowMask.slice();
+  const topNames = namesOf(ctx, topBridge);
   let flowText: string | undefined;
   let finalText: string | undefined;
   let megaflowText: string | undefined;
   const pass: TracePass = {
     recirc,
     get flow(): string {
-      flowText ??= formatFlow(initFlow);
+      flowText ??= formatFlow(initFlow, topNames ? { portNames: topNames } : {});
       return flowText;
     },
     nodes: top,
     get finalFlow(): string {
-      finalText ??= same ? "unchanged" : formatFlow(finalFlow);
+      finalText ??= same ? "unchanged" : formatFlow(finalFlow, topNames ? { portNames: topNames } : {});
       return finalText;
     },
     get megaflow(): string {
-      megaflowText ??= formatMatchWords({ value: mfValue, mask, eth: true }, {});
+      megaflowText ??= formatMatchWords(
+        { value: mfValue, mask, eth: true },
+        topNames ? { portNames: topNames } : {},
+      );
       return megaflowText;
     },
     datapathActions: ctx.odp.length ? ctx.odp.join(",") : "drop",

@@ -3,7 +3,14 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { isSimError, parseFlow } from "@ovnsim/packet";
-import { loadBundle, parseCtState, renderTrace, type Switch, traceFlow } from "../src/index.js";
+import {
+  loadBundle,
+  parseCtState,
+  renderTrace,
+  type Switch,
+  traceFlow,
+  tracePortNumbers,
+} from "../src/index.js";
 
 export interface GoldenCase {
   readonly scenario: string;
@@ -25,14 +32,18 @@ export function readCases(dir: string, scenario: string): GoldenCase[] {
 
 /** Runs ovnsim for `ofproto/trace` ARGS; errors give OVS's error shape. */
 export function runOvnsim(sw: Switch, args: readonly string[]): string {
-  const bridge = args[0]!;
-  const flowText = args[1]!;
+  // ofproto/trace takes --names before or after the bridge and flow.
+  const names = args.includes("--names");
+  const rest = args.filter((a) => a !== "--names");
+  const bridge = rest[0]!;
+  const flowText = rest[1]!;
   const ctNext: number[] = [];
-  for (let i = 2; i < args.length; i++)
-    if (args[i] === "--ct-next") ctNext.push(parseCtState(args[++i] ?? ""));
+  for (let i = 2; i < rest.length; i++)
+    if (rest[i] === "--ct-next") ctNext.push(parseCtState(rest[++i] ?? ""));
   try {
-    const flow = parseFlow(flowText, { ports: new Map([["LOCAL", 0xfffe]]) });
-    return renderTrace(traceFlow(sw, bridge, flow, { ctNext }));
+    const b = sw.bridges.get(bridge);
+    const flow = parseFlow(flowText, { ports: b ? tracePortNumbers(b) : new Map([["LOCAL", 0xfffe]]) });
+    return renderTrace(traceFlow(sw, bridge, flow, { ctNext, ...(names ? { names } : {}) }));
   } catch (e) {
     if (isSimError(e)) return `ERROR: ${e.message}\n`;
     throw e;

@@ -34,7 +34,8 @@ export type FieldFormat =
   | "ct_state"
   | "tcp_flags"
   | "frag"
-  | "port";
+  | "port"
+  | "tun_flags";
 
 export interface FieldSpec {
   /** OVS name, as `ovs-ofctl` prints it. */
@@ -91,6 +92,27 @@ for (let i = 0; i < 8; i++)
 for (let i = 0; i < 4; i++)
   regFields.push(f(`xxreg${i}`, `NXM_NX_XXREG${i}`, 128, W.reg0 + 4 * i, 0, "none", "hex"));
 
+const tunFields: FieldSpec[] = [
+  f("tun_id", "NXM_NX_TUN_ID", 64, W.tun_id, 0, "none", "hex", { aliases: ["tunnel_id"] }),
+  f("tun_src", "NXM_NX_TUN_IPV4_SRC", 32, W.tun_src, 0, "none", "ipv4"),
+  f("tun_dst", "NXM_NX_TUN_IPV4_DST", 32, W.tun_dst, 0, "none", "ipv4"),
+  f("tun_ipv6_src", "NXM_NX_TUN_IPV6_SRC", 128, W.tun_ipv6_src, 0, "none", "ipv6"),
+  f("tun_ipv6_dst", "NXM_NX_TUN_IPV6_DST", 128, W.tun_ipv6_dst, 0, "none", "ipv6"),
+  f("tun_gbp_id", "NXM_NX_TUN_GBP_ID", 16, W.tun_gbp_id, 0, "none", "dec"),
+  f("tun_gbp_flags", "NXM_NX_TUN_GBP_FLAGS", 8, W.tun_gbp_flags, 0, "none", "hex"),
+  // OpenFlow sees only the public flag (oam); df/csum/key are the datapath's.
+  f("tun_flags", "NXM_NX_TUN_FLAGS", 16, W.tun_flags, 0, "none", "tun_flags"),
+];
+// tun_metadata<N>: a Geneve option as the bridge's TLV map places it (ovnsim: up to 4 bytes).
+for (let i = 0; i < 64; i++)
+  tunFields.push(f(`tun_metadata${i}`, `NXM_NX_TUN_METADATA${i}`, 32, W.tun_metadata0 + i, 0, "none", "hex"));
+
+/** The index N of a tun_metadata<N> field, or -1. */
+export const tunMetadataIndex = (spec: FieldSpec): number =>
+  spec.word >= W.tun_metadata0 && spec.word < W.tun_metadata0 + 64 && spec.name.startsWith("tun_metadata")
+    ? spec.word - W.tun_metadata0
+    : -1;
+
 /** Every match field, in the order OVS lists them. */
 export const FIELDS: readonly FieldSpec[] = [
   // Metadata
@@ -118,6 +140,7 @@ export const FIELDS: readonly FieldSpec[] = [
   f("ct_tp_dst", "NXM_NX_CT_TP_DST", 16, W.ct_tp_dst, 0, "ip_any", "dec", { writable: false }),
   f("metadata", "OXM_OF_METADATA", 64, W.metadata, 0, "none", "hex"),
   ...regFields,
+  ...tunFields,
   // L2
   f("dl_src", "NXM_OF_ETH_SRC", 48, W.dl_src, 0, "none", "mac", { aliases: ["eth_src"] }),
   f("dl_dst", "NXM_OF_ETH_DST", 48, W.dl_dst, 0, "none", "mac", { aliases: ["eth_dst"] }),

@@ -14,6 +14,8 @@
  * nw_proto, sha/tha double as ND's sll/tll, and ICMP type/code live in tp_src/tp_dst.
  */
 
+import { EMPTY_TUNNEL, type FlowTunnel } from "./tunnel.js";
+
 /** One 802.1Q/802.1ad header, as in OVS `union flow_vlan_hdr` (gopacket's Dot1Q). */
 export interface VlanHeader {
   /** Tag protocol identifier: 0x8100 (802.1Q) or 0x88a8 (802.1ad). */
@@ -44,6 +46,7 @@ export interface Flow {
   readonly ct_tp_dst: number /* Original-direction L4 destination port (pre-DNAT). */;
   readonly metadata: bigint /* OpenFlow metadata, 64 bits (OVN: logical datapath). */;
   readonly regs: readonly number[] /* reg0–reg15, u32 each; xreg/xxreg are views of these. */;
+  readonly tunnel: FlowTunnel /* Tunnel metadata (EMPTY_TUNNEL when not tunnelled). */;
 
   // L2
   readonly dl_src: number /* Ethernet source, 48-bit integer. */;
@@ -149,6 +152,7 @@ export const EMPTY_FLOW: Flow = Object.freeze({
   ct_tp_dst: 0,
   metadata: 0n,
   regs: ZERO_REGS,
+  tunnel: EMPTY_TUNNEL,
   dl_src: 0,
   dl_dst: 0,
   dl_type: 0,
@@ -202,6 +206,7 @@ export function withFlow(flow: Flow, c: Partial<Flow>): Flow {
     ct_tp_dst: c.ct_tp_dst ?? flow.ct_tp_dst,
     metadata: c.metadata ?? flow.metadata,
     regs: c.regs === undefined || c.regs === flow.regs ? flow.regs : ownRegs(c.regs),
+    tunnel: c.tunnel ?? flow.tunnel,
     dl_src: c.dl_src ?? flow.dl_src,
     dl_dst: c.dl_dst ?? flow.dl_dst,
     dl_type: c.dl_type ?? flow.dl_type,

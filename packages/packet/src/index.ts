@@ -21,8 +21,19 @@ export {
   isIpAny,
 } from "./flow.js";
 export type { Flow, VlanHeader, CtStateFlag } from "./flow.js";
+export {
+  EMPTY_TUNNEL,
+  makeTunnel,
+  tunnelDstSet,
+  TUN_FLAG,
+  TUN_FLAG_NAMES,
+  TUN_FLAGS_MASK,
+  TUN_FLAGS_PUBLIC,
+  N_TUN_METADATA,
+} from "./tunnel.js";
+export type { FlowTunnel } from "./tunnel.js";
 export { W, FLOW_WORDS, STAGE_ENDS, VLAN_CFI, newKey, flowToKey, keyToFlow } from "./key.js";
-export { FIELDS, findField, fieldWords } from "./fields.js";
+export { FIELDS, findField, fieldWords, tunMetadataIndex } from "./fields.js";
 export type { FieldSpec, Prereq, FieldFormat } from "./fields.js";
 export {
   parseMac,

@@ -14,6 +14,7 @@
  */
 import { macFromWords, macHi, macLo } from "./addr.js";
 import { ETH_TYPE, type Flow, N_REGS, type VlanHeader } from "./flow.js";
+import { EMPTY_TUNNEL, type FlowTunnel, N_TUN_METADATA } from "./tunnel.js";
 
 /** Word index of each stored field in the key. */
 export const W = {
@@ -35,33 +36,46 @@ export const W = {
   ct_tp_dst: 24,
   metadata: 25, // 2 words
   reg0: 27, // 16 words, reg0..reg15
+  // Tunnel metadata (OVS struct flow_tnl), in the metadata stage as in OVS.
+  tun_id: 43, // 2 words
+  tun_src: 45,
+  tun_dst: 46,
+  tun_ipv6_src: 47, // 4 words
+  tun_ipv6_dst: 51, // 4 words
+  tun_tos: 55,
+  tun_ttl: 56,
+  tun_flags: 57, // FLOW_TNL_F_* (oam 1, df 2, csum 4, key 8)
+  tun_gbp_id: 58,
+  tun_gbp_flags: 59,
+  tun_md_present: 60, // 2 words: bit i of word 60 = tun_metadata<i>, of word 61 = tun_metadata<32+i>
+  tun_metadata0: 62, // 64 words, one per tun_metadata<N> (ovnsim holds up to 4 bytes of each)
   // L2
-  dl_src: 43, // 2 words: hi16, lo32
-  dl_dst: 45, // 2 words
-  dl_type: 47,
-  vlan0: 48, // tpid << 16 | tci (tci has the CFI/present bit 0x1000)
-  vlan1: 49,
+  dl_src: 126, // 2 words: hi16, lo32
+  dl_dst: 128, // 2 words
+  dl_type: 130,
+  vlan0: 131, // tpid << 16 | tci (tci has the CFI/present bit 0x1000)
+  vlan1: 132,
   // L3
-  nw_src: 50,
-  nw_dst: 51,
-  ipv6_src: 52, // 4 words
-  ipv6_dst: 56, // 4 words
-  ipv6_label: 60,
-  nw_proto: 61,
-  nw_tos: 62,
-  nw_ttl: 63,
-  nw_frag: 64,
-  arp_sha: 65, // 2 words
-  arp_tha: 67, // 2 words
+  nw_src: 133,
+  nw_dst: 134,
+  ipv6_src: 135, // 4 words
+  ipv6_dst: 139, // 4 words
+  ipv6_label: 143,
+  nw_proto: 144,
+  nw_tos: 145,
+  nw_ttl: 146,
+  nw_frag: 147,
+  arp_sha: 148, // 2 words
+  arp_tha: 150, // 2 words
   // L4
-  tp_src: 69,
-  tp_dst: 70,
-  tcp_flags: 71,
-  nd_target: 72, // 4 words
+  tp_src: 152,
+  tp_dst: 153,
+  tcp_flags: 154,
+  nd_target: 155, // 4 words
 } as const;
 
 /** Number of 32-bit words in a flow key. */
-export const FLOW_WORDS = 76;
+export const FLOW_WORDS = 159;
 
 /**
  * End (exclusive) of each lookup stage, as OVS segments struct flow: metadata, L2, L3, then
@@ -120,6 +134,7 @@ export function flowToKey(flow: Flow, key: Uint32Array = newKey()): Uint32Array 
   key[W.metadata] = Number((flow.metadata >> 32n) & 0xffffffffn);
   key[W.metadata + 1] = Number(flow.metadata & 0xffffffffn);
   for (let i = 0; i < N_REGS; i++) key[W.reg0 + i] = flow.regs[i] ?? 0;
+  tunnelToKey(flow.tunnel, key);
   key[W.dl_src] = macHi(flow.dl_src);
   key[W.dl_src + 1] = macLo(flow.dl_src);
   key[W.dl_dst] = macHi(flow.dl_dst);
@@ -163,6 +178,7 @@ export function keyToFlow(key: Uint32Array): Flow {
   }
   const regs: number[] = [];
   for (let i = 0; i < N_REGS; i++) regs.push(key[W.reg0 + i]!);
+  const tunnel = keyToTunnel(key);
   return Object.freeze({
     recirc_id: key[W.recirc_id]!,
     dp_hash: key[W.dp_hash]!,
@@ -182,6 +198,7 @@ export function keyToFlow(key: Uint32Array): Flow {
     ct_tp_dst: key[W.ct_tp_dst]!,
     metadata: (BigInt(key[W.metadata]!) << 32n) | BigInt(key[W.metadata + 1]!),
     regs: Object.freeze(regs),
+    tunnel,
     dl_src: macFromWords(key[W.dl_src]!, key[W.dl_src + 1]!),
     dl_dst: macFromWords(key[W.dl_dst]!, key[W.dl_dst + 1]!),
     dl_type: key[W.dl_type]!,
@@ -201,5 +218,48 @@ export function keyToFlow(key: Uint32Array): Flow {
     tp_dst: key[W.tp_dst]!,
     tcp_flags: key[W.tcp_flags]!,
     nd_target: get128(key, W.nd_target),
+  });
+}
+
+function tunnelToKey(t: FlowTunnel, key: Uint32Array): void {
+  if (t === EMPTY_TUNNEL) {
+    key.fill(0, W.tun_id, W.dl_src);
+    return;
+  }
+  key[W.tun_id] = Number((t.tun_id >> 32n) & 0xffffffffn);
+  key[W.tun_id + 1] = Number(t.tun_id & 0xffffffffn);
+  key[W.tun_src] = t.tun_src;
+  key[W.tun_dst] = t.tun_dst;
+  put128(key, W.tun_ipv6_src, t.tun_ipv6_src);
+  put128(key, W.tun_ipv6_dst, t.tun_ipv6_dst);
+  key[W.tun_tos] = t.tun_tos;
+  key[W.tun_ttl] = t.tun_ttl;
+  key[W.tun_flags] = t.tun_flags;
+  key[W.tun_gbp_id] = t.tun_gbp_id;
+  key[W.tun_gbp_flags] = t.tun_gbp_flags;
+  key[W.tun_md_present] = Number(t.present & 0xffffffffn);
+  key[W.tun_md_present + 1] = Number((t.present >> 32n) & 0xffffffffn);
+  for (let i = 0; i < N_TUN_METADATA; i++) key[W.tun_metadata0 + i] = t.metadata[i] ?? 0;
+}
+
+function keyToTunnel(key: Uint32Array): FlowTunnel {
+  let any = 0;
+  for (let w = W.tun_id; w < W.dl_src; w++) any |= key[w]!;
+  if (any === 0) return EMPTY_TUNNEL;
+  const md: number[] = [];
+  for (let i = 0; i < N_TUN_METADATA; i++) md.push(key[W.tun_metadata0 + i]!);
+  return Object.freeze({
+    tun_id: (BigInt(key[W.tun_id]!) << 32n) | BigInt(key[W.tun_id + 1]!),
+    tun_src: key[W.tun_src]!,
+    tun_dst: key[W.tun_dst]!,
+    tun_ipv6_src: get128(key, W.tun_ipv6_src),
+    tun_ipv6_dst: get128(key, W.tun_ipv6_dst),
+    tun_tos: key[W.tun_tos]!,
+    tun_ttl: key[W.tun_ttl]!,
+    tun_flags: key[W.tun_flags]!,
+    tun_gbp_id: key[W.tun_gbp_id]!,
+    tun_gbp_flags: key[W.tun_gbp_flags]!,
+    present: (BigInt(key[W.tun_md_present + 1]!) << 32n) | BigInt(key[W.tun_md_present]!),
+    metadata: Object.freeze(md),
   });
 }

@@ -14,9 +14,10 @@
  */
 import { formatIp4, formatIp6, formatMac, maskToPlen4, maskToPlen6, parseIp4, parseIp6 } from "./addr.js";
 import { SimError } from "./errors.js";
-import { type FieldSpec, findField } from "./fields.js";
+import { type FieldSpec, findField, tunMetadataIndex } from "./fields.js";
 import { ETH_TYPE, FRAG, IP_PROTO, OFPP } from "./flow.js";
 import { FLOW_WORDS, W } from "./key.js";
+import { TUN_FLAG_NAMES, TUN_FLAGS_MASK, TUN_FLAGS_PUBLIC } from "./tunnel.js";
 
 /** One matched field: value and mask, with `value & ~mask == 0`. */
 export interface FieldMatch {
@@ -124,6 +125,14 @@ export function setFieldMasked(
     const m = Number(mask) >>> 0;
     putFieldValue(mw.mask, spec, m, true);
     putFieldValue(mw.value, spec, (Number(value) & m) >>> 0, true);
+    const md = tunMetadataIndex(spec);
+    if (md >= 0) {
+      // Matching a Geneve option's value also requires it present (tun_metadata present map).
+      const w = W.tun_md_present + (md >>> 5);
+      const bit = (1 << (md & 31)) >>> 0;
+      mw.mask[w] = m ? (mw.mask[w]! | bit) >>> 0 : (mw.mask[w]! & ~bit) >>> 0;
+      mw.value[w] = m ? (mw.value[w]! | bit) >>> 0 : (mw.value[w]! & ~bit) >>> 0;
+    }
   } else if (spec.format === "mac") {
     const m = Number(mask);
     const hi = Math.floor(Number(value) / 0x100000000) & Math.floor(m / 0x100000000);
@@ -163,6 +172,15 @@ export const STORED_FIELDS: readonly FieldSpec[] = [
   "ct_tp_dst",
   "metadata",
   ...Array.from({ length: 16 }, (_, i) => `reg${i}`),
+  "tun_id",
+  "tun_src",
+  "tun_dst",
+  "tun_ipv6_src",
+  "tun_ipv6_dst",
+  "tun_gbp_id",
+  "tun_gbp_flags",
+  "tun_flags",
+  ...Array.from({ length: 64 }, (_, i) => `tun_metadata${i}`),
   "dl_src",
   "dl_dst",
   "dl_type",
@@ -340,12 +358,81 @@ const RESERVED_PORTS: ReadonlyMap<number, string> = new Map([
   [0xffff, "ANY"],
 ]);
 
-/** An OpenFlow port as OVS prints it: reserved names, else the name from `names`, else the number. */
+/**
+ * An OpenFlow port as OVS prints it: reserved names, else the name from `names` (bare when a
+ * letter followed by letters and digits, JSON-quoted otherwise: lib/namemap.c
+ * namemap_put_name), else the number.
+ */
 export function formatPort(port: number, names?: ReadonlyMap<number, string>): string {
-  return RESERVED_PORTS.get(port) ?? names?.get(port) ?? String(port);
+  const r = RESERVED_PORTS.get(port);
+  if (r !== undefined) return r;
+  const n = names?.get(port);
+  if (n === undefined) return String(port);
+  return /^[A-Za-z][A-Za-z0-9]*$/.test(n) ? n : JSON.stringify(n);
+}
+
+/**
+ * match.c format_flow_tunnel(): tunnel fields in OVS's order and styles (tun_tos in bare hex,
+ * tun_flags as datapath flag names), then tun_metadata_match_format(). `extra` prints the
+ * always-zero fields ovnsim does not model (erspan, GTP-U) where flow_format shows them.
+ */
+function formatTunnelWords(
+  f: Uint32Array,
+  m: Uint32Array,
+  put: (s: string) => void,
+  extra: { readonly zeroFields?: boolean } | undefined,
+): void {
+  const idM = big(m, W.tun_id, 2);
+  if (idM) {
+    const v = big(f, W.tun_id, 2);
+    put(`tun_id=${hexBig(v)}${idM !== 0xffffffffffffffffn ? `/${hexBig(idM)}` : ""}`);
+  }
+  if (w32(m, W.tun_src)) put(`tun_src=${ipMasked(w32(f, W.tun_src), w32(m, W.tun_src))}`);
+  if (w32(m, W.tun_dst)) put(`tun_dst=${ipMasked(w32(f, W.tun_dst), w32(m, W.tun_dst))}`);
+  if (!zeroWords(m, W.tun_ipv6_src, 4))
+    put(`tun_ipv6_src=${ip6Masked(big(f, W.tun_ipv6_src, 4), big(m, W.tun_ipv6_src, 4))}`);
+  if (!zeroWords(m, W.tun_ipv6_dst, 4))
+    put(`tun_ipv6_dst=${ip6Masked(big(f, W.tun_ipv6_dst, 4), big(m, W.tun_ipv6_dst, 4))}`);
+  const gbpM = m[W.tun_gbp_id]! & 0xffff;
+  if (gbpM) {
+    const v = f[W.tun_gbp_id]! & 0xffff;
+    put(`tun_gbp_id=${gbpM === 0xffff ? String(v) : `0x${v.toString(16)}/0x${gbpM.toString(16)}`}`);
+  }
+  if (m[W.tun_gbp_flags]! & 0xff) put(`tun_gbp_flags=${hex(f[W.tun_gbp_flags]! & 0xff)}`);
+  if (m[W.tun_tos]! & 0xff) put(`tun_tos=${(f[W.tun_tos]! & 0xff).toString(16)}`);
+  if (m[W.tun_ttl]! & 0xff) put(`tun_ttl=${f[W.tun_ttl]! & 0xff}`);
+  if (extra?.zeroFields) {
+    put("tun_erspan_ver=0");
+    put("gtpu_flags=0");
+    put("gtpu_msgtype=0");
+  }
+  const flM = m[W.tun_flags]! & TUN_FLAGS_MASK;
+  if (flM) {
+    put(
+      `tun_flags=${formatFlagsMasked(TUN_FLAG_NAMES, f[W.tun_flags]! & TUN_FLAGS_MASK, flM, TUN_FLAGS_MASK)}`,
+    );
+  }
+  for (let i = 0; i < 64; i++) {
+    const pw = W.tun_md_present + (i >>> 5);
+    const bit = (1 << (i & 31)) >>> 0;
+    if (!(m[pw]! & bit)) continue;
+    if (!(f[pw]! & bit)) {
+      put(`tun_metadata${i}=NP`);
+      continue;
+    }
+    const mk = w32(m, W.tun_metadata0 + i);
+    if (mk === 0) {
+      put(`tun_metadata${i}`);
+      continue;
+    }
+    const v = w32(f, W.tun_metadata0 + i);
+    put(`tun_metadata${i}=${hex(v)}${mk !== 0xffffffff ? `/${hex(mk)}` : ""}`);
+  }
 }
 
 export interface FormatMatchOptions {
+  /** flow_format(): also print the tunnel fields ovnsim does not model, as zeros. */
+  readonly tunnel?: { readonly zeroFields?: boolean };
   /** OpenFlow port names by number (ovs-ofctl --names); numbers print otherwise. */
   readonly portNames?: ReadonlyMap<number, string>;
   /** Printed first as `priority=N,` when given and not 32768 (OFP_DEFAULT_PRIORITY). */
@@ -446,6 +533,7 @@ export function formatMatchWords(mw: MatchWords, opts: FormatMatchOptions = {}):
     else skipType = false;
   }
   for (let i = 0; i < 16; i++) u32(`reg${i}`, W.reg0 + i);
+  formatTunnelWords(f, m, put, opts.tunnel);
   const md = zeroWords(m, W.metadata, 2) ? 0n : big(m, W.metadata, 2);
   if (md) put(`metadata=${hexBig(big(f, W.metadata, 2))}${md !== (1n << 64n) - 1n ? `/${hexBig(md)}` : ""}`);
   if (m[W.in_port]! & 0xffff) put(`in_port=${formatPort(f[W.in_port]! & 0xffff, opts.portNames)}`);
@@ -852,6 +940,12 @@ export function parseFieldValue(
     case "tcp_flags": {
       const p = parseFlagsText(text, TCP_NAMES, 0x0fff, key, "TCP");
       r = { value: p.value & 0xfff, mask: p.mask & 0xfff };
+      break;
+    }
+    case "tun_flags": {
+      // match_set_tun_flags_masked(): OpenFlow matches only the public flag (oam).
+      const p = parseFlagsText(text, TUN_FLAG_NAMES, TUN_FLAGS_PUBLIC, key, "tunnel");
+      r = { value: p.value & TUN_FLAGS_PUBLIC, mask: p.mask & TUN_FLAGS_PUBLIC };
       break;
     }
     case "frag": {

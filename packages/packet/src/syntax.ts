@@ -9,9 +9,10 @@
  * `match_wc_init()` builds for the packet, minus the all-zero metadata, printed by match_format().
  */
 import { SimError } from "./errors.js";
-import { type FieldSpec, findField } from "./fields.js";
+import { type FieldSpec, findField, tunMetadataIndex } from "./fields.js";
 import { ETH_TYPE, type Flow, FRAG, IP_PROTO, OFPP } from "./flow.js";
 import { FLOW_WORDS, flowToKey, keyToFlow, newKey, W } from "./key.js";
+import { TUN_FLAG, TUN_FLAGS_PUBLIC, tunnelDstSet } from "./tunnel.js";
 import {
   CT_TUPLE_FIELDS,
   type FormatMatchOptions,
@@ -65,6 +66,26 @@ export function packetMask(flow: Flow, key: Uint32Array = flowToKey(flow)): Uint
   if (key[W.vlan0]! & 0xffff) full(W.vlan1, 1, 0xffff);
   full(W.reg0, 16);
   full(W.metadata, 2);
+  // flow_wildcards_init_for_packet(): a tunnelled packet's whole tunnel key (tun_id only with
+  // the key flag), else tun_id alone when set.
+  const t = flow.tunnel;
+  if (tunnelDstSet(t)) {
+    if (t.tun_flags & TUN_FLAG.key) full(W.tun_id, 2);
+    full(W.tun_src);
+    full(W.tun_dst);
+    full(W.tun_ipv6_src, 4);
+    full(W.tun_ipv6_dst, 4);
+    full(W.tun_flags, 1, 0xffff);
+    full(W.tun_tos, 1, 0xff);
+    full(W.tun_ttl, 1, 0xff);
+    full(W.tun_gbp_id, 1, 0xffff);
+    full(W.tun_gbp_flags, 1, 0xff);
+    if (t.present) {
+      m[W.tun_md_present] = key[W.tun_md_present]!;
+      m[W.tun_md_present + 1] = key[W.tun_md_present + 1]!;
+      full(W.tun_metadata0, 64);
+    }
+  } else if (t.tun_id) full(W.tun_id, 2);
   const dl = flow.dl_type;
   const proto = flow.nw_proto;
   let ipAny = false;
@@ -184,7 +205,10 @@ export function flowPrintMask(flow: Flow, key: Uint32Array = flowToKey(flow)): U
 export function formatFlow(flow: Flow, opts: FormatMatchOptions = {}): string {
   const key = flowToKey(flow);
   const mw: MatchWords = { value: key, mask: flowPrintMask(flow, key), eth: true };
-  return formatMatchWords(mw, { ...(opts.portNames ? { portNames: opts.portNames } : {}) });
+  return formatMatchWords(mw, {
+    ...(opts.portNames ? { portNames: opts.portNames } : {}),
+    ...(tunnelDstSet(flow.tunnel) ? { tunnel: { zeroFields: true } } : {}),
+  });
 }
 
 const LENIENT_L4 = new Set(["tcp_src", "tcp_dst"]);
@@ -244,6 +268,7 @@ function flowPrereqOk(s: FieldSpec, key: Uint32Array, lenient: boolean): boolean
 
 function isAllOnes(s: FieldSpec, mask: number | bigint): boolean {
   if (s.format === "frag") return Number(mask) === 3;
+  if (s.format === "tun_flags") return Number(mask) === TUN_FLAGS_PUBLIC;
   if (typeof mask === "bigint") return mask === (1n << BigInt(s.bits)) - 1n;
   if (s.format === "mac") return mask === 0xffffffffffff;
   return mask === fieldWordMask(s) >>> s.shift;
@@ -329,6 +354,11 @@ export function parseFlow(text: string, opts: ParseFlowOptions = {}): Flow {
       continue;
     }
     setFlowField(key, s, pv.value);
+    const md = tunMetadataIndex(s);
+    if (md >= 0) {
+      const w = W.tun_md_present + (md >>> 5);
+      key[w] = (key[w]! | (1 << (md & 31))) >>> 0;
+    }
   }
   if (key[W.in_port] === 0) key[W.in_port] = OFPP.NONE;
   const t0 = key[W.vlan0]! & 0xffff;

@@ -8,6 +8,7 @@ import {
   type Switch,
   switchFromFlows,
   traceFlow,
+  tracePortNumbers,
   traceToJson,
 } from "@ovnsim/openflow";
 import { parseFlow, SimError } from "@ovnsim/packet";
@@ -19,6 +20,7 @@ const USAGE = `usage: ovnsim ofproto-trace [--bundle DIR | --flows FILE [--group
   --flows FILE    dump-flows output (OpenFlow 1.0/1.3/1.5, with or without --no-stats) or add-flow lines
   --groups FILE   dump-groups output, with --flows
   --ct-next FLAGS ct_state for the next recirculation after ct(), e.g. trk,est (repeatable)
+  --names         print ports by name, as ofproto/trace --names does
   --json          print the trace tree as JSON instead of ofproto/trace text
   e.g. ovnsim ofproto-trace --bundle ./bundle br-provider in_port=1,dl_vlan=341,tcp,nw_dst=10.180.204.252,tp_dst=80`;
 
@@ -39,6 +41,7 @@ registerSubcommand({
     let flows: string | undefined;
     let groups: string | undefined;
     let json = false;
+    let names = false;
     const ctNext: number[] = [];
     const pos: string[] = [];
     for (let i = 0; i < args.length; i++) {
@@ -53,6 +56,7 @@ registerSubcommand({
       else if (a === "--groups") groups = next();
       else if (a === "--ct-next") ctNext.push(parseCtState(next()));
       else if (a === "--json") json = true;
+      else if (a === "--names" || a === "-names") names = true;
       else if (a.startsWith("-")) throw new SimError("PARSE_ERROR", `${a}: unknown option`);
       else pos.push(a);
     }
@@ -65,10 +69,7 @@ registerSubcommand({
     let flow: ReturnType<typeof parseFlow>;
     if (bundle !== undefined) {
       sw = loadBundle(bundle);
-      const b = sw.bridge(bridge);
-      const names = new Map<string, number>();
-      for (const p of b.ports.values()) names.set(p.name, p.ofport);
-      flow = parseFlow(flowText, { ports: names });
+      flow = parseFlow(flowText, { ports: tracePortNumbers(sw.bridge(bridge)) });
     } else {
       flow = parseFlow(flowText, { ports: new Map([["LOCAL", 0xfffe]]) });
       sw = switchFromFlows(
@@ -78,7 +79,7 @@ registerSubcommand({
         flow.in_port < 0xff00 ? [flow.in_port] : [],
       );
     }
-    const t = traceFlow(sw, bridge, flow, { ctNext });
+    const t = traceFlow(sw, bridge, flow, { ctNext, ...(names ? { names } : {}) });
     io.stdout(json ? `${traceToJson(t)}\n` : renderTrace(t));
     return 0;
   },
