@@ -68,7 +68,8 @@ const IF_TSRESOL = 9;
 const EPB_FLAGS = 2;
 const EPB_PACKETID = 5;
 
-const pad4 = (n: number): number => (n + 3) & ~3;
+/** Rounded up to 32 bits (arithmetic, not `& ~3`: lengths read from a file go up to 2^32 - 1). */
+const pad4 = (n: number): number => n + ((4 - (n % 4)) % 4);
 const utf8 = new TextEncoder();
 
 type Opt = { code: number; value: Uint8Array };
