@@ -66,7 +66,7 @@ describe("pcapng writer and reader", () => {
     const be = (words: number[]) => {
       const b = new Uint8Array(words.length * 4);
       const dv = new DataView(b.buffer);
-      words.forEach((w, i) => dv.setUint32(i * 4, w >>> 0, false));
+      for (const [i, w] of words.entries()) dv.setUint32(i * 4, w >>> 0, false);
       return b;
     };
     const shb = be([0x0a0d0d0a, 28, 0x1a2b3c4d, 0x00010000, 0xffffffff, 0xffffffff, 28]);
