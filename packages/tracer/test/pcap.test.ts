@@ -88,7 +88,7 @@ describe("trace capture (pcapng)", () => {
     const tcp = capture.packets.map((p) => decodeFrame(p.bytes)).filter((p) => p.flow.nw_proto === 6);
     const synAck = tcp.find((p) => p.flow.tcp_flags === 0x12)!;
     expect([tcp[0]!.tcpSeq, synAck.tcpSeq, synAck.tcpAck]).toEqual([1000, 5000, 1001]);
-    capture.packets.forEach((p, i) => expect(p.timeUs).toBe(i));
+    expect(capture.packets.map((p) => p.timeUs)).toEqual(capture.packets.map((_, i) => i));
     const again = seedCapture();
     expect(writeTracePcapng(again.frames, again.world)).toEqual(writeTracePcapng(frames, world));
     expect(readPcapng(writeTracePcapng(frames, world))[0]!.packets.length).toBe(capture.packets.length);
