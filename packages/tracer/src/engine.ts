@@ -312,6 +312,9 @@ function physicalSteps(
   let prev: physical.TraceEvent | undefined;
   // The last run of each bridge, so a frame handed through a patch port names br-int's entry rule.
   const lastRun = new Map<string, OvsRun>();
+  // Why a host sends (its route, the resolution or ARP answer it makes), for the frame it sends next.
+  const why = new Map<string, string>();
+  const route = new Map<string, string>();
   for (const e of t.events) {
     const dup =
       prev && prev.kind === "send" && e.kind === "wire" && prev.at === e.at && prev.frame === e.frame;
@@ -328,6 +331,17 @@ function physicalSteps(
       }
     }
     let note = head ?? e.kind;
+    const host = e.at.split(/[/:]/)[0] ?? e.at;
+    const text = head ?? "";
+    if (e.kind === "route") route.set(host, text);
+    else if (e.kind === "metallb" || (e.kind === "host" && text.startsWith("answers"))) why.set(host, text);
+    else if (e.kind === "neigh" && text.startsWith("resolving"))
+      why.set(host, text.replace(/^(resolving [^:]+):.*$/, "$1"));
+    if ((e.kind === "wire" || e.kind === "send") && e.at.includes("/")) {
+      const reason = why.get(host) ?? route.get(host);
+      note = `${host} sends out of ${e.at.slice(host.length + 1)}${reason ? `: ${reason}` : ""}`;
+      why.delete(host);
+    }
     if (e.kind === "exit") {
       const entry = lastRun
         .get(e.at.split(":")[0] ?? "")
