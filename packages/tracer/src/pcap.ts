@@ -152,6 +152,19 @@ const DIRECTION: Readonly<Record<string, PcapngDirection>> = {
   deliver: "inbound",
 };
 
+/**
+ * The tags a switch port sends with ("untagged", "vlan 341", "vlan 100.200" in its trace): the
+ * frame's own tags when they are the same ids, else 802.1Q tags with the frame's priority, as
+ * OVS NORMAL pushes them on a trunk.
+ */
+function egressVlans(f: Flow, ids: string | undefined): Flow["vlans"] {
+  if (ids === undefined) return [];
+  const vids = ids.split(".").map(Number);
+  if (vids.length === f.vlans.length && vids.every((v, i) => f.vlans[i]!.vid === v)) return f.vlans;
+  const pcp = f.vlans[0]?.pcp ?? 0;
+  return vids.map((vid) => ({ tpid: 0x8100, pcp, vid }));
+}
+
 /** Same bytes at the same place: one hop seen twice by two layers (br-provider's exit, the NIC's wire). */
 function sameFrame(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
@@ -216,6 +229,28 @@ export function traceCapture(frames: readonly WireFrame[], world: CaptureWorld):
     const direction =
       w.kind === "pod" ? (phase === "forward" ? "inbound" : "outbound") : DIRECTION[w.kind ?? ""];
     add(place, bytes, `${phase}: ${note}`, direction);
+    if (w.kind === "switch" && world.links) {
+      // The switch's outputs towards plain host NICs (a NIC enslaved to a bridge has its own
+      // hop above): the switch port and the NIC at the other end of its cable.
+      const sw = place.name.split("/")[0]!;
+      for (const out of /-> (.+)$/.exec(note)?.[1]?.split(", ") ?? []) {
+        const m = /^(\S+)\((untagged|vlan ([\d.]+))\)$/.exec(out);
+        const peer = m ? world.links.get(`${sw}:${m[1]}`) : undefined;
+        if (!m || !peer) continue;
+        const [host, nic] = peer.split(":") as [string, string];
+        if (world.bridgeOf?.(host, nic)) continue;
+        const flow = withFlow(w.flow, { vlans: egressVlans(w.flow, m[3]) });
+        const out0 = encodeFrame(flow, phase);
+        const tag = m[3] ? `VLAN ${m[3]} tagged` : "untagged";
+        add(
+          { name: `${sw}/${m[1]}` },
+          out0,
+          `${phase}: ${sw}: out of ${m[1]} (${tag}) towards ${host}:${nic}`,
+          "outbound",
+        );
+        add({ name: `${host}/${nic}` }, out0, `${phase}: ${host} receives on ${nic}`, "inbound");
+      }
+    }
   }
   return { application: "ovnsim trace", interfaces, packets };
 }
