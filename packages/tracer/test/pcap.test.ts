@@ -38,7 +38,9 @@ describe("trace capture (pcapng)", () => {
       "client/eth0",
       "tor/p-client",
       "gw/eth0",
+      "gw/eth1",
       "tor/p-gw-eth0",
+      "tor/p-gw-eth1",
       "tor/p-node3",
       "node3/br-provider/underlay0",
       "node3/br-provider/patch-localnet.underlay-subnet-to-br-int",
@@ -72,6 +74,37 @@ describe("trace capture (pcapng)", () => {
     ).toBe(true);
   });
 
+  it("follows the SYN over every cable end: client, ToR, router, ToR, node, patch, Pod", () => {
+    const syn = capture.packets.filter((p) => {
+      const f = decodeFrame(p.bytes).flow;
+      return f.nw_proto === 6 && f.tcp_flags === 0x02;
+    });
+    expect(syn.map((p) => capture.interfaces[p.interface]!.name)).toEqual([
+      "client/eth0",
+      "tor/p-client",
+      "tor/p-gw-eth1",
+      "gw/eth1",
+      "gw/eth0",
+      "tor/p-gw-eth0",
+      "tor/p-node3",
+      "node3/br-provider/underlay0",
+      "node3/br-provider/patch-localnet.underlay-subnet-to-br-int",
+      POD,
+    ]);
+    expect(syn.map((p) => p.direction)).toEqual([
+      "outbound",
+      "inbound",
+      "outbound",
+      "inbound",
+      "outbound",
+      "inbound",
+      "outbound",
+      "inbound",
+      "outbound",
+      "inbound",
+    ]);
+  });
+
   it("keeps the VLAN tag as it was on each wire, in both directions", () => {
     const vlanOf = (b: Uint8Array) => decodeFrame(b, { vlanLimit: 2 }).flow.vlans.map((v) => v.vid);
     const tcp = (name: string) => at(name).filter((p) => decodeFrame(p.bytes).flow.nw_proto === 6);
@@ -79,7 +112,15 @@ describe("trace capture (pcapng)", () => {
       ["forward", [341]],
       ["reply", [341]],
     ]);
-    for (const n of ["client/eth0", "tor/p-client", "gw/eth0", POD])
+    for (const n of [
+      "client/eth0",
+      "tor/p-client",
+      "tor/p-gw-eth1",
+      "gw/eth1",
+      "gw/eth0",
+      "tor/p-gw-eth0",
+      POD,
+    ])
       for (const p of tcp(n)) expect(vlanOf(p.bytes)).toEqual([]);
     expect(tcp(POD).map((p) => p.comment?.split(":")[0])).toEqual(["forward", "reply"]);
   });
