@@ -5,10 +5,19 @@
 // a write, so the bad paths are ones root cannot use either: missing, through a regular file,
 // a directory for a file (and the reverse), a symbolic-link loop, a name too long, /dev/full.
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { run } from "@ovnsim/cli";
+import { readPcap, readPcapng } from "@ovnsim/packet";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -190,6 +199,17 @@ describe("the CLI's file arguments", () => {
     }
     expect(seen.size).toBeGreaterThan(10);
   }, 240_000);
+
+  it("what the commands write is what they say: `flow --pcap` and `trace --pcap`, pcapng or classic pcap", async () => {
+    const ng = join(dir, "f.pcapng");
+    const classic = join(dir, "f.pcap");
+    expect((await cli(["flow", "--pcap", ng, "in_port=1,tcp,nw_dst=10.0.0.1,tp_dst=80"])).code).toBe(0);
+    expect((await cli(["flow", "--pcap", classic, "in_port=1,tcp,nw_dst=10.0.0.1,tp_dst=80"])).code).toBe(0);
+    const [s] = readPcapng(readFileSync(ng));
+    expect(s!.interfaces.map((i) => i.name)).toEqual(["ovnsim flow"]);
+    expect(s!.packets[0]!.comments[0]).toMatch(/^tcp,in_port=1,.*tp_dst=80/);
+    expect(readPcap(readFileSync(classic)).records.length).toBe(1);
+  });
 
   it("the real process: `ovnsim trace --pcap /no/such/dir/x.pcap` exits 2 with one line, no stack trace", () => {
     const main = join(import.meta.dirname, "../src/main.ts");
