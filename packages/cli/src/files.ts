@@ -5,7 +5,7 @@
  * say it, never a Node.js stack trace. Node's own messages are not used: for a read of a
  * directory or a failed write(2) they do not name the path.
  */
-import { closeSync, openSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { SimError } from "@ovnsim/packet";
 
@@ -74,6 +74,18 @@ export function writeOutputFile(path: string, data: Uint8Array | string): void {
     writeFileSync(path, data);
   } catch (e) {
     throw fileError("write", path, e);
+  }
+}
+
+/**
+ * An output directory the user named (`--out DIR`): made with its parents if missing, as
+ * `mkdir -p` does; a file in the way is "not a directory", as mkdir -p says.
+ */
+export function makeOutputDirectory(path: string): void {
+  try {
+    mkdirSync(path, { recursive: true });
+  } catch (e) {
+    throw fileError("write", path, systemErrorCode(e) === "EEXIST" ? { code: "ENOTDIR" } : e);
   }
 }
 

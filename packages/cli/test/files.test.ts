@@ -18,10 +18,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { run } from "@ovnsim/cli";
 import { readPcap, readPcapng } from "@ovnsim/packet";
+import { makeOutputDirectory } from "../src/files.js";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-type Role = "in-file" | "in-dir" | "in-file-or-dir" | "out-file";
+type Role = "in-file" | "in-dir" | "in-file-or-dir" | "out-file" | "out-dir";
 
 interface Slot {
   readonly command: string;
@@ -91,7 +92,7 @@ const BAD: readonly Bad[] = [
   },
   {
     kind: "through a regular file",
-    roles: ["in-file", "in-dir", "in-file-or-dir", "out-file"],
+    roles: ["in-file", "in-dir", "in-file-or-dir", "out-file", "out-dir"],
     path: (n) => join(dir, "file", n),
     code: "ENOTDIR",
   },
@@ -101,16 +102,21 @@ const BAD: readonly Bad[] = [
     path: () => join(dir, "empty"),
     code: "EISDIR",
   },
-  { kind: "a file for a directory", roles: ["in-dir"], path: () => join(dir, "file"), code: "ENOTDIR" },
+  {
+    kind: "a file for a directory",
+    roles: ["in-dir", "out-dir"],
+    path: () => join(dir, "file"),
+    code: "ENOTDIR",
+  },
   {
     kind: "a symbolic-link loop",
-    roles: ["in-file", "in-dir", "in-file-or-dir", "out-file"],
+    roles: ["in-file", "in-dir", "in-file-or-dir", "out-file", "out-dir"],
     path: () => join(dir, "loop"),
     code: "ELOOP",
   },
   {
     kind: "a name too long",
-    roles: ["in-file", "in-dir", "in-file-or-dir", "out-file"],
+    roles: ["in-file", "in-dir", "in-file-or-dir", "out-file", "out-dir"],
     path: (n) => join(dir, n.padEnd(300, "n")),
     code: "ENAMETOOLONG",
   },
@@ -209,6 +215,16 @@ describe("the CLI's file arguments", () => {
     expect(s!.interfaces.map((i) => i.name)).toEqual(["ovnsim flow"]);
     expect(s!.packets[0]!.comments[0]).toMatch(/^tcp,in_port=1,.*tp_dst=80/);
     expect(readPcap(readFileSync(classic)).records.length).toBe(1);
+  });
+
+  it("an output directory (for a future `--out DIR`): made if missing, else the path and its reason", () => {
+    makeOutputDirectory(join(dir, "made", "deep"));
+    expect(existsSync(join(dir, "made", "deep"))).toBe(true);
+    for (const bad of BAD.filter((b) => b.roles.includes("out-dir"))) {
+      const p = bad.path("x");
+      expect(() => makeOutputDirectory(p), bad.kind).toThrowError(`cannot write ${p}: `);
+      expect(() => makeOutputDirectory(p), bad.kind).toThrowError(`(${bad.code})`);
+    }
   });
 
   it("the real process: `ovnsim trace --pcap /no/such/dir/x.pcap` exits 2 with one line, no stack trace", () => {
