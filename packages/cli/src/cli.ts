@@ -5,6 +5,7 @@
  * asked for, 2 bad input (message on stderr).
  */
 import { isSimError } from "@ovnsim/packet";
+import { systemErrorMessage } from "./files.js";
 
 export interface CliIo {
   readonly stdout: (text: string) => void;
@@ -64,6 +65,11 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
   } catch (e) {
     if (isSimError(e)) {
       io.stderr(`ovnsim ${name}: ${e.message}\n`);
+      return 2;
+    }
+    const sys = systemErrorMessage(e);
+    if (sys !== undefined) {
+      io.stderr(`ovnsim ${name}: ${sys}\n`);
       return 2;
     }
     throw e;

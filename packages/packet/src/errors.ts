@@ -22,6 +22,8 @@ export const SIM_ERROR_CODES = {
   CONFLICT: "two parts of the configuration contradict each other",
   BAD_PACKET: "bytes that cannot be decoded as the frame they claim to be",
   UNSUPPORTED: "valid input that the simulator does not model",
+  IO_ERROR:
+    "a file or directory named by the user cannot be read or written (the path and the system's reason)",
 } as const;
 
 export type SimErrorCode = keyof typeof SIM_ERROR_CODES;

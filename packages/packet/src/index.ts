@@ -1,6 +1,6 @@
 // @ovnsim/packet: the flow key every layer passes on (OVS struct flow), its word layout for
 // the classifier, the meta-flow field table, addresses, the one error class; the OVS text forms
-// of flows and matches (ofproto/trace, ovs-ofctl); frame builders, the wire format and pcap.
+// of flows and matches (ofproto/trace, ovs-ofctl); frame builders, the wire format, pcap and pcapng.
 export { SimError, isSimError, SIM_ERROR_CODES } from "./errors.js";
 export type { SimErrorCode, SimErrorLocation } from "./errors.js";
 export {
@@ -123,3 +123,13 @@ export type {
 } from "./build.js";
 export { writePcap, readPcap, LINKTYPE_ETHERNET } from "./pcap.js";
 export type { PcapRecord, PcapFile } from "./pcap.js";
+export { writePcapng, readPcapng, isPcapng } from "./pcapng.js";
+export type {
+  PcapngCapture,
+  PcapngInterface,
+  PcapngPacket,
+  PcapngDirection,
+  PcapngSection,
+  PcapngReadInterface,
+  PcapngReadPacket,
+} from "./pcapng.js";

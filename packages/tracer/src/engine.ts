@@ -109,7 +109,7 @@ export class ProviderBridge implements physical.AttachedBridge {
       const patch = this.ovs.dataplane.bridges
         .find((b) => b.name === this.name)
         ?.ports.find((p) => p.type === "patch");
-      if (patch) outputs.push({ port: patch.name, frame: r.toOvn });
+      if (patch) outputs.push({ port: patch.name, frame: r.crossing ?? r.toOvn });
     }
     return { outputs, trace: r.text.replace(/\n+$/, "").split("\n") };
   }
@@ -310,6 +310,11 @@ function physicalSteps(
     cur = undefined;
   };
   let prev: physical.TraceEvent | undefined;
+  // The last run of each bridge, so a frame handed through a patch port names br-int's entry rule.
+  const lastRun = new Map<string, OvsRun>();
+  // Why a host sends (its route, the resolution or ARP answer it makes), for the frame it sends next.
+  const why = new Map<string, string>();
+  const route = new Map<string, string>();
   for (const e of t.events) {
     const dup =
       prev && prev.kind === "send" && e.kind === "wire" && prev.at === e.at && prev.frame === e.frame;
@@ -320,7 +325,28 @@ function physicalSteps(
     if (e.kind === "bridge" && bridgeRun) {
       // Say which rule decided, not only where the frame went.
       const r = bridgeRun(e.at);
-      if (r) head = `${head}: ${summarizeBridge(r)}`;
+      if (r) {
+        head = `${head}: ${summarizeBridge(r)}`;
+        lastRun.set(e.at, r);
+      }
+    }
+    let note = head ?? e.kind;
+    const host = e.at.split(/[/:]/)[0] ?? e.at;
+    const text = head ?? "";
+    if (e.kind === "route") route.set(host, text);
+    else if (e.kind === "metallb" || (e.kind === "host" && text.startsWith("answers"))) why.set(host, text);
+    else if (e.kind === "neigh" && text.startsWith("resolving"))
+      why.set(host, text.replace(/^(resolving [^:]+):.*$/, "$1"));
+    if ((e.kind === "wire" || e.kind === "send") && e.at.includes("/")) {
+      const reason = why.get(host) ?? route.get(host);
+      note = `${host} sends out of ${e.at.slice(host.length + 1)}${reason ? `: ${reason}` : ""}`;
+      why.delete(host);
+    }
+    if (e.kind === "exit") {
+      const entry = lastRun
+        .get(e.at.split(":")[0] ?? "")
+        ?.rules.find((x) => x.bridge === "br-int" && x.table === 0);
+      if (entry) note = `${note}; br-int table 0 priority ${entry.priority}: ${entry.actions}`;
     }
     const at = e.at;
     const device = at.split(/[/:]/)[0] ?? at;
@@ -336,7 +362,8 @@ function physicalSteps(
     // Every hop that shows a frame (wire, switch port, bridge port, delivery), each frame once per place.
     if (e.frame && e.kind !== "host" && e.kind !== "neigh") {
       const last = frames[frames.length - 1];
-      if (!last || last.flow !== e.frame || last.link !== at) frames.push({ link: at, flow: e.frame });
+      if (!last || last.flow !== e.frame || last.link !== at)
+        frames.push({ link: at, flow: e.frame, kind: e.kind, note: `${at}: ${note}` });
     }
     const where = at.slice(device.length).replace(/^[/:]/, "") || e.kind;
     if (e.depth === 0) {
@@ -570,7 +597,12 @@ function intoOvn(
       step.show(phy);
       root.add(step.build());
       if (local && podVethName(pod) === lp.port) {
-        ctx.frames.push({ link: `${node}/${lp.port}`, flow: phy });
+        ctx.frames.push({
+          link: `${node}/${lp.port}`,
+          flow: phy,
+          kind: "pod",
+          note: `${logicalNote(lr)}; ${table65Note(lp.flowText)}`,
+        });
         root.step(
           "kube",
           `pod ${pod.namespace}/${pod.name}`,
@@ -602,6 +634,12 @@ function intoOvn(
     step.setDetail(`bridge("br-int")\n----------------\n${lp.flowText}`);
     step.show(phy);
     root.add(step.build());
+    ctx.frames.push({
+      link: `${node}/br-int:${patch}`,
+      flow: phy,
+      kind: "ovs",
+      note: `${logicalNote(lr)}; ${table65Note(lp.flowText)}`,
+    });
     if (!prov || !provPort) continue;
     const r = runBridge(o, prov.name, provPort, phy);
     const bs = new StepBuilder("openflow", prov.name, summarizeBridge(r), node).seen(root.last);
@@ -618,6 +656,12 @@ function intoOvn(
       });
     }
     for (const e of nicExits) {
+      ctx.frames.push({
+        link: `${node}/${e.port}`,
+        flow: e.flow,
+        kind: "ovs",
+        note: `${node}/${prov.name}: ${summarizeBridge(r)}`,
+      });
       if (!sim.net) continue;
       const t = sim.net.inject(node, e.port, e.flow);
       const ph = new StepBuilder("physical", "underlay", "back on the underlay", node).seen(root.last);
@@ -628,6 +672,21 @@ function intoOvn(
       followExits(ctx, t.exits, root, end, replyOf);
     }
   }
+}
+
+/** The logical stages that decided a packet's way, for a pcap comment: "ls_in_lb (table 13) priority 120…". */
+function logicalNote(lr: LogicalRun): string {
+  const st = lr.stages.filter((x) => NOTABLE.test(x.stage) && x.priority > 0);
+  const parts = st.map((x) => `OVN ${x.stage} (table ${x.table}) priority ${x.priority}`);
+  if (lr.backend) parts.push(`DNAT to ${lr.backend.ip}:${lr.backend.port}`);
+  return parts.join(", ") || "OVN logical pipeline";
+}
+
+/** " 65. reg15=0x2,metadata=0x1, priority 100\n    output:x" → "br-int table 65 priority 100: output:x". */
+function table65Note(flowText: string): string {
+  const [head = "", ...acts] = flowText.split("\n");
+  const prio = /priority (\d+)\s*$/.exec(head)?.[1] ?? "?";
+  return `br-int table 65 priority ${prio}: ${acts.map((a) => a.trim()).join(",")}`;
 }
 
 const NOTABLE = /^ls_(in_(pre_lb|pre_stateful|lb|l2_lkup|l2_unknown)|out_(pre_lb|pre_stateful))$/;
@@ -745,6 +804,7 @@ export function runTrace(
 
   // The reply, from where the request was delivered.
   let reply: TraceStep | null = null;
+  let replyStart = Number.POSITIVE_INFINITY;
   if (end.delivered && sentFlow && input.reply !== false) {
     const d = end.delivered;
     const rb = new StepBuilder(
@@ -766,6 +826,7 @@ export function runTrace(
       vlans: [],
     });
     end.phase = "reply";
+    replyStart = ctx.frames.length;
     ctx.request = { nw_dst: rf.nw_dst, nw_proto: rf.nw_proto };
     ctx.hops = 0;
     rb.step(
@@ -795,7 +856,10 @@ export function runTrace(
     forward,
     reply,
   };
-  return { doc, frames: ctx.frames, ct: ctx.ctSeen };
+  const frames = ctx.frames.map(
+    (f, i): WireFrame => ({ ...f, phase: i >= replyStart ? "reply" : "forward" }),
+  );
+  return { doc, frames, ct: ctx.ctSeen };
 }
 
 function subnetOf(s: Scenario, pod: PodSpec) {
@@ -814,8 +878,13 @@ function gatewayMac(s: Scenario, pod: PodSpec): number | null {
 function replyFromPod(ctx: Ctx, pod: PodSpec, f: Flow, root: StepBuilder, end: PathEnd, request: Flow): void {
   const o = ctx.sim.ovs.get(pod.node);
   if (!o) return;
-  ctx.frames.push({ link: `${pod.node}/${podVethName(pod)}`, flow: f });
   const r = runBridge(o, "br-int", podVethName(pod), f);
+  ctx.frames.push({
+    link: `${pod.node}/${podVethName(pod)}`,
+    flow: f,
+    kind: "pod",
+    note: `pod ${pod.namespace}/${pod.name} sends; br-int ${summarizeBridge(r)}`,
+  });
   const bs = new StepBuilder("openflow", "br-int", summarizeBridge(r), pod.node).seen(root.last);
   bs.setDetail(() => r.text);
   root.add(bs.build());

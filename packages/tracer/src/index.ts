@@ -1,6 +1,6 @@
 // @ovnsim/tracer: composes the layers (physical network and MetalLB, OVS bridges, the OVN logical
 // switch, the load balancer and conntrack) into one end-to-end trace of a scenario, with a
-// verdict, the doctor's findings, and renderers (text, JSON `ovnsim.trace/v1`, Mermaid, pcap).
+// verdict, the doctor's findings, and renderers (text, JSON `ovnsim.trace/v1`, Mermaid, pcapng / pcap).
 export {
   TRACE_SCHEMA,
   packetView,
@@ -33,7 +33,17 @@ export type { Simulation, TraceInput, FailoverInput, FailoverResult } from "./en
 export { renderText, verdictLines } from "./render-text.js";
 export type { TextOptions } from "./render-text.js";
 export { renderMermaid, renderFlowchart, renderSequence, mermaidLabel } from "./render-mermaid.js";
-export { encodeFrame, writePcap } from "./pcap.js";
+export {
+  encodeFrame,
+  writePcap,
+  writeTracePcapng,
+  traceCapture,
+  captureWorld,
+  placeOf,
+  REQUEST_ISN,
+  REPLY_ISN,
+} from "./pcap.js";
+export type { CaptureWorld } from "./pcap.js";
 export { buildNodeOvs, runBridge, replayOdp, logToPhy } from "./ovs.js";
 export type { NodeOvs, OvsRun, OvsExit } from "./ovs.js";
 export { buildOvn, runLogical, microflowOf, profileFor } from "./ovn.js";

@@ -96,8 +96,15 @@ export interface TraceDocument {
 
 /** A frame as it is on one wire, for the pcap. */
 export interface WireFrame {
+  /** Where it was seen, as the layer names it: "tor:p-node3", "node3/br-provider", "node3/<veth>". */
   readonly link: string;
   readonly flow: Flow;
+  /** What kind of hop: a physical trace event kind ("wire", "switch", "bridge"…), or "ovs" / "pod". */
+  readonly kind?: string;
+  /** The trace step that put the frame there (rule, logical stage, switch decision), one line. */
+  readonly note?: string;
+  /** Which way: the request or its reply. */
+  readonly phase?: "forward" | "reply";
 }
 
 const ARP_OPS: Record<number, string> = { 1: "request", 2: "reply" };

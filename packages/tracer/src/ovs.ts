@@ -89,6 +89,8 @@ export interface OvsRun {
   readonly exits: readonly OvsExit[];
   /** The packet as br-int hands it to OVN (after `resubmit(,8)`), if it got there. */
   readonly toOvn: Flow | null;
+  /** The same packet as it crossed the patch port into br-int (before table 0 strips its VLAN). */
+  readonly crossing: Flow | null;
   /** Bridges the trace crossed, in order. */
   readonly bridges: readonly string[];
   /** Rules that matched, per bridge, in order: "table N priority P cookie C". */
@@ -145,6 +147,7 @@ export function runBridge(o: NodeOvs, bridge: string, inPort: string, flow: Flow
   if (bridges.length === 0) bridges.push(bridge);
   const first = result.passes[0];
   let toOvn: Flow | null = null;
+  let crossing: Flow | null = null;
   // The packet at the start and end of each pass, parsed back from the pass's text only when it
   // is used: a pass's start when its datapath actions output something, the last pass's end
   // for the hand-off to OVN.
@@ -176,6 +179,7 @@ export function runBridge(o: NodeOvs, bridge: string, inPort: string, flow: Flow
     .find((r) => r.bridge === "br-int" && r.table === 0 && /resubmit\(,8\)/.test(r.actions));
   if (entry) {
     let g = lastFinalOf();
+    crossing = g;
     let md = 0n;
     const regs = [...g.regs];
     for (const act of entry.actions.split(",")) {
@@ -194,7 +198,7 @@ export function runBridge(o: NodeOvs, bridge: string, inPort: string, flow: Flow
     const vlan = port.tag ?? f.vlans[0]?.vid ?? 0;
     macTablesFor(o).get(bridge)?.learn(vlan, f.dl_src, port.ofport, 0);
   }
-  const run = { result, exits, toOvn, bridges, rules } as Omit<OvsRun, "text">;
+  const run = { result, exits, toOvn, crossing, bridges, rules } as Omit<OvsRun, "text">;
   return lazyProperty(run, "text", () => renderTrace(result)) as OvsRun;
 }
 

@@ -1,138 +1,261 @@
 /**
- * The frames of a trace as a classic libpcap file (LINKTYPE_ETHERNET), one record per hop where
- * the frame was on a wire or a port, 802.1Q tags where they are on that wire, IPv4 and TCP/UDP/
- * ICMP checksums filled in so tshark shows no errors. Timestamps are virtual (hop n at n ms),
- * never the wall clock.
+ * The frames of a trace as a capture file, the way a person would capture them with tcpdump at
+ * every place the packet crosses: pcapng (default) with one interface per place, named as one
+ * would name it ("client/eth0", "tor/p-node3", "node3/br-provider/underlay0",
+ * "pod default/deploy-…-2 eth0"), each frame commented with the trace step that put it there (the
+ * switch's decision, the OpenFlow table/priority/cookie, the OVN logical stage and table), with its
+ * 802.1Q tag as it was on that wire, for the request and its reply. Classic libpcap (one
+ * anonymous interface, no comments) stays available.
  *
- * Stand-in: @ovnsim/packet was to provide the wire encoder and pcap writer; until it exports
- * them, this module encodes the few frame kinds a trace carries (Ethernet/802.1Q, ARP, IPv4
- * with TCP/UDP/ICMP) behind the same small interface (`encodeFrame`, `writePcap`).
+ * Frames are encoded by @ovnsim/packet's wire encoder (real checksums), padded to the 60-byte
+ * Ethernet minimum. TCP sequence numbers are fixed, not random: the request side starts at
+ * ISN 1000 and the reply side at 5000, so the SYN-ACK acknowledges 1001 as a real stack would.
+ * Timestamps are virtual: the n-th frame of the file is at n microseconds after the epoch, never
+ * the wall clock, so the same trace writes the same bytes.
+ *
+ * Why tshark still says "TCP Retransmission": its TCP analysis keys a conversation on addresses
+ * and ports only (not the capture interface, VLAN or MAC) in the tshark 4.0 this was checked
+ * with, so the second place that sees the same segment looks like a resend, exactly as in a
+ * mergecap of captures taken at several taps. Interface names, comments, epb_flags and
+ * epb_packetid do not change that; `-o tcp.analyze_sequence_numbers:FALSE`, or one interface
+ * exported to its own file, does (README; test/pcap.test.ts states it).
  */
-import { ETH_TYPE, type Flow, IP_PROTO } from "@ovnsim/packet";
+import { podVethName } from "@ovnsim/kube";
+import {
+  ETH_TYPE,
+  type Flow,
+  IP_PROTO,
+  type PcapngCapture,
+  type PcapngDirection,
+  type PcapngInterface,
+  type PcapngPacket,
+  TCP_FLAG,
+  encodeFrame as encodePacket,
+  makePacket,
+  withFlow,
+  writePcap as writeClassicPcap,
+  writePcapng,
+} from "@ovnsim/packet";
+import type { Simulation } from "./engine.js";
+import type { WireFrame } from "./model.js";
 
-function putMac(b: Uint8Array, off: number, mac: number): void {
-  const hi = Math.floor(mac / 0x100000000);
-  b[off] = (hi >>> 8) & 0xff;
-  b[off + 1] = hi & 0xff;
-  b[off + 2] = (mac >>> 24) & 0xff;
-  b[off + 3] = (mac >>> 16) & 0xff;
-  b[off + 4] = (mac >>> 8) & 0xff;
-  b[off + 5] = mac & 0xff;
+/** Initial sequence numbers of the traced connection's two sides (fixed: same input, same bytes). */
+export const REQUEST_ISN = 1000;
+export const REPLY_ISN = 5000;
+
+/** The frame's bytes on the wire (checksums filled in, padded to the 60-byte Ethernet minimum). */
+export function encodeFrame(f: Flow, side: "forward" | "reply" = "forward"): Uint8Array {
+  const flow = f.nw_ttl === 0 && f.dl_type === ETH_TYPE.ip ? withFlow(f, { nw_ttl: 64 }) : f;
+  let fields = {};
+  if (flow.dl_type === ETH_TYPE.ip && flow.nw_proto === IP_PROTO.tcp) {
+    const [mine, theirs] = side === "forward" ? [REQUEST_ISN, REPLY_ISN] : [REPLY_ISN, REQUEST_ISN];
+    const syn = (flow.tcp_flags & TCP_FLAG.syn) !== 0;
+    const ack = (flow.tcp_flags & TCP_FLAG.ack) !== 0;
+    fields = { tcpSeq: syn ? mine : mine + 1, tcpAck: ack ? theirs + 1 : 0, tcpWindow: 64240 };
+  } else if (flow.dl_type === ETH_TYPE.ip && flow.nw_proto === IP_PROTO.icmp) {
+    fields = { payload: Uint8Array.of(0, 1, 0, 1) }; // echo identifier 1, sequence 1
+  }
+  const bytes = encodePacket(makePacket(flow, fields));
+  if (bytes.length >= 60) return bytes;
+  const padded = new Uint8Array(60);
+  padded.set(bytes);
+  return padded;
 }
-const put16 = (b: Uint8Array, off: number, v: number) => {
-  b[off] = (v >>> 8) & 0xff;
-  b[off + 1] = v & 0xff;
-};
-const put32 = (b: Uint8Array, off: number, v: number) => {
-  put16(b, off, (v >>> 16) & 0xffff);
-  put16(b, off + 2, v & 0xffff);
-};
 
-function csum(b: Uint8Array, off: number, len: number, initial = 0): number {
-  let s = initial;
-  for (let i = 0; i < len - 1; i += 2) s += (b[off + i]! << 8) | b[off + i + 1]!;
-  if (len & 1) s += b[off + len - 1]! << 8;
-  while (s > 0xffff) s = (s & 0xffff) + (s >>> 16);
-  return ~s & 0xffff;
+/** A classic pcap file (microsecond timestamps, LINKTYPE_ETHERNET), one record per frame, n-th at n µs. */
+export function writePcap(frames: readonly (Flow | WireFrame)[]): Uint8Array {
+  return writeClassicPcap(
+    frames.map((x, i) => {
+      const w = "flow" in x ? x : { flow: x, phase: "forward" as const };
+      return { bytes: encodeFrame(w.flow, w.phase ?? "forward"), timeUs: i };
+    }),
+  );
 }
 
-/** The frame's bytes on the wire (minimum Ethernet size padded). */
-export function encodeFrame(f: Flow): Uint8Array {
-  const l2 = 14 + 4 * f.vlans.length;
-  let l3: Uint8Array;
-  if (f.dl_type === ETH_TYPE.arp) {
-    l3 = new Uint8Array(28);
-    put16(l3, 0, 1);
-    put16(l3, 2, 0x0800);
-    l3[4] = 6;
-    l3[5] = 4;
-    put16(l3, 6, f.nw_proto);
-    putMac(l3, 8, f.arp_sha);
-    put32(l3, 14, f.nw_src);
-    putMac(l3, 18, f.arp_tha);
-    put32(l3, 24, f.nw_dst);
-  } else if (f.dl_type === ETH_TYPE.ip) {
-    const l4len =
-      f.nw_proto === IP_PROTO.tcp
-        ? 20
-        : f.nw_proto === IP_PROTO.udp
-          ? 8
-          : f.nw_proto === IP_PROTO.icmp
-            ? 8
-            : 0;
-    l3 = new Uint8Array(20 + l4len);
-    l3[0] = 0x45;
-    l3[1] = f.nw_tos;
-    put16(l3, 2, 20 + l4len);
-    put16(l3, 6, 0x4000);
-    l3[8] = f.nw_ttl || 64;
-    l3[9] = f.nw_proto;
-    put32(l3, 12, f.nw_src);
-    put32(l3, 16, f.nw_dst);
-    put16(l3, 10, csum(l3, 0, 20));
-    const pseudo = (len: number): number => {
-      let s = (f.nw_src >>> 16) + (f.nw_src & 0xffff) + (f.nw_dst >>> 16) + (f.nw_dst & 0xffff);
-      s += f.nw_proto + len;
-      return s;
+/** What the capture needs to know of the simulated world to name places. */
+export interface CaptureWorld {
+  /** Pods by the host side of their veth pair (what br-int's port is called). */
+  readonly pods: readonly {
+    readonly namespace: string;
+    readonly name: string;
+    readonly node: string;
+    readonly veth: string;
+  }[];
+  /** "host:port" → "host:port" at the other end of the cable (physical topology). */
+  readonly links?: ReadonlyMap<string, string>;
+  /** Which OVS bridge a port is on, per node: node → port → bridge. */
+  readonly bridgeOf?: (node: string, port: string) => string | undefined;
+}
+
+/** The names a simulation gives: its Pods' veths, its cables, the bridges its NICs are enslaved to. */
+export function captureWorld(sim: Simulation): CaptureWorld {
+  return {
+    pods: sim.scenario.pods.map((p) => ({
+      namespace: p.namespace,
+      name: p.name,
+      node: p.node,
+      veth: podVethName(p),
+    })),
+    ...(sim.net ? { links: sim.net.topology.links } : {}),
+    bridgeOf: (node, port) =>
+      sim.ovs.get(node)?.dataplane.bridges.find((b) => b.ports.some((p) => p.name === port))?.name,
+  };
+}
+
+interface Place {
+  readonly name: string;
+  readonly description?: string;
+}
+
+/** Where a frame was, as a person names it (and a longer description when useful). */
+export function placeOf(w: WireFrame, world: CaptureWorld): Place {
+  const at = w.link;
+  const slash = at.indexOf("/");
+  const colon = at.indexOf(":");
+  // A switch port: "tor:p-node3".
+  if (slash < 0 && colon > 0) return { name: `${at.slice(0, colon)}/${at.slice(colon + 1)}` };
+  const host = slash > 0 ? at.slice(0, slash) : at;
+  const rest = slash > 0 ? at.slice(slash + 1) : "";
+  // A bridge port: "node3/br-provider:patch-…".
+  if (rest.includes(":")) {
+    const [bridge, port] = [rest.slice(0, rest.indexOf(":")), rest.slice(rest.indexOf(":") + 1)];
+    return { name: `${host}/${bridge}/${port}` };
+  }
+  // A frame entering a bridge: the port comes from the bridge's own trace ("in_port underlay0 …").
+  if (w.kind === "bridge") {
+    const inPort = /: in_port (\S+)/.exec(w.note ?? "")?.[1];
+    if (inPort) return { name: `${host}/${rest}/${inPort}` };
+    return { name: `${host}/${rest}` };
+  }
+  // A Pod's veth: named after the Pod; the host side of the veth pair is the description.
+  const pod = world.pods.find((p) => p.node === host && p.veth === rest);
+  if (pod) {
+    return {
+      name: `pod ${pod.namespace}/${pod.name} eth0`,
+      description: `veth ${rest} on ${host} (br-int port)`,
     };
-    if (f.nw_proto === IP_PROTO.tcp) {
-      put16(l3, 20, f.tp_src);
-      put16(l3, 22, f.tp_dst);
-      put32(l3, 24, 1);
-      put32(l3, 28, f.tcp_flags & 0x010 ? 1 : 0);
-      l3[32] = 5 << 4;
-      l3[33] = f.tcp_flags & 0xff;
-      put16(l3, 34, 64240);
-      put16(l3, 36, csum(l3, 20, 20, pseudo(20)));
-    } else if (f.nw_proto === IP_PROTO.udp) {
-      put16(l3, 20, f.tp_src);
-      put16(l3, 22, f.tp_dst);
-      put16(l3, 24, 8);
-      put16(l3, 26, csum(l3, 20, 8, pseudo(8)) || 0xffff);
-    } else if (f.nw_proto === IP_PROTO.icmp) {
-      l3[20] = f.tp_src;
-      l3[21] = f.tp_dst;
-      put16(l3, 24, 1);
-      put16(l3, 26, 1);
-      put16(l3, 22, csum(l3, 20, 8));
-    }
-  } else {
-    l3 = new Uint8Array(0);
   }
-  const len = Math.max(60, l2 + l3.length);
-  const b = new Uint8Array(len);
-  putMac(b, 0, f.dl_dst);
-  putMac(b, 6, f.dl_src);
-  let off = 12;
-  for (const v of f.vlans) {
-    put16(b, off, v.tpid || 0x8100);
-    put16(b, off + 2, ((v.pcp & 7) << 13) | (v.vid & 0xfff));
-    off += 4;
-  }
-  put16(b, off, f.dl_type);
-  b.set(l3, off + 2);
-  return b;
+  // A NIC enslaved to an OVS bridge: "node3/underlay0" → "node3/br-provider/underlay0".
+  const bridge = world.bridgeOf?.(host, rest);
+  if (bridge) return { name: `${host}/${bridge}/${rest}` };
+  return { name: at };
 }
 
-/** A pcap file (microsecond timestamps, LINKTYPE_ETHERNET) with one record per frame. */
-export function writePcap(frames: readonly Flow[]): Uint8Array {
-  const recs = frames.map(encodeFrame);
-  const total = 24 + recs.reduce((n, r) => n + 16 + r.length, 0);
-  const b = new Uint8Array(total);
-  const dv = new DataView(b.buffer);
-  dv.setUint32(0, 0xa1b2c3d4, true);
-  dv.setUint16(4, 2, true);
-  dv.setUint16(6, 4, true);
-  dv.setUint32(16, 65535, true);
-  dv.setUint32(20, 1, true);
-  let off = 24;
-  recs.forEach((r, i) => {
-    dv.setUint32(off, 0, true);
-    dv.setUint32(off + 4, i * 1000, true);
-    dv.setUint32(off + 8, r.length, true);
-    dv.setUint32(off + 12, r.length, true);
-    b.set(r, off + 16);
-    off += 16 + r.length;
-  });
-  return b;
+const DIRECTION: Readonly<Record<string, PcapngDirection>> = {
+  wire: "outbound",
+  send: "outbound",
+  metallb: "outbound",
+  exit: "outbound",
+  ovs: "outbound",
+  switch: "inbound",
+  bridge: "inbound",
+  deliver: "inbound",
+};
+
+/**
+ * The tags a switch port sends with ("untagged", "vlan 341", "vlan 100.200" in its trace): the
+ * frame's own tags when they are the same ids, else 802.1Q tags with the frame's priority, as
+ * OVS NORMAL pushes them on a trunk.
+ */
+function egressVlans(f: Flow, ids: string | undefined): Flow["vlans"] {
+  if (ids === undefined) return [];
+  const vids = ids.split(".").map(Number);
+  if (vids.length === f.vlans.length && vids.every((v, i) => f.vlans[i]!.vid === v)) return f.vlans;
+  const pcp = f.vlans[0]?.pcp ?? 0;
+  return vids.map((vid) => ({ tpid: 0x8100, pcp, vid }));
+}
+
+/** Same bytes at the same place: one hop seen twice by two layers (br-provider's exit, the NIC's wire). */
+function sameFrame(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * The capture of a trace's frames: interfaces in order of first use, one Enhanced Packet Block per
+ * hop with its comment ("forward: tor: VLAN 341: forwarding to learned port -> p-node3(vlan 341)").
+ * A frame entering a bridge port from a switch is also shown on the switch's egress port (the
+ * other end of that cable), so the ToR port towards the node appears in both directions.
+ */
+export function traceCapture(frames: readonly WireFrame[], world: CaptureWorld): PcapngCapture {
+  const interfaces: PcapngInterface[] = [];
+  const index = new Map<string, number>();
+  const packets: PcapngPacket[] = [];
+  const ifaceOf = (p: Place): number => {
+    let i = index.get(p.name);
+    if (i === undefined) {
+      i = interfaces.length;
+      index.set(p.name, i);
+      interfaces.push({
+        name: p.name,
+        ...(p.description !== undefined ? { description: p.description } : {}),
+      });
+    }
+    return i;
+  };
+  let prev: { iface: number; bytes: Uint8Array } | undefined;
+  const add = (place: Place, bytes: Uint8Array, comment: string, direction: PcapngDirection | undefined) => {
+    const iface = ifaceOf(place);
+    if (prev && prev.iface === iface && sameFrame(prev.bytes, bytes)) return;
+    prev = { iface, bytes };
+    packets.push({
+      interface: iface,
+      bytes,
+      timeUs: packets.length,
+      comment,
+      ...(direction !== undefined ? { direction } : {}),
+    });
+  };
+  for (const w of frames) {
+    const phase = w.phase ?? "forward";
+    const bytes = encodeFrame(w.flow, phase);
+    const place = placeOf(w, world);
+    const note = w.note ?? w.link;
+    if (w.kind === "bridge" && world.links) {
+      const [host, , port] = place.name.split("/");
+      const peer = host !== undefined && port !== undefined ? world.links.get(`${host}:${port}`) : undefined;
+      if (peer) {
+        const [sw, swPort] = peer.split(":") as [string, string];
+        const tag = w.flow.vlans[0] ? `VLAN ${w.flow.vlans[0].vid} tagged` : "untagged";
+        add(
+          { name: `${sw}/${swPort}` },
+          bytes,
+          `${phase}: ${sw}: out of ${swPort} (${tag}) towards ${host}:${port}`,
+          "outbound",
+        );
+      }
+    }
+    const direction =
+      w.kind === "pod" ? (phase === "forward" ? "inbound" : "outbound") : DIRECTION[w.kind ?? ""];
+    add(place, bytes, `${phase}: ${note}`, direction);
+    if (w.kind === "switch" && world.links) {
+      // The switch's outputs towards plain host NICs (a NIC enslaved to a bridge has its own
+      // hop above): the switch port and the NIC at the other end of its cable.
+      const sw = place.name.split("/")[0]!;
+      for (const out of /-> (.+)$/.exec(note)?.[1]?.split(", ") ?? []) {
+        const m = /^(\S+)\((untagged|vlan ([\d.]+))\)$/.exec(out);
+        const peer = m ? world.links.get(`${sw}:${m[1]}`) : undefined;
+        if (!m || !peer) continue;
+        const [host, nic] = peer.split(":") as [string, string];
+        if (world.bridgeOf?.(host, nic)) continue;
+        const flow = withFlow(w.flow, { vlans: egressVlans(w.flow, m[3]) });
+        const out0 = encodeFrame(flow, phase);
+        const tag = m[3] ? `VLAN ${m[3]} tagged` : "untagged";
+        add(
+          { name: `${sw}/${m[1]}` },
+          out0,
+          `${phase}: ${sw}: out of ${m[1]} (${tag}) towards ${host}:${nic}`,
+          "outbound",
+        );
+        add({ name: `${host}/${nic}` }, out0, `${phase}: ${host} receives on ${nic}`, "inbound");
+      }
+    }
+  }
+  return { application: "ovnsim trace", interfaces, packets };
+}
+
+/** The trace's frames as a pcapng file (see traceCapture). */
+export function writeTracePcapng(frames: readonly WireFrame[], world: CaptureWorld): Uint8Array {
+  return writePcapng(traceCapture(frames, world));
 }

@@ -78,6 +78,8 @@ describe("trace argument parser fuzz", () => {
         "--format",
         "--detailed",
         "--pcap",
+        "--pcap-format",
+        "pcapng",
         "tcp",
         "json",
         "10.0.0.1:80",

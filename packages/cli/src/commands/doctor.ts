@@ -3,6 +3,7 @@
 import { diagnose, loadScenario } from "@ovnsim/kube";
 import { SimError } from "@ovnsim/packet";
 import { registerSubcommand } from "../cli.js";
+import { checkInputPaths, isManifestName } from "../files.js";
 
 const USAGE = `usage: ovnsim doctor [FILES|DIR]... [--format text|json]
   Checks the manifests (default: the built-in seed scenario) against every prerequisite and note
@@ -25,6 +26,7 @@ registerSubcommand({
       } else if (a.startsWith("-")) throw new SimError("BAD_VALUE", `unknown option ${a}`);
       else files.push(a);
     }
+    checkInputPaths(files, isManifestName);
     const s = loadScenario(files);
     const findings = diagnose(s);
     if (format === "json") {

@@ -1,7 +1,6 @@
 // `ovnsim flow FLOW`: parse a flow in ofproto/trace syntax and print it as OVS prints its Flow:
 // line; `--match` for an ovs-ofctl match printed as match_format(); `--hex`/`--pcap FILE` to
 // build the frame itself (what OVS's flow_compose would send), e.g. to feed tshark.
-import { writeFileSync } from "node:fs";
 import {
   decodeFrame,
   encodeFrame,
@@ -12,8 +11,10 @@ import {
   parseMatch,
   SimError,
   writePcap,
+  writePcapng,
 } from "@ovnsim/packet";
 import { registerSubcommand } from "../cli.js";
+import { writeOutputFile } from "../files.js";
 
 const USAGE = `usage: ovnsim flow [--match] [--lenient] [--hex] [--pcap FILE] [--decode HEX] FLOW
   Parses FLOW as \`ovs-appctl ofproto/trace BRIDGE FLOW\` does and prints it as OVS prints
@@ -23,7 +24,7 @@ const USAGE = `usage: ovnsim flow [--match] [--lenient] [--hex] [--pcap FILE] [-
                 dump-flows / the Megaflow: line would
   --lenient     also accept what OVS prints but does not read back (tp_src on UDP flows…)
   --hex         also print the Ethernet frame for the flow, in hex
-  --pcap FILE   also write the frame to FILE (classic pcap, Ethernet)
+  --pcap FILE   also write the frame to FILE (classic pcap for a .pcap FILE, else pcapng)
   --decode HEX  decode a frame given in hex and print its flow (FLOW is then not needed)`;
 
 registerSubcommand({
@@ -42,9 +43,12 @@ registerSubcommand({
       if (a === "--match") match = true;
       else if (a === "--lenient") lenient = true;
       else if (a === "--hex") hex = true;
-      else if (a === "--pcap") pcap = args[++i];
-      else if (a === "--decode") decode = args[++i];
-      else if (a.startsWith("--")) {
+      else if (a === "--pcap" || a === "--decode") {
+        const v = args[++i];
+        if (v === undefined) throw new SimError("BAD_VALUE", `${a} needs a value`);
+        if (a === "--pcap") pcap = v;
+        else decode = v;
+      } else if (a.startsWith("--")) {
         io.stderr(`ovnsim flow: unknown option ${a}\n${USAGE}\n`);
         return 2;
       } else text = a;
@@ -69,7 +73,16 @@ registerSubcommand({
     if (hex || pcap !== undefined) {
       const bytes = encodeFrame(makePacket(flow));
       if (hex) io.stdout(`${Buffer.from(bytes).toString("hex")}\n`);
-      if (pcap !== undefined) writeFileSync(pcap, writePcap([bytes]));
+      if (pcap !== undefined) {
+        const file = /\.pcap$/i.test(pcap)
+          ? writePcap([bytes])
+          : writePcapng({
+              application: "ovnsim flow",
+              interfaces: [{ name: "ovnsim flow" }],
+              packets: [{ interface: 0, bytes, timeUs: 0, comment: formatFlow(flow) }],
+            });
+        writeOutputFile(pcap, file);
+      }
     }
     return 0;
   },

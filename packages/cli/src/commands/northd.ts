@@ -1,9 +1,9 @@
 // `ovnsim northd --nbctl FILE --profile P [--json]`: run ovnsim's northd on an ovn-nbctl command
 // file and print the logical flows as `ovn-sbctl lflow-list` does (or as JSON).
-import { readFileSync } from "node:fs";
 import { PROFILE_NAMES, formatLflowList, getProfile, northd, parseNbctl, validateNb } from "@ovnsim/ovn";
 import { SimError } from "@ovnsim/packet";
 import { registerSubcommand } from "../cli.js";
+import { readTextFile } from "../files.js";
 
 registerSubcommand({
   name: "northd",
@@ -47,12 +47,7 @@ registerSubcommand({
         "BAD_VALUE",
         `--profile: "${profileName}" is not one of ${PROFILE_NAMES.join(", ")}`,
       );
-    let text: string;
-    try {
-      text = readFileSync(file, "utf8");
-    } catch {
-      throw new SimError("UNKNOWN_OBJECT", `${file}: cannot read file`);
-    }
+    const text = readTextFile(file);
     const db = parseNbctl(text, { file });
     // ovn-northd logs these and skips the bad entry; so do we.
     for (const w of validateNb(db)) io.stderr(`ovnsim northd: warning: ${w.message}\n`);

@@ -1,6 +1,5 @@
 // `ovnsim ofproto-trace`: an offline `ovs-appctl ofproto/trace` over a captured bundle
 // (scripts/capture-bundle.sh) or a lone dump-flows file; same text as OVS 3.1, or JSON.
-import { readFileSync } from "node:fs";
 import {
   loadBundle,
   parseCtState,
@@ -13,6 +12,7 @@ import {
 } from "@ovnsim/openflow";
 import { parseFlow, SimError } from "@ovnsim/packet";
 import { registerSubcommand } from "../cli.js";
+import { checkInputDirectory, readTextFile } from "../files.js";
 
 const USAGE = `usage: ovnsim ofproto-trace [--bundle DIR | --flows FILE [--groups FILE]] [--ct-next FLAGS]... [--json] BRIDGE FLOW
   --bundle DIR    ovs-vsctl-show.txt, BRIDGE.ports.txt, BRIDGE.flows.txt, BRIDGE.groups.txt, dpif-show.txt
@@ -24,13 +24,7 @@ const USAGE = `usage: ovnsim ofproto-trace [--bundle DIR | --flows FILE [--group
   --json          print the trace tree as JSON instead of ofproto/trace text
   e.g. ovnsim ofproto-trace --bundle ./bundle br-provider in_port=1,dl_vlan=341,tcp,nw_dst=10.180.204.252,tp_dst=80`;
 
-function readText(path: string): string {
-  try {
-    return readFileSync(path, "utf8");
-  } catch {
-    throw new SimError("UNKNOWN_OBJECT", `${path}: cannot read file`);
-  }
-}
+const readText = readTextFile;
 
 registerSubcommand({
   name: "ofproto-trace",
@@ -68,6 +62,7 @@ registerSubcommand({
     let sw: Switch;
     let flow: ReturnType<typeof parseFlow>;
     if (bundle !== undefined) {
+      checkInputDirectory(bundle, (n) => n.endsWith(".txt"));
       sw = loadBundle(bundle);
       flow = parseFlow(flowText, { ports: tracePortNumbers(sw.bridge(bridge)) });
     } else {

@@ -2,7 +2,6 @@
 // [--lb-dst IP[:PORT]] [--detailed|--summary|--minimal] [--json] [DATAPATH] MICROFLOW`:
 // ovn-trace over a captured southbound bundle (scripts/capture-sb.sh) or over ovnsim's own
 // northd output for an ovn-nbctl command file.
-import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import {
   LogicalNetwork,
@@ -19,16 +18,12 @@ import {
 import type { SbModel } from "@ovnsim/ovn";
 import { SimError } from "@ovnsim/packet";
 import { registerSubcommand } from "../cli.js";
+import { readDirectory, readTextFile } from "../files.js";
 
 function readBundle(dir: string): SbModel {
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch {
-    throw new SimError("UNKNOWN_OBJECT", `${dir}: cannot read directory`);
-  }
+  const names = readDirectory(dir);
   const files: Record<string, string> = {};
-  for (const n of names) if (n.endsWith(".txt")) files[n] = readFileSync(path.join(dir, n), "utf8");
+  for (const n of names) if (n.endsWith(".txt")) files[n] = readTextFile(path.join(dir, n));
   return readSbBundle(files);
 }
 
@@ -66,12 +61,7 @@ registerSubcommand({
           `--profile: "${profileName}" is not one of ${PROFILE_NAMES.join(", ")}`,
         );
       }
-      let text: string;
-      try {
-        text = readFileSync(nbctl!, "utf8");
-      } catch {
-        throw new SimError("UNKNOWN_OBJECT", `${nbctl}: cannot read file`);
-      }
+      const text = readTextFile(nbctl!);
       const db = parseNbctl(text, { file: nbctl! });
       model = sbModelFromNb(db, northd(db, profile));
     }

@@ -1,13 +1,22 @@
 // `ovnsim trace [FILES|DIR]`: the end-to-end trace of a scenario (default: the built-in
 // MetalLB-underlay seed) from a client to a VIP, as text, JSON (ovnsim.trace/v1), Mermaid, pcap.
-import { writeFileSync } from "node:fs";
 import { loadScenario } from "@ovnsim/kube";
 import { SimError } from "@ovnsim/packet";
-import { createSimulation, renderMermaid, renderText, runTrace, toJson, writePcap } from "@ovnsim/tracer";
+import {
+  captureWorld,
+  createSimulation,
+  renderMermaid,
+  renderText,
+  runTrace,
+  toJson,
+  writePcap,
+  writeTracePcapng,
+} from "@ovnsim/tracer";
 import { registerSubcommand } from "../cli.js";
+import { checkInputPaths, isManifestName, writeOutputFile } from "../files.js";
 
 const USAGE = `usage: ovnsim trace [FILES|DIR]... [--from NAME] [--to IP[:PORT]] [--proto tcp|udp|icmp]
-                    [--format text|json|mermaid] [--detailed] [--pcap FILE]
+                    [--format text|json|mermaid] [--detailed] [--pcap FILE [--pcap-format F]]
   Traces a packet end to end through the scenario the manifests describe (Kubernetes, Kube-OVN,
   MetalLB and an optional ovnsim Scenario file); without files, the built-in seed scenario
   (examples/metallb-underlay) from its client to its LoadBalancer VIP, and the reply.
@@ -16,7 +25,12 @@ const USAGE = `usage: ovnsim trace [FILES|DIR]... [--from NAME] [--to IP[:PORT]]
   --proto P       tcp (default), udp or icmp
   --format F      text (default), json (schema ovnsim.trace/v1) or mermaid (flowchart + sequence)
   --detailed      text: add the ofproto/trace and ovn-trace blocks under each hop
-  --pcap FILE     write the frames seen at each hop to FILE (libpcap, Ethernet)
+  --pcap FILE     write the frames seen at each hop to FILE: pcapng, one interface per place the
+                  frame was seen (client/eth0, tor/p-node3, node3/br-provider/underlay0,
+                  pod NS/NAME eth0), a comment per frame with the step that put it there;
+                  frame n at n microseconds (virtual time). A FILE ending in .pcap gets classic
+                  libpcap (one interface, no comments) unless --pcap-format says otherwise
+  --pcap-format F pcapng or pcap (default: pcap for a .pcap FILE, else pcapng)
   exit status: 0 delivered, 1 not delivered (the trace says why), 2 bad input`;
 
 export interface TraceArgs {
@@ -28,6 +42,7 @@ export interface TraceArgs {
   format: "text" | "json" | "mermaid";
   detailed: boolean;
   pcap?: string;
+  pcapFormat?: "pcapng" | "pcap";
 }
 
 export function parseTraceArgs(args: readonly string[]): TraceArgs {
@@ -79,6 +94,13 @@ export function parseTraceArgs(args: readonly string[]): TraceArgs {
       case "--pcap":
         out.pcap = value();
         break;
+      case "--pcap-format": {
+        const v = value();
+        if (v !== "pcapng" && v !== "pcap")
+          throw new SimError("BAD_VALUE", `--pcap-format: "${v}" is not pcapng or pcap`);
+        out.pcapFormat = v;
+        break;
+      }
       default:
         if (a.startsWith("-")) throw new SimError("BAD_VALUE", `unknown option ${a}`);
         out.files.push(a);
@@ -93,6 +115,9 @@ registerSubcommand({
   usage: USAGE,
   run(args, io) {
     const a = parseTraceArgs(args);
+    if (a.pcapFormat !== undefined && a.pcap === undefined)
+      throw new SimError("BAD_VALUE", "--pcap-format needs --pcap FILE");
+    checkInputPaths(a.files, isManifestName);
     const s = loadScenario(a.files);
     io.stderr(
       `ovnsim trace: scenario ${s.name}: ${s.nodes.length} nodes, ${s.pods.length} pods, ${s.services.length} services (Kube-OVN ${s.controller.release})\n`,
@@ -104,13 +129,16 @@ registerSubcommand({
       ...(a.port !== undefined ? { port: a.port } : {}),
       ...(a.proto !== undefined ? { proto: a.proto } : {}),
     });
+    if (a.pcap !== undefined) {
+      // Written before the report, so a path that cannot be written fails the command up front.
+      const format = a.pcapFormat ?? (/\.pcap$/i.test(a.pcap) ? "pcap" : "pcapng");
+      const bytes = format === "pcap" ? writePcap(frames) : writeTracePcapng(frames, captureWorld(sim));
+      writeOutputFile(a.pcap, bytes);
+      io.stderr(`ovnsim trace: wrote ${frames.length} frames to ${a.pcap} (${format})\n`);
+    }
     if (a.format === "json") io.stdout(toJson(doc));
     else if (a.format === "mermaid") io.stdout(renderMermaid(doc));
     else io.stdout(renderText(doc, { detailed: a.detailed }));
-    if (a.pcap !== undefined) {
-      writeFileSync(a.pcap, writePcap(frames.map((f) => f.flow)));
-      io.stderr(`ovnsim trace: wrote ${frames.length} frames to ${a.pcap}\n`);
-    }
     return doc.verdict.delivered ? 0 : 1;
   },
 });
