@@ -4,6 +4,7 @@
  * Exit codes follow ofproto/trace conventions: 0 done, 1 "not delivered" where a verdict is
  * asked for, 2 bad input (message on stderr).
  */
+import { readFileSync } from "node:fs";
 import { isSimError } from "@ovnsim/packet";
 import { systemErrorMessage } from "./files.js";
 
@@ -21,9 +22,40 @@ export interface Subcommand {
 
 const SUBCOMMANDS: Subcommand[] = [];
 
+/**
+ * The built-in subcommands' modules, loaded only when their command runs: `ovnsim flow` need not
+ * load the tracer, and a cold `ovnsim trace` loads nothing it does not use. The order is the help
+ * order. A module not listed here (added to commands/index.ts) is still found: an unknown name
+ * loads them all before giving up.
+ */
+const BUILTIN: ReadonlyArray<readonly [string, () => Promise<unknown>]> = [
+  ["flow", () => import("./commands/flow.js")],
+  ["northd", () => import("./commands/northd.js")],
+  ["ovn-trace", () => import("./commands/ovn-trace.js")],
+  ["trace", () => import("./commands/trace.js")],
+  ["doctor", () => import("./commands/doctor.js")],
+  ["metallb", () => import("./commands/metallb.js")],
+  ["ofproto-trace", () => import("./commands/ofproto-trace.js")],
+];
+
 /** Adds a subcommand (used by the modules under commands/). */
 export function registerSubcommand(cmd: Subcommand): void {
+  if (SUBCOMMANDS.some((c) => c.name === cmd.name)) return;
   SUBCOMMANDS.push(cmd);
+  // Help lists the built-ins in their fixed order whichever was loaded first, then the others.
+  const rank = (c: Subcommand) => {
+    const i = BUILTIN.findIndex(([n]) => n === c.name);
+    return i < 0 ? BUILTIN.length : i;
+  };
+  SUBCOMMANDS.sort((a, b) => rank(a) - rank(b));
+}
+
+/** This package's version (from its package.json, beside src/ and dist/ alike). */
+export function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
+    version: string;
+  };
+  return pkg.version;
 }
 
 export function helpText(): string {
@@ -40,17 +72,19 @@ export function helpText(): string {
 }
 
 export async function run(argv: readonly string[], io: CliIo): Promise<number> {
-  await loadCommands();
   const [name, ...rest] = argv;
+  if (name === "--version") {
+    io.stdout(`ovnsim ${version()}\n`);
+    return 0;
+  }
   if (name === undefined || name === "--help" || name === "-h" || name === "help") {
+    // `help COMMAND` loads that command only; the full help lists them all.
+    await loadCommands(name === "help" ? rest[0] : undefined);
     const which = name === "help" ? SUBCOMMANDS.find((c) => c.name === rest[0]) : undefined;
     io.stdout(which ? `${which.usage}\n` : helpText());
     return 0;
   }
-  if (name === "--version") {
-    io.stdout("ovnsim 0.1.0\n");
-    return 0;
-  }
+  await loadCommands(name);
   const cmd = SUBCOMMANDS.find((c) => c.name === name);
   if (!cmd) {
     io.stderr(`ovnsim: unknown command "${name}"\n${helpText()}`);
@@ -76,9 +110,15 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
   }
 }
 
-let loaded = false;
-async function loadCommands(): Promise<void> {
-  if (loaded) return;
-  loaded = true;
+let loadedAll = false;
+/** Loads the module of the named built-in command, or every command module (help, other names). */
+async function loadCommands(name: string | undefined): Promise<void> {
+  if (loadedAll) return;
+  const builtin = BUILTIN.find(([n]) => n === name);
+  if (builtin) {
+    await builtin[1]();
+    return;
+  }
+  loadedAll = true;
   await import("./commands/index.js");
 }

@@ -72,4 +72,6 @@ export {
   scenarioFromYaml,
   readManifestPaths,
   seedScenarioDir,
+  seedManifests,
+  SEED_LABEL,
 } from "./load.js";

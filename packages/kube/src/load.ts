@@ -1,24 +1,61 @@
 /**
  * Loading a scenario from disk the way `kubectl apply -f` walks its arguments: a file, or a
  * directory whose *.yaml / *.yml / *.json files are read in name order (not recursively).
- * The built-in seed scenario lives in examples/metallb-underlay of the repository.
+ * The built-in seed scenario is package data: a copy of the repository's
+ * examples/metallb-underlay under this package's seed/ (a test keeps the two identical), found
+ * from this module's own URL, so it loads from src/ in the workspace and from dist/ once
+ * installed, and nothing is read outside the installed package.
  */
 import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
-import { basename, join, relative, resolve } from "node:path";
+import { createRequire } from "node:module";
+import { basename, dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { SimError } from "@ovnsim/packet";
 import { buildScenario } from "./scenario.js";
 import type { Scenario } from "./types.js";
 import { type ManifestText, parseManifests } from "./yaml.js";
 
-/** The built-in seed scenario's directory (examples/metallb-underlay). */
+/**
+ * The name the seed's files carry in messages and findings (`SEED_LABEL/10-underlay-network.yaml`),
+ * the same wherever the package is installed and whatever the working directory.
+ */
+export const SEED_LABEL = "examples/metallb-underlay";
+
+/**
+ * The built-in seed scenario's directory inside this package (`seed/metallb-underlay`). Both
+ * src/ and dist/ sit one level below the package root. Code bundled elsewhere (the `ovnsim`
+ * binary) finds it through the installed `@ovnsim/kube` package instead.
+ */
 export function seedScenarioDir(): string {
-  const here = fileURLToPath(new URL(".", import.meta.url));
-  for (const up of ["../../../examples/metallb-underlay", "../../../../examples/metallb-underlay"]) {
-    const d = resolve(here, up);
-    if (existsSync(d)) return d;
+  const here = fileURLToPath(new URL("../seed/metallb-underlay/", import.meta.url));
+  if (existsSync(here)) return here;
+  let installed: string | undefined;
+  try {
+    const pkg = createRequire(import.meta.url).resolve("@ovnsim/kube/package.json");
+    installed = join(dirname(pkg), "seed", "metallb-underlay");
+  } catch {
+    // not resolvable from here: reported below
   }
-  throw new SimError("UNKNOWN_OBJECT", "the built-in scenario (examples/metallb-underlay) is not installed");
+  if (installed !== undefined && existsSync(installed)) return installed;
+  throw new SimError(
+    "UNKNOWN_OBJECT",
+    `the built-in scenario (${SEED_LABEL}) is not installed: neither ${here} nor the seed/ folder of an installed @ovnsim/kube exists`,
+  );
+}
+
+/** The seed's manifests, named `examples/metallb-underlay/<file>` whatever the working directory. */
+export function seedManifests(): ManifestText[] {
+  const dir = seedScenarioDir();
+  return manifestFiles(dir).map((f) => ({
+    file: `${SEED_LABEL}/${f}`,
+    text: readFileSync(join(dir, f), "utf8"),
+  }));
+}
+
+function manifestFiles(dir: string): string[] {
+  return readdirSync(dir)
+    .filter((f) => /\.(ya?ml|json)$/i.test(f))
+    .sort();
 }
 
 /** Reads files and directories into manifest texts. */
@@ -28,9 +65,7 @@ export function readManifestPaths(paths: readonly string[]): ManifestText[] {
     if (!existsSync(p)) throw new SimError("UNKNOWN_OBJECT", `${p}: no such file or directory`);
     const st = statSync(p);
     if (st.isDirectory()) {
-      const files = readdirSync(p)
-        .filter((f) => /\.(ya?ml|json)$/i.test(f))
-        .sort();
+      const files = manifestFiles(p);
       if (files.length === 0) throw new SimError("UNKNOWN_OBJECT", `${p}: no .yaml, .yml or .json file`);
       for (const f of files)
         out.push({ file: displayName(join(p, f)), text: readFileSync(join(p, f), "utf8") });
@@ -48,8 +83,7 @@ function displayName(p: string): string {
 
 /** Loads a scenario from paths (none = the built-in seed scenario). */
 export function loadScenario(paths: readonly string[] = []): Scenario {
-  const texts = readManifestPaths(paths.length > 0 ? paths : [seedScenarioDir()]);
-  return scenarioFromTexts(texts);
+  return scenarioFromTexts(paths.length > 0 ? readManifestPaths(paths) : seedManifests());
 }
 
 /** Builds a scenario from in-memory manifest texts. */
