@@ -14,6 +14,9 @@
 #                         (optional: the northd.c:NNNN source hints ovn-trace prints, and the
 #                         order ovn-trace breaks priority ties in)
 #   mac-binding.txt, fdb.txt  ovn-sbctl list MAC_Binding / FDB (optional: learned neighbours/MACs)
+#   encap.txt             ovn-sbctl list Encap                   (optional: tunnel endpoints, for
+#                         `ovnsim ovn-controller`)
+#   meter.txt             ovn-sbctl list Meter                   (optional: ovn-controller meters)
 set -euo pipefail
 OUT=${1:?usage: capture-sb.sh OUTDIR [ovn-sbctl options]}
 shift || true
@@ -30,4 +33,6 @@ sb "$@" list Load_Balancer > "$OUT/load-balancer.txt"
 sb "$@" --columns=_uuid,external_ids list Logical_Flow > "$OUT/logical-flow.txt"
 sb "$@" list MAC_Binding > "$OUT/mac-binding.txt"
 sb "$@" list FDB > "$OUT/fdb.txt"
+sb "$@" list Encap > "$OUT/encap.txt"
+sb "$@" list Meter > "$OUT/meter.txt"
 echo "captured SB bundle in $OUT: $(grep -c 'table=' "$OUT/lflow-list.txt") logical flows"

@@ -1,0 +1,327 @@
+/**
+ * Logical actions → OpenFlow actions (upstream `lib/actions.c` encode_* for OVN 23.03): `next`
+ * and `output` become resubmits into the pipeline's tables, assignments become set_field /
+ * move on the registers OVN's symbol table maps them to (reg0–reg3 are bits of xxreg0, so a
+ * partial load prints as a masked set_field on xxreg0), conntrack actions become ct() in the
+ * zone register of the pipeline, `ct_lb_mark(backends=…)` becomes a select group, and
+ * functions that need a lookup table (port security, LB hairpin, FDB) resubmit to it and
+ * move the result bit back. Actions not modelled yet raise SimError(UNSUPPORTED).
+ */
+import type { Action, FieldRef, LbBackend } from "@ovnsim/ovn";
+import { SimError } from "@ovnsim/packet";
+import { ip6Text } from "./match.js";
+import { OFTABLE } from "./tables.js";
+
+export interface ActionEnv {
+  readonly pipeline: "ingress" | "egress";
+  /** Logical table number of the flow. */
+  readonly table: number;
+  readonly isSwitch: boolean;
+  portKey(name: string): number | undefined;
+  /** Returns the id of the select group with these buckets, allocating it on first use. */
+  groupId(text: string): number;
+}
+
+const ones = (n: number): bigint => (1n << BigInt(n)) - 1n;
+
+/** An OVN symbol's bits as OVS sees them: [OVS field for set_field, NXM name, bit offset, width]. */
+interface Loc {
+  readonly field: string;
+  readonly nxm: string;
+  readonly ofs: number;
+  readonly width: number;
+}
+
+const NXM: Readonly<Record<string, string>> = {
+  dl_src: "NXM_OF_ETH_SRC",
+  dl_dst: "NXM_OF_ETH_DST",
+  arp_sha: "NXM_NX_ARP_SHA",
+  arp_tha: "NXM_NX_ARP_THA",
+  ct_mark: "NXM_NX_CT_MARK",
+  ct_label: "NXM_NX_CT_LABEL",
+  ipv6_src: "NXM_NX_IPV6_SRC",
+  ipv6_dst: "NXM_NX_IPV6_DST",
+  nd_target: "NXM_NX_ND_TARGET",
+  nw_ttl: "NXM_NX_IP_TTL",
+  pkt_mark: "NXM_NX_PKT_MARK",
+};
+const SETF: Readonly<Record<string, string>> = {
+  dl_src: "eth_src",
+  dl_dst: "eth_dst",
+  ipv6_src: "ipv6_src",
+  ipv6_dst: "ipv6_dst",
+  nw_ttl: "nw_ttl",
+  ct_mark: "ct_mark",
+  ct_label: "ct_label",
+  nd_target: "nd_target",
+  pkt_mark: "pkt_mark",
+  vlan_tci: "vlan_tci",
+};
+
+function locate(ref: FieldRef): Loc {
+  const sym = ref.sym;
+  const base = sym.base;
+  if (!base) throw new SimError("UNSUPPORTED", `cannot assign ${sym.name}`);
+  const ofs = sym.ofs + ref.lo;
+  const mf = base.mf;
+  const r = /^(x{0,2})reg(\d+)$/.exec(mf);
+  if (r) {
+    // OVN 23.03: reg0–3 / xreg0–1 live in xxreg0, reg4–7 / xreg2–3 in xxreg1, reg8–9 / xreg4 stand alone.
+    const kind = r[1]!;
+    const i = Number(r[2]);
+    if (kind === "xx") return { field: `xxreg${i}`, nxm: `NXM_NX_XXREG${i}`, ofs, width: 128 };
+    if (kind === "" && i < 8) {
+      const xx = i >> 2;
+      return { field: `xxreg${xx}`, nxm: `NXM_NX_XXREG${xx}`, ofs: ofs + 32 * (3 - (i % 4)), width: 128 };
+    }
+    if (kind === "x" && i < 4) {
+      const xx = i >> 1;
+      return { field: `xxreg${xx}`, nxm: `NXM_NX_XXREG${xx}`, ofs: ofs + 64 * (1 - (i % 2)), width: 128 };
+    }
+    if (kind === "x") return { field: `xreg${i}`, nxm: `NXM_NX_XREG${i}`, ofs, width: 64 };
+    return { field: `reg${i}`, nxm: `NXM_NX_REG${i}`, ofs, width: 32 };
+  }
+  const name = sym.parent ?? sym.name;
+  const arp = name.startsWith("arp.") || name.startsWith("rarp.");
+  if (mf === "nw_src")
+    return arp
+      ? { field: "arp_spa", nxm: "NXM_OF_ARP_SPA", ofs, width: 32 }
+      : { field: "ip_src", nxm: "NXM_OF_IP_SRC", ofs, width: 32 };
+  if (mf === "nw_dst")
+    return arp
+      ? { field: "arp_tpa", nxm: "NXM_OF_ARP_TPA", ofs, width: 32 }
+      : { field: "ip_dst", nxm: "NXM_OF_IP_DST", ofs, width: 32 };
+  if (mf === "arp_op") return { field: "arp_op", nxm: "NXM_OF_ARP_OP", ofs, width: 16 };
+  if (mf === "tp_src" || mf === "tp_dst") {
+    const proto = name.split(".")[0]!;
+    const dir = mf === "tp_src" ? "SRC" : "DST";
+    const p = proto === "udp" ? "UDP" : proto === "sctp" ? "SCTP" : "TCP";
+    return {
+      field: `${proto}_${dir.toLowerCase()}`,
+      nxm: p === "SCTP" ? `OXM_OF_SCTP_${dir}` : `NXM_OF_${p}_${dir}`,
+      ofs,
+      width: 16,
+    };
+  }
+  if (mf === "arp_sha" && name.startsWith("nd."))
+    return { field: "nd_sll", nxm: "NXM_NX_ND_SLL", ofs, width: 48 };
+  if (mf === "arp_tha" && name.startsWith("nd."))
+    return { field: "nd_tll", nxm: "NXM_NX_ND_TLL", ofs, width: 48 };
+  const nxm = NXM[mf];
+  const field = SETF[mf] ?? mf;
+  return { field, nxm: nxm ?? mf.toUpperCase(), ofs, width: base.width };
+}
+
+function subfieldText(ref: FieldRef): string {
+  const l = locate(ref);
+  const nbits = ref.sym.kind === "string" ? 32 : ref.nbits;
+  if (l.ofs === 0 && nbits === l.width) return `${l.nxm}[]`;
+  return nbits === 1 ? `${l.nxm}[${l.ofs}]` : `${l.nxm}[${l.ofs}..${l.ofs + nbits - 1}]`;
+}
+
+const mac = (v: bigint): string =>
+  v
+    .toString(16)
+    .padStart(12, "0")
+    .replace(/(..)(?!$)/g, "$1:");
+const ip4 = (v: bigint): string => [24n, 16n, 8n, 0n].map((s) => ((v >> s) & 0xffn).toString()).join(".");
+
+function setField(l: Loc, value: bigint, nbits: number): string {
+  const v = value << BigInt(l.ofs);
+  const m = ones(nbits) << BigInt(l.ofs);
+  const full = l.ofs === 0 && nbits === l.width;
+  let text: string;
+  if (l.field === "eth_src" || l.field === "eth_dst" || l.field === "arp_sha" || l.field === "arp_tha" || l.field === "nd_sll" || l.field === "nd_tll")
+    text = full ? mac(v) : `${mac(v)}/${mac(m)}`;
+  else if (l.field === "ip_src" || l.field === "ip_dst" || l.field === "arp_spa" || l.field === "arp_tpa")
+    text = full ? ip4(v) : `${ip4(v)}/${ip4(m)}`;
+  else if (l.field === "ipv6_src" || l.field === "ipv6_dst" || l.field === "nd_target")
+    text = full ? ip6Text(v) : `${ip6Text(v)}/${ip6Text(m)}`;
+  else if (l.field === "arp_op" || l.field === "nw_ttl" || /^(tcp|udp|sctp)_/.test(l.field))
+    text = v.toString();
+  else text = full ? `0x${v.toString(16)}` : `0x${v.toString(16)}/0x${m.toString(16)}`;
+  return `set_field:${text}->${l.field}`;
+}
+
+/** Flag bits in reg10 (include/ovn/logical-fields.h MLF_*) that lookup actions return through. */
+const RESULT: Readonly<Record<string, { table: number; bit: number; prep?: string }>> = {
+  check_in_port_sec: { table: OFTABLE.CHK_IN_PORT_SEC, bit: 12 },
+  check_out_port_sec: { table: OFTABLE.CHK_OUT_PORT_SEC, bit: 12 },
+  chk_lb_hairpin: { table: OFTABLE.CHK_LB_HAIRPIN, bit: 7 },
+  chk_lb_hairpin_reply: { table: OFTABLE.CHK_LB_HAIRPIN_REPLY, bit: 7 },
+};
+
+/** Controller opcodes (include/ovn/actions.h enum action_opcode) of argument-less actions. */
+const CONTROLLER_OPCODES: Readonly<Record<string, number>> = {
+  handle_svc_check: 0x12,
+};
+
+function backendText(b: LbBackend): string {
+  const ip = b.family === 4 ? ip4(BigInt(b.ip4)) : `[${ip6Text(b.ip6)}]`;
+  return b.port ? `${ip}:${b.port}` : ip;
+}
+
+/** Prerequisites the actions add to the flow's match (ovnact_*_parse → add_prerequisite). */
+export function actionPrereqs(actions: readonly Action[]): string[] {
+  const out = new Set<string>();
+  const field = (r: FieldRef): void => {
+    if (r.sym.prereqs) out.add(r.sym.prereqs);
+  };
+  const walk = (xs: readonly Action[]): void => {
+    for (const a of xs) {
+      switch (a.t) {
+        case "load":
+        case "load_str":
+          field(a.dst);
+          break;
+        case "move":
+          field(a.dst);
+          field(a.src);
+          break;
+        case "exchange":
+          field(a.a);
+          field(a.b);
+          break;
+        case "result":
+          field(a.dst);
+          break;
+        case "ct_next":
+        case "ct_commit":
+        case "ct_commit_nat":
+        case "ct_lb":
+        case "ct_nat":
+          out.add("ip");
+          if (a.t === "ct_commit") walk(a.nested);
+          break;
+        case "dec_ttl":
+          out.add("ip");
+          break;
+        default:
+          break;
+      }
+    }
+  };
+  walk(actions);
+  return [...out];
+}
+
+export function encodeActions(actions: readonly Action[], env: ActionEnv): string[] {
+  const out: string[] = [];
+  const base = env.pipeline === "ingress" ? OFTABLE.LOG_INGRESS_PIPELINE : OFTABLE.LOG_EGRESS_PIPELINE;
+  const nextTable = base + env.table + 1;
+  const ctZone = "NXM_NX_REG13[0..15]";
+  for (const a of actions) {
+    switch (a.t) {
+      case "next": {
+        const p = a.pipeline ?? env.pipeline;
+        const b = p === "ingress" ? OFTABLE.LOG_INGRESS_PIPELINE : OFTABLE.LOG_EGRESS_PIPELINE;
+        out.push(`resubmit(,${a.table !== undefined ? b + a.table : nextTable})`);
+        break;
+      }
+      case "output":
+        out.push(`resubmit(,${env.pipeline === "ingress" ? OFTABLE.OUTPUT_LARGE_PKT_DETECT : OFTABLE.SAVE_INPORT})`);
+        break;
+      case "load": {
+        const l = locate(a.dst);
+        out.push(setField(l, a.value & ones(a.dst.nbits), a.dst.nbits));
+        break;
+      }
+      case "load_str": {
+        const key = env.portKey(a.s);
+        if (key === undefined) throw new SimError("UNKNOWN_PORT", `logical port "${a.s}" is not on this datapath`);
+        out.push(`set_field:0x${key.toString(16)}->reg${a.dst.sym.name === "inport" ? 14 : 15}`);
+        break;
+      }
+      case "move":
+        out.push(`move:${subfieldText(a.src)}->${subfieldText(a.dst)}`);
+        break;
+      case "exchange":
+        out.push(
+          `push:${subfieldText(a.b)}`,
+          `push:${subfieldText(a.a)}`,
+          `pop:${subfieldText(a.b)}`,
+          `pop:${subfieldText(a.a)}`,
+        );
+        break;
+      case "dec_ttl":
+        out.push("dec_ttl");
+        break;
+      case "result": {
+        if (a.fn === "get_fdb") {
+          out.push("set_field:0->reg15", `resubmit(,${OFTABLE.GET_FDB})`);
+          break;
+        }
+        const r = RESULT[a.fn];
+        if (!r) throw new SimError("UNSUPPORTED", `action ${a.fn}() is not modelled`);
+        const bit = 1 << r.bit;
+        out.push(
+          `set_field:0/0x${bit.toString(16)}->reg10`,
+          `resubmit(,${r.table})`,
+          `move:NXM_NX_REG10[${r.bit}]->${subfieldText(a.dst)}`,
+        );
+        break;
+      }
+      case "ct_next":
+        out.push(`ct(table=${nextTable},zone=${ctZone})`);
+        break;
+      case "ct_commit": {
+        const nested = encodeActions(a.nested, env);
+        const exec = nested.length ? `,exec(${nested.join(",")})` : "";
+        out.push(`ct(commit,zone=${ctZone},nat(src)${exec})`);
+        break;
+      }
+      case "ct_commit_nat":
+        out.push(`ct(commit,table=${nextTable},zone=${ctZone},nat)`);
+        break;
+      case "ct_lb": {
+        const zone = env.isSwitch ? ctZone : "NXM_NX_REG11[0..15]";
+        if (a.backends.length === 0) {
+          out.push(`ct(table=${nextTable},zone=${zone},nat)`);
+          break;
+        }
+        const markField = a.mark ? "ct_mark" : "ct_label";
+        const buckets = a.backends.map(
+          (b, i) =>
+            `bucket=bucket_id:${i},weight:100,actions=ct(commit,table=${nextTable},zone=${zone},nat(dst=${backendText(b)}),exec(set_field:0x2/0x2->${markField}))`,
+        );
+        const method = a.hashFields
+          ? `selection_method=hash,fields(${a.hashFields
+              .split(",")
+              .map((f) => f.trim())
+              .join(",")})`
+          : "selection_method=dp_hash";
+        out.push(`group:${env.groupId(`type=select,${method},${buckets.join(",")}`)}`);
+        break;
+      }
+      case "ct_nat": {
+        const snat = a.kind.startsWith("ct_snat");
+        const zone = env.isSwitch
+          ? snat
+            ? "NXM_NX_REG12[0..15]"
+            : "NXM_NX_REG11[0..15]"
+          : snat
+            ? "NXM_NX_REG12[0..15]"
+            : "NXM_NX_REG11[0..15]";
+        if (a.ip) out.push(`ct(commit,table=${nextTable},zone=${zone},nat(${snat ? "src" : "dst"}=${backendText(a.ip)}))`);
+        else out.push(`ct(table=${nextTable},zone=${zone},nat)`);
+        break;
+      }
+      case "ct_snat_to_vip":
+        out.push(`resubmit(,${OFTABLE.CT_SNAT_HAIRPIN})`);
+        break;
+      case "ct_clear":
+        out.push("ct_clear");
+        break;
+      case "other": {
+        const op = CONTROLLER_OPCODES[a.name];
+        if (op === undefined) throw new SimError("UNSUPPORTED", `action ${a.name} is not modelled`);
+        const hex = op.toString(16).padStart(8, "0").replace(/(..)(?!$)/g, "$1.");
+        out.push(`controller(userdata=${hex}.00.00.00.00)`);
+        break;
+      }
+      default:
+        throw new SimError("UNSUPPORTED", `action ${a.t} is not modelled`);
+    }
+  }
+  return out;
+}

@@ -1,0 +1,462 @@
+/**
+ * One chassis's br-int OpenFlow as ovn-controller 23.03 installs it: the logical flows of the
+ * local datapaths translated (controller/lflow.c), plus the physical flows (controller/
+ * physical.c: port classification in table 0, local output and loopback checks in 40/41,
+ * save-inport and output in 64/65, port security in 73–75) and the LB hairpin flows
+ * (68/70). Inputs are the southbound capture and the node's configuration; flows are printed
+ * in ovs-ofctl's syntax through @ovnsim/openflow's formatter, so text compares with a real
+ * `ovs-ofctl -O OpenFlow15 --no-stats dump-flows br-int`.
+ *
+ * Conntrack zones: ovn-controller persists its assignment in br-int's external_ids
+ * (`ct-zone-<lport>` and `ct-zone-<datapath uuid>_dnat/_snat`); the model reads it from the
+ * node capture. Without it, zones are given in sorted name order from 1 (the real daemon
+ * assigns in the iteration order of a hash set as ports appear, so only persisted zones match).
+ */
+import { formatFlowEntry, parseFlowLine } from "@ovnsim/openflow";
+import {
+  type LogicalFlow,
+  parseActions,
+  parseExpr,
+  readSbBundle,
+  type SbFiles,
+  type SbModel,
+  type SbPort,
+} from "@ovnsim/ovn";
+import { SimError } from "@ovnsim/packet";
+import { actionPrereqs, encodeActions } from "./actions.js";
+import { type NodeConfig, type NodeInterface, readNodeBundle, readSbExtras, type SbExtras, uuidCookie } from "./inputs.js";
+import { dedupTerms, type MatchEnv, termWords, toDnf, withPrereqs } from "./match.js";
+import { OFTABLE } from "./tables.js";
+
+export interface ControllerInput {
+  readonly sb: SbFiles;
+  readonly node: SbFiles;
+  /** Chassis name (Chassis.name, the node's system-id); defaults to the node's system-id. */
+  readonly chassis?: string;
+}
+
+/** A logical flow the model could not translate, with why. */
+export interface Skipped {
+  readonly lflow: string;
+  readonly reason: string;
+}
+
+export interface ControllerOutput {
+  /** br-int's flows, one `ovs-ofctl --no-stats dump-flows` line each (leading space kept). */
+  readonly flows: readonly string[];
+  /** br-int's groups, as `dump-groups` prints them (without its header). */
+  readonly groups: readonly string[];
+  readonly skipped: readonly Skipped[];
+}
+
+interface Raw {
+  readonly table: number;
+  readonly priority: number;
+  readonly cookie: bigint;
+  readonly match: readonly string[];
+  readonly actions: readonly string[];
+}
+
+function render(r: Raw): string {
+  const m = r.match.length ? `,${r.match.join(",")}` : "";
+  const text = `cookie=0x${r.cookie.toString(16)},table=${r.table},priority=${r.priority}${m} actions=${
+    r.actions.length ? r.actions.join(",") : "drop"
+  }`;
+  // @ovnsim/openflow prints the OF1.5 name of port 0xffff as NONE where ovs-ofctl prints ANY.
+  return formatFlowEntry(parseFlowLine(text)).replace("set_field:NONE->in_port", "set_field:ANY->in_port");
+}
+
+const hex = (n: number | bigint): string => `0x${n.toString(16)}`;
+
+class Model {
+  readonly sb: SbModel;
+  readonly x: SbExtras;
+  readonly node: NodeConfig;
+  readonly chassis: string;
+  readonly zones = new Map<string, number>();
+  readonly flows: string[] = [];
+  readonly groups = new Map<string, number>();
+  readonly skipped: Skipped[] = [];
+  /** Local datapaths by name. */
+  readonly localDps = new Map<string, number>();
+  /** Port_Binding name → the br-int interface it is bound to here. */
+  readonly vifs = new Map<string, NodeInterface>();
+  /** Localnet Port_Binding name → its br-int patch port. */
+  readonly localnets = new Map<string, NodeInterface>();
+
+  constructor(input: ControllerInput) {
+    this.sb = readSbBundle(input.sb);
+    this.x = readSbExtras(input.sb);
+    this.node = readNodeBundle(input.node);
+    const ch = input.chassis ?? this.node.externalIds.get("system-id");
+    if (!ch) throw new SimError("UNKNOWN_OBJECT", "no chassis name: give --chassis or capture system-id");
+    this.chassis = ch;
+  }
+
+  private brInt(): NodeInterface[] {
+    return this.node.interfaces.filter((i) => (i.bridge ?? "br-int") === "br-int" && i.ofport !== undefined);
+  }
+
+  private bindings(): void {
+    const byIfaceId = new Map<string, NodeInterface>();
+    for (const i of this.brInt()) {
+      const id = i.externalIds.get("iface-id");
+      if (id !== undefined) byIfaceId.set(id, i);
+    }
+    for (const p of this.sb.ports) {
+      const row = this.x.ports.get(p.name);
+      const iface = byIfaceId.get(p.name);
+      if (p.type === "" && iface && row?.chassis === this.chassis) {
+        this.vifs.set(p.name, iface);
+        this.localDps.set(p.datapath, this.dpKey(p.datapath));
+      }
+    }
+    for (const p of this.sb.ports) {
+      if (p.type !== "localnet" || !this.localDps.has(p.datapath)) continue;
+      const patch = this.brInt().find((i) => i.type === "patch" && i.name === `patch-br-int-to-${p.name}`);
+      if (patch) this.localnets.set(p.name, patch);
+    }
+  }
+
+  dpKey(name: string): number {
+    const d = this.sb.datapaths.find((x) => x.name === name);
+    if (!d) throw new SimError("UNKNOWN_OBJECT", `datapath ${name} not in the southbound capture`);
+    return d.tunnelKey;
+  }
+
+  private assignZones(): void {
+    const br = this.node.bridges.find((b) => b.name === "br-int");
+    const used = new Set<number>();
+    for (const [k, v] of br?.externalIds ?? []) {
+      if (!k.startsWith("ct-zone-") || !/^\d+$/.test(v)) continue;
+      this.zones.set(k.slice("ct-zone-".length), Number(v));
+      used.add(Number(v));
+    }
+    const users: string[] = [...this.vifs.keys(), ...this.localnets.keys()];
+    for (const dp of this.localDps.keys()) {
+      const uuid = this.sb.datapaths.find((d) => d.name === dp)?.uuid ?? dp;
+      users.push(`${uuid}_dnat`, `${uuid}_snat`);
+    }
+    let next = 1;
+    for (const u of [...users].sort()) {
+      if (this.zones.has(u)) continue;
+      while (used.has(next)) next++;
+      this.zones.set(u, next);
+      used.add(next);
+    }
+  }
+
+  private zoneActions(port: SbPort): string[] {
+    const uuid = this.sb.datapaths.find((d) => d.name === port.datapath)?.uuid ?? port.datapath;
+    return [
+      `set_field:${hex(this.zones.get(port.name) ?? 0)}->reg13`,
+      `set_field:${hex(this.zones.get(`${uuid}_dnat`) ?? 0)}->reg11`,
+      `set_field:${hex(this.zones.get(`${uuid}_snat`) ?? 0)}->reg12`,
+    ];
+  }
+
+  private add(r: Raw): void {
+    this.flows.push(render(r));
+  }
+
+  private portCookie(name: string): bigint {
+    return uuidCookie(this.x.ports.get(name)?.uuid ?? "");
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Logical flows (lflow.c)
+
+  private lflows(): void {
+    for (const f of this.sb.flows) {
+      if (!this.localDps.has(f.datapath)) continue;
+      try {
+        this.lflow(f);
+      } catch (e) {
+        this.skipped.push({
+          lflow: `${f.uuid ?? "?"} ${f.stage} ${f.priority} (${f.match}) (${f.actions})`,
+          reason: e instanceof Error ? e.message : String(e),
+        });
+      }
+    }
+  }
+
+  private lflow(f: LogicalFlow): void {
+    const dpKey = this.localDps.get(f.datapath)!;
+    const portKey = (name: string): number | undefined => {
+      // lflow.c lookup_port_cb: "none" is the reserved key 0 (no port).
+      if (name === "none") return 0;
+      const p = this.sb.ports.find((x) => x.name === name && x.datapath === f.datapath);
+      if (p) return p.tunnelKey;
+      return this.sb.mcGroups.find((m) => m.name === name && m.datapath === f.datapath)?.tunnelKey;
+    };
+    const env: MatchEnv = {
+      portKey,
+      isChassisResident: (name) => this.x.ports.get(name)?.chassis === this.chassis,
+    };
+    const expr = parseExpr(f.match, {
+      addressSets: this.sb.addressSets,
+      portGroups: this.sb.portGroups,
+      dpKey,
+    });
+    const parsed = parseActions(f.actions);
+    const terms = dedupTerms(withPrereqs(toDnf(expr, env), actionPrereqs(parsed), env));
+    if (terms.length === 0) return;
+    const isSwitch = f.stage.startsWith("ls_");
+    const acts = encodeActions(parsed, {
+      pipeline: f.pipeline,
+      table: f.table,
+      isSwitch,
+      portKey,
+      groupId: (text) => {
+        let id = this.groups.get(text);
+        if (id === undefined) {
+          id = this.groups.size + 1;
+          this.groups.set(text, id);
+        }
+        return id;
+      },
+    });
+    const base = f.pipeline === "ingress" ? OFTABLE.LOG_INGRESS_PIPELINE : OFTABLE.LOG_EGRESS_PIPELINE;
+    const cookie = BigInt(`0x${(f.uuid ?? "0").replace(/^0x/, "")}`);
+    const lines: string[] = [];
+    for (const t of terms)
+      lines.push(render({
+        table: base + f.table,
+        priority: f.priority,
+        cookie,
+        match: [...termWords(t), `metadata=${hex(dpKey)}`],
+        actions: acts,
+      }));
+    this.flows.push(...lines);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Physical flows (physical.c)
+
+  private physical(): void {
+    const local: [SbPort, NodeInterface, "vif" | "localnet"][] = [];
+    for (const p of this.sb.ports) {
+      const v = this.vifs.get(p.name);
+      if (v) local.push([p, v, "vif"]);
+      const l = this.localnets.get(p.name);
+      if (l) local.push([p, l, "localnet"]);
+    }
+    for (const [p, iface, kind] of local) {
+      const dp = this.localDps.get(p.datapath)!;
+      const cookie = this.portCookie(p.name);
+      const md = `metadata=${hex(dp)}`;
+      const load = [...this.zoneActions(p), `set_field:${hex(dp)}->metadata`, `set_field:${hex(p.tunnelKey)}->reg14`];
+      const tag = kind === "localnet" ? this.x.ports.get(p.name)?.tag : undefined;
+      if (tag !== undefined) {
+        this.add({
+          table: 0,
+          priority: 150,
+          cookie,
+          match: [`in_port=${iface.ofport}`, `dl_vlan=${tag}`],
+          actions: ["pop_vlan", ...load, `resubmit(,${OFTABLE.LOG_INGRESS_PIPELINE})`],
+        });
+      } else {
+        this.add({
+          table: 0,
+          priority: 100,
+          cookie,
+          match: [`in_port=${iface.ofport}`],
+          actions: [...load, `resubmit(,${OFTABLE.LOG_INGRESS_PIPELINE})`],
+        });
+      }
+      const reg15 = `reg15=${hex(p.tunnelKey)}`;
+      this.add({
+        table: OFTABLE.LOCAL_OUTPUT,
+        priority: 100,
+        cookie,
+        match: [reg15, md],
+        actions: [...this.zoneActions(p), `resubmit(,${OFTABLE.CHECK_LOOPBACK})`],
+      });
+      this.add({
+        table: OFTABLE.CHECK_LOOPBACK,
+        priority: 100,
+        cookie,
+        match: ["reg10=0/0x1", `reg14=${hex(p.tunnelKey)}`, reg15, md],
+        actions: [],
+      });
+      if (kind === "localnet")
+        for (const bit of [0x10, 0x400])
+          this.add({
+            table: OFTABLE.CHECK_LOOPBACK,
+            priority: 160,
+            cookie,
+            match: [`reg10=${hex(bit)}/${hex(bit)}`, reg15, md],
+            actions: [],
+          });
+      this.add({
+        table: OFTABLE.SAVE_INPORT,
+        priority: 100,
+        cookie,
+        match: ["reg10=0x1/0x1", reg15, md],
+        actions: ["push:NXM_OF_IN_PORT[]", "set_field:ANY->in_port", `resubmit(,${OFTABLE.LOG_TO_PHY})`, "pop:NXM_OF_IN_PORT[]"],
+      });
+      this.add({
+        table: OFTABLE.LOG_TO_PHY,
+        priority: 100,
+        cookie,
+        match: [reg15, md],
+        actions:
+          tag !== undefined
+            ? ["push_vlan:0x8100", `set_field:${4096 + tag}->vlan_vid`, `output:${iface.ofport}`, "pop_vlan"]
+            : [`output:${iface.ofport}`],
+      });
+      if (kind === "vif") this.portSecurity(p, cookie, md);
+    }
+    // Multicast groups: each local member in the group's (uuid) order, then the group key back.
+    for (const g of this.sb.mcGroups) {
+      const dp = this.localDps.get(g.datapath);
+      if (dp === undefined) continue;
+      const members = g.ports
+        .filter((n) => this.vifs.has(n) || this.localnets.has(n))
+        .sort((a, b) => ((this.x.ports.get(a)?.uuid ?? "") < (this.x.ports.get(b)?.uuid ?? "") ? -1 : 1));
+      if (members.length === 0) continue;
+      const acts: string[] = [];
+      for (const n of members) {
+        const p = this.sb.ports.find((x) => x.name === n)!;
+        acts.push(
+          `set_field:${hex(this.zones.get(n) ?? 0)}->reg13`,
+          `set_field:${hex(p.tunnelKey)}->reg15`,
+          `resubmit(,${OFTABLE.CHECK_LOOPBACK})`,
+        );
+      }
+      acts.push(`set_field:${hex(g.tunnelKey)}->reg15`);
+      const dpUuid = this.sb.datapaths.find((d) => d.name === g.datapath)?.uuid ?? "";
+      this.add({
+        table: OFTABLE.LOCAL_OUTPUT,
+        priority: 100,
+        cookie: uuidCookie(this.x.mcGroupUuids.get(`${dpUuid}/${g.name}`) ?? ""),
+        match: [`reg15=${hex(g.tunnelKey)}`, `metadata=${hex(dp)}`],
+        actions: acts,
+      });
+    }
+    // Fixed flows.
+    const fixed: [number, number, string[], string[]][] = [
+      [0, 0, [], []],
+      [OFTABLE.OUTPUT_LARGE_PKT_DETECT, 0, [], [`resubmit(,${OFTABLE.REMOTE_OUTPUT})`]],
+      [OFTABLE.OUTPUT_LARGE_PKT_PROCESS, 10, ["reg10=0x1/0x1"], [`resubmit(,${OFTABLE.LOCAL_OUTPUT})`]],
+      [OFTABLE.OUTPUT_LARGE_PKT_PROCESS, 0, [], [`resubmit(,${OFTABLE.REMOTE_OUTPUT})`]],
+      [OFTABLE.REMOTE_OUTPUT, 150, ["reg10=0x10/0x10"], [`resubmit(,${OFTABLE.LOCAL_OUTPUT})`]],
+      [OFTABLE.REMOTE_OUTPUT, 150, ["reg10=0x2/0x3"], [`resubmit(,${OFTABLE.LOCAL_OUTPUT})`]],
+      [OFTABLE.REMOTE_OUTPUT, 0, [], [`resubmit(,${OFTABLE.LOCAL_OUTPUT})`]],
+      [OFTABLE.LOCAL_OUTPUT, 0, [], []],
+      [
+        OFTABLE.CHECK_LOOPBACK,
+        0,
+        [],
+        [...Array.from({ length: 10 }, (_, i) => `set_field:0->reg${i}`), `resubmit(,${OFTABLE.LOG_EGRESS_PIPELINE})`],
+      ],
+      [OFTABLE.SAVE_INPORT, 0, [], [`resubmit(,${OFTABLE.LOG_TO_PHY})`]],
+      [OFTABLE.LOG_TO_PHY, 0, [], []],
+    ];
+    for (const [table, priority, match, actions] of fixed) this.add({ table, priority, cookie: 0n, match, actions });
+  }
+
+  /** build_in_port_sec / build_out_port_sec flows (physical.c, 23.03) for "MAC IPv4…" entries. */
+  private portSecurity(p: SbPort, cookie: bigint, md: string): void {
+    for (const ps of p.portSecurity) {
+      const words = ps.trim().split(/\s+/);
+      const mac = words[0]!;
+      const ips = words.slice(1);
+      if (ips.some((w) => w.includes(":")) || ips.length === 0) {
+        this.skipped.push({ lflow: `port_security ${p.name} "${ps}"`, reason: "only MAC + IPv4 port security is modelled" });
+        continue;
+      }
+      const inp = `reg14=${hex(p.tunnelKey)}`;
+      const outp = `reg15=${hex(p.tunnelKey)}`;
+      const ok = ["set_field:0/0x1000->reg10"];
+      const bad = ["set_field:0x1000/0x1000->reg10"];
+      const T73 = OFTABLE.CHK_IN_PORT_SEC;
+      const T74 = OFTABLE.CHK_IN_PORT_SEC_ND;
+      const T75 = OFTABLE.CHK_OUT_PORT_SEC;
+      const f = (table: number, priority: number, match: string[], actions: string[]): void =>
+        this.add({ table, priority, cookie, match: [...match, md], actions });
+      f(T73, 95, ["arp", inp], [`resubmit(,${T74})`]);
+      for (const ip of ips) f(T73, 90, ["ip", inp, `dl_src=${mac}`, `nw_src=${ip}`], ok);
+      f(T73, 90, ["udp", inp, `dl_src=${mac}`, "nw_src=0.0.0.0", "nw_dst=255.255.255.255", "tp_src=68", "tp_dst=67"], ok);
+      f(T73, 80, [inp], bad);
+      for (const ip of ips) f(T74, 90, ["arp", inp, `dl_src=${mac}`, `arp_spa=${ip}`, `arp_sha=${mac}`], ok);
+      // 23.03 matches the ND TTL as 225 here (a typo upstream fixed later); the real flows say so.
+      for (const sll of ["00:00:00:00:00:00", mac]) {
+        f(T74, 90, ["icmp6", inp, "nw_ttl=225", "icmp_type=135", "icmp_code=0", `nd_sll=${sll}`], ok);
+        f(T74, 90, ["icmp6", inp, "nw_ttl=225", "icmp_type=136", "icmp_code=0", `nd_tll=${sll}`], ok);
+      }
+      f(T74, 80, ["arp", inp], bad);
+      f(T74, 80, ["icmp6", inp, "nw_ttl=255", "icmp_type=136"], bad);
+      f(T74, 80, ["icmp6", inp, "nw_ttl=255", "icmp_type=135"], ok);
+      for (const dst of [...ips, "255.255.255.255", "224.0.0.0/4"])
+        f(T75, 95, ["ip", outp, `dl_dst=${mac}`, `nw_dst=${dst}`], ok);
+      f(T75, 90, ["ip", outp, `dl_dst=${mac}`], bad);
+      f(T75, 90, ["ipv6", outp, `dl_dst=${mac}`], bad);
+      f(T75, 85, [outp, `dl_dst=${mac}`], ok);
+      f(T75, 80, [outp], bad);
+    }
+  }
+
+  /** LB hairpin flows (lflow.c consider_lb_hairpin_flows, 23.03) for IPv4 VIPs with a port. */
+  private lbHairpin(): void {
+    const texts = this.sb.flows.filter((f) => this.localDps.has(f.datapath)).map((f) => f.match);
+    for (const lb of this.x.loadBalancers) {
+      const cookie = uuidCookie(lb.uuid);
+      const proto = lb.protocol;
+      const pnum = proto === "udp" ? 17 : proto === "sctp" ? 132 : 6;
+      for (const [vip, backends] of lb.vips) {
+        const m = /^(\d+\.\d+\.\d+\.\d+):(\d+)$/.exec(vip);
+        if (!m) {
+          this.skipped.push({ lflow: `load_balancer ${lb.name} ${vip}`, reason: "only IPv4 VIPs with a port are modelled" });
+          continue;
+        }
+        const [, vipIp, vipPort] = m as unknown as [string, string, string];
+        if (!texts.some((t) => t.includes(`ip4.dst == ${vipIp}`))) continue;
+        const vipHex = hex(vipIp.split(".").reduce((a, o) => a * 256 + Number(o), 0));
+        const regs = [`reg1=${vipHex}`, `reg2=${hex(Number(vipPort))}/0xffff`];
+        for (const be of backends.split(",")) {
+          const bm = /^(\d+\.\d+\.\d+\.\d+):(\d+)$/.exec(be.trim());
+          if (!bm) continue;
+          this.add({
+            table: OFTABLE.CHK_LB_HAIRPIN,
+            priority: 100,
+            cookie,
+            match: ["ct_mark=0x2/0x2", proto, ...regs, `nw_src=${bm[1]}`, `nw_dst=${bm[1]}`, `tp_dst=${bm[2]}`],
+            actions: [
+              "set_field:0x80/0x80->reg10",
+              `learn(table=${OFTABLE.CHK_LB_HAIRPIN_REPLY},delete_learned,cookie=${hex(cookie)},OXM_OF_METADATA[],eth_type=0x800,NXM_OF_IP_SRC[],ip_dst=${vipIp},nw_proto=${pnum},NXM_OF_${proto.toUpperCase()}_SRC[]=NXM_OF_${proto.toUpperCase()}_DST[],load:0x1->NXM_NX_REG10[7])`,
+            ],
+          });
+        }
+        this.add({
+          table: OFTABLE.CT_SNAT_HAIRPIN,
+          priority: 100,
+          cookie,
+          match: [proto, ...regs],
+          actions: [`ct(commit,zone=NXM_NX_REG12[0..15],nat(src=${vipIp}))`],
+        });
+      }
+    }
+  }
+
+  run(): ControllerOutput {
+    this.bindings();
+    this.assignZones();
+    this.lflows();
+    this.physical();
+    this.lbHairpin();
+    const flows = this.flows;
+    const groups = [...this.groups].map(([text, id]) => ` group_id=${id},${text}`);
+    return { flows, groups, skipped: this.skipped };
+  }
+}
+
+/** Computes br-int's flows and groups for one chassis from its SB and node captures. */
+export function ovnController(input: ControllerInput): ControllerOutput {
+  return new Model(input).run();
+}
+
+/** `ovs-ofctl -O OpenFlow15 --no-stats dump-flows br-int` text for the output. */
+export function formatDumpFlows(out: ControllerOutput): string {
+  return out.flows.map((l) => `${l}\n`).join("");
+}
