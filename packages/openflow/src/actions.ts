@@ -473,6 +473,30 @@ function parseOne(item: string, ctx: ParseContext): OfAction | null {
   throw new SimError("UNKNOWN_ACTION", `"${item}": unknown action ${name}`);
 }
 
+/**
+ * OpenFlow 1.1+ refuses `pop_vlan` unless the match (or an earlier push) guarantees a VLAN, so
+ * a rule dumped as `pop_vlan` without one was installed over OpenFlow 1.0 as `strip_vlan` — the
+ * spelling ofproto/trace prints for it. Restores that spelling for such rules.
+ */
+export function of10PopVlan(actions: OfAction[], vlanMatched: boolean): OfAction[] {
+  let vlan = vlanMatched;
+  let changed = false;
+  const out = actions.map((a): OfAction => {
+    if (
+      a.kind === "push_vlan" ||
+      (a.kind === "set_vlan_vid" && a.push) ||
+      (a.kind === "set_vlan_pcp" && a.push)
+    )
+      vlan = true;
+    if (a.kind === "pop_vlan" && a.raw === "pop_vlan" && !vlan) {
+      changed = true;
+      return { kind: "pop_vlan", raw: "strip_vlan" };
+    }
+    return a;
+  });
+  return changed ? out : actions;
+}
+
 /** Parses an `actions=` list in ovs-ofctl syntax (`drop` or an empty list = no actions). */
 export function parseActions(text: string, ctx: ParseContext = {}): OfAction[] {
   const out: OfAction[] = [];

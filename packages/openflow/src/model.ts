@@ -24,8 +24,9 @@ import {
   matchToWords,
   parseMatch,
   SimError,
+  W,
 } from "@ovnsim/packet";
-import { formatActions, type OfAction, parseActions, splitTopLevel } from "./actions.js";
+import { formatActions, type OfAction, of10PopVlan, parseActions, splitTopLevel } from "./actions.js";
 import { parseFieldValue, parseInteger } from "./values.js";
 
 export const OFPP_LOCAL = 0xfffe;
@@ -266,8 +267,13 @@ export function parseFlowLine(text: string, opts: ParseFlowLineOptions = {}): Fl
       },
     });
     const portMap = opts.ports;
-    const actions = parseActions(right, portMap ? { portByName: (n) => portMap.get(n) } : {});
-    return { table, priority, cookie, match, words: matchToWords(match), actions, ...where };
+    const words = matchToWords(match);
+    const vlanMatched = (words.mask[W.vlan0]! & words.value[W.vlan0]! & 0x1000) !== 0;
+    const actions = of10PopVlan(
+      parseActions(right, portMap ? { portByName: (n) => portMap.get(n) } : {}),
+      vlanMatched,
+    );
+    return { table, priority, cookie, match, words, actions, ...where };
   } catch (e) {
     if (e instanceof SimError) throw e.at(opts.file, opts.line);
     throw e;
@@ -394,7 +400,8 @@ export function parseGroupLine(text: string, opts: ParseFlowLineOptions = {}): G
     const fields: { field: FieldSpec; mask: bigint | null }[] = [];
     for (const item of splitTopLevel(head)) {
       const eq = /^([a-z_]+)(?:[=:](.*))?$/s.exec(item);
-      const fm = /^fields\((.*)\)$/.exec(item);
+      // dump-groups prints one hashed field as `fields=ip_dst` and several as `fields(a,b)`.
+      const fm = /^fields\((.*)\)$/.exec(item) ?? /^fields=(.+)$/.exec(item);
       if (fm) {
         for (const f of splitTopLevel(fm[1]!)) {
           const [name, maskText] = f.split("=");

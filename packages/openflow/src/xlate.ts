@@ -33,6 +33,7 @@ import {
   W,
 } from "@ovnsim/packet";
 import { formatAction, type NatSpec, type OfAction } from "./actions.js";
+import { executeActionSet } from "./actionset.js";
 import {
   formatSubfield,
   readField,
@@ -87,6 +88,7 @@ export interface TraceOptions {
 
 interface Shared {
   next: number;
+  readonly byState: Map<string, number>;
   ct: Conntrack | undefined;
 }
 
@@ -124,6 +126,8 @@ interface Ctx {
   freezing: boolean;
   dpHash: string | null;
   ctNat: NatSpec | null;
+  /** The OpenFlow 1.1+ action set (write_actions), executed when the pipeline ends. */
+  actionSet: readonly OfAction[];
   readonly queue: RecircNode[];
   readonly recircIds: Shared;
   readonly opts: TraceOptions;
@@ -248,18 +252,6 @@ function commit(ctx: Ctx): void {
     if (parts.length) odp.push(`set(eth(${parts.join(",")}))`);
   }
   // IPv4 / IPv6.
-  const l3Changed =
-    isIpAny(k) &&
-    (k[W.nw_src] !== b[W.nw_src] ||
-      k[W.nw_dst] !== b[W.nw_dst] ||
-      k[W.nw_tos] !== b[W.nw_tos] ||
-      k[W.nw_ttl] !== b[W.nw_ttl] ||
-      [0, 1, 2, 3].some(
-        (i) => k[W.ipv6_src + i] !== b[W.ipv6_src + i] || k[W.ipv6_dst + i] !== b[W.ipv6_dst + i],
-      ));
-  // OVS 3.1 (as measured): committing an L3 change examines nw_proto; without an L3 protocol
-  // (nw_proto 0) no set(ipv4/ipv6) is emitted at all.
-  if (l3Changed) wc[W.nw_proto] = (wc[W.nw_proto]! | 0xff) >>> 0;
   if (isIpAny(k) && k[W.nw_proto] === 0) {
     // nothing: commit_set_nw_action() returns early
   } else if (isIp4(k)) {
@@ -432,7 +424,14 @@ function tupleSwap(k: Uint32Array, wc: Uint32Array): void {
   }
 }
 
-function xlateTable(ctx: Ctx, inPort: number, table: number, ctOrig = false): void {
+function xlateTable(
+  ctx: Ctx,
+  inPort: number,
+  table: number,
+  ctOrig: boolean,
+  isLast: boolean,
+  asClone = false,
+): void {
   if (!resourceCheck(ctx)) return;
   const oldTable = ctx.tableId;
   ctx.tableId = table;
@@ -448,7 +447,8 @@ function xlateTable(ctx: Ctx, inPort: number, table: number, ctOrig = false): vo
   ctx.depth += deepens;
   const oldCookie = ctx.ruleCookie;
   ctx.ruleCookie = rule ? rule.cookie : 0n;
-  doActions(ctx, rule ? rule.actions : []);
+  if (asClone) cloneActions(ctx, rule ? rule.actions : [], isLast);
+  else doActions(ctx, rule ? rule.actions : [], isLast);
   ctx.ruleCookie = oldCookie;
   ctx.depth -= deepens;
   ctx.trace = oldTrace;
@@ -462,7 +462,7 @@ function dpPort(p: OfPort): number {
   return p.dpPort ?? p.ofport;
 }
 
-function composeOutput(ctx: Ctx, ofport: number): void {
+function composeOutput(ctx: Ctx, ofport: number, isLast: boolean): void {
   const port = ctx.bridge.ports.get(ofport);
   if (!port) {
     report(ctx, "warn", "Nonexistent output port");
@@ -474,14 +474,14 @@ function composeOutput(ctx: Ctx, ofport: number): void {
       report(ctx, "warn", "Nonexistent output port");
       return;
     }
-    patchOutput(ctx, peer.bridge, peer.port);
+    patchOutput(ctx, peer.bridge, peer.port, isLast);
     return;
   }
   commit(ctx);
   ctx.odp.push(String(dpPort(port)));
 }
 
-function patchOutput(ctx: Ctx, bridge: Bridge, inPort: OfPort): void {
+function patchOutput(ctx: Ctx, bridge: Bridge, inPort: OfPort, isLast: boolean): void {
   const saved = ctx.key.slice();
   const oldBridge = ctx.bridge;
   const oldTrace = ctx.trace;
@@ -495,8 +495,13 @@ function patchOutput(ctx: Ctx, bridge: Bridge, inPort: OfPort): void {
   const node = report(ctx, "bridge", `bridge("${bridge.name}")`);
   ctx.trace = node.subs;
   ctx.bridge = bridge;
-  xlateTable(ctx, inPort.ofport, 0);
+  const oldSet = ctx.actionSet;
+  ctx.actionSet = [];
+  // The peer bridge runs as clone_xlate_actions: inside a datapath clone() unless reversible.
+  xlateTable(ctx, inPort.ofport, 0, false, isLast, true);
+  if (!ctx.freezing) xlateActionSet(ctx);
   if (ctx.freezing) finishFreezing(ctx);
+  ctx.actionSet = oldSet;
   ctx.trace = oldTrace;
   ctx.key.set(saved);
   ctx.bridge = oldBridge;
@@ -555,35 +560,37 @@ function xlateNormal(ctx: Ctx): void {
   for (const out of d.outputs) {
     const old = [k[W.vlan0]!, k[W.vlan1]!];
     setVlans(k, out.vlans);
-    composeOutput(ctx, out.port);
+    composeOutput(ctx, out.port, false);
     k[W.vlan0] = old[0]!;
     k[W.vlan1] = old[1]!;
   }
 }
 
-function flood(ctx: Ctx): void {
+function flood(ctx: Ctx, isLast: boolean): void {
   const inPort = ctx.key[W.in_port]!;
-  for (const p of [...ctx.bridge.ports.values()].sort((a, b) => a.ofport - b.ofport)) {
-    if (p.ofport === inPort) continue;
-    composeOutput(ctx, p.ofport);
-  }
+  const ports = [...ctx.bridge.ports.values()]
+    .sort((a, b) => a.ofport - b.ofport)
+    .filter((p) => p.ofport !== inPort);
+  // flood_packets(): only the port flooded last may take the is-last-action shortcut.
+  for (let i = 0; i < ports.length; i++)
+    composeOutput(ctx, ports[i]!.ofport, isLast && i === ports.length - 1);
 }
 
-function xlateOutput(ctx: Ctx, port: number, maxLen = 65535): void {
+function xlateOutput(ctx: Ctx, port: number, maxLen: number, isLast: boolean): void {
   const inPort = ctx.key[W.in_port]!;
   switch (port) {
     case OFPP.IN_PORT:
-      composeOutput(ctx, inPort);
+      composeOutput(ctx, inPort, isLast);
       return;
     case OFPP.TABLE:
-      xlateTable(ctx, inPort, 0);
+      xlateTable(ctx, inPort, 0, false, false);
       return;
     case OFPP.NORMAL:
       xlateNormal(ctx);
       return;
     case OFPP.FLOOD:
     case OFPP.ALL:
-      flood(ctx);
+      flood(ctx, isLast);
       return;
     case OFPP.CONTROLLER:
       controllerAction(ctx, maxLen, ctx.inBucket ? 4 : 1, 0);
@@ -591,7 +598,7 @@ function xlateOutput(ctx: Ctx, port: number, maxLen = 65535): void {
     case OFPP.NONE:
       return;
     default:
-      if (port !== inPort) composeOutput(ctx, port);
+      if (port !== inPort) composeOutput(ctx, port, isLast);
       else report(ctx, "warn", "skipping output to input port");
   }
 }
@@ -619,7 +626,7 @@ function selectHashBucket(ctx: Ctx, g: Group): Group["buckets"][number] | null {
   return chosen === undefined ? null : (g.buckets[chosen] ?? null);
 }
 
-function xlateGroup(ctx: Ctx, id: number): boolean {
+function xlateGroup(ctx: Ctx, id: number, isLast: boolean): boolean {
   if (!resourceCheck(ctx)) return false;
   const g = ctx.bridge.groups.get(id);
   if (!g) {
@@ -627,7 +634,9 @@ function xlateGroup(ctx: Ctx, id: number): boolean {
     return true;
   }
   if (g.type === "all" || g.type === "indirect") {
-    for (const b of g.buckets) groupBucket(ctx, b);
+    for (let i = 0; i < g.buckets.length; i++) {
+      groupBucket(ctx, g.buckets[i]!, isLast && i === g.buckets.length - 1);
+    }
     return false;
   }
   let bucket: Group["buckets"][number] | null = null;
@@ -646,43 +655,22 @@ function xlateGroup(ctx: Ctx, id: number): boolean {
   }
   if (bucket) {
     report(ctx, "detail", `using bucket ${bucket.id}`);
-    groupBucket(ctx, bucket);
+    groupBucket(ctx, bucket, isLast);
   } else report(ctx, "detail", "no live bucket");
   return false;
 }
 
-/** Action-set order (ofpacts_execute_action_set) for the actions a bucket may hold. */
-const SET_ORDER: Record<string, number> = {
-  ct: 0,
-  ct_clear: 0,
-  pop_vlan: 2,
-  push_vlan: 3,
-  dec_ttl: 4,
-  set_field: 5,
-  set_eth: 5,
-  set_ipv4: 5,
-  set_ip_dscp: 5,
-  set_ip_ttl: 5,
-  set_l4: 5,
-  set_vlan_vid: 5,
-  set_vlan_pcp: 5,
-  group: 7,
-  output: 8,
-};
-
-function groupBucket(ctx: Ctx, b: Group["buckets"][number]): void {
+function groupBucket(ctx: Ctx, b: Group["buckets"][number], isLast: boolean): void {
   const node = report(ctx, "bucket", `bucket ${b.id}`);
   const oldTrace = ctx.trace;
   ctx.trace = node.subs;
   const saved = ctx.key.slice();
-  // ofpacts_execute_action_set: OpenFlow action-set order; actions OVS keeps as-is stay in place.
-  const ordered = b.actions.every((a) => a.kind in SET_ORDER)
-    ? [...b.actions].sort((x, y) => (SET_ORDER[x.kind] ?? 6) - (SET_ORDER[y.kind] ?? 6))
-    : b.actions;
+  // A bucket is an action set: ofpacts_execute_action_set() orders it and keeps one final action.
+  const ordered = executeActionSet(b.actions);
   ctx.depth++;
   const oldIn = ctx.inBucket;
   ctx.inBucket = true;
-  doActions(ctx, ordered);
+  doActions(ctx, ordered, isLast);
   ctx.inBucket = oldIn;
   ctx.depth--;
   if (ctx.freezing) finishFreezing(ctx);
@@ -694,20 +682,43 @@ function groupBucket(ctx: Ctx, b: Group["buckets"][number]): void {
 // ---------------------------------------------------------------------------------------------
 // Conntrack and recirculation
 
-function allocRecirc(ctx: Ctx): number {
-  return ctx.recircIds.next++;
+/**
+ * recirc_alloc_id_ctx(): ovs-vswitchd hands out one id per distinct frozen state, so the same
+ * state frozen twice in one translation (two patch outputs into the same ct(table=…), two
+ * controllers of one dec_ttl) shares its id.
+ */
+function allocRecirc(ctx: Ctx, state: string): number {
+  const ids = ctx.recircIds;
+  const known = ids.byState.get(state);
+  if (known !== undefined) return known;
+  const id = ids.next++;
+  ids.byState.set(state, id);
+  return id;
+}
+
+/**
+ * What a frozen state holds (frozen_metadata_from_flow plus table, bridge and conntracked): the
+ * packet's headers are not part of it, they travel with the packet.
+ */
+function frozenState(ctx: Ctx, what: string, table: number, key: Uint32Array): string {
+  let s = `${what}|${ctx.bridge.name}|${table}|${ctx.conntracked}|${key[W.in_port]}|${key[W.metadata]},${key[W.metadata + 1]}`;
+  for (let i = 0; i < 16; i++) s += `,${key[W.reg0 + i]}`;
+  return s;
 }
 
 function finishFreezing(ctx: Ctx): void {
   commit(ctx);
-  const id = allocRecirc(ctx);
+  const id = allocRecirc(
+    ctx,
+    frozenState(ctx, `freeze:${ctx.dpHash}:${ctx.odp.length}`, ctx.tableId, ctx.key),
+  );
   if (ctx.dpHash) ctx.odp.push(ctx.dpHash);
   ctx.odp.push(`recirc(0x${id.toString(16)})`);
   ctx.freezing = false;
   ctx.dpHash = null;
 }
 
-function xlateCt(ctx: Ctx, a: Extract<OfAction, { kind: "ct" }>): void {
+function xlateCt(ctx: Ctx, a: Extract<OfAction, { kind: "ct" }>, isLast: boolean): void {
   let zone: number;
   if (typeof a.zone === "number") zone = a.zone;
   else {
@@ -720,7 +731,7 @@ function xlateCt(ctx: Ctx, a: Extract<OfAction, { kind: "ct" }>): void {
   const oldLabel = ctx.wc.slice(W.ct_label, W.ct_label + 4);
   ctx.wc[W.ct_mark] = 0;
   ctx.wc.fill(0, W.ct_label, W.ct_label + 4);
-  doActions(ctx, a.actions);
+  doActions(ctx, a.actions, isLast);
   let s = "ct(";
   if (a.commit) s += a.force ? "force_commit," : "commit,";
   if (zone) s += `zone=${zone},`;
@@ -763,7 +774,7 @@ function xlateCt(ctx: Ctx, a: Extract<OfAction, { kind: "ct" }>): void {
   ctx.wc.set(oldLabel, W.ct_label);
   if (a.table !== null) {
     ctx.conntracked = true;
-    const id = allocRecirc(ctx);
+    const id = allocRecirc(ctx, frozenState(ctx, `ct:${zone}`, a.table, ctx.key));
     ctx.odp.push(`recirc(0x${id.toString(16)})`);
     let snap: Uint32Array = ctx.key.slice();
     let stateful: { ctState: number; preNat: Uint32Array } | undefined;
@@ -795,6 +806,73 @@ function xlateCt(ctx: Ctx, a: Extract<OfAction, { kind: "ct" }>): void {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Clones and the action set
+
+/**
+ * reversible_actions(): whether translating `actions` can be undone by restoring the flow. The
+ * others (ct, nat, meter, output_trunc, encap/decap) need a datapath clone() when anything
+ * follows them. Only the list itself is checked, not what it resubmits to (as OVS).
+ */
+function reversible(actions: readonly OfAction[]): boolean {
+  for (const a of actions) {
+    if (a.kind === "ct" || a.kind === "nat") return false;
+    if (a.kind === "unsupported" && IRREVERSIBLE.has(a.name)) return false;
+  }
+  return true;
+}
+
+const IRREVERSIBLE = new Set(["meter", "output_trunc", "encap", "decap", "dec_nsh_ttl"]);
+
+/**
+ * clone_xlate_actions(): the `clone` action and a patch port's peer bridge. The flow is always
+ * restored afterwards; when the actions are not reversible and not the last ones, the pending
+ * header changes are committed and the translation is wrapped in a datapath `clone(...)`, after
+ * which the committed state and conntrack state of the original packet come back.
+ */
+function cloneActions(ctx: Ctx, actions: readonly OfAction[], isLast: boolean): void {
+  const savedKey = ctx.key.slice();
+  const savedSet = ctx.actionSet;
+  if (reversible(actions) || isLast) {
+    doActions(ctx, actions, isLast);
+    if (!ctx.freezing) xlateActionSet(ctx);
+    if (ctx.freezing) finishFreezing(ctx);
+  } else {
+    commit(ctx);
+    const savedBase = ctx.base.slice();
+    const conntracked = ctx.conntracked;
+    const mark = ctx.odp.length;
+    doActions(ctx, actions, true);
+    if (!ctx.freezing) xlateActionSet(ctx);
+    if (ctx.freezing) finishFreezing(ctx);
+    const inner = ctx.odp.splice(mark);
+    if (inner.length) ctx.odp.push(`clone(${inner.join(",")})`);
+    ctx.conntracked = conntracked;
+    ctx.base.set(savedBase);
+  }
+  ctx.actionSet = savedSet;
+  ctx.key.set(savedKey);
+}
+
+/** xlate_optimize_odp_actions(): a trailing datapath clone() is unwrapped. */
+function optimiseOdp(odp: string[]): void {
+  const lastA = odp[odp.length - 1];
+  if (lastA?.startsWith("clone(")) odp[odp.length - 1] = lastA.slice(6, -1);
+}
+
+/** xlate_action_set(): runs what write_actions left in the action set, once, at the end. */
+function xlateActionSet(ctx: Ctx): void {
+  if (ctx.actionSet.length === 0) return;
+  const list = executeActionSet(ctx.actionSet);
+  ctx.actionSet = [];
+  if (list.length === 0) return;
+  const node = report(ctx, "table", "--. Executing action set:");
+  const oldTrace = ctx.trace;
+  ctx.trace = node.subs;
+  doActions(ctx, list, true);
+  ctx.trace = oldTrace;
+}
+
+// ---------------------------------------------------------------------------------------------
 // Actions
 
 /** Not-modelled actions that do not change the packet or where it goes. */
@@ -808,6 +886,16 @@ const NO_PACKET_EFFECT = new Set([
   "debug_slow",
 ]);
 
+/**
+ * Measured on OVS 3.1 (ofproto/trace megaflows): writing the IP addresses, TTL or ECN (set_field,
+ * load, mod_nw_src/dst, mod_nw_ttl, dec_ttl) makes the megaflow match nw_proto, even when
+ * nothing is output; DSCP/TOS writes and `move` into those fields do not.
+ */
+const L3_WRITES = new Set(["nw_src", "nw_dst", "ipv6_src", "ipv6_dst", "nw_ttl", "nw_ecn"]);
+const touchNwProto = (wc: Uint32Array): void => {
+  wc[W.nw_proto] = (wc[W.nw_proto]! | 0xff) >>> 0;
+};
+
 /** xlate_report_subfield's value: mf_format for a whole field, ds_put_hex for a part. */
 function subfieldNow(k: Uint32Array, sf: Subfield): string {
   if (sf.ofs === 0 && sf.nBits >= sf.field.bits) return formatFieldValue(sf.field, readField(k, sf.field));
@@ -820,37 +908,43 @@ function controllerAction(ctx: Ctx, maxLen: number, reason: number, controllerId
   // Measured on OVS 3.1: a controller action makes the megaflow match nw_proto of IP packets.
   if (isIpAny(ctx.key)) ctx.wc[W.nw_proto] = (ctx.wc[W.nw_proto]! | 0xff) >>> 0;
   commit(ctx);
-  const id = allocRecirc(ctx);
+  const id = allocRecirc(
+    ctx,
+    frozenState(ctx, `controller:${reason}:${ctx.ruleCookie}`, ctx.tableId, ctx.key),
+  );
   ctx.odp.push(
     `userspace(pid=0,controller(reason=${reason},dont_send=1,continuation=0,recirc_id=${id},rule_cookie=${ctx.ruleCookie ? `0x${ctx.ruleCookie.toString(16)}` : "0"},controller_id=${controllerId},max_len=${maxLen}))`,
   );
 }
 
-function doActions(ctx: Ctx, actions: readonly OfAction[]): void {
+function doActions(ctx: Ctx, actions: readonly OfAction[], isLast: boolean): void {
   const { key: k, wc } = ctx;
   if (actions.length === 0) {
     report(ctx, "action", "drop");
     return;
   }
-  for (const a of actions) {
+  for (let ai = 0; ai < actions.length; ai++) {
+    const a = actions[ai]!;
     if (ctx.error !== null || ctx.exit) break;
+    // OVS `last`: the final action of the outermost list, with nothing left in the action set.
+    const last = isLast && ai === actions.length - 1 && ctx.actionSet.length === 0;
     report(ctx, "action", formatAction(a));
     switch (a.kind) {
       case "output":
-        xlateOutput(ctx, a.port, a.maxLen ?? 65535);
+        xlateOutput(ctx, a.port, a.maxLen ?? 65535, last);
         break;
       case "output_reg": {
         const port = Number(readSubfield(k, a.src));
         unwildcardSubfield(wc, a.src);
         report(ctx, "detail", `output port is ${port}`);
-        xlateOutput(ctx, port);
+        xlateOutput(ctx, port, 65535, last);
         break;
       }
       case "controller":
         controllerAction(ctx, a.maxLen, ctx.inBucket ? 4 : 1, 0);
         break;
       case "group":
-        if (xlateGroup(ctx, a.id)) return;
+        if (xlateGroup(ctx, a.id, last)) return;
         break;
       case "resubmit": {
         const inPort = a.port === null || a.port === OFPP.IN_PORT ? k[W.in_port]! : a.port;
@@ -861,11 +955,11 @@ function doActions(ctx: Ctx, actions: readonly OfAction[]): void {
             break;
           }
         }
-        xlateTable(ctx, inPort, table, a.ct);
+        xlateTable(ctx, inPort, table, a.ct, last);
         break;
       }
       case "goto_table":
-        xlateTable(ctx, k[W.in_port]!, a.table);
+        xlateTable(ctx, k[W.in_port]!, a.table, false, last);
         break;
       case "write_metadata": {
         const cur = readField(k, F("metadata"));
@@ -876,6 +970,7 @@ function doActions(ctx: Ctx, actions: readonly OfAction[]): void {
         if (prereqsOk(a.field, k, wc)) {
           const mask = a.mask ?? (1n << BigInt(a.field.bits)) - 1n;
           unwildcard(wc, a.field, mask);
+          if (L3_WRITES.has(a.field.name)) touchNwProto(wc);
           if (a.field.implied && !(k[a.field.word]! & VLAN_CFI)) {
             // OVS mf_set_flow_value on vlan_vid/pcp of an untagged packet sets the CFI bit too.
           }
@@ -900,6 +995,7 @@ function doActions(ctx: Ctx, actions: readonly OfAction[]): void {
       }
       case "set_ipv4":
         if (isIp4(k)) {
+          touchNwProto(wc);
           const w = a.which === "src" ? W.nw_src : W.nw_dst;
           wc[w] = 0xffffffff;
           k[w] = a.ip >>> 0;
@@ -913,6 +1009,7 @@ function doActions(ctx: Ctx, actions: readonly OfAction[]): void {
         break;
       case "set_ip_ttl":
         if (isIpAny(k)) {
+          touchNwProto(wc);
           wc[W.nw_ttl] = 0xff;
           k[W.nw_ttl] = a.ttl;
         }
@@ -955,8 +1052,10 @@ function doActions(ctx: Ctx, actions: readonly OfAction[]): void {
         break;
       }
       case "dec_ttl":
+        // OVS masks nw_ttl (and, as measured, nw_proto) before it looks at the packet type.
+        wc[W.nw_ttl] = 0xff;
+        touchNwProto(wc);
         if (isIpAny(k)) {
-          wc[W.nw_ttl] = 0xff;
           if (k[W.nw_ttl]! > 1) k[W.nw_ttl] = k[W.nw_ttl]! - 1;
           else {
             for (const id of a.ids ?? [0]) controllerAction(ctx, 65535, 2, id);
@@ -966,7 +1065,7 @@ function doActions(ctx: Ctx, actions: readonly OfAction[]): void {
         }
         break;
       case "ct":
-        xlateCt(ctx, a);
+        xlateCt(ctx, a, last);
         break;
       case "nat":
         ctx.ctNat = a.nat;
@@ -978,15 +1077,10 @@ function doActions(ctx: Ctx, actions: readonly OfAction[]): void {
           ctx.odp.push("ct_clear");
         }
         break;
-      case "clone": {
-        // xlate_clone, reversible case: the flow is restored, the committed base is not.
-        const saved = k.slice();
-        doActions(ctx, a.actions);
-        if (ctx.freezing) finishFreezing(ctx);
-        k.set(saved);
+      case "clone":
+        cloneActions(ctx, a.actions, last);
         ctx.exit = false;
         break;
-      }
       case "note":
         break;
       case "exit":
@@ -1067,6 +1161,7 @@ function runPass(
     freezing: false,
     dpHash: null,
     ctNat: null,
+    actionSet: [],
     queue,
     recircIds,
     opts,
@@ -1093,8 +1188,10 @@ function runPass(
   ctx.trace.push(node);
   ctx.trace = node.subs;
   ctx.ruleCookie = rule ? rule.cookie : 0n;
-  doActions(ctx, rule ? rule.actions : []);
+  doActions(ctx, rule ? rule.actions : [], true);
+  if (ctx.error === null && !ctx.freezing) xlateActionSet(ctx);
   if (ctx.error === null && ctx.freezing) finishFreezing(ctx);
+  optimiseOdp(ctx.odp);
 
   let megaflowMask = wc;
   if (ctx.error === null) {
@@ -1163,7 +1260,7 @@ function runPass(
 export function traceFlow(sw: Switch, bridgeName: string, flow: Flow, opts: TraceOptions = {}): TraceResult {
   const bridge = sw.bridge(bridgeName);
   const queue: RecircNode[] = [];
-  const recircIds: Shared = { next: 1, ct: opts.conntrack };
+  const recircIds: Shared = { next: 1, byState: new Map(), ct: opts.conntrack };
   const ctNext = [...(opts.ctNext ?? [])];
   const passes: TracePass[] = [runPass(sw, bridge, flowToKey(flow), null, null, queue, recircIds, opts)];
   while (queue.length) {
