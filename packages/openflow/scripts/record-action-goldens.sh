@@ -188,3 +188,51 @@ for inp in 1 2 3 4 5; do
   t br0 "in_port=$inp,$ARP"
 done
 fi
+
+# ---- conjunctive matches: conjunction(id,k/n) + conj_id (OVN address sets / port groups) ----
+if scenario conjunction; then
+flows br0 <<EOF2
+table=0,priority=100,ip,nw_src=10.0.0.1,actions=conjunction(7,1/2)
+table=0,priority=100,ip,nw_src=10.0.0.3,actions=conjunction(7,1/2),conjunction(8,1/2)
+table=0,priority=100,ip,nw_src=10.0.0.0/29,actions=conjunction(9,1/3),note:aa.bb
+table=0,priority=100,tcp,tp_dst=80,actions=conjunction(7,2/2)
+table=0,priority=100,tcp,tp_dst=443,actions=conjunction(8,2/2),conjunction(9,2/3)
+table=0,priority=100,in_port=2,actions=conjunction(9,3/3)
+table=0,priority=100,conj_id=7,ip,actions=output:2
+table=0,priority=100,conj_id=8,actions=output:3
+table=0,priority=100,conj_id=9,tcp,actions=mod_dl_dst:00:00:00:00:09:09,output:4
+table=0,priority=200,ip,nw_dst=10.9.9.9,actions=output:5
+table=0,priority=50,ip,actions=resubmit(,1)
+table=0,priority=10,actions=drop
+table=1,priority=300,udp,udp_dst=53,actions=conjunction(20,1/2)
+table=1,priority=300,ip,nw_dst=10.0.0.2,actions=conjunction(20,2/2)
+table=1,priority=200,udp,udp_dst=53,actions=conjunction(21,1/2)
+table=1,priority=200,ip,nw_dst=10.0.0.2,actions=conjunction(22,2/2)
+table=1,priority=200,ip,nw_dst=10.0.0.4,actions=conjunction(21,2/2)
+table=1,priority=300,conj_id=20,actions=set_field:0x14->reg0,resubmit(,2)
+table=1,priority=200,conj_id=21,actions=set_field:0x15->reg0,resubmit(,2)
+table=1,priority=250,udp,actions=set_field:0x1->reg0,resubmit(,2)
+table=1,priority=100,ip,nw_dst=10.0.0.2,actions=output:9
+table=1,priority=0,actions=output:5
+table=2,priority=10,reg0=0x14,actions=output:2
+table=2,priority=10,reg0=0x15,actions=output:3
+table=2,priority=5,actions=output:4
+EOF2
+flows br1 <<<"priority=0,actions=output:2"
+capture
+for s in 1 2 3 5 9; do
+  for p in 80 443 22; do
+    for inp in 1 2; do
+      t br0 "in_port=$inp,dl_src=$M1,dl_dst=$M2,tcp,nw_src=10.0.0.$s,nw_dst=10.0.0.2,nw_ttl=64,tp_src=1234,tp_dst=$p"
+    done
+  done
+done
+t br0 "in_port=1,dl_src=$M1,dl_dst=$M2,tcp,nw_src=10.0.0.1,nw_dst=10.9.9.9,nw_ttl=64,tp_src=1234,tp_dst=80"
+for d in 2 4 5; do
+  for p in 53 54; do
+    t br0 "in_port=1,dl_src=$M1,dl_dst=$M2,udp,nw_src=10.0.0.8,nw_dst=10.0.0.$d,nw_ttl=64,udp_src=5353,udp_dst=$p"
+  done
+done
+t br0 "in_port=1,dl_src=$M1,dl_dst=$M2,ip,nw_src=10.0.0.8,nw_dst=10.0.0.2,nw_ttl=64"
+t br0 "in_port=1,$ARP"
+fi

@@ -71,6 +71,13 @@ export type OfAction =
   | { readonly kind: "clone"; readonly actions: readonly OfAction[] }
   | { readonly kind: "note"; readonly hex: string }
   | { readonly kind: "exit" }
+  | {
+      readonly kind: "conjunction";
+      readonly id: number;
+      /** 0-based clause index (printed 1-based). */
+      readonly clause: number;
+      readonly nClauses: number;
+    }
   | { readonly kind: "unsupported"; readonly name: string; readonly text: string };
 
 const UNSUPPORTED = new Set([
@@ -94,7 +101,6 @@ const UNSUPPORTED = new Set([
   "dec_mpls_ttl",
   "write_actions",
   "clear_actions",
-  "conjunction",
   "debug_recirc",
   "debug_slow",
   "encap",
@@ -467,6 +473,23 @@ function parseOne(item: string, ctx: ParseContext): OfAction | null {
     case "exit":
       if (arg !== null) break;
       return { kind: "exit" };
+    case "conjunction": {
+      const m = /^\s*((?:0x)?[0-9a-fA-F]+)\s*,\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(arg ?? "");
+      if (!m || !paren)
+        throw new SimError("PARSE_ERROR", `"${item}": "conjunction" syntax is "conjunction(id,i/n)"`);
+      const id = parseU(m[1]!, "conjunction id", 0xffffffff);
+      const k = parseU(m[2]!, "conjunction clause", 255);
+      const n = parseU(m[3]!, "conjunction clauses", 255);
+      if (n < 2) throw new SimError("BAD_VALUE", `"${item}": conjunction must have at least 2 clauses`);
+      if (n > 64) throw new SimError("BAD_VALUE", `"${item}": conjunction must have at most 64 clauses`);
+      if (k < 1) throw new SimError("BAD_VALUE", `"${item}": clause index must be positive`);
+      if (k > n)
+        throw new SimError(
+          "BAD_VALUE",
+          `"${item}": clause index must be less than or equal to number of clauses`,
+        );
+      return { kind: "conjunction", id, clause: k - 1, nClauses: n };
+    }
     default:
       if (UNSUPPORTED.has(lname)) return { kind: "unsupported", name: lname, text: item };
   }
@@ -637,6 +660,8 @@ export function formatAction(a: OfAction): string {
     }
     case "exit":
       return "exit";
+    case "conjunction":
+      return `conjunction(${a.id},${a.clause + 1}/${a.nClauses})`;
     case "unsupported":
       return a.text;
   }

@@ -52,6 +52,7 @@ import {
   lbFieldName,
   type OfPort,
   type Switch,
+  withConjId,
 } from "./model.js";
 import type { RecircHeader, TraceNode, TracePass, TraceResult } from "./trace.js";
 import { formatFieldValue } from "./values.js";
@@ -365,7 +366,7 @@ function tableText(e: FlowEntry | null, table: number, foreign = false): TraceNo
   // bridge reached through a patch port prints that bridge's internal rule (table 254, reg0=2).
   if (!e)
     return { type: "table", text: `${s}${foreign ? "reg0=0x2, priority 0" : "No match."}`, subs: [], table };
-  const m = formatMatchWords(e.words, {});
+  const m = withConjId(formatMatchWords(e.words, {}), e.conjId);
   s += m;
   if (!s.endsWith(" ")) s += ", ";
   s += `priority ${e.priority}`;
@@ -384,10 +385,9 @@ function tableText(e: FlowEntry | null, table: number, foreign = false): TraceNo
 function lookup(ctx: Ctx, table: number, inPort: number): FlowEntry | null {
   const old = ctx.key[W.in_port]!;
   ctx.key[W.in_port] = inPort;
-  const cls = ctx.bridge.table(table);
-  const rule = cls?.lookup(ctx.key, ctx.wc);
+  const rule = ctx.bridge.table(table)?.lookup(ctx.key, ctx.wc);
   ctx.key[W.in_port] = old;
-  return rule ? rule.payload : null;
+  return rule ?? null;
 }
 
 function resourceCheck(ctx: Ctx): boolean {
@@ -1085,6 +1085,10 @@ function doActions(ctx: Ctx, actions: readonly OfAction[], isLast: boolean): voi
         break;
       case "exit":
         ctx.exit = true;
+        break;
+      case "conjunction":
+        // Only reachable through a packet-out in OVS; a rule holding it is never executed.
+        report(ctx, "error", "executing no-op conjunction action");
         break;
       case "unsupported":
         if (NO_PACKET_EFFECT.has(a.name)) {
