@@ -236,3 +236,61 @@ done
 t br0 "in_port=1,dl_src=$M1,dl_dst=$M2,ip,nw_src=10.0.0.8,nw_dst=10.0.0.2,nw_ttl=64"
 t br0 "in_port=1,$ARP"
 fi
+
+# ---- groups: every type, selection method and fields= form; buckets as action sets ----
+if scenario groups-all; then
+groups br0 <<EOF2
+group_id=1,type=select,selection_method=hash,fields=ip_dst,bucket=bucket_id:0,actions=output:2,bucket=bucket_id:1,actions=output:3,bucket=bucket_id:2,actions=output:4
+group_id=2,type=select,selection_method=hash,fields(ip_src,tcp_dst),bucket=bucket_id:0,weight:10,actions=output:2,bucket=bucket_id:1,weight:30,actions=output:3
+group_id=3,type=select,selection_method=hash,fields(ip_dst=255.255.255.0,eth_src),bucket=bucket_id:0,actions=output:2,bucket=bucket_id:1,actions=output:3
+group_id=4,type=select,selection_method=dp_hash,bucket=bucket_id:0,actions=output:2,bucket=bucket_id:1,actions=output:3
+group_id=5,type=select,selection_method=dp_hash,selection_method_param=0x100000000,bucket=bucket_id:0,actions=output:2,bucket=bucket_id:1,actions=output:3
+group_id=6,type=select,bucket=bucket_id:0,actions=output:2,bucket=bucket_id:1,actions=output:3
+group_id=7,type=indirect,bucket=bucket_id:0,actions=mod_dl_dst:00:00:00:00:07:07,output:5
+group_id=8,type=all,bucket=bucket_id:0,actions=output:2,output:3,bucket=bucket_id:1,actions=note:aa.bb,output:4,bucket=bucket_id:2,actions=ct(commit,zone=3),output:5
+group_id=9,type=all,bucket=bucket_id:0,actions=output:5,mod_dl_src:00:00:00:00:0a:0a,dec_ttl,set_field:0x1->reg1,bucket=bucket_id:1,actions=group:7,output:2
+group_id=10,type=ff,bucket=bucket_id:0,watch_port:7,actions=output:2,bucket=bucket_id:1,watch_port:3,actions=output:3,bucket=bucket_id:2,watch_port:4,actions=output:4
+group_id=11,type=ff,bucket=bucket_id:0,watch_port:7,actions=output:2,bucket=bucket_id:1,watch_port:8,actions=output:3
+group_id=12,type=all,bucket=bucket_id:0,actions=output:9,bucket=bucket_id:1,actions=output:5
+group_id=13,type=select,selection_method=hash,fields(ip_dst,udp_dst),bucket=bucket_id:0,actions=set_field:0xd->reg0,resubmit(,3),bucket=bucket_id:1,actions=set_field:0xe->reg0,resubmit(,3)
+group_id=14,type=all,bucket=bucket_id:0,actions=push_vlan:0x8100,set_field:4106->vlan_vid,output:3,bucket=bucket_id:1,actions=pop_vlan,output:5
+group_id=15,type=select,selection_method=hash,fields=eth_dst,bucket=bucket_id:0,actions=output:2,bucket=bucket_id:1,actions=output:3,bucket=bucket_id:2,actions=output:4,bucket=bucket_id:3,actions=output:5
+group_id=16,type=all,bucket=bucket_id:0,actions=ct(table=4,zone=6)
+EOF2
+flows br0 <<EOF2
+priority=100,ip,in_port=1,nw_src=10.0.0.1,actions=group:1
+priority=100,ip,in_port=1,nw_src=10.0.0.2,actions=group:2
+priority=100,ip,in_port=1,nw_src=10.0.0.3,actions=group:3
+priority=100,ip,in_port=1,nw_src=10.0.0.4,actions=group:4
+priority=100,ip,in_port=1,nw_src=10.0.0.5,actions=group:5
+priority=100,ip,in_port=1,nw_src=10.0.0.6,actions=group:6
+priority=100,ip,in_port=1,nw_src=10.0.0.7,actions=group:7,output:4
+priority=100,ip,in_port=1,nw_src=10.0.0.8,actions=group:8
+priority=100,ip,in_port=1,nw_src=10.0.0.9,actions=group:9,output:3
+priority=100,ip,in_port=1,nw_src=10.0.0.10,actions=group:10
+priority=100,ip,in_port=1,nw_src=10.0.0.11,actions=group:11,output:5
+priority=100,ip,in_port=1,nw_src=10.0.0.12,actions=group:12
+priority=100,ip,in_port=1,nw_src=10.0.0.13,actions=group:13
+priority=100,ip,in_port=1,nw_src=10.0.0.14,actions=group:14
+priority=100,ip,in_port=1,nw_src=10.0.0.15,actions=group:15,group:1
+priority=100,ip,in_port=1,nw_src=10.0.0.16,actions=group:16,output:5
+priority=100,ip,in_port=1,nw_src=10.0.0.17,actions=group:12,output:4
+priority=100,dl_vlan=10,in_port=3,actions=group:14
+table=3,priority=10,reg0=0xd,actions=output:2
+table=3,priority=10,reg0=0xe,actions=output:3
+table=4,priority=10,ct_state=+trk,actions=output:2
+EOF2
+flows br1 <<EOF2
+priority=100,ip,actions=ct(commit,zone=9),output:2
+priority=0,actions=output:3
+EOF2
+capture
+for s in $(seq 1 17); do
+  for d in 2 3 77; do
+    t br0 "in_port=1,dl_src=$M1,dl_dst=00:00:00:00:0$((d % 10)):0$((d % 7)),tcp,nw_src=10.0.0.$s,nw_dst=10.0.$d.$d,nw_ttl=64,tp_src=$((1000 + d)),tp_dst=$((80 + d))"
+  done
+  t br0 "in_port=1,dl_src=$M1,dl_dst=$M2,udp,nw_src=10.0.0.$s,nw_dst=10.0.0.2,nw_ttl=1,udp_src=5353,udp_dst=53"
+done
+t br0 "in_port=3,dl_vlan=10,$TCP"
+t br0 "in_port=1,dl_src=$M1,dl_dst=$M2,tcp,nw_src=10.0.0.16,nw_dst=10.0.0.2,nw_ttl=64,tp_src=1,tp_dst=2" --ct-next trk,est
+fi

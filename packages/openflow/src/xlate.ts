@@ -55,7 +55,7 @@ import {
   withConjId,
 } from "./model.js";
 import type { RecircHeader, TraceNode, TracePass, TraceResult } from "./trace.js";
-import { formatFieldValue } from "./values.js";
+import { formatFieldValue, formatPort } from "./values.js";
 
 const MAX_DEPTH = 64;
 const MAX_RESUBMITS = 4096;
@@ -618,12 +618,56 @@ function selectHashBucket(ctx: Ctx, g: Group): Group["buckets"][number] | null {
     if (prereqsOk(field, ctx.key, ctx.wc) && used.includes(lbFieldName(field)))
       unwildcard(ctx.wc, field, mask ?? undefined);
   }
+  const live = g.buckets.map((b) => bucketIsAlive(ctx, g, b, 0));
   const { scores, chosen } = scoreBuckets(
-    g.buckets.map((b) => ({ bucketId: b.id, weight: b.weight })),
+    g.buckets.map((b, i) => ({ bucketId: b.id, weight: b.weight, live: live[i]! })),
     basis,
   );
-  for (const s of scores) report(ctx, "detail", `bucket ${s.bucketId}: score ${s.score}`);
+  scores.forEach((s, i) => {
+    if (s.live) report(ctx, "detail", `bucket ${s.bucketId}: score ${s.score}`);
+    else reportNotLive(ctx, g.buckets[i]!);
+  });
   return chosen === undefined ? null : (g.buckets[chosen] ?? null);
+}
+
+const MAX_LIVENESS_RECURSION = 128;
+
+/** bucket_is_alive(): watch_port up (here: present), watch_group with a live bucket. */
+function bucketIsAlive(ctx: Ctx, g: Group, b: Group["buckets"][number], depth: number): boolean {
+  if (depth >= MAX_LIVENESS_RECURSION) {
+    report(ctx, "error", `bucket chaining exceeded ${MAX_LIVENESS_RECURSION} links`);
+    return false;
+  }
+  if (g.type === "select" && b.weight === 0) return false;
+  const wp = b.watchPort;
+  const wg = b.watchGroup;
+  const portLive = wp !== undefined && wp !== OFPP.NONE && wp !== OFPP.CONTROLLER;
+  const groupLive = wg !== undefined && wg !== 0xffffffff;
+  if (!portLive && !groupLive && wp !== OFPP.CONTROLLER) return true;
+  if (portLive && ctx.bridge.ports.has(wp)) return true;
+  if (groupLive) {
+    const w = ctx.bridge.groups.get(wg);
+    if (w && firstLiveBucket(ctx, w, depth + 1)) return true;
+  }
+  return wp === OFPP.CONTROLLER;
+}
+
+/** xlate_report_bucket_not_live() (OVS says "port" for a watched group too). */
+function reportNotLive(ctx: Ctx, b: Group["buckets"][number]): void {
+  let s = "";
+  if (b.watchPort !== undefined && b.watchPort !== OFPP.NONE) s += `port ${formatPort(b.watchPort)}`;
+  if (b.watchGroup !== undefined && b.watchGroup !== 0xffffffff)
+    s += `${s ? " and " : ""}port ${b.watchGroup}`;
+  report(ctx, "detail", `bucket ${b.id}: not live due to ${s}`);
+}
+
+/** group_first_live_bucket(), reporting the buckets it skips. */
+function firstLiveBucket(ctx: Ctx, g: Group, depth: number): Group["buckets"][number] | null {
+  for (const b of g.buckets) {
+    if (bucketIsAlive(ctx, g, b, depth)) return b;
+    reportNotLive(ctx, b);
+  }
+  return null;
 }
 
 function xlateGroup(ctx: Ctx, id: number, isLast: boolean): boolean {
@@ -640,9 +684,8 @@ function xlateGroup(ctx: Ctx, id: number, isLast: boolean): boolean {
     return false;
   }
   let bucket: Group["buckets"][number] | null = null;
-  if (g.type === "ff") {
-    bucket = g.buckets.find((b) => b.watchPort === undefined || ctx.bridge.ports.has(b.watchPort)) ?? null;
-  } else if (g.method === "hash") bucket = selectHashBucket(ctx, g);
+  if (g.type === "ff") bucket = firstLiveBucket(ctx, g, 0);
+  else if (g.method === "hash") bucket = selectHashBucket(ctx, g);
   else {
     // dp_hash (also OVS's choice when no selection_method is configured): the datapath
     // computes the hash and recirculates; ofproto/trace does not follow that pass.
