@@ -294,3 +294,47 @@ done
 t br0 "in_port=3,dl_vlan=10,$TCP"
 t br0 "in_port=1,dl_src=$M1,dl_dst=$M2,tcp,nw_src=10.0.0.16,nw_dst=10.0.0.2,nw_ttl=64,tp_src=1,tp_dst=2" --ct-next trk,est
 fi
+
+# ---- learn, check_pkt_larger, controller, note, sample, meter, queues, stack, action set ----
+if scenario misc-actions; then
+$OF add-meter br0 meter=1,kbps,band=type=drop,rate=1000
+$OF add-meter br0 meter=2,pktps,band=type=drop,rate=10
+groups br0 <<EOF2
+group_id=1,type=all,bucket=bucket_id:0,actions=CONTROLLER:128,bucket=bucket_id:1,actions=output:5
+group_id=2,type=indirect,bucket=bucket_id:0,actions=set_field:0x7->reg1,output:3
+EOF2
+flows br0 <<EOF2
+priority=100,ip,nw_dst=10.0.0.1,actions=learn(table=10,idle_timeout=60,priority=5,NXM_OF_ETH_DST[]=NXM_OF_ETH_SRC[],load:NXM_OF_IN_PORT[]->NXM_NX_REG0[0..15],output:NXM_OF_IN_PORT[]),resubmit(,10),output:5
+priority=100,ip,nw_dst=10.0.0.2,actions=check_pkt_larger(1500)->NXM_NX_REG0[0],resubmit(,11)
+priority=100,ip,nw_dst=10.0.0.3,actions=controller(reason=no_match,max_len=128,id=5,userdata=01.02),output:5
+priority=100,ip,nw_dst=10.0.0.4,actions=meter:1,note:01.02.03,sample(probability=65535,collector_set_id=1,obs_domain_id=2,obs_point_id=3),set_queue:3,output:5,pop_queue,set_queue:7,output:2,pop_queue
+priority=100,tcp,nw_dst=10.0.0.5,actions=fin_timeout(idle_timeout=10,hard_timeout=20),learn(table=12,priority=9,eth_type=0x800,nw_proto=6,NXM_OF_IP_SRC[],NXM_OF_TCP_DST[],load:0x1->NXM_NX_REG5[]),resubmit(,11)
+priority=100,ip,nw_dst=10.0.0.6,actions=push:NXM_NX_REG0[],set_field:0x5->reg0,pop:NXM_NX_REG1[],push:NXM_OF_ETH_SRC[0..15],pop:NXM_NX_REG2[0..7],pop:NXM_NX_REG3[],output:NXM_NX_REG1[0..15]
+priority=100,ip,nw_dst=10.0.0.7,actions=write_actions(mod_dl_dst:00:00:00:00:07:07,output:4),write_metadata:0x5/0xff,goto_table:12
+priority=100,ip,nw_dst=10.0.0.8,actions=write_actions(group:2,output:4,push_vlan:0x8100,set_field:4106->vlan_vid),goto_table:13
+priority=100,ip,nw_dst=10.0.0.9,actions=controller(max_len=100),CONTROLLER:65535,group:1,controller(id=3,userdata=aa)
+priority=100,ip,nw_dst=10.0.0.10,actions=ct_clear,clone(mod_dl_dst:00:00:00:00:01:01,output:2),output:3,exit,output:4
+priority=100,ip,nw_dst=10.0.0.11,actions=meter:2,check_pkt_larger(200)->NXM_NX_REG4[3],output:5
+priority=100,ip,nw_dst=10.0.0.12,actions=mod_dl_src:00:00:00:00:0c:0c,check_pkt_larger(1000)->NXM_NX_REG0[0],output:2,resubmit(,11),output:4
+priority=100,ip,nw_dst=10.0.0.13,actions=set_queue:5,output:9,write_actions(set_queue:6,output:3)
+priority=100,ip,nw_dst=10.0.0.14,actions=clone(ct(commit,zone=4),output:2),output:3
+priority=100,ip,nw_dst=10.0.0.15,actions=output:3,clear_actions,write_actions(output:2)
+priority=100,ip,nw_dst=10.0.0.16,actions=pop:NXM_NX_REG0[],output:4
+priority=100,ip,nw_dst=10.0.0.17,actions=write_actions(ct(commit,zone=3),output:5)
+priority=100,ip,nw_dst=10.0.0.18,actions=write_actions(CONTROLLER:64),goto_table:12
+priority=100,ip,nw_dst=10.0.0.19,actions=controller(reason=invalid_ttl),controller(reason=action_set,max_len=10),controller(reason=group),controller(reason=packet_out,id=65535)
+table=10,priority=1,actions=output:3
+table=11,priority=10,reg0=0x1/0x1,actions=output:2
+table=11,priority=5,actions=output:3
+table=12,priority=1,actions=clear_actions,write_actions(output:3)
+table=13,priority=1,actions=write_actions(output:5)
+EOF2
+flows br1 <<<"priority=0,actions=output:2"
+capture
+for d in $(seq 1 19); do
+  t br0 "in_port=1,dl_src=$M1,dl_dst=$M2,tcp,nw_src=10.0.0.1,nw_dst=10.0.0.$d,nw_ttl=64,tp_src=1234,tp_dst=80"
+  t br0 "in_port=2,dl_src=$M2,dl_dst=$M1,udp,nw_src=10.0.0.2,nw_dst=10.0.0.$d,nw_ttl=64,udp_src=1,udp_dst=2"
+done
+t br0 "in_port=1,skb_priority=9,dl_src=$M1,dl_dst=$M2,tcp,nw_src=10.0.0.1,nw_dst=10.0.0.4,nw_ttl=64,tp_src=1234,tp_dst=80"
+t br0 "in_port=1,reg0=0x1234,dl_src=$M1,dl_dst=$M2,tcp,nw_src=10.0.0.1,nw_dst=10.0.0.6,nw_ttl=64,tp_src=1234,tp_dst=80"
+fi

@@ -122,6 +122,30 @@ export class Bridge {
     this.groups.set(g.id, g);
   }
 
+  /** Datapath meter ids by OpenFlow meter id, when known (e.g. from a dump-meters capture). */
+  readonly meterDpIds = new Map<number, number>();
+
+  /**
+   * The datapath meter behind OpenFlow meter `id`. Unless given in `meterDpIds`, meters are
+   * taken to have been added in id order (the userspace datapath numbers them from 0 as they
+   * come), among the meter ids the bridge's rules use.
+   */
+  meterDpId(id: number): number | undefined {
+    const known = this.meterDpIds.get(id);
+    if (known !== undefined) return known;
+    const used = new Set<number>();
+    const scan = (acts: readonly OfAction[]): void => {
+      for (const a of acts) {
+        if (a.kind === "meter") used.add(a.id);
+        else if (a.kind === "clone" || a.kind === "write_actions") scan(a.actions);
+      }
+    };
+    for (const f of this.flows()) scan(f.actions);
+    for (const g of this.groups.values()) for (const b of g.buckets) scan(b.actions);
+    used.add(id);
+    return [...used].sort((x, y) => x - y).indexOf(id);
+  }
+
   get flowCount(): number {
     return this.nFlows;
   }

@@ -129,10 +129,18 @@ interface Ctx {
   ctNat: NatSpec | null;
   /** The OpenFlow 1.1+ action set (write_actions), executed when the pipeline ends. */
   actionSet: readonly OfAction[];
+  /** The push/pop stack (nx_stack). */
+  stack: bigint[];
+  /** flow->actset_output (null = OFPP_UNSET) and ctx->action_set_has_group. */
+  actsetOutput: number | null;
+  actsetHasGroup: boolean;
   readonly queue: RecircNode[];
   readonly recircIds: Shared;
   readonly opts: TraceOptions;
   readonly upcallVlans: number;
+  /** ctx->orig_skb_priority, what pop_queue restores. */
+  readonly origSkbPriority: number;
+  inActionSet: boolean;
 }
 
 const report = (ctx: Ctx, type: TraceNode["type"], text: string): TraceNode => {
@@ -335,6 +343,11 @@ function commit(ctx: Ctx): void {
     b[W.vlan0] = k[W.vlan0]!;
     b[W.vlan1] = k[W.vlan1]!;
   }
+  // commit_set_priority_action.
+  if (k[W.skb_priority] !== b[W.skb_priority]) {
+    odp.push(`set(skb_priority(${hx(k[W.skb_priority]!)}))`);
+    b[W.skb_priority] = k[W.skb_priority]!;
+  }
 }
 
 function natOdp(n: NatSpec): string {
@@ -496,12 +509,18 @@ function patchOutput(ctx: Ctx, bridge: Bridge, inPort: OfPort, isLast: boolean):
   ctx.trace = node.subs;
   ctx.bridge = bridge;
   const oldSet = ctx.actionSet;
+  const oldStack = ctx.stack;
+  const oldActset = [ctx.actsetOutput, ctx.actsetHasGroup] as const;
   ctx.actionSet = [];
+  ctx.stack = [];
+  ctx.actsetOutput = null;
   // The peer bridge runs as clone_xlate_actions: inside a datapath clone() unless reversible.
   xlateTable(ctx, inPort.ofport, 0, false, isLast, true);
   if (!ctx.freezing) xlateActionSet(ctx);
   if (ctx.freezing) finishFreezing(ctx);
   ctx.actionSet = oldSet;
+  ctx.stack = oldStack;
+  [ctx.actsetOutput, ctx.actsetHasGroup] = oldActset;
   ctx.trace = oldTrace;
   ctx.key.set(saved);
   ctx.bridge = oldBridge;
@@ -593,7 +612,7 @@ function xlateOutput(ctx: Ctx, port: number, maxLen: number, isLast: boolean): v
       flood(ctx, isLast);
       return;
     case OFPP.CONTROLLER:
-      controllerAction(ctx, maxLen, ctx.inBucket ? 4 : 1, 0);
+      controllerAction(ctx, maxLen, outputReason(ctx), 0);
       return;
     case OFPP.NONE:
       return;
@@ -858,7 +877,7 @@ function xlateCt(ctx: Ctx, a: Extract<OfAction, { kind: "ct" }>, isLast: boolean
  */
 function reversible(actions: readonly OfAction[]): boolean {
   for (const a of actions) {
-    if (a.kind === "ct" || a.kind === "nat") return false;
+    if (a.kind === "ct" || a.kind === "nat" || a.kind === "meter") return false;
     if (a.kind === "unsupported" && IRREVERSIBLE.has(a.name)) return false;
   }
   return true;
@@ -875,6 +894,8 @@ const IRREVERSIBLE = new Set(["meter", "output_trunc", "encap", "decap", "dec_ns
 function cloneActions(ctx: Ctx, actions: readonly OfAction[], isLast: boolean): void {
   const savedKey = ctx.key.slice();
   const savedSet = ctx.actionSet;
+  const savedStack = ctx.stack;
+  ctx.stack = [...savedStack];
   if (reversible(actions) || isLast) {
     doActions(ctx, actions, isLast);
     if (!ctx.freezing) xlateActionSet(ctx);
@@ -893,6 +914,7 @@ function cloneActions(ctx: Ctx, actions: readonly OfAction[], isLast: boolean): 
     ctx.base.set(savedBase);
   }
   ctx.actionSet = savedSet;
+  ctx.stack = savedStack;
   ctx.key.set(savedKey);
 }
 
@@ -911,12 +933,76 @@ function xlateActionSet(ctx: Ctx): void {
   const node = report(ctx, "table", "--. Executing action set:");
   const oldTrace = ctx.trace;
   ctx.trace = node.subs;
+  ctx.inActionSet = true;
   doActions(ctx, list, true);
+  ctx.inActionSet = false;
   ctx.trace = oldTrace;
 }
 
 // ---------------------------------------------------------------------------------------------
 // Actions
+
+/** The packet-in reason of an output to CONTROLLER: group bucket, action set, or action. */
+const outputReason = (ctx: Ctx): number => (ctx.inBucket ? 4 : ctx.inActionSet ? 3 : 1);
+
+/** xlate_report_action_set(): the set as it would execute. */
+function reportActionSet(ctx: Ctx, verb: string): void {
+  const list = executeActionSet(ctx.actionSet);
+  report(
+    ctx,
+    "detail",
+    list.length ? `action set ${verb}: ${list.map(formatAction).join(",")}` : `action set ${verb} empty`,
+  );
+}
+
+/**
+ * xlate_meter_action(): a meter becomes `meter(N)` with the datapath's own meter id. The
+ * userspace datapath numbers meters from 0 in the order they were added; a bundle has no
+ * `dump-meters`, so OpenFlow meter M is taken to be the M-th added (datapath id M-1).
+ */
+function meterAction(ctx: Ctx, id: number): void {
+  const dp = ctx.bridge.meterDpId(id);
+  if (dp !== undefined) ctx.odp.push(`meter(${dp})`);
+}
+
+/**
+ * xlate_check_pkt_larger(): the rest of the action list is translated twice, once with the
+ * destination bit set (packets longer than `len`) and once with it clear, into
+ * `check_pkt_len(size=LEN,gt(...),le(...))`; the flow and committed state are restored between.
+ */
+function checkPktLarger(
+  ctx: Ctx,
+  a: Extract<OfAction, { kind: "check_pkt_larger" }>,
+  rest: readonly OfAction[],
+): void {
+  const savedKey = ctx.key.slice();
+  const savedSet = ctx.actionSet;
+  const savedStack = ctx.stack;
+  commit(ctx);
+  const savedBase = ctx.base.slice();
+  const conntracked = ctx.conntracked;
+  const branch = (bit: bigint): string => {
+    ctx.stack = [...savedStack];
+    ctx.actionSet = savedSet;
+    writeSubfield(ctx.key, a.dst, bit);
+    const mark = ctx.odp.length;
+    doActions(ctx, rest, true);
+    if (!ctx.freezing) xlateActionSet(ctx);
+    if (ctx.freezing) finishFreezing(ctx);
+    const inner = ctx.odp.splice(mark);
+    ctx.base.set(savedBase);
+    ctx.conntracked = conntracked;
+    ctx.key.set(savedKey);
+    ctx.exit = false;
+    return inner.join(",");
+  };
+  const gt = branch(1n);
+  const le = branch(0n);
+  ctx.odp.push(`check_pkt_len(size=${a.len},gt(${gt || "drop"}),le(${le || "drop"}))`);
+  ctx.actionSet = savedSet;
+  ctx.stack = savedStack;
+  ctx.exit = true;
+}
 
 /** Not-modelled actions that do not change the packet or where it goes. */
 const NO_PACKET_EFFECT = new Set([
@@ -947,13 +1033,17 @@ function subfieldNow(k: Uint32Array, sf: Subfield): string {
 }
 
 /** xlate_controller_action: a userspace(controller(...)) datapath action (no packet-in is sent by a trace). */
-function controllerAction(ctx: Ctx, maxLen: number, reason: number, controllerId: number): void {
-  // Measured on OVS 3.1: a controller action makes the megaflow match nw_proto of IP packets.
-  if (isIpAny(ctx.key)) ctx.wc[W.nw_proto] = (ctx.wc[W.nw_proto]! | 0xff) >>> 0;
+function controllerAction(
+  ctx: Ctx,
+  maxLen: number,
+  reason: number,
+  controllerId: number,
+  userdata: string | null = null,
+): void {
   commit(ctx);
   const id = allocRecirc(
     ctx,
-    frozenState(ctx, `controller:${reason}:${ctx.ruleCookie}`, ctx.tableId, ctx.key),
+    frozenState(ctx, `controller:${userdata}:${ctx.stack.join(",")}`, ctx.tableId, ctx.key),
   );
   ctx.odp.push(
     `userspace(pid=0,controller(reason=${reason},dont_send=1,continuation=0,recirc_id=${id},rule_cookie=${ctx.ruleCookie ? `0x${ctx.ruleCookie.toString(16)}` : "0"},controller_id=${controllerId},max_len=${maxLen}))`,
@@ -984,8 +1074,95 @@ function doActions(ctx: Ctx, actions: readonly OfAction[], isLast: boolean): voi
         break;
       }
       case "controller":
-        controllerAction(ctx, a.maxLen, ctx.inBucket ? 4 : 1, 0);
+        if (a.pause) {
+          report(
+            ctx,
+            "error",
+            "controller(pause) is not modelled by ovnsim; the rest of this action list is skipped",
+          );
+          return;
+        }
+        // The bare `CONTROLLER:N` is also how an output to the CONTROLLER port prints: that
+        // one reports OFPR_GROUP (4) from a bucket and OFPR_ACTION_SET (3) from the action set.
+        if (a.text.startsWith("CONTROLLER:")) controllerAction(ctx, a.maxLen, outputReason(ctx), 0);
+        else controllerAction(ctx, a.maxLen, a.reason, a.controllerId, a.userdata);
         break;
+      case "learn":
+        // learn_mask(): the fields the specs read are part of the megaflow.
+        for (const sf of a.sources) unwildcardSubfield(wc, sf);
+        report(ctx, "warn", "suppressing side effects, so learn action ignored");
+        break;
+      case "set_queue":
+        wc[W.skb_priority] = 0xffffffff;
+        // dpif-netdev's queue_to_priority: the priority is the queue number.
+        k[W.skb_priority] = a.queue >>> 0;
+        break;
+      case "pop_queue":
+        wc[W.skb_priority] = 0xffffffff;
+        if (k[W.skb_priority] !== ctx.origSkbPriority) {
+          k[W.skb_priority] = ctx.origSkbPriority;
+          report(ctx, "detail", `queue = ${ctx.origSkbPriority ? hx(ctx.origSkbPriority) : "0"}`);
+        }
+        break;
+      case "enqueue": {
+        wc[W.skb_priority] = 0xffffffff;
+        const port = a.port === OFPP.IN_PORT ? k[W.in_port]! : a.port;
+        if (a.port !== OFPP.IN_PORT && port === k[W.in_port]) break;
+        const old = k[W.skb_priority]!;
+        k[W.skb_priority] = a.queue >>> 0;
+        composeOutput(ctx, port, last);
+        k[W.skb_priority] = old;
+        break;
+      }
+      case "meter":
+        meterAction(ctx, a.id);
+        break;
+      case "sample":
+      case "fin_timeout":
+        // Without IPFIX configured / without side effects, neither changes the translation.
+        break;
+      case "write_actions":
+        // xlate_write_actions__: actset_output follows the set's output unless it has a group.
+        if (!ctx.actsetHasGroup) {
+          for (const w of a.actions) {
+            if (w.kind === "output") ctx.actsetOutput = w.port;
+            else if (w.kind === "controller" && w.text.startsWith("CONTROLLER:"))
+              ctx.actsetOutput = OFPP.CONTROLLER;
+            else if (w.kind === "group") {
+              ctx.actsetOutput = null;
+              ctx.actsetHasGroup = true;
+              break;
+            }
+          }
+        }
+        ctx.actionSet = [...ctx.actionSet, ...a.actions];
+        reportActionSet(ctx, "is");
+        break;
+      case "clear_actions":
+        reportActionSet(ctx, "was");
+        ctx.actionSet = [];
+        ctx.actsetOutput = null;
+        ctx.actsetHasGroup = false;
+        break;
+      case "stack_push":
+        unwildcardSubfield(wc, a.sf);
+        ctx.stack.push(readSubfield(k, a.sf));
+        break;
+      case "stack_pop": {
+        const v = ctx.stack.pop();
+        if (v === undefined) {
+          report(ctx, "error", "stack underflow");
+          break;
+        }
+        unwildcardSubfield(wc, a.sf);
+        writeSubfield(k, a.sf, v & ((1n << BigInt(a.sf.nBits)) - 1n));
+        report(ctx, "detail", `${formatSubfield(a.sf)} is now ${subfieldNow(k, a.sf)}`);
+        break;
+      }
+      case "check_pkt_larger":
+        if (last) break;
+        checkPktLarger(ctx, a, actions.slice(ai + 1));
+        return;
       case "group":
         if (xlateGroup(ctx, a.id, last)) return;
         break;
@@ -1209,10 +1386,15 @@ function runPass(
     dpHash: null,
     ctNat: null,
     actionSet: [],
+    stack: [],
+    actsetOutput: null,
+    actsetHasGroup: false,
     queue,
     recircIds,
     opts,
     upcallVlans: vlanCount(key),
+    origSkbPriority: key[W.skb_priority]!,
+    inActionSet: false,
   };
   const { wc } = ctx;
   // xlate_wc_init
@@ -1267,7 +1449,8 @@ function runPass(
   for (let i = 0; i < FLOW_WORDS; i++) mfValue[i] = (init[i]! & megaflowMask[i]!) >>> 0;
   const initFlow = keyToFlow(init);
   const finalFlow = keyToFlow(ctx.key);
-  let same = true;
+  // flow_equal() also compares actset_output, which write_actions sets (never printed).
+  let same = ctx.actsetOutput === null;
   for (let i = 0; i < FLOW_WORDS; i++) if (init[i] !== ctx.key[i]) same = false;
   // The texts are rendered when first read (callers that only follow the packet never ask).
   const mask = megaflowMask.slice();
