@@ -975,15 +975,16 @@ function checkPktLarger(
   a: Extract<OfAction, { kind: "check_pkt_larger" }>,
   rest: readonly OfAction[],
 ): void {
-  const savedKey = ctx.key.slice();
+  // The branches share one copy of the stack and action set (the first branch's action set
+  // execution empties it for the second, as in OVS 3.1); the originals come back afterwards.
   const savedSet = ctx.actionSet;
   const savedStack = ctx.stack;
+  ctx.stack = [...savedStack];
+  const savedKey = ctx.key.slice();
   commit(ctx);
   const savedBase = ctx.base.slice();
   const conntracked = ctx.conntracked;
   const branch = (bit: bigint): string => {
-    ctx.stack = [...savedStack];
-    ctx.actionSet = savedSet;
     writeSubfield(ctx.key, a.dst, bit);
     const mark = ctx.odp.length;
     doActions(ctx, rest, true);
@@ -993,15 +994,16 @@ function checkPktLarger(
     ctx.base.set(savedBase);
     ctx.conntracked = conntracked;
     ctx.key.set(savedKey);
-    ctx.exit = false;
     return inner.join(",");
   };
   const gt = branch(1n);
+  const oldExit = ctx.exit;
+  ctx.exit = false;
   const le = branch(0n);
   ctx.odp.push(`check_pkt_len(size=${a.len},gt(${gt || "drop"}),le(${le || "drop"}))`);
   ctx.actionSet = savedSet;
   ctx.stack = savedStack;
-  ctx.exit = true;
+  ctx.exit = oldExit;
 }
 
 /** Not-modelled actions that do not change the packet or where it goes. */
@@ -1160,7 +1162,7 @@ function doActions(ctx: Ctx, actions: readonly OfAction[], isLast: boolean): voi
         break;
       }
       case "check_pkt_larger":
-        if (last) break;
+        // The rest of the list is translated inside check_pkt_len(); this list is done.
         checkPktLarger(ctx, a, actions.slice(ai + 1));
         return;
       case "group":
