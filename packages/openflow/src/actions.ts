@@ -25,7 +25,33 @@ export interface NatSpec {
 export type OfAction =
   | { readonly kind: "output"; readonly port: number; readonly maxLen?: number }
   | { readonly kind: "output_reg"; readonly src: Subfield }
-  | { readonly kind: "controller"; readonly maxLen: number; readonly text: string }
+  | {
+      readonly kind: "controller";
+      readonly maxLen: number;
+      readonly text: string;
+      /** ofp_packet_in_reason: 0 no_match, 1 action, 2 invalid_ttl, 3 action_set, 4 group, 5 packet_out. */
+      readonly reason: number;
+      readonly controllerId: number;
+      readonly pause: boolean;
+      readonly userdata: string | null;
+    }
+  | {
+      readonly kind: "learn";
+      readonly text: string;
+      /** Every field a spec reads from the packet (learn_mask unwildcards them). */
+      readonly sources: readonly Subfield[];
+      readonly table: number;
+    }
+  | { readonly kind: "set_queue"; readonly queue: number }
+  | { readonly kind: "pop_queue" }
+  | { readonly kind: "enqueue"; readonly port: number; readonly queue: number }
+  | { readonly kind: "meter"; readonly id: number }
+  | { readonly kind: "sample"; readonly text: string }
+  | { readonly kind: "fin_timeout"; readonly text: string }
+  | { readonly kind: "write_actions"; readonly actions: readonly OfAction[] }
+  | { readonly kind: "clear_actions" }
+  | { readonly kind: "stack_push" | "stack_pop"; readonly sf: Subfield }
+  | { readonly kind: "check_pkt_larger"; readonly len: number; readonly dst: Subfield }
   | {
       readonly kind: "resubmit";
       readonly port: number | null;
@@ -71,39 +97,33 @@ export type OfAction =
   | { readonly kind: "clone"; readonly actions: readonly OfAction[] }
   | { readonly kind: "note"; readonly hex: string }
   | { readonly kind: "exit" }
+  | {
+      readonly kind: "conjunction";
+      readonly id: number;
+      /** 0-based clause index (printed 1-based). */
+      readonly clause: number;
+      readonly nClauses: number;
+    }
   | { readonly kind: "unsupported"; readonly name: string; readonly text: string };
 
 const UNSUPPORTED = new Set([
-  "learn",
   "multipath",
   "bundle",
   "bundle_load",
-  "meter",
-  "sample",
-  "set_queue",
-  "pop_queue",
-  "enqueue",
   "set_tunnel",
   "set_tunnel64",
-  "fin_timeout",
   "push_mpls",
   "pop_mpls",
   "set_mpls_label",
   "set_mpls_tc",
   "set_mpls_ttl",
   "dec_mpls_ttl",
-  "write_actions",
-  "clear_actions",
-  "conjunction",
   "debug_recirc",
   "debug_slow",
   "encap",
   "decap",
-  "check_pkt_larger",
   "mod_nw_ecn",
   "dec_nsh_ttl",
-  "push",
-  "pop",
   "output_trunc",
   "delete_field",
 ]);
@@ -272,13 +292,155 @@ function parseCt(arg: string | null, ctx: ParseContext): OfAction {
   return { kind: "ct", commit, force, table, zone, actions, alg };
 }
 
+const REASONS = ["no_match", "action", "invalid_ttl", "action_set", "group", "packet_out"];
+
+/** `controller`, `controller:N`, `controller(reason=…,max_len=…,id=…,userdata=…,pause,meter_id=…)`. */
+function parseController(arg: string | null, paren: boolean): OfAction {
+  let maxLen = 65535;
+  let reason = 1;
+  let controllerId = 0;
+  let userdata: string | null = null;
+  let pause = false;
+  let meterId: number | null = null;
+  if (arg !== null && !paren) maxLen = parseU(arg, "controller max_len", 0xffff);
+  else if (arg !== null) {
+    for (const kv of splitTopLevel(arg)) {
+      const eq = kv.indexOf("=");
+      const k = eq < 0 ? kv : kv.slice(0, eq);
+      const v = eq < 0 ? "" : kv.slice(eq + 1);
+      if (k === "reason") {
+        reason = REASONS.indexOf(v);
+        if (reason < 0) throw new SimError("BAD_VALUE", `controller: unknown reason "${v}"`);
+      } else if (k === "max_len") maxLen = parseU(v, "controller max_len", 0xffff);
+      else if (k === "id") controllerId = parseU(v, "controller id", 0xffff);
+      else if (k === "userdata") {
+        const hexText = v.replace(/\./g, "");
+        if (!/^([0-9a-fA-F]{2})+$/.test(hexText))
+          throw new SimError("BAD_VALUE", `controller: bad userdata "${v}"`);
+        userdata = (hexText.toLowerCase().match(/../g) ?? []).join(".");
+      } else if (k === "pause" && eq < 0) pause = true;
+      else if (k === "meter_id") meterId = parseU(v, "controller meter_id", 0xffffffff);
+      else throw new SimError("PARSE_ERROR", `controller: unknown argument "${kv}"`);
+    }
+  }
+  let text: string;
+  if (reason === 1 && controllerId === 0 && userdata === null && !pause && meterId === null) {
+    text = `CONTROLLER:${maxLen}`;
+  } else {
+    const parts: string[] = [];
+    if (reason !== 1) parts.push(`reason=${REASONS[reason]}`);
+    if (maxLen !== 65535) parts.push(`max_len=${maxLen}`);
+    if (controllerId !== 0) parts.push(`id=${controllerId}`);
+    if (userdata !== null) parts.push(`userdata=${userdata}`);
+    if (pause) parts.push("pause");
+    if (meterId !== null) parts.push(`meter_id=${meterId}`);
+    text = `controller(${parts.join(",")})`;
+  }
+  return { kind: "controller", maxLen, text, reason, controllerId, pause, userdata };
+}
+
+const SAMPLE_KEYS = new Set([
+  "probability",
+  "collector_set_id",
+  "obs_domain_id",
+  "obs_point_id",
+  "sampling_port",
+  "ingress",
+  "egress",
+]);
+const FIN_KEYS = new Set(["idle_timeout", "hard_timeout"]);
+
+function checkKeyValues(item: string, arg: string, keys: ReadonlySet<string>): void {
+  for (const kv of splitTopLevel(arg)) {
+    const k = kv.split("=")[0]!;
+    if (!keys.has(k)) throw new SimError("PARSE_ERROR", `"${item}": unknown argument "${kv}"`);
+  }
+}
+
+const LEARN_KEYS = new Set([
+  "table",
+  "idle_timeout",
+  "hard_timeout",
+  "fin_idle_timeout",
+  "fin_hard_timeout",
+  "priority",
+  "cookie",
+  "limit",
+  "result_dst",
+]);
+
+/** A learn spec source: a subfield (field name, NXM name with `[...]`), or null for an immediate. */
+function learnSource(text: string): Subfield | null {
+  const t = text.trim();
+  if (/^(0x[0-9a-fA-F]+|\d+)$/.test(t) || t.includes(":") || (t.includes(".") && !t.includes("[")))
+    return null;
+  if (!t.includes("[") && !findField(t)) return null;
+  return parseSubfield(t);
+}
+
+/**
+ * `learn(...)` (upstream lib/learn.c learn_parse): the text is kept as OVS printed it; what the
+ * translation needs is the table and the packet fields the specs read.
+ */
+function parseLearn(item: string, arg: string): OfAction {
+  const sources: Subfield[] = [];
+  let table = 1;
+  for (const spec of splitTopLevel(arg)) {
+    if (spec === "send_flow_rem" || spec === "delete_learned") continue;
+    const load = /^load:(.+)->(.+)$/.exec(spec);
+    if (load) {
+      const src = learnSource(load[1]!);
+      if (src) sources.push(src);
+      parseSubfield(load[2]!);
+      continue;
+    }
+    const out = /^output:(.+)$/.exec(spec);
+    if (out) {
+      sources.push(parseSubfield(out[1]!));
+      continue;
+    }
+    const eq = spec.indexOf("=");
+    const key = eq < 0 ? spec : spec.slice(0, eq);
+    if (LEARN_KEYS.has(key)) {
+      const v = spec.slice(eq + 1);
+      if (key === "table") table = parseU(v, "learn table", 254);
+      else if (key === "result_dst") parseSubfield(v);
+      else parseInteger(v, `learn ${key}`);
+      continue;
+    }
+    if (eq < 0) {
+      // `FIELD[...]`: match the learned flow on the packet's own value of that field.
+      sources.push(parseSubfield(spec));
+      continue;
+    }
+    const dst = parseSubfield(key);
+    const src = learnSource(spec.slice(eq + 1));
+    if (src) {
+      if (src.nBits !== dst.nBits)
+        throw new SimError("BAD_VALUE", `"${item}": ${spec}: source and destination widths differ`);
+      sources.push(src);
+    } else parseFieldValue(dst.field, spec.slice(eq + 1));
+  }
+  return { kind: "learn", text: item, sources, table };
+}
+
 export interface ParseContext {
   /** Port names of the bridge, for `output:eth0`. */
   readonly portByName?: (name: string) => number | undefined;
 }
 
+/** `check_pkt_larger(LEN)->DST` (its argument is outside the parentheses). */
+function parseOne2(_name: "check_pkt_larger", item: string): OfAction {
+  const m = /^check_pkt_larger\s*\(\s*(\d+)\s*\)\s*->\s*(.+)$/i.exec(item);
+  if (!m) throw new SimError("PARSE_ERROR", `"${item}": expected check_pkt_larger(LEN)->DST`);
+  const dst = parseSubfield(m[2]!);
+  if (dst.nBits !== 1) throw new SimError("BAD_VALUE", `"${item}": the destination must be one bit`);
+  return { kind: "check_pkt_larger", len: parseU(m[1]!, "check_pkt_larger", 0xffff), dst };
+}
+
 function parseOne(item: string, ctx: ParseContext): OfAction | null {
   if (/^\d+$/.test(item)) return { kind: "output", port: parsePort(item) };
+  if (/^check_pkt_larger\s*\(/i.test(item)) return parseOne2("check_pkt_larger", item);
   const { name, arg, paren } = splitKeyArg(item);
   const lname = name.toLowerCase();
   switch (lname) {
@@ -308,14 +470,43 @@ function parseOne(item: string, ctx: ParseContext): OfAction | null {
     case "table":
       if (arg !== null) break;
       return { kind: "output", port: parsePort(name.toUpperCase()) };
-    case "controller": {
-      if (arg === null) return { kind: "controller", maxLen: 65535, text: "CONTROLLER:65535" };
-      if (!paren) {
-        const maxLen = parseU(arg, "controller max_len", 0xffff);
-        return { kind: "controller", maxLen, text: `CONTROLLER:${maxLen}` };
-      }
-      return { kind: "controller", maxLen: 65535, text: `controller(${arg})` };
+    case "controller":
+      return parseController(arg, paren);
+    case "learn":
+      if (!paren) break;
+      return parseLearn(item, arg ?? "");
+    case "set_queue":
+      return { kind: "set_queue", queue: parseU(needArg(name, arg), "set_queue", 0xffffffff) };
+    case "pop_queue":
+      if (arg !== null) break;
+      return { kind: "pop_queue" };
+    case "enqueue": {
+      const parts = needArg(name, arg).split(paren ? "," : ":");
+      if (parts.length !== 2)
+        throw new SimError("PARSE_ERROR", `"${item}": enqueue needs a port and a queue`);
+      return {
+        kind: "enqueue",
+        port: parsePort(parts[0]!.trim(), ctx.portByName),
+        queue: parseU(parts[1]!.trim(), "enqueue queue", 0xffffffff),
+      };
     }
+    case "meter":
+      return { kind: "meter", id: parseU(needArg(name, arg), "meter", 0xffffffff) };
+    case "sample":
+    case "fin_timeout":
+      if (!paren) break;
+      checkKeyValues(item, arg ?? "", lname === "sample" ? SAMPLE_KEYS : FIN_KEYS);
+      return { kind: lname, text: item };
+    case "write_actions":
+      if (!paren) break;
+      return { kind: "write_actions", actions: parseActions(arg ?? "", ctx) };
+    case "clear_actions":
+      if (arg !== null) break;
+      return { kind: "clear_actions" };
+    case "push":
+    case "pop":
+      return { kind: lname === "push" ? "stack_push" : "stack_pop", sf: parseSubfield(needArg(name, arg)) };
+
     case "resubmit": {
       const a = needArg(name, arg);
       if (!paren) return { kind: "resubmit", port: parsePort(a, ctx.portByName), table: null, ct: false };
@@ -467,10 +658,51 @@ function parseOne(item: string, ctx: ParseContext): OfAction | null {
     case "exit":
       if (arg !== null) break;
       return { kind: "exit" };
+    case "conjunction": {
+      const m = /^\s*((?:0x)?[0-9a-fA-F]+)\s*,\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(arg ?? "");
+      if (!m || !paren)
+        throw new SimError("PARSE_ERROR", `"${item}": "conjunction" syntax is "conjunction(id,i/n)"`);
+      const id = parseU(m[1]!, "conjunction id", 0xffffffff);
+      const k = parseU(m[2]!, "conjunction clause", 255);
+      const n = parseU(m[3]!, "conjunction clauses", 255);
+      if (n < 2) throw new SimError("BAD_VALUE", `"${item}": conjunction must have at least 2 clauses`);
+      if (n > 64) throw new SimError("BAD_VALUE", `"${item}": conjunction must have at most 64 clauses`);
+      if (k < 1) throw new SimError("BAD_VALUE", `"${item}": clause index must be positive`);
+      if (k > n)
+        throw new SimError(
+          "BAD_VALUE",
+          `"${item}": clause index must be less than or equal to number of clauses`,
+        );
+      return { kind: "conjunction", id, clause: k - 1, nClauses: n };
+    }
     default:
       if (UNSUPPORTED.has(lname)) return { kind: "unsupported", name: lname, text: item };
   }
   throw new SimError("UNKNOWN_ACTION", `"${item}": unknown action ${name}`);
+}
+
+/**
+ * OpenFlow 1.1+ refuses `pop_vlan` unless the match (or an earlier push) guarantees a VLAN, so
+ * a rule dumped as `pop_vlan` without one was installed over OpenFlow 1.0 as `strip_vlan` — the
+ * spelling ofproto/trace prints for it. Restores that spelling for such rules.
+ */
+export function of10PopVlan(actions: OfAction[], vlanMatched: boolean): OfAction[] {
+  let vlan = vlanMatched;
+  let changed = false;
+  const out = actions.map((a): OfAction => {
+    if (
+      a.kind === "push_vlan" ||
+      (a.kind === "set_vlan_vid" && a.push) ||
+      (a.kind === "set_vlan_pcp" && a.push)
+    )
+      vlan = true;
+    if (a.kind === "pop_vlan" && a.raw === "pop_vlan" && !vlan) {
+      changed = true;
+      return { kind: "pop_vlan", raw: "strip_vlan" };
+    }
+    return a;
+  });
+  return changed ? out : actions;
 }
 
 /** Parses an `actions=` list in ovs-ofctl syntax (`drop` or an empty list = no actions). */
@@ -546,6 +778,28 @@ export function formatAction(a: OfAction): string {
       return `output:${formatSubfield(a.src)}`;
     case "controller":
       return a.text;
+    case "learn":
+    case "sample":
+    case "fin_timeout":
+      return a.text;
+    case "set_queue":
+      return `set_queue:${a.queue}`;
+    case "pop_queue":
+      return "pop_queue";
+    case "enqueue":
+      return `enqueue:${formatPort(a.port)}:${a.queue}`;
+    case "meter":
+      return `meter:${a.id}`;
+    case "write_actions":
+      return `write_actions(${a.actions.map(formatAction).join(",")})`;
+    case "clear_actions":
+      return "clear_actions";
+    case "stack_push":
+      return `push:${formatSubfield(a.sf)}`;
+    case "stack_pop":
+      return `pop:${formatSubfield(a.sf)}`;
+    case "check_pkt_larger":
+      return `check_pkt_larger(${a.len})->${formatSubfield(a.dst)}`;
     case "resubmit":
       if (a.port !== null && a.table === null && !a.ct) return `resubmit:${formatPort(a.port)}`;
       return `resubmit(${a.port === null ? "" : formatPort(a.port)},${a.table === null ? "" : a.table}${a.ct ? ",ct" : ""})`;
@@ -613,6 +867,8 @@ export function formatAction(a: OfAction): string {
     }
     case "exit":
       return "exit";
+    case "conjunction":
+      return `conjunction(${a.id},${a.clause + 1}/${a.nClauses})`;
     case "unsupported":
       return a.text;
   }

@@ -2,6 +2,8 @@
 // the ovs-ofctl flow/action/group syntax, and an offline `ofproto/trace` (xlate) whose text is
 // identical to OVS 3.1's, with the trace also available as a structured tree / JSON.
 export { parseActions, formatAction, formatActions, splitTopLevel } from "./actions.js";
+export { executeActionSet } from "./actionset.js";
+export { OfTable, verifyConjunctions } from "./conjunction.js";
 export type { OfAction, NatSpec, ParseContext } from "./actions.js";
 export { parseSubfield, formatSubfield } from "./fieldio.js";
 export type { Subfield } from "./fieldio.js";

@@ -6,7 +6,7 @@
  * lines and every `dump-flows` format (OpenFlow 1.0/1.3/1.5, with or without stats), and
  * `dump-groups`, with OVS's printing back (`ofputil_flow_stats_format`).
  */
-import { Classifier, DEFAULT_FLOW_TRIES } from "@ovnsim/classifier";
+import { DEFAULT_FLOW_TRIES } from "@ovnsim/classifier";
 
 /**
  * ovs-vswitchd's default Flow_Table `prefixes`: ip_dst and ip_src only (ofproto.c
@@ -24,8 +24,10 @@ import {
   matchToWords,
   parseMatch,
   SimError,
+  W,
 } from "@ovnsim/packet";
-import { formatActions, type OfAction, parseActions, splitTopLevel } from "./actions.js";
+import { formatActions, type OfAction, of10PopVlan, parseActions, splitTopLevel } from "./actions.js";
+import { OfTable, verifyConjunctions } from "./conjunction.js";
 import type { TlvMapping } from "./tlv.js";
 import { parseFieldValue, parseInteger } from "./values.js";
 
@@ -58,6 +60,8 @@ export interface FlowEntry {
   readonly match: Match;
   readonly words: MatchWords;
   readonly actions: readonly OfAction[];
+  /** `conj_id=N`: hit only through a completed conjunction (see conjunction.ts). */
+  readonly conjId?: number;
   readonly file?: string;
   readonly line?: number;
 }
@@ -87,7 +91,7 @@ export class Bridge {
   readonly groups = new Map<number, Group>();
   /** Geneve TLV map (tun_metadata index → option), `ovs-ofctl add-tlv-map`. */
   tlvMap: ReadonlyMap<number, TlvMapping> = new Map();
-  private readonly tables: (Classifier<FlowEntry> | undefined)[] = [];
+  private readonly tables: (OfTable | undefined)[] = [];
   private nFlows = 0;
 
   constructor(name: string) {
@@ -105,25 +109,46 @@ export class Bridge {
     return undefined;
   }
 
-  table(id: number): Classifier<FlowEntry> | undefined {
+  table(id: number): OfTable | undefined {
     return this.tables[id];
   }
 
   /** Adds a rule; a rule with the same match and priority replaces the old one (OFPFC_ADD). */
   addFlow(e: FlowEntry): void {
-    let cls = this.tables[e.table];
-    if (!cls) {
-      cls = new Classifier<FlowEntry>({ tries: OFPROTO_TRIES });
-      this.tables[e.table] = cls;
+    let t = this.tables[e.table];
+    if (!t) {
+      t = new OfTable({ tries: OFPROTO_TRIES });
+      this.tables[e.table] = t;
     }
-    const old = cls.findExactly(e.words.value, e.words.mask, e.priority);
-    if (old) cls.remove(old);
-    else this.nFlows++;
-    cls.insert({ priority: e.priority, value: e.words.value, mask: e.words.mask, payload: e });
+    if (t.add(e)) this.nFlows++;
   }
 
   addGroup(g: Group): void {
     this.groups.set(g.id, g);
+  }
+
+  /** Datapath meter ids by OpenFlow meter id, when known (e.g. from a dump-meters capture). */
+  readonly meterDpIds = new Map<number, number>();
+
+  /**
+   * The datapath meter behind OpenFlow meter `id`. Unless given in `meterDpIds`, meters are
+   * taken to have been added in id order (the userspace datapath numbers them from 0 as they
+   * come), among the meter ids the bridge's rules use.
+   */
+  meterDpId(id: number): number | undefined {
+    const known = this.meterDpIds.get(id);
+    if (known !== undefined) return known;
+    const used = new Set<number>();
+    const scan = (acts: readonly OfAction[]): void => {
+      for (const a of acts) {
+        if (a.kind === "meter") used.add(a.id);
+        else if (a.kind === "clone" || a.kind === "write_actions") scan(a.actions);
+      }
+    };
+    for (const f of this.flows()) scan(f.actions);
+    for (const g of this.groups.values()) for (const b of g.buckets) scan(b.actions);
+    used.add(id);
+    return [...used].sort((x, y) => x - y).indexOf(id);
   }
 
   get flowCount(): number {
@@ -135,7 +160,7 @@ export class Bridge {
     const out: FlowEntry[] = [];
     this.tables.forEach((cls) => {
       if (!cls) return;
-      const rules = cls.rules().map((r) => r.payload);
+      const rules = cls.rules();
       rules.sort((a, b) => b.priority - a.priority);
       out.push(...rules);
     });
@@ -253,6 +278,7 @@ export function parseFlowLine(text: string, opts: ParseFlowLineOptions = {}): Fl
     let table = 0;
     let priority = 32768;
     let cookie = 0n;
+    let conjId: number | undefined;
     const match = parseMatch(left, {
       ...(opts.ports ? { ports: opts.ports } : {}),
       extra: (key, value) => {
@@ -266,13 +292,32 @@ export function parseFlowLine(text: string, opts: ParseFlowLineOptions = {}): Fl
           priority = p;
         } else if (key === "cookie") {
           cookie = parseInteger(value.split("/")[0] ?? "", "cookie");
+        } else if (key === "conj_id") {
+          const c = parseInteger(value, "conj_id");
+          if (c > 0xffffffffn) throw new SimError("BAD_VALUE", `conj_id=${value}: out of range`);
+          conjId = Number(c);
         } else return FLOW_META.has(key);
         return true;
       },
     });
     const portMap = opts.ports;
-    const actions = parseActions(right, portMap ? { portByName: (n) => portMap.get(n) } : {});
-    return { table, priority, cookie, match, words: matchToWords(match), actions, ...where };
+    const words = matchToWords(match);
+    const vlanMatched = (words.mask[W.vlan0]! & words.value[W.vlan0]! & 0x1000) !== 0;
+    const actions = of10PopVlan(
+      parseActions(right, portMap ? { portByName: (n) => portMap.get(n) } : {}),
+      vlanMatched,
+    );
+    verifyConjunctions(actions);
+    return {
+      table,
+      priority,
+      cookie,
+      match,
+      words,
+      actions,
+      ...(conjId !== undefined ? { conjId } : {}),
+      ...where,
+    };
   } catch (e) {
     if (e instanceof SimError) throw e.at(opts.file, opts.line);
     throw e;
@@ -297,9 +342,22 @@ export function formatFlowEntry(e: FlowEntry): string {
   let s = " ";
   if (e.cookie) s += `cookie=0x${e.cookie.toString(16)}, `;
   if (e.table) s += `table=${e.table}, `;
-  s += formatMatch(e.match, { priority: e.priority });
+  s += withConjId(formatMatch(e.match, { priority: e.priority }), e.conjId);
   if (!s.endsWith(" ")) s += " ";
   return `${s}actions=${formatActions(e.actions)}`;
+}
+
+/**
+ * match_format() prints conj_id after priority, pkt_mark, recirc_id and dp_hash, before the
+ * rest; ovnsim keeps conj_id outside the match, so it is put in its place here.
+ */
+export function withConjId(matchText: string, conjId: number | undefined): string {
+  if (conjId === undefined) return matchText;
+  const parts = matchText === "" ? [] : matchText.split(",");
+  let i = 0;
+  while (i < parts.length && /^(priority|pkt_mark|recirc_id|dp_hash)=/.test(parts[i]!)) i++;
+  parts.splice(i, 0, `conj_id=${conjId}`);
+  return parts.join(",");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -399,7 +457,8 @@ export function parseGroupLine(text: string, opts: ParseFlowLineOptions = {}): G
     const fields: { field: FieldSpec; mask: bigint | null }[] = [];
     for (const item of splitTopLevel(head)) {
       const eq = /^([a-z_]+)(?:[=:](.*))?$/s.exec(item);
-      const fm = /^fields\((.*)\)$/.exec(item);
+      // dump-groups prints one hashed field as `fields=ip_dst` and several as `fields(a,b)`.
+      const fm = /^fields\((.*)\)$/.exec(item) ?? /^fields=(.+)$/.exec(item);
       if (fm) {
         for (const f of splitTopLevel(fm[1]!)) {
           const [name, maskText] = f.split("=");

@@ -33,7 +33,8 @@ import {
   type VlanHeader,
   W,
 } from "@ovnsim/packet";
-import type { NatSpec, OfAction } from "./actions.js";
+import { formatAction, type NatSpec, type OfAction } from "./actions.js";
+import { executeActionSet } from "./actionset.js";
 import {
   formatSubfield,
   readField,
@@ -52,6 +53,7 @@ import {
   lbFieldName,
   type OfPort,
   type Switch,
+  withConjId,
 } from "./model.js";
 import { formatActionNamed, tracePortNames } from "./portnames.js";
 import {
@@ -63,7 +65,7 @@ import {
   tunnelState,
 } from "./tunnel.js";
 import type { RecircHeader, TraceNode, TracePass, TraceResult } from "./trace.js";
-import { formatFieldValue } from "./values.js";
+import { formatFieldValue, formatPort } from "./values.js";
 
 const MAX_DEPTH = 64;
 const MAX_RESUBMITS = 4096;
@@ -103,6 +105,7 @@ export interface TraceOptions {
 
 interface Shared {
   next: number;
+  readonly byState: Map<string, number>;
   ct: Conntrack | undefined;
 }
 
@@ -140,6 +143,13 @@ interface Ctx {
   freezing: boolean;
   dpHash: string | null;
   ctNat: NatSpec | null;
+  /** The OpenFlow 1.1+ action set (write_actions), executed when the pipeline ends. */
+  actionSet: readonly OfAction[];
+  /** The push/pop stack (nx_stack). */
+  stack: bigint[];
+  /** flow->actset_output (null = OFPP_UNSET) and ctx->action_set_has_group. */
+  actsetOutput: number | null;
+  actsetHasGroup: boolean;
   readonly queue: RecircNode[];
   readonly recircIds: Shared;
   readonly opts: TraceOptions;
@@ -148,6 +158,9 @@ interface Ctx {
   tunBase: string;
   /** The received packet's tunnel destination (ctx->orig_tunnel_ipv6_dst), as text. */
   readonly origTunDst: string;
+  /** ctx->orig_skb_priority, what pop_queue restores. */
+  readonly origSkbPriority: number;
+  inActionSet: boolean;
 }
 
 const report = (ctx: Ctx, type: TraceNode["type"], text: string): TraceNode => {
@@ -268,18 +281,6 @@ function commit(ctx: Ctx): void {
     if (parts.length) odp.push(`set(eth(${parts.join(",")}))`);
   }
   // IPv4 / IPv6.
-  const l3Changed =
-    isIpAny(k) &&
-    (k[W.nw_src] !== b[W.nw_src] ||
-      k[W.nw_dst] !== b[W.nw_dst] ||
-      k[W.nw_tos] !== b[W.nw_tos] ||
-      k[W.nw_ttl] !== b[W.nw_ttl] ||
-      [0, 1, 2, 3].some(
-        (i) => k[W.ipv6_src + i] !== b[W.ipv6_src + i] || k[W.ipv6_dst + i] !== b[W.ipv6_dst + i],
-      ));
-  // OVS 3.1 (as measured): committing an L3 change examines nw_proto; without an L3 protocol
-  // (nw_proto 0) no set(ipv4/ipv6) is emitted at all.
-  if (l3Changed) wc[W.nw_proto] = (wc[W.nw_proto]! | 0xff) >>> 0;
   if (isIpAny(k) && k[W.nw_proto] === 0) {
     // nothing: commit_set_nw_action() returns early
   } else if (isIp4(k)) {
@@ -362,6 +363,11 @@ function commit(ctx: Ctx): void {
     b[W.vlan0] = k[W.vlan0]!;
     b[W.vlan1] = k[W.vlan1]!;
   }
+  // commit_set_priority_action.
+  if (k[W.skb_priority] !== b[W.skb_priority]) {
+    odp.push(`set(skb_priority(${hx(k[W.skb_priority]!)}))`);
+    b[W.skb_priority] = k[W.skb_priority]!;
+  }
 }
 
 function natOdp(n: NatSpec): string {
@@ -410,7 +416,7 @@ function tableText(
   // bridge reached through a patch port prints that bridge's internal rule (table 254, reg0=2).
   if (!e)
     return { type: "table", text: `${s}${foreign ? "reg0=0x2, priority 0" : "No match."}`, subs: [], table };
-  const m = formatMatchWords(e.words, names ? { portNames: names } : {});
+  const m = withConjId(formatMatchWords(e.words, names ? { portNames: names } : {}), e.conjId);
   s += m;
   if (!s.endsWith(" ")) s += ", ";
   s += `priority ${e.priority}`;
@@ -429,10 +435,9 @@ function tableText(
 function lookup(ctx: Ctx, table: number, inPort: number): FlowEntry | null {
   const old = ctx.key[W.in_port]!;
   ctx.key[W.in_port] = inPort;
-  const cls = ctx.bridge.table(table);
-  const rule = cls?.lookup(ctx.key, ctx.wc);
+  const rule = ctx.bridge.table(table)?.lookup(ctx.key, ctx.wc);
   ctx.key[W.in_port] = old;
-  return rule ? rule.payload : null;
+  return rule ?? null;
 }
 
 function resourceCheck(ctx: Ctx): boolean {
@@ -469,7 +474,14 @@ function tupleSwap(k: Uint32Array, wc: Uint32Array): void {
   }
 }
 
-function xlateTable(ctx: Ctx, inPort: number, table: number, ctOrig = false): void {
+function xlateTable(
+  ctx: Ctx,
+  inPort: number,
+  table: number,
+  ctOrig: boolean,
+  isLast: boolean,
+  asClone = false,
+): void {
   if (!resourceCheck(ctx)) return;
   const oldTable = ctx.tableId;
   ctx.tableId = table;
@@ -485,7 +497,8 @@ function xlateTable(ctx: Ctx, inPort: number, table: number, ctOrig = false): vo
   ctx.depth += deepens;
   const oldCookie = ctx.ruleCookie;
   ctx.ruleCookie = rule ? rule.cookie : 0n;
-  doActions(ctx, rule ? rule.actions : []);
+  if (asClone) cloneActions(ctx, rule ? rule.actions : [], isLast);
+  else doActions(ctx, rule ? rule.actions : [], isLast);
   ctx.ruleCookie = oldCookie;
   ctx.depth -= deepens;
   ctx.trace = oldTrace;
@@ -499,7 +512,7 @@ function dpPort(p: OfPort): number {
   return p.dpPort ?? p.ofport;
 }
 
-function composeOutput(ctx: Ctx, ofport: number): void {
+function composeOutput(ctx: Ctx, ofport: number, isLast: boolean): void {
   const port = ctx.bridge.ports.get(ofport);
   if (!port) {
     report(ctx, "warn", "Nonexistent output port");
@@ -511,7 +524,7 @@ function composeOutput(ctx: Ctx, ofport: number): void {
       report(ctx, "warn", "Nonexistent output port");
       return;
     }
-    patchOutput(ctx, peer.bridge, peer.port);
+    patchOutput(ctx, peer.bridge, peer.port, isLast);
     return;
   }
   if (TUNNEL_TYPES.has(port.type)) {
@@ -556,7 +569,7 @@ function tunnelOutput(ctx: Ctx, port: OfPort): void {
   ctx.odp.push(ctx.opts.names ? tunnelDpifName(cfg.type, cfg.dstPort) : String(dpPort(port)));
 }
 
-function patchOutput(ctx: Ctx, bridge: Bridge, inPort: OfPort): void {
+function patchOutput(ctx: Ctx, bridge: Bridge, inPort: OfPort, isLast: boolean): void {
   const saved = ctx.key.slice();
   const oldBridge = ctx.bridge;
   const oldTrace = ctx.trace;
@@ -574,8 +587,19 @@ function patchOutput(ctx: Ctx, bridge: Bridge, inPort: OfPort): void {
   const node = report(ctx, "bridge", `bridge("${bridge.name}")`);
   ctx.trace = node.subs;
   ctx.bridge = bridge;
-  xlateTable(ctx, inPort.ofport, 0);
+  const oldSet = ctx.actionSet;
+  const oldStack = ctx.stack;
+  const oldActset = [ctx.actsetOutput, ctx.actsetHasGroup] as const;
+  ctx.actionSet = [];
+  ctx.stack = [];
+  ctx.actsetOutput = null;
+  // The peer bridge runs as clone_xlate_actions: inside a datapath clone() unless reversible.
+  xlateTable(ctx, inPort.ofport, 0, false, isLast, true);
+  if (!ctx.freezing) xlateActionSet(ctx);
   if (ctx.freezing) finishFreezing(ctx);
+  ctx.actionSet = oldSet;
+  ctx.stack = oldStack;
+  [ctx.actsetOutput, ctx.actsetHasGroup] = oldActset;
   ctx.trace = oldTrace;
   ctx.key.set(saved);
   ctx.wc.set(tunWc, W.tun_id);
@@ -635,43 +659,45 @@ function xlateNormal(ctx: Ctx): void {
   for (const out of d.outputs) {
     const old = [k[W.vlan0]!, k[W.vlan1]!];
     setVlans(k, out.vlans);
-    composeOutput(ctx, out.port);
+    composeOutput(ctx, out.port, false);
     k[W.vlan0] = old[0]!;
     k[W.vlan1] = old[1]!;
   }
 }
 
-function flood(ctx: Ctx): void {
+function flood(ctx: Ctx, isLast: boolean): void {
   const inPort = ctx.key[W.in_port]!;
-  for (const p of [...ctx.bridge.ports.values()].sort((a, b) => a.ofport - b.ofport)) {
-    if (p.ofport === inPort) continue;
-    composeOutput(ctx, p.ofport);
-  }
+  const ports = [...ctx.bridge.ports.values()]
+    .sort((a, b) => a.ofport - b.ofport)
+    .filter((p) => p.ofport !== inPort);
+  // flood_packets(): only the port flooded last may take the is-last-action shortcut.
+  for (let i = 0; i < ports.length; i++)
+    composeOutput(ctx, ports[i]!.ofport, isLast && i === ports.length - 1);
 }
 
-function xlateOutput(ctx: Ctx, port: number, maxLen = 65535): void {
+function xlateOutput(ctx: Ctx, port: number, maxLen: number, isLast: boolean): void {
   const inPort = ctx.key[W.in_port]!;
   switch (port) {
     case OFPP.IN_PORT:
-      composeOutput(ctx, inPort);
+      composeOutput(ctx, inPort, isLast);
       return;
     case OFPP.TABLE:
-      xlateTable(ctx, inPort, 0);
+      xlateTable(ctx, inPort, 0, false, false);
       return;
     case OFPP.NORMAL:
       xlateNormal(ctx);
       return;
     case OFPP.FLOOD:
     case OFPP.ALL:
-      flood(ctx);
+      flood(ctx, isLast);
       return;
     case OFPP.CONTROLLER:
-      controllerAction(ctx, maxLen, ctx.inBucket ? 4 : 1, 0);
+      controllerAction(ctx, maxLen, outputReason(ctx), 0);
       return;
     case OFPP.NONE:
       return;
     default:
-      if (port !== inPort) composeOutput(ctx, port);
+      if (port !== inPort) composeOutput(ctx, port, isLast);
       else report(ctx, "warn", "skipping output to input port");
   }
 }
@@ -691,15 +717,59 @@ function selectHashBucket(ctx: Ctx, g: Group): Group["buckets"][number] | null {
     if (prereqsOk(field, ctx.key, ctx.wc) && used.includes(lbFieldName(field)))
       unwildcard(ctx.wc, field, mask ?? undefined);
   }
+  const live = g.buckets.map((b) => bucketIsAlive(ctx, g, b, 0));
   const { scores, chosen } = scoreBuckets(
-    g.buckets.map((b) => ({ bucketId: b.id, weight: b.weight })),
+    g.buckets.map((b, i) => ({ bucketId: b.id, weight: b.weight, live: live[i]! })),
     basis,
   );
-  for (const s of scores) report(ctx, "detail", `bucket ${s.bucketId}: score ${s.score}`);
+  scores.forEach((s, i) => {
+    if (s.live) report(ctx, "detail", `bucket ${s.bucketId}: score ${s.score}`);
+    else reportNotLive(ctx, g.buckets[i]!);
+  });
   return chosen === undefined ? null : (g.buckets[chosen] ?? null);
 }
 
-function xlateGroup(ctx: Ctx, id: number): boolean {
+const MAX_LIVENESS_RECURSION = 128;
+
+/** bucket_is_alive(): watch_port up (here: present), watch_group with a live bucket. */
+function bucketIsAlive(ctx: Ctx, g: Group, b: Group["buckets"][number], depth: number): boolean {
+  if (depth >= MAX_LIVENESS_RECURSION) {
+    report(ctx, "error", `bucket chaining exceeded ${MAX_LIVENESS_RECURSION} links`);
+    return false;
+  }
+  if (g.type === "select" && b.weight === 0) return false;
+  const wp = b.watchPort;
+  const wg = b.watchGroup;
+  const portLive = wp !== undefined && wp !== OFPP.NONE && wp !== OFPP.CONTROLLER;
+  const groupLive = wg !== undefined && wg !== 0xffffffff;
+  if (!portLive && !groupLive && wp !== OFPP.CONTROLLER) return true;
+  if (portLive && ctx.bridge.ports.has(wp)) return true;
+  if (groupLive) {
+    const w = ctx.bridge.groups.get(wg);
+    if (w && firstLiveBucket(ctx, w, depth + 1)) return true;
+  }
+  return wp === OFPP.CONTROLLER;
+}
+
+/** xlate_report_bucket_not_live() (OVS says "port" for a watched group too). */
+function reportNotLive(ctx: Ctx, b: Group["buckets"][number]): void {
+  let s = "";
+  if (b.watchPort !== undefined && b.watchPort !== OFPP.NONE) s += `port ${formatPort(b.watchPort)}`;
+  if (b.watchGroup !== undefined && b.watchGroup !== 0xffffffff)
+    s += `${s ? " and " : ""}port ${b.watchGroup}`;
+  report(ctx, "detail", `bucket ${b.id}: not live due to ${s}`);
+}
+
+/** group_first_live_bucket(), reporting the buckets it skips. */
+function firstLiveBucket(ctx: Ctx, g: Group, depth: number): Group["buckets"][number] | null {
+  for (const b of g.buckets) {
+    if (bucketIsAlive(ctx, g, b, depth)) return b;
+    reportNotLive(ctx, b);
+  }
+  return null;
+}
+
+function xlateGroup(ctx: Ctx, id: number, isLast: boolean): boolean {
   if (!resourceCheck(ctx)) return false;
   const g = ctx.bridge.groups.get(id);
   if (!g) {
@@ -707,13 +777,14 @@ function xlateGroup(ctx: Ctx, id: number): boolean {
     return true;
   }
   if (g.type === "all" || g.type === "indirect") {
-    for (const b of g.buckets) groupBucket(ctx, b);
+    for (let i = 0; i < g.buckets.length; i++) {
+      groupBucket(ctx, g.buckets[i]!, isLast && i === g.buckets.length - 1);
+    }
     return false;
   }
   let bucket: Group["buckets"][number] | null = null;
-  if (g.type === "ff") {
-    bucket = g.buckets.find((b) => b.watchPort === undefined || ctx.bridge.ports.has(b.watchPort)) ?? null;
-  } else if (g.method === "hash") bucket = selectHashBucket(ctx, g);
+  if (g.type === "ff") bucket = firstLiveBucket(ctx, g, 0);
+  else if (g.method === "hash") bucket = selectHashBucket(ctx, g);
   else {
     // dp_hash (also OVS's choice when no selection_method is configured): the datapath
     // computes the hash and recirculates; ofproto/trace does not follow that pass.
@@ -726,43 +797,22 @@ function xlateGroup(ctx: Ctx, id: number): boolean {
   }
   if (bucket) {
     report(ctx, "detail", `using bucket ${bucket.id}`);
-    groupBucket(ctx, bucket);
+    groupBucket(ctx, bucket, isLast);
   } else report(ctx, "detail", "no live bucket");
   return false;
 }
 
-/** Action-set order (ofpacts_execute_action_set) for the actions a bucket may hold. */
-const SET_ORDER: Record<string, number> = {
-  ct: 0,
-  ct_clear: 0,
-  pop_vlan: 2,
-  push_vlan: 3,
-  dec_ttl: 4,
-  set_field: 5,
-  set_eth: 5,
-  set_ipv4: 5,
-  set_ip_dscp: 5,
-  set_ip_ttl: 5,
-  set_l4: 5,
-  set_vlan_vid: 5,
-  set_vlan_pcp: 5,
-  group: 7,
-  output: 8,
-};
-
-function groupBucket(ctx: Ctx, b: Group["buckets"][number]): void {
+function groupBucket(ctx: Ctx, b: Group["buckets"][number], isLast: boolean): void {
   const node = report(ctx, "bucket", `bucket ${b.id}`);
   const oldTrace = ctx.trace;
   ctx.trace = node.subs;
   const saved = ctx.key.slice();
-  // ofpacts_execute_action_set: OpenFlow action-set order; actions OVS keeps as-is stay in place.
-  const ordered = b.actions.every((a) => a.kind in SET_ORDER)
-    ? [...b.actions].sort((x, y) => (SET_ORDER[x.kind] ?? 6) - (SET_ORDER[y.kind] ?? 6))
-    : b.actions;
+  // A bucket is an action set: ofpacts_execute_action_set() orders it and keeps one final action.
+  const ordered = executeActionSet(b.actions);
   ctx.depth++;
   const oldIn = ctx.inBucket;
   ctx.inBucket = true;
-  doActions(ctx, ordered);
+  doActions(ctx, ordered, isLast);
   ctx.inBucket = oldIn;
   ctx.depth--;
   if (ctx.freezing) finishFreezing(ctx);
@@ -774,20 +824,43 @@ function groupBucket(ctx: Ctx, b: Group["buckets"][number]): void {
 // ---------------------------------------------------------------------------------------------
 // Conntrack and recirculation
 
-function allocRecirc(ctx: Ctx): number {
-  return ctx.recircIds.next++;
+/**
+ * recirc_alloc_id_ctx(): ovs-vswitchd hands out one id per distinct frozen state, so the same
+ * state frozen twice in one translation (two patch outputs into the same ct(table=…), two
+ * controllers of one dec_ttl) shares its id.
+ */
+function allocRecirc(ctx: Ctx, state: string): number {
+  const ids = ctx.recircIds;
+  const known = ids.byState.get(state);
+  if (known !== undefined) return known;
+  const id = ids.next++;
+  ids.byState.set(state, id);
+  return id;
+}
+
+/**
+ * What a frozen state holds (frozen_metadata_from_flow plus table, bridge and conntracked): the
+ * packet's headers are not part of it, they travel with the packet.
+ */
+function frozenState(ctx: Ctx, what: string, table: number, key: Uint32Array): string {
+  let s = `${what}|${ctx.bridge.name}|${table}|${ctx.conntracked}|${key[W.in_port]}|${key[W.metadata]},${key[W.metadata + 1]}`;
+  for (let i = 0; i < 16; i++) s += `,${key[W.reg0 + i]}`;
+  return s;
 }
 
 function finishFreezing(ctx: Ctx): void {
   commit(ctx);
-  const id = allocRecirc(ctx);
+  const id = allocRecirc(
+    ctx,
+    frozenState(ctx, `freeze:${ctx.dpHash}:${ctx.odp.length}`, ctx.tableId, ctx.key),
+  );
   if (ctx.dpHash) ctx.odp.push(ctx.dpHash);
   ctx.odp.push(`recirc(0x${id.toString(16)})`);
   ctx.freezing = false;
   ctx.dpHash = null;
 }
 
-function xlateCt(ctx: Ctx, a: Extract<OfAction, { kind: "ct" }>): void {
+function xlateCt(ctx: Ctx, a: Extract<OfAction, { kind: "ct" }>, isLast: boolean): void {
   let zone: number;
   if (typeof a.zone === "number") zone = a.zone;
   else {
@@ -800,7 +873,7 @@ function xlateCt(ctx: Ctx, a: Extract<OfAction, { kind: "ct" }>): void {
   const oldLabel = ctx.wc.slice(W.ct_label, W.ct_label + 4);
   ctx.wc[W.ct_mark] = 0;
   ctx.wc.fill(0, W.ct_label, W.ct_label + 4);
-  doActions(ctx, a.actions);
+  doActions(ctx, a.actions, isLast);
   let s = "ct(";
   if (a.commit) s += a.force ? "force_commit," : "commit,";
   if (zone) s += `zone=${zone},`;
@@ -843,7 +916,7 @@ function xlateCt(ctx: Ctx, a: Extract<OfAction, { kind: "ct" }>): void {
   ctx.wc.set(oldLabel, W.ct_label);
   if (a.table !== null) {
     ctx.conntracked = true;
-    const id = allocRecirc(ctx);
+    const id = allocRecirc(ctx, frozenState(ctx, `ct:${zone}`, a.table, ctx.key));
     ctx.odp.push(`recirc(0x${id.toString(16)})`);
     let snap: Uint32Array = ctx.key.slice();
     let stateful: { ctState: number; preNat: Uint32Array } | undefined;
@@ -875,7 +948,143 @@ function xlateCt(ctx: Ctx, a: Extract<OfAction, { kind: "ct" }>): void {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Clones and the action set
+
+/**
+ * reversible_actions(): whether translating `actions` can be undone by restoring the flow. The
+ * others (ct, nat, meter, output_trunc, encap/decap) need a datapath clone() when anything
+ * follows them. Only the list itself is checked, not what it resubmits to (as OVS).
+ */
+function reversible(actions: readonly OfAction[]): boolean {
+  for (const a of actions) {
+    if (a.kind === "ct" || a.kind === "nat" || a.kind === "meter") return false;
+    if (a.kind === "unsupported" && IRREVERSIBLE.has(a.name)) return false;
+  }
+  return true;
+}
+
+const IRREVERSIBLE = new Set(["meter", "output_trunc", "encap", "decap", "dec_nsh_ttl"]);
+
+/**
+ * clone_xlate_actions(): the `clone` action and a patch port's peer bridge. The flow is always
+ * restored afterwards; when the actions are not reversible and not the last ones, the pending
+ * header changes are committed and the translation is wrapped in a datapath `clone(...)`, after
+ * which the committed state and conntrack state of the original packet come back.
+ */
+function cloneActions(ctx: Ctx, actions: readonly OfAction[], isLast: boolean): void {
+  const savedKey = ctx.key.slice();
+  const savedSet = ctx.actionSet;
+  const savedStack = ctx.stack;
+  ctx.stack = [...savedStack];
+  if (reversible(actions) || isLast) {
+    doActions(ctx, actions, isLast);
+    if (!ctx.freezing) xlateActionSet(ctx);
+    if (ctx.freezing) finishFreezing(ctx);
+  } else {
+    commit(ctx);
+    const savedBase = ctx.base.slice();
+    const conntracked = ctx.conntracked;
+    const mark = ctx.odp.length;
+    doActions(ctx, actions, true);
+    if (!ctx.freezing) xlateActionSet(ctx);
+    if (ctx.freezing) finishFreezing(ctx);
+    const inner = ctx.odp.splice(mark);
+    if (inner.length) ctx.odp.push(`clone(${inner.join(",")})`);
+    ctx.conntracked = conntracked;
+    ctx.base.set(savedBase);
+  }
+  ctx.actionSet = savedSet;
+  ctx.stack = savedStack;
+  ctx.key.set(savedKey);
+}
+
+/** xlate_optimize_odp_actions(): a trailing datapath clone() is unwrapped. */
+function optimiseOdp(odp: string[]): void {
+  const lastA = odp[odp.length - 1];
+  if (lastA?.startsWith("clone(")) odp[odp.length - 1] = lastA.slice(6, -1);
+}
+
+/** xlate_action_set(): runs what write_actions left in the action set, once, at the end. */
+function xlateActionSet(ctx: Ctx): void {
+  if (ctx.actionSet.length === 0) return;
+  const list = executeActionSet(ctx.actionSet);
+  ctx.actionSet = [];
+  if (list.length === 0) return;
+  const node = report(ctx, "table", "--. Executing action set:");
+  const oldTrace = ctx.trace;
+  ctx.trace = node.subs;
+  ctx.inActionSet = true;
+  doActions(ctx, list, true);
+  ctx.inActionSet = false;
+  ctx.trace = oldTrace;
+}
+
+// ---------------------------------------------------------------------------------------------
 // Actions
+
+/** The packet-in reason of an output to CONTROLLER: group bucket, action set, or action. */
+const outputReason = (ctx: Ctx): number => (ctx.inBucket ? 4 : ctx.inActionSet ? 3 : 1);
+
+/** xlate_report_action_set(): the set as it would execute. */
+function reportActionSet(ctx: Ctx, verb: string): void {
+  const list = executeActionSet(ctx.actionSet);
+  report(
+    ctx,
+    "detail",
+    list.length ? `action set ${verb}: ${list.map(formatAction).join(",")}` : `action set ${verb} empty`,
+  );
+}
+
+/**
+ * xlate_meter_action(): a meter becomes `meter(N)` with the datapath's own meter id. The
+ * userspace datapath numbers meters from 0 in the order they were added; a bundle has no
+ * `dump-meters`, so OpenFlow meter M is taken to be the M-th added (datapath id M-1).
+ */
+function meterAction(ctx: Ctx, id: number): void {
+  const dp = ctx.bridge.meterDpId(id);
+  if (dp !== undefined) ctx.odp.push(`meter(${dp})`);
+}
+
+/**
+ * xlate_check_pkt_larger(): the rest of the action list is translated twice, once with the
+ * destination bit set (packets longer than `len`) and once with it clear, into
+ * `check_pkt_len(size=LEN,gt(...),le(...))`; the flow and committed state are restored between.
+ */
+function checkPktLarger(
+  ctx: Ctx,
+  a: Extract<OfAction, { kind: "check_pkt_larger" }>,
+  rest: readonly OfAction[],
+): void {
+  // The branches share one copy of the stack and action set (the first branch's action set
+  // execution empties it for the second, as in OVS 3.1); the originals come back afterwards.
+  const savedSet = ctx.actionSet;
+  const savedStack = ctx.stack;
+  ctx.stack = [...savedStack];
+  const savedKey = ctx.key.slice();
+  commit(ctx);
+  const savedBase = ctx.base.slice();
+  const conntracked = ctx.conntracked;
+  const branch = (bit: bigint): string => {
+    writeSubfield(ctx.key, a.dst, bit);
+    const mark = ctx.odp.length;
+    doActions(ctx, rest, true);
+    if (!ctx.freezing) xlateActionSet(ctx);
+    if (ctx.freezing) finishFreezing(ctx);
+    const inner = ctx.odp.splice(mark);
+    ctx.base.set(savedBase);
+    ctx.conntracked = conntracked;
+    ctx.key.set(savedKey);
+    return inner.join(",");
+  };
+  const gt = branch(1n);
+  const oldExit = ctx.exit;
+  ctx.exit = false;
+  const le = branch(0n);
+  ctx.odp.push(`check_pkt_len(size=${a.len},gt(${gt || "drop"}),le(${le || "drop"}))`);
+  ctx.actionSet = savedSet;
+  ctx.stack = savedStack;
+  ctx.exit = oldExit;
+}
 
 /** Not-modelled actions that do not change the packet or where it goes. */
 const NO_PACKET_EFFECT = new Set([
@@ -888,6 +1097,16 @@ const NO_PACKET_EFFECT = new Set([
   "debug_slow",
 ]);
 
+/**
+ * Measured on OVS 3.1 (ofproto/trace megaflows): writing the IP addresses, TTL or ECN (set_field,
+ * load, mod_nw_src/dst, mod_nw_ttl, dec_ttl) makes the megaflow match nw_proto, even when
+ * nothing is output; DSCP/TOS writes and `move` into those fields do not.
+ */
+const L3_WRITES = new Set(["nw_src", "nw_dst", "ipv6_src", "ipv6_dst", "nw_ttl", "nw_ecn"]);
+const touchNwProto = (wc: Uint32Array): void => {
+  wc[W.nw_proto] = (wc[W.nw_proto]! | 0xff) >>> 0;
+};
+
 /** xlate_report_subfield's value: mf_format for a whole field, ds_put_hex for a part. */
 function subfieldNow(k: Uint32Array, sf: Subfield): string {
   if (sf.ofs === 0 && sf.nBits >= sf.field.bits) return formatFieldValue(sf.field, readField(k, sf.field));
@@ -896,41 +1115,138 @@ function subfieldNow(k: Uint32Array, sf: Subfield): string {
 }
 
 /** xlate_controller_action: a userspace(controller(...)) datapath action (no packet-in is sent by a trace). */
-function controllerAction(ctx: Ctx, maxLen: number, reason: number, controllerId: number): void {
-  // Measured on OVS 3.1: a controller action makes the megaflow match nw_proto of IP packets.
-  if (isIpAny(ctx.key)) ctx.wc[W.nw_proto] = (ctx.wc[W.nw_proto]! | 0xff) >>> 0;
+function controllerAction(
+  ctx: Ctx,
+  maxLen: number,
+  reason: number,
+  controllerId: number,
+  userdata: string | null = null,
+): void {
   commit(ctx);
-  const id = allocRecirc(ctx);
+  const id = allocRecirc(
+    ctx,
+    frozenState(ctx, `controller:${userdata}:${ctx.stack.join(",")}`, ctx.tableId, ctx.key),
+  );
   ctx.odp.push(
     `userspace(pid=0,controller(reason=${reason},dont_send=1,continuation=0,recirc_id=${id},rule_cookie=${ctx.ruleCookie ? `0x${ctx.ruleCookie.toString(16)}` : "0"},controller_id=${controllerId},max_len=${maxLen}))`,
   );
 }
 
-function doActions(ctx: Ctx, actions: readonly OfAction[]): void {
+function doActions(ctx: Ctx, actions: readonly OfAction[], isLast: boolean): void {
   const { key: k, wc } = ctx;
   if (actions.length === 0) {
     report(ctx, "action", "drop");
     return;
   }
-  for (const a of actions) {
+  for (let ai = 0; ai < actions.length; ai++) {
+    const a = actions[ai]!;
     if (ctx.error !== null || ctx.exit) break;
+    // OVS `last`: the final action of the outermost list, with nothing left in the action set.
+    const last = isLast && ai === actions.length - 1 && ctx.actionSet.length === 0;
     report(ctx, "action", formatActionNamed(a, namesOf(ctx, ctx.bridge)));
     switch (a.kind) {
       case "output":
-        xlateOutput(ctx, a.port, a.maxLen ?? 65535);
+        xlateOutput(ctx, a.port, a.maxLen ?? 65535, last);
         break;
       case "output_reg": {
         const port = Number(readSubfield(k, a.src));
         unwildcardSubfield(wc, a.src);
         report(ctx, "detail", `output port is ${port}`);
-        xlateOutput(ctx, port);
+        xlateOutput(ctx, port, 65535, last);
         break;
       }
       case "controller":
-        controllerAction(ctx, a.maxLen, ctx.inBucket ? 4 : 1, 0);
+        if (a.pause) {
+          report(
+            ctx,
+            "error",
+            "controller(pause) is not modelled by ovnsim; the rest of this action list is skipped",
+          );
+          return;
+        }
+        // The bare `CONTROLLER:N` is also how an output to the CONTROLLER port prints: that
+        // one reports OFPR_GROUP (4) from a bucket and OFPR_ACTION_SET (3) from the action set.
+        if (a.text.startsWith("CONTROLLER:")) controllerAction(ctx, a.maxLen, outputReason(ctx), 0);
+        else controllerAction(ctx, a.maxLen, a.reason, a.controllerId, a.userdata);
         break;
+      case "learn":
+        // learn_mask(): the fields the specs read are part of the megaflow.
+        for (const sf of a.sources) unwildcardSubfield(wc, sf);
+        report(ctx, "warn", "suppressing side effects, so learn action ignored");
+        break;
+      case "set_queue":
+        wc[W.skb_priority] = 0xffffffff;
+        // dpif-netdev's queue_to_priority: the priority is the queue number.
+        k[W.skb_priority] = a.queue >>> 0;
+        break;
+      case "pop_queue":
+        wc[W.skb_priority] = 0xffffffff;
+        if (k[W.skb_priority] !== ctx.origSkbPriority) {
+          k[W.skb_priority] = ctx.origSkbPriority;
+          report(ctx, "detail", `queue = ${ctx.origSkbPriority ? hx(ctx.origSkbPriority) : "0"}`);
+        }
+        break;
+      case "enqueue": {
+        wc[W.skb_priority] = 0xffffffff;
+        const port = a.port === OFPP.IN_PORT ? k[W.in_port]! : a.port;
+        if (a.port !== OFPP.IN_PORT && port === k[W.in_port]) break;
+        const old = k[W.skb_priority]!;
+        k[W.skb_priority] = a.queue >>> 0;
+        composeOutput(ctx, port, last);
+        k[W.skb_priority] = old;
+        break;
+      }
+      case "meter":
+        meterAction(ctx, a.id);
+        break;
+      case "sample":
+      case "fin_timeout":
+        // Without IPFIX configured / without side effects, neither changes the translation.
+        break;
+      case "write_actions":
+        // xlate_write_actions__: actset_output follows the set's output unless it has a group.
+        if (!ctx.actsetHasGroup) {
+          for (const w of a.actions) {
+            if (w.kind === "output") ctx.actsetOutput = w.port;
+            else if (w.kind === "controller" && w.text.startsWith("CONTROLLER:"))
+              ctx.actsetOutput = OFPP.CONTROLLER;
+            else if (w.kind === "group") {
+              ctx.actsetOutput = null;
+              ctx.actsetHasGroup = true;
+              break;
+            }
+          }
+        }
+        ctx.actionSet = [...ctx.actionSet, ...a.actions];
+        reportActionSet(ctx, "is");
+        break;
+      case "clear_actions":
+        reportActionSet(ctx, "was");
+        ctx.actionSet = [];
+        ctx.actsetOutput = null;
+        ctx.actsetHasGroup = false;
+        break;
+      case "stack_push":
+        unwildcardSubfield(wc, a.sf);
+        ctx.stack.push(readSubfield(k, a.sf));
+        break;
+      case "stack_pop": {
+        const v = ctx.stack.pop();
+        if (v === undefined) {
+          report(ctx, "error", "stack underflow");
+          break;
+        }
+        unwildcardSubfield(wc, a.sf);
+        writeSubfield(k, a.sf, v & ((1n << BigInt(a.sf.nBits)) - 1n));
+        report(ctx, "detail", `${formatSubfield(a.sf)} is now ${subfieldNow(k, a.sf)}`);
+        break;
+      }
+      case "check_pkt_larger":
+        // The rest of the list is translated inside check_pkt_len(); this list is done.
+        checkPktLarger(ctx, a, actions.slice(ai + 1));
+        return;
       case "group":
-        if (xlateGroup(ctx, a.id)) return;
+        if (xlateGroup(ctx, a.id, last)) return;
         break;
       case "resubmit": {
         const inPort = a.port === null || a.port === OFPP.IN_PORT ? k[W.in_port]! : a.port;
@@ -941,11 +1257,11 @@ function doActions(ctx: Ctx, actions: readonly OfAction[]): void {
             break;
           }
         }
-        xlateTable(ctx, inPort, table, a.ct);
+        xlateTable(ctx, inPort, table, a.ct, last);
         break;
       }
       case "goto_table":
-        xlateTable(ctx, k[W.in_port]!, a.table);
+        xlateTable(ctx, k[W.in_port]!, a.table, false, last);
         break;
       case "write_metadata": {
         const cur = readField(k, F("metadata"));
@@ -956,6 +1272,7 @@ function doActions(ctx: Ctx, actions: readonly OfAction[]): void {
         if (prereqsOk(a.field, k, wc)) {
           const mask = a.mask ?? (1n << BigInt(a.field.bits)) - 1n;
           unwildcard(wc, a.field, mask);
+          if (L3_WRITES.has(a.field.name)) touchNwProto(wc);
           if (a.field.implied && !(k[a.field.word]! & VLAN_CFI)) {
             // OVS mf_set_flow_value on vlan_vid/pcp of an untagged packet sets the CFI bit too.
           }
@@ -980,6 +1297,7 @@ function doActions(ctx: Ctx, actions: readonly OfAction[]): void {
       }
       case "set_ipv4":
         if (isIp4(k)) {
+          touchNwProto(wc);
           const w = a.which === "src" ? W.nw_src : W.nw_dst;
           wc[w] = 0xffffffff;
           k[w] = a.ip >>> 0;
@@ -993,6 +1311,7 @@ function doActions(ctx: Ctx, actions: readonly OfAction[]): void {
         break;
       case "set_ip_ttl":
         if (isIpAny(k)) {
+          touchNwProto(wc);
           wc[W.nw_ttl] = 0xff;
           k[W.nw_ttl] = a.ttl;
         }
@@ -1035,8 +1354,10 @@ function doActions(ctx: Ctx, actions: readonly OfAction[]): void {
         break;
       }
       case "dec_ttl":
+        // OVS masks nw_ttl (and, as measured, nw_proto) before it looks at the packet type.
+        wc[W.nw_ttl] = 0xff;
+        touchNwProto(wc);
         if (isIpAny(k)) {
-          wc[W.nw_ttl] = 0xff;
           if (k[W.nw_ttl]! > 1) k[W.nw_ttl] = k[W.nw_ttl]! - 1;
           else {
             for (const id of a.ids ?? [0]) controllerAction(ctx, 65535, 2, id);
@@ -1046,7 +1367,7 @@ function doActions(ctx: Ctx, actions: readonly OfAction[]): void {
         }
         break;
       case "ct":
-        xlateCt(ctx, a);
+        xlateCt(ctx, a, last);
         break;
       case "nat":
         ctx.ctNat = a.nat;
@@ -1058,19 +1379,18 @@ function doActions(ctx: Ctx, actions: readonly OfAction[]): void {
           ctx.odp.push("ct_clear");
         }
         break;
-      case "clone": {
-        // xlate_clone, reversible case: the flow is restored, the committed base is not.
-        const saved = k.slice();
-        doActions(ctx, a.actions);
-        if (ctx.freezing) finishFreezing(ctx);
-        k.set(saved);
+      case "clone":
+        cloneActions(ctx, a.actions, last);
         ctx.exit = false;
         break;
-      }
       case "note":
         break;
       case "exit":
         ctx.exit = true;
+        break;
+      case "conjunction":
+        // Only reachable through a packet-out in OVS; a rule holding it is never executed.
+        report(ctx, "error", "executing no-op conjunction action");
         break;
       case "unsupported":
         if (NO_PACKET_EFFECT.has(a.name)) {
@@ -1147,12 +1467,18 @@ function runPass(
     freezing: false,
     dpHash: null,
     ctNat: null,
+    actionSet: [],
+    stack: [],
+    actsetOutput: null,
+    actsetHasGroup: false,
     queue,
     recircIds,
     opts,
     upcallVlans: vlanCount(key),
     tunBase: tunnelState(key, 0),
     origTunDst: tunDstText(key),
+    origSkbPriority: key[W.skb_priority]!,
+    inActionSet: false,
   };
   const { wc } = ctx;
   // xlate_wc_init
@@ -1189,8 +1515,10 @@ function runPass(
   ctx.trace.push(node);
   ctx.trace = node.subs;
   ctx.ruleCookie = rule ? rule.cookie : 0n;
-  doActions(ctx, rule ? rule.actions : []);
+  doActions(ctx, rule ? rule.actions : [], true);
+  if (ctx.error === null && !ctx.freezing) xlateActionSet(ctx);
   if (ctx.error === null && ctx.freezing) finishFreezing(ctx);
+  optimiseOdp(ctx.odp);
 
   let megaflowMask = wc;
   if (ctx.error === null) {
@@ -1220,7 +1548,8 @@ function runPass(
   for (let i = 0; i < FLOW_WORDS; i++) mfValue[i] = (init[i]! & megaflowMask[i]!) >>> 0;
   const initFlow = keyToFlow(init);
   const finalFlow = keyToFlow(ctx.key);
-  let same = true;
+  // flow_equal() also compares actset_output, which write_actions sets (never printed).
+  let same = ctx.actsetOutput === null;
   for (let i = 0; i < FLOW_WORDS; i++) if (init[i] !== ctx.key[i]) same = false;
   // The texts are rendered when first read (callers that only follow the packet never ask).
   const mask = megaflowMask.slice();
@@ -1264,7 +1593,7 @@ function runPass(
 export function traceFlow(sw: Switch, bridgeName: string, flow: Flow, opts: TraceOptions = {}): TraceResult {
   const bridge = sw.bridge(bridgeName);
   const queue: RecircNode[] = [];
-  const recircIds: Shared = { next: 1, ct: opts.conntrack };
+  const recircIds: Shared = { next: 1, byState: new Map(), ct: opts.conntrack };
   const ctNext = [...(opts.ctNext ?? [])];
   const passes: TracePass[] = [runPass(sw, bridge, flowToKey(flow), null, null, queue, recircIds, opts)];
   while (queue.length) {

@@ -53,6 +53,15 @@ const ACTIONS = [
   "ct(commit,zone=5,exec(set_field:0x1->ct_mark))",
   "set_field:0x8->reg2",
   "note:aa.bb",
+  // ovs-actions(7) families of issue 11.
+  "learn(table=3,priority=7,NXM_OF_ETH_DST[]=NXM_OF_ETH_SRC[],output:NXM_OF_IN_PORT[])",
+  "set_queue:3",
+  "push:NXM_NX_REG0[],pop:NXM_NX_REG3[]",
+  "clone(ct(commit,zone=9),output:4)",
+  "controller(id=3,userdata=aa)",
+  "check_pkt_larger(1000)->NXM_NX_REG4[0]",
+  "sample(probability=65535,collector_set_id=1)",
+  "meter:1",
 ];
 
 export interface Program {
@@ -75,6 +84,11 @@ export function generate(seed: number, nPackets: number): Program {
     "IN_PORT",
     "group:1",
     "group:2",
+    "group:4",
+    "group:5",
+    "group:6",
+    "write_actions(output:4)",
+    "write_actions(mod_dl_dst:00:00:00:00:ee:01,group:2)",
   ];
   const br0: string[] = [];
   for (let table = 0; table < 4; table++) {
@@ -90,12 +104,28 @@ export function generate(seed: number, nPackets: number): Program {
       else if (tail < 0.4 && table < 3) acts.push(`goto_table:${table + 1}`);
       else if (tail < 0.5 && table === 0)
         acts.push(`ct(table=${1 + Math.floor(r() * 3)},zone=${Math.floor(r() * 9)},nat)`);
+      else if (tail < 0.55 && table < 3) acts.push(`write_actions(output:3),goto_table:${table + 1}`);
       else acts.push(pick(outs));
+      // meter is an instruction: it must come first.
+      const mi = acts.indexOf("meter:1");
+      if (mi > 0) acts.unshift(...acts.splice(mi, 1));
       br0.push(
         `table=${table},priority=${prio},${m.join(",")}${m.length ? "," : ""}actions=${acts.join(",")}`,
       );
     }
     br0.push(`table=${table},priority=0,actions=${table === 0 ? "NORMAL" : "drop"}`);
+    // A conjunctive match (OVN's address sets): clause 1 on the source, 2 on the port.
+    const id = 10 + table;
+    const prio = 50 + Math.floor(r() * 200);
+    br0.push(
+      `table=${table},priority=${prio},ip,nw_src=${pick(["10.0.0.1", "192.168.1.5"])},actions=conjunction(${id},1/2)`,
+    );
+    br0.push(`table=${table},priority=${prio},ip,nw_src=172.16.3.4,actions=conjunction(${id},1/2)`);
+    br0.push(`table=${table},priority=${prio},tcp,tp_dst=${pick([80, 443])},actions=conjunction(${id},2/2)`);
+    br0.push(`table=${table},priority=${prio},udp,udp_dst=53,actions=conjunction(${id},2/2)`);
+    br0.push(
+      `table=${table},priority=${prio},conj_id=${id},ip,actions=${pick(ACTIONS.slice(0, 4))},${pick(outs)}`,
+    );
   }
   const br1 = [
     "priority=10,ip,actions=dec_ttl,output:2",
@@ -106,6 +136,9 @@ export function generate(seed: number, nPackets: number): Program {
     "group_id=1,type=select,selection_method=hash,fields(ip_src,tcp_src),bucket=bucket_id:0,weight:100,actions=output:2,bucket=bucket_id:1,weight:100,actions=output:3,bucket=bucket_id:2,weight:50,actions=output:9",
     "group_id=2,type=all,bucket=actions=output:3,bucket=actions=mod_dl_dst:00:00:00:00:cc:cc,output:4",
     "group_id=3,type=select,selection_method=hash,fields(eth_dst,ip_dst,udp_dst),bucket=bucket_id:3,weight:10,actions=output:1,bucket=bucket_id:4,weight:20,actions=output:4",
+    "group_id=4,type=select,bucket=bucket_id:0,actions=output:2,bucket=bucket_id:1,actions=output:3",
+    "group_id=5,type=ff,bucket=bucket_id:0,watch_port:7,actions=output:2,bucket=bucket_id:1,watch_port:3,actions=output:3",
+    "group_id=6,type=select,selection_method=hash,fields=ip_dst,bucket=bucket_id:0,actions=ct(commit,zone=2),output:2,bucket=bucket_id:1,actions=output:9",
   ];
   const packets: string[] = [];
   for (let i = 0; i < nPackets; i++) {

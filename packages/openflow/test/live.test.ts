@@ -50,6 +50,7 @@ describe.skipIf(gate.skip)("live differential vs ovs-vswitchd (OVS 3.1)", () => 
         -- add-port br1 q2 -- set interface q2 type=dummy ofport_request=3
       ovs-ofctl -O OpenFlow15 del-flows br0; ovs-ofctl -O OpenFlow15 del-flows br1`,
     );
+    sh("ovs-ofctl -O OpenFlow15 add-meter br0 meter=1,kbps,band=type=drop,rate=1000");
     sh("ovs-ofctl -O OpenFlow15 add-groups br0 -", `${prog.groups.join("\n")}\n`);
     // Flows OVS refuses (e.g. mod_tp_dst without an L4 match has no OpenFlow 1.5 encoding) are
     // skipped: the captured bundle holds exactly what the switch accepted.

@@ -1,0 +1,340 @@
+#!/usr/bin/env bash
+# record-action-goldens.sh [SCENARIO...]
+# Records ofproto/trace goldens for the ovs-actions(7) families (issue 11) from real OVS 3.1 in
+# the ../shared/oracle sandbox, in the format of record-goldens.sh (same topology: br0 with
+# p1..p5 and patch0 <-> br1 with patch1, q1, q2): OUT/<scenario>/bundle/* and cases.txt.
+# With no argument every scenario is recorded; otherwise only the named ones.
+# Default OUT: packages/openflow/test/golden. Needs: /work/shared/oracle (OVNSIM_SHARED).
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../../.." && pwd)
+SHARED=${OVNSIM_SHARED:-$(cd "$ROOT/../shared" && pwd)}
+OUT=${OVNSIM_GOLDEN_OUT:-$HERE/../test/golden}
+SB=${OVNSIM_OF_SANDBOX:-/tmp/ovnsim-ofa-$$}
+mkdir -p "$OUT"
+OUT=$(cd "$OUT" && pwd)
+WANT=" $* "
+
+"$SHARED/oracle/oracle-up.sh" "$SB" --no-ovn >/dev/null
+trap '"$SHARED/oracle/oracle-down.sh" "$SB" --rm >/dev/null 2>&1 || true' EXIT
+# shellcheck disable=SC1091
+. "$SB/env.sh"
+
+ovs-vsctl add-br br0 -- set bridge br0 datapath_type=dummy protocols=OpenFlow10,OpenFlow13,OpenFlow15 \
+  -- add-port br0 p1 -- set interface p1 type=dummy ofport_request=1 \
+  -- add-port br0 p2 tag=10 -- set interface p2 type=dummy ofport_request=2 \
+  -- add-port br0 p3 trunks=10,20 -- set interface p3 type=dummy ofport_request=3 \
+  -- add-port br0 p4 tag=20 -- set interface p4 type=dummy ofport_request=4 \
+  -- add-port br0 p5 -- set interface p5 type=dummy ofport_request=5 \
+  -- add-port br0 patch0 -- set interface patch0 type=patch options:peer=patch1 ofport_request=9
+ovs-vsctl add-br br1 -- set bridge br1 datapath_type=dummy protocols=OpenFlow10,OpenFlow13,OpenFlow15 \
+  -- add-port br1 patch1 -- set interface patch1 type=patch options:peer=patch0 ofport_request=1 \
+  -- add-port br1 q1 -- set interface q1 type=dummy ofport_request=2 \
+  -- add-port br1 q2 -- set interface q2 type=dummy ofport_request=3
+
+OF="ovs-ofctl -O OpenFlow15"
+SCEN=""
+scenario() { # name: resets both bridges; returns 1 when the scenario is not selected
+  if [ "$WANT" != "  " ] && [[ "$WANT" != *" $1 "* ]]; then return 1; fi
+  SCEN=$1
+  rm -rf "${OUT:?}/$SCEN"; mkdir -p "$OUT/$SCEN"
+  for br in br0 br1; do $OF del-flows $br; $OF del-groups $br; $OF del-meters $br 2>/dev/null || true; done
+  : > "$OUT/$SCEN/cases.txt"
+}
+flows() { $OF add-flows "$1" -; }   # stdin: add-flow lines
+flows10() { ovs-ofctl add-flows "$1" -; }   # OpenFlow 1.0 + NXM (what OF1.5 cannot encode)
+groups() { $OF add-groups "$1" -; }
+capture() { "$ROOT/scripts/capture-bundle.sh" -o "$OUT/$SCEN/bundle" br0 br1 >/dev/null; }
+t() { # BRIDGE FLOW [extra args]: one case
+  { echo "### $*"; ovs-appctl ofproto/trace "$@" 2>&1 || true; } >> "$OUT/$SCEN/cases.txt"
+}
+
+M1=00:00:00:00:01:01; M2=00:00:00:00:02:02; BC=ff:ff:ff:ff:ff:ff
+IP="dl_src=$M1,dl_dst=$M2,ip,nw_src=10.0.0.1,nw_dst=10.0.0.2,nw_ttl=64"
+TCP="dl_src=$M1,dl_dst=$M2,tcp,nw_src=10.0.0.1,nw_dst=10.0.0.2,nw_ttl=64,tp_src=1234,tp_dst=80"
+UDP="dl_src=$M1,dl_dst=$M2,udp,nw_src=10.0.0.1,nw_dst=10.0.0.2,nw_ttl=64,udp_src=5353,udp_dst=53"
+ARP="dl_src=$M1,dl_dst=$BC,arp,arp_spa=10.0.0.1,arp_tpa=10.0.0.2,arp_op=1"
+TCP6="dl_src=$M1,dl_dst=$M2,tcp6,ipv6_src=fd00::1,ipv6_dst=fd00::2,nw_ttl=64,tp_src=1234,tp_dst=80"
+
+# ---- output to a patch port after ct()/NAT: the peer bridge inside clone(...) ----
+if scenario patch-clone; then
+groups br0 <<EOF2
+group_id=1,type=all,bucket=bucket_id:0,actions=output:9,bucket=bucket_id:1,actions=output:9,bucket=bucket_id:2,actions=output:5
+EOF2
+flows br0 <<EOF2
+priority=100,tcp,in_port=1,actions=ct(commit,zone=5,nat(src=10.9.9.9)),output:9,output:5
+priority=100,tcp,in_port=2,actions=ct(table=5,zone=5),output:9
+priority=100,tcp,in_port=3,actions=output:9,mod_dl_dst:00:00:00:00:07:07,output:5
+priority=100,tcp,in_port=4,actions=mod_nw_dst:10.7.7.7,output:9,output:5
+priority=100,tcp,in_port=5,actions=output:9,output:9
+priority=100,udp,in_port=1,actions=clone(ct(commit,zone=9),output:5),output:1
+priority=100,udp,in_port=2,actions=clone(mod_dl_src:00:00:00:00:0a:0a,output:5),output:1
+priority=100,udp,in_port=3,actions=mod_dl_src:00:00:00:00:0b:0b,clone(ct(commit,zone=9,exec(set_field:0x3->ct_mark)),output:5),mod_dl_dst:00:00:00:00:0c:0c,output:1
+priority=100,udp,in_port=4,actions=FLOOD
+priority=100,udp,in_port=5,actions=group:1,output:1
+priority=90,ip,in_port=1,actions=resubmit(,3),output:5
+priority=90,ip,in_port=2,actions=ct(commit,zone=2),resubmit(,3)
+table=3,priority=1,actions=output:9
+table=5,priority=1,actions=mod_dl_dst:00:00:00:00:09:09,output:9,output:5
+EOF2
+flows br1 <<EOF2
+priority=100,tcp,tp_dst=80,actions=ct(commit,zone=7),output:2
+priority=100,tcp,tp_dst=81,actions=ct(table=3,zone=7)
+priority=100,tcp,tp_dst=82,actions=mod_dl_src:00:00:00:00:0d:0d,output:2
+priority=100,tcp,tp_dst=83,actions=ct(commit,zone=7,nat(dst=10.1.1.1:8080)),mod_dl_src:00:00:00:00:0e:0e,output:2
+priority=100,udp,actions=ct(commit,zone=8),output:3
+priority=90,ip,actions=resubmit(,2)
+priority=50,actions=output:3
+table=2,priority=1,ip,actions=ct(commit,zone=4),output:2
+table=3,priority=1,actions=output:3
+EOF2
+capture
+for p in 80 81 82 83 90; do
+  for inp in 1 2 3 4 5; do
+    t br0 "in_port=$inp,dl_src=$M1,dl_dst=$M2,tcp,nw_src=10.0.0.1,nw_dst=10.0.0.2,nw_ttl=64,tp_src=1234,tp_dst=$p"
+  done
+done
+for inp in 1 2 3 4 5; do t br0 "in_port=$inp,$UDP"; done
+t br0 "in_port=1,$IP"
+t br0 "in_port=2,$IP"
+t br0 "in_port=2,dl_src=$M1,dl_dst=$M2,tcp,nw_src=10.0.0.1,nw_dst=10.0.0.2,nw_ttl=64,tp_src=1234,tp_dst=80" --ct-next trk,est
+fi
+
+# ---- ct() reaching ARP and other non-IP packets (through group buckets, which OVS does not check) ----
+if scenario ct-nonip; then
+groups br0 <<EOF2
+group_id=1,type=all,bucket=bucket_id:0,actions=ct(commit,zone=5),output:5
+group_id=2,type=all,bucket=bucket_id:0,actions=ct(table=5,zone=5)
+group_id=3,type=all,bucket=bucket_id:0,actions=ct(commit,zone=5,nat(src=10.9.9.9))
+group_id=4,type=all,bucket=bucket_id:0,actions=ct_clear,bucket=bucket_id:1,actions=ct(commit,zone=3)
+group_id=5,type=indirect,bucket=bucket_id:0,actions=set_field:0x1->reg0,ct(table=6,zone=NXM_NX_REG0[0..15])
+EOF2
+flows br0 <<EOF2
+priority=90,in_port=1,actions=group:1,output:9
+priority=90,in_port=2,actions=group:2
+priority=90,in_port=3,actions=group:3,output:5
+priority=90,in_port=4,actions=group:4,output:5
+priority=90,in_port=5,actions=group:5
+table=5,priority=1,actions=mod_dl_dst:00:00:00:00:09:09,output:9,output:5
+table=6,priority=10,ct_state=+trk,actions=output:1
+table=6,priority=1,actions=output:2
+EOF2
+flows br1 <<<"priority=0,actions=output:2"
+capture
+for inp in 1 2 3 4 5; do
+  t br0 "in_port=$inp,$ARP"
+  t br0 "in_port=$inp,$TCP"
+  t br0 "in_port=$inp,dl_src=$M1,dl_dst=$M2,dl_type=0x88cc"
+  t br0 "in_port=$inp,$TCP6"
+done
+t br0 "in_port=2,$ARP" --ct-next trk,est
+fi
+
+# ---- output to the input port, IN_PORT, and dec_ttl around them ----
+if scenario inport-decttl; then
+flows br0 <<EOF2
+priority=100,ip,in_port=1,nw_dst=10.0.0.2,actions=dec_ttl,output:1
+priority=100,ip,in_port=1,nw_dst=10.0.0.3,actions=dec_ttl,in_port
+priority=100,ip,in_port=1,nw_dst=10.0.0.4,actions=output:1,dec_ttl,output:5
+priority=100,ip,in_port=1,nw_dst=10.0.0.5,actions=dec_ttl,output:5,in_port
+priority=100,ip,in_port=1,nw_dst=10.0.0.6,actions=dec_ttl(7,9),output:5
+priority=100,ip,in_port=1,nw_dst=10.0.0.7,actions=dec_ttl,dec_ttl,output:5
+priority=100,ip,in_port=1,nw_dst=10.0.0.8,actions=mod_dl_dst:00:00:00:00:08:08,dec_ttl,resubmit(,2)
+priority=100,ip,in_port=1,nw_dst=10.0.0.9,actions=dec_ttl,set_field:5->in_port,output:5,output:1,in_port
+priority=100,ipv6,in_port=1,actions=dec_ttl,in_port
+table=2,priority=1,actions=in_port,output:1,output:9
+EOF2
+flows10 br0 <<EOF2
+priority=90,in_port=1,actions=dec_ttl,in_port,output:5
+priority=80,in_port=5,actions=dec_ttl,output:5,IN_PORT
+priority=80,in_port=9,actions=dec_ttl,in_port
+EOF2
+flows10 br1 <<<"priority=0,actions=dec_ttl,in_port,output:2"
+capture
+for ttl in 64 2 1 0; do
+  for d in 2 3 4 5 6 7 8 9; do
+    t br0 "in_port=1,dl_src=$M1,dl_dst=$M2,ip,nw_src=10.0.0.1,nw_dst=10.0.0.$d,nw_ttl=$ttl"
+  done
+  t br0 "in_port=1,dl_src=$M1,dl_dst=$M2,ipv6,ipv6_src=fd00::1,ipv6_dst=fd00::2,nw_ttl=$ttl"
+  t br0 "in_port=5,$(echo "$IP" | sed "s/nw_ttl=64/nw_ttl=$ttl/")"
+  t br1 "in_port=1,$(echo "$IP" | sed "s/nw_ttl=64/nw_ttl=$ttl/")"
+done
+t br0 "in_port=1,$ARP"
+t br0 "in_port=5,$ARP"
+fi
+
+# ---- VLAN push/pop around NORMAL on trunk and access ports ----
+if scenario vlan-normal; then
+flows br0 <<EOF2
+priority=100,in_port=1,dl_vlan=0xffff,actions=mod_vlan_vid:10,NORMAL
+priority=100,in_port=1,dl_vlan=10,actions=strip_vlan,NORMAL
+priority=100,in_port=1,dl_vlan=20,actions=mod_vlan_vid:10,NORMAL
+priority=100,in_port=1,dl_vlan=30,actions=push_vlan:0x8100,set_field:4116->vlan_vid,NORMAL
+priority=100,in_port=3,dl_vlan=10,actions=strip_vlan,NORMAL
+priority=100,in_port=3,dl_vlan=20,actions=NORMAL,strip_vlan,output:5
+priority=100,in_port=3,dl_vlan=0xffff,actions=mod_vlan_vid:20,NORMAL,output:5
+priority=100,in_port=5,actions=push_vlan:0x8100,mod_vlan_vid:20,NORMAL,strip_vlan,NORMAL
+priority=100,in_port=4,actions=mod_vlan_vid:10,mod_vlan_pcp:3,NORMAL
+priority=50,actions=NORMAL
+EOF2
+flows10 br0 <<<"priority=100,in_port=2,actions=strip_vlan,NORMAL"
+flows br1 <<<"priority=0,actions=NORMAL"
+capture
+for inp in 1 2 3 4 5; do
+  for v in none 10 20 30; do
+    if [ $v = none ]; then vv=""; else vv="dl_vlan=$v,"; fi
+    t br0 "in_port=$inp,${vv}$TCP"
+  done
+  t br0 "in_port=$inp,$ARP"
+done
+fi
+
+# ---- conjunctive matches: conjunction(id,k/n) + conj_id (OVN address sets / port groups) ----
+if scenario conjunction; then
+flows br0 <<EOF2
+table=0,priority=100,ip,nw_src=10.0.0.1,actions=conjunction(7,1/2)
+table=0,priority=100,ip,nw_src=10.0.0.3,actions=conjunction(7,1/2),conjunction(8,1/2)
+table=0,priority=100,ip,nw_src=10.0.0.0/29,actions=conjunction(9,1/3),note:aa.bb
+table=0,priority=100,tcp,tp_dst=80,actions=conjunction(7,2/2)
+table=0,priority=100,tcp,tp_dst=443,actions=conjunction(8,2/2),conjunction(9,2/3)
+table=0,priority=100,in_port=2,actions=conjunction(9,3/3)
+table=0,priority=100,conj_id=7,ip,actions=output:2
+table=0,priority=100,conj_id=8,actions=output:3
+table=0,priority=100,conj_id=9,tcp,actions=mod_dl_dst:00:00:00:00:09:09,output:4
+table=0,priority=200,ip,nw_dst=10.9.9.9,actions=output:5
+table=0,priority=50,ip,actions=resubmit(,1)
+table=0,priority=10,actions=drop
+table=1,priority=300,udp,udp_dst=53,actions=conjunction(20,1/2)
+table=1,priority=300,ip,nw_dst=10.0.0.2,actions=conjunction(20,2/2)
+table=1,priority=200,udp,udp_dst=53,actions=conjunction(21,1/2)
+table=1,priority=200,ip,nw_dst=10.0.0.2,actions=conjunction(22,2/2)
+table=1,priority=200,ip,nw_dst=10.0.0.4,actions=conjunction(21,2/2)
+table=1,priority=300,conj_id=20,actions=set_field:0x14->reg0,resubmit(,2)
+table=1,priority=200,conj_id=21,actions=set_field:0x15->reg0,resubmit(,2)
+table=1,priority=250,udp,actions=set_field:0x1->reg0,resubmit(,2)
+table=1,priority=100,ip,nw_dst=10.0.0.2,actions=output:9
+table=1,priority=0,actions=output:5
+table=2,priority=10,reg0=0x14,actions=output:2
+table=2,priority=10,reg0=0x15,actions=output:3
+table=2,priority=5,actions=output:4
+EOF2
+flows br1 <<<"priority=0,actions=output:2"
+capture
+for s in 1 2 3 5 9; do
+  for p in 80 443 22; do
+    for inp in 1 2; do
+      t br0 "in_port=$inp,dl_src=$M1,dl_dst=$M2,tcp,nw_src=10.0.0.$s,nw_dst=10.0.0.2,nw_ttl=64,tp_src=1234,tp_dst=$p"
+    done
+  done
+done
+t br0 "in_port=1,dl_src=$M1,dl_dst=$M2,tcp,nw_src=10.0.0.1,nw_dst=10.9.9.9,nw_ttl=64,tp_src=1234,tp_dst=80"
+for d in 2 4 5; do
+  for p in 53 54; do
+    t br0 "in_port=1,dl_src=$M1,dl_dst=$M2,udp,nw_src=10.0.0.8,nw_dst=10.0.0.$d,nw_ttl=64,udp_src=5353,udp_dst=$p"
+  done
+done
+t br0 "in_port=1,dl_src=$M1,dl_dst=$M2,ip,nw_src=10.0.0.8,nw_dst=10.0.0.2,nw_ttl=64"
+t br0 "in_port=1,$ARP"
+fi
+
+# ---- groups: every type, selection method and fields= form; buckets as action sets ----
+if scenario groups-all; then
+groups br0 <<EOF2
+group_id=1,type=select,selection_method=hash,fields=ip_dst,bucket=bucket_id:0,actions=output:2,bucket=bucket_id:1,actions=output:3,bucket=bucket_id:2,actions=output:4
+group_id=2,type=select,selection_method=hash,fields(ip_src,tcp_dst),bucket=bucket_id:0,weight:10,actions=output:2,bucket=bucket_id:1,weight:30,actions=output:3
+group_id=3,type=select,selection_method=hash,fields(ip_dst=255.255.255.0,eth_src),bucket=bucket_id:0,actions=output:2,bucket=bucket_id:1,actions=output:3
+group_id=4,type=select,selection_method=dp_hash,bucket=bucket_id:0,actions=output:2,bucket=bucket_id:1,actions=output:3
+group_id=5,type=select,selection_method=dp_hash,selection_method_param=0x100000000,bucket=bucket_id:0,actions=output:2,bucket=bucket_id:1,actions=output:3
+group_id=6,type=select,bucket=bucket_id:0,actions=output:2,bucket=bucket_id:1,actions=output:3
+group_id=7,type=indirect,bucket=bucket_id:0,actions=mod_dl_dst:00:00:00:00:07:07,output:5
+group_id=8,type=all,bucket=bucket_id:0,actions=output:2,output:3,bucket=bucket_id:1,actions=note:aa.bb,output:4,bucket=bucket_id:2,actions=ct(commit,zone=3),output:5
+group_id=9,type=all,bucket=bucket_id:0,actions=output:5,mod_dl_src:00:00:00:00:0a:0a,dec_ttl,set_field:0x1->reg1,bucket=bucket_id:1,actions=group:7,output:2
+group_id=10,type=ff,bucket=bucket_id:0,watch_port:7,actions=output:2,bucket=bucket_id:1,watch_port:3,actions=output:3,bucket=bucket_id:2,watch_port:4,actions=output:4
+group_id=11,type=ff,bucket=bucket_id:0,watch_port:7,actions=output:2,bucket=bucket_id:1,watch_port:8,actions=output:3
+group_id=12,type=all,bucket=bucket_id:0,actions=output:9,bucket=bucket_id:1,actions=output:5
+group_id=13,type=select,selection_method=hash,fields(ip_dst,udp_dst),bucket=bucket_id:0,actions=set_field:0xd->reg0,resubmit(,3),bucket=bucket_id:1,actions=set_field:0xe->reg0,resubmit(,3)
+group_id=14,type=all,bucket=bucket_id:0,actions=push_vlan:0x8100,set_field:4106->vlan_vid,output:3,bucket=bucket_id:1,actions=pop_vlan,output:5
+group_id=15,type=select,selection_method=hash,fields=eth_dst,bucket=bucket_id:0,actions=output:2,bucket=bucket_id:1,actions=output:3,bucket=bucket_id:2,actions=output:4,bucket=bucket_id:3,actions=output:5
+group_id=16,type=all,bucket=bucket_id:0,actions=ct(table=4,zone=6)
+EOF2
+flows br0 <<EOF2
+priority=100,ip,in_port=1,nw_src=10.0.0.1,actions=group:1
+priority=100,ip,in_port=1,nw_src=10.0.0.2,actions=group:2
+priority=100,ip,in_port=1,nw_src=10.0.0.3,actions=group:3
+priority=100,ip,in_port=1,nw_src=10.0.0.4,actions=group:4
+priority=100,ip,in_port=1,nw_src=10.0.0.5,actions=group:5
+priority=100,ip,in_port=1,nw_src=10.0.0.6,actions=group:6
+priority=100,ip,in_port=1,nw_src=10.0.0.7,actions=group:7,output:4
+priority=100,ip,in_port=1,nw_src=10.0.0.8,actions=group:8
+priority=100,ip,in_port=1,nw_src=10.0.0.9,actions=group:9,output:3
+priority=100,ip,in_port=1,nw_src=10.0.0.10,actions=group:10
+priority=100,ip,in_port=1,nw_src=10.0.0.11,actions=group:11,output:5
+priority=100,ip,in_port=1,nw_src=10.0.0.12,actions=group:12
+priority=100,ip,in_port=1,nw_src=10.0.0.13,actions=group:13
+priority=100,ip,in_port=1,nw_src=10.0.0.14,actions=group:14
+priority=100,ip,in_port=1,nw_src=10.0.0.15,actions=group:15,group:1
+priority=100,ip,in_port=1,nw_src=10.0.0.16,actions=group:16,output:5
+priority=100,ip,in_port=1,nw_src=10.0.0.17,actions=group:12,output:4
+priority=100,dl_vlan=10,in_port=3,actions=group:14
+table=3,priority=10,reg0=0xd,actions=output:2
+table=3,priority=10,reg0=0xe,actions=output:3
+table=4,priority=10,ct_state=+trk,actions=output:2
+EOF2
+flows br1 <<EOF2
+priority=100,ip,actions=ct(commit,zone=9),output:2
+priority=0,actions=output:3
+EOF2
+capture
+for s in $(seq 1 17); do
+  for d in 2 3 77; do
+    t br0 "in_port=1,dl_src=$M1,dl_dst=00:00:00:00:0$((d % 10)):0$((d % 7)),tcp,nw_src=10.0.0.$s,nw_dst=10.0.$d.$d,nw_ttl=64,tp_src=$((1000 + d)),tp_dst=$((80 + d))"
+  done
+  t br0 "in_port=1,dl_src=$M1,dl_dst=$M2,udp,nw_src=10.0.0.$s,nw_dst=10.0.0.2,nw_ttl=1,udp_src=5353,udp_dst=53"
+done
+t br0 "in_port=3,dl_vlan=10,$TCP"
+t br0 "in_port=1,dl_src=$M1,dl_dst=$M2,tcp,nw_src=10.0.0.16,nw_dst=10.0.0.2,nw_ttl=64,tp_src=1,tp_dst=2" --ct-next trk,est
+fi
+
+# ---- learn, check_pkt_larger, controller, note, sample, meter, queues, stack, action set ----
+if scenario misc-actions; then
+$OF add-meter br0 meter=1,kbps,band=type=drop,rate=1000
+$OF add-meter br0 meter=2,pktps,band=type=drop,rate=10
+groups br0 <<EOF2
+group_id=1,type=all,bucket=bucket_id:0,actions=CONTROLLER:128,bucket=bucket_id:1,actions=output:5
+group_id=2,type=indirect,bucket=bucket_id:0,actions=set_field:0x7->reg1,output:3
+EOF2
+flows br0 <<EOF2
+priority=100,ip,nw_dst=10.0.0.1,actions=learn(table=10,idle_timeout=60,priority=5,NXM_OF_ETH_DST[]=NXM_OF_ETH_SRC[],load:NXM_OF_IN_PORT[]->NXM_NX_REG0[0..15],output:NXM_OF_IN_PORT[]),resubmit(,10),output:5
+priority=100,ip,nw_dst=10.0.0.2,actions=check_pkt_larger(1500)->NXM_NX_REG0[0],resubmit(,11)
+priority=100,ip,nw_dst=10.0.0.3,actions=controller(reason=no_match,max_len=128,id=5,userdata=01.02),output:5
+priority=100,ip,nw_dst=10.0.0.4,actions=meter:1,note:01.02.03,sample(probability=65535,collector_set_id=1,obs_domain_id=2,obs_point_id=3),set_queue:3,output:5,pop_queue,set_queue:7,output:2,pop_queue
+priority=100,tcp,nw_dst=10.0.0.5,actions=fin_timeout(idle_timeout=10,hard_timeout=20),learn(table=12,priority=9,eth_type=0x800,nw_proto=6,NXM_OF_IP_SRC[],NXM_OF_TCP_DST[],load:0x1->NXM_NX_REG5[]),resubmit(,11)
+priority=100,ip,nw_dst=10.0.0.6,actions=push:NXM_NX_REG0[],set_field:0x5->reg0,pop:NXM_NX_REG1[],push:NXM_OF_ETH_SRC[0..15],pop:NXM_NX_REG2[0..7],pop:NXM_NX_REG3[],output:NXM_NX_REG1[0..15]
+priority=100,ip,nw_dst=10.0.0.7,actions=write_actions(mod_dl_dst:00:00:00:00:07:07,output:4),write_metadata:0x5/0xff,goto_table:12
+priority=100,ip,nw_dst=10.0.0.8,actions=write_actions(group:2,output:4,push_vlan:0x8100,set_field:4106->vlan_vid),goto_table:13
+priority=100,ip,nw_dst=10.0.0.9,actions=controller(max_len=100),CONTROLLER:65535,group:1,controller(id=3,userdata=aa)
+priority=100,ip,nw_dst=10.0.0.10,actions=ct_clear,clone(mod_dl_dst:00:00:00:00:01:01,output:2),output:3,exit,output:4
+priority=100,ip,nw_dst=10.0.0.11,actions=meter:2,check_pkt_larger(200)->NXM_NX_REG4[3],output:5
+priority=100,ip,nw_dst=10.0.0.12,actions=mod_dl_src:00:00:00:00:0c:0c,check_pkt_larger(1000)->NXM_NX_REG0[0],output:2,resubmit(,11),output:4
+priority=100,ip,nw_dst=10.0.0.13,actions=set_queue:5,output:9,write_actions(set_queue:6,output:3)
+priority=100,ip,nw_dst=10.0.0.14,actions=clone(ct(commit,zone=4),output:2),output:3
+priority=100,ip,nw_dst=10.0.0.15,actions=output:3,clear_actions,write_actions(output:2)
+priority=100,ip,nw_dst=10.0.0.16,actions=pop:NXM_NX_REG0[],output:4
+priority=100,ip,nw_dst=10.0.0.17,actions=write_actions(ct(commit,zone=3),output:5)
+priority=100,ip,nw_dst=10.0.0.18,actions=write_actions(CONTROLLER:64),goto_table:12
+priority=100,ip,nw_dst=10.0.0.19,actions=controller(reason=invalid_ttl),controller(reason=action_set,max_len=10),controller(reason=group),controller(reason=packet_out,id=65535)
+table=10,priority=1,actions=output:3
+table=11,priority=10,reg0=0x1/0x1,actions=output:2
+table=11,priority=5,actions=output:3
+table=12,priority=1,actions=clear_actions,write_actions(output:3)
+table=13,priority=1,actions=write_actions(output:5)
+EOF2
+flows br1 <<<"priority=0,actions=output:2"
+capture
+for d in $(seq 1 19); do
+  t br0 "in_port=1,dl_src=$M1,dl_dst=$M2,tcp,nw_src=10.0.0.1,nw_dst=10.0.0.$d,nw_ttl=64,tp_src=1234,tp_dst=80"
+  t br0 "in_port=2,dl_src=$M2,dl_dst=$M1,udp,nw_src=10.0.0.2,nw_dst=10.0.0.$d,nw_ttl=64,udp_src=1,udp_dst=2"
+done
+t br0 "in_port=1,skb_priority=9,dl_src=$M1,dl_dst=$M2,tcp,nw_src=10.0.0.1,nw_dst=10.0.0.4,nw_ttl=64,tp_src=1234,tp_dst=80"
+t br0 "in_port=1,reg0=0x1234,dl_src=$M1,dl_dst=$M2,tcp,nw_src=10.0.0.1,nw_dst=10.0.0.6,nw_ttl=64,tp_src=1234,tp_dst=80"
+fi
