@@ -363,7 +363,7 @@ function physicalSteps(
     if (e.frame && e.kind !== "host" && e.kind !== "neigh") {
       const last = frames[frames.length - 1];
       if (!last || last.flow !== e.frame || last.link !== at)
-        frames.push({ link: at, flow: e.frame, kind: e.kind, note: `${at}: ${note}` });
+        frames.push({ link: at, flow: e.frame, kind: e.kind, note: hopNote(e.kind, at, note) });
     }
     const where = at.slice(device.length).replace(/^[/:]/, "") || e.kind;
     if (e.depth === 0) {
@@ -381,6 +381,13 @@ function physicalSteps(
     }
   }
   flush();
+}
+
+/** A frame's comment: who decided ("tor", "br-provider") and what, without the port the capture names. */
+function hopNote(kind: string, at: string, note: string): string {
+  if (kind === "switch") return `${at.split(":")[0]}: ${note}`;
+  if (kind === "bridge" || kind === "exit") return `${at.split("/")[1]?.split(":")[0] ?? at}: ${note}`;
+  return note;
 }
 
 interface PathEnd {

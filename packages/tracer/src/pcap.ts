@@ -123,7 +123,7 @@ export function placeOf(w: WireFrame, world: CaptureWorld): Place {
   }
   // A frame entering a bridge: the port comes from the bridge's own trace ("in_port underlay0 …").
   if (w.kind === "bridge") {
-    const inPort = /: in_port (\S+)/.exec(w.note ?? "")?.[1];
+    const inPort = /(?:^|: )in_port (\S+)/.exec(w.note ?? "")?.[1];
     if (inPort) return { name: `${host}/${rest}/${inPort}` };
     return { name: `${host}/${rest}` };
   }
@@ -139,6 +139,22 @@ export function placeOf(w: WireFrame, world: CaptureWorld): Place {
   const bridge = world.bridgeOf?.(host, rest);
   if (bridge) return { name: `${host}/${bridge}/${rest}` };
   return { name: at };
+}
+
+/** `if_description` of a place: what it is and where its cable goes ("tor p-node3, cabled to node3:underlay0"). */
+function describePlace(name: string, world: CaptureWorld): string | undefined {
+  const parts = name.split("/");
+  if (parts.length === 3) {
+    const [host, bridge, port] = parts as [string, string, string];
+    const peer = world.links?.get(`${host}:${port}`);
+    return `port ${port} of OVS bridge ${bridge} on ${host}${peer ? `, cabled to ${peer}` : ""}`;
+  }
+  if (parts.length === 2) {
+    const [dev, port] = parts as [string, string];
+    const peer = world.links?.get(`${dev}:${port}`);
+    if (peer) return `${dev} ${port}, cabled to ${peer}`;
+  }
+  return undefined;
 }
 
 const DIRECTION: Readonly<Record<string, PcapngDirection>> = {
@@ -187,10 +203,8 @@ export function traceCapture(frames: readonly WireFrame[], world: CaptureWorld):
     if (i === undefined) {
       i = interfaces.length;
       index.set(p.name, i);
-      interfaces.push({
-        name: p.name,
-        ...(p.description !== undefined ? { description: p.description } : {}),
-      });
+      const description = p.description ?? describePlace(p.name, world);
+      interfaces.push({ name: p.name, ...(description !== undefined ? { description } : {}) });
     }
     return i;
   };

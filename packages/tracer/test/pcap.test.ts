@@ -51,6 +51,12 @@ describe("trace capture (pcapng)", () => {
     expect(capture.interfaces.find((i) => i.name === POD)?.description).toMatch(
       /^veth \w+_h on node3 \(br-int port\)$/,
     );
+    const desc = (n: string) => capture.interfaces.find((i) => i.name === n)?.description;
+    expect(desc("tor/p-node3")).toBe("tor p-node3, cabled to node3:underlay0");
+    expect(desc("node3/br-provider/underlay0")).toBe(
+      "port underlay0 of OVS bridge br-provider on node3, cabled to tor:p-node3",
+    );
+    expect(desc("gw/eth0")).toBe("gw eth0, cabled to tor:p-gw-eth0");
     // No raw layer ids left ("tor:p-node3", "node3/<veth>").
     for (const n of names) expect(n).not.toMatch(/^[^/ ]+:|_h$/);
   });
@@ -58,9 +64,9 @@ describe("trace capture (pcapng)", () => {
   it("comments every frame with its direction and the step that put it there", () => {
     for (const p of capture.packets) expect(p.comment).toMatch(/^(forward|reply): \S/);
     const comments = capture.packets.map((p) => p.comment ?? "");
-    expect(
-      comments.some((c) => /^forward: node3\/br-provider: in_port underlay0 .*cookie 0x1000/.test(c)),
-    ).toBe(true);
+    expect(comments.some((c) => /^forward: br-provider: in_port underlay0 .*cookie 0x1000/.test(c))).toBe(
+      true,
+    );
     expect(
       comments.some((c) => /^forward: .*OVN ls_in_lb \(table \d+\) priority \d+.*br-int table 65/.test(c)),
     ).toBe(true);
