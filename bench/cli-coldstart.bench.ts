@@ -13,7 +13,7 @@
  * nothing asserted.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 import { deriveNbctl, loadScenario } from "../packages/kube/src/index.js";
@@ -31,7 +31,7 @@ interface Timing {
 /** Median wall and CPU of a shell command run RUNS times (after one warm-up), via bash's `time`. */
 function timeShell(script: string, cwd: string, env: NodeJS.ProcessEnv): Timing {
   const one = (): Timing => {
-    const r = spawnSync("bash", ["-c", `TIMEFORMAT='%R %U %S'; time ( ${script} ) >/dev/null 2>/dev/null`], {
+    const r = spawnSync("bash", ["-c", `TIMEFORMAT='%R %U %S'; time ( ${script} >/dev/null 2>&1 )`], {
       cwd,
       env,
       encoding: "utf8",
@@ -58,6 +58,12 @@ if (!project || !existsSync(join(project, "node_modules", ".bin", "ovnsim"))) {
   for (const [name, file] of tarballs) sizes[name] = statSync(file).size;
   project = join(scratch, "project");
   createConsumer(project, tarballs);
+} else {
+  // A project made by the consumer test (OVNSIM_KEEP_CONSUMER=1) has its tarballs beside it.
+  const dir = join(project, "..", "tarballs");
+  if (existsSync(dir))
+    for (const f of readdirSync(dir).sort())
+      sizes[`@${f.replace(/-\d+\.\d+\.\d+\.tgz$/, "").replace("-", "/")}`] = statSync(join(dir, f)).size;
 }
 
 const env = cleanEnv();

@@ -16,7 +16,7 @@ import { ROOT, buildAll, createConsumer, packAll, publicPackages, sh } from "../
 
 const FIXTURES = fileURLToPath(new URL("./fixtures/consumer/", import.meta.url));
 const TSC = join(ROOT, "node_modules", "typescript", "bin", "tsc");
-const STEP_MS = 300_000;
+const STEP_MS = 600_000;
 
 let work = "";
 let project = "";
