@@ -10,28 +10,29 @@ import ts from "typescript";
 
 const root = fileURLToPath(new URL("../", import.meta.url));
 const configPath = join(root, "tsconfig.build.json");
-const parsed = ts.getParsedCommandLineOfConfigFile(configPath, {}, {
-  ...ts.sys,
-  onUnRecoverableConfigFileDiagnostic: (d) => fail([d]),
-});
+const parsed = ts.getParsedCommandLineOfConfigFile(
+  configPath,
+  {},
+  {
+    ...ts.sys,
+    onUnRecoverableConfigFileDiagnostic: (d) => fail([d]),
+  },
+);
 if (!parsed) process.exit(1);
 if (parsed.errors.length > 0) fail(parsed.errors);
 
 const outDir = parsed.options.outDir;
 const program = ts.createProgram({ rootNames: parsed.fileNames, options: parsed.options });
 let written = 0;
-const emitted = program.emit(
-  undefined,
-  (file, text) => {
-    // <outDir>/<pkg>/src/<path>.d.ts → packages/<pkg>/dist/<path>.d.ts
-    const [pkg, src, ...rest] = relative(outDir, file).split(sep);
-    if (src !== "src" || rest.length === 0) throw new Error(`unexpected declaration output ${file}`);
-    const target = join(root, "packages", pkg, "dist", ...rest);
-    mkdirSync(dirname(target), { recursive: true });
-    writeFileSync(target, text);
-    written++;
-  },
-);
+const emitted = program.emit(undefined, (file, text) => {
+  // <outDir>/<pkg>/src/<path>.d.ts → packages/<pkg>/dist/<path>.d.ts
+  const [pkg, src, ...rest] = relative(outDir, file).split(sep);
+  if (src !== "src" || rest.length === 0) throw new Error(`unexpected declaration output ${file}`);
+  const target = join(root, "packages", pkg, "dist", ...rest);
+  mkdirSync(dirname(target), { recursive: true });
+  writeFileSync(target, text);
+  written++;
+});
 const diagnostics = [...ts.getPreEmitDiagnostics(program), ...emitted.diagnostics];
 if (diagnostics.length > 0) fail(diagnostics);
 // (emitSkipped is not consulted: with a custom writeFile TypeScript reports it even when every

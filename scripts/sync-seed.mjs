@@ -12,4 +12,6 @@ const manifests = (dir) => readdirSync(dir).filter((f) => /\.(ya?ml|json)$/i.tes
 mkdirSync(to, { recursive: true });
 for (const f of manifests(to)) rmSync(join(to, f));
 for (const f of manifests(from)) copyFileSync(join(from, f), join(to, f));
-console.log(`synced ${manifests(to).length} manifests: examples/metallb-underlay → packages/kube/seed/metallb-underlay`);
+console.log(
+  `synced ${manifests(to).length} manifests: examples/metallb-underlay → packages/kube/seed/metallb-underlay`,
+);

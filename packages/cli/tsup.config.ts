@@ -24,6 +24,8 @@ export default defineConfig([
       o.legalComments = "none";
     },
     // yaml and ip-address are CommonJS: their require() calls need a real require in ESM.
-    banner: { js: 'import { createRequire as __ovnsimRequire } from "node:module";\nconst require = __ovnsimRequire(import.meta.url);' },
+    banner: {
+      js: 'import { createRequire as __ovnsimRequire } from "node:module";\nconst require = __ovnsimRequire(import.meta.url);',
+    },
   },
 ]);

@@ -5,10 +5,12 @@
  *   expect(doc).toPreserveClientIp()
  *   expect(doc).toUseLocalBackend()
  *   expect(doc).toBeDroppedAt("ovn")                 // layer, "where" or reason text
- * Register them once with `expect.extend(ovnsimMatchers)` (or import "@ovnsim/testing/setup").
+ * Register them once with `expect.extend(ovnsimMatchers)`.
+ * The reference below survives into the published .d.ts (an empty `import type` would not), so
+ * the `declare module "vitest"` augmentation types `expect(doc).toBeDeliveredTo()` for consumers.
  */
+/// <reference types="vitest" preserve="true" />
 import type { TraceDocument } from "@ovnsim/tracer";
-import type {} from "vitest";
 import { renderText } from "@ovnsim/tracer";
 
 interface MatcherResult {
