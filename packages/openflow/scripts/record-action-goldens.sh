@@ -338,3 +338,33 @@ done
 t br0 "in_port=1,skb_priority=9,dl_src=$M1,dl_dst=$M2,tcp,nw_src=10.0.0.1,nw_dst=10.0.0.4,nw_ttl=64,tp_src=1234,tp_dst=80"
 t br0 "in_port=1,reg0=0x1234,dl_src=$M1,dl_dst=$M2,tcp,nw_src=10.0.0.1,nw_dst=10.0.0.6,nw_ttl=64,tp_src=1234,tp_dst=80"
 fi
+
+# ---- move/load on many fields, output:NXM, resubmit variants, special ports ----
+if scenario moveload; then
+flows br0 <<EOF2
+priority=100,ip,nw_dst=10.0.0.1,actions=move:NXM_OF_ETH_SRC[]->NXM_OF_ETH_DST[],move:NXM_OF_IP_SRC[]->NXM_NX_REG0[],move:NXM_NX_REG0[0..7]->NXM_NX_IP_TTL[],output:5
+priority=100,ip,nw_dst=10.0.0.2,actions=load:0x2->NXM_NX_REG1[0..15],output:NXM_NX_REG1[0..15]
+priority=100,tcp,nw_dst=10.0.0.3,actions=load:0xa0a0a0a->NXM_OF_IP_DST[],load:0x1f->NXM_OF_TCP_DST[0..7],load:0x3->NXM_OF_VLAN_TCI[13..15],output:5
+priority=100,tcp,nw_dst=10.0.0.4,actions=move:NXM_OF_TCP_SRC[]->NXM_OF_TCP_DST[],move:NXM_OF_TCP_DST[]->NXM_NX_REG2[16..31],set_field:0x5->pkt_mark,output:5
+priority=100,ip,nw_dst=10.0.0.5,actions=move:NXM_NX_CT_STATE[]->NXM_NX_REG3[],move:NXM_OF_IN_PORT[]->NXM_NX_REG4[0..15],move:OXM_OF_METADATA[0..31]->NXM_NX_REG5[],output:LOCAL
+priority=100,ip,nw_dst=10.0.0.6,actions=resubmit(,2),resubmit(5,2),resubmit(5),resubmit:3,output:ALL
+priority=100,ip,nw_dst=10.0.0.7,actions=set_field:0x1234->reg8,set_field:0xab->metadata,move:OXM_OF_METADATA[0..15]->NXM_NX_XXREG0[0..15],FLOOD
+priority=100,ip,nw_dst=10.0.0.8,actions=set_field:1->in_port,resubmit(,2),output:IN_PORT,output:1,TABLE
+priority=100,udp,nw_dst=10.0.0.9,actions=move:NXM_OF_ETH_DST[0..31]->NXM_NX_XXREG1[64..95],move:NXM_NX_XXREG1[64..79]->NXM_OF_UDP_DST[],load:0xffff->NXM_NX_REG6[0..15],output:5
+priority=100,ip,nw_dst=10.0.0.10,actions=set_field:fe:dc:00:00:00:00/ff:ff:00:00:00:00->eth_src,set_field:10.9.0.0/255.255.0.0->ip_src,set_field:0x30->ip_dscp,output:5
+priority=100,ip,nw_dst=10.0.0.11,actions=load:0->NXM_OF_IN_PORT[],output:2,resubmit(0,2),output:IN_PORT
+priority=100,ip,nw_dst=10.0.0.12,actions=set_field:0x3->reg7,output:NXM_NX_REG7[],output:NXM_NX_REG7[0..1]
+table=2,priority=10,in_port=5,actions=output:3
+table=2,priority=5,actions=output:4
+table=0,priority=50,in_port=5,actions=output:1
+table=0,priority=49,in_port=3,actions=output:2
+EOF2
+flows br1 <<<"priority=0,actions=output:2"
+capture
+for d in $(seq 1 12); do
+  t br0 "in_port=1,dl_src=$M1,dl_dst=$M2,tcp,nw_src=10.0.0.1,nw_dst=10.0.0.$d,nw_ttl=64,tp_src=1234,tp_dst=80"
+  t br0 "in_port=2,dl_vlan=10,dl_src=$M2,dl_dst=$M1,udp,nw_src=10.0.0.2,nw_dst=10.0.0.$d,nw_ttl=64,udp_src=1,udp_dst=2"
+  t br0 "in_port=3,metadata=0x55,reg0=0x77,dl_src=$M2,dl_dst=$M1,udp,nw_src=10.0.0.2,nw_dst=10.0.0.$d,nw_ttl=64,udp_src=1,udp_dst=2" --ct-next trk,est
+done
+t br0 "in_port=LOCAL,dl_src=$M1,dl_dst=$M2,tcp,nw_src=10.0.0.1,nw_dst=10.0.0.6,nw_ttl=64,tp_src=1234,tp_dst=80"
+fi

@@ -810,8 +810,8 @@ export function formatAction(a: OfAction): string {
     case "set_field":
       if (a.raw === "load") return formatLoad(a);
       // mf_format: a decimal field with a mask prints as decimal/hex.
-      if (a.field.name === "vlan_vid" && a.mask !== null)
-        return `set_field:${a.value}/0x${a.mask.toString(16)}->vlan_vid`;
+      if ((a.field.name === "vlan_vid" || a.field.format === "dec") && a.mask !== null)
+        return `set_field:${a.value}/0x${a.mask.toString(16)}->${a.name}`;
       return `set_field:${formatFieldValue(a.field, a.value, a.mask)}->${a.name}`;
     case "move":
       return `move:${formatSubfield(a.src)}->${formatSubfield(a.dst)}`;

@@ -252,7 +252,7 @@ function commit(ctx: Ctx): void {
         parts.push(
           m === 0xffffffffffff
             ? `${name}=${formatMac(macAt(k, w))}`
-            : `${name}=${formatMac(macAt(k, w) % 0x1000000000000)}/${formatMac(m)}`,
+            : `${name}=${formatMac(((k[w]! & wc[w]! & 0xffff) * 0x100000000 + ((k[w + 1]! & wc[w + 1]!) >>> 0)) % 0x1000000000000)}/${formatMac(m)}`,
         );
         b[w] = k[w]!;
         b[w + 1] = k[w + 1]!;
@@ -266,9 +266,25 @@ function commit(ctx: Ctx): void {
   } else if (isIp4(k)) {
     const parts: string[] = [];
     if (k[W.nw_src] !== b[W.nw_src])
-      parts.push(masked("src", formatIp4(k[W.nw_src]!), wc[W.nw_src]!, 0xffffffff, formatIp4(wc[W.nw_src]!)));
+      parts.push(
+        masked(
+          "src",
+          formatIp4((k[W.nw_src]! & wc[W.nw_src]!) >>> 0),
+          wc[W.nw_src]!,
+          0xffffffff,
+          formatIp4(wc[W.nw_src]!),
+        ),
+      );
     if (k[W.nw_dst] !== b[W.nw_dst])
-      parts.push(masked("dst", formatIp4(k[W.nw_dst]!), wc[W.nw_dst]!, 0xffffffff, formatIp4(wc[W.nw_dst]!)));
+      parts.push(
+        masked(
+          "dst",
+          formatIp4((k[W.nw_dst]! & wc[W.nw_dst]!) >>> 0),
+          wc[W.nw_dst]!,
+          0xffffffff,
+          formatIp4(wc[W.nw_dst]!),
+        ),
+      );
     if (k[W.nw_tos] !== b[W.nw_tos])
       parts.push(masked("tos", hx(k[W.nw_tos]! & wc[W.nw_tos]!), wc[W.nw_tos]! & 0xff, 0xff));
     if (k[W.nw_ttl] !== b[W.nw_ttl])
@@ -343,10 +359,17 @@ function commit(ctx: Ctx): void {
     b[W.vlan0] = k[W.vlan0]!;
     b[W.vlan1] = k[W.vlan1]!;
   }
-  // commit_set_priority_action.
+  // commit_set_pkt_mark_action comes after the priority; both print with %#x.
+  const markChanged = k[W.pkt_mark] !== b[W.pkt_mark];
   if (k[W.skb_priority] !== b[W.skb_priority]) {
     odp.push(`set(skb_priority(${hx(k[W.skb_priority]!)}))`);
     b[W.skb_priority] = k[W.skb_priority]!;
+  }
+  if (markChanged) {
+    const m = wc[W.pkt_mark]! >>> 0;
+    const v = (k[W.pkt_mark]! & m) >>> 0;
+    odp.push(`set(skb_mark(${v ? hx(v) : "0"}${m === 0xffffffff ? "" : `/${hx(m)}`}))`);
+    b[W.pkt_mark] = k[W.pkt_mark]!;
   }
 }
 
