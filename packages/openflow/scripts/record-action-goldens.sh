@@ -368,3 +368,32 @@ for d in $(seq 1 12); do
 done
 t br0 "in_port=LOCAL,dl_src=$M1,dl_dst=$M2,tcp,nw_src=10.0.0.1,nw_dst=10.0.0.6,nw_ttl=64,tp_src=1234,tp_dst=80"
 fi
+
+# ---- multipath, bundle, bundle_load: hash-chosen links and members ----
+if scenario multipath-bundle; then
+flows br0 <<EOF2
+priority=100,ip,nw_dst=10.0.0.1,actions=multipath(eth_src,50,modulo_n,2,0,NXM_NX_REG0[0..3]),resubmit(,11)
+priority=100,ip,nw_dst=10.0.0.2,actions=multipath(symmetric_l4,0,hash_threshold,3,0,NXM_NX_REG0[0..3]),resubmit(,11)
+priority=100,ip,nw_dst=10.0.0.3,actions=multipath(symmetric_l3l4,7,hrw,4,0,NXM_NX_REG0[]),resubmit(,11)
+priority=100,ip,nw_dst=10.0.0.4,actions=multipath(symmetric_l3l4+udp,1024,iter_hash,5,8,NXM_NX_REG0[0..3]),resubmit(,11)
+priority=100,ip,nw_dst=10.0.0.5,actions=multipath(nw_src,0,modulo_n,7,0,NXM_NX_REG0[0..15]),multipath(nw_dst,9,hrw,3,0,NXM_NX_REG1[0..7]),multipath(symmetric_l3,5,modulo_n,6,0,NXM_NX_REG2[]),resubmit(,11)
+priority=100,ip,nw_dst=10.0.0.6,actions=bundle(eth_src,0,active_backup,ofport,members:7,3,2)
+priority=100,ip,nw_dst=10.0.0.7,actions=bundle(symmetric_l4,60,hrw,ofport,members:2,3,4,5)
+priority=100,ip,nw_dst=10.0.0.8,actions=bundle_load(eth_src,0,hrw,ofport,NXM_NX_REG1[],members:4,5),output:NXM_NX_REG1[0..15]
+priority=100,ip,nw_dst=10.0.0.9,actions=bundle_load(nw_src,3,active_backup,ofport,NXM_NX_REG1[0..15],members:8,5,2),output:NXM_NX_REG1[0..15]
+priority=100,ip,nw_dst=10.0.0.10,actions=bundle(symmetric_l3l4+udp,0,hrw,ofport,members:2,7,9)
+table=11,priority=10,reg0=0,actions=output:2
+table=11,priority=10,reg0=1,actions=output:3
+table=11,priority=10,reg0=2,actions=output:4
+table=11,priority=5,actions=output:5
+EOF2
+flows br1 <<<"priority=0,actions=output:2"
+capture
+for d in $(seq 1 10); do
+  for s in 1 2 3 4 5 6; do
+    t br0 "in_port=1,dl_src=00:00:00:00:0$s:01,dl_dst=$M2,tcp,nw_src=10.0.$s.1,nw_dst=10.0.0.$d,nw_ttl=64,tp_src=$((1000 + s)),tp_dst=80"
+  done
+  t br0 "in_port=1,dl_src=$M1,dl_dst=$M2,udp,nw_src=10.0.0.1,nw_dst=10.0.0.$d,nw_ttl=64,udp_src=5353,udp_dst=53"
+  t br0 "in_port=1,dl_src=$M1,dl_dst=$M2,ipv6,ipv6_src=fd00::1,ipv6_dst=fd00::$d"
+done
+fi

@@ -8,6 +8,13 @@
  */
 import { type FieldSpec, findField, parseIp4, parseIp6, parseMac, SimError } from "@ovnsim/packet";
 import { formatSubfield, parseSubfield, type Subfield } from "./fieldio.js";
+import {
+  type BundleSpec,
+  formatMultipath,
+  type MultipathSpec,
+  parseBundle,
+  parseMultipath,
+} from "./multipath.js";
 import { formatFieldValue, formatPort, parseFieldValue, parseInteger, parsePort } from "./values.js";
 
 /** NAT parameters of `ct(nat(...))`, OVS `struct ofpact_nat`. */
@@ -52,6 +59,8 @@ export type OfAction =
   | { readonly kind: "clear_actions" }
   | { readonly kind: "stack_push" | "stack_pop"; readonly sf: Subfield }
   | { readonly kind: "check_pkt_larger"; readonly len: number; readonly dst: Subfield }
+  | { readonly kind: "multipath"; readonly mp: MultipathSpec }
+  | { readonly kind: "bundle"; readonly bundle: BundleSpec }
   | {
       readonly kind: "resubmit";
       readonly port: number | null;
@@ -107,9 +116,6 @@ export type OfAction =
   | { readonly kind: "unsupported"; readonly name: string; readonly text: string };
 
 const UNSUPPORTED = new Set([
-  "multipath",
-  "bundle",
-  "bundle_load",
   "set_tunnel",
   "set_tunnel64",
   "push_mpls",
@@ -497,6 +503,13 @@ function parseOne(item: string, ctx: ParseContext): OfAction | null {
       if (!paren) break;
       checkKeyValues(item, arg ?? "", lname === "sample" ? SAMPLE_KEYS : FIN_KEYS);
       return { kind: lname, text: item };
+    case "multipath":
+      if (!paren) break;
+      return { kind: "multipath", mp: parseMultipath(arg ?? "") };
+    case "bundle":
+    case "bundle_load":
+      if (!paren) break;
+      return { kind: "bundle", bundle: parseBundle(arg ?? "", lname === "bundle_load", ctx.portByName) };
     case "write_actions":
       if (!paren) break;
       return { kind: "write_actions", actions: parseActions(arg ?? "", ctx) };
@@ -800,6 +813,16 @@ export function formatAction(a: OfAction): string {
       return `pop:${formatSubfield(a.sf)}`;
     case "check_pkt_larger":
       return `check_pkt_larger(${a.len})->${formatSubfield(a.dst)}`;
+    case "multipath":
+      return formatMultipath(a.mp, formatSubfield(a.mp.dst));
+    case "bundle": {
+      const b = a.bundle;
+      const head = `${b.fields},${b.basis},${b.algorithm},ofport`;
+      const members = `members:${b.members.map((m) => formatPort(m)).join(",")}`;
+      return b.dst
+        ? `bundle_load(${head},${formatSubfield(b.dst)},${members})`
+        : `bundle(${head},${members})`;
+    }
     case "resubmit":
       if (a.port !== null && a.table === null && !a.ct) return `resubmit:${formatPort(a.port)}`;
       return `resubmit(${a.port === null ? "" : formatPort(a.port)},${a.table === null ? "" : a.table}${a.ct ? ",ct" : ""})`;

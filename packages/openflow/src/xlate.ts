@@ -34,6 +34,7 @@ import {
 } from "@ovnsim/packet";
 import { formatAction, type NatSpec, type OfAction } from "./actions.js";
 import { executeActionSet } from "./actionset.js";
+import { bundleMember, flowHashFields, maskHashFields, multipathLink } from "./multipath.js";
 import {
   formatSubfield,
   readField,
@@ -1182,6 +1183,28 @@ function doActions(ctx: Ctx, actions: readonly OfAction[], isLast: boolean): voi
         unwildcardSubfield(wc, a.sf);
         writeSubfield(k, a.sf, v & ((1n << BigInt(a.sf.nBits)) - 1n));
         report(ctx, "detail", `${formatSubfield(a.sf)} is now ${subfieldNow(k, a.sf)}`);
+        break;
+      }
+      case "multipath": {
+        const mp = a.mp;
+        const link = multipathLink(flowHashFields(k, mp.fields, mp.basis), mp);
+        maskHashFields(k, wc, mp.fields);
+        unwildcardSubfield(wc, mp.dst);
+        writeSubfield(k, mp.dst, BigInt(link));
+        report(ctx, "detail", `${formatSubfield(mp.dst)} is now ${subfieldNow(k, mp.dst)}`);
+        break;
+      }
+      case "bundle": {
+        const b = a.bundle;
+        // member_enabled_cb(): reserved ports but CONTROLLER count as enabled; others must exist.
+        const port = bundleMember(k, wc, b, (p) =>
+          p >= 0xff00 && p !== OFPP.LOCAL ? p !== OFPP.CONTROLLER : ctx.bridge.ports.has(p),
+        );
+        if (b.dst) {
+          unwildcardSubfield(wc, b.dst);
+          writeSubfield(k, b.dst, BigInt(port));
+          report(ctx, "detail", `${formatSubfield(b.dst)} is now ${subfieldNow(k, b.dst)}`);
+        } else xlateOutput(ctx, port, 0, last);
         break;
       }
       case "check_pkt_larger":
