@@ -17,6 +17,14 @@ import {
 } from "./multipath.js";
 import { formatFieldValue, formatPort, parseFieldValue, parseInteger, parsePort } from "./values.js";
 
+/** One `learn` spec (struct ofpact_learn_spec): from a packet field or an immediate. */
+export interface LearnSpec {
+  readonly type: "match" | "load" | "output";
+  readonly dst: Subfield;
+  readonly src: Subfield | null;
+  readonly imm: bigint;
+}
+
 /** NAT parameters of `ct(nat(...))`, OVS `struct ofpact_nat`. */
 export interface NatSpec {
   /** Neither, src or dst (bare `nat` = undo/reverse NAT only). */
@@ -48,6 +56,12 @@ export type OfAction =
       /** Every field a spec reads from the packet (learn_mask unwildcards them). */
       readonly sources: readonly Subfield[];
       readonly table: number;
+      readonly specs: readonly LearnSpec[];
+      readonly priority: number;
+      readonly idle: number;
+      readonly hard: number;
+      readonly cookie: bigint;
+      readonly sendFlowRem: boolean;
     }
   | { readonly kind: "set_queue"; readonly queue: number }
   | { readonly kind: "pop_queue" }
@@ -390,19 +404,45 @@ function learnSource(text: string): Subfield | null {
  */
 function parseLearn(item: string, arg: string): OfAction {
   const sources: Subfield[] = [];
+  const specs: LearnSpec[] = [];
   let table = 1;
+  let priority = 32768;
+  let idle = 0;
+  let hard = 0;
+  let cookie = 0n;
+  let sendFlowRem = false;
+  const imm = (dst: Subfield, text: string): bigint => {
+    const t = text.trim();
+    // A whole field takes its own syntax (MAC, IP…); a bit range takes an integer.
+    if (dst.ofs === 0 && dst.nBits === dst.field.bits) return parseFieldValue(dst.field, t).value;
+    const v = parseInteger(t, "learn immediate");
+    if (v >= 1n << BigInt(dst.nBits))
+      throw new SimError("BAD_VALUE", `"${item}": ${t} does not fit in ${dst.nBits} bits`);
+    return v;
+  };
   for (const spec of splitTopLevel(arg)) {
-    if (spec === "send_flow_rem" || spec === "delete_learned") continue;
+    if (spec === "send_flow_rem") {
+      sendFlowRem = true;
+      continue;
+    }
+    if (spec === "delete_learned") continue;
     const load = /^load:(.+)->(.+)$/.exec(spec);
     if (load) {
+      const dst = parseSubfield(load[2]!);
       const src = learnSource(load[1]!);
-      if (src) sources.push(src);
-      parseSubfield(load[2]!);
+      if (src) {
+        if (src.nBits !== dst.nBits)
+          throw new SimError("BAD_VALUE", `"${item}": ${spec}: source and destination widths differ`);
+        sources.push(src);
+        specs.push({ type: "load", dst, src, imm: 0n });
+      } else specs.push({ type: "load", dst, src: null, imm: imm(dst, load[1]!) });
       continue;
     }
     const out = /^output:(.+)$/.exec(spec);
     if (out) {
-      sources.push(parseSubfield(out[1]!));
+      const src = parseSubfield(out[1]!);
+      sources.push(src);
+      specs.push({ type: "output", dst: src, src, imm: 0n });
       continue;
     }
     const eq = spec.indexOf("=");
@@ -411,12 +451,18 @@ function parseLearn(item: string, arg: string): OfAction {
       const v = spec.slice(eq + 1);
       if (key === "table") table = parseU(v, "learn table", 254);
       else if (key === "result_dst") parseSubfield(v);
+      else if (key === "priority") priority = parseU(v, "learn priority", 65535);
+      else if (key === "idle_timeout") idle = parseU(v, "learn idle_timeout", 65535);
+      else if (key === "hard_timeout") hard = parseU(v, "learn hard_timeout", 65535);
+      else if (key === "cookie") cookie = parseInteger(v, "learn cookie");
       else parseInteger(v, `learn ${key}`);
       continue;
     }
     if (eq < 0) {
       // `FIELD[...]`: match the learned flow on the packet's own value of that field.
-      sources.push(parseSubfield(spec));
+      const sf = parseSubfield(spec);
+      sources.push(sf);
+      specs.push({ type: "match", dst: sf, src: sf, imm: 0n });
       continue;
     }
     const dst = parseSubfield(key);
@@ -425,9 +471,10 @@ function parseLearn(item: string, arg: string): OfAction {
       if (src.nBits !== dst.nBits)
         throw new SimError("BAD_VALUE", `"${item}": ${spec}: source and destination widths differ`);
       sources.push(src);
-    } else parseFieldValue(dst.field, spec.slice(eq + 1));
+      specs.push({ type: "match", dst, src, imm: 0n });
+    } else specs.push({ type: "match", dst, src: null, imm: imm(dst, spec.slice(eq + 1)) });
   }
-  return { kind: "learn", text: item, sources, table };
+  return { kind: "learn", text: item, sources, table, specs, priority, idle, hard, cookie, sendFlowRem };
 }
 
 export interface ParseContext {

@@ -34,6 +34,7 @@ import {
 } from "@ovnsim/packet";
 import { formatAction, type NatSpec, type OfAction } from "./actions.js";
 import { executeActionSet } from "./actionset.js";
+import { learnExecute } from "./learn.js";
 import { bundleMember, flowHashFields, maskHashFields, multipathLink } from "./multipath.js";
 import {
   formatSubfield,
@@ -86,10 +87,18 @@ export interface TraceOptions {
    * wins) and with the real translation. The table after the trace is `TraceResult.conntrack`.
    */
   readonly conntrack?: Conntrack;
+  /**
+   * Side-effects mode (an ovnsim extension; ofproto/trace suppresses side effects): `learn`
+   * builds its rule from the packet, prints it as ovs-vswitchd does when a packet passes, and
+   * adds it to the bridge once the trace is done, so the next trace's lookups see it. The rules
+   * added are `TraceResult.learned`.
+   */
+  readonly sideEffects?: boolean;
 }
 
 interface Shared {
   next: number;
+  readonly learned: { bridge: Bridge; entry: FlowEntry }[];
   readonly byState: Map<string, number>;
   ct: Conntrack | undefined;
 }
@@ -1116,7 +1125,13 @@ function doActions(ctx: Ctx, actions: readonly OfAction[], isLast: boolean): voi
       case "learn":
         // learn_mask(): the fields the specs read are part of the megaflow.
         for (const sf of a.sources) unwildcardSubfield(wc, sf);
-        report(ctx, "warn", "suppressing side effects, so learn action ignored");
+        if (ctx.opts.sideEffects) {
+          // The rule is added once the whole trace is done (it is not visible to this
+          // translation's lookups, which use the tables' version of when it started).
+          const { entry, text } = learnExecute(a, k);
+          report(ctx, "detail", text);
+          ctx.recircIds.learned.push({ bridge: ctx.bridge, entry });
+        } else report(ctx, "warn", "suppressing side effects, so learn action ignored");
         break;
       case "set_queue":
         wc[W.skb_priority] = 0xffffffff;
@@ -1538,7 +1553,7 @@ function runPass(
 export function traceFlow(sw: Switch, bridgeName: string, flow: Flow, opts: TraceOptions = {}): TraceResult {
   const bridge = sw.bridge(bridgeName);
   const queue: RecircNode[] = [];
-  const recircIds: Shared = { next: 1, byState: new Map(), ct: opts.conntrack };
+  const recircIds: Shared = { next: 1, byState: new Map(), ct: opts.conntrack, learned: [] };
   const ctNext = [...(opts.ctNext ?? [])];
   const passes: TracePass[] = [runPass(sw, bridge, flowToKey(flow), null, null, queue, recircIds, opts)];
   while (queue.length) {
@@ -1585,6 +1600,13 @@ export function traceFlow(sw: Switch, bridgeName: string, flow: Flow, opts: Trac
   }
   const out: TraceResult = { version: 1, bridge: bridgeName, flow: passes[0]!.flow, passes };
   if (recircIds.ct) Object.defineProperty(out, "conntrack", { value: recircIds.ct, enumerable: false });
+  if (opts.sideEffects) {
+    for (const { bridge: b, entry } of recircIds.learned) b.addFlow(entry);
+    Object.defineProperty(out, "learned", {
+      value: recircIds.learned.map((l) => l.entry),
+      enumerable: false,
+    });
+  }
   return out;
 }
 
