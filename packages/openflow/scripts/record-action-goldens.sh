@@ -302,6 +302,7 @@ $OF add-meter br0 meter=2,pktps,band=type=drop,rate=10
 groups br0 <<EOF2
 group_id=1,type=all,bucket=bucket_id:0,actions=CONTROLLER:128,bucket=bucket_id:1,actions=output:5
 group_id=2,type=indirect,bucket=bucket_id:0,actions=set_field:0x7->reg1,output:3
+group_id=3,type=all,bucket=bucket_id:0,actions=resubmit(,14),bucket=bucket_id:1,actions=output:5
 EOF2
 flows br0 <<EOF2
 priority=100,ip,nw_dst=10.0.0.1,actions=learn(table=10,idle_timeout=60,priority=5,NXM_OF_ETH_DST[]=NXM_OF_ETH_SRC[],load:NXM_OF_IN_PORT[]->NXM_NX_REG0[0..15],output:NXM_OF_IN_PORT[]),resubmit(,10),output:5
@@ -322,19 +323,25 @@ priority=100,ip,nw_dst=10.0.0.15,actions=output:3,clear_actions,write_actions(ou
 priority=100,ip,nw_dst=10.0.0.16,actions=pop:NXM_NX_REG0[],output:4
 priority=100,ip,nw_dst=10.0.0.17,actions=write_actions(ct(commit,zone=3),output:5)
 priority=100,ip,nw_dst=10.0.0.18,actions=write_actions(CONTROLLER:64),goto_table:12
+priority=100,udp,nw_dst=10.0.0.20,udp_dst=67,actions=controller(userdata=00.00.00.02.00,pause),resubmit(,11),output:2
+priority=100,ip,nw_dst=10.0.0.20,actions=mod_dl_dst:00:00:00:00:09:09,controller(userdata=aa,pause,meter_id=2),output:3
+priority=100,ip,nw_dst=10.0.0.21,actions=set_field:0x5->reg0,push:NXM_NX_REG0[],controller(pause,id=3,max_len=200),output:3
+priority=100,ip,nw_dst=10.0.0.22,actions=group:3,output:4
 priority=100,ip,nw_dst=10.0.0.19,actions=controller(reason=invalid_ttl),controller(reason=action_set,max_len=10),controller(reason=group),controller(reason=packet_out,id=65535)
 table=10,priority=1,actions=output:3
 table=11,priority=10,reg0=0x1/0x1,actions=output:2
 table=11,priority=5,actions=output:3
 table=12,priority=1,actions=clear_actions,write_actions(output:3)
 table=13,priority=1,actions=write_actions(output:5)
+table=14,priority=1,actions=mod_dl_src:00:00:00:00:0e:0e,controller(userdata=bb,pause),output:2
 EOF2
 flows br1 <<<"priority=0,actions=output:2"
 capture
-for d in $(seq 1 19); do
+for d in $(seq 1 22); do
   t br0 "in_port=1,dl_src=$M1,dl_dst=$M2,tcp,nw_src=10.0.0.1,nw_dst=10.0.0.$d,nw_ttl=64,tp_src=1234,tp_dst=80"
   t br0 "in_port=2,dl_src=$M2,dl_dst=$M1,udp,nw_src=10.0.0.2,nw_dst=10.0.0.$d,nw_ttl=64,udp_src=1,udp_dst=2"
 done
+t br0 "in_port=2,dl_src=$M2,dl_dst=$BC,udp,nw_src=0.0.0.0,nw_dst=10.0.0.20,nw_ttl=64,udp_src=68,udp_dst=67"
 t br0 "in_port=1,skb_priority=9,dl_src=$M1,dl_dst=$M2,tcp,nw_src=10.0.0.1,nw_dst=10.0.0.4,nw_ttl=64,tp_src=1234,tp_dst=80"
 t br0 "in_port=1,reg0=0x1234,dl_src=$M1,dl_dst=$M2,tcp,nw_src=10.0.0.1,nw_dst=10.0.0.6,nw_ttl=64,tp_src=1234,tp_dst=80"
 fi

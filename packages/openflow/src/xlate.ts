@@ -135,6 +135,8 @@ interface Ctx {
   /** OVS ctx->conntracked: ct_* fields are meaningful (after ct(table=…) or a +trk input). */
   conntracked: boolean;
   freezing: boolean;
+  /** The freeze is a controller(pause) continuation rather than a recirculation. */
+  pausing: boolean;
   dpHash: string | null;
   ctNat: NatSpec | null;
   /** The OpenFlow 1.1+ action set (write_actions), executed when the pipeline ends. */
@@ -803,6 +805,13 @@ function frozenState(ctx: Ctx, what: string, table: number, key: Uint32Array): s
 
 function finishFreezing(ctx: Ctx): void {
   commit(ctx);
+  if (ctx.pausing) {
+    // finish_freezing__() with ctx->pause: a continuation is emitted only for a real packet.
+    ctx.pausing = false;
+    ctx.freezing = false;
+    ctx.dpHash = null;
+    return;
+  }
   const id = allocRecirc(
     ctx,
     frozenState(ctx, `freeze:${ctx.dpHash}:${ctx.odp.length}`, ctx.tableId, ctx.key),
@@ -1110,12 +1119,12 @@ function doActions(ctx: Ctx, actions: readonly OfAction[], isLast: boolean): voi
       }
       case "controller":
         if (a.pause) {
-          report(
-            ctx,
-            "error",
-            "controller(pause) is not modelled by ovnsim; the rest of this action list is skipped",
-          );
-          return;
+          // ctx_trigger_freeze(): the rest is frozen for a continuation, which only a real
+          // packet emits; ofproto/trace commits what is pending and stops here.
+          ctx.freezing = true;
+          ctx.pausing = true;
+          ctx.exit = true;
+          break;
         }
         // The bare `CONTROLLER:N` is also how an output to the CONTROLLER port prints: that
         // one reports OFPR_GROUP (4) from a bucket and OFPR_ACTION_SET (3) from the action set.
@@ -1446,6 +1455,7 @@ function runPass(
     inBucket: false,
     conntracked: resume ? resume.conntracked : (key[W.ct_state]! & CS.trk) !== 0,
     freezing: false,
+    pausing: false,
     dpHash: null,
     ctNat: null,
     actionSet: [],
