@@ -327,6 +327,8 @@ priority=100,udp,nw_dst=10.0.0.20,udp_dst=67,actions=controller(userdata=00.00.0
 priority=100,ip,nw_dst=10.0.0.20,actions=mod_dl_dst:00:00:00:00:09:09,controller(userdata=aa,pause,meter_id=2),output:3
 priority=100,ip,nw_dst=10.0.0.21,actions=set_field:0x5->reg0,push:NXM_NX_REG0[],controller(pause,id=3,max_len=200),output:3
 priority=100,ip,nw_dst=10.0.0.22,actions=group:3,output:4
+priority=100,ip,nw_dst=10.0.0.23,actions=output(port=2,max_len=100),mod_dl_dst:00:00:00:00:23:23,output(port=3,max_len=64),output:4,output(port=9,max_len=64),output(port=1,max_len=80),output(port=LOCAL,max_len=70)
+priority=100,ip,nw_dst=10.0.0.24,actions=clone(output(port=2,max_len=100)),output:3
 priority=100,ip,nw_dst=10.0.0.19,actions=controller(reason=invalid_ttl),controller(reason=action_set,max_len=10),controller(reason=group),controller(reason=packet_out,id=65535)
 table=10,priority=1,actions=output:3
 table=11,priority=10,reg0=0x1/0x1,actions=output:2
@@ -337,7 +339,7 @@ table=14,priority=1,actions=mod_dl_src:00:00:00:00:0e:0e,controller(userdata=bb,
 EOF2
 flows br1 <<<"priority=0,actions=output:2"
 capture
-for d in $(seq 1 22); do
+for d in $(seq 1 24); do
   t br0 "in_port=1,dl_src=$M1,dl_dst=$M2,tcp,nw_src=10.0.0.1,nw_dst=10.0.0.$d,nw_ttl=64,tp_src=1234,tp_dst=80"
   t br0 "in_port=2,dl_src=$M2,dl_dst=$M1,udp,nw_src=10.0.0.2,nw_dst=10.0.0.$d,nw_ttl=64,udp_src=1,udp_dst=2"
 done

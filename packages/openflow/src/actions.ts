@@ -829,6 +829,8 @@ const fmtIp = (ip: number): string => formatFieldValue(findField("nw_src")!, Big
 export function formatAction(a: OfAction): string {
   switch (a.kind) {
     case "output":
+      if (a.maxLen !== undefined && a.port !== 0xfffd)
+        return `output(port=${formatPort(a.port)},max_len=${a.maxLen})`;
       return a.port < 0xff00
         ? `output:${a.port}`
         : a.port === 0xfffd

@@ -920,6 +920,7 @@ function xlateCt(ctx: Ctx, a: Extract<OfAction, { kind: "ct" }>, isLast: boolean
 function reversible(actions: readonly OfAction[]): boolean {
   for (const a of actions) {
     if (a.kind === "ct" || a.kind === "nat" || a.kind === "meter") return false;
+    if (a.kind === "output" && a.maxLen !== undefined && a.port !== OFPP.CONTROLLER) return false;
     if (a.kind === "unsupported" && IRREVERSIBLE.has(a.name)) return false;
   }
   return true;
@@ -983,6 +984,35 @@ function xlateActionSet(ctx: Ctx): void {
 
 // ---------------------------------------------------------------------------------------------
 // Actions
+
+/**
+ * xlate_output_trunc_action(): `trunc(N)` goes out before the output's own commit; patch ports
+ * and the flooding/NORMAL/TABLE/CONTROLLER ports refuse it.
+ */
+function outputTrunc(ctx: Ctx, port: number, maxLen: number, isLast: boolean): void {
+  if (
+    port === OFPP.TABLE ||
+    port === OFPP.NORMAL ||
+    port === OFPP.FLOOD ||
+    port === OFPP.ALL ||
+    port === OFPP.CONTROLLER ||
+    port === OFPP.NONE
+  ) {
+    report(ctx, "warn", `output_trunc does not support port: ${formatPort(port)}`);
+    return;
+  }
+  if (port === ctx.key[W.in_port]) {
+    report(ctx, "warn", "skipping output to input port");
+    return;
+  }
+  const p = ctx.bridge.ports.get(port);
+  if (!p || p.type === "patch") {
+    report(ctx, "error", `output_trunc does not support patch port ${formatPort(port)}`);
+    return;
+  }
+  ctx.odp.push(`trunc(${maxLen})`);
+  xlateOutput(ctx, port, 0, isLast);
+}
 
 /** The packet-in reason of an output to CONTROLLER: group bucket, action set, or action. */
 const outputReason = (ctx: Ctx): number => (ctx.inBucket ? 4 : ctx.inActionSet ? 3 : 1);
@@ -1108,7 +1138,8 @@ function doActions(ctx: Ctx, actions: readonly OfAction[], isLast: boolean): voi
     report(ctx, "action", formatAction(a));
     switch (a.kind) {
       case "output":
-        xlateOutput(ctx, a.port, a.maxLen ?? 65535, last);
+        if (a.maxLen !== undefined && a.port !== OFPP.CONTROLLER) outputTrunc(ctx, a.port, a.maxLen, last);
+        else xlateOutput(ctx, a.port, a.maxLen ?? 65535, last);
         break;
       case "output_reg": {
         const port = Number(readSubfield(k, a.src));
