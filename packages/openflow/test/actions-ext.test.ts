@@ -41,6 +41,10 @@ describe("action text as ovs-ofctl dump-flows prints it", () => {
     "clear_actions",
     "push:NXM_NX_REG0[]",
     "pop:NXM_NX_REG2[0..7]",
+    "output(port=2,max_len=100)",
+    "multipath(symmetric_l3l4+udp,1024,iter_hash,5,8,NXM_NX_REG0[0..3])",
+    "bundle(eth_src,0,active_backup,ofport,members:7,3,2)",
+    "bundle_load(nw_src,3,active_backup,ofport,NXM_NX_REG1[0..15],members:8,5,2)",
   ])("%s", (t) => expect(roundTrip(t)).toBe(t));
 
   it("normalises controller(...) as format_CONTROLLER does", () => {
@@ -274,6 +278,8 @@ describe("fuzz: new action parsers never crash", () => {
     "learn(table=2,",
     "load:0x1->",
     "send_flow_rem",
+    "output(port=",
+    "max_len=",
     " ",
   );
   const text = fc.oneof(
