@@ -302,6 +302,7 @@ $OF add-meter br0 meter=2,pktps,band=type=drop,rate=10
 groups br0 <<EOF2
 group_id=1,type=all,bucket=bucket_id:0,actions=CONTROLLER:128,bucket=bucket_id:1,actions=output:5
 group_id=2,type=indirect,bucket=bucket_id:0,actions=set_field:0x7->reg1,output:3
+group_id=3,type=all,bucket=bucket_id:0,actions=resubmit(,14),bucket=bucket_id:1,actions=output:5
 EOF2
 flows br0 <<EOF2
 priority=100,ip,nw_dst=10.0.0.1,actions=learn(table=10,idle_timeout=60,priority=5,NXM_OF_ETH_DST[]=NXM_OF_ETH_SRC[],load:NXM_OF_IN_PORT[]->NXM_NX_REG0[0..15],output:NXM_OF_IN_PORT[]),resubmit(,10),output:5
@@ -322,19 +323,86 @@ priority=100,ip,nw_dst=10.0.0.15,actions=output:3,clear_actions,write_actions(ou
 priority=100,ip,nw_dst=10.0.0.16,actions=pop:NXM_NX_REG0[],output:4
 priority=100,ip,nw_dst=10.0.0.17,actions=write_actions(ct(commit,zone=3),output:5)
 priority=100,ip,nw_dst=10.0.0.18,actions=write_actions(CONTROLLER:64),goto_table:12
+priority=100,udp,nw_dst=10.0.0.20,udp_dst=67,actions=controller(userdata=00.00.00.02.00,pause),resubmit(,11),output:2
+priority=100,ip,nw_dst=10.0.0.20,actions=mod_dl_dst:00:00:00:00:09:09,controller(userdata=aa,pause,meter_id=2),output:3
+priority=100,ip,nw_dst=10.0.0.21,actions=set_field:0x5->reg0,push:NXM_NX_REG0[],controller(pause,id=3,max_len=200),output:3
+priority=100,ip,nw_dst=10.0.0.22,actions=group:3,output:4
+priority=100,ip,nw_dst=10.0.0.23,actions=output(port=2,max_len=100),mod_dl_dst:00:00:00:00:23:23,output(port=3,max_len=64),output:4,output(port=9,max_len=64),output(port=1,max_len=80),output(port=LOCAL,max_len=70)
+priority=100,ip,nw_dst=10.0.0.24,actions=clone(output(port=2,max_len=100)),output:3
 priority=100,ip,nw_dst=10.0.0.19,actions=controller(reason=invalid_ttl),controller(reason=action_set,max_len=10),controller(reason=group),controller(reason=packet_out,id=65535)
 table=10,priority=1,actions=output:3
 table=11,priority=10,reg0=0x1/0x1,actions=output:2
 table=11,priority=5,actions=output:3
 table=12,priority=1,actions=clear_actions,write_actions(output:3)
 table=13,priority=1,actions=write_actions(output:5)
+table=14,priority=1,actions=mod_dl_src:00:00:00:00:0e:0e,controller(userdata=bb,pause),output:2
 EOF2
 flows br1 <<<"priority=0,actions=output:2"
 capture
-for d in $(seq 1 19); do
+for d in $(seq 1 24); do
   t br0 "in_port=1,dl_src=$M1,dl_dst=$M2,tcp,nw_src=10.0.0.1,nw_dst=10.0.0.$d,nw_ttl=64,tp_src=1234,tp_dst=80"
   t br0 "in_port=2,dl_src=$M2,dl_dst=$M1,udp,nw_src=10.0.0.2,nw_dst=10.0.0.$d,nw_ttl=64,udp_src=1,udp_dst=2"
 done
+t br0 "in_port=2,dl_src=$M2,dl_dst=$BC,udp,nw_src=0.0.0.0,nw_dst=10.0.0.20,nw_ttl=64,udp_src=68,udp_dst=67"
 t br0 "in_port=1,skb_priority=9,dl_src=$M1,dl_dst=$M2,tcp,nw_src=10.0.0.1,nw_dst=10.0.0.4,nw_ttl=64,tp_src=1234,tp_dst=80"
 t br0 "in_port=1,reg0=0x1234,dl_src=$M1,dl_dst=$M2,tcp,nw_src=10.0.0.1,nw_dst=10.0.0.6,nw_ttl=64,tp_src=1234,tp_dst=80"
+fi
+
+# ---- move/load on many fields, output:NXM, resubmit variants, special ports ----
+if scenario moveload; then
+flows br0 <<EOF2
+priority=100,ip,nw_dst=10.0.0.1,actions=move:NXM_OF_ETH_SRC[]->NXM_OF_ETH_DST[],move:NXM_OF_IP_SRC[]->NXM_NX_REG0[],move:NXM_NX_REG0[0..7]->NXM_NX_IP_TTL[],output:5
+priority=100,ip,nw_dst=10.0.0.2,actions=load:0x2->NXM_NX_REG1[0..15],output:NXM_NX_REG1[0..15]
+priority=100,tcp,nw_dst=10.0.0.3,actions=load:0xa0a0a0a->NXM_OF_IP_DST[],load:0x1f->NXM_OF_TCP_DST[0..7],load:0x3->NXM_OF_VLAN_TCI[13..15],output:5
+priority=100,tcp,nw_dst=10.0.0.4,actions=move:NXM_OF_TCP_SRC[]->NXM_OF_TCP_DST[],move:NXM_OF_TCP_DST[]->NXM_NX_REG2[16..31],set_field:0x5->pkt_mark,output:5
+priority=100,ip,nw_dst=10.0.0.5,actions=move:NXM_NX_CT_STATE[]->NXM_NX_REG3[],move:NXM_OF_IN_PORT[]->NXM_NX_REG4[0..15],move:OXM_OF_METADATA[0..31]->NXM_NX_REG5[],output:LOCAL
+priority=100,ip,nw_dst=10.0.0.6,actions=resubmit(,2),resubmit(5,2),resubmit(5),resubmit:3,output:ALL
+priority=100,ip,nw_dst=10.0.0.7,actions=set_field:0x1234->reg8,set_field:0xab->metadata,move:OXM_OF_METADATA[0..15]->NXM_NX_XXREG0[0..15],FLOOD
+priority=100,ip,nw_dst=10.0.0.8,actions=set_field:1->in_port,resubmit(,2),output:IN_PORT,output:1,TABLE
+priority=100,udp,nw_dst=10.0.0.9,actions=move:NXM_OF_ETH_DST[0..31]->NXM_NX_XXREG1[64..95],move:NXM_NX_XXREG1[64..79]->NXM_OF_UDP_DST[],load:0xffff->NXM_NX_REG6[0..15],output:5
+priority=100,ip,nw_dst=10.0.0.10,actions=set_field:fe:dc:00:00:00:00/ff:ff:00:00:00:00->eth_src,set_field:10.9.0.0/255.255.0.0->ip_src,set_field:0x30->ip_dscp,output:5
+priority=100,ip,nw_dst=10.0.0.11,actions=load:0->NXM_OF_IN_PORT[],output:2,resubmit(0,2),output:IN_PORT
+priority=100,ip,nw_dst=10.0.0.12,actions=set_field:0x3->reg7,output:NXM_NX_REG7[],output:NXM_NX_REG7[0..1]
+table=2,priority=10,in_port=5,actions=output:3
+table=2,priority=5,actions=output:4
+table=0,priority=50,in_port=5,actions=output:1
+table=0,priority=49,in_port=3,actions=output:2
+EOF2
+flows br1 <<<"priority=0,actions=output:2"
+capture
+for d in $(seq 1 12); do
+  t br0 "in_port=1,dl_src=$M1,dl_dst=$M2,tcp,nw_src=10.0.0.1,nw_dst=10.0.0.$d,nw_ttl=64,tp_src=1234,tp_dst=80"
+  t br0 "in_port=2,dl_vlan=10,dl_src=$M2,dl_dst=$M1,udp,nw_src=10.0.0.2,nw_dst=10.0.0.$d,nw_ttl=64,udp_src=1,udp_dst=2"
+  t br0 "in_port=3,metadata=0x55,reg0=0x77,dl_src=$M2,dl_dst=$M1,udp,nw_src=10.0.0.2,nw_dst=10.0.0.$d,nw_ttl=64,udp_src=1,udp_dst=2" --ct-next trk,est
+done
+t br0 "in_port=LOCAL,dl_src=$M1,dl_dst=$M2,tcp,nw_src=10.0.0.1,nw_dst=10.0.0.6,nw_ttl=64,tp_src=1234,tp_dst=80"
+fi
+
+# ---- multipath, bundle, bundle_load: hash-chosen links and members ----
+if scenario multipath-bundle; then
+flows br0 <<EOF2
+priority=100,ip,nw_dst=10.0.0.1,actions=multipath(eth_src,50,modulo_n,2,0,NXM_NX_REG0[0..3]),resubmit(,11)
+priority=100,ip,nw_dst=10.0.0.2,actions=multipath(symmetric_l4,0,hash_threshold,3,0,NXM_NX_REG0[0..3]),resubmit(,11)
+priority=100,ip,nw_dst=10.0.0.3,actions=multipath(symmetric_l3l4,7,hrw,4,0,NXM_NX_REG0[]),resubmit(,11)
+priority=100,ip,nw_dst=10.0.0.4,actions=multipath(symmetric_l3l4+udp,1024,iter_hash,5,8,NXM_NX_REG0[0..3]),resubmit(,11)
+priority=100,ip,nw_dst=10.0.0.5,actions=multipath(nw_src,0,modulo_n,7,0,NXM_NX_REG0[0..15]),multipath(nw_dst,9,hrw,3,0,NXM_NX_REG1[0..7]),multipath(symmetric_l3,5,modulo_n,6,0,NXM_NX_REG2[]),resubmit(,11)
+priority=100,ip,nw_dst=10.0.0.6,actions=bundle(eth_src,0,active_backup,ofport,members:7,3,2)
+priority=100,ip,nw_dst=10.0.0.7,actions=bundle(symmetric_l4,60,hrw,ofport,members:2,3,4,5)
+priority=100,ip,nw_dst=10.0.0.8,actions=bundle_load(eth_src,0,hrw,ofport,NXM_NX_REG1[],members:4,5),output:NXM_NX_REG1[0..15]
+priority=100,ip,nw_dst=10.0.0.9,actions=bundle_load(nw_src,3,active_backup,ofport,NXM_NX_REG1[0..15],members:8,5,2),output:NXM_NX_REG1[0..15]
+priority=100,ip,nw_dst=10.0.0.10,actions=bundle(symmetric_l3l4+udp,0,hrw,ofport,members:2,7,9)
+table=11,priority=10,reg0=0,actions=output:2
+table=11,priority=10,reg0=1,actions=output:3
+table=11,priority=10,reg0=2,actions=output:4
+table=11,priority=5,actions=output:5
+EOF2
+flows br1 <<<"priority=0,actions=output:2"
+capture
+for d in $(seq 1 10); do
+  for s in 1 2 3 4 5 6; do
+    t br0 "in_port=1,dl_src=00:00:00:00:0$s:01,dl_dst=$M2,tcp,nw_src=10.0.$s.1,nw_dst=10.0.0.$d,nw_ttl=64,tp_src=$((1000 + s)),tp_dst=80"
+  done
+  t br0 "in_port=1,dl_src=$M1,dl_dst=$M2,udp,nw_src=10.0.0.1,nw_dst=10.0.0.$d,nw_ttl=64,udp_src=5353,udp_dst=53"
+  t br0 "in_port=1,dl_src=$M1,dl_dst=$M2,ipv6,ipv6_src=fd00::1,ipv6_dst=fd00::$d"
+done
 fi

@@ -8,7 +8,22 @@
  */
 import { type FieldSpec, findField, parseIp4, parseIp6, parseMac, SimError } from "@ovnsim/packet";
 import { formatSubfield, parseSubfield, type Subfield } from "./fieldio.js";
+import {
+  type BundleSpec,
+  formatMultipath,
+  type MultipathSpec,
+  parseBundle,
+  parseMultipath,
+} from "./multipath.js";
 import { formatFieldValue, formatPort, parseFieldValue, parseInteger, parsePort } from "./values.js";
+
+/** One `learn` spec (struct ofpact_learn_spec): from a packet field or an immediate. */
+export interface LearnSpec {
+  readonly type: "match" | "load" | "output";
+  readonly dst: Subfield;
+  readonly src: Subfield | null;
+  readonly imm: bigint;
+}
 
 /** NAT parameters of `ct(nat(...))`, OVS `struct ofpact_nat`. */
 export interface NatSpec {
@@ -41,6 +56,12 @@ export type OfAction =
       /** Every field a spec reads from the packet (learn_mask unwildcards them). */
       readonly sources: readonly Subfield[];
       readonly table: number;
+      readonly specs: readonly LearnSpec[];
+      readonly priority: number;
+      readonly idle: number;
+      readonly hard: number;
+      readonly cookie: bigint;
+      readonly sendFlowRem: boolean;
     }
   | { readonly kind: "set_queue"; readonly queue: number }
   | { readonly kind: "pop_queue" }
@@ -52,6 +73,8 @@ export type OfAction =
   | { readonly kind: "clear_actions" }
   | { readonly kind: "stack_push" | "stack_pop"; readonly sf: Subfield }
   | { readonly kind: "check_pkt_larger"; readonly len: number; readonly dst: Subfield }
+  | { readonly kind: "multipath"; readonly mp: MultipathSpec }
+  | { readonly kind: "bundle"; readonly bundle: BundleSpec }
   | {
       readonly kind: "resubmit";
       readonly port: number | null;
@@ -107,9 +130,6 @@ export type OfAction =
   | { readonly kind: "unsupported"; readonly name: string; readonly text: string };
 
 const UNSUPPORTED = new Set([
-  "multipath",
-  "bundle",
-  "bundle_load",
   "set_tunnel",
   "set_tunnel64",
   "push_mpls",
@@ -384,19 +404,45 @@ function learnSource(text: string): Subfield | null {
  */
 function parseLearn(item: string, arg: string): OfAction {
   const sources: Subfield[] = [];
+  const specs: LearnSpec[] = [];
   let table = 1;
+  let priority = 32768;
+  let idle = 0;
+  let hard = 0;
+  let cookie = 0n;
+  let sendFlowRem = false;
+  const imm = (dst: Subfield, text: string): bigint => {
+    const t = text.trim();
+    // A whole field takes its own syntax (MAC, IP…); a bit range takes an integer.
+    if (dst.ofs === 0 && dst.nBits === dst.field.bits) return parseFieldValue(dst.field, t).value;
+    const v = parseInteger(t, "learn immediate");
+    if (v >= 1n << BigInt(dst.nBits))
+      throw new SimError("BAD_VALUE", `"${item}": ${t} does not fit in ${dst.nBits} bits`);
+    return v;
+  };
   for (const spec of splitTopLevel(arg)) {
-    if (spec === "send_flow_rem" || spec === "delete_learned") continue;
+    if (spec === "send_flow_rem") {
+      sendFlowRem = true;
+      continue;
+    }
+    if (spec === "delete_learned") continue;
     const load = /^load:(.+)->(.+)$/.exec(spec);
     if (load) {
+      const dst = parseSubfield(load[2]!);
       const src = learnSource(load[1]!);
-      if (src) sources.push(src);
-      parseSubfield(load[2]!);
+      if (src) {
+        if (src.nBits !== dst.nBits)
+          throw new SimError("BAD_VALUE", `"${item}": ${spec}: source and destination widths differ`);
+        sources.push(src);
+        specs.push({ type: "load", dst, src, imm: 0n });
+      } else specs.push({ type: "load", dst, src: null, imm: imm(dst, load[1]!) });
       continue;
     }
     const out = /^output:(.+)$/.exec(spec);
     if (out) {
-      sources.push(parseSubfield(out[1]!));
+      const src = parseSubfield(out[1]!);
+      sources.push(src);
+      specs.push({ type: "output", dst: src, src, imm: 0n });
       continue;
     }
     const eq = spec.indexOf("=");
@@ -405,12 +451,18 @@ function parseLearn(item: string, arg: string): OfAction {
       const v = spec.slice(eq + 1);
       if (key === "table") table = parseU(v, "learn table", 254);
       else if (key === "result_dst") parseSubfield(v);
+      else if (key === "priority") priority = parseU(v, "learn priority", 65535);
+      else if (key === "idle_timeout") idle = parseU(v, "learn idle_timeout", 65535);
+      else if (key === "hard_timeout") hard = parseU(v, "learn hard_timeout", 65535);
+      else if (key === "cookie") cookie = parseInteger(v, "learn cookie");
       else parseInteger(v, `learn ${key}`);
       continue;
     }
     if (eq < 0) {
       // `FIELD[...]`: match the learned flow on the packet's own value of that field.
-      sources.push(parseSubfield(spec));
+      const sf = parseSubfield(spec);
+      sources.push(sf);
+      specs.push({ type: "match", dst: sf, src: sf, imm: 0n });
       continue;
     }
     const dst = parseSubfield(key);
@@ -419,9 +471,10 @@ function parseLearn(item: string, arg: string): OfAction {
       if (src.nBits !== dst.nBits)
         throw new SimError("BAD_VALUE", `"${item}": ${spec}: source and destination widths differ`);
       sources.push(src);
-    } else parseFieldValue(dst.field, spec.slice(eq + 1));
+      specs.push({ type: "match", dst, src, imm: 0n });
+    } else specs.push({ type: "match", dst, src: null, imm: imm(dst, spec.slice(eq + 1)) });
   }
-  return { kind: "learn", text: item, sources, table };
+  return { kind: "learn", text: item, sources, table, specs, priority, idle, hard, cookie, sendFlowRem };
 }
 
 export interface ParseContext {
@@ -497,6 +550,13 @@ function parseOne(item: string, ctx: ParseContext): OfAction | null {
       if (!paren) break;
       checkKeyValues(item, arg ?? "", lname === "sample" ? SAMPLE_KEYS : FIN_KEYS);
       return { kind: lname, text: item };
+    case "multipath":
+      if (!paren) break;
+      return { kind: "multipath", mp: parseMultipath(arg ?? "") };
+    case "bundle":
+    case "bundle_load":
+      if (!paren) break;
+      return { kind: "bundle", bundle: parseBundle(arg ?? "", lname === "bundle_load", ctx.portByName) };
     case "write_actions":
       if (!paren) break;
       return { kind: "write_actions", actions: parseActions(arg ?? "", ctx) };
@@ -769,6 +829,8 @@ const fmtIp = (ip: number): string => formatFieldValue(findField("nw_src")!, Big
 export function formatAction(a: OfAction): string {
   switch (a.kind) {
     case "output":
+      if (a.maxLen !== undefined && a.port !== 0xfffd)
+        return `output(port=${formatPort(a.port)},max_len=${a.maxLen})`;
       return a.port < 0xff00
         ? `output:${a.port}`
         : a.port === 0xfffd
@@ -800,6 +862,16 @@ export function formatAction(a: OfAction): string {
       return `pop:${formatSubfield(a.sf)}`;
     case "check_pkt_larger":
       return `check_pkt_larger(${a.len})->${formatSubfield(a.dst)}`;
+    case "multipath":
+      return formatMultipath(a.mp, formatSubfield(a.mp.dst));
+    case "bundle": {
+      const b = a.bundle;
+      const head = `${b.fields},${b.basis},${b.algorithm},ofport`;
+      const members = `members:${b.members.map((m) => formatPort(m)).join(",")}`;
+      return b.dst
+        ? `bundle_load(${head},${formatSubfield(b.dst)},${members})`
+        : `bundle(${head},${members})`;
+    }
     case "resubmit":
       if (a.port !== null && a.table === null && !a.ct) return `resubmit:${formatPort(a.port)}`;
       return `resubmit(${a.port === null ? "" : formatPort(a.port)},${a.table === null ? "" : a.table}${a.ct ? ",ct" : ""})`;
@@ -810,8 +882,8 @@ export function formatAction(a: OfAction): string {
     case "set_field":
       if (a.raw === "load") return formatLoad(a);
       // mf_format: a decimal field with a mask prints as decimal/hex.
-      if (a.field.name === "vlan_vid" && a.mask !== null)
-        return `set_field:${a.value}/0x${a.mask.toString(16)}->vlan_vid`;
+      if ((a.field.name === "vlan_vid" || a.field.format === "dec") && a.mask !== null)
+        return `set_field:${a.value}/0x${a.mask.toString(16)}->${a.name}`;
       return `set_field:${formatFieldValue(a.field, a.value, a.mask)}->${a.name}`;
     case "move":
       return `move:${formatSubfield(a.src)}->${formatSubfield(a.dst)}`;

@@ -47,6 +47,7 @@ const SET_OR_MOVE = new Set([
 function slotName(a: OfAction): string {
   if (a.kind === "unsupported") return a.name;
   if (a.kind === "output_reg") return "output_reg";
+  if (a.kind === "output" && a.maxLen !== undefined && a.port !== 0xfffd) return "output_trunc";
   // `CONTROLLER:N` is also how an output to the CONTROLLER port prints.
   if (a.kind === "controller" && a.text.startsWith("CONTROLLER:")) return "output";
   return a.kind;

@@ -121,10 +121,12 @@ export class Bridge {
       this.tables[e.table] = t;
     }
     if (t.add(e)) this.nFlows++;
+    this.meterIdsUsed = undefined;
   }
 
   addGroup(g: Group): void {
     this.groups.set(g.id, g);
+    this.meterIdsUsed = undefined;
   }
 
   /** Datapath meter ids by OpenFlow meter id, when known (e.g. from a dump-meters capture). */
@@ -138,18 +140,24 @@ export class Bridge {
   meterDpId(id: number): number | undefined {
     const known = this.meterDpIds.get(id);
     if (known !== undefined) return known;
-    const used = new Set<number>();
-    const scan = (acts: readonly OfAction[]): void => {
-      for (const a of acts) {
-        if (a.kind === "meter") used.add(a.id);
-        else if (a.kind === "clone" || a.kind === "write_actions") scan(a.actions);
-      }
-    };
-    for (const f of this.flows()) scan(f.actions);
-    for (const g of this.groups.values()) for (const b of g.buckets) scan(b.actions);
-    used.add(id);
-    return [...used].sort((x, y) => x - y).indexOf(id);
+    if (!this.meterIdsUsed) {
+      const used = new Set<number>();
+      const scan = (acts: readonly OfAction[]): void => {
+        for (const a of acts) {
+          if (a.kind === "meter") used.add(a.id);
+          else if (a.kind === "clone" || a.kind === "write_actions") scan(a.actions);
+        }
+      };
+      for (const f of this.flows()) scan(f.actions);
+      for (const g of this.groups.values()) for (const b of g.buckets) scan(b.actions);
+      this.meterIdsUsed = [...used].sort((x, y) => x - y);
+    }
+    const rank = this.meterIdsUsed.indexOf(id);
+    return rank >= 0 ? rank : this.meterIdsUsed.filter((m) => m < id).length;
   }
+
+  /** Meter ids the rules use, sorted (memoised; reset when rules or groups change). */
+  private meterIdsUsed: number[] | undefined;
 
   get flowCount(): number {
     return this.nFlows;

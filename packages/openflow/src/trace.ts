@@ -66,6 +66,8 @@ export interface TraceResult {
   readonly passes: readonly TracePass[];
   /** Stateful mode only (not part of the JSON): the connection table after the trace. */
   readonly conntrack?: import("@ovnsim/conntrack").Conntrack;
+  /** Side-effects mode only (not part of the JSON): the rules `learn` added. */
+  readonly learned?: readonly import("./model.js").FlowEntry[];
 }
 
 const TERMINAL: Record<TraceNodeType, boolean> = {

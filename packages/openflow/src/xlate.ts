@@ -35,6 +35,8 @@ import {
 } from "@ovnsim/packet";
 import { formatAction, type NatSpec, type OfAction } from "./actions.js";
 import { executeActionSet } from "./actionset.js";
+import { learnExecute } from "./learn.js";
+import { bundleMember, flowHashFields, maskHashFields, multipathLink } from "./multipath.js";
 import {
   formatSubfield,
   readField,
@@ -101,10 +103,18 @@ export interface TraceOptions {
    * port names in the datapath actions.
    */
   readonly names?: boolean;
+  /**
+   * Side-effects mode (an ovnsim extension; ofproto/trace suppresses side effects): `learn`
+   * builds its rule from the packet, prints it as ovs-vswitchd does when a packet passes, and
+   * adds it to the bridge once the trace is done, so the next trace's lookups see it. The rules
+   * added are `TraceResult.learned`.
+   */
+  readonly sideEffects?: boolean;
 }
 
 interface Shared {
   next: number;
+  readonly learned: { bridge: Bridge; entry: FlowEntry }[];
   readonly byState: Map<string, number>;
   ct: Conntrack | undefined;
 }
@@ -141,6 +151,8 @@ interface Ctx {
   /** OVS ctx->conntracked: ct_* fields are meaningful (after ct(table=…) or a +trk input). */
   conntracked: boolean;
   freezing: boolean;
+  /** The freeze is a controller(pause) continuation rather than a recirculation. */
+  pausing: boolean;
   dpHash: string | null;
   ctNat: NatSpec | null;
   /** The OpenFlow 1.1+ action set (write_actions), executed when the pipeline ends. */
@@ -272,7 +284,7 @@ function commit(ctx: Ctx): void {
         parts.push(
           m === 0xffffffffffff
             ? `${name}=${formatMac(macAt(k, w))}`
-            : `${name}=${formatMac(macAt(k, w) % 0x1000000000000)}/${formatMac(m)}`,
+            : `${name}=${formatMac(((k[w]! & wc[w]! & 0xffff) * 0x100000000 + ((k[w + 1]! & wc[w + 1]!) >>> 0)) % 0x1000000000000)}/${formatMac(m)}`,
         );
         b[w] = k[w]!;
         b[w + 1] = k[w + 1]!;
@@ -286,9 +298,25 @@ function commit(ctx: Ctx): void {
   } else if (isIp4(k)) {
     const parts: string[] = [];
     if (k[W.nw_src] !== b[W.nw_src])
-      parts.push(masked("src", formatIp4(k[W.nw_src]!), wc[W.nw_src]!, 0xffffffff, formatIp4(wc[W.nw_src]!)));
+      parts.push(
+        masked(
+          "src",
+          formatIp4((k[W.nw_src]! & wc[W.nw_src]!) >>> 0),
+          wc[W.nw_src]!,
+          0xffffffff,
+          formatIp4(wc[W.nw_src]!),
+        ),
+      );
     if (k[W.nw_dst] !== b[W.nw_dst])
-      parts.push(masked("dst", formatIp4(k[W.nw_dst]!), wc[W.nw_dst]!, 0xffffffff, formatIp4(wc[W.nw_dst]!)));
+      parts.push(
+        masked(
+          "dst",
+          formatIp4((k[W.nw_dst]! & wc[W.nw_dst]!) >>> 0),
+          wc[W.nw_dst]!,
+          0xffffffff,
+          formatIp4(wc[W.nw_dst]!),
+        ),
+      );
     if (k[W.nw_tos] !== b[W.nw_tos])
       parts.push(masked("tos", hx(k[W.nw_tos]! & wc[W.nw_tos]!), wc[W.nw_tos]! & 0xff, 0xff));
     if (k[W.nw_ttl] !== b[W.nw_ttl])
@@ -363,10 +391,17 @@ function commit(ctx: Ctx): void {
     b[W.vlan0] = k[W.vlan0]!;
     b[W.vlan1] = k[W.vlan1]!;
   }
-  // commit_set_priority_action.
+  // commit_set_pkt_mark_action comes after the priority; both print with %#x.
+  const markChanged = k[W.pkt_mark] !== b[W.pkt_mark];
   if (k[W.skb_priority] !== b[W.skb_priority]) {
     odp.push(`set(skb_priority(${hx(k[W.skb_priority]!)}))`);
     b[W.skb_priority] = k[W.skb_priority]!;
+  }
+  if (markChanged) {
+    const m = wc[W.pkt_mark]! >>> 0;
+    const v = (k[W.pkt_mark]! & m) >>> 0;
+    odp.push(`set(skb_mark(${v ? hx(v) : "0"}${m === 0xffffffff ? "" : `/${hx(m)}`}))`);
+    b[W.pkt_mark] = k[W.pkt_mark]!;
   }
 }
 
@@ -850,6 +885,13 @@ function frozenState(ctx: Ctx, what: string, table: number, key: Uint32Array): s
 
 function finishFreezing(ctx: Ctx): void {
   commit(ctx);
+  if (ctx.pausing) {
+    // finish_freezing__() with ctx->pause: a continuation is emitted only for a real packet.
+    ctx.pausing = false;
+    ctx.freezing = false;
+    ctx.dpHash = null;
+    return;
+  }
   const id = allocRecirc(
     ctx,
     frozenState(ctx, `freeze:${ctx.dpHash}:${ctx.odp.length}`, ctx.tableId, ctx.key),
@@ -958,6 +1000,7 @@ function xlateCt(ctx: Ctx, a: Extract<OfAction, { kind: "ct" }>, isLast: boolean
 function reversible(actions: readonly OfAction[]): boolean {
   for (const a of actions) {
     if (a.kind === "ct" || a.kind === "nat" || a.kind === "meter") return false;
+    if (a.kind === "output" && a.maxLen !== undefined && a.port !== OFPP.CONTROLLER) return false;
     if (a.kind === "unsupported" && IRREVERSIBLE.has(a.name)) return false;
   }
   return true;
@@ -1021,6 +1064,35 @@ function xlateActionSet(ctx: Ctx): void {
 
 // ---------------------------------------------------------------------------------------------
 // Actions
+
+/**
+ * xlate_output_trunc_action(): `trunc(N)` goes out before the output's own commit; patch ports
+ * and the flooding/NORMAL/TABLE/CONTROLLER ports refuse it.
+ */
+function outputTrunc(ctx: Ctx, port: number, maxLen: number, isLast: boolean): void {
+  if (
+    port === OFPP.TABLE ||
+    port === OFPP.NORMAL ||
+    port === OFPP.FLOOD ||
+    port === OFPP.ALL ||
+    port === OFPP.CONTROLLER ||
+    port === OFPP.NONE
+  ) {
+    report(ctx, "warn", `output_trunc does not support port: ${formatPort(port)}`);
+    return;
+  }
+  if (port === ctx.key[W.in_port]) {
+    report(ctx, "warn", "skipping output to input port");
+    return;
+  }
+  const p = ctx.bridge.ports.get(port);
+  if (!p || p.type === "patch") {
+    report(ctx, "error", `output_trunc does not support patch port ${formatPort(port)}`);
+    return;
+  }
+  ctx.odp.push(`trunc(${maxLen})`);
+  xlateOutput(ctx, port, 0, isLast);
+}
 
 /** The packet-in reason of an output to CONTROLLER: group bucket, action set, or action. */
 const outputReason = (ctx: Ctx): number => (ctx.inBucket ? 4 : ctx.inActionSet ? 3 : 1);
@@ -1146,7 +1218,8 @@ function doActions(ctx: Ctx, actions: readonly OfAction[], isLast: boolean): voi
     report(ctx, "action", formatActionNamed(a, namesOf(ctx, ctx.bridge)));
     switch (a.kind) {
       case "output":
-        xlateOutput(ctx, a.port, a.maxLen ?? 65535, last);
+        if (a.maxLen !== undefined && a.port !== OFPP.CONTROLLER) outputTrunc(ctx, a.port, a.maxLen, last);
+        else xlateOutput(ctx, a.port, a.maxLen ?? 65535, last);
         break;
       case "output_reg": {
         const port = Number(readSubfield(k, a.src));
@@ -1157,12 +1230,12 @@ function doActions(ctx: Ctx, actions: readonly OfAction[], isLast: boolean): voi
       }
       case "controller":
         if (a.pause) {
-          report(
-            ctx,
-            "error",
-            "controller(pause) is not modelled by ovnsim; the rest of this action list is skipped",
-          );
-          return;
+          // ctx_trigger_freeze(): the rest is frozen for a continuation, which only a real
+          // packet emits; ofproto/trace commits what is pending and stops here.
+          ctx.freezing = true;
+          ctx.pausing = true;
+          ctx.exit = true;
+          break;
         }
         // The bare `CONTROLLER:N` is also how an output to the CONTROLLER port prints: that
         // one reports OFPR_GROUP (4) from a bucket and OFPR_ACTION_SET (3) from the action set.
@@ -1172,7 +1245,13 @@ function doActions(ctx: Ctx, actions: readonly OfAction[], isLast: boolean): voi
       case "learn":
         // learn_mask(): the fields the specs read are part of the megaflow.
         for (const sf of a.sources) unwildcardSubfield(wc, sf);
-        report(ctx, "warn", "suppressing side effects, so learn action ignored");
+        if (ctx.opts.sideEffects) {
+          // The rule is added once the whole trace is done (it is not visible to this
+          // translation's lookups, which use the tables' version of when it started).
+          const { entry, text } = learnExecute(a, k);
+          report(ctx, "detail", text);
+          ctx.recircIds.learned.push({ bridge: ctx.bridge, entry });
+        } else report(ctx, "warn", "suppressing side effects, so learn action ignored");
         break;
       case "set_queue":
         wc[W.skb_priority] = 0xffffffff;
@@ -1239,6 +1318,28 @@ function doActions(ctx: Ctx, actions: readonly OfAction[], isLast: boolean): voi
         unwildcardSubfield(wc, a.sf);
         writeSubfield(k, a.sf, v & ((1n << BigInt(a.sf.nBits)) - 1n));
         report(ctx, "detail", `${formatSubfield(a.sf)} is now ${subfieldNow(k, a.sf)}`);
+        break;
+      }
+      case "multipath": {
+        const mp = a.mp;
+        const link = multipathLink(flowHashFields(k, mp.fields, mp.basis), mp);
+        maskHashFields(k, wc, mp.fields);
+        unwildcardSubfield(wc, mp.dst);
+        writeSubfield(k, mp.dst, BigInt(link));
+        report(ctx, "detail", `${formatSubfield(mp.dst)} is now ${subfieldNow(k, mp.dst)}`);
+        break;
+      }
+      case "bundle": {
+        const b = a.bundle;
+        // member_enabled_cb(): reserved ports but CONTROLLER count as enabled; others must exist.
+        const port = bundleMember(k, wc, b, (p) =>
+          p >= 0xff00 && p !== OFPP.LOCAL ? p !== OFPP.CONTROLLER : ctx.bridge.ports.has(p),
+        );
+        if (b.dst) {
+          unwildcardSubfield(wc, b.dst);
+          writeSubfield(k, b.dst, BigInt(port));
+          report(ctx, "detail", `${formatSubfield(b.dst)} is now ${subfieldNow(k, b.dst)}`);
+        } else xlateOutput(ctx, port, 0, last);
         break;
       }
       case "check_pkt_larger":
@@ -1465,6 +1566,7 @@ function runPass(
     inBucket: false,
     conntracked: resume ? resume.conntracked : (key[W.ct_state]! & CS.trk) !== 0,
     freezing: false,
+    pausing: false,
     dpHash: null,
     ctNat: null,
     actionSet: [],
@@ -1593,7 +1695,7 @@ function runPass(
 export function traceFlow(sw: Switch, bridgeName: string, flow: Flow, opts: TraceOptions = {}): TraceResult {
   const bridge = sw.bridge(bridgeName);
   const queue: RecircNode[] = [];
-  const recircIds: Shared = { next: 1, byState: new Map(), ct: opts.conntrack };
+  const recircIds: Shared = { next: 1, byState: new Map(), ct: opts.conntrack, learned: [] };
   const ctNext = [...(opts.ctNext ?? [])];
   const passes: TracePass[] = [runPass(sw, bridge, flowToKey(flow), null, null, queue, recircIds, opts)];
   while (queue.length) {
@@ -1640,6 +1742,13 @@ export function traceFlow(sw: Switch, bridgeName: string, flow: Flow, opts: Trac
   }
   const out: TraceResult = { version: 1, bridge: bridgeName, flow: passes[0]!.flow, passes };
   if (recircIds.ct) Object.defineProperty(out, "conntrack", { value: recircIds.ct, enumerable: false });
+  if (opts.sideEffects) {
+    for (const { bridge: b, entry } of recircIds.learned) b.addFlow(entry);
+    Object.defineProperty(out, "learned", {
+      value: recircIds.learned.map((l) => l.entry),
+      enumerable: false,
+    });
+  }
   return out;
 }
 

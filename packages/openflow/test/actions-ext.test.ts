@@ -41,6 +41,10 @@ describe("action text as ovs-ofctl dump-flows prints it", () => {
     "clear_actions",
     "push:NXM_NX_REG0[]",
     "pop:NXM_NX_REG2[0..7]",
+    "output(port=2,max_len=100)",
+    "multipath(symmetric_l3l4+udp,1024,iter_hash,5,8,NXM_NX_REG0[0..3])",
+    "bundle(eth_src,0,active_backup,ofport,members:7,3,2)",
+    "bundle_load(nw_src,3,active_backup,ofport,NXM_NX_REG1[0..15],members:8,5,2)",
   ])("%s", (t) => expect(roundTrip(t)).toBe(t));
 
   it("normalises controller(...) as format_CONTROLLER does", () => {
@@ -142,6 +146,63 @@ priority=10,actions=output:4`);
   });
 });
 
+describe("learn with side effects (ovnsim extension)", () => {
+  // Recorded from OVS 3.1: the same two rules, a packet of each injected with
+  // `ovs-appctl netdev-dummy/receive`, then `ovs-ofctl -O OpenFlow15 dump-flows br0 --no-stats`
+  // (timeouts left out: ovnsim keeps no timeouts). OF1.5 prints `load` as `set_field`.
+  const REAL = [
+    " table=10, priority=5,dl_dst=00:00:00:00:01:01 actions=set_field:0x1/0xffff->reg0,output:1",
+    " cookie=0x77, table=12, priority=9,tcp,reg3=0x5a/0xff,nw_src=10.0.0.3,tp_dst=80 actions=set_field:0x1->reg5,set_field:0x3030000/0xffff0000->reg6",
+  ];
+  const build = (): Switch => {
+    const b = new Bridge("br0");
+    for (const p of [1, 2, 5]) b.addPort({ ofport: p, name: `p${p}`, mac: 0, type: "" });
+    b.addFlow(
+      parseFlowLine(
+        "priority=100,ip,in_port=1,actions=learn(table=10,idle_timeout=60,priority=5,NXM_OF_ETH_DST[]=NXM_OF_ETH_SRC[],load:NXM_OF_IN_PORT[]->NXM_NX_REG0[0..15],output:NXM_OF_IN_PORT[]),output:5",
+      ),
+    );
+    b.addFlow(
+      parseFlowLine(
+        "priority=100,tcp,in_port=2,actions=learn(table=12,priority=9,cookie=0x77,hard_timeout=30,eth_type=0x800,nw_proto=6,NXM_OF_IP_SRC[],NXM_OF_TCP_DST[],NXM_NX_REG3[0..7]=0x5a,load:0x1->NXM_NX_REG5[],load:NXM_OF_ETH_SRC[0..15]->NXM_NX_REG6[16..31]),output:5",
+      ),
+    );
+    b.addFlow(parseFlowLine("priority=50,actions=resubmit(,10)"));
+    const s = new Switch();
+    s.addBridge(b);
+    return s;
+  };
+  const P1 =
+    "in_port=1,dl_src=00:00:00:00:01:01,dl_dst=00:00:00:00:02:02,udp,nw_src=10.0.0.1,nw_dst=10.0.0.2,nw_ttl=64,udp_src=1,udp_dst=2";
+  const P2 =
+    "in_port=2,dl_src=00:00:00:00:03:03,dl_dst=00:00:00:00:02:02,tcp,nw_src=10.0.0.3,nw_dst=10.0.0.2,nw_ttl=64,tp_src=1234,tp_dst=80";
+  const of15 = (e: ReturnType<typeof parseFlowLine>): string =>
+    formatFlowEntry({
+      ...e,
+      actions: e.actions.map((a) => (a.kind === "set_field" ? { ...a, raw: "set_field" as const } : a)),
+    });
+  it("learns the rules ovs-vswitchd learns from the same packets", () => {
+    const s = build();
+    const t1 = traceFlow(s, "br0", parseFlow(P1), { sideEffects: true });
+    const t2 = traceFlow(s, "br0", parseFlow(P2), { sideEffects: true });
+    expect([...(t1.learned ?? []), ...(t2.learned ?? [])].map(of15)).toEqual(REAL);
+    expect(renderTrace(t1)).toContain(
+      "     -> table=10 dl_dst=00:00:00:00:01:01 priority=5 idle=60 actions=load:0x1->NXM_NX_REG0[0..15],output:1\n",
+    );
+  });
+  it("the next trace sees the learned rule; plain ofproto/trace learns nothing", () => {
+    const s = build();
+    const back = "in_port=5,dl_src=00:00:00:00:02:02,dl_dst=00:00:00:00:01:01,arp";
+    expect(traceFlow(s, "br0", parseFlow(back)).passes[0]!.datapathActions).toBe("drop");
+    expect(renderTrace(traceFlow(s, "br0", parseFlow(P1)))).toContain(
+      " >> suppressing side effects, so learn action ignored",
+    );
+    expect(traceFlow(s, "br0", parseFlow(back)).passes[0]!.datapathActions).toBe("drop");
+    traceFlow(s, "br0", parseFlow(P1), { sideEffects: true });
+    expect(traceFlow(s, "br0", parseFlow(back)).passes[0]!.datapathActions).toBe("1");
+  });
+});
+
 describe("fuzz: new action parsers never crash", () => {
   const isOk = (f: () => unknown): boolean => {
     try {
@@ -204,6 +265,21 @@ describe("fuzz: new action parsers never crash", () => {
     "type=ff",
     "type=select",
     "selection_method=hash",
+    "multipath(",
+    "bundle(",
+    "bundle_load(",
+    "eth_src",
+    "symmetric_l4",
+    "modulo_n",
+    "hrw",
+    "active_backup",
+    "ofport",
+    "members:",
+    "learn(table=2,",
+    "load:0x1->",
+    "send_flow_rem",
+    "output(port=",
+    "max_len=",
     " ",
   );
   const text = fc.oneof(
@@ -249,6 +325,9 @@ describe("fuzz: new action parsers never crash", () => {
         "set_queue:4,output:3,pop_queue",
         "clone(ct(commit),output:2),output:3",
         "controller(userdata=aa),meter:1",
+        "multipath(symmetric_l4,0,hrw,3,0,NXM_NX_REG0[0..1]),resubmit(,1)",
+        "bundle(eth_src,0,hrw,ofport,members:2,3,9)",
+        "bundle_load(nw_src,0,active_backup,ofport,NXM_NX_REG1[],members:7,4),output:NXM_NX_REG1[0..15]",
         "clear_actions",
       ),
     );
