@@ -33,7 +33,8 @@ describe("differential generator", () => {
     for (let id = 0; id < 60; id++) {
       const p = generateProgram(11, id, 2, allow);
       for (const fams of p.cookieFamilies.values()) for (const f of fams) expect(allow.has(f), f).toBe(true);
-      for (const b of p.bridges) expect(b.ports.every((x) => x.tag === undefined && x.trunks === undefined)).toBe(true);
+      for (const b of p.bridges)
+        expect(b.ports.every((x) => x.tag === undefined && x.trunks === undefined)).toBe(true);
     }
   });
 

@@ -630,7 +630,7 @@ class Gen {
       [1, () => ({ text: "LOCAL", fam: ["special-port"] })],
       [2, () => ({ text: p.of(["FLOOD", "ALL"]), fam: ["flood"] })],
       [
-        groups.length && !this.of10 ? 8 : 0,
+        groups.length && later.length && !this.of10 ? 8 : 0,
         () => {
           const g = p.of(groups);
           return { text: `group:${g}`, fam: [...(b.groups.get(g) ?? [])] };
@@ -1038,7 +1038,10 @@ class Gen {
   groupBucketRaw(b: BridgeCtx, proto: Proto): Act {
     const p = this.p;
     this.vlanMatched = false;
-    const t = b.tables.filter((x) => x > 0);
+    // Buckets continue only in the bridge's last table, and only earlier tables call groups:
+    // a ct(table=N) that comes back to its own table recirculates forever, and the real
+    // ofproto/trace then never returns (ovs-vswitchd stops answering).
+    const t = b.tables.length > 1 ? [b.tables[b.tables.length - 1]!] : [];
     return p.w<() => Act>([
       [5, () => this.outputTo(b)],
       [
