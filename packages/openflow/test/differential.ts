@@ -669,8 +669,10 @@ export async function minimise(
     );
     for (const g of gs) setup.push(`ovs-ofctl -O OpenFlow15 add-group ${b.name} ${q(g)}`);
     const fl = keep.filter((k) => k.br === b.name).map((k) => k.line);
-    setup.push(`ovs-ofctl -O OpenFlow15 del-flows ${b.name}`);
-    for (const f of fl) setup.push(`ovs-ofctl -O OpenFlow15 add-flow ${b.name} ${q(f)}`);
+    // Bridges whose flows need OpenFlow 1.0 were installed with plain ovs-ofctl (see install).
+    const of = inst.of10.has(b.name) ? "ovs-ofctl" : "ovs-ofctl -O OpenFlow15";
+    setup.push(`${of} del-flows ${b.name}`);
+    for (const f of fl) setup.push(`${of} add-flow ${b.name} ${q(f)}`);
   }
   return {
     program: prog.id,

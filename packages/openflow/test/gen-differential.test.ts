@@ -61,6 +61,17 @@ describe("differential generator", () => {
     expect(caseFamilies(p, c, text)).toEqual(expect.arrayContaining([...fams]));
   });
 
+  it("reads any text as a trace or a `ovs-vsctl show` without throwing (fuzz)", () => {
+    const p = generateProgram(9, 1, 1);
+    fc.assert(
+      fc.property(fc.string({ maxLength: 400 }), (t) => {
+        expect(typeof sliceVsctlShow(t, new Set(["a"]))).toBe("string");
+        expect(Array.isArray(caseFamilies(p, p.cases[0]!, t))).toBe(true);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
   it("slices `ovs-vsctl show` to some bridges", () => {
     const show = [
       "3f1c",
