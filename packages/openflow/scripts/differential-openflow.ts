@@ -21,7 +21,7 @@ const repro = Number(arg("repro", "12"));
 const full = process.argv.includes("--all-cases");
 
 const report = await runDifferential(
-  { seed, cases, reproductions: repro, log: (l) => console.error(l) },
+  { seed, cases, reproductions: repro, casesPerProgram: 16, log: (l) => console.error(l) },
   (name) => startSandbox({ name, ovn: false }),
   generateProgram,
   () => performance.now(),
@@ -34,7 +34,8 @@ console.log(formatTable(report.byFamily, report.overall));
 console.log("\nby program kind:");
 console.log(formatTable(report.byKind, report.overall).split("\n").slice(1).join("\n"));
 console.log("\ntop differences (first differing line, real ≠ ovnsim):");
-for (const d of report.differenceSignatures.slice(0, 15)) console.log(`${String(d.count).padStart(5)}  ${d.signature}`);
+for (const d of report.differenceSignatures.slice(0, 15))
+  console.log(`${String(d.count).padStart(5)}  ${d.signature}`);
 if (out) {
   const { results, ...rest } = report;
   const differing = results.filter((r) => !r.full);
@@ -43,7 +44,8 @@ if (out) {
     `${JSON.stringify(
       {
         what: "ovnsim ofproto/trace vs real OVS 3.1 on random programs and packets (packages/openflow/test/gen-differential.ts)",
-        flood: "dp/full 'flood order aside' compare the packets that leave (port + headers) as a multiset; 'strict' compares the text as printed",
+        flood:
+          "dp/full 'flood order aside' compare the packets that leave (port + headers) as a multiset; 'strict' compares the text as printed",
         ...rest,
         differingCases: differing.slice(0, 40).map((r) => ({
           program: r.program,

@@ -40,7 +40,6 @@ const SUPPORTED: readonly Family[] = [
   "reg-xxreg",
   "vlan",
   "ct",
-  "ct-nat",
   "ct-exec",
   "ct_clear",
   "group-all",

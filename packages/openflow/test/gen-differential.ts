@@ -162,7 +162,15 @@ const MACS = [
   "01:00:5e:00:00:01",
   "52:54:00:12:34:56",
 ];
-const IPS = ["10.180.204.11", "10.180.204.12", "10.180.204.252", "192.0.2.10", "10.0.0.1", "8.8.8.8", "172.16.3.4"];
+const IPS = [
+  "10.180.204.11",
+  "10.180.204.12",
+  "10.180.204.252",
+  "192.0.2.10",
+  "10.0.0.1",
+  "8.8.8.8",
+  "172.16.3.4",
+];
 const NETS = ["10.180.204.0/24", "10.0.0.0/8", "192.0.2.0/24", "172.16.0.0/12", "10.180.204.252"];
 const IP6S = ["fd00::1", "fd00::2", "fe80::1", "2001:db8::5"];
 const NETS6 = ["fd00::/64", "fe80::/10", "2001:db8::5", "::/0"];
@@ -342,7 +350,10 @@ class Gen {
           out.push(`${p.of(["ipv6_src", "ipv6_dst"])}=${p.of(NETS6)}`);
           break;
         case "tp": {
-          const f = proto === "udp" || proto === "udp6" ? p.of(["udp_dst", "udp_src", "tp_dst"]) : p.of(["tp_dst", "tp_src", "tcp_dst"]);
+          const f =
+            proto === "udp" || proto === "udp6"
+              ? p.of(["udp_dst", "udp_src", "tp_dst"])
+              : p.of(["tp_dst", "tp_src", "tcp_dst"]);
           out.push(p.chance(0.15) ? `${f}=0x1000/0xf000` : `${f}=${p.of(TCP_PORTS)}`);
           break;
         }
@@ -350,11 +361,20 @@ class Gen {
           out.push(p.of(["tcp_flags=+syn", "tcp_flags=+syn-ack", "tcp_flags=0x12"]));
           break;
         case "icmp":
-          out.push(proto === "icmp" ? p.of(["icmp_type=8", "icmp_type=0,icmp_code=0"]) : p.of(["icmp_type=135", "icmp_type=136,icmp_code=0"]));
+          out.push(
+            proto === "icmp"
+              ? p.of(["icmp_type=8", "icmp_type=0,icmp_code=0"])
+              : p.of(["icmp_type=135", "icmp_type=136,icmp_code=0"]),
+          );
           break;
         case "arp":
           out.push(
-            p.of([`arp_op=${p.of([1, 2])}`, `arp_tpa=${p.of(IPS)}`, `arp_spa=${p.of(IPS)}`, `arp_sha=${p.of(MACS.slice(0, 3))}`]),
+            p.of([
+              `arp_op=${p.of([1, 2])}`,
+              `arp_tpa=${p.of(IPS)}`,
+              `arp_spa=${p.of(IPS)}`,
+              `arp_sha=${p.of(MACS.slice(0, 3))}`,
+            ]),
           );
           break;
         case "tun":
@@ -387,26 +407,100 @@ class Gen {
   setField(proto: Proto): Act {
     const p = this.p;
     const opts: [number, () => Act][] = [
-      [10, () => ({ text: `set_field:${p.hex(p.int(1, 8))}->reg${p.of([13, 11, 12, 14, 15, 0, 10])}`, fam: ["set-field"] })],
+      [
+        10,
+        () => ({
+          text: `set_field:${p.hex(p.int(1, 8))}->reg${p.of([13, 11, 12, 14, 15, 0, 10])}`,
+          fam: ["set-field"],
+        }),
+      ],
       [6, () => ({ text: `set_field:${p.hex(p.of([1, 2]))}->metadata`, fam: ["set-field"] })],
-      [5, () => {
-        const mask = p.of(["0x1000", "0x80", "0x1"]);
-        return { text: `set_field:${p.of(["0", mask])}/${mask}->reg10`, fam: ["set-field"] };
-      }],
-      [4, () => {
-        const bit = 1n << BigInt(p.int(96, 115));
-        return { text: `set_field:0x${bit.toString(16)}/0x${bit.toString(16)}->xxreg0`, fam: ["set-field", "reg-xxreg"] };
-      }],
-      [4, () => {
-        const f = this.regField();
-        const oneBit = /\[\d+\]$/.test(f);
-        return { text: `load:${p.hex(oneBit ? p.int(0, 1) : p.int(0, 15))}->${f}`, fam: ["load"] };
-      }],
-      [5, () => ({ text: p.of([`mod_dl_dst:${p.of(MACS)}`, `set_field:${p.of(MACS)}->eth_dst`, `mod_dl_src:${p.of(MACS)}`, `set_field:${p.of(MACS)}->eth_src`]), fam: ["set-field"] })],
-      [isIp4(proto) ? 5 : 0, () => ({ text: p.of([`mod_nw_dst:${p.of(IPS)}`, `set_field:${p.of(IPS)}->ip_src`, `mod_nw_src:${p.of(IPS)}`, "mod_nw_tos:32", "mod_nw_ttl:9", "set_field:2->ip_ecn", "set_field:7->nw_ttl"]), fam: ["set-l3l4"] })],
-      [isIp6(proto) ? 3 : 0, () => ({ text: p.of([`set_field:${p.of(IP6S)}->ipv6_dst`, "set_field:0x12345->ipv6_label", "set_field:5->nw_ttl"]), fam: ["set-l3l4"] })],
-      [isL4(proto) ? 4 : 0, () => ({ text: p.of(["mod_tp_dst:8080", "mod_tp_src:1234", proto.startsWith("udp") ? "set_field:5353->udp_src" : "set_field:443->tcp_dst"]), fam: ["set-l3l4"] })],
-      [proto === "arp" ? 5 : 0, () => ({ text: p.of(["set_field:2->arp_op", `set_field:${p.of(IPS)}->arp_spa`, `set_field:${p.of(MACS)}->arp_sha`, `load:0x2->NXM_OF_ARP_OP[]`]), fam: ["arp-rewrite"] })],
+      [
+        5,
+        () => {
+          const mask = p.of(["0x1000", "0x80", "0x1"]);
+          return { text: `set_field:${p.of(["0", mask])}/${mask}->reg10`, fam: ["set-field"] };
+        },
+      ],
+      [
+        4,
+        () => {
+          const bit = 1n << BigInt(p.int(96, 115));
+          return {
+            text: `set_field:0x${bit.toString(16)}/0x${bit.toString(16)}->xxreg0`,
+            fam: ["set-field", "reg-xxreg"],
+          };
+        },
+      ],
+      [
+        4,
+        () => {
+          const f = this.regField();
+          const oneBit = /\[\d+\]$/.test(f);
+          return { text: `load:${p.hex(oneBit ? p.int(0, 1) : p.int(0, 15))}->${f}`, fam: ["load"] };
+        },
+      ],
+      [
+        5,
+        () => ({
+          text: p.of([
+            `mod_dl_dst:${p.of(MACS)}`,
+            `set_field:${p.of(MACS)}->eth_dst`,
+            `mod_dl_src:${p.of(MACS)}`,
+            `set_field:${p.of(MACS)}->eth_src`,
+          ]),
+          fam: ["set-field"],
+        }),
+      ],
+      [
+        isIp4(proto) ? 5 : 0,
+        () => ({
+          text: p.of([
+            `mod_nw_dst:${p.of(IPS)}`,
+            `set_field:${p.of(IPS)}->ip_src`,
+            `mod_nw_src:${p.of(IPS)}`,
+            "mod_nw_tos:32",
+            "mod_nw_ttl:9",
+            "set_field:2->ip_ecn",
+            "set_field:7->nw_ttl",
+          ]),
+          fam: ["set-l3l4"],
+        }),
+      ],
+      [
+        isIp6(proto) ? 3 : 0,
+        () => ({
+          text: p.of([
+            `set_field:${p.of(IP6S)}->ipv6_dst`,
+            "set_field:0x12345->ipv6_label",
+            "set_field:5->nw_ttl",
+          ]),
+          fam: ["set-l3l4"],
+        }),
+      ],
+      [
+        isL4(proto) ? 4 : 0,
+        () => ({
+          text: p.of([
+            "mod_tp_dst:8080",
+            "mod_tp_src:1234",
+            proto.startsWith("udp") ? "set_field:5353->udp_src" : "set_field:443->tcp_dst",
+          ]),
+          fam: ["set-l3l4"],
+        }),
+      ],
+      [
+        proto === "arp" ? 5 : 0,
+        () => ({
+          text: p.of([
+            "set_field:2->arp_op",
+            `set_field:${p.of(IPS)}->arp_spa`,
+            `set_field:${p.of(MACS)}->arp_sha`,
+            `load:0x2->NXM_OF_ARP_OP[]`,
+          ]),
+          fam: ["arp-rewrite"],
+        }),
+      ],
       [1, () => ({ text: "set_field:0x7->pkt_mark", fam: ["pkt_mark"] })],
     ];
     return p.w(opts.map(([w, f]) => [w, f] as const))();
@@ -520,32 +614,76 @@ class Gen {
     const groups = [...b.groups.keys()];
     const opts: [number, () => Act][] = [
       [later.length ? 16 : 0, () => ({ text: `resubmit(,${p.of(later)})`, fam: ["resubmit"] })],
-      [later.length && depth === 0 && !this.of10 ? 5 : 0, () => ({ text: `goto_table:${p.of(later)}`, fam: ["goto_table"] })],
+      [
+        later.length && depth === 0 && !this.of10 ? 5 : 0,
+        () => ({ text: `goto_table:${p.of(later)}`, fam: ["goto_table"] }),
+      ],
       // Only forward: loops make the real ofproto/trace run for minutes (see README).
-      [later.length ? 2 : 0, () => ({ text: `resubmit(${p.of(b.ports).ofport},${p.of(later)})`, fam: ["resubmit"] })],
+      [
+        later.length ? 2 : 0,
+        () => ({ text: `resubmit(${p.of(b.ports).ofport},${p.of(later)})`, fam: ["resubmit"] }),
+      ],
       [14, () => this.outputTo(b)],
       [5, () => ({ text: "NORMAL", fam: ["normal"] })],
       [4, () => ({ text: "drop", fam: ["drop"] })],
       [2, () => ({ text: p.of(["IN_PORT", "in_port", "output:in_port"]), fam: ["special-port"] })],
       [1, () => ({ text: "LOCAL", fam: ["special-port"] })],
       [2, () => ({ text: p.of(["FLOOD", "ALL"]), fam: ["flood"] })],
-      [groups.length && !this.of10 ? 8 : 0, () => {
-        const g = p.of(groups);
-        return { text: `group:${g}`, fam: [...(b.groups.get(g) ?? [])] };
-      }],
+      [
+        groups.length && later.length && !this.of10 ? 8 : 0,
+        () => {
+          const g = p.of(groups);
+          return { text: `group:${g}`, fam: [...(b.groups.get(g) ?? [])] };
+        },
+      ],
       [later.length && (isIpAny(proto) || this.of10) ? 5 : 0, () => this.ctAction(b, table, proto)],
-      [2, () => {
-        const port = p.of(b.ports.filter((x) => x.ofport < 16).length ? b.ports.filter((x) => x.ofport < 16) : b.ports);
-        return { text: `load:${port.ofport}->NXM_NX_REG5[0..15],output:NXM_NX_REG5[0..15]`, fam: ["load", "output-reg"] };
-      }],
-      [1, () => ({ text: `output(port=${p.of(b.ports).ofport},max_len=${p.of([64, 128])})`, fam: ["output-trunc"] })],
-      [2, () => ({ text: p.of(["controller", "controller(userdata=00.00.00.12.00.00.00.00)", "CONTROLLER:65535", "controller(reason=no_match,id=5)", "controller(userdata=00.00.00.0c.00.00.00.00,pause)"]), fam: ["controller"] })],
-      [b.meters.length ? 1 : 0, () => ({ text: `controller(userdata=00.00.00.02.00.00.00.00,meter_id=${p.of(b.meters)})`, fam: ["controller", "meter"] })],
+      [
+        2,
+        () => {
+          const port = p.of(
+            b.ports.filter((x) => x.ofport < 16).length ? b.ports.filter((x) => x.ofport < 16) : b.ports,
+          );
+          return {
+            text: `load:${port.ofport}->NXM_NX_REG5[0..15],output:NXM_NX_REG5[0..15]`,
+            fam: ["load", "output-reg"],
+          };
+        },
+      ],
+      [
+        1,
+        () => ({
+          text: `output(port=${p.of(b.ports).ofport},max_len=${p.of([64, 128])})`,
+          fam: ["output-trunc"],
+        }),
+      ],
+      [
+        2,
+        () => ({
+          text: p.of([
+            "controller",
+            "controller(userdata=00.00.00.12.00.00.00.00)",
+            "CONTROLLER:65535",
+            "controller(reason=no_match,id=5)",
+            "controller(userdata=00.00.00.0c.00.00.00.00,pause)",
+          ]),
+          fam: ["controller"],
+        }),
+      ],
+      [
+        b.meters.length ? 1 : 0,
+        () => ({
+          text: `controller(userdata=00.00.00.02.00.00.00.00,meter_id=${p.of(b.meters)})`,
+          fam: ["controller", "meter"],
+        }),
+      ],
       [1, () => ({ text: p.of(["enqueue:1:3", `enqueue(${p.of(b.ports).ofport},1)`]), fam: ["queue"] })],
-      [depth < 2 ? 2 : 0, () => {
-        const inner = this.actionList(b, table, proto, depth + 1, 1, 3);
-        return { text: `clone(${inner.text})`, fam: ["clone", ...inner.fam] };
-      }],
+      [
+        depth < 2 ? 2 : 0,
+        () => {
+          const inner = this.actionList(b, table, proto, depth + 1, 1, 3);
+          return { text: `clone(${inner.text})`, fam: ["clone", ...inner.fam] };
+        },
+      ],
       [1, () => ({ text: "exit", fam: ["exit"] })],
     ];
     return p.w(opts)();
@@ -559,57 +697,139 @@ class Gen {
     );
   }
 
-  middleRaw(b: BridgeCtx, table: number, proto: Proto, depth: number): Act {
+  middleRaw(b: BridgeCtx, table: number, proto: Proto, _depth: number): Act {
     const p = this.p;
     const later = b.tables.filter((t) => t > table);
     const opts: [number, () => Act][] = [
       [22, () => this.setField(proto)],
       [10, () => this.move(proto)],
       [5, () => this.vlan()],
-      [isIpAny(proto) ? 4 : this.of10 ? 1 : 0, () => ({ text: p.of(["dec_ttl", "dec_ttl", "dec_ttl(1,2)"]), fam: ["dec_ttl"] })],
+      [
+        isIpAny(proto) ? 4 : this.of10 ? 1 : 0,
+        () => ({ text: p.of(["dec_ttl", "dec_ttl", "dec_ttl(1,2)"]), fam: ["dec_ttl"] }),
+      ],
       [2, () => ({ text: "ct_clear", fam: ["ct_clear"] })],
       [later.length ? 4 : 0, () => ({ text: `resubmit(,${p.of(later)})`, fam: ["resubmit"] })],
       [4, () => this.outputTo(b)],
       [3, () => ({ text: `note:${p.of(["00.01.02", "ab.cd", "de.ad.be.ef.00"])}`, fam: ["note"] })],
-      [3, () => {
-        const f = p.of(["NXM_NX_REG0[]", "NXM_OF_ETH_SRC[]", "NXM_OF_IN_PORT[]", "NXM_NX_REG14[0..15]"]);
-        const g = p.of(["NXM_NX_REG1[]", "NXM_OF_ETH_DST[]", "NXM_NX_REG14[0..15]"]);
-        return p.chance(0.5)
-          ? { text: `push:${f},pop:${f}`, fam: ["stack"] }
-          : f === "NXM_OF_ETH_SRC[]"
-            ? { text: "push:NXM_OF_ETH_SRC[],push:NXM_OF_ETH_DST[],pop:NXM_OF_ETH_SRC[],pop:NXM_OF_ETH_DST[]", fam: ["stack"] }
-            : f === "NXM_OF_IN_PORT[]" && later.length
-              ? { text: `push:NXM_OF_IN_PORT[],set_field:ANY->in_port,resubmit(,${p.of(later)}),pop:NXM_OF_IN_PORT[]`, fam: ["stack", "resubmit"] }
-              : { text: `push:${g},pop:${g}`, fam: ["stack"] };
-      }],
-      [2, () => ({ text: `check_pkt_larger(${p.of([64, 1500, 1514])})->NXM_NX_REG0[6]`, fam: ["check_pkt_larger"] })],
-      [2, () => ({ text: `multipath(${p.of(["symmetric_l4", "eth_src", "symmetric_l3l4+udp", "nw_dst", "symmetric_l3"])},${p.of([0, 50])},${p.of(["modulo_n", "hash_threshold", "hrw", "iter_hash"])},${p.of([2, 3, 4])},0,NXM_NX_REG0[0..3])`, fam: ["multipath"] })],
-      [2, () => {
-        const ms = b.ports.filter((x) => x.type === "dummy").slice(0, 3);
-        const members = (ms.length ? ms : b.ports.slice(0, 2)).map((x) => x.ofport).join(",");
-        return p.chance(0.5)
-          ? { text: `bundle(${p.of(["eth_src", "symmetric_l4", "symmetric_l3l4"])},0,${p.of(["hrw", "active_backup"])},ofport,members:${members})`, fam: ["bundle"] }
-          : { text: `bundle_load(${p.of(["eth_src", "symmetric_l4"])},0,${p.of(["hrw", "active_backup"])},ofport,NXM_NX_REG6[],members:${members})`, fam: ["bundle"] };
-      }],
+      [
+        3,
+        () => {
+          const f = p.of(["NXM_NX_REG0[]", "NXM_OF_ETH_SRC[]", "NXM_OF_IN_PORT[]", "NXM_NX_REG14[0..15]"]);
+          const g = p.of(["NXM_NX_REG1[]", "NXM_OF_ETH_DST[]", "NXM_NX_REG14[0..15]"]);
+          return p.chance(0.5)
+            ? { text: `push:${f},pop:${f}`, fam: ["stack"] }
+            : f === "NXM_OF_ETH_SRC[]"
+              ? {
+                  text: "push:NXM_OF_ETH_SRC[],push:NXM_OF_ETH_DST[],pop:NXM_OF_ETH_SRC[],pop:NXM_OF_ETH_DST[]",
+                  fam: ["stack"],
+                }
+              : f === "NXM_OF_IN_PORT[]" && later.length
+                ? {
+                    text: `push:NXM_OF_IN_PORT[],set_field:ANY->in_port,resubmit(,${p.of(later)}),pop:NXM_OF_IN_PORT[]`,
+                    fam: ["stack", "resubmit"],
+                  }
+                : { text: `push:${g},pop:${g}`, fam: ["stack"] };
+        },
+      ],
+      [
+        2,
+        () => ({
+          text: `check_pkt_larger(${p.of([64, 1500, 1514])})->NXM_NX_REG0[6]`,
+          fam: ["check_pkt_larger"],
+        }),
+      ],
+      [
+        2,
+        () => ({
+          text: `multipath(${p.of(["symmetric_l4", "eth_src", "symmetric_l3l4+udp", "nw_dst", "symmetric_l3"])},${p.of([0, 50])},${p.of(["modulo_n", "hash_threshold", "hrw", "iter_hash"])},${p.of([2, 3, 4])},0,NXM_NX_REG0[0..3])`,
+          fam: ["multipath"],
+        }),
+      ],
+      [
+        2,
+        () => {
+          const ms = b.ports.filter((x) => x.type === "dummy").slice(0, 3);
+          const members = (ms.length ? ms : b.ports.slice(0, 2)).map((x) => x.ofport).join(",");
+          return p.chance(0.5)
+            ? {
+                text: `bundle(${p.of(["eth_src", "symmetric_l4", "symmetric_l3l4"])},0,${p.of(["hrw", "active_backup"])},ofport,members:${members})`,
+                fam: ["bundle"],
+              }
+            : {
+                text: `bundle_load(${p.of(["eth_src", "symmetric_l4"])},0,${p.of(["hrw", "active_backup"])},ofport,NXM_NX_REG6[],members:${members})`,
+                fam: ["bundle"],
+              };
+        },
+      ],
       [2, () => this.learn(b, table, proto)],
-      [1, () => ({ text: `sample(probability=${p.of([65535, 100])},collector_set_id=1,obs_domain_id=2,obs_point_id=3)`, fam: ["sample"] })],
+      [
+        1,
+        () => ({
+          text: `sample(probability=${p.of([65535, 100])},collector_set_id=1,obs_domain_id=2,obs_point_id=3)`,
+          fam: ["sample"],
+        }),
+      ],
       [1, () => ({ text: p.of(["set_queue:1", "set_queue:2,pop_queue"]), fam: ["queue"] })],
-      [proto === "tcp" || proto === "tcp6" || this.of10 ? 1 : 0, () => ({ text: `fin_timeout(idle_timeout=${p.of([10, 30])},hard_timeout=60)`, fam: ["fin_timeout"] })],
-      [1, () => ({ text: p.of(["push_mpls:0x8847,set_field:10->mpls_label", "push_mpls:0x8847,set_mpls_ttl(9),dec_mpls_ttl", this.of10 ? "pop_mpls:0x0800" : "push_mpls:0x8847,pop_mpls:0x0800", "push_mpls:0x8848,set_mpls_label(5),set_mpls_tc(3)"]), fam: ["mpls"] })],
-      [b.tlv ? 4 : 1, () => ({ text: p.of(["set_field:0x5->tun_id", "set_tunnel:0x6", "set_tunnel64:0x7", "set_field:192.168.0.9->tun_dst", b.tlv ? "move:NXM_NX_REG14[0..14]->NXM_NX_TUN_METADATA0[16..30]" : "set_field:0x8->tun_id"]), fam: ["tunnel-set"] })],
+      [
+        proto === "tcp" || proto === "tcp6" || this.of10 ? 1 : 0,
+        () => ({ text: `fin_timeout(idle_timeout=${p.of([10, 30])},hard_timeout=60)`, fam: ["fin_timeout"] }),
+      ],
+      [
+        1,
+        () => ({
+          text: p.of([
+            "push_mpls:0x8847,set_field:10->mpls_label",
+            "push_mpls:0x8847,set_mpls_ttl(9),dec_mpls_ttl",
+            this.of10 ? "pop_mpls:0x0800" : "push_mpls:0x8847,pop_mpls:0x0800",
+            "push_mpls:0x8848,set_mpls_label(5),set_mpls_tc(3)",
+          ]),
+          fam: ["mpls"],
+        }),
+      ],
+      [
+        b.tlv ? 4 : 1,
+        () => ({
+          text: p.of([
+            "set_field:0x5->tun_id",
+            "set_tunnel:0x6",
+            "set_tunnel64:0x7",
+            "set_field:192.168.0.9->tun_dst",
+            b.tlv ? "move:NXM_NX_REG14[0..14]->NXM_NX_TUN_METADATA0[16..30]" : "set_field:0x8->tun_id",
+          ]),
+          fam: ["tunnel-set"],
+        }),
+      ],
     ];
     return p.w(opts)();
   }
 
   learn(b: BridgeCtx, table: number, proto: Proto): Act {
     const p = this.p;
-    const target = p.of(b.tables.filter((t) => t !== table).length ? b.tables.filter((t) => t !== table) : b.tables);
+    const target = p.of(
+      b.tables.filter((t) => t !== table).length ? b.tables.filter((t) => t !== table) : b.tables,
+    );
     const spec = p.w([
-      [3, `learn(table=${target},priority=${p.of([100, 10])},idle_timeout=${p.of([0, 30])},NXM_OF_ETH_DST[]=NXM_OF_ETH_SRC[],load:NXM_OF_IN_PORT[]->NXM_NX_REG0[0..15])`],
-      [isIp4(proto) && proto === "tcp" ? 3 : 0, `learn(table=${target},delete_learned,cookie=0x${(0xf8a07744).toString(16)},OXM_OF_METADATA[],eth_type=0x800,NXM_OF_IP_SRC[],ip_dst=10.180.204.252,nw_proto=6,NXM_OF_TCP_SRC[]=NXM_OF_TCP_DST[],load:0x1->NXM_NX_REG10[7])`],
-      [2, `learn(table=${target},hard_timeout=10,NXM_OF_VLAN_TCI[0..11],NXM_OF_ETH_DST[]=NXM_OF_ETH_SRC[],output:NXM_OF_IN_PORT[])`],
-      [proto === "arp" ? 2 : 0, `learn(table=${target},priority=100,reg15=0x1,eth_type=0x806,NXM_OF_ARP_SPA[]=NXM_OF_ARP_TPA[],load:NXM_NX_ARP_SHA[]->NXM_OF_ETH_DST[])`],
-      [1, `learn(table=${target},limit=10,result_dst=NXM_NX_REG0[3],NXM_OF_ETH_SRC[],load:0x1->NXM_NX_REG9[])`],
+      [
+        3,
+        `learn(table=${target},priority=${p.of([100, 10])},idle_timeout=${p.of([0, 30])},NXM_OF_ETH_DST[]=NXM_OF_ETH_SRC[],load:NXM_OF_IN_PORT[]->NXM_NX_REG0[0..15])`,
+      ],
+      [
+        isIp4(proto) && proto === "tcp" ? 3 : 0,
+        `learn(table=${target},delete_learned,cookie=0x${(0xf8a07744).toString(16)},OXM_OF_METADATA[],eth_type=0x800,NXM_OF_IP_SRC[],ip_dst=10.180.204.252,nw_proto=6,NXM_OF_TCP_SRC[]=NXM_OF_TCP_DST[],load:0x1->NXM_NX_REG10[7])`,
+      ],
+      [
+        2,
+        `learn(table=${target},hard_timeout=10,NXM_OF_VLAN_TCI[0..11],NXM_OF_ETH_DST[]=NXM_OF_ETH_SRC[],output:NXM_OF_IN_PORT[])`,
+      ],
+      [
+        proto === "arp" ? 2 : 0,
+        `learn(table=${target},priority=100,reg15=0x1,eth_type=0x806,NXM_OF_ARP_SPA[]=NXM_OF_ARP_TPA[],load:NXM_NX_ARP_SHA[]->NXM_OF_ETH_DST[])`,
+      ],
+      [
+        1,
+        `learn(table=${target},limit=10,result_dst=NXM_NX_REG0[3],NXM_OF_ETH_SRC[],load:0x1->NXM_NX_REG9[])`,
+      ],
     ]);
     return { text: spec, fam: ["learn"] };
   }
@@ -629,7 +849,8 @@ class Gen {
     fam.push(...t.fam);
     if (t.text.startsWith("goto_table:")) return { text: texts.join(","), fam };
     // OVN often restores a register after the resubmit, and clears the ct state first.
-    if (texts[texts.length - 1] !== "drop" && this.p.chance(0.08)) texts.push(`set_field:${this.p.hex(this.p.int(1, 9))}->reg15`);
+    if (texts[texts.length - 1] !== "drop" && this.p.chance(0.08))
+      texts.push(`set_field:${this.p.hex(this.p.int(1, 9))}->reg15`);
     return { text: texts.join(","), fam };
   }
 
@@ -661,7 +882,10 @@ class Gen {
     }
     if (r < 0.16 && later.length) {
       const pre = p.chance(0.6) ? `${this.setField(proto).text},` : "";
-      return { text: `${pre}write_metadata:${p.hex(p.int(1, 7))}/0xff,goto_table:${p.of(later)}`, fam: ["write_metadata", "goto_table"] };
+      return {
+        text: `${pre}write_metadata:${p.hex(p.int(1, 7))}/0xff,goto_table:${p.of(later)}`,
+        fam: ["write_metadata", "goto_table"],
+      };
     }
     const a = this.actionList(b, table, proto, 0, 0, 3);
     // A meter instruction comes first (OpenFlow 1.1+ instruction order).
@@ -670,7 +894,7 @@ class Gen {
     return a;
   }
 
-  flow(b: BridgeCtx, table: number, prio: number, match: string[], act: Act): string {
+  flow(_b: BridgeCtx, table: number, prio: number, match: string[], act: Act): string {
     const c = this.nextCookie(act.fam);
     const m = match.filter((x) => x !== "");
     return `cookie=${this.p.hex(c)},table=${table},priority=${prio}${m.length ? `,${m.join(",")}` : ""},actions=${act.text}`;
@@ -686,21 +910,43 @@ class Gen {
     const dims: string[][] = [
       IPS.slice(0, 4).map((ip) => `nw_src=${ip}`),
       IPS.slice(0, 5).map((ip) => `nw_dst=${ip}`),
-      proto === "tcp" ? TCP_PORTS.slice(0, 3).map((x) => `tp_dst=${x}`) : ["reg14=0x1", "reg14=0x2", "reg14=0x3"],
+      proto === "tcp"
+        ? TCP_PORTS.slice(0, 3).map((x) => `tp_dst=${x}`)
+        : ["reg14=0x1", "reg14=0x2", "reg14=0x3"],
     ];
     for (let k = 0; k < n; k++) {
       const alts = dims[k]!.filter(() => p.chance(0.6));
       for (const alt of alts.length ? alts : [dims[k]![0]!]) {
         // Some alternatives belong to two conjunctions, as OVN emits for shared address sets.
         const extra = p.chance(0.15) ? `,conjunction(${id + 100},1/2)` : "";
-        out.push(this.flow(b, table, prio, [proto, alt], { text: `conjunction(${id},${k + 1}/${n})${extra}`, fam: ["conjunction"] }));
+        out.push(
+          this.flow(b, table, prio, [proto, alt], {
+            text: `conjunction(${id},${k + 1}/${n})${extra}`,
+            fam: ["conjunction"],
+          }),
+        );
       }
     }
     const later = b.tables.filter((t) => t > table);
-    const act = later.length ? { text: `set_field:0x2/0x2->reg0,resubmit(,${p.of(later)})`, fam: ["set-field", "resubmit"] as Family[] } : this.terminal(b, table, proto, 0);
-    out.push(this.flow(b, table, prio, [`conj_id=${id}`, proto], { text: act.text, fam: ["conjunction", ...act.fam] }));
+    const act = later.length
+      ? {
+          text: `set_field:0x2/0x2->reg0,resubmit(,${p.of(later)})`,
+          fam: ["set-field", "resubmit"] as Family[],
+        }
+      : this.terminal(b, table, proto, 0);
+    out.push(
+      this.flow(b, table, prio, [`conj_id=${id}`, proto], {
+        text: act.text,
+        fam: ["conjunction", ...act.fam],
+      }),
+    );
     if (p.chance(0.3))
-      out.push(this.flow(b, table, prio, [`conj_id=${id + 100}`, proto], { text: "drop", fam: ["conjunction", "drop"] }));
+      out.push(
+        this.flow(b, table, prio, [`conj_id=${id + 100}`, proto], {
+          text: "drop",
+          fam: ["conjunction", "drop"],
+        }),
+      );
   }
 
   groups(b: BridgeCtx, proto: Proto): string[] {
@@ -739,7 +985,13 @@ class Gen {
       let head = `group_id=${id},type=`;
       switch (kind) {
         case "select-hash": {
-          const fields = p.of(["ip_src,tcp_src", "ip_dst,tcp_dst", "eth_dst,ip_dst,udp_dst", "ip_src,ip_dst", "eth_src,eth_dst"]);
+          const fields = p.of([
+            "ip_src,tcp_src",
+            "ip_dst,tcp_dst",
+            "eth_dst,ip_dst,udp_dst",
+            "ip_src,ip_dst",
+            "eth_src,eth_dst",
+          ]);
           head += `select,selection_method=hash,fields(${fields})`;
           fam.push("group-select-hash");
           break;
@@ -786,19 +1038,34 @@ class Gen {
   groupBucketRaw(b: BridgeCtx, proto: Proto): Act {
     const p = this.p;
     this.vlanMatched = false;
-    const t = b.tables.filter((x) => x > 0);
+    // Buckets continue only in the bridge's last table, and only earlier tables call groups:
+    // a ct(table=N) that comes back to its own table recirculates forever, and the real
+    // ofproto/trace then never returns (ovs-vswitchd stops answering).
+    const t = b.tables.length > 1 ? [b.tables[b.tables.length - 1]!] : [];
     return p.w<() => Act>([
       [5, () => this.outputTo(b)],
-      [3, () => {
-        const s = this.setField(proto);
-        const o = this.outputTo(b);
-        return { text: `${s.text},${o.text}`, fam: [...s.fam, ...o.fam] };
-      }],
-      [t.length ? 4 : 0, () => ({
-        text: `ct(commit,table=${p.of(t)},zone=NXM_NX_REG13[0..15],nat(dst=${p.of(IPS)}:${p.of([80, 8080])}),exec(set_field:0x2/0x2->ct_mark))`,
-        fam: ["ct", "ct-nat", "ct-exec"],
-      })],
-      [t.length ? 2 : 0, () => ({ text: `set_field:${p.hex(p.int(1, 4))}->reg15,resubmit(,${p.of(t)})`, fam: ["set-field", "resubmit"] })],
+      [
+        3,
+        () => {
+          const s = this.setField(proto);
+          const o = this.outputTo(b);
+          return { text: `${s.text},${o.text}`, fam: [...s.fam, ...o.fam] };
+        },
+      ],
+      [
+        t.length ? 4 : 0,
+        () => ({
+          text: `ct(commit,table=${p.of(t)},zone=NXM_NX_REG13[0..15],nat(dst=${p.of(IPS)}:${p.of([80, 8080])}),exec(set_field:0x2/0x2->ct_mark))`,
+          fam: ["ct", "ct-nat", "ct-exec"],
+        }),
+      ],
+      [
+        t.length ? 2 : 0,
+        () => ({
+          text: `set_field:${p.hex(p.int(1, 4))}->reg15,resubmit(,${p.of(t)})`,
+          fam: ["set-field", "resubmit"],
+        }),
+      ],
       [1, () => ({ text: "NORMAL", fam: ["normal"] })],
       [1, () => ({ text: "drop", fam: ["drop"] })],
     ])();
@@ -828,7 +1095,12 @@ class Gen {
       }
       if (p.chance(0.8)) {
         const later = b.tables.filter((t) => t > table);
-        const miss = later.length && p.chance(0.75) ? { text: `resubmit(,${later[0]})`, fam: ["resubmit"] as Family[] } : p.chance(0.5) ? { text: "drop", fam: ["drop"] as Family[] } : { text: "NORMAL", fam: ["normal"] as Family[] };
+        const miss =
+          later.length && p.chance(0.75)
+            ? { text: `resubmit(,${later[0]})`, fam: ["resubmit"] as Family[] }
+            : p.chance(0.5)
+              ? { text: "drop", fam: ["drop"] as Family[] }
+              : { text: "NORMAL", fam: ["normal"] as Family[] };
         out.push(this.flow(b, table, 0, ovnish && p.chance(0.5) ? ["metadata=0x1"] : [], miss));
       }
     }
@@ -837,10 +1109,26 @@ class Gen {
 
   // ---------- topologies ----------
 
-  ctx(name: string, ports: GenPort[], tables: number[], meters: number[], tlv: boolean, of10 = false): BridgeCtx {
+  ctx(
+    name: string,
+    ports: GenPort[],
+    tables: number[],
+    meters: number[],
+    tlv: boolean,
+    of10 = false,
+  ): BridgeCtx {
     this.of10 = of10;
     this.vlanMatched = false;
-    return { name, ports, nTables: tables.length, groups: new Map(), meters: of10 ? [] : meters, tlv, tables, of10 };
+    return {
+      name,
+      ports,
+      nTables: tables.length,
+      groups: new Map(),
+      meters: of10 ? [] : meters,
+      tlv,
+      tables,
+      of10,
+    };
   }
 
   tableSet(ovnish: boolean): number[] {
@@ -857,14 +1145,22 @@ class Gen {
   }
 }
 
-function programBridges(g: Gen, id: number, kind: ProgramKind): { bridges: GenBridge[]; entry: string[]; ctxs: BridgeCtx[] } {
+function programBridges(
+  g: Gen,
+  id: number,
+  kind: ProgramKind,
+): { bridges: GenBridge[]; entry: string[]; ctxs: BridgeCtx[] } {
   const p = g.p;
   const pre = `g${id}`;
   const mk = (n: string): string => `${pre}${n}`;
   const bridges: GenBridge[] = [];
   const ctxs: BridgeCtx[] = [];
   const vifs = (br: string, n: number, first: number): GenPort[] =>
-    Array.from({ length: n }, (_, i) => ({ name: `${br}v${i + 1}`, ofport: first + i, type: "dummy" as const }));
+    Array.from({ length: n }, (_, i) => ({
+      name: `${br}v${i + 1}`,
+      ofport: first + i,
+      type: "dummy" as const,
+    }));
   const finish = (b: BridgeCtx, flows: string[], groups: string[], extra?: Partial<GenBridge>): void => {
     ctxs.push(b);
     bridges.push({
@@ -872,7 +1168,9 @@ function programBridges(g: Gen, id: number, kind: ProgramKind): { bridges: GenBr
       ports: b.ports,
       flows,
       groups,
-      meters: b.meters.map((m) => `meter=${m},${p.of(["kbps", "pktps"])},band=type=drop,rate=${p.of([1000, 10])}`),
+      meters: b.meters.map(
+        (m) => `meter=${m},${p.of(["kbps", "pktps"])},band=type=drop,rate=${p.of([1000, 10])}`,
+      ),
       ...(b.tlv ? { tlvMap: "{class=0x102,type=0x80,len=4}->tun_metadata0" } : {}),
       ...(b.of10 ? { openflow10: true } : {}),
       ...extra,
@@ -888,8 +1186,19 @@ function programBridges(g: Gen, id: number, kind: ProgramKind): { bridges: GenBr
       ports.push({ name: `${bi}-pl`, ofport: 1, type: "patch", peer: `${bp}-pi` });
       const tunnels = p.chance(0.4) && g.ok(["tunnel-in", "tunnel-out", "tunnel-set", "move"]);
       if (tunnels) {
-        ports.push({ name: `${bi}-gnv`, ofport: 5, type: "geneve", options: { remote_ip: "192.168.0.2", key: "flow", csum: "true" } });
-        if (p.chance(0.4)) ports.push({ name: `${bi}-vx`, ofport: 6, type: "vxlan", options: { remote_ip: "flow", key: "flow" } });
+        ports.push({
+          name: `${bi}-gnv`,
+          ofport: 5,
+          type: "geneve",
+          options: { remote_ip: "192.168.0.2", key: "flow", csum: "true" },
+        });
+        if (p.chance(0.4))
+          ports.push({
+            name: `${bi}-vx`,
+            ofport: 6,
+            type: "vxlan",
+            options: { remote_ip: "flow", key: "flow" },
+          });
       }
       const meters = p.chance(0.15) && g.ok(["meter"]) ? [1] : [];
       const b = g.ctx(bi, ports, g.tableSet(true), meters, tunnels);
@@ -901,7 +1210,12 @@ function programBridges(g: Gen, id: number, kind: ProgramKind): { bridges: GenBr
       // br-provider: NIC (trunk or access) + patch, NORMAL, sometimes a Kube-OVN flow.
       const pports: GenPort[] = [
         { name: `${bp}-pi`, ofport: 1, type: "patch", peer: `${bi}-pl` },
-        { name: `${bp}-eth`, ofport: 2, type: "dummy", ...(p.chance(0.3) && g.ok(["vlan-port"]) ? { trunks: [341, 10] } : {}) },
+        {
+          name: `${bp}-eth`,
+          ofport: 2,
+          type: "dummy",
+          ...(p.chance(0.3) && g.ok(["vlan-port"]) ? { trunks: [341, 10] } : {}),
+        },
       ];
       const pb = g.ctx(bp, pports, [0], [], false);
       finish(pb, providerFlows(g, pb), []);
@@ -912,13 +1226,26 @@ function programBridges(g: Gen, id: number, kind: ProgramKind): { bridges: GenBr
       const bp = mk("p");
       const bi = mk("i");
       const pports: GenPort[] = [
-        { name: `${bp}-eth`, ofport: 1, type: "dummy", ...(p.chance(0.5) || !g.ok(["vlan-port"]) ? {} : { trunks: [341] }) },
+        {
+          name: `${bp}-eth`,
+          ofport: 1,
+          type: "dummy",
+          ...(p.chance(0.5) || !g.ok(["vlan-port"]) ? {} : { trunks: [341] }),
+        },
         { name: `${bp}-pi`, ofport: 2, type: "patch", peer: `${bi}-pp` },
-        { name: `${bp}-u341`, ofport: 3, type: "internal" as PortType, ...(p.chance(0.5) && g.ok(["vlan-port"]) ? { tag: 341 } : {}) },
+        {
+          name: `${bp}-u341`,
+          ofport: 3,
+          type: "internal" as PortType,
+          ...(p.chance(0.5) && g.ok(["vlan-port"]) ? { tag: 341 } : {}),
+        },
       ];
       const pb = g.ctx(bp, pports, [0], [], false);
       finish(pb, providerFlows(g, pb), []);
-      const iports: GenPort[] = [{ name: `${bi}-pp`, ofport: 1, type: "patch", peer: `${bp}-pi` }, ...vifs(bi, 2, 11)];
+      const iports: GenPort[] = [
+        { name: `${bi}-pp`, ofport: 1, type: "patch", peer: `${bp}-pi` },
+        ...vifs(bi, 2, 11),
+      ];
       const ib = g.ctx(bi, iports, g.tableSet(true).slice(0, 4), [], false);
       const groups = g.groups(ib, "tcp");
       const flows = ovnTable0(g, ib);
@@ -942,12 +1269,29 @@ function programBridges(g: Gen, id: number, kind: ProgramKind): { bridges: GenBr
         allPorts[i + 1]!.push({ name: `${names[i + 1]}-y`, ofport: 8, type: "patch", peer: `${names[i]}-x` });
       }
       const tlv = p.chance(0.15) && g.ok(["tunnel-in", "tunnel-out", "tunnel-set"]);
-      if (tlv) allPorts[0]!.push({ name: `${names[0]}-t`, ofport: 7, type: p.of<PortType>(["geneve", "vxlan"]), options: { remote_ip: "flow", key: "flow" } });
+      if (tlv)
+        allPorts[0]!.push({
+          name: `${names[0]}-t`,
+          ofport: 7,
+          type: p.of<PortType>(["geneve", "vxlan"]),
+          options: { remote_ip: "flow", key: "flow" },
+        });
       for (const [i, br] of names.entries()) {
         const ports = allPorts[i]!;
         // Some access/trunk ports for NORMAL.
-        const tagged = ports.map((pt) => (pt.type === "dummy" && p.chance(0.25) && g.ok(["vlan-port"]) ? { ...pt, ...(p.chance(0.5) ? { tag: p.of(VLANS) } : { trunks: [10, 20] }) } : pt));
-        const b = g.ctx(br, tagged, g.tableSet(false), p.chance(0.1) && g.ok(["meter"]) ? [1, 2] : [], tlv && i === 0, p.chance(0.25));
+        const tagged = ports.map((pt) =>
+          pt.type === "dummy" && p.chance(0.25) && g.ok(["vlan-port"])
+            ? { ...pt, ...(p.chance(0.5) ? { tag: p.of(VLANS) } : { trunks: [10, 20] }) }
+            : pt,
+        );
+        const b = g.ctx(
+          br,
+          tagged,
+          g.tableSet(false),
+          p.chance(0.1) && g.ok(["meter"]) ? [1, 2] : [],
+          tlv && i === 0,
+          p.chance(0.25),
+        );
         const groups = g.groups(b, p.of<Proto>(["tcp", "ip", "any"]));
         finish(b, g.tables(b, [2, 7], false), groups);
         entry.push(br);
@@ -971,7 +1315,13 @@ function programBridges(g: Gen, id: number, kind: ProgramKind): { bridges: GenBr
         if (mode === "access") ports.push({ ...base, tag: p.of(VLANS) });
         else if (mode === "trunk") ports.push({ ...base, trunks: p.chance(0.5) ? [10, 20] : [20, 30, 341] });
         else if (mode === "plain") ports.push(base);
-        else ports.push({ ...base, tag: p.of(VLANS), trunks: [10, 20, 30], vlanMode: mode as "native-untagged" | "native-tagged" });
+        else
+          ports.push({
+            ...base,
+            tag: p.of(VLANS),
+            trunks: [10, 20, 30],
+            vlanMode: mode as "native-untagged" | "native-tagged",
+          });
       }
       const b = g.ctx(br, ports, [0, 1], [], false, true);
       const flows: string[] = [];
@@ -989,7 +1339,10 @@ function programBridges(g: Gen, id: number, kind: ProgramKind): { bridges: GenBr
           `dec_ttl,output:${inp.ofport}`,
           "resubmit(,1)",
         ]);
-        const m = [`in_port=${inp.ofport}`, ...(p.chance(0.5) ? [p.of([`dl_vlan=${p.of(VLANS)}`, "vlan_tci=0/0x1000", "ip", "arp"])] : [])];
+        const m = [
+          `in_port=${inp.ofport}`,
+          ...(p.chance(0.5) ? [p.of([`dl_vlan=${p.of(VLANS)}`, "vlan_tci=0/0x1000", "ip", "arp"])] : []),
+        ];
         const fam: Family[] = ["vlan"];
         if (acts.includes("NORMAL")) fam.push("normal");
         if (acts.includes("output")) fam.push("output");
@@ -1017,15 +1370,33 @@ function ovnTable0(g: Gen, b: BridgeCtx): string[] {
   for (const port of b.ports) {
     const regs = `set_field:${p.hex(p.int(1, 6))}->reg13,set_field:0x3->reg11,set_field:0x2->reg12,set_field:0x1->metadata,set_field:${p.hex(lport++)}->reg14`;
     if (port.type === "patch") {
-      out.push(g.flow(b, 0, 150, [`in_port=${port.ofport}`, "dl_vlan=341"], { text: `pop_vlan,${regs},resubmit(,${next})`, fam: ["vlan", "set-field", "resubmit"] }));
-      out.push(g.flow(b, 0, 100, [`in_port=${port.ofport}`, "vlan_tci=0/0x1000"], { text: `${regs},resubmit(,${next})`, fam: ["set-field", "resubmit"] }));
+      out.push(
+        g.flow(b, 0, 150, [`in_port=${port.ofport}`, "dl_vlan=341"], {
+          text: `pop_vlan,${regs},resubmit(,${next})`,
+          fam: ["vlan", "set-field", "resubmit"],
+        }),
+      );
+      out.push(
+        g.flow(b, 0, 100, [`in_port=${port.ofport}`, "vlan_tci=0/0x1000"], {
+          text: `${regs},resubmit(,${next})`,
+          fam: ["set-field", "resubmit"],
+        }),
+      );
     } else if (port.type === "geneve" || port.type === "vxlan") {
-      const t = port.type === "geneve" && b.tlv
-        ? `move:NXM_NX_TUN_ID[0..23]->OXM_OF_METADATA[0..23],move:NXM_NX_TUN_METADATA0[16..30]->NXM_NX_REG14[0..14],move:NXM_NX_TUN_METADATA0[0..15]->NXM_NX_REG15[0..15],resubmit(,${b.tables.includes(38) ? 38 : next})`
-        : `move:NXM_NX_TUN_ID[0..23]->OXM_OF_METADATA[0..23],resubmit(,${next})`;
-      out.push(g.flow(b, 0, 100, [`in_port=${port.ofport}`], { text: t, fam: ["tunnel-in", "move", "resubmit"] }));
+      const t =
+        port.type === "geneve" && b.tlv
+          ? `move:NXM_NX_TUN_ID[0..23]->OXM_OF_METADATA[0..23],move:NXM_NX_TUN_METADATA0[16..30]->NXM_NX_REG14[0..14],move:NXM_NX_TUN_METADATA0[0..15]->NXM_NX_REG15[0..15],resubmit(,${b.tables.includes(38) ? 38 : next})`
+          : `move:NXM_NX_TUN_ID[0..23]->OXM_OF_METADATA[0..23],resubmit(,${next})`;
+      out.push(
+        g.flow(b, 0, 100, [`in_port=${port.ofport}`], { text: t, fam: ["tunnel-in", "move", "resubmit"] }),
+      );
     } else {
-      out.push(g.flow(b, 0, 100, [`in_port=${port.ofport}`], { text: `${regs},resubmit(,${next})`, fam: ["set-field", "resubmit"] }));
+      out.push(
+        g.flow(b, 0, 100, [`in_port=${port.ofport}`], {
+          text: `${regs},resubmit(,${next})`,
+          fam: ["set-field", "resubmit"],
+        }),
+      );
     }
   }
   out.push(g.flow(b, 0, 0, [], { text: "drop", fam: ["drop"] }));
@@ -1042,20 +1413,35 @@ function ovnOutput(g: Gen, b: BridgeCtx): string[] {
   for (const port of b.ports) {
     const m = [`reg15=${p.hex(lport++)}`, "metadata=0x1"];
     if (port.type === "patch") {
-      out.push(g.flow(b, t, 100, m, { text: `push_vlan:0x8100,set_field:4437->vlan_vid,output:${port.ofport},pop_vlan`, fam: ["vlan", "output", "patch"] }));
+      out.push(
+        g.flow(b, t, 100, m, {
+          text: `push_vlan:0x8100,set_field:4437->vlan_vid,output:${port.ofport},pop_vlan`,
+          fam: ["vlan", "output", "patch"],
+        }),
+      );
     } else if (port.type === "geneve") {
       const a = b.tlv
         ? `set_field:0x1->tun_id,set_field:${p.hex(0x10002)}->tun_metadata0,move:NXM_NX_REG14[0..14]->NXM_NX_TUN_METADATA0[16..30],output:${port.ofport}`
         : `set_field:0x1->tun_id,output:${port.ofport}`;
       out.push(g.flow(b, t, 100, m, { text: a, fam: ["tunnel-set", "tunnel-out", "move"] }));
     } else if (port.type === "vxlan") {
-      out.push(g.flow(b, t, 100, m, { text: `set_field:0x2->tun_id,set_field:192.168.0.3->tun_dst,output:${port.ofport}`, fam: ["tunnel-set", "tunnel-out"] }));
+      out.push(
+        g.flow(b, t, 100, m, {
+          text: `set_field:0x2->tun_id,set_field:192.168.0.3->tun_dst,output:${port.ofport}`,
+          fam: ["tunnel-set", "tunnel-out"],
+        }),
+      );
     } else {
       out.push(g.flow(b, t, 100, m, { text: `output:${port.ofport}`, fam: ["output"] }));
     }
   }
   if (b.tables.includes(64) && t === 65 && g.ok(["stack", "resubmit"]))
-    out.push(g.flow(b, 64, 100, ["reg10=0x1/0x1"], { text: "push:NXM_OF_IN_PORT[],set_field:ANY->in_port,resubmit(,65),pop:NXM_OF_IN_PORT[]", fam: ["stack", "resubmit"] }));
+    out.push(
+      g.flow(b, 64, 100, ["reg10=0x1/0x1"], {
+        text: "push:NXM_OF_IN_PORT[],set_field:ANY->in_port,resubmit(,65),pop:NXM_OF_IN_PORT[]",
+        fam: ["stack", "resubmit"],
+      }),
+    );
   return out;
 }
 
@@ -1067,14 +1453,30 @@ function providerFlows(g: Gen, b: BridgeCtx): string[] {
   const patch = b.ports.find((x) => x.type === "patch")!;
   if (p.chance(0.6)) {
     out.push(
-      g.flow(b, 0, 10000, [`in_port=${nic.ofport}`, p.of(["tcp", "udp"]), `nw_dst=${p.of(IPS.slice(0, 3))}`, `tp_dst=${p.of([80, 53])}`], {
-        text: `mod_dl_dst:00:00:00:01:00:01,output:${patch.ofport}`,
-        fam: ["set-field", "output", "patch"],
-      }),
+      g.flow(
+        b,
+        0,
+        10000,
+        [
+          `in_port=${nic.ofport}`,
+          p.of(["tcp", "udp"]),
+          `nw_dst=${p.of(IPS.slice(0, 3))}`,
+          `tp_dst=${p.of([80, 53])}`,
+        ],
+        {
+          text: `mod_dl_dst:00:00:00:01:00:01,output:${patch.ofport}`,
+          fam: ["set-field", "output", "patch"],
+        },
+      ),
     );
   }
   if (p.chance(0.3))
-    out.push(g.flow(b, 0, 200, [`in_port=${nic.ofport}`, `dl_vlan=${p.of(VLANS)}`], { text: `pop_vlan,output:${patch.ofport}`, fam: ["vlan", "output", "patch"] }));
+    out.push(
+      g.flow(b, 0, 200, [`in_port=${nic.ofport}`, `dl_vlan=${p.of(VLANS)}`], {
+        text: `pop_vlan,output:${patch.ofport}`,
+        fam: ["vlan", "output", "patch"],
+      }),
+    );
   out.push(g.flow(b, 0, 0, [], { text: "NORMAL", fam: ["normal"] }));
   return out;
 }
@@ -1091,7 +1493,8 @@ function packet(g: Gen, b: GenBridge): GenCase {
   }
   if (port.type === "geneve" || port.type === "vxlan") {
     parts.push(`tun_id=${p.hex(p.of([1, 5, 0x10]))}`, "tun_src=192.168.0.2", "tun_dst=192.168.0.1");
-    if (port.type === "geneve" && b.tlvMap && p.chance(0.7)) parts.push(`tun_metadata0=${p.hex(p.of([0x10002, 0x30001]))}`);
+    if (port.type === "geneve" && b.tlvMap && p.chance(0.7))
+      parts.push(`tun_metadata0=${p.hex(p.of([0x10002, 0x30001]))}`);
   }
   if (p.chance(0.15)) parts.push(`reg${p.of([0, 10, 14, 15])}=${p.hex(p.of([1, 2, 0x40, 0x1000]))}`);
   if (p.chance(0.1)) parts.push(`metadata=${p.hex(p.of([1, 2]))}`);
@@ -1099,14 +1502,26 @@ function packet(g: Gen, b: GenBridge): GenCase {
   const ip = (): string =>
     `nw_src=${p.of(IPS)},nw_dst=${p.of(IPS)},nw_ttl=${p.of([64, 64, 1, 2])}${p.chance(0.2) ? ",nw_tos=32" : ""}`;
   const l = p.w<() => string>([
-    [30, () => `tcp,${ip()},tp_src=${p.of([40000, 1024, 80])},tp_dst=${p.of(TCP_PORTS)}${p.chance(0.3) ? ",tcp_flags=syn" : ""}`],
+    [
+      30,
+      () =>
+        `tcp,${ip()},tp_src=${p.of([40000, 1024, 80])},tp_dst=${p.of(TCP_PORTS)}${p.chance(0.3) ? ",tcp_flags=syn" : ""}`,
+    ],
     [12, () => `udp,${ip()},udp_src=${p.of([5353, 68])},udp_dst=${p.of([53, 67, 80])}`],
     [7, () => `icmp,${ip()},icmp_type=8,icmp_code=0`],
     [5, () => `ip,${ip()}`],
-    [14, () => `arp,arp_spa=${p.of(IPS)},arp_tpa=${p.of(IPS)},arp_op=${p.of([1, 2])},arp_sha=${p.of(MACS.slice(0, 3))}`],
+    [
+      14,
+      () =>
+        `arp,arp_spa=${p.of(IPS)},arp_tpa=${p.of(IPS)},arp_op=${p.of([1, 2])},arp_sha=${p.of(MACS.slice(0, 3))}`,
+    ],
     [7, () => `ipv6,ipv6_src=${p.of(IP6S)},ipv6_dst=${p.of(IP6S)},nw_ttl=64`],
     [4, () => `tcp6,ipv6_src=${p.of(IP6S)},ipv6_dst=${p.of(IP6S)},nw_ttl=64,tp_dst=${p.of(TCP_PORTS)}`],
-    [3, () => `icmp6,ipv6_src=${p.of(IP6S)},ipv6_dst=ff02::16,nw_ttl=255,icmpv6_type=${p.of([135, 136, 143])},icmpv6_code=0`],
+    [
+      3,
+      () =>
+        `icmp6,ipv6_src=${p.of(IP6S)},ipv6_dst=ff02::16,nw_ttl=255,icmpv6_type=${p.of([135, 136, 143])},icmpv6_code=0`,
+    ],
     [2, () => "dl_type=0x88cc"],
   ])();
   parts.push(l);
@@ -1143,7 +1558,17 @@ export function generateProgram(
 export function vsctlArgs(prog: GenProgram): string[] {
   const a: string[] = [];
   for (const b of prog.bridges) {
-    a.push("--", "add-br", b.name, "--", "set", "bridge", b.name, "datapath_type=dummy", "protocols=OpenFlow10,OpenFlow13,OpenFlow15");
+    a.push(
+      "--",
+      "add-br",
+      b.name,
+      "--",
+      "set",
+      "bridge",
+      b.name,
+      "datapath_type=dummy",
+      "protocols=OpenFlow10,OpenFlow13,OpenFlow15",
+    );
     for (const pt of b.ports) {
       const portCols: string[] = [];
       if (pt.tag !== undefined) portCols.push(`tag=${pt.tag}`);

@@ -1,0 +1,93 @@
+// The differential generator itself (no OVS needed): deterministic per seed, covering the
+// action families it claims, honouring an allow-list, and producing what ovs-vsctl needs.
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { caseFamilies, sliceVsctlShow } from "./differential.js";
+import { FAMILIES, type Family, generateProgram, vsctlArgs } from "./gen-differential.js";
+
+/** Families decided per case from the trace or topology, not carried by a flow cookie. */
+const CASE_LEVEL = new Set<Family>(["patch", "recirc", "vlan-port", "tunnel-in", "ct-non-ip"]);
+
+describe("differential generator", () => {
+  it("is deterministic per (seed, program id)", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 2 ** 31 - 1 }), fc.integer({ min: 0, max: 500 }), (seed, id) => {
+        expect(JSON.stringify(generateProgram(seed, id, 4), replacer)).toBe(
+          JSON.stringify(generateProgram(seed, id, 4), replacer),
+        );
+      }),
+      { numRuns: 30 },
+    );
+  });
+
+  it("draws every flow-level action family over a few hundred programs", () => {
+    const seen = new Set<Family>();
+    for (let id = 0; id < 400; id++)
+      for (const fams of generateProgram(7, id, 1).cookieFamilies.values()) for (const f of fams) seen.add(f);
+    const missing = FAMILIES.filter((f) => !seen.has(f) && !CASE_LEVEL.has(f));
+    expect(missing).toEqual([]);
+  });
+
+  it("only draws allowed families when given an allow-list", () => {
+    const allow = new Set<Family>(["output", "drop", "normal", "resubmit", "set-field", "move", "patch"]);
+    for (let id = 0; id < 60; id++) {
+      const p = generateProgram(11, id, 2, allow);
+      for (const fams of p.cookieFamilies.values()) for (const f of fams) expect(allow.has(f), f).toBe(true);
+      for (const b of p.bridges)
+        expect(b.ports.every((x) => x.tag === undefined && x.trunks === undefined)).toBe(true);
+    }
+  });
+
+  it("names every bridge and port uniquely in the switch and keeps names ≤ 15 characters", () => {
+    const names = new Set<string>();
+    for (let id = 0; id < 80; id++) {
+      const p = generateProgram(3, id, 1);
+      const args = vsctlArgs(p);
+      expect(args.filter((a) => a === "add-br").length).toBe(p.bridges.length);
+      for (const b of p.bridges)
+        for (const n of [b.name, ...b.ports.map((x) => x.name)]) {
+          expect(n.length).toBeLessThanOrEqual(15);
+          expect(names.has(n), n).toBe(false);
+          names.add(n);
+        }
+    }
+  });
+
+  it("classifies a case by the cookies its real trace printed", () => {
+    const p = generateProgram(5, 0, 1);
+    const [cookie, fams] = [...p.cookieFamilies.entries()][0]!;
+    const c = p.cases[0]!;
+    const text = `Flow: tcp,in_port=1\n\nbridge("${c.bridge}")\n 0. priority 1, cookie 0x${cookie.toString(16)}\n`;
+    expect(caseFamilies(p, c, text)).toEqual(expect.arrayContaining([...fams]));
+  });
+
+  it("reads any text as a trace or a `ovs-vsctl show` without throwing (fuzz)", () => {
+    const p = generateProgram(9, 1, 1);
+    fc.assert(
+      fc.property(fc.string({ maxLength: 400 }), (t) => {
+        expect(typeof sliceVsctlShow(t, new Set(["a"]))).toBe("string");
+        expect(Array.isArray(caseFamilies(p, p.cases[0]!, t))).toBe(true);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it("slices `ovs-vsctl show` to some bridges", () => {
+    const show = [
+      "3f1c",
+      "    Bridge a",
+      "        Port a",
+      "            Interface a",
+      "    Bridge b",
+      "        Port b1",
+      '    ovs_version: "3.1.0"',
+    ].join("\n");
+    expect(sliceVsctlShow(show, new Set(["b"]))).toBe(
+      ["3f1c", "    Bridge b", "        Port b1", '    ovs_version: "3.1.0"'].join("\n"),
+    );
+  });
+});
+
+function replacer(_k: string, v: unknown): unknown {
+  return v instanceof Map ? [...v.entries()] : v;
+}
