@@ -12,6 +12,7 @@
 #   <bridge>.groups.txt     ovs-ofctl -O OpenFlow15 dump-groups <bridge>
 #   <bridge>.fdb.txt        ovs-appctl fdb/show <bridge>    (MAC learning table for NORMAL)
 #   <bridge>.tlv.txt        ovs-ofctl dump-tlv-map <bridge> (Geneve options as tun_metadata<N>)
+#   <bridge>.meters.txt     ovs-ofctl -O OpenFlow15 dump-meters <bridge>
 #   dpif-show.txt           ovs-appctl dpif/show            (datapath port numbers)
 # With no BRIDGE, every bridge of `ovs-vsctl list-br` is captured.
 set -euo pipefail
@@ -31,6 +32,7 @@ for br in "${BRIDGES[@]}"; do
   ovs-ofctl -O OpenFlow15 dump-groups "$br" > "$OUT/$br.groups.txt" 2>/dev/null || rm -f "$OUT/$br.groups.txt"
   ovs-appctl fdb/show "$br" > "$OUT/$br.fdb.txt" 2>/dev/null || rm -f "$OUT/$br.fdb.txt"
   ovs-ofctl dump-tlv-map "$br" > "$OUT/$br.tlv.txt" 2>/dev/null || rm -f "$OUT/$br.tlv.txt"
+  ovs-ofctl -O OpenFlow15 dump-meters "$br" > "$OUT/$br.meters.txt" 2>/dev/null || rm -f "$OUT/$br.meters.txt"
 done
 ovs-appctl dpif/show > "$OUT/dpif-show.txt" 2>/dev/null || rm -f "$OUT/dpif-show.txt"
 echo "bundle written to $OUT (bridges: ${BRIDGES[*]})"

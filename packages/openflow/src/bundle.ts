@@ -15,6 +15,7 @@ import { MacTable, type VlanMode } from "@ovnsim/l2";
 import { parseMac, SimError } from "@ovnsim/packet";
 import { Bridge, type OfPort, OFPP_LOCAL, parseFlows, parseGroups, Switch } from "./model.js";
 import { ofTruncatedName, parsablePortNames } from "./portnames.js";
+import { parseMeters } from "./meter.js";
 import { parseTlvMap } from "./tlv.js";
 import { TUNNEL_TYPES, tunnelConfig } from "./tunnel.js";
 
@@ -239,6 +240,8 @@ export interface DpifPort {
   readonly dpPort: number | null;
   /** The netdev type the datapath reports (`dummy`, `geneve`, `patch`, ...), when printed. */
   readonly type?: string;
+  /** What follows the type (`key=flow, remote_ip=…` for a real tunnel vport), when printed. */
+  readonly config?: string;
 }
 
 /** Reads `ovs-appctl dpif/show`: bridge → port name → {ofport, dpPort, type}. */
@@ -247,7 +250,7 @@ export function parseDpifShow(text: string): Map<string, Map<string, DpifPort>> 
   let cur: Map<string, DpifPort> | null = null;
   for (const line of text.split("\n")) {
     const br = /^ {2}(\S+):\s*$/.exec(line);
-    const pt = /^ {4}(\S+) (\d+)\/(\d+|none):(?:\s*\(([^:)]+))?/.exec(line);
+    const pt = /^ {4}(\S+) (\d+)\/(\d+|none):(?:\s*\(([^:)]+)(?::\s*(.*))?\))?/.exec(line);
     if (br) {
       cur = new Map();
       out.set(br[1]!, cur);
@@ -256,6 +259,7 @@ export function parseDpifShow(text: string): Map<string, Map<string, DpifPort>> 
         ofport: Number(pt[2]),
         dpPort: pt[3] === "none" ? null : Number(pt[3]),
         ...(pt[4] !== undefined ? { type: pt[4].trim() } : {}),
+        ...(pt[5] !== undefined ? { config: pt[5].trim() } : {}),
       });
     }
   }
@@ -290,6 +294,8 @@ export interface BundleFiles {
       readonly fdb?: string;
       /** `ovs-ofctl dump-tlv-map BR` (or add-tlv-map lines). */
       readonly tlv?: string;
+      /** `ovs-ofctl -O OpenFlow15 dump-meters BR` (or add-meter lines). */
+      readonly meters?: string;
     }
   >;
   readonly dpifShow?: string;
@@ -376,8 +382,9 @@ export function buildSwitch(files: BundleFiles, dir = ""): Switch {
       const options = vp.options ?? iface?.options;
       let type = isLocal ? "internal" : vp.type || iface?.type || "system";
       // ovs-vswitchd --enable-dummy=override makes every netdev a dummy one, tunnels too:
-      // dpif/show says what the port really is.
-      if (TUNNEL_TYPES.has(type) && fromDp?.type !== undefined && fromDp.type !== type) type = fromDp.type;
+      // dpif/show then names the type without the tunnel configuration a real vport shows.
+      if (TUNNEL_TYPES.has(type) && fromDp?.type !== undefined && (fromDp.type !== type || !fromDp.config))
+        type = fromDp.type === type ? "dummy" : fromDp.type;
       const port: OfPort = {
         ofport,
         name: vp.name,
@@ -398,6 +405,14 @@ export function buildSwitch(files: BundleFiles, dir = ""): Switch {
         b.tlvMap = parseTlvMap(texts.tlv);
       } catch (e) {
         if (e instanceof SimError) throw e.at(join(dir, `${vb.name}.tlv.txt`), undefined);
+        throw e;
+      }
+    }
+    if (texts.meters !== undefined) {
+      try {
+        for (const m of parseMeters(texts.meters)) b.meters.set(m.id, m);
+      } catch (e) {
+        if (e instanceof SimError) throw e.at(join(dir, `${vb.name}.meters.txt`), e.line);
         throw e;
       }
     }
@@ -431,7 +446,7 @@ export function loadBundle(dir: string): Switch {
   }
   const bridges = new Map<
     string,
-    { ports?: string; flows?: string; groups?: string; fdb?: string; tlv?: string }
+    { ports?: string; flows?: string; groups?: string; fdb?: string; tlv?: string; meters?: string }
   >();
   for (const vb of parseVsctlShow(vsctlShow)) {
     const ports = read(join(dir, `${vb.name}.ports.txt`));
@@ -439,7 +454,9 @@ export function loadBundle(dir: string): Switch {
     const groups = read(join(dir, `${vb.name}.groups.txt`));
     const fdb = read(join(dir, `${vb.name}.fdb.txt`));
     const tlv = read(join(dir, `${vb.name}.tlv.txt`));
+    const meters = read(join(dir, `${vb.name}.meters.txt`));
     bridges.set(vb.name, {
+      ...(meters !== undefined ? { meters } : {}),
       ...(tlv !== undefined ? { tlv } : {}),
       ...(fdb !== undefined ? { fdb } : {}),
       ...(ports !== undefined ? { ports } : {}),

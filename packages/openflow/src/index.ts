@@ -33,6 +33,8 @@ export type { VsctlBridge, VsctlPort, VsctlInterface, OfctlPort, BundleFiles, Dp
 export { traceFlow, parseCtState } from "./xlate.js";
 export { TUNNEL_TYPES, tunnelConfig, formatTunnelKey } from "./tunnel.js";
 export type { TunnelConfig } from "./tunnel.js";
+export { parseMeterSpec, parseMeters, formatMeter, formatMeterId } from "./meter.js";
+export type { Meter, MeterBand } from "./meter.js";
 export { parseTlvMap, parseTlvMapSpec, parseTlvMapDump } from "./tlv.js";
 export type { TlvMap, TlvMapping } from "./tlv.js";
 export {

@@ -26,6 +26,7 @@ import {
   SimError,
 } from "@ovnsim/packet";
 import { formatActions, type OfAction, parseActions, splitTopLevel } from "./actions.js";
+import type { Meter } from "./meter.js";
 import type { TlvMapping } from "./tlv.js";
 import { parseFieldValue, parseInteger } from "./values.js";
 
@@ -87,6 +88,8 @@ export class Bridge {
   readonly groups = new Map<number, Group>();
   /** Geneve TLV map (tun_metadata index → option), `ovs-ofctl add-tlv-map`. */
   tlvMap: ReadonlyMap<number, TlvMapping> = new Map();
+  /** Meters by id (`ovs-ofctl add-meter`, dump-meters). */
+  readonly meters = new Map<number, Meter>();
   private readonly tables: (Classifier<FlowEntry> | undefined)[] = [];
   private nFlows = 0;
 
@@ -399,7 +402,8 @@ export function parseGroupLine(text: string, opts: ParseFlowLineOptions = {}): G
     const fields: { field: FieldSpec; mask: bigint | null }[] = [];
     for (const item of splitTopLevel(head)) {
       const eq = /^([a-z_]+)(?:[=:](.*))?$/s.exec(item);
-      const fm = /^fields\((.*)\)$/.exec(item);
+      // dump-groups prints one hashed field as `fields=ip_dst`, several as `fields(a,b)`.
+      const fm = /^fields\((.*)\)$/.exec(item) ?? /^fields=(.*)$/.exec(item);
       if (fm) {
         for (const f of splitTopLevel(fm[1]!)) {
           const [name, maskText] = f.split("=");
