@@ -7,6 +7,8 @@
 #                           ovs-vsctl --columns=name,ofport,type,options,mac_in_use list Interface
 #                           (full port names with their OpenFlow numbers: `ovs-ofctl show`
 #                           truncates names to 15 bytes, and long ones collide)
+#   ovs-vsctl-list-port.txt ovs-vsctl --columns=name,tag,trunks,vlan_mode list Port
+#                           (ovs-vsctl show never prints vlan_mode)
 #   <bridge>.ports.txt      ovs-ofctl -O OpenFlow15 show <bridge>
 #   <bridge>.flows.txt      ovs-ofctl -O OpenFlow15 dump-flows <bridge>
 #   <bridge>.groups.txt     ovs-ofctl -O OpenFlow15 dump-groups <bridge>
@@ -26,6 +28,7 @@ else
 fi
 ovs-vsctl show > "$OUT/ovs-vsctl-show.txt"
 ovs-vsctl --columns=name,ofport,type,options,mac_in_use list Interface > "$OUT/ovs-vsctl-list-interface.txt"
+ovs-vsctl --columns=name,tag,trunks,vlan_mode list Port > "$OUT/ovs-vsctl-list-port.txt"
 for br in "${BRIDGES[@]}"; do
   ovs-ofctl -O OpenFlow15 show "$br" > "$OUT/$br.ports.txt"
   ovs-ofctl -O OpenFlow15 dump-flows "$br" > "$OUT/$br.flows.txt"

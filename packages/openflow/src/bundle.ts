@@ -21,6 +21,8 @@ import { TUNNEL_TYPES, tunnelConfig } from "./tunnel.js";
 
 /** The bundle file holding `ovs-vsctl list Interface`. */
 export const INTERFACES_FILE = "ovs-vsctl-list-interface.txt";
+/** The bundle file holding `ovs-vsctl list Port`. */
+export const PORTS_FILE = "ovs-vsctl-list-port.txt";
 
 export interface VsctlPort {
   readonly name: string;
@@ -156,48 +158,16 @@ export interface VsctlInterface {
 }
 
 /**
- * Reads `ovs-vsctl list Interface` in its default `column : value` form, whole or with any
- * `--columns=` selection that includes `name` (records separated by blank lines). Interface
- * names are unique in the database, so the list needs no bridge to be read.
+ * The records of an `ovs-vsctl list TABLE` in its default `column : value` form, whole or
+ * with any `--columns=` selection (records separated by blank lines).
  */
-export function parseVsctlListInterface(text: string, file?: string): VsctlInterface[] {
-  const out: VsctlInterface[] = [];
+export function parseOvsdbRecords(text: string, file?: string): Map<string, string>[] {
+  const out: Map<string, string>[] = [];
   let rec: Map<string, string> | null = null;
-  let recLine = 0;
-  const flush = (): void => {
-    if (!rec) return;
-    const name = rec.get("name");
-    if (name === undefined) {
-      throw new SimError("PARSE_ERROR", "Interface record without a name column", {
-        ...(file ? { file } : {}),
-        line: recLine,
-      });
-    }
-    const iface: {
-      name: string;
-      ofport?: number;
-      type?: string;
-      mac?: number;
-      options?: Record<string, string>;
-    } = { name: ovsdbString(name) };
-    const of = rec.get("ofport");
-    if (of !== undefined && /^\d+$/.test(of.trim()) && Number(of) > 0 && Number(of) <= 0xffff)
-      iface.ofport = Number(of);
-    const type = rec.get("type");
-    if (type !== undefined) iface.type = ovsdbString(type);
-    const mac = rec.get("mac_in_use");
-    if (mac !== undefined && /^"?[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}"?$/.test(mac.trim()))
-      iface.mac = parseMac(ovsdbString(mac));
-    const opts = rec.get("options");
-    if (opts !== undefined && /^\{.*\}$/.test(opts.trim()))
-      iface.options = parseOvsdbMap(opts.trim().slice(1, -1));
-    out.push(iface);
-    rec = null;
-  };
   text.split("\n").forEach((raw, i) => {
     const line = raw.replace(/\r$/, "");
     if (line.trim() === "") {
-      flush();
+      rec = null;
       return;
     }
     const m = /^([a-z_]+)\s*:\s?(.*)$/.exec(line);
@@ -209,12 +179,85 @@ export function parseVsctlListInterface(text: string, file?: string): VsctlInter
     }
     if (!rec) {
       rec = new Map();
-      recLine = i + 1;
+      rec.set("", String(i + 1)); // where the record starts, for errors
+      out.push(rec);
     }
     rec.set(m[1]!, m[2]!);
   });
-  flush();
   return out;
+}
+
+function recordName(rec: Map<string, string>, what: string, file?: string): string {
+  const name = rec.get("name");
+  if (name === undefined) {
+    throw new SimError("PARSE_ERROR", `${what} record without a name column`, {
+      ...(file ? { file } : {}),
+      line: Number(rec.get("")),
+    });
+  }
+  return ovsdbString(name);
+}
+
+/**
+ * Reads `ovs-vsctl list Interface` (see parseOvsdbRecords). Interface names are unique in the
+ * database, so the list needs no bridge to be read.
+ */
+export function parseVsctlListInterface(text: string, file?: string): VsctlInterface[] {
+  return parseOvsdbRecords(text, file).map((rec) => {
+    const iface: {
+      name: string;
+      ofport?: number;
+      type?: string;
+      mac?: number;
+      options?: Record<string, string>;
+    } = { name: recordName(rec, "Interface", file) };
+    const of = rec.get("ofport");
+    if (of !== undefined && /^\d+$/.test(of.trim()) && Number(of) > 0 && Number(of) <= 0xffff)
+      iface.ofport = Number(of);
+    const type = rec.get("type");
+    if (type !== undefined) iface.type = ovsdbString(type);
+    const mac = rec.get("mac_in_use");
+    if (mac !== undefined && /^"?[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}"?$/.test(mac.trim()))
+      iface.mac = parseMac(ovsdbString(mac));
+    const opts = rec.get("options");
+    if (opts !== undefined && /^\{.*\}$/.test(opts.trim()))
+      iface.options = parseOvsdbMap(opts.trim().slice(1, -1));
+    return iface;
+  });
+}
+
+export interface VsctlPortRecord {
+  readonly name: string;
+  readonly tag?: number;
+  readonly trunks?: readonly number[];
+  readonly vlanMode?: VlanMode;
+}
+
+const VLAN_MODES: ReadonlySet<string> = new Set([
+  "access",
+  "trunk",
+  "native-tagged",
+  "native-untagged",
+  "dot1q-tunnel",
+]);
+
+/**
+ * Reads `ovs-vsctl list Port` (name, tag, trunks, vlan_mode): `ovs-vsctl show` prints tag and
+ * trunks but never vlan_mode, which NORMAL needs.
+ */
+export function parseVsctlListPort(text: string, file?: string): VsctlPortRecord[] {
+  return parseOvsdbRecords(text, file).map((rec) => {
+    const name = recordName(rec, "Port", file);
+    const p: { name: string; tag?: number; trunks?: number[]; vlanMode?: VlanMode } = { name };
+    const tag = rec.get("tag")?.trim();
+    if (tag !== undefined && /^\d{1,4}$/.test(tag) && Number(tag) < 4096) p.tag = Number(tag);
+    const trunks = /^\[([\d,\s]*)\]$/.exec(rec.get("trunks")?.trim() ?? "");
+    if (trunks && trunks[1]!.trim() !== "")
+      p.trunks = trunks[1]!.split(",").map((x) => Number(x.trim()) & 0xfff);
+    const mode = ovsdbString(rec.get("vlan_mode") ?? "[]");
+    if (VLAN_MODES.has(mode)) p.vlanMode = mode as VlanMode;
+    return p;
+  });
 }
 
 export interface OfctlPort {
@@ -301,6 +344,8 @@ export interface BundleFiles {
   readonly dpifShow?: string;
   /** `ovs-vsctl list Interface` (full names and ofports). */
   readonly interfaces?: string;
+  /** `ovs-vsctl list Port` (vlan_mode, which `ovs-vsctl show` does not print). */
+  readonly portList?: string;
 }
 
 /**
@@ -366,7 +411,25 @@ export function buildSwitch(files: BundleFiles, dir = ""): Switch {
     for (const i of parseVsctlListInterface(files.interfaces, join(dir, INTERFACES_FILE)))
       ifaces.set(i.name, i);
   }
-  for (const vb of vs) {
+  const portRecs = new Map<string, VsctlPortRecord>();
+  if (files.portList !== undefined) {
+    for (const p of parseVsctlListPort(files.portList, join(dir, PORTS_FILE))) portRecs.set(p.name, p);
+  }
+  for (const vb0 of vs) {
+    // The Port list, when captured, completes what `ovs-vsctl show` printed.
+    const vb: VsctlBridge = {
+      name: vb0.name,
+      ports: vb0.ports.map((p) => {
+        const r = portRecs.get(p.name);
+        if (!r) return p;
+        return {
+          ...p,
+          ...(r.tag !== undefined ? { tag: r.tag } : {}),
+          ...(r.trunks !== undefined ? { trunks: r.trunks } : {}),
+          ...(r.vlanMode !== undefined ? { vlanMode: r.vlanMode } : {}),
+        };
+      }),
+    };
     const b = new Bridge(vb.name);
     const texts = files.bridges.get(vb.name) ?? {};
     const ofPorts = texts.ports ? parseOfctlShow(texts.ports) : [];
@@ -466,10 +529,12 @@ export function loadBundle(dir: string): Switch {
   }
   const dpifShow = read(join(dir, "dpif-show.txt"));
   const interfaces = read(join(dir, INTERFACES_FILE));
+  const portList = read(join(dir, PORTS_FILE));
   return buildSwitch(
     {
       vsctlShow,
       bridges,
+      ...(portList !== undefined ? { portList } : {}),
       ...(dpifShow !== undefined ? { dpifShow } : {}),
       ...(interfaces !== undefined ? { interfaces } : {}),
     },

@@ -20,6 +20,9 @@ export type { OfPort, FlowEntry, Group, Bucket, ParseFlowLineOptions } from "./m
 export {
   parseVsctlShow,
   parseVsctlListInterface,
+  parseVsctlListPort,
+  parseOvsdbRecords,
+  PORTS_FILE,
   parseOvsdbMap,
   INTERFACES_FILE,
   parseOfctlShow,
@@ -29,7 +32,7 @@ export {
   loadBundle,
   switchFromFlows,
 } from "./bundle.js";
-export type { VsctlBridge, VsctlPort, VsctlInterface, OfctlPort, BundleFiles, DpifPort } from "./bundle.js";
+export type { VsctlBridge, VsctlPort, VsctlInterface, VsctlPortRecord, OfctlPort, BundleFiles, DpifPort } from "./bundle.js";
 export { traceFlow, parseCtState } from "./xlate.js";
 export { TUNNEL_TYPES, tunnelConfig, formatTunnelKey } from "./tunnel.js";
 export type { TunnelConfig } from "./tunnel.js";

@@ -26,6 +26,7 @@ const files = readdirSync(DIR);
 const sw = buildSwitch({
   vsctlShow: rd("ovs-vsctl-show.txt"),
   interfaces: rd("ovs-vsctl-list-interface.txt"),
+  portList: rd("ovs-vsctl-list-port.txt"),
   dpifShow: rd("dpif-show.txt"),
   bridges: new Map(
     ["br0", "br1"].map((b) => [
@@ -145,8 +146,11 @@ describe("dump formats of real OVS 3.1 (OF1.0/1.3/1.5, --no-stats, --names)", ()
     const vx = br0.ports.find((p) => p.name === "vx0")!;
     expect(vx.type).toBe("vxlan");
     expect(vx.options).toEqual({ dst_port: "8472", key: "5", remote_ip: "flow" });
-    // ovs-vsctl show does not print vlan_mode (see the Port list below).
+    // ovs-vsctl show does not print vlan_mode: the Port list gives it.
     expect(br0.ports.find((p) => p.name === "vif-b")?.tag).toBe(20);
+    expect(br0.ports.find((p) => p.name === "vif-b")?.vlanMode).toBeUndefined();
+    expect(sw.bridge("br0").portByName("vif-b")?.vlanMode).toBe("native-untagged");
+    expect(sw.bridge("br0").portByName("eth0")?.trunks).toEqual([10, 20, 30]);
     expect(br0.ports.find((p) => p.name === "eth0")?.trunks).toEqual([10, 20, 30]);
     const full = parseVsctlListInterface(rd("ovs-vsctl-list-interface.txt"));
     const cols = parseVsctlListInterface(rd("ovs-vsctl-list-interface.columns.txt"));
