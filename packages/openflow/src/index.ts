@@ -32,7 +32,15 @@ export {
   loadBundle,
   switchFromFlows,
 } from "./bundle.js";
-export type { VsctlBridge, VsctlPort, VsctlInterface, VsctlPortRecord, OfctlPort, BundleFiles, DpifPort } from "./bundle.js";
+export type {
+  VsctlBridge,
+  VsctlPort,
+  VsctlInterface,
+  VsctlPortRecord,
+  OfctlPort,
+  BundleFiles,
+  DpifPort,
+} from "./bundle.js";
 export { traceFlow, parseCtState } from "./xlate.js";
 export { TUNNEL_TYPES, tunnelConfig, formatTunnelKey } from "./tunnel.js";
 export type { TunnelConfig } from "./tunnel.js";
