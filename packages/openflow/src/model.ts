@@ -27,6 +27,7 @@ import {
 } from "@ovnsim/packet";
 import { formatActions, type OfAction, parseActions, splitTopLevel } from "./actions.js";
 import type { Meter } from "./meter.js";
+import { unquotePortName } from "./portnames.js";
 import type { TlvMapping } from "./tlv.js";
 import { parseFieldValue, parseInteger } from "./values.js";
 
@@ -338,7 +339,9 @@ function parseBucket(
     const v = m[2]!;
     if (m[1] === "bucket_id") id = Number(parseInteger(v, "bucket_id"));
     else if (m[1] === "weight") weight = Number(parseInteger(v, "weight"));
-    else if (m[1] === "watch_port") watchPort = /^\d+$/.test(v) ? Number(v) : (ctx.portByName?.(v) ?? -1);
+    else if (m[1] === "watch_port")
+      // `ovs-ofctl --names` prints the port's (possibly quoted) name.
+      watchPort = /^\d+$/.test(v) ? Number(v) : (ctx.portByName?.(unquotePortName(v) ?? v) ?? -1);
     else watchGroup = Number(parseInteger(v, "watch_group"));
   }
   const actions = parseActions([...actionItems, actionsText].filter((s) => s !== "").join(","), ctx);

@@ -109,6 +109,8 @@ describe("dump formats of real OVS 3.1 (OF1.0/1.3/1.5, --no-stats, --names)", ()
     const of13 = parseGroups(rd("br0.groups.of13.txt"), { ports: names });
     const g5 = of13.find((g) => g.id === 5)!;
     expect(g5.buckets.map((k) => k.watchPort)).toEqual([2, 3]);
+    const named = parseGroups(rd("br0.groups.of13.names.txt"), { ports: names });
+    expect(named.find((g) => g.id === 5)?.buckets.map((k) => k.watchPort)).toEqual([2, 3]);
     // OF1.5 keeps the selection method; OF1.3 cannot express it (OVS then uses dp_hash).
     const of15 = parseGroups(rd("br0.groups.of15.txt"), { ports: names });
     expect(of15.find((g) => g.id === 3)?.fields.map((f) => f.field.name)).toEqual(["nw_dst"]);
