@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # record-format-goldens.sh [OUTDIR]
 # Records every dump format users capture, from real OVS 3.1 (the shared oracle sandbox), for
-# one set of flows, groups and meters (issue 11): dump-flows in OpenFlow 1.0/1.3/1.5 with and
-# without --no-stats and --names, dump-groups (1.3/1.5, --names), dump-meters (1.3/1.5),
-# show (1.0/1.3/1.5), dump-tlv-map, ovs-vsctl show (bridges with tunnel, patch, internal,
+# one set of flows, groups and meters (issue 11): dump-flows in OpenFlow 1.0 to 1.5 with and
+# without --no-stats and --names, dump-groups (1.1-1.5, --names), dump-meters (1.3-1.5),
+# show (1.0-1.5), dump-tlv-map, ovs-vsctl show (bridges with tunnel, patch, internal,
 # VLAN-configured ports and options) and ovs-vsctl list Interface. The test reads each file
 # and compares what ovnsim prints back with the real text.
 # Output: OUTDIR/formats/*.txt; default OUTDIR packages/openflow/test/fixtures.
@@ -78,7 +78,7 @@ priority=10,in_port=1,actions=output:2
 priority=10,in_port=2,actions=output:1
 EOF2
 for br in br0 br1; do
-  for v in 10 13 15; do
+  for v in 10 11 12 13 14 15; do
     ovs-ofctl -O OpenFlow$v dump-flows $br > "$OUT/$br.flows.of$v.txt"
     ovs-ofctl -O OpenFlow$v --no-stats dump-flows $br > "$OUT/$br.flows.of$v.no-stats.txt"
     ovs-ofctl -O OpenFlow$v --names dump-flows $br > "$OUT/$br.flows.of$v.names.txt"
@@ -86,10 +86,10 @@ for br in br0 br1; do
     ovs-ofctl -O OpenFlow$v show $br > "$OUT/$br.show.of$v.txt"
   done
 done
-for v in 13 15; do
+for v in 11 12 13 14 15; do
   ovs-ofctl -O OpenFlow$v dump-groups br0 > "$OUT/br0.groups.of$v.txt"
   ovs-ofctl -O OpenFlow$v --names dump-groups br0 > "$OUT/br0.groups.of$v.names.txt"
-  ovs-ofctl -O OpenFlow$v dump-meters br0 > "$OUT/br0.meters.of$v.txt"
+  if [ "$v" -ge 13 ]; then ovs-ofctl -O OpenFlow$v dump-meters br0 > "$OUT/br0.meters.of$v.txt"; fi
 done
 ovs-ofctl dump-tlv-map br0 > "$OUT/br0.tlv.txt"
 ovs-vsctl show > "$OUT/ovs-vsctl-show.txt"
