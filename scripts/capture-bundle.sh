@@ -7,11 +7,14 @@
 #                           ovs-vsctl --columns=name,ofport,type,options,mac_in_use list Interface
 #                           (full port names with their OpenFlow numbers: `ovs-ofctl show`
 #                           truncates names to 15 bytes, and long ones collide)
+#   ovs-vsctl-list-port.txt ovs-vsctl --columns=name,tag,trunks,vlan_mode list Port
+#                           (ovs-vsctl show never prints vlan_mode)
 #   <bridge>.ports.txt      ovs-ofctl -O OpenFlow15 show <bridge>
 #   <bridge>.flows.txt      ovs-ofctl -O OpenFlow15 dump-flows <bridge>
 #   <bridge>.groups.txt     ovs-ofctl -O OpenFlow15 dump-groups <bridge>
 #   <bridge>.fdb.txt        ovs-appctl fdb/show <bridge>    (MAC learning table for NORMAL)
 #   <bridge>.tlv.txt        ovs-ofctl dump-tlv-map <bridge> (Geneve options as tun_metadata<N>)
+#   <bridge>.meters.txt     ovs-ofctl -O OpenFlow15 dump-meters <bridge>
 #   dpif-show.txt           ovs-appctl dpif/show            (datapath port numbers)
 # With no BRIDGE, every bridge of `ovs-vsctl list-br` is captured.
 set -euo pipefail
@@ -25,12 +28,14 @@ else
 fi
 ovs-vsctl show > "$OUT/ovs-vsctl-show.txt"
 ovs-vsctl --columns=name,ofport,type,options,mac_in_use list Interface > "$OUT/ovs-vsctl-list-interface.txt"
+ovs-vsctl --columns=name,tag,trunks,vlan_mode list Port > "$OUT/ovs-vsctl-list-port.txt"
 for br in "${BRIDGES[@]}"; do
   ovs-ofctl -O OpenFlow15 show "$br" > "$OUT/$br.ports.txt"
   ovs-ofctl -O OpenFlow15 dump-flows "$br" > "$OUT/$br.flows.txt"
   ovs-ofctl -O OpenFlow15 dump-groups "$br" > "$OUT/$br.groups.txt" 2>/dev/null || rm -f "$OUT/$br.groups.txt"
   ovs-appctl fdb/show "$br" > "$OUT/$br.fdb.txt" 2>/dev/null || rm -f "$OUT/$br.fdb.txt"
   ovs-ofctl dump-tlv-map "$br" > "$OUT/$br.tlv.txt" 2>/dev/null || rm -f "$OUT/$br.tlv.txt"
+  ovs-ofctl -O OpenFlow15 dump-meters "$br" > "$OUT/$br.meters.txt" 2>/dev/null || rm -f "$OUT/$br.meters.txt"
 done
 ovs-appctl dpif/show > "$OUT/dpif-show.txt" 2>/dev/null || rm -f "$OUT/dpif-show.txt"
 echo "bundle written to $OUT (bridges: ${BRIDGES[*]})"

@@ -15,11 +15,14 @@ import { MacTable, type VlanMode } from "@ovnsim/l2";
 import { parseMac, SimError } from "@ovnsim/packet";
 import { Bridge, type OfPort, OFPP_LOCAL, parseFlows, parseGroups, Switch } from "./model.js";
 import { ofTruncatedName, parsablePortNames } from "./portnames.js";
+import { parseMeters } from "./meter.js";
 import { parseTlvMap } from "./tlv.js";
 import { TUNNEL_TYPES, tunnelConfig } from "./tunnel.js";
 
 /** The bundle file holding `ovs-vsctl list Interface`. */
 export const INTERFACES_FILE = "ovs-vsctl-list-interface.txt";
+/** The bundle file holding `ovs-vsctl list Port`. */
+export const PORTS_FILE = "ovs-vsctl-list-port.txt";
 
 export interface VsctlPort {
   readonly name: string;
@@ -155,48 +158,16 @@ export interface VsctlInterface {
 }
 
 /**
- * Reads `ovs-vsctl list Interface` in its default `column : value` form, whole or with any
- * `--columns=` selection that includes `name` (records separated by blank lines). Interface
- * names are unique in the database, so the list needs no bridge to be read.
+ * The records of an `ovs-vsctl list TABLE` in its default `column : value` form, whole or
+ * with any `--columns=` selection (records separated by blank lines).
  */
-export function parseVsctlListInterface(text: string, file?: string): VsctlInterface[] {
-  const out: VsctlInterface[] = [];
+export function parseOvsdbRecords(text: string, file?: string): Map<string, string>[] {
+  const out: Map<string, string>[] = [];
   let rec: Map<string, string> | null = null;
-  let recLine = 0;
-  const flush = (): void => {
-    if (!rec) return;
-    const name = rec.get("name");
-    if (name === undefined) {
-      throw new SimError("PARSE_ERROR", "Interface record without a name column", {
-        ...(file ? { file } : {}),
-        line: recLine,
-      });
-    }
-    const iface: {
-      name: string;
-      ofport?: number;
-      type?: string;
-      mac?: number;
-      options?: Record<string, string>;
-    } = { name: ovsdbString(name) };
-    const of = rec.get("ofport");
-    if (of !== undefined && /^\d+$/.test(of.trim()) && Number(of) > 0 && Number(of) <= 0xffff)
-      iface.ofport = Number(of);
-    const type = rec.get("type");
-    if (type !== undefined) iface.type = ovsdbString(type);
-    const mac = rec.get("mac_in_use");
-    if (mac !== undefined && /^"?[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}"?$/.test(mac.trim()))
-      iface.mac = parseMac(ovsdbString(mac));
-    const opts = rec.get("options");
-    if (opts !== undefined && /^\{.*\}$/.test(opts.trim()))
-      iface.options = parseOvsdbMap(opts.trim().slice(1, -1));
-    out.push(iface);
-    rec = null;
-  };
   text.split("\n").forEach((raw, i) => {
     const line = raw.replace(/\r$/, "");
     if (line.trim() === "") {
-      flush();
+      rec = null;
       return;
     }
     const m = /^([a-z_]+)\s*:\s?(.*)$/.exec(line);
@@ -208,12 +179,85 @@ export function parseVsctlListInterface(text: string, file?: string): VsctlInter
     }
     if (!rec) {
       rec = new Map();
-      recLine = i + 1;
+      rec.set("", String(i + 1)); // where the record starts, for errors
+      out.push(rec);
     }
     rec.set(m[1]!, m[2]!);
   });
-  flush();
   return out;
+}
+
+function recordName(rec: Map<string, string>, what: string, file?: string): string {
+  const name = rec.get("name");
+  if (name === undefined) {
+    throw new SimError("PARSE_ERROR", `${what} record without a name column`, {
+      ...(file ? { file } : {}),
+      line: Number(rec.get("")),
+    });
+  }
+  return ovsdbString(name);
+}
+
+/**
+ * Reads `ovs-vsctl list Interface` (see parseOvsdbRecords). Interface names are unique in the
+ * database, so the list needs no bridge to be read.
+ */
+export function parseVsctlListInterface(text: string, file?: string): VsctlInterface[] {
+  return parseOvsdbRecords(text, file).map((rec) => {
+    const iface: {
+      name: string;
+      ofport?: number;
+      type?: string;
+      mac?: number;
+      options?: Record<string, string>;
+    } = { name: recordName(rec, "Interface", file) };
+    const of = rec.get("ofport");
+    if (of !== undefined && /^\d+$/.test(of.trim()) && Number(of) > 0 && Number(of) <= 0xffff)
+      iface.ofport = Number(of);
+    const type = rec.get("type");
+    if (type !== undefined) iface.type = ovsdbString(type);
+    const mac = rec.get("mac_in_use");
+    if (mac !== undefined && /^"?[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}"?$/.test(mac.trim()))
+      iface.mac = parseMac(ovsdbString(mac));
+    const opts = rec.get("options");
+    if (opts !== undefined && /^\{.*\}$/.test(opts.trim()))
+      iface.options = parseOvsdbMap(opts.trim().slice(1, -1));
+    return iface;
+  });
+}
+
+export interface VsctlPortRecord {
+  readonly name: string;
+  readonly tag?: number;
+  readonly trunks?: readonly number[];
+  readonly vlanMode?: VlanMode;
+}
+
+const VLAN_MODES: ReadonlySet<string> = new Set([
+  "access",
+  "trunk",
+  "native-tagged",
+  "native-untagged",
+  "dot1q-tunnel",
+]);
+
+/**
+ * Reads `ovs-vsctl list Port` (name, tag, trunks, vlan_mode): `ovs-vsctl show` prints tag and
+ * trunks but never vlan_mode, which NORMAL needs.
+ */
+export function parseVsctlListPort(text: string, file?: string): VsctlPortRecord[] {
+  return parseOvsdbRecords(text, file).map((rec) => {
+    const name = recordName(rec, "Port", file);
+    const p: { name: string; tag?: number; trunks?: number[]; vlanMode?: VlanMode } = { name };
+    const tag = rec.get("tag")?.trim();
+    if (tag !== undefined && /^\d{1,4}$/.test(tag) && Number(tag) < 4096) p.tag = Number(tag);
+    const trunks = /^\[([\d,\s]*)\]$/.exec(rec.get("trunks")?.trim() ?? "");
+    if (trunks && trunks[1]!.trim() !== "")
+      p.trunks = trunks[1]!.split(",").map((x) => Number(x.trim()) & 0xfff);
+    const mode = ovsdbString(rec.get("vlan_mode") ?? "[]");
+    if (VLAN_MODES.has(mode)) p.vlanMode = mode as VlanMode;
+    return p;
+  });
 }
 
 export interface OfctlPort {
@@ -239,6 +283,8 @@ export interface DpifPort {
   readonly dpPort: number | null;
   /** The netdev type the datapath reports (`dummy`, `geneve`, `patch`, ...), when printed. */
   readonly type?: string;
+  /** What follows the type (`key=flow, remote_ip=…` for a real tunnel vport), when printed. */
+  readonly config?: string;
 }
 
 /** Reads `ovs-appctl dpif/show`: bridge → port name → {ofport, dpPort, type}. */
@@ -247,7 +293,7 @@ export function parseDpifShow(text: string): Map<string, Map<string, DpifPort>> 
   let cur: Map<string, DpifPort> | null = null;
   for (const line of text.split("\n")) {
     const br = /^ {2}(\S+):\s*$/.exec(line);
-    const pt = /^ {4}(\S+) (\d+)\/(\d+|none):(?:\s*\(([^:)]+))?/.exec(line);
+    const pt = /^ {4}(\S+) (\d+)\/(\d+|none):(?:\s*\(([^:)]+)(?::\s*(.*))?\))?/.exec(line);
     if (br) {
       cur = new Map();
       out.set(br[1]!, cur);
@@ -256,6 +302,7 @@ export function parseDpifShow(text: string): Map<string, Map<string, DpifPort>> 
         ofport: Number(pt[2]),
         dpPort: pt[3] === "none" ? null : Number(pt[3]),
         ...(pt[4] !== undefined ? { type: pt[4].trim() } : {}),
+        ...(pt[5] !== undefined ? { config: pt[5].trim() } : {}),
       });
     }
   }
@@ -290,11 +337,15 @@ export interface BundleFiles {
       readonly fdb?: string;
       /** `ovs-ofctl dump-tlv-map BR` (or add-tlv-map lines). */
       readonly tlv?: string;
+      /** `ovs-ofctl -O OpenFlow15 dump-meters BR` (or add-meter lines). */
+      readonly meters?: string;
     }
   >;
   readonly dpifShow?: string;
   /** `ovs-vsctl list Interface` (full names and ofports). */
   readonly interfaces?: string;
+  /** `ovs-vsctl list Port` (vlan_mode, which `ovs-vsctl show` does not print). */
+  readonly portList?: string;
 }
 
 /**
@@ -360,7 +411,25 @@ export function buildSwitch(files: BundleFiles, dir = ""): Switch {
     for (const i of parseVsctlListInterface(files.interfaces, join(dir, INTERFACES_FILE)))
       ifaces.set(i.name, i);
   }
-  for (const vb of vs) {
+  const portRecs = new Map<string, VsctlPortRecord>();
+  if (files.portList !== undefined) {
+    for (const p of parseVsctlListPort(files.portList, join(dir, PORTS_FILE))) portRecs.set(p.name, p);
+  }
+  for (const vb0 of vs) {
+    // The Port list, when captured, completes what `ovs-vsctl show` printed.
+    const vb: VsctlBridge = {
+      name: vb0.name,
+      ports: vb0.ports.map((p) => {
+        const r = portRecs.get(p.name);
+        if (!r) return p;
+        return {
+          ...p,
+          ...(r.tag !== undefined ? { tag: r.tag } : {}),
+          ...(r.trunks !== undefined ? { trunks: r.trunks } : {}),
+          ...(r.vlanMode !== undefined ? { vlanMode: r.vlanMode } : {}),
+        };
+      }),
+    };
     const b = new Bridge(vb.name);
     const texts = files.bridges.get(vb.name) ?? {};
     const ofPorts = texts.ports ? parseOfctlShow(texts.ports) : [];
@@ -376,8 +445,9 @@ export function buildSwitch(files: BundleFiles, dir = ""): Switch {
       const options = vp.options ?? iface?.options;
       let type = isLocal ? "internal" : vp.type || iface?.type || "system";
       // ovs-vswitchd --enable-dummy=override makes every netdev a dummy one, tunnels too:
-      // dpif/show says what the port really is.
-      if (TUNNEL_TYPES.has(type) && fromDp?.type !== undefined && fromDp.type !== type) type = fromDp.type;
+      // dpif/show then names the type without the tunnel configuration a real vport shows.
+      if (TUNNEL_TYPES.has(type) && fromDp?.type !== undefined && (fromDp.type !== type || !fromDp.config))
+        type = fromDp.type === type ? "dummy" : fromDp.type;
       const port: OfPort = {
         ofport,
         name: vp.name,
@@ -398,6 +468,14 @@ export function buildSwitch(files: BundleFiles, dir = ""): Switch {
         b.tlvMap = parseTlvMap(texts.tlv);
       } catch (e) {
         if (e instanceof SimError) throw e.at(join(dir, `${vb.name}.tlv.txt`), undefined);
+        throw e;
+      }
+    }
+    if (texts.meters !== undefined) {
+      try {
+        for (const m of parseMeters(texts.meters)) b.meters.set(m.id, m);
+      } catch (e) {
+        if (e instanceof SimError) throw e.at(join(dir, `${vb.name}.meters.txt`), e.line);
         throw e;
       }
     }
@@ -431,7 +509,7 @@ export function loadBundle(dir: string): Switch {
   }
   const bridges = new Map<
     string,
-    { ports?: string; flows?: string; groups?: string; fdb?: string; tlv?: string }
+    { ports?: string; flows?: string; groups?: string; fdb?: string; tlv?: string; meters?: string }
   >();
   for (const vb of parseVsctlShow(vsctlShow)) {
     const ports = read(join(dir, `${vb.name}.ports.txt`));
@@ -439,7 +517,9 @@ export function loadBundle(dir: string): Switch {
     const groups = read(join(dir, `${vb.name}.groups.txt`));
     const fdb = read(join(dir, `${vb.name}.fdb.txt`));
     const tlv = read(join(dir, `${vb.name}.tlv.txt`));
+    const meters = read(join(dir, `${vb.name}.meters.txt`));
     bridges.set(vb.name, {
+      ...(meters !== undefined ? { meters } : {}),
       ...(tlv !== undefined ? { tlv } : {}),
       ...(fdb !== undefined ? { fdb } : {}),
       ...(ports !== undefined ? { ports } : {}),
@@ -449,10 +529,12 @@ export function loadBundle(dir: string): Switch {
   }
   const dpifShow = read(join(dir, "dpif-show.txt"));
   const interfaces = read(join(dir, INTERFACES_FILE));
+  const portList = read(join(dir, PORTS_FILE));
   return buildSwitch(
     {
       vsctlShow,
       bridges,
+      ...(portList !== undefined ? { portList } : {}),
       ...(dpifShow !== undefined ? { dpifShow } : {}),
       ...(interfaces !== undefined ? { interfaces } : {}),
     },

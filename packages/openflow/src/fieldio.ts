@@ -59,6 +59,12 @@ export function writeField(
 export function unwildcard(wc: Uint32Array, spec: FieldSpec, mask: bigint = fieldMask(spec)): void {
   if (spec.bits <= 32) {
     wc[spec.word] = (wc[spec.word]! | ((Number(mask & fieldMask(spec)) << spec.shift) >>> 0)) >>> 0;
+    const md = tunMetadataIndex(spec);
+    if (md >= 0 && mask !== 0n) {
+      // mf_mask_field_masked() on a Geneve option also consults whether it is present.
+      const w = W.tun_md_present + (md >>> 5);
+      wc[w] = (wc[w]! | (1 << (md & 31))) >>> 0;
+    }
     return;
   }
   const n = fieldWords(spec);

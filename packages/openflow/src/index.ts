@@ -22,6 +22,9 @@ export type { OfPort, FlowEntry, Group, Bucket, ParseFlowLineOptions } from "./m
 export {
   parseVsctlShow,
   parseVsctlListInterface,
+  parseVsctlListPort,
+  parseOvsdbRecords,
+  PORTS_FILE,
   parseOvsdbMap,
   INTERFACES_FILE,
   parseOfctlShow,
@@ -31,10 +34,20 @@ export {
   loadBundle,
   switchFromFlows,
 } from "./bundle.js";
-export type { VsctlBridge, VsctlPort, VsctlInterface, OfctlPort, BundleFiles, DpifPort } from "./bundle.js";
+export type {
+  VsctlBridge,
+  VsctlPort,
+  VsctlInterface,
+  VsctlPortRecord,
+  OfctlPort,
+  BundleFiles,
+  DpifPort,
+} from "./bundle.js";
 export { traceFlow, parseCtState } from "./xlate.js";
 export { TUNNEL_TYPES, tunnelConfig, formatTunnelKey } from "./tunnel.js";
 export type { TunnelConfig } from "./tunnel.js";
+export { parseMeterSpec, parseMeters, formatMeter, formatMeterId } from "./meter.js";
+export type { Meter, MeterBand } from "./meter.js";
 export { parseTlvMap, parseTlvMapSpec, parseTlvMapDump } from "./tlv.js";
 export type { TlvMap, TlvMapping } from "./tlv.js";
 export {

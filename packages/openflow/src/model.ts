@@ -28,6 +28,8 @@ import {
 } from "@ovnsim/packet";
 import { formatActions, type OfAction, of10PopVlan, parseActions, splitTopLevel } from "./actions.js";
 import { OfTable, verifyConjunctions } from "./conjunction.js";
+import type { Meter } from "./meter.js";
+import { unquotePortName } from "./portnames.js";
 import type { TlvMapping } from "./tlv.js";
 import { parseFieldValue, parseInteger } from "./values.js";
 
@@ -91,6 +93,8 @@ export class Bridge {
   readonly groups = new Map<number, Group>();
   /** Geneve TLV map (tun_metadata index → option), `ovs-ofctl add-tlv-map`. */
   tlvMap: ReadonlyMap<number, TlvMapping> = new Map();
+  /** Meters by id (`ovs-ofctl add-meter`, dump-meters). */
+  readonly meters = new Map<number, Meter>();
   private readonly tables: (OfTable | undefined)[] = [];
   private nFlows = 0;
 
@@ -401,7 +405,9 @@ function parseBucket(
     const v = m[2]!;
     if (m[1] === "bucket_id") id = Number(parseInteger(v, "bucket_id"));
     else if (m[1] === "weight") weight = Number(parseInteger(v, "weight"));
-    else if (m[1] === "watch_port") watchPort = /^\d+$/.test(v) ? Number(v) : (ctx.portByName?.(v) ?? -1);
+    else if (m[1] === "watch_port")
+      // `ovs-ofctl --names` prints the port's (possibly quoted) name.
+      watchPort = /^\d+$/.test(v) ? Number(v) : (ctx.portByName?.(unquotePortName(v) ?? v) ?? -1);
     else watchGroup = Number(parseInteger(v, "watch_group"));
   }
   const actions = parseActions([...actionItems, actionsText].filter((s) => s !== "").join(","), ctx);

@@ -2,6 +2,7 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { run } from "../../cli/src/cli.js";
+import { readCases } from "./harness.js";
 
 const EXAMPLE = join(import.meta.dirname, "..", "examples", "kubeovn-br-provider");
 const FLOW = "in_port=1,dl_vlan=341,tcp,nw_src=192.0.2.10,nw_dst=10.180.204.252,tp_src=40000,tp_dst=80";
@@ -31,6 +32,13 @@ describe("ovnsim ofproto-trace", () => {
     ]);
     expect(r.rc).toBe(0);
     expect(JSON.parse(r.out).passes[0].datapathActions).toBe("set(eth(dst=00:00:00:01:00:01)),pop_vlan,10");
+  });
+  it("--names on a node with long, colliding port names (issue 18) prints what ofproto/trace --names does", async () => {
+    const dir = join(import.meta.dirname, "golden", "portnames");
+    const c = readCases(dir, "").find((x) => x.args[0] === "--names" && x.args[1] === "br-provider")!;
+    const r = await cli(["ofproto-trace", "--bundle", join(dir, "bundle"), ...c.args]);
+    expect(r.rc).toBe(0);
+    expect(r.out).toBe(c.expected);
   });
   it("exit 0 for a dropped packet, 2 for bad input", async () => {
     expect((await cli(["ofproto-trace", "--bundle", EXAMPLE, "br-int", "in_port=11,ip"])).rc).toBe(0);

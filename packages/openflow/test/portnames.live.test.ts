@@ -16,7 +16,7 @@ const SEED = liveSeed();
 
 describe.skipIf(gate.skip)("port names of a captured node (issue 18) vs ofproto/trace", () => {
   let sb: Sandbox | undefined;
-  const dir = mkdtempSync(join(tmpdir(), "ovnsim-pn-"));
+  let dir = "";
   const r = rng(SEED);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
   const nSubnets = 2 + Math.floor(r() * 3);
@@ -38,6 +38,7 @@ describe.skipIf(gate.skip)("port names of a captured node (issue 18) vs ofproto/
 
   beforeAll(() => {
     gate.assert();
+    dir = mkdtempSync(join(tmpdir(), "ovnsim-pn-")); // here, not at collection: a skipped file leaves nothing
     sb = startSandbox({ name: "pn", ovn: false });
     const s = sb;
     const prov = subnets.flatMap((n) => [
@@ -108,7 +109,7 @@ describe.skipIf(gate.skip)("port names of a captured node (issue 18) vs ofproto/
 
   afterAll(() => {
     sb?.stop();
-    rmSync(dir, { recursive: true, force: true });
+    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it(`loads the bundle and every trace matches (seed ${SEED}, ${nSubnets} subnets)`, () => {

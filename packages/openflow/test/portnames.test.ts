@@ -10,6 +10,7 @@ import {
   INTERFACES_FILE,
   ofTruncatedName,
   parseFlows,
+  parseDpifShow,
   parseOvsdbMap,
   parseVsctlListInterface,
   parseVsctlShow,
@@ -135,6 +136,23 @@ describe("fuzz: port-name parsers give a result or a SimError", () => {
           .join(", ");
         expect(parseOvsdbMap(text)).toEqual(d);
       }),
+    );
+  });
+  it("parseDpifShow (with port types and vport configs)", () => {
+    const line = fc.oneof(
+      fc.string(),
+      fc.string({ maxLength: 10 }).map((b) => `  ${b}:`),
+      fc
+        .tuple(
+          nameArb,
+          fc.nat(70000),
+          fc.oneof(fc.nat(70000).map(String), fc.constant("none")),
+          fc.string({ maxLength: 30 }),
+        )
+        .map(([n, o, d, t]) => `    ${n} ${o}/${d}: (${t})`),
+    );
+    fc.assert(
+      fc.property(fc.array(line, { maxLength: 12 }), (ls) => total(() => parseDpifShow(ls.join("\n")))),
     );
   });
   it("parseVsctlShow", () => {

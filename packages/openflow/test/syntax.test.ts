@@ -243,7 +243,12 @@ describe("bundle readers", () => {
       "dummy@ovs-dummy: hit:0 missed:0\n  br0:\n    br0 65534/100: (dummy-internal)\n    p1 1/1: (dummy)\n    patch0 9/none: (patch: peer=patch1)\n",
     );
     expect(d.get("br0")?.get("p1")).toEqual({ ofport: 1, dpPort: 1, type: "dummy" });
-    expect(d.get("br0")?.get("patch0")).toEqual({ ofport: 9, dpPort: null, type: "patch" });
+    expect(d.get("br0")?.get("patch0")).toEqual({
+      ofport: 9,
+      dpPort: null,
+      type: "patch",
+      config: "peer=patch1",
+    });
   });
 });
 

@@ -15,7 +15,9 @@ import { registerSubcommand } from "../cli.js";
 import { checkInputDirectory, readTextFile } from "../files.js";
 
 const USAGE = `usage: ovnsim ofproto-trace [--bundle DIR | --flows FILE [--groups FILE]] [--ct-next FLAGS]... [--json] BRIDGE FLOW
-  --bundle DIR    ovs-vsctl-show.txt, BRIDGE.ports.txt, BRIDGE.flows.txt, BRIDGE.groups.txt, dpif-show.txt
+  --bundle DIR    ovs-vsctl-show.txt, ovs-vsctl-list-interface.txt, ovs-vsctl-list-port.txt,
+                  BRIDGE.ports.txt, BRIDGE.flows.txt, BRIDGE.groups.txt, BRIDGE.meters.txt,
+                  BRIDGE.tlv.txt, BRIDGE.fdb.txt, dpif-show.txt
                   (scripts/capture-bundle.sh BRIDGE... writes them)
   --flows FILE    dump-flows output (OpenFlow 1.0/1.3/1.5, with or without --no-stats) or add-flow lines
   --groups FILE   dump-groups output, with --flows
