@@ -142,6 +142,37 @@ export function generateRouterConfig(seed: number): string {
       }
     }
   }
+  // Port groups spanning switches, address sets and ACLs on both (Kube-OVN's NetworkPolicy shape).
+  if (r() < 0.6) {
+    const ports = L.filter((l) => /^lsp-add sw\d+ sw\d+-p\d /.test(l)).map((l) => l.split(" ")[2] as string);
+    const nPg = 1 + Math.floor(r() * 2);
+    if (r() < 0.5) L.push("meter-add acl-meter drop 100 pktps");
+    L.push(`create address_set name=as0 addresses='"10.0.0.2","10.1.0.0/24"'`);
+    if (r() < 0.5) L.push("add address_set as0 addresses 10.9.9.9");
+    for (let g = 0; g < nPg; g++) {
+      const members = ports.filter(() => r() < 0.5);
+      L.push(`pg-add pg${g}${members.length ? ` ${members.join(" ")}` : ""}`);
+      const nAcl = 1 + Math.floor(r() * 3);
+      for (let a = 0; a < nAcl; a++) {
+        const dir = pick(["from-lport", "to-lport"]);
+        const port = dir === "to-lport" ? "outport" : "inport";
+        const verdict = pick(["allow", "allow-related", "drop", "reject", "allow-stateless"]);
+        const match = pick([
+          `${port} == @pg${g} && ip4`,
+          `${port} == @pg${g} && ip4.src == $as0`,
+          `${port} == @pg${g} && ip4.dst == $pg${g}_ip4`,
+          `${port} == @pg${g} && tcp.dst == 80`,
+        ]);
+        let opts = "--type=port-group ";
+        if (r() < 0.3) opts += `--log --name=np${g}-${a} --severity=${pick(["info", "warning"])} `;
+        if (opts.includes("--log") && L.includes("meter-add acl-meter drop 100 pktps") && r() < 0.5) opts += "--meter=acl-meter ";
+        if ((verdict === "allow" || verdict === "allow-related") && r() < 0.3) opts += `--label=${10 + a} `;
+        if (dir === "from-lport" && r() < 0.3) opts += "--apply-after-lb ";
+        // Single quotes: "$as0" would be expanded by the shell that runs the real ovn-nbctl.
+        L.push(`${opts}acl-add pg${g} ${dir} ${2000 + a} '${match}' ${verdict}`);
+      }
+    }
+  }
   // A router-to-router link.
   if (nR > 1 && r() < 0.5) {
     L.push("lrp-add lr0 lr0-lr1 00:00:00:00:0f:01 169.254.0.1/30 peer=lr1-lr0");
