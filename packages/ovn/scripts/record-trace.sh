@@ -6,6 +6,7 @@
 # and, for each "NAME|ARGS" line of SCENARIO_DIR/cases.txt, saves the real ovn-trace output
 # of every mode as NAME.{detailed,summary,minimal}.txt, headed by the command line.
 set -euo pipefail
+shopt -s inherit_errexit
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../../.." && pwd)
 SHARED=${OVNSIM_SHARED:-$(cd "$ROOT/.." && pwd)/shared}
