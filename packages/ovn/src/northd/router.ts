@@ -210,6 +210,15 @@ export class SinkSet {
 }
 
 function buildAdmCtrl(s: FlowSink): void {
+  if (s.profile.ovn >= 24) {
+    // 24.03+: recirculated "packet too big" ICMP errors from a tunnel are dropped.
+    s.add(
+      "lr_in_admission",
+      110,
+      "((ip4 && icmp4.type == 3 && icmp4.code == 4) || (ip6 && icmp6.type == 2 && icmp6.code == 0)) && flags.tunnel_rx == 1",
+      DROP,
+    );
+  }
   s.add("lr_in_admission", 100, "vlan.present || eth.src[40]", DROP, 11501);
   s.add("lr_in_admission", 0, "1", DROP, 11505);
 }
@@ -271,7 +280,13 @@ function buildNeighLearning(s: FlowSink, od: RouterDatapath): void {
     11726,
   );
   s.add("lr_in_lookup_neighbor", 0, "1", "reg9[2] = 1; next;", 11731);
-  s.add("lr_in_learn_neighbor", 100, `reg9[2] == 1${learn ? "" : " || reg9[3] == 0"}`, "next;", 11740);
+  s.add(
+    "lr_in_learn_neighbor",
+    100,
+    `reg9[2] == 1${learn ? "" : " || reg9[3] == 0"}`,
+    s.profile.ovn >= 24 ? "mac_cache_use; next;" : "next;",
+    11740,
+  );
   s.add("lr_in_learn_neighbor", 90, "arp", "put_arp(inport, arp.spa, arp.sha); next;", 11743);
   s.add("lr_in_learn_neighbor", 95, "nd_ns && (ip6.src == 0 || nd.sll == 0)", "next;", 11748);
   s.add("lr_in_learn_neighbor", 95, "nd_na && nd.tll == 0", "put_nd(inport, nd.target, eth.src); next;", 11751);
@@ -805,7 +820,7 @@ function buildArpRequest(s: FlowSink, od: RouterDatapath): void {
       "lr_in_arp_request",
       200,
       `eth.dst == 00:00:00:00:00:00 && ip6 && xxreg0 == ${nh}`,
-      `nd_ns { eth.dst = ${mac}; ip6.dst = ${sn}; nd.target = ${nh}; output; };`,
+      `nd_ns { eth.dst = ${mac}; ip6.dst = ${sn}; nd.target = ${nh}; output; };${s.profile.ovn >= 24 ? " output;" : ""}`,
       12921,
     );
   }
@@ -813,17 +828,26 @@ function buildArpRequest(s: FlowSink, od: RouterDatapath): void {
     "lr_in_arp_request",
     100,
     "eth.dst == 00:00:00:00:00:00 && ip4",
-    "arp { eth.dst = ff:ff:ff:ff:ff:ff; arp.spa = reg1; arp.tpa = reg0; arp.op = 1; output; };",
+    `arp { eth.dst = ff:ff:ff:ff:ff:ff; arp.spa = reg1; arp.tpa = reg0; arp.op = 1; output; };${s.profile.ovn >= 24 ? " output;" : ""}`,
     12929,
   );
-  s.add("lr_in_arp_request", 100, "eth.dst == 00:00:00:00:00:00 && ip6", "nd_ns { nd.target = xxreg0; output; };", 12940);
+  s.add(
+    "lr_in_arp_request",
+    100,
+    "eth.dst == 00:00:00:00:00:00 && ip6",
+    `nd_ns { nd.target = xxreg0; output; };${s.profile.ovn >= 24 ? " output;" : ""}`,
+    12940,
+  );
+  if (s.profile.ovn >= 24) buildNetworkId(s, od);
   s.add("lr_in_arp_request", 0, "1", "output;", 12948);
 }
 
 function buildEgressDelivery(s: FlowSink, op: RouterPort): void {
+  // 23.03 adds the default drop with each enabled port; 24.03+ once per router (buildRouterFlows).
+  if (s.profile.ovn >= 24) s.add("lr_out_delivery", 0, "1", DROP);
   if (!op.enabled) return;
   s.add("lr_out_delivery", 100, `outport == ${op.key}`, "output;", 12995);
-  s.add("lr_out_delivery", 0, "1", DROP, 12998);
+  if (s.profile.ovn < 24) s.add("lr_out_delivery", 0, "1", DROP, 12998);
 }
 
 function buildMiscLocalDrop(s: FlowSink): void {
@@ -840,11 +864,13 @@ function buildMiscLocalDrop(s: FlowSink): void {
   s.add("lr_in_ip_input", 82, "ip4.mcast || ip6.mcast", DROP, 13049);
   s.add("lr_in_ip_input", 50, "eth.bcast", DROP, 13056);
   s.add("lr_in_ip_input", 32, "ip.ttl == {0, 1} && !ip.later_frag && (ip4.mcast || ip6.mcast)", DROP, 13073);
-  s.add("lr_in_ip_input", 30, "ip.ttl == {0, 1}", DROP, 13078);
+  s.add("lr_in_ip_input", s.profile.ovn >= 24 ? 29 : 30, "ip.ttl == {0, 1}", DROP, 13078);
   s.add("lr_in_ip_input", 0, "1", "next;", 13083);
 }
 
 function buildDhcpv6Reply(s: FlowSink, op: RouterPort): void {
+  // 24.03+: only on ports doing prefix delegation.
+  if (s.profile.ovn >= 24 && op.lrp.options.prefix_delegation !== "true") return;
   for (const n of op.nets.ipv6) {
     s.add("lr_in_ip_input", 100, `ip6.dst == ${n.addr} && udp.src == 547 && udp.dst == 546`, "reg0 = 0; handle_dhcpv6_reply;", 13098);
   }
@@ -919,6 +945,15 @@ function buildIpv6Input(s: FlowSink, od: RouterDatapath, op: RouterPort): void {
       );
     }
   }
+  const first6 = op.nets.ipv6[0];
+  if (s.profile.ovn >= 24 && first6) {
+    s.add(
+      "lr_in_ip_input",
+      30,
+      `inport == ${op.key} && ip6 && ip.ttl == {0, 1} && !ip.later_frag`,
+      `icmp6 {eth.dst <-> eth.src; ip6.dst = ip6.src; ip6.src = ${first6.addr}; ip.ttl = 254; icmp6.type = 3; /* Time exceeded */ icmp6.code = 0; /* TTL exceeded in transit */ outport = ${op.key}; flags.loopback = 1; output; };`,
+    );
+  }
   for (const n of op.nets.ipv6) {
     if (isLla(n.network)) continue;
     const ipDs = op.isDgp ? "ip6.dst <-> ip6.src" : `ip6.dst = ip6.src; ip6.src = ${n.addr}`;
@@ -943,14 +978,25 @@ function buildIpv4Input(s: FlowSink, od: RouterDatapath, op: RouterPort): void {
       13359,
     );
   }
+  const v24 = s.profile.ovn >= 24;
   for (const n of op.v4) {
     const ipDs = op.isDgp ? "ip4.dst <-> ip4.src" : `ip4.dst = ip4.src; ip4.src = ${n.addr}`;
     s.add(
       "lr_in_ip_input",
       31,
-      `inport == ${op.key} && ip4 && ip.ttl == {0, 1} && !ip.later_frag`,
+      `inport == ${op.key} && ip4 && ${v24 ? `ip4.src == ${n.network}/${n.plen} && ` : ""}ip.ttl == {0, 1} && !ip.later_frag`,
       `icmp4 {eth.dst <-> eth.src; icmp4.type = 11; /* Time exceeded */ icmp4.code = 0; /* TTL exceeded in transit */ ${ipDs} ; ip.ttl = 254; outport = ${op.key}; flags.loopback = 1; output; };`,
       13390,
+    );
+  }
+  const first4 = op.v4[0];
+  if (v24 && first4) {
+    // 24.03+ build_lrouter_ipv4_default_ttl_expired_flows: any other source, answered from the first address.
+    s.add(
+      "lr_in_ip_input",
+      30,
+      `inport == ${op.key} && ip4 && ip.ttl == {0, 1} && !ip.later_frag`,
+      `icmp4 {eth.dst <-> eth.src; icmp4.type = 11; /* Time exceeded */ icmp4.code = 0; /* TTL exceeded in transit */ ip4.dst = ip4.src; ip4.src = ${first4.addr}; ip.ttl = 254; outport = ${op.key}; flags.loopback = 1; output; };`,
     );
   }
   for (const n of op.v4) {
@@ -986,4 +1032,18 @@ function buildIpv4Input(s: FlowSink, od: RouterDatapath, op: RouterPort): void {
     }
   }
   dropOwnDest(s, od, op, "lr_in_ip_input", 60, false, 11304);
+}
+
+/** 24.03+ build_lrouter_network_id_flows: which of the output port's networks the next hop is on. */
+function buildNetworkId(s: FlowSink, od: RouterDatapath): void {
+  for (const op of od.ports) {
+    op.v4.forEach((n, i) => {
+      s.add("lr_in_network_id", 110, `outport == ${op.key} && ip4 && reg0 == ${n.addr}/${n.plen}`, `flags.network_id = ${i > 15 ? 0 : i}; next;`);
+    });
+    op.nets.ipv6.slice(0, -1).forEach((n, i) => {
+      s.add("lr_in_network_id", 110, `outport == ${op.key} && ip6 && xxreg0 == ${n.addr}/${n.plen}`, `flags.network_id = ${i > 15 ? 0 : i}; next;`);
+    });
+  }
+  s.add("lr_in_network_id", 105, "1", "flags.network_id = 0; next;");
+  s.add("lr_in_network_id", 0, "1", "next;");
 }
