@@ -20,9 +20,12 @@ const db = parseNbctl(readFileSync(path.join(HERE, "config.nbctl"), "utf8"), { f
 const fromNb = new LogicalNetwork(sbModelFromNb(db, northd(db, "ovn-23.03")));
 const sbDir = path.join(HERE, "sb");
 const fromSb = new LogicalNetwork(
-  readSbBundle(Object.fromEntries(readdirSync(sbDir).map((f) => [f, readFileSync(path.join(sbDir, f), "utf8")]))),
+  readSbBundle(
+    Object.fromEntries(readdirSync(sbDir).map((f) => [f, readFileSync(path.join(sbDir, f), "utf8")])),
+  ),
 );
-const mask = (s: string): string => s.replace(/ \(northd\.c:\d+\)/g, "").replace(/, uuid [0-9a-f]{8}/g, ", uuid X");
+const mask = (s: string): string =>
+  s.replace(/ \(northd\.c:\d+\)/g, "").replace(/, uuid [0-9a-f]{8}/g, ", uuid X");
 
 function args(header: string): string[] {
   const out: string[] = [];
@@ -34,7 +37,10 @@ function args(header: string): string[] {
 function trace(net: LogicalNetwork, file: string): { got: string; expected: string } {
   const [header, ...rest] = readFileSync(path.join(HERE, file), "utf8").split("\n");
   const a = parseOvnTraceArgs(args(header as string));
-  const r = net.trace(a.datapath, a.microflow, { ct: a.ct, ...(a.lbDst !== undefined ? { lbDst: a.lbDst } : {}) });
+  const r = net.trace(a.datapath, a.microflow, {
+    ct: a.ct,
+    ...(a.lbDst !== undefined ? { lbDst: a.lbDst } : {}),
+  });
   return { got: mask(renderTrace(r, a.modes)), expected: mask(rest.join("\n")) };
 }
 
@@ -57,7 +63,9 @@ describe("Kube-OVN default topology (ovn-cluster, join, ovn-default, app, U2O un
   });
   it("kube-ovn #4786/#3257: U2O policy 31000 on u2o_exclude_ip sends underlay → node traffic to the physical gateway", () => {
     const { got } = trace(fromNb, "u2o-to-node.detailed.txt");
-    expect(got).toContain("ip4.dst == $underlay.u2o_exclude_ip.ip4 && ip4.src == 10.180.204.0/24, priority 31000");
+    expect(got).toContain(
+      "ip4.dst == $underlay.u2o_exclude_ip.ip4 && ip4.src == 10.180.204.0/24, priority 31000",
+    );
     expect(got).toContain("reg0 = 10.180.204.1;");
     expect(got).not.toContain('outport="node-kube-ovn-control-plane"');
     // while an overlay pod reaches the same node through its join port (policy 30000)

@@ -44,7 +44,8 @@ for (const profile of PROFILE_NAMES.filter((p) => p !== "ovn-23.03")) {
         // Profiles that generate router pipelines must reproduce every router flow exactly.
         if (PROFILES[profile].routers) {
           const lr = compareLflows(real, parseLflowList(formatLflowList(ours)), { stages: "router" });
-          const show = (f: LogicalFlow) => `${f.datapath} ${f.stage} ${f.priority} ${f.match} -> ${f.actions}`;
+          const show = (f: LogicalFlow) =>
+            `${f.datapath} ${f.stage} ${f.priority} ${f.match} -> ${f.actions}`;
           expect(lr.extra.map(show)).toEqual([]);
           expect(lr.missing.map(show)).toEqual([]);
         }

@@ -902,7 +902,13 @@ function buildUnicastLookup(ctx: BuildContext, s: FlowSink, od: SwitchDatapath, 
       s.add("ls_in_l2_lkup", 50, `eth.dst == ${lp.ea}`, action, 9122);
     } else if (a === "router") {
       if (!op.peer) continue;
-      s.add("ls_in_l2_lkup", 50, `eth.dst == ${op.peer.networks.ea}${routerMacResident(od, op)}`, action, 9193);
+      s.add(
+        "ls_in_l2_lkup",
+        50,
+        `eth.dst == ${op.peer.networks.ea}${routerMacResident(od, op)}`,
+        action,
+        9193,
+      );
       routerNatMacs(s, op, action, 9216);
     }
   }
@@ -911,7 +917,11 @@ function buildUnicastLookup(ctx: BuildContext, s: FlowSink, od: SwitchDatapath, 
 /** is_l3dgw_port: a gateway_chassis / ha_chassis_group port of a router that is not a gateway router. */
 export function isL3dgwPort(router: LogicalRouter, lrp: LogicalRouterPort): boolean {
   if ((router.options.chassis ?? "") !== "") return false;
-  return lrp.gatewayChassis.length > 0 || lrp.haChassisGroup !== undefined || (lrp.options["redirect-chassis"] ?? "") !== "";
+  return (
+    lrp.gatewayChassis.length > 0 ||
+    lrp.haChassisGroup !== undefined ||
+    (lrp.options["redirect-chassis"] ?? "") !== ""
+  );
 }
 
 /** The chassis-resident check on a router port MAC when the router has a distributed gateway port. */
@@ -931,10 +941,17 @@ function routerNatMacs(s: FlowSink, op: SwitchPort, action: string, line: number
   const peer = op.peer;
   if (!peer || !isL3dgwPort(peer.router, peer.lrp)) return;
   for (const nat of peer.router.nat) {
-    if (nat.type !== "dnat_and_snat" || nat.logicalPort === undefined || nat.externalMac === undefined) continue;
+    if (nat.type !== "dnat_and_snat" || nat.logicalPort === undefined || nat.externalMac === undefined)
+      continue;
     const m = extractLspAddresses(nat.externalMac);
     if (!m) continue;
-    s.add("ls_in_l2_lkup", 50, `eth.dst == ${m.ea} && is_chassis_resident("${nat.logicalPort}")`, action, line);
+    s.add(
+      "ls_in_l2_lkup",
+      50,
+      `eth.dst == ${m.ea} && is_chassis_resident("${nat.logicalPort}")`,
+      action,
+      line,
+    );
   }
 }
 
