@@ -39,9 +39,9 @@ const CASES = [
   "--policy=src-ip lr-route-add r 10.0.0.0/24 192.168.0.9",
   "--policy=src lr-route-add r 10.0.0.0/24 192.168.0.9",
   "lr-route-add r 10.7.0.0/16 10.0.0.9 nope",
-  "lr-policy-add r 100 \"ip4.src == 10.0.0.11\" reroute 192.168.0.5",
-  "lr-policy-add r 100 \"ip4.src == 10.0.0.11\" drop",
-  "--may-exist lr-policy-add r 100 \"ip4.src == 10.0.0.11\" drop",
+  'lr-policy-add r 100 "ip4.src == 10.0.0.11" reroute 192.168.0.5',
+  'lr-policy-add r 100 "ip4.src == 10.0.0.11" drop',
+  '--may-exist lr-policy-add r 100 "ip4.src == 10.0.0.11" drop',
   "lr-policy-add r 101 ip4 reroute 192.168.0.5,192.168.0.6 pkt_mark=7",
   "lr-policy-add r 102 ip4 reroute 192.168.0.5,fd00::5",
   "lr-policy-add r 103 ip4 reroute",
@@ -77,15 +77,15 @@ const CASES = [
   "pg-add pg2 nope",
   "pg-set-ports pg1 p2",
   "pg-add pg3",
-  "--type=port-group acl-add pg1 to-lport 1000 \"outport == @pg1 && ip4\" drop",
-  "acl-add pg1 from-lport 1001 \"inport == @pg1\" allow-related",
-  "--type=switch acl-add pg1 from-lport 1001 \"inport == @pg1\" allow-related",
+  '--type=port-group acl-add pg1 to-lport 1000 "outport == @pg1 && ip4" drop',
+  'acl-add pg1 from-lport 1001 "inport == @pg1" allow-related',
+  '--type=switch acl-add pg1 from-lport 1001 "inport == @pg1" allow-related',
   "--type=port-group --log --name=np --severity=info --meter=m1 --label=5 --apply-after-lb acl-add pg1 from-lport 1002 ip allow",
   "--label=5 acl-add pg1 to-lport 1003 ip drop",
   "acl-add pg1 to-lport 1004 ip pass",
   "--type=bogus acl-add pg1 to-lport 1005 ip drop",
   "acl-add nope to-lport 1005 ip drop",
-  "create address_set name=as1 addresses='\"10.0.0.1\",\"10.0.0.2\"'",
+  'create address_set name=as1 addresses=\'"10.0.0.1","10.0.0.2"\'',
   "add address_set as1 addresses 10.0.0.3",
   "remove address_set as1 addresses 10.0.0.1",
   "create address_set name=as2",
@@ -129,23 +129,38 @@ const sorted = (xs: string[]) => [...xs].sort();
 function ours(db: NbDatabase): Snapshot {
   const r = db.routers.flatMap((x) => x.staticRoutes);
   return {
-    routes: sorted(r.map((x) => `${x.ipPrefix} ${x.nexthop} ${x.outputPort ?? ""} ${x.policy ?? ""} ${JSON.stringify(x.options)}`)),
+    routes: sorted(
+      r.map(
+        (x) =>
+          `${x.ipPrefix} ${x.nexthop} ${x.outputPort ?? ""} ${x.policy ?? ""} ${JSON.stringify(x.options)}`,
+      ),
+    ),
     policies: sorted(
       db.routers
         .flatMap((x) => x.policies)
-        .map((p) => `${p.priority} ${p.match} ${p.action} ${p.nexthops.join(",")} ${JSON.stringify(p.options)}`),
+        .map(
+          (p) => `${p.priority} ${p.match} ${p.action} ${p.nexthops.join(",")} ${JSON.stringify(p.options)}`,
+        ),
     ),
     nat: sorted(
       db.routers
         .flatMap((x) => x.nat)
-        .map((n) => `${n.type} ${n.externalIp} ${n.logicalIp} ${n.logicalPort ?? ""} ${n.externalMac ?? ""} ${n.externalPortRange} ${n.options.stateless ?? ""}`),
+        .map(
+          (n) =>
+            `${n.type} ${n.externalIp} ${n.logicalIp} ${n.logicalPort ?? ""} ${n.externalMac ?? ""} ${n.externalPortRange} ${n.options.stateless ?? ""}`,
+        ),
     ),
     addressSets: sorted(db.addressSets.map((a) => `${a.name} ${sorted([...a.addresses]).join(",")}`)),
-    portGroups: sorted(db.portGroups.map((p) => `${p.name} ${sorted([...p.ports]).join(",")} ${p.acls.length}`)),
+    portGroups: sorted(
+      db.portGroups.map((p) => `${p.name} ${sorted([...p.ports]).join(",")} ${p.acls.length}`),
+    ),
     acls: sorted(
       db.portGroups
         .flatMap((p) => p.acls)
-        .map((a) => `${a.direction} ${a.priority} ${a.match} ${a.action} ${a.log} ${a.name ?? ""} ${a.meter ?? ""} ${a.label} ${JSON.stringify(a.options)}`),
+        .map(
+          (a) =>
+            `${a.direction} ${a.priority} ${a.match} ${a.action} ${a.log} ${a.name ?? ""} ${a.meter ?? ""} ${a.label} ${JSON.stringify(a.options)}`,
+        ),
     ),
     smb: sorted(db.staticMacBindings.map((s) => `${s.logicalPort} ${s.ip} ${s.mac}`)),
   };
@@ -169,7 +184,8 @@ type Datum = unknown;
 function plain(v: Datum): unknown {
   if (Array.isArray(v) && v.length === 2 && typeof v[0] === "string") {
     if (v[0] === "set") return (v[1] as Datum[]).map(plain);
-    if (v[0] === "map") return Object.fromEntries((v[1] as [Datum, Datum][]).map(([k, x]) => [plain(k), plain(x)]));
+    if (v[0] === "map")
+      return Object.fromEntries((v[1] as [Datum, Datum][]).map(([k, x]) => [plain(k), plain(x)]));
     if (v[0] === "uuid") return v[1];
   }
   return v;
@@ -178,7 +194,9 @@ function plain(v: Datum): unknown {
 const list = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : [String(v)]);
 const one = (v: unknown): string => (Array.isArray(v) ? (v.length ? String(v[0]) : "") : String(v));
 const sortedMap = (m: unknown) =>
-  JSON.stringify(Object.fromEntries(Object.entries(m as Record<string, string>).sort(([a], [b]) => (a < b ? -1 : 1))));
+  JSON.stringify(
+    Object.fromEntries(Object.entries(m as Record<string, string>).sort(([a], [b]) => (a < b ? -1 : 1))),
+  );
 
 function real(json: string): Snapshot {
   const j = JSON.parse(json) as Record<string, { data: Datum[][] }>;
@@ -187,7 +205,9 @@ function real(json: string): Snapshot {
   const aclOf = new Map(rows("pgacls").map((r) => [String(r[0]), r.slice(1)]));
   const pgAcls = new Set(rows("pg").flatMap((r) => list(r[2])));
   return {
-    routes: sorted(rows("routes").map(([p, n, o, pol, opt]) => `${p} ${n} ${one(o)} ${one(pol)} ${sortedMap(opt)}`)),
+    routes: sorted(
+      rows("routes").map(([p, n, o, pol, opt]) => `${p} ${n} ${one(o)} ${one(pol)} ${sortedMap(opt)}`),
+    ),
     policies: sorted(
       rows("policies").map(
         ([pr, m, a, nh, opt]) => `${pr} ${m} ${a} ${list(nh).join(",")} ${sortedMap(opt)}`,
@@ -246,13 +266,18 @@ describe.skipIf(gate.skip)("ovn-nbctl router commands vs the real ovn-nbctl 23.0
       }
       // 23.03 has no "pass" verdict; the reader follows the 24.03+ schema on purpose.
       const expected = line.endsWith(" ip pass") ? "0" : realRc[i];
-      if (rc !== expected) diffs.push(`${line}: real ${realRc[i] === "0" ? "accepts" : "refuses"}, ours ${rc === "0" ? "accepts" : "refuses"}`);
+      if (rc !== expected)
+        diffs.push(
+          `${line}: real ${realRc[i] === "0" ? "accepts" : "refuses"}, ours ${rc === "0" ? "accepts" : "refuses"}`,
+        );
     });
     expect(diffs).toEqual([]);
     const o = ours(db);
     // The "pass" ACL exists only on our side (see above).
     o.acls = o.acls.filter((a) => !a.includes(" pass "));
-    o.portGroups = o.portGroups.map((p) => (p.startsWith("pg1 ") ? p.replace(/ (\d+)$/, (_, n) => ` ${Number(n) - 1}`) : p));
+    o.portGroups = o.portGroups.map((p) =>
+      p.startsWith("pg1 ") ? p.replace(/ (\d+)$/, (_, n) => ` ${Number(n) - 1}`) : p,
+    );
     expect(o).toEqual(real(snap));
   }, 60_000);
 });

@@ -7,7 +7,9 @@ import { existsSync, readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import type { LogicalFlow } from "../src/types.js";
 import {
+  PROFILES,
   PROFILE_NAMES,
   compareLflows,
   formatLflowList,
@@ -39,6 +41,14 @@ for (const profile of PROFILE_NAMES.filter((p) => p !== "ovn-23.03")) {
           cmp.extra.map((f) => `${f.datapath} ${f.stage} ${f.priority} ${f.match} -> ${f.actions}`),
         ).toEqual([]);
         expect(cmp.fraction).toBeGreaterThanOrEqual(0.95);
+        // Profiles that generate router pipelines must reproduce every router flow exactly.
+        if (PROFILES[profile].routers) {
+          const lr = compareLflows(real, parseLflowList(formatLflowList(ours)), { stages: "router" });
+          const show = (f: LogicalFlow) =>
+            `${f.datapath} ${f.stage} ${f.priority} ${f.match} -> ${f.actions}`;
+          expect(lr.extra.map(show)).toEqual([]);
+          expect(lr.missing.map(show)).toEqual([]);
+        }
       });
     }
   });

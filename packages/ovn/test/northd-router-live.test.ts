@@ -68,17 +68,24 @@ export function generateRouterConfig(seed: number): string {
       L.push(
         `lsp-add ${s} ${s}-${lr} -- lsp-set-type ${s}-${lr} router -- lsp-set-addresses ${s}-${lr} router -- lsp-set-options ${s}-${lr} router-port=${lrp}`,
       );
-      if (v6 && r() < 0.5) L.push(`set logical_router_port ${lrp} ipv6_ra_configs:address_mode=${pick(["slaac", "dhcpv6_stateful", "dhcpv6_stateless"])}`);
+      if (v6 && r() < 0.5)
+        L.push(
+          `set logical_router_port ${lrp} ipv6_ra_configs:address_mode=${pick(["slaac", "dhcpv6_stateful", "dhcpv6_stateless"])}`,
+        );
       if (r() < 0.15) L.push(`set logical_router_port ${lrp} options:gateway_mtu=${pick([1400, 1500])}`);
       if (r() < 0.2) L.push(`set logical_router_port ${lrp} options:route_table=rtb${k}`);
       const nP = 1 + Math.floor(r() * 3);
       for (let p = 0; p < nP; p++) {
         const name = `${s}-p${p}`;
-        L.push(`lsp-add ${s} ${name} -- lsp-set-addresses ${name} "0a:58:0a:${hex(sw)}:00:${hex(p + 2)} ${net}.${p + 2}${v6 ? ` fd00:${sw}::${p + 2}` : ""}"`);
+        L.push(
+          `lsp-add ${s} ${name} -- lsp-set-addresses ${name} "0a:58:0a:${hex(sw)}:00:${hex(p + 2)} ${net}.${p + 2}${v6 ? ` fd00:${sw}::${p + 2}` : ""}"`,
+        );
         if (r() < 0.1) L.push(`lsp-set-enabled ${name} disabled`);
       }
       if (r() < 0.25) {
-        L.push(`lsp-add ${s} ln-${s} -- lsp-set-type ln-${s} localnet -- lsp-set-addresses ln-${s} unknown -- lsp-set-options ln-${s} network_name=provider`);
+        L.push(
+          `lsp-add ${s} ln-${s} -- lsp-set-type ln-${s} localnet -- lsp-set-addresses ln-${s} unknown -- lsp-set-options ln-${s} network_name=provider`,
+        );
         if (r() < 0.5) L.push(`set logical_switch_port ln-${s} tag=${100 + sw}`);
       }
       subnets.push({ sw: s, lrp, net, v6 });
@@ -104,25 +111,35 @@ export function generateRouterConfig(seed: number): string {
       L.push(`--ecmp-symmetric-reply lr-route-add ${lr} 192.169.${ri}.0/24 ${nh(a, 240)}`);
       L.push(`--ecmp-symmetric-reply lr-route-add ${lr} 192.169.${ri}.0/24 ${nh(a, 241)}`);
     }
-    if (r() < 0.3) L.push(`--policy=src-ip lr-route-add ${lr} ${pick(subnets).net}.0/24 ${nh(pick(subnets), 253)}`);
+    if (r() < 0.3)
+      L.push(`--policy=src-ip lr-route-add ${lr} ${pick(subnets).net}.0/24 ${nh(pick(subnets), 253)}`);
     if (r() < 0.2) L.push(`lr-route-add ${lr} 10.200.${ri}.0/24 discard`);
     if (r() < 0.2) L.push(`lr-route-add ${lr} 10.201.${ri}.0/24 ${pick(subnets).lrp}`);
-    if (r() < 0.2) L.push(`--route-table=rtb0 lr-route-add ${lr} 10.202.${ri}.0/24 ${nh(pick(subnets), 252)}`);
+    if (r() < 0.2)
+      L.push(`--route-table=rtb0 lr-route-add ${lr} 10.202.${ri}.0/24 ${nh(pick(subnets), 252)}`);
     if (r() < 0.2) L.push(`lr-route-add ${lr} 10.203.${ri}.7 ${nh(pick(subnets), 249)}`);
     const v6s = subnets.filter((x) => x.v6);
-    if (v6s.length > 0 && r() < 0.4) L.push(`lr-route-add ${lr} ::/0 fd00:${(v6s[0] as { sw: string }).sw.slice(2)}::fe`);
+    if (v6s.length > 0 && r() < 0.4)
+      L.push(`lr-route-add ${lr} ::/0 fd00:${(v6s[0] as { sw: string }).sw.slice(2)}::fe`);
     // Policies.
     const nPol = Math.floor(r() * 4);
     for (let i = 0; i < nPol; i++) {
       const src = pick(subnets);
       const dst = pick(subnets);
       const kind = pick(["drop", "allow", "allow-mark", "reroute", "reroute-ecmp"]);
-      const match = pick([`ip4.src == ${src.net}.0/24`, `ip4.dst == ${dst.net}.5`, `ip4.src == ${src.net}.2 && ip4.dst == 8.8.8.8`, "ip4"]);
+      const match = pick([
+        `ip4.src == ${src.net}.0/24`,
+        `ip4.dst == ${dst.net}.5`,
+        `ip4.src == ${src.net}.2 && ip4.dst == 8.8.8.8`,
+        "ip4",
+      ]);
       const prio = 1000 + i * 10;
       if (kind === "drop") L.push(`lr-policy-add ${lr} ${prio} "${match}" drop`);
       else if (kind === "allow") L.push(`lr-policy-add ${lr} ${prio} "${match}" allow`);
-      else if (kind === "allow-mark") L.push(`lr-policy-add ${lr} ${prio} "${match}" allow pkt_mark=${100 + i}`);
-      else if (kind === "reroute") L.push(`lr-policy-add ${lr} ${prio} "${match}" reroute ${nh(dst, 200 + i)}`);
+      else if (kind === "allow-mark")
+        L.push(`lr-policy-add ${lr} ${prio} "${match}" allow pkt_mark=${100 + i}`);
+      else if (kind === "reroute")
+        L.push(`lr-policy-add ${lr} ${prio} "${match}" reroute ${nh(dst, 200 + i)}`);
       else L.push(`lr-policy-add ${lr} ${prio} "${match}" reroute ${nh(dst, 210)},${nh(dst, 211)}`);
     }
     // NAT, on gateway routers and routers with a distributed gateway port (and sometimes on others).
@@ -137,8 +154,43 @@ export function generateRouterConfig(seed: number): string {
         else if (kind === "snat-net") L.push(`lr-nat-add ${lr} snat ${ext} ${inner.net}.${i * 16}/28`);
         else if (kind === "dnat") L.push(`lr-nat-add ${lr} dnat ${ext} ${lip}`);
         else if (kind === "dnat_and_snat") L.push(`lr-nat-add ${lr} dnat_and_snat ${ext} ${lip}`);
-        else if (kind === "fip") L.push(`lr-nat-add ${lr} dnat_and_snat ${ext} ${lip} ${inner.sw}-p0 0a:00:00:00:${hex(ri)}:${hex(i)}`);
+        else if (kind === "fip")
+          L.push(
+            `lr-nat-add ${lr} dnat_and_snat ${ext} ${lip} ${inner.sw}-p0 0a:00:00:00:${hex(ri)}:${hex(i)}`,
+          );
         else L.push(`--stateless lr-nat-add ${lr} dnat_and_snat ${ext} ${lip}`);
+      }
+    }
+  }
+  // Port groups spanning switches, address sets and ACLs on both (Kube-OVN's NetworkPolicy shape).
+  if (r() < 0.6) {
+    const ports = L.filter((l) => /^lsp-add sw\d+ sw\d+-p\d /.test(l)).map((l) => l.split(" ")[2] as string);
+    const nPg = 1 + Math.floor(r() * 2);
+    if (r() < 0.5) L.push("meter-add acl-meter drop 100 pktps");
+    L.push(`create address_set name=as0 addresses='"10.0.0.2","10.1.0.0/24"'`);
+    if (r() < 0.5) L.push("add address_set as0 addresses 10.9.9.9");
+    for (let g = 0; g < nPg; g++) {
+      const members = ports.filter(() => r() < 0.5);
+      L.push(`pg-add pg${g}${members.length ? ` ${members.join(" ")}` : ""}`);
+      const nAcl = 1 + Math.floor(r() * 3);
+      for (let a = 0; a < nAcl; a++) {
+        const dir = pick(["from-lport", "to-lport"]);
+        const port = dir === "to-lport" ? "outport" : "inport";
+        const verdict = pick(["allow", "allow-related", "drop", "reject", "allow-stateless"]);
+        const match = pick([
+          `${port} == @pg${g} && ip4`,
+          `${port} == @pg${g} && ip4.src == $as0`,
+          `${port} == @pg${g} && ip4.dst == $pg${g}_ip4`,
+          `${port} == @pg${g} && tcp.dst == 80`,
+        ]);
+        let opts = "--type=port-group ";
+        if (r() < 0.3) opts += `--log --name=np${g}-${a} --severity=${pick(["info", "warning"])} `;
+        if (opts.includes("--log") && L.includes("meter-add acl-meter drop 100 pktps") && r() < 0.5)
+          opts += "--meter=acl-meter ";
+        if ((verdict === "allow" || verdict === "allow-related") && r() < 0.3) opts += `--label=${10 + a} `;
+        if (dir === "from-lport" && r() < 0.3) opts += "--apply-after-lb ";
+        // Single quotes: "$as0" would be expanded by the shell that runs the real ovn-nbctl.
+        L.push(`${opts}acl-add pg${g} ${dir} ${2000 + a} '${match}' ${verdict}`);
       }
     }
   }
@@ -162,17 +214,35 @@ export function generateRouterConfig(seed: number): string {
 function maskEcmpIds(flows: readonly LogicalFlow[]): LogicalFlow[] {
   return flows.map((f) => {
     if (f.stage === "ls_in_l2_lkup" && f.priority === 75) {
-      return { ...f, match: f.match.replace(/\{([^}]*)\}/, (_, xs: string) => `{${xs.split(", ").sort().join(", ")}}`) };
+      return {
+        ...f,
+        match: f.match.replace(/\{([^}]*)\}/, (_, xs: string) => `{${xs.split(", ").sort().join(", ")}}`),
+      };
     }
     if (f.stage === "lr_in_ip_routing_pre" || f.stage === "lr_in_ip_routing") {
-      f = { ...f, match: f.match.replace(/reg7 == [1-9]\d*/, "reg7 == T"), actions: f.actions.replace(/reg7 = [1-9]\d*/, "reg7 = T") };
+      f = {
+        ...f,
+        match: f.match.replace(/reg7 == [1-9]\d*/, "reg7 == T"),
+        actions: f.actions.replace(/reg7 = [1-9]\d*/, "reg7 = T"),
+      };
     }
-    if (f.stage !== "lr_in_ip_routing" && f.stage !== "lr_in_ip_routing_ecmp" && f.stage !== "lr_in_policy" && f.stage !== "lr_in_policy_ecmp")
+    if (
+      f.stage !== "lr_in_ip_routing" &&
+      f.stage !== "lr_in_ip_routing_ecmp" &&
+      f.stage !== "lr_in_policy" &&
+      f.stage !== "lr_in_policy_ecmp"
+    )
       return f;
     return {
       ...f,
-      match: f.match.replace(/reg8\[0\.\.15\] == \d+ && reg8\[16\.\.31\] == \d+/, "reg8[0..15] == G && reg8[16..31] == M"),
-      actions: f.actions.replace(/reg8\[0\.\.15\] = [1-9]\d*; reg8\[16\.\.31\] = select/, "reg8[0..15] = G; reg8[16..31] = select"),
+      match: f.match.replace(
+        /reg8\[0\.\.15\] == \d+ && reg8\[16\.\.31\] == \d+/,
+        "reg8[0..15] == G && reg8[16..31] == M",
+      ),
+      actions: f.actions.replace(
+        /reg8\[0\.\.15\] = [1-9]\d*; reg8\[16\.\.31\] = select/,
+        "reg8[0..15] = G; reg8[16..31] = select",
+      ),
     };
   });
 }
@@ -180,7 +250,11 @@ function maskEcmpIds(flows: readonly LogicalFlow[]): LogicalFlow[] {
 const key = (f: LogicalFlow) => `${f.datapath} ${f.stage} ${f.priority} ${f.match} -> ${f.actions}`;
 
 /** Agreement per stage, as the closing report gives it. */
-function perStage(real: readonly LogicalFlow[], cmp: FlowComparison, acc: Map<string, [number, number, number]>): void {
+function perStage(
+  real: readonly LogicalFlow[],
+  cmp: FlowComparison,
+  acc: Map<string, [number, number, number]>,
+): void {
   const miss = new Map<string, number>();
   for (const f of cmp.missing) miss.set(f.stage, (miss.get(f.stage) ?? 0) + 1);
   const extra = new Map<string, number>();
@@ -229,7 +303,9 @@ describe.skipIf(gate.skip)("northd router live differential (real ovn-northd 23.
       }
       writeFileSync(`${DIR}/gen-${seed}.lflow-list.txt`, lflows);
       const real = maskEcmpIds(parseLflowList(lflows));
-      const ours = maskEcmpIds(parseLflowList(formatLflowList(northd(parseNbctl(text, { file: cfg }), "ovn-23.03"))));
+      const ours = maskEcmpIds(
+        parseLflowList(formatLflowList(northd(parseNbctl(text, { file: cfg }), "ovn-23.03"))),
+      );
       const cmp = compareLflows(real, ours, { stages: "all" });
       perStage(real, cmp, acc);
       expect(cmp.extra.map(key)).toEqual([]);

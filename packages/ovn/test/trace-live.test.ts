@@ -1,7 +1,9 @@
 // Live differential test for ovn-trace: the four golden configurations are loaded into one
 // fresh oracle sandbox (real ovn-northd 23.03), the SB bundle is captured with
 // scripts/capture-sb.sh, and freshly generated microflows (random ports, MACs, addresses,
-// protocols, --ct sequences and --lb-dst) are traced by real ovn-trace (--all) and by ovnsim.
+// protocols, --ct sequences and --lb-dst, and on the routed scenario's switches packets to a
+// router port's MAC for addresses behind the routers) are traced by real ovn-trace (--all) and
+// by ovnsim.
 // ovn-trace's random ct_lb backend is matched by trying each fixed backend choice.
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
@@ -14,7 +16,7 @@ import { renderTrace } from "../src/trace/render.js";
 
 const HERE = import.meta.dirname;
 const gate = oracleGate("ovn");
-const SCEN = ["seed", "acls", "ports", "router", "ipv6", "lb-options", "pg-as"].map((s) =>
+const SCEN = ["seed", "acls", "ports", "router", "ipv6", "lb-options", "pg-as", "routed"].map((s) =>
   path.join(HERE, "golden/trace", s, "config.nbctl"),
 );
 const N = Number(process.env.OVNSIM_TRACE_LIVE_N ?? 80);
@@ -71,6 +73,19 @@ function generate(seed: number, model: SbModel, sbFiles: Record<string, string>)
     ["inv,trk"],
     ["est,rpl,trk"],
   ];
+  // Router port MACs per switch (the SB mac column of each switch port's router peer).
+  const byName = new Map(model.ports.map((q) => [q.name, q]));
+  const routerMacs = new Map<string, string[]>();
+  for (const q of model.ports) {
+    if (!switches.has(q.datapath) || q.type === "" || q.type === "localnet") continue;
+    const peer = byName.get(q.options.get("peer") ?? "");
+    const mac = peer?.mac[0]?.split(/\s+/)[0];
+    if (!mac || !/^[0-9a-f]{2}:/.test(mac)) continue;
+    routerMacs.set(q.datapath, [...(routerMacs.get(q.datapath) ?? []), mac]);
+  }
+  // Routed cases are drawn on the switches of the routed scenario only, so the earlier
+  // scenarios' generated cases (and their recorded agreement) stay as they were.
+  const routedDp = (dp: string) => ["frontend", "backend", "join", "ext"].includes(dp);
   const cases: string[][] = [];
   for (let i = 0; i < N; i++) {
     const p = pick(ports.filter((q) => q.type !== "patch"));
@@ -80,18 +95,28 @@ function generate(seed: number, model: SbModel, sbFiles: Record<string, string>)
     const subnet = (p.ip ?? dst.ip ?? "10.180.204.1").split(".").slice(0, 3).join(".");
     const srcIp = p.ip && r() < 0.85 ? p.ip : `${subnet}.${50 + Math.floor(r() * 100)}`;
     const vip = lbs.length && r() < 0.35 ? pick(lbs) : undefined;
-    const dstIp = vip
+    let dstIp = vip
       ? vip[0].split(":")[0]!
       : dst.ip && r() < 0.8
         ? dst.ip
         : `${subnet}.${150 + Math.floor(r() * 100)}`;
     const dstMacRoll = r();
-    const dstMac =
+    let dstMac =
       dstMacRoll < 0.6 && dst.mac
         ? dst.mac
         : dstMacRoll < 0.75
           ? "ff:ff:ff:ff:ff:ff"
           : `0a:00:00:00:${hex()}:${hex()}`;
+    // Routed: to the MAC of a router port on this switch, for an address behind the router.
+    const gw = routerMacs.get(p.dp);
+    let routedIp: string | undefined;
+    if (gw && routedDp(p.dp) && r() < 0.5) {
+      dstMac = pick(gw);
+      const far = ports.filter((q) => q.dp !== p.dp && q.ip);
+      routedIp =
+        far.length && r() < 0.7 ? pick(far).ip : pick(["8.8.8.8", "10.9.9.9", "172.16.0.1", "100.64.0.2"]);
+    }
+    if (routedIp !== undefined) dstIp = routedIp;
     const kind = pick(["tcp", "tcp", "udp", "icmp", "arp"] as const);
     let mf = `inport == "${p.name}" && eth.src == ${srcMac} && eth.dst == ${dstMac} && `;
     const v6peer = p.ip6 ?? dst.ip6;
@@ -197,8 +222,15 @@ describe.skipIf(gate.skip)("ovn-trace live differential (real OVN 23.03)", () =>
         bad.push(`ovn-trace ${args.map((a) => `'${a}'`).join(" ")}\n--- real\n${real}\n--- ovnsim\n${first}`);
     }
     const v6 = cases.filter((a) => a[a.length - 1]!.includes("ip6.")).length;
+    const lrpMacs = model.ports
+      .filter((q) => q.type === "patch" || q.type === "l3gateway")
+      .map((q) => q.mac[0]?.split(/\s+/)[0] ?? "")
+      .filter((m) => /^[0-9a-f]{2}:/.test(m));
+    const routed = cases.filter((a) =>
+      lrpMacs.some((m) => a[a.length - 1]!.includes(`eth.dst == ${m}`)),
+    ).length;
     console.log(
-      `ovn-trace live: ${same}/${cases.length} generated traces identical (seed ${seed}; ${v6} IPv6, ${parseErrors} rejected microflows)`,
+      `ovn-trace live: ${same}/${cases.length} generated traces identical (seed ${seed}; ${v6} IPv6, ${routed} to a router port, ${parseErrors} rejected microflows)`,
     );
     expect(bad).toEqual([]);
   }, 120_000);

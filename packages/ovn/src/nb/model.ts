@@ -102,7 +102,11 @@ export interface GatewayChassis {
 export interface HaChassisGroup {
   readonly uuid: string;
   readonly name: string;
-  readonly haChassis: readonly { readonly uuid: string; readonly chassisName: string; readonly priority: number }[];
+  readonly haChassis: readonly {
+    readonly uuid: string;
+    readonly chassisName: string;
+    readonly priority: number;
+  }[];
   readonly externalIds: StrMap;
 }
 

@@ -193,7 +193,8 @@ export const ROUTER_COMMANDS: Record<string, Handler> = {
         } else nexthop = nh;
       }
       if (args[3] !== undefined) outPort = lrpGet(d, args[3]).port.name;
-      if (o["--bfd"] !== undefined) throw new SimError("UNSUPPORTED", "lr-route-add: --bfd (BFD table) is not modelled");
+      if (o["--bfd"] !== undefined)
+        throw new SimError("UNSUPPORTED", "lr-route-add: --bfd (BFD table) is not modelled");
       const mayExist = o["--may-exist"] !== undefined;
       const symmetric = o["--ecmp-symmetric-reply"] !== undefined;
       const ecmp = o["--ecmp"] !== undefined || symmetric;
@@ -208,7 +209,8 @@ export const ROUTER_COMMANDS: Record<string, Handler> = {
       const route = find(nexthop, ecmp);
       if (discard) {
         if (ecmp) throw new SimError("BAD_VALUE", "ecmp is not valid for discard routes.");
-        if (outPort !== undefined) throw new SimError("BAD_VALUE", "outport is not valid for discard routes.");
+        if (outPort !== undefined)
+          throw new SimError("BAD_VALUE", "outport is not valid for discard routes.");
       }
       if (!ecmp) {
         if (route && route.externalIds["ic-learned-route"] === undefined) {
@@ -228,7 +230,8 @@ export const ROUTER_COMMANDS: Record<string, Handler> = {
         if (!mayExist) throw new SimError("DUPLICATE", "duplicate nexthop for the same ECMP route");
         return;
       }
-      if (find("discard", true)) throw new SimError("CONFLICT", "discard nexthop for the same ECMP route exists.");
+      if (find("discard", true))
+        throw new SimError("CONFLICT", "discard nexthop for the same ECMP route exists.");
       lr.staticRoutes.push({
         uuid: newUuid(d, "Logical_Router_Static_Route"),
         ipPrefix: prefix,
@@ -272,7 +275,10 @@ export const ROUTER_COMMANDS: Record<string, Handler> = {
           ),
       );
       if (lr.staticRoutes.length === before && prefix !== undefined && o["--if-exists"] === undefined) {
-        throw new SimError("UNKNOWN_OBJECT", `no matching route: policy '${policy ?? "any"}', prefix '${args[1]}'`);
+        throw new SimError(
+          "UNKNOWN_OBJECT",
+          `no matching route: policy '${policy ?? "any"}', prefix '${args[1]}'`,
+        );
       }
     },
   },
@@ -287,10 +293,14 @@ export const ROUTER_COMMANDS: Record<string, Handler> = {
         throw new SimError("BAD_VALUE", `${action}: action must be one of "allow", "drop", and "reroute"`);
       }
       const reroute = action === "reroute";
-      if (reroute && args.length < 5) throw new SimError("PARSE_ERROR", "Nexthop is required when action is reroute.");
+      if (reroute && args.length < 5)
+        throw new SimError("PARSE_ERROR", "Nexthop is required when action is reroute.");
       if (lr.policies.some((p) => p.priority === priority && p.match === match)) {
         if (o["--may-exist"] !== undefined) return;
-        throw new SimError("DUPLICATE", `Same routing policy already existed on the logical router ${args[0]}.`);
+        throw new SimError(
+          "DUPLICATE",
+          `Same routing policy already existed on the logical router ${args[0]}.`,
+        );
       }
       const nexthops: string[] = [];
       if (reroute) {
@@ -303,7 +313,10 @@ export const ROUTER_COMMANDS: Record<string, Handler> = {
           const f = v4 !== undefined ? 4 : 6;
           family ??= f;
           if (f !== family)
-            throw new SimError("BAD_VALUE", `bad next hops argument, not in the same addr family : ${args[4]}`);
+            throw new SimError(
+              "BAD_VALUE",
+              `bad next hops argument, not in the same addr family : ${args[4]}`,
+            );
           nexthops.push(nh);
         }
       }
@@ -386,7 +399,8 @@ export const ROUTER_COMMANDS: Record<string, Handler> = {
       let externalMac: string | undefined;
       let range = "";
       if (args.length === 5) {
-        if (!portrange) throw new SimError("PARSE_ERROR", "lr-nat-add with logical_port must also specify external_mac.");
+        if (!portrange)
+          throw new SimError("PARSE_ERROR", "lr-nat-add with logical_port must also specify external_mac.");
         range = args[4] as string;
         if (!validPortRange(range)) throw new SimError("BAD_VALUE", `invalid port range ${range}.`);
       } else if (args.length >= 6) {
@@ -399,7 +413,8 @@ export const ROUTER_COMMANDS: Record<string, Handler> = {
         if (args.length === 6 && portrange)
           throw new SimError("PARSE_ERROR", "lr-nat-add with logical_port must also specify external_mac.");
         logicalPort = args[4] as string;
-        if (!lspExists(d, logicalPort)) throw new SimError("UNKNOWN_PORT", `${logicalPort}: port name not found`);
+        if (!lspExists(d, logicalPort))
+          throw new SimError("UNKNOWN_PORT", `${logicalPort}: port name not found`);
         externalMac = args[5] as string;
         try {
           parseMac(externalMac);
@@ -425,7 +440,8 @@ export const ROUTER_COMMANDS: Record<string, Handler> = {
         const p = lrpGet(d, gwName);
         if (!lr.ports.some((x) => x.name === p.port.name))
           throw new SimError("CONFLICT", `${gwName} is not a router port of logical router: ${args[0]}.`);
-        if (!isDgp(p.port)) throw new SimError("CONFLICT", `${gwName} is not a distributed gateway router port.`);
+        if (!isDgp(p.port))
+          throw new SimError("CONFLICT", `${gwName} is not a distributed gateway router port.`);
         dgw = p.port.name;
       } else {
         for (const p of lr.ports) if (isDgp(p) && lrpNetworksContain(p.networks, ext)) dgw = p.name;
@@ -576,7 +592,8 @@ export const ROUTER_COMMANDS: Record<string, Handler> = {
     run(d, args) {
       const { port } = lrpGet(d, args[0] as string);
       const i = port.gatewayChassis.findIndex((g) => g.chassisName === args[1]);
-      if (i < 0) throw new SimError("UNKNOWN_OBJECT", `chassis ${args[1]} is not added to logical port ${args[0]}`);
+      if (i < 0)
+        throw new SimError("UNKNOWN_OBJECT", `chassis ${args[1]} is not added to logical port ${args[0]}`);
       port.gatewayChassis.splice(i, 1);
     },
   },
@@ -668,11 +685,13 @@ export const ROUTER_COMMANDS: Record<string, Handler> = {
         if (o["--may-exist"] !== undefined) return;
         throw new SimError("DUPLICATE", `meter with name "${name}" already exists`);
       }
-      if (name.startsWith("__")) throw new SimError("BAD_VALUE", `meter names that begin with "__" are reserved`);
+      if (name.startsWith("__"))
+        throw new SimError("BAD_VALUE", `meter names that begin with "__" are reserved`);
       if (action !== "drop") throw new SimError("BAD_VALUE", `action must be "drop"`);
       if (!/^\d+$/.test(rate) || Number(rate) < 1 || Number(rate) > 4294967295)
         throw new SimError("BAD_VALUE", "rate must be in the range 1...4294967295");
-      if (unit !== "kbps" && unit !== "pktps") throw new SimError("BAD_VALUE", `unit must be "kbps" or "pktps"`);
+      if (unit !== "kbps" && unit !== "pktps")
+        throw new SimError("BAD_VALUE", `unit must be "kbps" or "pktps"`);
       let burstSize = 0;
       if (burst !== undefined) {
         if (!/^\d+$/.test(burst) || Number(burst) > 4294967295)
@@ -707,7 +726,10 @@ export const ROUTER_COMMANDS: Record<string, Handler> = {
           old.mac = mac;
           return;
         }
-        throw new SimError("DUPLICATE", `${lp}, ${ipText}: a Static_MAC_Binding with this logical_port and ip already exists`);
+        throw new SimError(
+          "DUPLICATE",
+          `${lp}, ${ipText}: a Static_MAC_Binding with this logical_port and ip already exists`,
+        );
       }
       d.staticMacBindings.push({
         uuid: newUuid(d, "Static_MAC_Binding"),

@@ -590,9 +590,13 @@ const NB_COMMANDS: Record<string, Handler> = {
       }
       const existing = lrpFind(d, name);
       if (existing) {
-        if (!o["--may-exist"]) throw new SimError("DUPLICATE", `${name}: a port with this name already exists`);
+        if (!o["--may-exist"])
+          throw new SimError("DUPLICATE", `${name}: a port with this name already exists`);
         if (existing.router.name !== router.name)
-          throw new SimError("CONFLICT", `${name}: port already exists but in router ${existing.router.name}`);
+          throw new SimError(
+            "CONFLICT",
+            `${name}: port already exists but in router ${existing.router.name}`,
+          );
         return;
       }
       for (const net of networks) {
@@ -683,7 +687,8 @@ const NB_COMMANDS: Record<string, Handler> = {
       let tier: number | undefined;
       if (o["--tier"] !== undefined) {
         const t = String(o["--tier"]);
-        if (!/^\d$/.test(t) || Number(t) > 3) throw new SimError("BAD_VALUE", `${t}: tier must be in range 0...3`);
+        if (!/^\d$/.test(t) || Number(t) > 3)
+          throw new SimError("BAD_VALUE", `${t}: tier must be in range 0...3`);
         tier = Number(t);
       }
       const acl: Draft<Acl> = {
@@ -939,8 +944,18 @@ const TABLES: readonly TableSpec[] = [
       ...COMMON,
     },
     rows: (d) => asRows([...d.switches.flatMap((s) => s.acls), ...d.portGroups.flatMap((p) => p.acls)]),
-    blank: () => ({ direction: "", priority: 0, match: "", action: "", log: false, label: 0, options: {}, externalIds: {} }),
-    destroy: (d, row) => spliceOut([...d.switches.map((s) => s.acls), ...d.portGroups.map((p) => p.acls)], row),
+    blank: () => ({
+      direction: "",
+      priority: 0,
+      match: "",
+      action: "",
+      log: false,
+      label: 0,
+      options: {},
+      externalIds: {},
+    }),
+    destroy: (d, row) =>
+      spliceOut([...d.switches.map((s) => s.acls), ...d.portGroups.map((p) => p.acls)], row),
   },
   {
     name: "Logical_Router",
@@ -956,7 +971,16 @@ const TABLES: readonly TableSpec[] = [
     },
     rows: (d) => asRows(d.routers),
     insert: (d, row) => void d.routers.push(row as never),
-    blank: () => ({ name: "", ports: [], staticRoutes: [], policies: [], nat: [], loadBalancers: [], options: {}, externalIds: {} }),
+    blank: () => ({
+      name: "",
+      ports: [],
+      staticRoutes: [],
+      policies: [],
+      nat: [],
+      loadBalancers: [],
+      options: {},
+      externalIds: {},
+    }),
     destroy: (d, row) => spliceOut([d.routers], row),
   },
   {
@@ -989,7 +1013,11 @@ const TABLES: readonly TableSpec[] = [
     },
     rows: (d) => asRows(d.routers.flatMap((r) => r.staticRoutes)),
     blank: () => ({ ipPrefix: "", nexthop: "", routeTable: "", options: {}, externalIds: {} }),
-    destroy: (d, row) => spliceOut(d.routers.map((r) => r.staticRoutes), row),
+    destroy: (d, row) =>
+      spliceOut(
+        d.routers.map((r) => r.staticRoutes),
+        row,
+      ),
   },
   {
     name: "Logical_Router_Policy",
@@ -1004,7 +1032,11 @@ const TABLES: readonly TableSpec[] = [
     },
     rows: (d) => asRows(d.routers.flatMap((r) => r.policies)),
     blank: () => ({ priority: 0, match: "", action: "", nexthops: [], options: {}, externalIds: {} }),
-    destroy: (d, row) => spliceOut(d.routers.map((r) => r.policies), row),
+    destroy: (d, row) =>
+      spliceOut(
+        d.routers.map((r) => r.policies),
+        row,
+      ),
   },
   {
     name: "NAT",
@@ -1022,8 +1054,19 @@ const TABLES: readonly TableSpec[] = [
       ...COMMON,
     },
     rows: (d) => asRows(d.routers.flatMap((r) => r.nat)),
-    blank: () => ({ type: "", externalIp: "", logicalIp: "", externalPortRange: "", options: {}, externalIds: {} }),
-    destroy: (d, row) => spliceOut(d.routers.map((r) => r.nat), row),
+    blank: () => ({
+      type: "",
+      externalIp: "",
+      logicalIp: "",
+      externalPortRange: "",
+      options: {},
+      externalIds: {},
+    }),
+    destroy: (d, row) =>
+      spliceOut(
+        d.routers.map((r) => r.nat),
+        row,
+      ),
   },
   {
     name: "Port_Group",
@@ -1076,7 +1119,11 @@ const TABLES: readonly TableSpec[] = [
     },
     rows: (d) => asRows(d.routers.flatMap((r) => r.ports.flatMap((p) => p.gatewayChassis))),
     blank: () => ({ name: "", chassisName: "", priority: 0, options: {}, externalIds: {} }),
-    destroy: (d, row) => spliceOut(d.routers.flatMap((r) => r.ports.map((p) => p.gatewayChassis)), row),
+    destroy: (d, row) =>
+      spliceOut(
+        d.routers.flatMap((r) => r.ports.map((p) => p.gatewayChassis)),
+        row,
+      ),
   },
   {
     name: "HA_Chassis_Group",
@@ -1091,7 +1138,11 @@ const TABLES: readonly TableSpec[] = [
     cols: { chassis_name: c("chassisName", "string"), priority: c("priority", "int") },
     rows: (d) => asRows(d.haChassisGroups.flatMap((g) => g.haChassis)),
     blank: () => ({ chassisName: "", priority: 0 }),
-    destroy: (d, row) => spliceOut(d.haChassisGroups.map((g) => g.haChassis), row),
+    destroy: (d, row) =>
+      spliceOut(
+        d.haChassisGroups.map((g) => g.haChassis),
+        row,
+      ),
   },
   {
     name: "Chassis",
@@ -1393,7 +1444,12 @@ function dbSet(
 }
 
 /** `[--id=@name] create TABLE COL=VALUE…` (db-ctl-base cmd_create). */
-function dbCreate(d: Db, args: readonly string[], opts: Readonly<Record<string, string | true>>, refs: LineRefs): void {
+function dbCreate(
+  d: Db,
+  args: readonly string[],
+  opts: Readonly<Record<string, string | true>>,
+  refs: LineRefs,
+): void {
   const t = findTable(arg(args, 0), false);
   if (!t.blank) throw new SimError("UNSUPPORTED", `create: rows of table ${t.name} are not modelled`);
   const id = opts["--id"];
@@ -1429,8 +1485,13 @@ function childRow(d: Db, col: ColSpec, id: string, refs: LineRefs, removing: boo
   const table = col.ref as string;
   if (id.startsWith("@")) {
     const r = refs.get(id);
-    if (!r) throw new SimError("UNKNOWN_OBJECT", `row id "${id}" is referenced but never created (e.g. with "-- --id=${id} create ...")`);
-    if (r.table !== table) throw new SimError("BAD_VALUE", `row id "${id}" is a ${r.table} row, not ${table}`);
+    if (!r)
+      throw new SimError(
+        "UNKNOWN_OBJECT",
+        `row id "${id}" is referenced but never created (e.g. with "-- --id=${id} create ...")`,
+      );
+    if (r.table !== table)
+      throw new SimError("BAD_VALUE", `row id "${id}" is a ${r.table} row, not ${table}`);
     return r.row;
   }
   const t = findTable(table, false);
@@ -1450,12 +1511,21 @@ function refName(d: Db, col: ColSpec, id: string, refs: LineRefs): string {
     if (r?.table === table && typeof r.row.name === "string") return r.row.name;
   }
   const t = findTable(table, false);
-  const hit = t.rows(d).find((r) => r.uuid === id || (typeof r.name === "string" && r.name === id && id !== ""));
-  if (!hit || typeof hit.name !== "string") throw new SimError("UNKNOWN_OBJECT", `no row "${id}" in table ${table}`);
+  const hit = t
+    .rows(d)
+    .find((r) => r.uuid === id || (typeof r.name === "string" && r.name === id && id !== ""));
+  if (!hit || typeof hit.name !== "string")
+    throw new SimError("UNKNOWN_OBJECT", `no row "${id}" in table ${table}`);
   return hit.name;
 }
 
-function datumValue(d: Db, col: ColSpec, value: string, colName: string, refs: LineRefs = new Map()): unknown {
+function datumValue(
+  d: Db,
+  col: ColSpec,
+  value: string,
+  colName: string,
+  refs: LineRefs = new Map(),
+): unknown {
   switch (col.kind) {
     case "map": {
       const m: Record<string, string> = {};
@@ -1470,7 +1540,8 @@ function datumValue(d: Db, col: ColSpec, value: string, colName: string, refs: L
       return parseDatum(value, false).map(([k]) => childRow(d, col, k, refs, false));
     case "optref": {
       const items = parseDatum(value, false);
-      if (items.length > 1) throw new SimError("BAD_VALUE", `${colName}: expected at most one value, got "${value}"`);
+      if (items.length > 1)
+        throw new SimError("BAD_VALUE", `${colName}: expected at most one value, got "${value}"`);
       if (items.length === 0) return undefined;
       return refName(d, col, (items[0] as [string, string])[0], refs);
     }

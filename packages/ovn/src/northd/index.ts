@@ -4,7 +4,16 @@ export type {
   Acl,
   AclDirection,
   AclVerdict,
+  AddressSet,
   Chassis,
+  GatewayChassis,
+  HaChassisGroup,
+  Meter,
+  Nat,
+  PortGroup,
+  RouterPolicy,
+  StaticMacBinding,
+  StaticRoute,
   LogicalRouter,
   LogicalRouterPort,
   LogicalSwitch,
@@ -17,7 +26,7 @@ export type {
 } from "../nb/model.js";
 export { emptyNb, findPort, findRouterPort, rowUuid } from "../nb/model.js";
 export { parseNbctl, parseNbctlLine, applyNbctl } from "../nb/nbctl.js";
-export type { NbctlCommand } from "../nb/nbctl.js";
+export type { NbctlCommand, LineRefs } from "../nb/nbctl.js";
 export { NbBuilder } from "../nb/builder.js";
 export { shellWords } from "../nb/shell.js";
 export { PROFILES, PROFILE_NAMES, getProfile, stageOf } from "./profiles.js";

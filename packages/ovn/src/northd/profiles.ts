@@ -270,7 +270,7 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
     ovn: 24,
     stages: STAGES_24,
     routerStages: LR_24,
-    routers: false,
+    routers: true,
     regLbIpv4: "reg1",
   },
   "ovn-25.03": {

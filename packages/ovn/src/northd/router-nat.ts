@@ -30,7 +30,11 @@ function natEntries(od: RouterDatapath): NatEntry[] {
     const v6 = a.ipv6[0];
     if (v4 && v4.plen !== 32) continue;
     if (v6 && v6.plen !== 128) continue;
-    out.push(v4 ? { nat, v6: false, ext: v4.addr } : { nat, v6: true, ext: (v6 as { addr: string }).addr, sn: v6?.sn });
+    out.push(
+      v4
+        ? { nat, v6: false, ext: v4.addr }
+        : { nat, v6: true, ext: (v6 as { addr: string }).addr, sn: v6?.sn },
+    );
   }
   return out;
 }
@@ -65,7 +69,12 @@ function checkNat(
   if (nat.type !== "snat" && cidrBits !== (v6 ? 128 : 32)) return undefined;
   let distributed = false;
   let mac: string | undefined;
-  if (od.dgps.length > 0 && nat.type === "dnat_and_snat" && nat.logicalPort !== undefined && nat.externalMac !== undefined) {
+  if (
+    od.dgps.length > 0 &&
+    nat.type === "dnat_and_snat" &&
+    nat.logicalPort !== undefined &&
+    nat.externalMac !== undefined
+  ) {
     const m = extractLspAddresses(nat.externalMac);
     if (!m) return undefined;
     distributed = true;
@@ -75,12 +84,26 @@ function checkNat(
 }
 
 /** lrouter_nat_add_ext_ip_match: extends `match`, and adds the exempted-IPs bypass flow. */
-function extIpMatch(s: FlowSink, od: RouterDatapath, nat: Nat, match: string, v6: boolean, isSrc: boolean, cidrBits: number): string {
+function extIpMatch(
+  s: FlowSink,
+  od: RouterDatapath,
+  nat: Nat,
+  match: string,
+  v6: boolean,
+  isSrc: boolean,
+  cidrBits: number,
+): string {
   const f = `ip${v6 ? "6" : "4"}.${isSrc ? "src" : "dst"}`;
   if (nat.allowedExtIps !== undefined) return `${match} && ${f} == $${nat.allowedExtIps}`;
   if (nat.exemptedExtIps !== undefined) {
     const prio = isSrc ? 102 : cidrBits + 3 + (od.isGw ? 0 : 128);
-    s.add(isSrc ? "lr_in_dnat" : "lr_out_snat", prio, `${match} && ${f} == $${nat.exemptedExtIps}`, "next;", 11068);
+    s.add(
+      isSrc ? "lr_in_dnat" : "lr_out_snat",
+      prio,
+      `${match} && ${f} == $${nat.exemptedExtIps}`,
+      "next;",
+      11068,
+    );
   }
   return match;
 }
@@ -122,7 +145,15 @@ function buildNatArpNd(s: FlowSink, od: RouterDatapath): void {
   }
 }
 
-function natArpNd(s: FlowSink, op: RouterPort | undefined, e: NatEntry, mac: string, extra: string, drop: boolean, prio: number): void {
+function natArpNd(
+  s: FlowSink,
+  op: RouterPort | undefined,
+  e: NatEntry,
+  mac: string,
+  extra: string,
+  drop: boolean,
+  prio: number,
+): void {
   if (e.v6) ndFlow(s, op, "nd_na", e.ext, e.sn, mac, extra, drop, prio, drop ? 11156 : 11171);
   else arpFlow(s, op, e.ext, mac, extra, drop, prio, 11115);
 }
@@ -168,12 +199,19 @@ function buildNatRules(ctx: BuildContext, s: FlowSink, od: RouterDatapath): void
     const dgp = c.dgp;
     const ipv = v6 ? "6" : "4";
     const sl = stateless(nat);
-    const resident = (p: RouterPort) => (!distributed && od.dgps.length > 0 ? ` && is_chassis_resident(${p.crKey})` : "");
+    const resident = (p: RouterPort) =>
+      !distributed && od.dgps.length > 0 ? ` && is_chassis_resident(${p.crKey})` : "";
     const range = nat.externalPortRange !== "" ? `,${nat.externalPortRange}` : "";
     // S_ROUTER_IN_UNSNAT
     if (nat.type === "snat" || nat.type === "dnat_and_snat") {
       if (od.isGw) {
-        s.add("lr_in_unsnat", 90, `ip && ip${ipv}.dst == ${nat.externalIp}`, sl ? "next;" : "ct_snat;", 13648);
+        s.add(
+          "lr_in_unsnat",
+          90,
+          `ip && ip${ipv}.dst == ${nat.externalIp}`,
+          sl ? "next;" : "ct_snat;",
+          13648,
+        );
       } else if (dgp) {
         s.add(
           "lr_in_unsnat",
@@ -200,7 +238,9 @@ function buildNatRules(ctx: BuildContext, s: FlowSink, od: RouterDatapath): void
         if (nat.allowedExtIps !== undefined || nat.exemptedExtIps !== undefined)
           m = extIpMatch(s, od, nat, m, v6, true, cidrBits);
         let a = dnatForceSnat ? "flags.force_snat_for_dnat = 1; " : "";
-        a += sl ? `flags.loopback = 1; ip${ipv}.dst=${nat.logicalIp}; next;` : `flags.loopback = 1; ct_dnat(${nat.logicalIp}${range});`;
+        a += sl
+          ? `flags.loopback = 1; ip${ipv}.dst=${nat.logicalIp}; next;`
+          : `flags.loopback = 1; ct_dnat(${nat.logicalIp}${range});`;
         s.add("lr_in_dnat", 100, m, a, 13745);
       } else if (dgp) {
         let m = `ip && ip${ipv}.dst == ${nat.externalIp} && inport == ${dgp.key}${resident(dgp)}`;
@@ -252,7 +292,13 @@ function buildNatRules(ctx: BuildContext, s: FlowSink, od: RouterDatapath): void
       // S_ROUTER_OUT_UNDNAT
       if (nat.type === "dnat" || nat.type === "dnat_and_snat") {
         const a = `${distributed ? `eth.src = ${mac}; ` : ""}${sl ? "next;" : od.isGw ? "ct_dnat;" : "ct_dnat_in_czone;"}`;
-        s.add("lr_out_undnat", 100, `ip && ip${ipv}.src == ${nat.logicalIp} && outport == ${dgp.key}${resident(dgp)}`, a, 13828);
+        s.add(
+          "lr_out_undnat",
+          100,
+          `ip && ip${ipv}.src == ${nat.logicalIp} && outport == ${dgp.key}${resident(dgp)}`,
+          a,
+          13828,
+        );
       }
     }
     // S_ROUTER_OUT_SNAT
@@ -271,20 +317,34 @@ function buildNatRules(ctx: BuildContext, s: FlowSink, od: RouterDatapath): void
       } else if (dgp) {
         const prio = cidrBits + 1 + 128;
         let m = `ip && ip${ipv}.src == ${nat.logicalIp} && outport == ${dgp.key}`;
-        m += distributed ? ` && is_chassis_resident("${nat.logicalPort}")` : ` && is_chassis_resident(${dgp.crKey})`;
+        m += distributed
+          ? ` && is_chassis_resident("${nat.logicalPort}")`
+          : ` && is_chassis_resident(${dgp.crKey})`;
         if (nat.allowedExtIps !== undefined || nat.exemptedExtIps !== undefined)
           m = extIpMatch(s, od, nat, m, v6, false, cidrBits);
         const eth = distributed ? `eth.src = ${mac}; ` : "";
         const a = `${eth}${sl ? `ip${ipv}.src=${nat.externalIp}; next;` : `ct_snat_in_czone(${nat.externalIp}${range});`}`;
         s.add("lr_out_snat", prio, m, a, 13958);
         if (!sl) {
-          s.add("lr_out_snat", prio + 1, `${m} && reg9[4] == 1`, `${eth}reg9[4] = 0; ct_snat(${nat.externalIp}${range});`, 13975);
+          s.add(
+            "lr_out_snat",
+            prio + 1,
+            `${m} && reg9[4] == 1`,
+            `${eth}reg9[4] = 0; ct_snat(${nat.externalIp}${range});`,
+            13975,
+          );
         }
       }
     }
     // S_ROUTER_IN_ADMISSION - S_ROUTER_IN_IP_INPUT (build_lrouter_ingress_flow)
     if (dgp && nat.type === "snat") {
-      s.add("lr_in_ip_input", 120, `inport == ${dgp.key} && ${v6 ? "ip6.src" : "ip4.src"} == ${nat.externalIp}`, "next;", 14067);
+      s.add(
+        "lr_in_ip_input",
+        120,
+        `inport == ${dgp.key} && ${v6 ? "ip6.src" : "ip4.src"} == ${nat.externalIp}`,
+        "next;",
+        14067,
+      );
     }
     if (distributed && dgp) {
       const mtu = Number.parseInt(dgp.lrp.options.gateway_mtu ?? "0", 10);
@@ -309,7 +369,9 @@ function buildNatRules(ctx: BuildContext, s: FlowSink, od: RouterDatapath): void
       );
     }
     if (od.dgps.length > 0 && dgp) {
-      const res = distributed ? `is_chassis_resident("${nat.logicalPort}")` : `is_chassis_resident(${dgp.crKey})`;
+      const res = distributed
+        ? `is_chassis_resident("${nat.logicalPort}")`
+        : `is_chassis_resident(${dgp.crKey})`;
       const regs = Array.from({ length: 10 }, (_, j) => `reg${j} = 0; `).join("");
       s.add(
         "lr_out_egr_loop",

@@ -7,7 +7,15 @@
  * real ovn-northd 23.03 (test/northd-router-live.test.ts).
  */
 import type { LogicalFlow } from "../types.js";
-import type { LogicalRouter, LogicalRouterPort, LogicalSwitch, LogicalSwitchPort, NbDatabase, Nat, StaticRoute } from "../nb/model.js";
+import type {
+  LogicalRouter,
+  LogicalRouterPort,
+  LogicalSwitch,
+  LogicalSwitchPort,
+  NbDatabase,
+  Nat,
+  StaticRoute,
+} from "../nb/model.js";
 import { type LportAddresses, extractLrpNetworks, extractLspAddresses, jsonKey } from "./addresses.js";
 import { FlowSink, type BuildContext } from "./switch.js";
 import { buildRouterNat } from "./router-nat.js";
@@ -39,7 +47,11 @@ export interface RouterPort {
   /** The switch port whose options:router-port names this port. */
   readonly peerLsp?: { readonly sw: LogicalSwitch; readonly lsp: LogicalSwitchPort; readonly key: string };
   /** The router port named by this port's `peer`. */
-  readonly peerLrp?: { readonly router: LogicalRouter; readonly lrp: LogicalRouterPort; readonly key: string };
+  readonly peerLrp?: {
+    readonly router: LogicalRouter;
+    readonly lrp: LogicalRouterPort;
+    readonly key: string;
+  };
 }
 
 export interface RouterDatapath {
@@ -52,7 +64,9 @@ export interface RouterDatapath {
 
 function ip4(text: string): number {
   const p = text.split(".").map(Number);
-  return ((((p[0] as number) << 24) | ((p[1] as number) << 16) | ((p[2] as number) << 8) | (p[3] as number)) >>> 0);
+  return (
+    (((p[0] as number) << 24) | ((p[1] as number) << 16) | ((p[2] as number) << 8) | (p[3] as number)) >>> 0
+  );
 }
 const fmt4 = (v: number): string => `${(v >>> 24) & 255}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
 const mask4 = (plen: number): number => (plen === 0 ? 0 : (0xffffffff << (32 - plen)) >>> 0);
@@ -153,7 +167,7 @@ function v6List(op: RouterPort): string {
   return `{${op.nets.ipv6.map((a) => a.addr).join(", ")}}`;
 }
 
-const isLla = (addr: string): boolean => /^fe[89ab][0-9a-f]?:/i.test(addr) && (ip6Big(addr) >> 118n) === 0x3fan;
+const isLla = (addr: string): boolean => /^fe[89ab][0-9a-f]?:/i.test(addr) && ip6Big(addr) >> 118n === 0x3fan;
 
 // ---------------------------------------------------------------------------------------------
 
@@ -210,6 +224,15 @@ export class SinkSet {
 }
 
 function buildAdmCtrl(s: FlowSink): void {
+  if (s.profile.ovn >= 24) {
+    // 24.03+: recirculated "packet too big" ICMP errors from a tunnel are dropped.
+    s.add(
+      "lr_in_admission",
+      110,
+      "((ip4 && icmp4.type == 3 && icmp4.code == 4) || (ip6 && icmp6.type == 2 && icmp6.code == 0)) && flags.tunnel_rx == 1",
+      DROP,
+    );
+  }
   s.add("lr_in_admission", 100, "vlan.present || eth.src[40]", DROP, 11501);
   s.add("lr_in_admission", 0, "1", DROP, 11505);
 }
@@ -252,8 +275,20 @@ function buildAdmCtrlPort(s: FlowSink, op: RouterPort): void {
 function buildNeighLearning(s: FlowSink, od: RouterDatapath): void {
   const learn = bool(od.lr.options.always_learn_from_arp_request, true);
   const ip1 = learn ? "" : "reg9[3] = 1; ";
-  s.add("lr_in_lookup_neighbor", 100, "arp.op == 2", `reg9[2] = lookup_arp(inport, arp.spa, arp.sha); ${ip1}next;`, 11690);
-  s.add("lr_in_lookup_neighbor", 100, "nd_na", `reg9[2] = lookup_nd(inport, nd.target, nd.tll); ${ip1}next;`, 11698);
+  s.add(
+    "lr_in_lookup_neighbor",
+    100,
+    "arp.op == 2",
+    `reg9[2] = lookup_arp(inport, arp.spa, arp.sha); ${ip1}next;`,
+    11690,
+  );
+  s.add(
+    "lr_in_lookup_neighbor",
+    100,
+    "nd_na",
+    `reg9[2] = lookup_nd(inport, nd.target, nd.tll); ${ip1}next;`,
+    11698,
+  );
   if (!learn) {
     s.add(
       "lr_in_lookup_neighbor",
@@ -271,10 +306,22 @@ function buildNeighLearning(s: FlowSink, od: RouterDatapath): void {
     11726,
   );
   s.add("lr_in_lookup_neighbor", 0, "1", "reg9[2] = 1; next;", 11731);
-  s.add("lr_in_learn_neighbor", 100, `reg9[2] == 1${learn ? "" : " || reg9[3] == 0"}`, "next;", 11740);
+  s.add(
+    "lr_in_learn_neighbor",
+    100,
+    `reg9[2] == 1${learn ? "" : " || reg9[3] == 0"}`,
+    s.profile.ovn >= 24 ? "mac_cache_use; next;" : "next;",
+    11740,
+  );
   s.add("lr_in_learn_neighbor", 90, "arp", "put_arp(inport, arp.spa, arp.sha); next;", 11743);
   s.add("lr_in_learn_neighbor", 95, "nd_ns && (ip6.src == 0 || nd.sll == 0)", "next;", 11748);
-  s.add("lr_in_learn_neighbor", 95, "nd_na && nd.tll == 0", "put_nd(inport, nd.target, eth.src); next;", 11751);
+  s.add(
+    "lr_in_learn_neighbor",
+    95,
+    "nd_na && nd.tll == 0",
+    "put_nd(inport, nd.target, eth.src); next;",
+    11751,
+  );
   s.add("lr_in_learn_neighbor", 90, "nd_na", "put_nd(inport, nd.target, nd.tll); next;", 11757);
   s.add("lr_in_learn_neighbor", 90, "nd_ns", "put_nd(inport, ip6.src, nd.sll); next;", 11762);
   s.add("lr_in_learn_neighbor", 0, "1", DROP, 11767);
@@ -325,7 +372,13 @@ function buildNdRaPort(s: FlowSink, op: RouterPort): void {
     any = true;
   }
   if (!any) return;
-  s.add("lr_in_nd_ra_options", 50, `inport == ${op.key} && ip6.dst == ff02::2 && nd_rs`, `${a}); next;`, 11922);
+  s.add(
+    "lr_in_nd_ra_options",
+    50,
+    `inport == ${op.key} && ip6.dst == ff02::2 && nd_rs`,
+    `${a}); next;`,
+    11922,
+  );
   const lla = op.nets.ipv6[op.nets.ipv6.length - 1]?.addr ?? "";
   s.add(
     "lr_in_nd_ra_response",
@@ -384,7 +437,8 @@ function routeMatch(
 
 function buildIpRoutingPort(s: FlowSink, op: RouterPort): void {
   for (const n of op.v4) addRoute(s, op, n.addr, n.network, n.plen, undefined, false, 0, false, 2, 10388);
-  for (const n of op.nets.ipv6) addRoute(s, op, n.addr, n.network, n.plen, undefined, false, 0, false, 2, 10388);
+  for (const n of op.nets.ipv6)
+    addRoute(s, op, n.addr, n.network, n.plen, undefined, false, 0, false, 2, 10388);
 }
 
 interface ParsedRoute {
@@ -500,7 +554,13 @@ function buildStaticRoutes(ctx: BuildContext, s: FlowSink, od: RouterDatapath): 
   }
 }
 
-function buildEcmpRoute(ctx: BuildContext, s: FlowSink, od: RouterDatapath, g: ParsedRoute[], id: number): void {
+function buildEcmpRoute(
+  ctx: BuildContext,
+  s: FlowSink,
+  od: RouterDatapath,
+  g: ParsedRoute[],
+  id: number,
+): void {
   const first = g[0] as ParsedRoute;
   const ofs = first.route.options.origin === "connected" ? 2 : 1;
   const rm = routeMatch(undefined, first.rtbId, first.network, first.plen, first.isSrc, first.v4, ofs);
@@ -539,7 +599,13 @@ function addEcmpSymmetricReply(
 ): void {
   const mark = ctx.features.ctNoMaskedLabel ? "ct_mark.ecmp_reply_port" : "ct_label.ecmp_reply_port";
   const v = r.v4 ? "4" : "6";
-  const cidr = r.v4 ? (r.plen === 32 ? r.network : `${r.network}/${r.plen}`) : r.plen === 128 ? r.network : `${r.network}/${r.plen}`;
+  const cidr = r.v4
+    ? r.plen === 32
+      ? r.network
+      : `${r.network}/${r.plen}`
+    : r.plen === 128
+      ? r.network
+      : `${r.network}/${r.plen}`;
   const base = `inport == ${out.key} && ip${v}.${r.isSrc ? "dst" : "src"} == ${cidr}`;
   const tk = out.tunnelKey;
   s.add("lr_in_defrag", 100, base, "reg9[5] = chk_ecmp_nh_mac(); ct_next;", 10107);
@@ -552,7 +618,13 @@ function addEcmpSymmetricReply(
   });
   const lines2 = [10173, 10188, 10202];
   ["tcp", "udp", "sctp"].forEach((p, i) => {
-    s.add("lr_in_ecmp_stateful", 100, `${base} && (!ct.rpl && ct.est) && ${p} && reg9[5] == 0`, commit(p), lines2[i]);
+    s.add(
+      "lr_in_ecmp_stateful",
+      100,
+      `${base} && (!ct.rpl && ct.est) && ${p} && reg9[5] == 0`,
+      commit(p),
+      lines2[i],
+    );
   });
   const reply = `ct.rpl && reg9[5] == 1 && ${mark} == ${tk}`;
   s.add(
@@ -615,7 +687,12 @@ function buildPolicies(s: FlowSink, od: RouterDatapath): void {
   }
 }
 
-function buildEcmpPolicy(s: FlowSink, od: RouterDatapath, rule: LogicalRouter["policies"][number], id: number): void {
+function buildEcmpPolicy(
+  s: FlowSink,
+  od: RouterDatapath,
+  rule: LogicalRouter["policies"][number],
+  id: number,
+): void {
   const fam = (x: string) => x.includes(".");
   if (rule.nexthops.some((n) => fam(n) !== fam(rule.nexthops[0] as string))) return;
   const flows: [string, string][] = [];
@@ -647,18 +724,44 @@ function buildArpResolvePort(s: FlowSink, od: RouterDatapath, op: RouterPort, si
   if (op.peerLrp && op.lrp.peer !== undefined) {
     const peerSink = sinks.get(op.peerLrp.router.name);
     if (op.v4.length > 0)
-      peerSink.add("lr_in_arp_resolve", 100, `outport == ${op.peerLrp.key} && reg0== ${v4List(op, false)}`, `eth.dst = ${op.nets.ea}; next;`, 12330);
+      peerSink.add(
+        "lr_in_arp_resolve",
+        100,
+        `outport == ${op.peerLrp.key} && reg0== ${v4List(op, false)}`,
+        `eth.dst = ${op.nets.ea}; next;`,
+        12330,
+      );
     if (op.nets.ipv6.length > 0)
-      peerSink.add("lr_in_arp_resolve", 100, `outport == ${op.peerLrp.key} && xxreg0 == ${v6List(op)}`, `eth.dst = ${op.nets.ea}; next;`, 12346);
+      peerSink.add(
+        "lr_in_arp_resolve",
+        100,
+        `outport == ${op.peerLrp.key} && xxreg0 == ${v6List(op)}`,
+        `eth.dst = ${op.nets.ea}; next;`,
+        12346,
+      );
   }
   if (op.isDgp && (op.lrp.options["redirect-type"] ?? "").toLowerCase() === "bridged") {
-    s.add("lr_in_arp_resolve", 50, `outport == ${op.key} && !is_chassis_resident(${op.crKey})`, `eth.dst = ${op.nets.ea}; next;`, 12371);
+    s.add(
+      "lr_in_arp_resolve",
+      50,
+      `outport == ${op.key} && !is_chassis_resident(${op.crKey})`,
+      `eth.dst = ${op.nets.ea}; next;`,
+      12371,
+    );
   }
   dropOwnDest(s, od, op, "lr_in_arp_resolve", 2, true, 11304);
 }
 
 /** build_lrouter_drop_own_dest. */
-function dropOwnDest(s: FlowSink, od: RouterDatapath, op: RouterPort, stage: string, prio: number, dropSnat: boolean, line: number): void {
+function dropOwnDest(
+  s: FlowSink,
+  od: RouterDatapath,
+  op: RouterPort,
+  stage: string,
+  prio: number,
+  dropSnat: boolean,
+  line: number,
+): void {
   const snat = snatIps(od);
   const v4 = op.v4.filter((n) => dropSnat === snat.has(n.addr)).map((n) => n.addr);
   if (v4.length > 0) s.add(stage, prio, `ip4.dst == {${v4.join(", ")}}`, DROP, line);
@@ -688,7 +791,11 @@ export function snatIps(od: RouterDatapath): Set<string> {
 }
 
 /** The ARP resolution rows switch ports add to the routers attached to their switch. */
-export function buildSwitchArpResolve(db: NbDatabase, routers: readonly RouterDatapath[], sinks: SinkSet): void {
+export function buildSwitchArpResolve(
+  db: NbDatabase,
+  routers: readonly RouterDatapath[],
+  sinks: SinkSet,
+): void {
   const byLrp = new Map<string, { od: RouterDatapath; op: RouterPort }>();
   for (const od of routers) for (const op of od.ports) byLrp.set(op.lrp.name, { od, op });
   for (const sw of db.switches) {
@@ -696,7 +803,10 @@ export function buildSwitchArpResolve(db: NbDatabase, routers: readonly RouterDa
     const rports = sw.ports
       .filter((p) => p.type === "router" && p.options["router-port"] !== undefined)
       .map((p) => ({ lsp: p, peer: byLrp.get(p.options["router-port"] as string) }))
-      .filter((x): x is { lsp: LogicalSwitchPort; peer: { od: RouterDatapath; op: RouterPort } } => x.peer !== undefined);
+      .filter(
+        (x): x is { lsp: LogicalSwitchPort; peer: { od: RouterDatapath; op: RouterPort } } =>
+          x.peer !== undefined,
+      );
     if (rports.length === 0) continue;
     for (const lsp of sw.ports) {
       if (lsp.enabled === false) continue;
@@ -710,9 +820,21 @@ export function buildSwitchArpResolve(db: NbDatabase, routers: readonly RouterDa
           if (other.peer.op === peer.op) continue;
           const rp = other.peer.op;
           if (rp.v4.length > 0)
-            sink.add("lr_in_arp_resolve", 100, `outport == ${peer.op.key} && reg0 == ${v4List(rp, false)}`, `eth.dst = ${rp.nets.ea}; next;`, 12604);
+            sink.add(
+              "lr_in_arp_resolve",
+              100,
+              `outport == ${peer.op.key} && reg0 == ${v4List(rp, false)}`,
+              `eth.dst = ${rp.nets.ea}; next;`,
+              12604,
+            );
           if (rp.nets.ipv6.length > 0)
-            sink.add("lr_in_arp_resolve", 100, `outport == ${peer.op.key} && xxreg0 == ${v6List(rp)}`, `eth.dst = ${rp.nets.ea}; next;`, 12620);
+            sink.add(
+              "lr_in_arp_resolve",
+              100,
+              `outport == ${peer.op.key} && xxreg0 == ${v6List(rp)}`,
+              `eth.dst = ${rp.nets.ea}; next;`,
+              12620,
+            );
         }
         continue;
       }
@@ -723,13 +845,29 @@ export function buildSwitchArpResolve(db: NbDatabase, routers: readonly RouterDa
         for (const ip of la.ipv4) {
           for (const r of rports) {
             if (findLrpMemberIp(r.peer.op, ip.addr) === undefined) continue;
-            sinks.get(r.peer.od.lr.name).add("lr_in_arp_resolve", 100, `outport == ${r.peer.op.key} && reg0 == ${ip.addr}`, `eth.dst = ${la.ea}; next;`, 12419);
+            sinks
+              .get(r.peer.od.lr.name)
+              .add(
+                "lr_in_arp_resolve",
+                100,
+                `outport == ${r.peer.op.key} && reg0 == ${ip.addr}`,
+                `eth.dst = ${la.ea}; next;`,
+                12419,
+              );
           }
         }
         for (const ip of la.ipv6) {
           for (const r of rports) {
             if (findLrpMemberIp(r.peer.op, ip.addr) === undefined) continue;
-            sinks.get(r.peer.od.lr.name).add("lr_in_arp_resolve", 100, `outport == ${r.peer.op.key} && xxreg0 == ${ip.addr}`, `eth.dst = ${la.ea}; next;`, 12450);
+            sinks
+              .get(r.peer.od.lr.name)
+              .add(
+                "lr_in_arp_resolve",
+                100,
+                `outport == ${r.peer.op.key} && xxreg0 == ${ip.addr}`,
+                `eth.dst = ${la.ea}; next;`,
+                12450,
+              );
           }
         }
       }
@@ -751,7 +889,13 @@ function buildCheckPktLen(s: FlowSink, od: RouterDatapath): void {
   }
 }
 
-function icmpErrPktBig(s: FlowSink, op: RouterPort, mtu: number, stage: string, outport: RouterPort | undefined): void {
+function icmpErrPktBig(
+  s: FlowSink,
+  op: RouterPort,
+  mtu: number,
+  stage: string,
+  outport: RouterPort | undefined,
+): void {
   const out = outport ? `outport == ${outport.key} && ` : "";
   const admission = s.table("lr_in_admission");
   const v4 = op.v4[0];
@@ -805,7 +949,7 @@ function buildArpRequest(s: FlowSink, od: RouterDatapath): void {
       "lr_in_arp_request",
       200,
       `eth.dst == 00:00:00:00:00:00 && ip6 && xxreg0 == ${nh}`,
-      `nd_ns { eth.dst = ${mac}; ip6.dst = ${sn}; nd.target = ${nh}; output; };`,
+      `nd_ns { eth.dst = ${mac}; ip6.dst = ${sn}; nd.target = ${nh}; output; };${s.profile.ovn >= 24 ? " output;" : ""}`,
       12921,
     );
   }
@@ -813,17 +957,26 @@ function buildArpRequest(s: FlowSink, od: RouterDatapath): void {
     "lr_in_arp_request",
     100,
     "eth.dst == 00:00:00:00:00:00 && ip4",
-    "arp { eth.dst = ff:ff:ff:ff:ff:ff; arp.spa = reg1; arp.tpa = reg0; arp.op = 1; output; };",
+    `arp { eth.dst = ff:ff:ff:ff:ff:ff; arp.spa = reg1; arp.tpa = reg0; arp.op = 1; output; };${s.profile.ovn >= 24 ? " output;" : ""}`,
     12929,
   );
-  s.add("lr_in_arp_request", 100, "eth.dst == 00:00:00:00:00:00 && ip6", "nd_ns { nd.target = xxreg0; output; };", 12940);
+  s.add(
+    "lr_in_arp_request",
+    100,
+    "eth.dst == 00:00:00:00:00:00 && ip6",
+    `nd_ns { nd.target = xxreg0; output; };${s.profile.ovn >= 24 ? " output;" : ""}`,
+    12940,
+  );
+  if (s.profile.ovn >= 24) buildNetworkId(s, od);
   s.add("lr_in_arp_request", 0, "1", "output;", 12948);
 }
 
 function buildEgressDelivery(s: FlowSink, op: RouterPort): void {
+  // 23.03 adds the default drop with each enabled port; 24.03+ once per router (buildRouterFlows).
+  if (s.profile.ovn >= 24) s.add("lr_out_delivery", 0, "1", DROP);
   if (!op.enabled) return;
   s.add("lr_out_delivery", 100, `outport == ${op.key}`, "output;", 12995);
-  s.add("lr_out_delivery", 0, "1", DROP, 12998);
+  if (s.profile.ovn < 24) s.add("lr_out_delivery", 0, "1", DROP, 12998);
 }
 
 function buildMiscLocalDrop(s: FlowSink): void {
@@ -840,18 +993,35 @@ function buildMiscLocalDrop(s: FlowSink): void {
   s.add("lr_in_ip_input", 82, "ip4.mcast || ip6.mcast", DROP, 13049);
   s.add("lr_in_ip_input", 50, "eth.bcast", DROP, 13056);
   s.add("lr_in_ip_input", 32, "ip.ttl == {0, 1} && !ip.later_frag && (ip4.mcast || ip6.mcast)", DROP, 13073);
-  s.add("lr_in_ip_input", 30, "ip.ttl == {0, 1}", DROP, 13078);
+  s.add("lr_in_ip_input", s.profile.ovn >= 24 ? 29 : 30, "ip.ttl == {0, 1}", DROP, 13078);
   s.add("lr_in_ip_input", 0, "1", "next;", 13083);
 }
 
 function buildDhcpv6Reply(s: FlowSink, op: RouterPort): void {
+  // 24.03+: only on ports doing prefix delegation.
+  if (s.profile.ovn >= 24 && op.lrp.options.prefix_delegation !== "true") return;
   for (const n of op.nets.ipv6) {
-    s.add("lr_in_ip_input", 100, `ip6.dst == ${n.addr} && udp.src == 547 && udp.dst == 546`, "reg0 = 0; handle_dhcpv6_reply;", 13098);
+    s.add(
+      "lr_in_ip_input",
+      100,
+      `ip6.dst == ${n.addr} && udp.src == 547 && udp.dst == 546`,
+      "reg0 = 0; handle_dhcpv6_reply;",
+      13098,
+    );
   }
 }
 
 /** build_lrouter_arp_flow. */
-export function arpFlow(s: FlowSink, op: RouterPort | undefined, ip: string, eth: string, extra: string, drop: boolean, prio: number, line: number): void {
+export function arpFlow(
+  s: FlowSink,
+  op: RouterPort | undefined,
+  ip: string,
+  eth: string,
+  extra: string,
+  drop: boolean,
+  prio: number,
+  line: number,
+): void {
   let m = op ? `inport == ${op.key} && ` : "";
   m += `arp.op == 1 && arp.tpa == ${ip}`;
   if (extra !== "") m += ` && ${extra}`;
@@ -901,8 +1071,20 @@ function buildIpv6Input(s: FlowSink, od: RouterDatapath, op: RouterPort): void {
   if (!od.isGw && od.dgps.length === 0) {
     for (const n of op.nets.ipv6) {
       const a = n.addr;
-      s.add("lr_in_ip_input", 80, `ip6 && ip6.dst == ${a} && !ip.later_frag && tcp`, "tcp_reset {eth.dst <-> eth.src; ip6.dst <-> ip6.src; next; };", 13166);
-      s.add("lr_in_ip_input", 80, `ip6 && ip6.dst == ${a} && !ip.later_frag && sctp`, "sctp_abort {eth.dst <-> eth.src; ip6.dst <-> ip6.src; next; };", 13182);
+      s.add(
+        "lr_in_ip_input",
+        80,
+        `ip6 && ip6.dst == ${a} && !ip.later_frag && tcp`,
+        "tcp_reset {eth.dst <-> eth.src; ip6.dst <-> ip6.src; next; };",
+        13166,
+      );
+      s.add(
+        "lr_in_ip_input",
+        80,
+        `ip6 && ip6.dst == ${a} && !ip.later_frag && sctp`,
+        "sctp_abort {eth.dst <-> eth.src; ip6.dst <-> ip6.src; next; };",
+        13182,
+      );
       s.add(
         "lr_in_ip_input",
         80,
@@ -918,6 +1100,15 @@ function buildIpv6Input(s: FlowSink, od: RouterDatapath, op: RouterPort): void {
         13220,
       );
     }
+  }
+  const first6 = op.nets.ipv6[0];
+  if (s.profile.ovn >= 24 && first6) {
+    s.add(
+      "lr_in_ip_input",
+      30,
+      `inport == ${op.key} && ip6 && ip.ttl == {0, 1} && !ip.later_frag`,
+      `icmp6 {eth.dst <-> eth.src; ip6.dst = ip6.src; ip6.src = ${first6.addr}; ip.ttl = 254; icmp6.type = 3; /* Time exceeded */ icmp6.code = 0; /* TTL exceeded in transit */ outport = ${op.key}; flags.loopback = 1; output; };`,
+    );
   }
   for (const n of op.nets.ipv6) {
     if (isLla(n.network)) continue;
@@ -943,14 +1134,25 @@ function buildIpv4Input(s: FlowSink, od: RouterDatapath, op: RouterPort): void {
       13359,
     );
   }
+  const v24 = s.profile.ovn >= 24;
   for (const n of op.v4) {
     const ipDs = op.isDgp ? "ip4.dst <-> ip4.src" : `ip4.dst = ip4.src; ip4.src = ${n.addr}`;
     s.add(
       "lr_in_ip_input",
       31,
-      `inport == ${op.key} && ip4 && ip.ttl == {0, 1} && !ip.later_frag`,
+      `inport == ${op.key} && ip4 && ${v24 ? `ip4.src == ${n.network}/${n.plen} && ` : ""}ip.ttl == {0, 1} && !ip.later_frag`,
       `icmp4 {eth.dst <-> eth.src; icmp4.type = 11; /* Time exceeded */ icmp4.code = 0; /* TTL exceeded in transit */ ${ipDs} ; ip.ttl = 254; outport = ${op.key}; flags.loopback = 1; output; };`,
       13390,
+    );
+  }
+  const first4 = op.v4[0];
+  if (v24 && first4) {
+    // 24.03+ build_lrouter_ipv4_default_ttl_expired_flows: any other source, answered from the first address.
+    s.add(
+      "lr_in_ip_input",
+      30,
+      `inport == ${op.key} && ip4 && ip.ttl == {0, 1} && !ip.later_frag`,
+      `icmp4 {eth.dst <-> eth.src; icmp4.type = 11; /* Time exceeded */ icmp4.code = 0; /* TTL exceeded in transit */ ip4.dst = ip4.src; ip4.src = ${first4.addr}; ip.ttl = 254; outport = ${op.key}; flags.loopback = 1; output; };`,
     );
   }
   for (const n of op.v4) {
@@ -974,8 +1176,20 @@ function buildIpv4Input(s: FlowSink, od: RouterDatapath, op: RouterPort): void {
         "icmp4 {eth.dst <-> eth.src; ip4.dst <-> ip4.src; ip.ttl = 255; icmp4.type = 3; icmp4.code = 3; next; };",
         13494,
       );
-      s.add("lr_in_ip_input", 80, `ip4 && ip4.dst == ${a} && !ip.later_frag && tcp`, "tcp_reset {eth.dst <-> eth.src; ip4.dst <-> ip4.src; next; };", 13510);
-      s.add("lr_in_ip_input", 80, `ip4 && ip4.dst == ${a} && !ip.later_frag && sctp`, "sctp_abort {eth.dst <-> eth.src; ip4.dst <-> ip4.src; next; };", 13526);
+      s.add(
+        "lr_in_ip_input",
+        80,
+        `ip4 && ip4.dst == ${a} && !ip.later_frag && tcp`,
+        "tcp_reset {eth.dst <-> eth.src; ip4.dst <-> ip4.src; next; };",
+        13510,
+      );
+      s.add(
+        "lr_in_ip_input",
+        80,
+        `ip4 && ip4.dst == ${a} && !ip.later_frag && sctp`,
+        "sctp_abort {eth.dst <-> eth.src; ip4.dst <-> ip4.src; next; };",
+        13526,
+      );
       s.add(
         "lr_in_ip_input",
         70,
@@ -986,4 +1200,28 @@ function buildIpv4Input(s: FlowSink, od: RouterDatapath, op: RouterPort): void {
     }
   }
   dropOwnDest(s, od, op, "lr_in_ip_input", 60, false, 11304);
+}
+
+/** 24.03+ build_lrouter_network_id_flows: which of the output port's networks the next hop is on. */
+function buildNetworkId(s: FlowSink, od: RouterDatapath): void {
+  for (const op of od.ports) {
+    op.v4.forEach((n, i) => {
+      s.add(
+        "lr_in_network_id",
+        110,
+        `outport == ${op.key} && ip4 && reg0 == ${n.addr}/${n.plen}`,
+        `flags.network_id = ${i > 15 ? 0 : i}; next;`,
+      );
+    });
+    op.nets.ipv6.slice(0, -1).forEach((n, i) => {
+      s.add(
+        "lr_in_network_id",
+        110,
+        `outport == ${op.key} && ip6 && xxreg0 == ${n.addr}/${n.plen}`,
+        `flags.network_id = ${i > 15 ? 0 : i}; next;`,
+      );
+    });
+  }
+  s.add("lr_in_network_id", 105, "1", "flags.network_id = 0; next;");
+  s.add("lr_in_network_id", 0, "1", "next;");
 }

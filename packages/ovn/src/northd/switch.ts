@@ -69,6 +69,8 @@ export interface SwitchDatapath {
   readonly routerPorts: readonly SwitchPort[];
   readonly localnetPorts: readonly SwitchPort[];
   readonly lbs: readonly NorthdLb[];
+  /** Effective ACLs: the switch's own, then its port groups'. */
+  readonly acls: readonly Acl[];
   readonly hasLbVip: boolean;
   readonly hasAcls: boolean;
   readonly hasStatefulAcl: boolean;
@@ -247,14 +249,20 @@ export function prepareSwitch(db: NbDatabase, sw: LogicalSwitch): SwitchDatapath
     if (Object.keys(lb.vips).length > 0) hasLbVip = true;
     lbs.push(prepareLb(lb));
   }
-  const hasAcls = sw.acls.length > 0;
-  const hasStatefulAcl = sw.acls.some((a) => a.action === "allow-related");
+  // The switch's own ACLs, then those of every port group with a port on this switch
+  // (northd's od->nb_pgs; ACLs of a port group apply to all the switches it spans).
+  const names = new Set(sw.ports.map((p) => p.name));
+  const acls: Acl[] = [...sw.acls];
+  for (const pg of db.portGroups) if (pg.ports.some((n) => names.has(n))) acls.push(...pg.acls);
+  const hasAcls = acls.length > 0;
+  const hasStatefulAcl = acls.some((a) => a.action === "allow-related");
   return {
     sw,
     ports,
     routerPorts,
     localnetPorts,
     lbs,
+    acls,
     hasLbVip,
     hasAcls,
     hasStatefulAcl,
@@ -360,7 +368,7 @@ function buildPreAcls(ctx: BuildContext, s: FlowSink, od: SwitchDatapath): void 
 }
 
 function buildStatelessFilters(s: FlowSink, od: SwitchDatapath): void {
-  for (const acl of od.sw.acls) {
+  for (const acl of od.acls) {
     if (acl.action !== "allow-stateless") continue;
     const stage = acl.direction === "from-lport" ? "ls_in_pre_acl" : "ls_out_pre_acl";
     s.add(
@@ -591,7 +599,7 @@ function buildAcls(ctx: BuildContext, s: FlowSink, od: SwitchDatapath): void {
   s.add("ls_in_acl", 65532, omit, "next;", 6892);
   s.add("ls_out_acl", 65532, omit, "next;", 6894);
   s.add("ls_in_acl_after_lb", 65532, omit, "next;", 6896);
-  for (const acl of od.sw.acls) considerAcl(ctx, s, acl, hasStateful);
+  for (const acl of od.acls) considerAcl(ctx, s, acl, hasStateful);
   if (od.hasAcls || od.hasLbVip) {
     s.add("ls_in_acl", 34000, "eth.dst == $svc_monitor_mac", "next;", 6988);
     s.add("ls_out_acl", 34000, "eth.src == $svc_monitor_mac", "next;", 6993);
@@ -894,7 +902,13 @@ function buildUnicastLookup(ctx: BuildContext, s: FlowSink, od: SwitchDatapath, 
       s.add("ls_in_l2_lkup", 50, `eth.dst == ${lp.ea}`, action, 9122);
     } else if (a === "router") {
       if (!op.peer) continue;
-      s.add("ls_in_l2_lkup", 50, `eth.dst == ${op.peer.networks.ea}${routerMacResident(od, op)}`, action, 9193);
+      s.add(
+        "ls_in_l2_lkup",
+        50,
+        `eth.dst == ${op.peer.networks.ea}${routerMacResident(od, op)}`,
+        action,
+        9193,
+      );
       routerNatMacs(s, op, action, 9216);
     }
   }
@@ -903,7 +917,11 @@ function buildUnicastLookup(ctx: BuildContext, s: FlowSink, od: SwitchDatapath, 
 /** is_l3dgw_port: a gateway_chassis / ha_chassis_group port of a router that is not a gateway router. */
 export function isL3dgwPort(router: LogicalRouter, lrp: LogicalRouterPort): boolean {
   if ((router.options.chassis ?? "") !== "") return false;
-  return lrp.gatewayChassis.length > 0 || lrp.haChassisGroup !== undefined || (lrp.options["redirect-chassis"] ?? "") !== "";
+  return (
+    lrp.gatewayChassis.length > 0 ||
+    lrp.haChassisGroup !== undefined ||
+    (lrp.options["redirect-chassis"] ?? "") !== ""
+  );
 }
 
 /** The chassis-resident check on a router port MAC when the router has a distributed gateway port. */
@@ -923,10 +941,17 @@ function routerNatMacs(s: FlowSink, op: SwitchPort, action: string, line: number
   const peer = op.peer;
   if (!peer || !isL3dgwPort(peer.router, peer.lrp)) return;
   for (const nat of peer.router.nat) {
-    if (nat.type !== "dnat_and_snat" || nat.logicalPort === undefined || nat.externalMac === undefined) continue;
+    if (nat.type !== "dnat_and_snat" || nat.logicalPort === undefined || nat.externalMac === undefined)
+      continue;
     const m = extractLspAddresses(nat.externalMac);
     if (!m) continue;
-    s.add("ls_in_l2_lkup", 50, `eth.dst == ${m.ea} && is_chassis_resident("${nat.logicalPort}")`, action, line);
+    s.add(
+      "ls_in_l2_lkup",
+      50,
+      `eth.dst == ${m.ea} && is_chassis_resident("${nat.logicalPort}")`,
+      action,
+      line,
+    );
   }
 }
 
@@ -1086,7 +1111,7 @@ function buildAclsEval(ctx: BuildContext, s: FlowSink, od: SwitchDatapath): void
   s.add(IN, 65532, omit, `${ALLOW}next;`);
   s.add(OUT, 65532, omit, `${ALLOW}next;`);
   s.add(AFTER, 65532, omit, `${ALLOW}next;`);
-  for (const acl of od.sw.acls) {
+  for (const acl of od.acls) {
     buildAclLogRelated(ctx, s, acl, hasStateful);
     considerAclEval(ctx, s, acl, hasStateful);
   }

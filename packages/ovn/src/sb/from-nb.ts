@@ -9,6 +9,7 @@ import type { NbDatabase } from "../nb/model.js";
 import type { NorthdResult } from "../northd/compile.js";
 import { deriveMcGroups, type SbDatapath, type SbModel, type SbPort, type SbVip } from "./model.js";
 import { parseBackend } from "../actions/parse.js";
+import { extractLspAddresses } from "../northd/addresses.js";
 
 export function sbModelFromNb(db: NbDatabase, result: Pick<NorthdResult, "flows" | "datapaths">): SbModel {
   const datapaths: SbDatapath[] = [];
@@ -23,14 +24,18 @@ export function sbModelFromNb(db: NbDatabase, result: Pick<NorthdResult, "flows"
       const isRouter = p.type === "router";
       const peer = p.options["router-port"];
       const ch = bound.get(p.name);
+      // A port peered with a gateway router is an l3gateway port pinned to its chassis.
+      const gwChassis = isRouter && peer !== undefined ? gatewayChassisOf(db, peer) : undefined;
+      const opts: [string, string][] = isRouter && peer ? [["peer", peer]] : Object.entries(p.options);
+      if (gwChassis !== undefined) opts.unshift(["l3gateway-chassis", gwChassis]);
       ports.push({
         name: p.name,
         datapath: sw.name,
-        type: isRouter ? "patch" : p.type,
+        type: isRouter ? (gwChassis !== undefined ? "l3gateway" : "patch") : p.type,
         tunnelKey: k++,
         mac: p.addresses,
         portSecurity: p.portSecurity,
-        options: new Map(isRouter && peer ? [["peer", peer]] : Object.entries(p.options)),
+        options: new Map(opts),
         ...(ch !== undefined ? { chassis: ch } : {}),
       });
     }
@@ -38,16 +43,34 @@ export function sbModelFromNb(db: NbDatabase, result: Pick<NorthdResult, "flows"
   for (const r of db.routers) {
     datapaths.push({ name: r.name, uuid: r.uuid, tunnelKey: dpKey++ });
     let k = 1;
+    const gwChassis = (r.options.chassis ?? "") !== "" ? r.options.chassis : undefined;
     for (const p of r.ports) {
       const lsp = db.switches.flatMap((s) => s.ports).find((q) => q.options["router-port"] === p.name);
+      const peer = lsp?.name ?? p.peer;
+      const opts: [string, string][] = peer !== undefined ? [["peer", peer]] : [];
+      if (gwChassis !== undefined) opts.unshift(["l3gateway-chassis", gwChassis]);
       ports.push({
         name: p.name,
         datapath: r.name,
-        type: "patch",
+        type: gwChassis !== undefined ? "l3gateway" : "patch",
         tunnelKey: k++,
         mac: [[p.mac, ...p.networks].join(" ")],
         portSecurity: [],
-        options: new Map(lsp ? [["peer", lsp.name]] : []),
+        options: new Map(opts),
+      });
+    }
+    // A distributed gateway port gets its chassisredirect twin "cr-NAME".
+    for (const p of r.ports) {
+      if (gwChassis !== undefined) continue;
+      if (p.gatewayChassis.length === 0 && p.haChassisGroup === undefined) continue;
+      ports.push({
+        name: `cr-${p.name}`,
+        datapath: r.name,
+        type: "chassisredirect",
+        tunnelKey: k++,
+        mac: [[p.mac, ...p.networks].join(" ")],
+        portSecurity: [],
+        options: new Map([["distributed-port", p.name]]),
       });
     }
   }
@@ -71,9 +94,58 @@ export function sbModelFromNb(db: NbDatabase, result: Pick<NorthdResult, "flows"
       datapaths.filter((d) => db.switches.some((s) => s.name === d.name)),
       enabled,
     ),
-    addressSets: new Map([["svc_monitor_mac", [svcMac]]]),
-    portGroups: new Map(),
+    addressSets: addressSets(db, svcMac),
+    portGroups: portGroups(db, datapaths),
     vips,
     derived: ["datapath-binding", "port-binding", "multicast-group", "address-set", "load-balancer"],
   };
+}
+
+/**
+ * SB Address_Set as northd syncs it: the NB address sets, svc_monitor_mac, and for each port
+ * group `<pg>_ip4` / `<pg>_ip6` with the IP addresses of its ports' `addresses`.
+ */
+function addressSets(db: NbDatabase, svcMac: string): Map<string, readonly string[]> {
+  const out = new Map<string, readonly string[]>([["svc_monitor_mac", [svcMac]]]);
+  for (const as of db.addressSets) out.set(as.name, as.addresses);
+  const lsps = new Map(db.switches.flatMap((s) => s.ports.map((p) => [p.name, p] as const)));
+  for (const pg of db.portGroups) {
+    const v4: string[] = [];
+    const v6: string[] = [];
+    for (const name of pg.ports) {
+      for (const a of lsps.get(name)?.addresses ?? []) {
+        const la = extractLspAddresses(a);
+        if (!la) continue;
+        v4.push(...la.ipv4.map((x) => x.addr));
+        v6.push(...la.ipv6.map((x) => x.addr));
+      }
+    }
+    out.set(`${pg.name}_ip4`, v4);
+    out.set(`${pg.name}_ip6`, v6);
+  }
+  return out;
+}
+
+/** SB Port_Group: one row per (switch, group) named `<switch tunnel key>_<group>`. */
+function portGroups(db: NbDatabase, datapaths: readonly SbDatapath[]): Map<string, readonly string[]> {
+  const out = new Map<string, readonly string[]>();
+  for (const pg of db.portGroups) {
+    for (const sw of db.switches) {
+      const members = pg.ports.filter((n) => sw.ports.some((p) => p.name === n));
+      if (members.length === 0) continue;
+      const key = datapaths.find((d) => d.name === sw.name)?.tunnelKey;
+      if (key !== undefined) out.set(`${key}_${pg.name}`, members);
+    }
+  }
+  return out;
+}
+
+/** The chassis of the gateway router owning router port `lrp`, if it is one. */
+function gatewayChassisOf(db: NbDatabase, lrp: string): string | undefined {
+  for (const r of db.routers) {
+    if (!r.ports.some((p) => p.name === lrp)) continue;
+    const ch = r.options.chassis;
+    return ch !== undefined && ch !== "" ? ch : undefined;
+  }
+  return undefined;
 }

@@ -66,6 +66,8 @@ interface CDatapath {
   readonly tables: Map<string, CFlow[]>;
   readonly stages: Map<string, string>;
   readonly unparsed: { readonly flow: LogicalFlow; readonly error: string }[];
+  /** Has an l3gateway port: ovn-trace treats the datapath as a local gateway router. */
+  hasL3gateway: boolean;
 }
 
 /** Options of one trace (ovn-trace's command line). */
@@ -213,6 +215,7 @@ export class LogicalNetwork {
         tables: new Map(),
         stages: new Map(),
         unparsed: [],
+        hasL3gateway: false,
       });
     }
     for (const p of model.ports) {
@@ -221,6 +224,7 @@ export class LogicalNetwork {
       const cp: CPort = { sb: p, dp, ps: parsePortSecurity(p.portSecurity) };
       dp.ports.set(p.name, cp);
       dp.portsByKey.set(p.tunnelKey, cp);
+      if (p.type === "l3gateway") dp.hasL3gateway = true;
       this.allPorts.set(p.name, cp);
     }
     for (const p of this.allPorts.values()) {
@@ -687,6 +691,9 @@ class TraceRun {
         return;
       case "ct_nat": {
         const isDst = a.kind === "ct_dnat" || a.kind === "ct_dnat_in_czone";
+        // ovn-trace treats every gateway router as local, and an argument-less ct_snat there
+        // "has no visible effect": the action returns without continuing the pipeline.
+        if (!isDst && !a.ip && dp.hasL3gateway) return;
         const czone = a.kind.endsWith("_in_czone");
         const dir = isDst ? "dst" : "src";
         const g = cloneMFlow(f);
