@@ -608,8 +608,10 @@ export class RangeClassifier<T> {
     let bestF = -1;
     let bestT = 0;
     // Each child must lose at least an eighth of the rules (keeps the recursion logarithmic).
-    let bestMax = n - Math.ceil(n / 8) + 1;
-    let bestSum = Math.floor(n * this.maxRep) + 1;
+    const limit = n - Math.ceil(n / 8);
+    const maxSum = Math.floor(n * this.maxRep);
+    let bestMax = limit + 1;
+    let bestSum = maxSum + 1;
     for (let f = 0; f < d; f++) {
       for (let i = 0; i < n; i++) {
         const b = leaf[i]! * this.S + 2 + 2 * f;
@@ -630,13 +632,11 @@ export class RangeClassifier<T> {
         if (left > 0 && right > 0) {
           const mx = left > right ? left : right;
           const sum = left + right;
-          if (mx < bestMax || (mx === bestMax && sum < bestSum)) {
-            if (sum < Math.floor(n * this.maxRep) + 1) {
-              bestMax = mx;
-              bestSum = sum;
-              bestF = f;
-              bestT = c;
-            }
+          if (mx <= limit && sum <= maxSum && (mx < bestMax || (mx === bestMax && sum < bestSum))) {
+            bestMax = mx;
+            bestSum = sum;
+            bestF = f;
+            bestT = c;
           }
         }
         // Step past c.
