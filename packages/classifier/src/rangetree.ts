@@ -39,14 +39,14 @@ import {
 } from "./rangerule.js";
 
 export interface RangeTreeOptions extends RangeClassifierOptions {
-  /** Rules per leaf before it tries to split. Default 8. */
+  /** Rules per leaf before a split may copy rules into both children. Default 16. */
   readonly leafSize?: number;
   /** Fields whose width decides the partition (at most 3). Default: the first two fields of
    * width ≥ 16 bits (ClassBench: source and destination address). [] = one tree. */
   readonly partitionFields?: readonly number[];
   /** Bits of the top-level cut of each narrow partition (2^cutBits cells). Default 12. */
   readonly cutBits?: number;
-  /** A split may put at most this many times a leaf's rules into its two children. Default 1.5. */
+  /** A split may put at most this many times a leaf's rules into its two children. Default 1.25. */
   readonly maxReplication?: number;
 }
 
@@ -142,11 +142,11 @@ class Tree {
   }
 
   /** Gives leaf li room for `n` entries (moving its block, contents kept); returns the offset. */
-  reserve(li: number, n: number): number {
+  reserve(li: number, n: number, slack: boolean): number {
     const E = this.E;
     const oldCap = this.leafCap[li]!;
     if (n <= oldCap) return this.leafOff[li]!;
-    const cap = n + (n >> 3) + 1;
+    const cap = slack ? n + (n >> 2) + 1 : n;
     if (this.poolUsed + cap * E > this.pool.length) this.compact(cap * E);
     const off = this.poolUsed;
     const old = this.leafOff[li]!;
@@ -201,23 +201,39 @@ class Tree {
   }
 }
 
+/** Words of a leaf entry: priority, slot, and lo/hi per field (one word for ≤ 16-bit fields). */
+function entryWords(widths: Int32Array): number {
+  let e = 2;
+  for (const w of widths) e += w <= 16 ? 1 : 2;
+  return e;
+}
+
 type LookupFn = (key: ArrayLike<number>, off: number, trees: Tree[], R: Uint32Array) => number;
 
 /** Compiled per field count: the lookup over all partitions (see the module comment). */
-function compileLookup(d: number): LookupFn {
+function compileLookup(widths: Int32Array): LookupFn {
+  const d = widths.length;
+  const E = entryWords(widths);
+  const S = 2 * d + 2;
   const loads = Array.from({ length: d }, (_, f) => `const k${f} = key[off + ${f}]; K[${f}] = k${f};`).join(
     "\n",
   );
-  const checks = Array.from(
-    { length: d },
-    (_, f) => `k${f} < pool[b + ${2 + 2 * f}] || k${f} > pool[b + ${3 + 2 * f}]`,
-  ).join(" || ");
+  const checks: string[] = [];
+  for (let f = 0, w = 2; f < d; f++) {
+    if (widths[f]! <= 16) {
+      checks.push(`k${f} < (pool[b + ${w}] & 0xffff) || k${f} > pool[b + ${w}] >>> 16`);
+      w++;
+    } else {
+      checks.push(`k${f} < pool[b + ${w}] || k${f} > pool[b + ${w + 1}]`);
+      w += 2;
+    }
+  }
   const body = `
 ${loads}
 let best = -1, bestPri = -1, bestSeq = 0;
 for (let t = 0; t < trees.length; t++) {
   const tr = trees[t];
-  if (tr.maxPri < bestPri) break;
+  if (tr.maxPri < bestPri) continue;
   const nodes = tr.nodes, thr = tr.thr;
   const cf = tr.cutField;
   let ref;
@@ -231,12 +247,12 @@ for (let t = 0; t < trees.length; t++) {
   const pool = tr.pool;
   const li = ~ref;
   let b = tr.leafOff[li];
-  const e = b + tr.leafCnt[li] * ${2 * d + 2};
-  for (; b < e; b += ${2 * d + 2}) {
+  const e = b + tr.leafCnt[li] * ${E};
+  for (; b < e; b += ${E}) {
     const p = pool[b];
-    if (p < bestPri || (p === bestPri && R[pool[b + 1] * ${2 * d + 2} + 1] > bestSeq)) break;
-    if (${checks}) continue;
-    best = pool[b + 1]; bestPri = p; bestSeq = R[best * ${2 * d + 2} + 1];
+    if (p < bestPri || (p === bestPri && R[pool[b + 1] * ${S} + 1] > bestSeq)) break;
+    if (${checks.join(" || ")}) continue;
+    best = pool[b + 1]; bestPri = p; bestSeq = R[best * ${S} + 1];
     break;
   }
 }
@@ -246,7 +262,7 @@ return best;`;
   ) as LookupFn;
 }
 
-const compiled = new Map<number, LookupFn>();
+const compiled = new Map<string, LookupFn>();
 
 /**
  * Decision-tree range classifier (see the module comment).
@@ -275,7 +291,8 @@ export class RangeClassifier<T> {
   private nextId = 1;
   private n = 0;
   private treeByKey: (Tree | undefined)[];
-  /** Trees in descending order of top priority (rebuilt lazily). */
+  /** Trees, largest first (the likeliest to hold the match, after which the others' cells
+   * and leaves are skipped by priority); rebuilt lazily. */
   private order: Tree[] = [];
   private dirty = false;
   /** Inserts and removes since the arenas were last trimmed. */
@@ -286,11 +303,11 @@ export class RangeClassifier<T> {
     this.widths = checkFields(options.fields);
     const d = this.widths.length;
     this.d = d;
-    const ls = options.leafSize ?? 8;
+    const ls = options.leafSize ?? 16;
     if (!Number.isInteger(ls) || ls < 1 || ls > 4096)
       throw new SimError("BAD_VALUE", `range classifier: leafSize ${ls} is not an integer in 1..4096`);
     this.leafSize = ls;
-    const rep = options.maxReplication ?? 1.5;
+    const rep = options.maxReplication ?? 1.25;
     if (!(rep >= 1 && rep <= 2))
       throw new SimError("BAD_VALUE", `range classifier: maxReplication ${rep} is not in 1..2`);
     this.maxRep = rep;
@@ -312,10 +329,11 @@ export class RangeClassifier<T> {
     this.R = new Uint32Array(0);
     this.part = new Int8Array(0);
     this.grow(64);
-    let fn = compiled.get(d);
+    const sig = this.widths.join(",");
+    let fn = compiled.get(sig);
     if (!fn) {
-      fn = compileLookup(d);
-      compiled.set(d, fn);
+      fn = compileLookup(this.widths);
+      compiled.set(sig, fn);
     }
     this.fn = fn;
   }
@@ -416,7 +434,7 @@ export class RangeClassifier<T> {
       let cf = -1;
       for (let i = 0; i < this.partFields.length && cf < 0; i++) if (key & (1 << i)) cf = this.partFields[i]!;
       const bits = cf < 0 ? 0 : Math.min(this.cutBits, this.widths[cf]!);
-      t = new Tree(key, cf, cf < 0 ? 0 : this.widths[cf]! - bits, bits, this.S);
+      t = new Tree(key, cf, cf < 0 ? 0 : this.widths[cf]! - bits, bits, entryWords(this.widths));
       this.treeByKey[key] = t;
     }
     const r = new TreeRule<T>(this, id, spec.priority, spec.payload, s);
@@ -510,25 +528,35 @@ export class RangeClassifier<T> {
     }
     this.order = this.treeByKey
       .filter((t): t is Tree => t !== undefined && t.count > 0)
-      .sort((a, b) => b.maxPri - a.maxPri);
+      .sort((a, b) => b.count - a.count || b.maxPri - a.maxPri);
     this.dirty = false;
+  }
+
+  /** Writes slot s's leaf entry at pool[b…]: priority, slot, then each field's lo and hi
+   * (one word lo | hi << 16 for fields of at most 16 bits). */
+  private writeEntry(pool: Uint32Array, b: number, s: number): void {
+    const R = this.R;
+    const r = s * this.S;
+    pool[b] = R[r]!;
+    pool[b + 1] = s;
+    let w = b + 2;
+    for (let f = 0; f < this.d; f++) {
+      const lo = R[r + 2 + 2 * f]!;
+      const hi = R[r + 3 + 2 * f]!;
+      if (this.widths[f]! <= 16) pool[w++] = (lo | (hi << 16)) >>> 0;
+      else {
+        pool[w++] = lo;
+        pool[w++] = hi;
+      }
+    }
   }
 
   /** Rewrites leaf li's block from a slot list in priority order. */
   private writeLeaf(t: Tree, li: number, slots: readonly number[]): void {
     const n = slots.length;
-    const S = this.S;
     t.leafCnt[li] = 0;
-    const off = t.reserve(li, n);
-    const pool = t.pool;
-    const R = this.R;
-    for (let i = 0; i < n; i++) {
-      const s = slots[i]!;
-      const b = off + i * S;
-      pool[b] = R[s * S]!;
-      pool[b + 1] = s;
-      for (let w = 2; w < S; w++) pool[b + w] = R[s * S + w]!;
-    }
+    const off = t.reserve(li, n, false);
+    for (let i = 0; i < n; i++) this.writeEntry(t.pool, off + i * t.E, slots[i]!);
     t.leafCnt[li] = n;
   }
 
@@ -557,17 +585,16 @@ export class RangeClassifier<T> {
       return ref;
     }
     const li = ~ref;
-    const S = this.S;
+    const E = t.E;
     const n = t.leafCnt[li]! + 1;
-    const off = t.reserve(li, n);
+    const off = t.reserve(li, n, true);
     const pool = t.pool;
     // Sorted by (priority desc, seq asc); a new rule has the largest seq of its priority.
-    const p = this.R[s * S]!;
+    const p = this.R[s * this.S]!;
     let i = n - 1;
-    while (i > 0 && pool[off + (i - 1) * S]! < p) i--;
-    pool.copyWithin(off + (i + 1) * S, off + i * S, off + (n - 1) * S);
-    for (let w = 0; w < S; w++) pool[off + i * S + w] = this.R[s * S + w]!;
-    pool[off + i * S + 1] = s;
+    while (i > 0 && pool[off + (i - 1) * E]! < p) i--;
+    pool.copyWithin(off + (i + 1) * E, off + i * E, off + (n - 1) * E);
+    this.writeEntry(pool, off + i * E, s);
     t.leafCnt[li] = n;
     if (n > this.leafSize && n >= t.frozen[li]! + this.leafSize) return this.split(t, li);
     return ref;
@@ -583,14 +610,14 @@ export class RangeClassifier<T> {
       return;
     }
     const li = ~ref;
-    const S = this.S;
+    const E = t.E;
     const n = t.leafCnt[li]!;
     const off = t.leafOff[li]!;
     const pool = t.pool;
     let i = 0;
-    while (i < n && pool[off + i * S + 1] !== s) i++;
+    while (i < n && pool[off + i * E + 1] !== s) i++;
     if (i === n) return;
-    pool.copyWithin(off + i * S, off + (i + 1) * S, off + n * S);
+    pool.copyWithin(off + i * E, off + (i + 1) * E, off + n * E);
     t.leafCnt[li] = n - 1;
     if (n - 1 < t.frozen[li]!) t.frozen[li] = n - 1;
   }
