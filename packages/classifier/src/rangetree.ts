@@ -32,7 +32,7 @@ import { SimError } from "@ovnsim/packet";
 import {
   badKey,
   checkFields,
-  checkRangeSpec,
+  validateRangeSpec,
   type RangeClassifierOptions,
   type RangeRule,
   type RangeRuleSpec,
@@ -114,7 +114,7 @@ class Tree {
     readonly key: number,
     readonly cutField: number,
     readonly cutShift: number,
-    cutBits: number,
+    readonly cutBits: number,
     readonly E: number,
   ) {
     // Leaf 0 stays empty: cells point at it until a rule lands there.
@@ -158,11 +158,11 @@ class Tree {
     return off;
   }
 
-  /** Copies the live blocks into a fresh arena with room for `extra` more words: 50% more
-   * room while filling (amortised O(1) per entry), none when trimming (extra = 0). */
+  /** Copies the live blocks into a fresh arena with room for `extra` more words: as much room
+   * again while filling (amortised O(1) per entry), none when trimming (extra = 0). */
   compact(extra: number): void {
     const need = this.poolLive + extra;
-    const np = new Uint32Array(Math.max(extra === 0 ? need : need + (need >> 1), 16 * this.E));
+    const np = new Uint32Array(Math.max(extra === 0 ? need : 2 * need, 16 * this.E));
     let at = 0;
     for (let li = 0; li < this.nLeaves; li++) {
       const c = this.leafCap[li]! * this.E;
@@ -263,6 +263,9 @@ return best;`;
 }
 
 const compiled = new Map<string, LookupFn>();
+/** Sort buffers of `split` (reused: splits are frequent during bulk inserts). */
+let scratchLo = new Float64Array(64);
+let scratchHi = new Float64Array(64);
 
 /**
  * Decision-tree range classifier (see the module comment).
@@ -409,7 +412,9 @@ export class RangeClassifier<T> {
   /** Adds a rule; throws SimError BAD_VALUE for a malformed one. */
   insert(spec: RangeRuleSpec<T>): RangeRule<T> {
     const id = this.nextId;
-    const { lo, hi } = checkRangeSpec(spec, this.widths, id);
+    validateRangeSpec(spec, this.widths, id);
+    const lo = spec.lo;
+    const hi = spec.hi;
     if (id > 0x7ffffffe) throw new SimError("UNSUPPORTED", "range classifier: rule ids exhausted");
     this.nextId++;
     if (this.free.length === 0) this.grow(this.cap + (this.cap >> 2) + 64);
@@ -430,32 +435,25 @@ export class RangeClassifier<T> {
     this.part[s] = key;
     let t = this.treeByKey[key];
     if (!t) {
-      // Cut the first field this partition's rules are small in (none for the wide partition).
-      let cf = -1;
-      for (let i = 0; i < this.partFields.length && cf < 0; i++) if (key & (1 << i)) cf = this.partFields[i]!;
-      const bits = cf < 0 ? 0 : Math.min(this.cutBits, this.widths[cf]!);
-      t = new Tree(key, cf, cf < 0 ? 0 : this.widths[cf]! - bits, bits, entryWords(this.widths));
+      t = this.newTree(key, 4);
       this.treeByKey[key] = t;
     }
     const r = new TreeRule<T>(this, id, spec.priority, spec.payload, s);
     this.recs[s] = r;
-    if (t.cutField < 0) t.root = this.insertRef(t, t.root, s);
-    else {
-      const c1 = hi[t.cutField]! >>> t.cutShift;
-      for (let c = lo[t.cutField]! >>> t.cutShift; c <= c1; c++) {
-        let ref = t.cells[c]!;
-        if (ref === ~0) {
-          ref = ~t.newLeaf();
-        }
-        t.cells[c] = this.insertRef(t, ref, s);
-        if (spec.priority > t.cellMax[c]!) t.cellMax[c] = spec.priority;
-      }
-    }
+    this.place(t, s);
     t.count++;
     if (spec.priority > t.maxPri) {
       t.maxPri = spec.priority;
       this.dirty = true;
     }
+    // Four times more cells once there are two rules per cell (amortised: each re-cut
+    // re-places a quarter as many rules as the next one).
+    if (
+      t.cutField >= 0 &&
+      t.count > 2 * t.cells.length &&
+      t.cutBits < Math.min(this.cutBits, this.widths[t.cutField]!)
+    )
+      this.recut(t);
     this.n++;
     this.changes++;
     this.dirty = true;
@@ -530,6 +528,47 @@ export class RangeClassifier<T> {
       .filter((t): t is Tree => t !== undefined && t.count > 0)
       .sort((a, b) => b.count - a.count || b.maxPri - a.maxPri);
     this.dirty = false;
+  }
+
+  /** A tree for partition `key`, cutting the first field its rules are small in (none for the
+   * wide partition) into 2^bits cells. */
+  private newTree(key: number, bits: number): Tree {
+    let cf = -1;
+    for (let i = 0; i < this.partFields.length && cf < 0; i++) if (key & (1 << i)) cf = this.partFields[i]!;
+    const b = cf < 0 ? 0 : Math.min(bits, this.cutBits, this.widths[cf]!);
+    return new Tree(key, cf, cf < 0 ? 0 : this.widths[cf]! - b, b, entryWords(this.widths));
+  }
+
+  /** Puts slot s into tree t (every cell and leaf its ranges reach). */
+  private place(t: Tree, s: number): void {
+    const p = this.R[s * this.S]! | 0;
+    if (t.cutField < 0) {
+      t.root = this.insertRef(t, t.root, s);
+      return;
+    }
+    const b = s * this.S + 2 + 2 * t.cutField;
+    const c1 = this.R[b + 1]! >>> t.cutShift;
+    for (let c = this.R[b]! >>> t.cutShift; c <= c1; c++) {
+      let ref = t.cells[c]!;
+      if (ref === ~0) ref = ~t.newLeaf();
+      t.cells[c] = this.insertRef(t, ref, s);
+      if (p > t.cellMax[c]!) t.cellMax[c] = p;
+    }
+  }
+
+  /** Rebuilds tree t with four times as many cells, re-placing its rules in insertion order. */
+  private recut(t: Tree): void {
+    const slots: number[] = [];
+    for (let s = 0; s < this.cap; s++)
+      if (this.recs[s] !== undefined && this.part[s] === t.key) slots.push(s);
+    slots.sort((a, b) => this.R[a * this.S + 1]! - this.R[b * this.S + 1]!);
+    const nt = this.newTree(t.key, t.cutBits + 2);
+    for (const s of slots) this.place(nt, s);
+    nt.count = t.count;
+    nt.maxPri = t.maxPri;
+    nt.maxStale = t.maxStale;
+    this.treeByKey[t.key] = nt;
+    this.dirty = true;
   }
 
   /** Writes slot s's leaf entry at pool[b…]: priority, slot, then each field's lo and hi
@@ -630,8 +669,12 @@ export class RangeClassifier<T> {
     const leaf = t.slots(li);
     const n = leaf.length;
     const d = this.d;
-    const los = new Float64Array(n);
-    const his = new Float64Array(n);
+    if (scratchLo.length < n) {
+      scratchLo = new Float64Array(2 * n);
+      scratchHi = new Float64Array(2 * n);
+    }
+    const los = scratchLo.subarray(0, n);
+    const his = scratchHi.subarray(0, n);
     let bestF = -1;
     let bestT = 0;
     // Each child must lose at least an eighth of the rules (keeps the recursion logarithmic).
