@@ -398,7 +398,6 @@ export class RangeClassifier<T> {
   }
 
   private grow(cap: number): void {
-    const d = this.d;
     const r = new Uint32Array(cap * this.S);
     r.set(this.R);
     this.R = r;
@@ -516,7 +515,7 @@ export class RangeClassifier<T> {
         if (t && t.pool.length > 16 * this.S && t.poolLive * 8 < t.pool.length * 7) t.compact(0);
     }
     for (const t of this.treeByKey) {
-      if (!t || !t.maxStale) continue;
+      if (!t?.maxStale) continue;
       let m = -1;
       for (let s = 0; s < this.cap; s++)
         if (this.recs[s] !== undefined && this.part[s] === t.key && this.R[s * this.S]! > m)
@@ -604,7 +603,7 @@ export class RangeClassifier<T> {
     if (ref < 0) return t.leafCnt[~ref] === 0 ? -1 : t.pool[t.leafOff[~ref]!]!;
     const l = this.topUnder(t, t.nodes[3 * ref + 1]!);
     const r = this.topUnder(t, t.nodes[3 * ref + 2]!);
-    return l > r ? l : r;
+    return Math.max(l, r);
   }
 
   /** Adds slot s under `ref`; returns the (possibly new) ref. */
@@ -700,7 +699,7 @@ export class RangeClassifier<T> {
         const left = i;
         const right = n - j;
         if (left > 0 && right > 0) {
-          const mx = left > right ? left : right;
+          const mx = Math.max(left, right);
           const sum = left + right;
           if (mx <= limit && sum <= maxSum && (mx < bestMax || (mx === bestMax && sum < bestSum))) {
             bestMax = mx;
