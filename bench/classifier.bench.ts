@@ -15,21 +15,28 @@ import path from "node:path";
 import v8 from "node:v8";
 import vm from "node:vm";
 import {
+  CLASSBENCH_FIELDS,
+  type ClassBenchRule,
   Classifier,
+  classBenchToRanges,
   classBenchToRules,
   classBenchTrace,
+  headersToRangeKeys,
   headerToKey,
   LinearClassifier,
   lcg,
   type LookupStats,
   ovsBenchmark,
   parseClassBench,
+  RangeClassifier,
+  RangeLinearClassifier,
+  type RangeRuleSpec,
   type RuleSpec,
   TupleMergeClassifier,
 } from "../packages/classifier/src/index.js";
 import os from "node:os";
 import { FLOW_WORDS } from "../packages/packet/src/index.js";
-import { MIN_RUNS, median, writeResults } from "./lib.js";
+import { cpuMs, MIN_RUNS, machine, median, writeResults } from "./lib.js";
 
 v8.setFlagsFromString("--expose-gc");
 const gc = vm.runInNewContext("gc") as () => void;
@@ -40,15 +47,10 @@ const filter = process.argv[2];
 const RUNS = MIN_RUNS;
 const TARGET_MS = Number(process.env.BENCH_TARGET_MS ?? 150);
 /**
- * Milliseconds of CPU time used by this process (user + system). Rates are computed from CPU
- * time, not wall time: the 2-core CI box is shared with other jobs, and wall-clock rates there
- * swing with the load average; CPU time of a single-threaded loop does not (much). (So not
- * lib.ts's wall-clock `now`/`rate`; the median and the results file are lib.ts's.)
+ * Rates are computed from CPU time (lib.ts `cpuMs`), not wall time: the 2-core CI box is shared
+ * with other jobs, and wall-clock rates there swing with the load average.
  */
-const now = (): number => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-};
+const now = cpuMs;
 
 interface Row {
   workload: string;
@@ -78,18 +80,38 @@ interface Row {
   checked: number;
 }
 
-/** Lookups over `keys` (cycled) for `n` lookups; returns lookups/s. */
-function timeLookups(lookup: (k: Uint32Array) => unknown, keys: Uint32Array[], n: number): number {
-  const t0 = now();
-  let sink = 0;
-  const nk = keys.length;
-  for (let i = 0, j = 0; i < n; i++) {
-    if (lookup(keys[j]!) !== undefined) sink++;
-    if (++j === nk) j = 0;
-  }
-  const ms = now() - t0;
-  if (sink < 0) console.log(sink);
-  return (n / ms) * 1000;
+type Timer = (lookup: (k: Uint32Array) => unknown, keys: Uint32Array[], n: number) => number;
+/**
+ * A fresh timing loop (lookups over `keys`, cycled, for `n` lookups; returns lookups/s). Each
+ * classifier gets its own copy, compiled separately, so its call site stays monomorphic and V8
+ * inlines the lookup as a caller's loop would; one shared loop would time a megamorphic call.
+ */
+const makeTimer = (): Timer =>
+  new Function(
+    "now",
+    `return function timeLookups(lookup, keys, n) {
+      const t0 = now();
+      let sink = 0;
+      const nk = keys.length;
+      for (let i = 0, j = 0; i < n; i++) {
+        if (lookup(keys[j]) !== undefined) sink++;
+        if (++j === nk) j = 0;
+      }
+      const ms = now() - t0;
+      if (sink < 0) throw new Error("unreachable");
+      return (n / ms) * 1000;
+    };`,
+  )(now) as Timer;
+
+/** Flow keys as views into one arena (as a datapath batch holds packets, and upstream's
+ * benchmark its flows): separately allocated keys scatter over memory and cost more to read
+ * than the lookup itself. */
+function arenaKeys(keys: readonly Uint32Array[]): Uint32Array[] {
+  const a = new Uint32Array(keys.length * FLOW_WORDS);
+  return keys.map((k, i) => {
+    a.set(k, i * FLOW_WORDS);
+    return a.subarray(i * FLOW_WORDS, (i + 1) * FLOW_WORDS);
+  });
 }
 
 /**
@@ -229,21 +251,24 @@ function runWorkload(
   };
   // Each measurement is sized to take about TARGET_MS (at most nLookups lookups), after a
   // warm-up run of the same size, so slow configurations do not stretch the whole bench.
-  const size = (f: (k: Uint32Array) => unknown): number => {
-    const rate = timeLookups(f, keys, 1000);
+  const [tFast, tWc, tLin, tTm, tEmc] = [makeTimer(), makeTimer(), makeTimer(), makeTimer(), makeTimer()];
+  const size = (t: Timer, f: (k: Uint32Array) => unknown): number => {
+    const rate = t(f, keys, 1000);
     return Math.max(1000, Math.min(nLookups, Math.round((rate * TARGET_MS) / 1000)));
   };
-  const nFast = size(lookupNoWc);
-  const nWc = size(lookupWc);
-  const nLin = size((k) => lin.lookup(k));
-  const nTm = size((k) => tm0.lookup(k));
+  const linLookup = (k: Uint32Array) => lin.lookup(k);
+  const tmLookup = (k: Uint32Array) => tm0.lookup(k);
+  const nFast = size(tFast, lookupNoWc);
+  const nWc = size(tWc, lookupWc);
+  const nLin = size(tLin, linLookup);
+  const nTm = size(tTm, tmLookup);
   for (let r = 0; r < RUNS; r++) {
-    fast.push(timeLookups(lookupNoWc, keys, nFast));
-    withWc.push(timeLookups(lookupWc, keys, nWc));
-    base.push(timeLookups((k) => lin.lookup(k), keys, nLin));
-    tms.push(timeLookups((k) => tm0.lookup(k), keys, nTm));
+    fast.push(tFast(lookupNoWc, keys, nFast));
+    withWc.push(tWc(lookupWc, keys, nWc));
+    base.push(tLin(linLookup, keys, nLin));
+    tms.push(tTm(tmLookup, keys, nTm));
     const e = new Emc<unknown>(lookupNoWc, usedWords);
-    emc.push(timeLookups((k) => e.lookup(k), keys, nFast));
+    emc.push(tEmc((k) => e.lookup(k), keys, nFast));
     emcHitRate = e.hits / nFast;
   }
   const lps = median(fast);
@@ -290,7 +315,7 @@ for (const fam of ["acl1", "fw1", "ipc1"]) {
     const filters = parseClassBench(readFileSync(file, "utf8"), name);
     const specs = classBenchToRules(filters);
     const trace = classBenchTrace(filters, 20000, 1);
-    const keys = trace.map((h) => headerToKey(h));
+    const keys = arenaKeys(trace.map((h) => headerToKey(h)));
     const { W } = await import("../packages/packet/src/index.js");
     rows.push(
       runWorkload(`classbench ${name}`, "classbench", filters.length, specs, keys, 200_000, [
@@ -364,14 +389,196 @@ if (want("synthetic 100k")) {
     }
   }
   rows.push(
-    runWorkload("synthetic 100k, 8 masks", "synthetic", specs.length, specs, keys.slice(0, 4000), 200_000, [
-      W.nw_src,
-      W.nw_dst,
-      W.nw_proto,
-      W.tp_dst,
-    ]),
+    runWorkload(
+      "synthetic 100k, 8 masks",
+      "synthetic",
+      specs.length,
+      specs,
+      arenaKeys(keys.slice(0, 4000)),
+      200_000,
+      [W.nw_src, W.nw_dst, W.nw_proto, W.tp_dst],
+    ),
   );
   console.error("done synthetic 100k");
+}
+
+// ---- Range-native classifiers: RangeClassifier vs the range linear scan, same process ----
+
+interface RangeRow {
+  workload: string;
+  filters: number;
+  partitions: number;
+  leaves: number;
+  /** Leaf entries per rule (rule copies made by splits). */
+  replication: number;
+  maxDepth: number;
+  hitRate: number;
+  lookupsPerSec: number;
+  linearLookupsPerSec: number;
+  /** RangeClassifier / range linear scan (the first-match scan over the filters' ranges). */
+  speedup: number;
+  /** RangeClassifier / the value/mask linear scan over the port-expanded rules (rows above). */
+  speedupVsExpandedLinear: number | null;
+  /** RangeClassifier / OVS-style TSS on the port-expanded rules (rows above). */
+  speedupVsTss: number | null;
+  insertMs: number;
+  insertsPerSec: number;
+  removeAllMs: number;
+  bytesPerRule: number;
+  bytesPerRuleHeap: number;
+  checked: number;
+}
+
+type FlatLookup = { lookup(keys: Uint32Array, offset: number): unknown };
+type FlatTimer = (cls: FlatLookup, keys: Uint32Array, n: number) => number;
+/** A fresh (monomorphic) timing loop over flat 5-field keys; returns lookups/s. */
+const makeFlatTimer = (): FlatTimer =>
+  new Function(
+    "now",
+    `return function timeFlat(cls, keys, n) {
+      const t0 = now();
+      let sink = 0;
+      for (let i = 0, o = 0; i < n; i++) {
+        if (cls.lookup(keys, o) !== undefined) sink++;
+        o += 5;
+        if (o === keys.length) o = 0;
+      }
+      const ms = now() - t0;
+      if (sink < 0) throw new Error("unreachable");
+      return (n / ms) * 1000;
+    };`,
+  )(now) as FlatTimer;
+
+function runRange(
+  workload: string,
+  specs: RangeRuleSpec<number>[],
+  keys: Uint32Array,
+  tssRow?: Row,
+): RangeRow {
+  const build = (): RangeClassifier<number> => {
+    const c = new RangeClassifier<number>({ fields: CLASSBENCH_FIELDS });
+    for (const sp of specs) c.insert(sp);
+    return c;
+  };
+  // Insert and remove-all times (CPU ms, median of RUNS; the first lookup publishes, so it counts).
+  const ins: number[] = [];
+  const rem: number[] = [];
+  for (let r = 0; r < RUNS; r++) {
+    gc();
+    const t0 = now();
+    const c = build();
+    c.lookup(keys, 0);
+    ins.push(now() - t0);
+    const all = c.rules();
+    const t1 = now();
+    for (const x of all) c.remove(x);
+    rem.push(now() - t1);
+  }
+  const before = heap();
+  let rc: RangeClassifier<number> | undefined = build();
+  rc.lookup(keys, 0);
+  const bytes = heap() - before;
+  const lin = new RangeLinearClassifier<number>({ fields: CLASSBENCH_FIELDS });
+  for (const sp of specs) lin.insert(sp);
+  const nk = keys.length / 5;
+  const nCheck = Math.min(nk, 65536);
+  let hits = 0;
+  for (let i = 0; i < nCheck; i++) {
+    const a = rc.lookup(keys, 5 * i);
+    const b = lin.lookup(keys, 5 * i);
+    if (a?.payload !== b?.payload)
+      throw new Error(`${workload}: key ${i}: range classifier ${a?.payload}, linear ${b?.payload}`);
+    if (a) hits++;
+  }
+  const tFast = makeFlatTimer();
+  const tLin = makeFlatTimer();
+  const size = (t: FlatTimer, c: FlatLookup): number => {
+    const rate = t(c, keys, 1000);
+    return Math.max(1000, Math.min(2_000_000, Math.round((rate * TARGET_MS) / 1000)));
+  };
+  const nFast = size(tFast, rc);
+  const nLin = size(tLin, lin);
+  const fast: number[] = [];
+  const base: number[] = [];
+  for (let r = 0; r < RUNS; r++) {
+    fast.push(tFast(rc, keys, nFast));
+    base.push(tLin(lin, keys, nLin));
+  }
+  const lps = median(fast);
+  const bl = median(base);
+  const shape = rc.shape;
+  const row: RangeRow = {
+    workload,
+    filters: specs.length,
+    partitions: rc.partitions,
+    leaves: shape.leaves,
+    replication: Math.round((shape.leafEntries / rc.size) * 100) / 100,
+    maxDepth: shape.maxDepth,
+    hitRate: hits / nCheck,
+    lookupsPerSec: Math.round(lps),
+    linearLookupsPerSec: Math.round(bl),
+    speedup: Math.round((lps / bl) * 10) / 10,
+    speedupVsExpandedLinear: tssRow ? Math.round((lps / tssRow.baselineLookupsPerSec) * 10) / 10 : null,
+    speedupVsTss: tssRow ? Math.round((lps / tssRow.lookupsPerSec) * 10) / 10 : null,
+    insertMs: Math.round(median(ins) * 10) / 10,
+    insertsPerSec: Math.round(specs.length / (median(ins) / 1000)),
+    removeAllMs: Math.round(median(rem) * 10) / 10,
+    bytesPerRule: Math.round(rc.byteEstimate / rc.size),
+    bytesPerRuleHeap: Math.round(bytes / rc.size),
+    checked: nCheck,
+  };
+  rc = undefined;
+  return row;
+}
+
+/**
+ * A 100,000-filter set derived from acl1_10k (ClassBench's 100k sets are not in shared/): copy c
+ * of the filter list shifts the first octet of source and destination by 37·c and 53·c (prefix
+ * lengths, port ranges and protocols unchanged), so copies overlap as little as the seed's own
+ * filters do. Line order is priority across copies.
+ */
+function scaledAcl(filters: readonly ClassBenchRule[], n: number): ClassBenchRule[] {
+  const out: ClassBenchRule[] = [];
+  const plm = (len: number): number => (len === 0 ? 0 : (~0 << (32 - len)) >>> 0);
+  for (let c = 0; out.length < n; c++)
+    for (const f of filters) {
+      if (out.length >= n) break;
+      const sh = (ip: number, len: number, k: number): number =>
+        ((((ip >>> 24) + k * c) & 255) * 2 ** 24 + (ip & 0xffffff)) & plm(len);
+      out.push({ ...f, srcIp: sh(f.srcIp, f.srcLen, 37) >>> 0, dstIp: sh(f.dstIp, f.dstLen, 53) >>> 0 });
+    }
+  return out;
+}
+
+const rangeRows: RangeRow[] = [];
+for (const fam of ["acl1", "fw1", "ipc1"]) {
+  for (const sz of ["1k", "10k"]) {
+    const name = `${fam}_${sz}`;
+    if (!want(`range ${name}`) && !want(name)) continue;
+    const filters = parseClassBench(
+      readFileSync(path.join(shared, "data/classbench/neurocuts", name), "utf8"),
+      name,
+    );
+    const keys = headersToRangeKeys(classBenchTrace(filters, 20000, 1));
+    const tssRow = rows.find((r) => r.workload === `classbench ${name}`);
+    rangeRows.push(runRange(`classbench ${name}`, classBenchToRanges(filters), keys, tssRow));
+    console.error(`done range ${name}`);
+  }
+}
+if (want("range acl1_100k")) {
+  const seed = parseClassBench(
+    readFileSync(path.join(shared, "data/classbench/neurocuts/acl1_10k"), "utf8"),
+    "acl1_10k",
+  );
+  const filters = scaledAcl(seed, 100_000);
+  rangeRows.push(
+    runRange(
+      "acl1_10k ×10 (100k, derived)",
+      classBenchToRanges(filters),
+      headersToRangeKeys(classBenchTrace(filters, 20000, 1)),
+    ),
+  );
+  console.error("done range acl1_100k");
 }
 
 const pad = (s: string | number, n: number): string => String(s).padStart(n);
@@ -395,4 +602,19 @@ console.log(
     .map((x) => x.toFixed(1))
     .join(" ")} (${os.cpus().length} CPUs)`,
 );
-writeResults("classifier", rows);
+console.log(
+  `\n${"range classifier".padEnd(30)} ${pad("filters", 7)} ${pad("parts", 5)} ${pad("leaves", 6)} ${pad("copies", 6)} ${pad("hit%", 5)} ${pad("M lkp/s", 8)} ${pad("linear", 7)} ${pad("ratio", 7)} ${pad("vs exp.lin", 10)} ${pad("vs TSS", 7)} ${pad("ins ms", 7)} ${pad("rm ms", 6)} ${pad("B/rule", 6)} ${pad("heap B", 6)}`,
+);
+for (const r of rangeRows)
+  console.log(
+    `${r.workload.padEnd(30)} ${pad(r.filters, 7)} ${pad(r.partitions, 5)} ${pad(r.leaves, 6)} ${pad(r.replication.toFixed(2), 6)} ${pad((r.hitRate * 100).toFixed(0), 5)} ${pad(M(r.lookupsPerSec), 8)} ${pad((r.linearLookupsPerSec / 1e6).toFixed(4), 7)} ${pad(`${r.speedup}×`, 7)} ${pad(r.speedupVsExpandedLinear === null ? "-" : `${r.speedupVsExpandedLinear}×`, 10)} ${pad(r.speedupVsTss === null ? "-" : `${r.speedupVsTss}×`, 7)} ${pad(r.insertMs, 7)} ${pad(r.removeAllMs, 6)} ${pad(r.bytesPerRule, 6)} ${pad(r.bytesPerRuleHeap, 6)}`,
+  );
+console.log(
+  "RangeClassifier: range-native fields (no port expansion); linear = first-match scan over the same ranges (flat typed\n" +
+    "array), same process; ratio = RangeClassifier / that scan; vs exp.lin / vs TSS: against the value/mask linear scan and\n" +
+    "the OVS-style TSS on the port-expanded rules above. ins ms: all filters inserted one by one (CPU, median of 5);\n" +
+    "rm ms: all removed one by one. B/rule: structural (typed arrays + 48 B per rule record); heap B: measured heap growth.",
+);
+const m = machine();
+console.log(`${m.cpu}, ${m.cores} cores, Node ${m.node}; load average at end ${m.loadAverage.end.join(" ")}`);
+writeResults("classifier", { valueMask: rows, range: rangeRows });

@@ -4,13 +4,47 @@
  * bench/results/<name>.json. Figures are reported, never asserted.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
+
+/** Load average (1, 5, 15 min) when this bench process started. */
+const LOAD_AT_START = os.loadavg();
 
 /** Runs per figure; a median of fewer than 5 is too noisy on the 2-core CI box. */
 export const MIN_RUNS = 5;
 
 /** Monotonic milliseconds. */
 export const now = (): number => Number(process.hrtime.bigint()) / 1e6;
+
+/**
+ * Milliseconds of CPU time used by this process (user + system). On a shared 2-core box the
+ * wall-clock rate of a single-threaded loop swings with the other jobs; its CPU time much less.
+ */
+export const cpuMs = (): number => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+
+/** Where a figure was measured: written at the top of every results file. */
+export function machine(): {
+  cpu: string;
+  cores: number;
+  memGiB: number;
+  node: string;
+  platform: string;
+  loadAverage: { start: number[]; end: number[] };
+} {
+  const cpus = os.cpus();
+  const r2 = (x: number): number => Math.round(x * 100) / 100;
+  return {
+    cpu: cpus[0]?.model.trim() ?? "unknown",
+    cores: cpus.length,
+    memGiB: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+    platform: `${os.platform()} ${os.release()}`,
+    loadAverage: { start: LOAD_AT_START.map(r2), end: os.loadavg().map(r2) },
+  };
+}
 
 /** The median (upper median for an even count); 0 for no samples. */
 export function median(xs: readonly number[]): number {
@@ -62,11 +96,15 @@ export function rate(name: string, n: number, fn: (i: number) => void, runs = MI
   return row;
 }
 
-/** Writes bench/results/<name>.json (2-space JSON, trailing newline); returns its path. */
+/**
+ * Writes bench/results/<name>.json (2-space JSON, trailing newline) as `{ machine, results }`:
+ * the CPU model, cores, Node version and the load average at the start and end of the run,
+ * then the bench's own data. Returns its path.
+ */
 export function writeResults(name: string, data: unknown): string {
   const dir = path.resolve(import.meta.dirname, "results");
   mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `${name}.json`);
-  writeFileSync(file, `${JSON.stringify(data, null, 2)}\n`);
+  writeFileSync(file, `${JSON.stringify({ machine: machine(), results: data }, null, 2)}\n`);
   return file;
 }

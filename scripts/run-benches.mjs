@@ -4,6 +4,7 @@
 // bench/results/<name>.json. Figures are reported, never asserted.
 import { spawnSync } from "node:child_process";
 import { readdirSync } from "node:fs";
+import os from "node:os";
 import { join } from "node:path";
 
 const dir = new URL("../bench/", import.meta.url).pathname;
@@ -13,8 +14,16 @@ const files = readdirSync(dir)
   .filter((f) => wanted.length === 0 || wanted.some((w) => f.includes(w)))
   .sort();
 let failed = 0;
+console.log(
+  `${os.cpus()[0]?.model.trim()}, ${os.cpus().length} cores, Node ${process.version}; each bench writes these and its load average into its results file`,
+);
 for (const f of files) {
-  console.log(`\n== ${f}`);
+  console.log(
+    `\n== ${f} (load average ${os
+      .loadavg()
+      .map((x) => x.toFixed(1))
+      .join(" ")})`,
+  );
   const r = spawnSync("npx", ["tsx", "--conditions=@ovnsim/source", join(dir, f)], { stdio: "inherit" });
   if (r.status !== 0) failed++;
 }

@@ -43,6 +43,12 @@
  *   is skipped and only the bits the trie needed are un-wildcarded (`nw_dst=11.0.0.0/8`).
  * - A ports trie per subtable over (tp_src << 16 | tp_dst): on a miss in the final stage only
  *   the port prefix that decided the miss is un-wildcarded (`tp_dst=0x40/0xffc0`).
+ * - The hash-table hash is a sum of per-word products (`wordHash`), not a murmur chain, so the
+ *   words hash in parallel; a subtable probed often in a table of at most 64 masks gets a
+ *   finder generated for its mask (constant word indices and masks, no loops), like OVS's
+ *   per-shape dpcls lookup functions. A one-mask table without `wc` is then one call, one
+ *   hash and one probe; outside a batch no rule version is checked (every rule held is
+ *   visible: commits and removes take rules out physically).
  * - Lookups without `wc` hash the whole mask at once (OVS `find_match`). With 8 or more
  *   subtables they also use the tries up front (OVS consults them only when tracking
  *   wildcards; answers are the same): subtables are grouped by their prefix lengths on nw_dst

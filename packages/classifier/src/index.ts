@@ -1,6 +1,7 @@
 // @ovnsim/classifier: the priority flow classifier behind every OpenFlow table (OVS
 // lib/classifier.{h,c}): tuple space search with staged lookup, prefix and ports tries and
-// megaflow (wildcard) tracking; a linear reference classifier; ClassBench and ovstest workloads.
+// megaflow (wildcard) tracking; a linear reference classifier; ClassBench and ovstest workloads;
+// RangeClassifier, a range-native decision-tree classifier for ACL / firewall rule sets.
 export { Classifier, sameRule } from "./classifier.js";
 export type { LookupStats } from "./classifier.js";
 export { LinearClassifier } from "./linear.js";

@@ -57,6 +57,32 @@ export function checkFields(fields: readonly number[]): Int32Array {
   return Int32Array.from(fields);
 }
 
+/** Throws SimError BAD_VALUE unless the spec fits the field widths. */
+export function validateRangeSpec(spec: RangeRuleSpec<unknown>, widths: Int32Array, id: number): void {
+  const p = spec.priority;
+  if (!Number.isInteger(p) || p < 0 || p > 0x7fffffff)
+    throw new SimError("BAD_VALUE", `range rule #${id}: priority ${p} is outside 0–2147483647`);
+  const d = widths.length;
+  if (spec.lo == null || spec.hi == null || spec.lo.length !== d || spec.hi.length !== d)
+    throw new SimError("BAD_VALUE", `range rule #${id}: lo and hi must have ${d} fields`);
+  for (let f = 0; f < d; f++) {
+    const l = spec.lo[f]!;
+    const h = spec.hi[f]!;
+    const w = widths[f]!;
+    if (
+      typeof l !== "number" ||
+      typeof h !== "number" ||
+      !(l >= 0 && l <= h && h <= (w === 32 ? 0xffffffff : 2 ** w - 1)) ||
+      l % 1 !== 0 ||
+      h % 1 !== 0
+    )
+      throw new SimError(
+        "BAD_VALUE",
+        `range rule #${id}: field ${f} range ${l}–${h} is not a range of ${w}-bit numbers`,
+      );
+  }
+}
+
 /** Validates a spec against the field widths and returns its lo/hi as fresh Uint32Arrays. */
 export function checkRangeSpec(
   spec: RangeRuleSpec<unknown>,

@@ -32,21 +32,21 @@ import { SimError } from "@ovnsim/packet";
 import {
   badKey,
   checkFields,
-  checkRangeSpec,
+  validateRangeSpec,
   type RangeClassifierOptions,
   type RangeRule,
   type RangeRuleSpec,
 } from "./rangerule.js";
 
 export interface RangeTreeOptions extends RangeClassifierOptions {
-  /** Rules per leaf before it tries to split. Default 8. */
+  /** Rules per leaf before a split may copy rules into both children. Default 16. */
   readonly leafSize?: number;
   /** Fields whose width decides the partition (at most 3). Default: the first two fields of
    * width ≥ 16 bits (ClassBench: source and destination address). [] = one tree. */
   readonly partitionFields?: readonly number[];
   /** Bits of the top-level cut of each narrow partition (2^cutBits cells). Default 12. */
   readonly cutBits?: number;
-  /** A split may put at most this many times a leaf's rules into its two children. Default 1.5. */
+  /** A split may put at most this many times a leaf's rules into its two children. Default 1.25. */
   readonly maxReplication?: number;
 }
 
@@ -114,7 +114,7 @@ class Tree {
     readonly key: number,
     readonly cutField: number,
     readonly cutShift: number,
-    cutBits: number,
+    readonly cutBits: number,
     readonly E: number,
   ) {
     // Leaf 0 stays empty: cells point at it until a rule lands there.
@@ -142,11 +142,11 @@ class Tree {
   }
 
   /** Gives leaf li room for `n` entries (moving its block, contents kept); returns the offset. */
-  reserve(li: number, n: number): number {
+  reserve(li: number, n: number, slack: boolean): number {
     const E = this.E;
     const oldCap = this.leafCap[li]!;
     if (n <= oldCap) return this.leafOff[li]!;
-    const cap = n + (n >> 3) + 1;
+    const cap = slack ? n + (n >> 2) + 1 : n;
     if (this.poolUsed + cap * E > this.pool.length) this.compact(cap * E);
     const off = this.poolUsed;
     const old = this.leafOff[li]!;
@@ -158,11 +158,11 @@ class Tree {
     return off;
   }
 
-  /** Copies the live blocks into a fresh arena with room for `extra` more words: 50% more
-   * room while filling (amortised O(1) per entry), none when trimming (extra = 0). */
+  /** Copies the live blocks into a fresh arena with room for `extra` more words: as much room
+   * again while filling (amortised O(1) per entry), none when trimming (extra = 0). */
   compact(extra: number): void {
     const need = this.poolLive + extra;
-    const np = new Uint32Array(Math.max(extra === 0 ? need : need + (need >> 1), 16 * this.E));
+    const np = new Uint32Array(Math.max(extra === 0 ? need : 2 * need, 16 * this.E));
     let at = 0;
     for (let li = 0; li < this.nLeaves; li++) {
       const c = this.leafCap[li]! * this.E;
@@ -201,23 +201,39 @@ class Tree {
   }
 }
 
+/** Words of a leaf entry: priority, slot, and lo/hi per field (one word for ≤ 16-bit fields). */
+function entryWords(widths: Int32Array): number {
+  let e = 2;
+  for (const w of widths) e += w <= 16 ? 1 : 2;
+  return e;
+}
+
 type LookupFn = (key: ArrayLike<number>, off: number, trees: Tree[], R: Uint32Array) => number;
 
 /** Compiled per field count: the lookup over all partitions (see the module comment). */
-function compileLookup(d: number): LookupFn {
+function compileLookup(widths: Int32Array): LookupFn {
+  const d = widths.length;
+  const E = entryWords(widths);
+  const S = 2 * d + 2;
   const loads = Array.from({ length: d }, (_, f) => `const k${f} = key[off + ${f}]; K[${f}] = k${f};`).join(
     "\n",
   );
-  const checks = Array.from(
-    { length: d },
-    (_, f) => `k${f} < pool[b + ${2 + 2 * f}] || k${f} > pool[b + ${3 + 2 * f}]`,
-  ).join(" || ");
+  const checks: string[] = [];
+  for (let f = 0, w = 2; f < d; f++) {
+    if (widths[f]! <= 16) {
+      checks.push(`k${f} < (pool[b + ${w}] & 0xffff) || k${f} > pool[b + ${w}] >>> 16`);
+      w++;
+    } else {
+      checks.push(`k${f} < pool[b + ${w}] || k${f} > pool[b + ${w + 1}]`);
+      w += 2;
+    }
+  }
   const body = `
 ${loads}
 let best = -1, bestPri = -1, bestSeq = 0;
 for (let t = 0; t < trees.length; t++) {
   const tr = trees[t];
-  if (tr.maxPri < bestPri) break;
+  if (tr.maxPri < bestPri) continue;
   const nodes = tr.nodes, thr = tr.thr;
   const cf = tr.cutField;
   let ref;
@@ -231,12 +247,12 @@ for (let t = 0; t < trees.length; t++) {
   const pool = tr.pool;
   const li = ~ref;
   let b = tr.leafOff[li];
-  const e = b + tr.leafCnt[li] * ${2 * d + 2};
-  for (; b < e; b += ${2 * d + 2}) {
+  const e = b + tr.leafCnt[li] * ${E};
+  for (; b < e; b += ${E}) {
     const p = pool[b];
-    if (p < bestPri || (p === bestPri && R[pool[b + 1] * ${2 * d + 2} + 1] > bestSeq)) break;
-    if (${checks}) continue;
-    best = pool[b + 1]; bestPri = p; bestSeq = R[best * ${2 * d + 2} + 1];
+    if (p < bestPri || (p === bestPri && R[pool[b + 1] * ${S} + 1] > bestSeq)) break;
+    if (${checks.join(" || ")}) continue;
+    best = pool[b + 1]; bestPri = p; bestSeq = R[best * ${S} + 1];
     break;
   }
 }
@@ -246,7 +262,10 @@ return best;`;
   ) as LookupFn;
 }
 
-const compiled = new Map<number, LookupFn>();
+const compiled = new Map<string, LookupFn>();
+/** Sort buffers of `split` (reused: splits are frequent during bulk inserts). */
+let scratchLo = new Float64Array(64);
+let scratchHi = new Float64Array(64);
 
 /**
  * Decision-tree range classifier (see the module comment).
@@ -275,7 +294,8 @@ export class RangeClassifier<T> {
   private nextId = 1;
   private n = 0;
   private treeByKey: (Tree | undefined)[];
-  /** Trees in descending order of top priority (rebuilt lazily). */
+  /** Trees, largest first (the likeliest to hold the match, after which the others' cells
+   * and leaves are skipped by priority); rebuilt lazily. */
   private order: Tree[] = [];
   private dirty = false;
   /** Inserts and removes since the arenas were last trimmed. */
@@ -286,11 +306,11 @@ export class RangeClassifier<T> {
     this.widths = checkFields(options.fields);
     const d = this.widths.length;
     this.d = d;
-    const ls = options.leafSize ?? 8;
+    const ls = options.leafSize ?? 16;
     if (!Number.isInteger(ls) || ls < 1 || ls > 4096)
       throw new SimError("BAD_VALUE", `range classifier: leafSize ${ls} is not an integer in 1..4096`);
     this.leafSize = ls;
-    const rep = options.maxReplication ?? 1.5;
+    const rep = options.maxReplication ?? 1.25;
     if (!(rep >= 1 && rep <= 2))
       throw new SimError("BAD_VALUE", `range classifier: maxReplication ${rep} is not in 1..2`);
     this.maxRep = rep;
@@ -312,10 +332,11 @@ export class RangeClassifier<T> {
     this.R = new Uint32Array(0);
     this.part = new Int8Array(0);
     this.grow(64);
-    let fn = compiled.get(d);
+    const sig = this.widths.join(",");
+    let fn = compiled.get(sig);
     if (!fn) {
-      fn = compileLookup(d);
-      compiled.set(d, fn);
+      fn = compileLookup(this.widths);
+      compiled.set(sig, fn);
     }
     this.fn = fn;
   }
@@ -377,7 +398,6 @@ export class RangeClassifier<T> {
   }
 
   private grow(cap: number): void {
-    const d = this.d;
     const r = new Uint32Array(cap * this.S);
     r.set(this.R);
     this.R = r;
@@ -391,7 +411,9 @@ export class RangeClassifier<T> {
   /** Adds a rule; throws SimError BAD_VALUE for a malformed one. */
   insert(spec: RangeRuleSpec<T>): RangeRule<T> {
     const id = this.nextId;
-    const { lo, hi } = checkRangeSpec(spec, this.widths, id);
+    validateRangeSpec(spec, this.widths, id);
+    const lo = spec.lo;
+    const hi = spec.hi;
     if (id > 0x7ffffffe) throw new SimError("UNSUPPORTED", "range classifier: rule ids exhausted");
     this.nextId++;
     if (this.free.length === 0) this.grow(this.cap + (this.cap >> 2) + 64);
@@ -412,32 +434,25 @@ export class RangeClassifier<T> {
     this.part[s] = key;
     let t = this.treeByKey[key];
     if (!t) {
-      // Cut the first field this partition's rules are small in (none for the wide partition).
-      let cf = -1;
-      for (let i = 0; i < this.partFields.length && cf < 0; i++) if (key & (1 << i)) cf = this.partFields[i]!;
-      const bits = cf < 0 ? 0 : Math.min(this.cutBits, this.widths[cf]!);
-      t = new Tree(key, cf, cf < 0 ? 0 : this.widths[cf]! - bits, bits, this.S);
+      t = this.newTree(key, 4);
       this.treeByKey[key] = t;
     }
     const r = new TreeRule<T>(this, id, spec.priority, spec.payload, s);
     this.recs[s] = r;
-    if (t.cutField < 0) t.root = this.insertRef(t, t.root, s);
-    else {
-      const c1 = hi[t.cutField]! >>> t.cutShift;
-      for (let c = lo[t.cutField]! >>> t.cutShift; c <= c1; c++) {
-        let ref = t.cells[c]!;
-        if (ref === ~0) {
-          ref = ~t.newLeaf();
-        }
-        t.cells[c] = this.insertRef(t, ref, s);
-        if (spec.priority > t.cellMax[c]!) t.cellMax[c] = spec.priority;
-      }
-    }
+    this.place(t, s);
     t.count++;
     if (spec.priority > t.maxPri) {
       t.maxPri = spec.priority;
       this.dirty = true;
     }
+    // Four times more cells once there are two rules per cell (amortised: each re-cut
+    // re-places a quarter as many rules as the next one).
+    if (
+      t.cutField >= 0 &&
+      t.count > 2 * t.cells.length &&
+      t.cutBits < Math.min(this.cutBits, this.widths[t.cutField]!)
+    )
+      this.recut(t);
     this.n++;
     this.changes++;
     this.dirty = true;
@@ -500,7 +515,7 @@ export class RangeClassifier<T> {
         if (t && t.pool.length > 16 * this.S && t.poolLive * 8 < t.pool.length * 7) t.compact(0);
     }
     for (const t of this.treeByKey) {
-      if (!t || !t.maxStale) continue;
+      if (!t?.maxStale) continue;
       let m = -1;
       for (let s = 0; s < this.cap; s++)
         if (this.recs[s] !== undefined && this.part[s] === t.key && this.R[s * this.S]! > m)
@@ -510,25 +525,76 @@ export class RangeClassifier<T> {
     }
     this.order = this.treeByKey
       .filter((t): t is Tree => t !== undefined && t.count > 0)
-      .sort((a, b) => b.maxPri - a.maxPri);
+      .sort((a, b) => b.count - a.count || b.maxPri - a.maxPri);
     this.dirty = false;
+  }
+
+  /** A tree for partition `key`, cutting the first field its rules are small in (none for the
+   * wide partition) into 2^bits cells. */
+  private newTree(key: number, bits: number): Tree {
+    let cf = -1;
+    for (let i = 0; i < this.partFields.length && cf < 0; i++) if (key & (1 << i)) cf = this.partFields[i]!;
+    const b = cf < 0 ? 0 : Math.min(bits, this.cutBits, this.widths[cf]!);
+    return new Tree(key, cf, cf < 0 ? 0 : this.widths[cf]! - b, b, entryWords(this.widths));
+  }
+
+  /** Puts slot s into tree t (every cell and leaf its ranges reach). */
+  private place(t: Tree, s: number): void {
+    const p = this.R[s * this.S]! | 0;
+    if (t.cutField < 0) {
+      t.root = this.insertRef(t, t.root, s);
+      return;
+    }
+    const b = s * this.S + 2 + 2 * t.cutField;
+    const c1 = this.R[b + 1]! >>> t.cutShift;
+    for (let c = this.R[b]! >>> t.cutShift; c <= c1; c++) {
+      let ref = t.cells[c]!;
+      if (ref === ~0) ref = ~t.newLeaf();
+      t.cells[c] = this.insertRef(t, ref, s);
+      if (p > t.cellMax[c]!) t.cellMax[c] = p;
+    }
+  }
+
+  /** Rebuilds tree t with four times as many cells, re-placing its rules in insertion order. */
+  private recut(t: Tree): void {
+    const slots: number[] = [];
+    for (let s = 0; s < this.cap; s++)
+      if (this.recs[s] !== undefined && this.part[s] === t.key) slots.push(s);
+    slots.sort((a, b) => this.R[a * this.S + 1]! - this.R[b * this.S + 1]!);
+    const nt = this.newTree(t.key, t.cutBits + 2);
+    for (const s of slots) this.place(nt, s);
+    nt.count = t.count;
+    nt.maxPri = t.maxPri;
+    nt.maxStale = t.maxStale;
+    this.treeByKey[t.key] = nt;
+    this.dirty = true;
+  }
+
+  /** Writes slot s's leaf entry at pool[b…]: priority, slot, then each field's lo and hi
+   * (one word lo | hi << 16 for fields of at most 16 bits). */
+  private writeEntry(pool: Uint32Array, b: number, s: number): void {
+    const R = this.R;
+    const r = s * this.S;
+    pool[b] = R[r]!;
+    pool[b + 1] = s;
+    let w = b + 2;
+    for (let f = 0; f < this.d; f++) {
+      const lo = R[r + 2 + 2 * f]!;
+      const hi = R[r + 3 + 2 * f]!;
+      if (this.widths[f]! <= 16) pool[w++] = (lo | (hi << 16)) >>> 0;
+      else {
+        pool[w++] = lo;
+        pool[w++] = hi;
+      }
+    }
   }
 
   /** Rewrites leaf li's block from a slot list in priority order. */
   private writeLeaf(t: Tree, li: number, slots: readonly number[]): void {
     const n = slots.length;
-    const S = this.S;
     t.leafCnt[li] = 0;
-    const off = t.reserve(li, n);
-    const pool = t.pool;
-    const R = this.R;
-    for (let i = 0; i < n; i++) {
-      const s = slots[i]!;
-      const b = off + i * S;
-      pool[b] = R[s * S]!;
-      pool[b + 1] = s;
-      for (let w = 2; w < S; w++) pool[b + w] = R[s * S + w]!;
-    }
+    const off = t.reserve(li, n, false);
+    for (let i = 0; i < n; i++) this.writeEntry(t.pool, off + i * t.E, slots[i]!);
     t.leafCnt[li] = n;
   }
 
@@ -537,7 +603,7 @@ export class RangeClassifier<T> {
     if (ref < 0) return t.leafCnt[~ref] === 0 ? -1 : t.pool[t.leafOff[~ref]!]!;
     const l = this.topUnder(t, t.nodes[3 * ref + 1]!);
     const r = this.topUnder(t, t.nodes[3 * ref + 2]!);
-    return l > r ? l : r;
+    return Math.max(l, r);
   }
 
   /** Adds slot s under `ref`; returns the (possibly new) ref. */
@@ -557,17 +623,16 @@ export class RangeClassifier<T> {
       return ref;
     }
     const li = ~ref;
-    const S = this.S;
+    const E = t.E;
     const n = t.leafCnt[li]! + 1;
-    const off = t.reserve(li, n);
+    const off = t.reserve(li, n, true);
     const pool = t.pool;
     // Sorted by (priority desc, seq asc); a new rule has the largest seq of its priority.
-    const p = this.R[s * S]!;
+    const p = this.R[s * this.S]!;
     let i = n - 1;
-    while (i > 0 && pool[off + (i - 1) * S]! < p) i--;
-    pool.copyWithin(off + (i + 1) * S, off + i * S, off + (n - 1) * S);
-    for (let w = 0; w < S; w++) pool[off + i * S + w] = this.R[s * S + w]!;
-    pool[off + i * S + 1] = s;
+    while (i > 0 && pool[off + (i - 1) * E]! < p) i--;
+    pool.copyWithin(off + (i + 1) * E, off + i * E, off + (n - 1) * E);
+    this.writeEntry(pool, off + i * E, s);
     t.leafCnt[li] = n;
     if (n > this.leafSize && n >= t.frozen[li]! + this.leafSize) return this.split(t, li);
     return ref;
@@ -583,14 +648,14 @@ export class RangeClassifier<T> {
       return;
     }
     const li = ~ref;
-    const S = this.S;
+    const E = t.E;
     const n = t.leafCnt[li]!;
     const off = t.leafOff[li]!;
     const pool = t.pool;
     let i = 0;
-    while (i < n && pool[off + i * S + 1] !== s) i++;
+    while (i < n && pool[off + i * E + 1] !== s) i++;
     if (i === n) return;
-    pool.copyWithin(off + i * S, off + (i + 1) * S, off + n * S);
+    pool.copyWithin(off + i * E, off + (i + 1) * E, off + n * E);
     t.leafCnt[li] = n - 1;
     if (n - 1 < t.frozen[li]!) t.frozen[li] = n - 1;
   }
@@ -603,13 +668,19 @@ export class RangeClassifier<T> {
     const leaf = t.slots(li);
     const n = leaf.length;
     const d = this.d;
-    const los = new Float64Array(n);
-    const his = new Float64Array(n);
+    if (scratchLo.length < n) {
+      scratchLo = new Float64Array(2 * n);
+      scratchHi = new Float64Array(2 * n);
+    }
+    const los = scratchLo.subarray(0, n);
+    const his = scratchHi.subarray(0, n);
     let bestF = -1;
     let bestT = 0;
     // Each child must lose at least an eighth of the rules (keeps the recursion logarithmic).
-    let bestMax = n - Math.ceil(n / 8) + 1;
-    let bestSum = Math.floor(n * this.maxRep) + 1;
+    const limit = n - Math.ceil(n / 8);
+    const maxSum = Math.floor(n * this.maxRep);
+    let bestMax = limit + 1;
+    let bestSum = maxSum + 1;
     for (let f = 0; f < d; f++) {
       for (let i = 0; i < n; i++) {
         const b = leaf[i]! * this.S + 2 + 2 * f;
@@ -628,15 +699,13 @@ export class RangeClassifier<T> {
         const left = i;
         const right = n - j;
         if (left > 0 && right > 0) {
-          const mx = left > right ? left : right;
+          const mx = Math.max(left, right);
           const sum = left + right;
-          if (mx < bestMax || (mx === bestMax && sum < bestSum)) {
-            if (sum < Math.floor(n * this.maxRep) + 1) {
-              bestMax = mx;
-              bestSum = sum;
-              bestF = f;
-              bestT = c;
-            }
+          if (mx <= limit && sum <= maxSum && (mx < bestMax || (mx === bestMax && sum < bestSum))) {
+            bestMax = mx;
+            bestSum = sum;
+            bestF = f;
+            bestT = c;
           }
         }
         // Step past c.
