@@ -25,7 +25,8 @@ import {
 import { SimError } from "@ovnsim/packet";
 import { actionPrereqs, encodeActions } from "./actions.js";
 import { type NodeConfig, type NodeInterface, readNodeBundle, readSbExtras, type SbExtras, uuidCookie } from "./inputs.js";
-import { dedupTerms, type MatchEnv, termWords, toDnf, withPrereqs } from "./match.js";
+import { hashInt, uuidHash } from "./hash.js";
+import { conjWithPrereqs, dedupTerms, type MatchEnv, type Term, termWords, toConj } from "./match.js";
 import { OFTABLE } from "./tables.js";
 
 export interface ControllerInput {
@@ -75,6 +76,8 @@ class Model {
   readonly chassis: string;
   readonly zones = new Map<string, number>();
   readonly flows: string[] = [];
+  /** conjunction() clause flows; identical matches share one flow with all their actions. */
+  readonly conjFlows: { table: number; priority: number; match: string[]; action: string }[] = [];
   readonly groups = new Map<string, number>();
   readonly skipped: Skipped[] = [];
   /** Local datapaths by name. */
@@ -199,8 +202,8 @@ class Model {
       dpKey,
     });
     const parsed = parseActions(f.actions);
-    const terms = dedupTerms(withPrereqs(toDnf(expr, env), actionPrereqs(parsed), env));
-    if (terms.length === 0) return;
+    const conj = conjWithPrereqs(toConj(expr, env), actionPrereqs(parsed), env);
+    if (conj.length === 0) return;
     const isSwitch = f.stage.startsWith("ls_");
     const acts = encodeActions(parsed, {
       pipeline: f.pipeline,
@@ -218,15 +221,39 @@ class Model {
     });
     const base = f.pipeline === "ingress" ? OFTABLE.LOG_INGRESS_PIPELINE : OFTABLE.LOG_EGRESS_PIPELINE;
     const cookie = BigInt(`0x${(f.uuid ?? "0").replace(/^0x/, "")}`);
+    const table = base + f.table;
+    const md = `metadata=${hex(dpKey)}`;
     const lines: string[] = [];
-    for (const t of terms)
-      lines.push(render({
-        table: base + f.table,
-        priority: f.priority,
-        cookie,
-        match: [...termWords(t), `metadata=${hex(dpKey)}`],
-        actions: acts,
-      }));
+    const plain: Term[] = [];
+    const conjs: typeof conj = [];
+    for (const c of conj) {
+      if (c.sets.length === 0) plain.push(c.base);
+      else if (c.sets.length === 1) for (const a of c.sets[0]!.alts) plain.push(new Map([...c.base, ...a]));
+      else conjs.push(c);
+    }
+    for (const t of dedupTerms(plain))
+      lines.push(render({ table, priority: f.priority, cookie, match: [...termWords(t), md], actions: acts }));
+    if (conjs.length) {
+      // lflow-conj-ids.c: ids start at hash_int(lflow uuid, datapath uuid), one per conjunction.
+      const dpUuid = this.sb.datapaths.find((d) => d.name === f.datapath)?.uuid ?? "";
+      const start = hashInt(Number(cookie & 0xffffffffn), uuidHash(dpUuid)) || 1;
+      conjs.forEach((c, k) => {
+        const id = (start + k) >>> 0;
+        const sets = [...c.sets].sort((a, b) => (a.sym < b.sym ? -1 : a.sym > b.sym ? 1 : 0));
+        sets.forEach((s, i) => {
+          for (const a of s.alts)
+            this.conjFlows.push({
+              table,
+              priority: f.priority,
+              match: [...termWords(new Map([...c.base, ...a])), md],
+              action: `conjunction(${id},${i + 1}/${sets.length})`,
+            });
+        });
+        // @ovnsim/openflow does not parse conj_id; ovs-ofctl prints it right after the priority.
+        const line = render({ table, priority: f.priority, cookie, match: [...termWords(c.base), md], actions: acts });
+        lines.push(line.replace(`priority=${f.priority}`, `priority=${f.priority},conj_id=${id}`));
+      });
+    }
     this.flows.push(...lines);
   }
 
@@ -253,6 +280,22 @@ class Model {
           priority: 150,
           cookie,
           match: [`in_port=${iface.ofport}`, `dl_vlan=${tag}`],
+          actions: ["pop_vlan", ...load, `resubmit(,${OFTABLE.LOG_INGRESS_PIPELINE})`],
+        });
+      } else if (kind === "localnet") {
+        // Untagged localnet: untagged frames, and priority-tagged (VID 0) ones with the tag popped.
+        this.add({
+          table: 0,
+          priority: 100,
+          cookie,
+          match: [`in_port=${iface.ofport}`, "vlan_tci=0x0000/0x1000"],
+          actions: [...load, `resubmit(,${OFTABLE.LOG_INGRESS_PIPELINE})`],
+        });
+        this.add({
+          table: 0,
+          priority: 100,
+          cookie,
+          match: [`in_port=${iface.ofport}`, "dl_vlan=0"],
           actions: ["pop_vlan", ...load, `resubmit(,${OFTABLE.LOG_INGRESS_PIPELINE})`],
         });
       } else {
@@ -445,6 +488,21 @@ class Model {
     this.lflows();
     this.physical();
     this.lbHairpin();
+    const merged = new Map<string, { table: number; priority: number; match: string[]; actions: string[] }>();
+    for (const c of this.conjFlows) {
+      const key = `${c.table}/${c.priority}/${[...c.match].sort().join(",")}`;
+      const m = merged.get(key);
+      if (m) {
+        if (!m.actions.includes(c.action)) m.actions.push(c.action);
+      } else merged.set(key, { table: c.table, priority: c.priority, match: c.match, actions: [c.action] });
+    }
+    for (const m of merged.values()) {
+      try {
+        this.flows.push(render({ ...m, cookie: 0n }));
+      } catch (e) {
+        this.skipped.push({ lflow: `conjunction ${m.actions.join(",")}`, reason: String(e) });
+      }
+    }
     const flows = this.flows;
     const groups = [...this.groups].map(([text, id]) => ` group_id=${id},${text}`);
     return { flows, groups, skipped: this.skipped };
