@@ -24,7 +24,14 @@ import {
 } from "@ovnsim/ovn";
 import { SimError } from "@ovnsim/packet";
 import { actionPrereqs, encodeActions } from "./actions.js";
-import { type NodeConfig, type NodeInterface, readNodeBundle, readSbExtras, type SbExtras, uuidCookie } from "./inputs.js";
+import {
+  type NodeConfig,
+  type NodeInterface,
+  readNodeBundle,
+  readSbExtras,
+  type SbExtras,
+  uuidCookie,
+} from "./inputs.js";
 import { hashInt, uuidHash } from "./hash.js";
 import { conjWithPrereqs, dedupTerms, type MatchEnv, type Term, termWords, toConj } from "./match.js";
 import { OFTABLE } from "./tables.js";
@@ -169,9 +176,32 @@ class Model {
   // -------------------------------------------------------------------------------------------
   // Logical flows (lflow.c)
 
+  /**
+   * Local datapaths in the order the real daemon first translated their flows: the order they
+   * became local, i.e. of their first VIF's binding (ovn-installed-ts on the interface). Group
+   * ids (ct_lb_mark backends) are handed out in that order, lowest free id first.
+   */
+  private dpOrder(): string[] {
+    const first = new Map<string, number>();
+    for (const [name, iface] of this.vifs) {
+      const p = this.sb.ports.find((x) => x.name === name);
+      if (!p) continue;
+      const ts = Number(iface.externalIds.get("ovn-installed-ts") ?? Number.MAX_SAFE_INTEGER);
+      first.set(p.datapath, Math.min(first.get(p.datapath) ?? Number.MAX_SAFE_INTEGER, ts));
+    }
+    return [...this.localDps.keys()].sort(
+      (a, b) => (first.get(a) ?? 0) - (first.get(b) ?? 0) || (a < b ? -1 : 1),
+    );
+  }
+
   private lflows(): void {
-    for (const f of this.sb.flows) {
-      if (!this.localDps.has(f.datapath)) continue;
+    const order = new Map(this.dpOrder().map((d, i) => [d, i]));
+    const flows = this.sb.flows
+      .map((f, i) => [f, i] as const)
+      .filter(([f]) => order.has(f.datapath))
+      .sort(([a, i], [b, j]) => order.get(a.datapath)! - order.get(b.datapath)! || i - j)
+      .map(([f]) => f);
+    for (const f of flows) {
       try {
         this.lflow(f);
       } catch (e) {
@@ -232,7 +262,9 @@ class Model {
       else conjs.push(c);
     }
     for (const t of dedupTerms(plain))
-      lines.push(render({ table, priority: f.priority, cookie, match: [...termWords(t), md], actions: acts }));
+      lines.push(
+        render({ table, priority: f.priority, cookie, match: [...termWords(t), md], actions: acts }),
+      );
     if (conjs.length) {
       // lflow-conj-ids.c: ids start at hash_int(lflow uuid, datapath uuid), one per conjunction.
       const dpUuid = this.sb.datapaths.find((d) => d.name === f.datapath)?.uuid ?? "";
@@ -250,7 +282,13 @@ class Model {
             });
         });
         // @ovnsim/openflow does not parse conj_id; ovs-ofctl prints it right after the priority.
-        const line = render({ table, priority: f.priority, cookie, match: [...termWords(c.base), md], actions: acts });
+        const line = render({
+          table,
+          priority: f.priority,
+          cookie,
+          match: [...termWords(c.base), md],
+          actions: acts,
+        });
         lines.push(line.replace(`priority=${f.priority}`, `priority=${f.priority},conj_id=${id}`));
       });
     }
@@ -272,7 +310,11 @@ class Model {
       const dp = this.localDps.get(p.datapath)!;
       const cookie = this.portCookie(p.name);
       const md = `metadata=${hex(dp)}`;
-      const load = [...this.zoneActions(p), `set_field:${hex(dp)}->metadata`, `set_field:${hex(p.tunnelKey)}->reg14`];
+      const load = [
+        ...this.zoneActions(p),
+        `set_field:${hex(dp)}->metadata`,
+        `set_field:${hex(p.tunnelKey)}->reg14`,
+      ];
       const tag = kind === "localnet" ? this.x.ports.get(p.name)?.tag : undefined;
       if (tag !== undefined) {
         this.add({
@@ -336,7 +378,12 @@ class Model {
         priority: 100,
         cookie,
         match: ["reg10=0x1/0x1", reg15, md],
-        actions: ["push:NXM_OF_IN_PORT[]", "set_field:ANY->in_port", `resubmit(,${OFTABLE.LOG_TO_PHY})`, "pop:NXM_OF_IN_PORT[]"],
+        actions: [
+          "push:NXM_OF_IN_PORT[]",
+          "set_field:ANY->in_port",
+          `resubmit(,${OFTABLE.LOG_TO_PHY})`,
+          "pop:NXM_OF_IN_PORT[]",
+        ],
       });
       this.add({
         table: OFTABLE.LOG_TO_PHY,
@@ -391,12 +438,16 @@ class Model {
         OFTABLE.CHECK_LOOPBACK,
         0,
         [],
-        [...Array.from({ length: 10 }, (_, i) => `set_field:0->reg${i}`), `resubmit(,${OFTABLE.LOG_EGRESS_PIPELINE})`],
+        [
+          ...Array.from({ length: 10 }, (_, i) => `set_field:0->reg${i}`),
+          `resubmit(,${OFTABLE.LOG_EGRESS_PIPELINE})`,
+        ],
       ],
       [OFTABLE.SAVE_INPORT, 0, [], [`resubmit(,${OFTABLE.LOG_TO_PHY})`]],
       [OFTABLE.LOG_TO_PHY, 0, [], []],
     ];
-    for (const [table, priority, match, actions] of fixed) this.add({ table, priority, cookie: 0n, match, actions });
+    for (const [table, priority, match, actions] of fixed)
+      this.add({ table, priority, cookie: 0n, match, actions });
   }
 
   /** build_in_port_sec / build_out_port_sec flows (physical.c, 23.03) for "MAC IPv4…" entries. */
@@ -406,7 +457,10 @@ class Model {
       const mac = words[0]!;
       const ips = words.slice(1);
       if (ips.some((w) => w.includes(":")) || ips.length === 0) {
-        this.skipped.push({ lflow: `port_security ${p.name} "${ps}"`, reason: "only MAC + IPv4 port security is modelled" });
+        this.skipped.push({
+          lflow: `port_security ${p.name} "${ps}"`,
+          reason: "only MAC + IPv4 port security is modelled",
+        });
         continue;
       }
       const inp = `reg14=${hex(p.tunnelKey)}`;
@@ -420,7 +474,12 @@ class Model {
         this.add({ table, priority, cookie, match: [...match, md], actions });
       f(T73, 95, ["arp", inp], [`resubmit(,${T74})`]);
       for (const ip of ips) f(T73, 90, ["ip", inp, `dl_src=${mac}`, `nw_src=${ip}`], ok);
-      f(T73, 90, ["udp", inp, `dl_src=${mac}`, "nw_src=0.0.0.0", "nw_dst=255.255.255.255", "tp_src=68", "tp_dst=67"], ok);
+      f(
+        T73,
+        90,
+        ["udp", inp, `dl_src=${mac}`, "nw_src=0.0.0.0", "nw_dst=255.255.255.255", "tp_src=68", "tp_dst=67"],
+        ok,
+      );
       f(T73, 80, [inp], bad);
       for (const ip of ips) f(T74, 90, ["arp", inp, `dl_src=${mac}`, `arp_spa=${ip}`, `arp_sha=${mac}`], ok);
       // 23.03 matches the ND TTL as 225 here (a typo upstream fixed later); the real flows say so.
@@ -450,7 +509,10 @@ class Model {
       for (const [vip, backends] of lb.vips) {
         const m = /^(\d+\.\d+\.\d+\.\d+):(\d+)$/.exec(vip);
         if (!m) {
-          this.skipped.push({ lflow: `load_balancer ${lb.name} ${vip}`, reason: "only IPv4 VIPs with a port are modelled" });
+          this.skipped.push({
+            lflow: `load_balancer ${lb.name} ${vip}`,
+            reason: "only IPv4 VIPs with a port are modelled",
+          });
           continue;
         }
         const [, vipIp, vipPort] = m as unknown as [string, string, string];
@@ -464,7 +526,14 @@ class Model {
             table: OFTABLE.CHK_LB_HAIRPIN,
             priority: 100,
             cookie,
-            match: ["ct_mark=0x2/0x2", proto, ...regs, `nw_src=${bm[1]}`, `nw_dst=${bm[1]}`, `tp_dst=${bm[2]}`],
+            match: [
+              "ct_mark=0x2/0x2",
+              proto,
+              ...regs,
+              `nw_src=${bm[1]}`,
+              `nw_dst=${bm[1]}`,
+              `tp_dst=${bm[2]}`,
+            ],
             actions: [
               "set_field:0x80/0x80->reg10",
               `learn(table=${OFTABLE.CHK_LB_HAIRPIN_REPLY},delete_learned,cookie=${hex(cookie)},OXM_OF_METADATA[],eth_type=0x800,NXM_OF_IP_SRC[],ip_dst=${vipIp},nw_proto=${pnum},NXM_OF_${proto.toUpperCase()}_SRC[]=NXM_OF_${proto.toUpperCase()}_DST[],load:0x1->NXM_NX_REG10[7])`,

@@ -85,7 +85,10 @@ const smap = (r: OvsdbRecord, c: string): ReadonlyMap<string, string> => {
 };
 
 /** Parses `ovs-vsctl get Open_vSwitch . external_ids` (`{k=v, …}`). */
-export function parseExternalIds(text: string, file = "open-vswitch-external-ids.txt"): ReadonlyMap<string, string> {
+export function parseExternalIds(
+  text: string,
+  file = "open-vswitch-external-ids.txt",
+): ReadonlyMap<string, string> {
   const t = text.trim();
   if (t === "" || t === "{}") return new Map();
   if (!t.startsWith("{") || !t.endsWith("}"))
@@ -109,7 +112,8 @@ export function readNodeBundle(files: SbFiles): NodeConfig {
   const bridgeOf = new Map<string, string>();
   const show = files["ovs-vsctl-show.txt"];
   if (show !== undefined)
-    for (const b of parseVsctlShow(show, "ovs-vsctl-show.txt")) for (const p of b.ports) bridgeOf.set(p.name, b.name);
+    for (const b of parseVsctlShow(show, "ovs-vsctl-show.txt"))
+      for (const p of b.ports) bridgeOf.set(p.name, b.name);
   const interfaces = parseOvsdbList(ifText, "interfaces.txt").map((r) => {
     const ofport = ofportOf(r);
     const bridge = bridgeOf.get(str(r, "name"));

@@ -104,7 +104,7 @@ function cmpDnf(e: Extract<Expr, { t: "cmp" }>, env: MatchEnv, depth: number): D
       x = parseExpr(ref.sym.expansion ?? "0");
       expansionCache.set(ref.sym.name, x);
     }
-    const positive = (e.value & 1n) === 1n === (e.op === "==");
+    const positive = ((e.value & 1n) === 1n) === (e.op === "==");
     return toDnf(positive ? x : negate(x), env, depth + 1);
   }
   const full = ones(ref.nbits);
@@ -194,7 +194,8 @@ export function toDnf(e: Expr, env: MatchEnv, depth = 0): Dnf {
     case "scmp": {
       const key = env.portKey(e.s);
       const reg = e.f.sym.name === "inport" ? "reg14" : "reg15";
-      if (e.op === "==") return key === undefined ? FALSE : [new Map([[reg, { v: BigInt(key), m: 0xffffffffn }]])];
+      if (e.op === "==")
+        return key === undefined ? FALSE : [new Map([[reg, { v: BigInt(key), m: 0xffffffffn }]])];
       if (key === undefined) return TRUE;
       const d: Dnf = [];
       for (let i = 0; i < 32; i++) {
@@ -288,13 +289,21 @@ export function toConj(e: Expr, env: MatchEnv): CTerm[] {
     const pre = first.t === "cmp" ? prereqs(first.f, env, 0) : TRUE;
     return pre.map((base) => ({ base, sets: [{ sym, alts: dedupTerms(alts) }] }));
   }
-  if (e.t === "cmp" && e.op !== "==" && e.op !== "!=" && !CROSSPRODUCT.has(e.f.sym.name) && e.f.sym.kind !== "predicate") {
+  if (
+    e.t === "cmp" &&
+    e.op !== "==" &&
+    e.op !== "!=" &&
+    !CROSSPRODUCT.has(e.f.sym.name) &&
+    e.f.sym.kind !== "predicate"
+  ) {
     const full = ones(e.f.nbits);
     const mask = (e.mask ?? full) & full;
     const alts = relational(e.f, e.op, e.value & mask, mask);
     const name = `${e.f.sym.name}[${e.f.lo}+${e.f.nbits}]`;
     return prereqs(e.f, env, 0).map((base) =>
-      alts.length === 1 ? { base: andTerms(base, alts[0]!) ?? base, sets: [] } : { base, sets: [{ sym: name, alts }] },
+      alts.length === 1
+        ? { base: andTerms(base, alts[0]!) ?? base, sets: [] }
+        : { base, sets: [{ sym: name, alts }] },
     );
   }
   if (e.t === "and") {
@@ -352,8 +361,7 @@ const macText = (v: bigint): string =>
     .toString(16)
     .padStart(12, "0")
     .replace(/(..)(?!$)/g, "$1:");
-const ip4Text = (v: bigint): string =>
-  [24n, 16n, 8n, 0n].map((s) => ((v >> s) & 0xffn).toString()).join(".");
+const ip4Text = (v: bigint): string => [24n, 16n, 8n, 0n].map((s) => ((v >> s) & 0xffn).toString()).join(".");
 export function ip6Text(v: bigint): string {
   const g: number[] = [];
   for (let i = 7; i >= 0; i--) g.push(Number((v >> BigInt(16 * i)) & 0xffffn));
