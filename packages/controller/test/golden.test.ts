@@ -36,6 +36,14 @@ describe("br-int flows vs the real ovn-controller 23.03", () => {
     expect(out.flows.filter((l) => l.includes("conj_id=")).length).toBe(4);
   });
 
+  it("remote (hv2 over Geneve: via the localnet on ls1, via the tunnel on ls2): identical", () => {
+    const { out, cmp } = run("remote");
+    expect(cmp.missing).toEqual([]);
+    expect(cmp.unexpected).toEqual([]);
+    expect(cmp.identical).toBe(285);
+    expect(out.skipped).toEqual([]);
+  });
+
   it("is deterministic: the same captures give the same text", () => {
     expect(run("acl").out.flows).toEqual(run("acl").out.flows);
   });

@@ -1,5 +1,5 @@
 // Live differential test: a generated switch configuration (localnet with and without a VLAN
-// tag, VIFs with IPv4 and IPv6, load balancers, ACLs on port groups and address sets) is given
+// tag, local VIFs and VIFs bound to a remote Geneve chassis, load balancers, ACLs on port groups and address sets) is given
 // to the real ovn-northd + ovn-controller 23.03 of ../shared/oracle; the SB and node captures
 // (scripts/capture-sb.sh, capture-node.sh) go into ovnsim, and br-int's flows must agree.
 import { mkdirSync, rmSync } from "node:fs";
@@ -53,7 +53,11 @@ export function generateScenario(seed: number): string {
   );
   if (r() < 0.5) lines.push(`ovn-nbctl acl-add sw0 from-lport 900 'udp.dst >= 100 && udp.dst <= 200' drop`);
   lines.push("ovn-nbctl --wait=sb sync");
-  for (const v of vifs)
+  // Some VIFs live on a second chassis: reached through a localnet port or a Geneve tunnel.
+  const remote = vifs.filter((_, i) => i > 0 && r() < 0.3);
+  if (remote.length) lines.push("ovn-sbctl chassis-add hv2 geneve 192.168.0.2");
+  for (const v of remote) lines.push(`ovn-sbctl lsp-bind ${v} hv2`);
+  for (const v of vifs.filter((x) => !remote.includes(x)))
     lines.push(
       `ovs-vsctl --may-exist add-port br-int ${v} -- set interface ${v} type=dummy external_ids:iface-id=${v} ofport_request=${ofport++}`,
     );
