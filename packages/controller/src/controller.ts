@@ -236,7 +236,8 @@ class Model {
           name,
           ports.filter((p) => {
             const row = this.x.ports.get(p);
-            return !row || row.type !== "" || row.chassis === this.chassis;
+            if (row === undefined) return true;
+            return row.type !== "" || row.chassis === this.chassis;
           }),
         );
       this.pgCache = m;
