@@ -10,7 +10,14 @@ import { GOLDEN } from "./load.js";
 async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = "";
   let err = "";
-  const code = await run(args, { stdout: (s) => void (out += s), stderr: (s) => void (err += s) });
+  const code = await run(args, {
+    stdout: (s) => {
+      out += s;
+    },
+    stderr: (s) => {
+      err += s;
+    },
+  });
   return { code, out, err };
 }
 
