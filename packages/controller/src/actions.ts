@@ -11,6 +11,7 @@ import type { Action, FieldRef, LbBackend } from "@ovnsim/ovn";
 import { SimError } from "@ovnsim/packet";
 import { ip6Text } from "./match.js";
 import { OFTABLE } from "./tables.js";
+import { encodeNestedController } from "./wire.js";
 
 export interface ActionEnv {
   readonly pipeline: "ingress" | "egress";
@@ -203,6 +204,22 @@ export function actionPrereqs(actions: readonly Action[]): string[] {
         case "dec_ttl":
           out.add("ip");
           break;
+        case "nest": {
+          const pre: Record<string, string> = {
+            arp: "ip4",
+            nd_na: "nd_ns",
+            nd_na_router: "nd_ns",
+            nd_ns: "ip6",
+            icmp4: "ip4",
+            icmp4_error: "ip4",
+            icmp6: "ip6",
+            icmp6_error: "ip6",
+            tcp_reset: "tcp",
+          };
+          const p = pre[a.kind];
+          if (p) out.add(p);
+          break;
+        }
         default:
           break;
       }
@@ -324,6 +341,15 @@ export function encodeActions(actions: readonly Action[], env: ActionEnv): strin
         break;
       case "ct_clear":
         out.push("ct_clear");
+        break;
+      case "nest":
+        out.push(
+          encodeNestedController(a.kind, a.nested, {
+            portKey: env.portKey,
+            outputTable: env.pipeline === "ingress" ? OFTABLE.OUTPUT_LARGE_PKT_DETECT : OFTABLE.SAVE_INPORT,
+            nextTable,
+          }),
+        );
         break;
       case "other": {
         const op = CONTROLLER_OPCODES[a.name];

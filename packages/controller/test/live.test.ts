@@ -32,9 +32,10 @@ export function generateScenario(seed: number): string {
     for (let p = 0; p < nPods; p++) {
       const name = `${sw}p${p}`;
       const mac = `0a:00:00:00:0${s}:0${p + 1}`;
-      const ip = `10.${s}.0.${p + 1}`;
+      const ip = r() < 0.3 ? `10.${s}.0.${p + 1} fd0${s}::${p + 1}` : `10.${s}.0.${p + 1}`;
       lines.push(`ovn-nbctl lsp-add ${sw} ${name} -- lsp-set-addresses ${name} "${mac} ${ip}"`);
-      if (r() < 0.7) lines.push(`ovn-nbctl lsp-set-port-security ${name} "${mac} ${ip}"`);
+      if (r() < 0.7 && !ip.includes(":"))
+        lines.push(`ovn-nbctl lsp-set-port-security ${name} "${mac} ${ip}"`);
       vifs.push(name);
     }
     if (r() < 0.6) {
