@@ -361,8 +361,10 @@ export function encodeActions(actions: readonly Action[], env: ActionEnv): strin
         out.push(`controller(userdata=${hex}.00.00.00.00)`);
         break;
       }
-      default:
-        throw new SimError("UNSUPPORTED", `action ${a.t} is not modelled`);
+      default: {
+        const t: string = (a as { t: string }).t;
+        throw new SimError("UNSUPPORTED", `action ${t} is not modelled`);
+      }
     }
   }
   return out;
