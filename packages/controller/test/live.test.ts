@@ -44,6 +44,7 @@ export function generateScenario(seed: number): string {
         `ovn-nbctl lb-add lb${s} 10.${s}.9.9:80 10.${s}.0.1:8080${nPods > 1 ? `,10.${s}.0.2:8080` : ""} ${proto}`,
         `ovn-nbctl ls-lb-add ${sw} lb${s}`,
       );
+      if (r() < 0.5) lines.push(`ovn-nbctl set load_balancer lb${s} selection_fields=ip_src,tp_src`);
     }
   }
   lines.push(`ovn-nbctl create Address_Set name=as1 addresses='"10.0.0.1","10.1.0.2","192.168.0.0/16"'`);
@@ -99,6 +100,8 @@ describe.skipIf(gate.skip)("ovn-controller live differential (real ovn-controlle
       for (const l of cmp.unexpected) console.log(`+ ${l}`);
       expect(cmp.unexpected).toEqual([]);
       expect(cmp.missing).toEqual([]);
+      const groups = (node["br-int.groups.txt"] ?? "").split("\n").filter((l) => l.includes("group_id="));
+      expect([...res.groups].sort()).toEqual(groups.sort());
     }, 60_000);
   }
 });
