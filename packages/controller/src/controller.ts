@@ -223,6 +223,17 @@ class Model {
     }
   }
 
+  private keys?: Map<string, number>;
+  /** Tunnel keys of ports and multicast groups by "<datapath>\n<name>" (built once). */
+  private keyIndex(): ReadonlyMap<string, number> {
+    if (!this.keys) {
+      this.keys = new Map();
+      for (const m of this.sb.mcGroups) this.keys.set(`${m.datapath}\n${m.name}`, m.tunnelKey);
+      for (const p of this.sb.ports) this.keys.set(`${p.datapath}\n${p.name}`, p.tunnelKey);
+    }
+    return this.keys;
+  }
+
   private pgCache?: ReadonlyMap<string, readonly string[]>;
   /**
    * Port groups as ovn-controller evaluates them: only members that are local here (VIFs bound
@@ -255,9 +266,7 @@ class Model {
     const portKey = (name: string): number | undefined => {
       // lflow.c lookup_port_cb: "none" is the reserved key 0 (no port).
       if (name === "none") return 0;
-      const p = this.sb.ports.find((x) => x.name === name && x.datapath === f.datapath);
-      if (p) return p.tunnelKey;
-      return this.sb.mcGroups.find((m) => m.name === name && m.datapath === f.datapath)?.tunnelKey;
+      return this.keyIndex().get(`${f.datapath}\n${name}`);
     };
     const env: MatchEnv = {
       portKey,
