@@ -1,6 +1,6 @@
 // `ovnsim ovn-controller`: dump-flows text from captures, --compare against the node's own dump,
 // and --out as a bundle that `ovnsim ofproto-trace --bundle` reads (br-provider → patch → br-int).
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -44,6 +44,7 @@ describe("ovnsim ovn-controller", () => {
     expect(t.out).toContain('bridge("br-int")');
     // The real br-int stops at the same place: the LB's dp_hash group recirculates.
     expect(t.out).toContain("Datapath actions: hash(l4(0)),recirc(0x");
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it("a missing directory is a usage error, not a crash", async () => {
