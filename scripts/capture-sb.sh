@@ -10,13 +10,15 @@
 #   multicast-group.txt   ovn-sbctl list Multicast_Group         (optional: derived when missing)
 #   chassis.txt           ovn-sbctl list Chassis                 (optional: names for --chassis)
 #   address-set.txt, port-group.txt, load-balancer.txt           (optional)
-#   logical-flow.txt      ovn-sbctl --columns=_uuid,external_ids list Logical_Flow
+#   logical-flow.txt      ovn-sbctl --columns=_uuid,external_ids,tags list Logical_Flow
 #                         (optional: the northd.c:NNNN source hints ovn-trace prints, and the
 #                         order ovn-trace breaks priority ties in)
 #   mac-binding.txt, fdb.txt  ovn-sbctl list MAC_Binding / FDB (optional: learned neighbours/MACs)
 #   encap.txt             ovn-sbctl list Encap                   (optional: tunnel endpoints, for
 #                         `ovnsim ovn-controller`)
 #   meter.txt             ovn-sbctl list Meter                   (optional: ovn-controller meters)
+#   sb-global.txt         ovn-sbctl list SB_Global               (optional: options northd passes
+#                         to ovn-controller, e.g. lb_hairpin_use_ct_mark)
 set -euo pipefail
 OUT=${1:?usage: capture-sb.sh OUTDIR [ovn-sbctl options]}
 shift || true
@@ -30,9 +32,10 @@ sb "$@" list Chassis > "$OUT/chassis.txt"
 sb "$@" list Address_Set > "$OUT/address-set.txt"
 sb "$@" list Port_Group > "$OUT/port-group.txt"
 sb "$@" list Load_Balancer > "$OUT/load-balancer.txt"
-sb "$@" --columns=_uuid,external_ids list Logical_Flow > "$OUT/logical-flow.txt"
+sb "$@" --columns=_uuid,external_ids,tags list Logical_Flow > "$OUT/logical-flow.txt"
 sb "$@" list MAC_Binding > "$OUT/mac-binding.txt"
 sb "$@" list FDB > "$OUT/fdb.txt"
 sb "$@" list Encap > "$OUT/encap.txt"
 sb "$@" list Meter > "$OUT/meter.txt"
+sb "$@" list SB_Global > "$OUT/sb-global.txt"
 echo "captured SB bundle in $OUT: $(grep -c 'table=' "$OUT/lflow-list.txt") logical flows"

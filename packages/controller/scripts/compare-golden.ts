@@ -3,7 +3,8 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { compareDumps, flowLines, ovnController } from "../src/index.js";
 const dir = process.argv[2]!;
-const load = (d: string) => Object.fromEntries(readdirSync(d).map((f) => [f, readFileSync(join(d, f), "utf8")]));
+const load = (d: string) =>
+  Object.fromEntries(readdirSync(d).map((f) => [f, readFileSync(join(d, f), "utf8")]));
 const node = load(join(dir, "node"));
 const out = ovnController({ sb: load(join(dir, "sb")), node });
 const a = compareDumps(flowLines(node["br-int.flows.txt"]!), out.flows);

@@ -11,6 +11,7 @@ import type { Action, FieldRef, LbBackend } from "@ovnsim/ovn";
 import { SimError } from "@ovnsim/packet";
 import { ip6Text } from "./match.js";
 import { OFTABLE } from "./tables.js";
+import { encodeNestedController } from "./wire.js";
 
 export interface ActionEnv {
   readonly pipeline: "ingress" | "egress";
@@ -131,7 +132,14 @@ function setField(l: Loc, value: bigint, nbits: number): string {
   const m = ones(nbits) << BigInt(l.ofs);
   const full = l.ofs === 0 && nbits === l.width;
   let text: string;
-  if (l.field === "eth_src" || l.field === "eth_dst" || l.field === "arp_sha" || l.field === "arp_tha" || l.field === "nd_sll" || l.field === "nd_tll")
+  if (
+    l.field === "eth_src" ||
+    l.field === "eth_dst" ||
+    l.field === "arp_sha" ||
+    l.field === "arp_tha" ||
+    l.field === "nd_sll" ||
+    l.field === "nd_tll"
+  )
     text = full ? mac(v) : `${mac(v)}/${mac(m)}`;
   else if (l.field === "ip_src" || l.field === "ip_dst" || l.field === "arp_spa" || l.field === "arp_tpa")
     text = full ? ip4(v) : `${ip4(v)}/${ip4(m)}`;
@@ -196,6 +204,22 @@ export function actionPrereqs(actions: readonly Action[]): string[] {
         case "dec_ttl":
           out.add("ip");
           break;
+        case "nest": {
+          const pre: Record<string, string> = {
+            arp: "ip4",
+            nd_na: "nd_ns",
+            nd_na_router: "nd_ns",
+            nd_ns: "ip6",
+            icmp4: "ip4",
+            icmp4_error: "ip4",
+            icmp6: "ip6",
+            icmp6_error: "ip6",
+            tcp_reset: "tcp",
+          };
+          const p = pre[a.kind];
+          if (p) out.add(p);
+          break;
+        }
         default:
           break;
       }
@@ -219,7 +243,9 @@ export function encodeActions(actions: readonly Action[], env: ActionEnv): strin
         break;
       }
       case "output":
-        out.push(`resubmit(,${env.pipeline === "ingress" ? OFTABLE.OUTPUT_LARGE_PKT_DETECT : OFTABLE.SAVE_INPORT})`);
+        out.push(
+          `resubmit(,${env.pipeline === "ingress" ? OFTABLE.OUTPUT_LARGE_PKT_DETECT : OFTABLE.SAVE_INPORT})`,
+        );
         break;
       case "load": {
         const l = locate(a.dst);
@@ -228,7 +254,8 @@ export function encodeActions(actions: readonly Action[], env: ActionEnv): strin
       }
       case "load_str": {
         const key = env.portKey(a.s);
-        if (key === undefined) throw new SimError("UNKNOWN_PORT", `logical port "${a.s}" is not on this datapath`);
+        if (key === undefined)
+          throw new SimError("UNKNOWN_PORT", `logical port "${a.s}" is not on this datapath`);
         out.push(`set_field:0x${key.toString(16)}->reg${a.dst.sym.name === "inport" ? 14 : 15}`);
         break;
       }
@@ -302,7 +329,10 @@ export function encodeActions(actions: readonly Action[], env: ActionEnv): strin
           : snat
             ? "NXM_NX_REG12[0..15]"
             : "NXM_NX_REG11[0..15]";
-        if (a.ip) out.push(`ct(commit,table=${nextTable},zone=${zone},nat(${snat ? "src" : "dst"}=${backendText(a.ip)}))`);
+        if (a.ip)
+          out.push(
+            `ct(commit,table=${nextTable},zone=${zone},nat(${snat ? "src" : "dst"}=${backendText(a.ip)}))`,
+          );
         else out.push(`ct(table=${nextTable},zone=${zone},nat)`);
         break;
       }
@@ -312,15 +342,29 @@ export function encodeActions(actions: readonly Action[], env: ActionEnv): strin
       case "ct_clear":
         out.push("ct_clear");
         break;
+      case "nest":
+        out.push(
+          encodeNestedController(a.kind, a.nested, {
+            portKey: env.portKey,
+            outputTable: env.pipeline === "ingress" ? OFTABLE.OUTPUT_LARGE_PKT_DETECT : OFTABLE.SAVE_INPORT,
+            nextTable,
+          }),
+        );
+        break;
       case "other": {
         const op = CONTROLLER_OPCODES[a.name];
         if (op === undefined) throw new SimError("UNSUPPORTED", `action ${a.name} is not modelled`);
-        const hex = op.toString(16).padStart(8, "0").replace(/(..)(?!$)/g, "$1.");
+        const hex = op
+          .toString(16)
+          .padStart(8, "0")
+          .replace(/(..)(?!$)/g, "$1.");
         out.push(`controller(userdata=${hex}.00.00.00.00)`);
         break;
       }
-      default:
-        throw new SimError("UNSUPPORTED", `action ${a.t} is not modelled`);
+      default: {
+        const t: string = (a as { t: string }).t;
+        throw new SimError("UNSUPPORTED", `action ${t} is not modelled`);
+      }
     }
   }
   return out;

@@ -59,9 +59,14 @@ export function compareDumps(expected: readonly string[], actual: readonly strin
       row(tableOf(l)).extra++;
       unexpected.push(l);
     }
-  const tables = [...per]
-    .sort(([a], [b]) => a - b)
-    .map(([table, r]) => ({ table, ...r }));
+  const tables = [...per].sort(([a], [b]) => a - b).map(([table, r]) => ({ table, ...r }));
   const sum = (k: "expected" | "identical" | "extra"): number => tables.reduce((a, t) => a + t[k], 0);
-  return { tables, expected: sum("expected"), identical: sum("identical"), extra: sum("extra"), missing, unexpected };
+  return {
+    tables,
+    expected: sum("expected"),
+    identical: sum("identical"),
+    extra: sum("extra"),
+    missing,
+    unexpected,
+  };
 }

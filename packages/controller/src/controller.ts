@@ -24,8 +24,16 @@ import {
 } from "@ovnsim/ovn";
 import { SimError } from "@ovnsim/packet";
 import { actionPrereqs, encodeActions } from "./actions.js";
-import { type NodeConfig, type NodeInterface, readNodeBundle, readSbExtras, type SbExtras, uuidCookie } from "./inputs.js";
-import { dedupTerms, type MatchEnv, termWords, toDnf, withPrereqs } from "./match.js";
+import {
+  type NodeConfig,
+  type NodeInterface,
+  readNodeBundle,
+  readSbExtras,
+  type SbExtras,
+  uuidCookie,
+} from "./inputs.js";
+import { hashInt, uuidHash } from "./hash.js";
+import { conjWithPrereqs, dedupTerms, type MatchEnv, type Term, termWords, toConj } from "./match.js";
 import { OFTABLE } from "./tables.js";
 
 export interface ControllerInput {
@@ -59,11 +67,21 @@ interface Raw {
 
 function render(r: Raw): string {
   const m = r.match.length ? `,${r.match.join(",")}` : "";
-  const text = `cookie=0x${r.cookie.toString(16)},table=${r.table},priority=${r.priority}${m} actions=${
-    r.actions.length ? r.actions.join(",") : "drop"
-  }`;
-  // @ovnsim/openflow prints the OF1.5 name of port 0xffff as NONE where ovs-ofctl prints ANY.
-  return formatFlowEntry(parseFlowLine(text)).replace("set_field:NONE->in_port", "set_field:ANY->in_port");
+  const head = `cookie=0x${r.cookie.toString(16)},table=${r.table},priority=${r.priority}${m}`;
+  const acts = r.actions.length ? r.actions.join(",") : "drop";
+  try {
+    // @ovnsim/openflow prints the OF1.5 name of port 0xffff as NONE where ovs-ofctl prints ANY.
+    return formatFlowEntry(parseFlowLine(`${head} actions=${acts}`)).replace(
+      "set_field:NONE->in_port",
+      "set_field:ANY->in_port",
+    );
+  } catch (e) {
+    // Actions @ovnsim/openflow does not parse yet (tunnel fields): the match still goes
+    // through its formatter (OVS's field order); the actions are already in ovs-ofctl syntax.
+    if (!(e instanceof SimError) || e.code !== "UNKNOWN_FIELD") throw e;
+    const line = formatFlowEntry(parseFlowLine(`${head} actions=drop`));
+    return `${line.slice(0, -"drop".length)}${acts}`;
+  }
 }
 
 const hex = (n: number | bigint): string => `0x${n.toString(16)}`;
@@ -75,6 +93,8 @@ class Model {
   readonly chassis: string;
   readonly zones = new Map<string, number>();
   readonly flows: string[] = [];
+  /** conjunction() clause flows; identical matches share one flow with all their actions. */
+  readonly conjFlows: { table: number; priority: number; match: string[]; action: string }[] = [];
   readonly groups = new Map<string, number>();
   readonly skipped: Skipped[] = [];
   /** Local datapaths by name. */
@@ -166,9 +186,32 @@ class Model {
   // -------------------------------------------------------------------------------------------
   // Logical flows (lflow.c)
 
+  /**
+   * Local datapaths in the order the real daemon first translated their flows: the order they
+   * became local, i.e. of their first VIF's binding (ovn-installed-ts on the interface). Group
+   * ids (ct_lb_mark backends) are handed out in that order, lowest free id first.
+   */
+  private dpOrder(): string[] {
+    const first = new Map<string, number>();
+    for (const [name, iface] of this.vifs) {
+      const p = this.sb.ports.find((x) => x.name === name);
+      if (!p) continue;
+      const ts = Number(iface.externalIds.get("ovn-installed-ts") ?? Number.MAX_SAFE_INTEGER);
+      first.set(p.datapath, Math.min(first.get(p.datapath) ?? Number.MAX_SAFE_INTEGER, ts));
+    }
+    return [...this.localDps.keys()].sort(
+      (a, b) => (first.get(a) ?? 0) - (first.get(b) ?? 0) || (a < b ? -1 : 1),
+    );
+  }
+
   private lflows(): void {
-    for (const f of this.sb.flows) {
-      if (!this.localDps.has(f.datapath)) continue;
+    const order = new Map(this.dpOrder().map((d, i) => [d, i]));
+    const flows = this.sb.flows
+      .map((f, i) => [f, i] as const)
+      .filter(([f]) => order.has(f.datapath))
+      .sort(([a, i], [b, j]) => order.get(a.datapath)! - order.get(b.datapath)! || i - j)
+      .map(([f]) => f);
+    for (const f of flows) {
       try {
         this.lflow(f);
       } catch (e) {
@@ -180,14 +223,50 @@ class Model {
     }
   }
 
+  private keys?: Map<string, number>;
+  /** Tunnel keys of ports and multicast groups by "<datapath>\n<name>" (built once). */
+  private keyIndex(): ReadonlyMap<string, number> {
+    if (!this.keys) {
+      this.keys = new Map();
+      for (const m of this.sb.mcGroups) this.keys.set(`${m.datapath}\n${m.name}`, m.tunnelKey);
+      for (const p of this.sb.ports) this.keys.set(`${p.datapath}\n${p.name}`, p.tunnelKey);
+    }
+    return this.keys;
+  }
+
+  private pgCache?: ReadonlyMap<string, readonly string[]>;
+  /**
+   * Port groups as ovn-controller evaluates them: only members that are local here (VIFs bound
+   * to this chassis; ports of other types stay), so remote members never reach the flows.
+   */
+  private localPortGroups(): ReadonlyMap<string, readonly string[]> {
+    if (!this.pgCache) {
+      const m = new Map<string, readonly string[]>();
+      for (const [name, ports] of this.sb.portGroups)
+        m.set(
+          name,
+          ports.filter((p) => {
+            const row = this.x.ports.get(p);
+            if (row === undefined) return true;
+            return row.type !== "" || row.chassis === this.chassis;
+          }),
+        );
+      this.pgCache = m;
+    }
+    return this.pgCache;
+  }
+
   private lflow(f: LogicalFlow): void {
     const dpKey = this.localDps.get(f.datapath)!;
+    // lflow.c: a flow northd tagged with the VIF it is about (tags:in_out_port) is only
+    // installed where that VIF is bound (localnet ports are local wherever their switch is).
+    const io = f.uuid ? this.x.inOutPort.get(f.uuid.replace(/^0x/, "").padStart(8, "0")) : undefined;
+    const ioRow = io !== undefined ? this.x.ports.get(io) : undefined;
+    if (ioRow && ioRow.type === "" && ioRow.chassis !== this.chassis) return;
     const portKey = (name: string): number | undefined => {
       // lflow.c lookup_port_cb: "none" is the reserved key 0 (no port).
       if (name === "none") return 0;
-      const p = this.sb.ports.find((x) => x.name === name && x.datapath === f.datapath);
-      if (p) return p.tunnelKey;
-      return this.sb.mcGroups.find((m) => m.name === name && m.datapath === f.datapath)?.tunnelKey;
+      return this.keyIndex().get(`${f.datapath}\n${name}`);
     };
     const env: MatchEnv = {
       portKey,
@@ -195,12 +274,12 @@ class Model {
     };
     const expr = parseExpr(f.match, {
       addressSets: this.sb.addressSets,
-      portGroups: this.sb.portGroups,
+      portGroups: this.localPortGroups(),
       dpKey,
     });
     const parsed = parseActions(f.actions);
-    const terms = dedupTerms(withPrereqs(toDnf(expr, env), actionPrereqs(parsed), env));
-    if (terms.length === 0) return;
+    const conj = conjWithPrereqs(toConj(expr, env), actionPrereqs(parsed), env);
+    if (conj.length === 0) return;
     const isSwitch = f.stage.startsWith("ls_");
     const acts = encodeActions(parsed, {
       pipeline: f.pipeline,
@@ -218,15 +297,47 @@ class Model {
     });
     const base = f.pipeline === "ingress" ? OFTABLE.LOG_INGRESS_PIPELINE : OFTABLE.LOG_EGRESS_PIPELINE;
     const cookie = BigInt(`0x${(f.uuid ?? "0").replace(/^0x/, "")}`);
+    const table = base + f.table;
+    const md = `metadata=${hex(dpKey)}`;
     const lines: string[] = [];
-    for (const t of terms)
-      lines.push(render({
-        table: base + f.table,
-        priority: f.priority,
-        cookie,
-        match: [...termWords(t), `metadata=${hex(dpKey)}`],
-        actions: acts,
-      }));
+    const plain: Term[] = [];
+    const conjs: typeof conj = [];
+    for (const c of conj) {
+      if (c.sets.length === 0) plain.push(c.base);
+      else if (c.sets.length === 1) for (const a of c.sets[0]!.alts) plain.push(new Map([...c.base, ...a]));
+      else conjs.push(c);
+    }
+    for (const t of dedupTerms(plain))
+      lines.push(
+        render({ table, priority: f.priority, cookie, match: [...termWords(t), md], actions: acts }),
+      );
+    if (conjs.length) {
+      // lflow-conj-ids.c: ids start at hash_int(lflow uuid, datapath uuid), one per conjunction.
+      const dpUuid = this.sb.datapaths.find((d) => d.name === f.datapath)?.uuid ?? "";
+      const start = hashInt(Number(cookie & 0xffffffffn), uuidHash(dpUuid)) || 1;
+      conjs.forEach((c, k) => {
+        const id = (start + k) >>> 0;
+        const sets = [...c.sets].sort((a, b) => (a.sym < b.sym ? -1 : a.sym > b.sym ? 1 : 0));
+        sets.forEach((s, i) => {
+          for (const a of s.alts)
+            this.conjFlows.push({
+              table,
+              priority: f.priority,
+              match: [...termWords(new Map([...c.base, ...a])), md],
+              action: `conjunction(${id},${i + 1}/${sets.length})`,
+            });
+        });
+        // @ovnsim/openflow does not parse conj_id; ovs-ofctl prints it right after the priority.
+        const line = render({
+          table,
+          priority: f.priority,
+          cookie,
+          match: [...termWords(c.base), md],
+          actions: acts,
+        });
+        lines.push(line.replace(`priority=${f.priority}`, `priority=${f.priority},conj_id=${id}`));
+      });
+    }
     this.flows.push(...lines);
   }
 
@@ -245,7 +356,11 @@ class Model {
       const dp = this.localDps.get(p.datapath)!;
       const cookie = this.portCookie(p.name);
       const md = `metadata=${hex(dp)}`;
-      const load = [...this.zoneActions(p), `set_field:${hex(dp)}->metadata`, `set_field:${hex(p.tunnelKey)}->reg14`];
+      const load = [
+        ...this.zoneActions(p),
+        `set_field:${hex(dp)}->metadata`,
+        `set_field:${hex(p.tunnelKey)}->reg14`,
+      ];
       const tag = kind === "localnet" ? this.x.ports.get(p.name)?.tag : undefined;
       if (tag !== undefined) {
         this.add({
@@ -253,6 +368,22 @@ class Model {
           priority: 150,
           cookie,
           match: [`in_port=${iface.ofport}`, `dl_vlan=${tag}`],
+          actions: ["pop_vlan", ...load, `resubmit(,${OFTABLE.LOG_INGRESS_PIPELINE})`],
+        });
+      } else if (kind === "localnet") {
+        // Untagged localnet: untagged frames, and priority-tagged (VID 0) ones with the tag popped.
+        this.add({
+          table: 0,
+          priority: 100,
+          cookie,
+          match: [`in_port=${iface.ofport}`, "vlan_tci=0x0000/0x1000"],
+          actions: [...load, `resubmit(,${OFTABLE.LOG_INGRESS_PIPELINE})`],
+        });
+        this.add({
+          table: 0,
+          priority: 100,
+          cookie,
+          match: [`in_port=${iface.ofport}`, "dl_vlan=0"],
           actions: ["pop_vlan", ...load, `resubmit(,${OFTABLE.LOG_INGRESS_PIPELINE})`],
         });
       } else {
@@ -293,7 +424,12 @@ class Model {
         priority: 100,
         cookie,
         match: ["reg10=0x1/0x1", reg15, md],
-        actions: ["push:NXM_OF_IN_PORT[]", "set_field:ANY->in_port", `resubmit(,${OFTABLE.LOG_TO_PHY})`, "pop:NXM_OF_IN_PORT[]"],
+        actions: [
+          "push:NXM_OF_IN_PORT[]",
+          "set_field:ANY->in_port",
+          `resubmit(,${OFTABLE.LOG_TO_PHY})`,
+          "pop:NXM_OF_IN_PORT[]",
+        ],
       });
       this.add({
         table: OFTABLE.LOG_TO_PHY,
@@ -307,6 +443,7 @@ class Model {
       });
       if (kind === "vif") this.portSecurity(p, cookie, md);
     }
+    this.remote();
     // Multicast groups: each local member in the group's (uuid) order, then the group key back.
     for (const g of this.sb.mcGroups) {
       const dp = this.localDps.get(g.datapath);
@@ -348,12 +485,104 @@ class Model {
         OFTABLE.CHECK_LOOPBACK,
         0,
         [],
-        [...Array.from({ length: 10 }, (_, i) => `set_field:0->reg${i}`), `resubmit(,${OFTABLE.LOG_EGRESS_PIPELINE})`],
+        [
+          ...Array.from({ length: 10 }, (_, i) => `set_field:0->reg${i}`),
+          `resubmit(,${OFTABLE.LOG_EGRESS_PIPELINE})`,
+        ],
       ],
       [OFTABLE.SAVE_INPORT, 0, [], [`resubmit(,${OFTABLE.LOG_TO_PHY})`]],
       [OFTABLE.LOG_TO_PHY, 0, [], []],
     ];
-    for (const [table, priority, match, actions] of fixed) this.add({ table, priority, cookie: 0n, match, actions });
+    for (const [table, priority, match, actions] of fixed)
+      this.add({ table, priority, cookie: 0n, match, actions });
+  }
+
+  /** The br-int tunnel port to a chassis (its Encap ip is the port's options:remote_ip). */
+  private tunnelTo(chassis: string): NodeInterface | undefined {
+    const c = this.x.chassis.find((x) => x.name === chassis);
+    if (!c) return undefined;
+    return this.brInt().find(
+      (i) =>
+        ["geneve", "vxlan", "stt"].includes(i.type) &&
+        c.encaps.some((e) => e.ip === i.options.get("remote_ip")),
+    );
+  }
+
+  /**
+   * Ports bound to other chassis (physical.c consider_port_binding / consider_mc_group): on a
+   * switch with a localnet port they are reached through it (outport rewritten to the localnet
+   * port); otherwise through the Geneve tunnel to their chassis, with the datapath key in tun_id
+   * and the logical in/out ports in tun_metadata0.
+   */
+  private remote(): void {
+    const tunnels = this.brInt().filter((i) => ["geneve", "vxlan", "stt"].includes(i.type));
+    for (const t of tunnels)
+      this.add({
+        table: 0,
+        priority: 100,
+        cookie: 0n,
+        match: [`in_port=${t.ofport}`],
+        actions: [
+          "move:NXM_NX_TUN_ID[0..23]->OXM_OF_METADATA[0..23]",
+          "move:NXM_NX_TUN_METADATA0[16..30]->NXM_NX_REG14[0..14]",
+          "move:NXM_NX_TUN_METADATA0[0..15]->NXM_NX_REG15[0..15]",
+          `resubmit(,${OFTABLE.LOCAL_OUTPUT})`,
+        ],
+      });
+    const localnetOf = (dp: string): SbPort | undefined =>
+      this.sb.ports.find((p) => p.type === "localnet" && p.datapath === dp && this.localnets.has(p.name));
+    const tunnelActions = (dp: number, key: number, out: NodeInterface[]): string[] => [
+      `set_field:${hex(dp)}/0xffffff->tun_id`,
+      `set_field:${hex(key)}->tun_metadata0`,
+      "move:NXM_NX_REG14[0..14]->NXM_NX_TUN_METADATA0[16..30]",
+      ...out.map((t) => `output:${t.ofport}`),
+    ];
+    for (const p of this.sb.ports) {
+      const dp = this.localDps.get(p.datapath);
+      const ch = this.x.ports.get(p.name)?.chassis;
+      if (dp === undefined || p.type !== "" || ch === undefined || ch === this.chassis) continue;
+      const md = `metadata=${hex(dp)}`;
+      const cookie = this.portCookie(p.name);
+      const ln = localnetOf(p.datapath);
+      if (ln) {
+        this.add({
+          table: OFTABLE.LOCAL_OUTPUT,
+          priority: 100,
+          cookie,
+          match: [`reg15=${hex(p.tunnelKey)}`, md],
+          actions: [`set_field:${hex(ln.tunnelKey)}->reg15`, `resubmit(,${OFTABLE.LOCAL_OUTPUT})`],
+        });
+        continue;
+      }
+      const tun = this.tunnelTo(ch);
+      if (!tun) continue;
+      this.add({
+        table: OFTABLE.REMOTE_OUTPUT,
+        priority: 100,
+        cookie,
+        match: [`reg15=${hex(p.tunnelKey)}`, md],
+        actions: [...tunnelActions(dp, p.tunnelKey, [tun]), `resubmit(,${OFTABLE.LOCAL_OUTPUT})`],
+      });
+    }
+    for (const g of this.sb.mcGroups) {
+      const dp = this.localDps.get(g.datapath);
+      if (dp === undefined || localnetOf(g.datapath)) continue;
+      const chassis = new Set<string>();
+      for (const n of g.ports) {
+        const ch = this.x.ports.get(n)?.chassis;
+        if (ch !== undefined && ch !== this.chassis) chassis.add(ch);
+      }
+      const tuns = [...chassis].sort().flatMap((c) => this.tunnelTo(c) ?? []);
+      if (tuns.length === 0) continue;
+      const dpUuid = this.sb.datapaths.find((d) => d.name === g.datapath)?.uuid ?? "";
+      this.add({
+        table: OFTABLE.REMOTE_OUTPUT,
+        priority: 100,
+        cookie: uuidCookie(this.x.mcGroupUuids.get(`${dpUuid}/${g.name}`) ?? ""),
+        match: [`reg15=${hex(g.tunnelKey)}`, `metadata=${hex(dp)}`],
+        actions: [...tunnelActions(dp, g.tunnelKey, tuns), `resubmit(,${OFTABLE.LOCAL_OUTPUT})`],
+      });
+    }
   }
 
   /** build_in_port_sec / build_out_port_sec flows (physical.c, 23.03) for "MAC IPv4…" entries. */
@@ -363,7 +592,10 @@ class Model {
       const mac = words[0]!;
       const ips = words.slice(1);
       if (ips.some((w) => w.includes(":")) || ips.length === 0) {
-        this.skipped.push({ lflow: `port_security ${p.name} "${ps}"`, reason: "only MAC + IPv4 port security is modelled" });
+        this.skipped.push({
+          lflow: `port_security ${p.name} "${ps}"`,
+          reason: "only MAC + IPv4 port security is modelled",
+        });
         continue;
       }
       const inp = `reg14=${hex(p.tunnelKey)}`;
@@ -377,7 +609,12 @@ class Model {
         this.add({ table, priority, cookie, match: [...match, md], actions });
       f(T73, 95, ["arp", inp], [`resubmit(,${T74})`]);
       for (const ip of ips) f(T73, 90, ["ip", inp, `dl_src=${mac}`, `nw_src=${ip}`], ok);
-      f(T73, 90, ["udp", inp, `dl_src=${mac}`, "nw_src=0.0.0.0", "nw_dst=255.255.255.255", "tp_src=68", "tp_dst=67"], ok);
+      f(
+        T73,
+        90,
+        ["udp", inp, `dl_src=${mac}`, "nw_src=0.0.0.0", "nw_dst=255.255.255.255", "tp_src=68", "tp_dst=67"],
+        ok,
+      );
       f(T73, 80, [inp], bad);
       for (const ip of ips) f(T74, 90, ["arp", inp, `dl_src=${mac}`, `arp_spa=${ip}`, `arp_sha=${mac}`], ok);
       // 23.03 matches the ND TTL as 225 here (a typo upstream fixed later); the real flows say so.
@@ -400,14 +637,24 @@ class Model {
   /** LB hairpin flows (lflow.c consider_lb_hairpin_flows, 23.03) for IPv4 VIPs with a port. */
   private lbHairpin(): void {
     const texts = this.sb.flows.filter((f) => this.localDps.has(f.datapath)).map((f) => f.match);
+    // SB_Global options:lb_hairpin_use_ct_mark: northd sets it false when some chassis lacks
+    // ct_lb_mark (its LB flows then use ct_lb, whose natted bit is in ct_label). Without the
+    // SB_Global capture, the flows' own choice of ct_lb vs ct_lb_mark says the same.
+    const opt = this.x.sbGlobalOptions.get("lb_hairpin_use_ct_mark");
+    const useCtMark =
+      opt !== undefined ? opt === "true" : !this.sb.flows.some((f) => /\bct_lb[;(]/.test(f.actions));
     for (const lb of this.x.loadBalancers) {
       const cookie = uuidCookie(lb.uuid);
       const proto = lb.protocol;
       const pnum = proto === "udp" ? 17 : proto === "sctp" ? 132 : 6;
+      const natted = useCtMark ? "ct_mark=0x2/0x2" : "ct_label=0x2/0x2";
       for (const [vip, backends] of lb.vips) {
         const m = /^(\d+\.\d+\.\d+\.\d+):(\d+)$/.exec(vip);
         if (!m) {
-          this.skipped.push({ lflow: `load_balancer ${lb.name} ${vip}`, reason: "only IPv4 VIPs with a port are modelled" });
+          this.skipped.push({
+            lflow: `load_balancer ${lb.name} ${vip}`,
+            reason: "only IPv4 VIPs with a port are modelled",
+          });
           continue;
         }
         const [, vipIp, vipPort] = m as unknown as [string, string, string];
@@ -421,7 +668,7 @@ class Model {
             table: OFTABLE.CHK_LB_HAIRPIN,
             priority: 100,
             cookie,
-            match: ["ct_mark=0x2/0x2", proto, ...regs, `nw_src=${bm[1]}`, `nw_dst=${bm[1]}`, `tp_dst=${bm[2]}`],
+            match: [natted, proto, ...regs, `nw_src=${bm[1]}`, `nw_dst=${bm[1]}`, `tp_dst=${bm[2]}`],
             actions: [
               "set_field:0x80/0x80->reg10",
               `learn(table=${OFTABLE.CHK_LB_HAIRPIN_REPLY},delete_learned,cookie=${hex(cookie)},OXM_OF_METADATA[],eth_type=0x800,NXM_OF_IP_SRC[],ip_dst=${vipIp},nw_proto=${pnum},NXM_OF_${proto.toUpperCase()}_SRC[]=NXM_OF_${proto.toUpperCase()}_DST[],load:0x1->NXM_NX_REG10[7])`,
@@ -445,6 +692,21 @@ class Model {
     this.lflows();
     this.physical();
     this.lbHairpin();
+    const merged = new Map<string, { table: number; priority: number; match: string[]; actions: string[] }>();
+    for (const c of this.conjFlows) {
+      const key = `${c.table}/${c.priority}/${[...c.match].sort().join(",")}`;
+      const m = merged.get(key);
+      if (m) {
+        if (!m.actions.includes(c.action)) m.actions.push(c.action);
+      } else merged.set(key, { table: c.table, priority: c.priority, match: c.match, actions: [c.action] });
+    }
+    for (const m of merged.values()) {
+      try {
+        this.flows.push(render({ ...m, cookie: 0n }));
+      } catch (e) {
+        this.skipped.push({ lflow: `conjunction ${m.actions.join(",")}`, reason: String(e) });
+      }
+    }
     const flows = this.flows;
     const groups = [...this.groups].map(([text, id]) => ` group_id=${id},${text}`);
     return { flows, groups, skipped: this.skipped };

@@ -3,11 +3,20 @@
 export { ovnController, formatDumpFlows } from "./controller.js";
 export type { ControllerInput, ControllerOutput, Skipped } from "./controller.js";
 export { readNodeBundle, readSbExtras, parseExternalIds, uuidCookie } from "./inputs.js";
-export type { NodeConfig, NodeInterface, NodeBridge, SbChassis, SbPortRow, SbExtras, SbLoadBalancer } from "./inputs.js";
-export { toDnf, termWords, dedupTerms } from "./match.js";
-export type { Term, FieldMatch, MatchEnv } from "./match.js";
+export type {
+  NodeConfig,
+  NodeInterface,
+  NodeBridge,
+  SbChassis,
+  SbPortRow,
+  SbExtras,
+  SbLoadBalancer,
+} from "./inputs.js";
+export { toDnf, toConj, termWords, dedupTerms } from "./match.js";
+export type { Term, FieldMatch, MatchEnv, CTerm } from "./match.js";
 export { encodeActions } from "./actions.js";
 export type { ActionEnv } from "./actions.js";
 export { OFTABLE } from "./tables.js";
 export { compareDumps, flowLines } from "./compare.js";
 export type { Agreement, TableAgreement } from "./compare.js";
+export { hashInt, uuidHash } from "./hash.js";

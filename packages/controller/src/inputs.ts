@@ -54,9 +54,14 @@ export interface SbLoadBalancer {
   readonly protocol: string;
   /** VIP text ("10.0.0.1:80") → backends text ("10.0.0.2:80,…"). */
   readonly vips: ReadonlyMap<string, string>;
+  readonly options: ReadonlyMap<string, string>;
 }
 
 export interface SbExtras {
+  /** SB_Global options (northd → ovn-controller settings), empty when not captured. */
+  readonly sbGlobalOptions: ReadonlyMap<string, string>;
+  /** Logical_Flow tags:in_out_port by the first 8 hex digits of the flow's uuid. */
+  readonly inOutPort: ReadonlyMap<string, string>;
   readonly loadBalancers: readonly SbLoadBalancer[];
   readonly chassis: readonly SbChassis[];
   readonly ports: ReadonlyMap<string, SbPortRow>;
@@ -85,7 +90,10 @@ const smap = (r: OvsdbRecord, c: string): ReadonlyMap<string, string> => {
 };
 
 /** Parses `ovs-vsctl get Open_vSwitch . external_ids` (`{k=v, …}`). */
-export function parseExternalIds(text: string, file = "open-vswitch-external-ids.txt"): ReadonlyMap<string, string> {
+export function parseExternalIds(
+  text: string,
+  file = "open-vswitch-external-ids.txt",
+): ReadonlyMap<string, string> {
   const t = text.trim();
   if (t === "" || t === "{}") return new Map();
   if (!t.startsWith("{") || !t.endsWith("}"))
@@ -109,7 +117,8 @@ export function readNodeBundle(files: SbFiles): NodeConfig {
   const bridgeOf = new Map<string, string>();
   const show = files["ovs-vsctl-show.txt"];
   if (show !== undefined)
-    for (const b of parseVsctlShow(show, "ovs-vsctl-show.txt")) for (const p of b.ports) bridgeOf.set(p.name, b.name);
+    for (const b of parseVsctlShow(show, "ovs-vsctl-show.txt"))
+      for (const p of b.ports) bridgeOf.set(p.name, b.name);
   const interfaces = parseOvsdbList(ifText, "interfaces.txt").map((r) => {
     const ofport = ofportOf(r);
     const bridge = bridgeOf.get(str(r, "name"));
@@ -169,8 +178,16 @@ export function readSbExtras(files: SbFiles): SbExtras {
     name: str(r, "name"),
     protocol: str(r, "protocol") || "tcp",
     vips: smap(r, "vips"),
+    options: smap(r, "options"),
   }));
-  return { chassis, ports, mcGroupUuids, datapathUuids, loadBalancers };
+  const inOutPort = new Map<string, string>();
+  for (const r of parseOvsdbList(files["logical-flow.txt"] ?? "", "logical-flow.txt")) {
+    const port = smap(r, "tags").get("in_out_port");
+    if (port !== undefined) inOutPort.set(str(r, "_uuid").slice(0, 8), port);
+  }
+  const sbg = parseOvsdbList(files["sb-global.txt"] ?? "", "sb-global.txt")[0];
+  const sbGlobalOptions = sbg ? smap(sbg, "options") : new Map<string, string>();
+  return { chassis, ports, mcGroupUuids, datapathUuids, loadBalancers, inOutPort, sbGlobalOptions };
 }
 
 /** The first 32 bits of a row uuid as the cookie ovn-controller gives the flows it derives from it. */

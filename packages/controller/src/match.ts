@@ -104,7 +104,7 @@ function cmpDnf(e: Extract<Expr, { t: "cmp" }>, env: MatchEnv, depth: number): D
       x = parseExpr(ref.sym.expansion ?? "0");
       expansionCache.set(ref.sym.name, x);
     }
-    const positive = (e.value & 1n) === 1n === (e.op === "==");
+    const positive = ((e.value & 1n) === 1n) === (e.op === "==");
     return toDnf(positive ? x : negate(x), env, depth + 1);
   }
   const full = ones(ref.nbits);
@@ -120,8 +120,44 @@ function cmpDnf(e: Extract<Expr, { t: "cmp" }>, env: MatchEnv, depth: number): D
       if (!(mask & bit)) continue;
       d.push(new Map(leaves(ref, ~value & bit, bit)));
     }
-  } else throw new SimError("UNSUPPORTED", `relational operator ${e.op} on ${ref.sym.name}`);
+  } else d = relational(ref, e.op, value, mask);
   return andDnf(d, prereqs(ref, env, depth));
+}
+
+/**
+ * expr_simplify_relational: `x >= v` is `x == v` or, for each 0 bit z of v, x equal to v above
+ * z with bit z set (and `<=` symmetrically over the 1 bits); `>` / `<` drop the equality.
+ */
+function relational(ref: FieldRef, op: string, value: bigint, mask: bigint): Dnf {
+  let start = 0;
+  while (start < ref.nbits && !(mask & (1n << BigInt(start)))) start++;
+  let end = start;
+  while (end < ref.nbits && mask & (1n << BigInt(end))) end++;
+  if (start >= end) return TRUE;
+  const lt = op === "<" || op === "<=";
+  const eq = op === "<=" || op === ">=";
+  const bit = (z: number): boolean => (value & (1n << BigInt(z))) !== 0n;
+  let allSame = true;
+  for (let z = start; z < end; z++) if (bit(z) === lt) allSame = false;
+  if (allSame) {
+    if (eq) return TRUE;
+    const d: Dnf = [];
+    for (let z = start; z < end; z++) {
+      const b = 1n << BigInt(z);
+      d.push(new Map(leaves(ref, ~value & b, b)));
+    }
+    return d;
+  }
+  const d: Dnf = [];
+  if (eq) d.push(new Map(leaves(ref, value, mask)));
+  for (let z = start; z < end; z++) {
+    if (bit(z) !== lt) continue;
+    const low = (1n << BigInt(z)) - (1n << BigInt(start));
+    const v = (value ^ (1n << BigInt(z))) & ~low;
+    const m = mask & ~low;
+    d.push(new Map(leaves(ref, v, m)));
+  }
+  return d;
 }
 
 /** Conjunction of an expression with prerequisite texts (actions add theirs, e.g. ct_next → ip). */
@@ -158,7 +194,8 @@ export function toDnf(e: Expr, env: MatchEnv, depth = 0): Dnf {
     case "scmp": {
       const key = env.portKey(e.s);
       const reg = e.f.sym.name === "inport" ? "reg14" : "reg15";
-      if (e.op === "==") return key === undefined ? FALSE : [new Map([[reg, { v: BigInt(key), m: 0xffffffffn }]])];
+      if (e.op === "==")
+        return key === undefined ? FALSE : [new Map([[reg, { v: BigInt(key), m: 0xffffffffn }]])];
       if (key === undefined) return TRUE;
       const d: Dnf = [];
       for (let i = 0; i < 32; i++) {
@@ -170,6 +207,134 @@ export function toDnf(e: Expr, env: MatchEnv, depth = 0): Dnf {
     case "cond":
       return env.isChassisResident(e.port) !== e.neg ? TRUE : FALSE;
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Conjunctive matches (expr_normalize keeps an OR of comparisons on one symbol as a clause;
+// expr_to_matches turns a conjunction with two or more such clauses into conjunction() flows).
+
+/** One conjunction: fixed constraints and ≥0 clauses, each a set of alternatives on one symbol. */
+export interface CTerm {
+  readonly base: Term;
+  readonly sets: readonly { readonly sym: string; readonly alts: readonly Term[] }[];
+}
+
+/** Symbols whose sets OVN always expands (expr_symtab_add_field(…, must_crossproduct=true)). */
+const CROSSPRODUCT = new Set(["eth.type", "ip.proto", "icmp6.type", "icmp6.code"]);
+
+function setSymbol(e: Expr): string | undefined {
+  if (e.t !== "or" || e.xs.length < 2) return undefined;
+  let name: string | undefined;
+  for (const x of e.xs) {
+    if (x.t !== "cmp" && x.t !== "scmp") return undefined;
+    if (x.f.sym.kind === "predicate" || CROSSPRODUCT.has(x.f.sym.name)) return undefined;
+    if (x.t === "cmp" && x.op !== "==") return undefined;
+    if (x.t === "scmp" && x.op !== "==") return undefined;
+    const n = `${x.f.sym.name}[${x.f.lo}+${x.f.nbits}]`;
+    if (name === undefined) name = n;
+    else if (name !== n) return undefined;
+  }
+  return name;
+}
+
+function fieldsOf(t: Term): Set<string> {
+  return new Set(t.keys());
+}
+
+function andC(a: CTerm, b: CTerm): CTerm | undefined {
+  let base = andTerms(a.base, b.base);
+  if (!base) return undefined;
+  const sets: { sym: string; alts: Term[] }[] = [];
+  for (const s of [...a.sets, ...b.sets]) {
+    const same = sets.find((x) => x.sym === s.sym);
+    if (same) {
+      const alts: Term[] = [];
+      for (const x of same.alts)
+        for (const y of s.alts) {
+          const t = andTerms(x, y);
+          if (t) alts.push(t);
+        }
+      same.alts = dedupTerms(alts);
+    } else sets.push({ sym: s.sym, alts: [...s.alts] });
+  }
+  // A constraint of the base on a clause's field narrows the clause (crush_and_numeric).
+  const out: { sym: string; alts: readonly Term[] }[] = [];
+  for (const s of sets) {
+    const fields = new Set(s.alts.flatMap((t) => [...fieldsOf(t)]));
+    const restrict = new Map([...base].filter(([f]) => fields.has(f)));
+    const alts = restrict.size ? dedupTerms(s.alts.flatMap((t) => andTerms(t, restrict) ?? [])) : s.alts;
+    if (alts.length === 0) return undefined;
+    if (alts.length === 1) {
+      base = andTerms(base, alts[0]!);
+      if (!base) return undefined;
+    } else out.push({ sym: s.sym, alts });
+  }
+  return { base, sets: out };
+}
+
+/** Like toDnf, but keeps OVN's clauses (sets on one symbol) apart for conjunctive matches. */
+export function toConj(e: Expr, env: MatchEnv): CTerm[] {
+  const sym = setSymbol(e);
+  if (sym !== undefined) {
+    const xs = e.t === "or" ? e.xs : [];
+    const alts: Term[] = [];
+    for (const x of xs) {
+      if (x.t === "cmp") {
+        const full = ones(x.f.nbits);
+        const mask = (x.mask ?? full) & full;
+        alts.push(new Map(leaves(x.f, x.value & mask, mask)));
+      } else alts.push(...toDnf(x, env));
+    }
+    const first = xs[0]!;
+    const pre = first.t === "cmp" ? prereqs(first.f, env, 0) : TRUE;
+    return pre.map((base) => ({ base, sets: [{ sym, alts: dedupTerms(alts) }] }));
+  }
+  if (
+    e.t === "cmp" &&
+    e.op !== "==" &&
+    e.op !== "!=" &&
+    !CROSSPRODUCT.has(e.f.sym.name) &&
+    e.f.sym.kind !== "predicate"
+  ) {
+    const full = ones(e.f.nbits);
+    const mask = (e.mask ?? full) & full;
+    const alts = relational(e.f, e.op, e.value & mask, mask);
+    const name = `${e.f.sym.name}[${e.f.lo}+${e.f.nbits}]`;
+    return prereqs(e.f, env, 0).map((base) =>
+      alts.length === 1
+        ? { base: andTerms(base, alts[0]!) ?? base, sets: [] }
+        : { base, sets: [{ sym: name, alts }] },
+    );
+  }
+  if (e.t === "and") {
+    let out: CTerm[] = [{ base: new Map(), sets: [] }];
+    for (const x of e.xs) {
+      const next: CTerm[] = [];
+      const xs = toConj(x, env);
+      for (const a of out)
+        for (const b of xs) {
+          const c = andC(a, b);
+          if (c) next.push(c);
+        }
+      out = next;
+      if (out.length === 0) break;
+    }
+    return out;
+  }
+  if (e.t === "or") return e.xs.flatMap((x) => toConj(x, env));
+  return toDnf(e, env).map((base) => ({ base, sets: [] }));
+}
+
+/** ANDs extra prerequisite terms into every conjunction. */
+export function conjWithPrereqs(cs: readonly CTerm[], texts: readonly string[], env: MatchEnv): CTerm[] {
+  const pre = withPrereqs(TRUE, texts, env);
+  const out: CTerm[] = [];
+  for (const c of cs)
+    for (const p of pre) {
+      const r = andC(c, { base: p, sets: [] });
+      if (r) out.push(r);
+    }
+  return out;
 }
 
 /** Distinct terms, in first-seen order (expr_to_matches hashes identical matches together). */
@@ -196,8 +361,7 @@ const macText = (v: bigint): string =>
     .toString(16)
     .padStart(12, "0")
     .replace(/(..)(?!$)/g, "$1:");
-const ip4Text = (v: bigint): string =>
-  [24n, 16n, 8n, 0n].map((s) => ((v >> s) & 0xffn).toString()).join(".");
+const ip4Text = (v: bigint): string => [24n, 16n, 8n, 0n].map((s) => ((v >> s) & 0xffn).toString()).join(".");
 export function ip6Text(v: bigint): string {
   const g: number[] = [];
   for (let i = 7; i >= 0; i--) g.push(Number((v >> BigInt(16 * i)) & 0xffffn));

@@ -6,3 +6,4 @@ import "./trace.js";
 import "./doctor.js";
 import "./metallb.js";
 import "./ofproto-trace.js";
+import "./ovn-controller.js";
