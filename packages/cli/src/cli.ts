@@ -36,6 +36,7 @@ const BUILTIN: ReadonlyArray<readonly [string, () => Promise<unknown>]> = [
   ["doctor", () => import("./commands/doctor.js")],
   ["metallb", () => import("./commands/metallb.js")],
   ["ofproto-trace", () => import("./commands/ofproto-trace.js")],
+  ["ovn-controller", () => import("./commands/ovn-controller.js")],
 ];
 
 /** Adds a subcommand (used by the modules under commands/). */
@@ -66,8 +67,8 @@ export function helpText(): string {
     "",
     "commands:",
   ];
-  for (const c of SUBCOMMANDS) lines.push(`  ${c.name.padEnd(14)} ${c.summary}`);
-  lines.push(`  ${"help".padEnd(14)} show this help, or \`ovnsim help COMMAND\``);
+  for (const c of SUBCOMMANDS) lines.push(`  ${c.name.padEnd(15)} ${c.summary}`);
+  lines.push(`  ${"help".padEnd(15)} show this help, or \`ovnsim help COMMAND\``);
   return `${lines.join("\n")}\n`;
 }
 

@@ -16,6 +16,7 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { run } from "@ovnsim/cli";
 import { readPcap, readPcapng } from "@ovnsim/packet";
 import { makeOutputDirectory } from "../src/files.js";
@@ -69,10 +70,31 @@ const SLOTS: readonly Slot[] = [
     args: (p) => ["--flows", GOOD_FILE(), "--groups", p, "br0", "in_port=1"],
   },
   { command: "flow", usage: "--pcap FILE", role: "out-file", args: (p) => ["--pcap", p, "in_port=1,tcp"] },
+  {
+    command: "ovn-controller",
+    usage: "--sb DIR",
+    role: "in-dir",
+    args: (p) => ["--sb", p, "--node", GOOD_DIR()],
+  },
+  {
+    command: "ovn-controller",
+    usage: "--node DIR",
+    role: "in-dir",
+    args: (p) => ["--sb", GOOD_DIR(), "--node", p],
+  },
+  {
+    command: "ovn-controller",
+    usage: "--out DIR",
+    role: "out-dir",
+    args: (p) => ["--sb", join(CONTROLLER_SEED, "sb"), "--node", join(CONTROLLER_SEED, "node"), "--out", p],
+  },
 ];
 
 let dir = "";
 const GOOD_FILE = () => join(dir, "file");
+const GOOD_DIR = () => join(dir, "empty");
+/** A real southbound and node capture (the controller package's seed golden). */
+const CONTROLLER_SEED = fileURLToPath(new URL("../../controller/test/golden/seed", import.meta.url));
 
 interface Bad {
   readonly kind: string;

@@ -2,11 +2,17 @@
 // that ovn-controller 23.03 installs on a chassis, from a southbound capture (capture-sb.sh)
 // and the node's configuration (capture-node.sh), printed as `ovs-ofctl -O OpenFlow15
 // --no-stats dump-flows br-int` prints it; --out writes an ofproto-trace bundle.
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { compareDumps, flowLines, formatDumpFlows, ovnController } from "@ovnsim/controller";
 import { SimError } from "@ovnsim/packet";
 import { registerSubcommand } from "../cli.js";
+import {
+  checkInputDirectory,
+  makeOutputDirectory,
+  readDirectory,
+  readTextFile,
+  writeOutputFile,
+} from "../files.js";
 
 const USAGE = `usage: ovnsim ovn-controller --sb DIR --node DIR [--chassis NAME] [--out DIR] [--groups] [--compare]
   --sb DIR       southbound capture (scripts/capture-sb.sh)
@@ -16,15 +22,15 @@ const USAGE = `usage: ovnsim ovn-controller --sb DIR --node DIR [--chassis NAME]
   --groups       print br-int's groups (dump-groups) after the flows
   --compare      compare with the node's own br-int.flows.txt: agreement per table, then differences`;
 
-function readDir(dir: string, what: string): Record<string, string> {
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch {
-    throw new SimError("UNKNOWN_OBJECT", `${what} ${dir}: cannot read directory`);
-  }
+const isCapture = (n: string): boolean => n.endsWith(".txt");
+
+/** A capture directory's .txt files by name; a path that cannot be read fails with its reason. */
+function readDir(dir: string): Record<string, string> {
+  checkInputDirectory(dir, isCapture);
   return Object.fromEntries(
-    names.filter((n) => n.endsWith(".txt")).map((n) => [n, readFileSync(join(dir, n), "utf8")]),
+    readDirectory(dir)
+      .filter(isCapture)
+      .map((n) => [n, readTextFile(join(dir, n))]),
   );
 }
 
@@ -56,8 +62,8 @@ registerSubcommand({
     }
     if (sbDir === undefined || nodeDir === undefined)
       throw new SimError("PARSE_ERROR", `--sb DIR and --node DIR are required\n${USAGE}`);
-    const node = readDir(nodeDir, "--node");
-    const res = ovnController({ sb: readDir(sbDir, "--sb"), node, ...(chassis ? { chassis } : {}) });
+    const node = readDir(nodeDir);
+    const res = ovnController({ sb: readDir(sbDir), node, ...(chassis ? { chassis } : {}) });
     for (const s of res.skipped)
       io.stderr(`ovnsim ovn-controller: not translated: ${s.lflow}: ${s.reason}\n`);
     const groupText = `OFPST_GROUP_DESC reply (OF1.5) (xid=0x2):\n${res.groups.map((g) => `${g}\n`).join("")}`;
@@ -75,10 +81,10 @@ registerSubcommand({
     io.stdout(formatDumpFlows(res));
     if (groups) io.stdout(groupText);
     if (out !== undefined) {
-      mkdirSync(out, { recursive: true });
-      for (const n of Object.keys(node)) copyFileSync(join(nodeDir, n), join(out, n));
-      writeFileSync(join(out, "br-int.flows.txt"), formatDumpFlows(res));
-      writeFileSync(join(out, "br-int.groups.txt"), groupText);
+      makeOutputDirectory(out);
+      for (const [n, text] of Object.entries(node)) writeOutputFile(join(out, n), text);
+      writeOutputFile(join(out, "br-int.flows.txt"), formatDumpFlows(res));
+      writeOutputFile(join(out, "br-int.groups.txt"), groupText);
     }
     return 0;
   },
