@@ -6,3 +6,5 @@ import "./trace.js";
 import "./doctor.js";
 import "./metallb.js";
 import "./ofproto-trace.js";
+import "./matrix.js";
+import "./diff.js";
