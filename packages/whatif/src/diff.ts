@@ -8,7 +8,14 @@
  * (OVN 24.03 → 25.03), and a renumbered flow is not a changed one.
  */
 import { type Scenario, diagnose } from "@ovnsim/kube";
-import { type LogicalFlow, type NbDatabase, type ProfileName, getProfile, northd, parseNbctl } from "@ovnsim/ovn";
+import {
+  type LogicalFlow,
+  type NbDatabase,
+  type ProfileName,
+  getProfile,
+  northd,
+  parseNbctl,
+} from "@ovnsim/ovn";
 import { SimError } from "@ovnsim/packet";
 import { type TraceDocument, type TraceStep, buildOvn, walkSteps } from "@ovnsim/tracer";
 import { type MatrixDocument, type MatrixRow, buildMatrix } from "./matrix.js";
@@ -139,7 +146,10 @@ export function lflowsHit(doc: TraceDocument): Hit[] {
       for (const line of step.detail.split("\n")) {
         const h = /(?:ingress|egress)\(dp="([^"]+)"/.exec(line);
         if (h) dp = h[1]!;
-        const m = /^\s*\d+\. (l[sr]_(?:in|out)_[a-z0-9_]+)(?: \([^)]*\))?: (.*), priority (\d+), uuid [0-9a-f]+$/.exec(line);
+        const m =
+          /^\s*\d+\. (l[sr]_(?:in|out)_[a-z0-9_]+)(?: \([^)]*\))?: (.*), priority (\d+), uuid [0-9a-f]+$/.exec(
+            line,
+          );
         if (m) out.push({ datapath: dp, stage: m[1]!, priority: Number(m[3]), match: m[2]! });
       }
     }
@@ -149,7 +159,8 @@ export function lflowsHit(doc: TraceDocument): Hit[] {
 
 function hits(h: readonly Hit[], f: DiffFlow): boolean {
   return h.some(
-    (x) => x.datapath === f.datapath && x.stage === f.stage && x.priority === f.priority && x.match === f.match,
+    (x) =>
+      x.datapath === f.datapath && x.stage === f.stage && x.priority === f.priority && x.match === f.match,
   );
 }
 
@@ -162,7 +173,10 @@ function flowLine(f: DiffFlow): string {
  * table number ovn-trace prints ("28. ls_in_l2_unknown" vs "29. …") and the lflow uuid.
  */
 function sameVerdict(a: MatrixRow, b: MatrixRow): boolean {
-  const norm = (r: MatrixRow) => verdictText(r).replace(/\(\d+\. /g, "(").replace(/uuid [0-9a-f]+/g, "uuid");
+  const norm = (r: MatrixRow) =>
+    verdictText(r)
+      .replace(/\(\d+\. /g, "(")
+      .replace(/uuid [0-9a-f]+/g, "uuid");
   return norm(a) === norm(b);
 }
 
@@ -184,8 +198,12 @@ export function diffScenarios(a: DiffSide, b: DiffSide): DiffDocument {
   };
   const docsA = new Map<string, TraceDocument>();
   const docsB = new Map<string, TraceDocument>();
-  const ma: MatrixDocument = buildMatrix(a.scenario, { onTrace: (r, d) => docsA.set(`${r.from} ${r.to}`, d) });
-  const mb: MatrixDocument = buildMatrix(b.scenario, { onTrace: (r, d) => docsB.set(`${r.from} ${r.to}`, d) });
+  const ma: MatrixDocument = buildMatrix(a.scenario, {
+    onTrace: (r, d) => docsA.set(`${r.from} ${r.to}`, d),
+  });
+  const mb: MatrixDocument = buildMatrix(b.scenario, {
+    onTrace: (r, d) => docsB.set(`${r.from} ${r.to}`, d),
+  });
   const rowsA = new Map(ma.rows.map((r) => [`${r.from} ${r.to}`, r]));
   const verdicts: VerdictChange[] = [];
   const seen = new Set<string>();
@@ -194,18 +212,27 @@ export function diffScenarios(a: DiffSide, b: DiffSide): DiffDocument {
     seen.add(k);
     const ra = rowsA.get(k);
     if (!ra) {
-      verdicts.push({ from: rb.from, to: rb.to, before: "(no such pair)", after: verdictText(rb), why: [`the pair exists only in ${b.label}`] });
+      verdicts.push({
+        from: rb.from,
+        to: rb.to,
+        before: "(no such pair)",
+        after: verdictText(rb),
+        why: [`the pair exists only in ${b.label}`],
+      });
       continue;
     }
     if (sameVerdict(ra, rb)) continue;
     const why: string[] = [];
-    if (!rb.delivered && rb.droppedAt) why.push(`${b.label}: ends at ${rb.droppedAt.where} (${rb.object ?? rb.droppedAt.layer})`);
-    if (!ra.delivered && ra.droppedAt) why.push(`${a.label}: ended at ${ra.droppedAt.where} (${ra.object ?? ra.droppedAt.layer})`);
+    if (!rb.delivered && rb.droppedAt)
+      why.push(`${b.label}: ends at ${rb.droppedAt.where} (${rb.object ?? rb.droppedAt.layer})`);
+    if (!ra.delivered && ra.droppedAt)
+      why.push(`${a.label}: ended at ${ra.droppedAt.where} (${ra.object ?? ra.droppedAt.layer})`);
     const hb = lflowsHit(docsB.get(k)!);
     const ha = lflowsHit(docsA.get(k)!);
     // The changed flows the two paths met, the load-balancing stages first (they decide most
     // verdicts of this data path); at most MAX_HITS of each, the rest counted.
-    const lbFirst = (x: DiffFlow, y: DiffFlow) => Number(!/_lb$|_lb_/.test(x.stage)) - Number(!/_lb$|_lb_/.test(y.stage));
+    const lbFirst = (x: DiffFlow, y: DiffFlow) =>
+      Number(!/_lb$|_lb_/.test(x.stage)) - Number(!/_lb$|_lb_/.test(y.stage));
     const met = (fs: readonly DiffFlow[], h: readonly Hit[], what: string) => {
       const m = fs.filter((f) => hits(h, f)).sort(lbFirst);
       for (const f of m.slice(0, MAX_HITS)) why.push(`${what} ${flowLine(f)}`);
@@ -215,16 +242,37 @@ export function diffScenarios(a: DiffSide, b: DiffSide): DiffDocument {
     met(lflows.removed, ha, "no longer hits removed lflow");
     for (const c of findings.added) why.push(`doctor: ${c} appears`);
     for (const c of findings.removed) why.push(`doctor: ${c} disappears`);
-    if (why.length === 0) why.push("same logical flows hit; the difference is outside OVN (physical network, MetalLB, OVS)");
+    if (why.length === 0)
+      why.push("same logical flows hit; the difference is outside OVN (physical network, MetalLB, OVS)");
     verdicts.push({ from: rb.from, to: rb.to, before: verdictText(ra), after: verdictText(rb), why });
   }
   for (const ra of ma.rows) {
     if (seen.has(`${ra.from} ${ra.to}`)) continue;
-    verdicts.push({ from: ra.from, to: ra.to, before: verdictText(ra), after: "(no such pair)", why: [`the pair exists only in ${a.label}`] });
+    verdicts.push({
+      from: ra.from,
+      to: ra.to,
+      before: verdictText(ra),
+      after: "(no such pair)",
+      why: [`the pair exists only in ${a.label}`],
+    });
   }
   const changed =
-    lflows.added.length + lflows.removed.length + findings.added.length + findings.removed.length + verdicts.length > 0;
-  return { schema: DIFF_SCHEMA, a: a.label, b: b.label, lflows, findings, verdicts, pairs: mb.rows.length, changed };
+    lflows.added.length +
+      lflows.removed.length +
+      findings.added.length +
+      findings.removed.length +
+      verdicts.length >
+    0;
+  return {
+    schema: DIFF_SCHEMA,
+    a: a.label,
+    b: b.label,
+    lflows,
+    findings,
+    verdicts,
+    pairs: mb.rows.length,
+    changed,
+  };
 }
 
 /** The diff of two ovn-nbctl files (logical flows only: there is no scenario to trace). */
@@ -264,8 +312,10 @@ export function renderDiffText(d: DiffDocument): string {
   for (const k of [...stages.keys()].sort()) {
     const e = stages.get(k)!;
     out.push(`  ${k}: +${e.add.length} -${e.rem.length}`);
-    for (const f of e.rem) out.push(`    - table=${f.table} priority=${f.priority} match=(${f.match}) action=(${f.actions})`);
-    for (const f of e.add) out.push(`    + table=${f.table} priority=${f.priority} match=(${f.match}) action=(${f.actions})`);
+    for (const f of e.rem)
+      out.push(`    - table=${f.table} priority=${f.priority} match=(${f.match}) action=(${f.actions})`);
+    for (const f of e.add)
+      out.push(`    + table=${f.table} priority=${f.priority} match=(${f.match}) action=(${f.actions})`);
   }
   if (d.findings.added.length + d.findings.removed.length > 0) {
     out.push("", "doctor findings:");

@@ -72,7 +72,11 @@ export interface MatrixDocument {
 /** Every source the tracer can send from, in scenario order: clients, then pods, then nodes. */
 export function matrixSources(s: Scenario): MatrixSource[] {
   return [
-    ...s.physical.clients.map((c) => ({ kind: "client" as const, id: `client/${c.name}`, traceFrom: c.name })),
+    ...s.physical.clients.map((c) => ({
+      kind: "client" as const,
+      id: `client/${c.name}`,
+      traceFrom: c.name,
+    })),
     ...s.pods.map((p) => ({
       kind: "pod" as const,
       id: `pod/${p.namespace}/${p.name}`,
@@ -103,7 +107,8 @@ export function matrixDestinations(s: Scenario): MatrixDestination[] {
       }
     }
     const object = `pod/${p.namespace}/${p.name}`;
-    if (ports.size === 0) out.push({ kind: "pod", id: `${p.ip}/icmp`, ip: p.ip, port: 0, proto: "icmp", object });
+    if (ports.size === 0)
+      out.push({ kind: "pod", id: `${p.ip}/icmp`, ip: p.ip, port: 0, proto: "icmp", object });
     for (const [k, v] of [...ports].sort((a, b) => a[1].port - b[1].port || a[0].localeCompare(b[0])))
       out.push({ kind: "pod", id: `${p.ip}:${k}`, ip: p.ip, port: v.port, proto: v.proto, object });
   }
@@ -130,7 +135,9 @@ export function matrixDestinations(s: Scenario): MatrixDestination[] {
 /** The object behind a drop, from the drop point's layer and the destination. */
 export function dropObject(s: Scenario, d: DropPoint, dst: MatrixDestination): string {
   // ovn-trace names the flow it stopped at: "(27. ls_in_l2_lkup: MATCH, priority 55, uuid …)".
-  const lf = /\((\d+)\. (l[sr]_(?:in|out)_[a-z0-9_]+): (.*), priority (\d+), uuid ([0-9a-f]+)\)/.exec(d.reason);
+  const lf = /\((\d+)\. (l[sr]_(?:in|out)_[a-z0-9_]+): (.*), priority (\d+), uuid ([0-9a-f]+)\)/.exec(
+    d.reason,
+  );
   if (lf) return `lflow ${lf[2]} priority ${lf[4]} (${lf[3]}) for ${dst.object}`;
   if (d.layer === "ovn" || d.layer === "lb" || d.layer === "conntrack") {
     const sub = s.subnets.find((x) => s.pods.some((p) => p.ip === dst.ip && p.subnet === x.name));
@@ -189,12 +196,20 @@ export interface MatrixOptions {
   readonly onTrace?: (row: MatrixRow, doc: TraceDocument) => void;
 }
 
-function pick<T extends { id: string }>(all: readonly T[], want: readonly string[] | undefined, what: string, alt: (x: T) => string[]): T[] {
+function pick<T extends { id: string }>(
+  all: readonly T[],
+  want: readonly string[] | undefined,
+  what: string,
+  alt: (x: T) => string[],
+): T[] {
   if (!want) return [...all];
   const out = all.filter((x) => want.includes(x.id) || alt(x).some((a) => want.includes(a)));
   const unknown = want.filter((w) => !all.some((x) => x.id === w || alt(x).includes(w)));
   if (unknown.length > 0)
-    throw new SimError("UNKNOWN_OBJECT", `${what}: no ${what === "--from" ? "source" : "destination"} ${unknown.join(", ")} (have: ${all.map((x) => x.id).join(", ")})`);
+    throw new SimError(
+      "UNKNOWN_OBJECT",
+      `${what}: no ${what === "--from" ? "source" : "destination"} ${unknown.join(", ")} (have: ${all.map((x) => x.id).join(", ")})`,
+    );
   return out;
 }
 
@@ -239,9 +254,13 @@ export function renderMatrixText(m: MatrixDocument): string {
   for (const r of m.rows) {
     const head = `${r.from.padEnd(w)}  ${r.to.padEnd(t)}  `;
     if (r.delivered) {
-      lines.push(`${head}DELIVERED to ${r.pod ?? "?"} on ${r.node ?? "?"}${r.backend ? ` (DNAT ${r.backend})` : ""}${r.replyDelivered === false ? "; reply lost" : ""}`);
+      lines.push(
+        `${head}DELIVERED to ${r.pod ?? "?"} on ${r.node ?? "?"}${r.backend ? ` (DNAT ${r.backend})` : ""}${r.replyDelivered === false ? "; reply lost" : ""}`,
+      );
     } else {
-      lines.push(`${head}DENIED at ${r.droppedAt?.layer ?? "?"} ${r.droppedAt?.where ?? "?"}: ${r.droppedAt?.reason ?? "?"}`);
+      lines.push(
+        `${head}DENIED at ${r.droppedAt?.layer ?? "?"} ${r.droppedAt?.where ?? "?"}: ${r.droppedAt?.reason ?? "?"}`,
+      );
       lines.push(`${" ".repeat(w + t + 4)}object: ${r.object ?? "?"}`);
     }
   }

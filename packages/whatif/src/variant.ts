@@ -47,7 +47,10 @@ export function applyVariant(s: Scenario, v: Variant): Scenario {
   if (v.release !== undefined) {
     const tag = RELEASE_ALIASES[v.release.replace(/^v/, "")] ?? v.release;
     if (!/^(v?\d+\.\d+(\.\d+)?|master|latest)$/.test(tag))
-      throw new SimError("BAD_VALUE", `--release: "${v.release}" is not a Kube-OVN version (1.14, v1.15.20, master)`);
+      throw new SimError(
+        "BAD_VALUE",
+        `--release: "${v.release}" is not a Kube-OVN version (1.14, v1.15.20, master)`,
+      );
     const ver = versionFromImage(`docker.io/kubeovn/kube-ovn:${tag}`);
     controller = {
       ...controller,
@@ -117,7 +120,8 @@ export interface VariantDraft {
 }
 
 function etpOf(v: string): "Local" | "Cluster" {
-  if (v !== "Local" && v !== "Cluster") throw new SimError("BAD_VALUE", `--etp: "${v}" is not Local or Cluster`);
+  if (v !== "Local" && v !== "Cluster")
+    throw new SimError("BAD_VALUE", `--etp: "${v}" is not Local or Cluster`);
   return v;
 }
 
@@ -143,8 +147,10 @@ export function variantOption(
     v = raw.slice(eq + 1);
   }
   const [a, b] = splitPair(name, v);
-  if (!pair && a !== b) throw new SimError("BAD_VALUE", `${name}: "${raw}" gives two values; this command takes one`);
-  if (!pair && v.includes(",")) throw new SimError("BAD_VALUE", `${name}: "${raw}" gives two values; this command takes one`);
+  if (!pair && a !== b)
+    throw new SimError("BAD_VALUE", `${name}: "${raw}" gives two values; this command takes one`);
+  if (!pair && v.includes(","))
+    throw new SimError("BAD_VALUE", `${name}: "${raw}" gives two values; this command takes one`);
   [a, b].forEach((x, i) => {
     const d = sides[i]!;
     if (name === "--release") d.release = x;

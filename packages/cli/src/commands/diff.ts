@@ -79,7 +79,10 @@ registerSubcommand({
     if (nbctl) {
       if (paths.length !== 2) throw new SimError("BAD_VALUE", "--nbctl: give two ovn-nbctl files A B");
       if (describeVariant(sides[0]) !== "" || describeVariant(sides[1]) !== "")
-        throw new SimError("BAD_VALUE", "--nbctl: --release, --metallb, --flag and --etp change manifests, not ovn-nbctl files");
+        throw new SimError(
+          "BAD_VALUE",
+          "--nbctl: --release, --metallb, --flag and --etp change manifests, not ovn-nbctl files",
+        );
       const [pa, pb] = splitPair("--profile", profile);
       for (const p of [pa, pb])
         if (!(PROFILE_NAMES as readonly string[]).includes(p))

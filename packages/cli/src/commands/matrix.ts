@@ -59,7 +59,9 @@ registerSubcommand({
       ...(from.length > 0 ? { from } : {}),
       ...(to.length > 0 ? { to } : {}),
     });
-    io.stdout(format === "json" ? renderMatrixJson(m) : format === "csv" ? renderMatrixCsv(m) : renderMatrixText(m));
+    io.stdout(
+      format === "json" ? renderMatrixJson(m) : format === "csv" ? renderMatrixCsv(m) : renderMatrixText(m),
+    );
     return m.denied > 0 ? 1 : 0;
   },
 });
