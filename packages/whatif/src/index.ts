@@ -36,3 +36,11 @@ export {
   renderDiffJson,
 } from "./diff.js";
 export type { DiffDocument, DiffFlow, DiffSide, VerdictChange } from "./diff.js";
+export {
+  BRANCHES_SCHEMA,
+  exploreBranches,
+  renderBranchesText,
+  renderBranchesJson,
+  branchesProto,
+} from "./branches.js";
+export type { Branch, BranchKind, BranchesDocument, BranchesInput, Coverage } from "./branches.js";

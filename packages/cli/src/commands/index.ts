@@ -8,3 +8,4 @@ import "./metallb.js";
 import "./ofproto-trace.js";
 import "./matrix.js";
 import "./diff.js";
+import "./branches.js";
