@@ -44,3 +44,4 @@ export {
   branchesProto,
 } from "./branches.js";
 export type { Branch, BranchKind, BranchesDocument, BranchesInput, Coverage } from "./branches.js";
+export { renderMatrixHtml } from "./html.js";

@@ -134,7 +134,7 @@ describe("ovnsim matrix", () => {
     for (const args of [
       ["matrix", "--from", "nobody"],
       ["matrix", "--to", "10.9.9.9"],
-      ["matrix", "--format", "html"],
+      ["matrix", "--format", "pdf"],
       ["matrix", "--etp", "Local,Cluster"],
       ["matrix", "--bogus"],
     ]) {

@@ -7,18 +7,19 @@ import {
   applyVariant,
   buildMatrix,
   renderMatrixCsv,
+  renderMatrixHtml,
   renderMatrixJson,
   renderMatrixText,
   variantOption,
 } from "@ovnsim/whatif";
 import { registerSubcommand } from "../cli.js";
 
-const USAGE = `usage: ovnsim matrix [FILES|DIR]... [--format text|csv|json] [--from SRC]... [--to DST]...
+const USAGE = `usage: ovnsim matrix [FILES|DIR]... [--format text|csv|json|html] [--from SRC]... [--to DST]...
                      [--release V] [--metallb V] [--flag NAME=VALUE] [--etp Local|Cluster]
   Traces every source (clients, pods, nodes) to every destination (each pod on the ports its
   Services target, each LoadBalancer VIP on each Service port), one fresh simulation per pair,
   as \`ovnsim trace\` would; without files, the built-in seed scenario.
-  --format F     text (default), csv, or json (schema ovnsim.matrix/v1)
+  --format F     text (default), csv, json (schema ovnsim.matrix/v1), or html (one self-contained page)
   --from SRC     only this source (client/NAME, pod/NS/NAME, node/NAME, or the bare name); repeatable
   --to DST       only this destination (IP, IP:PORT/PROTO, svc/NS/NAME, pod/NS/NAME); repeatable
   --release, --metallb, --flag, --etp   change the scenario first (see \`ovnsim help diff\`)
@@ -46,8 +47,8 @@ registerSubcommand({
       };
       if (name === "--format") {
         format = value();
-        if (format !== "text" && format !== "csv" && format !== "json")
-          throw new SimError("BAD_VALUE", `--format: "${format}" is not text, csv or json`);
+        if (format !== "text" && format !== "csv" && format !== "json" && format !== "html")
+          throw new SimError("BAD_VALUE", `--format: "${format}" is not text, csv, json or html`);
       } else if (name === "--from") from.push(value());
       else if (name === "--to") to.push(value());
       else if (variantOption(sides, name, value, false)) continue;
@@ -60,7 +61,13 @@ registerSubcommand({
       ...(to.length > 0 ? { to } : {}),
     });
     io.stdout(
-      format === "json" ? renderMatrixJson(m) : format === "csv" ? renderMatrixCsv(m) : renderMatrixText(m),
+      format === "json"
+        ? renderMatrixJson(m)
+        : format === "csv"
+          ? renderMatrixCsv(m)
+          : format === "html"
+            ? renderMatrixHtml(m)
+            : renderMatrixText(m),
     );
     return m.denied > 0 ? 1 : 0;
   },
