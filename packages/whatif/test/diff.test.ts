@@ -1,11 +1,11 @@
 // The issue's seed checks for `diff`: the VIP-node marker flows between releases, the client →
 // VIP verdict when externalTrafficPolicy flips, the pre_lb flow of --ls-ct-skip-dst-lport-ips;
 // and `ovnsim diff` exit codes (0 nothing changes, 1 something does, 2 bad input).
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { run } from "@ovnsim/cli";
-import { deriveNbctl, loadScenario } from "@ovnsim/kube";
+import { deriveNbctl, loadScenario, seedScenarioDir } from "@ovnsim/kube";
 import { type DiffDocument, applyVariant, diffLflows, diffScenarios, scenarioLflows } from "@ovnsim/whatif";
 import { beforeAll, describe, expect, it } from "vitest";
 
@@ -18,6 +18,20 @@ async function cli(args: string[]): Promise<{ code: number; out: string; err: st
 
 const seed = loadScenario([]);
 const VIP = "10.180.204.252:80/tcp";
+
+// Two diffs several tests read (each builds two matrices).
+let etp: DiffDocument;
+let skip: DiffDocument;
+beforeAll(() => {
+  etp = diffScenarios(
+    { label: "Local", scenario: applyVariant(seed, { etp: "Local" }) },
+    { label: "Cluster", scenario: applyVariant(seed, { etp: "Cluster" }) },
+  );
+  skip = diffScenarios(
+    { label: "off", scenario: applyVariant(seed, { flags: { "ls-ct-skip-dst-lport-ips": "false" } }) },
+    { label: "on", scenario: applyVariant(seed, { flags: { "ls-ct-skip-dst-lport-ips": "true" } }) },
+  );
+}, 180_000);
 
 describe("diff on the seed", () => {
   it("1.14 → 1.15 (MetalLB with ServiceL2Status) adds the VIP-node marker flows of ls_in_lb", () => {
@@ -45,19 +59,6 @@ describe("diff on the seed", () => {
     const old = diffLflows(a, scenarioLflows(applyVariant(seed, { release: "1.15" })));
     expect(old.added.some((f) => f.match.includes('is_chassis_resident("node-'))).toBe(false);
   });
-
-  let etp: DiffDocument;
-  let skip: DiffDocument;
-  beforeAll(() => {
-    etp = diffScenarios(
-      { label: "Local", scenario: applyVariant(seed, { etp: "Local" }) },
-      { label: "Cluster", scenario: applyVariant(seed, { etp: "Cluster" }) },
-    );
-    skip = diffScenarios(
-      { label: "off", scenario: applyVariant(seed, { flags: { "ls-ct-skip-dst-lport-ips": "false" } }) },
-      { label: "on", scenario: applyVariant(seed, { flags: { "ls-ct-skip-dst-lport-ips": "true" } }) },
-    );
-  }, 180_000);
 
   it("ETP Local → Cluster: client → VIP goes from delivered to dropped, and says why", () => {
     const v = etp.verdicts.find((x) => x.from === "client/client" && x.to === VIP);
@@ -105,6 +106,26 @@ describe("ovnsim diff", () => {
     const same = await cli(["diff", "--release", "1.14,v1.14.5"]);
     expect(same.code).toBe(0);
     expect(same.out).toContain("nothing changes");
+  }, 180_000);
+
+  it("two manifest sets: the seed and a copy with externalTrafficPolicy: Cluster", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "ovnsim-diff-"));
+    const src = seedScenarioDir();
+    for (const f of readdirSync(src).filter((x) => x.endsWith(".yaml"))) {
+      const text = readFileSync(join(src, f), "utf8");
+      writeFileSync(
+        join(dir, f),
+        text.replace("externalTrafficPolicy: Local", "externalTrafficPolicy: Cluster"),
+      );
+    }
+    const r = await cli(["diff", src, dir, "--format", "json"]);
+    expect(r.code).toBe(1);
+    const j = JSON.parse(r.out) as DiffDocument;
+    // The same change through the manifests as through --etp: the same flows and verdicts.
+    expect(j.lflows).toEqual(etp.lflows);
+    expect(j.verdicts.map((v) => [v.from, v.to, v.after])).toEqual(
+      etp.verdicts.map((v) => [v.from, v.to, v.after]),
+    );
   }, 180_000);
 
   it("two ovn-nbctl files: logical flows only, per profile", async () => {

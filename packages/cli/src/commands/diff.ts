@@ -45,36 +45,51 @@ function readText(file: string): string {
   }
 }
 
+export interface DiffArgs {
+  format: "text" | "json";
+  nbctl: boolean;
+  profile: string;
+  paths: string[];
+  sides: [VariantDraft, VariantDraft];
+}
+
+/** The command line of `ovnsim diff` (SimError on a bad option or value). */
+export function parseDiffArgs(args: readonly string[]): DiffArgs {
+  let format: DiffArgs["format"] = "text";
+  let nbctl = false;
+  let profile = "ovn-23.03";
+  const paths: string[] = [];
+  const sides: [VariantDraft, VariantDraft] = [{}, {}];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    const eq = a.indexOf("=");
+    const name = a.startsWith("--") && eq > 0 ? a.slice(0, eq) : a;
+    const value = (): string => {
+      if (a.startsWith("--") && eq > 0) return a.slice(eq + 1);
+      const v = args[++i];
+      if (v === undefined) throw new SimError("BAD_VALUE", `${name} needs a value`);
+      return v;
+    };
+    if (name === "--format") {
+      const f = value();
+      if (f !== "text" && f !== "json")
+        throw new SimError("BAD_VALUE", `--format: "${f}" is not text or json`);
+      format = f;
+    } else if (name === "--nbctl") nbctl = true;
+    else if (name === "--profile") profile = value();
+    else if (variantOption(sides, name, value)) continue;
+    else if (a.startsWith("-")) throw new SimError("BAD_VALUE", `unknown option ${a}`);
+    else paths.push(a);
+  }
+  return { format, nbctl, profile, paths, sides };
+}
+
 registerSubcommand({
   name: "diff",
   summary: "what changes between two configurations or releases: lflows and verdicts",
   usage: USAGE,
   run(args, io) {
-    let format = "text";
-    let nbctl = false;
-    let profile = "ovn-23.03";
-    const paths: string[] = [];
-    const sides: [VariantDraft, VariantDraft] = [{}, {}];
-    for (let i = 0; i < args.length; i++) {
-      const a = args[i]!;
-      const eq = a.indexOf("=");
-      const name = a.startsWith("--") && eq > 0 ? a.slice(0, eq) : a;
-      const value = (): string => {
-        if (a.startsWith("--") && eq > 0) return a.slice(eq + 1);
-        const v = args[++i];
-        if (v === undefined) throw new SimError("BAD_VALUE", `${name} needs a value`);
-        return v;
-      };
-      if (name === "--format") {
-        format = value();
-        if (format !== "text" && format !== "json")
-          throw new SimError("BAD_VALUE", `--format: "${format}" is not text or json`);
-      } else if (name === "--nbctl") nbctl = true;
-      else if (name === "--profile") profile = value();
-      else if (variantOption(sides, name, value)) continue;
-      else if (a.startsWith("-")) throw new SimError("BAD_VALUE", `unknown option ${a}`);
-      else paths.push(a);
-    }
+    const { format, nbctl, profile, paths, sides } = parseDiffArgs(args);
     let doc: ReturnType<typeof diffScenarios>;
     if (nbctl) {
       if (paths.length !== 2) throw new SimError("BAD_VALUE", "--nbctl: give two ovn-nbctl files A B");

@@ -25,37 +25,52 @@ const USAGE = `usage: ovnsim matrix [FILES|DIR]... [--format text|csv|json|html]
   --release, --metallb, --flag, --etp   change the scenario first (see \`ovnsim help diff\`)
   exit status: 0 every pair delivered, 1 at least one pair denied, 2 bad input`;
 
+export interface MatrixArgs {
+  format: "text" | "csv" | "json" | "html";
+  files: string[];
+  from: string[];
+  to: string[];
+  variant: VariantDraft;
+}
+
+/** The command line of `ovnsim matrix` (SimError on a bad option or value). */
+export function parseMatrixArgs(args: readonly string[]): MatrixArgs {
+  let format: MatrixArgs["format"] = "text";
+  const files: string[] = [];
+  const from: string[] = [];
+  const to: string[] = [];
+  const sides: [VariantDraft, VariantDraft] = [{}, {}];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    const eq = a.indexOf("=");
+    const name = a.startsWith("--") && eq > 0 ? a.slice(0, eq) : a;
+    const value = (): string => {
+      if (a.startsWith("--") && eq > 0) return a.slice(eq + 1);
+      const v = args[++i];
+      if (v === undefined) throw new SimError("BAD_VALUE", `${name} needs a value`);
+      return v;
+    };
+    if (name === "--format") {
+      const f = value();
+      if (f !== "text" && f !== "csv" && f !== "json" && f !== "html")
+        throw new SimError("BAD_VALUE", `--format: "${f}" is not text, csv, json or html`);
+      format = f;
+    } else if (name === "--from") from.push(value());
+    else if (name === "--to") to.push(value());
+    else if (variantOption(sides, name, value, false)) continue;
+    else if (a.startsWith("-")) throw new SimError("BAD_VALUE", `unknown option ${a}`);
+    else files.push(a);
+  }
+  return { format, files, from, to, variant: sides[0] };
+}
+
 registerSubcommand({
   name: "matrix",
   summary: "reachability matrix: every source × destination with verdict and drop point",
   usage: USAGE,
   run(args, io) {
-    let format = "text";
-    const files: string[] = [];
-    const from: string[] = [];
-    const to: string[] = [];
-    const sides: [VariantDraft, VariantDraft] = [{}, {}];
-    for (let i = 0; i < args.length; i++) {
-      const a = args[i]!;
-      const eq = a.indexOf("=");
-      const name = a.startsWith("--") && eq > 0 ? a.slice(0, eq) : a;
-      const value = (): string => {
-        if (a.startsWith("--") && eq > 0) return a.slice(eq + 1);
-        const v = args[++i];
-        if (v === undefined) throw new SimError("BAD_VALUE", `${name} needs a value`);
-        return v;
-      };
-      if (name === "--format") {
-        format = value();
-        if (format !== "text" && format !== "csv" && format !== "json" && format !== "html")
-          throw new SimError("BAD_VALUE", `--format: "${format}" is not text, csv, json or html`);
-      } else if (name === "--from") from.push(value());
-      else if (name === "--to") to.push(value());
-      else if (variantOption(sides, name, value, false)) continue;
-      else if (a.startsWith("-")) throw new SimError("BAD_VALUE", `unknown option ${a}`);
-      else files.push(a);
-    }
-    const s = applyVariant(loadScenario(files), sides[0]);
+    const { format, files, from, to, variant } = parseMatrixArgs(args);
+    const s = applyVariant(loadScenario(files), variant);
     const m = buildMatrix(s, {
       ...(from.length > 0 ? { from } : {}),
       ...(to.length > 0 ? { to } : {}),
