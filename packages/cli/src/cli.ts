@@ -37,6 +37,9 @@ const BUILTIN: ReadonlyArray<readonly [string, () => Promise<unknown>]> = [
   ["metallb", () => import("./commands/metallb.js")],
   ["ofproto-trace", () => import("./commands/ofproto-trace.js")],
   ["ovn-controller", () => import("./commands/ovn-controller.js")],
+  ["matrix", () => import("./commands/matrix.js")],
+  ["diff", () => import("./commands/diff.js")],
+  ["branches", () => import("./commands/branches.js")],
 ];
 
 /** Adds a subcommand (used by the modules under commands/). */

@@ -7,3 +7,6 @@ import "./doctor.js";
 import "./metallb.js";
 import "./ofproto-trace.js";
 import "./ovn-controller.js";
+import "./matrix.js";
+import "./diff.js";
+import "./branches.js";

@@ -1,0 +1,241 @@
+/**
+ * Every branch one request can take through the data plane, P4Testgen-style, instead of the one
+ * hash choice and the hand-set conntrack state of ovn-trace / ofproto/trace:
+ *   - each load-balancer backend: every bucket of the ct_lb_mark(backends=…) actions the path
+ *     reaches (OVS's select group hashes the 5-tuple, so a source port that lands on each bucket
+ *     is searched for and kept as the branch's witness);
+ *   - each conntrack state the request can meet where it enters OVN: new (first packet),
+ *     established (a packet of a connection this node committed), and no entry (a mid-stream
+ *     packet the node never saw);
+ *   - each MetalLB announcer after a failover: the announcer fails, the next is elected, and the
+ *     connection's next packet is traced on it, until no node is left to take over.
+ * Every branch is one concrete trace with its verdict, and the coverage says how many of the
+ * alternatives each branch point offers were reached.
+ */
+import type { Scenario } from "@ovnsim/kube";
+import { SimError, TCP_FLAG } from "@ovnsim/packet";
+import {
+  type TraceDocument,
+  type TraceInput,
+  createSimulation,
+  runTrace,
+  trace,
+  traceFailover,
+} from "@ovnsim/tracer";
+import { lflowsHit, scenarioLflows } from "./diff.js";
+
+export const BRANCHES_SCHEMA = "ovnsim.branches/v1";
+
+export type BranchKind = "backend" | "conntrack" | "announcer";
+
+export interface Branch {
+  readonly kind: BranchKind;
+  /** The alternative taken: a backend "IP:PORT", a ct state, a node. */
+  readonly choice: string;
+  /** What makes the packet take it (source port, packet, failure). */
+  readonly witness: string;
+  readonly delivered: boolean;
+  /** "delivered to POD on NODE" or "dropped at WHERE: REASON". */
+  readonly verdict: string;
+}
+
+export interface Coverage {
+  readonly kind: BranchKind;
+  readonly reached: number;
+  readonly total: number;
+  /** Alternatives no branch reached (backends no source port hashed to, nodes never elected). */
+  readonly missed: readonly string[];
+}
+
+export interface BranchesDocument {
+  readonly schema: typeof BRANCHES_SCHEMA;
+  readonly scenario: string;
+  readonly request: {
+    readonly from: string;
+    readonly to: string;
+    readonly port: number;
+    readonly proto: string;
+  };
+  readonly branches: readonly Branch[];
+  readonly coverage: readonly Coverage[];
+  readonly delivered: number;
+  readonly dropped: number;
+}
+
+export interface BranchesInput {
+  readonly from?: string;
+  readonly to?: string;
+  readonly port?: number;
+  readonly proto?: "tcp" | "udp";
+  /** Source ports tried per backend search (default 256, from 40000). */
+  readonly searchPorts?: number;
+}
+
+function verdictOf(d: TraceDocument): string {
+  const v = d.verdict;
+  if (v.delivered)
+    return `delivered to ${v.pod ?? "?"} on ${v.node ?? "?"}${v.backend ? ` (DNAT ${v.backend})` : ""}`;
+  return `dropped at ${v.droppedAt?.layer ?? "?"} ${v.droppedAt?.where ?? "?"}: ${v.droppedAt?.reason ?? "?"}`;
+}
+
+/** The backends of every ct_lb_mark(backends=…) action the trace's logical flows reached. */
+function backendsReached(s: Scenario, d: TraceDocument): string[] {
+  const flows = scenarioLflows(s);
+  const out = new Set<string>();
+  for (const h of lflowsHit(d)) {
+    const f = flows.find(
+      (x) =>
+        x.datapath === h.datapath && x.stage === h.stage && x.priority === h.priority && x.match === h.match,
+    );
+    const m = f ? /ct_lb(?:_mark)?\(backends=([^);]*)/.exec(f.actions) : null;
+    if (m) for (const b of m[1]!.split(",")) if (b) out.add(b.trim());
+  }
+  return [...out].sort();
+}
+
+export function exploreBranches(s: Scenario, input: BranchesInput = {}): BranchesDocument {
+  const proto = input.proto ?? "tcp";
+  const base: TraceInput = {
+    ...(input.from !== undefined ? { from: input.from } : {}),
+    ...(input.to !== undefined ? { to: input.to } : {}),
+    ...(input.port !== undefined ? { port: input.port } : {}),
+    proto,
+  };
+  const first = trace(createSimulation(s), base);
+  const request = { ...first.request };
+  const branches: Branch[] = [];
+  const coverage: Coverage[] = [];
+
+  // Backends: search source ports until every bucket reached has a witness.
+  const buckets = new Set(backendsReached(s, first));
+  const found = new Map<string, { port: number; doc: TraceDocument }>();
+  const n = input.searchPorts ?? 256;
+  for (let p = 40000; p < 40000 + n && (found.size < buckets.size || buckets.size === 0); p++) {
+    const d = p === 40000 ? first : trace(createSimulation(s), { ...base, srcPort: p });
+    for (const b of backendsReached(s, d)) buckets.add(b);
+    const chosen = d.verdict.backend;
+    if (chosen !== null && !found.has(chosen)) found.set(chosen, { port: p, doc: d });
+    if (buckets.size === 0) break;
+  }
+  for (const [b, { port, doc }] of [...found].sort((x, y) => x[0].localeCompare(y[0]))) {
+    branches.push({
+      kind: "backend",
+      choice: b,
+      witness: `source port ${port}`,
+      delivered: doc.verdict.delivered,
+      verdict: verdictOf(doc),
+    });
+  }
+  coverage.push({
+    kind: "backend",
+    reached: found.size,
+    total: buckets.size,
+    missed: [...buckets].filter((b) => !found.has(b)).sort(),
+  });
+
+  // Conntrack: the state the request meets where it enters OVN.
+  if (proto === "tcp") {
+    const fresh = runTrace(createSimulation(s), { ...base, reply: false });
+    branches.push({
+      kind: "conntrack",
+      choice: "new",
+      witness: "first packet (SYN)",
+      delivered: fresh.doc.verdict.delivered,
+      verdict: verdictOf(fresh.doc),
+    });
+    const sim = createSimulation(s);
+    trace(sim, base);
+    const est = runTrace(sim, { ...base, reply: false, tcpFlags: TCP_FLAG.ack });
+    branches.push({
+      kind: "conntrack",
+      choice: est.ct ? est.ct.state : "established",
+      witness: "next packet (ACK) after the SYN and its reply",
+      delivered: est.doc.verdict.delivered,
+      verdict: verdictOf(est.doc),
+    });
+    const none = runTrace(createSimulation(s), { ...base, reply: false, tcpFlags: TCP_FLAG.ack });
+    branches.push({
+      kind: "conntrack",
+      choice: none.ct ? `${none.ct.state} (no entry)` : "no entry",
+      witness: "mid-stream ACK the node never saw",
+      delivered: none.doc.verdict.delivered,
+      verdict: verdictOf(none.doc),
+    });
+    coverage.push({ kind: "conntrack", reached: 3, total: 3, missed: [] });
+  }
+
+  // MetalLB: fail the announcer again and again; each new announcer is a branch.
+  const speakers = s.nodes.filter((x) => x.speaker).map((x) => x.name);
+  const isVip = s.services.some((x) => x.vips.includes(request.to));
+  if (isVip && proto === "tcp" && first.verdict.announcingNode !== null) {
+    const announced = new Set<string>([first.verdict.announcingNode]);
+    const sim = createSimulation(s);
+    for (let i = 0; i < speakers.length; i++) {
+      const r = traceFailover(sim, { ...base, fail: "speaker" });
+      if (r.newAnnouncer === null || announced.has(r.newAnnouncer)) {
+        if (r.newAnnouncer === null) {
+          branches.push({
+            kind: "announcer",
+            choice: "(none)",
+            witness: `speaker on ${r.oldAnnouncer ?? "?"} down, no node left to announce`,
+            delivered: r.next.verdict.delivered,
+            verdict: verdictOf(r.next),
+          });
+        }
+        break;
+      }
+      announced.add(r.newAnnouncer);
+      branches.push({
+        kind: "announcer",
+        choice: r.newAnnouncer,
+        witness: `speaker on ${r.oldAnnouncer ?? "?"} down; the connection's next packet (ACK)${r.ct ? `, ct_state=${r.ct.state} on ${r.ct.node}` : ""}`,
+        delivered: r.next.verdict.delivered,
+        verdict: verdictOf(r.next),
+      });
+    }
+    coverage.push({
+      kind: "announcer",
+      reached: announced.size,
+      total: speakers.length,
+      missed: speakers.filter((x) => !announced.has(x)),
+    });
+  }
+  const delivered = branches.filter((b) => b.delivered).length;
+  return {
+    schema: BRANCHES_SCHEMA,
+    scenario: s.name,
+    request,
+    branches,
+    coverage,
+    delivered,
+    dropped: branches.length - delivered,
+  };
+}
+
+export function renderBranchesText(d: BranchesDocument): string {
+  const r = d.request;
+  const out = [
+    `ovnsim branches: ${d.scenario}: ${r.from} → ${r.to}:${r.port}/${r.proto}: ${d.branches.length} branches, ${d.delivered} delivered, ${d.dropped} dropped`,
+    "",
+  ];
+  for (const k of ["backend", "conntrack", "announcer"] as const) {
+    const bs = d.branches.filter((b) => b.kind === k);
+    const c = d.coverage.find((x) => x.kind === k);
+    if (bs.length === 0 && !c) continue;
+    out.push(
+      `${k}${c ? ` (coverage ${c.reached}/${c.total}${c.missed.length > 0 ? `, missed ${c.missed.join(", ")}` : ""})` : ""}:`,
+    );
+    for (const b of bs) out.push(`  ${b.choice}: ${b.verdict}`, `    witness: ${b.witness}`);
+  }
+  return `${out.join("\n")}\n`;
+}
+
+export function renderBranchesJson(d: BranchesDocument): string {
+  return `${JSON.stringify(d, null, 2)}\n`;
+}
+
+/** Checks a request's protocol for `branches` (ICMP has no backend or TCP state to branch on). */
+export function branchesProto(v: string): "tcp" | "udp" {
+  if (v !== "tcp" && v !== "udp") throw new SimError("BAD_VALUE", `--proto: "${v}" is not tcp or udp`);
+  return v;
+}

@@ -1,0 +1,47 @@
+// @ovnsim/whatif: what a change would do to traffic before it is made — the reachability
+// matrix of a scenario, the diff of two configurations or releases (logical flows and verdicts),
+// and every branch one request can take (LB backends, conntrack states, MetalLB failover).
+export { applyVariant, describeVariant, splitPair, variantOption, CONTROLLER_FLAGS } from "./variant.js";
+export type { Variant, VariantDraft } from "./variant.js";
+export {
+  MATRIX_SCHEMA,
+  buildMatrix,
+  matrixSources,
+  matrixDestinations,
+  tracePair,
+  rowOf,
+  dropObject,
+  renderMatrixText,
+  renderMatrixCsv,
+  renderMatrixJson,
+} from "./matrix.js";
+export type {
+  MatrixDocument,
+  MatrixRow,
+  MatrixSource,
+  MatrixDestination,
+  MatrixOptions,
+  SourceKind,
+  DestinationKind,
+} from "./matrix.js";
+export {
+  DIFF_SCHEMA,
+  diffLflows,
+  diffScenarios,
+  diffNbctl,
+  scenarioLflows,
+  nbctlLflows,
+  lflowsHit,
+  renderDiffText,
+  renderDiffJson,
+} from "./diff.js";
+export type { DiffDocument, DiffFlow, DiffSide, VerdictChange } from "./diff.js";
+export {
+  BRANCHES_SCHEMA,
+  exploreBranches,
+  renderBranchesText,
+  renderBranchesJson,
+  branchesProto,
+} from "./branches.js";
+export type { Branch, BranchKind, BranchesDocument, BranchesInput, Coverage } from "./branches.js";
+export { renderMatrixHtml } from "./html.js";
