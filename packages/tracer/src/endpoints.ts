@@ -23,8 +23,10 @@ export type TargetRef =
       readonly port?: number;
     };
 
-// A Kubernetes object name (RFC 1123 label or subdomain); a bare name as the trace takes it today.
-const NAME = /^[A-Za-z0-9]([A-Za-z0-9._-]{0,251}[A-Za-z0-9])?$/;
+// A Kubernetes object name (RFC 1123 subdomain: Pods, Services, namespaces, Nodes); a client is
+// a host of ovnsim's Scenario file, whose name is free text without "/".
+const NAME = /^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/;
+const CLIENT = /^[^/\s]+$/;
 
 function port(text: string | undefined, opt: string): number | undefined {
   if (text === undefined) return undefined;
@@ -35,7 +37,7 @@ function port(text: string | undefined, opt: string): number | undefined {
 }
 
 function name(text: string, what: string, opt: string, spec: string): string {
-  if (!NAME.test(text))
+  if (!(what === "client" ? CLIENT : NAME).test(text))
     throw new SimError("BAD_VALUE", `${opt}: "${spec}": "${text}" is not a valid ${what} name`);
   return text;
 }

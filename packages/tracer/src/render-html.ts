@@ -196,6 +196,27 @@ function pathPlaces(root: TraceStep, nodes: ReadonlySet<string>): string[] {
   return out;
 }
 
+/**
+ * The places drawn, with a node's NIC put between the physical network and the node's bridge it
+ * feeds (the frame crosses the NIC; the trace names it only as the bridge's in_port).
+ */
+function throughNics(keys: readonly string[], places: ReadonlyMap<string, Place>): string[] {
+  const out: string[] = [];
+  for (const k of keys) {
+    if (!places.has(k)) continue;
+    const prev = out[out.length - 1];
+    const node = /^br:([^:]+):/.exec(k)?.[1];
+    const nic = `nic:${node}`;
+    if (node !== undefined && prev?.startsWith("dev:") && places.has(nic)) out.push(nic);
+    else if (prev?.startsWith("br:") && k.startsWith("dev:")) {
+      const from = `nic:${/^br:([^:]+):/.exec(prev)?.[1]}`;
+      if (places.has(from)) out.push(from);
+    }
+    out.push(k);
+  }
+  return out;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Layout
 
@@ -267,7 +288,7 @@ function layout(t: Topology, doc: TraceDocument): Layout {
   if (anyPatch) y += 30 + 34;
   const rowBrInt = y;
   if (anyBrInt) y += BOX_H + 40;
-  const bandH = 96;
+  const bandH = 150;
   const rowBands = y;
   y += t.datapaths.length * (bandH + 14) + 20;
   const rowPods = y;
@@ -305,10 +326,19 @@ function layout(t: Topology, doc: TraceDocument): Layout {
     t.datapaths.forEach((dp, j) => {
       const by = rowBands + j * (bandH + 14);
       if (!t.lsOn.has(`${n}:${dp}`)) return;
-      add(`ls:${n}:${dp}`, "ls", dp, `pipeline on ${n}`, inner, by + 34, iw * 0.48, 46);
+      add(`ls:${n}:${dp}`, "ls", dp, `logical pipeline on ${n}'s chassis`, inner, by + 32, iw, 46);
       if (t.lbs.has(`${n}:${dp}`)) {
         const vip = `${doc.request.to}${doc.request.proto !== "icmp" ? `:${doc.request.port}` : ""}`;
-        add(`lb:${n}:${dp}`, "lb", "load balancer", `VIP ${vip}`, inner + iw * 0.52, by + 34, iw * 0.48, 46);
+        add(
+          `lb:${n}:${dp}`,
+          "lb",
+          "load balancer · conntrack",
+          `VIP ${vip}`,
+          inner + 24,
+          by + 88,
+          iw - 24,
+          46,
+        );
       }
       chain.push(`ls:${n}:${dp}`);
     });
@@ -360,8 +390,8 @@ function renderSvg(doc: TraceDocument): string {
   const t = topology(doc);
   const L = layout(t, doc);
   const nodes = new Set(t.nodes);
-  const fwd = pathPlaces(doc.forward, nodes).filter((k) => L.places.has(k));
-  const rev = doc.reply ? pathPlaces(doc.reply, nodes).filter((k) => L.places.has(k)) : [];
+  const fwd = throughNics(pathPlaces(doc.forward, nodes), L.places);
+  const rev = doc.reply ? throughNics(pathPlaces(doc.reply, nodes), L.places) : [];
   const onPath = new Set([...fwd, ...rev]);
   const o: string[] = [];
   o.push(
@@ -374,7 +404,7 @@ function renderSvg(doc: TraceDocument): string {
   o.push(`<text class="zone" x="${MARGIN}" y="34">physical network</text>`);
   for (const n of L.nodeBoxes) {
     o.push(
-      `<g class="node"><rect x="${f1(n.x)}" y="${f1(n.y)}" width="${f1(n.w)}" height="${f1(n.h)}" rx="14"/><text x="${f1(n.x + 16)}" y="${f1(n.y + 28)}" class="node-name">${escapeHtml(n.name)}</text><text x="${f1(n.x + n.w - 16)}" y="${f1(n.y + 28)}" class="node-sub" text-anchor="end">Kubernetes node · OVS</text></g>`,
+      `<g class="node"><rect x="${f1(n.x)}" y="${f1(n.y)}" width="${f1(n.w)}" height="${f1(n.h)}" rx="14"/><text x="${f1(n.x + 16)}" y="${f1(n.y + 28)}" class="node-name">${escapeHtml(n.name)}<tspan class="node-sub" dx="10">Kubernetes node</tspan></text></g>`,
     );
   }
   for (const b of L.bands) {
@@ -391,7 +421,10 @@ function renderSvg(doc: TraceDocument): string {
     const pb: [number, number] = [b.x + b.w * 0.35, up ? b.y : b.y + b.h];
     o.push(`<path class="wire" d="${segment(pa, pb)}"/>`);
     if (w.label)
-      o.push(`<text class="port" x="${f1(pb[0] + 6)}" y="${f1(pb[1] - 8)}">${escapeHtml(w.label)}</text>`);
+      // Above the node's frame (a NIC) or the host's box, where the cable arrives.
+      o.push(
+        `<text class="port" x="${f1(pb[0] + 6)}" y="${f1(b.kind === "nic" ? pb[1] - 52 : pb[1] - 6)}">${escapeHtml(w.label)}</text>`,
+      );
   }
   for (const p of L.places.values()) {
     const cls = `place ${p.kind}${onPath.has(p.key) ? " on-path" : ""}`;
@@ -542,7 +575,7 @@ svg text{font-family:system-ui,"DejaVu Sans",sans-serif;font-size:13px;fill:var(
 svg .zone{fill:var(--mute);font-size:12px;letter-spacing:.08em;text-transform:uppercase}
 svg .node rect{fill:#f3f6fb;stroke:#8c959f;stroke-width:1.5}
 svg .node-name{font-size:16px;font-weight:600}
-svg .node-sub{fill:var(--mute);font-size:11px}
+svg .node-sub{fill:var(--mute);font-size:11px;font-weight:normal}
 svg .band rect{fill:#f4ecfb;stroke:#8250df;stroke-dasharray:6 4}
 svg .band text{fill:#6639ba;font-size:12px;font-weight:600}
 svg .place rect{fill:#fff;stroke:#8c959f;stroke-width:1.2}
