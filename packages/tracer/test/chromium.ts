@@ -7,7 +7,7 @@ import { inflateSync } from "node:zlib";
 import { JSDOM } from "jsdom";
 
 /** A serialized DOM (what `--dump-dom` prints) as a Document to query. */
-export const parseDom = (html: string): Document => new JSDOM(html).window.document;
+export const parseDom = (html: string) => new JSDOM(html).window.document;
 
 export interface ChromiumGate {
   readonly available: boolean;

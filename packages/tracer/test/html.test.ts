@@ -10,7 +10,8 @@ import { edited, traceTexts } from "./helpers.js";
 
 const seed = () => traceScenario(loadScenario());
 const domOf = (html: string) => new JSDOM(html).window.document;
-const places = (d: Document) =>
+type Doc = ReturnType<typeof domOf>;
+const places = (d: Doc) =>
   [...d.querySelectorAll("svg g.place")].map((g) => g.getAttribute("data-place"));
 
 describe("renderHtml", () => {
@@ -140,7 +141,7 @@ describe("renderHtml", () => {
   it("fuzz: any text in the document is escaped (the page's element structure does not change)", () => {
     const doc = seed();
     const base = domOf(renderHtml(doc));
-    const shape = (d: Document) => [...d.querySelectorAll("*")].map((e) => e.tagName).join(",");
+    const shape = (d: Doc) => [...d.querySelectorAll("*")].map((e) => e.tagName).join(",");
     const baseShape = shape(base);
     fc.assert(
       fc.property(
@@ -169,7 +170,7 @@ describe("renderHtml", () => {
           expect(d.querySelector("title")?.textContent).toContain(t.replace(/[\r\n]/g, (x) => x));
           expect(d.querySelector("#findings p")?.textContent).toBe(t);
           // Same elements apart from the SVG (its places follow the device / where names).
-          const noSvg = (x: Document) => {
+          const noSvg = (x: Doc) => {
             x.querySelector("svg")?.remove();
             return shape(x);
           };
