@@ -404,7 +404,7 @@ function renderSvg(doc: TraceDocument): string {
   o.push(`<text class="zone" x="${MARGIN}" y="34">physical network</text>`);
   for (const n of L.nodeBoxes) {
     o.push(
-      `<g class="node"><rect x="${f1(n.x)}" y="${f1(n.y)}" width="${f1(n.w)}" height="${f1(n.h)}" rx="14"/><text x="${f1(n.x + 16)}" y="${f1(n.y + 28)}" class="node-name">${escapeHtml(n.name)}<tspan class="node-sub" dx="10">Kubernetes node</tspan></text></g>`,
+      `<g class="node"><rect x="${f1(n.x)}" y="${f1(n.y)}" width="${f1(n.w)}" height="${f1(n.h)}" rx="14"/><text x="${f1(n.x + 16)}" y="${f1(n.y + 28)}" class="node-name">${escapeHtml(n.name)}</text><text x="${f1(n.x + 26 + n.name.length * 9.6)}" y="${f1(n.y + 28)}" class="node-sub">Kubernetes node</text></g>`,
     );
   }
   for (const b of L.bands) {

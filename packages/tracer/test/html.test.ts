@@ -11,8 +11,7 @@ import { edited, traceTexts } from "./helpers.js";
 const seed = () => traceScenario(loadScenario());
 const domOf = (html: string) => new JSDOM(html).window.document;
 type Doc = ReturnType<typeof domOf>;
-const places = (d: Doc) =>
-  [...d.querySelectorAll("svg g.place")].map((g) => g.getAttribute("data-place"));
+const places = (d: Doc) => [...d.querySelectorAll("svg g.place")].map((g) => g.getAttribute("data-place"));
 
 describe("renderHtml", () => {
   it("the seed: verdict, a details per hop, the topology of the trace, both paths drawn", () => {
