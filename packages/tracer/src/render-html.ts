@@ -332,8 +332,8 @@ function layout(t: Topology, doc: TraceDocument): Layout {
         add(
           `lb:${n}:${dp}`,
           "lb",
-          "load balancer · conntrack",
-          `VIP ${vip}`,
+          "load balancer",
+          `VIP ${vip} · conntrack`,
           inner + 24,
           by + 88,
           iw - 24,
@@ -376,7 +376,8 @@ const f1 = (n: number): string => {
 
 /** Where a path meets a place: right of centre, so the boxes' left-aligned labels stay readable. */
 function anchor(p: Place, dir: "fwd" | "rev"): [number, number] {
-  const fx = p.kind === "patch" ? 0.62 : 0.74;
+  // The load balancer sits under the logical switch: a step aside, so the detour shows.
+  const fx = p.kind === "patch" ? 0.62 : p.kind === "lb" ? 0.56 : 0.74;
   return [p.x + p.w * (dir === "fwd" ? fx : fx + 0.1), p.y + p.h / 2];
 }
 
@@ -404,7 +405,7 @@ function renderSvg(doc: TraceDocument): string {
   o.push(`<text class="zone" x="${MARGIN}" y="34">physical network</text>`);
   for (const n of L.nodeBoxes) {
     o.push(
-      `<g class="node"><rect x="${f1(n.x)}" y="${f1(n.y)}" width="${f1(n.w)}" height="${f1(n.h)}" rx="14"/><text x="${f1(n.x + 16)}" y="${f1(n.y + 28)}" class="node-name">${escapeHtml(n.name)}</text><text x="${f1(n.x + 26 + n.name.length * 9.6)}" y="${f1(n.y + 28)}" class="node-sub">Kubernetes node</text></g>`,
+      `<g class="node"><rect x="${f1(n.x)}" y="${f1(n.y)}" width="${f1(n.w)}" height="${f1(n.h)}" rx="14"/><text x="${f1(n.x + 16)}" y="${f1(n.y + 28)}" class="node-name">${escapeHtml(n.name)}</text><text x="${f1(n.x + 30 + n.name.length * 10.2)}" y="${f1(n.y + 28)}" class="node-sub">Kubernetes node</text></g>`,
     );
   }
   for (const b of L.bands) {
