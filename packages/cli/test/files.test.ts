@@ -37,6 +37,7 @@ interface Slot {
 const SLOTS: readonly Slot[] = [
   { command: "trace", usage: "[FILES|DIR]", role: "in-file-or-dir", args: (p) => [p] },
   { command: "trace", usage: "--pcap FILE", role: "out-file", args: (p) => ["--pcap", p] },
+  { command: "trace", usage: "--html FILE", role: "out-file", args: (p) => ["--html", p] },
   { command: "doctor", usage: "[FILES|DIR]", role: "in-file-or-dir", args: (p) => [p, "--format", "json"] },
   { command: "northd", usage: "--nbctl FILE", role: "in-file", args: (p) => ["--nbctl", p] },
   {

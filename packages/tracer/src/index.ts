@@ -1,6 +1,7 @@
 // @ovnsim/tracer: composes the layers (physical network and MetalLB, OVS bridges, the OVN logical
 // switch, the load balancer and conntrack) into one end-to-end trace of a scenario, with a
-// verdict, the doctor's findings, and renderers (text, JSON `ovnsim.trace/v1`, Mermaid, pcapng / pcap).
+// verdict, the doctor's findings, and renderers (text, JSON `ovnsim.trace/v1`, Mermaid, HTML,
+// pcapng / pcap).
 export {
   TRACE_SCHEMA,
   packetView,
@@ -32,6 +33,9 @@ export {
 export type { Simulation, TraceInput, FailoverInput, FailoverResult } from "./engine.js";
 export { renderText, verdictLines } from "./render-text.js";
 export type { TextOptions } from "./render-text.js";
+export { renderHtml, escapeHtml } from "./render-html.js";
+export { parseSource, parseTarget, resolveSource, resolveTarget } from "./endpoints.js";
+export type { SourceRef, TargetRef } from "./endpoints.js";
 export { renderMermaid, renderFlowchart, renderSequence, mermaidLabel } from "./render-mermaid.js";
 export {
   encodeFrame,

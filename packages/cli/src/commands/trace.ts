@@ -5,8 +5,15 @@ import { SimError } from "@ovnsim/packet";
 import {
   captureWorld,
   createSimulation,
+  type SourceRef,
+  type TargetRef,
+  parseSource,
+  parseTarget,
+  renderHtml,
   renderMermaid,
   renderText,
+  resolveSource,
+  resolveTarget,
   runTrace,
   toJson,
   writePcap,
@@ -15,16 +22,23 @@ import {
 import { registerSubcommand } from "../cli.js";
 import { checkInputPaths, isManifestName, writeOutputFile } from "../files.js";
 
-const USAGE = `usage: ovnsim trace [FILES|DIR]... [--from NAME] [--to IP[:PORT]] [--proto tcp|udp|icmp]
-                    [--format text|json|mermaid] [--detailed] [--pcap FILE [--pcap-format F]]
+const USAGE = `usage: ovnsim trace [FILES|DIR]... [--from SRC] [--to DST] [--proto tcp|udp|icmp]
+                    [--format text|json|mermaid|html] [--detailed] [--html FILE]
+                    [--pcap FILE [--pcap-format F]]
   Traces a packet end to end through the scenario the manifests describe (Kubernetes, Kube-OVN,
   MetalLB and an optional ovnsim Scenario file); without files, the built-in seed scenario
   (examples/metallb-underlay) from its client to its LoadBalancer VIP, and the reply.
-  --from NAME     client, router, node or pod (default: the first client)
-  --to IP[:PORT]  destination (default: the first LoadBalancer VIP and its service port)
+  --from SRC      pod/NAMESPACE/NAME, node/NAME, client/NAME, or a bare client, router, node or
+                  pod name (default: the first client)
+  --to DST        IP[:PORT], pod/NAMESPACE/NAME[:PORT] (the Pod's IP) or svc/NAMESPACE/NAME[:PORT]
+                  (the Service's LoadBalancer address; default port: its service port);
+                  default: the first LoadBalancer VIP and its service port
   --proto P       tcp (default), udp or icmp
-  --format F      text (default), json (schema ovnsim.trace/v1) or mermaid (flowchart + sequence)
+  --format F      text (default), json (schema ovnsim.trace/v1), mermaid (flowchart + sequence)
+                  or html (one self-contained page: the topology with the path drawn on it,
+                  each hop opening onto its ofproto/trace / ovn-trace block, verdict, findings)
   --detailed      text: add the ofproto/trace and ovn-trace blocks under each hop
+  --html FILE     also write the HTML page to FILE (stdout keeps the --format output)
   --pcap FILE     write the frames seen at each hop to FILE: pcapng, one interface per place the
                   frame was seen (client/eth0, tor/p-node3, node3/br-provider/underlay0,
                   pod NS/NAME eth0), a comment per frame with the step that put it there;
@@ -35,13 +49,13 @@ const USAGE = `usage: ovnsim trace [FILES|DIR]... [--from NAME] [--to IP[:PORT]]
 
 export interface TraceArgs {
   files: string[];
-  from?: string;
-  to?: string;
-  port?: number;
+  from?: SourceRef;
+  to?: TargetRef;
   proto?: "tcp" | "udp" | "icmp";
-  format: "text" | "json" | "mermaid";
+  format: "text" | "json" | "mermaid" | "html";
   detailed: boolean;
   pcap?: string;
+  html?: string;
   pcapFormat?: "pcapng" | "pcap";
 }
 
@@ -59,20 +73,11 @@ export function parseTraceArgs(args: readonly string[]): TraceArgs {
     };
     switch (name) {
       case "--from":
-        out.from = value();
+        out.from = parseSource(value());
         break;
-      case "--to": {
-        const v = value();
-        const m = /^(\d{1,3}(?:\.\d{1,3}){3})(?::(\d+))?$/.exec(v);
-        if (!m) throw new SimError("BAD_VALUE", `--to: "${v}" is not IP or IP:PORT`);
-        out.to = m[1]!;
-        if (m[2] !== undefined) {
-          const p = Number(m[2]);
-          if (p < 1 || p > 65535) throw new SimError("BAD_VALUE", `--to: port ${m[2]} is outside 1-65535`);
-          out.port = p;
-        }
+      case "--to":
+        out.to = parseTarget(value());
         break;
-      }
       case "--proto": {
         const v = value();
         if (v !== "tcp" && v !== "udp" && v !== "icmp")
@@ -82,8 +87,8 @@ export function parseTraceArgs(args: readonly string[]): TraceArgs {
       }
       case "--format": {
         const v = value();
-        if (v !== "text" && v !== "json" && v !== "mermaid") {
-          throw new SimError("BAD_VALUE", `--format: "${v}" is not text, json or mermaid`);
+        if (v !== "text" && v !== "json" && v !== "mermaid" && v !== "html") {
+          throw new SimError("BAD_VALUE", `--format: "${v}" is not text, json, mermaid or html`);
         }
         out.format = v;
         break;
@@ -93,6 +98,9 @@ export function parseTraceArgs(args: readonly string[]): TraceArgs {
         break;
       case "--pcap":
         out.pcap = value();
+        break;
+      case "--html":
+        out.html = value();
         break;
       case "--pcap-format": {
         const v = value();
@@ -122,11 +130,14 @@ registerSubcommand({
     io.stderr(
       `ovnsim trace: scenario ${s.name}: ${s.nodes.length} nodes, ${s.pods.length} pods, ${s.services.length} services (Kube-OVN ${s.controller.release})\n`,
     );
+    // Objects named by kind are looked up before the simulation is built, so a typo fails fast.
+    const from = a.from !== undefined ? resolveSource(s, a.from) : undefined;
+    const to = a.to !== undefined ? resolveTarget(s, a.to) : undefined;
     const sim = createSimulation(s);
     const { doc, frames } = runTrace(sim, {
-      ...(a.from !== undefined ? { from: a.from } : {}),
-      ...(a.to !== undefined ? { to: a.to } : {}),
-      ...(a.port !== undefined ? { port: a.port } : {}),
+      ...(from !== undefined ? { from } : {}),
+      ...(to !== undefined ? { to: to.to } : {}),
+      ...(to?.port !== undefined ? { port: to.port } : {}),
       ...(a.proto !== undefined ? { proto: a.proto } : {}),
     });
     if (a.pcap !== undefined) {
@@ -136,7 +147,12 @@ registerSubcommand({
       writeOutputFile(a.pcap, bytes);
       io.stderr(`ovnsim trace: wrote ${frames.length} frames to ${a.pcap} (${format})\n`);
     }
+    if (a.html !== undefined) {
+      writeOutputFile(a.html, renderHtml(doc));
+      io.stderr(`ovnsim trace: wrote the HTML report to ${a.html}\n`);
+    }
     if (a.format === "json") io.stdout(toJson(doc));
+    else if (a.format === "html") io.stdout(renderHtml(doc));
     else if (a.format === "mermaid") io.stdout(renderMermaid(doc));
     else io.stdout(renderText(doc, { detailed: a.detailed }));
     return doc.verdict.delivered ? 0 : 1;
