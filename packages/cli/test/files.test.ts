@@ -32,6 +32,8 @@ interface Slot {
   readonly role: Role;
   /** The arguments with the bad path in place. */
   readonly args: (path: string) => string[];
+  /** The usage names this path otherwise than FILE / DIR (diff's A B), so the usage scan skips it. */
+  readonly unnamed?: true;
 }
 
 const SLOTS: readonly Slot[] = [
@@ -82,6 +84,22 @@ const SLOTS: readonly Slot[] = [
     usage: "--node DIR",
     role: "in-dir",
     args: (p) => ["--sb", GOOD_DIR(), "--node", p],
+  },
+  { command: "matrix", usage: "[FILES|DIR]", role: "in-file-or-dir", args: (p) => [p, "--format", "json"] },
+  { command: "branches", usage: "[FILES|DIR]", role: "in-file-or-dir", args: (p) => [p] },
+  {
+    command: "diff",
+    usage: "[A [B]]",
+    role: "in-file-or-dir",
+    args: (p) => [p, "--etp", "Local,Cluster"],
+    unnamed: true,
+  },
+  {
+    command: "diff",
+    usage: "--nbctl A B",
+    role: "in-file",
+    args: (p) => ["--nbctl", p, GOOD_FILE()],
+    unnamed: true,
   },
   {
     command: "ovn-controller",
@@ -191,7 +209,7 @@ describe("the CLI's file arguments", () => {
       for (const m of usage.matchAll(/(--[a-z][a-z-]*)[ =](FILE|DIR)\b/g)) found.push(`${c} ${m[1]} ${m[2]}`);
       for (const m of usage.matchAll(/\[(FILES\|DIR|FILE|DIR)\]/g)) found.push(`${c} [${m[1]}]`);
     }
-    const covered = SLOTS.map((s) => `${s.command} ${s.usage}`);
+    const covered = SLOTS.filter((s) => !s.unnamed).map((s) => `${s.command} ${s.usage}`);
     expect([...new Set(found)].sort()).toEqual([...new Set(covered)].sort());
   });
 

@@ -13,6 +13,7 @@ import {
   variantOption,
 } from "@ovnsim/whatif";
 import { registerSubcommand } from "../cli.js";
+import { checkInputPaths, isManifestName } from "../files.js";
 
 const USAGE = `usage: ovnsim branches [FILES|DIR]... [--from NAME] [--to IP[:PORT]] [--proto tcp|udp]
                        [--release V] [--metallb V] [--flag NAME=VALUE] [--etp Local|Cluster]
@@ -87,6 +88,7 @@ registerSubcommand({
   usage: USAGE,
   run(args, io) {
     const { format, files, variant, request } = parseBranchesArgs(args);
+    checkInputPaths(files, isManifestName);
     const d = exploreBranches(applyVariant(loadScenario(files), variant), request);
     io.stdout(format === "json" ? renderBranchesJson(d) : renderBranchesText(d));
     return d.dropped > 0 ? 1 : 0;

@@ -1,7 +1,6 @@
 // `ovnsim diff A B`: what changes between two configurations — two manifest sets, one set under
 // two releases / flag values / traffic policies, or two ovn-nbctl files: logical flows added and
 // removed per stage, doctor findings, and every verdict of the matrix that changes, with why.
-import { readFileSync } from "node:fs";
 import { loadScenario } from "@ovnsim/kube";
 import { PROFILE_NAMES } from "@ovnsim/ovn";
 import { SimError } from "@ovnsim/packet";
@@ -17,6 +16,7 @@ import {
   variantOption,
 } from "@ovnsim/whatif";
 import { registerSubcommand } from "../cli.js";
+import { checkInputPaths, isManifestName, readTextFile } from "../files.js";
 
 const USAGE = `usage: ovnsim diff [A [B]] [--release V|A,B] [--metallb V|A,B] [--flag NAME=V|NAME=A,B]
                    [--etp V|A,B] [--format text|json]
@@ -37,13 +37,8 @@ const USAGE = `usage: ovnsim diff [A [B]] [--release V|A,B] [--metallb V|A,B] [-
   every source → destination pair of \`ovnsim matrix\` whose verdict changes, with its reason.
   exit status: 0 nothing changes, 1 something does, 2 bad input`;
 
-function readText(file: string): string {
-  try {
-    return readFileSync(file, "utf8");
-  } catch {
-    throw new SimError("UNKNOWN_OBJECT", `${file}: cannot read file`);
-  }
-}
+/** An ovn-nbctl file: a path that cannot be read fails with exit 2, the path and its reason. */
+const readText = (file: string): string => readTextFile(file);
 
 export interface DiffArgs {
   format: "text" | "json";
@@ -114,6 +109,7 @@ registerSubcommand({
         const what = describeVariant(sides[i]!);
         return what ? `${where} (${what})` : where;
       };
+      checkInputPaths(paths, isManifestName);
       const sa = applyVariant(loadScenario(base[0]!), sides[0]);
       const sb = applyVariant(loadScenario(base[1]!), sides[1]);
       if (paths.length < 2 && describeVariant(sides[0]) === describeVariant(sides[1]))

@@ -13,6 +13,7 @@ import {
   variantOption,
 } from "@ovnsim/whatif";
 import { registerSubcommand } from "../cli.js";
+import { checkInputPaths, isManifestName } from "../files.js";
 
 const USAGE = `usage: ovnsim matrix [FILES|DIR]... [--format text|csv|json|html] [--from SRC]... [--to DST]...
                      [--release V] [--metallb V] [--flag NAME=VALUE] [--etp Local|Cluster]
@@ -70,6 +71,7 @@ registerSubcommand({
   usage: USAGE,
   run(args, io) {
     const { format, files, from, to, variant } = parseMatrixArgs(args);
+    checkInputPaths(files, isManifestName);
     const s = applyVariant(loadScenario(files), variant);
     const m = buildMatrix(s, {
       ...(from.length > 0 ? { from } : {}),
