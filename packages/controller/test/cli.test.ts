@@ -49,7 +49,9 @@ describe("ovnsim ovn-controller", () => {
 
   it("a missing directory is a usage error, not a crash", async () => {
     const r = await cli(["ovn-controller", "--sb", "/nonexistent", "--node", node]);
-    expect(r.code).not.toBe(0);
-    expect(r.err).toContain("cannot read directory");
+    expect(r.code).toBe(2);
+    expect(r.err).toBe(
+      "ovnsim ovn-controller: cannot read /nonexistent: no such file or directory (ENOENT)\n",
+    );
   });
 });

@@ -17,6 +17,8 @@ import { ROOT, buildAll, createConsumer, packAll, publicPackages, sh } from "../
 const FIXTURES = fileURLToPath(new URL("./fixtures/consumer/", import.meta.url));
 const TSC = join(ROOT, "node_modules", "typescript", "bin", "tsc");
 const STEP_MS = 600_000;
+/** A real southbound and node capture (the controller package's seed golden). */
+const CONTROLLER_SEED = fileURLToPath(new URL("../../controller/test/golden/seed/", import.meta.url));
 
 let work = "";
 let project = "";
@@ -186,6 +188,10 @@ describe("the installed ovnsim binary", () => {
           "br-provider",
           "in_port=1,dl_vlan=341,tcp,nw_dst=10.180.204.252,tp_dst=80",
         ],
+        ["ovn-controller", "--sb", join(CONTROLLER_SEED, "sb"), "--node", join(CONTROLLER_SEED, "node")],
+        ["matrix", "--format", "json"],
+        ["diff", "--etp", "Local,Cluster", "--format", "json"],
+        ["branches", "--format", "json"],
       ];
       const seen = new Set<string>();
       const bin = join(project, "node_modules", ".bin", "ovnsim");
