@@ -311,7 +311,21 @@ export function installPrograms(sb: Sandbox, progs: readonly GenProgram[], work:
 export interface Capture {
   readonly vsctlShow: string;
   readonly dpifShow: string;
-  readonly bridges: Map<string, { ports: string; flows: string; groups: string }>;
+  /** `ovs-vsctl list Port` (tag, trunks, vlan_mode: what `ovs-vsctl show` leaves out). */
+  readonly portList: string;
+  readonly bridges: Map<
+    string,
+    { ports: string; flows: string; groups: string; meters?: string; tlv?: string }
+  >;
+}
+
+/** The bridges of some programs that have meters and TLV maps (captured as capture-bundle.sh does). */
+export function bridgeExtras(progs: readonly GenProgram[]): { meters: Set<string>; tlv: Set<string> } {
+  const bridges = progs.flatMap((p) => p.bridges);
+  return {
+    meters: new Set(bridges.filter((b) => b.meters.length > 0).map((b) => b.name)),
+    tlv: new Set(bridges.filter((b) => b.tlvMap).map((b) => b.name)),
+  };
 }
 
 /**
@@ -321,20 +335,29 @@ export interface Capture {
  * rebuilt from one `ovs-vsctl list interface` instead of one ovs-ofctl run per bridge (each
  * costs ~50 ms; this keeps 5,000 cases within minutes).
  */
-export function capture(sb: Sandbox, bridges: readonly string[], withGroups: ReadonlySet<string>): Capture {
+export function capture(
+  sb: Sandbox,
+  bridges: readonly string[],
+  withGroups: ReadonlySet<string>,
+  extras: { readonly meters: ReadonlySet<string>; readonly tlv: ReadonlySet<string> } = {
+    meters: new Set(),
+    tlv: new Set(),
+  },
+): Capture {
   const script = [
     "echo '@@@ vsctl'; ovs-vsctl show",
+    "echo '@@@ portlist'; ovs-vsctl --columns=name,tag,trunks,vlan_mode list Port",
     "echo '@@@ dpif'; ovs-appctl dpif/show",
     "echo '@@@ ifaces'; ovs-vsctl -f csv --no-headings --columns=name,ofport,mac_in_use list interface",
     ...bridges.map(
       (b) =>
-        `echo '@@@ flows ${b}'; ovs-ofctl -O OpenFlow15 dump-flows ${b}${withGroups.has(b) ? `; echo '@@@ groups ${b}'; ovs-ofctl -O OpenFlow15 dump-groups ${b}` : ""}`,
+        `echo '@@@ flows ${b}'; ovs-ofctl -O OpenFlow15 dump-flows ${b}${withGroups.has(b) ? `; echo '@@@ groups ${b}'; ovs-ofctl -O OpenFlow15 dump-groups ${b}` : ""}${extras.meters.has(b) ? `; echo '@@@ meters ${b}'; ovs-ofctl -O OpenFlow15 dump-meters ${b}` : ""}${extras.tlv.has(b) ? `; echo '@@@ tlv ${b}'; ovs-ofctl dump-tlv-map ${b}` : ""}`,
     ),
   ].join("\n");
   const text = sb.run("bash", ["-s"], script);
-  const cap: Capture = { vsctlShow: "", dpifShow: "", bridges: new Map() };
+  const cap: Capture = { vsctlShow: "", dpifShow: "", portList: "", bridges: new Map() };
   const parts = text.split(/^@@@ /m).slice(1);
-  const mut = cap as { vsctlShow: string; dpifShow: string };
+  const mut = cap as { vsctlShow: string; dpifShow: string; portList: string };
   const ifaces = new Map<string, { ofport: string; mac: string }>();
   for (const part of parts) {
     const nl = part.indexOf("\n");
@@ -342,6 +365,7 @@ export function capture(sb: Sandbox, bridges: readonly string[], withGroups: Rea
     const body = part.slice(nl + 1);
     if (head[0] === "vsctl") mut.vsctlShow = body;
     else if (head[0] === "dpif") mut.dpifShow = body;
+    else if (head[0] === "portlist") mut.portList = body;
     else if (head[0] === "ifaces") {
       for (const l of body.split("\n")) {
         const [name, ofport, mac] = l.split(",").map((x) => x.replace(/"/g, ""));
@@ -350,7 +374,7 @@ export function capture(sb: Sandbox, bridges: readonly string[], withGroups: Rea
     } else {
       const br = head[1]!;
       const e = cap.bridges.get(br) ?? { ports: "", flows: "", groups: "" };
-      e[head[0] as "flows" | "groups"] = body;
+      e[head[0] as "flows" | "groups" | "meters" | "tlv"] = body;
       cap.bridges.set(br, e);
     }
   }
@@ -389,6 +413,7 @@ export function ovnsimSwitch(cap: Capture, bridges: readonly string[]): Switch {
   const set = new Set(bridges);
   return buildSwitch({
     vsctlShow: sliceVsctlShow(cap.vsctlShow, set),
+    portList: cap.portList,
     dpifShow: cap.dpifShow,
     bridges: new Map(bridges.map((b) => [b, cap.bridges.get(b) ?? {}])),
   });
@@ -511,6 +536,7 @@ export async function runBatch(
     sb,
     live.flatMap((i) => i.prog.bridges.map((b) => b.name)),
     new Set(live.flatMap((i) => [...i.groups.entries()].filter(([, g]) => g.length).map(([b]) => b))),
+    bridgeExtras(live.map((i) => i.prog)),
   );
   const ctl = await Unixctl.connect(sb.dir);
   const results: CaseResult[] = [];
@@ -610,7 +636,12 @@ export async function minimise(
     } catch {
       return null; // e.g. a conj_id flow left without its conjunction(): refused, so not smaller
     }
-    const cap = capture(sb, names, new Set(names.filter((b) => (inst.groups.get(b) ?? []).length)));
+    const cap = capture(
+      sb,
+      names,
+      new Set(names.filter((b) => (inst.groups.get(b) ?? []).length)),
+      bridgeExtras([inst.prog]),
+    );
     const real = await ctl.trace(r.case);
     if (real.startsWith("ERROR: ")) return null;
     let sim: string;
