@@ -12,6 +12,7 @@ import {
   renderBranchesText,
   variantOption,
 } from "@ovnsim/whatif";
+import { oneOf, walkArgs } from "../args.js";
 import { registerSubcommand } from "../cli.js";
 import { checkInputPaths, isManifestName } from "../files.js";
 
@@ -42,22 +43,9 @@ export function parseBranchesArgs(args: readonly string[]): BranchesArgs {
   let to: string | undefined;
   let port: number | undefined;
   let proto: "tcp" | "udp" | undefined;
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    const eq = a.indexOf("=");
-    const name = a.startsWith("--") && eq > 0 ? a.slice(0, eq) : a;
-    const value = (): string => {
-      if (a.startsWith("--") && eq > 0) return a.slice(eq + 1);
-      const v = args[++i];
-      if (v === undefined) throw new SimError("BAD_VALUE", `${name} needs a value`);
-      return v;
-    };
-    if (name === "--format") {
-      const f = value();
-      if (f !== "text" && f !== "json")
-        throw new SimError("BAD_VALUE", `--format: "${f}" is not text or json`);
-      format = f;
-    } else if (name === "--from") from = value();
+  walkArgs(args, (name, value, a) => {
+    if (name === "--format") format = oneOf(name, value(), ["text", "json"] as const);
+    else if (name === "--from") from = value();
     else if (name === "--to") {
       const v = value();
       const m = /^(\d{1,3}(?:\.\d{1,3}){3})(?::(\d+))?$/.exec(v);
@@ -69,10 +57,10 @@ export function parseBranchesArgs(args: readonly string[]): BranchesArgs {
           throw new SimError("BAD_VALUE", `--to: port ${m[2]} is outside 1-65535`);
       }
     } else if (name === "--proto") proto = branchesProto(value());
-    else if (variantOption(sides, name, value, false)) continue;
+    else if (variantOption(sides, name, value, false)) return;
     else if (a.startsWith("-")) throw new SimError("BAD_VALUE", `unknown option ${a}`);
     else files.push(a);
-  }
+  });
   const request: BranchesInput = {
     ...(from !== undefined ? { from } : {}),
     ...(to !== undefined ? { to } : {}),

@@ -15,6 +15,7 @@ import {
   splitPair,
   variantOption,
 } from "@ovnsim/whatif";
+import { oneOf, walkArgs } from "../args.js";
 import { registerSubcommand } from "../cli.js";
 import { checkInputPaths, isManifestName, readTextFile } from "../files.js";
 
@@ -55,27 +56,14 @@ export function parseDiffArgs(args: readonly string[]): DiffArgs {
   let profile = "ovn-23.03";
   const paths: string[] = [];
   const sides: [VariantDraft, VariantDraft] = [{}, {}];
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    const eq = a.indexOf("=");
-    const name = a.startsWith("--") && eq > 0 ? a.slice(0, eq) : a;
-    const value = (): string => {
-      if (a.startsWith("--") && eq > 0) return a.slice(eq + 1);
-      const v = args[++i];
-      if (v === undefined) throw new SimError("BAD_VALUE", `${name} needs a value`);
-      return v;
-    };
-    if (name === "--format") {
-      const f = value();
-      if (f !== "text" && f !== "json")
-        throw new SimError("BAD_VALUE", `--format: "${f}" is not text or json`);
-      format = f;
-    } else if (name === "--nbctl") nbctl = true;
+  walkArgs(args, (name, value, a) => {
+    if (name === "--format") format = oneOf(name, value(), ["text", "json"] as const);
+    else if (name === "--nbctl") nbctl = true;
     else if (name === "--profile") profile = value();
-    else if (variantOption(sides, name, value)) continue;
+    else if (variantOption(sides, name, value)) return;
     else if (a.startsWith("-")) throw new SimError("BAD_VALUE", `unknown option ${a}`);
     else paths.push(a);
-  }
+  });
   return { format, nbctl, profile, paths, sides };
 }
 

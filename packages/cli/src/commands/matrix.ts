@@ -12,6 +12,7 @@ import {
   renderMatrixText,
   variantOption,
 } from "@ovnsim/whatif";
+import { oneOf, walkArgs } from "../args.js";
 import { registerSubcommand } from "../cli.js";
 import { checkInputPaths, isManifestName } from "../files.js";
 
@@ -41,27 +42,14 @@ export function parseMatrixArgs(args: readonly string[]): MatrixArgs {
   const from: string[] = [];
   const to: string[] = [];
   const sides: [VariantDraft, VariantDraft] = [{}, {}];
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    const eq = a.indexOf("=");
-    const name = a.startsWith("--") && eq > 0 ? a.slice(0, eq) : a;
-    const value = (): string => {
-      if (a.startsWith("--") && eq > 0) return a.slice(eq + 1);
-      const v = args[++i];
-      if (v === undefined) throw new SimError("BAD_VALUE", `${name} needs a value`);
-      return v;
-    };
-    if (name === "--format") {
-      const f = value();
-      if (f !== "text" && f !== "csv" && f !== "json" && f !== "html")
-        throw new SimError("BAD_VALUE", `--format: "${f}" is not text, csv, json or html`);
-      format = f;
-    } else if (name === "--from") from.push(value());
+  walkArgs(args, (name, value, a) => {
+    if (name === "--format") format = oneOf(name, value(), ["text", "csv", "json", "html"] as const);
+    else if (name === "--from") from.push(value());
     else if (name === "--to") to.push(value());
-    else if (variantOption(sides, name, value, false)) continue;
+    else if (variantOption(sides, name, value, false)) return;
     else if (a.startsWith("-")) throw new SimError("BAD_VALUE", `unknown option ${a}`);
     else files.push(a);
-  }
+  });
   return { format, files, from, to, variant: sides[0] };
 }
 

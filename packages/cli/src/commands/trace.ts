@@ -19,6 +19,7 @@ import {
   writePcap,
   writeTracePcapng,
 } from "@ovnsim/tracer";
+import { oneOf, walkArgs } from "../args.js";
 import { registerSubcommand } from "../cli.js";
 import { checkInputPaths, isManifestName, writeOutputFile } from "../files.js";
 
@@ -61,16 +62,7 @@ export interface TraceArgs {
 
 export function parseTraceArgs(args: readonly string[]): TraceArgs {
   const out: TraceArgs = { files: [], format: "text", detailed: false };
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    const eq = a.indexOf("=");
-    const name = a.startsWith("--") && eq > 0 ? a.slice(0, eq) : a;
-    const value = (): string => {
-      if (a.startsWith("--") && eq > 0) return a.slice(eq + 1);
-      const v = args[++i];
-      if (v === undefined) throw new SimError("BAD_VALUE", `${name} needs a value`);
-      return v;
-    };
+  walkArgs(args, (name, value, a) => {
     switch (name) {
       case "--from":
         out.from = parseSource(value());
@@ -78,21 +70,12 @@ export function parseTraceArgs(args: readonly string[]): TraceArgs {
       case "--to":
         out.to = parseTarget(value());
         break;
-      case "--proto": {
-        const v = value();
-        if (v !== "tcp" && v !== "udp" && v !== "icmp")
-          throw new SimError("BAD_VALUE", `--proto: "${v}" is not tcp, udp or icmp`);
-        out.proto = v;
+      case "--proto":
+        out.proto = oneOf(name, value(), ["tcp", "udp", "icmp"] as const);
         break;
-      }
-      case "--format": {
-        const v = value();
-        if (v !== "text" && v !== "json" && v !== "mermaid" && v !== "html") {
-          throw new SimError("BAD_VALUE", `--format: "${v}" is not text, json, mermaid or html`);
-        }
-        out.format = v;
+      case "--format":
+        out.format = oneOf(name, value(), ["text", "json", "mermaid", "html"] as const);
         break;
-      }
       case "--detailed":
         out.detailed = true;
         break;
@@ -102,18 +85,14 @@ export function parseTraceArgs(args: readonly string[]): TraceArgs {
       case "--html":
         out.html = value();
         break;
-      case "--pcap-format": {
-        const v = value();
-        if (v !== "pcapng" && v !== "pcap")
-          throw new SimError("BAD_VALUE", `--pcap-format: "${v}" is not pcapng or pcap`);
-        out.pcapFormat = v;
+      case "--pcap-format":
+        out.pcapFormat = oneOf(name, value(), ["pcapng", "pcap"] as const);
         break;
-      }
       default:
         if (a.startsWith("-")) throw new SimError("BAD_VALUE", `unknown option ${a}`);
         out.files.push(a);
     }
-  }
+  });
   return out;
 }
 
