@@ -91,6 +91,33 @@ export function oracleGate(...kinds: readonly OracleKind[]): OracleGate {
   };
 }
 
+export interface ToolGate {
+  readonly available: boolean;
+  /** For `describe.skipIf(gate.skip)`: missing and not required. */
+  readonly skip: boolean;
+  /** Throws (in beforeAll) when the tool is missing, so a required run fails rather than skips. */
+  assert(): void;
+}
+
+/**
+ * The same gate for one command-line tool the tests look through (tshark for captures, chromium
+ * for the HTML report): skipped when missing, a failure under OVNSIM_REQUIRE_ORACLE=1 (CI).
+ */
+export function toolGate(command: string, debianPackage: string = command): ToolGate {
+  const available = spawnSync("sh", ["-c", `command -v ${command}`], { stdio: "ignore" }).status === 0;
+  const required = process.env.OVNSIM_REQUIRE_ORACLE === "1";
+  return {
+    available,
+    skip: !available && !required,
+    assert() {
+      if (!available)
+        throw new Error(
+          `${command} is missing${required ? " and OVNSIM_REQUIRE_ORACLE=1" : ""} (apt-get install ${debianPackage})`,
+        );
+    },
+  };
+}
+
 export interface SandboxOptions {
   /** Short tag in the directory name: /tmp/ovnsim-<name>-<pid>. */
   readonly name: string;

@@ -4,31 +4,13 @@
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { inflateSync } from "node:zlib";
+import { type ToolGate, toolGate } from "@ovnsim/oracle";
 import { JSDOM } from "jsdom";
 
 /** A serialized DOM (what `--dump-dom` prints) as a Document to query. */
 export const parseDom = (html: string) => new JSDOM(html).window.document;
 
-export interface ChromiumGate {
-  readonly available: boolean;
-  readonly skip: boolean;
-  assert(): void;
-}
-
-export function chromiumGate(): ChromiumGate {
-  const available = spawnSync("sh", ["-c", "command -v chromium"], { stdio: "ignore" }).status === 0;
-  const required = process.env.OVNSIM_REQUIRE_ORACLE === "1";
-  return {
-    available,
-    skip: !available && !required,
-    assert() {
-      if (!available)
-        throw new Error(
-          `chromium is missing${required ? " and OVNSIM_REQUIRE_ORACLE=1" : ""} (apt-get install chromium)`,
-        );
-    },
-  };
-}
+export const chromiumGate = (): ToolGate => toolGate("chromium");
 
 const BASE = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--no-first-run"];
 
