@@ -600,8 +600,22 @@ function parseOne(item: string, ctx: ParseContext): OfAction | null {
       if (!field) throw new SimError("UNKNOWN_FIELD", `set_field: unknown field "${fname}"`);
       if (!field.writable) throw new SimError("BAD_VALUE", `set_field: ${field.name} is read-only`);
       const valueText = a.slice(0, arrow).trim();
+      if (
+        field.prereq === "mpls" &&
+        !valueText.includes("/") &&
+        parseInteger(valueText, field.name) >> BigInt(field.bits)
+      ) {
+        // mf_is_value_valid(): the MPLS fields are narrower than their storage.
+        throw new SimError(
+          "BAD_VALUE",
+          `set_field: ${valueText} is not a valid value for field ${field.name}`,
+        );
+      }
       const parsed = parseFieldValue(field, valueText);
       const { value } = parsed;
+      if (field.prereq === "mpls" && valueText.includes("/")) {
+        throw new SimError("BAD_VALUE", `set_field: ${valueText}: invalid mask for field ${field.name}`);
+      }
       // OVS's vlan_vid is 2 bytes wide: an explicit /0x1fff is a mask to it (it prints it), not "exact".
       const mask =
         field.name === "vlan_vid" && valueText.includes("/") ? (parsed.mask ?? 0x1fffn) : parsed.mask;
@@ -734,6 +748,34 @@ function parseOne(item: string, ctx: ParseContext): OfAction | null {
           `"${item}": clause index must be less than or equal to number of clauses`,
         );
       return { kind: "conjunction", id, clause: k - 1, nClauses: n };
+    }
+    case "set_mpls_label":
+    case "set_mpls_tc": {
+      // OVS turns both into set_field (ofpact_set_field) and prints them so.
+      const field = findField(lname.slice(4))!;
+      const text = needArg(name, arg);
+      const value = parseInteger(text, lname);
+      if (value >> BigInt(field.bits) !== 0n) {
+        throw new SimError(
+          "BAD_VALUE",
+          `${lname}: ${text}: not a valid MPLS ${lname === "set_mpls_tc" ? "TC" : "label"}`,
+        );
+      }
+      return { kind: "set_field", field, value, mask: null, raw: "set_field", name: field.name };
+    }
+    case "set_mpls_ttl":
+      return {
+        kind: "unsupported",
+        name: lname,
+        text: `set_mpls_ttl(${parseU(needArg(name, arg), "mpls ttl", 255)})`,
+      };
+    case "push_mpls":
+    case "pop_mpls": {
+      const t = parseU(needArg(name, arg), `${lname} ethertype`, 0xffff);
+      if (lname === "push_mpls" && t !== 0x8847 && t !== 0x8848) {
+        throw new SimError("BAD_VALUE", `"${item}": push_mpls needs ethertype 0x8847 or 0x8848`);
+      }
+      return { kind: "unsupported", name: lname, text: `${lname}:0x${t.toString(16).padStart(4, "0")}` };
     }
     default:
       if (UNSUPPORTED.has(lname)) return { kind: "unsupported", name: lname, text: item };

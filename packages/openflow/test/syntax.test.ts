@@ -308,6 +308,18 @@ describe("fuzz: parsers never crash", () => {
     "[",
     "exec(",
     "clone(",
+    "mpls",
+    "mpls_label",
+    "mpls_tc",
+    "mpls_bos",
+    "push_mpls:",
+    "pop_mpls:",
+    "set_mpls_label:",
+    "set_mpls_tc:",
+    "set_mpls_ttl:",
+    "dec_mpls_ttl",
+    "0x8847",
+    "OXM_OF_MPLS_LABEL[",
     " ",
   );
   const text = fc.oneof(

@@ -15,6 +15,7 @@ export type Prereq =
   | "ipv6"
   | "ip_any"
   | "arp" // ARP or RARP
+  | "mpls" // MPLS unicast or multicast (dl_type 0x8847 / 0x8848)
   | "tcp"
   | "udp"
   | "sctp"
@@ -164,6 +165,11 @@ export const FIELDS: readonly FieldSpec[] = [
   f("vlan_tci1", "NXM_OF_VLAN_TCI1", 16, W.vlan1, 0, "none", "hex"),
   f("dl_vlan1", "OXM_OF_VLAN_VID1", 12, W.vlan1, 0, "none", "dec", { maskable: false, implied: cfi }),
   f("dl_vlan_pcp1", "OXM_OF_VLAN_PCP1", 3, W.vlan1, 13, "none", "dec", { maskable: false, implied: cfi }),
+  // MPLS: bits of the top label stack entry; none maskable, mpls_bos read-only (meta-flow.xml).
+  f("mpls_label", "OXM_OF_MPLS_LABEL", 20, W.mpls_lse, 12, "mpls", "dec", { maskable: false }),
+  f("mpls_tc", "OXM_OF_MPLS_TC", 3, W.mpls_lse, 9, "mpls", "dec", { maskable: false }),
+  f("mpls_bos", "OXM_OF_MPLS_BOS", 1, W.mpls_lse, 8, "mpls", "dec", { maskable: false, writable: false }),
+  f("mpls_ttl", "NXM_NX_MPLS_TTL", 8, W.mpls_lse, 0, "mpls", "dec", { maskable: false }),
   // L3
   f("nw_src", "NXM_OF_IP_SRC", 32, W.nw_src, 0, "ip", "ipv4", { aliases: ["ip_src"] }),
   f("nw_dst", "NXM_OF_IP_DST", 32, W.nw_dst, 0, "ip", "ipv4", { aliases: ["ip_dst"] }),

@@ -53,6 +53,8 @@ export interface Flow {
   readonly dl_dst: number /* Ethernet destination, 48-bit integer. */;
   readonly dl_type: number /* Ethertype after the VLAN headers (0x0800, 0x86dd, 0x0806…). */;
   readonly vlans: readonly VlanHeader[] /* Outermost first, at most two (FLOW_MAX_VLAN_HEADERS). */;
+  /** Top MPLS label stack entry, host order (label << 12 | tc << 9 | bos << 8 | ttl); 0 when not MPLS. */
+  readonly mpls_lse: number;
 
   // L3
   readonly nw_src: number /* IPv4 source or ARP SPA. */;
@@ -98,6 +100,8 @@ export const ETH_TYPE = {
   qinq: 0x88a8,
   ipv6: 0x86dd,
   rarp: 0x8035,
+  mpls: 0x8847,
+  mplsm: 0x8848,
 } as const;
 
 /** IP protocol numbers used by the model. */
@@ -157,6 +161,7 @@ export const EMPTY_FLOW: Flow = Object.freeze({
   dl_dst: 0,
   dl_type: 0,
   vlans: Object.freeze([]) as readonly VlanHeader[],
+  mpls_lse: 0,
   nw_src: 0,
   nw_dst: 0,
   ipv6_src: 0n,
@@ -211,6 +216,7 @@ export function withFlow(flow: Flow, c: Partial<Flow>): Flow {
     dl_dst: c.dl_dst ?? flow.dl_dst,
     dl_type: c.dl_type ?? flow.dl_type,
     vlans: c.vlans === undefined || c.vlans === flow.vlans ? flow.vlans : ownVlans(c.vlans),
+    mpls_lse: c.mpls_lse ?? flow.mpls_lse,
     nw_src: c.nw_src ?? flow.nw_src,
     nw_dst: c.nw_dst ?? flow.nw_dst,
     ipv6_src: c.ipv6_src ?? flow.ipv6_src,

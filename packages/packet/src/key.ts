@@ -55,27 +55,30 @@ export const W = {
   dl_type: 130,
   vlan0: 131, // tpid << 16 | tci (tci has the CFI/present bit 0x1000)
   vlan1: 132,
+  // The top MPLS label stack entry (OVS flow.mpls_lse[0]) in host order: label << 12 | tc << 9 |
+  // bos << 8 | ttl. In the L2 stage, as in OVS struct flow.
+  mpls_lse: 133,
   // L3
-  nw_src: 133,
-  nw_dst: 134,
-  ipv6_src: 135, // 4 words
-  ipv6_dst: 139, // 4 words
-  ipv6_label: 143,
-  nw_proto: 144,
-  nw_tos: 145,
-  nw_ttl: 146,
-  nw_frag: 147,
-  arp_sha: 148, // 2 words
-  arp_tha: 150, // 2 words
+  nw_src: 134,
+  nw_dst: 135,
+  ipv6_src: 136, // 4 words
+  ipv6_dst: 140, // 4 words
+  ipv6_label: 144,
+  nw_proto: 145,
+  nw_tos: 146,
+  nw_ttl: 147,
+  nw_frag: 148,
+  arp_sha: 149, // 2 words
+  arp_tha: 151, // 2 words
   // L4
-  tp_src: 152,
-  tp_dst: 153,
-  tcp_flags: 154,
-  nd_target: 155, // 4 words
+  tp_src: 153,
+  tp_dst: 154,
+  tcp_flags: 155,
+  nd_target: 156, // 4 words
 } as const;
 
 /** Number of 32-bit words in a flow key. */
-export const FLOW_WORDS = 159;
+export const FLOW_WORDS = 160;
 
 /**
  * End (exclusive) of each lookup stage, as OVS segments struct flow: metadata, L2, L3, then
@@ -142,6 +145,7 @@ export function flowToKey(flow: Flow, key: Uint32Array = newKey()): Uint32Array 
   key[W.dl_type] = flow.dl_type;
   key[W.vlan0] = vlanWord(flow.vlans[0]);
   key[W.vlan1] = vlanWord(flow.vlans[1]);
+  key[W.mpls_lse] = flow.mpls_lse;
   key[W.nw_src] = flow.nw_src;
   key[W.nw_dst] = flow.nw_dst;
   put128(key, W.ipv6_src, flow.ipv6_src);
@@ -203,6 +207,7 @@ export function keyToFlow(key: Uint32Array): Flow {
     dl_dst: macFromWords(key[W.dl_dst]!, key[W.dl_dst + 1]!),
     dl_type: key[W.dl_type]!,
     vlans: Object.freeze(vlans),
+    mpls_lse: key[W.mpls_lse]!,
     nw_src: key[W.nw_src]!,
     nw_dst: key[W.nw_dst]!,
     ipv6_src: get128(key, W.ipv6_src),

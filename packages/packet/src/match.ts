@@ -186,6 +186,10 @@ export const STORED_FIELDS: readonly FieldSpec[] = [
   "dl_type",
   "vlan_tci",
   "vlan_tci1",
+  "mpls_label",
+  "mpls_tc",
+  "mpls_bos",
+  "mpls_ttl",
   "nw_src",
   "nw_dst",
   "ipv6_src",
@@ -562,6 +566,14 @@ export function formatMatchWords(mw: MatchWords, opts: FormatMatchOptions = {}):
   eth("dl_src", W.dl_src);
   eth("dl_dst", W.dl_dst);
   if (!skipType && dlTypeM) put(`dl_type=0x${dlType.toString(16).padStart(4, "0")}`);
+  const lseM = m[W.mpls_lse]!;
+  if (lseM) {
+    const lse = f[W.mpls_lse]!;
+    if (lseM & 0xfffff000) put(`mpls_label=${lse >>> 12}`);
+    if (lseM & 0xe00) put(`mpls_tc=${(lse >>> 9) & 7}`);
+    if (lseM & 0xff) put(`mpls_ttl=${lse & 0xff}`);
+    if (lseM & 0x100) put(`mpls_bos=${(lse >>> 8) & 1}`);
+  }
   const isArpT = dlType === ETH_TYPE.arp || dlType === ETH_TYPE.rarp;
   if (dlType === ETH_TYPE.ipv6) {
     ip6("ipv6_src", W.ipv6_src);
@@ -869,11 +881,13 @@ export function parseFieldValue(
       const slash = text.indexOf("/");
       const vt = slash < 0 ? text : text.slice(0, slash);
       const bytes = nBytes(s);
-      const v = parseIntText(vt, bytes, key, "value");
       const width = (1n << BigInt(s.bits)) - 1n;
+      const valueMask = fieldValueMask(s);
+      const v0 = parseIntText(vt, bytes, key, "value");
+      // OVS match_set_mpls_*() keep the field's bits of a value that fits its storage bytes.
+      const v = s.prereq === "mpls" ? v0 & valueMask : v0;
       const widthMask = s.bits <= 32 ? BigInt(fieldWordMask(s) >>> s.shift) : width;
       const mk = slash < 0 ? widthMask : parseIntText(text.slice(slash + 1), bytes, key, "mask");
-      const valueMask = fieldValueMask(s);
       if (slash >= 0 && mk & ~widthMask) {
         throw new SimError("BAD_MASK", `${key}: "${text}": invalid mask for field ${s.name}`);
       }
@@ -1048,6 +1062,8 @@ function matchPrereqOk(s: FieldSpec, key: string, v: Uint32Array, m: Uint32Array
       return ipAny;
     case "arp":
       return dlExact && (dl === ETH_TYPE.arp || dl === ETH_TYPE.rarp);
+    case "mpls":
+      return dlExact && (dl === 0x8847 || dl === 0x8848);
     case "tcp":
       return ipAny && protoExact && proto === IP_PROTO.tcp && !later;
     case "udp":

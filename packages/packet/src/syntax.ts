@@ -122,6 +122,8 @@ export function packetMask(flow: Flow, key: Uint32Array = flowToKey(flow)): Uint
     full(W.nw_proto, 1, 0xff);
     full(W.arp_sha, 2);
     full(W.arp_tha, 2);
+  } else if (dl === ETH_TYPE.mpls || dl === ETH_TYPE.mplsm) {
+    full(W.mpls_lse);
   }
   if (ipAny) {
     full(W.nw_frag, 1, 3);
@@ -205,10 +207,14 @@ export function flowPrintMask(flow: Flow, key: Uint32Array = flowToKey(flow)): U
 export function formatFlow(flow: Flow, opts: FormatMatchOptions = {}): string {
   const key = flowToKey(flow);
   const mw: MatchWords = { value: key, mask: flowPrintMask(flow, key), eth: true };
-  return formatMatchWords(mw, {
+  const text = formatMatchWords(mw, {
     ...(opts.portNames ? { portNames: opts.portNames } : {}),
     ...(tunnelDstSet(flow.tunnel) ? { tunnel: { zeroFields: true } } : {}),
   });
+  // Without bottom of stack, OVS counts every label slot as in the stack and prints the two
+  // deeper entries, which ovnsim does not model (all zero).
+  const mpls = flow.dl_type === ETH_TYPE.mpls || flow.dl_type === ETH_TYPE.mplsm;
+  return mpls && !(flow.mpls_lse & 0x100) ? `${text},mpls_lse1=0,mpls_lse2=0` : text;
 }
 
 const LENIENT_L4 = new Set(["tcp_src", "tcp_dst"]);
@@ -246,6 +252,8 @@ function flowPrereqOk(s: FieldSpec, key: Uint32Array, lenient: boolean): boolean
       return ipAny;
     case "arp":
       return dl === ETH_TYPE.arp || dl === ETH_TYPE.rarp;
+    case "mpls":
+      return dl === ETH_TYPE.mpls || dl === ETH_TYPE.mplsm;
     // MFP_TCP/UDP/SCTP also require "not a later fragment" (mf_are_prereqs_ok).
     case "tcp":
       return ipAny && proto === IP_PROTO.tcp && !later;

@@ -58,6 +58,7 @@ const anyFlow: fc.Arbitrary<Flow> = fc
     dl_dst: mac,
     dl_type: fc.constantFrom(ETH_TYPE.ip, ETH_TYPE.ipv6, ETH_TYPE.arp, ETH_TYPE.rarp, 0x88cc, 0),
     vlans: fc.array(vlan, { maxLength: 2 }),
+    mpls_lse: u32,
     nw_src: u32,
     nw_dst: u32,
     ipv6_src: big(128),
@@ -163,7 +164,21 @@ describe("formatFlow/parseFlow", () => {
 /** Random matches built the way ovs-ofctl users write them. */
 const anyMatchText: fc.Arbitrary<string> = fc
   .record({
-    proto: fc.constantFrom("", "ip", "tcp", "udp", "sctp", "icmp", "ipv6", "tcp6", "udp6", "icmp6", "arp"),
+    proto: fc.constantFrom(
+      "",
+      "ip",
+      "tcp",
+      "udp",
+      "sctp",
+      "icmp",
+      "ipv6",
+      "tcp6",
+      "udp6",
+      "icmp6",
+      "arp",
+      "mpls",
+      "mplsm",
+    ),
     in_port: fc.option(fc.integer({ min: 1, max: 0xfff0 }), { nil: undefined }),
     reg: fc.option(fc.tuple(fc.integer({ min: 0, max: 15 }), u32, u32), { nil: undefined }),
     ct: fc.option(fc.tuple(u8, u8), { nil: undefined }),
@@ -171,6 +186,15 @@ const anyMatchText: fc.Arbitrary<string> = fc
     dst: fc.option(fc.tuple(u32, fc.integer({ min: 0, max: 32 })), { nil: undefined }),
     port: fc.option(fc.tuple(u16, u16), { nil: undefined }),
     mac: fc.option(fc.tuple(mac, mac), { nil: undefined }),
+    mpls: fc.option(
+      fc.tuple(
+        fc.integer({ min: 0, max: 0xfffff }),
+        fc.integer({ min: 0, max: 7 }),
+        u8,
+        fc.option(fc.integer({ min: 0, max: 1 }), { nil: undefined }),
+      ),
+      { nil: undefined },
+    ),
   })
   .map((r) => {
     const parts: string[] = [];
@@ -187,6 +211,11 @@ const anyMatchText: fc.Arbitrary<string> = fc
     if (r.port && ["tcp", "udp", "sctp", "tcp6", "udp6"].includes(r.proto))
       parts.push(`tp_dst=${r.port[0]}/${r.port[1]}`);
     if (r.mac) parts.push(`dl_dst=${fmtMac(r.mac[0])}/${fmtMac(r.mac[1])}`);
+    if (r.mpls && r.proto.startsWith("mpls")) {
+      const [label, tc, ttl, bos] = r.mpls;
+      parts.push(`mpls_label=${label}`, `mpls_tc=${tc}`, `mpls_ttl=${ttl}`);
+      if (bos !== undefined) parts.push(`mpls_bos=${bos}`);
+    }
     return parts.join(",");
   });
 const fmtMac = (n: number): string =>
@@ -242,6 +271,8 @@ const TOKENS = [
   "ip",
   "ipv6",
   "arp",
+  "mpls",
+  "mplsm",
   "icmp6",
   "eth",
   "=",
