@@ -613,7 +613,14 @@ function parseOne(item: string, ctx: ParseContext): OfAction | null {
       }
       const parsed = parseFieldValue(field, valueText);
       const { value } = parsed;
-      if (field.prereq === "mpls" && valueText.includes("/")) {
+      // ovs-ofctl refuses a mask on the MPLS fields, yet `-O OpenFlow15 dump-flows` prints a whole
+      // field's load (`load:5->OXM_OF_MPLS_LABEL[]`) as `set_field:5/0xfffff->mpls_label`, which it
+      // then cannot read back. A dump is what users capture, so the all-ones mask is taken as that load.
+      if (
+        field.prereq === "mpls" &&
+        valueText.includes("/") &&
+        (parsed.mask ?? (1n << BigInt(field.bits)) - 1n) !== (1n << BigInt(field.bits)) - 1n
+      ) {
         throw new SimError("BAD_VALUE", `set_field: ${valueText}: invalid mask for field ${field.name}`);
       }
       // OVS's vlan_vid is 2 bytes wide: an explicit /0x1fff is a mask to it (it prints it), not "exact".

@@ -48,13 +48,26 @@ describe("MPLS fields and actions", () => {
       "set_mpls_ttl:256",
       "set_field:1048576->mpls_label",
       "set_field:9->mpls_tc",
-      "set_field:5/7->mpls_tc",
+      "set_field:5/3->mpls_tc",
+      "set_field:5/0xff->mpls_label",
       "set_field:1->mpls_bos",
     ]) {
       expect(() => parseActions(bad), bad).toThrow();
     }
     expect(() => parseFlowLine("mpls,mpls_label=0x10/0xff,actions=drop")).toThrow();
     expect(formatActions(parseActions("dec_mpls_ttl"))).toBe("dec_mpls_ttl");
+  });
+  it("reads the whole-field set_field that -O OpenFlow15 dump-flows prints for a load (on purpose)", () => {
+    // Real OVS 3.1: `load:5->OXM_OF_MPLS_LABEL[]` dumps as `set_field:5/0xfffff->mpls_label`, which
+    // ovs-ofctl itself then refuses ("invalid mask"). ovnsim reads dumps, so the all-ones mask loads.
+    for (const [a, field, value] of [
+      ["set_field:5/0xfffff->mpls_label", "mpls_label", 5n],
+      ["set_field:1/0x7->mpls_tc", "mpls_tc", 1n],
+    ] as const) {
+      const [act] = parseActions(a);
+      expect(act).toMatchObject({ kind: "set_field", value });
+      expect(act?.kind === "set_field" && act.field.name).toBe(field);
+    }
   });
   it("prints an MPLS packet's Flow: line as ofproto/trace does", () => {
     expect(
