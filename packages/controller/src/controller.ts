@@ -70,11 +70,7 @@ function render(r: Raw): string {
   const head = `cookie=0x${r.cookie.toString(16)},table=${r.table},priority=${r.priority}${m}`;
   const acts = r.actions.length ? r.actions.join(",") : "drop";
   try {
-    // @ovnsim/openflow prints the OF1.5 name of port 0xffff as NONE where ovs-ofctl prints ANY.
-    return formatFlowEntry(parseFlowLine(`${head} actions=${acts}`)).replace(
-      "set_field:NONE->in_port",
-      "set_field:ANY->in_port",
-    );
+    return formatFlowEntry(parseFlowLine(`${head} actions=${acts}`));
   } catch (e) {
     // Actions @ovnsim/openflow does not parse yet (tunnel fields): the match still goes
     // through its formatter (OVS's field order); the actions are already in ovs-ofctl syntax.

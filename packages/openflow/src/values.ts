@@ -34,9 +34,12 @@ export const PORT_NAMES: ReadonlyMap<string, number> = new Map([
   ["ANY", OFPP.NONE],
 ]);
 
-/** OVS `ofputil_format_port`: a number, or the reserved name. */
+/**
+ * OVS `ofputil_format_port`: a number, or the reserved name. 0xffff prints as ANY (OVS reads NONE
+ * too, but names it ANY: `set_field:ANY->in_port` in ovn-controller's dumps).
+ */
 export function formatPort(port: number): string {
-  for (const [name, n] of PORT_NAMES) if (n === port && name !== "ANY") return name;
+  for (const [name, n] of PORT_NAMES) if (n === port && name !== "NONE") return name;
   return String(port);
 }
 
