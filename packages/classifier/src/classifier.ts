@@ -943,6 +943,43 @@ export class Classifier<T> extends RuleSet<T> {
     return best ?? undefined;
   }
 
+  /**
+   * The main loop of OVS `classifier_lookup__` for callers that keep "soft" rules (OpenFlow
+   * conjunctive matches, whose clauses never match by themselves): subtables are visited in
+   * priority order as in `lookup`, but a subtable's match whose payload `isSoft` says is soft
+   * does not raise the bar: it is appended to `soft` (when given) and the search goes on. Returns
+   * the best hard match. The caller resolves the soft matches (OVS's soft match loop).
+   */
+  lookupSoft(
+    key: Uint32Array,
+    wc: Uint32Array | undefined,
+    isSoft: (payload: T) => boolean,
+    soft: Rule<T>[] | null,
+  ): Rule<T> | undefined {
+    if (this.dirty) this.publish();
+    const pv = this.pvec;
+    const v = this.version_;
+    const tc = this.tc;
+    tc.done.fill(0);
+    let best: RuleRec<T> | null = null;
+    let bestPri = -1;
+    let bestOrd = 0;
+    for (let i = 0; i < pv.length; i++) {
+      const s = pv[i]!;
+      if (s.maxPri < bestPri || (s.maxPri === bestPri && s.minOrd > bestOrd)) break;
+      const r = wc === undefined ? s.find(key, v, tc) : s.findWc(key, v, wc, tc);
+      if (r === null || !(r.priority > bestPri || (r.priority === bestPri && r.order < bestOrd))) continue;
+      if (isSoft(r.payload)) {
+        soft?.push(r);
+        continue;
+      }
+      best = r;
+      bestPri = r.priority;
+      bestOrd = r.order;
+    }
+    return best ?? undefined;
+  }
+
   protected forEachRec(f: (r: RuleRec<T>) => void): void {
     for (const s of this.all) s.forEach(f);
   }

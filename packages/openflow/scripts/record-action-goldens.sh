@@ -163,6 +163,62 @@ t br0 "in_port=1,$ARP"
 t br0 "in_port=5,$ARP"
 fi
 
+# ---- a packet bounced between two bridges over their patch ports (IN_PORT / in_port):
+# the peer bridge's errors (depth 64 included) do not propagate back, each caller goes on ----
+if scenario patch-bounce; then
+flows br0 <<EOF2
+priority=100,ip,in_port=1,actions=output:9,mod_dl_dst:00:00:00:00:07:07,output:5
+priority=100,ip,in_port=9,actions=resubmit(,2),output:5
+priority=100,tcp,in_port=2,actions=output:9,load:0x3->NXM_NX_REG10[],output:in_port
+priority=100,udp,in_port=2,actions=output:9
+table=2,priority=1,ip,actions=mod_nw_tos:32,IN_PORT,output:4
+EOF2
+flows br1 <<EOF2
+priority=100,tcp,actions=mod_dl_src:00:00:00:00:0e:0e,IN_PORT,output:2
+priority=100,udp,actions=in_port
+priority=50,actions=output:3
+EOF2
+capture
+t br0 "in_port=2,$TCP"
+t br0 "in_port=1,$UDP"
+t br0 "in_port=1,$ARP"
+t br1 "in_port=2,$TCP"
+fi
+
+# ---- megaflows of tables with conjunctive matches: the soft and conj_id rules share the
+# classifier (tries, subtables) with the rest, so they widen the megaflow as OVS's do ----
+if scenario conj-megaflow; then
+flows br0 <<EOF2
+priority=187,in_port=2,actions=output:5
+priority=1000,tcp,nw_src=10.180.204.11,actions=conjunction(1,1/3)
+priority=1000,tcp,nw_src=10.180.204.12,actions=conjunction(1,1/3)
+priority=1000,tcp,nw_dst=10.180.204.11,actions=conjunction(1,2/3)
+priority=1000,tcp,tp_dst=443,actions=conjunction(1,3/3)
+priority=1000,conj_id=1,tcp,reg14=0x5,metadata=0x3,actions=output:1
+priority=100,ip,nw_src=10.180.204.252,actions=conjunction(42,1/2)
+priority=100,ip,nw_dst=192.0.2.10,actions=conjunction(42,2/2)
+priority=100,conj_id=42,ip,actions=output:3
+priority=90,ip,nw_src=10.1.0.0/16,actions=conjunction(7,1/2)
+priority=90,ip,nw_dst=10.2.0.0/16,actions=conjunction(7,2/2)
+priority=90,conj_id=7,ip,reg0=0x1,actions=output:4
+priority=80,ip,nw_src=10.1.0.0/16,actions=output:5
+priority=0,actions=drop
+EOF2
+capture
+for inp in 1 2; do
+  for src in 10.180.204.11 10.180.204.252 10.1.2.3 192.0.2.10; do
+    for dst in 10.180.204.11 192.0.2.10 10.2.0.9 10.0.0.2; do
+      t br0 "in_port=$inp,dl_src=$M1,dl_dst=$M2,tcp,nw_src=$src,nw_dst=$dst,nw_ttl=64,tp_src=1234,tp_dst=443"
+    done
+  done
+  t br0 "in_port=$inp,reg14=0x5,metadata=0x3,dl_src=$M1,dl_dst=$M2,tcp,nw_src=10.180.204.12,nw_dst=10.180.204.11,nw_ttl=64,tp_src=1234,tp_dst=443"
+  t br0 "in_port=$inp,reg0=0x1,$(echo "$IP" | sed 's/10.0.0.1/10.1.0.7/;s/10.0.0.2/10.2.9.9/')"
+  t br0 "in_port=$inp,$(echo "$IP" | sed 's/10.0.0.1/10.1.0.7/;s/10.0.0.2/10.2.9.9/')"
+  t br0 "in_port=$inp,$(echo "$IP" | sed 's/10.0.0.1/10.180.204.252/;s/10.0.0.2/192.0.2.10/')"
+  t br0 "in_port=$inp,$ARP"
+done
+fi
+
 # ---- VLAN push/pop around NORMAL on trunk and access ports ----
 if scenario vlan-normal; then
 flows br0 <<EOF2

@@ -8,10 +8,17 @@
  * matched gives `conj_id=id`, with which the table is looked up again (soft rules excluded): that
  * rule wins. If no conjunction completes, OVS drops back to lower-priority soft rules with an
  * identical match, and finally to the hard rule. OVN emits this for address sets and port
- * groups. `conj_id` is no packet field (it never reaches the megaflow), so rules matching it live
- * in their own classifier per id instead of the flow key.
+ * groups. All rules share one classifier, as in OVS: the soft and conj_id rules' prefixes are in
+ * the tries, and their subtables are visited (and widen the megaflow) like any other. `conj_id`
+ * is a key word in front of the flow key, in the metadata stage, and never reaches the megaflow.
  */
-import { Classifier, type ClassifierOptions, type Rule } from "@ovnsim/classifier";
+import {
+  Classifier,
+  type ClassifierOptions,
+  type Rule,
+  resolveOptions,
+  type TrieField,
+} from "@ovnsim/classifier";
 import { SimError } from "@ovnsim/packet";
 import type { OfAction } from "./actions.js";
 import type { FlowEntry } from "./model.js";
@@ -21,14 +28,6 @@ interface Conj {
   readonly id: number;
   readonly clause: number;
   readonly n: number;
-}
-
-/** Soft rules sharing one mask (an OVS subtable): a classifier, plus identical-match chains. */
-interface SoftSubtable {
-  readonly cls: Classifier<FlowEntry>;
-  /** Rules with the same match, by priority (descending), keyed by the match value words. */
-  readonly chains: Map<string, FlowEntry[]>;
-  maxPri: number;
 }
 
 /** The conjunctions of a rule whose actions are all `conjunction(...)` (notes aside), else null. */
@@ -43,97 +42,95 @@ export function softConjunctions(e: FlowEntry): readonly Conj[] | null {
   return out.length ? out : null;
 }
 
-const wordsKey = (w: Uint32Array): string => w.join(",");
+/**
+ * The key a table with conjunctive matches is looked up on: the flow key with conj_id in front
+ * (word 0), in the metadata stage as in OVS's struct flow, so that rules matching `conj_id=N`
+ * share subtables, tries and staged lookup with the rest of the table as they do in OVS.
+ */
+function withConjId(o: ClassifierOptions): ClassifierOptions {
+  const r = resolveOptions(o);
+  const sh = (t: TrieField): TrieField => ({
+    ...t,
+    word: t.word + 1,
+    ...(t.prereq ? { prereq: { ...t.prereq, word: t.prereq.word + 1 } } : {}),
+  });
+  return {
+    nWords: r.nWords + 1,
+    stageEnds: r.stageEnds.map((e) => e + 1),
+    tries: r.tries.map(sh),
+    ports: r.ports ? { src: r.ports.src + 1, dst: r.ports.dst + 1 } : null,
+    prefilterTries: r.prefilterTries.map(sh),
+    prefilterMinSubtables: r.prefilterMinSubtables,
+  };
+}
 
 export class OfTable {
   private readonly opts: ClassifierOptions;
-  /** Ordinary rules that do not match on conj_id. */
-  readonly hard: Classifier<FlowEntry>;
-  /** Rules matching `conj_id=id`, per id. */
-  private readonly byConjId = new Map<number, Classifier<FlowEntry>>();
-  /** Soft rules, per mask. */
-  private readonly soft = new Map<string, SoftSubtable>();
+  /** Every rule, while the table holds no conjunctive match (most tables): OVS's lookup as is. */
+  private readonly plain: Classifier<FlowEntry>;
+  /**
+   * Once a `conjunction` or `conj_id` rule arrives, every rule, over the key with conj_id in front
+   * (`withConjId`): one classifier, as in OVS, so that soft rules and conj_id rules take part in
+   * the tries and in the subtables a lookup visits (both widen the megaflow).
+   */
+  private all: Classifier<FlowEntry> | null = null;
+  /** Soft rules' conjunctions. */
+  private readonly softOf = new Map<FlowEntry, readonly Conj[]>();
+  /** Rules with an identical match (conj_id included), by priority, descending (OVS's cls_match list). */
+  private readonly chains = new Map<string, FlowEntry[]>();
+  private readonly keyX: Uint32Array;
+  private readonly wcX: Uint32Array;
+  private readonly softHits: Rule<FlowEntry>[] = [];
+  private readonly isSoft = (e: FlowEntry): boolean => this.softOf.has(e);
 
   constructor(opts: ClassifierOptions) {
     this.opts = opts;
-    this.hard = new Classifier<FlowEntry>(opts);
-  }
-
-  private classifierFor(e: FlowEntry, create: boolean): Classifier<FlowEntry> | SoftSubtable | undefined {
-    if (e.conjId !== undefined) {
-      let c = this.byConjId.get(e.conjId);
-      if (!c && create) {
-        c = new Classifier<FlowEntry>(this.opts);
-        this.byConjId.set(e.conjId, c);
-      }
-      return c;
-    }
-    if (softConjunctions(e)) {
-      const mk = wordsKey(e.words.mask);
-      let s = this.soft.get(mk);
-      if (!s && create) {
-        s = { cls: new Classifier<FlowEntry>(this.opts), chains: new Map(), maxPri: -1 };
-        this.soft.set(mk, s);
-      }
-      return s;
-    }
-    return this.hard;
+    this.plain = new Classifier<FlowEntry>(opts);
+    const n = resolveOptions(opts).nWords + 1;
+    this.keyX = new Uint32Array(n);
+    this.wcX = new Uint32Array(n);
   }
 
   /** Adds a rule; one with the same match, conj_id and priority is replaced. True if new. */
   add(e: FlowEntry): boolean {
-    // A rule replaced by one of the other kind (soft vs hard) must leave its old home too.
-    let fresh = true;
-    for (const home of this.homes(e)) {
-      const cls = "cls" in home ? home.cls : home;
-      const old = cls.findExactly(e.words.value, e.words.mask, e.priority);
-      if (old && old.payload.conjId === e.conjId) {
-        cls.remove(old);
-        if ("cls" in home) this.unchain(home, old.payload);
-        fresh = false;
-      }
+    const conjs = softConjunctions(e);
+    if (this.all === null && (conjs !== null || e.conjId !== undefined)) this.widen();
+    const all = this.all;
+    if (all === null) {
+      const old = this.plain.findExactly(e.words.value, e.words.mask, e.priority);
+      if (old) this.plain.remove(old);
+      this.plain.insert({ priority: e.priority, value: e.words.value, mask: e.words.mask, payload: e });
+      return !old;
     }
-    const c = this.classifierFor(e, true)!;
-    if ("cls" in c) {
-      c.cls.insert({ priority: e.priority, value: e.words.value, mask: e.words.mask, payload: e });
-      const k = wordsKey(e.words.value);
-      const chain = c.chains.get(k) ?? [];
-      chain.push(e);
-      chain.sort((a, b) => b.priority - a.priority);
-      c.chains.set(k, chain);
-      c.maxPri = Math.max(c.maxPri, e.priority);
-    } else c.insert({ priority: e.priority, value: e.words.value, mask: e.words.mask, payload: e });
-    return fresh;
+    const { value, mask } = widened(e);
+    const old = all.findExactly(value, mask, e.priority);
+    const k = chainKey(value, mask);
+    if (old) {
+      all.remove(old);
+      this.softOf.delete(old.payload);
+      const chain = this.chains.get(k)!;
+      chain.splice(chain.indexOf(old.payload), 1);
+    }
+    all.insert({ priority: e.priority, value, mask, payload: e });
+    if (conjs !== null) this.softOf.set(e, conjs);
+    const chain = this.chains.get(k) ?? [];
+    chain.push(e);
+    chain.sort((a, b) => b.priority - a.priority);
+    this.chains.set(k, chain);
+    return !old;
   }
 
-  private homes(e: FlowEntry): (Classifier<FlowEntry> | SoftSubtable)[] {
-    const out: (Classifier<FlowEntry> | SoftSubtable)[] = [];
-    if (e.conjId !== undefined) {
-      const c = this.byConjId.get(e.conjId);
-      if (c) out.push(c);
-      return out;
-    }
-    out.push(this.hard);
-    const s = this.soft.get(wordsKey(e.words.mask));
-    if (s) out.push(s);
-    return out;
-  }
-
-  private unchain(s: SoftSubtable, e: FlowEntry): void {
-    const k = wordsKey(e.words.value);
-    const chain = s.chains.get(k);
-    if (!chain) return;
-    const i = chain.indexOf(e);
-    if (i >= 0) chain.splice(i, 1);
-    if (chain.length === 0) s.chains.delete(k);
+  /** Moves every rule to the conj_id-keyed classifier (in insertion order). */
+  private widen(): void {
+    this.all = new Classifier<FlowEntry>(withConjId(this.opts));
+    const rules = this.plain.rules().sort((a, b) => a.id - b.id);
+    for (const r of rules) this.plain.remove(r);
+    for (const r of rules) this.add(r.payload);
   }
 
   /** Every rule of the table (any order). */
   rules(): FlowEntry[] {
-    const out = this.hard.rules().map((r) => r.payload);
-    for (const c of this.byConjId.values()) for (const r of c.rules()) out.push(r.payload);
-    for (const s of this.soft.values()) for (const r of s.cls.rules()) out.push(r.payload);
-    return out;
+    return (this.all ?? this.plain).rules().map((r) => r.payload);
   }
 
   /**
@@ -141,69 +138,116 @@ export class OfTable {
    * every subtable consulted.
    */
   lookup(key: Uint32Array, wc?: Uint32Array): FlowEntry | undefined {
-    const hardRule: Rule<FlowEntry> | undefined = this.hard.lookup(key, wc);
-    let hard = hardRule?.payload;
-    let hardPri = hard ? hard.priority : -1;
-    if (this.soft.size === 0) return hard;
-    // Soft matches above the hard one, one per subtable (its best), with its identical-match chain.
-    let soft: { e: FlowEntry; chain: FlowEntry[] | undefined }[] = [];
-    for (const s of this.soft.values()) {
-      if (s.maxPri <= hardPri) continue;
-      const r = s.cls.lookup(key, wc);
-      if (!r || r.priority <= hardPri) continue;
-      soft.push({ e: r.payload, chain: s.chains.get(wordsKey(r.payload.words.value)) });
+    const all = this.all;
+    if (all === null) return this.plain.lookup(key, wc)?.payload;
+    const k = this.keyX;
+    k[0] = 0;
+    k.set(key, 1);
+    let w: Uint32Array | undefined;
+    if (wc) {
+      w = this.wcX;
+      w[0] = 0;
+      w.set(wc, 1);
     }
+    const r = this.lookupConj(all, k, w, true);
+    if (wc && w) wc.set(w.subarray(1));
+    return r;
+  }
+
+  private lookupConj(
+    all: Classifier<FlowEntry>,
+    k: Uint32Array,
+    w: Uint32Array | undefined,
+    allowSoft: boolean,
+  ): FlowEntry | undefined {
+    const hits = allowSoft ? this.softHits : null;
+    if (hits) hits.length = 0;
+    let hard = all.lookupSoft(k, w, this.isSoft, hits)?.payload;
+    let hardPri = hard ? hard.priority : -1;
+    if (!hits || hits.length === 0) return hard;
+    // The soft match loop, with OVS's order (deletions move the last entry into the hole).
+    const soft: (FlowEntry | null)[] = hits.map((r) => r.payload);
+    let n = soft.length;
     for (;;) {
-      soft = soft.filter((x) => x.e.priority > hardPri);
-      if (soft.length === 0) break;
+      for (let i = 0; i < n; ) {
+        const x = soft[i];
+        if (!x || x.priority <= hardPri) soft[i] = soft[--n]!;
+        else i++;
+      }
+      if (n === 0) break;
       let softPri = -1;
       let nSoftPri = 0;
-      for (const x of soft) {
-        if (x.e.priority > softPri) {
-          softPri = x.e.priority;
+      for (let i = 0; i < n; i++) {
+        const p = soft[i]!.priority;
+        if (p > softPri) {
+          softPri = p;
           nSoftPri = 1;
-        } else if (x.e.priority === softPri) nSoftPri++;
+        } else if (p === softPri) nSoftPri++;
       }
-      // find_conjunctive_match(): clause bitmaps per id, over the soft matches at softPri.
+      // find_conjunctive_match(): clause bitmaps per id over the soft matches at softPri; a
+      // completed conjunction looks the table up again with conj_id set (soft rules ignored).
       const seen = new Map<number, bigint>();
-      for (const x of soft) {
-        if (x.e.priority !== softPri) continue;
-        const id = completes(softConjunctions(x.e) ?? [], nSoftPri, seen);
+      for (let i = 0; i < n; i++) {
+        const x = soft[i]!;
+        if (x.priority !== softPri) continue;
+        const id = completes(this.softOf.get(x)!, nSoftPri, seen);
         if (id === undefined) continue;
-        const byId = this.byConjId.get(id)?.lookup(key, wc)?.payload;
-        const rule = byId && (!hard || byId.priority > hard.priority) ? byId : hard;
+        const saved = k[0]!;
+        k[0] = id;
+        const rule = this.lookupConj(all, k, w, false);
+        k[0] = saved;
         if (rule) return rule;
       }
-      // No conjunction completes at softPri: fall back to lower-priority identical matches.
-      const next: typeof soft = [];
-      for (const x of soft) {
-        if (x.e.priority !== softPri) {
-          next.push(x);
-          continue;
+      // No conjunction completes at softPri: drop back to lower-priority identical matches.
+      for (let i = 0; i < n; i++) {
+        const x = soft[i]!;
+        if (x.priority !== softPri) continue;
+        const { value, mask } = widened(x);
+        const chain = this.chains.get(chainKey(value, mask));
+        const lower = chain ? chain[chain.indexOf(x) + 1] : undefined;
+        if (lower === undefined) soft[i] = null;
+        else if (this.softOf.has(lower)) soft[i] = lower;
+        else {
+          soft[i] = null;
+          if (lower.priority > hardPri) {
+            hard = lower;
+            hardPri = lower.priority;
+          }
         }
-        const chain = x.chain;
-        const i = chain ? chain.indexOf(x.e) : -1;
-        const lower = chain && i >= 0 ? chain[i + 1] : undefined;
-        if (lower) next.push({ e: lower, chain });
       }
-      soft = next;
-      if (hard) hardPri = hard.priority;
     }
-    hard = hard ?? undefined;
     return hard;
   }
 }
 
-/** Adds one soft rule's conjunctions to `seen`; returns an id whose clauses are now all seen. */
+/** A rule's match over the conj_id-keyed words (conj_id first). */
+function widened(e: FlowEntry): { value: Uint32Array; mask: Uint32Array } {
+  const n = e.words.value.length + 1;
+  const value = new Uint32Array(n);
+  const mask = new Uint32Array(n);
+  value.set(e.words.value, 1);
+  mask.set(e.words.mask, 1);
+  if (e.conjId !== undefined) {
+    value[0] = e.conjId;
+    mask[0] = 0xffffffff;
+  }
+  return { value, mask };
+}
+
+const chainKey = (value: Uint32Array, mask: Uint32Array): string => `${mask.join(",")}|${value.join(",")}`;
+
+/**
+ * find_conjunctive_match(): adds one soft rule's conjunctions to `seen` and returns the id of
+ * the first one whose clauses are now all seen (its later conjunctions are then not added).
+ */
 function completes(conjs: readonly Conj[], nSoftPri: number, seen: Map<number, bigint>): number | undefined {
-  let found: number | undefined;
   for (const c of conjs) {
     if (c.n > nSoftPri) continue;
     const bits = (seen.get(c.id) ?? 0n) | (1n << BigInt(c.clause));
     seen.set(c.id, bits);
-    if (found === undefined && bits === (1n << BigInt(c.n)) - 1n) found = c.id;
+    if (bits === (1n << BigInt(c.n)) - 1n) return c.id;
   }
-  return found;
+  return undefined;
 }
 
 /**

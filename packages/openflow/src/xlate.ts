@@ -265,6 +265,8 @@ function prereqsOk(spec: FieldSpec, k: Uint32Array, wc: Uint32Array): boolean {
 // Datapath actions (commit_odp_actions)
 
 const hx = (v: number): string => `0x${v.toString(16)}`;
+/** C's `%#x`, as format_odp_key_attr prints: no 0x prefix on a zero. */
+const cx = (v: number): string => (v ? hx(v) : "0");
 
 function masked(name: string, val: string, mask: number, full: number, maskText = hx(mask)): string {
   return mask === full ? `${name}=${val}` : `${name}=${val}/${maskText}`;
@@ -318,7 +320,7 @@ function commit(ctx: Ctx): void {
         ),
       );
     if (k[W.nw_tos] !== b[W.nw_tos])
-      parts.push(masked("tos", hx(k[W.nw_tos]! & wc[W.nw_tos]!), wc[W.nw_tos]! & 0xff, 0xff));
+      parts.push(masked("tos", cx(k[W.nw_tos]! & wc[W.nw_tos]!), wc[W.nw_tos]! & 0xff, 0xff));
     if (k[W.nw_ttl] !== b[W.nw_ttl])
       parts.push(masked("ttl", String(k[W.nw_ttl]), wc[W.nw_ttl]! & 0xff, 0xff));
     if (parts.length) odp.push(`set(ipv4(${parts.join(",")}))`);
@@ -338,7 +340,7 @@ function commit(ctx: Ctx): void {
       for (let i = 0; i < 4; i++) b[w + i] = k[w + i]!;
     }
     if (k[W.nw_tos] !== b[W.nw_tos])
-      parts.push(masked("tclass", hx(k[W.nw_tos]! & wc[W.nw_tos]!), wc[W.nw_tos]! & 0xff, 0xff));
+      parts.push(masked("tclass", cx(k[W.nw_tos]! & wc[W.nw_tos]!), wc[W.nw_tos]! & 0xff, 0xff));
     if (k[W.nw_ttl] !== b[W.nw_ttl])
       parts.push(masked("hlimit", String(k[W.nw_ttl]), wc[W.nw_ttl]! & 0xff, 0xff));
     b[W.nw_tos] = k[W.nw_tos]!;
@@ -394,7 +396,7 @@ function commit(ctx: Ctx): void {
   // commit_set_pkt_mark_action comes after the priority; both print with %#x.
   const markChanged = k[W.pkt_mark] !== b[W.pkt_mark];
   if (k[W.skb_priority] !== b[W.skb_priority]) {
-    odp.push(`set(skb_priority(${hx(k[W.skb_priority]!)}))`);
+    odp.push(`set(skb_priority(${cx(k[W.skb_priority]!)}))`);
     b[W.skb_priority] = k[W.skb_priority]!;
   }
   if (markChanged) {
@@ -641,7 +643,8 @@ function patchOutput(ctx: Ctx, bridge: Bridge, inPort: OfPort, isLast: boolean):
   ctx.bridge = oldBridge;
   ctx.conntracked = oldConntracked;
   ctx.exit = false;
-  if (ctx.error === "Recursion too deep" || ctx.error === "Too many resubmits") return;
+  // "Out bridge errors do not propagate back", the translation limits included: a packet
+  // bounced between two bridges until depth 64 goes on in each caller after its output.
   ctx.error = null;
 }
 

@@ -25,14 +25,10 @@ const gate = oracleGate("ovs");
 /**
  * The families the CI compares. Keep it small and true: a family joins when ovnsim agrees on
  * it over the 5,000-case run (see bench/results/openflow-differential.json).
- * Left out, with the bug that keeps each out:
- * - special-port: an `IN_PORT` output that bounces a packet between two bridges over their
- *   patch ports (seed 619027632, program 6) nests each peer bridge one level deeper in real
- *   ofproto/trace, which goes on and outputs; ovnsim prints the peer at the top level and stops
- *   at "over max translation depth 64" (different datapath actions).
  */
 const SUPPORTED: readonly Family[] = [
   "output",
+  "special-port",
   "drop",
   "normal",
   "flood",
