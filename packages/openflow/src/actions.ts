@@ -814,6 +814,90 @@ export function of10PopVlan(actions: OfAction[], vlanMatched: boolean): OfAction
   return changed ? out : actions;
 }
 
+/**
+ * A rule that `-O OpenFlow15 dump-flows` prints with `reset_counts` was added over OpenFlow 1.0
+ * (plain `ovs-ofctl add-flow`: an OpenFlow 1.0 flow_mod always resets the counters). The switch
+ * keeps the actions as the OpenFlow 1.0 (+NXM) encoding decoded them, and ofproto/trace prints
+ * those: what set_field_to_legacy_openflow() sends (`mod_dl_dst:`, `mod_nw_src:`, `mod_nw_tos:`,
+ * `mod_tp_src:`, `mod_vlan_vid:`, `mod_vlan_pcp:`), otherwise one NXAST_REG_LOAD per contiguous
+ * run (`load:`; variable-length fields keep `set_field:`), `strip_vlan`, and `enqueue:P:Q`,
+ * which the OpenFlow 1.5 dump spells `set_queue:Q,output:P,pop_queue`. The `push_vlan:0x8100`
+ * that the dump puts before a VLAN set stands for OpenFlow 1.0's push-if-needed, which
+ * `mod_vlan_vid`/`mod_vlan_pcp` do by themselves. The dump cannot tell `set_tunnel:` from a
+ * load to tun_id: both come back as `load:`.
+ */
+export function of10Actions(actions: readonly OfAction[]): OfAction[] {
+  const out: OfAction[] = [];
+  for (let i = 0; i < actions.length; i++) {
+    const a = actions[i]!;
+    const next = actions[i + 1];
+    if (
+      a.kind === "push_vlan" &&
+      a.tpid === 0x8100 &&
+      next?.kind === "set_field" &&
+      (next.field.name === "vlan_vid" || next.field.name === "dl_vlan_pcp")
+    )
+      continue;
+    if (a.kind === "set_queue") {
+      const o = actions[i + 1];
+      const p = actions[i + 2];
+      if (o?.kind === "output" && o.maxLen === undefined && p?.kind === "pop_queue") {
+        out.push({ kind: "enqueue", port: o.port, queue: a.queue });
+        i += 2;
+        continue;
+      }
+    }
+    out.push(of10Action(a));
+  }
+  return out;
+}
+
+function of10Action(a: OfAction): OfAction {
+  switch (a.kind) {
+    case "pop_vlan":
+      return { kind: "pop_vlan", raw: "strip_vlan" };
+    case "clone":
+      return { kind: "clone", actions: of10Actions(a.actions) };
+    case "ct":
+      return { ...a, actions: of10Actions(a.actions) };
+    case "set_field":
+      break;
+    default:
+      return a;
+  }
+  if (a.raw === "load") return a;
+  const full = (1n << BigInt(a.field.bits)) - 1n;
+  const whole = a.mask === null || a.mask === full;
+  const v = a.value;
+  if (whole) {
+    switch (a.field.name) {
+      case "dl_src":
+      case "dl_dst":
+        return { kind: "set_eth", which: a.field.name === "dl_src" ? "src" : "dst", mac: Number(v) };
+      case "nw_src":
+      case "nw_dst":
+        return { kind: "set_ipv4", which: a.field.name === "nw_src" ? "src" : "dst", ip: Number(v) };
+      case "ip_dscp":
+        return { kind: "set_ip_dscp", tos: Number(v) << 2 };
+      case "nw_tos":
+        return { kind: "set_ip_dscp", tos: Number(v) };
+      case "tcp_src":
+      case "udp_src":
+        return { kind: "set_l4", which: "src", port: Number(v) };
+      case "tcp_dst":
+      case "udp_dst":
+        return { kind: "set_l4", which: "dst", port: Number(v) };
+      case "vlan_vid":
+        return { kind: "set_vlan_vid", vid: Number(v) & 0xfff, push: true };
+      case "dl_vlan_pcp":
+        return { kind: "set_vlan_pcp", pcp: Number(v), push: true };
+    }
+  }
+  // NXAST_REG_LOAD2 (printed as set_field) for what NXAST_REG_LOAD cannot carry.
+  if (a.field.name.startsWith("tun_metadata")) return a;
+  return { ...a, mask: whole ? null : a.mask, raw: "load" };
+}
+
 /** Parses an `actions=` list in ovs-ofctl syntax (`drop` or an empty list = no actions). */
 export function parseActions(text: string, ctx: ParseContext = {}): OfAction[] {
   const out: OfAction[] = [];

@@ -26,7 +26,14 @@ import {
   SimError,
   W,
 } from "@ovnsim/packet";
-import { formatActions, type OfAction, of10PopVlan, parseActions, splitTopLevel } from "./actions.js";
+import {
+  formatActions,
+  type OfAction,
+  of10Actions,
+  of10PopVlan,
+  parseActions,
+  splitTopLevel,
+} from "./actions.js";
 import { OfTable, verifyConjunctions } from "./conjunction.js";
 import type { Meter } from "./meter.js";
 import { unquotePortName } from "./portnames.js";
@@ -291,6 +298,7 @@ export function parseFlowLine(text: string, opts: ParseFlowLineOptions = {}): Fl
     let priority = 32768;
     let cookie = 0n;
     let conjId: number | undefined;
+    let of10 = false;
     const match = parseMatch(left, {
       ...(opts.ports ? { ports: opts.ports } : {}),
       extra: (key, value) => {
@@ -308,17 +316,16 @@ export function parseFlowLine(text: string, opts: ParseFlowLineOptions = {}): Fl
           const c = parseInteger(value, "conj_id");
           if (c > 0xffffffffn) throw new SimError("BAD_VALUE", `conj_id=${value}: out of range`);
           conjId = Number(c);
-        } else return FLOW_META.has(key);
+        } else if (key === "reset_counts") of10 = true;
+        else return FLOW_META.has(key);
         return true;
       },
     });
     const portMap = opts.ports;
     const words = matchToWords(match);
     const vlanMatched = (words.mask[W.vlan0]! & words.value[W.vlan0]! & 0x1000) !== 0;
-    const actions = of10PopVlan(
-      parseActions(right, portMap ? { portByName: (n) => portMap.get(n) } : {}),
-      vlanMatched,
-    );
+    const parsed = parseActions(right, portMap ? { portByName: (n) => portMap.get(n) } : {});
+    const actions = of10 ? of10Actions(parsed) : of10PopVlan(parsed, vlanMatched);
     verifyConjunctions(actions);
     return {
       table,
