@@ -219,6 +219,61 @@ for inp in 1 2; do
 done
 fi
 
+# ---- flows added over OpenFlow 1.0 (plain ovs-ofctl): the OF1.5 dump shows reset_counts and
+# OF1.5 spellings, ofproto/trace the OpenFlow 1.0 ones the switch kept ----
+if scenario of10-spelling; then
+flows10 br0 <<EOF2
+priority=100,tcp,in_port=1,actions=mod_tp_src:80,set_field:81->tcp_dst,set_field:32->nw_tos,mod_nw_src:10.9.9.9,set_field:10.8.8.8->ip_dst,mod_dl_dst:00:00:00:00:07:07,set_field:00:00:00:00:08:08->eth_src,output:5
+priority=100,udp,in_port=1,actions=mod_tp_dst:53,load:0x7->NXM_NX_TUN_ID[],set_field:0x5->reg1,set_field:0x3/0x3->reg2,set_field:0x5/0x5->reg3,load:0x10->OXM_OF_METADATA[0..7],enqueue:5:3,output:2
+priority=100,ip,in_port=1,actions=mod_vlan_vid:30,mod_vlan_pcp:5,output:3,strip_vlan,set_vlan_vid:7,output:5
+priority=100,ip,in_port=2,actions=ct(commit,zone=3,exec(set_field:0x1->ct_mark,load:0x2->NXM_NX_CT_LABEL[0..7])),clone(mod_dl_dst:00:00:00:00:00:01,set_field:0x5/0x5->reg3,output:5),output:1
+priority=100,ip,in_port=3,actions=set_field:5->nw_ttl,set_field:0x1->pkt_mark,output:5
+priority=100,ip,in_port=3,dl_vlan=10,actions=mod_vlan_vid:20,mod_vlan_pcp:3,output:5,strip_vlan,output:5
+priority=100,arp,actions=set_field:1.2.3.4->arp_spa,set_field:2->arp_op,load:0x2->NXM_NX_ARP_THA[],output:5
+priority=100,ipv6,actions=set_field:fd00::9->ipv6_src,set_field:0x12345->ipv6_label,output:5
+EOF2
+capture
+t br0 "in_port=1,$TCP"
+t br0 "in_port=1,$UDP"
+t br0 "in_port=1,$IP"
+t br0 "in_port=1,dl_vlan=10,$IP"
+t br0 "in_port=2,$IP"
+t br0 "in_port=3,$IP"
+t br0 "in_port=3,dl_vlan=10,$IP"
+t br0 "in_port=3,dl_vlan=20,$IP"
+t br0 "in_port=1,$ARP"
+t br0 "in_port=1,$TCP6"
+fi
+
+# ---- sets no datapath implements (ARP fields, ICMP type/code: the userspace slow path) and
+# the IPv6 flow label; what they un-wildcard ----
+if scenario slow-sets; then
+flows br0 <<EOF2
+priority=100,arp,in_port=1,actions=set_field:01:00:5e:00:00:01->arp_sha,output:5,set_field:1.1.1.1->arp_spa,set_field:3->arp_op,output:5
+priority=100,arp,in_port=2,actions=move:NXM_OF_ETH_SRC[]->NXM_NX_ARP_THA[],output:5
+priority=100,arp,in_port=3,actions=load:0x1->NXM_NX_ARP_THA[0..3],output:5
+priority=100,rarp,in_port=1,actions=set_field:1.1.1.1->arp_tpa,output:5
+priority=100,icmp,in_port=1,actions=set_field:3->icmp_type,output:5,set_field:1->icmp_code,output:5
+priority=100,icmp6,in_port=1,actions=set_field:129->icmpv6_type,output:5
+priority=100,ipv6,in_port=2,actions=set_field:0x54321->ipv6_label,output:5,set_field:0x1->ipv6_label,output:5
+priority=100,ip,in_port=1,actions=mod_nw_tos:0,output:5
+priority=90,arp,actions=NORMAL
+EOF2
+flows br1 <<<"priority=0,arp,actions=set_field:00:00:00:00:00:09->arp_tha,output:2"
+capture
+for inp in 1 2 3 4; do
+  t br0 "in_port=$inp,$ARP"
+  t br0 "in_port=$inp,dl_src=$M1,dl_dst=$M2,arp,arp_spa=10.0.0.1,arp_tpa=10.0.0.2,arp_op=2,arp_sha=$M1"
+done
+t br0 "in_port=1,dl_src=$M1,dl_dst=$BC,rarp,arp_spa=10.0.0.1,arp_tpa=10.0.0.2,arp_op=3"
+t br0 "in_port=1,dl_src=$M1,dl_dst=$M2,icmp,nw_src=10.0.0.1,nw_dst=10.0.0.2,nw_ttl=64,icmp_type=8,icmp_code=0"
+t br0 "in_port=1,dl_src=$M1,dl_dst=$M2,icmp,nw_src=10.0.0.1,nw_dst=10.0.0.2,nw_ttl=64,icmp_type=3,icmp_code=1"
+t br0 "in_port=1,dl_src=$M1,dl_dst=$M2,icmp6,ipv6_src=fd00::1,ipv6_dst=fd00::2,nw_ttl=64,icmpv6_type=128,icmpv6_code=0"
+t br0 "in_port=2,$TCP6"
+t br0 "in_port=2,dl_src=$M1,dl_dst=$M2,ipv6,ipv6_src=fd00::1,ipv6_dst=fd00::2,ipv6_label=0x54321,nw_ttl=64"
+t br0 "in_port=1,dl_src=$M1,dl_dst=$M2,ip,nw_src=10.0.0.1,nw_dst=10.0.0.2,nw_ttl=64,nw_tos=32"
+fi
+
 # ---- VLAN push/pop around NORMAL on trunk and access ports ----
 if scenario vlan-normal; then
 flows br0 <<EOF2

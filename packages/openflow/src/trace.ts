@@ -49,6 +49,8 @@ export interface TracePass {
   readonly datapathActions: string;
   /** "Translation failed (…)" reason, or null. */
   readonly error: string | null;
+  /** Why the flow is handled by the userspace slow path (slow_path_reason explanations), if it is. */
+  readonly slowPath?: readonly string[];
   /**
    * The packet at the start of the pass and at its end, as flows (not enumerable: not part of
    * the JSON); `flow` and `finalFlow` are their texts. `final` is `start` itself when unchanged.
@@ -133,6 +135,10 @@ export function renderTrace(t: TraceResult): string {
     s += renderNodes(p.nodes);
     s += `\nFinal flow: ${p.finalFlow}\nMegaflow: ${p.megaflow}\nDatapath actions: ${p.datapathActions}`;
     if (p.error !== null) s += `\nTranslation failed (${p.error}), packet is dropped.\n`;
+    else if (p.slowPath?.length) {
+      s += "\nThis flow is handled by the userspace slow path because it:";
+      for (const r of p.slowPath) s += `\n  - ${r}.`;
+    }
   }
   return s.endsWith("\n") ? s : `${s}\n`;
 }

@@ -144,6 +144,8 @@ interface Ctx {
   depth: number;
   resubmits: number;
   error: string | null;
+  /** xout.slow: an action no datapath implements sends the flow to the userspace slow path. */
+  slow: boolean;
   exit: boolean;
   tableId: number;
   ruleCookie: bigint;
@@ -339,6 +341,11 @@ function commit(ctx: Ctx): void {
       if (big(k, w) !== big(b, w)) parts.push(`${name}=${formatIp6(big(k, w))}`);
       for (let i = 0; i < 4; i++) b[w + i] = k[w + i]!;
     }
+    if (k[W.ipv6_label] !== b[W.ipv6_label])
+      parts.push(
+        masked("label", cx(k[W.ipv6_label]! & wc[W.ipv6_label]!), wc[W.ipv6_label]! & 0xfffff, 0xfffff),
+      );
+    b[W.ipv6_label] = k[W.ipv6_label]!;
     if (k[W.nw_tos] !== b[W.nw_tos])
       parts.push(masked("tclass", cx(k[W.nw_tos]! & wc[W.nw_tos]!), wc[W.nw_tos]! & 0xff, 0xff));
     if (k[W.nw_ttl] !== b[W.nw_ttl])
@@ -346,6 +353,45 @@ function commit(ctx: Ctx): void {
     b[W.nw_tos] = k[W.nw_tos]!;
     b[W.nw_ttl] = k[W.nw_ttl]!;
     if (parts.length) odp.push(`set(ipv6(${parts.join(",")}))`);
+  }
+  // commit_set_arp_action(): a masked set of the ARP fields that changed; no datapath can do
+  // it, so the flow goes to the userspace slow path. (The opcode is OVS's nw_proto: 0, no L3.)
+  if (dlType(k) === ETH_TYPE.arp && (k[W.nw_proto]! & 0xff) !== 0) {
+    const parts: string[] = [];
+    const ip = (name: string, w: number): void => {
+      if (k[w] === b[w]) return;
+      const m = wc[w]! >>> 0;
+      parts.push(masked(name, formatIp4((k[w]! & m) >>> 0), m, 0xffffffff, formatIp4(m)));
+    };
+    ip("sip", W.nw_src);
+    ip("tip", W.nw_dst);
+    if (k[W.nw_proto] !== b[W.nw_proto]) {
+      const m = wc[W.nw_proto]! & 0xffff;
+      parts.push(masked("op", String(k[W.nw_proto]! & m), m, 0xffff, hx(m)));
+    }
+    for (const [name, w] of [
+      ["sha", W.arp_sha],
+      ["tha", W.arp_tha],
+    ] as const) {
+      if (k[w] === b[w] && k[w + 1] === b[w + 1]) continue;
+      const m = macAt(wc, w);
+      const v =
+        ((k[w]! & wc[w]! & 0xffff) * 0x100000000 + ((k[w + 1]! & wc[w + 1]!) >>> 0)) % 0x1000000000000;
+      parts.push(
+        m === 0xffffffffffff ? `${name}=${formatMac(v)}` : `${name}=${formatMac(v)}/${formatMac(m)}`,
+      );
+    }
+    if (parts.length) {
+      odp.push(`set(arp(${parts.join(",")}))`);
+      ctx.slow = true;
+    }
+    b[W.nw_src] = k[W.nw_src]!;
+    b[W.nw_dst] = k[W.nw_dst]!;
+    b[W.nw_proto] = k[W.nw_proto]!;
+    for (const w of [W.arp_sha, W.arp_tha]) {
+      b[w] = k[w]!;
+      b[w + 1] = k[w + 1]!;
+    }
   }
   // L4 ports.
   if (isIpAny(k) && !(k[W.nw_frag]! & 2)) {
@@ -368,6 +414,20 @@ function commit(ctx: Ctx): void {
       b[W.tp_src] = k[W.tp_src]!;
       b[W.tp_dst] = k[W.tp_dst]!;
     }
+  }
+  // commit_set_icmp_action(): ICMP type and code, an unmasked set (both exact in the megaflow),
+  // through the slow path.
+  if ((isIp4(k) && k[W.nw_proto] === IP_PROTO.icmp) || (isIp6(k) && k[W.nw_proto] === IP_PROTO.icmpv6)) {
+    if ((k[W.tp_src]! & 0xff) !== (b[W.tp_src]! & 0xff) || (k[W.tp_dst]! & 0xff) !== (b[W.tp_dst]! & 0xff)) {
+      odp.push(
+        `set(${isIp4(k) ? "icmp" : "icmpv6"}(type=${k[W.tp_src]! & 0xff},code=${k[W.tp_dst]! & 0xff}))`,
+      );
+      wc[W.tp_src]! |= 0xff;
+      wc[W.tp_dst]! |= 0xff;
+      ctx.slow = true;
+    }
+    b[W.tp_src] = k[W.tp_src]!;
+    b[W.tp_dst] = k[W.tp_dst]!;
   }
   // VLANs (commit_vlan_action).
   {
@@ -1177,7 +1237,8 @@ const NO_PACKET_EFFECT = new Set([
  * load, mod_nw_src/dst, mod_nw_ttl, dec_ttl) makes the megaflow match nw_proto, even when
  * nothing is output; DSCP/TOS writes and `move` into those fields do not.
  */
-const L3_WRITES = new Set(["nw_src", "nw_dst", "ipv6_src", "ipv6_dst", "nw_ttl", "nw_ecn"]);
+const L3_WRITES = new Set(["nw_src", "nw_dst", "ipv6_src", "ipv6_dst", "ipv6_label", "nw_ttl", "nw_ecn"]);
+const ARP_WRITES = new Set(["arp_spa", "arp_tpa", "arp_op", "arp_sha", "arp_tha"]);
 const touchNwProto = (wc: Uint32Array): void => {
   wc[W.nw_proto] = (wc[W.nw_proto]! | 0xff) >>> 0;
 };
@@ -1386,6 +1447,9 @@ function doActions(ctx: Ctx, actions: readonly OfAction[], isLast: boolean): voi
           const mask = a.mask ?? (1n << BigInt(a.field.bits)) - 1n;
           unwildcard(wc, a.field, mask);
           if (L3_WRITES.has(a.field.name)) touchNwProto(wc);
+          // Measured on OVS 3.1: a set_field/load of an ARP field of an ARP (not RARP) packet
+          // un-wildcards the opcode (OVS's nw_proto) too; move and pop do not.
+          else if (ARP_WRITES.has(a.field.name) && dlType(k) === ETH_TYPE.arp) touchNwProto(wc);
           if (a.field.implied && !(k[a.field.word]! & VLAN_CFI)) {
             // OVS mf_set_flow_value on vlan_vid/pcp of an untagged packet sets the CFI bit too.
           }
@@ -1580,6 +1644,7 @@ function runPass(
     depth: 0,
     resubmits: 0,
     error: null,
+    slow: false,
     exit: false,
     tableId: 0,
     ruleCookie: 0n,
@@ -1699,6 +1764,7 @@ function runPass(
     },
     datapathActions: ctx.odp.length ? ctx.odp.join(",") : "drop",
     error: ctx.error,
+    ...(ctx.slow ? { slowPath: ["Uses action(s) not supported by datapath"] } : {}),
   };
   Object.defineProperty(pass, "packets", {
     value: { start: initFlow, final: same ? initFlow : finalFlow },

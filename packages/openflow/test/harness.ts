@@ -126,6 +126,15 @@ export function odpEffects(acts: string, flowLine = ""): string {
     ["tcp.dst", f.get("tp_dst")],
     ["udp.src", f.get("tp_src")],
     ["udp.dst", f.get("tp_dst")],
+    ["arp.sip", f.get("arp_spa")],
+    ["arp.tip", f.get("arp_tpa")],
+    ["arp.op", f.get("arp_op")],
+    ["arp.sha", f.get("arp_sha")],
+    ["arp.tha", f.get("arp_tha")],
+    ["ipv6.src", f.get("ipv6_src")],
+    ["ipv6.dst", f.get("ipv6_dst")],
+    ["ipv6.hlimit", f.has("ipv6_src") ? f.get("nw_ttl") : undefined],
+    ["skb_mark", f.get("pkt_mark") ?? "0"],
   ];
   for (const [k, v] of init) if (v !== undefined) state.set(k, v);
   if (f.has("dl_vlan")) vlans.push(`push_vlan(vid=${f.get("dl_vlan")},pcp=${f.get("dl_vlan_pcp") ?? 0})`);
@@ -135,7 +144,9 @@ export function odpEffects(acts: string, flowLine = ""): string {
     if (set) {
       for (const kv of set[2]!.split(",")) {
         const [k, v] = kv.split("=");
-        state.set(`${set[1]}.${k}`, v ?? "");
+        // set(skb_mark(0x7)): one value, no key.
+        if (v === undefined) state.set(set[1]!, k!);
+        else state.set(`${set[1]}.${k}`, v);
       }
     } else if (t === "pop_vlan") vlans.shift();
     else if (t.startsWith("push_vlan(")) vlans.unshift(t);
