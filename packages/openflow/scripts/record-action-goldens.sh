@@ -274,6 +274,33 @@ t br0 "in_port=2,dl_src=$M1,dl_dst=$M2,ipv6,ipv6_src=fd00::1,ipv6_dst=fd00::2,ip
 t br0 "in_port=1,dl_src=$M1,dl_dst=$M2,ip,nw_src=10.0.0.1,nw_dst=10.0.0.2,nw_ttl=64,nw_tos=32"
 fi
 
+# ---- lookup stages: OVS's L3 segment ends at nd_target, so arp_sha/arp_tha, nd_target and
+# tcp_flags are looked up with the ports (OVN's port-security tables match them) ----
+if scenario stages; then
+flows br0 <<EOF2
+priority=90,arp,reg14=0x2,metadata=0x1,dl_src=$M1,arp_spa=10.0.0.1,arp_sha=$M1,actions=output:1
+priority=80,arp,reg14=0x2,metadata=0x1,actions=output:2
+priority=90,icmp6,reg14=0x2,metadata=0x1,nw_ttl=255,icmp_type=135,icmp_code=0,nd_sll=$M1,actions=output:1
+priority=90,icmp6,reg14=0x2,metadata=0x1,nw_ttl=255,icmp_type=136,icmp_code=0,nd_target=fd00::1,actions=output:1
+priority=80,icmp6,reg14=0x2,metadata=0x1,actions=output:2
+priority=70,tcp,tcp_flags=+syn-ack,nw_dst=10.0.0.2,actions=output:3
+priority=60,tcp,tp_dst=80,actions=output:4
+priority=0,actions=drop
+EOF2
+capture
+for spa in 10.0.0.1 10.0.0.9; do
+  for sha in $M1 $M2; do
+    t br0 "in_port=1,reg14=2,metadata=1,dl_src=$M1,dl_dst=$BC,arp,arp_spa=$spa,arp_tpa=10.0.0.2,arp_op=1,arp_sha=$sha"
+  done
+done
+t br0 "in_port=1,reg14=2,metadata=1,dl_src=$M2,dl_dst=$BC,arp,arp_spa=10.0.0.1,arp_tpa=10.0.0.2,arp_op=1,arp_sha=$M1"
+t br0 "in_port=1,reg14=2,metadata=1,dl_src=$M1,dl_dst=$M2,icmp6,ipv6_src=fd00::1,ipv6_dst=ff02::1:ff00:2,nw_ttl=255,icmpv6_type=135,icmpv6_code=0,nd_target=fd00::2,nd_sll=$M2"
+t br0 "in_port=1,reg14=2,metadata=1,dl_src=$M1,dl_dst=$M2,icmp6,ipv6_src=fd00::1,ipv6_dst=fd00::2,nw_ttl=255,icmpv6_type=136,icmpv6_code=0,nd_target=fd00::3"
+t br0 "in_port=1,dl_src=$M1,dl_dst=$M2,tcp,nw_src=10.0.0.1,nw_dst=10.0.0.2,nw_ttl=64,tp_src=1234,tp_dst=80,tcp_flags=ack"
+t br0 "in_port=1,dl_src=$M1,dl_dst=$M2,tcp,nw_src=10.0.0.1,nw_dst=10.0.0.3,nw_ttl=64,tp_src=1234,tp_dst=80,tcp_flags=syn"
+t br0 "in_port=1,dl_src=$M1,dl_dst=$M2,tcp,nw_src=10.0.0.1,nw_dst=10.0.0.2,nw_ttl=64,tp_src=1234,tp_dst=80,tcp_flags=syn"
+fi
+
 # ---- VLAN push/pop around NORMAL on trunk and access ports ----
 if scenario vlan-normal; then
 flows br0 <<EOF2

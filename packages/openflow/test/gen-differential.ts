@@ -11,6 +11,7 @@
 //
 // Every flow carries a cookie unique in its program; the runner reads the cookies a real trace
 // prints to know which flows (hence which action families) a case exercised.
+import { ovnRealProgram } from "./gen-ovnreal.js";
 import { rng } from "@ovnsim/oracle";
 
 /** Action families a case is classified by (a case counts in each family it touches). */
@@ -112,7 +113,7 @@ export interface GenCase {
   readonly ctNext: readonly string[];
 }
 
-export type ProgramKind = "ovn-br-int" | "kubeovn-provider" | "random" | "vlan-normal";
+export type ProgramKind = "ovn-br-int" | "ovn-real" | "kubeovn-provider" | "random" | "vlan-normal";
 
 export interface GenProgram {
   readonly id: number;
@@ -1546,7 +1547,13 @@ export function generateProgram(
     [g.ok(["vlan"]) ? 12 : 0, "kubeovn-provider"],
     [33, "random"],
     [g.ok(["vlan", "normal", "flood", "vlan-port"]) ? 15 : 0, "vlan-normal"],
+    // Real ovn-controller flows hold every family: only unrestricted runs draw them.
+    [allow === undefined ? 15 : 0, "ovn-real"],
   ]);
+  if (kind === "ovn-real") {
+    const real = ovnRealProgram(g.p, `g${id}`, nCases, (f) => g.nextCookie(f));
+    return { id, kind, bridges: real.bridges, cookieFamilies: g.fams, cases: real.cases };
+  }
   const { bridges, entry } = programBridges(g, id, kind);
   const byName = new Map(bridges.map((b) => [b.name, b]));
   const cases: GenCase[] = [];

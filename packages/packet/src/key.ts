@@ -82,9 +82,12 @@ export const FLOW_WORDS = 160;
 
 /**
  * End (exclusive) of each lookup stage, as OVS segments struct flow: metadata, L2, L3, then
- * L4 to the end. Staged lookup checks a subtable's rules stage by stage.
+ * the rest. Staged lookup checks a subtable's rules stage by stage. OVS's third segment ends
+ * at nd_target (FLOW_SEGMENT_3_ENDS_AT), so arp_sha/arp_tha, nd_target and tcp_flags are
+ * looked up with the L4 ports, in the last stage (a miss on arp_spa does not un-wildcard
+ * arp_sha).
  */
-export const STAGE_ENDS: readonly number[] = [W.dl_src, W.nw_src, W.tp_src, FLOW_WORDS];
+export const STAGE_ENDS: readonly number[] = [W.dl_src, W.nw_src, W.arp_sha, FLOW_WORDS];
 
 /** VLAN TCI bit that OVS uses to mean "a VLAN header is present" (VLAN_CFI). */
 export const VLAN_CFI = 0x1000;
