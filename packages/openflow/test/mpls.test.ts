@@ -1,6 +1,6 @@
 // The MPLS fields and actions as ovs-ofctl 3.1 parses and prints them; expectations recorded from
 // real OVS 3.1 (ovs-ofctl -O OpenFlow15 add-flow / --no-stats dump-flows, ofproto/trace).
-// Executing the MPLS actions is not modelled yet: a trace reaching one says so and stops.
+// The label stack is executed as ofproto-dpif-xlate does (see src/mpls.ts); goldens in test/golden/mpls.
 import { formatFlow, parseFlow } from "@ovnsim/packet";
 import { describe, expect, it } from "vitest";
 import {
@@ -103,9 +103,46 @@ describe("MPLS fields and actions", () => {
     expect(miss).toContain("Megaflow: recirc_id=0,eth,mpls,in_port=2");
     expect(miss).toContain("Datapath actions: drop");
   });
-  it("a trace reaching an MPLS action says it is not modelled", () => {
-    const sw = switchFromFlows("br0", "mpls,actions=set_field:7->mpls_label,output:2", undefined, [1, 2]);
-    const out = renderTrace(traceFlow(sw, "br0", parseFlow("in_port=1,mpls,mpls_label=5,mpls_bos=1")));
-    expect(out).toContain("set_field on mpls_label is not modelled by ovnsim");
+  it("executes the label stack: push over IP, set, dec_mpls_ttl, pop (recorded from OVS 3.1)", () => {
+    const sw = switchFromFlows(
+      "br0",
+      [
+        "in_port=1,ip,actions=push_mpls:0x8847,set_field:7->mpls_label,dec_mpls_ttl,output:2",
+        "in_port=1,mpls,actions=push_mpls:0x8847,output:2",
+        "in_port=3,mpls,actions=pop_mpls:0x0800,output:2",
+        "in_port=4,mpls,actions=pop_mpls:0x0800,resubmit(,1)",
+        "in_port=5,actions=dec_mpls_ttl,output:2",
+      ].join("\n"),
+      undefined,
+      [1, 2, 3, 4, 5],
+    );
+    const run = (f: string): string => renderTrace(traceFlow(sw, "br0", parseFlow(f)));
+    // The new entry takes the DSCP's low bits as TC and the IP TTL; L3 is no longer visible.
+    const push = run("in_port=1,ip,nw_tos=0xb8,nw_ttl=9");
+    expect(push).toContain("Megaflow: recirc_id=0,eth,ip,in_port=1,nw_tos=184,nw_ttl=9,nw_frag=no");
+    expect(push).toContain("Datapath actions: push_mpls(label=7,tc=6,ttl=8,bos=1,eth_type=0x8847),2");
+    expect(push).toContain("mpls_label=7,mpls_tc=6,mpls_ttl=8,mpls_bos=1");
+    // Pushing onto a stack copies the top entry (bos cleared) and the megaflow holds the entry.
+    const deeper = run("in_port=1,mpls,mpls_label=5,mpls_tc=2,mpls_ttl=7,mpls_bos=1");
+    expect(deeper).toContain("mpls_label=5,mpls_tc=2,mpls_ttl=7,mpls_bos=0,mpls_lse1=21767");
+    expect(deeper).toContain("Datapath actions: push_mpls(label=5,tc=2,ttl=7,bos=0,eth_type=0x8847),2");
+    // Without bottom of stack, every slot counts: the megaflow holds their bos bits.
+    const pop = run("in_port=3,mpls,mpls_label=5,mpls_tc=2,mpls_ttl=7,mpls_bos=0");
+    expect(pop).toContain(
+      "Megaflow: recirc_id=0,eth,mpls,in_port=3,mpls_bos=0,mpls_lse1=0x00000000/0x00000100,mpls_lse2=0x00000000/0x00000100",
+    );
+    expect(pop).toContain("Datapath actions: pop_mpls(eth_type=0x800),2");
+    // A lookup after a pop to IP waits for the recirculation (the trace stops there).
+    const recirc = run("in_port=4,mpls,mpls_bos=1");
+    expect(recirc).toMatch(/Datapath actions: pop_mpls\(eth_type=0x800\),recirc\(0x[0-9a-f]+\)/);
+    expect(recirc).not.toContain("resubmit");
+    // dec_mpls_ttl on a non-MPLS packet stops the table; at TTL 1 it goes to the controller.
+    expect(run("in_port=5,ip")).toContain("MPLS decrement TTL exception");
+    expect(run("in_port=5,ip")).toContain("Datapath actions: drop");
+    const ttl1 = run("in_port=1,ip,nw_ttl=1");
+    expect(ttl1).toContain("MPLS decrement TTL exception");
+    expect(ttl1).toMatch(
+      /push_mpls\(label=7,tc=0,ttl=1,bos=1,eth_type=0x8847\),userspace\(pid=0,controller\(reason=2/,
+    );
   });
 });
