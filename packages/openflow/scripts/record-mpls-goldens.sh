@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# record-mpls-goldens.sh [SCENARIO...]
+# record-mpls-goldens.sh [SCENARIO...]   (scenarios: mpls, meter-stack)
 # Records ofproto/trace goldens for the MPLS actions (push_mpls, pop_mpls, set_mpls_*,
 # dec_mpls_ttl, set_field/load/move on mpls_*) and MPLS packets arriving, from real OVS 3.1 in
 # the ../shared/oracle sandbox, in the format of record-goldens.sh (same topology: br0 with
@@ -124,4 +124,32 @@ t br0 "in_port=9,dl_vlan=7,$MPLS0"
 t br0 "in_port=5,$IP"
 t br1 "in_port=1,$MPLS1"
 t br1 "in_port=1,$MPLS0"
+fi
+
+# ---- meter_id= in controller(), meter instructions, stack_push/stack_pop around other actions ----
+if scenario meter-stack; then
+$OF add-meter br0 meter=1,kbps,band=type=drop,rate=1000
+$OF add-meter br0 meter=3,pktps,band=type=drop,rate=10
+flows br0 <<EOF2
+priority=100,ip,nw_dst=10.0.0.2,actions=controller(userdata=00.00.00.02.00.00.00.00,meter_id=3)
+priority=100,ip,nw_dst=10.0.0.3,actions=meter:1,controller(meter_id=1),output:5
+priority=100,ip,nw_dst=10.0.0.4,actions=controller(reason=no_match,meter_id=3,max_len=128),mod_dl_src:00:00:00:00:0a:0a,output:5
+priority=100,ip,nw_dst=10.0.0.5,actions=meter:3,sample(probability=65535,collector_set_id=1,obs_domain_id=2,obs_point_id=3),output:5
+priority=100,ip,nw_dst=10.0.0.6,actions=push:NXM_NX_REG0[],push:NXM_OF_IP_SRC[],set_field:0x5->reg0,pop:NXM_OF_IP_DST[],pop:NXM_NX_REG1[],output:5
+priority=100,ip,nw_dst=10.0.0.7,actions=push:NXM_OF_ETH_SRC[0..15],resubmit(,1),pop:NXM_NX_REG2[0..15],output:5
+priority=100,ip,nw_dst=10.0.0.8,actions=pop:NXM_NX_REG0[],output:5
+priority=100,ip,nw_dst=10.0.0.9,actions=push:NXM_NX_REG0[0..7],clone(pop:NXM_NX_REG1[0..7],output:5),pop:NXM_NX_REG2[0..7],controller(meter_id=3)
+priority=100,ip,nw_dst=10.0.0.10,actions=push:NXM_OF_IN_PORT[],output:9,pop:NXM_NX_REG3[0..15],resubmit(,2)
+priority=100,ip,nw_dst=10.0.0.11,actions=push:NXM_NX_REG0[],push:NXM_NX_REG1[],controller(userdata=aa,meter_id=1),pop:NXM_NX_REG0[],output:5
+table=1,priority=1,actions=push:NXM_NX_REG0[],set_field:0x77->reg0,pop:NXM_NX_REG4[]
+table=2,priority=10,reg3=1,actions=output:5
+table=2,priority=1,actions=output:1
+EOF2
+flows br1 <<EOF2
+priority=1,actions=push:NXM_NX_REG0[],pop:NXM_NX_REG5[],controller(meter_id=3)
+EOF2
+capture
+for d in 2 3 4 5 6 7 8 9 10 11; do
+  t br0 "in_port=1,reg0=0x1234,dl_src=$M1,dl_dst=$M2,ip,nw_src=10.0.0.1,nw_dst=10.0.0.$d,nw_ttl=64"
+done
 fi

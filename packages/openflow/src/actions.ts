@@ -49,6 +49,8 @@ export type OfAction =
       readonly controllerId: number;
       readonly pause: boolean;
       readonly userdata: string | null;
+      /** meter_id=: the OpenFlow meter the packet-in goes through (null: none asked). */
+      readonly meterId?: number;
     }
   | {
       readonly kind: "learn";
@@ -353,7 +355,16 @@ function parseController(arg: string | null, paren: boolean): OfAction {
     if (meterId !== null) parts.push(`meter_id=${meterId}`);
     text = `controller(${parts.join(",")})`;
   }
-  return { kind: "controller", maxLen, text, reason, controllerId, pause, userdata };
+  return {
+    kind: "controller",
+    maxLen,
+    text,
+    reason,
+    controllerId,
+    pause,
+    userdata,
+    ...(meterId !== null ? { meterId } : {}),
+  };
 }
 
 const SAMPLE_KEYS = new Set([

@@ -1220,15 +1220,17 @@ function controllerAction(
   reason: number,
   controllerId: number,
   userdata: string | null = null,
+  meterId?: number,
 ): void {
   commit(ctx);
   const id = allocRecirc(
     ctx,
     frozenState(ctx, `controller:${userdata}:${ctx.stack.join(",")}`, ctx.tableId, ctx.key),
   );
-  ctx.odp.push(
-    `userspace(pid=0,controller(reason=${reason},dont_send=1,continuation=0,recirc_id=${id},rule_cookie=${ctx.ruleCookie ? `0x${ctx.ruleCookie.toString(16)}` : "0"},controller_id=${controllerId},max_len=${maxLen}))`,
-  );
+  const up = `userspace(pid=0,controller(reason=${reason},dont_send=1,continuation=0,recirc_id=${id},rule_cookie=${ctx.ruleCookie ? `0x${ctx.ruleCookie.toString(16)}` : "0"},controller_id=${controllerId},max_len=${maxLen}))`;
+  // A meter_id= (its datapath meter) wraps the packet-in in an always-taken sample(meter, …).
+  const dp = meterId === undefined ? undefined : ctx.bridge.meterDpId(meterId);
+  ctx.odp.push(dp === undefined ? up : `sample(sample=100.0%,actions(meter(${dp}),${up}))`);
 }
 
 /**
@@ -1299,7 +1301,7 @@ function doActions(ctx: Ctx, actions: readonly OfAction[], isLast: boolean): voi
         // The bare `CONTROLLER:N` is also how an output to the CONTROLLER port prints: that
         // one reports OFPR_GROUP (4) from a bucket and OFPR_ACTION_SET (3) from the action set.
         if (a.text.startsWith("CONTROLLER:")) controllerAction(ctx, a.maxLen, outputReason(ctx), 0);
-        else controllerAction(ctx, a.maxLen, a.reason, a.controllerId, a.userdata);
+        else controllerAction(ctx, a.maxLen, a.reason, a.controllerId, a.userdata, a.meterId);
         break;
       case "learn":
         // learn_mask(): the fields the specs read are part of the megaflow.
