@@ -1,14 +1,18 @@
 // The MPLS fields and actions as ovs-ofctl 3.1 parses and prints them; expectations recorded from
 // real OVS 3.1 (ovs-ofctl -O OpenFlow15 add-flow / --no-stats dump-flows, ofproto/trace).
 // The label stack is executed as ofproto-dpif-xlate does (see src/mpls.ts); goldens in test/golden/mpls.
-import { formatFlow, parseFlow } from "@ovnsim/packet";
+import { formatFlow, isSimError, parseFlow } from "@ovnsim/packet";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
+  Bridge,
+  formatAction,
   formatActions,
   formatFlowEntry,
   parseActions,
   parseFlowLine,
   renderTrace,
+  Switch,
   switchFromFlows,
   traceFlow,
 } from "../src/index.js";
@@ -143,6 +147,109 @@ describe("MPLS fields and actions", () => {
     expect(ttl1).toContain("MPLS decrement TTL exception");
     expect(ttl1).toMatch(
       /push_mpls\(label=7,tc=0,ttl=1,bos=1,eth_type=0x8847\),userspace\(pid=0,controller\(reason=2/,
+    );
+  });
+});
+
+describe("MPLS fuzz: any input gives a result or a SimError", () => {
+  const isOk = (f: () => unknown): boolean => {
+    try {
+      f();
+      return true;
+    } catch (e) {
+      if (isSimError(e)) return true;
+      throw e;
+    }
+  };
+  const tokens = fc.constantFrom(
+    "push_mpls:",
+    "pop_mpls:",
+    "0x8847",
+    "0x8848",
+    "0x0800",
+    "0x86dd",
+    "set_mpls_label:",
+    "set_mpls_tc:",
+    "set_mpls_ttl:",
+    "set_mpls_ttl(",
+    "dec_mpls_ttl",
+    "set_field:",
+    "->mpls_label",
+    "->mpls_tc",
+    "->mpls_ttl",
+    "/0xfffff",
+    "load:",
+    "->OXM_OF_MPLS_LABEL[]",
+    "move:NXM_NX_REG0[0..19]->",
+    "OXM_OF_MPLS_TC[]",
+    "NXM_NX_MPLS_TTL[]",
+    "controller(meter_id=",
+    ")",
+    "(",
+    ",",
+    "7",
+    "1048576",
+    "256",
+  );
+  const text = fc.oneof(
+    fc.string(),
+    fc.array(tokens, { maxLength: 16 }).map((a) => a.join("")),
+  );
+  it("parseActions and formatAction", () =>
+    fc.assert(
+      fc.property(text, (s) =>
+        isOk(() => {
+          for (const a of parseActions(s)) formatAction(a);
+        }),
+      ),
+      { numRuns: 2000 },
+    ));
+  it("random MPLS tables trace random MPLS and IP packets without an exception", () => {
+    const rule = fc.tuple(
+      fc.integer({ min: 0, max: 1 }),
+      fc.constantFrom("", "mpls", "mplsm", "ip", "mpls,mpls_bos=0", "mpls,mpls_label=3"),
+      fc.array(
+        fc.constantFrom(
+          "push_mpls:0x8847",
+          "push_mpls:0x8848",
+          "pop_mpls:0x0800",
+          "pop_mpls:0x8847",
+          "set_mpls_ttl(1)",
+          "dec_mpls_ttl",
+          "set_field:9->mpls_label",
+          "move:NXM_NX_REG0[0..7]->NXM_NX_MPLS_TTL[]",
+          "dec_ttl",
+          "resubmit(,1)",
+          "clone(pop_mpls:0x0800,output:3)",
+          "output:2",
+          "controller(meter_id=1)",
+        ),
+        { minLength: 1, maxLength: 6 },
+      ),
+    );
+    const packet = fc.constantFrom(
+      "in_port=1,mpls,mpls_label=3,mpls_ttl=1,mpls_bos=1",
+      "in_port=1,mpls,mpls_label=3,mpls_ttl=64,mpls_bos=0",
+      "in_port=1,mplsm,mpls_ttl=0,mpls_bos=1",
+      "in_port=1,ip,nw_ttl=2,nw_tos=0xfc",
+      "in_port=1,arp",
+    );
+    fc.assert(
+      fc.property(fc.array(rule, { maxLength: 8 }), packet, (rules, pkt) => {
+        const b = new Bridge("br0");
+        for (const p of [1, 2, 3]) b.addPort({ ofport: p, name: `p${p}`, mac: 0, type: "" });
+        for (const [t, m, a] of rules) {
+          try {
+            b.addFlow(parseFlowLine(`table=${t},${m}${m ? "," : ""}actions=${a.join(",")}`));
+          } catch (e) {
+            if (!isSimError(e)) throw e;
+          }
+        }
+        const s = new Switch();
+        s.addBridge(b);
+        return isOk(() => renderTrace(traceFlow(s, "br0", parseFlow(pkt))));
+      }),
+      { numRuns: 400 },
     );
   });
 });
