@@ -85,7 +85,8 @@ const KNOWN_DIFFERENCES: readonly { readonly why: string; readonly test: (r: Cas
   },
 ];
 
-const OF10_NAME = /strip_vlan|mod_(dl|nw|tp|vlan)_\w+:|load:|set_vlan_\w+:/;
+// set_mpls_label(N)/set_mpls_tc(N): OpenFlow 1.1+ has set_field for them, and the OF1.5 dump prints that.
+const OF10_NAME = /strip_vlan|mod_(dl|nw|tp|vlan)_\w+:|load:|set_vlan_\w+:|set_mpls_(label|tc)\(/;
 
 /**
  * As a multiset of lines (the datapath actions line aside), after taking away the lines both sides share, what is left on the real
