@@ -403,7 +403,8 @@ function commit(ctx: Ctx): void {
   // commit_set_pkt_mark_action comes after the priority; both print with %#x.
   const markChanged = k[W.pkt_mark] !== b[W.pkt_mark];
   if (k[W.skb_priority] !== b[W.skb_priority]) {
-    odp.push(`set(skb_priority(${hx(k[W.skb_priority]!)}))`);
+    // %#x prints a zero as a bare 0.
+    odp.push(`set(skb_priority(${k[W.skb_priority] ? hx(k[W.skb_priority]!) : "0"}))`);
     b[W.skb_priority] = k[W.skb_priority]!;
   }
   if (markChanged) {
