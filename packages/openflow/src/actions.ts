@@ -49,6 +49,8 @@ export type OfAction =
       readonly controllerId: number;
       readonly pause: boolean;
       readonly userdata: string | null;
+      /** meter_id=: the OpenFlow meter the packet-in goes through (null: none asked). */
+      readonly meterId?: number;
     }
   | {
       readonly kind: "learn";
@@ -127,17 +129,14 @@ export type OfAction =
       readonly clause: number;
       readonly nClauses: number;
     }
+  | { readonly kind: "push_mpls" | "pop_mpls"; readonly ethertype: number }
+  | { readonly kind: "set_mpls_ttl"; readonly ttl: number }
+  | { readonly kind: "dec_mpls_ttl" }
   | { readonly kind: "unsupported"; readonly name: string; readonly text: string };
 
 const UNSUPPORTED = new Set([
   "set_tunnel",
   "set_tunnel64",
-  "push_mpls",
-  "pop_mpls",
-  "set_mpls_label",
-  "set_mpls_tc",
-  "set_mpls_ttl",
-  "dec_mpls_ttl",
   "debug_recirc",
   "debug_slow",
   "encap",
@@ -356,7 +355,16 @@ function parseController(arg: string | null, paren: boolean): OfAction {
     if (meterId !== null) parts.push(`meter_id=${meterId}`);
     text = `controller(${parts.join(",")})`;
   }
-  return { kind: "controller", maxLen, text, reason, controllerId, pause, userdata };
+  return {
+    kind: "controller",
+    maxLen,
+    text,
+    reason,
+    controllerId,
+    pause,
+    userdata,
+    ...(meterId !== null ? { meterId } : {}),
+  };
 }
 
 const SAMPLE_KEYS = new Set([
@@ -624,8 +632,13 @@ function parseOne(item: string, ctx: ParseContext): OfAction | null {
         throw new SimError("BAD_VALUE", `set_field: ${valueText}: invalid mask for field ${field.name}`);
       }
       // OVS's vlan_vid is 2 bytes wide: an explicit /0x1fff is a mask to it (it prints it), not "exact".
+      // The MPLS fields' whole-field mask stays: ofproto/trace prints the action as the dump does.
       const mask =
-        field.name === "vlan_vid" && valueText.includes("/") ? (parsed.mask ?? 0x1fffn) : parsed.mask;
+        field.name === "vlan_vid" && valueText.includes("/")
+          ? (parsed.mask ?? 0x1fffn)
+          : field.prereq === "mpls" && valueText.includes("/")
+            ? (1n << BigInt(field.bits)) - 1n
+            : parsed.mask;
       if (field.name === "vlan_vid" && (value & 0x1000n) === 0n) {
         // ovs-vswitchd refuses it (OFPBAC_BAD_SET_ARGUMENT): vlan_vid must carry OFPVID_PRESENT.
         throw new SimError(
@@ -771,18 +784,16 @@ function parseOne(item: string, ctx: ParseContext): OfAction | null {
       return { kind: "set_field", field, value, mask: null, raw: "set_field", name: field.name };
     }
     case "set_mpls_ttl":
-      return {
-        kind: "unsupported",
-        name: lname,
-        text: `set_mpls_ttl(${parseU(needArg(name, arg), "mpls ttl", 255)})`,
-      };
+      return { kind: "set_mpls_ttl", ttl: parseU(needArg(name, arg), "mpls ttl", 255) };
+    case "dec_mpls_ttl":
+      return { kind: "dec_mpls_ttl" };
     case "push_mpls":
     case "pop_mpls": {
       const t = parseU(needArg(name, arg), `${lname} ethertype`, 0xffff);
       if (lname === "push_mpls" && t !== 0x8847 && t !== 0x8848) {
         throw new SimError("BAD_VALUE", `"${item}": push_mpls needs ethertype 0x8847 or 0x8848`);
       }
-      return { kind: "unsupported", name: lname, text: `${lname}:0x${t.toString(16).padStart(4, "0")}` };
+      return { kind: lname, ethertype: t };
     }
     default:
       if (UNSUPPORTED.has(lname)) return { kind: "unsupported", name: lname, text: item };
@@ -1074,6 +1085,13 @@ export function formatAction(a: OfAction): string {
       return "exit";
     case "conjunction":
       return `conjunction(${a.id},${a.clause + 1}/${a.nClauses})`;
+    case "push_mpls":
+    case "pop_mpls":
+      return `${a.kind}:0x${a.ethertype.toString(16).padStart(4, "0")}`;
+    case "set_mpls_ttl":
+      return `set_mpls_ttl(${a.ttl})`;
+    case "dec_mpls_ttl":
+      return "dec_mpls_ttl";
     case "unsupported":
       return a.text;
   }

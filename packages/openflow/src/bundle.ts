@@ -474,6 +474,7 @@ export function buildSwitch(files: BundleFiles, dir = ""): Switch {
     if (texts.meters !== undefined) {
       try {
         for (const m of parseMeters(texts.meters)) b.meters.set(m.id, m);
+        b.metersKnown = true;
       } catch (e) {
         if (e instanceof SimError) throw e.at(join(dir, `${vb.name}.meters.txt`), e.line);
         throw e;

@@ -102,6 +102,8 @@ export class Bridge {
   tlvMap: ReadonlyMap<number, TlvMapping> = new Map();
   /** Meters by id (`ovs-ofctl add-meter`, dump-meters). */
   readonly meters = new Map<number, Meter>();
+  /** `meters` is the bridge's whole meter table (a dump-meters was read), not just what is known. */
+  metersKnown = false;
   private readonly tables: (OfTable | undefined)[] = [];
   private nFlows = 0;
 
@@ -151,11 +153,15 @@ export class Bridge {
   meterDpId(id: number): number | undefined {
     const known = this.meterDpIds.get(id);
     if (known !== undefined) return known;
+    // A captured dump-meters says which meters exist: a rule naming another one (a controller
+    // action's meter_id=, which ovs-vswitchd does not check) has no datapath meter.
+    if (this.metersKnown && !this.meters.has(id)) return undefined;
     if (!this.meterIdsUsed) {
       const used = new Set<number>();
       const scan = (acts: readonly OfAction[]): void => {
         for (const a of acts) {
           if (a.kind === "meter") used.add(a.id);
+          else if (a.kind === "controller" && a.meterId !== undefined) used.add(a.meterId);
           else if (a.kind === "clone" || a.kind === "write_actions") scan(a.actions);
         }
       };

@@ -35,6 +35,7 @@ import {
 } from "@ovnsim/packet";
 import { formatAction, type NatSpec, type OfAction } from "./actions.js";
 import { executeActionSet } from "./actionset.js";
+import { commitMpls, countMplsLabels, isMplsType, MAX_MPLS_LABELS, popMpls, pushMpls } from "./mpls.js";
 import { learnExecute } from "./learn.js";
 import { bundleMember, flowHashFields, maskHashFields, multipathLink } from "./multipath.js";
 import {
@@ -175,6 +176,8 @@ interface Ctx {
   /** ctx->orig_skb_priority, what pop_queue restores. */
   readonly origSkbPriority: number;
   inActionSet: boolean;
+  /** ctx->was_mpls: an MPLS pop uncovered L3 headers the flow does not hold (see recirc_for_mpls). */
+  wasMpls: boolean;
 }
 
 const report = (ctx: Ctx, type: TraceNode["type"], text: string): TraceNode => {
@@ -250,6 +253,8 @@ function prereqsOk(spec: FieldSpec, k: Uint32Array, wc: Uint32Array): boolean {
       return needDl(isIpAny(k));
     case "arp":
       return needDl(dlType(k) === ETH_TYPE.arp || dlType(k) === ETH_TYPE.rarp);
+    case "mpls":
+      return needDl(isMplsType(dlType(k)));
     case "tcp":
       return needProto(IP_PROTO.tcp);
     case "udp":
@@ -296,6 +301,9 @@ function commit(ctx: Ctx): void {
     }
     if (parts.length) odp.push(`set(eth(${parts.join(",")}))`);
   }
+  // An MPLS pop goes first when it uncovers L3 (the L3/L4 sets would do nothing before it).
+  const mplsFirst = isMplsType(b[W.dl_type]!) && !isMplsType(k[W.dl_type]!);
+  if (mplsFirst) commitMpls(k, b, odp);
   // IPv4 / IPv6.
   if (isIpAny(k) && k[W.nw_proto] === 0) {
     // nothing: commit_set_nw_action() returns early
@@ -429,6 +437,7 @@ function commit(ctx: Ctx): void {
     b[W.tp_src] = k[W.tp_src]!;
     b[W.tp_dst] = k[W.tp_dst]!;
   }
+  if (!mplsFirst) commitMpls(k, b, odp);
   // VLANs (commit_vlan_action).
   {
     const fw = [k[W.vlan0]!, k[W.vlan1]!];
@@ -579,6 +588,12 @@ function xlateTable(
   isLast: boolean,
   asClone = false,
 ): void {
+  if (ctx.wasMpls) {
+    // xlate_table_action(): a lookup after an MPLS pop waits for the recirculation.
+    ctx.exit = true;
+    ctx.freezing = true;
+    return;
+  }
   if (!resourceCheck(ctx)) return;
   const oldTable = ctx.tableId;
   ctx.tableId = table;
@@ -680,6 +695,7 @@ function patchOutput(ctx: Ctx, bridge: Bridge, inPort: OfPort, isLast: boolean):
   ctx.wc.fill(0, W.tun_id, W.dl_src);
   clearConntrack(ctx.key);
   const oldConntracked = ctx.conntracked;
+  const oldWasMpls = ctx.wasMpls;
   ctx.conntracked = false;
   const node = report(ctx, "bridge", `bridge("${bridge.name}")`);
   ctx.trace = node.subs;
@@ -702,6 +718,7 @@ function patchOutput(ctx: Ctx, bridge: Bridge, inPort: OfPort, isLast: boolean):
   ctx.wc.set(tunWc, W.tun_id);
   ctx.bridge = oldBridge;
   ctx.conntracked = oldConntracked;
+  ctx.wasMpls = oldWasMpls;
   ctx.exit = false;
   // "Out bridge errors do not propagate back", the translation limits included: a packet
   // bounced between two bridges until depth 64 goes on in each caller after its output.
@@ -882,7 +899,11 @@ function xlateGroup(ctx: Ctx, id: number, isLast: boolean): boolean {
   }
   let bucket: Group["buckets"][number] | null = null;
   if (g.type === "ff") bucket = firstLiveBucket(ctx, g, 0);
-  else if (g.method === "hash") bucket = selectHashBucket(ctx, g);
+  else if (ctx.wasMpls) {
+    // pick_select_group(): selecting may read L3, so an MPLS pop recirculates first.
+    ctx.exit = true;
+    ctx.freezing = true;
+  } else if (g.method === "hash") bucket = selectHashBucket(ctx, g);
   else {
     // dp_hash (also OVS's choice when no selection_method is configured): the datapath
     // computes the hash and recirculates; ofproto/trace does not follow that pass.
@@ -905,6 +926,7 @@ function groupBucket(ctx: Ctx, b: Group["buckets"][number], isLast: boolean): vo
   const oldTrace = ctx.trace;
   ctx.trace = node.subs;
   const saved = ctx.key.slice();
+  const savedWasMpls = ctx.wasMpls;
   // A bucket is an action set: ofpacts_execute_action_set() orders it and keeps one final action.
   const ordered = executeActionSet(b.actions);
   ctx.depth++;
@@ -915,6 +937,7 @@ function groupBucket(ctx: Ctx, b: Group["buckets"][number], isLast: boolean): vo
   ctx.depth--;
   if (ctx.freezing) finishFreezing(ctx);
   ctx.key.set(saved);
+  ctx.wasMpls = savedWasMpls;
   ctx.exit = false;
   ctx.trace = oldTrace;
 }
@@ -1081,6 +1104,7 @@ function cloneActions(ctx: Ctx, actions: readonly OfAction[], isLast: boolean): 
   const savedKey = ctx.key.slice();
   const savedSet = ctx.actionSet;
   const savedStack = ctx.stack;
+  const savedWasMpls = ctx.wasMpls;
   ctx.stack = [...savedStack];
   if (reversible(actions) || isLast) {
     doActions(ctx, actions, isLast);
@@ -1101,6 +1125,7 @@ function cloneActions(ctx: Ctx, actions: readonly OfAction[], isLast: boolean): 
   }
   ctx.actionSet = savedSet;
   ctx.stack = savedStack;
+  ctx.wasMpls = savedWasMpls;
   ctx.key.set(savedKey);
 }
 
@@ -1199,6 +1224,7 @@ function checkPktLarger(
   commit(ctx);
   const savedBase = ctx.base.slice();
   const conntracked = ctx.conntracked;
+  const wasMpls = ctx.wasMpls;
   const branch = (bit: bigint): string => {
     writeSubfield(ctx.key, a.dst, bit);
     const mark = ctx.odp.length;
@@ -1208,6 +1234,7 @@ function checkPktLarger(
     const inner = ctx.odp.splice(mark);
     ctx.base.set(savedBase);
     ctx.conntracked = conntracked;
+    ctx.wasMpls = wasMpls;
     ctx.key.set(savedKey);
     return inner.join(",");
   };
@@ -1257,15 +1284,43 @@ function controllerAction(
   reason: number,
   controllerId: number,
   userdata: string | null = null,
+  meterId?: number,
 ): void {
   commit(ctx);
   const id = allocRecirc(
     ctx,
     frozenState(ctx, `controller:${userdata}:${ctx.stack.join(",")}`, ctx.tableId, ctx.key),
   );
-  ctx.odp.push(
-    `userspace(pid=0,controller(reason=${reason},dont_send=1,continuation=0,recirc_id=${id},rule_cookie=${ctx.ruleCookie ? `0x${ctx.ruleCookie.toString(16)}` : "0"},controller_id=${controllerId},max_len=${maxLen}))`,
-  );
+  const up = `userspace(pid=0,controller(reason=${reason},dont_send=1,continuation=0,recirc_id=${id},rule_cookie=${ctx.ruleCookie ? `0x${ctx.ruleCookie.toString(16)}` : "0"},controller_id=${controllerId},max_len=${maxLen}))`;
+  // A meter_id= (its datapath meter) wraps the packet-in in an always-taken sample(meter, …).
+  const dp = meterId === undefined ? undefined : ctx.bridge.meterDpId(meterId);
+  ctx.odp.push(dp === undefined ? up : `sample(sample=100.0%,actions(meter(${dp}),${up}))`);
+}
+
+/**
+ * recirc_for_mpls(): after an MPLS pop to a non-MPLS ethertype, the actions that cannot read L3
+ * headers run on; any other first freezes the translation (a recirculation the trace stops at).
+ */
+function mplsNeedsRecirc(a: OfAction): boolean {
+  switch (a.kind) {
+    case "output":
+    case "output_reg":
+    case "enqueue":
+    case "set_vlan_vid":
+    case "set_vlan_pcp":
+    case "set_eth":
+    case "set_queue":
+    case "group":
+      return false;
+    case "set_field":
+      // mf_is_l3_or_higher(); set_tunnel is a set_field of tun_id here.
+      return a.field.word >= W.nw_src && a.field.word < W.mpls_lse1;
+    case "controller":
+      // `output:CONTROLLER` is an output action in OVS.
+      return !a.text.startsWith("CONTROLLER:");
+    default:
+      return true;
+  }
 }
 
 function doActions(ctx: Ctx, actions: readonly OfAction[], isLast: boolean): void {
@@ -1276,7 +1331,13 @@ function doActions(ctx: Ctx, actions: readonly OfAction[], isLast: boolean): voi
   }
   for (let ai = 0; ai < actions.length; ai++) {
     const a = actions[ai]!;
-    if (ctx.error !== null || ctx.exit) break;
+    if (ctx.error !== null) break;
+    if (ctx.wasMpls && !ctx.exit && mplsNeedsRecirc(a)) {
+      // recirc_for_mpls(): freeze before an action that could read the uncovered L3 headers.
+      ctx.exit = true;
+      ctx.freezing = true;
+    }
+    if (ctx.exit) break;
     // OVS `last`: the final action of the outermost list, with nothing left in the action set.
     const last = isLast && ai === actions.length - 1 && ctx.actionSet.length === 0;
     report(ctx, "action", formatActionNamed(a, namesOf(ctx, ctx.bridge)));
@@ -1304,7 +1365,7 @@ function doActions(ctx: Ctx, actions: readonly OfAction[], isLast: boolean): voi
         // The bare `CONTROLLER:N` is also how an output to the CONTROLLER port prints: that
         // one reports OFPR_GROUP (4) from a bucket and OFPR_ACTION_SET (3) from the action set.
         if (a.text.startsWith("CONTROLLER:")) controllerAction(ctx, a.maxLen, outputReason(ctx), 0);
-        else controllerAction(ctx, a.maxLen, a.reason, a.controllerId, a.userdata);
+        else controllerAction(ctx, a.maxLen, a.reason, a.controllerId, a.userdata, a.meterId);
         break;
       case "learn":
         // learn_mask(): the fields the specs read are part of the megaflow.
@@ -1434,15 +1495,6 @@ function doActions(ctx: Ctx, actions: readonly OfAction[], isLast: boolean): voi
         break;
       }
       case "set_field":
-        if (a.field.prereq === "mpls") {
-          // The MPLS family is parsed and printed; its datapath effect (set(mpls(...))) is not yet.
-          report(
-            ctx,
-            "error",
-            `set_field on ${a.field.name} is not modelled by ovnsim; the rest of this action list is skipped`,
-          );
-          return;
-        }
         if (prereqsOk(a.field, k, wc)) {
           const mask = a.mask ?? (1n << BigInt(a.field.bits)) - 1n;
           unwildcard(wc, a.field, mask);
@@ -1458,13 +1510,10 @@ function doActions(ctx: Ctx, actions: readonly OfAction[], isLast: boolean): voi
         } else report(ctx, "warn", `unmet prerequisites for ${a.field.name}, set_field ignored`);
         break;
       case "move": {
-        if (a.dst.field.prereq === "mpls") {
-          report(
-            ctx,
-            "error",
-            `move to ${a.dst.field.name} is not modelled by ovnsim; the rest of this action list is skipped`,
-          );
-          return;
+        // mf_subfield_copy(): nothing moves unless both fields' prerequisites hold.
+        if (!prereqsOk(a.dst.field, k, wc) || !prereqsOk(a.src.field, k, wc)) {
+          report(ctx, "detail", `${formatSubfield(a.dst)} is now ${subfieldNow(k, a.dst)}`);
+          break;
         }
         unwildcardSubfield(wc, a.src);
         unwildcardSubfield(wc, a.dst);
@@ -1568,6 +1617,48 @@ function doActions(ctx: Ctx, actions: readonly OfAction[], isLast: boolean): voi
         cloneActions(ctx, a.actions, last);
         ctx.exit = false;
         break;
+      case "push_mpls": {
+        // compose_mpls_push_action()
+        const n = countMplsLabels(k, wc);
+        if (!n) commit(ctx);
+        else if (n >= MAX_MPLS_LABELS) {
+          ctx.error = "Too many MPLS labels";
+          break;
+        }
+        pushMpls(k, n, a.ethertype, wc, true);
+        break;
+      }
+      case "pop_mpls": {
+        // compose_mpls_pop_action()
+        const n = countMplsLabels(k, wc);
+        if (popMpls(k, n, a.ethertype, wc)) {
+          if (!isMplsType(a.ethertype)) ctx.wasMpls = true;
+        } else if (n >= MAX_MPLS_LABELS) {
+          ctx.error = "Too many MPLS labels";
+          ctx.odp.length = 0;
+        }
+        break;
+      }
+      case "set_mpls_ttl":
+        if (isMplsType(dlType(k))) {
+          wc[W.mpls_lse] = (wc[W.mpls_lse]! | 0xff) >>> 0;
+          k[W.mpls_lse] = ((k[W.mpls_lse]! & ~0xff) | a.ttl) >>> 0;
+        }
+        break;
+      case "dec_mpls_ttl": {
+        // compose_dec_mpls_ttl_action(): a TTL of 0 or 1 goes to the controller and stops the table.
+        if (isMplsType(dlType(k))) {
+          const ttl = k[W.mpls_lse]! & 0xff;
+          wc[W.mpls_lse] = (wc[W.mpls_lse]! | 0xff) >>> 0;
+          if (ttl > 1) {
+            k[W.mpls_lse] = ((k[W.mpls_lse]! & ~0xff) | (ttl - 1)) >>> 0;
+            break;
+          }
+          controllerAction(ctx, 65535, 2, 0);
+        }
+        report(ctx, "warn", "MPLS decrement TTL exception");
+        return;
+      }
       case "note":
         break;
       case "exit":
@@ -1666,6 +1757,7 @@ function runPass(
     origTunDst: tunDstText(key),
     origSkbPriority: key[W.skb_priority]!,
     inActionSet: false,
+    wasMpls: false,
   };
   const { wc } = ctx;
   // xlate_wc_init
@@ -1724,6 +1816,12 @@ function runPass(
     if (init[W.nw_frag]! & 2) {
       wc[W.tp_src] = 0;
       wc[W.tp_dst] = 0;
+    }
+    // A label stack the received packet did not have is not part of the megaflow.
+    if (!isMplsType(init[W.dl_type]!)) {
+      wc[W.mpls_lse] = 0;
+      wc[W.mpls_lse1] = 0;
+      wc[W.mpls_lse2] = 0;
     }
     if (!(init[W.vlan0]! & VLAN_CFI)) wc[W.vlan0] = 0;
     if (!(init[W.vlan1]! & VLAN_CFI) || !(init[W.vlan0]! & VLAN_CFI)) wc[W.vlan1] = 0;

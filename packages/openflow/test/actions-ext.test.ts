@@ -354,3 +354,18 @@ describe("fuzz: new action parsers never crash", () => {
     );
   });
 });
+
+describe("skb_priority commits", () => {
+  it("print a restored zero priority as %#x does (bare 0), recorded from OVS 3.1", () => {
+    const b = new Bridge("br0");
+    for (const p of [1, 2, 3]) b.addPort({ ofport: p, name: `p${p}`, mac: 0, type: "" });
+    b.addFlow(
+      parseFlowLine("in_port=1,actions=set_field:0x1->pkt_mark,set_queue:1,output:2,pop_queue,output:3"),
+    );
+    const s = new Switch();
+    s.addBridge(b);
+    expect(renderTrace(traceFlow(s, "br0", parseFlow("in_port=1,ip")))).toContain(
+      "Datapath actions: set(skb_priority(0x1)),set(skb_mark(0x1)),2,set(skb_priority(0)),3",
+    );
+  });
+});

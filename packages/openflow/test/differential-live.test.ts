@@ -25,6 +25,9 @@ const gate = oracleGate("ovs");
 /**
  * The families the CI compares. Keep it small and true: a family joins when ovnsim agrees on
  * it over the 5,000-case run (see bench/results/openflow-differential.json).
+ * Left out, with the bug that keeps each out:
+ * - meter: datapath meter ids (see KNOWN_DIFFERENCES); sample, learn: they draw the prefix
+ *   matches whose megaflow width was an open bug (seed 11); they join after a fresh 5,000-case run.
  */
 const SUPPORTED: readonly Family[] = [
   "output",
@@ -49,6 +52,15 @@ const SUPPORTED: readonly Family[] = [
   "note",
   "patch",
   "recirc",
+  "mpls",
+  "stack",
+  "bundle",
+  "multipath",
+  "controller",
+  "check_pkt_larger",
+  "group-ff",
+  "group-select-default",
+  "group-select-dp_hash",
 ];
 
 /**
@@ -80,9 +92,32 @@ const KNOWN_DIFFERENCES: readonly { readonly why: string; readonly test: (r: Cas
     why: "both at once: a flood's peer-bridge order and OpenFlow 1.0 set_tunnel in the same trace",
     test: (r) => r.dp && r.final && r.megaflow && onlyOf10SpellingAnyOrder(r.expected, r.actual),
   },
+  {
+    // ofproto/trace keeps a pointer to the nat() of a ct() it ran from a group bucket, which
+    // xlate_group_bucket() copied into a stack buffer it then releases; when the recirculation is
+    // printed that memory has been reused, and OVS 3.1 usually prints empty "Initial flow:" /
+    // "Modified flow:" lines and resumes the un-NATed flow (seed 271828183, program 11/214).
+    // Undefined behaviour (the same rule traced alone prints the NAT): ovnsim simulates the NAT.
+    why: "ct(nat) in a group bucket: OVS's trace reads a released copy of the nat() action",
+    test: (r) =>
+      // Everything before the recirculation agrees (the first difference is that line); what the
+      // resumed pass then does follows from the flow OVS left un-NATed.
+      r.final && r.firstDiff?.expected === " Initial flow: " && r.expected.includes("    bucket "),
+  },
+  {
+    // The userspace datapath numbers meters across all bridges, in the order they were added,
+    // reusing freed ids; a capture (dump-meters per bridge) does not say, so ovnsim ranks the
+    // bridge's own meters (README "Meter ids"). Only the number in meter(N) can differ.
+    why: "datapath meter ids are global to the datapath's history; a capture does not hold them",
+    test: (r) =>
+      r.final &&
+      r.megaflow &&
+      r.expected.replace(/meter\(\d+\)/g, "meter(N)") === r.actual.replace(/meter\(\d+\)/g, "meter(N)"),
+  },
 ];
 
-const OF10_NAME = /set_tunnel(64)?:/;
+// set_mpls_label(N)/set_mpls_tc(N): OpenFlow 1.1+ has set_field for them, and the OF1.5 dump prints that.
+const OF10_NAME = /set_tunnel(64)?:|set_mpls_(label|tc)\(/;
 
 /**
  * As a multiset of lines (the datapath actions line aside), after taking away the lines both sides share, what is left on the real

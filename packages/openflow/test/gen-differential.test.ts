@@ -4,6 +4,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { caseFamilies, sliceVsctlShow } from "./differential.js";
 import { FAMILIES, type Family, generateProgram, vsctlArgs } from "./gen-differential.js";
+import { odpEffects } from "./harness.js";
 
 /** Families decided per case from the trace or topology, not carried by a flow cookie. */
 const CASE_LEVEL = new Set<Family>(["patch", "recirc", "vlan-port", "tunnel-in", "ct-non-ip"]);
@@ -72,6 +73,19 @@ describe("differential generator", () => {
     );
   });
 
+  it("ignores flood order inside check_pkt_len branches; MPLS pushes are header state", () => {
+    const flow = "udp,in_port=1,dl_src=0a:58:0a:b4:cc:0c,nw_src=8.8.8.8";
+    // Real OVS 3.1 floods in hash order, inside check_pkt_len as elsewhere (seed 4242, program 73).
+    expect(odpEffects("check_pkt_len(size=64,gt(23,45,43),le(23,45,43))", flow)).toBe(
+      odpEffects("check_pkt_len(size=64,gt(43,23,45),le(43,23,45))", flow),
+    );
+    expect(odpEffects("check_pkt_len(size=64,gt(23,45),le(23))", flow)).not.toBe(
+      odpEffects("check_pkt_len(size=64,gt(23),le(23,45))", flow),
+    );
+    const push = "push_mpls(label=0,tc=0,ttl=64,bos=1,eth_type=0x8847)";
+    expect(odpEffects(`${push},2,3`, flow)).toBe(odpEffects(`${push},3,2`, flow));
+    expect(odpEffects(`2,${push},3`, flow)).not.toBe(odpEffects(`${push},2,3`, flow));
+  });
   it("slices `ovs-vsctl show` to some bridges", () => {
     const show = [
       "3f1c",

@@ -784,6 +784,12 @@ class Gen {
             "push_mpls:0x8847,set_mpls_ttl(9),dec_mpls_ttl",
             this.of10 ? "pop_mpls:0x0800" : "push_mpls:0x8847,pop_mpls:0x0800",
             "push_mpls:0x8848,set_mpls_label(5),set_mpls_tc(3)",
+            "push_mpls:0x8847,move:NXM_NX_REG0[0..19]->OXM_OF_MPLS_LABEL[],push_mpls:0x8847",
+            "push_mpls:0x8847,move:OXM_OF_MPLS_LABEL[]->NXM_NX_REG1[0..19],set_mpls_ttl(1)",
+            // Label stacks on MPLS packets; OpenFlow 1.1+ needs an MPLS match for these.
+            this.of10 ? "dec_mpls_ttl,set_mpls_ttl(7)" : "push_mpls:0x8847,pop_mpls:0x8847",
+            this.of10 ? "pop_mpls:0x8847,pop_mpls:0x0800" : "push_mpls:0x8847,dec_mpls_ttl",
+            this.of10 ? "pop_mpls:0x86dd,dec_ttl" : "push_mpls:0x8848,push_mpls:0x8847,pop_mpls:0x86dd",
           ]),
           fam: ["mpls"],
         }),
@@ -1524,6 +1530,11 @@ function packet(g: Gen, b: GenBridge): GenCase {
         `icmp6,ipv6_src=${p.of(IP6S)},ipv6_dst=ff02::16,nw_ttl=255,icmpv6_type=${p.of([135, 136, 143])},icmpv6_code=0`,
     ],
     [2, () => "dl_type=0x88cc"],
+    [
+      g.ok(["mpls"]) ? 3 : 0,
+      () =>
+        `${p.of(["mpls", "mpls", "mplsm"])},mpls_label=${p.of([0, 3, 100])},mpls_tc=${p.of([0, 5])},mpls_ttl=${p.of([64, 1, 0])},mpls_bos=${p.of([1, 1, 0])}`,
+    ],
   ])();
   parts.push(l);
   const ctNext: string[] = [];

@@ -138,9 +138,26 @@ export function odpEffects(acts: string, flowLine = ""): string {
   ];
   for (const [k, v] of init) if (v !== undefined) state.set(k, v);
   if (f.has("dl_vlan")) vlans.push(`push_vlan(vid=${f.get("dl_vlan")},pcp=${f.get("dl_vlan_pcp") ?? 0})`);
+  return effects(acts, state, vlans, []);
+}
+
+/**
+ * The sorted events of one action list from a header state; check_pkt_len's branches are action
+ * lists of their own (a NORMAL flood inside one is in hash order too), compared the same way.
+ */
+function effects(
+  acts: string,
+  state0: ReadonlyMap<string, string>,
+  vlans0: readonly string[],
+  mpls0: readonly string[],
+): string {
+  const state = new Map(state0);
+  const vlans = [...vlans0];
+  const mpls = [...mpls0];
   const events: string[] = [];
   for (const t of odpTokens(acts)) {
     const set = /^set\((\w+)\((.*)\)\)$/.exec(t);
+    const cpl = /^check_pkt_len\(size=(\d+),gt\((.*)\),le\((.*)\)\)$/.exec(t);
     if (set) {
       for (const kv of set[2]!.split(",")) {
         const [k, v] = kv.split("=");
@@ -150,9 +167,14 @@ export function odpEffects(acts: string, flowLine = ""): string {
       }
     } else if (t === "pop_vlan") vlans.shift();
     else if (t.startsWith("push_vlan(")) vlans.unshift(t);
-    else {
+    else if (t.startsWith("push_mpls(")) mpls.unshift(t);
+    else if (t.startsWith("pop_mpls(")) mpls.shift();
+    else if (cpl) {
+      const branch = (b: string): string => (b === "drop" ? b : effects(b, state, vlans, mpls));
+      events.push(`check_pkt_len(size=${cpl[1]},gt(${branch(cpl[2]!)}),le(${branch(cpl[3]!)}))`);
+    } else {
       const st = [...state.entries()].sort().map(([k, v]) => `${k}=${v}`);
-      events.push(`${t}@${vlans.join("/")}|${st.join(";")}`);
+      events.push(`${t}@${vlans.join("/")}${mpls.length ? `#${mpls.join("/")}` : ""}|${st.join(";")}`);
     }
   }
   return events.sort().join(" ");

@@ -163,9 +163,11 @@ describe("actions", () => {
       }
     });
   }
-  it("learn and meter are modelled now; MPLS and encap still parse as not modelled", () => {
-    const a = parseActions("learn(table=10,NXM_OF_ETH_DST[]=NXM_OF_ETH_SRC[]),meter:1,pop_mpls:0x0800");
-    expect(a.map((x) => x.kind)).toEqual(["learn", "meter", "unsupported"]);
+  it("learn, meter and MPLS are modelled now; encap still parses as not modelled", () => {
+    const a = parseActions(
+      "learn(table=10,NXM_OF_ETH_DST[]=NXM_OF_ETH_SRC[]),meter:1,pop_mpls:0x0800,encap(nsh)",
+    );
+    expect(a.map((x) => x.kind)).toEqual(["learn", "meter", "pop_mpls", "unsupported"]);
   });
 });
 

@@ -55,6 +55,9 @@ export interface Flow {
   readonly vlans: readonly VlanHeader[] /* Outermost first, at most two (FLOW_MAX_VLAN_HEADERS). */;
   /** Top MPLS label stack entry, host order (label << 12 | tc << 9 | bos << 8 | ttl); 0 when not MPLS. */
   readonly mpls_lse: number;
+  /** The second and third label stack entries (OVS mpls_lse[1..2]), whole LSEs; 0 when absent. */
+  readonly mpls_lse1: number;
+  readonly mpls_lse2: number;
 
   // L3
   readonly nw_src: number /* IPv4 source or ARP SPA. */;
@@ -162,6 +165,8 @@ export const EMPTY_FLOW: Flow = Object.freeze({
   dl_type: 0,
   vlans: Object.freeze([]) as readonly VlanHeader[],
   mpls_lse: 0,
+  mpls_lse1: 0,
+  mpls_lse2: 0,
   nw_src: 0,
   nw_dst: 0,
   ipv6_src: 0n,
@@ -217,6 +222,8 @@ export function withFlow(flow: Flow, c: Partial<Flow>): Flow {
     dl_type: c.dl_type ?? flow.dl_type,
     vlans: c.vlans === undefined || c.vlans === flow.vlans ? flow.vlans : ownVlans(c.vlans),
     mpls_lse: c.mpls_lse ?? flow.mpls_lse,
+    mpls_lse1: c.mpls_lse1 ?? flow.mpls_lse1,
+    mpls_lse2: c.mpls_lse2 ?? flow.mpls_lse2,
     nw_src: c.nw_src ?? flow.nw_src,
     nw_dst: c.nw_dst ?? flow.nw_dst,
     ipv6_src: c.ipv6_src ?? flow.ipv6_src,

@@ -75,10 +75,16 @@ export const W = {
   tp_dst: 154,
   tcp_flags: 155,
   nd_target: 156, // 4 words
+  // The deeper MPLS label stack entries (OVS flow.mpls_lse[1..2]), whole LSEs as OVS keeps them.
+  // No match field reads them; push_mpls/pop_mpls move entries through them and flow_format and
+  // the megaflow print them as mpls_lse1/mpls_lse2. Kept past L4 so the staged lookup's stage
+  // boundaries stay where they were.
+  mpls_lse1: 160,
+  mpls_lse2: 161,
 } as const;
 
 /** Number of 32-bit words in a flow key. */
-export const FLOW_WORDS = 160;
+export const FLOW_WORDS = 162;
 
 /**
  * End (exclusive) of each lookup stage, as OVS segments struct flow: metadata, L2, L3, then
@@ -149,6 +155,8 @@ export function flowToKey(flow: Flow, key: Uint32Array = newKey()): Uint32Array 
   key[W.vlan0] = vlanWord(flow.vlans[0]);
   key[W.vlan1] = vlanWord(flow.vlans[1]);
   key[W.mpls_lse] = flow.mpls_lse;
+  key[W.mpls_lse1] = flow.mpls_lse1;
+  key[W.mpls_lse2] = flow.mpls_lse2;
   key[W.nw_src] = flow.nw_src;
   key[W.nw_dst] = flow.nw_dst;
   put128(key, W.ipv6_src, flow.ipv6_src);
@@ -211,6 +219,8 @@ export function keyToFlow(key: Uint32Array): Flow {
     dl_type: key[W.dl_type]!,
     vlans: Object.freeze(vlans),
     mpls_lse: key[W.mpls_lse]!,
+    mpls_lse1: key[W.mpls_lse1]!,
+    mpls_lse2: key[W.mpls_lse2]!,
     nw_src: key[W.nw_src]!,
     nw_dst: key[W.nw_dst]!,
     ipv6_src: get128(key, W.ipv6_src),

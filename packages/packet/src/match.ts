@@ -566,14 +566,6 @@ export function formatMatchWords(mw: MatchWords, opts: FormatMatchOptions = {}):
   eth("dl_src", W.dl_src);
   eth("dl_dst", W.dl_dst);
   if (!skipType && dlTypeM) put(`dl_type=0x${dlType.toString(16).padStart(4, "0")}`);
-  const lseM = m[W.mpls_lse]!;
-  if (lseM) {
-    const lse = f[W.mpls_lse]!;
-    if (lseM & 0xfffff000) put(`mpls_label=${lse >>> 12}`);
-    if (lseM & 0xe00) put(`mpls_tc=${(lse >>> 9) & 7}`);
-    if (lseM & 0xff) put(`mpls_ttl=${lse & 0xff}`);
-    if (lseM & 0x100) put(`mpls_bos=${(lse >>> 8) & 1}`);
-  }
   const isArpT = dlType === ETH_TYPE.arp || dlType === ETH_TYPE.rarp;
   if (dlType === ETH_TYPE.ipv6) {
     ip6("ipv6_src", W.ipv6_src);
@@ -600,6 +592,26 @@ export function formatMatchWords(mw: MatchWords, opts: FormatMatchOptions = {}):
   if (tosM & 0xfc) put(`nw_tos=${tos & 0xfc}`);
   if (tosM & 0x03) put(`nw_ecn=${tos & 0x03}`);
   if (m[W.nw_ttl]! & 0xff) put(`nw_ttl=${f[W.nw_ttl]! & 0xff}`);
+  // match_format() prints the label stack after the IP TOS/TTL, before nw_frag.
+  const lseM = m[W.mpls_lse]!;
+  if (lseM) {
+    const lse = f[W.mpls_lse]!;
+    if (lseM & 0xfffff000) put(`mpls_label=${lse >>> 12}`);
+    if (lseM & 0xe00) put(`mpls_tc=${(lse >>> 9) & 7}`);
+    if (lseM & 0xff) put(`mpls_ttl=${lse & 0xff}`);
+    if (lseM & 0x100) put(`mpls_bos=${(lse >>> 8) & 1}`);
+  }
+  // format_be32_masked(): the deeper label stack entries, whole or as value/mask.
+  for (const [name, w] of [
+    ["mpls_lse1", W.mpls_lse1],
+    ["mpls_lse2", W.mpls_lse2],
+  ] as const) {
+    const lm = m[w]! >>> 0;
+    if (!lm) continue;
+    const lv = f[w]! >>> 0;
+    const h = (x: number): string => `0x${x.toString(16).padStart(8, "0")}`;
+    put(`${name}=${lm === 0xffffffff ? String(lv) : `${h(lv)}/${h(lm)}`}`);
+  }
   const fragM = m[W.nw_frag]! & 3;
   const frag = f[W.nw_frag]! & 3;
   if (fragM === 3) {

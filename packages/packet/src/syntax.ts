@@ -123,7 +123,11 @@ export function packetMask(flow: Flow, key: Uint32Array = flowToKey(flow)): Uint
     full(W.arp_sha, 2);
     full(W.arp_tha, 2);
   } else if (dl === ETH_TYPE.mpls || dl === ETH_TYPE.mplsm) {
-    full(W.mpls_lse);
+    // flow_wildcards_init_for_packet(): every label stack entry down to the bottom of stack.
+    for (const w of [W.mpls_lse, W.mpls_lse1, W.mpls_lse2]) {
+      full(w);
+      if (key[w]! & 0x100) break;
+    }
   }
   if (ipAny) {
     full(W.nw_frag, 1, 3);
@@ -211,10 +215,7 @@ export function formatFlow(flow: Flow, opts: FormatMatchOptions = {}): string {
     ...(opts.portNames ? { portNames: opts.portNames } : {}),
     ...(tunnelDstSet(flow.tunnel) ? { tunnel: { zeroFields: true } } : {}),
   });
-  // Without bottom of stack, OVS counts every label slot as in the stack and prints the two
-  // deeper entries, which ovnsim does not model (all zero).
-  const mpls = flow.dl_type === ETH_TYPE.mpls || flow.dl_type === ETH_TYPE.mplsm;
-  return mpls && !(flow.mpls_lse & 0x100) ? `${text},mpls_lse1=0,mpls_lse2=0` : text;
+  return text;
 }
 
 const LENIENT_L4 = new Set(["tcp_src", "tcp_dst"]);

@@ -59,6 +59,8 @@ const anyFlow: fc.Arbitrary<Flow> = fc
     dl_type: fc.constantFrom(ETH_TYPE.ip, ETH_TYPE.ipv6, ETH_TYPE.arp, ETH_TYPE.rarp, 0x88cc, 0),
     vlans: fc.array(vlan, { maxLength: 2 }),
     mpls_lse: u32,
+    mpls_lse1: u32,
+    mpls_lse2: u32,
     nw_src: u32,
     nw_dst: u32,
     ipv6_src: big(128),
