@@ -40,7 +40,23 @@ export interface Profile {
   readonly routers: boolean;
   /** Register holding the original VIP for hairpin/affinity (REG_ORIG_DIP_IPV4 / REG_LB_IPV4). */
   readonly regLbIpv4: "reg1" | "reg4";
+  /**
+   * lr_in_ip_routing priorities: plen * mult + offset of the route's origin (ROUTE_PRIO_OFFSET_*).
+   * 25.03 widened them to 8/4/6; Kube-OVN's patch 5e52d437 ("change route offset") brings the
+   * same numbers to its 24.03 build, and its patch b973ec47 ("modify src route priority") puts
+   * src-ip routes below every dst-ip route (1, or static + 1 for a host route).
+   */
+  readonly routePrio: {
+    readonly mult: number;
+    readonly static: number;
+    readonly connected: number;
+    readonly kubeSrcRoute: boolean;
+  };
 }
+
+const PRIO_23 = { mult: 3, static: 1, connected: 2, kubeSrcRoute: false } as const;
+const PRIO_25 = { mult: 8, static: 4, connected: 6, kubeSrcRoute: false } as const;
+const PRIO_KUBE = { mult: 8, static: 4, connected: 6, kubeSrcRoute: true } as const;
 
 const mk = (pipeline: Pipeline, names: readonly string[]): StageDef[] =>
   names.map((name, table) => ({ name, pipeline, table }));
@@ -264,6 +280,7 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
     routerStages: LR_23,
     routers: true,
     regLbIpv4: "reg1",
+    routePrio: PRIO_23,
   },
   "ovn-24.03": {
     name: "ovn-24.03",
@@ -272,14 +289,16 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
     routerStages: LR_24,
     routers: true,
     regLbIpv4: "reg1",
+    routePrio: PRIO_23,
   },
   "ovn-25.03": {
     name: "ovn-25.03",
     ovn: 25,
     stages: STAGES_25,
     routerStages: LR_25,
-    routers: false,
+    routers: true,
     regLbIpv4: "reg4",
+    routePrio: PRIO_25,
   },
   "kube-ovn-1.14": {
     name: "kube-ovn-1.14",
@@ -287,8 +306,9 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
     kubeOvn: "1.14",
     stages: STAGES_24,
     routerStages: LR_24,
-    routers: false,
+    routers: true,
     regLbIpv4: "reg1",
+    routePrio: PRIO_KUBE,
   },
   "kube-ovn-1.15": {
     name: "kube-ovn-1.15",
@@ -296,8 +316,9 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
     kubeOvn: "1.15",
     stages: STAGES_25,
     routerStages: LR_25,
-    routers: false,
+    routers: true,
     regLbIpv4: "reg4",
+    routePrio: PRIO_KUBE,
   },
 };
 

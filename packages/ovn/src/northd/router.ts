@@ -18,6 +18,7 @@ import type {
 } from "../nb/model.js";
 import { type LportAddresses, extractLrpNetworks, extractLspAddresses, jsonKey } from "./addresses.js";
 import { FlowSink, type BuildContext } from "./switch.js";
+import type { Profile } from "./profiles.js";
 import { buildRouterNat } from "./router-nat.js";
 
 const DROP = "drop;";
@@ -183,8 +184,17 @@ export function buildRouterFlows(ctx: BuildContext, od: RouterDatapath, sinks: S
   s.add("lr_in_ip_routing", 10550, "nd_rs || nd_ra", DROP, 12113);
   buildPolicies(s, od);
   s.add("lr_in_arp_resolve", 500, "ip4.mcast || ip6.mcast", "next;", 12247);
-  s.add("lr_in_arp_resolve", 1, "ip4", "get_arp(outport, reg0); next;", 12250);
-  s.add("lr_in_arp_resolve", 1, "ip6", "get_nd(outport, xxreg0); next;", 12253);
+  const v25 = s.profile.ovn >= 25;
+  s.add("lr_in_arp_resolve", 1, v25 ? "reg9[9] == 1" : "ip4", "get_arp(outport, reg0); next;", 12250);
+  s.add("lr_in_arp_resolve", 1, v25 ? "reg9[9] == 0" : "ip6", "get_nd(outport, xxreg0); next;", 12253);
+  if (v25) {
+    // Stages 25.03 added; only their defaults without DHCP relay or stateless NAT.
+    s.add("lr_in_post_unsnat", 0, "1", "next;", 17186);
+    s.add("lr_in_dhcp_relay_req", 0, "1", "next;", 17201);
+    s.add("lr_in_dhcp_relay_resp_chk", 0, "1", "next;", 17203);
+    s.add("lr_in_dhcp_relay_resp", 0, "1", "next;", 17205);
+    s.add("lr_in_ecmp_stateful_egr", 0, "1", "output;", 15513);
+  }
   s.add("lr_in_arp_resolve", 0, "1", DROP, 12256);
   buildCheckPktLen(s, od);
   buildGatewayRedirect(s, od);
@@ -200,6 +210,14 @@ export function buildRouterFlows(ctx: BuildContext, od: RouterDatapath, sinks: S
     buildNdRaPort(s, op);
     buildArpResolvePort(s, od, op, sinks);
     buildEgressDelivery(s, op);
+    if (s.profile.ovn >= 25)
+      s.add(
+        "lr_in_ecmp_stateful_egr",
+        100,
+        `reg9[10] == 1 && ip && outport == ${op.key}`,
+        `ct_commit { ct_label.ecmp_reply_eth = eth.dst; ct_mark.ecmp_reply_port = ${op.tunnelKey};}; output;`,
+        15504,
+      );
     buildDhcpv6Reply(s, op);
     buildIpv6Input(s, od, op);
     buildIpv4Input(s, od, op);
@@ -289,7 +307,31 @@ function buildNeighLearning(s: FlowSink, od: RouterDatapath): void {
     `reg9[2] = lookup_nd(inport, nd.target, nd.tll); ${ip1}next;`,
     11698,
   );
-  if (!learn) {
+  if (s.profile.ovn >= 25)
+    s.add(
+      "lr_in_lookup_neighbor",
+      105,
+      "nd_na && nd.tll == 0",
+      `reg9[2] = lookup_nd(inport, nd.target, eth.src); ${ip1}next;`,
+      13845,
+    );
+  if (!learn && s.profile.ovn >= 25) {
+    // 25.03 looks the NA up by its target, with the eth.src fallback when nd.tll is 0.
+    s.add(
+      "lr_in_lookup_neighbor",
+      110,
+      "nd_na && ip6.src == fe80::/10 && ip6.dst == ff00::/8",
+      "reg9[2] = lookup_nd(inport, nd.target, nd.tll); reg9[3] = lookup_nd_ip(inport, nd.target); next;",
+      13862,
+    );
+    s.add(
+      "lr_in_lookup_neighbor",
+      115,
+      "nd_na && nd.tll == 0 && ip6.src == fe80::/10 && ip6.dst == ff00::/8",
+      "reg9[2] = lookup_nd(inport, nd.target, eth.src); reg9[3] = lookup_nd_ip(inport, nd.target); next;",
+      13875,
+    );
+  } else if (!learn) {
     s.add(
       "lr_in_lookup_neighbor",
       110,
@@ -407,17 +449,24 @@ function addRoute(
 ): void {
   const v4 = network.includes(".");
   const inport = !v4 && isLla(network) && op ? op : undefined;
-  const m = routeMatch(inport, rtbId, network, plen, isSrc, v4, ofs);
+  const m = routeMatch(s.profile, inport, rtbId, network, plen, isSrc, v4, ofs);
   let actions: string;
   if (discard) actions = DROP;
   else {
     const gw = gateway !== undefined && gateway !== "" ? gateway : `ip${v4 ? "4" : "6"}.dst`;
-    actions = `ip.ttl--; reg8[0..15] = 0; ${v4 ? "reg0" : "xxreg0"} = ${gw}; ${v4 ? "reg1" : "xxreg1"} = ${lrpAddr}; eth.src = ${(op as RouterPort).nets.ea}; outport = ${(op as RouterPort).key}; flags.loopback = 1; next;`;
+    actions = `ip.ttl--; reg8[0..15] = 0; ${v4 ? "reg0" : "xxreg0"} = ${gw}; ${srcReg(s.profile, v4)} = ${lrpAddr}; eth.src = ${(op as RouterPort).nets.ea}; outport = ${(op as RouterPort).key}; flags.loopback = 1; ${nhIsV4(s.profile, v4)}next;`;
   }
   s.add("lr_in_ip_routing", m.priority, m.match, actions, line);
 }
 
+/** REG_SRC_IPV4 / REG_SRC_IPV6: 25.03 moved the IPv4 source address from reg1 to reg5. */
+const srcReg = (p: Profile, v4: boolean): string => (v4 ? (p.ovn >= 25 ? "reg5" : "reg1") : "xxreg1");
+/** 25.03 records the next hop's family in REGBIT_NEXTHOP_IS_IPV4 (reg9[9]) for ARP resolution. */
+const nhIsV4 = (p: Profile, v4: boolean): string => (p.ovn >= 25 ? `reg9[9] = ${v4 ? 1 : 0}; ` : "");
+
+/** `ofs` is 1 for a static route, 2 for a connected one (the 23.03 ROUTE_PRIO_OFFSET_* values). */
 function routeMatch(
+  p: Profile,
   inport: RouterPort | undefined,
   rtbId: number,
   network: string,
@@ -426,11 +475,14 @@ function routeMatch(
   v4: boolean,
   ofsIn: number,
 ): { match: string; priority: number } {
-  const ofs = isSrc ? 0 : ofsIn;
-  const priority = plen * 3 + ofs;
+  const rp = p.routePrio;
+  const isStatic = ofsIn === 1;
+  const ofs = isSrc ? 0 : isStatic ? rp.static : rp.connected;
+  let priority = plen * rp.mult + ofs;
+  if (isSrc && rp.kubeSrcRoute) priority = (v4 && plen === 32) || plen === 128 ? rp.static + 1 : 1;
   let m = "";
   if (inport) m += `inport == ${inport.key} && `;
-  if (rtbId || ofs === 1) m += `reg7 == ${rtbId} && `;
+  if (rtbId || (!isSrc && isStatic)) m += `reg7 == ${rtbId} && `;
   m += `ip${v4 ? "4" : "6"}.${isSrc ? "src" : "dst"} == ${network}/${plen}`;
   return { match: m, priority };
 }
@@ -563,7 +615,16 @@ function buildEcmpRoute(
 ): void {
   const first = g[0] as ParsedRoute;
   const ofs = first.route.options.origin === "connected" ? 2 : 1;
-  const rm = routeMatch(undefined, first.rtbId, first.network, first.plen, first.isSrc, first.v4, ofs);
+  const rm = routeMatch(
+    s.profile,
+    undefined,
+    first.rtbId,
+    first.network,
+    first.plen,
+    first.isSrc,
+    first.v4,
+    ofs,
+  );
   s.add(
     "lr_in_ip_routing",
     rm.priority,
@@ -583,7 +644,7 @@ function buildEcmpRoute(
       "lr_in_ip_routing_ecmp",
       100,
       `reg8[0..15] == ${id} && reg8[16..31] == ${i + 1}`,
-      `${r.v4 ? "reg0" : "xxreg0"} = ${r.route.nexthop}; ${r.v4 ? "reg1" : "xxreg1"} = ${out.addr}; eth.src = ${out.op.nets.ea}; outport = ${out.op.key}; next;`,
+      `${r.v4 ? "reg0" : "xxreg0"} = ${r.route.nexthop}; ${srcReg(s.profile, r.v4)} = ${out.addr}; eth.src = ${out.op.nets.ea}; outport = ${out.op.key}; ${nhIsV4(s.profile, r.v4)}next;`,
       10329,
     );
   });
@@ -680,7 +741,7 @@ function buildPolicies(s: FlowSink, od: RouterDatapath): void {
       const out = policyOutport(od, nh);
       if (!out) continue;
       const v4 = nh.includes(".");
-      actions = `${pktMark(rule.options)}${v4 ? "reg0" : "xxreg0"} = ${nh}; ${v4 ? "reg1" : "xxreg1"} = ${out.addr}; eth.src = ${out.op.nets.ea}; outport = ${out.op.key}; flags.loopback = 1; reg8[0..15] = 0; next;`;
+      actions = `${pktMark(rule.options)}${v4 ? "reg0" : "xxreg0"} = ${nh}; ${srcReg(s.profile, v4)} = ${out.addr}; eth.src = ${out.op.nets.ea}; outport = ${out.op.key}; flags.loopback = 1; reg8[0..15] = 0; ${nhIsV4(s.profile, v4)}next;`;
     } else if (rule.action === "drop") actions = DROP;
     else actions = `${pktMark(rule.options)}reg8[0..15] = 0; next;`;
     s.add("lr_in_policy", rule.priority, rule.match, actions, 9526);
@@ -703,7 +764,7 @@ function buildEcmpPolicy(
     const v4 = fam(nh);
     flows.push([
       `reg8[0..15] == ${id} && reg8[16..31] == ${i + 1}`,
-      `${pktMark(rule.options)}${v4 ? "reg0" : "xxreg0"} = ${nh}; ${v4 ? "reg1" : "xxreg1"} = ${out.addr}; eth.src = ${out.op.nets.ea}; outport = ${out.op.key}; flags.loopback = 1; next;`,
+      `${pktMark(rule.options)}${v4 ? "reg0" : "xxreg0"} = ${nh}; ${srcReg(s.profile, v4)} = ${out.addr}; eth.src = ${out.op.nets.ea}; outport = ${out.op.key}; flags.loopback = 1; ${nhIsV4(s.profile, v4)}next;`,
     ]);
   }
   for (const [m, a] of flows) s.add("lr_in_policy_ecmp", 100, m, a, 9606);
@@ -939,6 +1000,10 @@ function solicited(addr: string): { sn: string; mac: string } {
 }
 
 function buildArpRequest(s: FlowSink, od: RouterDatapath): void {
+  // 24.03 continues to the network-id stage ("output;" after the action); 25.03 to
+  // lr_in_ecmp_stateful_egr ("next;"), and selects the family by REGBIT_NEXTHOP_IS_IPV4.
+  const v = s.profile.ovn;
+  const after = v >= 25 ? " next;" : v >= 24 ? " output;" : "";
   for (const route of od.lr.staticRoutes) {
     const nh = route.nexthop;
     if (!nh.includes(":")) continue;
@@ -948,27 +1013,27 @@ function buildArpRequest(s: FlowSink, od: RouterDatapath): void {
     s.add(
       "lr_in_arp_request",
       200,
-      `eth.dst == 00:00:00:00:00:00 && ip6 && xxreg0 == ${nh}`,
-      `nd_ns { eth.dst = ${mac}; ip6.dst = ${sn}; nd.target = ${nh}; output; };${s.profile.ovn >= 24 ? " output;" : ""}`,
+      `eth.dst == 00:00:00:00:00:00 && ${v >= 25 ? "reg9[9] == 0" : "ip6"} && xxreg0 == ${nh}`,
+      `nd_ns { eth.dst = ${mac}; ip6.dst = ${sn}; nd.target = ${nh}; output; };${after}`,
       12921,
     );
   }
   s.add(
     "lr_in_arp_request",
     100,
-    "eth.dst == 00:00:00:00:00:00 && ip4",
-    `arp { eth.dst = ff:ff:ff:ff:ff:ff; arp.spa = reg1; arp.tpa = reg0; arp.op = 1; output; };${s.profile.ovn >= 24 ? " output;" : ""}`,
+    `eth.dst == 00:00:00:00:00:00 && ${v >= 25 ? "reg9[9] == 1" : "ip4"}`,
+    `arp { eth.dst = ff:ff:ff:ff:ff:ff; arp.spa = ${srcReg(s.profile, true)}; arp.tpa = reg0; arp.op = 1; output; };${after}`,
     12929,
   );
   s.add(
     "lr_in_arp_request",
     100,
-    "eth.dst == 00:00:00:00:00:00 && ip6",
-    `nd_ns { nd.target = xxreg0; output; };${s.profile.ovn >= 24 ? " output;" : ""}`,
+    `eth.dst == 00:00:00:00:00:00 && ${v >= 25 ? "reg9[9] == 0" : "ip6"}`,
+    `nd_ns { nd.target = xxreg0; output; };${after}`,
     12940,
   );
-  if (s.profile.ovn >= 24) buildNetworkId(s, od);
-  s.add("lr_in_arp_request", 0, "1", "output;", 12948);
+  if (v >= 24) buildNetworkId(s, od);
+  s.add("lr_in_arp_request", 0, "1", v >= 25 ? "next;" : "output;", 12948);
 }
 
 function buildEgressDelivery(s: FlowSink, op: RouterPort): void {
