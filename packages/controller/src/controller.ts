@@ -69,15 +69,7 @@ function render(r: Raw): string {
   const m = r.match.length ? `,${r.match.join(",")}` : "";
   const head = `cookie=0x${r.cookie.toString(16)},table=${r.table},priority=${r.priority}${m}`;
   const acts = r.actions.length ? r.actions.join(",") : "drop";
-  try {
-    return formatFlowEntry(parseFlowLine(`${head} actions=${acts}`));
-  } catch (e) {
-    // Actions @ovnsim/openflow does not parse yet (tunnel fields): the match still goes
-    // through its formatter (OVS's field order); the actions are already in ovs-ofctl syntax.
-    if (!(e instanceof SimError) || e.code !== "UNKNOWN_FIELD") throw e;
-    const line = formatFlowEntry(parseFlowLine(`${head} actions=drop`));
-    return `${line.slice(0, -"drop".length)}${acts}`;
-  }
+  return formatFlowEntry(parseFlowLine(`${head} actions=${acts}`));
 }
 
 const hex = (n: number | bigint): string => `0x${n.toString(16)}`;
@@ -323,15 +315,15 @@ class Model {
               action: `conjunction(${id},${i + 1}/${sets.length})`,
             });
         });
-        // @ovnsim/openflow does not parse conj_id; ovs-ofctl prints it right after the priority.
-        const line = render({
-          table,
-          priority: f.priority,
-          cookie,
-          match: [...termWords(c.base), md],
-          actions: acts,
-        });
-        lines.push(line.replace(`priority=${f.priority}`, `priority=${f.priority},conj_id=${id}`));
+        lines.push(
+          render({
+            table,
+            priority: f.priority,
+            cookie,
+            match: [`conj_id=${id}`, ...termWords(c.base), md],
+            actions: acts,
+          }),
+        );
       });
     }
     this.flows.push(...lines);
