@@ -74,6 +74,20 @@ function render(r: Raw): string {
 
 const hex = (n: number | bigint): string => `0x${n.toString(16)}`;
 
+/** An IPv6 address's 128-bit value; undefined if the text is not one. */
+function ip6Value(text: string): bigint | undefined {
+  const t = text.trim();
+  if (!/^[0-9a-f:]+$/i.test(t) || (t.match(/::/g) ?? []).length > 1) return undefined;
+  const [head, tail] = t.includes("::") ? t.split("::") : [t, undefined];
+  const h = head ? head.split(":") : [];
+  const tl = tail ? tail.split(":") : [];
+  const fill = tail === undefined ? 0 : 8 - h.length - tl.length;
+  if (fill < 0 || (tail === undefined && h.length !== 8)) return undefined;
+  const groups = [...h, ...Array(fill).fill("0"), ...tl];
+  if (groups.length !== 8 || groups.some((g) => !/^[0-9a-f]{1,4}$/i.test(g))) return undefined;
+  return groups.reduce((a, g) => (a << 16n) | BigInt(`0x${g}`), 0n);
+}
+
 class Model {
   readonly sb: SbModel;
   readonly x: SbExtras;
@@ -96,6 +110,7 @@ class Model {
   /** Rank of the binding that made each datapath local (group-id order). */
   readonly dpRank = new Map<string, number>();
   readonly portByName = new Map<string, SbPort>();
+  readonly chassisMacClauses: { ofport: number; vlan: string; cookie: bigint }[] = [];
 
   constructor(input: ControllerInput) {
     this.sb = readSbBundle(input.sb);
@@ -127,8 +142,12 @@ class Model {
       const iface = byIfaceId.get(p.name);
       if (p.type === "" && iface && here) {
         this.vifs.set(p.name, iface);
-        seeds.push([p.datapath, Number(iface.externalIds.get("ovn-installed-ts") ?? Number.MAX_SAFE_INTEGER)]);
-      } else if (here && ["l3gateway", "l2gateway", "chassisredirect"].includes(p.type)) seeds.push([p.datapath, -1]);
+        seeds.push([
+          p.datapath,
+          Number(iface.externalIds.get("ovn-installed-ts") ?? Number.MAX_SAFE_INTEGER),
+        ]);
+      } else if (here && ["l3gateway", "l2gateway", "chassisredirect"].includes(p.type))
+        seeds.push([p.datapath, -1]);
     }
     seeds.sort(([a, i], [b, j]) => i - j || (a < b ? -1 : a > b ? 1 : 0));
     for (const [dp, rank] of seeds) this.addLocal(dp, rank, 0);
@@ -271,10 +290,14 @@ class Model {
 
   private lflows(): void {
     const order = new Map(this.dpOrder().map((d, i) => [d, i]));
+    // Datapaths that became local together are translated together; within such a batch the
+    // logical flows come in uuid order (the SB index by datapath breaks ties by row uuid).
+    const rank = (f: LogicalFlow): number => this.dpRank.get(f.datapath) ?? 0;
+    const key = (f: LogicalFlow): string => (f.uuid ?? "").replace(/^0x/, "").padStart(8, "0");
     const flows = this.sb.flows
       .map((f, i) => [f, i] as const)
       .filter(([f]) => order.has(f.datapath))
-      .sort(([a, i], [b, j]) => order.get(a.datapath)! - order.get(b.datapath)! || i - j)
+      .sort(([a, i], [b, j]) => rank(a) - rank(b) || (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : i - j))
       .map(([f]) => f);
     for (const f of flows) {
       try {
@@ -323,11 +346,17 @@ class Model {
 
   private lflow(f: LogicalFlow): void {
     const dpKey = this.localDps.get(f.datapath)!;
-    // lflow.c: a flow northd tagged with the VIF it is about (tags:in_out_port) is only
-    // installed where that VIF is bound (localnet ports are local wherever their switch is).
+    // lflow.c: a flow northd tagged with the port it is about (tags:in_out_port) is only
+    // installed where that port is related (binding.c update_related_lport): patch, vtep,
+    // localnet and localport ports everywhere, VIFs and gateway / chassisredirect ports only on
+    // the chassis they are bound to.
     const io = f.uuid ? this.x.inOutPort.get(f.uuid.replace(/^0x/, "").padStart(8, "0")) : undefined;
-    const ioRow = io !== undefined ? this.x.ports.get(io) : undefined;
-    if (ioRow && ioRow.type === "" && ioRow.chassis !== this.chassis) return;
+    if (io !== undefined) {
+      const ioRow = this.x.ports.get(io);
+      if (!ioRow) return;
+      const everywhere = ["patch", "vtep", "localnet", "localport"].includes(ioRow.type);
+      if (!everywhere && ioRow.chassis !== this.chassis) return;
+    }
     const portKey = (name: string): number | undefined => {
       // lflow.c lookup_port_cb: "none" is the reserved key 0 (no port).
       if (name === "none") return 0;
@@ -425,6 +454,7 @@ class Model {
           `resubmit(,${OFTABLE.LOCAL_OUTPUT})`,
         ],
       });
+    this.chassisMacClauseFlows();
     for (const g of this.sb.mcGroups) this.considerMcGroup(g);
     // Fixed flows.
     const fixed: [number, number, string[], string[]][] = [
@@ -454,7 +484,9 @@ class Model {
 
   /** The localnet port of a local datapath that has its br-int patch port (ld->localnet_port). */
   private localnetOf(dp: string): SbPort | undefined {
-    return this.sb.ports.find((p) => p.type === "localnet" && p.datapath === dp && this.localnets.has(p.name));
+    return this.sb.ports.find(
+      (p) => p.type === "localnet" && p.datapath === dp && this.localnets.has(p.name),
+    );
   }
 
   /** put_local_common_flows: local output (40), loopback check (41), save-inport (64). */
@@ -657,7 +689,27 @@ class Model {
           `resubmit(,${OFTABLE.LOG_INGRESS_PIPELINE})`,
         ],
       });
-      this.add({ table: 0, priority: 180, cookie, match: [vlan], actions: ["conjunction(100,2/2)"] });
+      this.chassisMacClauses.push({ ofport: iface.ofport ?? 0, vlan, cookie });
+    }
+  }
+
+  /**
+   * Clause 2 of conjunction 100 has no in_port, so localnet ports with the same VLAN ask for
+   * the same flow; ofctrl installs it once, with the cookie of the first asker (the real
+   * daemon's order matches the localnet patch ports' ofport order on the captures seen).
+   */
+  private chassisMacClauseFlows(): void {
+    const seen = new Set<string>();
+    for (const c of [...this.chassisMacClauses].sort((a, b) => a.ofport - b.ofport)) {
+      if (seen.has(c.vlan)) continue;
+      seen.add(c.vlan);
+      this.add({
+        table: 0,
+        priority: 180,
+        cookie: c.cookie,
+        match: [c.vlan],
+        actions: ["conjunction(100,2/2)"],
+      });
     }
   }
 
@@ -686,7 +738,10 @@ class Model {
     const remote: string[] = [];
     const chassis = new Set<string>();
     const hasLocalnet = this.localnetOf(g.datapath) !== undefined;
-    const out = (key: number): string[] => [`set_field:${hex(key)}->reg15`, `resubmit(,${OFTABLE.CHECK_LOOPBACK})`];
+    const out = (key: number): string[] => [
+      `set_field:${hex(key)}->reg15`,
+      `resubmit(,${OFTABLE.CHECK_LOOPBACK})`,
+    ];
     for (const n of members) {
       const port = this.portByName.get(n);
       if (!port || port.datapath !== g.datapath) continue;
@@ -789,6 +844,57 @@ class Model {
     }
   }
 
+  /**
+   * lflow.c consider_neighbor_flow: each MAC_Binding (priority 100) and Static_MAC_Binding
+   * (150 when it overrides learned ones, else 50) of a port on a local datapath gives table 66
+   * (get_arp / get_nd: IP + outport → eth.dst) and table 67 (lookup_arp / lookup_nd: IP +
+   * inport + eth.src known), both setting the lookup result bit in reg10.
+   */
+  private neighbors(): void {
+    for (const n of this.x.neighbors) {
+      const pb = this.portByName.get(n.logicalPort);
+      const dp = pb ? this.localDps.get(pb.datapath) : undefined;
+      if (!pb || dp === undefined) continue;
+      const mac = n.mac.trim().toLowerCase();
+      if (!/^([0-9a-f]{1,2}:){5}[0-9a-f]{1,2}$/.test(mac)) continue;
+      const macText = mac
+        .split(":")
+        .map((b) => b.padStart(2, "0"))
+        .join(":");
+      let ipMatch: string[];
+      let l3: string[];
+      if (n.ip.includes(".")) {
+        const o = n.ip.split(".").map(Number);
+        if (o.length !== 4 || o.some((x) => !(x >= 0 && x <= 255))) continue;
+        ipMatch = [`reg0=${hex(o.reduce((a, x) => a * 256 + x, 0))}`];
+        l3 = ["arp"];
+      } else {
+        const v = ip6Value(n.ip);
+        if (v === undefined) continue;
+        ipMatch = [`xxreg0=${hex(v)}`];
+        l3 = ["icmp6", "icmp_code=0"];
+      }
+      const priority = n.static ? (n.static.override ? 150 : 50) : 100;
+      const cookie = uuidCookie(n.uuid);
+      const md = `metadata=${hex(dp)}`;
+      const found = "set_field:0x40/0x40->reg10";
+      this.add({
+        table: OFTABLE.MAC_BINDING,
+        priority,
+        cookie,
+        match: [...ipMatch, `reg15=${hex(pb.tunnelKey)}`, md],
+        actions: [`set_field:${macText}->eth_dst`, found],
+      });
+      this.add({
+        table: OFTABLE.MAC_LOOKUP,
+        priority,
+        cookie,
+        match: [...l3, ...ipMatch, `reg14=${hex(pb.tunnelKey)}`, md, `dl_src=${macText}`],
+        actions: [found],
+      });
+    }
+  }
+
   /** LB hairpin flows (lflow.c consider_lb_hairpin_flows, 23.03) for IPv4 VIPs with a port. */
   private lbHairpin(): void {
     const texts = this.sb.flows.filter((f) => this.localDps.has(f.datapath)).map((f) => f.match);
@@ -846,6 +952,7 @@ class Model {
     this.assignZones();
     this.lflows();
     this.physical();
+    this.neighbors();
     this.lbHairpin();
     const merged = new Map<string, { table: number; priority: number; match: string[]; actions: string[] }>();
     for (const c of this.conjFlows) {

@@ -57,7 +57,8 @@ function oxmOf(ref: FieldRef): Oxm {
   if (r) {
     const i = Number(r[2]);
     if (r[1] === "xx") return { cls: 1, field: 111 + i, len: 16, ofs };
-    if (r[1] === "x" && i < 4) return { cls: 1, field: 111 + (i >> 1), len: 16, ofs: ofs + 64 * (1 - (i % 2)) };
+    if (r[1] === "x" && i < 4)
+      return { cls: 1, field: 111 + (i >> 1), len: 16, ofs: ofs + 64 * (1 - (i % 2)) };
     if (r[1] === "x") return { cls: 0x8001, field: i, len: 8, ofs };
     if (i < 8) return { cls: 1, field: 111 + (i >> 2), len: 16, ofs: ofs + 32 * (3 - (i % 4)) };
     if (i < 10) return { cls: 0x8001, field: 4, len: 8, ofs: ofs + 32 * (1 - (i % 2)) };
@@ -181,6 +182,9 @@ export const NEST_OPCODES: Readonly<Record<string, number>> = {
   tcp_reset: 11,
   nd_na_router: 12,
   icmp4_error: 14,
+  icmp6_error: 20,
+  reject: 22,
+  sctp_abort: 24,
 };
 
 export interface WireEnv {
