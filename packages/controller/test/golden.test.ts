@@ -54,9 +54,11 @@ describe("br-int flows vs the real ovn-controller 23.03", () => {
     // A logical patch port re-enters the peer's ingress pipeline in a clone (table 65).
     expect(out.flows.filter((l) => l.includes("table=65") && l.includes("clone(ct_clear")).length).toBe(8);
     // The chassisredirect port hosted here becomes its distributed port (table 40).
-    expect(out.flows.some((l) => /table=40, priority=100,reg15=0x4,metadata=0x5 actions=set_field:0x3->reg15/.test(l))).toBe(
-      true,
-    );
+    expect(
+      out.flows.some((l) =>
+        /table=40, priority=100,reg15=0x4,metadata=0x5 actions=set_field:0x3->reg15/.test(l),
+      ),
+    ).toBe(true);
     // Learned and static MAC bindings (priority 100 / 50) fill tables 66 and 67.
     expect(out.flows.filter((l) => /table=6[67],/.test(l)).length).toBe(6);
   });
