@@ -68,13 +68,12 @@ export function generatePackets(sc: RouterScenario, seed: number, perVif: number
         case "icmp6":
         case "tcp6": {
           const t6 = t.ip6 || `fd0${sw}::fe`;
+          const l3 = `ipv6_src=${v.ip6},ipv6_dst=${t6},nw_ttl=64`;
           const l4 =
             kind === "icmp6"
-              ? "icmp6,ipv6_src=${s},ipv6_dst=${d},nw_ttl=64,icmpv6_type=128,icmpv6_code=0"
-              : `tcp6,ipv6_src=\${s},ipv6_dst=\${d},nw_ttl=64,tcp_src=${sport},tcp_dst=${dport}`;
-          out.push(
-            `${head},dl_dst=${t.ip6 && onLink ? t.mac : gwMac},${l4.replace("${s}", v.ip6).replace("${d}", t6)}`,
-          );
+              ? `icmp6,${l3},icmpv6_type=128,icmpv6_code=0`
+              : `tcp6,${l3},tcp_src=${sport},tcp_dst=${dport}`;
+          out.push(`${head},dl_dst=${t.ip6 && onLink ? t.mac : gwMac},${l4}`);
           break;
         }
         case "nd":
