@@ -14,6 +14,8 @@
 #                         (optional: the northd.c:NNNN source hints ovn-trace prints, and the
 #                         order ovn-trace breaks priority ties in)
 #   mac-binding.txt, fdb.txt  ovn-sbctl list MAC_Binding / FDB (optional: learned neighbours/MACs)
+#   static-mac-binding.txt  ovn-sbctl list Static_MAC_Binding (optional: configured neighbours,
+#                         tables 66 / 67 of `ovnsim ovn-controller`)
 #   encap.txt             ovn-sbctl list Encap                   (optional: tunnel endpoints, for
 #                         `ovnsim ovn-controller`)
 #   meter.txt             ovn-sbctl list Meter                   (optional: ovn-controller meters)
@@ -35,6 +37,7 @@ sb "$@" list Load_Balancer > "$OUT/load-balancer.txt"
 sb "$@" --columns=_uuid,external_ids,tags list Logical_Flow > "$OUT/logical-flow.txt"
 sb "$@" list MAC_Binding > "$OUT/mac-binding.txt"
 sb "$@" list FDB > "$OUT/fdb.txt"
+sb "$@" list Static_MAC_Binding > "$OUT/static-mac-binding.txt"
 sb "$@" list Encap > "$OUT/encap.txt"
 sb "$@" list Meter > "$OUT/meter.txt"
 sb "$@" list SB_Global > "$OUT/sb-global.txt"

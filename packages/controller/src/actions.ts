@@ -7,7 +7,7 @@
  * functions that need a lookup table (port security, LB hairpin, FDB) resubmit to it and
  * move the result bit back. Actions not modelled yet raise SimError(UNSUPPORTED).
  */
-import type { Action, FieldRef, LbBackend } from "@ovnsim/ovn";
+import { type Action, type FieldRef, type LbBackend, parseActions } from "@ovnsim/ovn";
 import { SimError } from "@ovnsim/packet";
 import { ip6Text } from "./match.js";
 import { OFTABLE } from "./tables.js";
@@ -18,6 +18,11 @@ export interface ActionEnv {
   /** Logical table number of the flow. */
   readonly table: number;
   readonly isSwitch: boolean;
+  /**
+   * The zone register ct_dnat_in_czone / ct_snat_in_czone use (lflow.c get_common_nat_zone):
+   * the DNAT zone (reg11), or the SNAT zone (reg12) when the datapath sets snat-ct-zone.
+   */
+  readonly commonZone?: "reg11" | "reg12";
   portKey(name: string): number | undefined;
   /** Returns the id of the select group with these buckets, allocating it on first use. */
   groupId(text: string): number;
@@ -79,7 +84,10 @@ function locate(ref: FieldRef): Loc {
       const xx = i >> 1;
       return { field: `xxreg${xx}`, nxm: `NXM_NX_XXREG${xx}`, ofs: ofs + 64 * (1 - (i % 2)), width: 128 };
     }
-    if (kind === "x") return { field: `xreg${i}`, nxm: `NXM_NX_XREG${i}`, ofs, width: 64 };
+    // reg8–9 are the halves of xreg4 (OVS names it OXM_OF_PKT_REG4 in subfield syntax).
+    if (kind === "" && (i === 8 || i === 9))
+      return { field: "xreg4", nxm: "OXM_OF_PKT_REG4", ofs: ofs + 32 * (1 - (i % 2)), width: 64 };
+    if (kind === "x") return { field: `xreg${i}`, nxm: `OXM_OF_PKT_REG${i}`, ofs, width: 64 };
     return { field: `reg${i}`, nxm: `NXM_NX_REG${i}`, ofs, width: 32 };
   }
   const name = sym.parent ?? sym.name;
@@ -103,6 +111,13 @@ function locate(ref: FieldRef): Loc {
       ofs,
       width: 16,
     };
+  }
+  if (mf === "icmp_type" || mf === "icmp_code") {
+    const v6 = name.startsWith("icmp6.");
+    const what = mf === "icmp_type" ? "TYPE" : "CODE";
+    return v6
+      ? { field: `icmpv6_${what.toLowerCase()}`, nxm: `NXM_NX_ICMPV6_${what}`, ofs, width: 8 }
+      : { field: mf, nxm: `NXM_OF_ICMP_${what}`, ofs, width: 8 };
   }
   if (mf === "arp_sha" && name.startsWith("nd."))
     return { field: "nd_sll", nxm: "NXM_NX_ND_SLL", ofs, width: 48 };
@@ -145,7 +160,7 @@ function setField(l: Loc, value: bigint, nbits: number): string {
     text = full ? ip4(v) : `${ip4(v)}/${ip4(m)}`;
   else if (l.field === "ipv6_src" || l.field === "ipv6_dst" || l.field === "nd_target")
     text = full ? ip6Text(v) : `${ip6Text(v)}/${ip6Text(m)}`;
-  else if (l.field === "arp_op" || l.field === "nw_ttl" || /^(tcp|udp|sctp)_/.test(l.field))
+  else if (l.field === "arp_op" || l.field === "nw_ttl" || /^(tcp|udp|sctp)_|^icmp/.test(l.field))
     text = v.toString();
   else text = full ? `0x${v.toString(16)}` : `0x${v.toString(16)}/0x${m.toString(16)}`;
   return `set_field:${text}->${l.field}`;
@@ -162,6 +177,7 @@ const RESULT: Readonly<Record<string, { table: number; bit: number; prep?: strin
 /** Controller opcodes (include/ovn/actions.h enum action_opcode) of argument-less actions. */
 const CONTROLLER_OPCODES: Readonly<Record<string, number>> = {
   handle_svc_check: 0x12,
+  handle_dhcpv6_reply: 0x13,
 };
 
 function backendText(b: LbBackend): string {
@@ -229,11 +245,61 @@ export function actionPrereqs(actions: readonly Action[]): string[] {
   return [...out];
 }
 
+/** A field argument of a MAC-binding action (`arp.spa`, `reg0`, `inport`…) as an OVN field. */
+function fieldArg(text: string): FieldRef {
+  const t = text.trim();
+  if (!/^[A-Za-z_][A-Za-z0-9_.]*(\[\d+(\.\.\d+)?\])?$/.test(t))
+    throw new SimError("UNSUPPORTED", `"${t}" is not a field argument`);
+  const a = parseActions(`${t} <-> ${t};`)[0];
+  if (a?.t !== "exchange") throw new SimError("UNSUPPORTED", `"${t}" is not a field argument`);
+  return a.a;
+}
+
+/** Full OVS fields the MAC-binding actions pass their arguments in, with their NXM names. */
+const ARG_NXM: Readonly<Record<string, string>> = {
+  reg0: "NXM_NX_REG0",
+  xxreg0: "NXM_NX_XXREG0",
+  reg14: "NXM_NX_REG14",
+  reg15: "NXM_NX_REG15",
+  eth_src: "NXM_OF_ETH_SRC",
+  eth_dst: "NXM_OF_ETH_DST",
+};
+
+/**
+ * encode_setup_args / encode_restore_args: each argument not already in its fixed field is
+ * moved there through the stack (destinations saved, sources pushed in reverse, popped), and
+ * the destinations are restored afterwards.
+ */
+function withArgs(args: readonly [FieldRef, string][], body: readonly string[]): string[] {
+  const moved = args.filter(([src, dst]) => locate(src).field !== dst || !isWhole(src));
+  const out: string[] = [];
+  for (const [, dst] of moved) out.push(`push:${ARG_NXM[dst]}[]`);
+  for (const [src] of [...moved].reverse()) out.push(`push:${subfieldText(src)}`);
+  for (const [, dst] of moved) out.push(`pop:${ARG_NXM[dst]}[]`);
+  out.push(...body);
+  for (const [, dst] of [...moved].reverse()) out.push(`pop:${ARG_NXM[dst]}[]`);
+  return out;
+}
+
+const isWhole = (ref: FieldRef): boolean => {
+  const l = locate(ref);
+  const nbits = ref.sym.kind === "string" ? 32 : ref.nbits;
+  return l.ofs === 0 && nbits === l.width;
+};
+
+function splitArgs(text: string): string[] {
+  const m = /^[a-z_]+\((.*)\)\s*$/s.exec(text.trim());
+  return (m ? m[1]! : text).split(",").map((x) => x.trim());
+}
+
+const LOOKUP_MAC_BIT = 6;
+
 export function encodeActions(actions: readonly Action[], env: ActionEnv): string[] {
   const out: string[] = [];
   const base = env.pipeline === "ingress" ? OFTABLE.LOG_INGRESS_PIPELINE : OFTABLE.LOG_EGRESS_PIPELINE;
   const nextTable = base + env.table + 1;
   const ctZone = "NXM_NX_REG13[0..15]";
+  const dnatZone = "NXM_NX_REG11[0..15]";
   for (const a of actions) {
     switch (a.t) {
       case "next": {
@@ -253,7 +319,8 @@ export function encodeActions(actions: readonly Action[], env: ActionEnv): strin
         break;
       }
       case "load_str": {
-        const key = env.portKey(a.s);
+        // `outport = ""` clears the port (key 0), as lookup_port_cb answers for no name.
+        const key = a.s === "" ? 0 : env.portKey(a.s);
         if (key === undefined)
           throw new SimError("UNKNOWN_PORT", `logical port "${a.s}" is not on this datapath`);
         out.push(`set_field:0x${key.toString(16)}->reg${a.dst.sym.name === "inport" ? 14 : 15}`);
@@ -271,11 +338,51 @@ export function encodeActions(actions: readonly Action[], env: ActionEnv): strin
         );
         break;
       case "dec_ttl":
-        out.push("dec_ttl");
+        // OVN's ofpact has no controller ids, which ovs-ofctl prints as "dec_ttl()".
+        out.push("dec_ttl()");
         break;
       case "result": {
         if (a.fn === "get_fdb") {
           out.push("set_field:0->reg15", `resubmit(,${OFTABLE.GET_FDB})`);
+          break;
+        }
+        if (a.fn === "lookup_arp" || a.fn === "lookup_nd") {
+          const [port, ip, mac] = splitArgs(a.args).map(fieldArg);
+          if (!port || !ip || !mac) throw new SimError("UNSUPPORTED", `${a.fn} needs 3 arguments`);
+          out.push(
+            ...withArgs(
+              [
+                [port, "reg14"],
+                [ip, a.fn === "lookup_arp" ? "reg0" : "xxreg0"],
+                [mac, "eth_src"],
+              ],
+              [
+                `set_field:0/0x${(1 << LOOKUP_MAC_BIT).toString(16)}->reg10`,
+                `resubmit(,${OFTABLE.MAC_LOOKUP})`,
+                `move:NXM_NX_REG10[${LOOKUP_MAC_BIT}]->${subfieldText(a.dst)}`,
+              ],
+            ),
+          );
+          break;
+        }
+        if (a.fn === "lookup_arp_ip" || a.fn === "lookup_nd_ip") {
+          const [port, ip] = splitArgs(a.args).map(fieldArg);
+          if (!port || !ip) throw new SimError("UNSUPPORTED", `${a.fn} needs 2 arguments`);
+          out.push(
+            ...withArgs(
+              [
+                [port, "reg15"],
+                [ip, a.fn === "lookup_arp_ip" ? "reg0" : "xxreg0"],
+              ],
+              [
+                "push:NXM_OF_ETH_DST[]",
+                `set_field:0/0x${(1 << LOOKUP_MAC_BIT).toString(16)}->reg10`,
+                `resubmit(,${OFTABLE.MAC_BINDING})`,
+                `move:NXM_NX_REG10[${LOOKUP_MAC_BIT}]->${subfieldText(a.dst)}`,
+                "pop:NXM_OF_ETH_DST[]",
+              ],
+            ),
+          );
           break;
         }
         const r = RESULT[a.fn];
@@ -289,16 +396,16 @@ export function encodeActions(actions: readonly Action[], env: ActionEnv): strin
         break;
       }
       case "ct_next":
-        out.push(`ct(table=${nextTable},zone=${ctZone})`);
+        out.push(`ct(table=${nextTable},zone=${env.isSwitch ? ctZone : dnatZone})`);
         break;
       case "ct_commit": {
         const nested = encodeActions(a.nested, env);
         const exec = nested.length ? `,exec(${nested.join(",")})` : "";
-        out.push(`ct(commit,zone=${ctZone},nat(src)${exec})`);
+        out.push(`ct(commit,zone=${env.isSwitch ? ctZone : dnatZone},nat(src)${exec})`);
         break;
       }
       case "ct_commit_nat":
-        out.push(`ct(commit,table=${nextTable},zone=${ctZone},nat)`);
+        out.push(`ct(commit,table=${nextTable},zone=${env.isSwitch ? ctZone : dnatZone},nat)`);
         break;
       case "ct_lb": {
         const zone = env.isSwitch ? ctZone : "NXM_NX_REG11[0..15]";
@@ -321,14 +428,14 @@ export function encodeActions(actions: readonly Action[], env: ActionEnv): strin
         break;
       }
       case "ct_nat": {
+        // encode_CT_DNAT / _SNAT: the DNAT / SNAT zone on switches and routers alike; the
+        // _in_czone forms use the datapath's common NAT zone.
         const snat = a.kind.startsWith("ct_snat");
-        const zone = env.isSwitch
-          ? snat
-            ? "NXM_NX_REG12[0..15]"
-            : "NXM_NX_REG11[0..15]"
+        const zone = a.kind.endsWith("_in_czone")
+          ? `NXM_NX_${(env.commonZone ?? "reg11").toUpperCase()}[0..15]`
           : snat
             ? "NXM_NX_REG12[0..15]"
-            : "NXM_NX_REG11[0..15]";
+            : dnatZone;
         if (a.ip)
           out.push(
             `ct(commit,table=${nextTable},zone=${zone},nat(${snat ? "src" : "dst"}=${backendText(a.ip)}))`,
@@ -343,6 +450,10 @@ export function encodeActions(actions: readonly Action[], env: ActionEnv): strin
         out.push("ct_clear");
         break;
       case "nest":
+        if (a.kind === "clone") {
+          out.push(`clone(${encodeActions(a.nested, env).join(",")})`);
+          break;
+        }
         out.push(
           encodeNestedController(a.kind, a.nested, {
             portKey: env.portKey,
@@ -352,6 +463,37 @@ export function encodeActions(actions: readonly Action[], env: ActionEnv): strin
         );
         break;
       case "other": {
+        if (a.name === "get_arp" || a.name === "get_nd") {
+          // encode_get_mac: outport / IP into reg15 / reg0 (xxreg0), eth.dst zeroed, table 66.
+          const [port, ip] = splitArgs(a.text).map(fieldArg);
+          if (!port || !ip) throw new SimError("UNSUPPORTED", `${a.name} needs 2 arguments`);
+          out.push(
+            ...withArgs(
+              [
+                [port, "reg15"],
+                [ip, a.name === "get_arp" ? "reg0" : "xxreg0"],
+              ],
+              ["set_field:00:00:00:00:00:00->eth_dst", `resubmit(,${OFTABLE.MAC_BINDING})`],
+            ),
+          );
+          break;
+        }
+        if (a.name === "put_arp" || a.name === "put_nd") {
+          // encode_put_mac: inport / IP / MAC into reg14 / reg0 (xxreg0) / eth.src for pinctrl.
+          const [port, ip, mac] = splitArgs(a.text).map(fieldArg);
+          if (!port || !ip || !mac) throw new SimError("UNSUPPORTED", `${a.name} needs 3 arguments`);
+          out.push(
+            ...withArgs(
+              [
+                [port, "reg14"],
+                [ip, a.name === "put_arp" ? "reg0" : "xxreg0"],
+                [mac, "eth_src"],
+              ],
+              [`controller(userdata=00.00.00.0${a.name === "put_arp" ? 1 : 4}.00.00.00.00)`],
+            ),
+          );
+          break;
+        }
         const op = CONTROLLER_OPCODES[a.name];
         if (op === undefined) throw new SimError("UNSUPPORTED", `action ${a.name} is not modelled`);
         const hex = op

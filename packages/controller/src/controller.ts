@@ -69,18 +69,24 @@ function render(r: Raw): string {
   const m = r.match.length ? `,${r.match.join(",")}` : "";
   const head = `cookie=0x${r.cookie.toString(16)},table=${r.table},priority=${r.priority}${m}`;
   const acts = r.actions.length ? r.actions.join(",") : "drop";
-  try {
-    return formatFlowEntry(parseFlowLine(`${head} actions=${acts}`));
-  } catch (e) {
-    // Actions @ovnsim/openflow does not parse yet (tunnel fields): the match still goes
-    // through its formatter (OVS's field order); the actions are already in ovs-ofctl syntax.
-    if (!(e instanceof SimError) || e.code !== "UNKNOWN_FIELD") throw e;
-    const line = formatFlowEntry(parseFlowLine(`${head} actions=drop`));
-    return `${line.slice(0, -"drop".length)}${acts}`;
-  }
+  return formatFlowEntry(parseFlowLine(`${head} actions=${acts}`));
 }
 
 const hex = (n: number | bigint): string => `0x${n.toString(16)}`;
+
+/** An IPv6 address's 128-bit value; undefined if the text is not one. */
+function ip6Value(text: string): bigint | undefined {
+  const t = text.trim();
+  if (!/^[0-9a-f:]+$/i.test(t) || (t.match(/::/g) ?? []).length > 1) return undefined;
+  const [head, tail] = t.includes("::") ? t.split("::") : [t, undefined];
+  const h = head ? head.split(":") : [];
+  const tl = tail ? tail.split(":") : [];
+  const fill = tail === undefined ? 0 : 8 - h.length - tl.length;
+  if (fill < 0 || (tail === undefined && h.length !== 8)) return undefined;
+  const groups = [...h, ...Array(fill).fill("0"), ...tl];
+  if (groups.length !== 8 || groups.some((g) => !/^[0-9a-f]{1,4}$/i.test(g))) return undefined;
+  return groups.reduce((a, g) => (a << 16n) | BigInt(`0x${g}`), 0n);
+}
 
 class Model {
   readonly sb: SbModel;
@@ -99,6 +105,12 @@ class Model {
   readonly vifs = new Map<string, NodeInterface>();
   /** Localnet Port_Binding name → its br-int patch port. */
   readonly localnets = new Map<string, NodeInterface>();
+  /** Local datapath → its [local patch / l3gateway port, peer] pairs (local_datapath.peer_ports). */
+  readonly peers = new Map<string, [SbPort, SbPort][]>();
+  /** Rank of the binding that made each datapath local (group-id order). */
+  readonly dpRank = new Map<string, number>();
+  readonly portByName = new Map<string, SbPort>();
+  readonly chassisMacClauses: { ofport: number; vlan: string; cookie: bigint }[] = [];
 
   constructor(input: ControllerInput) {
     this.sb = readSbBundle(input.sb);
@@ -119,19 +131,70 @@ class Model {
       const id = i.externalIds.get("iface-id");
       if (id !== undefined) byIfaceId.set(id, i);
     }
+    for (const p of this.sb.ports) this.portByName.set(p.name, p);
+    // binding.c: a datapath becomes local through a VIF bound here, or a non-VIF port this
+    // chassis claims (l3gateway / l2gateway, a chassisredirect port it hosts); local_data.c
+    // then follows logical patch (and local l3gateway) ports to their peers' datapaths.
+    const seeds: [string, number][] = [];
     for (const p of this.sb.ports) {
       const row = this.x.ports.get(p.name);
+      const here = row?.chassis === this.chassis;
       const iface = byIfaceId.get(p.name);
-      if (p.type === "" && iface && row?.chassis === this.chassis) {
+      if (p.type === "" && iface && here) {
         this.vifs.set(p.name, iface);
-        this.localDps.set(p.datapath, this.dpKey(p.datapath));
-      }
+        seeds.push([
+          p.datapath,
+          Number(iface.externalIds.get("ovn-installed-ts") ?? Number.MAX_SAFE_INTEGER),
+        ]);
+      } else if (here && ["l3gateway", "l2gateway", "chassisredirect"].includes(p.type))
+        seeds.push([p.datapath, -1]);
     }
+    seeds.sort(([a, i], [b, j]) => i - j || (a < b ? -1 : a > b ? 1 : 0));
+    for (const [dp, rank] of seeds) this.addLocal(dp, rank, 0);
     for (const p of this.sb.ports) {
       if (p.type !== "localnet" || !this.localDps.has(p.datapath)) continue;
       const patch = this.brInt().find((i) => i.type === "patch" && i.name === `patch-br-int-to-${p.name}`);
       if (patch) this.localnets.set(p.name, patch);
     }
+  }
+
+  /** local_data.c add_local_datapath__: the datapath, then its peers' through patch ports. */
+  private addLocal(dp: string, rank: number, depth: number): void {
+    if (this.localDps.has(dp)) return;
+    this.localDps.set(dp, this.dpKey(dp));
+    this.dpRank.set(dp, rank);
+    if (depth >= 100) return;
+    for (const pb of this.sb.ports) {
+      if (pb.datapath !== dp || (pb.type !== "patch" && pb.type !== "l3gateway")) continue;
+      const peer = this.portByName.get(pb.options.get("peer") ?? "");
+      if (!peer || !this.needAddPeer(pb)) continue;
+      this.addLocal(peer.datapath, rank, depth + 1);
+      this.addPeer(peer.datapath, peer, pb);
+      this.addPeer(dp, pb, peer);
+    }
+  }
+
+  private addPeer(dp: string, local: SbPort, remote: SbPort): void {
+    const list = this.peers.get(dp) ?? [];
+    if (!list.some(([l]) => l.name === local.name)) list.push([local, remote]);
+    this.peers.set(dp, list);
+  }
+
+  /**
+   * local_data.c need_add_peer_to_local: a local l3gateway port, or a patch port, except a
+   * distributed gateway port whose chassisredirect port always redirects and is not hosted
+   * here. (The real check asks the port's HA_Chassis_Group; the model, without that table,
+   * asks whether the chassisredirect port is bound here.)
+   */
+  private needAddPeer(pb: SbPort): boolean {
+    if (pb.type === "l3gateway") return this.x.ports.get(pb.name)?.chassis === this.chassis;
+    if (pb.type !== "patch") return false;
+    const crp = pb.options.get("chassis-redirect-port");
+    if (crp === undefined) return true;
+    const cr = this.x.ports.get(crp);
+    if (!cr) return false;
+    if (cr.options.get("always-redirect") !== "true") return true;
+    return cr.chassis === this.chassis;
   }
 
   dpKey(name: string): number {
@@ -140,6 +203,17 @@ class Model {
     return d.tunnelKey;
   }
 
+  private dpUuid(name: string): string {
+    return this.sb.datapaths.find((d) => d.name === name)?.uuid ?? name;
+  }
+
+  /**
+   * ct zones: the assignment ovn-controller persisted in br-int's external_ids is read back;
+   * users without one (local VIFs, localnet ports, l3gateway and chassisredirect ports bound
+   * here, and each local datapath's _dnat / _snat) get the lowest free zone from 1, in sorted
+   * name order. The real daemon hands zones out as ports appear, in a hash set's order, so
+   * only a persisted assignment reproduces its numbers.
+   */
   private assignZones(): void {
     const br = this.node.bridges.find((b) => b.name === "br-int");
     const used = new Set<number>();
@@ -149,8 +223,15 @@ class Model {
       used.add(Number(v));
     }
     const users: string[] = [...this.vifs.keys(), ...this.localnets.keys()];
+    for (const p of this.sb.ports)
+      if (
+        (p.type === "l3gateway" || p.type === "chassisredirect") &&
+        this.localDps.has(p.datapath) &&
+        this.x.ports.get(p.name)?.chassis === this.chassis
+      )
+        users.push(p.name);
     for (const dp of this.localDps.keys()) {
-      const uuid = this.sb.datapaths.find((d) => d.name === dp)?.uuid ?? dp;
+      const uuid = this.dpUuid(dp);
       users.push(`${uuid}_dnat`, `${uuid}_snat`);
     }
     let next = 1;
@@ -162,12 +243,25 @@ class Model {
     }
   }
 
+  /** physical.c put_zones_ofpacts: the port's ct zone, then its datapath's DNAT and SNAT zones. */
   private zoneActions(port: SbPort): string[] {
-    const uuid = this.sb.datapaths.find((d) => d.name === port.datapath)?.uuid ?? port.datapath;
+    const uuid = this.dpUuid(port.datapath);
+    const out: string[] = [];
+    const z = [
+      [this.zones.get(port.name), "reg13"],
+      [this.zones.get(`${uuid}_dnat`), "reg11"],
+      [this.zones.get(`${uuid}_snat`), "reg12"],
+    ] as const;
+    for (const [v, reg] of z) if (v) out.push(`set_field:${hex(v)}->${reg}`);
+    return out;
+  }
+
+  /** load_logical_ingress_metadata: zones, then the logical datapath and input port. */
+  private ingressMetadata(port: SbPort): string[] {
     return [
-      `set_field:${hex(this.zones.get(port.name) ?? 0)}->reg13`,
-      `set_field:${hex(this.zones.get(`${uuid}_dnat`) ?? 0)}->reg11`,
-      `set_field:${hex(this.zones.get(`${uuid}_snat`) ?? 0)}->reg12`,
+      ...this.zoneActions(port),
+      `set_field:${hex(this.dpKey(port.datapath))}->metadata`,
+      `set_field:${hex(port.tunnelKey)}->reg14`,
     ];
   }
 
@@ -184,28 +278,26 @@ class Model {
 
   /**
    * Local datapaths in the order the real daemon first translated their flows: the order they
-   * became local, i.e. of their first VIF's binding (ovn-installed-ts on the interface). Group
-   * ids (ct_lb_mark backends) are handed out in that order, lowest free id first.
+   * became local, i.e. of the binding that made them so (a VIF's ovn-installed-ts; ports the
+   * chassis claims itself come first). Group ids (ct_lb_mark backends) are handed out in that
+   * order, lowest free id first.
    */
   private dpOrder(): string[] {
-    const first = new Map<string, number>();
-    for (const [name, iface] of this.vifs) {
-      const p = this.sb.ports.find((x) => x.name === name);
-      if (!p) continue;
-      const ts = Number(iface.externalIds.get("ovn-installed-ts") ?? Number.MAX_SAFE_INTEGER);
-      first.set(p.datapath, Math.min(first.get(p.datapath) ?? Number.MAX_SAFE_INTEGER, ts));
-    }
     return [...this.localDps.keys()].sort(
-      (a, b) => (first.get(a) ?? 0) - (first.get(b) ?? 0) || (a < b ? -1 : 1),
+      (a, b) => (this.dpRank.get(a) ?? 0) - (this.dpRank.get(b) ?? 0) || (a < b ? -1 : 1),
     );
   }
 
   private lflows(): void {
     const order = new Map(this.dpOrder().map((d, i) => [d, i]));
+    // Datapaths that became local together are translated together; within such a batch the
+    // logical flows come in uuid order (the SB index by datapath breaks ties by row uuid).
+    const rank = (f: LogicalFlow): number => this.dpRank.get(f.datapath) ?? 0;
+    const key = (f: LogicalFlow): string => (f.uuid ?? "").replace(/^0x/, "").padStart(8, "0");
     const flows = this.sb.flows
       .map((f, i) => [f, i] as const)
       .filter(([f]) => order.has(f.datapath))
-      .sort(([a, i], [b, j]) => order.get(a.datapath)! - order.get(b.datapath)! || i - j)
+      .sort(([a, i], [b, j]) => rank(a) - rank(b) || (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : i - j))
       .map(([f]) => f);
     for (const f of flows) {
       try {
@@ -254,11 +346,17 @@ class Model {
 
   private lflow(f: LogicalFlow): void {
     const dpKey = this.localDps.get(f.datapath)!;
-    // lflow.c: a flow northd tagged with the VIF it is about (tags:in_out_port) is only
-    // installed where that VIF is bound (localnet ports are local wherever their switch is).
+    // lflow.c: a flow northd tagged with the port it is about (tags:in_out_port) is only
+    // installed where that port is related (binding.c update_related_lport): patch, vtep,
+    // localnet and localport ports everywhere, VIFs and gateway / chassisredirect ports only on
+    // the chassis they are bound to.
     const io = f.uuid ? this.x.inOutPort.get(f.uuid.replace(/^0x/, "").padStart(8, "0")) : undefined;
-    const ioRow = io !== undefined ? this.x.ports.get(io) : undefined;
-    if (ioRow && ioRow.type === "" && ioRow.chassis !== this.chassis) return;
+    if (io !== undefined) {
+      const ioRow = this.x.ports.get(io);
+      if (!ioRow) return;
+      const everywhere = ["patch", "vtep", "localnet", "localport"].includes(ioRow.type);
+      if (!everywhere && ioRow.chassis !== this.chassis) return;
+    }
     const portKey = (name: string): number | undefined => {
       // lflow.c lookup_port_cb: "none" is the reserved key 0 (no port).
       if (name === "none") return 0;
@@ -323,15 +421,15 @@ class Model {
               action: `conjunction(${id},${i + 1}/${sets.length})`,
             });
         });
-        // @ovnsim/openflow does not parse conj_id; ovs-ofctl prints it right after the priority.
-        const line = render({
-          table,
-          priority: f.priority,
-          cookie,
-          match: [...termWords(c.base), md],
-          actions: acts,
-        });
-        lines.push(line.replace(`priority=${f.priority}`, `priority=${f.priority},conj_id=${id}`));
+        lines.push(
+          render({
+            table,
+            priority: f.priority,
+            cookie,
+            match: [`conj_id=${id}`, ...termWords(c.base), md],
+            actions: acts,
+          }),
+        );
       });
     }
     this.flows.push(...lines);
@@ -341,132 +439,23 @@ class Model {
   // Physical flows (physical.c)
 
   private physical(): void {
-    const local: [SbPort, NodeInterface, "vif" | "localnet"][] = [];
-    for (const p of this.sb.ports) {
-      const v = this.vifs.get(p.name);
-      if (v) local.push([p, v, "vif"]);
-      const l = this.localnets.get(p.name);
-      if (l) local.push([p, l, "localnet"]);
-    }
-    for (const [p, iface, kind] of local) {
-      const dp = this.localDps.get(p.datapath)!;
-      const cookie = this.portCookie(p.name);
-      const md = `metadata=${hex(dp)}`;
-      const load = [
-        ...this.zoneActions(p),
-        `set_field:${hex(dp)}->metadata`,
-        `set_field:${hex(p.tunnelKey)}->reg14`,
-      ];
-      const tag = kind === "localnet" ? this.x.ports.get(p.name)?.tag : undefined;
-      if (tag !== undefined) {
-        this.add({
-          table: 0,
-          priority: 150,
-          cookie,
-          match: [`in_port=${iface.ofport}`, `dl_vlan=${tag}`],
-          actions: ["pop_vlan", ...load, `resubmit(,${OFTABLE.LOG_INGRESS_PIPELINE})`],
-        });
-      } else if (kind === "localnet") {
-        // Untagged localnet: untagged frames, and priority-tagged (VID 0) ones with the tag popped.
-        this.add({
-          table: 0,
-          priority: 100,
-          cookie,
-          match: [`in_port=${iface.ofport}`, "vlan_tci=0x0000/0x1000"],
-          actions: [...load, `resubmit(,${OFTABLE.LOG_INGRESS_PIPELINE})`],
-        });
-        this.add({
-          table: 0,
-          priority: 100,
-          cookie,
-          match: [`in_port=${iface.ofport}`, "dl_vlan=0"],
-          actions: ["pop_vlan", ...load, `resubmit(,${OFTABLE.LOG_INGRESS_PIPELINE})`],
-        });
-      } else {
-        this.add({
-          table: 0,
-          priority: 100,
-          cookie,
-          match: [`in_port=${iface.ofport}`],
-          actions: [...load, `resubmit(,${OFTABLE.LOG_INGRESS_PIPELINE})`],
-        });
-      }
-      const reg15 = `reg15=${hex(p.tunnelKey)}`;
+    for (const p of this.sb.ports) this.considerPortBinding(p);
+    const tunnels = this.brInt().filter((i) => ["geneve", "vxlan", "stt"].includes(i.type));
+    for (const t of tunnels)
       this.add({
-        table: OFTABLE.LOCAL_OUTPUT,
+        table: 0,
         priority: 100,
-        cookie,
-        match: [reg15, md],
-        actions: [...this.zoneActions(p), `resubmit(,${OFTABLE.CHECK_LOOPBACK})`],
-      });
-      this.add({
-        table: OFTABLE.CHECK_LOOPBACK,
-        priority: 100,
-        cookie,
-        match: ["reg10=0/0x1", `reg14=${hex(p.tunnelKey)}`, reg15, md],
-        actions: [],
-      });
-      if (kind === "localnet")
-        for (const bit of [0x10, 0x400])
-          this.add({
-            table: OFTABLE.CHECK_LOOPBACK,
-            priority: 160,
-            cookie,
-            match: [`reg10=${hex(bit)}/${hex(bit)}`, reg15, md],
-            actions: [],
-          });
-      this.add({
-        table: OFTABLE.SAVE_INPORT,
-        priority: 100,
-        cookie,
-        match: ["reg10=0x1/0x1", reg15, md],
+        cookie: 0n,
+        match: [`in_port=${t.ofport}`],
         actions: [
-          "push:NXM_OF_IN_PORT[]",
-          "set_field:ANY->in_port",
-          `resubmit(,${OFTABLE.LOG_TO_PHY})`,
-          "pop:NXM_OF_IN_PORT[]",
+          "move:NXM_NX_TUN_ID[0..23]->OXM_OF_METADATA[0..23]",
+          "move:NXM_NX_TUN_METADATA0[16..30]->NXM_NX_REG14[0..14]",
+          "move:NXM_NX_TUN_METADATA0[0..15]->NXM_NX_REG15[0..15]",
+          `resubmit(,${OFTABLE.LOCAL_OUTPUT})`,
         ],
       });
-      this.add({
-        table: OFTABLE.LOG_TO_PHY,
-        priority: 100,
-        cookie,
-        match: [reg15, md],
-        actions:
-          tag !== undefined
-            ? ["push_vlan:0x8100", `set_field:${4096 + tag}->vlan_vid`, `output:${iface.ofport}`, "pop_vlan"]
-            : [`output:${iface.ofport}`],
-      });
-      if (kind === "vif") this.portSecurity(p, cookie, md);
-    }
-    this.remote();
-    // Multicast groups: each local member in the group's (uuid) order, then the group key back.
-    for (const g of this.sb.mcGroups) {
-      const dp = this.localDps.get(g.datapath);
-      if (dp === undefined) continue;
-      const members = g.ports
-        .filter((n) => this.vifs.has(n) || this.localnets.has(n))
-        .sort((a, b) => ((this.x.ports.get(a)?.uuid ?? "") < (this.x.ports.get(b)?.uuid ?? "") ? -1 : 1));
-      if (members.length === 0) continue;
-      const acts: string[] = [];
-      for (const n of members) {
-        const p = this.sb.ports.find((x) => x.name === n)!;
-        acts.push(
-          `set_field:${hex(this.zones.get(n) ?? 0)}->reg13`,
-          `set_field:${hex(p.tunnelKey)}->reg15`,
-          `resubmit(,${OFTABLE.CHECK_LOOPBACK})`,
-        );
-      }
-      acts.push(`set_field:${hex(g.tunnelKey)}->reg15`);
-      const dpUuid = this.sb.datapaths.find((d) => d.name === g.datapath)?.uuid ?? "";
-      this.add({
-        table: OFTABLE.LOCAL_OUTPUT,
-        priority: 100,
-        cookie: uuidCookie(this.x.mcGroupUuids.get(`${dpUuid}/${g.name}`) ?? ""),
-        match: [`reg15=${hex(g.tunnelKey)}`, `metadata=${hex(dp)}`],
-        actions: acts,
-      });
-    }
+    this.chassisMacClauseFlows();
+    for (const g of this.sb.mcGroups) this.considerMcGroup(g);
     // Fixed flows.
     const fixed: [number, number, string[], string[]][] = [
       [0, 0, [], []],
@@ -493,6 +482,308 @@ class Model {
       this.add({ table, priority, cookie: 0n, match, actions });
   }
 
+  /** The localnet port of a local datapath that has its br-int patch port (ld->localnet_port). */
+  private localnetOf(dp: string): SbPort | undefined {
+    return this.sb.ports.find(
+      (p) => p.type === "localnet" && p.datapath === dp && this.localnets.has(p.name),
+    );
+  }
+
+  /** put_local_common_flows: local output (40), loopback check (41), save-inport (64). */
+  private localCommon(p: SbPort): void {
+    const cookie = this.portCookie(p.name);
+    const md = `metadata=${hex(this.localDps.get(p.datapath)!)}`;
+    const reg15 = `reg15=${hex(p.tunnelKey)}`;
+    this.add({
+      table: OFTABLE.LOCAL_OUTPUT,
+      priority: 100,
+      cookie,
+      match: [reg15, md],
+      actions: [...this.zoneActions(p), `resubmit(,${OFTABLE.CHECK_LOOPBACK})`],
+    });
+    this.add({
+      table: OFTABLE.CHECK_LOOPBACK,
+      priority: 100,
+      cookie,
+      match: ["reg10=0/0x1", `reg14=${hex(p.tunnelKey)}`, reg15, md],
+      actions: [],
+    });
+    this.add({
+      table: OFTABLE.SAVE_INPORT,
+      priority: 100,
+      cookie,
+      match: ["reg10=0x1/0x1", reg15, md],
+      actions: [
+        "push:NXM_OF_IN_PORT[]",
+        "set_field:ANY->in_port",
+        `resubmit(,${OFTABLE.LOG_TO_PHY})`,
+        "pop:NXM_OF_IN_PORT[]",
+      ],
+    });
+  }
+
+  /**
+   * physical.c consider_port_binding, for each port of a local datapath: logical patch ports
+   * (and l3gateway ports bound here) re-enter the peer's ingress pipeline in a clone at table
+   * 65; a chassisredirect port hosted here becomes its distributed port at table 40; a VIF or
+   * localnet port with a br-int port gets table 0 / 65 and the common flows; any other port is
+   * reached through the datapath's localnet port, or else through the tunnel to its chassis.
+   */
+  private considerPortBinding(p: SbPort): void {
+    const dp = this.localDps.get(p.datapath);
+    if (dp === undefined) return;
+    const row = this.x.ports.get(p.name);
+    const here = row?.chassis === this.chassis;
+    const cookie = this.portCookie(p.name);
+    const md = `metadata=${hex(dp)}`;
+    const reg15 = `reg15=${hex(p.tunnelKey)}`;
+    if (p.type === "patch" || (p.type === "l3gateway" && here)) {
+      const peer = this.portByName.get(p.options.get("peer") ?? "");
+      if (!peer) return;
+      this.localCommon(p);
+      this.add({
+        table: OFTABLE.LOG_TO_PHY,
+        priority: 100,
+        cookie,
+        match: [reg15, md],
+        actions: [
+          `clone(${[
+            "ct_clear",
+            "set_field:0->reg11",
+            "set_field:0->reg12",
+            "set_field:0->reg13",
+            ...this.ingressMetadata(peer),
+            "set_field:0->reg10",
+            "set_field:0->reg15",
+            ...Array.from({ length: 10 }, (_, i) => `set_field:0->reg${i}`),
+            `resubmit(,${OFTABLE.LOG_INGRESS_PIPELINE})`,
+          ].join(",")})`,
+        ],
+      });
+      return;
+    }
+    if (p.type === "chassisredirect" && here) {
+      const dist = this.portByName.get(p.options.get("distributed-port") ?? "");
+      this.add({
+        table: OFTABLE.LOCAL_OUTPUT,
+        priority: 100,
+        cookie,
+        match: [reg15, md],
+        actions:
+          dist && dist.datapath === p.datapath
+            ? [
+                `set_field:${hex(dist.tunnelKey)}->reg15`,
+                ...this.zoneActions(dist),
+                `resubmit(,${OFTABLE.CHECK_LOOPBACK})`,
+              ]
+            : [],
+      });
+      return;
+    }
+    const isLocalnet = p.type === "localnet" || p.type === "l2gateway";
+    const iface = isLocalnet ? this.localnets.get(p.name) : this.vifs.get(p.name);
+    if (!iface) {
+      const ln = this.localnetOf(p.datapath);
+      if (ln) {
+        // PORT_LOCALNET: a port elsewhere is reached through the datapath's localnet port.
+        this.add({
+          table: OFTABLE.LOCAL_OUTPUT,
+          priority: 100,
+          cookie,
+          match: [reg15, md],
+          actions: [`set_field:${hex(ln.tunnelKey)}->reg15`, `resubmit(,${OFTABLE.LOCAL_OUTPUT})`],
+        });
+        return;
+      }
+      // PORT_REMOTE: over the tunnel to the chassis the port is bound to.
+      const ch = row?.chassis;
+      const tun = ch !== undefined && !here ? this.tunnelTo(ch) : undefined;
+      if (!tun) return;
+      this.add({
+        table: OFTABLE.REMOTE_OUTPUT,
+        priority: 100,
+        cookie,
+        match: [reg15, md],
+        actions: [
+          ...this.encapsulation(dp, p.tunnelKey),
+          `output:${tun.ofport}`,
+          `resubmit(,${OFTABLE.LOCAL_OUTPUT})`,
+        ],
+      });
+      return;
+    }
+    this.localCommon(p);
+    const tag = isLocalnet ? row?.tag : undefined;
+    const load = [...this.ingressMetadata(p), `resubmit(,${OFTABLE.LOG_INGRESS_PIPELINE})`];
+    if (tag !== undefined) {
+      this.add({
+        table: 0,
+        priority: 150,
+        cookie,
+        match: [`in_port=${iface.ofport}`, `dl_vlan=${tag}`],
+        actions: ["pop_vlan", ...load],
+      });
+    } else if (isLocalnet) {
+      // Untagged localnet: untagged frames, and priority-tagged (VID 0) ones with the tag popped.
+      this.add({
+        table: 0,
+        priority: 100,
+        cookie,
+        match: [`in_port=${iface.ofport}`, "vlan_tci=0x0000/0x1000"],
+        actions: load,
+      });
+      this.add({
+        table: 0,
+        priority: 100,
+        cookie,
+        match: [`in_port=${iface.ofport}`, "dl_vlan=0"],
+        actions: ["pop_vlan", ...load],
+      });
+    } else {
+      this.add({ table: 0, priority: 100, cookie, match: [`in_port=${iface.ofport}`], actions: load });
+    }
+    if (p.type === "localnet") this.replaceChassisMac(p, iface, tag);
+    this.add({
+      table: OFTABLE.LOG_TO_PHY,
+      priority: 100,
+      cookie,
+      match: [reg15, md],
+      actions:
+        tag !== undefined
+          ? ["push_vlan:0x8100", `set_field:${4096 + tag}->vlan_vid`, `output:${iface.ofport}`, "pop_vlan"]
+          : [`output:${iface.ofport}`],
+    });
+    if (isLocalnet)
+      for (const bit of [0x10, 0x400])
+        this.add({
+          table: OFTABLE.CHECK_LOOPBACK,
+          priority: 160,
+          cookie,
+          match: [`reg10=${hex(bit)}/${hex(bit)}`, reg15, md],
+          actions: [],
+        });
+    if (!isLocalnet) this.portSecurity(p, cookie, md);
+  }
+
+  /**
+   * physical.c put_replace_chassis_mac_flows: frames from the localnet port that a remote
+   * chassis routed carry that chassis's MAC; conjunction 100 (clause 1: the chassis MACs of
+   * ovn-chassis-mac-mappings, clause 2: the localnet VLAN) rewrites it to each peer router
+   * port's MAC. Without chassis MACs only clause 2 exists, as in the real table.
+   */
+  private replaceChassisMac(ln: SbPort, iface: NodeInterface, tag: number | undefined): void {
+    const vlan = tag !== undefined ? `dl_vlan=${tag}` : "vlan_tci=0x0000/0x1000";
+    for (const [, rport] of this.peers.get(ln.datapath) ?? []) {
+      const mac = rport.mac[0]?.trim().split(/\s+/)[0];
+      if (!mac || !/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/i.test(mac)) continue;
+      const cookie = this.portCookie(rport.name);
+      this.add({
+        table: 0,
+        priority: 180,
+        cookie,
+        match: [`in_port=${iface.ofport}`, "conj_id=100", vlan],
+        actions: [
+          ...(tag !== undefined ? ["pop_vlan"] : []),
+          ...this.ingressMetadata(ln),
+          `set_field:${mac.toLowerCase()}->eth_src`,
+          `resubmit(,${OFTABLE.LOG_INGRESS_PIPELINE})`,
+        ],
+      });
+      this.chassisMacClauses.push({ ofport: iface.ofport ?? 0, vlan, cookie });
+    }
+  }
+
+  /**
+   * Clause 2 of conjunction 100 has no in_port, so localnet ports with the same VLAN ask for
+   * the same flow; ofctrl installs it once, with the cookie of the first asker (the real
+   * daemon's order matches the localnet patch ports' ofport order on the captures seen).
+   */
+  private chassisMacClauseFlows(): void {
+    const seen = new Set<string>();
+    for (const c of [...this.chassisMacClauses].sort((a, b) => a.ofport - b.ofport)) {
+      if (seen.has(c.vlan)) continue;
+      seen.add(c.vlan);
+      this.add({
+        table: 0,
+        priority: 180,
+        cookie: c.cookie,
+        match: [c.vlan],
+        actions: ["conjunction(100,2/2)"],
+      });
+    }
+  }
+
+  /** put_encapsulation (Geneve): datapath key in tun_id, in/out port keys in tun_metadata0. */
+  private encapsulation(dp: number, outport: number): string[] {
+    return [
+      `set_field:${hex(dp)}/0xffffff->tun_id`,
+      `set_field:${hex(outport)}->tun_metadata0`,
+      "move:NXM_NX_REG14[0..14]->NXM_NX_TUN_METADATA0[16..30]",
+    ];
+  }
+
+  /**
+   * physical.c consider_mc_group: local members (VIFs, localnet and l3gateway ports here, a
+   * hosted chassisredirect port as its distributed port) in table 40; logical patch ports in
+   * table 39 (only the chassis the packet entered on crosses them), with the Geneve fan-out to
+   * the other members' chassis when the datapath has no localnet port.
+   */
+  private considerMcGroup(g: SbModel["mcGroups"][number]): void {
+    const dp = this.localDps.get(g.datapath);
+    if (dp === undefined) return;
+    const members = [...g.ports].sort((a, b) =>
+      (this.x.ports.get(a)?.uuid ?? "") < (this.x.ports.get(b)?.uuid ?? "") ? -1 : 1,
+    );
+    const local: string[] = [];
+    const remote: string[] = [];
+    const chassis = new Set<string>();
+    const hasLocalnet = this.localnetOf(g.datapath) !== undefined;
+    const out = (key: number): string[] => [
+      `set_field:${hex(key)}->reg15`,
+      `resubmit(,${OFTABLE.CHECK_LOOPBACK})`,
+    ];
+    for (const n of members) {
+      const port = this.portByName.get(n);
+      if (!port || port.datapath !== g.datapath) continue;
+      const row = this.x.ports.get(n);
+      const zone = this.zones.get(n);
+      if (zone) local.push(`set_field:${hex(zone)}->reg13`);
+      if (port.type === "patch") remote.push(...out(port.tunnelKey));
+      else if (port.type === "localport") remote.push(...out(port.tunnelKey));
+      else if (row?.chassis === this.chassis && (this.vifs.has(n) || port.type === "l3gateway"))
+        local.push(...out(port.tunnelKey));
+      else if (this.localnets.has(n)) local.push(...out(port.tunnelKey));
+      else if (port.type === "chassisredirect" && row?.chassis === this.chassis) {
+        const dist = this.portByName.get(port.options.get("distributed-port") ?? "");
+        if (dist && dist.datapath === port.datapath) local.push(...out(dist.tunnelKey));
+      } else if (!hasLocalnet && row?.chassis !== undefined) chassis.add(row.chassis);
+    }
+    const dpUuid = this.dpUuid(g.datapath);
+    const cookie = uuidCookie(this.x.mcGroupUuids.get(`${dpUuid}/${g.name}`) ?? "");
+    const match = [`reg15=${hex(g.tunnelKey)}`, `metadata=${hex(dp)}`];
+    if (local.length)
+      this.add({
+        table: OFTABLE.LOCAL_OUTPUT,
+        priority: 100,
+        cookie,
+        match,
+        actions: [...local, `set_field:${hex(g.tunnelKey)}->reg15`],
+      });
+    if (chassis.size === 0 && remote.length === 0) return;
+    if (remote.length) remote.push(`set_field:${hex(g.tunnelKey)}->reg15`);
+    let encapsulated = false;
+    for (const c of [...chassis].sort()) {
+      const tun = this.tunnelTo(c);
+      if (!tun) continue;
+      if (!encapsulated) remote.push(...this.encapsulation(dp, g.tunnelKey));
+      encapsulated = true;
+      remote.push(`output:${tun.ofport}`);
+    }
+    if (remote.length === 0) return;
+    if (local.length) remote.push(`resubmit(,${OFTABLE.LOCAL_OUTPUT})`);
+    this.add({ table: OFTABLE.REMOTE_OUTPUT, priority: 100, cookie, match, actions: remote });
+  }
+
   /** The br-int tunnel port to a chassis (its Encap ip is the port's options:remote_ip). */
   private tunnelTo(chassis: string): NodeInterface | undefined {
     const c = this.x.chassis.find((x) => x.name === chassis);
@@ -502,83 +793,6 @@ class Model {
         ["geneve", "vxlan", "stt"].includes(i.type) &&
         c.encaps.some((e) => e.ip === i.options.get("remote_ip")),
     );
-  }
-
-  /**
-   * Ports bound to other chassis (physical.c consider_port_binding / consider_mc_group): on a
-   * switch with a localnet port they are reached through it (outport rewritten to the localnet
-   * port); otherwise through the Geneve tunnel to their chassis, with the datapath key in tun_id
-   * and the logical in/out ports in tun_metadata0.
-   */
-  private remote(): void {
-    const tunnels = this.brInt().filter((i) => ["geneve", "vxlan", "stt"].includes(i.type));
-    for (const t of tunnels)
-      this.add({
-        table: 0,
-        priority: 100,
-        cookie: 0n,
-        match: [`in_port=${t.ofport}`],
-        actions: [
-          "move:NXM_NX_TUN_ID[0..23]->OXM_OF_METADATA[0..23]",
-          "move:NXM_NX_TUN_METADATA0[16..30]->NXM_NX_REG14[0..14]",
-          "move:NXM_NX_TUN_METADATA0[0..15]->NXM_NX_REG15[0..15]",
-          `resubmit(,${OFTABLE.LOCAL_OUTPUT})`,
-        ],
-      });
-    const localnetOf = (dp: string): SbPort | undefined =>
-      this.sb.ports.find((p) => p.type === "localnet" && p.datapath === dp && this.localnets.has(p.name));
-    const tunnelActions = (dp: number, key: number, out: NodeInterface[]): string[] => [
-      `set_field:${hex(dp)}/0xffffff->tun_id`,
-      `set_field:${hex(key)}->tun_metadata0`,
-      "move:NXM_NX_REG14[0..14]->NXM_NX_TUN_METADATA0[16..30]",
-      ...out.map((t) => `output:${t.ofport}`),
-    ];
-    for (const p of this.sb.ports) {
-      const dp = this.localDps.get(p.datapath);
-      const ch = this.x.ports.get(p.name)?.chassis;
-      if (dp === undefined || p.type !== "" || ch === undefined || ch === this.chassis) continue;
-      const md = `metadata=${hex(dp)}`;
-      const cookie = this.portCookie(p.name);
-      const ln = localnetOf(p.datapath);
-      if (ln) {
-        this.add({
-          table: OFTABLE.LOCAL_OUTPUT,
-          priority: 100,
-          cookie,
-          match: [`reg15=${hex(p.tunnelKey)}`, md],
-          actions: [`set_field:${hex(ln.tunnelKey)}->reg15`, `resubmit(,${OFTABLE.LOCAL_OUTPUT})`],
-        });
-        continue;
-      }
-      const tun = this.tunnelTo(ch);
-      if (!tun) continue;
-      this.add({
-        table: OFTABLE.REMOTE_OUTPUT,
-        priority: 100,
-        cookie,
-        match: [`reg15=${hex(p.tunnelKey)}`, md],
-        actions: [...tunnelActions(dp, p.tunnelKey, [tun]), `resubmit(,${OFTABLE.LOCAL_OUTPUT})`],
-      });
-    }
-    for (const g of this.sb.mcGroups) {
-      const dp = this.localDps.get(g.datapath);
-      if (dp === undefined || localnetOf(g.datapath)) continue;
-      const chassis = new Set<string>();
-      for (const n of g.ports) {
-        const ch = this.x.ports.get(n)?.chassis;
-        if (ch !== undefined && ch !== this.chassis) chassis.add(ch);
-      }
-      const tuns = [...chassis].sort().flatMap((c) => this.tunnelTo(c) ?? []);
-      if (tuns.length === 0) continue;
-      const dpUuid = this.sb.datapaths.find((d) => d.name === g.datapath)?.uuid ?? "";
-      this.add({
-        table: OFTABLE.REMOTE_OUTPUT,
-        priority: 100,
-        cookie: uuidCookie(this.x.mcGroupUuids.get(`${dpUuid}/${g.name}`) ?? ""),
-        match: [`reg15=${hex(g.tunnelKey)}`, `metadata=${hex(dp)}`],
-        actions: [...tunnelActions(dp, g.tunnelKey, tuns), `resubmit(,${OFTABLE.LOCAL_OUTPUT})`],
-      });
-    }
   }
 
   /** build_in_port_sec / build_out_port_sec flows (physical.c, 23.03) for "MAC IPv4…" entries. */
@@ -627,6 +841,57 @@ class Model {
       f(T75, 90, ["ipv6", outp, `dl_dst=${mac}`], bad);
       f(T75, 85, [outp, `dl_dst=${mac}`], ok);
       f(T75, 80, [outp], bad);
+    }
+  }
+
+  /**
+   * lflow.c consider_neighbor_flow: each MAC_Binding (priority 100) and Static_MAC_Binding
+   * (150 when it overrides learned ones, else 50) of a port on a local datapath gives table 66
+   * (get_arp / get_nd: IP + outport → eth.dst) and table 67 (lookup_arp / lookup_nd: IP +
+   * inport + eth.src known), both setting the lookup result bit in reg10.
+   */
+  private neighbors(): void {
+    for (const n of this.x.neighbors) {
+      const pb = this.portByName.get(n.logicalPort);
+      const dp = pb ? this.localDps.get(pb.datapath) : undefined;
+      if (!pb || dp === undefined) continue;
+      const mac = n.mac.trim().toLowerCase();
+      if (!/^([0-9a-f]{1,2}:){5}[0-9a-f]{1,2}$/.test(mac)) continue;
+      const macText = mac
+        .split(":")
+        .map((b) => b.padStart(2, "0"))
+        .join(":");
+      let ipMatch: string[];
+      let l3: string[];
+      if (n.ip.includes(".")) {
+        const o = n.ip.split(".").map(Number);
+        if (o.length !== 4 || o.some((x) => !(x >= 0 && x <= 255))) continue;
+        ipMatch = [`reg0=${hex(o.reduce((a, x) => a * 256 + x, 0))}`];
+        l3 = ["arp"];
+      } else {
+        const v = ip6Value(n.ip);
+        if (v === undefined) continue;
+        ipMatch = [`xxreg0=${hex(v)}`];
+        l3 = ["icmp6", "icmp_code=0"];
+      }
+      const priority = n.static ? (n.static.override ? 150 : 50) : 100;
+      const cookie = uuidCookie(n.uuid);
+      const md = `metadata=${hex(dp)}`;
+      const found = "set_field:0x40/0x40->reg10";
+      this.add({
+        table: OFTABLE.MAC_BINDING,
+        priority,
+        cookie,
+        match: [...ipMatch, `reg15=${hex(pb.tunnelKey)}`, md],
+        actions: [`set_field:${macText}->eth_dst`, found],
+      });
+      this.add({
+        table: OFTABLE.MAC_LOOKUP,
+        priority,
+        cookie,
+        match: [...l3, ...ipMatch, `reg14=${hex(pb.tunnelKey)}`, md, `dl_src=${macText}`],
+        actions: [found],
+      });
     }
   }
 
@@ -687,6 +952,7 @@ class Model {
     this.assignZones();
     this.lflows();
     this.physical();
+    this.neighbors();
     this.lbHairpin();
     const merged = new Map<string, { table: number; priority: number; match: string[]; actions: string[] }>();
     for (const c of this.conjFlows) {

@@ -11,6 +11,7 @@ export type {
   SbPortRow,
   SbExtras,
   SbLoadBalancer,
+  SbNeighbor,
 } from "./inputs.js";
 export { toDnf, toConj, termWords, dedupTerms } from "./match.js";
 export type { Term, FieldMatch, MatchEnv, CTerm } from "./match.js";

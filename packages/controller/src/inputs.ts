@@ -57,6 +57,16 @@ export interface SbLoadBalancer {
   readonly options: ReadonlyMap<string, string>;
 }
 
+/** A MAC_Binding (learned) or Static_MAC_Binding row: an IP's MAC behind a logical port. */
+export interface SbNeighbor {
+  readonly uuid: string;
+  readonly logicalPort: string;
+  readonly ip: string;
+  readonly mac: string;
+  /** Static_MAC_Binding rows only: override_dynamic_mac. */
+  readonly static?: { readonly override: boolean };
+}
+
 export interface SbExtras {
   /** SB_Global options (northd → ovn-controller settings), empty when not captured. */
   readonly sbGlobalOptions: ReadonlyMap<string, string>;
@@ -67,6 +77,8 @@ export interface SbExtras {
   readonly ports: ReadonlyMap<string, SbPortRow>;
   /** Multicast_Group uuid by "<datapath uuid>/<name>". */
   readonly mcGroupUuids: ReadonlyMap<string, string>;
+  /** MAC_Binding rows, then Static_MAC_Binding rows (tables 66 / 67). */
+  readonly neighbors: readonly SbNeighbor[];
   /** Datapath_Binding uuid by tunnel key. */
   readonly datapathUuids: ReadonlyMap<number, string>;
 }
@@ -185,9 +197,34 @@ export function readSbExtras(files: SbFiles): SbExtras {
     const port = smap(r, "tags").get("in_out_port");
     if (port !== undefined) inOutPort.set(str(r, "_uuid").slice(0, 8), port);
   }
+  const neighbors: SbNeighbor[] = [];
+  for (const r of parseOvsdbList(files["mac-binding.txt"] ?? "", "mac-binding.txt"))
+    neighbors.push({
+      uuid: str(r, "_uuid"),
+      logicalPort: str(r, "logical_port"),
+      ip: str(r, "ip"),
+      mac: str(r, "mac"),
+    });
+  for (const r of parseOvsdbList(files["static-mac-binding.txt"] ?? "", "static-mac-binding.txt"))
+    neighbors.push({
+      uuid: str(r, "_uuid"),
+      logicalPort: str(r, "logical_port"),
+      ip: str(r, "ip"),
+      mac: str(r, "mac"),
+      static: { override: str(r, "override_dynamic_mac") === "true" },
+    });
   const sbg = parseOvsdbList(files["sb-global.txt"] ?? "", "sb-global.txt")[0];
   const sbGlobalOptions = sbg ? smap(sbg, "options") : new Map<string, string>();
-  return { chassis, ports, mcGroupUuids, datapathUuids, loadBalancers, inOutPort, sbGlobalOptions };
+  return {
+    chassis,
+    ports,
+    mcGroupUuids,
+    datapathUuids,
+    loadBalancers,
+    inOutPort,
+    sbGlobalOptions,
+    neighbors,
+  };
 }
 
 /** The first 32 bits of a row uuid as the cookie ovn-controller gives the flows it derives from it. */

@@ -51,8 +51,20 @@ function oxmOf(ref: FieldRef): Oxm {
   const ofs = sym.ofs + ref.lo;
   if (sym.kind === "string") return { cls: 1, field: name === "inport" ? 14 : 15, len: 4, ofs: 0 };
   const mf = sym.base?.mf ?? "";
-  const reg = /^reg(\d+)$/.exec(mf);
-  if (reg && Number(reg[1]) >= 8) return { cls: 1, field: Number(reg[1]), len: 4, ofs };
+  // OVN's symbol table nests reg0–7 / xreg0–3 in xxreg0–1 and reg8–9 in xreg4, so OVS
+  // encodes them as those wider fields (NXM_NX_XXREGn, OXM_OF_PKT_REG4) at an offset.
+  const r = /^(x{0,2})reg(\d+)$/.exec(mf);
+  if (r) {
+    const i = Number(r[2]);
+    if (r[1] === "xx") return { cls: 1, field: 111 + i, len: 16, ofs };
+    if (r[1] === "x" && i < 4)
+      return { cls: 1, field: 111 + (i >> 1), len: 16, ofs: ofs + 64 * (1 - (i % 2)) };
+    if (r[1] === "x") return { cls: 0x8001, field: i, len: 8, ofs };
+    if (i < 8) return { cls: 1, field: 111 + (i >> 2), len: 16, ofs: ofs + 32 * (3 - (i % 4)) };
+    if (i < 10) return { cls: 0x8001, field: 4, len: 8, ofs: ofs + 32 * (1 - (i % 2)) };
+    return { cls: 1, field: i, len: 4, ofs };
+  }
+  if (mf === "nw_ttl") return { cls: 1, field: 29, len: 1, ofs };
   let key: string | undefined;
   if (mf === "dl_src" || mf === "dl_dst") key = mf;
   else if (mf === "nw_src" || mf === "nw_dst")
@@ -119,6 +131,43 @@ function copyField(src: Oxm, dst: Oxm, nbits: number): number[] {
   ]);
 }
 
+/** Pre-OXM NXM headers, which the NX stack actions (push / pop) carry: [class, field, bytes]. */
+const NXM_HDR: Readonly<Record<string, [number, number, number]>> = {
+  dl_dst: [0, 1, 6],
+  dl_src: [0, 2, 6],
+  ip_src: [0, 7, 4],
+  ip_dst: [0, 8, 4],
+  tcp_src: [0, 9, 2],
+  tcp_dst: [0, 10, 2],
+  udp_src: [0, 11, 2],
+  udp_dst: [0, 12, 2],
+  arp_spa: [0, 16, 4],
+  arp_tpa: [0, 17, 4],
+  arp_sha: [1, 17, 6],
+  arp_tha: [1, 18, 6],
+  ipv6_src: [1, 19, 16],
+  ipv6_dst: [1, 20, 16],
+  nd_target: [1, 23, 16],
+  nd_sll: [1, 24, 6],
+  nd_tll: [1, 25, 6],
+};
+
+/** NXAST_STACK_PUSH (27) / NXAST_STACK_POP (28) of a field's bits. */
+function stack(push: boolean, ref: FieldRef): number[] {
+  const o = oxmOf(ref);
+  let hdr: number[];
+  if (o.cls === 0x8000) {
+    const key = Object.entries(BASIC).find(([, [f, l]]) => f === o.field && l === o.len)?.[0];
+    const n = key ? NXM_HDR[key] : undefined;
+    if (!n) throw new SimError("UNSUPPORTED", `field ${ref.sym.name} in a nested exchange is not modelled`);
+    hdr = [...u16(n[0]), n[1] << 1, n[2]];
+  } else hdr = header(o, false);
+  const nbits = ref.sym.kind === "string" ? 32 : ref.nbits;
+  const b = [0xff, 0xff, 0, 24, 0, 0, 0x23, 0x20, 0, push ? 27 : 28, ...u16(o.ofs), ...hdr, ...u16(nbits)];
+  while (b.length < 24) b.push(0);
+  return b;
+}
+
 function resubmit(table: number): number[] {
   return [0xff, 0xff, 0, 0x10, 0, 0, 0x23, 0x20, 0, 0x0e, 0xff, 0xf8, table, 0, 0, 0];
 }
@@ -133,6 +182,9 @@ export const NEST_OPCODES: Readonly<Record<string, number>> = {
   tcp_reset: 11,
   nd_na_router: 12,
   icmp4_error: 14,
+  icmp6_error: 20,
+  reject: 22,
+  sctp_abort: 24,
 };
 
 export interface WireEnv {
@@ -156,7 +208,7 @@ export function encodeNestedController(kind: string, nested: readonly Action[], 
         break;
       }
       case "load_str": {
-        const key = env.portKey(a.s);
+        const key = a.s === "" ? 0 : env.portKey(a.s);
         if (key === undefined)
           throw new SimError("UNKNOWN_PORT", `logical port "${a.s}" is not on this datapath`);
         b.push(...setField(oxmOf(a.dst), BigInt(key), 32));
@@ -167,6 +219,10 @@ export function encodeNestedController(kind: string, nested: readonly Action[], 
         b.push(...copyField(oxmOf(a.src), oxmOf(a.dst), nbits));
         break;
       }
+      case "exchange":
+        // Like the top-level exchange: push b, push a, pop b, pop a.
+        b.push(...stack(true, a.b), ...stack(true, a.a), ...stack(false, a.b), ...stack(false, a.a));
+        break;
       case "output":
         b.push(...resubmit(env.outputTable));
         break;

@@ -2,7 +2,16 @@
 import { isSimError } from "@ovnsim/packet";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { ovnController, parseExternalIds, readNodeBundle, readSbExtras } from "../src/index.js";
+import { join } from "node:path";
+import { parseActions } from "@ovnsim/ovn";
+import {
+  encodeActions,
+  ovnController,
+  parseExternalIds,
+  readNodeBundle,
+  readSbExtras,
+} from "../src/index.js";
+import { GOLDEN, loadDir } from "./load.js";
 
 const ok = (f: () => unknown): void => {
   try {
@@ -49,6 +58,65 @@ describe("capture parsers (fuzz)", () => {
         ),
       ),
     ));
+  it("readSbExtras: MAC_Binding / Static_MAC_Binding", () =>
+    fc.assert(
+      fc.property(texty, texty, (a, b) =>
+        ok(() => readSbExtras({ "mac-binding.txt": a, "static-mac-binding.txt": b })),
+      ),
+    ));
+  it("MAC bindings with arbitrary ip / mac text (tables 66 / 67)", () => {
+    const sb = loadDir(join(GOLDEN, "router", "sb"));
+    const node = loadDir(join(GOLDEN, "router", "node"));
+    const addr = fc.oneof(
+      fc.string({ maxLength: 40 }),
+      fc.ipV4(),
+      fc.ipV6(),
+      fc.constantFrom("0a:00:00:00:55:55", "::", "1::2::3", "fd00::55", "256.1.1.1", "0a:00:00:00:55"),
+    );
+    fc.assert(
+      fc.property(addr, addr, (ip, mac) => {
+        const row = `_uuid : 6f1c1d4e-0000-4000-8000-000000000001\nip : "${ip.replaceAll('"', "")}"\nlogical_port : lr0-ls0\nmac : "${mac.replaceAll('"', "")}"\n`;
+        ok(() => ovnController({ sb: { ...sb, "mac-binding.txt": row }, node }));
+      }),
+      { numRuns: 30 },
+    );
+  });
+  it("MAC-binding actions with arbitrary arguments", () => {
+    const arg = fc.constantFrom(
+      "inport",
+      "outport",
+      "reg0",
+      "xxreg0",
+      "arp.spa",
+      "arp.sha",
+      "eth.src",
+      "ip6.src",
+      "nd.sll",
+      "reg9[2]",
+      "xreg0[0..47]",
+      "1",
+      "",
+      "ip4",
+      "tcp.dst",
+    );
+    const fn = fc.constantFrom("get_arp", "get_nd", "put_arp", "put_nd");
+    const res = fc.constantFrom("lookup_arp", "lookup_nd", "lookup_arp_ip", "lookup_nd_ip");
+    const env = {
+      pipeline: "ingress" as const,
+      table: 3,
+      isSwitch: false,
+      portKey: () => 1,
+      groupId: () => 1,
+    };
+    fc.assert(
+      fc.property(fn, res, fc.array(arg, { maxLength: 4 }), (f, r, args) =>
+        ok(() => {
+          encodeActions(parseActions(`${f}(${args.join(", ")}); next;`), env);
+          encodeActions(parseActions(`reg9[2] = ${r}(${args.join(", ")}); next;`), env);
+        }),
+      ),
+    );
+  });
   it("ovnController on arbitrary captures", () =>
     fc.assert(
       fc.property(texty, texty, (a, b) =>

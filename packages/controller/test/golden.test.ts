@@ -43,6 +43,26 @@ describe("br-int flows vs the real ovn-controller 23.03", () => {
     expect(out.skipped).toEqual([]);
   });
 
+  it("router (distributed router with a gateway port here, NAT, LB, IPv6; gateway router gr0; MAC bindings): identical", () => {
+    const { node, out, cmp } = run("router");
+    expect(cmp.missing).toEqual([]);
+    expect(cmp.unexpected).toEqual([]);
+    expect(cmp.identical).toBe(933);
+    expect(out.skipped).toEqual([]);
+    const groups = node["br-int.groups.txt"]!.split("\n").filter((l) => l.includes("group_id="));
+    expect(out.groups).toEqual(groups);
+    // A logical patch port re-enters the peer's ingress pipeline in a clone (table 65).
+    expect(out.flows.filter((l) => l.includes("table=65") && l.includes("clone(ct_clear")).length).toBe(8);
+    // The chassisredirect port hosted here becomes its distributed port (table 40).
+    expect(
+      out.flows.some((l) =>
+        /table=40, priority=100,reg15=0x4,metadata=0x5 actions=set_field:0x3->reg15/.test(l),
+      ),
+    ).toBe(true);
+    // Learned and static MAC bindings (priority 100 / 50) fill tables 66 and 67.
+    expect(out.flows.filter((l) => /table=6[67],/.test(l)).length).toBe(6);
+  });
+
   it("is deterministic: the same captures give the same text", () => {
     expect(run("acl").out.flows).toEqual(run("acl").out.flows);
   });
