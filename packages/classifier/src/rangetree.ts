@@ -171,7 +171,10 @@ class Tree {
     for (let li = 0; li < this.nLeaves; li++) {
       const c = this.leafCap[li]! * this.E;
       if (c === 0) continue;
-      np.set(this.pool.subarray(this.leaf[2 * li]!, this.leaf[2 * li]! + this.leaf[2 * li + 1]! * this.E), at);
+      np.set(
+        this.pool.subarray(this.leaf[2 * li]!, this.leaf[2 * li]! + this.leaf[2 * li + 1]! * this.E),
+        at,
+      );
       this.leaf[2 * li] = at;
       at += c;
     }
@@ -621,7 +624,7 @@ export class RangeClassifier<T> {
   private insertRef(t: Tree, ref: number, s: number): number {
     if (ref >= 0) {
       const f = t.nodes[4 * ref]!;
-      const th = (t.nodes[4 * ref + 3]! >>> 0);
+      const th = t.nodes[4 * ref + 3]! >>> 0;
       const b = s * this.S + 2 + 2 * f;
       if (this.R[b]! < th) {
         const c = this.insertRef(t, t.nodes[4 * ref + 1]!, s);
@@ -652,7 +655,7 @@ export class RangeClassifier<T> {
   private removeRef(t: Tree, ref: number, s: number): void {
     if (ref >= 0) {
       const f = t.nodes[4 * ref]!;
-      const th = (t.nodes[4 * ref + 3]! >>> 0);
+      const th = t.nodes[4 * ref + 3]! >>> 0;
       const b = s * this.S + 2 + 2 * f;
       if (this.R[b]! < th) this.removeRef(t, t.nodes[4 * ref + 1]!, s);
       if (this.R[b + 1]! >= th) this.removeRef(t, t.nodes[4 * ref + 2]!, s);
