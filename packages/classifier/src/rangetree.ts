@@ -251,11 +251,9 @@ for (let t = 0; t < trees.length; t++) {
     if (cells[2 * c + 1] < bestPri) continue;
     ref = cells[2 * c];
   }
-  // Branch-free step: the comparison's 0/1 picks the child (a mispredicted branch per level
-  // costs more than the walk's loads).
   while (ref >= 0) {
     const n4 = 4 * ref;
-    ref = nodes[n4 + 1 + ((K[nodes[n4]] >= (nodes[n4 + 3] >>> 0)) | 0)];
+    ref = K[nodes[n4]] < (nodes[n4 + 3] >>> 0) ? nodes[n4 + 1] : nodes[n4 + 2];
   }
   const pool = tr.pool;
   const li = ~ref;
