@@ -97,14 +97,21 @@ export function rate(name: string, n: number, fn: (i: number) => void, runs = MI
 }
 
 /**
- * Writes bench/results/<name>.json (2-space JSON, trailing newline) as `{ machine, results }`:
- * the CPU model, cores, Node version and the load average at the start and end of the run,
- * then the bench's own data. Returns its path.
+ * The `pnpm bench` run this process belongs to (scripts/run-benches.mjs sets it to the run's
+ * start time for every bench it spawns), so files written by one run can be told from stale
+ * ones; null for a bench started by hand.
+ */
+export const BENCH_RUN: string | null = process.env.OVNSIM_BENCH_RUN ?? null;
+
+/**
+ * Writes bench/results/<name>.json (2-space JSON, trailing newline) as `{ run, machine, results }`:
+ * the `pnpm bench` run, the CPU model, cores, Node version and the load average at the start and
+ * end of the bench, then the bench's own data. Returns its path.
  */
 export function writeResults(name: string, data: unknown): string {
   const dir = path.resolve(import.meta.dirname, "results");
   mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `${name}.json`);
-  writeFileSync(file, `${JSON.stringify({ machine: machine(), results: data }, null, 2)}\n`);
+  writeFileSync(file, `${JSON.stringify({ run: BENCH_RUN, machine: machine(), results: data }, null, 2)}\n`);
   return file;
 }

@@ -1,30 +1,63 @@
 #!/usr/bin/env node
 // `pnpm bench`: runs every bench/*.bench.ts (or those named on the command line) as a standalone
-// tsx script against the packages' sources. Each bench prints its own table and writes
-// bench/results/<name>.json. Figures are reported, never asserted.
+// tsx script against the packages' sources, one after the other, in one run. Each bench prints
+// its own table and writes bench/results/<name>.json with the run id (this run's start time,
+// passed as OVNSIM_BENCH_RUN), the machine, the Node version and its load average (bench/lib.ts
+// writeResults). At the end the runner lists every results file and whether this run wrote it,
+// so stale figures cannot pass for fresh ones. Figures are reported, never asserted.
 import { spawnSync } from "node:child_process";
-import { readdirSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 
 const dir = new URL("../bench/", import.meta.url).pathname;
+const resultsDir = join(dir, "results");
 const wanted = process.argv.slice(2);
 const files = readdirSync(dir)
   .filter((f) => f.endsWith(".bench.ts"))
   .filter((f) => wanted.length === 0 || wanted.some((w) => f.includes(w)))
   .sort();
-let failed = 0;
+/** Results files that no bench writes, and what does. */
+const NOT_BENCHES = {
+  "openflow-differential.json": "packages/openflow/scripts/differential-openflow.ts (needs the real tools)",
+};
+const run = new Date().toISOString();
+const load = () =>
+  os
+    .loadavg()
+    .map((x) => x.toFixed(1))
+    .join(" ");
 console.log(
-  `${os.cpus()[0]?.model.trim()}, ${os.cpus().length} cores, Node ${process.version}; each bench writes these and its load average into its results file`,
+  `run ${run}: ${os.cpus()[0]?.model.trim()}, ${os.cpus().length} cores, Node ${process.version}, load average ${load()}; each bench writes these and its own load average into its results file`,
 );
+const failed = [];
 for (const f of files) {
-  console.log(
-    `\n== ${f} (load average ${os
-      .loadavg()
-      .map((x) => x.toFixed(1))
-      .join(" ")})`,
-  );
-  const r = spawnSync("npx", ["tsx", "--conditions=@ovnsim/source", join(dir, f)], { stdio: "inherit" });
-  if (r.status !== 0) failed++;
+  console.log(`\n== ${f} (load average ${load()})`);
+  const r = spawnSync("npx", ["tsx", "--conditions=@ovnsim/source", join(dir, f)], {
+    stdio: "inherit",
+    env: { ...process.env, OVNSIM_BENCH_RUN: run },
+  });
+  if (r.status !== 0) failed.push(f);
 }
-process.exit(failed ? 1 : 0);
+console.log(`\n== results (run ${run}, load average at end ${load()})`);
+let stale = 0;
+for (const name of readdirSync(resultsDir)
+  .filter((n) => n.endsWith(".json"))
+  .sort()) {
+  let fileRun = null;
+  try {
+    fileRun = JSON.parse(readFileSync(join(resultsDir, name), "utf8")).run ?? null;
+  } catch {
+    fileRun = "unreadable";
+  }
+  const fresh = fileRun === run;
+  const note = fresh
+    ? "written by this run"
+    : name in NOT_BENCHES
+      ? `not a bench: ${NOT_BENCHES[name]}`
+      : `STALE (run ${fileRun ?? "unknown"})`;
+  if (!fresh && !(name in NOT_BENCHES) && wanted.length === 0) stale++;
+  console.log(`  ${name.padEnd(30)} ${note}`);
+}
+if (failed.length) console.log(`failed: ${failed.join(", ")}`);
+process.exit(failed.length || stale ? 1 : 0);

@@ -264,7 +264,7 @@ class Subtable<T> {
   heads: (RuleRec<T> | null)[] = [];
   headVals: Int32Array;
   /** Generated finder for this mask (see compileFind), once the subtable is probed often. */
-  private fast: FindFn<T> | null = null;
+  fast: FindFn<T> | null = null;
   private probes = 0;
   private headHash: Int32Array;
   private freeHeads: number[] = [];
@@ -719,6 +719,8 @@ export class Classifier<T> extends RuleSet<T> {
   private byMask = new Map<number, Subtable<T>[]>();
   private readonly tc: TrieCtx;
   private total = 0;
+  /** The only subtable when the table has one mask and no trie prefilter (see lookup). */
+  private one: Subtable<T> | null = null;
 
   constructor(options: ClassifierOptions = {}) {
     super(options);
@@ -814,6 +816,7 @@ export class Classifier<T> extends RuleSet<T> {
       .sort((a, b) => b.maxPri - a.maxPri || a.minOrd - b.minOrd || a.serial - b.serial);
     this.tc.prefilter = this.all.length >= this.options.prefilterMinSubtables;
     this.tc.codegen = this.all.length <= CODEGEN_MAX_SUBTABLES;
+    this.one = this.pvec.length === 1 && !this.tc.prefilter ? this.pvec[0]! : null;
     // Tuple space pruning (Srinivasan, Suri, Varghese, SIGCOMM'99): group subtables by their
     // prefix lengths on the first two 32-bit trie fields, so a lookup without wildcards visits
     // only the groups whose lengths the tries say can match.
@@ -894,6 +897,11 @@ export class Classifier<T> extends RuleSet<T> {
    */
   lookup(key: Uint32Array, wc?: Uint32Array, stats?: LookupStats): Rule<T> | undefined {
     if (this.dirty) this.publish();
+    // One mask, no wildcards, outside a batch: straight to the subtable's generated finder
+    // (one hash, one probe; no trie state to clear, no version to check).
+    const one = this.one;
+    if (one !== null && one.fast !== null && wc === undefined && stats === undefined && !this.inBatch)
+      return one.fast(key, -1) ?? undefined;
     const pv = this.pvec;
     const v = this.version_;
     let best: RuleRec<T> | null = null;

@@ -83,19 +83,18 @@ class TreeRule<T> implements RangeRule<T> {
  *
  * Leaves live in one arena per tree: each leaf's rules in priority order as entries
  * [priority, slot, lo0, hi0, lo1, hi1, …] (stride E = 2 + 2·fields), so a leaf scan reads
- * adjacent cache lines and never the rule table. leafOff/leafCap/leafCnt locate each block; a
+ * adjacent cache lines and never the rule table. leaf (offset, count) and leafCap locate each block; a
  * block that outgrows its capacity moves to the arena's end, and the arena is compacted when
  * it is full (with 50% room) or, after enough changes, trimmed.
  */
 class Tree {
-  /** Per node: field, left ref, right ref. */
-  nodes = new Int32Array(3 * 16);
-  thr = new Uint32Array(16);
+  /** Per node: field, left ref, right ref, threshold (uint32 stored as int32): one load site. */
+  nodes = new Int32Array(4 * 16);
   nNodes = 0;
   nLeaves = 0;
-  leafOff = new Int32Array(16);
+  /** Per leaf: offset of its block in the pool, then its entry count (adjacent: one miss). */
+  leaf = new Int32Array(2 * 16);
   leafCap = new Int32Array(16);
-  leafCnt = new Int32Array(16);
   /** Size at which a leaf last failed to split (0 = never tried). */
   frozen = new Int32Array(16);
   pool: Uint32Array;
@@ -105,11 +104,11 @@ class Tree {
   count = 0;
   maxPri = -1;
   maxStale = false;
-  /** Top-level cut (HiCuts-style): cells[v >>> cutShift] of field cutField, or cutField −1. */
+  /** Top-level cut (HiCuts-style): cell c = v >>> cutShift of field cutField (cutField −1:
+   * none) is cells[2c], its ref, and cells[2c + 1], the highest priority of any rule under it
+   * (−1 = none): a lookup skips the walk when the cell cannot beat the match it has. */
   readonly cells: Int32Array;
-  /** Highest priority of any rule under each cell (−1 = none): a lookup skips the walk when
-   * the cell cannot beat the match it has. */
-  readonly cellMax: Int32Array;
+  readonly nCells: number;
   constructor(
     readonly key: number,
     readonly cutField: number,
@@ -118,24 +117,29 @@ class Tree {
     readonly E: number,
   ) {
     // Leaf 0 stays empty: cells point at it until a rule lands there.
-    this.cells = new Int32Array(cutField < 0 ? 0 : 1 << cutBits).fill(~0);
-    this.cellMax = new Int32Array(this.cells.length).fill(-1);
+    this.nCells = cutField < 0 ? 0 : 1 << cutBits;
+    this.cells = new Int32Array(2 * this.nCells);
+    for (let c = 0; c < this.nCells; c++) {
+      this.cells[2 * c] = ~0;
+      this.cells[2 * c + 1] = -1;
+    }
     this.pool = new Uint32Array(16 * E);
     this.newLeaf();
   }
 
   newLeaf(): number {
     const li = this.nLeaves++;
-    if (li >= this.leafOff.length) {
-      const n = this.leafOff.length * 2;
+    if (li >= this.leafCap.length) {
+      const n = this.leafCap.length * 2;
       const grow = (a: Int32Array): Int32Array<ArrayBuffer> => {
         const b = new Int32Array(n);
         b.set(a);
         return b;
       };
-      this.leafOff = grow(this.leafOff);
+      const l = new Int32Array(2 * n);
+      l.set(this.leaf);
+      this.leaf = l;
       this.leafCap = grow(this.leafCap);
-      this.leafCnt = grow(this.leafCnt);
       this.frozen = grow(this.frozen);
     }
     return li;
@@ -145,15 +149,15 @@ class Tree {
   reserve(li: number, n: number, slack: boolean): number {
     const E = this.E;
     const oldCap = this.leafCap[li]!;
-    if (n <= oldCap) return this.leafOff[li]!;
+    if (n <= oldCap) return this.leaf[2 * li]!;
     const cap = slack ? n + (n >> 2) + 1 : n;
     if (this.poolUsed + cap * E > this.pool.length) this.compact(cap * E);
     const off = this.poolUsed;
-    const old = this.leafOff[li]!;
-    this.pool.copyWithin(off, old, old + this.leafCnt[li]! * E);
+    const old = this.leaf[2 * li]!;
+    this.pool.copyWithin(off, old, old + this.leaf[2 * li + 1]! * E);
     this.poolUsed += cap * E;
     this.poolLive += (cap - oldCap) * E;
-    this.leafOff[li] = off;
+    this.leaf[2 * li] = off;
     this.leafCap[li] = cap;
     return off;
   }
@@ -167,8 +171,11 @@ class Tree {
     for (let li = 0; li < this.nLeaves; li++) {
       const c = this.leafCap[li]! * this.E;
       if (c === 0) continue;
-      np.set(this.pool.subarray(this.leafOff[li]!, this.leafOff[li]! + this.leafCnt[li]! * this.E), at);
-      this.leafOff[li] = at;
+      np.set(
+        this.pool.subarray(this.leaf[2 * li]!, this.leaf[2 * li]! + this.leaf[2 * li + 1]! * this.E),
+        at,
+      );
+      this.leaf[2 * li] = at;
       at += c;
     }
     this.pool = np;
@@ -178,25 +185,22 @@ class Tree {
   /** Slots of leaf li in priority order. */
   slots(li: number): number[] {
     const out: number[] = [];
-    const off = this.leafOff[li]!;
-    for (let i = 0; i < this.leafCnt[li]!; i++) out.push(this.pool[off + i * this.E + 1]!);
+    const off = this.leaf[2 * li]!;
+    for (let i = 0; i < this.leaf[2 * li + 1]!; i++) out.push(this.pool[off + i * this.E + 1]!);
     return out;
   }
 
   newNode(f: number, t: number, l: number, r: number): number {
     const n = this.nNodes++;
-    if (n >= this.thr.length) {
+    if (4 * n >= this.nodes.length) {
       const nn = new Int32Array(this.nodes.length * 2);
       nn.set(this.nodes);
       this.nodes = nn;
-      const nt = new Uint32Array(this.thr.length * 2);
-      nt.set(this.thr);
-      this.thr = nt;
     }
-    this.nodes[3 * n] = f;
-    this.nodes[3 * n + 1] = l;
-    this.nodes[3 * n + 2] = r;
-    this.thr[n] = t;
+    this.nodes[4 * n] = f;
+    this.nodes[4 * n + 1] = l;
+    this.nodes[4 * n + 2] = r;
+    this.nodes[4 * n + 3] = t | 0;
     return n;
   }
 }
@@ -219,12 +223,15 @@ function compileLookup(widths: Int32Array): LookupFn {
     "\n",
   );
   const checks: string[] = [];
+  // Entries hold lo and width (hi − lo): one unsigned compare per field, (k − lo) mod 2³² >
+  // width rejects. Short-circuit: most entries fail on their first field, and each typed-array
+  // load costs bounds and detach checks (a branch-free and of all fields measured slower).
   for (let f = 0, w = 2; f < d; f++) {
     if (widths[f]! <= 16) {
-      checks.push(`k${f} < (pool[b + ${w}] & 0xffff) || k${f} > pool[b + ${w}] >>> 16`);
+      checks.push(`((k${f} - (pool[b + ${w}] & 0xffff)) >>> 0) > pool[b + ${w}] >>> 16`);
       w++;
     } else {
-      checks.push(`k${f} < pool[b + ${w}] || k${f} > pool[b + ${w + 1}]`);
+      checks.push(`((k${f} - pool[b + ${w}]) >>> 0) > pool[b + ${w + 1}]`);
       w += 2;
     }
   }
@@ -234,20 +241,25 @@ let best = -1, bestPri = -1, bestSeq = 0;
 for (let t = 0; t < trees.length; t++) {
   const tr = trees[t];
   if (tr.maxPri < bestPri) continue;
-  const nodes = tr.nodes, thr = tr.thr;
+  const nodes = tr.nodes;
   const cf = tr.cutField;
   let ref;
   if (cf < 0) ref = tr.root;
   else {
     const c = K[cf] >>> tr.cutShift;
-    if (tr.cellMax[c] < bestPri) continue;
-    ref = tr.cells[c];
+    const cells = tr.cells;
+    if (cells[2 * c + 1] < bestPri) continue;
+    ref = cells[2 * c];
   }
-  while (ref >= 0) ref = K[nodes[3 * ref]] < thr[ref] ? nodes[3 * ref + 1] : nodes[3 * ref + 2];
+  while (ref >= 0) {
+    const n4 = 4 * ref;
+    ref = K[nodes[n4]] < (nodes[n4 + 3] >>> 0) ? nodes[n4 + 1] : nodes[n4 + 2];
+  }
   const pool = tr.pool;
   const li = ~ref;
-  let b = tr.leafOff[li];
-  const e = b + tr.leafCnt[li] * ${E};
+  const leaf = tr.leaf;
+  let b = leaf[2 * li];
+  const e = b + leaf[2 * li + 1] * ${E};
   for (; b < e; b += ${E}) {
     const p = pool[b];
     if (p < bestPri || (p === bestPri && R[pool[b + 1] * ${S} + 1] > bestSeq)) break;
@@ -363,15 +375,15 @@ export class RangeClassifier<T> {
       const walk = (ref: number, depth: number): void => {
         if (ref < 0) {
           leaves++;
-          entries += t.leafCnt[~ref]!;
+          entries += t.leaf[2 * ~ref + 1]!;
           if (depth > maxDepth) maxDepth = depth;
           return;
         }
-        walk(t.nodes[3 * ref + 1]!, depth + 1);
-        walk(t.nodes[3 * ref + 2]!, depth + 1);
+        walk(t.nodes[4 * ref + 1]!, depth + 1);
+        walk(t.nodes[4 * ref + 2]!, depth + 1);
       };
       if (t.cutField < 0) walk(t.root, 0);
-      else for (const c of t.cells) if (c !== ~0) walk(c, 1);
+      else for (let c = 0; c < t.nCells; c++) if (t.cells[2 * c] !== ~0) walk(t.cells[2 * c]!, 1);
     }
     return { nodes, leaves, leafEntries: entries, maxDepth };
   }
@@ -384,8 +396,8 @@ export class RangeClassifier<T> {
     let b = this.cap * (4 * this.S + 1 + 4) + this.n * 48;
     for (const t of this.treeByKey) {
       if (!t) continue;
-      b += t.nodes.byteLength + t.thr.byteLength + t.cells.byteLength + t.cellMax.byteLength;
-      b += t.pool.byteLength + 4 * t.leafOff.byteLength;
+      b += t.nodes.byteLength + t.cells.byteLength;
+      b += t.pool.byteLength + t.leaf.byteLength + t.leafCap.byteLength + t.frozen.byteLength;
     }
     return b;
   }
@@ -449,7 +461,7 @@ export class RangeClassifier<T> {
     // re-places a quarter as many rules as the next one).
     if (
       t.cutField >= 0 &&
-      t.count > 2 * t.cells.length &&
+      t.count > 2 * t.nCells &&
       t.cutBits < Math.min(this.cutBits, this.widths[t.cutField]!)
     )
       this.recut(t);
@@ -470,8 +482,8 @@ export class RangeClassifier<T> {
       const b = s * this.S + 2 + 2 * t.cutField;
       const c1 = this.R[b + 1]! >>> t.cutShift;
       for (let c = this.R[b]! >>> t.cutShift; c <= c1; c++) {
-        this.removeRef(t, t.cells[c]!, s);
-        if (this.R[s * this.S] === t.cellMax[c]) t.cellMax[c] = this.topUnder(t, t.cells[c]!);
+        this.removeRef(t, t.cells[2 * c]!, s);
+        if (this.R[s * this.S] === t.cells[2 * c + 1]) t.cells[2 * c + 1] = this.topUnder(t, t.cells[2 * c]!);
       }
     }
     t.count--;
@@ -548,10 +560,10 @@ export class RangeClassifier<T> {
     const b = s * this.S + 2 + 2 * t.cutField;
     const c1 = this.R[b + 1]! >>> t.cutShift;
     for (let c = this.R[b]! >>> t.cutShift; c <= c1; c++) {
-      let ref = t.cells[c]!;
+      let ref = t.cells[2 * c]!;
       if (ref === ~0) ref = ~t.newLeaf();
-      t.cells[c] = this.insertRef(t, ref, s);
-      if (p > t.cellMax[c]!) t.cellMax[c] = p;
+      t.cells[2 * c] = this.insertRef(t, ref, s);
+      if (p > t.cells[2 * c + 1]!) t.cells[2 * c + 1] = p;
     }
   }
 
@@ -571,7 +583,7 @@ export class RangeClassifier<T> {
   }
 
   /** Writes slot s's leaf entry at pool[b…]: priority, slot, then each field's lo and hi
-   * (one word lo | hi << 16 for fields of at most 16 bits). */
+   * as lo and width hi − lo (one word lo | width << 16 for fields of at most 16 bits). */
   private writeEntry(pool: Uint32Array, b: number, s: number): void {
     const R = this.R;
     const r = s * this.S;
@@ -581,10 +593,10 @@ export class RangeClassifier<T> {
     for (let f = 0; f < this.d; f++) {
       const lo = R[r + 2 + 2 * f]!;
       const hi = R[r + 3 + 2 * f]!;
-      if (this.widths[f]! <= 16) pool[w++] = (lo | (hi << 16)) >>> 0;
+      if (this.widths[f]! <= 16) pool[w++] = (lo | ((hi - lo) << 16)) >>> 0;
       else {
         pool[w++] = lo;
-        pool[w++] = hi;
+        pool[w++] = hi - lo;
       }
     }
   }
@@ -592,39 +604,39 @@ export class RangeClassifier<T> {
   /** Rewrites leaf li's block from a slot list in priority order. */
   private writeLeaf(t: Tree, li: number, slots: readonly number[]): void {
     const n = slots.length;
-    t.leafCnt[li] = 0;
+    t.leaf[2 * li + 1] = 0;
     const off = t.reserve(li, n, false);
     for (let i = 0; i < n; i++) this.writeEntry(t.pool, off + i * t.E, slots[i]!);
-    t.leafCnt[li] = n;
+    t.leaf[2 * li + 1] = n;
   }
 
   /** Highest priority of the rules under `ref` (−1 if none). */
   private topUnder(t: Tree, ref: number): number {
-    if (ref < 0) return t.leafCnt[~ref] === 0 ? -1 : t.pool[t.leafOff[~ref]!]!;
-    const l = this.topUnder(t, t.nodes[3 * ref + 1]!);
-    const r = this.topUnder(t, t.nodes[3 * ref + 2]!);
+    if (ref < 0) return t.leaf[2 * ~ref + 1] === 0 ? -1 : t.pool[t.leaf[2 * ~ref]!]!;
+    const l = this.topUnder(t, t.nodes[4 * ref + 1]!);
+    const r = this.topUnder(t, t.nodes[4 * ref + 2]!);
     return Math.max(l, r);
   }
 
   /** Adds slot s under `ref`; returns the (possibly new) ref. */
   private insertRef(t: Tree, ref: number, s: number): number {
     if (ref >= 0) {
-      const f = t.nodes[3 * ref]!;
-      const th = t.thr[ref]!;
+      const f = t.nodes[4 * ref]!;
+      const th = t.nodes[4 * ref + 3]! >>> 0;
       const b = s * this.S + 2 + 2 * f;
       if (this.R[b]! < th) {
-        const c = this.insertRef(t, t.nodes[3 * ref + 1]!, s);
-        t.nodes[3 * ref + 1] = c;
+        const c = this.insertRef(t, t.nodes[4 * ref + 1]!, s);
+        t.nodes[4 * ref + 1] = c;
       }
       if (this.R[b + 1]! >= th) {
-        const c = this.insertRef(t, t.nodes[3 * ref + 2]!, s);
-        t.nodes[3 * ref + 2] = c;
+        const c = this.insertRef(t, t.nodes[4 * ref + 2]!, s);
+        t.nodes[4 * ref + 2] = c;
       }
       return ref;
     }
     const li = ~ref;
     const E = t.E;
-    const n = t.leafCnt[li]! + 1;
+    const n = t.leaf[2 * li + 1]! + 1;
     const off = t.reserve(li, n, true);
     const pool = t.pool;
     // Sorted by (priority desc, seq asc); a new rule has the largest seq of its priority.
@@ -633,30 +645,30 @@ export class RangeClassifier<T> {
     while (i > 0 && pool[off + (i - 1) * E]! < p) i--;
     pool.copyWithin(off + (i + 1) * E, off + i * E, off + (n - 1) * E);
     this.writeEntry(pool, off + i * E, s);
-    t.leafCnt[li] = n;
+    t.leaf[2 * li + 1] = n;
     if (n > this.leafSize && n >= t.frozen[li]! + this.leafSize) return this.split(t, li);
     return ref;
   }
 
   private removeRef(t: Tree, ref: number, s: number): void {
     if (ref >= 0) {
-      const f = t.nodes[3 * ref]!;
-      const th = t.thr[ref]!;
+      const f = t.nodes[4 * ref]!;
+      const th = t.nodes[4 * ref + 3]! >>> 0;
       const b = s * this.S + 2 + 2 * f;
-      if (this.R[b]! < th) this.removeRef(t, t.nodes[3 * ref + 1]!, s);
-      if (this.R[b + 1]! >= th) this.removeRef(t, t.nodes[3 * ref + 2]!, s);
+      if (this.R[b]! < th) this.removeRef(t, t.nodes[4 * ref + 1]!, s);
+      if (this.R[b + 1]! >= th) this.removeRef(t, t.nodes[4 * ref + 2]!, s);
       return;
     }
     const li = ~ref;
     const E = t.E;
-    const n = t.leafCnt[li]!;
-    const off = t.leafOff[li]!;
+    const n = t.leaf[2 * li + 1]!;
+    const off = t.leaf[2 * li]!;
     const pool = t.pool;
     let i = 0;
     while (i < n && pool[off + i * E + 1] !== s) i++;
     if (i === n) return;
     pool.copyWithin(off + i * E, off + (i + 1) * E, off + n * E);
-    t.leafCnt[li] = n - 1;
+    t.leaf[2 * li + 1] = n - 1;
     if (n - 1 < t.frozen[li]!) t.frozen[li] = n - 1;
   }
 
