@@ -25,7 +25,7 @@ import { checkInputPaths, isManifestName, writeOutputFile } from "../files.js";
 
 const USAGE = `usage: ovnsim trace [FILES|DIR]... [--from SRC] [--to DST] [--proto tcp|udp|icmp]
                     [--format text|json|mermaid|html] [--detailed] [--html FILE]
-                    [--pcap FILE [--pcap-format F]]
+                    [--pcap FILE [--pcap-format F]] [--datapath logical|openflow]
   Traces a packet end to end through the scenario the manifests describe (Kubernetes, Kube-OVN,
   MetalLB and an optional ovnsim Scenario file); without files, the built-in seed scenario
   (examples/metallb-underlay) from its client to its LoadBalancer VIP, and the reply.
@@ -46,6 +46,11 @@ const USAGE = `usage: ovnsim trace [FILES|DIR]... [--from SRC] [--to DST] [--pro
                   frame n at n microseconds (virtual time). A FILE ending in .pcap gets classic
                   libpcap (one interface, no comments) unless --pcap-format says otherwise
   --pcap-format F pcapng or pcap (default: pcap for a .pcap FILE, else pcapng)
+  --datapath D    logical (default): br-int's table 0 hands the packet to OVN's logical-pipeline
+                  executor (ovn-trace) and table 65 takes it back; openflow: br-int runs the
+                  flows ovn-controller 23.03 computes for the scenario's southbound database,
+                  conntrack included, each rule annotated with the logical flow, stage and NB
+                  row behind its cookie (as ovn-detrace); same verdict, different steps
   exit status: 0 delivered, 1 not delivered (the trace says why), 2 bad input`;
 
 export interface TraceArgs {
@@ -58,6 +63,7 @@ export interface TraceArgs {
   pcap?: string;
   html?: string;
   pcapFormat?: "pcapng" | "pcap";
+  datapath?: "logical" | "openflow";
 }
 
 export function parseTraceArgs(args: readonly string[]): TraceArgs {
@@ -84,6 +90,9 @@ export function parseTraceArgs(args: readonly string[]): TraceArgs {
         break;
       case "--html":
         out.html = value();
+        break;
+      case "--datapath":
+        out.datapath = oneOf(name, value(), ["logical", "openflow"] as const);
         break;
       case "--pcap-format":
         out.pcapFormat = oneOf(name, value(), ["pcapng", "pcap"] as const);
@@ -112,7 +121,7 @@ registerSubcommand({
     // Objects named by kind are looked up before the simulation is built, so a typo fails fast.
     const from = a.from !== undefined ? resolveSource(s, a.from) : undefined;
     const to = a.to !== undefined ? resolveTarget(s, a.to) : undefined;
-    const sim = createSimulation(s);
+    const sim = createSimulation(s, a.datapath !== undefined ? { datapath: a.datapath } : {});
     const { doc, frames } = runTrace(sim, {
       ...(from !== undefined ? { from } : {}),
       ...(to !== undefined ? { to: to.to } : {}),
