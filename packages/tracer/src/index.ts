@@ -59,3 +59,5 @@ export type { OvnRef } from "./detrace.js";
 export { installBrInt, refSummary, ruleSteps } from "./brint.js";
 export type { BrIntWorld, Datapath } from "./brint.js";
 export { scenarioSbFiles, scenarioNodeFiles, captureUuid } from "./captures.js";
+export { traceCaptures, capturedNode, renderCaptured, geneveOutputs } from "./captured.js";
+export type { CapturedNode, CapturedHop, CapturedTraceInput } from "./captured.js";

@@ -1,10 +1,13 @@
 // `ovnsim trace [FILES|DIR]`: the end-to-end trace of a scenario (default: the built-in
 // MetalLB-underlay seed) from a client to a VIP, as text, JSON (ovnsim.trace/v1), Mermaid, pcap.
+import { join } from "node:path";
 import { loadScenario } from "@ovnsim/kube";
 import { SimError } from "@ovnsim/packet";
 import {
   captureWorld,
   createSimulation,
+  renderCaptured,
+  traceCaptures,
   type SourceRef,
   type TargetRef,
   parseSource,
@@ -21,7 +24,14 @@ import {
 } from "@ovnsim/tracer";
 import { oneOf, walkArgs } from "../args.js";
 import { registerSubcommand } from "../cli.js";
-import { checkInputPaths, isManifestName, writeOutputFile } from "../files.js";
+import {
+  checkInputDirectory,
+  checkInputPaths,
+  isManifestName,
+  readDirectory,
+  readTextFile,
+  writeOutputFile,
+} from "../files.js";
 
 const USAGE = `usage: ovnsim trace [FILES|DIR]... [--from SRC] [--to DST] [--proto tcp|udp|icmp]
                     [--format text|json|mermaid|html] [--detailed] [--html FILE]
@@ -51,7 +61,16 @@ const USAGE = `usage: ovnsim trace [FILES|DIR]... [--from SRC] [--to DST] [--pro
                   flows ovn-controller 23.03 computes for the scenario's southbound database,
                   conntrack included, each rule annotated with the logical flow, stage and NB
                   row behind its cookie (as ovn-detrace); same verdict, different steps
-  exit status: 0 delivered, 1 not delivered (the trace says why), 2 bad input`;
+  exit status: 0 delivered, 1 not delivered (the trace says why), 2 bad input
+usage: ovnsim trace --sb DIR --node DIR [--node DIR]... [--bridge B] [--captured-br-int] FLOW
+  A real node's trace from its captures alone, no manifests: the node's bridges from
+  scripts/capture-node.sh, br-int's flows from the ovn-controller model over the SB capture
+  (scripts/capture-sb.sh) and the node's configuration (--captured-br-int: the node's own
+  br-int.flows.txt), traced as ofproto/trace and annotated as ovn-detrace (the logical flow,
+  stage, Port_Binding or NB row behind each cookie). FLOW enters BRIDGE (default br-int) of the
+  first --node; a packet leaving through a Geneve port to another captured chassis (its
+  ovn-encap-ip) continues in that chassis's br-int with the same tun_id / tun_metadata0.
+  exit status: 0 traced, 2 bad input`;
 
 export interface TraceArgs {
   files: string[];
@@ -64,10 +83,14 @@ export interface TraceArgs {
   html?: string;
   pcapFormat?: "pcapng" | "pcap";
   datapath?: "logical" | "openflow";
+  sb?: string;
+  nodes: string[];
+  bridge?: string;
+  capturedBrInt: boolean;
 }
 
 export function parseTraceArgs(args: readonly string[]): TraceArgs {
-  const out: TraceArgs = { files: [], format: "text", detailed: false };
+  const out: TraceArgs = { files: [], format: "text", detailed: false, nodes: [], capturedBrInt: false };
   walkArgs(args, (name, value, a) => {
     switch (name) {
       case "--from":
@@ -91,6 +114,18 @@ export function parseTraceArgs(args: readonly string[]): TraceArgs {
       case "--html":
         out.html = value();
         break;
+      case "--sb":
+        out.sb = value();
+        break;
+      case "--node":
+        out.nodes.push(value());
+        break;
+      case "--bridge":
+        out.bridge = value();
+        break;
+      case "--captured-br-int":
+        out.capturedBrInt = true;
+        break;
       case "--datapath":
         out.datapath = oneOf(name, value(), ["logical", "openflow"] as const);
         break;
@@ -111,6 +146,7 @@ registerSubcommand({
   usage: USAGE,
   run(args, io) {
     const a = parseTraceArgs(args);
+    if (a.sb !== undefined || a.nodes.length > 0) return runCaptured(a, io);
     if (a.pcapFormat !== undefined && a.pcap === undefined)
       throw new SimError("BAD_VALUE", "--pcap-format needs --pcap FILE");
     checkInputPaths(a.files, isManifestName);
@@ -146,3 +182,38 @@ registerSubcommand({
     return doc.verdict.delivered ? 0 : 1;
   },
 });
+
+const isCapture = (n: string): boolean => n.endsWith(".txt");
+
+/** A capture directory's .txt files by name; a path that cannot be read fails with its reason. */
+function readCaptureDir(dir: string): Record<string, string> {
+  checkInputDirectory(dir, isCapture);
+  return Object.fromEntries(
+    readDirectory(dir)
+      .filter(isCapture)
+      .map((n) => [n, readTextFile(join(dir, n))]),
+  );
+}
+
+function runCaptured(a: TraceArgs, io: { stdout(s: string): void; stderr(s: string): void }): number {
+  if (a.sb === undefined || a.nodes.length === 0)
+    throw new SimError("BAD_VALUE", "--sb DIR and at least one --node DIR go together");
+  if (a.files.length !== 1)
+    throw new SimError(
+      "BAD_VALUE",
+      `give one FLOW (ofproto/trace syntax) with --sb/--node, got ${a.files.length}`,
+    );
+  const sb = readCaptureDir(a.sb);
+  const nodes = a.nodes.map(readCaptureDir);
+  const r = traceCaptures({
+    sb,
+    nodes,
+    bridge: a.bridge ?? "br-int",
+    flow: a.files[0]!,
+    capturedBrInt: a.capturedBrInt,
+  });
+  for (const [ch, sk] of r.skipped)
+    for (const x of sk) io.stderr(`ovnsim trace: ${ch}: logical flow not translated: ${x}\n`);
+  io.stdout(renderCaptured(r.hops));
+  return 0;
+}
