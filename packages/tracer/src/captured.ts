@@ -140,7 +140,7 @@ export function geneveOutputs(node: CapturedNode, pass: TraceResult["passes"][nu
     if (!/^\d+$/.test(tok)) continue;
     const p = byDp.get(Number(tok));
     // A tunnel port is known by its remote_ip (a dummy datapath reports its netdev type as dummy).
-    if (!p || !p.remote || p.remote === "flow" || (p.type !== "geneve" && p.type !== "dummy")) continue;
+    if (!p?.remote || p.remote === "flow" || (p.type !== "geneve" && p.type !== "dummy")) continue;
     const t = final.tunnel;
     out.push({
       dst: p.remote,
