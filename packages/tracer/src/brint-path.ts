@@ -6,13 +6,14 @@
  * made, and the packet's way out: a Pod's veth (delivered) or the provider NIC back onto the
  * underlay (physical network).
  */
-import { type Flow, formatIp4 } from "@ovnsim/packet";
+import { type Flow, TUN_FLAG, formatIp4, makeTunnel, parseIp4, withFlow } from "@ovnsim/packet";
 import { podVethName } from "@ovnsim/kube";
 import { refSummary, ruleSteps } from "./brint.js";
+import { type GeneveOut, geneveOutputs, withoutPipelineState } from "./captured.js";
 import type { OvnRef } from "./detrace.js";
 import { type Ctx, type PathEnd, followExits, physicalSteps, summarizeBridge } from "./engine.js";
 import { StepBuilder } from "./model.js";
-import type { OvsRun } from "./ovs.js";
+import { type OvsRun, runBridge } from "./ovs.js";
 
 const NOTABLE = /^ls_(in_(pre_lb|pre_stateful|lb|l2_lkup|l2_unknown)|out_(pre_lb|pre_stateful))$/;
 
@@ -50,7 +51,10 @@ export function brIntFollow(
   const entry = run.result.passes[0]?.packets?.start ?? null;
   const refs = logicalFlows(run, ctx);
   const inport = refs.find((r) => r.table === "Port_Binding")?.logicalPort ?? "?";
-  const podExits = run.exits.filter((e) => e.bridge === "br-int");
+  const o = sim.ovs.get(node);
+  const isTunnel = (port: string) => o?.sw.bridges.get("br-int")?.portByName(port)?.type === "geneve";
+  const podExits = run.exits.filter((e) => e.bridge === "br-int" && !isTunnel(e.port));
+  const geneve = o ? run.result.passes.flatMap((p) => geneveOutputs(o.sw, p)) : [];
   const out = podExits.map(
     (e) => s.pods.find((p) => p.node === node && podVethName(p) === e.port)?.lsp ?? e.port,
   );
@@ -73,9 +77,11 @@ export function brIntFollow(
   parts.push(
     out.length > 0
       ? `output to ${out.join(", ")}`
-      : nicExits.length > 0
-        ? `output to ${nicExits.map((e) => `${e.bridge} ${e.port}`).join(", ")}`
-        : "dropped",
+      : geneve.length > 0
+        ? `output to ${geneve.map((g) => `${g.port} (Geneve to ${g.dst})`).join(", ")}`
+        : nicExits.length > 0
+          ? `output to ${nicExits.map((e) => `${e.bridge} ${e.port}`).join(", ")}`
+          : "dropped",
   );
   const sb = new StepBuilder("openflow", "br-int", parts.join("; "), node).seen(root.last);
   if (detrace) sb.setDetail(() => detrace.annotate(run.text));
@@ -114,7 +120,7 @@ export function brIntFollow(
       exitFlow,
     );
   }
-  if (podExits.length === 0 && nicExits.length === 0) {
+  if (podExits.length === 0 && nicExits.length === 0 && geneve.length === 0) {
     const last = run.rules[run.rules.length - 1];
     sb.step(
       "openflow",
@@ -152,6 +158,7 @@ export function brIntFollow(
     if (end.phase === "reply") end.replyPod = { pod, flow: e.flow, node };
     else end.delivered = { pod, flow: e.flow, node };
   }
+  for (const g of geneve) crossGeneve(ctx, node, g, root, end, replyOf);
   // From a Pod, what leaves the provider NIC goes onto the underlay here (from the physical
   // network, the provider bridge already handed those frames back to it).
   if (!fromPod) return;
@@ -171,6 +178,81 @@ export function brIntFollow(
       if (replyOf && formatIp4(d.frame.nw_dst) === formatIp4(replyOf.nw_src)) end.clientDelivery = d;
     followExits(ctx, t.exits, root, end, replyOf);
   }
+}
+
+const MAX_GENEVE = 4;
+
+/**
+ * A packet br-int sent out of a Geneve port: it crosses to the chassis whose encap IP is the
+ * port's remote_ip (the tunnel itself — the outer IP/UDP over the nodes' network — is not
+ * traced hop by hop) and enters that node's br-int from its Geneve port back to the sender,
+ * carrying tun_id (the logical datapath's key) and tun_metadata0 (ingress port key << 16 |
+ * egress port key), as ovn-controller's physical flows built it.
+ */
+function crossGeneve(
+  ctx: Ctx,
+  node: string,
+  g: GeneveOut,
+  root: StepBuilder,
+  end: PathEnd,
+  replyOf: Flow | null,
+): void {
+  const { sim } = ctx;
+  const s = sim.scenario;
+  const here = s.nodes.find((n) => n.name === node);
+  const peer = s.nodes.find((n) => n.internalIp === g.dst);
+  const po = peer ? sim.ovs.get(peer.name) : undefined;
+  const tport =
+    po && here
+      ? [...(po.sw.bridges.get("br-int")?.ports.values() ?? [])].find(
+          (p) => p.type === "geneve" && p.options?.remote_ip === here.internalIp,
+        )
+      : undefined;
+  const md = g.md0 ?? 0;
+  const label = `tun_id=0x${g.tunId.toString(16)}, tun_metadata0=0x${md.toString(16)} (logical ports ${md >>> 16} → ${md & 0xffff})`;
+  if (!peer || !po || !tport || !here) {
+    root.step(
+      "openflow",
+      `Geneve ${g.port}`,
+      `no chassis with encap IP ${g.dst} in the scenario (${label})`,
+      undefined,
+      {
+        device: node,
+        outcome: "drop",
+      },
+    );
+    return;
+  }
+  if (++ctx.hops > MAX_GENEVE * 3) {
+    root.step("openflow", "hop limit", "stopped after too many hops", undefined, { outcome: "drop" });
+    return;
+  }
+  root.step(
+    "openflow",
+    `Geneve ${g.port}`,
+    `to ${peer.name} (${here.internalIp} → ${g.dst}): ${label}`,
+    undefined,
+    {
+      device: node,
+    },
+  );
+  const arriving = withoutPipelineState(
+    withFlow(g.inner, {
+      regs: new Array(16).fill(0),
+      metadata: 0n,
+      tunnel: makeTunnel({
+        tun_id: g.tunId,
+        tun_src: parseIp4(here.internalIp),
+        tun_dst: parseIp4(g.dst),
+        tun_flags: TUN_FLAG.key,
+        ...(g.md0 !== null ? { present: 1n, metadata: [g.md0] } : {}),
+      }),
+    }),
+  );
+  const table = sim.ctByNode.get(peer.name);
+  const r = runBridge(po, "br-int", tport.name, arriving, table ? { conntrack: table } : {});
+  if (r.result.conntrack) sim.ctByNode.set(peer.name, r.result.conntrack);
+  brIntFollow(ctx, peer.name, r, root, end, replyOf, true);
 }
 
 export { refSummary };

@@ -14,7 +14,7 @@ import { ovnController } from "@ovnsim/controller";
 import type { Scenario } from "@ovnsim/kube";
 import { Bridge, parseFlows, parseGroups, type TraceResult } from "@ovnsim/openflow";
 import type { Flow } from "@ovnsim/packet";
-import { scenarioNodeFiles, scenarioSbFiles } from "./captures.js";
+import { scenarioNodeFiles, scenarioSbFiles, tunnelPorts } from "./captures.js";
 import { CookieIndex, type OvnRef } from "./detrace.js";
 import { StepBuilder, type TraceStep } from "./model.js";
 import type { OvnWorld } from "./ovn.js";
@@ -46,7 +46,21 @@ export function installBrInt(s: Scenario, w: OvnWorld, nodes: ReadonlyMap<string
     );
     const br = new Bridge("br-int");
     for (const p of old.ports.values()) br.addPort(p);
-    const ports = new Map([...old.ports.values()].map((p) => [p.name, p.ofport]));
+    // ovn-controller's Geneve ports to the other chassis, each a datapath port of its own.
+    const dpPorts = o.dpPorts as Map<number, { bridge: string; port: string }>;
+    let dpNo = Math.max(0, ...dpPorts.keys()) + 1;
+    for (const t of tunnelPorts(s, o.dataplane)) {
+      br.addPort({
+        ofport: t.ofport,
+        name: t.name,
+        mac: 0,
+        type: "geneve",
+        dpPort: dpNo,
+        options: { csum: "true", key: "flow", remote_ip: t.remoteIp },
+      });
+      dpPorts.set(dpNo++, { bridge: "br-int", port: t.name });
+    }
+    const ports = new Map([...br.ports.values()].map((p) => [p.name, p.ofport]));
     for (const f of parseFlows(out.flows.join("\n"), { file: `${name}/br-int (ovn-controller)`, ports }))
       br.addFlow(f);
     for (const g of parseGroups(out.groups.join("\n"), { file: `${name}/br-int groups`, ports }))

@@ -112,7 +112,9 @@ export function capturedNode(sb: SbFiles, files: SbFiles, capturedBrInt = false)
 }
 
 /** A packet a pass sends out of a Geneve port: its remote, key and option, and the inner packet. */
-interface GeneveOut {
+export interface GeneveOut {
+  /** The Geneve port it leaves through. */
+  readonly port: string;
   readonly dst: string;
   readonly tunId: bigint;
   readonly md0: number | null;
@@ -124,16 +126,17 @@ interface GeneveOut {
  * of the node, with the tunnel the OpenFlow pipeline set (tun_id, tun_metadata0) and the
  * packet as it ended the pass (OVN's table 39 outputs last, nothing after changes it).
  */
-export function geneveOutputs(node: CapturedNode, pass: TraceResult["passes"][number]): GeneveOut[] {
+export function geneveOutputs(sw: Switch, pass: TraceResult["passes"][number]): GeneveOut[] {
   const out: GeneveOut[] = [];
   const final = pass.packets?.final;
   if (!final) return out;
-  const byDp = new Map<number, { type: string; remote?: string }>();
-  for (const b of node.sw.bridges.values())
+  const byDp = new Map<number, { type: string; remote?: string; name: string }>();
+  for (const b of sw.bridges.values())
     for (const p of b.ports.values())
       if (p.dpPort !== undefined)
         byDp.set(p.dpPort, {
           type: p.type,
+          name: p.name,
           ...(p.options?.remote_ip ? { remote: p.options.remote_ip } : {}),
         });
   for (const tok of pass.datapathActions.split(",")) {
@@ -143,6 +146,7 @@ export function geneveOutputs(node: CapturedNode, pass: TraceResult["passes"][nu
     if (!p?.remote || p.remote === "flow" || (p.type !== "geneve" && p.type !== "dummy")) continue;
     const t = final.tunnel;
     out.push({
+      port: p.name,
       dst: p.remote,
       tunId: t.tun_id,
       md0: (t.present & 1n) !== 0n ? (t.metadata[0] ?? 0) : null,
@@ -175,7 +179,7 @@ export function traceCaptures(input: CapturedTraceInput): {
     // The first Geneve output to another captured chassis continues there.
     let next: { node: CapturedNode; flow: Flow; via: string } | null = null;
     for (const pass of result.passes) {
-      for (const t of geneveOutputs(node, pass)) {
+      for (const t of geneveOutputs(node.sw, pass)) {
         const peer = nodes.find((n) => n !== node && n.encapIp === t.dst);
         if (!peer || node.encapIp === null) continue;
         const br = peer.sw.bridges.get("br-int");
@@ -214,7 +218,7 @@ export function traceCaptures(input: CapturedTraceInput): {
 }
 
 /** What a packet carries off the wire: no conntrack state, recirculation or pipeline registers. */
-function withoutPipelineState(f: Flow): Flow {
+export function withoutPipelineState(f: Flow): Flow {
   return withFlow(f, {
     ct_state: 0,
     ct_zone: 0,

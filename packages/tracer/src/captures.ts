@@ -154,6 +154,27 @@ export function scenarioSbFiles(s: Scenario, w: OvnWorld): SbFiles {
   return files;
 }
 
+/**
+ * The Geneve ports ovn-controller creates on a node's br-int, one per other chassis
+ * (encaps.c: `ovn-<first 6 characters of the chassis name>-0`, options remote_ip, key=flow,
+ * csum=true), numbered after br-int's other ports.
+ */
+export function tunnelPorts(
+  s: Scenario,
+  dp: NodeDataplane,
+): { readonly name: string; readonly ofport: number; readonly remoteIp: string; readonly chassis: string }[] {
+  const brInt = dp.bridges.find((b) => b.name === "br-int");
+  let of = Math.max(0, ...(brInt?.ports ?? []).map((p) => (p.ofport < 0xff00 ? p.ofport : 0))) + 1;
+  return s.nodes
+    .filter((n) => n.name !== dp.node)
+    .map((n) => ({
+      name: `ovn-${n.name.slice(0, 6)}-0`,
+      ofport: of++,
+      remoteIp: n.internalIp,
+      chassis: n.name,
+    }));
+}
+
 /** A node's Open vSwitch configuration as `scripts/capture-node.sh` writes it. */
 export function scenarioNodeFiles(s: Scenario, dp: NodeDataplane): SbFiles {
   const node = s.nodes.find((n) => n.name === dp.node);
@@ -179,6 +200,23 @@ export function scenarioNodeFiles(s: Scenario, dp: NodeDataplane): SbFiles {
         ["ofport", String(p.ofport)],
         ["options", smap(new Map(p.peer !== undefined ? [["peer", p.peer]] : []))],
         ["type", type === "" ? '""' : type],
+      ]);
+    }
+    if (b.name !== "br-int") continue;
+    for (const t of tunnelPorts(s, dp)) {
+      const opts = new Map([
+        ["csum", "true"],
+        ["key", "flow"],
+        ["remote_ip", t.remoteIp],
+      ]);
+      show += `        Port ${t.name}\n            Interface ${t.name}\n                type: geneve\n                options: ${smap(opts)}\n`;
+      ifaces.push([
+        ["_uuid", captureUuid("Interface", `${dp.node}/${t.name}`)],
+        ["external_ids", "{}"],
+        ["name", quoteAtom(t.name)],
+        ["ofport", String(t.ofport)],
+        ["options", smap(opts)],
+        ["type", "geneve"],
       ]);
     }
   }

@@ -1,4 +1,4 @@
-import { loadScenario } from "@ovnsim/kube";
+import { loadScenario, scenarioFromTexts } from "@ovnsim/kube";
 import { SimError } from "@ovnsim/packet";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
@@ -14,6 +14,7 @@ import {
   trace,
   walkSteps,
 } from "../src/index.js";
+import { edited } from "./helpers.js";
 
 const seed = () => loadScenario();
 
@@ -129,5 +130,54 @@ describe("CookieIndex (ovn-detrace offline)", () => {
       ),
       { numRuns: 300 },
     );
+  });
+});
+
+describe("--datapath openflow: Geneve between chassis (an overlay subnet across nodes)", () => {
+  // Without spec.vlan the seed's subnet is an overlay: no localnet port, so ovn-controller sends
+  // a remote VIF's traffic over the Geneve port to its chassis (physical.c), one per other node.
+  const s = scenarioFromTexts(edited(["vlan: vlan341 #", "# vlan: vlan341 #"]));
+  const a = s.pods.find((p) => p.node === "node1")!;
+  const b = s.pods.find((p) => p.node === "node2")!;
+  const input = { from: `${a.namespace}/${a.name}`, to: b.ip, port: 80 };
+
+  it("crosses to the other chassis's br-int with tun_id / tun_metadata0, both ways", () => {
+    const doc = trace(createSimulation(s, { datapath: "openflow" }), input);
+    expect(doc.verdict.delivered).toBe(true);
+    expect(doc.verdict.pod).toBe(`${b.namespace}/${b.name}`);
+    expect(doc.verdict.node).toBe("node2");
+    expect(doc.verdict.replyDelivered).toBe(true);
+    const steps = allSteps(doc);
+    const hops = steps.filter((x) => x.where.startsWith("Geneve "));
+    expect(hops.map((x) => `${x.device} ${x.where}`)).toEqual([
+      "node1 Geneve ovn-node2-0",
+      "node2 Geneve ovn-node1-0",
+    ]);
+    // ls underlay-subnet is datapath 1; the ports' tunnel keys are their NB order.
+    expect(hops[0]!.summary).toMatch(
+      /^to node2 \(172\.18\.0\.2 → 172\.18\.0\.3\): tun_id=0x1, tun_metadata0=0x(\d+) /,
+    );
+    const md = Number(/tun_metadata0=(0x[0-9a-f]+)/.exec(hops[0]!.summary)![1]);
+    const md2 = Number(/tun_metadata0=(0x[0-9a-f]+)/.exec(hops[1]!.summary)![1]);
+    expect(md >>> 16).toBe(md2 & 0xffff);
+    expect(md & 0xffff).toBe(md2 >>> 16);
+    // On node2, br-int took the tunnel in at table 0, ran the egress pipeline (tables 42+)
+    // and output to the veth from table 65.
+    const node2 = steps.find((x) => x.device === "node2" && x.where === "br-int");
+    const tables = new Set<number>();
+    for (const { step } of walkSteps(node2!)) {
+      const m = /^br-int table (\d+)$/.exec(step.where);
+      if (m) tables.add(Number(m[1]));
+    }
+    expect([...tables].filter((t) => t === 0 || t >= 42).sort((x, y) => x - y)).toEqual(
+      expect.arrayContaining([0, 42, 65]),
+    );
+    expect([...tables].some((t) => t >= 8 && t <= 33)).toBe(false);
+  });
+
+  it("where the logical mode cannot reach a VIF on another chassis of an overlay switch", () => {
+    const doc = trace(createSimulation(s), input);
+    expect(doc.verdict.delivered).toBe(false);
+    expect(doc.verdict.droppedAt?.reason).toMatch(/no physical port for logical port/);
   });
 });
