@@ -49,6 +49,8 @@ export interface TracePass {
   readonly datapathActions: string;
   /** "Translation failed (…)" reason, or null. */
   readonly error: string | null;
+  /** Why the userspace slow path handles the flow (xlate's slow_path_reason), when it does. */
+  readonly slow?: readonly string[];
   /**
    * The packet at the start of the pass and at its end, as flows (not enumerable: not part of
    * the JSON); `flow` and `finalFlow` are their texts. `final` is `start` itself when unchanged.
@@ -132,6 +134,8 @@ export function renderTrace(t: TraceResult): string {
     s += `Flow: ${p.flow}\n`;
     s += renderNodes(p.nodes);
     s += `\nFinal flow: ${p.finalFlow}\nMegaflow: ${p.megaflow}\nDatapath actions: ${p.datapathActions}`;
+    if (p.slow?.length)
+      s += `\nThis flow is handled by the userspace slow path because it:\n${p.slow.map((r) => `  - ${r}`).join("\n")}`;
     if (p.error !== null) s += `\nTranslation failed (${p.error}), packet is dropped.\n`;
   }
   return s.endsWith("\n") ? s : `${s}\n`;

@@ -156,6 +156,8 @@ interface Ctx {
   /** The freeze is a controller(pause) continuation rather than a recirculation. */
   pausing: boolean;
   dpHash: string | null;
+  /** An action the datapath does not support was composed (the flow is slow-pathed). */
+  slowAction: boolean;
   /** Stateful mode: the dp_hash select group whose recirculation is followed. */
   dpHashGroup: Group | null;
   ctNat: NatSpec | null;
@@ -330,6 +332,40 @@ function commit(ctx: Ctx): void {
     b[W.nw_dst] = k[W.nw_dst]!;
     b[W.nw_tos] = k[W.nw_tos]!;
     b[W.nw_ttl] = k[W.nw_ttl]!;
+  } else if (k[W.dl_type] === 0x0806 || k[W.dl_type] === 0x8035) {
+    // commit_set_arp_action(): spa/tpa/op/sha/tha as one key; an exact mask gives a plain set,
+    // and a changed ARP header sends the flow to the userspace slow path (SLOW_ACTION).
+    const arpWords = [W.nw_src, W.nw_dst, W.nw_proto, W.arp_sha, W.arp_sha + 1, W.arp_tha, W.arp_tha + 1];
+    if (arpWords.some((w) => ((k[w]! ^ b[w]!) & wc[w]!) !== 0)) {
+      const exact =
+        wc[W.nw_src] === 0xffffffff &&
+        wc[W.nw_dst] === 0xffffffff &&
+        (wc[W.nw_proto]! & 0xff) === 0xff &&
+        macAt(wc, W.arp_sha) === 0xffffffffffff &&
+        macAt(wc, W.arp_tha) === 0xffffffffffff;
+      const parts: string[] = [];
+      const ip = (name: string, w: number) => {
+        const m = exact ? 0xffffffff : wc[w]! >>> 0;
+        if (m) parts.push(masked(name, formatIp4((k[w]! & m) >>> 0), m, 0xffffffff, formatIp4(m)));
+      };
+      const mac = (name: string, w: number) => {
+        const m = exact ? 0xffffffffffff : macAt(wc, w);
+        if (!m) return;
+        const v = macAt(k, w);
+        parts.push(
+          m === 0xffffffffffff ? `${name}=${formatMac(v)}` : `${name}=${formatMac(v)}/${formatMac(m)}`,
+        );
+      };
+      ip("sip", W.nw_src);
+      ip("tip", W.nw_dst);
+      const opMask = exact ? 0xffff : wc[W.nw_proto]! & 0xff;
+      if (opMask) parts.push(masked("op", String(k[W.nw_proto]), opMask, 0xffff));
+      mac("sha", W.arp_sha);
+      mac("tha", W.arp_tha);
+      odp.push(`set(arp(${parts.join(",")}))`);
+      for (const w of arpWords) b[w] = k[w]!;
+      ctx.slowAction = true;
+    }
   } else if (isIp6(k)) {
     const parts: string[] = [];
     const big = (x: Uint32Array, w: number): bigint =>
@@ -1638,6 +1674,7 @@ function runPass(
     pausing: false,
     dpHash: null,
     dpHashGroup: null,
+    slowAction: false,
     ctNat: null,
     actionSet: [],
     stack: [],
@@ -1758,6 +1795,7 @@ function runPass(
     },
     datapathActions: ctx.odp.length ? ctx.odp.join(",") : "drop",
     error: ctx.error,
+    ...(ctx.slowAction && ctx.error === null ? { slow: ["Uses action(s) not supported by datapath."] } : {}),
   };
   Object.defineProperty(pass, "packets", {
     value: { start: initFlow, final: same ? initFlow : finalFlow },
