@@ -136,6 +136,7 @@ describe.skipIf(gate.skip)(
         let text = 0;
         let dp = 0;
         const diffs: string[] = [];
+        const textDiffs: string[] = [];
         fl.forEach((f, i) => {
           const ours = norm(
             renderTrace(
@@ -148,6 +149,12 @@ describe.skipIf(gate.skip)(
               .filter((l) => l.startsWith("Datapath actions:"))
               .join("\n");
           if (ours === real[i]) text++;
+          else {
+            const a = ours.split("\n");
+            const b = real[i]!.split("\n");
+            const j = a.findIndex((l, k) => l !== b[k]);
+            textDiffs.push(`${f}\n  real: ${b[j]}\n  ours: ${a[j]}`);
+          }
           if (act(ours) === act(real[i]!)) dp++;
           else diffs.push(`${f}\n  real: ${act(real[i]!)}\n  ours: ${act(ours)}`);
         });
@@ -155,6 +162,7 @@ describe.skipIf(gate.skip)(
           `seed ${seed}: ${text}/${fl.length} text-identical, ${dp}/${fl.length} same datapath actions`,
         );
         for (const d of diffs) console.log(d);
+        for (const d of textDiffs) console.log(`text: ${d}`);
         expect(diffs).toEqual([]);
       }, 120_000);
     }
