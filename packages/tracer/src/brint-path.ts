@@ -95,7 +95,8 @@ export function brIntFollow(
   const states = run.result.passes.flatMap((p) => (p.recirc ? [p.recirc.ctState] : []));
   if (ctx.ctLookup && !fromPod && entry) {
     const st = states[0] ?? "new|trk";
-    const zone = entry.regs[13] ?? 0;
+    // The zone of the first ct() (the inport's, reg13 from table 0), as the resumed pass has it.
+    const zone = run.result.passes.find((p) => p.recirc)?.packets?.start.ct_zone ?? 0;
     ctx.ctSeen = { node, zone, state: st, found: !/\bnew\b/.test(st) };
   }
   if (dnat && exitFlow) {

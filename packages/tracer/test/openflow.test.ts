@@ -12,6 +12,7 @@ import {
   scenarioSbFiles,
   toJson,
   trace,
+  traceFailover,
   walkSteps,
 } from "../src/index.js";
 import { edited } from "./helpers.js";
@@ -179,5 +180,20 @@ describe("--datapath openflow: Geneve between chassis (an overlay subnet across 
     const doc = trace(createSimulation(s), input);
     expect(doc.verdict.delivered).toBe(false);
     expect(doc.verdict.droppedAt?.reason).toMatch(/no physical port for logical port/);
+  });
+});
+
+describe("--datapath openflow: failover of an existing connection", () => {
+  it("the ACK meets the new node's own conntrack through br-int's ct() (no entry: new|trk)", () => {
+    const of = traceFailover(createSimulation(seed(), { datapath: "openflow" }), { fail: "speaker" });
+    const lg = traceFailover(createSimulation(seed()), { fail: "speaker" });
+    expect(of.newAnnouncer).toBe(lg.newAnnouncer);
+    expect(of.next.verdict).toEqual(lg.next.verdict);
+    expect(of.ct?.node).toBe("node1");
+    expect(of.ct?.state).toBe("new|trk");
+    expect(of.ct?.found).toBe(false);
+    // The zone is ovn-controller's for the localnet port on node1 (assigned in sorted name
+    // order by the model, see @ovnsim/controller), not the logical mode's port key.
+    expect(of.ct?.zone).toBeGreaterThan(0);
   });
 });
