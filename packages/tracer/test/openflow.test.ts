@@ -8,6 +8,7 @@ import {
   type TraceStep,
   buildOvn,
   createSimulation,
+  renderHtml,
   renderText,
   scenarioSbFiles,
   toJson,
@@ -62,6 +63,9 @@ describe("--datapath openflow: the seed trace with br-int as ovn-controller's Op
   it("is annotated in text (↳ lines, ovn-detrace blocks) and in JSON (schema key `logical`)", () => {
     const text = renderText(of);
     expect(text).toContain("↳ ls_in_lb (ingress table 13) priority 140:");
+    expect(renderHtml(of)).toContain(
+      "↳ ls_in_lb (ingress table 13) priority 140: ct.new &amp;&amp; ip4.dst == 10.180.204.252",
+    );
     const detailed = renderText(of, { detailed: true });
     expect(detailed).toMatch(/│ {3}\* Logical flow: table=13 \(ls_in_lb\), priority=140/);
     const j = JSON.parse(toJson(of));
