@@ -48,6 +48,12 @@ const SLOTS: readonly Slot[] = [
   },
   {
     command: "trace",
+    usage: "--nb DIR",
+    role: "in-dir",
+    args: (p) => ["--sb", GOOD_DIR(), "--nb", p, "--node", GOOD_DIR(), "in_port=1"],
+  },
+  {
+    command: "trace",
     usage: "--node DIR",
     role: "in-dir",
     args: (p) => ["--sb", GOOD_DIR(), "--node", p, "in_port=1"],

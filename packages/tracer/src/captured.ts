@@ -58,6 +58,8 @@ export interface CapturedHop {
 
 export interface CapturedTraceInput {
   readonly sb: SbFiles;
+  /** `scripts/capture-nb.sh`: the NB rows the logical flows' stage-hints name (optional). */
+  readonly nb?: SbFiles;
   /** One capture per chassis; the first is where FLOW enters. */
   readonly nodes: readonly SbFiles[];
   readonly bridge: string;
@@ -165,7 +167,7 @@ export function traceCaptures(input: CapturedTraceInput): {
 } {
   if (input.nodes.length === 0) throw new SimError("BAD_VALUE", "give at least one --node capture");
   const nodes = input.nodes.map((f) => capturedNode(input.sb, f, input.capturedBrInt));
-  const detrace = new CookieIndex(input.sb);
+  const detrace = new CookieIndex(input.sb, undefined, input.nb);
   const hops: CapturedHop[] = [];
   const first = nodes[0]!;
   let flow: Flow = parseFlow(input.flow, { ports: tracePortNumbers(first.sw.bridge(input.bridge)) });

@@ -58,6 +58,74 @@ const mapOf = (r: OvsdbRecord, c: string): ReadonlyMap<string, string> => {
   return v?.kind === "map" ? v.m : new Map();
 };
 
+/** A Python list as ovn-detrace prints an IDL set: ['a', 'b']. */
+const pyList = (xs: readonly string[]): string => `[${xs.map((x) => `'${x}'`).join(", ")}]`;
+/** A Python dict as ovn-detrace prints an IDL map: {'k': 'v'}. */
+const pyDict = (m: ReadonlyMap<string, string>): string =>
+  `{${[...m].map(([k, v]) => `'${k}': '${v}'`).join(", ")}}`;
+const pyOpt = (xs: readonly string[]): string => pyList(xs);
+
+/**
+ * NB rows from `scripts/capture-nb.sh`, by the 8 hex digits a stage-hint carries, printed as
+ * ovn-detrace's hint handlers print them (ACL, Logical Switch Port, Logical Router Port,
+ * Load Balancer, NAT, Route, Logical Router Policy, QoS, DHCP Options, Forwarding Group).
+ */
+export function nbCaptureRows(files: SbFiles): Map<string, string> {
+  const out = new Map<string, string>();
+  const each = (file: string, fmt: (r: OvsdbRecord) => string): void => {
+    for (const r of parseOvsdbList(files[file] ?? "", file)) out.set(atom(r, "_uuid").slice(0, 8), fmt(r));
+  };
+  each("acl.txt", (r) => {
+    const log = atom(r, "log") === "true" ? " (log)" : "";
+    return `ACL: ${atom(r, "direction")}, priority=${atom(r, "priority")}, match=(${atom(r, "match")}), ${atom(r, "action")}${log}`;
+  });
+  each(
+    "logical-switch-port.txt",
+    (r) =>
+      `Logical Switch Port: ${atom(r, "name")} type ${atom(r, "type")} (addresses ${pyList(setOf(r, "addresses"))}, dynamic addresses ${pyOpt(setOf(r, "dynamic_addresses"))}, security ${pyList(setOf(r, "port_security"))}`,
+  );
+  each(
+    "logical-router-port.txt",
+    (r) =>
+      `Logical Router Port: ${atom(r, "name")} mac ${atom(r, "mac")} networks ${pyList(setOf(r, "networks"))} ipv6_ra_configs ${pyDict(mapOf(r, "ipv6_ra_configs"))}`,
+  );
+  each(
+    "load-balancer.txt",
+    (r) =>
+      `Load Balancer: ${atom(r, "name")} protocol ${pyOpt(setOf(r, "protocol"))} vips ${pyDict(mapOf(r, "vips"))} ip_port_mappings ${pyDict(mapOf(r, "ip_port_mappings"))}`,
+  );
+  each(
+    "nat.txt",
+    (r) =>
+      `NAT: external IP ${atom(r, "external_ip")} external_mac ${pyOpt(setOf(r, "external_mac"))} logical_ip ${atom(r, "logical_ip")} logical_port ${pyOpt(setOf(r, "logical_port"))} type ${atom(r, "type")}`,
+  );
+  each(
+    "logical-router-static-route.txt",
+    (r) =>
+      `Route: ${atom(r, "ip_prefix")} via ${atom(r, "nexthop")} (port ${pyOpt(setOf(r, "output_port"))}), policy=${pyOpt(setOf(r, "policy"))}`,
+  );
+  each(
+    "logical-router-policy.txt",
+    (r) =>
+      `Logical Router Policy: priority ${atom(r, "priority")} match ${atom(r, "match")} action ${atom(r, "action")} nexthop ${pyOpt(setOf(r, "nexthop"))}`,
+  );
+  each(
+    "qos.txt",
+    (r) =>
+      `QoS: priority ${atom(r, "priority")} direction ${atom(r, "direction")} match ${atom(r, "match")} action ${pyDict(mapOf(r, "action"))} bandwidth ${pyDict(mapOf(r, "bandwidth"))}`,
+  );
+  each(
+    "dhcp-options.txt",
+    (r) => `DHCP Options: cidr ${atom(r, "cidr")} options (${pyDict(mapOf(r, "options"))})`,
+  );
+  each(
+    "forwarding-group.txt",
+    (r) =>
+      `Forwarding Group: name ${atom(r, "name")} vip ${atom(r, "vip")} vmac ${atom(r, "vmac")} liveness ${atom(r, "liveness")} child ports (${pyList(setOf(r, "child_port"))})`,
+  );
+  return out;
+}
+
 /** Normalizes a cookie ("0x5357c9c0", "5357c9c0", 0x5357c9c0n) to its 8 hex digits. */
 function cookieKey(cookie: string | bigint): string | null {
   const n =
@@ -79,7 +147,7 @@ export class CookieIndex {
    * northbound model when there is one (a scenario's), to name the NB row behind a stage-hint
    * or a port.
    */
-  constructor(sb: SbFiles, nb?: NbDatabase) {
+  constructor(sb: SbFiles, nb?: NbDatabase, nbFiles?: SbFiles) {
     const model = readSbBundle(sb);
     for (const d of model.datapaths) this.dpUuid.set(d.name, d.uuid);
     const lf = new Map<string, OvsdbRecord>();
@@ -107,6 +175,7 @@ export class CookieIndex {
           `ACL ${acl.direction} priority=${acl.priority} match=(${acl.match}) ${acl.action}`,
         );
     }
+    if (nbFiles) for (const [k, v] of nbCaptureRows(nbFiles)) nbRows.set(k, v);
     for (const f of model.flows) {
       if (!f.uuid) continue;
       const r = lf.get(f.uuid);

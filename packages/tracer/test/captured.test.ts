@@ -19,6 +19,14 @@ const sb = load("sb");
 const hv1 = load("node");
 const hv2 = load("node-hv2");
 const flows = readFileSync(join(G, "flows.txt"), "utf8").split("\n").filter(Boolean);
+// NORMAL's flood order (the output ports after `push_vlan` on br-provider) follows the real
+// datapath's port numbering run by run: a known @ovnsim/openflow difference (its README), so a
+// run of output port numbers at the end of a Datapath actions line compares as a set.
+const floodAsSet = (t: string): string =>
+  t.replace(
+    /^(Datapath actions: .*?)\b(\d+(?:,\d+)+)$/gm,
+    (_m, head: string, run: string) => head + run.split(",").sort().join(","),
+  );
 const actions = (text: string) => text.split("\n").filter((l) => l.startsWith("Datapath actions:"));
 
 describe("ovnsim trace --sb --node: a real node's captures, no manifests", () => {
@@ -27,8 +35,8 @@ describe("ovnsim trace --sb --node: a real node's captures, no manifests", () =>
       flows.forEach((flow, i) => {
         const real = readFileSync(join(G, "traces", `${i + 1}.txt`), "utf8");
         const { hops } = traceCaptures({ sb, nodes: [hv1], bridge: "br-int", flow, capturedBrInt });
-        expect(renderTrace(hops[0]!.result), flow).toBe(real);
-        expect(actions(hops[0]!.text)).toEqual(actions(real));
+        expect(floodAsSet(renderTrace(hops[0]!.result)), flow).toBe(floodAsSet(real));
+        expect(actions(hops[0]!.text).map(floodAsSet)).toEqual(actions(real).map(floodAsSet));
       });
     });
   }
@@ -40,6 +48,22 @@ describe("ovnsim trace --sb --node: a real node's captures, no manifests", () =>
       /\n {2}\* Logical flow: table=\d+ \(ls_in_l2_lkup\), priority=50, match=\(eth.dst == 0a:00:00:00:00:02\)/,
     );
     expect(t).toContain('  * Port Binding: logical_port "p1", tunnel_key 2, chassis-name "hv1"');
+  });
+
+  it("names the NB row behind a stage-hint (--nb) as the real ovn-detrace prints it", () => {
+    const nb = load("nb");
+    // The real ovn-detrace's hint lines (recorded through live databases), e.g.
+    // "   * Logical Switch Port: p2 type  (addresses [...], dynamic addresses [], security []".
+    const realHints = new Set<string>();
+    const ourHints = new Set<string>();
+    flows.forEach((flow, i) => {
+      for (const l of readFileSync(join(G, "traces", `${i + 1}.detrace.txt`), "utf8").split("\n"))
+        if (l.startsWith("   * ")) realHints.add(l);
+      const { hops } = traceCaptures({ sb, nb, nodes: [hv1], bridge: "br-int", flow });
+      for (const l of hops[0]!.text.split("\n")) if (l.startsWith("   * ")) ourHints.add(l);
+    });
+    expect(realHints.size).toBeGreaterThan(0);
+    expect([...ourHints].sort()).toEqual([...realHints].sort());
   });
 
   it("crosses Geneve to the other chassis: tun_id = datapath, tun_metadata0 = inport << 16 | outport", () => {

@@ -62,12 +62,13 @@ const USAGE = `usage: ovnsim trace [FILES|DIR]... [--from SRC] [--to DST] [--pro
                   conntrack included, each rule annotated with the logical flow, stage and NB
                   row behind its cookie (as ovn-detrace); same verdict, different steps
   exit status: 0 delivered, 1 not delivered (the trace says why), 2 bad input
-usage: ovnsim trace --sb DIR --node DIR [--node DIR]... [--bridge B] [--captured-br-int] FLOW
+usage: ovnsim trace --sb DIR [--nb DIR] --node DIR [--node DIR]... [--bridge B] [--captured-br-int] FLOW
   A real node's trace from its captures alone, no manifests: the node's bridges from
   scripts/capture-node.sh, br-int's flows from the ovn-controller model over the SB capture
   (scripts/capture-sb.sh) and the node's configuration (--captured-br-int: the node's own
   br-int.flows.txt), traced as ofproto/trace and annotated as ovn-detrace (the logical flow,
-  stage, Port_Binding or NB row behind each cookie). FLOW enters BRIDGE (default br-int) of the
+  stage, Port_Binding, and with --nb (scripts/capture-nb.sh) the NB row of each stage-hint).
+  FLOW enters BRIDGE (default br-int) of the
   first --node; a packet leaving through a Geneve port to another captured chassis (its
   ovn-encap-ip) continues in that chassis's br-int with the same tun_id / tun_metadata0.
   exit status: 0 traced, 2 bad input`;
@@ -84,6 +85,7 @@ export interface TraceArgs {
   pcapFormat?: "pcapng" | "pcap";
   datapath?: "logical" | "openflow";
   sb?: string;
+  nb?: string;
   nodes: string[];
   bridge?: string;
   capturedBrInt: boolean;
@@ -116,6 +118,9 @@ export function parseTraceArgs(args: readonly string[]): TraceArgs {
         break;
       case "--sb":
         out.sb = value();
+        break;
+      case "--nb":
+        out.nb = value();
         break;
       case "--node":
         out.nodes.push(value());
@@ -207,6 +212,7 @@ function runCaptured(a: TraceArgs, io: { stdout(s: string): void; stderr(s: stri
   const nodes = a.nodes.map(readCaptureDir);
   const r = traceCaptures({
     sb,
+    ...(a.nb !== undefined ? { nb: readCaptureDir(a.nb) } : {}),
     nodes,
     bridge: a.bridge ?? "br-int",
     flow: a.files[0]!,
