@@ -82,13 +82,13 @@ const wc = new Uint32Array(FLOW_WORDS);
 for (let id = 0; id < 255; id++) {
   const tab = br.table(id);
   if (!tab) continue;
-  const rules = tab.hard.rules();
+  const rules = tab.rules();
   if (rules.length === 0) continue;
   // One arena for the table's keys (a datapath batch holds its packets together).
   const arena = new Uint32Array(rules.length * FLOW_WORDS);
   const keys = rules.map((r, i) => {
     const k = arena.subarray(i * FLOW_WORDS, (i + 1) * FLOW_WORDS);
-    k.set(r.value);
+    k.set(r.words.value);
     return k;
   });
   let hits = 0;
@@ -112,7 +112,7 @@ for (let id = 0; id < 255; id++) {
   tableRows.push({
     table: id,
     flows: tab.rules().length,
-    masks: tab.hard.masks,
+    masks: tab.masks,
     keys: keys.length,
     hitRate: Math.round((hits / keys.length) * 1000) / 1000,
     lookupsPerSec: Math.round(median(a)),

@@ -40,6 +40,24 @@ const SLOTS: readonly Slot[] = [
   { command: "trace", usage: "[FILES|DIR]", role: "in-file-or-dir", args: (p) => [p] },
   { command: "trace", usage: "--pcap FILE", role: "out-file", args: (p) => ["--pcap", p] },
   { command: "trace", usage: "--html FILE", role: "out-file", args: (p) => ["--html", p] },
+  {
+    command: "trace",
+    usage: "--sb DIR",
+    role: "in-dir",
+    args: (p) => ["--sb", p, "--node", GOOD_DIR(), "in_port=1"],
+  },
+  {
+    command: "trace",
+    usage: "--nb DIR",
+    role: "in-dir",
+    args: (p) => ["--sb", GOOD_DIR(), "--nb", p, "--node", GOOD_DIR(), "in_port=1"],
+  },
+  {
+    command: "trace",
+    usage: "--node DIR",
+    role: "in-dir",
+    args: (p) => ["--sb", GOOD_DIR(), "--node", p, "in_port=1"],
+  },
   { command: "doctor", usage: "[FILES|DIR]", role: "in-file-or-dir", args: (p) => [p, "--format", "json"] },
   { command: "northd", usage: "--nbctl FILE", role: "in-file", args: (p) => ["--nbctl", p] },
   {

@@ -128,6 +128,11 @@ export class OfTable {
     for (const r of rules) this.add(r.payload);
   }
 
+  /** How many distinct masks (subtables) the table's classifier holds. */
+  get masks(): number {
+    return (this.all ?? this.plain).masks;
+  }
+
   /** Every rule of the table (any order). */
   rules(): FlowEntry[] {
     return (this.all ?? this.plain).rules().map((r) => r.payload);

@@ -130,6 +130,8 @@ interface RecircNode {
   /** Stateful mode: the state conntrack gave, and the packet before translation. */
   readonly ctState?: number;
   readonly preNat?: Uint32Array;
+  /** Stateful mode, a dp_hash select group's recirculation: the group and bucket it resumes with. */
+  readonly dpHash?: { readonly group: number; readonly bucket: Group["buckets"][number] };
 }
 
 interface Ctx {
@@ -157,6 +159,8 @@ interface Ctx {
   /** The freeze is a controller(pause) continuation rather than a recirculation. */
   pausing: boolean;
   dpHash: string | null;
+  /** Stateful mode: the dp_hash select group whose recirculation is followed. */
+  dpHashGroup: Group | null;
   ctNat: NatSpec | null;
   /** The OpenFlow 1.1+ action set (write_actions), executed when the pipeline ends. */
   actionSet: readonly OfAction[];
@@ -913,6 +917,7 @@ function xlateGroup(ctx: Ctx, id: number, isLast: boolean): boolean {
     // bits of selection_method_param (0 = l4); the default method uses sym_l4.
     const alg = g.method === "dp_hash" ? (Number(g.methodParam >> 32n) === 1 ? "sym_l4" : "l4") : "sym_l4";
     ctx.dpHash = `hash(${alg}(${Number(g.methodParam & 0xffffffffn)}))`;
+    if (ctx.recircIds.ct && g.buckets.length > 0) ctx.dpHashGroup = g;
   }
   if (bucket) {
     report(ctx, "detail", `using bucket ${bucket.id}`);
@@ -984,8 +989,50 @@ function finishFreezing(ctx: Ctx): void {
   );
   if (ctx.dpHash) ctx.odp.push(ctx.dpHash);
   ctx.odp.push(`recirc(0x${id.toString(16)})`);
+  const g = ctx.dpHashGroup;
+  if (g) {
+    // Stateful mode follows the datapath's recirculation: the group runs again with dp_hash
+    // set and picks a bucket (see dpHashBucket), whose actions the resumed pass executes.
+    const snap = ctx.key.slice();
+    snap[W.recirc_id] = id;
+    ctx.queue.push({
+      id,
+      bridge: ctx.bridge,
+      key: snap,
+      table: ctx.tableId,
+      nat: null,
+      conntracked: ctx.conntracked,
+      ctState: ctx.key[W.ct_state]!,
+      dpHash: { group: g.id, bucket: dpHashBucket(g, ctx.key) },
+    });
+  }
   ctx.freezing = false;
   ctx.dpHash = null;
+  ctx.dpHashGroup = null;
+}
+
+/**
+ * The bucket a dp_hash select group gives the recirculated packet. The datapath's hash
+ * (hash_5tuple / symmetric l3l4) and OVS's weighted hash map (group_setup_dp_hash_table) are
+ * not modelled: the bucket is picked by an FNV-1a hash of the 5-tuple over the weights, so a
+ * one-bucket group is exact and a larger one may pick another bucket than a real datapath.
+ */
+function dpHashBucket(g: Group, key: Uint32Array): Group["buckets"][number] {
+  const live = g.buckets.filter((b) => b.weight > 0);
+  const pool = live.length > 0 ? live : g.buckets;
+  if (pool.length === 1) return pool[0]!;
+  let h = 0x811c9dc5;
+  for (const w of [W.nw_src, W.nw_dst, W.nw_proto, W.tp_src, W.tp_dst]) {
+    h ^= key[w]!;
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  const total = pool.reduce((a, b) => a + b.weight, 0);
+  let r = total > 0 ? h % total : 0;
+  for (const b of pool) {
+    if (r < b.weight) return b;
+    r -= b.weight;
+  }
+  return pool[0]!;
 }
 
 function xlateCt(ctx: Ctx, a: Extract<OfAction, { kind: "ct" }>, isLast: boolean): void {
@@ -1716,7 +1763,12 @@ function runPass(
   sw: Switch,
   topBridge: Bridge,
   key: Uint32Array,
-  resume: { bridge: Bridge; table: number; conntracked: boolean } | null,
+  resume: {
+    bridge: Bridge;
+    table: number;
+    conntracked: boolean;
+    dpHash?: { readonly group: number; readonly bucket: Group["buckets"][number] };
+  } | null,
   recirc: RecircHeader | null,
   queue: RecircNode[],
   recircIds: Shared,
@@ -1744,6 +1796,7 @@ function runPass(
     freezing: false,
     pausing: false,
     dpHash: null,
+    dpHashGroup: null,
     ctNat: null,
     actionSet: [],
     stack: [],
@@ -1789,13 +1842,22 @@ function runPass(
     ctx.bridge = resume.bridge;
     ctx.tableId = resume.table;
   }
-  const rule = lookup(ctx, ctx.tableId, key[W.in_port]!);
-  const node = tableText(rule, ctx.tableId, ctx.bridge !== ctx.topBridge, namesOf(ctx, ctx.bridge));
-  ctx.trace.push(node);
-  ctx.trace = node.subs;
-  ctx.ruleCookie = rule ? rule.cookie : 0n;
-  doActions(ctx, rule ? rule.actions : [], true);
-  if (ctx.error === null && !ctx.freezing) xlateActionSet(ctx);
+  if (resume?.dpHash) {
+    // Stateful mode: the frozen select group, now with its dp_hash, runs the chosen bucket.
+    const node: TraceNode = { type: "action", text: `group:${resume.dpHash.group}`, subs: [] };
+    ctx.trace.push(node);
+    ctx.trace = node.subs;
+    report(ctx, "detail", `using bucket ${resume.dpHash.bucket.id}`);
+    groupBucket(ctx, resume.dpHash.bucket, true);
+  } else {
+    const rule = lookup(ctx, ctx.tableId, key[W.in_port]!);
+    const node = tableText(rule, ctx.tableId, ctx.bridge !== ctx.topBridge, namesOf(ctx, ctx.bridge));
+    ctx.trace.push(node);
+    ctx.trace = node.subs;
+    ctx.ruleCookie = rule ? rule.cookie : 0n;
+    doActions(ctx, rule ? rule.actions : [], true);
+    if (ctx.error === null && !ctx.freezing) xlateActionSet(ctx);
+  }
   if (ctx.error === null && ctx.freezing) finishFreezing(ctx);
   optimiseOdp(ctx.odp);
 
@@ -1916,7 +1978,12 @@ export function traceFlow(sw: Switch, bridgeName: string, flow: Flow, opts: Trac
         sw,
         bridge,
         k,
-        { bridge: n.bridge, table: n.table, conntracked: n.conntracked },
+        {
+          bridge: n.bridge,
+          table: n.table,
+          conntracked: n.conntracked,
+          ...(n.dpHash ? { dpHash: n.dpHash } : {}),
+        },
         header,
         queue,
         recircIds,

@@ -54,6 +54,8 @@ import {
   packetView,
   walkSteps,
 } from "./model.js";
+import { type BrIntWorld, type Datapath, installBrInt } from "./brint.js";
+import { brIntFollow } from "./brint-path.js";
 import { type LogicalRun, type OvnWorld, buildOvn, runLogical } from "./ovn.js";
 import { type NodeOvs, type OvsRun, buildNodeOvs, logToPhy, runBridge } from "./ovs.js";
 
@@ -90,6 +92,18 @@ export interface Simulation {
   /** Each node's own conntrack (one datapath per node): the forward commits and replies on that node. */
   readonly ctByNode: Map<string, Conntrack>;
   readonly missing: readonly string[];
+  /**
+   * How br-int runs: "logical" (default: table 0 hands the packet to OVN's logical-pipeline
+   * executor, table 65 takes it back) or "openflow" (br-int runs ovn-controller's flows).
+   */
+  readonly datapath?: Datapath;
+  /** `--datapath openflow`: the cookie index behind the br-int steps' `logical` annotations. */
+  readonly brInt?: BrIntWorld;
+}
+
+export interface SimulationOptions {
+  /** "logical" (default) or "openflow": see `Simulation.datapath`. */
+  readonly datapath?: Datapath;
 }
 
 /** br-provider as the physical network sees it: the OpenFlow package's bridge behind physical's seam. */
@@ -98,9 +112,13 @@ export class ProviderBridge implements physical.AttachedBridge {
   constructor(
     readonly name: string,
     readonly ovs: NodeOvs,
+    /** Stateful conntrack per node (`--datapath openflow`: br-int's ct() runs through it). */
+    readonly ct?: Map<string, Conntrack>,
   ) {}
   receive(frame: Flow, inPort: string, _now: number): physical.BridgeResult {
-    const r = runBridge(this.ovs, this.name, inPort, frame);
+    const table = this.ct?.get(this.ovs.node);
+    const r = runBridge(this.ovs, this.name, inPort, frame, table ? { conntrack: table } : {});
+    if (table && r.result.conntrack) this.ct!.set(this.ovs.node, r.result.conntrack);
     this.runs.push(r);
     const outputs: physical.BridgeOutput[] = r.exits
       .filter((e) => e.bridge === this.name)
@@ -180,11 +198,14 @@ function topologyOf(s: Scenario): physical.TopologySpec {
 }
 
 /** Builds the layers for a scenario. */
-export function createSimulation(s: Scenario): Simulation {
+export function createSimulation(s: Scenario, opts: SimulationOptions = {}): Simulation {
   const missing: string[] = [];
   const ovs = new Map<string, NodeOvs>();
   for (const n of s.nodes) ovs.set(n.name, buildNodeOvs(s, n.name));
   const ovn = buildOvn(s);
+  const datapath = opts.datapath ?? "logical";
+  const brInt = datapath === "openflow" ? installBrInt(s, ovn, ovs) : undefined;
+  const ctByNode = new Map(s.nodes.map((n) => [n.name, Conntrack.empty()]));
   let net: physical.PhysicalNetwork | null = null;
   const bridges = new Map<string, ProviderBridge>();
   net = new physical.PhysicalNetwork(topologyOf(s));
@@ -192,7 +213,7 @@ export function createSimulation(s: Scenario): Simulation {
     const o = ovs.get(n.name)!;
     for (const b of o.dataplane.bridges) {
       if (b.name === "br-int") continue;
-      const pb = new ProviderBridge(b.name, o);
+      const pb = new ProviderBridge(b.name, o, brInt ? ctByNode : undefined);
       bridges.set(`${n.name}/${b.name}`, pb);
       net.attachBridge(n.name, pb);
     }
@@ -208,8 +229,9 @@ export function createSimulation(s: Scenario): Simulation {
     bridges,
     ovn,
     ct: Conntrack.empty(),
-    ctByNode: new Map(s.nodes.map((n) => [n.name, Conntrack.empty()])),
+    ctByNode,
     missing,
+    ...(brInt ? { datapath, brInt } : {}),
   };
 }
 
@@ -281,7 +303,7 @@ function attachMetallb(s: Scenario, net: physical.PhysicalNetwork): physical.Met
 
 // ---------------------------------------------------------------------------------------------
 
-interface Ctx {
+export interface Ctx {
   readonly sim: Simulation;
   /** The next not-yet-shown br-provider run of the bridge at "host/bridge". */
   readonly bridgeRun: (at: string) => OvsRun | undefined;
@@ -298,7 +320,7 @@ interface Ctx {
 
 const MAX_HOPS = 12;
 
-function physicalSteps(
+export function physicalSteps(
   t: physical.Trace,
   into: StepBuilder,
   frames: WireFrame[],
@@ -390,7 +412,7 @@ function hopNote(kind: string, at: string, note: string): string {
   return note;
 }
 
-interface PathEnd {
+export interface PathEnd {
   /** Which way the packet being followed goes. */
   phase: "forward" | "reply";
   delivered: { pod: PodSpec; flow: Flow; node: string } | null;
@@ -401,7 +423,7 @@ interface PathEnd {
 }
 
 /** Continues from frames that left the physical network into OVS ports. */
-function followExits(
+export function followExits(
   ctx: Ctx,
   exits: readonly physical.BridgeExit[],
   root: StepBuilder,
@@ -415,6 +437,17 @@ function followExits(
       return;
     }
     const pb = sim.bridges.get(`${ex.host}/${ex.bridge}`);
+    if (sim.brInt) {
+      // OpenFlow br-int: the provider bridge's run crossed br-int already (recirculations and
+      // NAT included); it is found by the packet that entered it.
+      const ofRun = [...(pb?.runs ?? [])]
+        .reverse()
+        .find((r) => r.toOvn && (r.crossing === ex.frame || r.toOvn === ex.frame));
+      const entered = ofRun?.result.passes[0]?.packets?.start;
+      if (ofRun && entered && isTraced(entered, ctx.request))
+        brIntFollow(ctx, ex.host, ofRun, root, end, replyOf, false);
+      continue;
+    }
     const run = [...(pb?.runs ?? [])].reverse().find((r) => r.toOvn && sameL3(r.toOvn, ex.frame));
     if (!run?.toOvn) continue;
     // Only the traced packet is followed into OVN; floods (ARP, other traffic) are noted by physical.
@@ -710,7 +743,7 @@ function summarizeLogical(lr: LogicalRun, inport: string): string {
   return parts.join("; ");
 }
 
-function summarizeBridge(r: OvsRun): string {
+export function summarizeBridge(r: OvsRun): string {
   const first = r.rules[0];
   const rule = first
     ? `table ${first.table} priority ${first.priority}${first.cookie !== "0" ? ` cookie ${first.cookie}` : ""}: ${first.actions}`
@@ -885,6 +918,19 @@ function gatewayMac(s: Scenario, pod: PodSpec): number | null {
 function replyFromPod(ctx: Ctx, pod: PodSpec, f: Flow, root: StepBuilder, end: PathEnd, request: Flow): void {
   const o = ctx.sim.ovs.get(pod.node);
   if (!o) return;
+  if (ctx.sim.brInt) {
+    const table = ctx.sim.ctByNode.get(pod.node);
+    const r = runBridge(o, "br-int", podVethName(pod), f, table ? { conntrack: table } : {});
+    if (r.result.conntrack) ctx.sim.ctByNode.set(pod.node, r.result.conntrack);
+    ctx.frames.push({
+      link: `${pod.node}/${podVethName(pod)}`,
+      flow: f,
+      kind: "pod",
+      note: `pod ${pod.namespace}/${pod.name} sends; br-int ${summarizeBridge(r)}`,
+    });
+    brIntFollow(ctx, pod.node, r, root, end, request, true);
+    return;
+  }
   const r = runBridge(o, "br-int", podVethName(pod), f);
   ctx.frames.push({
     link: `${pod.node}/${podVethName(pod)}`,

@@ -8,6 +8,7 @@
  */
 import type { Flow } from "@ovnsim/packet";
 import { ETH_TYPE, IP_PROTO, formatIp4, formatMac } from "@ovnsim/packet";
+import type { OvnRef } from "./detrace.js";
 
 export const TRACE_SCHEMA = "ovnsim.trace/v1";
 
@@ -45,6 +46,12 @@ export interface TraceStep {
   /** "drop" ends the path here; "deliver" is the destination. */
   readonly outcome?: "drop" | "deliver";
   readonly children: readonly TraceStep[];
+  /**
+   * A br-int OpenFlow rule's origin (`--datapath openflow`): the southbound rows behind its
+   * cookie — the logical flow (datapath, pipeline, stage, match, actions) or the Port_Binding /
+   * Multicast_Group — and the northbound row when known, as ovn-detrace prints them.
+   */
+  readonly logical?: readonly OvnRef[];
 }
 
 export interface DropPoint {

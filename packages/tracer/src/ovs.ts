@@ -7,6 +7,7 @@
  * br-int after `resubmit(,8)` with a logical datapath in `metadata` is the hand-off to OVN's
  * logical ingress pipeline.
  */
+import type { Conntrack } from "@ovnsim/conntrack";
 import type { BridgeSpec, NodeDataplane, Scenario } from "@ovnsim/kube";
 import { deriveNodeDataplane } from "@ovnsim/kube";
 import { MacTable } from "@ovnsim/l2";
@@ -110,11 +111,21 @@ function macTablesFor(o: NodeOvs): Map<string, MacTable> {
 }
 
 /** Runs `flow` into `bridge` at `inPort` (a port name) on the node. */
-export function runBridge(o: NodeOvs, bridge: string, inPort: string, flow: Flow): OvsRun {
+export function runBridge(
+  o: NodeOvs,
+  bridge: string,
+  inPort: string,
+  flow: Flow,
+  opts: { readonly conntrack?: Conntrack } = {},
+): OvsRun {
   const br = o.sw.bridge(bridge);
   const port = br.portByName(inPort);
   const f = withFlow(flow, { in_port: port?.ofport ?? 0 });
-  const result = traceFlow(o.sw, bridge, f, { macTables: macTablesFor(o) });
+  // With a connection table, every ct() runs through it (stateful mode: `--datapath openflow`).
+  const result = traceFlow(o.sw, bridge, f, {
+    macTables: macTablesFor(o),
+    ...(opts.conntrack ? { conntrack: opts.conntrack } : {}),
+  });
   const exits: OvsExit[] = [];
   const bridges: string[] = [];
   const rules: OvsRun["rules"][number][] = [];
@@ -128,6 +139,9 @@ export function runBridge(o: NodeOvs, bridge: string, inPort: string, flow: Flow
           if (bridges[bridges.length - 1] !== cur) bridges.push(cur);
         }
       }
+      // A resumed pass (after ct() or a dp_hash group) continues in the bridge that froze it,
+      // which is the bridge of the last rule seen (ofproto/trace names the traced bridge).
+      if (n.type === "thaw" && rules.length > 0) cur = rules[rules.length - 1]!.bridge;
       if (n.type === "table" && n.priority !== undefined) {
         rules.push({
           bridge: cur,

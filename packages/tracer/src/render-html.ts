@@ -7,6 +7,7 @@
  * opening onto its ofproto/trace or ovn-trace block, the verdict and the doctor's findings.
  * Same document → same bytes: nothing is read from the clock, the page is a function of `doc`.
  */
+import { refSummary } from "./brint.js";
 import { type TraceDocument, type TraceStep, findDrop, formatPacket, walkSteps } from "./model.js";
 
 /** Text safe in HTML / SVG text and attribute values. */
@@ -493,6 +494,8 @@ function stepLine(s: TraceStep): string {
 function stepBody(s: TraceStep): string {
   const o: string[] = [];
   if (s.packet) o.push(`<div class="packet">${escapeHtml(formatPacket(s.packet))}</div>`);
+  // `--datapath openflow`: the OVN rows behind a br-int rule's cookie (absent otherwise).
+  for (const r of s.logical ?? []) o.push(`<div class="packet">↳ ${escapeHtml(refSummary(r))}</div>`);
   if (s.detail)
     o.push(
       `<details class="native"><summary>${escapeHtml(NATIVE[s.layer] ?? "detail")}</summary><pre>${escapeHtml(s.detail.replace(/\n+$/, ""))}</pre></details>`,

@@ -4,6 +4,7 @@
  * steps that have one (ofproto/trace for OpenFlow bridges, ovn-trace for the logical pipeline),
  * as `kubectl ko trace` and `ovnkube-trace -loglevel 2` show the real tools' output.
  */
+import { refSummary } from "./brint.js";
 import { type TraceDocument, type TraceStep, formatPacket } from "./model.js";
 
 export interface TextOptions {
@@ -49,6 +50,7 @@ function renderStep(s: TraceStep, depth: number, out: string[], opts: TextOption
     const where = s.device ? `${s.device} ${s.where}` : s.where;
     out.push(`${pad}${MARK[s.outcome ?? ""] ?? ""}[${s.layer}] ${where}: ${s.summary}`);
     if (s.packet) out.push(`${pad}    ${formatPacket(s.packet)}`);
+    for (const r of s.logical ?? []) out.push(`${pad}    ↳ ${refSummary(r)}`);
     if (opts.detailed && s.detail) {
       for (const l of s.detail.replace(/\n+$/, "").split("\n")) out.push(`${pad}    │ ${l}`);
     }

@@ -99,3 +99,39 @@ describe("trace argument parser fuzz", () => {
     );
   });
 });
+
+describe("ovnsim trace --datapath openflow and --sb/--node", () => {
+  const G = join(import.meta.dirname, "golden/remote");
+  it("--datapath openflow: same verdict, br-int rules with their logical flows", async () => {
+    const r = await cli(["trace", "--datapath", "openflow"]);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain("Verdict: DELIVERED to default/deploy-169402624-2 on node3");
+    expect(r.out).toContain("backend: 10.180.204.4:80 (local to the receiving node)");
+    expect(r.out).toMatch(
+      /\[openflow\] br-int table 21: priority 140 cookie 0x[0-9a-f]+: group:1\n\s+↳ ls_in_lb/,
+    );
+    expect((await cli(["trace", "--datapath", "ovs"])).code).toBe(2);
+  });
+  it("--sb DIR --node DIR --node DIR FLOW: annotated ofproto/trace, across Geneve", async () => {
+    const flow = readFileSync(join(G, "flows.txt"), "utf8").split("\n")[0]!;
+    const r = await cli([
+      "trace",
+      "--sb",
+      join(G, "sb"),
+      "--node",
+      join(G, "node"),
+      "--node",
+      join(G, "node-hv2"),
+      flow,
+    ]);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^# chassis hv1: ofproto\/trace br-int icmp,in_port=24,/);
+    expect(r.out).toContain(
+      "# Geneve from hv1 (127.0.0.1 → 192.168.0.2): tun_id=0x2, tun_metadata0=0x10002, in_port ovn-hv1-0",
+    );
+    expect(r.out).toContain("  * Logical flow: table=");
+    expect(r.out.trimEnd().split("\n").pop()).toBe("Datapath actions: 25");
+    expect((await cli(["trace", "--sb", join(G, "sb"), flow])).code).toBe(2);
+    expect((await cli(["trace", "--sb", join(G, "sb"), "--node", join(G, "node")])).code).toBe(2);
+  });
+});

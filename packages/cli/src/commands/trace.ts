@@ -1,10 +1,13 @@
 // `ovnsim trace [FILES|DIR]`: the end-to-end trace of a scenario (default: the built-in
 // MetalLB-underlay seed) from a client to a VIP, as text, JSON (ovnsim.trace/v1), Mermaid, pcap.
+import { join } from "node:path";
 import { loadScenario } from "@ovnsim/kube";
 import { SimError } from "@ovnsim/packet";
 import {
   captureWorld,
   createSimulation,
+  renderCaptured,
+  traceCaptures,
   type SourceRef,
   type TargetRef,
   parseSource,
@@ -21,11 +24,18 @@ import {
 } from "@ovnsim/tracer";
 import { oneOf, walkArgs } from "../args.js";
 import { registerSubcommand } from "../cli.js";
-import { checkInputPaths, isManifestName, writeOutputFile } from "../files.js";
+import {
+  checkInputDirectory,
+  checkInputPaths,
+  isManifestName,
+  readDirectory,
+  readTextFile,
+  writeOutputFile,
+} from "../files.js";
 
 const USAGE = `usage: ovnsim trace [FILES|DIR]... [--from SRC] [--to DST] [--proto tcp|udp|icmp]
                     [--format text|json|mermaid|html] [--detailed] [--html FILE]
-                    [--pcap FILE [--pcap-format F]]
+                    [--pcap FILE [--pcap-format F]] [--datapath logical|openflow]
   Traces a packet end to end through the scenario the manifests describe (Kubernetes, Kube-OVN,
   MetalLB and an optional ovnsim Scenario file); without files, the built-in seed scenario
   (examples/metallb-underlay) from its client to its LoadBalancer VIP, and the reply.
@@ -46,7 +56,22 @@ const USAGE = `usage: ovnsim trace [FILES|DIR]... [--from SRC] [--to DST] [--pro
                   frame n at n microseconds (virtual time). A FILE ending in .pcap gets classic
                   libpcap (one interface, no comments) unless --pcap-format says otherwise
   --pcap-format F pcapng or pcap (default: pcap for a .pcap FILE, else pcapng)
-  exit status: 0 delivered, 1 not delivered (the trace says why), 2 bad input`;
+  --datapath D    logical (default): br-int's table 0 hands the packet to OVN's logical-pipeline
+                  executor (ovn-trace) and table 65 takes it back; openflow: br-int runs the
+                  flows ovn-controller 23.03 computes for the scenario's southbound database,
+                  conntrack included, each rule annotated with the logical flow, stage and NB
+                  row behind its cookie (as ovn-detrace); same verdict, different steps
+  exit status: 0 delivered, 1 not delivered (the trace says why), 2 bad input
+usage: ovnsim trace --sb DIR [--nb DIR] --node DIR [--node DIR]... [--bridge B] [--captured-br-int] FLOW
+  A real node's trace from its captures alone, no manifests: the node's bridges from
+  scripts/capture-node.sh, br-int's flows from the ovn-controller model over the SB capture
+  (scripts/capture-sb.sh) and the node's configuration (--captured-br-int: the node's own
+  br-int.flows.txt), traced as ofproto/trace and annotated as ovn-detrace (the logical flow,
+  stage, Port_Binding, and with --nb (scripts/capture-nb.sh) the NB row of each stage-hint).
+  FLOW enters BRIDGE (default br-int) of the
+  first --node; a packet leaving through a Geneve port to another captured chassis (its
+  ovn-encap-ip) continues in that chassis's br-int with the same tun_id / tun_metadata0.
+  exit status: 0 traced, 2 bad input`;
 
 export interface TraceArgs {
   files: string[];
@@ -58,10 +83,16 @@ export interface TraceArgs {
   pcap?: string;
   html?: string;
   pcapFormat?: "pcapng" | "pcap";
+  datapath?: "logical" | "openflow";
+  sb?: string;
+  nb?: string;
+  nodes: string[];
+  bridge?: string;
+  capturedBrInt: boolean;
 }
 
 export function parseTraceArgs(args: readonly string[]): TraceArgs {
-  const out: TraceArgs = { files: [], format: "text", detailed: false };
+  const out: TraceArgs = { files: [], format: "text", detailed: false, nodes: [], capturedBrInt: false };
   walkArgs(args, (name, value, a) => {
     switch (name) {
       case "--from":
@@ -85,6 +116,24 @@ export function parseTraceArgs(args: readonly string[]): TraceArgs {
       case "--html":
         out.html = value();
         break;
+      case "--sb":
+        out.sb = value();
+        break;
+      case "--nb":
+        out.nb = value();
+        break;
+      case "--node":
+        out.nodes.push(value());
+        break;
+      case "--bridge":
+        out.bridge = value();
+        break;
+      case "--captured-br-int":
+        out.capturedBrInt = true;
+        break;
+      case "--datapath":
+        out.datapath = oneOf(name, value(), ["logical", "openflow"] as const);
+        break;
       case "--pcap-format":
         out.pcapFormat = oneOf(name, value(), ["pcapng", "pcap"] as const);
         break;
@@ -102,6 +151,7 @@ registerSubcommand({
   usage: USAGE,
   run(args, io) {
     const a = parseTraceArgs(args);
+    if (a.sb !== undefined || a.nodes.length > 0) return runCaptured(a, io);
     if (a.pcapFormat !== undefined && a.pcap === undefined)
       throw new SimError("BAD_VALUE", "--pcap-format needs --pcap FILE");
     checkInputPaths(a.files, isManifestName);
@@ -112,7 +162,7 @@ registerSubcommand({
     // Objects named by kind are looked up before the simulation is built, so a typo fails fast.
     const from = a.from !== undefined ? resolveSource(s, a.from) : undefined;
     const to = a.to !== undefined ? resolveTarget(s, a.to) : undefined;
-    const sim = createSimulation(s);
+    const sim = createSimulation(s, a.datapath !== undefined ? { datapath: a.datapath } : {});
     const { doc, frames } = runTrace(sim, {
       ...(from !== undefined ? { from } : {}),
       ...(to !== undefined ? { to: to.to } : {}),
@@ -137,3 +187,39 @@ registerSubcommand({
     return doc.verdict.delivered ? 0 : 1;
   },
 });
+
+const isCapture = (n: string): boolean => n.endsWith(".txt");
+
+/** A capture directory's .txt files by name; a path that cannot be read fails with its reason. */
+function readCaptureDir(dir: string): Record<string, string> {
+  checkInputDirectory(dir, isCapture);
+  return Object.fromEntries(
+    readDirectory(dir)
+      .filter(isCapture)
+      .map((n) => [n, readTextFile(join(dir, n))]),
+  );
+}
+
+function runCaptured(a: TraceArgs, io: { stdout(s: string): void; stderr(s: string): void }): number {
+  if (a.sb === undefined || a.nodes.length === 0)
+    throw new SimError("BAD_VALUE", "--sb DIR and at least one --node DIR go together");
+  if (a.files.length !== 1)
+    throw new SimError(
+      "BAD_VALUE",
+      `give one FLOW (ofproto/trace syntax) with --sb/--node, got ${a.files.length}`,
+    );
+  const sb = readCaptureDir(a.sb);
+  const nodes = a.nodes.map(readCaptureDir);
+  const r = traceCaptures({
+    sb,
+    ...(a.nb !== undefined ? { nb: readCaptureDir(a.nb) } : {}),
+    nodes,
+    bridge: a.bridge ?? "br-int",
+    flow: a.files[0]!,
+    capturedBrInt: a.capturedBrInt,
+  });
+  for (const [ch, sk] of r.skipped)
+    for (const x of sk) io.stderr(`ovnsim trace: ${ch}: logical flow not translated: ${x}\n`);
+  io.stdout(renderCaptured(r.hops));
+  return 0;
+}
