@@ -112,3 +112,5 @@ export {
   PRIORITY,
 } from "./cluster-nb.js";
 export type { ClusterNb, Owner } from "./cluster-nb.js";
+export { diagnoseCluster, CLUSTER_FINDING_CODES } from "./doctor-cluster.js";
+export type { ClusterFindingCode } from "./doctor-cluster.js";

@@ -53,3 +53,12 @@ export type { NodeOvs, OvsRun, OvsExit } from "./ovs.js";
 export { buildOvn, runLogical, microflowOf, profileFor } from "./ovn.js";
 export type { OvnWorld, LogicalRun, LogicalOutput } from "./ovn.js";
 export { toJson, TRACE_JSON_SCHEMA } from "./json.js";
+export {
+  buildClusterWorld,
+  clusterCaptureWorld,
+  clusterProfile,
+  traceCluster,
+  isClusterPath,
+  CLUSTER_FINDINGS,
+} from "./cluster.js";
+export type { ClusterWorld, ClusterTraceInput } from "./cluster.js";
