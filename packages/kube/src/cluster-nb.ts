@@ -69,11 +69,13 @@ export interface ClusterNb {
   readonly owners: ReadonlyMap<string, Owner>;
 }
 
-const q = (v: string): string => (/^[A-Za-z0-9_.:/@$-]+$/.test(v) ? v : `"${v.replace(/(["\\$`])/g, "\\$1")}"`);
+const q = (v: string): string =>
+  /^[A-Za-z0-9_.:/@$-]+$/.test(v) ? v : `"${v.replace(/(["\\$`])/g, "\\$1")}"`;
 /** Kube-OVN names port groups and address sets with '-' → '.' (OVN identifiers). */
 export const dots = (s: string): string => s.replaceAll("-", ".");
 export const subnetNodePg = (subnet: string, node: string): string => dots(`${subnet}.${node}`);
-export const policyPg = (np: { name: string; namespace: string }): string => dots(`${np.name}.${np.namespace}`);
+export const policyPg = (np: { name: string; namespace: string }): string =>
+  dots(`${np.name}.${np.namespace}`);
 
 function clusterOf(s: Scenario): ClusterSpec {
   if (!s.cluster) throw new Error("scenario has no cluster spec (build it with buildScenario)");
@@ -84,7 +86,8 @@ function clusterOf(s: Scenario): ClusterSpec {
 export function clusterSubnets(s: Scenario): SubnetSpec[] {
   return [...s.subnets].sort(
     (a, b) =>
-      Number(b.name === "ovn-default") - Number(a.name === "ovn-default") || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0),
+      Number(b.name === "ovn-default") - Number(a.name === "ovn-default") ||
+      (a.name < b.name ? -1 : a.name > b.name ? 1 : 0),
   );
 }
 
@@ -117,17 +120,28 @@ export function policyPods(s: Scenario, np: NetworkPolicySpec): PodSpec[] {
 }
 
 /** Namespaces carry no labels in the scenario but `kubernetes.io/metadata.name`. */
-function peerAddresses(s: Scenario, np: NetworkPolicySpec, peer: PolicyPeerSpec): { allow: string[]; except: string[] } {
+function peerAddresses(
+  s: Scenario,
+  np: NetworkPolicySpec,
+  peer: PolicyPeerSpec,
+): { allow: string[]; except: string[] } {
   if (peer.ipBlock) return { allow: [peer.ipBlock.cidr], except: [...peer.ipBlock.except] };
   const nsOk = (ns: string) =>
     peer.namespaceSelector === undefined
       ? ns === np.namespace
       : selects(peer.namespaceSelector, { "kubernetes.io/metadata.name": ns });
-  const pods = s.pods.filter((p) => nsOk(p.namespace) && (peer.podSelector === undefined || selects(peer.podSelector, p.labels)));
+  const pods = s.pods.filter(
+    (p) => nsOk(p.namespace) && (peer.podSelector === undefined || selects(peer.podSelector, p.labels)),
+  );
   return { allow: pods.map((p) => p.ip), except: [] };
 }
 
-function ruleAddresses(s: Scenario, np: NetworkPolicySpec, rule: PolicyRuleSpec, v6: boolean): { allow: string[]; except: string[] } {
+function ruleAddresses(
+  s: Scenario,
+  np: NetworkPolicySpec,
+  rule: PolicyRuleSpec,
+  v6: boolean,
+): { allow: string[]; except: string[] } {
   if (rule.peers.length === 0) return { allow: [v6 ? "::/0" : "0.0.0.0/0"], except: [] };
   const allow: string[] = [];
   const except: string[] = [];
@@ -140,7 +154,8 @@ function ruleAddresses(s: Scenario, np: NetworkPolicySpec, rule: PolicyRuleSpec,
   return { allow: [...new Set(allow.filter(fam))], except: [...new Set(except.filter(fam))] };
 }
 
-const addrList = (xs: readonly string[]): string => (xs.length === 0 ? "[]" : `'${xs.map((x) => `"${x}"`).join(",")}'`);
+const addrList = (xs: readonly string[]): string =>
+  xs.length === 0 ? "[]" : `'${xs.map((x) => `"${x}"`).join(",")}'`;
 
 /** The whole NB (and chassis/binding) state of the default VPC, one command per line. */
 export function deriveClusterNbctl(s: Scenario): ClusterNb {
@@ -151,8 +166,18 @@ export function deriveClusterNbctl(s: Scenario): ClusterNb {
   const own = (key: string, o: Owner) => {
     if (!owners.has(key)) owners.set(key, o);
   };
-  const ctl: Owner = { kind: "kube-ovn-controller", name: "kube-ovn-controller", role: "init", source: c.source };
-  const subOwner = (sub: SubnetSpec, role: string): Owner => ({ kind: "Subnet", name: sub.name, role, source: sub.source });
+  const ctl: Owner = {
+    kind: "kube-ovn-controller",
+    name: "kube-ovn-controller",
+    role: "init",
+    source: c.source,
+  };
+  const subOwner = (sub: SubnetSpec, role: string): Owner => ({
+    kind: "Subnet",
+    name: sub.name,
+    role,
+    source: sub.source,
+  });
   const subs = clusterSubnets(s);
   const u2oAny = subs.some((x) => underlayOf(s, x) && x.u2oInterconnection);
   const node = (n: string) => cl.nodes.find((x) => x.name === n)!;
@@ -174,13 +199,17 @@ export function deriveClusterNbctl(s: Scenario): ClusterNb {
   const joinGw6 = j6 ? `${fmt6(j6.ip + 1n)}/${j6.plen}` : "";
   out.push(`# join ${cl.joinCidr}: the router port and each node's ovn0`);
   out.push(`ovn-nbctl ls-add ${JOIN}`);
-  out.push(`ovn-nbctl lrp-add ${CLUSTER_ROUTER} ${routerPortName(JOIN)} ${macOf(parseIp4(joinGw))} ${joinGw}/${join[1]}${joinGw6 ? ` ${joinGw6}` : ""}`);
+  out.push(
+    `ovn-nbctl lrp-add ${CLUSTER_ROUTER} ${routerPortName(JOIN)} ${macOf(parseIp4(joinGw))} ${joinGw}/${join[1]}${joinGw6 ? ` ${joinGw6}` : ""}`,
+  );
   out.push(routerLsp(JOIN));
   own(`ls:${JOIN}`, { ...ctl, role: "join switch (--node-switch-cidr)" });
   own(`lrp:${routerPortName(JOIN)}`, { ...ctl, role: "join gateway" });
   for (const n of cl.nodes) {
     const lsp = nodePortName(n.name);
-    out.push(`ovn-nbctl lsp-add ${JOIN} ${q(lsp)} -- lsp-set-addresses ${q(lsp)} "${n.joinMac} ${n.joinIp}${n.joinIp6 ? ` ${n.joinIp6}` : ""}"`);
+    out.push(
+      `ovn-nbctl lsp-add ${JOIN} ${q(lsp)} -- lsp-set-addresses ${q(lsp)} "${n.joinMac} ${n.joinIp}${n.joinIp6 ? ` ${n.joinIp6}` : ""}"`,
+    );
     const src = s.nodes.find((x) => x.name === n.name)?.source;
     own(`lsp:${lsp}`, { kind: "Node", name: n.name, role: `ovn0 (join ${n.joinIp})`, source: src });
   }
@@ -204,16 +233,29 @@ export function deriveClusterNbctl(s: Scenario): ClusterNb {
     if (routedSubnet(s, sub)) {
       const ip = routerPortIp(s, sub);
       const six = cs.cidr6 ? ` ${cs.gateway6}/${cs.cidr6.split("/")[1]}` : "";
-      out.push(`ovn-nbctl lrp-add ${CLUSTER_ROUTER} ${q(routerPortName(sub.name))} ${macOf(parseIp4(ip))} ${ip}/${sub.plen}${six}`);
+      out.push(
+        `ovn-nbctl lrp-add ${CLUSTER_ROUTER} ${q(routerPortName(sub.name))} ${macOf(parseIp4(ip))} ${ip}/${sub.plen}${six}`,
+      );
       out.push(routerLsp(sub.name));
-      const role = u ? (sub.u2oInterconnection && !cs.logicalGateway ? `U2O interconnection port ${ip}` : `logical gateway ${ip}`) : `gateway ${ip}`;
+      const role = u
+        ? sub.u2oInterconnection && !cs.logicalGateway
+          ? `U2O interconnection port ${ip}`
+          : `logical gateway ${ip}`
+        : `gateway ${ip}`;
       own(`lrp:${routerPortName(sub.name)}`, subOwner(sub, role));
       own(`lsp:${switchRouterPort(sub.name)}`, subOwner(sub, role));
     }
     for (const p of s.pods.filter((x) => x.subnet === sub.name)) {
       const ip6 = cl.podIp6[p.lsp];
-      out.push(`ovn-nbctl lsp-add ${q(sub.name)} ${q(p.lsp)} -- lsp-set-addresses ${q(p.lsp)} "${p.mac} ${p.ip}${ip6 ? ` ${ip6}` : ""}"`);
-      own(`lsp:${p.lsp}`, { kind: "Pod", name: `${p.namespace}/${p.name}`, role: `pod on ${p.node}`, source: p.source });
+      out.push(
+        `ovn-nbctl lsp-add ${q(sub.name)} ${q(p.lsp)} -- lsp-set-addresses ${q(p.lsp)} "${p.mac} ${p.ip}${ip6 ? ` ${ip6}` : ""}"`,
+      );
+      own(`lsp:${p.lsp}`, {
+        kind: "Pod",
+        name: `${p.namespace}/${p.name}`,
+        role: `pod on ${p.node}`,
+        source: p.source,
+      });
     }
     // Subnet ACLs (SetLogicalSwitchPrivate, UpdateLogicalSwitchAcl).
     if (cs.private) {
@@ -230,7 +272,11 @@ export function deriveClusterNbctl(s: Scenario): ClusterNb {
         if (jc) acl(PRIORITY.nodeAllow, `${sfx}.src == ${jc}`, "allow-related");
         for (const a of cs.allowSubnets) {
           if (a.includes(":") !== (sfx === "ip6")) continue;
-          acl(PRIORITY.privateAllow, `(${sfx}.src == ${cidr} && ${sfx}.dst == ${a}) || (${sfx}.src == ${a} && ${sfx}.dst == ${cidr})`, "allow-related");
+          acl(
+            PRIORITY.privateAllow,
+            `(${sfx}.src == ${cidr} && ${sfx}.dst == ${a}) || (${sfx}.src == ${a} && ${sfx}.dst == ${cidr})`,
+            "allow-related",
+          );
         }
       }
     }
@@ -241,7 +287,10 @@ export function deriveClusterNbctl(s: Scenario): ClusterNb {
   }
 
   // Load balancers: ClusterIP VIPs (and the seed's LoadBalancer VIPs with prefer-local).
-  const lbs = new Map<string, { vips: string[]; maps: string[]; ext: string[]; session: boolean; proto: string }>();
+  const lbs = new Map<
+    string,
+    { vips: string[]; maps: string[]; ext: string[]; session: boolean; proto: string }
+  >();
   const lb = (name: string, proto: string, session: boolean) => {
     let e = lbs.get(name);
     if (!e) {
@@ -254,7 +303,12 @@ export function deriveClusterNbctl(s: Scenario): ClusterNb {
     for (const svc of s.services) {
       const sc = cl.services.find((x) => x.namespace === svc.namespace && x.name === svc.name);
       const eps = endpointsOf(s, svc);
-      const svcOwner = (vip: string): Owner => ({ kind: "Service", name: `${svc.namespace}/${svc.name}`, role: `VIP ${vip}`, source: svc.source });
+      const svcOwner = (vip: string): Owner => ({
+        kind: "Service",
+        name: `${svc.namespace}/${svc.name}`,
+        role: `VIP ${vip}`,
+        source: svc.source,
+      });
       for (const ip of sc?.clusterIps ?? []) {
         const v6 = ip.includes(":");
         for (const port of svc.ports) {
@@ -280,12 +334,18 @@ export function deriveClusterNbctl(s: Scenario): ClusterNb {
           const e = lb(name, port.protocol, false);
           const backends = eps.map((p) => `${p.ip}:${port.targetPort}`).join(",");
           e.vips.push(`${vip}:${port.port} ${backends ? q(backends) : '""'}`);
-          own(`vip:${name}/${vip}:${port.port}`, { ...svcOwner(`${vip}:${port.port}`), role: `LoadBalancer VIP ${vip}:${port.port}` });
+          own(`vip:${name}/${vip}:${port.port}`, {
+            ...svcOwner(`${vip}:${port.port}`),
+            role: `LoadBalancer VIP ${vip}:${port.port}`,
+          });
           if (svc.externalTrafficPolicy === "Local") {
             for (const p of eps) e.maps.push(`ip_port_mappings:${p.ip}=${q(`${p.lsp}:0.0.0.0`)}`);
             if (c.vipNodeMarkerSupported && metallbHasL2Status(s)) {
               const ann = electAnnouncer(s, svc, vip);
-              if (ann.node) e.ext.push(`'external_ids:"${LOCAL_EXTERNAL_VIP_PREFIX}${vip}:${port.port}"=node-${ann.node}'`);
+              if (ann.node)
+                e.ext.push(
+                  `'external_ids:"${LOCAL_EXTERNAL_VIP_PREFIX}${vip}:${port.port}"=node-${ann.node}'`,
+                );
             }
           }
         }
@@ -295,8 +355,11 @@ export function deriveClusterNbctl(s: Scenario): ClusterNb {
   if (lbs.size > 0) out.push("# Services: the cluster load balancers (one VIP per ClusterIP:port)");
   for (const [name, e] of [...lbs].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
     for (const v of e.vips) out.push(`ovn-nbctl --may-exist lb-add ${name} ${v} ${e.proto}`);
-    out.push(`ovn-nbctl set Load_Balancer ${name} external_ids:vendor=kube-ovn options:prefer_local_backend=${c.enableOvnLbPreferLocal}`);
-    if (e.session) out.push(`ovn-nbctl set Load_Balancer ${name} selection_fields=ip_src options:affinity_timeout=10800`);
+    out.push(
+      `ovn-nbctl set Load_Balancer ${name} external_ids:vendor=kube-ovn options:prefer_local_backend=${c.enableOvnLbPreferLocal}`,
+    );
+    if (e.session)
+      out.push(`ovn-nbctl set Load_Balancer ${name} selection_fields=ip_src options:affinity_timeout=10800`);
     if (e.maps.length > 0) out.push(`ovn-nbctl set Load_Balancer ${name} ${[...new Set(e.maps)].join(" ")}`);
     if (e.ext.length > 0) out.push(`ovn-nbctl set Load_Balancer ${name} ${e.ext.join(" ")}`);
     for (const sub of subs) out.push(`ovn-nbctl ls-lb-add ${q(sub.name)} ${name}`);
@@ -315,13 +378,31 @@ export function deriveClusterNbctl(s: Scenario): ClusterNb {
     out.push(`ovn-nbctl lr-policy-add ${CLUSTER_ROUTER} ${prio} ${q(match)} ${action}`);
     own(`policy:${prio}:${match}`, o);
   };
-  policy(PRIORITY.subnetAllow, `ip4.dst == ${cl.joinCidr}`, "allow", { ...ctl, role: "join stays in the cluster" });
-  if (cl.joinCidr6) policy(PRIORITY.subnetAllow, `ip6.dst == ${cl.joinCidr6}`, "allow", { ...ctl, role: "join stays in the cluster" });
+  policy(PRIORITY.subnetAllow, `ip4.dst == ${cl.joinCidr}`, "allow", {
+    ...ctl,
+    role: "join stays in the cluster",
+  });
+  if (cl.joinCidr6)
+    policy(PRIORITY.subnetAllow, `ip6.dst == ${cl.joinCidr6}`, "allow", {
+      ...ctl,
+      role: "join stays in the cluster",
+    });
   for (const sub of subs) {
     const cs = cl.subnets.find((x) => x.name === sub.name)!;
     if (underlayOf(s, sub) && !cs.logicalGateway) continue;
-    policy(PRIORITY.subnetAllow, `ip4.dst == ${sub.cidr}`, "allow", subOwner(sub, "traffic to the subnet stays in the cluster"));
-    if (cs.cidr6) policy(PRIORITY.subnetAllow, `ip6.dst == ${cs.cidr6}`, "allow", subOwner(sub, "traffic to the subnet stays in the cluster"));
+    policy(
+      PRIORITY.subnetAllow,
+      `ip4.dst == ${sub.cidr}`,
+      "allow",
+      subOwner(sub, "traffic to the subnet stays in the cluster"),
+    );
+    if (cs.cidr6)
+      policy(
+        PRIORITY.subnetAllow,
+        `ip6.dst == ${cs.cidr6}`,
+        "allow",
+        subOwner(sub, "traffic to the subnet stays in the cluster"),
+      );
   }
   for (const n of cl.nodes) {
     const ns = s.nodes.find((x) => x.name === n.name)!;
@@ -338,16 +419,38 @@ export function deriveClusterNbctl(s: Scenario): ClusterNb {
     if (u) {
       if (!sub.u2oInterconnection) continue;
       const as = `${dots(sub.name)}.u2o_exclude_ip.ip4`;
-      out.push(`ovn-nbctl create Address_Set name=${as} ${`addresses=${addrList(s.nodes.map((x) => x.internalIp))}`} external_ids:vendor=kube-ovn`);
+      out.push(
+        `ovn-nbctl create Address_Set name=${as} ${`addresses=${addrList(s.nodes.map((x) => x.internalIp))}`} external_ids:vendor=kube-ovn`,
+      );
       own(`as:${as}`, subOwner(sub, "U2O: the nodes' InternalIPs"));
-      policy(PRIORITY.u2oAllow, `ip4.dst == ${sub.cidr}`, "allow", subOwner(sub, "U2O: the overlay reaches the underlay subnet"));
-      policy(PRIORITY.subnetAllow, `ip4.dst == $${as} && ip4.src == ${sub.cidr}`, `reroute ${sub.gateway}`, subOwner(sub, "U2O: underlay → node InternalIP goes to the physical gateway"));
-      policy(PRIORITY.gateway, `ip4.src == ${sub.cidr}`, `reroute ${sub.gateway}`, subOwner(sub, "U2O: underlay → elsewhere goes to the physical gateway"));
+      policy(
+        PRIORITY.u2oAllow,
+        `ip4.dst == ${sub.cidr}`,
+        "allow",
+        subOwner(sub, "U2O: the overlay reaches the underlay subnet"),
+      );
+      policy(
+        PRIORITY.subnetAllow,
+        `ip4.dst == $${as} && ip4.src == ${sub.cidr}`,
+        `reroute ${sub.gateway}`,
+        subOwner(sub, "U2O: underlay → node InternalIP goes to the physical gateway"),
+      );
+      policy(
+        PRIORITY.gateway,
+        `ip4.src == ${sub.cidr}`,
+        `reroute ${sub.gateway}`,
+        subOwner(sub, "U2O: underlay → elsewhere goes to the physical gateway"),
+      );
       continue;
     }
     if (cs.gatewayType === "centralized" && cs.gatewayNodes.length > 0) {
       const hops = cs.gatewayNodes.map((g) => node(g).joinIp).join(",");
-      policy(PRIORITY.gateway, `ip4.src == ${sub.cidr}`, `reroute ${hops}`, subOwner(sub, `centralized gateway via ${cs.gatewayNodes.join(", ")}`));
+      policy(
+        PRIORITY.gateway,
+        `ip4.src == ${sub.cidr}`,
+        `reroute ${hops}`,
+        subOwner(sub, `centralized gateway via ${cs.gatewayNodes.join(", ")}`),
+      );
       continue;
     }
     for (const n of cl.nodes) {
@@ -355,7 +458,12 @@ export function deriveClusterNbctl(s: Scenario): ClusterNb {
       const members = s.pods.filter((p) => p.subnet === sub.name && p.node === n.name).map((p) => q(p.lsp));
       out.push(`ovn-nbctl pg-add ${pg}${members.length ? ` ${members.join(" ")}` : ""}`);
       own(`pg:${pg}`, subOwner(sub, `pods on ${n.name} (distributed gateway)`));
-      policy(PRIORITY.gateway, `ip4.src == $${pg}_ip4`, `reroute ${n.joinIp}`, subOwner(sub, `distributed gateway: leaves through ${n.name}'s ovn0`));
+      policy(
+        PRIORITY.gateway,
+        `ip4.src == $${pg}_ip4`,
+        `reroute ${n.joinIp}`,
+        subOwner(sub, `distributed gateway: leaves through ${n.name}'s ovn0`),
+      );
     }
   }
 
@@ -416,7 +524,12 @@ function npLines(
   out.push(`ovn-nbctl pg-add ${pg}${pods.length ? ` ${pods.map((p) => q(p.lsp)).join(" ")}` : ""}`);
   own(`pg:${pg}`, o("the pods it selects"));
   const dual = pods.some((p) => cl.podIp6[p.lsp] !== undefined);
-  const fams: ["IPv4" | "IPv6", string][] = dual ? [["IPv4", "ip4"], ["IPv6", "ip6"]] : [["IPv4", "ip4"]];
+  const fams: ["IPv4" | "IPv6", string][] = dual
+    ? [
+        ["IPv4", "ip4"],
+        ["IPv6", "ip6"],
+      ]
+    : [["IPv4", "ip4"]];
   const tier = "--tier=2 ";
   for (const [dir, rules] of [
     ["ingress", np.ingress],
@@ -430,18 +543,26 @@ function npLines(
     const after = ingress ? "" : "--apply-after-lb ";
     for (const [proto, sfx] of fams) {
       const list: { idx: string; rule: PolicyRuleSpec | undefined }[] =
-        rules.length === 0 ? [{ idx: "all", rule: undefined }] : rules.map((r, i) => ({ idx: String(i), rule: r }));
+        rules.length === 0
+          ? [{ idx: "all", rule: undefined }]
+          : rules.map((r, i) => ({ idx: String(i), rule: r }));
       for (const { idx, rule } of list) {
         const allowAs = `${pg}.${dir}.allow.${proto}.${idx}`;
         const exceptAs = `${pg}.${dir}.except.${proto}.${idx}`;
         const addrs = rule ? ruleAddresses(s, np, rule, proto === "IPv6") : { allow: [], except: [] };
-        out.push(`ovn-nbctl create Address_Set name=${allowAs} addresses=${addrList(addrs.allow)} external_ids:np=${who}`);
-        out.push(`ovn-nbctl create Address_Set name=${exceptAs} addresses=${addrList(addrs.except)} external_ids:np=${who}`);
+        out.push(
+          `ovn-nbctl create Address_Set name=${allowAs} addresses=${addrList(addrs.allow)} external_ids:np=${who}`,
+        );
+        out.push(
+          `ovn-nbctl create Address_Set name=${exceptAs} addresses=${addrList(addrs.except)} external_ids:np=${who}`,
+        );
         own(`as:${allowAs}`, o(`${dir} rule ${idx} peers`));
         own(`as:${exceptAs}`, o(`${dir} rule ${idx} ipBlock.except`));
         if (idx === "0" || idx === "all") {
           const m = `${portKw} == @${pg} && ${sfx}`;
-          out.push(`ovn-nbctl ${tier}${after}--type=port-group acl-add ${pg} ${aclDir} ${PRIORITY.npDefaultDrop} ${q(m)} drop`);
+          out.push(
+            `ovn-nbctl ${tier}${after}--type=port-group acl-add ${pg} ${aclDir} ${PRIORITY.npDefaultDrop} ${q(m)} drop`,
+          );
           own(`acl:${m}`, o(`default deny (${dir})`));
         }
         const base = `${portKw} == @${pg} && ip && ${sfx}.${key} == $${allowAs} && ${sfx}.${key} != $${exceptAs}`;
@@ -456,7 +577,9 @@ function npLines(
                     : `${base} && ${p.port} <= ${p.protocol}.dst <= ${p.endPort}`,
               );
         for (const m of matches) {
-          out.push(`ovn-nbctl ${tier}${after}--type=port-group acl-add ${pg} ${aclDir} ${PRIORITY.npAllow} ${q(m)} allow-related`);
+          out.push(
+            `ovn-nbctl ${tier}${after}--type=port-group acl-add ${pg} ${aclDir} ${PRIORITY.npAllow} ${q(m)} allow-related`,
+          );
           own(`acl:${m}`, o(`${dir} rule ${idx} allow`));
         }
       }
@@ -470,8 +593,12 @@ function npLines(
     for (const gw of gws) {
       const mi = `ip4.src == ${gw}`;
       const me = `ip4.dst == ${gw}`;
-      out.push(`ovn-nbctl ${tier}--type=port-group acl-add ${pg} to-lport ${PRIORITY.npAllow} ${q(mi)} allow-stateless`);
-      out.push(`ovn-nbctl ${tier}--apply-after-lb --type=port-group acl-add ${pg} from-lport ${PRIORITY.npAllow} ${q(me)} allow-stateless`);
+      out.push(
+        `ovn-nbctl ${tier}--type=port-group acl-add ${pg} to-lport ${PRIORITY.npAllow} ${q(mi)} allow-stateless`,
+      );
+      out.push(
+        `ovn-nbctl ${tier}--apply-after-lb --type=port-group acl-add ${pg} from-lport ${PRIORITY.npAllow} ${q(me)} allow-stateless`,
+      );
       own(`acl:${mi}`, o(`gateway ${gw} of Subnet ${name} allowed`));
       own(`acl:${me}`, o(`gateway ${gw} of Subnet ${name} allowed`));
     }
@@ -480,8 +607,12 @@ function npLines(
     for (const n of cl.nodes) {
       const mi = `ip4.src == ${n.joinIp} && ip4.dst == $${pg}_ip4`;
       const me = `ip4.dst == ${n.joinIp} && ip4.src == $${pg}_ip4`;
-      out.push(`ovn-nbctl ${tier}--type=port-group acl-add ${pg} to-lport ${PRIORITY.nodeAllow} ${q(mi)} allow-stateless`);
-      out.push(`ovn-nbctl ${tier}--apply-after-lb --type=port-group acl-add ${pg} from-lport ${PRIORITY.nodeAllow} ${q(me)} allow-stateless`);
+      out.push(
+        `ovn-nbctl ${tier}--type=port-group acl-add ${pg} to-lport ${PRIORITY.nodeAllow} ${q(mi)} allow-stateless`,
+      );
+      out.push(
+        `ovn-nbctl ${tier}--apply-after-lb --type=port-group acl-add ${pg} from-lport ${PRIORITY.nodeAllow} ${q(me)} allow-stateless`,
+      );
       own(`acl:${mi}`, o(`node ${n.name} (kubelet probes) allowed`));
       own(`acl:${me}`, o(`node ${n.name} (kubelet probes) allowed`));
     }

@@ -41,12 +41,19 @@ export interface ClusterFlags {
   readonly serviceCidr: string;
 }
 
-export function clusterFlags(args: readonly string[], env: Readonly<Record<string, string>> = {}): ClusterFlags {
+export function clusterFlags(
+  args: readonly string[],
+  env: Readonly<Record<string, string>> = {},
+): ClusterFlags {
   const flags = new Map<string, string>();
   for (const a of args) {
     for (const tok of a.split(/\s+/)) {
       const m = /^--?([A-Za-z0-9-]+)=(.*)$/.exec(tok);
-      if (m) flags.set(m[1]!, m[2]!.replace(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (_s, n: string) => env[n] ?? ""));
+      if (m)
+        flags.set(
+          m[1]!,
+          m[2]!.replace(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (_s, n: string) => env[n] ?? ""),
+        );
     }
   }
   const get = (k: string, d: string) => {
@@ -98,7 +105,8 @@ function parsePolicy(o: Obj): NetworkPolicySpec {
         if (!isRecord(p)) throw o.err("BAD_VALUE", `spec.${dir}[${i}].${peerKey}[${j}] must be a mapping`);
         const po = new Obj({ ...o.o, raw: p });
         const cidr = po.str("ipBlock.cidr");
-        if (cidr !== undefined && !cidr.includes(":")) parseCidr4(cidr, `spec.${dir}[${i}].${peerKey}[${j}].ipBlock.cidr`);
+        if (cidr !== undefined && !cidr.includes(":"))
+          parseCidr4(cidr, `spec.${dir}[${i}].${peerKey}[${j}].ipBlock.cidr`);
         return {
           podSelector: labelsAt(po, "podSelector"),
           namespaceSelector: labelsAt(po, "namespaceSelector"),
@@ -109,11 +117,17 @@ function parsePolicy(o: Obj): NetworkPolicySpec {
         if (!isRecord(p)) throw o.err("BAD_VALUE", `spec.${dir}[${i}].ports[${j}] must be a mapping`);
         const pr = (typeof p.protocol === "string" ? p.protocol : "TCP").toLowerCase();
         if (pr !== "tcp" && pr !== "udp" && pr !== "sctp")
-          throw o.err("BAD_VALUE", `spec.${dir}[${i}].ports[${j}].protocol: "${String(p.protocol)}" is not TCP, UDP or SCTP`);
+          throw o.err(
+            "BAD_VALUE",
+            `spec.${dir}[${i}].ports[${j}].protocol: "${String(p.protocol)}" is not TCP, UDP or SCTP`,
+          );
         const num = (v: unknown, what: string): number | undefined => {
           if (v === undefined || v === null) return undefined;
           if (typeof v === "number" && Number.isInteger(v) && v >= 1 && v <= 65535) return v;
-          throw o.err("BAD_VALUE", `spec.${dir}[${i}].ports[${j}].${what}: ${JSON.stringify(v)} is not a port number (named ports are not modelled)`);
+          throw o.err(
+            "BAD_VALUE",
+            `spec.${dir}[${i}].ports[${j}].${what}: ${JSON.stringify(v)} is not a port number (named ports are not modelled)`,
+          );
         };
         return { protocol: pr as L4Proto, port: num(p.port, "port"), endPort: num(p.endPort, "endPort") };
       });
@@ -123,12 +137,12 @@ function parsePolicy(o: Obj): NetworkPolicySpec {
   const egress = rules("egress");
   const declared = o.strList("spec.policyTypes");
   for (const t of declared)
-    if (t !== "Ingress" && t !== "Egress") throw o.err("BAD_VALUE", `spec.policyTypes: "${t}" is not Ingress or Egress`);
+    if (t !== "Ingress" && t !== "Egress")
+      throw o.err("BAD_VALUE", `spec.policyTypes: "${t}" is not Ingress or Egress`);
   // The API server's defaulting: Ingress always, Egress when egress rules exist.
-  const policyTypes = (declared.length > 0 ? declared : egress.length > 0 ? ["Ingress", "Egress"] : ["Ingress"]) as (
-    | "Ingress"
-    | "Egress"
-  )[];
+  const policyTypes = (
+    declared.length > 0 ? declared : egress.length > 0 ? ["Ingress", "Egress"] : ["Ingress"]
+  ) as ("Ingress" | "Egress")[];
   return {
     name: o.o.name,
     namespace: o.o.namespace ?? "default",
@@ -164,7 +178,10 @@ export function buildCluster(
       .filter((x) => x.kind === kind && (group === undefined || x.apiVersion.startsWith(group)))
       .map((x) => new Obj(x));
   const subnetObjs = new Map(of("Subnet", "kubeovn.io").map((o) => [o.o.name, o]));
-  const join = parseCidr4(flags.joinCidr.split(",").find((c) => !c.includes(":")) ?? DEFAULT_JOIN_CIDR, "--node-switch-cidr");
+  const join = parseCidr4(
+    flags.joinCidr.split(",").find((c) => !c.includes(":")) ?? DEFAULT_JOIN_CIDR,
+    "--node-switch-cidr",
+  );
   const join6 = v6Of(flags.joinCidr);
   const subnetSpecs: SubnetClusterSpec[] = subnets.map((sub) => {
     const o = subnetObjs.get(sub.name);
@@ -179,7 +196,8 @@ export function buildCluster(
       .map((x) => x.trim().split(":")[0]!)
       .filter(Boolean);
     for (const n of gatewayNodes)
-      if (!nodes.some((x) => x.name === n)) throw o!.err("UNKNOWN_OBJECT", `spec.gatewayNode: node "${n}" does not exist`);
+      if (!nodes.some((x) => x.name === n))
+        throw o!.err("UNKNOWN_OBJECT", `spec.gatewayNode: node "${n}" does not exist`);
     const acls = (o?.list("spec.acls") ?? []).map((a, i) => {
       if (!isRecord(a)) throw o!.err("BAD_VALUE", `spec.acls[${i}] must be a mapping`);
       const dir = String(a.direction ?? "");
@@ -187,7 +205,10 @@ export function buildCluster(
         throw o!.err("BAD_VALUE", `spec.acls[${i}].direction: "${dir}" is not from-lport or to-lport`);
       const pr = Number(a.priority);
       if (!Number.isInteger(pr) || pr < 0 || pr > 32767)
-        throw o!.err("BAD_VALUE", `spec.acls[${i}].priority: ${JSON.stringify(a.priority)} is not in 0..32767`);
+        throw o!.err(
+          "BAD_VALUE",
+          `spec.acls[${i}].priority: ${JSON.stringify(a.priority)} is not in 0..32767`,
+        );
       if (typeof a.match !== "string" || typeof a.action !== "string")
         throw o!.err("BAD_VALUE", `spec.acls[${i}]: match and action must be strings`);
       return { direction: dir as "from-lport" | "to-lport", priority: pr, match: a.match, action: a.action };
@@ -244,8 +265,14 @@ export function buildCluster(
   // Cluster IPs: spec.clusterIPs / spec.clusterIP, else the lowest free address of the service
   // range from its .10 (the apiserver's random pick made deterministic), in (namespace, name) order.
   const svcObjs = new Map(of("Service").map((o) => [`${o.o.namespace ?? "default"}/${o.o.name}`, o]));
-  const serviceCidrs = flags.serviceCidr.split(",").map((x) => x.trim()).filter(Boolean);
-  const v4Range = parseCidr4(serviceCidrs.find((c) => !c.includes(":")) ?? DEFAULT_SERVICE_CIDR, "--service-cluster-ip-range");
+  const serviceCidrs = flags.serviceCidr
+    .split(",")
+    .map((x) => x.trim())
+    .filter(Boolean);
+  const v4Range = parseCidr4(
+    serviceCidrs.find((c) => !c.includes(":")) ?? DEFAULT_SERVICE_CIDR,
+    "--service-cluster-ip-range",
+  );
   const v6RangeText = serviceCidrs.find((c) => c.includes(":"));
   const v6Range = v6RangeText ? parseCidr6(v6RangeText, "--service-cluster-ip-range") : undefined;
   const taken4 = new Set<number>();
@@ -268,7 +295,8 @@ export function buildCluster(
     const o = svcObjs.get(key)!;
     const given = explicit.get(key)!;
     const sessionAffinity = o.str("spec.sessionAffinity", "None") === "ClientIP";
-    if (given.includes("None")) return { namespace: svc.namespace, name: svc.name, clusterIps: [], sessionAffinity };
+    if (given.includes("None"))
+      return { namespace: svc.namespace, name: svc.name, clusterIps: [], sessionAffinity };
     const fams = svc.ipFamilies.length > 0 ? svc.ipFamilies : ["IPv4"];
     const dual = svc.ipFamilyPolicy === "PreferDualStack" || svc.ipFamilyPolicy === "RequireDualStack";
     const want = dual ? ["IPv4", "IPv6"] : [fams[0]!];

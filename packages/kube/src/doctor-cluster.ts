@@ -25,7 +25,8 @@ export const CLUSTER_FINDING_CODES: Readonly<Record<ClusterFindingCode, string>>
   U2O_EXCLUDE_IP_REROUTE:
     "U2O: traffic from the underlay subnet to a node's InternalIP is rerouted to the physical gateway (policy 31000 on u2o_exclude_ip)",
   PRIVATE_SUBNET_BLOCKS: "a private Subnet drops traffic from other subnets that allowSubnets does not list",
-  CENTRALIZED_GATEWAY_NODE_MISSING: "gatewayType centralized without gatewayNode: no 29000 policy, traffic leaves by the default route",
+  CENTRALIZED_GATEWAY_NODE_MISSING:
+    "gatewayType centralized without gatewayNode: no 29000 policy, traffic leaves by the default route",
 };
 
 interface ClusterFinding {
@@ -42,7 +43,8 @@ export function diagnoseCluster(s: Scenario): ClusterFinding[] {
   const cl = s.cluster;
   if (!cl) return [];
   const out: ClusterFinding[] = [];
-  const src = (x: { source?: { file: string; line: number } | undefined }) => (x.source ? { source: x.source } : {});
+  const src = (x: { source?: { file: string; line: number } | undefined }) =>
+    x.source ? { source: x.source } : {};
   for (const svc of s.services) {
     if (svc.type === "LoadBalancer" || Object.keys(svc.selector).length === 0) continue;
     if (svc.endpoints.length > 0) continue;

@@ -26,6 +26,7 @@ import {
   nodePortName,
   podVethName,
   routerPortIp,
+  routedSubnet,
   routerPortName,
   subnetOfIp,
   underlayOf,
@@ -50,6 +51,7 @@ import {
   SimError,
   TCP_FLAG,
   formatIp4,
+  inCidr4,
   makeFlow,
   parseIp4,
   parseMac,
@@ -135,7 +137,9 @@ function vethOf(p: PodSpec): string {
 
 /** Capture names for a cluster trace's frames (pods by their veth, as the seed's captures). */
 export function clusterCaptureWorld(s: Scenario): CaptureWorld {
-  return { pods: s.pods.map((p) => ({ namespace: p.namespace, name: p.name, node: p.node, veth: podVethName(p) })) };
+  return {
+    pods: s.pods.map((p) => ({ namespace: p.namespace, name: p.name, node: p.node, veth: podVethName(p) })),
+  };
 }
 
 function originOf(w: ClusterWorld, from: string): Origin {
@@ -263,7 +267,13 @@ function pipelines(tree: readonly TraceNode[]): Pipe[] {
         if (m) {
           const actions: string[] = [];
           for (const c of n.children) if (c.kind !== "pipeline") actions.push(c.text.trim());
-          cur.tables.push({ stage: m[2]!, table: Number(m[1]), priority: Number(m[4]), match: m[3]!, actions });
+          cur.tables.push({
+            stage: m[2]!,
+            table: Number(m[1]),
+            priority: Number(m[4]),
+            match: m[3]!,
+            actions,
+          });
         }
       }
       walk(n.children, here, depth + 1);
@@ -287,10 +297,12 @@ function attributions(w: ClusterWorld, p: Pipe): { text: string; owner: Owner; l
   if (ds) push(`ls:${p.datapath}`, `Logical_Switch ${p.datapath}`, `${p.kind} pipeline of ${p.datapath}`);
   for (const t of p.tables) {
     const lflow = `${t.stage} ${t.priority}`;
-    if (t.stage.endsWith("_policy")) push(`policy:${t.priority}:${t.match}`, `Logical_Router_Policy ${t.priority} "${t.match}"`, lflow);
+    if (t.stage.endsWith("_policy"))
+      push(`policy:${t.priority}:${t.match}`, `Logical_Router_Policy ${t.priority} "${t.match}"`, lflow);
     if (t.stage.endsWith("_ip_routing") && t.priority > 0) {
       const prefix = /ip4\.dst == ([\d./]+)$/.exec(t.match)?.[1];
-      if (prefix === undefined && /^reg7 == 0 && ip4/.test(t.match)) push("route:0.0.0.0/0", "Logical_Router_Static_Route 0.0.0.0/0", lflow);
+      if (prefix === undefined && /^reg7 == 0 && ip4/.test(t.match))
+        push("route:0.0.0.0/0", "Logical_Router_Static_Route 0.0.0.0/0", lflow);
     }
     if (t.stage.includes("_acl")) {
       for (const [key] of w.nb.owners) {
@@ -307,13 +319,18 @@ function attributions(w: ClusterWorld, p: Pipe): { text: string; owner: Owner; l
       if (ip === undefined) continue;
       const vip = port ? `${ip}:${port}` : ip;
       for (const lb of w.db.loadBalancers) {
-        if (lb.vips[vip] !== undefined) push(`vip:${lb.name}/${vip}`, `Load_Balancer ${lb.name} vips "${vip}"`, lflow);
+        if (lb.vips[vip] !== undefined)
+          push(`vip:${lb.name}/${vip}`, `Load_Balancer ${lb.name} vips "${vip}"`, lflow);
       }
     }
   }
   if (p.kind === "egress" && p.outport) {
     const key = w.nb.owners.has(`lsp:${p.outport}`) ? `lsp:${p.outport}` : `lrp:${p.outport}`;
-    push(key, `${key.startsWith("lsp") ? "Logical_Switch_Port" : "Logical_Router_Port"} ${p.outport}`, `output to ${p.outport}`);
+    push(
+      key,
+      `${key.startsWith("lsp") ? "Logical_Switch_Port" : "Logical_Router_Port"} ${p.outport}`,
+      `output to ${p.outport}`,
+    );
   }
   return out;
 }
@@ -366,7 +383,9 @@ function runLeg(
   });
   const root = new StepBuilder("ovn", `${phase}: ${o.label}`, title, o.chassis);
   root.show(f);
-  const frames: WireFrame[] = [{ link: o.link, flow: f, kind: "send", note: `${o.label} sends (${why})`, phase }];
+  const frames: WireFrame[] = [
+    { link: o.link, flow: f, kind: "send", note: `${o.label} sends (${why})`, phase },
+  ];
   root.step("kube", o.kind === "pod" ? "pod eth0" : "ovn0", `${o.label} sends it: ${why}`, f);
   const pipes = pipelines(result.tree);
   let chassis = o.chassis;
@@ -387,14 +406,23 @@ function runLeg(
           `ovn-controller on ${chassis} sends it over Geneve (${a?.internalIp} → ${b?.internalIp}, VNI = datapath key ${dp} of ${p.datapath}, option 0x0102:0x80 = inport ${ik} / outport ${pk}); ${target} runs the egress pipeline (shown at the logical level, not as br-int tables)`,
         );
         const last = root.last;
-        if (last) frames.push({ link: `${chassis}/genev_sys_6081`, flow: f, kind: "exit", note: `Geneve to ${b?.internalIp} (tunnel key ${dp}, outport ${pk})`, phase });
+        if (last)
+          frames.push({
+            link: `${chassis}/genev_sys_6081`,
+            flow: f,
+            kind: "exit",
+            note: `Geneve to ${b?.internalIp} (tunnel key ${dp}, outport ${pk})`,
+            phase,
+          });
         chassis = target;
       }
     }
     const attr = attributions(w, p);
     const stages = p.tables.map((t) => `${t.stage} ${t.priority}`).join(", ");
     const dropTable = p.tables.find((t) => t.actions.some((a) => /^drop;?$/.test(a)));
-    const aclDrop = p.tables.find((t) => t.stage.includes("_acl") && t.actions.some((a) => /^(drop;?|reg8\[17\] = 1;)/.test(a)));
+    const aclDrop = p.tables.find(
+      (t) => t.stage.includes("_acl") && t.actions.some((a) => /^(drop;?|reg8\[17\] = 1;)/.test(a)),
+    );
     if (aclDrop) {
       const byMatch = attr.find((x) => x.lflow === `${aclDrop.stage} ${aclDrop.priority}`);
       if (byMatch) aclDropBy = byMatch.owner;
@@ -403,7 +431,10 @@ function runLeg(
     const who = attr.map((x) => x.text);
     const summary = `${p.kind === "ingress" ? "enters" : "leaves"} ${p.datapath}${p.kind === "ingress" ? ` from ${p.inport}` : ` to ${p.outport}`}${who.length ? ` — ${who.join("; ")}` : ""}`;
     const detail = p.tables
-      .map((t) => `${t.table}. ${t.stage}: ${t.match}, priority ${t.priority}\n${t.actions.map((a) => `    ${a}`).join("\n")}`)
+      .map(
+        (t) =>
+          `${t.table}. ${t.stage}: ${t.match}, priority ${t.priority}\n${t.actions.map((a) => `    ${a}`).join("\n")}`,
+      )
       .join("\n");
     root.step("ovn", where, summary, undefined, { device: chassis, detail: detail || stages });
     if (dropTable && result.outputs.length === 0 && p === pipes[pipes.length - 1]) break;
@@ -424,7 +455,13 @@ function runLeg(
     }
     exit = { port: delivery.port, flow };
     const place = placeOfPort(w, delivery.port, chassis);
-    frames.push({ link: place, flow, kind: phase === "forward" ? "pod" : "deliver", note: `output to ${delivery.port}`, phase });
+    frames.push({
+      link: place,
+      flow,
+      kind: phase === "forward" ? "pod" : "deliver",
+      note: `output to ${delivery.port}`,
+      phase,
+    });
     root.step("ovn", `output ${delivery.port}`, `output to ${delivery.port} on ${chassis}`, flow);
   } else {
     const flat: TraceNode[] = [];
@@ -449,7 +486,15 @@ function runLeg(
   return { step: root.build(), frames, result, exit, backend: chosen, drop, aclDropBy };
 }
 
-function flowOf(src: { mac: string; ip: string }, dstMac: string, dst: string, proto: "tcp" | "udp" | "icmp", sport: number, dport: number, reply: boolean): Flow {
+function flowOf(
+  src: { mac: string; ip: string },
+  dstMac: string,
+  dst: string,
+  proto: "tcp" | "udp" | "icmp",
+  sport: number,
+  dport: number,
+  reply: boolean,
+): Flow {
   const p = proto === "tcp" ? 6 : proto === "udp" ? 17 : 1;
   return makeFlow({
     dl_src: parseMac(src.mac),
@@ -465,19 +510,38 @@ function flowOf(src: { mac: string; ip: string }, dstMac: string, dst: string, p
   });
 }
 
-/** Whether `ovnsim trace` should take this path through the cluster topology. */
+/**
+ * Whether `ovnsim trace` takes this path through the cluster topology: from a pod whose subnet
+ * has its gateway in OVN (overlay, logicalGateway, U2O), or from a node's host network, to a
+ * ClusterIP or an address the cluster routes; and from any pod to a ClusterIP. Everything else
+ * (external clients, a plain underlay pod whose gateway is the physical router) stays with the
+ * seed's physical trace, so its findings and verdicts do not change.
+ */
 export function isClusterPath(s: Scenario, from: string, to: string): boolean {
-  if (!s.cluster) return false;
+  const cl = s.cluster;
+  if (!cl) return false;
+  if (cl.services.some((x) => x.clusterIps.includes(to)))
+    return !!podByRef(s, from) || cl.nodes.some((n) => n.name === from);
+  const routedIp = (ip: string): boolean => {
+    const sub = subnetOfIp(s, ip);
+    if (sub) return routedSubnet(s, sub);
+    let n: number;
+    try {
+      n = parseIp4(ip);
+    } catch {
+      return false;
+    }
+    const [j, plen] = cl.joinCidr.split("/");
+    return inCidr4(n, { ip: parseIp4(j!), plen: Number(plen) });
+  };
+  if (s.physical.clients.some((c) => c.name === from)) return false;
   const pod = podByRef(s, from);
-  const node = s.cluster.nodes.some((n) => n.name === from) && !s.physical.clients.some((c) => c.name === from);
-  if (!pod && !node) return false;
-  if (node) return true;
-  const sub = s.subnets.find((x) => x.name === pod!.subnet);
-  // An underlay pod towards its own subnet's VIP stays with the seed's physical trace; the rest
-  // (overlay pods, ClusterIPs, other subnets) is the cluster's.
-  const clusterIp = s.cluster.services.some((x) => x.clusterIps.includes(to));
-  if (clusterIp) return true;
-  return !(sub && underlayOf(s, sub)) || subnetOfIp(s, to)?.name !== sub?.name;
+  if (pod) {
+    const sub = s.subnets.find((x) => x.name === pod.subnet);
+    return !!sub && routedSubnet(s, sub);
+  }
+  if (cl.nodes.some((n) => n.name === from)) return routedIp(to);
+  return false;
 }
 
 /** The end-to-end trace of one in-cluster path, and its frames for the pcap. */
@@ -516,7 +580,9 @@ export function traceCluster(
     delivered = true;
     podName = `${dstPod.namespace}/${dstPod.name}`;
     node = dstPod.node;
-    forward.step("kube", `pod ${podName}`, `delivered to Pod ${podName} on ${dstPod.node}`, fwd.exit!.flow, { outcome: "deliver" });
+    forward.step("kube", `pod ${podName}`, `delivered to Pod ${podName} on ${dstPod.node}`, fwd.exit!.flow, {
+      outcome: "deliver",
+    });
   } else if (exitPort?.startsWith("node-")) {
     node = exitPort.slice(5);
     const n = s.nodes.find((x) => x.name === node)!;
@@ -555,8 +621,7 @@ export function traceCluster(
       const back = firstHopMac(w, ro, o.ip);
       const src = { mac: ro.mac, ip: formatIp4(rf.nw_dst) };
       const r = flowOf(src, back.mac, o.ip, proto, rf.tp_dst, rf.tp_src, true);
-      const unDnat =
-        fwd.backend && svcSpec ? { vip: input.to, vipPort: port, clientPort: o.lsp } : undefined;
+      const unDnat = fwd.backend && svcSpec ? { vip: input.to, vipPort: port, clientPort: o.lsp } : undefined;
       const rl = runLeg(w, ro, r, "reply", `reply ${src.ip} → ${o.ip}`, back.why, unDnat);
       frames.push(...rl.frames);
       reply = rl.step;
@@ -572,7 +637,10 @@ export function traceCluster(
     announcingNode: null,
     backend: fwd.backend ? `${fwd.backend.ip}:${fwd.backend.port}` : null,
     backendLocal: fwd.backend && dstPod ? dstPod.node === o.chassis : null,
-    clientIpPreserved: delivered && fwd.exit ? formatIp4(fwd.exit.flow.nw_src) === o.ip && !/MASQUERADE/.test(hostNote ?? "") : null,
+    clientIpPreserved:
+      delivered && fwd.exit
+        ? formatIp4(fwd.exit.flow.nw_src) === o.ip && !/MASQUERADE/.test(hostNote ?? "")
+        : null,
     replyDelivered,
     replySourceIp,
     droppedAt: drop ? { layer: "ovn", where: drop.where, reason: drop.reason } : null,
