@@ -367,7 +367,7 @@ function runLeg(
   phase: "forward" | "reply",
   title: string,
   why: string,
-  unDnat?: { readonly vip: string; readonly vipPort: number; readonly clientPort: string },
+  unDnat?: { readonly vip: string; readonly vipPort: number; readonly clientPort: string; readonly clientSwitch: string },
 ): Leg {
   const ct = phase === "forward" ? Array(8).fill("new") : Array(8).fill("est|rpl");
   let chosen: { ip: string; port: number } | null = null;
@@ -449,7 +449,7 @@ function runLeg(
       root.step(
         "conntrack",
         `ct zone of ${unDnat.clientPort}`,
-        `conntrack reverses the Service DNAT (ct_lb_mark in ${o.datapath === "join" ? "join" : "the client switch"}'s zone): source back to ${unDnat.vip}:${unDnat.vipPort}`,
+        `conntrack reverses the Service DNAT (ct_lb_mark in ${unDnat.clientPort}'s zone, ${unDnat.clientSwitch}'s egress): source back to ${unDnat.vip}:${unDnat.vipPort}`,
         flow,
       );
     }
@@ -574,6 +574,7 @@ export function traceCluster(
   let podName: string | null = null;
   let node: string | null = null;
   let hostNote: string | undefined;
+  let handoff: string | undefined;
   const exitPort = fwd.exit?.port;
   const dstPod = exitPort ? s.pods.find((p) => p.lsp === exitPort) : undefined;
   if (dstPod) {
@@ -583,6 +584,13 @@ export function traceCluster(
     forward.step("kube", `pod ${podName}`, `delivered to Pod ${podName} on ${dstPod.node}`, fwd.exit!.flow, {
       outcome: "deliver",
     });
+  } else if (exitPort?.startsWith("node-") && s.pods.some((p) => p.ip === formatIp4(fwd.exit!.flow.nw_dst))) {
+    // A pod OVN does not route to (an underlay subnet without U2O): handed to the host.
+    node = exitPort.slice(5);
+    const dst = formatIp4(fwd.exit!.flow.nw_dst);
+    const target = s.pods.find((p) => p.ip === dst)!;
+    handoff = `leaves OVN to ${node}'s host stack on ovn0 (policy 29000): ${dst} is Pod ${target.namespace}/${target.name} on Subnet ${target.subnet}, which has no router port on ovn-cluster (underlay without U2O or logicalGateway), so the host must route it over the physical network; the cluster trace ends here`;
+    forward.step("host", `${node}/ovn0`, handoff, fwd.exit!.flow, { outcome: "drop" });
   } else if (exitPort?.startsWith("node-")) {
     node = exitPort.slice(5);
     const n = s.nodes.find((x) => x.name === node)!;
@@ -598,6 +606,7 @@ export function traceCluster(
     forward.step("host", `${node}/ovn0`, hostNote, fwd.exit!.flow, { outcome: "deliver" });
   } else if (exitPort?.startsWith("localnet.")) {
     node = o.chassis;
+    handoff = `leaves OVN through ${exitPort} on ${o.chassis} onto the physical network; the cluster trace ends here`;
     forward.step(
       "physical",
       `${o.chassis}/${exitPort}`,
@@ -621,7 +630,7 @@ export function traceCluster(
       const back = firstHopMac(w, ro, o.ip);
       const src = { mac: ro.mac, ip: formatIp4(rf.nw_dst) };
       const r = flowOf(src, back.mac, o.ip, proto, rf.tp_dst, rf.tp_src, true);
-      const unDnat = fwd.backend && svcSpec ? { vip: input.to, vipPort: port, clientPort: o.lsp } : undefined;
+      const unDnat = fwd.backend && svcSpec ? { vip: input.to, vipPort: port, clientPort: o.lsp, clientSwitch: o.datapath } : undefined;
       const rl = runLeg(w, ro, r, "reply", `reply ${src.ip} → ${o.ip}`, back.why, unDnat);
       frames.push(...rl.frames);
       reply = rl.step;
@@ -643,7 +652,11 @@ export function traceCluster(
         : null,
     replyDelivered,
     replySourceIp,
-    droppedAt: drop ? { layer: "ovn", where: drop.where, reason: drop.reason } : null,
+    droppedAt: drop
+      ? { layer: "ovn", where: drop.where, reason: drop.reason }
+      : handoff && exitPort
+        ? { layer: exitPort.startsWith("node-") ? "host" : "physical", where: exitPort, reason: handoff }
+        : null,
   };
   const findings: FindingView[] = diagnose(s)
     .filter((x) => CLUSTER_FINDINGS.has(x.code))
