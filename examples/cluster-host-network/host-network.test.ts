@@ -13,7 +13,9 @@ const ip = (name: string) => s.pods.find((p) => p.name === name)!.ip;
 describe("host network (ovn0) ↔ pods", () => {
   it("node ports are the nodes' ovn0 on join", () => {
     const nb = deriveClusterNbctl(s).lines;
-    expect(nb).toContain('ovn-nbctl lsp-add join node-node1 -- lsp-set-addresses node-node1 "0a:58:64:40:00:02 100.64.0.2"');
+    expect(nb).toContain(
+      'ovn-nbctl lsp-add join node-node1 -- lsp-set-addresses node-node1 "0a:58:64:40:00:02 100.64.0.2"',
+    );
     expect(nb).toContain("ovn-sbctl lsp-bind node-node2 node2");
   });
   it("node2's host → a pod on node1: through join and ovn-cluster, reply back to ovn0", () => {

@@ -29,7 +29,9 @@ describe("NetworkPolicy → port group, address sets, ACLs", () => {
     expect(doc.verdict.delivered).toBe(true);
     expect(doc.verdict.pod).toBe("app/web-a");
     expect(doc.verdict.replySourceIp).toBe("10.96.100.10");
-    expect(renderText(doc, { detailed: false })).toContain("NetworkPolicy app/web-allow-frontend (ingress rule 0 allow)");
+    expect(renderText(doc, { detailed: false })).toContain(
+      "NetworkPolicy app/web-allow-frontend (ingress rule 0 allow)",
+    );
   });
   it("another pod is dropped, and the drop names the policy", () => {
     const { doc } = traceCluster(w, { from: "default/intruder", to: "10.96.100.10", port: 80 });

@@ -22,7 +22,9 @@ const w = buildClusterWorld(s);
 describe("pod → ClusterIP (cluster-tcp-loadbalancer)", () => {
   it("the Service's ClusterIP is a VIP of cluster-tcp-loadbalancer with its endpoints as backends", () => {
     const nb = deriveClusterNbctl(s).lines.join("\n");
-    expect(nb).toContain('lb-add cluster-tcp-loadbalancer 10.96.100.10:80 "10.17.0.2:8080,10.17.0.3:8080" tcp');
+    expect(nb).toContain(
+      'lb-add cluster-tcp-loadbalancer 10.96.100.10:80 "10.17.0.2:8080,10.17.0.3:8080" tcp',
+    );
     expect(nb).toContain("ls-lb-add app cluster-tcp-loadbalancer");
     expect(nb).not.toContain("ls-lb-add join");
   });
@@ -36,7 +38,9 @@ describe("pod → ClusterIP (cluster-tcp-loadbalancer)", () => {
     expect(doc.verdict.replyDelivered).toBe(true);
     expect(doc.verdict.replySourceIp).toBe("10.96.100.10");
     const text = renderText(doc, { detailed: false });
-    expect(text).toContain('Service app/web (VIP 10.96.100.10:80) · NB Load_Balancer cluster-tcp-loadbalancer vips "10.96.100.10:80" · lflow ls_in_lb');
+    expect(text).toContain(
+      'Service app/web (VIP 10.96.100.10:80) · NB Load_Balancer cluster-tcp-loadbalancer vips "10.96.100.10:80" · lflow ls_in_lb',
+    );
     expect(text).toContain('Logical_Router_Policy 31000 "ip4.dst == 10.17.0.0/16"');
     expect(text).toContain("conntrack reverses the Service DNAT");
   });
@@ -49,7 +53,9 @@ describe("pod → ClusterIP (cluster-tcp-loadbalancer)", () => {
     });
     expect(toJson(a.doc)).toBe(toJson(b.doc));
     const pa = writeTracePcapng(a.frames, clusterCaptureWorld(s));
-    expect(Buffer.from(pa).equals(Buffer.from(writeTracePcapng(b.frames, clusterCaptureWorld(s))))).toBe(true);
+    expect(Buffer.from(pa).equals(Buffer.from(writeTracePcapng(b.frames, clusterCaptureWorld(s))))).toBe(
+      true,
+    );
     const cap = readPcapng(pa)[0]!;
     expect(cap.packets.length).toBeGreaterThanOrEqual(4);
     const names = cap.interfaces.map((i) => i.name);

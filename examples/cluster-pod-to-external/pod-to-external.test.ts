@@ -11,7 +11,12 @@ const w = buildClusterWorld(s);
 describe("pod → outside", () => {
   it("leaves through the pod's own node (distributed gateway), masqueraded by the host", () => {
     const { doc } = traceCluster(w, { from: "default/peer", to: "1.1.1.1", port: 443 });
-    expect(doc.verdict).toMatchObject({ delivered: true, node: "node2", clientIpPreserved: false, replyDelivered: true });
+    expect(doc.verdict).toMatchObject({
+      delivered: true,
+      node: "node2",
+      clientIpPreserved: false,
+      replyDelivered: true,
+    });
     const text = renderText(doc, { detailed: false });
     expect(text).toContain('Logical_Router_Policy 29000 "ip4.src == $ovn.default.node2_ip4"');
     expect(text).toContain("MASQUERADE rewrites the source to 172.18.0.3");

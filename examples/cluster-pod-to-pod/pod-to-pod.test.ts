@@ -12,14 +12,24 @@ const ip = (name: string) => s.pods.find((p) => p.name === name)!.ip;
 describe("pod → pod", () => {
   it("across subnets on the same node: routed by ovn-cluster, no tunnel", () => {
     const { doc } = traceCluster(w, { from: "default/client", to: ip("web-a"), port: 8080 });
-    expect(doc.verdict).toMatchObject({ delivered: true, pod: "app/web-a", node: "node1", replyDelivered: true });
+    expect(doc.verdict).toMatchObject({
+      delivered: true,
+      pod: "app/web-a",
+      node: "node1",
+      replyDelivered: true,
+    });
     const text = renderText(doc, { detailed: false });
     expect(text).toContain('Logical_Router_Policy 31000 "ip4.dst == 10.17.0.0/16"');
     expect(text).not.toContain("Geneve");
   });
   it("across subnets and nodes: Geneve node1 → node2 both ways", () => {
     const { doc, frames } = traceCluster(w, { from: "default/client", to: ip("web-b"), port: 8080 });
-    expect(doc.verdict).toMatchObject({ delivered: true, pod: "app/web-b", node: "node2", replySourceIp: ip("web-b") });
+    expect(doc.verdict).toMatchObject({
+      delivered: true,
+      pod: "app/web-b",
+      node: "node2",
+      replySourceIp: ip("web-b"),
+    });
     const text = renderText(doc, { detailed: false });
     expect(text).toContain("Geneve node1 → node2");
     expect(text).toContain("Geneve node2 → node1");

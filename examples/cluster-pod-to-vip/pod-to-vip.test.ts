@@ -31,7 +31,9 @@ describe("pod → MetalLB VIP on Kube-OVN 1.14", () => {
     });
     const text = renderText(doc, { detailed: false });
     expect(text).toContain("MetalLB's speaker on node3 answers its ARP with 52:54:00:0a:00:03");
-    expect(text).toContain('Load_Balancer cluster-tcp-loadbalancer vips "10.180.204.252:80" · lflow ls_in_lb 140');
+    expect(text).toContain(
+      'Load_Balancer cluster-tcp-loadbalancer vips "10.180.204.252:80" · lflow ls_in_lb 140',
+    );
     expect(text).not.toContain("Geneve");
   });
   it("an overlay pod is DNATed on ovn-default; without U2O the backend is only reachable through the host", () => {
@@ -44,13 +46,26 @@ describe("pod → MetalLB VIP on Kube-OVN 1.14", () => {
   it("with u2oInterconnection the overlay pod reaches the backend inside OVN (policy 29400)", () => {
     const texts = readManifestPaths([import.meta.dirname]).map((t) =>
       path.basename(t.file) === "10-underlay-network.yaml"
-        ? { ...t, text: t.text.replace("natOutgoing: false", "natOutgoing: false\n  u2oInterconnection: true") }
+        ? {
+            ...t,
+            text: t.text.replace("natOutgoing: false", "natOutgoing: false\n  u2oInterconnection: true"),
+          }
         : t,
     );
     const u2o = scenarioFromTexts(texts);
-    const { doc } = traceCluster(buildClusterWorld(u2o), { from: "default/overlay-client", to: VIP, port: 80 });
-    expect(doc.verdict).toMatchObject({ delivered: true, pod: "default/deploy-169402624-1", replySourceIp: VIP });
-    expect(renderText(doc, { detailed: false })).toContain('Logical_Router_Policy 29400 "ip4.dst == 10.180.204.0/24"');
+    const { doc } = traceCluster(buildClusterWorld(u2o), {
+      from: "default/overlay-client",
+      to: VIP,
+      port: 80,
+    });
+    expect(doc.verdict).toMatchObject({
+      delivered: true,
+      pod: "default/deploy-169402624-1",
+      replySourceIp: VIP,
+    });
+    expect(renderText(doc, { detailed: false })).toContain(
+      'Logical_Router_Policy 29400 "ip4.dst == 10.180.204.0/24"',
+    );
   });
   it("`ovnsim trace` keeps the seed's own path for the seed's pods (its findings and verdicts do not change)", () => {
     expect(isClusterPath(s, "default/deploy-169402624-0", VIP)).toBe(false);

@@ -367,7 +367,12 @@ function runLeg(
   phase: "forward" | "reply",
   title: string,
   why: string,
-  unDnat?: { readonly vip: string; readonly vipPort: number; readonly clientPort: string; readonly clientSwitch: string },
+  unDnat?: {
+    readonly vip: string;
+    readonly vipPort: number;
+    readonly clientPort: string;
+    readonly clientSwitch: string;
+  },
 ): Leg {
   const ct = phase === "forward" ? Array(8).fill("new") : Array(8).fill("est|rpl");
   let chosen: { ip: string; port: number } | null = null;
@@ -630,7 +635,10 @@ export function traceCluster(
       const back = firstHopMac(w, ro, o.ip);
       const src = { mac: ro.mac, ip: formatIp4(rf.nw_dst) };
       const r = flowOf(src, back.mac, o.ip, proto, rf.tp_dst, rf.tp_src, true);
-      const unDnat = fwd.backend && svcSpec ? { vip: input.to, vipPort: port, clientPort: o.lsp, clientSwitch: o.datapath } : undefined;
+      const unDnat =
+        fwd.backend && svcSpec
+          ? { vip: input.to, vipPort: port, clientPort: o.lsp, clientSwitch: o.datapath }
+          : undefined;
       const rl = runLeg(w, ro, r, "reply", `reply ${src.ip} → ${o.ip}`, back.why, unDnat);
       frames.push(...rl.frames);
       reply = rl.step;
