@@ -7,8 +7,8 @@
 // the same).
 import { readdirSync } from "node:fs";
 import path from "node:path";
-import { deriveClusterNbctl, loadScenario } from "@ovnsim/kube";
-import { oracleGate, startSandbox } from "@ovnsim/oracle";
+import { deriveClusterNbctl, loadScenario, scenarioFromYaml } from "@ovnsim/kube";
+import { liveSeed, oracleGate, rng, startSandbox } from "@ovnsim/oracle";
 import {
   LogicalNetwork,
   compareLflows,
@@ -20,7 +20,7 @@ import {
   sbModelFromNb,
 } from "@ovnsim/ovn";
 import { describe, expect, it } from "vitest";
-import { clusterMicroflows } from "./cluster-support.js";
+import { clusterMicroflows, randomClusterYaml } from "./cluster-support.js";
 
 const gate = oracleGate("ovn");
 const EXAMPLES = path.resolve(import.meta.dirname, "../../../examples");
@@ -41,33 +41,63 @@ const q1 = (s: string) => `'${s.replace(/'/g, "'\\''")}'`;
 const mask = (s: string): string =>
   s.replace(/ \(northd\.c:\d+\)/g, "").replace(/, uuid [0-9a-f]{8}/g, ", uuid X");
 
+/** Loads the scenario's NB into a real sandbox; returns the paths whose ovn-trace text differs. */
+function againstReal(
+  s: ReturnType<typeof loadScenario>,
+  name: string,
+  limit: number,
+): { total: number; differing: string[] } {
+  const lines = deriveClusterNbctl(s).lines;
+  const box = startSandbox({ name: `cl-${name.slice(-6)}`, ovs: false });
+  try {
+    box.sh(realScript(lines));
+    const log = box.sh(`cat ${box.dir}/ovn-northd.log || true`);
+    expect(log.split("\n").filter((l) => /\|(ERR|EMER)\|/.test(l))).toEqual([]);
+    box.sh("ovn-appctl -t ovn-northd inc-engine/recompute >/dev/null; ovn-nbctl --wait=sb sync");
+    const real = parseLflowList(box.sh("ovn-sbctl lflow-list"));
+    const db = parseNbctl(lines.join("\n"), { file: name });
+    const ours = parseLflowList(formatLflowList(northd(db, "ovn-23.03")));
+    const cmp = compareLflows(real, ours, { stages: "all" });
+    expect(cmp.missing.slice(0, 5), `${name}: lflows real ovn-northd has and ovnsim lacks`).toEqual([]);
+    expect(cmp.extra.slice(0, 5), `${name}: lflows ovnsim has and real ovn-northd lacks`).toEqual([]);
+    const net = new LogicalNetwork(sbModelFromNb(db, northd(db, "ovn-23.03")));
+    const differing: string[] = [];
+    const flows = clusterMicroflows(s, limit, db);
+    for (const m of flows) {
+      const r = net.trace(m.datapath, m.microflow, { ct: m.ct, ...(m.lbDst ? { lbDst: m.lbDst } : {}) });
+      const ours1 = mask(renderTrace(r, ["detailed"]));
+      const args = [...m.ct.map((c) => `--ct=${c}`), ...(m.lbDst ? [`--lb-dst=${m.lbDst}`] : [])].join(" ");
+      const got = mask(box.sh(`ovn-trace ${args} ${q1(m.datapath)} ${q1(m.microflow)}`));
+      if (ours1 !== got) differing.push(`${name}: ${m.microflow}`);
+    }
+    return { total: flows.length, differing };
+  } finally {
+    box.stop();
+  }
+}
+
 describe.skipIf(gate.skip)("cluster topology against the real ovn-northd / ovn-trace 23.03", () => {
   it.each(DIRS)("%s: accepted by the real northd; same lflows; same ovn-trace of each path", (dir) => {
     gate.assert();
     const s = loadScenario([path.join(EXAMPLES, dir)]);
-    const lines = deriveClusterNbctl(s).lines;
-    const box = startSandbox({ name: `cl-${dir.slice(8, 14)}`, ovs: false });
-    try {
-      box.sh(realScript(lines));
-      const log = box.sh(`cat ${box.dir}/ovn-northd.log || true`);
-      expect(log.split("\n").filter((l) => /\|(ERR|EMER)\|/.test(l))).toEqual([]);
-      box.sh("ovn-appctl -t ovn-northd inc-engine/recompute >/dev/null; ovn-nbctl --wait=sb sync");
-      const real = parseLflowList(box.sh("ovn-sbctl lflow-list"));
-      const db = parseNbctl(lines.join("\n"), { file: dir });
-      const ours = parseLflowList(formatLflowList(northd(db, "ovn-23.03")));
-      const cmp = compareLflows(real, ours, { stages: "all" });
-      expect(cmp.missing.slice(0, 5)).toEqual([]);
-      expect(cmp.extra.slice(0, 5)).toEqual([]);
-      const net = new LogicalNetwork(sbModelFromNb(db, northd(db, "ovn-23.03")));
-      for (const m of clusterMicroflows(s)) {
-        const r = net.trace(m.datapath, m.microflow, { ct: m.ct, ...(m.lbDst ? { lbDst: m.lbDst } : {}) });
-        const ours1 = mask(renderTrace(r, ["detailed"]));
-        const args = [...m.ct.map((c) => `--ct=${c}`), ...(m.lbDst ? [`--lb-dst=${m.lbDst}`] : [])].join(" ");
-        const got = mask(box.sh(`ovn-trace ${args} ${q1(m.datapath)} ${q1(m.microflow)}`));
-        expect(ours1, `${dir}: ${m.microflow}`).toBe(got);
-      }
-    } finally {
-      box.stop();
+    const r = againstReal(s, dir, 12);
+    expect(r.differing).toEqual([]);
+  });
+  it("random clusters (OVNSIM_SEED): same lflows and ovn-trace as the real tools", () => {
+    gate.assert();
+    const base = liveSeed();
+    let total = 0;
+    const differing: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const seed = base + i;
+      const s = scenarioFromYaml(randomClusterYaml(rng(seed)), `random-${seed}.yaml`);
+      const r = againstReal(s, `random-${seed}`, 8);
+      total += r.total;
+      differing.push(...r.differing);
     }
+    console.log(
+      `cluster live: ${total - differing.length}/${total} ovn-trace outputs identical (seed ${base})`,
+    );
+    expect(differing).toEqual([]);
   });
 });
