@@ -393,6 +393,8 @@ function runLeg(
   ];
   root.step("kube", o.kind === "pod" ? "pod eth0" : "ovn0", `${o.label} sends it: ${why}`, f);
   const pipes = pipelines(result.tree);
+  // The packet between chassis: as the last switch's egress receives it (it changes nothing here).
+  const onWire = result.deliveries[0]?.flow ?? f;
   let chassis = o.chassis;
   let aclDropBy: Owner | undefined;
   for (const p of pipes) {
@@ -405,20 +407,37 @@ function runLeg(
         const dp = w.sb.datapaths.find((d) => d.name === p.datapath)?.tunnelKey ?? 0;
         const pk = w.sb.ports.find((x) => x.name === p.outport)?.tunnelKey ?? 0;
         const ik = w.sb.ports.find((x) => x.name === p.inport)?.tunnelKey ?? 0;
-        root.step(
-          "openflow",
-          `Geneve ${chassis} → ${target}`,
-          `ovn-controller on ${chassis} sends it over Geneve (${a?.internalIp} → ${b?.internalIp}, VNI = datapath key ${dp} of ${p.datapath}, option 0x0102:0x80 = inport ${ik} / outport ${pk}); ${target} runs the egress pipeline (shown at the logical level, not as br-int tables)`,
-        );
-        const last = root.last;
-        if (last)
+        const ln = w.db.switches.find((x) => x.name === p.datapath)?.ports.find((x) => x.type === "localnet");
+        if (ln) {
+          // A switch with a localnet port reaches its remote ports over the physical network
+          // (ovn-controller physical.c), not over a tunnel.
+          const tag = ln.tag !== undefined ? `VLAN ${ln.tag}` : "untagged";
+          root.step(
+            "physical",
+            `${ln.name} ${chassis} → ${target}`,
+            `${p.datapath} has a localnet port: ovn-controller on ${chassis} sends it out ${ln.name} (${tag}, provider ${ln.options.network_name ?? "?"}) to ${target}, no Geneve; ${target} runs the egress pipeline (shown at the logical level)`,
+          );
+          frames.push({
+            link: `${chassis}/${ln.name}`,
+            flow: onWire,
+            kind: "exit",
+            note: `out ${ln.name} (${tag}) towards ${target}`,
+            phase,
+          });
+        } else {
+          root.step(
+            "openflow",
+            `Geneve ${chassis} → ${target}`,
+            `ovn-controller on ${chassis} sends it over Geneve (${a?.internalIp} → ${b?.internalIp}, VNI = datapath key ${dp} of ${p.datapath}, option 0x0102:0x80 = inport ${ik} / outport ${pk}); ${target} runs the egress pipeline (shown at the logical level, not as br-int tables)`,
+          );
           frames.push({
             link: `${chassis}/genev_sys_6081`,
-            flow: f,
+            flow: onWire,
             kind: "exit",
             note: `Geneve to ${b?.internalIp} (tunnel key ${dp}, outport ${pk})`,
             phase,
           });
+        }
         chassis = target;
       }
     }
