@@ -82,11 +82,11 @@ export function randomClusterYaml(r: () => number): string {
   const docs: string[] = [];
   const nNodes = int(1, 4);
   const nodes = Array.from({ length: nNodes }, (_, i) => `n${i + 1}`);
-  nodes.forEach((n, i) =>
+  nodes.forEach((n, i) => {
     docs.push(
       `apiVersion: v1\nkind: Node\nmetadata: { name: ${n} }\nstatus: { addresses: [{ type: InternalIP, address: 172.18.0.${i + 2} }] }`,
-    ),
-  );
+    );
+  });
   const nsList = ["default", "app", "db"];
   const subnets = ["ovn-default"];
   const nSub = int(0, 3);
