@@ -8,6 +8,7 @@ import { formatIp4, inCidr4 } from "@ovnsim/packet";
 import { electAnnouncer, endpointsOf, subnetOfIp, underlayOf } from "./derive.js";
 import { formatRange, inRanges } from "./ipv4.js";
 import type { Scenario, ServiceSpec, Source, SubnetSpec } from "./types.js";
+import { CLUSTER_FINDING_CODES, type ClusterFindingCode, diagnoseCluster } from "./doctor-cluster.js";
 
 export type FindingCode =
   | "SUBNET_NOT_UNDERLAY"
@@ -21,7 +22,8 @@ export type FindingCode =
   | "NO_LOCAL_ENDPOINT"
   | "DNAT_MOD_DL_DST_DISABLED"
   | "NO_VIP"
-  | "NO_ENDPOINTS";
+  | "NO_ENDPOINTS"
+  | ClusterFindingCode;
 
 export type Severity = "error" | "warning" | "info";
 
@@ -54,6 +56,7 @@ export const FINDING_CODES: Readonly<Record<FindingCode, string>> = {
     "--ls-dnat-mod-dl-dst=false without U2O: after DNAT the masquerade MAC misses l2_lkup",
   NO_VIP: "the LoadBalancer Service has no address (no status, no pool could allocate one)",
   NO_ENDPOINTS: "the Service selects no Pod",
+  ...CLUSTER_FINDING_CODES,
 };
 
 const svcName = (svc: ServiceSpec): string => `${svc.namespace}/${svc.name}`;
@@ -206,6 +209,7 @@ export function diagnose(s: Scenario): Finding[] {
       }
     }
   }
+  for (const f of diagnoseCluster(s)) add(f);
   return out;
 }
 

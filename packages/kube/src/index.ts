@@ -75,3 +75,42 @@ export {
   seedManifests,
   SEED_LABEL,
 } from "./load.js";
+export type {
+  ClusterSpec,
+  NetworkPolicySpec,
+  NodeClusterSpec,
+  PolicyPeerSpec,
+  PolicyPortSpec,
+  PolicyRuleSpec,
+  ServiceClusterSpec,
+  SubnetClusterSpec,
+} from "./types.js";
+export {
+  buildCluster,
+  clusterFlags,
+  parseCidr6,
+  macOf,
+  DEFAULT_CIDR,
+  DEFAULT_JOIN_CIDR,
+  DEFAULT_SERVICE_CIDR,
+} from "./cluster.js";
+export type { ClusterFlags } from "./cluster.js";
+export {
+  deriveClusterNbctl,
+  clusterSubnets,
+  routedSubnet,
+  routerPortIp,
+  routerPortName,
+  switchRouterPort,
+  nodePortName,
+  policyPg,
+  policyPods,
+  subnetNodePg,
+  dots,
+  CLUSTER_ROUTER,
+  JOIN,
+  PRIORITY,
+} from "./cluster-nb.js";
+export type { ClusterNb, Owner } from "./cluster-nb.js";
+export { diagnoseCluster, CLUSTER_FINDING_CODES } from "./doctor-cluster.js";
+export type { ClusterFindingCode } from "./doctor-cluster.js";

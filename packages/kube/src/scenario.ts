@@ -17,6 +17,7 @@
  *   pools are tried in name order (Go map order in MetalLB, so any order is faithful).
  */
 import { SimError, formatIp4, inCidr4, parseCidr4, parseIp4, parseMac, plenToMask4 } from "@ovnsim/packet";
+import { buildCluster, clusterFlags } from "./cluster.js";
 import { inRanges, parseExcludeIp, parsePoolAddress } from "./ipv4.js";
 import type {
   ClientSpec,
@@ -50,7 +51,7 @@ export const DEFAULT_CLIENT_IP = "192.0.2.10";
 const DEFAULT_NODES = ["node1", "node2", "node3"];
 
 /** Small typed accessor over one object's raw data; errors name the object and its line. */
-class Obj {
+export class Obj {
   constructor(readonly o: KubeObject) {}
   get where(): Source {
     return { file: this.o.file, line: this.o.line };
@@ -239,14 +240,16 @@ function parseSubnet(o: Obj): SubnetSpec {
   };
 }
 
-function implicitDefaultSubnet(): SubnetSpec {
-  const network = parseIp4("10.16.0.0");
+function implicitDefaultSubnet(defaultCidr: string): SubnetSpec {
+  const v4 = defaultCidr.split(",").find((c) => !c.includes(":")) ?? "10.16.0.0/16";
+  const c = parseCidr4(v4.trim(), "--default-cidr");
+  const network = (c.ip & plenToMask4(c.plen)) >>> 0;
   return {
     name: "ovn-default",
-    cidr: "10.16.0.0/16",
+    cidr: `${formatIp4(network)}/${c.plen}`,
     network,
-    plen: 16,
-    gateway: "10.16.0.1",
+    plen: c.plen,
+    gateway: formatIp4(network + 1),
     gatewayIp: network + 1,
     excludeIps: [],
     excluded: [],
@@ -299,6 +302,7 @@ export function buildScenario(objects: readonly KubeObject[], files: readonly st
 
   // kube-ovn-controller
   let controller = DEFAULT_CONTROLLER;
+  let flags = clusterFlags([]);
   const workloadDeployments: Obj[] = [];
   for (const d of of("Deployment")) {
     if (d.o.name === "kube-ovn-controller") {
@@ -314,6 +318,7 @@ export function buildScenario(objects: readonly KubeObject[], files: readonly st
           if (isRecord(e) && typeof e.name === "string") env[e.name] = String(e.value ?? "");
       }
       controller = controllerFromArgs(args, typeof c.image === "string" ? c.image : undefined, env, d.where);
+      flags = wrap(d, () => clusterFlags(args, env));
     } else {
       workloadDeployments.push(d);
     }
@@ -330,7 +335,7 @@ export function buildScenario(objects: readonly KubeObject[], files: readonly st
 
   // Subnets, Vlans, ProviderNetworks
   const subnets = of("Subnet", "kubeovn.io").map(parseSubnet);
-  if (!subnets.some((s) => s.name === "ovn-default")) subnets.push(implicitDefaultSubnet());
+  if (!subnets.some((s) => s.name === "ovn-default")) subnets.push(implicitDefaultSubnet(flags.defaultCidr));
   const vlans: VlanSpec[] = of("Vlan", "kubeovn.io").map((o) => ({
     name: o.o.name,
     id: o.int("spec.id", 0, 0, 4095)!,
@@ -463,6 +468,7 @@ export function buildScenario(objects: readonly KubeObject[], files: readonly st
   const services = buildServices(of("Service"), pools, pods);
 
   const physical = buildPhysical(sc, nodes, subnets, vlans);
+  const cluster = buildCluster(objects, flags, subnets, pods, services, nodes);
   return {
     name: sc?.o.name ?? "scenario",
     controller,
@@ -476,6 +482,7 @@ export function buildScenario(objects: readonly KubeObject[], files: readonly st
     nodes,
     physical,
     files,
+    cluster,
   };
 }
 

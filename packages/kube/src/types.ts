@@ -229,4 +229,97 @@ export interface Scenario {
   readonly physical: PhysicalSpec;
   /** Files the scenario was read from. */
   readonly files: readonly string[];
+  /** The cluster topology's inputs (absent on scenarios built by hand). */
+  readonly cluster?: ClusterSpec;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The cluster around the seed (kube-ovn-internals.md §10): what kube-ovn-controller builds for
+// every Subnet, Node, Service and NetworkPolicy, read from the manifests and controller flags.
+
+/** Subnet fields only the cluster topology reads (the seed path does not). */
+export interface SubnetClusterSpec {
+  readonly name: string;
+  /** spec.logicalGateway: an underlay subnet keeps its ovn-cluster router port. */
+  readonly logicalGateway: boolean;
+  /** spec.gatewayType: "distributed" (default) or "centralized". */
+  readonly gatewayType: "distributed" | "centralized";
+  /** spec.gatewayNode, split (centralized gateways). */
+  readonly gatewayNodes: readonly string[];
+  readonly private: boolean;
+  readonly allowSubnets: readonly string[];
+  /** spec.acls verbatim. */
+  readonly acls: readonly {
+    readonly direction: "from-lport" | "to-lport";
+    readonly priority: number;
+    readonly match: string;
+    readonly action: string;
+  }[];
+  /** The IPv6 part of a dual-stack cidrBlock, normalised ("fd00:10:16::/64"). */
+  readonly cidr6: string | undefined;
+  readonly gateway6: string | undefined;
+  /** The router port's address when U2O is on (spec.u2oInterconnectionIP, else IPAM's pick). */
+  readonly u2oInterconnectionIp: string | undefined;
+  readonly source: Source | undefined;
+}
+
+/** A NetworkPolicy peer (`from` / `to` entry). */
+export interface PolicyPeerSpec {
+  readonly podSelector: Readonly<Record<string, string>> | undefined;
+  readonly namespaceSelector: Readonly<Record<string, string>> | undefined;
+  readonly ipBlock: { readonly cidr: string; readonly except: readonly string[] } | undefined;
+}
+
+export interface PolicyPortSpec {
+  readonly protocol: L4Proto;
+  /** undefined = every port of the protocol. */
+  readonly port: number | undefined;
+  readonly endPort: number | undefined;
+}
+
+export interface PolicyRuleSpec {
+  /** Empty = every source (ingress) / destination (egress). */
+  readonly peers: readonly PolicyPeerSpec[];
+  readonly ports: readonly PolicyPortSpec[];
+}
+
+export interface NetworkPolicySpec {
+  readonly name: string;
+  readonly namespace: string;
+  readonly podSelector: Readonly<Record<string, string>>;
+  readonly policyTypes: readonly ("Ingress" | "Egress")[];
+  readonly ingress: readonly PolicyRuleSpec[];
+  readonly egress: readonly PolicyRuleSpec[];
+  readonly source: Source;
+}
+
+export interface ServiceClusterSpec {
+  readonly namespace: string;
+  readonly name: string;
+  /** spec.clusterIPs (or the deterministic allocation), IPv4 first; empty for headless. */
+  readonly clusterIps: readonly string[];
+  readonly sessionAffinity: boolean;
+}
+
+export interface NodeClusterSpec {
+  readonly name: string;
+  /** The node's ovn0 address on the join switch (IPAM of --node-switch-cidr). */
+  readonly joinIp: string;
+  readonly joinIp6: string | undefined;
+  readonly joinMac: string;
+}
+
+/** Everything the cluster topology needs beyond the seed's scenario. */
+export interface ClusterSpec {
+  /** --default-cidr (ovn-default), --node-switch-cidr (join), --service-cluster-ip-range. */
+  readonly defaultCidr: string;
+  readonly joinCidr: string;
+  readonly joinCidr6: string | undefined;
+  readonly serviceCidrs: readonly string[];
+  readonly subnets: readonly SubnetClusterSpec[];
+  readonly services: readonly ServiceClusterSpec[];
+  readonly nodes: readonly NodeClusterSpec[];
+  readonly networkPolicies: readonly NetworkPolicySpec[];
+  /** Pod LSP → IPv6 address, for pods of dual-stack subnets. */
+  readonly podIp6: Readonly<Record<string, string>>;
 }

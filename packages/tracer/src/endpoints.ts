@@ -144,11 +144,15 @@ export function resolveTarget(s: Scenario, ref: TargetRef): { readonly to: strin
       `${what}: no such Service in the scenario ${s.name} (services: ${all.join(", ") || "none"})`,
     );
   }
-  const vip = svc.vips[0];
+  // The LoadBalancer address when there is one (the seed's path), else the ClusterIP.
+  const clusterIp = s.cluster?.services
+    .find((x) => x.namespace === svc.namespace && x.name === svc.name)
+    ?.clusterIps.find((x) => !x.includes(":"));
+  const vip = svc.vips[0] ?? clusterIp;
   if (vip === undefined)
     throw new SimError(
       "UNKNOWN_OBJECT",
-      `${what}: the Service has no LoadBalancer address (type ${svc.type}; its ClusterIP is not modelled yet)`,
+      `${what}: the Service has no LoadBalancer address and no IPv4 ClusterIP (type ${svc.type})`,
     );
   if (ref.port !== undefined && svc.ports.length > 0 && !svc.ports.some((p) => p.port === ref.port))
     throw new SimError(

@@ -61,3 +61,12 @@ export type { BrIntWorld, Datapath } from "./brint.js";
 export { scenarioSbFiles, scenarioNodeFiles, captureUuid } from "./captures.js";
 export { traceCaptures, capturedNode, renderCaptured, geneveOutputs } from "./captured.js";
 export type { CapturedNode, CapturedHop, CapturedTraceInput } from "./captured.js";
+export {
+  buildClusterWorld,
+  clusterCaptureWorld,
+  clusterProfile,
+  traceCluster,
+  isClusterPath,
+  CLUSTER_FINDINGS,
+} from "./cluster.js";
+export type { ClusterWorld, ClusterTraceInput } from "./cluster.js";

@@ -64,7 +64,9 @@ export function verdictLines(doc: TraceDocument): string[] {
   const v = doc.verdict;
   const lines: string[] = [];
   if (v.delivered) {
-    lines.push(`Verdict: DELIVERED to ${v.pod ?? "?"} on ${v.node ?? "?"}`);
+    lines.push(
+      `Verdict: DELIVERED to ${v.pod ?? (v.node !== null ? "the host network" : "?")} on ${v.node ?? "?"}`,
+    );
   } else {
     lines.push("Verdict: NOT DELIVERED");
     if (v.droppedAt)

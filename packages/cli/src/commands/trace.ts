@@ -4,10 +4,17 @@ import { join } from "node:path";
 import { loadScenario } from "@ovnsim/kube";
 import { SimError } from "@ovnsim/packet";
 import {
+  type CaptureWorld,
+  type TraceDocument,
+  type WireFrame,
+  buildClusterWorld,
   captureWorld,
+  clusterCaptureWorld,
   createSimulation,
+  isClusterPath,
   renderCaptured,
   traceCaptures,
+  traceCluster,
   type SourceRef,
   type TargetRef,
   parseSource,
@@ -162,6 +169,16 @@ registerSubcommand({
     // Objects named by kind are looked up before the simulation is built, so a typo fails fast.
     const from = a.from !== undefined ? resolveSource(s, a.from) : undefined;
     const to = a.to !== undefined ? resolveTarget(s, a.to) : undefined;
+    // In-cluster paths (pod or node → pod, ClusterIP, node, outside) cross Kube-OVN's topology.
+    if (from !== undefined && to !== undefined && isClusterPath(s, from, to.to)) {
+      const { doc, frames } = traceCluster(buildClusterWorld(s), {
+        from,
+        to: to.to,
+        ...(to.port !== undefined ? { port: to.port } : {}),
+        ...(a.proto !== undefined ? { proto: a.proto } : {}),
+      });
+      return report(a, io, doc, frames, clusterCaptureWorld(s));
+    }
     const sim = createSimulation(s, a.datapath !== undefined ? { datapath: a.datapath } : {});
     const { doc, frames } = runTrace(sim, {
       ...(from !== undefined ? { from } : {}),
@@ -169,22 +186,7 @@ registerSubcommand({
       ...(to?.port !== undefined ? { port: to.port } : {}),
       ...(a.proto !== undefined ? { proto: a.proto } : {}),
     });
-    if (a.pcap !== undefined) {
-      // Written before the report, so a path that cannot be written fails the command up front.
-      const format = a.pcapFormat ?? (/\.pcap$/i.test(a.pcap) ? "pcap" : "pcapng");
-      const bytes = format === "pcap" ? writePcap(frames) : writeTracePcapng(frames, captureWorld(sim));
-      writeOutputFile(a.pcap, bytes);
-      io.stderr(`ovnsim trace: wrote ${frames.length} frames to ${a.pcap} (${format})\n`);
-    }
-    if (a.html !== undefined) {
-      writeOutputFile(a.html, renderHtml(doc));
-      io.stderr(`ovnsim trace: wrote the HTML report to ${a.html}\n`);
-    }
-    if (a.format === "json") io.stdout(toJson(doc));
-    else if (a.format === "html") io.stdout(renderHtml(doc));
-    else if (a.format === "mermaid") io.stdout(renderMermaid(doc));
-    else io.stdout(renderText(doc, { detailed: a.detailed }));
-    return doc.verdict.delivered ? 0 : 1;
+    return report(a, io, doc, frames, captureWorld(sim));
   },
 });
 
@@ -222,4 +224,29 @@ function runCaptured(a: TraceArgs, io: { stdout(s: string): void; stderr(s: stri
     for (const x of sk) io.stderr(`ovnsim trace: ${ch}: logical flow not translated: ${x}\n`);
   io.stdout(renderCaptured(r.hops));
   return 0;
+}
+
+function report(
+  a: TraceArgs,
+  io: Parameters<Parameters<typeof registerSubcommand>[0]["run"]>[1],
+  doc: TraceDocument,
+  frames: readonly WireFrame[],
+  world: CaptureWorld,
+): number {
+  if (a.pcap !== undefined) {
+    // Written before the report, so a path that cannot be written fails the command up front.
+    const format = a.pcapFormat ?? (/\.pcap$/i.test(a.pcap) ? "pcap" : "pcapng");
+    const bytes = format === "pcap" ? writePcap(frames) : writeTracePcapng(frames, world);
+    writeOutputFile(a.pcap, bytes);
+    io.stderr(`ovnsim trace: wrote ${frames.length} frames to ${a.pcap} (${format})\n`);
+  }
+  if (a.html !== undefined) {
+    writeOutputFile(a.html, renderHtml(doc));
+    io.stderr(`ovnsim trace: wrote the HTML report to ${a.html}\n`);
+  }
+  if (a.format === "json") io.stdout(toJson(doc));
+  else if (a.format === "html") io.stdout(renderHtml(doc));
+  else if (a.format === "mermaid") io.stdout(renderMermaid(doc));
+  else io.stdout(renderText(doc, { detailed: a.detailed }));
+  return doc.verdict.delivered ? 0 : 1;
 }

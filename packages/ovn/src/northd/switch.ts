@@ -21,6 +21,17 @@ import { stageOf } from "./profiles.js";
 import { buildKubeOvnFlows } from "./kubeovn.js";
 import { ssetOrder } from "./ovs-hmap.js";
 
+/**
+ * NB_Global options:use_ct_inv_match (northd.c, default true): "false" drops ct.inv from the ACL
+ * stage's established/related/invalid matches (Kube-OVN sets it, kube-ovn-internals.md §10.1).
+ */
+function noInv(ctx: {
+  readonly db: { readonly nbGlobal: { readonly options: Readonly<Record<string, string>> } };
+}): string {
+  const v = ctx.db.nbGlobal.options.use_ct_inv_match;
+  return v !== undefined && v.toLowerCase() !== "true" ? "" : " && !ct.inv";
+}
+
 /** Chassis features northd reads from every Chassis' other_config (northd build_chassis_features). */
 export interface ChassisFeatures {
   /** `ct-no-masked-label`: ct_lb_mark / ct_mark.blocked instead of ct_lb / ct_label.blocked. */
@@ -519,14 +530,14 @@ function considerAcl(ctx: BuildContext, s: FlowSink, acl: Acl, hasStateful: bool
       s.add(
         relStage,
         65533,
-        `ct.est && !ct.rel && !ct.new && !ct.inv && ct.rpl && ${blocked} == 0 && ct_label.label == ${acl.label}`,
+        `ct.est && !ct.rel && !ct.new${noInv(ctx)} && ct.rpl && ${blocked} == 0 && ct_label.label == ${acl.label}`,
         `${log}next;`,
         6506,
       );
       s.add(
         relStage,
         65533,
-        `!ct.est && ct.rel && !ct.new && !ct.inv && ${blocked} == 0 && ct_label.label == ${acl.label}`,
+        `!ct.est && ct.rel && !ct.new${noInv(ctx)} && ${blocked} == 0 && ct_label.label == ${acl.label}`,
         `${log}next;`,
         6517,
       );
@@ -578,13 +589,13 @@ function buildAcls(ctx: BuildContext, s: FlowSink, od: SwitchDatapath): void {
     s.add("ls_out_acl", 1, `ip && ct.est && ${blocked} == 1`, "reg0[1] = 1; next;", 6802);
     s.add("ls_in_acl", 1, "ip && !ct.est", "reg0[1] = 1; next;", 6809);
     s.add("ls_out_acl", 1, "ip && !ct.est", "reg0[1] = 1; next;", 6811);
-    const inv = `ct.inv || (ct.est && ct.rpl && ${blocked} == 1)`;
+    const inv = `${noInv(ctx) ? "ct.inv || " : ""}(ct.est && ct.rpl && ${blocked} == 1)`;
     s.add("ls_in_acl", 65532, inv, DROP, 6825);
     s.add("ls_out_acl", 65532, inv, DROP, 6827);
-    const est = `ct.est && !ct.rel && !ct.new && !ct.inv && ct.rpl && ${blocked} == 0`;
+    const est = `ct.est && !ct.rel && !ct.new${noInv(ctx)} && ct.rpl && ${blocked} == 0`;
     s.add("ls_in_acl", 65532, est, "reg0[9] = 0; reg0[10] = 0; reg0[17] = 1; next;", 6844);
     s.add("ls_out_acl", 65532, est, "next;", 6848);
-    const rel = `!ct.est && ct.rel && !ct.new && !ct.inv && ${blocked} == 0`;
+    const rel = `!ct.est && ct.rel && !ct.new${noInv(ctx)} && ${blocked} == 0`;
     s.add(
       "ls_in_acl",
       65532,
@@ -1090,14 +1101,14 @@ function buildAclsEval(ctx: BuildContext, s: FlowSink, od: SwitchDatapath): void
     s.add(OUT, 1, `ip && ct.est && ${blocked} == 1`, `${ALLOW}next;`);
     s.add(IN, 1, "ip && !ct.est", "next;");
     s.add(OUT, 1, "ip && !ct.est", "next;");
-    const inv = `ct.inv || (ct.est && ct.rpl && ${blocked} == 1)`;
+    const inv = `${noInv(ctx) ? "ct.inv || " : ""}(ct.est && ct.rpl && ${blocked} == 1)`;
     s.add(IN, 65532, inv, "reg8[17] = 1; next;");
     s.add(OUT, 65532, inv, "reg8[17] = 1; next;");
-    const est = `ct.est && !ct.rel && !ct.new && !ct.inv && ct.rpl && ${blocked} == 0`;
+    const est = `ct.est && !ct.rel && !ct.new${noInv(ctx)} && ct.rpl && ${blocked} == 0`;
     s.add(IN, 65532, est, `reg0[9] = 0; reg0[10] = 0; reg0[17] = 1; ${ALLOW}next;`);
     s.add(OUT, 65532, est, `${ALLOW}next;`);
     const related = v >= 25 || ctx.features.ctLbRelated;
-    const rel = `!ct.est && ct.rel && !ct.new && !ct.inv && ${blocked} == 0`;
+    const rel = `!ct.est && ct.rel && !ct.new${noInv(ctx)} && ${blocked} == 0`;
     s.add(IN, 65532, rel, `reg0[17] = 1; ${ALLOW}${related ? "ct_commit_nat;" : "next;"}`);
     s.add(OUT, 65532, rel, `${ALLOW}${related ? "ct_commit_nat;" : "next;"}`);
     s.add(AFTER, 65532, "reg0[17] == 1", `${ALLOW}next;`);
@@ -1169,13 +1180,13 @@ function buildAclLogRelated(ctx: BuildContext, s: FlowSink, acl: Acl, hasStatefu
   s.add(
     stage,
     65533,
-    `ct.est && !ct.rel && !ct.new && !ct.inv && ct.rpl && ${blocked} == 0 && ct_label.label == ${acl.label}`,
+    `ct.est && !ct.rel && !ct.new${noInv(ctx)} && ct.rpl && ${blocked} == 0 && ct_label.label == ${acl.label}`,
     actions,
   );
   s.add(
     stage,
     65533,
-    `!ct.est && ct.rel && !ct.new && !ct.inv && ${blocked} == 0 && ct_label.label == ${acl.label}`,
+    `!ct.est && ct.rel && !ct.new${noInv(ctx)} && ${blocked} == 0 && ct_label.label == ${acl.label}`,
     actions,
   );
 }

@@ -1,0 +1,78 @@
+// Example: pods inside the cluster calling the seed's MetalLB VIP, on Kube-OVN 1.14.
+//
+// What 1.14 really does (kube-ovn PR #7040's discussion): the VIP is a plain VIP of
+// cluster-tcp-loadbalancer, which is attached to every subnet switch, so a pod's packet to it
+// is DNATed by its OWN switch, on its own chassis (ls_in_lb; prefer-local picks a backend on the
+// client's node). It never goes to the node MetalLB elected. PR #7040 (v1.15.x / v1.16.x
+// backports #7066, #7067, not 1.14) defers that DNAT to the announcing chassis for
+// ETP=Local VIPs; this example states the 1.14 behaviour.
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { electAnnouncer, loadScenario, readManifestPaths, scenarioFromTexts } from "@ovnsim/kube";
+import { buildClusterWorld, isClusterPath, renderText, traceCluster } from "@ovnsim/tracer";
+import { describe, expect, it } from "vitest";
+
+const s = loadScenario([import.meta.dirname]);
+const w = buildClusterWorld(s);
+const VIP = "10.180.204.252";
+
+describe("pod → MetalLB VIP on Kube-OVN 1.14", () => {
+  it("an underlay pod is DNATed by its own switch to a backend on its own node, not via the announcing node", () => {
+    const svc = s.services.find((x) => x.name === "nginx-lb")!;
+    expect(electAnnouncer(s, svc, VIP).node).toBe("node3");
+    const { doc } = traceCluster(w, { from: "default/underlay-client", to: VIP, port: 80 });
+    expect(doc.verdict).toMatchObject({
+      delivered: true,
+      pod: "default/deploy-169402624-0",
+      node: "node1",
+      backendLocal: true,
+      replyDelivered: true,
+      replySourceIp: VIP,
+    });
+    const text = renderText(doc, { detailed: false });
+    expect(text).toContain("MetalLB's speaker on node3 answers its ARP with 52:54:00:0a:00:03");
+    expect(text).toContain(
+      'Load_Balancer cluster-tcp-loadbalancer vips "10.180.204.252:80" · lflow ls_in_lb 140',
+    );
+    expect(text).not.toContain("Geneve");
+  });
+  it("an overlay pod is DNATed on ovn-default; without U2O the backend is only reachable through the host", () => {
+    const { doc } = traceCluster(w, { from: "default/overlay-client", to: VIP, port: 80 });
+    expect(doc.verdict.delivered).toBe(false);
+    expect(doc.verdict.backend).toBe("10.180.204.3:80");
+    expect(doc.verdict.droppedAt?.layer).toBe("host");
+    expect(doc.verdict.droppedAt?.reason).toContain("no router port on ovn-cluster");
+  });
+  it("with u2oInterconnection the overlay pod reaches the backend inside OVN (policy 29400)", () => {
+    const texts = readManifestPaths([import.meta.dirname]).map((t) =>
+      path.basename(t.file) === "10-underlay-network.yaml"
+        ? {
+            ...t,
+            text: t.text.replace("natOutgoing: false", "natOutgoing: false\n  u2oInterconnection: true"),
+          }
+        : t,
+    );
+    const u2o = scenarioFromTexts(texts);
+    const { doc } = traceCluster(buildClusterWorld(u2o), {
+      from: "default/overlay-client",
+      to: VIP,
+      port: 80,
+    });
+    expect(doc.verdict).toMatchObject({
+      delivered: true,
+      pod: "default/deploy-169402624-1",
+      replySourceIp: VIP,
+    });
+    expect(renderText(doc, { detailed: false })).toContain(
+      'Logical_Router_Policy 29400 "ip4.dst == 10.180.204.0/24"',
+    );
+  });
+  it("`ovnsim trace` keeps the seed's own path for the seed's pods (its findings and verdicts do not change)", () => {
+    expect(isClusterPath(s, "default/deploy-169402624-0", VIP)).toBe(false);
+    expect(isClusterPath(s, "client", VIP)).toBe(false);
+    expect(isClusterPath(s, "default/overlay-client", VIP)).toBe(true);
+    expect(readFileSync(path.join(import.meta.dirname, "30-app.yaml"), "utf8")).toBe(
+      readFileSync(path.join(import.meta.dirname, "../metallb-underlay/30-app.yaml"), "utf8"),
+    );
+  });
+});

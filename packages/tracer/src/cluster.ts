@@ -1,0 +1,714 @@
+/**
+ * In-cluster paths over the topology Kube-OVN builds (kube-ovn-internals.md §10): pod → pod
+ * across subnets and nodes, pod → ClusterIP, pod → LoadBalancer VIP, host network (ovn0) → pod,
+ * pod → node / outside. The NB state is @ovnsim/kube's `deriveClusterNbctl`, compiled by
+ * @ovnsim/ovn's northd for the scenario's Kube-OVN profile with the logical router stages on,
+ * and traced with its ovn-trace executor on the source pod's chassis, as ovn-controller runs
+ * the whole logical path (switches and ovn-cluster) where the packet enters OVN; only the last
+ * switch's egress pipeline runs on the destination chassis, after the Geneve tunnel. That
+ * crossing is shown at the logical level (tunnel key = datapath, Geneve option = ports), not
+ * as br-int OpenFlow tables.
+ *
+ * Every hop names the Kubernetes object behind the NB row it used (Subnet, Pod, Node, Service,
+ * NetworkPolicy) from the owners @ovnsim/kube recorded while deriving the rows. ovn-trace is
+ * stateless: the request runs with `--ct=new`, the reply with `--ct=est|rpl`, and the reply's
+ * source is restored to the Service VIP where OVN's conntrack would reverse the DNAT (the
+ * client port's zone, in its switch's egress pipeline).
+ */
+import {
+  type ClusterNb,
+  type Owner,
+  type PodSpec,
+  type Scenario,
+  deriveClusterNbctl,
+  diagnose,
+  electAnnouncer,
+  nodePortName,
+  podVethName,
+  routerPortIp,
+  routedSubnet,
+  routerPortName,
+  subnetOfIp,
+  underlayOf,
+} from "@ovnsim/kube";
+import {
+  type LbBackend,
+  LogicalNetwork,
+  type MFlow,
+  type NbDatabase,
+  PROFILES,
+  type Profile,
+  type SbModel,
+  type TraceNode,
+  type TraceResult,
+  hashBackend,
+  northd,
+  parseNbctl,
+  sbModelFromNb,
+} from "@ovnsim/ovn";
+import {
+  type Flow,
+  SimError,
+  TCP_FLAG,
+  formatIp4,
+  inCidr4,
+  makeFlow,
+  parseIp4,
+  parseMac,
+} from "@ovnsim/packet";
+import {
+  type FindingView,
+  StepBuilder,
+  TRACE_SCHEMA,
+  type TraceDocument,
+  type TraceStep,
+  type Verdict,
+  type WireFrame,
+  packetView,
+} from "./model.js";
+import type { CaptureWorld } from "./pcap.js";
+
+/** The compiled cluster: NB rows with their owners, the southbound model, one network per chassis. */
+export interface ClusterWorld {
+  readonly scenario: Scenario;
+  readonly nb: ClusterNb;
+  readonly db: NbDatabase;
+  readonly sb: SbModel;
+  readonly profile: Profile;
+  readonly nets: Map<string, LogicalNetwork>;
+}
+
+/** The release's profile with the logical router pipeline built (OVN 24.03 / 25.03 router stages). */
+export function clusterProfile(s: Scenario): Profile {
+  const base = s.controller.release === "1.14" ? PROFILES["kube-ovn-1.14"] : PROFILES["kube-ovn-1.15"];
+  return { ...base, routers: true };
+}
+
+export function buildClusterWorld(s: Scenario): ClusterWorld {
+  const nb = deriveClusterNbctl(s);
+  const db = parseNbctl(nb.lines.join("\n"), { file: "cluster-nb" });
+  const profile = clusterProfile(s);
+  const sb = sbModelFromNb(db, northd(db, profile));
+  return { scenario: s, nb, db, sb, profile, nets: new Map() };
+}
+
+function netOn(w: ClusterWorld, chassis: string): LogicalNetwork {
+  let n = w.nets.get(chassis);
+  if (!n) {
+    n = new LogicalNetwork(w.sb, chassis);
+    w.nets.set(chassis, n);
+  }
+  return n;
+}
+
+export interface ClusterTraceInput {
+  /** `NS/NAME` of a pod, or a node name (its host network, through ovn0). */
+  readonly from: string;
+  /** Destination IPv4 address (pod, ClusterIP, LoadBalancer VIP, node, anything outside). */
+  readonly to: string;
+  readonly port?: number;
+  readonly proto?: "tcp" | "udp" | "icmp";
+}
+
+/** Where a packet enters OVN. */
+interface Origin {
+  readonly kind: "pod" | "node";
+  readonly label: string;
+  readonly chassis: string;
+  readonly lsp: string;
+  readonly datapath: string;
+  readonly mac: string;
+  readonly ip: string;
+  /** Where a capture would see it ("node1/<veth>" or "node1/ovn0"). */
+  readonly link: string;
+  readonly pod?: PodSpec;
+}
+
+const SRC_PORT = 40000;
+
+function podByRef(s: Scenario, ref: string): PodSpec | undefined {
+  const [ns, name] = ref.includes("/") ? (ref.split("/") as [string, string]) : [undefined, ref];
+  return s.pods.find((p) => p.name === name && (ns === undefined || p.namespace === ns));
+}
+
+function vethOf(p: PodSpec): string {
+  return `${p.node}/${podVethName(p)}`;
+}
+
+/** Capture names for a cluster trace's frames (pods by their veth, as the seed's captures). */
+export function clusterCaptureWorld(s: Scenario): CaptureWorld {
+  return {
+    pods: s.pods.map((p) => ({ namespace: p.namespace, name: p.name, node: p.node, veth: podVethName(p) })),
+  };
+}
+
+function originOf(w: ClusterWorld, from: string): Origin {
+  const s = w.scenario;
+  const pod = podByRef(s, from);
+  if (pod)
+    return {
+      kind: "pod",
+      label: `Pod ${pod.namespace}/${pod.name}`,
+      chassis: pod.node,
+      lsp: pod.lsp,
+      datapath: pod.subnet,
+      mac: pod.mac,
+      ip: pod.ip,
+      link: vethOf(pod),
+      pod,
+    };
+  const node = s.cluster?.nodes.find((n) => n.name === from);
+  if (node)
+    return {
+      kind: "node",
+      label: `Node ${node.name} (host network, ovn0)`,
+      chassis: node.name,
+      lsp: nodePortName(node.name),
+      datapath: "join",
+      mac: node.joinMac,
+      ip: node.joinIp,
+      link: `${node.name}/ovn0`,
+    };
+  throw new SimError(
+    "UNKNOWN_OBJECT",
+    `--from ${from}: no Pod or Node of that name in the scenario ${s.name} (a cluster trace starts at a pod or at a node's host network)`,
+  );
+}
+
+/** The MAC the origin sends to: a same-subnet pod's, else its gateway's (router port or physical). */
+function firstHopMac(w: ClusterWorld, o: Origin, dst: string): { mac: string; why: string } {
+  const s = w.scenario;
+  const lrpMac = (port: string): string | undefined => {
+    for (const r of w.db.routers) for (const p of r.ports) if (p.name === port) return p.mac;
+    return undefined;
+  };
+  if (o.kind === "node") {
+    return {
+      mac: lrpMac(routerPortName("join"))!,
+      why: `the host routes the cluster's CIDRs via ${joinGateway(w)} dev ovn0`,
+    };
+  }
+  const sub = s.subnets.find((x) => x.name === o.datapath)!;
+  const dsub = subnetOfIp(s, dst);
+  if (dsub?.name === sub.name) {
+    const peer = s.pods.find((p) => p.ip === dst);
+    if (peer) return { mac: peer.mac, why: `${dst} is on the pod's own subnet ${sub.name}` };
+    // A VIP inside an underlay subnet: MetalLB's speaker answers the ARP with its node's MAC.
+    const svc = s.services.find((x) => x.vips.includes(dst));
+    const node = svc ? announcerNode(s, svc, dst) : undefined;
+    if (node)
+      return {
+        mac: node.nicMac,
+        why: `${dst} is on the pod's own subnet; MetalLB's speaker on ${node.name} answers its ARP with ${node.nicMac}`,
+      };
+  }
+  if (underlayOf(s, sub) && !lrpMac(routerPortName(sub.name))) {
+    const gw = s.physical.routers.flatMap((r) => r.interfaces).find((i) => i.ip === sub.gateway);
+    return {
+      mac: gw?.mac ?? "ff:ff:ff:ff:ff:ff",
+      why: `underlay subnet ${sub.name}: its gateway ${sub.gateway} is the physical router`,
+    };
+  }
+  return {
+    mac: lrpMac(routerPortName(sub.name)) ?? "ff:ff:ff:ff:ff:ff",
+    why: `the pod's gateway ${routerPortIp(s, sub)} is ovn-cluster's port ${routerPortName(sub.name)} (its ARP answered by the router; not traced)`,
+  };
+}
+
+function joinGateway(w: ClusterWorld): string {
+  const c = w.scenario.cluster!;
+  return formatIp4(parseIp4(c.joinCidr.split("/")[0]!) + 1);
+}
+
+function announcerNode(s: Scenario, svc: Scenario["services"][number], vip: string) {
+  try {
+    const name = electAnnouncer(s, svc, vip).node;
+    return s.nodes.find((n) => n.name === name);
+  } catch {
+    return undefined;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading ovn-trace's tree
+
+interface Pipe {
+  readonly kind: "ingress" | "egress";
+  readonly datapath: string;
+  readonly inport: string;
+  readonly outport: string | undefined;
+  readonly tables: { stage: string; table: number; priority: number; match: string; actions: string[] }[];
+  readonly depth: number;
+}
+
+const PIPE_RE = /^(ingress|egress)\(dp="([^"]+)", inport="([^"]+)"(?:, outport="([^"]+)")?\)/;
+const TABLE_RE = /^\s*(\d+)\. (\S+?)(?: \([^)]*\))?: (.*), priority (\d+), uuid/;
+
+function pipelines(tree: readonly TraceNode[]): Pipe[] {
+  const out: Pipe[] = [];
+  const walk = (nodes: readonly TraceNode[], cur: Pipe | undefined, depth: number): void => {
+    for (const n of nodes) {
+      let here = cur;
+      if (n.kind === "pipeline") {
+        const m = PIPE_RE.exec(n.text);
+        if (m) {
+          here = {
+            kind: m[1] as "ingress" | "egress",
+            datapath: m[2]!,
+            inport: m[3]!,
+            outport: m[4],
+            tables: [],
+            depth,
+          };
+          out.push(here);
+        }
+      } else if (n.kind === "table" && cur) {
+        const m = TABLE_RE.exec(n.text);
+        if (m) {
+          const actions: string[] = [];
+          for (const c of n.children) if (c.kind !== "pipeline") actions.push(c.text.trim());
+          cur.tables.push({
+            stage: m[2]!,
+            table: Number(m[1]),
+            priority: Number(m[4]),
+            match: m[3]!,
+            actions,
+          });
+        }
+      }
+      walk(n.children, here, depth + 1);
+    }
+  };
+  walk(tree, undefined, 0);
+  return out;
+}
+
+/** The owners of the NB rows a pipeline used, as "Kind name (role) · NB row · lflow". */
+function attributions(w: ClusterWorld, p: Pipe): { text: string; owner: Owner; lflow: string }[] {
+  const out: { text: string; owner: Owner; lflow: string }[] = [];
+  const seen = new Set<string>();
+  const push = (key: string, row: string, lflow: string) => {
+    const o = w.nb.owners.get(key);
+    if (!o || seen.has(key)) return;
+    seen.add(key);
+    out.push({ text: `${o.kind} ${o.name} (${o.role}) · NB ${row} · lflow ${lflow}`, owner: o, lflow });
+  };
+  const ds = w.nb.owners.get(`ls:${p.datapath}`);
+  if (ds) push(`ls:${p.datapath}`, `Logical_Switch ${p.datapath}`, `${p.kind} pipeline of ${p.datapath}`);
+  for (const t of p.tables) {
+    const lflow = `${t.stage} ${t.priority}`;
+    if (t.stage.endsWith("_policy"))
+      push(`policy:${t.priority}:${t.match}`, `Logical_Router_Policy ${t.priority} "${t.match}"`, lflow);
+    if (t.stage.endsWith("_ip_routing") && t.priority > 0) {
+      const prefix = /ip4\.dst == ([\d./]+)$/.exec(t.match)?.[1];
+      if (prefix === undefined && /^reg7 == 0 && ip4/.test(t.match))
+        push("route:0.0.0.0/0", "Logical_Router_Static_Route 0.0.0.0/0", lflow);
+    }
+    if (t.stage.includes("_acl")) {
+      for (const [key] of w.nb.owners) {
+        if (!key.startsWith("acl:")) continue;
+        const m = key.slice(4);
+        if (t.match === m || t.match.includes(`(${m})`)) push(key, `ACL "${m}"`, lflow);
+      }
+    }
+    for (const a of t.actions) {
+      const be = /ct_lb_mark\(backends=([^;)]*)/.exec(a);
+      if (!be) continue;
+      const ip = /ip4\.dst == ([\d.]+)/.exec(t.match)?.[1];
+      const port = /(?:tcp|udp|sctp)\.dst == (\d+)/.exec(t.match)?.[1];
+      if (ip === undefined) continue;
+      const vip = port ? `${ip}:${port}` : ip;
+      for (const lb of w.db.loadBalancers) {
+        if (lb.vips[vip] !== undefined)
+          push(`vip:${lb.name}/${vip}`, `Load_Balancer ${lb.name} vips "${vip}"`, lflow);
+      }
+    }
+  }
+  if (p.kind === "egress" && p.outport) {
+    const key = w.nb.owners.has(`lsp:${p.outport}`) ? `lsp:${p.outport}` : `lrp:${p.outport}`;
+    push(
+      key,
+      `${key.startsWith("lsp") ? "Logical_Switch_Port" : "Logical_Router_Port"} ${p.outport}`,
+      `output to ${p.outport}`,
+    );
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// One direction
+
+interface Leg {
+  readonly step: TraceStep;
+  readonly frames: WireFrame[];
+  readonly result: TraceResult;
+  /** The port the packet left OVN at, and the packet there. */
+  readonly exit: { readonly port: string; readonly flow: Flow } | undefined;
+  readonly backend: { readonly ip: string; readonly port: number } | null;
+  readonly drop: { readonly where: string; readonly reason: string } | null;
+  readonly aclDropBy: Owner | undefined;
+}
+
+function chassisOfPort(w: ClusterWorld, port: string): string | undefined {
+  return w.db.portBindings.find((b) => b.logicalPort === port)?.chassis;
+}
+
+function placeOfPort(w: ClusterWorld, port: string, chassis: string): string {
+  const pod = w.scenario.pods.find((p) => p.lsp === port);
+  if (pod) return vethOf(pod);
+  if (port.startsWith("node-")) return `${port.slice(5)}/ovn0`;
+  return `${chassis}/br-int:${port}`;
+}
+
+function runLeg(
+  w: ClusterWorld,
+  o: Origin,
+  f: Flow,
+  phase: "forward" | "reply",
+  title: string,
+  why: string,
+  unDnat?: {
+    readonly vip: string;
+    readonly vipPort: number;
+    readonly clientPort: string;
+    readonly clientSwitch: string;
+  },
+): Leg {
+  const ct = phase === "forward" ? Array(8).fill("new") : Array(8).fill("est|rpl");
+  let chosen: { ip: string; port: number } | null = null;
+  const result = netOn(w, o.chassis).traceFlow(o.datapath, o.lsp, f, {
+    ct,
+    chassis: o.chassis,
+    chooseBackend: (backends: readonly LbBackend[], mf: MFlow) => {
+      const i = hashBackend(backends, mf);
+      const b = backends[i]!;
+      chosen = { ip: formatIp4(b.ip4), port: b.port };
+      return i;
+    },
+  });
+  const root = new StepBuilder("ovn", `${phase}: ${o.label}`, title, o.chassis);
+  root.show(f);
+  const frames: WireFrame[] = [
+    { link: o.link, flow: f, kind: "send", note: `${o.label} sends (${why})`, phase },
+  ];
+  root.step("kube", o.kind === "pod" ? "pod eth0" : "ovn0", `${o.label} sends it: ${why}`, f);
+  const pipes = pipelines(result.tree);
+  // The packet between chassis: as the last switch's egress receives it (it changes nothing here).
+  const onWire = result.deliveries[0]?.flow ?? f;
+  let chassis = o.chassis;
+  let aclDropBy: Owner | undefined;
+  for (const p of pipes) {
+    // The last switch's egress runs where its output port is bound: the Geneve crossing.
+    if (p.kind === "egress" && p.outport) {
+      const target = chassisOfPort(w, p.outport);
+      if (target !== undefined && target !== chassis) {
+        const a = w.scenario.nodes.find((n) => n.name === chassis);
+        const b = w.scenario.nodes.find((n) => n.name === target);
+        const dp = w.sb.datapaths.find((d) => d.name === p.datapath)?.tunnelKey ?? 0;
+        const pk = w.sb.ports.find((x) => x.name === p.outport)?.tunnelKey ?? 0;
+        const ik = w.sb.ports.find((x) => x.name === p.inport)?.tunnelKey ?? 0;
+        const ln = w.db.switches.find((x) => x.name === p.datapath)?.ports.find((x) => x.type === "localnet");
+        if (ln) {
+          // A switch with a localnet port reaches its remote ports over the physical network
+          // (ovn-controller physical.c), not over a tunnel.
+          const tag = ln.tag !== undefined ? `VLAN ${ln.tag}` : "untagged";
+          root.step(
+            "physical",
+            `${ln.name} ${chassis} → ${target}`,
+            `${p.datapath} has a localnet port: ovn-controller on ${chassis} sends it out ${ln.name} (${tag}, provider ${ln.options.network_name ?? "?"}) to ${target}, no Geneve; ${target} runs the egress pipeline (shown at the logical level)`,
+          );
+          frames.push({
+            link: `${chassis}/${ln.name}`,
+            flow: onWire,
+            kind: "exit",
+            note: `out ${ln.name} (${tag}) towards ${target}`,
+            phase,
+          });
+        } else {
+          root.step(
+            "openflow",
+            `Geneve ${chassis} → ${target}`,
+            `ovn-controller on ${chassis} sends it over Geneve (${a?.internalIp} → ${b?.internalIp}, VNI = datapath key ${dp} of ${p.datapath}, option 0x0102:0x80 = inport ${ik} / outport ${pk}); ${target} runs the egress pipeline (shown at the logical level, not as br-int tables)`,
+          );
+          frames.push({
+            link: `${chassis}/genev_sys_6081`,
+            flow: onWire,
+            kind: "exit",
+            note: `Geneve to ${b?.internalIp} (tunnel key ${dp}, outport ${pk})`,
+            phase,
+          });
+        }
+        chassis = target;
+      }
+    }
+    const attr = attributions(w, p);
+    const stages = p.tables.map((t) => `${t.stage} ${t.priority}`).join(", ");
+    const dropTable = p.tables.find((t) => t.actions.some((a) => /^drop;?$/.test(a)));
+    const aclDrop = p.tables.find(
+      (t) => t.stage.includes("_acl") && t.actions.some((a) => /^(drop;?|reg8\[17\] = 1;)/.test(a)),
+    );
+    if (aclDrop) {
+      const byMatch = attr.find((x) => x.lflow === `${aclDrop.stage} ${aclDrop.priority}`);
+      if (byMatch) aclDropBy = byMatch.owner;
+    }
+    const where = `${p.kind}(${p.datapath})`;
+    const who = attr.map((x) => x.text);
+    const summary = `${p.kind === "ingress" ? "enters" : "leaves"} ${p.datapath}${p.kind === "ingress" ? ` from ${p.inport}` : ` to ${p.outport}`}${who.length ? ` — ${who.join("; ")}` : ""}`;
+    const detail = p.tables
+      .map(
+        (t) =>
+          `${t.table}. ${t.stage}: ${t.match}, priority ${t.priority}\n${t.actions.map((a) => `    ${a}`).join("\n")}`,
+      )
+      .join("\n");
+    root.step("ovn", where, summary, undefined, { device: chassis, detail: detail || stages });
+    if (dropTable && result.outputs.length === 0 && p === pipes[pipes.length - 1]) break;
+  }
+  const delivery = result.deliveries[0];
+  let exit: Leg["exit"];
+  let drop: Leg["drop"] = null;
+  if (delivery) {
+    let flow = delivery.flow;
+    if (unDnat && delivery.port === unDnat.clientPort) {
+      flow = { ...flow, nw_src: parseIp4(unDnat.vip), tp_src: unDnat.vipPort };
+      root.step(
+        "conntrack",
+        `ct zone of ${unDnat.clientPort}`,
+        `conntrack reverses the Service DNAT (ct_lb_mark in ${unDnat.clientPort}'s zone, ${unDnat.clientSwitch}'s egress): source back to ${unDnat.vip}:${unDnat.vipPort}`,
+        flow,
+      );
+    }
+    exit = { port: delivery.port, flow };
+    const place = placeOfPort(w, delivery.port, chassis);
+    frames.push({
+      link: place,
+      flow,
+      kind: phase === "forward" ? "pod" : "deliver",
+      note: `output to ${delivery.port}`,
+      phase,
+    });
+    root.step("ovn", `output ${delivery.port}`, `output to ${delivery.port} on ${chassis}`, flow);
+  } else {
+    const flat: TraceNode[] = [];
+    const all = (ns: readonly TraceNode[]) => {
+      for (const n of ns) {
+        flat.push(n);
+        all(n.children);
+      }
+    };
+    all(result.tree);
+    const lastTable = [...flat].reverse().find((x) => x.kind === "table");
+    const err = flat.find((x) => x.kind === "error");
+    const reason = aclDropBy
+      ? `dropped by ${aclDropBy.kind} ${aclDropBy.name} (${aclDropBy.role})`
+      : err
+        ? err.text.trim()
+        : `dropped at ${lastTable?.text.trim() ?? "the first table"}`;
+    const where = (lastTable && TABLE_RE.exec(lastTable.text)?.[2]) ?? "ovn";
+    drop = { where, reason };
+    root.step("ovn", where, reason, undefined, { outcome: "drop" });
+  }
+  return { step: root.build(), frames, result, exit, backend: chosen, drop, aclDropBy };
+}
+
+function flowOf(
+  src: { mac: string; ip: string },
+  dstMac: string,
+  dst: string,
+  proto: "tcp" | "udp" | "icmp",
+  sport: number,
+  dport: number,
+  reply: boolean,
+): Flow {
+  const p = proto === "tcp" ? 6 : proto === "udp" ? 17 : 1;
+  return makeFlow({
+    dl_src: parseMac(src.mac),
+    dl_dst: parseMac(dstMac),
+    dl_type: 0x0800,
+    nw_src: parseIp4(src.ip),
+    nw_dst: parseIp4(dst),
+    nw_ttl: 64,
+    nw_proto: p,
+    tp_src: proto === "icmp" ? (reply ? 0 : 8) : sport,
+    tp_dst: proto === "icmp" ? 0 : dport,
+    ...(p === 6 ? { tcp_flags: reply ? TCP_FLAG.syn | TCP_FLAG.ack : TCP_FLAG.syn } : {}),
+  });
+}
+
+/**
+ * Whether `ovnsim trace` takes this path through the cluster topology: from a pod whose subnet
+ * has its gateway in OVN (overlay, logicalGateway, U2O), or from a node's host network, to a
+ * ClusterIP or an address the cluster routes; and from any pod to a ClusterIP. Everything else
+ * (external clients, a plain underlay pod whose gateway is the physical router) stays with the
+ * seed's physical trace, so its findings and verdicts do not change.
+ */
+export function isClusterPath(s: Scenario, from: string, to: string): boolean {
+  const cl = s.cluster;
+  if (!cl) return false;
+  if (cl.services.some((x) => x.clusterIps.includes(to)))
+    return !!podByRef(s, from) || cl.nodes.some((n) => n.name === from);
+  const routedIp = (ip: string): boolean => {
+    const sub = subnetOfIp(s, ip);
+    if (sub) return routedSubnet(s, sub);
+    let n: number;
+    try {
+      n = parseIp4(ip);
+    } catch {
+      return false;
+    }
+    const [j, plen] = cl.joinCidr.split("/");
+    return inCidr4(n, { ip: parseIp4(j!), plen: Number(plen) });
+  };
+  if (s.physical.clients.some((c) => c.name === from)) return false;
+  const pod = podByRef(s, from);
+  if (pod) {
+    const sub = s.subnets.find((x) => x.name === pod.subnet);
+    return !!sub && routedSubnet(s, sub);
+  }
+  if (cl.nodes.some((n) => n.name === from)) return routedIp(to);
+  return false;
+}
+
+/** The end-to-end trace of one in-cluster path, and its frames for the pcap. */
+export function traceCluster(
+  w: ClusterWorld,
+  input: ClusterTraceInput,
+): { doc: TraceDocument; frames: readonly WireFrame[] } {
+  const s = w.scenario;
+  const cl = s.cluster!;
+  const o = originOf(w, input.from);
+  const proto = input.proto ?? "tcp";
+  const svc = cl.services.find((x) => x.clusterIps.includes(input.to));
+  const lbSvc = s.services.find((x) => x.vips.includes(input.to));
+  const svcSpec = svc ? s.services.find((x) => x.namespace === svc.namespace && x.name === svc.name) : lbSvc;
+  const port = input.port ?? svcSpec?.ports[0]?.port ?? 80;
+  const first = firstHopMac(w, o, input.to);
+  const f = flowOf(o, first.mac, input.to, proto, SRC_PORT, port, false);
+  const fwd = runLeg(w, o, f, "forward", `${o.label} → ${input.to}:${port}`, first.why);
+  const frames: WireFrame[] = [...fwd.frames];
+  const forward = new StepBuilder("ovn", "cluster", `${o.label} → ${input.to}:${port} (${proto})`);
+  if (svcSpec) {
+    forward.step(
+      "kube",
+      "Service",
+      `${input.to} is ${svc ? "the ClusterIP" : "a LoadBalancer address"} of Service ${svcSpec.namespace}/${svcSpec.name} (${svcSpec.endpoints.length} endpoint(s): ${svcSpec.endpoints.join(", ") || "none"})`,
+    );
+  }
+  forward.add(fwd.step);
+  let delivered = false;
+  let podName: string | null = null;
+  let node: string | null = null;
+  let hostNote: string | undefined;
+  let handoff: string | undefined;
+  const exitPort = fwd.exit?.port;
+  const dstPod = exitPort ? s.pods.find((p) => p.lsp === exitPort) : undefined;
+  if (dstPod) {
+    delivered = true;
+    podName = `${dstPod.namespace}/${dstPod.name}`;
+    node = dstPod.node;
+    forward.step("kube", `pod ${podName}`, `delivered to Pod ${podName} on ${dstPod.node}`, fwd.exit!.flow, {
+      outcome: "deliver",
+    });
+  } else if (exitPort?.startsWith("node-") && s.pods.some((p) => p.ip === formatIp4(fwd.exit!.flow.nw_dst))) {
+    // A pod OVN does not route to (an underlay subnet without U2O): handed to the host.
+    node = exitPort.slice(5);
+    const dst = formatIp4(fwd.exit!.flow.nw_dst);
+    const target = s.pods.find((p) => p.ip === dst)!;
+    handoff = `leaves OVN to ${node}'s host stack on ovn0 (policy 29000): ${dst} is Pod ${target.namespace}/${target.name} on Subnet ${target.subnet}, which has no router port on ovn-cluster (underlay without U2O or logicalGateway), so the host must route it over the physical network; the cluster trace ends here`;
+    forward.step("host", `${node}/ovn0`, handoff, fwd.exit!.flow, { outcome: "drop" });
+  } else if (exitPort?.startsWith("node-")) {
+    node = exitPort.slice(5);
+    const n = s.nodes.find((x) => x.name === node)!;
+    delivered = true;
+    if (n.internalIp === input.to || cl.nodes.find((x) => x.name === node)?.joinIp === input.to) {
+      hostNote = `delivered to ${node}'s host network stack on ovn0 (${input.to} is the node's own address)`;
+    } else {
+      const sub = o.pod ? s.subnets.find((x) => x.name === o.pod!.subnet) : undefined;
+      hostNote = sub?.natOutgoing
+        ? `reaches ${node}'s host stack on ovn0; Subnet ${sub.name} has natOutgoing, so kube-ovn-cni's iptables MASQUERADE rewrites the source to ${n.internalIp} and the host routes it out (the outside is not modelled)`
+        : `reaches ${node}'s host stack on ovn0 and is routed out with the pod's own source address (natOutgoing off; the outside is not modelled)`;
+    }
+    forward.step("host", `${node}/ovn0`, hostNote, fwd.exit!.flow, { outcome: "deliver" });
+  } else if (exitPort?.startsWith("localnet.")) {
+    node = o.chassis;
+    handoff = `leaves OVN through ${exitPort} on ${o.chassis} onto the physical network; the cluster trace ends here`;
+    forward.step(
+      "physical",
+      `${o.chassis}/${exitPort}`,
+      `leaves OVN through ${exitPort} on ${o.chassis} onto the physical network (the cluster trace stops here; \`ovnsim trace\` from a client covers the physical side)`,
+      fwd.exit!.flow,
+      { outcome: "drop" },
+    );
+  } else if (exitPort) {
+    forward.step("ovn", `output ${exitPort}`, `output to ${exitPort}`, fwd.exit!.flow);
+  }
+  // The reply, from where the request arrived.
+  let reply: TraceStep | null = null;
+  let replyDelivered: boolean | null = null;
+  let replySourceIp: string | null = null;
+  if (delivered && fwd.exit) {
+    const rf = fwd.exit.flow;
+    let ro: Origin | undefined;
+    if (dstPod) ro = originOf(w, `${dstPod.namespace}/${dstPod.name}`);
+    else if (node) ro = originOf(w, node);
+    if (ro) {
+      const back = firstHopMac(w, ro, o.ip);
+      const src = { mac: ro.mac, ip: formatIp4(rf.nw_dst) };
+      const r = flowOf(src, back.mac, o.ip, proto, rf.tp_dst, rf.tp_src, true);
+      const unDnat =
+        fwd.backend && svcSpec
+          ? { vip: input.to, vipPort: port, clientPort: o.lsp, clientSwitch: o.datapath }
+          : undefined;
+      const rl = runLeg(w, ro, r, "reply", `reply ${src.ip} → ${o.ip}`, back.why, unDnat);
+      frames.push(...rl.frames);
+      reply = rl.step;
+      replyDelivered = rl.exit?.port === o.lsp;
+      replySourceIp = rl.exit ? formatIp4(rl.exit.flow.nw_src) : null;
+    }
+  }
+  const drop = fwd.drop;
+  const verdict: Verdict = {
+    delivered,
+    pod: podName,
+    node,
+    announcingNode: null,
+    backend: fwd.backend ? `${fwd.backend.ip}:${fwd.backend.port}` : null,
+    backendLocal: fwd.backend && dstPod ? dstPod.node === o.chassis : null,
+    clientIpPreserved:
+      delivered && fwd.exit
+        ? formatIp4(fwd.exit.flow.nw_src) === o.ip && !/MASQUERADE/.test(hostNote ?? "")
+        : null,
+    replyDelivered,
+    replySourceIp,
+    droppedAt: drop
+      ? { layer: "ovn", where: drop.where, reason: drop.reason }
+      : handoff && exitPort
+        ? { layer: exitPort.startsWith("node-") ? "host" : "physical", where: exitPort, reason: handoff }
+        : null,
+  };
+  const findings: FindingView[] = diagnose(s)
+    .filter((x) => CLUSTER_FINDINGS.has(x.code))
+    .map((x) => ({ code: x.code, severity: x.severity, message: x.message, fix: x.fix }));
+  const doc: TraceDocument = {
+    schema: TRACE_SCHEMA,
+    scenario: s.name,
+    request: { from: input.from, to: input.to, port, proto },
+    verdict,
+    findings,
+    missingLayers: [],
+    forward: forward.build(),
+    reply,
+  };
+  return { doc, frames };
+}
+
+/** The doctor's findings about the cluster topology (the seed's own findings stay with the seed trace). */
+export const CLUSTER_FINDINGS: ReadonlySet<string> = new Set([
+  "NETWORKPOLICY_EGRESS_TO_SERVICE_CIDR",
+  "SERVICE_NO_ENDPOINTS",
+  "NETWORKPOLICY_SELECTS_NOTHING",
+  "U2O_EXCLUDE_IP_REROUTE",
+  "PRIVATE_SUBNET_BLOCKS",
+  "CENTRALIZED_GATEWAY_NODE_MISSING",
+]);
+
+export { packetView };

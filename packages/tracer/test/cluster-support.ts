@@ -1,0 +1,170 @@
+// Shared by the cluster tests: the microflows of a scenario's in-cluster paths (every pod to
+// every other pod and to every ClusterIP, each node's ovn0 to every pod), as ovn-trace takes them.
+import { type Scenario, routerPortName } from "@ovnsim/kube";
+import { parseNbctl, type NbDatabase } from "@ovnsim/ovn";
+import { deriveClusterNbctl, subnetOfIp } from "@ovnsim/kube";
+
+export interface Microflow {
+  readonly datapath: string;
+  readonly microflow: string;
+  readonly ct: readonly string[];
+  readonly from: string;
+  readonly to: string;
+  readonly port: number;
+  /** ovn-trace picks a backend at random: a ClusterIP target names the first endpoint (--lb-dst). */
+  readonly lbDst?: string;
+}
+
+export function clusterMicroflows(s: Scenario, limit = 12, db?: NbDatabase): Microflow[] {
+  const nb = db ?? parseNbctl(deriveClusterNbctl(s).lines.join("\n"), { file: "nb" });
+  const lrpMac = (name: string) => nb.routers.flatMap((r) => r.ports).find((p) => p.name === name)?.mac;
+  const out: Microflow[] = [];
+  const ct = ["new", "new", "new", "new"];
+  const targets: { ip: string; port: number; lbDst?: string }[] = [
+    ...s.pods.map((p) => ({ ip: p.ip, port: 8080 })),
+    ...(s.cluster?.services ?? []).flatMap((x) => {
+      const svc = s.services.find((y) => y.name === x.name && y.namespace === x.namespace);
+      const ep = s.pods.find((p) => p.lsp === svc?.endpoints[0]);
+      const lbDst = ep && svc?.ports[0] ? `${ep.ip}:${svc.ports[0].targetPort}` : undefined;
+      return x.clusterIps
+        .filter((i) => !i.includes(":"))
+        .map((ip) => ({ ip, port: svc?.ports[0]?.port ?? 80, ...(lbDst ? { lbDst } : {}) }));
+    }),
+  ];
+  for (const p of s.pods) {
+    const gw = lrpMac(routerPortName(p.subnet));
+    if (!gw) continue;
+    for (const t of targets) {
+      if (t.ip === p.ip) continue;
+      const same = subnetOfIp(s, t.ip)?.name === p.subnet;
+      const peer = s.pods.find((x) => x.ip === t.ip);
+      const dmac = same && peer ? peer.mac : gw;
+      out.push({
+        datapath: p.subnet,
+        from: `${p.namespace}/${p.name}`,
+        to: t.ip,
+        port: t.port,
+        ct,
+        ...(t.lbDst ? { lbDst: t.lbDst } : {}),
+        microflow: `inport == "${p.lsp}" && eth.src == ${p.mac} && eth.dst == ${dmac} && ip4.src == ${p.ip} && ip4.dst == ${t.ip} && ip.ttl == 64 && tcp.src == 40000 && tcp.dst == ${t.port}`,
+      });
+    }
+  }
+  const jgw = lrpMac(routerPortName("join"));
+  for (const n of s.cluster?.nodes ?? []) {
+    for (const t of targets) {
+      if (!jgw) continue;
+      out.push({
+        datapath: "join",
+        from: n.name,
+        to: t.ip,
+        port: t.port,
+        ct,
+        ...(t.lbDst ? { lbDst: t.lbDst } : {}),
+        microflow: `inport == "node-${n.name}" && eth.src == ${n.joinMac} && eth.dst == ${jgw} && ip4.src == ${n.joinIp} && ip4.dst == ${t.ip} && ip.ttl == 64 && tcp.src == 40000 && tcp.dst == ${t.port}`,
+      });
+    }
+  }
+  // A deterministic spread over the list when it is long.
+  if (out.length <= limit) return out;
+  const step = out.length / limit;
+  return Array.from({ length: limit }, (_, i) => out[Math.floor(i * step)]!);
+}
+
+/**
+ * A random cluster as manifests: 1–4 nodes, 0–3 extra overlay subnets (some centralized, some
+ * private), 1–9 pods, 0–3 Services (random selectors, ports, some without endpoints), 0–2
+ * NetworkPolicies (ingress/egress, pod/namespace/ipBlock peers, ports).
+ */
+export function randomClusterYaml(r: () => number): string {
+  const int = (a: number, b: number) => a + Math.floor(r() * (b - a + 1));
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)] as T;
+  const docs: string[] = [];
+  const nNodes = int(1, 4);
+  const nodes = Array.from({ length: nNodes }, (_, i) => `n${i + 1}`);
+  nodes.forEach((n, i) => {
+    docs.push(
+      `apiVersion: v1\nkind: Node\nmetadata: { name: ${n} }\nstatus: { addresses: [{ type: InternalIP, address: 172.18.0.${i + 2} }] }`,
+    );
+  });
+  const nsList = ["default", "app", "db"];
+  const subnets = ["ovn-default"];
+  const nSub = int(0, 3);
+  for (let i = 0; i < nSub; i++) {
+    const name = `sub-${i}`;
+    subnets.push(name);
+    const central = r() < 0.25;
+    const priv = r() < 0.2;
+    docs.push(
+      [
+        "apiVersion: kubeovn.io/v1",
+        "kind: Subnet",
+        `metadata: { name: ${name} }`,
+        "spec:",
+        `  cidrBlock: 10.${20 + i}.0.0/16`,
+        `  natOutgoing: ${r() < 0.5}`,
+        ...(central ? ["  gatewayType: centralized", `  gatewayNode: ${pick(nodes)}`] : []),
+        ...(priv ? ["  private: true", `  allowSubnets: [10.16.0.0/16]`] : []),
+      ].join("\n"),
+    );
+  }
+  const labels = ["a", "b", "c"];
+  const nPods = int(1, 9);
+  for (let i = 0; i < nPods; i++) {
+    const sub = pick(subnets);
+    docs.push(
+      [
+        "apiVersion: v1",
+        "kind: Pod",
+        `metadata:`,
+        `  name: p${i}`,
+        `  namespace: ${pick(nsList)}`,
+        `  labels: { app: ${pick(labels)} }`,
+        `  annotations: { ovn.kubernetes.io/logical_switch: ${sub} }`,
+        `spec: { nodeName: ${pick(nodes)} }`,
+      ].join("\n"),
+    );
+  }
+  const nSvc = int(0, 3);
+  for (let i = 0; i < nSvc; i++) {
+    const proto = pick(["TCP", "TCP", "UDP"]);
+    docs.push(
+      [
+        "apiVersion: v1",
+        "kind: Service",
+        `metadata: { name: s${i}, namespace: ${pick(nsList)} }`,
+        "spec:",
+        `  selector: { app: ${pick(labels)} }`,
+        `  ports: [{ port: ${pick([80, 443, 53])}, targetPort: ${pick([8080, 80, 5353])}, protocol: ${proto} }]`,
+        ...(r() < 0.2 ? ["  sessionAffinity: ClientIP"] : []),
+      ].join("\n"),
+    );
+  }
+  const nNp = int(0, 2);
+  for (let i = 0; i < nNp; i++) {
+    const types = pick([["Ingress"], ["Egress"], ["Ingress", "Egress"]]);
+    const peer = () =>
+      pick([
+        `{ podSelector: { matchLabels: { app: ${pick(labels)} } } }`,
+        `{ namespaceSelector: { matchLabels: { kubernetes.io/metadata.name: ${pick(nsList)} } } }`,
+        `{ ipBlock: { cidr: 10.16.0.0/16, except: [10.16.0.2/32] } }`,
+      ]);
+    const rule = (key: string) =>
+      r() < 0.3
+        ? "    - {}"
+        : `    - ${key}: [${peer()}]\n      ports: [{ protocol: TCP, port: ${pick([8080, 80])} }]`;
+    docs.push(
+      [
+        "apiVersion: networking.k8s.io/v1",
+        "kind: NetworkPolicy",
+        `metadata: { name: np${i}, namespace: ${pick(nsList)} }`,
+        "spec:",
+        `  podSelector: { matchLabels: { app: ${pick(labels)} } }`,
+        `  policyTypes: [${types.join(", ")}]`,
+        ...(types.includes("Ingress") && r() < 0.8 ? ["  ingress:", rule("from")] : []),
+        ...(types.includes("Egress") && r() < 0.8 ? ["  egress:", rule("to")] : []),
+      ].join("\n"),
+    );
+  }
+  return `${docs.join("\n---\n")}\n`;
+}
