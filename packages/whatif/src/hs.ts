@@ -228,11 +228,11 @@ function search(
       for (let f = free; f !== 0n; f &= f - 1n) bits.push(f & -f);
       bit = bits[Math.floor(rand() * bits.length)]!;
     }
-    const escape = new Map(pos);
-    escape.set(s, { v: x.v | (~y.v & bit), m: x.m | bit });
+    const away = new Map(pos);
+    away.set(s, { v: x.v | (~y.v & bit), m: x.m | bit });
     const stay = new Map(pos);
     stay.set(s, { v: x.v | (y.v & bit), m: x.m | bit });
-    const order = rand && rand() < 0.3 ? [stay, escape] : [escape, stay];
+    const order = rand && rand() < 0.3 ? [stay, away] : [away, stay];
     for (const side of order) {
       const r = search(side, live, rand, budget);
       if (r) return r;

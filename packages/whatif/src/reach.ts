@@ -48,11 +48,9 @@ import { type Dnf, FALSE_DNF, TRUE_DNF, and, eq, exprDnf, ne, or, prereqDnf, spa
 import {
   CONST0,
   CONST1,
-
   type SymState,
   bitsOf,
   constOf,
-  constOfBase,
   constSrc,
   copySlot,
   initialState,
@@ -223,7 +221,11 @@ export class SymbolicNetwork {
       let flow: SFlow;
       try {
         const match = foldConstants(
-          parseExpr(lf.match, { addressSets: model.addressSets, portGroups: model.portGroups, dpKey: dp.key }),
+          parseExpr(lf.match, {
+            addressSets: model.addressSets,
+            portGroups: model.portGroups,
+            dpKey: dp.key,
+          }),
           env,
         );
         const actions = parseActions(lf.actions);
@@ -238,7 +240,10 @@ export class SymbolicNetwork {
         continue; // ovn-trace skips a flow it cannot parse, and so does the executor
       }
       let list = dp.tables.get(key);
-      if (!list) dp.tables.set(key, (list = []));
+      if (!list) {
+        list = [];
+        dp.tables.set(key, list);
+      }
       list.push(flow);
     }
     for (const dp of this.dps.values())
@@ -414,7 +419,10 @@ function portSecPass(ps: readonly PortSec[], dir: "in" | "out"): Dnf {
     let pass: Dnf = other;
     if (dir === "in") {
       const dhcp = and(
-        and(and(EQ_SLOT("nw_proto", 17n), EQ_SLOT("tp_src", 68n)), and(EQ_SLOT("tp_dst", 67n), EQ_SLOT("nw_src", 0n))),
+        and(
+          and(EQ_SLOT("nw_proto", 17n), EQ_SLOT("tp_src", 68n)),
+          and(EQ_SLOT("tp_dst", 67n), EQ_SLOT("nw_src", 0n)),
+        ),
         EQ_SLOT("nw_dst", 0xffffffffn),
       );
       pass = or(pass, and(v4, noIps ? TRUE_DNF : or(anyOf("nw_src", e.ip4), dhcp)));
@@ -467,18 +475,35 @@ function backendText(b: LbBackend): string {
 
 /** The microflow text ovn-trace takes for a witness (fields the class cares about first). */
 export function witnessMicroflow(inport: string, f: Flow): string {
-  const parts = [`inport == "${inport}"`, `eth.src == ${formatMac(f.dl_src)}`, `eth.dst == ${formatMac(f.dl_dst)}`];
+  const parts = [
+    `inport == "${inport}"`,
+    `eth.src == ${formatMac(f.dl_src)}`,
+    `eth.dst == ${formatMac(f.dl_dst)}`,
+  ];
   if (f.dl_type === 0x0800) {
-    parts.push(`ip4.src == ${formatIp4(f.nw_src)}`, `ip4.dst == ${formatIp4(f.nw_dst)}`, `ip.ttl == ${f.nw_ttl}`);
+    parts.push(
+      `ip4.src == ${formatIp4(f.nw_src)}`,
+      `ip4.dst == ${formatIp4(f.nw_dst)}`,
+      `ip.ttl == ${f.nw_ttl}`,
+    );
     if (f.nw_proto === 6)
       parts.push(`tcp.src == ${f.tp_src}`, `tcp.dst == ${f.tp_dst}`, `tcp.flags == ${f.tcp_flags}`);
     else if (f.nw_proto === 17) parts.push(`udp.src == ${f.tp_src}`, `udp.dst == ${f.tp_dst}`);
-    else if (f.nw_proto === 1) parts.push(`icmp4.type == ${f.tp_src & 0xff}`, `icmp4.code == ${f.tp_dst & 0xff}`);
+    else if (f.nw_proto === 1)
+      parts.push(`icmp4.type == ${f.tp_src & 0xff}`, `icmp4.code == ${f.tp_dst & 0xff}`);
     else parts.push(`ip.proto == ${f.nw_proto}`);
   } else if (f.dl_type === 0x0806) {
-    parts.push(`arp.op == ${f.nw_proto}`, `arp.spa == ${formatIp4(f.nw_src)}`, `arp.tpa == ${formatIp4(f.nw_dst)}`);
+    parts.push(
+      `arp.op == ${f.nw_proto}`,
+      `arp.spa == ${formatIp4(f.nw_src)}`,
+      `arp.tpa == ${formatIp4(f.nw_dst)}`,
+    );
   } else if (f.dl_type === 0x86dd) {
-    parts.push(`ip6.src == ${formatIp6(f.ipv6_src)}`, `ip6.dst == ${formatIp6(f.ipv6_dst)}`, `ip.proto == ${f.nw_proto}`);
+    parts.push(
+      `ip6.src == ${formatIp6(f.ipv6_src)}`,
+      `ip6.dst == ${formatIp6(f.ipv6_dst)}`,
+      `ip.proto == ${f.nw_proto}`,
+    );
   } else parts.push(`eth.type == 0x${f.dl_type.toString(16)}`);
   return parts.join(" && ");
 }
@@ -516,7 +541,8 @@ function formatValue(slot: string, v: bigint, m: bigint, w: number): string {
     if (k === 32) return formatIp4(Number(v));
     if (k !== null) return `${formatIp4(Number(v))}/${k}`;
   }
-  if ((slot === "dl_src" || slot === "dl_dst" || slot === "arp_sha") && m === all) return formatMac(Number(v));
+  if ((slot === "dl_src" || slot === "dl_dst" || slot === "arp_sha") && m === all)
+    return formatMac(Number(v));
   if ((slot === "ipv6_src" || slot === "ipv6_dst") && m === all) return formatIp6(v);
   if (m === all) return slot === "dl_type" ? `0x${v.toString(16)}` : v.toString();
   return `0x${v.toString(16)}/0x${m.toString(16)}`;
@@ -674,7 +700,15 @@ class Explorer {
         return [p];
       case "ct_clear": {
         let st = p.st;
-        for (const s of ["ct_state", "ct_mark", "ct_label", "ct_nw_dst", "ct_ipv6_dst", "ct_nw_proto", "ct_tp_dst"])
+        for (const s of [
+          "ct_state",
+          "ct_mark",
+          "ct_label",
+          "ct_nw_dst",
+          "ct_ipv6_dst",
+          "ct_nw_proto",
+          "ct_tp_dst",
+        ])
           st = setSlot(st, s, 0n);
         return [{ ...p, st }];
       }
@@ -710,8 +744,7 @@ class Explorer {
 
   private forkTracked(p: Path, st: SymState, dp: SDatapath, table: number, pl: Pipeline): Path[] {
     const trk = constOf(st, slotOf("ct_state"));
-    if (trk !== null && trk & BigInt(CS.trk))
-      return [this.fork(p, st, { k: "T", dp, table: table + 1, pl })];
+    if (trk !== null && trk & BigInt(CS.trk)) return [this.fork(p, st, { k: "T", dp, table: table + 1, pl })];
     return this.ctState(p).map(({ p: q, bits }) =>
       this.fork(q, orConst(st, "ct_state", bits), { k: "T", dp, table: table + 1, pl }),
     );
@@ -868,7 +901,11 @@ class Explorer {
           if (loop.no) {
             const h = addr(g);
             const r = setSlot(
-              setSlot(setSlot(setSlot(h, "nw_proto", six ? 58n : 1n), "nw_ttl", 255n), "tp_src", six ? 1n : 3n),
+              setSlot(
+                setSlot(setSlot(h, "nw_proto", six ? 58n : 1n), "nw_ttl", 255n),
+                "tp_src",
+                six ? 1n : 3n,
+              ),
               "tp_dst",
               1n,
             );
@@ -950,7 +987,8 @@ class Explorer {
 
   private output(p: Path, dp: SDatapath, pl: Pipeline): Path[] {
     const keyV = constOf(p.st, slotOf("reg15"));
-    if (keyV === null) return [{ ...p, exact: false, error: "output to a logical port the class does not fix" }];
+    if (keyV === null)
+      return [{ ...p, exact: false, error: "output to a logical port the class does not fix" }];
     const key = Number(keyV);
     if (!key) return [{ ...p, error: "output to null logical port" }];
     let port = dp.portsByKey.get(key);
@@ -994,7 +1032,11 @@ class Explorer {
       if (port && port.sb.type === "chassisredirect") {
         const dist = dp.ports.get(port.sb.options.get("distributed-port") ?? "");
         if (!dist) {
-          out.push({ ...q, exact, error: `output to type "chassisredirect" port "${outName}" with no distributed port` });
+          out.push({
+            ...q,
+            exact,
+            error: `output to type "chassisredirect" port "${outName}" with no distributed port`,
+          });
           continue;
         }
         port = dist;
@@ -1090,7 +1132,11 @@ export function reachLogical(model: SbModel, opts: ReachOptions): ReachRun {
   const ex = new Explorer(net, opts.ctStates ?? CT_CHOICES, opts.maxClasses ?? 50_000);
   const starts: Path[] = [];
   if (opts.match !== undefined) {
-    const e = parseExpr(opts.match, { addressSets: model.addressSets, portGroups: model.portGroups, dpKey: port.dp.key });
+    const e = parseExpr(opts.match, {
+      addressSets: model.addressSets,
+      portGroups: model.portGroups,
+      dpKey: port.dp.key,
+    });
     const d = exprDnf(e, {
       lookupPort: (n) => net.lookupPort(port.dp, n),
       isChassisResident: (n) => net.isChassisResident(n),
@@ -1178,7 +1224,9 @@ export function renderReachText(d: ReachDocument): string {
     const v = c.verdict;
     const branch = [
       c.ct !== null ? `ct_state=${formatCtState(parseCtOption(c.ct))}` : null,
-      c.backend !== null ? `backend ${c.backend}${c.hashPicks !== null ? ` (hash picks ${c.hashPicks})` : ""}` : null,
+      c.backend !== null
+        ? `backend ${c.backend}${c.hashPicks !== null ? ` (hash picks ${c.hashPicks})` : ""}`
+        : null,
     ]
       .filter((x) => x !== null)
       .join(", ");
@@ -1195,7 +1243,6 @@ export function renderReachJson(d: ReachDocument): string {
   return `${JSON.stringify(d, null, 2)}\n`;
 }
 
-
 /** Options of `reach` on a scenario: `from` is a logical port or a pod (`NS/NAME`). */
 export interface ScenarioReachOptions extends Omit<ReachOptions, "from" | "chassis"> {
   readonly from: string;
@@ -1206,7 +1253,10 @@ export interface ScenarioReachOptions extends Omit<ReachOptions, "from" | "chass
 /** Symbolic reachability from a pod or logical port of a scenario (northd's flows, as the tracer compiles them). */
 export function reach(s: Scenario, opts: ScenarioReachOptions): ReachRun {
   const pod = s.pods.find(
-    (p) => p.lsp === opts.from || `${p.namespace}/${p.name}` === opts.from || `pod/${p.namespace}/${p.name}` === opts.from,
+    (p) =>
+      p.lsp === opts.from ||
+      `${p.namespace}/${p.name}` === opts.from ||
+      `pod/${p.namespace}/${p.name}` === opts.from,
   );
   const ovn = buildOvn(s);
   const from = pod ? pod.lsp : opts.from;
@@ -1226,4 +1276,24 @@ export function reach(s: Scenario, opts: ScenarioReachOptions): ReachRun {
     ...(chassis !== undefined ? { chassis } : {}),
     ...(to !== undefined ? { to } : {}),
   });
+}
+
+/**
+ * `--ct` of `reach`: conntrack states to branch on, comma-separated, each one ovn-trace's
+ * `--ct` flags joined by `|` ("new,est,est|rpl"). Duplicates are kept once, in order.
+ */
+export function parseCtList(text: string): string[] {
+  const out: string[] = [];
+  for (const raw of text.split(",")) {
+    const w = raw.trim();
+    if (w === "") throw new SimError("BAD_VALUE", `--ct: "${text}" has an empty state`);
+    if (!/^[a-z|+]+$/.test(w))
+      throw new SimError(
+        "BAD_VALUE",
+        `--ct: "${w}" is not conntrack state flags (new, est, rpl, rel, inv, …)`,
+      );
+    parseCtOption(w);
+    if (!out.includes(w)) out.push(w);
+  }
+  return out;
 }

@@ -158,7 +158,8 @@ export function exprDnf(e: Expr, env: SymEnv): Dnf {
       const key = env.lookupPort(e.s);
       if (key === undefined) return FALSE_DNF;
       const { mf } = span(e.f);
-      const d = e.op === "==" ? eq(mf, 0, 32, BigInt(key), 0xffffffffn) : ne(mf, 0, 32, BigInt(key), 0xffffffffn);
+      const d =
+        e.op === "==" ? eq(mf, 0, 32, BigInt(key), 0xffffffffn) : ne(mf, 0, 32, BigInt(key), 0xffffffffn);
       return and(d, prereqDnf(e.f.sym));
     }
     case "cmp": {

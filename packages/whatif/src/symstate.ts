@@ -82,8 +82,9 @@ export function partsOf(mf: string): readonly Part[] {
  */
 export function baseCube(mf: string, lo: number, n: number, v: bigint, m: bigint): Cube | null {
   const out = new Map<number, { v: bigint; m: bigint }>();
-  const vv = (v & m) << BigInt(lo);
-  const mm = m << BigInt(lo);
+  const width = (1n << BigInt(n)) - 1n;
+  const vv = (v & m & width) << BigInt(lo);
+  const mm = (m & width) << BigInt(lo);
   let covered = 0n;
   for (const p of partsOf(mf)) {
     const win = ((1n << BigInt(p.n)) - 1n) << BigInt(p.baseLo);
