@@ -94,6 +94,12 @@ const SLOTS: readonly Slot[] = [
     args: (p) => [p, "--from", "default/deploy-169402624-0", "--no-confirm"],
   },
   {
+    command: "reach",
+    usage: "--nbctl FILE",
+    role: "in-file",
+    args: (p) => ["--nbctl", p, "--from", "vm1"],
+  },
+  {
     command: "diff",
     usage: "[A [B]]",
     role: "in-file-or-dir",

@@ -179,12 +179,21 @@ function topologyOf(s: Scenario): physical.TopologySpec {
   return { hosts, switches, links };
 }
 
-/** Builds the layers for a scenario. */
-export function createSimulation(s: Scenario): Simulation {
+/**
+ * Builds the layers for a scenario. With `reuse` (a simulation of the same scenario), the
+ * compiled parts that hold no per-packet state — northd's flows and each node's OpenFlow
+ * bridges — are shared, and everything a trace changes (MAC tables, ARP caches, MetalLB,
+ * conntrack) is fresh: the same result as a new simulation, without recompiling per trace.
+ */
+export function createSimulation(s: Scenario, reuse?: Simulation): Simulation {
   const missing: string[] = [];
   const ovs = new Map<string, NodeOvs>();
-  for (const n of s.nodes) ovs.set(n.name, buildNodeOvs(s, n.name));
-  const ovn = buildOvn(s);
+  const shared = reuse !== undefined && reuse.scenario === s ? reuse : undefined;
+  for (const n of s.nodes) {
+    const o = shared?.ovs.get(n.name);
+    ovs.set(n.name, o ? { ...o, macTables: new Map() } : buildNodeOvs(s, n.name));
+  }
+  const ovn = shared ? shared.ovn : buildOvn(s);
   let net: physical.PhysicalNetwork | null = null;
   const bridges = new Map<string, ProviderBridge>();
   net = new physical.PhysicalNetwork(topologyOf(s));

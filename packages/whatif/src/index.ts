@@ -50,6 +50,7 @@ export {
   CT_CHOICES,
   reach,
   reachLogical,
+  reachNbctl,
   renderReachText,
   renderReachJson,
   classMembers,

@@ -19,10 +19,16 @@ import {
   type Pipeline,
   type SbModel,
   type SbPort,
+  type TraceNode,
   foldConstants,
+  getProfile,
+  northd,
+  parseNbctl,
+  sbModelFromNb,
   formatCtState,
   hashBackend,
   parseActions,
+  selectMembers,
   parseCtOption,
   parseExpr,
 } from "@ovnsim/ovn";
@@ -40,11 +46,12 @@ import {
   pointToFlow,
   prng,
   slotOf,
+  subtractCube,
   termAnd,
   termMinus,
   witness,
 } from "./hs.js";
-import { type Dnf, FALSE_DNF, TRUE_DNF, and, eq, exprDnf, ne, or, prereqDnf, span } from "./symexpr.js";
+import { type Dnf, FALSE_DNF, TRUE_DNF, and, eq, exprDnf, or, prereqDnf, span } from "./symexpr.js";
 import {
   CONST0,
   CONST1,
@@ -54,7 +61,6 @@ import {
   constSrc,
   copySlot,
   initialState,
-  opaqueSlot,
   orConst,
   readBase,
   setSlot,
@@ -102,12 +108,20 @@ export interface ReachClass {
   readonly backend: string | null;
   /** The backend OVS's select group would pick for the witness (the real hash's choice). */
   readonly hashPicks: string | null;
+  /** The member (ECMP next hop id) each select() took, when the path has one. */
+  readonly select: number | null;
+  /** The member the datapath's select group hashes the witness to. */
+  readonly selectHashPicks: number | null;
   /** The entering headers, as an OVN-style expression of the positive cube. */
   readonly header: string;
-  /** Cubes subtracted from it (higher-priority flows that shadow it). */
+  /** Terms (cubes minus shadowing cubes) whose union is the class; `header` shows the first. */
+  readonly cubes: number;
+  /** Cubes subtracted from them (higher-priority flows that shadow them). */
   readonly excluded: number;
   /** False when the path went through something cubes cannot follow exactly (ip.ttl--…). */
   readonly exact: boolean;
+  /** What that was (null when exact). */
+  readonly approx: string | null;
   /** The logical flows hit, in order ("ls_in_lb 120"). */
   readonly path: readonly string[];
   /** A packet of the class, as an ovn-trace microflow. */
@@ -290,12 +304,15 @@ interface Path {
   readonly term: Term;
   readonly st: SymState;
   readonly stack: Stack | null;
-  readonly exact: boolean;
+  /** Why the path is not exact (null: it is). */
+  readonly approx: string | null;
   readonly trail: readonly string[];
   readonly outputs: readonly string[];
   readonly ct: string | null;
   readonly lb: string | null;
   readonly lbCount: number;
+  /** The member each `select(…)` took (ECMP next hops), in order. */
+  readonly selects: readonly number[];
   /** The last table met, for the drop point. */
   readonly last: string;
   readonly omitted: boolean;
@@ -314,16 +331,38 @@ const nonEmpty = (t: Term): boolean => witness(t, []) !== null;
 function split(p: Path, d: Dnf): { yes: Path[]; no: Path | null } {
   const yes: Path[] = [];
   let miss: Term | null = p.term;
-  let exact = p.exact;
+  let approx = p.approx;
   for (const c of d) {
     const { cube, opaque } = translate(p.st, c);
-    if (opaque) exact = false;
+    if (opaque) approx ??= "a match reads a field cubes cannot follow (after ip.ttl--)";
     if (!cube) continue;
     const hit = termAnd(p.term, cube);
-    if (hit && nonEmpty(hit)) yes.push({ ...p, term: hit, exact: exact && !opaque });
+    if (hit && nonEmpty(hit)) yes.push({ ...p, term: hit, approx: opaque ? approx : p.approx });
     if (miss) miss = termMinus(miss, cube);
   }
-  return { yes, no: miss && nonEmpty(miss) ? { ...p, term: miss, exact } : null };
+  return { yes, no: miss && nonEmpty(miss) ? { ...p, term: miss, approx } : null };
+}
+
+/**
+ * ip.ttl-- on the headers with a non-zero TTL, exactly: split by the TTL's lowest set bit k;
+ * then TTL-1 keeps the bits above k, clears bit k and sets the bits below — per bit, a copy or
+ * a constant, which the state can hold (an arithmetic decrement of a free field it cannot).
+ */
+function decrement(p: Path): Path[] {
+  const slot = slotOf("nw_ttl");
+  const bits = bitsOf(p.st, slot);
+  const out: Path[] = [];
+  for (let k = 0; k < 8; k++) {
+    const low = (1n << BigInt(k + 1)) - 1n;
+    const { yes } = split(p, eq("nw_ttl", 0, 8, 1n << BigInt(k), low));
+    for (const y of yes) {
+      const nb = bits.map((b, i) => (i < k ? CONST1 : i === k ? CONST0 : b));
+      const st = y.st.slice();
+      st[slot] = nb;
+      out.push({ ...y, st });
+    }
+  }
+  return out;
 }
 
 /** Sets a field (FieldRef-like span) from bit contents. */
@@ -346,16 +385,10 @@ function anyOf(slot: string, vs: readonly bigint[]): Dnf {
   return d;
 }
 
+/** The complement, as disjoint cubes: the full space minus each cube in turn. */
 function not(d: Dnf): Dnf {
-  let out: Dnf = TRUE_DNF;
-  for (const c of d) {
-    let next: Dnf = FALSE_DNF;
-    for (const [s, x] of c) {
-      const w = SLOT_WIDTH[s]!;
-      next = or(next, ne(SLOTS[s]![0], 0, w, x.v, x.m));
-    }
-    out = and(out, next);
-  }
+  let out: Cube[] = [FULL];
+  for (const c of d) out = out.flatMap((x) => subtractCube(x, c));
   return out;
 }
 
@@ -687,7 +720,7 @@ class Explorer {
         for (const y of yes) {
           const z = split(y, EQ_SLOT("nw_ttl", 0n));
           for (const u of z.yes) out.push({ ...u, error: "TTL underflow" });
-          if (z.no) out.push({ ...z.no, st: opaqueSlot(z.no.st, "nw_ttl") });
+          if (z.no) out.push(...decrement(z.no));
         }
         return out;
       }
@@ -730,13 +763,20 @@ class Explorer {
       case "nest":
         return this.nest(a.kind, a.nested, p, dp, table, pl);
       case "result":
+        if (a.fn === "select") return this.select(a, p, dp, table, pl);
         return this.result(a, p, dp);
       case "output":
         return this.output(p, dp, pl);
       case "other":
         if (a.name === "get_arp" || a.name === "get_nd") {
           const exact = (this.net.model.macBindings ?? []).length === 0;
-          return [{ ...p, exact: p.exact && exact, st: setSlot(p.st, "dl_dst", 0n) }];
+          return [
+            {
+              ...p,
+              approx: exact ? p.approx : (p.approx ?? "get_arp with MAC bindings"),
+              st: setSlot(p.st, "dl_dst", 0n),
+            },
+          ];
         }
         return [p];
     }
@@ -799,7 +839,13 @@ class Explorer {
               ...q,
               lb: q.lb ?? backendText(b),
               lbCount: q.lbCount + 1,
-              exact: q.exact && q.lbCount === 0 && first,
+              approx:
+                q.approx ??
+                (q.lbCount > 0
+                  ? "a second ct_lb (only the first is pinned by --lb-dst)"
+                  : !first
+                    ? "a backend sharing its address with another (--lb-dst pins the first)"
+                    : null),
             };
             out.push(this.fork(r, st, { k: "T", dp, table: table + 1, pl }));
           }
@@ -920,6 +966,43 @@ class Explorer {
     return run(p, kind0, kind0 === "reject");
   }
 
+  private readonly portSecCache = new Map<string, Dnf>();
+  private portSec(port: SPort, dir: "in" | "out"): Dnf {
+    const k = `${port.sb.name}\u0000${dir}`;
+    let d = this.portSecCache.get(k);
+    if (!d) {
+      d = portSecPass(parsePortSec(port.sb.portSecurity), dir);
+      this.portSecCache.set(k, d);
+    }
+    return d;
+  }
+
+  /** `select(…)`: one branch per member (an ECMP next hop), each continuing in a fork. */
+  private select(
+    a: Extract<Action, { t: "result" }>,
+    p: Path,
+    dp: SDatapath,
+    table: number,
+    pl: Pipeline,
+  ): Path[] {
+    const members = selectMembers(a.args);
+    if (members.length === 0) return [{ ...p, error: `select(${a.args}): no members` }];
+    const { n } = span(a.dst);
+    return members.map((m) => {
+      // --select-id pins every select of a trace: a path whose selects differ cannot be replayed.
+      const approx =
+        p.approx ??
+        (p.selects.length === 0 || p.selects[0] === m.id ? null : "two select() with different members");
+      const q: Path = { ...p, approx, selects: [...p.selects, m.id] };
+      return this.fork(q, setRef(q.st, a.dst, constSrc(BigInt(m.id), n)), {
+        k: "T",
+        dp,
+        table: table + 1,
+        pl,
+      });
+    });
+  }
+
   private result(a: Extract<Action, { t: "result" }>, p: Path, dp: SDatapath): Path[] {
     const set = (q: Path, v: bigint): Path => {
       const { n } = span(a.dst);
@@ -934,10 +1017,13 @@ class Explorer {
       case "check_out_port_sec": {
         const inb = a.fn === "check_in_port_sec";
         const key = constOf(p.st, slotOf(inb ? "reg14" : "reg15"));
-        if (key === null) return [set({ ...p, exact: false }, 0n)];
+        if (key === null)
+          return [set({ ...p, approx: p.approx ?? "port security of a port the class does not fix" }, 0n)];
         const port = dp.portsByKey.get(Number(key));
         if (!port) return [set(p, 0n)];
-        return cond(p, not(portSecPass(parsePortSec(port.sb.portSecurity), inb ? "in" : "out")));
+        // Split on the headers that pass (result 0); the rest (kept lazily as a difference) fail.
+        const { yes, no } = split(p, this.portSec(port, inb ? "in" : "out"));
+        return [...yes.map((y) => set(y, 0n)), ...(no ? [set(no, 1n)] : [])];
       }
       case "chk_lb_hairpin":
       case "chk_lb_hairpin_reply": {
@@ -945,7 +1031,7 @@ class Explorer {
         // vipFor: the first VIP with the connection's original destination address.
         let hit: Dnf = FALSE_DNF;
         const seen = new Set<string>();
-        let exact = p.exact;
+        let approx = p.approx;
         for (const v of vips) {
           const k = v.family === 4 ? `4/${v.ip4}` : `6/${v.ip6}`;
           if (seen.has(k)) continue;
@@ -965,21 +1051,40 @@ class Explorer {
           if (cb !== null) same = EQ_SLOT(sa!, cb);
           else if (ca !== null) same = EQ_SLOT(sb!, ca);
           else {
-            exact = false;
+            approx ??= "hairpin check with neither address fixed";
             same = FALSE_DNF;
           }
           hit = or(hit, and(pre, same));
         }
-        return cond({ ...p, exact }, hit);
+        return cond({ ...p, approx }, hit);
       }
       case "lookup_fdb":
       case "get_fdb":
-        return [set({ ...p, exact: p.exact && (this.net.model.fdbs ?? []).length === 0 }, 0n)];
+        return [
+          set(
+            {
+              ...p,
+              approx: (this.net.model.fdbs ?? []).length === 0 ? p.approx : (p.approx ?? "FDB lookups"),
+            },
+            0n,
+          ),
+        ];
       case "lookup_arp":
       case "lookup_nd":
       case "lookup_arp_ip":
       case "lookup_nd_ip":
-        return [set({ ...p, exact: p.exact && (this.net.model.macBindings ?? []).length === 0 }, 0n)];
+        return [
+          set(
+            {
+              ...p,
+              approx:
+                (this.net.model.macBindings ?? []).length === 0
+                  ? p.approx
+                  : (p.approx ?? "MAC binding lookups"),
+            },
+            0n,
+          ),
+        ];
       default:
         return [set(p, 0n)];
     }
@@ -988,7 +1093,13 @@ class Explorer {
   private output(p: Path, dp: SDatapath, pl: Pipeline): Path[] {
     const keyV = constOf(p.st, slotOf("reg15"));
     if (keyV === null)
-      return [{ ...p, exact: false, error: "output to a logical port the class does not fix" }];
+      return [
+        {
+          ...p,
+          approx: p.approx ?? "output to a port the class does not fix",
+          error: "output to a logical port the class does not fix",
+        },
+      ];
     const key = Number(keyV);
     if (!key) return [{ ...p, error: "output to null logical port" }];
     let port = dp.portsByKey.get(key);
@@ -1018,7 +1129,8 @@ class Explorer {
     }
     const out: Path[] = [];
     for (const { q, loopback } of loops) {
-      const exact = q.exact && inKeyV !== null;
+      const approx =
+        inKeyV !== null ? q.approx : (q.approx ?? "output from an inport the class does not fix");
       if (mc) {
         const frames: Frame[] = [];
         let omitted = q.omitted;
@@ -1026,7 +1138,7 @@ class Explorer {
           if (m.sb.tunnelKey !== inKey || loopback) frames.push({ k: "E", dp, port: m });
           else omitted = true;
         }
-        out.push(this.fork({ ...q, exact, omitted }, eg, ...frames));
+        out.push(this.fork({ ...q, approx, omitted }, eg, ...frames));
         continue;
       }
       if (port && port.sb.type === "chassisredirect") {
@@ -1034,7 +1146,7 @@ class Explorer {
         if (!dist) {
           out.push({
             ...q,
-            exact,
+            approx,
             error: `output to type "chassisredirect" port "${outName}" with no distributed port`,
           });
           continue;
@@ -1044,8 +1156,8 @@ class Explorer {
       }
       if ((port && port.sb.tunnelKey !== inKey) || loopback) {
         const st = port ? setSlot(eg, "reg15", BigInt(port.sb.tunnelKey)) : eg;
-        out.push(this.fork({ ...q, exact }, st, { k: "T", dp, table: 0, pl: "egress" }));
-      } else out.push({ ...q, exact, omitted: true });
+        out.push(this.fork({ ...q, approx }, st, { k: "T", dp, table: 0, pl: "egress" }));
+      } else out.push({ ...q, approx, omitted: true });
     }
     return out;
   }
@@ -1073,23 +1185,29 @@ export function concreteVerdict(
   flow: Flow,
   ct: string | null,
   backend: string | null,
+  select: number | null = null,
 ): { ports: readonly string[]; delivered: boolean } {
   const r = concrete.traceFlow(undefined, inport, flow, {
     ct: ct === null ? [] : Array.from({ length: 64 }, () => ct),
     ...(backend !== null ? { lbDst: backend } : {}),
+    ...(select !== null ? { selectId: select } : {}),
   });
   return { ports: r.outputs, delivered: !r.dropped };
 }
 
 /** The class's points as flows: its witness, then `n` random members (deterministic per seed). */
-export function classMembers(t: Term, n: number, seed: number): Flow[] {
+export function classMembers(ts: Term | readonly Term[], n: number, seed: number): Flow[] {
+  const all: readonly Term[] = Array.isArray(ts) ? ts : [ts as Term];
   const out: Flow[] = [];
-  const w = witness(t, HEADER_SLOTS);
-  if (w) out.push(pointToFlow(w));
+  for (const t of all) {
+    const w = witness(t, HEADER_SLOTS);
+    if (w) out.push(pointToFlow(w));
+  }
   const rand = prng(seed);
   for (let i = 0; i < n; i++) {
-    const p = witness(t, HEADER_SLOTS, rand);
-    if (p && contains(t, p)) out.push(pointToFlow(p));
+    const t = all[Math.floor(rand() * all.length)];
+    const p = t ? witness(t, HEADER_SLOTS, rand) : null;
+    if (t && p && contains(t, p)) out.push(pointToFlow(p));
   }
   return out;
 }
@@ -1097,7 +1215,8 @@ export function classMembers(t: Term, n: number, seed: number): Flow[] {
 /** A reach run with the classes' terms kept (for tests that draw more members). */
 export interface ReachRun {
   readonly doc: ReachDocument;
-  readonly terms: readonly Term[];
+  /** Each class's terms (its header set is their union), in class order. */
+  readonly terms: readonly (readonly Term[])[];
   readonly concrete: LogicalNetwork;
 }
 
@@ -1119,12 +1238,13 @@ export function reachLogical(model: SbModel, opts: ReachOptions): ReachRun {
     term: { pos: FULL, neg: [] },
     st,
     stack: push(null, { k: "T", dp: port.dp, table: 0, pl: "ingress" }),
-    exact: true,
+    approx: null,
     trail: [],
     outputs: [],
     ct: null,
     lb: null,
     lbCount: 0,
+    selects: [],
     last: "",
     omitted: false,
     error: null,
@@ -1149,35 +1269,59 @@ export function reachLogical(model: SbModel, opts: ReachOptions): ReachRun {
   }
   const concrete = new LogicalNetwork(model, opts.chassis);
   const confirm = opts.confirm ?? true;
-  const classes: ReachClass[] = [];
-  const terms: Term[] = [];
+  // Leaves with the same fate, branches and path are one class (a union of terms): the TTL
+  // split of ip.ttl--, say, or the pieces a shadowing flow cut a set into.
+  const groups = new Map<string, Path[]>();
   for (const { path } of ex.leaves) {
     const verdict = verdictOf(path);
     if (opts.to && !verdict.ports.some((x) => opts.to!.includes(x))) continue;
-    const w = witness(path.term, HEADER_SLOTS);
-    if (!w) continue;
-    const flow = pointToFlow(w);
-    let confirmed: boolean | null = null;
-    if (confirm) {
-      const c = concreteVerdict(concrete, opts.from, flow, path.ct, path.lb);
-      confirmed = c.delivered === verdict.delivered && sameList(c.ports, verdict.ports);
+    const k = JSON.stringify([verdict, path.ct, path.lb, path.selects, path.trail, path.approx]);
+    const g = groups.get(k);
+    if (g) g.push(path);
+    else groups.set(k, [path]);
+  }
+  const classes: ReachClass[] = [];
+  const terms: (readonly Term[])[] = [];
+  for (const paths of groups.values()) {
+    const path = paths[0]!;
+    const verdict = verdictOf(path);
+    const live: Term[] = [];
+    let flow: Flow | null = null;
+    let confirmed: boolean | null = confirm ? true : null;
+    for (const q of paths) {
+      const w = witness(q.term, HEADER_SLOTS);
+      if (!w) continue;
+      live.push(q.term);
+      const f = pointToFlow(w);
+      flow ??= f;
+      if (confirm) {
+        const c = concreteVerdict(concrete, opts.from, f, path.ct, path.lb, path.selects[0] ?? null);
+        if (!(c.delivered === verdict.delivered && sameList(c.ports, verdict.ports))) confirmed = false;
+      }
     }
+    if (!flow) continue;
     let hashPicks: string | null = null;
     if (path.lb !== null) hashPicks = hashChoice(concrete, opts.from, flow, path.ct);
+    const sel = path.selects[0] ?? null;
+    const selectHashPicks = sel === null ? null : selectChoice(concrete, opts.from, flow, path.ct, path.lb);
     classes.push({
       id: classes.length + 1,
       verdict,
       ct: path.ct,
       backend: path.lb,
       hashPicks,
-      header: formatCube(path.term.pos),
-      excluded: path.term.neg.length,
-      exact: path.exact,
+      select: sel,
+      selectHashPicks,
+      header: formatCube(live[0]!.pos),
+      cubes: live.length,
+      excluded: live.reduce((n, t) => n + t.neg.length, 0),
+      exact: path.approx === null,
+      approx: path.approx,
       path: path.trail,
       witness: witnessMicroflow(opts.from, flow),
       confirmed,
     });
-    terms.push(path.term);
+    terms.push(live);
   }
   const delivered = classes.filter((c) => c.verdict.delivered).length;
   return {
@@ -1214,6 +1358,30 @@ function hashChoice(concrete: LogicalNetwork, inport: string, flow: Flow, ct: st
   return chosen;
 }
 
+/** The member the first select() of the witness's trace takes without --select-id (the hash's choice). */
+function selectChoice(
+  concrete: LogicalNetwork,
+  inport: string,
+  flow: Flow,
+  ct: string | null,
+  backend: string | null,
+): number | null {
+  const r = concrete.traceFlow(undefined, inport, flow, {
+    ct: ct === null ? [] : Array.from({ length: 64 }, () => ct),
+    ...(backend !== null ? { lbDst: backend } : {}),
+  });
+  const find = (nodes: readonly TraceNode[]): number | null => {
+    for (const n of nodes) {
+      const m = /^select: \S+ = (\d+)/.exec(n.text);
+      if (m) return Number(m[1]);
+      const k = find(n.children);
+      if (k !== null) return k;
+    }
+    return null;
+  };
+  return find(r.tree);
+}
+
 /** Text: one block per class, delivered first. */
 export function renderReachText(d: ReachDocument): string {
   const out = [
@@ -1227,12 +1395,15 @@ export function renderReachText(d: ReachDocument): string {
       c.backend !== null
         ? `backend ${c.backend}${c.hashPicks !== null ? ` (hash picks ${c.hashPicks})` : ""}`
         : null,
+      c.select !== null
+        ? `select ${c.select}${c.selectHashPicks !== null ? ` (hash picks ${c.selectHashPicks})` : ""}`
+        : null,
     ]
       .filter((x) => x !== null)
       .join(", ");
     out.push(
-      `#${c.id} ${v.delivered ? `DELIVERED to ${v.ports.join(", ")}` : `DROPPED at ${v.droppedAt ?? "?"}: ${v.reason ?? "?"}`}${branch ? ` [${branch}]` : ""}${c.exact ? "" : " (approximate)"}`,
-      `   headers: ${c.header}${c.excluded ? ` minus ${c.excluded} shadowing cube${c.excluded === 1 ? "" : "s"}` : ""}`,
+      `#${c.id} ${v.delivered ? `DELIVERED to ${v.ports.join(", ")}` : `DROPPED at ${v.droppedAt ?? "?"}: ${v.reason ?? "?"}`}${branch ? ` [${branch}]` : ""}${c.exact ? "" : ` (approximate: ${c.approx})`}`,
+      `   headers: ${c.header}${c.cubes > 1 ? ` (and ${c.cubes - 1} more cube${c.cubes === 2 ? "" : "s"})` : ""}${c.excluded ? ` minus ${c.excluded} shadowing cube${c.excluded === 1 ? "" : "s"}` : ""}`,
       `   witness: ${c.witness}${c.confirmed === null ? "" : c.confirmed ? " (confirmed)" : " (NOT CONFIRMED)"}`,
     );
   }
@@ -1296,4 +1467,12 @@ export function parseCtList(text: string): string[] {
     if (!out.includes(w)) out.push(w);
   }
   return out;
+}
+
+/** Symbolic reachability on an ovn-nbctl command file compiled by northd for a profile. */
+export function reachNbctl(text: string, file: string, profile: string, opts: ReachOptions): ReachRun {
+  const p = getProfile(profile);
+  if (!p) throw new SimError("BAD_VALUE", `--profile: "${profile}" is not a northd profile`);
+  const db = parseNbctl(text, { file });
+  return reachLogical(sbModelFromNb(db, northd(db, p)), opts);
 }

@@ -2,6 +2,7 @@
 // scenarios, every class's witness and random members of every exact class get the class's
 // verdict (same output ports, in order, or dropped) from LogicalNetwork.traceFlow run with the
 // class's conntrack state (--ct) and backend (--lb-dst).
+import { readFileSync } from "node:fs";
 import { loadScenario, scenarioFromYaml } from "@ovnsim/kube";
 import { isSimError } from "@ovnsim/packet";
 import { arbTopology, scenarioYaml } from "@ovnsim/testing";
@@ -12,6 +13,7 @@ import {
   concreteVerdict,
   parseCtList,
   reach,
+  reachNbctl,
   renderReachJson,
   renderReachText,
 } from "@ovnsim/whatif";
@@ -26,7 +28,7 @@ function disagreements(r: ReachRun, inport: string, members: number): string[] {
   r.doc.classes.forEach((c, i) => {
     const flows = classMembers(r.terms[i]!, c.exact ? members : 0, 1000 + i);
     for (const f of flows) {
-      const v = concreteVerdict(r.concrete, inport, f, c.ct, c.backend);
+      const v = concreteVerdict(r.concrete, inport, f, c.ct, c.backend, c.select);
       if (v.delivered !== c.verdict.delivered || v.ports.join(",") !== c.verdict.ports.join(","))
         bad.push(
           `#${c.id} ${c.header}: symbolic ${c.verdict.ports.join(",") || "drop"}, concrete ${v.ports.join(",") || "drop"}`,
@@ -97,6 +99,40 @@ describe("reach on the seed", () => {
     expect(() => reach(seed, { from: pod.lsp, to: ["nope"] })).toThrow(/--to: no logical port/);
     expect(() => parseCtList("new,,est")).toThrow(/empty state/);
     expect(() => parseCtList("bogus")).toThrow(/unknown connection tracking state/);
+  });
+});
+
+describe("reach through a router with ECMP routes (ovn-nbctl, northd ovn-23.03)", () => {
+  const text = readFileSync(new URL("./fixtures/ecmp.nbctl", import.meta.url), "utf8");
+  const r = reachNbctl(text, "ecmp.nbctl", "ovn-23.03", {
+    from: "vm1",
+    match: "ip4 && tcp && ip4.dst == 8.8.8.8",
+  });
+
+  it("each next hop is a branch, confirmed with --select-id, the hash's choice named", () => {
+    const hops = r.doc.classes.filter((c) => c.select !== null && c.verdict.delivered);
+    expect(new Set(hops.map((c) => `${c.select}->${c.verdict.ports.join(",")}`))).toEqual(
+      new Set(["1->gw-a", "2->gw-b"]),
+    );
+    for (const c of hops) expect([1, 2]).toContain(c.selectHashPicks);
+    expect(r.doc.confirmed).toBe(r.doc.classes.length);
+    // ip.ttl-- is followed exactly (split on the TTL's lowest set bit), so every class is exact.
+    expect(r.doc.classes.every((c) => c.exact)).toBe(true);
+  });
+
+  it("random members of every class agree with the concrete trace", () => {
+    expect(disagreements(r, "vm1", 3)).toEqual([]);
+  }, 120_000);
+
+  it("a TTL of 1 is answered, not routed", () => {
+    const t = reachNbctl(text, "ecmp.nbctl", "ovn-23.03", {
+      from: "vm1",
+      match: "ip4 && tcp && ip.ttl == 1",
+    });
+    expect(
+      t.doc.classes.some((c) => c.verdict.delivered && c.verdict.ports.some((p) => p.startsWith("gw-"))),
+    ).toBe(false);
+    expect(t.doc.classes.some((c) => c.verdict.droppedAt?.includes("ip.ttl == {0, 1}"))).toBe(true);
   });
 });
 

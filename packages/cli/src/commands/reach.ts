@@ -10,15 +10,16 @@ import {
   applyVariant,
   parseCtList,
   reach,
+  reachNbctl,
   renderReachJson,
   renderReachText,
   variantOption,
 } from "@ovnsim/whatif";
 import { oneOf, walkArgs } from "../args.js";
 import { registerSubcommand } from "../cli.js";
-import { checkInputPaths, isManifestName } from "../files.js";
+import { checkInputPaths, isManifestName, readTextFile } from "../files.js";
 
-const USAGE = `usage: ovnsim reach [FILES|DIR]... --from POD|PORT [--to POD|PORT]... [--match EXPR]
+const USAGE = `usage: ovnsim reach [FILES|DIR | --nbctl FILE [--profile P]] --from POD|PORT [--to POD|PORT]... [--match EXPR]
                     [--ct STATES] [--chassis NODE] [--max N] [--no-confirm]
                     [--release V] [--metallb V] [--flag NAME=VALUE] [--etp Local|Cluster]
                     [--format text|json]
@@ -28,6 +29,10 @@ const USAGE = `usage: ovnsim reach [FILES|DIR]... --from POD|PORT [--to POD|PORT
   to logical ports or dropped at a flow. Each ct action branches on the connection's state and
   each ct_lb_mark(backends=…) on its backend. Every class has a witness packet, run through the
   concrete ovn-trace model with that state (--ct) and backend (--lb-dst) to confirm its verdict.
+  A select() (ECMP next hops of a router) branches once per member (--select-id), with the
+  member the datapath's hash takes for the witness.
+  --nbctl FILE  an ovn-nbctl command file instead of manifests (routers, ECMP routes…)
+  --profile P   northd profile for --nbctl (default ovn-23.03)
   --from P      pod NS/NAME or logical port (required); runs on the pod's node unless --chassis
   --to P        only classes delivered to this pod / logical port; repeatable
   --match EXPR  only headers matching this OVN expression ("ip4 && tcp.dst == 80")
@@ -43,6 +48,8 @@ export interface ReachArgs {
   files: string[];
   variant: VariantDraft;
   opts: ScenarioReachOptions;
+  nbctl?: string;
+  profile: string;
 }
 
 /** The command line of `ovnsim reach` (SimError on a bad option or value). */
@@ -57,6 +64,8 @@ export function parseReachArgs(args: readonly string[]): ReachArgs {
   let chassis: string | undefined;
   let max: number | undefined;
   let confirm = true;
+  let nbctl: string | undefined;
+  let profile = "ovn-23.03";
   walkArgs(args, (name, value, a) => {
     if (name === "--format") format = oneOf(name, value(), ["text", "json"] as const);
     else if (name === "--from") from = value();
@@ -70,6 +79,8 @@ export function parseReachArgs(args: readonly string[]): ReachArgs {
         throw new SimError("BAD_VALUE", `--max: "${v}" is not a count (1-9999999)`);
       max = Number(v);
     } else if (name === "--no-confirm") confirm = false;
+    else if (name === "--nbctl") nbctl = value();
+    else if (name === "--profile") profile = value();
     else if (variantOption(sides, name, value, false)) return;
     else if (a.startsWith("-")) throw new SimError("BAD_VALUE", `unknown option ${a}`);
     else files.push(a);
@@ -84,7 +95,9 @@ export function parseReachArgs(args: readonly string[]): ReachArgs {
     ...(max !== undefined ? { maxClasses: max } : {}),
     confirm,
   };
-  return { format, files, variant: sides[0], opts };
+  if (nbctl !== undefined && files.length > 0)
+    throw new SimError("BAD_VALUE", "reach: give manifests or --nbctl FILE, not both");
+  return { format, files, variant: sides[0], opts, ...(nbctl !== undefined ? { nbctl } : {}), profile };
 }
 
 registerSubcommand({
@@ -92,9 +105,15 @@ registerSubcommand({
   summary: "symbolic reachability: header classes from a logical port, delivered where, dropped where",
   usage: USAGE,
   run(args, io) {
-    const { format, files, variant, opts } = parseReachArgs(args);
-    checkInputPaths(files, isManifestName);
-    const d = reach(applyVariant(loadScenario(files), variant), opts).doc;
+    const { format, files, variant, opts, nbctl, profile } = parseReachArgs(args);
+    let d: ReturnType<typeof reach>["doc"];
+    if (nbctl !== undefined) {
+      const text = readTextFile(nbctl);
+      d = reachNbctl(text, nbctl, profile, opts).doc;
+    } else {
+      checkInputPaths(files, isManifestName);
+      d = reach(applyVariant(loadScenario(files), variant), opts).doc;
+    }
     io.stdout(format === "json" ? renderReachJson(d) : renderReachText(d));
     const unconfirmed = d.classes.some((c) => c.confirmed === false);
     return unconfirmed || d.truncated ? 1 : 0;
