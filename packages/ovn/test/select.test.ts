@@ -24,12 +24,12 @@ const flow = (src: number) =>
   `inport == "vm1" && eth.src == 00:00:00:00:01:01 && eth.dst == 00:00:00:00:00:01 && ip4.src == 192.168.1.10 && ip4.dst == 8.8.8.8 && ip.ttl == 64 && tcp && tcp.src == ${src} && tcp.dst == 80`;
 
 describe("select()", () => {
-  it("matches the real ovn-trace 23.03 with --select-id, in every mode (golden/trace/ecmp)", () => {
+  it("matches the real ovn-trace 23.03 with --select-id, in every mode (golden/select-ecmp)", () => {
     const mask = (t: string) => t.replace(/uuid [0-9a-f]+/g, "uuid X");
     for (const id of [1, 2])
       for (const mode of ["detailed", "minimal", "summary"] as const) {
         const want = readFileSync(
-          new URL(`./golden/trace/ecmp/select-${id}.${mode}.txt`, import.meta.url),
+          new URL(`./golden/select-ecmp/select-${id}.${mode}.txt`, import.meta.url),
           "utf8",
         );
         const r = net.trace(undefined, flow(1234), { selectId: id });
