@@ -19,10 +19,11 @@ import { oneOf, walkArgs } from "../args.js";
 import { registerSubcommand } from "../cli.js";
 import { checkInputPaths, isManifestName, readTextFile } from "../files.js";
 
-const USAGE = `usage: ovnsim reach [FILES|DIR | --nbctl FILE [--profile P]] --from POD|PORT [--to POD|PORT]... [--match EXPR]
+const USAGE = `usage: ovnsim reach [FILES|DIR]... --from POD|PORT [--to POD|PORT]... [--match EXPR]
                     [--ct STATES] [--chassis NODE] [--max N] [--no-confirm]
                     [--release V] [--metallb V] [--flag NAME=VALUE] [--etp Local|Cluster]
                     [--format text|json]
+       ovnsim reach --nbctl FILE [--profile P] --from PORT [same options]
   Follows every header that can enter the logical port (a pod NS/NAME or a logical switch port
   name) through northd's logical flows at once: each table splits the set by the flows matching
   it, highest priority first, shadowed parts subtracted, and each resulting class is delivered
