@@ -40,6 +40,7 @@ const BUILTIN: ReadonlyArray<readonly [string, () => Promise<unknown>]> = [
   ["matrix", () => import("./commands/matrix.js")],
   ["diff", () => import("./commands/diff.js")],
   ["branches", () => import("./commands/branches.js")],
+  ["reach", () => import("./commands/reach.js")],
 ];
 
 /** Adds a subcommand (used by the modules under commands/). */

@@ -106,6 +106,18 @@ const SLOTS: readonly Slot[] = [
   { command: "matrix", usage: "[FILES|DIR]", role: "in-file-or-dir", args: (p) => [p, "--format", "json"] },
   { command: "branches", usage: "[FILES|DIR]", role: "in-file-or-dir", args: (p) => [p] },
   {
+    command: "reach",
+    usage: "[FILES|DIR]",
+    role: "in-file-or-dir",
+    args: (p) => [p, "--from", "default/deploy-169402624-0", "--no-confirm"],
+  },
+  {
+    command: "reach",
+    usage: "--nbctl FILE",
+    role: "in-file",
+    args: (p) => ["--nbctl", p, "--from", "vm1"],
+  },
+  {
     command: "diff",
     usage: "[A [B]]",
     role: "in-file-or-dir",

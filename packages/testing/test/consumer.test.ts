@@ -192,6 +192,7 @@ describe("the installed ovnsim binary", () => {
         ["matrix", "--format", "json"],
         ["diff", "--etp", "Local,Cluster", "--format", "json"],
         ["branches", "--format", "json"],
+        ["reach", "--from", "default/deploy-169402624-0", "--format", "json"],
       ];
       const seen = new Set<string>();
       const bin = join(project, "node_modules", ".bin", "ovnsim");

@@ -104,6 +104,8 @@ export interface Simulation {
 export interface SimulationOptions {
   /** "logical" (default) or "openflow": see `Simulation.datapath`. */
   readonly datapath?: Datapath;
+  /** A simulation of the same scenario whose compiled parts are shared (see createSimulation). */
+  readonly reuse?: Simulation;
 }
 
 /** br-provider as the physical network sees it: the OpenFlow package's bridge behind physical's seam. */
@@ -197,13 +199,25 @@ function topologyOf(s: Scenario): physical.TopologySpec {
   return { hosts, switches, links };
 }
 
-/** Builds the layers for a scenario. */
+/**
+ * Builds the layers for a scenario. With `reuse` (a simulation of the same scenario, logical
+ * datapath), the compiled parts that hold no per-packet state — northd's flows and each node's
+ * OpenFlow bridges — are shared, and everything a trace changes (MAC tables, ARP caches,
+ * MetalLB, conntrack) is fresh: the same result as a new simulation, without recompiling.
+ */
 export function createSimulation(s: Scenario, opts: SimulationOptions = {}): Simulation {
   const missing: string[] = [];
   const ovs = new Map<string, NodeOvs>();
-  for (const n of s.nodes) ovs.set(n.name, buildNodeOvs(s, n.name));
-  const ovn = buildOvn(s);
   const datapath = opts.datapath ?? "logical";
+  const r = opts.reuse;
+  // br-int in OpenFlow adds to the nodes' bridges: only logical simulations share them.
+  const shared =
+    r !== undefined && r.scenario === s && datapath === "logical" && r.brInt === undefined ? r : undefined;
+  for (const n of s.nodes) {
+    const o = shared?.ovs.get(n.name);
+    ovs.set(n.name, o ? { ...o, macTables: new Map() } : buildNodeOvs(s, n.name));
+  }
+  const ovn = shared ? shared.ovn : buildOvn(s);
   const brInt = datapath === "openflow" ? installBrInt(s, ovn, ovs) : undefined;
   const ctByNode = new Map(s.nodes.map((n) => [n.name, Conntrack.empty()]));
   let net: physical.PhysicalNetwork | null = null;

@@ -45,3 +45,28 @@ export {
 } from "./branches.js";
 export type { Branch, BranchKind, BranchesDocument, BranchesInput, Coverage } from "./branches.js";
 export { renderMatrixHtml } from "./html.js";
+export {
+  REACH_SCHEMA,
+  CT_CHOICES,
+  reach,
+  reachLogical,
+  reachNbctl,
+  renderReachText,
+  renderReachJson,
+  classMembers,
+  concreteVerdict,
+  witnessMicroflow,
+  formatCube,
+  parseCtList,
+  SymbolicNetwork,
+} from "./reach.js";
+export type {
+  ReachOptions,
+  ScenarioReachOptions,
+  ReachVerdict,
+  ReachClass,
+  ReachDocument,
+  ReachRun,
+} from "./reach.js";
+export { witness, pointToFlow, contains, prng } from "./hs.js";
+export type { Cube, Term } from "./hs.js";

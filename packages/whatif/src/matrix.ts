@@ -156,18 +156,18 @@ export function dropObject(s: Scenario, d: DropPoint, dst: MatrixDestination): s
 }
 
 /**
- * The compiled OVN side of a scenario (northd's flows and each chassis' compiled pipelines) holds
- * no per-packet state — conntrack, ARP caches and MAC tables live in the rest of the simulation —
- * so pairs share it; everything stateful is fresh for each pair.
+ * The compiled side of a scenario (northd's flows, each chassis' compiled pipelines, each node's
+ * OpenFlow bridges) holds no per-packet state — conntrack, ARP caches, MAC tables and MetalLB
+ * live in the rest of the simulation — so pairs share it (the tracer's `createSimulation(s,
+ * reuse)`); everything stateful is fresh for each pair.
  */
-const OVN_WORLDS = new WeakMap<Scenario, Simulation["ovn"]>();
+const BASES = new WeakMap<Scenario, Simulation>();
 
 /** One pair, traced in a fresh simulation: the document `ovnsim trace` prints for it. */
 export function tracePair(s: Scenario, src: MatrixSource, dst: MatrixDestination): TraceDocument {
-  const fresh = createSimulation(s);
-  const ovn = OVN_WORLDS.get(s);
-  if (ovn === undefined) OVN_WORLDS.set(s, fresh.ovn);
-  const sim: Simulation = ovn === undefined ? fresh : { ...fresh, ovn };
+  const base = BASES.get(s);
+  const sim = createSimulation(s, base !== undefined ? { reuse: base } : {});
+  if (base === undefined) BASES.set(s, sim);
   return trace(sim, { from: src.traceFrom, to: dst.ip, port: dst.port, proto: dst.proto });
 }
 

@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import { parseBranchesArgs } from "../../cli/src/commands/branches.js";
 import { parseDiffArgs } from "../../cli/src/commands/diff.js";
 import { parseMatrixArgs } from "../../cli/src/commands/matrix.js";
+import { parseReachArgs } from "../../cli/src/commands/reach.js";
 
 const word = fc.oneof(
   fc.constantFrom(
@@ -28,6 +29,13 @@ const word = fc.oneof(
     "--format=csv",
     "--etp=Cluster",
     "dir",
+    "--ct",
+    "new,est|rpl",
+    "--match",
+    "ip4 && tcp.dst == 80",
+    "--max",
+    "--no-confirm",
+    "--chassis",
   ),
   fc.string({ maxLength: 16 }),
 );
@@ -36,7 +44,7 @@ describe("whatif command lines", () => {
   it("any argument vector parses or is a SimError", () => {
     fc.assert(
       fc.property(fc.array(word, { maxLength: 8 }), (args) => {
-        for (const parse of [parseMatrixArgs, parseDiffArgs, parseBranchesArgs]) {
+        for (const parse of [parseMatrixArgs, parseDiffArgs, parseBranchesArgs, parseReachArgs]) {
           try {
             parse(args);
           } catch (e) {
@@ -61,6 +69,15 @@ describe("whatif command lines", () => {
       to: "10.180.204.252",
       port: 80,
       proto: "tcp",
+    });
+    expect(
+      parseReachArgs(["--from", "default/x", "--ct", "new,est", "--match", "ip4", "--to", "p"]).opts,
+    ).toEqual({
+      from: "default/x",
+      to: ["p"],
+      match: "ip4",
+      ctStates: ["new", "est"],
+      confirm: true,
     });
   });
 });

@@ -1,7 +1,8 @@
 // Property: under random changes of the seed (release, MetalLB version, controller flags,
 // externalTrafficPolicy), a random pair of the matrix is exactly the concrete trace of that pair,
 // and the diff of a configuration with itself is empty.
-import { loadScenario } from "@ovnsim/kube";
+import { loadScenario, scenarioFromYaml } from "@ovnsim/kube";
+import { arbTopology, scenarioYaml } from "@ovnsim/testing";
 import { traceScenario } from "@ovnsim/tracer";
 import {
   applyVariant,
@@ -67,6 +68,39 @@ describe("matrix = one concrete trace per pair, on random variants of the seed",
       { numRuns: 12, seed: 16 },
     );
   }, 180_000);
+
+  it("on random topologies, every row of a matrix (sharing the compiled parts) is its own fresh trace", () => {
+    fc.assert(
+      fc.property(arbTopology(), fc.nat(), fc.nat(), (t, i, j) => {
+        const s = scenarioFromYaml(scenarioYaml({ ...t, replicas: Math.min(t.replicas, 3) }));
+        const srcs = matrixSources(s);
+        const dsts = matrixDestinations(s);
+        if (dsts.length === 0) return;
+        const from = [srcs[i % srcs.length]!.id, srcs[(i + 1) % srcs.length]!.id];
+        const to = [dsts[j % dsts.length]!.id];
+        const m = buildMatrix(s, { from, to });
+        for (const r of m.rows) {
+          const src = srcs.find((x) => x.id === r.from)!;
+          const dst = dsts.find((x) => x.id === r.to)!;
+          const v = traceScenario(s, {
+            from: src.traceFrom,
+            to: dst.ip,
+            port: dst.port,
+            proto: dst.proto,
+          }).verdict;
+          expect([r.delivered, r.droppedAt, r.pod, r.node, r.backend, r.replyDelivered]).toEqual([
+            v.delivered,
+            v.droppedAt,
+            v.pod,
+            v.node,
+            v.backend,
+            v.replyDelivered,
+          ]);
+        }
+      }),
+      { numRuns: 6, seed: 16 },
+    );
+  }, 300_000);
 
   it("a configuration's logical flows diffed with themselves are empty", () => {
     fc.assert(

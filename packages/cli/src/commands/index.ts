@@ -10,3 +10,4 @@ import "./ovn-controller.js";
 import "./matrix.js";
 import "./diff.js";
 import "./branches.js";
+import "./reach.js";

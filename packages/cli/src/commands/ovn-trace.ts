@@ -32,7 +32,7 @@ registerSubcommand({
   summary: "trace a microflow through OVN logical pipelines, as ovn-trace does",
   usage: [
     "usage: ovnsim ovn-trace (--sb DIR | --nbctl FILE [--profile P]) [--chassis NODE] [--ct FLAGS]...",
-    "                        [--lb-dst IP[:PORT]] [--detailed|--summary|--minimal|--all] [--json]",
+    "                        [--lb-dst IP[:PORT]] [--select-id N] [--detailed|--summary|--minimal|--all] [--json]",
     "                        [DATAPATH] MICROFLOW",
     "  --sb DIR      southbound bundle captured with scripts/capture-sb.sh (lflow-list.txt, port-binding.txt…)",
     "  --nbctl FILE  ovn-nbctl command file, compiled by ovnsim's northd for --profile",
@@ -41,6 +41,8 @@ registerSubcommand({
     "                (default: every port is resident, as in ovn-trace)",
     "  --ct FLAGS    ct_state for the next ct action (repeatable; then est|trk)",
     "  --lb-dst IP[:PORT]  ct_lb backend to pick (also used by argument-less ct_lb_mark, as ovn-trace)",
+    "  --select-id N the member a select() action (ECMP routes) takes; without it the datapath's",
+    "                hash of the packet decides (ovn-trace picks at random)",
     "  --json        print the trace tree as JSON",
   ].join("\n"),
   run(args, io) {
@@ -69,6 +71,7 @@ registerSubcommand({
     const r = net.trace(a.datapath, a.microflow, {
       ct: a.ct,
       ...(a.lbDst !== undefined ? { lbDst: a.lbDst } : {}),
+      ...(a.selectId !== undefined ? { selectId: a.selectId } : {}),
     });
     if (a.json) io.stdout(`${JSON.stringify(traceToJson(r), null, 2)}\n`);
     else io.stdout(renderTrace(r, a.modes));

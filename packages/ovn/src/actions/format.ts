@@ -112,8 +112,15 @@ export function formatAction(a: Action, cur: { table: number; pipeline: "ingress
       return `${formatField(a.a)} <-> ${formatField(a.b)};`;
     case "dec_ttl":
       return "ip.ttl--;";
-    case "result":
+    case "result": {
+      // ovnacts_format prints every select() member with its weight (default 100).
+      if (a.fn === "select") {
+        const ms = a.args.split(",").map((x) => /^\s*(\d+)\s*(?:=\s*(\d+)\s*)?$/.exec(x));
+        if (ms.every((m) => m !== null))
+          return `${formatField(a.dst)} = select(${ms.map((m) => `${m![1]}=${m![2] ?? 100}`).join(", ")});`;
+      }
       return `${formatField(a.dst)} = ${a.fn}(${a.args});`;
+    }
     case "ct_next":
       return "ct_next;";
     case "ct_commit":

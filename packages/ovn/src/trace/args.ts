@@ -11,6 +11,8 @@ export interface OvnTraceArgs {
   readonly modes: readonly TraceMode[];
   readonly ct: readonly string[];
   readonly lbDst?: string;
+  /** `--select-id N`: the member `select(…)` takes. */
+  readonly selectId?: number;
   readonly chassis?: string;
   readonly json: boolean;
   readonly datapath?: string;
@@ -25,6 +27,7 @@ export function parseOvnTraceArgs(argv: readonly string[], valued: readonly stri
   const ct: string[] = [];
   const extra = new Map<string, string>();
   let lbDst: string | undefined;
+  let selectId: number | undefined;
   let chassis: string | undefined;
   let json = false;
   const pos: string[] = [];
@@ -60,6 +63,13 @@ export function parseOvnTraceArgs(argv: readonly string[], valued: readonly stri
       case "lb-dst":
         lbDst = takeValue();
         break;
+      case "select-id": {
+        const v = takeValue();
+        if (!/^\d{1,5}$/.test(v) || Number(v) > 65535)
+          throw new SimError("BAD_VALUE", `--select-id: "${v}" is not an id (0-65535)`);
+        selectId = Number(v);
+        break;
+      }
       case "chassis":
         chassis = takeValue();
         break;
@@ -82,6 +92,7 @@ export function parseOvnTraceArgs(argv: readonly string[], valued: readonly stri
     modes: order.filter((m) => modes.includes(m)),
     ct,
     ...(lbDst !== undefined ? { lbDst } : {}),
+    ...(selectId !== undefined ? { selectId } : {}),
     ...(chassis !== undefined ? { chassis } : {}),
     json,
     ...(pos.length === 2 ? { datapath: pos[0]! } : {}),

@@ -86,6 +86,47 @@ export interface TraceOptions {
    * the 5-tuple. Returns an index into `backends`.
    */
   readonly chooseBackend?: (backends: readonly LbBackend[], flow: MFlow, hashFields?: string) => number;
+  /**
+   * `--select-id N`: the member a `select(…)` action takes when N is one of its ids. Otherwise
+   * ovn-trace picks at random; this model takes the member the datapath's select group would
+   * hash the packet to (`selectMember`), so a trace is reproducible.
+   */
+  readonly selectId?: number;
+}
+
+/** The ids (and weights) of a `select(id[=weight], …)` action's arguments; [] if unreadable. */
+export function selectMembers(args: string): { readonly id: number; readonly weight: number }[] {
+  const out: { id: number; weight: number }[] = [];
+  for (const part of args.split(",")) {
+    const m = /^\s*(\d+)\s*(?:=\s*(\d+)\s*)?$/.exec(part);
+    if (!m) return [];
+    out.push({ id: Number(m[1]), weight: m[2] !== undefined ? Number(m[2]) : 100 });
+  }
+  return out;
+}
+
+/**
+ * The member the data path takes for a packet: ovn-controller turns `select` into an OpenFlow
+ * select group (one bucket per member, its weight, selection_method=dp_hash), and @ovnsim/lb's
+ * selectBucket picks the bucket; a 5-tuple hash if the group cannot be evaluated.
+ */
+export function selectMember(
+  members: readonly { readonly id: number; readonly weight: number }[],
+  f: MFlow,
+): number {
+  try {
+    const group: SelectGroup = {
+      buckets: members.map((m, i) => ({ bucketId: i, weight: m.weight })),
+      method: "dp_hash",
+    };
+    const idx = selectBucket(group, toFlow(f)).index;
+    if (idx !== undefined) return members[idx]!.id;
+  } catch {
+    /* fall through */
+  }
+  return members[
+    fnv([f.nw_src, f.ipv6_src, f.nw_dst, f.ipv6_dst, f.nw_proto, f.tp_src, f.tp_dst]) % members.length
+  ]!.id;
 }
 
 export interface TraceResult {
@@ -542,7 +583,10 @@ class TraceRun {
     this.ctStates = (opts.ct ?? []).map(parseCtOption);
     this.lbDst = opts.lbDst !== undefined ? parseLbDst(opts.lbDst) : undefined;
     this.choose = opts.chooseBackend ?? hashBackend;
+    this.selectId = opts.selectId;
   }
+
+  private readonly selectId: number | undefined;
 
   private nextCtState(): { state: number; comment: string } {
     if (this.ctIdx < this.ctStates.length) return { state: this.ctStates[this.ctIdx++]!, comment: "" };
@@ -750,6 +794,10 @@ class TraceRun {
         this.executeNest(a.kind, a.nested, dp, f, table, pipeline, sup);
         return;
       case "result":
+        if (a.fn === "select") {
+          this.executeSelect(a, dp, f, table, pipeline, sup);
+          return;
+        }
         this.executeResult(a, dp, f, sup);
         return;
       case "other":
@@ -773,6 +821,35 @@ class TraceRun {
         }
         return;
     }
+  }
+
+  /**
+   * `select(…)` forks as in ovn-trace: the chosen member's id is written to the result field of
+   * a copy of the packet, which continues at the next table under a transformation node.
+   */
+  private executeSelect(
+    a: Extract<Action, { t: "result" }>,
+    dp: CDatapath,
+    f: MFlow,
+    table: number,
+    pipeline: Pipeline,
+    sup: MNode[],
+  ): void {
+    const members = selectMembers(a.args);
+    if (members.length === 0) {
+      append(sup, "error", `*** select(${a.args}): no members`);
+      return;
+    }
+    const pinned = members.find((m) => m.id === this.selectId);
+    const id = pinned ? pinned.id : selectMember(members, f);
+    const g = cloneMFlow(f);
+    writeField(a.dst, g, BigInt(id));
+    const node = append(
+      sup,
+      "transformation",
+      `select: ${formatField(a.dst)} = ${id}${pinned ? "" : " /* Selected by the datapath's hash (ovn-trace picks at random). Use --select-id to specify. */"}`,
+    );
+    this.traceTables(dp, g, table + 1, pipeline, node.children);
   }
 
   private summarizeMove(src: FieldRef, dst: FieldRef, f: MFlow, sup: MNode[]): void {

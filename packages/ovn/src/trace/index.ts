@@ -29,7 +29,15 @@ export type {
   SbMacBinding,
   SbFdb,
 } from "../sb/model.js";
-export { LogicalNetwork, formatCtState, parseCtOption, parseLbDst, hashBackend } from "./exec.js";
+export {
+  LogicalNetwork,
+  formatCtState,
+  parseCtOption,
+  parseLbDst,
+  hashBackend,
+  selectMembers,
+  selectMember,
+} from "./exec.js";
 export type { TraceOptions, TraceResult } from "./exec.js";
 export type { TraceNode, TraceNodeKind } from "./tree.js";
 export { renderDetailed, renderSummary, renderMinimal } from "./tree.js";
