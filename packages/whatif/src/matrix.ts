@@ -159,7 +159,7 @@ export function dropObject(s: Scenario, d: DropPoint, dst: MatrixDestination): s
  * The compiled side of a scenario (northd's flows, each chassis' compiled pipelines, each node's
  * OpenFlow bridges) holds no per-packet state — conntrack, ARP caches, MAC tables and MetalLB
  * live in the rest of the simulation — so pairs share it (the tracer's `createSimulation(s,
- * reuse)`); everything stateful is fresh for each pair.
+ * { reuse })`); everything stateful is fresh for each pair.
  */
 const BASES = new WeakMap<Scenario, Simulation>();
 
