@@ -11,7 +11,7 @@
  */
 import type { Conntrack, CtNatRequest, CtResult } from "@ovnsim/conntrack";
 import { type L2PortConfig, MacTable, normalDecide } from "@ovnsim/l2";
-import { hashFieldsBasis, scoreBuckets } from "@ovnsim/lb";
+import { hashFieldsBasis, scoreBuckets, selectBucket } from "@ovnsim/lb";
 import {
   CS,
   ETH_TYPE,
@@ -131,7 +131,7 @@ interface RecircNode {
   readonly ctState?: number;
   readonly preNat?: Uint32Array;
   /** Stateful mode, a dp_hash select group's recirculation: the group and bucket it resumes with. */
-  readonly dpHash?: { readonly group: number; readonly bucket: Group["buckets"][number] };
+  readonly dpHash?: { readonly group: number; readonly bucket: Group["buckets"][number] | null };
 }
 
 interface Ctx {
@@ -1003,7 +1003,7 @@ function finishFreezing(ctx: Ctx): void {
       nat: null,
       conntracked: ctx.conntracked,
       ctState: ctx.key[W.ct_state]!,
-      dpHash: { group: g.id, bucket: dpHashBucket(g, ctx.key) },
+      dpHash: { group: g.id, bucket: dpHashBucket(ctx, g) },
     });
   }
   ctx.freezing = false;
@@ -1012,27 +1012,24 @@ function finishFreezing(ctx: Ctx): void {
 }
 
 /**
- * The bucket a dp_hash select group gives the recirculated packet. The datapath's hash
- * (hash_5tuple / symmetric l3l4) and OVS's weighted hash map (group_setup_dp_hash_table) are
- * not modelled: the bucket is picked by an FNV-1a hash of the 5-tuple over the weights, so a
- * one-bucket group is exact and a larger one may pick another bucket than a real datapath.
+ * The bucket a dp_hash select group gives the recirculated packet: the dp_hash the userspace
+ * datapath computes for `hash(l4|sym_l4(basis))` and OVS's slot table (group_setup_dp_hash_table,
+ * pick_dp_hash_select_group), both as `@ovnsim/lb` models them; null when no bucket is live.
  */
-function dpHashBucket(g: Group, key: Uint32Array): Group["buckets"][number] {
-  const live = g.buckets.filter((b) => b.weight > 0);
-  const pool = live.length > 0 ? live : g.buckets;
-  if (pool.length === 1) return pool[0]!;
-  let h = 0x811c9dc5;
-  for (const w of [W.nw_src, W.nw_dst, W.nw_proto, W.tp_src, W.tp_dst]) {
-    h ^= key[w]!;
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  const total = pool.reduce((a, b) => a + b.weight, 0);
-  let r = total > 0 ? h % total : 0;
-  for (const b of pool) {
-    if (r < b.weight) return b;
-    r -= b.weight;
-  }
-  return pool[0]!;
+function dpHashBucket(ctx: Ctx, g: Group): Group["buckets"][number] | null {
+  const { index } = selectBucket(
+    {
+      method: g.method === "dp_hash" ? "dp_hash" : "",
+      param: g.methodParam,
+      buckets: g.buckets.map((b) => ({
+        bucketId: b.id,
+        weight: b.weight,
+        live: bucketIsAlive(ctx, g, b, 0),
+      })),
+    },
+    keyToFlow(ctx.key),
+  );
+  return index === undefined ? null : (g.buckets[index] ?? null);
 }
 
 function xlateCt(ctx: Ctx, a: Extract<OfAction, { kind: "ct" }>, isLast: boolean): void {
@@ -1767,7 +1764,7 @@ function runPass(
     bridge: Bridge;
     table: number;
     conntracked: boolean;
-    dpHash?: { readonly group: number; readonly bucket: Group["buckets"][number] };
+    dpHash?: { readonly group: number; readonly bucket: Group["buckets"][number] | null };
   } | null,
   recirc: RecircHeader | null,
   queue: RecircNode[],
@@ -1847,8 +1844,11 @@ function runPass(
     const node: TraceNode = { type: "action", text: `group:${resume.dpHash.group}`, subs: [] };
     ctx.trace.push(node);
     ctx.trace = node.subs;
-    report(ctx, "detail", `using bucket ${resume.dpHash.bucket.id}`);
-    groupBucket(ctx, resume.dpHash.bucket, true);
+    const b = resume.dpHash.bucket;
+    if (b) {
+      report(ctx, "detail", `using bucket ${b.id}`);
+      groupBucket(ctx, b, true);
+    } else report(ctx, "detail", "no live bucket");
   } else {
     const rule = lookup(ctx, ctx.tableId, key[W.in_port]!);
     const node = tableText(rule, ctx.tableId, ctx.bridge !== ctx.topBridge, namesOf(ctx, ctx.bridge));
