@@ -11,7 +11,7 @@ import { podVethName } from "@ovnsim/kube";
 import { refSummary, ruleSteps } from "./brint.js";
 import { type GeneveOut, geneveOutputs, withoutPipelineState } from "./captured.js";
 import type { OvnRef } from "./detrace.js";
-import { type Ctx, type PathEnd, followExits, physicalSteps, summarizeBridge } from "./engine.js";
+import { type Ctx, type PathEnd, summarizeBridge, toUnderlay } from "./engine.js";
 import { StepBuilder } from "./model.js";
 import { type OvsRun, runBridge } from "./ovs.js";
 
@@ -163,22 +163,7 @@ export function brIntFollow(
   // From a Pod, what leaves the provider NIC goes onto the underlay here (from the physical
   // network, the provider bridge already handed those frames back to it).
   if (!fromPod) return;
-  for (const e of nicExits) {
-    ctx.frames.push({
-      link: `${node}/${e.port}`,
-      flow: e.flow,
-      kind: "ovs",
-      note: `${node}/${e.bridge}: ${summarizeBridge(run)}`,
-    });
-    if (!sim.net) continue;
-    const t = sim.net.inject(node, e.port, e.flow);
-    const ph = new StepBuilder("physical", "underlay", "back on the underlay", node).seen(root.last);
-    physicalSteps(t, ph, ctx.frames, ctx.bridgeRun);
-    root.add(ph.build());
-    for (const d of t.delivered)
-      if (replyOf && formatIp4(d.frame.nw_dst) === formatIp4(replyOf.nw_src)) end.clientDelivery = d;
-    followExits(ctx, t.exits, root, end, replyOf);
-  }
+  toUnderlay(ctx, node, run, nicExits, root, end, replyOf);
 }
 
 const MAX_GENEVE = 4;

@@ -436,6 +436,38 @@ export interface PathEnd {
   clientDelivery: physical.Delivery | null;
 }
 
+/**
+ * Frames a provider bridge sent out of the node's NIC go onto the underlay: each is captured,
+ * injected into the physical network, and followed to wherever it is delivered or re-enters OVS.
+ */
+export function toUnderlay(
+  ctx: Ctx,
+  node: string,
+  run: OvsRun,
+  nicExits: readonly { readonly bridge: string; readonly port: string; readonly flow: Flow }[],
+  root: StepBuilder,
+  end: PathEnd,
+  replyOf: Flow | null,
+): void {
+  const net = ctx.sim.net;
+  for (const e of nicExits) {
+    ctx.frames.push({
+      link: `${node}/${e.port}`,
+      flow: e.flow,
+      kind: "ovs",
+      note: `${node}/${e.bridge}: ${summarizeBridge(run)}`,
+    });
+    if (!net) continue;
+    const t = net.inject(node, e.port, e.flow);
+    const ph = new StepBuilder("physical", "underlay", "back on the underlay", node).seen(root.last);
+    physicalSteps(t, ph, ctx.frames, ctx.bridgeRun);
+    root.add(ph.build());
+    for (const d of t.delivered)
+      if (replyOf && formatIp4(d.frame.nw_dst) === formatIp4(replyOf.nw_src)) end.clientDelivery = d;
+    followExits(ctx, t.exits, root, end, replyOf);
+  }
+}
+
 /** Continues from frames that left the physical network into OVS ports. */
 export function followExits(
   ctx: Ctx,
@@ -709,22 +741,7 @@ function intoOvn(
         outcome: "drop",
       });
     }
-    for (const e of nicExits) {
-      ctx.frames.push({
-        link: `${node}/${e.port}`,
-        flow: e.flow,
-        kind: "ovs",
-        note: `${node}/${prov.name}: ${summarizeBridge(r)}`,
-      });
-      if (!sim.net) continue;
-      const t = sim.net.inject(node, e.port, e.flow);
-      const ph = new StepBuilder("physical", "underlay", "back on the underlay", node).seen(root.last);
-      physicalSteps(t, ph, ctx.frames, ctx.bridgeRun);
-      root.add(ph.build());
-      for (const d of t.delivered)
-        if (replyOf && formatIp4(d.frame.nw_dst) === formatIp4(replyOf.nw_src)) end.clientDelivery = d;
-      followExits(ctx, t.exits, root, end, replyOf);
-    }
+    toUnderlay(ctx, node, r, nicExits, root, end, replyOf);
   }
 }
 
