@@ -22,7 +22,7 @@ import { ovnController } from "../packages/controller/src/index.js";
 import { buildSwitch, traceFlow } from "../packages/openflow/src/index.js";
 import { FLOW_WORDS, type Flow, makeFlow, parseIp4, parseMac } from "../packages/packet/src/index.js";
 import { clusterCaptures, clusterNbctl, DEFAULT_SHAPE } from "./brint-world.js";
-import { cpuMs, machine, median, MIN_RUNS, writeResults } from "./lib.js";
+import { cpuMs, type LookupTimer, machine, makeTimer, median, MIN_RUNS, writeResults } from "./lib.js";
 
 const NODE = "node1";
 const TARGET_MS = Number(process.env.BENCH_TARGET_MS ?? 100);
@@ -50,23 +50,6 @@ for (const s of out.skipped) {
 }
 
 // ---- per table -------------------------------------------------------------------------------
-type TableTimer = (lookup: (k: Uint32Array) => unknown, keys: Uint32Array[], n: number) => number;
-const makeTimer = (): TableTimer =>
-  new Function(
-    "now",
-    `return function timeLookups(lookup, keys, n) {
-      const t0 = now();
-      let sink = 0;
-      const nk = keys.length;
-      for (let i = 0, j = 0; i < n; i++) {
-        if (lookup(keys[j]) !== undefined) sink++;
-        if (++j === nk) j = 0;
-      }
-      const ms = now() - t0;
-      if (sink < 0) throw new Error("unreachable");
-      return (n / ms) * 1000;
-    };`,
-  )(cpuMs) as TableTimer;
 
 interface TableRow {
   table: number;
@@ -99,7 +82,7 @@ for (let id = 0; id < 255; id++) {
     return tab.lookup(k, wc);
   };
   const [t1, t2] = [makeTimer(), makeTimer()];
-  const size = (tm: TableTimer, f: (k: Uint32Array) => unknown): number =>
+  const size = (tm: LookupTimer, f: (k: Uint32Array) => unknown): number =>
     Math.max(1000, Math.min(2_000_000, Math.round((tm(f, keys, 2000) * TARGET_MS) / 1000)));
   const n1 = size(t1, noWc);
   const n2 = size(t2, withWc);

@@ -36,7 +36,7 @@ import {
 } from "../packages/classifier/src/index.js";
 import os from "node:os";
 import { FLOW_WORDS } from "../packages/packet/src/index.js";
-import { cpuMs, MIN_RUNS, machine, median, writeResults } from "./lib.js";
+import { cpuMs, type LookupTimer, MIN_RUNS, machine, makeTimer, median, writeResults } from "./lib.js";
 
 v8.setFlagsFromString("--expose-gc");
 const gc = vm.runInNewContext("gc") as () => void;
@@ -83,29 +83,6 @@ interface Row {
   bytesPerFilter: number;
   checked: number;
 }
-
-type Timer = (lookup: (k: Uint32Array) => unknown, keys: Uint32Array[], n: number) => number;
-/**
- * A fresh timing loop (lookups over `keys`, cycled, for `n` lookups; returns lookups/s). Each
- * classifier gets its own copy, compiled separately, so its call site stays monomorphic and V8
- * inlines the lookup as a caller's loop would; one shared loop would time a megamorphic call.
- */
-const makeTimer = (): Timer =>
-  new Function(
-    "now",
-    `return function timeLookups(lookup, keys, n) {
-      const t0 = now();
-      let sink = 0;
-      const nk = keys.length;
-      for (let i = 0, j = 0; i < n; i++) {
-        if (lookup(keys[j]) !== undefined) sink++;
-        if (++j === nk) j = 0;
-      }
-      const ms = now() - t0;
-      if (sink < 0) throw new Error("unreachable");
-      return (n / ms) * 1000;
-    };`,
-  )(now) as Timer;
 
 /** Flow keys as views into one arena (as a datapath batch holds packets, and upstream's
  * benchmark its flows): separately allocated keys scatter over memory and cost more to read
@@ -265,7 +242,7 @@ function runWorkload(
   ];
   const hotKeys = keys.slice(0, 64);
   const hot: number[] = [];
-  const size = (t: Timer, f: (k: Uint32Array) => unknown): number => {
+  const size = (t: LookupTimer, f: (k: Uint32Array) => unknown): number => {
     const rate = t(f, keys, 1000);
     return Math.max(1000, Math.min(nLookups, Math.round((rate * TARGET_MS) / 1000)));
   };

@@ -115,3 +115,27 @@ export function writeResults(name: string, data: unknown): string {
   writeFileSync(file, `${JSON.stringify({ run: BENCH_RUN, machine: machine(), results: data }, null, 2)}\n`);
   return file;
 }
+
+export type LookupTimer = (lookup: (k: Uint32Array) => unknown, keys: Uint32Array[], n: number) => number;
+/**
+ * A fresh timing loop (lookups over `keys`, cycled, for `n` lookups; returns lookups/s). Each
+ * classifier gets its own copy, compiled separately, so its call site stays monomorphic and V8
+ * inlines the lookup as a caller's loop would; one shared loop would time a megamorphic call.
+ * `clock` is CPU time by default (the machines are shared).
+ */
+export const makeTimer = (clock: () => number = cpuMs): LookupTimer =>
+  new Function(
+    "now",
+    `return function timeLookups(lookup, keys, n) {
+      const t0 = now();
+      let sink = 0;
+      const nk = keys.length;
+      for (let i = 0, j = 0; i < n; i++) {
+        if (lookup(keys[j]) !== undefined) sink++;
+        if (++j === nk) j = 0;
+      }
+      const ms = now() - t0;
+      if (sink < 0) throw new Error("unreachable");
+      return (n / ms) * 1000;
+    };`,
+  )(clock) as LookupTimer;
