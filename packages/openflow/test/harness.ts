@@ -121,7 +121,11 @@ export function odpEffects(acts: string, flowLine = ""): string {
     ["ipv4.src", f.get("nw_src")],
     ["ipv4.dst", f.get("nw_dst")],
     ["ipv4.ttl", f.get("nw_ttl")],
-    ["ipv4.tos", f.has("nw_tos") ? `0x${Number(f.get("nw_tos")).toString(16)}` : undefined],
+    // The whole TOS byte: the flow prints DSCP (nw_tos) and ECN (nw_ecn) apart.
+    [
+      "ipv4.tos",
+      f.has("nw_tos") ? `0x${(Number(f.get("nw_tos")) | Number(f.get("nw_ecn") ?? 0)).toString(16)}` : undefined,
+    ],
     ["tcp.src", f.get("tp_src")],
     ["tcp.dst", f.get("tp_dst")],
     ["udp.src", f.get("tp_src")],
@@ -163,7 +167,7 @@ function effects(
         const [k, v] = kv.split("=");
         // set(skb_mark(0x7)): one value, no key.
         if (v === undefined) state.set(set[1]!, k!);
-        else state.set(`${set[1]}.${k}`, v);
+        else state.set(`${set[1]}.${k}`, maskedSet(state.get(`${set[1]}.${k}`), v));
       }
     } else if (t === "pop_vlan") vlans.shift();
     else if (t.startsWith("push_vlan(")) vlans.unshift(t);
@@ -178,6 +182,25 @@ function effects(
     }
   }
   return events.sort().join(" ");
+}
+
+/**
+ * The value a field holds after `set(...(k=v))`: a masked numeric set (`tos=0x20/0xfc`) changes
+ * only the masked bits of the value before, so the packet that leaves is compared, not how
+ * commit_odp_actions spelled the change (which depends on what the previous output left, hence on
+ * the flood order), printed as the value before was (hex or decimal).
+ */
+function maskedSet(old: string | undefined, v: string): string {
+  const slash = v.indexOf("/");
+  const num = (x: string | undefined): bigint | undefined =>
+    x !== undefined && /^(0x[0-9a-f]+|\d+)$/i.test(x) ? BigInt(x) : undefined;
+  if (slash < 0) return v;
+  const val = num(v.slice(0, slash));
+  const mask = num(v.slice(slash + 1));
+  const before = num(old);
+  if (val === undefined || mask === undefined || before === undefined) return v;
+  const after = (before & ~mask) | (val & mask);
+  return old!.startsWith("0x") ? `0x${after.toString(16)}` : after.toString();
 }
 
 /** The text with each Datapath actions line replaced by its odpEffects form. */

@@ -1,0 +1,10 @@
+import { readFileSync } from "node:fs";
+import { compareCase, diffSignature, score, scoreByFamily, formatTable } from "../test/differential.js";
+const d = JSON.parse(readFileSync(process.argv[2]!, "utf8"));
+const prog = { id: 0, kind: "x", bridges: [], cookieFamilies: new Map() } as any;
+const rs = d.results.map((r: any) => ({ ...compareCase({ ...prog, id: r.program, kind: r.kind }, r.case, r.expected, r.actual), families: r.families }));
+console.log(formatTable(scoreByFamily(rs), score(rs)));
+const st: Record<string, number> = {};
+for (const r of rs) if (r.stated) st[r.stated] = (st[r.stated] ?? 0) + 1;
+console.log(st);
+for (const r of rs.filter((r: any) => !r.full && !r.stated)) console.log(r.program, r.kind, r.families.join(","), `dp=${r.dp}`, "\n  ", diffSignature(r).slice(0, 250), "\n   E:", r.firstDiff.expected.slice(0, 400), "\n   A:", r.firstDiff.actual.slice(0, 400));

@@ -1,0 +1,43 @@
+// Replays one reproduction of the OpenFlow differential (bench/results/openflow-differential.json,
+// `reproductions[i]`, or a JSON file holding one) in a fresh real OVS 3.1 sandbox and prints the
+// real ofproto/trace, ovnsim's trace of the captured bridges, and the first differing line.
+//   npx tsx --conditions=@ovnsim/source packages/openflow/scripts/replay-reproduction.ts FILE [INDEX]
+// Needs the real tools (../shared/oracle); OVNSIM_SHARED points at shared/.
+import { readFileSync } from "node:fs";
+import { startSandbox } from "@ovnsim/oracle";
+import { capture, compareCase, ovnsimSwitch, ovnsimTrace } from "../test/differential.js";
+import type { GenCase, GenProgram } from "../test/gen-differential.js";
+
+interface Repro {
+  readonly setup: readonly string[];
+  readonly trace: string;
+}
+const file = process.argv[2];
+if (!file) throw new Error("usage: replay-reproduction.ts FILE [INDEX]");
+const json = JSON.parse(readFileSync(file, "utf8")) as Repro | { reproductions: Repro[] };
+const rep: Repro = "reproductions" in json ? json.reproductions[Number(process.argv[3] ?? 0)]! : json;
+
+const sb = startSandbox({ name: "ofreplay", ovn: false });
+try {
+  sb.sh(rep.setup.join("\n"));
+  const bridges = [...rep.setup.join("\n").matchAll(/'add-br' '([^']+)'/g)].map((m) => m[1]!);
+  const groups = new Set(rep.setup.filter((l) => l.includes(" add-group ")).map((l) => l.split(" ")[3]!));
+  const meters = new Set(rep.setup.filter((l) => l.includes(" add-meter ")).map((l) => l.split(" ")[3]!));
+  const tlv = new Set(rep.setup.filter((l) => l.includes(" add-tlv-map ")).map((l) => l.split(" ")[2]!));
+  const cap = capture(sb, bridges, groups, { meters, tlv });
+  // ovs-appctl ofproto/trace BR 'FLOW' [--ct-next S]...
+  const m = /^ovs-appctl ofproto\/trace (\S+) '([^']*)'(.*)$/.exec(rep.trace);
+  if (!m) throw new Error(`cannot read the trace command: ${rep.trace}`);
+  const ctNext = [...m[3]!.matchAll(/--ct-next (\S+)/g)].map((x) => x[1]!);
+  const c: GenCase = { bridge: m[1]!, flow: m[2]!, ctNext } as GenCase;
+  const real = sb.run("ovs-appctl", ["ofproto/trace", c.bridge, c.flow, ...ctNext.flatMap((s) => ["--ct-next", s])]);
+  const sim = ovnsimTrace(ovnsimSwitch(cap, bridges), c);
+  const prog = { id: 0, kind: "replay", bridges: [], cookieFamilies: new Map() } as unknown as GenProgram;
+  const r = compareCase(prog, c, real, sim);
+  console.log(`==== real\n${r.expected}\n==== ovnsim\n${r.actual}`);
+  console.log(`==== dp ${r.dp} final ${r.final} megaflow ${r.megaflow} full ${r.full}`);
+  if (r.firstDiff) console.log(`line ${r.firstDiff.line}\n  real:   ${r.firstDiff.expected}\n  ovnsim: ${r.firstDiff.actual}`);
+  if (process.env.DUMP) for (const b of bridges) console.log(`---- ${b}\n${cap.bridges.get(b)?.flows ?? ""}${cap.bridges.get(b)?.groups ?? ""}`);
+} finally {
+  sb.stop();
+}
