@@ -642,3 +642,30 @@ for d in 2 3 4 5 6 7 8 9 10 11; do
   t br0 "in_port=1,reg0=0x1234,dl_src=$M1,dl_dst=$M2,ip,nw_src=10.0.0.1,nw_dst=10.0.0.$d,nw_ttl=64"
 done
 fi
+
+# ---- exit and controller(pause) inside clone(), a bucket and a patch port: what they end ----
+if scenario clone-exit; then
+groups br0 <<EOF2
+group_id=1,type=all,bucket=bucket_id:0,actions=resubmit(,4),bucket=bucket_id:1,actions=mod_dl_dst:00:00:00:00:0d:0d,output:5
+EOF2
+flows br0 <<EOF2
+priority=100,tcp,nw_dst=10.0.0.2,actions=clone(mod_dl_src:00:00:00:00:09:09,output:5,exit),output:1
+priority=100,tcp,nw_dst=10.0.0.3,actions=clone(mod_dl_src:00:00:00:00:09:09,output:5,exit),resubmit(,3)
+priority=100,tcp,nw_dst=10.0.0.4,actions=clone(set_field:443->tcp_dst,resubmit(,4)),output:1,clear_actions
+priority=100,tcp,nw_dst=10.0.0.5,actions=mod_dl_dst:00:00:00:00:0e:0e,clone(ct(commit,zone=3),resubmit(,4)),output:1
+priority=100,tcp,nw_dst=10.0.0.6,actions=group:1,ct(commit,zone=4),output:1
+priority=100,tcp,nw_dst=10.0.0.7,actions=resubmit(,3),output:1
+priority=100,tcp,nw_dst=10.0.0.8,actions=output:9,mod_dl_src:00:00:00:00:0f:0f,output:1
+priority=100,tcp,nw_dst=10.0.0.9,actions=clone(resubmit(,5)),output:1
+table=3,priority=1,actions=mod_dl_src:00:00:00:00:0a:0b,exit,output:5
+table=4,priority=1,actions=push_vlan:0x8100,set_field:4106->vlan_vid,mod_dl_src:00:00:00:00:0c:0c,controller(userdata=00.00.00.0c.00.00.00.00,pause),output:5
+table=5,priority=1,actions=mod_dl_src:00:00:00:00:0a:0a,exit
+EOF2
+flows br1 <<EOF2
+priority=1,actions=mod_dl_dst:00:00:00:00:0b:0b,output:2,controller(pause),output:3
+EOF2
+capture
+for d in 2 3 4 5 6 7 8 9; do
+  t br0 "in_port=1,dl_src=$M1,dl_dst=$M2,tcp,nw_src=10.0.0.1,nw_dst=10.0.0.$d,nw_ttl=64,tp_src=1234,tp_dst=80"
+done
+fi

@@ -978,6 +978,11 @@ function finishFreezing(ctx: Ctx): void {
   commit(ctx);
   if (ctx.pausing) {
     // finish_freezing__() with ctx->pause: a continuation is emitted only for a real packet.
+    // Without side effects (ofproto/trace) it returns before ctx_cancel_freeze(): the freeze
+    // stays on, so every caller up the chain (clone, bucket, patch port, the end of the
+    // translation) commits again what the flow is then, e.g. the headers a reversible clone
+    // restored (seed 604222813, program 206), and a later freeze gets no recirc().
+    if (!ctx.opts.sideEffects) return;
     ctx.pausing = false;
     ctx.freezing = false;
     ctx.dpHash = null;
@@ -1658,8 +1663,9 @@ function doActions(ctx: Ctx, actions: readonly OfAction[], isLast: boolean): voi
         }
         break;
       case "clone":
+        // clone_xlate_actions() leaves ctx->exit as the clone left it: an `exit` (or a pause)
+        // inside the clone ends the outer action list too (OVS 3.1, golden clone-exit).
         cloneActions(ctx, a.actions, last);
-        ctx.exit = false;
         break;
       case "push_mpls": {
         // compose_mpls_push_action()
