@@ -4,6 +4,7 @@
 // count such a case as agreeing and report it apart (RunReport.statedDifferences), and
 // test/stated.test.ts pins each one on a recorded real trace.
 import type { CaseResult } from "./differential.js";
+import { normaliseFloodOrder } from "./harness.js";
 
 /**
  * Differences kept on purpose, each matched on the first differing line (real ≠ ovnsim):
@@ -53,7 +54,11 @@ export const STATED_DIFFERENCES: readonly {
       // resumed pass then does follows from the flow OVS left un-NATed.
       // The resumed pass runs on the flow OVS left un-NATed, so its final flow, megaflow and
       // datapath actions follow from that and may differ too (seed 7311, program 90).
-      r.firstDiff?.expected === " Initial flow: " && r.expected.includes("    bucket "),
+      // Two buckets' ct(nat) resumptions share one recirc id (one frozen state): the first
+      // then prints the NAT of the last bucket, whose copy took the same stack slot, and the
+      // second prints nothing (seed 90125, program 91).
+      /^ (Initial|Modified) flow: /.test(r.firstDiff?.expected ?? "") &&
+      /^ {4}bucket \d+\n(?: {8,}.*\n)*? {8,}ct\([^\n]*nat/m.test(r.expected),
   },
   {
     // The userspace datapath numbers meters across all bridges, in the order they were added,
@@ -63,7 +68,9 @@ export const STATED_DIFFERENCES: readonly {
     test: (r) =>
       r.final &&
       r.megaflow &&
-      r.expected.replace(/meter\(\d+\)/g, "meter(N)") === r.actual.replace(/meter\(\d+\)/g, "meter(N)"),
+      // Flood order aside, as everywhere (seed 90125, program 16: a flood after meter()).
+      normaliseFloodOrder(r.expected.replace(/meter\(\d+\)/g, "meter(N)")) ===
+        normaliseFloodOrder(r.actual.replace(/meter\(\d+\)/g, "meter(N)")),
   },
 ];
 
