@@ -99,6 +99,16 @@ describe("differential generator", () => {
     expect(odpEffects("117,set(ipv4(tos=0x2/0x3)),88", ecn)).toBe(odpEffects("set(ipv4(tos=0x2/0x3)),88,set(ipv4(tos=0x1/0x3)),117", ecn));
     expect(odpEffects("117,set(ipv4(tos=0x2/0x3)),88", ecn)).not.toBe(odpEffects("set(ipv4(tos=0x2/0x3)),88,117", ecn));
   });
+  it("a datapath clone() is the packets it sends: whether OVS wraps a flooded patch port follows the flood order", () => {
+    // Real OVS 3.1 (seed 90125, program 162) flooded the patch port last (no clone), ovnsim first.
+    const flow = "tcp,in_port=9,dl_src=0a:58:0a:b4:cc:0c,nw_src=10.0.0.1,nw_ttl=2";
+    expect(odpEffects("6,7,meter(0),6,7", flow)).toBe(odpEffects("6,clone(meter(0),6,7),7", flow));
+    expect(odpEffects("124,ct(zone=2,nat),recirc(0x1)", flow)).toBe(
+      odpEffects("clone(ct(zone=2,nat),recirc(0x1)),124", flow),
+    );
+    // The state after a clone is the state before it.
+    expect(odpEffects("clone(set(ipv4(ttl=1)),6),7", flow)).not.toBe(odpEffects("set(ipv4(ttl=1)),6,7", flow));
+  });
   it("slices `ovs-vsctl show` to some bridges", () => {
     const show = [
       "3f1c",

@@ -173,7 +173,14 @@ function effects(
     else if (t.startsWith("push_vlan(")) vlans.unshift(t);
     else if (t.startsWith("push_mpls(")) mpls.unshift(t);
     else if (t.startsWith("pop_mpls(")) mpls.shift();
-    else if (cpl) {
+    else if (t.startsWith("clone(") && t.endsWith(")")) {
+      // A datapath clone() runs its actions on a copy: the packets they send are events like
+      // the others, and the state after it is the state before. Whether OVS wraps a patch port's
+      // peer bridge in clone() depends on whether that port came last, i.e. on the flood order
+      // (clone_xlate_actions: no clone for the last action; seed 90125, program 162).
+      const inner = effects(t.slice(6, -1), state, vlans, mpls);
+      if (inner) events.push(...inner.split(" "));
+    } else if (cpl) {
       const branch = (b: string): string => (b === "drop" ? b : effects(b, state, vlans, mpls));
       events.push(`check_pkt_len(size=${cpl[1]},gt(${branch(cpl[2]!)}),le(${branch(cpl[3]!)}))`);
     } else {
