@@ -669,3 +669,21 @@ for d in 2 3 4 5 6 7 8 9; do
   t br0 "in_port=1,dl_src=$M1,dl_dst=$M2,tcp,nw_src=10.0.0.1,nw_dst=10.0.0.$d,nw_ttl=64,tp_src=1234,tp_dst=80"
 done
 fi
+
+# ---- fin_timeout: the megaflow matches nw_proto (ARP opcode on ARP) ----
+if scenario fin-timeout; then
+flows10 br0 <<EOF2
+priority=100,in_port=1,actions=fin_timeout(idle_timeout=10,hard_timeout=20),output:5
+priority=100,in_port=2,actions=fin_timeout(idle_timeout=5),resubmit(,1)
+table=1,priority=10,ip,nw_dst=10.0.0.2,actions=output:5
+table=1,priority=1,actions=output:1
+EOF2
+capture
+t br0 "in_port=1,$TCP"
+t br0 "in_port=1,$UDP"
+t br0 "in_port=1,$ARP"
+t br0 "in_port=1,dl_src=$M1,dl_dst=$M2,dl_type=0x88cc"
+t br0 "in_port=2,$TCP"
+t br0 "in_port=2,$ARP"
+t br0 "in_port=2,$TCP6"
+fi

@@ -1453,8 +1453,12 @@ function doActions(ctx: Ctx, actions: readonly OfAction[], isLast: boolean): voi
         meterAction(ctx, a.id);
         break;
       case "sample":
+        // Without IPFIX configured, sample does not change the translation.
+        break;
       case "fin_timeout":
-        // Without IPFIX configured / without side effects, neither changes the translation.
+        // OFPACT_FIN_TIMEOUT: the megaflow matches nw_proto (the ARP opcode on ARP) whatever the
+        // packet; the timeouts change only with side effects, on a TCP FIN/RST.
+        wc[W.nw_proto] = (wc[W.nw_proto]! | 0xff) >>> 0;
         break;
       case "write_actions":
         // xlate_write_actions__: actset_output follows the set's output unless it has a group.
