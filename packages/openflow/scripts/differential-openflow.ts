@@ -34,7 +34,8 @@ console.log(formatTable(report.byFamily, report.overall));
 console.log("\nby program kind:");
 console.log(formatTable(report.byKind, report.overall).split("\n").slice(1).join("\n"));
 console.log("\nstated differences (test/stated.ts), counted as agreeing:");
-for (const [why, n] of Object.entries(report.statedDifferences)) console.log(`${String(n).padStart(5)}  ${why}`);
+for (const [why, n] of Object.entries(report.statedDifferences))
+  console.log(`${String(n).padStart(5)}  ${why}`);
 console.log("\ntop differences (first differing line, real ≠ ovnsim):");
 for (const d of report.differenceSignatures.slice(0, 15))
   console.log(`${String(d.count).padStart(5)}  ${d.signature}`);

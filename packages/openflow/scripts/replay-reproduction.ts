@@ -30,14 +30,24 @@ try {
   if (!m) throw new Error(`cannot read the trace command: ${rep.trace}`);
   const ctNext = [...m[3]!.matchAll(/--ct-next (\S+)/g)].map((x) => x[1]!);
   const c: GenCase = { bridge: m[1]!, flow: m[2]!, ctNext } as GenCase;
-  const real = sb.run("ovs-appctl", ["ofproto/trace", c.bridge, c.flow, ...ctNext.flatMap((s) => ["--ct-next", s])]);
+  const real = sb.run("ovs-appctl", [
+    "ofproto/trace",
+    c.bridge,
+    c.flow,
+    ...ctNext.flatMap((s) => ["--ct-next", s]),
+  ]);
   const sim = ovnsimTrace(ovnsimSwitch(cap, bridges), c);
   const prog = { id: 0, kind: "replay", bridges: [], cookieFamilies: new Map() } as unknown as GenProgram;
   const r = compareCase(prog, c, real, sim);
   console.log(`==== real\n${r.expected}\n==== ovnsim\n${r.actual}`);
   console.log(`==== dp ${r.dp} final ${r.final} megaflow ${r.megaflow} full ${r.full}`);
-  if (r.firstDiff) console.log(`line ${r.firstDiff.line}\n  real:   ${r.firstDiff.expected}\n  ovnsim: ${r.firstDiff.actual}`);
-  if (process.env.DUMP) for (const b of bridges) console.log(`---- ${b}\n${cap.bridges.get(b)?.flows ?? ""}${cap.bridges.get(b)?.groups ?? ""}`);
+  if (r.firstDiff)
+    console.log(
+      `line ${r.firstDiff.line}\n  real:   ${r.firstDiff.expected}\n  ovnsim: ${r.firstDiff.actual}`,
+    );
+  if (process.env.DUMP)
+    for (const b of bridges)
+      console.log(`---- ${b}\n${cap.bridges.get(b)?.flows ?? ""}${cap.bridges.get(b)?.groups ?? ""}`);
 } finally {
   sb.stop();
 }

@@ -6,7 +6,15 @@
  * `strip_vlan`/`mod_dl_dst:`, the same flow added over 1.3 prints `pop_vlan`/`set_field:`,
  * and ofproto/trace shows whichever the switch stored.
  */
-import { type FieldSpec, findField, parseIp4, parseIp6, parseMac, SimError } from "@ovnsim/packet";
+import {
+  type FieldSpec,
+  findField,
+  parseIp4,
+  parseIp4Scan,
+  parseIp6,
+  parseMac,
+  SimError,
+} from "@ovnsim/packet";
 import { formatSubfield, parseSubfield, type Subfield } from "./fieldio.js";
 import {
   type BundleSpec,
@@ -213,7 +221,7 @@ function parseTable(text: string): number {
 }
 
 function parseNatAddr(text: string, af: "ipv4" | "ipv6"): bigint {
-  return af === "ipv4" ? BigInt(parseIp4(text, "nat")) : parseIp6(text.replace(/^\[|\]$/g, ""), "nat");
+  return af === "ipv4" ? BigInt(parseIp4Scan(text, "nat")) : parseIp6(text.replace(/^\[|\]$/g, ""), "nat");
 }
 
 function parseNat(arg: string | null): NatSpec {

@@ -12,7 +12,7 @@ import {
   maskToPlen4,
   maskToPlen6,
   OFPP,
-  parseIp4,
+  parseIp4Scan,
   parseIp6,
   parseMac,
   SimError,
@@ -82,7 +82,8 @@ function parseOne(spec: FieldSpec, text: string): bigint {
     case "mac":
       return BigInt(parseMac(text, spec.name));
     case "ipv4":
-      return BigInt(parseIp4(text, spec.name));
+      // set_field values are read as matches are (ip_parse_masked): "010.0.0.1" is 10.0.0.1.
+      return BigInt(parseIp4Scan(text, spec.name));
     case "ipv6":
       return parseIp6(text, spec.name);
     case "ct_state":

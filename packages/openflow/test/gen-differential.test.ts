@@ -96,8 +96,12 @@ describe("differential generator", () => {
     );
     // The ECN bits are in the TOS byte too (program 141: set(ipv4(tos=0x2/0x3))).
     const ecn = "tcp,in_port=2,nw_tos=0,nw_ecn=1,nw_ttl=1";
-    expect(odpEffects("117,set(ipv4(tos=0x2/0x3)),88", ecn)).toBe(odpEffects("set(ipv4(tos=0x2/0x3)),88,set(ipv4(tos=0x1/0x3)),117", ecn));
-    expect(odpEffects("117,set(ipv4(tos=0x2/0x3)),88", ecn)).not.toBe(odpEffects("set(ipv4(tos=0x2/0x3)),88,117", ecn));
+    expect(odpEffects("117,set(ipv4(tos=0x2/0x3)),88", ecn)).toBe(
+      odpEffects("set(ipv4(tos=0x2/0x3)),88,set(ipv4(tos=0x1/0x3)),117", ecn),
+    );
+    expect(odpEffects("117,set(ipv4(tos=0x2/0x3)),88", ecn)).not.toBe(
+      odpEffects("set(ipv4(tos=0x2/0x3)),88,117", ecn),
+    );
   });
   it("a datapath clone() is the packets it sends: whether OVS wraps a flooded patch port follows the flood order", () => {
     // Real OVS 3.1 (seed 90125, program 162) flooded the patch port last (no clone), ovnsim first.
@@ -107,7 +111,9 @@ describe("differential generator", () => {
       odpEffects("clone(ct(zone=2,nat),recirc(0x1)),124", flow),
     );
     // The state after a clone is the state before it.
-    expect(odpEffects("clone(set(ipv4(ttl=1)),6),7", flow)).not.toBe(odpEffects("set(ipv4(ttl=1)),6,7", flow));
+    expect(odpEffects("clone(set(ipv4(ttl=1)),6),7", flow)).not.toBe(
+      odpEffects("set(ipv4(ttl=1)),6,7", flow),
+    );
   });
   it("slices `ovs-vsctl show` to some bridges", () => {
     const show = [

@@ -124,7 +124,9 @@ export function odpEffects(acts: string, flowLine = ""): string {
     // The whole TOS byte: the flow prints DSCP (nw_tos) and ECN (nw_ecn) apart.
     [
       "ipv4.tos",
-      f.has("nw_tos") ? `0x${(Number(f.get("nw_tos")) | Number(f.get("nw_ecn") ?? 0)).toString(16)}` : undefined,
+      f.has("nw_tos")
+        ? `0x${(Number(f.get("nw_tos")) | Number(f.get("nw_ecn") ?? 0)).toString(16)}`
+        : undefined,
     ],
     ["tcp.src", f.get("tp_src")],
     ["tcp.dst", f.get("tp_dst")],

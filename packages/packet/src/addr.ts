@@ -40,6 +40,24 @@ export function parseIp4(text: string, field = "ip"): number {
   return Number(new Address4(text).bigInt()) >>> 0;
 }
 
+const IPV4_SCAN_RE = /^[+-]?\d+(\.[+-]?\d+){3}$/;
+
+/**
+ * An IPv4 address as OVS's flow syntax reads it (ip_parse_masked: ovs_scan with four `%hhu`),
+ * not inet_pton: each octet is a decimal integer that may have leading zeros or a sign and
+ * keeps its low 8 bits ("010.0.0.1" is 10.0.0.1, "10.0.0.300" is 10.0.0.44), as ovs-ofctl
+ * accepts in matches, set_field values and nat() addresses. Throws SimError(BAD_VALUE).
+ */
+export function parseIp4Scan(text: string, field = "ip"): number {
+  if (!IPV4_SCAN_RE.test(text)) throw new SimError("BAD_VALUE", `${field}: "${text}" is not an IPv4 address`);
+  let v = 0;
+  for (const part of text.split(".")) {
+    const n = BigInt(part.replace(/^\+/, ""));
+    v = v * 256 + Number(((n % 256n) + 256n) % 256n);
+  }
+  return v >>> 0;
+}
+
 /** u32 → "10.180.204.252". */
 export function formatIp4(ip: number): string {
   return `${(ip >>> 24) & 0xff}.${(ip >>> 16) & 0xff}.${(ip >>> 8) & 0xff}.${ip & 0xff}`;

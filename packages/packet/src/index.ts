@@ -42,6 +42,7 @@ export {
   macLo,
   macFromWords,
   parseIp4,
+  parseIp4Scan,
   formatIp4,
   parseIp6,
   formatIp6,

@@ -12,7 +12,7 @@
  * Inside, a match is two FLOW_WORDS-word arrays (see key.ts) so that the classifier can use it
  * without conversion; `Match.fields` is the plain readonly view, one entry per stored field.
  */
-import { formatIp4, formatIp6, formatMac, maskToPlen4, maskToPlen6, parseIp4, parseIp6 } from "./addr.js";
+import { formatIp4, formatIp6, formatMac, maskToPlen4, maskToPlen6, parseIp4Scan, parseIp6 } from "./addr.js";
 import { SimError } from "./errors.js";
 import { type FieldSpec, findField, tunMetadataIndex } from "./fields.js";
 import { ETH_TYPE, FRAG, IP_PROTO, OFPP } from "./flow.js";
@@ -920,11 +920,11 @@ export function parseFieldValue(
     }
     case "ipv4": {
       const slash = text.indexOf("/");
-      const ip = parseIp4(slash < 0 ? text : text.slice(0, slash), key);
+      const ip = parseIp4Scan(slash < 0 ? text : text.slice(0, slash), key);
       let mk = 0xffffffff;
       if (slash >= 0) {
         const mt = text.slice(slash + 1);
-        if (mt.includes(".")) mk = parseIp4(mt, key);
+        if (mt.includes(".")) mk = parseIp4Scan(mt, key);
         else if (/^[0-9]{1,3}$/.test(mt) && Number(mt) <= 32)
           mk = Number(mt) === 0 ? 0 : (0xffffffff << (32 - Number(mt))) >>> 0;
         else
