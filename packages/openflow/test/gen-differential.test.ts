@@ -110,6 +110,10 @@ describe("differential generator", () => {
     expect(odpEffects("124,ct(zone=2,nat),recirc(0x1)", flow)).toBe(
       odpEffects("clone(ct(zone=2,nat),recirc(0x1)),124", flow),
     );
+    // set_queue's skb_priority is 0 before any set (seed 31337, program 194: flood order).
+    expect(odpEffects("76,set(skb_priority(0x1)),209", flow)).toBe(
+      odpEffects("set(skb_priority(0x1)),209,set(skb_priority(0)),76", flow),
+    );
     // The state after a clone is the state before it.
     expect(odpEffects("clone(set(ipv4(ttl=1)),6),7", flow)).not.toBe(
       odpEffects("set(ipv4(ttl=1)),6,7", flow),

@@ -141,6 +141,8 @@ export function odpEffects(acts: string, flowLine = ""): string {
     ["ipv6.dst", f.get("ipv6_dst")],
     ["ipv6.hlimit", f.has("ipv6_src") ? f.get("nw_ttl") : undefined],
     ["skb_mark", f.get("pkt_mark") ?? "0"],
+    // set_queue's priority: a flood that reaches a port after the restore shows set(skb_priority(0)).
+    ["skb_priority", f.get("skb_priority") ?? "0"],
   ];
   for (const [k, v] of init) if (v !== undefined) state.set(k, v);
   if (f.has("dl_vlan")) vlans.push(`push_vlan(vid=${f.get("dl_vlan")},pcp=${f.get("dl_vlan_pcp") ?? 0})`);
