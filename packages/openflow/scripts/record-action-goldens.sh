@@ -4,7 +4,8 @@
 # the ../shared/oracle sandbox, in the format of record-goldens.sh (same topology: br0 with
 # p1..p5 and patch0 <-> br1 with patch1, q1, q2): OUT/<scenario>/bundle/* and cases.txt.
 # With no argument every scenario is recorded; otherwise only the named ones.
-# Default OUT: packages/openflow/test/golden. Needs: /work/shared/oracle (OVNSIM_SHARED).
+# Default OUT: packages/openflow/test/golden; the stated-* scenarios only with
+# OVNSIM_GOLDEN_OUT=packages/openflow/test/stated. Needs: /work/shared/oracle (OVNSIM_SHARED).
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../../.." && pwd)
@@ -36,6 +37,10 @@ OF="ovs-ofctl -O OpenFlow15"
 SCEN=""
 scenario() { # name: resets both bridges; returns 1 when the scenario is not selected
   if [ "$WANT" != "  " ] && [[ "$WANT" != *" $1 "* ]]; then return 1; fi
+  # stated-* scenarios hold differences kept on purpose (test/stated.test.ts): they are recorded
+  # into test/stated (OVNSIM_GOLDEN_OUT), never among the goldens that must agree.
+  if [[ $1 == stated-* ]] && [[ $OUT != */stated ]]; then return 1; fi
+  if [[ $1 != stated-* ]] && [[ $OUT == */stated ]]; then return 1; fi
   SCEN=$1
   rm -rf "${OUT:?}/$SCEN"; mkdir -p "$OUT/$SCEN"
   for br in br0 br1; do $OF del-flows $br; $OF del-groups $br; $OF del-meters $br 2>/dev/null || true; done
@@ -686,4 +691,54 @@ t br0 "in_port=1,dl_src=$M1,dl_dst=$M2,dl_type=0x88cc"
 t br0 "in_port=2,$TCP"
 t br0 "in_port=2,$ARP"
 t br0 "in_port=2,$TCP6"
+fi
+
+# ---- stated differences (OVNSIM_GOLDEN_OUT=.../test/stated; see test/stated.ts) ----
+# Datapath meter ids count the meters of every bridge of the datapath, in the order they were
+# added: br0's meter takes id 0, br1's meters 1 and 2; a capture (dump-meters) does not say.
+if scenario stated-meter-ids; then
+$OF add-meter br0 meter=1,kbps,band=type=drop,rate=1000
+$OF add-meter br1 meter=1,kbps,band=type=drop,rate=1000
+$OF add-meter br1 meter=2,pktps,band=type=drop,rate=10
+flows br0 <<EOF2
+priority=100,ip,actions=meter:1,output:5
+EOF2
+flows br1 <<EOF2
+priority=100,ip,nw_dst=10.0.0.2,actions=meter:2,output:2
+priority=100,ip,nw_dst=10.0.0.3,actions=meter:1,output:3
+priority=100,ip,nw_dst=10.0.0.4,actions=controller(meter_id=2),output:2
+EOF2
+capture
+t br0 "in_port=1,$IP"
+for d in 2 3 4; do t br1 "in_port=2,dl_src=$M1,dl_dst=$M2,ip,nw_src=10.0.0.1,nw_dst=10.0.0.$d,nw_ttl=64"; done
+fi
+
+# ct(nat) in a group bucket: ofproto/trace prints the NAT of a copy of the bucket's actions that
+# xlate_group_bucket() has released by then (empty, or another bucket's NAT).
+if scenario stated-bucket-nat; then
+groups br0 <<EOF2
+group_id=1,type=all,bucket=bucket_id:0,actions=ct(commit,table=5,zone=3,nat(dst=10.1.1.1:80))
+group_id=2,type=all,bucket=bucket_id:0,actions=ct(commit,table=5,zone=3,nat(dst=10.1.1.1:80)),bucket=bucket_id:1,actions=output:5,bucket=bucket_id:2,actions=ct(commit,table=5,zone=3,nat(dst=10.2.2.2:8080))
+EOF2
+flows br0 <<EOF2
+priority=100,ip,nw_dst=10.0.0.2,actions=group:1
+priority=100,ip,nw_dst=10.0.0.3,actions=group:2
+table=5,priority=10,ip,nw_dst=10.1.1.1,actions=output:3
+table=5,priority=1,actions=output:1
+EOF2
+capture
+t br0 "in_port=1,$TCP"
+t br0 "in_port=1,dl_src=$M1,dl_dst=$M2,tcp,nw_src=10.0.0.1,nw_dst=10.0.0.3,nw_ttl=64,tp_src=1234,tp_dst=80"
+fi
+
+# OpenFlow 1.0 set_tunnel: ofproto/trace keeps the OF1.0 name; the OF1.5 dump prints
+# set_field:0x5->tun_id as for a load, so a capture cannot tell them apart.
+if scenario stated-set-tunnel; then
+flows10 br0 <<EOF2
+priority=100,ip,nw_dst=10.0.0.2,actions=set_tunnel:5,output:5
+priority=100,ip,nw_dst=10.0.0.3,actions=set_tunnel64:0x1234567890,output:5
+priority=100,ip,nw_dst=10.0.0.4,actions=load:0x5->NXM_NX_TUN_ID[],output:5
+EOF2
+capture
+for d in 2 3 4; do t br0 "in_port=1,dl_src=$M1,dl_dst=$M2,ip,nw_src=10.0.0.1,nw_dst=10.0.0.$d,nw_ttl=64"; done
 fi

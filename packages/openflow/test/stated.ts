@@ -2,7 +2,8 @@
 // its reason (issue 11: "a difference from the real tool is a bug unless a test states it").
 // compareCase() marks a differing case with the first of these that explains it; the scores
 // count such a case as agreeing and report it apart (RunReport.statedDifferences), and
-// test/stated.test.ts pins each one on a recorded real trace.
+// test/stated.test.ts pins the meter-id, bucket-NAT and set_tunnel ones on traces recorded from
+// OVS 3.1 (test/stated/*); the flood-order one follows a per-run hash order no recording pins.
 import type { CaseResult } from "./differential.js";
 import { normaliseFloodOrder } from "./harness.js";
 
