@@ -693,6 +693,31 @@ t br0 "in_port=2,$ARP"
 t br0 "in_port=2,$TCP6"
 fi
 
+# ---- recirc ids: a frozen state (table, metadata, stack, action set, userdata) is shared ----
+if scenario recirc-share; then
+flows br0 <<EOF2
+priority=100,tcp,nw_dst=10.0.0.2,actions=ct(table=4,zone=1)
+priority=100,tcp,nw_dst=10.0.0.3,actions=ct(table=4,zone=1),ct(table=4,zone=2)
+priority=100,tcp,nw_dst=10.0.0.4,actions=ct(table=5,zone=1)
+priority=100,tcp,nw_dst=10.0.0.5,actions=push:NXM_NX_REG0[],ct(table=4,zone=1)
+priority=100,tcp,nw_dst=10.0.0.6,actions=ct(table=6,zone=1),set_field:0x1->reg0,ct(table=6,zone=1)
+table=4,priority=1,tcp,actions=dec_ttl(1,2)
+table=5,priority=1,tcp,actions=controller(userdata=01.02),controller,output:5
+table=6,priority=1,tcp,actions=controller,output:5
+EOF2
+flows br1 <<EOF2
+priority=1,tcp,actions=ct(table=4,zone=1)
+table=4,priority=1,tcp,actions=dec_ttl(1,2)
+EOF2
+capture
+for d in 2 3 4 5 6; do
+  t br0 "in_port=1,dl_src=$M1,dl_dst=$M2,tcp,nw_src=10.0.0.1,nw_dst=10.0.0.$d,nw_ttl=1,tp_src=1234,tp_dst=80"
+done
+# From a patch port xin->xport_uuid is zero: the controller's state is the ct's, so is its id.
+t br1 "in_port=1,dl_src=$M1,dl_dst=$M2,tcp,nw_src=10.0.0.1,nw_dst=10.0.0.2,nw_ttl=1,tp_src=1234,tp_dst=80"
+t br1 "in_port=2,dl_src=$M1,dl_dst=$M2,tcp,nw_src=10.0.0.1,nw_dst=10.0.0.2,nw_ttl=1,tp_src=1234,tp_dst=80"
+fi
+
 # ---- stated differences (OVNSIM_GOLDEN_OUT=.../test/stated; see test/stated.ts) ----
 # Datapath meter ids count the meters of every bridge of the datapath, in the order they were
 # added: br0's meter takes id 0, br1's meters 1 and 2; a capture (dump-meters) does not say.

@@ -21,9 +21,12 @@ const sb = startSandbox({ name: "ofreplay", ovn: false });
 try {
   sb.sh(rep.setup.join("\n"));
   const bridges = [...rep.setup.join("\n").matchAll(/'add-br' '([^']+)'/g)].map((m) => m[1]!);
-  const groups = new Set(rep.setup.filter((l) => l.includes(" add-group ")).map((l) => l.split(" ")[3]!));
-  const meters = new Set(rep.setup.filter((l) => l.includes(" add-meter ")).map((l) => l.split(" ")[3]!));
-  const tlv = new Set(rep.setup.filter((l) => l.includes(" add-tlv-map ")).map((l) => l.split(" ")[2]!));
+  // The bridge named after an ovs-ofctl command word, e.g. `ovs-ofctl -O OpenFlow15 add-group BR …`.
+  const after = (cmd: string): Set<string> =>
+    new Set(rep.setup.map((l) => new RegExp(` ${cmd} (\\S+)`).exec(l)?.[1]).filter((b) => b !== undefined));
+  const groups = after("add-group");
+  const meters = after("add-meter");
+  const tlv = after("add-tlv-map");
   const cap = capture(sb, bridges, groups, { meters, tlv });
   // ovs-appctl ofproto/trace BR 'FLOW' [--ct-next S]...
   const m = /^ovs-appctl ofproto\/trace (\S+) '([^']*)'(.*)$/.exec(rep.trace);

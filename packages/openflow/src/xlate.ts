@@ -117,6 +117,12 @@ interface Shared {
   next: number;
   readonly learned: { bridge: Bridge; entry: FlowEntry }[];
   readonly byState: Map<string, number>;
+  /**
+   * States of controller actions allocated in the running pass: their recirc ids are released
+   * when the pass ends (nothing resumes them), so a later pass allocates a new id for the same
+   * state; a ct()/freeze id lives on while its recirculation is traced.
+   */
+  readonly passLocal: string[];
   ct: Conntrack | undefined;
 }
 
@@ -177,6 +183,12 @@ interface Ctx {
   tunBase: string;
   /** The received packet's tunnel destination (ctx->orig_tunnel_ipv6_dst), as text. */
   readonly origTunDst: string;
+  /**
+   * xin->xport_uuid: the port the pass's packet came in on, when the bridge has it and it is not
+   * a patch port ("" otherwise). Part of the frozen state of a ct()/freeze, not of a
+   * controller action's.
+   */
+  readonly xport: string;
   /** ctx->orig_skb_priority, what pop_queue restores. */
   readonly origSkbPriority: number;
   inActionSet: boolean;
@@ -955,13 +967,33 @@ function groupBucket(ctx: Ctx, b: Group["buckets"][number], isLast: boolean): vo
  * state frozen twice in one translation (two patch outputs into the same ct(table=…), two
  * controllers of one dec_ttl) shares its id.
  */
-function allocRecirc(ctx: Ctx, state: string): number {
+function allocRecirc(ctx: Ctx, state: string, passLocal = false): number {
   const ids = ctx.recircIds;
   const known = ids.byState.get(state);
   if (known !== undefined) return known;
   const id = ids.next++;
   ids.byState.set(state, id);
+  if (passLocal) ids.passLocal.push(state);
   return id;
+}
+
+/**
+ * The rest of a frozen state without frozen actions (frozen_state_equal): the stack, was_mpls,
+ * the userdata and the action set. A ct(table=…) fork and a controller action build the same
+ * kind of state (the controller's has no action set), so a controller in the table a ct()
+ * resumes at, with the same metadata, reuses the ct's recirc id (seed 4711, program 203).
+ */
+function frozenRest(ctx: Ctx, userdata: string, freeze: boolean): string {
+  // A freeze keeps the action set and xin->xport_uuid; a controller action's state has neither
+  // (golden recirc-share: shared only when the packet came in on a patch port).
+  const set = freeze ? ctx.actionSet.map((a) => formatAction(a)).join(",") : "";
+  return `state:${userdata}:${ctx.stack.join(",")}:${ctx.wasMpls}:${set}:${freeze ? ctx.xport : ""}`;
+}
+
+/** xlate_actions(): xin->xport_uuid is the in_port's, unless there is none or it is a patch port. */
+function xportOf(bridge: Bridge, inPort: number): string {
+  const p = bridge.ports.get(inPort);
+  return p && p.type !== "patch" ? `${bridge.name}:${inPort}` : "";
 }
 
 /**
@@ -971,6 +1003,8 @@ function allocRecirc(ctx: Ctx, state: string): number {
 function frozenState(ctx: Ctx, what: string, table: number, key: Uint32Array): string {
   let s = `${what}|${ctx.bridge.name}|${table}|${ctx.conntracked}|${key[W.in_port]}|${key[W.metadata]},${key[W.metadata + 1]}`;
   for (let i = 0; i < 16; i++) s += `,${key[W.reg0 + i]}`;
+  // The tunnel metadata (flow->tunnel): tun_id … tun_metadata0..63.
+  s += `|${key.subarray(W.tun_id, W.tun_metadata0 + 64).join(",")}`;
   return s;
 }
 
@@ -1093,7 +1127,7 @@ function xlateCt(ctx: Ctx, a: Extract<OfAction, { kind: "ct" }>, isLast: boolean
   ctx.wc.set(oldLabel, W.ct_label);
   if (a.table !== null) {
     ctx.conntracked = true;
-    const id = allocRecirc(ctx, frozenState(ctx, `ct:${zone}`, a.table, ctx.key));
+    const id = allocRecirc(ctx, frozenState(ctx, frozenRest(ctx, "", true), a.table, ctx.key));
     ctx.odp.push(`recirc(0x${id.toString(16)})`);
     let snap: Uint32Array = ctx.key.slice();
     let stateful: { ctState: number; preNat: Uint32Array } | undefined;
@@ -1338,7 +1372,8 @@ function controllerAction(
   commit(ctx);
   const id = allocRecirc(
     ctx,
-    frozenState(ctx, `controller:${userdata}:${ctx.stack.join(",")}`, ctx.tableId, ctx.key),
+    frozenState(ctx, frozenRest(ctx, userdata ?? "", false), ctx.tableId, ctx.key),
+    true,
   );
   const up = `userspace(pid=0,controller(reason=${reason},dont_send=1,continuation=0,recirc_id=${id},rule_cookie=${ctx.ruleCookie ? `0x${ctx.ruleCookie.toString(16)}` : "0"},controller_id=${controllerId},max_len=${maxLen}))`;
   // A meter_id= (its datapath meter) wraps the packet-in in an always-taken sample(meter, …).
@@ -1816,6 +1851,7 @@ function runPass(
     tunBase: tunnelState(key, 0),
     origTunDst: tunDstText(key),
     origSkbPriority: key[W.skb_priority]!,
+    xport: xportOf(topBridge, key[W.in_port]!),
     inActionSet: false,
     wasMpls: false,
   };
@@ -1870,6 +1906,8 @@ function runPass(
   }
   if (ctx.error === null && ctx.freezing) finishFreezing(ctx);
   optimiseOdp(ctx.odp);
+  // xlate_out_uninit(): the pass's references to its controller states go (golden recirc-share).
+  for (const st of recircIds.passLocal.splice(0)) recircIds.byState.delete(st);
 
   let megaflowMask = wc;
   if (ctx.error === null) {
@@ -1951,7 +1989,7 @@ function runPass(
 export function traceFlow(sw: Switch, bridgeName: string, flow: Flow, opts: TraceOptions = {}): TraceResult {
   const bridge = sw.bridge(bridgeName);
   const queue: RecircNode[] = [];
-  const recircIds: Shared = { next: 1, byState: new Map(), ct: opts.conntrack, learned: [] };
+  const recircIds: Shared = { next: 1, byState: new Map(), passLocal: [], ct: opts.conntrack, learned: [] };
   const ctNext = [...(opts.ctNext ?? [])];
   const passes: TracePass[] = [runPass(sw, bridge, flowToKey(flow), null, null, queue, recircIds, opts)];
   while (queue.length) {
