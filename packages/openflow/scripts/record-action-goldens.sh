@@ -718,6 +718,35 @@ t br1 "in_port=1,dl_src=$M1,dl_dst=$M2,tcp,nw_src=10.0.0.1,nw_dst=10.0.0.2,nw_tt
 t br1 "in_port=2,dl_src=$M1,dl_dst=$M2,tcp,nw_src=10.0.0.1,nw_dst=10.0.0.2,nw_ttl=1,tp_src=1234,tp_dst=80"
 fi
 
+# ---- ct() on frames that are not IP: ARP, LLDP, MPLS, tagged ARP, with nat/exec/table ----
+if scenario ct-nonip-more; then
+# ct() needs an IP match in a flow (OFPBAC_MATCH_INCONSISTENT), not in a bucket.
+groups br0 <<EOF2
+group_id=1,type=all,bucket=bucket_id:0,actions=ct(commit,zone=7,nat(src=10.9.9.9)),bucket=bucket_id:1,actions=output:5
+group_id=2,type=indirect,bucket=bucket_id:0,actions=ct(table=3,zone=7,nat)
+group_id=3,type=all,bucket=bucket_id:0,actions=ct(commit,zone=8),bucket=bucket_id:1,actions=ct(table=3,zone=8)
+group_id=4,type=indirect,bucket=bucket_id:0,actions=ct(commit,zone=9,exec(set_field:0x5->ct_mark))
+EOF2
+flows br0 <<EOF2
+priority=100,in_port=1,actions=group:1,output:3
+priority=100,in_port=2,actions=group:2,output:5
+priority=100,in_port=3,actions=group:3,output:5
+priority=100,in_port=4,actions=ct_clear,group:4,resubmit(,3)
+priority=100,in_port=5,actions=group:4,group:3
+table=3,priority=10,ct_state=+trk,actions=output:1
+table=3,priority=1,actions=output:2
+EOF2
+capture
+for p in 1 2 3 4 5; do
+  t br0 "in_port=$p,$ARP"
+  t br0 "in_port=$p,dl_src=$M1,dl_dst=$M2,dl_type=0x88cc"
+done
+t br0 "in_port=2,dl_src=$M1,dl_dst=$M2,dl_type=0x8847,mpls_label=5,mpls_bos=1,mpls_ttl=64"
+t br0 "in_port=3,dl_vlan=10,$ARP"
+t br0 "in_port=2,$ARP" --ct-next trk,est
+t br0 "in_port=5,dl_src=$M1,dl_dst=$M2,dl_type=0x88cc" --ct-next trk,new --ct-next trk,rpl,est
+fi
+
 # ---- stated differences (OVNSIM_GOLDEN_OUT=.../test/stated; see test/stated.ts) ----
 # Datapath meter ids count the meters of every bridge of the datapath, in the order they were
 # added: br0's meter takes id 0, br1's meters 1 and 2; a capture (dump-meters) does not say.
