@@ -4,7 +4,7 @@
 // (printed; set OVNSIM_SEED to replay one), traced by the real ofproto/trace and by ovnsim on
 // the captured bundle. Cases whose action families are all in SUPPORTED must agree (full text,
 // flood order aside) unless the difference is stated in stated.ts with its reason. SUPPORTED is
-// every family today; one that starts to differ leaves it (scored and printed, not asserted).
+// every family but the open ones; those are scored and printed, not asserted.
 // The full-space score over ≥ 5,000 cases is scripts/differential-openflow.ts's job.
 import { randomInt } from "node:crypto";
 import { liveSeed, oracleGate, startSandbox } from "@ovnsim/oracle";
@@ -23,13 +23,16 @@ import { FAMILIES, type Family, generateProgram } from "./gen-differential.js";
 const gate = oracleGate("ovs");
 
 /**
- * The families the CI compares: every family of the generator. Each agrees over the fresh
- * 5,000-case runs (bench/results/openflow-differential.json: datapath actions and full text,
- * flood order aside, the differences stated in stated.ts with their reasons aside: datapath
- * meter ids, ct(nat) in a group bucket, OpenFlow 1.0 set_tunnel, flood order in the text).
- * A family that starts to differ leaves this list with the bug that keeps it out.
+ * The families the CI compares: every family of the generator but the ones below. Each agrees
+ * over the fresh 5,000-case runs (bench/results/openflow-differential.json, flood order and the
+ * differences stated in stated.ts aside: datapath meter ids, ct(nat) in a group bucket,
+ * OpenFlow 1.0 set_tunnel, flood order in the text). Left out, with the open bug:
+ * - controller: the recirc_id of a controller action's userspace() after a ct() recirculation
+ *   differs in 3 of 42 cases (seed 880301; frozen-state sharing, see allocRecirc);
+ * - group-select-hash: 3 of 34 cases differ (seed 880301), not yet reproduced.
  */
-const SUPPORTED: readonly Family[] = FAMILIES;
+const OPEN: ReadonlySet<Family> = new Set<Family>(["controller", "group-select-hash"]);
+const SUPPORTED: readonly Family[] = FAMILIES.filter((f) => !OPEN.has(f));
 
 /**
  * A run fails when more than 2% (at least 2) of its checked cases differ: fresh seeds may still
