@@ -1,7 +1,7 @@
 // Live differential test of the logical router pipeline: random configurations with routers
 // (static, ECMP, src-ip and discard routes, route tables, policies with one or more next hops,
 // gateway routers, distributed gateway ports, NAT of every type, router-to-router links,
-// gateway MTU, IPv6 RA) are applied to the real ovn-northd 23.03; every logical flow, switch
+// gateway MTU, IPv6 RA, load balancers on routers and static MAC bindings) are applied to the real ovn-northd 23.03; every logical flow, switch
 // and router, must be identical and none extra. OVNSIM_ROUTER_SEEDS=a,b,… replays seeds;
 // OVNSIM_KEEP=1 keeps each config and the real lflow-list under /tmp.
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
