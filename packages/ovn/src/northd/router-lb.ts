@@ -112,7 +112,7 @@ export function buildRouterLbFlows(ctx: BuildContext, s: FlowSink, od: RouterDat
   for (const lb of od.lbs) {
     // build_lrouter_defrag_flows_for_lb
     for (const vip of lb.vips) {
-      s.add("lr_in_defrag", 100, `ip && ip${vip.v6 ? "6" : "4"}.dst == ${vip.vip}`, "ct_dnat;", 10853);
+      s.add("lr_in_defrag", 100, `ip && ip${vip.v6 ? "6" : "4"}.dst == ${vip.vip}`, "ct_dnat;", 10857);
     }
   }
   for (const lb of od.lbs) {
@@ -145,12 +145,12 @@ export function buildRouterLbFlows(ctx: BuildContext, s: FlowSink, od: RouterDat
         match += ` && ${lb.proto} && ${lb.proto}.dst == ${vip.port}`;
       }
       const dgp = od.dgps[0];
-      if (!dgp) s.add("lr_in_dnat", prio, match, actions[type], 10555);
+      if (!dgp) s.add("lr_in_dnat", prio, match, actions[type], 10603);
       else {
         // build_distr_lrouter_nat_flows_for_lb: only the first distributed gateway port counts.
         const m =
           vip.backends.length > 0 || !lb.reject ? `${match} && is_chassis_resident(${dgp.crKey})` : match;
-        s.add("lr_in_dnat", prio, m, actions[type], 10545);
+        s.add("lr_in_dnat", prio, m, actions[type], 10551);
         if (vip.backends.length > 0) {
           const backs = vip.backends
             .map(
@@ -171,14 +171,14 @@ export function buildRouterLbFlows(ctx: BuildContext, s: FlowSink, od: RouterDat
             120,
             `${ipm} && (${backs}) && outport == ${dgp.key} && is_chassis_resident(${dgp.crKey})`,
             undnat,
-            10558,
+            10565,
           );
         }
       }
       if (externalIps.has(vip.vip)) {
         let m = `${ipm} && ${ipm}.dst == ${vip.vip} && ${lb.proto}`;
         if (vip.port !== undefined) m += ` && ${lb.proto}.dst == ${vip.port}`;
-        s.add("lr_in_unsnat", 120, m, "next;", 10749);
+        s.add("lr_in_unsnat", 120, m, "next;", 10748);
       }
       // build_empty_lb_event_flow
       if (lb.event && vip.backends.length === 0 && !lb.reject) {
@@ -189,7 +189,7 @@ export function buildRouterLbFlows(ctx: BuildContext, s: FlowSink, od: RouterDat
           130,
           m,
           `trigger_event(event = "empty_lb_backends", vip = "${vipKey(vip.v6, vip.vip, vip.port)}", protocol = "${lb.proto}", load_balancer = "${lb.lb.uuid}");`,
-          10886,
+          10889,
         );
       }
     }
@@ -246,12 +246,12 @@ export function buildForceSnatOp(s: FlowSink, od: RouterDatapath, op: RouterPort
       110,
       `flags.force_snat_for_lb == 1 && ip4 && outport == ${op.key}`,
       `ct_snat(${a4.addr});`,
-      11393,
+      11395,
     );
   }
   const a6 = op.nets.ipv6[0];
   if (a6 && op.nets.ipv6.length > 1) {
-    s.add("lr_in_unsnat", 110, `inport == ${op.key} && ip6.dst == ${a6.addr}`, "ct_snat;", 11413);
+    s.add("lr_in_unsnat", 110, `inport == ${op.key} && ip6.dst == ${a6.addr}`, "ct_snat;", 11415);
     s.add(
       "lr_out_snat",
       110,
