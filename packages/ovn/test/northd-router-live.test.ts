@@ -1,7 +1,7 @@
 // Live differential test of the logical router pipeline: random configurations with routers
 // (static, ECMP, src-ip and discard routes, route tables, policies with one or more next hops,
 // gateway routers, distributed gateway ports, NAT of every type, router-to-router links,
-// gateway MTU, IPv6 RA) are applied to the real ovn-northd 23.03; every logical flow, switch
+// gateway MTU, IPv6 RA, load balancers on routers and static MAC bindings) are applied to the real ovn-northd 23.03; every logical flow, switch
 // and router, must be identical and none extra. OVNSIM_ROUTER_SEEDS=a,b,… replays seeds;
 // OVNSIM_KEEP=1 keeps each config and the real lflow-list under /tmp.
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
@@ -46,6 +46,12 @@ export function generateRouterConfig(seed: number): string {
   const L: string[] = [`# generated, seed ${seed}`];
   const nR = 1 + Math.floor(r() * 2);
   let sw = 0;
+  const built: {
+    lr: string;
+    gw: boolean;
+    dgp: boolean;
+    subnets: { sw: string; lrp: string; net: string; v6: boolean }[];
+  }[] = [];
   for (let ri = 0; ri < nR; ri++) {
     const lr = `lr${ri}`;
     L.push(`lr-add ${lr}`);
@@ -93,6 +99,7 @@ export function generateRouterConfig(seed: number): string {
     // A distributed gateway port on the last subnet (not on gateway routers).
     const last = subnets[subnets.length - 1] as (typeof subnets)[number];
     const dgp = !gw && r() < 0.4;
+    built.push({ lr, gw, dgp, subnets });
     if (dgp) {
       L.push(`lrp-set-gateway-chassis ${last.lrp} hv1 10`);
       if (r() < 0.3) L.push(`lrp-set-gateway-chassis ${last.lrp} hv2 20`);
@@ -200,7 +207,86 @@ export function generateRouterConfig(seed: number): string {
     L.push("lrp-add lr1 lr1-lr0 00:00:00:00:0f:02 169.254.0.2/30 peer=lr0-lr1");
     L.push("lr-route-add lr0 10.250.0.0/16 169.254.0.2");
   }
+  L.push(...generateRouterLbs(seed, built, L));
   return `${L.join("\n")}\n`;
+}
+
+/**
+ * Load balancers on the routers (and sometimes on a switch too) and static MAC bindings, from
+ * their own random stream so the rest of each seed's configuration stays as it was: VIPs on a
+ * router subnet (answered by ARP/ND), on a NAT external address (the unSNAT bypass), or
+ * elsewhere; with and without ports, tcp/udp/sctp, no backends (drop, --reject, --event),
+ * skip_snat, neighbor_responder, selection_fields, lb_force_snat_ip (an address or router_ip).
+ */
+function generateRouterLbs(
+  seed: number,
+  routers: readonly {
+    lr: string;
+    gw: boolean;
+    dgp: boolean;
+    subnets: readonly { sw: string; lrp: string; net: string; v6: boolean }[];
+  }[],
+  prev: readonly string[],
+): string[] {
+  const r = rng(seed * 7919 + 17);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)] as T;
+  const L: string[] = [];
+  let n = 0;
+  for (const [ri, rt] of routers.entries()) {
+    const last = rt.subnets[rt.subnets.length - 1] as (typeof rt.subnets)[number];
+    const inner = rt.subnets[0] as (typeof rt.subnets)[number];
+    if (!rt.gw && r() < 0.15) L.push(`set logical_router ${rt.lr} options:lb_force_snat_ip=172.16.${ri}.102`);
+    if (rt.gw && !prev.some((l) => l.includes(`${rt.lr} options:lb_force_snat_ip`)) && r() < 0.3)
+      L.push(`set logical_router ${rt.lr} options:lb_force_snat_ip=router_ip`);
+    if (r() < 0.3) continue;
+    const nLb = 1 + Math.floor(r() * 3);
+    for (let i = 0; i < nLb; i++, n++) {
+      const name = `lb${n}`;
+      const v6sn = rt.subnets.find((x) => x.v6);
+      const v6 = v6sn !== undefined && r() < 0.3;
+      const nat = prev.find((l) => l.startsWith(`lr-nat-add ${rt.lr} `) && !l.includes(" snat "));
+      const where = pick(["subnet", "subnet", "nat", "away"]);
+      let vip: string;
+      if (v6) vip = `fd00:${(v6sn as { sw: string }).sw.slice(2)}::${150 + i}`;
+      else if (where === "nat" && nat) vip = nat.split(" ")[3] as string;
+      else if (where === "away") vip = `30.${ri}.${i}.1`;
+      else vip = `${last.net}.${150 + i}`;
+      const withPort = r() < 0.7;
+      const proto = withPort ? pick(["tcp", "tcp", "udp", "sctp"]) : undefined;
+      const be = (k: number) => (v6 ? `fd00:${inner.sw.slice(2)}::${10 + k}` : `${inner.net}.${10 + k}`);
+      const nBe = r() < 0.2 ? 0 : 1 + Math.floor(r() * 2);
+      const backends = Array.from({ length: nBe }, (_, k) =>
+        withPort ? (v6 ? `[${be(k)}]:8080` : `${be(k)}:8080`) : be(k),
+      ).join(",");
+      const vipText = withPort ? (v6 ? `[${vip}]:80` : `${vip}:80`) : vip;
+      let flags = "";
+      if (nBe === 0) flags = pick(["", "--reject ", "--event "]);
+      L.push(`${flags}lb-add ${name} ${vipText} "${backends}"${proto ? ` ${proto}` : ""}`);
+      if (withPort && r() < 0.3)
+        L.push(
+          `lb-add ${name} ${v6 ? `[${vip}]:443` : `${vip}:443`} "${v6 ? `[${be(2)}]:443` : `${be(2)}:443`}" ${proto}`,
+        );
+      if (r() < 0.2) L.push(`set load_balancer ${name} options:skip_snat=true`);
+      if (r() < 0.15) L.push(`set load_balancer ${name} options:neighbor_responder=${pick(["all", "none"])}`);
+      if (r() < 0.15)
+        L.push(
+          `set load_balancer ${name} selection_fields=${pick(["ip_src", "ip_dst,ip_src", "tp_src,ip_src"])}`,
+        );
+      L.push(`lr-lb-add ${rt.lr} ${name}`);
+      if (r() < 0.2) L.push(`ls-lb-add ${inner.sw} ${name}`);
+      const other = routers[(ri + 1) % routers.length] as (typeof routers)[number];
+      if (other.lr !== rt.lr && r() < 0.2) L.push(`lr-lb-add ${other.lr} ${name}`);
+    }
+  }
+  // Static MAC bindings (northd copies them to the southbound, no logical flow of their own).
+  for (const rt of routers) {
+    if (r() < 0.5) continue;
+    const sn = pick(rt.subnets);
+    L.push(
+      `static-mac-binding-add ${sn.lrp} ${sn.net}.77 0a:00:00:00:77:${(n++ % 256).toString(16).padStart(2, "0")}`,
+    );
+  }
+  return L;
 }
 
 /**

@@ -119,7 +119,7 @@ export function buildRouterNat(ctx: BuildContext, s: FlowSink, od: RouterDatapat
   s.add("lr_out_post_snat", 0, "1", "next;", 14251);
   s.add("lr_out_egr_loop", 0, "1", "next;", 14252);
   s.add("lr_in_ecmp_stateful", 0, "1", "next;", 14253);
-  if (od.isGw && od.nat.length > 0) {
+  if (od.isGw && (od.nat.length > 0 || od.hasLbVip)) {
     s.add("lr_out_undnat", 100, "nd || nd_rs || nd_ra", "next;", 14324);
     s.add("lr_out_undnat", 50, "ip", "flags.loopback = 1; ct_dnat;", 14326);
     s.add("lr_out_post_undnat", 50, "ip && ct.new", "ct_commit { } ; next; ", 14328);

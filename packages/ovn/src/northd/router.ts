@@ -20,6 +20,18 @@ import { type LportAddresses, extractLrpNetworks, extractLspAddresses, jsonKey }
 import { FlowSink, type BuildContext } from "./switch.js";
 import type { Profile } from "./profiles.js";
 import { buildRouterNat } from "./router-nat.js";
+import {
+  type RouterLbIps,
+  buildForceSnatOp,
+  buildLbVipArpNd,
+  buildRouterLbCtFlows,
+  buildRouterLbFlows,
+  datapathTunnelKeys,
+  routerHasLbVip,
+  routerLbIps,
+  routerLbs,
+} from "./router-lb.js";
+import type { NorthdLb } from "./switch.js";
 
 const DROP = "drop;";
 const bool = (v: string | undefined, def: boolean): boolean => (v === undefined ? def : v === "true");
@@ -61,6 +73,11 @@ export interface RouterDatapath {
   readonly isGw: boolean;
   readonly dgps: readonly RouterPort[];
   readonly nat: readonly Nat[];
+  /** Attached load balancers, od->has_lb_vip, od->lb_ips, and the datapath tunnel key. */
+  readonly lbs: readonly NorthdLb[];
+  readonly hasLbVip: boolean;
+  readonly lbIps: RouterLbIps;
+  readonly tunnelKey: number;
 }
 
 function ip4(text: string): number {
@@ -72,7 +89,7 @@ function ip4(text: string): number {
 const fmt4 = (v: number): string => `${(v >>> 24) & 255}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
 const mask4 = (plen: number): number => (plen === 0 ? 0 : (0xffffffff << (32 - plen)) >>> 0);
 
-function v4Nets(nets: LportAddresses): V4Net[] {
+export function v4Nets(nets: LportAddresses): V4Net[] {
   return nets.ipv4.map((a) => {
     const ip = ip4(a.addr);
     const mask = mask4(a.plen);
@@ -119,11 +136,22 @@ export function prepareRouter(db: NbDatabase, lr: LogicalRouter): RouterDatapath
       ...(peerLrp ? { peerLrp } : {}),
     });
   }
-  return { lr, ports, isGw, dgps: ports.filter((p) => p.isDgp), nat: lr.nat };
+  const lbs = routerLbs(db, lr);
+  return {
+    lr,
+    ports,
+    isGw,
+    dgps: ports.filter((p) => p.isDgp),
+    nat: lr.nat,
+    lbs,
+    hasLbVip: routerHasLbVip(lbs),
+    lbIps: routerLbIps(lbs, ports),
+    tunnelKey: datapathTunnelKeys(db).get(lr.name) ?? 0,
+  };
 }
 
 /** find_lport_address: the router port's own address on the subnet holding `ip`. */
-export function findLrpMemberIp(op: RouterPort, ip: string): string | undefined {
+export function findLrpMemberIp(op: Pick<RouterPort, "v4" | "nets">, ip: string): string | undefined {
   if (ip.includes(".")) {
     if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(ip)) return undefined;
     const v = ip4(ip);
@@ -201,6 +229,8 @@ export function buildRouterFlows(ctx: BuildContext, od: RouterDatapath, sinks: S
   buildArpRequest(s, od);
   buildMiscLocalDrop(s);
   buildRouterNat(ctx, s, od);
+  buildRouterLbCtFlows(ctx, s, od);
+  buildRouterLbFlows(ctx, s, od);
   s.add("lr_in_lb_aff_check", 0, "1", "next;", 7490);
   s.add("lr_in_lb_aff_learn", 0, "1", "next;", 7491);
   for (const op of od.ports) {
@@ -221,6 +251,8 @@ export function buildRouterFlows(ctx: BuildContext, od: RouterDatapath, sinks: S
     buildDhcpv6Reply(s, op);
     buildIpv6Input(s, od, op);
     buildIpv4Input(s, od, op);
+    buildLbVipArpNd(s, od, op);
+    buildForceSnatOp(s, od, op);
   }
 }
 
@@ -824,9 +856,13 @@ function dropOwnDest(
   line: number,
 ): void {
   const snat = snatIps(od);
-  const v4 = op.v4.filter((n) => dropSnat === snat.has(n.addr)).map((n) => n.addr);
+  const v4 = op.v4
+    .filter((n) => dropSnat === (snat.has(n.addr) || od.lbIps.v4.has(n.addr)))
+    .map((n) => n.addr);
   if (v4.length > 0) s.add(stage, prio, `ip4.dst == {${v4.join(", ")}}`, DROP, line);
-  const v6 = op.nets.ipv6.filter((n) => dropSnat === snat.has(n.addr)).map((n) => n.addr);
+  const v6 = op.nets.ipv6
+    .filter((n) => dropSnat === (snat.has(n.addr) || od.lbIps.v6.has(n.addr)))
+    .map((n) => n.addr);
   if (v6.length > 0) s.add(stage, prio, `ip6.dst == {${v6.join(", ")}}`, DROP, line + 29);
 }
 
@@ -1264,7 +1300,9 @@ function buildIpv4Input(s: FlowSink, od: RouterDatapath, op: RouterPort): void {
       );
     }
   }
-  dropOwnDest(s, od, op, "lr_in_ip_input", 60, false, 11304);
+  // With lb_force_snat_ip=router_ip the port addresses are SNAT addresses too.
+  if (!(od.isGw && od.lr.options.lb_force_snat_ip === "router_ip"))
+    dropOwnDest(s, od, op, "lr_in_ip_input", 60, false, 11304);
 }
 
 /** 24.03+ build_lrouter_network_id_flows: which of the output port's networks the next hop is on. */

@@ -20,6 +20,7 @@ import type { Profile } from "./profiles.js";
 import { stageOf } from "./profiles.js";
 import { buildKubeOvnFlows } from "./kubeovn.js";
 import { ssetOrder } from "./ovs-hmap.js";
+import { lbArpReqIps } from "./router-lb.js";
 
 /**
  * NB_Global options:use_ct_inv_match (northd.c, default true): "false" drops ct.inv from the ACL
@@ -58,6 +59,8 @@ export interface NorthdLb {
   readonly affinityTimeout: number;
   readonly reject: boolean;
   readonly event: boolean;
+  /** options:skip_snat (router load balancers). */
+  readonly skipSnat: boolean;
 }
 
 export interface SwitchPort {
@@ -201,6 +204,7 @@ export function prepareLb(lb: NbLoadBalancer): NorthdLb {
     affinityTimeout: Number.isFinite(at) && at > 0 ? Math.min(Math.floor(at), 65535) : 0,
     reject: bool(lb.options.reject, false),
     event: bool(lb.options.event, false),
+    skipSnat: bool(lb.options.skip_snat, false),
   };
 }
 
@@ -867,11 +871,16 @@ function buildUnicastLookup(ctx: BuildContext, s: FlowSink, od: SwitchDatapath, 
   if (op.lsp.type === "external") return;
   if (op.lsp.type === "router" && op.peer && op.peer.lrp.enabled !== false) {
     const nets = op.peer.networks;
-    // DNAT external addresses of the router are answered by it too (build_lswitch_rport_arp_req_flows).
+    // Load balancer VIPs and DNAT external addresses of the router are answered by it too
+    // (build_lswitch_rport_arp_req_flows).
+    const vips = lbArpReqIps(ctx.db, op.peer.router, nets);
+    for (const ip of vips.v4) buildRportArpReqFlow(s, od, op, ip, false);
+    for (const ip of vips.v6) buildRportArpReqFlow(s, od, op, ip, true);
     for (const nat of op.peer.router.nat) {
       if (nat.type === "snat") continue;
       const a = extractLspAddresses(`00:00:00:00:00:00 ${nat.externalIp}`);
       if (!a || a.ipv4.length + a.ipv6.length !== 1) continue;
+      if (vips.all.has(nat.externalIp)) continue;
       if (a.ipv4.length === 1) buildRportArpReqFlow(s, od, op, nat.externalIp, false);
       else buildRportArpReqFlow(s, od, op, nat.externalIp, true);
     }
