@@ -969,6 +969,9 @@ class TraceRun {
         kind = "nd_na";
         break;
       case "nd_ns":
+        // To the solicited-node multicast MAC of the packet's ip6.dst (33:33:ff + its last
+        // three bytes), as execute_nd_ns; ip6.dst itself is left as it was.
+        g.dl_dst = 0x3333ff000000 + Number(f.ipv6_dst & 0xffffffn);
         g.tp_src = 135;
         g.arp_sha = 0;
         g.arp_tha = f.dl_dst;
