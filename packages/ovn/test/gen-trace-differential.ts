@@ -277,7 +277,7 @@ export function generateNb(seed: number, features: ReadonlySet<Feature>): GenCon
     }
     // Neighbours: configured (Static_MAC_Binding) and learned (SB MAC_Binding).
     if (has("neigh")) {
-      if (r() < 0.5) L.push(`static-mac-binding-add ${lr} ${extLrp} ${extNet}.254 0a:00:00:00:fe:${hex(ri)}`);
+      if (r() < 0.5) L.push(`static-mac-binding-add ${extLrp} ${extNet}.254 0a:00:00:00:fe:${hex(ri)}`);
       if (r() < 0.5)
         L.push(
           `ovn-sbctl create mac_binding datapath=$(ovn-sbctl --bare --columns=_uuid find datapath_binding external_ids:name=${lr}) logical_port=${extLrp} ip=${extNet}.240 mac='"0a:00:00:00:f0:${hex(ri)}"'`,

@@ -138,8 +138,8 @@ function realText(sb: Sandbox, args: readonly string[]): string | undefined {
  * its deterministic choice (the datapath's hash); the comment and the underline's length are
  * the only text that then differs.
  */
-const RANDOM_SELECT = /(select: [^\n]*?) \/\* (?:Randomly selected|Selected by the datapath's hash)[^\n]*\*\/\n-+\n/g;
-const normSelect = (t: string): string => t.replace(RANDOM_SELECT, "$1 /* random */\n-\n");
+const RANDOM_SELECT = /(select: [^\n]*?) \/\* (?:Randomly selected|Selected by the datapath's hash)[^\n]*?\*\/(\n-+(?=\n))?/g;
+const normSelect = (t: string): string => t.replace(RANDOM_SELECT, "$1 /* random */");
 
 export function runTraceDifferential(opts: TraceDiffOptions, start: (name: string) => Sandbox): TraceDiffReport {
   const t0 = performance.now();

@@ -122,6 +122,10 @@ export function parseMicroflow(
         return e.xs.every(impossible);
       case "cmp": {
         const sym = e.f.sym;
+        if (sym.kind === "predicate") {
+          const positive = ((e.value & 1n) === 1n) !== (e.op === "!=");
+          return positive && impossible(parseSymbolText(sym.expansion!));
+        }
         if (sym.kind !== "field" || e.op !== "==" || !sym.base) return false;
         const shift = BigInt(sym.ofs + e.f.lo);
         const full = (1n << BigInt(e.f.nbits)) - 1n;
