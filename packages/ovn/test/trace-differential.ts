@@ -66,23 +66,30 @@ export function minimalSection(text: string): string {
   return i < 0 ? text : text.slice(i);
 }
 
-/** Which features a (real) trace went through, read from its detailed text. */
+/**
+ * Which features a (real) trace went through, read from its detailed text: a router hop, NAT
+ * (a matching unsnat / dnat / undnat / snat flow of a router), a load balancer (ct_lb), ECMP
+ * (a `select`), a routing policy other than the default, the redirect to a distributed
+ * gateway port (cr-…), an expiring TTL, neighbour resolution (MAC_Binding lookup), a drop by
+ * port security, ACL stages; ipv6 from the microflow.
+ */
 export function traceFeatures(text: string, args: readonly string[]): string[] {
   const out = new Set<string>();
   const det = text.split("# Summary trace.")[0] ?? text;
   if (/ingress\(dp="lr/.test(det)) out.add("router-hop");
-  if (/ct_dnat|ct_snat|lr_in_dnat|lr_out_snat|lr_out_undnat|lr_in_unsnat/.test(det) && /ingress\(dp="lr/.test(det))
+  if (/\. lr_(in_unsnat|in_dnat|out_undnat|out_snat|out_post_undnat|in_ip_input) \(northd\.c:\d+\): [^\n]*\n\s*(ct_[sd]nat|ip[46]\.(src|dst) =|flags\.force_snat|reg9\[4\]|ct_snat)/.test(det))
     out.add("nat");
   if (/ct_lb/.test(det)) out.add("lb");
-  if (/select\(/.test(det) || /ecmp/.test(det)) out.add("ecmp");
+  if (/select\(/.test(det)) out.add("ecmp");
   if (args.some((a) => a.includes("ip6.") || a.includes("nd."))) out.add("ipv6");
-  if (/lr_in_policy /.test(det)) out.add("policy");
-  if (/chassisredirect|cr-lr/.test(det)) out.add("gateway-redirect");
-  if (/ip\.ttl--/.test(det) || /TTL/.test(det)) out.add("ttl");
-  if (/arp \{|nd_ns \{|get_arp|get_nd|lookup_arp|lookup_nd/.test(det)) out.add("neighbour");
-  if (/check_out_port_sec|check_in_port_sec/.test(det)) out.add("port-security");
-  if (/\bacl\b|ls_in_acl|ls_out_acl/.test(det)) out.add("acl");
-  if (/^error|\*\*\*/m.test(text)) out.add("error-or-drop-note");
+  if (/\. lr_in_policy \(northd\.c:\d+\): (?!1, priority 0,)/.test(det)) out.add("policy");
+  if (/"cr-/.test(det)) out.add("gateway-redirect");
+  if (/ip\.ttl == \{0, 1\}|ip\.ttl == [01]\b|TTL underflow/.test(det)) out.add("ttl-expiry");
+  if (/MAC binding/.test(det)) out.add("neighbour-lookup");
+  if (/apply_port_sec \(northd\.c:\d+\): reg0\[15\] == 1/.test(det) || /check_port_sec[^\n]*\n\s*drop;/.test(det))
+    out.add("port-security-drop");
+  if (/\. ls_(in|out)_acl /.test(det)) out.add("acl");
+  if (/^error parsing|^\S.*: unknown/m.test(text)) out.add("error");
   return [...out];
 }
 
