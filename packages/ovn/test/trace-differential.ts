@@ -141,12 +141,12 @@ function realText(sb: Sandbox, args: readonly string[]): string | undefined {
 }
 
 /**
- * An unpinned select line and its underline: ovn-trace says "Randomly selected", ovnsim names
- * its deterministic choice (the datapath's hash); the comment and the underline's length are
- * the only text that then differs.
+ * A select line's comment and its underline: unpinned, ovn-trace says "Randomly selected" and
+ * ovnsim names its deterministic choice (the datapath's hash); ovnsim pinned to each member in
+ * turn prints none. The comment and the underline's length are the only text that differs.
  */
-const RANDOM_SELECT = /(select: [^\n]*?) \/\* (?:Randomly selected|Selected by the datapath's hash)[^\n]*?\*\/(\n-+(?=\n))?/g;
-const normSelect = (t: string): string => t.replace(RANDOM_SELECT, "$1 /* random */");
+const RANDOM_SELECT = /(select: [^\n]*? = \d+)(?: \/\*[^\n]*?\*\/)?(\n-+(?=\n))?/g;
+const normSelect = (t: string): string => t.replace(RANDOM_SELECT, "$1");
 
 export function runTraceDifferential(opts: TraceDiffOptions, start: (name: string) => Sandbox): TraceDiffReport {
   const t0 = performance.now();

@@ -1042,13 +1042,19 @@ class TraceRun {
         kind = "icmp6";
         break;
       case "tcp_reset":
+        // A reject of a reset is not traced again ("Avoid recirculation" in execute_tcp_reset:
+        // a reject ACL both ways would otherwise bounce forever).
+        if (swap && f.tcp_flags === 0x004) return;
         g.nw_proto = 6;
         g.nw_ttl = 255;
         g.tcp_flags = 0x004;
         break;
       case "sctp_abort":
+        if (swap && f.tcp_flags === 0x004) return;
         g.nw_proto = 132;
         g.nw_ttl = 255;
+        g.tcp_flags = 0x004; // as execute_sctp4_abort / execute_sctp6_abort
+
         break;
       default:
         break;
