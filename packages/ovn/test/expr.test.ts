@@ -128,6 +128,19 @@ describe("OVN match expressions", () => {
     expect(() => flow("ip4.src == 1.1.1.1 && ip4.src == 1.1.1.2")).toThrow(/contradictory/);
     expect(() => flow('inport == "nosuch"')).toThrow(/unknown logical port/);
   });
+  it("a prerequisite disjunction no field can satisfy is contradictory, as real ovn-trace says", () => {
+    // Real ovn-trace 23.03 (differential): ARP and `ip.frag` / `ip.proto` / `tcp.flags`.
+    const arp = "eth.src == 0a:58:0a:00:00:02 && arp.op == 1 && arp.tpa == 10.0.0.1";
+    for (const extra of ["ip.frag == 0", "ip.proto == 47", "tcp.flags == 2", "ip.dscp == 10"])
+      expect(() => flow(`${arp} && ${extra}`)).toThrow("Constraints are contradictory.");
+    expect(() => flow("eth.src == 0a:58:0a:00:00:02 && ip.frag == 0")).toThrow(/ambiguous/);
+  });
+  it("ip.dscp and ip.ecn leave nw_tos alone (OVS's mf_set ignores a partial mask on them)", () => {
+    const f = flow("ip4.src == 10.0.0.1 && udp.dst == 53 && ip.dscp == 10 && ip.ecn == 1 && ip.ttl == 9");
+    expect(f.nw_tos).toBe(0);
+    expect(f.nw_ttl).toBe(9);
+    expect(() => flow("ip4 && ip.dscp == 10 && ip.dscp == 11")).toThrow(/contradictory/);
+  });
 });
 
 const TOKENS = [

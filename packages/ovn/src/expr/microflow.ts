@@ -7,7 +7,7 @@
 import { EMPTY_FLOW, SimError } from "@ovnsim/packet";
 import { compileExpr } from "./compile.js";
 import { type Expr, type ExprTables, negate, parseExpr, parseSymbolText } from "./parse.js";
-import { type ExprSymbol, type MFlow, SYMTAB, toMFlow } from "./symtab.js";
+import { type ExprSymbol, type MFlow, nonMaskable, SYMTAB, toMFlow } from "./symtab.js";
 
 interface Pending {
   readonly e: Expr;
@@ -104,8 +104,39 @@ export function parseMicroflow(
     const prev = fixed.get(base.mf) ?? 0n;
     const cur = base.get(f);
     if ((cur & prev & m) !== (v & prev & m)) throw contradictory();
-    base.set(f, (cur & ~m) | v);
     fixed.set(base.mf, prev | m);
+    // OVS's mf_set does nothing for a field that is not maskable when the mask is not all
+    // ones over the field's bytes: `ip.dscp == 10` or `ip.ecn == 1` leave nw_tos at 0 in
+    // the real ovn-trace's packet.
+    if (nonMaskable(base.mf) && m !== (1n << BigInt(Math.ceil(base.width / 8) * 8)) - 1n) return;
+    base.set(f, (cur & ~m) | v);
+  };
+  /** Whether `e` cannot hold given the fields fixed so far (expr_simplify folds it to false). */
+  const impossible = (e: Expr): boolean => {
+    switch (e.t) {
+      case "bool":
+        return !e.v;
+      case "and":
+        return e.xs.some(impossible);
+      case "or":
+        return e.xs.every(impossible);
+      case "cmp": {
+        const sym = e.f.sym;
+        if (sym.kind === "predicate") {
+          const positive = ((e.value & 1n) === 1n) !== (e.op === "!=");
+          return positive && impossible(parseSymbolText(sym.expansion!));
+        }
+        if (sym.kind !== "field" || e.op !== "==" || !sym.base) return false;
+        const shift = BigInt(sym.ofs + e.f.lo);
+        const full = (1n << BigInt(e.f.nbits)) - 1n;
+        const m = ((e.mask ?? full) & full) << shift;
+        const prev = fixed.get(sym.base.mf) ?? 0n;
+        if ((prev & m) !== m) return false;
+        return (sym.base.get(f) & m) !== ((e.value << shift) & m);
+      }
+      default:
+        return false;
+    }
   };
 
   while (work.length) process(work.pop()!);
@@ -120,7 +151,10 @@ export function parseMicroflow(
         changed = true;
       }
     }
-    if (!changed && ors.length) throw ambiguous();
+    if (!changed && ors.length) {
+      if (ors.some((o) => impossible(o.e))) throw contradictory();
+      throw ambiguous();
+    }
   }
   return f;
 }

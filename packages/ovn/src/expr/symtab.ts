@@ -249,6 +249,11 @@ const NOMINAL_MF = new Set([
   "arp_op",
 ]);
 
+/** Whether OVS's match of base field `mf` is not maskable (mf_set refuses a partial mask). */
+export function nonMaskable(mf: string): boolean {
+  return NOMINAL_MF.has(mf);
+}
+
 function build(): Map<string, ExprSymbol> {
   const t = new Map<string, ExprSymbol>();
   const field = (name: string, mf: string, prereqs?: string, _crossproduct = false, rw = true): void => {

@@ -498,13 +498,60 @@ function symPrereqs(ref: FieldRef): Pred[] {
   return out;
 }
 
-/** Prerequisites the actions add to the match (ovnacts_parse's `prereqs`). */
+function prereqPred(text: string): Pred {
+  let p = prereqPredCache.get(text);
+  if (!p) {
+    p = compileExpr(parseExpr(text), { lookupPort: () => undefined, isChassisResident: () => true });
+    prereqPredCache.set(text, p);
+  }
+  return p;
+}
+
+/** The prerequisite a nested action adds (parse_nested_action); undefined: its inner ones. */
+const NEST_PREREQ: Partial<Record<string, string>> = {
+  arp: "ip4",
+  icmp4: "ip4",
+  icmp4_error: "ip4",
+  icmp6: "ip6",
+  icmp6_error: "ip6",
+  tcp_reset: "tcp",
+  sctp_abort: "sctp",
+  nd_na: "nd_ns",
+  nd_na_router: "nd_ns",
+  nd_ns: "ip6",
+};
+
+/**
+ * Prerequisites the actions add to the match (ovnacts_parse's `prereqs`): the fields they
+ * load or move, "ip" for ip.ttl-- and every conntrack action (ct_next, ct_commit, ct_dnat /
+ * ct_snat, ct_commit_nat, ct_lb), the nested actions' own (arp → ip4, nd_ns → ip6, tcp_reset
+ * → tcp, …; clone and reject pass their inner ones on), dns_lookup → udp, put_nd_ra_opts →
+ * ip6. A logical flow `ct.rel && … → ct_commit_nat` thus never matches an ARP packet.
+ */
 function actionPrereqs(actions: readonly Action[]): Pred[] {
   const out: Pred[] = [];
   for (const a of actions) {
     if (a.t === "load" || a.t === "load_str") out.push(...symPrereqs(a.dst));
     else if (a.t === "move") out.push(...symPrereqs(a.dst), ...symPrereqs(a.src));
     else if (a.t === "exchange") out.push(...symPrereqs(a.a), ...symPrereqs(a.b));
+    else if (
+      a.t === "dec_ttl" ||
+      a.t === "ct_next" ||
+      a.t === "ct_commit" ||
+      a.t === "ct_nat" ||
+      a.t === "ct_commit_nat" ||
+      a.t === "ct_lb" ||
+      (a.t === "other" && a.name === "ct_commit")
+    )
+      out.push(prereqPred("ip"));
+    else if (a.t === "nest") {
+      const p = NEST_PREREQ[a.kind];
+      if (p) out.push(prereqPred(p));
+      else if (a.kind === "clone" || a.kind === "reject") out.push(...actionPrereqs(a.nested));
+    } else if (a.t === "result") {
+      if (a.fn === "dns_lookup") out.push(prereqPred("udp"));
+      else if (a.fn === "put_nd_ra_opts") out.push(prereqPred("ip6"));
+    }
   }
   return out;
 }
@@ -969,6 +1016,9 @@ class TraceRun {
         kind = "nd_na";
         break;
       case "nd_ns":
+        // To the solicited-node multicast MAC of the packet's ip6.dst (33:33:ff + its last
+        // three bytes), as execute_nd_ns; ip6.dst itself is left as it was.
+        g.dl_dst = 0x3333ff000000 + Number(f.ipv6_dst & 0xffffffn);
         g.tp_src = 135;
         g.arp_sha = 0;
         g.arp_tha = f.dl_dst;
@@ -992,13 +1042,19 @@ class TraceRun {
         kind = "icmp6";
         break;
       case "tcp_reset":
+        // A reject of a reset is not traced again ("Avoid recirculation" in execute_tcp_reset:
+        // a reject ACL both ways would otherwise bounce forever).
+        if (swap && f.tcp_flags === 0x004) return;
         g.nw_proto = 6;
         g.nw_ttl = 255;
         g.tcp_flags = 0x004;
         break;
       case "sctp_abort":
+        if (swap && f.tcp_flags === 0x004) return;
         g.nw_proto = 132;
         g.nw_ttl = 255;
+        g.tcp_flags = 0x004; // as execute_sctp4_abort / execute_sctp6_abort
+
         break;
       default:
         break;
