@@ -317,7 +317,16 @@ export async function runConfig(seed: number, dir: string, perVif: number): Prom
     );
     const ports = showPorts(sb.run("ovs-ofctl", ["-O", "OpenFlow15", "show", "br-int"]));
     const tunnels = [...ports].filter(([n]) => n.startsWith("ovn-")).map(([, o]) => o);
-    const localnets = [...ports]
+    // `ofctl show` cuts port names to 15 characters: patch ports come from the Interface table.
+    const patches = sb
+      .run("ovs-vsctl", ["--bare", "--columns=name,ofport", "find", "Interface", "type=patch"])
+      .trim()
+      .split(/\n\s*\n/)
+      .map((row): [string, number] => {
+        const [n, o] = row.trim().split("\n");
+        return [n ?? "", Number(o)];
+      });
+    const localnets = patches
       .filter(([n]) => n.startsWith("patch-br-int-to-"))
       .map(([n, ofport]) => {
         const lsp = n.replace(/^patch-br-int-to-/, "");
