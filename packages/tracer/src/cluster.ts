@@ -51,10 +51,13 @@ import {
   SimError,
   TCP_FLAG,
   formatIp4,
+  formatIp6,
   inCidr4,
   makeFlow,
   parseIp4,
+  parseIp6,
   parseMac,
+  plenToMask6,
 } from "@ovnsim/packet";
 import {
   type FindingView,
@@ -64,6 +67,7 @@ import {
   type TraceStep,
   type Verdict,
   type WireFrame,
+  hostPort,
   packetView,
 } from "./model.js";
 import type { CaptureWorld } from "./pcap.js";
@@ -119,12 +123,54 @@ interface Origin {
   readonly datapath: string;
   readonly mac: string;
   readonly ip: string;
+  /** Its IPv6 address on a dual-stack subnet (pod) or join (node's ovn0). */
+  readonly ip6: string | undefined;
   /** Where a capture would see it ("node1/<veth>" or "node1/ovn0"). */
   readonly link: string;
   readonly pod?: PodSpec;
 }
 
 const SRC_PORT = 40000;
+
+const isV6 = (ip: string): boolean => ip.includes(":");
+
+/** The subnet whose IPv4 CIDR or dual-stack IPv6 CIDR holds `ip`. */
+function subnetOfAny(s: Scenario, ip: string): Scenario["subnets"][number] | undefined {
+  if (!isV6(ip)) return subnetOfIp(s, ip);
+  let v: bigint;
+  try {
+    v = parseIp6(ip);
+  } catch {
+    return undefined;
+  }
+  const c = s.cluster?.subnets.find((x) => x.cidr6 !== undefined && inCidr6(v, x.cidr6));
+  return c ? s.subnets.find((x) => x.name === c.name) : undefined;
+}
+
+function inCidr6(v: bigint, cidr: string): boolean {
+  const [a, l] = cidr.split("/");
+  const m = plenToMask6(Number(l));
+  return (parseIp6(a!) & m) === (v & m);
+}
+
+/** The pod holding `ip` (either family). */
+function podOfIp(s: Scenario, ip: string): PodSpec | undefined {
+  return isV6(ip) ? s.pods.find((p) => s.cluster?.podIp6[p.lsp] === ip) : s.pods.find((p) => p.ip === ip);
+}
+
+/** The origin's address in the destination's family. */
+function srcIpFor(o: Origin, dst: string): string {
+  if (!isV6(dst)) return o.ip;
+  if (o.ip6 === undefined)
+    throw new SimError(
+      "UNKNOWN_OBJECT",
+      `--to ${dst}: ${o.label} has no IPv6 address (its subnet${o.kind === "node" ? ", join," : ""} is not dual-stack)`,
+    );
+  return o.ip6;
+}
+
+const dstIpOf = (f: Flow): string => (f.dl_type === 0x86dd ? formatIp6(f.ipv6_dst) : formatIp4(f.nw_dst));
+const srcIpOf = (f: Flow): string => (f.dl_type === 0x86dd ? formatIp6(f.ipv6_src) : formatIp4(f.nw_src));
 
 function podByRef(s: Scenario, ref: string): PodSpec | undefined {
   const [ns, name] = ref.includes("/") ? (ref.split("/") as [string, string]) : [undefined, ref];
@@ -154,6 +200,7 @@ function originOf(w: ClusterWorld, from: string): Origin {
       datapath: pod.subnet,
       mac: pod.mac,
       ip: pod.ip,
+      ip6: s.cluster?.podIp6[pod.lsp],
       link: vethOf(pod),
       pod,
     };
@@ -167,6 +214,7 @@ function originOf(w: ClusterWorld, from: string): Origin {
       datapath: "join",
       mac: node.joinMac,
       ip: node.joinIp,
+      ip6: node.joinIp6,
       link: `${node.name}/ovn0`,
     };
   throw new SimError(
@@ -185,13 +233,13 @@ function firstHopMac(w: ClusterWorld, o: Origin, dst: string): { mac: string; wh
   if (o.kind === "node") {
     return {
       mac: lrpMac(routerPortName("join"))!,
-      why: `the host routes the cluster's CIDRs via ${joinGateway(w)} dev ovn0`,
+      why: `the host routes the cluster's CIDRs via ${isV6(dst) ? joinGateway6(w) : joinGateway(w)} dev ovn0`,
     };
   }
   const sub = s.subnets.find((x) => x.name === o.datapath)!;
-  const dsub = subnetOfIp(s, dst);
+  const dsub = subnetOfAny(s, dst);
   if (dsub?.name === sub.name) {
-    const peer = s.pods.find((p) => p.ip === dst);
+    const peer = podOfIp(s, dst);
     if (peer) return { mac: peer.mac, why: `${dst} is on the pod's own subnet ${sub.name}` };
     // A VIP inside an underlay subnet: MetalLB's speaker answers the ARP with its node's MAC.
     const svc = s.services.find((x) => x.vips.includes(dst));
@@ -209,15 +257,23 @@ function firstHopMac(w: ClusterWorld, o: Origin, dst: string): { mac: string; wh
       why: `underlay subnet ${sub.name}: its gateway ${sub.gateway} is the physical router`,
     };
   }
+  const gw6 = isV6(dst) ? s.cluster?.subnets.find((x) => x.name === sub.name)?.gateway6 : undefined;
   return {
     mac: lrpMac(routerPortName(sub.name)) ?? "ff:ff:ff:ff:ff:ff",
-    why: `the pod's gateway ${routerPortIp(s, sub)} is ovn-cluster's port ${routerPortName(sub.name)} (its ARP answered by the router; not traced)`,
+    why: gw6
+      ? `the pod's IPv6 gateway ${gw6} is ovn-cluster's port ${routerPortName(sub.name)} (its neighbour solicitation answered by the router; not traced)`
+      : `the pod's gateway ${routerPortIp(s, sub)} is ovn-cluster's port ${routerPortName(sub.name)} (its ARP answered by the router; not traced)`,
   };
 }
 
 function joinGateway(w: ClusterWorld): string {
   const c = w.scenario.cluster!;
   return formatIp4(parseIp4(c.joinCidr.split("/")[0]!) + 1);
+}
+
+function joinGateway6(w: ClusterWorld): string {
+  const c = w.scenario.cluster!.joinCidr6!;
+  return formatIp6(parseIp6(c.split("/")[0]!) + 1n);
 }
 
 function announcerNode(s: Scenario, svc: Scenario["services"][number], vip: string) {
@@ -300,9 +356,11 @@ function attributions(w: ClusterWorld, p: Pipe): { text: string; owner: Owner; l
     if (t.stage.endsWith("_policy"))
       push(`policy:${t.priority}:${t.match}`, `Logical_Router_Policy ${t.priority} "${t.match}"`, lflow);
     if (t.stage.endsWith("_ip_routing") && t.priority > 0) {
-      const prefix = /ip4\.dst == ([\d./]+)$/.exec(t.match)?.[1];
+      const prefix = /ip[46]\.dst == ([\d.:a-f/]+)$/.exec(t.match)?.[1];
       if (prefix === undefined && /^reg7 == 0 && ip4/.test(t.match))
         push("route:0.0.0.0/0", "Logical_Router_Static_Route 0.0.0.0/0", lflow);
+      if (prefix === undefined && /^reg7 == 0 && ip6/.test(t.match))
+        push("route:::/0", "Logical_Router_Static_Route ::/0", lflow);
     }
     if (t.stage.includes("_acl")) {
       for (const [key] of w.nb.owners) {
@@ -314,10 +372,10 @@ function attributions(w: ClusterWorld, p: Pipe): { text: string; owner: Owner; l
     for (const a of t.actions) {
       const be = /ct_lb_mark\(backends=([^;)]*)/.exec(a);
       if (!be) continue;
-      const ip = /ip4\.dst == ([\d.]+)/.exec(t.match)?.[1];
+      const ip = /ip[46]\.dst == ([\d.:a-f]+)/.exec(t.match)?.[1];
       const port = /(?:tcp|udp|sctp)\.dst == (\d+)/.exec(t.match)?.[1];
       if (ip === undefined) continue;
-      const vip = port ? `${ip}:${port}` : ip;
+      const vip = port ? (isV6(ip) ? `[${ip}]:${port}` : `${ip}:${port}`) : ip;
       for (const lb of w.db.loadBalancers) {
         if (lb.vips[vip] !== undefined)
           push(`vip:${lb.name}/${vip}`, `Load_Balancer ${lb.name} vips "${vip}"`, lflow);
@@ -382,7 +440,7 @@ function runLeg(
     chooseBackend: (backends: readonly LbBackend[], mf: MFlow) => {
       const i = hashBackend(backends, mf);
       const b = backends[i]!;
-      chosen = { ip: formatIp4(b.ip4), port: b.port };
+      chosen = { ip: b.family === 6 ? formatIp6(b.ip6) : formatIp4(b.ip4), port: b.port };
       return i;
     },
   });
@@ -469,11 +527,13 @@ function runLeg(
   if (delivery) {
     let flow = delivery.flow;
     if (unDnat && delivery.port === unDnat.clientPort) {
-      flow = { ...flow, nw_src: parseIp4(unDnat.vip), tp_src: unDnat.vipPort };
+      flow = isV6(unDnat.vip)
+        ? { ...flow, ipv6_src: parseIp6(unDnat.vip), tp_src: unDnat.vipPort }
+        : { ...flow, nw_src: parseIp4(unDnat.vip), tp_src: unDnat.vipPort };
       root.step(
         "conntrack",
         `ct zone of ${unDnat.clientPort}`,
-        `conntrack reverses the Service DNAT (ct_lb_mark in ${unDnat.clientPort}'s zone, ${unDnat.clientSwitch}'s egress): source back to ${unDnat.vip}:${unDnat.vipPort}`,
+        `conntrack reverses the Service DNAT (ct_lb_mark in ${unDnat.clientPort}'s zone, ${unDnat.clientSwitch}'s egress): source back to ${hostPort(unDnat.vip, unDnat.vipPort)}`,
         flow,
       );
     }
@@ -519,16 +579,18 @@ function flowOf(
   dport: number,
   reply: boolean,
 ): Flow {
-  const p = proto === "tcp" ? 6 : proto === "udp" ? 17 : 1;
+  const v6 = isV6(dst);
+  const p = proto === "tcp" ? 6 : proto === "udp" ? 17 : v6 ? 58 : 1;
+  const echo = v6 ? (reply ? 129 : 128) : reply ? 0 : 8;
   return makeFlow({
     dl_src: parseMac(src.mac),
     dl_dst: parseMac(dstMac),
-    dl_type: 0x0800,
-    nw_src: parseIp4(src.ip),
-    nw_dst: parseIp4(dst),
+    ...(v6
+      ? { dl_type: 0x86dd, ipv6_src: parseIp6(src.ip), ipv6_dst: parseIp6(dst) }
+      : { dl_type: 0x0800, nw_src: parseIp4(src.ip), nw_dst: parseIp4(dst) }),
     nw_ttl: 64,
     nw_proto: p,
-    tp_src: proto === "icmp" ? (reply ? 0 : 8) : sport,
+    tp_src: proto === "icmp" ? echo : sport,
     tp_dst: proto === "icmp" ? 0 : dport,
     ...(p === 6 ? { tcp_flags: reply ? TCP_FLAG.syn | TCP_FLAG.ack : TCP_FLAG.syn } : {}),
   });
@@ -547,8 +609,15 @@ export function isClusterPath(s: Scenario, from: string, to: string): boolean {
   if (cl.services.some((x) => x.clusterIps.includes(to)))
     return !!podByRef(s, from) || cl.nodes.some((n) => n.name === from);
   const routedIp = (ip: string): boolean => {
-    const sub = subnetOfIp(s, ip);
+    const sub = subnetOfAny(s, ip);
     if (sub) return routedSubnet(s, sub);
+    if (isV6(ip)) {
+      try {
+        return cl.joinCidr6 !== undefined && inCidr6(parseIp6(ip), cl.joinCidr6);
+      } catch {
+        return false;
+      }
+    }
     let n: number;
     try {
       n = parseIp4(ip);
@@ -582,10 +651,18 @@ export function traceCluster(
   const svcSpec = svc ? s.services.find((x) => x.namespace === svc.namespace && x.name === svc.name) : lbSvc;
   const port = input.port ?? svcSpec?.ports[0]?.port ?? 80;
   const first = firstHopMac(w, o, input.to);
-  const f = flowOf(o, first.mac, input.to, proto, SRC_PORT, port, false);
-  const fwd = runLeg(w, o, f, "forward", `${o.label} → ${input.to}:${port}`, first.why);
+  const f = flowOf(
+    { mac: o.mac, ip: srcIpFor(o, input.to) },
+    first.mac,
+    input.to,
+    proto,
+    SRC_PORT,
+    port,
+    false,
+  );
+  const fwd = runLeg(w, o, f, "forward", `${o.label} → ${hostPort(input.to, port)}`, first.why);
   const frames: WireFrame[] = [...fwd.frames];
-  const forward = new StepBuilder("ovn", "cluster", `${o.label} → ${input.to}:${port} (${proto})`);
+  const forward = new StepBuilder("ovn", "cluster", `${o.label} → ${hostPort(input.to, port)} (${proto})`);
   if (svcSpec) {
     forward.step(
       "kube",
@@ -608,18 +685,19 @@ export function traceCluster(
     forward.step("kube", `pod ${podName}`, `delivered to Pod ${podName} on ${dstPod.node}`, fwd.exit!.flow, {
       outcome: "deliver",
     });
-  } else if (exitPort?.startsWith("node-") && s.pods.some((p) => p.ip === formatIp4(fwd.exit!.flow.nw_dst))) {
+  } else if (exitPort?.startsWith("node-") && podOfIp(s, dstIpOf(fwd.exit!.flow))) {
     // A pod OVN does not route to (an underlay subnet without U2O): handed to the host.
     node = exitPort.slice(5);
-    const dst = formatIp4(fwd.exit!.flow.nw_dst);
-    const target = s.pods.find((p) => p.ip === dst)!;
+    const dst = dstIpOf(fwd.exit!.flow);
+    const target = podOfIp(s, dst)!;
     handoff = `leaves OVN to ${node}'s host stack on ovn0 (policy 29000): ${dst} is Pod ${target.namespace}/${target.name} on Subnet ${target.subnet}, which has no router port on ovn-cluster (underlay without U2O or logicalGateway), so the host must route it over the physical network; the cluster trace ends here`;
     forward.step("host", `${node}/ovn0`, handoff, fwd.exit!.flow, { outcome: "drop" });
   } else if (exitPort?.startsWith("node-")) {
     node = exitPort.slice(5);
     const n = s.nodes.find((x) => x.name === node)!;
     delivered = true;
-    if (n.internalIp === input.to || cl.nodes.find((x) => x.name === node)?.joinIp === input.to) {
+    const jn = cl.nodes.find((x) => x.name === node);
+    if (n.internalIp === input.to || jn?.joinIp === input.to || jn?.joinIp6 === input.to) {
       hostNote = `delivered to ${node}'s host network stack on ovn0 (${input.to} is the node's own address)`;
     } else {
       const sub = o.pod ? s.subnets.find((x) => x.name === o.pod!.subnet) : undefined;
@@ -651,9 +729,9 @@ export function traceCluster(
     if (dstPod) ro = originOf(w, `${dstPod.namespace}/${dstPod.name}`);
     else if (node) ro = originOf(w, node);
     if (ro) {
-      const back = firstHopMac(w, ro, o.ip);
-      const src = { mac: ro.mac, ip: formatIp4(rf.nw_dst) };
-      const r = flowOf(src, back.mac, o.ip, proto, rf.tp_dst, rf.tp_src, true);
+      const back = firstHopMac(w, ro, srcIpOf(f));
+      const src = { mac: ro.mac, ip: dstIpOf(rf) };
+      const r = flowOf(src, back.mac, srcIpOf(f), proto, rf.tp_dst, rf.tp_src, true);
       const unDnat =
         fwd.backend && svcSpec
           ? { vip: input.to, vipPort: port, clientPort: o.lsp, clientSwitch: o.datapath }
@@ -662,7 +740,7 @@ export function traceCluster(
       frames.push(...rl.frames);
       reply = rl.step;
       replyDelivered = rl.exit?.port === o.lsp;
-      replySourceIp = rl.exit ? formatIp4(rl.exit.flow.nw_src) : null;
+      replySourceIp = rl.exit ? srcIpOf(rl.exit.flow) : null;
     }
   }
   const drop = fwd.drop;
@@ -671,11 +749,11 @@ export function traceCluster(
     pod: podName,
     node,
     announcingNode: null,
-    backend: fwd.backend ? `${fwd.backend.ip}:${fwd.backend.port}` : null,
+    backend: fwd.backend ? hostPort(fwd.backend.ip, fwd.backend.port) : null,
     backendLocal: fwd.backend && dstPod ? dstPod.node === o.chassis : null,
     clientIpPreserved:
       delivered && fwd.exit
-        ? formatIp4(fwd.exit.flow.nw_src) === o.ip && !/MASQUERADE/.test(hostNote ?? "")
+        ? srcIpOf(fwd.exit.flow) === srcIpOf(f) && !/MASQUERADE/.test(hostNote ?? "")
         : null,
     replyDelivered,
     replySourceIp,

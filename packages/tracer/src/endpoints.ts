@@ -5,7 +5,7 @@
  * client to the host of that name on the physical network. Bare names and `IP[:PORT]` keep working.
  */
 import type { Scenario } from "@ovnsim/kube";
-import { SimError, parseIp4 } from "@ovnsim/packet";
+import { SimError, formatIp6, parseIp4, parseIp6 } from "@ovnsim/packet";
 
 /** A parsed `--from`. */
 export type SourceRef =
@@ -68,7 +68,7 @@ export function parseSource(spec: string): SourceRef {
   );
 }
 
-/** `IP[:PORT]`, `pod/NS/NAME[:PORT]` or `svc/NS/NAME[:PORT]`. */
+/** `IP[:PORT]` (IPv6 as `[IP]:PORT` or bare), `pod/NS/NAME[:PORT]` or `svc/NS/NAME[:PORT]`. */
 export function parseTarget(spec: string): TargetRef {
   const opt = "--to";
   const ip = /^(\d{1,3}(?:\.\d{1,3}){3})(?::([^:]*))?$/.exec(spec);
@@ -76,6 +76,14 @@ export function parseTarget(spec: string): TargetRef {
     parseIp4(ip[1]!, opt);
     const p = port(ip[2], opt);
     return p === undefined ? { kind: "ip", ip: ip[1]! } : { kind: "ip", ip: ip[1]!, port: p };
+  }
+  // IPv6: bare, or bracketed with a port ("[fd00:10:96::a]:80").
+  const ip6 =
+    /^\[([0-9A-Fa-f:.]+)\](?::([^:]*))?$/.exec(spec) ?? /^([0-9A-Fa-f]*:[0-9A-Fa-f:.]*)$/.exec(spec);
+  if (ip6) {
+    const text = formatIp6(parseIp6(ip6[1]!, opt));
+    const p = port(ip6[2], opt);
+    return p === undefined ? { kind: "ip", ip: text } : { kind: "ip", ip: text, port: p };
   }
   const obj = /^(pod|svc|service)\/([^/:]*)\/([^/:]*)(?::([^:]*))?$/.exec(spec);
   if (obj) {

@@ -7,7 +7,7 @@
  * prints, and what every renderer reads.
  */
 import type { Flow } from "@ovnsim/packet";
-import { ETH_TYPE, IP_PROTO, formatIp4, formatMac } from "@ovnsim/packet";
+import { ETH_TYPE, IP_PROTO, formatIp4, formatIp6, formatMac } from "@ovnsim/packet";
 import type { OvnRef } from "./detrace.js";
 
 export const TRACE_SCHEMA = "ovnsim.trace/v1";
@@ -120,7 +120,7 @@ export function packetView(f: Flow): PacketView {
   const vlan = f.vlans[0]?.vid ?? null;
   let proto: string;
   if (f.dl_type === ETH_TYPE.arp) proto = "arp";
-  else if (f.dl_type === ETH_TYPE.ip) {
+  else if (f.dl_type === ETH_TYPE.ip || f.dl_type === ETH_TYPE.ipv6) {
     proto =
       f.nw_proto === IP_PROTO.tcp
         ? "tcp"
@@ -128,15 +128,17 @@ export function packetView(f: Flow): PacketView {
           ? "udp"
           : f.nw_proto === IP_PROTO.icmp
             ? "icmp"
-            : `ip${f.nw_proto}`;
+            : f.nw_proto === IP_PROTO.icmpv6
+              ? "icmp6"
+              : `ip${f.nw_proto}`;
   } else proto = `0x${f.dl_type.toString(16).padStart(4, "0")}`;
   const v: PacketView = {
     dl_src: formatMac(f.dl_src),
     dl_dst: formatMac(f.dl_dst),
     vlan,
     proto,
-    nw_src: formatIp4(f.nw_src),
-    nw_dst: formatIp4(f.nw_dst),
+    nw_src: f.dl_type === ETH_TYPE.ipv6 ? formatIp6(f.ipv6_src) : formatIp4(f.nw_src),
+    nw_dst: f.dl_type === ETH_TYPE.ipv6 ? formatIp6(f.ipv6_dst) : formatIp4(f.nw_dst),
     tp_src: f.tp_src,
     tp_dst: f.tp_dst,
     ...(proto === "arp" ? { arp_op: ARP_OPS[f.nw_proto] ?? String(f.nw_proto) } : {}),
@@ -168,9 +170,13 @@ export function formatPacket(p: PacketView): string {
       : `${l2}, arp ${p.nw_src} is-at ${p.dl_src}`;
   }
   if (p.proto === "tcp" || p.proto === "udp")
-    return `${l2}, ${p.proto} ${p.nw_src}:${p.tp_src} > ${p.nw_dst}:${p.tp_dst}`;
+    return `${l2}, ${p.proto} ${hostPort(p.nw_src, p.tp_src)} > ${hostPort(p.nw_dst, p.tp_dst)}`;
   return `${l2}, ${p.proto} ${p.nw_src} > ${p.nw_dst}`;
 }
+
+/** "10.0.0.1:80", "[fd00::1]:80". */
+export const hostPort = (ip: string, port: number): string =>
+  ip.includes(":") ? `[${ip}]:${port}` : `${ip}:${port}`;
 
 /** Mutable builder for a step tree; shows the packet only when it changed. */
 export class StepBuilder {

@@ -47,12 +47,16 @@ export const REPLY_ISN = 5000;
 export function encodeFrame(f: Flow, side: "forward" | "reply" = "forward"): Uint8Array {
   const flow = f.nw_ttl === 0 && f.dl_type === ETH_TYPE.ip ? withFlow(f, { nw_ttl: 64 }) : f;
   let fields = {};
-  if (flow.dl_type === ETH_TYPE.ip && flow.nw_proto === IP_PROTO.tcp) {
+  const l3 = flow.dl_type === ETH_TYPE.ip || flow.dl_type === ETH_TYPE.ipv6;
+  if (l3 && flow.nw_proto === IP_PROTO.tcp) {
     const [mine, theirs] = side === "forward" ? [REQUEST_ISN, REPLY_ISN] : [REPLY_ISN, REQUEST_ISN];
     const syn = (flow.tcp_flags & TCP_FLAG.syn) !== 0;
     const ack = (flow.tcp_flags & TCP_FLAG.ack) !== 0;
     fields = { tcpSeq: syn ? mine : mine + 1, tcpAck: ack ? theirs + 1 : 0, tcpWindow: 64240 };
-  } else if (flow.dl_type === ETH_TYPE.ip && flow.nw_proto === IP_PROTO.icmp) {
+  } else if (
+    (flow.dl_type === ETH_TYPE.ip && flow.nw_proto === IP_PROTO.icmp) ||
+    (flow.dl_type === ETH_TYPE.ipv6 && flow.nw_proto === IP_PROTO.icmpv6)
+  ) {
     fields = { payload: Uint8Array.of(0, 1, 0, 1) }; // echo identifier 1, sequence 1
   }
   const bytes = encodePacket(makePacket(flow, fields));

@@ -5,7 +5,7 @@
  * as `kubectl ko trace` and `ovnkube-trace -loglevel 2` show the real tools' output.
  */
 import { refSummary } from "./brint.js";
-import { type TraceDocument, type TraceStep, formatPacket } from "./model.js";
+import { type TraceDocument, type TraceStep, formatPacket, hostPort } from "./model.js";
 
 export interface TextOptions {
   readonly detailed?: boolean;
@@ -17,7 +17,7 @@ export function renderText(doc: TraceDocument, opts: TextOptions = {}): string {
   const out: string[] = [];
   const r = doc.request;
   out.push(
-    `ovnsim trace: ${doc.scenario}: ${r.from} → ${r.to}${r.proto !== "icmp" ? `:${r.port}` : ""} (${r.proto})`,
+    `ovnsim trace: ${doc.scenario}: ${r.from} → ${r.proto !== "icmp" ? hostPort(r.to, r.port) : r.to} (${r.proto})`,
   );
   out.push("");
   out.push("Forward");

@@ -1,7 +1,7 @@
-// Property test over random clusters (nodes, subnets, pods, Services, NetworkPolicies): the
-// cluster trace never throws anything but a SimError, is byte-for-byte deterministic (same
-// manifests → same JSON, same pcapng), and for every path agrees with the logical-only
-// ovn-trace of the same NB (ovnsim's executor, no chassis, fed the microflow text): same
+// Property test over random clusters (nodes, subnets, pods, Services, NetworkPolicies, some
+// dual-stack): the cluster trace never throws anything but a SimError, is byte-for-byte
+// deterministic (same manifests → same JSON, same pcapng), and for every path agrees with the
+// logical-only ovn-trace of the same NB (ovnsim's executor, no chassis, fed the microflow text): same
 // output port, or dropped by both.
 import { rng } from "@ovnsim/oracle";
 import { LogicalNetwork, type TraceResult } from "@ovnsim/ovn";
@@ -20,6 +20,7 @@ import { clusterMicroflows, randomClusterYaml } from "./cluster-support.js";
 
 let agreed = 0;
 let compared = 0;
+let compared6 = 0;
 
 function check(seed: number): void {
   const yaml = randomClusterYaml(rng(seed));
@@ -45,6 +46,7 @@ function check(seed: number): void {
     const r: TraceResult = logical.trace(m.datapath, m.microflow, { ct: m.ct });
     const exit = a.doc.verdict.droppedAt?.layer === "ovn" ? undefined : firstOutput(a.doc.forward);
     compared++;
+    if (m.to.includes(":")) compared6++;
     expect(exit ?? null, `seed ${seed}: ${m.from} → ${m.to}\n${yaml}`).toBe(r.outputs[0] ?? null);
     agreed++;
   }
@@ -72,5 +74,7 @@ describe("random clusters", () => {
     );
     expect(agreed).toBe(compared);
     expect(compared).toBeGreaterThan(20);
+    // Dual-stack clusters among them: IPv6 paths (pod → pod, pod → ClusterIP, ovn0 → pod) too.
+    expect(compared6).toBeGreaterThan(0);
   });
 });

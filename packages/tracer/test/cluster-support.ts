@@ -20,24 +20,35 @@ export function clusterMicroflows(s: Scenario, limit = 12, db?: NbDatabase): Mic
   const lrpMac = (name: string) => nb.routers.flatMap((r) => r.ports).find((p) => p.name === name)?.mac;
   const out: Microflow[] = [];
   const ct = ["new", "new", "new", "new"];
+  const ip6 = (lsp: string) => s.cluster?.podIp6[lsp];
   const targets: { ip: string; port: number; lbDst?: string }[] = [
     ...s.pods.map((p) => ({ ip: p.ip, port: 8080 })),
+    ...s.pods.flatMap((p) => (ip6(p.lsp) ? [{ ip: ip6(p.lsp)!, port: 8080 }] : [])),
     ...(s.cluster?.services ?? []).flatMap((x) => {
       const svc = s.services.find((y) => y.name === x.name && y.namespace === x.namespace);
       const ep = s.pods.find((p) => p.lsp === svc?.endpoints[0]);
-      const lbDst = ep && svc?.ports[0] ? `${ep.ip}:${svc.ports[0].targetPort}` : undefined;
-      return x.clusterIps
-        .filter((i) => !i.includes(":"))
-        .map((ip) => ({ ip, port: svc?.ports[0]?.port ?? 80, ...(lbDst ? { lbDst } : {}) }));
+      return x.clusterIps.map((ip) => {
+        const v6 = ip.includes(":");
+        const epIp = ep ? (v6 ? ip6(ep.lsp) : ep.ip) : undefined;
+        const lbDst =
+          epIp && svc?.ports[0]
+            ? v6
+              ? `[${epIp}]:${svc.ports[0].targetPort}`
+              : `${epIp}:${svc.ports[0].targetPort}`
+            : undefined;
+        return { ip, port: svc?.ports[0]?.port ?? 80, ...(lbDst ? { lbDst } : {}) };
+      });
     }),
   ];
   for (const p of s.pods) {
     const gw = lrpMac(routerPortName(p.subnet));
     if (!gw) continue;
     for (const t of targets) {
-      if (t.ip === p.ip) continue;
-      const same = subnetOfIp(s, t.ip)?.name === p.subnet;
-      const peer = s.pods.find((x) => x.ip === t.ip);
+      const v6 = t.ip.includes(":");
+      const src = v6 ? ip6(p.lsp) : p.ip;
+      if (t.ip === src || src === undefined) continue;
+      const peer = s.pods.find((x) => (v6 ? ip6(x.lsp) : x.ip) === t.ip);
+      const same = v6 ? peer?.subnet === p.subnet : subnetOfIp(s, t.ip)?.name === p.subnet;
       const dmac = same && peer ? peer.mac : gw;
       out.push({
         datapath: p.subnet,
@@ -46,14 +57,16 @@ export function clusterMicroflows(s: Scenario, limit = 12, db?: NbDatabase): Mic
         port: t.port,
         ct,
         ...(t.lbDst ? { lbDst: t.lbDst } : {}),
-        microflow: `inport == "${p.lsp}" && eth.src == ${p.mac} && eth.dst == ${dmac} && ip4.src == ${p.ip} && ip4.dst == ${t.ip} && ip.ttl == 64 && tcp.src == 40000 && tcp.dst == ${t.port}`,
+        microflow: `inport == "${p.lsp}" && eth.src == ${p.mac} && eth.dst == ${dmac} && ${v6 ? "ip6" : "ip4"}.src == ${src} && ${v6 ? "ip6" : "ip4"}.dst == ${t.ip} && ip.ttl == 64 && tcp.src == 40000 && tcp.dst == ${t.port}`,
       });
     }
   }
   const jgw = lrpMac(routerPortName("join"));
   for (const n of s.cluster?.nodes ?? []) {
     for (const t of targets) {
-      if (!jgw) continue;
+      const v6 = t.ip.includes(":");
+      const src = v6 ? n.joinIp6 : n.joinIp;
+      if (!jgw || src === undefined) continue;
       out.push({
         datapath: "join",
         from: n.name,
@@ -61,7 +74,7 @@ export function clusterMicroflows(s: Scenario, limit = 12, db?: NbDatabase): Mic
         port: t.port,
         ct,
         ...(t.lbDst ? { lbDst: t.lbDst } : {}),
-        microflow: `inport == "node-${n.name}" && eth.src == ${n.joinMac} && eth.dst == ${jgw} && ip4.src == ${n.joinIp} && ip4.dst == ${t.ip} && ip.ttl == 64 && tcp.src == 40000 && tcp.dst == ${t.port}`,
+        microflow: `inport == "node-${n.name}" && eth.src == ${n.joinMac} && eth.dst == ${jgw} && ${v6 ? "ip6" : "ip4"}.src == ${src} && ${v6 ? "ip6" : "ip4"}.dst == ${t.ip} && ip.ttl == 64 && tcp.src == 40000 && tcp.dst == ${t.port}`,
       });
     }
   }
@@ -137,6 +150,7 @@ export function randomClusterYaml(r: () => number): string {
         `  selector: { app: ${pick(labels)} }`,
         `  ports: [{ port: ${pick([80, 443, 53])}, targetPort: ${pick([8080, 80, 5353])}, protocol: ${proto} }]`,
         ...(r() < 0.2 ? ["  sessionAffinity: ClientIP"] : []),
+        ...(r() < 0.3 ? ["  ipFamilyPolicy: PreferDualStack"] : []),
       ].join("\n"),
     );
   }
@@ -163,6 +177,25 @@ export function randomClusterYaml(r: () => number): string {
         `  policyTypes: [${types.join(", ")}]`,
         ...(types.includes("Ingress") && r() < 0.8 ? ["  ingress:", rule("from")] : []),
         ...(types.includes("Egress") && r() < 0.8 ? ["  egress:", rule("to")] : []),
+      ].join("\n"),
+    );
+  }
+  // A dual-stack cluster (ovn-default, join and the Service range in both families) now and then.
+  if (r() < 0.3) {
+    docs.push(
+      [
+        "apiVersion: apps/v1",
+        "kind: Deployment",
+        "metadata: { name: kube-ovn-controller, namespace: kube-system }",
+        "spec:",
+        "  template:",
+        "    spec:",
+        "      containers:",
+        "        - name: kube-ovn-controller",
+        "          args:",
+        "            - --default-cidr=10.16.0.0/16,fd00:10:16::/112",
+        "            - --node-switch-cidr=100.64.0.0/16,fd00:100:64::/112",
+        "            - --service-cluster-ip-range=10.96.0.0/12,fd00:10:96::/112",
       ].join("\n"),
     );
   }
