@@ -58,7 +58,7 @@
  *   translation, as OVS).
  *
  * Determinism and replay: a table is an immutable value. `process` returns a new table that
- *   shares all untouched buckets with the old one, so a trace can be re-run from any earlier
+ *   shares all untouched buckets (and trie leaves) with the old one, so a trace can be re-run from any earlier
  *   table and two traces compared. Time is virtual: every call takes `now` (seconds).
  */
 import { CS, type Flow, IP_PROTO, SimError, TCP_FLAG, formatIp4, formatIp6, withFlow } from "@ovnsim/packet";
@@ -177,7 +177,14 @@ export const CT_TIMEOUTS = {
  */
 export const CT_SWEEP_DELAY = 20;
 
-const N_BUCKETS = 256;
+/**
+ * Buckets of the persistent table: a two-level trie of LEAF_SLOTS-wide leaves (4,096 buckets),
+ * so adding a connection copies one 64-slot top array, one 64-slot leaf and one small bucket,
+ * not a bucket that grows with the table (a trace stream commits thousands of connections).
+ */
+const LEAF_BITS = 6;
+const LEAF_SLOTS = 1 << LEAF_BITS;
+const N_BUCKETS = LEAF_SLOTS * LEAF_SLOTS;
 const LABEL_MASK = (1n << 128n) - 1n;
 
 function bucketOf(key: string): number {
@@ -194,14 +201,18 @@ interface KeyRef {
 /** The connection table: an immutable value. */
 export class Conntrack {
   private constructor(
-    private readonly buckets: readonly (ReadonlyMap<string, KeyRef> | undefined)[],
+    private readonly buckets: readonly (readonly (ReadonlyMap<string, KeyRef> | undefined)[] | undefined)[],
     /** Next connection id. */
     readonly nextId: number,
   ) {}
 
   /** An empty table. */
   static empty(): Conntrack {
-    return new Conntrack(new Array<ReadonlyMap<string, KeyRef> | undefined>(N_BUCKETS).fill(undefined), 1);
+    return new Conntrack(new Array<undefined>(LEAF_SLOTS).fill(undefined), 1);
+  }
+
+  private bucket(bi: number): ReadonlyMap<string, KeyRef> | undefined {
+    return this.buckets[bi >>> LEAF_BITS]?.[bi & (LEAF_SLOTS - 1)];
   }
 
   /** The table itself (it is immutable); kept so callers can say what they mean. */
@@ -212,11 +223,14 @@ export class Conntrack {
   /** Live connections at `now` (all connections when `now` is omitted), oldest first. */
   entries(now?: number): readonly CtEntry[] {
     const seen = new Map<number, CtEntry>();
-    for (const b of this.buckets) {
-      if (!b) continue;
-      for (const r of b.values()) {
-        if (now !== undefined && r.entry.expires <= now) continue;
-        seen.set(r.entry.id, r.entry);
+    for (const leaf of this.buckets) {
+      if (!leaf) continue;
+      for (const b of leaf) {
+        if (!b) continue;
+        for (const r of b.values()) {
+          if (now !== undefined && r.entry.expires <= now) continue;
+          seen.set(r.entry.id, r.entry);
+        }
       }
     }
     return [...seen.values()].sort((a, b) => a.id - b.id);
@@ -245,7 +259,7 @@ export class Conntrack {
     now = 0,
   ): { entry: CtEntry; reply: boolean; orphan: boolean } | undefined {
     const key = tupleKey(zone, tuple);
-    const r = this.buckets[bucketOf(key)]?.get(key);
+    const r = this.bucket(bucketOf(key))?.get(key);
     if (!r) return undefined;
     const live = r.entry.expires > now;
     if (live) return { entry: r.entry, reply: r.dir === "reply", orphan: false };
@@ -276,7 +290,7 @@ export class Conntrack {
       const bi = bucketOf(k);
       let m = updates.get(bi);
       if (!m) {
-        m = new Map(this.buckets[bi] ?? []);
+        m = new Map(this.bucket(bi) ?? []);
         updates.set(bi, m);
       }
       m.set(k, ref);
@@ -291,7 +305,7 @@ export class Conntrack {
     const updates = new Map<number, Map<string, KeyRef>>();
     for (const k of [tupleKey(entry.zone, entry.orig), tupleKey(entry.zone, entry.reply)]) {
       const bi = bucketOf(k);
-      const cur = updates.get(bi) ?? this.buckets[bi];
+      const cur = updates.get(bi) ?? this.bucket(bi);
       const ref = cur?.get(k);
       if (!ref || ref.entry.id !== entry.id) continue;
       const m = updates.get(bi) ?? new Map(cur);
@@ -302,9 +316,18 @@ export class Conntrack {
   }
 
   private replaceBuckets(updates: Map<number, Map<string, KeyRef>>, nextId: number): Conntrack {
-    const b = this.buckets.slice();
-    for (const [i, m] of updates) b[i] = m.size === 0 ? undefined : m;
-    return new Conntrack(b, nextId);
+    const top = this.buckets.slice();
+    for (const [i, m] of updates) {
+      const hi = i >>> LEAF_BITS;
+      let leaf = top[hi];
+      if (leaf === this.buckets[hi]) {
+        leaf = leaf ? leaf.slice() : new Array<undefined>(LEAF_SLOTS).fill(undefined);
+        top[hi] = leaf;
+      }
+      (leaf as (ReadonlyMap<string, KeyRef> | undefined)[])[i & (LEAF_SLOTS - 1)] =
+        m.size === 0 ? undefined : m;
+    }
+    return new Conntrack(top, nextId);
   }
 
   /**

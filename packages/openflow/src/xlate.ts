@@ -179,8 +179,11 @@ interface Ctx {
   readonly recircIds: Shared;
   readonly opts: TraceOptions;
   readonly upcallVlans: number;
-  /** Tunnel metadata last committed to the datapath (commit_odp_tunnel_action's base). */
-  tunBase: string;
+  /**
+   * Tunnel metadata last committed to the datapath (commit_odp_tunnel_action's base): the
+   * received key's tunnel words until a tunnel output first compares against them.
+   */
+  tunBase: string | Uint32Array;
   /** The received packet's tunnel destination (ctx->orig_tunnel_ipv6_dst), as text. */
   readonly origTunDst: string;
   /**
@@ -687,6 +690,7 @@ function tunnelOutput(ctx: Ctx, port: OfPort): void {
   report(ctx, "detail", "output to kernel tunnel");
   if (keyTunnelDstSet(k)) {
     const st = tunnelState(k, tpDst);
+    if (typeof ctx.tunBase !== "string") ctx.tunBase = `${Array.from(ctx.tunBase).join(",")};0`;
     if (st !== ctx.tunBase) {
       ctx.tunBase = st;
       ctx.odp.push(`set(tunnel(${formatTunnelKey(k, tpDst, cfg.type, ctx.bridge.tlvMap)}))`);
@@ -741,7 +745,32 @@ function patchOutput(ctx: Ctx, bridge: Bridge, inPort: OfPort, isLast: boolean):
   ctx.error = null;
 }
 
+/**
+ * NORMAL's port list per bridge, kept while the bridge's ports are the same objects: the same
+ * array each time lets @ovnsim/l2 reuse its resolved ports (VLAN modes, trunk bitmaps), as
+ * ofproto keeps its bundles between packets.
+ */
+const L2_PORTS = new WeakMap<Bridge, { readonly ports: readonly unknown[]; readonly list: L2PortConfig[] }>();
+
 function l2Ports(b: Bridge): L2PortConfig[] {
+  const hit = L2_PORTS.get(b);
+  if (hit && hit.ports.length === b.ports.size) {
+    let same = true;
+    let i = 0;
+    for (const p of b.ports.values()) {
+      if (hit.ports[i++] !== p) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return hit.list;
+  }
+  const list = buildL2Ports(b);
+  L2_PORTS.set(b, { ports: [...b.ports.values()], list });
+  return list;
+}
+
+function buildL2Ports(b: Bridge): L2PortConfig[] {
   const out: L2PortConfig[] = [];
   for (const p of [...b.ports.values()].sort((x, y) => x.ofport - y.ofport)) {
     out.push({
@@ -1848,7 +1877,7 @@ function runPass(
     recircIds,
     opts,
     upcallVlans: vlanCount(key),
-    tunBase: tunnelState(key, 0),
+    tunBase: key.slice(W.tun_id, W.dl_src),
     origTunDst: tunDstText(key),
     origSkbPriority: key[W.skb_priority]!,
     xport: xportOf(topBridge, key[W.in_port]!),

@@ -8,21 +8,28 @@ import { SimError } from "./errors.js";
 
 const MAC_RE = /^([0-9a-fA-F]{1,2})(?::([0-9a-fA-F]{1,2})){5}$/;
 
+/** Parsed MACs by text: a simulation names few MACs and parses them on every packet. */
+const MAC_CACHE = new Map<string, number>();
+
 /** "0a:58:0a:b4:cc:0c" → 48-bit integer. Throws SimError(BAD_VALUE). */
 export function parseMac(text: string, field = "mac"): number {
+  const hit = MAC_CACHE.get(text);
+  if (hit !== undefined) return hit;
   if (!MAC_RE.test(text)) throw new SimError("BAD_VALUE", `${field}: "${text}" is not a MAC address`);
   let v = 0;
   for (const part of text.split(":")) v = v * 256 + Number.parseInt(part, 16);
+  if (MAC_CACHE.size >= 4096) MAC_CACHE.clear();
+  MAC_CACHE.set(text, v);
   return v;
 }
+
+const HEX2: readonly string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
 
 /** 48-bit integer → "0a:58:0a:b4:cc:0c". */
 export function formatMac(mac: number): string {
   const hi = Math.floor(mac / 0x100000000);
   const lo = mac >>> 0;
-  return [(hi >>> 8) & 0xff, hi & 0xff, (lo >>> 24) & 0xff, (lo >>> 16) & 0xff, (lo >>> 8) & 0xff, lo & 0xff]
-    .map((b) => b.toString(16).padStart(2, "0"))
-    .join(":");
+  return `${HEX2[(hi >>> 8) & 0xff]}:${HEX2[hi & 0xff]}:${HEX2[lo >>> 24]}:${HEX2[(lo >>> 16) & 0xff]}:${HEX2[(lo >>> 8) & 0xff]}:${HEX2[lo & 0xff]}`;
 }
 
 /** High 16 and low 32 bits of a MAC, for the word key. */

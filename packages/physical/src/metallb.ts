@@ -388,13 +388,22 @@ export interface Responders {
   readonly skipped: readonly { readonly iface: string; readonly reason: string }[];
 }
 
+/** The exclusion patterns as one RegExp, compiled once per list (it is asked on every ARP). */
+const EXCLUDE_RE = new WeakMap<readonly string[], RegExp | undefined>();
+function excludeRegExp(patterns: readonly string[]): RegExp | undefined {
+  if (EXCLUDE_RE.has(patterns)) return EXCLUDE_RE.get(patterns);
+  const re = patterns.length > 0 ? new RegExp(`(${patterns.join(")|(")})`) : undefined;
+  EXCLUDE_RE.set(patterns, re);
+  return re;
+}
+
 /** announcer.updateInterfaces for one host. */
 export function responderInterfaces(
   host: Host,
   spec: Pick<MetalLBSpec, "excludeInterfaces" | "respectMaster">,
 ): Responders {
   const patterns = spec.excludeInterfaces ?? DEFAULT_EXCLUDE_INTERFACES;
-  const re = patterns.length > 0 ? new RegExp(`(${patterns.join(")|(")})`) : undefined;
+  const re = excludeRegExp(patterns);
   const arp: Nic[] = [];
   const ndp: Nic[] = [];
   const names: string[] = [];

@@ -334,6 +334,9 @@ export interface Ctx {
 
 const MAX_HOPS = 12;
 
+/** Registers all zero (frozen, so withFlow shares it instead of copying). */
+const ZERO_REGS: readonly number[] = Object.freeze(new Array<number>(16).fill(0));
+
 export function physicalSteps(
   t: physical.Trace,
   into: StepBuilder,
@@ -543,7 +546,7 @@ function intoOvn(
     return;
   }
   const zone = f.regs[13] ?? 0;
-  const clean = withFlow(f, { metadata: 0n, regs: new Array(16).fill(0), in_port: 0 });
+  const clean = withFlow(f, { metadata: 0n, regs: ZERO_REGS, in_port: 0 });
   const forward = replyOf === null;
   let ct = forward ? ["new", "new", "new", "new"] : ["est|rpl", "est|rpl", "est|rpl", "est|rpl"];
   const nodeCt = sim.ctByNode.get(node) ?? Conntrack.empty();
@@ -656,7 +659,7 @@ function intoOvn(
     const key = sim.ovn.portKeys.get(out.port);
     const withRegs = withFlow(out.flow, {
       metadata: BigInt(key?.dp ?? 0),
-      regs: Object.assign(new Array(16).fill(0), { 15: key?.key ?? 0 }),
+      regs: Object.freeze(Object.assign(new Array<number>(16).fill(0), { 15: key?.key ?? 0 })),
     });
     const lp = logToPhy(o, withRegs);
     if (!lp?.port) {
@@ -669,7 +672,7 @@ function intoOvn(
       );
       continue;
     }
-    const phy = withFlow(lp.flow, { metadata: 0n, regs: new Array(16).fill(0) });
+    const phy = withFlow(lp.flow, { metadata: 0n, regs: ZERO_REGS });
     const pod = s.pods.find((p) => p.lsp === out.port);
     if (pod) {
       const local = pod.node === node;
@@ -706,10 +709,14 @@ function intoOvn(
     }
     // The localnet port: back out to the underlay through br-<provider>.
     const patch = lp.port;
-    const peer = o.dataplane.bridges
-      .flatMap((b) => b.ports.map((p) => ({ b: b.name, p })))
-      .find((x) => x.p.name === patch);
-    const provPort = peer?.p.peer;
+    let provPort: string | undefined;
+    for (const b of o.dataplane.bridges) {
+      const p = b.ports.find((x) => x.name === patch);
+      if (p) {
+        provPort = p.peer;
+        break;
+      }
+    }
     const prov = o.dataplane.bridges.find((b) => b.ports.some((p) => p.name === provPort));
     const step = new StepBuilder(
       "openflow",
@@ -801,7 +808,7 @@ function defaultTarget(
 
 /** Traces one request (and its reply) through a simulation. */
 export function trace(sim: Simulation, input: TraceInput = {}): TraceDocument {
-  return runTrace(sim, input).doc;
+  return traceRun(sim, input).doc;
 }
 
 /** The trace and every frame seen on a wire or port along it (for the pcap). */
@@ -819,6 +826,18 @@ export function runTrace(
     readonly found: boolean;
   } | null;
 } {
+  const r = traceRun(sim, input);
+  const frames = r.frames.map(
+    (f, i): WireFrame => ({ ...f, phase: i >= r.replyStart ? "reply" : "forward" }),
+  );
+  return { doc: r.doc, frames, ct: r.ct };
+}
+
+/** runTrace without the per-frame phase copies (trace() returns the document only). */
+function traceRun(
+  sim: Simulation,
+  input: TraceInput,
+): { doc: TraceDocument; frames: readonly WireFrame[]; replyStart: number; ct: Ctx["ctSeen"] } {
   const s = sim.scenario;
   const { to, port, proto } = defaultTarget(s, input);
   const from = input.from ?? s.physical.clients[0]?.name;
@@ -927,10 +946,7 @@ export function runTrace(
     forward,
     reply,
   };
-  const frames = ctx.frames.map(
-    (f, i): WireFrame => ({ ...f, phase: i >= replyStart ? "reply" : "forward" }),
-  );
-  return { doc, frames, ct: ctx.ctSeen };
+  return { doc, frames: ctx.frames, replyStart, ct: ctx.ctSeen };
 }
 
 function subnetOf(s: Scenario, pod: PodSpec) {
