@@ -49,6 +49,10 @@ export const HEADER_SLOTS: readonly number[] = SLOTS.map((_, i) => i).filter(
   (i) => !/^(reg\d+|ct_)/.test(SLOTS[i]![0]),
 );
 
+/** Slots from here on are flow-key words (32 bits each) of the OpenFlow symbolic run (ofreach.ts). */
+export const WORD_SLOT = 1000;
+const widthOf = (s: number): number => (s >= WORD_SLOT ? 32 : SLOT_WIDTH[s]!);
+
 export const slotOf = (name: string): number => SLOT_INDEX.get(name)!;
 
 /** A cube: per slot, the cared-for bits and their values (value ⊆ mask). Absent = wildcard. */
@@ -194,7 +198,7 @@ export function witness(
   const out = new Map<number, bigint>();
   for (const s of slots) {
     const x = point.get(s);
-    const w = SLOT_WIDTH[s]!;
+    const w = widthOf(s);
     const fill = rand ? randomBits(rand, w) : 0n;
     out.set(s, x ? (x.v & x.m) | (fill & ~x.m) : fill);
   }

@@ -68,5 +68,15 @@ export type {
   ReachDocument,
   ReachRun,
 } from "./reach.js";
+export {
+  OF_REACH_SCHEMA,
+  OF_CT_CHOICES,
+  OF_HEADER_SLOTS,
+  reachOpenflow,
+  renderOfReachText,
+  renderOfReachJson,
+  matchCube,
+} from "./ofreach.js";
+export type { OfReachOptions, OfReachClass, OfReachDocument, OfReachRun, OfReachVerdict } from "./ofreach.js";
 export { witness, pointToFlow, contains, prng } from "./hs.js";
 export type { Cube, Term } from "./hs.js";

@@ -11,6 +11,9 @@ import {
   parseCtList,
   reach,
   reachNbctl,
+  reachOpenflow,
+  renderOfReachJson,
+  renderOfReachText,
   renderReachJson,
   renderReachText,
   variantOption,
@@ -22,7 +25,7 @@ import { checkInputPaths, isManifestName, readTextFile } from "../files.js";
 const USAGE = `usage: ovnsim reach [FILES|DIR]... --from POD|PORT [--to POD|PORT]... [--match EXPR]
                     [--ct STATES] [--chassis NODE] [--max N] [--no-confirm]
                     [--release V] [--metallb V] [--flag NAME=VALUE] [--etp Local|Cluster]
-                    [--format text|json]
+                    [--format text|json] [--datapath logical|openflow]
        ovnsim reach --nbctl FILE [--profile P] --from PORT [same options]
   Follows every header that can enter the logical port (a pod NS/NAME or a logical switch port
   name) through northd's logical flows at once: each table splits the set by the flows matching
@@ -32,6 +35,14 @@ const USAGE = `usage: ovnsim reach [FILES|DIR]... --from POD|PORT [--to POD|PORT
   concrete ovn-trace model with that state (--ct) and backend (--lb-dst) to confirm its verdict.
   A select() (ECMP next hops of a router) branches once per member (--select-id), with the
   member the datapath's hash takes for the witness.
+  --datapath openflow  follow the pod's chassis's OpenFlow bridges instead (br-int as
+                ovn-controller programs it, the provider bridge behind its localnet patch): each
+                table splits the set by its rules, each ct(table=…) branches on the state the
+                recirculation resumes with and each select group on its bucket; the classes are
+                the bridge ports left by (or the rule dropped at) and each witness is confirmed by
+                the concrete ofproto/trace model (stateful, as --datapath openflow traces); --match
+                is then an ovs-ofctl match ("tcp,nw_dst=10.180.204.252,tp_dst=80") and --to a
+                pod or a port name (schema ovnsim.ofreach/v1)
   --nbctl FILE  an ovn-nbctl command file instead of manifests (routers, ECMP routes…)
   --profile P   northd profile for --nbctl (default ovn-23.03)
   --from P      pod NS/NAME or logical port (required); runs on the pod's node unless --chassis
@@ -51,6 +62,7 @@ export interface ReachArgs {
   opts: ScenarioReachOptions;
   nbctl?: string;
   profile: string;
+  datapath: "logical" | "openflow";
 }
 
 /** The command line of `ovnsim reach` (SimError on a bad option or value). */
@@ -67,6 +79,7 @@ export function parseReachArgs(args: readonly string[]): ReachArgs {
   let confirm = true;
   let nbctl: string | undefined;
   let profile = "ovn-23.03";
+  let datapath = "logical" as ReachArgs["datapath"];
   walkArgs(args, (name, value, a) => {
     if (name === "--format") format = oneOf(name, value(), ["text", "json"] as const);
     else if (name === "--from") from = value();
@@ -82,6 +95,7 @@ export function parseReachArgs(args: readonly string[]): ReachArgs {
     } else if (name === "--no-confirm") confirm = false;
     else if (name === "--nbctl") nbctl = value();
     else if (name === "--profile") profile = value();
+    else if (name === "--datapath") datapath = oneOf(name, value(), ["logical", "openflow"] as const);
     else if (variantOption(sides, name, value, false)) return;
     else if (a.startsWith("-")) throw new SimError("BAD_VALUE", `unknown option ${a}`);
     else files.push(a);
@@ -98,7 +112,20 @@ export function parseReachArgs(args: readonly string[]): ReachArgs {
   };
   if (nbctl !== undefined && files.length > 0)
     throw new SimError("BAD_VALUE", "reach: give manifests or --nbctl FILE, not both");
-  return { format, files, variant: sides[0], opts, ...(nbctl !== undefined ? { nbctl } : {}), profile };
+  if (nbctl !== undefined && datapath === "openflow")
+    throw new SimError(
+      "BAD_VALUE",
+      "reach: --datapath openflow needs manifests (the chassis's bridges), not --nbctl",
+    );
+  return {
+    format,
+    files,
+    variant: sides[0],
+    opts,
+    ...(nbctl !== undefined ? { nbctl } : {}),
+    profile,
+    datapath,
+  };
 }
 
 registerSubcommand({
@@ -106,7 +133,13 @@ registerSubcommand({
   summary: "symbolic reachability: header classes from a logical port, delivered where, dropped where",
   usage: USAGE,
   run(args, io) {
-    const { format, files, variant, opts, nbctl, profile } = parseReachArgs(args);
+    const { format, files, variant, opts, nbctl, profile, datapath } = parseReachArgs(args);
+    if (datapath === "openflow") {
+      checkInputPaths(files, isManifestName);
+      const o = reachOpenflow(applyVariant(loadScenario(files), variant), opts).doc;
+      io.stdout(format === "json" ? renderOfReachJson(o) : renderOfReachText(o));
+      return o.classes.some((c) => c.confirmed === false) || o.truncated ? 1 : 0;
+    }
     let d: ReturnType<typeof reach>["doc"];
     if (nbctl !== undefined) {
       const text = readTextFile(nbctl);
