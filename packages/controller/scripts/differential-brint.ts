@@ -61,7 +61,12 @@ const result = {
   what: "br-int differential vs real ovn-controller 23.03 / ovs-vswitchd 3.1: flows text-identical (cookies included) and ofproto/trace datapath actions, random router configurations (scripts/differential-brint.ts)",
   seeds: { first, count },
   packetsPerVif: perVif,
-  flows: { expected: flowsExpected, identical: flowsIdentical, extra: flowsExtra, identicalPct: pct(flowsIdentical, flowsExpected) },
+  flows: {
+    expected: flowsExpected,
+    identical: flowsIdentical,
+    extra: flowsExtra,
+    identicalPct: pct(flowsIdentical, flowsExpected),
+  },
   groupsSameConfigs: groupsSame,
   traces: {
     cases,

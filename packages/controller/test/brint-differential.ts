@@ -43,7 +43,12 @@ const ICMP_KINDS = ["echo", "reply", "unreach"] as const;
  * frames, router solicitations, ARP replies), plus as many again from tunnels and localnet
  * patch ports as there are VIFs' worth (when the configuration has them).
  */
-export function generatePackets(sc: RouterScenario, env: PacketEnv, seed: number, perVif: number): TracePacket[] {
+export function generatePackets(
+  sc: RouterScenario,
+  env: PacketEnv,
+  seed: number,
+  perVif: number,
+): TracePacket[] {
   const r = rng(seed ^ 0x2545f491);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
   const out: TracePacket[] = [];
@@ -52,7 +57,8 @@ export function generatePackets(sc: RouterScenario, env: PacketEnv, seed: number
     pick([...macs, "ff:ff:ff:ff:ff:ff", "0a:00:00:00:99:99", "01:00:5e:00:00:fb", "33:33:00:00:00:01"]);
   const ip4s = sc.targets.map((t) => t.ip4).filter((x) => x !== "");
   const ip6s = sc.targets.map((t) => t.ip6).filter((x) => x !== "");
-  const anyIp4 = (): string => pick([...ip4s, "8.8.8.8", "10.0.0.77", "10.0.0.55", "172.16.0.254", "224.0.0.251"]);
+  const anyIp4 = (): string =>
+    pick([...ip4s, "8.8.8.8", "10.0.0.77", "10.0.0.55", "172.16.0.254", "224.0.0.251"]);
   const anyIp6 = (): string => pick([...ip6s, "fd00::55", "2001:db8::1", "ff02::1"]);
   /** An L3/L4 tail with given addresses. */
   const l4 = (src4: string, dst4: string, src6: string, dst6: string, v6: boolean): string => {
@@ -179,7 +185,8 @@ export function generatePackets(sc: RouterScenario, env: PacketEnv, seed: number
       });
     } else if (env.localnets.length) {
       const ln = pick(env.localnets);
-      const vlan = ln.tag !== undefined && r() < 0.85 ? `,dl_vlan=${ln.tag}` : r() < 0.1 ? ",dl_vlan=999" : "";
+      const vlan =
+        ln.tag !== undefined && r() < 0.85 ? `,dl_vlan=${ln.tag}` : r() < 0.1 ? ",dl_vlan=999" : "";
       const [first, ...rest] = inner.split(",");
       out.push({ flow: `in_port=${ln.ofport},${first}${vlan},${rest.join(",")}`, from: "localnet" });
     }
@@ -330,7 +337,9 @@ export async function runConfig(seed: number, dir: string, perVif: number): Prom
       .filter(([n]) => n.startsWith("patch-br-int-to-"))
       .map(([n, ofport]) => {
         const lsp = n.replace(/^patch-br-int-to-/, "");
-        const tag = sb.run("ovn-nbctl", ["--bare", "--columns=tag", "find", "Logical_Switch_Port", `name=${lsp}`]).trim();
+        const tag = sb
+          .run("ovn-nbctl", ["--bare", "--columns=tag", "find", "Logical_Switch_Port", `name=${lsp}`])
+          .trim();
         return { ofport, tag: tag ? Number(tag) : undefined };
       });
     const dpRows = sb
@@ -371,7 +380,10 @@ export async function runConfig(seed: number, dir: string, perVif: number): Prom
   const groupsSame = JSON.stringify(buckets(res.groups)) === JSON.stringify(buckets(realGroups));
   const bundle = join(dir, `bundle${seed}`);
   const quiet = { stdout: () => {}, stderr: () => {} };
-  const rc = await run(["ovn-controller", "--sb", join(cap, "sb"), "--node", join(cap, "node"), "--out", bundle], quiet);
+  const rc = await run(
+    ["ovn-controller", "--sb", join(cap, "sb"), "--node", join(cap, "node"), "--out", bundle],
+    quiet,
+  );
   if (rc !== 0) throw new Error(`ovnsim ovn-controller --out failed for seed ${seed}`);
   const sw = loadBundle(bundle);
   const portNums = tracePortNumbers(sw.bridge("br-int"));
@@ -381,7 +393,9 @@ export async function runConfig(seed: number, dir: string, perVif: number): Prom
   const cases = packets.map((packet, i) => {
     let ours: string;
     try {
-      ours = datapathActions(renderTrace(traceFlow(sw, "br-int", parseFlow(packet.flow, { ports: portNums }), {})));
+      ours = datapathActions(
+        renderTrace(traceFlow(sw, "br-int", parseFlow(packet.flow, { ports: portNums }), {})),
+      );
     } catch (e) {
       ours = `error: ${(e as Error).message}`;
     }

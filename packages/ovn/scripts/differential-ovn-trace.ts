@@ -32,7 +32,8 @@ console.log(
 );
 console.log(formatScores(rep));
 console.log("\ntop differences (first differing line, real ≠ ovnsim):");
-for (const d of rep.differenceSignatures.slice(0, 15)) console.log(`${String(d.count).padStart(5)}  ${d.signature}`);
+for (const d of rep.differenceSignatures.slice(0, 15))
+  console.log(`${String(d.count).padStart(5)}  ${d.signature}`);
 if (out) {
   const { results, ...rest } = rep;
   const differing = results.filter((r) => !r.full);

@@ -154,7 +154,15 @@ export function generateNb(seed: number, features: ReadonlySet<Feature>): GenCon
         `lsp-add ${sw} ${sp} -- lsp-set-type ${sp} router -- lsp-set-addresses ${sp} router -- lsp-set-options ${sp} router-port=${lrp}`,
       );
       if (r() < 0.1) L.push(`set logical_router_port ${lrp} options:gateway_mtu=1400`);
-      routerPorts.push({ name: lrp, router: lr, sw, mac, ip: `${net}.1`, ...(ip6 ? { ip6 } : {}), swPort: sp });
+      routerPorts.push({
+        name: lrp,
+        router: lr,
+        sw,
+        mac,
+        ip: `${net}.1`,
+        ...(ip6 ? { ip6 } : {}),
+        swPort: sp,
+      });
       inner.push({ sw, net, v6, lrp });
     }
     // The external network: a switch with a localnet port (provider network).
@@ -249,8 +257,10 @@ export function generateNb(seed: number, features: ReadonlySet<Feature>): GenCon
         const prio = 1000 + i * 10;
         if (kind === "drop") L.push(`lr-policy-add ${lr} ${prio} "${match}" drop`);
         else if (kind === "allow") L.push(`lr-policy-add ${lr} ${prio} "${match}" allow`);
-        else if (kind === "allow-mark") L.push(`lr-policy-add ${lr} ${prio} "${match}" allow pkt_mark=${100 + i}`);
-        else if (kind === "reroute") L.push(`lr-policy-add ${lr} ${prio} "${match}" reroute ${extNet}.${200 + i}`);
+        else if (kind === "allow-mark")
+          L.push(`lr-policy-add ${lr} ${prio} "${match}" allow pkt_mark=${100 + i}`);
+        else if (kind === "reroute")
+          L.push(`lr-policy-add ${lr} ${prio} "${match}" reroute ${extNet}.${200 + i}`);
         else {
           L.push(`lr-policy-add ${lr} ${prio} "${match}" reroute ${extNet}.210,${extNet}.211`);
           selectIds = true;
@@ -271,7 +281,9 @@ export function generateNb(seed: number, features: ReadonlySet<Feature>): GenCon
         else if (kind === "dnat") L.push(`lr-nat-add ${lr} dnat ${extIp} ${lip}`);
         else if (kind === "dnat_and_snat") L.push(`lr-nat-add ${lr} dnat_and_snat ${extIp} ${lip}`);
         else if (kind === "fip" && dgp)
-          L.push(`lr-nat-add ${lr} dnat_and_snat ${extIp} ${lip} ${inn.sw}-p${i % 1} 0a:00:00:00:${hex(ri)}:${hex(i)}`);
+          L.push(
+            `lr-nat-add ${lr} dnat_and_snat ${extIp} ${lip} ${inn.sw}-p${i % 1} 0a:00:00:00:${hex(ri)}:${hex(i)}`,
+          );
         else L.push(`--stateless lr-nat-add ${lr} dnat_and_snat ${extIp} ${lip}`);
       }
     }
@@ -320,15 +332,25 @@ export function generateNb(seed: number, features: ReadonlySet<Feature>): GenCon
       if (v6) {
         vip = `fd00:aa::${i + 1}`;
         backs = pool.map((p) => (withPort ? `[${p.ip6}]:8080` : (p.ip6 as string)));
-        L.push(`lb-add lb${i} ${withPort ? `[${vip}]:80` : vip} ${backs.join(",")}${withPort ? ` ${proto}` : ""}`);
+        L.push(
+          `lb-add lb${i} ${withPort ? `[${vip}]:80` : vip} ${backs.join(",")}${withPort ? ` ${proto}` : ""}`,
+        );
       } else {
         vip = r() < 0.5 ? `10.96.0.${10 + i}` : `${switches[0]!.net}.${100 + i}`;
         backs = pool.map((p) => (withPort ? `${p.ip}:8080` : p.ip));
-        L.push(`lb-add lb${i} ${withPort ? `${vip}:80` : vip} ${backs.join(",")}${withPort ? ` ${proto}` : ""}`);
+        L.push(
+          `lb-add lb${i} ${withPort ? `${vip}:80` : vip} ${backs.join(",")}${withPort ? ` ${proto}` : ""}`,
+        );
       }
       if (r() < 0.2) L.push(`set load_balancer lb${i} options:skip_snat=true`);
       for (const s of sws) L.push(`ls-lb-add ${s.sw} lb${i}`);
-      vips.push({ vip, ...(withPort ? { port: 80 } : {}), proto, backends: backs, switches: sws.map((s) => s.sw) });
+      vips.push({
+        vip,
+        ...(withPort ? { port: 80 } : {}),
+        proto,
+        backends: backs,
+        switches: sws.map((s) => s.sw),
+      });
     }
   }
   // ACLs on port groups and address sets (Kube-OVN NetworkPolicy shape).
@@ -456,7 +478,8 @@ export function generateMicroflows(seed: number, topo: GenTopology, n: number): 
       const v = pick(topo.vips);
       tags.add("lb");
       const q = r() < 0.5 && peers.length ? pick(peers) : undefined;
-      dstMac = routers.length && r() < 0.6 ? pick(routers).mac : (q?.mac ?? (routers[0]?.mac ?? "0a:00:00:00:00:99"));
+      dstMac =
+        routers.length && r() < 0.6 ? pick(routers).mac : (q?.mac ?? routers[0]?.mac ?? "0a:00:00:00:00:99");
       if (v.vip.includes(":")) {
         dstIp6 = v.vip;
         dstIp = pick(allIp4);
@@ -525,7 +548,8 @@ export function generateMicroflows(seed: number, topo: GenTopology, n: number): 
       const parts = mf.split(" && ");
       const k = r();
       if (k < 0.4 && parts.length > 2) parts.splice(1 + Math.floor(r() * (parts.length - 1)), 1);
-      else if (k < 0.6) parts.push(pick(["ip.frag == 0", "tcp.flags == 2", "vlan.present == 0", "ip.dscp == 10"]));
+      else if (k < 0.6)
+        parts.push(pick(["ip.frag == 0", "tcp.flags == 2", "vlan.present == 0", "ip.dscp == 10"]));
       else if (k < 0.8) parts.push(pick(["ip4.src == 203.0.113.9", "eth.type == 0x88cc", "ip.proto == 47"]));
       else {
         // Another inport (then without the datapath argument: an inport of another datapath

@@ -77,7 +77,11 @@ export function traceFeatures(text: string, args: readonly string[]): string[] {
   const out = new Set<string>();
   const det = text.split("# Summary trace.")[0] ?? text;
   if (/ingress\(dp="lr/.test(det)) out.add("router-hop");
-  if (/\. lr_(in_unsnat|in_dnat|out_undnat|out_snat|out_post_undnat|in_ip_input) \(northd\.c:\d+\): [^\n]*\n\s*(ct_[sd]nat|ip[46]\.(src|dst) =|flags\.force_snat|reg9\[4\]|ct_snat)/.test(det))
+  if (
+    /\. lr_(in_unsnat|in_dnat|out_undnat|out_snat|out_post_undnat|in_ip_input) \(northd\.c:\d+\): [^\n]*\n\s*(ct_[sd]nat|ip[46]\.(src|dst) =|flags\.force_snat|reg9\[4\]|ct_snat)/.test(
+      det,
+    )
+  )
     out.add("nat");
   if (/ct_lb/.test(det)) out.add("lb");
   if (/select\(/.test(det)) out.add("ecmp");
@@ -86,7 +90,10 @@ export function traceFeatures(text: string, args: readonly string[]): string[] {
   if (/"cr-/.test(det)) out.add("gateway-redirect");
   if (/ip\.ttl == \{0, 1\}|ip\.ttl == [01]\b|TTL underflow/.test(det)) out.add("ttl-expiry");
   if (/MAC binding/.test(det)) out.add("neighbour-lookup");
-  if (/apply_port_sec \(northd\.c:\d+\): reg0\[15\] == 1/.test(det) || /check_port_sec[^\n]*\n\s*drop;/.test(det))
+  if (
+    /apply_port_sec \(northd\.c:\d+\): reg0\[15\] == 1/.test(det) ||
+    /check_port_sec[^\n]*\n\s*drop;/.test(det)
+  )
     out.add("port-security-drop");
   if (/\. ls_(in|out)_acl /.test(det)) out.add("acl");
   if (/^error parsing|^\S.*: unknown/m.test(text)) out.add("error");
@@ -97,7 +104,8 @@ function applyScript(lines: readonly string[]): string {
   const out: string[] = [];
   for (const line of lines) {
     const q = line.replaceAll("'", "'\\''");
-    if (line.startsWith("ovn-sbctl")) out.push("ovn-nbctl --wait=sb sync", `${line} >/dev/null || echo 'REFUSED: ${q}'`);
+    if (line.startsWith("ovn-sbctl"))
+      out.push("ovn-nbctl --wait=sb sync", `${line} >/dev/null || echo 'REFUSED: ${q}'`);
     else out.push(`ovn-nbctl ${line} >/dev/null 2>&1 || echo 'REFUSED: ${q}'`);
   }
   out.push("ovn-nbctl --wait=sb sync");
@@ -148,7 +156,10 @@ function realText(sb: Sandbox, args: readonly string[]): string | undefined {
 const RANDOM_SELECT = /(select: [^\n]*? = \d+)(?: \/\*[^\n]*?\*\/)?(\n-+(?=\n))?/g;
 const normSelect = (t: string): string => t.replace(RANDOM_SELECT, "$1");
 
-export function runTraceDifferential(opts: TraceDiffOptions, start: (name: string) => Sandbox): TraceDiffReport {
+export function runTraceDifferential(
+  opts: TraceDiffOptions,
+  start: (name: string) => Sandbox,
+): TraceDiffReport {
   const t0 = performance.now();
   const log = opts.log ?? (() => {});
   const results: CaseResult[] = [];

@@ -326,7 +326,7 @@ const eqWord = (w: number, v: number, m: number): Cube =>
 /** Patch ports across the switch: bridge/port → the peer bridge and its ofport. */
 function patchPeer(sw: Switch, br: Bridge, port: number): { br: Bridge; ofport: number } | null {
   const p = br.ports.get(port);
-  if (!p || p.type !== "patch" || !p.peer) return null;
+  if (p?.type !== "patch" || !p.peer) return null;
   for (const b of sw.bridges.values()) {
     const q = b.portByName(p.peer);
     if (q) return { br: b, ofport: q.ofport };
