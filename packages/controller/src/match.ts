@@ -137,8 +137,9 @@ function relational(ref: FieldRef, op: string, value: bigint, mask: bigint): Dnf
   const lt = op === "<" || op === "<=";
   const eq = op === "<=" || op === ">=";
   const bit = (z: number): boolean => (value & (1n << BigInt(z))) !== 0n;
+  // No bit of v equal to !lt: `x >= 0` / `x <= max` are true, `x > 0` / `x < max` are `x != v`.
   let allSame = true;
-  for (let z = start; z < end; z++) if (bit(z) === lt) allSame = false;
+  for (let z = start; z < end; z++) if (bit(z) !== lt) allSame = false;
   if (allSame) {
     if (eq) return TRUE;
     const d: Dnf = [];
