@@ -37,5 +37,5 @@ describe.skipIf(gate.skip)(`ovn-trace live differential, seed ${seed}`, () => {
     expect(failures.length, failures.slice(0, 5).join("\n")).toBeLessThanOrEqual(
       Math.max(1, Math.floor(cases * 0.01)),
     );
-  }, 120_000);
+  }, 600_000); // ~30 s on a quiet 2-core machine; a loaded shared one is many times slower
 });

@@ -105,5 +105,7 @@ describe.skipIf(gate.skip)("cluster topology against the real ovn-northd / ovn-t
       `cluster live: ${total - differing.length}/${total} ovn-trace outputs identical (seed ${base})`,
     );
     expect(differing).toEqual([]);
-  });
+    // Three clusters × up to 8 paths, each a real ovn-northd + ovn-trace run: ~40 s on a quiet
+    // 2-core machine, several times that on a loaded one.
+  }, 300_000);
 });
