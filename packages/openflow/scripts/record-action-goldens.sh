@@ -693,6 +693,44 @@ t br0 "in_port=2,$ARP"
 t br0 "in_port=2,$TCP6"
 fi
 
+# ---- output to CONTROLLER in a group bucket: OFPR_GROUP (reason=4) only from the bucket's own
+# actions; what a resubmit, a patch port, clone() or ct(exec) reached from it translates
+# reports OFPR_ACTION (1), or OFPR_ACTION_SET (3) from an action set (do_xlate_actions's
+# group_bucket_action argument; seed 880301, program 172) ----
+if scenario bucket-reason; then
+groups br0 <<EOF2
+group_id=1,type=all,bucket=bucket_id:0,actions=CONTROLLER:128,bucket=bucket_id:1,actions=resubmit(,4)
+group_id=2,type=select,selection_method=hash,fields(eth_src,eth_dst),bucket=bucket_id:0,weight:10,actions=output:9,bucket=bucket_id:1,weight:100,actions=output:9
+group_id=3,type=all,bucket=bucket_id:0,actions=clone(CONTROLLER:64),bucket=bucket_id:1,actions=output:5
+group_id=4,type=indirect,bucket=bucket_id:0,actions=resubmit(,5)
+group_id=5,type=all,bucket=bucket_id:0,actions=group:6,bucket=bucket_id:1,actions=CONTROLLER:32
+group_id=6,type=indirect,bucket=bucket_id:0,actions=CONTROLLER:16
+EOF2
+flows br0 <<EOF2
+priority=100,ip,nw_dst=10.0.0.2,actions=group:1
+priority=100,ip,nw_dst=10.0.0.3,actions=group:2
+priority=100,ip,nw_dst=10.0.0.4,actions=group:3
+priority=100,ip,nw_dst=10.0.0.5,actions=group:4
+priority=100,ip,nw_dst=10.0.0.6,actions=group:5
+priority=100,ip,nw_dst=10.0.0.7,actions=clone(resubmit(,5)),output:2
+priority=100,ip,nw_dst=10.0.0.8,actions=check_pkt_larger(200)->NXM_NX_REG0[0],resubmit(,7),output:2
+table=7,priority=1,actions=write_actions(output:4)
+priority=100,arp,actions=mod_dl_src:00:00:00:00:0a:0a,group:2
+table=4,priority=1,actions=CONTROLLER:65535,output:5
+table=5,priority=1,actions=write_actions(CONTROLLER:100),goto_table:6
+table=6,priority=1,actions=output:5
+EOF2
+flows br1 <<EOF2
+priority=1,actions=mod_dl_dst:00:00:00:00:0b:0b,resubmit(,4)
+table=4,priority=1,actions=CONTROLLER:65535,set_field:0x2->reg15
+EOF2
+capture
+for d in 2 3 4 5 6 7 8; do
+  t br0 "in_port=1,dl_src=$M1,dl_dst=$M2,ip,nw_src=10.0.0.1,nw_dst=10.0.0.$d,nw_ttl=64"
+done
+t br0 "in_port=1,$ARP" --ct-next trk,new
+fi
+
 # ---- recirc ids: a frozen state (table, metadata, stack, action set, userdata) is shared ----
 if scenario recirc-share; then
 flows br0 <<EOF2

@@ -972,17 +972,18 @@ function groupBucket(ctx: Ctx, b: Group["buckets"][number], isLast: boolean): vo
   const oldTrace = ctx.trace;
   ctx.trace = node.subs;
   const saved = ctx.key.slice();
+  // The whole flow rolls back, actset_output included (a write_actions reached from the bucket
+  // keeps its action set, not its actset_output).
+  const savedActset = ctx.actsetOutput;
   const savedWasMpls = ctx.wasMpls;
   // A bucket is an action set: ofpacts_execute_action_set() orders it and keeps one final action.
   const ordered = executeActionSet(b.actions);
   ctx.depth++;
-  const oldIn = ctx.inBucket;
-  ctx.inBucket = true;
-  doActions(ctx, ordered, isLast);
-  ctx.inBucket = oldIn;
+  doActions(ctx, ordered, isLast, true);
   ctx.depth--;
   if (ctx.freezing) finishFreezing(ctx);
   ctx.key.set(saved);
+  ctx.actsetOutput = savedActset;
   ctx.wasMpls = savedWasMpls;
   ctx.exit = false;
   ctx.trace = oldTrace;
@@ -1214,6 +1215,8 @@ const IRREVERSIBLE = new Set(["meter", "output_trunc", "encap", "decap", "dec_ns
  */
 function cloneActions(ctx: Ctx, actions: readonly OfAction[], isLast: boolean): void {
   const savedKey = ctx.key.slice();
+  // compose_clone() rolls the whole flow back, actset_output included.
+  const savedActset = ctx.actsetOutput;
   const savedSet = ctx.actionSet;
   const savedStack = ctx.stack;
   const savedWasMpls = ctx.wasMpls;
@@ -1239,6 +1242,7 @@ function cloneActions(ctx: Ctx, actions: readonly OfAction[], isLast: boolean): 
   ctx.stack = savedStack;
   ctx.wasMpls = savedWasMpls;
   ctx.key.set(savedKey);
+  ctx.actsetOutput = savedActset;
 }
 
 /** xlate_optimize_odp_actions(): a trailing datapath clone() is unwrapped. */
@@ -1333,6 +1337,8 @@ function checkPktLarger(
   const savedStack = ctx.stack;
   ctx.stack = [...savedStack];
   const savedKey = ctx.key.slice();
+  // actset_output is part of the flow each branch starts from again.
+  const savedActset = ctx.actsetOutput;
   commit(ctx);
   const savedBase = ctx.base.slice();
   const conntracked = ctx.conntracked;
@@ -1348,6 +1354,7 @@ function checkPktLarger(
     ctx.conntracked = conntracked;
     ctx.wasMpls = wasMpls;
     ctx.key.set(savedKey);
+    ctx.actsetOutput = savedActset;
     return inner.join(",");
   };
   const gt = branch(1n);
@@ -1436,7 +1443,19 @@ function mplsNeedsRecirc(a: OfAction): boolean {
   }
 }
 
-function doActions(ctx: Ctx, actions: readonly OfAction[], isLast: boolean): void {
+// groupBucketAction mirrors do_xlate_actions()'s argument of that name: true only for the
+// bucket's own action list, so an output to CONTROLLER reports OFPR_GROUP there and not in
+// what a resubmit, a patch port, clone() or ct() nested in the bucket translates.
+function doActions(ctx: Ctx, actions: readonly OfAction[], isLast: boolean, groupBucketAction = false): void {
+  const oldIn = ctx.inBucket;
+  try {
+    doActionsList(ctx, actions, isLast, groupBucketAction);
+  } finally {
+    ctx.inBucket = oldIn;
+  }
+}
+
+function doActionsList(ctx: Ctx, actions: readonly OfAction[], isLast: boolean, groupBucketAction: boolean): void {
   const { key: k, wc } = ctx;
   if (actions.length === 0) {
     report(ctx, "action", "drop");
@@ -1451,6 +1470,7 @@ function doActions(ctx: Ctx, actions: readonly OfAction[], isLast: boolean): voi
       ctx.freezing = true;
     }
     if (ctx.exit) break;
+    ctx.inBucket = groupBucketAction;
     // OVS `last`: the final action of the outermost list, with nothing left in the action set.
     const last = isLast && ai === actions.length - 1 && ctx.actionSet.length === 0;
     report(ctx, "action", formatActionNamed(a, namesOf(ctx, ctx.bridge)));
