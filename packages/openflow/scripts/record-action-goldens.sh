@@ -823,6 +823,30 @@ t br0 "in_port=1,$TCP"
 t br0 "in_port=1,dl_src=$M1,dl_dst=$M2,tcp,nw_src=10.0.0.1,nw_dst=10.0.0.3,nw_ttl=64,tp_src=1234,tp_dst=80"
 fi
 
+# Both at once (seed 880301, program 202): a NORMAL flood reaches two patch ports (OVS's hash
+# order, ovnsim's port order), and the peer's group bucket runs ct(nat) (released copy). A second
+# patch pair br0 patch2 <-> br1 patch3 exists for this scenario only.
+if scenario stated-flood-bucket-nat; then
+ovs-vsctl add-port br0 patch2 -- set interface patch2 type=patch options:peer=patch3 ofport_request=8 \
+  -- add-port br1 patch3 -- set interface patch3 type=patch options:peer=patch2 ofport_request=4
+groups br1 <<EOF2
+group_id=1,type=all,bucket=bucket_id:0,actions=ct(commit,table=5,zone=3,nat(dst=10.1.1.1:80),exec(set_field:0x2/0x2->ct_mark)),bucket=bucket_id:1,actions=output:1,bucket=bucket_id:2,actions=set_field:0/0x80->reg10,output:2
+EOF2
+flows br0 <<EOF2
+priority=0,actions=NORMAL
+EOF2
+flows br1 <<EOF2
+priority=100,in_port=1,actions=group:1
+priority=100,in_port=4,actions=mod_dl_src:00:00:00:00:04:04,output:3
+table=5,priority=10,ip,nw_dst=10.1.1.1,actions=output:3
+table=5,priority=1,actions=output:2
+EOF2
+capture
+t br0 "in_port=5,$TCP"
+t br0 "in_port=5,dl_src=$M1,dl_dst=$M2,udp,nw_src=10.0.0.1,nw_dst=10.0.0.2,nw_ttl=64,udp_src=5353,udp_dst=53"
+ovs-vsctl del-port br0 patch2 -- del-port br1 patch3
+fi
+
 # OpenFlow 1.0 set_tunnel: ofproto/trace keeps the OF1.0 name; the OF1.5 dump prints
 # set_field:0x5->tun_id as for a load, so a capture cannot tell them apart.
 if scenario stated-set-tunnel; then
