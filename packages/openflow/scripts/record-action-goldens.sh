@@ -731,6 +731,30 @@ done
 t br0 "in_port=1,$ARP" --ct-next trk,new
 fi
 
+# ---- which TOS writes make the megaflow match nw_proto: OpenFlow 1.0 mod_nw_tos and set_field
+# or load of nw_tos do, set_field of ip_dscp (how OpenFlow 1.1+ carries mod_nw_tos) and move do
+# not (seed 55555, program 253) ----
+if scenario tos-proto; then
+flows10 br0 <<EOF2
+priority=100,ip,nw_dst=10.0.0.2,actions=mod_nw_tos:32,output:5
+priority=100,ip,nw_dst=10.0.0.3,actions=mod_nw_tos:64,ct(table=3,zone=3,nat)
+priority=100,ip,nw_dst=10.0.0.4,actions=mod_nw_ecn:2,output:5
+EOF2
+flows br0 <<EOF2
+priority=100,ip,nw_dst=10.0.0.5,actions=mod_nw_tos:32,output:5
+priority=100,ip,nw_dst=10.0.0.6,actions=set_field:32->nw_tos,output:5
+priority=100,ip,nw_dst=10.0.0.7,actions=load:0x8->NXM_OF_IP_TOS[2..7],output:5
+priority=100,ip,nw_dst=10.0.0.8,actions=move:NXM_NX_REG0[0..5]->NXM_OF_IP_TOS[2..7],output:5
+priority=100,ip,nw_dst=10.0.0.9,actions=set_field:8->ip_dscp,output:5
+EOF2
+capture
+for d in 2 3 4 5 6 7 8 9; do
+  t br0 "in_port=1,dl_src=$M1,dl_dst=$M2,tcp,nw_src=10.0.0.1,nw_dst=10.0.0.$d,nw_tos=32,nw_ttl=64,tp_src=1234,tp_dst=80"
+  t br0 "in_port=1,dl_src=$M1,dl_dst=$M2,icmp,nw_src=10.0.0.1,nw_dst=10.0.0.$d,nw_ttl=64,icmp_type=8,icmp_code=0"
+done
+t br0 "in_port=1,dl_src=$M1,dl_dst=$M2,tcp6,ipv6_src=fd00::1,ipv6_dst=fd00::2,nw_tos=32,nw_ttl=64,tp_src=1234,tp_dst=80"
+fi
+
 # ---- recirc ids: a frozen state (table, metadata, stack, action set, userdata) is shared ----
 if scenario recirc-share; then
 flows br0 <<EOF2

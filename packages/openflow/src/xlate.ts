@@ -1379,11 +1379,13 @@ const NO_PACKET_EFFECT = new Set([
 ]);
 
 /**
- * Measured on OVS 3.1 (ofproto/trace megaflows): writing the IP addresses, TTL or ECN (set_field,
- * load, mod_nw_src/dst, mod_nw_ttl, dec_ttl) makes the megaflow match nw_proto, even when
- * nothing is output; DSCP/TOS writes and `move` into those fields do not.
+ * Measured on OVS 3.1 (ofproto/trace megaflows): writing the IP addresses, TTL, ECN or the TOS
+ * byte (set_field, load, mod_nw_src/dst, mod_nw_ttl, dec_ttl, set_field/load of nw_tos and the
+ * OpenFlow 1.0 mod_nw_tos) makes the megaflow match nw_proto, even when nothing is output;
+ * `set_field:N->ip_dscp` (how OpenFlow 1.1+ carries mod_nw_tos) and `move` into those fields do
+ * not (golden tos-proto; seed 55555, program 253).
  */
-const L3_WRITES = new Set(["nw_src", "nw_dst", "ipv6_src", "ipv6_dst", "ipv6_label", "nw_ttl", "nw_ecn"]);
+const L3_WRITES = new Set(["nw_src", "nw_dst", "ipv6_src", "ipv6_dst", "ipv6_label", "nw_ttl", "nw_ecn", "nw_tos"]);
 const ARP_WRITES = new Set(["arp_spa", "arp_tpa", "arp_op", "arp_sha", "arp_tha"]);
 const touchNwProto = (wc: Uint32Array): void => {
   wc[W.nw_proto] = (wc[W.nw_proto]! | 0xff) >>> 0;
@@ -1633,7 +1635,9 @@ function doActionsList(ctx: Ctx, actions: readonly OfAction[], isLast: boolean, 
       }
       case "set_field":
         if (prereqsOk(a.field, k, wc)) {
-          const mask = a.mask ?? (1n << BigInt(a.field.bits)) - 1n;
+          // OVS's nw_tos (MFF_IP_DSCP) is the DSCP bits of the byte: the ECN bits stay as they were.
+          const mask =
+            (a.mask ?? (1n << BigInt(a.field.bits)) - 1n) & (a.field.name === "nw_tos" ? 0xfcn : ~0n);
           unwildcard(wc, a.field, mask);
           if (L3_WRITES.has(a.field.name)) touchNwProto(wc);
           // Measured on OVS 3.1: a set_field/load of an ARP field of an ARP (not RARP) packet
@@ -1676,6 +1680,7 @@ function doActionsList(ctx: Ctx, actions: readonly OfAction[], isLast: boolean, 
         break;
       case "set_ip_dscp":
         if (isIpAny(k)) {
+          touchNwProto(wc);
           wc[W.nw_tos] = (wc[W.nw_tos]! | 0xfc) >>> 0;
           k[W.nw_tos] = ((k[W.nw_tos]! & 3) | (a.tos & 0xfc)) >>> 0;
         }
