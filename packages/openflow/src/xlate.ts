@@ -1385,7 +1385,16 @@ const NO_PACKET_EFFECT = new Set([
  * `set_field:N->ip_dscp` (how OpenFlow 1.1+ carries mod_nw_tos) and `move` into those fields do
  * not (golden tos-proto; seed 55555, program 253).
  */
-const L3_WRITES = new Set(["nw_src", "nw_dst", "ipv6_src", "ipv6_dst", "ipv6_label", "nw_ttl", "nw_ecn", "nw_tos"]);
+const L3_WRITES = new Set([
+  "nw_src",
+  "nw_dst",
+  "ipv6_src",
+  "ipv6_dst",
+  "ipv6_label",
+  "nw_ttl",
+  "nw_ecn",
+  "nw_tos",
+]);
 const ARP_WRITES = new Set(["arp_spa", "arp_tpa", "arp_op", "arp_sha", "arp_tha"]);
 const touchNwProto = (wc: Uint32Array): void => {
   wc[W.nw_proto] = (wc[W.nw_proto]! | 0xff) >>> 0;
@@ -1457,7 +1466,12 @@ function doActions(ctx: Ctx, actions: readonly OfAction[], isLast: boolean, grou
   }
 }
 
-function doActionsList(ctx: Ctx, actions: readonly OfAction[], isLast: boolean, groupBucketAction: boolean): void {
+function doActionsList(
+  ctx: Ctx,
+  actions: readonly OfAction[],
+  isLast: boolean,
+  groupBucketAction: boolean,
+): void {
   const { key: k, wc } = ctx;
   if (actions.length === 0) {
     report(ctx, "action", "drop");

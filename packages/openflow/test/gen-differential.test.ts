@@ -106,10 +106,14 @@ describe("differential generator", () => {
   it("knows the ICMP type/code a packet starts with, so a restore after a flood is no difference", () => {
     // Real OVS 3.1 (seed 880301, program 262): a bucket's mod_tp_src on ICMP, a NORMAL flood that
     // reached LOCAL first; ovnsim reached it last, after set(icmp(type=8,...)) put the type back.
-    const flow = "icmp,in_port=2,dl_src=9a:71:6e:61:f6:e0,nw_src=10.180.204.252,nw_ttl=1,icmp_type=8,icmp_code=0";
+    const flow =
+      "icmp,in_port=2,dl_src=9a:71:6e:61:f6:e0,nw_src=10.180.204.252,nw_ttl=1,icmp_type=8,icmp_code=0";
     const real = "5,set(icmp(type=210,code=0)),push_vlan(vid=20,pcp=0),262";
     expect(odpEffects(real, flow)).toBe(
-      odpEffects("set(icmp(type=210,code=0)),push_vlan(vid=20,pcp=0),262,set(icmp(type=8,code=0)),pop_vlan,5", flow),
+      odpEffects(
+        "set(icmp(type=210,code=0)),push_vlan(vid=20,pcp=0),262,set(icmp(type=8,code=0)),pop_vlan,5",
+        flow,
+      ),
     );
     expect(odpEffects(real, flow)).not.toBe(
       odpEffects("set(icmp(type=210,code=0)),push_vlan(vid=20,pcp=0),262,pop_vlan,5", flow),

@@ -72,7 +72,8 @@ export const STATED_DIFFERENCES: readonly {
     test: (r) => {
       const [e0, ...eRest] = r.expected.split(RECIRC_BANNER);
       const [a0, ...aRest] = r.actual.split(RECIRC_BANNER);
-      if (e0 === undefined || a0 === undefined || eRest.length === 0 || eRest.length !== aRest.length) return false;
+      if (e0 === undefined || a0 === undefined || eRest.length === 0 || eRest.length !== aRest.length)
+        return false;
       const dpFirst = (t: string) => /^Datapath actions: .*$/m.exec(normaliseFloodOrder(t))?.[0];
       const after = firstDifferingLine(eRest.join("="), aRest.join("="));
       return (
