@@ -693,6 +693,68 @@ t br0 "in_port=2,$ARP"
 t br0 "in_port=2,$TCP6"
 fi
 
+# ---- output to CONTROLLER in a group bucket: OFPR_GROUP (reason=4) only from the bucket's own
+# actions; what a resubmit, a patch port, clone() or ct(exec) reached from it translates
+# reports OFPR_ACTION (1), or OFPR_ACTION_SET (3) from an action set (do_xlate_actions's
+# group_bucket_action argument; seed 880301, program 172) ----
+if scenario bucket-reason; then
+groups br0 <<EOF2
+group_id=1,type=all,bucket=bucket_id:0,actions=CONTROLLER:128,bucket=bucket_id:1,actions=resubmit(,4)
+group_id=2,type=select,selection_method=hash,fields(eth_src,eth_dst),bucket=bucket_id:0,weight:10,actions=output:9,bucket=bucket_id:1,weight:100,actions=output:9
+group_id=3,type=all,bucket=bucket_id:0,actions=clone(CONTROLLER:64),bucket=bucket_id:1,actions=output:5
+group_id=4,type=indirect,bucket=bucket_id:0,actions=resubmit(,5)
+group_id=5,type=all,bucket=bucket_id:0,actions=group:6,bucket=bucket_id:1,actions=CONTROLLER:32
+group_id=6,type=indirect,bucket=bucket_id:0,actions=CONTROLLER:16
+EOF2
+flows br0 <<EOF2
+priority=100,ip,nw_dst=10.0.0.2,actions=group:1
+priority=100,ip,nw_dst=10.0.0.3,actions=group:2
+priority=100,ip,nw_dst=10.0.0.4,actions=group:3
+priority=100,ip,nw_dst=10.0.0.5,actions=group:4
+priority=100,ip,nw_dst=10.0.0.6,actions=group:5
+priority=100,ip,nw_dst=10.0.0.7,actions=clone(resubmit(,5)),output:2
+priority=100,ip,nw_dst=10.0.0.8,actions=check_pkt_larger(200)->NXM_NX_REG0[0],resubmit(,7),output:2
+table=7,priority=1,actions=write_actions(output:4)
+priority=100,arp,actions=mod_dl_src:00:00:00:00:0a:0a,group:2
+table=4,priority=1,actions=CONTROLLER:65535,output:5
+table=5,priority=1,actions=write_actions(CONTROLLER:100),goto_table:6
+table=6,priority=1,actions=output:5
+EOF2
+flows br1 <<EOF2
+priority=1,actions=mod_dl_dst:00:00:00:00:0b:0b,resubmit(,4)
+table=4,priority=1,actions=CONTROLLER:65535,set_field:0x2->reg15
+EOF2
+capture
+for d in 2 3 4 5 6 7 8; do
+  t br0 "in_port=1,dl_src=$M1,dl_dst=$M2,ip,nw_src=10.0.0.1,nw_dst=10.0.0.$d,nw_ttl=64"
+done
+t br0 "in_port=1,$ARP" --ct-next trk,new
+fi
+
+# ---- which TOS writes make the megaflow match nw_proto: OpenFlow 1.0 mod_nw_tos and set_field
+# or load of nw_tos do, set_field of ip_dscp (how OpenFlow 1.1+ carries mod_nw_tos) and move do
+# not (seed 55555, program 253) ----
+if scenario tos-proto; then
+flows10 br0 <<EOF2
+priority=100,ip,nw_dst=10.0.0.2,actions=mod_nw_tos:32,output:5
+priority=100,ip,nw_dst=10.0.0.3,actions=mod_nw_tos:64,ct(table=3,zone=3,nat)
+priority=100,ip,nw_dst=10.0.0.4,actions=mod_nw_ecn:2,output:5
+EOF2
+flows br0 <<EOF2
+priority=100,ip,nw_dst=10.0.0.5,actions=mod_nw_tos:32,output:5
+priority=100,ip,nw_dst=10.0.0.6,actions=set_field:32->nw_tos,output:5
+priority=100,ip,nw_dst=10.0.0.7,actions=load:0x8->NXM_OF_IP_TOS[2..7],output:5
+priority=100,ip,nw_dst=10.0.0.8,actions=move:NXM_NX_REG0[0..5]->NXM_OF_IP_TOS[2..7],output:5
+priority=100,ip,nw_dst=10.0.0.9,actions=set_field:8->ip_dscp,output:5
+EOF2
+capture
+for d in 2 3 4 5 6 7 8 9; do
+  t br0 "in_port=1,dl_src=$M1,dl_dst=$M2,tcp,nw_src=10.0.0.1,nw_dst=10.0.0.$d,nw_tos=32,nw_ttl=64,tp_src=1234,tp_dst=80"
+  t br0 "in_port=1,dl_src=$M1,dl_dst=$M2,icmp,nw_src=10.0.0.1,nw_dst=10.0.0.$d,nw_ttl=64,icmp_type=8,icmp_code=0"
+done
+t br0 "in_port=1,dl_src=$M1,dl_dst=$M2,tcp6,ipv6_src=fd00::1,ipv6_dst=fd00::2,nw_tos=32,nw_ttl=64,tp_src=1234,tp_dst=80"
+fi
+
 # ---- recirc ids: a frozen state (table, metadata, stack, action set, userdata) is shared ----
 if scenario recirc-share; then
 flows br0 <<EOF2
@@ -783,6 +845,30 @@ EOF2
 capture
 t br0 "in_port=1,$TCP"
 t br0 "in_port=1,dl_src=$M1,dl_dst=$M2,tcp,nw_src=10.0.0.1,nw_dst=10.0.0.3,nw_ttl=64,tp_src=1234,tp_dst=80"
+fi
+
+# Both at once (seed 880301, program 202): a NORMAL flood reaches two patch ports (OVS's hash
+# order, ovnsim's port order), and the peer's group bucket runs ct(nat) (released copy). A second
+# patch pair br0 patch2 <-> br1 patch3 exists for this scenario only.
+if scenario stated-flood-bucket-nat; then
+ovs-vsctl add-port br0 patch2 -- set interface patch2 type=patch options:peer=patch3 ofport_request=8 \
+  -- add-port br1 patch3 -- set interface patch3 type=patch options:peer=patch2 ofport_request=4
+groups br1 <<EOF2
+group_id=1,type=all,bucket=bucket_id:0,actions=ct(commit,table=5,zone=3,nat(dst=10.1.1.1:80),exec(set_field:0x2/0x2->ct_mark)),bucket=bucket_id:1,actions=output:1,bucket=bucket_id:2,actions=set_field:0/0x80->reg10,output:2
+EOF2
+flows br0 <<EOF2
+priority=0,actions=NORMAL
+EOF2
+flows br1 <<EOF2
+priority=100,in_port=1,actions=group:1
+priority=100,in_port=4,actions=mod_dl_src:00:00:00:00:04:04,output:3
+table=5,priority=10,ip,nw_dst=10.1.1.1,actions=output:3
+table=5,priority=1,actions=output:2
+EOF2
+capture
+t br0 "in_port=5,$TCP"
+t br0 "in_port=5,dl_src=$M1,dl_dst=$M2,udp,nw_src=10.0.0.1,nw_dst=10.0.0.2,nw_ttl=64,udp_src=5353,udp_dst=53"
+ovs-vsctl del-port br0 patch2 -- del-port br1 patch3
 fi
 
 # OpenFlow 1.0 set_tunnel: ofproto/trace keeps the OF1.0 name; the OF1.5 dump prints

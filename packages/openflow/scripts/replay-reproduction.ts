@@ -3,7 +3,7 @@
 // real ofproto/trace, ovnsim's trace of the captured bridges, and the first differing line.
 //   npx tsx --conditions=@ovnsim/source packages/openflow/scripts/replay-reproduction.ts FILE [INDEX]
 // Needs the real tools (../shared/oracle); OVNSIM_SHARED points at shared/.
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { startSandbox } from "@ovnsim/oracle";
 import { capture, compareCase, ovnsimSwitch, ovnsimTrace } from "../test/differential.js";
 import type { GenCase, GenProgram } from "../test/gen-differential.js";
@@ -47,6 +47,23 @@ try {
   if (r.firstDiff)
     console.log(
       `line ${r.firstDiff.line}\n  real:   ${r.firstDiff.expected}\n  ovnsim: ${r.firstDiff.actual}`,
+    );
+  // SAVE=FILE keeps the real trace with what ovnsim read (a pinned recording for a test).
+  if (process.env.SAVE)
+    writeFileSync(
+      process.env.SAVE,
+      `${JSON.stringify(
+        {
+          recorded: "real OVS 3.1 ofproto/trace, replayed by scripts/replay-reproduction.ts",
+          setup: rep.setup,
+          trace: rep.trace,
+          bridges,
+          capture: { ...cap, bridges: Object.fromEntries(cap.bridges) },
+          real,
+        },
+        null,
+        1,
+      )}\n`,
     );
   if (process.env.DUMP)
     for (const b of bridges)

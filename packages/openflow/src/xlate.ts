@@ -972,17 +972,18 @@ function groupBucket(ctx: Ctx, b: Group["buckets"][number], isLast: boolean): vo
   const oldTrace = ctx.trace;
   ctx.trace = node.subs;
   const saved = ctx.key.slice();
+  // The whole flow rolls back, actset_output included (a write_actions reached from the bucket
+  // keeps its action set, not its actset_output).
+  const savedActset = ctx.actsetOutput;
   const savedWasMpls = ctx.wasMpls;
   // A bucket is an action set: ofpacts_execute_action_set() orders it and keeps one final action.
   const ordered = executeActionSet(b.actions);
   ctx.depth++;
-  const oldIn = ctx.inBucket;
-  ctx.inBucket = true;
-  doActions(ctx, ordered, isLast);
-  ctx.inBucket = oldIn;
+  doActions(ctx, ordered, isLast, true);
   ctx.depth--;
   if (ctx.freezing) finishFreezing(ctx);
   ctx.key.set(saved);
+  ctx.actsetOutput = savedActset;
   ctx.wasMpls = savedWasMpls;
   ctx.exit = false;
   ctx.trace = oldTrace;
@@ -1214,6 +1215,8 @@ const IRREVERSIBLE = new Set(["meter", "output_trunc", "encap", "decap", "dec_ns
  */
 function cloneActions(ctx: Ctx, actions: readonly OfAction[], isLast: boolean): void {
   const savedKey = ctx.key.slice();
+  // compose_clone() rolls the whole flow back, actset_output included.
+  const savedActset = ctx.actsetOutput;
   const savedSet = ctx.actionSet;
   const savedStack = ctx.stack;
   const savedWasMpls = ctx.wasMpls;
@@ -1239,6 +1242,7 @@ function cloneActions(ctx: Ctx, actions: readonly OfAction[], isLast: boolean): 
   ctx.stack = savedStack;
   ctx.wasMpls = savedWasMpls;
   ctx.key.set(savedKey);
+  ctx.actsetOutput = savedActset;
 }
 
 /** xlate_optimize_odp_actions(): a trailing datapath clone() is unwrapped. */
@@ -1333,6 +1337,8 @@ function checkPktLarger(
   const savedStack = ctx.stack;
   ctx.stack = [...savedStack];
   const savedKey = ctx.key.slice();
+  // actset_output is part of the flow each branch starts from again.
+  const savedActset = ctx.actsetOutput;
   commit(ctx);
   const savedBase = ctx.base.slice();
   const conntracked = ctx.conntracked;
@@ -1348,6 +1354,7 @@ function checkPktLarger(
     ctx.conntracked = conntracked;
     ctx.wasMpls = wasMpls;
     ctx.key.set(savedKey);
+    ctx.actsetOutput = savedActset;
     return inner.join(",");
   };
   const gt = branch(1n);
@@ -1372,11 +1379,22 @@ const NO_PACKET_EFFECT = new Set([
 ]);
 
 /**
- * Measured on OVS 3.1 (ofproto/trace megaflows): writing the IP addresses, TTL or ECN (set_field,
- * load, mod_nw_src/dst, mod_nw_ttl, dec_ttl) makes the megaflow match nw_proto, even when
- * nothing is output; DSCP/TOS writes and `move` into those fields do not.
+ * Measured on OVS 3.1 (ofproto/trace megaflows): writing the IP addresses, TTL, ECN or the TOS
+ * byte (set_field, load, mod_nw_src/dst, mod_nw_ttl, dec_ttl, set_field/load of nw_tos and the
+ * OpenFlow 1.0 mod_nw_tos) makes the megaflow match nw_proto, even when nothing is output;
+ * `set_field:N->ip_dscp` (how OpenFlow 1.1+ carries mod_nw_tos) and `move` into those fields do
+ * not (golden tos-proto; seed 55555, program 253).
  */
-const L3_WRITES = new Set(["nw_src", "nw_dst", "ipv6_src", "ipv6_dst", "ipv6_label", "nw_ttl", "nw_ecn"]);
+const L3_WRITES = new Set([
+  "nw_src",
+  "nw_dst",
+  "ipv6_src",
+  "ipv6_dst",
+  "ipv6_label",
+  "nw_ttl",
+  "nw_ecn",
+  "nw_tos",
+]);
 const ARP_WRITES = new Set(["arp_spa", "arp_tpa", "arp_op", "arp_sha", "arp_tha"]);
 const touchNwProto = (wc: Uint32Array): void => {
   wc[W.nw_proto] = (wc[W.nw_proto]! | 0xff) >>> 0;
@@ -1436,7 +1454,24 @@ function mplsNeedsRecirc(a: OfAction): boolean {
   }
 }
 
-function doActions(ctx: Ctx, actions: readonly OfAction[], isLast: boolean): void {
+// groupBucketAction mirrors do_xlate_actions()'s argument of that name: true only for the
+// bucket's own action list, so an output to CONTROLLER reports OFPR_GROUP there and not in
+// what a resubmit, a patch port, clone() or ct() nested in the bucket translates.
+function doActions(ctx: Ctx, actions: readonly OfAction[], isLast: boolean, groupBucketAction = false): void {
+  const oldIn = ctx.inBucket;
+  try {
+    doActionsList(ctx, actions, isLast, groupBucketAction);
+  } finally {
+    ctx.inBucket = oldIn;
+  }
+}
+
+function doActionsList(
+  ctx: Ctx,
+  actions: readonly OfAction[],
+  isLast: boolean,
+  groupBucketAction: boolean,
+): void {
   const { key: k, wc } = ctx;
   if (actions.length === 0) {
     report(ctx, "action", "drop");
@@ -1451,6 +1486,7 @@ function doActions(ctx: Ctx, actions: readonly OfAction[], isLast: boolean): voi
       ctx.freezing = true;
     }
     if (ctx.exit) break;
+    ctx.inBucket = groupBucketAction;
     // OVS `last`: the final action of the outermost list, with nothing left in the action set.
     const last = isLast && ai === actions.length - 1 && ctx.actionSet.length === 0;
     report(ctx, "action", formatActionNamed(a, namesOf(ctx, ctx.bridge)));
@@ -1613,7 +1649,9 @@ function doActions(ctx: Ctx, actions: readonly OfAction[], isLast: boolean): voi
       }
       case "set_field":
         if (prereqsOk(a.field, k, wc)) {
-          const mask = a.mask ?? (1n << BigInt(a.field.bits)) - 1n;
+          // OVS's nw_tos (MFF_IP_DSCP) is the DSCP bits of the byte: the ECN bits stay as they were.
+          const mask =
+            (a.mask ?? (1n << BigInt(a.field.bits)) - 1n) & (a.field.name === "nw_tos" ? 0xfcn : ~0n);
           unwildcard(wc, a.field, mask);
           if (L3_WRITES.has(a.field.name)) touchNwProto(wc);
           // Measured on OVS 3.1: a set_field/load of an ARP field of an ARP (not RARP) packet
@@ -1656,6 +1694,7 @@ function doActions(ctx: Ctx, actions: readonly OfAction[], isLast: boolean): voi
         break;
       case "set_ip_dscp":
         if (isIpAny(k)) {
+          touchNwProto(wc);
           wc[W.nw_tos] = (wc[W.nw_tos]! | 0xfc) >>> 0;
           k[W.nw_tos] = ((k[W.nw_tos]! & 3) | (a.tos & 0xfc)) >>> 0;
         }

@@ -103,6 +103,26 @@ describe("differential generator", () => {
       odpEffects("set(ipv4(tos=0x2/0x3)),88,117", ecn),
     );
   });
+  it("knows the ICMP type/code a packet starts with, so a restore after a flood is no difference", () => {
+    // Real OVS 3.1 (seed 880301, program 262): a bucket's mod_tp_src on ICMP, a NORMAL flood that
+    // reached LOCAL first; ovnsim reached it last, after set(icmp(type=8,...)) put the type back.
+    const flow =
+      "icmp,in_port=2,dl_src=9a:71:6e:61:f6:e0,nw_src=10.180.204.252,nw_ttl=1,icmp_type=8,icmp_code=0";
+    const real = "5,set(icmp(type=210,code=0)),push_vlan(vid=20,pcp=0),262";
+    expect(odpEffects(real, flow)).toBe(
+      odpEffects(
+        "set(icmp(type=210,code=0)),push_vlan(vid=20,pcp=0),262,set(icmp(type=8,code=0)),pop_vlan,5",
+        flow,
+      ),
+    );
+    expect(odpEffects(real, flow)).not.toBe(
+      odpEffects("set(icmp(type=210,code=0)),push_vlan(vid=20,pcp=0),262,pop_vlan,5", flow),
+    );
+    const v6 = "icmp6,in_port=2,ipv6_src=fe80::1,nw_ttl=255,icmp_type=135,icmp_code=0";
+    expect(odpEffects("5,set(icmpv6(type=136,code=0)),6", v6)).toBe(
+      odpEffects("set(icmpv6(type=136,code=0)),6,set(icmpv6(type=135,code=0)),5", v6),
+    );
+  });
   it("a datapath clone() is the packets it sends: whether OVS wraps a flooded patch port follows the flood order", () => {
     // Real OVS 3.1 (seed 90125, program 162) flooded the patch port last (no clone), ovnsim first.
     const flow = "tcp,in_port=9,dl_src=0a:58:0a:b4:cc:0c,nw_src=10.0.0.1,nw_ttl=2";

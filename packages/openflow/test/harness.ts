@@ -115,6 +115,8 @@ export function odpEffects(acts: string, flowLine = ""): string {
     const eq = kv.indexOf("=");
     if (eq > 0) f.set(kv.slice(0, eq), kv.slice(eq + 1));
   }
+  // The Flow line starts with the protocol name when it has one (icmp, icmp6, tcp, …).
+  const proto = flowLine.split(",")[0] ?? "";
   const init: [string, string | undefined][] = [
     ["eth.src", f.get("dl_src")],
     ["eth.dst", f.get("dl_dst")],
@@ -140,6 +142,12 @@ export function odpEffects(acts: string, flowLine = ""): string {
     ["ipv6.src", f.get("ipv6_src")],
     ["ipv6.dst", f.get("ipv6_dst")],
     ["ipv6.hlimit", f.has("ipv6_src") ? f.get("nw_ttl") : undefined],
+    // set(icmp(type=,code=)): a flood that reaches a port after the restore shows the original
+    // values again (seed 880301, program 262: mod_tp_src on ICMP in a bucket, then a flood).
+    ["icmp.type", proto === "icmp" ? f.get("icmp_type") : undefined],
+    ["icmp.code", proto === "icmp" ? f.get("icmp_code") : undefined],
+    ["icmpv6.type", proto === "icmp6" ? f.get("icmp_type") : undefined],
+    ["icmpv6.code", proto === "icmp6" ? f.get("icmp_code") : undefined],
     ["skb_mark", f.get("pkt_mark") ?? "0"],
     // set_queue's priority: a flood that reaches a port after the restore shows set(skb_priority(0)).
     ["skb_priority", f.get("skb_priority") ?? "0"],
