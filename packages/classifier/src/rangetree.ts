@@ -44,7 +44,8 @@ import {
 export interface RangeTreeOptions extends RangeClassifierOptions {
   /** Rules per leaf before a split may copy rules into both children. Default 16. */
   readonly leafSize?: number;
-  /** Fields whose width decides the partition (at most 3). Default: the first two fields of
+  /** Fields whose width decides the partition, in order (at most 3): a rule goes to the tree of
+   * the first of them it is narrow in. Default: the first two fields of
    * width ≥ 16 bits (ClassBench: source and destination address). [] = one tree. */
   readonly partitionFields?: readonly number[];
   /** Bits of the top-level cut of each narrow partition (2^cutBits cells). Default 12. */
