@@ -67,6 +67,13 @@ interface Row {
    * is bound by reading the keys' cache lines, not by the classifier. */
   lookupsPerSecHotKeys: number;
   lookupsPerSecWc: number;
+  /** One-mask tables only (else null): `lookupAt(arena, offset)` over the same keys as one
+   * arena (no typed-array view per key), then over its first 64 keys. */
+  lookupsPerSecArena: number | null;
+  lookupsPerSecArenaHotKeys: number | null;
+  /** The floor under any lookup of these keys: reading and summing just the key words the
+   * rules' masks use (straight-line code, arena offsets), no table. */
+  keyReadsPerSec: number;
   baselineLookupsPerSec: number;
   speedup: number;
   tmLookupsPerSec: number;
@@ -136,6 +143,30 @@ class Emc<T> {
     return v;
   }
 }
+
+type OffsetTimer = (
+  lookup: (a: Uint32Array, o: number) => unknown,
+  arena: Uint32Array,
+  offs: Int32Array,
+  n: number,
+) => number;
+/** makeTimer for keys given as offsets into one arena (`lookupAt`); a fresh copy per use. */
+const makeOffsetTimer = (): OffsetTimer =>
+  new Function(
+    "now",
+    `return function timeAt(lookup, arena, offs, n) {
+      const t0 = now();
+      let sink = 0;
+      const nk = offs.length;
+      for (let i = 0, j = 0; i < n; i++) {
+        if (lookup(arena, offs[j]) !== undefined) sink++;
+        if (++j === nk) j = 0;
+      }
+      const ms = now() - t0;
+      if (sink < 0) throw new Error("unreachable");
+      return (n / ms) * 1000;
+    };`,
+  )(cpuMs) as OffsetTimer;
 
 function heap(): number {
   gc();
@@ -242,6 +273,26 @@ function runWorkload(
   ];
   const hotKeys = keys.slice(0, 64);
   const hot: number[] = [];
+  // The same keys as offsets into their one shared arena (every generator here lays them out
+  // in one), for lookupAt and for the key-read floor.
+  const arena = new Uint32Array(keys[0]!.buffer);
+  if (keys.some((k) => k.buffer !== arena.buffer)) throw new Error(`${workload}: keys not in one arena`);
+  const offs = Int32Array.from(keys, (k) => k.byteOffset / 4);
+  const hotOffs = offs.slice(0, 64);
+  const tAt = makeOffsetTimer();
+  const tAtHot = makeOffsetTimer();
+  const c1 = cls;
+  const oneMask = cls.masks === 1;
+  const lookupAt = (a: Uint32Array, o: number) => c1.lookupAt(a, o);
+  const readKey = new Function(
+    "a",
+    "o",
+    `return (${usedWords.map((w) => `a[o + ${w}]`).join(" + ")}) === -1 ? undefined : 1;`,
+  ) as (a: Uint32Array, o: number) => unknown;
+  const tRead = makeOffsetTimer();
+  const at: number[] = [];
+  const atHot: number[] = [];
+  const reads: number[] = [];
   const size = (t: LookupTimer, f: (k: Uint32Array) => unknown): number => {
     const rate = t(f, keys, 1000);
     return Math.max(1000, Math.min(nLookups, Math.round((rate * TARGET_MS) / 1000)));
@@ -255,6 +306,11 @@ function runWorkload(
   for (let r = 0; r < RUNS; r++) {
     fast.push(tFast(lookupNoWc, keys, nFast));
     hot.push(tHot(lookupNoWc, hotKeys, nFast));
+    if (oneMask) {
+      at.push(tAt(lookupAt, arena, offs, nFast));
+      atHot.push(tAtHot(lookupAt, arena, hotOffs, nFast));
+    }
+    reads.push(tRead(readKey, arena, offs, nFast));
     withWc.push(tWc(lookupWc, keys, nWc));
     base.push(tLin(linLookup, keys, nLin));
     tms.push(tTm(tmLookup, keys, nTm));
@@ -276,6 +332,9 @@ function runWorkload(
     lookupsPerSec: Math.round(lps),
     lookupsPerSecHotKeys: Math.round(median(hot)),
     lookupsPerSecWc: Math.round(median(withWc)),
+    lookupsPerSecArena: oneMask ? Math.round(median(at)) : null,
+    lookupsPerSecArenaHotKeys: oneMask ? Math.round(median(atHot)) : null,
+    keyReadsPerSec: Math.round(median(reads)),
     baselineLookupsPerSec: Math.round(bl),
     speedup: Math.round((lps / bl) * 10) / 10,
     tmLookupsPerSec: Math.round(median(tms)),
@@ -406,6 +465,8 @@ interface RangeRow {
   maxDepth: number;
   hitRate: number;
   lookupsPerSec: number;
+  /** The same lookups over the trace's first 64 headers only (structure lines in cache). */
+  lookupsPerSecHotKeys: number;
   linearLookupsPerSec: number;
   /** RangeClassifier / range linear scan (the first-match scan over the filters' ranges). */
   speedup: number;
@@ -492,8 +553,12 @@ function runRange(
   const nLin = size(tLin, lin);
   const fast: number[] = [];
   const base: number[] = [];
+  const hot: number[] = [];
+  const tHot = makeFlatTimer();
+  const hotKeys = keys.slice(0, 5 * 64);
   for (let r = 0; r < RUNS; r++) {
     fast.push(tFast(rc, keys, nFast));
+    hot.push(tHot(rc, hotKeys, nFast));
     base.push(tLin(lin, keys, nLin));
   }
   const lps = median(fast);
@@ -508,6 +573,7 @@ function runRange(
     maxDepth: shape.maxDepth,
     hitRate: hits / nCheck,
     lookupsPerSec: Math.round(lps),
+    lookupsPerSecHotKeys: Math.round(median(hot)),
     linearLookupsPerSec: Math.round(bl),
     speedup: Math.round((lps / bl) * 10) / 10,
     speedupVsExpandedLinear: tssRow ? Math.round((lps / tssRow.baselineLookupsPerSec) * 10) / 10 : null,
@@ -575,15 +641,17 @@ if (want("range acl1_100k")) {
 
 const pad = (s: string | number, n: number): string => String(s).padStart(n);
 console.log(
-  `${"workload".padEnd(30)} ${pad("rules", 7)} ${pad("masks", 6)} ${pad("sub/lkp", 7)} ${pad("hit%", 5)} ${pad("M lkp/s", 8)} ${pad("hot", 6)} ${pad("+wc", 6)} ${pad("linear", 7)} ${pad("ratio", 7)} ${pad("ins ms", 7)} ${pad("B/rule", 6)} | ${pad("TM tbl", 6)} ${pad("tbl/lkp", 7)} ${pad("TM M/s", 6)} ${pad("TM ins", 6)} ${pad("B/rule", 6)} | ${pad("EMC", 6)} ${pad("hit%", 4)}`,
+  `${"workload".padEnd(30)} ${pad("rules", 7)} ${pad("masks", 6)} ${pad("sub/lkp", 7)} ${pad("hit%", 5)} ${pad("M lkp/s", 8)} ${pad("hot", 6)} ${pad("arena", 6)} ${pad("a.hot", 6)} ${pad("keyrd", 6)} ${pad("+wc", 6)} ${pad("linear", 7)} ${pad("ratio", 7)} ${pad("ins ms", 7)} ${pad("B/rule", 6)} | ${pad("TM tbl", 6)} ${pad("tbl/lkp", 7)} ${pad("TM M/s", 6)} ${pad("TM ins", 6)} ${pad("B/rule", 6)} | ${pad("EMC", 6)} ${pad("hit%", 4)}`,
 );
 for (const r of rows)
   console.log(
-    `${r.workload.padEnd(30)} ${pad(r.rules, 7)} ${pad(r.masks, 6)} ${pad(r.subtablesPerLookup.toFixed(1), 7)} ${pad((r.hitRate * 100).toFixed(0), 5)} ${pad(M(r.lookupsPerSec), 8)} ${pad(M(r.lookupsPerSecHotKeys), 6)} ${pad(M(r.lookupsPerSecWc), 6)} ${pad(M(r.baselineLookupsPerSec), 7)} ${pad(`${r.speedup}×`, 7)} ${pad(r.insertMs, 7)} ${pad(r.bytesPerRule, 6)} | ${pad(r.tmTables, 6)} ${pad(r.tmTablesPerLookup.toFixed(1), 7)} ${pad(M(r.tmLookupsPerSec), 6)} ${pad(r.tmInsertMs, 6)} ${pad(r.tmBytesPerRule, 6)} | ${pad(M(r.emcLookupsPerSec), 6)} ${pad((r.emcHitRate * 100).toFixed(0), 4)}`,
+    `${r.workload.padEnd(30)} ${pad(r.rules, 7)} ${pad(r.masks, 6)} ${pad(r.subtablesPerLookup.toFixed(1), 7)} ${pad((r.hitRate * 100).toFixed(0), 5)} ${pad(M(r.lookupsPerSec), 8)} ${pad(M(r.lookupsPerSecHotKeys), 6)} ${pad(r.lookupsPerSecArena === null ? "-" : M(r.lookupsPerSecArena), 6)} ${pad(r.lookupsPerSecArenaHotKeys === null ? "-" : M(r.lookupsPerSecArenaHotKeys), 6)} ${pad(M(r.keyReadsPerSec), 6)} ${pad(M(r.lookupsPerSecWc), 6)} ${pad(M(r.baselineLookupsPerSec), 7)} ${pad(`${r.speedup}×`, 7)} ${pad(r.insertMs, 7)} ${pad(r.bytesPerRule, 6)} | ${pad(r.tmTables, 6)} ${pad(r.tmTablesPerLookup.toFixed(1), 7)} ${pad(M(r.tmLookupsPerSec), 6)} ${pad(r.tmInsertMs, 6)} ${pad(r.tmBytesPerRule, 6)} | ${pad(M(r.emcLookupsPerSec), 6)} ${pad((r.emcHitRate * 100).toFixed(0), 4)}`,
   );
 console.log(
   "\nRates and times are per CPU-second of this process (process.cpuUsage), medians of 5 runs.\n" +
     "M lkp/s: tuple space search, no wildcard tracking; hot: the same over the first 64 keys only (keys in cache); +wc: with megaflow tracking (staged lookup, tries);\n" +
+    "arena / a.hot (one-mask tables): lookupAt(arena, offset) over the same keys without a typed-array view per key, all keys / first 64;\n" +
+    "keyrd: reading just the key words the masks use, no table (the floor for random keys that miss the cache);\n" +
     "linear: flat-array linear scan, same process; ratio = TSS / linear; TM: TupleMergeClassifier (same answers);\n" +
     "EMC: 8192-entry exact-match cache in front of TSS (helps repeated headers only). B/rule: structural estimate (typed arrays + records); bytesPerRuleHeap in the JSON is the measured heap growth (noisy).\n" +
     "ovstest C figures (docs/performance.md §2.1): 1k 11.2–12.7 / wc 3.5–4.6, 10k 8.1–9.8 / 2.7–3.6, 100k 4.1–5.4 / 1.8–2.5 M/s.",
@@ -595,15 +663,15 @@ console.log(
     .join(" ")} (${os.cpus().length} CPUs)`,
 );
 console.log(
-  `\n${"range classifier".padEnd(30)} ${pad("filters", 7)} ${pad("parts", 5)} ${pad("leaves", 6)} ${pad("copies", 6)} ${pad("hit%", 5)} ${pad("M lkp/s", 8)} ${pad("linear", 7)} ${pad("ratio", 7)} ${pad("vs exp.lin", 10)} ${pad("vs TSS", 7)} ${pad("ins ms", 7)} ${pad("rm ms", 6)} ${pad("B/rule", 6)} ${pad("heap B", 6)}`,
+  `\n${"range classifier".padEnd(30)} ${pad("filters", 7)} ${pad("parts", 5)} ${pad("leaves", 6)} ${pad("copies", 6)} ${pad("hit%", 5)} ${pad("M lkp/s", 8)} ${pad("hot", 6)} ${pad("linear", 7)} ${pad("ratio", 7)} ${pad("vs exp.lin", 10)} ${pad("vs TSS", 7)} ${pad("ins ms", 7)} ${pad("rm ms", 6)} ${pad("B/rule", 6)} ${pad("heap B", 6)}`,
 );
 for (const r of rangeRows)
   console.log(
-    `${r.workload.padEnd(30)} ${pad(r.filters, 7)} ${pad(r.partitions, 5)} ${pad(r.leaves, 6)} ${pad(r.replication.toFixed(2), 6)} ${pad((r.hitRate * 100).toFixed(0), 5)} ${pad(M(r.lookupsPerSec), 8)} ${pad((r.linearLookupsPerSec / 1e6).toFixed(4), 7)} ${pad(`${r.speedup}×`, 7)} ${pad(r.speedupVsExpandedLinear === null ? "-" : `${r.speedupVsExpandedLinear}×`, 10)} ${pad(r.speedupVsTss === null ? "-" : `${r.speedupVsTss}×`, 7)} ${pad(r.insertMs, 7)} ${pad(r.removeAllMs, 6)} ${pad(r.bytesPerRule, 6)} ${pad(r.bytesPerRuleHeap, 6)}`,
+    `${r.workload.padEnd(30)} ${pad(r.filters, 7)} ${pad(r.partitions, 5)} ${pad(r.leaves, 6)} ${pad(r.replication.toFixed(2), 6)} ${pad((r.hitRate * 100).toFixed(0), 5)} ${pad(M(r.lookupsPerSec), 8)} ${pad(M(r.lookupsPerSecHotKeys), 6)} ${pad((r.linearLookupsPerSec / 1e6).toFixed(4), 7)} ${pad(`${r.speedup}×`, 7)} ${pad(r.speedupVsExpandedLinear === null ? "-" : `${r.speedupVsExpandedLinear}×`, 10)} ${pad(r.speedupVsTss === null ? "-" : `${r.speedupVsTss}×`, 7)} ${pad(r.insertMs, 7)} ${pad(r.removeAllMs, 6)} ${pad(r.bytesPerRule, 6)} ${pad(r.bytesPerRuleHeap, 6)}`,
   );
 console.log(
   "RangeClassifier: range-native fields (no port expansion); linear = first-match scan over the same ranges (flat typed\n" +
-    "array), same process; ratio = RangeClassifier / that scan; vs exp.lin / vs TSS: against the value/mask linear scan and\n" +
+    "array), same process; hot: over the trace's first 64 headers only; ratio = RangeClassifier / that scan; vs exp.lin / vs TSS: against the value/mask linear scan and\n" +
     "the OVS-style TSS on the port-expanded rules above. ins ms: all filters inserted one by one (CPU, median of 5);\n" +
     "rm ms: all removed one by one. B/rule: structural (typed arrays + 48 B per rule record); heap B: measured heap growth.",
 );

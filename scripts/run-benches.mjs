@@ -20,6 +20,10 @@ const files = readdirSync(dir)
 /** Results files that no bench writes, and what does. */
 const NOT_BENCHES = {
   "openflow-differential.json": "packages/openflow/scripts/differential-openflow.ts (needs the real tools)",
+  "ovn-trace-differential.json": "packages/ovn/scripts/differential-ovn-trace.ts (needs the real tools)",
+  "brint-differential.json": "packages/controller/scripts/differential-brint.ts (needs the real tools)",
+  "brint-differential-130.json":
+    "packages/controller/scripts/differential-brint.ts, 130-pod run (needs the real tools)",
 };
 const run = new Date().toISOString();
 const load = () =>
@@ -41,6 +45,20 @@ for (const f of files) {
 }
 console.log(`\n== results (run ${run}, load average at end ${load()})`);
 let stale = 0;
+// Every bench that ran must have written bench/results/<bench name>.json in this run, with the
+// machine, the Node version and the load average (bench/lib.ts writeResults).
+for (const f of files) {
+  const name = f.replace(/\.bench\.ts$/, ".json");
+  let j = null;
+  try {
+    j = JSON.parse(readFileSync(join(resultsDir, name), "utf8"));
+  } catch {}
+  const m = j?.machine;
+  if (j?.run !== run || !m?.node || !m?.cpu || !Array.isArray(m?.loadAverage?.start)) {
+    console.log(`  ${f} did not write ${name} with run, machine, Node version and load average`);
+    stale++;
+  }
+}
 for (const name of readdirSync(resultsDir)
   .filter((n) => n.endsWith(".json"))
   .sort()) {

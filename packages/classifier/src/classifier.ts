@@ -68,6 +68,7 @@
  * - Stage hashes are 32-bit; a collision only makes a lookup look further (wider mask), never
  *   wrong, as with OVS's ccmap.
  */
+import { SimError } from "@ovnsim/packet";
 import { fin, finStage, HashCounter, mix, WORD_MUL, wordHash } from "./hash.js";
 import {
   beats,
@@ -173,7 +174,8 @@ function narrowPrefixLen(m: number, bit0: number, bits: number): number {
   return Math.min(ones, bits);
 }
 
-type FindFn<T> = (key: Uint32Array, version: number) => RuleRec<T> | null;
+/** (key, version, offset): the key is key[offset … offset + nWords). */
+type FindFn<T> = (key: Uint32Array, version: number, off: number) => RuleRec<T> | null;
 
 /** Probes before a subtable gets a generated finder; classifiers with more subtables than
  * CODEGEN_MAX_SUBTABLES never generate (ClassBench-style tables have hundreds of masks). */
@@ -199,13 +201,13 @@ function compileFind<T>(st: Subtable<T>): FindFn<T> {
     const eq: string[] = [];
     for (let j = 0; j < nw; j++) {
       const w = st.words[j]!;
-      loads.push(`const a${j} = key[${w}] & ${st.masks[j]! | 0};`);
+      loads.push(`const a${j} = key[off + ${w}] & ${st.masks[j]! | 0};`);
       sum.push(`Math.imul(a${j}, ${WORD_MUL[w]!})`);
       eq.push(`vals[b + ${j}] === a${j}`);
     }
     let h = "0";
     for (const term of sum) h = `((${h} + ${term}) | 0)`;
-    const body = `return function find(key, v) {
+    const body = `return function find(key, v, off) {
   ${loads.join("\n  ")}
   let h = ${h};
   h ^= h >>> 16; h = Math.imul(h, 0x85ebca6b); h ^= h >>> 13; h = Math.imul(h, 0xc2b2ae35); h ^= h >>> 16;
@@ -415,7 +417,7 @@ class Subtable<T> {
       const b = this.triePlen[t]! - 1;
       if (((tc.plens[t * 4 + (b >>> 5)]! >>> (31 - (b & 31))) & 1) === 0) return null;
     }
-    if (this.fast !== null) return this.fast(key, version);
+    if (this.fast !== null) return this.fast(key, version, 0);
     if (++this.probes === FAST_AFTER && tc.codegen) this.fast = compileFind(this);
     const hd = this.findHead(key, wordHash(key, this.words, this.masks, this.nw));
     if (hd < 0) return null;
@@ -901,7 +903,7 @@ export class Classifier<T> extends RuleSet<T> {
     // (one hash, one probe; no trie state to clear, no version to check).
     const one = this.one;
     if (one !== null && one.fast !== null && wc === undefined && stats === undefined && !this.inBatch)
-      return one.fast(key, -1) ?? undefined;
+      return one.fast(key, -1, 0) ?? undefined;
     const pv = this.pvec;
     const v = this.version_;
     let best: RuleRec<T> | null = null;
@@ -949,6 +951,24 @@ export class Classifier<T> extends RuleSet<T> {
     }
     if (stats) stats.subtables += probed;
     return best ?? undefined;
+  }
+
+  /**
+   * `lookup(keys.subarray(offset, offset + nWords))` without the view: for keys held in one
+   * arena (a batch of packets, as dpif-netdev holds them), where reading a separate typed-array
+   * view per key costs a cache miss of its own. No wildcards; a one-mask table is one
+   * generated hash probe at `offset`. Throws SimError BAD_VALUE if the key does not fit.
+   */
+  lookupAt(keys: Uint32Array, offset: number): Rule<T> | undefined {
+    if (this.dirty) this.publish();
+    if (!(offset >= 0 && offset + this.nWords <= keys.length))
+      throw new SimError(
+        "BAD_VALUE",
+        `classifier: a ${this.nWords}-word key at offset ${offset} does not fit in ${keys.length} words`,
+      );
+    const one = this.one;
+    if (one !== null && one.fast !== null && !this.inBatch) return one.fast(keys, -1, offset) ?? undefined;
+    return this.lookup(keys.subarray(offset, offset + this.nWords));
   }
 
   /**

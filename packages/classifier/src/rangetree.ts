@@ -7,11 +7,14 @@
  * space search then probes hundreds of hash tables per packet (docs/performance.md §2.2). Here
  * fields stay ranges, and the structure is a hybrid of the CutSplit and HyperSplit families:
  *
- * - Partitions (CutSplit, Li et al. INFOCOM 2018): each rule goes to one of up to four
- *   partitions by whether its source and destination ranges are "small" (at most 2^(w/2)
- *   values: a /16 or longer prefix for IPv4). A partition then only holds rules that are
- *   narrow in the fields its tree cuts, which keeps rule replication (and memory) low where
- *   a single tree over fw-style sets full of wildcards would copy them into every leaf.
+ * - Partitions (CutSplit, Li et al. INFOCOM 2018): each rule goes to the partition of the
+ *   first field (source, then destination address) whose range is "small" (at most 2^(w/2)
+ *   values: a /16 or longer prefix for IPv4), or to the wide partition: up to three trees.
+ *   A partition then only holds rules that are narrow in the field its tree cuts first,
+ *   which keeps rule replication (and memory) low where a single tree over fw-style sets
+ *   full of wildcards would copy them into every leaf. (Four partitions, one per
+ *   small/large combination, visited 0.44 more trees per ipc1 lookup and were ~10% slower
+ *   on all three 10k sets, A/B in one process.)
  * - One binary decision tree per partition (HyperSplit, Qi et al. INFOCOM 2009): a node
  *   compares one field with a threshold chosen among rule end points to balance the two
  *   children while bounding replication; a leaf holds a few rule slots sorted by priority, so
@@ -41,7 +44,8 @@ import {
 export interface RangeTreeOptions extends RangeClassifierOptions {
   /** Rules per leaf before a split may copy rules into both children. Default 16. */
   readonly leafSize?: number;
-  /** Fields whose width decides the partition (at most 3). Default: the first two fields of
+  /** Fields whose width decides the partition, in order (at most 3): a rule goes to the tree of
+   * the first of them it is narrow in. Default: the first two fields of
    * width ≥ 16 bits (ClassBench: source and destination address). [] = one tree. */
   readonly partitionFields?: readonly number[];
   /** Bits of the top-level cut of each narrow partition (2^cutBits cells). Default 12. */
@@ -215,7 +219,7 @@ function entryWords(widths: Int32Array): number {
 type LookupFn = (key: ArrayLike<number>, off: number, trees: Tree[], R: Uint32Array) => number;
 
 /** Compiled per field count: the lookup over all partitions (see the module comment). */
-function compileLookup(widths: Int32Array): LookupFn {
+function compileLookup(widths: Int32Array, order: readonly number[]): LookupFn {
   const d = widths.length;
   const E = entryWords(widths);
   const S = 2 * d + 2;
@@ -235,6 +239,7 @@ function compileLookup(widths: Int32Array): LookupFn {
       w += 2;
     }
   }
+  const ck = order.map((f) => checks[f]!);
   const body = `
 ${loads}
 let best = -1, bestPri = -1, bestSeq = 0;
@@ -263,7 +268,7 @@ for (let t = 0; t < trees.length; t++) {
   for (; b < e; b += ${E}) {
     const p = pool[b];
     if (p < bestPri || (p === bestPri && R[pool[b + 1] * ${S} + 1] > bestSeq)) break;
-    if (${checks.join(" || ")}) continue;
+    if (${ck.join(" || ")}) continue;
     best = pool[b + 1]; bestPri = p; bestSeq = R[best * ${S} + 1];
     break;
   }
@@ -339,15 +344,23 @@ export class RangeClassifier<T> {
       );
     this.partFields = Int32Array.from(pf);
     this.smallMax = Float64Array.from(pf, (f) => 2 ** Math.floor(this.widths[f]! / 2) - 1);
-    this.treeByKey = new Array(1 << pf.length).fill(undefined);
+    this.treeByKey = new Array(pf.length + 1).fill(undefined);
     this.S = 2 * d + 2;
     this.R = new Uint32Array(0);
     this.part = new Int8Array(0);
     this.grow(64);
-    const sig = this.widths.join(",");
+    // Range checks: the partition fields last to first, then the others. Leaves are reached
+    // through cells on the first partition field, so their entries often share its top bits
+    // and it rejects least: destination first rejected 8–12% more entries per check on
+    // ipc1/fw1 10k (A/B in one process), acl1 unchanged.
+    const order = [
+      ...Array.from(this.partFields).reverse(),
+      ...[...this.widths.keys()].filter((f) => !pf.includes(f)),
+    ];
+    const sig = `${this.widths.join(",")}/${order.join(",")}`;
     let fn = compiled.get(sig);
     if (!fn) {
-      fn = compileLookup(this.widths);
+      fn = compileLookup(this.widths, order);
       compiled.set(sig, fn);
     }
     this.fn = fn;
@@ -441,7 +454,10 @@ export class RangeClassifier<T> {
     let key = 0;
     for (let i = 0; i < this.partFields.length; i++) {
       const f = this.partFields[i]!;
-      if (hi[f]! - lo[f]! <= this.smallMax[i]!) key |= 1 << i;
+      if (hi[f]! - lo[f]! <= this.smallMax[i]!) {
+        key = i + 1;
+        break;
+      }
     }
     this.part[s] = key;
     let t = this.treeByKey[key];
@@ -544,8 +560,7 @@ export class RangeClassifier<T> {
   /** A tree for partition `key`, cutting the first field its rules are small in (none for the
    * wide partition) into 2^bits cells. */
   private newTree(key: number, bits: number): Tree {
-    let cf = -1;
-    for (let i = 0; i < this.partFields.length && cf < 0; i++) if (key & (1 << i)) cf = this.partFields[i]!;
+    const cf = key === 0 ? -1 : this.partFields[key - 1]!;
     const b = cf < 0 ? 0 : Math.min(bits, this.cutBits, this.widths[cf]!);
     return new Tree(key, cf, cf < 0 ? 0 : this.widths[cf]! - b, b, entryWords(this.widths));
   }

@@ -240,6 +240,31 @@ describe("ovstest test-classifier benchmark workload", () => {
       expect(rate).toBeLessThan(hi);
     }
   });
+
+  it("lookupAt over a key arena gives lookup's answer (one mask, many masks, in a batch)", () => {
+    const w = ovsBenchmark(1000, 4, 8, 4000);
+    const arena = new Uint32Array(w.flows[0]!.buffer, w.flows[0]!.byteOffset, w.flows.length * FLOW_WORDS);
+    const one = new Classifier<number>();
+    for (const r of w.rules) one.insert(r);
+    const many = new Classifier<number>();
+    many.insert({ ...rule(40000, { dl_type: 0x0800 }, { dl_type: 0xffff }), payload: -1 });
+    for (const r of w.rules) many.insert(r);
+    for (const c of [one, many]) {
+      // Past the finder's compile threshold, so both the generic and the generated probe answer.
+      for (const i of w.lookups) expect(c.lookupAt(arena, i * FLOW_WORDS)).toBe(c.lookup(w.flows[i]!));
+      c.beginBatch();
+      const r0 = c.rules()[0]!;
+      c.remove(r0);
+      for (const i of w.lookups.subarray(0, 500))
+        expect(c.lookupAt(arena, i * FLOW_WORDS)).toBe(c.lookup(w.flows[i]!));
+      c.commit();
+      for (const i of w.lookups.subarray(0, 500))
+        expect(c.lookupAt(arena, i * FLOW_WORDS)).toBe(c.lookup(w.flows[i]!));
+    }
+    expect(one.masks).toBe(1);
+    expect(() => one.lookupAt(arena, arena.length - FLOW_WORDS + 1)).toThrow(SimError);
+    expect(() => one.lookupAt(arena, -1)).toThrow(/does not fit/);
+  });
 });
 
 describe("README example", () => {
