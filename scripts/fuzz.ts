@@ -24,7 +24,27 @@ export function resultOrTypedError(isTyped: (e: unknown) => boolean, parse: () =
 
 const junk = fc.oneof(
   fc.string({ maxLength: 12 }),
-  fc.constantFrom("", " ", "\t", ",", "=", "/", ":", "(", ")", "[", "]", "{", "}", '"', "\\", "0x", "-1", "\u0000", "é"),
+  fc.constantFrom(
+    "",
+    " ",
+    "\t",
+    ",",
+    "=",
+    "/",
+    ":",
+    "(",
+    ")",
+    "[",
+    "]",
+    "{",
+    "}",
+    '"',
+    "\\",
+    "0x",
+    "-1",
+    "\u0000",
+    "é",
+  ),
 );
 
 type Edit =

@@ -8,7 +8,13 @@ import { isSimError } from "@ovnsim/packet";
 import fc from "fast-check";
 import { describe, it } from "vitest";
 import { mutated, parserInput, resultOrTypedError } from "../../../scripts/fuzz.js";
-import { parseCidr6, parseExcludeIp, parseManifests, parsePoolAddress, scenarioFromTexts } from "../src/index.js";
+import {
+  parseCidr6,
+  parseExcludeIp,
+  parseManifests,
+  parsePoolAddress,
+  scenarioFromTexts,
+} from "../src/index.js";
 
 const SEED = join(import.meta.dirname, "../seed/metallb-underlay");
 const files = readdirSync(SEED)
@@ -39,7 +45,14 @@ describe("kube manifest readers fuzz", () => {
 
 describe("kube address readers fuzz", () => {
   it("parseExcludeIp / parsePoolAddress / parseCidr6: a value or a SimError", () => {
-    const samples = ["10.180.204.1", "10.0.0.1..10.0.0.9", "10.180.204.250-10.180.204.254", "10.180.204.0/24", "fd00:10:16::/64", "fd00::1"];
+    const samples = [
+      "10.180.204.1",
+      "10.0.0.1..10.0.0.9",
+      "10.180.204.250-10.180.204.254",
+      "10.180.204.0/24",
+      "fd00:10:16::/64",
+      "fd00::1",
+    ];
     const text = fc.oneof(parserInput(samples), mutated(samples, 3));
     fc.assert(
       fc.property(text, (t) => {

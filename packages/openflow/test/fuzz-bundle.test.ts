@@ -48,7 +48,9 @@ const oneMutated = fc
 describe("buildSwitch over mutated real bundles (fuzz)", () => {
   it("a switch or a SimError", () => {
     fc.assert(
-      fc.property(oneMutated, (files) => resultOrTypedError(isSimError, () => buildSwitch(bundleFiles(files)))),
+      fc.property(oneMutated, (files) =>
+        resultOrTypedError(isSimError, () => buildSwitch(bundleFiles(files))),
+      ),
       { numRuns: 150 },
     );
   });

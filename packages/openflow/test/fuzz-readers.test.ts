@@ -43,7 +43,17 @@ describe("openflow capture readers fuzz", () => {
 
 describe("openflow value readers fuzz", () => {
   it("parseSubfield: a subfield or a SimError", () => {
-    const samples = ["NXM_NX_REG0[0..15]", "reg0[]", "NXM_OF_ETH_DST[]", "reg13[0..15]", "tun_metadata0[0..31]", "ct_label[96..127]", "metadata", "xxreg0[64..127]", "OXM_OF_METADATA[0..63]"];
+    const samples = [
+      "NXM_NX_REG0[0..15]",
+      "reg0[]",
+      "NXM_OF_ETH_DST[]",
+      "reg13[0..15]",
+      "tun_metadata0[0..31]",
+      "ct_label[96..127]",
+      "metadata",
+      "xxreg0[64..127]",
+      "OXM_OF_METADATA[0..63]",
+    ];
     fc.assert(
       fc.property(parserInput(samples), (t) => typed(() => parseSubfield(t))),
       RUNS,

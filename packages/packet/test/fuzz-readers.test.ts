@@ -67,7 +67,20 @@ describe("ovs-ofctl values fuzz", () => {
     ["patch-br-int", 2],
     ["eth1", 1],
   ]);
-  const samples = ["1", "LOCAL", "CONTROLLER", "0xfffe", "eth1", "patch-br-int", "65535", "0x1/0xff", "10.0.0.0/8", "fd00::/64", "+trk+est", "0x12345678"];
+  const samples = [
+    "1",
+    "LOCAL",
+    "CONTROLLER",
+    "0xfffe",
+    "eth1",
+    "patch-br-int",
+    "65535",
+    "0x1/0xff",
+    "10.0.0.0/8",
+    "fd00::/64",
+    "+trk+est",
+    "0x12345678",
+  ];
   it("parsePort: a number or a SimError", () => {
     fc.assert(
       fc.property(parserInput(samples), (t) => typed(() => parsePort(t, "in_port", ports))),

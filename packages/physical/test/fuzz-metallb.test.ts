@@ -17,7 +17,9 @@ const addr = parserInput([
 const poolName = fc.constantFrom("p", "q", "default", "");
 const selector = fc.record(
   {
-    matchLabels: fc.dictionary(fc.constantFrom("zone", "role", ""), fc.string({ maxLength: 6 }), { maxKeys: 2 }),
+    matchLabels: fc.dictionary(fc.constantFrom("zone", "role", ""), fc.string({ maxLength: 6 }), {
+      maxKeys: 2,
+    }),
     matchExpressions: fc.array(
       fc.record(
         {
@@ -38,7 +40,12 @@ const spec: fc.Arbitrary<MetalLBSpec> = fc.record(
   {
     pools: fc.array(
       fc.record(
-        { name: poolName, addresses: fc.array(addr, { maxLength: 3 }), autoAssign: fc.boolean(), avoidBuggyIPs: fc.boolean() },
+        {
+          name: poolName,
+          addresses: fc.array(addr, { maxLength: 3 }),
+          autoAssign: fc.boolean(),
+          avoidBuggyIPs: fc.boolean(),
+        },
         { requiredKeys: ["name", "addresses"] },
       ),
       { maxLength: 3 },
@@ -57,7 +64,10 @@ const spec: fc.Arbitrary<MetalLBSpec> = fc.record(
     ),
     nodes: fc.array(
       fc.record(
-        { name: fc.constantFrom("node1", "node2", "node3", ""), labels: fc.dictionary(fc.constantFrom("zone", "role"), fc.string({ maxLength: 4 })) },
+        {
+          name: fc.constantFrom("node1", "node2", "node3", ""),
+          labels: fc.dictionary(fc.constantFrom("zone", "role"), fc.string({ maxLength: 4 })),
+        },
         { requiredKeys: ["name"] },
       ),
       { maxLength: 3 },
@@ -65,7 +75,9 @@ const spec: fc.Arbitrary<MetalLBSpec> = fc.record(
     speakers: fc.array(fc.constantFrom("node1", "node2", "nodeX"), { maxLength: 2 }),
     memberlist: fc.boolean(),
     ignoreExcludeLB: fc.boolean(),
-    excludeInterfaces: fc.array(parserInput(["^docker.*", "^cbr.*", "^kube-ipvs.*", "^lo$", "(", "[a-"]), { maxLength: 3 }),
+    excludeInterfaces: fc.array(parserInput(["^docker.*", "^cbr.*", "^kube-ipvs.*", "^lo$", "(", "[a-"]), {
+      maxLength: 3,
+    }),
   },
   { requiredKeys: ["pools", "advertisements", "nodes"] },
 );

@@ -24,7 +24,9 @@ const flows = readFileSync(join(G, "flows.txt"), "utf8").split("\n").filter(Bool
 
 const oneMutated = fc
   .constantFrom(
-    ...(Object.keys(dirs) as Side[]).flatMap((side) => Object.keys(dirs[side]).map((f) => [side, f] as const)),
+    ...(Object.keys(dirs) as Side[]).flatMap((side) =>
+      Object.keys(dirs[side]).map((f) => [side, f] as const),
+    ),
   )
   .chain(([side, file]) =>
     parserInput([dirs[side][file]!]).map((text) => ({ ...dirs, [side]: { ...dirs[side], [file]: text } })),
