@@ -27,6 +27,8 @@ export type {
 export {
   DIFF_SCHEMA,
   diffLflows,
+  diffBrInt,
+  scenarioBrInt,
   diffScenarios,
   diffNbctl,
   scenarioLflows,
@@ -35,7 +37,7 @@ export {
   renderDiffText,
   renderDiffJson,
 } from "./diff.js";
-export type { DiffDocument, DiffFlow, DiffSide, VerdictChange } from "./diff.js";
+export type { BrIntChange, BrIntFlow, DiffDocument, DiffFlow, DiffSide, VerdictChange } from "./diff.js";
 export {
   BRANCHES_SCHEMA,
   exploreBranches,

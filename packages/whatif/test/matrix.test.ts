@@ -148,7 +148,13 @@ describe("matrix on a cluster manifest set (ClusterIPs, pods on every node)", ()
     const cip = matrixDestinations(s).find((d) => d.id === "10.96.100.10:80/tcp");
     expect(cip).toMatchObject({ kind: "clusterip", object: "svc/app/web" });
     expect(m.sources).toEqual(
-      expect.arrayContaining(["pod/default/client", "pod/app/web-0", "pod/app/web-1", "node/node1", "node/node2"]),
+      expect.arrayContaining([
+        "pod/default/client",
+        "pod/app/web-0",
+        "pod/app/web-1",
+        "node/node1",
+        "node/node2",
+      ]),
     );
     const nodesOfSources = new Set(
       s.pods.filter((p) => m.sources.includes(`pod/${p.namespace}/${p.name}`)).map((p) => p.node),
