@@ -45,6 +45,8 @@ export {
   renderBranchesJson,
   branchesProto,
 } from "./branches.js";
+export { exploreNbctlBranches } from "./nbbranches.js";
+export type { NbctlBranchesInput } from "./nbbranches.js";
 export type { Branch, BranchKind, BranchesDocument, BranchesInput, Coverage } from "./branches.js";
 export { renderMatrixHtml } from "./html.js";
 export {
