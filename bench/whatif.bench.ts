@@ -34,36 +34,37 @@ function timed<T>(fn: () => T): { value: T; ms: number; cpu: number } {
   return { value, ms: Math.round(now() - t), cpu: Math.round(cpuMs() - c) };
 }
 
-function reachFigures(s: Scenario, pods: number) {
+interface ReachDoc {
+  readonly classes: readonly { readonly exact?: boolean }[];
+  readonly delivered: number;
+  readonly dropped: number;
+  readonly confirmed: number;
+}
+
+/** Classes and time of a reach from each of the first `pods` pods (logical or OpenFlow). */
+function reachFigures(
+  s: Scenario,
+  pods: number,
+  run: (s: Scenario, from: string) => ReachDoc = (x, f) => reach(x, { from: f }).doc,
+) {
   return s.pods.slice(0, pods).map((p) => {
-    const r = timed(() => reach(s, { from: p.lsp }).doc);
+    const r = timed(() => run(s, p.lsp));
     return {
       from: `${p.namespace}/${p.name}`,
       classes: r.value.classes.length,
       delivered: r.value.delivered,
       dropped: r.value.dropped,
       confirmed: r.value.confirmed,
-      exact: r.value.classes.filter((c) => c.exact).length,
+      ...(r.value.classes.every((c) => c.exact === undefined)
+        ? {}
+        : { exact: r.value.classes.filter((c) => c.exact).length }),
       ms: r.ms,
       cpuMs: r.cpu,
     };
   });
 }
 
-function ofReachFigures(s: Scenario, pods: number) {
-  return s.pods.slice(0, pods).map((p) => {
-    const r = timed(() => reachOpenflow(s, { from: p.lsp }).doc);
-    return {
-      from: `${p.namespace}/${p.name}`,
-      classes: r.value.classes.length,
-      delivered: r.value.delivered,
-      dropped: r.value.dropped,
-      confirmed: r.value.confirmed,
-      ms: r.ms,
-      cpuMs: r.cpu,
-    };
-  });
-}
+const openflow = (s: Scenario, from: string): ReachDoc => reachOpenflow(s, { from }).doc;
 
 /** Per-pair milliseconds over `n` pairs: a fresh simulation each, or the shared compiled parts. */
 function perPair(s: Scenario, n: number) {
@@ -116,21 +117,21 @@ const bigSpec = {
   ctSkip: false,
   dnatModDlDst: true,
   externalLb: true,
-  release: "v1.15.20",
+  release: "v1.15.20" as "v1.14.5" | "v1.15.20",
   vlan: 341,
 };
 const big = scenarioFromYaml(scenarioYaml(bigSpec));
-const big114 = scenarioFromYaml(scenarioYaml({ ...bigSpec, release: "v1.14.5" }));
+const big114 = scenarioFromYaml(scenarioYaml({ ...bigSpec, release: "v1.14.5" as const }));
 
 const seedReach = reachFigures(seed, seed.pods.length);
 console.log("seed reach", seedReach);
 const bigReach = reachFigures(big, 1);
 console.log("100-pod reach", bigReach);
-const seedOfReach = ofReachFigures(seed, seed.pods.length);
+const seedOfReach = reachFigures(seed, seed.pods.length, openflow);
 console.log("seed reach --datapath openflow", seedOfReach);
 const big114Reach = reachFigures(big114, 1);
 console.log("100-pod (v1.14.5) reach", big114Reach);
-const big114OfReach = ofReachFigures(big114, 1);
+const big114OfReach = reachFigures(big114, 1, openflow);
 console.log("100-pod (v1.14.5) reach --datapath openflow", big114OfReach);
 const seedPairs = perPair(seed, 25);
 console.log("seed per pair", seedPairs);
