@@ -37,17 +37,8 @@ import {
 import type { Scenario } from "@ovnsim/kube";
 import { podVethName } from "@ovnsim/kube";
 import { type NodeOvs, createSimulation, replayOdp } from "@ovnsim/tracer";
-import {
-  type Cube,
-  type Term,
-  WORD_SLOT,
-  contains,
-  intersect,
-  prng,
-  termAnd,
-  termMinus,
-  witness,
-} from "./hs.js";
+import { type Stack as StackOf, nonEmpty, push as pushFrames, runPaths, splitBy } from "./explore.js";
+import { type Cube, type Term, WORD_SLOT, contains, intersect, prng, termAnd, witness } from "./hs.js";
 
 export const OF_REACH_SCHEMA = "ovnsim.ofreach/v1";
 
@@ -275,16 +266,9 @@ type Frame =
   /** Restore the key after a patch crossing or a clone. */
   | { readonly k: "R"; readonly st: OfState };
 
-interface Stack {
-  readonly f: Frame;
-  readonly next: Stack | null;
-}
+type Stack = StackOf<Frame>;
 
-const push = (s: Stack | null, ...fs: Frame[]): Stack | null => {
-  let out = s;
-  for (let i = fs.length - 1; i >= 0; i--) out = { f: fs[i]!, next: out };
-  return out;
-};
+const push = (s: Stack | null, ...fs: Frame[]): Stack | null => pushFrames(s, ...fs);
 
 interface OPath {
   readonly term: Term;
@@ -303,21 +287,8 @@ interface OPath {
   readonly cookies: readonly bigint[];
 }
 
-const nonEmpty = (t: Term): boolean => witness(t, []) !== null;
-
 function split(p: OPath, cubes: readonly Cube[]): { yes: OPath[]; no: OPath | null } {
-  const yes: OPath[] = [];
-  let miss: Term | null = p.term;
-  let approx = p.approx;
-  for (const c of cubes) {
-    const { cube, opaque } = translate(p.st, c);
-    if (opaque) approx ??= "a match reads a field cubes cannot follow";
-    if (!cube) continue;
-    const hit = termAnd(p.term, cube);
-    if (hit && nonEmpty(hit)) yes.push({ ...p, term: hit, approx: opaque ? approx : p.approx });
-    if (miss) miss = termMinus(miss, cube);
-  }
-  return { yes, no: miss && nonEmpty(miss) ? { ...p, term: miss, approx } : null };
+  return splitBy(p, cubes, translate, "a match reads a field cubes cannot follow");
 }
 
 const eqWord = (w: number, v: number, m: number): Cube =>
@@ -348,20 +319,13 @@ class OfExplorer {
   ) {}
 
   run(start: OPath): void {
-    const work: OPath[] = [start];
-    while (work.length > 0) {
-      if (this.leaves.length >= this.max) {
-        this.truncated = true;
-        return;
-      }
-      const p = work.pop()!;
-      if (!p.stack) {
-        this.leaves.push(p);
-        continue;
-      }
-      const next = this.step(p);
-      for (let i = next.length - 1; i >= 0; i--) work.push(next[i]!);
-    }
+    this.truncated = runPaths(
+      start,
+      (p) => this.step(p),
+      (p) => this.leaves.push(p),
+      () => this.leaves.length,
+      this.max,
+    );
   }
 
   private rules(br: Bridge, table: number): SRule[] {

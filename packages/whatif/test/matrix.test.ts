@@ -9,7 +9,6 @@ import {
   applyVariant,
   buildMatrix,
   matrixDestinations,
-  matrixSources,
   renderMatrixCsv,
   renderMatrixJson,
   variantOption,
