@@ -262,6 +262,12 @@ type Frame =
       readonly acts: readonly OfAction[];
       readonly i: number;
       readonly table: number;
+      /**
+       * The translation depth these actions run at: a resubmit nests one deeper and returns to
+       * it (ofproto-dpif-xlate's ctx->depth, limited to 64), so a multicast group's members each
+       * start from the depth of the flow that outputs them, not from the sum of the others'.
+       */
+      readonly depth: number;
     }
   /** Restore the key after a patch crossing or a clone. */
   | { readonly k: "R"; readonly st: OfState };
@@ -349,7 +355,7 @@ class OfExplorer {
       case "A": {
         if (fr.i >= fr.acts.length) return [{ ...p, stack: rest }];
         const cont = fr.i + 1 < fr.acts.length ? push(rest, { ...fr, i: fr.i + 1 }) : rest;
-        return this.action(fr.acts[fr.i]!, { ...p, stack: cont }, fr.br, fr.table);
+        return this.action(fr.acts[fr.i]!, { ...p, depth: fr.depth, stack: cont }, fr.br, fr.table);
       }
     }
   }
@@ -368,7 +374,7 @@ class OfExplorer {
           trail: [...y.trail, here],
           last: here,
           cookies: [...y.cookies, r.entry.cookie],
-          stack: push(y.stack, { k: "A", br, acts: r.entry.actions, i: 0, table }),
+          stack: push(y.stack, { k: "A", br, acts: r.entry.actions, i: 0, table, depth: y.depth }),
         });
       remaining = no;
     }
@@ -493,7 +499,14 @@ class OfExplorer {
         return this.group(a.id, p, br, table);
       case "clone":
         return [
-          { ...p, stack: push(p.stack, { k: "A", br, acts: a.actions, i: 0, table }, { k: "R", st: p.st }) },
+          {
+            ...p,
+            stack: push(
+              p.stack,
+              { k: "A", br, acts: a.actions, i: 0, table, depth: p.depth },
+              { k: "R", st: p.st },
+            ),
+          },
         ];
       case "output":
         return this.output(a.port, p, br);
@@ -603,13 +616,14 @@ class OfExplorer {
           ...p,
           buckets: [...p.buckets, b.id],
           backend: p.backend ?? nat,
-          stack: push(p.stack, { k: "A", br, acts: b.actions, i: 0, table }),
+          stack: push(p.stack, { k: "A", br, acts: b.actions, i: 0, table, depth: p.depth }),
         };
       });
     }
     const buckets = g.type === "all" ? g.buckets : g.buckets.slice(0, 1);
     const frames: Frame[] = [];
-    for (const b of buckets) frames.push({ k: "A", br, acts: b.actions, i: 0, table }, { k: "R", st: p.st });
+    for (const b of buckets)
+      frames.push({ k: "A", br, acts: b.actions, i: 0, table, depth: p.depth }, { k: "R", st: p.st });
     return [{ ...p, stack: push(p.stack, ...frames) }];
   }
 
@@ -622,7 +636,14 @@ class OfExplorer {
       const frames: Frame[] = [];
       for (const q of [...br.ports.values()].sort((x, y) => x.ofport - y.ofport))
         if (q.ofport !== inPort)
-          frames.push({ k: "A", br, acts: [{ kind: "output", port: q.ofport }], i: 0, table: 0 });
+          frames.push({
+            k: "A",
+            br,
+            acts: [{ kind: "output", port: q.ofport }],
+            i: 0,
+            table: 0,
+            depth: p.depth,
+          });
       return [{ ...p, stack: push(p.stack, ...frames) }];
     }
     const peer = patchPeer(this.sw, br, port);
