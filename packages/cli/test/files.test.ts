@@ -106,6 +106,12 @@ const SLOTS: readonly Slot[] = [
   { command: "matrix", usage: "[FILES|DIR]", role: "in-file-or-dir", args: (p) => [p, "--format", "json"] },
   { command: "branches", usage: "[FILES|DIR]", role: "in-file-or-dir", args: (p) => [p] },
   {
+    command: "branches",
+    usage: "--nbctl FILE",
+    role: "in-file",
+    args: (p) => ["--nbctl", p, "--from", "vm1", "--to", "8.8.8.8"],
+  },
+  {
     command: "reach",
     usage: "[FILES|DIR]",
     role: "in-file-or-dir",

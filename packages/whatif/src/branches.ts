@@ -26,7 +26,8 @@ import { lflowsHit, scenarioLflows } from "./diff.js";
 
 export const BRANCHES_SCHEMA = "ovnsim.branches/v1";
 
-export type BranchKind = "backend" | "conntrack" | "announcer";
+/** `ecmp` and `path` come from ovn-nbctl input (nbbranches.ts): a select() member, no branch point. */
+export type BranchKind = "backend" | "conntrack" | "announcer" | "ecmp" | "path";
 
 export interface Branch {
   readonly kind: BranchKind;
@@ -218,7 +219,7 @@ export function renderBranchesText(d: BranchesDocument): string {
     `ovnsim branches: ${d.scenario}: ${r.from} → ${r.to}:${r.port}/${r.proto}: ${d.branches.length} branches, ${d.delivered} delivered, ${d.dropped} dropped`,
     "",
   ];
-  for (const k of ["backend", "conntrack", "announcer"] as const) {
+  for (const k of ["ecmp", "backend", "conntrack", "announcer", "path"] as const) {
     const bs = d.branches.filter((b) => b.kind === k);
     const c = d.coverage.find((x) => x.kind === k);
     if (bs.length === 0 && !c) continue;

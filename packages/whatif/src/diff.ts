@@ -6,6 +6,12 @@
  * added or removed logical flows the changed path actually hit (read from the ovn-trace of the
  * pair on each side). Tables are not part of a flow's identity here: releases renumber stages
  * (OVN 24.03 → 25.03), and a renumbered flow is not a changed one.
+ *
+ * Below the logical flows, the br-int OpenFlow flows of each chassis, as `ovs-ofctl dump-flows
+ * br-int` on each node would differ: @ovnsim/controller's ovn-controller computes them from each
+ * side's southbound database and the node's configuration, and each added or removed flow names
+ * the logical flow behind its cookie (as ovn-detrace would). A flow's identity is its dump line
+ * without the cookie (the cookie is the lflow's uuid, which says nothing about what the flow does).
  */
 import { type Scenario, diagnose } from "@ovnsim/kube";
 import {
@@ -17,7 +23,15 @@ import {
   parseNbctl,
 } from "@ovnsim/ovn";
 import { SimError } from "@ovnsim/packet";
-import { type TraceDocument, type TraceStep, buildOvn, walkSteps } from "@ovnsim/tracer";
+import { formatFlowEntry } from "@ovnsim/openflow";
+import {
+  type TraceDocument,
+  type TraceStep,
+  buildOvn,
+  createSimulation,
+  refSummary,
+  walkSteps,
+} from "@ovnsim/tracer";
 import { type MatrixDocument, type MatrixRow, buildMatrix } from "./matrix.js";
 
 export const DIFF_SCHEMA = "ovnsim.diff/v1";
@@ -42,11 +56,29 @@ export interface VerdictChange {
   readonly why: readonly string[];
 }
 
+/** One br-int OpenFlow flow of a chassis, as dump-flows prints it, with the OVN row behind it. */
+export interface BrIntFlow {
+  /** The dump-flows line without its cookie ("table=21, priority=140,ct_state=…,ip,… actions=…"). */
+  readonly flow: string;
+  readonly cookie: string;
+  /** The logical flow (or Port_Binding / Multicast_Group) behind the cookie, as ovn-detrace names it. */
+  readonly lflow: string | null;
+}
+
+/** The br-int flows one chassis gains and loses. */
+export interface BrIntChange {
+  readonly chassis: string;
+  readonly added: readonly BrIntFlow[];
+  readonly removed: readonly BrIntFlow[];
+}
+
 export interface DiffDocument {
   readonly schema: typeof DIFF_SCHEMA;
   readonly a: string;
   readonly b: string;
   readonly lflows: { readonly added: readonly DiffFlow[]; readonly removed: readonly DiffFlow[] };
+  /** Per chassis, the br-int flows added / removed (scenario sides only; unchanged chassis left out). */
+  readonly brInt: readonly BrIntChange[];
   /** Doctor finding codes that appear / disappear (scenario sides only). */
   readonly findings: { readonly added: readonly string[]; readonly removed: readonly string[] };
   readonly verdicts: readonly VerdictChange[];
@@ -89,24 +121,68 @@ export function diffLflows(
   before: readonly LogicalFlow[],
   after: readonly LogicalFlow[],
 ): { added: DiffFlow[]; removed: DiffFlow[] } {
-  const count = (fs: readonly DiffFlow[]) => {
+  const d = multisetDiff(before.map(view), after.map(view), key);
+  return { added: d.added.sort(order), removed: d.removed.sort(order) };
+}
+
+/** Each chassis's br-int flows as ovn-controller programs them for a scenario, with their OVN rows. */
+export function scenarioBrInt(s: Scenario): Map<string, BrIntFlow[]> {
+  const sim = createSimulation(s, { datapath: "openflow" });
+  const out = new Map<string, BrIntFlow[]>();
+  for (const n of s.nodes) {
+    const br = sim.ovs.get(n.name)?.sw.bridges.get("br-int");
+    if (!br) continue;
+    out.set(
+      n.name,
+      br.flows().map((f) => {
+        const cookie = `0x${f.cookie.toString(16)}`;
+        const refs = f.cookie ? (sim.brInt?.detrace.lookup(f.cookie) ?? []) : [];
+        return {
+          flow: formatFlowEntry({ ...f, cookie: 0n }).trim(),
+          cookie,
+          lflow: refs.length > 0 ? refs.map(refSummary).join("; ") : null,
+        };
+      }),
+    );
+  }
+  return out;
+}
+
+/** Multiset difference of two lists keyed by `k`, in the order of each side. */
+function multisetDiff<T>(
+  before: readonly T[],
+  after: readonly T[],
+  k: (x: T) => string,
+): { added: T[]; removed: T[] } {
+  const count = (xs: readonly T[]) => {
     const m = new Map<string, number>();
-    for (const f of fs) m.set(key(f), (m.get(key(f)) ?? 0) + 1);
+    for (const x of xs) m.set(k(x), (m.get(k(x)) ?? 0) + 1);
     return m;
   };
-  const a = before.map(view);
-  const b = after.map(view);
-  const minus = (xs: DiffFlow[], other: Map<string, number>) => {
+  const minus = (xs: readonly T[], other: Map<string, number>) => {
     const left = new Map(other);
-    const out: DiffFlow[] = [];
-    for (const f of xs) {
-      const n = left.get(key(f)) ?? 0;
-      if (n > 0) left.set(key(f), n - 1);
-      else out.push(f);
+    const out: T[] = [];
+    for (const x of xs) {
+      const n = left.get(k(x)) ?? 0;
+      if (n > 0) left.set(k(x), n - 1);
+      else out.push(x);
     }
-    return out.sort(order);
+    return out;
   };
-  return { added: minus(b, count(a)), removed: minus(a, count(b)) };
+  return { added: minus(after, count(before)), removed: minus(before, count(after)) };
+}
+
+/** The br-int flows each chassis gains and loses between two scenarios (chassis in either side). */
+export function diffBrInt(a: Scenario, b: Scenario): BrIntChange[] {
+  const fa = scenarioBrInt(a);
+  const fb = scenarioBrInt(b);
+  const names = [...new Set([...fa.keys(), ...fb.keys()])].sort();
+  const out: BrIntChange[] = [];
+  for (const chassis of names) {
+    const d = multisetDiff(fa.get(chassis) ?? [], fb.get(chassis) ?? [], (x) => x.flow);
+    if (d.added.length + d.removed.length > 0) out.push({ chassis, ...d });
+  }
+  return out;
 }
 
 /** The logical flows ovnsim's northd compiles for a scenario (what the tracer runs). */
@@ -181,6 +257,8 @@ function sameVerdict(a: MatrixRow, b: MatrixRow): boolean {
 }
 
 const MAX_HITS = 4;
+/** br-int flows printed per chassis and sign in the text form (JSON has every one). */
+const MAX_BRINT_LINES = 12;
 
 export interface DiffSide {
   readonly label: string;
@@ -190,6 +268,7 @@ export interface DiffSide {
 /** The whole diff of two scenarios: lflows, findings, and every changed verdict with its reason. */
 export function diffScenarios(a: DiffSide, b: DiffSide): DiffDocument {
   const lflows = diffLflows(scenarioLflows(a.scenario), scenarioLflows(b.scenario));
+  const brInt = diffBrInt(a.scenario, b.scenario);
   const fa = new Set(diagnose(a.scenario).map((f) => f.code));
   const fb = new Set(diagnose(b.scenario).map((f) => f.code));
   const findings = {
@@ -259,6 +338,7 @@ export function diffScenarios(a: DiffSide, b: DiffSide): DiffDocument {
   const changed =
     lflows.added.length +
       lflows.removed.length +
+      brInt.length +
       findings.added.length +
       findings.removed.length +
       verdicts.length >
@@ -268,6 +348,7 @@ export function diffScenarios(a: DiffSide, b: DiffSide): DiffDocument {
     a: a.label,
     b: b.label,
     lflows,
+    brInt,
     findings,
     verdicts,
     pairs: mb.rows.length,
@@ -286,6 +367,7 @@ export function diffNbctl(
     a: a.label,
     b: b.label,
     lflows,
+    brInt: [],
     findings: { added: [], removed: [] },
     verdicts: [],
     pairs: 0,
@@ -316,6 +398,22 @@ export function renderDiffText(d: DiffDocument): string {
       out.push(`    - table=${f.table} priority=${f.priority} match=(${f.match}) action=(${f.actions})`);
     for (const f of e.add)
       out.push(`    + table=${f.table} priority=${f.priority} match=(${f.match}) action=(${f.actions})`);
+  }
+  if (d.brInt.length > 0) {
+    out.push("", "br-int flows per chassis (ovn-controller):");
+    for (const c of d.brInt) {
+      out.push(`  ${c.chassis}: +${c.added.length} -${c.removed.length}`);
+      const show = (sign: string, fs: readonly BrIntFlow[]) => {
+        for (const f of fs.slice(0, MAX_BRINT_LINES)) {
+          out.push(`    ${sign} ${f.flow}`);
+          if (f.lflow) out.push(`        from ${f.lflow}`);
+        }
+        if (fs.length > MAX_BRINT_LINES)
+          out.push(`    ${sign} … ${fs.length - MAX_BRINT_LINES} more (--format json has them all)`);
+      };
+      show("-", c.removed);
+      show("+", c.added);
+    }
   }
   if (d.findings.added.length + d.findings.removed.length > 0) {
     out.push("", "doctor findings:");

@@ -27,6 +27,8 @@ export type {
 export {
   DIFF_SCHEMA,
   diffLflows,
+  diffBrInt,
+  scenarioBrInt,
   diffScenarios,
   diffNbctl,
   scenarioLflows,
@@ -35,7 +37,7 @@ export {
   renderDiffText,
   renderDiffJson,
 } from "./diff.js";
-export type { DiffDocument, DiffFlow, DiffSide, VerdictChange } from "./diff.js";
+export type { BrIntChange, BrIntFlow, DiffDocument, DiffFlow, DiffSide, VerdictChange } from "./diff.js";
 export {
   BRANCHES_SCHEMA,
   exploreBranches,
@@ -43,6 +45,8 @@ export {
   renderBranchesJson,
   branchesProto,
 } from "./branches.js";
+export { exploreNbctlBranches } from "./nbbranches.js";
+export type { NbctlBranchesInput } from "./nbbranches.js";
 export type { Branch, BranchKind, BranchesDocument, BranchesInput, Coverage } from "./branches.js";
 export { renderMatrixHtml } from "./html.js";
 export {

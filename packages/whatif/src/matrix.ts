@@ -1,26 +1,31 @@
 /**
  * The reachability matrix: every source the end-to-end tracer can send from (external clients,
- * pods, nodes) × every destination (pods on the ports their Services target, each LoadBalancer
- * VIP on each Service port), each pair traced concretely by @ovnsim/tracer — one fresh
- * simulation per pair, so a row never depends on what an earlier row left in an ARP cache or a
- * conntrack table, and equals `ovnsim trace --from F --to T` of that pair. A denied pair keeps
+ * pods on every node, nodes) × every destination (pods on the ports their Services target, each
+ * LoadBalancer VIP and each ClusterIP on each Service port), each pair traced concretely by
+ * @ovnsim/tracer — one fresh simulation per pair, so a row never depends on what an earlier row
+ * left in an ARP cache or a conntrack table, and equals `ovnsim trace --from F --to T` of that
+ * pair (an in-cluster path, as `ovnsim trace` does, through Kube-OVN's cluster topology). A denied pair keeps
  * the tracer's drop point and names the object behind it (Service, pod, logical flow, device).
  */
 import type { Scenario } from "@ovnsim/kube";
 import { SimError } from "@ovnsim/packet";
 import {
+  type ClusterWorld,
   type DropPoint,
   type Simulation,
   type TraceDocument,
   type Verdict,
+  buildClusterWorld,
   createSimulation,
+  isClusterPath,
   trace,
+  traceCluster,
 } from "@ovnsim/tracer";
 
 export const MATRIX_SCHEMA = "ovnsim.matrix/v1";
 
 export type SourceKind = "client" | "pod" | "node";
-export type DestinationKind = "pod" | "vip";
+export type DestinationKind = "pod" | "vip" | "clusterip";
 
 export interface MatrixSource {
   readonly kind: SourceKind;
@@ -92,8 +97,9 @@ function l4(proto: string): "tcp" | "udp" | null {
 
 /**
  * Every destination: each pod on each port a Service targets on it (ICMP when none does), then
- * each LoadBalancer VIP (IPv4) on each Service port. SCTP ports are left out: the tracer's
- * requests are TCP, UDP or ICMP.
+ * each LoadBalancer VIP (IPv4) on each Service port, then (cluster manifests) each Service's
+ * IPv4 ClusterIP on each Service port. SCTP ports are left out: the tracer's requests are TCP,
+ * UDP or ICMP.
  */
 export function matrixDestinations(s: Scenario): MatrixDestination[] {
   const out: MatrixDestination[] = [];
@@ -129,6 +135,23 @@ export function matrixDestinations(s: Scenario): MatrixDestination[] {
       }
     }
   }
+  for (const cs of s.cluster?.services ?? []) {
+    const svc = s.services.find((x) => x.namespace === cs.namespace && x.name === cs.name);
+    const ip = cs.clusterIps.find((x) => !x.includes(":"));
+    if (!svc || ip === undefined) continue;
+    for (const sp of svc.ports) {
+      const proto = l4(sp.protocol);
+      if (!proto) continue;
+      out.push({
+        kind: "clusterip",
+        id: `${ip}:${sp.port}/${proto}`,
+        ip,
+        port: sp.port,
+        proto,
+        object: `svc/${svc.namespace}/${svc.name}`,
+      });
+    }
+  }
   return out;
 }
 
@@ -162,9 +185,23 @@ export function dropObject(s: Scenario, d: DropPoint, dst: MatrixDestination): s
  * { reuse })`); everything stateful is fresh for each pair.
  */
 const BASES = new WeakMap<Scenario, Simulation>();
+/** The compiled cluster topology (northd's flows over Kube-OVN's NB rows), stateless as well. */
+const CLUSTERS = new WeakMap<Scenario, ClusterWorld>();
 
-/** One pair, traced in a fresh simulation: the document `ovnsim trace` prints for it. */
+/**
+ * One pair, traced in a fresh simulation: the document `ovnsim trace` prints for it — through
+ * the cluster topology when `ovnsim trace` would take that path (pod or node → ClusterIP, pod
+ * on a routed subnet → anything the cluster routes).
+ */
 export function tracePair(s: Scenario, src: MatrixSource, dst: MatrixDestination): TraceDocument {
+  if (src.kind !== "client" && isClusterPath(s, src.traceFrom, dst.ip)) {
+    let w = CLUSTERS.get(s);
+    if (w === undefined) {
+      w = buildClusterWorld(s);
+      CLUSTERS.set(s, w);
+    }
+    return traceCluster(w, { from: src.traceFrom, to: dst.ip, port: dst.port, proto: dst.proto }).doc;
+  }
   const base = BASES.get(s);
   const sim = createSimulation(s, base !== undefined ? { reuse: base } : {});
   if (base === undefined) BASES.set(s, sim);

@@ -37,17 +37,8 @@ import {
 import type { Scenario } from "@ovnsim/kube";
 import { podVethName } from "@ovnsim/kube";
 import { type NodeOvs, createSimulation, replayOdp } from "@ovnsim/tracer";
-import {
-  type Cube,
-  type Term,
-  WORD_SLOT,
-  contains,
-  intersect,
-  prng,
-  termAnd,
-  termMinus,
-  witness,
-} from "./hs.js";
+import { type Stack as StackOf, nonEmpty, push as pushFrames, runPaths, splitBy } from "./explore.js";
+import { type Cube, type Term, WORD_SLOT, contains, intersect, prng, termAnd, witness } from "./hs.js";
 
 export const OF_REACH_SCHEMA = "ovnsim.ofreach/v1";
 
@@ -271,20 +262,19 @@ type Frame =
       readonly acts: readonly OfAction[];
       readonly i: number;
       readonly table: number;
+      /**
+       * The translation depth these actions run at: a resubmit nests one deeper and returns to
+       * it (ofproto-dpif-xlate's ctx->depth, limited to 64), so a multicast group's members each
+       * start from the depth of the flow that outputs them, not from the sum of the others'.
+       */
+      readonly depth: number;
     }
   /** Restore the key after a patch crossing or a clone. */
   | { readonly k: "R"; readonly st: OfState };
 
-interface Stack {
-  readonly f: Frame;
-  readonly next: Stack | null;
-}
+type Stack = StackOf<Frame>;
 
-const push = (s: Stack | null, ...fs: Frame[]): Stack | null => {
-  let out = s;
-  for (let i = fs.length - 1; i >= 0; i--) out = { f: fs[i]!, next: out };
-  return out;
-};
+const push = (s: Stack | null, ...fs: Frame[]): Stack | null => pushFrames(s, ...fs);
 
 interface OPath {
   readonly term: Term;
@@ -303,21 +293,8 @@ interface OPath {
   readonly cookies: readonly bigint[];
 }
 
-const nonEmpty = (t: Term): boolean => witness(t, []) !== null;
-
 function split(p: OPath, cubes: readonly Cube[]): { yes: OPath[]; no: OPath | null } {
-  const yes: OPath[] = [];
-  let miss: Term | null = p.term;
-  let approx = p.approx;
-  for (const c of cubes) {
-    const { cube, opaque } = translate(p.st, c);
-    if (opaque) approx ??= "a match reads a field cubes cannot follow";
-    if (!cube) continue;
-    const hit = termAnd(p.term, cube);
-    if (hit && nonEmpty(hit)) yes.push({ ...p, term: hit, approx: opaque ? approx : p.approx });
-    if (miss) miss = termMinus(miss, cube);
-  }
-  return { yes, no: miss && nonEmpty(miss) ? { ...p, term: miss, approx } : null };
+  return splitBy(p, cubes, translate, "a match reads a field cubes cannot follow");
 }
 
 const eqWord = (w: number, v: number, m: number): Cube =>
@@ -348,20 +325,13 @@ class OfExplorer {
   ) {}
 
   run(start: OPath): void {
-    const work: OPath[] = [start];
-    while (work.length > 0) {
-      if (this.leaves.length >= this.max) {
-        this.truncated = true;
-        return;
-      }
-      const p = work.pop()!;
-      if (!p.stack) {
-        this.leaves.push(p);
-        continue;
-      }
-      const next = this.step(p);
-      for (let i = next.length - 1; i >= 0; i--) work.push(next[i]!);
-    }
+    this.truncated = runPaths(
+      start,
+      (p) => this.step(p),
+      (p) => this.leaves.push(p),
+      () => this.leaves.length,
+      this.max,
+    );
   }
 
   private rules(br: Bridge, table: number): SRule[] {
@@ -385,7 +355,7 @@ class OfExplorer {
       case "A": {
         if (fr.i >= fr.acts.length) return [{ ...p, stack: rest }];
         const cont = fr.i + 1 < fr.acts.length ? push(rest, { ...fr, i: fr.i + 1 }) : rest;
-        return this.action(fr.acts[fr.i]!, { ...p, stack: cont }, fr.br, fr.table);
+        return this.action(fr.acts[fr.i]!, { ...p, depth: fr.depth, stack: cont }, fr.br, fr.table);
       }
     }
   }
@@ -404,7 +374,7 @@ class OfExplorer {
           trail: [...y.trail, here],
           last: here,
           cookies: [...y.cookies, r.entry.cookie],
-          stack: push(y.stack, { k: "A", br, acts: r.entry.actions, i: 0, table }),
+          stack: push(y.stack, { k: "A", br, acts: r.entry.actions, i: 0, table, depth: y.depth }),
         });
       remaining = no;
     }
@@ -529,7 +499,14 @@ class OfExplorer {
         return this.group(a.id, p, br, table);
       case "clone":
         return [
-          { ...p, stack: push(p.stack, { k: "A", br, acts: a.actions, i: 0, table }, { k: "R", st: p.st }) },
+          {
+            ...p,
+            stack: push(
+              p.stack,
+              { k: "A", br, acts: a.actions, i: 0, table, depth: p.depth },
+              { k: "R", st: p.st },
+            ),
+          },
         ];
       case "output":
         return this.output(a.port, p, br);
@@ -639,13 +616,14 @@ class OfExplorer {
           ...p,
           buckets: [...p.buckets, b.id],
           backend: p.backend ?? nat,
-          stack: push(p.stack, { k: "A", br, acts: b.actions, i: 0, table }),
+          stack: push(p.stack, { k: "A", br, acts: b.actions, i: 0, table, depth: p.depth }),
         };
       });
     }
     const buckets = g.type === "all" ? g.buckets : g.buckets.slice(0, 1);
     const frames: Frame[] = [];
-    for (const b of buckets) frames.push({ k: "A", br, acts: b.actions, i: 0, table }, { k: "R", st: p.st });
+    for (const b of buckets)
+      frames.push({ k: "A", br, acts: b.actions, i: 0, table, depth: p.depth }, { k: "R", st: p.st });
     return [{ ...p, stack: push(p.stack, ...frames) }];
   }
 
@@ -658,7 +636,14 @@ class OfExplorer {
       const frames: Frame[] = [];
       for (const q of [...br.ports.values()].sort((x, y) => x.ofport - y.ofport))
         if (q.ofport !== inPort)
-          frames.push({ k: "A", br, acts: [{ kind: "output", port: q.ofport }], i: 0, table: 0 });
+          frames.push({
+            k: "A",
+            br,
+            acts: [{ kind: "output", port: q.ofport }],
+            i: 0,
+            table: 0,
+            depth: p.depth,
+          });
       return [{ ...p, stack: push(p.stack, ...frames) }];
     }
     const peer = patchPeer(this.sw, br, port);

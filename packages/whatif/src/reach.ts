@@ -47,10 +47,9 @@ import {
   prng,
   slotOf,
   subtractCube,
-  termAnd,
-  termMinus,
   witness,
 } from "./hs.js";
+import { type Stack as StackOf, push as pushFrames, runPaths, splitBy } from "./explore.js";
 import { type Dnf, FALSE_DNF, TRUE_DNF, and, eq, exprDnf, or, prereqDnf, span } from "./symexpr.js";
 import {
   CONST0,
@@ -295,10 +294,7 @@ type Frame =
   | { readonly k: "R"; readonly st: SymState }
   | { readonly k: "E"; readonly dp: SDatapath; readonly port: SPort };
 
-interface Stack {
-  readonly f: Frame;
-  readonly next: Stack | null;
-}
+type Stack = StackOf<Frame>;
 
 interface Path {
   readonly term: Term;
@@ -319,28 +315,11 @@ interface Path {
   readonly error: string | null;
 }
 
-const push = (s: Stack | null, ...fs: Frame[]): Stack | null => {
-  let out = s;
-  for (let i = fs.length - 1; i >= 0; i--) out = { f: fs[i]!, next: out };
-  return out;
-};
-
-const nonEmpty = (t: Term): boolean => witness(t, []) !== null;
+const push = (s: Stack | null, ...fs: Frame[]): Stack | null => pushFrames(s, ...fs);
 
 /** Splits a path by a state-level condition: the paths where it holds, and where it does not. */
 function split(p: Path, d: Dnf): { yes: Path[]; no: Path | null } {
-  const yes: Path[] = [];
-  let miss: Term | null = p.term;
-  let approx = p.approx;
-  for (const c of d) {
-    const { cube, opaque } = translate(p.st, c);
-    if (opaque) approx ??= "a match reads a field cubes cannot follow (after ip.ttl--)";
-    if (!cube) continue;
-    const hit = termAnd(p.term, cube);
-    if (hit && nonEmpty(hit)) yes.push({ ...p, term: hit, approx: opaque ? approx : p.approx });
-    if (miss) miss = termMinus(miss, cube);
-  }
-  return { yes, no: miss && nonEmpty(miss) ? { ...p, term: miss, approx } : null };
+  return splitBy(p, d, translate, "a match reads a field cubes cannot follow (after ip.ttl--)");
 }
 
 /**
@@ -615,20 +594,13 @@ class Explorer {
   }
 
   run(start: Path): void {
-    const work: Path[] = [start];
-    while (work.length > 0) {
-      if (this.leaves.length >= this.max) {
-        this.truncated = true;
-        return;
-      }
-      const p = work.pop()!;
-      if (!p.stack) {
-        this.leaves.push({ path: p });
-        continue;
-      }
-      const next = this.step(p);
-      for (let i = next.length - 1; i >= 0; i--) work.push(next[i]!);
-    }
+    this.truncated = runPaths(
+      start,
+      (p) => this.step(p),
+      (p) => this.leaves.push({ path: p }),
+      () => this.leaves.length,
+      this.max,
+    );
   }
 
   private step(p: Path): Path[] {

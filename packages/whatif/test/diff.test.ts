@@ -6,7 +6,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { run } from "@ovnsim/cli";
 import { deriveNbctl, loadScenario, seedScenarioDir } from "@ovnsim/kube";
-import { type DiffDocument, applyVariant, diffLflows, diffScenarios, scenarioLflows } from "@ovnsim/whatif";
+import {
+  type DiffDocument,
+  applyVariant,
+  diffBrInt,
+  diffLflows,
+  diffScenarios,
+  scenarioLflows,
+} from "@ovnsim/whatif";
 import { beforeAll, describe, expect, it } from "vitest";
 
 async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -92,7 +99,47 @@ describe("diff on the seed", () => {
     );
     expect(skip.findings.added).toEqual(["LS_CT_SKIP_DST_LPORT_IPS"]);
     expect(skip.changed).toBe(true);
+    // On br-int: each chassis gains exactly that flow, as ovn-controller translates it.
+    expect(skip.brInt.map((c) => c.chassis)).toEqual(["node1", "node2", "node3"]);
+    for (const c of skip.brInt) {
+      expect(c.removed).toEqual([]);
+      expect(c.added).toHaveLength(1);
+      expect(c.added[0]).toMatchObject({
+        flow: "table=13, priority=105,ip,metadata=0x1,nw_dst=10.180.204.0/24 actions=resubmit(,14)",
+        lflow: "ls_in_pre_lb (ingress table 5) priority 105: ip4 && ip4.dst == 10.180.204.0/24 → next;",
+      });
+    }
   });
+
+  it("br-int per chassis, 1.14 → 1.15: the VIP-node marker flow is installed on node3 only", () => {
+    const d = diffBrInt(
+      applyVariant(seed, { release: "1.14", metallb: "0.14.8" }),
+      applyVariant(seed, { release: "1.15", metallb: "0.14.8" }),
+    );
+    const marker = (c: string) =>
+      (d.find((x) => x.chassis === c)?.added ?? []).filter((f) =>
+        f.lflow?.includes('is_chassis_resident("node-node3")'),
+      );
+    // is_chassis_resident("node-node3"): ovn-controller installs the flow where node3's join port is bound.
+    expect(marker("node3")).toHaveLength(1);
+    expect(marker("node3")[0]!.flow).toMatch(
+      /^table=21, priority=140,ct_state=\+new\+trk,tcp,metadata=0x1,nw_dst=10\.180\.204\.252,tp_dst=80 actions=.*group:\d+$/,
+    );
+    expect(marker("node1")).toEqual([]);
+    expect(marker("node2")).toEqual([]);
+    // 1.14's per-pod prefer-local flow (is_chassis_resident of the local pod) goes from each chassis.
+    for (const c of ["node1", "node2", "node3"]) {
+      const gone = (d.find((x) => x.chassis === c)?.removed ?? []).filter(
+        (f) => f.lflow?.startsWith("ls_in_lb (ingress table 13) priority 140") ?? false,
+      );
+      expect(gone, c).toHaveLength(1);
+    }
+    // Every changed br-int flow of a logical pipeline table names the logical flow behind it.
+    for (const c of d)
+      for (const f of [...c.added, ...c.removed])
+        if (/^table=(\d+)/.exec(f.flow) && /^table=(?:[89]|[1-3]\d|4[2-9]|5\d),/.test(f.flow))
+          expect(f.lflow, f.flow).not.toBeNull();
+  }, 120_000);
 });
 
 describe("ovnsim diff", () => {

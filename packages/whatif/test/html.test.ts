@@ -30,11 +30,12 @@ describe("matrix as HTML in headless chromium", () => {
         stdio: ["ignore", "pipe", "ignore"],
       });
       const count = (re: RegExp) => (dom.match(re) ?? []).length;
-      expect(count(/<td class="delivered"/g)).toBe(7);
-      expect(count(/<td class="denied"/g)).toBe(18);
+      // 7 sources × 5 destinations (3 pods, the VIP, the ClusterIP), less each pod to itself.
+      expect(count(/<td class="delivered"/g)).toBe(13);
+      expect(count(/<td class="denied"/g)).toBe(19);
       expect(count(/<td class="none"/g)).toBe(3);
-      expect(count(/<li id="d\d+">/g)).toBe(18);
-      expect(dom).toContain("25 pairs: 7 delivered, 18 denied");
+      expect(count(/<li id="d\d+">/g)).toBe(19);
+      expect(dom).toContain("32 pairs: 13 delivered, 19 denied");
       execFileSync(CHROMIUM, [...flags, `--screenshot=${join(dir, "m.png")}`, `file://${file}`], {
         timeout: 60_000,
         stdio: "ignore",

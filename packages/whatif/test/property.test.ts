@@ -1,10 +1,12 @@
 // Property: under random changes of the seed (release, MetalLB version, controller flags,
 // externalTrafficPolicy), a random pair of the matrix is exactly the concrete trace of that pair,
 // and the diff of a configuration with itself is empty.
-import { loadScenario, scenarioFromYaml } from "@ovnsim/kube";
+import { type Scenario, loadScenario, scenarioFromYaml } from "@ovnsim/kube";
 import { arbTopology, scenarioYaml } from "@ovnsim/testing";
-import { traceScenario } from "@ovnsim/tracer";
+import { type Verdict, buildClusterWorld, isClusterPath, traceCluster, traceScenario } from "@ovnsim/tracer";
 import {
+  type MatrixDestination,
+  type MatrixSource,
   applyVariant,
   buildMatrix,
   diffLflows,
@@ -16,6 +18,18 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 
 const seed = loadScenario([]);
+
+/**
+ * The pair traced from scratch, the way `ovnsim trace` chooses its path: Kube-OVN's cluster
+ * topology for an in-cluster pair (pod or node → ClusterIP, pod on a routed subnet), else the
+ * end-to-end physical trace.
+ */
+function freshTrace(s: Scenario, src: MatrixSource, dst: MatrixDestination): Verdict {
+  const input = { from: src.traceFrom, to: dst.ip, port: dst.port, proto: dst.proto };
+  if (src.kind !== "client" && isClusterPath(s, src.traceFrom, dst.ip))
+    return traceCluster(buildClusterWorld(s), input).doc.verdict;
+  return traceScenario(s, input).verdict;
+}
 const bool = fc.constantFrom("true", "false");
 const variant = fc.record(
   {
@@ -50,12 +64,7 @@ describe("matrix = one concrete trace per pair, on random variants of the seed",
         }
         expect(m.rows).toHaveLength(1);
         const r = m.rows[0]!;
-        const t = traceScenario(s, {
-          from: src.traceFrom,
-          to: dst.ip,
-          port: dst.port,
-          proto: dst.proto,
-        }).verdict;
+        const t = freshTrace(s, src, dst);
         expect([r.delivered, r.droppedAt, r.pod, r.node, r.backend, r.replyDelivered]).toEqual([
           t.delivered,
           t.droppedAt,
@@ -82,12 +91,7 @@ describe("matrix = one concrete trace per pair, on random variants of the seed",
         for (const r of m.rows) {
           const src = srcs.find((x) => x.id === r.from)!;
           const dst = dsts.find((x) => x.id === r.to)!;
-          const v = traceScenario(s, {
-            from: src.traceFrom,
-            to: dst.ip,
-            port: dst.port,
-            proto: dst.proto,
-          }).verdict;
+          const v = freshTrace(s, src, dst);
           expect([r.delivered, r.droppedAt, r.pod, r.node, r.backend, r.replyDelivered]).toEqual([
             v.delivered,
             v.droppedAt,

@@ -102,6 +102,35 @@ describe("reach on the seed", () => {
   });
 });
 
+// The "est" class to the VIP that ends at ls_in_l2_unknown (kept on purpose): reach's conntrack
+// branch is ovn-trace's --ct: a state, no connection entry. ls_in_pre_stateful's ct_lb_mark has
+// no backends, so it only sets ct_state — in ovn-trace (execute_ct_lb rewrites the destination
+// only when the action lists backends) and here — and the VIP stays the destination. A real
+// datapath would apply the entry's DNAT there (branches.test.ts: the OpenFlow datapath delivers
+// that ACK); reach's `new` class carries the ct_lb_mark(backends=…) branch that commits it.
+describe("reach: the established class to the VIP is ovn-trace's --ct=est (no NAT entry)", () => {
+  const r = reach(seed, {
+    from: "localnet.underlay-subnet",
+    chassis: "node3",
+    match:
+      "ip4 && tcp && ip4.dst == 10.180.204.252 && tcp.dst == 80 && eth.dst == 00:00:00:01:00:01 && !vlan.present && eth.src[40] == 0",
+    ctStates: ["new", "est"],
+  });
+  it("new: DNAT to the local backend; est: no NAT, flooded to _MC_unknown; both confirmed by ovn-trace", () => {
+    const byCt = (ct: string) => r.doc.classes.filter((c) => c.ct === ct);
+    expect(
+      byCt("new").some(
+        (c) => c.backend === "10.180.204.4:80" && c.verdict.ports.includes("deploy-169402624-2.default"),
+      ),
+    ).toBe(true);
+    const est = byCt("est");
+    expect(est).toHaveLength(1);
+    expect(est[0]!.backend).toBeNull();
+    expect(est[0]!.verdict.droppedAt).toBe('ls_in_l2_unknown priority 50 (outport == "none")');
+    expect(r.doc.confirmed).toBe(r.doc.classes.length);
+  });
+});
+
 describe("reach through a router with ECMP routes (ovn-nbctl, northd ovn-23.03)", () => {
   const text = readFileSync(new URL("./fixtures/ecmp.nbctl", import.meta.url), "utf8");
   const r = reachNbctl(text, "ecmp.nbctl", "ovn-23.03", {

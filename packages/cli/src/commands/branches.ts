@@ -1,5 +1,6 @@
 // `ovnsim branches [FILES|DIR]`: every branch one request can take — each LB backend, each
-// conntrack state, each MetalLB announcer after a failover — with its verdict and coverage.
+// conntrack state, each MetalLB announcer after a failover — with its verdict and coverage;
+// `--nbctl FILE`: the same through an ovn-nbctl configuration, each ECMP next hop included.
 import { loadScenario } from "@ovnsim/kube";
 import { SimError } from "@ovnsim/packet";
 import {
@@ -8,22 +9,32 @@ import {
   applyVariant,
   branchesProto,
   exploreBranches,
+  exploreNbctlBranches,
   renderBranchesJson,
   renderBranchesText,
   variantOption,
 } from "@ovnsim/whatif";
 import { oneOf, walkArgs } from "../args.js";
 import { registerSubcommand } from "../cli.js";
-import { checkInputPaths, isManifestName } from "../files.js";
+import { checkInputPaths, isManifestName, readTextFile } from "../files.js";
 
 const USAGE = `usage: ovnsim branches [FILES|DIR]... [--from NAME] [--to IP[:PORT]] [--proto tcp|udp]
                        [--release V] [--metallb V] [--flag NAME=VALUE] [--etp Local|Cluster]
                        [--format text|json]
+       ovnsim branches --nbctl FILE [--profile P] --from PORT --to IP[:PORT] [--proto tcp|udp]
+                       [--chassis NAME] [--format text|json]
   Explores every branch of one request (default: the seed's client → its LoadBalancer VIP):
   each backend of the ct_lb_mark actions the path reaches (a source port hashing to each bucket
   is the witness), each conntrack state where it enters OVN (new, established, no entry), and
   each MetalLB announcer after the current one fails — each branch one concrete trace, with a
   coverage count per branch point.
+  --nbctl FILE  an ovn-nbctl command file instead of manifests: the request is the host behind
+                logical port PORT sending to IP (its MAC and address, its router's MAC, TTL 64);
+                its branches are the header-space classes reach finds through northd's flows:
+                each ECMP next hop of a select() (routes added with --ecmp), each ct_lb_mark
+                backend, each conntrack state, every witness confirmed by the ovn-trace executor
+  --profile P   northd profile for --nbctl (default ovn-23.03)
+  --chassis N   --nbctl: the chassis the pipelines run on (is_chassis_resident)
   --format F   text (default) or json (schema ovnsim.branches/v1)
   exit status: 0 every branch delivered, 1 some branch dropped, 2 bad input`;
 
@@ -32,6 +43,9 @@ export interface BranchesArgs {
   files: string[];
   variant: VariantDraft;
   request: BranchesInput;
+  nbctl?: string;
+  profile: string;
+  chassis?: string;
 }
 
 /** The command line of `ovnsim branches` (SimError on a bad option or value). */
@@ -43,6 +57,9 @@ export function parseBranchesArgs(args: readonly string[]): BranchesArgs {
   let to: string | undefined;
   let port: number | undefined;
   let proto: "tcp" | "udp" | undefined;
+  let nbctl: string | undefined;
+  let profile = "ovn-23.03";
+  let chassis: string | undefined;
   walkArgs(args, (name, value, a) => {
     if (name === "--format") format = oneOf(name, value(), ["text", "json"] as const);
     else if (name === "--from") from = value();
@@ -57,6 +74,9 @@ export function parseBranchesArgs(args: readonly string[]): BranchesArgs {
           throw new SimError("BAD_VALUE", `--to: port ${m[2]} is outside 1-65535`);
       }
     } else if (name === "--proto") proto = branchesProto(value());
+    else if (name === "--nbctl") nbctl = value();
+    else if (name === "--profile") profile = value();
+    else if (name === "--chassis") chassis = value();
     else if (variantOption(sides, name, value, false)) return;
     else if (a.startsWith("-")) throw new SimError("BAD_VALUE", `unknown option ${a}`);
     else files.push(a);
@@ -67,17 +87,42 @@ export function parseBranchesArgs(args: readonly string[]): BranchesArgs {
     ...(port !== undefined ? { port } : {}),
     ...(proto !== undefined ? { proto } : {}),
   };
-  return { format, files, variant: sides[0], request };
+  if (nbctl !== undefined && files.length > 0)
+    throw new SimError("BAD_VALUE", "branches: give manifests or --nbctl FILE, not both");
+  if (nbctl !== undefined && (from === undefined || to === undefined))
+    throw new SimError("BAD_VALUE", "branches --nbctl: --from PORT and --to IP are required");
+  if (nbctl === undefined && chassis !== undefined)
+    throw new SimError("BAD_VALUE", "branches: --chassis goes with --nbctl");
+  return {
+    format,
+    files,
+    variant: sides[0],
+    request,
+    ...(nbctl !== undefined ? { nbctl } : {}),
+    profile,
+    ...(chassis !== undefined ? { chassis } : {}),
+  };
 }
 
 registerSubcommand({
   name: "branches",
-  summary: "every branch of one request: LB backends, conntrack states, MetalLB failover",
+  summary: "every branch of one request: LB backends, conntrack states, ECMP next hops, MetalLB failover",
   usage: USAGE,
   run(args, io) {
-    const { format, files, variant, request } = parseBranchesArgs(args);
-    checkInputPaths(files, isManifestName);
-    const d = exploreBranches(applyVariant(loadScenario(files), variant), request);
+    const { format, files, variant, request, nbctl, profile, chassis } = parseBranchesArgs(args);
+    let d: ReturnType<typeof exploreBranches>;
+    if (nbctl !== undefined) {
+      d = exploreNbctlBranches(readTextFile(nbctl), nbctl, profile, {
+        from: request.from!,
+        to: request.to!,
+        ...(request.port !== undefined ? { port: request.port } : {}),
+        ...(request.proto !== undefined ? { proto: request.proto } : {}),
+        ...(chassis !== undefined ? { chassis } : {}),
+      });
+    } else {
+      checkInputPaths(files, isManifestName);
+      d = exploreBranches(applyVariant(loadScenario(files), variant), request);
+    }
     io.stdout(format === "json" ? renderBranchesJson(d) : renderBranchesText(d));
     return d.dropped > 0 ? 1 : 0;
   },
