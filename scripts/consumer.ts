@@ -5,8 +5,10 @@
  * packages/testing/test/consumer.test.ts (CI) and bench/cli-coldstart.bench.ts.
  */
 import { type SpawnSyncReturns, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const ROOT = fileURLToPath(new URL("../", import.meta.url));
@@ -90,6 +92,79 @@ export function packAll(dest: string): Map<string, string> {
     out.set(p.name, file);
   }
   return out;
+}
+
+/**
+ * The public packages built and packed once for what the workspace holds now: the tarballs go
+ * to a directory named by a hash of every package's files (and the build's configuration), so
+ * the test files that need tarballs (consumer, tarball-alone), run in parallel workers, share
+ * one `pnpm build` instead of racing two builds over the same dist/ directories; a lock
+ * directory makes the others wait for the first. Returns package name → tarball path.
+ */
+export function packedTarballs(): Map<string, string> {
+  const dir = join(tmpdir(), `ovnsim-tarballs-${workspaceHash()}`);
+  const done = join(dir, "tarballs.json");
+  // One lock for every workspace state: two builds must never overlap over the same dist/.
+  const lock = join(tmpdir(), "ovnsim-tarballs.lock");
+  for (;;) {
+    if (existsSync(done)) {
+      const m = new Map(JSON.parse(readFileSync(done, "utf8")) as [string, string][]);
+      if ([...m.values()].every((f) => existsSync(f))) return m;
+      rmSync(done);
+    }
+    try {
+      mkdirSync(lock);
+    } catch {
+      // Another worker builds: wait; a lock older than 20 minutes is a dead worker's.
+      try {
+        if (Date.now() - statSync(lock).mtimeMs > 20 * 60_000) rmSync(lock, { recursive: true, force: true });
+      } catch {}
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1000);
+      continue;
+    }
+    try {
+      if (existsSync(done)) continue;
+      // Tarballs of an older workspace state are not needed again.
+      for (const e of readdirSync(tmpdir())) {
+        if (e.startsWith("ovnsim-tarballs-") && join(tmpdir(), e) !== dir) {
+          rmSync(join(tmpdir(), e), { recursive: true, force: true });
+        }
+      }
+      buildAll();
+      const m = packAll(join(dir, "tgz"));
+      writeFileSync(done, JSON.stringify([...m]));
+      return m;
+    } finally {
+      rmSync(lock, { recursive: true, force: true });
+    }
+  }
+}
+
+/** A hash of what a build reads: packages/* (without node_modules, dist) and the root configs. */
+function workspaceHash(): string {
+  const h = createHash("sha256");
+  const walk = (d: string): void => {
+    for (const e of readdirSync(d, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      if (e.name === "node_modules" || e.name === "dist" || e.name.startsWith(".")) continue;
+      const f = join(d, e.name);
+      if (e.isDirectory()) walk(f);
+      else if (e.isFile()) h.update(relative(ROOT, f)).update("\0").update(readFileSync(f)).update("\0");
+    }
+  };
+  walk(join(ROOT, "packages"));
+  for (const f of [
+    "package.json",
+    "pnpm-lock.yaml",
+    "tsconfig.json",
+    "tsconfig.base.json",
+    "tsconfig.build.json",
+    "scripts/build-types.mjs",
+    "scripts/tsup.config.ts",
+  ]) {
+    const p = join(ROOT, f);
+    if (existsSync(p)) h.update(f).update("\0").update(readFileSync(p));
+  }
+  return h.digest("hex").slice(0, 16);
 }
 
 /** The version of a tool installed in the workspace (pinned in the consumer, so npm's cache serves it). */

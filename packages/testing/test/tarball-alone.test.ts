@@ -7,7 +7,7 @@
 // one. Each entry point must then import (ESM) and require (CommonJS), and every module specifier
 // its shipped JavaScript and .d.ts files name must be a Node builtin, its own name, or a declared
 // dependency.
-// Slow: builds and packs the workspace once per run.
+// Slow: builds and packs the workspace (once for this and consumer.test.ts: packedTarballs).
 import {
   existsSync,
   mkdirSync,
@@ -22,7 +22,7 @@ import { builtinModules } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildAll, packAll, publicPackages, sh } from "../../../scripts/consumer.js";
+import { packedTarballs, publicPackages, sh } from "../../../scripts/consumer.js";
 
 const STEP_MS = 600_000;
 
@@ -43,8 +43,7 @@ beforeAll(() => {
   for (let d = work; d !== dirname(d); d = dirname(d)) {
     expect(existsSync(join(d, "node_modules")), `${d}/node_modules exists`).toBe(false);
   }
-  buildAll();
-  const tarballs = packAll(join(work, "tarballs"));
+  const tarballs = packedTarballs();
   for (const [name, tgz] of tarballs) {
     const dir = join(work, "store", name.replace("/", "+"), "node_modules", name);
     mkdirSync(dir, { recursive: true });
