@@ -530,6 +530,19 @@ function namesOf(ctx: { readonly opts: TraceOptions }, b: Bridge): Map<number, s
   return m;
 }
 
+/**
+ * A rule's match as the trace prints it, kept per rule (and port-name map): flow entries are
+ * immutable, so the text a trace shows for a rule is made once, not on every lookup.
+ */
+const MATCH_TEXT = new WeakMap<FlowEntry, { names: ReadonlyMap<number, string> | undefined; text: string }>();
+function matchTextOf(e: FlowEntry, names: ReadonlyMap<number, string> | undefined): string {
+  const c = MATCH_TEXT.get(e);
+  if (c && c.names === names) return c.text;
+  const text = withConjId(formatMatchWords(e.words, names ? { portNames: names } : {}), e.conjId);
+  MATCH_TEXT.set(e, { names, text });
+  return text;
+}
+
 function tableText(
   e: FlowEntry | null,
   table: number,
@@ -541,7 +554,7 @@ function tableText(
   // bridge reached through a patch port prints that bridge's internal rule (table 254, reg0=2).
   if (!e)
     return { type: "table", text: `${s}${foreign ? "reg0=0x2, priority 0" : "No match."}`, subs: [], table };
-  const m = withConjId(formatMatchWords(e.words, names ? { portNames: names } : {}), e.conjId);
+  const m = matchTextOf(e, names);
   s += m;
   if (!s.endsWith(" ")) s += ", ";
   s += `priority ${e.priority}`;
@@ -2068,7 +2081,16 @@ export function traceFlow(sw: Switch, bridgeName: string, flow: Flow, opts: Trac
       ),
     );
   }
-  const out: TraceResult = { version: 1, bridge: bridgeName, flow: passes[0]!.flow, passes };
+  // The first pass's flow text is rendered when read (a caller following the packet never asks).
+  const first = passes[0]!;
+  const out: TraceResult = {
+    version: 1,
+    bridge: bridgeName,
+    get flow(): string {
+      return first.flow;
+    },
+    passes,
+  };
   if (recircIds.ct) Object.defineProperty(out, "conntrack", { value: recircIds.ct, enumerable: false });
   if (opts.sideEffects) {
     for (const { bridge: b, entry } of recircIds.learned) b.addFlow(entry);
