@@ -51,6 +51,7 @@ import {
   type Verdict,
   type WireFrame,
   findDrop,
+  lazyProperty,
   packetView,
   walkSteps,
 } from "./model.js";
@@ -131,7 +132,8 @@ export class ProviderBridge implements physical.AttachedBridge {
         ?.ports.find((p) => p.type === "patch");
       if (patch) outputs.push({ port: patch.name, frame: r.crossing ?? r.toOvn });
     }
-    return { outputs, trace: r.text.replace(/\n+$/, "").split("\n") };
+    // The ofproto/trace text is rendered only if the step's detail is read.
+    return { outputs, trace: () => r.text.replace(/\n+$/, "").split("\n") };
   }
 }
 
@@ -360,7 +362,9 @@ export function physicalSteps(
     prev = e;
     if (dup) continue;
     const layer = e.kind === "metallb" ? "metallb" : e.kind === "bridge" ? "openflow" : "physical";
-    let [head, ...rest] = e.text.split("\n");
+    // An event with a headline (a bridge's) renders the rest of its text only when the detail is read.
+    const lazyRest = e.head !== undefined;
+    let [head, ...rest] = lazyRest ? [e.head] : e.text.split("\n");
     if (e.kind === "bridge" && bridgeRun) {
       // Say which rule decided, not only where the frame went.
       const r = bridgeRun(e.at);
@@ -398,6 +402,7 @@ export function physicalSteps(
           : {}),
       ...(rest.length > 0 ? { detail: rest.join("\n") } : {}),
     };
+    const restOf = (): string => e.text.slice((e.head?.length ?? 0) + 1);
     // Every hop that shows a frame (wire, switch port, bridge port, delivery), each frame once per place.
     if (e.frame && e.kind !== "host" && e.kind !== "neigh") {
       const last = frames[frames.length - 1];
@@ -414,9 +419,11 @@ export function physicalSteps(
       if (b.packet) cur.show(b.packet);
       if (extra.outcome) cur.end(extra.outcome);
       if (extra.detail) cur.setDetail(extra.detail);
+      else if (lazyRest) cur.setDetail(restOf);
     } else {
       const target = cur ?? into;
-      target.step(layer, where, head ?? e.kind, e.frame, extra);
+      const st = target.step(layer, where, head ?? e.kind, e.frame, extra);
+      if (lazyRest) lazyProperty(st, "detail", restOf);
     }
   }
   flush();
