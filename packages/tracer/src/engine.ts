@@ -798,19 +798,36 @@ export function summarizeBridge(r: OvsRun): string {
 
 // ---------------------------------------------------------------------------------------------
 
-function defaultTarget(
-  s: Scenario,
-  input: TraceInput,
-): { to: string; port: number; proto: "tcp" | "udp" | "icmp" } {
+/** Targets already resolved, per scenario (the services do not change while a simulation runs). */
+const TARGETS = new WeakMap<Scenario, Map<string, Target>>();
+interface Target {
+  readonly to: string;
+  /** `to` as a number. */
+  readonly dst: number;
+  readonly port: number;
+  readonly proto: "tcp" | "udp" | "icmp";
+}
+
+function defaultTarget(s: Scenario, input: TraceInput): Target {
+  let byKey = TARGETS.get(s);
+  if (!byKey) {
+    byKey = new Map();
+    TARGETS.set(s, byKey);
+  }
+  const key = `${input.to ?? ""}|${input.port ?? ""}|${input.proto ?? ""}`;
+  let t = byKey.get(key);
+  if (t) return t;
   const proto = input.proto ?? "tcp";
   const lbs = s.services.filter((x) => x.type === "LoadBalancer" && x.vips.length > 0);
   const to = input.to ?? lbs[0]?.vips[0];
   if (!to)
     throw new SimError("UNKNOWN_OBJECT", "no destination: give --to (the scenario has no LoadBalancer VIP)");
-  parseIp4(to, "--to");
+  const dst = parseIp4(to, "--to");
   const svc = s.services.find((x) => x.vips.includes(to));
   const port = input.port ?? svc?.ports.find((p) => p.protocol === proto)?.port ?? svc?.ports[0]?.port ?? 80;
-  return { to, port, proto };
+  t = { to, dst, port, proto };
+  byKey.set(key, t);
+  return t;
 }
 
 /** Traces one request (and its reply) through a simulation. */
@@ -846,7 +863,7 @@ function traceRun(
   input: TraceInput,
 ): { doc: TraceDocument; frames: readonly WireFrame[]; replyStart: number; ct: Ctx["ctSeen"] } {
   const s = sim.scenario;
-  const { to, port, proto } = defaultTarget(s, input);
+  const { to, dst, port, proto } = defaultTarget(s, input);
   const from = input.from ?? s.physical.clients[0]?.name;
   if (!from) throw new SimError("UNKNOWN_OBJECT", "no source: the scenario has no client; give --from");
   const request: TraceRequest = { from, to, port, proto };
@@ -864,7 +881,7 @@ function traceRun(
     bridgeRun,
     frames: [],
     hops: 0,
-    request: { nw_dst: parseIp4(to), nw_proto: protoNum(proto) },
+    request: { nw_dst: dst, nw_proto: protoNum(proto) },
     ctLookup: input.tcpFlags !== undefined,
     ctSeen: null,
   };
