@@ -567,8 +567,15 @@ function writeCtMd(
 ): Flow {
   const t = e ? e.orig : key;
   const icmp = t !== undefined && t.icmpType >= 0;
+  // One fixed-shape change record (the NAT fields listed, undefined when untouched) instead of
+  // a spread: withFlow reads it monomorphically on every packet.
   return withFlow(flow, {
-    ...natChanges,
+    nw_src: natChanges?.nw_src,
+    nw_dst: natChanges?.nw_dst,
+    ipv6_src: natChanges?.ipv6_src,
+    ipv6_dst: natChanges?.ipv6_dst,
+    tp_src: natChanges?.tp_src,
+    tp_dst: natChanges?.tp_dst,
     ct_state: state | CS.trk,
     ct_zone: zone,
     ct_mark: e ? e.mark : 0,

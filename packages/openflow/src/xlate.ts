@@ -249,41 +249,55 @@ function clearConntrack(k: Uint32Array): void {
 }
 
 /** OVS mf_are_prereqs_ok(), unwildcarding what it reads. */
+/** An action as the trace prints it, kept per parsed action (and port-name map): actions are immutable. */
+const ACTION_TEXT = new WeakMap<OfAction, { names: ReadonlyMap<number, string> | undefined; text: string }>();
+function actionTextOf(a: OfAction, names: ReadonlyMap<number, string> | undefined): string {
+  const c = ACTION_TEXT.get(a);
+  if (c && c.names === names) return c.text;
+  const text = formatActionNamed(a, names);
+  ACTION_TEXT.set(a, { names, text });
+  return text;
+}
+
+/** prereqsOk's dl_type test (un-wildcards dl_type). */
+function needDl(wc: Uint32Array, ok: boolean): boolean {
+  wc[W.dl_type] = 0xffff;
+  return ok;
+}
+
+/** prereqsOk's IP protocol test (un-wildcards dl_type and nw_proto). */
+function needProto(k: Uint32Array, wc: Uint32Array, proto: number): boolean {
+  if (!needDl(wc, isIpAny(k))) return false;
+  wc[W.nw_proto] = (wc[W.nw_proto]! | 0xff) >>> 0;
+  return k[W.nw_proto] === proto;
+}
+
 function prereqsOk(spec: FieldSpec, k: Uint32Array, wc: Uint32Array): boolean {
-  const needDl = (ok: boolean): boolean => {
-    wc[W.dl_type] = 0xffff;
-    return ok;
-  };
-  const needProto = (proto: number): boolean => {
-    if (!needDl(isIpAny(k))) return false;
-    wc[W.nw_proto] = (wc[W.nw_proto]! | 0xff) >>> 0;
-    return k[W.nw_proto] === proto;
-  };
   switch (spec.prereq) {
     case "none":
       return true;
     case "vlan":
       return (k[W.vlan0]! & VLAN_CFI) !== 0;
     case "ip":
-      return needDl(isIp4(k));
+      return needDl(wc, isIp4(k));
     case "ipv6":
-      return needDl(isIp6(k));
+      return needDl(wc, isIp6(k));
     case "ip_any":
-      return needDl(isIpAny(k));
+      return needDl(wc, isIpAny(k));
     case "arp":
-      return needDl(dlType(k) === ETH_TYPE.arp || dlType(k) === ETH_TYPE.rarp);
+      return needDl(wc, dlType(k) === ETH_TYPE.arp || dlType(k) === ETH_TYPE.rarp);
     case "mpls":
-      return needDl(isMplsType(dlType(k)));
+      return needDl(wc, isMplsType(dlType(k)));
     case "tcp":
-      return needProto(IP_PROTO.tcp);
+      return needProto(k, wc, IP_PROTO.tcp);
     case "udp":
-      return needProto(IP_PROTO.udp);
+      return needProto(k, wc, IP_PROTO.udp);
     case "sctp":
-      return needProto(IP_PROTO.sctp);
+      return needProto(k, wc, IP_PROTO.sctp);
     case "icmp":
-      return needProto(IP_PROTO.icmp);
+      return needProto(k, wc, IP_PROTO.icmp);
     default:
-      return needProto(IP_PROTO.icmpv6);
+      return needProto(k, wc, IP_PROTO.icmpv6);
   }
 }
 
@@ -530,6 +544,19 @@ function namesOf(ctx: { readonly opts: TraceOptions }, b: Bridge): Map<number, s
   return m;
 }
 
+/**
+ * A rule's match as the trace prints it, kept per rule (and port-name map): flow entries are
+ * immutable, so the text a trace shows for a rule is made once, not on every lookup.
+ */
+const MATCH_TEXT = new WeakMap<FlowEntry, { names: ReadonlyMap<number, string> | undefined; text: string }>();
+function matchTextOf(e: FlowEntry, names: ReadonlyMap<number, string> | undefined): string {
+  const c = MATCH_TEXT.get(e);
+  if (c && c.names === names) return c.text;
+  const text = withConjId(formatMatchWords(e.words, names ? { portNames: names } : {}), e.conjId);
+  MATCH_TEXT.set(e, { names, text });
+  return text;
+}
+
 function tableText(
   e: FlowEntry | null,
   table: number,
@@ -541,7 +568,7 @@ function tableText(
   // bridge reached through a patch port prints that bridge's internal rule (table 254, reg0=2).
   if (!e)
     return { type: "table", text: `${s}${foreign ? "reg0=0x2, priority 0" : "No match."}`, subs: [], table };
-  const m = withConjId(formatMatchWords(e.words, names ? { portNames: names } : {}), e.conjId);
+  const m = matchTextOf(e, names);
   s += m;
   if (!s.endsWith(" ")) s += ", ";
   s += `priority ${e.priority}`;
@@ -1489,7 +1516,7 @@ function doActionsList(
     ctx.inBucket = groupBucketAction;
     // OVS `last`: the final action of the outermost list, with nothing left in the action set.
     const last = isLast && ai === actions.length - 1 && ctx.actionSet.length === 0;
-    report(ctx, "action", formatActionNamed(a, namesOf(ctx, ctx.bridge)));
+    report(ctx, "action", actionTextOf(a, namesOf(ctx, ctx.bridge)));
     switch (a.kind) {
       case "output":
         if (a.maxLen !== undefined && a.port !== OFPP.CONTROLLER) outputTrunc(ctx, a.port, a.maxLen, last);
@@ -2107,7 +2134,16 @@ export function traceFlow(sw: Switch, bridgeName: string, flow: Flow, opts: Trac
       ),
     );
   }
-  const out: TraceResult = { version: 1, bridge: bridgeName, flow: passes[0]!.flow, passes };
+  // The first pass's flow text is rendered when read (a caller following the packet never asks).
+  const first = passes[0]!;
+  const out: TraceResult = {
+    version: 1,
+    bridge: bridgeName,
+    get flow(): string {
+      return first.flow;
+    },
+    passes,
+  };
   if (recircIds.ct) Object.defineProperty(out, "conntrack", { value: recircIds.ct, enumerable: false });
   if (opts.sideEffects) {
     for (const { bridge: b, entry } of recircIds.learned) b.addFlow(entry);

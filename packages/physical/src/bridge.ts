@@ -20,8 +20,12 @@ export interface BridgeOutput {
 
 export interface BridgeResult {
   readonly outputs: readonly BridgeOutput[];
-  /** Trace lines to show under the bridge step (e.g. ofproto/trace-like text). */
-  readonly trace: readonly string[];
+  /**
+   * Trace lines to show under the bridge step (e.g. ofproto/trace-like text), or a function
+   * that makes them when the event's text is first read (a bridge whose trace is a structured
+   * record renders it only for a caller that shows it).
+   */
+  readonly trace: readonly string[] | (() => readonly string[]);
 }
 
 /** An OVS bridge as seen from the physical network. `now` is virtual time in seconds. */

@@ -59,6 +59,11 @@ export interface TraceEvent {
   /** Device (and port/interface) where it happened: "sw1:p3", "node1/underlay0.341". */
   readonly at: string;
   readonly text: string;
+  /**
+   * The first line of `text`, set where the rest is rendered only when `text` is read (a
+   * bridge's trace): a reader that needs the headline alone does not render the rest.
+   */
+  readonly head?: string;
   /** Nesting depth (a resolution exchange inside a send is one deeper). */
   readonly depth: number;
   readonly frame?: Flow;
@@ -132,6 +137,23 @@ class Ctx implements TapApi {
   }
   event(kind: TraceKind, at: string, text: string, frame?: Flow): void {
     this.events.push({ t: this.net.now, kind, at, text, depth: this.depth, ...(frame ? { frame } : {}) });
+  }
+  /** An event whose text is `head`, a newline and `rest()`, rendered when the text is first read. */
+  lazyEvent(kind: TraceKind, at: string, head: string, rest: () => string, frame?: Flow): void {
+    let text: string | undefined;
+    const e = {
+      t: this.net.now,
+      kind,
+      at,
+      get text(): string {
+        text ??= `${head}\n${rest()}`;
+        return text;
+      },
+      head,
+      depth: this.depth,
+      ...(frame ? { frame } : {}),
+    };
+    this.events.push(e);
   }
   transmit(host: string, iface: string, frame: Flow): void {
     this.transmitFn(this, host, iface, frame);
@@ -515,12 +537,10 @@ export class PhysicalNetwork {
     }
     const res = br.receive(frame, inPort, this.now);
     const outs = res.outputs.map((o) => o.port);
-    ctx.event(
-      "bridge",
-      at,
-      `in_port ${inPort}${outs.length ? ` -> ${outs.join(", ")}` : " -> drop"}\n${res.trace.join("\n")}`,
-      frame,
-    );
+    const head = `in_port ${inPort}${outs.length ? ` -> ${outs.join(", ")}` : " -> drop"}`;
+    const lines = res.trace;
+    if (typeof lines === "function") ctx.lazyEvent("bridge", at, head, () => lines().join("\n"), frame);
+    else ctx.event("bridge", at, `${head}\n${lines.join("\n")}`, frame);
     for (const o of res.outputs) {
       if (o.port === bridgeName) {
         ctx.queue.push(() => this.hostReceive(ctx, host.name, bridgeName, o.frame));

@@ -51,6 +51,7 @@ import {
   type Verdict,
   type WireFrame,
   findDrop,
+  lazyProperty,
   packetView,
   walkSteps,
 } from "./model.js";
@@ -131,7 +132,8 @@ export class ProviderBridge implements physical.AttachedBridge {
         ?.ports.find((p) => p.type === "patch");
       if (patch) outputs.push({ port: patch.name, frame: r.crossing ?? r.toOvn });
     }
-    return { outputs, trace: r.text.replace(/\n+$/, "").split("\n") };
+    // The ofproto/trace text is rendered only if the step's detail is read.
+    return { outputs, trace: () => r.text.replace(/\n+$/, "").split("\n") };
   }
 }
 
@@ -360,7 +362,9 @@ export function physicalSteps(
     prev = e;
     if (dup) continue;
     const layer = e.kind === "metallb" ? "metallb" : e.kind === "bridge" ? "openflow" : "physical";
-    let [head, ...rest] = e.text.split("\n");
+    // An event with a headline (a bridge's) renders the rest of its text only when the detail is read.
+    const lazyRest = e.head !== undefined;
+    let [head, ...rest] = lazyRest ? [e.head] : e.text.split("\n");
     if (e.kind === "bridge" && bridgeRun) {
       // Say which rule decided, not only where the frame went.
       const r = bridgeRun(e.at);
@@ -398,6 +402,7 @@ export function physicalSteps(
           : {}),
       ...(rest.length > 0 ? { detail: rest.join("\n") } : {}),
     };
+    const restOf = (): string => e.text.slice((e.head?.length ?? 0) + 1);
     // Every hop that shows a frame (wire, switch port, bridge port, delivery), each frame once per place.
     if (e.frame && e.kind !== "host" && e.kind !== "neigh") {
       const last = frames[frames.length - 1];
@@ -414,9 +419,11 @@ export function physicalSteps(
       if (b.packet) cur.show(b.packet);
       if (extra.outcome) cur.end(extra.outcome);
       if (extra.detail) cur.setDetail(extra.detail);
+      else if (lazyRest) cur.setDetail(restOf);
     } else {
       const target = cur ?? into;
-      target.step(layer, where, head ?? e.kind, e.frame, extra);
+      const st = target.step(layer, where, head ?? e.kind, e.frame, extra);
+      if (lazyRest) lazyProperty(st, "detail", restOf);
     }
   }
   flush();
@@ -791,19 +798,36 @@ export function summarizeBridge(r: OvsRun): string {
 
 // ---------------------------------------------------------------------------------------------
 
-function defaultTarget(
-  s: Scenario,
-  input: TraceInput,
-): { to: string; port: number; proto: "tcp" | "udp" | "icmp" } {
+/** Targets already resolved, per scenario (the services do not change while a simulation runs). */
+const TARGETS = new WeakMap<Scenario, Map<string, Target>>();
+interface Target {
+  readonly to: string;
+  /** `to` as a number. */
+  readonly dst: number;
+  readonly port: number;
+  readonly proto: "tcp" | "udp" | "icmp";
+}
+
+function defaultTarget(s: Scenario, input: TraceInput): Target {
+  let byKey = TARGETS.get(s);
+  if (!byKey) {
+    byKey = new Map();
+    TARGETS.set(s, byKey);
+  }
+  const key = `${input.to ?? ""}|${input.port ?? ""}|${input.proto ?? ""}`;
+  let t = byKey.get(key);
+  if (t) return t;
   const proto = input.proto ?? "tcp";
   const lbs = s.services.filter((x) => x.type === "LoadBalancer" && x.vips.length > 0);
   const to = input.to ?? lbs[0]?.vips[0];
   if (!to)
     throw new SimError("UNKNOWN_OBJECT", "no destination: give --to (the scenario has no LoadBalancer VIP)");
-  parseIp4(to, "--to");
+  const dst = parseIp4(to, "--to");
   const svc = s.services.find((x) => x.vips.includes(to));
   const port = input.port ?? svc?.ports.find((p) => p.protocol === proto)?.port ?? svc?.ports[0]?.port ?? 80;
-  return { to, port, proto };
+  t = { to, dst, port, proto };
+  byKey.set(key, t);
+  return t;
 }
 
 /** Traces one request (and its reply) through a simulation. */
@@ -839,7 +863,7 @@ function traceRun(
   input: TraceInput,
 ): { doc: TraceDocument; frames: readonly WireFrame[]; replyStart: number; ct: Ctx["ctSeen"] } {
   const s = sim.scenario;
-  const { to, port, proto } = defaultTarget(s, input);
+  const { to, dst, port, proto } = defaultTarget(s, input);
   const from = input.from ?? s.physical.clients[0]?.name;
   if (!from) throw new SimError("UNKNOWN_OBJECT", "no source: the scenario has no client; give --from");
   const request: TraceRequest = { from, to, port, proto };
@@ -857,7 +881,7 @@ function traceRun(
     bridgeRun,
     frames: [],
     hops: 0,
-    request: { nw_dst: parseIp4(to), nw_proto: protoNum(proto) },
+    request: { nw_dst: dst, nw_proto: protoNum(proto) },
     ctLookup: input.tcpFlags !== undefined,
     ctSeen: null,
   };

@@ -189,11 +189,10 @@ export function runLogical(
         if (m) pipeline = m[1]!;
       }
       if (node.kind === "table") {
-        const m = /^\s*(\d+)\. (\S+?)(?: \([^)]*\))?: (.*), priority (\d+), uuid/.exec(node.text);
-        if (m)
-          stages.push({ pipeline, table: Number(m[1]), stage: m[2]!, priority: Number(m[4]), match: m[3]! });
+        const st = tableStage(node.text);
+        if (st) stages.push({ pipeline, ...st });
       }
-      if (node.kind === "action" || node.kind === "modify") {
+      if ((node.kind === "action" || node.kind === "modify") && MAYBE_SET.test(node.text)) {
         const m = /^(eth\.dst|eth\.src|ip4\.dst|ip4\.src) = ([0-9a-fA-F:.]+);?$/.exec(node.text.trim());
         if (m) {
           const v = m[2]!;
@@ -240,6 +239,32 @@ export function runLogical(
   }
   const run = { result, outputs, backend: chosen, stages, dropReason } as Omit<LogicalRun, "text">;
   return lazyProperty(run, "text", () => `# ${result.flow}\n${renderDetailed(result.tree)}`) as LogicalRun;
+}
+
+/** A cheap first test for the address assignments the walk replays (`eth.dst = …`, `ip4.src = …`). */
+const MAYBE_SET = /^\s*(?:eth|ip4)\./;
+
+type TableStage = {
+  readonly table: number;
+  readonly stage: string;
+  readonly priority: number;
+  readonly match: string;
+};
+
+/**
+ * A table line's stage, priority and match (`" 13. ls_in_lb (northd.c:…): match, priority 120,
+ * uuid …"`), kept per line text: the same logical flows print the same lines on every trace, so
+ * each is read once.
+ */
+const STAGE_OF = new Map<string, TableStage | null>();
+function tableStage(text: string): TableStage | null {
+  let st = STAGE_OF.get(text);
+  if (st !== undefined) return st;
+  const m = /^\s*(\d+)\. (\S+?)(?: \([^)]*\))?: (.*), priority (\d+), uuid/.exec(text);
+  st = m ? { table: Number(m[1]), stage: m[2]!, priority: Number(m[4]), match: m[3]! } : null;
+  if (STAGE_OF.size >= 50_000) STAGE_OF.clear();
+  STAGE_OF.set(text, st);
+  return st;
 }
 
 /**

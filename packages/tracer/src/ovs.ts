@@ -296,23 +296,28 @@ export function replayOdp(o: NodeOvs, actions: string, start: Flow): OvsExit[] {
   return out;
 }
 
-const LOG_TO_PHY = new WeakMap<
-  NodeOvs,
-  { text: string; mt: string; actions: string; words: ReturnType<typeof matchToWords> }[]
->();
+/** One table-65 flow, its actions read once: the VLAN it pushes, the port it outputs to, its trace text. */
+interface LogToPhyFlow {
+  readonly words: ReturnType<typeof matchToWords>;
+  /** `mod_vlan_vid:N` actions in order (each replaces the outer tag). */
+  readonly vids: readonly number[];
+  /** The last `output:N`, if any. */
+  readonly ofport: number | null;
+  readonly flowText: string;
+}
+
+const LOG_TO_PHY = new WeakMap<NodeOvs, LogToPhyFlow[]>();
 
 /** ovn-controller's br-int table 65 (LOG_TO_PHY) for a logical output port: the matching flow and its effect. */
 export function logToPhy(
   o: NodeOvs,
   flow: Flow,
 ): { flowText: string; flow: Flow; port: string | null; bridge: string } | null {
-  const brInt: BridgeSpec | undefined = o.dataplane.bridges.find((b) => b.name === "br-int");
-  if (!brInt) return null;
-  const key = flowToKey(flow);
   let compiled = LOG_TO_PHY.get(o);
   if (!compiled) {
     compiled = [];
-    for (const text of brInt.flows) {
+    const brInt: BridgeSpec | undefined = o.dataplane.bridges.find((b) => b.name === "br-int");
+    for (const text of brInt?.flows ?? []) {
       if (!text.startsWith("table=65,")) continue;
       const [matchText, actions] = text.replace(/^table=65,/, "").split(" actions=") as [string, string];
       const mt = matchText.replace(/^priority=\d+,/, "");
@@ -322,31 +327,42 @@ export function logToPhy(
       } catch {
         continue;
       }
-      compiled.push({ text, mt, actions, words: matchToWords(match) });
+      const vids: number[] = [];
+      let ofport: number | null = null;
+      for (const act of actions.split(",")) {
+        const vv = /^mod_vlan_vid:(\d+)$/.exec(act);
+        if (vv) vids.push(Number(vv[1]));
+        const out = /^output:(\d+)$/.exec(act);
+        if (out) ofport = Number(out[1]);
+      }
+      compiled.push({
+        words: matchToWords(match),
+        vids,
+        ofport,
+        flowText: ` 65. ${mt}, priority ${/priority=(\d+)/.exec(text)?.[1] ?? "?"}\n    ${actions.replace(/,/g, "\n    ")}`,
+      });
     }
     LOG_TO_PHY.set(o, compiled);
   }
-  for (const { text, mt, actions, words } of compiled) {
-    if (!keyMatches(words, key)) continue;
+  if (compiled.length === 0 && !o.dataplane.bridges.some((b) => b.name === "br-int")) return null;
+  const key = flowToKey(flow);
+  for (const c of compiled) {
+    if (!keyMatches(c.words, key)) continue;
     let f = flow;
+    for (const vid of c.vids)
+      f = withFlow(f, {
+        vlans: [{ tpid: 0x8100, pcp: 0, vid }, ...f.vlans.slice(f.vlans.length ? 1 : 0)],
+      });
     let port: string | null = null;
-    for (const act of actions.split(",")) {
-      const vv = /^mod_vlan_vid:(\d+)$/.exec(act);
-      if (vv)
-        f = withFlow(f, {
-          vlans: [{ tpid: 0x8100, pcp: 0, vid: Number(vv[1]) }, ...f.vlans.slice(f.vlans.length ? 1 : 0)],
-        });
-      const out = /^output:(\d+)$/.exec(act);
-      if (out)
-        port =
-          [...o.sw.bridge("br-int").ports.values()].find((p) => p.ofport === Number(out[1]))?.name ?? null;
+    if (c.ofport !== null) {
+      for (const p of o.sw.bridge("br-int").ports.values()) {
+        if (p.ofport === c.ofport) {
+          port = p.name;
+          break;
+        }
+      }
     }
-    return {
-      flowText: ` 65. ${mt}, priority ${/priority=(\d+)/.exec(text)?.[1] ?? "?"}\n    ${actions.replace(/,/g, "\n    ")}`,
-      flow: f,
-      port,
-      bridge: "br-int",
-    };
+    return { flowText: c.flowText, flow: f, port, bridge: "br-int" };
   }
   return null;
 }

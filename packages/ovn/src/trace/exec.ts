@@ -64,6 +64,8 @@ interface CDatapath {
   readonly mcsByKey: Map<number, CMc>;
   /** "ingress:12" → flows by priority. */
   readonly tables: Map<string, CFlow[]>;
+  /** The same lists indexed by pipeline and table number (the lookup's path: no key string per lookup). */
+  readonly byTable: { readonly ingress: (CFlow[] | undefined)[]; readonly egress: (CFlow[] | undefined)[] };
   readonly stages: Map<string, string>;
   readonly unparsed: { readonly flow: LogicalFlow; readonly error: string }[];
   /** Has an l3gateway port: ovn-trace treats the datapath as a local gateway router. */
@@ -254,6 +256,7 @@ export class LogicalNetwork {
         mcs: new Map(),
         mcsByKey: new Map(),
         tables: new Map(),
+        byTable: { ingress: [], egress: [] },
         stages: new Map(),
         unparsed: [],
         hasL3gateway: false,
@@ -322,6 +325,7 @@ export class LogicalNetwork {
         if (!list) {
           list = [];
           dp.tables.set(key, list);
+          dp.byTable[lf.pipeline][lf.table] = list;
         }
         list.push({
           lf,
@@ -663,9 +667,12 @@ class TraceRun {
   }
 
   private lookup(dp: CDatapath, f: MFlow, table: number, pipeline: Pipeline): CFlow | undefined {
-    const list = dp.tables.get(`${pipeline}:${table}`);
+    const list = dp.byTable[pipeline][table];
     if (!list) return undefined;
-    for (const c of list) if (c.pred(f)) return c;
+    for (let i = 0; i < list.length; i++) {
+      const c = list[i]!;
+      if (c.pred(f)) return c;
+    }
     return undefined;
   }
 
