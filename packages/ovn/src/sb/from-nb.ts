@@ -93,7 +93,10 @@ export function sbModelFromNb(db: NbDatabase, result: Pick<NorthdResult, "flows"
       if (be) vips.push({ ...be, text: k });
     }
   }
-  const svcMac = db.nbGlobal.options.svc_monitor_mac ?? "00:00:00:00:00:00";
+  // Without NB_Global options:svc_monitor_mac northd draws a random locally administered
+  // unicast MAC (eth_addr_random); a fixed one of that kind stands in for it. Never all-zero:
+  // a microflow without eth.src / eth.dst would match the service-monitor flows.
+  const svcMac = db.nbGlobal.options.svc_monitor_mac ?? "0a:00:00:5e:c0:01";
   return {
     flows: result.flows,
     datapaths,
