@@ -413,6 +413,6 @@ describe.skipIf(gate.skip)("northd router live differential (real ovn-northd 23.
       perStage(real, cmp, acc);
       expect(cmp.extra.map(key)).toEqual([]);
       expect(cmp.missing.map(key)).toEqual([]);
-    }, 60_000);
+    }, 180_000);
   }
 });
