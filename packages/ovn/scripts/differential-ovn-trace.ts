@@ -56,7 +56,7 @@ if (out) {
       {
         what: "ovnsim ovn-trace vs real ovn-trace 23.03 over the same southbound (live ovn-northd 23.03) on random NB configurations and microflows (packages/ovn/test/gen-trace-differential.ts)",
         compared:
-          "outcome = the '# Minimal trace.' section (fate and header changes); full = the whole --all text (detailed, summary, minimal). Normalisation: ovn-trace's random ct_lb backend (no --lb-dst naming one) and unpinned select member are matched by rerunning ovnsim with each fixed choice",
+          "outcome = the '# Minimal trace.' section (fate and header changes); full = the whole --all text (detailed, summary, minimal). Normalisation: ovn-trace's random ct_lb backend (no --lb-dst naming one) and unpinned select member are matched by rerunning ovnsim with each fixed choice. nbctl = the same cases over the southbound ovnsim derives itself from the configuration (ovnsim's northd 23.03 + sbModelFromNb, the `ovn-trace --nbctl` path), flow uuids and northd.c hints masked, priority ties in the real southbound's order (ovn-trace breaks them by random uuid order)",
         ...rest,
         nbctlDifferingCases: results
           .filter((r) => r.nbctl && !r.nbctl.full)
