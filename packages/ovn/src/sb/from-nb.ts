@@ -5,7 +5,7 @@
  * ports as `patch` peers, chassis bindings from `ovn-sbctl lsp-bind`, multicast groups and LB
  * VIPs, joined with the logical flows ovnsim's northd produced for a release profile.
  */
-import type { NbDatabase } from "../nb/model.js";
+import { attachedLbNames, type NbDatabase } from "../nb/model.js";
 import type { NorthdResult } from "../northd/compile.js";
 import { deriveMcGroups, type SbDatapath, type SbModel, type SbPort, type SbVip } from "./model.js";
 import { parseBackend } from "../actions/parse.js";
@@ -86,8 +86,12 @@ export function sbModelFromNb(db: NbDatabase, result: Pick<NorthdResult, "flows"
   const enabled = ports.filter(
     (p) => db.switches.flatMap((s) => s.ports).find((q) => q.name === p.name)?.enabled !== false,
   );
+  // Northd writes an SB Load_Balancer row only for a load balancer some switch applies
+  // (directly or through a group): a router-only VIP is no hairpin candidate for ovn-trace.
+  const onSwitch = new Set(db.switches.flatMap((sw) => attachedLbNames(db, sw)));
   const vips: SbVip[] = [];
   for (const lb of db.loadBalancers) {
+    if (!onSwitch.has(lb.name)) continue;
     for (const k of Object.keys(lb.vips)) {
       const be = parseBackend(k);
       if (be) vips.push({ ...be, text: k });
