@@ -5,6 +5,7 @@
 //   npx tsx --conditions=@ovnsim/source packages/ovn/scripts/differential-ovn-trace.ts \
 //     --cases 2000 --seed 1 --out bench/results/ovn-trace-differential.json \
 //     [--per-config 25] [--features default|all|+router-lb|router,nat,…] [--keep DIR] [--all-cases]
+//     [--budget-s SECONDS]  (start no configuration after that: a time-boxed run)
 // Needs the real tools (../shared/oracle); OVNSIM_SHARED points at shared/.
 import { writeFileSync } from "node:fs";
 import { startSandbox } from "@ovnsim/oracle";
@@ -22,9 +23,18 @@ const keep = arg("keep", "");
 const perConfig = Number(arg("per-config", "25"));
 const features = parseFeatures(arg("features", "default"));
 const all = process.argv.includes("--all-cases");
+const budget = arg("budget-s", "");
 
 const rep = runTraceDifferential(
-  { seed, cases, perConfig, features, log: (l) => console.error(l), ...(keep ? { keep } : {}) },
+  {
+    seed,
+    cases,
+    perConfig,
+    features,
+    log: (l) => console.error(l),
+    ...(keep ? { keep } : {}),
+    ...(budget ? { budgetSeconds: Number(budget) } : {}),
+  },
   (name) => startSandbox({ name, ovs: false }),
 );
 console.log(
@@ -33,6 +43,9 @@ console.log(
 console.log(formatScores(rep));
 console.log("\ntop differences (first differing line, real ≠ ovnsim):");
 for (const d of rep.differenceSignatures.slice(0, 15))
+  console.log(`${String(d.count).padStart(5)}  ${d.signature}`);
+console.log("\ntop differences of the --nbctl path (first differing line, real ≠ ovnsim):");
+for (const d of rep.nbctlDifferenceSignatures.slice(0, 15))
   console.log(`${String(d.count).padStart(5)}  ${d.signature}`);
 if (out) {
   const { results, ...rest } = rep;
@@ -43,8 +56,16 @@ if (out) {
       {
         what: "ovnsim ovn-trace vs real ovn-trace 23.03 over the same southbound (live ovn-northd 23.03) on random NB configurations and microflows (packages/ovn/test/gen-trace-differential.ts)",
         compared:
-          "outcome = the '# Minimal trace.' section (fate and header changes); full = the whole --all text (detailed, summary, minimal). Normalisation: ovn-trace's random ct_lb backend (no --lb-dst naming one) and unpinned select member are matched by rerunning ovnsim with each fixed choice",
+          "outcome = the '# Minimal trace.' section (fate and header changes); full = the whole --all text (detailed, summary, minimal). Normalisation: ovn-trace's random ct_lb backend (no --lb-dst naming one) and unpinned select member are matched by rerunning ovnsim with each fixed choice. nbctl = the same cases over the southbound ovnsim derives itself from the configuration (ovnsim's northd 23.03 + sbModelFromNb, the `ovn-trace --nbctl` path), flow uuids and northd.c hints masked, priority ties in the real southbound's order (ovn-trace breaks them by random uuid order)",
         ...rest,
+        nbctlDifferingCases: results
+          .filter((r) => r.nbctl && !r.nbctl.full)
+          .slice(0, 40)
+          .map((r) => ({
+            configSeed: r.configSeed,
+            trace: r.args.map((a) => `'${a}'`).join(" "),
+            nbctl: r.nbctl,
+          })),
         differingCases: differing.slice(0, 60).map((r) => ({
           configSeed: r.configSeed,
           trace: r.args.map((a) => `'${a}'`).join(" "),

@@ -22,10 +22,12 @@ export const ALL_FEATURES = [
   "neigh",
   "ipv6",
   "router-lb",
+  "lb-affinity",
+  "lb-group",
 ] as const;
 export type Feature = (typeof ALL_FEATURES)[number];
-/** Everything but router load balancers (their northd flows are another change). */
-export const DEFAULT_FEATURES: readonly Feature[] = ALL_FEATURES.filter((f) => f !== "router-lb");
+/** Every feature (router load balancers, affinity and LB groups included since issue 12's run). */
+export const DEFAULT_FEATURES: readonly Feature[] = ALL_FEATURES;
 
 export function parseFeatures(s: string | undefined): Set<Feature> {
   if (!s || s === "default") return new Set(DEFAULT_FEATURES);
@@ -63,6 +65,8 @@ export interface GenVip {
   readonly proto: "tcp" | "udp";
   readonly backends: readonly string[];
   readonly switches: readonly string[];
+  /** The router the load balancer is on (a switch load balancer otherwise). */
+  readonly router?: string;
 }
 /** What the microflow generator knows of a configuration. */
 export interface GenTopology {
@@ -299,14 +303,59 @@ export function generateNb(seed: number, features: ReadonlySet<Feature>): GenCon
           `ovn-sbctl create mac_binding datapath=$(ovn-sbctl --bare --columns=_uuid find datapath_binding external_ids:name=${lr}) logical_port=${inner[0]!.lrp} ip=${inner[0]!.net}.2 mac='"0a:00:00:00:e0:${hex(ri)}"'`,
         );
     }
-    if (has("router-lb") && r() < 0.5) {
+    if (has("router-lb") && r() < 0.7) {
+      // Router load balancers: a VIP on the external network (tcp, udp, or without a port),
+      // sometimes one on an inner subnet (answered by ARP there), an IPv6 one, skip_snat,
+      // session affinity, the same LB on the inner switches, or attached through a
+      // Load_Balancer_Group.
       const back = ports.filter((p) => inner.some((x) => x.sw === p.sw));
       if (back.length) {
-        const b = back.slice(0, 2).map((p) => `${p.ip}:8080`);
-        const vip = `${extNet}.150`;
-        L.push(`lb-add rlb${ri} ${vip}:80 ${b.join(",")} tcp`);
-        L.push(`lr-lb-add ${lr} rlb${ri}`);
-        vips.push({ vip, port: 80, proto: "tcp", backends: b, switches: [ext] });
+        const nLb = 1 + Math.floor(r() * 2);
+        for (let j = 0; j < nLb; j++) {
+          const name = `rlb${ri}${j ? `_${j}` : ""}`;
+          const pool = back.filter(() => r() < 0.7).slice(0, 3);
+          if (!pool.length) pool.push(back[0]!);
+          const kind = pick(["tcp", "tcp", "udp", "noport"] as const);
+          const onInner = r() < 0.3;
+          const v6 = extV6 && !onInner && pool.every((p) => p.ip6) && r() < 0.3;
+          const vip = v6
+            ? `fd00:ff${ri}::${150 + j}`
+            : onInner
+              ? `${inner[0]!.net}.${150 + j}`
+              : `${extNet}.${150 + j}`;
+          const withPort = kind !== "noport";
+          const b = pool.map((p) => {
+            const ip = v6 ? (p.ip6 as string) : p.ip;
+            return withPort ? (v6 ? `[${ip}]:8080` : `${ip}:8080`) : ip;
+          });
+          const vipText = withPort ? (v6 ? `[${vip}]:80` : `${vip}:80`) : vip;
+          const sws = [ext, ...(r() < 0.3 ? inner.map((x) => x.sw) : [])];
+          if (has("lb-group") && r() < 0.4) {
+            // ovn-nbctl 23.03 has no lb-group command and takes only UUIDs as references:
+            // the LB, its group and the attachments in one transaction of generic commands.
+            L.push(
+              `-- --id=@lb create load_balancer name=${name} protocol=${kind === "udp" ? "udp" : "tcp"} 'vips={"${vipText}"="${b.join(",")}"}' -- --id=@g create load_balancer_group name=lbg${ri}_${j} load_balancer=@lb -- add logical_router ${lr} load_balancer_group @g${sws
+                .slice(1)
+                .map((sw) => ` -- add logical_switch ${sw} load_balancer_group @g`)
+                .join("")}`,
+            );
+          } else {
+            L.push(`lb-add ${name} ${vipText} ${b.join(",")}${withPort ? ` ${kind}` : ""}`);
+            L.push(`lr-lb-add ${lr} ${name}`);
+            for (const sw of sws.slice(1)) L.push(`ls-lb-add ${sw} ${name}`);
+          }
+          if (r() < 0.2) L.push(`set load_balancer ${name} options:skip_snat=true`);
+          if (has("lb-affinity") && r() < 0.3)
+            L.push(`set load_balancer ${name} options:affinity_timeout=${pick([60, 300])}`);
+          vips.push({
+            vip,
+            ...(withPort ? { port: 80 } : {}),
+            proto: kind === "udp" ? "udp" : "tcp",
+            backends: b,
+            switches: onInner ? [inner[0]!.sw] : sws,
+            router: lr,
+          });
+        }
       }
     }
   }
@@ -342,8 +391,19 @@ export function generateNb(seed: number, features: ReadonlySet<Feature>): GenCon
           `lb-add lb${i} ${withPort ? `${vip}:80` : vip} ${backs.join(",")}${withPort ? ` ${proto}` : ""}`,
         );
       }
-      if (r() < 0.2) L.push(`set load_balancer lb${i} options:skip_snat=true`);
-      for (const s of sws) L.push(`ls-lb-add ${s.sw} lb${i}`);
+      let lbName = `lb${i}`;
+      if (has("lb-group") && r() < 0.3) {
+        // Attached through a group instead (one transaction: see the router LBs above).
+        L.pop();
+        lbName = `glb${i}`;
+        const vipText = withPort ? (v6 ? `[${vip}]:80` : `${vip}:80`) : vip;
+        L.push(
+          `-- --id=@lb create load_balancer name=${lbName} protocol=${withPort ? proto : "tcp"} 'vips={"${vipText}"="${backs.join(",")}"}' -- --id=@g create load_balancer_group name=lbg_s${i} load_balancer=@lb${sws.map((s) => ` -- add logical_switch ${s.sw} load_balancer_group @g`).join("")}`,
+        );
+      } else for (const s of sws) L.push(`ls-lb-add ${s.sw} lb${i}`);
+      if (r() < 0.2) L.push(`set load_balancer ${lbName} options:skip_snat=true`);
+      if (has("lb-affinity") && r() < 0.25)
+        L.push(`set load_balancer ${lbName} options:affinity_timeout=${pick([60, 300])}`);
       vips.push({
         vip,
         ...(withPort ? { port: 80 } : {}),
@@ -404,6 +464,9 @@ const CTS: readonly (readonly string[])[] = [
   ["inv,trk"],
 ];
 
+/** Conntrack answers that start with a new connection (what a VIP's DNAT flows need). */
+const CTS_NEW: readonly (readonly string[])[] = [[], ["new"], ["new", "new"], ["new", "est,trk"]];
+
 /** Random microflows for a configuration. */
 export function generateMicroflows(seed: number, topo: GenTopology, n: number): TraceCase[] {
   const r = rng(seed);
@@ -461,6 +524,7 @@ export function generateMicroflows(seed: number, topo: GenTopology, n: number): 
     let dport: number = pick([80, 22, 53, 8080]);
     let proto = pick(["tcp", "tcp", "udp", "icmp", "icmp", "arp"] as const);
     let lbDst: string | undefined;
+    let ctNew = false;
     const d = r();
     if (dp !== undefined) {
       // From a router port: the router's own MAC, to anything.
@@ -475,11 +539,22 @@ export function generateMicroflows(seed: number, topo: GenTopology, n: number): 
       dstIp6 = q.ip6;
       tags.add("l2");
     } else if (d < 0.4 && topo.vips.some((v) => v.switches.includes(sw) || routers.length)) {
-      const v = pick(topo.vips);
-      tags.add("lb");
+      // Half of them to the VIP of a router this switch is attached to, when there is one:
+      // to that router's MAC, mostly as a new connection.
+      const rv = topo.vips.filter((x) => routers.some((rp) => rp.router === x.router));
+      const v = rv.length && r() < 0.5 ? pick(rv) : pick(topo.vips);
       const q = r() < 0.5 && peers.length ? pick(peers) : undefined;
-      dstMac =
-        routers.length && r() < 0.6 ? pick(routers).mac : (q?.mac ?? routers[0]?.mac ?? "0a:00:00:00:00:99");
+      if (v.router !== undefined && routers.some((rp) => rp.router === v.router)) {
+        tags.add("router-lb");
+        dstMac = routers.find((rp) => rp.router === v.router)!.mac;
+        if (r() < 0.7) ctNew = true;
+      } else {
+        tags.add("lb");
+        dstMac =
+          routers.length && r() < 0.6
+            ? pick(routers).mac
+            : (q?.mac ?? routers[0]?.mac ?? "0a:00:00:00:00:99");
+      }
       if (v.vip.includes(":")) {
         dstIp6 = v.vip;
         dstIp = pick(allIp4);
@@ -561,7 +636,7 @@ export function generateMicroflows(seed: number, topo: GenTopology, n: number): 
       mf = parts.join(" && ");
       tags.add("fuzz");
     }
-    const args: string[] = [...pick(CTS).map((c) => `--ct=${c}`)];
+    const args: string[] = [...(ctNew ? pick(CTS_NEW) : pick(CTS)).map((c) => `--ct=${c}`)];
     if (lbDst) args.push(`--lb-dst=${lbDst}`);
     if (topo.selectIds && r() < 0.85) args.push(`--select-id=${1 + Math.floor(r() * 3)}`);
     args.push("--all");

@@ -102,6 +102,37 @@ ovn-sbctl lsp-bind p1 n1
     expect(findPort(db, "p")?.port.options).toEqual({ b: "2" });
     expect(findPort(db, "p")?.port.addresses).toEqual([]);
   });
+  it("attaches load balancers through a Load_Balancer_Group, which northd applies like lr-lb-add / ls-lb-add", () => {
+    const base =
+      "ls-add sw0\nlr-add lr0\nset logical_router lr0 options:chassis=hv1\nlrp-add lr0 lr0-sw0 00:00:00:00:00:01 10.0.0.1/24\n";
+    const viaGroup = parseNbctl(
+      `${base}-- --id=@lb create load_balancer name=lb0 protocol=tcp 'vips={"10.0.0.10:80"="10.0.0.2:8080,10.0.0.3:8080"}' -- --id=@g create load_balancer_group name=g0 load_balancer=@lb -- add logical_router lr0 load_balancer_group @g -- add logical_switch sw0 load_balancer_group @g\nset load_balancer lb0 options:affinity_timeout=60`,
+    );
+    expect(viaGroup.loadBalancerGroups.map((g) => [g.name, g.loadBalancers])).toEqual([["g0", ["lb0"]]]);
+    const direct = parseNbctl(
+      `${base}lb-add lb0 10.0.0.10:80 10.0.0.2:8080,10.0.0.3:8080 tcp\nlr-lb-add lr0 lb0\nls-lb-add sw0 lb0\nset load_balancer lb0 options:affinity_timeout=60`,
+    );
+    const text = (db: typeof direct) =>
+      northd(db, "ovn-23.03")
+        .flows.map((f) => `${f.datapath} ${f.stage} ${f.priority} ${f.match} ${f.actions}`)
+        .sort();
+    const flows = text(viaGroup);
+    expect(flows).toEqual(text(direct));
+    expect(flows.some((f) => f.startsWith("lr0 lr_in_lb_aff_check 100 "))).toBe(true);
+    expect(flows.some((f) => f.startsWith("sw0 ls_in_lb_aff_check 100 "))).toBe(true);
+    // destroying the group detaches its load balancers
+    const gone = parseNbctl(
+      `${base}-- --id=@lb create load_balancer name=lb0 protocol=tcp 'vips={"10.0.0.10:80"="10.0.0.2:8080"}' -- --id=@g create load_balancer_group name=g0 load_balancer=@lb -- add logical_router lr0 load_balancer_group @g\ndestroy load_balancer_group g0`,
+    );
+    expect(text(gone).some((f) => f.includes("10.0.0.10"))).toBe(false);
+  });
+  it("takes only UUIDs (or @ids) as reference values, like ovn-nbctl", () => {
+    expect(() =>
+      parseNbctl("lr-add lr0\nlb-add lb0 10.0.0.10 10.0.0.2\nadd logical_router lr0 load_balancer lb0", {
+        file: "cfg",
+      }),
+    ).toThrow(/cfg:3: "lb0" is not a valid UUID/);
+  });
   it("reports file:line and a typed code", () => {
     const cases: Array<[string, string, RegExp]> = [
       ["ls-add a\nlsp-add b p", "UNKNOWN_OBJECT", /cfg:2: b: switch name not found/],

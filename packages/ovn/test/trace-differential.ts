@@ -12,8 +12,12 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { repoRoot, type Sandbox } from "@ovnsim/oracle";
-import { readSbBundle } from "../src/sb/model.js";
+import { parseNbctl } from "../src/nb/nbctl.js";
+import { northd } from "../src/northd/compile.js";
+import { sbModelFromNb } from "../src/sb/from-nb.js";
+import { readSbBundle, type SbMacBinding } from "../src/sb/model.js";
 import { LogicalNetwork } from "../src/trace/exec.js";
+import type { LogicalFlow } from "../src/types.js";
 import { renderTrace } from "../src/trace/render.js";
 import { type Feature, generateMicroflows, generateNb, type TraceCase } from "./gen-trace-differential.js";
 
@@ -25,6 +29,8 @@ export interface TraceDiffOptions {
   readonly log?: (line: string) => void;
   /** Keep each configuration's SB bundle under this directory. */
   readonly keep?: string;
+  /** Start no new configuration after this many seconds (a time-boxed run reports what it did). */
+  readonly budgetSeconds?: number;
 }
 
 export interface CaseResult {
@@ -37,6 +43,17 @@ export interface CaseResult {
   readonly outcome: boolean;
   readonly full: boolean;
   readonly firstDiff?: { readonly line: number; readonly real: string; readonly ovnsim: string };
+  /**
+   * The same case traced over the southbound ovnsim derives itself from the configuration
+   * (`ovnsim ovn-trace --nbctl`: ovnsim's northd 23.03 + sbModelFromNb), compared with the
+   * real text once flow uuids and northd.c line hints are masked. Absent for configurations
+   * with `ovn-sbctl` lines (learned MAC bindings, which an nbctl file cannot hold).
+   */
+  readonly nbctl?: {
+    readonly outcome: boolean;
+    readonly full: boolean;
+    readonly firstDiff?: { readonly line: number; readonly real: string; readonly ovnsim: string };
+  };
 }
 
 export interface Score {
@@ -55,6 +72,10 @@ export interface TraceDiffReport {
   readonly casesCompared: number;
   readonly overall: Score & { readonly outcomePct: number; readonly fullPct: number };
   readonly byFeature: Record<string, Score>;
+  /** The --nbctl path (ovnsim's own northd and southbound), where compared. */
+  readonly nbctl: Score & { readonly outcomePct: number; readonly fullPct: number };
+  readonly nbctlByFeature: Record<string, Score>;
+  readonly nbctlDifferenceSignatures: readonly { readonly count: number; readonly signature: string }[];
   readonly differenceSignatures: readonly { readonly count: number; readonly signature: string }[];
   readonly results: readonly CaseResult[];
   readonly seconds: number;
@@ -84,6 +105,15 @@ export function traceFeatures(text: string, args: readonly string[]): string[] {
   )
     out.add("nat");
   if (/ct_lb/.test(det)) out.add("lb");
+  // A router's load balancer: its DNAT stage choosing a backend (or dropping / rejecting an
+  // empty VIP), or its affinity stages.
+  if (
+    /\. lr_in_(dnat|lb_aff_check|lb_aff_learn) \(northd\.c:\d+\): [^\n]*\n\s*(flags\.(force|skip)_snat_for_lb = 1; )?(ct_lb|reject|reg9\[6\]|commit_lb_aff)/.test(
+      det,
+    )
+  )
+    out.add("router-lb");
+  if (/\. (ls|lr)_in_lb_aff_/.test(det)) out.add("lb-affinity");
   if (/select\(/.test(det)) out.add("ecmp");
   if (args.some((a) => a.includes("ip6.") || a.includes("nd."))) out.add("ipv6");
   if (/\. lr_in_policy \(northd\.c:\d+\): (?!1, priority 0,)/.test(det)) out.add("policy");
@@ -156,6 +186,76 @@ function realText(sb: Sandbox, args: readonly string[]): string | undefined {
 const RANDOM_SELECT = /(select: [^\n]*? = \d+)(?: \/\*[^\n]*?\*\/)?(\n-+(?=\n))?/g;
 const normSelect = (t: string): string => t.replace(RANDOM_SELECT, "$1");
 
+/** The generator's `ovn-sbctl create mac_binding …` line as the SB row it creates. */
+function learnedMacBinding(line: string): SbMacBinding | undefined {
+  const m = /external_ids:name=(\S+?)\) logical_port=(\S+) ip=(\S+) mac='"([0-9a-f:]+)"'$/.exec(line);
+  return m ? { datapath: m[1]!, logicalPort: m[2]!, ip: m[3]!, mac: m[4]! } : undefined;
+}
+
+/**
+ * ovnsim's flows in the order the real southbound lists the same flows: ovn-trace breaks ties
+ * between overlapping flows of one priority in its IDL's order, i.e. by the flows' random
+ * uuids, which no configuration determines (e.g. ls_out_pre_lb's `eth.mcast` and
+ * `ip && outport == "…"` at 110). Flows the real southbound lacks keep their place at the end.
+ */
+function inRealTieOrder(ours: readonly LogicalFlow[], real: readonly LogicalFlow[]): LogicalFlow[] {
+  const k = (f: LogicalFlow) =>
+    `${f.datapath}|${f.pipeline}|${f.table}|${f.priority}|${f.match}|${f.actions}`;
+  const order = new Map<string, number>();
+  real.forEach((f, i) => {
+    if (!order.has(k(f))) order.set(k(f), i);
+  });
+  return ours
+    .map((f, j) => ({ f, i: order.get(k(f)) ?? real.length + j }))
+    .sort((a, b) => a.i - b.i)
+    .map((x) => x.f);
+}
+
+/** What only a real southbound has: flow uuids and northd.c line hints. */
+const maskSb = (s: string): string =>
+  s.replace(/ \(northd\.c:\d+\)/g, "").replace(/, uuid [0-9a-f]{8}/g, ", uuid X");
+
+/**
+ * One case over one network: identical text (after `mask`), else identical minimal section,
+ * retrying ovn-trace's random choices (ct_lb backend, unpinned select member).
+ */
+function compareCase(
+  net: LogicalNetwork,
+  tc: TraceCase,
+  realRaw: string,
+  mask: (s: string) => string,
+): Pick<CaseResult, "outcome" | "full" | "firstDiff"> {
+  const real = mask(realRaw);
+  let first = mask(ovnsimText(net, tc));
+  let got = first;
+  const hasLbDst = tc.args.some((a) => a.startsWith("--lb-dst="));
+  const randomSelect = /Randomly selected/.test(real);
+  // ovn-trace's random choices: a ct_lb backend (without a usable --lb-dst) and an
+  // unpinned select member.
+  if (got !== real && (/ct_lb/.test(real) || randomSelect)) {
+    const tries: [number | undefined, number | undefined][] = [];
+    for (const b of /ct_lb/.test(real) ? [undefined, 0, 1, 2] : [undefined])
+      for (const s of randomSelect ? [undefined, 1, 2, 3, 4] : [undefined]) tries.push([b, s]);
+    for (const [b, s] of tries) {
+      let t = mask(ovnsimText(net, tc, b, s));
+      if (randomSelect) t = normSelect(t);
+      if (t === (randomSelect ? normSelect(real) : real)) {
+        got = real;
+        break;
+      }
+      if (b === undefined && s === undefined && !hasLbDst) first = t;
+    }
+  }
+  const full = got === real;
+  const outcome = full || minimalSection(got) === minimalSection(real);
+  if (full) return { outcome, full };
+  const a = real.split("\n");
+  const b = first.split("\n");
+  let i = 0;
+  while (i < a.length && a[i] === b[i]) i++;
+  return { outcome, full, firstDiff: { line: i + 1, real: a[i] ?? "<end>", ovnsim: b[i] ?? "<end>" } };
+}
+
 export function runTraceDifferential(
   opts: TraceDiffOptions,
   start: (name: string) => Sandbox,
@@ -168,6 +268,10 @@ export function runTraceDifferential(
   let configs = 0;
   const nConfigs = Math.ceil(opts.cases / opts.perConfig);
   for (let c = 0; c < nConfigs; c++) {
+    if (opts.budgetSeconds !== undefined && (performance.now() - t0) / 1000 > opts.budgetSeconds) {
+      log(`time budget of ${opts.budgetSeconds} s spent: stopping after ${c} configurations`);
+      break;
+    }
     const configSeed = (opts.seed * 7919 + c * 104729) >>> 0;
     const gen = generateNb(configSeed, opts.features);
     const sb = start("otd");
@@ -183,7 +287,30 @@ export function runTraceDifferential(
       sb.run(path.join(repoRoot(), "scripts/capture-sb.sh"), [bundle]);
       const files: Record<string, string> = {};
       for (const f of readdirSync(bundle)) files[f] = readFileSync(path.join(bundle, f), "utf8");
-      net = new LogicalNetwork(readSbBundle(files));
+      const realModel = readSbBundle(files);
+      net = new LogicalNetwork(realModel);
+      // The --nbctl path: ovnsim's northd and southbound from the same lines.
+      let nbNet: LogicalNetwork | undefined;
+      // The learned neighbours the configuration writes with ovn-sbctl are handed to ovnsim
+      // as the southbound rows they are (an nbctl file cannot hold them).
+      const sbLines = gen.lines.filter((l) => l.startsWith("ovn-sbctl"));
+      const macBindings = sbLines.map(learnedMacBinding);
+      if (macBindings.every((m) => m !== undefined)) {
+        try {
+          // Lines the real ovn-nbctl refused are left out, as they left the real NB unchanged.
+          const refusedSet = new Set(ref.map((l) => l.slice("REFUSED: ".length)));
+          const nbLines = gen.lines.filter((l) => !l.startsWith("ovn-sbctl") && !refusedSet.has(l));
+          const db = parseNbctl(nbLines.join("\n"), { file: `config-${c}.nbctl` });
+          const model = sbModelFromNb(db, northd(db, "ovn-23.03"));
+          nbNet = new LogicalNetwork({
+            ...model,
+            flows: inRealTieOrder(model.flows, realModel.flows),
+            macBindings: macBindings as SbMacBinding[],
+          });
+        } catch (e) {
+          log(`  config ${c}: ovnsim cannot read the configuration: ${(e as Error).message}`);
+        }
+      }
       configs++;
       const n = Math.min(opts.perConfig, opts.cases - c * opts.perConfig);
       for (const tc of generateMicroflows(configSeed ^ 0x5bd1e995, gen.topo, n)) {
@@ -193,45 +320,16 @@ export function runTraceDifferential(
           realCrashes++;
           continue;
         }
-        let first = ovnsimText(net, tc);
-        let got = first;
-        const hasLbDst = tc.args.some((a) => a.startsWith("--lb-dst="));
-        const randomSelect = /Randomly selected/.test(real);
-        // ovn-trace's random choices: a ct_lb backend (without a usable --lb-dst) and an
-        // unpinned select member.
-        if (got !== real && (/ct_lb/.test(real) || randomSelect)) {
-          const tries: [number | undefined, number | undefined][] = [];
-          for (const b of /ct_lb/.test(real) ? [undefined, 0, 1, 2] : [undefined])
-            for (const s of randomSelect ? [undefined, 1, 2, 3, 4] : [undefined]) tries.push([b, s]);
-          for (const [b, s] of tries) {
-            let t = ovnsimText(net, tc, b, s);
-            if (randomSelect) t = normSelect(t);
-            if (t === (randomSelect ? normSelect(real) : real)) {
-              got = real;
-              break;
-            }
-            if (b === undefined && s === undefined && !hasLbDst) first = t;
-          }
-        }
-        const full = got === real;
-        const outcome = full || minimalSection(got) === minimalSection(real);
-        let firstDiff: CaseResult["firstDiff"];
-        if (!full) {
-          const a = real.split("\n");
-          const b = first.split("\n");
-          let i = 0;
-          while (i < a.length && a[i] === b[i]) i++;
-          firstDiff = { line: i + 1, real: a[i] ?? "<end>", ovnsim: b[i] ?? "<end>" };
-        }
+        const cmp = compareCase(net, tc, real, (t) => t);
+        const nb = nbNet ? compareCase(nbNet, tc, real, maskSb) : undefined;
         results.push({
           config: c,
           configSeed,
           args: tc.args,
           tags: tc.tags,
           features: traceFeatures(real, tc.args),
-          outcome,
-          full,
-          ...(firstDiff ? { firstDiff } : {}),
+          ...cmp,
+          ...(nb ? { nbctl: nb } : {}),
         });
       }
     } finally {
@@ -241,26 +339,42 @@ export function runTraceDifferential(
     const f = results.filter((x) => x.full).length;
     log(`config ${c + 1}/${nConfigs} (seed ${configSeed}): ${done} cases, ${f} identical`);
   }
-  const score = (rs: readonly CaseResult[]): Score => ({
+  const score = (rs: readonly Pick<CaseResult, "outcome" | "full">[]): Score => ({
     cases: rs.length,
     outcome: rs.filter((x) => x.outcome).length,
     full: rs.filter((x) => x.full).length,
   });
-  const byFeature: Record<string, Score> = {};
-  const names = new Set(results.flatMap((x) => [...x.features, ...x.tags.map((t) => `case:${t}`)]));
-  for (const n of [...names].sort()) {
-    byFeature[n] = score(
-      results.filter((x) => (n.startsWith("case:") ? x.tags.includes(n.slice(5)) : x.features.includes(n))),
-    );
-  }
-  const sigs = new Map<string, number>();
-  for (const x of results) {
-    if (x.full || !x.firstDiff) continue;
-    const s = `${sign(x.firstDiff.real)} ≠ ${sign(x.firstDiff.ovnsim)}`;
-    sigs.set(s, (sigs.get(s) ?? 0) + 1);
-  }
-  const o = score(results);
-  const pct = (a: number) => Math.round((10000 * a) / Math.max(1, o.cases)) / 100;
+  const perFeature = (
+    rs: readonly CaseResult[],
+    pick: (x: CaseResult) => Pick<CaseResult, "outcome" | "full">,
+  ) => {
+    const out: Record<string, Score> = {};
+    const names = new Set(rs.flatMap((x) => [...x.features, ...x.tags.map((t) => `case:${t}`)]));
+    for (const n of [...names].sort()) {
+      const sel = rs.filter((x) =>
+        n.startsWith("case:") ? x.tags.includes(n.slice(5)) : x.features.includes(n),
+      );
+      out[n] = score(sel.map(pick));
+    }
+    return out;
+  };
+  const signatures = (rs: readonly Pick<CaseResult, "full" | "firstDiff">[]) => {
+    const sigs = new Map<string, number>();
+    for (const x of rs) {
+      if (x.full || !x.firstDiff) continue;
+      const s = `${sign(x.firstDiff.real)} ≠ ${sign(x.firstDiff.ovnsim)}`;
+      sigs.set(s, (sigs.get(s) ?? 0) + 1);
+    }
+    return [...sigs.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .map(([signature, count]) => ({ count, signature }));
+  };
+  const withPct = (o: Score) => {
+    const pct = (a: number) => Math.round((10000 * a) / Math.max(1, o.cases)) / 100;
+    return { ...o, outcomePct: pct(o.outcome), fullPct: pct(o.full) };
+  };
+  const nbRs = results.filter((x) => x.nbctl);
+  const nbOf = (x: CaseResult) => x.nbctl as NonNullable<CaseResult["nbctl"]>;
   return {
     seed: opts.seed,
     features: [...opts.features],
@@ -268,22 +382,26 @@ export function runTraceDifferential(
     refusedLines: refused,
     realCrashes,
     casesCompared: results.length,
-    overall: { ...o, outcomePct: pct(o.outcome), fullPct: pct(o.full) },
-    byFeature,
-    differenceSignatures: [...sigs.entries()]
-      .sort((a, b) => b[1] - a[1])
-      .map(([signature, count]) => ({ count, signature })),
+    overall: withPct(score(results)),
+    byFeature: perFeature(results, (x) => x),
+    nbctl: withPct(score(nbRs.map(nbOf))),
+    nbctlByFeature: perFeature(nbRs, nbOf),
+    nbctlDifferenceSignatures: signatures(nbRs.map(nbOf)),
+    differenceSignatures: signatures(results),
     results,
     seconds: Math.round((performance.now() - t0) / 100) / 10,
   };
 }
 
 export function formatScores(rep: TraceDiffReport): string {
-  const row = (name: string, s: Score) =>
-    `${name.padEnd(24)} ${String(s.cases).padStart(6)} ${((100 * s.outcome) / Math.max(1, s.cases)).toFixed(2).padStart(8)}% ${((100 * s.full) / Math.max(1, s.cases)).toFixed(2).padStart(8)}%`;
+  const pc = (s: Score | undefined, k: "outcome" | "full") =>
+    s ? `${((100 * s[k]) / Math.max(1, s.cases)).toFixed(2).padStart(8)}%` : "        -";
+  const row = (name: string, s: Score, n?: Score) =>
+    `${name.padEnd(24)} ${String(s.cases).padStart(6)} ${pc(s, "outcome")} ${pc(s, "full")}   ${String(n?.cases ?? 0).padStart(6)} ${pc(n, "outcome")} ${pc(n, "full")}`;
   return [
-    `${"feature".padEnd(24)} ${"cases".padStart(6)} ${"outcome".padStart(9)} ${"full text".padStart(9)}`,
-    row("overall", rep.overall),
-    ...Object.entries(rep.byFeature).map(([k, s]) => row(k, s)),
+    `${"".padEnd(24)} ${"over the real southbound".padEnd(27)}   --nbctl (ovnsim's northd + southbound)`,
+    `${"feature".padEnd(24)} ${"cases".padStart(6)} ${"outcome".padStart(9)} ${"full text".padStart(9)}   ${"cases".padStart(6)} ${"outcome".padStart(9)} ${"full text".padStart(9)}`,
+    row("overall", rep.overall, rep.nbctl),
+    ...Object.entries(rep.byFeature).map(([k, s]) => row(k, s, rep.nbctlByFeature[k])),
   ].join("\n");
 }

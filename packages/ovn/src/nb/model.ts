@@ -66,6 +66,8 @@ export interface LogicalSwitch {
   readonly acls: readonly Acl[];
   /** Names of attached Load_Balancer rows, in attach order. */
   readonly loadBalancers: readonly string[];
+  /** Names of attached Load_Balancer_Group rows (their load balancers apply too). */
+  readonly loadBalancerGroups?: readonly string[];
   readonly otherConfig: StrMap;
   readonly externalIds: StrMap;
 }
@@ -176,9 +178,37 @@ export interface LogicalRouter {
   readonly policies: readonly RouterPolicy[];
   readonly nat: readonly Nat[];
   readonly loadBalancers: readonly string[];
+  /** Names of attached Load_Balancer_Group rows (their load balancers apply too). */
+  readonly loadBalancerGroups?: readonly string[];
   readonly enabled?: boolean;
   readonly options: StrMap;
   readonly externalIds: StrMap;
+}
+
+/**
+ * Load_Balancer_Group (ovn-nb(5)): load balancers (by name) shared by every switch and router
+ * that references the group, as if each were attached to each of them (northd's build_lbs).
+ */
+export interface LoadBalancerGroup {
+  readonly name: string;
+  readonly uuid: string;
+  readonly loadBalancers: readonly string[];
+}
+
+/**
+ * The load balancers a switch or router applies: its own (attach order), then those of its
+ * Load_Balancer_Groups, each once (northd's build_lbs joins both the same way).
+ */
+export function attachedLbNames(
+  db: Pick<NbDatabase, "loadBalancerGroups">,
+  row: { readonly loadBalancers: readonly string[]; readonly loadBalancerGroups?: readonly string[] },
+): string[] {
+  const out = [...row.loadBalancers];
+  for (const g of row.loadBalancerGroups ?? []) {
+    const grp = db.loadBalancerGroups.find((x) => x.name === g || x.uuid === g);
+    for (const n of grp?.loadBalancers ?? []) if (!out.includes(n)) out.push(n);
+  }
+  return out;
 }
 
 /** Port_Group: switch ports (by name) and the ACLs applied to all of them. */
@@ -239,6 +269,7 @@ export interface NbDatabase {
   readonly nbGlobal: NbGlobal;
   readonly switches: readonly LogicalSwitch[];
   readonly loadBalancers: readonly NbLoadBalancer[];
+  readonly loadBalancerGroups: readonly LoadBalancerGroup[];
   readonly routers: readonly LogicalRouter[];
   readonly portGroups: readonly PortGroup[];
   readonly addressSets: readonly AddressSet[];
@@ -257,6 +288,7 @@ export function emptyNb(): NbDatabase {
     nbGlobal: { options: {}, externalIds: {} },
     switches: [],
     loadBalancers: [],
+    loadBalancerGroups: [],
     routers: [],
     portGroups: [],
     addressSets: [],

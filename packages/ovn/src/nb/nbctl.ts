@@ -502,6 +502,7 @@ const NB_COMMANDS: Record<string, Handler> = {
       d.loadBalancers.splice(i, 1);
       for (const sw of d.switches) sw.loadBalancers = sw.loadBalancers.filter((n) => n !== nameOf);
       for (const r of d.routers) r.loadBalancers = r.loadBalancers.filter((n) => n !== nameOf);
+      for (const g of d.loadBalancerGroups) g.loadBalancers = g.loadBalancers.filter((n) => n !== nameOf);
     },
   },
   "ls-lb-add": {
@@ -893,6 +894,7 @@ const TABLES: readonly TableSpec[] = [
       name: c("name", "string"),
       other_config: c("otherConfig", "map"),
       load_balancer: c("loadBalancers", "refset", "Load_Balancer"),
+      load_balancer_group: c("loadBalancerGroups", "refset", "Load_Balancer_Group"),
       acls: c("acls", "children", "ACL"),
       ...COMMON,
     },
@@ -926,6 +928,15 @@ const TABLES: readonly TableSpec[] = [
       ...COMMON,
     },
     rows: (d) => d.loadBalancers as unknown as Record<string, unknown>[],
+    insert: (d, row) => void d.loadBalancers.push(row as never),
+    blank: () => ({
+      name: "",
+      vips: {},
+      options: {},
+      selectionFields: [],
+      ipPortMappings: {},
+      externalIds: {},
+    }),
   },
   {
     name: "ACL",
@@ -963,6 +974,7 @@ const TABLES: readonly TableSpec[] = [
       name: c("name", "string"),
       options: c("options", "map"),
       load_balancer: c("loadBalancers", "refset", "Load_Balancer"),
+      load_balancer_group: c("loadBalancerGroups", "refset", "Load_Balancer_Group"),
       enabled: c("enabled", "bool"),
       static_routes: c("staticRoutes", "children", "Logical_Router_Static_Route"),
       policies: c("policies", "children", "Logical_Router_Policy"),
@@ -1088,6 +1100,18 @@ const TABLES: readonly TableSpec[] = [
     insert: (d, row) => void d.addressSets.push(row as never),
     blank: () => ({ name: "", addresses: [], externalIds: {} }),
     destroy: (d, row) => spliceOut([d.addressSets], row),
+  },
+  {
+    name: "Load_Balancer_Group",
+    cols: { name: c("name", "string"), load_balancer: c("loadBalancers", "refset", "Load_Balancer") },
+    rows: (d) => asRows(d.loadBalancerGroups),
+    insert: (d, row) => void d.loadBalancerGroups.push(row as never),
+    blank: () => ({ name: "", loadBalancers: [] }),
+    destroy: (d, row) => {
+      spliceOut([d.loadBalancerGroups], row);
+      for (const x of [...d.switches, ...d.routers])
+        if (x.loadBalancerGroups) x.loadBalancerGroups = x.loadBalancerGroups.filter((n) => n !== row.name);
+    },
   },
   {
     name: "Meter",
@@ -1428,7 +1452,7 @@ function dbSet(
     return;
   }
   if (col.kind === "set" || col.kind === "refset") {
-    let cur = [...(row[col.field] as string[])];
+    let cur = [...((row[col.field] as string[] | undefined) ?? [])];
     for (const v of values) {
       for (const [k] of parseDatum(v, false)) {
         const item = col.kind === "refset" ? refName(d, col, k, refs) : k;
@@ -1510,10 +1534,12 @@ function refName(d: Db, col: ColSpec, id: string, refs: LineRefs): string {
     const r = refs.get(id);
     if (r?.table === table && typeof r.row.name === "string") return r.row.name;
   }
+  // A reference value is a row's UUID (or a `--id=@name` of the same line), never its name:
+  // the real ovn-nbctl refuses names here ("…" is not a valid UUID).
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id))
+    throw new SimError("BAD_VALUE", `"${id}" is not a valid UUID`);
   const t = findTable(table, false);
-  const hit = t
-    .rows(d)
-    .find((r) => r.uuid === id || (typeof r.name === "string" && r.name === id && id !== ""));
+  const hit = t.rows(d).find((r) => r.uuid === id);
   if (!hit || typeof hit.name !== "string")
     throw new SimError("UNKNOWN_OBJECT", `no row "${id}" in table ${table}`);
   return hit.name;

@@ -15,6 +15,7 @@
  */
 import { groupByChassis, preferLocalBackendText } from "@ovnsim/lb";
 import { formatIp6, parseIp6 } from "@ovnsim/packet";
+import { attachedLbNames } from "../nb/model.js";
 import type { BuildContext, FlowSink, NorthdLb, SwitchDatapath, SwitchPort } from "./switch.js";
 import { lbVipMatch, prepareLb, prepareSwitch, vipRegs } from "./switch.js";
 
@@ -243,7 +244,7 @@ function buildPreferLocal(ctx: BuildContext, s: FlowSink, lb: NorthdLb): void {
 function buildUnderlayVipBackendL2(ctx: BuildContext, s: FlowSink, od: SwitchDatapath): void {
   if (ctx.profile.kubeOvn !== "1.15") return;
   if (od.routerPorts.length === 0 || od.localnetPorts.length === 0) return;
-  const attached = new Set(ctx.db.switches.flatMap((sw) => sw.loadBalancers));
+  const attached = new Set(ctx.db.switches.flatMap((sw) => attachedLbNames(ctx.db, sw)));
   for (const nbLb of ctx.db.loadBalancers) {
     if (!attached.has(nbLb.name) || !bool(nbLb.options.prefer_local_backend, false)) continue;
     const lb = prepareLb(nbLb);

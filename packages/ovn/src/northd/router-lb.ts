@@ -7,7 +7,7 @@
  * gets the same ct_lb_mark flows (grouped with gateway routers), a router with a distributed
  * gateway port gets them pinned to the gateway chassis with an unDNAT flow per VIP.
  */
-import type { LogicalRouter, NbDatabase } from "../nb/model.js";
+import { attachedLbNames, type LogicalRouter, type NbDatabase } from "../nb/model.js";
 import { type LportAddresses, extractLspAddresses } from "./addresses.js";
 import type { RouterDatapath, RouterPort } from "./router.js";
 import { arpFlow, findLrpMemberIp, ndFlow, v4Nets } from "./router.js";
@@ -24,7 +24,7 @@ export interface RouterLbIps {
 /** The router's Load_Balancer rows (lr-lb-add order), as northd's build_lbs reads them. */
 export function routerLbs(db: NbDatabase, lr: LogicalRouter): NorthdLb[] {
   const out: NorthdLb[] = [];
-  for (const name of lr.loadBalancers) {
+  for (const name of attachedLbNames(db, lr)) {
     const lb = db.loadBalancers.find((l) => l.name === name || l.uuid === name);
     if (lb) out.push(prepareLb(lb));
   }
@@ -144,6 +144,12 @@ export function buildRouterLbFlows(ctx: BuildContext, s: FlowSink, od: RouterDat
         prio = 120;
         match += ` && ${lb.proto} && ${lb.proto}.dst == ${vip.port}`;
       }
+      // The affinity flows rank a router's force_snat above the LB's skip_snat (the reverse of
+      // the DNAT flow above), and exist for a VIP without backends too (no backend flows).
+      if (lb.affinityTimeout) {
+        const affType: LbType = forceSnat ? "force" : lb.skipSnat ? "skip" : "normal";
+        buildLbAffinityLr(s, lb, vip, match, affType, ctLb, ctx.features.ctLbRelated);
+      }
       const dgp = od.dgps[0];
       if (!dgp) s.add("lr_in_dnat", prio, match, actions[type], 10603);
       else {
@@ -194,6 +200,57 @@ export function buildRouterLbFlows(ctx: BuildContext, s: FlowSink, od: RouterDat
       }
     }
     if (lb.skipSnat) s.add("lr_out_snat", 120, "flags.skip_snat_for_lb == 1 && ip", "next;", 10903);
+  }
+}
+
+/**
+ * Session affinity of a router load balancer (options:affinity_timeout, northd.c
+ * build_lb_affinity_lr_flows): lr_in_lb_aff_check looks the client up in the learnt
+ * sessions, a known one goes straight to its backend in lr_in_dnat (150), a new one is
+ * learnt in lr_in_lb_aff_learn once lr_in_dnat picked the backend. On every router the LB is
+ * on, gateway routers and distributed gateway ports alike (no is_chassis_resident).
+ */
+function buildLbAffinityLr(
+  s: FlowSink,
+  lb: NorthdLb,
+  vip: NorthdLb["vips"][number],
+  newMatch: string,
+  type: LbType,
+  ctLb: string,
+  flagged: boolean,
+): void {
+  const ipm = vip.v6 ? "ip6" : "ip4";
+  const regVip = vip.v6 ? "xxreg0" : "reg0";
+  const regBackend = vip.v6 ? "xxreg1" : "reg4";
+  let check = `${regVip} = ${ipm}.dst; `;
+  if (vip.port !== undefined) check += `reg9[16..31] = ${lb.proto}.dst; `;
+  s.add("lr_in_lb_aff_check", 100, newMatch, `${check}reg9[6] = chk_lb_aff(); next;`, 10430);
+  const flag =
+    type === "force"
+      ? "flags.force_snat_for_lb = 1; "
+      : type === "skip"
+        ? "flags.skip_snat_for_lb = 1; "
+        : "";
+  const suffix = flagged && type !== "normal" ? `; ${type === "force" ? "force_snat" : "skip_snat"}` : "";
+  for (const b of vip.backends) {
+    const bText = vipKey(vip.v6, b.ip, b.port);
+    let aff = `reg9[6] == 1 && ct.new && ${ipm} && ${regBackend} == ${b.ip}`;
+    if (b.port !== undefined) aff += ` && reg8[0..15] == ${b.port}`;
+    s.add(
+      "lr_in_dnat",
+      150,
+      aff,
+      `${regVip} = ${vip.vip}; ${flag}${ctLb}(backends=${bText}${suffix});`,
+      10477,
+    );
+    let learn = `reg9[6] == 0 && ct.new && ${ipm} && ${regVip} == ${vip.vip}`;
+    if (vip.port !== undefined) learn += ` && reg9[16..31] == ${vip.port}`;
+    learn += ` && ${ipm}.dst == ${b.ip}`;
+    if (b.port !== undefined) learn += ` && ${lb.proto}.dst == ${b.port}`;
+    let commit = `commit_lb_aff(vip = "${vipKey(vip.v6, vip.vip, vip.port)}", backend = "${bText}"`;
+    if (vip.port !== undefined) commit += `, proto = ${lb.proto}`;
+    commit += `, timeout = ${lb.affinityTimeout}); /* drop */`;
+    s.add("lr_in_lb_aff_learn", 100, learn, commit, 10461);
   }
 }
 

@@ -6,6 +6,7 @@
  * profile). Hints are the northd.c source lines of 23.03.1, which ovn-trace prints.
  */
 import type { LogicalFlow } from "../types.js";
+import { attachedLbNames } from "../nb/model.js";
 import type {
   Acl,
   LogicalRouter,
@@ -258,7 +259,7 @@ export function prepareSwitch(db: NbDatabase, sw: LogicalSwitch): SwitchDatapath
   }
   const lbs: NorthdLb[] = [];
   let hasLbVip = false;
-  for (const name of sw.loadBalancers) {
+  for (const name of attachedLbNames(db, sw)) {
     const lb = db.loadBalancers.find((l) => l.name === name);
     if (!lb) continue;
     if (Object.keys(lb.vips).length > 0) hasLbVip = true;

@@ -5,20 +5,26 @@
  * ports as `patch` peers, chassis bindings from `ovn-sbctl lsp-bind`, multicast groups and LB
  * VIPs, joined with the logical flows ovnsim's northd produced for a release profile.
  */
-import type { NbDatabase } from "../nb/model.js";
+import { attachedLbNames, type NbDatabase } from "../nb/model.js";
 import type { NorthdResult } from "../northd/compile.js";
 import { deriveMcGroups, type SbDatapath, type SbModel, type SbPort, type SbVip } from "./model.js";
 import { parseBackend } from "../actions/parse.js";
 import { extractLspAddresses } from "../northd/addresses.js";
+import { datapathTunnelKeys, routerLbAddressSet } from "../northd/router-lb.js";
+import { prepareRouter } from "../northd/router.js";
 
 export function sbModelFromNb(db: NbDatabase, result: Pick<NorthdResult, "flows" | "datapaths">): SbModel {
   const datapaths: SbDatapath[] = [];
   const ports: SbPort[] = [];
   const bound = new Map(db.portBindings.map((b) => [b.logicalPort, b.chassis]));
   const uuidOf = new Map(result.datapaths.map((d) => [d.name, d.uuid]));
-  let dpKey = 1;
+  const dpKeys = datapathTunnelKeys(db);
   for (const sw of db.switches) {
-    datapaths.push({ name: sw.name, uuid: uuidOf.get(sw.name) ?? sw.uuid, tunnelKey: dpKey++ });
+    datapaths.push({
+      name: sw.name,
+      uuid: uuidOf.get(sw.name) ?? sw.uuid,
+      tunnelKey: dpKeys.get(sw.name) ?? 0,
+    });
     let k = 1;
     for (const p of sw.ports) {
       const isRouter = p.type === "router";
@@ -40,8 +46,10 @@ export function sbModelFromNb(db: NbDatabase, result: Pick<NorthdResult, "flows"
       });
     }
   }
-  for (const r of db.routers) {
-    datapaths.push({ name: r.name, uuid: r.uuid, tunnelKey: dpKey++ });
+  // A disabled router has no datapath at all (join_datapaths skips it).
+  const routers = db.routers.filter((r) => r.enabled !== false);
+  for (const r of routers) {
+    datapaths.push({ name: r.name, uuid: r.uuid, tunnelKey: dpKeys.get(r.name) ?? 0 });
     let k = 1;
     const gwChassis = (r.options.chassis ?? "") !== "" ? r.options.chassis : undefined;
     for (const p of r.ports) {
@@ -78,14 +86,21 @@ export function sbModelFromNb(db: NbDatabase, result: Pick<NorthdResult, "flows"
   const enabled = ports.filter(
     (p) => db.switches.flatMap((s) => s.ports).find((q) => q.name === p.name)?.enabled !== false,
   );
+  // Northd writes an SB Load_Balancer row only for a load balancer some switch applies
+  // (directly or through a group): a router-only VIP is no hairpin candidate for ovn-trace.
+  const onSwitch = new Set(db.switches.flatMap((sw) => attachedLbNames(db, sw)));
   const vips: SbVip[] = [];
   for (const lb of db.loadBalancers) {
+    if (!onSwitch.has(lb.name)) continue;
     for (const k of Object.keys(lb.vips)) {
       const be = parseBackend(k);
       if (be) vips.push({ ...be, text: k });
     }
   }
-  const svcMac = db.nbGlobal.options.svc_monitor_mac ?? "00:00:00:00:00:00";
+  // Without NB_Global options:svc_monitor_mac northd draws a random locally administered
+  // unicast MAC (eth_addr_random); a fixed one of that kind stands in for it. Never all-zero:
+  // a microflow without eth.src / eth.dst would match the service-monitor flows.
+  const svcMac = db.nbGlobal.options.svc_monitor_mac ?? "0a:00:00:5e:c0:01";
   return {
     flows: result.flows,
     datapaths,
@@ -94,7 +109,7 @@ export function sbModelFromNb(db: NbDatabase, result: Pick<NorthdResult, "flows"
       datapaths.filter((d) => db.switches.some((s) => s.name === d.name)),
       enabled,
     ),
-    addressSets: addressSets(db, svcMac),
+    addressSets: addressSets(db, svcMac, dpKeys),
     portGroups: portGroups(db, datapaths),
     vips,
     derived: ["datapath-binding", "port-binding", "multicast-group", "address-set", "load-balancer"],
@@ -102,12 +117,27 @@ export function sbModelFromNb(db: NbDatabase, result: Pick<NorthdResult, "flows"
 }
 
 /**
- * SB Address_Set as northd syncs it: the NB address sets, svc_monitor_mac, and for each port
- * group `<pg>_ip4` / `<pg>_ip6` with the IP addresses of its ports' `addresses`.
+ * SB Address_Set as northd syncs it: the NB address sets, svc_monitor_mac, the routers'
+ * reachable load-balancer VIPs, and for each port group `<pg>_ip4` / `<pg>_ip6` with the IP
+ * addresses of its ports' `addresses`.
  */
-function addressSets(db: NbDatabase, svcMac: string): Map<string, readonly string[]> {
+function addressSets(
+  db: NbDatabase,
+  svcMac: string,
+  dpKeys: ReadonlyMap<string, number>,
+): Map<string, readonly string[]> {
   const out = new Map<string, readonly string[]>([["svc_monitor_mac", [svcMac]]]);
   for (const as of db.addressSets) out.set(as.name, as.addresses);
+  // A router's load-balancer VIPs its ports answer ARP / ND for (the lr_in_ip_input
+  // responder matches on these sets), one set per family when not empty.
+  for (const lr of db.routers) {
+    if (lr.enabled === false) continue;
+    const key = dpKeys.get(lr.name);
+    if (key === undefined) continue;
+    const { lbIps } = prepareRouter(db, lr);
+    if (lbIps.v4Reachable.size > 0) out.set(routerLbAddressSet(key, false), [...lbIps.v4Reachable].sort());
+    if (lbIps.v6Reachable.size > 0) out.set(routerLbAddressSet(key, true), [...lbIps.v6Reachable].sort());
+  }
   const lsps = new Map(db.switches.flatMap((s) => s.ports.map((p) => [p.name, p] as const)));
   for (const pg of db.portGroups) {
     const v4: string[] = [];

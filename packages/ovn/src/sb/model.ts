@@ -95,7 +95,12 @@ export function deriveMcGroups(datapaths: readonly SbDatapath[], ports: readonly
     const groups: [keyof typeof MC_KEYS, SbPort[]][] = [
       ["_MC_flood", mine],
       ["_MC_unknown", mine.filter((p) => p.mac.some((m) => m.trim() === "unknown"))],
-      ["_MC_flood_l2", mine.filter((p) => p.type !== "patch" && p.type !== "router")],
+      // Router ports stay out of flood_l2 whatever their binding type (l3gateway when the
+      // peer is a gateway router).
+      [
+        "_MC_flood_l2",
+        mine.filter((p) => p.type !== "patch" && p.type !== "router" && p.type !== "l3gateway"),
+      ],
     ];
     for (const [name, ps] of groups) {
       if (ps.length === 0) continue;

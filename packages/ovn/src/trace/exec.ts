@@ -677,27 +677,39 @@ class TraceRun {
   }
 
   traceTables(dp: CDatapath, f: MFlow, table: number, pipeline: Pipeline, sup: MNode[]): void {
-    let c: CFlow | undefined;
+    // A flow whose last action is `next` continues in this loop rather than by recursion, so
+    // a packet looping through routers until its TTL runs out (63 hops of ~60 stages, as
+    // ovn-trace follows it) does not exhaust the stack.
     for (;;) {
-      c = this.lookup(dp, f, table, pipeline);
-      if (!c?.omit) break;
-      table++;
+      let c: CFlow | undefined;
+      for (;;) {
+        c = this.lookup(dp, f, table, pipeline);
+        if (!c?.omit) break;
+        table++;
+      }
+      let s = `${String(table).padStart(2)}. `;
+      if (c) {
+        const { stage, hint } = c.lf;
+        if (stage && hint) s += `${stage} (${hint}): `;
+        else if (stage) s += `${stage}: `;
+        else if (hint) s += `(${hint}): `;
+        s += `${c.lf.match}, priority ${c.lf.priority}, uuid ${c.uuid}`;
+      } else {
+        const stage = dp.stages.get(`${pipeline}:${table}`);
+        s += `${stage ? `${stage}: ` : ""}no match (implicit drop)`;
+      }
+      const node = append(sup, "table", s);
+      if (!c) return;
+      const tail = this.traceActions(c.actions, dp, f, table, pipeline, node.children, true);
+      if (!tail) return;
+      ({ table, pipeline, sup } = tail);
     }
-    let s = `${String(table).padStart(2)}. `;
-    if (c) {
-      const { stage, hint } = c.lf;
-      if (stage && hint) s += `${stage} (${hint}): `;
-      else if (stage) s += `${stage}: `;
-      else if (hint) s += `(${hint}): `;
-      s += `${c.lf.match}, priority ${c.lf.priority}, uuid ${c.uuid}`;
-    } else {
-      const stage = dp.stages.get(`${pipeline}:${table}`);
-      s += `${stage ? `${stage}: ` : ""}no match (implicit drop)`;
-    }
-    const node = append(sup, "table", s);
-    if (c) this.traceActions(c.actions, dp, f, table, pipeline, node.children);
   }
 
+  /**
+   * Runs a flow's actions. With `tail`, a final `next` is not followed here but returned
+   * (where the next table's node goes), for traceTables' loop to go on with.
+   */
   traceActions(
     actions: readonly Action[],
     dp: CDatapath,
@@ -705,16 +717,44 @@ class TraceRun {
     table: number,
     pipeline: Pipeline,
     sup: MNode[],
-  ): void {
+    tail = false,
+  ): { table: number; pipeline: Pipeline; sup: MNode[] } | undefined {
     if (actions.length === 0) {
       append(sup, "action", "drop;");
-      return;
+      return undefined;
     }
     const cur = { table, pipeline };
-    for (const a of actions) {
+    for (const [i, a] of actions.entries()) {
       append(sup, "action", formatAction(a, cur));
+      if (tail && i === actions.length - 1 && a.t === "next")
+        return this.nextTarget(a, dp, f, table, pipeline, sup);
       this.execute(a, dp, f, table, pipeline, sup);
     }
+    return undefined;
+  }
+
+  /** Where `next` goes: the table, the pipeline, and the node the next table is traced under. */
+  private nextTarget(
+    a: Extract<Action, { t: "next" }>,
+    dp: CDatapath,
+    f: MFlow,
+    table: number,
+    pipeline: Pipeline,
+    sup: MNode[],
+  ): { table: number; pipeline: Pipeline; sup: MNode[] } {
+    const np = a.pipeline ?? pipeline;
+    const nt = a.table ?? table + 1;
+    let target = sup;
+    if (np !== pipeline) {
+      const key = np === "ingress" ? (f.regs[LOG_INPORT] ?? 0) : (f.regs[LOG_OUTPORT] ?? 0);
+      const name = dp.portsByKey.get(key)?.sb.name ?? dp.mcsByKey.get(key)?.name ?? "(unnamed)";
+      target = append(
+        sup,
+        "pipeline",
+        `${np}(dp="${dp.name}", ${np === "ingress" ? "inport" : "outport"}="${name}")`,
+      ).children;
+    }
+    return { table: nt, pipeline: np, sup: target };
   }
 
   private execute(a: Action, dp: CDatapath, f: MFlow, table: number, pipeline: Pipeline, sup: MNode[]): void {
@@ -723,19 +763,8 @@ class TraceRun {
         this.executeOutput(dp, f, pipeline, sup);
         return;
       case "next": {
-        const np = a.pipeline ?? pipeline;
-        const nt = a.table ?? table + 1;
-        let target = sup;
-        if (np !== pipeline) {
-          const key = np === "ingress" ? (f.regs[LOG_INPORT] ?? 0) : (f.regs[LOG_OUTPORT] ?? 0);
-          const name = dp.portsByKey.get(key)?.sb.name ?? dp.mcsByKey.get(key)?.name ?? "(unnamed)";
-          target = append(
-            sup,
-            "pipeline",
-            `${np}(dp="${dp.name}", ${np === "ingress" ? "inport" : "outport"}="${name}")`,
-          ).children;
-        }
-        this.traceTables(dp, f, nt, np, target);
+        const t = this.nextTarget(a, dp, f, table, pipeline, sup);
+        this.traceTables(dp, f, t.table, t.pipeline, t.sup);
         return;
       }
       case "load": {
