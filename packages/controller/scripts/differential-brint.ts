@@ -18,7 +18,10 @@ const dir = `/tmp/ovnsim-brdiff-${process.pid}`;
 let flowsExpected = 0;
 let flowsIdentical = 0;
 let flowsExtra = 0;
+let flowsRenumbered = 0;
+let renumberingConsistent = 0;
 let groupsSame = 0;
+let metersSame = 0;
 let cases = 0;
 let same = 0;
 let differs = 0;
@@ -30,7 +33,11 @@ try {
     flowsExpected += res.flows.expected;
     flowsIdentical += res.flows.identical;
     flowsExtra += res.flows.extra;
+    flowsRenumbered += res.renumbered.matched;
+    if (res.renumbered.consistent) renumberingConsistent++;
+    for (const p of res.renumbered.problems) console.log(`  renumbering: ${p}`);
     if (res.groupsSame) groupsSame++;
+    if (res.metersSame) metersSame++;
     let s = 0;
     for (const c of res.cases) {
       cases++;
@@ -48,7 +55,7 @@ try {
       else known.set(c.verdict, (known.get(c.verdict) ?? 0) + 1);
     }
     console.log(
-      `seed ${seed}: flows ${res.flows.identical}/${res.flows.expected} identical, ${res.flows.extra} extra, groups ${res.groupsSame ? "same" : "differ"}; traces ${s}/${res.cases.length} agree`,
+      `seed ${seed}: flows ${res.flows.identical}/${res.flows.expected} identical, ${res.flows.extra} extra (${res.renumbered.matched} up to group/meter numbering), groups ${res.groupsSame ? "same" : "differ"}, meters ${res.metersSame ? "same" : "differ"}; traces ${s}/${res.cases.length} agree`,
     );
     for (const l of res.flows.missing) console.log(`- ${l}`);
     for (const l of res.flows.unexpected) console.log(`+ ${l}`);
@@ -66,8 +73,12 @@ const result = {
     identical: flowsIdentical,
     extra: flowsExtra,
     identicalPct: pct(flowsIdentical, flowsExpected),
+    identicalUpToNumbering: flowsIdentical + flowsRenumbered,
+    identicalUpToNumberingPct: pct(flowsIdentical + flowsRenumbered, flowsExpected),
+    renumberingConsistentConfigs: renumberingConsistent,
   },
   groupsSameConfigs: groupsSame,
+  metersSameConfigs: metersSame,
   traces: {
     cases,
     identical: same,
