@@ -53,18 +53,38 @@ const LOG_SEVERITY: Readonly<Record<string, number>> = {
 
 /** `name=value` / `name="value"` arguments of an action such as log(). */
 function namedArgs(text: string): Map<string, string> {
-  const out = new Map<string, string>();
   const m = /^[a-z_]+\((.*)\)\s*$/s.exec(text.trim());
-  const re = /\s*([a-z_]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^,\s]+)\s*(?:,|$)/gy;
-  const body = m ? m[1]! : "";
-  let x: RegExpExecArray | null;
-  while ((x = re.exec(body)) !== null) {
-    if (x[0] === "") break;
-    const v = x[2]!;
-    out.set(x[1]!, v.startsWith('"') ? v.slice(1, -1).replace(/\\(.)/g, "$1") : v);
+  if (!m) throw new SimError("UNSUPPORTED", `cannot read the arguments of ${text}`);
+  const body = m[1]!;
+  const parts: string[] = [];
+  let cur = "";
+  let quoted = false;
+  for (let i = 0; i < body.length; i++) {
+    const c = body[i]!;
+    if (c === "\\" && quoted) {
+      cur += c + (body[i + 1] ?? "");
+      i++;
+    } else if (c === '"') {
+      quoted = !quoted;
+      cur += c;
+    } else if (c === "," && !quoted) {
+      parts.push(cur);
+      cur = "";
+    } else cur += c;
   }
-  if (body.trim() !== "" && re.lastIndex < body.length && out.size === 0)
-    throw new SimError("UNSUPPORTED", `cannot read the arguments of ${text}`);
+  if (quoted) throw new SimError("UNSUPPORTED", `unterminated string in ${text}`);
+  if (cur.trim() !== "" || parts.length) parts.push(cur);
+  const out = new Map<string, string>();
+  for (const part of parts) {
+    const eq = part.indexOf("=");
+    if (eq < 0) throw new SimError("UNSUPPORTED", `"${part.trim()}" in ${text} is not name=value`);
+    let v = part.slice(eq + 1).trim();
+    if (v.startsWith('"')) {
+      if (v.length < 2 || !v.endsWith('"')) throw new SimError("UNSUPPORTED", `bad string in ${text}`);
+      v = v.slice(1, -1).replace(/\\(.)/g, "$1");
+    }
+    out.set(part.slice(0, eq).trim(), v);
+  }
   return out;
 }
 
