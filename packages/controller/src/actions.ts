@@ -594,9 +594,15 @@ export function encodeActions(actions: readonly Action[], env: ActionEnv): strin
         }
         if (a.name === "set_meter") {
           // encode_SET_METER: a kbps meter of the flow's own (one drop band) → meter:N.
-          const [rate, burst] = splitArgs(a.text).map((x) => Number(x));
-          if (!rate || !Number.isInteger(rate) || (burst !== undefined && !Number.isInteger(burst)))
+          const args = splitArgs(a.text);
+          if (
+            args.length < 1 ||
+            args.length > 2 ||
+            args.some((x) => !/^\d{1,10}$/.test(x)) ||
+            Number(args[0]) === 0
+          )
             throw new SimError("UNSUPPORTED", `cannot read ${a.text}`);
+          const [rate, burst] = args.map(Number) as [number, number | undefined];
           if (!env.meterId) throw new SimError("UNSUPPORTED", "set_meter needs a meter table");
           out.push(`meter:${env.meterId("", { rate, burst: burst ?? 0 })}`);
           break;

@@ -117,6 +117,62 @@ describe("capture parsers (fuzz)", () => {
       ),
     );
   });
+  it("readSbExtras: Meter / Meter_Band / controller_meter / HA_Chassis(_Group)", () =>
+    fc.assert(
+      fc.property(texty, texty, texty, (a, b, c) =>
+        ok(() =>
+          readSbExtras({
+            "meter.txt": a,
+            "meter-band.txt": b,
+            "controller-meter.txt": c,
+            "ha-chassis-group.txt": b,
+            "ha-chassis.txt": a,
+            "port-binding.txt": c,
+          }),
+        ),
+      ),
+    ));
+  it("log() and set_meter() with arbitrary arguments", () => {
+    const word = fc.oneof(
+      fc.string({ maxLength: 12 }),
+      fc.constantFrom(
+        'name="a b"',
+        "severity=info",
+        "severity=nope",
+        "verdict=drop",
+        'meter="m1"',
+        '"',
+        "=",
+        ",",
+        "1000",
+        "-5",
+        "1e3",
+      ),
+    );
+    const env = {
+      pipeline: "ingress" as const,
+      table: 3,
+      isSwitch: true,
+      portKey: () => 1,
+      groupId: () => 1,
+      meterId: () => 1,
+      ctrlMeter: 2,
+    };
+    fc.assert(
+      fc.property(fc.constantFrom("log", "set_meter"), fc.array(word, { maxLength: 4 }), (f, args) =>
+        ok(() => {
+          let acts: ReturnType<typeof parseActions>;
+          try {
+            acts = parseActions(`${f}(${args.join(", ")}); next;`);
+          } catch (e) {
+            if (isSimError(e)) return;
+            throw e;
+          }
+          encodeActions(acts, env);
+        }),
+      ),
+    );
+  });
   it("ovnController on arbitrary captures", () =>
     fc.assert(
       fc.property(texty, texty, (a, b) =>
