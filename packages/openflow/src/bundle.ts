@@ -265,6 +265,8 @@ export interface OfctlPort {
   /** Name as printed (OpenFlow truncates to 15 characters). */
   readonly name: string;
   readonly mac: number;
+  /** Its `state:` line has LIVE (undefined when no state line is printed). */
+  readonly live?: boolean;
 }
 
 /** Reads `ovs-ofctl [-O OpenFlow15] show BR`: ` 1(eth0): addr:aa:55:…`, ` LOCAL(br): addr:…`. */
@@ -272,6 +274,11 @@ export function parseOfctlShow(text: string): OfctlPort[] {
   const out: OfctlPort[] = [];
   for (const line of text.split("\n")) {
     const m = /^\s*(\d+|LOCAL)\((.*)\): addr:([0-9a-fA-F:]{17})\s*$/.exec(line);
+    const st = /^\s+state:\s*(.*)$/.exec(line);
+    if (st && out.length) {
+      const last = out[out.length - 1]!;
+      out[out.length - 1] = { ...last, live: /\bLIVE\b/.test(st[1]!) };
+    }
     if (!m) continue;
     out.push({ ofport: m[1] === "LOCAL" ? OFPP_LOCAL : Number(m[1]), name: m[2]!, mac: parseMac(m[3]!) });
   }
@@ -459,6 +466,7 @@ export function buildSwitch(files: BundleFiles, dir = ""): Switch {
         ...(vp.trunks !== undefined ? { trunks: vp.trunks } : {}),
         ...(vp.vlanMode !== undefined ? { vlanMode: vp.vlanMode } : {}),
         ...(options !== undefined && Object.keys(options).length ? { options } : {}),
+        ...(fromOfctl?.live === false ? { live: false } : {}),
       };
       if (TUNNEL_TYPES.has(type)) tunnelConfig(port); // refuse bad tunnel options at load time
       b.addPort(port);
