@@ -359,6 +359,36 @@ export function renumbering(
   return { matched, consistent: problems.length === 0, problems };
 }
 
+/**
+ * The chassis-MAC conjunction's second clause (table 0, priority 180, `conjunction(100,2/2)`) is
+ * one OpenFlow flow that every localnet port with the same VLAN match wants; ofctrl installs it
+ * once, with the cookie of whichever port's desired flow it met first — the history of the
+ * daemon's incremental runs, not in any capture. Such a line counts as stated when ovnsim's has
+ * the same text but the cookie, and the real cookie is one of those ports' (their clause-1 flows,
+ * `priority=180,conj_id=100,…`, carry it).
+ */
+export function sharedClauseCookies(
+  missing: readonly string[],
+  unexpected: readonly string[],
+  realFlows: readonly string[],
+): number {
+  const isClause = (l: string): boolean =>
+    /priority=180,/.test(l) && l.endsWith("actions=conjunction(100,2/2)");
+  const cookie = (l: string): string => /cookie=(0x[0-9a-f]+)/.exec(l)?.[1] ?? "";
+  const strip = (l: string): string => l.replace(/cookie=0x[0-9a-f]+,\s*/, "");
+  const owners = new Set(realFlows.filter((l) => /priority=180,conj_id=100,/.test(l)).map(cookie));
+  const pool = unexpected.filter(isClause).map(strip);
+  let n = 0;
+  for (const l of missing) {
+    if (!isClause(l) || !owners.has(cookie(l))) continue;
+    const i = pool.indexOf(strip(l));
+    if (i < 0) continue;
+    pool.splice(i, 1);
+    n++;
+  }
+  return n;
+}
+
 /** One configuration's outcome. */
 export interface ConfigResult {
   readonly seed: number;
@@ -368,6 +398,8 @@ export interface ConfigResult {
   readonly metersSame: boolean;
   /** Flows identical up to group / meter numbering (see renumbering()). */
   readonly renumbered: { matched: number; consistent: boolean; problems: string[] };
+  /** Shared conjunction-clause flows identical but for which port's cookie (sharedClauseCookies()). */
+  readonly sharedClause: number;
   readonly cases: readonly { packet: TracePacket; real: string; ours: string; verdict: string }[];
 }
 
@@ -502,5 +534,10 @@ export async function runConfig(seed: number, dir: string, perVif: number): Prom
     }
     return { packet, real: theirs, ours, verdict };
   });
-  return { seed, flows, groupsSame, metersSame, renumbered, cases };
+  const sharedClause = sharedClauseCookies(
+    flows.missing,
+    flows.unexpected,
+    flowLines(node["br-int.flows.txt"]!),
+  );
+  return { seed, flows, groupsSame, metersSame, renumbered, sharedClause, cases };
 }
