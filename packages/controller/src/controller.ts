@@ -660,41 +660,30 @@ class Model {
         });
         return;
       }
-      // A redirect port of an HA chassis group with several members: an active-backup bundle
-      // over the tunnels to the other members, highest priority first (physical.c).
+      // PORT_REMOTE: over the tunnel to the chassis the port is bound to, or for a redirect
+      // port of an HA chassis group with several members an active-backup bundle over the
+      // tunnels to the other members, highest priority first (physical.c).
       const ha = p.type === "chassisredirect" ? row?.haChassis : undefined;
+      let out: string[];
       if (ha && ha.length > 1) {
         const members = ha.flatMap((m) => {
           const t = m.chassis === this.chassis ? undefined : this.tunnelTo(m.chassis);
           return t?.ofport !== undefined ? [t.ofport] : [];
         });
         if (members.length === 0) return;
-        this.add({
-          table: OFTABLE.REMOTE_OUTPUT,
-          priority: 100,
-          cookie,
-          match: [reg15, md],
-          actions: [
-            ...this.encapsulation(dp, p.tunnelKey),
-            `bundle(eth_src,0,active_backup,ofport,members:${members.join(",")})`,
-          ],
-        });
-        return;
+        out = [`bundle(eth_src,0,active_backup,ofport,members:${members.join(",")})`];
+      } else {
+        const ch = row?.chassis;
+        const tun = ch !== undefined && !here ? this.tunnelTo(ch) : undefined;
+        if (!tun) return;
+        out = [`output:${tun.ofport}`, `resubmit(,${OFTABLE.LOCAL_OUTPUT})`];
       }
-      // PORT_REMOTE: over the tunnel to the chassis the port is bound to.
-      const ch = row?.chassis;
-      const tun = ch !== undefined && !here ? this.tunnelTo(ch) : undefined;
-      if (!tun) return;
       this.add({
         table: OFTABLE.REMOTE_OUTPUT,
         priority: 100,
         cookie,
         match: [reg15, md],
-        actions: [
-          ...this.encapsulation(dp, p.tunnelKey),
-          `output:${tun.ofport}`,
-          `resubmit(,${OFTABLE.LOCAL_OUTPUT})`,
-        ],
+        actions: [...this.encapsulation(dp, p.tunnelKey), ...out],
       });
       return;
     }
