@@ -13,6 +13,7 @@
 #   B.ports.txt                     ovs-ofctl -O OpenFlow15 show B        (every bridge B)
 #   B.flows.txt                     ovs-ofctl -O OpenFlow15 --no-stats dump-flows B
 #   B.groups.txt                    ovs-ofctl -O OpenFlow15 dump-groups B
+#   B.meters.txt                    ovs-ofctl -O OpenFlow15 dump-meters B
 #   dpif-show.txt                   ovs-appctl dpif/show
 # The model reads the node's configuration only, never br-int's flows: B.flows.txt of br-int is
 # what ovnsim's output is compared with.
@@ -27,6 +28,7 @@ for b in $(ovs-vsctl list-br); do
   ovs-ofctl -O OpenFlow15 show "$b" > "$OUT/$b.ports.txt"
   ovs-ofctl -O OpenFlow15 --no-stats dump-flows "$b" > "$OUT/$b.flows.txt"
   ovs-ofctl -O OpenFlow15 dump-groups "$b" > "$OUT/$b.groups.txt"
+  ovs-ofctl -O OpenFlow15 dump-meters "$b" > "$OUT/$b.meters.txt"
 done
 ovs-appctl dpif/show > "$OUT/dpif-show.txt"
 echo "captured node bundle in $OUT: bridges $(ovs-vsctl list-br | tr '\n' ' ')"

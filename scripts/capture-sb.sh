@@ -19,6 +19,11 @@
 #   encap.txt             ovn-sbctl list Encap                   (optional: tunnel endpoints, for
 #                         `ovnsim ovn-controller`)
 #   meter.txt             ovn-sbctl list Meter                   (optional: ovn-controller meters)
+#   meter-band.txt        ovn-sbctl list Meter_Band              (optional: their bands)
+#   controller-meter.txt  ovn-sbctl --columns=_uuid,controller_meter list Logical_Flow
+#                         (optional: CoPP meters on controller actions)
+#   ha-chassis-group.txt, ha-chassis.txt  ovn-sbctl list HA_Chassis_Group / HA_Chassis
+#                         (optional: gateway ports with several chassis)
 #   sb-global.txt         ovn-sbctl list SB_Global               (optional: options northd passes
 #                         to ovn-controller, e.g. lb_hairpin_use_ct_mark)
 set -euo pipefail
@@ -40,5 +45,9 @@ sb "$@" list FDB > "$OUT/fdb.txt"
 sb "$@" list Static_MAC_Binding > "$OUT/static-mac-binding.txt"
 sb "$@" list Encap > "$OUT/encap.txt"
 sb "$@" list Meter > "$OUT/meter.txt"
+sb "$@" list Meter_Band > "$OUT/meter-band.txt"
+sb "$@" --columns=_uuid,controller_meter find Logical_Flow 'controller_meter!=[]' > "$OUT/controller-meter.txt"
+sb "$@" list HA_Chassis_Group > "$OUT/ha-chassis-group.txt"
+sb "$@" list HA_Chassis > "$OUT/ha-chassis.txt"
 sb "$@" list SB_Global > "$OUT/sb-global.txt"
 echo "captured SB bundle in $OUT: $(grep -c 'table=' "$OUT/lflow-list.txt") logical flows"

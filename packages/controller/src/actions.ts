@@ -26,6 +26,73 @@ export interface ActionEnv {
   portKey(name: string): number | undefined;
   /** Returns the id of the select group with these buckets, allocating it on first use. */
   groupId(text: string): number;
+  /**
+   * Returns the OpenFlow meter id of a meter (a southbound Meter's name, or the per-flow meter
+   * `set_meter` describes), allocating it on first use (ovn_extend_table_assign_id).
+   */
+  meterId?(name: string, config?: MeterConfig): number;
+  /** The meter of the flow's controller_meter (CoPP): added to its controller() actions. */
+  readonly ctrlMeter?: number;
+}
+
+/** A meter `set_meter` defines itself (kbps, one drop band). */
+export interface MeterConfig {
+  readonly rate: number;
+  readonly burst: number;
+}
+
+/** include/ovn/actions.h log_verdict / syslog severities, as the log action's header bytes. */
+const LOG_VERDICT: Readonly<Record<string, number>> = { allow: 0, drop: 1, reject: 2 };
+const LOG_SEVERITY: Readonly<Record<string, number>> = {
+  alert: 1,
+  warning: 4,
+  notice: 5,
+  info: 6,
+  debug: 7,
+};
+
+/** `name=value` / `name="value"` arguments of an action such as log(). */
+function namedArgs(text: string): Map<string, string> {
+  const m = /^[a-z_]+\((.*)\)\s*$/s.exec(text.trim());
+  if (!m) throw new SimError("UNSUPPORTED", `cannot read the arguments of ${text}`);
+  const body = m[1]!;
+  const parts: string[] = [];
+  let cur = "";
+  let quoted = false;
+  for (let i = 0; i < body.length; i++) {
+    const c = body[i]!;
+    if (c === "\\" && quoted) {
+      cur += c + (body[i + 1] ?? "");
+      i++;
+    } else if (c === '"') {
+      quoted = !quoted;
+      cur += c;
+    } else if (c === "," && !quoted) {
+      parts.push(cur);
+      cur = "";
+    } else cur += c;
+  }
+  if (quoted) throw new SimError("UNSUPPORTED", `unterminated string in ${text}`);
+  if (cur.trim() !== "" || parts.length) parts.push(cur);
+  const out = new Map<string, string>();
+  for (const part of parts) {
+    const eq = part.indexOf("=");
+    if (eq < 0) throw new SimError("UNSUPPORTED", `"${part.trim()}" in ${text} is not name=value`);
+    let v = part.slice(eq + 1).trim();
+    if (v.startsWith('"')) {
+      if (v.length < 2 || !v.endsWith('"')) throw new SimError("UNSUPPORTED", `bad string in ${text}`);
+      v = v.slice(1, -1).replace(/\\(.)/g, "$1");
+    }
+    out.set(part.slice(0, eq).trim(), v);
+  }
+  return out;
+}
+
+const hexBytes = (b: readonly number[]): string => b.map((x) => x.toString(16).padStart(2, "0")).join(".");
+
+/** A controller() action with the flow's CoPP meter, as put_controller_op encodes it. */
+function withMeter(ctl: string, meter: number | undefined): string {
+  return meter === undefined ? ctl : `${ctl.slice(0, -1)},meter_id=${meter})`;
 }
 
 const ones = (n: number): bigint => (1n << BigInt(n)) - 1n;
@@ -455,11 +522,18 @@ export function encodeActions(actions: readonly Action[], env: ActionEnv): strin
           break;
         }
         out.push(
-          encodeNestedController(a.kind, a.nested, {
-            portKey: env.portKey,
-            outputTable: env.pipeline === "ingress" ? OFTABLE.OUTPUT_LARGE_PKT_DETECT : OFTABLE.SAVE_INPORT,
-            nextTable,
-          }),
+          withMeter(
+            encodeNestedController(a.kind, a.nested, {
+              portKey: env.portKey,
+              outputTable: env.pipeline === "ingress" ? OFTABLE.OUTPUT_LARGE_PKT_DETECT : OFTABLE.SAVE_INPORT,
+              nextTable,
+              tableOf: (p, t) =>
+                ((p ?? env.pipeline) === "ingress"
+                  ? OFTABLE.LOG_INGRESS_PIPELINE
+                  : OFTABLE.LOG_EGRESS_PIPELINE) + t,
+            }),
+            env.ctrlMeter,
+          ),
         );
         break;
       case "other": {
@@ -489,9 +563,48 @@ export function encodeActions(actions: readonly Action[], env: ActionEnv): strin
                 [ip, a.name === "put_arp" ? "reg0" : "xxreg0"],
                 [mac, "eth_src"],
               ],
-              [`controller(userdata=00.00.00.0${a.name === "put_arp" ? 1 : 4}.00.00.00.00)`],
+              [
+                withMeter(
+                  `controller(userdata=00.00.00.0${a.name === "put_arp" ? 1 : 4}.00.00.00.00)`,
+                  env.ctrlMeter,
+                ),
+              ],
             ),
           );
+          break;
+        }
+        if (a.name === "log") {
+          // encode_LOG: opcode 7, then struct log_pin_header (verdict, severity) and the name;
+          // the ACL's own meter, never the flow's CoPP one.
+          const args = namedArgs(a.text);
+          const verdict = LOG_VERDICT[args.get("verdict") ?? ""] ?? 3;
+          const severity = LOG_SEVERITY[args.get("severity") ?? "info"];
+          if (severity === undefined)
+            throw new SimError("UNSUPPORTED", `log severity ${args.get("severity")} is not modelled`);
+          const name = [...new TextEncoder().encode(args.get("name") ?? "")];
+          const meterName = args.get("meter");
+          const meter = meterName !== undefined && env.meterId ? env.meterId(meterName) : undefined;
+          out.push(
+            withMeter(
+              `controller(userdata=${hexBytes([0, 0, 0, 7, 0, 0, 0, 0, verdict, severity, ...name])})`,
+              meter,
+            ),
+          );
+          break;
+        }
+        if (a.name === "set_meter") {
+          // encode_SET_METER: a kbps meter of the flow's own (one drop band) → meter:N.
+          const args = splitArgs(a.text);
+          if (
+            args.length < 1 ||
+            args.length > 2 ||
+            args.some((x) => !/^\d{1,10}$/.test(x)) ||
+            Number(args[0]) === 0
+          )
+            throw new SimError("UNSUPPORTED", `cannot read ${a.text}`);
+          const [rate, burst] = args.map(Number) as [number, number | undefined];
+          if (!env.meterId) throw new SimError("UNSUPPORTED", "set_meter needs a meter table");
+          out.push(`meter:${env.meterId("", { rate, burst: burst ?? 0 })}`);
           break;
         }
         const op = CONTROLLER_OPCODES[a.name];
@@ -500,7 +613,7 @@ export function encodeActions(actions: readonly Action[], env: ActionEnv): strin
           .toString(16)
           .padStart(8, "0")
           .replace(/(..)(?!$)/g, "$1.");
-        out.push(`controller(userdata=${hex}.00.00.00.00)`);
+        out.push(withMeter(`controller(userdata=${hex}.00.00.00.00)`, env.ctrlMeter));
         break;
       }
       default: {

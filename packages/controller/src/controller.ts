@@ -23,7 +23,7 @@ import {
   type SbPort,
 } from "@ovnsim/ovn";
 import { SimError } from "@ovnsim/packet";
-import { actionPrereqs, encodeActions } from "./actions.js";
+import { actionPrereqs, encodeActions, type MeterConfig } from "./actions.js";
 import {
   type NodeConfig,
   type NodeInterface,
@@ -54,6 +54,11 @@ export interface ControllerOutput {
   readonly flows: readonly string[];
   /** br-int's groups, as `dump-groups` prints them (without its header). */
   readonly groups: readonly string[];
+  /**
+   * br-int's meters, as `ovs-ofctl -O OpenFlow15 dump-meters` prints each (without its header;
+   * an entry is two lines: `meter=N unit [burst ]stats bands=` and its band).
+   */
+  readonly meters: readonly string[];
   readonly skipped: readonly Skipped[];
 }
 
@@ -98,6 +103,11 @@ class Model {
   /** conjunction() clause flows; identical matches share one flow with all their actions. */
   readonly conjFlows: { table: number; priority: number; match: string[]; action: string }[] = [];
   readonly groups = new Map<string, number>();
+  /**
+   * Meter ids by name (ovn_extend_table for meters, lowest-first like groups): a southbound
+   * Meter's name, or for set_meter the flow's own meter, with the meter's dump-meters text.
+   */
+  readonly meterIds = new Map<string, { id: number; text?: string }>();
   readonly skipped: Skipped[] = [];
   /** Local datapaths by name. */
   readonly localDps = new Map<string, number>();
@@ -194,13 +204,62 @@ class Model {
     const cr = this.x.ports.get(crp);
     if (!cr) return false;
     if (cr.options.get("always-redirect") !== "true") return true;
+    // ha_chassis_group_contains: any member of the port's HA chassis group, active or not.
+    if (cr.haChassis) return cr.haChassis.some((m) => m.chassis === this.chassis);
     return cr.chassis === this.chassis;
+  }
+
+  /**
+   * Whether a chassisredirect port is hosted here: bound here, or (ha_chassis.c
+   * ha_chassis_group_is_active) this chassis is the highest-priority member whose BFD session is
+   * up, a group of one being active only on its member and a chassis with no BFD session up
+   * never being active (it may be the one cut off).
+   */
+  private hostsRedirect(name: string): boolean {
+    const row = this.x.ports.get(name);
+    if (!row) return false;
+    if (row.chassis === this.chassis) return true;
+    const ha = row.haChassis;
+    if (!ha || ha.length === 0) return false;
+    if (ha.length === 1) return ha[0]!.chassis === this.chassis;
+    const up = new Set(this.x.chassis.filter((c) => this.tunnelTo(c.name)?.bfdForwarding).map((c) => c.name));
+    if (up.size === 0) return false;
+    for (const m of ha) {
+      if (m.chassis === this.chassis) return true;
+      if (up.has(m.chassis)) return false;
+    }
+    return false;
   }
 
   dpKey(name: string): number {
     const d = this.sb.datapaths.find((x) => x.name === name);
     if (!d) throw new SimError("UNKNOWN_OBJECT", `datapath ${name} not in the southbound capture`);
     return d.tunnelKey;
+  }
+
+  /**
+   * ovn_extend_table_assign_id on the meter table: the lowest id not in use. A southbound
+   * Meter becomes an OpenFlow meter with its unit and bands (ofctrl.c); set_meter's meter is
+   * kbps with one drop band; a name without a Meter row gets an id but no meter.
+   */
+  private meterId(name: string, config?: MeterConfig): number {
+    const had = this.meterIds.get(name);
+    if (had) return had.id;
+    const id = this.meterIds.size + 1;
+    let text: string | undefined;
+    const band = (rate: number, burst: number, action = "drop"): string =>
+      `type=${action} rate=${rate}${burst ? ` burst_size=${burst}` : ""}`;
+    if (config)
+      text = `meter=${id} kbps ${config.burst ? "burst " : ""}stats bands=\n${band(config.rate, config.burst)}`;
+    else {
+      const m = this.x.meters.get(name);
+      if (m && m.bands.length)
+        text = `meter=${id} ${m.unit} ${m.bands.some((b) => b.burst) ? "burst " : ""}stats bands=\n${m.bands
+          .map((b) => band(b.rate, b.burst, b.action))
+          .join("\n")}`;
+    }
+    this.meterIds.set(name, { id, ...(text !== undefined ? { text } : {}) });
+    return id;
   }
 
   private dpUuid(name: string): string {
@@ -372,6 +431,9 @@ class Model {
       dpKey,
     });
     const parsed = parseActions(f.actions);
+    const ctrlMeter = f.uuid
+      ? this.x.controllerMeters.get(f.uuid.replace(/^0x/, "").padStart(8, "0"))
+      : undefined;
     const conj = conjWithPrereqs(toConj(expr, env), actionPrereqs(parsed), env);
     if (conj.length === 0) return;
     const isSwitch = f.stage.startsWith("ls_");
@@ -388,6 +450,9 @@ class Model {
         }
         return id;
       },
+      meterId: (name, config) =>
+        this.meterId(config ? `__set_meter ${f.uuid ?? ""} ${f.actions}` : name, config),
+      ...(ctrlMeter !== undefined ? { ctrlMeter: this.meterId(ctrlMeter) } : {}),
     });
     const base = f.pipeline === "ingress" ? OFTABLE.LOG_INGRESS_PIPELINE : OFTABLE.LOG_EGRESS_PIPELINE;
     const cookie = BigInt(`0x${(f.uuid ?? "0").replace(/^0x/, "")}`);
@@ -562,7 +627,7 @@ class Model {
       });
       return;
     }
-    if (p.type === "chassisredirect" && here) {
+    if (p.type === "chassisredirect" && this.hostsRedirect(p.name)) {
       const dist = this.portByName.get(p.options.get("distributed-port") ?? "");
       this.add({
         table: OFTABLE.LOCAL_OUTPUT,
@@ -595,20 +660,30 @@ class Model {
         });
         return;
       }
-      // PORT_REMOTE: over the tunnel to the chassis the port is bound to.
-      const ch = row?.chassis;
-      const tun = ch !== undefined && !here ? this.tunnelTo(ch) : undefined;
-      if (!tun) return;
+      // PORT_REMOTE: over the tunnel to the chassis the port is bound to, or for a redirect
+      // port of an HA chassis group with several members an active-backup bundle over the
+      // tunnels to the other members, highest priority first (physical.c).
+      const ha = p.type === "chassisredirect" ? row?.haChassis : undefined;
+      let out: string[];
+      if (ha && ha.length > 1) {
+        const members = ha.flatMap((m) => {
+          const t = m.chassis === this.chassis ? undefined : this.tunnelTo(m.chassis);
+          return t?.ofport !== undefined ? [t.ofport] : [];
+        });
+        if (members.length === 0) return;
+        out = [`bundle(eth_src,0,active_backup,ofport,members:${members.join(",")})`];
+      } else {
+        const ch = row?.chassis;
+        const tun = ch !== undefined && !here ? this.tunnelTo(ch) : undefined;
+        if (!tun) return;
+        out = [`output:${tun.ofport}`, `resubmit(,${OFTABLE.LOCAL_OUTPUT})`];
+      }
       this.add({
         table: OFTABLE.REMOTE_OUTPUT,
         priority: 100,
         cookie,
         match: [reg15, md],
-        actions: [
-          ...this.encapsulation(dp, p.tunnelKey),
-          `output:${tun.ofport}`,
-          `resubmit(,${OFTABLE.LOCAL_OUTPUT})`,
-        ],
+        actions: [...this.encapsulation(dp, p.tunnelKey), ...out],
       });
       return;
     }
@@ -971,7 +1046,8 @@ class Model {
     }
     const flows = this.flows;
     const groups = [...this.groups].map(([text, id]) => ` group_id=${id},${text}`);
-    return { flows, groups, skipped: this.skipped };
+    const meters = [...this.meterIds.values()].flatMap((m) => (m.text ? [m.text] : []));
+    return { flows, groups, meters, skipped: this.skipped };
   }
 }
 

@@ -12,11 +12,12 @@ export type {
   SbExtras,
   SbLoadBalancer,
   SbNeighbor,
+  SbMeter,
 } from "./inputs.js";
 export { toDnf, toConj, termWords, dedupTerms } from "./match.js";
 export type { Term, FieldMatch, MatchEnv, CTerm } from "./match.js";
 export { encodeActions } from "./actions.js";
-export type { ActionEnv } from "./actions.js";
+export type { ActionEnv, MeterConfig } from "./actions.js";
 export { OFTABLE } from "./tables.js";
 export { compareDumps, flowLines } from "./compare.js";
 export type { Agreement, TableAgreement } from "./compare.js";

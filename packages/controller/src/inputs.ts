@@ -18,6 +18,8 @@ export interface NodeInterface {
   readonly ofport?: number;
   readonly externalIds: ReadonlyMap<string, string>;
   readonly options: ReadonlyMap<string, string>;
+  /** bfd_status:forwarding (a tunnel whose BFD session is up); false when absent. */
+  readonly bfdForwarding: boolean;
 }
 
 export interface NodeBridge {
@@ -46,6 +48,15 @@ export interface SbPortRow {
   readonly type: string;
   readonly tag?: number;
   readonly options: ReadonlyMap<string, string>;
+  /** Its HA_Chassis_Group's members, highest priority first (ha_chassis_get_ordered). */
+  readonly haChassis?: readonly { readonly chassis: string; readonly priority: number }[];
+}
+
+/** A southbound Meter with its bands (what ovn-controller installs as an OpenFlow meter). */
+export interface SbMeter {
+  readonly name: string;
+  readonly unit: "kbps" | "pktps";
+  readonly bands: readonly { readonly action: string; readonly rate: number; readonly burst: number }[];
 }
 
 export interface SbLoadBalancer {
@@ -81,6 +92,10 @@ export interface SbExtras {
   readonly neighbors: readonly SbNeighbor[];
   /** Datapath_Binding uuid by tunnel key. */
   readonly datapathUuids: ReadonlyMap<number, string>;
+  /** Meter rows by name. */
+  readonly meters: ReadonlyMap<string, SbMeter>;
+  /** Logical_Flow controller_meter (CoPP) by the first 8 hex digits of the flow's uuid. */
+  readonly controllerMeters: ReadonlyMap<string, string>;
 }
 
 const str = (r: OvsdbRecord, c: string): string => {
@@ -141,6 +156,7 @@ export function readNodeBundle(files: SbFiles): NodeConfig {
       ...(ofport !== undefined ? { ofport } : {}),
       externalIds: smap(r, "external_ids"),
       options: smap(r, "options"),
+      bfdForwarding: smap(r, "bfd_status").get("forwarding") === "true",
     };
   });
   const bridges = parseOvsdbList(files["bridges.txt"] ?? "", "bridges.txt").map((r) => ({
@@ -165,11 +181,29 @@ export function readSbExtras(files: SbFiles): SbExtras {
     }),
   }));
   const chassisName = new Map(chassis.map((c) => [c.uuid, c.name]));
+  // HA_Chassis rows name their chassis by uuid (external_ids:chassis-name as a fallback).
+  const haChassis = new Map<string, { chassis: string; priority: number }>();
+  for (const r of parseOvsdbList(files["ha-chassis.txt"] ?? "", "ha-chassis.txt")) {
+    const ch = str(r, "chassis");
+    const name = chassisName.get(ch) ?? smap(r, "external_ids").get("chassis-name") ?? ch;
+    haChassis.set(str(r, "_uuid"), { chassis: name, priority: Number(str(r, "priority")) || 0 });
+  }
+  const haGroups = new Map<string, { chassis: string; priority: number }[]>();
+  for (const r of parseOvsdbList(files["ha-chassis-group.txt"] ?? "", "ha-chassis-group.txt")) {
+    const members = strs(r, "ha_chassis").flatMap((u) => {
+      const m = haChassis.get(u);
+      return m ? [m] : [];
+    });
+    // ha_chassis_get_ordered: highest priority first, ties by chassis name.
+    members.sort((a, b) => b.priority - a.priority || (a.chassis < b.chassis ? -1 : 1));
+    haGroups.set(str(r, "_uuid"), members);
+  }
   const ports = new Map<string, SbPortRow>();
   for (const r of parseOvsdbList(files["port-binding.txt"] ?? "", "port-binding.txt")) {
     const ch = str(r, "chassis");
     const tag = str(r, "tag");
     const name = str(r, "logical_port");
+    const ha = haGroups.get(str(r, "ha_chassis_group"));
     ports.set(name, {
       uuid: str(r, "_uuid"),
       logicalPort: name,
@@ -177,6 +211,7 @@ export function readSbExtras(files: SbFiles): SbExtras {
       type: str(r, "type"),
       ...(/^\d+$/.test(tag) ? { tag: Number(tag) } : {}),
       options: smap(r, "options"),
+      ...(ha ? { haChassis: ha } : {}),
     });
   }
   const mcGroupUuids = new Map<string, string>();
@@ -213,6 +248,28 @@ export function readSbExtras(files: SbFiles): SbExtras {
       mac: str(r, "mac"),
       static: { override: str(r, "override_dynamic_mac") === "true" },
     });
+  const bands = new Map<string, { action: string; rate: number; burst: number }>();
+  for (const r of parseOvsdbList(files["meter-band.txt"] ?? "", "meter-band.txt"))
+    bands.set(str(r, "_uuid"), {
+      action: str(r, "action") || "drop",
+      rate: Number(str(r, "rate")) || 0,
+      burst: Number(str(r, "burst_size")) || 0,
+    });
+  const meters = new Map<string, SbMeter>();
+  for (const r of parseOvsdbList(files["meter.txt"] ?? "", "meter.txt"))
+    meters.set(str(r, "name"), {
+      name: str(r, "name"),
+      unit: str(r, "unit") === "kbps" ? "kbps" : "pktps",
+      bands: strs(r, "bands").flatMap((u) => {
+        const b = bands.get(u);
+        return b ? [b] : [];
+      }),
+    });
+  const controllerMeters = new Map<string, string>();
+  for (const r of parseOvsdbList(files["controller-meter.txt"] ?? "", "controller-meter.txt")) {
+    const m = str(r, "controller_meter");
+    if (m) controllerMeters.set(str(r, "_uuid").slice(0, 8), m);
+  }
   const sbg = parseOvsdbList(files["sb-global.txt"] ?? "", "sb-global.txt")[0];
   const sbGlobalOptions = sbg ? smap(sbg, "options") : new Map<string, string>();
   return {
@@ -224,6 +281,8 @@ export function readSbExtras(files: SbFiles): SbExtras {
     inOutPort,
     sbGlobalOptions,
     neighbors,
+    meters,
+    controllerMeters,
   };
 }
 

@@ -193,6 +193,8 @@ export interface WireEnv {
   readonly outputTable: number;
   /** OpenFlow table of `next`. */
   readonly nextTable: number;
+  /** OpenFlow table of `next(pipeline=P, table=T)` (P defaults to the flow's pipeline). */
+  tableOf?(pipeline: "ingress" | "egress" | undefined, table: number): number;
 }
 
 /** The `controller(userdata=…)` action for `kind { nested }`. */
@@ -227,9 +229,14 @@ export function encodeNestedController(kind: string, nested: readonly Action[], 
         b.push(...resubmit(env.outputTable));
         break;
       case "next":
-        if (a.table !== undefined || a.pipeline !== undefined)
-          throw new SimError("UNSUPPORTED", "next(…) inside a nested action is not modelled");
-        b.push(...resubmit(env.nextTable));
+        if (a.table !== undefined || a.pipeline !== undefined) {
+          if (a.table === undefined || !env.tableOf)
+            throw new SimError(
+              "UNSUPPORTED",
+              "next(pipeline=…) without a table inside a nested action is not modelled",
+            );
+          b.push(...resubmit(env.tableOf(a.pipeline, a.table)));
+        } else b.push(...resubmit(env.nextTable));
         break;
       default:
         throw new SimError("UNSUPPORTED", `action ${a.t} inside ${kind} { … } is not modelled`);

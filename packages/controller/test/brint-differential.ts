@@ -288,13 +288,118 @@ export const KNOWN_TRACE_DIFFERENCES: readonly {
     why: "flood order: OVS floods a NORMAL bridge's ports in its bundle-list order (pointer hashes), ovnsim in port order; same outputs with the same headers",
     test: (real, ours) => effectMultiset(real) === effectMultiset(ours),
   },
+  {
+    why: "meter ids: the datapath's meter(N) follow the OpenFlow meter ids, which the real daemon numbers in a run-dependent order (see renumbering()); the same actions otherwise",
+    test: (real, ours) => {
+      const blank = (t: string): string => t.replace(/meter\(\d+\)/g, "meter(#)");
+      return real !== ours && blank(real) === blank(ours);
+    },
+  },
 ];
+
+/**
+ * Flows that differ only in group / meter ids, matched pairwise (real line → ovnsim line of the
+ * same text once ids are blanked). The real daemon numbers groups and meters in the order it
+ * first translates the flows using them: within the batch of flows of a datapath that became
+ * local, the order of an ovsdb-idl index that breaks ties by row address — run-dependent (the
+ * same configuration built twice numbers them differently), so no capture can predict it. The
+ * renumbering must be one bijection per kind, and each group's buckets / meter's bands must be
+ * the same under it; anything else stays a difference.
+ */
+export function renumbering(
+  missing: readonly string[],
+  unexpected: readonly string[],
+  groups: { real: readonly string[]; ours: readonly string[] },
+  meters: { real: readonly string[]; ours: readonly string[] },
+): { matched: number; consistent: boolean; problems: string[] } {
+  const ID = /(group:|meter_id=|meter:)(\d+)/g;
+  const shape = (l: string): string => l.replace(ID, "$1#");
+  const ids = (l: string): [string, number][] =>
+    [...l.matchAll(ID)].map((m) => [m[1] === "group:" ? "group" : "meter", Number(m[2])]);
+  const pool = new Map<string, string[]>();
+  for (const l of unexpected) pool.set(shape(l), [...(pool.get(shape(l)) ?? []), l]);
+  const fwd = new Map<string, number>();
+  const back = new Map<string, number>();
+  const problems: string[] = [];
+  let matched = 0;
+  for (const l of missing) {
+    const cands = pool.get(shape(l));
+    if (!cands?.length || ids(l).length === 0) continue;
+    const o = cands.shift()!;
+    matched++;
+    const a = ids(l);
+    const b = ids(o);
+    a.forEach(([kind, r], i) => {
+      const m = b[i]![1];
+      const f = fwd.get(`${kind}${r}`);
+      const g = back.get(`${kind}${m}`);
+      if ((f !== undefined && f !== m) || (g !== undefined && g !== r))
+        problems.push(`${kind} ${r} → ${m} conflicts with an earlier pairing`);
+      fwd.set(`${kind}${r}`, m);
+      back.set(`${kind}${m}`, r);
+    });
+  }
+  const byId = (lines: readonly string[], re: RegExp): Map<number, string> =>
+    new Map(
+      lines.flatMap((l) => {
+        const m = re.exec(l);
+        return m ? [[Number(m[1]), l.replace(re, "").replace(/\s+/g, " ").trim()] as [number, string]] : [];
+      }),
+    );
+  const rg = byId(groups.real, /^\s*group_id=(\d+),/);
+  const og = byId(groups.ours, /^\s*group_id=(\d+),/);
+  const rm = byId(meters.real, /^\s*meter=(\d+) /);
+  const om = byId(meters.ours, /^\s*meter=(\d+) /);
+  for (const [k, m] of fwd) {
+    const kind = k.startsWith("group") ? "group" : "meter";
+    const r = Number(k.slice(kind.length));
+    const [real, ours] = kind === "group" ? [rg.get(r), og.get(m)] : [rm.get(r), om.get(m)];
+    if (real !== ours) problems.push(`${kind} ${r} (real) is not ${kind} ${m} (ovnsim): ${real} vs ${ours}`);
+  }
+  return { matched, consistent: problems.length === 0, problems };
+}
+
+/**
+ * The chassis-MAC conjunction's second clause (table 0, priority 180, `conjunction(100,2/2)`) is
+ * one OpenFlow flow that every localnet port with the same VLAN match wants; ofctrl installs it
+ * once, with the cookie of whichever port's desired flow it met first — the history of the
+ * daemon's incremental runs, not in any capture. Such a line counts as stated when ovnsim's has
+ * the same text but the cookie, and the real cookie is one of those ports' (their clause-1 flows,
+ * `priority=180,conj_id=100,…`, carry it).
+ */
+export function sharedClauseCookies(
+  missing: readonly string[],
+  unexpected: readonly string[],
+  realFlows: readonly string[],
+): number {
+  const isClause = (l: string): boolean =>
+    /priority=180,/.test(l) && l.endsWith("actions=conjunction(100,2/2)");
+  const cookie = (l: string): string => /cookie=(0x[0-9a-f]+)/.exec(l)?.[1] ?? "";
+  const strip = (l: string): string => l.replace(/cookie=0x[0-9a-f]+,\s*/, "");
+  const owners = new Set(realFlows.filter((l) => /priority=180,conj_id=100,/.test(l)).map(cookie));
+  const pool = unexpected.filter(isClause).map(strip);
+  let n = 0;
+  for (const l of missing) {
+    if (!isClause(l) || !owners.has(cookie(l))) continue;
+    const i = pool.indexOf(strip(l));
+    if (i < 0) continue;
+    pool.splice(i, 1);
+    n++;
+  }
+  return n;
+}
 
 /** One configuration's outcome. */
 export interface ConfigResult {
   readonly seed: number;
   readonly flows: Agreement;
   readonly groupsSame: boolean;
+  /** br-int's meters (dump-meters) the same up to numbering, like groups. */
+  readonly metersSame: boolean;
+  /** Flows identical up to group / meter numbering (see renumbering()). */
+  readonly renumbered: { matched: number; consistent: boolean; problems: string[] };
+  /** Shared conjunction-clause flows identical but for which port's cookie (sharedClauseCookies()). */
+  readonly sharedClause: number;
   readonly cases: readonly { packet: TracePacket; real: string; ours: string; verdict: string }[];
 }
 
@@ -378,6 +483,28 @@ export async function runConfig(seed: number, dir: string, perVif: number): Prom
   const buckets = (gs: readonly string[]) => gs.map((g) => g.replace(/^\s*group_id=\d+,/, "")).sort();
   const realGroups = (node["br-int.groups.txt"] ?? "").split("\n").filter((l) => l.includes("group_id="));
   const groupsSame = JSON.stringify(buckets(res.groups)) === JSON.stringify(buckets(realGroups));
+  const meterBodies = (text: string): string[] =>
+    text
+      .split(/\n(?=meter=)/)
+      .filter((m) => m.startsWith("meter="))
+      .map((m) =>
+        m
+          .replace(/^meter=\d+ /, "")
+          .replace(/\s+/g, " ")
+          .trim(),
+      )
+      .sort();
+  const realMeters = (node["br-int.meters.txt"] ?? "").replace(/^OFPST_METER_CONFIG.*\n/, "");
+  const metersSame =
+    JSON.stringify(meterBodies(res.meters.join("\n"))) === JSON.stringify(meterBodies(realMeters));
+  const meterEntries = (text: string): string[] =>
+    text.split(/\n(?=meter=)/).filter((m) => m.startsWith("meter="));
+  const renumbered = renumbering(
+    flows.missing,
+    flows.unexpected,
+    { real: realGroups, ours: res.groups },
+    { real: meterEntries(realMeters), ours: meterEntries(res.meters.join("\n")) },
+  );
   const bundle = join(dir, `bundle${seed}`);
   const quiet = { stdout: () => {}, stderr: () => {} };
   const rc = await run(
@@ -407,5 +534,10 @@ export async function runConfig(seed: number, dir: string, perVif: number): Prom
     }
     return { packet, real: theirs, ours, verdict };
   });
-  return { seed, flows, groupsSame, cases };
+  const sharedClause = sharedClauseCookies(
+    flows.missing,
+    flows.unexpected,
+    flowLines(node["br-int.flows.txt"]!),
+  );
+  return { seed, flows, groupsSame, metersSame, renumbered, sharedClause, cases };
 }

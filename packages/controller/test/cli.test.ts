@@ -1,6 +1,6 @@
 // `ovnsim ovn-controller`: dump-flows text from captures, --compare against the node's own dump,
 // and --out as a bundle that `ovnsim ofproto-trace --bundle` reads (br-provider → patch → br-int).
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -44,6 +44,37 @@ describe("ovnsim ovn-controller", () => {
     expect(t.out).toContain('bridge("br-int")');
     // The real br-int stops at the same place: the LB's dp_hash group recirculates.
     expect(t.out).toContain("Datapath actions: hash(l4(0)),recirc(0x");
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("--out keeps the meters; the HA bundle skips tunnels whose BFD is down (no LIVE), as OVS does", async () => {
+    const g = join(GOLDEN, "meters-ha");
+    const dir = mkdtempSync(join(tmpdir(), "ovnsim-ctl-cli-"));
+    const args = ["ovn-controller", "--sb", join(g, "sb"), "--node", join(g, "node"), "--out", dir];
+    expect((await cli(args)).code).toBe(0);
+    const meters = readFileSync(join(dir, "br-int.meters.txt"), "utf8");
+    expect(meters).toBe(readFileSync(join(g, "node", "br-int.meters.txt"), "utf8"));
+    // Table 39 sends to the unclaimed cr-lr0-ext over an active-backup bundle of the tunnels to
+    // hv2 and hv3, which `ofctl show` prints without LIVE (BFD never comes up in the oracle): OVS
+    // then outputs nowhere (member_enabled_cb; the live differential saw the real trace stop
+    // there). The same action alone on br-int, traced with the members dead, then one LIVE:
+    const real = readFileSync(join(g, "node", "br-int.flows.txt"), "utf8");
+    expect(real).toContain("bundle(eth_src,0,active_backup,ofport,members:1,2)");
+    writeFileSync(
+      join(dir, "br-int.flows.txt"),
+      " cookie=0x0, priority=0 actions=bundle(eth_src,0,active_backup,ofport,members:1,2)\n",
+    );
+    const flow =
+      "in_port=10,dl_src=0a:00:00:00:00:01,dl_dst=0a:00:00:00:ff:00,udp,nw_src=10.0.0.1,nw_dst=172.16.0.9";
+    const dead = await cli(["ofproto-trace", "--bundle", dir, "br-int", flow]);
+    expect(dead.out).toContain("Datapath actions: drop");
+    const ports = readFileSync(join(dir, "br-int.ports.txt"), "utf8");
+    writeFileSync(
+      join(dir, "br-int.ports.txt"),
+      ports.replace(/(2\(ovn-hv3-0\)[^\n]*\n[^\n]*\n\s*state:\s*)0/, "$1LIVE"),
+    );
+    const live = await cli(["ofproto-trace", "--bundle", dir, "br-int", flow]);
+    expect(live.out).not.toContain("Datapath actions: drop");
     rmSync(dir, { recursive: true, force: true });
   });
 

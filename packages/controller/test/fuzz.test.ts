@@ -13,6 +13,15 @@ import {
 } from "../src/index.js";
 import { GOLDEN, loadDir } from "./load.js";
 
+/** An encodeActions environment for the fuzz tests (one port, group and meter). */
+const actionEnv = (isSwitch: boolean) => ({
+  pipeline: "ingress" as const,
+  table: 3,
+  isSwitch,
+  portKey: () => 1,
+  groupId: () => 1,
+  meterId: () => 1,
+});
 const ok = (f: () => unknown): void => {
   try {
     f();
@@ -80,7 +89,7 @@ describe("capture parsers (fuzz)", () => {
       }),
       { numRuns: 30 },
     );
-  });
+  }, 300_000); // 30 whole-model runs: minutes on a loaded 2-core machine
   it("MAC-binding actions with arbitrary arguments", () => {
     const arg = fc.constantFrom(
       "inport",
@@ -101,18 +110,60 @@ describe("capture parsers (fuzz)", () => {
     );
     const fn = fc.constantFrom("get_arp", "get_nd", "put_arp", "put_nd");
     const res = fc.constantFrom("lookup_arp", "lookup_nd", "lookup_arp_ip", "lookup_nd_ip");
-    const env = {
-      pipeline: "ingress" as const,
-      table: 3,
-      isSwitch: false,
-      portKey: () => 1,
-      groupId: () => 1,
-    };
+    const env = actionEnv(false);
     fc.assert(
       fc.property(fn, res, fc.array(arg, { maxLength: 4 }), (f, r, args) =>
         ok(() => {
           encodeActions(parseActions(`${f}(${args.join(", ")}); next;`), env);
           encodeActions(parseActions(`reg9[2] = ${r}(${args.join(", ")}); next;`), env);
+        }),
+      ),
+    );
+  });
+  it("readSbExtras: Meter / Meter_Band / controller_meter / HA_Chassis(_Group)", () =>
+    fc.assert(
+      fc.property(texty, texty, texty, (a, b, c) =>
+        ok(() =>
+          readSbExtras({
+            "meter.txt": a,
+            "meter-band.txt": b,
+            "controller-meter.txt": c,
+            "ha-chassis-group.txt": b,
+            "ha-chassis.txt": a,
+            "port-binding.txt": c,
+          }),
+        ),
+      ),
+    ));
+  it("log() and set_meter() with arbitrary arguments", () => {
+    const word = fc.oneof(
+      fc.string({ maxLength: 12 }),
+      fc.constantFrom(
+        'name="a b"',
+        "severity=info",
+        "severity=nope",
+        "verdict=drop",
+        'meter="m1"',
+        '"',
+        "=",
+        ",",
+        "1000",
+        "-5",
+        "1e3",
+      ),
+    );
+    const env = { ...actionEnv(true), ctrlMeter: 2 };
+    fc.assert(
+      fc.property(fc.constantFrom("log", "set_meter"), fc.array(word, { maxLength: 4 }), (f, args) =>
+        ok(() => {
+          let acts: ReturnType<typeof parseActions>;
+          try {
+            acts = parseActions(`${f}(${args.join(", ")}); next;`);
+          } catch (e) {
+            if (isSimError(e)) return;
+            throw e;
+          }
+          encodeActions(acts, env);
         }),
       ),
     );

@@ -63,6 +63,35 @@ describe("br-int flows vs the real ovn-controller 23.03", () => {
     expect(out.flows.filter((l) => /table=6[67],/.test(l)).length).toBe(6);
   });
 
+  it("meters-ha (ACL log meter, CoPP, an HA chassis group of three, a ct_nw_dst ACL): identical", () => {
+    const { node, out, cmp } = run("meters-ha");
+    expect(cmp.missing).toEqual([]);
+    expect(cmp.unexpected).toEqual([]);
+    expect(cmp.identical).toBe(518);
+    // The meter: one id for m1, its unit, burst and band as dump-meters prints them.
+    const real = node["br-int.meters.txt"]!.replace(/^OFPST_METER_CONFIG.*\n/, "").trim();
+    expect(out.meters.join("\n\n")).toBe(real);
+    // log(severity=warning, name="ssh", meter="m1") → opcode 7, allow (0), warning (4), "ssh".
+    expect(
+      out.flows.some((l) =>
+        l.includes("controller(userdata=00.00.00.07.00.00.00.00.00.04.73.73.68,meter_id=1)"),
+      ),
+    ).toBe(true);
+    // CoPP: put_arp's controller action carries the router's meter.
+    expect(out.flows.some((l) => l.includes("controller(userdata=00.00.00.01.00.00.00.00,meter_id=1)"))).toBe(
+      true,
+    );
+    // Nobody claims cr-lr0-ext: an active-backup bundle to hv2 (30) then hv3 (10), hv1 skipped.
+    expect(
+      out.flows.filter((l) => l.includes("bundle(eth_src,0,active_backup,ofport,members:1,2)")).length,
+    ).toBe(1);
+    // ct_nw_dst is no 23.03 match field: both ACL flows are skipped, as the real daemon does.
+    expect(out.skipped.map((s) => s.reason)).toEqual([
+      "Syntax error at `ct_nw_dst' expecting field name.",
+      "Syntax error at `ct_nw_dst' expecting field name.",
+    ]);
+  });
+
   it("is deterministic: the same captures give the same text", () => {
     expect(run("acl").out.flows).toEqual(run("acl").out.flows);
   });

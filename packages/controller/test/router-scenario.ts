@@ -22,7 +22,7 @@ export function generateRouterScenario(seed: number): RouterScenario {
   const L: string[] = [];
   // hv2 first, so that northd's view of the chassis features (ct_lb vs ct_lb_mark) never
   // changes once flows exist: a change re-creates groups under new ids.
-  L.push("ovn-sbctl chassis-add hv2 geneve 192.168.0.2");
+  L.push("ovn-sbctl chassis-add hv2 geneve 192.168.0.2", "ovn-sbctl chassis-add hv3 geneve 192.168.0.3");
   const nSw = 1 + Math.floor(r() * 3);
   const all: { name: string; sw: number; mac: string; ip4: string; ip6: string }[] = [];
   const targets: { mac: string; ip4: string; ip6: string }[] = [];
@@ -79,9 +79,18 @@ export function generateRouterScenario(seed: number): RouterScenario {
     L.push(
       "ovn-nbctl lrp-add lr0 lr0-ext 0a:00:00:00:ff:ee 172.16.0.1/24",
       "ovn-nbctl lsp-add ext ext-lr0 -- lsp-set-type ext-lr0 router -- lsp-set-addresses ext-lr0 router -- lsp-set-options ext-lr0 router-port=lr0-ext",
-      `ovn-nbctl lrp-set-gateway-chassis lr0-ext ${r() < 0.7 ? "hv1" : "hv2"} 10`,
       "ovn-nbctl lr-route-add lr0 0.0.0.0/0 172.16.0.254",
     );
+    // One gateway chassis, or an HA chassis group of two or three (priorities drawn; hv2 and
+    // hv3 are never alive here, so hv1 never has a BFD session up and never claims the port).
+    const gw = r();
+    if (gw < 0.5) L.push(`ovn-nbctl lrp-set-gateway-chassis lr0-ext ${r() < 0.7 ? "hv1" : "hv2"} 10`);
+    else {
+      const members = gw < 0.8 ? ["hv1", "hv2"] : r() < 0.5 ? ["hv1", "hv2", "hv3"] : ["hv2", "hv3"];
+      const prios = [10, 20, 30].sort(() => r() - 0.5);
+      for (const [i, m] of members.entries())
+        L.push(`ovn-nbctl lrp-set-gateway-chassis lr0-ext ${m} ${prios[i]}`);
+    }
     targets.push({ mac: "0a:00:00:00:ff:ee", ip4: "172.16.0.1", ip6: "" });
     if (r() < 0.7) L.push("ovn-nbctl lr-nat-add lr0 snat 172.16.0.1 10.0.0.0/8");
     if (r() < 0.6 && all.length) {
@@ -125,6 +134,48 @@ export function generateRouterScenario(seed: number): RouterScenario {
   );
   if (r() < 0.5) L.push("ovn-nbctl acl-add sw0 from-lport 900 'udp.dst >= 100 && udp.dst <= 200' drop");
   if (r() < 0.5) L.push("ovn-nbctl acl-add pg1 from-lport 1002 'inport == @pg1 && ip6' allow");
+  // Meters: ACL logging through a meter (a fair one gives a meter per ACL), CoPP meters on the
+  // routers' controller actions, QoS rate limits (set_meter, a meter per logical flow).
+  if (r() < 0.6) {
+    L.push(
+      `ovn-nbctl meter-add m1 drop ${1 + Math.floor(r() * 100)} pktps${r() < 0.5 ? ` ${1 + Math.floor(r() * 20)}` : ""}`,
+      `ovn-nbctl meter-add m2 drop ${100 * (1 + Math.floor(r() * 50))} kbps${r() < 0.5 ? " 300" : ""}`,
+      `ovn-nbctl --log --meter=m1 --severity=${pick(["alert", "warning", "notice", "info", "debug"])} --name=acl-log acl-add sw0 to-lport 1003 'ip4 && tcp.dst == 22' allow-related`,
+    );
+    if (r() < 0.5)
+      L.push("ovn-nbctl --log --meter=m2 acl-add pg1 from-lport 1004 'inport == @pg1 && udp.dst == 53' drop");
+    if (r() < 0.4)
+      L.push(
+        "ovn-nbctl --fair meter-add mf drop 5 pktps",
+        "ovn-nbctl --log --meter=mf --name=f1 acl-add sw0 from-lport 1005 'ip4 && udp.dst == 54' allow",
+        "ovn-nbctl --log --meter=mf --name=f2 acl-add sw0 from-lport 1006 'ip4 && udp.dst == 55' allow",
+      );
+    if (r() < 0.6) {
+      const protos = [
+        "arp",
+        "arp-resolve",
+        "icmp4-error",
+        "icmp6-error",
+        "nd-ns",
+        "nd-ns-resolve",
+        "event-elb",
+      ];
+      const chosen = protos.filter(() => r() < 0.5);
+      if (chosen.length) {
+        L.push(
+          `ovn-nbctl ${chosen.map((p) => `copp-add copp0 ${p} ${r() < 0.5 ? "m1" : "m2"}`).join(" -- ")}`,
+        );
+        L.push("ovn-nbctl lr-copp-add copp0 lr0");
+      }
+    }
+  }
+  if (r() < 0.4)
+    L.push(
+      `ovn-nbctl qos-add sw0 from-lport 100 'ip4 && udp' rate=${1000 * (1 + Math.floor(r() * 9))}${r() < 0.5 ? " burst=100" : ""}`,
+    );
+  // ct_nw_dst / ct_ip6_dst are no match fields in 23.03: ovn-controller installs nothing for
+  // these ACLs' flows (the model skips them with the same parse error).
+  if (r() < 0.3) L.push("ovn-nbctl acl-add sw0 to-lport 1007 'ip4 && ct_nw_dst == 10.0.9.9' allow-related");
   // Static MAC bindings.
   if (r() < 0.5) L.push("ovn-nbctl static-mac-binding-add lr0-sw0 10.0.0.77 0a:00:00:00:77:77");
   L.push("ovn-nbctl --wait=sb sync");

@@ -265,13 +265,23 @@ export interface OfctlPort {
   /** Name as printed (OpenFlow truncates to 15 characters). */
   readonly name: string;
   readonly mac: number;
+  /**
+   * false when an OpenFlow 1.4+ `show` (the first version with OFPPS_LIVE) prints the port's
+   * `state:` without LIVE; otherwise absent.
+   */
+  readonly live?: false;
 }
 
 /** Reads `ovs-ofctl [-O OpenFlow15] show BR`: ` 1(eth0): addr:aa:55:…`, ` LOCAL(br): addr:…`. */
 export function parseOfctlShow(text: string): OfctlPort[] {
   const out: OfctlPort[] = [];
+  const version = /^OFPT_FEATURES_REPLY \(OF1\.(\d)\)/m.exec(text);
+  const hasLive = version !== null && Number(version[1]) >= 4;
   for (const line of text.split("\n")) {
     const m = /^\s*(\d+|LOCAL)\((.*)\): addr:([0-9a-fA-F:]{17})\s*$/.exec(line);
+    const st = /^\s+state:\s*(.*)$/.exec(line);
+    if (st && hasLive && out.length && !/\bLIVE\b/.test(st[1]!))
+      out[out.length - 1] = { ...out[out.length - 1]!, live: false };
     if (!m) continue;
     out.push({ ofport: m[1] === "LOCAL" ? OFPP_LOCAL : Number(m[1]), name: m[2]!, mac: parseMac(m[3]!) });
   }
@@ -459,6 +469,7 @@ export function buildSwitch(files: BundleFiles, dir = ""): Switch {
         ...(vp.trunks !== undefined ? { trunks: vp.trunks } : {}),
         ...(vp.vlanMode !== undefined ? { vlanMode: vp.vlanMode } : {}),
         ...(options !== undefined && Object.keys(options).length ? { options } : {}),
+        ...(fromOfctl?.live === false ? { live: false } : {}),
       };
       if (TUNNEL_TYPES.has(type)) tunnelConfig(port); // refuse bad tunnel options at load time
       b.addPort(port);

@@ -59,6 +59,11 @@ export interface OfPort {
   readonly vlanMode?: VlanMode;
   /** Interface options (tunnels: remote_ip, local_ip, key, dst_port, ...). */
   readonly options?: Readonly<Record<string, string>>;
+  /**
+   * false when `ovs-ofctl show` prints the port's state without LIVE (ofport may_enable off,
+   * e.g. a tunnel whose BFD session is down): bundle() and watch_port skip it.
+   */
+  readonly live?: boolean;
 }
 
 /** One OpenFlow rule (ofproto `struct rule`). */

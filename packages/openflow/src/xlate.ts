@@ -918,7 +918,7 @@ function selectHashBucket(ctx: Ctx, g: Group): Group["buckets"][number] | null {
 
 const MAX_LIVENESS_RECURSION = 128;
 
-/** bucket_is_alive(): watch_port up (here: present), watch_group with a live bucket. */
+/** bucket_is_alive(): watch_port up (present and not shown without LIVE), watch_group with a live bucket. */
 function bucketIsAlive(ctx: Ctx, g: Group, b: Group["buckets"][number], depth: number): boolean {
   if (depth >= MAX_LIVENESS_RECURSION) {
     report(ctx, "error", `bucket chaining exceeded ${MAX_LIVENESS_RECURSION} links`);
@@ -930,7 +930,7 @@ function bucketIsAlive(ctx: Ctx, g: Group, b: Group["buckets"][number], depth: n
   const portLive = wp !== undefined && wp !== OFPP.NONE && wp !== OFPP.CONTROLLER;
   const groupLive = wg !== undefined && wg !== 0xffffffff;
   if (!portLive && !groupLive && wp !== OFPP.CONTROLLER) return true;
-  if (portLive && ctx.bridge.ports.has(wp)) return true;
+  if (portLive && ctx.bridge.ports.has(wp) && ctx.bridge.ports.get(wp)?.live !== false) return true;
   if (groupLive) {
     const w = ctx.bridge.groups.get(wg);
     if (w && firstLiveBucket(ctx, w, depth + 1)) return true;
@@ -1636,9 +1636,12 @@ function doActionsList(
       }
       case "bundle": {
         const b = a.bundle;
-        // member_enabled_cb(): reserved ports but CONTROLLER count as enabled; others must exist.
+        // member_enabled_cb(): reserved ports but CONTROLLER count as enabled; others must exist
+        // and be live (may_enable: not a tunnel whose BFD session is down).
         const port = bundleMember(k, wc, b, (p) =>
-          p >= 0xff00 && p !== OFPP.LOCAL ? p !== OFPP.CONTROLLER : ctx.bridge.ports.has(p),
+          p >= 0xff00 && p !== OFPP.LOCAL
+            ? p !== OFPP.CONTROLLER
+            : ctx.bridge.ports.has(p) && ctx.bridge.ports.get(p)?.live !== false,
         );
         if (b.dst) {
           unwildcardSubfield(wc, b.dst);

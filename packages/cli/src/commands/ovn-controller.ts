@@ -18,7 +18,7 @@ const USAGE = `usage: ovnsim ovn-controller --sb DIR --node DIR [--chassis NAME]
   --sb DIR       southbound capture (scripts/capture-sb.sh)
   --node DIR     the chassis's Open vSwitch configuration (scripts/capture-node.sh)
   --chassis NAME Chassis name (default: the node's system-id)
-  --out DIR      write an ofproto-trace bundle: the node's bridges with ovnsim's br-int flows/groups
+  --out DIR      write an ofproto-trace bundle: the node's bridges with ovnsim's br-int flows/groups/meters
   --groups       print br-int's groups (dump-groups) after the flows
   --compare      compare with the node's own br-int.flows.txt: agreement per table, then differences`;
 
@@ -85,6 +85,10 @@ registerSubcommand({
       for (const [n, text] of Object.entries(node)) writeOutputFile(join(out, n), text);
       writeOutputFile(join(out, "br-int.flows.txt"), formatDumpFlows(res));
       writeOutputFile(join(out, "br-int.groups.txt"), groupText);
+      writeOutputFile(
+        join(out, "br-int.meters.txt"),
+        `OFPST_METER_CONFIG reply (OF1.5) (xid=0x2):\n${res.meters.map((m) => `${m}\n`).join("\n")}`,
+      );
     }
     return 0;
   },
