@@ -18,6 +18,9 @@ import {
   CHASSIS_FEATURES,
   LOCAL_EXTERNAL_VIP_PREFIX,
   electAnnouncer,
+  ipPortMappings,
+  podAddr,
+  vipKey,
   endpointsOf,
   lbNameFor,
   localnetPortName,
@@ -328,24 +331,27 @@ export function deriveClusterNbctl(s: Scenario): ClusterNb {
       if (svc.type !== "LoadBalancer" || !c.enableOvnLbPreferLocal) continue;
       if (c.release === "1.14" && svc.externalTrafficPolicy !== "Local") continue;
       for (const vip of svc.vips) {
-        if (vip.includes(":")) continue;
+        const v6 = vip.includes(":");
         for (const port of svc.ports) {
           const name = lbNameFor(port.protocol);
           const e = lb(name, port.protocol, false);
-          const backends = eps.map((p) => `${p.ip}:${port.targetPort}`).join(",");
-          e.vips.push(`${vip}:${port.port} ${backends ? q(backends) : '""'}`);
-          own(`vip:${name}/${vip}:${port.port}`, {
-            ...svcOwner(`${vip}:${port.port}`),
-            role: `LoadBalancer VIP ${vip}:${port.port}`,
+          const backends = eps
+            .map((p) => podAddr(s, p, v6))
+            .filter((a): a is string => a !== undefined)
+            .map((a) => vipKey(a, port.targetPort))
+            .join(",");
+          const key = vipKey(vip, port.port);
+          e.vips.push(`${key} ${backends ? q(backends) : '""'}`);
+          own(`vip:${name}/${key}`, {
+            ...svcOwner(key),
+            role: `LoadBalancer VIP ${key}${svc.pool ? ` from MetalLB IPAddressPool ${svc.pool}` : ""}`,
           });
           if (svc.externalTrafficPolicy === "Local") {
-            for (const p of eps) e.maps.push(`ip_port_mappings:${p.ip}=${q(`${p.lsp}:0.0.0.0`)}`);
+            e.maps.push(...ipPortMappings(s, eps));
             if (c.vipNodeMarkerSupported && metallbHasL2Status(s)) {
               const ann = electAnnouncer(s, svc, vip);
               if (ann.node)
-                e.ext.push(
-                  `'external_ids:"${LOCAL_EXTERNAL_VIP_PREFIX}${vip}:${port.port}"=node-${ann.node}'`,
-                );
+                e.ext.push(`'external_ids:"${LOCAL_EXTERNAL_VIP_PREFIX}${key}"=node-${ann.node}'`);
             }
           }
         }

@@ -112,7 +112,7 @@ export function brIntFollow(
       `${node} datapath`,
       `committed connection; ct states met: ${states.join(", ") || "none"}`,
     );
-    end.dnat = { node, backend: dnat.backend, vip: dnat.vip };
+    end.dnat = { node, backend: dnat.backend, backendIp: formatIp4(exitFlow.nw_dst), vip: dnat.vip };
   } else if (entry && exitFlow && (exitFlow.nw_src !== entry.nw_src || exitFlow.tp_src !== entry.tp_src)) {
     sb.step(
       "conntrack",
