@@ -912,7 +912,9 @@ function traceRun(
     dnat: null,
     clientDelivery: null,
   };
-  const fwd = new StepBuilder("physical", "forward", `${from} → ${to}:${port}`);
+  const fwd = new StepBuilder("physical", "forward", `${from} → ${hostPort(to, port)}`);
+  const owner = vipOwners(sim, to, port);
+  if (owner) fwd.step("kube", "Service", owner);
   const srcPort = input.srcPort ?? 40000;
   const isHost = sim.net?.topology.hosts.has(from) ?? false;
   const pod = s.pods.find((p) => p.name === from || `${p.namespace}/${p.name}` === from);
@@ -989,6 +991,37 @@ function traceRun(
     reply,
   };
   return { doc, frames: ctx.frames, replyStart, ct: ctx.ctSeen };
+}
+
+/**
+ * The Kubernetes objects and the NB row behind a LoadBalancer address: the Service, the MetalLB
+ * IPAddressPool it came from, the L2Advertisements that select that pool (an empty
+ * ipAddressPools selects every pool), the node MetalLB elected and how it announces (ARP, or
+ * NDP for IPv6), and the Load_Balancer row Kube-OVN put the VIP on.
+ */
+function vipOwners(sim: Simulation, vip: string, port: number): string | undefined {
+  const s = sim.scenario;
+  const svc = s.services.find((x) => x.vips.includes(vip));
+  if (!svc) return undefined;
+  const ads = s.l2Advertisements
+    .filter(
+      (a) => a.ipAddressPools.length === 0 || (svc.pool !== undefined && a.ipAddressPools.includes(svc.pool)),
+    )
+    .map((a) => `${a.namespace}/${a.name}`);
+  const node = announcerOf(s, svc, vip);
+  const key = vip.includes(":") ? `[${vip}]:${port}` : `${vip}:${port}`;
+  const lb = sim.ovn.db.loadBalancers.find((l) => l.vips[key] !== undefined);
+  return [
+    `${vip} is a LoadBalancer address of Service ${svc.namespace}/${svc.name} (externalTrafficPolicy ${svc.externalTrafficPolicy})`,
+    svc.pool !== undefined
+      ? `MetalLB IPAddressPool ${svc.pool}`
+      : `not in any IPAddressPool (${svc.vipSource})`,
+    ads.length > 0 ? `L2Advertisement ${ads.join(", ")}` : "no L2Advertisement selects its pool",
+    node !== undefined
+      ? `announced by ${node} (${vip.includes(":") ? "NDP" : "ARP"})`
+      : "announced by no node",
+    lb ? `NB Load_Balancer ${lb.name} vips "${key}"` : "no NB Load_Balancer VIP",
+  ].join(" · ");
 }
 
 function subnetOf(s: Scenario, pod: PodSpec) {
