@@ -7,7 +7,15 @@
 // advertisement from its br-provider.341), the 0x1001 flow into OVN, prefer-local DNAT to the
 // backend on that node, and the reply un-DNATed back to the VIP. Each family has its own MetalLB
 // election (sha256 of node + "#" + IP), so the two VIPs can be announced by different nodes.
-import { deriveNbctl, deriveNodeDataplane, electAnnouncer, loadScenario } from "@ovnsim/kube";
+import {
+  deriveNbctl,
+  deriveNodeDataplane,
+  diagnose,
+  electAnnouncer,
+  loadScenario,
+  readManifestPaths,
+  scenarioFromTexts,
+} from "@ovnsim/kube";
 import { decodeFrame, formatIp6, readPcapng } from "@ovnsim/packet";
 import {
   captureWorld,
@@ -93,5 +101,89 @@ describe("dual-stack MetalLB VIPs on a Kube-OVN underlay", () => {
       replySourceIp: VIP4,
     });
     expect(renderText(doc, { detailed: false })).toContain("cookie 0x1000");
+  });
+});
+
+/** The example's manifests with one file's text rewritten, plus extra documents. */
+function variant(file: string, edit: (t: string) => string, extra?: string) {
+  const texts = readManifestPaths([import.meta.dirname]).map((t) =>
+    t.file.endsWith(file) ? { ...t, text: edit(t.text) } : t,
+  );
+  return scenarioFromTexts(extra ? [...texts, { file: "extra.yaml", text: extra }] : texts);
+}
+
+describe("the doctor on dual-stack MetalLB", () => {
+  it("the example itself has no IPv6 or announcement finding", () => {
+    const codes = diagnose(s).map((f) => f.code);
+    expect(codes).not.toContain("IPV6_VIP_SUBNET_NOT_DUAL_STACK");
+    expect(codes).not.toContain("L2ADVERTISEMENT_EXCLUDES_ENDPOINT_NODES");
+    expect(codes).not.toContain("POOL_OUTSIDE_SUBNET");
+  });
+  it("an IPv6 pool over a subnet that is not dual-stack: no IPv6 VIP on the load balancer, the trace drops in OVN", () => {
+    const v4only = variant("10-underlay-network.yaml", (t) =>
+      t
+        .replace("protocol: Dual", "protocol: IPv4")
+        .replace("cidrBlock: 10.180.204.0/24,fd00:10:180:204::/64", "cidrBlock: 10.180.204.0/24")
+        .replace("gateway: 10.180.204.1,fd00:10:180:204::1", "gateway: 10.180.204.1"),
+    );
+    expect(v4only.services[0]!.vips).toEqual([VIP4, VIP6]);
+    const f = diagnose(v4only).find((x) => x.code === "IPV6_VIP_SUBNET_NOT_DUAL_STACK")!;
+    expect(f.message).toContain(
+      `Service default/web-lb has the IPv6 address ${VIP6} (IPAddressPool underlay-pool), but the Pods behind it have no IPv6 address (Subnet underlay-subnet is not dual-stack)`,
+    );
+    expect(deriveNbctl(v4only).join("\n")).not.toContain(`[${VIP6}]`);
+    // kube-ovn-cni still writes the 0x1001 flow (every ingress IP of the Service).
+    expect(
+      deriveNodeDataplane(v4only, "node3").bridges[0]!.flows.some((x) => x.startsWith("cookie=0x1001")),
+    ).toBe(true);
+    const doc = trace(createSimulation(v4only), { to: VIP6 });
+    expect(doc.verdict.delivered).toBe(false);
+    expect(doc.verdict.droppedAt?.layer).toBe("ovn");
+    expect(doc.findings.map((x) => x.code)).toContain("IPV6_VIP_SUBNET_NOT_DUAL_STACK");
+  });
+  it("externalTrafficPolicy Local with an L2Advertisement whose nodeSelectors exclude every node with an endpoint: nobody answers", () => {
+    const nodes = ["node1", "node2", "node3"]
+      .map(
+        (n) =>
+          `apiVersion: v1\nkind: Node\nmetadata:\n  name: ${n}\n  labels: { metallb: "${n === "node2" ? "on" : "off"}" }`,
+      )
+      .join("\n---\n");
+    const narrowed = variant(
+      "20-metallb.yaml",
+      (t) =>
+        t.replace(
+          "ipAddressPools: [underlay-pool]",
+          'ipAddressPools: [underlay-pool]\n  nodeSelectors: [{ matchLabels: { metallb: "on" } }]',
+        ),
+      nodes,
+    );
+    const one = scenarioFromTexts(
+      readManifestPaths([import.meta.dirname])
+        .map((t) =>
+          t.file.endsWith("20-metallb.yaml")
+            ? {
+                ...t,
+                text: t.text.replace(
+                  "ipAddressPools: [underlay-pool]",
+                  'ipAddressPools: [underlay-pool]\n  nodeSelectors: [{ matchLabels: { metallb: "on" } }]',
+                ),
+              }
+            : t.file.endsWith("30-app.yaml")
+              ? { ...t, text: t.text.replace("replicas: 3", "replicas: 1") }
+              : t,
+        )
+        .concat([{ file: "nodes.yaml", text: nodes }]),
+    );
+    // Three replicas, one per node: node2 has an endpoint, nothing to report.
+    expect(diagnose(narrowed).map((x) => x.code)).not.toContain("L2ADVERTISEMENT_EXCLUDES_ENDPOINT_NODES");
+    // One replica on node1, the advertisement only on node2.
+    expect(one.pods.map((p) => p.node)).toEqual(["node1"]);
+    const f = diagnose(one).filter((x) => x.code === "L2ADVERTISEMENT_EXCLUDES_ENDPOINT_NODES");
+    expect(f.map((x) => x.message)).toEqual([
+      `MetalLB announces ${VIP4} of Service default/web-lb from no node: with externalTrafficPolicy: Local only nodes with a ready endpoint (node1) are candidates, and the nodeSelectors of L2Advertisement l2-advert select only node2; nobody answers ARP for ${VIP4}.`,
+      `MetalLB announces ${VIP6} of Service default/web-lb from no node: with externalTrafficPolicy: Local only nodes with a ready endpoint (node1) are candidates, and the nodeSelectors of L2Advertisement l2-advert select only node2; nobody answers the neighbour solicitation for ${VIP6}.`,
+    ]);
+    const doc = trace(createSimulation(one), { to: VIP6 });
+    expect(doc.verdict).toMatchObject({ delivered: false, announcingNode: null });
   });
 });

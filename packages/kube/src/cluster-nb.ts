@@ -334,14 +334,16 @@ export function deriveClusterNbctl(s: Scenario): ClusterNb {
         const v6 = vip.includes(":");
         for (const port of svc.ports) {
           const name = lbNameFor(port.protocol);
-          const e = lb(name, port.protocol, false);
           const backends = eps
             .map((p) => podAddr(s, p, v6))
             .filter((a): a is string => a !== undefined)
             .map((a) => vipKey(a, port.targetPort))
             .join(",");
           const key = vipKey(vip, port.port);
-          e.vips.push(`${key} ${backends ? q(backends) : '""'}`);
+          // endpoint_slice.go deletes a VIP that has no backend of its family.
+          if (!backends) continue;
+          const e = lb(name, port.protocol, false);
+          e.vips.push(`${key} ${q(backends)}`);
           own(`vip:${name}/${key}`, {
             ...svcOwner(key),
             role: `LoadBalancer VIP ${key}${svc.pool ? ` from MetalLB IPAddressPool ${svc.pool}` : ""}`,

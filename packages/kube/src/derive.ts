@@ -298,14 +298,17 @@ export function deriveNbctl(s: Scenario): string[] {
     for (const vip of svc.vips) {
       const v6 = vip.includes(":");
       for (const port of svc.ports) {
-        const e = lb(lbNameFor(port.protocol));
         // getIPPortMappingBackend: the backends of the VIP's family only.
         const backends = eps
           .map((p) => podAddr(s, p, v6))
           .filter((a): a is string => a !== undefined)
           .map((a) => vipKey(a, port.targetPort))
           .join(",");
-        e.vips.push(`${vipKey(vip, port.port)} ${backends ? q(backends) : '""'}`);
+        // "for performance reason delete lb with no backends" (endpoint_slice.go): a VIP without
+        // a backend of its family (an IPv6 VIP over pods without IPv6) is not on the LB at all.
+        if (!backends) continue;
+        const e = lb(lbNameFor(port.protocol));
+        e.vips.push(`${vipKey(vip, port.port)} ${q(backends)}`);
         if (svc.externalTrafficPolicy === "Local") {
           e.maps.push(...ipPortMappings(s, eps));
           if (c.vipNodeMarkerSupported && metallbHasL2Status(s)) {
@@ -459,10 +462,14 @@ export function deriveNodeDataplane(s: Scenario, nodeName: string): NodeDataplan
         for (const svc of s.services) {
           if (svc.type !== "LoadBalancer") continue;
           for (const vip of svc.vips) {
-            if (subnetOfAddr(s, vip)?.name !== sub.name) continue;
-            // AddOrUpdateUnderlaySubnetSvcLocalFlowCache: cookie 0x1001, tcp6/udp6 and ipv6_dst
-            // for an IPv6 ingress IP.
+            // genLBServiceRules takes every ingress IP of the Service the subnet serves: an IPv6
+            // one outside the subnet's CIDRs (a subnet that is not dual-stack) rides with its
+            // IPv4 sibling. AddOrUpdateUnderlaySubnetSvcLocalFlowCache: cookie 0x1001, tcp6/udp6
+            // and ipv6_dst for an IPv6 ingress IP.
             const v6 = vip.includes(":");
+            const v4Sibling = svc.vips.find((v) => !v.includes(":"));
+            const home = subnetOfAddr(s, vip) ?? (v6 && v4Sibling ? subnetOfIp(s, v4Sibling) : undefined);
+            if (home?.name !== sub.name) continue;
             for (const port of svc.ports) {
               if (port.protocol === "sctp") {
                 notes.push(`unsupported protocol sctp for ${svc.namespace}/${svc.name}`);
