@@ -374,6 +374,15 @@ function attributions(w: ClusterWorld, p: Pipe): { text: string; owner: Owner; l
   };
   const ds = w.nb.owners.get(`ls:${p.datapath}`);
   if (ds) push(`ls:${p.datapath}`, `Logical_Switch ${p.datapath}`, `${p.kind} pipeline of ${p.datapath}`);
+  if (w.nb.owners.has(`lr:${p.datapath}`)) {
+    // The router itself, with the routing decision it took (the policy or route rows follow).
+    const r = p.tables.find((t) => t.stage.endsWith("_ip_routing") || t.stage.endsWith("_policy"));
+    push(
+      `lr:${p.datapath}`,
+      `Logical_Router ${p.datapath}`,
+      r ? `${r.stage} ${r.priority}` : `${p.kind} pipeline of ${p.datapath}`,
+    );
+  }
   for (const t of p.tables) {
     const lflow = `${t.stage} ${t.priority}`;
     if (t.stage.endsWith("_policy"))
