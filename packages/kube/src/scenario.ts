@@ -394,9 +394,8 @@ export function buildScenario(objects: readonly KubeObject[], files: readonly st
     .map((o) => {
       const addresses = o.strList("spec.addresses");
       const ranges: Ip4Range[] = [];
-      const ranges6: Ip6Range[] = [];
       addresses.forEach((a, i) => {
-        if (a.includes(":")) ranges6.push(wrap(o, () => parsePoolAddress6(a, `spec.addresses[${i}]`)));
+        if (a.includes(":")) wrap(o, () => parsePoolAddress6(a, `spec.addresses[${i}]`));
         else ranges.push(wrap(o, () => parsePoolAddress(a, `spec.addresses[${i}]`)));
       });
       return {
@@ -404,7 +403,6 @@ export function buildScenario(objects: readonly KubeObject[], files: readonly st
         namespace: o.o.namespace ?? "metallb-system",
         addresses,
         ranges,
-        ranges6,
         autoAssign: o.bool("spec.autoAssign", true),
         avoidBuggyIPs: o.bool("spec.avoidBuggyIPs", false),
         source: o.where,
@@ -606,6 +604,14 @@ function allocatePods(
 function buildServices(objs: Obj[], pools: readonly PoolSpec[], pods: readonly PodSpec[]): ServiceSpec[] {
   const taken = new Set<number>();
   const taken6 = new Set<bigint>();
+  // The pools' IPv6 entries (validated when the pools were read).
+  const ranges6 = new Map<string, Ip6Range[]>(
+    pools.map((p) => [
+      p.name,
+      p.addresses.filter((a) => a.includes(":")).map((a) => parsePoolAddress6(a, "spec.addresses")),
+    ]),
+  );
+  const r6 = (p: PoolSpec): Ip6Range[] => ranges6.get(p.name) ?? [];
   const take6 = (s: Obj, ip: string) => {
     try {
       taken6.add(parseIp6(ip));
@@ -688,7 +694,7 @@ function buildServices(objs: Obj[], pools: readonly PoolSpec[], pods: readonly P
         const want6 = dual || fams[0] === "IPv6";
         const want4 = dual || fams[0] !== "IPv6";
         for (const p of candidates) {
-          if ((want4 && p.ranges.length === 0) || (want6 && p.ranges6.length === 0)) continue;
+          if ((want4 && p.ranges.length === 0) || (want6 && r6(p).length === 0)) continue;
           let v4: number | undefined;
           if (want4) {
             outer: for (const r of p.ranges) {
@@ -704,7 +710,7 @@ function buildServices(objs: Obj[], pools: readonly PoolSpec[], pods: readonly P
           }
           let v6: bigint | undefined;
           if (want6) {
-            outer6: for (const r of p.ranges6) {
+            outer6: for (const r of r6(p)) {
               for (let c = r.start; c <= r.end && c - r.start < 1n << 20n; c++) {
                 if (taken6.has(c)) continue;
                 v6 = c;
@@ -734,7 +740,7 @@ function buildServices(objs: Obj[], pools: readonly PoolSpec[], pods: readonly P
         pool = pools.find((p) => inRanges(ip, p.ranges))?.name;
       } else {
         const ip6 = parseIp6(vips[0]);
-        pool = pools.find((p) => inRanges6(ip6, p.ranges6))?.name;
+        pool = pools.find((p) => inRanges6(ip6, r6(p)))?.name;
       }
     }
     const hasSelector = Object.keys(selector).length > 0;

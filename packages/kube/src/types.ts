@@ -11,7 +11,7 @@ export interface Ip4Range {
   readonly end: number;
 }
 
-/** An inclusive IPv6 range as u128 numbers. */
+/** An inclusive IPv6 range as u128 numbers (only while loading; a Scenario holds no bigint). */
 export interface Ip6Range {
   readonly start: bigint;
   readonly end: bigint;
@@ -91,8 +91,6 @@ export interface PoolSpec {
   readonly namespace: string;
   readonly addresses: readonly string[];
   readonly ranges: readonly Ip4Range[];
-  /** The pool's IPv6 entries (a dual-stack pool has both). */
-  readonly ranges6: readonly Ip6Range[];
   readonly autoAssign: boolean;
   readonly avoidBuggyIPs: boolean;
   readonly source: Source;
