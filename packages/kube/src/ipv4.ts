@@ -25,19 +25,26 @@ export function parseExcludeIp(text: string, field: string): Ip4Range {
   return { start, end };
 }
 
+/** A pool's "a-b" entry in either family. */
+function poolRange<T extends number | bigint>(
+  text: string,
+  field: string,
+  parse: (ip: string, field: string) => T,
+): { start: T; end: T } {
+  const [a, b, ...rest] = text.trim().split("-");
+  if (rest.length > 0 || a === undefined || b === undefined) {
+    throw new SimError("BAD_VALUE", `${field}: "${text}" is not a range`);
+  }
+  const start = parse(a.trim(), field);
+  const end = parse(b.trim(), field);
+  if (end < start) throw new SimError("BAD_VALUE", `${field}: "${text}" ends before it starts`);
+  return { start, end };
+}
+
 /** MetalLB pool address: "a-b" range or "x/len" CIDR (MetalLB rejects a bare address). */
 export function parsePoolAddress(text: string, field: string): Ip4Range {
   const t = text.trim();
-  if (t.includes("-")) {
-    const [a, b, ...rest] = t.split("-");
-    if (rest.length > 0 || a === undefined || b === undefined) {
-      throw new SimError("BAD_VALUE", `${field}: "${text}" is not a range`);
-    }
-    const start = parseIp4(a.trim(), field);
-    const end = parseIp4(b.trim(), field);
-    if (end < start) throw new SimError("BAD_VALUE", `${field}: "${text}" ends before it starts`);
-    return { start, end };
-  }
+  if (t.includes("-")) return poolRange(text, field, parseIp4);
   if (!t.includes("/")) {
     throw new SimError("BAD_VALUE", `${field}: "${text}" is neither a CIDR nor an a-b range (write ${t}/32)`);
   }
@@ -59,16 +66,7 @@ export function formatRange(r: Ip4Range): string {
 /** A MetalLB pool's IPv6 entry: "a-b" range or "x/len" CIDR. */
 export function parsePoolAddress6(text: string, field: string): Ip6Range {
   const t = text.trim();
-  if (t.includes("-")) {
-    const [a, b, ...rest] = t.split("-");
-    if (rest.length > 0 || a === undefined || b === undefined) {
-      throw new SimError("BAD_VALUE", `${field}: "${text}" is not a range`);
-    }
-    const start = parseIp6(a.trim(), field);
-    const end = parseIp6(b.trim(), field);
-    if (end < start) throw new SimError("BAD_VALUE", `${field}: "${text}" ends before it starts`);
-    return { start, end };
-  }
+  if (t.includes("-")) return poolRange(text, field, parseIp6);
   const [ip, len, ...rest] = t.split("/");
   const plen = Number(len);
   if (rest.length > 0 || ip === undefined || len === undefined || !/^\d+$/.test(len) || plen > 128) {

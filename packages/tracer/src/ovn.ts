@@ -142,26 +142,19 @@ export function microflowOf(inport: string, f: Flow): string {
     `eth.src == ${formatMac(f.dl_src)}`,
     `eth.dst == ${formatMac(f.dl_dst)}`,
   ];
-  if (f.dl_type === 0x0800) {
+  if (f.dl_type === 0x0800 || f.dl_type === 0x86dd) {
+    const v6 = f.dl_type === 0x86dd;
     parts.push(
-      `ip4.src == ${formatIp4(f.nw_src)}`,
-      `ip4.dst == ${formatIp4(f.nw_dst)}`,
+      v6 ? `ip6.src == ${formatIp6(f.ipv6_src)}` : `ip4.src == ${formatIp4(f.nw_src)}`,
+      v6 ? `ip6.dst == ${formatIp6(f.ipv6_dst)}` : `ip4.dst == ${formatIp4(f.nw_dst)}`,
       `ip.ttl == ${f.nw_ttl || 64}`,
     );
+    const icmp = v6 ? "icmp6" : "icmp4";
     if (f.nw_proto === 6)
       parts.push(`tcp.src == ${f.tp_src}`, `tcp.dst == ${f.tp_dst}`, `tcp.flags == ${f.tcp_flags}`);
     else if (f.nw_proto === 17) parts.push(`udp.src == ${f.tp_src}`, `udp.dst == ${f.tp_dst}`);
-    else if (f.nw_proto === 1) parts.push(`icmp4.type == ${f.tp_src}`, `icmp4.code == ${f.tp_dst}`);
-  } else if (f.dl_type === 0x86dd) {
-    parts.push(
-      `ip6.src == ${formatIp6(f.ipv6_src)}`,
-      `ip6.dst == ${formatIp6(f.ipv6_dst)}`,
-      `ip.ttl == ${f.nw_ttl || 64}`,
-    );
-    if (f.nw_proto === 6)
-      parts.push(`tcp.src == ${f.tp_src}`, `tcp.dst == ${f.tp_dst}`, `tcp.flags == ${f.tcp_flags}`);
-    else if (f.nw_proto === 17) parts.push(`udp.src == ${f.tp_src}`, `udp.dst == ${f.tp_dst}`);
-    else if (f.nw_proto === 58) parts.push(`icmp6.type == ${f.tp_src}`, `icmp6.code == ${f.tp_dst}`);
+    else if (f.nw_proto === (v6 ? 58 : 1))
+      parts.push(`${icmp}.type == ${f.tp_src}`, `${icmp}.code == ${f.tp_dst}`);
   } else if (f.dl_type === 0x0806) {
     parts.push(
       `arp.op == ${f.nw_proto}`,
@@ -276,32 +269,16 @@ export function runLogical(
  * ICMP, IPv6 TCP and UDP; null for the rest (traced through the microflow text).
  */
 export function microflowPacket(f: Flow): Flow | null {
-  if (f.dl_type === 0x86dd) {
-    const p6 = f.nw_proto;
-    if (p6 !== 6 && p6 !== 17) return null;
-    return makeFlow({
-      dl_src: f.dl_src,
-      dl_dst: f.dl_dst,
-      dl_type: 0x86dd,
-      ipv6_src: f.ipv6_src,
-      ipv6_dst: f.ipv6_dst,
-      nw_ttl: f.nw_ttl || 64,
-      nw_proto: p6,
-      tp_src: f.tp_src,
-      tp_dst: f.tp_dst,
-      ...(p6 === 6 ? { tcp_flags: f.tcp_flags } : {}),
-    });
-  }
-  if (f.dl_type !== 0x0800) return null;
+  const v6 = f.dl_type === 0x86dd;
+  if (!v6 && f.dl_type !== 0x0800) return null;
   const p = f.nw_proto;
-  if (p !== 6 && p !== 17 && p !== 1) return null;
+  if (p !== 6 && p !== 17 && (v6 || p !== 1)) return null;
   if (p === 1 && (f.tp_src > 0xff || f.tp_dst > 0xff)) return null;
   return makeFlow({
     dl_src: f.dl_src,
     dl_dst: f.dl_dst,
-    dl_type: 0x0800,
-    nw_src: f.nw_src,
-    nw_dst: f.nw_dst,
+    dl_type: f.dl_type,
+    ...(v6 ? { ipv6_src: f.ipv6_src, ipv6_dst: f.ipv6_dst } : { nw_src: f.nw_src, nw_dst: f.nw_dst }),
     nw_ttl: f.nw_ttl || 64,
     nw_proto: p,
     tp_src: f.tp_src,
