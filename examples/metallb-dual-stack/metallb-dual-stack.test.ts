@@ -92,6 +92,17 @@ describe("dual-stack MetalLB VIPs on a Kube-OVN underlay", () => {
     expect(formatIp6(tcp[0]!.ipv6_dst)).toBe(VIP6);
     expect(formatIp6(tcp[tcp.length - 1]!.ipv6_src)).toBe(VIP6);
   });
+  it("--datapath openflow: br-int as OpenFlow reaches the same verdict for the IPv6 VIP", () => {
+    const doc = trace(createSimulation(s, { datapath: "openflow" }), { to: VIP6 });
+    expect(doc.verdict).toMatchObject({
+      delivered: true,
+      pod: "default/web-2",
+      backend: "[fd00:10:180:204::4]:80",
+      backendLocal: true,
+      replyDelivered: true,
+      replySourceIp: VIP6,
+    });
+  });
   it("the IPv4 VIP of the same Service keeps the seed's path (ARP, cookie 0x1000), announced by its own node", () => {
     const doc = trace(createSimulation(s), { to: VIP4 });
     expect(doc.verdict).toMatchObject({

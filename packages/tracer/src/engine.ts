@@ -522,10 +522,10 @@ export function followExits(
 
 const isV6Flow = (f: Flow): boolean => f.dl_type === 0x86dd;
 /** A packet's source / destination address as text, either family. */
-const srcIp = (f: Flow): string => (isV6Flow(f) ? formatIp6(f.ipv6_src) : formatIp4(f.nw_src));
-const dstIp = (f: Flow): string => (isV6Flow(f) ? formatIp6(f.ipv6_dst) : formatIp4(f.nw_dst));
+export const srcIp = (f: Flow): string => (isV6Flow(f) ? formatIp6(f.ipv6_src) : formatIp4(f.nw_src));
+export const dstIp = (f: Flow): string => (isV6Flow(f) ? formatIp6(f.ipv6_dst) : formatIp4(f.nw_dst));
 /** The pod holding an address of either family. */
-function podByAddr(s: Scenario, ip: string): PodSpec | undefined {
+export function podByAddr(s: Scenario, ip: string): PodSpec | undefined {
   return ip.includes(":")
     ? s.pods.find((p) => s.cluster?.podIp6[p.lsp] === ip)
     : s.pods.find((p) => p.ip === ip);
