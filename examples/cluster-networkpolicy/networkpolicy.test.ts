@@ -40,10 +40,14 @@ describe("NetworkPolicy → port group, address sets, ACLs", () => {
       "dropped by NetworkPolicy app/web-allow-frontend (default deny (ingress))",
     );
   });
-  it("the node's own health checks still pass (3000 allow-stateless from its join IP)", () => {
+  it("the node's own health checks still pass (CreateNodeACL: port group node.<name>, 3000 allow-related from its InternalIP)", () => {
+    // The host sends from its InternalIP (kube-ovn-cni's route `CIDR via 100.64.0.1 dev ovn0 src
+    // <InternalIP>`), the address kube-ovn-controller's node ACL allows towards that node's pods.
     const { doc } = traceCluster(w, { from: "node2", to: "10.17.0.2", port: 8080 });
     expect(doc.verdict.delivered).toBe(true);
-    expect(renderText(doc, { detailed: false })).toContain("(kubelet probes) allowed");
+    expect(renderText(doc, { detailed: false })).toContain(
+      'Node node2 (its own pods stay reachable (kubelet probes)) · NB ACL "ip4.src == 172.18.0.3 && ip4.dst == $node.node2_ip4"',
+    );
   });
   it("the doctor flags the policy that selects nothing", () => {
     const f = diagnose(s).filter((x) => x.code === "NETWORKPOLICY_SELECTS_NOTHING");

@@ -75,4 +75,22 @@ describe("pod → MetalLB VIP on Kube-OVN 1.14", () => {
       readFileSync(path.join(import.meta.dirname, "../metallb-underlay/30-app.yaml"), "utf8"),
     );
   });
+  it("a node → the VIP: kube-proxy DNATs it in the host (LOCAL traffic goes cluster-wide), and the host has no ovn0 route to the underlay backend", () => {
+    expect(isClusterPath(s, "node1", VIP)).toBe(true);
+    const { doc, frames } = traceCluster(w, { from: "node1", to: VIP, port: 80 });
+    expect(doc.verdict).toMatchObject({
+      delivered: false,
+      node: "node1",
+      droppedAt: { layer: "host", where: "node1/routes" },
+    });
+    expect(doc.verdict.backend).toMatch(/^10\.180\.204\.\d+:80$/);
+    const text = renderText(doc, { detailed: false });
+    expect(text).toContain(
+      "KUBE-EXT (externalTrafficPolicy Local: LOCAL-sourced traffic is masqueraded and sent to the cluster-wide KUBE-SVC chain)",
+    );
+    expect(text).toContain(
+      "kube-ovn-cni adds no route via ovn0 for Subnet underlay-subnet (underlay without logicalGateway or U2O",
+    );
+    expect(frames).toEqual([]);
+  });
 });

@@ -18,6 +18,9 @@ import {
   CHASSIS_FEATURES,
   LOCAL_EXTERNAL_VIP_PREFIX,
   electAnnouncer,
+  ipPortMappings,
+  podAddr,
+  vipKey,
   endpointsOf,
   lbNameFor,
   localnetPortName,
@@ -328,24 +331,29 @@ export function deriveClusterNbctl(s: Scenario): ClusterNb {
       if (svc.type !== "LoadBalancer" || !c.enableOvnLbPreferLocal) continue;
       if (c.release === "1.14" && svc.externalTrafficPolicy !== "Local") continue;
       for (const vip of svc.vips) {
-        if (vip.includes(":")) continue;
+        const v6 = vip.includes(":");
         for (const port of svc.ports) {
           const name = lbNameFor(port.protocol);
+          const backends = eps
+            .map((p) => podAddr(s, p, v6))
+            .filter((a): a is string => a !== undefined)
+            .map((a) => vipKey(a, port.targetPort))
+            .join(",");
+          const key = vipKey(vip, port.port);
+          // endpoint_slice.go deletes a VIP that has no backend of its family.
+          if (!backends) continue;
           const e = lb(name, port.protocol, false);
-          const backends = eps.map((p) => `${p.ip}:${port.targetPort}`).join(",");
-          e.vips.push(`${vip}:${port.port} ${backends ? q(backends) : '""'}`);
-          own(`vip:${name}/${vip}:${port.port}`, {
-            ...svcOwner(`${vip}:${port.port}`),
-            role: `LoadBalancer VIP ${vip}:${port.port}`,
+          e.vips.push(`${key} ${q(backends)}`);
+          own(`vip:${name}/${key}`, {
+            ...svcOwner(key),
+            role: `LoadBalancer VIP ${key}${svc.pool ? ` from MetalLB IPAddressPool ${svc.pool}` : ""}`,
           });
           if (svc.externalTrafficPolicy === "Local") {
-            for (const p of eps) e.maps.push(`ip_port_mappings:${p.ip}=${q(`${p.lsp}:0.0.0.0`)}`);
+            e.maps.push(...ipPortMappings(s, eps));
             if (c.vipNodeMarkerSupported && metallbHasL2Status(s)) {
               const ann = electAnnouncer(s, svc, vip);
               if (ann.node)
-                e.ext.push(
-                  `'external_ids:"${LOCAL_EXTERNAL_VIP_PREFIX}${vip}:${port.port}"=node-${ann.node}'`,
-                );
+                e.ext.push(`'external_ids:"${LOCAL_EXTERNAL_VIP_PREFIX}${key}"=node-${ann.node}'`);
             }
           }
         }
@@ -469,6 +477,7 @@ export function deriveClusterNbctl(s: Scenario): ClusterNb {
 
   // NetworkPolicies.
   for (const np of cl.networkPolicies) npLines(s, np, out, own);
+  if (cl.networkPolicies.length > 0) nodeAclLines(s, out, own);
 
   out.push("# what each node's ovn-controller reports");
   const features = CHASSIS_FEATURES.map((f) => `other_config:${f}=true`).join(" ");
@@ -603,18 +612,43 @@ function npLines(
       own(`acl:${me}`, o(`gateway ${gw} of Subnet ${name} allowed`));
     }
   }
-  if (pods.length > 0) {
-    for (const n of cl.nodes) {
-      const mi = `ip4.src == ${n.joinIp} && ip4.dst == $${pg}_ip4`;
-      const me = `ip4.dst == ${n.joinIp} && ip4.src == $${pg}_ip4`;
+}
+
+/**
+ * While any NetworkPolicy exists, each node's host stays able to reach its own pods (kubelet
+ * probes): kube-ovn-controller (pkg/controller/node.go, `CreateNodeACL` in pkg/ovs/ovn-nb-acl.go)
+ * keeps a port group `node.<name>` (the node port's name, `-` → `.`) of the pods on that node,
+ * with tier-2 allow-related ACLs at 3000 for the node's InternalIP ("use join IP only when no
+ * internal IP exists", so the join IPv6 address on a single-stack node).
+ */
+function nodeAclLines(s: Scenario, out: string[], own: (k: string, o: Owner) => void): void {
+  const cl = s.cluster!;
+  out.push("# the nodes' own pods stay reachable from the node (CreateNodeACL)");
+  for (const n of cl.nodes) {
+    const pg = nodePortName(n.name).replace(/-/g, ".");
+    const pods = s.pods.filter((p) => p.node === n.name);
+    out.push(`ovn-nbctl pg-add ${q(pg)}${pods.length ? ` ${pods.map((p) => q(p.lsp)).join(" ")}` : ""}`);
+    const node = s.nodes.find((x) => x.name === n.name);
+    const o: Owner = {
+      kind: "Node",
+      name: n.name,
+      role: "its own pods stay reachable (kubelet probes)",
+      source: node?.source,
+    };
+    own(`pg:${pg}`, o);
+    const ips: [string, string][] = [["ip4", node?.internalIp ?? n.joinIp]];
+    if (n.joinIp6 !== undefined) ips.push(["ip6", n.joinIp6]);
+    for (const [sfx, ip] of ips) {
+      const mi = `${sfx}.src == ${ip} && ${sfx}.dst == $${pg}_${sfx}`;
+      const me = `${sfx}.dst == ${ip} && ${sfx}.src == $${pg}_${sfx}`;
       out.push(
-        `ovn-nbctl ${tier}--type=port-group acl-add ${pg} to-lport ${PRIORITY.nodeAllow} ${q(mi)} allow-stateless`,
+        `ovn-nbctl --tier=2 --type=port-group acl-add ${q(pg)} to-lport ${PRIORITY.nodeAllow} ${q(mi)} allow-related`,
       );
       out.push(
-        `ovn-nbctl ${tier}--apply-after-lb --type=port-group acl-add ${pg} from-lport ${PRIORITY.nodeAllow} ${q(me)} allow-stateless`,
+        `ovn-nbctl --tier=2 --apply-after-lb --type=port-group acl-add ${q(pg)} from-lport ${PRIORITY.nodeAllow} ${q(me)} allow-related`,
       );
-      own(`acl:${mi}`, o(`node ${n.name} (kubelet probes) allowed`));
-      own(`acl:${me}`, o(`node ${n.name} (kubelet probes) allowed`));
+      own(`acl:${mi}`, o);
+      own(`acl:${me}`, o);
     }
   }
 }

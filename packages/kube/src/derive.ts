@@ -12,7 +12,7 @@
  *   sha256(node + "#" + ip.String()), lowest first, ETP=Local → only nodes with a ready
  *   endpoint), delegated to @ovnsim/physical's model of the speaker.
  */
-import { inCidr4, isSimError, parseIp4, SimError } from "@ovnsim/packet";
+import { inCidr4, isSimError, parseIp4, parseIp6, plenToMask6, SimError } from "@ovnsim/packet";
 import {
   goIpString,
   type IpAddr,
@@ -28,6 +28,7 @@ import type { PodSpec, Scenario, ServiceSpec, SubnetSpec } from "./types.js";
 /** Kube-OVN's masquerade MAC for external LB access (pkg/util/const.go). */
 export const MASQUERADE_EXTERNAL_LB_ACCESS_MAC = "00:00:00:01:00:01";
 export const UNDERLAY_SVC_LOCAL_COOKIE_V4 = 0x1000;
+export const UNDERLAY_SVC_LOCAL_COOKIE_V6 = 0x1001;
 export const UNDERLAY_SVC_LOCAL_PRIORITY = 10000;
 export const CLUSTER_TCP_LB = "cluster-tcp-loadbalancer";
 export const CLUSTER_UDP_LB = "cluster-udp-loadbalancer";
@@ -92,6 +93,36 @@ export function subnetOfIp(s: Scenario, ip: string): SubnetSpec | undefined {
   }
   return best;
 }
+
+/**
+ * The subnet holding an address of either family: IPv4 by the subnets' CIDRs, IPv6 by the
+ * IPv6 half of a dual-stack subnet's cidrBlock.
+ */
+export function subnetOfAddr(s: Scenario, ip: string): SubnetSpec | undefined {
+  if (!ip.includes(":")) return subnetOfIp(s, ip);
+  let v: bigint;
+  try {
+    v = parseIp6(ip);
+  } catch {
+    return undefined;
+  }
+  const c = s.cluster?.subnets.find((x) => {
+    if (x.cidr6 === undefined) return false;
+    const [a, l] = x.cidr6.split("/");
+    const m = plenToMask6(Number(l));
+    return (parseIp6(a!) & m) === (v & m);
+  });
+  return c ? s.subnets.find((x) => x.name === c.name) : undefined;
+}
+
+/** A pod's address in a family: its IPv4, or its IPv6 on a dual-stack subnet. */
+export function podAddr(s: Scenario, p: PodSpec, v6: boolean): string | undefined {
+  return v6 ? s.cluster?.podIp6[p.lsp] : p.ip;
+}
+
+/** An LB key for an address and port: "ip:port", or "[ip6]:port". */
+export const vipKey = (ip: string, port: number): string =>
+  ip.includes(":") ? `[${ip}]:${port}` : `${ip}:${port}`;
 
 /** Kube-OVN's LB for a protocol on the default VPC. */
 export const lbNameFor = (proto: string): string =>
@@ -204,6 +235,21 @@ function switchesInUse(s: Scenario): SubnetSpec[] {
 const q = (v: string): string => (/^[A-Za-z0-9_.:/-]+$/.test(v) ? v : `"${v.replace(/(["\\$`])/g, "\\$1")}"`);
 
 /**
+ * `ip_port_mappings` entries for prefer-local (getIPPortMappingBackend): every endpoint address
+ * of the Service's EndpointSlices, both families, IPv6 keys bracketed, mapped to
+ * "<pod lsp>:0.0.0.0" (MasqueradeCheckIP).
+ */
+export function ipPortMappings(s: Scenario, eps: readonly PodSpec[]): string[] {
+  const out: string[] = [];
+  for (const p of eps) {
+    out.push(`ip_port_mappings:${p.ip}=${q(`${p.lsp}:0.0.0.0`)}`);
+    const ip6 = s.cluster?.podIp6[p.lsp];
+    if (ip6) out.push(`'ip_port_mappings:"[${ip6}]"="${p.lsp}:0.0.0.0"'`);
+  }
+  return out;
+}
+
+/**
  * The NB (and chassis/binding) state as the commands that build it, one per line. The OVN
  * package's `parseNbctl` reads exactly this.
  */
@@ -223,11 +269,16 @@ export function deriveNbctl(s: Scenario): string[] {
       out.push(`ovn-nbctl lsp-set-addresses ${q(lp)} unknown`);
       out.push(`ovn-nbctl lsp-set-options ${q(lp)} network_name=${q(u.provider)}`);
       const tag = u.vlanId >= 1 && u.vlanId <= 4095 ? ` tag=${u.vlanId}` : "";
-      out.push(`ovn-nbctl set Logical_Switch_Port ${q(lp)}${tag} external_ids:ipv4_network=${q(sub.cidr)}`);
+      // CreateLocalnetLogicalSwitchPort: ipv4_network and, on a dual-stack subnet, ipv6_network.
+      const cidr6 = s.cluster?.subnets.find((x) => x.name === sub.name)?.cidr6;
+      out.push(
+        `ovn-nbctl set Logical_Switch_Port ${q(lp)}${tag} external_ids:ipv4_network=${q(sub.cidr)}${cidr6 ? ` external_ids:ipv6_network=${q(cidr6)}` : ""}`,
+      );
     }
     for (const p of s.pods.filter((x) => x.subnet === sub.name)) {
+      const ip6 = s.cluster?.podIp6[p.lsp];
       out.push(`ovn-nbctl lsp-add ${q(sub.name)} ${q(p.lsp)}`);
-      out.push(`ovn-nbctl lsp-set-addresses ${q(p.lsp)} "${p.mac} ${p.ip}"`);
+      out.push(`ovn-nbctl lsp-set-addresses ${q(p.lsp)} "${p.mac} ${p.ip}${ip6 ? ` ${ip6}` : ""}"`);
     }
   }
   // Load balancers (default VPC): every LoadBalancer ingress IP with prefer-local (§1.2).
@@ -245,17 +296,27 @@ export function deriveNbctl(s: Scenario): string[] {
     if (s.controller.release === "1.14" && svc.externalTrafficPolicy !== "Local") continue;
     const eps = endpointsOf(s, svc);
     for (const vip of svc.vips) {
-      if (vip.includes(":")) continue;
+      const v6 = vip.includes(":");
       for (const port of svc.ports) {
+        // getIPPortMappingBackend: the backends of the VIP's family only.
+        const backends = eps
+          .map((p) => podAddr(s, p, v6))
+          .filter((a): a is string => a !== undefined)
+          .map((a) => vipKey(a, port.targetPort))
+          .join(",");
+        // "for performance reason delete lb with no backends" (endpoint_slice.go): a VIP without
+        // a backend of its family (an IPv6 VIP over pods without IPv6) is not on the LB at all.
+        if (!backends) continue;
         const e = lb(lbNameFor(port.protocol));
-        const backends = eps.map((p) => `${p.ip}:${port.targetPort}`).join(",");
-        e.vips.push(`${vip}:${port.port} ${backends ? q(backends) : '""'}`);
+        e.vips.push(`${vipKey(vip, port.port)} ${q(backends)}`);
         if (svc.externalTrafficPolicy === "Local") {
-          for (const p of eps) e.maps.push(`ip_port_mappings:${p.ip}=${q(`${p.lsp}:0.0.0.0`)}`);
+          e.maps.push(...ipPortMappings(s, eps));
           if (c.vipNodeMarkerSupported && metallbHasL2Status(s)) {
             const ann = electAnnouncer(s, svc, vip);
             if (ann.node)
-              e.ext.push(`'external_ids:"${LOCAL_EXTERNAL_VIP_PREFIX}${vip}:${port.port}"=node-${ann.node}'`);
+              e.ext.push(
+                `'external_ids:"${LOCAL_EXTERNAL_VIP_PREFIX}${vipKey(vip, port.port)}"=node-${ann.node}'`,
+              );
           }
         }
       }
@@ -401,14 +462,21 @@ export function deriveNodeDataplane(s: Scenario, nodeName: string): NodeDataplan
         for (const svc of s.services) {
           if (svc.type !== "LoadBalancer") continue;
           for (const vip of svc.vips) {
-            if (vip.includes(":") || subnetOfIp(s, vip)?.name !== sub.name) continue;
+            // genLBServiceRules takes every ingress IP of the Service the subnet serves: an IPv6
+            // one outside the subnet's CIDRs (a subnet that is not dual-stack) rides with its
+            // IPv4 sibling. AddOrUpdateUnderlaySubnetSvcLocalFlowCache: cookie 0x1001, tcp6/udp6
+            // and ipv6_dst for an IPv6 ingress IP.
+            const v6 = vip.includes(":");
+            const v4Sibling = svc.vips.find((v) => !v.includes(":"));
+            const home = subnetOfAddr(s, vip) ?? (v6 && v4Sibling ? subnetOfIp(s, v4Sibling) : undefined);
+            if (home?.name !== sub.name) continue;
             for (const port of svc.ports) {
               if (port.protocol === "sctp") {
                 notes.push(`unsupported protocol sctp for ${svc.namespace}/${svc.name}`);
                 continue;
               }
               flows.push(
-                `cookie=0x1000,priority=10000,in_port=1,${port.protocol},nw_dst=${vip},tp_dst=${port.port} actions=mod_dl_dst:${dstMac},output:${provOf}`,
+                `cookie=0x${(v6 ? UNDERLAY_SVC_LOCAL_COOKIE_V6 : UNDERLAY_SVC_LOCAL_COOKIE_V4).toString(16)},priority=10000,in_port=1,${port.protocol}${v6 ? "6" : ""},${v6 ? "ipv6_dst" : "nw_dst"}=${vip},tp_dst=${port.port} actions=mod_dl_dst:${dstMac},output:${provOf}`,
               );
             }
           }
@@ -418,7 +486,7 @@ export function deriveNodeDataplane(s: Scenario, nodeName: string): NodeDataplan
     for (const sub of subs) {
       if (!patched.includes(sub.name) && sub.enableExternalLBAddress) {
         const has = s.services.some(
-          (svc) => svc.type === "LoadBalancer" && svc.vips.some((v) => subnetOfIp(s, v)?.name === sub.name),
+          (svc) => svc.type === "LoadBalancer" && svc.vips.some((v) => subnetOfAddr(s, v)?.name === sub.name),
         );
         if (has) notes.push(`subnet ${sub.name} may not have pods on this node yet`);
       }

@@ -5,7 +5,7 @@
  * tracer shows the step where each finding makes the packet fail.
  */
 import { formatIp4, inCidr4 } from "@ovnsim/packet";
-import { electAnnouncer, endpointsOf, subnetOfIp, underlayOf } from "./derive.js";
+import { electAnnouncer, endpointsOf, subnetOfAddr, subnetOfIp, underlayOf } from "./derive.js";
 import { formatRange, inRanges } from "./ipv4.js";
 import type { Scenario, ServiceSpec, Source, SubnetSpec } from "./types.js";
 import { CLUSTER_FINDING_CODES, type ClusterFindingCode, diagnoseCluster } from "./doctor-cluster.js";
@@ -23,6 +23,8 @@ export type FindingCode =
   | "DNAT_MOD_DL_DST_DISABLED"
   | "NO_VIP"
   | "NO_ENDPOINTS"
+  | "IPV6_VIP_SUBNET_NOT_DUAL_STACK"
+  | "L2ADVERTISEMENT_EXCLUDES_ENDPOINT_NODES"
   | ClusterFindingCode;
 
 export type Severity = "error" | "warning" | "info";
@@ -56,6 +58,10 @@ export const FINDING_CODES: Readonly<Record<FindingCode, string>> = {
     "--ls-dnat-mod-dl-dst=false without U2O: after DNAT the masquerade MAC misses l2_lkup",
   NO_VIP: "the LoadBalancer Service has no address (no status, no pool could allocate one)",
   NO_ENDPOINTS: "the Service selects no Pod",
+  IPV6_VIP_SUBNET_NOT_DUAL_STACK:
+    "an IPv6 LoadBalancer address over backends without IPv6: Kube-OVN puts no IPv6 VIP on the OVN load balancer",
+  L2ADVERTISEMENT_EXCLUDES_ENDPOINT_NODES:
+    "externalTrafficPolicy Local and the L2Advertisement nodeSelectors exclude every node with an endpoint: MetalLB announces nothing",
   ...CLUSTER_FINDING_CODES,
 };
 
@@ -98,6 +104,8 @@ export function diagnose(s: Scenario): Finding[] {
         source: svc.source,
       });
     }
+    for (const vip of svc.vips) checkAnnouncer(s, svc, vip, add);
+    for (const vip of svc.vips.filter((v) => v.includes(":"))) checkVip6(s, svc, vip, add);
     for (const vip of svc.vips.filter((v) => !v.includes(":"))) {
       const sub = subnetOfIp(s, vip);
       if (!sub || sub.implicit) {
@@ -211,6 +219,74 @@ export function diagnose(s: Scenario): Finding[] {
   }
   for (const f of diagnoseCluster(s)) add(f);
   return out;
+}
+
+/**
+ * MetalLB's election (speaker/layer2_controller.go ShouldAnnounce) with externalTrafficPolicy
+ * Local keeps only nodes with a ready endpoint (nodesWithEndpoint), after speakersForAds dropped
+ * the nodes no L2Advertisement of the pool selects: when the two sets do not meet, no speaker
+ * announces the VIP and nobody answers its ARP / neighbour solicitation.
+ */
+function checkAnnouncer(s: Scenario, svc: ServiceSpec, vip: string, add: (f: Finding) => void): void {
+  if (svc.externalTrafficPolicy !== "Local") return;
+  const eps = endpointsOf(s, svc);
+  if (eps.length === 0) return;
+  const ads = s.l2Advertisements.filter(
+    (a) => a.ipAddressPools.length === 0 || (svc.pool !== undefined && a.ipAddressPools.includes(svc.pool)),
+  );
+  if (ads.length === 0) return;
+  const selects = (a: (typeof ads)[number], labels: Readonly<Record<string, string>>) =>
+    a.nodeSelectors.length === 0 ||
+    a.nodeSelectors.some((m) => Object.entries(m).every(([k, v]) => labels[k] === v));
+  const epNodes = [...new Set(eps.map((p) => p.node))].sort();
+  const selected = s.nodes
+    .filter((n) => n.speaker && ads.some((a) => selects(a, n.labels)))
+    .map((n) => n.name);
+  if (selected.length === 0 || epNodes.some((n) => selected.includes(n))) return;
+  if (electAnnouncer(s, svc, vip).node !== undefined) return;
+  const names = ads.map((a) => a.name).join(", ");
+  add({
+    code: "L2ADVERTISEMENT_EXCLUDES_ENDPOINT_NODES",
+    severity: "error",
+    subject: `L2Advertisement ${ads[0]!.name}`,
+    message: `MetalLB announces ${vip} of Service ${svcName(svc)} from no node: with externalTrafficPolicy: Local only nodes with a ready endpoint (${epNodes.join(", ")}) are candidates, and the nodeSelectors of L2Advertisement ${names} select only ${selected.join(", ")}; nobody answers ${vip.includes(":") ? "the neighbour solicitation" : "ARP"} for ${vip}.`,
+    fix: `Widen the L2Advertisement's nodeSelectors to a node that runs a backend (${epNodes.join(", ")}), or schedule a backend on ${selected.join(", ")}.`,
+    source: ads[0]!.source,
+  });
+}
+
+/**
+ * An IPv6 ingress IP: Kube-OVN's getIPPortMappingBackend keeps only endpoint addresses of the
+ * VIP's family and deletes a VIP that has no backend, so over pods without IPv6 (their subnet
+ * is not dual-stack) the IPv6 VIP never reaches cluster-tcp-loadbalancer, while kube-ovn-cni
+ * still writes the cookie-0x1001 flow for every ingress IP of the Service.
+ */
+function checkVip6(s: Scenario, svc: ServiceSpec, vip: string, add: (f: Finding) => void): void {
+  const eps = endpointsOf(s, svc);
+  if (eps.length === 0) return;
+  const subj = `Service ${svcName(svc)}`;
+  if (eps.every((p) => s.cluster?.podIp6[p.lsp] === undefined)) {
+    const subs = [...new Set(eps.map((p) => p.subnet))].sort();
+    add({
+      code: "IPV6_VIP_SUBNET_NOT_DUAL_STACK",
+      severity: "error",
+      subject: subj,
+      message: `${subj} has the IPv6 address ${vip}${svc.pool ? ` (IPAddressPool ${svc.pool})` : ""}, but the Pods behind it have no IPv6 address (Subnet ${subs.join(", ")} is not dual-stack): Kube-OVN adds a VIP only with backends of its family, so [${vip}]:${svc.ports[0]?.port ?? "port"} is not on cluster-tcp-loadbalancer and frames to it (the cookie-0x1001 flow still takes them into OVN) are never DNATed.`,
+      fix: `Make Subnet ${subs[0]} dual-stack (protocol: Dual, an IPv6 CIDR and gateway in cidrBlock / gateway), or drop IPv6 from the pool and the Service's ipFamilies.`,
+      source: svc.source,
+    });
+    return;
+  }
+  if (!subnetOfAddr(s, vip)) {
+    add({
+      code: "POOL_OUTSIDE_SUBNET",
+      severity: "error",
+      subject: subj,
+      message: `VIP ${vip} of ${subj} is in no Kube-OVN subnet's IPv6 CIDR: the VIP and the backend Pods must share the underlay subnet, otherwise neighbour discovery and DNAT fail.`,
+      fix: "Give the MetalLB pool IPv6 addresses inside the underlay subnet's IPv6 cidrBlock.",
+      source: svc.source,
+    });
+  }
 }
 
 function checkSubnet(

@@ -16,13 +16,24 @@
  * - Services without status.loadBalancer get MetalLB addresses in (namespace, name) order;
  *   pools are tried in name order (Go map order in MetalLB, so any order is faithful).
  */
-import { SimError, formatIp4, inCidr4, parseCidr4, parseIp4, parseMac, plenToMask4 } from "@ovnsim/packet";
+import {
+  SimError,
+  formatIp4,
+  formatIp6,
+  inCidr4,
+  parseCidr4,
+  parseIp4,
+  parseIp6,
+  parseMac,
+  plenToMask4,
+} from "@ovnsim/packet";
 import { buildCluster, clusterFlags } from "./cluster.js";
-import { inRanges, parseExcludeIp, parsePoolAddress } from "./ipv4.js";
+import { inRanges, inRanges6, parseExcludeIp, parsePoolAddress, parsePoolAddress6 } from "./ipv4.js";
 import type {
   ClientSpec,
   ControllerConfig,
   Ip4Range,
+  Ip6Range,
   L2AdvertisementSpec,
   L4Proto,
   NodeSpec,
@@ -384,8 +395,8 @@ export function buildScenario(objects: readonly KubeObject[], files: readonly st
       const addresses = o.strList("spec.addresses");
       const ranges: Ip4Range[] = [];
       addresses.forEach((a, i) => {
-        if (a.includes(":")) return; // IPv6 pool ranges are not modelled
-        ranges.push(wrap(o, () => parsePoolAddress(a, `spec.addresses[${i}]`)));
+        if (a.includes(":")) wrap(o, () => parsePoolAddress6(a, `spec.addresses[${i}]`));
+        else ranges.push(wrap(o, () => parsePoolAddress(a, `spec.addresses[${i}]`)));
       });
       return {
         name: o.o.name,
@@ -592,6 +603,22 @@ function allocatePods(
 
 function buildServices(objs: Obj[], pools: readonly PoolSpec[], pods: readonly PodSpec[]): ServiceSpec[] {
   const taken = new Set<number>();
+  const taken6 = new Set<bigint>();
+  // The pools' IPv6 entries (validated when the pools were read).
+  const ranges6 = new Map<string, Ip6Range[]>(
+    pools.map((p) => [
+      p.name,
+      p.addresses.filter((a) => a.includes(":")).map((a) => parsePoolAddress6(a, "spec.addresses")),
+    ]),
+  );
+  const r6 = (p: PoolSpec): Ip6Range[] => ranges6.get(p.name) ?? [];
+  const take6 = (s: Obj, ip: string) => {
+    try {
+      taken6.add(parseIp6(ip));
+    } catch {
+      throw s.err("BAD_VALUE", `"${ip}" is not an IPv6 address`);
+    }
+  };
   const drafts = objs.sort((a, b) => byNsName(a.o, b.o));
   const statusIps = new Map<Obj, string[]>();
   for (const s of drafts) {
@@ -599,7 +626,9 @@ function buildServices(objs: Obj[], pools: readonly PoolSpec[], pods: readonly P
       .list("status.loadBalancer.ingress")
       .map((x) => (isRecord(x) && typeof x.ip === "string" ? x.ip : undefined))
       .filter((x): x is string => x !== undefined);
-    for (const ip of ing) if (!ip.includes(":")) taken.add(s.ip4("status.loadBalancer.ingress[].ip", ip));
+    for (const ip of ing)
+      if (!ip.includes(":")) taken.add(s.ip4("status.loadBalancer.ingress[].ip", ip));
+      else take6(s, ip);
     statusIps.set(s, ing);
   }
   return drafts.map((s) => {
@@ -646,7 +675,9 @@ function buildServices(objs: Obj[], pools: readonly PoolSpec[], pods: readonly P
       const wantPool = ann["metallb.universe.tf/address-pool"] ?? ann["metallb.io/address-pool"];
       if (wantIps.length > 0) {
         vips = wantIps;
-        for (const ip of wantIps) if (!ip.includes(":")) taken.add(s.ip4("loadBalancerIPs", ip));
+        for (const ip of wantIps)
+          if (!ip.includes(":")) taken.add(s.ip4("loadBalancerIPs", ip));
+          else take6(s, ip);
         vipSource = "metallb";
       } else {
         const candidates = wantPool
@@ -655,25 +686,62 @@ function buildServices(objs: Obj[], pools: readonly PoolSpec[], pods: readonly P
         if (wantPool && candidates.length === 0) {
           throw s.err("UNKNOWN_OBJECT", `address-pool "${wantPool}" does not exist`);
         }
-        outer: for (const p of candidates) {
-          for (const r of p.ranges) {
-            for (let c = r.start; c <= r.end && c - r.start < 1 << 20; c++) {
-              const last = c & 0xff;
-              if (p.avoidBuggyIPs && (last === 0 || last === 255)) continue;
-              if (taken.has(c)) continue;
-              taken.add(c);
-              vips = [formatIp4(c)];
-              vipSource = "metallb";
-              pool = p.name;
-              break outer;
+        // MetalLB's ipfamily.ForService: both families when spec.ipFamilies lists two (the
+        // apiserver fills it so for PreferDualStack on a dual-stack cluster) or RequireDualStack;
+        // AllocateFromPool takes the first pool holding every family, the first free address of each.
+        const fams = s.strList("spec.ipFamilies");
+        const dual = fams.length === 2 || s.str("spec.ipFamilyPolicy") === "RequireDualStack";
+        const want6 = dual || fams[0] === "IPv6";
+        const want4 = dual || fams[0] !== "IPv6";
+        for (const p of candidates) {
+          if ((want4 && p.ranges.length === 0) || (want6 && r6(p).length === 0)) continue;
+          let v4: number | undefined;
+          if (want4) {
+            outer: for (const r of p.ranges) {
+              for (let c = r.start; c <= r.end && c - r.start < 1 << 20; c++) {
+                const last = c & 0xff;
+                if (p.avoidBuggyIPs && (last === 0 || last === 255)) continue;
+                if (taken.has(c)) continue;
+                v4 = c;
+                break outer;
+              }
             }
+            if (v4 === undefined) continue;
           }
+          let v6: bigint | undefined;
+          if (want6) {
+            outer6: for (const r of r6(p)) {
+              for (let c = r.start; c <= r.end && c - r.start < 1n << 20n; c++) {
+                if (taken6.has(c)) continue;
+                v6 = c;
+                break outer6;
+              }
+            }
+            if (v6 === undefined) continue;
+          }
+          vips = [];
+          if (v4 !== undefined) {
+            taken.add(v4);
+            vips.push(formatIp4(v4));
+          }
+          if (v6 !== undefined) {
+            taken6.add(v6);
+            vips.push(formatIp6(v6));
+          }
+          vipSource = "metallb";
+          pool = p.name;
+          break;
         }
       }
     }
-    if (pool === undefined && vips[0] !== undefined && !vips[0].includes(":")) {
-      const ip = s.ip4("vip", vips[0]);
-      pool = pools.find((p) => inRanges(ip, p.ranges))?.name;
+    if (pool === undefined && vips[0] !== undefined) {
+      if (!vips[0].includes(":")) {
+        const ip = s.ip4("vip", vips[0]);
+        pool = pools.find((p) => inRanges(ip, p.ranges))?.name;
+      } else {
+        const ip6 = parseIp6(vips[0]);
+        pool = pools.find((p) => inRanges6(ip6, r6(p)))?.name;
+      }
     }
     const hasSelector = Object.keys(selector).length > 0;
     const endpoints = hasSelector
@@ -815,7 +883,15 @@ function buildPhysical(
         const vlan = typeof f.vlan === "number" ? f.vlan : 0;
         if (!Number.isInteger(vlan) || vlan < 0 || vlan > 4094)
           throw sc!.err("BAD_VALUE", `${path}.vlan out of 0..4094`);
-        return { name: f.name, ip: c.ip, plen: c.plen, mac, vlan };
+        const c6 = f.ip6 === undefined ? undefined : cidr6Field(sc!, f.ip6, `${path}.ip6`);
+        return {
+          name: f.name,
+          ip: c.ip,
+          plen: c.plen,
+          mac,
+          vlan,
+          ...(c6 ? { ip6: c6.ip, plen6: c6.plen } : {}),
+        };
       }),
     });
   });
@@ -849,7 +925,23 @@ function buildPhysical(
     const vlan = typeof c.vlan === "number" ? c.vlan : 100;
     if (!Number.isInteger(vlan) || vlan < 0 || vlan > 4094)
       throw sc!.err("BAD_VALUE", `${path}.vlan out of 0..4094`);
-    clients.push({ name: c.name, ip: ip.ip, plen: ip.plen, mac, gateway, vlan });
+    const c6 = c.ip6 === undefined ? undefined : cidr6Field(sc!, c.ip6, `${path}.ip6`);
+    let gateway6: string | undefined;
+    if (c.gateway6 !== undefined) {
+      if (typeof c.gateway6 !== "string")
+        throw sc!.err("BAD_VALUE", `${path}.gateway6 must be an IPv6 address`);
+      gateway6 = formatIp6(wrap(sc!, () => parseIp6(c.gateway6 as string, `${path}.gateway6`)));
+    }
+    clients.push({
+      name: c.name,
+      ip: ip.ip,
+      plen: ip.plen,
+      mac,
+      gateway,
+      vlan,
+      ...(c6 ? { ip6: c6.ip, plen6: c6.plen } : {}),
+      ...(gateway6 ? { gateway6 } : {}),
+    });
   });
   if (clients.length === 0) {
     clients.push({
@@ -947,4 +1039,14 @@ function buildPhysical(
     metallbInterfaceVlan: dot ? Number(dot[1]) : 0,
     metallbVersion: sc?.str("spec.metallb.version") ?? "0.13.7",
   };
+}
+
+/** An "fd00::1/64" field of the Scenario (IPv6 address with prefix length). */
+function cidr6Field(sc: Obj, v: unknown, path: string): { ip: string; plen: number } {
+  if (typeof v !== "string" || !v.includes("/"))
+    throw sc.err("BAD_VALUE", `${path} must be an IPv6 address with a prefix length (fd00::1/64)`);
+  const [a, l] = v.split("/");
+  const plen = Number(l);
+  if (!/^\d+$/.test(l ?? "") || plen > 128) throw sc.err("BAD_VALUE", `${path}: bad prefix length`);
+  return { ip: formatIp6(wrap(sc, () => parseIp6(a!, path))), plen };
 }

@@ -11,6 +11,12 @@ export interface Ip4Range {
   readonly end: number;
 }
 
+/** An inclusive IPv6 range as u128 numbers (only while loading; a Scenario holds no bigint). */
+export interface Ip6Range {
+  readonly start: bigint;
+  readonly end: bigint;
+}
+
 /** Where an object came from, for messages and findings. */
 export interface Source {
   readonly file: string;
@@ -185,6 +191,9 @@ export interface RouterInterfaceSpec {
   readonly mac: string;
   /** VLAN the interface sits on (its switch port is an access port of this VLAN). */
   readonly vlan: number;
+  /** Its IPv6 address and prefix length on a dual-stack network. */
+  readonly ip6?: string;
+  readonly plen6?: number;
 }
 
 export interface RouterSpec {
@@ -199,6 +208,10 @@ export interface ClientSpec {
   readonly mac: string;
   readonly gateway: string;
   readonly vlan: number;
+  /** Its IPv6 address, prefix length and IPv6 default gateway on a dual-stack network. */
+  readonly ip6?: string;
+  readonly plen6?: number;
+  readonly gateway6?: string;
 }
 
 /** What the physical network looks like (from `kind: Scenario`, or the defaults). */

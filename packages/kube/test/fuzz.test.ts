@@ -51,6 +51,13 @@ const leaf = fc.oneof(
     "TCP",
     "341",
     "v1.15.20",
+    "fd00:10:180:204::/64",
+    "fd00:10:180:204::fa-fd00:10:180:204::fe",
+    "fd00::1/64",
+    "fd00::zz/64",
+    "IPv6",
+    "Dual",
+    "RequireDualStack",
   ),
 );
 const value = fc.letrec((tie) => ({
@@ -88,6 +95,11 @@ const value = fc.letrec((tie) => ({
         "spec",
         "metadata",
         "labels",
+        "ip6",
+        "gateway6",
+        "ipFamilies",
+        "ipFamilyPolicy",
+        "protocol",
       ),
       tie("v"),
       { maxKeys: 4 },
@@ -124,6 +136,46 @@ describe("manifest reader fuzz", () => {
           .join("---\n");
         tryLoad(text);
       }),
+      { numRuns: 300 },
+    );
+  });
+  it("IPv6 pool entries and dual-stack Services: a scenario or a SimError, never a crash", () => {
+    const entry = fc.oneof(
+      fc.string({ maxLength: 40 }),
+      fc
+        .tuple(fc.bigInt({ min: 0n, max: (1n << 128n) - 1n }), fc.integer({ min: -1, max: 130 }))
+        .map(([v, l]) => `${v.toString(16).replace(/(.{4})(?=.)/g, "$1:")}/${l}`),
+      fc.constantFrom(
+        "fd00::fa-fd00::fe",
+        "fd00::fe-fd00::fa",
+        "fd00::1/128",
+        "fd00::/120",
+        "::/0",
+        "fd00::-",
+      ),
+    );
+    fc.assert(
+      fc.property(
+        fc.array(entry, { maxLength: 3 }),
+        fc.constantFrom(["IPv4"], ["IPv6"], ["IPv4", "IPv6"], []),
+        (addresses, ipFamilies) => {
+          tryLoad(
+            stringify({
+              apiVersion: "metallb.io/v1beta1",
+              kind: "IPAddressPool",
+              metadata: { name: "p" },
+              spec: { addresses },
+            }) +
+              "---\n" +
+              stringify({
+                apiVersion: "v1",
+                kind: "Service",
+                metadata: { name: "s" },
+                spec: { type: "LoadBalancer", ipFamilies, ports: [{ port: 80 }] },
+              }),
+          );
+        },
+      ),
       { numRuns: 300 },
     );
   });

@@ -6,13 +6,13 @@
  * made, and the packet's way out: a Pod's veth (delivered) or the provider NIC back onto the
  * underlay (physical network).
  */
-import { type Flow, TUN_FLAG, formatIp4, makeTunnel, parseIp4, withFlow } from "@ovnsim/packet";
+import { type Flow, TUN_FLAG, makeTunnel, parseIp4, withFlow } from "@ovnsim/packet";
 import { podVethName } from "@ovnsim/kube";
 import { refSummary, ruleSteps } from "./brint.js";
 import { type GeneveOut, geneveOutputs, withoutPipelineState } from "./captured.js";
 import type { OvnRef } from "./detrace.js";
-import { type Ctx, type PathEnd, summarizeBridge, toUnderlay } from "./engine.js";
-import { StepBuilder } from "./model.js";
+import { type Ctx, type PathEnd, dstIp, podByAddr, srcIp, summarizeBridge, toUnderlay } from "./engine.js";
+import { StepBuilder, hostPort } from "./model.js";
 import { type OvsRun, runBridge } from "./ovs.js";
 
 const NOTABLE = /^ls_(in_(pre_lb|pre_stateful|lb|l2_lkup|l2_unknown)|out_(pre_lb|pre_stateful))$/;
@@ -67,10 +67,11 @@ export function brIntFollow(
   const parts = [`from ${inport}`, ...notable];
   const exitFlow = podExits[0]?.flow ?? nicExits[0]?.flow;
   const dnat =
-    entry && exitFlow && !fromPod && (exitFlow.nw_dst !== entry.nw_dst || exitFlow.tp_dst !== entry.tp_dst)
+    entry && exitFlow && !fromPod && (dstIp(exitFlow) !== dstIp(entry) || exitFlow.tp_dst !== entry.tp_dst)
       ? {
-          vip: `${formatIp4(entry.nw_dst)}:${entry.tp_dst}`,
-          backend: `${formatIp4(exitFlow.nw_dst)}:${exitFlow.tp_dst}`,
+          vip: hostPort(dstIp(entry), entry.tp_dst),
+          backend: hostPort(dstIp(exitFlow), exitFlow.tp_dst),
+          backendIp: dstIp(exitFlow),
         }
       : null;
   if (dnat) parts.push(`DNAT → ${dnat.backend}`);
@@ -100,7 +101,7 @@ export function brIntFollow(
     ctx.ctSeen = { node, zone, state: st, found: !/\bnew\b/.test(st) };
   }
   if (dnat && exitFlow) {
-    const backendNode = s.pods.find((p) => p.ip === dnat.backend.split(":")[0])?.node;
+    const backendNode = podByAddr(s, dnat.backendIp)?.node;
     sb.step(
       "lb",
       "ct_lb_mark group",
@@ -112,12 +113,12 @@ export function brIntFollow(
       `${node} datapath`,
       `committed connection; ct states met: ${states.join(", ") || "none"}`,
     );
-    end.dnat = { node, backend: dnat.backend, vip: dnat.vip };
-  } else if (entry && exitFlow && (exitFlow.nw_src !== entry.nw_src || exitFlow.tp_src !== entry.tp_src)) {
+    end.dnat = { node, backend: dnat.backend, backendIp: dnat.backendIp, vip: dnat.vip };
+  } else if (entry && exitFlow && (srcIp(exitFlow) !== srcIp(entry) || exitFlow.tp_src !== entry.tp_src)) {
     sb.step(
       "conntrack",
       `${node} datapath`,
-      `reply of a DNAT connection: source ${formatIp4(entry.nw_src)}:${entry.tp_src} → ${formatIp4(exitFlow.nw_src)}:${exitFlow.tp_src}`,
+      `reply of a DNAT connection: source ${hostPort(srcIp(entry), entry.tp_src)} → ${hostPort(srcIp(exitFlow), exitFlow.tp_src)}`,
       exitFlow,
     );
   }

@@ -128,6 +128,8 @@ interface Origin {
   /** Where a capture would see it ("node1/<veth>" or "node1/ovn0"). */
   readonly link: string;
   readonly pod?: PodSpec;
+  /** A node's InternalIP: the `src` of the host's routes to the subnets via ovn0. */
+  readonly internalIp?: string;
 }
 
 const SRC_PORT = 40000;
@@ -158,15 +160,33 @@ function podOfIp(s: Scenario, ip: string): PodSpec | undefined {
   return isV6(ip) ? s.pods.find((p) => s.cluster?.podIp6[p.lsp] === ip) : s.pods.find((p) => p.ip === ip);
 }
 
-/** The origin's address in the destination's family. */
-function srcIpFor(o: Origin, dst: string): string {
-  if (!isV6(dst)) return o.ip;
+/**
+ * The origin's address in the destination's family. A node's host network sends to a subnet
+ * with the source its route names: kube-ovn-cni (pkg/daemon controller_linux.go routeDiff) adds
+ * `<cidr> via <join gw> dev ovn0 src <node InternalIP>` for every routed subnet and only the join
+ * CIDR's own route has the ovn0 (join) address as `src`. IPv6 routes get the node's IPv6
+ * InternalIP, which the scenario's nodes do not have: the kernel then picks ovn0's join address.
+ */
+function srcIpFor(o: Origin, dst: string, w?: ClusterWorld): string {
+  if (!isV6(dst)) {
+    if (o.kind === "node" && o.internalIp !== undefined && w && !inJoin4(w, dst)) return o.internalIp;
+    return o.ip;
+  }
   if (o.ip6 === undefined)
     throw new SimError(
       "UNKNOWN_OBJECT",
       `--to ${dst}: ${o.label} has no IPv6 address (its subnet${o.kind === "node" ? ", join," : ""} is not dual-stack)`,
     );
   return o.ip6;
+}
+
+function inJoin4(w: ClusterWorld, ip: string): boolean {
+  const [j, plen] = w.scenario.cluster!.joinCidr.split("/");
+  try {
+    return inCidr4(parseIp4(ip), { ip: parseIp4(j!), plen: Number(plen) });
+  } catch {
+    return false;
+  }
 }
 
 const dstIpOf = (f: Flow): string => (f.dl_type === 0x86dd ? formatIp6(f.ipv6_dst) : formatIp4(f.nw_dst));
@@ -216,6 +236,7 @@ function originOf(w: ClusterWorld, from: string): Origin {
       ip: node.joinIp,
       ip6: node.joinIp6,
       link: `${node.name}/ovn0`,
+      internalIp: s.nodes.find((n) => n.name === node.name)?.internalIp,
     };
   throw new SimError(
     "UNKNOWN_OBJECT",
@@ -233,7 +254,9 @@ function firstHopMac(w: ClusterWorld, o: Origin, dst: string): { mac: string; wh
   if (o.kind === "node") {
     return {
       mac: lrpMac(routerPortName("join"))!,
-      why: `the host routes the cluster's CIDRs via ${isV6(dst) ? joinGateway6(w) : joinGateway(w)} dev ovn0`,
+      why: isV6(dst)
+        ? `the host routes the cluster's CIDRs via ${joinGateway6(w)} dev ovn0`
+        : `the host routes the cluster's CIDRs via ${joinGateway(w)} dev ovn0${o.internalIp !== undefined && !inJoin4(w, dst) ? ` src ${o.internalIp} (kube-ovn-cni's route)` : ""}`,
     };
   }
   const sub = s.subnets.find((x) => x.name === o.datapath)!;
@@ -351,6 +374,15 @@ function attributions(w: ClusterWorld, p: Pipe): { text: string; owner: Owner; l
   };
   const ds = w.nb.owners.get(`ls:${p.datapath}`);
   if (ds) push(`ls:${p.datapath}`, `Logical_Switch ${p.datapath}`, `${p.kind} pipeline of ${p.datapath}`);
+  if (w.nb.owners.has(`lr:${p.datapath}`)) {
+    // The router itself, with the routing decision it took (the policy or route rows follow).
+    const r = p.tables.find((t) => t.stage.endsWith("_ip_routing") || t.stage.endsWith("_policy"));
+    push(
+      `lr:${p.datapath}`,
+      `Logical_Router ${p.datapath}`,
+      r ? `${r.stage} ${r.priority}` : `${p.kind} pipeline of ${p.datapath}`,
+    );
+  }
   for (const t of p.tables) {
     const lflow = `${t.stage} ${t.priority}`;
     if (t.stage.endsWith("_policy"))
@@ -633,7 +665,8 @@ export function isClusterPath(s: Scenario, from: string, to: string): boolean {
     const sub = s.subnets.find((x) => x.name === pod.subnet);
     return !!sub && routedSubnet(s, sub);
   }
-  if (cl.nodes.some((n) => n.name === from)) return routedIp(to);
+  if (cl.nodes.some((n) => n.name === from))
+    return routedIp(to) || s.services.some((x) => x.type === "LoadBalancer" && x.vips.includes(to));
   return false;
 }
 
@@ -650,18 +683,10 @@ export function traceCluster(
   const lbSvc = s.services.find((x) => x.vips.includes(input.to));
   const svcSpec = svc ? s.services.find((x) => x.namespace === svc.namespace && x.name === svc.name) : lbSvc;
   const port = input.port ?? svcSpec?.ports[0]?.port ?? 80;
-  const first = firstHopMac(w, o, input.to);
-  const f = flowOf(
-    { mac: o.mac, ip: srcIpFor(o, input.to) },
-    first.mac,
-    input.to,
-    proto,
-    SRC_PORT,
-    port,
-    false,
-  );
-  const fwd = runLeg(w, o, f, "forward", `${o.label} → ${hostPort(input.to, port)}`, first.why);
-  const frames: WireFrame[] = [...fwd.frames];
+  // The host network reaches Services through kube-proxy, not OVN: the join switch has no load
+  // balancer (Kube-OVN attaches cluster-*-loadbalancer to every subnet switch except join).
+  const kp = o.kind === "node" && svcSpec ? kubeProxy(w, o, svcSpec, input.to, port, proto) : undefined;
+  const noRoute = o.kind === "node" ? notViaOvn0(s, kp && !("reject" in kp) ? kp.ip : input.to) : undefined;
   const forward = new StepBuilder("ovn", "cluster", `${o.label} → ${hostPort(input.to, port)} (${proto})`);
   if (svcSpec) {
     forward.step(
@@ -670,6 +695,39 @@ export function traceCluster(
       `${input.to} is ${svc ? "the ClusterIP" : "a LoadBalancer address"} of Service ${svcSpec.namespace}/${svcSpec.name} (${svcSpec.endpoints.length} endpoint(s): ${svcSpec.endpoints.join(", ") || "none"})`,
     );
   }
+  if (kp && "reject" in kp) {
+    forward.step("host", `${o.chassis}/kube-proxy`, kp.reject, undefined, { outcome: "drop" });
+    return {
+      doc: clusterDoc(w, input, port, proto, forward, null, {
+        ...NO_VERDICT,
+        node: o.chassis,
+        droppedAt: { layer: "host", where: `${o.chassis}/kube-proxy`, reason: kp.reject },
+      }),
+      frames: [],
+    };
+  }
+  if (noRoute) {
+    if (kp && !("reject" in kp))
+      forward.step("host", `${o.chassis}/kube-proxy`, kp.note.replace(/; KUBE-POSTROUTING.*$/, ""));
+    const reason = `kube-ovn-cni adds no route via ovn0 for Subnet ${noRoute.name} (${underlayOf(s, noRoute) && noRoute.u2oInterconnection ? "underlay with U2O while enableLb is on" : "underlay without logicalGateway or U2O"}; pkg/daemon controller_linux.go reconcileRouters), so ${o.chassis}'s host routes ${kp && !("reject" in kp) ? kp.ip : input.to} by its own table onto the physical network, not into OVN; the cluster trace ends here`;
+    forward.step("host", `${o.chassis}/routes`, reason, undefined, { outcome: "drop" });
+    return {
+      doc: clusterDoc(w, input, port, proto, forward, null, {
+        ...NO_VERDICT,
+        node: o.chassis,
+        backend: kp && !("reject" in kp) ? hostPort(kp.ip, kp.port) : null,
+        droppedAt: { layer: "host", where: `${o.chassis}/routes`, reason },
+      }),
+      frames: [],
+    };
+  }
+  const first = kp ? { mac: kp.gwMac, why: kp.why } : firstHopMac(w, o, input.to);
+  const f =
+    kp?.flow ??
+    flowOf({ mac: o.mac, ip: srcIpFor(o, input.to, w) }, first.mac, input.to, proto, SRC_PORT, port, false);
+  if (kp) forward.step("host", `${o.chassis}/kube-proxy`, kp.note, f);
+  const fwd = runLeg(w, o, f, "forward", `${o.label} → ${hostPort(input.to, port)}`, first.why);
+  const frames: WireFrame[] = [...fwd.frames];
   forward.add(fwd.step);
   let delivered = false;
   let podName: string | null = null;
@@ -736,11 +794,28 @@ export function traceCluster(
         fwd.backend && svcSpec
           ? { vip: input.to, vipPort: port, clientPort: o.lsp, clientSwitch: o.datapath }
           : undefined;
-      const rl = runLeg(w, ro, r, "reply", `reply ${src.ip} → ${o.ip}`, back.why, unDnat);
+      const rl = runLeg(w, ro, r, "reply", `reply ${src.ip} → ${srcIpOf(f)}`, back.why, unDnat);
       frames.push(...rl.frames);
-      reply = rl.step;
       replyDelivered = rl.exit?.port === o.lsp;
       replySourceIp = rl.exit ? srcIpOf(rl.exit.flow) : null;
+      if (kp && rl.exit && replyDelivered) {
+        // The host's conntrack reverses kube-proxy's DNAT and the MASQUERADE.
+        const back6 = isV6(input.to);
+        const un = back6
+          ? { ...rl.exit.flow, ipv6_src: parseIp6(input.to), ipv6_dst: parseIp6(kp.hostSrc), tp_src: port }
+          : { ...rl.exit.flow, nw_src: parseIp4(input.to), nw_dst: parseIp4(kp.hostSrc), tp_src: port };
+        const rs = new StepBuilder("host", "reply", rl.step.summary, o.chassis);
+        rs.add(rl.step);
+        rs.step(
+          "conntrack",
+          `${o.chassis} host conntrack`,
+          `the host's conntrack reverses kube-proxy's NAT: source back to ${hostPort(input.to, port)}, destination back to ${kp.hostSrc} (the socket's address); delivered to the host's socket`,
+          un,
+          { outcome: "deliver" },
+        );
+        reply = rs.build();
+        replySourceIp = input.to;
+      } else reply = rl.step;
     }
   }
   const drop = fwd.drop;
@@ -749,11 +824,11 @@ export function traceCluster(
     pod: podName,
     node,
     announcingNode: null,
-    backend: fwd.backend ? hostPort(fwd.backend.ip, fwd.backend.port) : null,
-    backendLocal: fwd.backend && dstPod ? dstPod.node === o.chassis : null,
+    backend: kp ? hostPort(kp.ip, kp.port) : fwd.backend ? hostPort(fwd.backend.ip, fwd.backend.port) : null,
+    backendLocal: (fwd.backend || kp) && dstPod ? dstPod.node === o.chassis : null,
     clientIpPreserved:
       delivered && fwd.exit
-        ? srcIpOf(fwd.exit.flow) === srcIpOf(f) && !/MASQUERADE/.test(hostNote ?? "")
+        ? !kp && srcIpOf(fwd.exit.flow) === srcIpOf(f) && !/MASQUERADE/.test(hostNote ?? "")
         : null,
     replyDelivered,
     replySourceIp,
@@ -763,12 +838,37 @@ export function traceCluster(
         ? { layer: exitPort.startsWith("node-") ? "host" : "physical", where: exitPort, reason: handoff }
         : null,
   };
-  const findings: FindingView[] = diagnose(s)
+  return { doc: clusterDoc(w, input, port, proto, forward, reply, verdict), frames };
+}
+
+const NO_VERDICT: Verdict = {
+  delivered: false,
+  pod: null,
+  node: null,
+  announcingNode: null,
+  backend: null,
+  backendLocal: null,
+  clientIpPreserved: null,
+  replyDelivered: null,
+  replySourceIp: null,
+  droppedAt: null,
+};
+
+function clusterDoc(
+  w: ClusterWorld,
+  input: ClusterTraceInput,
+  port: number,
+  proto: "tcp" | "udp" | "icmp",
+  forward: StepBuilder,
+  reply: TraceStep | null,
+  verdict: Verdict,
+): TraceDocument {
+  const findings: FindingView[] = diagnose(w.scenario)
     .filter((x) => CLUSTER_FINDINGS.has(x.code))
     .map((x) => ({ code: x.code, severity: x.severity, message: x.message, fix: x.fix }));
-  const doc: TraceDocument = {
+  return {
     schema: TRACE_SCHEMA,
-    scenario: s.name,
+    scenario: w.scenario.name,
     request: { from: input.from, to: input.to, port, proto },
     verdict,
     findings,
@@ -776,7 +876,120 @@ export function traceCluster(
     forward: forward.build(),
     reply,
   };
-  return { doc, frames };
+}
+
+/**
+ * The subnet holding `ip` if the host has no route for it via ovn0: kube-ovn-cni's
+ * reconcileRouters skips an underlay subnet unless it has logicalGateway, or U2O with the
+ * subnet's enableLb off (enableLb defaults to the controller's --enable-lb).
+ */
+function notViaOvn0(s: Scenario, ip: string): Scenario["subnets"][number] | undefined {
+  const sub = subnetOfAny(s, ip);
+  if (!sub || !underlayOf(s, sub)) return undefined;
+  const c = s.cluster?.subnets.find((x) => x.name === sub.name);
+  if (c?.logicalGateway) return undefined;
+  if (sub.u2oInterconnection && !s.controller.enableLb) return undefined;
+  return sub;
+}
+
+/** FNV-1a, 32 bits: a stable stand-in for kube-proxy's random endpoint pick. */
+function fnv1a(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h;
+}
+
+/**
+ * The endpoint kube-proxy sends a node's own connection to `vip:port` to. kube-proxy's iptables
+ * mode picks one at random (`-m statistic --mode random --probability 1/n` per KUBE-SEP chain);
+ * the simulator needs one pick, the same every run: the ready endpoints of the Service in the
+ * address family of `vip`, indexed by a hash of node, VIP and port. Every endpoint gives the
+ * same path shape (join → ovn-cluster → the backend's subnet).
+ */
+export function kubeProxyEndpoint(
+  s: Scenario,
+  svc: Scenario["services"][number],
+  vip: string,
+  port: number,
+  node: string,
+  proto: "tcp" | "udp" | "icmp" = "tcp",
+): { pod: PodSpec; ip: string; port: number } | undefined {
+  const sp = svc.ports.find((p) => p.port === port && p.protocol === proto);
+  if (!sp) return undefined;
+  const v6 = isV6(vip);
+  const eps = svc.endpoints
+    .map((lsp) => s.pods.find((p) => p.lsp === lsp))
+    .filter((p): p is PodSpec => p !== undefined && (!v6 || s.cluster?.podIp6[p.lsp] !== undefined));
+  if (eps.length === 0) return undefined;
+  const pod = eps[fnv1a(`${node}|${vip}|${port}`) % eps.length]!;
+  return { pod, ip: v6 ? s.cluster!.podIp6[pod.lsp]! : pod.ip, port: sp.targetPort };
+}
+
+type KubeProxy =
+  | { readonly reject: string }
+  | {
+      readonly flow: Flow;
+      readonly gwMac: string;
+      readonly why: string;
+      readonly note: string;
+      readonly ip: string;
+      readonly port: number;
+      /** The address the host's socket sent from (before MASQUERADE). */
+      readonly hostSrc: string;
+    };
+
+/**
+ * A node's own connection to a ClusterIP or LoadBalancer address: kube-proxy's iptables rules in
+ * the host (nat OUTPUT → KUBE-SERVICES) DNAT it to an endpoint before it reaches ovn0. Traffic to
+ * a ClusterIP from outside the cluster CIDR is marked KUBE-MARK-MASQ, and for a LoadBalancer IP
+ * with externalTrafficPolicy Local, LOCAL-sourced traffic is masqueraded and sent to the
+ * cluster-wide KUBE-SVC chain ("masquerade LOCAL traffic", "route LOCAL traffic … to service
+ * chain"); KUBE-POSTROUTING's MASQUERADE then takes the address of the output device, ovn0 (the
+ * node's join address). A Service without endpoints gets kube-proxy's REJECT rule.
+ */
+function kubeProxy(
+  w: ClusterWorld,
+  o: Origin,
+  svc: Scenario["services"][number],
+  vip: string,
+  port: number,
+  proto: "tcp" | "udp" | "icmp",
+): KubeProxy {
+  const s = w.scenario;
+  const name = `${svc.namespace}/${svc.name}`;
+  const sp = svc.ports.find((p) => p.port === port && p.protocol === proto);
+  if (!sp)
+    return {
+      reject: `kube-proxy on ${o.chassis} has no rule for ${hostPort(vip, port)}/${proto}: Service ${name} exposes ${svc.ports.map((p) => `${p.port}/${p.protocol}`).join(", ") || "no port"}; the host routes the address by its own table, not into OVN (not modelled)`,
+    };
+  const ep = kubeProxyEndpoint(s, svc, vip, port, o.chassis, proto);
+  if (!ep)
+    return {
+      reject: `kube-proxy on ${o.chassis} REJECTs it (filter KUBE-SERVICES "has no endpoints" → icmp port-unreachable): Service ${name} has no ready endpoint${isV6(vip) ? " with an IPv6 address" : ""}`,
+    };
+  const v6 = isV6(vip);
+  const src = v6 ? o.ip6 : o.ip;
+  if (src === undefined)
+    return { reject: `${o.label} has no IPv6 address on join (join is not dual-stack): ovn0 cannot send it` };
+  const hostSrc = v6 ? src : (o.internalIp ?? o.ip);
+  const gwMac = w.db.routers.flatMap((r) => r.ports).find((p) => p.name === routerPortName("join"))!.mac;
+  const flow = flowOf({ mac: o.mac, ip: src }, gwMac, ep.ip, proto, SRC_PORT, ep.port, false);
+  const lb = s.services.find((x) => x === svc)?.vips.includes(vip);
+  const chain = lb
+    ? `KUBE-EXT (externalTrafficPolicy ${svc.externalTrafficPolicy}${svc.externalTrafficPolicy === "Local" ? ": LOCAL-sourced traffic is masqueraded and sent to the cluster-wide KUBE-SVC chain" : ""})`
+    : "KUBE-SVC (KUBE-MARK-MASQ: the source is outside the cluster CIDR)";
+  return {
+    flow,
+    gwMac,
+    why: `after kube-proxy's NAT the host routes ${ep.ip} via ${v6 ? joinGateway6(w) : joinGateway(w)} dev ovn0`,
+    note: `kube-proxy (iptables) on ${o.chassis}: ${hostPort(vip, port)} → KUBE-SERVICES → ${chain} → DNAT to endpoint ${hostPort(ep.ip, ep.port)} (Pod ${ep.pod.namespace}/${ep.pod.name}; kube-proxy picks an endpoint at random, this trace takes one by a hash of node, VIP and port); KUBE-POSTROUTING MASQUERADEs the source ${hostSrc} to ovn0's ${src}`,
+    ip: ep.ip,
+    port: ep.port,
+    hostSrc,
+  };
 }
 
 /** The doctor's findings about the cluster topology (the seed's own findings stay with the seed trace). */

@@ -34,9 +34,11 @@ import {
   SimError,
   TCP_FLAG,
   formatIp4,
+  formatIp6,
   formatMac,
   makeFlow,
   parseIp4,
+  parseIp6,
   parseMac,
   withFlow,
 } from "@ovnsim/packet";
@@ -51,6 +53,7 @@ import {
   type Verdict,
   type WireFrame,
   findDrop,
+  hostPort,
   lazyProperty,
   packetView,
   walkSteps,
@@ -143,8 +146,17 @@ function topologyOf(s: Scenario): physical.TopologySpec {
     hosts.push({
       name: c.name,
       role: "client",
-      nics: [{ name: "eth0", mac: c.mac, addresses: [`${c.ip}/${c.plen}`] }],
-      routes: c.gateway ? [{ dst: "default", via: c.gateway }] : [],
+      nics: [
+        {
+          name: "eth0",
+          mac: c.mac,
+          addresses: [`${c.ip}/${c.plen}`, ...(c.ip6 ? [`${c.ip6}/${c.plen6 ?? 64}`] : [])],
+        },
+      ],
+      routes: [
+        ...(c.gateway ? [{ dst: "default", via: c.gateway }] : []),
+        ...(c.gateway6 ? [{ dst: "default", via: c.gateway6 }] : []),
+      ],
     });
   }
   for (const r of s.physical.routers) {
@@ -152,7 +164,11 @@ function topologyOf(s: Scenario): physical.TopologySpec {
       name: r.name,
       role: "router",
       forwarding: true,
-      nics: r.interfaces.map((f) => ({ name: f.name, mac: f.mac, addresses: [`${f.ip}/${f.plen}`] })),
+      nics: r.interfaces.map((f) => ({
+        name: f.name,
+        mac: f.mac,
+        addresses: [`${f.ip}/${f.plen}`, ...(f.ip6 ? [`${f.ip6}/${f.plen6 ?? 64}`] : [])],
+      })),
     });
   }
   const vlanSub = s.physical.metallbInterface;
@@ -324,7 +340,7 @@ export interface Ctx {
   /** The next not-yet-shown br-provider run of the bridge at "host/bridge". */
   readonly bridgeRun: (at: string) => OvsRun | undefined;
   /** The packet being traced (forward or reply), to tell it from floods. */
-  request: { nw_dst: number; nw_proto: number } | null;
+  request: { dst: string; nw_proto: number } | null;
   readonly frames: WireFrame[];
   /** Virtual step counter for the hop budget. */
   hops: number;
@@ -442,7 +458,7 @@ export interface PathEnd {
   delivered: { pod: PodSpec; flow: Flow; node: string } | null;
   /** The reply reached a pod (pod-to-pod traces). */
   replyPod: { pod: PodSpec; flow: Flow; node: string } | null;
-  dnat: { node: string; backend: string; vip: string } | null;
+  dnat: { node: string; backend: string; backendIp: string; vip: string } | null;
   clientDelivery: physical.Delivery | null;
 }
 
@@ -472,8 +488,7 @@ export function toUnderlay(
     const ph = new StepBuilder("physical", "underlay", "back on the underlay", node).seen(root.last);
     physicalSteps(t, ph, ctx.frames, ctx.bridgeRun);
     root.add(ph.build());
-    for (const d of t.delivered)
-      if (replyOf && formatIp4(d.frame.nw_dst) === formatIp4(replyOf.nw_src)) end.clientDelivery = d;
+    for (const d of t.delivered) if (replyOf && dstIp(d.frame) === srcIp(replyOf)) end.clientDelivery = d;
     followExits(ctx, t.exits, root, end, replyOf);
   }
 }
@@ -512,11 +527,24 @@ export function followExits(
   }
 }
 
+const isV6Flow = (f: Flow): boolean => f.dl_type === 0x86dd;
+/** A packet's source / destination address as text, either family. */
+export const srcIp = (f: Flow): string => (isV6Flow(f) ? formatIp6(f.ipv6_src) : formatIp4(f.nw_src));
+export const dstIp = (f: Flow): string => (isV6Flow(f) ? formatIp6(f.ipv6_dst) : formatIp4(f.nw_dst));
+/** The pod holding an address of either family. */
+export function podByAddr(s: Scenario, ip: string): PodSpec | undefined {
+  return ip.includes(":")
+    ? s.pods.find((p) => s.cluster?.podIp6[p.lsp] === ip)
+    : s.pods.find((p) => p.ip === ip);
+}
+
 function sameL3(a: Flow, b: Flow): boolean {
   return (
     a.dl_type === b.dl_type &&
     a.nw_src === b.nw_src &&
     a.nw_dst === b.nw_dst &&
+    a.ipv6_src === b.ipv6_src &&
+    a.ipv6_dst === b.ipv6_dst &&
     a.tp_src === b.tp_src &&
     a.tp_dst === b.tp_dst
   );
@@ -524,11 +552,13 @@ function sameL3(a: Flow, b: Flow): boolean {
 
 function isTraced(f: Flow, req: Ctx["request"]): boolean {
   if (!req) return true;
-  return f.dl_type === 0x0800 && f.nw_proto === req.nw_proto && f.nw_dst === req.nw_dst;
+  return (
+    (f.dl_type === 0x0800 || f.dl_type === 0x86dd) && f.nw_proto === req.nw_proto && dstIp(f) === req.dst
+  );
 }
 
-const protoNum = (p: "tcp" | "udp" | "icmp"): number =>
-  p === "udp" ? IP_PROTO.udp : p === "icmp" ? IP_PROTO.icmp : IP_PROTO.tcp;
+const protoNum = (p: "tcp" | "udp" | "icmp", v6 = false): number =>
+  p === "udp" ? IP_PROTO.udp : p === "icmp" ? (v6 ? IP_PROTO.icmpv6 : IP_PROTO.icmp) : IP_PROTO.tcp;
 
 function portOfKey(w: OvnWorld, dp: number, key: number): string | undefined {
   for (const [name, k] of w.portKeys) if (k.dp === dp && k.key === key) return name;
@@ -587,19 +617,25 @@ function intoOvn(
   // Conntrack: the forward DNAT is committed in the inport's zone; the reply is un-DNATed there.
   let outs = lr.outputs.map((o) => ({ ...o }));
   if (forward && lr.backend) {
-    const dnat = { kind: "dnat" as const, ip: parseIp4(lr.backend.ip), port: lr.backend.port };
+    const b6 = lr.backend.ip.includes(":");
+    const dnat = {
+      kind: "dnat" as const,
+      ip: b6 ? parseIp6(lr.backend.ip) : parseIp4(lr.backend.ip),
+      port: lr.backend.port,
+    };
     const r0 = ctx.ctLookup ? null : sim.ct.process(clean, { zone, commit: true, nat: dnat });
     const rn = nodeCt.process(clean, { zone, commit: true, nat: dnat });
     sim.ctByNode.set(node, rn.table);
     if (r0) sim.ct = r0.table;
     const r = r0 ?? rn;
-    const vip = `${formatIp4(clean.nw_dst)}:${clean.tp_dst}`;
-    const backend = `${lr.backend.ip}:${lr.backend.port}`;
-    const local = s.pods.find((p) => p.ip === lr.backend!.ip)?.node === node;
+    const vip = hostPort(dstIp(clean), clean.tp_dst);
+    const backend = hostPort(lr.backend.ip, lr.backend.port);
+    const bpod = podByAddr(s, lr.backend.ip);
+    const local = bpod?.node === node;
     sb.step(
       "lb",
       "ls_in_lb ct_lb_mark",
-      `DNAT ${vip} → ${backend} (${local ? "backend on this chassis" : `backend on ${s.pods.find((p) => p.ip === lr.backend!.ip)?.node ?? "?"}`})`,
+      `DNAT ${vip} → ${backend} (${local ? "backend on this chassis" : `backend on ${bpod?.node ?? "?"}`})`,
       r.flow,
     );
     sb.step(
@@ -607,7 +643,7 @@ function intoOvn(
       `zone ${zone}`,
       `${r.created ? "committed" : "found"} connection: ${r.notes.join("; ") || "dnat"}`,
     );
-    end.dnat = { node, backend, vip };
+    end.dnat = { node, backend, backendIp: lr.backend.ip, vip };
   } else if (!forward) {
     outs = outs.map((o) => {
       const p = s.pods.find((x) => x.lsp === o.port);
@@ -621,11 +657,19 @@ function intoOvn(
         sb.step(
           "conntrack",
           `zone ${lz} (${o.port})`,
-          `reply of a DNAT connection: source ${formatIp4(o.flow.nw_src)}:${o.flow.tp_src} → ${formatIp4(r.flow.nw_src)}:${r.flow.tp_src}`,
+          `reply of a DNAT connection: source ${hostPort(srcIp(o.flow), o.flow.tp_src)} → ${hostPort(srcIp(r.flow), r.flow.tp_src)}`,
           r.flow,
         );
       }
-      return { port: o.port, flow: withFlow(o.flow, { nw_src: r.flow.nw_src, tp_src: r.flow.tp_src }) };
+      return {
+        port: o.port,
+        flow: withFlow(
+          o.flow,
+          isV6Flow(o.flow)
+            ? { ipv6_src: r.flow.ipv6_src, tp_src: r.flow.tp_src }
+            : { nw_src: r.flow.nw_src, tp_src: r.flow.tp_src },
+        ),
+      };
     });
   }
   if (outs.length === 0) {
@@ -702,7 +746,7 @@ function intoOvn(
         root.step(
           "kube",
           `pod ${pod.namespace}/${pod.name}`,
-          `delivered to ${pod.name} (${pod.ip}) on ${node}`,
+          `delivered to ${pod.name} (${dstIp(phy)}) on ${node}`,
           phy,
           {
             device: node,
@@ -763,7 +807,7 @@ function intoOvn(
 function logicalNote(lr: LogicalRun): string {
   const st = lr.stages.filter((x) => NOTABLE.test(x.stage) && x.priority > 0);
   const parts = st.map((x) => `OVN ${x.stage} (table ${x.table}) priority ${x.priority}`);
-  if (lr.backend) parts.push(`DNAT to ${lr.backend.ip}:${lr.backend.port}`);
+  if (lr.backend) parts.push(`DNAT to ${hostPort(lr.backend.ip, lr.backend.port)}`);
   return parts.join(", ") || "OVN logical pipeline";
 }
 
@@ -783,7 +827,7 @@ function summarizeLogical(lr: LogicalRun, inport: string): string {
   const parts = [`from ${inport}`];
   if (skip) parts.push("ls_in_pre_lb 105 skips conntrack (ls_ct_skip_dst_lport_ips)");
   if (lb) parts.push(`ls_in_lb ${lb.priority}`);
-  if (lr.backend) parts.push(`DNAT → ${lr.backend.ip}:${lr.backend.port}`);
+  if (lr.backend) parts.push(`DNAT → ${hostPort(lr.backend.ip, lr.backend.port)}`);
   parts.push(outs ? `output to ${outs}` : `dropped: ${lr.dropReason ?? "no output"}`);
   return parts.join("; ");
 }
@@ -802,8 +846,6 @@ export function summarizeBridge(r: OvsRun): string {
 const TARGETS = new WeakMap<Scenario, Map<string, Target>>();
 interface Target {
   readonly to: string;
-  /** `to` as a number. */
-  readonly dst: number;
   readonly port: number;
   readonly proto: "tcp" | "udp" | "icmp";
 }
@@ -819,13 +861,13 @@ function defaultTarget(s: Scenario, input: TraceInput): Target {
   if (t) return t;
   const proto = input.proto ?? "tcp";
   const lbs = s.services.filter((x) => x.type === "LoadBalancer" && x.vips.length > 0);
-  const to = input.to ?? lbs[0]?.vips[0];
-  if (!to)
+  const to0 = input.to ?? lbs[0]?.vips[0];
+  if (!to0)
     throw new SimError("UNKNOWN_OBJECT", "no destination: give --to (the scenario has no LoadBalancer VIP)");
-  const dst = parseIp4(to, "--to");
+  const to = to0.includes(":") ? formatIp6(parseIp6(to0, "--to")) : formatIp4(parseIp4(to0, "--to"));
   const svc = s.services.find((x) => x.vips.includes(to));
   const port = input.port ?? svc?.ports.find((p) => p.protocol === proto)?.port ?? svc?.ports[0]?.port ?? 80;
-  t = { to, dst, port, proto };
+  t = { to, port, proto };
   byKey.set(key, t);
   return t;
 }
@@ -863,7 +905,7 @@ function traceRun(
   input: TraceInput,
 ): { doc: TraceDocument; frames: readonly WireFrame[]; replyStart: number; ct: Ctx["ctSeen"] } {
   const s = sim.scenario;
-  const { to, dst, port, proto } = defaultTarget(s, input);
+  const { to, port, proto } = defaultTarget(s, input);
   const from = input.from ?? s.physical.clients[0]?.name;
   if (!from) throw new SimError("UNKNOWN_OBJECT", "no source: the scenario has no client; give --from");
   const request: TraceRequest = { from, to, port, proto };
@@ -881,7 +923,7 @@ function traceRun(
     bridgeRun,
     frames: [],
     hops: 0,
-    request: { nw_dst: dst, nw_proto: protoNum(proto) },
+    request: { dst: to, nw_proto: protoNum(proto, to.includes(":")) },
     ctLookup: input.tcpFlags !== undefined,
     ctSeen: null,
   };
@@ -892,7 +934,9 @@ function traceRun(
     dnat: null,
     clientDelivery: null,
   };
-  const fwd = new StepBuilder("physical", "forward", `${from} → ${to}:${port}`);
+  const fwd = new StepBuilder("physical", "forward", `${from} → ${hostPort(to, port)}`);
+  const owner = vipOwners(sim, to, port);
+  if (owner) fwd.step("kube", "Service", owner);
   const srcPort = input.srcPort ?? 40000;
   const isHost = sim.net?.topology.hosts.has(from) ?? false;
   const pod = s.pods.find((p) => p.name === from || `${p.namespace}/${p.name}` === from);
@@ -921,32 +965,30 @@ function traceRun(
   let replyStart = Number.POSITIVE_INFINITY;
   if (end.delivered && sentFlow && input.reply !== false) {
     const d = end.delivered;
-    const rb = new StepBuilder(
-      "kube",
-      "reply",
-      `${d.pod.name} → ${formatIp4(d.flow.nw_src)}:${d.flow.tp_src}`,
-    );
-    const gwMac = gatewayMac(s, d.pod);
+    const rb = new StepBuilder("kube", "reply", `${d.pod.name} → ${hostPort(srcIp(d.flow), d.flow.tp_src)}`);
+    const v6 = isV6Flow(d.flow);
+    const gwMac = gatewayMac(s, d.pod, v6);
     const rf = withFlow(d.flow, {
       dl_src: d.flow.dl_dst,
       dl_dst: gwMac ?? d.flow.dl_src,
-      nw_src: d.flow.nw_dst,
-      nw_dst: d.flow.nw_src,
+      ...(v6
+        ? { ipv6_src: d.flow.ipv6_dst, ipv6_dst: d.flow.ipv6_src }
+        : { nw_src: d.flow.nw_dst, nw_dst: d.flow.nw_src }),
       tp_src: d.flow.tp_dst,
       tp_dst: d.flow.tp_src,
       tcp_flags: proto === "tcp" ? TCP_FLAG.syn | TCP_FLAG.ack : 0,
       nw_ttl: 64,
-      ...(proto === "icmp" ? { tp_src: 0, tp_dst: 0 } : {}),
+      ...(proto === "icmp" ? { tp_src: v6 ? 129 : 0, tp_dst: 0 } : {}),
       vlans: [],
     });
     end.phase = "reply";
     replyStart = ctx.frames.length;
-    ctx.request = { nw_dst: rf.nw_dst, nw_proto: rf.nw_proto };
+    ctx.request = { dst: dstIp(rf), nw_proto: rf.nw_proto };
     ctx.hops = 0;
     rb.step(
       "kube",
       `pod ${d.pod.namespace}/${d.pod.name}`,
-      `replies via its gateway ${subnetOf(s, d.pod)?.gateway ?? "?"} (${gwMac !== null ? formatMac(gwMac) : "MAC unknown"})`,
+      `replies via its gateway ${(v6 ? s.cluster?.subnets.find((x) => x.name === d.pod.subnet)?.gateway6 : subnetOf(s, d.pod)?.gateway) ?? "?"} (${gwMac !== null ? formatMac(gwMac) : "MAC unknown"})`,
       rf,
       { device: d.node },
     );
@@ -973,16 +1015,49 @@ function traceRun(
   return { doc, frames: ctx.frames, replyStart, ct: ctx.ctSeen };
 }
 
+/**
+ * The Kubernetes objects and the NB row behind a LoadBalancer address: the Service, the MetalLB
+ * IPAddressPool it came from, the L2Advertisements that select that pool (an empty
+ * ipAddressPools selects every pool), the node MetalLB elected and how it announces (ARP, or
+ * NDP for IPv6), and the Load_Balancer row Kube-OVN put the VIP on.
+ */
+function vipOwners(sim: Simulation, vip: string, port: number): string | undefined {
+  const s = sim.scenario;
+  const svc = s.services.find((x) => x.vips.includes(vip));
+  if (!svc) return undefined;
+  const ads = s.l2Advertisements
+    .filter(
+      (a) => a.ipAddressPools.length === 0 || (svc.pool !== undefined && a.ipAddressPools.includes(svc.pool)),
+    )
+    .map((a) => `${a.namespace}/${a.name}`);
+  const node = announcerOf(s, svc, vip);
+  const key = vip.includes(":") ? `[${vip}]:${port}` : `${vip}:${port}`;
+  const lb = sim.ovn.db.loadBalancers.find((l) => l.vips[key] !== undefined);
+  return [
+    `${vip} is a LoadBalancer address of Service ${svc.namespace}/${svc.name} (externalTrafficPolicy ${svc.externalTrafficPolicy})`,
+    svc.pool !== undefined
+      ? `MetalLB IPAddressPool ${svc.pool}`
+      : `not in any IPAddressPool (${svc.vipSource})`,
+    ads.length > 0 ? `L2Advertisement ${ads.join(", ")}` : "no L2Advertisement selects its pool",
+    node !== undefined
+      ? `announced by ${node} (${vip.includes(":") ? "NDP" : "ARP"})`
+      : "announced by no node",
+    lb ? `NB Load_Balancer ${lb.name} vips "${key}"` : "no NB Load_Balancer VIP",
+  ].join(" · ");
+}
+
 function subnetOf(s: Scenario, pod: PodSpec) {
   return s.subnets.find((x) => x.name === pod.subnet);
 }
 
 /** The MAC of the pod's gateway, as the pod's ARP would learn it on an underlay subnet. */
-function gatewayMac(s: Scenario, pod: PodSpec): number | null {
+function gatewayMac(s: Scenario, pod: PodSpec, v6 = false): number | null {
   const sub = subnetOf(s, pod);
   if (!sub) return null;
+  const gw6 = v6 ? s.cluster?.subnets.find((x) => x.name === sub.name)?.gateway6 : undefined;
   for (const r of s.physical.routers)
-    for (const f of r.interfaces) if (f.ip === sub.gateway) return parseMac(f.mac);
+    for (const f of r.interfaces)
+      if (gw6 !== undefined ? f.ip6 === gw6 : f.ip === sub.gateway) return parseMac(f.mac);
   return null;
 }
 
@@ -1081,7 +1156,7 @@ function makeVerdict(
           reason: dropStep.summary,
         }
       : { layer: "physical", where: req.from, reason: "the packet reached no destination" };
-  const clientIp = sent ? formatIp4(sent.nw_src) : null;
+  const clientIp = sent ? srcIp(sent) : null;
   const replyDelivered = reply ? end.clientDelivery !== null || end.replyPod !== null : null;
   return {
     delivered: delivered !== null,
@@ -1089,15 +1164,13 @@ function makeVerdict(
     node: delivered?.node ?? null,
     announcingNode: ann ?? null,
     backend: end.dnat?.backend ?? null,
-    backendLocal: end.dnat
-      ? s.pods.find((p) => `${p.ip}` === end.dnat!.backend.split(":")[0])?.node === end.dnat.node
-      : null,
-    clientIpPreserved: delivered && clientIp ? formatIp4(delivered.flow.nw_src) === clientIp : null,
+    backendLocal: end.dnat ? podByAddr(s, end.dnat.backendIp)?.node === end.dnat.node : null,
+    clientIpPreserved: delivered && clientIp ? srcIp(delivered.flow) === clientIp : null,
     replyDelivered,
     replySourceIp: end.clientDelivery
-      ? formatIp4(end.clientDelivery.frame.nw_src)
+      ? srcIp(end.clientDelivery.frame)
       : end.replyPod
-        ? formatIp4(end.replyPod.flow.nw_src)
+        ? srcIp(end.replyPod.flow)
         : null,
     droppedAt,
   };

@@ -67,6 +67,7 @@ export {
   clusterProfile,
   traceCluster,
   isClusterPath,
+  kubeProxyEndpoint,
   CLUSTER_FINDINGS,
 } from "./cluster.js";
 export type { ClusterWorld, ClusterTraceInput } from "./cluster.js";

@@ -30,7 +30,17 @@ import {
   parseNbctl,
   renderDetailed,
 } from "@ovnsim/ovn";
-import { type Flow, formatIp4, formatMac, makeFlow, parseIp4, parseMac, withFlow } from "@ovnsim/packet";
+import {
+  type Flow,
+  formatIp4,
+  formatIp6,
+  formatMac,
+  makeFlow,
+  parseIp4,
+  parseIp6,
+  parseMac,
+  withFlow,
+} from "@ovnsim/packet";
 import { lazyProperty } from "./model.js";
 
 export interface OvnWorld {
@@ -132,16 +142,19 @@ export function microflowOf(inport: string, f: Flow): string {
     `eth.src == ${formatMac(f.dl_src)}`,
     `eth.dst == ${formatMac(f.dl_dst)}`,
   ];
-  if (f.dl_type === 0x0800) {
+  if (f.dl_type === 0x0800 || f.dl_type === 0x86dd) {
+    const v6 = f.dl_type === 0x86dd;
     parts.push(
-      `ip4.src == ${formatIp4(f.nw_src)}`,
-      `ip4.dst == ${formatIp4(f.nw_dst)}`,
+      v6 ? `ip6.src == ${formatIp6(f.ipv6_src)}` : `ip4.src == ${formatIp4(f.nw_src)}`,
+      v6 ? `ip6.dst == ${formatIp6(f.ipv6_dst)}` : `ip4.dst == ${formatIp4(f.nw_dst)}`,
       `ip.ttl == ${f.nw_ttl || 64}`,
     );
+    const icmp = v6 ? "icmp6" : "icmp4";
     if (f.nw_proto === 6)
       parts.push(`tcp.src == ${f.tp_src}`, `tcp.dst == ${f.tp_dst}`, `tcp.flags == ${f.tcp_flags}`);
     else if (f.nw_proto === 17) parts.push(`udp.src == ${f.tp_src}`, `udp.dst == ${f.tp_dst}`);
-    else if (f.nw_proto === 1) parts.push(`icmp4.type == ${f.tp_src}`, `icmp4.code == ${f.tp_dst}`);
+    else if (f.nw_proto === (v6 ? 58 : 1))
+      parts.push(`${icmp}.type == ${f.tp_src}`, `${icmp}.code == ${f.tp_dst}`);
   } else if (f.dl_type === 0x0806) {
     parts.push(
       `arp.op == ${f.nw_proto}`,
@@ -168,7 +181,7 @@ export function runLogical(
     chooseBackend: (backends: readonly LbBackend[], mf: MFlow) => {
       const i = hashBackend(backends, mf);
       const b = backends[i]!;
-      chosen = { ip: formatIp4(b.ip4), port: b.port };
+      chosen = { ip: b.family === 6 ? formatIp6(b.ip6) : formatIp4(b.ip4), port: b.port };
       return i;
     },
   };
@@ -193,13 +206,17 @@ export function runLogical(
         if (st) stages.push({ pipeline, ...st });
       }
       if ((node.kind === "action" || node.kind === "modify") && MAYBE_SET.test(node.text)) {
-        const m = /^(eth\.dst|eth\.src|ip4\.dst|ip4\.src) = ([0-9a-fA-F:.]+);?$/.exec(node.text.trim());
+        const m = /^(eth\.dst|eth\.src|ip4\.dst|ip4\.src|ip6\.dst|ip6\.src) = ([0-9a-fA-F:.]+);?$/.exec(
+          node.text.trim(),
+        );
         if (m) {
           const v = m[2]!;
           if (m[1] === "eth.dst") g = withFlow(g, { dl_dst: parseMac(v) });
           else if (m[1] === "eth.src") g = withFlow(g, { dl_src: parseMac(v) });
           else if (m[1] === "ip4.dst") g = withFlow(g, { nw_dst: parseIp4(v) });
-          else g = withFlow(g, { nw_src: parseIp4(v) });
+          else if (m[1] === "ip4.src") g = withFlow(g, { nw_src: parseIp4(v) });
+          else if (m[1] === "ip6.dst") g = withFlow(g, { ipv6_dst: parseIp6(v) });
+          else g = withFlow(g, { ipv6_src: parseIp6(v) });
         }
       }
       if (node.kind === "output") {
@@ -215,10 +232,14 @@ export function runLogical(
     const c: { ip: string; port: number } = chosen;
     for (let i = 0; i < outputs.length; i++) {
       const o = outputs[i]!;
-      if (formatIp4(o.flow.nw_dst) !== c.ip) {
+      const v6 = c.ip.includes(":");
+      if ((v6 ? formatIp6(o.flow.ipv6_dst) : formatIp4(o.flow.nw_dst)) !== c.ip) {
         outputs[i] = {
           port: o.port,
-          flow: withFlow(o.flow, { nw_dst: parseIp4(c.ip), ...(c.port ? { tp_dst: c.port } : {}) }),
+          flow: withFlow(o.flow, {
+            ...(v6 ? { ipv6_dst: parseIp6(c.ip) } : { nw_dst: parseIp4(c.ip) }),
+            ...(c.port ? { tp_dst: c.port } : {}),
+          }),
         };
       }
     }
@@ -242,7 +263,7 @@ export function runLogical(
 }
 
 /** A cheap first test for the address assignments the walk replays (`eth.dst = …`, `ip4.src = …`). */
-const MAYBE_SET = /^\s*(?:eth|ip4)\./;
+const MAYBE_SET = /^\s*(?:eth|ip4|ip6)\./;
 
 type TableStage = {
   readonly table: number;
@@ -270,19 +291,19 @@ function tableStage(text: string): TableStage | null {
 /**
  * The packet `microflowOf` describes, as ovn-trace's microflow parser builds it: only the fields
  * the microflow names (and their prerequisites: eth.type, ip.proto) are set. IPv4 TCP, UDP and
- * ICMP only; null for the rest (traced through the microflow text).
+ * ICMP, IPv6 TCP and UDP; null for the rest (traced through the microflow text).
  */
 export function microflowPacket(f: Flow): Flow | null {
-  if (f.dl_type !== 0x0800) return null;
+  const v6 = f.dl_type === 0x86dd;
+  if (!v6 && f.dl_type !== 0x0800) return null;
   const p = f.nw_proto;
-  if (p !== 6 && p !== 17 && p !== 1) return null;
+  if (p !== 6 && p !== 17 && (v6 || p !== 1)) return null;
   if (p === 1 && (f.tp_src > 0xff || f.tp_dst > 0xff)) return null;
   return makeFlow({
     dl_src: f.dl_src,
     dl_dst: f.dl_dst,
-    dl_type: 0x0800,
-    nw_src: f.nw_src,
-    nw_dst: f.nw_dst,
+    dl_type: f.dl_type,
+    ...(v6 ? { ipv6_src: f.ipv6_src, ipv6_dst: f.ipv6_dst } : { nw_src: f.nw_src, nw_dst: f.nw_dst }),
     nw_ttl: f.nw_ttl || 64,
     nw_proto: p,
     tp_src: f.tp_src,

@@ -57,7 +57,22 @@ describe("ovnsim trace, cluster paths", () => {
   });
   it("node/NAME starts at the node's ovn0; exit 1 when the policy drops", async () => {
     const ex = join(EX, "cluster-networkpolicy");
-    expect((await cli(["trace", ex, "--from", "node/node1", "--to", "pod/app/web-a:8080"])).code).toBe(0);
+    // CreateNodeACL lets a node reach its own pods only: web-a runs on node2.
+    expect((await cli(["trace", ex, "--from", "node/node2", "--to", "pod/app/web-a:8080"])).code).toBe(0);
+    const other = await cli([
+      "trace",
+      ex,
+      "--from",
+      "node/node1",
+      "--to",
+      "pod/app/web-a:8080",
+      "--format",
+      "json",
+    ]);
+    expect(other.code).toBe(1);
+    expect(JSON.parse(other.out).verdict.droppedAt.reason).toBe(
+      "dropped by NetworkPolicy app/web-allow-frontend (default deny (ingress))",
+    );
     expect((await cli(["trace", ex, "--from", "pod/default/intruder", "--to", "svc/app/web"])).code).toBe(1);
   });
   it("the doctor reports the cluster findings", async () => {

@@ -1,8 +1,10 @@
 // Shared by the cluster tests: the microflows of a scenario's in-cluster paths (every pod to
-// every other pod and to every ClusterIP, each node's ovn0 to every pod), as ovn-trace takes them.
+// every other pod and to every ClusterIP, each node's ovn0 to every pod and, through kube-proxy,
+// to every ClusterIP), as ovn-trace takes them.
 import { type Scenario, routerPortName } from "@ovnsim/kube";
 import { parseNbctl, type NbDatabase } from "@ovnsim/ovn";
 import { deriveClusterNbctl, subnetOfIp } from "@ovnsim/kube";
+import { kubeProxyEndpoint } from "../src/cluster.js";
 
 export interface Microflow {
   readonly datapath: string;
@@ -61,20 +63,32 @@ export function clusterMicroflows(s: Scenario, limit = 12, db?: NbDatabase): Mic
       });
     }
   }
+  // A node's own packets: to a pod from its InternalIP (kube-ovn-cni's `src` on the ovn0 routes);
+  // to a ClusterIP through kube-proxy, so OVN sees the endpoint it picked, masqueraded to the
+  // node's join address (the join switch has no load balancer).
   const jgw = lrpMac(routerPortName("join"));
   for (const n of s.cluster?.nodes ?? []) {
+    const internal = s.nodes.find((x) => x.name === n.name)?.internalIp;
     for (const t of targets) {
       const v6 = t.ip.includes(":");
-      const src = v6 ? n.joinIp6 : n.joinIp;
+      const svc = s.services.find((x) =>
+        s.cluster?.services.some(
+          (c) => c.name === x.name && c.namespace === x.namespace && c.clusterIps.includes(t.ip),
+        ),
+      );
+      const ep = svc ? kubeProxyEndpoint(s, svc, t.ip, t.port, n.name) : undefined;
+      if (svc && !ep) continue;
+      const src = v6 ? n.joinIp6 : ep ? n.joinIp : (internal ?? n.joinIp);
       if (!jgw || src === undefined) continue;
+      const dst = ep ? ep.ip : t.ip;
+      const dport = ep ? ep.port : t.port;
       out.push({
         datapath: "join",
         from: n.name,
         to: t.ip,
         port: t.port,
         ct,
-        ...(t.lbDst ? { lbDst: t.lbDst } : {}),
-        microflow: `inport == "node-${n.name}" && eth.src == ${n.joinMac} && eth.dst == ${jgw} && ${v6 ? "ip6" : "ip4"}.src == ${src} && ${v6 ? "ip6" : "ip4"}.dst == ${t.ip} && ip.ttl == 64 && tcp.src == 40000 && tcp.dst == ${t.port}`,
+        microflow: `inport == "node-${n.name}" && eth.src == ${n.joinMac} && eth.dst == ${jgw} && ${v6 ? "ip6" : "ip4"}.src == ${src} && ${v6 ? "ip6" : "ip4"}.dst == ${dst} && ip.ttl == 64 && tcp.src == 40000 && tcp.dst == ${dport}`,
       });
     }
   }

@@ -30,7 +30,9 @@ describe("the seed trace", () => {
   it("crosses every layer in order", () => {
     const layers = doc.forward.children.map((s) => s.layer);
     const first = (l: string) => layers.indexOf(l as never);
-    expect(first("physical")).toBe(0);
+    // The Kubernetes objects behind the VIP come first (attribution), then the wire.
+    expect(first("kube")).toBe(0);
+    expect(first("physical")).toBe(1);
     expect(first("openflow")).toBeGreaterThan(0);
     expect(first("ovn")).toBeGreaterThan(first("openflow"));
     const text = renderText(doc, { detailed: true });
@@ -40,6 +42,9 @@ describe("the seed trace", () => {
     expect(text).toMatch(/ls_in_lb.*priority 140/);
     expect(text).toContain('is_chassis_resident("deploy-169402624-2.default")');
     expect(text).toContain("speaker answers ARP for 10.180.204.252");
+    expect(text).toContain(
+      '10.180.204.252 is a LoadBalancer address of Service default/nginx-lb (externalTrafficPolicy Local) · MetalLB IPAddressPool underlay-pool · L2Advertisement metallb-system/l2-advert · announced by node3 (ARP) · NB Load_Balancer cluster-tcp-loadbalancer vips "10.180.204.252:80"',
+    );
   });
   it("is deterministic", () => {
     expect(toJson(traceScenario(loadScenario()))).toBe(toJson(doc));
