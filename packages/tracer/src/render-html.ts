@@ -370,7 +370,7 @@ function layout(t: Topology, doc: TraceDocument): Layout {
 // ---------------------------------------------------------------------------------------------
 // SVG
 
-const f1 = (n: number): string => {
+export const f1 = (n: number): string => {
   const r = Math.round(n * 10) / 10;
   return Object.is(r, -0) ? "0" : String(r);
 };
@@ -382,7 +382,7 @@ function anchor(p: Place, dir: "fwd" | "rev"): [number, number] {
   return [p.x + p.w * (dir === "fwd" ? fx : fx + 0.1), p.y + p.h / 2];
 }
 
-function segment(a: [number, number], b: [number, number]): string {
+export function segment(a: [number, number], b: [number, number]): string {
   if (Math.abs(a[0] - b[0]) < 1) return `M${f1(a[0])} ${f1(a[1])}V${f1(b[1])}`;
   const my = (a[1] + b[1]) / 2;
   return `M${f1(a[0])} ${f1(a[1])}C${f1(a[0])} ${f1(my)} ${f1(b[0])} ${f1(my)} ${f1(b[0])} ${f1(b[1])}`;
@@ -470,7 +470,7 @@ function renderSvg(doc: TraceDocument): string {
 }
 
 /** Shortens a label to what fits a box of width w, at about `px` pixels per character. */
-function clip(s: string, w: number, px: number): string {
+export function clip(s: string, w: number, px: number): string {
   const max = Math.max(4, Math.floor((w - 20) / px));
   return s.length <= max ? s : `${s.slice(0, max - 1)}…`;
 }
@@ -480,7 +480,7 @@ function clip(s: string, w: number, px: number): string {
 
 const NATIVE: Record<string, string> = { openflow: "ofproto/trace", ovn: "ovn-trace --detailed" };
 
-function stepLine(s: TraceStep): string {
+export function stepLine(s: TraceStep): string {
   const where = s.device ? `${s.device} ${s.where}` : s.where;
   const mark =
     s.outcome === "drop"
@@ -525,7 +525,7 @@ function hopList(root: TraceStep, id: string, title: string): string {
   return o.join("\n");
 }
 
-function verdictHtml(doc: TraceDocument): string {
+export function verdictHtml(doc: TraceDocument): string {
   const v = doc.verdict;
   const rows: Array<[string, string]> = [];
   if (v.announcingNode !== null) rows.push(["announcing node (MetalLB)", v.announcingNode]);
@@ -546,7 +546,7 @@ function verdictHtml(doc: TraceDocument): string {
   return `<section id="verdict" class="verdict ${v.delivered ? "ok" : "bad"}"><h2>${v.delivered ? "✓" : "✗"} ${escapeHtml(head)}</h2><dl>${rows.map(([k, x]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(x)}</dd>`).join("")}</dl></section>`;
 }
 
-function findingsHtml(doc: TraceDocument): string {
+export function findingsHtml(doc: TraceDocument): string {
   if (doc.findings.length === 0)
     return '<section id="findings"><h2>Doctor</h2><p class="none">no misconfiguration found</p></section>';
   const items = doc.findings.map(
@@ -556,7 +556,7 @@ function findingsHtml(doc: TraceDocument): string {
   return `<section id="findings"><h2>Doctor <small>${doc.findings.length} finding${doc.findings.length === 1 ? "" : "s"}</small></h2><ul>${items.join("")}</ul></section>`;
 }
 
-const CSS = `
+export const CSS = `
 :root{--fwd:#1f6feb;--rev:#d9480f;--ink:#1b1f24;--mute:#57606a;--line:#d0d7de}
 *{box-sizing:border-box}
 body{margin:0;font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans","DejaVu Sans",sans-serif;color:var(--ink);background:#f6f8fa}

@@ -19,6 +19,7 @@ import {
   type TargetRef,
   parseSource,
   parseTarget,
+  renderClusterHtml,
   renderHtml,
   renderMermaid,
   renderText,
@@ -171,13 +172,14 @@ registerSubcommand({
     const to = a.to !== undefined ? resolveTarget(s, a.to) : undefined;
     // In-cluster paths (pod or node → pod, ClusterIP, node, outside) cross Kube-OVN's topology.
     if (from !== undefined && to !== undefined && isClusterPath(s, from, to.to)) {
-      const { doc, frames } = traceCluster(buildClusterWorld(s), {
+      const cw = buildClusterWorld(s);
+      const { doc, frames } = traceCluster(cw, {
         from,
         to: to.to,
         ...(to.port !== undefined ? { port: to.port } : {}),
         ...(a.proto !== undefined ? { proto: a.proto } : {}),
       });
-      return report(a, io, doc, frames, clusterCaptureWorld(s));
+      return report(a, io, doc, frames, clusterCaptureWorld(s), (d) => renderClusterHtml(cw, d));
     }
     const sim = createSimulation(s, a.datapath !== undefined ? { datapath: a.datapath } : {});
     const { doc, frames } = runTrace(sim, {
@@ -232,6 +234,7 @@ function report(
   doc: TraceDocument,
   frames: readonly WireFrame[],
   world: CaptureWorld,
+  html: (doc: TraceDocument) => string = renderHtml,
 ): number {
   if (a.pcap !== undefined) {
     // Written before the report, so a path that cannot be written fails the command up front.
@@ -241,11 +244,11 @@ function report(
     io.stderr(`ovnsim trace: wrote ${frames.length} frames to ${a.pcap} (${format})\n`);
   }
   if (a.html !== undefined) {
-    writeOutputFile(a.html, renderHtml(doc));
+    writeOutputFile(a.html, html(doc));
     io.stderr(`ovnsim trace: wrote the HTML report to ${a.html}\n`);
   }
   if (a.format === "json") io.stdout(toJson(doc));
-  else if (a.format === "html") io.stdout(renderHtml(doc));
+  else if (a.format === "html") io.stdout(html(doc));
   else if (a.format === "mermaid") io.stdout(renderMermaid(doc));
   else io.stdout(renderText(doc, { detailed: a.detailed }));
   return doc.verdict.delivered ? 0 : 1;
