@@ -532,7 +532,7 @@ function renderClusterSvg(
     if (!b) continue;
     const k = tagCount.get(t.box) ?? 0;
     tagCount.set(t.box, k + 1);
-    const tw = Math.min(b.w - 70, t.text.length * 6.3 + 16);
+    const tw = Math.min(b.w - 12, t.text.length * 6.3 + 16);
     const tx = b.x + b.w - tw - 6;
     const ty = b.y - 9 + k * 2;
     o.push(
@@ -554,7 +554,11 @@ function renderClusterSvg(
     const last = keys[keys.length - 1];
     if (last === undefined) return;
     const drop = findDrop(root);
-    const delivered = [...walkSteps(root)].some((x) => x.step.outcome === "deliver");
+    // The reply's leg ends at the client's port with no outcome of its own: the verdict says.
+    const delivered =
+      root === doc.reply
+        ? doc.verdict.replyDelivered === true
+        : [...walkSteps(root)].some((x) => x.step.outcome === "deliver");
     if (!drop && !delivered) return;
     const b = L.boxes.get(last)!;
     const [x, y] = anchor(b, dir);
@@ -603,6 +607,11 @@ function tablesOf(detail: string): LTable[] {
   return out;
 }
 
+/** A table that drops the packet: `drop;`, or an ACL stage's drop verdict (reg8[17], OVN ≥ 23.03's acl_eval). */
+const dropRow = (t: LTable): boolean =>
+  t.actions.some((a) => /^drop;$/.test(a)) ||
+  (t.stage.includes("_acl") && t.actions.includes("reg8[17] = 1;"));
+
 /** "Kind name (role) · NB row · lflow …" attributions at the end of a pipeline step's summary. */
 function attributionsOf(summary: string): Array<{ object: string; nb: string; lflow: string }> {
   const i = summary.indexOf(" — ");
@@ -625,6 +634,10 @@ function ofBase(w: ClusterWorld, pipeline: "ingress" | "egress"): number {
 function hopBody(w: ClusterWorld, step: TraceStep, cookies: ReadonlyMap<string, string>): string {
   const o: string[] = [];
   if (step.packet) o.push(`<div class="packet">${escapeHtml(formatPacket(step.packet))}</div>`);
+  if (step.outcome === "drop")
+    o.push(
+      `<p class="dropnote">${escapeHtml(`✗ ${step.summary} — at ${step.where}${step.device ? ` on ${step.device}` : ""}; the pipeline hop above shows the flows that decided it.`)}</p>`,
+    );
   const pipe = PIPE.exec(step.where);
   const attr = attributionsOf(step.summary);
   if (attr.length > 0) {
@@ -650,7 +663,7 @@ function hopBody(w: ClusterWorld, step: TraceStep, cookies: ReadonlyMap<string, 
         const cookie = cookies.get(`${dp}|${kind}|${t.table}|${t.priority}|${t.match}`);
         const of = `table=${base + t.table}, priority=${t.priority}${cookie ? `, cookie=0x${cookie}` : ""}`;
         o.push(
-          `<tr${/^drop;?$/.test(t.actions[0] ?? "") ? ' class="drop"' : ""}><td>${t.table} · ${escapeHtml(t.stage)}</td><td>${t.priority}</td><td><code>${escapeHtml(t.match)}</code></td><td><code>${escapeHtml(t.actions.join(" "))}</code></td><td><code>${escapeHtml(of)}</code></td></tr>`,
+          `<tr${dropRow(t) ? ' class="drop"' : ""}><td>${t.table} · ${escapeHtml(t.stage)}</td><td>${t.priority}</td><td><code>${escapeHtml(t.match)}</code></td><td><code>${escapeHtml(t.actions.join(" "))}</code></td><td><code>${escapeHtml(of)}</code></td></tr>`,
         );
       }
       o.push(
@@ -681,9 +694,13 @@ function hopSection(
   o.push('<ol class="hops">');
   const drop = findDrop(root);
   placed.forEach(({ step, places }, i) => {
-    const inlined = LEG.test(step.where);
-    const open =
-      drop !== undefined && (inlined ? step === drop : [...walkSteps(step)].some((x) => x.step === drop));
+    // Open where the packet was dropped: the drop, and the pipeline whose flows dropped it.
+    const holds = (x: TraceStep | undefined): boolean =>
+      x !== undefined &&
+      drop !== undefined &&
+      (LEG.test(x.where) ? x === drop : [...walkSteps(x)].some((y) => y.step === drop));
+    const next = placed[i + 1]?.step;
+    const open = holds(step) || (PIPE.test(step.where) && next === drop);
     const where = places.map((k) => L.boxes.get(k)?.label ?? k);
     const short = { ...step, summary: step.summary.split(" — ")[0]! };
     const body = hopBody(w, step, cookies);
@@ -723,6 +740,7 @@ th,td{border:1px solid var(--line);padding:3px 6px;text-align:left;vertical-alig
 th{background:#f6f8fa;font-weight:600}
 tr.drop td{background:#fff0ee}
 .note{color:var(--mute);font-size:12px;margin:2px 0 6px}
+.dropnote{color:#a40e26;font-weight:600;margin:4px 0}
 .layer.host{background:#e7ecf0}
 `;
 
