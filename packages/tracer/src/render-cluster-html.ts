@@ -104,7 +104,9 @@ function clusterLayout(w: ClusterWorld): ClusterLayout {
   const topW = 300;
   const topGap = top.length > 1 ? Math.min(420, (width - 2 * MARGIN - topW) / (top.length - 1)) : 0;
   const topX0 = (width - (topW + topGap * (top.length - 1))) / 2;
-  top.forEach((t, i) => add(t.key, t.kind, t.label, t.sub, topX0 + i * topGap, 52, topW));
+  top.forEach((t, i) => {
+    add(t.key, t.kind, t.label, t.sub, topX0 + i * topGap, 52, topW);
+  });
   const torW = 300;
   const torGap =
     s.physical.switches.length > 1 ? (width - 2 * MARGIN - torW) / (s.physical.switches.length - 1) : 0;
@@ -339,6 +341,14 @@ function clusterLayout(w: ClusterWorld): ClusterLayout {
   return { width, height: podBottom + 36, boxes, frames, wires, tunnels, tags };
 }
 
+/** A box's name in words: a node's parts say which node. */
+function boxName(L: ClusterLayout, key: string): string {
+  const b = L.boxes.get(key);
+  if (!b) return key;
+  const node = /^(?:nic|brp|brint|ovn0):(.+)$/.exec(key)?.[1];
+  return node !== undefined ? `${b.label} (${node})` : b.label;
+}
+
 // ---------------------------------------------------------------------------------------------
 // The path: the places each hop of a leg goes through
 
@@ -470,7 +480,6 @@ function dropLabel(doc: TraceDocument, root: TraceStep): string | undefined {
 }
 
 function renderClusterSvg(
-  w: ClusterWorld,
   doc: TraceDocument,
   L: ClusterLayout,
   fwd: readonly string[],
@@ -478,7 +487,7 @@ function renderClusterSvg(
 ): string {
   const onPath = new Set([...fwd, ...rev]);
   const o: string[] = [];
-  const describe = (keys: readonly string[]) => keys.map((k) => L.boxes.get(k)?.label ?? k).join(" → ");
+  const describe = (keys: readonly string[]) => keys.map((k) => boxName(L, k)).join(" → ");
   o.push(
     `<svg xmlns="http://www.w3.org/2000/svg" id="topology-svg" class="cluster" viewBox="0 0 ${L.width} ${L.height}" width="${L.width}" height="${L.height}" role="img" aria-labelledby="svg-title svg-desc">`,
     `<title id="svg-title">${escapeHtml(`The cluster of ${doc.scenario} as Kube-OVN builds it, with the traced path`)}</title>`,
@@ -667,7 +676,7 @@ function hopBody(w: ClusterWorld, step: TraceStep, cookies: ReadonlyMap<string, 
         );
       }
       o.push(
-        `</tbody></table><p class="note">${escapeHtml(`OpenFlow: ovn-controller puts logical ${kind} table N in br-int table ${base}+N, each rule's cookie the first 32 bits of its logical flow's UUID (ovn-detrace reads it back); this path is traced at the logical level, the br-int rules are not replayed.`)}</p>`,
+        `</tbody></table><p class="note">${escapeHtml(`OpenFlow: ovn-controller puts logical ${kind} table N in br-int table ${base}+N, each rule's cookie the first 32 bits of its logical flow's UUID (ovn-detrace reads it back; the UUIDs here are the simulated southbound's, a real cluster's differ); this path is traced at the logical level, the br-int rules are not replayed.`)}</p>`,
       );
     }
   }
@@ -701,7 +710,7 @@ function hopSection(
       (LEG.test(x.where) ? x === drop : [...walkSteps(x)].some((y) => y.step === drop));
     const next = placed[i + 1]?.step;
     const open = holds(step) || (PIPE.test(step.where) && next === drop);
-    const where = places.map((k) => L.boxes.get(k)?.label ?? k);
+    const where = places.map((k) => boxName(L, k));
     const short = { ...step, summary: step.summary.split(" — ")[0]! };
     const body = hopBody(w, step, cookies);
     o.push(
@@ -764,8 +773,7 @@ export function renderClusterHtml(w: ClusterWorld, doc: TraceDocument): string {
   const fwd = pathOf(fwdHops);
   const rev = pathOf(revHops);
   const cookies = cookieIndex(w);
-  const words = (keys: readonly string[]) =>
-    keys.map((k) => escapeHtml(`${L.boxes.get(k)?.label ?? k}`)).join(" → ");
+  const words = (keys: readonly string[]) => keys.map((k) => escapeHtml(boxName(L, k))).join(" → ");
   const release = `Kube-OVN ${w.scenario.controller.release}, OVN ${w.profile.ovn}.03`;
   const parts = [
     "<!DOCTYPE html>",
@@ -778,7 +786,7 @@ export function renderClusterHtml(w: ClusterWorld, doc: TraceDocument): string {
     `<header><h1>ovnsim trace · ${escapeHtml(doc.scenario)}</h1><p>${escapeHtml(`${req} · in-cluster path · ${release}`)}</p></header>`,
     verdictHtml(doc),
     `<section id="topology"><h2>Cluster topology and path</h2><div class="legend"><span class="f"><i></i>request</span><span class="r"><i></i>reply</span><span>bold boxes: places the packet went through · hover a box or a line for its name</span></div>`,
-    renderClusterSvg(w, doc, L, fwd, rev),
+    renderClusterSvg(doc, L, fwd, rev),
     `<ol class="path"><li>request: ${words(fwd)}</li>${rev.length ? `<li>reply: ${words(rev)}</li>` : ""}</ol>`,
     "</section>",
     findingsHtml(doc),

@@ -19,6 +19,8 @@ export class CdpPage {
   private readonly pending = new Map<number, Pending>();
   private readonly waiters: Array<{ method: string; resolve(): void }> = [];
   private session = "";
+  /** What the page logged: console calls, uncaught exceptions, log entries (CSP refusals among them). */
+  readonly messages: string[] = [];
 
   private constructor(width: number, height: number) {
     this.proc = spawn(
@@ -61,6 +63,8 @@ export class CdpPage {
       if (m.error) p.reject(new Error(`CDP: ${JSON.stringify(m.error)}`));
       else p.resolve((m.result ?? {}) as Record<string, unknown>);
     } else if (typeof m.method === "string") {
+      if (/^(Log\.entryAdded|Runtime\.consoleAPICalled|Runtime\.exceptionThrown)$/.test(m.method))
+        this.messages.push(`${m.method} ${JSON.stringify(m.params)}`);
       for (let k = this.waiters.length - 1; k >= 0; k--)
         if (this.waiters[k]!.method === m.method) this.waiters.splice(k, 1)[0]!.resolve();
     }
@@ -99,6 +103,8 @@ export class CdpPage {
     )) as { sessionId: string };
     p.session = sessionId;
     await p.send("Page.enable");
+    await p.send("Runtime.enable");
+    await p.send("Log.enable");
     await p.send("Emulation.setDeviceMetricsOverride", {
       width,
       height,

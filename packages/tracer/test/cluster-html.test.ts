@@ -90,7 +90,7 @@ describe("renderClusterHtml", () => {
     ]);
     expect(d.querySelectorAll("svg g.end.deliver").length).toBe(2);
     expect(d.querySelector("svg desc")?.textContent).toBe(
-      "Request: client → ovn-default → ovn-cluster → app → br-int → br-int → web-b. Reply: web-b → app → ovn-cluster → ovn-default → br-int → br-int → client.",
+      "Request: client → ovn-default → ovn-cluster → app → br-int (node1) → br-int (node2) → web-b. Reply: web-b → app → ovn-cluster → ovn-default → br-int (node2) → br-int (node1) → client.",
     );
     expect(d.querySelector("#verdict h2")?.textContent).toBe("✓ Delivered to app/web-b on node2");
   });
