@@ -55,7 +55,10 @@ const USAGE = `usage: ovnsim trace [FILES|DIR]... [--from SRC] [--to DST] [--pro
   --proto P       tcp (default), udp or icmp
   --format F      text (default), json (schema ovnsim.trace/v1), mermaid (flowchart + sequence)
                   or html (one self-contained page: the topology with the path drawn on it,
-                  each hop opening onto its ofproto/trace / ovn-trace block, verdict, findings)
+                  each hop opening onto its ofproto/trace / ovn-trace block, verdict, findings;
+                  on an in-cluster path, the cluster Kube-OVN builds — nodes, br-int, ovn0,
+                  Geneve tunnels, ovn-cluster, join, the subnets' switches, the pods — with
+                  each hop's Kubernetes objects, NB rows, logical flows and br-int tables)
   --detailed      text: add the ofproto/trace and ovn-trace blocks under each hop
   --html FILE     also write the HTML page to FILE (stdout keeps the --format output)
   --pcap FILE     write the frames seen at each hop to FILE: pcapng, one interface per place the
