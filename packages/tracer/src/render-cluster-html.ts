@@ -571,8 +571,12 @@ function renderClusterSvg(
     if (!drop && !delivered) return;
     const b = L.boxes.get(last)!;
     const [x, y] = anchor(b, dir);
+    // Handed to a host stack or the physical network: the cluster trace ends there, not a drop.
+    const at = root === doc.forward ? doc.verdict.droppedAt : null;
+    const kind = !drop ? "deliver" : at && at.layer !== "ovn" ? "handoff" : "drop";
+    const mark = kind === "deliver" ? "✓" : kind === "drop" ? "✗" : "⇢";
     o.push(
-      `<g class="end ${drop ? "drop" : "deliver"}" data-place="${escapeHtml(last)}"><circle cx="${f1(x)}" cy="${f1(y)}" r="11"/><text x="${f1(x)}" y="${f1(y + 5)}" text-anchor="middle">${drop ? "✗" : "✓"}</text></g>`,
+      `<g class="end ${kind}" data-place="${escapeHtml(last)}"><circle cx="${f1(x)}" cy="${f1(y)}" r="11"/><text x="${f1(x)}" y="${f1(y + 5)}" text-anchor="middle">${mark}</text></g>`,
     );
     const why = drop ? dropLabel(doc, root) : undefined;
     if (why !== undefined) {
@@ -581,7 +585,7 @@ function renderClusterSvg(
       const lx = Math.max(8, Math.min(L.width - lw - 8, x - lw / 2));
       const ly = y + 20;
       o.push(
-        `<g class="drop-label"><rect x="${f1(lx)}" y="${f1(ly)}" width="${f1(lw)}" height="26" rx="6"/><text x="${f1(lx + 12)}" y="${f1(ly + 17)}">${escapeHtml(clip(`✗ ${why}`, lw + 10, 7.7))}</text></g>`,
+        `<g class="drop-label ${kind}"><rect x="${f1(lx)}" y="${f1(ly)}" width="${f1(lw)}" height="26" rx="6"/><text x="${f1(lx + 12)}" y="${f1(ly + 17)}">${escapeHtml(clip(`${mark} ${why}`, lw + 10, 7.7))}</text></g>`,
       );
     }
   };
@@ -739,6 +743,9 @@ svg .tunnel{fill:none;stroke:#57606a;stroke-width:1.6;stroke-dasharray:9 5}
 svg .tunnel-label{fill:#57606a;font-size:11.5px;font-style:italic}
 svg .drop-label rect{fill:#fff0ee;stroke:#cf222e}
 svg .drop-label text{fill:#a40e26;font-weight:600;font-size:12.5px}
+svg .drop-label.handoff rect{fill:#fff8c5;stroke:#9a6700}
+svg .drop-label.handoff text{fill:#7d4e00}
+svg .end.handoff circle{fill:#9a6700}
 svg .np-tag rect{fill:#fff0ee;stroke:#cf222e;stroke-width:1}
 svg .np-tag text{fill:#a40e26;font-size:10.5px;font-weight:600}
 ol.path{margin:6px 0 0;padding-left:20px;color:var(--mute);font-size:13px}

@@ -542,7 +542,12 @@ export function verdictHtml(doc: TraceDocument): string {
     ]);
   if (v.droppedAt)
     rows.push(["dropped at", `[${v.droppedAt.layer}] ${v.droppedAt.where}: ${v.droppedAt.reason}`]);
-  const head = v.delivered ? `Delivered to ${v.pod ?? "?"} on ${v.node ?? "?"}` : "Not delivered";
+  // An in-cluster path can end in a node's host stack (ovn0): no pod then.
+  const head = !v.delivered
+    ? "Not delivered"
+    : v.pod === null && v.node !== null
+      ? `Delivered to ${v.node}'s host network (ovn0)`
+      : `Delivered to ${v.pod ?? "?"} on ${v.node ?? "?"}`;
   return `<section id="verdict" class="verdict ${v.delivered ? "ok" : "bad"}"><h2>${v.delivered ? "✓" : "✗"} ${escapeHtml(head)}</h2><dl>${rows.map(([k, x]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(x)}</dd>`).join("")}</dl></section>`;
 }
 

@@ -306,6 +306,27 @@ describe("renderClusterHtml", () => {
     }
   });
 
+  it("a path handed to a host stack ends with a hand-off mark, not a drop; one delivered to ovn0 says so", () => {
+    const vip = world("cluster-pod-to-vip");
+    const a = traceCluster(vip, { from: "default/overlay-client", to: "10.180.204.252", port: 80 }).doc;
+    const d = domOf(renderClusterHtml(vip, a));
+    expect(
+      [...d.querySelectorAll("svg g.end")].map((g) => [
+        g.getAttribute("class"),
+        g.getAttribute("data-place"),
+      ]),
+    ).toEqual([["end handoff", "ovn0:node2"]]);
+    expect(d.querySelector("svg g.drop-label")?.getAttribute("class")).toBe("drop-label handoff");
+    expect(d.querySelector("svg g.drop-label text")?.textContent).toMatch(
+      /^⇢ node-node2: leaves OVN to node2's host stack on ovn0 \(policy 29000\)/,
+    );
+    const ext = world("cluster-pod-to-external");
+    const b = traceCluster(ext, { from: "app/web-a", to: "1.1.1.1", port: 443 }).doc;
+    expect(domOf(renderClusterHtml(ext, b)).querySelector("#verdict h2")?.textContent).toBe(
+      "✓ Delivered to node1's host network (ovn0)",
+    );
+  });
+
   it("random clusters: the page never fails, is byte-for-byte deterministic, and its paths stay on the picture", () => {
     let pages = 0;
     fc.assert(
