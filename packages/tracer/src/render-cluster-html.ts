@@ -13,7 +13,17 @@
  */
 import type { ClusterWorld } from "./cluster.js";
 import { type TraceDocument, type TraceStep, findDrop, formatPacket, walkSteps } from "./model.js";
-import { CSS, clip, escapeHtml, f1, findingsHtml, segment, stepLine, verdictHtml } from "./render-html.js";
+import {
+  CSS,
+  clip,
+  escapeHtml,
+  f1,
+  findingsHtml,
+  hopPaths,
+  segment,
+  stepLine,
+  verdictHtml,
+} from "./render-html.js";
 
 type Kind = "client" | "router" | "tor" | "nic" | "brp" | "brint" | "ovn0" | "lr" | "ls" | "lb" | "pod";
 
@@ -548,17 +558,9 @@ function renderClusterSvg(
       `<g class="np-tag" data-box="${escapeHtml(t.box)}"><title>${escapeHtml(`${t.text} selects this pod (its port group)`)}</title><rect x="${f1(tx)}" y="${f1(ty)}" width="${f1(tw)}" height="17" rx="8"/><text x="${f1(tx + 8)}" y="${f1(ty + 12.5)}">${escapeHtml(clip(t.text, tw + 10, 6.3))}</text></g>`,
     );
   }
-  const drawPath = (keys: readonly string[], dir: "fwd" | "rev", title: string) => {
-    for (let i = 1; i < keys.length; i++) {
-      const a = anchor(L.boxes.get(keys[i - 1]!)!, dir);
-      const b = anchor(L.boxes.get(keys[i]!)!, dir);
-      o.push(
-        `<path class="hop-path ${dir}" d="${curve(a, b)}" marker-end="url(#arrow-${dir})"><title>${escapeHtml(`${title} ${i}: ${keys[i - 1]} → ${keys[i]}`)}</title></path>`,
-      );
-    }
-  };
-  drawPath(fwd, "fwd", "request");
-  drawPath(rev, "rev", "reply");
+  const at = (dir: "fwd" | "rev") => (k: string) => anchor(L.boxes.get(k)!, dir);
+  o.push(...hopPaths(fwd, "fwd", "request", at("fwd"), curve));
+  o.push(...hopPaths(rev, "rev", "reply", at("rev"), curve));
   const endMark = (root: TraceStep, keys: readonly string[], dir: "fwd" | "rev") => {
     const last = keys[keys.length - 1];
     if (last === undefined) return;

@@ -438,17 +438,9 @@ function renderSvg(doc: TraceDocument): string {
       `<g class="${cls}" data-place="${escapeHtml(p.key)}"><title>${escapeHtml(`${p.label}${p.sub ? ` — ${p.sub}` : ""}`)}</title><rect x="${f1(p.x)}" y="${f1(p.y)}" width="${f1(p.w)}" height="${f1(p.h)}" rx="${p.kind === "patch" ? 15 : 8}"/><text x="${f1(p.x + 12)}" y="${f1(ly)}" class="label">${escapeHtml(clip(p.label, p.w, 8.2))}</text>${sub}</g>`,
     );
   }
-  const drawPath = (keys: string[], dir: "fwd" | "rev", title: string) => {
-    for (let i = 1; i < keys.length; i++) {
-      const a = anchor(L.places.get(keys[i - 1]!)!, dir);
-      const b = anchor(L.places.get(keys[i]!)!, dir);
-      o.push(
-        `<path class="hop-path ${dir}" d="${segment(a, b)}" marker-end="url(#arrow-${dir})"><title>${escapeHtml(`${title} ${i}: ${keys[i - 1]} → ${keys[i]}`)}</title></path>`,
-      );
-    }
-  };
-  drawPath(fwd, "fwd", "request");
-  drawPath(rev, "rev", "reply");
+  const at = (dir: "fwd" | "rev") => (k: string) => anchor(L.places.get(k)!, dir);
+  o.push(...hopPaths(fwd, "fwd", "request", at("fwd"), segment));
+  o.push(...hopPaths(rev, "rev", "reply", at("rev"), segment));
   // Where the path ends: a tick at the delivery, a cross at a drop.
   const endMark = (root: TraceStep, dir: "fwd" | "rev") => {
     for (const { step, device, datapath } of stepsWithDevice(root, undefined, undefined)) {
@@ -467,6 +459,25 @@ function renderSvg(doc: TraceDocument): string {
   if (doc.reply) endMark(doc.reply, "rev");
   o.push("</svg>");
   return o.join("\n");
+}
+
+/**
+ * One direction of the path as SVG segments between the places `keys` names, each with its
+ * arrow and a title "request 3: a → b" (what the tests and a hovering person read).
+ */
+export function hopPaths(
+  keys: readonly string[],
+  dir: "fwd" | "rev",
+  title: string,
+  at: (key: string) => [number, number],
+  seg: (a: [number, number], b: [number, number]) => string,
+): string[] {
+  const out: string[] = [];
+  for (let i = 1; i < keys.length; i++)
+    out.push(
+      `<path class="hop-path ${dir}" d="${seg(at(keys[i - 1]!), at(keys[i]!))}" marker-end="url(#arrow-${dir})"><title>${escapeHtml(`${title} ${i}: ${keys[i - 1]} → ${keys[i]}`)}</title></path>`,
+    );
+  return out;
 }
 
 /** Shortens a label to what fits a box of width w, at about `px` pixels per character. */
