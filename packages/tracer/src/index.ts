@@ -34,6 +34,7 @@ export type { Simulation, TraceInput, FailoverInput, FailoverResult } from "./en
 export { renderText, verdictLines } from "./render-text.js";
 export type { TextOptions } from "./render-text.js";
 export { renderHtml, escapeHtml } from "./render-html.js";
+export { renderClusterHtml } from "./render-cluster-html.js";
 export { parseSource, parseTarget, resolveSource, resolveTarget } from "./endpoints.js";
 export type { SourceRef, TargetRef } from "./endpoints.js";
 export { renderMermaid, renderFlowchart, renderSequence, mermaidLabel } from "./render-mermaid.js";

@@ -370,7 +370,7 @@ function layout(t: Topology, doc: TraceDocument): Layout {
 // ---------------------------------------------------------------------------------------------
 // SVG
 
-const f1 = (n: number): string => {
+export const f1 = (n: number): string => {
   const r = Math.round(n * 10) / 10;
   return Object.is(r, -0) ? "0" : String(r);
 };
@@ -382,7 +382,7 @@ function anchor(p: Place, dir: "fwd" | "rev"): [number, number] {
   return [p.x + p.w * (dir === "fwd" ? fx : fx + 0.1), p.y + p.h / 2];
 }
 
-function segment(a: [number, number], b: [number, number]): string {
+export function segment(a: [number, number], b: [number, number]): string {
   if (Math.abs(a[0] - b[0]) < 1) return `M${f1(a[0])} ${f1(a[1])}V${f1(b[1])}`;
   const my = (a[1] + b[1]) / 2;
   return `M${f1(a[0])} ${f1(a[1])}C${f1(a[0])} ${f1(my)} ${f1(b[0])} ${f1(my)} ${f1(b[0])} ${f1(b[1])}`;
@@ -438,17 +438,9 @@ function renderSvg(doc: TraceDocument): string {
       `<g class="${cls}" data-place="${escapeHtml(p.key)}"><title>${escapeHtml(`${p.label}${p.sub ? ` — ${p.sub}` : ""}`)}</title><rect x="${f1(p.x)}" y="${f1(p.y)}" width="${f1(p.w)}" height="${f1(p.h)}" rx="${p.kind === "patch" ? 15 : 8}"/><text x="${f1(p.x + 12)}" y="${f1(ly)}" class="label">${escapeHtml(clip(p.label, p.w, 8.2))}</text>${sub}</g>`,
     );
   }
-  const drawPath = (keys: string[], dir: "fwd" | "rev", title: string) => {
-    for (let i = 1; i < keys.length; i++) {
-      const a = anchor(L.places.get(keys[i - 1]!)!, dir);
-      const b = anchor(L.places.get(keys[i]!)!, dir);
-      o.push(
-        `<path class="hop-path ${dir}" d="${segment(a, b)}" marker-end="url(#arrow-${dir})"><title>${escapeHtml(`${title} ${i}: ${keys[i - 1]} → ${keys[i]}`)}</title></path>`,
-      );
-    }
-  };
-  drawPath(fwd, "fwd", "request");
-  drawPath(rev, "rev", "reply");
+  const at = (dir: "fwd" | "rev") => (k: string) => anchor(L.places.get(k)!, dir);
+  o.push(...hopPaths(fwd, "fwd", "request", at("fwd"), segment));
+  o.push(...hopPaths(rev, "rev", "reply", at("rev"), segment));
   // Where the path ends: a tick at the delivery, a cross at a drop.
   const endMark = (root: TraceStep, dir: "fwd" | "rev") => {
     for (const { step, device, datapath } of stepsWithDevice(root, undefined, undefined)) {
@@ -469,8 +461,27 @@ function renderSvg(doc: TraceDocument): string {
   return o.join("\n");
 }
 
+/**
+ * One direction of the path as SVG segments between the places `keys` names, each with its
+ * arrow and a title "request 3: a → b" (what the tests and a hovering person read).
+ */
+export function hopPaths(
+  keys: readonly string[],
+  dir: "fwd" | "rev",
+  title: string,
+  at: (key: string) => [number, number],
+  seg: (a: [number, number], b: [number, number]) => string,
+): string[] {
+  const out: string[] = [];
+  for (let i = 1; i < keys.length; i++)
+    out.push(
+      `<path class="hop-path ${dir}" d="${seg(at(keys[i - 1]!), at(keys[i]!))}" marker-end="url(#arrow-${dir})"><title>${escapeHtml(`${title} ${i}: ${keys[i - 1]} → ${keys[i]}`)}</title></path>`,
+    );
+  return out;
+}
+
 /** Shortens a label to what fits a box of width w, at about `px` pixels per character. */
-function clip(s: string, w: number, px: number): string {
+export function clip(s: string, w: number, px: number): string {
   const max = Math.max(4, Math.floor((w - 20) / px));
   return s.length <= max ? s : `${s.slice(0, max - 1)}…`;
 }
@@ -480,7 +491,7 @@ function clip(s: string, w: number, px: number): string {
 
 const NATIVE: Record<string, string> = { openflow: "ofproto/trace", ovn: "ovn-trace --detailed" };
 
-function stepLine(s: TraceStep): string {
+export function stepLine(s: TraceStep): string {
   const where = s.device ? `${s.device} ${s.where}` : s.where;
   const mark =
     s.outcome === "drop"
@@ -525,7 +536,7 @@ function hopList(root: TraceStep, id: string, title: string): string {
   return o.join("\n");
 }
 
-function verdictHtml(doc: TraceDocument): string {
+export function verdictHtml(doc: TraceDocument): string {
   const v = doc.verdict;
   const rows: Array<[string, string]> = [];
   if (v.announcingNode !== null) rows.push(["announcing node (MetalLB)", v.announcingNode]);
@@ -542,11 +553,16 @@ function verdictHtml(doc: TraceDocument): string {
     ]);
   if (v.droppedAt)
     rows.push(["dropped at", `[${v.droppedAt.layer}] ${v.droppedAt.where}: ${v.droppedAt.reason}`]);
-  const head = v.delivered ? `Delivered to ${v.pod ?? "?"} on ${v.node ?? "?"}` : "Not delivered";
+  // An in-cluster path can end in a node's host stack (ovn0): no pod then.
+  const head = !v.delivered
+    ? "Not delivered"
+    : v.pod === null && v.node !== null
+      ? `Delivered to ${v.node}'s host network (ovn0)`
+      : `Delivered to ${v.pod ?? "?"} on ${v.node ?? "?"}`;
   return `<section id="verdict" class="verdict ${v.delivered ? "ok" : "bad"}"><h2>${v.delivered ? "✓" : "✗"} ${escapeHtml(head)}</h2><dl>${rows.map(([k, x]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(x)}</dd>`).join("")}</dl></section>`;
 }
 
-function findingsHtml(doc: TraceDocument): string {
+export function findingsHtml(doc: TraceDocument): string {
   if (doc.findings.length === 0)
     return '<section id="findings"><h2>Doctor</h2><p class="none">no misconfiguration found</p></section>';
   const items = doc.findings.map(
@@ -556,7 +572,7 @@ function findingsHtml(doc: TraceDocument): string {
   return `<section id="findings"><h2>Doctor <small>${doc.findings.length} finding${doc.findings.length === 1 ? "" : "s"}</small></h2><ul>${items.join("")}</ul></section>`;
 }
 
-const CSS = `
+export const CSS = `
 :root{--fwd:#1f6feb;--rev:#d9480f;--ink:#1b1f24;--mute:#57606a;--line:#d0d7de}
 *{box-sizing:border-box}
 body{margin:0;font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans","DejaVu Sans",sans-serif;color:var(--ink);background:#f6f8fa}

@@ -19,6 +19,7 @@ import {
   type TargetRef,
   parseSource,
   parseTarget,
+  renderClusterHtml,
   renderHtml,
   renderMermaid,
   renderText,
@@ -54,7 +55,10 @@ const USAGE = `usage: ovnsim trace [FILES|DIR]... [--from SRC] [--to DST] [--pro
   --proto P       tcp (default), udp or icmp
   --format F      text (default), json (schema ovnsim.trace/v1), mermaid (flowchart + sequence)
                   or html (one self-contained page: the topology with the path drawn on it,
-                  each hop opening onto its ofproto/trace / ovn-trace block, verdict, findings)
+                  each hop opening onto its ofproto/trace / ovn-trace block, verdict, findings;
+                  on an in-cluster path, the cluster Kube-OVN builds — nodes, br-int, ovn0,
+                  Geneve tunnels, ovn-cluster, join, the subnets' switches, the pods — with
+                  each hop's Kubernetes objects, NB rows, logical flows and br-int tables)
   --detailed      text: add the ofproto/trace and ovn-trace blocks under each hop
   --html FILE     also write the HTML page to FILE (stdout keeps the --format output)
   --pcap FILE     write the frames seen at each hop to FILE: pcapng, one interface per place the
@@ -171,13 +175,14 @@ registerSubcommand({
     const to = a.to !== undefined ? resolveTarget(s, a.to) : undefined;
     // In-cluster paths (pod or node → pod, ClusterIP, node, outside) cross Kube-OVN's topology.
     if (from !== undefined && to !== undefined && isClusterPath(s, from, to.to)) {
-      const { doc, frames } = traceCluster(buildClusterWorld(s), {
+      const cw = buildClusterWorld(s);
+      const { doc, frames } = traceCluster(cw, {
         from,
         to: to.to,
         ...(to.port !== undefined ? { port: to.port } : {}),
         ...(a.proto !== undefined ? { proto: a.proto } : {}),
       });
-      return report(a, io, doc, frames, clusterCaptureWorld(s));
+      return report(a, io, doc, frames, clusterCaptureWorld(s), (d) => renderClusterHtml(cw, d));
     }
     const sim = createSimulation(s, a.datapath !== undefined ? { datapath: a.datapath } : {});
     const { doc, frames } = runTrace(sim, {
@@ -232,6 +237,7 @@ function report(
   doc: TraceDocument,
   frames: readonly WireFrame[],
   world: CaptureWorld,
+  html: (doc: TraceDocument) => string = renderHtml,
 ): number {
   if (a.pcap !== undefined) {
     // Written before the report, so a path that cannot be written fails the command up front.
@@ -241,11 +247,11 @@ function report(
     io.stderr(`ovnsim trace: wrote ${frames.length} frames to ${a.pcap} (${format})\n`);
   }
   if (a.html !== undefined) {
-    writeOutputFile(a.html, renderHtml(doc));
+    writeOutputFile(a.html, html(doc));
     io.stderr(`ovnsim trace: wrote the HTML report to ${a.html}\n`);
   }
   if (a.format === "json") io.stdout(toJson(doc));
-  else if (a.format === "html") io.stdout(renderHtml(doc));
+  else if (a.format === "html") io.stdout(html(doc));
   else if (a.format === "mermaid") io.stdout(renderMermaid(doc));
   else io.stdout(renderText(doc, { detailed: a.detailed }));
   return doc.verdict.delivered ? 0 : 1;
