@@ -253,7 +253,7 @@ class Model {
       text = `meter=${id} kbps ${config.burst ? "burst " : ""}stats bands=\n${band(config.rate, config.burst)}`;
     else {
       const m = this.x.meters.get(name);
-      if (m && m.bands.length)
+      if (m?.bands.length)
         text = `meter=${id} ${m.unit} ${m.bands.some((b) => b.burst) ? "burst " : ""}stats bands=\n${m.bands
           .map((b) => band(b.rate, b.burst, b.action))
           .join("\n")}`;
