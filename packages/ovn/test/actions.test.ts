@@ -102,12 +102,16 @@ describe("commit_lb_aff as format_COMMIT_LB_AFF prints it", () => {
   // Seen on the live differential (seed 951460877): northd writes a port-less IPv6 VIP bare, the
   // real ovn-trace prints it in brackets.
   it("brackets IPv6 addresses, keeps IPv4 and ports", () => {
-    expect(canon('commit_lb_aff(vip = "fd00:ff1::151", backend = "fd00:3::2", timeout = 60); /* drop */')).toBe(
-      'commit_lb_aff(vip = "[fd00:ff1::151]", backend = "[fd00:3::2]", timeout = 60);',
-    );
     expect(
-      canon('commit_lb_aff(vip = "[fd00:0ff1::0151]:80", backend = "[fd00:3::2]:8080", proto = tcp, timeout = 30);'),
-    ).toBe('commit_lb_aff(vip = "[fd00:ff1::151]:80", backend = "[fd00:3::2]:8080", proto = tcp, timeout = 30);');
+      canon('commit_lb_aff(vip = "fd00:ff1::151", backend = "fd00:3::2", timeout = 60); /* drop */'),
+    ).toBe('commit_lb_aff(vip = "[fd00:ff1::151]", backend = "[fd00:3::2]", timeout = 60);');
+    expect(
+      canon(
+        'commit_lb_aff(vip = "[fd00:0ff1::0151]:80", backend = "[fd00:3::2]:8080", proto = tcp, timeout = 30);',
+      ),
+    ).toBe(
+      'commit_lb_aff(vip = "[fd00:ff1::151]:80", backend = "[fd00:3::2]:8080", proto = tcp, timeout = 30);',
+    );
     expect(
       canon('commit_lb_aff(vip = "10.0.0.10:80", backend = "10.0.0.2:8080", proto = udp, timeout = 60);'),
     ).toBe('commit_lb_aff(vip = "10.0.0.10:80", backend = "10.0.0.2:8080", proto = udp, timeout = 60);');
