@@ -6,11 +6,13 @@
 //     --cases 2000 --seed 1 --out bench/results/ovn-trace-differential.json \
 //     [--per-config 25] [--features default|all|+router-lb|router,nat,…] [--keep DIR] [--all-cases]
 //     [--budget-s SECONDS]  (start no configuration after that: a time-boxed run)
+//     [--replay DIR]  (no real tools: compare again against what a --keep DIR run stored, e.g.
+//                      after a change of ovnsim; same --seed and --features as that run)
 // Needs the real tools (../shared/oracle); OVNSIM_SHARED points at shared/.
 import { writeFileSync } from "node:fs";
 import { startSandbox } from "@ovnsim/oracle";
 import { parseFeatures } from "../test/gen-trace-differential.js";
-import { formatScores, runTraceDifferential } from "../test/trace-differential.js";
+import { formatScores, replayTraceDifferential, runTraceDifferential } from "../test/trace-differential.js";
 
 const arg = (name: string, dflt: string): string => {
   const i = process.argv.indexOf(`--${name}`);
@@ -24,19 +26,20 @@ const perConfig = Number(arg("per-config", "25"));
 const features = parseFeatures(arg("features", "default"));
 const all = process.argv.includes("--all-cases");
 const budget = arg("budget-s", "");
+const replay = arg("replay", "");
 
-const rep = runTraceDifferential(
-  {
-    seed,
-    cases,
-    perConfig,
-    features,
-    log: (l) => console.error(l),
-    ...(keep ? { keep } : {}),
-    ...(budget ? { budgetSeconds: Number(budget) } : {}),
-  },
-  (name) => startSandbox({ name, ovs: false }),
-);
+const opts = {
+  seed,
+  cases,
+  perConfig,
+  features,
+  log: (l: string) => console.error(l),
+  ...(keep ? { keep } : {}),
+  ...(budget ? { budgetSeconds: Number(budget) } : {}),
+};
+const rep = replay
+  ? replayTraceDifferential({ ...opts, keep: replay })
+  : runTraceDifferential(opts, (name) => startSandbox({ name, ovs: false }));
 console.log(
   `seed ${seed}: ${rep.casesCompared} cases over ${rep.configs} configurations (features ${rep.features.join(",")}; ${rep.refusedLines} config lines the real ovn-nbctl refused; ${rep.realCrashes} cases the real ovn-trace aborted on, not compared), ${rep.seconds} s`,
 );
@@ -44,6 +47,9 @@ console.log(formatScores(rep));
 console.log("\ntop differences (first differing line, real ≠ ovnsim):");
 for (const d of rep.differenceSignatures.slice(0, 15))
   console.log(`${String(d.count).padStart(5)}  ${d.signature}`);
+console.log(
+  `\n--nbctl ECMP ids renamed to the real ones on ${rep.nbctlEcmpRenamed.length} router stage pairs; no consistent renaming on ${rep.nbctlEcmpRefused.length}${rep.nbctlEcmpRefused.length ? `: ${rep.nbctlEcmpRefused.join("; ")}` : ""}`,
+);
 console.log("\ntop differences of the --nbctl path (first differing line, real ≠ ovnsim):");
 for (const d of rep.nbctlDifferenceSignatures.slice(0, 15))
   console.log(`${String(d.count).padStart(5)}  ${d.signature}`);

@@ -9,7 +9,7 @@
 // (ECMP `select` is pinned by --select-id in most cases; otherwise the same retry over
 // members, the comment of the select line being the one place the texts then differ).
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { repoRoot, type Sandbox } from "@ovnsim/oracle";
 import { parseNbctl } from "../src/nb/nbctl.js";
@@ -19,6 +19,7 @@ import { readSbBundle, type SbMacBinding } from "../src/sb/model.js";
 import { LogicalNetwork } from "../src/trace/exec.js";
 import type { LogicalFlow } from "../src/types.js";
 import { renderTrace } from "../src/trace/render.js";
+import { renumberEcmp } from "./ecmp-renumber.js";
 import { type Feature, generateMicroflows, generateNb, type TraceCase } from "./gen-trace-differential.js";
 
 export interface TraceDiffOptions {
@@ -76,6 +77,10 @@ export interface TraceDiffReport {
   readonly nbctl: Score & { readonly outcomePct: number; readonly fullPct: number };
   readonly nbctlByFeature: Record<string, Score>;
   readonly nbctlDifferenceSignatures: readonly { readonly count: number; readonly signature: string }[];
+  /** Routers whose ECMP group / member ids were renamed to the real ones (ecmp-renumber.ts). */
+  readonly nbctlEcmpRenamed: readonly string[];
+  /** Routers where no consistent renaming exists (left as they were: their differences count). */
+  readonly nbctlEcmpRefused: readonly string[];
   readonly differenceSignatures: readonly { readonly count: number; readonly signature: string }[];
   readonly results: readonly CaseResult[];
   readonly seconds: number;
@@ -256,6 +261,87 @@ function compareCase(
   return { outcome, full, firstDiff: { line: i + 1, real: a[i] ?? "<end>", ovnsim: b[i] ?? "<end>" } };
 }
 
+/** What the real tools produced for one configuration, as `keep` stores it (real.json). */
+interface RealRun {
+  readonly configSeed: number;
+  /** Lines the real ovn-nbctl refused. */
+  readonly refused: readonly string[];
+  /** The real ovn-trace's stdout per case, null where it aborted. */
+  readonly traces: readonly { readonly args: readonly string[]; readonly text: string | null }[];
+}
+
+/**
+ * Compares every case of one configuration: over the real southbound (`files`, captured) and
+ * over the one ovnsim derives from the configuration (the --nbctl path).
+ */
+function compareConfig(
+  c: number,
+  configSeed: number,
+  features: ReadonlySet<Feature>,
+  n: number,
+  files: Record<string, string>,
+  refusedLines: readonly string[],
+  real: (tc: TraceCase) => string | undefined,
+  log: (line: string) => void,
+  ecmp: { renamed: string[]; refused: string[] },
+): { results: CaseResult[]; crashes: number } {
+  const gen = generateNb(configSeed, features);
+  const realModel = readSbBundle(files);
+  const net = new LogicalNetwork(realModel);
+  // The --nbctl path: ovnsim's northd and southbound from the same lines.
+  let nbNet: LogicalNetwork | undefined;
+  // The learned neighbours the configuration writes with ovn-sbctl are handed to ovnsim
+  // as the southbound rows they are (an nbctl file cannot hold them).
+  const sbLines = gen.lines.filter((l) => l.startsWith("ovn-sbctl"));
+  const macBindings = sbLines.map(learnedMacBinding);
+  if (macBindings.every((m) => m !== undefined)) {
+    try {
+      // Lines the real ovn-nbctl refused are left out, as they left the real NB unchanged.
+      const refusedSet = new Set(refusedLines);
+      const nbLines = gen.lines.filter((l) => !l.startsWith("ovn-sbctl") && !refusedSet.has(l));
+      const db = parseNbctl(nbLines.join("\n"), { file: `config-${c}.nbctl` });
+      const model = sbModelFromNb(db, northd(db, "ovn-23.03"));
+      // ECMP ids follow real northd's random uuid order: renamed to the real ones where one
+      // consistent renaming makes the flows identical (ecmp-renumber.ts), never otherwise.
+      const ren = renumberEcmp(model.flows, realModel.flows);
+      ecmp.renamed.push(...ren.renamed.map((x) => `config ${c}: ${x}`));
+      ecmp.refused.push(...ren.refused.map((x) => `config ${c}: ${x}`));
+      for (const x of ren.refused) log(`  config ${c}: ECMP ids not renamed: ${x}`);
+      nbNet = new LogicalNetwork({
+        ...model,
+        flows: inRealTieOrder(ren.flows, realModel.flows),
+        macBindings: macBindings as SbMacBinding[],
+      });
+    } catch (e) {
+      log(`  config ${c}: ovnsim cannot read the configuration: ${(e as Error).message}`);
+    }
+  }
+  const results: CaseResult[] = [];
+  let crashes = 0;
+  for (const tc of generateMicroflows(configSeed ^ 0x5bd1e995, gen.topo, n)) {
+    const realOut = real(tc);
+    if (realOut === undefined) {
+      // e.g. an inport of another datapath: ovn-trace aborts (assertion in_key failed).
+      crashes++;
+      continue;
+    }
+    const cmp = compareCase(net, tc, realOut, (t) => t);
+    const nb = nbNet ? compareCase(nbNet, tc, realOut, maskSb) : undefined;
+    results.push({
+      config: c,
+      configSeed,
+      args: tc.args,
+      tags: tc.tags,
+      features: traceFeatures(realOut, tc.args),
+      ...cmp,
+      ...(nb ? { nbctl: nb } : {}),
+    });
+  }
+  return { results, crashes };
+}
+
+const configSeedOf = (seed: number, c: number) => (seed * 7919 + c * 104729) >>> 0;
+
 export function runTraceDifferential(
   opts: TraceDiffOptions,
   start: (name: string) => Sandbox,
@@ -263,6 +349,7 @@ export function runTraceDifferential(
   const t0 = performance.now();
   const log = opts.log ?? (() => {});
   const results: CaseResult[] = [];
+  const ecmp = { renamed: [] as string[], refused: [] as string[] };
   let refused = 0;
   let realCrashes = 0;
   let configs = 0;
@@ -272,10 +359,9 @@ export function runTraceDifferential(
       log(`time budget of ${opts.budgetSeconds} s spent: stopping after ${c} configurations`);
       break;
     }
-    const configSeed = (opts.seed * 7919 + c * 104729) >>> 0;
+    const configSeed = configSeedOf(opts.seed, c);
     const gen = generateNb(configSeed, opts.features);
     const sb = start("otd");
-    let net: LogicalNetwork;
     try {
       const applied = sb.sh(applyScript(gen.lines));
       const ref = applied.split("\n").filter((l) => l.startsWith("REFUSED"));
@@ -287,50 +373,30 @@ export function runTraceDifferential(
       sb.run(path.join(repoRoot(), "scripts/capture-sb.sh"), [bundle]);
       const files: Record<string, string> = {};
       for (const f of readdirSync(bundle)) files[f] = readFileSync(path.join(bundle, f), "utf8");
-      const realModel = readSbBundle(files);
-      net = new LogicalNetwork(realModel);
-      // The --nbctl path: ovnsim's northd and southbound from the same lines.
-      let nbNet: LogicalNetwork | undefined;
-      // The learned neighbours the configuration writes with ovn-sbctl are handed to ovnsim
-      // as the southbound rows they are (an nbctl file cannot hold them).
-      const sbLines = gen.lines.filter((l) => l.startsWith("ovn-sbctl"));
-      const macBindings = sbLines.map(learnedMacBinding);
-      if (macBindings.every((m) => m !== undefined)) {
-        try {
-          // Lines the real ovn-nbctl refused are left out, as they left the real NB unchanged.
-          const refusedSet = new Set(ref.map((l) => l.slice("REFUSED: ".length)));
-          const nbLines = gen.lines.filter((l) => !l.startsWith("ovn-sbctl") && !refusedSet.has(l));
-          const db = parseNbctl(nbLines.join("\n"), { file: `config-${c}.nbctl` });
-          const model = sbModelFromNb(db, northd(db, "ovn-23.03"));
-          nbNet = new LogicalNetwork({
-            ...model,
-            flows: inRealTieOrder(model.flows, realModel.flows),
-            macBindings: macBindings as SbMacBinding[],
-          });
-        } catch (e) {
-          log(`  config ${c}: ovnsim cannot read the configuration: ${(e as Error).message}`);
-        }
-      }
       configs++;
       const n = Math.min(opts.perConfig, opts.cases - c * opts.perConfig);
-      for (const tc of generateMicroflows(configSeed ^ 0x5bd1e995, gen.topo, n)) {
-        const real = realText(sb, tc.args);
-        if (real === undefined) {
-          // e.g. an inport of another datapath: ovn-trace aborts (assertion in_key failed).
-          realCrashes++;
-          continue;
-        }
-        const cmp = compareCase(net, tc, real, (t) => t);
-        const nb = nbNet ? compareCase(nbNet, tc, real, maskSb) : undefined;
-        results.push({
-          config: c,
-          configSeed,
-          args: tc.args,
-          tags: tc.tags,
-          features: traceFeatures(real, tc.args),
-          ...cmp,
-          ...(nb ? { nbctl: nb } : {}),
-        });
+      const traces: { args: readonly string[]; text: string | null }[] = [];
+      const refusedLines = ref.map((l) => l.slice("REFUSED: ".length));
+      const r = compareConfig(
+        c,
+        configSeed,
+        opts.features,
+        n,
+        files,
+        refusedLines,
+        (tc) => {
+          const t = realText(sb, tc.args);
+          traces.push({ args: tc.args, text: t ?? null });
+          return t;
+        },
+        log,
+        ecmp,
+      );
+      results.push(...r.results);
+      realCrashes += r.crashes;
+      if (opts.keep) {
+        const run: RealRun = { configSeed, refused: refusedLines, traces };
+        writeFileSync(path.join(opts.keep, `config-${c}.real.json`), `${JSON.stringify(run)}\n`);
       }
     } finally {
       sb.stop();
@@ -339,6 +405,62 @@ export function runTraceDifferential(
     const f = results.filter((x) => x.full).length;
     log(`config ${c + 1}/${nConfigs} (seed ${configSeed}): ${done} cases, ${f} identical`);
   }
+  return report(opts, results, configs, refused, realCrashes, ecmp, t0);
+}
+
+/**
+ * The same comparison again from what a run kept (`keep`: each configuration's captured real
+ * southbound and the real ovn-trace texts), without the real tools: to measure a change of
+ * ovnsim against the very same real outputs.
+ */
+export function replayTraceDifferential(opts: TraceDiffOptions & { readonly keep: string }): TraceDiffReport {
+  const t0 = performance.now();
+  const log = opts.log ?? (() => {});
+  const results: CaseResult[] = [];
+  const ecmp = { renamed: [] as string[], refused: [] as string[] };
+  let refused = 0;
+  let realCrashes = 0;
+  let configs = 0;
+  for (let c = 0; existsSync(path.join(opts.keep, `config-${c}.real.json`)); c++) {
+    const run = JSON.parse(readFileSync(path.join(opts.keep, `config-${c}.real.json`), "utf8")) as RealRun;
+    if (run.configSeed !== configSeedOf(opts.seed, c)) throw new Error(`${opts.keep}: not seed ${opts.seed}`);
+    const bundle = path.join(opts.keep, `config-${c}`);
+    const files: Record<string, string> = {};
+    for (const f of readdirSync(bundle)) files[f] = readFileSync(path.join(bundle, f), "utf8");
+    refused += run.refused.length;
+    configs++;
+    let i = 0;
+    const r = compareConfig(
+      c,
+      run.configSeed,
+      opts.features,
+      run.traces.length,
+      files,
+      run.refused,
+      (tc) => {
+        const t = run.traces[i++];
+        if (!t || t.args.join("\0") !== tc.args.join("\0"))
+          throw new Error(`${opts.keep}: config ${c}: the generator no longer draws the kept cases`);
+        return t.text ?? undefined;
+      },
+      log,
+      ecmp,
+    );
+    results.push(...r.results);
+    realCrashes += r.crashes;
+  }
+  return report(opts, results, configs, refused, realCrashes, ecmp, t0);
+}
+
+function report(
+  opts: TraceDiffOptions,
+  results: readonly CaseResult[],
+  configs: number,
+  refused: number,
+  realCrashes: number,
+  ecmp: { renamed: string[]; refused: string[] },
+  t0: number,
+): TraceDiffReport {
   const score = (rs: readonly Pick<CaseResult, "outcome" | "full">[]): Score => ({
     cases: rs.length,
     outcome: rs.filter((x) => x.outcome).length,
@@ -387,6 +509,8 @@ export function runTraceDifferential(
     nbctl: withPct(score(nbRs.map(nbOf))),
     nbctlByFeature: perFeature(nbRs, nbOf),
     nbctlDifferenceSignatures: signatures(nbRs.map(nbOf)),
+    nbctlEcmpRenamed: ecmp.renamed,
+    nbctlEcmpRefused: ecmp.refused,
     differenceSignatures: signatures(results),
     results,
     seconds: Math.round((performance.now() - t0) / 100) / 10,
