@@ -203,7 +203,7 @@ function learnedMacBinding(line: string): SbMacBinding | undefined {
  * uuids, which no configuration determines (e.g. ls_out_pre_lb's `eth.mcast` and
  * `ip && outport == "…"` at 110). Flows the real southbound lacks keep their place at the end.
  */
-function inRealTieOrder(ours: readonly LogicalFlow[], real: readonly LogicalFlow[]): LogicalFlow[] {
+export function inRealTieOrder(ours: readonly LogicalFlow[], real: readonly LogicalFlow[]): LogicalFlow[] {
   const k = (f: LogicalFlow) =>
     `${f.datapath}|${f.pipeline}|${f.table}|${f.priority}|${f.match}|${f.actions}`;
   const order = new Map<string, number>();
@@ -217,7 +217,7 @@ function inRealTieOrder(ours: readonly LogicalFlow[], real: readonly LogicalFlow
 }
 
 /** What only a real southbound has: flow uuids and northd.c line hints. */
-const maskSb = (s: string): string =>
+export const maskSb = (s: string): string =>
   s.replace(/ \(northd\.c:\d+\)/g, "").replace(/, uuid [0-9a-f]{8}/g, ", uuid X");
 
 /**
