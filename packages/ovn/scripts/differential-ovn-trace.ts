@@ -53,6 +53,12 @@ console.log(
 console.log("\ntop differences of the --nbctl path (first differing line, real ≠ ovnsim):");
 for (const d of rep.nbctlDifferenceSignatures.slice(0, 15))
   console.log(`${String(d.count).padStart(5)}  ${d.signature}`);
+const own = rep.nbctlOwnTieOrder;
+console.log(
+  `\n--nbctl with priority ties in ovnsim's own order (not the real southbound's): ${own.outcome}/${own.cases} outcome (${own.outcomePct}%), ${own.full}/${own.cases} full text (${own.fullPct}%); top differences:`,
+);
+for (const d of rep.nbctlOwnTieOrderSignatures.slice(0, 15))
+  console.log(`${String(d.count).padStart(5)}  ${d.signature}`);
 if (out) {
   const { results, ...rest } = rep;
   const differing = results.filter((r) => !r.full);

@@ -55,6 +55,15 @@ export interface CaseResult {
     readonly full: boolean;
     readonly firstDiff?: { readonly line: number; readonly real: string; readonly ovnsim: string };
   };
+  /**
+   * The --nbctl path again with priority ties in ovnsim's own order (its northd's), as
+   * `ovnsim ovn-trace --nbctl` runs without a real southbound to take the order from.
+   */
+  readonly nbctlOwnOrder?: {
+    readonly outcome: boolean;
+    readonly full: boolean;
+    readonly firstDiff?: { readonly line: number; readonly real: string; readonly ovnsim: string };
+  };
 }
 
 export interface Score {
@@ -76,6 +85,9 @@ export interface TraceDiffReport {
   /** The --nbctl path (ovnsim's own northd and southbound), where compared. */
   readonly nbctl: Score & { readonly outcomePct: number; readonly fullPct: number };
   readonly nbctlByFeature: Record<string, Score>;
+  /** The --nbctl path with ties in ovnsim's own order (ovn-trace's is the random uuid order). */
+  readonly nbctlOwnTieOrder: Score & { readonly outcomePct: number; readonly fullPct: number };
+  readonly nbctlOwnTieOrderSignatures: readonly { readonly count: number; readonly signature: string }[];
   readonly nbctlDifferenceSignatures: readonly { readonly count: number; readonly signature: string }[];
   /** Routers whose ECMP group / member ids were renamed to the real ones (ecmp-renumber.ts). */
   readonly nbctlEcmpRenamed: readonly string[];
@@ -290,6 +302,7 @@ function compareConfig(
   const net = new LogicalNetwork(realModel);
   // The --nbctl path: ovnsim's northd and southbound from the same lines.
   let nbNet: LogicalNetwork | undefined;
+  let nbOwn: LogicalNetwork | undefined;
   // The learned neighbours the configuration writes with ovn-sbctl are handed to ovnsim
   // as the southbound rows they are (an nbctl file cannot hold them).
   const sbLines = gen.lines.filter((l) => l.startsWith("ovn-sbctl"));
@@ -312,6 +325,7 @@ function compareConfig(
         flows: inRealTieOrder(ren.flows, realModel.flows),
         macBindings: macBindings as SbMacBinding[],
       });
+      nbOwn = new LogicalNetwork({ ...model, flows: ren.flows, macBindings: macBindings as SbMacBinding[] });
     } catch (e) {
       log(`  config ${c}: ovnsim cannot read the configuration: ${(e as Error).message}`);
     }
@@ -327,6 +341,7 @@ function compareConfig(
     }
     const cmp = compareCase(net, tc, realOut, (t) => t);
     const nb = nbNet ? compareCase(nbNet, tc, realOut, maskSb) : undefined;
+    const own = nbOwn ? compareCase(nbOwn, tc, realOut, maskSb) : undefined;
     results.push({
       config: c,
       configSeed,
@@ -335,6 +350,7 @@ function compareConfig(
       features: traceFeatures(realOut, tc.args),
       ...cmp,
       ...(nb ? { nbctl: nb } : {}),
+      ...(own ? { nbctlOwnOrder: own } : {}),
     });
   }
   return { results, crashes };
@@ -509,6 +525,8 @@ function report(
     nbctl: withPct(score(nbRs.map(nbOf))),
     nbctlByFeature: perFeature(nbRs, nbOf),
     nbctlDifferenceSignatures: signatures(nbRs.map(nbOf)),
+    nbctlOwnTieOrder: withPct(score(nbRs.map((x) => x.nbctlOwnOrder ?? nbOf(x)))),
+    nbctlOwnTieOrderSignatures: signatures(nbRs.map((x) => x.nbctlOwnOrder ?? nbOf(x))),
     nbctlEcmpRenamed: ecmp.renamed,
     nbctlEcmpRefused: ecmp.refused,
     differenceSignatures: signatures(results),
