@@ -66,10 +66,13 @@ describe("ECMP ids of real northd follow the routes' random uuid order", () => {
     expect(changed.every((f) => /^lr_in_(ip_routing|policy)(_ecmp)?$/.test(f.stage))).toBe(true);
   });
 
-  it.each(CASES)("renamed, ovnsim traces $file as the real ovn-trace (uuids, hints masked)", ({ file, s, dst }) => {
-    const ren = renumberEcmp(ours.flows, real.flows);
-    expect(traceText(ren.flows, s, dst)).toBe(realText(file));
-  });
+  it.each(CASES)(
+    "renamed, ovnsim traces $file as the real ovn-trace (uuids, hints masked)",
+    ({ file, s, dst }) => {
+      const ren = renumberEcmp(ours.flows, real.flows);
+      expect(traceText(ren.flows, s, dst)).toBe(realText(file));
+    },
+  );
 
   it("without the renaming, --select-id picks other next hops than the real run", () => {
     const differing = CASES.filter(({ file, s, dst }) => traceText(ours.flows, s, dst) !== realText(file));
@@ -92,7 +95,9 @@ describe("the renaming never hides a real difference", () => {
     expect(realText("route-select-2.txt")).toContain("reg0 = 172.16.0.241;");
     const net = (flows: readonly LogicalFlow[]) => new LogicalNetwork({ ...ours, flows: [...flows] });
     const pick = (n: LogicalNetwork) =>
-      maskSb(renderTrace(n.trace("sw0", `${MF} && ip4.dst == 192.168.0.9`, { ct: [], selectId: 2 }), ["minimal"]));
+      maskSb(
+        renderTrace(n.trace("sw0", `${MF} && ip4.dst == 192.168.0.9`, { ct: [], selectId: 2 }), ["minimal"]),
+      );
     expect(pick(net(ren.flows))).not.toBe(pick(net(altered)));
   });
 
@@ -121,7 +126,10 @@ describe("the renaming never hides a real difference", () => {
   });
 
   it("a router missing from the real southbound: refused, left as it was", () => {
-    const ren = renumberEcmp(ours.flows, real.flows.filter((f) => f.datapath !== "lr0"));
+    const ren = renumberEcmp(
+      ours.flows,
+      real.flows.filter((f) => f.datapath !== "lr0"),
+    );
     expect(ren.renamed).toEqual([]);
     expect(ren.flows).toEqual(ours.flows);
   });

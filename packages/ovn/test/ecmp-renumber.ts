@@ -44,7 +44,10 @@ function groups(flows: readonly LogicalFlow[], head: string, member: string): Ma
   const out = new Map<number, Group>();
   const get = (g: number) => {
     let x = out.get(g);
-    if (!x) out.set(g, (x = { heads: [], members: new Map() }));
+    if (!x) {
+      x = { heads: [], members: new Map() };
+      out.set(g, x);
+    }
     return x;
   };
   for (const f of flows) {
@@ -146,7 +149,8 @@ function rename(
 const ecmpFlowKeys = (flows: readonly LogicalFlow[], pair: (typeof PAIRS)[number]) =>
   flows
     .filter(
-      (f) => (f.stage === pair.head && HEAD.test(f.actions)) || (f.stage === pair.member && MEMBER.test(f.match)),
+      (f) =>
+        (f.stage === pair.head && HEAD.test(f.actions)) || (f.stage === pair.member && MEMBER.test(f.match)),
     )
     .map((f) => `${f.stage}|${flowKey(f)}`)
     .sort();
@@ -165,7 +169,10 @@ export function renumberEcmp(ours: readonly LogicalFlow[], real: readonly Logica
     return m;
   };
   const realByDp = byDp(real);
-  const plans = new Map<string, { pair: (typeof PAIRS)[number]; g: Map<number, number>; m: Map<number, Map<number, number>> }[]>();
+  const plans = new Map<
+    string,
+    { pair: (typeof PAIRS)[number]; g: Map<number, number>; m: Map<number, Map<number, number>> }[]
+  >();
   for (const [dp, fs] of byDp(ours)) {
     const rfs = realByDp.get(dp) ?? [];
     for (const pair of PAIRS) {

@@ -44,7 +44,9 @@ describe("priority ties in real northd 23.03: the trace follows the random uuid 
 
   it("two runs of the same configuration trace the same packet through different tied flows", () => {
     expect(a).not.toBe(b);
-    expect(a.match(/\d+\. ls_out_pre_lb: [^\n]*/g)).toContain("1. ls_out_pre_lb: eth.mcast, priority 110, uuid X");
+    expect(a.match(/\d+\. ls_out_pre_lb: [^\n]*/g)).toContain(
+      "1. ls_out_pre_lb: eth.mcast, priority 110, uuid X",
+    );
     expect(b.match(/\d+\. ls_out_pre_lb: [^\n]*/g)).toContain(
       '1. ls_out_pre_lb: ip && outport == "sw0-lr0", priority 110, uuid X',
     );
