@@ -48,7 +48,7 @@ console.log("\ntop differences (first differing line, real ≠ ovnsim):");
 for (const d of rep.differenceSignatures.slice(0, 15))
   console.log(`${String(d.count).padStart(5)}  ${d.signature}`);
 console.log(
-  `\n--nbctl ECMP ids renamed to the real ones on ${rep.nbctlEcmpRenamed.length} router stage pairs; no consistent renaming on ${rep.nbctlEcmpRefused.length}${rep.nbctlEcmpRefused.length ? `: ${rep.nbctlEcmpRefused.join("; ")}` : ""}`,
+  `\n--nbctl ECMP ids renamed to the real ones on ${rep.nbctlEcmpRenamed.length} router stage pairs; no consistent renaming on ${rep.nbctlEcmpRefused.length}${rep.nbctlEcmpRefused.length ? `: ${rep.nbctlEcmpRefused.join("; ")}` : ""}; MAC sets of self-originated ARP flows put in the real order on ${rep.nbctlSsetOrderAligned} flows`,
 );
 console.log("\ntop differences of the --nbctl path (first differing line, real ≠ ovnsim):");
 for (const d of rep.nbctlDifferenceSignatures.slice(0, 15))

@@ -1,4 +1,4 @@
-// Why and how the --nbctl ovn-trace differential renames ECMP ids (ecmp-renumber.ts), on goldens
+// Why and how the --nbctl ovn-trace differential renames ECMP ids (run-dependent.ts), on goldens
 // recorded from live ovn-northd 23.03 / ovn-trace (golden/ecmp-ids: config.nbctl loaded into
 // two fresh sandboxes; sb/ and the *-select-N.txt traces are from the first, `ovn-trace --all
 // --select-id=N`; other-run.lflow-list.txt is the second run's southbound).
@@ -13,7 +13,7 @@ import { readSbBundle } from "../src/sb/model.js";
 import { LogicalNetwork } from "../src/trace/exec.js";
 import { renderTrace } from "../src/trace/render.js";
 import type { LogicalFlow } from "../src/types.js";
-import { renumberEcmp } from "./ecmp-renumber.js";
+import { renumberEcmp } from "./run-dependent.js";
 import { inRealTieOrder, maskSb } from "./trace-differential.js";
 
 const DIR = path.resolve(import.meta.dirname, "golden/ecmp-ids");

@@ -19,7 +19,7 @@ import { readSbBundle, type SbMacBinding } from "../src/sb/model.js";
 import { LogicalNetwork } from "../src/trace/exec.js";
 import type { LogicalFlow } from "../src/types.js";
 import { renderTrace } from "../src/trace/render.js";
-import { renumberEcmp } from "./ecmp-renumber.js";
+import { alignSsetOrder, renumberEcmp } from "./run-dependent.js";
 import { type Feature, generateMicroflows, generateNb, type TraceCase } from "./gen-trace-differential.js";
 
 export interface TraceDiffOptions {
@@ -89,10 +89,12 @@ export interface TraceDiffReport {
   readonly nbctlOwnTieOrder: Score & { readonly outcomePct: number; readonly fullPct: number };
   readonly nbctlOwnTieOrderSignatures: readonly { readonly count: number; readonly signature: string }[];
   readonly nbctlDifferenceSignatures: readonly { readonly count: number; readonly signature: string }[];
-  /** Routers whose ECMP group / member ids were renamed to the real ones (ecmp-renumber.ts). */
+  /** Routers whose ECMP group / member ids were renamed to the real ones (run-dependent.ts). */
   readonly nbctlEcmpRenamed: readonly string[];
   /** Routers where no consistent renaming exists (left as they were: their differences count). */
   readonly nbctlEcmpRefused: readonly string[];
+  /** Self-originated ARP flows whose MAC set ovnsim printed in another (uuid-decided) order. */
+  readonly nbctlSsetOrderAligned: number;
   readonly differenceSignatures: readonly { readonly count: number; readonly signature: string }[];
   readonly results: readonly CaseResult[];
   readonly seconds: number;
@@ -295,7 +297,7 @@ function compareConfig(
   refusedLines: readonly string[],
   real: (tc: TraceCase) => string | undefined,
   log: (line: string) => void,
-  ecmp: { renamed: string[]; refused: string[] },
+  ecmp: { renamed: string[]; refused: string[]; ssetAligned: number },
 ): { results: CaseResult[]; crashes: number } {
   const gen = generateNb(configSeed, features);
   const realModel = readSbBundle(files);
@@ -315,17 +317,21 @@ function compareConfig(
       const db = parseNbctl(nbLines.join("\n"), { file: `config-${c}.nbctl` });
       const model = sbModelFromNb(db, northd(db, "ovn-23.03"));
       // ECMP ids follow real northd's random uuid order: renamed to the real ones where one
-      // consistent renaming makes the flows identical (ecmp-renumber.ts), never otherwise.
+      // consistent renaming makes the flows identical (run-dependent.ts), never otherwise.
       const ren = renumberEcmp(model.flows, realModel.flows);
+      // The order of NAT external MACs in the self-originated ARP flow follows the NAT rows'
+      // uuids where MACs share an hmap bucket: the real order where the sets are equal.
+      const sset = alignSsetOrder(ren.flows, realModel.flows);
+      ecmp.ssetAligned += sset.aligned;
       ecmp.renamed.push(...ren.renamed.map((x) => `config ${c}: ${x}`));
       ecmp.refused.push(...ren.refused.map((x) => `config ${c}: ${x}`));
       for (const x of ren.refused) log(`  config ${c}: ECMP ids not renamed: ${x}`);
       nbNet = new LogicalNetwork({
         ...model,
-        flows: inRealTieOrder(ren.flows, realModel.flows),
+        flows: inRealTieOrder(sset.flows, realModel.flows),
         macBindings: macBindings as SbMacBinding[],
       });
-      nbOwn = new LogicalNetwork({ ...model, flows: ren.flows, macBindings: macBindings as SbMacBinding[] });
+      nbOwn = new LogicalNetwork({ ...model, flows: sset.flows, macBindings: macBindings as SbMacBinding[] });
     } catch (e) {
       log(`  config ${c}: ovnsim cannot read the configuration: ${(e as Error).message}`);
     }
@@ -365,7 +371,7 @@ export function runTraceDifferential(
   const t0 = performance.now();
   const log = opts.log ?? (() => {});
   const results: CaseResult[] = [];
-  const ecmp = { renamed: [] as string[], refused: [] as string[] };
+  const ecmp = { renamed: [] as string[], refused: [] as string[], ssetAligned: 0 };
   let refused = 0;
   let realCrashes = 0;
   let configs = 0;
@@ -433,7 +439,7 @@ export function replayTraceDifferential(opts: TraceDiffOptions & { readonly keep
   const t0 = performance.now();
   const log = opts.log ?? (() => {});
   const results: CaseResult[] = [];
-  const ecmp = { renamed: [] as string[], refused: [] as string[] };
+  const ecmp = { renamed: [] as string[], refused: [] as string[], ssetAligned: 0 };
   let refused = 0;
   let realCrashes = 0;
   let configs = 0;
@@ -474,7 +480,7 @@ function report(
   configs: number,
   refused: number,
   realCrashes: number,
-  ecmp: { renamed: string[]; refused: string[] },
+  ecmp: { renamed: string[]; refused: string[]; ssetAligned: number },
   t0: number,
 ): TraceDiffReport {
   const score = (rs: readonly Pick<CaseResult, "outcome" | "full">[]): Score => ({
@@ -529,6 +535,7 @@ function report(
     nbctlOwnTieOrderSignatures: signatures(nbRs.map((x) => x.nbctlOwnOrder ?? nbOf(x))),
     nbctlEcmpRenamed: ecmp.renamed,
     nbctlEcmpRefused: ecmp.refused,
+    nbctlSsetOrderAligned: ecmp.ssetAligned,
     differenceSignatures: signatures(results),
     results,
     seconds: Math.round((performance.now() - t0) / 100) / 10,

@@ -1,4 +1,8 @@
-// ECMP numbering of the --nbctl differential (issue 12). Real ovn-northd numbers a router's
+// What real ovn-northd leaves to the random uuids of NB rows, for the --nbctl ovn-trace
+// differential (issue 12): ovnsim's flows are aligned to the real southbound's only where they
+// are equal up to that, and nothing else is ever rewritten.
+//
+// 1. ECMP numbering. Real ovn-northd numbers a router's
 // ECMP groups (`reg8[0..15]`) and each group's members (`reg8[16..31]`) in the order its IDL
 // hands it the static routes / policies, i.e. by their random row uuids: the same NB gives
 // other numbers on another run (checked live: four `--ecmp` routes added in order came out as
@@ -205,4 +209,44 @@ export function renumberEcmp(ours: readonly LogicalFlow[], real: readonly Logica
     return x;
   });
   return { flows, renamed, refused };
+}
+
+/**
+ * 2. The order of a router port's source MACs in its switch's self-originated ARP flow
+ * (ls_in_l2_lkup, priority 75: `eth.src == {port MAC, NAT external MACs}`). northd fills an sset
+ * in the order of the router's NAT rows (random uuid order) and prints it in hmap bucket order:
+ * MACs that share a bucket come out in reverse insertion order, so their order is decided by
+ * the uuids (ovnsim reproduces the hashing, northd/ovs-hmap.ts, with NAT rows in configuration
+ * order). ovnsim's match takes the real order when the two sets hold the same MACs and the
+ * flows are otherwise identical.
+ */
+const SSET_STAGE = "ls_in_l2_lkup";
+const SSET_PRIORITY = 75;
+const SET = /\{([^}]*)\}/;
+
+export function alignSsetOrder(
+  ours: readonly LogicalFlow[],
+  real: readonly LogicalFlow[],
+): { readonly flows: LogicalFlow[]; readonly aligned: number } {
+  const key = (f: LogicalFlow): string | undefined => {
+    if (f.stage !== SSET_STAGE || f.priority !== SSET_PRIORITY) return undefined;
+    const m = SET.exec(f.match);
+    if (!m) return undefined;
+    const members = (m[1] as string).split(", ").sort().join(", ");
+    return `${f.datapath}|${f.pipeline}|${f.match.replace(SET, `{${members}}`)}|${f.actions}`;
+  };
+  const realMatch = new Map<string, string>();
+  for (const f of real) {
+    const k = key(f);
+    if (k !== undefined) realMatch.set(k, f.match);
+  }
+  let aligned = 0;
+  const flows = ours.map((f) => {
+    const k = key(f);
+    const m = k === undefined ? undefined : realMatch.get(k);
+    if (m === undefined || m === f.match) return f;
+    aligned++;
+    return { ...f, match: m };
+  });
+  return { flows, aligned };
 }
