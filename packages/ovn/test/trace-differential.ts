@@ -370,20 +370,36 @@ function compareConfig(
 
 const configSeedOf = (seed: number, c: number) => (seed * 7919 + c * 104729) >>> 0;
 
+/** What a run (or a replay) adds up over its configurations. */
+interface Tally {
+  readonly t0: number;
+  readonly log: (line: string) => void;
+  readonly results: CaseResult[];
+  readonly ecmp: { renamed: string[]; refused: string[]; ssetAligned: number };
+  refused: number;
+  realCrashes: number;
+  configs: number;
+}
+
+const newTally = (opts: TraceDiffOptions): Tally => ({
+  t0: performance.now(),
+  log: opts.log ?? (() => {}),
+  results: [],
+  ecmp: { renamed: [], refused: [], ssetAligned: 0 },
+  refused: 0,
+  realCrashes: 0,
+  configs: 0,
+});
+
 export function runTraceDifferential(
   opts: TraceDiffOptions,
   start: (name: string) => Sandbox,
 ): TraceDiffReport {
-  const t0 = performance.now();
-  const log = opts.log ?? (() => {});
-  const results: CaseResult[] = [];
-  const ecmp = { renamed: [] as string[], refused: [] as string[], ssetAligned: 0 };
-  let refused = 0;
-  let realCrashes = 0;
-  let configs = 0;
+  const t = newTally(opts);
+  const { log, results, ecmp } = t;
   const nConfigs = Math.ceil(opts.cases / opts.perConfig);
   for (let c = 0; c < nConfigs; c++) {
-    if (opts.budgetSeconds !== undefined && (performance.now() - t0) / 1000 > opts.budgetSeconds) {
+    if (opts.budgetSeconds !== undefined && (performance.now() - t.t0) / 1000 > opts.budgetSeconds) {
       log(`time budget of ${opts.budgetSeconds} s spent: stopping after ${c} configurations`);
       break;
     }
@@ -393,7 +409,7 @@ export function runTraceDifferential(
     try {
       const applied = sb.sh(applyScript(gen.lines));
       const ref = applied.split("\n").filter((l) => l.startsWith("REFUSED"));
-      refused += ref.length;
+      t.refused += ref.length;
       for (const l of ref) log(`  config ${c}: ${l}`);
       const bundle = opts.keep ? path.join(opts.keep, `config-${c}`) : path.join(sb.dir, "sb");
       rmSync(bundle, { recursive: true, force: true });
@@ -401,7 +417,7 @@ export function runTraceDifferential(
       sb.run(path.join(repoRoot(), "scripts/capture-sb.sh"), [bundle]);
       const files: Record<string, string> = {};
       for (const f of readdirSync(bundle)) files[f] = readFileSync(path.join(bundle, f), "utf8");
-      configs++;
+      t.configs++;
       const n = Math.min(opts.perConfig, opts.cases - c * opts.perConfig);
       const traces: { args: readonly string[]; text: string | null }[] = [];
       const refusedLines = ref.map((l) => l.slice("REFUSED: ".length));
@@ -413,15 +429,15 @@ export function runTraceDifferential(
         files,
         refusedLines,
         (tc) => {
-          const t = realText(sb, tc.args);
-          traces.push({ args: tc.args, text: t ?? null });
-          return t;
+          const text = realText(sb, tc.args);
+          traces.push({ args: tc.args, text: text ?? null });
+          return text;
         },
         log,
         ecmp,
       );
       results.push(...r.results);
-      realCrashes += r.crashes;
+      t.realCrashes += r.crashes;
       if (opts.keep) {
         const run: RealRun = { configSeed, refused: refusedLines, traces };
         writeFileSync(path.join(opts.keep, `config-${c}.real.json`), `${JSON.stringify(run)}\n`);
@@ -433,7 +449,7 @@ export function runTraceDifferential(
     const f = results.filter((x) => x.full).length;
     log(`config ${c + 1}/${nConfigs} (seed ${configSeed}): ${done} cases, ${f} identical`);
   }
-  return report(opts, results, configs, refused, realCrashes, ecmp, t0);
+  return report(opts, t);
 }
 
 /**
@@ -442,21 +458,16 @@ export function runTraceDifferential(
  * ovnsim against the very same real outputs.
  */
 export function replayTraceDifferential(opts: TraceDiffOptions & { readonly keep: string }): TraceDiffReport {
-  const t0 = performance.now();
-  const log = opts.log ?? (() => {});
-  const results: CaseResult[] = [];
-  const ecmp = { renamed: [] as string[], refused: [] as string[], ssetAligned: 0 };
-  let refused = 0;
-  let realCrashes = 0;
-  let configs = 0;
+  const t = newTally(opts);
+  const { log, results, ecmp } = t;
   for (let c = 0; existsSync(path.join(opts.keep, `config-${c}.real.json`)); c++) {
     const run = JSON.parse(readFileSync(path.join(opts.keep, `config-${c}.real.json`), "utf8")) as RealRun;
     if (run.configSeed !== configSeedOf(opts.seed, c)) throw new Error(`${opts.keep}: not seed ${opts.seed}`);
     const bundle = path.join(opts.keep, `config-${c}`);
     const files: Record<string, string> = {};
     for (const f of readdirSync(bundle)) files[f] = readFileSync(path.join(bundle, f), "utf8");
-    refused += run.refused.length;
-    configs++;
+    t.refused += run.refused.length;
+    t.configs++;
     let i = 0;
     const r = compareConfig(
       c,
@@ -466,29 +477,22 @@ export function replayTraceDifferential(opts: TraceDiffOptions & { readonly keep
       files,
       run.refused,
       (tc) => {
-        const t = run.traces[i++];
-        if (!t || t.args.join("\0") !== tc.args.join("\0"))
+        const kept = run.traces[i++];
+        if (!kept || kept.args.join("\0") !== tc.args.join("\0"))
           throw new Error(`${opts.keep}: config ${c}: the generator no longer draws the kept cases`);
-        return t.text ?? undefined;
+        return kept.text ?? undefined;
       },
       log,
       ecmp,
     );
     results.push(...r.results);
-    realCrashes += r.crashes;
+    t.realCrashes += r.crashes;
   }
-  return report(opts, results, configs, refused, realCrashes, ecmp, t0);
+  return report(opts, t);
 }
 
-function report(
-  opts: TraceDiffOptions,
-  results: readonly CaseResult[],
-  configs: number,
-  refused: number,
-  realCrashes: number,
-  ecmp: { renamed: string[]; refused: string[]; ssetAligned: number },
-  t0: number,
-): TraceDiffReport {
+function report(opts: TraceDiffOptions, t: Tally): TraceDiffReport {
+  const { results, ecmp, configs, refused, realCrashes, t0 } = t;
   const score = (rs: readonly Pick<CaseResult, "outcome" | "full">[]): Score => ({
     cases: rs.length,
     outcome: rs.filter((x) => x.outcome).length,
