@@ -69,6 +69,12 @@ if (out) {
         what: "ovnsim ovn-trace vs real ovn-trace 23.03 over the same southbound (live ovn-northd 23.03) on random NB configurations and microflows (packages/ovn/test/gen-trace-differential.ts)",
         compared:
           "outcome = the '# Minimal trace.' section (fate and header changes); full = the whole --all text (detailed, summary, minimal). Normalisation: ovn-trace's random ct_lb backend (no --lb-dst naming one) and unpinned select member are matched by rerunning ovnsim with each fixed choice. nbctl = the same cases over the southbound ovnsim derives itself from the configuration (ovnsim's northd 23.03 + sbModelFromNb, the `ovn-trace --nbctl` path), flow uuids and northd.c hints masked; what real northd leaves to its random NB row uuids taken from the real southbound, only where ovnsim's flows are equal up to it (test/run-dependent.ts): ECMP group / member ids (one consistent renaming per router, nbctlEcmpRenamed / nbctlEcmpRefused), the order of NAT MACs sharing an hmap bucket in ls_in_l2_lkup 75 (nbctlSsetOrderAligned), and priority ties between overlapping flows (ovn-trace breaks them by uuid order). nbctlOwnTieOrder = the --nbctl path with ties in ovnsim's own northd order instead",
+        ...(replay
+          ? {
+              replay:
+                "compared again, without the real tools, against the real ovn-trace texts and southbounds this seed's run kept (--keep); `seconds` is the replay's",
+            }
+          : {}),
         ...rest,
         nbctlDifferingCases: results
           .filter((r) => r.nbctl && !r.nbctl.full)
