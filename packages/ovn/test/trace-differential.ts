@@ -9,7 +9,7 @@
 // (ECMP `select` is pinned by --select-id in most cases; otherwise the same retry over
 // members, the comment of the select line being the one place the texts then differ).
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { repoRoot, type Sandbox } from "@ovnsim/oracle";
 import { parseNbctl } from "../src/nb/nbctl.js";
@@ -19,6 +19,7 @@ import { readSbBundle, type SbMacBinding } from "../src/sb/model.js";
 import { LogicalNetwork } from "../src/trace/exec.js";
 import type { LogicalFlow } from "../src/types.js";
 import { renderTrace } from "../src/trace/render.js";
+import { alignSsetOrder, renumberEcmp } from "./run-dependent.js";
 import { type Feature, generateMicroflows, generateNb, type TraceCase } from "./gen-trace-differential.js";
 
 export interface TraceDiffOptions {
@@ -54,6 +55,15 @@ export interface CaseResult {
     readonly full: boolean;
     readonly firstDiff?: { readonly line: number; readonly real: string; readonly ovnsim: string };
   };
+  /**
+   * The --nbctl path again with priority ties in ovnsim's own order (its northd's), as
+   * `ovnsim ovn-trace --nbctl` runs without a real southbound to take the order from.
+   */
+  readonly nbctlOwnOrder?: {
+    readonly outcome: boolean;
+    readonly full: boolean;
+    readonly firstDiff?: { readonly line: number; readonly real: string; readonly ovnsim: string };
+  };
 }
 
 export interface Score {
@@ -75,7 +85,16 @@ export interface TraceDiffReport {
   /** The --nbctl path (ovnsim's own northd and southbound), where compared. */
   readonly nbctl: Score & { readonly outcomePct: number; readonly fullPct: number };
   readonly nbctlByFeature: Record<string, Score>;
+  /** The --nbctl path with ties in ovnsim's own order (ovn-trace's is the random uuid order). */
+  readonly nbctlOwnTieOrder: Score & { readonly outcomePct: number; readonly fullPct: number };
+  readonly nbctlOwnTieOrderSignatures: readonly { readonly count: number; readonly signature: string }[];
   readonly nbctlDifferenceSignatures: readonly { readonly count: number; readonly signature: string }[];
+  /** Routers whose ECMP group / member ids were renamed to the real ones (run-dependent.ts). */
+  readonly nbctlEcmpRenamed: readonly string[];
+  /** Routers where no consistent renaming exists (left as they were: their differences count). */
+  readonly nbctlEcmpRefused: readonly string[];
+  /** Self-originated ARP flows whose MAC set ovnsim printed in another (uuid-decided) order. */
+  readonly nbctlSsetOrderAligned: number;
   readonly differenceSignatures: readonly { readonly count: number; readonly signature: string }[];
   readonly results: readonly CaseResult[];
   readonly seconds: number;
@@ -198,7 +217,7 @@ function learnedMacBinding(line: string): SbMacBinding | undefined {
  * uuids, which no configuration determines (e.g. ls_out_pre_lb's `eth.mcast` and
  * `ip && outport == "…"` at 110). Flows the real southbound lacks keep their place at the end.
  */
-function inRealTieOrder(ours: readonly LogicalFlow[], real: readonly LogicalFlow[]): LogicalFlow[] {
+export function inRealTieOrder(ours: readonly LogicalFlow[], real: readonly LogicalFlow[]): LogicalFlow[] {
   const k = (f: LogicalFlow) =>
     `${f.datapath}|${f.pipeline}|${f.table}|${f.priority}|${f.match}|${f.actions}`;
   const order = new Map<string, number>();
@@ -212,7 +231,7 @@ function inRealTieOrder(ours: readonly LogicalFlow[], real: readonly LogicalFlow
 }
 
 /** What only a real southbound has: flow uuids and northd.c line hints. */
-const maskSb = (s: string): string =>
+export const maskSb = (s: string): string =>
   s.replace(/ \(northd\.c:\d+\)/g, "").replace(/, uuid [0-9a-f]{8}/g, ", uuid X");
 
 /**
@@ -230,56 +249,167 @@ function compareCase(
   let got = first;
   const hasLbDst = tc.args.some((a) => a.startsWith("--lb-dst="));
   const randomSelect = /Randomly selected/.test(real);
+  // A choice whose minimal trace is the real one: the outcome agrees (its text is the one
+  // reported when the full text still differs).
+  let sameOutcome: string | undefined = minimalSection(got) === minimalSection(real) ? got : undefined;
   // ovn-trace's random choices: a ct_lb backend (without a usable --lb-dst) and an
   // unpinned select member.
   if (got !== real && (/ct_lb/.test(real) || randomSelect)) {
     const tries: [number | undefined, number | undefined][] = [];
     for (const b of /ct_lb/.test(real) ? [undefined, 0, 1, 2] : [undefined])
       for (const s of randomSelect ? [undefined, 1, 2, 3, 4] : [undefined]) tries.push([b, s]);
+    const want = randomSelect ? normSelect(real) : real;
     for (const [b, s] of tries) {
       let t = mask(ovnsimText(net, tc, b, s));
       if (randomSelect) t = normSelect(t);
-      if (t === (randomSelect ? normSelect(real) : real)) {
+      if (t === want) {
         got = real;
         break;
       }
+      if (sameOutcome === undefined && minimalSection(t) === minimalSection(want)) sameOutcome = t;
       if (b === undefined && s === undefined && !hasLbDst) first = t;
     }
   }
   const full = got === real;
-  const outcome = full || minimalSection(got) === minimalSection(real);
+  const outcome = full || sameOutcome !== undefined;
   if (full) return { outcome, full };
-  const a = real.split("\n");
-  const b = first.split("\n");
+  const norm = randomSelect ? normSelect : (t: string) => t;
+  const a = norm(real).split("\n");
+  const b = norm(sameOutcome ?? first).split("\n");
   let i = 0;
   while (i < a.length && a[i] === b[i]) i++;
   return { outcome, full, firstDiff: { line: i + 1, real: a[i] ?? "<end>", ovnsim: b[i] ?? "<end>" } };
 }
 
+/** What the real tools produced for one configuration, as `keep` stores it (real.json). */
+interface RealRun {
+  readonly configSeed: number;
+  /** Lines the real ovn-nbctl refused. */
+  readonly refused: readonly string[];
+  /** The real ovn-trace's stdout per case, null where it aborted. */
+  readonly traces: readonly { readonly args: readonly string[]; readonly text: string | null }[];
+}
+
+/**
+ * Compares every case of one configuration: over the real southbound (`files`, captured) and
+ * over the one ovnsim derives from the configuration (the --nbctl path).
+ */
+function compareConfig(
+  c: number,
+  configSeed: number,
+  features: ReadonlySet<Feature>,
+  n: number,
+  files: Record<string, string>,
+  refusedLines: readonly string[],
+  real: (tc: TraceCase) => string | undefined,
+  log: (line: string) => void,
+  ecmp: { renamed: string[]; refused: string[]; ssetAligned: number },
+): { results: CaseResult[]; crashes: number } {
+  const gen = generateNb(configSeed, features);
+  const realModel = readSbBundle(files);
+  const net = new LogicalNetwork(realModel);
+  // The --nbctl path: ovnsim's northd and southbound from the same lines.
+  let nbNet: LogicalNetwork | undefined;
+  let nbOwn: LogicalNetwork | undefined;
+  // The learned neighbours the configuration writes with ovn-sbctl are handed to ovnsim
+  // as the southbound rows they are (an nbctl file cannot hold them).
+  const sbLines = gen.lines.filter((l) => l.startsWith("ovn-sbctl"));
+  const macBindings = sbLines.map(learnedMacBinding);
+  if (macBindings.every((m) => m !== undefined)) {
+    try {
+      // Lines the real ovn-nbctl refused are left out, as they left the real NB unchanged.
+      const refusedSet = new Set(refusedLines);
+      const nbLines = gen.lines.filter((l) => !l.startsWith("ovn-sbctl") && !refusedSet.has(l));
+      const db = parseNbctl(nbLines.join("\n"), { file: `config-${c}.nbctl` });
+      const model = sbModelFromNb(db, northd(db, "ovn-23.03"));
+      // ECMP ids follow real northd's random uuid order: renamed to the real ones where one
+      // consistent renaming makes the flows identical (run-dependent.ts), never otherwise.
+      const ren = renumberEcmp(model.flows, realModel.flows);
+      // The order of NAT external MACs in the self-originated ARP flow follows the NAT rows'
+      // uuids where MACs share an hmap bucket: the real order where the sets are equal.
+      const sset = alignSsetOrder(ren.flows, realModel.flows);
+      ecmp.ssetAligned += sset.aligned;
+      ecmp.renamed.push(...ren.renamed.map((x) => `config ${c}: ${x}`));
+      ecmp.refused.push(...ren.refused.map((x) => `config ${c}: ${x}`));
+      for (const x of ren.refused) log(`  config ${c}: ECMP ids not renamed: ${x}`);
+      nbNet = new LogicalNetwork({
+        ...model,
+        flows: inRealTieOrder(sset.flows, realModel.flows),
+        macBindings: macBindings as SbMacBinding[],
+      });
+      nbOwn = new LogicalNetwork({ ...model, flows: sset.flows, macBindings: macBindings as SbMacBinding[] });
+    } catch (e) {
+      log(`  config ${c}: ovnsim cannot read the configuration: ${(e as Error).message}`);
+    }
+  }
+  const results: CaseResult[] = [];
+  let crashes = 0;
+  for (const tc of generateMicroflows(configSeed ^ 0x5bd1e995, gen.topo, n)) {
+    const realOut = real(tc);
+    if (realOut === undefined) {
+      // e.g. an inport of another datapath: ovn-trace aborts (assertion in_key failed).
+      crashes++;
+      continue;
+    }
+    const cmp = compareCase(net, tc, realOut, (t) => t);
+    const nb = nbNet ? compareCase(nbNet, tc, realOut, maskSb) : undefined;
+    const own = nbOwn ? compareCase(nbOwn, tc, realOut, maskSb) : undefined;
+    results.push({
+      config: c,
+      configSeed,
+      args: tc.args,
+      tags: tc.tags,
+      features: traceFeatures(realOut, tc.args),
+      ...cmp,
+      ...(nb ? { nbctl: nb } : {}),
+      ...(own ? { nbctlOwnOrder: own } : {}),
+    });
+  }
+  return { results, crashes };
+}
+
+const configSeedOf = (seed: number, c: number) => (seed * 7919 + c * 104729) >>> 0;
+
+/** What a run (or a replay) adds up over its configurations. */
+interface Tally {
+  readonly t0: number;
+  readonly log: (line: string) => void;
+  readonly results: CaseResult[];
+  readonly ecmp: { renamed: string[]; refused: string[]; ssetAligned: number };
+  refused: number;
+  realCrashes: number;
+  configs: number;
+}
+
+const newTally = (opts: TraceDiffOptions): Tally => ({
+  t0: performance.now(),
+  log: opts.log ?? (() => {}),
+  results: [],
+  ecmp: { renamed: [], refused: [], ssetAligned: 0 },
+  refused: 0,
+  realCrashes: 0,
+  configs: 0,
+});
+
 export function runTraceDifferential(
   opts: TraceDiffOptions,
   start: (name: string) => Sandbox,
 ): TraceDiffReport {
-  const t0 = performance.now();
-  const log = opts.log ?? (() => {});
-  const results: CaseResult[] = [];
-  let refused = 0;
-  let realCrashes = 0;
-  let configs = 0;
+  const t = newTally(opts);
+  const { log, results, ecmp } = t;
   const nConfigs = Math.ceil(opts.cases / opts.perConfig);
   for (let c = 0; c < nConfigs; c++) {
-    if (opts.budgetSeconds !== undefined && (performance.now() - t0) / 1000 > opts.budgetSeconds) {
+    if (opts.budgetSeconds !== undefined && (performance.now() - t.t0) / 1000 > opts.budgetSeconds) {
       log(`time budget of ${opts.budgetSeconds} s spent: stopping after ${c} configurations`);
       break;
     }
-    const configSeed = (opts.seed * 7919 + c * 104729) >>> 0;
+    const configSeed = configSeedOf(opts.seed, c);
     const gen = generateNb(configSeed, opts.features);
     const sb = start("otd");
-    let net: LogicalNetwork;
     try {
       const applied = sb.sh(applyScript(gen.lines));
       const ref = applied.split("\n").filter((l) => l.startsWith("REFUSED"));
-      refused += ref.length;
+      t.refused += ref.length;
       for (const l of ref) log(`  config ${c}: ${l}`);
       const bundle = opts.keep ? path.join(opts.keep, `config-${c}`) : path.join(sb.dir, "sb");
       rmSync(bundle, { recursive: true, force: true });
@@ -287,50 +417,30 @@ export function runTraceDifferential(
       sb.run(path.join(repoRoot(), "scripts/capture-sb.sh"), [bundle]);
       const files: Record<string, string> = {};
       for (const f of readdirSync(bundle)) files[f] = readFileSync(path.join(bundle, f), "utf8");
-      const realModel = readSbBundle(files);
-      net = new LogicalNetwork(realModel);
-      // The --nbctl path: ovnsim's northd and southbound from the same lines.
-      let nbNet: LogicalNetwork | undefined;
-      // The learned neighbours the configuration writes with ovn-sbctl are handed to ovnsim
-      // as the southbound rows they are (an nbctl file cannot hold them).
-      const sbLines = gen.lines.filter((l) => l.startsWith("ovn-sbctl"));
-      const macBindings = sbLines.map(learnedMacBinding);
-      if (macBindings.every((m) => m !== undefined)) {
-        try {
-          // Lines the real ovn-nbctl refused are left out, as they left the real NB unchanged.
-          const refusedSet = new Set(ref.map((l) => l.slice("REFUSED: ".length)));
-          const nbLines = gen.lines.filter((l) => !l.startsWith("ovn-sbctl") && !refusedSet.has(l));
-          const db = parseNbctl(nbLines.join("\n"), { file: `config-${c}.nbctl` });
-          const model = sbModelFromNb(db, northd(db, "ovn-23.03"));
-          nbNet = new LogicalNetwork({
-            ...model,
-            flows: inRealTieOrder(model.flows, realModel.flows),
-            macBindings: macBindings as SbMacBinding[],
-          });
-        } catch (e) {
-          log(`  config ${c}: ovnsim cannot read the configuration: ${(e as Error).message}`);
-        }
-      }
-      configs++;
+      t.configs++;
       const n = Math.min(opts.perConfig, opts.cases - c * opts.perConfig);
-      for (const tc of generateMicroflows(configSeed ^ 0x5bd1e995, gen.topo, n)) {
-        const real = realText(sb, tc.args);
-        if (real === undefined) {
-          // e.g. an inport of another datapath: ovn-trace aborts (assertion in_key failed).
-          realCrashes++;
-          continue;
-        }
-        const cmp = compareCase(net, tc, real, (t) => t);
-        const nb = nbNet ? compareCase(nbNet, tc, real, maskSb) : undefined;
-        results.push({
-          config: c,
-          configSeed,
-          args: tc.args,
-          tags: tc.tags,
-          features: traceFeatures(real, tc.args),
-          ...cmp,
-          ...(nb ? { nbctl: nb } : {}),
-        });
+      const traces: { args: readonly string[]; text: string | null }[] = [];
+      const refusedLines = ref.map((l) => l.slice("REFUSED: ".length));
+      const r = compareConfig(
+        c,
+        configSeed,
+        opts.features,
+        n,
+        files,
+        refusedLines,
+        (tc) => {
+          const text = realText(sb, tc.args);
+          traces.push({ args: tc.args, text: text ?? null });
+          return text;
+        },
+        log,
+        ecmp,
+      );
+      results.push(...r.results);
+      t.realCrashes += r.crashes;
+      if (opts.keep) {
+        const run: RealRun = { configSeed, refused: refusedLines, traces };
+        writeFileSync(path.join(opts.keep, `config-${c}.real.json`), `${JSON.stringify(run)}\n`);
       }
     } finally {
       sb.stop();
@@ -339,6 +449,50 @@ export function runTraceDifferential(
     const f = results.filter((x) => x.full).length;
     log(`config ${c + 1}/${nConfigs} (seed ${configSeed}): ${done} cases, ${f} identical`);
   }
+  return report(opts, t);
+}
+
+/**
+ * The same comparison again from what a run kept (`keep`: each configuration's captured real
+ * southbound and the real ovn-trace texts), without the real tools: to measure a change of
+ * ovnsim against the very same real outputs.
+ */
+export function replayTraceDifferential(opts: TraceDiffOptions & { readonly keep: string }): TraceDiffReport {
+  const t = newTally(opts);
+  const { log, results, ecmp } = t;
+  for (let c = 0; existsSync(path.join(opts.keep, `config-${c}.real.json`)); c++) {
+    const run = JSON.parse(readFileSync(path.join(opts.keep, `config-${c}.real.json`), "utf8")) as RealRun;
+    if (run.configSeed !== configSeedOf(opts.seed, c)) throw new Error(`${opts.keep}: not seed ${opts.seed}`);
+    const bundle = path.join(opts.keep, `config-${c}`);
+    const files: Record<string, string> = {};
+    for (const f of readdirSync(bundle)) files[f] = readFileSync(path.join(bundle, f), "utf8");
+    t.refused += run.refused.length;
+    t.configs++;
+    let i = 0;
+    const r = compareConfig(
+      c,
+      run.configSeed,
+      opts.features,
+      run.traces.length,
+      files,
+      run.refused,
+      (tc) => {
+        const kept = run.traces[i++];
+        if (!kept || kept.args.join("\0") !== tc.args.join("\0"))
+          throw new Error(`${opts.keep}: config ${c}: the generator no longer draws the kept cases`);
+        return kept.text ?? undefined;
+      },
+      log,
+      ecmp,
+    );
+    results.push(...r.results);
+    t.realCrashes += r.crashes;
+  }
+  return report(opts, t);
+}
+
+function report(opts: TraceDiffOptions, t: Tally): TraceDiffReport {
+  const { results, ecmp, configs, refused, realCrashes, t0 } = t;
   const score = (rs: readonly Pick<CaseResult, "outcome" | "full">[]): Score => ({
     cases: rs.length,
     outcome: rs.filter((x) => x.outcome).length,
@@ -387,6 +541,11 @@ export function runTraceDifferential(
     nbctl: withPct(score(nbRs.map(nbOf))),
     nbctlByFeature: perFeature(nbRs, nbOf),
     nbctlDifferenceSignatures: signatures(nbRs.map(nbOf)),
+    nbctlOwnTieOrder: withPct(score(nbRs.map((x) => x.nbctlOwnOrder ?? nbOf(x)))),
+    nbctlOwnTieOrderSignatures: signatures(nbRs.map((x) => x.nbctlOwnOrder ?? nbOf(x))),
+    nbctlEcmpRenamed: ecmp.renamed,
+    nbctlEcmpRefused: ecmp.refused,
+    nbctlSsetOrderAligned: ecmp.ssetAligned,
     differenceSignatures: signatures(results),
     results,
     seconds: Math.round((performance.now() - t0) / 100) / 10,

@@ -502,6 +502,23 @@ function symPrereqs(ref: FieldRef): Pred[] {
   return out;
 }
 
+/**
+ * What ovn-trace checks before it executes a load (execute_load: mf_are_prereqs_ok on the
+ * OpenFlow field, i.e. OVS meta-flow prerequisites, not OVN's symbol prerequisites). They
+ * differ for the ND fields: OVS's MFP_ND / MFP_ND_SOLICIT / MFP_ND_ADVERT ask for the ICMPv6
+ * type and code only, OVN's `nd` also for ip.ttl == 255 — so `nd_ns { nd.target = …; }` on a
+ * routed packet (its TTL unchanged by nd_ns) does set the target.
+ */
+const OVS_LOAD_PREREQS: Partial<Record<string, string>> = {
+  "nd.target": "icmp6 && icmp6.type == {135, 136} && icmp6.code == 0",
+  "nd.sll": "icmp6 && icmp6.type == 135 && icmp6.code == 0",
+  "nd.tll": "icmp6 && icmp6.type == 136 && icmp6.code == 0",
+};
+function loadPrereqs(ref: FieldRef): Pred[] {
+  const ovs = OVS_LOAD_PREREQS[ref.sym.name];
+  return ovs !== undefined ? [prereqPred(ovs)] : symPrereqs(ref);
+}
+
 function prereqPred(text: string): Pred {
   let p = prereqPredCache.get(text);
   if (!p) {
@@ -771,7 +788,7 @@ class TraceRun {
         const base = a.dst.sym.base!;
         if (!REGISTER_BASES.test(base.mf))
           append(sup, "modify", formatAction(a, { table, pipeline }).replace(/;$/, ""));
-        if (symPrereqs(a.dst).every((p) => p(f))) {
+        if (loadPrereqs(a.dst).every((p) => p(f))) {
           writeField(a.dst, f, a.value, a.mask);
         }
         return;
