@@ -163,3 +163,24 @@ describe("lookupPacked", () => {
     expect(() => new KeyLayout([1]).unpack(new Uint32Array(1), 1, new Uint32Array(4))).toThrow(SimError);
   });
 });
+
+describe("README example (packed keys)", () => {
+  it("finds nw_dst=10.0.0.1 in the first packed key and nothing in the second", async () => {
+    const { W } = await import("@ovnsim/packet");
+    const table = new Classifier<string>();
+    const value = new Uint32Array(FLOW_WORDS);
+    const mask = new Uint32Array(FLOW_WORDS);
+    value[W.nw_dst] = 0x0a000001;
+    mask[W.nw_dst] = 0xffffffff;
+    table.insert({ priority: 10, value, mask, payload: "output:2" });
+    const layout = new KeyLayout([W.nw_src, W.nw_dst]);
+    const batch = new Uint32Array(2 * layout.size);
+    const key = new Uint32Array(FLOW_WORDS);
+    key[W.nw_dst] = 0x0a000001;
+    layout.pack(key, batch, 0);
+    key[W.nw_dst] = 0x0a000002;
+    layout.pack(key, batch, layout.size);
+    expect(table.lookupPacked(layout, batch, 0)?.payload).toBe("output:2");
+    expect(table.lookupPacked(layout, batch, layout.size)).toBeUndefined();
+  });
+});
