@@ -49,6 +49,10 @@
  *   per-shape dpcls lookup functions. A one-mask table without `wc` is then one call, one
  *   hash and one probe; outside a batch no rule version is checked (every rule held is
  *   visible: commits and removes take rules out physically).
+ * - Packed keys (`lookupPacked`, `KeyLayout`): OVS's datapath looks up each packet's miniflow,
+ *   the nonzero words only, not the whole flow. A one-mask table gets a finder generated for the
+ *   layout, reading the masked words at their packed positions (0 for words the layout lacks),
+ *   so a lookup reads one or two cache lines of key instead of the flow key's six.
  * - Lookups without `wc` hash the whole mask at once (OVS `find_match`). With 8 or more
  *   subtables they also use the tries up front (OVS consults them only when tracking
  *   wildcards; answers are the same): subtables are grouped by their prefix lengths on nw_dst
