@@ -19,6 +19,7 @@ import {
   type ClassBenchRule,
   Classifier,
   classBenchToRanges,
+  KeyLayout,
   classBenchToRules,
   classBenchTrace,
   headersToRangeKeys,
@@ -71,6 +72,12 @@ interface Row {
    * arena (no typed-array view per key), then over its first 64 keys. */
   lookupsPerSecArena: number | null;
   lookupsPerSecArenaHotKeys: number | null;
+  /** One-mask tables only (else null): `lookupPacked` over the same keys packed to the words
+   * the masks use (KeyLayout, OVS's miniflow), one packed key per lookup in lookup order, as a
+   * datapath batch holds its packets' keys; then the packed keys left where the full keys were
+   * (each lookup reads a key at a random place, as `arena` does). */
+  lookupsPerSecPacked: number | null;
+  lookupsPerSecPackedScattered: number | null;
   /** The floor under any lookup of these keys: reading and summing just the key words the
    * rules' masks use (straight-line code, arena offsets), no table. */
   keyReadsPerSec: number;
@@ -292,6 +299,28 @@ function runWorkload(
   const tRead = makeOffsetTimer();
   const at: number[] = [];
   const atHot: number[] = [];
+  // Packed keys (lookupPacked): in lookup order, and scattered as the full keys are.
+  const layout = new KeyLayout(usedWords.slice().sort((a, b) => a - b));
+  const ps = layout.size;
+  const packed = new Uint32Array(keys.length * ps);
+  keys.forEach((k, i) => {
+    layout.pack(k, packed, i * ps);
+  });
+  const packedOffs = Int32Array.from(keys, (_, i) => i * ps);
+  const scattered = new Uint32Array((arena.length / FLOW_WORDS) * ps);
+  const scatteredOffs = Int32Array.from(offs, (o) => (o / FLOW_WORDS) * ps);
+  keys.forEach((k, i) => {
+    layout.pack(k, scattered, scatteredOffs[i]!);
+  });
+  const lookupPacked = (a: Uint32Array, o: number) => c1.lookupPacked(layout, a, o);
+  if (oneMask)
+    for (let i = 0; i < nCheck; i++)
+      if (c1.lookupPacked(layout, packed, packedOffs[i]!) !== c1.lookup(keys[i]!))
+        throw new Error(`${workload}: key ${i}: lookupPacked differs from lookup`);
+  const tPacked = makeOffsetTimer();
+  const tScattered = makeOffsetTimer();
+  const pk: number[] = [];
+  const pkScattered: number[] = [];
   const reads: number[] = [];
   const size = (t: LookupTimer, f: (k: Uint32Array) => unknown): number => {
     const rate = t(f, keys, 1000);
@@ -309,6 +338,8 @@ function runWorkload(
     if (oneMask) {
       at.push(tAt(lookupAt, arena, offs, nFast));
       atHot.push(tAtHot(lookupAt, arena, hotOffs, nFast));
+      pk.push(tPacked(lookupPacked, packed, packedOffs, nFast));
+      pkScattered.push(tScattered(lookupPacked, scattered, scatteredOffs, nFast));
     }
     reads.push(tRead(readKey, arena, offs, nFast));
     withWc.push(tWc(lookupWc, keys, nWc));
@@ -334,6 +365,8 @@ function runWorkload(
     lookupsPerSecWc: Math.round(median(withWc)),
     lookupsPerSecArena: oneMask ? Math.round(median(at)) : null,
     lookupsPerSecArenaHotKeys: oneMask ? Math.round(median(atHot)) : null,
+    lookupsPerSecPacked: oneMask ? Math.round(median(pk)) : null,
+    lookupsPerSecPackedScattered: oneMask ? Math.round(median(pkScattered)) : null,
     keyReadsPerSec: Math.round(median(reads)),
     baselineLookupsPerSec: Math.round(bl),
     speedup: Math.round((lps / bl) * 10) / 10,
@@ -641,16 +674,17 @@ if (want("range acl1_100k")) {
 
 const pad = (s: string | number, n: number): string => String(s).padStart(n);
 console.log(
-  `${"workload".padEnd(30)} ${pad("rules", 7)} ${pad("masks", 6)} ${pad("sub/lkp", 7)} ${pad("hit%", 5)} ${pad("M lkp/s", 8)} ${pad("hot", 6)} ${pad("arena", 6)} ${pad("a.hot", 6)} ${pad("keyrd", 6)} ${pad("+wc", 6)} ${pad("linear", 7)} ${pad("ratio", 7)} ${pad("ins ms", 7)} ${pad("B/rule", 6)} | ${pad("TM tbl", 6)} ${pad("tbl/lkp", 7)} ${pad("TM M/s", 6)} ${pad("TM ins", 6)} ${pad("B/rule", 6)} | ${pad("EMC", 6)} ${pad("hit%", 4)}`,
+  `${"workload".padEnd(30)} ${pad("rules", 7)} ${pad("masks", 6)} ${pad("sub/lkp", 7)} ${pad("hit%", 5)} ${pad("M lkp/s", 8)} ${pad("hot", 6)} ${pad("arena", 6)} ${pad("a.hot", 6)} ${pad("packed", 6)} ${pad("p.scat", 6)} ${pad("keyrd", 6)} ${pad("+wc", 6)} ${pad("linear", 7)} ${pad("ratio", 7)} ${pad("ins ms", 7)} ${pad("B/rule", 6)} | ${pad("TM tbl", 6)} ${pad("tbl/lkp", 7)} ${pad("TM M/s", 6)} ${pad("TM ins", 6)} ${pad("B/rule", 6)} | ${pad("EMC", 6)} ${pad("hit%", 4)}`,
 );
 for (const r of rows)
   console.log(
-    `${r.workload.padEnd(30)} ${pad(r.rules, 7)} ${pad(r.masks, 6)} ${pad(r.subtablesPerLookup.toFixed(1), 7)} ${pad((r.hitRate * 100).toFixed(0), 5)} ${pad(M(r.lookupsPerSec), 8)} ${pad(M(r.lookupsPerSecHotKeys), 6)} ${pad(r.lookupsPerSecArena === null ? "-" : M(r.lookupsPerSecArena), 6)} ${pad(r.lookupsPerSecArenaHotKeys === null ? "-" : M(r.lookupsPerSecArenaHotKeys), 6)} ${pad(M(r.keyReadsPerSec), 6)} ${pad(M(r.lookupsPerSecWc), 6)} ${pad(M(r.baselineLookupsPerSec), 7)} ${pad(`${r.speedup}×`, 7)} ${pad(r.insertMs, 7)} ${pad(r.bytesPerRule, 6)} | ${pad(r.tmTables, 6)} ${pad(r.tmTablesPerLookup.toFixed(1), 7)} ${pad(M(r.tmLookupsPerSec), 6)} ${pad(r.tmInsertMs, 6)} ${pad(r.tmBytesPerRule, 6)} | ${pad(M(r.emcLookupsPerSec), 6)} ${pad((r.emcHitRate * 100).toFixed(0), 4)}`,
+    `${r.workload.padEnd(30)} ${pad(r.rules, 7)} ${pad(r.masks, 6)} ${pad(r.subtablesPerLookup.toFixed(1), 7)} ${pad((r.hitRate * 100).toFixed(0), 5)} ${pad(M(r.lookupsPerSec), 8)} ${pad(M(r.lookupsPerSecHotKeys), 6)} ${pad(r.lookupsPerSecArena === null ? "-" : M(r.lookupsPerSecArena), 6)} ${pad(r.lookupsPerSecArenaHotKeys === null ? "-" : M(r.lookupsPerSecArenaHotKeys), 6)} ${pad(r.lookupsPerSecPacked === null ? "-" : M(r.lookupsPerSecPacked), 6)} ${pad(r.lookupsPerSecPackedScattered === null ? "-" : M(r.lookupsPerSecPackedScattered), 6)} ${pad(M(r.keyReadsPerSec), 6)} ${pad(M(r.lookupsPerSecWc), 6)} ${pad(M(r.baselineLookupsPerSec), 7)} ${pad(`${r.speedup}×`, 7)} ${pad(r.insertMs, 7)} ${pad(r.bytesPerRule, 6)} | ${pad(r.tmTables, 6)} ${pad(r.tmTablesPerLookup.toFixed(1), 7)} ${pad(M(r.tmLookupsPerSec), 6)} ${pad(r.tmInsertMs, 6)} ${pad(r.tmBytesPerRule, 6)} | ${pad(M(r.emcLookupsPerSec), 6)} ${pad((r.emcHitRate * 100).toFixed(0), 4)}`,
   );
 console.log(
   "\nRates and times are per CPU-second of this process (process.cpuUsage), medians of 5 runs.\n" +
     "M lkp/s: tuple space search, no wildcard tracking; hot: the same over the first 64 keys only (keys in cache); +wc: with megaflow tracking (staged lookup, tries);\n" +
     "arena / a.hot (one-mask tables): lookupAt(arena, offset) over the same keys without a typed-array view per key, all keys / first 64;\n" +
+    "packed / p.scat (one-mask tables): lookupPacked on the keys packed to the masks' words (KeyLayout, OVS's miniflow), in lookup order (a datapath batch) / left at the full keys' random places;\n" +
     "keyrd: reading just the key words the masks use, no table (the floor for random keys that miss the cache);\n" +
     "linear: flat-array linear scan, same process; ratio = TSS / linear; TM: TupleMergeClassifier (same answers);\n" +
     "EMC: 8192-entry exact-match cache in front of TSS (helps repeated headers only). B/rule: structural estimate (typed arrays + records); bytesPerRuleHeap in the JSON is the measured heap growth (noisy).\n" +

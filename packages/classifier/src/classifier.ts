@@ -49,6 +49,10 @@
  *   per-shape dpcls lookup functions. A one-mask table without `wc` is then one call, one
  *   hash and one probe; outside a batch no rule version is checked (every rule held is
  *   visible: commits and removes take rules out physically).
+ * - Packed keys (`lookupPacked`, `KeyLayout`): OVS's datapath looks up each packet's miniflow,
+ *   the nonzero words only, not the whole flow. A one-mask table gets a finder generated for the
+ *   layout, reading the masked words at their packed positions (0 for words the layout lacks),
+ *   so a lookup reads one or two cache lines of key instead of the flow key's six.
  * - Lookups without `wc` hash the whole mask at once (OVS `find_match`). With 8 or more
  *   subtables they also use the tries up front (OVS consults them only when tracking
  *   wildcards; answers are the same): subtables are grouped by their prefix lengths on nw_dst
@@ -80,6 +84,7 @@ import {
   stageOf,
   VERSION_MAX,
 } from "./rule.js";
+import type { KeyLayout } from "./keylayout.js";
 import { RuleSet } from "./ruleset.js";
 import { PrefixTrie } from "./trie.js";
 
@@ -191,9 +196,13 @@ const finderCache = new Map<string, (t: unknown) => unknown>();
  * without loops. This is OVS's per-subtable-shape lookup functions (dpif-netdev-lookup.c)
  * for V8: straight-line code the JIT keeps in registers.
  */
-function compileFind<T>(st: Subtable<T>): FindFn<T> {
+function compileFind<T>(st: Subtable<T>, layout?: KeyLayout): FindFn<T> {
   const nw = st.nw;
-  const sig = `${Array.from(st.words).join(",")}/${Array.from(st.masks).join(",")}`;
+  // With a packed layout, word w is read at its packed position, or is 0 when not stored.
+  const at = (w: number): number => (layout === undefined ? w : (layout.position[w] ?? -1));
+  const sig = `${Array.from(st.words).join(",")}/${Array.from(st.masks).join(",")}${
+    layout === undefined ? "" : `@${Array.from(st.words, at).join(",")}`
+  }`;
   let factory = finderCache.get(sig);
   if (!factory) {
     const loads: string[] = [];
@@ -201,7 +210,8 @@ function compileFind<T>(st: Subtable<T>): FindFn<T> {
     const eq: string[] = [];
     for (let j = 0; j < nw; j++) {
       const w = st.words[j]!;
-      loads.push(`const a${j} = key[off + ${w}] & ${st.masks[j]! | 0};`);
+      const p = at(w);
+      loads.push(p < 0 ? `const a${j} = 0;` : `const a${j} = key[off + ${p}] & ${st.masks[j]! | 0};`);
       sum.push(`Math.imul(a${j}, ${WORD_MUL[w]!})`);
       eq.push(`vals[b + ${j}] === a${j}`);
     }
@@ -267,6 +277,9 @@ class Subtable<T> {
   headVals: Int32Array;
   /** Generated finder for this mask (see compileFind), once the subtable is probed often. */
   fast: FindFn<T> | null = null;
+  /** Generated finder over packed keys of `packedLayout` (Classifier.lookupPacked). */
+  packedFast: FindFn<T> | null = null;
+  packedLayout: KeyLayout | null = null;
   private probes = 0;
   private headHash: Int32Array;
   private freeHeads: number[] = [];
@@ -970,6 +983,37 @@ export class Classifier<T> extends RuleSet<T> {
     if (one !== null && one.fast !== null && !this.inBatch) return one.fast(keys, -1, offset) ?? undefined;
     return this.lookup(keys.subarray(offset, offset + this.nWords));
   }
+
+  /**
+   * `lookup` of the key packed at `packed[offset … offset + layout.size)` (see KeyLayout: the
+   * layout's words, every other word zero), as dpcls looks up a packet's miniflow. No
+   * wildcards. A one-mask table outside a batch is one hash probe generated for this layout
+   * and mask, reading only the packed words; otherwise the key is unpacked into a scratch key
+   * and looked up. Throws SimError BAD_VALUE if the key does not fit or the layout names a
+   * word beyond this classifier's nWords.
+   */
+  lookupPacked(layout: KeyLayout, packed: Uint32Array, offset: number): Rule<T> | undefined {
+    if (this.dirty) this.publish();
+    if (!(offset >= 0 && offset + layout.size <= packed.length) || layout.maxWord >= this.nWords)
+      throw new SimError(
+        "BAD_VALUE",
+        `classifier: no ${layout.size}-word packed key at offset ${offset} of ${packed.length} words, or a layout word beyond ${this.nWords}`,
+      );
+    const one = this.one;
+    if (one !== null && !this.inBatch && this.tc.codegen) {
+      if (one.packedLayout !== layout) {
+        one.packedFast = compileFind(one, layout);
+        one.packedLayout = layout;
+      }
+      return one.packedFast!(packed, -1, offset) ?? undefined;
+    }
+    const k = this.scratch;
+    layout.unpack(packed, offset, k);
+    return this.lookup(k);
+  }
+
+  /** Full key for lookupPacked's general path (lookups are not re-entrant). */
+  private readonly scratch = new Uint32Array(this.nWords);
 
   /**
    * The main loop of OVS `classifier_lookup__` for callers that keep "soft" rules (OpenFlow

@@ -4,6 +4,7 @@
 // RangeClassifier, a range-native decision-tree classifier for ACL / firewall rule sets.
 export { Classifier, sameRule } from "./classifier.js";
 export type { LookupStats } from "./classifier.js";
+export { KeyLayout } from "./keylayout.js";
 export { LinearClassifier } from "./linear.js";
 export { DEFAULT_FLOW_TRIES, matches, resolveOptions } from "./rule.js";
 export type { ClassifierOptions, ResolvedOptions, Rule, RuleSpec, TrieField } from "./rule.js";
