@@ -41,11 +41,20 @@ const IPV4_RE = /^\d{1,3}(\.\d{1,3}){3}$/;
 
 /** "10.180.204.252" → u32. Throws SimError(BAD_VALUE). */
 export function parseIp4(text: string, field = "ip"): number {
+  const hit = IP4_CACHE.get(text);
+  if (hit !== undefined) return hit;
   if (!IPV4_RE.test(text) || !Address4.isValid(text)) {
     throw new SimError("BAD_VALUE", `${field}: "${text}" is not an IPv4 address`);
   }
-  return Number(new Address4(text).bigInt()) >>> 0;
+  const v = Number(new Address4(text).bigInt()) >>> 0;
+  if (IP4_CACHE.size >= 4096) IP4_CACHE.clear();
+  IP4_CACHE.set(text, v);
+  return v;
 }
+
+/** Parsed addresses by text, as MAC_CACHE: the physical network parses its hosts' on every hop. */
+const IP4_CACHE = new Map<string, number>();
+const IP6_CACHE = new Map<string, bigint>();
 
 const IPV4_SCAN_RE = /^[+-]?\d+(\.[+-]?\d+){3}$/;
 
@@ -72,10 +81,15 @@ export function formatIp4(ip: number): string {
 
 /** "fd00::1" → 128-bit bigint. Throws SimError(BAD_VALUE). */
 export function parseIp6(text: string, field = "ipv6"): bigint {
+  const hit = IP6_CACHE.get(text);
+  if (hit !== undefined) return hit;
   if (!text.includes(":") || !Address6.isValid(text) || text.includes("/") || text.includes("%")) {
     throw new SimError("BAD_VALUE", `${field}: "${text}" is not an IPv6 address`);
   }
-  return new Address6(text).bigInt();
+  const v = new Address6(text).bigInt();
+  if (IP6_CACHE.size >= 4096) IP6_CACHE.clear();
+  IP6_CACHE.set(text, v);
+  return v;
 }
 
 /**

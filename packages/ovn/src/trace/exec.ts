@@ -35,6 +35,9 @@ interface CFlow {
   readonly actions: readonly Action[];
   readonly omit: boolean;
   readonly uuid: string;
+  /** Its table line and its actions' lines: the same on every trace, so each is built once. */
+  line?: string;
+  actionLines?: readonly string[];
 }
 
 interface CPort {
@@ -619,6 +622,16 @@ function mfFormat(mf: string, v: bigint): string {
   }
 }
 
+/** A matched flow's table line (`" 13. ls_in_lb (northd.c:…): match, priority 120, uuid …"`). */
+function tableLine(c: CFlow, table: number): string {
+  let s = `${String(table).padStart(2)}. `;
+  const { stage, hint } = c.lf;
+  if (stage && hint) s += `${stage} (${hint}): `;
+  else if (stage) s += `${stage}: `;
+  else if (hint) s += `(${hint}): `;
+  return `${s}${c.lf.match}, priority ${c.lf.priority}, uuid ${c.uuid}`;
+}
+
 class TraceRun {
   private ctIdx = 0;
   private readonly ctStates: number[];
@@ -687,20 +700,17 @@ class TraceRun {
         if (!c?.omit) break;
         table++;
       }
-      let s = `${String(table).padStart(2)}. `;
+      let s: string;
       if (c) {
-        const { stage, hint } = c.lf;
-        if (stage && hint) s += `${stage} (${hint}): `;
-        else if (stage) s += `${stage}: `;
-        else if (hint) s += `(${hint}): `;
-        s += `${c.lf.match}, priority ${c.lf.priority}, uuid ${c.uuid}`;
+        s = c.line ??= tableLine(c, table);
       } else {
         const stage = dp.stages.get(`${pipeline}:${table}`);
-        s += `${stage ? `${stage}: ` : ""}no match (implicit drop)`;
+        s = `${String(table).padStart(2)}. ${stage ? `${stage}: ` : ""}no match (implicit drop)`;
       }
       const node = append(sup, "table", s);
       if (!c) return;
-      const tail = this.traceActions(c.actions, dp, f, table, pipeline, node.children, true);
+      c.actionLines ??= c.actions.map((a) => formatAction(a, { table, pipeline }));
+      const tail = this.traceActions(c.actions, dp, f, table, pipeline, node.children, true, c.actionLines);
       if (!tail) return;
       ({ table, pipeline, sup } = tail);
     }
@@ -718,14 +728,16 @@ class TraceRun {
     pipeline: Pipeline,
     sup: MNode[],
     tail = false,
+    lines?: readonly string[],
   ): { table: number; pipeline: Pipeline; sup: MNode[] } | undefined {
     if (actions.length === 0) {
       append(sup, "action", "drop;");
       return undefined;
     }
     const cur = { table, pipeline };
-    for (const [i, a] of actions.entries()) {
-      append(sup, "action", formatAction(a, cur));
+    for (let i = 0; i < actions.length; i++) {
+      const a = actions[i]!;
+      append(sup, "action", lines ? lines[i]! : formatAction(a, cur));
       if (tail && i === actions.length - 1 && a.t === "next")
         return this.nextTarget(a, dp, f, table, pipeline, sup);
       this.execute(a, dp, f, table, pipeline, sup);
