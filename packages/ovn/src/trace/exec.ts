@@ -12,7 +12,8 @@ import { parseHashFields, type SelectGroup, selectBucket } from "@ovnsim/lb";
 import { CS, type Flow, formatFlow, SimError } from "@ovnsim/packet";
 import { formatAction, formatField, formatIp4, formatIp6, formatMac } from "../actions/format.js";
 import { type Action, type LbBackend, parseActions } from "../actions/parse.js";
-import { compileExpr, foldConstants, type Pred } from "../expr/compile.js";
+import { type ChunkMatcher, compileTable, type MatchSource } from "../expr/codegen.js";
+import { type CompileEnv, compileExpr, foldConstants, type Pred } from "../expr/compile.js";
 import { parseMicroflow } from "../expr/microflow.js";
 import { Cursor, parseIp4Text, parseIp6Text, tokenize } from "../expr/lexer.js";
 import { type FieldRef, parseExpr, parseFieldAt } from "../expr/parse.js";
@@ -35,6 +36,8 @@ interface CFlow {
   readonly actions: readonly Action[];
   readonly omit: boolean;
   readonly uuid: string;
+  /** The folded match and the actions' prerequisites, for the table's generated matcher. */
+  readonly src: MatchSource;
   /** Its table line and its actions' lines: the same on every trace, so each is built once. */
   line?: string;
   actionLines?: readonly string[];
@@ -69,6 +72,13 @@ interface CDatapath {
   readonly tables: Map<string, CFlow[]>;
   /** The same lists indexed by pipeline and table number (the lookup's path: no key string per lookup). */
   readonly byTable: { readonly ingress: (CFlow[] | undefined)[]; readonly egress: (CFlow[] | undefined)[] };
+  /** Each table's generated matcher (expr/codegen.ts), made on the table's first lookup. */
+  readonly matchers: {
+    readonly ingress: (ChunkMatcher[] | undefined)[];
+    readonly egress: (ChunkMatcher[] | undefined)[];
+  };
+  /** Port names and chassis residency as this datapath's matches resolve them. */
+  env?: CompileEnv;
   readonly stages: Map<string, string>;
   readonly unparsed: { readonly flow: LogicalFlow; readonly error: string }[];
   /** Has an l3gateway port: ovn-trace treats the datapath as a local gateway router. */
@@ -260,6 +270,7 @@ export class LogicalNetwork {
         mcsByKey: new Map(),
         tables: new Map(),
         byTable: { ingress: [], egress: [] },
+        matchers: { ingress: [], egress: [] },
         stages: new Map(),
         unparsed: [],
         hasL3gateway: false,
@@ -299,10 +310,11 @@ export class LogicalNetwork {
       if (!dp) continue;
       const key = `${lf.pipeline}:${lf.table}`;
       if (!dp.stages.has(key)) dp.stages.set(key, lf.stage);
-      const env = {
+      dp.env ??= {
         lookupPort: (n: string) => this.lookupPort(dp, n),
         isChassisResident: (n: string) => this.isChassisResident(n),
       };
+      const env = dp.env;
       try {
         const match = foldConstants(
           parseExpr(lf.match, {
@@ -333,6 +345,7 @@ export class LogicalNetwork {
         list.push({
           lf,
           pred,
+          src: { match, extra: prereqs },
           actions,
           omit,
           uuid:
@@ -682,9 +695,17 @@ class TraceRun {
   private lookup(dp: CDatapath, f: MFlow, table: number, pipeline: Pipeline): CFlow | undefined {
     const list = dp.byTable[pipeline][table];
     if (!list) return undefined;
-    for (let i = 0; i < list.length; i++) {
-      const c = list[i]!;
-      if (c.pred(f)) return c;
+    let ms = dp.matchers[pipeline][table];
+    if (!ms) {
+      ms = compileTable(
+        list.map((c) => c.src),
+        dp.env!,
+      );
+      dp.matchers[pipeline][table] = ms;
+    }
+    for (let i = 0; i < ms.length; i++) {
+      const j = ms[i]!(f);
+      if (j >= 0) return list[j];
     }
     return undefined;
   }
