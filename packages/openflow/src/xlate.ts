@@ -2039,11 +2039,12 @@ function runPass(
   megaflowMask = wc;
   const mfValue = new Uint32Array(FLOW_WORDS);
   for (let i = 0; i < FLOW_WORDS; i++) mfValue[i] = (init[i]! & megaflowMask[i]!) >>> 0;
-  const initFlow = keyToFlow(init);
-  const finalFlow = keyToFlow(ctx.key);
   // flow_equal() also compares actset_output, which write_actions sets (never printed).
   let same = ctx.actsetOutput === null;
   for (let i = 0; i < FLOW_WORDS; i++) if (init[i] !== ctx.key[i]) same = false;
+  const initFlow = keyToFlow(init);
+  // An unchanged packet's final flow is only read as "unchanged" and as `packets.final` (= start).
+  const finalFlow = same ? initFlow : keyToFlow(ctx.key);
   // The texts are rendered when first read (callers that only follow the packet never ask).
   const mask = megaflowMask.slice();
   const topNames = namesOf(ctx, topBridge);

@@ -27,6 +27,19 @@ const HEX2: readonly string[] = Array.from({ length: 256 }, (_, i) => i.toString
 
 /** 48-bit integer → "0a:58:0a:b4:cc:0c". */
 export function formatMac(mac: number): string {
+  const hit = MAC_TEXT.get(mac);
+  if (hit !== undefined) return hit;
+  const t = macText(mac);
+  if (MAC_TEXT.size >= 4096) MAC_TEXT.clear();
+  MAC_TEXT.set(mac, t);
+  return t;
+}
+
+/** Formatted MACs and IPv4 addresses by value: a trace shows the same few at every step. */
+const MAC_TEXT = new Map<number, string>();
+const IP4_TEXT = new Map<number, string>();
+
+function macText(mac: number): string {
   const hi = Math.floor(mac / 0x100000000);
   const lo = mac >>> 0;
   return `${HEX2[(hi >>> 8) & 0xff]}:${HEX2[hi & 0xff]}:${HEX2[lo >>> 24]}:${HEX2[(lo >>> 16) & 0xff]}:${HEX2[(lo >>> 8) & 0xff]}:${HEX2[lo & 0xff]}`;
@@ -41,11 +54,20 @@ const IPV4_RE = /^\d{1,3}(\.\d{1,3}){3}$/;
 
 /** "10.180.204.252" → u32. Throws SimError(BAD_VALUE). */
 export function parseIp4(text: string, field = "ip"): number {
+  const hit = IP4_CACHE.get(text);
+  if (hit !== undefined) return hit;
   if (!IPV4_RE.test(text) || !Address4.isValid(text)) {
     throw new SimError("BAD_VALUE", `${field}: "${text}" is not an IPv4 address`);
   }
-  return Number(new Address4(text).bigInt()) >>> 0;
+  const v = Number(new Address4(text).bigInt()) >>> 0;
+  if (IP4_CACHE.size >= 4096) IP4_CACHE.clear();
+  IP4_CACHE.set(text, v);
+  return v;
 }
+
+/** Parsed addresses by text, as MAC_CACHE: the physical network parses its hosts' on every hop. */
+const IP4_CACHE = new Map<string, number>();
+const IP6_CACHE = new Map<string, bigint>();
 
 const IPV4_SCAN_RE = /^[+-]?\d+(\.[+-]?\d+){3}$/;
 
@@ -67,15 +89,25 @@ export function parseIp4Scan(text: string, field = "ip"): number {
 
 /** u32 → "10.180.204.252". */
 export function formatIp4(ip: number): string {
-  return `${(ip >>> 24) & 0xff}.${(ip >>> 16) & 0xff}.${(ip >>> 8) & 0xff}.${ip & 0xff}`;
+  const hit = IP4_TEXT.get(ip);
+  if (hit !== undefined) return hit;
+  const t = `${(ip >>> 24) & 0xff}.${(ip >>> 16) & 0xff}.${(ip >>> 8) & 0xff}.${ip & 0xff}`;
+  if (IP4_TEXT.size >= 4096) IP4_TEXT.clear();
+  IP4_TEXT.set(ip, t);
+  return t;
 }
 
 /** "fd00::1" → 128-bit bigint. Throws SimError(BAD_VALUE). */
 export function parseIp6(text: string, field = "ipv6"): bigint {
+  const hit = IP6_CACHE.get(text);
+  if (hit !== undefined) return hit;
   if (!text.includes(":") || !Address6.isValid(text) || text.includes("/") || text.includes("%")) {
     throw new SimError("BAD_VALUE", `${field}: "${text}" is not an IPv6 address`);
   }
-  return new Address6(text).bigInt();
+  const v = new Address6(text).bigInt();
+  if (IP6_CACHE.size >= 4096) IP6_CACHE.clear();
+  IP6_CACHE.set(text, v);
+  return v;
 }
 
 /**

@@ -380,7 +380,15 @@ export function physicalSteps(
     const layer = e.kind === "metallb" ? "metallb" : e.kind === "bridge" ? "openflow" : "physical";
     // An event with a headline (a bridge's) renders the rest of its text only when the detail is read.
     const lazyRest = e.head !== undefined;
-    let [head, ...rest] = lazyRest ? [e.head] : e.text.split("\n");
+    let head: string | undefined;
+    // The text after the first line; undefined when there is no second line (an empty one is kept).
+    let restText: string | undefined;
+    if (lazyRest) head = e.head;
+    else {
+      const nl = e.text.indexOf("\n");
+      head = nl < 0 ? e.text : e.text.slice(0, nl);
+      if (nl >= 0) restText = e.text.slice(nl + 1);
+    }
     if (e.kind === "bridge" && bridgeRun) {
       // Say which rule decided, not only where the frame went.
       const r = bridgeRun(e.at);
@@ -390,7 +398,7 @@ export function physicalSteps(
       }
     }
     let note = head ?? e.kind;
-    const host = e.at.split(/[/:]/)[0] ?? e.at;
+    const host = deviceOf(e.at);
     const text = head ?? "";
     if (e.kind === "route") route.set(host, text);
     else if (e.kind === "metallb" || (e.kind === "host" && text.startsWith("answers"))) why.set(host, text);
@@ -408,16 +416,9 @@ export function physicalSteps(
       if (entry) note = `${note}; br-int table 0 priority ${entry.priority}: ${entry.actions}`;
     }
     const at = e.at;
-    const device = at.split(/[/:]/)[0] ?? at;
-    const extra: Partial<TraceStep> = {
-      device,
-      ...(e.kind === "drop"
-        ? { outcome: "drop" as const }
-        : e.kind === "deliver"
-          ? { outcome: "deliver" as const }
-          : {}),
-      ...(rest.length > 0 ? { detail: rest.join("\n") } : {}),
-    };
+    const device = host;
+    const outcome =
+      e.kind === "drop" ? ("drop" as const) : e.kind === "deliver" ? ("deliver" as const) : undefined;
     const restOf = (): string => e.text.slice((e.head?.length ?? 0) + 1);
     // Every hop that shows a frame (wire, switch port, bridge port, delivery), each frame once per place.
     if (e.frame && e.kind !== "host" && e.kind !== "neigh") {
@@ -430,19 +431,35 @@ export function physicalSteps(
       flush();
       cur = new StepBuilder(layer, where, head ?? e.kind, device).seen(into.last);
       if (e.frame) cur.show(e.frame);
-      const b = cur.build();
-      cur = new StepBuilder(b.layer, b.where, b.summary, b.device).seen(into.last);
-      if (b.packet) cur.show(b.packet);
-      if (extra.outcome) cur.end(extra.outcome);
-      if (extra.detail) cur.setDetail(extra.detail);
+      if (outcome) cur.end(outcome);
+      if (restText) cur.setDetail(restText);
       else if (lazyRest) cur.setDetail(restOf);
     } else {
       const target = cur ?? into;
+      const extra: Partial<TraceStep> = outcome
+        ? restText !== undefined
+          ? { device, outcome, detail: restText }
+          : { device, outcome }
+        : restText !== undefined
+          ? { device, detail: restText }
+          : { device };
       const st = target.step(layer, where, head ?? e.kind, e.frame, extra);
       if (lazyRest) lazyProperty(st, "detail", restOf);
     }
   }
   flush();
+}
+
+/** The device part of a place ("tor:p-node3" → "tor", "node3/br-provider:x" → "node3"), per place text. */
+const DEVICE_OF = new Map<string, string>();
+function deviceOf(at: string): string {
+  let d = DEVICE_OF.get(at);
+  if (d === undefined) {
+    d = at.split(/[/:]/)[0] ?? at;
+    if (DEVICE_OF.size >= 4096) DEVICE_OF.clear();
+    DEVICE_OF.set(at, d);
+  }
+  return d;
 }
 
 /** A frame's comment: who decided ("tor", "br-provider") and what, without the port the capture names. */

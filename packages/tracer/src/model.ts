@@ -116,7 +116,22 @@ export interface WireFrame {
 
 const ARP_OPS: Record<number, string> = { 1: "request", 2: "reply" };
 
+/**
+ * Views already made, per packet: flows are frozen, so a packet's view never changes, and the
+ * same packet is shown at several steps of a trace (each hop of a wire, each bridge port).
+ */
+const VIEWS = new WeakMap<Flow, PacketView>();
+
 export function packetView(f: Flow): PacketView {
+  let v = VIEWS.get(f);
+  if (v === undefined) {
+    v = makeView(f);
+    if (Object.isFrozen(f)) VIEWS.set(f, v);
+  }
+  return v;
+}
+
+function makeView(f: Flow): PacketView {
   const vlan = f.vlans[0]?.vid ?? null;
   let proto: string;
   if (f.dl_type === ETH_TYPE.arp) proto = "arp";

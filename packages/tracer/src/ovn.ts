@@ -205,19 +205,9 @@ export function runLogical(
         const st = tableStage(node.text);
         if (st) stages.push({ pipeline, ...st });
       }
-      if ((node.kind === "action" || node.kind === "modify") && MAYBE_SET.test(node.text)) {
-        const m = /^(eth\.dst|eth\.src|ip4\.dst|ip4\.src|ip6\.dst|ip6\.src) = ([0-9a-fA-F:.]+);?$/.exec(
-          node.text.trim(),
-        );
-        if (m) {
-          const v = m[2]!;
-          if (m[1] === "eth.dst") g = withFlow(g, { dl_dst: parseMac(v) });
-          else if (m[1] === "eth.src") g = withFlow(g, { dl_src: parseMac(v) });
-          else if (m[1] === "ip4.dst") g = withFlow(g, { nw_dst: parseIp4(v) });
-          else if (m[1] === "ip4.src") g = withFlow(g, { nw_src: parseIp4(v) });
-          else if (m[1] === "ip6.dst") g = withFlow(g, { ipv6_dst: parseIp6(v) });
-          else g = withFlow(g, { ipv6_src: parseIp6(v) });
-        }
+      if (node.kind === "action" || node.kind === "modify") {
+        const c = assignmentOf(node.text);
+        if (c) g = withFlow(g, c);
       }
       if (node.kind === "output") {
         const m = /^\/\* output to "([^"]+)"/.exec(node.text);
@@ -264,6 +254,34 @@ export function runLogical(
 
 /** A cheap first test for the address assignments the walk replays (`eth.dst = …`, `ip4.src = …`). */
 const MAYBE_SET = /^\s*(?:eth|ip4|ip6)\./;
+
+/**
+ * The change an action or modify line makes to the packet's addresses (`eth.dst = …;`), or
+ * null; kept per line text (the same logical flows print the same lines on every trace).
+ */
+const ASSIGNMENT_OF = new Map<string, Partial<Flow> | null>();
+function assignmentOf(text: string): Partial<Flow> | null {
+  let c = ASSIGNMENT_OF.get(text);
+  if (c !== undefined) return c;
+  c = null;
+  if (MAYBE_SET.test(text)) {
+    const m = /^(eth\.dst|eth\.src|ip4\.dst|ip4\.src|ip6\.dst|ip6\.src) = ([0-9a-fA-F:.]+);?$/.exec(
+      text.trim(),
+    );
+    if (m) {
+      const v = m[2]!;
+      if (m[1] === "eth.dst") c = { dl_dst: parseMac(v) };
+      else if (m[1] === "eth.src") c = { dl_src: parseMac(v) };
+      else if (m[1] === "ip4.dst") c = { nw_dst: parseIp4(v) };
+      else if (m[1] === "ip4.src") c = { nw_src: parseIp4(v) };
+      else if (m[1] === "ip6.dst") c = { ipv6_dst: parseIp6(v) };
+      else c = { ipv6_src: parseIp6(v) };
+    }
+  }
+  if (ASSIGNMENT_OF.size >= 50_000) ASSIGNMENT_OF.clear();
+  ASSIGNMENT_OF.set(text, c);
+  return c;
+}
 
 type TableStage = {
   readonly table: number;

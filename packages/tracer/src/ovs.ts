@@ -250,48 +250,85 @@ function kv(s: string): Record<string, string> {
   return o;
 }
 
+/** One datapath action, read once per action text. */
+type OdpOp =
+  | { readonly t: "out"; readonly dp: number }
+  | { readonly t: "pop" }
+  | { readonly t: "set"; readonly c: Partial<Flow> }
+  | { readonly t: "push"; readonly tpid: number; readonly vid: number; readonly pcp: number }
+  | { readonly t: "other" };
+
+function odpOp(a: string): OdpOp {
+  if (/^\d+$/.test(a)) return { t: "out", dp: Number(a) };
+  if (a === "pop_vlan") return { t: "pop" };
+  const eth = /^set\(eth\((.*)\)\)$/.exec(a);
+  const ip4 = /^set\(ipv4\((.*)\)\)$/.exec(a);
+  const l4 = /^set\((tcp|udp)\((.*)\)\)$/.exec(a);
+  const push = /^push_vlan\((.*)\)$/.exec(a);
+  if (eth) {
+    const x = kv(eth[1]!);
+    return {
+      t: "set",
+      c: {
+        ...(x.src ? { dl_src: parseMac(x.src.split("/")[0]!) } : {}),
+        ...(x.dst ? { dl_dst: parseMac(x.dst.split("/")[0]!) } : {}),
+      },
+    };
+  }
+  if (ip4) {
+    const x = kv(ip4[1]!);
+    return {
+      t: "set",
+      c: {
+        ...(x.src ? { nw_src: parseIp4(x.src.split("/")[0]!) } : {}),
+        ...(x.dst ? { nw_dst: parseIp4(x.dst.split("/")[0]!) } : {}),
+      },
+    };
+  }
+  if (l4) {
+    const x = kv(l4[2]!);
+    return {
+      t: "set",
+      c: {
+        ...(x.src ? { tp_src: Number(x.src.split("/")[0]) } : {}),
+        ...(x.dst ? { tp_dst: Number(x.dst.split("/")[0]) } : {}),
+      },
+    };
+  }
+  if (push) {
+    const x = kv(push[1]!);
+    return {
+      t: "push",
+      tpid: x.tpid ? Number(x.tpid) : 0x8100,
+      vid: Number(x.vid ?? 0),
+      pcp: Number(x.pcp ?? 0),
+    };
+  }
+  return { t: "other" };
+}
+
+/** Datapath action lists already read, by text (a bridge's rules print the same few). */
+const ODP_OPS = new Map<string, readonly OdpOp[]>();
+
 /** Applies datapath actions (`set(eth(...))`, `push_vlan`, `pop_vlan`, outputs) to the packet. */
 export function replayOdp(o: NodeOvs, actions: string, start: Flow): OvsExit[] {
   const out: OvsExit[] = [];
   if (actions === "drop" || actions === "") return out;
+  let ops = ODP_OPS.get(actions);
+  if (!ops) {
+    ops = splitOdp(actions).map(odpOp);
+    if (ODP_OPS.size >= 4096) ODP_OPS.clear();
+    ODP_OPS.set(actions, ops);
+  }
   let f = start;
-  for (const a of splitOdp(actions)) {
-    if (/^\d+$/.test(a)) {
-      const p = o.dpPorts.get(Number(a));
+  for (const op of ops) {
+    if (op.t === "out") {
+      const p = o.dpPorts.get(op.dp);
       if (p) out.push({ bridge: p.bridge, port: p.port, flow: f });
-      continue;
-    }
-    if (a === "pop_vlan") {
-      f = withFlow(f, { vlans: f.vlans.slice(1) });
-      continue;
-    }
-    const eth = /^set\(eth\((.*)\)\)$/.exec(a);
-    const ip4 = /^set\(ipv4\((.*)\)\)$/.exec(a);
-    const l4 = /^set\((tcp|udp)\((.*)\)\)$/.exec(a);
-    const push = /^push_vlan\((.*)\)$/.exec(a);
-    if (eth) {
-      const x = kv(eth[1]!);
-      f = withFlow(f, {
-        ...(x.src ? { dl_src: parseMac(x.src.split("/")[0]!) } : {}),
-        ...(x.dst ? { dl_dst: parseMac(x.dst.split("/")[0]!) } : {}),
-      });
-    } else if (ip4) {
-      const x = kv(ip4[1]!);
-      f = withFlow(f, {
-        ...(x.src ? { nw_src: parseIp4(x.src.split("/")[0]!) } : {}),
-        ...(x.dst ? { nw_dst: parseIp4(x.dst.split("/")[0]!) } : {}),
-      });
-    } else if (l4) {
-      const x = kv(l4[2]!);
-      f = withFlow(f, {
-        ...(x.src ? { tp_src: Number(x.src.split("/")[0]) } : {}),
-        ...(x.dst ? { tp_dst: Number(x.dst.split("/")[0]) } : {}),
-      });
-    } else if (push) {
-      const x = kv(push[1]!);
-      const tpid = x.tpid ? Number(x.tpid) : 0x8100;
-      f = withFlow(f, { vlans: [{ tpid, vid: Number(x.vid ?? 0), pcp: Number(x.pcp ?? 0) }, ...f.vlans] });
-    }
+    } else if (op.t === "pop") f = withFlow(f, { vlans: f.vlans.slice(1) });
+    else if (op.t === "set") f = withFlow(f, op.c);
+    else if (op.t === "push")
+      f = withFlow(f, { vlans: [{ tpid: op.tpid, vid: op.vid, pcp: op.pcp }, ...f.vlans] });
   }
   return out;
 }

@@ -30,6 +30,11 @@ export interface BaseField {
   set(f: MFlow, v: bigint): void;
   /** Fast path for fields of at most 32 bits: the value as an unsigned number. */
   readonly getN?: (f: MFlow) => number;
+  /**
+   * `getN` as a JS expression over a flow named `f` (`f.nw_dst`, `(f.regs[3] ?? 0)`), for the
+   * generated match code (expr/codegen.ts); absent where the read is not a plain property.
+   */
+  readonly js?: string;
 }
 
 export type Level = "nominal" | "boolean" | "ordinal";
@@ -62,6 +67,7 @@ function num(
   width: number,
   get: (f: MFlow) => number,
   set: (f: MFlow, v: number) => void,
+  js?: string,
 ): BaseField {
   const getN = width <= 32 ? get : undefined;
   return {
@@ -70,6 +76,7 @@ function num(
     get: (f) => BigInt(get(f)),
     set: (f, v) => set(f, Number(v & mask(width))),
     ...(getN ? { getN } : {}),
+    ...(getN && js ? { js } : {}),
   };
 }
 function big(
@@ -87,6 +94,7 @@ function reg(i: number): BaseField {
     width: 32,
     get: (f) => u(f.regs[i] ?? 0),
     getN: (f) => (f.regs[i] ?? 0) >>> 0,
+    js: `(f.regs[${i}] ?? 0)`,
     set: (f, v) => {
       f.regs[i] = Number(v & 0xffffffffn);
     },
@@ -153,6 +161,7 @@ export const BASE: Readonly<Record<string, BaseField>> = (() => {
         (f, v) => {
           f[k] = width === 32 ? v >>> 0 : v;
         },
+        `f.${k}`,
       ),
     );
   const g = (mf: string, width: number, k: BigKey): void =>

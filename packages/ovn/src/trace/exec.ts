@@ -12,7 +12,8 @@ import { parseHashFields, type SelectGroup, selectBucket } from "@ovnsim/lb";
 import { CS, type Flow, formatFlow, SimError } from "@ovnsim/packet";
 import { formatAction, formatField, formatIp4, formatIp6, formatMac } from "../actions/format.js";
 import { type Action, type LbBackend, parseActions } from "../actions/parse.js";
-import { compileExpr, foldConstants, type Pred } from "../expr/compile.js";
+import { type ChunkMatcher, compileTable, type MatchSource } from "../expr/codegen.js";
+import { type CompileEnv, compileExpr, foldConstants, type Pred } from "../expr/compile.js";
 import { parseMicroflow } from "../expr/microflow.js";
 import { Cursor, parseIp4Text, parseIp6Text, tokenize } from "../expr/lexer.js";
 import { type FieldRef, parseExpr, parseFieldAt } from "../expr/parse.js";
@@ -35,6 +36,11 @@ interface CFlow {
   readonly actions: readonly Action[];
   readonly omit: boolean;
   readonly uuid: string;
+  /** The folded match and the actions' prerequisites, for the table's generated matcher. */
+  readonly src: MatchSource;
+  /** Its table line and its actions' lines: the same on every trace, so each is built once. */
+  line?: string;
+  actionLines?: readonly string[];
 }
 
 interface CPort {
@@ -66,6 +72,13 @@ interface CDatapath {
   readonly tables: Map<string, CFlow[]>;
   /** The same lists indexed by pipeline and table number (the lookup's path: no key string per lookup). */
   readonly byTable: { readonly ingress: (CFlow[] | undefined)[]; readonly egress: (CFlow[] | undefined)[] };
+  /** Each table's generated matcher (expr/codegen.ts), made on the table's first lookup. */
+  readonly matchers: {
+    readonly ingress: (ChunkMatcher[] | undefined)[];
+    readonly egress: (ChunkMatcher[] | undefined)[];
+  };
+  /** Port names and chassis residency as this datapath's matches resolve them. */
+  env?: CompileEnv;
   readonly stages: Map<string, string>;
   readonly unparsed: { readonly flow: LogicalFlow; readonly error: string }[];
   /** Has an l3gateway port: ovn-trace treats the datapath as a local gateway router. */
@@ -257,6 +270,7 @@ export class LogicalNetwork {
         mcsByKey: new Map(),
         tables: new Map(),
         byTable: { ingress: [], egress: [] },
+        matchers: { ingress: [], egress: [] },
         stages: new Map(),
         unparsed: [],
         hasL3gateway: false,
@@ -296,10 +310,11 @@ export class LogicalNetwork {
       if (!dp) continue;
       const key = `${lf.pipeline}:${lf.table}`;
       if (!dp.stages.has(key)) dp.stages.set(key, lf.stage);
-      const env = {
+      dp.env ??= {
         lookupPort: (n: string) => this.lookupPort(dp, n),
         isChassisResident: (n: string) => this.isChassisResident(n),
       };
+      const env = dp.env;
       try {
         const match = foldConstants(
           parseExpr(lf.match, {
@@ -330,6 +345,7 @@ export class LogicalNetwork {
         list.push({
           lf,
           pred,
+          src: { match, extra: prereqs },
           actions,
           omit,
           uuid:
@@ -636,6 +652,16 @@ function mfFormat(mf: string, v: bigint): string {
   }
 }
 
+/** A matched flow's table line (`" 13. ls_in_lb (northd.c:…): match, priority 120, uuid …"`). */
+function tableLine(c: CFlow, table: number): string {
+  let s = `${String(table).padStart(2)}. `;
+  const { stage, hint } = c.lf;
+  if (stage && hint) s += `${stage} (${hint}): `;
+  else if (stage) s += `${stage}: `;
+  else if (hint) s += `(${hint}): `;
+  return `${s}${c.lf.match}, priority ${c.lf.priority}, uuid ${c.uuid}`;
+}
+
 class TraceRun {
   private ctIdx = 0;
   private readonly ctStates: number[];
@@ -686,9 +712,17 @@ class TraceRun {
   private lookup(dp: CDatapath, f: MFlow, table: number, pipeline: Pipeline): CFlow | undefined {
     const list = dp.byTable[pipeline][table];
     if (!list) return undefined;
-    for (let i = 0; i < list.length; i++) {
-      const c = list[i]!;
-      if (c.pred(f)) return c;
+    let ms = dp.matchers[pipeline][table];
+    if (!ms) {
+      ms = compileTable(
+        list.map((c) => c.src),
+        dp.env!,
+      );
+      dp.matchers[pipeline][table] = ms;
+    }
+    for (let i = 0; i < ms.length; i++) {
+      const j = ms[i]!(f);
+      if (j >= 0) return list[j];
     }
     return undefined;
   }
@@ -704,20 +738,17 @@ class TraceRun {
         if (!c?.omit) break;
         table++;
       }
-      let s = `${String(table).padStart(2)}. `;
+      let s: string;
       if (c) {
-        const { stage, hint } = c.lf;
-        if (stage && hint) s += `${stage} (${hint}): `;
-        else if (stage) s += `${stage}: `;
-        else if (hint) s += `(${hint}): `;
-        s += `${c.lf.match}, priority ${c.lf.priority}, uuid ${c.uuid}`;
+        s = c.line ??= tableLine(c, table);
       } else {
         const stage = dp.stages.get(`${pipeline}:${table}`);
-        s += `${stage ? `${stage}: ` : ""}no match (implicit drop)`;
+        s = `${String(table).padStart(2)}. ${stage ? `${stage}: ` : ""}no match (implicit drop)`;
       }
       const node = append(sup, "table", s);
       if (!c) return;
-      const tail = this.traceActions(c.actions, dp, f, table, pipeline, node.children, true);
+      c.actionLines ??= c.actions.map((a) => formatAction(a, { table, pipeline }));
+      const tail = this.traceActions(c.actions, dp, f, table, pipeline, node.children, true, c.actionLines);
       if (!tail) return;
       ({ table, pipeline, sup } = tail);
     }
@@ -735,14 +766,16 @@ class TraceRun {
     pipeline: Pipeline,
     sup: MNode[],
     tail = false,
+    lines?: readonly string[],
   ): { table: number; pipeline: Pipeline; sup: MNode[] } | undefined {
     if (actions.length === 0) {
       append(sup, "action", "drop;");
       return undefined;
     }
     const cur = { table, pipeline };
-    for (const [i, a] of actions.entries()) {
-      append(sup, "action", formatAction(a, cur));
+    for (let i = 0; i < actions.length; i++) {
+      const a = actions[i]!;
+      append(sup, "action", lines ? lines[i]! : formatAction(a, cur));
       if (tail && i === actions.length - 1 && a.t === "next")
         return this.nextTarget(a, dp, f, table, pipeline, sup);
       this.execute(a, dp, f, table, pipeline, sup);
