@@ -105,9 +105,14 @@ function netOn(w: ClusterWorld, chassis: string): LogicalNetwork {
   return n;
 }
 
+/** What a source names: an external client, a node, a pod (`client/`, `node/`, `pod/` of --from). */
+export type SourceKind = "client" | "node" | "pod";
+
 export interface ClusterTraceInput {
   /** `NS/NAME` of a pod, or a node name (its host network, through ovn0). */
   readonly from: string;
+  /** Whether `from` names a pod or a node (default: a pod of that name first, then a node). */
+  readonly fromKind?: "pod" | "node";
   /** Destination IPv4 address (pod, ClusterIP, LoadBalancer VIP, node, anything outside). */
   readonly to: string;
   readonly port?: number;
@@ -208,9 +213,9 @@ export function clusterCaptureWorld(s: Scenario): CaptureWorld {
   };
 }
 
-function originOf(w: ClusterWorld, from: string): Origin {
+function originOf(w: ClusterWorld, from: string, kind?: "pod" | "node"): Origin {
   const s = w.scenario;
-  const pod = podByRef(s, from);
+  const pod = kind === "node" ? undefined : podByRef(s, from);
   if (pod)
     return {
       kind: "pod",
@@ -224,7 +229,7 @@ function originOf(w: ClusterWorld, from: string): Origin {
       link: vethOf(pod),
       pod,
     };
-  const node = s.cluster?.nodes.find((n) => n.name === from);
+  const node = kind === "pod" ? undefined : s.cluster?.nodes.find((n) => n.name === from);
   if (node)
     return {
       kind: "node",
@@ -634,12 +639,16 @@ function flowOf(
  * ClusterIP or an address the cluster routes; and from any pod to a ClusterIP. Everything else
  * (external clients, a plain underlay pod whose gateway is the physical router) stays with the
  * seed's physical trace, so its findings and verdicts do not change.
+ *
+ * `kind`: what the user named (`client/NAME`, `node/NAME`, `pod/NS/NAME`), so a client or a node
+ * is never taken for a pod of the same name; without it, a pod is looked for first.
  */
-export function isClusterPath(s: Scenario, from: string, to: string): boolean {
+export function isClusterPath(s: Scenario, from: string, to: string, kind?: SourceKind): boolean {
   const cl = s.cluster;
-  if (!cl) return false;
-  if (cl.services.some((x) => x.clusterIps.includes(to)))
-    return !!podByRef(s, from) || cl.nodes.some((n) => n.name === from);
+  if (!cl || kind === "client") return false;
+  const podOf = (ref: string) => (kind === "node" ? undefined : podByRef(s, ref));
+  const isNode = (ref: string) => kind !== "pod" && cl.nodes.some((n) => n.name === ref);
+  if (cl.services.some((x) => x.clusterIps.includes(to))) return !!podOf(from) || isNode(from);
   const routedIp = (ip: string): boolean => {
     const sub = subnetOfAny(s, ip);
     if (sub) return routedSubnet(s, sub);
@@ -659,13 +668,13 @@ export function isClusterPath(s: Scenario, from: string, to: string): boolean {
     const [j, plen] = cl.joinCidr.split("/");
     return inCidr4(n, { ip: parseIp4(j!), plen: Number(plen) });
   };
-  if (s.physical.clients.some((c) => c.name === from)) return false;
-  const pod = podByRef(s, from);
+  if (kind === undefined && s.physical.clients.some((c) => c.name === from)) return false;
+  const pod = podOf(from);
   if (pod) {
     const sub = s.subnets.find((x) => x.name === pod.subnet);
     return !!sub && routedSubnet(s, sub);
   }
-  if (cl.nodes.some((n) => n.name === from))
+  if (isNode(from))
     return routedIp(to) || s.services.some((x) => x.type === "LoadBalancer" && x.vips.includes(to));
   return false;
 }
@@ -677,7 +686,7 @@ export function traceCluster(
 ): { doc: TraceDocument; frames: readonly WireFrame[] } {
   const s = w.scenario;
   const cl = s.cluster!;
-  const o = originOf(w, input.from);
+  const o = originOf(w, input.from, input.fromKind);
   const proto = input.proto ?? "tcp";
   const svc = cl.services.find((x) => x.clusterIps.includes(input.to));
   const lbSvc = s.services.find((x) => x.vips.includes(input.to));
