@@ -7,20 +7,23 @@
  *   - each conntrack state the request can meet where it enters OVN: new (first packet),
  *     established (a packet of a connection this node committed), and no entry (a mid-stream
  *     packet the node never saw);
- *   - each MetalLB announcer after a failover: the announcer fails, the next is elected, and the
- *     connection's next packet is traced on it, until no node is left to take over.
+ *   - each MetalLB announcer after a failover: every candidate of MetalLB's L2 election (the
+ *     nodes an L2Advertisement of the VIP's pool selects, with a running speaker, and with a local
+ *     endpoint under externalTrafficPolicy Local, ordered by sha256(node#IP) as the speakers'
+ *     ShouldAnnounce orders them) is elected once the candidates before it fail, and the
+ *     connection's next packet is traced on it; then every candidate down.
  * Every branch is one concrete trace with its verdict, and the coverage says how many of the
  * alternatives each branch point offers were reached.
  */
-import type { Scenario } from "@ovnsim/kube";
+import { type Scenario, electAnnouncer } from "@ovnsim/kube";
 import { SimError, TCP_FLAG } from "@ovnsim/packet";
 import {
+  type Simulation,
   type TraceDocument,
   type TraceInput,
   createSimulation,
   runTrace,
   trace,
-  traceFailover,
 } from "@ovnsim/tracer";
 import { lflowsHit, scenarioLflows } from "./diff.js";
 
@@ -165,41 +168,13 @@ export function exploreBranches(s: Scenario, input: BranchesInput = {}): Branche
     coverage.push({ kind: "conntrack", reached: 3, total: 3, missed: [] });
   }
 
-  // MetalLB: fail the announcer again and again; each new announcer is a branch.
-  const speakers = s.nodes.filter((x) => x.speaker).map((x) => x.name);
-  const isVip = s.services.some((x) => x.vips.includes(request.to));
-  if (isVip && proto === "tcp" && first.verdict.announcingNode !== null) {
-    const announced = new Set<string>([first.verdict.announcingNode]);
-    const sim = createSimulation(s);
-    for (let i = 0; i < speakers.length; i++) {
-      const r = traceFailover(sim, { ...base, fail: "speaker" });
-      if (r.newAnnouncer === null || announced.has(r.newAnnouncer)) {
-        if (r.newAnnouncer === null) {
-          branches.push({
-            kind: "announcer",
-            choice: "(none)",
-            witness: `speaker on ${r.oldAnnouncer ?? "?"} down, no node left to announce`,
-            delivered: r.next.verdict.delivered,
-            verdict: verdictOf(r.next),
-          });
-        }
-        break;
-      }
-      announced.add(r.newAnnouncer);
-      branches.push({
-        kind: "announcer",
-        choice: r.newAnnouncer,
-        witness: `speaker on ${r.oldAnnouncer ?? "?"} down; the connection's next packet (ACK)${r.ct ? `, ct_state=${r.ct.state} on ${r.ct.node}` : ""}`,
-        delivered: r.next.verdict.delivered,
-        verdict: verdictOf(r.next),
-      });
+  // MetalLB: each candidate its election could pick, once the candidates before it fail.
+  if (proto === "tcp" && first.verdict.announcingNode !== null) {
+    const a = exploreAnnouncers(s, { ...base, to: request.to, port: request.port });
+    if (a) {
+      branches.push(...a.branches);
+      coverage.push(a.coverage);
     }
-    coverage.push({
-      kind: "announcer",
-      reached: announced.size,
-      total: speakers.length,
-      missed: speakers.filter((x) => !announced.has(x)),
-    });
   }
   const delivered = branches.filter((b) => b.delivered).length;
   return {
@@ -239,4 +214,67 @@ export function renderBranchesJson(d: BranchesDocument): string {
 export function branchesProto(v: string): "tcp" | "udp" {
   if (v !== "tcp" && v !== "udp") throw new SimError("BAD_VALUE", `--proto: "${v}" is not tcp or udp`);
   return v;
+}
+
+/**
+ * The MetalLB-announcer branches of a TCP request to a LoadBalancer VIP (null for any other
+ * request): for each candidate of the election after the first, a fresh simulation runs the
+ * connection's SYN and reply on the current announcer, the speakers of every candidate before
+ * it stop (MetalLB's memberlist drops them, the rest re-elect: the next by sha256(node#IP)),
+ * virtual time runs (gratuitous ARPs), and the connection's next packet (ACK) is traced; the
+ * last branch has every candidate's speaker down. Coverage: the candidates the simulation's
+ * MetalLB actually elected (the first announcer counts) out of all of them.
+ */
+export function exploreAnnouncers(
+  s: Scenario,
+  input: TraceInput & { readonly to: string },
+): { branches: Branch[]; coverage: Coverage } | null {
+  const svc = s.services.find((x) => x.type === "LoadBalancer" && x.vips.includes(input.to));
+  if (!svc || (input.proto ?? "tcp") !== "tcp") return null;
+  const candidates = electAnnouncer(s, svc, input.to).candidates.map((c) => c.node);
+  if (candidates.length === 0) return null;
+  const base = createSimulation(s);
+  const vipOf = (sim: Simulation) => sim.metallb?.status().find((x) => x.vip === input.to)?.node ?? null;
+  const elected = new Set<string>();
+  const first = vipOf(base);
+  if (first !== null) elected.add(first);
+  const branches: Branch[] = [];
+  for (let i = 1; i <= candidates.length; i++) {
+    const sim = createSimulation(s, { reuse: base });
+    const m = sim.metallb;
+    if (!m || !sim.net) return null;
+    trace(sim, { ...input, reply: true });
+    const down = candidates.slice(0, i);
+    for (const n of down) m.setSpeaker(n, false);
+    sim.net.advance(6);
+    const now = vipOf(sim);
+    const r = runTrace(sim, { ...input, reply: false, tcpFlags: TCP_FLAG.ack });
+    const choice = i < candidates.length ? candidates[i]! : "(none)";
+    if (now !== null && now === choice) elected.add(now);
+    const ct = r.ct ? `, ct_state=${r.ct.state} on ${r.ct.node}` : "";
+    const elect =
+      i < candidates.length
+        ? now === choice
+          ? `${choice} elected`
+          : `${now ?? "no node"} elected, not ${choice}`
+        : now === null
+          ? "no node left to announce"
+          : `${now} still announces`;
+    branches.push({
+      kind: "announcer",
+      choice,
+      witness: `speaker${down.length > 1 ? "s" : ""} on ${down.join(", ")} down after the SYN and its reply: ${elect}; the connection's next packet (ACK)${ct}`,
+      delivered: r.doc.verdict.delivered,
+      verdict: verdictOf(r.doc),
+    });
+  }
+  return {
+    branches,
+    coverage: {
+      kind: "announcer",
+      reached: elected.size,
+      total: candidates.length,
+      missed: candidates.filter((c) => !elected.has(c)),
+    },
+  };
 }
