@@ -113,6 +113,8 @@ export interface ClusterTraceInput {
   readonly from: string;
   /** Whether `from` names a pod or a node (default: a pod of that name first, then a node). */
   readonly fromKind?: "pod" | "node";
+  /** TCP/UDP source port (default 40000): what the datapath's ECMP and LB hashes see. */
+  readonly srcPort?: number;
   /** Destination IPv4 address (pod, ClusterIP, LoadBalancer VIP, node, anything outside). */
   readonly to: string;
   readonly port?: number;
@@ -694,7 +696,8 @@ export function traceCluster(
   const port = input.port ?? svcSpec?.ports[0]?.port ?? 80;
   // The host network reaches Services through kube-proxy, not OVN: the join switch has no load
   // balancer (Kube-OVN attaches cluster-*-loadbalancer to every subnet switch except join).
-  const kp = o.kind === "node" && svcSpec ? kubeProxy(w, o, svcSpec, input.to, port, proto) : undefined;
+  const kp =
+    o.kind === "node" && svcSpec ? kubeProxy(w, o, svcSpec, input.to, port, proto, input.srcPort) : undefined;
   const noRoute = o.kind === "node" ? notViaOvn0(s, kp && !("reject" in kp) ? kp.ip : input.to) : undefined;
   const forward = new StepBuilder("ovn", "cluster", `${o.label} → ${hostPort(input.to, port)} (${proto})`);
   if (svcSpec) {
@@ -733,7 +736,15 @@ export function traceCluster(
   const first = kp ? { mac: kp.gwMac, why: kp.why } : firstHopMac(w, o, input.to);
   const f =
     kp?.flow ??
-    flowOf({ mac: o.mac, ip: srcIpFor(o, input.to, w) }, first.mac, input.to, proto, SRC_PORT, port, false);
+    flowOf(
+      { mac: o.mac, ip: srcIpFor(o, input.to, w) },
+      first.mac,
+      input.to,
+      proto,
+      input.srcPort ?? SRC_PORT,
+      port,
+      false,
+    );
   if (kp) forward.step("host", `${o.chassis}/kube-proxy`, kp.note, f);
   const fwd = runLeg(w, o, f, "forward", `${o.label} → ${hostPort(input.to, port)}`, first.why);
   const frames: WireFrame[] = [...fwd.frames];
@@ -966,6 +977,7 @@ function kubeProxy(
   vip: string,
   port: number,
   proto: "tcp" | "udp" | "icmp",
+  srcPort: number | undefined,
 ): KubeProxy {
   const s = w.scenario;
   const name = `${svc.namespace}/${svc.name}`;
@@ -985,7 +997,7 @@ function kubeProxy(
     return { reject: `${o.label} has no IPv6 address on join (join is not dual-stack): ovn0 cannot send it` };
   const hostSrc = v6 ? src : (o.internalIp ?? o.ip);
   const gwMac = w.db.routers.flatMap((r) => r.ports).find((p) => p.name === routerPortName("join"))!.mac;
-  const flow = flowOf({ mac: o.mac, ip: src }, gwMac, ep.ip, proto, SRC_PORT, ep.port, false);
+  const flow = flowOf({ mac: o.mac, ip: src }, gwMac, ep.ip, proto, srcPort ?? SRC_PORT, ep.port, false);
   const lb = s.services.find((x) => x === svc)?.vips.includes(vip);
   const chain = lb
     ? `KUBE-EXT (externalTrafficPolicy ${svc.externalTrafficPolicy}${svc.externalTrafficPolicy === "Local" ? ": LOCAL-sourced traffic is masqueraded and sent to the cluster-wide KUBE-SVC chain" : ""})`

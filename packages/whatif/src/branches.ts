@@ -21,9 +21,13 @@ import {
   type Simulation,
   type TraceDocument,
   type TraceInput,
+  buildClusterWorld,
   createSimulation,
+  isClusterPath,
   runTrace,
   trace,
+  traceCluster,
+  walkSteps,
 } from "@ovnsim/tracer";
 import { lflowsHit, scenarioLflows } from "./diff.js";
 
@@ -77,6 +81,7 @@ export interface BranchesInput {
 
 function verdictOf(d: TraceDocument): string {
   const v = d.verdict;
+  if (v.delivered && v.pod === null) return `delivered to ${v.node ?? "?"}'s host stack (ovn0)`;
   if (v.delivered)
     return `delivered to ${v.pod ?? "?"} on ${v.node ?? "?"}${v.backend ? ` (DNAT ${v.backend})` : ""}`;
   return `dropped at ${v.droppedAt?.layer ?? "?"} ${v.droppedAt?.where ?? "?"}: ${v.droppedAt?.reason ?? "?"}`;
@@ -97,6 +102,78 @@ function backendsReached(s: Scenario, d: TraceDocument): string[] {
   return [...out].sort();
 }
 
+/** The text of every OVN step of a trace (ovn-trace's detailed blocks, or the cluster tracer's). */
+function ovnDetail(d: TraceDocument): string[] {
+  const out: string[] = [];
+  for (const root of [d.forward, ...(d.reply ? [d.reply] : [])])
+    for (const { step } of walkSteps(root)) if (step.layer === "ovn" && step.detail) out.push(step.detail);
+  return out;
+}
+
+/** ct_lb_mark(backends=…) actions in the cluster tracer's steps (its blocks name no datapath). */
+function clusterBackends(d: TraceDocument): string[] {
+  const out = new Set<string>();
+  for (const text of ovnDetail(d))
+    for (const m of text.matchAll(/ct_lb(?:_mark)?\(backends=([^);]*)/g))
+      for (const b of m[1]!.split(",")) if (b) out.add(b.trim());
+  return [...out].sort();
+}
+
+interface EcmpPoint {
+  /** reg8[0..15]: the route or policy the select() belongs to. */
+  readonly id: number;
+  readonly stage: string;
+  /** The select()'s member ids. */
+  readonly members: readonly number[];
+  /** The member the datapath's hash took, and its next hop (reg0). */
+  readonly chosen: { readonly member: number; readonly nexthop: string } | undefined;
+}
+
+/**
+ * The ECMP branch points a trace crossed: a router's `reg8[16..31] = select(…)` (northd's ECMP
+ * static route or multi-next-hop reroute policy), and the lr_in_*_ecmp flow the chosen member
+ * matched, whose `reg0` is the next hop.
+ */
+function ecmpPoints(d: TraceDocument): EcmpPoint[] {
+  const out: EcmpPoint[] = [];
+  for (const text of ovnDetail(d)) {
+    let stage = "";
+    let id = 0;
+    let pending: { id: number; stage: string; members: number[] } | undefined;
+    let ecmp: { id: number; member: number } | undefined;
+    for (const line of text.split("\n")) {
+      const st = /^[\s│]*\d+\. (l[rs]_(?:in|out)_[a-z0-9_]+)(?: \([^)]*\))?: (.*), priority \d+/.exec(line);
+      if (st) {
+        stage = st[1]!;
+        const m = /reg8\[0\.\.15\] == (\d+) && reg8\[16\.\.31\] == (\d+)/.exec(st[2]!);
+        ecmp = stage.endsWith("_ecmp") && m ? { id: Number(m[1]), member: Number(m[2]) } : undefined;
+        continue;
+      }
+      const setId = /^[\s│]*reg8\[0\.\.15\] = (\d+);/.exec(line);
+      if (setId) id = Number(setId[1]);
+      const sel = /^[\s│]*reg8\[16\.\.31\] = select\(([^)]*)\);/.exec(line);
+      if (sel && id > 0) {
+        const members = sel[1]!.split(",").map((x) => Number(x.trim().split("=")[0]));
+        if (!out.some((p) => p.id === id && p.stage === stage)) pending = { id, stage, members };
+      }
+      const hop = /^[\s│]*reg0 = ([0-9a-fA-F.:]+);/.exec(line);
+      if (hop && ecmp && pending && ecmp.id === pending.id) {
+        out.push({ ...pending, chosen: { member: ecmp.member, nexthop: hop[1]! } });
+        pending = undefined;
+        ecmp = undefined;
+      }
+    }
+    if (pending) out.push({ ...pending, chosen: undefined });
+  }
+  return out;
+}
+
+/** A next hop as a person knows it: a node's ovn0 (join address) when it is one. */
+function hopName(s: Scenario, ip: string): string {
+  const n = s.cluster?.nodes.find((x) => x.joinIp === ip || x.joinIp6 === ip);
+  return n ? `${ip} (${n.name}'s ovn0)` : ip;
+}
+
 export function exploreBranches(s: Scenario, input: BranchesInput = {}): BranchesDocument {
   const proto = input.proto ?? "tcp";
   const base: TraceInput = {
@@ -105,21 +182,75 @@ export function exploreBranches(s: Scenario, input: BranchesInput = {}): Branche
     ...(input.port !== undefined ? { port: input.port } : {}),
     proto,
   };
-  const first = trace(createSimulation(s), base);
+  // In-cluster paths (a pod or a node to a ClusterIP, or out through the cluster's gateways) go
+  // through the cluster tracer, as `ovnsim trace` takes them; the rest through the seed's.
+  const cw =
+    input.from !== undefined && input.to !== undefined && isClusterPath(s, input.from, input.to)
+      ? buildClusterWorld(s)
+      : undefined;
+  const traceAt = (srcPort: number): TraceDocument =>
+    cw
+      ? traceCluster(cw, {
+          from: input.from!,
+          to: input.to!,
+          ...(input.port !== undefined ? { port: input.port } : {}),
+          proto,
+          srcPort,
+        }).doc
+      : trace(createSimulation(s), { ...base, srcPort });
+  const first = traceAt(40000);
   const request = { ...first.request };
   const branches: Branch[] = [];
   const coverage: Coverage[] = [];
+  const reached = (d: TraceDocument) => (cw ? clusterBackends(d) : backendsReached(s, d));
 
-  // Backends: search source ports until every bucket reached has a witness.
-  const buckets = new Set(backendsReached(s, first));
+  // Backends and ECMP members: search source ports until every bucket and every select()
+  // member reached has a witness (OVS hashes the packet for both).
+  const buckets = new Set(reached(first));
   const found = new Map<string, { port: number; doc: TraceDocument }>();
+  const members = new Map<string, Set<number>>();
+  const hops = new Map<string, { port: number; doc: TraceDocument; nexthop: string }>();
+  const pointKey = (p: EcmpPoint) => `${p.stage} ${p.id}`;
+  const ecmpLeft = () => [...members].some(([k, ids]) => [...ids].some((i) => !hops.has(`${k}/${i}`)));
   const n = input.searchPorts ?? 256;
-  for (let p = 40000; p < 40000 + n && (found.size < buckets.size || buckets.size === 0); p++) {
-    const d = p === 40000 ? first : trace(createSimulation(s), { ...base, srcPort: p });
-    for (const b of backendsReached(s, d)) buckets.add(b);
+  for (let p = 40000; p < 40000 + n; p++) {
+    const d = p === 40000 ? first : traceAt(p);
+    for (const b of reached(d)) buckets.add(b);
     const chosen = d.verdict.backend;
     if (chosen !== null && !found.has(chosen)) found.set(chosen, { port: p, doc: d });
-    if (buckets.size === 0) break;
+    for (const pt of ecmpPoints(d)) {
+      const k = pointKey(pt);
+      const ids = members.get(k) ?? new Set<number>();
+      for (const i of pt.members) ids.add(i);
+      members.set(k, ids);
+      if (pt.chosen && !hops.has(`${k}/${pt.chosen.member}`))
+        hops.set(`${k}/${pt.chosen.member}`, { port: p, doc: d, nexthop: pt.chosen.nexthop });
+    }
+    if (found.size >= buckets.size && !ecmpLeft()) break;
+  }
+  if (members.size > 0) {
+    const all: string[] = [];
+    for (const [k, ids] of members) for (const i of [...ids].sort((a, b) => a - b)) all.push(`${k}/${i}`);
+    for (const key of all) {
+      const h = hops.get(key);
+      if (!h) continue;
+      const [stage, rest] = key.split(" ") as [string, string];
+      branches.push({
+        kind: "ecmp",
+        choice: `select member ${rest.split("/")[1]} (next hop ${hopName(s, h.nexthop)})`,
+        witness: `source port ${h.port} (${stage} ECMP group ${rest.split("/")[0]})`,
+        delivered: h.doc.verdict.delivered,
+        verdict: verdictOf(h.doc),
+      });
+    }
+    coverage.push({
+      kind: "ecmp",
+      reached: all.filter((k) => hops.has(k)).length,
+      total: all.length,
+      missed: all
+        .filter((k) => !hops.has(k))
+        .map((k) => `select member ${k.split("/")[1]} of ${k.split("/")[0]}`),
+    });
   }
   for (const [b, { port, doc }] of [...found].sort((x, y) => x[0].localeCompare(y[0]))) {
     branches.push({
@@ -137,8 +268,9 @@ export function exploreBranches(s: Scenario, input: BranchesInput = {}): Branche
     missed: [...buckets].filter((b) => !found.has(b)).sort(),
   });
 
-  // Conntrack: the state the request meets where it enters OVN.
-  if (proto === "tcp") {
+  // Conntrack: the state the request meets where it enters OVN (the seed's tracer keeps each
+  // node's conntrack; the cluster tracer runs new / est|rpl only).
+  if (proto === "tcp" && !cw) {
     const fresh = runTrace(createSimulation(s), { ...base, reply: false });
     branches.push({
       kind: "conntrack",
@@ -169,7 +301,7 @@ export function exploreBranches(s: Scenario, input: BranchesInput = {}): Branche
   }
 
   // MetalLB: each candidate its election could pick, once the candidates before it fail.
-  if (proto === "tcp" && first.verdict.announcingNode !== null) {
+  if (proto === "tcp" && !cw && first.verdict.announcingNode !== null) {
     const a = exploreAnnouncers(s, { ...base, to: request.to, port: request.port });
     if (a) {
       branches.push(...a.branches);
