@@ -4,6 +4,10 @@
  *   - each load-balancer backend: every bucket of the ct_lb_mark(backends=…) actions the path
  *     reaches (OVS's select group hashes the 5-tuple, so a source port that lands on each bucket
  *     is searched for and kept as the branch's witness);
+ *   - each member of a router's ECMP select() the path reaches (northd's multi-next-hop reroute
+ *     policy of a Kube-OVN centralized subnet with enableEcmp, or an ECMP static route), its
+ *     witness a source port the datapath's hash sends there (in-cluster requests run through
+ *     the cluster tracer, as `ovnsim trace` runs them);
  *   - each conntrack state the request can meet where it enters OVN: new (first packet),
  *     established (a packet of a connection this node committed), and no entry (a mid-stream
  *     packet the node never saw);
