@@ -452,12 +452,20 @@ export function deriveClusterNbctl(s: Scenario): ClusterNb {
       continue;
     }
     if (cs.gatewayType === "centralized" && cs.gatewayNodes.length > 0) {
-      const hops = cs.gatewayNodes.map((g) => node(g).joinIp).join(",");
+      // ECMP: one reroute with every gateway node's join IP (OVN's select() over them);
+      // active-backup: the active gateway's alone.
+      const gws = cs.enableEcmp ? cs.gatewayNodes : [cs.activateGateway ?? cs.gatewayNodes[0]!];
+      const hops = gws.map((g) => node(g).joinIp).join(",");
       policy(
         PRIORITY.gateway,
         `ip4.src == ${sub.cidr}`,
         `reroute ${hops}`,
-        subOwner(sub, `centralized gateway via ${cs.gatewayNodes.join(", ")}`),
+        subOwner(
+          sub,
+          cs.enableEcmp
+            ? `centralized gateway, ECMP over ${gws.join(", ")}`
+            : `centralized gateway via ${gws[0]} (active; standby ${cs.gatewayNodes.filter((g) => g !== gws[0]).join(", ") || "none"})`,
+        ),
       );
       continue;
     }

@@ -39,6 +39,11 @@ export interface ClusterFlags {
   readonly defaultCidr: string;
   readonly joinCidr: string;
   readonly serviceCidr: string;
+  /**
+   * `--enable-ecmp` (default false): kube-ovn-controller's syncSubnetCR turns spec.enableEcmp on
+   * for every centralized subnet that has it off.
+   */
+  readonly enableEcmp: boolean;
 }
 
 export function clusterFlags(
@@ -48,6 +53,8 @@ export function clusterFlags(
   const flags = new Map<string, string>();
   for (const a of args) {
     for (const tok of a.split(/\s+/)) {
+      // A bare boolean flag (`--enable-ecmp`) is true, as Go's flag package reads it.
+      if (/^--?enable-ecmp$/.test(tok)) flags.set("enable-ecmp", "true");
       const m = /^--?([A-Za-z0-9-]+)=(.*)$/.exec(tok);
       if (m)
         flags.set(
@@ -64,6 +71,7 @@ export function clusterFlags(
     defaultCidr: get("default-cidr", DEFAULT_CIDR),
     joinCidr: get("node-switch-cidr", DEFAULT_JOIN_CIDR),
     serviceCidr: get("service-cluster-ip-range", DEFAULT_SERVICE_CIDR),
+    enableEcmp: /^(true|1|t)$/i.test(get("enable-ecmp", "false")),
   };
 }
 
@@ -198,6 +206,19 @@ export function buildCluster(
     for (const n of gatewayNodes)
       if (!nodes.some((x) => x.name === n))
         throw o!.err("UNKNOWN_OBJECT", `spec.gatewayNode: node "${n}" does not exist`);
+    // Kube-OVN's reconcileOvnDefaultVpcRoute: a centralized subnet with spec.enableEcmp (or the
+    // controller's --enable-ecmp, synced into it) reroutes to every ready gateway node at once;
+    // without, to one active gateway: status.activateGateway while it is still a ready gateway
+    // node, else the first ready one in spec.gatewayNode order (every node is ready here).
+    const enableEcmp =
+      gatewayType === "centralized" && ((o?.bool("spec.enableEcmp", false) ?? false) || flags.enableEcmp);
+    const status = o?.str("status.activateGateway");
+    const activateGateway =
+      gatewayType !== "centralized" || gatewayNodes.length === 0
+        ? undefined
+        : status !== undefined && gatewayNodes.includes(status)
+          ? status
+          : gatewayNodes[0];
     const acls = (o?.list("spec.acls") ?? []).map((a, i) => {
       if (!isRecord(a)) throw o!.err("BAD_VALUE", `spec.acls[${i}] must be a mapping`);
       const dir = String(a.direction ?? "");
@@ -228,6 +249,8 @@ export function buildCluster(
       logicalGateway: o?.bool("spec.logicalGateway", false) ?? false,
       gatewayType,
       gatewayNodes,
+      enableEcmp,
+      activateGateway,
       private: o?.bool("spec.private", false) ?? false,
       allowSubnets: o?.strList("spec.allowSubnets") ?? [],
       acls,

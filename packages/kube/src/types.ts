@@ -259,6 +259,10 @@ export interface SubnetClusterSpec {
   readonly gatewayType: "distributed" | "centralized";
   /** spec.gatewayNode, split (centralized gateways). */
   readonly gatewayNodes: readonly string[];
+  /** Centralized: spec.enableEcmp (or --enable-ecmp): every gateway node is a next hop. */
+  readonly enableEcmp: boolean;
+  /** Centralized without ECMP: the one gateway node in use (status.activateGateway, else the first). */
+  readonly activateGateway: string | undefined;
   readonly private: boolean;
   readonly allowSubnets: readonly string[];
   /** spec.acls verbatim. */

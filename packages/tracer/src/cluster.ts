@@ -105,9 +105,16 @@ function netOn(w: ClusterWorld, chassis: string): LogicalNetwork {
   return n;
 }
 
+/** What a source names: an external client, a node, a pod (`client/`, `node/`, `pod/` of --from). */
+export type SourceKind = "client" | "node" | "pod";
+
 export interface ClusterTraceInput {
   /** `NS/NAME` of a pod, or a node name (its host network, through ovn0). */
   readonly from: string;
+  /** Whether `from` names a pod or a node (default: a pod of that name first, then a node). */
+  readonly fromKind?: "pod" | "node";
+  /** TCP/UDP source port (default 40000): what the datapath's ECMP and LB hashes see. */
+  readonly srcPort?: number;
   /** Destination IPv4 address (pod, ClusterIP, LoadBalancer VIP, node, anything outside). */
   readonly to: string;
   readonly port?: number;
@@ -208,9 +215,9 @@ export function clusterCaptureWorld(s: Scenario): CaptureWorld {
   };
 }
 
-function originOf(w: ClusterWorld, from: string): Origin {
+function originOf(w: ClusterWorld, from: string, kind?: "pod" | "node"): Origin {
   const s = w.scenario;
-  const pod = podByRef(s, from);
+  const pod = kind === "node" ? undefined : podByRef(s, from);
   if (pod)
     return {
       kind: "pod",
@@ -224,7 +231,7 @@ function originOf(w: ClusterWorld, from: string): Origin {
       link: vethOf(pod),
       pod,
     };
-  const node = s.cluster?.nodes.find((n) => n.name === from);
+  const node = kind === "pod" ? undefined : s.cluster?.nodes.find((n) => n.name === from);
   if (node)
     return {
       kind: "node",
@@ -634,12 +641,16 @@ function flowOf(
  * ClusterIP or an address the cluster routes; and from any pod to a ClusterIP. Everything else
  * (external clients, a plain underlay pod whose gateway is the physical router) stays with the
  * seed's physical trace, so its findings and verdicts do not change.
+ *
+ * `kind`: what the user named (`client/NAME`, `node/NAME`, `pod/NS/NAME`), so a client or a node
+ * is never taken for a pod of the same name; without it, a pod is looked for first.
  */
-export function isClusterPath(s: Scenario, from: string, to: string): boolean {
+export function isClusterPath(s: Scenario, from: string, to: string, kind?: SourceKind): boolean {
   const cl = s.cluster;
-  if (!cl) return false;
-  if (cl.services.some((x) => x.clusterIps.includes(to)))
-    return !!podByRef(s, from) || cl.nodes.some((n) => n.name === from);
+  if (!cl || kind === "client") return false;
+  const podOf = (ref: string) => (kind === "node" ? undefined : podByRef(s, ref));
+  const isNode = (ref: string) => kind !== "pod" && cl.nodes.some((n) => n.name === ref);
+  if (cl.services.some((x) => x.clusterIps.includes(to))) return !!podOf(from) || isNode(from);
   const routedIp = (ip: string): boolean => {
     const sub = subnetOfAny(s, ip);
     if (sub) return routedSubnet(s, sub);
@@ -659,13 +670,13 @@ export function isClusterPath(s: Scenario, from: string, to: string): boolean {
     const [j, plen] = cl.joinCidr.split("/");
     return inCidr4(n, { ip: parseIp4(j!), plen: Number(plen) });
   };
-  if (s.physical.clients.some((c) => c.name === from)) return false;
-  const pod = podByRef(s, from);
+  if (kind === undefined && s.physical.clients.some((c) => c.name === from)) return false;
+  const pod = podOf(from);
   if (pod) {
     const sub = s.subnets.find((x) => x.name === pod.subnet);
     return !!sub && routedSubnet(s, sub);
   }
-  if (cl.nodes.some((n) => n.name === from))
+  if (isNode(from))
     return routedIp(to) || s.services.some((x) => x.type === "LoadBalancer" && x.vips.includes(to));
   return false;
 }
@@ -677,7 +688,7 @@ export function traceCluster(
 ): { doc: TraceDocument; frames: readonly WireFrame[] } {
   const s = w.scenario;
   const cl = s.cluster!;
-  const o = originOf(w, input.from);
+  const o = originOf(w, input.from, input.fromKind);
   const proto = input.proto ?? "tcp";
   const svc = cl.services.find((x) => x.clusterIps.includes(input.to));
   const lbSvc = s.services.find((x) => x.vips.includes(input.to));
@@ -685,7 +696,8 @@ export function traceCluster(
   const port = input.port ?? svcSpec?.ports[0]?.port ?? 80;
   // The host network reaches Services through kube-proxy, not OVN: the join switch has no load
   // balancer (Kube-OVN attaches cluster-*-loadbalancer to every subnet switch except join).
-  const kp = o.kind === "node" && svcSpec ? kubeProxy(w, o, svcSpec, input.to, port, proto) : undefined;
+  const kp =
+    o.kind === "node" && svcSpec ? kubeProxy(w, o, svcSpec, input.to, port, proto, input.srcPort) : undefined;
   const noRoute = o.kind === "node" ? notViaOvn0(s, kp && !("reject" in kp) ? kp.ip : input.to) : undefined;
   const forward = new StepBuilder("ovn", "cluster", `${o.label} → ${hostPort(input.to, port)} (${proto})`);
   if (svcSpec) {
@@ -724,7 +736,15 @@ export function traceCluster(
   const first = kp ? { mac: kp.gwMac, why: kp.why } : firstHopMac(w, o, input.to);
   const f =
     kp?.flow ??
-    flowOf({ mac: o.mac, ip: srcIpFor(o, input.to, w) }, first.mac, input.to, proto, SRC_PORT, port, false);
+    flowOf(
+      { mac: o.mac, ip: srcIpFor(o, input.to, w) },
+      first.mac,
+      input.to,
+      proto,
+      input.srcPort ?? SRC_PORT,
+      port,
+      false,
+    );
   if (kp) forward.step("host", `${o.chassis}/kube-proxy`, kp.note, f);
   const fwd = runLeg(w, o, f, "forward", `${o.label} → ${hostPort(input.to, port)}`, first.why);
   const frames: WireFrame[] = [...fwd.frames];
@@ -957,6 +977,7 @@ function kubeProxy(
   vip: string,
   port: number,
   proto: "tcp" | "udp" | "icmp",
+  srcPort: number | undefined,
 ): KubeProxy {
   const s = w.scenario;
   const name = `${svc.namespace}/${svc.name}`;
@@ -976,7 +997,7 @@ function kubeProxy(
     return { reject: `${o.label} has no IPv6 address on join (join is not dual-stack): ovn0 cannot send it` };
   const hostSrc = v6 ? src : (o.internalIp ?? o.ip);
   const gwMac = w.db.routers.flatMap((r) => r.ports).find((p) => p.name === routerPortName("join"))!.mac;
-  const flow = flowOf({ mac: o.mac, ip: src }, gwMac, ep.ip, proto, SRC_PORT, ep.port, false);
+  const flow = flowOf({ mac: o.mac, ip: src }, gwMac, ep.ip, proto, srcPort ?? SRC_PORT, ep.port, false);
   const lb = s.services.find((x) => x === svc)?.vips.includes(vip);
   const chain = lb
     ? `KUBE-EXT (externalTrafficPolicy ${svc.externalTrafficPolicy}${svc.externalTrafficPolicy === "Local" ? ": LOCAL-sourced traffic is masqueraded and sent to the cluster-wide KUBE-SVC chain" : ""})`

@@ -99,7 +99,10 @@ export function parseTarget(spec: string): TargetRef {
   );
 }
 
-/** The source as the tracer takes it (a host name, or `NS/NAME` for a pod). */
+/**
+ * The source as the tracer takes it (a host name, or `NS/NAME` for a pod); give `sourceKind(ref)`
+ * with it to the cluster tracer, so `client/NAME` and `node/NAME` never pick a pod of that name.
+ */
 export function resolveSource(s: Scenario, ref: SourceRef): string {
   switch (ref.kind) {
     case "name":
@@ -132,6 +135,11 @@ export function resolveSource(s: Scenario, ref: SourceRef): string {
       return ref.name;
     }
   }
+}
+
+/** What a `--from` names, when the user said (`client/`, `node/`, `pod/`); undefined for a bare name. */
+export function sourceKind(ref: SourceRef): "client" | "node" | "pod" | undefined {
+  return ref.kind === "name" ? undefined : ref.kind;
 }
 
 /** The destination address and port (a Service's port when it has one and none was given). */

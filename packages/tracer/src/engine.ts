@@ -605,6 +605,7 @@ function intoOvn(
   let ct = forward ? ["new", "new", "new", "new"] : ["est|rpl", "est|rpl", "est|rpl", "est|rpl"];
   const nodeCt = sim.ctByNode.get(node) ?? Conntrack.empty();
   let looked: CtResult | null = null;
+  let natDst: { ip: string; port: number } | undefined;
   if (forward && ctx.ctLookup) {
     // ls_in_pre_stateful's ct_next in the inport's zone, on this node's datapath: what its
     // conntrack says about this packet (no commit; ct_lb_mark commits below if it DNATs).
@@ -612,8 +613,11 @@ function intoOvn(
     const st = formatCtState(looked.ctState);
     ct = [st, st, st, st];
     ctx.ctSeen = { node, zone, state: st, found: !looked.created && looked.entry !== undefined };
+    // An established DNAT connection: the argument-less ct_lb_mark (ct(…,nat) in br-int)
+    // translates the packet to the backend the entry was committed with.
+    if (looked.natApplied === "dnat") natDst = { ip: dstIp(looked.flow), port: looked.flow.tp_dst };
   }
-  const lr = runLogical(sim.ovn, node, inport, clean, ct);
+  const lr = runLogical(sim.ovn, node, inport, clean, ct, natDst);
   const dpName = sim.ovn.portKeys.get(inport)?.datapath ?? "?";
   const sb = new StepBuilder("ovn", `logical switch ${dpName}`, summarizeLogical(lr, inport), node).seen(
     root.last,
@@ -661,6 +665,17 @@ function intoOvn(
       `${r.created ? "committed" : "found"} connection: ${r.notes.join("; ") || "dnat"}`,
     );
     end.dnat = { node, backend, backendIp: lr.backend.ip, vip };
+  } else if (forward && lr.ctNat) {
+    const vip = hostPort(dstIp(clean), clean.tp_dst);
+    const backend = hostPort(lr.ctNat.ip, lr.ctNat.port);
+    const bnode = podByAddr(s, lr.ctNat.ip)?.node;
+    sb.step(
+      "lb",
+      "ls_in_pre_stateful ct_lb_mark",
+      `established connection: its committed DNAT ${vip} → ${backend} applied (${bnode === node ? "backend on this chassis" : `backend on ${bnode ?? "?"}`})`,
+      looked?.flow,
+    );
+    end.dnat = { node, backend, backendIp: lr.ctNat.ip, vip };
   } else if (!forward) {
     outs = outs.map((o) => {
       const p = s.pods.find((x) => x.lsp === o.port);

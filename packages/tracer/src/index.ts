@@ -35,7 +35,7 @@ export { renderText, verdictLines } from "./render-text.js";
 export type { TextOptions } from "./render-text.js";
 export { renderHtml, escapeHtml } from "./render-html.js";
 export { renderClusterHtml } from "./render-cluster-html.js";
-export { parseSource, parseTarget, resolveSource, resolveTarget } from "./endpoints.js";
+export { parseSource, parseTarget, resolveSource, resolveTarget, sourceKind } from "./endpoints.js";
 export type { SourceRef, TargetRef } from "./endpoints.js";
 export { renderMermaid, renderFlowchart, renderSequence, mermaidLabel } from "./render-mermaid.js";
 export {
@@ -71,4 +71,4 @@ export {
   kubeProxyEndpoint,
   CLUSTER_FINDINGS,
 } from "./cluster.js";
-export type { ClusterWorld, ClusterTraceInput } from "./cluster.js";
+export type { ClusterWorld, ClusterTraceInput, SourceKind } from "./cluster.js";

@@ -9,7 +9,10 @@
  *
  * ovn-trace is stateless (`--ct` flags stand for conntrack); the tracer gives it the states the
  * real conntrack table would give (new for the first packet, est|rpl for the reply) and keeps
- * the actual connection in @ovnsim/conntrack.
+ * the actual connection in @ovnsim/conntrack. A packet of an established DNAT connection gets
+ * the entry's translation at the argument-less ct_lb/ct_lb_mark, as ovn-controller encodes it
+ * (`ct(table=…,zone=…,nat)`, OVN lib/actions.c encode_CT_LB: with no backends the action only
+ * NATs an established connection); the tracer hands it over as ovn-trace's own `--lb-dst`.
  */
 import type { Scenario } from "@ovnsim/kube";
 import { deriveNbctl } from "@ovnsim/kube";
@@ -123,6 +126,8 @@ export interface LogicalRun {
   readonly outputs: readonly LogicalOutput[];
   /** The ct_lb_mark(backends=…) choice, if one was made. */
   readonly backend: { readonly ip: string; readonly port: number } | null;
+  /** The established connection's DNAT an argument-less ct_lb/ct_lb_mark applied (`natDst`). */
+  readonly ctNat: { readonly ip: string; readonly port: number } | null;
   /** Stage/priority lines of the flows that matched, in order ("ls_in_lb 140"). */
   readonly stages: readonly {
     readonly pipeline: string;
@@ -165,19 +170,27 @@ export function microflowOf(inport: string, f: Flow): string {
   return parts.join(" && ");
 }
 
-/** Runs the logical pipelines for a packet entering `inport` on `chassis`. */
+/**
+ * Runs the logical pipelines for a packet entering `inport` on `chassis`. `natDst`: the
+ * destination the node's conntrack entry for this packet DNATs to (an established connection),
+ * applied where the pipeline runs ct_lb/ct_lb_mark without backends.
+ */
 export function runLogical(
   w: OvnWorld,
   chassis: string,
   inport: string,
   f: Flow,
   ct: readonly string[],
+  natDst?: { readonly ip: string; readonly port: number },
 ): LogicalRun {
   const n = net(w, chassis);
   let chosen: { ip: string; port: number } | null = null;
   const opts = {
     ct,
     chassis,
+    ...(natDst
+      ? { lbDst: natDst.ip.includes(":") ? `[${natDst.ip}]:${natDst.port}` : `${natDst.ip}:${natDst.port}` }
+      : {}),
     chooseBackend: (backends: readonly LbBackend[], mf: MFlow) => {
       const i = hashBackend(backends, mf);
       const b = backends[i]!;
@@ -217,9 +230,14 @@ export function runLogical(
     }
   };
   walk(result.tree, f);
-  // ct_lb_mark(backends) DNATs before the modifications shown in later tables.
-  if (chosen) {
-    const c: { ip: string; port: number } = chosen;
+  const ctNat =
+    natDst && flatten(result.tree).some((x) => x.kind === "transformation" && /^ct_lb/.test(x.text))
+      ? natDst
+      : null;
+  // ct_lb_mark DNATs before the modifications shown in later tables.
+  const nat: { ip: string; port: number } | null = chosen ?? ctNat;
+  if (nat) {
+    const c: { ip: string; port: number } = nat;
     for (let i = 0; i < outputs.length; i++) {
       const o = outputs[i]!;
       const v6 = c.ip.includes(":");
@@ -248,7 +266,7 @@ export function runLogical(
           ? `dropped by ${last?.text.trim() ?? "a logical flow"}`
           : `no logical flow sends it to a port (last: ${last?.text.trim() ?? "none"})`;
   }
-  const run = { result, outputs, backend: chosen, stages, dropReason } as Omit<LogicalRun, "text">;
+  const run = { result, outputs, backend: chosen, ctNat, stages, dropReason } as Omit<LogicalRun, "text">;
   return lazyProperty(run, "text", () => `# ${result.flow}\n${renderDetailed(result.tree)}`) as LogicalRun;
 }
 

@@ -180,6 +180,48 @@ describe("the CLI", () => {
     );
   });
 
+  // A Pod named like the external client: client/NAME is the client, pod/NS/NAME the Pod, on
+  // the path the cluster tracer would otherwise take for any pod (to a ClusterIP).
+  it("client/NAME is the external client even when a Pod has its name; pod/NS/NAME is the Pod", async () => {
+    const { cpSync, mkdtempSync, rmSync, writeFileSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const dir = mkdtempSync(join(tmpdir(), "ovnsim-client-pod-"));
+    try {
+      cpSync(new URL("../../../examples/metallb-underlay", import.meta.url), dir, {
+        recursive: true,
+        filter: (f) => !/\.(ts|md|png|pcapng)$/.test(f),
+      });
+      writeFileSync(
+        join(dir, "50-client-pod.yaml"),
+        "apiVersion: v1\nkind: Pod\nmetadata: { name: client, namespace: default, annotations: { ovn.kubernetes.io/logical_switch: underlay-subnet } }\nspec: { nodeName: node1 }\n",
+      );
+      const withPod = loadScenario([dir]);
+      expect(withPod.pods.some((p) => p.namespace === "default" && p.name === "client")).toBe(true);
+      const clusterIp = withPod.cluster?.services.find((x) => x.name === "nginx-lb")?.clusterIps[0];
+      expect(clusterIp).toBeDefined();
+      const json = async (from: string) => {
+        const r = await cli(["trace", dir, "--from", from, "--to", `${clusterIp}:80`, "--format", "json"]);
+        expect(r.err).not.toContain("error");
+        return JSON.parse(r.out) as {
+          request: { from: string };
+          forward: { summary: string; children: { where: string; summary: string }[] };
+        };
+      };
+      const client = await json("client/client");
+      expect(client.request.from).toBe("client");
+      const first = (d: typeof client) => d.forward.children.find((c) => c.where !== "Service");
+      expect(first(client)?.where).toBe("route");
+      expect(JSON.stringify(client.forward)).not.toContain("Pod default/client");
+      const pod = await json("pod/default/client");
+      expect(pod.request.from).toBe("default/client");
+      expect(JSON.stringify(pod.forward)).toContain("default/client");
+      expect(first(pod)?.where).not.toBe("route");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("--format html prints the page; --html FILE writes it beside the text report", async () => {
     const { mkdtempSync, readFileSync, rmSync } = await import("node:fs");
     const { tmpdir } = await import("node:os");

@@ -4,23 +4,34 @@
  *   - each load-balancer backend: every bucket of the ct_lb_mark(backends=…) actions the path
  *     reaches (OVS's select group hashes the 5-tuple, so a source port that lands on each bucket
  *     is searched for and kept as the branch's witness);
+ *   - each member of a router's ECMP select() the path reaches (northd's multi-next-hop reroute
+ *     policy of a Kube-OVN centralized subnet with enableEcmp, or an ECMP static route), its
+ *     witness a source port the datapath's hash sends there (in-cluster requests run through
+ *     the cluster tracer, as `ovnsim trace` runs them);
  *   - each conntrack state the request can meet where it enters OVN: new (first packet),
  *     established (a packet of a connection this node committed), and no entry (a mid-stream
  *     packet the node never saw);
- *   - each MetalLB announcer after a failover: the announcer fails, the next is elected, and the
- *     connection's next packet is traced on it, until no node is left to take over.
+ *   - each MetalLB announcer after a failover: every candidate of MetalLB's L2 election (the
+ *     nodes an L2Advertisement of the VIP's pool selects, with a running speaker, and with a local
+ *     endpoint under externalTrafficPolicy Local, ordered by sha256(node#IP) as the speakers'
+ *     ShouldAnnounce orders them) is elected once the candidates before it fail, and the
+ *     connection's next packet is traced on it; then every candidate down.
  * Every branch is one concrete trace with its verdict, and the coverage says how many of the
  * alternatives each branch point offers were reached.
  */
-import type { Scenario } from "@ovnsim/kube";
+import { type Scenario, electAnnouncer } from "@ovnsim/kube";
 import { SimError, TCP_FLAG } from "@ovnsim/packet";
 import {
+  type Simulation,
   type TraceDocument,
   type TraceInput,
+  buildClusterWorld,
   createSimulation,
+  isClusterPath,
   runTrace,
   trace,
-  traceFailover,
+  traceCluster,
+  walkSteps,
 } from "@ovnsim/tracer";
 import { lflowsHit, scenarioLflows } from "./diff.js";
 
@@ -74,6 +85,7 @@ export interface BranchesInput {
 
 function verdictOf(d: TraceDocument): string {
   const v = d.verdict;
+  if (v.delivered && v.pod === null) return `delivered to ${v.node ?? "?"}'s host stack (ovn0)`;
   if (v.delivered)
     return `delivered to ${v.pod ?? "?"} on ${v.node ?? "?"}${v.backend ? ` (DNAT ${v.backend})` : ""}`;
   return `dropped at ${v.droppedAt?.layer ?? "?"} ${v.droppedAt?.where ?? "?"}: ${v.droppedAt?.reason ?? "?"}`;
@@ -94,6 +106,78 @@ function backendsReached(s: Scenario, d: TraceDocument): string[] {
   return [...out].sort();
 }
 
+/** The text of every OVN step of a trace (ovn-trace's detailed blocks, or the cluster tracer's). */
+function ovnDetail(d: TraceDocument): string[] {
+  const out: string[] = [];
+  for (const root of [d.forward, ...(d.reply ? [d.reply] : [])])
+    for (const { step } of walkSteps(root)) if (step.layer === "ovn" && step.detail) out.push(step.detail);
+  return out;
+}
+
+/** ct_lb_mark(backends=…) actions in the cluster tracer's steps (its blocks name no datapath). */
+function clusterBackends(d: TraceDocument): string[] {
+  const out = new Set<string>();
+  for (const text of ovnDetail(d))
+    for (const m of text.matchAll(/ct_lb(?:_mark)?\(backends=([^);]*)/g))
+      for (const b of m[1]!.split(",")) if (b) out.add(b.trim());
+  return [...out].sort();
+}
+
+interface EcmpPoint {
+  /** reg8[0..15]: the route or policy the select() belongs to. */
+  readonly id: number;
+  readonly stage: string;
+  /** The select()'s member ids. */
+  readonly members: readonly number[];
+  /** The member the datapath's hash took, and its next hop (reg0). */
+  readonly chosen: { readonly member: number; readonly nexthop: string } | undefined;
+}
+
+/**
+ * The ECMP branch points a trace crossed: a router's `reg8[16..31] = select(…)` (northd's ECMP
+ * static route or multi-next-hop reroute policy), and the lr_in_*_ecmp flow the chosen member
+ * matched, whose `reg0` is the next hop.
+ */
+function ecmpPoints(d: TraceDocument): EcmpPoint[] {
+  const out: EcmpPoint[] = [];
+  for (const text of ovnDetail(d)) {
+    let stage = "";
+    let id = 0;
+    let pending: { id: number; stage: string; members: number[] } | undefined;
+    let ecmp: { id: number; member: number } | undefined;
+    for (const line of text.split("\n")) {
+      const st = /^[\s│]*\d+\. (l[rs]_(?:in|out)_[a-z0-9_]+)(?: \([^)]*\))?: (.*), priority \d+/.exec(line);
+      if (st) {
+        stage = st[1]!;
+        const m = /reg8\[0\.\.15\] == (\d+) && reg8\[16\.\.31\] == (\d+)/.exec(st[2]!);
+        ecmp = stage.endsWith("_ecmp") && m ? { id: Number(m[1]), member: Number(m[2]) } : undefined;
+        continue;
+      }
+      const setId = /^[\s│]*reg8\[0\.\.15\] = (\d+);/.exec(line);
+      if (setId) id = Number(setId[1]);
+      const sel = /^[\s│]*reg8\[16\.\.31\] = select\(([^)]*)\);/.exec(line);
+      if (sel && id > 0) {
+        const members = sel[1]!.split(",").map((x) => Number(x.trim().split("=")[0]));
+        if (!out.some((p) => p.id === id && p.stage === stage)) pending = { id, stage, members };
+      }
+      const hop = /^[\s│]*reg0 = ([0-9a-fA-F.:]+);/.exec(line);
+      if (hop && ecmp && pending && ecmp.id === pending.id) {
+        out.push({ ...pending, chosen: { member: ecmp.member, nexthop: hop[1]! } });
+        pending = undefined;
+        ecmp = undefined;
+      }
+    }
+    if (pending) out.push({ ...pending, chosen: undefined });
+  }
+  return out;
+}
+
+/** A next hop as a person knows it: a node's ovn0 (join address) when it is one. */
+function hopName(s: Scenario, ip: string): string {
+  const n = s.cluster?.nodes.find((x) => x.joinIp === ip || x.joinIp6 === ip);
+  return n ? `${ip} (${n.name}'s ovn0)` : ip;
+}
+
 export function exploreBranches(s: Scenario, input: BranchesInput = {}): BranchesDocument {
   const proto = input.proto ?? "tcp";
   const base: TraceInput = {
@@ -102,21 +186,75 @@ export function exploreBranches(s: Scenario, input: BranchesInput = {}): Branche
     ...(input.port !== undefined ? { port: input.port } : {}),
     proto,
   };
-  const first = trace(createSimulation(s), base);
+  // In-cluster paths (a pod or a node to a ClusterIP, or out through the cluster's gateways) go
+  // through the cluster tracer, as `ovnsim trace` takes them; the rest through the seed's.
+  const cw =
+    input.from !== undefined && input.to !== undefined && isClusterPath(s, input.from, input.to)
+      ? buildClusterWorld(s)
+      : undefined;
+  const traceAt = (srcPort: number): TraceDocument =>
+    cw
+      ? traceCluster(cw, {
+          from: input.from!,
+          to: input.to!,
+          ...(input.port !== undefined ? { port: input.port } : {}),
+          proto,
+          srcPort,
+        }).doc
+      : trace(createSimulation(s), { ...base, srcPort });
+  const first = traceAt(40000);
   const request = { ...first.request };
   const branches: Branch[] = [];
   const coverage: Coverage[] = [];
+  const reached = (d: TraceDocument) => (cw ? clusterBackends(d) : backendsReached(s, d));
 
-  // Backends: search source ports until every bucket reached has a witness.
-  const buckets = new Set(backendsReached(s, first));
+  // Backends and ECMP members: search source ports until every bucket and every select()
+  // member reached has a witness (OVS hashes the packet for both).
+  const buckets = new Set(reached(first));
   const found = new Map<string, { port: number; doc: TraceDocument }>();
+  const members = new Map<string, Set<number>>();
+  const hops = new Map<string, { port: number; doc: TraceDocument; nexthop: string }>();
+  const pointKey = (p: EcmpPoint) => `${p.stage} ${p.id}`;
+  const ecmpLeft = () => [...members].some(([k, ids]) => [...ids].some((i) => !hops.has(`${k}/${i}`)));
   const n = input.searchPorts ?? 256;
-  for (let p = 40000; p < 40000 + n && (found.size < buckets.size || buckets.size === 0); p++) {
-    const d = p === 40000 ? first : trace(createSimulation(s), { ...base, srcPort: p });
-    for (const b of backendsReached(s, d)) buckets.add(b);
+  for (let p = 40000; p < 40000 + n; p++) {
+    const d = p === 40000 ? first : traceAt(p);
+    for (const b of reached(d)) buckets.add(b);
     const chosen = d.verdict.backend;
     if (chosen !== null && !found.has(chosen)) found.set(chosen, { port: p, doc: d });
-    if (buckets.size === 0) break;
+    for (const pt of ecmpPoints(d)) {
+      const k = pointKey(pt);
+      const ids = members.get(k) ?? new Set<number>();
+      for (const i of pt.members) ids.add(i);
+      members.set(k, ids);
+      if (pt.chosen && !hops.has(`${k}/${pt.chosen.member}`))
+        hops.set(`${k}/${pt.chosen.member}`, { port: p, doc: d, nexthop: pt.chosen.nexthop });
+    }
+    if (found.size >= buckets.size && !ecmpLeft()) break;
+  }
+  if (members.size > 0) {
+    const all: string[] = [];
+    for (const [k, ids] of members) for (const i of [...ids].sort((a, b) => a - b)) all.push(`${k}/${i}`);
+    for (const key of all) {
+      const h = hops.get(key);
+      if (!h) continue;
+      const [stage, rest] = key.split(" ") as [string, string];
+      branches.push({
+        kind: "ecmp",
+        choice: `select member ${rest.split("/")[1]} (next hop ${hopName(s, h.nexthop)})`,
+        witness: `source port ${h.port} (${stage} ECMP group ${rest.split("/")[0]})`,
+        delivered: h.doc.verdict.delivered,
+        verdict: verdictOf(h.doc),
+      });
+    }
+    coverage.push({
+      kind: "ecmp",
+      reached: all.filter((k) => hops.has(k)).length,
+      total: all.length,
+      missed: all
+        .filter((k) => !hops.has(k))
+        .map((k) => `select member ${k.split("/")[1]} of ${k.split("/")[0]}`),
+    });
   }
   for (const [b, { port, doc }] of [...found].sort((x, y) => x[0].localeCompare(y[0]))) {
     branches.push({
@@ -134,8 +272,9 @@ export function exploreBranches(s: Scenario, input: BranchesInput = {}): Branche
     missed: [...buckets].filter((b) => !found.has(b)).sort(),
   });
 
-  // Conntrack: the state the request meets where it enters OVN.
-  if (proto === "tcp") {
+  // Conntrack: the state the request meets where it enters OVN (the seed's tracer keeps each
+  // node's conntrack; the cluster tracer runs new / est|rpl only).
+  if (proto === "tcp" && !cw) {
     const fresh = runTrace(createSimulation(s), { ...base, reply: false });
     branches.push({
       kind: "conntrack",
@@ -165,41 +304,13 @@ export function exploreBranches(s: Scenario, input: BranchesInput = {}): Branche
     coverage.push({ kind: "conntrack", reached: 3, total: 3, missed: [] });
   }
 
-  // MetalLB: fail the announcer again and again; each new announcer is a branch.
-  const speakers = s.nodes.filter((x) => x.speaker).map((x) => x.name);
-  const isVip = s.services.some((x) => x.vips.includes(request.to));
-  if (isVip && proto === "tcp" && first.verdict.announcingNode !== null) {
-    const announced = new Set<string>([first.verdict.announcingNode]);
-    const sim = createSimulation(s);
-    for (let i = 0; i < speakers.length; i++) {
-      const r = traceFailover(sim, { ...base, fail: "speaker" });
-      if (r.newAnnouncer === null || announced.has(r.newAnnouncer)) {
-        if (r.newAnnouncer === null) {
-          branches.push({
-            kind: "announcer",
-            choice: "(none)",
-            witness: `speaker on ${r.oldAnnouncer ?? "?"} down, no node left to announce`,
-            delivered: r.next.verdict.delivered,
-            verdict: verdictOf(r.next),
-          });
-        }
-        break;
-      }
-      announced.add(r.newAnnouncer);
-      branches.push({
-        kind: "announcer",
-        choice: r.newAnnouncer,
-        witness: `speaker on ${r.oldAnnouncer ?? "?"} down; the connection's next packet (ACK)${r.ct ? `, ct_state=${r.ct.state} on ${r.ct.node}` : ""}`,
-        delivered: r.next.verdict.delivered,
-        verdict: verdictOf(r.next),
-      });
+  // MetalLB: each candidate its election could pick, once the candidates before it fail.
+  if (proto === "tcp" && !cw && first.verdict.announcingNode !== null) {
+    const a = exploreAnnouncers(s, { ...base, to: request.to, port: request.port });
+    if (a) {
+      branches.push(...a.branches);
+      coverage.push(a.coverage);
     }
-    coverage.push({
-      kind: "announcer",
-      reached: announced.size,
-      total: speakers.length,
-      missed: speakers.filter((x) => !announced.has(x)),
-    });
   }
   const delivered = branches.filter((b) => b.delivered).length;
   return {
@@ -239,4 +350,67 @@ export function renderBranchesJson(d: BranchesDocument): string {
 export function branchesProto(v: string): "tcp" | "udp" {
   if (v !== "tcp" && v !== "udp") throw new SimError("BAD_VALUE", `--proto: "${v}" is not tcp or udp`);
   return v;
+}
+
+/**
+ * The MetalLB-announcer branches of a TCP request to a LoadBalancer VIP (null for any other
+ * request): for each candidate of the election after the first, a fresh simulation runs the
+ * connection's SYN and reply on the current announcer, the speakers of every candidate before
+ * it stop (MetalLB's memberlist drops them, the rest re-elect: the next by sha256(node#IP)),
+ * virtual time runs (gratuitous ARPs), and the connection's next packet (ACK) is traced; the
+ * last branch has every candidate's speaker down. Coverage: the candidates the simulation's
+ * MetalLB actually elected (the first announcer counts) out of all of them.
+ */
+export function exploreAnnouncers(
+  s: Scenario,
+  input: TraceInput & { readonly to: string },
+): { branches: Branch[]; coverage: Coverage } | null {
+  const svc = s.services.find((x) => x.type === "LoadBalancer" && x.vips.includes(input.to));
+  if (!svc || (input.proto ?? "tcp") !== "tcp") return null;
+  const candidates = electAnnouncer(s, svc, input.to).candidates.map((c) => c.node);
+  if (candidates.length === 0) return null;
+  const base = createSimulation(s);
+  const vipOf = (sim: Simulation) => sim.metallb?.status().find((x) => x.vip === input.to)?.node ?? null;
+  const elected = new Set<string>();
+  const first = vipOf(base);
+  if (first !== null) elected.add(first);
+  const branches: Branch[] = [];
+  for (let i = 1; i <= candidates.length; i++) {
+    const sim = createSimulation(s, { reuse: base });
+    const m = sim.metallb;
+    if (!m || !sim.net) return null;
+    trace(sim, { ...input, reply: true });
+    const down = candidates.slice(0, i);
+    for (const n of down) m.setSpeaker(n, false);
+    sim.net.advance(6);
+    const now = vipOf(sim);
+    const r = runTrace(sim, { ...input, reply: false, tcpFlags: TCP_FLAG.ack });
+    const choice = i < candidates.length ? candidates[i]! : "(none)";
+    if (now !== null && now === choice) elected.add(now);
+    const ct = r.ct ? `, ct_state=${r.ct.state} on ${r.ct.node}` : "";
+    const elect =
+      i < candidates.length
+        ? now === choice
+          ? `${choice} elected`
+          : `${now ?? "no node"} elected, not ${choice}`
+        : now === null
+          ? "no node left to announce"
+          : `${now} still announces`;
+    branches.push({
+      kind: "announcer",
+      choice,
+      witness: `speaker${down.length > 1 ? "s" : ""} on ${down.join(", ")} down after the SYN and its reply: ${elect}; the connection's next packet (ACK)${ct}`,
+      delivered: r.doc.verdict.delivered,
+      verdict: verdictOf(r.doc),
+    });
+  }
+  return {
+    branches,
+    coverage: {
+      kind: "announcer",
+      reached: elected.size,
+      total: candidates.length,
+      missed: candidates.filter((c) => !elected.has(c)),
+    },
+  };
 }

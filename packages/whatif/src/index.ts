@@ -41,6 +41,7 @@ export type { BrIntChange, BrIntFlow, DiffDocument, DiffFlow, DiffSide, VerdictC
 export {
   BRANCHES_SCHEMA,
   exploreBranches,
+  exploreAnnouncers,
   renderBranchesText,
   renderBranchesJson,
   branchesProto,

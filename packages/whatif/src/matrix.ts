@@ -194,13 +194,15 @@ const CLUSTERS = new WeakMap<Scenario, ClusterWorld>();
  * on a routed subnet → anything the cluster routes).
  */
 export function tracePair(s: Scenario, src: MatrixSource, dst: MatrixDestination): TraceDocument {
-  if (src.kind !== "client" && isClusterPath(s, src.traceFrom, dst.ip)) {
+  if (isClusterPath(s, src.traceFrom, dst.ip, src.kind)) {
     let w = CLUSTERS.get(s);
     if (w === undefined) {
       w = buildClusterWorld(s);
       CLUSTERS.set(s, w);
     }
-    return traceCluster(w, { from: src.traceFrom, to: dst.ip, port: dst.port, proto: dst.proto }).doc;
+    const fromKind = src.kind === "node" ? "node" : "pod";
+    return traceCluster(w, { from: src.traceFrom, fromKind, to: dst.ip, port: dst.port, proto: dst.proto })
+      .doc;
   }
   const base = BASES.get(s);
   const sim = createSimulation(s, base !== undefined ? { reuse: base } : {});

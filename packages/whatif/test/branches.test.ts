@@ -38,7 +38,9 @@ describe("branches on the seed", () => {
     expect(local.branches.filter((b) => b.kind === "announcer").map((b) => [b.choice, b.delivered])).toEqual([
       ["node1", true],
       ["node2", true],
-      ["(none)", false],
+      // No speaker left: the gateway's ARP cache still sends the ACK to node2, whose conntrack
+      // committed the connection on the previous ACK, so its DNAT is applied (as through br-int).
+      ["(none)", true],
     ]);
     expect(local.coverage.find((c) => c.kind === "announcer")).toMatchObject({ reached: 3, total: 3 });
     const ct = local.branches.filter((b) => b.kind === "conntrack").map((b) => b.choice);
@@ -64,40 +66,42 @@ describe("branches on the seed", () => {
     }
   });
 
-  // Known difference (tracer, not whatif): real OVS applies the committed DNAT to an established
-  // packet in ls_in_pre_stateful's ct_lb_mark, so the ACK reaches the backend; the tracer hands
-  // the logical pipeline only the ct state, the VIP stays the destination and l2_lkup drops it.
-  it.fails("an established ACK on the node that committed the connection is delivered (tracer gap)", () => {
-    expect(local.branches.find((b) => b.kind === "conntrack" && b.choice.startsWith("est"))?.delivered).toBe(
-      true,
-    );
+  // Real OVS applies the committed DNAT to an established packet at ls_in_pre_stateful's
+  // argument-less ct_lb_mark (ovn-controller encodes it as ct(table=…,zone=…,nat)), so the ACK
+  // reaches the backend on the node that committed the connection.
+  it("an established ACK on the node that committed the connection is delivered", () => {
+    const est = local.branches.find((b) => b.kind === "conntrack" && b.choice.startsWith("est"));
+    expect(est?.delivered).toBe(true);
+    expect(est?.verdict).toBe("delivered to default/deploy-169402624-2 on node3 (DNAT 10.180.204.4:80)");
   });
 
-  // Where the gap is: the same SYN, reply and ACK through br-int as OpenFlow (ovn-controller's
-  // flows, conntrack run statefully per node) reach the backend — ct(table=…,zone=…,nat) in
-  // table 14 applies the committed DNAT (nw_dst=10.180.204.4), then l2_lkup's priority-55
-  // "reg0[2] != 0 && ip4.dst == 10.180.204.4" flow finds the pod. The logical datapath finds the
-  // same entry (ct_state=est|trk|dnat) but, like ovn-trace, whose ct_lb_mark without backends
-  // only sets ct_state, keeps the VIP as destination and floods to _MC_unknown. So it is a gap of
-  // @ovnsim/tracer's logical mode (engine.ts intoOvn runs the pipeline on the un-NATed packet),
-  // not a behaviour of OVN and not of whatif.
-  it("the established ACK: the OpenFlow datapath delivers it, the logical one drops it at ls_in_l2_unknown", () => {
+  // Both datapaths on the same SYN, reply and ACK: through br-int as OpenFlow, table 14's
+  // ct(table=…,zone=…,nat) applies the committed DNAT (nw_dst=10.180.204.4) and l2_lkup finds
+  // the pod; the logical datapath finds the same entry (ct_state=est|trk|dnat) and applies the
+  // same DNAT at ct_lb_mark. Without it (the tracer before this fix, and ovn-trace --ct=est
+  // without --lb-dst) the VIP stays the destination and the packet floods at ls_in_l2_unknown.
+  it("the established ACK: the logical and the OpenFlow datapaths both deliver it to the committed backend", () => {
     const ack = (datapath: "logical" | "openflow") => {
       const sim = createSimulation(seed, { datapath });
       trace(sim, {});
       return runTrace(sim, { reply: false, tcpFlags: TCP_FLAG.ack });
     };
-    const of = ack("openflow");
-    expect(of.ct).toMatchObject({ node: "node3", state: "est|trk|dnat", found: true });
-    expect(of.doc.verdict).toMatchObject({
-      delivered: true,
-      pod: "default/deploy-169402624-2",
-      node: "node3",
-    });
+    for (const dp of ["openflow", "logical"] as const) {
+      const r = ack(dp);
+      expect(r.ct, dp).toMatchObject({ node: "node3", state: "est|trk|dnat", found: true });
+      expect(r.doc.verdict, dp).toMatchObject({
+        delivered: true,
+        pod: "default/deploy-169402624-2",
+        node: "node3",
+        backend: "10.180.204.4:80",
+      });
+    }
     const lg = ack("logical");
-    expect(lg.ct).toMatchObject({ node: "node3", state: "est|trk|dnat", found: true });
-    expect(lg.doc.verdict.delivered).toBe(false);
-    expect(lg.doc.verdict.droppedAt?.reason).toContain("ls_in_l2_unknown");
+    const steps = JSON.stringify(lg.doc.forward);
+    expect(steps).toContain(
+      "established connection: its committed DNAT 10.180.204.252:80 → 10.180.204.4:80 applied",
+    );
+    expect(steps).not.toContain("ls_in_l2_unknown");
   }, 120_000);
 });
 
@@ -179,10 +183,12 @@ describe("branches through an ovn-nbctl configuration (ECMP next hops, LB backen
 });
 
 describe("ovnsim branches", () => {
-  it("json schema, exit 1 when a branch drops, 2 on bad input", async () => {
+  it("json schema, exit 0 on the seed (every branch delivered), 1 when a branch drops, 2 on bad input", async () => {
     const r = await cli(["branches", "--format", "json"]);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(0);
     expect(JSON.parse(r.out).schema).toBe("ovnsim.branches/v1");
+    // ETP Cluster: two of the three buckets would leave through the localnet port they came in by.
+    expect((await cli(["branches", "--release", "1.15", "--etp", "Cluster"])).code).toBe(1);
     for (const args of [
       ["branches", "--proto", "icmp"],
       ["branches", "--to", "10.0.0"],

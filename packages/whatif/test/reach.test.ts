@@ -105,9 +105,10 @@ describe("reach on the seed", () => {
 // The "est" class to the VIP that ends at ls_in_l2_unknown (kept on purpose): reach's conntrack
 // branch is ovn-trace's --ct: a state, no connection entry. ls_in_pre_stateful's ct_lb_mark has
 // no backends, so it only sets ct_state — in ovn-trace (execute_ct_lb rewrites the destination
-// only when the action lists backends) and here — and the VIP stays the destination. A real
-// datapath would apply the entry's DNAT there (branches.test.ts: the OpenFlow datapath delivers
-// that ACK); reach's `new` class carries the ct_lb_mark(backends=…) branch that commits it.
+// only when the action lists backends, or --lb-dst gives one) and here — and the VIP stays the
+// destination. A real datapath applies the entry's DNAT there, and so does the stateful tracer
+// (branches.test.ts: both of its datapaths deliver that ACK); reach's `new` class carries the
+// ct_lb_mark(backends=…) branch that commits it.
 describe("reach: the established class to the VIP is ovn-trace's --ct=est (no NAT entry)", () => {
   const r = reach(seed, {
     from: "localnet.underlay-subnet",

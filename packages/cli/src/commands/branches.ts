@@ -24,10 +24,11 @@ const USAGE = `usage: ovnsim branches [FILES|DIR]... [--from NAME] [--to IP[:POR
        ovnsim branches --nbctl FILE [--profile P] --from PORT --to IP[:PORT] [--proto tcp|udp]
                        [--chassis NAME] [--format text|json]
   Explores every branch of one request (default: the seed's client → its LoadBalancer VIP):
-  each backend of the ct_lb_mark actions the path reaches (a source port hashing to each bucket
-  is the witness), each conntrack state where it enters OVN (new, established, no entry), and
-  each MetalLB announcer after the current one fails — each branch one concrete trace, with a
-  coverage count per branch point.
+  each backend of the ct_lb_mark actions the path reaches and each member of a router's ECMP
+  select() (a centralized Subnet with enableEcmp; a source port hashing to each is the witness),
+  each conntrack state where it enters OVN (new, established, no entry), and each candidate of
+  MetalLB's election once the candidates before it fail — each branch one concrete trace, with a
+  coverage count per branch point. In-cluster requests (a pod or a node) use the cluster tracer.
   --nbctl FILE  an ovn-nbctl command file instead of manifests: the request is the host behind
                 logical port PORT sending to IP (its MAC and address, its router's MAC, TTL 64);
                 its branches are the header-space classes reach finds through northd's flows:

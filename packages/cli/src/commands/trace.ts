@@ -24,6 +24,7 @@ import {
   renderMermaid,
   renderText,
   resolveSource,
+  sourceKind,
   resolveTarget,
   runTrace,
   toJson,
@@ -174,10 +175,13 @@ registerSubcommand({
     const from = a.from !== undefined ? resolveSource(s, a.from) : undefined;
     const to = a.to !== undefined ? resolveTarget(s, a.to) : undefined;
     // In-cluster paths (pod or node → pod, ClusterIP, node, outside) cross Kube-OVN's topology.
-    if (from !== undefined && to !== undefined && isClusterPath(s, from, to.to)) {
+    // client/NAME and node/NAME are never a pod of the same name.
+    const kind = a.from !== undefined ? sourceKind(a.from) : undefined;
+    if (from !== undefined && to !== undefined && isClusterPath(s, from, to.to, kind)) {
       const cw = buildClusterWorld(s);
       const { doc, frames } = traceCluster(cw, {
         from,
+        ...(kind === "pod" || kind === "node" ? { fromKind: kind } : {}),
         to: to.to,
         ...(to.port !== undefined ? { port: to.port } : {}),
         ...(a.proto !== undefined ? { proto: a.proto } : {}),
