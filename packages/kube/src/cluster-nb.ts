@@ -316,14 +316,18 @@ export function deriveClusterNbctl(s: Scenario): ClusterNb {
         const v6 = ip.includes(":");
         for (const port of svc.ports) {
           const name = `${lbNameFor(port.protocol).replace("-loadbalancer", "")}${sc?.sessionAffinity ? "-session" : ""}-loadbalancer`;
-          const e = lb(name, port.protocol, sc?.sessionAffinity ?? false);
           const backends = eps
             .map((p) => (v6 ? cl.podIp6[p.lsp] : p.ip))
             .filter((x): x is string => x !== undefined)
             .map((a) => (v6 ? `[${a}]:${port.targetPort}` : `${a}:${port.targetPort}`))
             .join(",");
           const vip = v6 ? `[${ip}]:${port.port}` : `${ip}:${port.port}`;
-          e.vips.push(`${vip} ${backends ? q(backends) : '""'}`);
+          // endpoint_slice.go (1.14 and 1.15): "for performance reason delete lb with no
+          // backends" — a ClusterIP without an endpoint of its family is not on the LB at all
+          // (LoadBalancerDeleteVip), so OVN does not touch it and the packet follows the routes.
+          if (!backends) continue;
+          const e = lb(name, port.protocol, sc?.sessionAffinity ?? false);
+          e.vips.push(`${vip} ${q(backends)}`);
           own(`vip:${name}/${vip}`, svcOwner(vip));
         }
       }
