@@ -453,6 +453,34 @@ export function deriveClusterNbctl(s: Scenario): ClusterNb {
         `reroute ${sub.gateway}`,
         subOwner(sub, "U2O: underlay → elsewhere goes to the physical gateway"),
       );
+      // Without the load balancers (--enable-lb=false) the underlay pods reach ClusterIPs through
+      // their node's ovn0 and kube-proxy: addPolicyRouteForU2ONoLoadBalancer (kube-ovn #3814).
+      if (!c.enableLb) {
+        for (const n of cl.nodes) {
+          const pg = subnetNodePg(sub.name, n.name);
+          const members = s.pods
+            .filter((p) => p.subnet === sub.name && p.node === n.name)
+            .map((p) => q(p.lsp));
+          out.push(`ovn-nbctl pg-add ${pg}${members.length ? ` ${members.join(" ")}` : ""}`);
+          own(`pg:${pg}`, subOwner(sub, `U2O without load balancer: underlay pods on ${n.name}`));
+          const fams: [string, string | undefined, string | undefined][] = [
+            ["ip4", cl.serviceCidrs.find((x) => !x.includes(":")), n.joinIp],
+            ["ip6", cs.cidr6 ? cl.serviceCidrs.find((x) => x.includes(":")) : undefined, n.joinIp6],
+          ];
+          for (const [sfx, svcCidr, hop] of fams) {
+            if (!svcCidr || !hop) continue;
+            policy(
+              PRIORITY.u2oAllow,
+              `${sfx}.src == $${pg}_${sfx} && ${sfx}.dst == ${svcCidr}`,
+              `reroute ${hop}`,
+              subOwner(
+                sub,
+                `U2O without load balancer: its pods on ${n.name} reach Services through ${n.name}'s ovn0 and kube-proxy (kube-ovn #3814)`,
+              ),
+            );
+          }
+        }
+      }
       continue;
     }
     if (cs.gatewayType === "centralized" && cs.gatewayNodes.length > 0) {
