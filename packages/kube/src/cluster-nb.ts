@@ -19,6 +19,7 @@ import {
   LOCAL_EXTERNAL_VIP_PREFIX,
   electAnnouncer,
   ipPortMappings,
+  keepsIpPortMappings,
   podAddr,
   vipKey,
   endpointsOf,
@@ -353,7 +354,7 @@ export function deriveClusterNbctl(s: Scenario): ClusterNb {
             role: `LoadBalancer VIP ${key}${svc.pool ? ` from MetalLB IPAddressPool ${svc.pool}` : ""}`,
           });
           if (svc.externalTrafficPolicy === "Local") {
-            e.maps.push(...ipPortMappings(s, eps));
+            if (keepsIpPortMappings(s, svc)) e.maps.push(...ipPortMappings(s, eps));
             if (c.vipNodeMarkerSupported && metallbHasL2Status(s)) {
               const ann = electAnnouncer(s, svc, vip);
               if (ann.node)
