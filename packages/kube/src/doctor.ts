@@ -4,7 +4,7 @@
  * what will happen on a real cluster and what to change. It reads configuration only; the
  * tracer shows the step where each finding makes the packet fail.
  */
-import { formatIp4, inCidr4 } from "@ovnsim/packet";
+import { formatIp4, formatIp6, inCidr4, parseIp6 } from "@ovnsim/packet";
 import {
   electAnnouncer,
   endpointsOf,
@@ -14,7 +14,7 @@ import {
   subnetOfIp,
   underlayOf,
 } from "./derive.js";
-import { formatRange, inRanges } from "./ipv4.js";
+import { formatRange, inRanges, inRanges6 } from "./ipv4.js";
 import type { Scenario, ServiceSpec, Source, SubnetSpec } from "./types.js";
 import { CLUSTER_FINDING_CODES, type ClusterFindingCode, diagnoseCluster } from "./doctor-cluster.js";
 
@@ -310,6 +310,21 @@ function checkVip6(s: Scenario, svc: ServiceSpec, vip: string, add: (f: Finding)
       message: `VIP ${vip} of ${subj} is in no Kube-OVN subnet's IPv6 CIDR: the VIP and the backend Pods must share the underlay subnet, otherwise neighbour discovery and DNAT fail.`,
       fix: "Give the MetalLB pool IPv6 addresses inside the underlay subnet's IPv6 cidrBlock.",
       source: svc.source,
+    });
+    return;
+  }
+  // The IPv6 half of excludeIps: Kube-OVN's IPAM skips only what it lists.
+  const sub = subnetOfAddr(s, vip)!;
+  const v = parseIp6(vip);
+  if (!inRanges6(v, sub.excluded6)) {
+    const pod = s.pods.find((p) => p.subnet === sub.name && s.cluster?.podIp6[p.lsp] === formatIp6(v));
+    add({
+      code: "POOL_NOT_EXCLUDED",
+      severity: pod ? "error" : "warning",
+      subject: `Subnet ${sub.name}`,
+      message: `VIP ${vip} of ${subj} is not in Subnet ${sub.name}'s IPv6 excludeIps: Kube-OVN's IPAM can give a Pod the same address as the VIP.${pod ? ` Pod ${pod.namespace}/${pod.name} already has it.` : ""}`,
+      fix: `Add the pool's IPv6 range to Subnet ${sub.name} spec.excludeIps (as a..b, next to the IPv4 entries).`,
+      ...(sub.source ? { source: sub.source } : {}),
     });
   }
 }
