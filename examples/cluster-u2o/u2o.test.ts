@@ -24,10 +24,13 @@ import { readPcapng } from "@ovnsim/packet";
 import {
   type ClusterWorld,
   buildClusterWorld,
+  captureWorld,
   clusterCaptureWorld,
   clusterProfile,
+  createSimulation,
   isClusterPath,
   renderText,
+  runTrace,
   traceCluster,
   writeTracePcapng,
 } from "@ovnsim/tracer";
@@ -87,6 +90,49 @@ describe("U2O interconnection", () => {
     });
     expect(doc.verdict.delivered).toBe(false);
     expect(doc.verdict.droppedAt?.layer).toBe("host");
+  });
+  it("underlay pod → underlay pod on another node, U2O on: over the localnet port both ways, no Geneve", () => {
+    const { doc, frames } = traceCluster(w, { from: "legacy/vm-0", to: "10.180.204.3", port: 8080 });
+    expect(doc.verdict).toMatchObject({
+      delivered: true,
+      pod: "legacy/vm-1",
+      node: "node2",
+      replyDelivered: true,
+      replySourceIp: "10.180.204.3",
+    });
+    const text = renderText(doc, { detailed: false });
+    expect(text).toContain("localnet.underlay node1 → node2");
+    expect(text).toContain("localnet.underlay node2 → node1");
+    expect(text).toContain("Pod legacy/vm-1 (pod on node2) · NB Logical_Switch_Port vm-1.legacy · lflow");
+    expect(text).not.toContain("Geneve node");
+    const cap = readPcapng(writeTracePcapng(frames, clusterCaptureWorld(s)))[0]!;
+    expect(cap.interfaces.map((i) => i.name)).toContain("node1/localnet.underlay");
+    expect(cap.interfaces.map((i) => i.name)).not.toContain("node1/genev_sys_6081");
+  });
+  it("underlay pod → underlay pod on another node, U2O off: the physical network (ToR, VLAN 341) both ways", () => {
+    const off = scenarioFromTexts(
+      readManifestPaths([import.meta.dirname]).map((t) =>
+        path.basename(t.file) === "10-underlay.yaml"
+          ? { ...t, text: t.text.replace("u2oInterconnection: true", "u2oInterconnection: false") }
+          : t,
+      ),
+    );
+    expect(isClusterPath(off, "legacy/vm-0", "10.180.204.3")).toBe(false);
+    const sim = createSimulation(off);
+    const { doc, frames } = runTrace(sim, { from: "legacy/vm-0", to: "10.180.204.3", port: 8080 });
+    expect(doc.verdict).toMatchObject({
+      delivered: true,
+      pod: "legacy/vm-1",
+      replyDelivered: true,
+      replySourceIp: "10.180.204.3",
+    });
+    const text = renderText(doc, { detailed: false });
+    expect(text).toContain("tor p-node1: VLAN 341");
+    // The peer is on the link: the reply goes straight to it, not to the gateway 10.180.204.1.
+    expect(text).toContain("replies directly to 10.180.204.2 (00:00:00:b4:cc:02)");
+    expect(text).toContain("node1 logical switch underlay: from vm-0.legacy; output to vm-1.legacy");
+    const cap = readPcapng(writeTracePcapng(frames, captureWorld(sim)))[0]!;
+    expect(cap.interfaces.map((i) => i.name)).toEqual(expect.arrayContaining(["tor/p-node1", "tor/p-node2"]));
   });
   describe("kube-ovn #3814: U2O with --enable-lb=false", () => {
     const noLb = scenarioFromTexts(
