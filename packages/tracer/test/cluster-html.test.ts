@@ -123,6 +123,11 @@ describe("renderClusterHtml", () => {
     );
     expect(attr).toEqual([
       [
+        "kube-ovn-controller kube-ovn-controller (the default VPC's router)",
+        "Logical_Router ovn-cluster",
+        "lr_in_ip_routing 134",
+      ],
+      [
         "Subnet app (traffic to the subnet stays in the cluster)",
         'Logical_Router_Policy 31000 "ip4.dst == 10.17.0.0/16"',
         "lr_in_policy 31000",
