@@ -179,7 +179,8 @@ describe("U2O interconnection", () => {
         'Subnet underlay (U2O without load balancer: its pods on node1 reach Services through node1\'s ovn0 and kube-proxy (kube-ovn #3814)) · NB Logical_Router_Policy 29400 "ip4.src == $underlay.node1_ip4 && ip4.dst == 10.96.0.0/12"',
       );
       expect(text).toContain("kube-proxy (iptables) DNATs 10.96.100.10:80");
-      expect(text).toContain("MASQUERADEs the source 10.180.204.2 to ovn0's 100.64.0.2");
+      expect(text).toContain("KUBE-MARK-MASQ, 0x4000: 10.180.204.2 of underlay Subnet underlay");
+      expect(text).toContain("the source 10.180.204.2 MASQUERADEd to ovn0's 100.64.0.2");
       expect(text).toContain("the host's conntrack reverses kube-proxy's DNAT and the MASQUERADE");
       const cap = readPcapng(writeTracePcapng(frames, clusterCaptureWorld(noLb)))[0]!;
       const names = cap.interfaces.map((i) => i.name);

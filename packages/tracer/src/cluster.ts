@@ -881,10 +881,19 @@ function viaHostKubeProxy(
       frames,
     };
   }
+  // kube-ovn-cni's ipset ovn40subnets holds the default VPC's overlay (and logicalGateway)
+  // subnets only (getDefaultVpcSubnetsCIDR): an underlay pod's packet is marked by kube-proxy's
+  // KUBE-MARK-MASQ instead, its source being outside the cluster CIDR kube-proxy is given.
+  const podSub = w.scenario.subnets.find((x) => x.name === o.pod?.subnet);
+  const cs = w.scenario.cluster?.subnets.find((x) => x.name === podSub?.name);
+  const mark =
+    podSub && underlayOf(w.scenario, podSub) && !cs?.logicalGateway
+      ? `kube-proxy's KUBE-SVC chain marks it for masquerade (KUBE-MARK-MASQ, 0x4000: ${srcIpOf(f)} of underlay Subnet ${podSub.name} is outside the pod CIDR kube-proxy is given, and not in kube-ovn-cni's ovn40subnets ipset)`
+      : `kube-ovn-cni's OVN-PREROUTING marks it (0x4000: from ovn40subnets to ovn40services on ovn0)`;
   forward.step(
     "host",
     `${node}/kube-proxy`,
-    `reaches ${node}'s host stack on ovn0; kube-ovn-cni's OVN-PREROUTING marks it (0x4000: from a subnet to the Service CIDR on ovn0), kube-proxy (iptables) DNATs ${hostPort(input.to, port)} → KUBE-SVC → endpoint ${hostPort(kp.ip, kp.port)} (picked by a hash of node, VIP and port), and OVN-POSTROUTING MASQUERADEs the source ${srcIpOf(f)} to ovn0's ${srcIpOf(kp.flow)}; back into OVN on ${nodePortName(node)}`,
+    `reaches ${node}'s host stack on ovn0; ${mark}, kube-proxy (iptables) DNATs ${hostPort(input.to, port)} → KUBE-SVC → endpoint ${hostPort(kp.ip, kp.port)} (picked by a hash of node, VIP and port), and the 0x4000 mark has the source ${srcIpOf(f)} MASQUERADEd to ovn0's ${srcIpOf(kp.flow)}; back into OVN on ${nodePortName(node)}`,
     kp.flow,
   );
   const leg2 = runLeg(w, host, kp.flow, "forward", `${host.label} → ${hostPort(kp.ip, kp.port)}`, kp.why);
