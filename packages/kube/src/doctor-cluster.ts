@@ -55,7 +55,7 @@ export function diagnoseCluster(s: Scenario): ClusterFinding[] {
       code: "SERVICE_NO_ENDPOINTS",
       severity: "warning",
       subject: `Service ${svc.namespace}/${svc.name}`,
-      message: `Service ${svc.namespace}/${svc.name} selects no Pod (selector ${JSON.stringify(svc.selector)}): Kube-OVN deletes ${c.clusterIps.join(", ")} from cluster-${(svc.ports[0]?.protocol ?? "TCP").toLowerCase()}-loadbalancer (endpoint_slice.go, no backends → LoadBalancerDeleteVip), so a pod's packet to it is not DNATed by OVN, leaves through its node's ovn0 (policy 29000) and kube-proxy there rejects it (icmp port-unreachable).`,
+      message: `Service ${svc.namespace}/${svc.name} selects no Pod (selector ${JSON.stringify(svc.selector)}): Kube-OVN deletes ${c.clusterIps.join(", ")} from cluster-${(svc.ports[0]?.protocol ?? "TCP").toLowerCase()}-loadbalancer (endpoint_slice.go, no backends → LoadBalancerDeleteVip), so a pod's packet to it is not DNATed by OVN and follows ovn-cluster's policies: from a distributed overlay subnet through its node's ovn0 (policy 29000), where kube-proxy rejects it (icmp port-unreachable).`,
       fix: "Fix the selector or the Pods' labels (kubectl get endpointslices shows the result).",
       ...src(svc),
     });
