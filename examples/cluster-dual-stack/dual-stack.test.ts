@@ -4,7 +4,7 @@
 // traced end to end both ways (the live test checks every path, IPv6 included, against the real
 // northd / ovn-trace): pod → IPv6 ClusterIP (DNAT on the client's switch, un-DNAT of the reply),
 // pod → pod over IPv6 across subnets and nodes (Geneve), a node's ovn0 → pod over IPv6.
-import { deriveClusterNbctl, loadScenario } from "@ovnsim/kube";
+import { deriveClusterNbctl, loadScenario, readManifestPaths, scenarioFromTexts } from "@ovnsim/kube";
 import { decodeFrame, formatIp6, readPcapng } from "@ovnsim/packet";
 import {
   buildClusterWorld,
@@ -105,5 +105,25 @@ describe("dual-stack subnets and Services", () => {
     expect(parseTarget("[fd00:10:96::a]:80")).toEqual({ kind: "ip", ip: "fd00:10:96::a", port: 80 });
     expect(parseTarget("FD00:10:96:0::A")).toEqual({ kind: "ip", ip: "fd00:10:96::a" });
     expect(() => parseTarget("[fd00::zz]:80")).toThrow(/--to/);
+  });
+  it("IPv6 excludeIps: each family skips its own entries (pkg/ipam), the trace follows the new address", () => {
+    const texts = readManifestPaths([import.meta.dirname]).map((t) =>
+      t.text.includes("name: app }") && t.text.includes("fd00:10:17::1")
+        ? {
+            ...t,
+            text: t.text.replace(
+              "gateway: 10.17.0.1,fd00:10:17::1",
+              "gateway: 10.17.0.1,fd00:10:17::1\n  excludeIps: [10.17.0.2, fd00:10:17::2..fd00:10:17::9]",
+            ),
+          }
+        : t,
+    );
+    const ex = scenarioFromTexts(texts);
+    const web0 = ex.pods.find((p) => p.name === "web-0")!;
+    expect(web0.ip).toBe("10.17.0.3");
+    expect(ex.cluster!.podIp6[web0.lsp]).toBe("fd00:10:17::a");
+    expect(deriveClusterNbctl(ex).lines.join("\n")).toContain(`"${web0.mac} 10.17.0.3 fd00:10:17::a"`);
+    const { doc } = traceCluster(buildClusterWorld(ex), { from: "node2", to: "fd00:10:17::a", port: 8080 });
+    expect(doc.verdict).toMatchObject({ delivered: true, pod: "app/web-0", replyDelivered: true });
   });
 });

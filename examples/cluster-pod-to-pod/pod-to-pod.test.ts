@@ -2,7 +2,14 @@
 // tunnel) and on another node (the last switch's egress runs on the destination chassis, after
 // a Geneve crossing shown at the logical level); and within one subnet across nodes.
 import { loadScenario } from "@ovnsim/kube";
-import { buildClusterWorld, renderText, traceCluster } from "@ovnsim/tracer";
+import { readPcapng } from "@ovnsim/packet";
+import {
+  buildClusterWorld,
+  clusterCaptureWorld,
+  renderText,
+  traceCluster,
+  writeTracePcapng,
+} from "@ovnsim/tracer";
 import { describe, expect, it } from "vitest";
 
 const s = loadScenario([import.meta.dirname]);
@@ -34,6 +41,20 @@ describe("pod → pod", () => {
     expect(text).toContain("Geneve node1 → node2");
     expect(text).toContain("Geneve node2 → node1");
     expect(frames.map((f) => f.link)).toContain("node1/genev_sys_6081");
+    expect(text).toContain(
+      "Pod app/web-b (pod on node2) · NB Logical_Switch_Port web-b.app · lflow output to web-b.app",
+    );
+    const cap = readPcapng(writeTracePcapng(frames, clusterCaptureWorld(s)))[0]!;
+    const names = cap.interfaces.map((i) => i.name);
+    expect(names).toEqual(
+      expect.arrayContaining([
+        "pod default/client eth0",
+        "pod app/web-b eth0",
+        "node1/genev_sys_6081",
+        "node2/genev_sys_6081",
+      ]),
+    );
+    expect(cap.packets.length).toBeGreaterThanOrEqual(6);
   });
   it("same subnet, other node: the switch alone, straight to the peer's MAC", () => {
     const { doc } = traceCluster(w, { from: "default/client", to: ip("peer"), port: 8080 });

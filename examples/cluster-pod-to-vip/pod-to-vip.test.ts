@@ -9,7 +9,15 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { electAnnouncer, loadScenario, readManifestPaths, scenarioFromTexts } from "@ovnsim/kube";
-import { buildClusterWorld, isClusterPath, renderText, traceCluster } from "@ovnsim/tracer";
+import { readPcapng } from "@ovnsim/packet";
+import {
+  buildClusterWorld,
+  clusterCaptureWorld,
+  isClusterPath,
+  renderText,
+  traceCluster,
+  writeTracePcapng,
+} from "@ovnsim/tracer";
 import { describe, expect, it } from "vitest";
 
 const s = loadScenario([import.meta.dirname]);
@@ -35,6 +43,46 @@ describe("pod → MetalLB VIP on Kube-OVN 1.14", () => {
       'Load_Balancer cluster-tcp-loadbalancer vips "10.180.204.252:80" · lflow ls_in_lb 140',
     );
     expect(text).not.toContain("Geneve");
+  });
+  it("a pod on the announcing node (node3) and one on another node (node1): each DNATed on its own chassis, pcap both ways", () => {
+    const texts = [
+      ...readManifestPaths([import.meta.dirname]),
+      {
+        file: "52-announcer-client.yaml",
+        text: `apiVersion: v1
+kind: Pod
+metadata:
+  name: announcer-client
+  namespace: default
+  annotations: { ovn.kubernetes.io/logical_switch: underlay-subnet }
+spec: { nodeName: node3 }
+`,
+      },
+    ];
+    const s3 = scenarioFromTexts(texts);
+    const w3 = buildClusterWorld(s3);
+    for (const [from, node] of [
+      ["default/announcer-client", "node3"],
+      ["default/underlay-client", "node1"],
+    ] as const) {
+      const { doc, frames } = traceCluster(w3, { from, to: VIP, port: 80 });
+      expect(doc.verdict, from).toMatchObject({
+        delivered: true,
+        node,
+        backendLocal: true,
+        replyDelivered: true,
+        replySourceIp: VIP,
+      });
+      const text = renderText(doc, { detailed: false });
+      expect(text).toContain("Service default/nginx-lb (LoadBalancer VIP 10.180.204.252:80");
+      expect(text).toMatch(
+        /Subnet underlay-subnet \(logical switch\) · NB Logical_Switch underlay-subnet · lflow/,
+      );
+      const cap = readPcapng(writeTracePcapng(frames, clusterCaptureWorld(s3)))[0]!;
+      const client = from.split("/")[1]!;
+      expect(cap.interfaces.map((i) => i.name)).toContain(`pod default/${client} eth0`);
+      expect(cap.packets.length).toBeGreaterThanOrEqual(2);
+    }
   });
   it("an overlay pod is DNATed on ovn-default; without U2O the backend is only reachable through the host", () => {
     const { doc } = traceCluster(w, { from: "default/overlay-client", to: VIP, port: 80 });

@@ -130,6 +130,17 @@ describe("the doctor on dual-stack MetalLB", () => {
     expect(codes).not.toContain("L2ADVERTISEMENT_EXCLUDES_ENDPOINT_NODES");
     expect(codes).not.toContain("POOL_OUTSIDE_SUBNET");
   });
+  it("the IPv6 half of excludeIps: without the pool's IPv6 range, POOL_NOT_EXCLUDED names the IPv6 VIP", () => {
+    expect(diagnose(s).map((f) => f.code)).not.toContain("POOL_NOT_EXCLUDED");
+    const open = variant("10-underlay-network.yaml", (t) =>
+      t.replace(", fd00:10:180:204::fa..fd00:10:180:204::fe", ""),
+    );
+    const f = diagnose(open).filter((x) => x.code === "POOL_NOT_EXCLUDED");
+    expect(f).toHaveLength(1);
+    expect(f[0]!.message).toContain(
+      "VIP fd00:10:180:204::fa of Service default/web-lb is not in Subnet underlay-subnet's IPv6 excludeIps",
+    );
+  });
   it("an IPv6 pool over a subnet that is not dual-stack: no IPv6 VIP on the load balancer, the trace drops in OVN", () => {
     const v4only = variant("10-underlay-network.yaml", (t) =>
       t

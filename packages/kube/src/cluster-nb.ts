@@ -19,6 +19,7 @@ import {
   LOCAL_EXTERNAL_VIP_PREFIX,
   electAnnouncer,
   ipPortMappings,
+  keepsIpPortMappings,
   podAddr,
   vipKey,
   endpointsOf,
@@ -316,14 +317,18 @@ export function deriveClusterNbctl(s: Scenario): ClusterNb {
         const v6 = ip.includes(":");
         for (const port of svc.ports) {
           const name = `${lbNameFor(port.protocol).replace("-loadbalancer", "")}${sc?.sessionAffinity ? "-session" : ""}-loadbalancer`;
-          const e = lb(name, port.protocol, sc?.sessionAffinity ?? false);
           const backends = eps
             .map((p) => (v6 ? cl.podIp6[p.lsp] : p.ip))
             .filter((x): x is string => x !== undefined)
             .map((a) => (v6 ? `[${a}]:${port.targetPort}` : `${a}:${port.targetPort}`))
             .join(",");
           const vip = v6 ? `[${ip}]:${port.port}` : `${ip}:${port.port}`;
-          e.vips.push(`${vip} ${backends ? q(backends) : '""'}`);
+          // endpoint_slice.go (1.14 and 1.15): "for performance reason delete lb with no
+          // backends" — a ClusterIP without an endpoint of its family is not on the LB at all
+          // (LoadBalancerDeleteVip), so OVN does not touch it and the packet follows the routes.
+          if (!backends) continue;
+          const e = lb(name, port.protocol, sc?.sessionAffinity ?? false);
+          e.vips.push(`${vip} ${q(backends)}`);
           own(`vip:${name}/${vip}`, svcOwner(vip));
         }
       }
@@ -349,7 +354,7 @@ export function deriveClusterNbctl(s: Scenario): ClusterNb {
             role: `LoadBalancer VIP ${key}${svc.pool ? ` from MetalLB IPAddressPool ${svc.pool}` : ""}`,
           });
           if (svc.externalTrafficPolicy === "Local") {
-            e.maps.push(...ipPortMappings(s, eps));
+            if (keepsIpPortMappings(s, svc)) e.maps.push(...ipPortMappings(s, eps));
             if (c.vipNodeMarkerSupported && metallbHasL2Status(s)) {
               const ann = electAnnouncer(s, svc, vip);
               if (ann.node)
@@ -449,6 +454,34 @@ export function deriveClusterNbctl(s: Scenario): ClusterNb {
         `reroute ${sub.gateway}`,
         subOwner(sub, "U2O: underlay → elsewhere goes to the physical gateway"),
       );
+      // Without the load balancers (--enable-lb=false) the underlay pods reach ClusterIPs through
+      // their node's ovn0 and kube-proxy: addPolicyRouteForU2ONoLoadBalancer (kube-ovn #3814).
+      if (!c.enableLb) {
+        for (const n of cl.nodes) {
+          const pg = subnetNodePg(sub.name, n.name);
+          const members = s.pods
+            .filter((p) => p.subnet === sub.name && p.node === n.name)
+            .map((p) => q(p.lsp));
+          out.push(`ovn-nbctl pg-add ${pg}${members.length ? ` ${members.join(" ")}` : ""}`);
+          own(`pg:${pg}`, subOwner(sub, `U2O without load balancer: underlay pods on ${n.name}`));
+          const fams: [string, string | undefined, string | undefined][] = [
+            ["ip4", cl.serviceCidrs.find((x) => !x.includes(":")), n.joinIp],
+            ["ip6", cs.cidr6 ? cl.serviceCidrs.find((x) => x.includes(":")) : undefined, n.joinIp6],
+          ];
+          for (const [sfx, svcCidr, hop] of fams) {
+            if (!svcCidr || !hop) continue;
+            policy(
+              PRIORITY.u2oAllow,
+              `${sfx}.src == $${pg}_${sfx} && ${sfx}.dst == ${svcCidr}`,
+              `reroute ${hop}`,
+              subOwner(
+                sub,
+                `U2O without load balancer: its pods on ${n.name} reach Services through ${n.name}'s ovn0 and kube-proxy (kube-ovn #3814)`,
+              ),
+            );
+          }
+        }
+      }
       continue;
     }
     if (cs.gatewayType === "centralized" && cs.gatewayNodes.length > 0) {

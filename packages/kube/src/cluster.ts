@@ -7,8 +7,17 @@
  * subnet) and NetworkPolicies. Decisions a real cluster makes at random (ClusterIP allocation,
  * MACs) are made deterministically and documented in the README.
  */
-import { SimError, formatIp4, formatIp6, inCidr4, parseCidr4, parseIp4, parseIp6 } from "@ovnsim/packet";
-import { inRanges } from "./ipv4.js";
+import {
+  SimError,
+  formatIp4,
+  formatIp6,
+  inCidr4,
+  parseCidr4,
+  parseIp4,
+  parseIp6,
+  plenToMask6,
+} from "@ovnsim/packet";
+import { inRanges, inRanges6 } from "./ipv4.js";
 import { Obj } from "./scenario.js";
 import type {
   ClusterSpec,
@@ -260,15 +269,27 @@ export function buildCluster(
       source: sub.source,
     };
   });
-  // IPv6 addresses of pods on dual-stack subnets: lowest free after the gateway, in pod order.
+  // IPv6 addresses of pods on dual-stack subnets: lowest free after the gateway and the IPv6
+  // excludeIps, in pod order.
   const podIp6: Record<string, string> = {};
   for (const sc of subnetSpecs) {
     if (!sc.cidr6) continue;
     const c = parseCidr6(sc.cidr6);
     const gw = parseIp6(sc.gateway6!);
+    const ex = subnets.find((x) => x.name === sc.name)?.excluded6 ?? [];
+    const last = c.ip | (~plenToMask6(c.plen) & ((1n << 128n) - 1n));
     let next = c.ip + 1n;
     for (const p of pods.filter((x) => x.subnet === sc.name)) {
-      if (next === gw) next++;
+      while (next < last && (next === gw || inRanges6(next, ex))) {
+        const r = ex.find((x) => next >= x.start && next <= x.end);
+        next = r ? r.end + 1n : next + 1n;
+      }
+      if (next >= last)
+        throw new SimError(
+          "CONFLICT",
+          `Subnet ${sc.name}: no free IPv6 address for Pod ${p.namespace}/${p.name}`,
+          p.source,
+        );
       podIp6[p.lsp] = formatIp6(next++);
     }
   }

@@ -250,6 +250,56 @@ export function ipPortMappings(s: Scenario, eps: readonly PodSpec[]): string[] {
 }
 
 /**
+ * Whether the release's `LoadBalancerUpdateIPPortMapping` (pkg/ovs/ovn-nb-load_balancer.go)
+ * deletes every ip_port_mappings entry of the load balancer that is not in the mapping it is
+ * writing ("deleting outdated entry from ipportmapping"): v1.14.0–v1.14.39 and v1.15.0–v1.15.4.
+ * v1.14.40 / v1.15.5 keep entries another VIP still uses (#6830; #5723 fixed the delete path).
+ * All Services share cluster-tcp-loadbalancer, so each Service's endpoint update wipes the
+ * others' entries (kube-ovn #5680).
+ */
+export function ipPortMappingsOverwritten(s: Scenario): boolean {
+  const m = /^v?(\d+)\.(\d+)\.(\d+)/.exec(s.controller.version ?? "");
+  if (!m || Number(m[1]) !== 1) return false;
+  const [minor, patch] = [Number(m[2]), Number(m[3])];
+  return (minor === 14 && patch < 40) || (minor === 15 && patch < 5);
+}
+
+/**
+ * The prefer-local Services (LoadBalancer, externalTrafficPolicy Local, with endpoints) in the
+ * order Kube-OVN handles them when they are created: manifest order (files as read, then
+ * document order), as `kubectl apply -f DIR` creates them.
+ */
+export function preferLocalServicesInOrder(s: Scenario): ServiceSpec[] {
+  const fileIdx = (f: string | undefined) => (f === undefined ? -1 : s.files.indexOf(f));
+  return s.services
+    .filter(
+      (x) =>
+        x.type === "LoadBalancer" &&
+        x.externalTrafficPolicy === "Local" &&
+        x.vips.length > 0 &&
+        x.endpoints.length > 0,
+    )
+    .map((x, i) => ({ x, i }))
+    .sort(
+      (a, b) =>
+        fileIdx(a.x.source?.file) - fileIdx(b.x.source?.file) ||
+        (a.x.source?.line ?? 0) - (b.x.source?.line ?? 0) ||
+        a.i - b.i,
+    )
+    .map((e) => e.x);
+}
+
+/**
+ * Whether `svc`'s ip_port_mappings entries are on the load balancer: always, except on a release
+ * that overwrites them, where only the last-handled prefer-local Service's survive.
+ */
+export function keepsIpPortMappings(s: Scenario, svc: ServiceSpec): boolean {
+  if (!ipPortMappingsOverwritten(s)) return true;
+  const order = preferLocalServicesInOrder(s);
+  return order.length === 0 || order[order.length - 1] === svc;
+}
+
+/**
  * The NB (and chassis/binding) state as the commands that build it, one per line. The OVN
  * package's `parseNbctl` reads exactly this.
  */
@@ -310,7 +360,7 @@ export function deriveNbctl(s: Scenario): string[] {
         const e = lb(lbNameFor(port.protocol));
         e.vips.push(`${vipKey(vip, port.port)} ${q(backends)}`);
         if (svc.externalTrafficPolicy === "Local") {
-          e.maps.push(...ipPortMappings(s, eps));
+          if (keepsIpPortMappings(s, svc)) e.maps.push(...ipPortMappings(s, eps));
           if (c.vipNodeMarkerSupported && metallbHasL2Status(s)) {
             const ann = electAnnouncer(s, svc, vip);
             if (ann.node)

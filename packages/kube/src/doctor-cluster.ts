@@ -18,7 +18,8 @@ export type ClusterFindingCode =
   | "CENTRALIZED_GATEWAY_NODE_MISSING";
 
 export const CLUSTER_FINDING_CODES: Readonly<Record<ClusterFindingCode, string>> = {
-  SERVICE_NO_ENDPOINTS: "a ClusterIP Service selects no Pod: its VIP has no backend and OVN drops or rejects",
+  SERVICE_NO_ENDPOINTS:
+    "a ClusterIP Service selects no Pod: Kube-OVN deletes its VIP from the cluster load balancer, the packet leaves OVN on the node's ovn0 and kube-proxy rejects it",
   NETWORKPOLICY_SELECTS_NOTHING: "a NetworkPolicy's podSelector matches no Pod: its port group is empty",
   NETWORKPOLICY_EGRESS_TO_SERVICE_CIDR:
     "an egress ipBlock names the Service CIDR, but Kube-OVN's egress ACLs are apply-after-lb: they see the backend, not the ClusterIP",
@@ -54,7 +55,7 @@ export function diagnoseCluster(s: Scenario): ClusterFinding[] {
       code: "SERVICE_NO_ENDPOINTS",
       severity: "warning",
       subject: `Service ${svc.namespace}/${svc.name}`,
-      message: `Service ${svc.namespace}/${svc.name} selects no Pod (selector ${JSON.stringify(svc.selector)}): cluster-${svc.ports[0]?.protocol ?? "tcp"}-loadbalancer has ${c.clusterIps[0]} with no backend, so connections to it fail.`,
+      message: `Service ${svc.namespace}/${svc.name} selects no Pod (selector ${JSON.stringify(svc.selector)}): Kube-OVN deletes ${c.clusterIps.join(", ")} from cluster-${(svc.ports[0]?.protocol ?? "TCP").toLowerCase()}-loadbalancer (endpoint_slice.go, no backends → LoadBalancerDeleteVip), so a pod's packet to it is not DNATed by OVN and follows ovn-cluster's policies: from a distributed overlay subnet through its node's ovn0 (policy 29000), where kube-proxy rejects it (icmp port-unreachable).`,
       fix: "Fix the selector or the Pods' labels (kubectl get endpointslices shows the result).",
       ...src(svc),
     });

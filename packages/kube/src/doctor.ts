@@ -4,9 +4,17 @@
  * what will happen on a real cluster and what to change. It reads configuration only; the
  * tracer shows the step where each finding makes the packet fail.
  */
-import { formatIp4, inCidr4 } from "@ovnsim/packet";
-import { electAnnouncer, endpointsOf, subnetOfAddr, subnetOfIp, underlayOf } from "./derive.js";
-import { formatRange, inRanges } from "./ipv4.js";
+import { formatIp4, formatIp6, inCidr4, parseIp6 } from "@ovnsim/packet";
+import {
+  electAnnouncer,
+  endpointsOf,
+  keepsIpPortMappings,
+  preferLocalServicesInOrder,
+  subnetOfAddr,
+  subnetOfIp,
+  underlayOf,
+} from "./derive.js";
+import { formatRange, inRanges, inRanges6 } from "./ipv4.js";
 import type { Scenario, ServiceSpec, Source, SubnetSpec } from "./types.js";
 import { CLUSTER_FINDING_CODES, type ClusterFindingCode, diagnoseCluster } from "./doctor-cluster.js";
 
@@ -25,6 +33,7 @@ export type FindingCode =
   | "NO_ENDPOINTS"
   | "IPV6_VIP_SUBNET_NOT_DUAL_STACK"
   | "L2ADVERTISEMENT_EXCLUDES_ENDPOINT_NODES"
+  | "IP_PORT_MAPPINGS_OVERWRITTEN"
   | ClusterFindingCode;
 
 export type Severity = "error" | "warning" | "info";
@@ -62,6 +71,8 @@ export const FINDING_CODES: Readonly<Record<FindingCode, string>> = {
     "an IPv6 LoadBalancer address over backends without IPv6: Kube-OVN puts no IPv6 VIP on the OVN load balancer",
   L2ADVERTISEMENT_EXCLUDES_ENDPOINT_NODES:
     "externalTrafficPolicy Local and the L2Advertisement nodeSelectors exclude every node with an endpoint: MetalLB announces nothing",
+  IP_PORT_MAPPINGS_OVERWRITTEN:
+    "Kube-OVN v1.14.0–v1.14.39 / v1.15.0–v1.15.4: each Service's endpoint update deletes the other Services' ip_port_mappings, so only the last one keeps its prefer-local flows (kube-ovn #5680)",
   ...CLUSTER_FINDING_CODES,
 };
 
@@ -103,6 +114,20 @@ export function diagnose(s: Scenario): Finding[] {
         fix: "Make spec.selector match the labels of the backend Pods (Deployment spec.template.metadata.labels).",
         source: svc.source,
       });
+    }
+    if (c.enableLb && c.enableOvnLbPreferLocal && !keepsIpPortMappings(s, svc)) {
+      const order = preferLocalServicesInOrder(s);
+      const last = order[order.length - 1]!;
+      const lost = eps.filter((p) => !last.endpoints.includes(p.lsp));
+      if (order.includes(svc) && lost.length > 0)
+        add({
+          code: "IP_PORT_MAPPINGS_OVERWRITTEN",
+          severity: "error",
+          subject: subj,
+          message: `Kube-OVN ${c.version}'s LoadBalancerUpdateIPPortMapping deletes every ip_port_mappings entry of cluster-tcp-loadbalancer that is not in the mapping it writes, and all Services share that load balancer: once ${svcName(last)} (created after it) is handled, the entries of ${lost.map((p) => p.ip).join(", ")} are gone, so northd builds no prefer-local ls_in_lb 140 flow for ${svc.vips.join(", ")} and the 120 flow spreads connections over every backend, remote ones included, which the announcing node drops (kube-ovn #5680: only the last created Service works).`,
+          fix: "Upgrade kube-ovn-controller to v1.14.40+ or v1.15.5+ (kube-ovn #6830; #5723 fixed the same deletion on the no-endpoint path in v1.14.14); until then, recreating the Service's endpoints restores its entries but removes the others'.",
+          source: svc.source,
+        });
     }
     for (const vip of svc.vips) checkAnnouncer(s, svc, vip, add);
     for (const vip of svc.vips.filter((v) => v.includes(":"))) checkVip6(s, svc, vip, add);
@@ -285,6 +310,21 @@ function checkVip6(s: Scenario, svc: ServiceSpec, vip: string, add: (f: Finding)
       message: `VIP ${vip} of ${subj} is in no Kube-OVN subnet's IPv6 CIDR: the VIP and the backend Pods must share the underlay subnet, otherwise neighbour discovery and DNAT fail.`,
       fix: "Give the MetalLB pool IPv6 addresses inside the underlay subnet's IPv6 cidrBlock.",
       source: svc.source,
+    });
+    return;
+  }
+  // The IPv6 half of excludeIps: Kube-OVN's IPAM skips only what it lists.
+  const sub = subnetOfAddr(s, vip)!;
+  const v = parseIp6(vip);
+  if (!inRanges6(v, sub.excluded6)) {
+    const pod = s.pods.find((p) => p.subnet === sub.name && s.cluster?.podIp6[p.lsp] === formatIp6(v));
+    add({
+      code: "POOL_NOT_EXCLUDED",
+      severity: pod ? "error" : "warning",
+      subject: `Subnet ${sub.name}`,
+      message: `VIP ${vip} of ${subj} is not in Subnet ${sub.name}'s IPv6 excludeIps: Kube-OVN's IPAM can give a Pod the same address as the VIP.${pod ? ` Pod ${pod.namespace}/${pod.name} already has it.` : ""}`,
+      fix: `Add the pool's IPv6 range to Subnet ${sub.name} spec.excludeIps (as a..b, next to the IPv4 entries).`,
+      ...(sub.source ? { source: sub.source } : {}),
     });
   }
 }

@@ -39,7 +39,7 @@ export {
   IP_ADDRESS_ANNOTATION,
   MAC_ADDRESS_ANNOTATION,
 } from "./scenario.js";
-export { parseExcludeIp, parsePoolAddress, inRanges, formatRange } from "./ipv4.js";
+export { parseExcludeIp, parseExcludeIp6, parsePoolAddress, inRanges, formatRange } from "./ipv4.js";
 export {
   deriveNbctl,
   deriveNodeDataplane,

@@ -25,6 +25,20 @@ export function parseExcludeIp(text: string, field: string): Ip4Range {
   return { start, end };
 }
 
+/**
+ * The IPv6 half of a dual-stack Subnet's excludeIps: "fd00::5" or "fd00::5..fd00::9" (pkg/ipam
+ * splits spec.excludeIps by family and excludes each from its own range).
+ */
+export function parseExcludeIp6(text: string, field: string): Ip6Range {
+  const parts = text.split("..");
+  if (parts.length > 2)
+    throw new SimError("BAD_VALUE", `${field}: "${text}" is not an address or a..b range`);
+  const start = parseIp6(parts[0]!.trim(), field);
+  const end = parts.length === 2 ? parseIp6(parts[1]!.trim(), field) : start;
+  if (end < start) throw new SimError("BAD_VALUE", `${field}: "${text}" ends before it starts`);
+  return { start, end };
+}
+
 /** A pool's "a-b" entry in either family. */
 function poolRange<T extends number | bigint>(
   text: string,

@@ -28,7 +28,14 @@ import {
   plenToMask4,
 } from "@ovnsim/packet";
 import { buildCluster, clusterFlags } from "./cluster.js";
-import { inRanges, inRanges6, parseExcludeIp, parsePoolAddress, parsePoolAddress6 } from "./ipv4.js";
+import {
+  inRanges,
+  inRanges6,
+  parseExcludeIp,
+  parseExcludeIp6,
+  parsePoolAddress,
+  parsePoolAddress6,
+} from "./ipv4.js";
 import type {
   ClientSpec,
   ControllerConfig,
@@ -229,7 +236,12 @@ function parseSubnet(o: Obj): SubnetSpec {
     throw o.err("BAD_VALUE", `spec.gateway ${formatIp4(gatewayIp)} is outside ${v4}`);
   }
   const excludeIps = o.strList("spec.excludeIps");
-  const excluded = excludeIps.map((e, i) => wrap(o, () => parseExcludeIp(e, `spec.excludeIps[${i}]`)));
+  const excluded = excludeIps.flatMap((e, i) =>
+    e.includes(":") ? [] : [wrap(o, () => parseExcludeIp(e, `spec.excludeIps[${i}]`))],
+  );
+  const excluded6 = excludeIps.flatMap((e, i) =>
+    e.includes(":") ? [wrap(o, () => parseExcludeIp6(e, `spec.excludeIps[${i}]`))] : [],
+  );
   return {
     name: o.o.name,
     cidr: `${formatIp4(network)}/${c.plen}`,
@@ -239,6 +251,7 @@ function parseSubnet(o: Obj): SubnetSpec {
     gatewayIp,
     excludeIps,
     excluded,
+    excluded6,
     provider: o.str("spec.provider", "ovn")!,
     vlan: o.str("spec.vlan") || undefined,
     namespaces: o.strList("spec.namespaces"),
@@ -264,6 +277,7 @@ function implicitDefaultSubnet(defaultCidr: string): SubnetSpec {
     gatewayIp: network + 1,
     excludeIps: [],
     excluded: [],
+    excluded6: [],
     provider: "ovn",
     vlan: undefined,
     namespaces: [],

@@ -55,6 +55,8 @@ export interface SubnetSpec {
   /** excludeIps as written (addresses and `a..b` ranges). */
   readonly excludeIps: readonly string[];
   readonly excluded: readonly Ip4Range[];
+  /** The IPv6 entries of excludeIps (a dual-stack subnet's pods skip them). */
+  readonly excluded6: readonly Ip6Range[];
   /** spec.provider ("ovn" for OVN-managed subnets). */
   readonly provider: string;
   /** spec.vlan: the Vlan object's name; undefined = overlay. */

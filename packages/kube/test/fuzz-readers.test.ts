@@ -11,6 +11,7 @@ import { mutated, parserInput, resultOrTypedError } from "../../../scripts/fuzz.
 import {
   parseCidr6,
   parseExcludeIp,
+  parseExcludeIp6,
   parseManifests,
   parsePoolAddress,
   scenarioFromTexts,
@@ -44,7 +45,7 @@ describe("kube manifest readers fuzz", () => {
 });
 
 describe("kube address readers fuzz", () => {
-  it("parseExcludeIp / parsePoolAddress / parseCidr6: a value or a SimError", () => {
+  it("parseExcludeIp / parseExcludeIp6 / parsePoolAddress / parseCidr6: a value or a SimError", () => {
     const samples = [
       "10.180.204.1",
       "10.0.0.1..10.0.0.9",
@@ -52,11 +53,13 @@ describe("kube address readers fuzz", () => {
       "10.180.204.0/24",
       "fd00:10:16::/64",
       "fd00::1",
+      "fd00:10:180:204::fa..fd00:10:180:204::fe",
     ];
     const text = fc.oneof(parserInput(samples), mutated(samples, 3));
     fc.assert(
       fc.property(text, (t) => {
         typed(() => parseExcludeIp(t, "excludeIps"));
+        typed(() => parseExcludeIp6(t, "excludeIps"));
         typed(() => parsePoolAddress(t, "addresses"));
         typed(() => parseCidr6(t));
       }),

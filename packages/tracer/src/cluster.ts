@@ -763,6 +763,10 @@ export function traceCluster(
     forward.step("kube", `pod ${podName}`, `delivered to Pod ${podName} on ${dstPod.node}`, fwd.exit!.flow, {
       outcome: "deliver",
     });
+  } else if (exitPort?.startsWith("node-") && svc && svcSpec && o.kind === "pod") {
+    // A ClusterIP OVN did not DNAT (no VIP on the pod's switch: no endpoints, or no load
+    // balancer there) leaves on a node's ovn0, where that host's kube-proxy takes it.
+    return viaHostKubeProxy(w, input, o, f, port, proto, forward, fwd, frames, svcSpec);
   } else if (exitPort?.startsWith("node-") && podOfIp(s, dstIpOf(fwd.exit!.flow))) {
     // A pod OVN does not route to (an underlay subnet without U2O): handed to the host.
     node = exitPort.slice(5);
@@ -859,6 +863,138 @@ export function traceCluster(
         : null,
   };
   return { doc: clusterDoc(w, input, port, proto, forward, reply, verdict), frames };
+}
+
+/**
+ * A pod's packet to a ClusterIP that reached a node's host stack on ovn0 (kube-ovn policy 29000
+ * or the U2O "no load balancer" 29400 reroute to the node's join IP). kube-ovn-cni's OVN-PREROUTING
+ * marks ovn0 traffic from the subnets to the Service CIDR (0x4000) and kube-proxy's nat
+ * KUBE-SERVICES DNATs it to an endpoint; OVN-POSTROUTING MASQUERADEs the marked packet to ovn0's
+ * address, so it re-enters OVN from the node's port on join (pkg/daemon gateway_linux.go). A
+ * Service without endpoints meets kube-proxy's filter KUBE-SERVICES REJECT instead.
+ */
+function viaHostKubeProxy(
+  w: ClusterWorld,
+  input: ClusterTraceInput,
+  o: Origin,
+  f: Flow,
+  port: number,
+  proto: "tcp" | "udp" | "icmp",
+  forward: StepBuilder,
+  fwd: Leg,
+  frames: WireFrame[],
+  svc: Scenario["services"][number],
+): { doc: TraceDocument; frames: readonly WireFrame[] } {
+  const exit = fwd.exit!;
+  const node = exit.port.slice(5);
+  const host = originOf(w, node);
+  const kp = kubeProxy(w, host, svc, input.to, port, proto);
+  if ("reject" in kp) {
+    const reason = `reaches ${node}'s host stack on ovn0 (OVN has no VIP for ${hostPort(input.to, port)}: Kube-OVN deletes a VIP without backends), where ${kp.reject.replace(/^kube-proxy on \S+ /, "kube-proxy ")}`;
+    forward.step("host", `${node}/kube-proxy`, reason, exit.flow, { outcome: "drop" });
+    return {
+      doc: clusterDoc(w, input, port, proto, forward, null, {
+        ...NO_VERDICT,
+        node,
+        droppedAt: { layer: "host", where: `${node}/kube-proxy`, reason },
+      }),
+      frames,
+    };
+  }
+  // kube-ovn-cni's ipset ovn40subnets holds the default VPC's overlay (and logicalGateway)
+  // subnets only (getDefaultVpcSubnetsCIDR): an underlay pod's packet is marked by kube-proxy's
+  // KUBE-MARK-MASQ instead, its source being outside the cluster CIDR kube-proxy is given.
+  const podSub = w.scenario.subnets.find((x) => x.name === o.pod?.subnet);
+  const cs = w.scenario.cluster?.subnets.find((x) => x.name === podSub?.name);
+  const mark =
+    podSub && underlayOf(w.scenario, podSub) && !cs?.logicalGateway
+      ? `kube-proxy's KUBE-SVC chain marks it for masquerade (KUBE-MARK-MASQ, 0x4000: ${srcIpOf(f)} of underlay Subnet ${podSub.name} is outside the pod CIDR kube-proxy is given, and not in kube-ovn-cni's ovn40subnets ipset)`
+      : `kube-ovn-cni's OVN-PREROUTING marks it (0x4000: from ovn40subnets to ovn40services on ovn0)`;
+  forward.step(
+    "host",
+    `${node}/kube-proxy`,
+    `reaches ${node}'s host stack on ovn0; ${mark}, kube-proxy (iptables) DNATs ${hostPort(input.to, port)} → KUBE-SVC → endpoint ${hostPort(kp.ip, kp.port)} (picked by a hash of node, VIP and port), and the 0x4000 mark has the source ${srcIpOf(f)} MASQUERADEd to ovn0's ${srcIpOf(kp.flow)}; back into OVN on ${nodePortName(node)}`,
+    kp.flow,
+  );
+  const leg2 = runLeg(w, host, kp.flow, "forward", `${host.label} → ${hostPort(kp.ip, kp.port)}`, kp.why);
+  forward.add(leg2.step);
+  frames.push(...leg2.frames);
+  const dstPod = leg2.exit ? w.scenario.pods.find((p) => p.lsp === leg2.exit!.port) : undefined;
+  let reply: TraceStep | null = null;
+  let replyDelivered: boolean | null = null;
+  let replySourceIp: string | null = null;
+  if (dstPod && leg2.exit) {
+    forward.step(
+      "kube",
+      `pod ${dstPod.namespace}/${dstPod.name}`,
+      `delivered to Pod ${dstPod.namespace}/${dstPod.name} on ${dstPod.node}`,
+      leg2.exit.flow,
+      { outcome: "deliver" },
+    );
+    // The reply: to ovn0's address, the host's conntrack restores the pod and the ClusterIP, ovn0 → the pod.
+    const ro = originOf(w, `${dstPod.namespace}/${dstPod.name}`);
+    const rf = leg2.exit.flow;
+    const back = firstHopMac(w, ro, srcIpOf(rf));
+    const r1 = flowOf(
+      { mac: ro.mac, ip: dstIpOf(rf) },
+      back.mac,
+      srcIpOf(rf),
+      proto,
+      rf.tp_dst,
+      rf.tp_src,
+      true,
+    );
+    const rl1 = runLeg(w, ro, r1, "reply", `reply ${dstIpOf(rf)} → ${srcIpOf(rf)}`, back.why);
+    const rs = new StepBuilder(
+      "host",
+      "reply",
+      `reply ${hostPort(kp.ip, kp.port)} → ${o.label} through ${node}'s host`,
+      o.chassis,
+    );
+    rs.add(rl1.step);
+    frames.push(...rl1.frames);
+    if (rl1.exit?.port === host.lsp) {
+      const gwMac = w.db.routers.flatMap((r) => r.ports).find((p) => p.name === routerPortName("join"))!.mac;
+      const r2 = flowOf({ mac: host.mac, ip: input.to }, gwMac, srcIpOf(f), proto, port, f.tp_src, true);
+      rs.step(
+        "conntrack",
+        `${node} host conntrack`,
+        `the host's conntrack reverses kube-proxy's DNAT and the MASQUERADE: source back to ${hostPort(input.to, port)}, destination back to ${srcIpOf(f)}; the host routes it via ${joinGateway(w)} dev ovn0`,
+        r2,
+      );
+      const rl2 = runLeg(
+        w,
+        host,
+        r2,
+        "reply",
+        `reply ${input.to} → ${srcIpOf(f)}`,
+        `the host routes ${srcIpOf(f)} via ${joinGateway(w)} dev ovn0`,
+      );
+      rs.add(rl2.step);
+      frames.push(...rl2.frames);
+      replyDelivered = rl2.exit?.port === o.lsp;
+      replySourceIp = rl2.exit ? srcIpOf(rl2.exit.flow) : null;
+    } else {
+      replyDelivered = false;
+    }
+    reply = rs.build();
+  }
+  const drop = leg2.drop;
+  return {
+    doc: clusterDoc(w, input, port, proto, forward, reply, {
+      ...NO_VERDICT,
+      delivered: !!dstPod,
+      pod: dstPod ? `${dstPod.namespace}/${dstPod.name}` : null,
+      node: dstPod?.node ?? node,
+      backend: hostPort(kp.ip, kp.port),
+      backendLocal: dstPod ? dstPod.node === o.chassis : null,
+      clientIpPreserved: dstPod ? false : null,
+      replyDelivered,
+      replySourceIp,
+      droppedAt: drop ? { layer: "ovn", where: drop.where, reason: drop.reason } : null,
+    }),
+    frames,
+  };
 }
 
 const NO_VERDICT: Verdict = {

@@ -999,7 +999,10 @@ function traceRun(
     const d = end.delivered;
     const rb = new StepBuilder("kube", "reply", `${d.pod.name} → ${hostPort(srcIp(d.flow), d.flow.tp_src)}`);
     const v6 = isV6Flow(d.flow);
-    const gwMac = gatewayMac(s, d.pod, v6);
+    // A peer on the pod's own subnet (an underlay pod → underlay pod) is answered directly, on
+    // the link; anything else goes to the gateway.
+    const peerOnLink = !v6 && subnetOfIp(s, formatIp4(d.flow.nw_src))?.name === d.pod.subnet;
+    const gwMac = peerOnLink ? null : gatewayMac(s, d.pod, v6);
     const rf = withFlow(d.flow, {
       dl_src: d.flow.dl_dst,
       dl_dst: gwMac ?? d.flow.dl_src,
@@ -1020,7 +1023,9 @@ function traceRun(
     rb.step(
       "kube",
       `pod ${d.pod.namespace}/${d.pod.name}`,
-      `replies via its gateway ${(v6 ? s.cluster?.subnets.find((x) => x.name === d.pod.subnet)?.gateway6 : subnetOf(s, d.pod)?.gateway) ?? "?"} (${gwMac !== null ? formatMac(gwMac) : "MAC unknown"})`,
+      peerOnLink
+        ? `replies directly to ${formatIp4(d.flow.nw_src)} (${formatMac(d.flow.dl_src)}): it is on the pod's own subnet ${d.pod.subnet}`
+        : `replies via its gateway ${(v6 ? s.cluster?.subnets.find((x) => x.name === d.pod.subnet)?.gateway6 : subnetOf(s, d.pod)?.gateway) ?? "?"} (${gwMac !== null ? formatMac(gwMac) : "MAC unknown"})`,
       rf,
       { device: d.node },
     );

@@ -7,7 +7,13 @@
 // the same).
 import { readdirSync } from "node:fs";
 import path from "node:path";
-import { deriveClusterNbctl, loadScenario, scenarioFromYaml } from "@ovnsim/kube";
+import {
+  deriveClusterNbctl,
+  loadScenario,
+  readManifestPaths,
+  scenarioFromTexts,
+  scenarioFromYaml,
+} from "@ovnsim/kube";
 import { liveSeed, oracleGate, rng, startSandbox } from "@ovnsim/oracle";
 import {
   LogicalNetwork,
@@ -89,6 +95,26 @@ describe.skipIf(gate.skip)("cluster topology against the real ovn-northd / ovn-t
     expect(r.differing.filter((x) => !open(x))).toEqual([]);
     if (dir === "cluster-dual-stack") expect(r.total).toBe(34);
   });
+  it("cluster-u2o with --enable-lb=false (kube-ovn #3814): the per-node 29400 Service-CIDR reroutes, as the real tools take them", () => {
+    gate.assert();
+    const texts = readManifestPaths([path.join(EXAMPLES, "cluster-u2o")]).map((t) =>
+      t.file.endsWith("00-cluster.yaml")
+        ? {
+            ...t,
+            text: t.text.replace(
+              "- --service-cluster-ip-range=10.96.0.0/12",
+              "- --service-cluster-ip-range=10.96.0.0/12\n            - --enable-lb=false",
+            ),
+          }
+        : t,
+    );
+    const s = scenarioFromTexts(texts);
+    expect(deriveClusterNbctl(s).lines.join("\n")).toContain(
+      "$underlay.node1_ip4 && ip4.dst == 10.96.0.0/12",
+    );
+    const r = againstReal(s, "cluster-u2o-nolb", 12);
+    expect(r.differing).toEqual([]);
+  }, 120_000);
   it("random clusters (OVNSIM_SEED): same lflows and ovn-trace as the real tools", () => {
     gate.assert();
     const base = liveSeed();
