@@ -32,6 +32,7 @@ import {
   underlayOf,
 } from "@ovnsim/kube";
 import {
+  type HairpinSession,
   type LbBackend,
   LogicalNetwork,
   type MFlow,
@@ -463,12 +464,15 @@ function runLeg(
     readonly clientPort: string;
     readonly clientSwitch: string;
   },
+  hairpin: readonly HairpinSession[] = [],
 ): Leg {
   const ct = phase === "forward" ? Array(8).fill("new") : Array(8).fill("est|rpl");
   let chosen: { ip: string; port: number } | null = null;
   const result = netOn(w, o.chassis).traceFlow(o.datapath, o.lsp, f, {
     ct,
     chassis: o.chassis,
+    // The data path's hairpin state (ct_snat_to_vip's SNAT, table 69's learnt reply flow).
+    hairpin,
     chooseBackend: (backends: readonly LbBackend[], mf: MFlow) => {
       const i = hashBackend(backends, mf);
       const b = backends[i]!;
@@ -558,6 +562,24 @@ function runLeg(
   let drop: Leg["drop"] = null;
   if (delivery) {
     let flow = delivery.flow;
+    if (phase === "forward" && chosen && srcIpOf(flow) !== srcIpOf(f)) {
+      const c = chosen as { ip: string; port: number };
+      root.step(
+        "conntrack",
+        "ls_in_nat_hairpin",
+        `hairpin: the load balancer chose ${hostPort(c.ip, c.port)}, the client itself; ls_in_nat_hairpin's ct_snat_to_vip commits an SNAT (ovn-controller table 70, ct(commit,nat(src=VIP))) so the source becomes ${srcIpOf(flow)} and the backend's reply comes back through OVN; ls_in_hairpin sends it back out of ${o.lsp}`,
+        flow,
+      );
+    }
+    const session = phase === "reply" ? hairpin.find((h) => h.backend === srcIpOf(f)) : undefined;
+    if (session) {
+      root.step(
+        "conntrack",
+        "ls_in_nat_hairpin",
+        `reply of the hairpin session: chk_lb_hairpin_reply() matches the flow ovn-controller learnt in table 69 (source ${hostPort(session.backend, session.backendPort)}, destination ${hostPort(session.vip, f.tp_dst)}), ct_snat turns the destination back into ${hostPort(session.backend, session.clientPort)}, ls_in_hairpin loops it back to ${o.lsp}`,
+        flow,
+      );
+    }
     if (unDnat && delivery.port === unDnat.clientPort) {
       flow = isV6(unDnat.vip)
         ? { ...flow, ipv6_src: parseIp6(unDnat.vip), tp_src: unDnat.vipPort }
@@ -787,14 +809,29 @@ export function traceCluster(
     if (dstPod) ro = originOf(w, `${dstPod.namespace}/${dstPod.name}`);
     else if (node) ro = originOf(w, node);
     if (ro) {
-      const back = firstHopMac(w, ro, srcIpOf(f));
+      // A hairpinned request arrives from the VIP (ct_snat_to_vip): the backend answers the VIP.
+      const hairpin: HairpinSession[] =
+        fwd.backend && svcSpec && srcIpOf(rf) !== srcIpOf(f)
+          ? [
+              {
+                vip: srcIpOf(rf),
+                vipPort: port,
+                backend: fwd.backend.ip,
+                backendPort: fwd.backend.port,
+                clientPort: rf.tp_src,
+                proto: rf.nw_proto,
+              },
+            ]
+          : [];
+      const peer = hairpin.length ? srcIpOf(rf) : srcIpOf(f);
+      const back = firstHopMac(w, ro, peer);
       const src = { mac: ro.mac, ip: dstIpOf(rf) };
-      const r = flowOf(src, back.mac, srcIpOf(f), proto, rf.tp_dst, rf.tp_src, true);
+      const r = flowOf(src, back.mac, peer, proto, rf.tp_dst, rf.tp_src, true);
       const unDnat =
         fwd.backend && svcSpec
           ? { vip: input.to, vipPort: port, clientPort: o.lsp, clientSwitch: o.datapath }
           : undefined;
-      const rl = runLeg(w, ro, r, "reply", `reply ${src.ip} → ${srcIpOf(f)}`, back.why, unDnat);
+      const rl = runLeg(w, ro, r, "reply", `reply ${src.ip} → ${peer}`, back.why, unDnat, hairpin);
       frames.push(...rl.frames);
       replyDelivered = rl.exit?.port === o.lsp;
       replySourceIp = rl.exit ? srcIpOf(rl.exit.flow) : null;
