@@ -72,6 +72,7 @@ import {
   packetView,
 } from "./model.js";
 import type { CaptureWorld } from "./pcap.js";
+import { createSimulation, runTrace } from "./engine.js";
 
 /** The compiled cluster: NB rows with their owners, the southbound model, one network per chassis. */
 export interface ClusterWorld {
@@ -729,18 +730,49 @@ export function traceCluster(
     };
   }
   if (noRoute) {
+    // Not into OVN: the host routes the packet by its own table, i.e. the physical network model
+    // (a node without a route there drops it, as `ovnsim trace --from node/… --to <pod IP>` does).
+    const dst = kp && !("reject" in kp) ? kp.ip : input.to;
+    const dport = kp && !("reject" in kp) ? kp.port : port;
     if (kp && !("reject" in kp))
-      forward.step("host", `${o.chassis}/kube-proxy`, kp.note.replace(/; KUBE-POSTROUTING.*$/, ""));
-    const reason = `kube-ovn-cni adds no route via ovn0 for Subnet ${noRoute.name} (${underlayOf(s, noRoute) && noRoute.u2oInterconnection ? "underlay with U2O while enableLb is on" : "underlay without logicalGateway or U2O"}; pkg/daemon controller_linux.go reconcileRouters), so ${o.chassis}'s host routes ${kp && !("reject" in kp) ? kp.ip : input.to} by its own table onto the physical network, not into OVN; the cluster trace ends here`;
-    forward.step("host", `${o.chassis}/routes`, reason, undefined, { outcome: "drop" });
+      forward.step(
+        "host",
+        `${o.chassis}/kube-proxy`,
+        `${kp.note.replace(/; KUBE-POSTROUTING.*$/, "")}; KUBE-POSTROUTING MASQUERADEs the source to the address of the device the host routes it out of`,
+      );
+    forward.step(
+      "host",
+      `${o.chassis}/routes`,
+      `kube-ovn-cni adds no route via ovn0 for Subnet ${noRoute.name} (${underlayOf(s, noRoute) && noRoute.u2oInterconnection ? "underlay with U2O while enableLb is on" : "underlay without logicalGateway or U2O"}; pkg/daemon controller_linux.go reconcileRouters), so ${o.chassis}'s host routes ${dst} by its own table: the physical network`,
+    );
+    const phys = runTrace(createSimulation(s), { from: o.chassis, to: dst, port: dport, proto });
+    for (const c of phys.doc.forward.children) forward.add(c);
+    const pv = phys.doc.verdict;
+    let reply = phys.doc.reply;
+    let replySourceIp = pv.replySourceIp;
+    if (reply && pv.replyDelivered && kp && !("reject" in kp)) {
+      // The host's conntrack reverses kube-proxy's DNAT.
+      const rs = new StepBuilder("host", "reply", reply.summary, o.chassis);
+      rs.add(reply);
+      rs.step(
+        "conntrack",
+        `${o.chassis} host conntrack`,
+        `the host's conntrack reverses kube-proxy's NAT: source back to ${hostPort(input.to, port)}; delivered to the host's socket`,
+        undefined,
+        { outcome: "deliver" },
+      );
+      reply = rs.build();
+      replySourceIp = input.to;
+    }
     return {
-      doc: clusterDoc(w, input, port, proto, forward, null, {
-        ...NO_VERDICT,
-        node: o.chassis,
-        backend: kp && !("reject" in kp) ? hostPort(kp.ip, kp.port) : null,
-        droppedAt: { layer: "host", where: `${o.chassis}/routes`, reason },
+      doc: clusterDoc(w, input, port, proto, forward, reply, {
+        ...pv,
+        announcingNode: null,
+        backend: kp && !("reject" in kp) ? hostPort(kp.ip, kp.port) : pv.backend,
+        clientIpPreserved: kp ? (pv.delivered ? false : null) : pv.clientIpPreserved,
+        replySourceIp,
       }),
-      frames: [],
+      frames: phys.frames,
     };
   }
   const first = kp ? { mac: kp.gwMac, why: kp.why } : firstHopMac(w, o, input.to);
