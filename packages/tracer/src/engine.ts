@@ -115,6 +115,8 @@ export interface SimulationOptions {
 /** br-provider as the physical network sees it: the OpenFlow package's bridge behind physical's seam. */
 export class ProviderBridge implements physical.AttachedBridge {
   readonly runs: OvsRun[] = [];
+  /** What OVN sends back through the patch port for a frame that entered it (a pod's ARP answer). */
+  answer?: (toOvn: Flow) => physical.BridgeAnswer[];
   constructor(
     readonly name: string,
     readonly ovs: NodeOvs,
@@ -135,8 +137,13 @@ export class ProviderBridge implements physical.AttachedBridge {
         ?.ports.find((p) => p.type === "patch");
       if (patch) outputs.push({ port: patch.name, frame: r.crossing ?? r.toOvn });
     }
+    const answers = r.toOvn && this.answer ? this.answer(r.toOvn) : [];
     // The ofproto/trace text is rendered only if the step's detail is read.
-    return { outputs, trace: () => r.text.replace(/\n+$/, "").split("\n") };
+    return {
+      outputs,
+      trace: () => r.text.replace(/\n+$/, "").split("\n"),
+      ...(answers.length ? { answers } : {}),
+    };
   }
 }
 
@@ -250,6 +257,12 @@ export function createSimulation(s: Scenario, opts: SimulationOptions = {}): Sim
       net.attachBridge(n.name, pb);
     }
   }
+  if (!brInt) {
+    for (const [key, pb] of bridges) {
+      const node = key.slice(0, key.indexOf("/"));
+      pb.answer = (toOvn) => ovnArpAnswer(s, ovn, ovs.get(node)!, node, pb.name, toOvn);
+    }
+  }
   const metallb = attachMetallb(s, net);
   for (const b of bridges.values()) b.runs.length = 0;
   return {
@@ -265,6 +278,82 @@ export function createSimulation(s: Scenario, opts: SimulationOptions = {}): Sim
     missing,
     ...(brInt ? { datapath, brInt } : {}),
   };
+}
+
+/**
+ * A pod's answer to an ARP request that entered its logical switch from the localnet port on
+ * `node` (the physical router resolving a pod address on the underlay VLAN), as the logical
+ * flows make it: ls_in_arp_rsp answers nothing that comes from a localnet port, ls_in_l2_lkup
+ * floods the broadcast (`_MC_flood`), ovn-controller delivers it to this chassis's VIFs only (a
+ * VIF on another chassis is reached through the localnet port the request came in by), and the
+ * pod that holds the address answers from its own stack; its reply runs the pod's ingress
+ * pipeline (`_MC_unknown` → the localnet port) and br-int table 65 back to br-provider.
+ * IPv4 ARP only (an IPv6 neighbour solicitation from the underlay is not followed into OVN).
+ */
+function ovnArpAnswer(
+  s: Scenario,
+  ovn: OvnWorld,
+  o: NodeOvs,
+  node: string,
+  bridge: string,
+  toOvn: Flow,
+): physical.BridgeAnswer[] {
+  if (toOvn.dl_type !== 0x0806 || toOvn.nw_proto !== physical.ARP_OP.request) return [];
+  const inport = portOfKey(ovn, Number(toOvn.metadata), toOvn.regs[14] ?? 0);
+  const dp = inport ? ovn.portKeys.get(inport)?.datapath : undefined;
+  if (!inport || !dp || localnetPortName(dp) !== inport) return [];
+  const clean = withFlow(toOvn, { metadata: 0n, regs: ZERO_REGS, in_port: 0 });
+  const lr = runLogical(ovn, node, inport, clean, []);
+  const tpa = formatIp4(toOvn.nw_dst);
+  const out: physical.BridgeAnswer[] = [];
+  for (const req of lr.outputs) {
+    const pod = s.pods.find((p) => p.lsp === req.port && p.node === node);
+    if (!pod || pod.ip !== tpa) continue;
+    const mac = parseMac(pod.mac);
+    const reply = withFlow(req.flow, {
+      dl_src: mac,
+      dl_dst: toOvn.arp_sha,
+      nw_proto: physical.ARP_OP.reply,
+      nw_src: toOvn.nw_dst,
+      nw_dst: toOvn.nw_src,
+      arp_sha: mac,
+      arp_tha: toOvn.arp_sha,
+      vlans: [],
+      metadata: 0n,
+      regs: ZERO_REGS,
+      in_port: 0,
+    });
+    const back = runLogical(ovn, node, pod.lsp, reply, []);
+    for (const b of back.outputs) {
+      if (b.port !== inport) continue;
+      const key = ovn.portKeys.get(b.port);
+      const lp = logToPhy(
+        o,
+        withFlow(b.flow, {
+          metadata: BigInt(key?.dp ?? 0),
+          regs: Object.freeze(Object.assign(new Array<number>(16).fill(0), { 15: key?.key ?? 0 })),
+        }),
+      );
+      if (!lp?.port) continue;
+      const peer = o.dataplane.bridges.flatMap((x) => x.ports).find((p) => p.name === lp.port)?.peer;
+      if (!peer || !o.dataplane.bridges.find((x) => x.name === bridge)?.ports.some((p) => p.name === peer))
+        continue;
+      const how = (r: LogicalRun) =>
+        [
+          ...new Set(
+            r.stages
+              .filter((x) => /arp_rsp|l2_lkup|l2_unknown/.test(x.stage))
+              .map((x) => `${x.stage} ${x.priority}`),
+          ),
+        ].join(", ");
+      out.push({
+        port: peer,
+        frame: withFlow(lp.flow, { metadata: 0n, regs: ZERO_REGS }),
+        note: `Pod ${pod.namespace}/${pod.name} answers ARP: ${tpa} is-at ${pod.mac} (the request entered ${dp} from ${inport}: ${how(lr)} flood it to the pod; the reply: ${how(back)} → ${inport})`,
+      });
+    }
+  }
+  return out;
 }
 
 /**
