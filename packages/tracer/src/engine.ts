@@ -61,6 +61,7 @@ import {
 import { type BrIntWorld, type Datapath, installBrInt } from "./brint.js";
 import { brIntFollow } from "./brint-path.js";
 import { type LogicalRun, type OvnWorld, buildOvn, runLogical } from "./ovn.js";
+import type { HairpinSession } from "@ovnsim/ovn";
 import { type NodeOvs, type OvsRun, buildNodeOvs, logToPhy, runBridge } from "./ovs.js";
 
 export interface TraceInput {
@@ -95,6 +96,8 @@ export interface Simulation {
   ct: Conntrack;
   /** Each node's own conntrack (one datapath per node): the forward commits and replies on that node. */
   readonly ctByNode: Map<string, Conntrack>;
+  /** Load-balancer hairpin connections (a backend that reached itself through a VIP). */
+  readonly hairpins: HairpinSession[];
   readonly missing: readonly string[];
   /**
    * How br-int runs: "logical" (default: table 0 hands the packet to OVN's logical-pipeline
@@ -275,6 +278,7 @@ export function createSimulation(s: Scenario, opts: SimulationOptions = {}): Sim
     ovn,
     ct: Conntrack.empty(),
     ctByNode,
+    hairpins: [],
     missing,
     ...(brInt ? { datapath, brInt } : {}),
   };
@@ -685,7 +689,7 @@ function intoOvn(
     ct = [st, st, st, st];
     ctx.ctSeen = { node, zone, state: st, found: !looked.created && looked.entry !== undefined };
   }
-  const lr = runLogical(sim.ovn, node, inport, clean, ct);
+  const lr = runLogical(sim.ovn, node, inport, clean, ct, sim.hairpins);
   const dpName = sim.ovn.portKeys.get(inport)?.datapath ?? "?";
   const sb = new StepBuilder("ovn", `logical switch ${dpName}`, summarizeLogical(lr, inport), node).seen(
     root.last,
@@ -733,9 +737,50 @@ function intoOvn(
       `${r.created ? "committed" : "found"} connection: ${r.notes.join("; ") || "dnat"}`,
     );
     end.dnat = { node, backend, backendIp: lr.backend.ip, vip };
+    // The backend is the client itself: ls_in_nat_hairpin's ct_snat_to_vip SNATed the source.
+    const hp = outs.find((o) => o.port === inport && srcIp(o.flow) !== srcIp(clean));
+    if (hp) {
+      sim.hairpins.push({
+        vip: srcIp(hp.flow),
+        vipPort: clean.tp_dst,
+        backend: lr.backend.ip,
+        backendPort: lr.backend.port,
+        clientPort: clean.tp_src,
+        proto: clean.nw_proto,
+      });
+      sb.step(
+        "conntrack",
+        "ls_in_nat_hairpin ct_snat_to_vip",
+        `hairpin: the backend is the client itself; ct_snat_to_vip commits an SNAT (ovn-controller table 70, ct(commit,nat(src=VIP))): source ${srcIp(clean)} → ${srcIp(hp.flow)}, so the reply comes back through OVN; ls_in_hairpin sends it back out of ${inport}`,
+        hp.flow,
+      );
+    }
   } else if (!forward) {
     outs = outs.map((o) => {
       const p = s.pods.find((x) => x.lsp === o.port);
+      if (p && o.port === inport) {
+        // A hairpin reply looped back to its pod: its zone reverses the Service DNAT.
+        const pz = sim.ovn.portKeys.get(o.port)?.key ?? 0;
+        const here = sim.ctByNode.get(node) ?? Conntrack.empty();
+        const r = here.process(o.flow, { zone: pz, nat: {} });
+        sim.ctByNode.set(node, r.table);
+        if (!r.natApplied) return o;
+        sb.step(
+          "conntrack",
+          `zone ${pz} (${o.port})`,
+          `reply of the hairpin session, un-SNATed by ct_snat and looped back by ls_in_hairpin; ${o.port}'s zone reverses the DNAT: source ${hostPort(srcIp(o.flow), o.flow.tp_src)} → ${hostPort(srcIp(r.flow), r.flow.tp_src)}`,
+          r.flow,
+        );
+        return {
+          port: o.port,
+          flow: withFlow(
+            o.flow,
+            isV6Flow(o.flow)
+              ? { ipv6_src: r.flow.ipv6_src, tp_src: r.flow.tp_src }
+              : { nw_src: r.flow.nw_src, tp_src: r.flow.tp_src },
+          ),
+        };
+      }
       if (p) return o; // pod-to-pod: no localnet zone
       const lz = sim.ovn.portKeys.get(o.port)?.key ?? 0;
       const r = sim.ct.process(o.flow, { zone: lz, nat: {} });
@@ -1150,7 +1195,14 @@ function gatewayMac(s: Scenario, pod: PodSpec, v6 = false): number | null {
   return null;
 }
 
-function replyFromPod(ctx: Ctx, pod: PodSpec, f: Flow, root: StepBuilder, end: PathEnd, request: Flow): void {
+function replyFromPod(
+  ctx: Ctx,
+  pod: PodSpec,
+  f: Flow,
+  root: StepBuilder,
+  end: PathEnd,
+  request: Flow | null,
+): void {
   const o = ctx.sim.ovs.get(pod.node);
   if (!o) return;
   if (ctx.sim.brInt) {
@@ -1218,7 +1270,8 @@ function podSend(
     f,
     { device: pod.node },
   );
-  replyFromPod(ctx, pod, f, root, end, replyOf ?? f);
+  // A pod's own request enters OVN as a new connection (replyOf null), not as a reply.
+  replyFromPod(ctx, pod, f, root, end, replyOf);
   return f;
 }
 

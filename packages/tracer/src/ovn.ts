@@ -19,6 +19,7 @@ import {
   type ProfileName,
   type SbModel,
   type SbPort,
+  type HairpinSession,
   type LbBackend,
   type MFlow,
   type TraceNode as OvnNode,
@@ -172,12 +173,15 @@ export function runLogical(
   inport: string,
   f: Flow,
   ct: readonly string[],
+  /** The data path's load-balancer hairpin sessions (TraceOptions.hairpin). */
+  hairpin: readonly HairpinSession[] = [],
 ): LogicalRun {
   const n = net(w, chassis);
   let chosen: { ip: string; port: number } | null = null;
   const opts = {
     ct,
     chassis,
+    hairpin,
     chooseBackend: (backends: readonly LbBackend[], mf: MFlow) => {
       const i = hashBackend(backends, mf);
       const b = backends[i]!;

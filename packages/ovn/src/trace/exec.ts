@@ -885,6 +885,10 @@ class TraceRun {
           else g.nw_dst = parseIp4Text(session.backend) ?? g.nw_dst;
           g.ct_state |= CS.snat;
           s += ` /* hairpin session: un-SNAT, ${v6 ? "ip6" : "ip4"}.dst = ${canonIp(session.backend)} */`;
+          const node = append(sup, "transformation", s);
+          append(node.children, "modify", `${v6 ? "ip6" : "ip4"}.dst = ${canonIp(session.backend)}`);
+          this.traceTables(dp, g, table + 1, pipeline, node.children);
+          return;
         } else if (a.ip) {
           if (a.ip.family === 4) {
             s += `(ip4.${dir}=${formatIp4(a.ip.ip4)})`;
