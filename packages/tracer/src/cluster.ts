@@ -767,6 +767,7 @@ export function traceCluster(
     return {
       doc: clusterDoc(w, input, port, proto, forward, reply, {
         ...pv,
+        node: pv.node ?? o.chassis,
         announcingNode: null,
         backend: kp && !("reject" in kp) ? hostPort(kp.ip, kp.port) : pv.backend,
         clientIpPreserved: kp ? (pv.delivered ? false : null) : pv.clientIpPreserved,
