@@ -11,6 +11,7 @@ import { deriveClusterNbctl, loadScenario } from "@ovnsim/kube";
 import { LogicalNetwork, northd, parseNbctl, renderTrace, sbModelFromNb } from "@ovnsim/ovn";
 import { describe, expect, it } from "vitest";
 import { buildClusterWorld, traceCluster } from "../src/cluster.js";
+import { traceScenario } from "../src/engine.js";
 
 const GOLDEN = path.resolve(import.meta.dirname, "golden/hairpin");
 const mask = (s: string): string =>
@@ -102,5 +103,40 @@ describe("seed hairpin: pod deploy-169402624-0 → ClusterIP 10.96.0.10:80 → i
       const hops = JSON.stringify(doc.forward);
       expect(hops).toContain(`"nw_src":"10.96.0.10"`);
     }
+  });
+
+  it("the seed path: a pod → its Service's LoadBalancer VIP is a new connection, prefer-local DNATs it to the pod itself, hairpin", () => {
+    for (const [pod, ip, node] of [
+      ["default/deploy-169402624-0", "10.180.204.2", "node1"],
+      ["default/deploy-169402624-2", "10.180.204.4", "node3"],
+    ] as const) {
+      const doc = traceScenario(s, { from: pod, to: "10.180.204.252", port: 80 });
+      expect(doc.verdict).toMatchObject({
+        delivered: true,
+        pod,
+        node,
+        backend: `${ip}:80`,
+        clientIpPreserved: false,
+        replyDelivered: true,
+        replySourceIp: "10.180.204.252",
+      });
+      const text = JSON.stringify(doc);
+      expect(text).toContain("ls_in_nat_hairpin ct_snat_to_vip");
+      expect(text).toContain("is_chassis_resident");
+    }
+  });
+
+  it("a node → the ClusterIP: kube-proxy's endpoint is on the underlay, which the node cannot route to", () => {
+    const w = buildClusterWorld(s);
+    const { doc } = traceCluster(w, { from: "node1", to: "10.96.0.10", port: 80 });
+    const backend = doc.verdict.backend ?? "";
+    expect(doc.verdict).toMatchObject({
+      delivered: false,
+      node: "node1",
+      droppedAt: { layer: "physical", reason: `no route to ${backend.split(":")[0]}` },
+    });
+    // The same reason the physical trace gives for the node to that pod's own address.
+    const direct = traceScenario(s, { from: "node1", to: backend.split(":")[0], port: 80 });
+    expect(direct.verdict.droppedAt?.reason).toBe(doc.verdict.droppedAt?.reason);
   });
 });
