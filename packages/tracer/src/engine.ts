@@ -621,6 +621,16 @@ export function followExits(
 }
 
 const isV6Flow = (f: Flow): boolean => f.dl_type === 0x86dd;
+/** An output whose source address and port are conntrack's (a reply's un-DNAT). */
+const withSourceOf = (o: { port: string; flow: Flow }, ct: Flow): { port: string; flow: Flow } => ({
+  port: o.port,
+  flow: withFlow(
+    o.flow,
+    isV6Flow(o.flow)
+      ? { ipv6_src: ct.ipv6_src, tp_src: ct.tp_src }
+      : { nw_src: ct.nw_src, tp_src: ct.tp_src },
+  ),
+});
 /** A packet's source / destination address as text, either family. */
 export const srcIp = (f: Flow): string => (isV6Flow(f) ? formatIp6(f.ipv6_src) : formatIp4(f.nw_src));
 export const dstIp = (f: Flow): string => (isV6Flow(f) ? formatIp6(f.ipv6_dst) : formatIp4(f.nw_dst));
@@ -771,15 +781,7 @@ function intoOvn(
           `reply of the hairpin session, un-SNATed by ct_snat and looped back by ls_in_hairpin; ${o.port}'s zone reverses the DNAT: source ${hostPort(srcIp(o.flow), o.flow.tp_src)} → ${hostPort(srcIp(r.flow), r.flow.tp_src)}`,
           r.flow,
         );
-        return {
-          port: o.port,
-          flow: withFlow(
-            o.flow,
-            isV6Flow(o.flow)
-              ? { ipv6_src: r.flow.ipv6_src, tp_src: r.flow.tp_src }
-              : { nw_src: r.flow.nw_src, tp_src: r.flow.tp_src },
-          ),
-        };
+        return withSourceOf(o, r.flow);
       }
       if (p) return o; // pod-to-pod: no localnet zone
       const lz = sim.ovn.portKeys.get(o.port)?.key ?? 0;
@@ -795,15 +797,7 @@ function intoOvn(
           r.flow,
         );
       }
-      return {
-        port: o.port,
-        flow: withFlow(
-          o.flow,
-          isV6Flow(o.flow)
-            ? { ipv6_src: r.flow.ipv6_src, tp_src: r.flow.tp_src }
-            : { nw_src: r.flow.nw_src, tp_src: r.flow.tp_src },
-        ),
-      };
+      return withSourceOf(o, r.flow);
     });
   }
   if (outs.length === 0) {
