@@ -123,15 +123,18 @@ spec: { nodeName: node3 }
       readFileSync(path.join(import.meta.dirname, "../metallb-underlay/30-app.yaml"), "utf8"),
     );
   });
-  it("a node → the VIP: kube-proxy DNATs it in the host (LOCAL traffic goes cluster-wide), and the host has no ovn0 route to the underlay backend", () => {
+  it("a node → the VIP: kube-proxy DNATs it in the host (LOCAL traffic goes cluster-wide); with no ovn0 route to the underlay backend the host routes it by its own table, and the scenario's nodes have no route there", () => {
     expect(isClusterPath(s, "node1", VIP)).toBe(true);
     const { doc, frames } = traceCluster(w, { from: "node1", to: VIP, port: 80 });
+    const backend = doc.verdict.backend ?? "";
+    expect(backend).toMatch(/^10\.180\.204\.\d+:80$/);
+    // The same drop as `ovnsim trace --from node/node1 --to <that pod's IP>`: the physical
+    // model gives the nodes no address or route on the underlay (the seed's topology).
     expect(doc.verdict).toMatchObject({
       delivered: false,
       node: "node1",
-      droppedAt: { layer: "host", where: "node1/routes" },
+      droppedAt: { layer: "physical", reason: `no route to ${backend.split(":")[0]}` },
     });
-    expect(doc.verdict.backend).toMatch(/^10\.180\.204\.\d+:80$/);
     const text = renderText(doc, { detailed: false });
     expect(text).toContain(
       "KUBE-EXT (externalTrafficPolicy Local: LOCAL-sourced traffic is masqueraded and sent to the cluster-wide KUBE-SVC chain)",

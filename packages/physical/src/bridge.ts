@@ -26,6 +26,20 @@ export interface BridgeResult {
    * record renders it only for a caller that shows it).
    */
   readonly trace: readonly string[] | (() => readonly string[]);
+  /**
+   * Frames that come back into the bridge through one of its OVS-only ports within the same
+   * exchange: what lies behind that port answered (a pod in OVN answering an ARP request that
+   * left by the patch port to br-int). The network delivers each to the bridge on that port.
+   */
+  readonly answers?: readonly BridgeAnswer[];
+}
+
+export interface BridgeAnswer {
+  /** The OVS port the frame enters the bridge by. */
+  readonly port: string;
+  readonly frame: Flow;
+  /** Who answered and how (for the trace). */
+  readonly note: string;
 }
 
 /** An OVS bridge as seen from the physical network. `now` is virtual time in seconds. */

@@ -12,7 +12,7 @@ export {
 } from "./addr.js";
 export type { IpAddr, IfaceAddr, AddressRange } from "./addr.js";
 export { NormalBridge } from "./bridge.js";
-export type { AttachedBridge, BridgeOutput, BridgeResult, NormalBridgePort } from "./bridge.js";
+export type { AttachedBridge, BridgeAnswer, BridgeOutput, BridgeResult, NormalBridgePort } from "./bridge.js";
 export { describeFrame } from "./describe.js";
 export {
   arpFrame,

@@ -551,6 +551,10 @@ export class PhysicalNetwork {
         ctx.event("exit", `${at}:${o.port}`, `left the physical network into OVS port ${o.port}`, o.frame);
       }
     }
+    for (const a of res.answers ?? []) {
+      ctx.event("host", `${at}:${a.port}`, `answers through OVS port ${a.port}: ${a.note}`, a.frame);
+      ctx.queue.push(() => this.bridgeReceive(ctx, host, bridgeName, a.port, a.frame));
+    }
   }
 
   /** A frame leaving a host interface (from the stack, a raw socket or a bridge output). */

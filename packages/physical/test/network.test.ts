@@ -306,3 +306,41 @@ describe("a VLAN sub-interface of a bridge's internal port", () => {
     expect(n.neighbourMac("peer", "10.0.5.1")).toBe(parseMac("02:00:00:00:00:01"));
   });
 });
+
+describe("a bridge's OVS-only port answers within the exchange (BridgeResult.answers)", () => {
+  it("the router's ARP for an address behind node2's patch port is answered through it", () => {
+    const s = seedScenario({ profile: "code" });
+    const net = new PhysicalNetwork(s.topology);
+    const inner = net.bridge("node2", "br-provider");
+    const behind = parseMac("00:00:00:b4:cc:03");
+    const patch = "patch-localnet.underlay-subnet-to-br-int";
+    // Stands for OVN behind the patch port: a pod holding 10.180.204.3 answers who-has.
+    net.attachBridge("node2", {
+      name: "br-provider",
+      receive(frame, inPort, now) {
+        const r = inner.receive(frame, inPort, now);
+        const toPatch = r.outputs.find((o) => o.port === patch)?.frame;
+        if (toPatch?.dl_type !== 0x0806 || toPatch.nw_proto !== ARP_OP.request) return r;
+        if (toPatch.nw_dst !== 0x0ab4cc03) return r;
+        const reply = arpFrame({
+          op: ARP_OP.reply,
+          dlSrc: behind,
+          dlDst: toPatch.arp_sha,
+          sha: behind,
+          spa: parseIp("10.180.204.3"),
+          tha: toPatch.arp_sha,
+          tpa: parseIp("10.180.204.1"),
+          vlans: toPatch.vlans,
+        });
+        return { ...r, answers: [{ port: patch, frame: reply, note: "pod answers" }] };
+      },
+    });
+    const t = net.resolve("gw", "10.180.204.3");
+    expect(net.neighbourMac("gw", "10.180.204.3")).toBe(behind);
+    expect(
+      t.events.some((e) => e.at === `node2/br-provider:${patch}` && e.text.includes("pod answers")),
+    ).toBe(true);
+    // Nothing behind node1's or node3's patch port answers: only the ARP request left there.
+    expect(net.resolve("gw", "10.180.204.99").events.at(-1)?.text).toContain("did not answer");
+  });
+});

@@ -32,6 +32,7 @@ import {
   underlayOf,
 } from "@ovnsim/kube";
 import {
+  type HairpinSession,
   type LbBackend,
   LogicalNetwork,
   type MFlow,
@@ -71,6 +72,7 @@ import {
   packetView,
 } from "./model.js";
 import type { CaptureWorld } from "./pcap.js";
+import { createSimulation, runTrace } from "./engine.js";
 
 /** The compiled cluster: NB rows with their owners, the southbound model, one network per chassis. */
 export interface ClusterWorld {
@@ -470,12 +472,15 @@ function runLeg(
     readonly clientPort: string;
     readonly clientSwitch: string;
   },
+  hairpin: readonly HairpinSession[] = [],
 ): Leg {
   const ct = phase === "forward" ? Array(8).fill("new") : Array(8).fill("est|rpl");
   let chosen: { ip: string; port: number } | null = null;
   const result = netOn(w, o.chassis).traceFlow(o.datapath, o.lsp, f, {
     ct,
     chassis: o.chassis,
+    // The data path's hairpin state (ct_snat_to_vip's SNAT, table 69's learnt reply flow).
+    hairpin,
     chooseBackend: (backends: readonly LbBackend[], mf: MFlow) => {
       const i = hashBackend(backends, mf);
       const b = backends[i]!;
@@ -565,6 +570,24 @@ function runLeg(
   let drop: Leg["drop"] = null;
   if (delivery) {
     let flow = delivery.flow;
+    if (phase === "forward" && chosen && srcIpOf(flow) !== srcIpOf(f)) {
+      const c = chosen as { ip: string; port: number };
+      root.step(
+        "conntrack",
+        "ls_in_nat_hairpin",
+        `hairpin: the load balancer chose ${hostPort(c.ip, c.port)}, the client itself; ls_in_nat_hairpin's ct_snat_to_vip commits an SNAT (ovn-controller table 70, ct(commit,nat(src=VIP))) so the source becomes ${srcIpOf(flow)} and the backend's reply comes back through OVN; ls_in_hairpin sends it back out of ${o.lsp}`,
+        flow,
+      );
+    }
+    const session = phase === "reply" ? hairpin.find((h) => h.backend === srcIpOf(f)) : undefined;
+    if (session) {
+      root.step(
+        "conntrack",
+        "ls_in_nat_hairpin",
+        `reply of the hairpin session: chk_lb_hairpin_reply() matches the flow ovn-controller learnt in table 69 (source ${hostPort(session.backend, session.backendPort)}, destination ${hostPort(session.vip, f.tp_dst)}), ct_snat turns the destination back into ${hostPort(session.backend, session.clientPort)}, ls_in_hairpin loops it back to ${o.lsp}`,
+        flow,
+      );
+    }
     if (unDnat && delivery.port === unDnat.clientPort) {
       flow = isV6(unDnat.vip)
         ? { ...flow, ipv6_src: parseIp6(unDnat.vip), tp_src: unDnat.vipPort }
@@ -719,18 +742,50 @@ export function traceCluster(
     };
   }
   if (noRoute) {
+    // Not into OVN: the host routes the packet by its own table, i.e. the physical network model
+    // (a node without a route there drops it, as `ovnsim trace --from node/… --to <pod IP>` does).
+    const dst = kp && !("reject" in kp) ? kp.ip : input.to;
+    const dport = kp && !("reject" in kp) ? kp.port : port;
     if (kp && !("reject" in kp))
-      forward.step("host", `${o.chassis}/kube-proxy`, kp.note.replace(/; KUBE-POSTROUTING.*$/, ""));
-    const reason = `kube-ovn-cni adds no route via ovn0 for Subnet ${noRoute.name} (${underlayOf(s, noRoute) && noRoute.u2oInterconnection ? "underlay with U2O while enableLb is on" : "underlay without logicalGateway or U2O"}; pkg/daemon controller_linux.go reconcileRouters), so ${o.chassis}'s host routes ${kp && !("reject" in kp) ? kp.ip : input.to} by its own table onto the physical network, not into OVN; the cluster trace ends here`;
-    forward.step("host", `${o.chassis}/routes`, reason, undefined, { outcome: "drop" });
+      forward.step(
+        "host",
+        `${o.chassis}/kube-proxy`,
+        `${kp.note.replace(/; KUBE-POSTROUTING.*$/, "")}; KUBE-POSTROUTING MASQUERADEs the source to the address of the device the host routes it out of`,
+      );
+    forward.step(
+      "host",
+      `${o.chassis}/routes`,
+      `kube-ovn-cni adds no route via ovn0 for Subnet ${noRoute.name} (${underlayOf(s, noRoute) && noRoute.u2oInterconnection ? "underlay with U2O while enableLb is on" : "underlay without logicalGateway or U2O"}; pkg/daemon controller_linux.go reconcileRouters), so ${o.chassis}'s host routes ${dst} by its own table: the physical network`,
+    );
+    const phys = runTrace(createSimulation(s), { from: o.chassis, to: dst, port: dport, proto });
+    for (const c of phys.doc.forward.children) forward.add(c);
+    const pv = phys.doc.verdict;
+    let reply = phys.doc.reply;
+    let replySourceIp = pv.replySourceIp;
+    if (reply && pv.replyDelivered && kp && !("reject" in kp)) {
+      // The host's conntrack reverses kube-proxy's DNAT.
+      const rs = new StepBuilder("host", "reply", reply.summary, o.chassis);
+      rs.add(reply);
+      rs.step(
+        "conntrack",
+        `${o.chassis} host conntrack`,
+        `the host's conntrack reverses kube-proxy's NAT: source back to ${hostPort(input.to, port)}; delivered to the host's socket`,
+        undefined,
+        { outcome: "deliver" },
+      );
+      reply = rs.build();
+      replySourceIp = input.to;
+    }
     return {
-      doc: clusterDoc(w, input, port, proto, forward, null, {
-        ...NO_VERDICT,
-        node: o.chassis,
-        backend: kp && !("reject" in kp) ? hostPort(kp.ip, kp.port) : null,
-        droppedAt: { layer: "host", where: `${o.chassis}/routes`, reason },
+      doc: clusterDoc(w, input, port, proto, forward, reply, {
+        ...pv,
+        node: pv.node ?? o.chassis,
+        announcingNode: null,
+        backend: kp && !("reject" in kp) ? hostPort(kp.ip, kp.port) : pv.backend,
+        clientIpPreserved: kp ? (pv.delivered ? false : null) : pv.clientIpPreserved,
+        replySourceIp,
       }),
-      frames: [],
+      frames: phys.frames,
     };
   }
   const first = kp ? { mac: kp.gwMac, why: kp.why } : firstHopMac(w, o, input.to);
@@ -811,14 +866,29 @@ export function traceCluster(
     if (dstPod) ro = originOf(w, `${dstPod.namespace}/${dstPod.name}`);
     else if (node) ro = originOf(w, node);
     if (ro) {
-      const back = firstHopMac(w, ro, srcIpOf(f));
+      // A hairpinned request arrives from the VIP (ct_snat_to_vip): the backend answers the VIP.
+      const hairpin: HairpinSession[] =
+        fwd.backend && svcSpec && srcIpOf(rf) !== srcIpOf(f)
+          ? [
+              {
+                vip: srcIpOf(rf),
+                vipPort: port,
+                backend: fwd.backend.ip,
+                backendPort: fwd.backend.port,
+                clientPort: rf.tp_src,
+                proto: rf.nw_proto,
+              },
+            ]
+          : [];
+      const peer = hairpin.length ? srcIpOf(rf) : srcIpOf(f);
+      const back = firstHopMac(w, ro, peer);
       const src = { mac: ro.mac, ip: dstIpOf(rf) };
-      const r = flowOf(src, back.mac, srcIpOf(f), proto, rf.tp_dst, rf.tp_src, true);
+      const r = flowOf(src, back.mac, peer, proto, rf.tp_dst, rf.tp_src, true);
       const unDnat =
         fwd.backend && svcSpec
           ? { vip: input.to, vipPort: port, clientPort: o.lsp, clientSwitch: o.datapath }
           : undefined;
-      const rl = runLeg(w, ro, r, "reply", `reply ${src.ip} → ${srcIpOf(f)}`, back.why, unDnat);
+      const rl = runLeg(w, ro, r, "reply", `reply ${src.ip} → ${peer}`, back.why, unDnat, hairpin);
       frames.push(...rl.frames);
       replyDelivered = rl.exit?.port === o.lsp;
       replySourceIp = rl.exit ? srcIpOf(rl.exit.flow) : null;
@@ -888,7 +958,7 @@ function viaHostKubeProxy(
   const exit = fwd.exit!;
   const node = exit.port.slice(5);
   const host = originOf(w, node);
-  const kp = kubeProxy(w, host, svc, input.to, port, proto);
+  const kp = kubeProxy(w, host, svc, input.to, port, proto, input.srcPort);
   if ("reject" in kp) {
     const reason = `reaches ${node}'s host stack on ovn0 (OVN has no VIP for ${hostPort(input.to, port)}: Kube-OVN deletes a VIP without backends), where ${kp.reject.replace(/^kube-proxy on \S+ /, "kube-proxy ")}`;
     forward.step("host", `${node}/kube-proxy`, reason, exit.flow, { outcome: "drop" });

@@ -61,6 +61,7 @@ import {
 import { type BrIntWorld, type Datapath, installBrInt } from "./brint.js";
 import { brIntFollow } from "./brint-path.js";
 import { type LogicalRun, type OvnWorld, buildOvn, runLogical } from "./ovn.js";
+import type { HairpinSession } from "@ovnsim/ovn";
 import { type NodeOvs, type OvsRun, buildNodeOvs, logToPhy, runBridge } from "./ovs.js";
 
 export interface TraceInput {
@@ -95,6 +96,8 @@ export interface Simulation {
   ct: Conntrack;
   /** Each node's own conntrack (one datapath per node): the forward commits and replies on that node. */
   readonly ctByNode: Map<string, Conntrack>;
+  /** Load-balancer hairpin connections (a backend that reached itself through a VIP). */
+  readonly hairpins: HairpinSession[];
   readonly missing: readonly string[];
   /**
    * How br-int runs: "logical" (default: table 0 hands the packet to OVN's logical-pipeline
@@ -115,6 +118,8 @@ export interface SimulationOptions {
 /** br-provider as the physical network sees it: the OpenFlow package's bridge behind physical's seam. */
 export class ProviderBridge implements physical.AttachedBridge {
   readonly runs: OvsRun[] = [];
+  /** What OVN sends back through the patch port for a frame that entered it (a pod's ARP answer). */
+  answer?: (toOvn: Flow) => physical.BridgeAnswer[];
   constructor(
     readonly name: string,
     readonly ovs: NodeOvs,
@@ -135,8 +140,13 @@ export class ProviderBridge implements physical.AttachedBridge {
         ?.ports.find((p) => p.type === "patch");
       if (patch) outputs.push({ port: patch.name, frame: r.crossing ?? r.toOvn });
     }
+    const answers = r.toOvn && this.answer ? this.answer(r.toOvn) : [];
     // The ofproto/trace text is rendered only if the step's detail is read.
-    return { outputs, trace: () => r.text.replace(/\n+$/, "").split("\n") };
+    return {
+      outputs,
+      trace: () => r.text.replace(/\n+$/, "").split("\n"),
+      ...(answers.length ? { answers } : {}),
+    };
   }
 }
 
@@ -250,6 +260,12 @@ export function createSimulation(s: Scenario, opts: SimulationOptions = {}): Sim
       net.attachBridge(n.name, pb);
     }
   }
+  if (!brInt) {
+    for (const [key, pb] of bridges) {
+      const node = key.slice(0, key.indexOf("/"));
+      pb.answer = (toOvn) => ovnArpAnswer(s, ovn, ovs.get(node)!, node, pb.name, toOvn);
+    }
+  }
   const metallb = attachMetallb(s, net);
   for (const b of bridges.values()) b.runs.length = 0;
   return {
@@ -262,9 +278,86 @@ export function createSimulation(s: Scenario, opts: SimulationOptions = {}): Sim
     ovn,
     ct: Conntrack.empty(),
     ctByNode,
+    hairpins: [],
     missing,
     ...(brInt ? { datapath, brInt } : {}),
   };
+}
+
+/**
+ * A pod's answer to an ARP request that entered its logical switch from the localnet port on
+ * `node` (the physical router resolving a pod address on the underlay VLAN), as the logical
+ * flows make it: ls_in_arp_rsp answers nothing that comes from a localnet port, ls_in_l2_lkup
+ * floods the broadcast (`_MC_flood`), ovn-controller delivers it to this chassis's VIFs only (a
+ * VIF on another chassis is reached through the localnet port the request came in by), and the
+ * pod that holds the address answers from its own stack; its reply runs the pod's ingress
+ * pipeline (`_MC_unknown` → the localnet port) and br-int table 65 back to br-provider.
+ * IPv4 ARP only (an IPv6 neighbour solicitation from the underlay is not followed into OVN).
+ */
+function ovnArpAnswer(
+  s: Scenario,
+  ovn: OvnWorld,
+  o: NodeOvs,
+  node: string,
+  bridge: string,
+  toOvn: Flow,
+): physical.BridgeAnswer[] {
+  if (toOvn.dl_type !== 0x0806 || toOvn.nw_proto !== physical.ARP_OP.request) return [];
+  const inport = portOfKey(ovn, Number(toOvn.metadata), toOvn.regs[14] ?? 0);
+  const dp = inport ? ovn.portKeys.get(inport)?.datapath : undefined;
+  if (!inport || !dp || localnetPortName(dp) !== inport) return [];
+  const clean = withFlow(toOvn, { metadata: 0n, regs: ZERO_REGS, in_port: 0 });
+  const lr = runLogical(ovn, node, inport, clean, []);
+  const tpa = formatIp4(toOvn.nw_dst);
+  const out: physical.BridgeAnswer[] = [];
+  for (const req of lr.outputs) {
+    const pod = s.pods.find((p) => p.lsp === req.port && p.node === node);
+    if (!pod || pod.ip !== tpa) continue;
+    const mac = parseMac(pod.mac);
+    const reply = withFlow(req.flow, {
+      dl_src: mac,
+      dl_dst: toOvn.arp_sha,
+      nw_proto: physical.ARP_OP.reply,
+      nw_src: toOvn.nw_dst,
+      nw_dst: toOvn.nw_src,
+      arp_sha: mac,
+      arp_tha: toOvn.arp_sha,
+      vlans: [],
+      metadata: 0n,
+      regs: ZERO_REGS,
+      in_port: 0,
+    });
+    const back = runLogical(ovn, node, pod.lsp, reply, []);
+    for (const b of back.outputs) {
+      if (b.port !== inport) continue;
+      const key = ovn.portKeys.get(b.port);
+      const lp = logToPhy(
+        o,
+        withFlow(b.flow, {
+          metadata: BigInt(key?.dp ?? 0),
+          regs: Object.freeze(Object.assign(new Array<number>(16).fill(0), { 15: key?.key ?? 0 })),
+        }),
+      );
+      if (!lp?.port) continue;
+      const peer = o.dataplane.bridges.flatMap((x) => x.ports).find((p) => p.name === lp.port)?.peer;
+      if (!peer || !o.dataplane.bridges.find((x) => x.name === bridge)?.ports.some((p) => p.name === peer))
+        continue;
+      const how = (r: LogicalRun) =>
+        [
+          ...new Set(
+            r.stages
+              .filter((x) => /arp_rsp|l2_lkup|l2_unknown/.test(x.stage))
+              .map((x) => `${x.stage} ${x.priority}`),
+          ),
+        ].join(", ");
+      out.push({
+        port: peer,
+        frame: withFlow(lp.flow, { metadata: 0n, regs: ZERO_REGS }),
+        note: `Pod ${pod.namespace}/${pod.name} answers ARP: ${tpa} is-at ${pod.mac} (the request entered ${dp} from ${inport}: ${how(lr)} flood it to the pod; the reply: ${how(back)} → ${inport})`,
+      });
+    }
+  }
+  return out;
 }
 
 /**
@@ -545,6 +638,16 @@ export function followExits(
 }
 
 const isV6Flow = (f: Flow): boolean => f.dl_type === 0x86dd;
+/** An output whose source address and port are conntrack's (a reply's un-DNAT). */
+const withSourceOf = (o: { port: string; flow: Flow }, ct: Flow): { port: string; flow: Flow } => ({
+  port: o.port,
+  flow: withFlow(
+    o.flow,
+    isV6Flow(o.flow)
+      ? { ipv6_src: ct.ipv6_src, tp_src: ct.tp_src }
+      : { nw_src: ct.nw_src, tp_src: ct.tp_src },
+  ),
+});
 /** A packet's source / destination address as text, either family. */
 export const srcIp = (f: Flow): string => (isV6Flow(f) ? formatIp6(f.ipv6_src) : formatIp4(f.nw_src));
 export const dstIp = (f: Flow): string => (isV6Flow(f) ? formatIp6(f.ipv6_dst) : formatIp4(f.nw_dst));
@@ -617,7 +720,7 @@ function intoOvn(
     // translates the packet to the backend the entry was committed with.
     if (looked.natApplied === "dnat") natDst = { ip: dstIp(looked.flow), port: looked.flow.tp_dst };
   }
-  const lr = runLogical(sim.ovn, node, inport, clean, ct, natDst);
+  const lr = runLogical(sim.ovn, node, inport, clean, ct, natDst, sim.hairpins);
   const dpName = sim.ovn.portKeys.get(inport)?.datapath ?? "?";
   const sb = new StepBuilder("ovn", `logical switch ${dpName}`, summarizeLogical(lr, inport), node).seen(
     root.last,
@@ -665,6 +768,24 @@ function intoOvn(
       `${r.created ? "committed" : "found"} connection: ${r.notes.join("; ") || "dnat"}`,
     );
     end.dnat = { node, backend, backendIp: lr.backend.ip, vip };
+    // The backend is the client itself: ls_in_nat_hairpin's ct_snat_to_vip SNATed the source.
+    const hp = outs.find((o) => o.port === inport && srcIp(o.flow) !== srcIp(clean));
+    if (hp) {
+      sim.hairpins.push({
+        vip: srcIp(hp.flow),
+        vipPort: clean.tp_dst,
+        backend: lr.backend.ip,
+        backendPort: lr.backend.port,
+        clientPort: clean.tp_src,
+        proto: clean.nw_proto,
+      });
+      sb.step(
+        "conntrack",
+        "ls_in_nat_hairpin ct_snat_to_vip",
+        `hairpin: the backend is the client itself; ct_snat_to_vip commits an SNAT (ovn-controller table 70, ct(commit,nat(src=VIP))): source ${srcIp(clean)} → ${srcIp(hp.flow)}, so the reply comes back through OVN; ls_in_hairpin sends it back out of ${inport}`,
+        hp.flow,
+      );
+    }
   } else if (forward && lr.ctNat) {
     const vip = hostPort(dstIp(clean), clean.tp_dst);
     const backend = hostPort(lr.ctNat.ip, lr.ctNat.port);
@@ -679,6 +800,21 @@ function intoOvn(
   } else if (!forward) {
     outs = outs.map((o) => {
       const p = s.pods.find((x) => x.lsp === o.port);
+      if (p && o.port === inport) {
+        // A hairpin reply looped back to its pod: its zone reverses the Service DNAT.
+        const pz = sim.ovn.portKeys.get(o.port)?.key ?? 0;
+        const here = sim.ctByNode.get(node) ?? Conntrack.empty();
+        const r = here.process(o.flow, { zone: pz, nat: {} });
+        sim.ctByNode.set(node, r.table);
+        if (!r.natApplied) return o;
+        sb.step(
+          "conntrack",
+          `zone ${pz} (${o.port})`,
+          `reply of the hairpin session, un-SNATed by ct_snat and looped back by ls_in_hairpin; ${o.port}'s zone reverses the DNAT: source ${hostPort(srcIp(o.flow), o.flow.tp_src)} → ${hostPort(srcIp(r.flow), r.flow.tp_src)}`,
+          r.flow,
+        );
+        return withSourceOf(o, r.flow);
+      }
       if (p) return o; // pod-to-pod: no localnet zone
       const lz = sim.ovn.portKeys.get(o.port)?.key ?? 0;
       const r = sim.ct.process(o.flow, { zone: lz, nat: {} });
@@ -693,15 +829,7 @@ function intoOvn(
           r.flow,
         );
       }
-      return {
-        port: o.port,
-        flow: withFlow(
-          o.flow,
-          isV6Flow(o.flow)
-            ? { ipv6_src: r.flow.ipv6_src, tp_src: r.flow.tp_src }
-            : { nw_src: r.flow.nw_src, tp_src: r.flow.tp_src },
-        ),
-      };
+      return withSourceOf(o, r.flow);
     });
   }
   if (outs.length === 0) {
@@ -1098,7 +1226,14 @@ function gatewayMac(s: Scenario, pod: PodSpec, v6 = false): number | null {
   return null;
 }
 
-function replyFromPod(ctx: Ctx, pod: PodSpec, f: Flow, root: StepBuilder, end: PathEnd, request: Flow): void {
+function replyFromPod(
+  ctx: Ctx,
+  pod: PodSpec,
+  f: Flow,
+  root: StepBuilder,
+  end: PathEnd,
+  request: Flow | null,
+): void {
   const o = ctx.sim.ovs.get(pod.node);
   if (!o) return;
   if (ctx.sim.brInt) {
@@ -1166,7 +1301,8 @@ function podSend(
     f,
     { device: pod.node },
   );
-  replyFromPod(ctx, pod, f, root, end, replyOf ?? f);
+  // A pod's own request enters OVN as a new connection (replyOf null), not as a reply.
+  replyFromPod(ctx, pod, f, root, end, replyOf);
   return f;
 }
 

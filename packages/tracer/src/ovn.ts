@@ -22,6 +22,7 @@ import {
   type ProfileName,
   type SbModel,
   type SbPort,
+  type HairpinSession,
   type LbBackend,
   type MFlow,
   type TraceNode as OvnNode,
@@ -182,6 +183,8 @@ export function runLogical(
   f: Flow,
   ct: readonly string[],
   natDst?: { readonly ip: string; readonly port: number },
+  /** The data path's load-balancer hairpin sessions (TraceOptions.hairpin). */
+  hairpin: readonly HairpinSession[] = [],
 ): LogicalRun {
   const n = net(w, chassis);
   let chosen: { ip: string; port: number } | null = null;
@@ -191,6 +194,7 @@ export function runLogical(
     ...(natDst
       ? { lbDst: natDst.ip.includes(":") ? `[${natDst.ip}]:${natDst.port}` : `${natDst.ip}:${natDst.port}` }
       : {}),
+    hairpin,
     chooseBackend: (backends: readonly LbBackend[], mf: MFlow) => {
       const i = hashBackend(backends, mf);
       const b = backends[i]!;

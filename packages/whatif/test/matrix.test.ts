@@ -108,14 +108,19 @@ describe("matrix on the seed", () => {
       node: "node3",
       droppedAt: null,
     });
-    // Kube-OVN 1.14 has no internal underlay pod → VIP path (kube-ovn PR #7040): the object is the flow.
+    // A pod's SYN to the VIP is a new connection in its own ingress pipeline: Kube-OVN 1.14's
+    // prefer-local ls_in_lb 140 flow for the pod's chassis DNATs it to the local backend, the pod
+    // itself, and OVN's load-balancer hairpin serves it (source SNATed to the VIP).
     const pv = m.rows.find(
       (r) => r.from === "pod/default/deploy-169402624-0" && r.to === "10.180.204.252:80/tcp",
     );
-    expect(pv?.delivered).toBe(false);
-    expect(pv?.object).toBe(
-      'lflow ls_in_l2_unknown priority 50 (outport == "none") for svc/default/nginx-lb',
-    );
+    expect(pv).toMatchObject({
+      delivered: true,
+      pod: "default/deploy-169402624-0",
+      backend: "10.180.204.2:80",
+      clientIpPreserved: false,
+      replyDelivered: true,
+    });
     for (const r of m.rows) expect(r.delivered === (r.droppedAt === null)).toBe(true);
   });
 

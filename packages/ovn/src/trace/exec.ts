@@ -107,6 +107,31 @@ export interface TraceOptions {
    * hash the packet to (`selectMember`), so a trace is reproducible.
    */
   readonly selectId?: number;
+  /**
+   * Not an ovn-trace option: the data path's load-balancer hairpin state, for a tracer that
+   * follows a connection rather than one stateless packet. When given (even empty),
+   * `ct_snat_to_vip` rewrites the source to the VIP as ovn-controller's table 70 does
+   * (`ct(commit,zone=…,nat(src=VIP))`; ovn-trace only prints `nat(src=…)`), and for the reply
+   * of one of these sessions `chk_lb_hairpin_reply()` is 1 (the flow ovn-controller learns in
+   * table 69: source = backend, destination = VIP) and an argument-less `ct_snat` un-SNATs the
+   * destination back to the backend (the SNAT zone's entry). Without it the trace is ovn-trace's.
+   */
+  readonly hairpin?: readonly HairpinSession[];
+}
+
+/**
+ * A load-balancer hairpin connection the data path holds: a backend that reached itself through
+ * a VIP (`ls_in_nat_hairpin` SNATed its source to the VIP). Addresses as text.
+ */
+export interface HairpinSession {
+  readonly vip: string;
+  readonly vipPort: number;
+  readonly backend: string;
+  readonly backendPort: number;
+  /** The client's source port (the client's address is the backend's). */
+  readonly clientPort: number;
+  /** IP protocol number (6 tcp, 17 udp, 132 sctp). */
+  readonly proto: number;
 }
 
 /** The ids (and weights) of a `select(id[=weight], …)` action's arguments; [] if unreadable. */
@@ -496,6 +521,13 @@ export class LogicalNetwork {
   }
 }
 
+/** An address as formatIp4 / formatIp6 print it. */
+function canonIp(ip: string): string {
+  const v = ip.includes(":") ? parseIp6Text(ip) : parseIp4Text(ip);
+  if (v === undefined) return ip;
+  return typeof v === "bigint" ? formatIp6(v) : formatIp4(v);
+}
+
 function toFlow(f: MFlow): Flow {
   return { ...f, regs: Object.freeze(f.regs.slice()), vlans: Object.freeze([...f.vlans]) };
 }
@@ -678,6 +710,26 @@ class TraceRun {
     this.lbDst = opts.lbDst !== undefined ? parseLbDst(opts.lbDst) : undefined;
     this.choose = opts.chooseBackend ?? hashBackend;
     this.selectId = opts.selectId;
+    this.hairpin = opts.hairpin;
+  }
+
+  private readonly hairpin: readonly HairpinSession[] | undefined;
+
+  /** The hairpin session `f` is the reply of (source = backend, destination = VIP). */
+  private hairpinReplyOf(f: MFlow): HairpinSession | undefined {
+    if (!this.hairpin) return undefined;
+    const v6 = f.dl_type === 0x86dd;
+    if (!v6 && f.dl_type !== 0x0800) return undefined;
+    const src = v6 ? formatIp6(f.ipv6_src) : formatIp4(f.nw_src);
+    const dst = v6 ? formatIp6(f.ipv6_dst) : formatIp4(f.nw_dst);
+    return this.hairpin.find(
+      (h) =>
+        h.proto === f.nw_proto &&
+        canonIp(h.backend) === src &&
+        h.backendPort === f.tp_src &&
+        canonIp(h.vip) === dst &&
+        h.clientPort === f.tp_dst,
+    );
   }
 
   private readonly selectId: number | undefined;
@@ -875,7 +927,19 @@ class TraceRun {
         const dir = isDst ? "dst" : "src";
         const g = cloneMFlow(f);
         let s = `ct_${dir[0]}nat${czone ? "in_czone" : ""}`;
-        if (a.ip) {
+        const session = !isDst && !a.ip ? this.hairpinReplyOf(f) : undefined;
+        if (session) {
+          // The reply of a hairpin session: the SNAT zone's entry turns the VIP back into the backend.
+          const v6 = f.dl_type === 0x86dd;
+          if (v6) g.ipv6_dst = parseIp6Text(session.backend) ?? g.ipv6_dst;
+          else g.nw_dst = parseIp4Text(session.backend) ?? g.nw_dst;
+          g.ct_state |= CS.snat;
+          s += ` /* hairpin session: un-SNAT, ${v6 ? "ip6" : "ip4"}.dst = ${canonIp(session.backend)} */`;
+          const node = append(sup, "transformation", s);
+          append(node.children, "modify", `${v6 ? "ip6" : "ip4"}.dst = ${canonIp(session.backend)}`);
+          this.traceTables(dp, g, table + 1, pipeline, node.children);
+          return;
+        } else if (a.ip) {
           if (a.ip.family === 4) {
             s += `(ip4.${dir}=${formatIp4(a.ip.ip4)})`;
             if (isDst) g.nw_dst = a.ip.ip4;
@@ -915,12 +979,16 @@ class TraceRun {
         return;
       case "ct_snat_to_vip": {
         const vip = this.net.vipFor(f);
-        if (vip && vip.port === f.ct_tp_dst)
-          append(
-            sup,
-            "action",
-            `/* nat(src=${vip.family === 4 ? formatIp4(vip.ip4) : formatIp6(vip.ip6)}) */`,
-          );
+        if (vip && vip.port === f.ct_tp_dst) {
+          const text = vip.family === 4 ? formatIp4(vip.ip4) : formatIp6(vip.ip6);
+          append(sup, "action", `/* nat(src=${text}) */`);
+          if (this.hairpin) {
+            // The data path commits the SNAT (table 70); the packet leaves with the VIP as source.
+            if (vip.family === 4) f.nw_src = vip.ip4;
+            else f.ipv6_src = vip.ip6;
+            append(sup, "modify", `${vip.family === 4 ? "ip4" : "ip6"}.src = ${text}`);
+          }
+        }
         return;
       }
       case "nest":
@@ -1164,6 +1232,12 @@ class TraceRun {
       case "chk_lb_hairpin":
       case "chk_lb_hairpin_reply": {
         let res = 0;
+        if (a.fn === "chk_lb_hairpin_reply" && this.hairpin) {
+          res = this.hairpinReplyOf(f) ? 1 : 0;
+          writeField(a.dst, f, BigInt(res));
+          append(sup, "modify", `${formatField(a.dst)} = ${res}`);
+          return;
+        }
         const vip = this.net.vipFor(f);
         const family = f.dl_type === 0x0800 ? 4 : f.dl_type === 0x86dd ? 6 : 0;
         if (vip && family) {

@@ -38,7 +38,7 @@ export {
   selectMembers,
   selectMember,
 } from "./exec.js";
-export type { TraceOptions, TraceResult } from "./exec.js";
+export type { HairpinSession, TraceOptions, TraceResult } from "./exec.js";
 export type { TraceNode, TraceNodeKind } from "./tree.js";
 export { renderDetailed, renderSummary, renderMinimal } from "./tree.js";
 export { renderTrace, traceToJson } from "./render.js";
