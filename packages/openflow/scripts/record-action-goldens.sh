@@ -871,6 +871,34 @@ t br0 "in_port=5,dl_src=$M1,dl_dst=$M2,udp,nw_src=10.0.0.1,nw_dst=10.0.0.2,nw_tt
 ovs-vsctl del-port br0 patch2 -- del-port br1 patch3
 fi
 
+# A NORMAL flood reaching three patch ports whose peer runs ct(table=5): each peer forks a
+# recirculation, so the recirc ids (and the order of the resumed passes) follow the flood order,
+# OVS's hash order against ovnsim's port order (live-router seed 1888926483: br-provider's flood
+# into two localnet patch ports). Patch pairs br0 patch2/patch4 <-> br1 patch3/patch5 exist for
+# this scenario only.
+if scenario stated-flood-recirc; then
+ovs-vsctl add-port br0 patch2 -- set interface patch2 type=patch options:peer=patch3 ofport_request=8 \
+  -- add-port br1 patch3 -- set interface patch3 type=patch options:peer=patch2 ofport_request=4 \
+  -- add-port br0 patch4 -- set interface patch4 type=patch options:peer=patch5 ofport_request=7 \
+  -- add-port br1 patch5 -- set interface patch5 type=patch options:peer=patch4 ofport_request=5
+flows br0 <<EOF2
+priority=0,actions=NORMAL
+EOF2
+flows br1 <<EOF2
+priority=100,ip,in_port=1,actions=set_field:0x1->reg0,ct(table=5,zone=1,nat)
+priority=100,ip,in_port=4,actions=set_field:0x2->reg0,ct(table=5,zone=2,nat)
+priority=100,ip,in_port=5,actions=set_field:0x3->reg0,ct(table=5,zone=3,nat)
+table=5,priority=10,ip,reg0=0x1,actions=ct(commit,zone=1,nat(src)),output:2
+table=5,priority=10,ip,reg0=0x2,actions=mod_dl_src:00:00:00:00:04:04,output:3
+table=5,priority=10,ip,reg0=0x3,actions=ct(commit,zone=3,exec(set_field:0x1/0x1->ct_label)),output:2,output:3
+EOF2
+capture
+t br0 "in_port=5,$TCP"
+t br0 "in_port=1,$UDP"
+t br0 "in_port=5,$ARP"
+ovs-vsctl del-port br0 patch2 -- del-port br1 patch3 -- del-port br0 patch4 -- del-port br1 patch5
+fi
+
 # OpenFlow 1.0 set_tunnel: ofproto/trace keeps the OF1.0 name; the OF1.5 dump prints
 # set_field:0x5->tun_id as for a load, so a capture cannot tell them apart.
 if scenario stated-set-tunnel; then

@@ -4,7 +4,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { caseFamilies, sliceVsctlShow } from "./differential.js";
 import { FAMILIES, type Family, generateProgram, vsctlArgs } from "./gen-differential.js";
-import { odpEffects } from "./harness.js";
+import { odpEffects, odpTree } from "./harness.js";
 
 /** Families decided per case from the trace or topology, not carried by a flow cookie. */
 const CASE_LEVEL = new Set<Family>(["patch", "recirc", "vlan-port", "tunnel-in", "ct-non-ip"]);
@@ -122,6 +122,29 @@ describe("differential generator", () => {
     expect(odpEffects("5,set(icmpv6(type=136,code=0)),6", v6)).toBe(
       odpEffects("set(icmpv6(type=136,code=0)),6,set(icmpv6(type=135,code=0)),5", v6),
     );
+  });
+  it("recirculations a flood forks compare as a tree of passes: their ids and order follow the flood order", () => {
+    // live-router seed 1888926483: br-provider floods LOCAL and eth0, then two localnet patch
+    // ports whose br-int pipelines fork ct(table=…); OVS met zone 16's fork first, ovnsim 17's.
+    const pass = (id: string, zone: number, rest = ""): string =>
+      `\n${"=".repeat(79)}\nrecirc(${id}) - resume conntrack with default ct_state=trk|new\n${"=".repeat(79)}\n\nFlow: recirc_id=${id},udp,in_port=1,nw_ttl=64\n\nDatapath actions: ct(commit,zone=${zone},nat(src))${rest}\n`;
+    const top = "Flow: udp,in_port=11,nw_ttl=64\n\nDatapath actions: ";
+    const real = `${top}3,2,ct(zone=16,nat),recirc(0x3),ct(zone=17,nat),recirc(0x4)\n${pass("0x3", 16)}${pass("0x4", 17)}`;
+    const ours = `${top}2,ct(zone=17,nat),recirc(0x3),ct(zone=16,nat),recirc(0x4),3\n${pass("0x3", 17)}${pass("0x4", 16)}`;
+    expect(odpTree(real)).toBe(odpTree(ours));
+    // The passes stay tied to the fork that queued them: other outputs in one pass differ.
+    const other = `${top}2,ct(zone=17,nat),recirc(0x3),ct(zone=16,nat),recirc(0x4),3\n${pass("0x3", 17)}${pass("0x4", 16, ",5")}`;
+    expect(odpTree(other)).not.toBe(odpTree(real));
+    // A shared id (one frozen state) queues one pass per fork, in order.
+    const shared = `${top}ct(zone=1),recirc(0x1),ct(zone=1),recirc(0x1)\n${pass("0x1", 1)}${pass("0x1", 1, ",5")}`;
+    const swapped = `${top}ct(zone=1),recirc(0x1),ct(zone=1),recirc(0x1)\n${pass("0x1", 1, ",5")}${pass("0x1", 1)}`;
+    expect(odpTree(shared)).toBe(odpTree(swapped));
+    expect(odpTree(shared)).not.toBe(
+      odpTree(`${top}ct(zone=1),recirc(0x1),ct(zone=1),recirc(0x1)\n${pass("0x1", 1)}${pass("0x1", 1)}`),
+    );
+    // Inside a datapath clone() (a flooded patch port that was not last) as well.
+    const cloned = `${top}clone(ct(zone=16,nat),recirc(0x3)),2,ct(zone=17,nat),recirc(0x4),3\n${pass("0x3", 16)}${pass("0x4", 17)}`;
+    expect(odpTree(cloned)).toBe(odpTree(real));
   });
   it("a datapath clone() is the packets it sends: whether OVS wraps a flooded patch port follows the flood order", () => {
     // Real OVS 3.1 (seed 90125, program 162) flooded the patch port last (no clone), ovnsim first.

@@ -233,3 +233,49 @@ export function normaliseFloodOrder(text: string): string {
     })
     .join("\n");
 }
+
+/**
+ * The datapath actions of a whole trace as one tree, flood order aside: each `recirc(N)` a
+ * ct(table=…) forked is replaced by the effects (odpEffects) of the pass ofproto/trace resumed
+ * for it, recursively, so the tree says which packets leave, in which pass, without the recirc
+ * ids. OVS numbers those ids, and queues the resumed passes, in the order the translation met
+ * the ct() forks (compose_recirculate_and_fork() → oftrace_add_recirc_node(), a FIFO); when a
+ * flood reaches several patch ports whose peers fork, that is the flood order (OVS's hash order,
+ * ovnsim's port order), so two traces can agree pass for pass under other ids (live-router seed
+ * 1888926483). Pass k of the text resumes the k-th occurrence of its id in the passes before it;
+ * a recirc() without a traced pass (dp_hash, MPLS, bond) stays as it is.
+ */
+export function odpTree(text: string): string {
+  const passes: { id?: string; flow: string; dp: string }[] = [{ flow: "", dp: "" }];
+  for (const l of text.split("\n")) {
+    const head = /^recirc\((0x[0-9a-f]+)\) - resume/.exec(l);
+    const cur = passes[passes.length - 1]!;
+    if (head) passes.push({ id: head[1]!, flow: "", dp: "" });
+    else if (l.startsWith("Flow: ") && cur.flow === "") cur.flow = l.slice(6);
+    else if (l.startsWith("Datapath actions: ")) cur.dp = l.slice(18);
+  }
+  // Which later pass each recirc(N) occurrence resumes: the first not yet taken with that id.
+  const taken = new Set<number>();
+  const child: Map<number, number>[] = passes.map((p) => {
+    const m = new Map<number, number>();
+    for (const occ of p.dp.matchAll(/recirc\((0x[0-9a-f]+)\)/g)) {
+      const j = passes.findIndex((q, k) => k > 0 && !taken.has(k) && q.id === occ[1]);
+      if (j > 0) {
+        taken.add(j);
+        m.set(occ.index, j);
+      }
+    }
+    return m;
+  });
+  const canon: string[] = [];
+  for (let i = passes.length - 1; i >= 0; i--) {
+    const p = passes[i]!;
+    const dp = p.dp.replace(/recirc\((0x[0-9a-f]+)\)/g, (whole, _id: string, at: number) => {
+      const j = child[i]!.get(at);
+      // No spaces inside: a clone()'s effects are split at them (effects()).
+      return j === undefined ? whole : `recirc(${canon[j]!.replaceAll(" ", "&")})`;
+    });
+    canon[i] = odpEffects(dp, p.flow);
+  }
+  return canon[0] ?? "";
+}
