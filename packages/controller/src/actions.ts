@@ -236,7 +236,12 @@ function setField(l: Loc, value: bigint, nbits: number): string {
 }
 
 /** Flag bits in reg10 (include/ovn/logical-fields.h MLF_*) that lookup actions return through. */
-const RESULT: Readonly<Record<string, { table: Exclude<keyof TableLayout, "release">; bit: number; prep?: string }>> = {
+const RESULT: Readonly<
+  Record<
+    string,
+    { table: Exclude<keyof TableLayout, "release" | "lbOrigDipIpv4">; bit: number; prep?: string }
+  >
+> = {
   check_in_port_sec: { table: "CHK_IN_PORT_SEC", bit: 12 },
   check_out_port_sec: { table: "CHK_OUT_PORT_SEC", bit: 12 },
   chk_lb_hairpin: { table: "CHK_LB_HAIRPIN", bit: 7 },
@@ -379,9 +384,7 @@ export function encodeActions(actions: readonly Action[], env: ActionEnv): strin
         break;
       }
       case "output":
-        out.push(
-          `resubmit(,${env.pipeline === "ingress" ? T.OUTPUT_LARGE_PKT_DETECT : T.SAVE_INPORT})`,
-        );
+        out.push(`resubmit(,${env.pipeline === "ingress" ? T.OUTPUT_LARGE_PKT_DETECT : T.SAVE_INPORT})`);
         break;
       case "load": {
         const l = locate(a.dst);
@@ -531,9 +534,7 @@ export function encodeActions(actions: readonly Action[], env: ActionEnv): strin
               outputTable: env.pipeline === "ingress" ? T.OUTPUT_LARGE_PKT_DETECT : T.SAVE_INPORT,
               nextTable,
               tableOf: (p, t) =>
-                ((p ?? env.pipeline) === "ingress"
-                  ? T.LOG_INGRESS_PIPELINE
-                  : T.LOG_EGRESS_PIPELINE) + t,
+                ((p ?? env.pipeline) === "ingress" ? T.LOG_INGRESS_PIPELINE : T.LOG_EGRESS_PIPELINE) + t,
             }),
             env.ctrlMeter,
           ),

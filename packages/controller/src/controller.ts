@@ -989,7 +989,7 @@ class Model {
     }
   }
 
-  /** LB hairpin flows (lflow.c consider_lb_hairpin_flows, 23.03) for IPv4 VIPs with a port. */
+  /** LB hairpin flows (lflow.c consider_lb_hairpin_flows, 23.03) for IPv4 and IPv6 VIPs with a port. */
   private lbHairpin(): void {
     const texts = this.sb.flows.filter((f) => this.localDps.has(f.datapath)).map((f) => f.match);
     // SB_Global options:lb_hairpin_use_ct_mark: northd sets it false when some chassis lacks
@@ -1004,29 +1004,50 @@ class Model {
       const pnum = proto === "udp" ? 17 : proto === "sctp" ? 132 : 6;
       const natted = useCtMark ? "ct_mark=0x2/0x2" : "ct_label=0x2/0x2";
       for (const [vip, backends] of lb.vips) {
-        const m = /^(\d+\.\d+\.\d+\.\d+):(\d+)$/.exec(vip);
-        if (!m) {
+        const m = /^(\d+\.\d+\.\d+\.\d+):(\d+)$/.exec(vip) ?? /^\[([0-9a-f:]+)\]:(\d+)$/i.exec(vip);
+        const v6 = m !== null && m[1]!.includes(":") ? ip6Value(m[1]!) : undefined;
+        if (!m || (m[1]!.includes(":") && v6 === undefined)) {
           this.skipped.push({
             lflow: `load_balancer ${lb.name} ${vip}`,
-            reason: "only IPv4 VIPs with a port are modelled",
+            reason: "only VIPs with a port are modelled",
           });
           continue;
         }
         const [, vipIp, vipPort] = m as unknown as [string, string, string];
-        if (!texts.some((t) => t.includes(`ip4.dst == ${vipIp}`))) continue;
-        const vipHex = hex(vipIp.split(".").reduce((a, o) => a * 256 + Number(o), 0));
-        const regs = [`reg1=${vipHex}`, `reg2=${hex(Number(vipPort))}/0xffff`];
+        // The VIP's address as the flows print it (northd writes IPv6 normalized).
+        const vipText = v6 === undefined ? vipIp : vipIp.toLowerCase();
+        if (
+          v6 === undefined
+            ? !texts.some((t) => t.includes(`ip4.dst == ${vipIp}`))
+            : !texts.some((t) => t.includes(`ip6.dst == ${vipText}`))
+        )
+          continue;
+        // The original destination northd saved: reg1 (reg4 from 25.03) / xxreg1, and reg2[0..15].
+        const vipReg =
+          v6 === undefined
+            ? `${this.T.lbOrigDipIpv4}=${hex(vipIp.split(".").reduce((a, o) => a * 256 + Number(o), 0))}`
+            : `xxreg1=${hex(v6)}`;
+        const regs = [vipReg, `reg2=${hex(Number(vipPort))}/0xffff`];
+        const l3 = v6 === undefined ? proto : `${proto}6`;
+        const ethType = v6 === undefined ? "0x800" : "0x86dd";
+        const srcField = v6 === undefined ? "NXM_OF_IP_SRC[]" : "NXM_NX_IPV6_SRC[]";
+        const dstMatch = v6 === undefined ? `ip_dst=${vipIp}` : `ipv6_dst=${vipText}`;
         for (const be of backends.split(",")) {
-          const bm = /^(\d+\.\d+\.\d+\.\d+):(\d+)$/.exec(be.trim());
-          if (!bm) continue;
+          const bm =
+            /^(\d+\.\d+\.\d+\.\d+):(\d+)$/.exec(be.trim()) ?? /^\[([0-9a-f:]+)\]:(\d+)$/i.exec(be.trim());
+          if (!bm || bm[1]!.includes(":") !== (v6 !== undefined)) continue;
+          const addr =
+            v6 === undefined
+              ? [`nw_src=${bm[1]}`, `nw_dst=${bm[1]}`]
+              : [`ipv6_src=${bm[1]}`, `ipv6_dst=${bm[1]}`];
           this.add({
             table: this.T.CHK_LB_HAIRPIN,
             priority: 100,
             cookie,
-            match: [natted, proto, ...regs, `nw_src=${bm[1]}`, `nw_dst=${bm[1]}`, `tp_dst=${bm[2]}`],
+            match: [natted, l3, ...regs, ...addr, `tp_dst=${bm[2]}`],
             actions: [
               "set_field:0x80/0x80->reg10",
-              `learn(table=${this.T.CHK_LB_HAIRPIN_REPLY},delete_learned,cookie=${hex(cookie)},OXM_OF_METADATA[],eth_type=0x800,NXM_OF_IP_SRC[],ip_dst=${vipIp},nw_proto=${pnum},NXM_OF_${proto.toUpperCase()}_SRC[]=NXM_OF_${proto.toUpperCase()}_DST[],load:0x1->NXM_NX_REG10[7])`,
+              `learn(table=${this.T.CHK_LB_HAIRPIN_REPLY},delete_learned,cookie=${hex(cookie)},OXM_OF_METADATA[],eth_type=${ethType},${srcField},${dstMatch},nw_proto=${pnum},NXM_OF_${proto.toUpperCase()}_SRC[]=NXM_OF_${proto.toUpperCase()}_DST[],load:0x1->NXM_NX_REG10[7])`,
             ],
           });
         }
@@ -1034,8 +1055,8 @@ class Model {
           table: this.T.CT_SNAT_HAIRPIN,
           priority: 100,
           cookie,
-          match: [proto, ...regs],
-          actions: [`ct(commit,zone=NXM_NX_REG12[0..15],nat(src=${vipIp}))`],
+          match: [l3, ...regs],
+          actions: [`ct(commit,zone=NXM_NX_REG12[0..15],nat(src=${vipText}))`],
         });
       }
     }

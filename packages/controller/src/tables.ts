@@ -15,6 +15,11 @@ import { SimError } from "@ovnsim/packet";
 export interface TableLayout {
   /** ovn-controller release whose lflow.h this is. */
   readonly release: OvnRelease;
+  /**
+   * Not a table: the register holding an LB's original IPv4 destination that the hairpin flows
+   * (68/70) match (logical-fields.h MFF_LOG_LB_ORIG_DIP_IPV4: reg1, reg4 from 25.03).
+   */
+  readonly lbOrigDipIpv4: "reg1" | "reg4";
   readonly PHY_TO_LOG: number;
   readonly LOG_INGRESS_PIPELINE: number;
   readonly OUTPUT_LARGE_PKT_DETECT: number;
@@ -57,8 +62,9 @@ const FROM_64 = {
 } as const;
 
 /** Output / loopback tables from `outputAt`, the egress pipeline right after them. */
-const layout = (release: OvnRelease, outputAt: number): TableLayout => ({
+const layout = (release: OvnRelease, outputAt: number, lbOrigDipIpv4: "reg1" | "reg4"): TableLayout => ({
   release,
+  lbOrigDipIpv4,
   PHY_TO_LOG: 0,
   LOG_INGRESS_PIPELINE: 8,
   OUTPUT_LARGE_PKT_DETECT: outputAt,
@@ -71,9 +77,9 @@ const layout = (release: OvnRelease, outputAt: number): TableLayout => ({
 });
 
 export const OFTABLE_LAYOUTS: Readonly<Record<OvnRelease, TableLayout>> = {
-  "23.03": layout("23.03", 37),
-  "24.03": layout("24.03", 37),
-  "25.03": layout("25.03", 40),
+  "23.03": layout("23.03", 37, "reg1"),
+  "24.03": layout("24.03", 37, "reg1"),
+  "25.03": layout("25.03", 40, "reg4"),
 };
 
 /** 23.03's layout, the default. */

@@ -92,6 +92,22 @@ describe("br-int flows vs the real ovn-controller 23.03", () => {
     ]);
   });
 
+  it("ipv6 (an IPv4 and an IPv6 LB VIP, ACLs on $as6 / $pg1_ip6, reject ACLs): identical", () => {
+    const { node, out, cmp } = run("ipv6");
+    expect(cmp.missing).toEqual([]);
+    expect(cmp.unexpected).toEqual([]);
+    expect(cmp.identical).toBe(290);
+    expect(out.skipped).toEqual([]);
+    // dump-groups prints in the datapath's hash order: the same groups, ids included.
+    const groups = node["br-int.groups.txt"]!.split("\n").filter((l) => l.includes("group_id="));
+    expect([...out.groups].sort()).toEqual([...groups].sort());
+    // The IPv6 VIP's hairpin flows: the VIP in xxreg1 (printed as reg4–reg7), per backend.
+    const hairpin6 = out.flows.filter((l) => /table=(68|70),/.test(l) && l.includes("tcp6"));
+    expect(hairpin6.length).toBe(3);
+    expect(hairpin6.every((l) => l.includes("reg4=0xfd000000,reg5=0,reg6=0,reg7=0x90009"))).toBe(true);
+    expect(out.flows.some((l) => l.includes("nat(src=fd00::9:9)"))).toBe(true);
+  });
+
   it("is deterministic: the same captures give the same text", () => {
     expect(run("acl").out.flows).toEqual(run("acl").out.flows);
   });
