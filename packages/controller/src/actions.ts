@@ -239,7 +239,11 @@ function setField(l: Loc, value: bigint, nbits: number): string {
 const RESULT: Readonly<
   Record<
     string,
-    { table: Exclude<keyof TableLayout, "release" | "lbOrigDipIpv4">; bit: number; prep?: string }
+    {
+      table: Exclude<keyof TableLayout, "release" | "lbOrigDipIpv4" | "ctCommitSwallowed">;
+      bit: number;
+      prep?: string;
+    }
   >
 > = {
   check_in_port_sec: { table: "CHK_IN_PORT_SEC", bit: 12 },
@@ -472,6 +476,12 @@ export function encodeActions(actions: readonly Action[], env: ActionEnv): strin
         out.push(`ct(table=${nextTable},zone=${env.isSwitch ? ctZone : dnatZone})`);
         break;
       case "ct_commit": {
+        // 23.03: after other actions, the first one swallows everything through ct_commit
+        // (see TableLayout.ctCommitSwallowed).
+        if (T.ctCommitSwallowed && out.length > 0) {
+          out.splice(1);
+          break;
+        }
         const nested = encodeActions(a.nested, env);
         const exec = nested.length ? `,exec(${nested.join(",")})` : "";
         out.push(`ct(commit,zone=${env.isSwitch ? ctZone : dnatZone},nat(src)${exec})`);

@@ -20,6 +20,15 @@ export interface TableLayout {
    * (68/70) match (logical-fields.h MFF_LOG_LB_ORIG_DIP_IPV4: reg1, reg4 from 25.03).
    */
   readonly lbOrigDipIpv4: "reg1" | "reg4";
+  /**
+   * Not a table: 23.03's encode_CT_COMMIT_V2 bug (fixed upstream by 7b4395969, in 24.03.3 and
+   * 25.03). With zero-SNAT support the ct action is re-pointed at the start of the flow's action
+   * buffer, so when ct_commit is not the flow's first action, finishing it stretches the first
+   * OpenFlow action's length over everything up to the end of ct_commit: those actions, the
+   * ct(commit) included, are never installed. (`log(…); ct_commit {…}; reject {…}`, an ACL
+   * reject with logging on a stateful switch, loses its ct(commit).)
+   */
+  readonly ctCommitSwallowed: boolean;
   readonly PHY_TO_LOG: number;
   readonly LOG_INGRESS_PIPELINE: number;
   readonly OUTPUT_LARGE_PKT_DETECT: number;
@@ -65,6 +74,7 @@ const FROM_64 = {
 const layout = (release: OvnRelease, outputAt: number, lbOrigDipIpv4: "reg1" | "reg4"): TableLayout => ({
   release,
   lbOrigDipIpv4,
+  ctCommitSwallowed: release === "23.03",
   PHY_TO_LOG: 0,
   LOG_INGRESS_PIPELINE: 8,
   OUTPUT_LARGE_PKT_DETECT: outputAt,
