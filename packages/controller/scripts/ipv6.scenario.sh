@@ -1,12 +1,9 @@
 # IPv6 scenario: dual-stack VIFs on an untagged localnet switch, a switch LB with an IPv4 and an
 # IPv6 VIP (LB hairpin tables 68–70 for both families), ACLs on an IPv6 address set and on a
 # port group's _ip6 set, and a `reject` ACL (after ct_commit on a stateful switch).
-ovn-nbctl ls-add ls1 \
-  -- lsp-add ls1 ln1 -- lsp-set-type ln1 localnet -- lsp-set-addresses ln1 unknown \
-  -- lsp-set-options ln1 network_name=provider
-for i in 1 2 3; do
-  ovn-nbctl lsp-add ls1 p$i -- lsp-set-addresses p$i "0a:00:00:00:00:0$i 10.0.0.$i fd00::$i"
-done
+# shellcheck disable=SC1091
+. "$HERE/ls1-vifs.sh"
+ls1_with_vifs
 ovn-nbctl lb-add lb4 10.0.9.9:80 10.0.0.1:8080,10.0.0.2:8080 tcp
 ovn-nbctl lb-add lb6 [fd00::9:9]:80 [fd00::1]:8080,[fd00::2]:8080 tcp
 ovn-nbctl ls-lb-add ls1 lb4 -- ls-lb-add ls1 lb6
@@ -17,7 +14,4 @@ ovn-nbctl acl-add pg1 from-lport 1002 'inport == @pg1 && ip6.dst == $pg1_ip6 && 
 ovn-nbctl acl-add ls1 to-lport 1003 'ip6 && tcp.dst == 22' reject
 ovn-nbctl acl-add ls1 from-lport 1004 'ip4 && udp.dst == 69' reject
 ovn-nbctl --wait=sb sync
-for i in 1 2 3; do
-  ovs-vsctl --may-exist add-port br-int p$i -- set interface p$i type=dummy \
-    external_ids:iface-id=p$i ofport_request=2$i
-done
+bind_vifs

@@ -1,12 +1,9 @@
 # Reject scenario: ACL reject with and without logging (a log meter, an unmetered log) on a
 # stateful switch (an allow-related ACL), a reject ACL on a port group, CoPP's reject meter, a
 # router port. 23.03 loses the ct(commit) of a reject flow whose log() comes first.
-ovn-nbctl ls-add ls1 \
-  -- lsp-add ls1 ln1 -- lsp-set-type ln1 localnet -- lsp-set-addresses ln1 unknown \
-  -- lsp-set-options ln1 network_name=provider
-for i in 1 2 3; do
-  ovn-nbctl lsp-add ls1 p$i -- lsp-set-addresses p$i "0a:00:00:00:00:0$i 10.0.0.$i fd00::$i"
-done
+# shellcheck disable=SC1091
+. "$HERE/ls1-vifs.sh"
+ls1_with_vifs
 ovn-nbctl pg-add pg1 p1 p2
 ovn-nbctl acl-add pg1 to-lport 1001 'outport == @pg1 && tcp.dst == 80' allow-related
 ovn-nbctl meter-add m1 drop 10 pktps
@@ -17,7 +14,4 @@ ovn-nbctl copp-add copp0 reject m1 -- ls-copp-add copp0 ls1
 ovn-nbctl lr-add lr0 -- lrp-add lr0 lr0-ls1 0a:00:00:00:ff:01 10.0.0.254/24 fd00::fe/64
 ovn-nbctl lsp-add ls1 ls1-lr0 -- lsp-set-type ls1-lr0 router -- lsp-set-addresses ls1-lr0 router -- lsp-set-options ls1-lr0 router-port=lr0-ls1
 ovn-nbctl --wait=sb sync
-for i in 1 2 3; do
-  ovs-vsctl --may-exist add-port br-int p$i -- set interface p$i type=dummy \
-    external_ids:iface-id=p$i ofport_request=2$i
-done
+bind_vifs
