@@ -6,9 +6,8 @@
  * 100-pod cluster (the seed topology with 4 nodes and a 100-replica Deployment, from
  * @ovnsim/testing's scenarioYaml): classes found, time, witnesses confirmed — through the
  * logical pipelines (`reach`) and through the chassis's OpenFlow bridges (`reach --datapath
- * openflow`). The OpenFlow figures of the 100-pod cluster use the same cluster under Kube-OVN
- * v1.14.5 (the seed's release): the ovn-controller model is 23.03's table layout, and 1.15's
- * longer logical pipelines do not fit in it. Then the matrix:
+ * openflow`), for the 100-pod cluster under Kube-OVN v1.15.20 (br-int in OVN 25.03's table
+ * layout) and under v1.14.5 (the seed's release; 24.03's layout). Then the matrix:
  * per-pair cost of a fresh simulation (northd and the OVS bridges rebuilt for every pair, as the
  * matrix did) against the shared compiled parts (`createSimulation(s, reuse)`), and one whole
  * matrix of each scenario. Wall-clock and CPU milliseconds; the machine's load average is in the
@@ -127,6 +126,8 @@ const seedReach = reachFigures(seed, seed.pods.length);
 console.log("seed reach", seedReach);
 const bigReach = reachFigures(big, 1);
 console.log("100-pod reach", bigReach);
+const bigOfReach = reachFigures(big, 1, openflow);
+console.log("100-pod reach --datapath openflow", bigOfReach);
 const seedOfReach = reachFigures(seed, seed.pods.length, openflow);
 console.log("seed reach --datapath openflow", seedOfReach);
 const big114Reach = reachFigures(big114, 1);
@@ -154,6 +155,7 @@ const file = writeResults("whatif", {
     pods: big.pods.length,
     nodes: big.nodes.length,
     reach: bigReach,
+    reachOpenflow: bigOfReach,
     perPair: bigPairs,
     matrix: bigMatrix,
   },

@@ -1,11 +1,8 @@
 # ACL scenario: untagged localnet, 3 local VIFs with IPv4 + IPv6, a port group and address
 # sets in ACLs (conjunctive matches), a port range, and an allow-related ACL.
-ovn-nbctl ls-add ls1 \
-  -- lsp-add ls1 ln1 -- lsp-set-type ln1 localnet -- lsp-set-addresses ln1 unknown \
-  -- lsp-set-options ln1 network_name=provider
-for i in 1 2 3; do
-  ovn-nbctl lsp-add ls1 p$i -- lsp-set-addresses p$i "0a:00:00:00:00:0$i 10.0.0.$i fd00::$i"
-done
+# shellcheck disable=SC1091
+. "$HERE/ls1-vifs.sh"
+ls1_with_vifs
 ovn-nbctl lsp-set-port-security p1 "0a:00:00:00:00:01 10.0.0.1"
 ovn-nbctl create Address_Set name=as1 addresses='"10.0.0.1","10.0.0.2","10.0.0.3","192.168.0.0/16"'
 ovn-nbctl create Address_Set name=as6 addresses='"fd00::1","fd00::2"'
@@ -16,7 +13,4 @@ ovn-nbctl acl-add ls1 to-lport 900 'ip4.src == 10.0.0.0/24 && tcp.dst >= 1000 &&
 ovn-nbctl acl-add ls1 to-lport 901 'ip6.src == $as6 && icmp6' allow-related
 ovn-nbctl acl-add ls1 from-lport 902 'ip4.src != 10.0.0.3 && udp' drop
 ovn-nbctl --wait=sb sync
-for i in 1 2 3; do
-  ovs-vsctl --may-exist add-port br-int p$i -- set interface p$i type=dummy \
-    external_ids:iface-id=p$i ofport_request=2$i
-done
+bind_vifs

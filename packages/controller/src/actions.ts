@@ -10,7 +10,7 @@
 import { type Action, type FieldRef, type LbBackend, parseActions } from "@ovnsim/ovn";
 import { SimError } from "@ovnsim/packet";
 import { ip6Text } from "./match.js";
-import { OFTABLE } from "./tables.js";
+import { OFTABLE, type TableLayout } from "./tables.js";
 import { encodeNestedController } from "./wire.js";
 
 export interface ActionEnv {
@@ -33,6 +33,8 @@ export interface ActionEnv {
   meterId?(name: string, config?: MeterConfig): number;
   /** The meter of the flow's controller_meter (CoPP): added to its controller() actions. */
   readonly ctrlMeter?: number;
+  /** The release's OpenFlow table numbers (default: 23.03's). */
+  readonly tables?: TableLayout;
 }
 
 /** A meter `set_meter` defines itself (kbps, one drop band). */
@@ -234,11 +236,20 @@ function setField(l: Loc, value: bigint, nbits: number): string {
 }
 
 /** Flag bits in reg10 (include/ovn/logical-fields.h MLF_*) that lookup actions return through. */
-const RESULT: Readonly<Record<string, { table: number; bit: number; prep?: string }>> = {
-  check_in_port_sec: { table: OFTABLE.CHK_IN_PORT_SEC, bit: 12 },
-  check_out_port_sec: { table: OFTABLE.CHK_OUT_PORT_SEC, bit: 12 },
-  chk_lb_hairpin: { table: OFTABLE.CHK_LB_HAIRPIN, bit: 7 },
-  chk_lb_hairpin_reply: { table: OFTABLE.CHK_LB_HAIRPIN_REPLY, bit: 7 },
+const RESULT: Readonly<
+  Record<
+    string,
+    {
+      table: Exclude<keyof TableLayout, "release" | "lbOrigDipIpv4" | "ctCommitSwallowed">;
+      bit: number;
+      prep?: string;
+    }
+  >
+> = {
+  check_in_port_sec: { table: "CHK_IN_PORT_SEC", bit: 12 },
+  check_out_port_sec: { table: "CHK_OUT_PORT_SEC", bit: 12 },
+  chk_lb_hairpin: { table: "CHK_LB_HAIRPIN", bit: 7 },
+  chk_lb_hairpin_reply: { table: "CHK_LB_HAIRPIN_REPLY", bit: 7 },
 };
 
 /** Controller opcodes (include/ovn/actions.h enum action_opcode) of argument-less actions. */
@@ -363,7 +374,8 @@ const LOOKUP_MAC_BIT = 6;
 
 export function encodeActions(actions: readonly Action[], env: ActionEnv): string[] {
   const out: string[] = [];
-  const base = env.pipeline === "ingress" ? OFTABLE.LOG_INGRESS_PIPELINE : OFTABLE.LOG_EGRESS_PIPELINE;
+  const T = env.tables ?? OFTABLE;
+  const base = env.pipeline === "ingress" ? T.LOG_INGRESS_PIPELINE : T.LOG_EGRESS_PIPELINE;
   const nextTable = base + env.table + 1;
   const ctZone = "NXM_NX_REG13[0..15]";
   const dnatZone = "NXM_NX_REG11[0..15]";
@@ -371,14 +383,12 @@ export function encodeActions(actions: readonly Action[], env: ActionEnv): strin
     switch (a.t) {
       case "next": {
         const p = a.pipeline ?? env.pipeline;
-        const b = p === "ingress" ? OFTABLE.LOG_INGRESS_PIPELINE : OFTABLE.LOG_EGRESS_PIPELINE;
+        const b = p === "ingress" ? T.LOG_INGRESS_PIPELINE : T.LOG_EGRESS_PIPELINE;
         out.push(`resubmit(,${a.table !== undefined ? b + a.table : nextTable})`);
         break;
       }
       case "output":
-        out.push(
-          `resubmit(,${env.pipeline === "ingress" ? OFTABLE.OUTPUT_LARGE_PKT_DETECT : OFTABLE.SAVE_INPORT})`,
-        );
+        out.push(`resubmit(,${env.pipeline === "ingress" ? T.OUTPUT_LARGE_PKT_DETECT : T.SAVE_INPORT})`);
         break;
       case "load": {
         const l = locate(a.dst);
@@ -410,7 +420,7 @@ export function encodeActions(actions: readonly Action[], env: ActionEnv): strin
         break;
       case "result": {
         if (a.fn === "get_fdb") {
-          out.push("set_field:0->reg15", `resubmit(,${OFTABLE.GET_FDB})`);
+          out.push("set_field:0->reg15", `resubmit(,${T.GET_FDB})`);
           break;
         }
         if (a.fn === "lookup_arp" || a.fn === "lookup_nd") {
@@ -425,7 +435,7 @@ export function encodeActions(actions: readonly Action[], env: ActionEnv): strin
               ],
               [
                 `set_field:0/0x${(1 << LOOKUP_MAC_BIT).toString(16)}->reg10`,
-                `resubmit(,${OFTABLE.MAC_LOOKUP})`,
+                `resubmit(,${T.MAC_LOOKUP})`,
                 `move:NXM_NX_REG10[${LOOKUP_MAC_BIT}]->${subfieldText(a.dst)}`,
               ],
             ),
@@ -444,7 +454,7 @@ export function encodeActions(actions: readonly Action[], env: ActionEnv): strin
               [
                 "push:NXM_OF_ETH_DST[]",
                 `set_field:0/0x${(1 << LOOKUP_MAC_BIT).toString(16)}->reg10`,
-                `resubmit(,${OFTABLE.MAC_BINDING})`,
+                `resubmit(,${T.MAC_BINDING})`,
                 `move:NXM_NX_REG10[${LOOKUP_MAC_BIT}]->${subfieldText(a.dst)}`,
                 "pop:NXM_OF_ETH_DST[]",
               ],
@@ -457,7 +467,7 @@ export function encodeActions(actions: readonly Action[], env: ActionEnv): strin
         const bit = 1 << r.bit;
         out.push(
           `set_field:0/0x${bit.toString(16)}->reg10`,
-          `resubmit(,${r.table})`,
+          `resubmit(,${T[r.table]})`,
           `move:NXM_NX_REG10[${r.bit}]->${subfieldText(a.dst)}`,
         );
         break;
@@ -466,6 +476,12 @@ export function encodeActions(actions: readonly Action[], env: ActionEnv): strin
         out.push(`ct(table=${nextTable},zone=${env.isSwitch ? ctZone : dnatZone})`);
         break;
       case "ct_commit": {
+        // 23.03: after other actions, the first one swallows everything through ct_commit
+        // (see TableLayout.ctCommitSwallowed).
+        if (T.ctCommitSwallowed && out.length > 0) {
+          out.splice(1);
+          break;
+        }
         const nested = encodeActions(a.nested, env);
         const exec = nested.length ? `,exec(${nested.join(",")})` : "";
         out.push(`ct(commit,zone=${env.isSwitch ? ctZone : dnatZone},nat(src)${exec})`);
@@ -511,7 +527,7 @@ export function encodeActions(actions: readonly Action[], env: ActionEnv): strin
         break;
       }
       case "ct_snat_to_vip":
-        out.push(`resubmit(,${OFTABLE.CT_SNAT_HAIRPIN})`);
+        out.push(`resubmit(,${T.CT_SNAT_HAIRPIN})`);
         break;
       case "ct_clear":
         out.push("ct_clear");
@@ -525,12 +541,10 @@ export function encodeActions(actions: readonly Action[], env: ActionEnv): strin
           withMeter(
             encodeNestedController(a.kind, a.nested, {
               portKey: env.portKey,
-              outputTable: env.pipeline === "ingress" ? OFTABLE.OUTPUT_LARGE_PKT_DETECT : OFTABLE.SAVE_INPORT,
+              outputTable: env.pipeline === "ingress" ? T.OUTPUT_LARGE_PKT_DETECT : T.SAVE_INPORT,
               nextTable,
               tableOf: (p, t) =>
-                ((p ?? env.pipeline) === "ingress"
-                  ? OFTABLE.LOG_INGRESS_PIPELINE
-                  : OFTABLE.LOG_EGRESS_PIPELINE) + t,
+                ((p ?? env.pipeline) === "ingress" ? T.LOG_INGRESS_PIPELINE : T.LOG_EGRESS_PIPELINE) + t,
             }),
             env.ctrlMeter,
           ),
@@ -547,7 +561,7 @@ export function encodeActions(actions: readonly Action[], env: ActionEnv): strin
                 [port, "reg15"],
                 [ip, a.name === "get_arp" ? "reg0" : "xxreg0"],
               ],
-              ["set_field:00:00:00:00:00:00->eth_dst", `resubmit(,${OFTABLE.MAC_BINDING})`],
+              ["set_field:00:00:00:00:00:00->eth_dst", `resubmit(,${T.MAC_BINDING})`],
             ),
           );
           break;

@@ -34,13 +34,18 @@ import {
 } from "./inputs.js";
 import { hashInt, uuidHash } from "./hash.js";
 import { conjWithPrereqs, dedupTerms, type MatchEnv, type Term, termWords, toConj } from "./match.js";
-import { OFTABLE } from "./tables.js";
+import { pipelineRoom, type TableLayout, tableLayout } from "./tables.js";
 
 export interface ControllerInput {
   readonly sb: SbFiles;
   readonly node: SbFiles;
   /** Chassis name (Chassis.name, the node's system-id); defaults to the node's system-id. */
   readonly chassis?: string;
+  /**
+   * The ovn-controller release ("23.03", "24.03", "25.03") or the northd profile that produced
+   * the southbound ("kube-ovn-1.15" runs with 25.03): it sets br-int's table layout. Default 23.03.
+   */
+  readonly profile?: string;
 }
 
 /** A logical flow the model could not translate, with why. */
@@ -98,6 +103,8 @@ class Model {
   readonly x: SbExtras;
   readonly node: NodeConfig;
   readonly chassis: string;
+  /** br-int's table numbers for the release modelled. */
+  readonly T: TableLayout;
   readonly zones = new Map<string, number>();
   readonly flows: string[] = [];
   /** conjunction() clause flows; identical matches share one flow with all their actions. */
@@ -129,6 +136,17 @@ class Model {
     const ch = input.chassis ?? this.node.externalIds.get("system-id");
     if (!ch) throw new SimError("UNKNOWN_OBJECT", "no chassis name: give --chassis or capture system-id");
     this.chassis = ch;
+    this.T = tableLayout(input.profile ?? "23.03");
+    // A logical table past the layout's room would land in the output tables (a northd newer
+    // than the controller): refuse rather than build a br-int that loops.
+    const room = pipelineRoom(this.T);
+    for (const f of this.sb.flows) {
+      if (f.table < room[f.pipeline]) continue;
+      throw new SimError(
+        "CONFLICT",
+        `logical flow ${f.uuid ?? ""} is in ${f.pipeline} table ${f.table} (${f.stage}), but ovn-controller ${this.T.release}'s br-int has room for ${f.pipeline} tables 0–${room[f.pipeline] - 1} only: give the release or profile that produced this southbound (e.g. --profile 25.03)`,
+      );
+    }
   }
 
   private brInt(): NodeInterface[] {
@@ -453,8 +471,9 @@ class Model {
       meterId: (name, config) =>
         this.meterId(config ? `__set_meter ${f.uuid ?? ""} ${f.actions}` : name, config),
       ...(ctrlMeter !== undefined ? { ctrlMeter: this.meterId(ctrlMeter) } : {}),
+      tables: this.T,
     });
-    const base = f.pipeline === "ingress" ? OFTABLE.LOG_INGRESS_PIPELINE : OFTABLE.LOG_EGRESS_PIPELINE;
+    const base = f.pipeline === "ingress" ? this.T.LOG_INGRESS_PIPELINE : this.T.LOG_EGRESS_PIPELINE;
     const cookie = BigInt(`0x${(f.uuid ?? "0").replace(/^0x/, "")}`);
     const table = base + f.table;
     const md = `metadata=${hex(dpKey)}`;
@@ -516,7 +535,7 @@ class Model {
           "move:NXM_NX_TUN_ID[0..23]->OXM_OF_METADATA[0..23]",
           "move:NXM_NX_TUN_METADATA0[16..30]->NXM_NX_REG14[0..14]",
           "move:NXM_NX_TUN_METADATA0[0..15]->NXM_NX_REG15[0..15]",
-          `resubmit(,${OFTABLE.LOCAL_OUTPUT})`,
+          `resubmit(,${this.T.LOCAL_OUTPUT})`,
         ],
       });
     this.chassisMacClauseFlows();
@@ -524,24 +543,24 @@ class Model {
     // Fixed flows.
     const fixed: [number, number, string[], string[]][] = [
       [0, 0, [], []],
-      [OFTABLE.OUTPUT_LARGE_PKT_DETECT, 0, [], [`resubmit(,${OFTABLE.REMOTE_OUTPUT})`]],
-      [OFTABLE.OUTPUT_LARGE_PKT_PROCESS, 10, ["reg10=0x1/0x1"], [`resubmit(,${OFTABLE.LOCAL_OUTPUT})`]],
-      [OFTABLE.OUTPUT_LARGE_PKT_PROCESS, 0, [], [`resubmit(,${OFTABLE.REMOTE_OUTPUT})`]],
-      [OFTABLE.REMOTE_OUTPUT, 150, ["reg10=0x10/0x10"], [`resubmit(,${OFTABLE.LOCAL_OUTPUT})`]],
-      [OFTABLE.REMOTE_OUTPUT, 150, ["reg10=0x2/0x3"], [`resubmit(,${OFTABLE.LOCAL_OUTPUT})`]],
-      [OFTABLE.REMOTE_OUTPUT, 0, [], [`resubmit(,${OFTABLE.LOCAL_OUTPUT})`]],
-      [OFTABLE.LOCAL_OUTPUT, 0, [], []],
+      [this.T.OUTPUT_LARGE_PKT_DETECT, 0, [], [`resubmit(,${this.T.REMOTE_OUTPUT})`]],
+      [this.T.OUTPUT_LARGE_PKT_PROCESS, 10, ["reg10=0x1/0x1"], [`resubmit(,${this.T.LOCAL_OUTPUT})`]],
+      [this.T.OUTPUT_LARGE_PKT_PROCESS, 0, [], [`resubmit(,${this.T.REMOTE_OUTPUT})`]],
+      [this.T.REMOTE_OUTPUT, 150, ["reg10=0x10/0x10"], [`resubmit(,${this.T.LOCAL_OUTPUT})`]],
+      [this.T.REMOTE_OUTPUT, 150, ["reg10=0x2/0x3"], [`resubmit(,${this.T.LOCAL_OUTPUT})`]],
+      [this.T.REMOTE_OUTPUT, 0, [], [`resubmit(,${this.T.LOCAL_OUTPUT})`]],
+      [this.T.LOCAL_OUTPUT, 0, [], []],
       [
-        OFTABLE.CHECK_LOOPBACK,
+        this.T.CHECK_LOOPBACK,
         0,
         [],
         [
           ...Array.from({ length: 10 }, (_, i) => `set_field:0->reg${i}`),
-          `resubmit(,${OFTABLE.LOG_EGRESS_PIPELINE})`,
+          `resubmit(,${this.T.LOG_EGRESS_PIPELINE})`,
         ],
       ],
-      [OFTABLE.SAVE_INPORT, 0, [], [`resubmit(,${OFTABLE.LOG_TO_PHY})`]],
-      [OFTABLE.LOG_TO_PHY, 0, [], []],
+      [this.T.SAVE_INPORT, 0, [], [`resubmit(,${this.T.LOG_TO_PHY})`]],
+      [this.T.LOG_TO_PHY, 0, [], []],
     ];
     for (const [table, priority, match, actions] of fixed)
       this.add({ table, priority, cookie: 0n, match, actions });
@@ -560,28 +579,28 @@ class Model {
     const md = `metadata=${hex(this.localDps.get(p.datapath)!)}`;
     const reg15 = `reg15=${hex(p.tunnelKey)}`;
     this.add({
-      table: OFTABLE.LOCAL_OUTPUT,
+      table: this.T.LOCAL_OUTPUT,
       priority: 100,
       cookie,
       match: [reg15, md],
-      actions: [...this.zoneActions(p), `resubmit(,${OFTABLE.CHECK_LOOPBACK})`],
+      actions: [...this.zoneActions(p), `resubmit(,${this.T.CHECK_LOOPBACK})`],
     });
     this.add({
-      table: OFTABLE.CHECK_LOOPBACK,
+      table: this.T.CHECK_LOOPBACK,
       priority: 100,
       cookie,
       match: ["reg10=0/0x1", `reg14=${hex(p.tunnelKey)}`, reg15, md],
       actions: [],
     });
     this.add({
-      table: OFTABLE.SAVE_INPORT,
+      table: this.T.SAVE_INPORT,
       priority: 100,
       cookie,
       match: ["reg10=0x1/0x1", reg15, md],
       actions: [
         "push:NXM_OF_IN_PORT[]",
         "set_field:ANY->in_port",
-        `resubmit(,${OFTABLE.LOG_TO_PHY})`,
+        `resubmit(,${this.T.LOG_TO_PHY})`,
         "pop:NXM_OF_IN_PORT[]",
       ],
     });
@@ -607,7 +626,7 @@ class Model {
       if (!peer) return;
       this.localCommon(p);
       this.add({
-        table: OFTABLE.LOG_TO_PHY,
+        table: this.T.LOG_TO_PHY,
         priority: 100,
         cookie,
         match: [reg15, md],
@@ -621,7 +640,7 @@ class Model {
             "set_field:0->reg10",
             "set_field:0->reg15",
             ...Array.from({ length: 10 }, (_, i) => `set_field:0->reg${i}`),
-            `resubmit(,${OFTABLE.LOG_INGRESS_PIPELINE})`,
+            `resubmit(,${this.T.LOG_INGRESS_PIPELINE})`,
           ].join(",")})`,
         ],
       });
@@ -630,7 +649,7 @@ class Model {
     if (p.type === "chassisredirect" && this.hostsRedirect(p.name)) {
       const dist = this.portByName.get(p.options.get("distributed-port") ?? "");
       this.add({
-        table: OFTABLE.LOCAL_OUTPUT,
+        table: this.T.LOCAL_OUTPUT,
         priority: 100,
         cookie,
         match: [reg15, md],
@@ -639,7 +658,7 @@ class Model {
             ? [
                 `set_field:${hex(dist.tunnelKey)}->reg15`,
                 ...this.zoneActions(dist),
-                `resubmit(,${OFTABLE.CHECK_LOOPBACK})`,
+                `resubmit(,${this.T.CHECK_LOOPBACK})`,
               ]
             : [],
       });
@@ -652,11 +671,11 @@ class Model {
       if (ln) {
         // PORT_LOCALNET: a port elsewhere is reached through the datapath's localnet port.
         this.add({
-          table: OFTABLE.LOCAL_OUTPUT,
+          table: this.T.LOCAL_OUTPUT,
           priority: 100,
           cookie,
           match: [reg15, md],
-          actions: [`set_field:${hex(ln.tunnelKey)}->reg15`, `resubmit(,${OFTABLE.LOCAL_OUTPUT})`],
+          actions: [`set_field:${hex(ln.tunnelKey)}->reg15`, `resubmit(,${this.T.LOCAL_OUTPUT})`],
         });
         return;
       }
@@ -676,10 +695,10 @@ class Model {
         const ch = row?.chassis;
         const tun = ch !== undefined && !here ? this.tunnelTo(ch) : undefined;
         if (!tun) return;
-        out = [`output:${tun.ofport}`, `resubmit(,${OFTABLE.LOCAL_OUTPUT})`];
+        out = [`output:${tun.ofport}`, `resubmit(,${this.T.LOCAL_OUTPUT})`];
       }
       this.add({
-        table: OFTABLE.REMOTE_OUTPUT,
+        table: this.T.REMOTE_OUTPUT,
         priority: 100,
         cookie,
         match: [reg15, md],
@@ -689,7 +708,7 @@ class Model {
     }
     this.localCommon(p);
     const tag = isLocalnet ? row?.tag : undefined;
-    const load = [...this.ingressMetadata(p), `resubmit(,${OFTABLE.LOG_INGRESS_PIPELINE})`];
+    const load = [...this.ingressMetadata(p), `resubmit(,${this.T.LOG_INGRESS_PIPELINE})`];
     if (tag !== undefined) {
       this.add({
         table: 0,
@@ -719,7 +738,7 @@ class Model {
     }
     if (p.type === "localnet") this.replaceChassisMac(p, iface, tag);
     this.add({
-      table: OFTABLE.LOG_TO_PHY,
+      table: this.T.LOG_TO_PHY,
       priority: 100,
       cookie,
       match: [reg15, md],
@@ -731,7 +750,7 @@ class Model {
     if (isLocalnet)
       for (const bit of [0x10, 0x400])
         this.add({
-          table: OFTABLE.CHECK_LOOPBACK,
+          table: this.T.CHECK_LOOPBACK,
           priority: 160,
           cookie,
           match: [`reg10=${hex(bit)}/${hex(bit)}`, reg15, md],
@@ -761,7 +780,7 @@ class Model {
           ...(tag !== undefined ? ["pop_vlan"] : []),
           ...this.ingressMetadata(ln),
           `set_field:${mac.toLowerCase()}->eth_src`,
-          `resubmit(,${OFTABLE.LOG_INGRESS_PIPELINE})`,
+          `resubmit(,${this.T.LOG_INGRESS_PIPELINE})`,
         ],
       });
       this.chassisMacClauses.push({ ofport: iface.ofport ?? 0, vlan, cookie });
@@ -815,7 +834,7 @@ class Model {
     const hasLocalnet = this.localnetOf(g.datapath) !== undefined;
     const out = (key: number): string[] => [
       `set_field:${hex(key)}->reg15`,
-      `resubmit(,${OFTABLE.CHECK_LOOPBACK})`,
+      `resubmit(,${this.T.CHECK_LOOPBACK})`,
     ];
     for (const n of members) {
       const port = this.portByName.get(n);
@@ -838,7 +857,7 @@ class Model {
     const match = [`reg15=${hex(g.tunnelKey)}`, `metadata=${hex(dp)}`];
     if (local.length)
       this.add({
-        table: OFTABLE.LOCAL_OUTPUT,
+        table: this.T.LOCAL_OUTPUT,
         priority: 100,
         cookie,
         match,
@@ -855,8 +874,8 @@ class Model {
       remote.push(`output:${tun.ofport}`);
     }
     if (remote.length === 0) return;
-    if (local.length) remote.push(`resubmit(,${OFTABLE.LOCAL_OUTPUT})`);
-    this.add({ table: OFTABLE.REMOTE_OUTPUT, priority: 100, cookie, match, actions: remote });
+    if (local.length) remote.push(`resubmit(,${this.T.LOCAL_OUTPUT})`);
+    this.add({ table: this.T.REMOTE_OUTPUT, priority: 100, cookie, match, actions: remote });
   }
 
   /** The br-int tunnel port to a chassis (its Encap ip is the port's options:remote_ip). */
@@ -887,9 +906,9 @@ class Model {
       const outp = `reg15=${hex(p.tunnelKey)}`;
       const ok = ["set_field:0/0x1000->reg10"];
       const bad = ["set_field:0x1000/0x1000->reg10"];
-      const T73 = OFTABLE.CHK_IN_PORT_SEC;
-      const T74 = OFTABLE.CHK_IN_PORT_SEC_ND;
-      const T75 = OFTABLE.CHK_OUT_PORT_SEC;
+      const T73 = this.T.CHK_IN_PORT_SEC;
+      const T74 = this.T.CHK_IN_PORT_SEC_ND;
+      const T75 = this.T.CHK_OUT_PORT_SEC;
       const f = (table: number, priority: number, match: string[], actions: string[]): void =>
         this.add({ table, priority, cookie, match: [...match, md], actions });
       f(T73, 95, ["arp", inp], [`resubmit(,${T74})`]);
@@ -954,14 +973,14 @@ class Model {
       const md = `metadata=${hex(dp)}`;
       const found = "set_field:0x40/0x40->reg10";
       this.add({
-        table: OFTABLE.MAC_BINDING,
+        table: this.T.MAC_BINDING,
         priority,
         cookie,
         match: [...ipMatch, `reg15=${hex(pb.tunnelKey)}`, md],
         actions: [`set_field:${macText}->eth_dst`, found],
       });
       this.add({
-        table: OFTABLE.MAC_LOOKUP,
+        table: this.T.MAC_LOOKUP,
         priority,
         cookie,
         match: [...l3, ...ipMatch, `reg14=${hex(pb.tunnelKey)}`, md, `dl_src=${macText}`],
@@ -970,7 +989,7 @@ class Model {
     }
   }
 
-  /** LB hairpin flows (lflow.c consider_lb_hairpin_flows, 23.03) for IPv4 VIPs with a port. */
+  /** LB hairpin flows (lflow.c consider_lb_hairpin_flows, 23.03) for IPv4 and IPv6 VIPs with a port. */
   private lbHairpin(): void {
     const texts = this.sb.flows.filter((f) => this.localDps.has(f.datapath)).map((f) => f.match);
     // SB_Global options:lb_hairpin_use_ct_mark: northd sets it false when some chassis lacks
@@ -985,38 +1004,59 @@ class Model {
       const pnum = proto === "udp" ? 17 : proto === "sctp" ? 132 : 6;
       const natted = useCtMark ? "ct_mark=0x2/0x2" : "ct_label=0x2/0x2";
       for (const [vip, backends] of lb.vips) {
-        const m = /^(\d+\.\d+\.\d+\.\d+):(\d+)$/.exec(vip);
-        if (!m) {
+        const m = /^(\d+\.\d+\.\d+\.\d+):(\d+)$/.exec(vip) ?? /^\[([0-9a-f:]+)\]:(\d+)$/i.exec(vip);
+        const v6 = m !== null && m[1]!.includes(":") ? ip6Value(m[1]!) : undefined;
+        if (!m || (m[1]!.includes(":") && v6 === undefined)) {
           this.skipped.push({
             lflow: `load_balancer ${lb.name} ${vip}`,
-            reason: "only IPv4 VIPs with a port are modelled",
+            reason: "only VIPs with a port are modelled",
           });
           continue;
         }
         const [, vipIp, vipPort] = m as unknown as [string, string, string];
-        if (!texts.some((t) => t.includes(`ip4.dst == ${vipIp}`))) continue;
-        const vipHex = hex(vipIp.split(".").reduce((a, o) => a * 256 + Number(o), 0));
-        const regs = [`reg1=${vipHex}`, `reg2=${hex(Number(vipPort))}/0xffff`];
+        // The VIP's address as the flows print it (northd writes IPv6 normalized).
+        const vipText = v6 === undefined ? vipIp : vipIp.toLowerCase();
+        if (
+          v6 === undefined
+            ? !texts.some((t) => t.includes(`ip4.dst == ${vipIp}`))
+            : !texts.some((t) => t.includes(`ip6.dst == ${vipText}`))
+        )
+          continue;
+        // The original destination northd saved: reg1 (reg4 from 25.03) / xxreg1, and reg2[0..15].
+        const vipReg =
+          v6 === undefined
+            ? `${this.T.lbOrigDipIpv4}=${hex(vipIp.split(".").reduce((a, o) => a * 256 + Number(o), 0))}`
+            : `xxreg1=${hex(v6)}`;
+        const regs = [vipReg, `reg2=${hex(Number(vipPort))}/0xffff`];
+        const l3 = v6 === undefined ? proto : `${proto}6`;
+        const ethType = v6 === undefined ? "0x800" : "0x86dd";
+        const srcField = v6 === undefined ? "NXM_OF_IP_SRC[]" : "NXM_NX_IPV6_SRC[]";
+        const dstMatch = v6 === undefined ? `ip_dst=${vipIp}` : `ipv6_dst=${vipText}`;
         for (const be of backends.split(",")) {
-          const bm = /^(\d+\.\d+\.\d+\.\d+):(\d+)$/.exec(be.trim());
-          if (!bm) continue;
+          const bm =
+            /^(\d+\.\d+\.\d+\.\d+):(\d+)$/.exec(be.trim()) ?? /^\[([0-9a-f:]+)\]:(\d+)$/i.exec(be.trim());
+          if (!bm || bm[1]!.includes(":") !== (v6 !== undefined)) continue;
+          const addr =
+            v6 === undefined
+              ? [`nw_src=${bm[1]}`, `nw_dst=${bm[1]}`]
+              : [`ipv6_src=${bm[1]}`, `ipv6_dst=${bm[1]}`];
           this.add({
-            table: OFTABLE.CHK_LB_HAIRPIN,
+            table: this.T.CHK_LB_HAIRPIN,
             priority: 100,
             cookie,
-            match: [natted, proto, ...regs, `nw_src=${bm[1]}`, `nw_dst=${bm[1]}`, `tp_dst=${bm[2]}`],
+            match: [natted, l3, ...regs, ...addr, `tp_dst=${bm[2]}`],
             actions: [
               "set_field:0x80/0x80->reg10",
-              `learn(table=${OFTABLE.CHK_LB_HAIRPIN_REPLY},delete_learned,cookie=${hex(cookie)},OXM_OF_METADATA[],eth_type=0x800,NXM_OF_IP_SRC[],ip_dst=${vipIp},nw_proto=${pnum},NXM_OF_${proto.toUpperCase()}_SRC[]=NXM_OF_${proto.toUpperCase()}_DST[],load:0x1->NXM_NX_REG10[7])`,
+              `learn(table=${this.T.CHK_LB_HAIRPIN_REPLY},delete_learned,cookie=${hex(cookie)},OXM_OF_METADATA[],eth_type=${ethType},${srcField},${dstMatch},nw_proto=${pnum},NXM_OF_${proto.toUpperCase()}_SRC[]=NXM_OF_${proto.toUpperCase()}_DST[],load:0x1->NXM_NX_REG10[7])`,
             ],
           });
         }
         this.add({
-          table: OFTABLE.CT_SNAT_HAIRPIN,
+          table: this.T.CT_SNAT_HAIRPIN,
           priority: 100,
           cookie,
-          match: [proto, ...regs],
-          actions: [`ct(commit,zone=NXM_NX_REG12[0..15],nat(src=${vipIp}))`],
+          match: [l3, ...regs],
+          actions: [`ct(commit,zone=NXM_NX_REG12[0..15],nat(src=${vipText}))`],
         });
       }
     }

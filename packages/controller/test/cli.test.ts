@@ -34,6 +34,22 @@ describe("ovnsim ovn-controller", () => {
     expect(c.out).toContain("total: 270/270 identical, 0 extra");
   });
 
+  it("--profile picks the release's table layout; an unknown one is a usage error", async () => {
+    const r23 = await cli(["ovn-controller", "--sb", sb, "--node", node, "--profile", "23.03"]);
+    const r25 = await cli(["ovn-controller", "--sb", sb, "--node", node, "--profile", "kube-ovn-1.15"]);
+    expect(r25.code).toBe(0);
+    const tables = (t: string) => new Set([...t.matchAll(/ table=(\d+),/g)].map((m) => Number(m[1])));
+    // 23.03: output 37–41, egress from 42; 25.03: output 40–44, egress from 45.
+    expect(tables(r23.out).has(41)).toBe(true);
+    expect(r25.out).toContain(" table=44, priority=0 actions=");
+    expect(r25.out).toMatch(/ table=40, priority=0 actions=resubmit\(,42\)/);
+    expect(r23.out).toMatch(/ table=37, priority=0 actions=resubmit\(,39\)/);
+    expect(r25.out.split("\n").length).toBe(r23.out.split("\n").length);
+    const bad = await cli(["ovn-controller", "--sb", sb, "--node", node, "--profile", "26.03"]);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/unknown ovn-controller release or profile "26.03"/);
+  });
+
   it("--out writes a bundle ofproto-trace follows from br-provider into ovnsim's br-int", async () => {
     const dir = mkdtempSync(join(tmpdir(), "ovnsim-ctl-cli-"));
     expect((await cli(["ovn-controller", "--sb", sb, "--node", node, "--out", dir])).code).toBe(0);

@@ -6,7 +6,10 @@ import { join } from "node:path";
 import { parseActions } from "@ovnsim/ovn";
 import {
   encodeActions,
+  OFTABLE_LAYOUTS,
   ovnController,
+  pipelineRoom,
+  tableLayout,
   parseExternalIds,
   readNodeBundle,
   readSbExtras,
@@ -181,4 +184,36 @@ describe("capture parsers (fuzz)", () => {
       ),
       { numRuns: 100 },
     ));
+});
+
+describe("tableLayout (--profile)", () => {
+  it("any name gives a layout or a BAD_VALUE SimError; every layout leaves room for both pipelines", () =>
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.string(),
+          fc.constantFrom("23.03", "24.03", "25.03", "kube-ovn-1.14", "kube-ovn-1.15", "ovn-25.03"),
+        ),
+        (name) => {
+          try {
+            const t = tableLayout(name);
+            expect(OFTABLE_LAYOUTS[t.release]).toBe(t);
+            const room = pipelineRoom(t);
+            expect(room.ingress).toBeGreaterThanOrEqual(29);
+            expect(room.egress).toBeGreaterThanOrEqual(19);
+            expect(t.LOG_EGRESS_PIPELINE).toBe(t.CHECK_LOOPBACK + 1);
+          } catch (e) {
+            if (!isSimError(e) || e.code !== "BAD_VALUE") throw e;
+          }
+        },
+      ),
+      { numRuns: 300 },
+    ));
+  it("lflow.h's numbers: 23.03 output 37, egress 42; 25.03 output 40, egress 45", () => {
+    expect(tableLayout("kube-ovn-1.14")).toBe(OFTABLE_LAYOUTS["24.03"]);
+    expect(tableLayout("kube-ovn-1.15").OUTPUT_LARGE_PKT_DETECT).toBe(40);
+    expect(tableLayout("25.03").LOG_EGRESS_PIPELINE).toBe(45);
+    expect(tableLayout("23.03").OUTPUT_LARGE_PKT_DETECT).toBe(37);
+    expect(tableLayout("23.03").LOG_EGRESS_PIPELINE).toBe(42);
+  });
 });

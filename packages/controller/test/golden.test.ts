@@ -92,6 +92,49 @@ describe("br-int flows vs the real ovn-controller 23.03", () => {
     ]);
   });
 
+  it("ipv6 (an IPv4 and an IPv6 LB VIP, ACLs on $as6 / $pg1_ip6, reject ACLs): identical", () => {
+    const { node, out, cmp } = run("ipv6");
+    expect(cmp.missing).toEqual([]);
+    expect(cmp.unexpected).toEqual([]);
+    expect(cmp.identical).toBe(290);
+    expect(out.skipped).toEqual([]);
+    // dump-groups prints in the datapath's hash order: the same groups, ids included.
+    const groups = node["br-int.groups.txt"]!.split("\n").filter((l) => l.includes("group_id="));
+    expect([...out.groups].sort()).toEqual([...groups].sort());
+    // The IPv6 VIP's hairpin flows: the VIP in xxreg1 (printed as reg4–reg7), per backend.
+    const hairpin6 = out.flows.filter((l) => /table=(68|70),/.test(l) && l.includes("tcp6"));
+    expect(hairpin6.length).toBe(3);
+    expect(hairpin6.every((l) => l.includes("reg4=0xfd000000,reg5=0,reg6=0,reg7=0x90009"))).toBe(true);
+    expect(out.flows.some((l) => l.includes("nat(src=fd00::9:9)"))).toBe(true);
+  });
+
+  it("reject (ACL reject with log / meter / CoPP on a stateful switch): identical, ct(commit) lost after log()", () => {
+    const { out, cmp } = run("reject");
+    expect(cmp.missing).toEqual([]);
+    expect(cmp.unexpected).toEqual([]);
+    expect(cmp.identical).toBe(423);
+    // 23.03's encode_CT_COMMIT_V2 bug: `log(…); ct_commit {…}; reg0 = 0; reject {…}` installs
+    // the log's controller() and then the reject, without the ct(commit) (5 flows: 1 + 4 for
+    // the port group's two ports, IPv4 and IPv6); without log() the ct(commit) is there.
+    const rejects = out.flows.filter((l) => l.includes("controller(userdata=00.00.00.16."));
+    // The stateful branch (reg0[10], "after ct_commit") of each reject ACL.
+    const stateful = rejects.filter((l) => l.includes("reg0=0x400/0x400"));
+    const logged = stateful.filter((l) => l.includes("controller(userdata=00.00.00.07."));
+    expect(logged.length).toBe(5);
+    expect(logged.every((l) => !l.includes("ct(commit"))).toBe(true);
+    const plain = stateful.filter((l) => !l.includes("00.00.00.07."));
+    expect(plain.length).toBeGreaterThan(0);
+    expect(plain.every((l) => l.includes("ct(commit"))).toBe(true);
+    // Fixed upstream (7b4395969; 24.03.3, 25.03): with a later release's profile it stays.
+    const fixed = ovnController({
+      sb: loadDir(join(GOLDEN, "reject", "sb")),
+      node: loadDir(join(GOLDEN, "reject", "node")),
+      profile: "25.03",
+    }).flows.filter((l) => l.includes("reg0=0x400/0x400") && l.includes("controller(userdata=00.00.00.07."));
+    expect(fixed.length).toBe(5);
+    expect(fixed.every((l) => l.includes("ct(commit,zone=NXM_NX_REG13[0..15],nat(src)"))).toBe(true);
+  });
+
   it("is deterministic: the same captures give the same text", () => {
     expect(run("acl").out.flows).toEqual(run("acl").out.flows);
   });

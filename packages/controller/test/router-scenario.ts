@@ -2,9 +2,10 @@
 // ofproto/trace): switches with local and remote VIFs (IPv4, some dual-stack), localnet ports
 // with and without a VLAN tag, a distributed router lr0 (IPv6 on some ports, static routes, a
 // distributed gateway port on a localnet switch hosted on hv1 or hv2, SNAT / dnat_and_snat, an
-// LB), a gateway router gr0 bound with options:chassis behind a join switch, switch LBs, ACLs on
-// a port group and address sets, learned and static MAC bindings. The output is shell lines run
-// in an `oracle-up.sh --controller` sandbox (ovn-nbctl / ovn-sbctl / ovs-vsctl).
+// LB), a gateway router gr0 bound with options:chassis behind a join switch, switch LBs with
+// IPv4 and IPv6 VIPs, ACLs on a port group and address sets (IPv4, IPv6, the group's _ip6 set),
+// reject ACLs, meters, learned and static MAC bindings. The output is shell lines run in an
+// `oracle-up.sh --controller` sandbox (ovn-nbctl / ovn-sbctl / ovs-vsctl).
 import { rng } from "@ovnsim/oracle";
 
 export interface RouterScenario {
@@ -55,7 +56,13 @@ export function generateRouterScenario(seed: number): RouterScenario {
         `ovn-nbctl lb-add lb${s} 10.${s}.9.9:80 10.${s}.0.1:8080${nPods > 1 ? `,10.${s}.0.2:8080` : ""} ${proto}`,
         `ovn-nbctl ls-lb-add ${sw} lb${s}`,
       );
-      targets.push({ mac: "", ip4: `10.${s}.9.9`, ip6: "" });
+      // An IPv6 VIP on the same LB when the switch has IPv6 VIFs (northd: ct_lb_mark with
+      // [fd0s::…] backends; ovn-controller: IPv6 hairpin flows on xxreg1).
+      const b6 = all.filter((v) => v.sw === s && v.ip6 !== "").slice(0, 2);
+      const vip6 = b6.length && r() < 0.7 ? `fd0${s}::9:9` : "";
+      if (vip6)
+        L.push(`ovn-nbctl lb-add lb${s} [${vip6}]:80 ${b6.map((v) => `[${v.ip6}]:8080`).join(",")} ${proto}`);
+      targets.push({ mac: "", ip4: `10.${s}.9.9`, ip6: vip6 });
     }
   }
   // Distributed router lr0 on every switch.
@@ -132,6 +139,21 @@ export function generateRouterScenario(seed: number): RouterScenario {
   L.push(
     `ovn-nbctl acl-add pg1 to-lport 1001 'outport == @pg1 && ip4.src == $as1 && tcp.dst == ${r() < 0.5 ? "{80, 443}" : "22"}' allow-related`,
   );
+  // IPv6 ACLs: an IPv6 address set, and the port group's own _ip6 set (northd syncs pg1_ip6).
+  const addr6 = all.filter((v) => v.ip6 !== "").map((v) => v.ip6);
+  if (addr6.length && r() < 0.7) {
+    L.push(
+      `ovn-nbctl create Address_Set name=as6 addresses='${[...addr6.slice(0, 2), "fd09::/64"].map((a) => `"${a}"`).join(",")}'`,
+      `ovn-nbctl acl-add pg1 to-lport 1008 'outport == @pg1 && ip6.src == $as6 && tcp.dst == {80, 8080}' allow-related`,
+    );
+    if (r() < 0.5)
+      L.push(
+        "ovn-nbctl acl-add pg1 from-lport 1009 'inport == @pg1 && ip6.dst == $pg1_ip6 && udp.dst == 53' allow",
+      );
+  }
+  // reject ACLs (a TCP RST / ICMP unreachable from pinctrl; on a stateful switch after ct_commit).
+  if (r() < 0.4) L.push("ovn-nbctl acl-add sw0 to-lport 1010 'ip4 && tcp.dst == 23' reject");
+  if (r() < 0.3) L.push("ovn-nbctl acl-add sw0 from-lport 1011 'ip6 && udp.dst == 69' reject");
   if (r() < 0.5) L.push("ovn-nbctl acl-add sw0 from-lport 900 'udp.dst >= 100 && udp.dst <= 200' drop");
   if (r() < 0.5) L.push("ovn-nbctl acl-add pg1 from-lport 1002 'inport == @pg1 && ip6' allow");
   // Meters: ACL logging through a meter (a fair one gives a meter per ACL), CoPP meters on the

@@ -1,9 +1,11 @@
 /**
  * br-int as OpenFlow (`--datapath openflow`): each node's br-int runs the flows and groups
- * @ovnsim/controller computes — ovn-controller 23.03's translation of the southbound logical
- * flows plus its physical flows — from the scenario written as captures (captures.ts), so a
+ * @ovnsim/controller computes — ovn-controller's translation of the southbound logical
+ * flows plus its physical flows, in the table layout of the OVN release the scenario's Kube-OVN
+ * ships (1.14: 24.03, ingress 8–36 / egress 42–63; 1.15: 25.03, ingress 8–39 / egress 45–63) —
+ * from the scenario written as captures (captures.ts), so a
  * packet crosses br-provider → patch → br-int table 0 → the logical pipelines as OpenFlow
- * tables 8–33 / 42–52 → table 65 → the Pod's veth (or back out through the localnet patch)
+ * tables → table 65 → the Pod's veth (or back out through the localnet patch)
  * in one `ofproto/trace`, with conntrack run statefully per node (@ovnsim/conntrack through
  * @ovnsim/openflow's stateful mode), as the kernel datapath would. Each br-int rule becomes a
  * step carrying the OVN row behind its cookie (detrace.ts), as ovn-detrace annotates a real
@@ -39,7 +41,12 @@ export function installBrInt(s: Scenario, w: OvnWorld, nodes: ReadonlyMap<string
   for (const [name, o] of nodes) {
     const old = o.sw.bridges.get("br-int");
     if (!old) continue;
-    const out = ovnController({ sb, node: scenarioNodeFiles(s, o.dataplane), chassis: name });
+    const out = ovnController({
+      sb,
+      node: scenarioNodeFiles(s, o.dataplane),
+      chassis: name,
+      profile: w.profile,
+    });
     skipped.set(
       name,
       out.skipped.map((x) => `${x.lflow}: ${x.reason}`),

@@ -66,10 +66,17 @@ export interface CapturedTraceInput {
   readonly flow: string;
   /** Use the node's captured br-int flows/groups instead of the controller model's. */
   readonly capturedBrInt?: boolean;
+  /** The ovn-controller release or northd profile (@ovnsim/controller's table layout; default 23.03). */
+  readonly profile?: string;
 }
 
 /** Builds one node's switch: its captured bridges, br-int from the controller model (or captured). */
-export function capturedNode(sb: SbFiles, files: SbFiles, capturedBrInt = false): CapturedNode {
+export function capturedNode(
+  sb: SbFiles,
+  files: SbFiles,
+  capturedBrInt = false,
+  profile?: string,
+): CapturedNode {
   const show = files["ovs-vsctl-show.txt"];
   if (show === undefined) throw new SimError("UNKNOWN_OBJECT", "node capture: ovs-vsctl-show.txt is missing");
   const cfg = readNodeBundle(files);
@@ -80,7 +87,7 @@ export function capturedNode(sb: SbFiles, files: SbFiles, capturedBrInt = false)
   const bridges = new Map<string, { ports?: string; flows?: string; groups?: string; tlv?: string }>();
   let brInt: { flows: string; groups: string } | undefined;
   if (!capturedBrInt) {
-    const out = ovnController({ sb, node: files, chassis });
+    const out = ovnController({ sb, node: files, chassis, ...(profile !== undefined ? { profile } : {}) });
     skipped = out.skipped.map((s) => `${s.lflow}: ${s.reason}`);
     brInt = { flows: out.flows.join("\n"), groups: out.groups.join("\n") };
   }
@@ -166,7 +173,7 @@ export function traceCaptures(input: CapturedTraceInput): {
   readonly skipped: ReadonlyMap<string, readonly string[]>;
 } {
   if (input.nodes.length === 0) throw new SimError("BAD_VALUE", "give at least one --node capture");
-  const nodes = input.nodes.map((f) => capturedNode(input.sb, f, input.capturedBrInt));
+  const nodes = input.nodes.map((f) => capturedNode(input.sb, f, input.capturedBrInt, input.profile));
   const detrace = new CookieIndex(input.sb, undefined, input.nb);
   const hops: CapturedHop[] = [];
   const first = nodes[0]!;

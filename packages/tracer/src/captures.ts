@@ -54,7 +54,7 @@ function records(rows: readonly (readonly [string, string])[][]): string {
 }
 
 /** The southbound capture of a scenario's OVN world (file name → text). */
-export function scenarioSbFiles(s: Scenario, w: OvnWorld): SbFiles {
+export function scenarioSbFiles(s: Scenario, w: Pick<OvnWorld, "sb" | "db">): SbFiles {
   const sb = w.sb;
   const dpUuid = new Map(sb.datapaths.map((d) => [d.name, d.uuid]));
   const chassisUuid = new Map(s.nodes.map((n) => [n.name, captureUuid("Chassis", n.name)]));

@@ -70,6 +70,13 @@ export interface BrIntChange {
   readonly chassis: string;
   readonly added: readonly BrIntFlow[];
   readonly removed: readonly BrIntFlow[];
+  /**
+   * Flows only renumbered: the same logical flow (or the same cookie-less physical flow) with the
+   * same text up to its table numbers, as when two releases' ovn-controllers lay br-int's tables
+   * out differently (24.03's egress pipeline starts at table 42, 25.03's at 45). Counted, not
+   * listed in `added` / `removed`.
+   */
+  readonly moved: number;
 }
 
 export interface DiffDocument {
@@ -180,9 +187,22 @@ export function diffBrInt(a: Scenario, b: Scenario): BrIntChange[] {
   const out: BrIntChange[] = [];
   for (const chassis of names) {
     const d = multisetDiff(fa.get(chassis) ?? [], fb.get(chassis) ?? [], (x) => x.flow);
-    if (d.added.length + d.removed.length > 0) out.push({ chassis, ...d });
+    // What is left once renumbered tables are set aside is what really changed.
+    const r = multisetDiff(d.removed, d.added, renumberKey);
+    const moved = d.removed.length - r.removed.length;
+    if (r.added.length + r.removed.length + moved > 0)
+      out.push({ chassis, added: r.added, removed: r.removed, moved });
   }
   return out;
+}
+
+/**
+ * A br-int flow's identity across table layouts and stage lists: its logical flow and its text,
+ * both without table numbers.
+ */
+function renumberKey(f: BrIntFlow): string {
+  const lflow = (f.lflow ?? "").replace(/\b(ingress|egress) table \d+/g, "$1 table T");
+  return `${lflow}\n${f.flow.replace(/\b(table=|goto_table:)\d+|\bresubmit\(([^,()]*),\d+/g, (_m, a, b) => (a !== undefined ? `${a}T` : `resubmit(${b},T`))}`;
 }
 
 /** The logical flows ovnsim's northd compiles for a scenario (what the tracer runs). */
@@ -402,7 +422,9 @@ export function renderDiffText(d: DiffDocument): string {
   if (d.brInt.length > 0) {
     out.push("", "br-int flows per chassis (ovn-controller):");
     for (const c of d.brInt) {
-      out.push(`  ${c.chassis}: +${c.added.length} -${c.removed.length}`);
+      out.push(
+        `  ${c.chassis}: +${c.added.length} -${c.removed.length}${c.moved > 0 ? ` (${c.moved} more only renumbered by the release's table layout)` : ""}`,
+      );
       const show = (sign: string, fs: readonly BrIntFlow[]) => {
         for (const f of fs.slice(0, MAX_BRINT_LINES)) {
           out.push(`    ${sign} ${f.flow}`);

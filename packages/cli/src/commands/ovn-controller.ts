@@ -14,10 +14,13 @@ import {
   writeOutputFile,
 } from "../files.js";
 
-const USAGE = `usage: ovnsim ovn-controller --sb DIR --node DIR [--chassis NAME] [--out DIR] [--groups] [--compare]
+const USAGE = `usage: ovnsim ovn-controller --sb DIR --node DIR [--chassis NAME] [--profile P] [--out DIR] [--groups] [--compare]
   --sb DIR       southbound capture (scripts/capture-sb.sh)
   --node DIR     the chassis's Open vSwitch configuration (scripts/capture-node.sh)
   --chassis NAME Chassis name (default: the node's system-id)
+  --profile P    ovn-controller release or northd profile: 23.03 (default), 24.03, 25.03,
+                 kube-ovn-1.14 (24.03), kube-ovn-1.15 (25.03); sets br-int's table layout, and a
+                 southbound whose pipelines do not fit it is refused
   --out DIR      write an ofproto-trace bundle: the node's bridges with ovnsim's br-int flows/groups/meters
   --groups       print br-int's groups (dump-groups) after the flows
   --compare      compare with the node's own br-int.flows.txt: agreement per table, then differences`;
@@ -42,6 +45,7 @@ registerSubcommand({
     let sbDir: string | undefined;
     let nodeDir: string | undefined;
     let chassis: string | undefined;
+    let profile: string | undefined;
     let out: string | undefined;
     let groups = false;
     let compare = false;
@@ -55,6 +59,7 @@ registerSubcommand({
       if (a === "--sb") sbDir = value();
       else if (a === "--node") nodeDir = value();
       else if (a === "--chassis") chassis = value();
+      else if (a === "--profile") profile = value();
       else if (a === "--out") out = value();
       else if (a === "--groups") groups = true;
       else if (a === "--compare") compare = true;
@@ -63,7 +68,12 @@ registerSubcommand({
     if (sbDir === undefined || nodeDir === undefined)
       throw new SimError("PARSE_ERROR", `--sb DIR and --node DIR are required\n${USAGE}`);
     const node = readDir(nodeDir);
-    const res = ovnController({ sb: readDir(sbDir), node, ...(chassis ? { chassis } : {}) });
+    const res = ovnController({
+      sb: readDir(sbDir),
+      node,
+      ...(chassis ? { chassis } : {}),
+      ...(profile !== undefined ? { profile } : {}),
+    });
     for (const s of res.skipped)
       io.stderr(`ovnsim ovn-controller: not translated: ${s.lflow}: ${s.reason}\n`);
     const groupText = `OFPST_GROUP_DESC reply (OF1.5) (xid=0x2):\n${res.groups.map((g) => `${g}\n`).join("")}`;

@@ -74,11 +74,12 @@ const USAGE = `usage: ovnsim trace [FILES|DIR]... [--from SRC] [--to DST] [--pro
                   conntrack included, each rule annotated with the logical flow, stage and NB
                   row behind its cookie (as ovn-detrace); same verdict, different steps
   exit status: 0 delivered, 1 not delivered (the trace says why), 2 bad input
-usage: ovnsim trace --sb DIR [--nb DIR] --node DIR [--node DIR]... [--bridge B] [--captured-br-int] FLOW
+usage: ovnsim trace --sb DIR [--nb DIR] --node DIR [--node DIR]... [--bridge B] [--captured-br-int] [--profile P] FLOW
   A real node's trace from its captures alone, no manifests: the node's bridges from
   scripts/capture-node.sh, br-int's flows from the ovn-controller model over the SB capture
   (scripts/capture-sb.sh) and the node's configuration (--captured-br-int: the node's own
-  br-int.flows.txt), traced as ofproto/trace and annotated as ovn-detrace (the logical flow,
+  br-int.flows.txt; --profile: the ovn-controller release or northd profile, 23.03 (default),
+  24.03, 25.03, kube-ovn-1.14, kube-ovn-1.15, which sets br-int's table layout), traced as ofproto/trace and annotated as ovn-detrace (the logical flow,
   stage, Port_Binding, and with --nb (scripts/capture-nb.sh) the NB row of each stage-hint).
   FLOW enters BRIDGE (default br-int) of the
   first --node; a packet leaving through a Geneve port to another captured chassis (its
@@ -101,6 +102,7 @@ export interface TraceArgs {
   nodes: string[];
   bridge?: string;
   capturedBrInt: boolean;
+  profile?: string;
 }
 
 export function parseTraceArgs(args: readonly string[]): TraceArgs {
@@ -142,6 +144,9 @@ export function parseTraceArgs(args: readonly string[]): TraceArgs {
         break;
       case "--captured-br-int":
         out.capturedBrInt = true;
+        break;
+      case "--profile":
+        out.profile = value();
         break;
       case "--datapath":
         out.datapath = oneOf(name, value(), ["logical", "openflow"] as const);
@@ -228,6 +233,7 @@ function runCaptured(a: TraceArgs, io: { stdout(s: string): void; stderr(s: stri
     bridge: a.bridge ?? "br-int",
     flow: a.files[0]!,
     capturedBrInt: a.capturedBrInt,
+    ...(a.profile !== undefined ? { profile: a.profile } : {}),
   });
   for (const [ch, sk] of r.skipped)
     for (const x of sk) io.stderr(`ovnsim trace: ${ch}: logical flow not translated: ${x}\n`);
