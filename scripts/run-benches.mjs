@@ -24,6 +24,10 @@ const NOT_BENCHES = {
   "brint-differential.json": "packages/controller/scripts/differential-brint.ts (needs the real tools)",
   "brint-differential-130.json":
     "packages/controller/scripts/differential-brint.ts, 130-pod run (needs the real tools)",
+  "brint-differential-700.json":
+    "packages/controller/scripts/differential-brint.ts, seeds 700-729 (needs the real tools)",
+  "brint-differential-900.json":
+    "packages/controller/scripts/differential-brint.ts, seeds 900-915 (needs the real tools)",
 };
 const run = new Date().toISOString();
 const load = () =>
