@@ -2,9 +2,9 @@
  * Action text in OVN's canonical form (upstream `lib/actions.c` `ovnacts_format`,
  * `lib/expr.c` `expr_field_format`/`expr_constant_format`), the form ovn-trace prints.
  */
-import { type NumFormat, parseIp4Text, parseIp6Text } from "../expr/lexer.js";
+import type { NumFormat } from "../expr/lexer.js";
 import type { FieldRef } from "../expr/parse.js";
-import type { Action, LbBackend } from "./parse.js";
+import { type Action, type LbBackend, parseBackend } from "./parse.js";
 
 export function formatField(f: FieldRef): string {
   if (f.sym.kind === "string" || (f.lo === 0 && f.nbits === f.sym.width)) return f.sym.name;
@@ -174,21 +174,6 @@ function formatLog(text: string): string {
   return `${s});`;
 }
 
-/** One `vip` / `backend` string of commit_lb_aff: `IP`, `IP:PORT`, `[IP6]` or `[IP6]:PORT`. */
-function lbKey(text: string): { v6: boolean; ip: string; port: string } | undefined {
-  const m = /^\[([0-9a-fA-F:.]+)\](?::(\d+))?$/.exec(text) ?? /^([0-9.]+)(?::(\d+))?$/.exec(text);
-  const bare = m ? undefined : /^([0-9a-fA-F:.]+)$/.exec(text);
-  const ip = m?.[1] ?? bare?.[1];
-  if (ip === undefined) return undefined;
-  const port = m?.[2] ?? "";
-  if (!ip.includes(":")) {
-    const v = parseIp4Text(ip);
-    return v === undefined ? undefined : { v6: false, ip: formatIp4(v), port };
-  }
-  const v = parseIp6Text(ip);
-  return v === undefined ? undefined : { v6: true, ip: formatIp6(v), port };
-}
-
 /**
  * commit_lb_aff(...) as format_COMMIT_LB_AFF prints it: an IPv6 VIP and backend always in
  * brackets (northd writes a port-less IPv6 VIP bare), a port only when set, proto only when given.
@@ -200,11 +185,11 @@ function formatCommitLbAff(text: string): string | undefined {
   const backendText = str("backend");
   const timeout = id("timeout");
   if (vipText === undefined || backendText === undefined || timeout === undefined) return undefined;
-  const vip = lbKey(vipText);
-  const backend = lbKey(backendText);
-  if (!vip || !backend || vip.v6 !== backend.v6) return undefined;
-  const addr = (k: { v6: boolean; ip: string; port: string }): string =>
-    `${k.v6 ? `[${k.ip}]` : k.ip}${k.port && k.port !== "0" ? `:${Number(k.port)}` : ""}`;
+  const vip = parseBackend(vipText);
+  const backend = parseBackend(backendText);
+  if (!vip || !backend || vip.family !== backend.family) return undefined;
+  const addr = (b: LbBackend): string =>
+    `${b.family === 4 ? formatIp4(b.ip4) : `[${formatIp6(b.ip6)}]`}${b.port ? `:${b.port}` : ""}`;
   const proto = id("proto");
   return `commit_lb_aff(vip = "${addr(vip)}", backend = "${addr(backend)}"${proto !== undefined ? `, proto = ${proto}` : ""}, timeout = ${Number(timeout)});`;
 }
