@@ -33,7 +33,7 @@ import {
   type VlanHeader,
   W,
 } from "@ovnsim/packet";
-import { formatAction, type NatSpec, type OfAction } from "./actions.js";
+import { formatAction, type NatSpec, type OfAction, ovsFieldName } from "./actions.js";
 import { executeActionSet } from "./actionset.js";
 import { commitMpls, countMplsLabels, isMplsType, MAX_MPLS_LABELS, popMpls, pushMpls } from "./mpls.js";
 import { learnExecute } from "./learn.js";
@@ -1692,7 +1692,12 @@ function doActionsList(
           }
           writeField(k, a.field, a.value, mask);
           if (a.field.implied) k[a.field.word] = (k[a.field.word]! | VLAN_CFI) >>> 0;
-        } else report(ctx, "warn", `unmet prerequisites for ${a.field.name}, set_field ignored`);
+        } else
+          report(
+            ctx,
+            "warn",
+            `unmet prerequisites for ${ovsFieldName(a.field, a.field.name)}, set_field ignored`,
+          );
         break;
       case "move": {
         // mf_subfield_copy(): nothing moves unless both fields' prerequisites hold.

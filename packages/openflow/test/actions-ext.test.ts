@@ -369,3 +369,20 @@ describe("skb_priority commits", () => {
     );
   });
 });
+
+describe("set_field with unmet prerequisites", () => {
+  // Found by the live differential (fresh seed 488376566, an ovn-br-int program): OVS reports the
+  // field by its meta-flow name (mf->name), so nw_src is "ip_src" in the trace.
+  it("names the field as OVS's meta-flow does", () => {
+    const s = new Switch();
+    const b = new Bridge("br0");
+    for (const p of [1, 2]) b.addPort({ ofport: p, name: `p${p}`, mac: 0, type: "" });
+    b.addFlow(parseFlowLine("priority=10,actions=set_field:10.0.0.9->nw_src,output:2"));
+    s.addBridge(b);
+    const text = renderTrace(
+      traceFlow(s, "br0", parseFlow("in_port=1,ipv6,ipv6_src=fd00::1,ipv6_dst=fd00::2")),
+    );
+    expect(text).toContain(">> unmet prerequisites for ip_src, set_field ignored");
+    expect(text).not.toContain("unmet prerequisites for nw_src");
+  });
+});
