@@ -13,9 +13,11 @@
  * `--ct-next`) to confirm the bridge ports it leaves by.
  */
 import { Conntrack } from "@ovnsim/conntrack";
+import { selectBucket } from "@ovnsim/lb";
 import {
   type Bridge,
   type FlowEntry,
+  type Group,
   type OfAction,
   type Subfield,
   type Switch,
@@ -286,6 +288,8 @@ interface OPath {
   readonly ct: string | null;
   readonly backend: string | null;
   readonly buckets: readonly number[];
+  /** The select group of each of `buckets` (to look for a witness that hashes to it). */
+  readonly groups: readonly Group[];
   readonly last: string;
   readonly reason: string | null;
   readonly regStack: readonly (readonly number[])[];
@@ -615,6 +619,7 @@ class OfExplorer {
         return {
           ...p,
           buckets: [...p.buckets, b.id],
+          groups: [...p.groups, g],
           backend: p.backend ?? nat,
           stack: push(p.stack, { k: "A", br, acts: b.actions, i: 0, table, depth: p.depth }),
         };
@@ -776,6 +781,34 @@ function concreteExits(o: NodeOvs, flow: Flow, ct: string | null): string[] {
   return [...out].sort();
 }
 
+/**
+ * A class resumed as a new connection starts one: a TCP member with no flags is what conntrack
+ * calls invalid (OVS conntrack-tcp.c `tcp_invalid_flags`), so its witness carries a SYN when
+ * the class allows one.
+ */
+function newConnection(t: Term, pt: Map<number, bigint>, ct: string | null): Map<number, bigint> {
+  if (ct !== "new" || pt.get(WORD_SLOT + W.nw_proto) !== 6n) return pt;
+  const syn = new Map(pt);
+  syn.set(WORD_SLOT + W.tcp_flags, 0x002n);
+  return contains(t, syn) ? syn : pt;
+}
+
+/**
+ * The bucket id a dp_hash (or default) select group gives a packet entering with this header, as
+ * the concrete xlate picks it; undefined for a `fields(...)` hash group (left to the trace).
+ */
+function bucketOf(g: Group, f: Flow): number | undefined {
+  if (g.method === "hash") return undefined;
+  return selectBucket(
+    {
+      method: g.method === "dp_hash" ? "dp_hash" : "",
+      param: g.methodParam,
+      buckets: g.buckets.map((b) => ({ bucketId: b.id, weight: b.weight, live: true })),
+    },
+    f,
+  ).bucketId;
+}
+
 function formatPoint(f: Flow): string {
   const mac = (m: number) =>
     Array.from({ length: 6 }, (_, i) => ((m / 2 ** (8 * (5 - i))) & 255).toString(16).padStart(2, "0")).join(
@@ -870,6 +903,7 @@ export function reachOpenflow(s: Scenario, opts: OfReachOptions): OfReachRun {
     ct: null,
     backend: null,
     buckets: [],
+    groups: [],
     last: "",
     reason: null,
     regStack: [],
@@ -917,12 +951,32 @@ export function reachOpenflow(s: Scenario, opts: OfReachOptions): OfReachRun {
       const t = live[i % live.length]!;
       const pt = witness(t, OF_HEADER_SLOTS, i === 0 ? undefined : rand);
       if (!pt || !contains(t, pt)) continue;
-      const f = flowOf(pt);
+      const f = flowOf(newConnection(t, pt, path.ct));
       flow ??= f;
       if (!confirm) break;
       if (same(concreteExits(o, f, path.ct), verdict.exits)) {
         flow = f;
         confirmed = true;
+      }
+    }
+    // With a hundred backends, random members rarely hash to the class's bucket: walk the
+    // source port (the free part of the L4 hash) to members the group's own hash sends there.
+    if (confirm && confirmed !== true && path.buckets.length > 0) {
+      const t = live[0]!;
+      const base = witness(t, OF_HEADER_SLOTS);
+      let runs = 0;
+      for (let sp = 1; base && sp < 65536 && runs < 8 && confirmed !== true; sp++) {
+        const pt = new Map(base);
+        pt.set(WORD_SLOT + W.tp_src, BigInt(sp));
+        const cand = newConnection(t, pt, path.ct);
+        if (!contains(t, cand)) continue;
+        const f = flowOf(cand);
+        if (!path.groups.every((g, j) => g.method === "hash" || bucketOf(g, f) === path.buckets[j])) continue;
+        runs++;
+        if (same(concreteExits(o, f, path.ct), verdict.exits)) {
+          flow = f;
+          confirmed = true;
+        }
       }
     }
     if (!flow) continue;
