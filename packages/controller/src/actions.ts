@@ -419,6 +419,29 @@ export function encodeActions(actions: readonly Action[], env: ActionEnv): strin
         out.push("dec_ttl()");
         break;
       case "result": {
+        if (a.fn === "ct_nw_dst" || a.fn === "ct_ip6_dst" || a.fn === "ct_tp_dst") {
+          // encode_result_action___: clear the load register, look conntrack up, move the result.
+          const [loads, reg, table]: [string[], string, number] =
+            a.fn === "ct_nw_dst"
+              ? [
+                  [`set_field:0->${T.lbOrigDipIpv4}`],
+                  `NXM_NX_${T.lbOrigDipIpv4.toUpperCase()}[]`,
+                  T.CT_ORIG_NW_DST_LOAD,
+                ]
+              : a.fn === "ct_tp_dst"
+                ? [["set_field:0/0xffff->reg2"], "NXM_NX_REG2[0..15]", T.CT_ORIG_TP_DST_LOAD]
+                : [
+                    // put_load loads at most 64 bits at a time.
+                    [
+                      "set_field:0/0xffffffffffffffff->xxreg1",
+                      "set_field:0/0xffffffffffffffff0000000000000000->xxreg1",
+                    ],
+                    "NXM_NX_XXREG1[]",
+                    T.CT_ORIG_IP6_DST_LOAD,
+                  ];
+          out.push(...loads, `resubmit(,${table})`, `move:${reg}->${subfieldText(a.dst)}`);
+          break;
+        }
         if (a.fn === "get_fdb") {
           out.push("set_field:0->reg15", `resubmit(,${T.GET_FDB})`);
           break;

@@ -21,6 +21,7 @@ import {
   type SbFiles,
   type SbModel,
   type SbPort,
+  symtabFor,
 } from "@ovnsim/ovn";
 import { SimError } from "@ovnsim/packet";
 import { actionPrereqs, encodeActions, type MeterConfig } from "./actions.js";
@@ -443,12 +444,14 @@ class Model {
       portKey,
       isChassisResident: (name) => this.x.ports.get(name)?.chassis === this.chassis,
     };
+    const symtab = symtabFor(Number(this.T.release.slice(0, 2)));
     const expr = parseExpr(f.match, {
       addressSets: this.sb.addressSets,
       portGroups: this.localPortGroups(),
       dpKey,
+      symtab,
     });
-    const parsed = parseActions(f.actions);
+    const parsed = parseActions(f.actions, { symtab });
     const ctrlMeter = f.uuid
       ? this.x.controllerMeters.get(f.uuid.replace(/^0x/, "").padStart(8, "0"))
       : undefined;
@@ -562,6 +565,17 @@ class Model {
       [this.T.SAVE_INPORT, 0, [], [`resubmit(,${this.T.LOG_TO_PHY})`]],
       [this.T.LOG_TO_PHY, 0, [], []],
     ];
+    if (this.T.release !== "23.03") {
+      // physical.c (24.03+): an established connection's original destination, for the
+      // ct_*_dst() actions (MFF_LOG_CT_ORIG_*: reg1 in 24.03, REG_LB_IPV4 = reg4 in 25.03).
+      const est = "ct_state=+est+trk";
+      const nw = this.T.lbOrigDipIpv4.toUpperCase();
+      fixed.push(
+        [this.T.CT_ORIG_TP_DST_LOAD, 100, [est], ["move:NXM_NX_CT_TP_DST[]->NXM_NX_REG2[0..15]"]],
+        [this.T.CT_ORIG_NW_DST_LOAD, 100, [est, "ip"], [`move:NXM_NX_CT_NW_DST[]->NXM_NX_${nw}[]`]],
+        [this.T.CT_ORIG_IP6_DST_LOAD, 100, [est, "ipv6"], ["move:NXM_NX_CT_IPV6_DST[]->NXM_NX_XXREG1[]"]],
+      );
+    }
     for (const [table, priority, match, actions] of fixed)
       this.add({ table, priority, cookie: 0n, match, actions });
   }

@@ -49,6 +49,10 @@ export interface TableLayout {
   readonly CHK_IN_PORT_SEC: number;
   readonly CHK_IN_PORT_SEC_ND: number;
   readonly CHK_OUT_PORT_SEC: number;
+  /** 24.03+: where ct_nw_dst() / ct_ip6_dst() / ct_tp_dst() load conntrack's original destination. */
+  readonly CT_ORIG_NW_DST_LOAD: number;
+  readonly CT_ORIG_IP6_DST_LOAD: number;
+  readonly CT_ORIG_TP_DST_LOAD: number;
 }
 
 export type OvnRelease = "23.03" | "24.03" | "25.03";
@@ -68,6 +72,9 @@ const FROM_64 = {
   CHK_IN_PORT_SEC: 73,
   CHK_IN_PORT_SEC_ND: 74,
   CHK_OUT_PORT_SEC: 75,
+  CT_ORIG_NW_DST_LOAD: 81,
+  CT_ORIG_IP6_DST_LOAD: 82,
+  CT_ORIG_TP_DST_LOAD: 83,
 } as const;
 
 /** Output / loopback tables from `outputAt`, the egress pipeline right after them. */

@@ -101,7 +101,7 @@ export function buildClusterWorld(s: Scenario): ClusterWorld {
 function netOn(w: ClusterWorld, chassis: string): LogicalNetwork {
   let n = w.nets.get(chassis);
   if (!n) {
-    n = new LogicalNetwork(w.sb, chassis);
+    n = new LogicalNetwork(w.sb, chassis, { ovn: w.profile.ovn });
     w.nets.set(chassis, n);
   }
   return n;

@@ -29,6 +29,7 @@ import {
   type TraceResult as OvnResult,
   deriveMcGroups,
   deriveVips,
+  getProfile,
   hashBackend,
   northd,
   parseNbctl,
@@ -109,7 +110,7 @@ export function buildOvn(s: Scenario): OvnWorld {
 function net(w: OvnWorld, chassis: string): LogicalNetwork {
   let n = w.byChassis.get(chassis);
   if (!n) {
-    n = new LogicalNetwork(w.sb, chassis);
+    n = new LogicalNetwork(w.sb, chassis, { ovn: getProfile(w.profile)?.ovn ?? 23 });
     w.byChassis.set(chassis, n);
   }
   return n;

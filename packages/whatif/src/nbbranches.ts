@@ -95,6 +95,7 @@ export function exploreNbctlBranches(
   const match = requestMatch(db, input, proto, port);
   const sb = sbModelFromNb(db, northd(db, p));
   const run = reachLogical(sb, {
+    ovn: p.ovn,
     from: input.from,
     match,
     ...(input.chassis !== undefined ? { chassis: input.chassis } : {}),

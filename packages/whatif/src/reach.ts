@@ -31,6 +31,8 @@ import {
   selectMembers,
   parseCtOption,
   parseExpr,
+  type Symtab,
+  symtabFor,
 } from "@ovnsim/ovn";
 import type { Scenario } from "@ovnsim/kube";
 import { CS, type Flow, SimError, formatIp4, formatIp6, formatMac } from "@ovnsim/packet";
@@ -75,6 +77,8 @@ export const CT_CHOICES = ["new", "est", "est|rpl", "rel", "inv"] as const;
 export interface ReachOptions {
   /** The logical port packets enter. */
   readonly from: string;
+  /** The OVN release (major: 23, 24, 25) whose symbol table parses the logical flows; 23. */
+  readonly ovn?: number;
   /** Chassis the pipeline runs on (`is_chassis_resident`); default: every port resident. */
   readonly chassis?: string;
   /** Keep only classes delivered to one of these logical ports. */
@@ -178,10 +182,14 @@ export class SymbolicNetwork {
   readonly dps = new Map<string, SDatapath>();
   readonly allPorts = new Map<string, SPort>();
 
+  private readonly symtab: Symtab;
+
   constructor(
     readonly model: SbModel,
     readonly chassis?: string,
+    ovn = 23,
   ) {
+    this.symtab = symtabFor(ovn);
     for (const d of model.datapaths)
       this.dps.set(d.name, {
         name: d.name,
@@ -238,10 +246,11 @@ export class SymbolicNetwork {
             addressSets: model.addressSets,
             portGroups: model.portGroups,
             dpKey: dp.key,
+            symtab: this.symtab,
           }),
           env,
         );
-        const actions = parseActions(lf.actions);
+        const actions = parseActions(lf.actions, { symtab: this.symtab });
         let dnf = exprDnf(match, env);
         for (const a of actions) {
           if (a.t === "load" || a.t === "load_str") dnf = and(dnf, prereqDnf(a.dst.sym));
@@ -736,6 +745,8 @@ class Explorer {
         return this.nest(a.kind, a.nested, p, dp, table, pl);
       case "result":
         if (a.fn === "select") return this.select(a, p, dp, table, pl);
+        // As ovn-trace: conntrack's original-destination loads leave the register as it is.
+        if (a.fn === "ct_nw_dst" || a.fn === "ct_ip6_dst" || a.fn === "ct_tp_dst") return [p];
         return this.result(a, p, dp);
       case "output":
         return this.output(p, dp, pl);
@@ -1194,7 +1205,7 @@ export interface ReachRun {
 
 /** Symbolic reachability from a logical port of a southbound model. */
 export function reachLogical(model: SbModel, opts: ReachOptions): ReachRun {
-  const net = new SymbolicNetwork(model, opts.chassis);
+  const net = new SymbolicNetwork(model, opts.chassis, opts.ovn);
   const port = net.allPorts.get(opts.from);
   if (!port) throw new SimError("UNKNOWN_PORT", `reach --from: no logical port "${opts.from}"`);
   for (const t of opts.to ?? [])
@@ -1228,6 +1239,7 @@ export function reachLogical(model: SbModel, opts: ReachOptions): ReachRun {
       addressSets: model.addressSets,
       portGroups: model.portGroups,
       dpKey: port.dp.key,
+      symtab: symtabFor(opts.ovn ?? 23),
     });
     const d = exprDnf(e, {
       lookupPort: (n) => net.lookupPort(port.dp, n),
@@ -1239,7 +1251,7 @@ export function reachLogical(model: SbModel, opts: ReachOptions): ReachRun {
     start = s0;
     ex.run(start);
   }
-  const concrete = new LogicalNetwork(model, opts.chassis);
+  const concrete = new LogicalNetwork(model, opts.chassis, { ovn: opts.ovn ?? 23 });
   const confirm = opts.confirm ?? true;
   // Leaves with the same fate, branches and path are one class (a union of terms): the TTL
   // split of ip.ttl--, say, or the pieces a shadowing flow cut a set into.
@@ -1414,6 +1426,7 @@ export function reach(s: Scenario, opts: ScenarioReachOptions): ReachRun {
       `reach --from: no pod or logical port "${opts.from}" (pods: ${s.pods.map((p) => `${p.namespace}/${p.name}`).join(", ")})`,
     );
   return reachLogical(ovn.sb, {
+    ovn: getProfile(ovn.profile)?.ovn ?? 23,
     ...opts,
     from,
     ...(chassis !== undefined ? { chassis } : {}),
@@ -1446,5 +1459,5 @@ export function reachNbctl(text: string, file: string, profile: string, opts: Re
   const p = getProfile(profile);
   if (!p) throw new SimError("BAD_VALUE", `--profile: "${profile}" is not a northd profile`);
   const db = parseNbctl(text, { file });
-  return reachLogical(sbModelFromNb(db, northd(db, p)), opts);
+  return reachLogical(sbModelFromNb(db, northd(db, p)), { ovn: p.ovn, ...opts });
 }

@@ -9,6 +9,7 @@ import { SimError } from "@ovnsim/packet";
 import { Cursor, type NumFormat, plainError, tokenize } from "../expr/lexer.js";
 import { type FieldRef, parseFieldAt } from "../expr/parse.js";
 import type { Pipeline } from "../types.js";
+import type { Symtab } from "../expr/symtab.js";
 
 /** One ct_lb backend; `ip` is a u32 for IPv4 and a bigint for IPv6. */
 export interface LbBackend {
@@ -37,7 +38,10 @@ export type ResultFn =
   | "put_dhcp_opts"
   | "put_dhcpv6_opts"
   | "put_nd_ra_opts"
-  | "select";
+  | "select"
+  | "ct_nw_dst"
+  | "ct_ip6_dst"
+  | "ct_tp_dst";
 
 export type NestKind =
   | "arp"
@@ -127,6 +131,8 @@ const RESULT_FNS: ReadonlySet<string> = new Set<ResultFn>([
   "put_nd_ra_opts",
   "select",
 ]);
+/** 24.03's conntrack original-destination loads (lib/actions.c OVNACT_CT_ORIG_*), unknown to 23.03. */
+const CT_ORIG_FNS: ReadonlySet<string> = new Set<ResultFn>(["ct_nw_dst", "ct_ip6_dst", "ct_tp_dst"]);
 
 class ActionParser {
   constructor(readonly c: Cursor) {}
@@ -272,7 +278,8 @@ class ActionParser {
     if (t.t === "id") {
       const la = c.peek();
       if (la.t === "punct" && la.s === "(") {
-        if (!RESULT_FNS.has(t.s)) throw c.error("expecting field name");
+        const known = RESULT_FNS.has(t.s) || (CT_ORIG_FNS.has(t.s) && (c.symtab?.ovn ?? 23) >= 24);
+        if (!known) throw c.error("expecting field name");
         c.next();
         const args = this.skipParens();
         return { t: "result", fn: t.s as ResultFn, dst, args: args.slice(1, -1) };
@@ -418,9 +425,10 @@ export function parseBackend(text: string): LbBackend | undefined {
 }
 
 /** Parses an action string. Throws SimError(PARSE_ERROR) with OVN-style messages. */
-export function parseActions(src: string): Action[] {
+export function parseActions(src: string, opts: { readonly symtab?: Symtab } = {}): Action[] {
   try {
     const c = new Cursor(src, tokenize(src));
+    c.symtab = opts.symtab;
     return new ActionParser(c).parseList(false);
   } catch (e) {
     if (e instanceof SimError) throw e;

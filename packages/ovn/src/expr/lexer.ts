@@ -6,6 +6,7 @@
  * can be reported as ovn-trace does ("Syntax error at `…' expecting …").
  */
 import { SimError } from "@ovnsim/packet";
+import type { Symtab } from "./symtab.js";
 
 /** How a numeric constant was written; decides masks, widths and how it prints. */
 export type NumFormat = "decimal" | "hex" | "ipv4" | "ipv6" | "mac";
@@ -321,6 +322,8 @@ export function parseIp6Text(text: string): bigint | undefined {
 /** A cursor over a token array, with the helpers both parsers share. */
 export class Cursor {
   pos = 0;
+  /** The release's symbol table the parsers look fields up in (default: 23.03's). */
+  symtab: Symtab | undefined;
   constructor(
     readonly src: string,
     readonly toks: readonly Token[],

@@ -7,7 +7,7 @@
  */
 import type { SimError } from "@ovnsim/packet";
 import { Cursor, type NumFormat, plainError, type Token, tokenize } from "./lexer.js";
-import { type ExprSymbol, SYMTAB } from "./symtab.js";
+import { type ExprSymbol, SYMTAB, type Symtab } from "./symtab.js";
 
 export type Relop = "==" | "!=" | "<" | "<=" | ">" | ">=";
 
@@ -40,6 +40,8 @@ export interface ExprTables {
   readonly portGroups?: ReadonlyMap<string, readonly string[]>;
   /** Tunnel key of the datapath (port groups are stored as `<key>_<name>` in the SB). */
   readonly dpKey?: number;
+  /** The release's symbol table (symtabFor); 23.03's when absent. */
+  readonly symtab?: Symtab;
 }
 
 export interface IntConst {
@@ -247,7 +249,7 @@ class ExprParser {
     const c = this.c;
     const t = c.tok;
     if (t.t !== "id") throw c.error("expecting field name");
-    const sym = SYMTAB.get(t.s);
+    const sym = (c.symtab ?? SYMTAB).get(t.s);
     if (!sym) throw c.error("expecting field name");
     c.next();
     if (c.match("[")) {
@@ -405,6 +407,7 @@ export function parseAddressSetValue(text: string): IntConst {
  */
 export function parseExpr(src: string, tables: ExprTables = {}): Expr {
   const c = new Cursor(src, tokenize(src));
+  c.symtab = tables.symtab;
   const e = new ExprParser(c, tables).parse();
   if (c.tok.t !== "end") throw c.error("expecting end of input");
   return e;

@@ -4,7 +4,10 @@
  * match (inport → reg14, outport → reg15, flags → reg10, reg0–reg9, ct_*), with its width,
  * its prerequisites (`tcp.dst` needs `tcp`), its level (nominal fields such as `eth.type` may
  * only be tested for equality) and, for predicates such as `ip4`, the expression it stands for.
- * Newer symbols (flags.localnet…) are included so Kube-OVN's 24.03/25.03 flows parse too.
+ * One table per release (23.03, 24.03, 25.03), as each ovn-controller/ovn-trace accepts only its
+ * own: 25.03's ACL observation and persist-established bits in ct_mark/ct_label are refused by
+ * 23.03 with its own "expecting field name". The newer logical flags (flags.localnet…) are in
+ * every table so Kube-OVN's 24.03/25.03 flows parse.
  */
 import type { Flow } from "@ovnsim/packet";
 
@@ -263,7 +266,7 @@ export function nonMaskable(mf: string): boolean {
   return NOMINAL_MF.has(mf);
 }
 
-function build(): Map<string, ExprSymbol> {
+function build(ovn: SymtabRelease): Map<string, ExprSymbol> {
   const t = new Map<string, ExprSymbol>();
   const field = (name: string, mf: string, prereqs?: string, _crossproduct = false, rw = true): void => {
     const base = BASE[mf]!;
@@ -326,16 +329,29 @@ function build(): Map<string, ExprSymbol> {
   sub("ct_mark.natted", "ct_mark", 1, 1);
   sub("ct_mark.skip_snat", "ct_mark", 2, 2);
   sub("ct_mark.force_snat", "ct_mark", 3, 3);
-  sub("ct_mark.allow_established", "ct_mark", 4, 4);
   sub("ct_mark.ecmp_reply_port", "ct_mark", 16, 31);
   field("ct_label", "ct_label");
-  sub("ct_label.blocked", "ct_label", 0, 0);
-  sub("ct_label.natted", "ct_label", 1, 1);
-  sub("ct_label.skip_snat", "ct_label", 2, 2);
-  sub("ct_label.force_snat", "ct_label", 3, 3);
-  sub("ct_label.ecmp_reply_eth", "ct_label", 32, 79);
-  sub("ct_label.ecmp_reply_port", "ct_label", 80, 95);
-  sub("ct_label.label", "ct_label", 96, 127);
+  if (ovn >= 25) {
+    // 24.09 moved the ACL bookkeeping into ct_mark (include/ovn/logical-fields.h
+    // OVN_CT_OBS_STAGE_*_BIT 4–5, OVN_CT_ALLOW_ESTABLISHED_BIT 6) and ct_label, and dropped
+    // the ct_label copies of the ct_mark bits.
+    sub("ct_mark.obs_stage", "ct_mark", 4, 5);
+    sub("ct_mark.allow_established", "ct_mark", 6, 6);
+    sub("ct_mark.obs_collector_id", "ct_mark", 16, 23);
+    sub("ct_label.ecmp_reply_eth", "ct_label", 32, 79);
+    sub("ct_label.label", "ct_label", 96, 127);
+    sub("ct_label.obs_point_id", "ct_label", 96, 127);
+    sub("ct_label.obs_unused", "ct_label", 0, 95);
+    sub("ct_label.acl_id", "ct_label", 80, 95);
+  } else {
+    sub("ct_label.blocked", "ct_label", 0, 0);
+    sub("ct_label.natted", "ct_label", 1, 1);
+    sub("ct_label.skip_snat", "ct_label", 2, 2);
+    sub("ct_label.force_snat", "ct_label", 3, 3);
+    sub("ct_label.ecmp_reply_eth", "ct_label", 32, 79);
+    sub("ct_label.ecmp_reply_port", "ct_label", 80, 95);
+    sub("ct_label.label", "ct_label", 96, 127);
+  }
   field("ct_state", "ct_state", undefined, false, false);
   const cs = ["new", "est", "rel", "rpl", "inv", "trk", "snat", "dnat"];
   for (const [i, n] of cs.entries())
@@ -421,5 +437,25 @@ function build(): Map<string, ExprSymbol> {
   return t;
 }
 
-/** The symbol table, shared by every parser. */
-export const SYMTAB: ReadonlyMap<string, ExprSymbol> = build();
+/** The OVN release (major) whose `ovn_init_symtab` a table mirrors: 23.03, 24.03 or 25.03. */
+export type SymtabRelease = 23 | 24 | 25;
+
+/** A release's symbol table: what its ovn-controller and ovn-trace accept in a logical flow. */
+export type Symtab = ReadonlyMap<string, ExprSymbol> & { readonly ovn: SymtabRelease };
+
+function table(ovn: SymtabRelease): Symtab {
+  return Object.assign(build(ovn), { ovn });
+}
+
+const TABLES: Readonly<Record<SymtabRelease, Symtab>> = { 23: table(23), 24: table(24), 25: table(25) };
+
+/** The symbol table of an OVN release (its major: 23, 24, 25; later ones get 25.03's). */
+export function symtabFor(ovn: number): Symtab {
+  return TABLES[(ovn >= 25 ? 25 : ovn >= 24 ? 24 : 23) as SymtabRelease];
+}
+
+/**
+ * 23.03's symbol table, the default of every parser (the live ovn-trace differential runs real
+ * 23.03). A field's parent (`ct_mark`, `flags`, `reg0`…) is the same in every release.
+ */
+export const SYMTAB: Symtab = TABLES[23];

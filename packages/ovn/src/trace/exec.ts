@@ -24,6 +24,8 @@ import {
   LOG_OUTPORT,
   type MFlow,
   SYMTAB,
+  type Symtab,
+  symtabFor,
   toMFlow,
 } from "../expr/symtab.js";
 import type { SbFdb, SbMacBinding, SbModel, SbPort } from "../sb/model.js";
@@ -280,10 +282,15 @@ export class LogicalNetwork {
   private readonly allPorts = new Map<string, CPort>();
   private readonly vips: SbModel["vips"];
 
+  /** The release's symbol table the logical flows are parsed with (23.03's by default). */
+  private readonly symtab: Symtab;
+
   constructor(
     readonly model: SbModel,
     readonly chassis?: string,
+    opts: { readonly ovn?: number } = {},
   ) {
+    this.symtab = symtabFor(opts.ovn ?? 23);
     this.vips = model.vips;
     for (const d of model.datapaths) {
       this.dps.set(d.name, {
@@ -346,10 +353,11 @@ export class LogicalNetwork {
             addressSets: model.addressSets,
             portGroups: model.portGroups,
             dpKey: dp.key,
+            symtab: this.symtab,
           }),
           env,
         );
-        const actions = parseActions(lf.actions);
+        const actions = parseActions(lf.actions, { symtab: this.symtab });
         const prereqs = actionPrereqs(actions);
         const base = compileExpr(match, env);
         const pred: Pred = prereqs.length === 0 ? base : (f) => base(f) && prereqs.every((p) => p(f));
@@ -417,7 +425,7 @@ export class LogicalNetwork {
     if (chassis === this.chassis) return this;
     let n = this.perChassis.get(chassis);
     if (!n) {
-      n = new LogicalNetwork(this.model, chassis);
+      n = new LogicalNetwork(this.model, chassis, { ovn: this.symtab.ovn });
       this.perChassis.set(chassis, n);
     }
     return n;
@@ -1219,6 +1227,12 @@ class TraceRun {
 
   private executeResult(a: Extract<Action, { t: "result" }>, dp: CDatapath, f: MFlow, sup: MNode[]): void {
     switch (a.fn) {
+      // ovn-trace (24.03+) runs OVNACT_CT_ORIG_NW_DST / _IP6_DST / _TP_DST as nothing: the
+      // register keeps its value (only br-int loads conntrack's original destination).
+      case "ct_nw_dst":
+      case "ct_ip6_dst":
+      case "ct_tp_dst":
+        return;
       case "check_in_port_sec": {
         const p = dp.portsByKey.get(f.regs[LOG_INPORT] ?? 0);
         writeField(a.dst, f, p && !portSecIn(p, f) ? 1n : 0n);
