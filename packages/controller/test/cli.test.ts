@@ -46,7 +46,9 @@ describe("ovnsim ovn-controller", () => {
     expect(r23.out).toMatch(/ table=37, priority=0 actions=resubmit\(,39\)/);
     // Same flows renumbered, plus 24.03+'s physical.c loads of conntrack's original destination.
     expect(r25.out.split("\n").length).toBe(r23.out.split("\n").length + 3);
-    expect(r25.out).toContain(" table=81, priority=100,ct_state=+est+trk,ip actions=move:NXM_NX_CT_NW_DST[]->NXM_NX_REG4[]");
+    expect(r25.out).toContain(
+      " table=81, priority=100,ct_state=+est+trk,ip actions=move:NXM_NX_CT_NW_DST[]->NXM_NX_REG4[]",
+    );
     expect(r23.out).not.toContain(" table=81,");
     const bad = await cli(["ovn-controller", "--sb", sb, "--node", node, "--profile", "26.03"]);
     expect(bad.code).toBe(2);
