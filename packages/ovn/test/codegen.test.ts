@@ -11,7 +11,7 @@ import { describe, expect, it } from "vitest";
 import { compileTable } from "../src/expr/codegen.js";
 import { type CompileEnv, compileExpr, foldConstants } from "../src/expr/compile.js";
 import { parseExpr } from "../src/expr/parse.js";
-import { type MFlow, toMFlow } from "../src/expr/symtab.js";
+import { type MFlow, symtabFor, toMFlow } from "../src/expr/symtab.js";
 import { parseNbctl } from "../src/nb/nbctl.js";
 import { northd } from "../src/northd/compile.js";
 import { sbModelFromNb } from "../src/sb/from-nb.js";
@@ -49,7 +49,9 @@ const packet = fc
 function seedFlows(profile: "kube-ovn-1.14" | "kube-ovn-1.15") {
   const db = parseNbctl(CONFIG, { file: "trace-kube-ovn-seed.nbctl" });
   const sb = sbModelFromNb(db, northd(db, profile));
-  const tables = { addressSets: sb.addressSets, portGroups: sb.portGroups, dpKey: 1 };
+  // Each release's flows under its own symbol table (1.15's northd is 25.03's).
+  const symtab = symtabFor(profile === "kube-ovn-1.15" ? 25 : 24);
+  const tables = { addressSets: sb.addressSets, portGroups: sb.portGroups, dpKey: 1, symtab };
   return sb.flows.map((lf) => foldConstants(parseExpr(lf.match, tables), env));
 }
 
