@@ -541,7 +541,10 @@ function runLeg(
     // The committed DNAT, applied by a bare ct_lb_mark of the connection's zone.
     const i = conn.backend.lastIndexOf(":");
     if (pipes.some((p) => p.tables.some((t) => t.actions.some((x) => /^ct_lb(_mark)?;/.test(x)))))
-      chosen = { ip: conn.backend.slice(0, i).replace(/^\[|\]$/g, ""), port: Number(conn.backend.slice(i + 1)) };
+      chosen = {
+        ip: conn.backend.slice(0, i).replace(/^\[|\]$/g, ""),
+        port: Number(conn.backend.slice(i + 1)),
+      };
   }
   // The packet between chassis: as the last switch's egress receives it (it changes nothing here).
   const onWire = result.deliveries[0]?.flow ?? f;
@@ -1300,7 +1303,8 @@ export function clusterConnection(w: ClusterWorld, doc: TraceDocument): ClusterC
   const nodes = new Set(w.scenario.nodes.map((n) => n.name));
   const chassis = new Set<string>();
   for (const { step } of walkSteps(doc.forward)) {
-    if (step.layer !== "ovn" || !step.detail || step.device === undefined || !nodes.has(step.device)) continue;
+    if (step.layer !== "ovn" || !step.detail || step.device === undefined || !nodes.has(step.device))
+      continue;
     if (/\bct_commit\b|ct_lb(?:_mark)?\(backends=/.test(step.detail)) chassis.add(step.device);
   }
   return { committed: chassis.size > 0, chassis: [...chassis].sort(), backend: doc.verdict.backend };
