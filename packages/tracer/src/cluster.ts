@@ -497,6 +497,35 @@ function placeOfPort(w: ClusterWorld, port: string, chassis: string): string {
   return `${chassis}/br-int:${port}`;
 }
 
+/**
+ * How many ct actions (ct_next, ct_lb_mark: each takes the next `--ct` state) ran before the
+ * first egress pipeline bound to a chassis not in `committed`; undefined if there is none.
+ */
+function ctActionsBefore(
+  w: ClusterWorld,
+  tree: readonly TraceNode[],
+  committed: readonly string[],
+): number | undefined {
+  let n = 0;
+  let found: number | undefined;
+  const walk = (nodes: readonly TraceNode[]): void => {
+    for (const x of nodes) {
+      if (found !== undefined) return;
+      if (x.kind === "pipeline") {
+        const m = PIPE_RE.exec(x.text);
+        const c = m?.[1] === "egress" && m[4] ? chassisOfPort(w, m[4]) : undefined;
+        if (c !== undefined && !committed.includes(c)) {
+          found = n;
+          return;
+        }
+      } else if (x.kind === "transformation" && /^ct_(next|lb)/.test(x.text)) n++;
+      walk(x.children);
+    }
+  };
+  walk(tree);
+  return found;
+}
+
 function runLeg(
   w: ClusterWorld,
   o: Origin,
@@ -515,21 +544,33 @@ function runLeg(
 ): Leg {
   // The request meets `new` everywhere unless it belongs to a connection its chassis committed.
   const est = phase === "forward" && conn?.committed === true && conn.chassis.includes(o.chassis);
-  const ct = phase === "forward" ? Array(8).fill(est ? "est" : "new") : Array(8).fill("est|rpl");
+  let ct: string[] = phase === "forward" ? Array(8).fill(est ? "est" : "new") : Array(8).fill("est|rpl");
   let chosen: { ip: string; port: number } | null = null;
-  const result = netOn(w, o.chassis).traceFlow(o.datapath, o.lsp, f, {
-    ct,
-    ...(est && conn?.backend ? { lbDst: conn.backend } : {}),
-    chassis: o.chassis,
-    // The data path's hairpin state (ct_snat_to_vip's SNAT, table 69's learnt reply flow).
-    hairpin,
-    chooseBackend: (backends: readonly LbBackend[], mf: MFlow) => {
-      const i = hashBackend(backends, mf);
-      const b = backends[i]!;
-      chosen = { ip: b.family === 6 ? formatIp6(b.ip6) : formatIp4(b.ip4), port: b.port };
-      return i;
-    },
-  });
+  const run = () =>
+    netOn(w, o.chassis).traceFlow(o.datapath, o.lsp, f, {
+      ct,
+      ...(est && conn?.backend ? { lbDst: conn.backend } : {}),
+      chassis: o.chassis,
+      // The data path's hairpin state (ct_snat_to_vip's SNAT, table 69's learnt reply flow).
+      hairpin,
+      chooseBackend: (backends: readonly LbBackend[], mf: MFlow) => {
+        const i = hashBackend(backends, mf);
+        const b = backends[i]!;
+        chosen = { ip: b.family === 6 ? formatIp6(b.ip6) : formatIp4(b.ip4), port: b.port };
+        return i;
+      },
+    });
+  let result = run();
+  if (est && conn) {
+    // The last switch's egress on a chassis whose zone never committed the connection (the SYN
+    // was dropped before it) meets no entry there: `new` from its first ct action on.
+    const k = ctActionsBefore(w, result.tree, conn.chassis);
+    if (k !== undefined) {
+      ct = [...Array(k).fill("est"), ...Array(8).fill("new")];
+      chosen = null;
+      result = run();
+    }
+  }
   const root = new StepBuilder("ovn", `${phase}: ${o.label}`, title, o.chassis);
   root.show(f);
   const frames: WireFrame[] = [

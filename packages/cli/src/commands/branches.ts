@@ -106,6 +106,12 @@ export function parseBranchesArgs(args: readonly string[]): BranchesArgs {
   } else {
     if (from !== undefined) fromRef = parseSource(from);
     if (to !== undefined) toRef = parseTarget(to);
+    // What needs no scenario to resolve goes in the request now; objects once it is loaded.
+    if (fromRef !== undefined && fromRef.kind !== "name") from = undefined;
+    if (toRef?.kind === "ip") {
+      to = toRef.ip;
+      port = toRef.port;
+    } else if (toRef !== undefined) to = undefined;
   }
   const request: BranchesInput = {
     ...(from !== undefined ? { from } : {}),
