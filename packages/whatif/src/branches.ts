@@ -10,12 +10,15 @@
  *     the cluster tracer, as `ovnsim trace` runs them);
  *   - each conntrack state the request can meet where it enters OVN: new (first packet),
  *     established (a packet of a connection this node committed), and no entry (a mid-stream
- *     packet the node never saw);
+ *     packet the node never saw); for an in-cluster request the cluster tracer carries what the
+ *     SYN committed (chassis, zones, DNAT: `clusterConnection`) to the next packet;
  *   - each MetalLB announcer after a failover: every candidate of MetalLB's L2 election (the
  *     nodes an L2Advertisement of the VIP's pool selects, with a running speaker, and with a local
  *     endpoint under externalTrafficPolicy Local, ordered by sha256(node#IP) as the speakers'
  *     ShouldAnnounce orders them) is elected once the candidates before it fail, and the
- *     connection's next packet is traced on it; then every candidate down.
+ *     connection's next packet is traced on it; then every candidate down. In the cluster, a
+ *     pod meets the announcer only for a VIP in its own subnet (its ARP); otherwise its switch's
+ *     load balancer DNATs the VIP where it enters OVN, and the branch point says "not on the path".
  * Every branch is one concrete trace with its verdict, and the coverage says how many of the
  * alternatives each branch point offers were reached.
  */
