@@ -70,6 +70,7 @@ import {
   type WireFrame,
   hostPort,
   packetView,
+  walkSteps,
 } from "./model.js";
 import type { CaptureWorld } from "./pcap.js";
 import { createSimulation, runTrace } from "./engine.js";
@@ -121,6 +122,33 @@ export interface ClusterTraceInput {
   readonly to: string;
   readonly port?: number;
   readonly proto?: "tcp" | "udp" | "icmp";
+  /** TCP flags of the request (default SYN): an ACK is a later packet of the connection. */
+  readonly tcpFlags?: number;
+  /**
+   * The connection this packet belongs to, as a previous trace left it in the data path's
+   * conntrack ({@link clusterConnection}); without it the request meets no entry anywhere.
+   */
+  readonly conn?: ClusterConnection;
+  /**
+   * The node whose MetalLB speaker answers the VIP's ARP (after a failover: the new announcer,
+   * whose gratuitous ARP updated the pod's neighbour entry); default: MetalLB's election.
+   */
+  readonly announcer?: string;
+}
+
+/**
+ * What a traced request left in the data path's conntrack: whether its forward leg committed
+ * the connection (a `ct_commit` of a stateful ACL, or `ct_lb_mark(backends=…)`'s DNAT), the
+ * chassis whose zones hold it (where the request entered OVN, and where the last switch's egress
+ * ran), and the backend the DNAT chose. The connection's next packet meets `ct.est` in those
+ * zones, and the bare `ct_lb_mark;` of ls_in_pre_stateful applies the committed DNAT (ovn-trace's
+ * `--ct=est --lb-dst=BACKEND`); nothing committed means no entry, so `ct.new` again.
+ */
+export interface ClusterConnection {
+  readonly committed: boolean;
+  readonly chassis: readonly string[];
+  /** "IP:PORT" the connection's DNAT goes to, or null (no load balancer on the path). */
+  readonly backend: string | null;
 }
 
 /** Where a packet enters OVN. */
@@ -254,7 +282,12 @@ function originOf(w: ClusterWorld, from: string, kind?: "pod" | "node"): Origin 
 }
 
 /** The MAC the origin sends to: a same-subnet pod's, else its gateway's (router port or physical). */
-function firstHopMac(w: ClusterWorld, o: Origin, dst: string): { mac: string; why: string } {
+function firstHopMac(
+  w: ClusterWorld,
+  o: Origin,
+  dst: string,
+  announcer?: string,
+): { mac: string; why: string; announcer?: string } {
   const s = w.scenario;
   const lrpMac = (port: string): string | undefined => {
     for (const r of w.db.routers) for (const p of r.ports) if (p.name === port) return p.mac;
@@ -275,11 +308,16 @@ function firstHopMac(w: ClusterWorld, o: Origin, dst: string): { mac: string; wh
     if (peer) return { mac: peer.mac, why: `${dst} is on the pod's own subnet ${sub.name}` };
     // A VIP inside an underlay subnet: MetalLB's speaker answers the ARP with its node's MAC.
     const svc = s.services.find((x) => x.vips.includes(dst));
-    const node = svc ? announcerNode(s, svc, dst) : undefined;
+    const node = svc
+      ? announcer !== undefined
+        ? s.nodes.find((n) => n.name === announcer)
+        : announcerNode(s, svc, dst)
+      : undefined;
     if (node)
       return {
         mac: node.nicMac,
         why: `${dst} is on the pod's own subnet; MetalLB's speaker on ${node.name} answers its ARP with ${node.nicMac}`,
+        announcer: node.name,
       };
   }
   if (underlayOf(s, sub) && !lrpMac(routerPortName(sub.name))) {
@@ -459,6 +497,35 @@ function placeOfPort(w: ClusterWorld, port: string, chassis: string): string {
   return `${chassis}/br-int:${port}`;
 }
 
+/**
+ * How many ct actions (ct_next, ct_lb_mark: each takes the next `--ct` state) ran before the
+ * first egress pipeline bound to a chassis not in `committed`; undefined if there is none.
+ */
+function ctActionsBefore(
+  w: ClusterWorld,
+  tree: readonly TraceNode[],
+  committed: readonly string[],
+): number | undefined {
+  let n = 0;
+  let found: number | undefined;
+  const walk = (nodes: readonly TraceNode[]): void => {
+    for (const x of nodes) {
+      if (found !== undefined) return;
+      if (x.kind === "pipeline") {
+        const m = PIPE_RE.exec(x.text);
+        const c = m?.[1] === "egress" && m[4] ? chassisOfPort(w, m[4]) : undefined;
+        if (c !== undefined && !committed.includes(c)) {
+          found = n;
+          return;
+        }
+      } else if (x.kind === "transformation" && /^ct_(next|lb)/.test(x.text)) n++;
+      walk(x.children);
+    }
+  };
+  walk(tree);
+  return found;
+}
+
 function runLeg(
   w: ClusterWorld,
   o: Origin,
@@ -473,21 +540,37 @@ function runLeg(
     readonly clientSwitch: string;
   },
   hairpin: readonly HairpinSession[] = [],
+  conn?: ClusterConnection,
 ): Leg {
-  const ct = phase === "forward" ? Array(8).fill("new") : Array(8).fill("est|rpl");
+  // The request meets `new` everywhere unless it belongs to a connection its chassis committed.
+  const est = phase === "forward" && conn?.committed === true && conn.chassis.includes(o.chassis);
+  let ct: string[] = phase === "forward" ? Array(8).fill(est ? "est" : "new") : Array(8).fill("est|rpl");
   let chosen: { ip: string; port: number } | null = null;
-  const result = netOn(w, o.chassis).traceFlow(o.datapath, o.lsp, f, {
-    ct,
-    chassis: o.chassis,
-    // The data path's hairpin state (ct_snat_to_vip's SNAT, table 69's learnt reply flow).
-    hairpin,
-    chooseBackend: (backends: readonly LbBackend[], mf: MFlow) => {
-      const i = hashBackend(backends, mf);
-      const b = backends[i]!;
-      chosen = { ip: b.family === 6 ? formatIp6(b.ip6) : formatIp4(b.ip4), port: b.port };
-      return i;
-    },
-  });
+  const run = () =>
+    netOn(w, o.chassis).traceFlow(o.datapath, o.lsp, f, {
+      ct,
+      ...(est && conn?.backend ? { lbDst: conn.backend } : {}),
+      chassis: o.chassis,
+      // The data path's hairpin state (ct_snat_to_vip's SNAT, table 69's learnt reply flow).
+      hairpin,
+      chooseBackend: (backends: readonly LbBackend[], mf: MFlow) => {
+        const i = hashBackend(backends, mf);
+        const b = backends[i]!;
+        chosen = { ip: b.family === 6 ? formatIp6(b.ip6) : formatIp4(b.ip4), port: b.port };
+        return i;
+      },
+    });
+  let result = run();
+  if (est && conn) {
+    // The last switch's egress on a chassis whose zone never committed the connection (the SYN
+    // was dropped before it) meets no entry there: `new` from its first ct action on.
+    const k = ctActionsBefore(w, result.tree, conn.chassis);
+    if (k !== undefined) {
+      ct = [...Array(k).fill("est"), ...Array(8).fill("new")];
+      chosen = null;
+      result = run();
+    }
+  }
   const root = new StepBuilder("ovn", `${phase}: ${o.label}`, title, o.chassis);
   root.show(f);
   const frames: WireFrame[] = [
@@ -495,6 +578,15 @@ function runLeg(
   ];
   root.step("kube", o.kind === "pod" ? "pod eth0" : "ovn0", `${o.label} sends it: ${why}`, f);
   const pipes = pipelines(result.tree);
+  if (est && conn?.backend && chosen === null) {
+    // The committed DNAT, applied by a bare ct_lb_mark of the connection's zone.
+    const i = conn.backend.lastIndexOf(":");
+    if (pipes.some((p) => p.tables.some((t) => t.actions.some((x) => /^ct_lb(_mark)?;/.test(x)))))
+      chosen = {
+        ip: conn.backend.slice(0, i).replace(/^\[|\]$/g, ""),
+        port: Number(conn.backend.slice(i + 1)),
+      };
+  }
   // The packet between chassis: as the last switch's egress receives it (it changes nothing here).
   const onWire = result.deliveries[0]?.flow ?? f;
   let chassis = o.chassis;
@@ -788,8 +880,8 @@ export function traceCluster(
       frames: phys.frames,
     };
   }
-  const first = kp ? { mac: kp.gwMac, why: kp.why } : firstHopMac(w, o, input.to);
-  const f =
+  const first = kp ? { mac: kp.gwMac, why: kp.why } : firstHopMac(w, o, input.to, input.announcer);
+  const f0 =
     kp?.flow ??
     flowOf(
       { mac: o.mac, ip: srcIpFor(o, input.to, w) },
@@ -800,8 +892,19 @@ export function traceCluster(
       port,
       false,
     );
+  const f = input.tcpFlags !== undefined && f0.nw_proto === 6 ? { ...f0, tcp_flags: input.tcpFlags } : f0;
   if (kp) forward.step("host", `${o.chassis}/kube-proxy`, kp.note, f);
-  const fwd = runLeg(w, o, f, "forward", `${o.label} → ${hostPort(input.to, port)}`, first.why);
+  const fwd = runLeg(
+    w,
+    o,
+    f,
+    "forward",
+    `${o.label} → ${hostPort(input.to, port)}`,
+    first.why,
+    undefined,
+    [],
+    input.conn,
+  );
   const frames: WireFrame[] = [...fwd.frames];
   forward.add(fwd.step);
   let delivered = false;
@@ -1230,3 +1333,37 @@ export const CLUSTER_FINDINGS: ReadonlySet<string> = new Set([
 ]);
 
 export { packetView };
+
+/**
+ * The connection a cluster trace's request left in conntrack: the chassis of every OVN step of
+ * its forward leg whose logical flows committed it (`ct_commit`, `ct_lb_mark(backends=…)`), and
+ * the backend its DNAT chose. Carry it as {@link ClusterTraceInput.conn} to trace the
+ * connection's next packet.
+ */
+export function clusterConnection(w: ClusterWorld, doc: TraceDocument): ClusterConnection {
+  const nodes = new Set(w.scenario.nodes.map((n) => n.name));
+  const chassis = new Set<string>();
+  for (const { step } of walkSteps(doc.forward)) {
+    if (step.layer !== "ovn" || !step.detail || step.device === undefined || !nodes.has(step.device))
+      continue;
+    if (/\bct_commit\b|ct_lb(?:_mark)?\(backends=/.test(step.detail)) chassis.add(step.device);
+  }
+  return { committed: chassis.size > 0, chassis: [...chassis].sort(), backend: doc.verdict.backend };
+}
+
+/**
+ * The node whose MetalLB speaker a pod's request to `to` goes to at layer 2 (the VIP inside the
+ * pod's own subnet: the announcer answers its ARP), or null when the announcer is not on the
+ * in-cluster path (the packet goes to the subnet's gateway, and the switch's load balancer
+ * DNATs it where it enters OVN).
+ */
+export function clusterAnnouncerOnPath(
+  w: ClusterWorld,
+  from: string,
+  to: string,
+  fromKind?: "pod" | "node",
+): string | null {
+  const o = originOf(w, from, fromKind);
+  if (o.kind !== "pod") return null;
+  return firstHopMac(w, o, to).announcer ?? null;
+}

@@ -64,11 +64,13 @@ export { traceCaptures, capturedNode, renderCaptured, geneveOutputs } from "./ca
 export type { CapturedNode, CapturedHop, CapturedTraceInput } from "./captured.js";
 export {
   buildClusterWorld,
+  clusterAnnouncerOnPath,
   clusterCaptureWorld,
+  clusterConnection,
   clusterProfile,
   traceCluster,
   isClusterPath,
   kubeProxyEndpoint,
   CLUSTER_FINDINGS,
 } from "./cluster.js";
-export type { ClusterWorld, ClusterTraceInput, SourceKind } from "./cluster.js";
+export type { ClusterConnection, ClusterWorld, ClusterTraceInput, SourceKind } from "./cluster.js";

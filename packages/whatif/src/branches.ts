@@ -10,22 +10,30 @@
  *     the cluster tracer, as `ovnsim trace` runs them);
  *   - each conntrack state the request can meet where it enters OVN: new (first packet),
  *     established (a packet of a connection this node committed), and no entry (a mid-stream
- *     packet the node never saw);
+ *     packet the node never saw); for an in-cluster request the cluster tracer carries what the
+ *     SYN committed (chassis, zones, DNAT: `clusterConnection`) to the next packet;
  *   - each MetalLB announcer after a failover: every candidate of MetalLB's L2 election (the
  *     nodes an L2Advertisement of the VIP's pool selects, with a running speaker, and with a local
  *     endpoint under externalTrafficPolicy Local, ordered by sha256(node#IP) as the speakers'
  *     ShouldAnnounce orders them) is elected once the candidates before it fail, and the
- *     connection's next packet is traced on it; then every candidate down.
+ *     connection's next packet is traced on it; then every candidate down. In the cluster, a
+ *     pod meets the announcer only for a VIP in its own subnet (its ARP); otherwise its switch's
+ *     load balancer DNATs the VIP where it enters OVN, and the branch point says "not on the path".
  * Every branch is one concrete trace with its verdict, and the coverage says how many of the
  * alternatives each branch point offers were reached.
  */
 import { type Scenario, electAnnouncer } from "@ovnsim/kube";
 import { SimError, TCP_FLAG } from "@ovnsim/packet";
 import {
+  type ClusterConnection,
+  type ClusterTraceInput,
+  type ClusterWorld,
   type Simulation,
   type TraceDocument,
   type TraceInput,
   buildClusterWorld,
+  clusterAnnouncerOnPath,
+  clusterConnection,
   createSimulation,
   isClusterPath,
   runTrace,
@@ -57,6 +65,8 @@ export interface Coverage {
   readonly total: number;
   /** Alternatives no branch reached (backends no source port hashed to, nodes never elected). */
   readonly missed: readonly string[];
+  /** Why the branch point offers no alternative here ("not on the path"). */
+  readonly note?: string;
 }
 
 export interface BranchesDocument {
@@ -75,7 +85,10 @@ export interface BranchesDocument {
 }
 
 export interface BranchesInput {
+  /** The source as `ovnsim trace` takes it: a host name, or `NS/NAME` of a pod. */
   readonly from?: string;
+  /** What `from` names when the user said (`client/`, `node/`, `pod/`), as `sourceKind` gives it. */
+  readonly fromKind?: "client" | "node" | "pod";
   readonly to?: string;
   readonly port?: number;
   readonly proto?: "tcp" | "udp";
@@ -189,18 +202,23 @@ export function exploreBranches(s: Scenario, input: BranchesInput = {}): Branche
   // In-cluster paths (a pod or a node to a ClusterIP, or out through the cluster's gateways) go
   // through the cluster tracer, as `ovnsim trace` takes them; the rest through the seed's.
   const cw =
-    input.from !== undefined && input.to !== undefined && isClusterPath(s, input.from, input.to)
+    input.from !== undefined &&
+    input.to !== undefined &&
+    isClusterPath(s, input.from, input.to, input.fromKind)
       ? buildClusterWorld(s)
       : undefined;
+  const clusterInput: ClusterTraceInput | undefined = cw
+    ? {
+        from: input.from!,
+        ...(input.fromKind === "pod" || input.fromKind === "node" ? { fromKind: input.fromKind } : {}),
+        to: input.to!,
+        ...(input.port !== undefined ? { port: input.port } : {}),
+        proto,
+      }
+    : undefined;
   const traceAt = (srcPort: number): TraceDocument =>
-    cw
-      ? traceCluster(cw, {
-          from: input.from!,
-          to: input.to!,
-          ...(input.port !== undefined ? { port: input.port } : {}),
-          proto,
-          srcPort,
-        }).doc
+    cw && clusterInput
+      ? traceCluster(cw, { ...clusterInput, srcPort }).doc
       : trace(createSimulation(s), { ...base, srcPort });
   const first = traceAt(40000);
   const request = { ...first.request };
@@ -303,6 +321,16 @@ export function exploreBranches(s: Scenario, input: BranchesInput = {}): Branche
     });
     coverage.push({ kind: "conntrack", reached: 3, total: 3, missed: [] });
   }
+  if (proto === "tcp" && cw && clusterInput) {
+    const c = exploreClusterConntrack(cw, clusterInput);
+    branches.push(...c.branches);
+    coverage.push(c.coverage);
+    const a = exploreClusterAnnouncers(cw, clusterInput, c.conn);
+    if (a) {
+      branches.push(...a.branches);
+      coverage.push(a.coverage);
+    }
+  }
 
   // MetalLB: each candidate its election could pick, once the candidates before it fail.
   if (proto === "tcp" && !cw && first.verdict.announcingNode !== null) {
@@ -335,7 +363,7 @@ export function renderBranchesText(d: BranchesDocument): string {
     const c = d.coverage.find((x) => x.kind === k);
     if (bs.length === 0 && !c) continue;
     out.push(
-      `${k}${c ? ` (coverage ${c.reached}/${c.total}${c.missed.length > 0 ? `, missed ${c.missed.join(", ")}` : ""})` : ""}:`,
+      `${k}${c ? ` (coverage ${c.reached}/${c.total}${c.missed.length > 0 ? `, missed ${c.missed.join(", ")}` : ""}${c.note ? `, ${c.note}` : ""})` : ""}:`,
     );
     for (const b of bs) out.push(`  ${b.choice}: ${b.verdict}`, `    witness: ${b.witness}`);
   }
@@ -411,6 +439,117 @@ export function exploreAnnouncers(
       reached: elected.size,
       total: candidates.length,
       missed: candidates.filter((c) => !elected.has(c)),
+    },
+  };
+}
+
+/**
+ * The conntrack branches of an in-cluster TCP request, each a cluster trace: `new` (the SYN);
+ * the connection's next packet (ACK) carrying what the SYN committed, in which chassis' zones
+ * and with which DNAT ({@link clusterConnection}): `ct.est` there, or `new` again when nothing
+ * on the path committed it; and a mid-stream ACK on a chassis whose conntrack has no entry
+ * (flushed, or the chassis restarted): OVS's conntrack picks a bare ACK up as `new`
+ * (`tcp_valid_new`), so the pipeline runs its ct.new flows (ACL evaluation, a fresh ct_lb_mark
+ * choice) on a packet that is not a SYN.
+ */
+export function exploreClusterConntrack(
+  cw: ClusterWorld,
+  input: ClusterTraceInput,
+): { branches: Branch[]; coverage: Coverage; conn: ClusterConnection } {
+  const syn = traceCluster(cw, input).doc;
+  const conn = clusterConnection(cw, syn);
+  const est = traceCluster(cw, { ...input, tcpFlags: TCP_FLAG.ack, conn }).doc;
+  const none = traceCluster(cw, { ...input, tcpFlags: TCP_FLAG.ack }).doc;
+  const where = conn.committed
+    ? `committed in the zones of ${conn.chassis.join(", ")}${conn.backend ? ` (DNAT to ${conn.backend})` : ""}`
+    : "nothing on the path committed it";
+  const branches: Branch[] = [
+    {
+      kind: "conntrack",
+      choice: "new",
+      witness: "first packet (SYN)",
+      delivered: syn.verdict.delivered,
+      verdict: verdictOf(syn),
+    },
+    {
+      kind: "conntrack",
+      choice: conn.committed ? "est" : "new (no entry: nothing committed)",
+      witness: `next packet (ACK) after the SYN and its reply: ${where}`,
+      delivered: est.verdict.delivered,
+      verdict: verdictOf(est),
+    },
+    {
+      kind: "conntrack",
+      choice: "new (no entry)",
+      witness: "mid-stream ACK the chassis never saw (its conntrack flushed): picked up as new",
+      delivered: none.verdict.delivered,
+      verdict: verdictOf(none),
+    },
+  ];
+  return { branches, coverage: { kind: "conntrack", reached: 3, total: 3, missed: [] }, conn };
+}
+
+/**
+ * The MetalLB-announcer branches of an in-cluster TCP request to a LoadBalancer VIP (null for
+ * any other request). A pod reaches the announcer only when the VIP sits in its own subnet (the
+ * speaker answers its ARP, so the frame goes to that node's MAC): then each candidate of the
+ * election after the first is the announcer once those before it fail, its gratuitous ARP
+ * updates the pod's neighbour entry, and the connection's next packet (ACK, carrying what the
+ * SYN committed) is traced to it. Otherwise the pod sends to its gateway and the switch's load
+ * balancer DNATs the VIP where the pod enters OVN (kube-ovn-internals §10): no failover changes
+ * the path, and the one branch says so with the connection's next packet.
+ */
+export function exploreClusterAnnouncers(
+  cw: ClusterWorld,
+  input: ClusterTraceInput,
+  conn: ClusterConnection,
+): { branches: Branch[]; coverage: Coverage } | null {
+  const s = cw.scenario;
+  const svc = s.services.find((x) => x.type === "LoadBalancer" && x.vips.includes(input.to));
+  if (!svc || (input.proto ?? "tcp") !== "tcp") return null;
+  const on = clusterAnnouncerOnPath(cw, input.from, input.to, input.fromKind);
+  const next = (announcer?: string) =>
+    traceCluster(cw, {
+      ...input,
+      tcpFlags: TCP_FLAG.ack,
+      conn,
+      ...(announcer !== undefined ? { announcer } : {}),
+    }).doc;
+  if (on === null) {
+    const d = next();
+    return {
+      branches: [
+        {
+          kind: "announcer",
+          choice: "(not on the path)",
+          witness: `any failover of ${svc.namespace}/${svc.name}'s announcer after the SYN and its reply: ${input.from} sends ${input.to} to its gateway and the switch's load balancer DNATs it where the packet enters OVN; the connection's next packet (ACK)`,
+          delivered: d.verdict.delivered,
+          verdict: verdictOf(d),
+        },
+      ],
+      coverage: { kind: "announcer", reached: 1, total: 1, missed: [], note: "not on the path" },
+    };
+  }
+  const candidates = electAnnouncer(s, svc, input.to).candidates.map((c) => c.node);
+  const branches: Branch[] = [];
+  for (let i = 1; i < candidates.length; i++) {
+    const d = next(candidates[i]!);
+    branches.push({
+      kind: "announcer",
+      choice: candidates[i]!,
+      witness: `speaker${i > 1 ? "s" : ""} on ${candidates.slice(0, i).join(", ")} down after the SYN and its reply: ${candidates[i]} elected, its gratuitous ARP moves ${input.to} to its MAC in ${input.from}'s neighbour table; the connection's next packet (ACK)`,
+      delivered: d.verdict.delivered,
+      verdict: verdictOf(d),
+    });
+  }
+  return {
+    branches,
+    coverage: {
+      kind: "announcer",
+      reached: candidates.length,
+      total: candidates.length,
+      missed: [],
+      note: `${on} announces first`,
     },
   };
 }

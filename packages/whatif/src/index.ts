@@ -45,6 +45,8 @@ export {
   renderBranchesText,
   renderBranchesJson,
   branchesProto,
+  exploreClusterAnnouncers,
+  exploreClusterConntrack,
 } from "./branches.js";
 export { exploreNbctlBranches } from "./nbbranches.js";
 export type { NbctlBranchesInput } from "./nbbranches.js";
