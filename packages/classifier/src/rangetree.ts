@@ -22,6 +22,10 @@
  * - Incremental: an insert descends to every leaf its ranges reach and adds itself in
  *   priority order; a leaf that grows past `leafSize` splits on the spot (the same heuristic
  *   over its own rules). A delete removes the slot from those leaves. No global rebuild.
+ * - The wide partition's best few rules (`wideTop`) are also kept in one small array, which a
+ *   lookup scans before that tree: on ipc1 most lookups that reach the wide partition stop
+ *   there, since its overlapping any/any rules are either the answer or below the match in
+ *   hand. The array is rebuilt (O(rules)) at the next lookup after a change that reaches it.
  * - Lookup: partitions in descending order of their top priority, stopping when the next one
  *   cannot beat the match found; in each, a walk down the tree (one compare per level) and a
  *   scan of one leaf that stops at the first match or at the first rule that cannot win.

@@ -66,6 +66,8 @@ describe("RangeClassifier", () => {
     }
     expect(() => new RangeClassifier({ fields: [33] })).toThrow(/field width/);
     expect(() => new RangeClassifier({ fields: [8], leafSize: 0 })).toThrow(/leafSize/);
+    expect(() => new RangeClassifier({ fields: [8], wideTop: -1 })).toThrow(/wideTop/);
+    expect(() => new RangeClassifier({ fields: [8], wideTop: 1.5 })).toThrow(/wideTop/);
     expect(() => rc.lookup(Uint32Array.of(1))).toThrow(/fewer than 2 fields/);
     expect(rc.size).toBe(0);
   });
