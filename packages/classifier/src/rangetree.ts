@@ -22,6 +22,10 @@
  * - Incremental: an insert descends to every leaf its ranges reach and adds itself in
  *   priority order; a leaf that grows past `leafSize` splits on the spot (the same heuristic
  *   over its own rules). A delete removes the slot from those leaves. No global rebuild.
+ * - The wide partition's best few rules (`wideTop`) are also kept in one small array, which a
+ *   lookup scans before that tree: on ipc1 most lookups that reach the wide partition stop
+ *   there, since its overlapping any/any rules are either the answer or below the match in
+ *   hand. The array is rebuilt (O(rules)) at the next lookup after a change that reaches it.
  * - Lookup: partitions in descending order of their top priority, stopping when the next one
  *   cannot beat the match found; in each, a walk down the tree (one compare per level) and a
  *   scan of one leaf that stops at the first match or at the first rule that cannot win.
@@ -52,6 +56,10 @@ export interface RangeTreeOptions extends RangeClassifierOptions {
   readonly cutBits?: number;
   /** A split may put at most this many times a leaf's rules into its two children. Default 1.25. */
   readonly maxReplication?: number;
+  /** The wide partition's best rules (by priority) kept as leaf entries in their own array that a lookup scans
+   * before walking its tree: the walk is skipped when that scan finds the answer or reaches a
+   * rule that cannot beat the match in hand. Default 8; 0 = none. */
+  readonly wideTop?: number;
 }
 
 /** A rule held by a RangeClassifier: lo/hi are read from the classifier's flat storage. */
@@ -108,6 +116,12 @@ class Tree {
   count = 0;
   maxPri = -1;
   maxStale = false;
+  /** Wide partition only: its best rules in priority order as leaf entries (null: none),
+   * scanned before the walk; rebuilt lazily when a change reaches them. Own array, so that
+   * the pool's growth is not doubled for it. */
+  top: Uint32Array | null = null;
+  nTop = 0;
+  topStale = false;
   /** Top-level cut (HiCuts-style): cell c = v >>> cutShift of field cutField (cutField −1:
    * none) is cells[2c], its ref, and cells[2c + 1], the highest priority of any rule under it
    * (−1 = none): a lookup skips the walk when the cell cannot beat the match it has. */
@@ -249,8 +263,25 @@ for (let t = 0; t < trees.length; t++) {
   const nodes = tr.nodes;
   const cf = tr.cutField;
   let ref;
-  if (cf < 0) ref = tr.root;
-  else {
+  if (cf < 0) {
+    ref = tr.root;
+    const pool = tr.top;
+    if (pool !== null) {
+      let b = 0;
+      const nf = tr.nTop;
+      const e = nf * ${E};
+      let done = nf === tr.count;
+      for (; b < e; b += ${E}) {
+        const p = pool[b];
+        if (p < bestPri || (p === bestPri && R[pool[b + 1] * ${S} + 1] > bestSeq)) { done = true; break; }
+        if (${ck.join(" || ")}) continue;
+        best = pool[b + 1]; bestPri = p; bestSeq = R[best * ${S} + 1];
+        done = true;
+        break;
+      }
+      if (done) continue;
+    }
+  } else {
     const c = K[cf] >>> tr.cutShift;
     const cells = tr.cells;
     if (cells[2 * c + 1] < bestPri) continue;
@@ -299,6 +330,7 @@ export class RangeClassifier<T> {
   private readonly leafSize: number;
   private readonly maxRep: number;
   private readonly cutBits: number;
+  private readonly wideTop: number;
   private readonly partFields: Int32Array;
   private readonly smallMax: Float64Array;
   /** Per rule slot: priority, seq (tie order), then lo, hi of each field: one cache line. */
@@ -335,6 +367,10 @@ export class RangeClassifier<T> {
     if (!Number.isInteger(cb) || cb < 1 || cb > 20)
       throw new SimError("BAD_VALUE", `range classifier: cutBits ${cb} is not an integer in 1..20`);
     this.cutBits = cb;
+    const wt = options.wideTop ?? 8;
+    if (!Number.isInteger(wt) || wt < 0 || wt > 4096)
+      throw new SimError("BAD_VALUE", `range classifier: wideTop ${wt} is not an integer in 0..4096`);
+    this.wideTop = wt;
     const pf =
       options.partitionFields ?? [...this.widths.keys()].filter((f) => this.widths[f]! >= 16).slice(0, 2);
     if (pf.length > 3 || pf.some((f) => !Number.isInteger(f) || f < 0 || f >= d))
@@ -409,7 +445,7 @@ export class RangeClassifier<T> {
     let b = this.cap * (4 * this.S + 1 + 4) + this.n * 48;
     for (const t of this.treeByKey) {
       if (!t) continue;
-      b += t.nodes.byteLength + t.cells.byteLength;
+      b += t.nodes.byteLength + t.cells.byteLength + (t.top?.byteLength ?? 0);
       b += t.pool.byteLength + t.leaf.byteLength + t.leafCap.byteLength + t.frozen.byteLength;
     }
     return b;
@@ -469,6 +505,10 @@ export class RangeClassifier<T> {
     this.recs[s] = r;
     this.place(t, s);
     t.count++;
+    if (t.top !== null) {
+      const nf = t.nTop;
+      if (nf < this.wideTop || spec.priority > t.top[(nf - 1) * t.E]!) t.topStale = true;
+    }
     if (spec.priority > t.maxPri) {
       t.maxPri = spec.priority;
       this.dirty = true;
@@ -493,6 +533,7 @@ export class RangeClassifier<T> {
     if (!(r instanceof TreeRule) || r.slot < 0 || this.recs[r.slot] !== r) return false;
     const s = r.slot;
     const t = this.treeByKey[this.part[s]!]!;
+    if (t.top !== null) for (let i = 0; i < t.nTop; i++) if (t.top[i * t.E + 1] === s) t.topStale = true;
     if (t.cutField < 0) this.removeRef(t, t.root, s);
     else {
       const b = s * this.S + 2 + 2 * t.cutField;
@@ -542,6 +583,7 @@ export class RangeClassifier<T> {
       for (const t of this.treeByKey)
         if (t && t.pool.length > 16 * this.S && t.poolLive * 8 < t.pool.length * 7) t.compact(0);
     }
+    for (const t of this.treeByKey) if (t?.topStale) this.rebuildTop(t);
     for (const t of this.treeByKey) {
       if (!t?.maxStale) continue;
       let m = -1;
@@ -562,7 +604,22 @@ export class RangeClassifier<T> {
   private newTree(key: number, bits: number): Tree {
     const cf = key === 0 ? -1 : this.partFields[key - 1]!;
     const b = cf < 0 ? 0 : Math.min(bits, this.cutBits, this.widths[cf]!);
-    return new Tree(key, cf, cf < 0 ? 0 : this.widths[cf]! - b, b, entryWords(this.widths));
+    const t = new Tree(key, cf, cf < 0 ? 0 : this.widths[cf]! - b, b, entryWords(this.widths));
+    if (cf < 0 && this.partFields.length > 0 && this.wideTop > 0) t.top = new Uint32Array(this.wideTop * t.E);
+    return t;
+  }
+
+  /** Rewrites the wide tree's top entries: its wideTop best rules (priority, then age). */
+  private rebuildTop(t: Tree): void {
+    const slots: number[] = [];
+    for (let s = 0; s < this.cap; s++)
+      if (this.recs[s] !== undefined && this.part[s] === t.key) slots.push(s);
+    const S = this.S;
+    slots.sort((a, b) => this.R[b * S]! - this.R[a * S]! || this.R[a * S + 1]! - this.R[b * S + 1]!);
+    if (slots.length > this.wideTop) slots.length = this.wideTop;
+    for (let i = 0; i < slots.length; i++) this.writeEntry(t.top!, i * t.E, slots[i]!);
+    t.nTop = slots.length;
+    t.topStale = false;
   }
 
   /** Puts slot s into tree t (every cell and leaf its ranges reach). */

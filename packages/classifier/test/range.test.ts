@@ -66,6 +66,8 @@ describe("RangeClassifier", () => {
     }
     expect(() => new RangeClassifier({ fields: [33] })).toThrow(/field width/);
     expect(() => new RangeClassifier({ fields: [8], leafSize: 0 })).toThrow(/leafSize/);
+    expect(() => new RangeClassifier({ fields: [8], wideTop: -1 })).toThrow(/wideTop/);
+    expect(() => new RangeClassifier({ fields: [8], wideTop: 1.5 })).toThrow(/wideTop/);
     expect(() => rc.lookup(Uint32Array.of(1))).toThrow(/fewer than 2 fields/);
     expect(rc.size).toBe(0);
   });
@@ -195,6 +197,7 @@ const arbOpts: fc.Arbitrary<RangeTreeOptions> = fc.record({
   maxReplication: fc.constantFrom(1, 1.25, 2),
   cutBits: fc.integer({ min: 1, max: 8 }),
   partitionFields: fc.constantFrom([0], [0, 1], [], [2, 0, 1]),
+  wideTop: fc.integer({ min: 0, max: 4 }),
 });
 
 function keysFor(rules: readonly RangeRule<number>[], extra: readonly number[][]): Uint32Array {
@@ -211,6 +214,70 @@ function keysFor(rules: readonly RangeRule<number>[], extra: readonly number[][]
 }
 
 describe("RangeClassifier (property)", () => {
+  it("a wide partition of overlapping any/any rules (ipc1's wide leaf) answers as the linear scan through deletes that empty it", () => {
+    // Rules wide in both addresses (so in the wide partition, whose top entries a lookup scans
+    // before the tree), nested port and protocol ranges, interleaved priorities with ties,
+    // beside narrow rules that often hold a better match.
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 12 }),
+        fc.array(
+          fc.record({
+            wide: fc.boolean(),
+            priority: fc.integer({ min: 0, max: 20 }),
+            r: fc.tuple(arbRange(1), arbRange(2)),
+            a: arbRange(0),
+          }),
+          { minLength: 1, maxLength: 50 },
+        ),
+        fc.array(fc.nat({ max: 1000 }), { maxLength: 60 }),
+        (wideTop, specs, dels) => {
+          const opts = { fields: FIELDS, leafSize: 2, partitionFields: [0], wideTop };
+          const rc = new RangeClassifier<number>(opts);
+          const lin = new RangeLinearClassifier<number>({ fields: FIELDS });
+          const live: [RangeRule<number>, RangeRule<number>][] = [];
+          specs.forEach((sp, i) => {
+            const a: [number, number] = sp.wide
+              ? [0, 0xffffffff]
+              : [sp.a[0], Math.min(sp.a[1], sp.a[0] + 0xff)];
+            const spec = {
+              priority: sp.priority,
+              lo: [a[0], sp.r[0][0], sp.r[1][0]],
+              hi: [a[1], sp.r[0][1], sp.r[1][1]],
+              payload: i,
+            };
+            live.push([rc.insert(spec), lin.insert(spec)]);
+          });
+          const check = (): void => {
+            const keys = keysFor(
+              live.map((p) => p[1]),
+              [],
+            );
+            for (let o = 0; o < keys.length; o += 3)
+              expect(rc.lookup(keys, o)?.payload).toBe(lin.lookup(keys, o)?.payload);
+          };
+          check();
+          // Delete until empty (the wide partition empties on the way), checking as we go.
+          for (const d of dels) {
+            if (live.length === 0) break;
+            const [a, b] = live.splice(d % live.length, 1)[0]!;
+            expect(rc.remove(a)).toBe(true);
+            expect(lin.remove(b)).toBe(true);
+            check();
+          }
+          while (live.length > 0) {
+            const [a, b] = live.pop()!;
+            rc.remove(a);
+            lin.remove(b);
+          }
+          check();
+          expect(rc.lookup(Uint32Array.of(0, 0, 0))).toBeUndefined();
+        },
+      ),
+      { numRuns: 200, seed: 151 },
+    );
+  });
+
   it("gives the linear scan's answer after any insert/delete sequence, on boundary and random keys", () => {
     const arbKey = fc.tuple(
       ...MAXF.map((m, f) => fc.oneof(fc.constantFrom(...POINTS[f]!), fc.integer({ min: 0, max: m }))),
