@@ -512,7 +512,7 @@ export function physicalSteps(
     const device = host;
     const outcome =
       e.kind === "drop" ? ("drop" as const) : e.kind === "deliver" ? ("deliver" as const) : undefined;
-    const restOf = (): string => e.text.slice((e.head?.length ?? 0) + 1);
+    const restOf = lazyRest ? restOfEvent(e) : undefined;
     // Every hop that shows a frame (wire, switch port, bridge port, delivery), each frame once per place.
     if (e.frame && e.kind !== "host" && e.kind !== "neigh") {
       const last = frames[frames.length - 1];
@@ -526,7 +526,7 @@ export function physicalSteps(
       if (e.frame) cur.show(e.frame);
       if (outcome) cur.end(outcome);
       if (restText) cur.setDetail(restText);
-      else if (lazyRest) cur.setDetail(restOf);
+      else if (restOf) cur.setDetail(restOf);
     } else {
       const target = cur ?? into;
       const extra: Partial<TraceStep> = outcome
@@ -537,11 +537,14 @@ export function physicalSteps(
           ? { device, detail: restText }
           : { device };
       const st = target.step(layer, where, head ?? e.kind, e.frame, extra);
-      if (lazyRest) lazyProperty(st, "detail", restOf);
+      if (restOf) lazyProperty(st, "detail", restOf);
     }
   }
   flush();
 }
+
+/** An event's text after its headline, rendered when the step's detail is first read. */
+const restOfEvent = (e: physical.TraceEvent) => (): string => e.text.slice((e.head?.length ?? 0) + 1);
 
 /** The device part of a place ("tor:p-node3" → "tor", "node3/br-provider:x" → "node3"), per place text. */
 const DEVICE_OF = new Map<string, string>();
@@ -621,15 +624,29 @@ export function followExits(
     if (sim.brInt) {
       // OpenFlow br-int: the provider bridge's run crossed br-int already (recirculations and
       // NAT included); it is found by the packet that entered it.
-      const ofRun = [...(pb?.runs ?? [])]
-        .reverse()
-        .find((r) => r.toOvn && (r.crossing === ex.frame || r.toOvn === ex.frame));
+      let ofRun: OvsRun | undefined;
+      const runs = pb?.runs ?? [];
+      for (let i = runs.length - 1; i >= 0; i--) {
+        const r = runs[i]!;
+        if (r.toOvn && (r.crossing === ex.frame || r.toOvn === ex.frame)) {
+          ofRun = r;
+          break;
+        }
+      }
       const entered = ofRun?.result.passes[0]?.packets?.start;
       if (ofRun && entered && isTraced(entered, ctx.request))
         brIntFollow(ctx, ex.host, ofRun, root, end, replyOf, false);
       continue;
     }
-    const run = [...(pb?.runs ?? [])].reverse().find((r) => r.toOvn && sameL3(r.toOvn, ex.frame));
+    let run: OvsRun | undefined;
+    const runs = pb?.runs ?? [];
+    for (let i = runs.length - 1; i >= 0; i--) {
+      const r = runs[i]!;
+      if (r.toOvn && sameL3(r.toOvn, ex.frame)) {
+        run = r;
+        break;
+      }
+    }
     if (!run?.toOvn) continue;
     // Only the traced packet is followed into OVN; floods (ARP, other traffic) are noted by physical.
     if (!isTraced(ex.frame, ctx.request)) continue;

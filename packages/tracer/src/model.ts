@@ -228,13 +228,17 @@ export class StepBuilder {
     return this;
   }
   /** Adds a leaf step; `flow` is shown only if it differs from the last packet shown here. */
-  step(layer: Layer, where: string, summary: string, flow?: Flow, extra: Partial<TraceStep> = {}): TraceStep {
+  step(layer: Layer, where: string, summary: string, flow?: Flow, extra?: Partial<TraceStep>): TraceStep {
     const p = flow ? packetView(flow) : undefined;
-    const show = p && !samePacket(p, this.lastPacket);
+    const show = p !== undefined && p !== this.lastPacket && !samePacket(p, this.lastPacket);
     if (show) this.lastPacket = p;
-    const s: TraceStep = { layer, where, summary, ...(show ? { packet: p } : {}), children: [], ...extra };
-    this.kids.push(s);
-    return s;
+    // Key order as the spread always gave: layer, where, summary, packet?, children, then extra's.
+    const s: Record<string, unknown> = show
+      ? { layer, where, summary, packet: p, children: [] }
+      : { layer, where, summary, children: [] };
+    if (extra !== undefined) for (const k in extra) s[k] = extra[k as keyof TraceStep];
+    this.kids.push(s as unknown as TraceStep);
+    return s as unknown as TraceStep;
   }
   add(s: TraceStep): void {
     this.kids.push(s);
