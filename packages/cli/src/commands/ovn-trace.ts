@@ -53,6 +53,9 @@ registerSubcommand({
       throw new SimError("BAD_VALUE", "exactly one of --sb DIR or --nbctl FILE is required");
     }
     let model: SbModel;
+    // The release whose symbol table ovn-trace parses the logical flows with: the profile's, or
+    // 23.03 (the installed real ovn-trace) for a captured southbound bundle.
+    let ovn = 23;
     if (sb !== undefined) model = readBundle(sb);
     else {
       const profileName = a.extra.get("profile") ?? "ovn-23.03";
@@ -66,8 +69,9 @@ registerSubcommand({
       const text = readTextFile(nbctl!);
       const db = parseNbctl(text, { file: nbctl! });
       model = sbModelFromNb(db, northd(db, profile));
+      ovn = profile.ovn;
     }
-    const net = new LogicalNetwork(model, a.chassis);
+    const net = new LogicalNetwork(model, a.chassis, { ovn });
     const r = net.trace(a.datapath, a.microflow, {
       ct: a.ct,
       ...(a.lbDst !== undefined ? { lbDst: a.lbDst } : {}),
