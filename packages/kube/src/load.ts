@@ -8,7 +8,7 @@
  */
 import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
-import { basename, dirname, join, relative } from "node:path";
+import { basename, dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { SimError } from "@ovnsim/packet";
 import { buildScenario } from "./scenario.js";
@@ -81,16 +81,23 @@ function displayName(p: string): string {
   return r.startsWith("..") ? basename(p) : r;
 }
 
-/** Loads a scenario from paths (none = the built-in seed scenario). */
+/**
+ * Loads a scenario from paths (none = the built-in seed scenario). Without a `Scenario` object
+ * in the manifests, one directory names it (`examples/cluster-u2o` → "cluster-u2o").
+ */
 export function loadScenario(paths: readonly string[] = []): Scenario {
-  return scenarioFromTexts(paths.length > 0 ? readManifestPaths(paths) : seedManifests());
+  if (paths.length === 0) return scenarioFromTexts(seedManifests());
+  const dir = paths.length === 1 && statSync(paths[0]!, { throwIfNoEntry: false })?.isDirectory();
+  const name = dir ? basename(resolve(paths[0]!)) : undefined;
+  return scenarioFromTexts(readManifestPaths(paths), name);
 }
 
-/** Builds a scenario from in-memory manifest texts. */
-export function scenarioFromTexts(texts: readonly ManifestText[]): Scenario {
+/** Builds a scenario from in-memory manifest texts (`name` when they hold no `Scenario`). */
+export function scenarioFromTexts(texts: readonly ManifestText[], name?: string): Scenario {
   return buildScenario(
     parseManifests(texts),
     texts.map((t) => t.file),
+    name,
   );
 }
 

@@ -307,8 +307,16 @@ interface PodDraft {
   source: Source;
 }
 
-/** Resolves parsed objects into a Scenario. Unknown kinds are ignored (kubectl applies them elsewhere). */
-export function buildScenario(objects: readonly KubeObject[], files: readonly string[] = []): Scenario {
+/**
+ * Resolves parsed objects into a Scenario. Unknown kinds are ignored (kubectl applies them
+ * elsewhere). Its name is its `Scenario` object's, else `name` (the loader passes the directory
+ * the manifests came from), else "scenario".
+ */
+export function buildScenario(
+  objects: readonly KubeObject[],
+  files: readonly string[] = [],
+  name = "scenario",
+): Scenario {
   const seen = new Set<string>();
   for (const ob of objects) {
     const key = `${ob.kind}/${ob.namespace ?? ""}/${ob.name}`;
@@ -495,7 +503,7 @@ export function buildScenario(objects: readonly KubeObject[], files: readonly st
   const physical = buildPhysical(sc, nodes, subnets, vlans);
   const cluster = buildCluster(objects, flags, subnets, pods, services, nodes);
   return {
-    name: sc?.o.name ?? "scenario",
+    name: sc?.o.name ?? name,
     controller,
     subnets,
     vlans,

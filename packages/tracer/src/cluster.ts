@@ -134,6 +134,13 @@ export interface ClusterTraceInput {
    * whose gratuitous ARP updated the pod's neighbour entry); default: MetalLB's election.
    */
   readonly announcer?: string;
+  /**
+   * The endpoint address (IP) kube-proxy's DNAT takes for a node's own connection to a Service
+   * (iptables picks one at random per connection: `-m statistic --mode random`); default: one
+   * by a hash of node, VIP and port ({@link kubeProxyEndpoint}). It must be one of the
+   * Service's ready endpoints ({@link kubeProxyEndpoints}).
+   */
+  readonly kubeProxyPick?: string;
 }
 
 /**
@@ -812,7 +819,9 @@ export function traceCluster(
   // The host network reaches Services through kube-proxy, not OVN: the join switch has no load
   // balancer (Kube-OVN attaches cluster-*-loadbalancer to every subnet switch except join).
   const kp =
-    o.kind === "node" && svcSpec ? kubeProxy(w, o, svcSpec, input.to, port, proto, input.srcPort) : undefined;
+    o.kind === "node" && svcSpec
+      ? kubeProxy(w, o, svcSpec, input.to, port, proto, input.srcPort, input.kubeProxyPick)
+      : undefined;
   const noRoute = o.kind === "node" ? notViaOvn0(s, kp && !("reject" in kp) ? kp.ip : input.to) : undefined;
   const forward = new StepBuilder("ovn", "cluster", `${o.label} → ${hostPort(input.to, port)} (${proto})`);
   if (svcSpec) {
@@ -1061,7 +1070,7 @@ function viaHostKubeProxy(
   const exit = fwd.exit!;
   const node = exit.port.slice(5);
   const host = originOf(w, node);
-  const kp = kubeProxy(w, host, svc, input.to, port, proto, input.srcPort);
+  const kp = kubeProxy(w, host, svc, input.to, port, proto, input.srcPort, input.kubeProxyPick);
   if ("reject" in kp) {
     const reason = `reaches ${node}'s host stack on ovn0 (OVN has no VIP for ${hostPort(input.to, port)}: Kube-OVN deletes a VIP without backends), where ${kp.reject.replace(/^kube-proxy on \S+ /, "kube-proxy ")}`;
     forward.step("host", `${node}/kube-proxy`, reason, exit.flow, { outcome: "drop" });
@@ -1245,6 +1254,7 @@ export function kubeProxyEndpoint(
   port: number,
   node: string,
   proto: "tcp" | "udp" | "icmp" = "tcp",
+  pick?: string,
 ): { pod: PodSpec; ip: string; port: number } | undefined {
   const sp = svc.ports.find((p) => p.port === port && p.protocol === proto);
   if (!sp) return undefined;
@@ -1253,8 +1263,41 @@ export function kubeProxyEndpoint(
     .map((lsp) => s.pods.find((p) => p.lsp === lsp))
     .filter((p): p is PodSpec => p !== undefined && (!v6 || s.cluster?.podIp6[p.lsp] !== undefined));
   if (eps.length === 0) return undefined;
+  const ipOf = (p: PodSpec) => (v6 ? s.cluster!.podIp6[p.lsp]! : p.ip);
+  if (pick !== undefined) {
+    const pod = eps.find((p) => ipOf(p) === pick);
+    if (!pod)
+      throw new SimError(
+        "BAD_VALUE",
+        `kube-proxy pick ${pick}: not a ready endpoint of Service ${svc.namespace}/${svc.name} (${eps.map(ipOf).join(", ")})`,
+      );
+    return { pod, ip: pick, port: sp.targetPort };
+  }
   const pod = eps[fnv1a(`${node}|${vip}|${port}`) % eps.length]!;
-  return { pod, ip: v6 ? s.cluster!.podIp6[pod.lsp]! : pod.ip, port: sp.targetPort };
+  return { pod, ip: ipOf(pod), port: sp.targetPort };
+}
+
+/**
+ * Every endpoint kube-proxy's random pick can take for `vip:port`: the Service's ready endpoints
+ * in the VIP's address family ([] when it has none or no such port).
+ */
+export function kubeProxyEndpoints(
+  s: Scenario,
+  svc: Scenario["services"][number],
+  vip: string,
+  port: number,
+  proto: "tcp" | "udp" | "icmp" = "tcp",
+): { readonly pod: PodSpec; readonly ip: string; readonly port: number }[] {
+  const sp = svc.ports.find((p) => p.port === port && p.protocol === proto);
+  if (!sp) return [];
+  const v6 = isV6(vip);
+  const out: { pod: PodSpec; ip: string; port: number }[] = [];
+  for (const lsp of svc.endpoints) {
+    const pod = s.pods.find((x) => x.lsp === lsp);
+    const ip = pod ? (v6 ? s.cluster?.podIp6[pod.lsp] : pod.ip) : undefined;
+    if (pod && ip !== undefined) out.push({ pod, ip, port: sp.targetPort });
+  }
+  return out;
 }
 
 type KubeProxy =
@@ -1287,6 +1330,7 @@ function kubeProxy(
   port: number,
   proto: "tcp" | "udp" | "icmp",
   srcPort: number | undefined,
+  pick: string | undefined,
 ): KubeProxy {
   const s = w.scenario;
   const name = `${svc.namespace}/${svc.name}`;
@@ -1295,7 +1339,7 @@ function kubeProxy(
     return {
       reject: `kube-proxy on ${o.chassis} has no rule for ${hostPort(vip, port)}/${proto}: Service ${name} exposes ${svc.ports.map((p) => `${p.port}/${p.protocol}`).join(", ") || "no port"}; the host routes the address by its own table, not into OVN (not modelled)`,
     };
-  const ep = kubeProxyEndpoint(s, svc, vip, port, o.chassis, proto);
+  const ep = kubeProxyEndpoint(s, svc, vip, port, o.chassis, proto, pick);
   if (!ep)
     return {
       reject: `kube-proxy on ${o.chassis} REJECTs it (filter KUBE-SERVICES "has no endpoints" → icmp port-unreachable): Service ${name} has no ready endpoint${isV6(vip) ? " with an IPv6 address" : ""}`,
@@ -1315,7 +1359,7 @@ function kubeProxy(
     flow,
     gwMac,
     why: `after kube-proxy's NAT the host routes ${ep.ip} via ${v6 ? joinGateway6(w) : joinGateway(w)} dev ovn0`,
-    note: `kube-proxy (iptables) on ${o.chassis}: ${hostPort(vip, port)} → KUBE-SERVICES → ${chain} → DNAT to endpoint ${hostPort(ep.ip, ep.port)} (Pod ${ep.pod.namespace}/${ep.pod.name}; kube-proxy picks an endpoint at random, this trace takes one by a hash of node, VIP and port); KUBE-POSTROUTING MASQUERADEs the source ${hostSrc} to ovn0's ${src}`,
+    note: `kube-proxy (iptables) on ${o.chassis}: ${hostPort(vip, port)} → KUBE-SERVICES → ${chain} → DNAT to endpoint ${hostPort(ep.ip, ep.port)} (Pod ${ep.pod.namespace}/${ep.pod.name}; kube-proxy picks an endpoint at random, ${pick !== undefined ? "this trace takes the one asked for" : "this trace takes one by a hash of node, VIP and port"}); KUBE-POSTROUTING MASQUERADEs the source ${hostSrc} to ovn0's ${src}`,
     ip: ep.ip,
     port: ep.port,
     hostSrc,

@@ -71,6 +71,7 @@ export {
   traceCluster,
   isClusterPath,
   kubeProxyEndpoint,
+  kubeProxyEndpoints,
   CLUSTER_FINDINGS,
 } from "./cluster.js";
 export type { ClusterConnection, ClusterWorld, ClusterTraceInput, SourceKind } from "./cluster.js";

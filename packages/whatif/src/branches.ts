@@ -36,6 +36,7 @@ import {
   clusterConnection,
   createSimulation,
   isClusterPath,
+  kubeProxyEndpoints,
   runTrace,
   trace,
   traceCluster,
@@ -185,6 +186,26 @@ function ecmpPoints(d: TraceDocument): EcmpPoint[] {
   return out;
 }
 
+const hostPort = (ip: string, port: number) => (ip.includes(":") ? `[${ip}]:${port}` : `${ip}:${port}`);
+
+/**
+ * The endpoints kube-proxy can pick when the request's path went through it (a node's own
+ * connection to a Service's ClusterIP or LoadBalancer address, DNATed in the host): [] otherwise.
+ */
+function kubeProxyChoices(s: Scenario, doc: TraceDocument, input: ClusterTraceInput) {
+  let through = false;
+  for (const { step } of walkSteps(doc.forward))
+    if (step.where.endsWith("/kube-proxy") && step.outcome !== "drop") through = true;
+  if (!through) return [];
+  const c = s.cluster?.services.find((x) => x.clusterIps.includes(input.to));
+  const svc = c
+    ? s.services.find((x) => x.namespace === c.namespace && x.name === c.name)
+    : s.services.find((x) => x.vips.includes(input.to));
+  if (!svc) return [];
+  const port = input.port ?? svc.ports[0]?.port ?? 80;
+  return kubeProxyEndpoints(s, svc, input.to, port, input.proto ?? "tcp");
+}
+
 /** A next hop as a person knows it: a node's ovn0 (join address) when it is one. */
 function hopName(s: Scenario, ip: string): string {
   const n = s.cluster?.nodes.find((x) => x.joinIp === ip || x.joinIp6 === ip);
@@ -274,21 +295,39 @@ export function exploreBranches(s: Scenario, input: BranchesInput = {}): Branche
         .map((k) => `select member ${k.split("/")[1]} of ${k.split("/")[0]}`),
     });
   }
-  for (const [b, { port, doc }] of [...found].sort((x, y) => x[0].localeCompare(y[0]))) {
-    branches.push({
+  // A node's own connection to a Service: kube-proxy DNATs it in the host before it reaches OVN,
+  // picking an endpoint at random per connection (no hash of the packet a source port could
+  // steer), so its backends are kube-proxy's choices, each traced with that pick.
+  const kp = cw && clusterInput ? kubeProxyChoices(s, first, clusterInput) : [];
+  if (kp.length > 0) {
+    for (const ep of kp) {
+      const doc = traceCluster(cw!, { ...clusterInput!, kubeProxyPick: ep.ip }).doc;
+      branches.push({
+        kind: "backend",
+        choice: hostPort(ep.ip, ep.port),
+        witness: `kube-proxy's random pick (iptables -m statistic) takes endpoint ${ep.pod.namespace}/${ep.pod.name}`,
+        delivered: doc.verdict.delivered,
+        verdict: verdictOf(doc),
+      });
+    }
+    coverage.push({ kind: "backend", reached: kp.length, total: kp.length, missed: [], note: "kube-proxy" });
+  } else {
+    for (const [b, { port, doc }] of [...found].sort((x, y) => x[0].localeCompare(y[0]))) {
+      branches.push({
+        kind: "backend",
+        choice: b,
+        witness: `source port ${port}`,
+        delivered: doc.verdict.delivered,
+        verdict: verdictOf(doc),
+      });
+    }
+    coverage.push({
       kind: "backend",
-      choice: b,
-      witness: `source port ${port}`,
-      delivered: doc.verdict.delivered,
-      verdict: verdictOf(doc),
+      reached: found.size,
+      total: buckets.size,
+      missed: [...buckets].filter((b) => !found.has(b)).sort(),
     });
   }
-  coverage.push({
-    kind: "backend",
-    reached: found.size,
-    total: buckets.size,
-    missed: [...buckets].filter((b) => !found.has(b)).sort(),
-  });
 
   // Conntrack: the state the request meets where it enters OVN (the seed's tracer keeps each
   // node's conntrack; the cluster tracer runs new / est|rpl only).

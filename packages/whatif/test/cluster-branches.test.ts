@@ -50,6 +50,10 @@ function replay(s: Scenario, input: ClusterTraceInput, b: Branch): TraceDocument
   const w = buildClusterWorld(s);
   const port = /^source port (\d+)/.exec(b.witness);
   if (b.kind === "backend" && port) return traceCluster(w, { ...input, srcPort: Number(port[1]) }).doc;
+  if (b.kind === "backend" && b.witness.startsWith("kube-proxy's random pick")) {
+    const ip = /^\[?([^\]]+?)\]?:\d+$/.exec(b.choice)![1]!;
+    return traceCluster(w, { ...input, kubeProxyPick: ip }).doc;
+  }
   if (b.kind === "conntrack" && b.witness.startsWith("first packet")) return traceCluster(w, input).doc;
   if (b.kind === "conntrack" && b.witness.startsWith("mid-stream"))
     return traceCluster(w, { ...input, tcpFlags: TCP_FLAG.ack }).doc;
@@ -165,6 +169,43 @@ describe("branches of in-cluster requests", () => {
     expect(r.branches.map((b) => b.choice)).not.toContain(first);
     for (const b of r.branches) expect(b.verdict).toBe(line(replay(s, input, b)));
   }, 120_000);
+
+  it("node → ClusterIP: kube-proxy picks the endpoint in the host, so every endpoint is a backend branch", () => {
+    const s = scenarios.get("cluster-host-network")!;
+    const svc = s.cluster!.services.find((x) => x.name === "web")!;
+    const input = {
+      from: "node1",
+      fromKind: "node" as const,
+      to: svc.clusterIps[0]!,
+      port: 80,
+      proto: "tcp" as const,
+    };
+    const d = exploreBranches(s, input);
+    const backends = d.branches.filter((b) => b.kind === "backend");
+    const cov = d.coverage.find((c) => c.kind === "backend")!;
+    expect(cov).toMatchObject({ reached: 2, total: 2, missed: [], note: "kube-proxy" });
+    expect(new Set(backends.map((b) => b.choice))).toEqual(new Set(["10.17.0.2:8080", "10.17.0.3:8080"]));
+    for (const b of backends) {
+      const t = replay(s, input, b);
+      expect(b.verdict).toBe(line(t));
+      expect(t.verdict.backend).toBe(b.choice);
+    }
+    // The pick is one of the Service's endpoints, or a typed error naming the address.
+    const w = buildClusterWorld(s);
+    const bad = (() => {
+      try {
+        traceCluster(w, { ...input, kubeProxyPick: "10.17.0.99" });
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(isSimError(bad) && bad.code).toBe("BAD_VALUE");
+    expect(String((bad as Error).message)).toContain("10.17.0.99");
+  }, 120_000);
+
+  it("a manifest directory without a Scenario object is named after the directory", () => {
+    expect(scenarios.get("cluster-host-network")!.name).toBe("cluster-host-network");
+  });
 
   it("property: every branch of a random in-cluster request is the concrete trace of its witness", () => {
     const all = EXAMPLES.flatMap((e) => requests(scenarios.get(e)!).map((r) => ({ e, r })));
