@@ -24,6 +24,27 @@ const refused = (f: () => unknown): string => {
 };
 
 describe("symbol table per release", () => {
+  it("each release names only its own logical flags (23.03.1: five; 24.03 and 25.03 add theirs)", () => {
+    const named: Record<number, string[]> = {
+      23: ["loopback", "force_snat_for_dnat", "force_snat_for_lb", "skip_snat_for_lb", "use_snat_zone"],
+      24: ["localnet", "tunnel_rx", "icmp_snat", "from_ctrl", "network_id"],
+      25: ["unsnat_new", "unsnat_not_tracked"],
+    };
+    for (const ovn of [23, 24, 25]) {
+      const symtab = symtabFor(ovn);
+      for (const [since, flags] of Object.entries(named))
+        for (const f of flags) {
+          const r = refused(() => parseExpr(`flags.${f} == 1`, { symtab }));
+          if (Number(since) <= ovn) expect(r, `${ovn}: flags.${f}`).toBe("accepted");
+          else expect(r, `${ovn}: flags.${f}`).toMatch(`Syntax error at \`flags.${f}' expecting field name.`);
+        }
+      // Not in any of these releases (25.09 added igmp_loopback).
+      expect(refused(() => parseExpr("flags.igmp_loopback == 1", { symtab }))).not.toBe("accepted");
+    }
+    expect(symtabFor(24).get("flags.localnet")).toMatchObject({ ofs: 15, width: 1 });
+    expect(symtabFor(25).get("flags.network_id")).toMatchObject({ ofs: 28, width: 4 });
+  });
+
   it("23.03 refuses 24.03/25.03's fields and functions as its ovn-trace does", () => {
     expect(SYMTAB).toBe(symtabFor(23));
     for (const f of [

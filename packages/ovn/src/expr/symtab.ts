@@ -6,8 +6,9 @@
  * only be tested for equality) and, for predicates such as `ip4`, the expression it stands for.
  * One table per release (23.03, 24.03, 25.03), as each ovn-controller/ovn-trace accepts only its
  * own: 25.03's ACL observation and persist-established bits in ct_mark/ct_label are refused by
- * 23.03 with its own "expecting field name". The newer logical flags (flags.localnet…) are in
- * every table so Kube-OVN's 24.03/25.03 flows parse.
+ * 23.03 with its own "expecting field name"; so are the logical flags a release does not name
+ * (23.03.1 knows five; 24.03 adds flags.localnet, tunnel_rx, icmp_snat, from_ctrl, network_id;
+ * 25.03 unsnat_new and unsnat_not_tracked).
  */
 import type { Flow } from "@ovnsim/packet";
 
@@ -240,9 +241,21 @@ export const MLF = {
   from_ctrl: 19,
   unsnat_new: 20,
   unsnat_not_tracked: 21,
-  igmp_loopback: 22,
-  pkt_sampled: 23,
 } as const;
+
+const FLAGS_23 = [
+  "loopback",
+  "force_snat_for_dnat",
+  "force_snat_for_lb",
+  "skip_snat_for_lb",
+  "use_snat_zone",
+] as const;
+const FLAGS_24 = [...FLAGS_23, "localnet", "tunnel_rx", "icmp_snat", "from_ctrl"] as const;
+const FLAGS_BY_RELEASE: Readonly<Record<23 | 24 | 25, readonly (keyof typeof MLF)[]>> = {
+  23: FLAGS_23,
+  24: FLAGS_24,
+  25: [...FLAGS_24, "unsnat_new", "unsnat_not_tracked"],
+};
 
 /** Logical registers for ports and flags. */
 export const LOG_INPORT = 14;
@@ -322,8 +335,10 @@ function build(ovn: SymtabRelease): Map<string, ExprSymbol> {
   for (let i = 0; i < 5; i++) field(`xreg${i}`, `xreg${i}`);
   for (let i = 0; i < 10; i++) field(`reg${i}`, `reg${i}`);
   field("flags", "reg10");
-  for (const [k, bit] of Object.entries(MLF)) sub(`flags.${k}`, "flags", bit, bit);
-  sub("flags.network_id", "flags", 28, 31);
+  // The named flags each release's ovn_init_symtab adds (the installed 23.03.1; 24.03's and
+  // 25.03's later point releases, whose lr_in_network_id the northd profiles emit).
+  for (const k of FLAGS_BY_RELEASE[ovn]) sub(`flags.${k}`, "flags", MLF[k], MLF[k]);
+  if (ovn >= 24) sub("flags.network_id", "flags", 28, 31);
   field("ct_mark", "ct_mark");
   sub("ct_mark.blocked", "ct_mark", 0, 0);
   sub("ct_mark.natted", "ct_mark", 1, 1);
