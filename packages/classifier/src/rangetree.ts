@@ -275,7 +275,14 @@ function compileLookup(
     { length: d },
     (_, f) => `const c${f} = ${bOff[f]} + (k${f} >>> ${bSh[f]});`,
   ).join("\n");
+  // After the cell's own max (cheaper, and on fw1 it skips more): one field's bucket below
+  // the match in hand proves the tree holds nothing better.
   const bounds = order.map((f) => `(bd[c${f}] < bestPri && ba[${f}] < bestPri)`).join(" || ");
+  const skip = `if (bestPri >= 0) {
+    const bd = tr.bound;
+    const ba = tr.bAll;
+    if (${bounds}) continue;
+  }`;
   const body = `
 ${loads}
 ${buckets}
@@ -283,15 +290,11 @@ let best = -1, bestPri = -1, bestSeq = 0;
 for (let t = 0; t < trees.length; t++) {
   const tr = trees[t];
   if (tr.maxPri < bestPri) continue;
-  if (bestPri >= 0) {
-    const bd = tr.bound;
-    const ba = tr.bAll;
-    if (${bounds}) continue;
-  }
   const nodes = tr.nodes;
   const cf = tr.cutField;
   let ref;
   if (cf < 0) {
+    ${skip}
     ref = tr.root;
     const pool = tr.top;
     if (pool !== null) {
@@ -313,6 +316,7 @@ for (let t = 0; t < trees.length; t++) {
     const c = K[cf] >>> tr.cutShift;
     const cells = tr.cells;
     if (cells[2 * c + 1] < bestPri) continue;
+    ${skip}
     ref = cells[2 * c];
   }
   while (ref >= 0) {
@@ -625,8 +629,18 @@ export class RangeClassifier<T> {
     // the last trim to pay for it (bulk inserts leave up to a third).
     if (this.changes * 8 >= this.n) {
       this.changes = 0;
-      for (const t of this.treeByKey)
-        if (t && t.pool.length > 16 * this.S && t.poolLive * 8 < t.pool.length * 7) t.compact(0);
+      for (const t of this.treeByKey) {
+        if (!t || t.pool.length <= 16 * this.S) continue;
+        let used = 0;
+        for (let li = 0; li < t.nLeaves; li++) used += t.leaf[2 * li + 1]!;
+        if (used * t.E * 8 >= t.pool.length * 7) continue;
+        // Leaves keep no spare room here: an insert that reaches one moves its block with
+        // room again (amortised), and lookups read a quarter fewer lines (ipc1 10k: pool
+        // 625 → 440 KB, +7% A/B in one process).
+        for (let li = 0; li < t.nLeaves; li++) t.leafCap[li] = t.leaf[2 * li + 1]!;
+        t.poolLive = used * t.E;
+        t.compact(0);
+      }
     }
     for (const t of this.treeByKey) if (t?.topStale) this.rebuildTop(t);
     for (const t of this.treeByKey) {
