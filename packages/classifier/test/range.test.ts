@@ -278,6 +278,95 @@ describe("RangeClassifier (property)", () => {
     );
   });
 
+  it("per-field bucket bounds skip only trees that cannot win: checked after every insert and delete, at bucket edges, through trims", () => {
+    // Rules spread over two and three partitions with priorities that interleave, so that a
+    // lookup often holds a match when it reaches the next tree and its bucket bounds decide;
+    // keys sit on the edges of the 8-bit buckets (v = c·2^24 and c·2^24 − 1 on the address,
+    // c·256 ± 0 / − 1 on the port) as well as at each rule's lo−1 / lo / hi / hi+1. Deletes that
+    // take out a bucket's best, inserts while its bound is stale and re-inserts after the
+    // arenas were trimmed (leaves without spare room) all happen with lookups in between.
+    const edge = (f: number): fc.Arbitrary<number> =>
+      f === 0
+        ? fc
+            .integer({ min: 0, max: 255 })
+            .chain((c) => fc.constantFrom(c * 2 ** 24, Math.max(0, c * 2 ** 24 - 1)))
+        : f === 1
+          ? fc.integer({ min: 0, max: 255 }).chain((c) => fc.constantFrom(c * 256, Math.max(0, c * 256 - 1)))
+          : fc.integer({ min: 0, max: 255 });
+    const arbEdgeRange = (f: number): fc.Arbitrary<[number, number]> =>
+      fc.oneof(
+        fc.constant<[number, number]>([0, MAXF[f]!]),
+        fc
+          .tuple(
+            fc.oneof(
+              edge(f),
+              arbRange(f).map((r) => r[0]),
+            ),
+            fc.oneof(
+              edge(f),
+              arbRange(f).map((r) => r[1]),
+            ),
+          )
+          .map(([a, b]): [number, number] => (a <= b ? [a, b] : [b, a])),
+      );
+    fc.assert(
+      fc.property(
+        fc.constantFrom([0], [0, 1]),
+        fc.array(
+          fc.record({
+            priority: fc.integer({ min: 0, max: 30 }),
+            r: fc.tuple(arbEdgeRange(0), arbEdgeRange(1), arbEdgeRange(2)),
+            rm: fc.nat({ max: 1000 }),
+            del: fc.boolean(),
+          }),
+          { minLength: 1, maxLength: 40 },
+        ),
+        fc.array(fc.tuple(edge(0), edge(1), edge(2)), { maxLength: 12 }),
+        (partitionFields, steps, extra) => {
+          const rc = new RangeClassifier<number>({ fields: FIELDS, leafSize: 3, partitionFields });
+          const lin = new RangeLinearClassifier<number>({ fields: FIELDS });
+          const live: [RangeRule<number>, RangeRule<number>][] = [];
+          const check = (): void => {
+            const keys = keysFor(
+              live.map((p) => p[1]),
+              extra,
+            );
+            for (let o = 0; o < keys.length; o += 3)
+              expect(rc.lookup(keys, o)?.payload).toBe(lin.lookup(keys, o)?.payload);
+          };
+          steps.forEach((st, i) => {
+            const spec = {
+              priority: st.priority,
+              lo: st.r.map((x) => x[0]),
+              hi: st.r.map((x) => x[1]),
+              payload: i,
+            };
+            live.push([rc.insert(spec), lin.insert(spec)]);
+            check();
+            if (st.del && live.length > 0) {
+              const [a, b] = live.splice(st.rm % live.length, 1)[0]!;
+              expect(rc.remove(a)).toBe(true);
+              expect(lin.remove(b)).toBe(true);
+              check();
+            }
+          });
+          // Re-insert what is left (newer copies, same priorities) after the trims above.
+          for (const [, b] of live.slice()) {
+            const spec = {
+              priority: b.priority,
+              lo: Array.from(b.lo),
+              hi: Array.from(b.hi),
+              payload: b.payload + 1000,
+            };
+            live.push([rc.insert(spec), lin.insert(spec)]);
+          }
+          check();
+        },
+      ),
+      { numRuns: 150, seed: 1515 },
+    );
+  });
+
   it("gives the linear scan's answer after any insert/delete sequence, on boundary and random keys", () => {
     const arbKey = fc.tuple(
       ...MAXF.map((m, f) => fc.oneof(fc.constantFrom(...POINTS[f]!), fc.integer({ min: 0, max: m }))),
