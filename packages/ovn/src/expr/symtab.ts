@@ -15,14 +15,65 @@ import type { Flow } from "@ovnsim/packet";
 /** The mutable working copy of a flow the logical pipeline executes on (ovn-trace's `uflow`). */
 export type MFlow = { -readonly [K in keyof Omit<Flow, "regs">]: Flow[K] } & { regs: number[] };
 
+/**
+ * A copy of the working flow, written out field by field: every MFlow then shares one V8 hidden
+ * class, and the copy is one allocation (a spread of 45 fields was most of a ct fork's cost).
+ */
 export function cloneMFlow(f: MFlow): MFlow {
-  return { ...f, regs: f.regs.slice() };
+  return copyFields(f, f.regs.slice(), f.vlans);
 }
 
 export function toMFlow(f: Flow): MFlow {
   const regs = new Array<number>(16).fill(0);
   for (let i = 0; i < 16; i++) regs[i] = f.regs[i] ?? 0;
-  return { ...f, regs, vlans: [...f.vlans] };
+  return copyFields(f, regs, [...f.vlans]);
+}
+
+/** `f`'s fields (in EMPTY_FLOW's order) with the given registers and VLAN headers. */
+export function copyFields(f: Flow, regs: number[], vlans: Flow["vlans"]): MFlow {
+  return {
+    recirc_id: f.recirc_id,
+    dp_hash: f.dp_hash,
+    in_port: f.in_port,
+    skb_priority: f.skb_priority,
+    pkt_mark: f.pkt_mark,
+    ct_state: f.ct_state,
+    ct_zone: f.ct_zone,
+    ct_mark: f.ct_mark,
+    ct_label: f.ct_label,
+    ct_nw_src: f.ct_nw_src,
+    ct_nw_dst: f.ct_nw_dst,
+    ct_ipv6_src: f.ct_ipv6_src,
+    ct_ipv6_dst: f.ct_ipv6_dst,
+    ct_nw_proto: f.ct_nw_proto,
+    ct_tp_src: f.ct_tp_src,
+    ct_tp_dst: f.ct_tp_dst,
+    metadata: f.metadata,
+    regs,
+    tunnel: f.tunnel,
+    dl_src: f.dl_src,
+    dl_dst: f.dl_dst,
+    dl_type: f.dl_type,
+    vlans,
+    mpls_lse: f.mpls_lse,
+    mpls_lse1: f.mpls_lse1,
+    mpls_lse2: f.mpls_lse2,
+    nw_src: f.nw_src,
+    nw_dst: f.nw_dst,
+    ipv6_src: f.ipv6_src,
+    ipv6_dst: f.ipv6_dst,
+    ipv6_label: f.ipv6_label,
+    nw_proto: f.nw_proto,
+    nw_tos: f.nw_tos,
+    nw_ttl: f.nw_ttl,
+    nw_frag: f.nw_frag,
+    arp_sha: f.arp_sha,
+    arp_tha: f.arp_tha,
+    tp_src: f.tp_src,
+    tp_dst: f.tp_dst,
+    tcp_flags: f.tcp_flags,
+    nd_target: f.nd_target,
+  };
 }
 
 /** A whole field of the OVS flow as an unsigned integer of `width` bits. */
@@ -74,11 +125,12 @@ function num(
   js?: string,
 ): BaseField {
   const getN = width <= 32 ? get : undefined;
+  const m = mask(width);
   return {
     mf,
     width,
     get: (f) => BigInt(get(f)),
-    set: (f, v) => set(f, Number(v & mask(width))),
+    set: (f, v) => set(f, Number(v & m)),
     ...(getN ? { getN } : {}),
     ...(getN && js ? { js } : {}),
   };
@@ -89,7 +141,8 @@ function big(
   get: (f: MFlow) => bigint,
   set: (f: MFlow, v: bigint) => void,
 ): BaseField {
-  return { mf, width, get, set: (f, v) => set(f, v & mask(width)) };
+  const m = mask(width);
+  return { mf, width, get, set: (f, v) => set(f, v & m) };
 }
 
 function reg(i: number): BaseField {

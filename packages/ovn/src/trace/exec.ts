@@ -19,6 +19,7 @@ import { Cursor, parseIp4Text, parseIp6Text, tokenize } from "../expr/lexer.js";
 import { type FieldRef, parseExpr, parseFieldAt } from "../expr/parse.js";
 import {
   cloneMFlow,
+  copyFields,
   LOG_FLAGS,
   LOG_INPORT,
   LOG_OUTPORT,
@@ -30,7 +31,7 @@ import {
 } from "../expr/symtab.js";
 import type { SbFdb, SbMacBinding, SbModel, SbPort } from "../sb/model.js";
 import type { LogicalFlow, Pipeline } from "../types.js";
-import { append, type MNode, type TraceNode } from "./tree.js";
+import { type TraceNode, TraceLog } from "./tree.js";
 
 interface CFlow {
   readonly lf: LogicalFlow;
@@ -43,6 +44,8 @@ interface CFlow {
   /** Its table line and its actions' lines: the same on every trace, so each is built once. */
   line?: string;
   actionLines?: readonly string[];
+  /** What executing each action needs beyond its text, worked out once (plansOf). */
+  plans?: readonly (ActPlan | undefined)[];
 }
 
 interface CPort {
@@ -55,12 +58,17 @@ interface CPort {
     readonly ip6: readonly bigint[];
   }[];
   peer?: CPort;
+  /** Its `/* output to … *\/` and `output("…")` lines, made on first use. */
+  outputLine?: string;
+  outputModify?: string;
 }
 
 interface CMc {
   readonly name: string;
   readonly key: number;
   readonly ports: readonly CPort[];
+  /** Its `multicast(dp=…, mcgroup=…)` line, made on first use. */
+  line?: string;
 }
 
 interface CDatapath {
@@ -85,6 +93,46 @@ interface CDatapath {
   readonly unparsed: { readonly flow: LogicalFlow; readonly error: string }[];
   /** Has an l3gateway port: ovn-trace treats the datapath as a local gateway router. */
   hasL3gateway: boolean;
+  /**
+   * The pipeline and table lines this datapath prints, by port name (and table), made once: a
+   * trace prints the same few on every packet.
+   */
+  readonly lines: {
+    readonly ingress: Map<string, string>;
+    readonly egressOut: Map<string, string>;
+    readonly egress: Map<string, Map<string, string>>;
+    readonly noMatch: { readonly ingress: (string | undefined)[]; readonly egress: (string | undefined)[] };
+  };
+}
+
+/** `ingress(dp="…", inport="…")`. */
+function ingressLine(dp: CDatapath, inName: string): string {
+  let s = dp.lines.ingress.get(inName);
+  if (s === undefined) {
+    s = `ingress(dp="${dp.name}", inport="${inName}")`;
+    dp.lines.ingress.set(inName, s);
+  }
+  return s;
+}
+
+/** `egress(dp="…", inport="…", outport="…")`. */
+function egressLine(dp: CDatapath, inName: string, outName: string): string {
+  let m = dp.lines.egress.get(inName);
+  if (m === undefined) {
+    m = new Map();
+    dp.lines.egress.set(inName, m);
+  }
+  let s = m.get(outName);
+  if (s === undefined) {
+    s = `egress(dp="${dp.name}", inport="${inName}", outport="${outName}")`;
+    m.set(outName, s);
+  }
+  return s;
+}
+
+/** A port's or multicast group's name by tunnel key, as ovn-trace prints it. */
+function keyName(dp: CDatapath, key: number): string {
+  return dp.portsByKey.get(key)?.sb.name ?? dp.mcsByKey.get(key)?.name ?? "(unnamed)";
 }
 
 /** Options of one trace (ovn-trace's command line). */
@@ -175,6 +223,8 @@ export interface TraceResult {
   /** The `# …` line without `# `: the microflow in OVS flow syntax. */
   readonly flow: string;
   readonly tree: readonly TraceNode[];
+  /** The same trace as the executor recorded it, in the tree's pre-order (no node objects). */
+  readonly log: TraceLog;
   /** Logical ports the packet was output to (after egress), in order. */
   readonly outputs: readonly string[];
   /** The packet as each of those ports receives it (after DNAT, eth rewrites, ttl…). */
@@ -205,6 +255,46 @@ export function parseCtOption(s: string): number {
     state |= 1 << i;
   }
   return state;
+}
+
+const NO_CT: readonly string[] = [];
+const CT_DEFAULT_COMMENT = " /* default (use --ct to customize) */";
+
+/**
+ * parseCtOption and parseLbDst kept per argument text: a tracer passes the same few options
+ * on every packet. Only good values are kept (a bad one throws each time, as before).
+ */
+const CT_OPTION = new Map<string, number>();
+function ctOptionOf(s: string): number {
+  let v = CT_OPTION.get(s);
+  if (v === undefined) {
+    v = parseCtOption(s);
+    if (CT_OPTION.size >= 10_000) CT_OPTION.clear();
+    CT_OPTION.set(s, v);
+  }
+  return v;
+}
+const LB_DST = new Map<string, LbBackend>();
+function lbDstOf(s: string): LbBackend {
+  let v = LB_DST.get(s);
+  if (v === undefined) {
+    v = parseLbDst(s);
+    if (LB_DST.size >= 10_000) LB_DST.clear();
+    LB_DST.set(s, v);
+  }
+  return v;
+}
+
+/** `ct_next(ct_state=…)` lines, by state and whether the state is the default. */
+const CT_NEXT_LINES = new Map<number, string>();
+function ctNextLine(state: number, comment: string): string {
+  const key = comment === "" ? state : state + 0x10000;
+  let s = CT_NEXT_LINES.get(key);
+  if (s === undefined) {
+    s = `ct_next(ct_state=${formatCtState(state)}${comment})`;
+    CT_NEXT_LINES.set(key, s);
+  }
+  return s;
 }
 
 /** `--lb-dst` argument: IP, IP:PORT, [IPv6]:PORT or IPv6 (inet_parse_active). */
@@ -306,6 +396,12 @@ export class LogicalNetwork {
         stages: new Map(),
         unparsed: [],
         hasL3gateway: false,
+        lines: {
+          ingress: new Map(),
+          egressOut: new Map(),
+          egress: new Map(),
+          noMatch: { ingress: [], egress: [] },
+        },
       });
     }
     for (const p of model.ports) {
@@ -485,20 +581,25 @@ export class LogicalNetwork {
 
   private run(d: CDatapath, uflow: MFlow, opts: TraceOptions): TraceResult {
     const run = new TraceRun(this, opts);
+    const log = run.log;
     const inKey = uflow.regs[LOG_INPORT] ?? 0;
-    const inName = d.portsByKey.get(inKey)?.sb.name ?? "(unnamed)";
-    const root: MNode[] = [];
-    const node = append(root, "pipeline", `ingress(dp="${d.name}", inport="${inName}")`);
-    // The `# …` line is rendered when first read (the tracer asks for it only with the text).
-    const start = toFlow(uflow);
+    const node = log.add(-1, "pipeline", ingressLine(d, d.portsByKey.get(inKey)?.sb.name ?? "(unnamed)"));
+    // The `# …` line and the node tree are made when first read (the tracer asks for them only
+    // with the text).
+    const start = cloneMFlow(uflow);
     let flowText: string | undefined;
-    run.traceTables(d, uflow, 0, "ingress", node.children);
+    let tree: readonly TraceNode[] | undefined;
+    run.traceTables(d, uflow, 0, "ingress", node);
     return {
       get flow(): string {
         flowText ??= formatFlow(start);
         return flowText;
       },
-      tree: root,
+      get tree(): readonly TraceNode[] {
+        tree ??= log.toTree();
+        return tree;
+      },
+      log,
       outputs: run.outputs,
       deliveries: run.deliveries,
       dropped: run.outputs.length === 0,
@@ -537,7 +638,7 @@ function canonIp(ip: string): string {
 }
 
 function toFlow(f: MFlow): Flow {
-  return { ...f, regs: Object.freeze(f.regs.slice()), vlans: Object.freeze([...f.vlans]) };
+  return copyFields(f, Object.freeze(f.regs.slice()) as number[], Object.freeze([...f.vlans]));
 }
 
 const prereqPredCache = new Map<string, Pred>();
@@ -651,17 +752,46 @@ function fnv(parts: readonly (number | bigint)[]): number {
  */
 export function hashBackend(backends: readonly LbBackend[], f: MFlow, hashFields?: string): number {
   try {
-    const group: SelectGroup = {
-      buckets: backends.map((_, i) => ({ bucketId: i, weight: 100 })),
-      method: hashFields ? "hash" : "dp_hash",
-      ...(hashFields ? { fields: parseHashFields(hashFields) } : {}),
-    };
-    const idx = selectBucket(group, toFlow(f)).index;
+    // The group is kept per backend list (the action's, or its one-family part): selectBucket
+    // keeps its dp_hash table per bucket list, so a new group per packet rebuilt it every time.
+    const idx = selectBucket(backendGroup(backends, hashFields), f).index;
     if (idx !== undefined) return idx;
   } catch {
     /* fall through */
   }
   return fnv([f.nw_src, f.ipv6_src, f.nw_dst, f.ipv6_dst, f.nw_proto, f.tp_src, f.tp_dst]) % backends.length;
+}
+
+const BACKEND_GROUPS = new WeakMap<readonly LbBackend[], Map<string, SelectGroup>>();
+/** The select group ovn-controller builds for a backend list (hash_fields "" = dp_hash). */
+function backendGroup(backends: readonly LbBackend[], hashFields: string | undefined): SelectGroup {
+  let byFields = BACKEND_GROUPS.get(backends);
+  if (!byFields) {
+    byFields = new Map();
+    BACKEND_GROUPS.set(backends, byFields);
+  }
+  const key = hashFields ?? "";
+  let group = byFields.get(key);
+  if (!group) {
+    group = {
+      buckets: backends.map((_, i) => ({ bucketId: i, weight: 100 })),
+      method: hashFields ? "hash" : "dp_hash",
+      ...(hashFields ? { fields: parseHashFields(hashFields) } : {}),
+    };
+    byFields.set(key, group);
+  }
+  return group;
+}
+
+/** ct_lb's backends of one address family, kept per backend list (the action's). */
+const FAMILY_BACKENDS = new WeakMap<readonly LbBackend[], readonly (readonly LbBackend[])[]>();
+function backendsOf(backends: readonly LbBackend[], family: 4 | 6): readonly LbBackend[] {
+  let byFamily = FAMILY_BACKENDS.get(backends);
+  if (!byFamily) {
+    byFamily = [backends.filter((b) => b.family === 4), backends.filter((b) => b.family === 6)];
+    FAMILY_BACKENDS.set(backends, byFamily);
+  }
+  return byFamily[family === 4 ? 0 : 1]!;
 }
 
 const REGISTER_BASES = /^(x{0,2}reg\d+)$/;
@@ -702,7 +832,131 @@ function tableLine(c: CFlow, table: number): string {
   return `${s}${c.lf.match}, priority ${c.lf.priority}, uuid ${c.uuid}`;
 }
 
+/** A `no match (implicit drop)` table line, made once per datapath, pipeline and table. */
+function noMatchLine(dp: CDatapath, table: number, pipeline: Pipeline): string {
+  const lines = dp.lines.noMatch[pipeline];
+  let s = lines[table];
+  if (s === undefined) {
+    const stage = dp.stages.get(`${pipeline}:${table}`);
+    s = `${String(table).padStart(2)}. ${stage ? `${stage}: ` : ""}no match (implicit drop)`;
+    lines[table] = s;
+  }
+  return s;
+}
+
+/**
+ * What an action's execution needs that does not depend on the packet, worked out on its first
+ * execution: a load's `modify` line (null for a register: ovn-trace does not print those) and
+ * prerequisites, and where the action writes when that is bits of one 32-bit register (`reg`,
+ * `shift`, `m` the mask in place; `v` a load's value in place or load_str's port key), so the
+ * write is integer arithmetic instead of bigints. `bitLines`: the `modify` lines of a result
+ * action that writes 0 or 1 (chk_lb_hairpin).
+ */
+interface ActPlan {
+  readonly modify: string | null;
+  readonly pre: readonly Pred[];
+  /** The register written, or -1 (then the write goes through writeField). */
+  readonly reg: number;
+  readonly shift: number;
+  readonly m: number;
+  readonly v: number;
+  readonly bitLines: readonly [string, string] | null;
+}
+
+const REG_NAME = /^reg(\d+)$/;
+
+function plansOf(
+  actions: readonly Action[],
+  dp: CDatapath,
+  table: number,
+  pipeline: Pipeline,
+): (ActPlan | undefined)[] {
+  return actions.map((a): ActPlan | undefined => {
+    switch (a.t) {
+      case "load": {
+        const base = a.dst.sym.base!;
+        const modify = REGISTER_BASES.test(base.mf)
+          ? null
+          : formatAction(a, { table, pipeline }).replace(/;$/, "");
+        const w = a.dst.sym.kind === "string" ? null : regBits(a.dst);
+        let v = 0;
+        if (w) {
+          const full = (1n << BigInt(a.dst.nbits)) - 1n;
+          const shift = BigInt(w.shift);
+          const m = ((a.mask ?? full) & full) << shift;
+          v = Number((a.value << shift) & m);
+          return {
+            modify,
+            pre: loadPrereqs(a.dst),
+            reg: w.reg,
+            shift: w.shift,
+            m: Number(m),
+            v,
+            bitLines: null,
+          };
+        }
+        return { modify, pre: loadPrereqs(a.dst), reg: -1, shift: 0, m: 0, v, bitLines: null };
+      }
+      case "load_str": {
+        const key = dp.ports.get(a.s)?.sb.tunnelKey ?? dp.mcs.get(a.s)?.key ?? 0;
+        const w = a.dst.sym.kind === "string" ? regBits(a.dst) : null;
+        return {
+          modify: null,
+          pre: [],
+          reg: w ? w.reg : -1,
+          shift: 0,
+          m: 0xffffffff,
+          v: key >>> 0,
+          bitLines: null,
+        };
+      }
+      case "result": {
+        const w = regBits(a.dst);
+        const name = formatField(a.dst);
+        return {
+          modify: null,
+          pre: [],
+          reg: w ? w.reg : -1,
+          shift: w ? w.shift : 0,
+          m: w ? w.m : 0,
+          v: 0,
+          bitLines: [`${name} = 0`, `${name} = 1`],
+        };
+      }
+      default:
+        return undefined;
+    }
+  });
+}
+
+/**
+ * Where `ref` sits when it is bits of one 32-bit register (inport/outport: all of reg14/reg15),
+ * with the mask in place; null otherwise (xreg/xxreg, other fields).
+ */
+function regBits(ref: FieldRef): { reg: number; shift: number; m: number } | null {
+  const name = REG_NAME.exec(ref.sym.base!.mf);
+  if (!name) return null;
+  const reg = Number(name[1]);
+  if (ref.sym.kind === "string") return { reg, shift: 0, m: 0xffffffff };
+  const shift = ref.sym.ofs + ref.lo;
+  if (shift + ref.nbits > 32) return null;
+  return { reg, shift, m: Number((((1n << BigInt(ref.nbits)) - 1n) << BigInt(shift)) & 0xffffffffn) };
+}
+
+/** writeField of a number (at most 32 bits) through the action's plan. */
+function writeSmall(plan: ActPlan, ref: FieldRef, f: MFlow, v: number): void {
+  if (plan.reg >= 0) {
+    const r = f.regs;
+    r[plan.reg] = (((r[plan.reg] ?? 0) & ~plan.m) | ((v << plan.shift) & plan.m)) >>> 0;
+  } else writeField(ref, f, BigInt(v));
+}
+
+/** Nested action lists' lines and plans (clone, reject, arp {…}): one list belongs to one flow. */
+const NESTED_LINES = new WeakMap<readonly Action[], readonly string[]>();
+const NESTED_PLANS = new WeakMap<readonly Action[], readonly (ActPlan | undefined)[]>();
+
 class TraceRun {
+  readonly log = new TraceLog();
   private ctIdx = 0;
   private readonly ctStates: number[];
   private lbDst: LbBackend | undefined;
@@ -714,8 +968,11 @@ class TraceRun {
     private readonly net: LogicalNetwork,
     opts: TraceOptions,
   ) {
-    this.ctStates = (opts.ct ?? []).map(parseCtOption);
-    this.lbDst = opts.lbDst !== undefined ? parseLbDst(opts.lbDst) : undefined;
+    const ct = opts.ct ?? NO_CT;
+    const states: number[] = [];
+    for (let i = 0; i < ct.length; i++) states.push(ctOptionOf(ct[i]!));
+    this.ctStates = states;
+    this.lbDst = opts.lbDst !== undefined ? lbDstOf(opts.lbDst) : undefined;
     this.choose = opts.chooseBackend ?? hashBackend;
     this.selectId = opts.selectId;
     this.hairpin = opts.hairpin;
@@ -725,7 +982,7 @@ class TraceRun {
 
   /** The hairpin session `f` is the reply of (source = backend, destination = VIP). */
   private hairpinReplyOf(f: MFlow): HairpinSession | undefined {
-    if (!this.hairpin) return undefined;
+    if (!this.hairpin || this.hairpin.length === 0) return undefined;
     const v6 = f.dl_type === 0x86dd;
     if (!v6 && f.dl_type !== 0x0800) return undefined;
     const src = v6 ? formatIp6(f.ipv6_src) : formatIp4(f.nw_src);
@@ -742,9 +999,16 @@ class TraceRun {
 
   private readonly selectId: number | undefined;
 
-  private nextCtState(): { state: number; comment: string } {
-    if (this.ctIdx < this.ctStates.length) return { state: this.ctStates[this.ctIdx++]!, comment: "" };
-    return { state: CS.est | CS.trk, comment: " /* default (use --ct to customize) */" };
+  /** The comment of the last nextCtState: "" for a `--ct` state, the default's note otherwise. */
+  private ctComment = "";
+
+  private nextCtState(): number {
+    if (this.ctIdx < this.ctStates.length) {
+      this.ctComment = "";
+      return this.ctStates[this.ctIdx++]!;
+    }
+    this.ctComment = CT_DEFAULT_COMMENT;
+    return CS.est | CS.trk;
   }
 
   /**
@@ -757,16 +1021,15 @@ class TraceRun {
     g: MFlow,
     table: number,
     pipeline: Pipeline,
-    sup: MNode[],
+    sup: number,
     text: string,
   ): void {
     if (!(g.ct_state & CS.trk)) {
-      const { state, comment } = this.nextCtState();
-      g.ct_state |= state;
-      text += comment;
+      g.ct_state |= this.nextCtState();
+      text += this.ctComment;
     }
-    const node = append(sup, "transformation", text);
-    this.traceTables(dp, g, table + 1, pipeline, node.children);
+    const node = this.log.add(sup, "transformation", text);
+    this.traceTables(dp, g, table + 1, pipeline, node);
   }
 
   private lookup(dp: CDatapath, f: MFlow, table: number, pipeline: Pipeline): CFlow | undefined {
@@ -787,7 +1050,7 @@ class TraceRun {
     return undefined;
   }
 
-  traceTables(dp: CDatapath, f: MFlow, table: number, pipeline: Pipeline, sup: MNode[]): void {
+  traceTables(dp: CDatapath, f: MFlow, table: number, pipeline: Pipeline, sup: number): void {
     // A flow whose last action is `next` continues in this loop rather than by recursion, so
     // a packet looping through routers until its TTL runs out (63 hops of ~60 stages, as
     // ovn-trace follows it) does not exhaust the stack.
@@ -798,25 +1061,32 @@ class TraceRun {
         if (!c?.omit) break;
         table++;
       }
-      let s: string;
-      if (c) {
-        s = c.line ??= tableLine(c, table);
-      } else {
-        const stage = dp.stages.get(`${pipeline}:${table}`);
-        s = `${String(table).padStart(2)}. ${stage ? `${stage}: ` : ""}no match (implicit drop)`;
+      if (!c) {
+        this.log.add(sup, "table", noMatchLine(dp, table, pipeline));
+        return;
       }
-      const node = append(sup, "table", s);
-      if (!c) return;
+      c.line ??= tableLine(c, table);
       c.actionLines ??= c.actions.map((a) => formatAction(a, { table, pipeline }));
-      const tail = this.traceActions(c.actions, dp, f, table, pipeline, node.children, true, c.actionLines);
-      if (!tail) return;
-      ({ table, pipeline, sup } = tail);
+      c.plans ??= plansOf(c.actions, dp, table, pipeline);
+      const node = this.log.add(sup, "table", c.line);
+      const lines = c.actionLines;
+      const plans = c.plans;
+      if (!this.traceActions(c.actions, dp, f, table, pipeline, node, true, lines, plans)) return;
+      table = this.nextTable;
+      pipeline = this.nextPipeline;
+      sup = this.nextSup;
     }
   }
 
+  /** Where a tail `next` goes (traceActions with `tail` set them): table, pipeline, parent node. */
+  private nextTable = 0;
+  private nextPipeline: Pipeline = "ingress";
+  private nextSup = -1;
+
   /**
-   * Runs a flow's actions. With `tail`, a final `next` is not followed here but returned
-   * (where the next table's node goes), for traceTables' loop to go on with.
+   * Runs a flow's actions. With `tail`, a final `next` is not followed here but left in
+   * nextTable/nextPipeline/nextSup (where the next table's node goes), for traceTables' loop to
+   * go on with; the return value says whether it did.
    */
   traceActions(
     actions: readonly Action[],
@@ -824,71 +1094,107 @@ class TraceRun {
     f: MFlow,
     table: number,
     pipeline: Pipeline,
-    sup: MNode[],
+    sup: number,
     tail = false,
     lines?: readonly string[],
-  ): { table: number; pipeline: Pipeline; sup: MNode[] } | undefined {
+    plans?: readonly (ActPlan | undefined)[],
+  ): boolean {
     if (actions.length === 0) {
-      append(sup, "action", "drop;");
-      return undefined;
+      this.log.add(sup, "action", "drop;");
+      return false;
     }
-    const cur = { table, pipeline };
-    for (let i = 0; i < actions.length; i++) {
+    if (!lines) {
+      let l = NESTED_LINES.get(actions);
+      if (!l) {
+        l = actions.map((a) => formatAction(a, { table, pipeline }));
+        NESTED_LINES.set(actions, l);
+      }
+      lines = l;
+    }
+    if (!plans) {
+      let p = NESTED_PLANS.get(actions);
+      if (!p) {
+        p = plansOf(actions, dp, table, pipeline);
+        NESTED_PLANS.set(actions, p);
+      }
+      plans = p;
+    }
+    const last = actions.length - 1;
+    for (let i = 0; i <= last; i++) {
       const a = actions[i]!;
-      append(sup, "action", lines ? lines[i]! : formatAction(a, cur));
-      if (tail && i === actions.length - 1 && a.t === "next")
-        return this.nextTarget(a, dp, f, table, pipeline, sup);
-      this.execute(a, dp, f, table, pipeline, sup);
+      this.log.add(sup, "action", lines[i]!);
+      if (tail && i === last && a.t === "next") {
+        this.nextTarget(a, dp, f, table, pipeline, sup);
+        return true;
+      }
+      this.execute(a, plans[i], dp, f, table, pipeline, sup);
     }
-    return undefined;
+    return false;
   }
 
-  /** Where `next` goes: the table, the pipeline, and the node the next table is traced under. */
+  /** Where `next` goes: sets nextTable, nextPipeline and nextSup (the node the next table is traced under). */
   private nextTarget(
     a: Extract<Action, { t: "next" }>,
     dp: CDatapath,
     f: MFlow,
     table: number,
     pipeline: Pipeline,
-    sup: MNode[],
-  ): { table: number; pipeline: Pipeline; sup: MNode[] } {
+    sup: number,
+  ): void {
     const np = a.pipeline ?? pipeline;
-    const nt = a.table ?? table + 1;
     let target = sup;
     if (np !== pipeline) {
       const key = np === "ingress" ? (f.regs[LOG_INPORT] ?? 0) : (f.regs[LOG_OUTPORT] ?? 0);
-      const name = dp.portsByKey.get(key)?.sb.name ?? dp.mcsByKey.get(key)?.name ?? "(unnamed)";
-      target = append(
-        sup,
-        "pipeline",
-        `${np}(dp="${dp.name}", ${np === "ingress" ? "inport" : "outport"}="${name}")`,
-      ).children;
+      const name = keyName(dp, key);
+      const cache = np === "ingress" ? dp.lines.ingress : dp.lines.egressOut;
+      let text = cache.get(name);
+      if (text === undefined) {
+        text = `${np}(dp="${dp.name}", ${np === "ingress" ? "inport" : "outport"}="${name}")`;
+        cache.set(name, text);
+      }
+      target = this.log.add(sup, "pipeline", text);
     }
-    return { table: nt, pipeline: np, sup: target };
+    this.nextTable = a.table ?? table + 1;
+    this.nextPipeline = np;
+    this.nextSup = target;
   }
 
-  private execute(a: Action, dp: CDatapath, f: MFlow, table: number, pipeline: Pipeline, sup: MNode[]): void {
+  private execute(
+    a: Action,
+    plan: ActPlan | undefined,
+    dp: CDatapath,
+    f: MFlow,
+    table: number,
+    pipeline: Pipeline,
+    sup: number,
+  ): void {
     switch (a.t) {
       case "output":
         this.executeOutput(dp, f, pipeline, sup);
         return;
       case "next": {
-        const t = this.nextTarget(a, dp, f, table, pipeline, sup);
-        this.traceTables(dp, f, t.table, t.pipeline, t.sup);
+        this.nextTarget(a, dp, f, table, pipeline, sup);
+        this.traceTables(dp, f, this.nextTable, this.nextPipeline, this.nextSup);
         return;
       }
       case "load": {
-        const base = a.dst.sym.base!;
-        if (!REGISTER_BASES.test(base.mf))
-          append(sup, "modify", formatAction(a, { table, pipeline }).replace(/;$/, ""));
-        if (loadPrereqs(a.dst).every((p) => p(f))) {
-          writeField(a.dst, f, a.value, a.mask);
+        const p = plan!;
+        if (p.modify !== null) this.log.add(sup, "modify", p.modify);
+        const pre = p.pre;
+        let ok = true;
+        for (let i = 0; i < pre.length && ok; i++) ok = pre[i]!(f);
+        if (ok) {
+          if (p.reg >= 0) {
+            const r = f.regs;
+            r[p.reg] = (((r[p.reg] ?? 0) & ~p.m) | p.v) >>> 0;
+          } else writeField(a.dst, f, a.value, a.mask);
         }
         return;
       }
       case "load_str": {
-        const key = dp.ports.get(a.s)?.sb.tunnelKey ?? dp.mcs.get(a.s)?.key ?? 0;
-        a.dst.sym.base!.set(f, BigInt(key));
+        const p = plan!;
+        if (p.reg >= 0) f.regs[p.reg] = p.v;
+        else a.dst.sym.base!.set(f, BigInt(p.v));
         return;
       }
       case "move": {
@@ -909,16 +1215,16 @@ class TraceRun {
         if (f.dl_type === 0x0800 || f.dl_type === 0x86dd) {
           if (f.nw_ttl) {
             f.nw_ttl--;
-            append(sup, "modify", "ip.ttl--");
-          } else append(sup, "error", "*** TTL underflow");
-        } else append(sup, "error", "*** TTL decrement of non-IP packet");
+            this.log.add(sup, "modify", "ip.ttl--");
+          } else this.log.add(sup, "error", "*** TTL underflow");
+        } else this.log.add(sup, "error", "*** TTL decrement of non-IP packet");
         return;
       case "ct_next": {
-        const { state, comment } = this.nextCtState();
-        const node = append(sup, "transformation", `ct_next(ct_state=${formatCtState(state)}${comment})`);
+        const state = this.nextCtState();
+        const node = this.log.add(sup, "transformation", ctNextLine(state, this.ctComment));
         const g = cloneMFlow(f);
         g.ct_state = state;
-        this.traceTables(dp, g, table + 1, pipeline, node.children);
+        this.traceTables(dp, g, table + 1, pipeline, node);
         return;
       }
       case "ct_commit":
@@ -943,9 +1249,9 @@ class TraceRun {
           else g.nw_dst = parseIp4Text(session.backend) ?? g.nw_dst;
           g.ct_state |= CS.snat;
           s += ` /* hairpin session: un-SNAT, ${v6 ? "ip6" : "ip4"}.dst = ${canonIp(session.backend)} */`;
-          const node = append(sup, "transformation", s);
-          append(node.children, "modify", `${v6 ? "ip6" : "ip4"}.dst = ${canonIp(session.backend)}`);
-          this.traceTables(dp, g, table + 1, pipeline, node.children);
+          const node = this.log.add(sup, "transformation", s);
+          this.log.add(node, "modify", `${v6 ? "ip6" : "ip4"}.dst = ${canonIp(session.backend)}`);
+          this.traceTables(dp, g, table + 1, pipeline, node);
           return;
         } else if (a.ip) {
           if (a.ip.family === 4) {
@@ -989,12 +1295,12 @@ class TraceRun {
         const vip = this.net.vipFor(f);
         if (vip && vip.port === f.ct_tp_dst) {
           const text = vip.family === 4 ? formatIp4(vip.ip4) : formatIp6(vip.ip6);
-          append(sup, "action", `/* nat(src=${text}) */`);
+          this.log.add(sup, "action", `/* nat(src=${text}) */`);
           if (this.hairpin) {
             // The data path commits the SNAT (table 70); the packet leaves with the VIP as source.
             if (vip.family === 4) f.nw_src = vip.ip4;
             else f.ipv6_src = vip.ip6;
-            append(sup, "modify", `${vip.family === 4 ? "ip4" : "ip6"}.src = ${text}`);
+            this.log.add(sup, "modify", `${vip.family === 4 ? "ip4" : "ip6"}.src = ${text}`);
           }
         }
         return;
@@ -1007,7 +1313,7 @@ class TraceRun {
           this.executeSelect(a, dp, f, table, pipeline, sup);
           return;
         }
-        this.executeResult(a, dp, f, sup);
+        this.executeResult(a, plan!, dp, f, sup);
         return;
       case "other":
         if (a.name === "get_arp" || a.name === "get_nd") {
@@ -1017,12 +1323,16 @@ class TraceRun {
               ? this.net.macBinding(dp, Number(readField(port, f)), ip, readField(ip, f))
               : undefined;
           f.dl_dst = b ? parseMacText(b.mac) : 0;
-          append(sup, "action", b ? `/* MAC binding to ${formatMac(f.dl_dst)}. */` : "/* No MAC binding. */");
-          append(sup, "modify", `eth.dst = ${formatMac(f.dl_dst)}`);
+          this.log.add(
+            sup,
+            "action",
+            b ? `/* MAC binding to ${formatMac(f.dl_dst)}. */` : "/* No MAC binding. */",
+          );
+          this.log.add(sup, "modify", `eth.dst = ${formatMac(f.dl_dst)}`);
         } else if (a.name === "log") {
           const m = (k: string): string | undefined =>
             new RegExp(`${k}\\s*=\\s*"?([A-Za-z0-9_.-]+)"?`).exec(a.text)?.[1];
-          append(
+          this.log.add(
             sup,
             "transformation",
             `LOG: ACL name=${m("name") ?? "<unnamed>"}, direction=${pipeline === "ingress" ? "IN" : "OUT"}, verdict=${m("verdict") ?? "allow"}, severity=${m("severity") ?? "info"}, packet="${formatFlow(toFlow(f))}"`,
@@ -1042,33 +1352,33 @@ class TraceRun {
     f: MFlow,
     table: number,
     pipeline: Pipeline,
-    sup: MNode[],
+    sup: number,
   ): void {
     const members = selectMembers(a.args);
     if (members.length === 0) {
-      append(sup, "error", `*** select(${a.args}): no members`);
+      this.log.add(sup, "error", `*** select(${a.args}): no members`);
       return;
     }
     const pinned = members.find((m) => m.id === this.selectId);
     const id = pinned ? pinned.id : selectMember(members, f);
     const g = cloneMFlow(f);
     writeField(a.dst, g, BigInt(id));
-    const node = append(
+    const node = this.log.add(
       sup,
       "transformation",
       `select: ${formatField(a.dst)} = ${id}${pinned ? "" : " /* Selected by the datapath's hash (ovn-trace picks at random). Use --select-id to specify. */"}`,
     );
-    this.traceTables(dp, g, table + 1, pipeline, node.children);
+    this.traceTables(dp, g, table + 1, pipeline, node);
   }
 
-  private summarizeMove(src: FieldRef, dst: FieldRef, f: MFlow, sup: MNode[]): void {
+  private summarizeMove(src: FieldRef, dst: FieldRef, f: MFlow, sup: number): void {
     const dbase = dst.sym.base!;
     if (REGISTER_BASES.test(dbase.mf) || dst.sym.kind === "string") return;
     const sbase = src.sym.base!;
     const whole = src.sym.ofs + src.lo === 0 && src.nbits >= sbase.width;
     const v = readField(src, f);
     const text = whole ? mfFormat(sbase.mf, v) : `0x${v.toString(16)}`;
-    append(sup, "modify", `${formatField(dst)} = ${text}`);
+    this.log.add(sup, "modify", `${formatField(dst)} = ${text}`);
   }
 
   private executeCtLb(
@@ -1079,7 +1389,7 @@ class TraceRun {
     f: MFlow,
     table: number,
     pipeline: Pipeline,
-    sup: MNode[],
+    sup: number,
   ): void {
     let comment = "";
     const g = cloneMFlow(f);
@@ -1087,7 +1397,7 @@ class TraceRun {
     if (family !== 0) {
       let dst: LbBackend | undefined;
       if (backends.length) {
-        const mine = backends.filter((b) => b.family === family);
+        const mine = backendsOf(backends, family);
         const lb = this.lbDst;
         const pinned =
           lb && lb.family === family
@@ -1099,7 +1409,7 @@ class TraceRun {
         } else if (mine.length) {
           dst = mine[this.choose(mine, f, hashFields) % mine.length];
         }
-        if (!dst) append(sup, "error", "*** no load balancing destination (use --lb-dst)");
+        if (!dst) this.log.add(sup, "error", "*** no load balancing destination (use --lb-dst)");
       } else if (this.lbDst && this.lbDst.family === family) {
         dst = this.lbDst;
       }
@@ -1115,12 +1425,15 @@ class TraceRun {
         if (dst.port) g.tp_dst = dst.port;
         g.ct_state |= CS.dnat;
       }
-      const { state, comment: c } = this.nextCtState();
-      g.ct_state |= state;
-      comment = c;
+      g.ct_state |= this.nextCtState();
+      comment = this.ctComment;
     }
-    const node = append(sup, "transformation", `${mark ? "ct_lb_mark" : "ct_lb"}${comment}`);
-    this.traceTables(dp, g, table + 1, pipeline, node.children);
+    const node = this.log.add(
+      sup,
+      "transformation",
+      comment === "" ? (mark ? "ct_lb_mark" : "ct_lb") : `${mark ? "ct_lb_mark" : "ct_lb"}${comment}`,
+    );
+    this.traceTables(dp, g, table + 1, pipeline, node);
   }
 
   private executeNest(
@@ -1130,7 +1443,7 @@ class TraceRun {
     f: MFlow,
     table: number,
     pipeline: Pipeline,
-    sup: MNode[],
+    sup: number,
   ): void {
     const g = cloneMFlow(f);
     const swap = kind === "reject";
@@ -1221,11 +1534,17 @@ class TraceRun {
       default:
         break;
     }
-    const node = append(sup, "transformation", kind);
-    this.traceActions(nested, dp, g, table, pipeline, node.children);
+    const node = this.log.add(sup, "transformation", kind);
+    this.traceActions(nested, dp, g, table, pipeline, node);
   }
 
-  private executeResult(a: Extract<Action, { t: "result" }>, dp: CDatapath, f: MFlow, sup: MNode[]): void {
+  private executeResult(
+    a: Extract<Action, { t: "result" }>,
+    plan: ActPlan,
+    dp: CDatapath,
+    f: MFlow,
+    sup: number,
+  ): void {
     switch (a.fn) {
       // ovn-trace (24.03+) runs OVNACT_CT_ORIG_NW_DST / _IP6_DST / _TP_DST as nothing: the
       // register keeps its value (only br-int loads conntrack's original destination).
@@ -1235,12 +1554,12 @@ class TraceRun {
         return;
       case "check_in_port_sec": {
         const p = dp.portsByKey.get(f.regs[LOG_INPORT] ?? 0);
-        writeField(a.dst, f, p && !portSecIn(p, f) ? 1n : 0n);
+        writeSmall(plan, a.dst, f, p && !portSecIn(p, f) ? 1 : 0);
         return;
       }
       case "check_out_port_sec": {
         const p = dp.portsByKey.get(f.regs[LOG_OUTPORT] ?? 0);
-        writeField(a.dst, f, p && !portSecOut(p, f) ? 1n : 0n);
+        writeSmall(plan, a.dst, f, p && !portSecOut(p, f) ? 1 : 0);
         return;
       }
       case "chk_lb_hairpin":
@@ -1248,8 +1567,8 @@ class TraceRun {
         let res = 0;
         if (a.fn === "chk_lb_hairpin_reply" && this.hairpin) {
           res = this.hairpinReplyOf(f) ? 1 : 0;
-          writeField(a.dst, f, BigInt(res));
-          append(sup, "modify", `${formatField(a.dst)} = ${res}`);
+          writeSmall(plan, a.dst, f, res);
+          this.log.add(sup, "modify", plan.bitLines![res]!);
           return;
         }
         const vip = this.net.vipFor(f);
@@ -1259,15 +1578,15 @@ class TraceRun {
             res = (family === 4 ? f.nw_src === f.nw_dst : f.ipv6_src === f.ipv6_dst) ? 1 : 0;
           res &= vip.port === (a.fn === "chk_lb_hairpin" ? f.ct_tp_dst : f.tp_dst) ? 1 : 0;
         }
-        writeField(a.dst, f, BigInt(res));
-        append(sup, "modify", `${formatField(a.dst)} = ${res}`);
+        writeSmall(plan, a.dst, f, res);
+        this.log.add(sup, "modify", plan.bitLines![res]!);
         return;
       }
       case "lookup_fdb": {
         const [port, mac] = argFields(a.args);
         const e = mac ? this.net.fdb(dp, Number(readField(mac, f))) : undefined;
         const found = e !== undefined && port !== undefined && e.portKey === Number(readField(port, f));
-        append(
+        this.log.add(
           sup,
           "action",
           found
@@ -1280,7 +1599,7 @@ class TraceRun {
       case "get_fdb": {
         const [mac] = argFields(a.args);
         const e = mac ? this.net.fdb(dp, Number(readField(mac, f))) : undefined;
-        writeField(a.dst, f, BigInt(e?.portKey ?? 0));
+        writeSmall(plan, a.dst, f, e?.portKey ?? 0);
         return;
       }
       case "lookup_arp":
@@ -1294,7 +1613,7 @@ class TraceRun {
         const found =
           b !== undefined &&
           (!withMac || (mac !== undefined && parseMacText(b.mac) === Number(readField(mac, f))));
-        append(
+        this.log.add(
           sup,
           "action",
           !found
@@ -1308,7 +1627,7 @@ class TraceRun {
       }
       case "dns_lookup":
         writeField(a.dst, f, 0n);
-        append(sup, "error", "*** dns_lookup action not implemented");
+        this.log.add(sup, "error", "*** dns_lookup action not implemented");
         return;
       default:
         // get_fdb (empty FDB), lookup_arp/nd (no MAC bindings), and the rest: result 0.
@@ -1317,27 +1636,29 @@ class TraceRun {
     }
   }
 
-  private executeOutput(dp: CDatapath, f: MFlow, pipeline: Pipeline, sup: MNode[]): void {
+  private executeOutput(dp: CDatapath, f: MFlow, pipeline: Pipeline, sup: number): void {
     const key = f.regs[LOG_OUTPORT] ?? 0;
     if (!key) {
-      append(sup, "error", "*** output to null logical port");
+      this.log.add(sup, "error", "*** output to null logical port");
       return;
     }
     let port = dp.portsByKey.get(key);
     const mc = dp.mcsByKey.get(key);
     let outName = port ? port.sb.name : mc ? mc.name : "(unnamed)";
-    if (!port && !mc) append(sup, "error", `*** unknown port or multicast group ${key}`);
+    if (!port && !mc) this.log.add(sup, "error", `*** unknown port or multicast group ${key}`);
     if (pipeline === "egress") {
-      append(sup, "output", `/* output to "${outName}", type "${port ? port.sb.type : ""}" */`);
+      if (port) port.outputLine ??= `/* output to "${outName}", type "${port.sb.type}" */`;
+      this.log.add(sup, "output", port ? port.outputLine! : `/* output to "${outName}", type "" */`);
       if (port?.peer) {
         const peer = port.peer;
-        const node = append(sup, "pipeline", `ingress(dp="${peer.dp.name}", inport="${peer.sb.name}")`);
+        const node = this.log.add(sup, "pipeline", ingressLine(peer.dp, peer.sb.name));
         const g = cloneMFlow(f);
         g.regs[LOG_INPORT] = peer.sb.tunnelKey;
         g.regs[LOG_OUTPORT] = 0;
-        this.traceTables(peer.dp, g, 0, "ingress", node.children);
+        this.traceTables(peer.dp, g, 0, "ingress", node);
       } else {
-        append(sup, "modify", `output("${outName}")`);
+        if (port) port.outputModify ??= `output("${outName}")`;
+        this.log.add(sup, "modify", port ? port.outputModify! : `output("${outName}")`);
         this.outputs.push(outName);
         this.deliveries.push({ port: outName, flow: toFlow(f) });
       }
@@ -1346,26 +1667,19 @@ class TraceRun {
     const eg = cloneMFlow(f);
     for (let i = 0; i < eg.regs.length; i++) if (i !== LOG_INPORT && i !== LOG_OUTPORT) eg.regs[i] = 0;
     const inKey = f.regs[LOG_INPORT] ?? 0;
-    const inName = dp.portsByKey.get(inKey)?.sb.name ?? dp.mcsByKey.get(inKey)?.name ?? "(unnamed)";
+    const inName = keyName(dp, inKey);
     const loopback = ((f.regs[LOG_FLAGS] ?? 0) & 1) !== 0;
     if (mc) {
-      const mcNode = append(sup, "pipeline", `multicast(dp="${dp.name}", mcgroup="${mc.name}")`);
+      mc.line ??= `multicast(dp="${dp.name}", mcgroup="${mc.name}")`;
+      const mcNode = this.log.add(sup, "pipeline", mc.line);
       for (const p of mc.ports) {
-        const node = append(
-          mcNode.children,
-          "pipeline",
-          `egress(dp="${dp.name}", inport="${inName}", outport="${p.sb.name}")`,
-        );
+        const node = this.log.add(mcNode, "pipeline", egressLine(dp, inName, p.sb.name));
         if (p.sb.tunnelKey !== inKey || loopback) {
-          node.alwaysIndent = true;
+          this.log.setAlwaysIndent(node);
           eg.regs[LOG_OUTPORT] = p.sb.tunnelKey;
-          this.traceTables(dp, eg, 0, "egress", node.children);
+          this.traceTables(dp, eg, 0, "egress", node);
         } else {
-          append(
-            node.children,
-            "output",
-            "/* omitting output because inport == outport && !flags.loopback */",
-          );
+          this.log.add(node, "output", "/* omitting output because inport == outport && !flags.loopback */");
         }
       }
       return;
@@ -1373,7 +1687,7 @@ class TraceRun {
     if (port && port.sb.type === "chassisredirect") {
       const dist = dp.ports.get(port.sb.options.get("distributed-port") ?? "");
       if (dist) {
-        append(
+        this.log.add(
           sup,
           "output",
           `/* Replacing type "${port.sb.type}" outport "${port.sb.name}" with distributed port "${dist.sb.name}". */`,
@@ -1382,7 +1696,7 @@ class TraceRun {
         outName = dist.sb.name;
         eg.regs[LOG_OUTPORT] = dist.sb.tunnelKey;
       } else {
-        append(
+        this.log.add(
           sup,
           "error",
           `*** output to type "${port.sb.type}" port "${outName}" with no or invalid distributed port`,
@@ -1391,14 +1705,10 @@ class TraceRun {
       }
     }
     if ((port && port.sb.tunnelKey !== inKey) || loopback) {
-      const node = append(
-        sup,
-        "pipeline",
-        `egress(dp="${dp.name}", inport="${inName}", outport="${outName}")`,
-      );
-      this.traceTables(dp, eg, 0, "egress", node.children);
+      const node = this.log.add(sup, "pipeline", egressLine(dp, inName, outName));
+      this.traceTables(dp, eg, 0, "egress", node);
     } else {
-      append(sup, "output", "/* omitting output because inport == outport && !flags.loopback */");
+      this.log.add(sup, "output", "/* omitting output because inport == outport && !flags.loopback */");
     }
   }
 }

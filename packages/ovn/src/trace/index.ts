@@ -40,6 +40,7 @@ export {
 } from "./exec.js";
 export type { HairpinSession, TraceOptions, TraceResult } from "./exec.js";
 export type { TraceNode, TraceNodeKind } from "./tree.js";
+export { TraceLog } from "./tree.js";
 export { renderDetailed, renderSummary, renderMinimal } from "./tree.js";
 export { renderTrace, traceToJson } from "./render.js";
 export type { TraceMode } from "./render.js";

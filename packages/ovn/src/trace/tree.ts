@@ -22,7 +22,7 @@ export interface TraceNode {
   readonly children: readonly TraceNode[];
 }
 
-/** Mutable node used while tracing. */
+/** Mutable node used while building a tree. */
 export interface MNode {
   kind: TraceNodeKind;
   text: string;
@@ -30,10 +30,59 @@ export interface MNode {
   children: MNode[];
 }
 
-export function append(list: MNode[], kind: TraceNodeKind, text: string): MNode {
-  const n: MNode = { kind, text, children: [] };
-  list.push(n);
-  return n;
+/**
+ * The trace as the executor records it: one entry per node, in the order the nodes are made,
+ * which is the tree's pre-order (a node's children are all made before its next sibling). Each
+ * entry is its kind, its parent's index (-1 at the top) and its text; the texts are the
+ * executor's cached strings, so recording a step allocates nothing but the log's own growth, and
+ * the node tree is built only when it is read (`toTree`).
+ */
+export class TraceLog {
+  /** kind, parent, text for each entry: `data[3*i]`, `data[3*i+1]`, `data[3*i+2]`. */
+  private readonly data: (TraceNodeKind | number | string)[] = [];
+  /** Entries printed as ovn-trace's always_indent (multicast egress copies). */
+  private indented: number[] | undefined;
+
+  get length(): number {
+    return this.data.length / 3;
+  }
+
+  /** Appends a node under entry `parent` (-1: at the top); returns its index. */
+  add(parent: number, kind: TraceNodeKind, text: string): number {
+    const i = this.data.length / 3;
+    this.data.push(kind, parent, text);
+    return i;
+  }
+
+  setAlwaysIndent(i: number): void {
+    this.indented ??= [];
+    this.indented.push(i);
+  }
+
+  kind(i: number): TraceNodeKind {
+    return this.data[3 * i] as TraceNodeKind;
+  }
+  parent(i: number): number {
+    return this.data[3 * i + 1] as number;
+  }
+  text(i: number): string {
+    return this.data[3 * i + 2] as string;
+  }
+
+  /** The node tree (ovn-trace's ovntrace_node tree) the entries describe. */
+  toTree(): TraceNode[] {
+    const n = this.length;
+    const nodes: MNode[] = new Array(n);
+    const root: MNode[] = [];
+    for (let i = 0; i < n; i++) {
+      const node: MNode = { kind: this.kind(i), text: this.text(i), children: [] };
+      nodes[i] = node;
+      const p = this.parent(i);
+      (p < 0 ? root : nodes[p]!.children).push(node);
+    }
+    if (this.indented) for (const i of this.indented) nodes[i]!.alwaysIndent = true;
+    return root;
+  }
 }
 
 /** ovn-trace's "terminal" test: these kinds are printed one level deeper in detailed mode. */
