@@ -25,7 +25,7 @@ import {
   type HairpinSession,
   type LbBackend,
   type MFlow,
-  type TraceNode as OvnNode,
+  type TraceLog,
   type TraceResult as OvnResult,
   deriveMcGroups,
   deriveVips,
@@ -46,7 +46,6 @@ import {
   parseMac,
   withFlow,
 } from "@ovnsim/packet";
-import { lazyProperty } from "./model.js";
 
 export interface OvnWorld {
   readonly profile: ProfileName;
@@ -208,37 +207,41 @@ export function runLogical(
   const result = mf
     ? n.traceFlow(undefined, inport, mf, opts)
     : n.trace(undefined, microflowOf(inport, f), opts);
-  // Replay the modifications along the path to each output.
+  // Replay the modifications along the path to each output, on the trace as the executor
+  // recorded it (pre-order, each entry's parent): an entry sees the packet as its list has it
+  // after its earlier siblings, starting from its parent's (the node tree's walk, without the
+  // tree). FLOWS[d] is that packet for the list at depth d; a first child directly follows its
+  // parent, which is where a list starts.
+  const log = result.log;
+  const len = log.length;
   const outputs: LogicalOutput[] = [];
   const stages: LogicalRun["stages"][number][] = [];
-  let pipeline = "ingress";
-  const walk = (nodes: readonly OvnNode[], cur: Flow): void => {
-    let g = cur;
-    for (const node of nodes) {
-      if (node.kind === "pipeline") {
-        const m = /^(ingress|egress)/.exec(node.text);
-        if (m) pipeline = m[1]!;
-      }
-      if (node.kind === "table") {
-        const st = tableStage(node.text);
-        if (st) stages.push({ pipeline, ...st });
-      }
-      if (node.kind === "action" || node.kind === "modify") {
-        const c = assignmentOf(node.text);
-        if (c) g = withFlow(g, c);
-      }
-      if (node.kind === "output") {
-        const m = /^\/\* output to "([^"]+)"/.exec(node.text);
-        if (m && result.outputs.includes(m[1]!)) outputs.push({ port: m[1]!, flow: g });
-      }
-      if (node.children.length) walk(node.children, g);
-    }
-  };
-  walk(result.tree, f);
-  const ctNat =
-    natDst && flatten(result.tree).some((x) => x.kind === "transformation" && /^ct_lb/.test(x.text))
-      ? natDst
-      : null;
+  let ingress = true;
+  let ctLb = false;
+  FLOWS[0] = f;
+  for (let i = 0; i < len; i++) {
+    const p = log.parent(i);
+    const d = p < 0 ? 0 : DEPTH[p]! + 1;
+    DEPTH[i] = d;
+    if (p >= 0 && p === i - 1) FLOWS[d] = FLOWS[d - 1]!;
+    const kind = log.kind(i);
+    if (kind === "table") {
+      const st = tableStage(log.text(i), ingress);
+      if (st) stages.push(st);
+    } else if (kind === "action" || kind === "modify") {
+      const c = assignmentOf(log.text(i));
+      if (c) FLOWS[d] = withFlow(FLOWS[d]!, c);
+    } else if (kind === "pipeline") {
+      const t = log.text(i);
+      if (t.startsWith("ingress")) ingress = true;
+      else if (t.startsWith("egress")) ingress = false;
+    } else if (kind === "output") {
+      const port = outputPort(log.text(i));
+      if (port !== null && result.outputs.includes(port)) outputs.push({ port, flow: FLOWS[d]! });
+    } else if (kind === "transformation" && log.text(i).startsWith("ct_lb")) ctLb = true;
+  }
+  FLOWS.fill(f);
+  const ctNat = natDst && ctLb ? natDst : null;
   // ct_lb_mark DNATs before the modifications shown in later tables.
   const nat: { ip: string; port: number } | null = chosen ?? ctNat;
   if (nat) {
@@ -257,22 +260,47 @@ export function runLogical(
       }
     }
   }
-  let dropReason: string | null = null;
-  if (outputs.length === 0) {
-    const flat = flatten(result.tree);
-    const last = flat.filter((x) => x.kind === "table").pop();
-    const omit = flat.find((x) => /omitting output because inport == outport/.test(x.text));
-    const err = flat.find((x) => x.kind === "error");
-    dropReason = omit
-      ? `the only output is the input port (${last?.text.trim() ?? "l2_lkup"}): outport == inport, dropped`
-      : err
-        ? err.text.trim()
-        : flat.some((x) => /^drop;/.test(x.text.trim()))
-          ? `dropped by ${last?.text.trim() ?? "a logical flow"}`
-          : `no logical flow sends it to a port (last: ${last?.text.trim() ?? "none"})`;
+  const dropReason = outputs.length === 0 ? dropReasonOf(log) : null;
+  let text: string | undefined;
+  return {
+    result,
+    outputs,
+    backend: chosen,
+    ctNat,
+    stages,
+    dropReason,
+    get text(): string {
+      text ??= `# ${result.flow}\n${renderDetailed(result.tree)}`;
+      return text;
+    },
+  };
+}
+
+/** Scratch for runLogical's replay: each entry's depth, and the packet of each depth's list. */
+const DEPTH: number[] = [];
+const FLOWS: Flow[] = [];
+
+/** Why no port was reached: the first of these that the trace shows. */
+function dropReasonOf(log: TraceLog): string {
+  let last: string | undefined;
+  let omit = false;
+  let err: string | undefined;
+  let drop = false;
+  for (let i = 0; i < log.length; i++) {
+    const kind = log.kind(i);
+    const text = log.text(i);
+    if (kind === "table") last = text;
+    if (!omit && /omitting output because inport == outport/.test(text)) omit = true;
+    if (err === undefined && kind === "error") err = text;
+    if (!drop && /^drop;/.test(text.trim())) drop = true;
   }
-  const run = { result, outputs, backend: chosen, ctNat, stages, dropReason } as Omit<LogicalRun, "text">;
-  return lazyProperty(run, "text", () => `# ${result.flow}\n${renderDetailed(result.tree)}`) as LogicalRun;
+  return omit
+    ? `the only output is the input port (${last?.trim() ?? "l2_lkup"}): outport == inport, dropped`
+    : err !== undefined
+      ? err.trim()
+      : drop
+        ? `dropped by ${last?.trim() ?? "a logical flow"}`
+        : `no logical flow sends it to a port (last: ${last?.trim() ?? "none"})`;
 }
 
 /** A cheap first test for the address assignments the walk replays (`eth.dst = …`, `ip4.src = …`). */
@@ -306,35 +334,61 @@ function assignmentOf(text: string): Partial<Flow> | null {
   return c;
 }
 
-type TableStage = {
-  readonly table: number;
-  readonly stage: string;
-  readonly priority: number;
-  readonly match: string;
-};
+type TableStage = LogicalRun["stages"][number];
 
 /**
  * A table line's stage, priority and match (`" 13. ls_in_lb (northd.c:…): match, priority 120,
- * uuid …"`), kept per line text: the same logical flows print the same lines on every trace, so
- * each is read once.
+ * uuid …"`) in the ingress or egress pipeline, kept per line text: the same logical flows print
+ * the same lines on every trace, so each is read once (the entries are shared, read-only).
  */
-const STAGE_OF = new Map<string, TableStage | null>();
-function tableStage(text: string): TableStage | null {
-  let st = STAGE_OF.get(text);
+const STAGE_OF = [new Map<string, TableStage | null>(), new Map<string, TableStage | null>()] as const;
+function tableStage(text: string, ingress: boolean): TableStage | null {
+  const cache = STAGE_OF[ingress ? 0 : 1];
+  let st = cache.get(text);
   if (st !== undefined) return st;
   const m = /^\s*(\d+)\. (\S+?)(?: \([^)]*\))?: (.*), priority (\d+), uuid/.exec(text);
-  st = m ? { table: Number(m[1]), stage: m[2]!, priority: Number(m[4]), match: m[3]! } : null;
-  if (STAGE_OF.size >= 50_000) STAGE_OF.clear();
-  STAGE_OF.set(text, st);
+  st = m
+    ? {
+        pipeline: ingress ? "ingress" : "egress",
+        table: Number(m[1]),
+        stage: m[2]!,
+        priority: Number(m[4]),
+        match: m[3]!,
+      }
+    : null;
+  if (cache.size >= 50_000) cache.clear();
+  cache.set(text, st);
   return st;
+}
+
+/** The port of an output line (`/* output to "p", type "" *\/`), kept per line text. */
+const OUTPUT_OF = new Map<string, string | null>();
+function outputPort(text: string): string | null {
+  let p = OUTPUT_OF.get(text);
+  if (p !== undefined) return p;
+  p = /^\/\* output to "([^"]+)"/.exec(text)?.[1] ?? null;
+  if (OUTPUT_OF.size >= 50_000) OUTPUT_OF.clear();
+  OUTPUT_OF.set(text, p);
+  return p;
 }
 
 /**
  * The packet `microflowOf` describes, as ovn-trace's microflow parser builds it: only the fields
  * the microflow names (and their prerequisites: eth.type, ip.proto) are set. IPv4 TCP, UDP and
- * ICMP, IPv6 TCP and UDP; null for the rest (traced through the microflow text).
+ * ICMP, IPv6 TCP and UDP, and ARP (op, spa, tpa: `arp.op` is nw_proto, as in OVS); null for the
+ * rest (traced through the microflow text).
  */
 export function microflowPacket(f: Flow): Flow | null {
+  if (f.dl_type === 0x0806) {
+    return makeFlow({
+      dl_src: f.dl_src,
+      dl_dst: f.dl_dst,
+      dl_type: 0x0806,
+      nw_src: f.nw_src,
+      nw_dst: f.nw_dst,
+      nw_proto: f.nw_proto,
+    });
+  }
   const v6 = f.dl_type === 0x86dd;
   if (!v6 && f.dl_type !== 0x0800) return null;
   const p = f.nw_proto;
@@ -351,13 +405,4 @@ export function microflowPacket(f: Flow): Flow | null {
     tp_dst: f.tp_dst,
     ...(p === 6 ? { tcp_flags: f.tcp_flags } : {}),
   });
-}
-
-function flatten(nodes: readonly OvnNode[]): OvnNode[] {
-  const out: OvnNode[] = [];
-  for (const n of nodes) {
-    out.push(n);
-    out.push(...flatten(n.children));
-  }
-  return out;
 }
