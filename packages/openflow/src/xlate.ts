@@ -111,6 +111,11 @@ export interface TraceOptions {
    * added are `TraceResult.learned`.
    */
   readonly sideEffects?: boolean;
+  /**
+   * The packet's in_port, in place of `flow.in_port` (a caller that has the flow of another
+   * port saves making a copy of it).
+   */
+  readonly inPort?: number;
 }
 
 interface Shared {
@@ -129,13 +134,13 @@ interface Shared {
 interface RecircNode {
   readonly id: number;
   readonly bridge: Bridge;
-  readonly key: Uint32Array;
+  readonly key: Packed;
   readonly table: number;
   readonly nat: NatSpec | null;
   readonly conntracked: boolean;
   /** Stateful mode: the state conntrack gave, and the packet before translation. */
   readonly ctState?: number;
-  readonly preNat?: Uint32Array;
+  readonly preNat?: Packed;
   /** Stateful mode, a dp_hash select group's recirculation: the group and bucket it resumes with. */
   readonly dpHash?: { readonly group: number; readonly bucket: Group["buckets"][number] | null };
 }
@@ -146,6 +151,8 @@ interface Ctx {
   /** The bridge ofproto/trace was asked about (xin->ofproto). */
   readonly topBridge: Bridge;
   readonly key: Uint32Array;
+  /** The packet as the pass received it (scratch, read-only during the pass). */
+  readonly init: Uint32Array;
   readonly wc: Uint32Array;
   readonly base: Uint32Array;
   readonly odp: string[];
@@ -180,23 +187,67 @@ interface Ctx {
   readonly opts: TraceOptions;
   readonly upcallVlans: number;
   /**
-   * Tunnel metadata last committed to the datapath (commit_odp_tunnel_action's base): the
-   * received key's tunnel words until a tunnel output first compares against them.
+   * Tunnel metadata last committed to the datapath (commit_odp_tunnel_action's base): null for
+   * the received key's tunnel words (`init`), until a tunnel output first compares against them.
    */
-  tunBase: string | Uint32Array;
-  /** The received packet's tunnel destination (ctx->orig_tunnel_ipv6_dst), as text. */
-  readonly origTunDst: string;
-  /**
-   * xin->xport_uuid: the port the pass's packet came in on, when the bridge has it and it is not
-   * a patch port ("" otherwise). Part of the frozen state of a ct()/freeze, not of a
-   * controller action's.
-   */
-  readonly xport: string;
+  tunBase: string | null;
   /** ctx->orig_skb_priority, what pop_queue restores. */
   readonly origSkbPriority: number;
   inActionSet: boolean;
   /** ctx->was_mpls: an MPLS pop uncovered L3 headers the flow does not hold (see recirc_for_mpls). */
   wasMpls: boolean;
+}
+
+// Flow-sized scratch keys. A key is 648 bytes, past V8's on-heap typed-array limit: each copy
+// would be an off-heap allocation the GC has to track, which made allocation and collection
+// most of a short trace's cost. Every copy that does not outlive the translation (the pass's
+// working key, received key, mask and committed state, the save/restore copies of patch ports,
+// clones and buckets) comes from this stack, taken and given back in LIFO order (a function
+// remembers `scratchTop` and puts it back); traceFlow puts the stack back as it found it even
+// when a translation throws. What outlives a pass is kept packed (see `pack`).
+const SCRATCH: Uint32Array[] = [];
+let scratchTop = 0;
+
+/** A scratch key: a copy of `src`, or all zeros without one. */
+function takeKey(src?: Uint32Array): Uint32Array {
+  let k = SCRATCH[scratchTop];
+  if (!k) {
+    k = new Uint32Array(FLOW_WORDS);
+    SCRATCH[scratchTop] = k;
+  }
+  scratchTop++;
+  if (src) k.set(src);
+  else k.fill(0);
+  return k;
+}
+
+/**
+ * A key kept past the translation, as its non-zero words: `[index, value, …]` (a received
+ * packet sets a few dozen of the 162 words). A plain array lives on the V8 heap.
+ */
+type Packed = readonly number[];
+
+function pack(k: Uint32Array): Packed {
+  const out: number[] = [];
+  for (let i = 0; i < FLOW_WORDS; i++) {
+    const v = k[i]!;
+    if (v !== 0) out.push(i, v);
+  }
+  return out;
+}
+
+/** Writes a packed key into `k` (all its words). */
+function unpackInto(p: Packed, k: Uint32Array): Uint32Array {
+  k.fill(0);
+  for (let j = 0; j < p.length; j += 2) k[p[j]!] = p[j + 1]!;
+  return k;
+}
+
+const unpack = (p: Packed): Uint32Array => unpackInto(p, new Uint32Array(FLOW_WORDS));
+
+/** Copies words [from, to) of `src` into `dst`. */
+function copyWords(dst: Uint32Array, src: Uint32Array, from: number, to: number): void {
+  for (let i = from; i < to; i++) dst[i] = src[i]!;
 }
 
 const report = (ctx: Ctx, type: TraceNode["type"], text: string): TraceNode => {
@@ -557,31 +608,58 @@ function matchTextOf(e: FlowEntry, names: ReadonlyMap<number, string> | undefine
   return text;
 }
 
+/** A rule's table line as the trace prints it, kept per rule, table and port-name map. */
+interface TableLine {
+  readonly names: ReadonlyMap<number, string> | undefined;
+  readonly table: number;
+  readonly text: string;
+  readonly match: string;
+  readonly cookie: string | undefined;
+}
+const TABLE_LINE = new WeakMap<FlowEntry, TableLine>();
+/** `NN. ` per table id. */
+const TABLE_PREFIX: string[] = [];
+const tablePrefix = (table: number): string =>
+  (TABLE_PREFIX[table] ??= `${String(table).padStart(2, " ")}. `);
+
 function tableText(
   e: FlowEntry | null,
   table: number,
   foreign = false,
   names?: ReadonlyMap<number, string>,
 ): TraceNode {
-  let s = `${String(table).padStart(2, " ")}. `;
   // xlate_report_table() recognises the miss rule of the trace's own bridge only: a miss in a
   // bridge reached through a patch port prints that bridge's internal rule (table 254, reg0=2).
   if (!e)
-    return { type: "table", text: `${s}${foreign ? "reg0=0x2, priority 0" : "No match."}`, subs: [], table };
-  const m = matchTextOf(e, names);
-  s += m;
-  if (!s.endsWith(" ")) s += ", ";
-  s += `priority ${e.priority}`;
-  if (e.cookie) s += `, cookie 0x${e.cookie.toString(16)}`;
-  return {
-    type: "table",
-    text: s,
-    subs: [],
-    table,
-    priority: e.priority,
-    ...(e.cookie ? { cookie: `0x${e.cookie.toString(16)}` } : {}),
-    match: m,
-  };
+    return {
+      type: "table",
+      text: `${tablePrefix(table)}${foreign ? "reg0=0x2, priority 0" : "No match."}`,
+      subs: [],
+      table,
+    };
+  let line = TABLE_LINE.get(e);
+  if (!line || line.names !== names || line.table !== table) {
+    const m = matchTextOf(e, names);
+    let s = tablePrefix(table) + m;
+    if (!s.endsWith(" ")) s += ", ";
+    s += `priority ${e.priority}`;
+    const cookie = e.cookie ? `0x${e.cookie.toString(16)}` : undefined;
+    if (cookie) s += `, cookie ${cookie}`;
+    line = { names, table, text: s, match: m, cookie };
+    TABLE_LINE.set(e, line);
+  }
+  // Two literal shapes, in the JSON's key order (with and without a cookie).
+  return line.cookie !== undefined
+    ? {
+        type: "table",
+        text: line.text,
+        subs: [],
+        table,
+        priority: e.priority,
+        cookie: line.cookie,
+        match: line.match,
+      }
+    : { type: "table", text: line.text, subs: [], table, priority: e.priority, match: line.match };
 }
 
 function lookup(ctx: Ctx, table: number, inPort: number): FlowEntry | null {
@@ -706,10 +784,13 @@ function tunnelDpifName(type: string, dstPort: number): string {
 /** compose_output_action__ for a tunnel port, kernel tunnelling (see tunnel.ts). */
 function tunnelOutput(ctx: Ctx, port: OfPort): void {
   const { key: k } = ctx;
-  const saved = k.slice(W.tun_id, W.dl_src);
+  const mark = scratchTop;
+  const saved = takeKey(k);
   const cfg = tunnelConfig(port);
   const tpDst = tunnelSend(cfg, k, ctx.wc, isIpAny(k));
-  if (tunDstText(k) === ctx.origTunDst) {
+  // ctx->orig_tunnel_ipv6_dst: the received packet's tunnel destination.
+  if (tunDstText(k) === tunDstText(ctx.init)) {
+    scratchTop = mark;
     // OVS leaves the port's tunnel settings in the flow on this path (goto out).
     report(ctx, "warn", "Not tunneling to our own address");
     return;
@@ -717,19 +798,21 @@ function tunnelOutput(ctx: Ctx, port: OfPort): void {
   report(ctx, "detail", "output to kernel tunnel");
   if (keyTunnelDstSet(k)) {
     const st = tunnelState(k, tpDst);
-    if (typeof ctx.tunBase !== "string") ctx.tunBase = `${Array.from(ctx.tunBase).join(",")};0`;
+    ctx.tunBase ??= `${Array.from(ctx.init.subarray(W.tun_id, W.dl_src)).join(",")};0`;
     if (st !== ctx.tunBase) {
       ctx.tunBase = st;
       ctx.odp.push(`set(tunnel(${formatTunnelKey(k, tpDst, cfg.type, ctx.bridge.tlvMap)}))`);
     }
   }
-  k.set(saved, W.tun_id); // the port's tunnel settings are not visible to later matches
+  copyWords(k, saved, W.tun_id, W.dl_src); // the port's tunnel settings are not visible to later matches
+  scratchTop = mark;
   commit(ctx);
   ctx.odp.push(ctx.opts.names ? tunnelDpifName(cfg.type, cfg.dstPort) : String(dpPort(port)));
 }
 
 function patchOutput(ctx: Ctx, bridge: Bridge, inPort: OfPort, isLast: boolean): void {
-  const saved = ctx.key.slice();
+  const mark = scratchTop;
+  const saved = takeKey(ctx.key);
   const oldBridge = ctx.bridge;
   const oldTrace = ctx.trace;
   ctx.key[W.in_port] = inPort.ofport;
@@ -737,7 +820,7 @@ function patchOutput(ctx: Ctx, bridge: Bridge, inPort: OfPort, isLast: boolean):
   ctx.key[W.metadata + 1] = 0;
   for (let i = 0; i < 16; i++) ctx.key[W.reg0 + i] = 0;
   // patch_port_output() zeroes the tunnel metadata and, for the peer bridge, its wildcards.
-  const tunWc = ctx.wc.slice(W.tun_id, W.dl_src);
+  const tunWc = takeKey(ctx.wc);
   ctx.key.fill(0, W.tun_id, W.dl_src);
   ctx.wc.fill(0, W.tun_id, W.dl_src);
   clearConntrack(ctx.key);
@@ -762,7 +845,8 @@ function patchOutput(ctx: Ctx, bridge: Bridge, inPort: OfPort, isLast: boolean):
   [ctx.actsetOutput, ctx.actsetHasGroup] = oldActset;
   ctx.trace = oldTrace;
   ctx.key.set(saved);
-  ctx.wc.set(tunWc, W.tun_id);
+  copyWords(ctx.wc, tunWc, W.tun_id, W.dl_src);
+  scratchTop = mark;
   ctx.bridge = oldBridge;
   ctx.conntracked = oldConntracked;
   ctx.wasMpls = oldWasMpls;
@@ -998,7 +1082,8 @@ function groupBucket(ctx: Ctx, b: Group["buckets"][number], isLast: boolean): vo
   const node = report(ctx, "bucket", `bucket ${b.id}`);
   const oldTrace = ctx.trace;
   ctx.trace = node.subs;
-  const saved = ctx.key.slice();
+  const mark = scratchTop;
+  const saved = takeKey(ctx.key);
   // The whole flow rolls back, actset_output included (a write_actions reached from the bucket
   // keeps its action set, not its actset_output).
   const savedActset = ctx.actsetOutput;
@@ -1010,6 +1095,7 @@ function groupBucket(ctx: Ctx, b: Group["buckets"][number], isLast: boolean): vo
   ctx.depth--;
   if (ctx.freezing) finishFreezing(ctx);
   ctx.key.set(saved);
+  scratchTop = mark;
   ctx.actsetOutput = savedActset;
   ctx.wasMpls = savedWasMpls;
   ctx.exit = false;
@@ -1044,7 +1130,9 @@ function frozenRest(ctx: Ctx, userdata: string, freeze: boolean): string {
   // A freeze keeps the action set and xin->xport_uuid; a controller action's state has neither
   // (golden recirc-share: shared only when the packet came in on a patch port).
   const set = freeze ? ctx.actionSet.map((a) => formatAction(a)).join(",") : "";
-  return `state:${userdata}:${ctx.stack.join(",")}:${ctx.wasMpls}:${set}:${freeze ? ctx.xport : ""}`;
+  // xin->xport_uuid: the port the pass's packet came in on.
+  const xport = freeze ? xportOf(ctx.topBridge, ctx.init[W.in_port]!) : "";
+  return `state:${userdata}:${ctx.stack.join(",")}:${ctx.wasMpls}:${set}:${xport}`;
 }
 
 /** xlate_actions(): xin->xport_uuid is the in_port's, unless there is none or it is a patch port. */
@@ -1089,12 +1177,15 @@ function finishFreezing(ctx: Ctx): void {
   if (g) {
     // Stateful mode follows the datapath's recirculation: the group runs again with dp_hash
     // set and picks a bucket (see dpHashBucket), whose actions the resumed pass executes.
-    const snap = ctx.key.slice();
+    const mark = scratchTop;
+    const snap = takeKey(ctx.key);
     snap[W.recirc_id] = id;
+    const packed = pack(snap);
+    scratchTop = mark;
     ctx.queue.push({
       id,
       bridge: ctx.bridge,
-      key: snap,
+      key: packed,
       table: ctx.tableId,
       nat: null,
       conntracked: ctx.conntracked,
@@ -1138,7 +1229,10 @@ function xlateCt(ctx: Ctx, a: Extract<OfAction, { kind: "ct" }>, isLast: boolean
   commit(ctx);
   ctx.ctNat = null;
   const oldMark = ctx.wc[W.ct_mark]!;
-  const oldLabel = ctx.wc.slice(W.ct_label, W.ct_label + 4);
+  const oldLabel0 = ctx.wc[W.ct_label]!;
+  const oldLabel1 = ctx.wc[W.ct_label + 1]!;
+  const oldLabel2 = ctx.wc[W.ct_label + 2]!;
+  const oldLabel3 = ctx.wc[W.ct_label + 3]!;
   ctx.wc[W.ct_mark] = 0;
   ctx.wc.fill(0, W.ct_label, W.ct_label + 4);
   doActions(ctx, a.actions, isLast);
@@ -1181,23 +1275,29 @@ function xlateCt(ctx: Ctx, a: Extract<OfAction, { kind: "ct" }>, isLast: boolean
     ctx.recircIds.ct = processed.table;
   }
   ctx.wc[W.ct_mark] = oldMark;
-  ctx.wc.set(oldLabel, W.ct_label);
+  ctx.wc[W.ct_label] = oldLabel0;
+  ctx.wc[W.ct_label + 1] = oldLabel1;
+  ctx.wc[W.ct_label + 2] = oldLabel2;
+  ctx.wc[W.ct_label + 3] = oldLabel3;
   if (a.table !== null) {
     ctx.conntracked = true;
     const id = allocRecirc(ctx, frozenState(ctx, frozenRest(ctx, "", true), a.table, ctx.key));
     ctx.odp.push(`recirc(0x${id.toString(16)})`);
-    let snap: Uint32Array = ctx.key.slice();
-    let stateful: { ctState: number; preNat: Uint32Array } | undefined;
+    const mark = scratchTop;
+    let snap = takeKey(ctx.key);
+    let stateful: { ctState: number; preNat: Packed } | undefined;
     if (processed) {
-      stateful = { ctState: processed.ctState, preNat: snap };
-      snap = flowToKey(processed.flow);
+      stateful = { ctState: processed.ctState, preNat: pack(snap) };
+      snap = flowToKey(processed.flow, snap);
     }
     snap[W.recirc_id] = id;
     snap[W.ct_zone] = zone;
+    const packed = pack(snap);
+    scratchTop = mark;
     ctx.queue.push({
       id,
       bridge: ctx.bridge,
-      key: snap,
+      key: packed,
       table: a.table,
       nat: ctx.ctNat,
       conntracked: true,
@@ -1241,7 +1341,8 @@ const IRREVERSIBLE = new Set(["meter", "output_trunc", "encap", "decap", "dec_ns
  * which the committed state and conntrack state of the original packet come back.
  */
 function cloneActions(ctx: Ctx, actions: readonly OfAction[], isLast: boolean): void {
-  const savedKey = ctx.key.slice();
+  const mark = scratchTop;
+  const savedKey = takeKey(ctx.key);
   // compose_clone() rolls the whole flow back, actset_output included.
   const savedActset = ctx.actsetOutput;
   const savedSet = ctx.actionSet;
@@ -1254,13 +1355,13 @@ function cloneActions(ctx: Ctx, actions: readonly OfAction[], isLast: boolean): 
     if (ctx.freezing) finishFreezing(ctx);
   } else {
     commit(ctx);
-    const savedBase = ctx.base.slice();
+    const savedBase = takeKey(ctx.base);
     const conntracked = ctx.conntracked;
-    const mark = ctx.odp.length;
+    const odpMark = ctx.odp.length;
     doActions(ctx, actions, true);
     if (!ctx.freezing) xlateActionSet(ctx);
     if (ctx.freezing) finishFreezing(ctx);
-    const inner = ctx.odp.splice(mark);
+    const inner = ctx.odp.splice(odpMark);
     if (inner.length) ctx.odp.push(`clone(${inner.join(",")})`);
     ctx.conntracked = conntracked;
     ctx.base.set(savedBase);
@@ -1269,6 +1370,7 @@ function cloneActions(ctx: Ctx, actions: readonly OfAction[], isLast: boolean): 
   ctx.stack = savedStack;
   ctx.wasMpls = savedWasMpls;
   ctx.key.set(savedKey);
+  scratchTop = mark;
   ctx.actsetOutput = savedActset;
 }
 
@@ -1363,11 +1465,12 @@ function checkPktLarger(
   const savedSet = ctx.actionSet;
   const savedStack = ctx.stack;
   ctx.stack = [...savedStack];
-  const savedKey = ctx.key.slice();
+  const scratchMark = scratchTop;
+  const savedKey = takeKey(ctx.key);
   // actset_output is part of the flow each branch starts from again.
   const savedActset = ctx.actsetOutput;
   commit(ctx);
-  const savedBase = ctx.base.slice();
+  const savedBase = takeKey(ctx.base);
   const conntracked = ctx.conntracked;
   const wasMpls = ctx.wasMpls;
   const branch = (bit: bigint): string => {
@@ -1388,6 +1491,7 @@ function checkPktLarger(
   const oldExit = ctx.exit;
   ctx.exit = false;
   const le = branch(0n);
+  scratchTop = scratchMark;
   ctx.odp.push(`check_pkt_len(size=${a.len},gt(${gt || "drop"}),le(${le || "drop"}))`);
   ctx.actionSet = savedSet;
   ctx.stack = savedStack;
@@ -1904,6 +2008,12 @@ function ipFlowText(k: Uint32Array, af: NatSpec["af"]): string {
   return "";
 }
 
+/**
+ * One translation pass. `key` is scratch the caller owns: the working flow, as the pass
+ * receives it and as it leaves it. What the pass returns keeps the received packet, the
+ * megaflow mask and the final packet packed, and makes their flows and texts when first read
+ * (a caller following the packet reads the flows only; the texts when someone looks).
+ */
 function runPass(
   sw: Switch,
   topBridge: Bridge,
@@ -1919,14 +2029,16 @@ function runPass(
   recircIds: Shared,
   opts: TraceOptions,
 ): TracePass {
-  const init = key.slice();
+  const mark = scratchTop;
+  const init = takeKey(key);
   const ctx: Ctx = {
     sw,
     bridge: topBridge,
     topBridge,
     key,
-    wc: new Uint32Array(FLOW_WORDS),
-    base: key.slice(),
+    init,
+    wc: takeKey(),
+    base: takeKey(key),
     odp: [],
     trace: [],
     depth: 0,
@@ -1951,10 +2063,8 @@ function runPass(
     recircIds,
     opts,
     upcallVlans: vlanCount(key),
-    tunBase: key.slice(W.tun_id, W.dl_src),
-    origTunDst: tunDstText(key),
+    tunBase: null,
     origSkbPriority: key[W.skb_priority]!,
-    xport: xportOf(topBridge, key[W.in_port]!),
     inActionSet: false,
     wasMpls: false,
   };
@@ -1979,7 +2089,7 @@ function runPass(
     if (isIpAny(key) && (key[W.tun_tos]! & 3) === 3) wc[W.nw_tos] = (wc[W.nw_tos]! | 3) >>> 0;
   }
   const top: TraceNode[] = [];
-  const bridgeNode: TraceNode = { type: "bridge", text: `bridge("${topBridge.name}")`, subs: [] };
+  const bridgeNode: TraceNode = { type: "bridge", text: bridgeTitle(topBridge), subs: [] };
   top.push(bridgeNode);
   ctx.trace = bridgeNode.subs;
   if (resume) {
@@ -2010,9 +2120,11 @@ function runPass(
   if (ctx.error === null && ctx.freezing) finishFreezing(ctx);
   optimiseOdp(ctx.odp);
   // xlate_out_uninit(): the pass's references to its controller states go (golden recirc-share).
-  for (const st of recircIds.passLocal.splice(0)) recircIds.byState.delete(st);
+  if (recircIds.passLocal.length) {
+    for (const st of recircIds.passLocal) recircIds.byState.delete(st);
+    recircIds.passLocal.length = 0;
+  }
 
-  let megaflowMask = wc;
   if (ctx.error === null) {
     // xlate_wc_finish
     if (!keyTunnelDstSet(init)) wc.fill(0, W.tun_id, W.dl_src); // no tunnel: its mask is moot
@@ -2025,7 +2137,8 @@ function runPass(
       wc[W.tp_src] = wc[W.tp_src]! & 0xff;
       wc[W.tp_dst] = wc[W.tp_dst]! & 0xff;
     }
-    for (const w of [W.vlan0, W.vlan1]) if (wc[w]! & 0xffff) wc[w] = (wc[w]! | VLAN_CFI) >>> 0;
+    if (wc[W.vlan0]! & 0xffff) wc[W.vlan0] = (wc[W.vlan0]! | VLAN_CFI) >>> 0;
+    if (wc[W.vlan1]! & 0xffff) wc[W.vlan1] = (wc[W.vlan1]! | VLAN_CFI) >>> 0;
     if (init[W.nw_frag]! & 2) {
       wc[W.tp_src] = 0;
       wc[W.tp_dst] = 0;
@@ -2041,17 +2154,33 @@ function runPass(
   } else {
     ctx.odp.length = 0;
   }
-  megaflowMask = wc;
-  const mfValue = new Uint32Array(FLOW_WORDS);
-  for (let i = 0; i < FLOW_WORDS; i++) mfValue[i] = (init[i]! & megaflowMask[i]!) >>> 0;
+  // What the pass keeps: the received packet, the mask, and the words the pass changed.
+  const initP = pack(init);
+  const maskP = pack(wc);
+  const changed: number[] = [];
+  for (let i = 0; i < FLOW_WORDS; i++) if (init[i] !== key[i]) changed.push(i, key[i]!);
   // flow_equal() also compares actset_output, which write_actions sets (never printed).
-  let same = ctx.actsetOutput === null;
-  for (let i = 0; i < FLOW_WORDS; i++) if (init[i] !== ctx.key[i]) same = false;
-  const initFlow = keyToFlow(init);
+  const same = ctx.actsetOutput === null && changed.length === 0;
+  scratchTop = mark;
+
+  let initFlow: Flow | undefined;
+  let finalFlow: Flow | undefined;
+  const startOf = (): Flow => {
+    initFlow ??= keyToFlow(unpack(initP));
+    return initFlow;
+  };
   // An unchanged packet's final flow is only read as "unchanged" and as `packets.final` (= start).
-  const finalFlow = same ? initFlow : keyToFlow(ctx.key);
-  // The texts are rendered when first read (callers that only follow the packet never ask).
-  const mask = megaflowMask.slice();
+  const finalOf = (): Flow => {
+    if (finalFlow === undefined) {
+      if (same) finalFlow = startOf();
+      else {
+        const k = unpack(initP);
+        for (let j = 0; j < changed.length; j += 2) k[changed[j]!] = changed[j + 1]!;
+        finalFlow = keyToFlow(k);
+      }
+    }
+    return finalFlow;
+  };
   const topNames = namesOf(ctx, topBridge);
   let flowText: string | undefined;
   let finalText: string | undefined;
@@ -2059,30 +2188,47 @@ function runPass(
   const pass: TracePass = {
     recirc,
     get flow(): string {
-      flowText ??= formatFlow(initFlow, topNames ? { portNames: topNames } : {});
+      flowText ??= formatFlow(startOf(), topNames ? { portNames: topNames } : {});
       return flowText;
     },
     nodes: top,
     get finalFlow(): string {
-      finalText ??= same ? "unchanged" : formatFlow(finalFlow, topNames ? { portNames: topNames } : {});
+      finalText ??= same ? "unchanged" : formatFlow(finalOf(), topNames ? { portNames: topNames } : {});
       return finalText;
     },
     get megaflow(): string {
-      megaflowText ??= formatMatchWords(
-        { value: mfValue, mask, eth: true },
-        topNames ? { portNames: topNames } : {},
-      );
+      if (megaflowText === undefined) {
+        const mask = unpack(maskP);
+        const value = unpack(initP);
+        for (let i = 0; i < FLOW_WORDS; i++) value[i] = (value[i]! & mask[i]!) >>> 0;
+        megaflowText = formatMatchWords({ value, mask, eth: true }, topNames ? { portNames: topNames } : {});
+      }
       return megaflowText;
     },
     datapathActions: ctx.odp.length ? ctx.odp.join(",") : "drop",
     error: ctx.error,
     ...(ctx.slow ? { slowPath: ["Uses action(s) not supported by datapath"] } : {}),
   };
+  let packets: { readonly start: Flow; readonly final: Flow } | undefined;
   Object.defineProperty(pass, "packets", {
-    value: { start: initFlow, final: same ? initFlow : finalFlow },
+    get: () => {
+      packets ??= { start: startOf(), final: finalOf() };
+      return packets;
+    },
     enumerable: false,
   });
   return pass;
+}
+
+/** `bridge("NAME")`, the title of a bridge's part of the trace, per bridge. */
+const BRIDGE_TITLE = new WeakMap<Bridge, string>();
+function bridgeTitle(b: Bridge): string {
+  let t = BRIDGE_TITLE.get(b);
+  if (t === undefined) {
+    t = `bridge("${b.name}")`;
+    BRIDGE_TITLE.set(b, t);
+  }
+  return t;
 }
 
 /**
@@ -2094,8 +2240,47 @@ export function traceFlow(sw: Switch, bridgeName: string, flow: Flow, opts: Trac
   const bridge = sw.bridge(bridgeName);
   const queue: RecircNode[] = [];
   const recircIds: Shared = { next: 1, byState: new Map(), passLocal: [], ct: opts.conntrack, learned: [] };
+  const passes: TracePass[] = [];
+  const scratchMark = scratchTop;
+  try {
+    const key = flowToKey(flow, takeKey());
+    if (opts.inPort !== undefined) key[W.in_port] = opts.inPort;
+    passes.push(runPass(sw, bridge, key, null, null, queue, recircIds, opts));
+    if (queue.length) runRecircs(sw, bridge, passes, queue, recircIds, opts);
+  } finally {
+    scratchTop = scratchMark;
+  }
+  // The first pass's flow text is rendered when read (a caller following the packet never asks).
+  const first = passes[0]!;
+  const out: TraceResult = {
+    version: 1,
+    bridge: bridgeName,
+    get flow(): string {
+      return first.flow;
+    },
+    passes,
+  };
+  if (recircIds.ct) Object.defineProperty(out, "conntrack", { value: recircIds.ct, enumerable: false });
+  if (opts.sideEffects) {
+    for (const { bridge: b, entry } of recircIds.learned) b.addFlow(entry);
+    Object.defineProperty(out, "learned", {
+      value: recircIds.learned.map((l) => l.entry),
+      enumerable: false,
+    });
+  }
+  return out;
+}
+
+/** The recirculations the passes queued, each traced as a pass of its own, in order. */
+function runRecircs(
+  sw: Switch,
+  bridge: Bridge,
+  passes: TracePass[],
+  queue: RecircNode[],
+  recircIds: Shared,
+  opts: TraceOptions,
+): void {
   const ctNext = [...(opts.ctNext ?? [])];
-  const passes: TracePass[] = [runPass(sw, bridge, flowToKey(flow), null, null, queue, recircIds, opts)];
   while (queue.length) {
     const n = queue.shift()!;
     if (passes.length > MAX_RECIRC_PASSES) {
@@ -2103,15 +2288,17 @@ export function traceFlow(sw: Switch, bridgeName: string, flow: Flow, opts: Trac
       passes[passes.length - 1] = { ...last, error: last.error ?? "Recirculation depth exceeded" };
       break;
     }
-    const k = n.key;
+    const mark = scratchTop;
+    const k = unpackInto(n.key, takeKey());
     const stateful = n.ctState !== undefined;
     const dflt = ctNext.length === 0 && !stateful;
     const st = ctNext.length ? ctNext.shift()! : stateful ? n.ctState! : CS.trk | CS.new;
     k[W.ct_state] = st;
     let nat: RecircHeader["nat"] = null;
     if (n.nat && n.preNat) {
-      nat = { initial: ipFlowText(n.preNat, n.nat.af === "none" ? "ipv4" : n.nat.af), modified: "" };
-      nat = { ...nat, modified: ipFlowText(k, n.nat.af === "none" ? "ipv4" : n.nat.af) };
+      const af = n.nat.af === "none" ? "ipv4" : n.nat.af;
+      nat = { initial: ipFlowText(unpackInto(n.preNat, takeKey()), af), modified: "" };
+      nat = { ...nat, modified: ipFlowText(k, af) };
     } else if (n.nat) {
       const initial = ipFlowText(k, n.nat.af);
       const af = n.nat.af;
@@ -2142,26 +2329,8 @@ export function traceFlow(sw: Switch, bridgeName: string, flow: Flow, opts: Trac
         opts,
       ),
     );
+    scratchTop = mark;
   }
-  // The first pass's flow text is rendered when read (a caller following the packet never asks).
-  const first = passes[0]!;
-  const out: TraceResult = {
-    version: 1,
-    bridge: bridgeName,
-    get flow(): string {
-      return first.flow;
-    },
-    passes,
-  };
-  if (recircIds.ct) Object.defineProperty(out, "conntrack", { value: recircIds.ct, enumerable: false });
-  if (opts.sideEffects) {
-    for (const { bridge: b, entry } of recircIds.learned) b.addFlow(entry);
-    Object.defineProperty(out, "learned", {
-      value: recircIds.learned.map((l) => l.entry),
-      enumerable: false,
-    });
-  }
-  return out;
 }
 
 /** Parses `--ct-next` flags (`trk,est`, `+trk+new`, `trk|new`) as OVS parse_ct_state does. */
