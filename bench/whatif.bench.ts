@@ -77,7 +77,7 @@ function perPair(s: Scenario, n: number) {
     const base = reuse ? createSimulation(s) : undefined;
     return timed(() => {
       for (const [a, b] of pairs) {
-        const sim = createSimulation(s, base);
+        const sim = createSimulation(s, base !== undefined ? { reuse: base } : {});
         trace(sim, { from: a.traceFrom, to: b.ip, port: b.port, proto: b.proto });
       }
     });
