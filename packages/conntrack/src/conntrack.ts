@@ -62,7 +62,7 @@
  *   table and two traces compared. Time is virtual: every call takes `now` (seconds).
  */
 import { CS, type Flow, IP_PROTO, SimError, TCP_FLAG, formatIp4, formatIp6, withFlow } from "@ovnsim/packet";
-import { type CtTuple, type IcmpInner, extractTuple, reverseTuple, tupleKey } from "./tuple.js";
+import { type CtTuple, type IcmpInner, extractTuple, reverseTuple, tuplesEqual } from "./tuple.js";
 
 /** TCP peer state (OVS `enum ct_dpif_tcp_state`, the subset the model moves through). */
 export type TcpPeerState = "CLOSED" | "SYN_SENT" | "ESTABLISHED" | "CLOSING" | "FIN_WAIT_2" | "TIME_WAIT";
@@ -187,21 +187,41 @@ const LEAF_SLOTS = 1 << LEAF_BITS;
 const N_BUCKETS = LEAF_SLOTS * LEAF_SLOTS;
 const LABEL_MASK = (1n << 128n) - 1n;
 
-function bucketOf(key: string): number {
-  let h = 2166136261;
-  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 16777619);
+/** A tuple's bucket, hashed from its numbers (no key string is built: this runs per ct pass). */
+function bucketOf(zone: number, t: CtTuple): number {
+  let h = Math.imul(zone ^ 0x9e3779b9, 0x85ebca6b);
+  h = Math.imul(h ^ t.proto, 0xcc9e2d51);
+  if (t.family === 4) {
+    h = Math.imul(h ^ t.src4, 0x1b873593);
+    h = Math.imul(h ^ t.dst4, 0x85ebca6b);
+  } else {
+    h = Math.imul(h ^ Number(BigInt.asUintN(32, t.src6 ^ (t.src6 >> 64n))), 0x1b873593);
+    h = Math.imul(h ^ Number(BigInt.asUintN(32, t.dst6 ^ (t.dst6 >> 64n))), 0x85ebca6b);
+  }
+  h = Math.imul(h ^ ((t.sport << 16) | t.dport), 0xcc9e2d51);
+  h = Math.imul(h ^ t.icmpType, 0x1b873593);
+  h ^= h >>> 15;
+  h ^= h >>> 13;
   return (h >>> 0) & (N_BUCKETS - 1);
 }
 
+/** One key of a connection: the tuple (in its zone) it is found by, and which direction that is. */
 interface KeyRef {
+  readonly zone: number;
+  readonly tuple: CtTuple;
   readonly entry: CtEntry;
   readonly dir: "orig" | "reply";
 }
 
+/** A bucket: the few keys that hash to it (copied on write; the table is a persistent value). */
+type Bucket = readonly KeyRef[];
+
+const sameKey = (r: KeyRef, zone: number, t: CtTuple): boolean => r.zone === zone && tuplesEqual(r.tuple, t);
+
 /** The connection table: an immutable value. */
 export class Conntrack {
   private constructor(
-    private readonly buckets: readonly (readonly (ReadonlyMap<string, KeyRef> | undefined)[] | undefined)[],
+    private readonly buckets: readonly (readonly (Bucket | undefined)[] | undefined)[],
     /** Next connection id. */
     readonly nextId: number,
   ) {}
@@ -211,7 +231,7 @@ export class Conntrack {
     return new Conntrack(new Array<undefined>(LEAF_SLOTS).fill(undefined), 1);
   }
 
-  private bucket(bi: number): ReadonlyMap<string, KeyRef> | undefined {
+  private bucket(bi: number): Bucket | undefined {
     return this.buckets[bi >>> LEAF_BITS]?.[bi & (LEAF_SLOTS - 1)];
   }
 
@@ -227,7 +247,7 @@ export class Conntrack {
       if (!leaf) continue;
       for (const b of leaf) {
         if (!b) continue;
-        for (const r of b.values()) {
+        for (const r of b) {
           if (now !== undefined && r.entry.expires <= now) continue;
           seen.set(r.entry.id, r.entry);
         }
@@ -258,8 +278,15 @@ export class Conntrack {
     tuple: CtTuple,
     now = 0,
   ): { entry: CtEntry; reply: boolean; orphan: boolean } | undefined {
-    const key = tupleKey(zone, tuple);
-    const r = this.bucket(bucketOf(key))?.get(key);
+    const b = this.bucket(bucketOf(zone, tuple));
+    if (b === undefined) return undefined;
+    let r: KeyRef | undefined;
+    for (let i = 0; i < b.length; i++) {
+      if (sameKey(b[i]!, zone, tuple)) {
+        r = b[i];
+        break;
+      }
+    }
     if (!r) return undefined;
     const live = r.entry.expires > now;
     if (live) return { entry: r.entry, reply: r.dir === "reply", orphan: false };
@@ -285,49 +312,57 @@ export class Conntrack {
 
   /** The table with a connection added or replaced (both its keys). */
   with(entry: CtEntry): Conntrack {
-    const updates = new Map<number, Map<string, KeyRef>>();
-    const put = (k: string, ref: KeyRef): void => {
-      const bi = bucketOf(k);
-      let m = updates.get(bi);
-      if (!m) {
-        m = new Map(this.bucket(bi) ?? []);
-        updates.set(bi, m);
-      }
-      m.set(k, ref);
-    };
-    put(tupleKey(entry.zone, entry.orig), { entry, dir: "orig" });
-    put(tupleKey(entry.zone, entry.reply), { entry, dir: "reply" });
-    return this.replaceBuckets(updates, Math.max(this.nextId, entry.id + 1));
+    const z = entry.zone;
+    const b1 = bucketOf(z, entry.orig);
+    const b2 = bucketOf(z, entry.reply);
+    const k1: KeyRef = { zone: z, tuple: entry.orig, entry, dir: "orig" };
+    const k2: KeyRef = { zone: z, tuple: entry.reply, entry, dir: "reply" };
+    const n1 = putKey(this.bucket(b1), k1);
+    const nextId = Math.max(this.nextId, entry.id + 1);
+    if (b1 === b2) return this.replaceBuckets(b1, putKey(n1, k2), -1, undefined, nextId);
+    return this.replaceBuckets(b1, n1, b2, putKey(this.bucket(b2), k2), nextId);
   }
 
   /** The table without a connection. */
   without(entry: CtEntry): Conntrack {
-    const updates = new Map<number, Map<string, KeyRef>>();
-    for (const k of [tupleKey(entry.zone, entry.orig), tupleKey(entry.zone, entry.reply)]) {
-      const bi = bucketOf(k);
-      const cur = updates.get(bi) ?? this.bucket(bi);
-      const ref = cur?.get(k);
-      if (!ref || ref.entry.id !== entry.id) continue;
-      const m = updates.get(bi) ?? new Map(cur);
-      m.delete(k);
-      updates.set(bi, m);
+    const z = entry.zone;
+    const b1 = bucketOf(z, entry.orig);
+    const b2 = bucketOf(z, entry.reply);
+    const o1 = this.bucket(b1);
+    const n1 = dropKey(o1, z, entry.orig, entry.id);
+    if (b1 === b2) {
+      const n = dropKey(n1, z, entry.reply, entry.id);
+      return n === o1 ? this : this.replaceBuckets(b1, n, -1, undefined, this.nextId);
     }
-    return updates.size === 0 ? this : this.replaceBuckets(updates, this.nextId);
+    const o2 = this.bucket(b2);
+    const n2 = dropKey(o2, z, entry.reply, entry.id);
+    if (n1 === o1 && n2 === o2) return this;
+    return this.replaceBuckets(b1, n1, b2, n2, this.nextId);
   }
 
-  private replaceBuckets(updates: Map<number, Map<string, KeyRef>>, nextId: number): Conntrack {
+  /** A new table with bucket `i` (and `j`, unless -1) replaced: the top and the touched leaves copied. */
+  private replaceBuckets(
+    i: number,
+    bi: Bucket | undefined,
+    j: number,
+    bj: Bucket | undefined,
+    nextId: number,
+  ): Conntrack {
     const top = this.buckets.slice();
-    for (const [i, m] of updates) {
-      const hi = i >>> LEAF_BITS;
-      let leaf = top[hi];
-      if (leaf === this.buckets[hi]) {
-        leaf = leaf ? leaf.slice() : new Array<undefined>(LEAF_SLOTS).fill(undefined);
-        top[hi] = leaf;
-      }
-      (leaf as (ReadonlyMap<string, KeyRef> | undefined)[])[i & (LEAF_SLOTS - 1)] =
-        m.size === 0 ? undefined : m;
-    }
+    this.setBucket(top, i, bi);
+    if (j >= 0) this.setBucket(top, j, bj);
     return new Conntrack(top, nextId);
+  }
+
+  private setBucket(top: (readonly (Bucket | undefined)[] | undefined)[], i: number, b: Bucket | undefined) {
+    const hi = i >>> LEAF_BITS;
+    let leaf = top[hi];
+    if (leaf === this.buckets[hi]) {
+      leaf = leaf ? leaf.slice() : new Array<undefined>(LEAF_SLOTS).fill(undefined);
+      top[hi] = leaf;
+    }
+    (leaf as (Bucket | undefined)[])[i & (LEAF_SLOTS - 1)] =
+      b !== undefined && b.length === 0 ? undefined : b;
   }
 
   /**
@@ -343,6 +378,35 @@ export class Conntrack {
   process(flow: Flow, opts: CtOptions): CtResult {
     return processPacket(this, flow, opts);
   }
+}
+
+/** A bucket with `k` added, replacing the key of the same tuple in the same zone. */
+function putKey(b: Bucket | undefined, k: KeyRef): Bucket {
+  if (b === undefined) return [k];
+  const out = b.slice();
+  for (let i = 0; i < out.length; i++) {
+    if (sameKey(out[i]!, k.zone, k.tuple)) {
+      out[i] = k;
+      return out;
+    }
+  }
+  out.push(k);
+  return out;
+}
+
+/** A bucket without the key of tuple `t` in `zone`, if it belongs to connection `id` (else `b` itself). */
+function dropKey(b: Bucket | undefined, zone: number, t: CtTuple, id: number): Bucket | undefined {
+  if (b === undefined) return b;
+  for (let i = 0; i < b.length; i++) {
+    const r = b[i]!;
+    if (sameKey(r, zone, t)) {
+      if (r.entry.id !== id) return b;
+      const out = b.slice();
+      out.splice(i, 1);
+      return out;
+    }
+  }
+  return b;
 }
 
 function checkZone(zone: number): void {

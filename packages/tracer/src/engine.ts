@@ -335,7 +335,7 @@ function ovnArpAnswer(
         o,
         withFlow(b.flow, {
           metadata: BigInt(key?.dp ?? 0),
-          regs: Object.freeze(Object.assign(new Array<number>(16).fill(0), { 15: key?.key ?? 0 })),
+          regs: outportRegs(key?.key ?? 0),
         }),
       );
       if (!lp?.port) continue;
@@ -447,6 +447,20 @@ const MAX_HOPS = 12;
 
 /** Registers all zero (frozen, so withFlow shares it instead of copying). */
 const ZERO_REGS: readonly number[] = Object.freeze(new Array<number>(16).fill(0));
+
+/** Registers with only reg15 (the logical output port's tunnel key) set, one frozen array per key. */
+const OUTPORT_REGS = new Map<number, readonly number[]>();
+function outportRegs(key: number): readonly number[] {
+  let r = OUTPORT_REGS.get(key);
+  if (r === undefined) {
+    const a = new Array<number>(16).fill(0);
+    a[15] = key;
+    r = Object.freeze(a);
+    if (OUTPORT_REGS.size >= 4096) OUTPORT_REGS.clear();
+    OUTPORT_REGS.set(key, r);
+  }
+  return r;
+}
 
 export function physicalSteps(
   t: physical.Trace,
@@ -887,7 +901,7 @@ function intoOvn(
     const key = sim.ovn.portKeys.get(out.port);
     const withRegs = withFlow(out.flow, {
       metadata: BigInt(key?.dp ?? 0),
-      regs: Object.freeze(Object.assign(new Array<number>(16).fill(0), { 15: key?.key ?? 0 })),
+      regs: outportRegs(key?.key ?? 0),
     });
     const lp = logToPhy(o, withRegs);
     if (!lp?.port) {

@@ -117,16 +117,23 @@ export interface WireFrame {
 const ARP_OPS: Record<number, string> = { 1: "request", 2: "reply" };
 
 /**
- * Views already made, per packet: flows are frozen, so a packet's view never changes, and the
- * same packet is shown at several steps of a trace (each hop of a wire, each bridge port).
+ * Views made lately, per packet: flows are frozen, so a packet's view never changes, and the
+ * same packet is shown at several steps close together (each hop of a wire, each bridge port).
+ * A small ring compared by identity: a WeakMap entry per packet cost more than the view itself
+ * (its ephemeron table grows with every packet and the GC walks it).
  */
-const VIEWS = new WeakMap<Flow, PacketView>();
+const RING = 32;
+const VIEW_FLOWS: (Flow | undefined)[] = new Array<Flow | undefined>(RING).fill(undefined);
+const VIEW_VIEWS: (PacketView | undefined)[] = new Array<PacketView | undefined>(RING).fill(undefined);
+let viewNext = 0;
 
 export function packetView(f: Flow): PacketView {
-  let v = VIEWS.get(f);
-  if (v === undefined) {
-    v = makeView(f);
-    if (Object.isFrozen(f)) VIEWS.set(f, v);
+  for (let i = 0; i < RING; i++) if (VIEW_FLOWS[i] === f) return VIEW_VIEWS[i]!;
+  const v = makeView(f);
+  if (Object.isFrozen(f)) {
+    VIEW_FLOWS[viewNext] = f;
+    VIEW_VIEWS[viewNext] = v;
+    viewNext = (viewNext + 1) & (RING - 1);
   }
   return v;
 }
