@@ -34,6 +34,7 @@ import {
   SimError,
   TCP_FLAG,
   formatIp4,
+  formatFlow,
   formatIp6,
   formatMac,
   makeFlow,
@@ -303,6 +304,34 @@ function ovnArpAnswer(
   toOvn: Flow,
 ): physical.BridgeAnswer[] {
   if (toOvn.dl_type !== 0x0806 || toOvn.nw_proto !== physical.ARP_OP.request) return [];
+  // The logical pipelines keep no state for an ARP (no conntrack, ovn-trace's put_fdb/put_arp
+  // change nothing), so the answer is a function of the compiled world and the frame: every
+  // simulation sharing this world (the matrix's pairs, `createSimulation(s, { reuse })`) asks
+  // again for each MetalLB gratuitous ARP, which floods a 100-port switch.
+  let memo = ARP_ANSWERS.get(ovn);
+  if (!memo) {
+    memo = new Map();
+    ARP_ANSWERS.set(ovn, memo);
+  }
+  const key = `${node} ${bridge} ${formatFlow(toOvn)}`;
+  let out = memo.get(key);
+  if (!out) {
+    out = Object.freeze(arpAnswer(s, ovn, o, node, bridge, toOvn));
+    memo.set(key, out);
+  }
+  return out.slice();
+}
+
+const ARP_ANSWERS = new WeakMap<OvnWorld, Map<string, readonly physical.BridgeAnswer[]>>();
+
+function arpAnswer(
+  s: Scenario,
+  ovn: OvnWorld,
+  o: NodeOvs,
+  node: string,
+  bridge: string,
+  toOvn: Flow,
+): physical.BridgeAnswer[] {
   const inport = portOfKey(ovn, Number(toOvn.metadata), toOvn.regs[14] ?? 0);
   const dp = inport ? ovn.portKeys.get(inport)?.datapath : undefined;
   if (!inport || !dp || localnetPortName(dp) !== inport) return [];
