@@ -54,8 +54,11 @@ export interface TracePass {
   /**
    * The packet at the start of the pass and at its end, as flows (not enumerable: not part of
    * the JSON); `flow` and `finalFlow` are their texts. `final` is `start` itself when unchanged.
+   * Each is made when first read.
    */
   readonly packets?: {
+    /** The pass left the packet as it came (finalFlow "unchanged"), known without making a flow. */
+    readonly unchanged?: boolean;
     readonly start: import("@ovnsim/packet").Flow;
     readonly final: import("@ovnsim/packet").Flow;
   };

@@ -2209,14 +2209,17 @@ function runPass(
     error: ctx.error,
     ...(ctx.slow ? { slowPath: ["Uses action(s) not supported by datapath"] } : {}),
   };
-  let packets: { readonly start: Flow; readonly final: Flow } | undefined;
-  Object.defineProperty(pass, "packets", {
-    get: () => {
-      packets ??= { start: startOf(), final: finalOf() };
-      return packets;
+  // Each flow is made when read: a caller after the final packet does not pay for the first.
+  const packets = {
+    unchanged: same,
+    get start(): Flow {
+      return startOf();
     },
-    enumerable: false,
-  });
+    get final(): Flow {
+      return finalOf();
+    },
+  };
+  Object.defineProperty(pass, "packets", { value: packets, enumerable: false });
   return pass;
 }
 

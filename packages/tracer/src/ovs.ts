@@ -16,6 +16,7 @@ import {
   type OfPort,
   OFPP_LOCAL,
   Switch,
+  type TraceNode,
   type TraceResult,
   parseFlowLine,
   renderTrace,
@@ -110,6 +111,83 @@ function macTablesFor(o: NodeOvs): Map<string, MacTable> {
   return o.macTables;
 }
 
+/** What runBridge reads from a rule's action texts, per text (a bridge's rules print the same few). */
+interface RuleActions {
+  /** `resubmit(,8)`: the hand-off to OVN's logical ingress. */
+  readonly toOvn: boolean;
+  readonly normal: boolean;
+  /** The actions that shape the packet handed to OVN, in order. */
+  readonly ops: readonly (
+    | { readonly t: "strip" }
+    | { readonly t: "md"; readonly v: bigint }
+    | { readonly t: "reg"; readonly i: number; readonly v: number }
+  )[];
+}
+const RULE_ACTIONS = new Map<string, RuleActions>();
+function ruleActions(actions: string): RuleActions {
+  let r = RULE_ACTIONS.get(actions);
+  if (r) return r;
+  const ops: RuleActions["ops"][number][] = [];
+  for (const act of actions.split(",")) {
+    if (act === "strip_vlan" || act === "pop_vlan") ops.push({ t: "strip" });
+    const m = /^set_field:(0x[0-9a-f]+|\d+)->(metadata|reg(\d+))$/.exec(act);
+    if (m) {
+      if (m[2] === "metadata") ops.push({ t: "md", v: BigInt(m[1]!) });
+      else ops.push({ t: "reg", i: Number(m[3]), v: Number(m[1]) >>> 0 });
+    }
+  }
+  r = { toOvn: /resubmit\(,8\)/.test(actions), normal: /\bNORMAL\b/.test(actions), ops };
+  if (RULE_ACTIONS.size >= 4096) RULE_ACTIONS.clear();
+  RULE_ACTIONS.set(actions, r);
+  return r;
+}
+
+type Rule = OvsRun["rules"][number];
+const BRIDGE_NODE = /^bridge\("(.*)"\)$/;
+
+/** The walk over a pass's trace tree: the bridges crossed and the rules that matched, in order. */
+class RuleWalk {
+  cur: string;
+  readonly bridges: string[] = [];
+  readonly rules: Rule[] = [];
+  constructor(bridge: string) {
+    this.cur = bridge;
+  }
+  walk(nodes: readonly TraceNode[]): void {
+    for (let i = 0; i < nodes.length; i++) {
+      const n = nodes[i]!;
+      if (n.type === "bridge") {
+        const m = BRIDGE_NODE.exec(n.text);
+        if (m) {
+          this.cur = m[1]!;
+          if (this.bridges[this.bridges.length - 1] !== this.cur) this.bridges.push(this.cur);
+        }
+      }
+      // A resumed pass (after ct() or a dp_hash group) continues in the bridge that froze it,
+      // which is the bridge of the last rule seen (ofproto/trace names the traced bridge).
+      if (n.type === "thaw" && this.rules.length > 0) this.cur = this.rules[this.rules.length - 1]!.bridge;
+      if (n.type === "table" && n.priority !== undefined) {
+        let actions = "";
+        let first = true;
+        for (const x of n.subs) {
+          if (x.type !== "action") continue;
+          actions = first ? x.text : `${actions},${x.text}`;
+          first = false;
+        }
+        this.rules.push({
+          bridge: this.cur,
+          table: n.table ?? 0,
+          priority: n.priority,
+          cookie: n.cookie ?? "0",
+          match: n.match ?? "",
+          actions,
+        });
+      }
+      this.walk(n.subs);
+    }
+  }
+}
+
 /** Runs `flow` into `bridge` at `inPort` (a port name) on the node. */
 export function runBridge(
   o: NodeOvs,
@@ -120,100 +198,79 @@ export function runBridge(
 ): OvsRun {
   const br = o.sw.bridge(bridge);
   const port = br.portByName(inPort);
-  const f = withFlow(flow, { in_port: port?.ofport ?? 0 });
-  // With a connection table, every ct() runs through it (stateful mode: `--datapath openflow`).
-  const result = traceFlow(o.sw, bridge, f, {
-    macTables: macTablesFor(o),
-    ...(opts.conntrack ? { conntrack: opts.conntrack } : {}),
-  });
-  const exits: OvsExit[] = [];
-  const bridges: string[] = [];
-  const rules: OvsRun["rules"][number][] = [];
-  let cur = bridge;
-  const walk = (nodes: TraceResult["passes"][number]["nodes"]) => {
-    for (const n of nodes) {
-      if (n.type === "bridge") {
-        const m = /^bridge\("(.*)"\)$/.exec(n.text);
-        if (m) {
-          cur = m[1]!;
-          if (bridges[bridges.length - 1] !== cur) bridges.push(cur);
-        }
-      }
-      // A resumed pass (after ct() or a dp_hash group) continues in the bridge that froze it,
-      // which is the bridge of the last rule seen (ofproto/trace names the traced bridge).
-      if (n.type === "thaw" && rules.length > 0) cur = rules[rules.length - 1]!.bridge;
-      if (n.type === "table" && n.priority !== undefined) {
-        rules.push({
-          bridge: cur,
-          table: n.table ?? 0,
-          priority: n.priority,
-          cookie: n.cookie ?? "0",
-          match: n.match ?? "",
-          actions: n.subs
-            .filter((x) => x.type === "action")
-            .map((x) => x.text)
-            .join(","),
-        });
-      }
-      walk(n.subs);
-    }
+  const inPortNo = port?.ofport ?? 0;
+  // The packet as it enters: `flow` at the port (a copy only when someone needs it).
+  let entering: Flow | undefined = flow.in_port === inPortNo ? flow : undefined;
+  const f = (): Flow => {
+    entering ??= withFlow(flow, { in_port: inPortNo });
+    return entering;
   };
-  if (bridges.length === 0) bridges.push(bridge);
-  const first = result.passes[0];
+  // With a connection table, every ct() runs through it (stateful mode: `--datapath openflow`).
+  const macTables = macTablesFor(o);
+  const result = traceFlow(
+    o.sw,
+    bridge,
+    flow,
+    opts.conntrack
+      ? { macTables, inPort: inPortNo, conntrack: opts.conntrack }
+      : { macTables, inPort: inPortNo },
+  );
+  const exits: OvsExit[] = [];
+  const w = new RuleWalk(bridge);
+  const { bridges, rules } = w;
   let toOvn: Flow | null = null;
   let crossing: Flow | null = null;
-  // The packet at the start and end of each pass, parsed back from the pass's text only when it
-  // is used: a pass's start when its datapath actions output something, the last pass's end
-  // for the hand-off to OVN.
-  let lastPass: (typeof result.passes)[number] | undefined;
-  let lastStart: () => Flow = () => f;
-  for (const pass of result.passes) {
-    walk(pass.nodes);
-    let start: Flow | undefined = pass === first ? f : pass.packets?.start;
-    const startOf = (): Flow => {
-      start ??= parseFlowSafe(pass.flow, f);
-      return start;
-    };
+  const passes = result.passes;
+  bridges.push(bridge);
+  for (let i = 0; i < passes.length; i++) {
+    const pass = passes[i]!;
+    w.walk(pass.nodes);
+    // The packet at the start of the pass, when its datapath actions output something.
     if (pass.datapathActions !== "drop" && pass.datapathActions !== "")
-      exits.push(...replayOdp(o, pass.datapathActions, startOf()));
-    lastPass = pass;
-    lastStart = startOf;
+      exits.push(...replayOdp(o, pass.datapathActions, passStart(pass, i === 0, f)));
   }
-  const lastFinalOf = (): Flow => {
-    const start = lastStart();
-    if (!lastPass) return start;
-    const p = lastPass.packets;
-    if (p) return p.final === p.start ? start : p.final;
-    if (lastPass.finalFlow === "unchanged") return start;
-    return parseFlowSafe(lastPass.finalFlow, start);
-  };
   // The hand-off: br-int table 0 (PHY_TO_LOG) ended in resubmit(,8), OVN's logical ingress.
-  const entry = [...rules]
-    .reverse()
-    .find((r) => r.bridge === "br-int" && r.table === 0 && /resubmit\(,8\)/.test(r.actions));
+  let entry: RuleActions | undefined;
+  let normal = false;
+  for (let i = rules.length - 1; i >= 0; i--) {
+    const r = rules[i]!;
+    const ra = ruleActions(r.actions);
+    if (!entry && r.bridge === "br-int" && r.table === 0 && ra.toOvn) entry = ra;
+    if (r.bridge === bridge && ra.normal) normal = true;
+  }
   if (entry) {
-    let g = lastFinalOf();
+    // The packet at the end of the last pass.
+    const last = passes[passes.length - 1]!;
+    const start = (): Flow => passStart(last, passes.length === 1, f);
+    let g: Flow;
+    const p = last.packets;
+    if (p) g = p.unchanged ? start() : p.final;
+    else if (last.finalFlow === "unchanged") g = start();
+    else g = parseFlowSafe(last.finalFlow, start());
     crossing = g;
     let md = 0n;
     const regs = [...g.regs];
-    for (const act of entry.actions.split(",")) {
-      if (act === "strip_vlan" || act === "pop_vlan") g = withFlow(g, { vlans: g.vlans.slice(1) });
-      const m = /^set_field:(0x[0-9a-f]+|\d+)->(metadata|reg(\d+))$/.exec(act);
-      if (m) {
-        if (m[2] === "metadata") md = BigInt(m[1]!);
-        else regs[Number(m[3])] = Number(m[1]) >>> 0;
-      }
+    for (const op of entry.ops) {
+      if (op.t === "strip") g = withFlow(g, { vlans: g.vlans.slice(1) });
+      else if (op.t === "md") md = op.v;
+      else regs[op.i] = op.v;
     }
     toOvn = withFlow(g, { metadata: md, regs });
   }
   // A real packet through NORMAL teaches the bridge its source MAC (ofproto/trace does not);
   // later traces of the same run see what earlier packets taught (OVS update_learning_table).
-  if (port && rules.some((r) => r.bridge === bridge && /\bNORMAL\b/.test(r.actions))) {
-    const vlan = port.tag ?? f.vlans[0]?.vid ?? 0;
-    macTablesFor(o).get(bridge)?.learn(vlan, f.dl_src, port.ofport, 0);
+  if (port && normal) {
+    const vlan = port.tag ?? flow.vlans[0]?.vid ?? 0;
+    macTables.get(bridge)?.learn(vlan, flow.dl_src, port.ofport, 0);
   }
   const run = { result, exits, toOvn, crossing, bridges, rules } as Omit<OvsRun, "text">;
   return lazyProperty(run, "text", () => renderTrace(result)) as OvsRun;
+}
+
+/** A pass's packet at its start: the entering packet for the first pass. */
+function passStart(pass: TraceResult["passes"][number], first: boolean, entering: () => Flow): Flow {
+  if (first) return entering();
+  return pass.packets?.start ?? parseFlowSafe(pass.flow, entering());
 }
 
 function parseFlowSafe(text: string, fallback: Flow): Flow {
