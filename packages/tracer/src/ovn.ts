@@ -36,11 +36,11 @@ import {
   renderDetailed,
 } from "@ovnsim/ovn";
 import {
+  EMPTY_FLOW,
   type Flow,
   formatIp4,
   formatIp6,
   formatMac,
-  makeFlow,
   parseIp4,
   parseIp6,
   parseMac,
@@ -379,30 +379,100 @@ function outputPort(text: string): string | null {
  * rest (traced through the microflow text).
  */
 export function microflowPacket(f: Flow): Flow | null {
-  if (f.dl_type === 0x0806) {
-    return makeFlow({
-      dl_src: f.dl_src,
-      dl_dst: f.dl_dst,
-      dl_type: 0x0806,
-      nw_src: f.nw_src,
-      nw_dst: f.nw_dst,
-      nw_proto: f.nw_proto,
-    });
-  }
+  if (f.dl_type === 0x0806) return packet(f, 0x0806, f.nw_src, f.nw_dst, 0n, 0n, 0, f.nw_proto, 0, 0, 0);
   const v6 = f.dl_type === 0x86dd;
   if (!v6 && f.dl_type !== 0x0800) return null;
   const p = f.nw_proto;
   if (p !== 6 && p !== 17 && (v6 || p !== 1)) return null;
   if (p === 1 && (f.tp_src > 0xff || f.tp_dst > 0xff)) return null;
-  return makeFlow({
+  return v6
+    ? packet(
+        f,
+        f.dl_type,
+        0,
+        0,
+        f.ipv6_src,
+        f.ipv6_dst,
+        f.nw_ttl || 64,
+        p,
+        f.tp_src,
+        f.tp_dst,
+        p === 6 ? f.tcp_flags : 0,
+      )
+    : packet(
+        f,
+        f.dl_type,
+        f.nw_src,
+        f.nw_dst,
+        0n,
+        0n,
+        f.nw_ttl || 64,
+        p,
+        f.tp_src,
+        f.tp_dst,
+        p === 6 ? f.tcp_flags : 0,
+      );
+}
+
+/**
+ * makeFlow of the microflow's fields (`f`'s Ethernet addresses), written out: one object literal
+ * instead of makeFlow's spreads, on every logical trace.
+ */
+function packet(
+  f: Flow,
+  dl_type: number,
+  nw_src: number,
+  nw_dst: number,
+  ipv6_src: bigint,
+  ipv6_dst: bigint,
+  nw_ttl: number,
+  nw_proto: number,
+  tp_src: number,
+  tp_dst: number,
+  tcp_flags: number,
+): Flow {
+  const e = EMPTY_FLOW;
+  return Object.freeze({
+    recirc_id: 0,
+    dp_hash: 0,
+    in_port: 0,
+    skb_priority: 0,
+    pkt_mark: 0,
+    ct_state: 0,
+    ct_zone: 0,
+    ct_mark: 0,
+    ct_label: 0n,
+    ct_nw_src: 0,
+    ct_nw_dst: 0,
+    ct_ipv6_src: 0n,
+    ct_ipv6_dst: 0n,
+    ct_nw_proto: 0,
+    ct_tp_src: 0,
+    ct_tp_dst: 0,
+    metadata: 0n,
+    regs: e.regs,
+    tunnel: e.tunnel,
     dl_src: f.dl_src,
     dl_dst: f.dl_dst,
-    dl_type: f.dl_type,
-    ...(v6 ? { ipv6_src: f.ipv6_src, ipv6_dst: f.ipv6_dst } : { nw_src: f.nw_src, nw_dst: f.nw_dst }),
-    nw_ttl: f.nw_ttl || 64,
-    nw_proto: p,
-    tp_src: f.tp_src,
-    tp_dst: f.tp_dst,
-    ...(p === 6 ? { tcp_flags: f.tcp_flags } : {}),
+    dl_type,
+    vlans: e.vlans,
+    mpls_lse: 0,
+    mpls_lse1: 0,
+    mpls_lse2: 0,
+    nw_src,
+    nw_dst,
+    ipv6_src,
+    ipv6_dst,
+    ipv6_label: 0,
+    nw_proto,
+    nw_tos: 0,
+    nw_ttl,
+    nw_frag: 0,
+    arp_sha: 0,
+    arp_tha: 0,
+    tp_src,
+    tp_dst,
+    tcp_flags,
+    nd_target: 0n,
   });
 }
