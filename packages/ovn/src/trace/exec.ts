@@ -264,26 +264,20 @@ const CT_DEFAULT_COMMENT = " /* default (use --ct to customize) */";
  * parseCtOption and parseLbDst kept per argument text: a tracer passes the same few options
  * on every packet. Only good values are kept (a bad one throws each time, as before).
  */
-const CT_OPTION = new Map<string, number>();
-function ctOptionOf(s: string): number {
-  let v = CT_OPTION.get(s);
-  if (v === undefined) {
-    v = parseCtOption(s);
-    if (CT_OPTION.size >= 10_000) CT_OPTION.clear();
-    CT_OPTION.set(s, v);
-  }
-  return v;
+function memoByText<T>(parse: (s: string) => T): (s: string) => T {
+  const memo = new Map<string, T>();
+  return (s) => {
+    let v = memo.get(s);
+    if (v === undefined) {
+      v = parse(s);
+      if (memo.size >= 10_000) memo.clear();
+      memo.set(s, v);
+    }
+    return v;
+  };
 }
-const LB_DST = new Map<string, LbBackend>();
-function lbDstOf(s: string): LbBackend {
-  let v = LB_DST.get(s);
-  if (v === undefined) {
-    v = parseLbDst(s);
-    if (LB_DST.size >= 10_000) LB_DST.clear();
-    LB_DST.set(s, v);
-  }
-  return v;
-}
+const ctOptionOf = memoByText(parseCtOption);
+const lbDstOf = memoByText(parseLbDst);
 
 /** `ct_next(ct_state=…)` lines, by state and whether the state is the default. */
 const CT_NEXT_LINES = new Map<number, string>();
