@@ -137,7 +137,7 @@ export function brIntFollow(
   root.add(sb.build());
   for (const e of podExits) {
     const pod = s.pods.find((p) => p.node === node && podVethName(p) === e.port);
-    ctx.frames.push({
+    ctx.frames?.push({
       link: `${node}/${e.port}`,
       flow: e.flow,
       kind: "pod",

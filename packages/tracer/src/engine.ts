@@ -463,7 +463,11 @@ export interface Ctx {
   readonly bridgeRun: (at: string) => OvsRun | undefined;
   /** The packet being traced (forward or reply), to tell it from floods. */
   request: { dst: string; nw_proto: number } | null;
-  readonly frames: WireFrame[];
+  /**
+   * Every frame seen on a wire or port (for the pcap), or null when nobody asked for them
+   * (`trace()`): then neither the frames nor their comments are made.
+   */
+  readonly frames: WireFrame[] | null;
   /** Virtual step counter for the hop budget. */
   hops: number;
   /** Look the forward packet's ct state up in the node's conntrack instead of assuming `new`. */
@@ -494,7 +498,7 @@ function outportRegs(key: number): readonly number[] {
 export function physicalSteps(
   t: physical.Trace,
   into: StepBuilder,
-  frames: WireFrame[],
+  frames: WireFrame[] | null,
   bridgeRun?: (at: string) => OvsRun | undefined,
 ): void {
   let cur: StepBuilder | undefined;
@@ -503,11 +507,12 @@ export function physicalSteps(
     cur = undefined;
   };
   let prev: physical.TraceEvent | undefined;
-  // The last run of each bridge, so a frame handed through a patch port names br-int's entry rule.
-  const lastRun = new Map<string, OvsRun>();
-  // Why a host sends (its route, the resolution or ARP answer it makes), for the frame it sends next.
-  const why = new Map<string, string>();
-  const route = new Map<string, string>();
+  // Only for the frames' comments (runTrace's pcap): the last run of each bridge, so a frame
+  // handed through a patch port names br-int's entry rule; why a host sends (its route, the
+  // resolution or ARP answer it makes), for the frame it sends next.
+  const lastRun = frames ? new Map<string, OvsRun>() : null;
+  const why = frames ? new Map<string, string>() : null;
+  const route = frames ? new Map<string, string>() : null;
   for (const e of t.events) {
     const dup =
       prev && prev.kind === "send" && e.kind === "wire" && prev.at === e.at && prev.frame === e.frame;
@@ -530,39 +535,42 @@ export function physicalSteps(
       const r = bridgeRun(e.at);
       if (r) {
         head = `${head}: ${summarizeBridge(r)}`;
-        lastRun.set(e.at, r);
+        lastRun?.set(e.at, r);
       }
     }
-    let note = head ?? e.kind;
     const host = deviceOf(e.at);
-    const text = head ?? "";
-    if (e.kind === "route") route.set(host, text);
-    else if (e.kind === "metallb" || (e.kind === "host" && text.startsWith("answers"))) why.set(host, text);
-    else if (e.kind === "neigh" && text.startsWith("resolving"))
-      why.set(host, text.replace(/^(resolving [^:]+):.*$/, "$1"));
-    if ((e.kind === "wire" || e.kind === "send") && e.at.includes("/")) {
-      const reason = why.get(host) ?? route.get(host);
-      note = `${host} sends out of ${e.at.slice(host.length + 1)}${reason ? `: ${reason}` : ""}`;
-      why.delete(host);
-    }
-    if (e.kind === "exit") {
-      const entry = lastRun
-        .get(e.at.split(":")[0] ?? "")
-        ?.rules.find((x) => x.bridge === "br-int" && x.table === 0);
-      if (entry) note = `${note}; br-int table 0 priority ${entry.priority}: ${entry.actions}`;
+    if (frames) {
+      // Every hop that shows a frame (wire, switch port, bridge port, delivery), each frame once
+      // per place, with who decided it.
+      const text = head ?? "";
+      if (e.kind === "route") route!.set(host, text);
+      else if (e.kind === "metallb" || (e.kind === "host" && text.startsWith("answers"))) why!.set(host, text);
+      else if (e.kind === "neigh" && text.startsWith("resolving"))
+        why!.set(host, text.replace(/^(resolving [^:]+):.*$/, "$1"));
+      let note = head ?? e.kind;
+      if ((e.kind === "wire" || e.kind === "send") && e.at.includes("/")) {
+        const reason = why!.get(host) ?? route!.get(host);
+        note = `${host} sends out of ${e.at.slice(host.length + 1)}${reason ? `: ${reason}` : ""}`;
+        why!.delete(host);
+      }
+      if (e.frame && e.kind !== "host" && e.kind !== "neigh") {
+        if (e.kind === "exit") {
+          const entry = lastRun!
+            .get(e.at.split(":")[0] ?? "")
+            ?.rules.find((x) => x.bridge === "br-int" && x.table === 0);
+          if (entry) note = `${note}; br-int table 0 priority ${entry.priority}: ${entry.actions}`;
+        }
+        const last = frames[frames.length - 1];
+        if (!last || last.flow !== e.frame || last.link !== e.at)
+          frames.push({ link: e.at, flow: e.frame, kind: e.kind, note: hopNote(e.kind, e.at, note) });
+      }
     }
     const at = e.at;
     const device = host;
     const outcome =
       e.kind === "drop" ? ("drop" as const) : e.kind === "deliver" ? ("deliver" as const) : undefined;
     const restOf = lazyRest ? restOfEvent(e) : undefined;
-    // Every hop that shows a frame (wire, switch port, bridge port, delivery), each frame once per place.
-    if (e.frame && e.kind !== "host" && e.kind !== "neigh") {
-      const last = frames[frames.length - 1];
-      if (!last || last.flow !== e.frame || last.link !== at)
-        frames.push({ link: at, flow: e.frame, kind: e.kind, note: hopNote(e.kind, at, note) });
-    }
-    const where = at.slice(device.length).replace(/^[/:]/, "") || e.kind;
+    const where = whereOf(at, device, e.kind);
     if (e.depth === 0) {
       flush();
       cur = new StepBuilder(layer, where, head ?? e.kind, device).seen(into.last);
@@ -601,6 +609,18 @@ function deviceOf(at: string): string {
   return d;
 }
 
+/** The place without its device ("tor:p-node3" → "p-node3"), or the event kind; per place text. */
+const WHERE_OF = new Map<string, string>();
+function whereOf(at: string, device: string, kind: string): string {
+  let w = WHERE_OF.get(at);
+  if (w === undefined) {
+    w = at.slice(device.length).replace(/^[/:]/, "");
+    if (WHERE_OF.size >= 4096) WHERE_OF.clear();
+    WHERE_OF.set(at, w);
+  }
+  return w || kind;
+}
+
 /** A frame's comment: who decided ("tor", "br-provider") and what, without the port the capture names. */
 function hopNote(kind: string, at: string, note: string): string {
   if (kind === "switch") return `${at.split(":")[0]}: ${note}`;
@@ -633,7 +653,7 @@ export function toUnderlay(
 ): void {
   const net = ctx.sim.net;
   for (const e of nicExits) {
-    ctx.frames.push({
+    ctx.frames?.push({
       link: `${node}/${e.port}`,
       flow: e.flow,
       kind: "ovs",
@@ -957,7 +977,7 @@ function intoOvn(
       step.show(phy);
       root.add(step.build());
       if (local && podVethName(pod) === lp.port) {
-        ctx.frames.push({
+        ctx.frames?.push({
           link: `${node}/${lp.port}`,
           flow: phy,
           kind: "pod",
@@ -998,7 +1018,7 @@ function intoOvn(
     step.setDetail(`bridge("br-int")\n----------------\n${lp.flowText}`);
     step.show(phy);
     root.add(step.build());
-    ctx.frames.push({
+    ctx.frames?.push({
       link: `${node}/br-int:${patch}`,
       flow: phy,
       kind: "ovs",
@@ -1094,7 +1114,7 @@ function defaultTarget(s: Scenario, input: TraceInput): Target {
 
 /** Traces one request (and its reply) through a simulation. */
 export function trace(sim: Simulation, input: TraceInput = {}): TraceDocument {
-  return traceRun(sim, input).doc;
+  return traceRun(sim, input, false).doc;
 }
 
 /** The trace and every frame seen on a wire or port along it (for the pcap). */
@@ -1112,17 +1132,21 @@ export function runTrace(
     readonly found: boolean;
   } | null;
 } {
-  const r = traceRun(sim, input);
+  const r = traceRun(sim, input, true);
   const frames = r.frames.map(
     (f, i): WireFrame => ({ ...f, phase: i >= r.replyStart ? "reply" : "forward" }),
   );
   return { doc: r.doc, frames, ct: r.ct };
 }
 
-/** runTrace without the per-frame phase copies (trace() returns the document only). */
+/**
+ * The trace, and with `keepFrames` the frames on every wire and port (runTrace's, for the
+ * pcap), without their phase; trace() returns the document only, so makes no frames.
+ */
 function traceRun(
   sim: Simulation,
   input: TraceInput,
+  keepFrames: boolean,
 ): { doc: TraceDocument; frames: readonly WireFrame[]; replyStart: number; ct: Ctx["ctSeen"] } {
   const s = sim.scenario;
   const { to, port, proto } = defaultTarget(s, input);
@@ -1141,7 +1165,7 @@ function traceRun(
   const ctx: Ctx = {
     sim,
     bridgeRun,
-    frames: [],
+    frames: keepFrames ? [] : null,
     hops: 0,
     request: { dst: to, nw_proto: protoNum(proto, to.includes(":")) },
     ctLookup: input.tcpFlags !== undefined,
@@ -1205,7 +1229,7 @@ function traceRun(
       vlans: [],
     });
     end.phase = "reply";
-    replyStart = ctx.frames.length;
+    replyStart = ctx.frames?.length ?? 0;
     ctx.request = { dst: dstIp(rf), nw_proto: rf.nw_proto };
     ctx.hops = 0;
     rb.step(
@@ -1237,7 +1261,7 @@ function traceRun(
     forward,
     reply,
   };
-  return { doc, frames: ctx.frames, replyStart, ct: ctx.ctSeen };
+  return { doc, frames: ctx.frames ?? [], replyStart, ct: ctx.ctSeen };
 }
 
 /**
@@ -1300,7 +1324,7 @@ function replyFromPod(
     const table = ctx.sim.ctByNode.get(pod.node);
     const r = runBridge(o, "br-int", podVethName(pod), f, table ? { conntrack: table } : {});
     if (r.result.conntrack) ctx.sim.ctByNode.set(pod.node, r.result.conntrack);
-    ctx.frames.push({
+    ctx.frames?.push({
       link: `${pod.node}/${podVethName(pod)}`,
       flow: f,
       kind: "pod",
@@ -1310,7 +1334,7 @@ function replyFromPod(
     return;
   }
   const r = runBridge(o, "br-int", podVethName(pod), f);
-  ctx.frames.push({
+  ctx.frames?.push({
     link: `${pod.node}/${podVethName(pod)}`,
     flow: f,
     kind: "pod",
