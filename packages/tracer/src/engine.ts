@@ -544,7 +544,8 @@ export function physicalSteps(
       // per place, with who decided it.
       const text = head ?? "";
       if (e.kind === "route") route!.set(host, text);
-      else if (e.kind === "metallb" || (e.kind === "host" && text.startsWith("answers"))) why!.set(host, text);
+      else if (e.kind === "metallb" || (e.kind === "host" && text.startsWith("answers")))
+        why!.set(host, text);
       else if (e.kind === "neigh" && text.startsWith("resolving"))
         why!.set(host, text.replace(/^(resolving [^:]+):.*$/, "$1"));
       let note = head ?? e.kind;
