@@ -61,7 +61,7 @@ import {
 } from "./model.js";
 import { type BrIntWorld, type Datapath, installBrInt } from "./brint.js";
 import { brIntFollow } from "./brint-path.js";
-import { type LogicalRun, type OvnWorld, buildOvn, runLogical } from "./ovn.js";
+import { type LogicalOutput, type LogicalRun, type OvnWorld, buildOvn, runLogical } from "./ovn.js";
 import type { HairpinSession } from "@ovnsim/ovn";
 import { type NodeOvs, type OvsRun, buildNodeOvs, logToPhy, runBridge } from "./ovs.js";
 
@@ -761,6 +761,10 @@ function isTraced(f: Flow, req: Ctx["request"]): boolean {
 const protoNum = (p: "tcp" | "udp" | "icmp", v6 = false): number =>
   p === "udp" ? IP_PROTO.udp : p === "icmp" ? (v6 ? IP_PROTO.icmpv6 : IP_PROTO.icmp) : IP_PROTO.tcp;
 
+/** The ct states ovn-trace is given for a request's first packet and for its reply. */
+const CT_NEW: readonly string[] = Object.freeze(["new", "new", "new", "new"]);
+const CT_EST_RPL: readonly string[] = Object.freeze(["est|rpl", "est|rpl", "est|rpl", "est|rpl"]);
+
 function portOfKey(w: OvnWorld, dp: number, key: number): string | undefined {
   for (const [name, k] of w.portKeys) if (k.dp === dp && k.key === key) return name;
   return undefined;
@@ -786,7 +790,7 @@ function intoOvn(
   const zone = f.regs[13] ?? 0;
   const clean = withFlow(f, { metadata: 0n, regs: ZERO_REGS, in_port: 0 });
   const forward = replyOf === null;
-  let ct = forward ? ["new", "new", "new", "new"] : ["est|rpl", "est|rpl", "est|rpl", "est|rpl"];
+  let ct: readonly string[] = forward ? CT_NEW : CT_EST_RPL;
   const nodeCt = sim.ctByNode.get(node) ?? Conntrack.empty();
   let looked: CtResult | null = null;
   let natDst: { ip: string; port: number } | undefined;
@@ -795,7 +799,7 @@ function intoOvn(
     // conntrack says about this packet (no commit; ct_lb_mark commits below if it DNATs).
     looked = nodeCt.process(clean, { zone, nat: {} });
     const st = formatCtState(looked.ctState);
-    ct = [st, st, st, st];
+    ct = Object.freeze([st, st, st, st]);
     ctx.ctSeen = { node, zone, state: st, found: !looked.created && looked.entry !== undefined };
     // An established DNAT connection: the argument-less ct_lb_mark (ct(…,nat) in br-int)
     // translates the packet to the backend the entry was committed with.
@@ -820,7 +824,7 @@ function intoOvn(
     sb.step("ovn", `${st.stage} (table ${st.table})`, `priority ${st.priority}: ${st.match}`);
   }
   // Conntrack: the forward DNAT is committed in the inport's zone; the reply is un-DNATed there.
-  let outs = lr.outputs.map((o) => ({ ...o }));
+  let outs: readonly LogicalOutput[] = lr.outputs;
   if (forward && lr.backend) {
     const b6 = lr.backend.ip.includes(":");
     const dnat = {
@@ -1272,6 +1276,26 @@ function traceRun(
  * NDP for IPv6), and the Load_Balancer row Kube-OVN put the VIP on.
  */
 function vipOwners(sim: Simulation, vip: string, port: number): string | undefined {
+  // The scenario and its NB are fixed for a simulation: each VIP's line is made once per pair.
+  let byWorld = VIP_OWNERS.get(sim.scenario);
+  if (!byWorld) {
+    byWorld = new WeakMap();
+    VIP_OWNERS.set(sim.scenario, byWorld);
+  }
+  let byVip = byWorld.get(sim.ovn);
+  if (!byVip) {
+    byVip = new Map();
+    byWorld.set(sim.ovn, byVip);
+  }
+  const k = `${vip} ${port}`;
+  if (byVip.has(k)) return byVip.get(k);
+  const line = vipOwnersLine(sim, vip, port);
+  byVip.set(k, line);
+  return line;
+}
+const VIP_OWNERS = new WeakMap<Scenario, WeakMap<OvnWorld, Map<string, string | undefined>>>();
+
+function vipOwnersLine(sim: Simulation, vip: string, port: number): string | undefined {
   const s = sim.scenario;
   const svc = s.services.find((x) => x.vips.includes(vip));
   if (!svc) return undefined;

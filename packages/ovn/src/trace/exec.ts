@@ -363,6 +363,8 @@ function hash8(s: string): string {
 /** A southbound model compiled for tracing: parse every match and action once. */
 export class LogicalNetwork {
   private readonly dps = new Map<string, CDatapath>();
+  /** The longest trace log so far: the next one is allocated at that size (TraceLog capacity). */
+  private logHint = 0;
   private readonly allPorts = new Map<string, CPort>();
   private readonly vips: SbModel["vips"];
 
@@ -567,26 +569,32 @@ export class LogicalNetwork {
     const d = dpName !== undefined ? this.dps.get(dpName) : p.dp;
     if (!d) throw new SimError("UNKNOWN_OBJECT", `unknown datapath "${dpName}"`);
     if (p.dp !== d) throw new SimError("UNKNOWN_PORT", `port "${inport}" is not in datapath "${d.name}"`);
-    const uflow = toMFlow(flow);
-    uflow.regs.fill(0);
-    uflow.regs[LOG_INPORT] = p.sb.tunnelKey;
-    return this.run(d, uflow, opts);
+    const key = p.sb.tunnelKey;
+    const startOf = (): MFlow => {
+      const u = toMFlow(flow);
+      u.regs.fill(0);
+      u.regs[LOG_INPORT] = key;
+      return u;
+    };
+    // The packet as it entered is remade from `flow` if its text is asked for (no copy per run).
+    return this.run(d, startOf(), opts, startOf);
   }
 
-  private run(d: CDatapath, uflow: MFlow, opts: TraceOptions): TraceResult {
-    const run = new TraceRun(this, opts);
+  private run(d: CDatapath, uflow: MFlow, opts: TraceOptions, startOf?: () => MFlow): TraceResult {
+    const run = new TraceRun(this, opts, this.logHint);
     const log = run.log;
     const inKey = uflow.regs[LOG_INPORT] ?? 0;
     const node = log.add(-1, "pipeline", ingressLine(d, d.portsByKey.get(inKey)?.sb.name ?? "(unnamed)"));
     // The `# …` line and the node tree are made when first read (the tracer asks for them only
     // with the text).
-    const start = cloneMFlow(uflow);
+    const start = startOf === undefined ? cloneMFlow(uflow) : undefined;
     let flowText: string | undefined;
     let tree: readonly TraceNode[] | undefined;
     run.traceTables(d, uflow, 0, "ingress", node);
+    if (log.length > this.logHint) this.logHint = log.length;
     return {
       get flow(): string {
-        flowText ??= formatFlow(start);
+        flowText ??= formatFlow(start ?? startOf!());
         return flowText;
       },
       get tree(): readonly TraceNode[] {
@@ -950,7 +958,7 @@ const NESTED_LINES = new WeakMap<readonly Action[], readonly string[]>();
 const NESTED_PLANS = new WeakMap<readonly Action[], readonly (ActPlan | undefined)[]>();
 
 class TraceRun {
-  readonly log = new TraceLog();
+  readonly log: TraceLog;
   private ctIdx = 0;
   private readonly ctStates: number[];
   private lbDst: LbBackend | undefined;
@@ -961,7 +969,9 @@ class TraceRun {
   constructor(
     private readonly net: LogicalNetwork,
     opts: TraceOptions,
+    logCapacity = 0,
   ) {
+    this.log = new TraceLog(logCapacity);
     const ct = opts.ct ?? NO_CT;
     const states: number[] = [];
     for (let i = 0; i < ct.length; i++) states.push(ctOptionOf(ct[i]!));

@@ -39,18 +39,31 @@ export interface MNode {
  */
 export class TraceLog {
   /** kind, parent, text for each entry: `data[3*i]`, `data[3*i+1]`, `data[3*i+2]`. */
-  private readonly data: (TraceNodeKind | number | string)[] = [];
+  private readonly data: (TraceNodeKind | number | string)[];
+  private n = 0;
   /** Entries printed as ovn-trace's always_indent (multicast egress copies). */
   private indented: number[] | undefined;
 
+  /**
+   * `capacity`: the entries expected (a pipeline's last trace length), so the log is allocated
+   * once rather than grown by copying as it fills.
+   */
+  constructor(capacity = 0) {
+    this.data = capacity > 0 ? new Array(capacity * 3) : [];
+  }
+
   get length(): number {
-    return this.data.length / 3;
+    return this.n;
   }
 
   /** Appends a node under entry `parent` (-1: at the top); returns its index. */
   add(parent: number, kind: TraceNodeKind, text: string): number {
-    const i = this.data.length / 3;
-    this.data.push(kind, parent, text);
+    const i = this.n++;
+    const d = this.data;
+    const j = 3 * i;
+    d[j] = kind;
+    d[j + 1] = parent;
+    d[j + 2] = text;
     return i;
   }
 
