@@ -3,6 +3,7 @@
 // of flows and matches (ofproto/trace, ovs-ofctl); frame builders, the wire format, pcap and pcapng.
 export { SimError, isSimError, SIM_ERROR_CODES } from "./errors.js";
 export type { SimErrorCode, SimErrorLocation } from "./errors.js";
+export { lazyProperty } from "./lazy.js";
 export {
   CS,
   FRAG,

@@ -7,7 +7,7 @@
  * prints, and what every renderer reads.
  */
 import type { Flow } from "@ovnsim/packet";
-import { ETH_TYPE, IP_PROTO, formatIp4, formatIp6, formatMac } from "@ovnsim/packet";
+import { ETH_TYPE, IP_PROTO, formatIp4, formatIp6, formatMac, lazyProperty } from "@ovnsim/packet";
 import type { OvnRef } from "./detrace.js";
 
 export const TRACE_SCHEMA = "ovnsim.trace/v1";
@@ -269,26 +269,8 @@ export class StepBuilder {
   }
 }
 
-/**
- * Defines `key` as an enumerable property computed on first read and then kept (JSON, spreads and
- * equality see a plain value): the text renderings of the layers' trees are made only when asked.
- */
-export function lazyProperty<T extends object>(o: T, key: string, make: () => unknown): T {
-  let done = false;
-  let v: unknown;
-  Object.defineProperty(o, key, {
-    enumerable: true,
-    configurable: true,
-    get() {
-      if (!done) {
-        v = make();
-        done = true;
-      }
-      return v;
-    },
-  });
-  return o;
-}
+/** Lazy enumerable properties (the detail texts): @ovnsim/packet's, one hidden class for all. */
+export { lazyProperty };
 
 function lastPacketOf(s: TraceStep): PacketView | undefined {
   for (let i = s.children.length - 1; i >= 0; i--) {

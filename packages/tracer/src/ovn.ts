@@ -41,6 +41,7 @@ import {
   formatIp4,
   formatIp6,
   formatMac,
+  lazyProperty,
   parseIp4,
   parseIp6,
   parseMac,
@@ -261,19 +262,8 @@ export function runLogical(
     }
   }
   const dropReason = outputs.length === 0 ? dropReasonOf(log) : null;
-  let text: string | undefined;
-  return {
-    result,
-    outputs,
-    backend: chosen,
-    ctNat,
-    stages,
-    dropReason,
-    get text(): string {
-      text ??= `# ${result.flow}\n${renderDetailed(result.tree)}`;
-      return text;
-    },
-  };
+  const run: Omit<LogicalRun, "text"> = { result, outputs, backend: chosen, ctNat, stages, dropReason };
+  return lazyProperty(run, "text", () => `# ${result.flow}\n${renderDetailed(result.tree)}`) as LogicalRun;
 }
 
 /** Scratch for runLogical's replay: each entry's depth, and the packet of each depth's list. */

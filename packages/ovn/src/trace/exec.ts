@@ -9,7 +9,7 @@
  * name the chassis it runs on: `is_chassis_resident()` is then true only for ports bound there.
  */
 import { parseHashFields, type SelectGroup, selectBucket } from "@ovnsim/lb";
-import { CS, type Flow, formatFlow, SimError } from "@ovnsim/packet";
+import { CS, type Flow, formatFlow, lazyProperty, SimError } from "@ovnsim/packet";
 import { formatAction, formatField, formatIp4, formatIp6, formatMac } from "../actions/format.js";
 import { type Action, type LbBackend, parseActions } from "../actions/parse.js";
 import { type ChunkMatcher, compileTable, type MatchSource } from "../expr/codegen.js";
@@ -587,25 +587,17 @@ export class LogicalNetwork {
     const node = log.add(-1, "pipeline", ingressLine(d, d.portsByKey.get(inKey)?.sb.name ?? "(unnamed)"));
     // The `# …` line and the node tree are made when first read (the tracer asks for them only
     // with the text).
-    const start = startOf === undefined ? cloneMFlow(uflow) : undefined;
-    let flowText: string | undefined;
-    let tree: readonly TraceNode[] | undefined;
+    const start = startOf === undefined ? cloneMFlow(uflow) : startOf;
     run.traceTables(d, uflow, 0, "ingress", node);
     if (log.length > this.logHint) this.logHint = log.length;
-    return {
-      get flow(): string {
-        flowText ??= formatFlow(start ?? startOf!());
-        return flowText;
-      },
-      get tree(): readonly TraceNode[] {
-        tree ??= log.toTree();
-        return tree;
-      },
-      log,
-      outputs: run.outputs,
-      deliveries: run.deliveries,
-      dropped: run.outputs.length === 0,
-    };
+    const r = {} as { -readonly [K in keyof TraceResult]: TraceResult[K] };
+    lazyProperty(r, "flow", () => formatFlow(typeof start === "function" ? start() : start));
+    lazyProperty(r, "tree", () => log.toTree());
+    r.log = log;
+    r.outputs = run.outputs;
+    r.deliveries = run.deliveries;
+    r.dropped = run.outputs.length === 0;
+    return r;
   }
 
   /** @internal SB MAC_Binding lookup (ovntrace_mac_binding_find). */
