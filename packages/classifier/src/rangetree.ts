@@ -286,7 +286,7 @@ function compileLookup(
   const body = `
 ${loads}
 ${buckets}
-let best = -1, bestPri = -1, bestSeq = 0;
+let best = -1, bestPri = -1;
 for (let t = 0; t < trees.length; t++) {
   const tr = trees[t];
   if (tr.maxPri < bestPri) continue;
@@ -304,9 +304,9 @@ for (let t = 0; t < trees.length; t++) {
       let done = nf === tr.count;
       for (; b < e; b += ${E}) {
         const p = pool[b];
-        if (p < bestPri || (p === bestPri && R[pool[b + 1] * ${S} + 1] > bestSeq)) { done = true; break; }
+        if (p < bestPri || (p === bestPri && R[pool[b + 1] * ${S} + 1] > R[best * ${S} + 1])) { done = true; break; }
         if (${ck.join(" || ")}) continue;
-        best = pool[b + 1]; bestPri = p; bestSeq = R[best * ${S} + 1];
+        best = pool[b + 1]; bestPri = p;
         done = true;
         break;
       }
@@ -321,7 +321,7 @@ for (let t = 0; t < trees.length; t++) {
   }
   while (ref >= 0) {
     const n4 = 4 * ref;
-    ref = K[nodes[n4]] < (nodes[n4 + 3] >>> 0) ? nodes[n4 + 1] : nodes[n4 + 2];
+    ref = nodes[n4 + 1 + +(K[nodes[n4]] >= (nodes[n4 + 3] >>> 0))];
   }
   const pool = tr.pool;
   const li = ~ref;
@@ -330,9 +330,9 @@ for (let t = 0; t < trees.length; t++) {
   const e = b + leaf[2 * li + 1] * ${E};
   for (; b < e; b += ${E}) {
     const p = pool[b];
-    if (p < bestPri || (p === bestPri && R[pool[b + 1] * ${S} + 1] > bestSeq)) break;
+    if (p < bestPri || (p === bestPri && R[pool[b + 1] * ${S} + 1] > R[best * ${S} + 1])) break;
     if (${ck.join(" || ")}) continue;
-    best = pool[b + 1]; bestPri = p; bestSeq = R[best * ${S} + 1];
+    best = pool[b + 1]; bestPri = p;
     break;
   }
 }
