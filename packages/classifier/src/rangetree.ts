@@ -94,8 +94,10 @@ class TreeRule<T> implements RangeRule<T> {
  * One partition's decision tree. Child refs: ≥ 0 a node, < 0 the leaf ~ref.
  *
  * Leaves live in one arena per tree: each leaf's rules in priority order as entries
- * [priority, slot, lo0, hi0, lo1, hi1, …] (stride E = 2 + 2·fields), so a leaf scan reads
- * adjacent cache lines and never the rule table. leaf (offset, count) and leafCap locate each block; a
+ * [priority, lo0, width0, lo1, width1, …] (stride E words), so a leaf scan reads adjacent
+ * cache lines and never the rule table. The entry's rule slot is in a parallel array (ps,
+ * one per entry), read only on a match: ClassBench's entries are then 8 words, two per cache
+ * line, where 9 words with the slot inline straddled two lines in five of nine entries. leaf (offset, count) and leafCap locate each block; a
  * block that outgrows its capacity moves to the arena's end, and the arena is compacted when
  * it is full (with 50% room) or, after enough changes, trimmed.
  */
@@ -110,6 +112,8 @@ class Tree {
   /** Size at which a leaf last failed to split (0 = never tried). */
   frozen = new Int32Array(16);
   pool: Uint32Array;
+  /** Rule slot of the entry at pool[i·E]. */
+  ps: Int32Array;
   poolUsed = 0;
   poolLive = 0;
   root = ~0;
@@ -120,6 +124,7 @@ class Tree {
    * scanned before the walk; rebuilt lazily when a change reaches them. Own array, so that
    * the pool's growth is not doubled for it. */
   top: Uint32Array | null = null;
+  topS: Int32Array | null = null;
   nTop = 0;
   topStale = false;
   /** Top-level cut (HiCuts-style): cell c = v >>> cutShift of field cutField (cutField −1:
@@ -154,6 +159,7 @@ class Tree {
       this.cells[2 * c + 1] = -1;
     }
     this.pool = new Uint32Array(16 * E);
+    this.ps = new Int32Array(16);
     this.newLeaf();
   }
 
@@ -185,6 +191,7 @@ class Tree {
     const off = this.poolUsed;
     const old = this.leaf[2 * li]!;
     this.pool.copyWithin(off, old, old + this.leaf[2 * li + 1]! * E);
+    this.ps.copyWithin(off / E, old / E, old / E + this.leaf[2 * li + 1]!);
     this.poolUsed += cap * E;
     this.poolLive += (cap - oldCap) * E;
     this.leaf[2 * li] = off;
@@ -196,19 +203,22 @@ class Tree {
    * again while filling (amortised O(1) per entry), none when trimming (extra = 0). */
   compact(extra: number): void {
     const need = this.poolLive + extra;
-    const np = new Uint32Array(Math.max(extra === 0 ? need : 2 * need, 16 * this.E));
+    const E = this.E;
+    const np = new Uint32Array(Math.max(extra === 0 ? need : 2 * need, 16 * E));
+    const nps = new Int32Array(np.length / E);
     let at = 0;
     for (let li = 0; li < this.nLeaves; li++) {
-      const c = this.leafCap[li]! * this.E;
+      const c = this.leafCap[li]! * E;
       if (c === 0) continue;
-      np.set(
-        this.pool.subarray(this.leaf[2 * li]!, this.leaf[2 * li]! + this.leaf[2 * li + 1]! * this.E),
-        at,
-      );
+      const o = this.leaf[2 * li]!;
+      const n = this.leaf[2 * li + 1]!;
+      np.set(this.pool.subarray(o, o + n * E), at);
+      nps.set(this.ps.subarray(o / E, o / E + n), at / E);
       this.leaf[2 * li] = at;
       at += c;
     }
     this.pool = np;
+    this.ps = nps;
     this.poolUsed = at;
   }
 
@@ -216,7 +226,7 @@ class Tree {
   slots(li: number): number[] {
     const out: number[] = [];
     const off = this.leaf[2 * li]!;
-    for (let i = 0; i < this.leaf[2 * li + 1]!; i++) out.push(this.pool[off + i * this.E + 1]!);
+    for (let i = 0; i < this.leaf[2 * li + 1]!; i++) out.push(this.ps[off / this.E + i]!);
     return out;
   }
 
@@ -235,9 +245,9 @@ class Tree {
   }
 }
 
-/** Words of a leaf entry: priority, slot, and lo/hi per field (one word for ≤ 16-bit fields). */
+/** Words of a leaf entry: priority, and lo/width per field (one word for ≤ 16-bit fields). */
 function entryWords(widths: Int32Array): number {
-  let e = 2;
+  let e = 1;
   for (const w of widths) e += w <= 16 ? 1 : 2;
   return e;
 }
@@ -261,7 +271,7 @@ function compileLookup(
   // Entries hold lo and width (hi − lo): one unsigned compare per field, (k − lo) mod 2³² >
   // width rejects. Short-circuit: most entries fail on their first field, and each typed-array
   // load costs bounds and detach checks (a branch-free and of all fields measured slower).
-  for (let f = 0, w = 2; f < d; f++) {
+  for (let f = 0, w = 1; f < d; f++) {
     if (widths[f]! <= 16) {
       checks.push(`((k${f} - (pool[b + ${w}] & 0xffff)) >>> 0) > pool[b + ${w}] >>> 16`);
       w++;
@@ -298,15 +308,14 @@ for (let t = 0; t < trees.length; t++) {
     ref = tr.root;
     const pool = tr.top;
     if (pool !== null) {
-      let b = 0;
+      const ps = tr.topS;
       const nf = tr.nTop;
-      const e = nf * ${E};
       let done = nf === tr.count;
-      for (; b < e; b += ${E}) {
+      for (let i = 0, b = 0; i < nf; i++, b += ${E}) {
         const p = pool[b];
-        if (p < bestPri || (p === bestPri && R[pool[b + 1] * ${S} + 1] > R[best * ${S} + 1])) { done = true; break; }
+        if (p < bestPri || (p === bestPri && R[ps[i] * ${S} + 1] > R[best * ${S} + 1])) { done = true; break; }
         if (${ck.join(" || ")}) continue;
-        best = pool[b + 1]; bestPri = p;
+        best = ps[i]; bestPri = p;
         done = true;
         break;
       }
@@ -327,12 +336,14 @@ for (let t = 0; t < trees.length; t++) {
   const li = ~ref;
   const leaf = tr.leaf;
   let b = leaf[2 * li];
-  const e = b + leaf[2 * li + 1] * ${E};
-  for (; b < e; b += ${E}) {
+  const ps = tr.ps;
+  let i = b / ${E};
+  const e = i + leaf[2 * li + 1];
+  for (; i < e; i++, b += ${E}) {
     const p = pool[b];
-    if (p < bestPri || (p === bestPri && R[pool[b + 1] * ${S} + 1] > R[best * ${S} + 1])) break;
+    if (p < bestPri || (p === bestPri && R[ps[i] * ${S} + 1] > R[best * ${S} + 1])) break;
     if (${ck.join(" || ")}) continue;
-    best = pool[b + 1]; bestPri = p;
+    best = ps[i]; bestPri = p;
     break;
   }
 }
@@ -374,6 +385,8 @@ export class RangeClassifier<T> {
   /** Per rule slot: priority, seq (tie order), then lo, hi of each field: one cache line. */
   private R: Uint32Array;
   private readonly S: number;
+  /** Words of a leaf entry (entryWords). */
+  private readonly E: number;
   private part: Int8Array;
   private recs: (TreeRule<T> | undefined)[] = [];
   private free: number[] = [];
@@ -429,6 +442,7 @@ export class RangeClassifier<T> {
     this.smallMax = Float64Array.from(pf, (f) => 2 ** Math.floor(this.widths[f]! / 2) - 1);
     this.treeByKey = new Array(pf.length + 1).fill(undefined);
     this.S = 2 * d + 2;
+    this.E = entryWords(this.widths);
     this.R = new Uint32Array(0);
     this.part = new Int8Array(0);
     this.grow(64);
@@ -494,7 +508,7 @@ export class RangeClassifier<T> {
       if (!t) continue;
       b += t.nodes.byteLength + t.cells.byteLength + (t.top?.byteLength ?? 0);
       b += t.bound.byteLength + t.bAll.byteLength;
-      b += t.pool.byteLength + t.leaf.byteLength + t.leafCap.byteLength + t.frozen.byteLength;
+      b += t.pool.byteLength + t.ps.byteLength + (t.topS?.byteLength ?? 0) + t.leaf.byteLength + t.leafCap.byteLength + t.frozen.byteLength;
     }
     return b;
   }
@@ -582,7 +596,7 @@ export class RangeClassifier<T> {
     const s = r.slot;
     const t = this.treeByKey[this.part[s]!]!;
     if (!t.boundStale && this.boundHolds(t, s, this.R[s * this.S]! | 0)) t.boundStale = true;
-    if (t.top !== null) for (let i = 0; i < t.nTop; i++) if (t.top[i * t.E + 1] === s) t.topStale = true;
+    if (t.top !== null) for (let i = 0; i < t.nTop; i++) if (t.topS![i] === s) t.topStale = true;
     if (t.cutField < 0) this.removeRef(t, t.root, s);
     else {
       const b = s * this.S + 2 + 2 * t.cutField;
@@ -681,7 +695,10 @@ export class RangeClassifier<T> {
       this.bOff[this.d]!,
       this.d,
     );
-    if (cf < 0 && this.partFields.length > 0 && this.wideTop > 0) t.top = new Uint32Array(this.wideTop * t.E);
+    if (cf < 0 && this.partFields.length > 0 && this.wideTop > 0) {
+      t.top = new Uint32Array(this.wideTop * t.E);
+      t.topS = new Int32Array(this.wideTop);
+    }
     return t;
   }
 
@@ -693,7 +710,7 @@ export class RangeClassifier<T> {
     const S = this.S;
     slots.sort((a, b) => this.R[b * S]! - this.R[a * S]! || this.R[a * S + 1]! - this.R[b * S + 1]!);
     if (slots.length > this.wideTop) slots.length = this.wideTop;
-    for (let i = 0; i < slots.length; i++) this.writeEntry(t.top!, i * t.E, slots[i]!);
+    for (let i = 0; i < slots.length; i++) this.writeEntry(t.top!, t.topS!, i, slots[i]!);
     t.nTop = slots.length;
     t.topStale = false;
   }
@@ -765,14 +782,15 @@ export class RangeClassifier<T> {
     this.dirty = true;
   }
 
-  /** Writes slot s's leaf entry at pool[b…]: priority, slot, then each field's lo and hi
-   * as lo and width hi − lo (one word lo | width << 16 for fields of at most 16 bits). */
-  private writeEntry(pool: Uint32Array, b: number, s: number): void {
+  /** Writes slot s as entry i of pool/ps: priority, then each field's lo and hi as lo and
+   * width hi − lo (one word lo | width << 16 for fields of at most 16 bits); ps[i] = s. */
+  private writeEntry(pool: Uint32Array, ps: Int32Array, i: number, s: number): void {
     const R = this.R;
     const r = s * this.S;
+    const b = i * this.E;
     pool[b] = R[r]!;
-    pool[b + 1] = s;
-    let w = b + 2;
+    ps[i] = s;
+    let w = b + 1;
     for (let f = 0; f < this.d; f++) {
       const lo = R[r + 2 + 2 * f]!;
       const hi = R[r + 3 + 2 * f]!;
@@ -789,7 +807,7 @@ export class RangeClassifier<T> {
     const n = slots.length;
     t.leaf[2 * li + 1] = 0;
     const off = t.reserve(li, n, false);
-    for (let i = 0; i < n; i++) this.writeEntry(t.pool, off + i * t.E, slots[i]!);
+    for (let i = 0; i < n; i++) this.writeEntry(t.pool, t.ps, off / t.E + i, slots[i]!);
     t.leaf[2 * li + 1] = n;
   }
 
@@ -827,7 +845,9 @@ export class RangeClassifier<T> {
     let i = n - 1;
     while (i > 0 && pool[off + (i - 1) * E]! < p) i--;
     pool.copyWithin(off + (i + 1) * E, off + i * E, off + (n - 1) * E);
-    this.writeEntry(pool, off + i * E, s);
+    const i0 = off / E;
+    t.ps.copyWithin(i0 + i + 1, i0 + i, i0 + n - 1);
+    this.writeEntry(pool, t.ps, i0 + i, s);
     t.leaf[2 * li + 1] = n;
     if (n > this.leafSize && n >= t.frozen[li]! + this.leafSize) return this.split(t, li);
     return ref;
@@ -847,10 +867,13 @@ export class RangeClassifier<T> {
     const n = t.leaf[2 * li + 1]!;
     const off = t.leaf[2 * li]!;
     const pool = t.pool;
+    const ps = t.ps;
+    const i0 = off / E;
     let i = 0;
-    while (i < n && pool[off + i * E + 1] !== s) i++;
+    while (i < n && ps[i0 + i] !== s) i++;
     if (i === n) return;
     pool.copyWithin(off + i * E, off + (i + 1) * E, off + n * E);
+    ps.copyWithin(i0 + i, i0 + i + 1, i0 + n);
     t.leaf[2 * li + 1] = n - 1;
     if (n - 1 < t.frozen[li]!) t.frozen[li] = n - 1;
   }
