@@ -508,7 +508,13 @@ export class RangeClassifier<T> {
       if (!t) continue;
       b += t.nodes.byteLength + t.cells.byteLength + (t.top?.byteLength ?? 0);
       b += t.bound.byteLength + t.bAll.byteLength;
-      b += t.pool.byteLength + t.ps.byteLength + (t.topS?.byteLength ?? 0) + t.leaf.byteLength + t.leafCap.byteLength + t.frozen.byteLength;
+      b +=
+        t.pool.byteLength +
+        t.ps.byteLength +
+        (t.topS?.byteLength ?? 0) +
+        t.leaf.byteLength +
+        t.leafCap.byteLength +
+        t.frozen.byteLength;
     }
     return b;
   }
