@@ -330,7 +330,7 @@ for (let t = 0; t < trees.length; t++) {
   }
   while (ref >= 0) {
     const n4 = 4 * ref;
-    ref = nodes[n4 + 1 + +(K[nodes[n4]] >= (nodes[n4 + 3] >>> 0))];
+    ref = K[nodes[n4]] < (nodes[n4 + 3] >>> 0) ? nodes[n4 + 1] : nodes[n4 + 2];
   }
   const pool = tr.pool;
   const li = ~ref;
