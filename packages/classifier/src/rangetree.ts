@@ -133,8 +133,9 @@ class Tree {
   readonly cells: Int32Array;
   readonly nCells: number;
   /** Per field, per bucket of its top 8 bits: the highest priority of this tree's rules whose
-   * range reaches the bucket (−1: none); bAll[f]: the highest of those that span all of field f
-   * (kept apart so that a wildcard writes one word, not 256). A lookup that holds a match skips
+   * range reaches the bucket (−1: none), wildcards included; bAll[f]: the highest of those
+   * that span all of field f (a wildcard rewrites the field's 256 buckets only when it raises
+   * bAll, and a remove checks it alone). A lookup that holds a match skips
    * the tree when one field's bucket cannot beat it. Rebuilt at the next lookup when a remove
    * takes out a bucket's best. */
   readonly bound: Int32Array;
@@ -287,10 +288,9 @@ function compileLookup(
   ).join("\n");
   // After the cell's own max (cheaper, and on fw1 it skips more): one field's bucket below
   // the match in hand proves the tree holds nothing better.
-  const bounds = order.map((f) => `(bd[c${f}] < bestPri && ba[${f}] < bestPri)`).join(" || ");
+  const bounds = order.map((f) => `bd[c${f}] < bestPri`).join(" || ");
   const skip = `if (bestPri >= 0) {
     const bd = tr.bound;
-    const ba = tr.bAll;
     if (${bounds}) continue;
   }`;
   const body = `
@@ -746,12 +746,15 @@ export class RangeClassifier<T> {
     for (let f = 0, b = s * this.S + 2; f < this.d; f++, b += 2) {
       const lo = R[b]!;
       const hi = R[b + 1]!;
-      if (lo === 0 && hi === this.fMax[f]) {
-        if (p > t.bAll[f]!) t.bAll[f] = p;
-        continue;
-      }
       const sh = this.bSh[f]!;
       const o = this.bOff[f]!;
+      if (lo === 0 && hi === this.fMax[f]) {
+        // bAll only says which buckets a remove may lower; the buckets hold it too, so that
+        // a lookup reads one word per field. Written only when it rises: at most once per
+        // field per rule, 256 words.
+        if (p <= t.bAll[f]!) continue;
+        t.bAll[f] = p;
+      }
       for (let c = o + (lo >>> sh), e = o + (hi >>> sh); c <= e; c++) if (p > bd[c]!) bd[c] = p;
     }
   }
