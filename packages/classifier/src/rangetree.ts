@@ -339,6 +339,14 @@ for (let t = 0; t < trees.length; t++) {
   const ps = tr.ps;
   let i = b / ${E};
   const e = i + leaf[2 * li + 1];
+  if (bestPri < 0) {
+    for (; i < e; i++, b += ${E}) {
+      if (${ck.join(" || ")}) continue;
+      best = ps[i]; bestPri = pool[b];
+      break;
+    }
+    continue;
+  }
   for (; i < e; i++, b += ${E}) {
     const p = pool[b];
     if (p < bestPri || (p === bestPri && R[ps[i] * ${S} + 1] > R[best * ${S} + 1])) break;
