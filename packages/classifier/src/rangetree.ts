@@ -62,6 +62,12 @@ export interface RangeTreeOptions extends RangeClassifierOptions {
   readonly wideTop?: number;
 }
 
+/** What a leaf entry points at: its rule (a TreeRule; untyped here, as trees are not generic). */
+interface Held {
+  readonly slot: number;
+  readonly id: number;
+}
+
 /** A rule held by a RangeClassifier: lo/hi are read from the classifier's flat storage. */
 class TreeRule<T> implements RangeRule<T> {
   slot: number;
@@ -95,9 +101,11 @@ class TreeRule<T> implements RangeRule<T> {
  *
  * Leaves live in one arena per tree: each leaf's rules in priority order as entries
  * [priority, lo0, width0, lo1, width1, …] (stride E words), so a leaf scan reads adjacent
- * cache lines and never the rule table. The entry's rule slot is in a parallel array (ps,
- * one per entry), read only on a match: ClassBench's entries are then 8 words, two per cache
- * line, where 9 words with the slot inline straddled two lines in five of nine entries. leaf (offset, count) and leafCap locate each block; a
+ * cache lines and never the rule table. The entry's rule is in a parallel array (ps, one
+ * per entry), read only on a match: ClassBench's entries are then 8 words, two per cache
+ * line, where 9 words with the slot inline straddled two lines in five of nine entries; and
+ * it holds the rule object itself, so that a match is one load from the answer, not two
+ * (slot, then the slot's rule). leaf (offset, count) and leafCap locate each block; a
  * block that outgrows its capacity moves to the arena's end, and the arena is compacted when
  * it is full (with 50% room) or, after enough changes, trimmed.
  */
@@ -112,8 +120,8 @@ class Tree {
   /** Size at which a leaf last failed to split (0 = never tried). */
   frozen = new Int32Array(16);
   pool: Uint32Array;
-  /** Rule slot of the entry at pool[i·E]. */
-  ps: Int32Array;
+  /** Rule of the entry at pool[i·E]. */
+  ps: (Held | undefined)[];
   poolUsed = 0;
   poolLive = 0;
   root = ~0;
@@ -124,7 +132,7 @@ class Tree {
    * scanned before the walk; rebuilt lazily when a change reaches them. Own array, so that
    * the pool's growth is not doubled for it. */
   top: Uint32Array | null = null;
-  topS: Int32Array | null = null;
+  topS: (Held | undefined)[] | null = null;
   nTop = 0;
   topStale = false;
   /** Top-level cut (HiCuts-style): cell c = v >>> cutShift of field cutField (cutField −1:
@@ -160,7 +168,7 @@ class Tree {
       this.cells[2 * c + 1] = -1;
     }
     this.pool = new Uint32Array(16 * E);
-    this.ps = new Int32Array(16);
+    this.ps = new Array<Held | undefined>(16).fill(undefined);
     this.newLeaf();
   }
 
@@ -206,7 +214,7 @@ class Tree {
     const need = this.poolLive + extra;
     const E = this.E;
     const np = new Uint32Array(Math.max(extra === 0 ? need : 2 * need, 16 * E));
-    const nps = new Int32Array(np.length / E);
+    const nps = new Array<Held | undefined>(np.length / E).fill(undefined);
     let at = 0;
     for (let li = 0; li < this.nLeaves; li++) {
       const c = this.leafCap[li]! * E;
@@ -214,7 +222,7 @@ class Tree {
       const o = this.leaf[2 * li]!;
       const n = this.leaf[2 * li + 1]!;
       np.set(this.pool.subarray(o, o + n * E), at);
-      nps.set(this.ps.subarray(o / E, o / E + n), at / E);
+      for (let i = 0; i < n; i++) nps[at / E + i] = this.ps[o / E + i];
       this.leaf[2 * li] = at;
       at += c;
     }
@@ -227,7 +235,7 @@ class Tree {
   slots(li: number): number[] {
     const out: number[] = [];
     const off = this.leaf[2 * li]!;
-    for (let i = 0; i < this.leaf[2 * li + 1]!; i++) out.push(this.ps[off / this.E + i]!);
+    for (let i = 0; i < this.leaf[2 * li + 1]!; i++) out.push(this.ps[off / this.E + i]!.slot);
     return out;
   }
 
@@ -253,7 +261,7 @@ function entryWords(widths: Int32Array): number {
   return e;
 }
 
-type LookupFn = (key: ArrayLike<number>, off: number, trees: Tree[], R: Uint32Array) => number;
+type LookupFn = (key: ArrayLike<number>, off: number, trees: Tree[]) => Held | undefined;
 
 /** Compiled per field count: the lookup over all partitions (see the module comment). */
 function compileLookup(
@@ -264,7 +272,6 @@ function compileLookup(
 ): LookupFn {
   const d = widths.length;
   const E = entryWords(widths);
-  const S = 2 * d + 2;
   const loads = Array.from({ length: d }, (_, f) => `const k${f} = key[off + ${f}]; K[${f}] = k${f};`).join(
     "\n",
   );
@@ -296,7 +303,7 @@ function compileLookup(
   const body = `
 ${loads}
 ${buckets}
-let best = -1, bestPri = -1;
+let best = undefined, bestPri = -1;
 for (let t = 0; t < trees.length; t++) {
   const tr = trees[t];
   if (tr.maxPri < bestPri) continue;
@@ -313,7 +320,7 @@ for (let t = 0; t < trees.length; t++) {
       let done = nf === tr.count;
       for (let i = 0, b = 0; i < nf; i++, b += ${E}) {
         const p = pool[b];
-        if (p < bestPri || (p === bestPri && R[ps[i] * ${S} + 1] > R[best * ${S} + 1])) { done = true; break; }
+        if (p < bestPri || (p === bestPri && ps[i].id > best.id)) { done = true; break; }
         if (${ck.join(" || ")}) continue;
         best = ps[i]; bestPri = p;
         done = true;
@@ -349,14 +356,14 @@ for (let t = 0; t < trees.length; t++) {
   }
   for (; i < e; i++, b += ${E}) {
     const p = pool[b];
-    if (p < bestPri || (p === bestPri && R[ps[i] * ${S} + 1] > R[best * ${S} + 1])) break;
+    if (p < bestPri || (p === bestPri && ps[i].id > best.id)) break;
     if (${ck.join(" || ")}) continue;
     best = ps[i]; bestPri = p;
     break;
   }
 }
 return best;`;
-  return new Function("K", `return function lookup(key, off, trees, R) {${body}}`)(
+  return new Function("K", `return function lookup(key, off, trees) {${body}}`)(
     new Uint32Array(d),
   ) as LookupFn;
 }
@@ -518,8 +525,8 @@ export class RangeClassifier<T> {
       b += t.bound.byteLength + t.bAll.byteLength;
       b +=
         t.pool.byteLength +
-        t.ps.byteLength +
-        (t.topS?.byteLength ?? 0) +
+        8 * t.ps.length +
+        8 * (t.topS?.length ?? 0) +
         t.leaf.byteLength +
         t.leafCap.byteLength +
         t.frozen.byteLength;
@@ -610,7 +617,7 @@ export class RangeClassifier<T> {
     const s = r.slot;
     const t = this.treeByKey[this.part[s]!]!;
     if (!t.boundStale && this.boundHolds(t, s, this.R[s * this.S]! | 0)) t.boundStale = true;
-    if (t.top !== null) for (let i = 0; i < t.nTop; i++) if (t.topS![i] === s) t.topStale = true;
+    if (t.top !== null) for (let i = 0; i < t.nTop; i++) if (t.topS![i] === r) t.topStale = true;
     if (t.cutField < 0) this.removeRef(t, t.root, s);
     else {
       const b = s * this.S + 2 + 2 * t.cutField;
@@ -648,8 +655,7 @@ export class RangeClassifier<T> {
   lookup(key: ArrayLike<number>, offset = 0): RangeRule<T> | undefined {
     if (this.dirty) this.publish();
     if (key.length < offset + this.d) throw badKey(this.d, key, offset);
-    const s = this.fn(key, offset, this.order, this.R);
-    return s < 0 ? undefined : this.recs[s];
+    return this.fn(key, offset, this.order) as TreeRule<T> | undefined;
   }
 
   private publish(): void {
@@ -711,7 +717,7 @@ export class RangeClassifier<T> {
     );
     if (cf < 0 && this.partFields.length > 0 && this.wideTop > 0) {
       t.top = new Uint32Array(this.wideTop * t.E);
-      t.topS = new Int32Array(this.wideTop);
+      t.topS = new Array<Held | undefined>(this.wideTop).fill(undefined);
     }
     return t;
   }
@@ -800,13 +806,13 @@ export class RangeClassifier<T> {
   }
 
   /** Writes slot s as entry i of pool/ps: priority, then each field's lo and hi as lo and
-   * width hi − lo (one word lo | width << 16 for fields of at most 16 bits); ps[i] = s. */
-  private writeEntry(pool: Uint32Array, ps: Int32Array, i: number, s: number): void {
+   * width hi − lo (one word lo | width << 16 for fields of at most 16 bits); ps[i] = its rule. */
+  private writeEntry(pool: Uint32Array, ps: (Held | undefined)[], i: number, s: number): void {
     const R = this.R;
     const r = s * this.S;
     const b = i * this.E;
     pool[b] = R[r]!;
-    ps[i] = s;
+    ps[i] = this.recs[s];
     let w = b + 1;
     for (let f = 0; f < this.d; f++) {
       const lo = R[r + 2 + 2 * f]!;
@@ -887,7 +893,8 @@ export class RangeClassifier<T> {
     const ps = t.ps;
     const i0 = off / E;
     let i = 0;
-    while (i < n && ps[i0 + i] !== s) i++;
+    const r = this.recs[s];
+    while (i < n && ps[i0 + i] !== r) i++;
     if (i === n) return;
     pool.copyWithin(off + i * E, off + (i + 1) * E, off + n * E);
     ps.copyWithin(i0 + i, i0 + i + 1, i0 + n);
