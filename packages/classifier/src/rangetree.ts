@@ -200,7 +200,10 @@ class Tree {
     const off = this.poolUsed;
     const old = this.leaf[2 * li]!;
     this.pool.copyWithin(off, old, old + this.leaf[2 * li + 1]! * E);
-    this.ps.copyWithin(off / E, old / E, old / E + this.leaf[2 * li + 1]!);
+    // Loops, not copyWithin: on a plain array that builtin is generic and slow (100k inserts
+    // took half again as long).
+    for (let i = 0, d = off / E, o = old / E, n = this.leaf[2 * li + 1]!; i < n; i++)
+      this.ps[d + i] = this.ps[o + i];
     this.poolUsed += cap * E;
     this.poolLive += (cap - oldCap) * E;
     this.leaf[2 * li] = off;
@@ -214,7 +217,7 @@ class Tree {
     const need = this.poolLive + extra;
     const E = this.E;
     const np = new Uint32Array(Math.max(extra === 0 ? need : 2 * need, 16 * E));
-    const nps = new Array<Held | undefined>(np.length / E).fill(undefined);
+    const nps = new Array<Held | undefined>(np.length / E);
     let at = 0;
     for (let li = 0; li < this.nLeaves; li++) {
       const c = this.leafCap[li]! * E;
@@ -222,7 +225,9 @@ class Tree {
       const o = this.leaf[2 * li]!;
       const n = this.leaf[2 * li + 1]!;
       np.set(this.pool.subarray(o, o + n * E), at);
-      for (let i = 0; i < n; i++) nps[at / E + i] = this.ps[o / E + i];
+      const ai = at / E;
+      const oi = o / E;
+      for (let i = 0; i < n; i++) nps[ai + i] = this.ps[oi + i];
       this.leaf[2 * li] = at;
       at += c;
     }
@@ -869,7 +874,7 @@ export class RangeClassifier<T> {
     while (i > 0 && pool[off + (i - 1) * E]! < p) i--;
     pool.copyWithin(off + (i + 1) * E, off + i * E, off + (n - 1) * E);
     const i0 = off / E;
-    t.ps.copyWithin(i0 + i + 1, i0 + i, i0 + n - 1);
+    for (let j = i0 + n - 1; j > i0 + i; j--) t.ps[j] = t.ps[j - 1];
     this.writeEntry(pool, t.ps, i0 + i, s);
     t.leaf[2 * li + 1] = n;
     if (n > this.leafSize && n >= t.frozen[li]! + this.leafSize) return this.split(t, li);
@@ -897,7 +902,8 @@ export class RangeClassifier<T> {
     while (i < n && ps[i0 + i] !== r) i++;
     if (i === n) return;
     pool.copyWithin(off + i * E, off + (i + 1) * E, off + n * E);
-    ps.copyWithin(i0 + i, i0 + i + 1, i0 + n);
+    for (let j = i0 + i; j < i0 + n - 1; j++) ps[j] = ps[j + 1];
+    ps[i0 + n - 1] = undefined;
     t.leaf[2 * li + 1] = n - 1;
     if (n - 1 < t.frozen[li]!) t.frozen[li] = n - 1;
   }
