@@ -274,6 +274,7 @@ function compileLookup(
   order: readonly number[],
   bOff: Int32Array,
   bSh: Int32Array,
+  withTop: boolean,
 ): LookupFn {
   const d = widths.length;
   const E = entryWords(widths);
@@ -305,20 +306,10 @@ function compileLookup(
     const bd = tr.bound;
     if (${bounds}) continue;
   }`;
-  const body = `
-${loads}
-${buckets}
-let best = undefined, bestPri = -1;
-for (let t = 0; t < trees.length; t++) {
-  const tr = trees[t];
-  if (tr.maxPri < bestPri) continue;
-  const nodes = tr.nodes;
-  const cf = tr.cutField;
-  let ref;
-  if (cf < 0) {
-    ${skip}
-    ref = tr.root;
-    const pool = tr.top;
+  // The wide tree's top array (wideTop > 0 only; otherwise left out of the code).
+  const topScan = !withTop
+    ? ""
+    : `    const pool = tr.top;
     if (pool !== null) {
       const ps = tr.topS;
       const nf = tr.nTop;
@@ -332,7 +323,21 @@ for (let t = 0; t < trees.length; t++) {
         break;
       }
       if (done) continue;
-    }
+    }`;
+  const body = `
+${loads}
+${buckets}
+let best = undefined, bestPri = -1;
+for (let t = 0; t < trees.length; t++) {
+  const tr = trees[t];
+  if (tr.maxPri < bestPri) continue;
+  const nodes = tr.nodes;
+  const cf = tr.cutField;
+  let ref;
+  if (cf < 0) {
+    ${skip}
+    ref = tr.root;
+    ${topScan}
   } else {
     const c = K[cf] >>> tr.cutShift;
     const cells = tr.cells;
@@ -474,10 +479,11 @@ export class RangeClassifier<T> {
       ...Array.from(this.partFields).reverse(),
       ...[...this.widths.keys()].filter((f) => !pf.includes(f)),
     ];
-    const sig = `${this.widths.join(",")}/${order.join(",")}`;
+    const withTop = this.wideTop > 0 && pf.length > 0;
+    const sig = `${this.widths.join(",")}/${order.join(",")}/${withTop}`;
     let fn = compiled.get(sig);
     if (!fn) {
-      fn = compileLookup(this.widths, order, this.bOff, this.bSh);
+      fn = compileLookup(this.widths, order, this.bOff, this.bSh, withTop);
       compiled.set(sig, fn);
     }
     this.fn = fn;
