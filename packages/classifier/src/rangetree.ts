@@ -354,7 +354,7 @@ for (let t = 0; t < trees.length; t++) {
   const leaf = tr.leaf;
   let b = leaf[2 * li];
   const ps = tr.ps;
-  let i = b / ${E};
+  let i = ${(E & (E - 1)) === 0 ? `b >>> ${Math.log2(E)}` : `b / ${E}`};
   const e = i + leaf[2 * li + 1];
   if (bestPri < 0) {
     for (; i < e; i++, b += ${E}) {
