@@ -201,9 +201,11 @@ class Tree {
     const old = this.leaf[2 * li]!;
     this.pool.copyWithin(off, old, old + this.leaf[2 * li + 1]! * E);
     // Loops, not copyWithin: on a plain array that builtin is generic and slow (100k inserts
-    // took half again as long).
-    for (let i = 0, d = off / E, o = old / E, n = this.leaf[2 * li + 1]!; i < n; i++)
+    // took half again as long). The old places are cleared so that they hold no removed rule.
+    for (let i = 0, d = off / E, o = old / E, m = this.leaf[2 * li + 1]!; i < m; i++) {
       this.ps[d + i] = this.ps[o + i];
+      this.ps[o + i] = undefined;
+    }
     this.poolUsed += cap * E;
     this.poolLive += (cap - oldCap) * E;
     this.leaf[2 * li] = off;
@@ -839,6 +841,7 @@ export class RangeClassifier<T> {
   /** Rewrites leaf li's block from a slot list in priority order. */
   private writeLeaf(t: Tree, li: number, slots: readonly number[]): void {
     const n = slots.length;
+    for (let i = 0, o = t.leaf[2 * li]! / t.E, m = t.leaf[2 * li + 1]!; i < m; i++) t.ps[o + i] = undefined;
     t.leaf[2 * li + 1] = 0;
     const off = t.reserve(li, n, false);
     for (let i = 0; i < n; i++) this.writeEntry(t.pool, t.ps, off / t.E + i, slots[i]!);
