@@ -22,10 +22,10 @@
  * - Incremental: an insert descends to every leaf its ranges reach and adds itself in
  *   priority order; a leaf that grows past `leafSize` splits on the spot (the same heuristic
  *   over its own rules). A delete removes the slot from those leaves. No global rebuild.
- * - The wide partition's best few rules (`wideTop`) are also kept in one small array, which a
- *   lookup scans before that tree: on ipc1 most lookups that reach the wide partition stop
- *   there, since its overlapping any/any rules are either the answer or below the match in
- *   hand. The array is rebuilt (O(rules)) at the next lookup after a change that reaches it.
+ * - Optionally (`wideTop`, off by default) the wide partition's best few rules are also kept
+ *   in one small array, which a lookup scans before that tree. It paid when a tree was skipped
+ *   by ten bound compares; since the bounds fold wildcards in (five), the plain walk is faster:
+ *   wideTop 0 vs 8 measured +4–6% on acl1/fw1/ipc1 10k (21 paired runs, one process).
  * - Lookup: partitions in descending order of their top priority, stopping when the next one
  *   cannot beat the match found; in each, a walk down the tree (one compare per level) and a
  *   scan of one leaf that stops at the first match or at the first rule that cannot win.
@@ -58,8 +58,14 @@ export interface RangeTreeOptions extends RangeClassifierOptions {
   readonly maxReplication?: number;
   /** The wide partition's best rules (by priority) kept as leaf entries in their own array that a lookup scans
    * before walking its tree: the walk is skipped when that scan finds the answer or reaches a
-   * rule that cannot beat the match in hand. Default 8; 0 = none. */
+   * rule that cannot beat the match in hand. Default 0 (none). */
   readonly wideTop?: number;
+}
+
+/** What a leaf entry points at: its rule (a TreeRule; untyped here, as trees are not generic). */
+interface Held {
+  readonly slot: number;
+  readonly id: number;
 }
 
 /** A rule held by a RangeClassifier: lo/hi are read from the classifier's flat storage. */
@@ -94,8 +100,12 @@ class TreeRule<T> implements RangeRule<T> {
  * One partition's decision tree. Child refs: ≥ 0 a node, < 0 the leaf ~ref.
  *
  * Leaves live in one arena per tree: each leaf's rules in priority order as entries
- * [priority, slot, lo0, hi0, lo1, hi1, …] (stride E = 2 + 2·fields), so a leaf scan reads
- * adjacent cache lines and never the rule table. leaf (offset, count) and leafCap locate each block; a
+ * [priority, lo0, width0, lo1, width1, …] (stride E words), so a leaf scan reads adjacent
+ * cache lines and never the rule table. The entry's rule is in a parallel array (ps, one
+ * per entry), read only on a match: ClassBench's entries are then 8 words, two per cache
+ * line, where 9 words with the slot inline straddled two lines in five of nine entries; and
+ * it holds the rule object itself, so that a match is one load from the answer, not two
+ * (slot, then the slot's rule). leaf (offset, count) and leafCap locate each block; a
  * block that outgrows its capacity moves to the arena's end, and the arena is compacted when
  * it is full (with 50% room) or, after enough changes, trimmed.
  */
@@ -110,6 +120,8 @@ class Tree {
   /** Size at which a leaf last failed to split (0 = never tried). */
   frozen = new Int32Array(16);
   pool: Uint32Array;
+  /** Rule of the entry at pool[i·E]. */
+  ps: (Held | undefined)[];
   poolUsed = 0;
   poolLive = 0;
   root = ~0;
@@ -120,6 +132,7 @@ class Tree {
    * scanned before the walk; rebuilt lazily when a change reaches them. Own array, so that
    * the pool's growth is not doubled for it. */
   top: Uint32Array | null = null;
+  topS: (Held | undefined)[] | null = null;
   nTop = 0;
   topStale = false;
   /** Top-level cut (HiCuts-style): cell c = v >>> cutShift of field cutField (cutField −1:
@@ -128,8 +141,9 @@ class Tree {
   readonly cells: Int32Array;
   readonly nCells: number;
   /** Per field, per bucket of its top 8 bits: the highest priority of this tree's rules whose
-   * range reaches the bucket (−1: none); bAll[f]: the highest of those that span all of field f
-   * (kept apart so that a wildcard writes one word, not 256). A lookup that holds a match skips
+   * range reaches the bucket (−1: none), wildcards included; bAll[f]: the highest of those
+   * that span all of field f (a wildcard rewrites the field's 256 buckets only when it raises
+   * bAll, and a remove checks it alone). A lookup that holds a match skips
    * the tree when one field's bucket cannot beat it. Rebuilt at the next lookup when a remove
    * takes out a bucket's best. */
   readonly bound: Int32Array;
@@ -154,6 +168,7 @@ class Tree {
       this.cells[2 * c + 1] = -1;
     }
     this.pool = new Uint32Array(16 * E);
+    this.ps = new Array<Held | undefined>(16).fill(undefined);
     this.newLeaf();
   }
 
@@ -185,6 +200,12 @@ class Tree {
     const off = this.poolUsed;
     const old = this.leaf[2 * li]!;
     this.pool.copyWithin(off, old, old + this.leaf[2 * li + 1]! * E);
+    // Loops, not copyWithin: on a plain array that builtin is generic and slow (100k inserts
+    // took half again as long). The old places are cleared so that they hold no removed rule.
+    for (let i = 0, d = off / E, o = old / E, m = this.leaf[2 * li + 1]!; i < m; i++) {
+      this.ps[d + i] = this.ps[o + i];
+      this.ps[o + i] = undefined;
+    }
     this.poolUsed += cap * E;
     this.poolLive += (cap - oldCap) * E;
     this.leaf[2 * li] = off;
@@ -196,19 +217,24 @@ class Tree {
    * again while filling (amortised O(1) per entry), none when trimming (extra = 0). */
   compact(extra: number): void {
     const need = this.poolLive + extra;
-    const np = new Uint32Array(Math.max(extra === 0 ? need : 2 * need, 16 * this.E));
+    const E = this.E;
+    const np = new Uint32Array(Math.max(extra === 0 ? need : 2 * need, 16 * E));
+    const nps = new Array<Held | undefined>(np.length / E);
     let at = 0;
     for (let li = 0; li < this.nLeaves; li++) {
-      const c = this.leafCap[li]! * this.E;
+      const c = this.leafCap[li]! * E;
       if (c === 0) continue;
-      np.set(
-        this.pool.subarray(this.leaf[2 * li]!, this.leaf[2 * li]! + this.leaf[2 * li + 1]! * this.E),
-        at,
-      );
+      const o = this.leaf[2 * li]!;
+      const n = this.leaf[2 * li + 1]!;
+      np.set(this.pool.subarray(o, o + n * E), at);
+      const ai = at / E;
+      const oi = o / E;
+      for (let i = 0; i < n; i++) nps[ai + i] = this.ps[oi + i];
       this.leaf[2 * li] = at;
       at += c;
     }
     this.pool = np;
+    this.ps = nps;
     this.poolUsed = at;
   }
 
@@ -216,7 +242,7 @@ class Tree {
   slots(li: number): number[] {
     const out: number[] = [];
     const off = this.leaf[2 * li]!;
-    for (let i = 0; i < this.leaf[2 * li + 1]!; i++) out.push(this.pool[off + i * this.E + 1]!);
+    for (let i = 0; i < this.leaf[2 * li + 1]!; i++) out.push(this.ps[off / this.E + i]!.slot);
     return out;
   }
 
@@ -235,14 +261,14 @@ class Tree {
   }
 }
 
-/** Words of a leaf entry: priority, slot, and lo/hi per field (one word for ≤ 16-bit fields). */
+/** Words of a leaf entry: priority, and lo/width per field (one word for ≤ 16-bit fields). */
 function entryWords(widths: Int32Array): number {
-  let e = 2;
+  let e = 1;
   for (const w of widths) e += w <= 16 ? 1 : 2;
   return e;
 }
 
-type LookupFn = (key: ArrayLike<number>, off: number, trees: Tree[], R: Uint32Array) => number;
+type LookupFn = (key: ArrayLike<number>, off: number, trees: Tree[]) => Held | undefined;
 
 /** Compiled per field count: the lookup over all partitions (see the module comment). */
 function compileLookup(
@@ -250,10 +276,10 @@ function compileLookup(
   order: readonly number[],
   bOff: Int32Array,
   bSh: Int32Array,
+  withTop: boolean,
 ): LookupFn {
   const d = widths.length;
   const E = entryWords(widths);
-  const S = 2 * d + 2;
   const loads = Array.from({ length: d }, (_, f) => `const k${f} = key[off + ${f}]; K[${f}] = k${f};`).join(
     "\n",
   );
@@ -261,7 +287,7 @@ function compileLookup(
   // Entries hold lo and width (hi − lo): one unsigned compare per field, (k − lo) mod 2³² >
   // width rejects. Short-circuit: most entries fail on their first field, and each typed-array
   // load costs bounds and detach checks (a branch-free and of all fields measured slower).
-  for (let f = 0, w = 2; f < d; f++) {
+  for (let f = 0, w = 1; f < d; f++) {
     if (widths[f]! <= 16) {
       checks.push(`((k${f} - (pool[b + ${w}] & 0xffff)) >>> 0) > pool[b + ${w}] >>> 16`);
       w++;
@@ -277,16 +303,33 @@ function compileLookup(
   ).join("\n");
   // After the cell's own max (cheaper, and on fw1 it skips more): one field's bucket below
   // the match in hand proves the tree holds nothing better.
-  const bounds = order.map((f) => `(bd[c${f}] < bestPri && ba[${f}] < bestPri)`).join(" || ");
+  const bounds = order.map((f) => `bd[c${f}] < bestPri`).join(" || ");
   const skip = `if (bestPri >= 0) {
     const bd = tr.bound;
-    const ba = tr.bAll;
     if (${bounds}) continue;
   }`;
+  // The wide tree's top array (wideTop > 0 only; otherwise left out of the code).
+  const topScan = !withTop
+    ? ""
+    : `    const pool = tr.top;
+    if (pool !== null) {
+      const ps = tr.topS;
+      const nf = tr.nTop;
+      let done = nf === tr.count;
+      for (let i = 0, b = 0; i < nf; i++, b += ${E}) {
+        const p = pool[b];
+        if (p < bestPri || (p === bestPri && ps[i].id > best.id)) { done = true; break; }
+        if (${ck.join(" || ")}) continue;
+        best = ps[i]; bestPri = p;
+        done = true;
+        break;
+      }
+      if (done) continue;
+    }`;
   const body = `
 ${loads}
 ${buckets}
-let best = -1, bestPri = -1, bestSeq = 0;
+let best = undefined, bestPri = -1;
 for (let t = 0; t < trees.length; t++) {
   const tr = trees[t];
   if (tr.maxPri < bestPri) continue;
@@ -296,22 +339,7 @@ for (let t = 0; t < trees.length; t++) {
   if (cf < 0) {
     ${skip}
     ref = tr.root;
-    const pool = tr.top;
-    if (pool !== null) {
-      let b = 0;
-      const nf = tr.nTop;
-      const e = nf * ${E};
-      let done = nf === tr.count;
-      for (; b < e; b += ${E}) {
-        const p = pool[b];
-        if (p < bestPri || (p === bestPri && R[pool[b + 1] * ${S} + 1] > bestSeq)) { done = true; break; }
-        if (${ck.join(" || ")}) continue;
-        best = pool[b + 1]; bestPri = p; bestSeq = R[best * ${S} + 1];
-        done = true;
-        break;
-      }
-      if (done) continue;
-    }
+    ${topScan}
   } else {
     const c = K[cf] >>> tr.cutShift;
     const cells = tr.cells;
@@ -327,17 +355,27 @@ for (let t = 0; t < trees.length; t++) {
   const li = ~ref;
   const leaf = tr.leaf;
   let b = leaf[2 * li];
-  const e = b + leaf[2 * li + 1] * ${E};
-  for (; b < e; b += ${E}) {
+  const ps = tr.ps;
+  let i = ${(E & (E - 1)) === 0 ? `b >>> ${Math.log2(E)}` : `b / ${E}`};
+  const e = i + leaf[2 * li + 1];
+  if (bestPri < 0) {
+    for (; i < e; i++, b += ${E}) {
+      if (${ck.join(" || ")}) continue;
+      best = ps[i]; bestPri = pool[b];
+      break;
+    }
+    continue;
+  }
+  for (; i < e; i++, b += ${E}) {
     const p = pool[b];
-    if (p < bestPri || (p === bestPri && R[pool[b + 1] * ${S} + 1] > bestSeq)) break;
+    if (p < bestPri || (p === bestPri && ps[i].id > best.id)) break;
     if (${ck.join(" || ")}) continue;
-    best = pool[b + 1]; bestPri = p; bestSeq = R[best * ${S} + 1];
+    best = ps[i]; bestPri = p;
     break;
   }
 }
 return best;`;
-  return new Function("K", `return function lookup(key, off, trees, R) {${body}}`)(
+  return new Function("K", `return function lookup(key, off, trees) {${body}}`)(
     new Uint32Array(d),
   ) as LookupFn;
 }
@@ -374,6 +412,8 @@ export class RangeClassifier<T> {
   /** Per rule slot: priority, seq (tie order), then lo, hi of each field: one cache line. */
   private R: Uint32Array;
   private readonly S: number;
+  /** Words of a leaf entry (entryWords). */
+  private readonly E: number;
   private part: Int8Array;
   private recs: (TreeRule<T> | undefined)[] = [];
   private free: number[] = [];
@@ -414,7 +454,7 @@ export class RangeClassifier<T> {
     if (!Number.isInteger(cb) || cb < 1 || cb > 20)
       throw new SimError("BAD_VALUE", `range classifier: cutBits ${cb} is not an integer in 1..20`);
     this.cutBits = cb;
-    const wt = options.wideTop ?? 8;
+    const wt = options.wideTop ?? 0;
     if (!Number.isInteger(wt) || wt < 0 || wt > 4096)
       throw new SimError("BAD_VALUE", `range classifier: wideTop ${wt} is not an integer in 0..4096`);
     this.wideTop = wt;
@@ -429,6 +469,7 @@ export class RangeClassifier<T> {
     this.smallMax = Float64Array.from(pf, (f) => 2 ** Math.floor(this.widths[f]! / 2) - 1);
     this.treeByKey = new Array(pf.length + 1).fill(undefined);
     this.S = 2 * d + 2;
+    this.E = entryWords(this.widths);
     this.R = new Uint32Array(0);
     this.part = new Int8Array(0);
     this.grow(64);
@@ -440,10 +481,11 @@ export class RangeClassifier<T> {
       ...Array.from(this.partFields).reverse(),
       ...[...this.widths.keys()].filter((f) => !pf.includes(f)),
     ];
-    const sig = `${this.widths.join(",")}/${order.join(",")}`;
+    const withTop = this.wideTop > 0 && pf.length > 0;
+    const sig = `${this.widths.join(",")}/${order.join(",")}/${withTop}`;
     let fn = compiled.get(sig);
     if (!fn) {
-      fn = compileLookup(this.widths, order, this.bOff, this.bSh);
+      fn = compileLookup(this.widths, order, this.bOff, this.bSh, withTop);
       compiled.set(sig, fn);
     }
     this.fn = fn;
@@ -494,7 +536,13 @@ export class RangeClassifier<T> {
       if (!t) continue;
       b += t.nodes.byteLength + t.cells.byteLength + (t.top?.byteLength ?? 0);
       b += t.bound.byteLength + t.bAll.byteLength;
-      b += t.pool.byteLength + t.leaf.byteLength + t.leafCap.byteLength + t.frozen.byteLength;
+      b +=
+        t.pool.byteLength +
+        8 * t.ps.length +
+        8 * (t.topS?.length ?? 0) +
+        t.leaf.byteLength +
+        t.leafCap.byteLength +
+        t.frozen.byteLength;
     }
     return b;
   }
@@ -582,7 +630,7 @@ export class RangeClassifier<T> {
     const s = r.slot;
     const t = this.treeByKey[this.part[s]!]!;
     if (!t.boundStale && this.boundHolds(t, s, this.R[s * this.S]! | 0)) t.boundStale = true;
-    if (t.top !== null) for (let i = 0; i < t.nTop; i++) if (t.top[i * t.E + 1] === s) t.topStale = true;
+    if (t.top !== null) for (let i = 0; i < t.nTop; i++) if (t.topS![i] === r) t.topStale = true;
     if (t.cutField < 0) this.removeRef(t, t.root, s);
     else {
       const b = s * this.S + 2 + 2 * t.cutField;
@@ -620,8 +668,7 @@ export class RangeClassifier<T> {
   lookup(key: ArrayLike<number>, offset = 0): RangeRule<T> | undefined {
     if (this.dirty) this.publish();
     if (key.length < offset + this.d) throw badKey(this.d, key, offset);
-    const s = this.fn(key, offset, this.order, this.R);
-    return s < 0 ? undefined : this.recs[s];
+    return this.fn(key, offset, this.order) as TreeRule<T> | undefined;
   }
 
   private publish(): void {
@@ -681,7 +728,10 @@ export class RangeClassifier<T> {
       this.bOff[this.d]!,
       this.d,
     );
-    if (cf < 0 && this.partFields.length > 0 && this.wideTop > 0) t.top = new Uint32Array(this.wideTop * t.E);
+    if (cf < 0 && this.partFields.length > 0 && this.wideTop > 0) {
+      t.top = new Uint32Array(this.wideTop * t.E);
+      t.topS = new Array<Held | undefined>(this.wideTop).fill(undefined);
+    }
     return t;
   }
 
@@ -693,7 +743,7 @@ export class RangeClassifier<T> {
     const S = this.S;
     slots.sort((a, b) => this.R[b * S]! - this.R[a * S]! || this.R[a * S + 1]! - this.R[b * S + 1]!);
     if (slots.length > this.wideTop) slots.length = this.wideTop;
-    for (let i = 0; i < slots.length; i++) this.writeEntry(t.top!, i * t.E, slots[i]!);
+    for (let i = 0; i < slots.length; i++) this.writeEntry(t.top!, t.topS!, i, slots[i]!);
     t.nTop = slots.length;
     t.topStale = false;
   }
@@ -723,12 +773,15 @@ export class RangeClassifier<T> {
     for (let f = 0, b = s * this.S + 2; f < this.d; f++, b += 2) {
       const lo = R[b]!;
       const hi = R[b + 1]!;
-      if (lo === 0 && hi === this.fMax[f]) {
-        if (p > t.bAll[f]!) t.bAll[f] = p;
-        continue;
-      }
       const sh = this.bSh[f]!;
       const o = this.bOff[f]!;
+      if (lo === 0 && hi === this.fMax[f]) {
+        // bAll only says which buckets a remove may lower; the buckets hold it too, so that
+        // a lookup reads one word per field. Written only when it rises: at most once per
+        // field per rule, 256 words.
+        if (p <= t.bAll[f]!) continue;
+        t.bAll[f] = p;
+      }
       for (let c = o + (lo >>> sh), e = o + (hi >>> sh); c <= e; c++) if (p > bd[c]!) bd[c] = p;
     }
   }
@@ -765,14 +818,15 @@ export class RangeClassifier<T> {
     this.dirty = true;
   }
 
-  /** Writes slot s's leaf entry at pool[b…]: priority, slot, then each field's lo and hi
-   * as lo and width hi − lo (one word lo | width << 16 for fields of at most 16 bits). */
-  private writeEntry(pool: Uint32Array, b: number, s: number): void {
+  /** Writes slot s as entry i of pool/ps: priority, then each field's lo and hi as lo and
+   * width hi − lo (one word lo | width << 16 for fields of at most 16 bits); ps[i] = its rule. */
+  private writeEntry(pool: Uint32Array, ps: (Held | undefined)[], i: number, s: number): void {
     const R = this.R;
     const r = s * this.S;
+    const b = i * this.E;
     pool[b] = R[r]!;
-    pool[b + 1] = s;
-    let w = b + 2;
+    ps[i] = this.recs[s];
+    let w = b + 1;
     for (let f = 0; f < this.d; f++) {
       const lo = R[r + 2 + 2 * f]!;
       const hi = R[r + 3 + 2 * f]!;
@@ -787,9 +841,10 @@ export class RangeClassifier<T> {
   /** Rewrites leaf li's block from a slot list in priority order. */
   private writeLeaf(t: Tree, li: number, slots: readonly number[]): void {
     const n = slots.length;
+    for (let i = 0, o = t.leaf[2 * li]! / t.E, m = t.leaf[2 * li + 1]!; i < m; i++) t.ps[o + i] = undefined;
     t.leaf[2 * li + 1] = 0;
     const off = t.reserve(li, n, false);
-    for (let i = 0; i < n; i++) this.writeEntry(t.pool, off + i * t.E, slots[i]!);
+    for (let i = 0; i < n; i++) this.writeEntry(t.pool, t.ps, off / t.E + i, slots[i]!);
     t.leaf[2 * li + 1] = n;
   }
 
@@ -827,7 +882,9 @@ export class RangeClassifier<T> {
     let i = n - 1;
     while (i > 0 && pool[off + (i - 1) * E]! < p) i--;
     pool.copyWithin(off + (i + 1) * E, off + i * E, off + (n - 1) * E);
-    this.writeEntry(pool, off + i * E, s);
+    const i0 = off / E;
+    for (let j = i0 + n - 1; j > i0 + i; j--) t.ps[j] = t.ps[j - 1];
+    this.writeEntry(pool, t.ps, i0 + i, s);
     t.leaf[2 * li + 1] = n;
     if (n > this.leafSize && n >= t.frozen[li]! + this.leafSize) return this.split(t, li);
     return ref;
@@ -847,10 +904,15 @@ export class RangeClassifier<T> {
     const n = t.leaf[2 * li + 1]!;
     const off = t.leaf[2 * li]!;
     const pool = t.pool;
+    const ps = t.ps;
+    const i0 = off / E;
     let i = 0;
-    while (i < n && pool[off + i * E + 1] !== s) i++;
+    const r = this.recs[s];
+    while (i < n && ps[i0 + i] !== r) i++;
     if (i === n) return;
     pool.copyWithin(off + i * E, off + (i + 1) * E, off + n * E);
+    for (let j = i0 + i; j < i0 + n - 1; j++) ps[j] = ps[j + 1];
+    ps[i0 + n - 1] = undefined;
     t.leaf[2 * li + 1] = n - 1;
     if (n - 1 < t.frozen[li]!) t.frozen[li] = n - 1;
   }
