@@ -18,6 +18,13 @@
  * arp_accept. NA updates an existing entry when it has the Override flag or the entry is
  * incomplete. Not modelled: NUD reachability timers and retransmissions (one request per
  * resolution), proxy ARP, arp_filter/arp_ignore variants.
+ *
+ * A traced connection crosses this network twice (the request and the reply), thousands of
+ * times on one network, so the path of a frame allocates little: the topology is resolved once
+ * into per-interface and per-port records (their place names, where their cable leads, VLAN
+ * sub-interfaces by VID, neighbour entries by address), route lookups are kept per destination,
+ * an event keeps what its text is made of and renders it when read, and queued frames are slots
+ * in one array rather than closures.
  */
 import { type L2PortConfig, MacTable, type NormalDecision, normalDecide } from "@ovnsim/l2";
 import {
@@ -74,6 +81,7 @@ export interface TraceEvent {
   readonly kind: TraceKind;
   /** Device (and port/interface) where it happened: "sw1:p3", "node1/underlay0.341". */
   readonly at: string;
+  /** What happened; rendered when first read (a getter: spread or JSON copies of an event lack it). */
   readonly text: string;
   /**
    * The first line of `text`, set where the rest is rendered only when `text` is read (a
@@ -285,6 +293,9 @@ const J_BRIDGE_RECEIVE = 3;
 /** Slots per queued job: kind, three arguments, the frame. */
 const JOB = 5;
 
+/** The empty list of a trace with no deliveries, exits or loops (most actions have none of one). */
+const NONE: readonly never[] = Object.freeze([]);
+
 /** Loop detection switches from a scan to a hash table past this many entered frames. */
 const SEEN_SCAN = 16;
 
@@ -386,9 +397,9 @@ class Ctx implements TapApi {
   trace(): Trace {
     return {
       events: this.events,
-      delivered: this.delivered ?? [],
-      exits: this.exits ?? [],
-      loops: this.loops ?? [],
+      delivered: this.delivered ?? NONE,
+      exits: this.exits ?? NONE,
+      loops: this.loops ?? NONE,
     };
   }
 }
