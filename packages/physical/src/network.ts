@@ -228,7 +228,7 @@ interface SwPortRt {
   readonly cfg: L2PortConfig;
   /** "switch:port". */
   readonly at: string;
-  readonly peer: LinkEnd | undefined;
+  peer: LinkEnd | undefined;
 }
 
 interface SwitchRt {
@@ -543,10 +543,15 @@ export class PhysicalNetwork {
     }
     for (const s of this.switchRt.values()) {
       for (const cfg of s.sw.ports) {
-        const at = `${s.sw.name}:${cfg.name}`;
-        (s.ports as Map<string, SwPortRt>).set(cfg.name, { cfg, at, peer: this.linkEnd(at) });
+        (s.ports as Map<string, SwPortRt>).set(cfg.name, {
+          cfg,
+          at: `${s.sw.name}:${cfg.name}`,
+          peer: undefined,
+        });
       }
     }
+    // Cables last: an end may be a port of a switch declared after this one.
+    for (const s of this.switchRt.values()) for (const p of s.ports.values()) p.peer = this.linkEnd(p.at);
     for (const h of this.hostRt.values()) for (const n of h.nics.values()) n.peer = this.linkEnd(n.end);
   }
 
@@ -558,19 +563,7 @@ export class PhysicalNetwork {
     const dev = peer.slice(0, colon);
     const port = peer.slice(colon + 1);
     const sw = this.switchRt.get(dev);
-    let swPort: SwPortRt | undefined;
-    if (sw) {
-      // Switch ports are resolved in declaration order; a port not yet made is made here.
-      swPort = sw.ports.get(port);
-      if (!swPort) {
-        const cfg = sw.sw.portByName.get(port);
-        if (cfg) {
-          swPort = { cfg, at: peer, peer: undefined };
-          (sw.ports as Map<string, SwPortRt>).set(port, swPort);
-        }
-      }
-    }
-    return { end: peer, sw, swPort, host: dev, nic: port };
+    return { end: peer, sw, swPort: sw?.ports.get(port), host: dev, nic: port };
   }
 
   // ---- configuration -------------------------------------------------------------------
