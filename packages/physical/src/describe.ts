@@ -7,7 +7,9 @@ import { ETH_TYPE, type Flow, formatIp4, formatIp6, formatMac, IP_PROTO } from "
 import { ARP_OP, ICMP6, NA_FLAG } from "./frames.js";
 
 function vlanPrefix(f: Flow): string {
-  return f.vlans.map((v) => `vlan ${v.vid}, `).join("");
+  let s = "";
+  for (const v of f.vlans) s += `vlan ${v.vid}, `;
+  return s;
 }
 
 export function describeFrame(f: Flow): string {

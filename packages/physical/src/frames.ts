@@ -15,12 +15,12 @@
 import {
   arpReply,
   arpRequest,
+  EMPTY_FLOW,
   ETH_TYPE,
   type Flow,
   formatIp4,
   formatIp6,
   IP_PROTO,
-  makeFlow,
   makePacket,
   ndAdvert,
   ndSolicit,
@@ -134,7 +134,11 @@ export function naFrame(o: {
   );
 }
 
-/** An IPv4 or IPv6 datagram (TCP/UDP/ICMP) between two addresses. */
+/**
+ * An IPv4 or IPv6 datagram (TCP/UDP/ICMP) between two addresses. Made as a copy of the empty
+ * flow with these fields (the same flow `makeFlow` gives, without spreading two objects: a trace
+ * sends one per connection).
+ */
 export function ipFrame(o: {
   readonly dlSrc: number;
   readonly dlDst: number;
@@ -147,11 +151,14 @@ export function ipFrame(o: {
   readonly tcpFlags?: number;
 }): Flow {
   const v6 = o.src.family === 6;
-  return makeFlow({
+  return withFlow(EMPTY_FLOW, {
     dl_src: o.dlSrc,
     dl_dst: o.dlDst,
     dl_type: v6 ? ETH_TYPE.ipv6 : ETH_TYPE.ip,
-    ...(v6 ? { ipv6_src: o.src.v, ipv6_dst: o.dst.v } : { nw_src: Number(o.src.v), nw_dst: Number(o.dst.v) }),
+    nw_src: v6 ? 0 : Number(o.src.v),
+    nw_dst: v6 ? 0 : Number(o.dst.v),
+    ipv6_src: v6 ? o.src.v : 0n,
+    ipv6_dst: v6 ? o.dst.v : 0n,
     nw_proto: o.proto ?? IP_PROTO.tcp,
     nw_ttl: o.ttl ?? 64,
     tp_src: o.tpSrc ?? 0,

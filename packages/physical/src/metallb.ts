@@ -24,7 +24,7 @@
  * seen at once). Not modelled: BGP, preferred-node scores, service selectors on advertisements, shared IPs.
  */
 import { createHash } from "node:crypto";
-import { ETH_TYPE, type Flow, formatMac, IP_PROTO, SimError } from "@ovnsim/packet";
+import { ETH_TYPE, type Flow, formatMac, SimError } from "@ovnsim/packet";
 import {
   type AddressRange,
   formatIp,
@@ -35,7 +35,7 @@ import {
   rangeContains,
   sameIp,
 } from "./addr.js";
-import { ALL_NODES6, ARP_OP, arpFrame, BROADCAST, ICMP6, NA_FLAG, naFrame, solicitedNode } from "./frames.js";
+import { ALL_NODES6, ARP_OP, arpFrame, BROADCAST, isNs, NA_FLAG, naFrame, solicitedNode } from "./frames.js";
 import type { PhysicalNetwork, TapApi, Trace } from "./network.js";
 import type { Host, Nic } from "./topology.js";
 
@@ -467,6 +467,7 @@ export class MetalLB {
   private assignments: readonly Assignment[];
   private readonly speakers = new Map<string, SpeakerState>();
   private elections: Election[] = [];
+  private readonly responderCache = new WeakMap<Host, { spec: MetalLBSpec; r: Responders }>();
 
   constructor(
     private readonly net: PhysicalNetwork,
@@ -742,6 +743,15 @@ export class MetalLB {
     }
   }
 
+  /** announcer's interface lists for `host` under the current spec (both change only on update). */
+  private responders(host: Host): Responders {
+    const hit = this.responderCache.get(host);
+    if (hit && hit.spec === this.spec) return hit.r;
+    const r = responderInterfaces(host, this.spec);
+    this.responderCache.set(host, { spec: this.spec, r });
+    return r;
+  }
+
   /** shouldAnnounce: the IP is announced and the interface matches. */
   private shouldAnnounce(st: SpeakerState, ip: IpAddr, iface: string): boolean {
     for (const advs of st.ips.values())
@@ -753,10 +763,13 @@ export class MetalLB {
   private onFrame(api: TapApi, host: Host, nic: Nic, f: Flow): void {
     const st = this.speakers.get(host.name);
     if (!st || st.ips.size === 0) return;
-    const r = responderInterfaces(host, this.spec);
-    if (f.dl_type === ETH_TYPE.arp) {
+    // Only ARP requests and neighbour solicitations concern a responder: anything else (the
+    // traffic to the VIP itself) is let by before the interfaces are looked at.
+    const arp = f.dl_type === ETH_TYPE.arp;
+    if (arp ? f.nw_proto !== ARP_OP.request : !isNs(f)) return;
+    const r = this.responders(host);
+    if (arp) {
       if (!r.arp.some((n) => n.name === nic.name)) return;
-      if (f.nw_proto !== ARP_OP.request) return;
       if (f.dl_dst !== BROADCAST && f.dl_dst !== nic.mac) return;
       const tip: IpAddr = { family: 4, v: BigInt(f.nw_dst >>> 0) };
       if (!this.shouldAnnounce(st, tip, nic.name)) return;
@@ -778,27 +791,26 @@ export class MetalLB {
       api.transmit(host.name, nic.name, reply);
       return;
     }
-    if (f.dl_type === ETH_TYPE.ipv6 && f.nw_proto === IP_PROTO.icmpv6 && f.tp_src === ICMP6.ns) {
-      if (!r.ndp.some((n) => n.name === nic.name)) return;
-      if (f.arp_sha === 0) return; // dropReasonNoSourceLL
-      const target: IpAddr = { family: 6, v: f.nd_target };
-      if (!this.shouldAnnounce(st, target, nic.name)) return;
-      const na = naFrame({
-        dlSrc: nic.mac,
-        dlDst: f.arp_sha,
-        src: nic.linkLocal6 ?? 0n,
-        dst: f.ipv6_src,
-        target: f.nd_target,
-        tll: nic.mac,
-        flags: NA_FLAG.solicited,
-      });
-      api.event(
-        "metallb",
-        `${host.name}/${nic.name}`,
-        `speaker answers NS for ${formatIp(target)} with ${formatMac(nic.mac)}`,
-        na,
-      );
-      api.transmit(host.name, nic.name, na);
-    }
+    // A neighbour solicitation.
+    if (!r.ndp.some((n) => n.name === nic.name)) return;
+    if (f.arp_sha === 0) return; // dropReasonNoSourceLL
+    const target: IpAddr = { family: 6, v: f.nd_target };
+    if (!this.shouldAnnounce(st, target, nic.name)) return;
+    const na = naFrame({
+      dlSrc: nic.mac,
+      dlDst: f.arp_sha,
+      src: nic.linkLocal6 ?? 0n,
+      dst: f.ipv6_src,
+      target: f.nd_target,
+      tll: nic.mac,
+      flags: NA_FLAG.solicited,
+    });
+    api.event(
+      "metallb",
+      `${host.name}/${nic.name}`,
+      `speaker answers NS for ${formatIp(target)} with ${formatMac(nic.mac)}`,
+      na,
+    );
+    api.transmit(host.name, nic.name, na);
   }
 }

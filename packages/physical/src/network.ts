@@ -18,11 +18,27 @@
  * arp_accept. NA updates an existing entry when it has the Override flag or the entry is
  * incomplete. Not modelled: NUD reachability timers and retransmissions (one request per
  * resolution), proxy ARP, arp_filter/arp_ignore variants.
+ *
+ * A traced connection crosses this network twice (the request and the reply), thousands of
+ * times on one network, so the path of a frame allocates little: the topology is resolved once
+ * into per-interface and per-port records (their place names, where their cable leads, VLAN
+ * sub-interfaces by VID, neighbour entries by address), route lookups are kept per destination,
+ * an event keeps what its text is made of and renders it when read, and queued frames are slots
+ * in one array rather than closures.
  */
-import { MacTable, normalDecide } from "@ovnsim/l2";
-import { ETH_TYPE, type Flow, formatMac, IP_PROTO, SimError, withFlow } from "@ovnsim/packet";
-import { formatIp, type IpAddr, inPrefix, ipKey, parseIp, sameIp } from "./addr.js";
-import { type AttachedBridge, NormalBridge } from "./bridge.js";
+import { type L2PortConfig, MacTable, type NormalDecision, normalDecide } from "@ovnsim/l2";
+import {
+  ETH_TYPE,
+  type Flow,
+  formatIp4,
+  formatIp6,
+  formatMac,
+  IP_PROTO,
+  SimError,
+  withFlow,
+} from "@ovnsim/packet";
+import { formatIp, type IpAddr, inPrefix, parseIp, sameIp } from "./addr.js";
+import { type AttachedBridge, type BridgeOutput, NormalBridge } from "./bridge.js";
 import { describeFrame } from "./describe.js";
 import {
   ALL_NODES6,
@@ -35,7 +51,14 @@ import {
   naFrame,
   nsFrame,
 } from "./frames.js";
-import { compileTopology, type Host, type Nic, type Topology, type TopologySpec } from "./topology.js";
+import {
+  compileTopology,
+  type Host,
+  type Nic,
+  type Switch,
+  type Topology,
+  type TopologySpec,
+} from "./topology.js";
 
 export type TraceKind =
   | "send"
@@ -58,6 +81,7 @@ export interface TraceEvent {
   readonly kind: TraceKind;
   /** Device (and port/interface) where it happened: "sw1:p3", "node1/underlay0.341". */
   readonly at: string;
+  /** What happened; rendered when first read (a getter: spread or JSON copies of an event lack it). */
   readonly text: string;
   /**
    * The first line of `text`, set where the rest is rendered only when `text` is read (a
@@ -104,6 +128,8 @@ interface MutNeigh {
   iface: string;
   mac: number | undefined;
   updated: number;
+  /** The "is … (cached)" text for `mac`, made once per address the entry holds. */
+  cachedText: string | undefined;
 }
 
 /** What a frame tap (e.g. a MetalLB responder) may do from inside a trace. */
@@ -119,53 +145,262 @@ export type FrameTap = (api: TapApi, host: Host, nic: Nic, frame: Flow) => void;
 
 const MAX_STEPS = 100_000;
 
+// How an event's text is made. Events keep what their text is made of and render it when it is
+// first read: a reader that skips an event (the tracer skips a send's own wire copy) never pays.
+const TEXT = 0;
+/** describeFrame(frame). */
+const DESCRIBE = 1;
+/** A switch's NORMAL decision (arg: the NormalDecision). */
+const SWITCH = 2;
+/** A bridge step whose lines are made on demand: the headline, a newline, the lines (arg: their maker). */
+const BRIDGE = 3;
+/** "delivered to <host> (<dst>)" (arg: the host name; the address from the frame). */
+const DELIVER = 4;
+
+/** One event of a trace; `text` is rendered on first read. */
+class Ev implements TraceEvent {
+  constructor(
+    readonly t: number,
+    readonly kind: TraceKind,
+    readonly at: string,
+    readonly depth: number,
+    readonly frame: Flow | undefined,
+    readonly head: string | undefined,
+    private how: number,
+    private arg: unknown,
+  ) {}
+  get text(): string {
+    if (this.how !== TEXT) {
+      this.arg = renderText(this.how, this.arg, this.frame, this.head);
+      this.how = TEXT;
+    }
+    return this.arg as string;
+  }
+}
+
+function renderText(how: number, arg: unknown, frame: Flow | undefined, head: string | undefined): string {
+  switch (how) {
+    case DESCRIBE:
+      return describeFrame(frame as Flow);
+    case SWITCH:
+      return switchText(arg as NormalDecision);
+    case BRIDGE:
+      return `${head}\n${(arg as () => readonly string[])().join("\n")}`;
+    case DELIVER: {
+      const f = frame as Flow;
+      const dst = f.dl_type === ETH_TYPE.ipv6 ? formatIp6(f.ipv6_dst) : formatIp4(f.nw_dst >>> 0);
+      return `delivered to ${arg as string} (${dst})`;
+    }
+    default:
+      return arg as string;
+  }
+}
+
+function switchText(d: NormalDecision): string {
+  let notes = "";
+  for (let i = 0; i < d.notes.length; i++) notes += i === 0 ? d.notes[i]!.text : `; ${d.notes[i]!.text}`;
+  let outs = "";
+  for (let i = 0; i < d.outputs.length; i++) {
+    const o = d.outputs[i]!;
+    let tag = "(untagged)";
+    if (o.vlans.length) {
+      tag = "(vlan ";
+      for (let j = 0; j < o.vlans.length; j++) tag += j === 0 ? `${o.vlans[j]!.vid}` : `.${o.vlans[j]!.vid}`;
+      tag += ")";
+    }
+    outs += i === 0 ? ` -> ${o.name}${tag}` : `, ${o.name}${tag}`;
+  }
+  const vlan = d.vlan !== undefined ? `VLAN ${d.vlan}: ` : "";
+  return `${vlan}${notes}${outs}`;
+}
+
+/** Where a cable from a port leads (resolved once from `topology.links`). */
+interface LinkEnd {
+  /** "dev:port", as the topology names it. */
+  readonly end: string;
+  readonly sw: SwitchRt | undefined;
+  readonly swPort: SwPortRt | undefined;
+  readonly host: string;
+  readonly nic: string;
+}
+
+interface SwPortRt {
+  readonly cfg: L2PortConfig;
+  /** "switch:port". */
+  readonly at: string;
+  peer: LinkEnd | undefined;
+}
+
+interface SwitchRt {
+  readonly sw: Switch;
+  readonly table: MacTable;
+  readonly ports: ReadonlyMap<string, SwPortRt>;
+}
+
+/** A route lookup's answer, with the texts the trace prints for it (made once per destination). */
+interface RouteRt {
+  readonly dev: string;
+  readonly nh: IpAddr;
+  readonly src: IpAddr;
+  sendText: string | undefined;
+  fwdText: string | undefined;
+}
+
+interface NicRt {
+  readonly nic: Nic;
+  /** "host/nic". */
+  readonly at: string;
+  /** "host:nic", the cable end. */
+  readonly end: string;
+  peer: LinkEnd | undefined;
+  /** VLAN sub-interfaces on this interface by VID (the first declared wins, as the lookup did). */
+  readonly children: Map<number, NicRt>;
+  /** Neighbour entries learned on this interface, by address (IPv4 as a number, IPv6 as a bigint). */
+  readonly neigh: Map<number | bigint, MutNeigh>;
+}
+
+interface BridgeRt {
+  /** "host/bridge". */
+  readonly at: string;
+  /** "in_port … -> …" headlines by input port, then output ports. */
+  readonly heads: Map<string, Map<string, string>>;
+  /** The exit event's place and text by OVS port. */
+  readonly exits: Map<string, { readonly at: string; readonly text: string }>;
+}
+
+interface HostRt {
+  readonly host: Host;
+  readonly nics: ReadonlyMap<string, NicRt>;
+  /** Every neighbour entry of the host in creation order (what `neighbours()` lists). */
+  readonly neighOrder: MutNeigh[];
+  /** Addresses of the host's up interfaces (IPv4 as numbers, IPv6 as bigints, link-locals included). */
+  readonly local: ReadonlySet<number | bigint>;
+  /** Route lookups by destination (IPv4 as a number, IPv6 as a bigint); null = no route. */
+  readonly routes: Map<number | bigint, RouteRt | null>;
+  readonly bridges: Map<string, BridgeRt>;
+}
+
+/** The key of an address in the per-interface and per-host maps: IPv4 a number, IPv6 a bigint. */
+function addrKey(ip: IpAddr): number | bigint {
+  return ip.family === 4 ? Number(ip.v) : ip.v;
+}
+
+// Job kinds of the frame queue (a frame waiting to cross a cable or re-enter a device).
+const J_ARRIVE = 0;
+const J_HOST_RECEIVE = 1;
+const J_BRIDGE_TRANSMIT = 2;
+const J_BRIDGE_RECEIVE = 3;
+/** Slots per queued job: kind, three arguments, the frame. */
+const JOB = 5;
+
+/** The empty list of a trace with no deliveries, exits or loops (most actions have none of one). */
+const NONE: readonly never[] = Object.freeze([]);
+
+/** Loop detection switches from a scan to a hash table past this many entered frames. */
+const SEEN_SCAN = 16;
+
+/** The network's entry points a trace context calls back (made once per network, not per action). */
+interface CtxIo {
+  transmit(ctx: Ctx, host: string, iface: string, frame: Flow): void;
+  run(ctx: Ctx, kind: number, a: unknown, b: unknown, c: unknown, frame: Flow): void;
+}
+
 class Ctx implements TapApi {
   readonly events: TraceEvent[] = [];
-  readonly delivered: Delivery[] = [];
-  readonly exits: BridgeExit[] = [];
-  readonly loops: string[] = [];
-  readonly seen = new Set<string>();
-  queue: (() => void)[] = [];
+  delivered: Delivery[] | undefined;
+  exits: BridgeExit[] | undefined;
+  loops: string[] | undefined;
+  /** Frames that entered a switch port in this action (port, frame), for loop detection. */
+  private readonly seenPorts: SwPortRt[] = [];
+  private readonly seenFrames: Flow[] = [];
+  private seenIndex: Map<number, number[]> | undefined;
+  /** Pending jobs, JOB slots each; `head` is the next to run. */
+  readonly jobs: unknown[] = [];
+  head = 0;
   depth = 0;
   steps = 0;
   constructor(
     private readonly net: PhysicalNetwork,
-    private readonly transmitFn: (ctx: Ctx, host: string, iface: string, frame: Flow) => void,
+    private readonly io: CtxIo,
   ) {}
   get now(): number {
     return this.net.now;
   }
   event(kind: TraceKind, at: string, text: string, frame?: Flow): void {
-    this.events.push({ t: this.net.now, kind, at, text, depth: this.depth, ...(frame ? { frame } : {}) });
+    this.events.push(new Ev(this.net.now, kind, at, this.depth, frame, undefined, TEXT, text));
   }
-  /** An event whose text is `head`, a newline and `rest()`, rendered when the text is first read. */
-  lazyEvent(kind: TraceKind, at: string, head: string, rest: () => string, frame?: Flow): void {
-    let text: string | undefined;
-    const e = {
-      t: this.net.now,
-      kind,
-      at,
-      get text(): string {
-        text ??= `${head}\n${rest()}`;
-        return text;
-      },
-      head,
-      depth: this.depth,
-      ...(frame ? { frame } : {}),
-    };
-    this.events.push(e);
+  /** An event whose text is rendered when read (`how`, `arg`: see renderText). */
+  lazy(kind: TraceKind, at: string, how: number, arg: unknown, frame: Flow | undefined, head?: string): void {
+    this.events.push(new Ev(this.net.now, kind, at, this.depth, frame, head, how, arg));
   }
   transmit(host: string, iface: string, frame: Flow): void {
-    this.transmitFn(this, host, iface, frame);
+    this.io.transmit(this, host, iface, frame);
+  }
+  push(kind: number, a: unknown, b: unknown, c: unknown, frame: Flow): void {
+    this.jobs.push(kind, a, b, c, frame);
   }
   drain(): void {
-    while (this.queue.length > 0) {
-      const job = this.queue.shift();
-      job?.();
+    const jobs = this.jobs;
+    while (this.head < jobs.length) {
+      const i = this.head;
+      this.head = i + JOB;
+      this.io.run(this, jobs[i] as number, jobs[i + 1], jobs[i + 2], jobs[i + 3], jobs[i + 4] as Flow);
+    }
+    if (this.depth === 0) {
+      jobs.length = 0;
+      this.head = 0;
     }
   }
+  addLoop(at: string): void {
+    if (this.loops === undefined) this.loops = [];
+    this.loops.push(at);
+  }
+  addExit(x: BridgeExit): void {
+    if (this.exits === undefined) this.exits = [];
+    this.exits.push(x);
+  }
+  addDelivery(d: Delivery): void {
+    if (this.delivered === undefined) this.delivered = [];
+    this.delivered.push(d);
+  }
+  /** Whether `frame` entered `port` before in this action; records it if not. */
+  entered(port: SwPortRt, frame: Flow): boolean {
+    const ports = this.seenPorts;
+    const frames = this.seenFrames;
+    let index = this.seenIndex;
+    if (index === undefined) {
+      for (let i = 0; i < ports.length; i++)
+        if (ports[i] === port && sameFrame(frames[i]!, frame)) return true;
+      ports.push(port);
+      frames.push(frame);
+      if (ports.length > SEEN_SCAN) {
+        index = new Map();
+        for (let i = 0; i < ports.length; i++) {
+          const h = frameHash(ports[i]!, frames[i]!);
+          const b = index.get(h);
+          if (b) b.push(i);
+          else index.set(h, [i]);
+        }
+        this.seenIndex = index;
+      }
+      return false;
+    }
+    const h = frameHash(port, frame);
+    const bucket = index.get(h);
+    if (bucket) for (const i of bucket) if (ports[i] === port && sameFrame(frames[i]!, frame)) return true;
+    ports.push(port);
+    frames.push(frame);
+    if (bucket) bucket.push(ports.length - 1);
+    else index.set(h, [ports.length - 1]);
+    return false;
+  }
   trace(): Trace {
-    return { events: this.events, delivered: this.delivered, exits: this.exits, loops: this.loops };
+    return {
+      events: this.events,
+      delivered: this.delivered ?? NONE,
+      exits: this.exits ?? NONE,
+      loops: this.loops ?? NONE,
+    };
   }
 }
 
@@ -185,43 +420,84 @@ interface Timer {
   readonly run: (api: TapApi) => void;
 }
 
-function frameKey(f: Flow): string {
-  return [
-    f.dl_src,
-    f.dl_dst,
-    f.dl_type,
-    f.vlans.map((v) => `${v.tpid}.${v.pcp}.${v.vid}`).join("/"),
-    f.nw_src,
-    f.nw_dst,
-    f.ipv6_src.toString(16),
-    f.ipv6_dst.toString(16),
-    f.nw_proto,
-    f.nw_ttl,
-    f.tp_src,
-    f.tp_dst,
-    f.arp_sha,
-    f.arp_tha,
-    f.nd_target.toString(16),
-    f.tcp_flags,
-  ].join(",");
+/**
+ * Whether two frames are the same frame for loop detection: every field a flood could carry
+ * unchanged around a loop (addresses, VLAN stack, L3/L4 header fields, ARP/ND fields).
+ */
+function sameFrame(a: Flow, b: Flow): boolean {
+  if (a === b) return true;
+  if (
+    a.dl_src !== b.dl_src ||
+    a.dl_dst !== b.dl_dst ||
+    a.dl_type !== b.dl_type ||
+    a.nw_src !== b.nw_src ||
+    a.nw_dst !== b.nw_dst ||
+    a.ipv6_src !== b.ipv6_src ||
+    a.ipv6_dst !== b.ipv6_dst ||
+    a.nw_proto !== b.nw_proto ||
+    a.nw_ttl !== b.nw_ttl ||
+    a.tp_src !== b.tp_src ||
+    a.tp_dst !== b.tp_dst ||
+    a.arp_sha !== b.arp_sha ||
+    a.arp_tha !== b.arp_tha ||
+    a.nd_target !== b.nd_target ||
+    a.tcp_flags !== b.tcp_flags
+  )
+    return false;
+  const va = a.vlans;
+  const vb = b.vlans;
+  if (va.length !== vb.length) return false;
+  for (let i = 0; i < va.length; i++) {
+    const x = va[i]!;
+    const y = vb[i]!;
+    if (x.tpid !== y.tpid || x.pcp !== y.pcp || x.vid !== y.vid) return false;
+  }
+  return true;
+}
+
+const PORT_IDS = new WeakMap<SwPortRt, number>();
+let nextPortId = 1;
+/** A hash of (port, frame) over the fields sameFrame compares (collisions are settled by sameFrame). */
+function frameHash(port: SwPortRt, f: Flow): number {
+  let id = PORT_IDS.get(port);
+  if (id === undefined) {
+    id = nextPortId++;
+    PORT_IDS.set(port, id);
+  }
+  let h = Math.imul(id, 0x9e3779b1);
+  for (const x of [f.dl_src, f.dl_dst, f.nw_src, f.nw_dst, f.tp_src, f.tp_dst, f.nw_ttl, f.arp_sha]) {
+    h = Math.imul(h ^ (x | 0) ^ Math.floor(x / 2 ** 32), 0x85ebca6b);
+    h ^= h >>> 13;
+  }
+  for (const v of f.vlans) h = Math.imul(h ^ v.vid, 0xc2b2ae35);
+  return h;
 }
 
 function isMulticast(mac: number): boolean {
   return Math.floor(mac / 2 ** 40) % 2 === 1;
 }
 
+/** Parsed destination addresses by text (a trace sends to the same few). */
+const PARSED = new Map<string, IpAddr>();
+
 export class PhysicalNetwork {
   readonly topology: Topology;
   /** Virtual time, seconds. */
   now = 0;
   private readonly fdbs = new Map<string, MacTable>();
-  private readonly neigh = new Map<string, Map<string, MutNeigh>>();
   private readonly down = new Set<string>();
   private readonly bridges = new Map<string, AttachedBridge>();
   private readonly taps: FrameTap[] = [];
   private readonly listeners = new Map<string, Set<bigint>>();
   private timers: Timer[] = [];
   private seq = 0;
+  /** The topology resolved for the hot path (it does not change after construction). */
+  private readonly hostRt = new Map<string, HostRt>();
+  private readonly switchRt = new Map<string, SwitchRt>();
+  private readonly io: CtxIo = {
+    transmit: (ctx, host, iface, frame) => this.hostTransmit(ctx, host, iface, frame),
+    run: (ctx, kind, a, b, c, frame) => this.runJob(ctx, kind, a, b, c, frame),
+  };
 
   constructor(spec: TopologySpec | Topology) {
     this.topology =
@@ -229,17 +505,65 @@ export class PhysicalNetwork {
         ? (spec as Topology)
         : compileTopology(spec as TopologySpec);
     for (const sw of this.topology.switches.values()) {
-      this.fdbs.set(sw.name, new MacTable({ idleTime: sw.macAgingTime }));
+      const table = new MacTable({ idleTime: sw.macAgingTime });
+      this.fdbs.set(sw.name, table);
+      const ports = new Map<string, SwPortRt>();
+      this.switchRt.set(sw.name, { sw, table, ports });
     }
     for (const h of this.topology.hosts.values()) {
-      this.neigh.set(h.name, new Map());
+      const nics = new Map<string, NicRt>();
+      const local = new Set<number | bigint>();
+      for (const n of h.nics.values()) {
+        nics.set(n.name, {
+          nic: n,
+          at: `${h.name}/${n.name}`,
+          end: `${h.name}:${n.name}`,
+          peer: undefined,
+          children: new Map(),
+          neigh: new Map(),
+        });
+        if (!n.up) continue;
+        for (const a of n.addresses) local.add(addrKey(a.ip));
+        if (n.linkLocal6 !== undefined) local.add(n.linkLocal6);
+      }
+      for (const n of h.nics.values()) {
+        if (n.parent === undefined || n.vid === undefined) continue;
+        const children = nics.get(n.parent)?.children;
+        if (children && !children.has(n.vid)) children.set(n.vid, nics.get(n.name)!);
+      }
+      const bridges = new Map<string, BridgeRt>();
       for (const b of h.bridges) {
         this.bridges.set(
           `${h.name}/${b.name}`,
           new NormalBridge(b.name, [...b.ports, ...(b.ovsPorts ?? []).map((name) => ({ name }))]),
         );
+        bridges.set(b.name, { at: `${h.name}/${b.name}`, heads: new Map(), exits: new Map() });
+      }
+      this.hostRt.set(h.name, { host: h, nics, neighOrder: [], local, routes: new Map(), bridges });
+    }
+    for (const s of this.switchRt.values()) {
+      for (const cfg of s.sw.ports) {
+        (s.ports as Map<string, SwPortRt>).set(cfg.name, {
+          cfg,
+          at: `${s.sw.name}:${cfg.name}`,
+          peer: undefined,
+        });
       }
     }
+    // Cables last: an end may be a port of a switch declared after this one.
+    for (const s of this.switchRt.values()) for (const p of s.ports.values()) p.peer = this.linkEnd(p.at);
+    for (const h of this.hostRt.values()) for (const n of h.nics.values()) n.peer = this.linkEnd(n.end);
+  }
+
+  /** Where the cable plugged into `end` leads, if there is one. */
+  private linkEnd(end: string): LinkEnd | undefined {
+    const peer = this.topology.links.get(end);
+    if (peer === undefined) return undefined;
+    const colon = peer.indexOf(":");
+    const dev = peer.slice(0, colon);
+    const port = peer.slice(colon + 1);
+    const sw = this.switchRt.get(dev);
+    return { end: peer, sw, swPort: sw?.ports.get(port), host: dev, nic: port };
   }
 
   // ---- configuration -------------------------------------------------------------------
@@ -291,12 +615,17 @@ export class PhysicalNetwork {
     return h;
   }
 
+  private rt(name: string): HostRt {
+    const h = this.hostRt.get(name);
+    if (!h) throw new SimError("UNKNOWN_OBJECT", `no host ${name}`);
+    return h;
+  }
+
   // ---- inspection ----------------------------------------------------------------------
 
   /** The neighbour (ARP/ND) cache of a host. */
   neighbours(host: string): readonly NeighEntry[] {
-    this.host(host);
-    return [...(this.neigh.get(host)?.values() ?? [])].map((n) => ({
+    return this.rt(host).neighOrder.map((n) => ({
       host,
       iface: n.iface,
       ip: n.ip,
@@ -308,7 +637,7 @@ export class PhysicalNetwork {
   /** The MAC a host has cached for `ip`, if any. */
   neighbourMac(host: string, ip: string | IpAddr): number | undefined {
     const a = typeof ip === "string" ? parseIpLoose(ip) : ip;
-    for (const n of this.neigh.get(host)?.values() ?? [])
+    for (const n of this.hostRt.get(host)?.neighOrder ?? [])
       if (sameIp(n.ip, a) && n.mac !== undefined) return n.mac;
     return undefined;
   }
@@ -339,7 +668,7 @@ export class PhysicalNetwork {
   }
 
   advanceTo(t: number): Trace {
-    const ctx = this.ctx();
+    const ctx = new Ctx(this, this.io);
     for (;;) {
       const next = this.timers[0];
       if (!next || next.t > t + 1e-9) break;
@@ -355,23 +684,19 @@ export class PhysicalNetwork {
 
   /** Runs `fn` with a trace context (for modules such as MetalLB that act on the network). */
   act(fn: (api: TapApi) => void): Trace {
-    const ctx = this.ctx();
+    const ctx = new Ctx(this, this.io);
     fn(ctx);
     ctx.drain();
     return ctx.trace();
-  }
-
-  private ctx(): Ctx {
-    return new Ctx(this, (c, h, i, f) => this.hostTransmit(c, h, i, f));
   }
 
   // ---- actions -------------------------------------------------------------------------
 
   /** Puts a raw frame on the wire from a host interface (through its VLAN parent / bridge as Linux would). */
   inject(host: string, iface: string, frame: Flow): Trace {
-    const ctx = this.ctx();
-    this.nic(host, iface);
-    ctx.event("send", `${host}/${iface}`, describeFrame(frame), frame);
+    const ctx = new Ctx(this, this.io);
+    const n = this.nicRt(host, iface);
+    ctx.lazy("send", n.at, DESCRIBE, undefined, frame);
     this.hostTransmit(ctx, host, iface, frame);
     ctx.drain();
     return ctx.trace();
@@ -379,9 +704,9 @@ export class PhysicalNetwork {
 
   /** Resolves `ip` from `host` (ARP or neighbour solicitation), as the kernel does before sending. */
   resolve(host: string, ip: string | IpAddr): Trace {
-    const ctx = this.ctx();
+    const ctx = new Ctx(this, this.io);
     const dst = typeof ip === "string" ? parseIpLoose(ip) : ip;
-    const r = this.route(host, dst);
+    const r = this.routeRt(this.rt(host), dst);
     if (!r) ctx.event("drop", host, `no route to ${formatIp(dst)}`);
     else this.resolveNeighbour(ctx, host, r.dev, r.nh, r.src);
     ctx.drain();
@@ -390,22 +715,23 @@ export class PhysicalNetwork {
 
   /** Sends an IP datagram from `host` to `dst`: route lookup, next-hop resolution, then the frame. */
   send(host: string, opts: SendOptions): Trace {
-    const ctx = this.ctx();
+    const ctx = new Ctx(this, this.io);
     const dst = typeof opts.dst === "string" ? parseIpLoose(opts.dst) : opts.dst;
-    this.host(host);
+    const hr = this.rt(host);
     if (this.down.has(host)) {
       ctx.event("drop", host, "host is down");
       return ctx.trace();
     }
-    const r = this.route(host, dst);
+    const r = this.routeRt(hr, dst);
     if (!r) {
       ctx.event("drop", host, `no route to ${formatIp(dst)}`);
       return ctx.trace();
     }
-    ctx.event("route", host, `${formatIp(dst)} via ${formatIp(r.nh)} dev ${r.dev} src ${formatIp(r.src)}`);
+    r.sendText ??= `${formatIp(dst)} via ${formatIp(r.nh)} dev ${r.dev} src ${formatIp(r.src)}`;
+    ctx.event("route", host, r.sendText);
     const mac = this.resolveNeighbour(ctx, host, r.dev, r.nh, r.src);
     if (mac === undefined) return ctx.trace();
-    const nic = this.nic(host, r.dev);
+    const n = this.nicRt(host, r.dev);
     const proto =
       opts.proto === "udp"
         ? IP_PROTO.udp
@@ -415,7 +741,7 @@ export class PhysicalNetwork {
             : IP_PROTO.icmpv6
           : IP_PROTO.tcp;
     const frame = ipFrame({
-      dlSrc: nic.mac,
+      dlSrc: n.nic.mac,
       dlDst: mac,
       src: r.src,
       dst,
@@ -424,7 +750,7 @@ export class PhysicalNetwork {
       tpDst: opts.tpDst ?? 0,
       tcpFlags: opts.tcpFlags ?? 0,
     });
-    ctx.event("send", `${host}/${r.dev}`, describeFrame(frame), frame);
+    ctx.lazy("send", n.at, DESCRIBE, undefined, frame);
     this.hostTransmit(ctx, host, r.dev, frame);
     ctx.drain();
     return ctx.trace();
@@ -432,38 +758,53 @@ export class PhysicalNetwork {
 
   // ---- internals: the path of a frame ---------------------------------------------------
 
-  private nic(host: string, name: string): Nic {
-    const n = this.host(host).nics.get(name);
+  private nicRt(host: string, name: string): NicRt {
+    const n = this.rt(host).nics.get(name);
     if (!n) throw new SimError("UNKNOWN_PORT", `host ${host} has no interface ${name}`);
     return n;
   }
 
-  private wireSend(ctx: Ctx, end: string, frame: Flow): void {
-    const peer = this.topology.links.get(end);
+  /** Runs one queued job (see Ctx.drain). */
+  private runJob(ctx: Ctx, kind: number, a: unknown, b: unknown, c: unknown, frame: Flow): void {
+    switch (kind) {
+      case J_ARRIVE:
+        this.arrive(ctx, a as LinkEnd, frame);
+        return;
+      case J_HOST_RECEIVE:
+        this.hostReceive(ctx, a as string, b as string, frame);
+        return;
+      case J_BRIDGE_TRANSMIT:
+        this.hostTransmit(ctx, a as string, b as string, frame, true);
+        return;
+      case J_BRIDGE_RECEIVE:
+        this.bridgeReceive(ctx, a as HostRt, b as string, c as string, frame);
+        return;
+    }
+  }
+
+  private wireSend(ctx: Ctx, end: string, peer: LinkEnd | undefined, frame: Flow): void {
     if (!peer) {
       ctx.event("drop", end, "no cable on this port");
       return;
     }
-    ctx.queue.push(() => this.arrive(ctx, peer, frame));
+    ctx.push(J_ARRIVE, peer, undefined, undefined, frame);
   }
 
-  private arrive(ctx: Ctx, end: string, frame: Flow): void {
+  private arrive(ctx: Ctx, end: LinkEnd, frame: Flow): void {
     if (++ctx.steps > MAX_STEPS) {
-      if (ctx.steps === MAX_STEPS + 1) ctx.event("drop", end, `step limit ${MAX_STEPS} reached, stopping`);
+      if (ctx.steps === MAX_STEPS + 1)
+        ctx.event("drop", end.end, `step limit ${MAX_STEPS} reached, stopping`);
       return;
     }
-    const colon = end.indexOf(":");
-    const dev = end.slice(0, colon);
-    const port = end.slice(colon + 1);
-    if (this.topology.switches.has(dev)) this.switchReceive(ctx, dev, port, frame);
-    else this.hostReceive(ctx, dev, port, frame);
+    if (end.sw) this.switchReceive(ctx, end.sw, end.swPort, frame);
+    else this.hostReceive(ctx, end.host, end.nic, frame);
   }
 
-  private switchReceive(ctx: Ctx, swName: string, portName: string, frame: Flow): void {
-    const at = `${swName}:${portName}`;
-    const key = `${at}|${frameKey(frame)}`;
-    if (ctx.seen.has(key)) {
-      ctx.loops.push(at);
+  private switchReceive(ctx: Ctx, s: SwitchRt, p: SwPortRt | undefined, frame: Flow): void {
+    if (!p) return;
+    const at = p.at;
+    if (ctx.entered(p, frame)) {
+      ctx.addLoop(at);
       ctx.event(
         "loop",
         at,
@@ -471,48 +812,46 @@ export class PhysicalNetwork {
       );
       return;
     }
-    ctx.seen.add(key);
-    const sw = this.topology.switches.get(swName);
-    const cfg = sw?.portByName.get(portName);
-    const table = this.fdbs.get(swName);
-    if (!sw || !cfg || !table) return;
-    const d = normalDecide(sw.ports, table, cfg.port, frame.vlans, frame.dl_src, frame.dl_dst, this.now);
-    const notes = d.notes.map((n) => n.text).join("; ");
-    const outs = d.outputs.map(
-      (o) => `${o.name}${o.vlans.length ? `(vlan ${o.vlans.map((v) => v.vid).join(".")})` : "(untagged)"}`,
+    const d = normalDecide(
+      s.sw.ports,
+      s.table,
+      p.cfg.port,
+      frame.vlans,
+      frame.dl_src,
+      frame.dl_dst,
+      this.now,
     );
-    const vlan = d.vlan !== undefined ? `VLAN ${d.vlan}: ` : "";
-    ctx.event(
-      d.kind === "drop" ? "drop" : "switch",
-      at,
-      `${vlan}${notes}${outs.length ? ` -> ${outs.join(", ")}` : ""}`,
-      frame,
-    );
-    for (const o of d.outputs) this.wireSend(ctx, `${swName}:${o.name}`, withFlow(frame, { vlans: o.vlans }));
+    ctx.lazy(d.kind === "drop" ? "drop" : "switch", at, SWITCH, d, frame);
+    for (const o of d.outputs) {
+      const out = s.ports.get(o.name);
+      this.wireSend(ctx, out?.at ?? `${s.sw.name}:${o.name}`, out?.peer, withFlow(frame, { vlans: o.vlans }));
+    }
   }
 
   private hostReceive(ctx: Ctx, hostName: string, nicName: string, frame: Flow): void {
-    const host = this.host(hostName);
-    const at = `${hostName}/${nicName}`;
+    const hr = this.rt(hostName);
+    const n = hr.nics.get(nicName);
     if (this.down.has(hostName)) {
-      ctx.event("drop", at, "host is down");
+      ctx.event("drop", n?.at ?? `${hostName}/${nicName}`, "host is down");
       return;
     }
-    const nic = host.nics.get(nicName);
-    if (!nic) return;
+    if (!n) return;
+    const nic = n.nic;
+    const at = n.at;
     if (!nic.up) {
       ctx.event("drop", at, "interface is down");
       return;
     }
+    const host = hr.host;
     if (nic.master !== undefined) {
       // A packet socket on an enslaved interface still sees the frame; then OVS takes it.
       for (const tap of this.taps) tap(ctx, host, nic, frame);
-      this.bridgeReceive(ctx, host, nic.master, nicName, frame);
+      this.bridgeReceive(ctx, hr, nic.master, nicName, frame);
       return;
     }
     const outer = frame.vlans[0];
     if (outer) {
-      const child = [...host.nics.values()].find((n) => n.parent === nicName && n.vid === outer.vid);
+      const child = n.children.get(outer.vid);
       if (!child) {
         ctx.event(
           "drop",
@@ -522,60 +861,66 @@ export class PhysicalNetwork {
         );
         return;
       }
-      this.hostReceive(ctx, hostName, child.name, withFlow(frame, { vlans: frame.vlans.slice(1) }));
+      this.hostReceive(ctx, hostName, child.nic.name, withFlow(frame, { vlans: frame.vlans.slice(1) }));
       return;
     }
-    this.stackReceive(ctx, host, nic, frame);
+    this.stackReceive(ctx, hr, n, frame);
   }
 
-  private bridgeReceive(ctx: Ctx, host: Host, bridgeName: string, inPort: string, frame: Flow): void {
-    const br = this.bridges.get(`${host.name}/${bridgeName}`);
-    const at = `${host.name}/${bridgeName}`;
-    if (!br) {
-      ctx.event("drop", at, "no such bridge");
+  private bridgeReceive(ctx: Ctx, hr: HostRt, bridgeName: string, inPort: string, frame: Flow): void {
+    const host = hr.host;
+    const brt = hr.bridges.get(bridgeName);
+    const br = this.bridges.get(brt?.at ?? `${host.name}/${bridgeName}`);
+    if (!br || !brt) {
+      ctx.event("drop", `${host.name}/${bridgeName}`, "no such bridge");
       return;
     }
+    const at = brt.at;
     const res = br.receive(frame, inPort, this.now);
-    const outs = res.outputs.map((o) => o.port);
-    const head = `in_port ${inPort}${outs.length ? ` -> ${outs.join(", ")}` : " -> drop"}`;
+    const head = bridgeHead(brt, inPort, res.outputs);
     const lines = res.trace;
-    if (typeof lines === "function") ctx.lazyEvent("bridge", at, head, () => lines().join("\n"), frame);
+    if (typeof lines === "function") ctx.lazy("bridge", at, BRIDGE, lines, frame, head);
     else ctx.event("bridge", at, `${head}\n${lines.join("\n")}`, frame);
     for (const o of res.outputs) {
       if (o.port === bridgeName) {
-        ctx.queue.push(() => this.hostReceive(ctx, host.name, bridgeName, o.frame));
+        ctx.push(J_HOST_RECEIVE, host.name, bridgeName, undefined, o.frame);
       } else if (host.nics.get(o.port)?.master === bridgeName) {
-        ctx.queue.push(() => this.hostTransmit(ctx, host.name, o.port, o.frame, true));
+        ctx.push(J_BRIDGE_TRANSMIT, host.name, o.port, undefined, o.frame);
       } else {
-        ctx.exits.push({ host: host.name, bridge: bridgeName, port: o.port, frame: o.frame });
-        ctx.event("exit", `${at}:${o.port}`, `left the physical network into OVS port ${o.port}`, o.frame);
+        ctx.addExit({ host: host.name, bridge: bridgeName, port: o.port, frame: o.frame });
+        let x = brt.exits.get(o.port);
+        if (!x) {
+          x = { at: `${at}:${o.port}`, text: `left the physical network into OVS port ${o.port}` };
+          brt.exits.set(o.port, x);
+        }
+        ctx.event("exit", x.at, x.text, o.frame);
       }
     }
     for (const a of res.answers ?? []) {
       ctx.event("host", `${at}:${a.port}`, `answers through OVS port ${a.port}: ${a.note}`, a.frame);
-      ctx.queue.push(() => this.bridgeReceive(ctx, host, bridgeName, a.port, a.frame));
+      ctx.push(J_BRIDGE_RECEIVE, hr, bridgeName, a.port, a.frame);
     }
   }
 
   /** A frame leaving a host interface (from the stack, a raw socket or a bridge output). */
   private hostTransmit(ctx: Ctx, hostName: string, nicName: string, frame: Flow, fromBridge = false): void {
-    const host = this.host(hostName);
-    const at = `${hostName}/${nicName}`;
+    const hr = this.rt(hostName);
+    const n = hr.nics.get(nicName);
     if (this.down.has(hostName)) {
-      ctx.event("drop", at, "host is down");
+      ctx.event("drop", n?.at ?? `${hostName}/${nicName}`, "host is down");
       return;
     }
-    const nic = host.nics.get(nicName);
-    if (!nic) {
-      ctx.event("drop", at, "no such interface");
+    if (!n) {
+      ctx.event("drop", `${hostName}/${nicName}`, "no such interface");
       return;
     }
+    const nic = n.nic;
     if (!nic.up) {
-      ctx.event("drop", at, "interface is down");
+      ctx.event("drop", n.at, "interface is down");
       return;
     }
     if (nic.internalOf !== undefined && !fromBridge) {
-      this.bridgeReceive(ctx, host, nic.internalOf, nicName, frame);
+      this.bridgeReceive(ctx, hr, nic.internalOf, nicName, frame);
       return;
     }
     if (nic.parent !== undefined && nic.vid !== undefined) {
@@ -587,8 +932,8 @@ export class PhysicalNetwork {
       this.hostTransmit(ctx, hostName, nic.parent, tagged);
       return;
     }
-    ctx.event("wire", at, describeFrame(frame), frame);
-    this.wireSend(ctx, `${hostName}:${nicName}`, frame);
+    ctx.lazy("wire", n.at, DESCRIBE, undefined, frame);
+    this.wireSend(ctx, n.end, n.peer, frame);
   }
 
   private accepts(host: Host, nic: Nic, f: Flow): boolean {
@@ -607,57 +952,48 @@ export class PhysicalNetwork {
     return false;
   }
 
-  private stackReceive(ctx: Ctx, host: Host, nic: Nic, f: Flow): void {
-    const at = `${host.name}/${nic.name}`;
+  private stackReceive(ctx: Ctx, hr: HostRt, n: NicRt, f: Flow): void {
+    const host = hr.host;
+    const nic = n.nic;
     for (const tap of this.taps) tap(ctx, host, nic, f);
     if (!this.accepts(host, nic, f)) {
-      ctx.event("host", at, `not addressed to ${formatMac(nic.mac)}, ignored`, f);
+      ctx.event("host", n.at, `not addressed to ${formatMac(nic.mac)}, ignored`, f);
       return;
     }
-    if (f.dl_type === ETH_TYPE.arp) this.arpProcess(ctx, host, nic, f);
+    if (f.dl_type === ETH_TYPE.arp) this.arpProcess(ctx, hr, n, f);
     else if (f.dl_type === ETH_TYPE.ipv6 && f.nw_proto === IP_PROTO.icmpv6 && f.tp_src === ICMP6.ns)
-      this.nsProcess(ctx, host, nic, f);
+      this.nsProcess(ctx, hr, n, f);
     else if (f.dl_type === ETH_TYPE.ipv6 && f.nw_proto === IP_PROTO.icmpv6 && f.tp_src === ICMP6.na)
-      this.naProcess(ctx, host, nic, f);
-    else if (f.dl_type === ETH_TYPE.ip || f.dl_type === ETH_TYPE.ipv6) this.ipProcess(ctx, host, nic, f);
-    else ctx.event("host", at, "ethertype not handled, ignored", f);
+      this.naProcess(ctx, hr, n, f);
+    else if (f.dl_type === ETH_TYPE.ip || f.dl_type === ETH_TYPE.ipv6) this.ipProcess(ctx, hr, n, f);
+    else ctx.event("host", n.at, "ethertype not handled, ignored", f);
   }
 
-  private localOn(host: Host, ip: IpAddr, only?: Nic): boolean {
-    for (const n of only ? [only] : host.nics.values()) {
-      if (!n.up) continue;
-      for (const a of n.addresses) if (sameIp(a.ip, ip)) return true;
-      if (ip.family === 6 && n.linkLocal6 === ip.v) return true;
-    }
+  /** Whether `ip` is an address of interface `n` (the host-wide check is `HostRt.local`). */
+  private localOn(n: Nic, ip: IpAddr): boolean {
+    if (!n.up) return false;
+    for (const a of n.addresses) if (sameIp(a.ip, ip)) return true;
+    if (ip.family === 6 && n.linkLocal6 === ip.v) return true;
     return false;
-  }
-
-  private neighTable(host: string): Map<string, MutNeigh> {
-    let m = this.neigh.get(host);
-    if (!m) {
-      m = new Map();
-      this.neigh.set(host, m);
-    }
-    return m;
   }
 
   /** Linux neigh_update: a different address on a valid entry needs `override`. */
   private neighUpdate(
     ctx: Ctx,
-    host: Host,
-    nic: Nic,
+    hr: HostRt,
+    nr: NicRt,
     ip: IpAddr,
     mac: number,
     opts: { create: boolean; override: boolean; why: string },
   ): void {
-    const table = this.neighTable(host.name);
-    const key = `${nic.name}|${ipKey(ip)}`;
-    let n = table.get(key);
-    const at = `${host.name}/${nic.name}`;
+    const key = addrKey(ip);
+    let n = nr.neigh.get(key);
+    const at = nr.at;
     if (!n) {
       if (!opts.create) return;
-      n = { ip, iface: nic.name, mac: undefined, updated: this.now };
-      table.set(key, n);
+      n = { ip, iface: nr.nic.name, mac: undefined, updated: this.now, cachedText: undefined };
+      nr.neigh.set(key, n);
+      hr.neighOrder.push(n);
     }
     // neigh_update moves `updated` only when something changes (a no-op must not extend locktime).
     if (n.mac === mac) return;
@@ -671,17 +1007,20 @@ export class PhysicalNetwork {
     }
     const before = n.mac === undefined ? "new" : `was ${formatMac(n.mac)}`;
     n.mac = mac;
+    n.cachedText = undefined;
     n.updated = this.now;
     ctx.event("neigh", at, `${formatIp(ip)} lladdr ${formatMac(mac)} (${before}; ${opts.why})`);
   }
 
-  private arpProcess(ctx: Ctx, host: Host, nic: Nic, f: Flow): void {
-    const at = `${host.name}/${nic.name}`;
+  private arpProcess(ctx: Ctx, hr: HostRt, nr: NicRt, f: Flow): void {
+    const host = hr.host;
+    const nic = nr.nic;
+    const at = nr.at;
     if (nic.noarp) return;
     const sip: IpAddr = { family: 4, v: BigInt(f.nw_src >>> 0) };
-    const tip: IpAddr = { family: 4, v: BigInt(f.nw_dst >>> 0) };
-    if (f.nw_proto === ARP_OP.request && f.nw_src !== f.nw_dst && this.localOn(host, tip)) {
-      this.neighUpdate(ctx, host, nic, sip, f.arp_sha, {
+    if (f.nw_proto === ARP_OP.request && f.nw_src !== f.nw_dst && hr.local.has(f.nw_dst >>> 0)) {
+      const tip: IpAddr = { family: 4, v: BigInt(f.nw_dst >>> 0) };
+      this.neighUpdate(ctx, hr, nr, sip, f.arp_sha, {
         create: true,
         override: true,
         why: "ARP request for a local address",
@@ -700,7 +1039,7 @@ export class PhysicalNetwork {
       return;
     }
     const garp = f.nw_src === f.nw_dst && (f.nw_proto === ARP_OP.request || f.arp_tha === f.arp_sha);
-    const existing = this.neighTable(host.name).get(`${nic.name}|${ipKey(sip)}`);
+    const existing = nr.neigh.get(f.nw_src >>> 0);
     const create = host.arpAccept && (garp || f.nw_proto === ARP_OP.reply);
     if (!existing && !create) {
       ctx.event(
@@ -712,7 +1051,7 @@ export class PhysicalNetwork {
     }
     const locked = existing?.mac !== undefined && this.now < existing.updated + host.locktime;
     const override = !locked || garp;
-    this.neighUpdate(ctx, host, nic, sip, f.arp_sha, {
+    this.neighUpdate(ctx, hr, nr, sip, f.arp_sha, {
       create,
       override,
       why: garp
@@ -725,13 +1064,15 @@ export class PhysicalNetwork {
     });
   }
 
-  private nsProcess(ctx: Ctx, host: Host, nic: Nic, f: Flow): void {
-    const at = `${host.name}/${nic.name}`;
+  private nsProcess(ctx: Ctx, hr: HostRt, nr: NicRt, f: Flow): void {
+    const host = hr.host;
+    const nic = nr.nic;
+    const at = nr.at;
     const target: IpAddr = { family: 6, v: f.nd_target };
-    if (!this.localOn(host, target, nic)) return;
+    if (!this.localOn(nic, target)) return;
     const src: IpAddr = { family: 6, v: f.ipv6_src };
     if (f.ipv6_src !== 0n && f.arp_sha !== 0) {
-      this.neighUpdate(ctx, host, nic, src, f.arp_sha, {
+      this.neighUpdate(ctx, hr, nr, src, f.arp_sha, {
         create: true,
         override: true,
         why: "neighbor solicitation",
@@ -753,78 +1094,69 @@ export class PhysicalNetwork {
     this.hostTransmit(ctx, host.name, nic.name, na);
   }
 
-  private naProcess(ctx: Ctx, host: Host, nic: Nic, f: Flow): void {
+  private naProcess(ctx: Ctx, hr: HostRt, nr: NicRt, f: Flow): void {
     const target: IpAddr = { family: 6, v: f.nd_target };
-    const existing = this.neighTable(host.name).get(`${nic.name}|${ipKey(target)}`);
+    const existing = nr.neigh.get(f.nd_target);
     if (!existing) {
-      ctx.event("host", `${host.name}/${nic.name}`, `NA for ${formatIp(target)}: no entry, not cached`);
+      ctx.event("host", nr.at, `NA for ${formatIp(target)}: no entry, not cached`);
       return;
     }
     const o = (f.tcp_flags & NA_FLAG.override) !== 0;
-    this.neighUpdate(ctx, host, nic, target, f.arp_tha, {
+    this.neighUpdate(ctx, hr, nr, target, f.arp_tha, {
       create: false,
       override: o,
       why: o ? "NA with override flag" : "NA without override flag",
     });
   }
 
-  private ipProcess(ctx: Ctx, host: Host, nic: Nic, f: Flow): void {
-    const at = `${host.name}/${nic.name}`;
+  private ipProcess(ctx: Ctx, hr: HostRt, nr: NicRt, f: Flow): void {
+    const host = hr.host;
+    const at = nr.at;
     const v6 = f.dl_type === ETH_TYPE.ipv6;
-    const dst: IpAddr = v6 ? { family: 6, v: f.ipv6_dst } : { family: 4, v: BigInt(f.nw_dst >>> 0) };
-    if (this.localOn(host, dst)) {
-      ctx.delivered.push({ host: host.name, iface: nic.name, frame: f });
-      ctx.event("deliver", at, `delivered to ${host.name} (${formatIp(dst)})`, f);
+    const key = v6 ? f.ipv6_dst : f.nw_dst >>> 0;
+    if (hr.local.has(key)) {
+      ctx.addDelivery({ host: host.name, iface: nr.nic.name, frame: f });
+      ctx.lazy("deliver", at, DELIVER, host.name, f);
       return;
     }
-    if (!host.forwarding || f.dl_dst !== nic.mac) {
-      ctx.event("drop", at, `${formatIp(dst)} is not local and ${host.name} does not forward it`, f);
+    if (!host.forwarding || f.dl_dst !== nr.nic.mac) {
+      ctx.event("drop", at, `${formatIp(ipOfKey(key))} is not local and ${host.name} does not forward it`, f);
       return;
     }
     if (f.nw_ttl <= 1) {
       ctx.event("drop", at, "TTL expired in transit", f);
       return;
     }
-    const r = this.route(host.name, dst);
+    let r = hr.routes.get(key);
+    if (r === undefined) r = this.routeRt(hr, ipOfKey(key));
     if (!r) {
-      ctx.event("drop", at, `no route to ${formatIp(dst)}`, f);
+      ctx.event("drop", at, `no route to ${formatIp(ipOfKey(key))}`, f);
       return;
     }
-    ctx.event("route", host.name, `forward ${formatIp(dst)} via ${formatIp(r.nh)} dev ${r.dev}`);
+    r.fwdText ??= `forward ${formatIp(ipOfKey(key))} via ${formatIp(r.nh)} dev ${r.dev}`;
+    ctx.event("route", host.name, r.fwdText);
     const mac = this.resolveNeighbour(ctx, host.name, r.dev, r.nh, r.src);
     if (mac === undefined) return;
-    const out = this.nic(host.name, r.dev);
+    const out = this.nicRt(host.name, r.dev).nic;
     const fwd = withFlow(f, { dl_src: out.mac, dl_dst: mac, nw_ttl: f.nw_ttl - 1, vlans: [] });
     this.hostTransmit(ctx, host.name, r.dev, fwd);
   }
 
   /** Longest-prefix route lookup (connected routes first among equals). */
   route(hostName: string, dst: IpAddr): { dev: string; nh: IpAddr; src: IpAddr } | undefined {
-    const host = this.host(hostName);
-    let best: { plen: number; dev: string; via: IpAddr | undefined } | undefined;
-    for (const n of host.nics.values()) {
-      if (!n.up) continue;
-      for (const a of n.addresses) {
-        if (inPrefix(dst, a) && (!best || a.plen > best.plen))
-          best = { plen: a.plen, dev: n.name, via: undefined };
-      }
-    }
-    for (const r of host.routes) {
-      if (!inPrefix(dst, r.dst) || (best && r.dst.plen <= best.plen)) continue;
-      let dev = r.dev;
-      if (dev === undefined && r.via !== undefined) {
-        const via = r.via;
-        dev = [...host.nics.values()].find((n) => n.up && n.addresses.some((a) => inPrefix(via, a)))?.name;
-      }
-      if (dev !== undefined) best = { plen: r.dst.plen, dev, via: r.via };
-    }
-    if (!best) return undefined;
-    const dev = host.nics.get(best.dev);
-    const src =
-      dev?.addresses.find((a) => a.ip.family === dst.family)?.ip ??
-      [...host.nics.values()].flatMap((n) => n.addresses).find((a) => a.ip.family === dst.family)?.ip;
-    if (!src) return undefined;
-    return { dev: best.dev, nh: best.via ?? dst, src };
+    const r = this.routeRt(this.rt(hostName), dst);
+    return r ? { dev: r.dev, nh: r.nh, src: r.src } : undefined;
+  }
+
+  /** The route to `dst`, looked up once per destination (the topology does not change). */
+  private routeRt(hr: HostRt, dst: IpAddr): RouteRt | undefined {
+    const key = addrKey(dst);
+    const hit = hr.routes.get(key);
+    if (hit !== undefined) return hit ?? undefined;
+    const r = lookupRoute(hr.host, dst);
+    if (hr.routes.size >= 4096) hr.routes.clear();
+    hr.routes.set(key, r ?? null);
+    return r;
   }
 
   /** Next-hop resolution: the cache, or one ARP request / neighbour solicitation exchange. */
@@ -835,16 +1167,21 @@ export class PhysicalNetwork {
     nh: IpAddr,
     src: IpAddr,
   ): number | undefined {
-    const host = this.host(hostName);
-    const nic = this.nic(hostName, dev);
-    const table = this.neighTable(hostName);
-    const key = `${dev}|${ipKey(nh)}`;
-    const hit = table.get(key);
+    const hr = this.rt(hostName);
+    const nr = this.nicRt(hostName, dev);
+    const nic = nr.nic;
+    const key = addrKey(nh);
+    const hit = nr.neigh.get(key);
     if (hit?.mac !== undefined) {
-      ctx.event("neigh", `${hostName}/${dev}`, `${formatIp(nh)} is ${formatMac(hit.mac)} (cached)`);
+      hit.cachedText ??= `${formatIp(nh)} is ${formatMac(hit.mac)} (cached)`;
+      ctx.event("neigh", nr.at, hit.cachedText);
       return hit.mac;
     }
-    if (!hit) table.set(key, { ip: nh, iface: dev, mac: undefined, updated: this.now });
+    if (!hit) {
+      const n: MutNeigh = { ip: nh, iface: dev, mac: undefined, updated: this.now, cachedText: undefined };
+      nr.neigh.set(key, n);
+      hr.neighOrder.push(n);
+    }
     const req =
       nh.family === 4
         ? arpFrame({
@@ -857,28 +1194,83 @@ export class PhysicalNetwork {
             tpa: nh,
           })
         : nsFrame({ dlSrc: nic.mac, src: src.v, target: nh.v });
-    ctx.event("neigh", `${hostName}/${dev}`, `resolving ${formatIp(nh)}: ${describeFrame(req)}`, req);
-    const saved = ctx.queue;
-    ctx.queue = [];
+    ctx.event("neigh", nr.at, `resolving ${formatIp(nh)}: ${describeFrame(req)}`, req);
+    // The exchange runs to completion before the packet goes: a nested queue above the outer one.
+    const savedHead = ctx.head;
+    const base = ctx.jobs.length;
+    ctx.head = base;
     ctx.depth++;
-    this.hostTransmit(ctx, host.name, dev, req);
+    this.hostTransmit(ctx, hr.host.name, dev, req);
     ctx.drain();
     ctx.depth--;
-    ctx.queue = saved;
-    const mac = table.get(key)?.mac;
+    ctx.jobs.length = base;
+    ctx.head = savedHead;
+    const mac = nr.neigh.get(key)?.mac;
     if (mac === undefined) {
-      ctx.event(
-        "drop",
-        `${hostName}/${dev}`,
-        `${formatIp(nh)} did not answer: next hop unresolved, packet dropped`,
-      );
+      ctx.event("drop", nr.at, `${formatIp(nh)} did not answer: next hop unresolved, packet dropped`);
     }
     return mac;
   }
 }
 
+/** The "in_port … -> …" headline of a bridge step, made once per input and output ports. */
+function bridgeHead(brt: BridgeRt, inPort: string, outputs: readonly BridgeOutput[]): string {
+  let outs = "";
+  for (let i = 0; i < outputs.length; i++) outs += i === 0 ? outputs[i]!.port : `, ${outputs[i]!.port}`;
+  let byOut = brt.heads.get(inPort);
+  if (!byOut) {
+    byOut = new Map();
+    brt.heads.set(inPort, byOut);
+  }
+  let head = byOut.get(outs);
+  if (head === undefined) {
+    head = `in_port ${inPort}${outputs.length ? ` -> ${outs}` : " -> drop"}`;
+    if (byOut.size >= 256) byOut.clear();
+    byOut.set(outs, head);
+  }
+  return head;
+}
+
+/** An address from its map key (see addrKey). */
+function ipOfKey(key: number | bigint): IpAddr {
+  return typeof key === "bigint" ? { family: 6, v: key } : { family: 4, v: BigInt(key) };
+}
+
+function lookupRoute(host: Host, dst: IpAddr): RouteRt | undefined {
+  let best: { plen: number; dev: string; via: IpAddr | undefined } | undefined;
+  for (const n of host.nics.values()) {
+    if (!n.up) continue;
+    for (const a of n.addresses) {
+      if (inPrefix(dst, a) && (!best || a.plen > best.plen))
+        best = { plen: a.plen, dev: n.name, via: undefined };
+    }
+  }
+  for (const r of host.routes) {
+    if (!inPrefix(dst, r.dst) || (best && r.dst.plen <= best.plen)) continue;
+    let dev = r.dev;
+    if (dev === undefined && r.via !== undefined) {
+      const via = r.via;
+      dev = [...host.nics.values()].find((n) => n.up && n.addresses.some((a) => inPrefix(via, a)))?.name;
+    }
+    if (dev !== undefined) best = { plen: r.dst.plen, dev, via: r.via };
+  }
+  if (!best) return undefined;
+  const dev = host.nics.get(best.dev);
+  const src =
+    dev?.addresses.find((a) => a.ip.family === dst.family)?.ip ??
+    [...host.nics.values()].flatMap((n) => n.addresses).find((a) => a.ip.family === dst.family)?.ip;
+  if (!src) return undefined;
+  return { dev: best.dev, nh: best.via ?? dst, src, sendText: undefined, fwdText: undefined };
+}
+
 function parseIpLoose(text: string): IpAddr {
-  return parseIp(text, "ip");
+  let ip = PARSED.get(text);
+  if (ip === undefined) {
+    ip = parseIp(text, "ip");
+    if (PARSED.size >= 4096) PARSED.clear();
+    PARSED.set(text, ip);
+  }
+  return ip;
 }
 
 /** The trace as text: one event per line, `t=…` then the place and what happened. */
