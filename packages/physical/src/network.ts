@@ -81,7 +81,7 @@ export interface TraceEvent {
   readonly kind: TraceKind;
   /** Device (and port/interface) where it happened: "sw1:p3", "node1/underlay0.341". */
   readonly at: string;
-  /** What happened; rendered when first read (a getter: spread or JSON copies of an event lack it). */
+  /** What happened; rendered when first read (a getter: JSON has it, a spread copy lacks it). */
   readonly text: string;
   /**
    * The first line of `text`, set where the rest is rendered only when `text` is read (a
@@ -175,6 +175,18 @@ class Ev implements TraceEvent {
       this.how = TEXT;
     }
     return this.arg as string;
+  }
+  /** JSON as the event reads (`text` rendered; not the rendering's internals). */
+  toJSON(): object {
+    return {
+      t: this.t,
+      kind: this.kind,
+      at: this.at,
+      text: this.text,
+      ...(this.head !== undefined ? { head: this.head } : {}),
+      depth: this.depth,
+      ...(this.frame !== undefined ? { frame: this.frame } : {}),
+    };
   }
 }
 
