@@ -113,9 +113,9 @@ export class HashCounter {
 }
 
 /**
- * Per-word multipliers of the subtable hash (`wordHash`): odd, fixed, distinct per key word.
+ * Per-word multipliers of the subtable hash (`rowHash`): odd, fixed, distinct per row word.
  * A sum of independent products has no serial dependency between words (a murmur chain
- * does), so V8 can issue the multiplies in parallel; fmix32 then spreads the bits.
+ * does), so V8 can issue the multiplies in parallel.
  */
 export const WORD_MUL: Int32Array = (() => {
   const a = new Int32Array(1024);
@@ -123,12 +123,13 @@ export const WORD_MUL: Int32Array = (() => {
   return a;
 })();
 
-/** Hash of key words `words[j]` under `masks[j]` (j < n): fmix32(Σ (key[w] & m) · WORD_MUL[w]). */
-export function wordHash(key: Uint32Array, words: Int32Array, masks: Uint32Array, n: number): number {
+/**
+ * Hash of a subtable row (`row[0 … n)`): Σ row[k] · WORD_MUL[k] mod 2³², with no finaliser.
+ * Tables index it by its top bits (multiplicative hashing: every input bit reaches them), so
+ * the finaliser's serial multiplies and shifts would only lengthen each lookup's critical path.
+ */
+export function rowHash(row: Int32Array, n: number): number {
   let h = 0;
-  for (let j = 0; j < n; j++) {
-    const w = words[j]!;
-    h = (h + Math.imul(key[w]! & masks[j]!, WORD_MUL[w]!)) | 0;
-  }
-  return fin(h);
+  for (let k = 0; k < n; k++) h = (h + Math.imul(row[k]!, WORD_MUL[k]!)) | 0;
+  return h;
 }
