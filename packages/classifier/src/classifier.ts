@@ -245,11 +245,12 @@ function compileFind<T>(st: Subtable<T>, layout?: KeyLayout): FindFn<T> | Packed
   ${loads.join("\n  ")}
   ${rowWords.join("\n  ")}
   const h = ${h};
-  const tab = t.tab, rows = t.rows, m = (tab.length >> 1) - 1;
-  for (let i = h >>> t.shift; ; i = (i + 1) & m) {
-    const s = tab[2 * i + 1];
-    if (s === 0) return ${miss};
-    if (tab[2 * i] === h) {
+  const tab = t.tab, rows = t.rows, m = tab.length - 1, shift = t.shift, tag = h << (32 - shift);
+  for (let i = h >>> shift; ; i = (i + 1) & m) {
+    const e = tab[i];
+    if (e === 0) return ${miss};
+    if ((e & ~m) === tag) {
+      const s = e & m;
       const b = (s - 1) * ${nc};
       if (${eq.length === 0 ? "true" : eq.join(" && ")}) {
         ${hit}
@@ -302,9 +303,11 @@ class Subtable<T> {
   /** Row of the last key hashed by `keyHash` (generic paths; lookups are not re-entrant). */
   private readonly keyRow: Int32Array;
 
-  // Hash table (read by the generated finders, hence not private): pairs (hash, head index + 1)
-  // in one array, so a probe reads one cache line; 0 = empty. Home slot: the hash's top bits
-  // (`shift` = 32 − log2 slots), which a sum of products spreads well without a finaliser.
+  // Hash table (read by the generated finders, hence not private), 2^k slots: a head's slot
+  // holds the low 32 − k bits of its hash above head index + 1 (which is < 2^k: the table keeps
+  // at least twice as many slots as heads), 0 = empty. The home slot is the hash's top k bits
+  // (`shift` = 32 − k), which a sum of products spreads well without a finaliser; so one word
+  // holds the whole hash and a probe reads a single int.
   tab: Int32Array;
   shift = 29;
   // Heads: one per distinct masked value, and its row at rows[head * nRow …].
@@ -420,7 +423,7 @@ class Subtable<T> {
     this.rowLo = rowLo;
     this.rowPos = rowPos;
     this.keyRow = new Int32Array(Math.max(1, this.nRow));
-    this.tab = new Int32Array(16);
+    this.tab = new Int32Array(8);
     this.rows = new Int32Array(4 * Math.max(1, this.nRow));
     this.headHash = new Int32Array(4);
   }
@@ -465,14 +468,17 @@ class Subtable<T> {
   /** Head index whose row equals `keyRow` (hash `h`, from `keyHash`), or -1. */
   findHead(h: number): number {
     const tab = this.tab;
-    const m = (tab.length >> 1) - 1;
+    const m = tab.length - 1;
+    const shift = this.shift;
+    const tag = h << (32 - shift);
     const nc = this.nRow;
     const row = this.keyRow;
     const rows = this.rows;
-    for (let i = h >>> this.shift; ; i = (i + 1) & m) {
-      const s = tab[2 * i + 1]!;
-      if (s === 0) return -1;
-      if (tab[2 * i] === h) {
+    for (let i = h >>> shift; ; i = (i + 1) & m) {
+      const e = tab[i]!;
+      if (e === 0) return -1;
+      if ((e & ~m) === tag) {
+        const s = e & m;
         const base = (s - 1) * nc;
         let k = 0;
         for (; k < nc; k++) if (rows[base + k] !== row[k]) break;
@@ -716,23 +722,22 @@ class Subtable<T> {
     this.headHash[hd] = h;
     for (let k = 0; k < nc; k++) this.rows[hd * nc + k] = this.keyRow[k]!;
     this.nHeads++;
-    if (this.nHeads * 4 > this.tab.length) this.rehash(this.tab.length);
+    if (this.nHeads * 2 > this.tab.length) this.rehash(this.tab.length * 2);
     else this.place(hd, h);
     return hd;
   }
 
   private place(hd: number, h: number): void {
     const tab = this.tab;
-    const m = (tab.length >> 1) - 1;
+    const m = tab.length - 1;
     let i = h >>> this.shift;
-    while (tab[2 * i + 1] !== 0) i = (i + 1) & m;
-    tab[2 * i] = h;
-    tab[2 * i + 1] = hd + 1;
+    while (tab[i] !== 0) i = (i + 1) & m;
+    tab[i] = (h << (32 - this.shift)) | (hd + 1);
   }
 
   /** A table of `slots` slots (a power of two ≥ 8) holding every head. */
   private rehash(slots: number): void {
-    this.tab = new Int32Array(2 * slots);
+    this.tab = new Int32Array(slots);
     this.shift = Math.clz32(slots) + 1;
     for (let hd = 0; hd < this.heads.length; hd++)
       if (this.heads[hd] != null) this.place(hd, this.headHash[hd]!);
@@ -740,22 +745,22 @@ class Subtable<T> {
 
   private deleteHead(hd: number, h: number): void {
     const tab = this.tab;
-    const m = (tab.length >> 1) - 1;
+    const m = tab.length - 1;
     const shift = this.shift;
     let i = h >>> shift;
-    while (tab[2 * i + 1] !== hd + 1) i = (i + 1) & m;
+    while ((tab[i]! & m) !== hd + 1) i = (i + 1) & m;
     let j = i;
     for (;;) {
       j = (j + 1) & m;
-      if (tab[2 * j + 1] === 0) break;
-      const k = tab[2 * j]! >>> shift;
+      const e = tab[j]!;
+      if (e === 0) break;
+      const k = this.headHash[(e & m) - 1]! >>> shift;
       if ((j > i && (k <= i || k > j)) || (j < i && k <= i && k > j)) {
-        tab[2 * i] = tab[2 * j]!;
-        tab[2 * i + 1] = tab[2 * j + 1]!;
+        tab[i] = e;
         i = j;
       }
     }
-    tab[2 * i + 1] = 0;
+    tab[i] = 0;
     this.heads[hd] = null;
     this.freeHeads.push(hd);
     this.nHeads--;
