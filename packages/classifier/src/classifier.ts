@@ -26,7 +26,10 @@
  * - Tuple space search: one subtable per distinct mask, holding an open-addressing hash table
  *   (linear probing on Int32Array slots) of the rules' masked values. Rules identical except
  *   for priority share one bucket head and are chained by (priority desc, order asc), like
- *   OVS's `cls_match->next` lists.
+ *   OVS's `cls_match->next` lists. A slot is one int (hash tag and head index), and a head's
+ *   masked value is stored as a row with the mask's narrow fields packed together (the ovstest
+ *   mask's 17 words take 12), so a lookup reads one slot and, when the tag matches, one row of
+ *   usually one cache line; a miss stops at an empty slot without touching a rule.
  * - Subtables sit in a flat array (OVS's pvector) sorted by their highest priority, ties by
  *   the insertion order of their first rule at that priority. A lookup stops as soon as the
  *   next subtable cannot beat the best match so far. Unlike OVS it also visits a subtable of
@@ -43,8 +46,9 @@
  *   is skipped and only the bits the trie needed are un-wildcarded (`nw_dst=11.0.0.0/8`).
  * - A ports trie per subtable over (tp_src << 16 | tp_dst): on a miss in the final stage only
  *   the port prefix that decided the miss is un-wildcarded (`tp_dst=0x40/0xffc0`).
- * - The hash-table hash is a sum of per-word products (`wordHash`), not a murmur chain, so the
- *   words hash in parallel; a subtable probed often in a table of at most 64 masks gets a
+ * - The hash-table hash is a sum of per-row-word products (`rowHash`), not a murmur chain, so
+ *   the words hash in parallel, and its top bits pick the home slot (multiplicative hashing, no
+ *   finaliser on the critical path); a subtable probed often in a table of at most 64 masks gets a
  *   finder generated for its mask (constant word indices and masks, no loops), like OVS's
  *   per-shape dpcls lookup functions. A one-mask table without `wc` is then one call, one
  *   hash and one probe; outside a batch no rule version is checked (every rule held is
@@ -52,7 +56,9 @@
  * - Packed keys (`lookupPacked`, `KeyLayout`): OVS's datapath looks up each packet's miniflow,
  *   the nonzero words only, not the whole flow. A one-mask table gets a finder generated for the
  *   layout, reading the masked words at their packed positions (0 for words the layout lacks),
- *   so a lookup reads one or two cache lines of key instead of the flow key's six.
+ *   so a lookup reads one or two cache lines of key instead of the flow key's six. The
+ *   classifier binds that finder once, so a lookup is one comparison of the layout and a
+ *   bounds check before the call; any insert, remove or batch unbinds it.
  * - Lookups without `wc` hash the whole mask at once (OVS `find_match`). With 8 or more
  *   subtables they also use the tries up front (OVS consults them only when tracking
  *   wildcards; answers are the same): subtables are grouped by their prefix lengths on nw_dst
