@@ -46,7 +46,7 @@
  *   is skipped and only the bits the trie needed are un-wildcarded (`nw_dst=11.0.0.0/8`).
  * - A ports trie per subtable over (tp_src << 16 | tp_dst): on a miss in the final stage only
  *   the port prefix that decided the miss is un-wildcarded (`tp_dst=0x40/0xffc0`).
- * - The hash-table hash is a sum of per-row-word products (`rowHash`), not a murmur chain, so
+ * - The hash-table hash is a sum of per-row-word products (`WORD_MUL`), not a murmur chain, so
  *   the words hash in parallel, and its top bits pick the home slot (multiplicative hashing, no
  *   finaliser on the critical path); a subtable probed often in a table of at most 64 masks gets a
  *   finder generated for its mask (constant word indices and masks, no loops), like OVS's
@@ -79,7 +79,7 @@
  *   wrong, as with OVS's ccmap.
  */
 import { SimError } from "@ovnsim/packet";
-import { fin, finStage, HashCounter, mix, rowHash, WORD_MUL } from "./hash.js";
+import { fin, finStage, HashCounter, mix, WORD_MUL } from "./hash.js";
 import {
   beats,
   type ClassifierOptions,
@@ -208,7 +208,7 @@ function sumTree(terms: readonly string[]): string {
 
 /**
  * A finder specialised to one subtable's mask: the masked key words are loaded once with
- * constant indices and masks, packed into the subtable's row words and hashed as `rowHash`
+ * constant indices and masks, packed into the subtable's row words and hashed as `keyHash`
  * does (the same value, so the generic and the generated code share one table), and compared
  * against the bucket head's row without loops. This is OVS's per-subtable-shape lookup
  * functions (dpif-netdev-lookup.c) for V8: straight-line code the JIT keeps in registers.
@@ -232,9 +232,11 @@ function compileFind<T>(st: Subtable<T>, layout?: KeyLayout): FindFn<T> | Packed
       const w = st.words[j]!;
       const p = at(w);
       loads.push(p < 0 ? `const a${j} = 0;` : `const a${j} = key[off + ${p}] & ${st.masks[j]! | 0};`);
-      const lo = st.rowLo[j]!;
-      const pos = st.rowPos[j]!;
-      parts[st.rowWord[j]!]!.push(lo === 0 && pos === 0 ? `a${j}` : `((a${j} >>> ${lo}) << ${pos})`);
+      const lo = st.plan[j * PLAN + P_LO]!;
+      const pos = st.plan[(nw + j) * PLAN + P_POS]!;
+      parts[st.plan[(nw + j) * PLAN + P_ROW]!]!.push(
+        lo === 0 && pos === 0 ? `a${j}` : `((a${j} >>> ${lo}) << ${pos})`,
+      );
     }
     const rowWords = parts.map((ps, k) => `const c${k} = ${ps.join(" | ")};`);
     const h = sumTree(parts.map((_, k) => `imul(c${k}, ${WORD_MUL[k]!})`));
@@ -270,6 +272,16 @@ function compileFind<T>(st: Subtable<T>, layout?: KeyLayout): FindFn<T> | Packed
   return factory(st, Math.imul) as FindFn<T> | PackedFn<T>;
 }
 
+/** Subtable.plan: ints per mask word, and their offsets. */
+const PLAN = 4;
+const P_WORD = 0;
+const P_MASK = 1;
+const P_LO = 2;
+const P_MUL = 3;
+const P_ROW = 0;
+const P_POS = 1;
+const P_BITS = 2;
+
 /** One distinct mask: OVS `struct cls_subtable`. */
 class Subtable<T> {
   readonly serial = subtableSerial++;
@@ -298,16 +310,18 @@ class Subtable<T> {
   /**
    * Rows: a head's masked value with its narrow fields packed together (in_port, vlan_tci,
    * dl_type, … take 16 bits or fewer each), so the ovstest mask's 17 words are 12 and a row
-   * compare reads one cache line more often than two. Mask word j's bits [rowLo, rowLo + width)
-   * sit at bit rowPos of row word rowWord (first fit; disjoint, so equal rows ⇔ equal masked
-   * values).
+   * compare reads one cache line more often than two. Mask word j's bits [lo, lo + width) sit
+   * at bit pos of row word k (first fit; disjoint, so equal rows ⇔ equal masked values).
    */
   readonly nRow: number;
-  readonly rowWord: Int32Array;
-  readonly rowLo: Int32Array;
-  readonly rowPos: Int32Array;
-  /** Row of the last key hashed by `keyHash` (generic paths; lookups are not re-entrant). */
-  private readonly keyRow: Int32Array;
+  /**
+   * Per mask word j, PLAN ints at j * PLAN: key word, mask, lo, WORD_MUL[k] << pos (a row's
+   * hash Σ row[k] · WORD_MUL[k] is Σ_j ((key[w] & m) >>> lo) · that, as its words are sums of
+   * disjoint parts, so the generic paths hash without building a row); then, at (nw + j) *
+   * PLAN, for row compares: k, pos, and the field's bits in its row word. One array, so that a
+   * probe of one of a ClassBench table's thousand subtables reads one more object, not five.
+   */
+  readonly plan: Int32Array;
 
   // Hash table (read by the generated finders, hence not private), 2^k slots: a head's slot
   // holds the low 32 − k bits of its hash above head index + 1 (which is < 2^k: the table keeps
@@ -406,9 +420,7 @@ class Subtable<T> {
     this.portsLen = pm === 0 ? 0 : 32 - Math.min(32, ctz32(pm));
     this.portsTrie = pm === 0 ? null : new PrefixTrie(16);
     // Row layout: first fit of each mask word's span of bits.
-    const rowWord = new Int32Array(this.nw);
-    const rowLo = new Int32Array(this.nw);
-    const rowPos = new Int32Array(this.nw);
+    const plan = new Int32Array(2 * this.nw * PLAN);
     const fill: number[] = [];
     for (let j = 0; j < this.nw; j++) {
       const m = this.masks[j]!;
@@ -419,16 +431,20 @@ class Subtable<T> {
         k = fill.length;
         fill.push(0);
       }
-      rowWord[j] = k;
-      rowLo[j] = lo;
-      rowPos[j] = fill[k]!;
+      const pos = fill[k]!;
+      const p = j * PLAN;
+      plan[p + P_WORD] = this.words[j]!;
+      plan[p + P_MASK] = m;
+      plan[p + P_LO] = lo;
+      plan[p + P_MUL] = WORD_MUL[k]! << pos;
+      const q = (this.nw + j) * PLAN;
+      plan[q + P_ROW] = k;
+      plan[q + P_POS] = pos;
+      plan[q + P_BITS] = (m >>> lo) << pos;
       fill[k]! += width;
     }
     this.nRow = fill.length;
-    this.rowWord = rowWord;
-    this.rowLo = rowLo;
-    this.rowPos = rowPos;
-    this.keyRow = new Int32Array(Math.max(1, this.nRow));
+    this.plan = plan;
     this.tab = new Int32Array(8);
     this.rows = new Int32Array(4 * Math.max(1, this.nRow));
     this.headHash = new Int32Array(4);
@@ -438,6 +454,7 @@ class Subtable<T> {
     let b =
       this.tab.byteLength +
       this.rows.byteLength +
+      this.plan.byteLength +
       this.headHash.byteLength +
       this.heads.length * 8 +
       // Object headers: ~13 typed arrays (view + buffer ≈ 120 B each), the record, the Map.
@@ -459,36 +476,40 @@ class Subtable<T> {
     return j === this.nw;
   }
 
-  /** Hash-table hash of the key (or a rule value) under this subtable's mask; leaves its row in
-   * `keyRow` for `findHead`. */
+  /** Hash-table hash of the key (or a rule value) under this subtable's mask: Σ row[k] ·
+   * WORD_MUL[k] of its row, computed field by field. */
   keyHash(key: Uint32Array): number {
-    const row = this.keyRow;
-    const words = this.words;
-    const masks = this.masks;
-    row.fill(0);
-    for (let j = 0; j < this.nw; j++)
-      row[this.rowWord[j]!]! |= ((key[words[j]!]! & masks[j]!) >>> this.rowLo[j]!) << this.rowPos[j]!;
-    return rowHash(row, this.nRow);
+    const plan = this.plan;
+    const end = this.nw * PLAN;
+    let h = 0;
+    for (let p = 0; p < end; p += PLAN)
+      h = (h + Math.imul((key[plan[p]!]! & plan[p + P_MASK]!) >>> plan[p + P_LO]!, plan[p + P_MUL]!)) | 0;
+    return h;
   }
 
-  /** Head index whose row equals `keyRow` (hash `h`, from `keyHash`), or -1. */
-  findHead(h: number): number {
+  /** Head index whose masked value equals the key's (hash `h`, from `keyHash`), or -1. */
+  findHead(key: Uint32Array, h: number): number {
     const tab = this.tab;
     const m = tab.length - 1;
     const shift = this.shift;
     const tag = h << (32 - shift);
     const nc = this.nRow;
-    const row = this.keyRow;
+    const end = this.nw * PLAN;
     const rows = this.rows;
+    const plan = this.plan;
     for (let i = h >>> shift; ; i = (i + 1) & m) {
       const e = tab[i]!;
       if (e === 0) return -1;
       if ((e & ~m) === tag) {
-        const s = e & m;
-        const base = (s - 1) * nc;
-        let k = 0;
-        for (; k < nc; k++) if (rows[base + k] !== row[k]) break;
-        if (k === nc) return s - 1;
+        // Field by field against the row (rows hold nothing but these fields).
+        const base = ((e & m) - 1) * nc;
+        let p = 0;
+        for (; p < end; p += PLAN) {
+          const q = end + p;
+          const part = ((key[plan[p]!]! & plan[p + P_MASK]!) >>> plan[p + P_LO]!) << plan[q + P_POS]!;
+          if ((rows[base + plan[q + P_ROW]!]! & plan[q + P_BITS]!) !== part) break;
+        }
+        if (p === end) return (e & m) - 1;
       }
     }
   }
@@ -506,7 +527,7 @@ class Subtable<T> {
     }
     if (this.fast !== null) return this.fast(key, version, 0);
     if (++this.probes === FAST_AFTER && tc.codegen) this.fast = compileFind(this);
-    const hd = this.findHead(this.keyHash(key));
+    const hd = this.findHead(key, this.keyHash(key));
     if (hd < 0) return null;
     if (version < 0) return this.heads[hd]!;
     for (let r: RuleRec<T> | null = this.heads[hd]!; r !== null; r = r.next)
@@ -537,7 +558,7 @@ class Subtable<T> {
       this.fold(wc, j);
       return null;
     }
-    const hd = this.findHead(this.keyHash(key));
+    const hd = this.findHead(key, this.keyHash(key));
     let rule: RuleRec<T> | null = null;
     if (hd >= 0) {
       for (let r: RuleRec<T> | null = this.heads[hd]!; r !== null; r = r.next)
@@ -595,7 +616,7 @@ class Subtable<T> {
   /** Adds a rule (already validated; same mask). */
   insert(r: RuleRec<T>, tc: TrieCtx): void {
     const h = this.keyHash(r.value);
-    let hd = this.findHead(h);
+    let hd = this.findHead(r.value, h);
     if (hd < 0) {
       hd = this.newHead(r, h);
       // Stage sets and tries count distinct masked values (bucket heads), like OVS.
@@ -629,7 +650,7 @@ class Subtable<T> {
   /** Removes a rule; returns false if it was not here. */
   remove(r: RuleRec<T>, tc: TrieCtx): boolean {
     const h = this.keyHash(r.value);
-    const hd = this.findHead(h);
+    const hd = this.findHead(r.value, h);
     if (hd < 0) return false;
     let prev: RuleRec<T> | null = null;
     let cur = this.heads[hd] ?? null;
@@ -686,7 +707,7 @@ class Subtable<T> {
 
   /** A rule with the same value and priority (any version), scanning the bucket. */
   findSame(value: Uint32Array, priority: number, visible: (r: RuleRec<T>) => boolean): RuleRec<T> | null {
-    const hd = this.findHead(this.keyHash(value));
+    const hd = this.findHead(value, this.keyHash(value));
     if (hd < 0) return null;
     for (let r = this.heads[hd] ?? null; r !== null; r = r.next)
       if (r.priority === priority && visible(r)) return r;
@@ -706,7 +727,7 @@ class Subtable<T> {
     }
   }
 
-  /** A head for `r`, whose row is in `keyRow` (from `keyHash(r.value)`). */
+  /** A head for `r`, whose hash is `h`. */
   private newHead(r: RuleRec<T>, h: number): number {
     const nc = this.nRow;
     let hd = this.freeHeads.pop();
@@ -726,7 +747,14 @@ class Subtable<T> {
     }
     this.heads[hd] = r;
     this.headHash[hd] = h;
-    for (let k = 0; k < nc; k++) this.rows[hd * nc + k] = this.keyRow[k]!;
+    const rows = this.rows;
+    const plan = this.plan;
+    const base = hd * nc;
+    for (let k = 0; k < nc; k++) rows[base + k] = 0;
+    const end = this.nw * PLAN;
+    for (let p = 0; p < end; p += PLAN)
+      rows[base + plan[end + p + P_ROW]!]! |=
+        ((r.value[plan[p]!]! & plan[p + P_MASK]!) >>> plan[p + P_LO]!) << plan[end + p + P_POS]!;
     this.nHeads++;
     if (this.nHeads * 2 > this.tab.length) this.rehash(this.tab.length * 2);
     else this.place(hd, h);
