@@ -113,22 +113,14 @@ export class HashCounter {
 }
 
 /**
- * Per-word multipliers of the subtable hash (`wordHash`): odd, fixed, distinct per key word.
- * A sum of independent products has no serial dependency between words (a murmur chain
- * does), so V8 can issue the multiplies in parallel; fmix32 then spreads the bits.
+ * Per-row-word multipliers of the subtable hash: odd, fixed, distinct per word. A subtable
+ * row's hash is Σ row[k] · WORD_MUL[k] mod 2³², with no finaliser: tables index it by its top
+ * bits (multiplicative hashing: every input bit reaches them), so a finaliser's serial
+ * multiplies and shifts would only lengthen each lookup's critical path, and a sum of
+ * independent products has no serial dependency between words (a murmur chain does).
  */
 export const WORD_MUL: Int32Array = (() => {
   const a = new Int32Array(1024);
   for (let w = 0; w < a.length; w++) a[w] = fin(Math.imul(w + 1, 0x9e3779b9) ^ 0x5bd1e995) | 1;
   return a;
 })();
-
-/** Hash of key words `words[j]` under `masks[j]` (j < n): fmix32(Σ (key[w] & m) · WORD_MUL[w]). */
-export function wordHash(key: Uint32Array, words: Int32Array, masks: Uint32Array, n: number): number {
-  let h = 0;
-  for (let j = 0; j < n; j++) {
-    const w = words[j]!;
-    h = (h + Math.imul(key[w]! & masks[j]!, WORD_MUL[w]!)) | 0;
-  }
-  return fin(h);
-}
