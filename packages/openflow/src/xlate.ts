@@ -32,6 +32,7 @@ import {
   TUN_FLAG,
   type VlanHeader,
   W,
+  withFlow,
 } from "@ovnsim/packet";
 import { formatAction, type NatSpec, type OfAction, ovsFieldName } from "./actions.js";
 import { executeActionSet } from "./actionset.js";
@@ -2253,6 +2254,12 @@ class Pass implements TracePass {
   readonly #same: boolean;
   readonly #names: ReadonlyMap<number, string> | undefined;
   readonly #mega: MegaText;
+  /**
+   * A pass a remembered translation served: its packets are the remembered ones with this
+   * packet's free words (every other word is the same), so they are copies, not conversions.
+   */
+  readonly #tmpl: Remembered | null;
+  readonly #freeW: readonly number[] | null;
   #flowText: string | undefined = undefined;
   #finalText: string | undefined = undefined;
   #start: Flow | undefined = undefined;
@@ -2271,6 +2278,8 @@ class Pass implements TracePass {
     same: boolean,
     names: ReadonlyMap<number, string> | undefined,
     mega: MegaText,
+    tmpl: Remembered | null = null,
+    freeW: readonly number[] | null = null,
   ) {
     this.recirc = recirc;
     this.nodes = nodes;
@@ -2284,6 +2293,8 @@ class Pass implements TracePass {
     this.#same = same;
     this.#names = names;
     this.#mega = mega;
+    this.#tmpl = tmpl;
+    this.#freeW = freeW;
   }
 
   /** Writes the received packet's key into `k`. */
@@ -2344,6 +2355,7 @@ class Pass implements TracePass {
   }
 
   get start(): Flow {
+    if (this.#start === undefined && this.#tmpl) this.#start = withFree(this.#tmpl.start, this.#freeW!);
     if (this.#start === undefined) {
       const mark = scratchTop;
       const k = takeKey();
@@ -2358,6 +2370,7 @@ class Pass implements TracePass {
   get final(): Flow {
     if (this.#final === undefined) {
       if (this.#same) this.#final = this.start;
+      else if (this.#tmpl) this.#final = withFree(this.#tmpl.final, this.#freeW!);
       else {
         const mark = scratchTop;
         const k = takeKey();
@@ -2384,6 +2397,23 @@ class Pass implements TracePass {
       ...(this.slowPath ? { slowPath: this.slowPath } : {}),
     };
   }
+}
+
+const word128 = (w: readonly number[], j: number): bigint =>
+  (w[j]! | w[j + 1]! | w[j + 2]! | w[j + 3]!) === 0
+    ? 0n
+    : (BigInt(w[j]!) << 96n) | (BigInt(w[j + 1]!) << 64n) | (BigInt(w[j + 2]!) << 32n) | BigInt(w[j + 3]!);
+
+/** `f` with the fields of the free words (FREE_WORDS order) as keyToFlow reads them from `w`. */
+function withFree(f: Flow, w: readonly number[]): Flow {
+  return withFlow(f, {
+    nw_src: w[0]!,
+    nw_dst: w[1]!,
+    ipv6_src: word128(w, 2),
+    ipv6_dst: word128(w, 6),
+    tp_src: w[10]!,
+    tp_dst: w[11]!,
+  });
 }
 
 /** The result of traceFlow: `flow` is the first pass's, rendered when read. */
@@ -2427,6 +2457,11 @@ export function traceFlow(sw: Switch, bridgeName: string, flow: Flow, opts: Trac
     const key = flowToKey(flow, takeKey());
     if (opts.inPort !== undefined) key[W.in_port] = opts.inPort;
     const hit = cache.find(sw, bridge, opts, key);
+    let freeW: number[] | null = null;
+    if (hit) {
+      freeW = new Array<number>(FREE_WORDS.length);
+      for (let j = 0; j < FREE_WORDS.length; j++) freeW[j] = key[FREE_WORDS[j]!]!;
+    }
     scratchTop = scratchMark;
     if (hit) {
       // What the translation gave, for this packet: no side effects, no conntrack, nothing learned.
@@ -2443,6 +2478,8 @@ export function traceFlow(sw: Switch, bridgeName: string, flow: Flow, opts: Trac
         hit.same,
         namesOf({ opts }, bridge),
         hit.mega,
+        hit,
+        freeW,
       );
       const out = new Result(bridgeName, [pass]);
       if (opts.conntrack)
@@ -2581,6 +2618,9 @@ interface Remembered {
   readonly same: boolean;
   readonly mega: MegaText;
   readonly normals: readonly NormalCheck[];
+  /** The packet as received and as it left (every packet of the megaflow: these, but its free words). */
+  readonly start: Flow;
+  readonly final: Flow;
   /** The switch's bridges and their versions when the translation ran. */
   readonly bridges: readonly Bridge[];
   readonly versions: readonly number[];
@@ -2657,6 +2697,8 @@ class XlateCache {
       same: pass.unchanged,
       mega: pass.megaText,
       normals: probe.normals,
+      start: pass.start,
+      final: pass.final,
       bridges,
       versions: bridges.map((b) => b.version),
     };

@@ -301,20 +301,31 @@ export function runBridge(
     const vlan = port.tag ?? flow.vlans[0]?.vid ?? 0;
     macTables.get(bridge)?.learn(vlan, flow.dl_src, port.ofport, 0);
   }
-  // `text` is an enumerable property rendered on first read (as model.ts's lazyProperty makes it).
-  let text: string | undefined;
-  return {
-    result,
-    exits,
-    toOvn,
-    crossing,
-    bridges,
-    rules,
-    get text(): string {
-      text ??= renderTrace(result);
-      return text;
-    },
-  };
+  return new Run(result, exits, toOvn, crossing, bridges, rules);
+}
+
+/**
+ * An OvsRun: `text`, the ofproto/trace output, is rendered on first read (a getter of the class,
+ * so a run is one object; the JSON form has it, in its place).
+ */
+class Run implements OvsRun {
+  #text: string | undefined = undefined;
+  constructor(
+    readonly result: TraceResult,
+    readonly exits: readonly OvsExit[],
+    readonly toOvn: Flow | null,
+    readonly crossing: Flow | null,
+    readonly bridges: readonly string[],
+    readonly rules: OvsRun["rules"],
+  ) {}
+  get text(): string {
+    this.#text ??= renderTrace(this.result);
+    return this.#text;
+  }
+  toJSON(): object {
+    const { result, exits, toOvn, crossing, bridges, rules, text } = this;
+    return { result, exits, toOvn, crossing, bridges, rules, text };
+  }
 }
 
 /** A pass's packet at its start: the entering packet for the first pass. */
