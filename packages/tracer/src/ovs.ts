@@ -24,7 +24,9 @@ import {
 } from "@ovnsim/openflow";
 import {
   type Flow,
+  FLOW_WORDS,
   type Match,
+  type VlanHeader,
   formatMac,
   keyMatches,
   matchToWords,
@@ -462,6 +464,12 @@ interface LogToPhyFlow {
 
 const LOG_TO_PHY = new WeakMap<NodeOvs, LogToPhyFlow[]>();
 
+/**
+ * The key logToPhy matches against, reused: a key is past V8's on-heap typed-array limit, so a
+ * fresh one per call is an off-heap allocation the collector has to track.
+ */
+const LOG_TO_PHY_KEY = new Uint32Array(FLOW_WORDS);
+
 /** ovn-controller's br-int table 65 (LOG_TO_PHY) for a logical output port: the matching flow and its effect. */
 export function logToPhy(
   o: NodeOvs,
@@ -499,14 +507,19 @@ export function logToPhy(
     LOG_TO_PHY.set(o, compiled);
   }
   if (compiled.length === 0 && !o.dataplane.bridges.some((b) => b.name === "br-int")) return null;
-  const key = flowToKey(flow);
+  LOG_TO_PHY_KEY.fill(0);
+  const key = flowToKey(flow, LOG_TO_PHY_KEY);
   for (const c of compiled) {
     if (!keyMatches(c.words, key)) continue;
     let f = flow;
-    for (const vid of c.vids)
-      f = withFlow(f, {
-        vlans: [{ tpid: 0x8100, pcp: 0, vid }, ...f.vlans.slice(f.vlans.length ? 1 : 0)],
-      });
+    for (const vid of c.vids) {
+      // The new outer tag replaces the old one (an indexed copy: spreading a slice of a frozen
+      // array takes V8's slow path).
+      const old = f.vlans;
+      const vlans: VlanHeader[] = [{ tpid: 0x8100, pcp: 0, vid }];
+      for (let i = old.length ? 1 : 0; i < old.length; i++) vlans.push(old[i]!);
+      f = withFlow(f, { vlans: Object.freeze(vlans) });
+    }
     let port: string | null = null;
     if (c.ofport !== null) {
       for (const p of o.sw.bridge("br-int").ports.values()) {
