@@ -111,6 +111,15 @@ export class Bridge {
   metersKnown = false;
   private readonly tables: (OfTable | undefined)[] = [];
   private nFlows = 0;
+  /**
+   * Counts the changes made through addPort/addFlow/addGroup: a translation remembered for a
+   * megaflow (xlate.ts's cache) is valid only while the bridges it saw are as they were.
+   */
+  private changes = 0;
+
+  get version(): number {
+    return this.changes;
+  }
 
   constructor(name: string) {
     this.name = name;
@@ -120,6 +129,7 @@ export class Bridge {
     if (this.ports.has(p.ofport))
       throw new SimError("DUPLICATE", `bridge ${this.name}: port ${p.ofport} given twice`);
     this.ports.set(p.ofport, p);
+    this.changes++;
   }
 
   portByName(name: string): OfPort | undefined {
@@ -139,11 +149,13 @@ export class Bridge {
       this.tables[e.table] = t;
     }
     if (t.add(e)) this.nFlows++;
+    this.changes++;
     this.meterIdsUsed = undefined;
   }
 
   addGroup(g: Group): void {
     this.groups.set(g.id, g);
+    this.changes++;
     this.meterIdsUsed = undefined;
   }
 

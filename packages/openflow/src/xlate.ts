@@ -32,6 +32,7 @@ import {
   TUN_FLAG,
   type VlanHeader,
   W,
+  withFlow,
 } from "@ovnsim/packet";
 import { formatAction, type NatSpec, type OfAction, ovsFieldName } from "./actions.js";
 import { executeActionSet } from "./actionset.js";
@@ -116,6 +117,12 @@ export interface TraceOptions {
    * port saves making a copy of it).
    */
   readonly inPort?: number;
+  /**
+   * Remember translations by megaflow, as ovs-vswitchd's datapath does (see XlateCache): a
+   * later packet inside a remembered megaflow gets the same trace, megaflow and datapath
+   * actions without a translation. For callers tracing many packets through one switch.
+   */
+  readonly cache?: boolean;
 }
 
 interface Shared {
@@ -196,6 +203,13 @@ interface Ctx {
   inActionSet: boolean;
   /** ctx->was_mpls: an MPLS pop uncovered L3 headers the flow does not hold (see recirc_for_mpls). */
   wasMpls: boolean;
+  /**
+   * The translation so far is one XlateCache may remember: only actions whose effect is a
+   * function of the megaflow's bits (and of the MAC lookups in `normalChecks`).
+   */
+  cacheable: boolean;
+  /** The MAC table lookups NORMAL's decisions rested on, when `cacheable`. */
+  normalChecks: NormalCheck[] | null;
 }
 
 // Flow-sized scratch keys. A key is 648 bytes, past V8's on-heap typed-array limit: each copy
@@ -242,8 +256,6 @@ function unpackInto(p: Packed, k: Uint32Array): Uint32Array {
   for (let j = 0; j < p.length; j += 2) k[p[j]!] = p[j + 1]!;
   return k;
 }
-
-const unpack = (p: Packed): Uint32Array => unpackInto(p, new Uint32Array(FLOW_WORDS));
 
 /** Copies words [from, to) of `src` into `dst`. */
 function copyWords(dst: Uint32Array, src: Uint32Array, from: number, to: number): void {
@@ -672,11 +684,13 @@ function lookup(ctx: Ctx, table: number, inPort: number): FlowEntry | null {
 
 function resourceCheck(ctx: Ctx): boolean {
   if (ctx.depth >= MAX_DEPTH) {
+    ctx.cacheable = false;
     report(ctx, "error", `over max translation depth ${MAX_DEPTH}`);
     ctx.error = "Recursion too deep";
     return false;
   }
   if (ctx.resubmits >= MAX_RESUBMITS) {
+    ctx.cacheable = false;
     report(ctx, "error", `over ${MAX_RESUBMITS} resubmit actions`);
     ctx.error = "Too many resubmits";
     return false;
@@ -784,6 +798,7 @@ function tunnelDpifName(type: string, dstPort: number): string {
 /** compose_output_action__ for a tunnel port, kernel tunnelling (see tunnel.ts). */
 function tunnelOutput(ctx: Ctx, port: OfPort): void {
   const { key: k } = ctx;
+  ctx.cacheable = false;
   const mark = scratchTop;
   const saved = takeKey(k);
   const cfg = tunnelConfig(port);
@@ -904,18 +919,24 @@ function xlateNormal(ctx: Ctx): void {
     wc[w + 1] = 0xffffffff;
   }
   wc[W.vlan0] = (wc[W.vlan0]! | 0x1fff) >>> 0;
-  const macs =
-    ctx.opts.macTables?.get(ctx.bridge.name) ?? ctx.sw.macTables.get(ctx.bridge.name) ?? EMPTY_MACS;
-  const d = normalDecide(
-    l2Ports(ctx.bridge),
-    macs,
-    k[W.in_port]!,
-    vlansOf(k),
-    macAt(k, W.dl_src),
-    macAt(k, W.dl_dst),
-    0,
-    { learn: false },
-  );
+  const macs = macsOf(ctx.sw, ctx.opts, ctx.bridge);
+  const dst = macAt(k, W.dl_dst);
+  const d = normalDecide(l2Ports(ctx.bridge), macs, k[W.in_port]!, vlansOf(k), macAt(k, W.dl_src), dst, 0, {
+    learn: false,
+  });
+  if (ctx.cacheable) {
+    // The decision is a function of the packet's (un-wildcarded) L2 header and one MAC lookup.
+    const vlan = d.vlan;
+    const check: NormalCheck = {
+      bridge: ctx.bridge,
+      macs,
+      vlan,
+      dst,
+      port: vlan === undefined ? undefined : macs.lookup(vlan, dst, 0),
+    };
+    if (ctx.normalChecks) ctx.normalChecks.push(check);
+    else ctx.normalChecks = [check];
+  }
   // is_gratuitous_arp() runs after the input VLAN and admissibility checks passed.
   if (d.kind !== "drop" || d.reason.startsWith("learned port")) {
     if (dlType(k) === ETH_TYPE.arp && macAt(k, W.dl_dst) === 0xffffffffffff) {
@@ -1154,6 +1175,7 @@ function frozenState(ctx: Ctx, what: string, table: number, key: Uint32Array): s
 }
 
 function finishFreezing(ctx: Ctx): void {
+  ctx.cacheable = false;
   commit(ctx);
   if (ctx.pausing) {
     // finish_freezing__() with ctx->pause: a continuation is emitted only for a real packet.
@@ -1383,6 +1405,7 @@ function optimiseOdp(odp: string[]): void {
 /** xlate_action_set(): runs what write_actions left in the action set, once, at the end. */
 function xlateActionSet(ctx: Ctx): void {
   if (ctx.actionSet.length === 0) return;
+  ctx.cacheable = false;
   const list = executeActionSet(ctx.actionSet);
   ctx.actionSet = [];
   if (list.length === 0) return;
@@ -1403,6 +1426,7 @@ function xlateActionSet(ctx: Ctx): void {
  * and the flooding/NORMAL/TABLE/CONTROLLER ports refuse it.
  */
 function outputTrunc(ctx: Ctx, port: number, maxLen: number, isLast: boolean): void {
+  ctx.cacheable = false;
   if (
     port === OFPP.TABLE ||
     port === OFPP.NORMAL ||
@@ -1547,6 +1571,7 @@ function controllerAction(
   userdata: string | null = null,
   meterId?: number,
 ): void {
+  ctx.cacheable = false;
   commit(ctx);
   const id = allocRecirc(
     ctx,
@@ -1621,6 +1646,7 @@ function doActionsList(
     // OVS `last`: the final action of the outermost list, with nothing left in the action set.
     const last = isLast && ai === actions.length - 1 && ctx.actionSet.length === 0;
     report(ctx, "action", actionTextOf(a, namesOf(ctx, ctx.bridge)));
+    if (CACHE_SAFE[a.kind] !== true) ctx.cacheable = false;
     switch (a.kind) {
       case "output":
         if (a.maxLen !== undefined && a.port !== OFPP.CONTROLLER) outputTrunc(ctx, a.port, a.maxLen, last);
@@ -1765,6 +1791,7 @@ function doActionsList(
         const inPort = a.port === null || a.port === OFPP.IN_PORT ? k[W.in_port]! : a.port;
         const table = a.table === null ? ctx.tableId : a.table;
         if (a.ct) {
+          ctx.cacheable = false;
           if (k[W.ct_nw_proto] === 0 || !isIpAny(k)) {
             report(ctx, "error", "resubmit(ct) with non-tracked or non-IP packet!");
             break;
@@ -1782,6 +1809,7 @@ function doActionsList(
         break;
       }
       case "set_field":
+        if (ctx.cacheable && writesFreeWord(a.field)) ctx.cacheable = false;
         if (prereqsOk(a.field, k, wc)) {
           // OVS's nw_tos (MFF_IP_DSCP) is the DSCP bits of the byte: the ECN bits stay as they were.
           const mask =
@@ -2028,6 +2056,11 @@ function runPass(
   queue: RecircNode[],
   recircIds: Shared,
   opts: TraceOptions,
+  /** The caller's flow when `key` is it (a first pass): the pass keeps it rather than a copy. */
+  src: Flow | null,
+  inPort: number | undefined,
+  /** Set when the translation may be remembered for its megaflow (see XlateCache). */
+  probe: CacheProbe | null,
 ): TracePass {
   const mark = scratchTop;
   const init = takeKey(key);
@@ -2067,6 +2100,8 @@ function runPass(
     origSkbPriority: key[W.skb_priority]!,
     inActionSet: false,
     wasMpls: false,
+    cacheable: probe !== null,
+    normalChecks: null,
   };
   const { wc } = ctx;
   // xlate_wc_init
@@ -2154,73 +2189,248 @@ function runPass(
   } else {
     ctx.odp.length = 0;
   }
-  // What the pass keeps: the received packet, the mask, and the words the pass changed.
-  const initP = pack(init);
+  // What the pass keeps: the mask and the words the pass changed; the received packet is the
+  // caller's flow (a first pass) or kept packed (a resumed one).
   const maskP = pack(wc);
   const changed: number[] = [];
   for (let i = 0; i < FLOW_WORDS; i++) if (init[i] !== key[i]) changed.push(i, key[i]!);
   // flow_equal() also compares actset_output, which write_actions sets (never printed).
   const same = ctx.actsetOutput === null && changed.length === 0;
+  if (
+    probe &&
+    ctx.cacheable &&
+    ctx.error === null &&
+    !ctx.slow &&
+    ctx.actsetOutput === null &&
+    queue.length === 0
+  ) {
+    const free = new Uint32Array(FREE_WORDS.length);
+    for (let j = 0; j < FREE_WORDS.length; j++) free[j] = wc[FREE_WORDS[j]!]!;
+    probe.free = free;
+    probe.normals = ctx.normalChecks ?? NO_CHECKS;
+  }
+  const initP = src ? null : pack(init);
   scratchTop = mark;
+  return new Pass(
+    recirc,
+    top,
+    ctx.odp.length ? ctx.odp.join(",") : "drop",
+    ctx.error,
+    ctx.slow,
+    src,
+    inPort,
+    initP,
+    changed,
+    same,
+    namesOf(ctx, topBridge),
+    { maskP, text: undefined },
+  );
+}
 
-  let initFlow: Flow | undefined;
-  let finalFlow: Flow | undefined;
-  const startOf = (): Flow => {
-    initFlow ??= keyToFlow(unpack(initP));
-    return initFlow;
-  };
-  // An unchanged packet's final flow is only read as "unchanged" and as `packets.final` (= start).
-  const finalOf = (): Flow => {
-    if (finalFlow === undefined) {
-      if (same) finalFlow = startOf();
-      else {
-        const k = unpack(initP);
-        for (let j = 0; j < changed.length; j += 2) k[changed[j]!] = changed[j + 1]!;
-        finalFlow = keyToFlow(k);
+/** A pass's megaflow text, made once when first read (shared by the passes a remembered translation serves). */
+interface MegaText {
+  readonly maskP: Packed;
+  text: string | undefined;
+}
+
+const SLOW_PATH = ["Uses action(s) not supported by datapath"] as const;
+
+/**
+ * One pass as traceFlow returns it. What the translation keeps is the mask and the words it
+ * changed; the received packet is the caller's flow (first pass) or packed (a resumed pass);
+ * the texts (Flow, Final flow, Megaflow) and flows are made when first read, on the prototype so
+ * that a pass costs one object. `packets` is the pass itself (not enumerable, not in the JSON).
+ */
+class Pass implements TracePass {
+  readonly recirc: RecircHeader | null;
+  readonly nodes: TraceNode[];
+  readonly datapathActions: string;
+  readonly error: string | null;
+  declare readonly slowPath?: readonly string[];
+  readonly #src: Flow | null;
+  readonly #inPort: number | undefined;
+  readonly #initP: Packed | null;
+  readonly #changed: readonly number[];
+  readonly #same: boolean;
+  readonly #names: ReadonlyMap<number, string> | undefined;
+  readonly #mega: MegaText;
+  /**
+   * A pass a remembered translation served: its packets are the remembered ones with this
+   * packet's free words (every other word is the same), so they are copies, not conversions.
+   */
+  readonly #tmpl: Remembered | null;
+  readonly #freeW: readonly number[] | null;
+  #flowText: string | undefined = undefined;
+  #finalText: string | undefined = undefined;
+  #start: Flow | undefined = undefined;
+  #final: Flow | undefined = undefined;
+
+  constructor(
+    recirc: RecircHeader | null,
+    nodes: TraceNode[],
+    datapathActions: string,
+    error: string | null,
+    slow: boolean,
+    src: Flow | null,
+    inPort: number | undefined,
+    initP: Packed | null,
+    changed: readonly number[],
+    same: boolean,
+    names: ReadonlyMap<number, string> | undefined,
+    mega: MegaText,
+    tmpl: Remembered | null = null,
+    freeW: readonly number[] | null = null,
+  ) {
+    this.recirc = recirc;
+    this.nodes = nodes;
+    this.datapathActions = datapathActions;
+    this.error = error;
+    if (slow) (this as { slowPath?: readonly string[] }).slowPath = SLOW_PATH;
+    this.#src = src;
+    this.#inPort = inPort;
+    this.#initP = initP;
+    this.#changed = changed;
+    this.#same = same;
+    this.#names = names;
+    this.#mega = mega;
+    this.#tmpl = tmpl;
+    this.#freeW = freeW;
+  }
+
+  /** Writes the received packet's key into `k`. */
+  #initInto(k: Uint32Array): void {
+    if (this.#initP) unpackInto(this.#initP, k);
+    else {
+      k.fill(0);
+      flowToKey(this.#src!, k);
+      if (this.#inPort !== undefined) k[W.in_port] = this.#inPort;
+    }
+  }
+
+  get flow(): string {
+    this.#flowText ??= formatFlow(this.start, this.#names ? { portNames: this.#names } : {});
+    return this.#flowText;
+  }
+
+  get finalFlow(): string {
+    this.#finalText ??= this.#same
+      ? "unchanged"
+      : formatFlow(this.final, this.#names ? { portNames: this.#names } : {});
+    return this.#finalText;
+  }
+
+  get megaflow(): string {
+    const m = this.#mega;
+    if (m.text === undefined) {
+      const mark = scratchTop;
+      const value = takeKey();
+      const mask = unpackInto(m.maskP, takeKey());
+      this.#initInto(value);
+      for (let i = 0; i < FLOW_WORDS; i++) value[i] = (value[i]! & mask[i]!) >>> 0;
+      try {
+        m.text = formatMatchWords({ value, mask, eth: true }, this.#names ? { portNames: this.#names } : {});
+      } finally {
+        scratchTop = mark;
       }
     }
-    return finalFlow;
-  };
-  const topNames = namesOf(ctx, topBridge);
-  let flowText: string | undefined;
-  let finalText: string | undefined;
-  let megaflowText: string | undefined;
-  const pass: TracePass = {
-    recirc,
-    get flow(): string {
-      flowText ??= formatFlow(startOf(), topNames ? { portNames: topNames } : {});
-      return flowText;
-    },
-    nodes: top,
-    get finalFlow(): string {
-      finalText ??= same ? "unchanged" : formatFlow(finalOf(), topNames ? { portNames: topNames } : {});
-      return finalText;
-    },
-    get megaflow(): string {
-      if (megaflowText === undefined) {
-        const mask = unpack(maskP);
-        const value = unpack(initP);
-        for (let i = 0; i < FLOW_WORDS; i++) value[i] = (value[i]! & mask[i]!) >>> 0;
-        megaflowText = formatMatchWords({ value, mask, eth: true }, topNames ? { portNames: topNames } : {});
+    return m.text;
+  }
+
+  get packets(): NonNullable<TracePass["packets"]> {
+    return this;
+  }
+
+  /** The words the pass changed, `[index, value, …]` (for XlateCache). */
+  get changedWords(): readonly number[] {
+    return this.#changed;
+  }
+
+  get megaText(): MegaText {
+    return this.#mega;
+  }
+
+  /** The pass left the packet as it came (finalFlow "unchanged"), known without making a flow. */
+  get unchanged(): boolean {
+    return this.#same;
+  }
+
+  get start(): Flow {
+    if (this.#start === undefined && this.#tmpl) this.#start = withFree(this.#tmpl.start, this.#freeW!);
+    if (this.#start === undefined) {
+      const mark = scratchTop;
+      const k = takeKey();
+      this.#initInto(k);
+      this.#start = keyToFlow(k);
+      scratchTop = mark;
+    }
+    return this.#start;
+  }
+
+  // An unchanged packet's final flow is only read as "unchanged" and as `packets.final` (= start).
+  get final(): Flow {
+    if (this.#final === undefined) {
+      if (this.#same) this.#final = this.start;
+      else if (this.#tmpl) this.#final = withFree(this.#tmpl.final, this.#freeW!);
+      else {
+        const mark = scratchTop;
+        const k = takeKey();
+        this.#initInto(k);
+        const c = this.#changed;
+        for (let j = 0; j < c.length; j += 2) k[c[j]!] = c[j + 1]!;
+        this.#final = keyToFlow(k);
+        scratchTop = mark;
       }
-      return megaflowText;
-    },
-    datapathActions: ctx.odp.length ? ctx.odp.join(",") : "drop",
-    error: ctx.error,
-    ...(ctx.slow ? { slowPath: ["Uses action(s) not supported by datapath"] } : {}),
-  };
-  // Each flow is made when read: a caller after the final packet does not pay for the first.
-  const packets = {
-    unchanged: same,
-    get start(): Flow {
-      return startOf();
-    },
-    get final(): Flow {
-      return finalOf();
-    },
-  };
-  Object.defineProperty(pass, "packets", { value: packets, enumerable: false });
-  return pass;
+    }
+    return this.#final;
+  }
+
+  /** The JSON form (trace.ts's schema), in its key order. */
+  toJSON(): object {
+    return {
+      recirc: this.recirc,
+      flow: this.flow,
+      nodes: this.nodes,
+      finalFlow: this.finalFlow,
+      megaflow: this.megaflow,
+      datapathActions: this.datapathActions,
+      error: this.error,
+      ...(this.slowPath ? { slowPath: this.slowPath } : {}),
+    };
+  }
+}
+
+const word128 = (w: readonly number[], j: number): bigint =>
+  (w[j]! | w[j + 1]! | w[j + 2]! | w[j + 3]!) === 0
+    ? 0n
+    : (BigInt(w[j]!) << 96n) | (BigInt(w[j + 1]!) << 64n) | (BigInt(w[j + 2]!) << 32n) | BigInt(w[j + 3]!);
+
+/** `f` with the fields of the free words (FREE_WORDS order) as keyToFlow reads them from `w`. */
+function withFree(f: Flow, w: readonly number[]): Flow {
+  return withFlow(f, {
+    nw_src: w[0]!,
+    nw_dst: w[1]!,
+    ipv6_src: word128(w, 2),
+    ipv6_dst: word128(w, 6),
+    tp_src: w[10]!,
+    tp_dst: w[11]!,
+  });
+}
+
+/** The result of traceFlow: `flow` is the first pass's, rendered when read. */
+class Result implements TraceResult {
+  readonly version = 1 as const;
+  readonly bridge: string;
+  readonly passes: readonly TracePass[];
+  constructor(bridge: string, passes: readonly TracePass[]) {
+    this.bridge = bridge;
+    this.passes = passes;
+  }
+  get flow(): string {
+    return this.passes[0]!.flow;
+  }
+  toJSON(): object {
+    return { version: this.version, bridge: this.bridge, flow: this.flow, passes: this.passes };
+  }
 }
 
 /** `bridge("NAME")`, the title of a bridge's part of the trace, per bridge. */
@@ -2241,28 +2451,59 @@ function bridgeTitle(b: Bridge): string {
  */
 export function traceFlow(sw: Switch, bridgeName: string, flow: Flow, opts: TraceOptions = {}): TraceResult {
   const bridge = sw.bridge(bridgeName);
+  const scratchMark = scratchTop;
+  const cache = opts.cache ? cacheOf(sw) : null;
+  if (cache) {
+    const key = flowToKey(flow, takeKey());
+    if (opts.inPort !== undefined) key[W.in_port] = opts.inPort;
+    const hit = cache.find(sw, bridge, opts, key);
+    let freeW: number[] | null = null;
+    if (hit) {
+      freeW = new Array<number>(FREE_WORDS.length);
+      for (let j = 0; j < FREE_WORDS.length; j++) freeW[j] = key[FREE_WORDS[j]!]!;
+    }
+    scratchTop = scratchMark;
+    if (hit) {
+      // What the translation gave, for this packet: no side effects, no conntrack, nothing learned.
+      const pass = new Pass(
+        null,
+        hit.nodes,
+        hit.datapathActions,
+        null,
+        false,
+        flow,
+        opts.inPort,
+        null,
+        hit.changed,
+        hit.same,
+        namesOf({ opts }, bridge),
+        hit.mega,
+        hit,
+        freeW,
+      );
+      const out = new Result(bridgeName, [pass]);
+      if (opts.conntrack)
+        Object.defineProperty(out, "conntrack", { value: opts.conntrack, enumerable: false });
+      if (opts.sideEffects) Object.defineProperty(out, "learned", { value: [], enumerable: false });
+      return out;
+    }
+  }
   const queue: RecircNode[] = [];
   const recircIds: Shared = { next: 1, byState: new Map(), passLocal: [], ct: opts.conntrack, learned: [] };
   const passes: TracePass[] = [];
-  const scratchMark = scratchTop;
   try {
     const key = flowToKey(flow, takeKey());
     if (opts.inPort !== undefined) key[W.in_port] = opts.inPort;
-    passes.push(runPass(sw, bridge, key, null, null, queue, recircIds, opts));
+    const probe: CacheProbe | null = cache ? { free: null, normals: NO_CHECKS } : null;
+    const pass = runPass(sw, bridge, key, null, null, queue, recircIds, opts, flow, opts.inPort, probe);
+    passes.push(pass);
     if (queue.length) runRecircs(sw, bridge, passes, queue, recircIds, opts);
+    else if (cache && probe?.free) cache.remember(sw, bridge, opts, flow, pass as Pass, probe);
   } finally {
     scratchTop = scratchMark;
   }
   // The first pass's flow text is rendered when read (a caller following the packet never asks).
-  const first = passes[0]!;
-  const out: TraceResult = {
-    version: 1,
-    bridge: bridgeName,
-    get flow(): string {
-      return first.flow;
-    },
-    passes,
-  };
+  const out = new Result(bridgeName, passes);
   if (recircIds.ct) Object.defineProperty(out, "conntrack", { value: recircIds.ct, enumerable: false });
   if (opts.sideEffects) {
     for (const { bridge: b, entry } of recircIds.learned) b.addFlow(entry);
@@ -2272,6 +2513,244 @@ export function traceFlow(sw: Switch, bridgeName: string, flow: Flow, opts: Trac
     });
   }
   return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Remembered translations (opt-in: TraceOptions.cache)
+
+/**
+ * The packet words a remembered translation lets vary, inside its megaflow: the addresses and
+ * ports, which translation reads only through the classifier (which un-wildcards every bit it
+ * looks at). Every other word must be equal, whatever the megaflow says of it: that keeps what
+ * the megaflow leaves implicit (the VLAN stack's depth, conntrack state, in_port on patch
+ * crossings) out of the question.
+ */
+const FREE_WORDS: readonly number[] = [
+  W.nw_src,
+  W.nw_dst,
+  W.ipv6_src,
+  W.ipv6_src + 1,
+  W.ipv6_src + 2,
+  W.ipv6_src + 3,
+  W.ipv6_dst,
+  W.ipv6_dst + 1,
+  W.ipv6_dst + 2,
+  W.ipv6_dst + 3,
+  W.tp_src,
+  W.tp_dst,
+];
+/** Per key word: its index in FREE_WORDS, or -1. */
+const FREE_INDEX = new Int8Array(FLOW_WORDS).fill(-1);
+FREE_WORDS.forEach((w, j) => {
+  FREE_INDEX[w] = j;
+});
+/** The other words. */
+const FIXED_WORDS = Int16Array.from({ length: FLOW_WORDS }, (_, i) => i).filter((i) => FREE_INDEX[i]! < 0);
+
+/** A hash of the fixed words (FNV-1a over words). */
+function hashFixed(key: Uint32Array): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < FIXED_WORDS.length; i++) h = Math.imul(h ^ key[FIXED_WORDS[i]!]!, FNV);
+  return h;
+}
+
+/** Whether writing `f` changes a free word (such a translation is not remembered). */
+function writesFreeWord(f: FieldSpec): boolean {
+  const n = f.bits > 32 ? Math.ceil(f.bits / 32) : 1;
+  for (let i = 0; i < n; i++) if (FREE_INDEX[f.word + i]! >= 0) return true;
+  return false;
+}
+
+/**
+ * Action kinds a remembered translation may contain: their effect on the packet, the trace and
+ * the datapath actions is a function of the bits the megaflow holds (set_field into a free word,
+ * output_trunc and output to CONTROLLER or to a tunnel are refused where they are translated).
+ * The others — ct, learn, groups, controller, move, multipath, bundle, the stack, MPLS, the
+ * action set, check_pkt_larger, dec_ttl, … — are never remembered.
+ */
+const CACHE_SAFE: Readonly<Record<string, boolean>> = {
+  output: true,
+  resubmit: true,
+  goto_table: true,
+  set_field: true,
+  set_eth: true,
+  push_vlan: true,
+  pop_vlan: true,
+  set_vlan_vid: true,
+  set_vlan_pcp: true,
+  write_metadata: true,
+  note: true,
+  exit: true,
+  clone: true,
+  sample: true,
+  fin_timeout: true,
+};
+
+/** One MAC table lookup a NORMAL decision rested on (mac_learning_lookup). */
+interface NormalCheck {
+  readonly bridge: Bridge;
+  readonly macs: MacTable;
+  /** The VLAN the frame was switched in; undefined when NORMAL dropped it before looking. */
+  readonly vlan: number | undefined;
+  readonly dst: number;
+  readonly port: number | undefined;
+}
+const NO_CHECKS: readonly NormalCheck[] = [];
+
+/** What runPass leaves for XlateCache.remember when the translation may be remembered. */
+interface CacheProbe {
+  /** The megaflow mask of the free words. */
+  free: Uint32Array | null;
+  normals: readonly NormalCheck[];
+}
+
+/** One remembered translation: what every packet of its megaflow gets. */
+interface Remembered {
+  readonly bridge: Bridge;
+  readonly names: boolean;
+  /** The mask of the free words (interned: the same array for the same mask). */
+  readonly free: Uint32Array;
+  /** The received packet, its free words masked. */
+  readonly key: Uint32Array;
+  readonly nodes: TraceNode[];
+  readonly datapathActions: string;
+  readonly changed: readonly number[];
+  readonly same: boolean;
+  readonly mega: MegaText;
+  readonly normals: readonly NormalCheck[];
+  /** The packet as received and as it left (every packet of the megaflow: these, but its free words). */
+  readonly start: Flow;
+  readonly final: Flow;
+  /** The switch's bridges and their versions when the translation ran. */
+  readonly bridges: readonly Bridge[];
+  readonly versions: readonly number[];
+}
+
+const FNV = 0x01000193;
+const CACHE_MAX = 4096;
+
+/**
+ * ovs-vswitchd's megaflow cache, for a caller tracing many packets of few megaflows (a tracer
+ * following one connection after another): a translation whose outcome is a function of the
+ * bits its megaflow holds — no side effects, no recirculation, no state but the MAC table it
+ * looked up — is remembered, and a packet inside that megaflow gets the same trace tree, the
+ * same datapath actions and megaflow, and its own Flow and Final flow. Packets may differ only
+ * in the free words (under the megaflow mask); the masks in use are few, and each is probed as
+ * OVS's datapath probes its masks. An entry is dropped when a bridge changed (rules, groups,
+ * ports) or a MAC lookup NORMAL rested on now answers differently.
+ */
+class XlateCache {
+  /** The distinct free-word masks of the entries. */
+  readonly frees: Uint32Array[] = [];
+  readonly byHash = new Map<number, Remembered[]>();
+  size = 0;
+
+  find(sw: Switch, bridge: Bridge, opts: TraceOptions, key: Uint32Array): Remembered | undefined {
+    if (this.size === 0) return undefined;
+    const h0 = hashFixed(key);
+    const names = opts.names === true;
+    for (let m = 0; m < this.frees.length; m++) {
+      const free = this.frees[m]!;
+      let h = h0;
+      for (let j = 0; j < FREE_WORDS.length; j++) h = Math.imul(h ^ (key[FREE_WORDS[j]!]! & free[j]!), FNV);
+      const list = this.byHash.get(h);
+      if (!list) continue;
+      for (let e = 0; e < list.length; e++) {
+        const r = list[e]!;
+        if (r.free !== free || r.bridge !== bridge || r.names !== names || !sameKey(r, key)) continue;
+        if (valid(r, sw, opts)) return r;
+        list.splice(e, 1);
+        this.size--;
+        return undefined;
+      }
+    }
+    return undefined;
+  }
+
+  remember(sw: Switch, bridge: Bridge, opts: TraceOptions, flow: Flow, pass: Pass, probe: CacheProbe): void {
+    if (this.size >= CACHE_MAX) {
+      this.byHash.clear();
+      this.frees.length = 0;
+      this.size = 0;
+    }
+    let free = probe.free!;
+    const known = this.frees.find((f) => f.every((v, j) => v === free[j]));
+    if (known) free = known;
+    else this.frees.push(free);
+    const key = flowToKey(flow, new Uint32Array(FLOW_WORDS));
+    if (opts.inPort !== undefined) key[W.in_port] = opts.inPort;
+    let h = hashFixed(key);
+    for (let j = 0; j < FREE_WORDS.length; j++) {
+      const w = FREE_WORDS[j]!;
+      key[w] = (key[w]! & free[j]!) >>> 0;
+      h = Math.imul(h ^ key[w]!, FNV);
+    }
+    const bridges = [...sw.bridges.values()];
+    const r: Remembered = {
+      bridge,
+      names: opts.names === true,
+      free,
+      key,
+      nodes: pass.nodes,
+      datapathActions: pass.datapathActions,
+      changed: pass.changedWords,
+      same: pass.unchanged,
+      mega: pass.megaText,
+      normals: probe.normals,
+      start: pass.start,
+      final: pass.final,
+      bridges,
+      versions: bridges.map((b) => b.version),
+    };
+    const list = this.byHash.get(h);
+    if (list) list.push(r);
+    else this.byHash.set(h, [r]);
+    this.size++;
+  }
+}
+
+function sameKey(r: Remembered, key: Uint32Array): boolean {
+  const k = r.key;
+  for (let i = 0; i < FIXED_WORDS.length; i++) {
+    const w = FIXED_WORDS[i]!;
+    if (key[w] !== k[w]) return false;
+  }
+  const free = r.free;
+  for (let j = 0; j < FREE_WORDS.length; j++) {
+    const w = FREE_WORDS[j]!;
+    if ((key[w]! & free[j]!) >>> 0 !== k[w]) return false;
+  }
+  return true;
+}
+
+/** The MAC table NORMAL consults in `b`. */
+function macsOf(sw: Switch, opts: TraceOptions, b: Bridge): MacTable {
+  return opts.macTables?.get(b.name) ?? sw.macTables.get(b.name) ?? EMPTY_MACS;
+}
+
+/** Whether what the remembered translation rested on is still so. */
+function valid(r: Remembered, sw: Switch, opts: TraceOptions): boolean {
+  if (sw.bridges.size !== r.bridges.length) return false;
+  for (let i = 0; i < r.bridges.length; i++) {
+    const b = r.bridges[i]!;
+    if (sw.bridges.get(b.name) !== b || b.version !== r.versions[i]) return false;
+  }
+  for (let i = 0; i < r.normals.length; i++) {
+    const c = r.normals[i]!;
+    if (macsOf(sw, opts, c.bridge) !== c.macs) return false;
+    if (c.vlan !== undefined && c.macs.lookup(c.vlan, c.dst, 0) !== c.port) return false;
+  }
+  return true;
+}
+
+const CACHES = new WeakMap<Switch, XlateCache>();
+function cacheOf(sw: Switch): XlateCache {
+  let c = CACHES.get(sw);
+  if (!c) {
+    c = new XlateCache();
+    CACHES.set(sw, c);
+  }
+  return c;
 }
 
 /** The recirculations the passes queued, each traced as a pass of its own, in order. */
@@ -2288,7 +2767,9 @@ function runRecircs(
     const n = queue.shift()!;
     if (passes.length > MAX_RECIRC_PASSES) {
       const last = passes[passes.length - 1]!;
-      passes[passes.length - 1] = { ...last, error: last.error ?? "Recirculation depth exceeded" };
+      // A plain copy, as a spread of the pass (its texts, without `packets`).
+      const json = (last as Pass).toJSON() as TracePass;
+      passes[passes.length - 1] = { ...json, error: last.error ?? "Recirculation depth exceeded" };
       break;
     }
     const mark = scratchTop;
@@ -2330,6 +2811,9 @@ function runRecircs(
         queue,
         recircIds,
         opts,
+        null,
+        undefined,
+        null,
       ),
     );
     scratchTop = mark;

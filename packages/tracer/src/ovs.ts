@@ -24,7 +24,9 @@ import {
 } from "@ovnsim/openflow";
 import {
   type Flow,
+  FLOW_WORDS,
   type Match,
+  type VlanHeader,
   formatMac,
   keyMatches,
   matchToWords,
@@ -35,7 +37,6 @@ import {
   parseMatch,
   withFlow,
 } from "@ovnsim/packet";
-import { lazyProperty } from "./model.js";
 
 export interface NodeOvs {
   readonly node: string;
@@ -188,6 +189,49 @@ class RuleWalk {
   }
 }
 
+/** What runBridge reads from a run's trace tree: the bridges crossed, the rules, the hand-off. */
+interface Walked {
+  readonly bridges: readonly string[];
+  readonly rules: readonly Rule[];
+  /** br-int table 0's rule that handed the packet to OVN (`resubmit(,8)`), the last one. */
+  readonly entry: RuleActions | undefined;
+  /** A rule of the traced bridge ran NORMAL. */
+  readonly normal: boolean;
+}
+
+function walkPasses(bridge: string, passes: TraceResult["passes"]): Walked {
+  const w = new RuleWalk(bridge);
+  const { bridges, rules } = w;
+  bridges.push(bridge);
+  for (let i = 0; i < passes.length; i++) w.walk(passes[i]!.nodes);
+  let entry: RuleActions | undefined;
+  let normal = false;
+  for (let i = rules.length - 1; i >= 0; i--) {
+    const r = rules[i]!;
+    const ra = ruleActions(r.actions);
+    if (!entry && r.bridge === "br-int" && r.table === 0 && ra.toOvn) entry = ra;
+    if (r.bridge === bridge && ra.normal) normal = true;
+  }
+  return { bridges, rules, entry, normal };
+}
+
+/**
+ * Walks of one-pass trace trees, per tree: a translation @ovnsim/openflow remembered by megaflow
+ * hands every packet of that megaflow the same tree, so its walk is made once. The tree and the
+ * walk are immutable; the traced bridge is checked as well.
+ */
+const WALKS = new WeakMap<readonly TraceNode[], { readonly bridge: string; readonly walked: Walked }>();
+
+function walked(bridge: string, passes: TraceResult["passes"]): Walked {
+  if (passes.length !== 1) return walkPasses(bridge, passes);
+  const nodes = passes[0]!.nodes;
+  const hit = WALKS.get(nodes);
+  if (hit && hit.bridge === bridge) return hit.walked;
+  const w = walkPasses(bridge, passes);
+  WALKS.set(nodes, { bridge, walked: w });
+  return w;
+}
+
 /** Runs `flow` into `bridge` at `inPort` (a port name) on the node. */
 export function runBridge(
   o: NodeOvs,
@@ -206,56 +250,52 @@ export function runBridge(
     return entering;
   };
   // With a connection table, every ct() runs through it (stateful mode: `--datapath openflow`).
+  // A run's translation is remembered by megaflow (the next connections' packets reuse it).
   const macTables = macTablesFor(o);
   const result = traceFlow(
     o.sw,
     bridge,
     flow,
     opts.conntrack
-      ? { macTables, inPort: inPortNo, conntrack: opts.conntrack }
-      : { macTables, inPort: inPortNo },
+      ? { macTables, inPort: inPortNo, conntrack: opts.conntrack, cache: true }
+      : { macTables, inPort: inPortNo, cache: true },
   );
   const exits: OvsExit[] = [];
-  const w = new RuleWalk(bridge);
-  const { bridges, rules } = w;
   let toOvn: Flow | null = null;
   let crossing: Flow | null = null;
   const passes = result.passes;
-  bridges.push(bridge);
+  const { bridges, rules, entry, normal } = walked(bridge, passes);
   for (let i = 0; i < passes.length; i++) {
     const pass = passes[i]!;
-    w.walk(pass.nodes);
     // The packet at the start of the pass, when its datapath actions output something.
     if (pass.datapathActions !== "drop" && pass.datapathActions !== "")
-      exits.push(...replayOdp(o, pass.datapathActions, passStart(pass, i === 0, f)));
+      replayOdp(o, pass.datapathActions, passStart(pass, i === 0, f), exits);
   }
   // The hand-off: br-int table 0 (PHY_TO_LOG) ended in resubmit(,8), OVN's logical ingress.
-  let entry: RuleActions | undefined;
-  let normal = false;
-  for (let i = rules.length - 1; i >= 0; i--) {
-    const r = rules[i]!;
-    const ra = ruleActions(r.actions);
-    if (!entry && r.bridge === "br-int" && r.table === 0 && ra.toOvn) entry = ra;
-    if (r.bridge === bridge && ra.normal) normal = true;
-  }
   if (entry) {
     // The packet at the end of the last pass.
     const last = passes[passes.length - 1]!;
-    const start = (): Flow => passStart(last, passes.length === 1, f);
     let g: Flow;
     const p = last.packets;
-    if (p) g = p.unchanged ? start() : p.final;
-    else if (last.finalFlow === "unchanged") g = start();
-    else g = parseFlowSafe(last.finalFlow, start());
+    if (p) g = p.unchanged ? passStart(last, passes.length === 1, f) : p.final;
+    else if (last.finalFlow === "unchanged") g = passStart(last, passes.length === 1, f);
+    else g = parseFlowSafe(last.finalFlow, passStart(last, passes.length === 1, f));
     crossing = g;
     let md = 0n;
-    const regs = [...g.regs];
+    let vlans = g.vlans;
+    let strip = false;
+    const regs = new Array<number>(g.regs.length);
+    for (let i = 0; i < regs.length; i++) regs[i] = g.regs[i]!;
     for (const op of entry.ops) {
-      if (op.t === "strip") g = withFlow(g, { vlans: g.vlans.slice(1) });
-      else if (op.t === "md") md = op.v;
+      if (op.t === "strip") {
+        vlans = vlans.slice(1);
+        strip = true;
+      } else if (op.t === "md") md = op.v;
       else regs[op.i] = op.v;
     }
-    toOvn = withFlow(g, { metadata: md, regs });
+    // One copy of the packet, with what br-int's table 0 set (frozen arrays: withFlow keeps them).
+    Object.freeze(regs);
+    toOvn = withFlow(g, strip ? { vlans: Object.freeze(vlans), metadata: md, regs } : { metadata: md, regs });
   }
   // A real packet through NORMAL teaches the bridge its source MAC (ofproto/trace does not);
   // later traces of the same run see what earlier packets taught (OVS update_learning_table).
@@ -263,8 +303,31 @@ export function runBridge(
     const vlan = port.tag ?? flow.vlans[0]?.vid ?? 0;
     macTables.get(bridge)?.learn(vlan, flow.dl_src, port.ofport, 0);
   }
-  const run = { result, exits, toOvn, crossing, bridges, rules } as Omit<OvsRun, "text">;
-  return lazyProperty(run, "text", () => renderTrace(result)) as OvsRun;
+  return new Run(result, exits, toOvn, crossing, bridges, rules);
+}
+
+/**
+ * An OvsRun: `text`, the ofproto/trace output, is rendered on first read (a getter of the class,
+ * so a run is one object; the JSON form has it, in its place).
+ */
+class Run implements OvsRun {
+  #text: string | undefined = undefined;
+  constructor(
+    readonly result: TraceResult,
+    readonly exits: readonly OvsExit[],
+    readonly toOvn: Flow | null,
+    readonly crossing: Flow | null,
+    readonly bridges: readonly string[],
+    readonly rules: OvsRun["rules"],
+  ) {}
+  get text(): string {
+    this.#text ??= renderTrace(this.result);
+    return this.#text;
+  }
+  toJSON(): object {
+    const { result, exits, toOvn, crossing, bridges, rules, text } = this;
+    return { result, exits, toOvn, crossing, bridges, rules, text };
+  }
 }
 
 /** A pass's packet at its start: the entering packet for the first pass. */
@@ -368,8 +431,7 @@ function odpOp(a: string): OdpOp {
 const ODP_OPS = new Map<string, readonly OdpOp[]>();
 
 /** Applies datapath actions (`set(eth(...))`, `push_vlan`, `pop_vlan`, outputs) to the packet. */
-export function replayOdp(o: NodeOvs, actions: string, start: Flow): OvsExit[] {
-  const out: OvsExit[] = [];
+export function replayOdp(o: NodeOvs, actions: string, start: Flow, out: OvsExit[] = []): OvsExit[] {
   if (actions === "drop" || actions === "") return out;
   let ops = ODP_OPS.get(actions);
   if (!ops) {
@@ -401,6 +463,12 @@ interface LogToPhyFlow {
 }
 
 const LOG_TO_PHY = new WeakMap<NodeOvs, LogToPhyFlow[]>();
+
+/**
+ * The key logToPhy matches against, reused: a key is past V8's on-heap typed-array limit, so a
+ * fresh one per call is an off-heap allocation the collector has to track.
+ */
+const LOG_TO_PHY_KEY = new Uint32Array(FLOW_WORDS);
 
 /** ovn-controller's br-int table 65 (LOG_TO_PHY) for a logical output port: the matching flow and its effect. */
 export function logToPhy(
@@ -439,14 +507,19 @@ export function logToPhy(
     LOG_TO_PHY.set(o, compiled);
   }
   if (compiled.length === 0 && !o.dataplane.bridges.some((b) => b.name === "br-int")) return null;
-  const key = flowToKey(flow);
+  LOG_TO_PHY_KEY.fill(0);
+  const key = flowToKey(flow, LOG_TO_PHY_KEY);
   for (const c of compiled) {
     if (!keyMatches(c.words, key)) continue;
     let f = flow;
-    for (const vid of c.vids)
-      f = withFlow(f, {
-        vlans: [{ tpid: 0x8100, pcp: 0, vid }, ...f.vlans.slice(f.vlans.length ? 1 : 0)],
-      });
+    for (const vid of c.vids) {
+      // The new outer tag replaces the old one (an indexed copy: spreading a slice of a frozen
+      // array takes V8's slow path).
+      const old = f.vlans;
+      const vlans: VlanHeader[] = [{ tpid: 0x8100, pcp: 0, vid }];
+      for (let i = old.length ? 1 : 0; i < old.length; i++) vlans.push(old[i]!);
+      f = withFlow(f, { vlans: Object.freeze(vlans) });
+    }
     let port: string | null = null;
     if (c.ofport !== null) {
       for (const p of o.sw.bridge("br-int").ports.values()) {
