@@ -16,39 +16,8 @@ import {
   traceFlow,
   traceToJson,
 } from "../src/index.js";
-import { generate, rng } from "./gen.js";
-
-function build(seed: number): { sw: Switch; packets: string[] } {
-  const prog = generate(seed, 40);
-  const sw = new Switch();
-  const br0 = new Bridge("br0");
-  const br1 = new Bridge("br1");
-  for (const [p, n, extra] of [
-    [1, "p1", {}],
-    [2, "p2", { tag: 10 }],
-    [3, "p3", { trunks: [10, 20] }],
-    [4, "p4", { tag: 20 }],
-  ] as const)
-    br0.addPort({ ofport: p, name: n, mac: 0, type: "system", ...extra });
-  br0.addPort({ ofport: 9, name: "patch0", mac: 0, type: "patch", peer: "patch1" });
-  br0.addPort({ ofport: 0xfffe, name: "br0", mac: 0, type: "internal" });
-  br1.addPort({ ofport: 1, name: "patch1", mac: 0, type: "patch", peer: "patch0" });
-  br1.addPort({ ofport: 2, name: "q1", mac: 0, type: "system" });
-  br1.addPort({ ofport: 3, name: "q2", mac: 0, type: "system" });
-  br1.addPort({ ofport: 0xfffe, name: "br1", mac: 0, type: "internal" });
-  for (const g of prog.groups) br0.addGroup(parseGroupLine(g));
-  for (const l of prog.br0) {
-    try {
-      br0.addFlow(parseFlowLine(l));
-    } catch {
-      // a combination OVS would refuse too (prerequisites); skip it
-    }
-  }
-  for (const l of prog.br1) br1.addFlow(parseFlowLine(l));
-  sw.addBridge(br0);
-  sw.addBridge(br1);
-  return { sw, packets: prog.packets.map((p) => p.split(" ")[0]!) };
-}
+import { rng } from "./gen.js";
+import { generatedSwitch } from "./harness.js";
 
 /** Everything a caller can read of a trace. */
 function view(sw: Switch, flow: ReturnType<typeof parseFlow>, opts: TraceOptions): string {
@@ -69,7 +38,7 @@ describe("translation cache", () => {
   let hits = 0;
   for (const seed of [11, 12, 13, 21, 22, 23, 24]) {
     it(`seed ${seed}: a cached trace is the fresh trace`, () => {
-      const { sw, packets } = build(seed);
+      const { sw, packets } = generatedSwitch(seed);
       const r = rng(seed * 13);
       // NORMAL's MAC tables: shared by both runs, changed between packets.
       const macTables = new Map([
