@@ -9,7 +9,6 @@ import { describe, expect, it } from "vitest";
 import {
   Bridge,
   parseFlowLine,
-  parseGroupLine,
   renderTrace,
   Switch,
   type TraceOptions,
