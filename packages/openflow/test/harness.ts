@@ -2,7 +2,7 @@
 // normalise what legitimately differs between runs (recirc ids), and compare section by section.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { isSimError, parseFlow } from "@ovnsim/packet";
+import { isSimError, parseFlow, W } from "@ovnsim/packet";
 import {
   Bridge,
   loadBundle,
@@ -315,4 +315,12 @@ export function generatedSwitch(seed: number): { sw: Switch; packets: string[] }
   sw.addBridge(br0);
   sw.addBridge(br1);
   return { sw, packets: prog.packets.map((p) => p.split(" ")[0]!) };
+}
+
+/** A random value for flow-key word `w`, within its field's width (ttl/tos 8 bits, ports 16). */
+export function randomFieldWord(r: () => number, w: number): number {
+  const rand = Math.floor(r() * 0x100000000) >>> 0;
+  const lim =
+    w === W.nw_ttl || w === W.nw_tos ? 0xff : w === W.tp_src || w === W.tp_dst ? 0xffff : 0xffffffff;
+  return (rand & lim) >>> 0;
 }

@@ -4,7 +4,7 @@ import { matchToWords, parseFlow, parseMatch, W, flowToKey, keyToFlow } from "@o
 import { describe, expect, it } from "vitest";
 import { traceFlow } from "../src/index.js";
 import { rng } from "./gen.js";
-import { generatedSwitch, normaliseRecirc } from "./harness.js";
+import { generatedSwitch, normaliseRecirc, randomFieldWord } from "./harness.js";
 
 const MUTABLE = [W.dl_src + 1, W.nw_src, W.nw_dst, W.nw_ttl, W.nw_tos, W.tp_src, W.tp_dst];
 
@@ -23,14 +23,7 @@ describe("megaflow invariant", () => {
         for (let k = 0; k < 4; k++) {
           const key = flowToKey(flow);
           for (const w of MUTABLE) {
-            const rand = Math.floor(r() * 0x100000000) >>> 0;
-            const lim =
-              w === W.nw_ttl || w === W.nw_tos
-                ? 0xff
-                : w === W.tp_src || w === W.tp_dst
-                  ? 0xffff
-                  : 0xffffffff;
-            key[w] = ((key[w]! & mask[w]!) | (rand & lim & ~mask[w]!)) >>> 0;
+            key[w] = ((key[w]! & mask[w]!) | (randomFieldWord(r, w) & ~mask[w]!)) >>> 0;
           }
           const t2 = traceFlow(sw, "br0", keyToFlow(key));
           expect(normaliseRecirc(t2.passes[0]!.datapathActions), `${text} vs ${t2.flow}`).toBe(

@@ -16,7 +16,7 @@ import {
   traceToJson,
 } from "../src/index.js";
 import { rng } from "./gen.js";
-import { generatedSwitch } from "./harness.js";
+import { generatedSwitch, randomFieldWord } from "./harness.js";
 
 /** Everything a caller can read of a trace. */
 function view(sw: Switch, flow: ReturnType<typeof parseFlow>, opts: TraceOptions): string {
@@ -60,16 +60,10 @@ describe("translation cache", () => {
           const key = flowToKey(flow);
           const words = k === 5 ? [...INSIDE, ...OUTSIDE] : INSIDE;
           for (const w of words) {
-            const rand = Math.floor(r() * 0x100000000) >>> 0;
-            const lim =
-              w === W.nw_ttl || w === W.nw_tos
-                ? 0xff
-                : w === W.tp_src || w === W.tp_dst
-                  ? 0xffff
-                  : 0xffffffff;
+            const rand = randomFieldWord(r, w);
             // Mostly inside the megaflow; now and then a bit it holds flips.
             const keep = r() < 0.8 ? mask[w]! : 0;
-            key[w] = ((key[w]! & keep) | (rand & lim & ~keep)) >>> 0;
+            key[w] = ((key[w]! & keep) | (rand & ~keep)) >>> 0;
           }
           const f = keyToFlow(key);
           const a = view(sw, f, cached);
