@@ -113,7 +113,9 @@ export class Bridge {
   private nFlows = 0;
   /**
    * Counts the changes made through addPort/addFlow/addGroup: a translation remembered for a
-   * megaflow (xlate.ts's cache) is valid only while the bridges it saw are as they were.
+   * megaflow (xlate.ts's cache) is valid only while the bridges it saw are as they were. The
+   * TLV map and meters are left out: only tunnel output and meter actions read them, and the
+   * cache never keeps a translation with either.
    */
   private changes = 0;
 

@@ -496,7 +496,6 @@ export class PhysicalNetwork {
   readonly topology: Topology;
   /** Virtual time, seconds. */
   now = 0;
-  private readonly fdbs = new Map<string, MacTable>();
   private readonly down = new Set<string>();
   private readonly bridges = new Map<string, AttachedBridge>();
   private readonly taps: FrameTap[] = [];
@@ -518,7 +517,6 @@ export class PhysicalNetwork {
         : compileTopology(spec as TopologySpec);
     for (const sw of this.topology.switches.values()) {
       const table = new MacTable({ idleTime: sw.macAgingTime });
-      this.fdbs.set(sw.name, table);
       const ports = new Map<string, SwPortRt>();
       this.switchRt.set(sw.name, { sw, table, ports });
     }
@@ -656,9 +654,9 @@ export class PhysicalNetwork {
 
   /** A switch's forwarding database. */
   fdb(sw: string): MacTable {
-    const t = this.fdbs.get(sw);
+    const t = this.switchRt.get(sw);
     if (!t) throw new SimError("UNKNOWN_OBJECT", `no switch ${sw}`);
-    return t;
+    return t.table;
   }
 
   // ---- time ----------------------------------------------------------------------------

@@ -1276,16 +1276,11 @@ function traceRun(
  * NDP for IPv6), and the Load_Balancer row Kube-OVN put the VIP on.
  */
 function vipOwners(sim: Simulation, vip: string, port: number): string | undefined {
-  // The scenario and its NB are fixed for a simulation: each VIP's line is made once per pair.
-  let byWorld = VIP_OWNERS.get(sim.scenario);
-  if (!byWorld) {
-    byWorld = new WeakMap();
-    VIP_OWNERS.set(sim.scenario, byWorld);
-  }
-  let byVip = byWorld.get(sim.ovn);
+  // The scenario and its NB are fixed for a simulation: each VIP's line is made once.
+  let byVip = VIP_OWNERS.get(sim);
   if (!byVip) {
     byVip = new Map();
-    byWorld.set(sim.ovn, byVip);
+    VIP_OWNERS.set(sim, byVip);
   }
   const k = `${vip} ${port}`;
   if (byVip.has(k)) return byVip.get(k);
@@ -1293,7 +1288,7 @@ function vipOwners(sim: Simulation, vip: string, port: number): string | undefin
   byVip.set(k, line);
   return line;
 }
-const VIP_OWNERS = new WeakMap<Scenario, WeakMap<OvnWorld, Map<string, string | undefined>>>();
+const VIP_OWNERS = new WeakMap<Simulation, Map<string, string | undefined>>();
 
 function vipOwnersLine(sim: Simulation, vip: string, port: number): string | undefined {
   const s = sim.scenario;

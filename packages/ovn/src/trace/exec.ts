@@ -363,7 +363,11 @@ function hash8(s: string): string {
 /** A southbound model compiled for tracing: parse every match and action once. */
 export class LogicalNetwork {
   private readonly dps = new Map<string, CDatapath>();
-  /** The longest trace log so far: the next one is allocated at that size (TraceLog capacity). */
+  /**
+   * The last trace log's length: the next log is allocated at that size (TraceLog capacity), as
+   * a tracer sends the same few packets. The last, not the longest: one TTL loop's thousands of
+   * entries would otherwise be allocated for every later packet.
+   */
   private logHint = 0;
   private readonly allPorts = new Map<string, CPort>();
   private readonly vips: SbModel["vips"];
@@ -589,7 +593,7 @@ export class LogicalNetwork {
     // with the text).
     const start = startOf === undefined ? cloneMFlow(uflow) : startOf;
     run.traceTables(d, uflow, 0, "ingress", node);
-    if (log.length > this.logHint) this.logHint = log.length;
+    this.logHint = log.length;
     const r = {} as { -readonly [K in keyof TraceResult]: TraceResult[K] };
     lazyProperty(r, "flow", () => formatFlow(typeof start === "function" ? start() : start));
     lazyProperty(r, "tree", () => log.toTree());
