@@ -29,6 +29,8 @@ import {
   type TraceResult as OvnResult,
   deriveMcGroups,
   deriveVips,
+  READ_TP_DST,
+  READ_TP_SRC,
   getProfile,
   hashBackend,
   northd,
@@ -188,6 +190,115 @@ export function runLogical(
   hairpin: readonly HairpinSession[] = [],
 ): LogicalRun {
   const n = net(w, chassis);
+  // With hairpin sessions the run depends on them too: no reuse (they are rare and few).
+  const mf = hairpin.length === 0 ? microflowPacket(f) : null;
+  if (mf === null) return runExecutor(n, chassis, inport, f, ct, natDst, hairpin);
+  const cache = runsOf(n);
+  const base = `${inport}\u0000${ctKey(ct)}\u0000${natDst ? `${natDst.ip}:${natDst.port}` : ""}\u0000${mf.dl_src},${mf.dl_dst},${mf.dl_type},${mf.nw_src},${mf.nw_dst},${mf.ipv6_src},${mf.ipv6_dst},${mf.nw_ttl},${mf.nw_proto},${mf.tcp_flags}`;
+  for (let i = 0; i < cache.masks.length; i++) {
+    const m = cache.masks[i]!;
+    const hit = cache.runs.get(maskedKey(base, m, mf));
+    if (hit !== undefined) return reuse(hit, n, chassis, inport, f, ct, natDst);
+  }
+  const lr = runExecutor(n, chassis, inport, f, ct, natDst, hairpin);
+  const m = lr.result.portsRead;
+  if (!cache.masks.includes(m)) cache.masks.push(m);
+  if (cache.runs.size >= MAX_RUNS) cache.runs.clear();
+  cache.runs.set(maskedKey(base, m, mf), {
+    outputs: lr.outputs.map((o) => ({ port: o.port, change: changeOf(f, o.flow, lr.backend ?? lr.ctNat) })),
+    backend: lr.backend,
+    ctNat: lr.ctNat,
+    stages: lr.stages,
+    dropReason: lr.dropReason,
+  });
+  return lr;
+}
+
+/**
+ * What the logical pipeline decided for a packet, kept for the packets that differ from it only
+ * in L4 ports the run never read (TraceResult.portsRead): the flows, actions and outputs are
+ * the same for them, so only the packet's own fields are put back (OVS's megaflow cache, one
+ * level up). Keyed by the inport, the ct states and DNAT given, the microflow's fields and the
+ * ports the run read; `masks` lists the read-sets seen (at most four), probed in turn.
+ */
+interface CachedRun {
+  readonly outputs: readonly { readonly port: string; readonly change: Partial<Flow> }[];
+  readonly backend: LogicalRun["backend"];
+  readonly ctNat: LogicalRun["ctNat"];
+  readonly stages: LogicalRun["stages"];
+  readonly dropReason: string | null;
+}
+const MAX_RUNS = 4096;
+const RUNS = new WeakMap<LogicalNetwork, { masks: number[]; runs: Map<string, CachedRun> }>();
+function runsOf(n: LogicalNetwork): { masks: number[]; runs: Map<string, CachedRun> } {
+  let c = RUNS.get(n);
+  if (c === undefined) {
+    c = { masks: [], runs: new Map() };
+    RUNS.set(n, c);
+  }
+  return c;
+}
+const CT_KEYS = new WeakMap<readonly string[], string>();
+function ctKey(ct: readonly string[]): string {
+  let k = CT_KEYS.get(ct);
+  if (k === undefined) {
+    k = ct.join(",");
+    CT_KEYS.set(ct, k);
+  }
+  return k;
+}
+const maskedKey = (base: string, m: number, mf: Flow): string =>
+  m === 0 ? base : `${base}|${m & READ_TP_SRC ? mf.tp_src : "*"},${m & READ_TP_DST ? mf.tp_dst : "*"}`;
+
+/** The fields the walk below may have changed on the way to an output (and the DNAT's). */
+const CHANGED: readonly (keyof Flow)[] = ["dl_src", "dl_dst", "nw_src", "nw_dst", "ipv6_src", "ipv6_dst"];
+function changeOf(f: Flow, out: Flow, nat: { readonly port: number } | null): Partial<Flow> {
+  const c: Record<string, unknown> = {};
+  for (const k of CHANGED) if (out[k] !== f[k]) c[k] = out[k];
+  // A DNAT to a port is a change even where it equals this packet's port (not the next one's).
+  if (nat?.port) c.tp_dst = out.tp_dst;
+  return c as Partial<Flow>;
+}
+
+/** A cached decision for packet `f`: its outputs are `f` with the decision's changes. */
+function reuse(
+  hit: CachedRun,
+  n: LogicalNetwork,
+  chassis: string,
+  inport: string,
+  f: Flow,
+  ct: readonly string[],
+  natDst: { readonly ip: string; readonly port: number } | undefined,
+): LogicalRun {
+  const outputs: LogicalOutput[] = [];
+  for (const o of hit.outputs) outputs.push({ port: o.port, flow: withFlow(f, o.change) });
+  const run: Omit<LogicalRun, "text" | "result"> = {
+    outputs,
+    backend: hit.backend,
+    ctNat: hit.ctNat,
+    stages: hit.stages,
+    dropReason: hit.dropReason,
+  };
+  // The executor's own record (and the text made from it) is remade for this packet when asked.
+  let full: LogicalRun | undefined;
+  const again = (): LogicalRun => {
+    full ??= runExecutor(n, chassis, inport, f, ct, natDst, []);
+    return full;
+  };
+  lazyProperty(run, "result", () => again().result);
+  return lazyProperty(run, "text", () => again().text) as LogicalRun;
+}
+
+/** runLogical without the cache: the executor, and the walk over its record. */
+function runExecutor(
+  n: LogicalNetwork,
+  chassis: string,
+  inport: string,
+  f: Flow,
+  ct: readonly string[],
+  natDst: { readonly ip: string; readonly port: number } | undefined,
+  hairpin: readonly HairpinSession[],
+): LogicalRun {
   let chosen: { ip: string; port: number } | null = null;
   const opts = {
     ct,

@@ -9,11 +9,12 @@
  * The code is the closure tree of compile.ts written out: comparisons on fields of at most 32
  * bits read the flow's property directly and compare plain numbers (prerequisites inlined);
  * anything else (bigint fields, wide masks, xreg reads) calls the closure compile.ts builds for
- * it, so both give the same answer on every flow.
+ * it, so both give the same answer on every flow. Reads of the L4 ports also set their bit in
+ * `R` (symtab.ts PORT_READS), which the executor reports as the run's `portsRead`.
  */
 import { compileExpr, type CompileEnv, type Pred } from "./compile.js";
 import { type Expr, negate, parseSymbolText } from "./parse.js";
-import { type ExprSymbol, type MFlow, SYMTAB } from "./symtab.js";
+import { type ExprSymbol, type MFlow, PORT_READS, SYMTAB } from "./symtab.js";
 
 /** Index of the first matching flow of the chunk, or -1. */
 export type ChunkMatcher = (f: MFlow) => number;
@@ -44,9 +45,10 @@ function prereqSource(sym: ExprSymbol, g: Gen): string[] {
   return out;
 }
 
+/** The prerequisites first: a field is then read only where it exists (`icmp4.type` on ICMP). */
 function withPrereqs(test: string, sym: ExprSymbol, g: Gen): string {
   const ps = prereqSource(sym, g);
-  return ps.length === 0 ? test : `(${[test, ...ps].join(" && ")})`;
+  return ps.length === 0 ? test : `(${[...ps.reverse(), test].join(" && ")})`;
 }
 
 /** `e` as a JS boolean expression over `f` (compileExpr's semantics). */
@@ -123,9 +125,11 @@ export function compileTable(flows: readonly MatchSource[], env: CompileEnv): Ch
       lines.push(`if (${cond}) return ${i};`);
     }
     out.push(
-      new Function("k", `"use strict";\nreturn function match(f) {\n${lines.join("\n")}\nreturn -1;\n};`)(
-        g.k,
-      ),
+      new Function(
+        "k",
+        "R",
+        `"use strict";\nreturn function match(f) {\n${lines.join("\n")}\nreturn -1;\n};`,
+      )(g.k, PORT_READS),
     );
   }
   return out;

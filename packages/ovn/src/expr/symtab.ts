@@ -12,6 +12,23 @@
  */
 import type { Flow } from "@ovnsim/packet";
 
+/**
+ * Which L4 port fields a trace has read (bit {@link READ_TP_SRC}, {@link READ_TP_DST}): every
+ * read of `tp_src`/`tp_dst` through a symbol (tcp.src, udp.dst, icmp4.type…) sets its bit, in
+ * the generated match code as in the closures, and the executor sets them for its own reads
+ * (hashes, hairpin sessions, port security's exceptions). The megaflow idea (OVS un-wildcards
+ * the fields a lookup consulted) for the two fields that differ between connections of one
+ * client: a run that read neither decides the same for every source and destination port.
+ * One word, reset by each run: runs are synchronous and never nested.
+ */
+export const PORT_READS: Int32Array = new Int32Array(1);
+export const READ_TP_SRC = 1;
+export const READ_TP_DST = 2;
+/** Records a read of the L4 ports (`READ_TP_SRC`, `READ_TP_DST` or both). */
+export function markPortRead(bits: number): void {
+  PORT_READS[0] = PORT_READS[0]! | bits;
+}
+
 /** The mutable working copy of a flow the logical pipeline executes on (ovn-trace's `uflow`). */
 export type MFlow = { -readonly [K in keyof Omit<Flow, "regs">]: Flow[K] } & { regs: number[] };
 
@@ -209,18 +226,21 @@ export const BASE: Readonly<Record<string, BaseField>> = (() => {
   type BigKey = {
     [K in keyof MFlow]: MFlow[K] extends bigint ? K : never;
   }[keyof MFlow];
-  const n = (mf: string, width: number, k: NumKey): void =>
-    add(
-      num(
-        mf,
-        width,
-        (f) => f[k],
-        (f, v) => {
-          f[k] = width === 32 ? v >>> 0 : v;
-        },
-        `f.${k}`,
-      ),
-    );
+  const n = (mf: string, width: number, k: NumKey): void => {
+    const set = (f: MFlow, v: number): void => {
+      f[k] = width === 32 ? v >>> 0 : v;
+    };
+    // The L4 ports record their reads (PORT_READS; `R` in the generated code).
+    const bit = k === "tp_src" ? READ_TP_SRC : k === "tp_dst" ? READ_TP_DST : 0;
+    if (bit === 0) add(num(mf, width, (f) => f[k], set, `f.${k}`));
+    else {
+      const get = (f: MFlow): number => {
+        markPortRead(bit);
+        return f[k];
+      };
+      add(num(mf, width, get, set, `(R[0] |= ${bit}, f.${k})`));
+    }
+  };
   const g = (mf: string, width: number, k: BigKey): void =>
     add(
       big(

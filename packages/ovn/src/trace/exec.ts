@@ -23,7 +23,11 @@ import {
   LOG_FLAGS,
   LOG_INPORT,
   LOG_OUTPORT,
+  markPortRead,
   type MFlow,
+  PORT_READS,
+  READ_TP_DST,
+  READ_TP_SRC,
   SYMTAB,
   type Symtab,
   symtabFor,
@@ -231,6 +235,16 @@ export interface TraceResult {
   readonly deliveries: readonly { readonly port: string; readonly flow: Flow }[];
   /** True when the packet reached no port. */
   readonly dropped: boolean;
+  /**
+   * Which L4 ports the run's outcome may depend on: bit 1 the source port (`tcp.src`,
+   * `udp.src`, `icmp4.type`…), bit 2 the destination port. A bit is clear when no match the
+   * lookups evaluated and no action that ran read that field (nor a copy of it: ct_lb's
+   * `ct_tp_dst`), so a packet that differs only there takes the same flows and actions, and
+   * reaches the same ports with the same changes (OVS's megaflow idea: the fields consulted).
+   * Hashes over the 5-tuple (select, ct_lb among several backends), hairpin sessions, the
+   * packets nested actions build and port security's exceptions set both bits or theirs.
+   */
+  readonly portsRead: number;
 }
 
 const CT_NAMES = ["new", "est", "rel", "rpl", "inv", "trk", "snat", "dnat"] as const;
@@ -592,7 +606,9 @@ export class LogicalNetwork {
     // The `# …` line and the node tree are made when first read (the tracer asks for them only
     // with the text).
     const start = startOf === undefined ? cloneMFlow(uflow) : startOf;
+    PORT_READS[0] = 0;
     run.traceTables(d, uflow, 0, "ingress", node);
+    const portsRead = PORT_READS[0]!;
     this.logHint = log.length;
     const r = {} as { -readonly [K in keyof TraceResult]: TraceResult[K] };
     lazyProperty(r, "flow", () => formatFlow(typeof start === "function" ? start() : start));
@@ -601,6 +617,7 @@ export class LogicalNetwork {
     r.outputs = run.outputs;
     r.deliveries = run.deliveries;
     r.dropped = run.outputs.length === 0;
+    r.portsRead = portsRead;
     return r;
   }
 
@@ -983,6 +1000,7 @@ class TraceRun {
   /** The hairpin session `f` is the reply of (source = backend, destination = VIP). */
   private hairpinReplyOf(f: MFlow): HairpinSession | undefined {
     if (!this.hairpin || this.hairpin.length === 0) return undefined;
+    markPortRead(READ_TP_SRC | READ_TP_DST);
     const v6 = f.dl_type === 0x86dd;
     if (!v6 && f.dl_type !== 0x0800) return undefined;
     const src = v6 ? formatIp6(f.ipv6_src) : formatIp4(f.nw_src);
@@ -1293,6 +1311,8 @@ class TraceRun {
         return;
       case "ct_snat_to_vip": {
         const vip = this.net.vipFor(f);
+        // ct_tp_dst is ct_lb's copy of the destination port.
+        if (vip) markPortRead(READ_TP_DST);
         if (vip && vip.port === f.ct_tp_dst) {
           const text = vip.family === 4 ? formatIp4(vip.ip4) : formatIp6(vip.ip6);
           this.log.add(sup, "action", `/* nat(src=${text}) */`);
@@ -1360,6 +1380,7 @@ class TraceRun {
       return;
     }
     const pinned = members.find((m) => m.id === this.selectId);
+    if (!pinned) markPortRead(READ_TP_SRC | READ_TP_DST); // the datapath's hash covers them
     const id = pinned ? pinned.id : selectMember(members, f);
     const g = cloneMFlow(f);
     writeField(a.dst, g, BigInt(id));
@@ -1407,6 +1428,8 @@ class TraceRun {
           dst = pinned;
           this.lbDst = undefined;
         } else if (mine.length) {
+          // A choice among several backends hashes the 5-tuple (or the hash_fields).
+          if (mine.length > 1) markPortRead(READ_TP_SRC | READ_TP_DST);
           dst = mine[this.choose(mine, f, hashFields) % mine.length];
         }
         if (!dst) this.log.add(sup, "error", "*** no load balancing destination (use --lb-dst)");
@@ -1445,6 +1468,8 @@ class TraceRun {
     pipeline: Pipeline,
     sup: number,
   ): void {
+    // The packet it builds is made from this one's ports (swapped, or tested: icmp, tcp_reset).
+    markPortRead(READ_TP_SRC | READ_TP_DST);
     const g = cloneMFlow(f);
     const swap = kind === "reject";
     if (kind === "reject") {
@@ -1574,6 +1599,7 @@ class TraceRun {
         const vip = this.net.vipFor(f);
         const family = f.dl_type === 0x0800 ? 4 : f.dl_type === 0x86dd ? 6 : 0;
         if (vip && family) {
+          markPortRead(READ_TP_DST); // tp_dst, or ct_tp_dst: ct_lb's copy of it
           if (f.ct_state & CS.dnat)
             res = (family === 4 ? f.nw_src === f.nw_dst : f.ipv6_src === f.ipv6_dst) ? 1 : 0;
           res &= vip.port === (a.fn === "chk_lb_hairpin" ? f.ct_tp_dst : f.tp_dst) ? 1 : 0;
@@ -1778,6 +1804,7 @@ function portSecIn(p: CPort, f: MFlow): boolean {
     if (f.dl_type === 0x0800) {
       if (!ps.ip4.length && !ps.ip6.length) return true;
       if (ps.ip4.includes(f.nw_src)) return true;
+      if (f.nw_proto === 17) markPortRead(READ_TP_SRC | READ_TP_DST); // the DHCP exception
       return (
         f.nw_proto === 17 && f.tp_src === 68 && f.tp_dst === 67 && f.nw_src === 0 && f.nw_dst === 0xffffffff
       );
@@ -1793,6 +1820,7 @@ function portSecIn(p: CPort, f: MFlow): boolean {
       const l = lla(ps.mac);
       if (!passed && f.ipv6_src !== l) return false;
       if (f.nw_proto === 58) {
+        markPortRead(READ_TP_SRC); // icmp6.type
         if (f.tp_src === 135 && f.arp_sha !== 0 && f.arp_sha !== ps.mac) return false;
         if (f.tp_src === 136) {
           if (f.arp_tha !== 0 && f.arp_tha !== ps.mac) return false;

@@ -6,7 +6,7 @@ export type { Expr, FieldRef, Relop, ExprTables } from "../expr/parse.js";
 export { compileExpr, foldConstants } from "../expr/compile.js";
 export type { Pred, CompileEnv } from "../expr/compile.js";
 export { parseMicroflow } from "../expr/microflow.js";
-export { SYMTAB, symtabFor } from "../expr/symtab.js";
+export { READ_TP_DST, READ_TP_SRC, SYMTAB, symtabFor } from "../expr/symtab.js";
 export type { ExprSymbol, MFlow, Symtab } from "../expr/symtab.js";
 export { parseActions } from "../actions/parse.js";
 export type { Action, LbBackend, NestKind, ResultFn } from "../actions/parse.js";
