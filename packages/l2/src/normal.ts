@@ -26,6 +26,7 @@ export interface TraceNote {
 export interface NormalOutput {
   readonly port: number;
   readonly name: string;
+  /** Frozen, so a frame made with it (`withFlow`) keeps this array rather than copying it. */
   readonly vlans: readonly VlanHeader[];
 }
 
@@ -329,7 +330,7 @@ function decideOutput(
     if (out !== inx) {
       const message = "forwarding to learned port";
       notes.push({ type: "detail", text: message });
-      const outputs = [{ port: out.port, name: out.name, vlans: outputVlans(out, xvlan) }];
+      const outputs = [{ port: out.port, name: out.name, vlans: Object.freeze(outputVlans(out, xvlan)) }];
       return { kind: "forward", port: out.port, vlan, outputs, message, notes, learned };
     }
     const message = "learned port is input port, dropping";
@@ -343,7 +344,7 @@ function decideOutput(
   for (const p of list) {
     if (p === inx || !p.floodable || p.port === inPort) continue;
     if (!portCarriesVlan(p, vlan, inner)) continue;
-    outputs.push({ port: p.port, name: p.name, vlans: outputVlans(p, xvlan) });
+    outputs.push({ port: p.port, name: p.name, vlans: Object.freeze(outputVlans(p, xvlan)) });
   }
   return { kind: "flood", ports: outputs.map((o) => o.port), vlan, outputs, message, notes, learned };
 }

@@ -51,6 +51,7 @@ import {
   NA_FLAG,
   naFrame,
   nsFrame,
+  rewriteFrame,
 } from "./frames.js";
 import {
   compileTopology,
@@ -1278,7 +1279,23 @@ export class PhysicalNetwork {
     const mac = this.resolveNeighbour(ctx, hr, r);
     if (mac === undefined) return;
     const out = r.out!;
-    const fwd = withFlow(f, { dl_src: out.nic.mac, dl_dst: mac, nw_ttl: f.nw_ttl - 1, vlans: NO_VLANS });
+    // withFlow(f, { dl_src, dl_dst, nw_ttl, vlans: [] }), written out (see rewriteFrame).
+    const fwd = rewriteFrame(
+      f,
+      out.nic.mac,
+      mac,
+      f.dl_type,
+      NO_VLANS,
+      f.nw_src,
+      f.nw_dst,
+      f.ipv6_src,
+      f.ipv6_dst,
+      f.nw_proto,
+      f.nw_ttl - 1,
+      f.tp_src,
+      f.tp_dst,
+      f.tcp_flags,
+    );
     this.hostTransmitRt(ctx, hr, r.dev, fwd, false, out);
   }
 
