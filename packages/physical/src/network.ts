@@ -40,7 +40,7 @@ import {
 } from "@ovnsim/packet";
 import { formatIp, type IpAddr, inPrefix, parseIp, sameIp } from "./addr.js";
 import { type AttachedBridge, type BridgeOutput, NormalBridge } from "./bridge.js";
-import { describeFrame } from "./describe.js";
+import { type DescribeMemo, describeFrame, describeMemo, describeWith } from "./describe.js";
 import {
   ALL_NODES6,
   ARP_OP,
@@ -150,7 +150,7 @@ const MAX_STEPS = 100_000;
 // How an event's text is made. Events keep what their text is made of and render it when it is
 // first read: a reader that skips an event (the tracer skips a send's own wire copy) never pays.
 const TEXT = 0;
-/** describeFrame(frame). */
+/** describeFrame(frame) (arg: the DescribeMemo of the place). */
 const DESCRIBE = 1;
 /** A switch's NORMAL decision (arg: the NormalDecision). */
 const SWITCH = 2;
@@ -195,7 +195,7 @@ class Ev implements TraceEvent {
 function renderText(how: number, arg: unknown, frame: Flow | undefined, head: string | undefined): string {
   switch (how) {
     case DESCRIBE:
-      return describeFrame(frame as Flow);
+      return describeWith(arg as DescribeMemo, frame as Flow);
     case SWITCH: {
       // A decision without learning is one shared object per (port, tag, output): its text once.
       const d = arg as NormalDecision;
@@ -288,6 +288,8 @@ interface NicRt {
   readonly children: Map<number, NicRt>;
   /** Neighbour entries learned on this interface, by address (IPv4 as a number, IPv6 as a bigint). */
   readonly neigh: Map<number | bigint, MutNeigh>;
+  /** The parts of the last frame described here (see describeWith). */
+  readonly desc: DescribeMemo;
 }
 
 interface BridgeRt {
@@ -635,6 +637,7 @@ export class PhysicalNetwork {
           peer: undefined,
           children: new Map(),
           neigh: new Map(),
+          desc: describeMemo(),
         });
         if (!n.up) continue;
         for (const a of n.addresses) local.add(addrKey(a.ip));
@@ -819,7 +822,7 @@ export class PhysicalNetwork {
   inject(host: string, iface: string, frame: Flow): Trace {
     const ctx = this.begin();
     const n = this.nicRt(host, iface);
-    ctx.lazy("send", n.at, DESCRIBE, undefined, frame);
+    ctx.lazy("send", n.at, DESCRIBE, n.desc, frame);
     this.hostTransmit(ctx, host, iface, frame);
     ctx.drain();
     return ctx.trace();
@@ -873,7 +876,7 @@ export class PhysicalNetwork {
       tpDst: opts.tpDst ?? 0,
       tcpFlags: opts.tcpFlags ?? 0,
     });
-    ctx.lazy("send", n.at, DESCRIBE, undefined, frame);
+    ctx.lazy("send", n.at, DESCRIBE, n.desc, frame);
     this.hostTransmitRt(ctx, hr, r.dev, frame, false, n);
     ctx.drain();
     return ctx.trace();
@@ -1073,7 +1076,7 @@ export class PhysicalNetwork {
       this.hostTransmitRt(ctx, hr, nic.parent, tagged, false);
       return;
     }
-    ctx.lazy("wire", n.at, DESCRIBE, undefined, frame);
+    ctx.lazy("wire", n.at, DESCRIBE, n.desc, frame);
     this.wireSend(ctx, n.end, n.peer, frame);
   }
 

@@ -14,6 +14,7 @@ import {
   ARP_OP,
   arpFrame,
   BROADCAST,
+  describeFrame,
   fromPacket,
   ipFrame,
   NA_FLAG,
@@ -22,6 +23,7 @@ import {
   parseIp,
   toPacket,
 } from "../src/index.js";
+import { describeMemo, describeWith } from "../src/describe.js";
 import { rewriteFrame } from "../src/frames.js";
 
 describe("physical frames survive the wire format", () => {
@@ -173,5 +175,35 @@ describe("rewriteFrame", () => {
     expect(Object.keys(a)).toEqual(Object.keys(b));
     expect(Object.isFrozen(a) && Object.isFrozen(a.vlans)).toBe(true);
     expect(a.regs).toBe(base.regs);
+  });
+});
+
+describe("describeWith", () => {
+  it("reads as describeFrame for every frame through one memo", () => {
+    const memo = describeMemo();
+    const base = ipFrame({ dlSrc: 1, dlDst: 2, src: parseIp("10.0.0.1"), dst: parseIp("10.0.0.2") });
+    const frames = [
+      base,
+      withFlow(base, { tp_src: 40000, tp_dst: 80 }),
+      withFlow(base, { tp_src: 40001, tp_dst: 80 }),
+      withFlow(base, { tp_src: 40001, tp_dst: 80, vlans: [{ tpid: 0x8100, pcp: 0, vid: 341 }] }),
+      withFlow(base, { tp_src: 40001, tp_dst: 80, vlans: [{ tpid: 0x8100, pcp: 0, vid: 342 }] }),
+      withFlow(base, { tp_src: 40001, tp_dst: 80, nw_ttl: 63 }),
+      withFlow(base, { nw_proto: 17, tp_src: 53, tp_dst: 5353 }),
+      withFlow(base, { nw_proto: 1 }),
+      withFlow(base, { dl_src: 3 }),
+      withFlow(base, { nw_dst: 0x0a000003 }),
+      arpFrame({
+        op: ARP_OP.request,
+        dlSrc: 1,
+        dlDst: BROADCAST,
+        sha: 1,
+        spa: parseIp("10.0.0.1"),
+        tha: 0,
+        tpa: parseIp("10.0.0.2"),
+      }),
+      base,
+    ];
+    for (const f of frames) expect(describeWith(memo, f)).toBe(describeFrame(f));
   });
 });
