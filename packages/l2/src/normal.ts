@@ -175,6 +175,15 @@ export function isReservedMac(mac: number): boolean {
   return RESERVED.has(mac);
 }
 
+/**
+ * `RESERVED.has(mac)`, the set consulted only for the three OUIs it holds: a Set lookup of a
+ * 48-bit key (a heap number) on every packet cost more than the division.
+ */
+function reserved(mac: number): boolean {
+  const oui = Math.floor(mac / 0x1000000);
+  return (oui === 0x0180c2 || oui === 0x00e02b || oui === 0x01000c) && RESERVED.has(mac);
+}
+
 const OFPP_NONE = 0xffff;
 
 /**
@@ -217,7 +226,7 @@ export function normalDecide(
     return st.refused;
   }
   const vlan = iv.vlan;
-  if (!opts.forwardBpdu && RESERVED.has(dlDst)) {
+  if (!opts.forwardBpdu && reserved(dlDst)) {
     if (st.reserved === undefined) st.reserved = reservedDrop(vlan);
     return st.reserved;
   }
@@ -290,7 +299,7 @@ function decideFresh(
     xvlan = vlans.map((v) => (typeof v === "number" ? { tpid: 0x8100, pcp: 0, vid: v } : v)).slice(0, 2);
     vlan = xvlan[0]?.vid ?? 0;
   }
-  if (!opts.forwardBpdu && RESERVED.has(dlDst)) return reservedDrop(vlan);
+  if (!opts.forwardBpdu && reserved(dlDst)) return reservedDrop(vlan);
   const notes: TraceNote[] = [];
   let learned = false;
   if (inx && opts.learn !== false) {
