@@ -9,6 +9,10 @@
  *
  * Multicast snooping (off by default in OVS), mirrors, bonds and dot1q-tunnel ports are not
  * modelled.
+ *
+ * Every hop of a physical switch and every NORMAL action runs this, so a decision that learned
+ * nothing is remembered per (input port, tag, learned output port) of a port list and handed
+ * out again: decisions are immutable, and such a packet's notes name no MAC.
  */
 import type { Flow, VlanHeader } from "@ovnsim/packet";
 import { formatMac } from "@ovnsim/packet";

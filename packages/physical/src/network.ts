@@ -20,11 +20,14 @@
  * resolution), proxy ARP, arp_filter/arp_ignore variants.
  *
  * A traced connection crosses this network twice (the request and the reply), thousands of
- * times on one network, so the path of a frame allocates little: the topology is resolved once
- * into per-interface and per-port records (their place names, where their cable leads, VLAN
- * sub-interfaces by VID, neighbour entries by address), route lookups are kept per destination,
- * an event keeps what its text is made of and renders it when read, and queued frames are slots
- * in one array rather than closures.
+ * times on one network, so the path of a frame allocates little beyond its events and the
+ * frames it changes: the topology is resolved once into per-interface and per-port records
+ * (their place names, where their cable leads, VLAN sub-interfaces by VID, neighbour entries by
+ * address), route lookups are kept per destination with their output interface, an event keeps
+ * what its text is made of and renders it when read (a switch's text once per shared NORMAL
+ * decision, a frame's description from parts kept per place), queued frames are slots in one
+ * array rather than closures, and that array and the loop detector's lists are kept between
+ * actions. A switch's copy that leaves with the tags it came with is the frame itself.
  */
 import { type L2PortConfig, MacTable, type NormalDecision, normalDecide } from "@ovnsim/l2";
 import {
