@@ -98,9 +98,19 @@ interface Compiled {
 
 const cache = new WeakMap<readonly (L2PortConfig | ResolvedPort)[], Compiled>();
 
+/** The port list of the last call and its compilation: one switch's packets come in runs. */
+let lastPorts: readonly (L2PortConfig | ResolvedPort)[] | undefined;
+let lastCompiled: Compiled | undefined;
+
 function compiled(ports: readonly (L2PortConfig | ResolvedPort)[]): Compiled {
-  const hit = cache.get(ports);
-  if (hit) return hit;
+  if (ports === lastPorts) return lastCompiled!;
+  const hit = cache.get(ports) ?? compile(ports);
+  lastPorts = ports;
+  lastCompiled = hit;
+  return hit;
+}
+
+function compile(ports: readonly (L2PortConfig | ResolvedPort)[]): Compiled {
   const list = ports.map((p) => ("mode" in p ? p : resolvePort(p)));
   const byPort = new Map<number, ResolvedPort>();
   for (const p of list) if (!byPort.has(p.port)) byPort.set(p.port, p);
