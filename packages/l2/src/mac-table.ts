@@ -28,7 +28,14 @@ interface Entry {
   port: number;
   /** Whole second at which the entry expires; Infinity for a static entry. */
   expires: number;
+  /** Neighbours in the least-recently-learned list (OVS keeps its `lrus` list the same way). */
+  prev: Entry | undefined;
+  next: Entry | undefined;
 }
+
+/** What `learn` returns: two shared answers, so learning a MAC allocates nothing. */
+const CHANGED: { readonly changed: boolean } = Object.freeze({ changed: true });
+const UNCHANGED: { readonly changed: boolean } = Object.freeze({ changed: false });
 
 export interface MacEntry {
   readonly vlan: number;
@@ -55,8 +62,13 @@ export class MacTable {
   readonly maxEntries: number;
   /** vlan → mac → entry. */
   private readonly byVlan = new Map<number, Map<number, Entry>>();
-  /** Least recently learned first (Map keeps insertion order; re-learning re-inserts). */
-  private readonly lru = new Map<Entry, true>();
+  /**
+   * Least recently learned first: an intrusive list rather than a Map re-inserted on every
+   * learn, whose deleted slots made V8 rebuild the table every few hundred packets.
+   */
+  private head: Entry | undefined;
+  private tail: Entry | undefined;
+  private count = 0;
   /** Counters like `fdb/stats-show`. */
   private counters = { learned: 0, expired: 0, evicted: 0, moved: 0 };
 
@@ -68,7 +80,7 @@ export class MacTable {
   }
 
   get size(): number {
-    return this.lru.size;
+    return this.count;
   }
 
   get stats(): {
@@ -84,8 +96,28 @@ export class MacTable {
     return this.byVlan.get(vlan)?.get(mac);
   }
 
+  /** Appends `e` as the most recently learned entry. */
+  private append(e: Entry): void {
+    e.prev = this.tail;
+    e.next = undefined;
+    if (this.tail) this.tail.next = e;
+    else this.head = e;
+    this.tail = e;
+    this.count++;
+  }
+
+  private unlink(e: Entry): void {
+    if (e.prev) e.prev.next = e.next;
+    else this.head = e.next;
+    if (e.next) e.next.prev = e.prev;
+    else this.tail = e.prev;
+    e.prev = undefined;
+    e.next = undefined;
+    this.count--;
+  }
+
   private remove(e: Entry): void {
-    this.lru.delete(e);
+    this.unlink(e);
     const m = this.byVlan.get(e.vlan);
     m?.delete(e.mac);
     if (m && m.size === 0) this.byVlan.delete(e.vlan);
@@ -94,8 +126,8 @@ export class MacTable {
   /** mac_learning_run: drop expired entries (and any over the size limit). */
   run(now: number): void {
     const t = Math.floor(now);
-    for (const e of this.lru.keys()) {
-      if (this.lru.size > this.maxEntries || t >= e.expires) {
+    for (let e = this.head; e !== undefined; e = this.head) {
+      if (this.count > this.maxEntries || t >= e.expires) {
         this.remove(e);
         this.counters.expired++;
       } else {
@@ -110,14 +142,14 @@ export class MacTable {
    * … is on port … in VLAN …". Multicast sources are never learned; static entries never move.
    */
   learn(vlan: number, mac: number, port: number, now: number): { readonly changed: boolean } {
-    if (isMulticast(mac)) return { changed: false };
+    if (isMulticast(mac)) return UNCHANGED;
     this.run(now);
     const t = Math.floor(now);
     let e = this.find(vlan, mac);
-    if (e && e.expires === Number.POSITIVE_INFINITY) return { changed: false };
+    if (e && e.expires === Number.POSITIVE_INFINITY) return UNCHANGED;
     if (!e) {
-      if (this.lru.size >= this.maxEntries) this.evictFairly();
-      e = { vlan, mac, port: -1, expires: 0 };
+      if (this.count >= this.maxEntries) this.evictFairly();
+      e = { vlan, mac, port: -1, expires: 0, prev: undefined, next: undefined };
       let m = this.byVlan.get(vlan);
       if (!m) {
         m = new Map();
@@ -125,24 +157,25 @@ export class MacTable {
       }
       m.set(mac, e);
       this.counters.learned++;
-    } else {
-      this.lru.delete(e);
+      this.append(e);
+    } else if (e !== this.tail) {
+      this.unlink(e);
+      this.append(e);
     }
-    this.lru.set(e, true);
     e.expires = t + this.idleTime;
     if (e.port !== port) {
       if (e.port !== -1) this.counters.moved++;
       e.port = port;
-      return { changed: true };
+      return CHANGED;
     }
-    return { changed: false };
+    return UNCHANGED;
   }
 
   /** `ovs-appctl fdb/add`: a static entry (never ages, never moves). */
   addStatic(vlan: number, mac: number, port: number): void {
     let e = this.find(vlan, mac);
     if (!e) {
-      e = { vlan, mac, port, expires: Number.POSITIVE_INFINITY };
+      e = { vlan, mac, port, expires: Number.POSITIVE_INFINITY, prev: undefined, next: undefined };
       let m = this.byVlan.get(vlan);
       if (!m) {
         m = new Map();
@@ -150,21 +183,21 @@ export class MacTable {
       }
       m.set(mac, e);
     } else {
-      this.lru.delete(e);
+      this.unlink(e);
       e.port = port;
       e.expires = Number.POSITIVE_INFINITY;
     }
-    this.lru.set(e, true);
+    this.append(e);
   }
 
   /** evict_mac_entry_fairly: the oldest entry of the port with the most entries (ties: lowest port). */
   private evictFairly(): void {
     const count = new Map<number, number>();
-    for (const e of this.lru.keys()) count.set(e.port, (count.get(e.port) ?? 0) + 1);
+    for (let e = this.head; e !== undefined; e = e.next) count.set(e.port, (count.get(e.port) ?? 0) + 1);
     let best = -1;
     let bestN = -1;
     for (const [p, n] of count) if (n > bestN || (n === bestN && p < best)) [best, bestN] = [p, n];
-    for (const e of this.lru.keys()) {
+    for (let e = this.head; e !== undefined; e = e.next) {
       if (e.port === best) {
         this.remove(e);
         this.counters.evicted++;
@@ -183,23 +216,32 @@ export class MacTable {
 
   /** Forget everything learned on `port` (a port deleted or a link down), or everything. */
   flush(port?: number): void {
-    for (const e of [...this.lru.keys()]) {
+    for (let e = this.head; e !== undefined; ) {
+      const next = e.next;
       if (e.expires !== Number.POSITIVE_INFINITY && (port === undefined || e.port === port)) this.remove(e);
+      e = next;
     }
   }
 
   /** An independent copy (same entries, same LRU order, same counters). */
   clone(): MacTable {
     const t = new MacTable({ idleTime: this.idleTime, maxEntries: this.maxEntries });
-    for (const e of this.lru.keys()) {
-      const c: Entry = { vlan: e.vlan, mac: e.mac, port: e.port, expires: e.expires };
+    for (let e = this.head; e !== undefined; e = e.next) {
+      const c: Entry = {
+        vlan: e.vlan,
+        mac: e.mac,
+        port: e.port,
+        expires: e.expires,
+        prev: undefined,
+        next: undefined,
+      };
       let m = t.byVlan.get(c.vlan);
       if (!m) {
         m = new Map();
         t.byVlan.set(c.vlan, m);
       }
       m.set(c.mac, c);
-      t.lru.set(c, true);
+      t.append(c);
     }
     t.counters = { ...this.counters };
     return t;
@@ -209,7 +251,7 @@ export class MacTable {
   entries(now: number): readonly MacEntry[] {
     const t = Math.floor(now);
     const out: MacEntry[] = [];
-    for (const e of this.lru.keys()) {
+    for (let e = this.head; e !== undefined; e = e.next) {
       if (t >= e.expires) continue;
       out.push({
         vlan: e.vlan,

@@ -9,12 +9,16 @@
  *
  * Multicast snooping (off by default in OVS), mirrors, bonds and dot1q-tunnel ports are not
  * modelled.
+ *
+ * Every hop of a physical switch and every NORMAL action runs this, so a decision that learned
+ * nothing is remembered per (input port, tag, learned output port) of a port list and handed
+ * out again: decisions are immutable, and such a packet's notes name no MAC.
  */
 import type { Flow, VlanHeader } from "@ovnsim/packet";
 import { formatMac } from "@ovnsim/packet";
 import type { MacTable } from "./mac-table.js";
 import type { L2PortConfig, ResolvedPort } from "./vlan.js";
-import { inputVlan, outputVlans, portCarriesVlan, resolvePort } from "./vlan.js";
+import { type InputVlan, inputVlan, outputVlans, portCarriesVlan, resolvePort } from "./vlan.js";
 
 /** One line of a NORMAL trace, with OVS's `oftrace_node_type` (detail/warn/error). */
 export interface TraceNote {
@@ -26,6 +30,7 @@ export interface TraceNote {
 export interface NormalOutput {
   readonly port: number;
   readonly name: string;
+  /** Frozen, so a frame made with it (`withFlow`) keeps this array rather than copying it. */
   readonly vlans: readonly VlanHeader[];
 }
 
@@ -68,18 +73,103 @@ export interface L2Ports {
   readonly byPort: ReadonlyMap<number, ResolvedPort>;
 }
 
-const cache = new WeakMap<readonly (L2PortConfig | ResolvedPort)[], L2Ports>();
+/**
+ * What one input port makes of one input tag: the VLAN it is switched in (or the refusal), and
+ * the decisions that follow without learning, by learned output port. A decision is a function
+ * of the input port, the tag, whether the source was (re)learned and where the destination is
+ * learned; when nothing was learned the notes name no MAC, so the same decision object serves
+ * every such packet (it is immutable), instead of ~1 KB of notes, headers and outputs each.
+ */
+interface InputState {
+  readonly iv: InputVlan;
+  refused: NormalDecision | undefined;
+  reserved: NormalDecision | undefined;
+  flood: NormalDecision | undefined;
+  /** By the port the destination was learned on. */
+  readonly byMacPort: Map<number, NormalDecision>;
+}
 
-/** Resolves a bridge's ports (validating each: SimError for a bad tag/trunk/mode or a duplicate port). */
-export function compilePorts(ports: readonly (L2PortConfig | ResolvedPort)[]): L2Ports {
-  const hit = cache.get(ports);
-  if (hit) return hit;
+/** Compiled ports and the decisions remembered for them (see InputState). */
+interface Compiled {
+  readonly ports: L2Ports;
+  /** By input port, then by tag code (see tagCode). */
+  readonly states: Map<ResolvedPort, Map<number, InputState>>;
+}
+
+const cache = new WeakMap<readonly (L2PortConfig | ResolvedPort)[], Compiled>();
+
+/** The port list of the last call and its compilation: one switch's packets come in runs. */
+let lastPorts: readonly (L2PortConfig | ResolvedPort)[] | undefined;
+let lastCompiled: Compiled | undefined;
+
+function compiled(ports: readonly (L2PortConfig | ResolvedPort)[]): Compiled {
+  if (ports === lastPorts) return lastCompiled!;
+  const hit = cache.get(ports) ?? compile(ports);
+  lastPorts = ports;
+  lastCompiled = hit;
+  return hit;
+}
+
+function compile(ports: readonly (L2PortConfig | ResolvedPort)[]): Compiled {
   const list = ports.map((p) => ("mode" in p ? p : resolvePort(p)));
   const byPort = new Map<number, ResolvedPort>();
   for (const p of list) if (!byPort.has(p.port)) byPort.set(p.port, p);
-  const res = { list, byPort };
+  const res: Compiled = { ports: { list, byPort }, states: new Map() };
   cache.set(ports, res);
   return res;
+}
+
+/** Resolves a bridge's ports (validating each: SimError for a bad tag/trunk/mode or a duplicate port). */
+export function compilePorts(ports: readonly (L2PortConfig | ResolvedPort)[]): L2Ports {
+  return compiled(ports).ports;
+}
+
+/**
+ * A number naming a VLAN stack of at most one tag exactly (0 = untagged; else 1 + the tag's
+ * TPID, PCP and VID packed), or -1 for a stack that is not remembered (two tags, odd values).
+ */
+function tagCode(vlans: readonly (number | VlanHeader)[]): number {
+  if (vlans.length === 0) return 0;
+  if (vlans.length > 1) return -1;
+  const v = vlans[0]!;
+  let tpid = 0x8100;
+  let pcp = 0;
+  let vid: number;
+  if (typeof v === "number") vid = v;
+  else {
+    tpid = v.tpid;
+    pcp = v.pcp;
+    vid = v.vid;
+  }
+  if (!(tpid >= 0 && tpid <= 0xffff && pcp >= 0 && pcp <= 7 && vid >= 0 && vid <= 4095)) return -1;
+  if (!Number.isInteger(tpid) || !Number.isInteger(pcp) || !Number.isInteger(vid)) return -1;
+  return 1 + (tpid * 8 + pcp) * 4096 + vid;
+}
+
+/** The input state of (port, tag code), made on first sight. */
+function inputState(
+  c: Compiled,
+  inx: ResolvedPort,
+  code: number,
+  vlans: readonly (number | VlanHeader)[],
+): InputState {
+  let byCode = c.states.get(inx);
+  if (byCode === undefined) {
+    byCode = new Map();
+    c.states.set(inx, byCode);
+  }
+  let st = byCode.get(code);
+  if (st === undefined) {
+    st = {
+      iv: inputVlan(inx, vlans),
+      refused: undefined,
+      reserved: undefined,
+      flood: undefined,
+      byMacPort: new Map(),
+    };
+    byCode.set(code, st);
+  }
+  return st;
 }
 
 /** OVS `eth_addr_is_reserved`: 802.1D/Q reserved, Extreme and Cisco control MACs. */
@@ -99,6 +189,15 @@ export function isReservedMac(mac: number): boolean {
   return RESERVED.has(mac);
 }
 
+/**
+ * `RESERVED.has(mac)`, the set consulted only for the three OUIs it holds: a Set lookup of a
+ * 48-bit key (a heap number) on every packet cost more than the division.
+ */
+function reserved(mac: number): boolean {
+  const oui = Math.floor(mac / 0x1000000);
+  return (oui === 0x0180c2 || oui === 0x00e02b || oui === 0x01000c) && RESERVED.has(mac);
+}
+
 const OFPP_NONE = 0xffff;
 
 /**
@@ -115,33 +214,98 @@ export function normalDecide(
   dlSrc: number,
   dlDst: number,
   now: number,
-  opts: NormalOptions = {},
+  opts: NormalOptions = NO_OPTIONS,
 ): NormalDecision {
-  const { list, byPort } = compilePorts(ports);
-  const notes: TraceNote[] = [];
+  const c = compiled(ports);
+  const { byPort } = c.ports;
   const noneBundle = inPort === OFPP_NONE;
   const inx = noneBundle ? undefined : byPort.get(inPort);
   if (!noneBundle && !inx) {
-    notes.push({ type: "warn", text: "no input bundle, dropping" });
     return {
       kind: "drop",
       reason: "no input bundle",
       message: "no input bundle, dropping",
-      notes,
+      notes: [{ type: "warn", text: "no input bundle, dropping" }],
       learned: false,
       outputs: [],
     };
   }
+  const code = inx ? tagCode(vlans) : -1;
+  if (inx === undefined || code < 0)
+    return decideFresh(c, table, inPort, inx, vlans, dlSrc, dlDst, now, opts);
+  const st = inputState(c, inx, code, vlans);
+  const iv = st.iv;
+  if (!iv.ok) {
+    if (st.refused === undefined) st.refused = refusal(iv.reason);
+    return st.refused;
+  }
+  const vlan = iv.vlan;
+  if (!opts.forwardBpdu && reserved(dlDst)) {
+    if (st.reserved === undefined) st.reserved = reservedDrop(vlan);
+    return st.reserved;
+  }
+  if (opts.learn !== false && table.learn(vlan, dlSrc, inx.port, now).changed) {
+    // The notes name the learned MAC: this decision is the packet's own.
+    const notes: TraceNote[] = [
+      { type: "detail", text: `learned that ${formatMac(dlSrc)} is on port ${inx.name} in VLAN ${vlan}` },
+    ];
+    return decideOutput(c, table, inPort, inx, vlan, iv.xvlan, dlDst, now, notes, true);
+  }
+  const macPort = table.lookup(vlan, dlDst, now);
+  if (macPort === undefined) {
+    if (st.flood === undefined)
+      st.flood = decideOutput(c, table, inPort, inx, vlan, iv.xvlan, dlDst, now, [], false);
+    return st.flood;
+  }
+  let d = st.byMacPort.get(macPort);
+  if (d === undefined) {
+    d = decideOutput(c, table, inPort, inx, vlan, iv.xvlan, dlDst, now, [], false);
+    st.byMacPort.set(macPort, d);
+  }
+  return d;
+}
+
+const NO_OPTIONS: NormalOptions = Object.freeze({});
+
+function refusal(reason: string): NormalDecision {
+  const message = "disallowed VLAN VID for this input port, dropping";
+  const notes: TraceNote[] = [
+    { type: "error", text: reason },
+    { type: "warn", text: message },
+  ];
+  return { kind: "drop", reason, message, notes, learned: false, outputs: [] };
+}
+
+function reservedDrop(vlan: number): NormalDecision {
+  const message = "packet has reserved destination MAC, dropping";
+  return {
+    kind: "drop",
+    reason: "reserved destination MAC",
+    message,
+    notes: [{ type: "detail", text: message }],
+    vlan,
+    learned: false,
+    outputs: [],
+  };
+}
+
+/** The whole decision made afresh (OFPP_NONE, or a stack of two tags). */
+function decideFresh(
+  c: Compiled,
+  table: MacTable,
+  inPort: number,
+  inx: ResolvedPort | undefined,
+  vlans: readonly (number | VlanHeader)[],
+  dlSrc: number,
+  dlDst: number,
+  now: number,
+  opts: NormalOptions,
+): NormalDecision {
   let vlan: number;
   let xvlan: readonly VlanHeader[];
   if (inx) {
     const iv = inputVlan(inx, vlans);
-    if (!iv.ok) {
-      notes.push({ type: "error", text: iv.reason });
-      const message = "disallowed VLAN VID for this input port, dropping";
-      notes.push({ type: "warn", text: message });
-      return { kind: "drop", reason: iv.reason, message, notes, learned: false, outputs: [] };
-    }
+    if (!iv.ok) return refusal(iv.reason);
     vlan = iv.vlan;
     xvlan = iv.xvlan;
   } else {
@@ -149,21 +313,8 @@ export function normalDecide(
     xvlan = vlans.map((v) => (typeof v === "number" ? { tpid: 0x8100, pcp: 0, vid: v } : v)).slice(0, 2);
     vlan = xvlan[0]?.vid ?? 0;
   }
-
-  if (!opts.forwardBpdu && RESERVED.has(dlDst)) {
-    const message = "packet has reserved destination MAC, dropping";
-    notes.push({ type: "detail", text: message });
-    return {
-      kind: "drop",
-      reason: "reserved destination MAC",
-      message,
-      notes,
-      vlan,
-      learned: false,
-      outputs: [],
-    };
-  }
-
+  if (!opts.forwardBpdu && reserved(dlDst)) return reservedDrop(vlan);
+  const notes: TraceNote[] = [];
   let learned = false;
   if (inx && opts.learn !== false) {
     learned = table.learn(vlan, dlSrc, inx.port, now).changed;
@@ -174,7 +325,23 @@ export function normalDecide(
       });
     }
   }
+  return decideOutput(c, table, inPort, inx, vlan, xvlan, dlDst, now, notes, learned);
+}
 
+/** After input and learning: forward to the learned port, drop, or flood. */
+function decideOutput(
+  c: Compiled,
+  table: MacTable,
+  inPort: number,
+  inx: ResolvedPort | undefined,
+  vlan: number,
+  xvlan: readonly VlanHeader[],
+  dlDst: number,
+  now: number,
+  notes: TraceNote[],
+  learned: boolean,
+): NormalDecision {
+  const { list, byPort } = c.ports;
   const macPort = table.lookup(vlan, dlDst, now);
   if (macPort !== undefined) {
     const out = byPort.get(macPort);
@@ -186,7 +353,7 @@ export function normalDecide(
     if (out !== inx) {
       const message = "forwarding to learned port";
       notes.push({ type: "detail", text: message });
-      const outputs = [{ port: out.port, name: out.name, vlans: outputVlans(out, xvlan) }];
+      const outputs = [{ port: out.port, name: out.name, vlans: Object.freeze(outputVlans(out, xvlan)) }];
       return { kind: "forward", port: out.port, vlan, outputs, message, notes, learned };
     }
     const message = "learned port is input port, dropping";
@@ -200,7 +367,7 @@ export function normalDecide(
   for (const p of list) {
     if (p === inx || !p.floodable || p.port === inPort) continue;
     if (!portCarriesVlan(p, vlan, inner)) continue;
-    outputs.push({ port: p.port, name: p.name, vlans: outputVlans(p, xvlan) });
+    outputs.push({ port: p.port, name: p.name, vlans: Object.freeze(outputVlans(p, xvlan)) });
   }
   return { kind: "flood", ports: outputs.map((o) => o.port), vlan, outputs, message, notes, learned };
 }

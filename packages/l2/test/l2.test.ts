@@ -253,3 +253,50 @@ describe("stacked tags (OVS keeps the inner one)", () => {
     expect(d.outputs).toEqual([{ port: 4, name: "nu", vlans: [q(1)] }]);
   });
 });
+
+describe("remembered decisions", () => {
+  // normalDecide hands out one decision object per (input port, tag, learned port) when nothing
+  // was learned; a fresh copy of the port list each call compiles afresh and remembers nothing.
+  it("read as the decisions made afresh, over random packets", () => {
+    const ports: L2PortConfig[] = [
+      { port: 1, name: "up", trunks: [10, 20] },
+      { port: 2, name: "a10", tag: 10 },
+      { port: 3, name: "a20", tag: 20 },
+      { port: 4, name: "nt", vlanMode: "native-tagged", tag: 10 },
+      { port: 5, name: "nu", vlanMode: "native-untagged", tag: 20, trunks: [10, 20] },
+      { port: 6, name: "all" },
+      { port: 7, name: "quiet", tag: 10, floodable: false },
+    ];
+    const macs = [A, B, BCAST, 0x0180c2000000, 0x020000000003];
+    const stack = fc.oneof(
+      fc.constant([] as { tpid: number; pcp: number; vid: number }[]),
+      fc.tuple(fc.constantFrom(0, 10, 20, 30), fc.constantFrom(0, 3)).map(([vid, pcp]) => [q(vid, pcp)]),
+      fc.constant([q(10), q(20)]),
+    );
+    const packet = fc.record({
+      inPort: fc.constantFrom(1, 2, 3, 4, 5, 6, 7, 9, 0xffff),
+      vlans: stack,
+      src: fc.constantFrom(...macs),
+      dst: fc.constantFrom(...macs),
+      dt: fc.constantFrom(0, 1, 200),
+      learn: fc.boolean(),
+    });
+    fc.assert(
+      fc.property(fc.array(packet, { minLength: 1, maxLength: 40 }), (pkts) => {
+        const kept = new MacTable({ idleTime: 300 });
+        const fresh = new MacTable({ idleTime: 300 });
+        let now = 0;
+        for (const p of pkts) {
+          now += p.dt;
+          const opts = { learn: p.learn };
+          const a = normalDecide(ports, kept, p.inPort, p.vlans, p.src, p.dst, now, opts);
+          const b = normalDecide([...ports], fresh, p.inPort, p.vlans, p.src, p.dst, now, opts);
+          expect(a).toEqual(b);
+          expect(kept.entries(now)).toEqual(fresh.entries(now));
+        }
+        expect(kept.stats).toEqual(fresh.stats);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});

@@ -3,7 +3,15 @@
  * tell 10.0.0.2", "ICMP6, neighbor advertisement, tgt is fd00::fc"), so a reader sees the
  * exchange the way they would see it on the wire.
  */
-import { ETH_TYPE, type Flow, formatIp4, formatIp6, formatMac, IP_PROTO } from "@ovnsim/packet";
+import {
+  ETH_TYPE,
+  type Flow,
+  formatIp4,
+  formatIp6,
+  formatMac,
+  IP_PROTO,
+  type VlanHeader,
+} from "@ovnsim/packet";
 import { ARP_OP, ICMP6, NA_FLAG } from "./frames.js";
 
 function vlanPrefix(f: Flow): string {
@@ -69,4 +77,75 @@ function proto(f: Flow): string {
 function port(f: Flow, which: "src" | "dst"): string {
   if (f.nw_proto !== IP_PROTO.tcp && f.nw_proto !== IP_PROTO.udp) return "";
   return `.${which === "src" ? f.tp_src : f.tp_dst}`;
+}
+
+/**
+ * The parts of an IPv4 TCP/UDP frame's description around its ports, for the last frame
+ * described at one place: a connection's frames differ there only in their ports, so the text
+ * is three remembered parts and two numbers rather than a dozen pieces joined again.
+ */
+export interface DescribeMemo {
+  dlSrc: number;
+  dlDst: number;
+  vlans: readonly VlanHeader[] | undefined;
+  nwSrc: number;
+  nwDst: number;
+  nwProto: number;
+  nwTtl: number;
+  /** "<l2>, <src ip>." */
+  pre: string;
+  /** " > <dst ip>." */
+  mid: string;
+  /** ": tcp, ttl 64" */
+  suf: string;
+}
+
+export function describeMemo(): DescribeMemo {
+  return {
+    dlSrc: -1,
+    dlDst: -1,
+    vlans: undefined,
+    nwSrc: 0,
+    nwDst: 0,
+    nwProto: -1,
+    nwTtl: -1,
+    pre: "",
+    mid: "",
+    suf: "",
+  };
+}
+
+/** `describeFrame(f)`, its parts kept in `m` for the next frame of the same connection. */
+export function describeWith(m: DescribeMemo, f: Flow): string {
+  if (f.dl_type !== ETH_TYPE.ip || (f.nw_proto !== IP_PROTO.tcp && f.nw_proto !== IP_PROTO.udp))
+    return describeFrame(f);
+  if (
+    f.dl_src !== m.dlSrc ||
+    f.dl_dst !== m.dlDst ||
+    f.nw_src !== m.nwSrc ||
+    f.nw_dst !== m.nwDst ||
+    f.nw_proto !== m.nwProto ||
+    f.nw_ttl !== m.nwTtl ||
+    !sameTags(f.vlans, m.vlans)
+  ) {
+    m.dlSrc = f.dl_src;
+    m.dlDst = f.dl_dst;
+    m.vlans = f.vlans;
+    m.nwSrc = f.nw_src;
+    m.nwDst = f.nw_dst;
+    m.nwProto = f.nw_proto;
+    m.nwTtl = f.nw_ttl;
+    m.pre = `${formatMac(f.dl_src)} > ${formatMac(f.dl_dst)}, ${vlanPrefix(f)}${formatIp4(f.nw_src)}.`;
+    m.mid = ` > ${formatIp4(f.nw_dst)}.`;
+    m.suf = `: ${proto(f)}, ttl ${f.nw_ttl}`;
+  }
+  return `${m.pre}${f.tp_src}${m.mid}${f.tp_dst}${m.suf}`;
+}
+
+/** Whether two VLAN stacks print the same prefix (the VIDs are all describeFrame shows). */
+function sameTags(a: readonly VlanHeader[], b: readonly VlanHeader[] | undefined): boolean {
+  if (a === b) return true;
+  if (b === undefined || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i]!.vid !== b[i]!.vid) return false;
+  return true;
 }

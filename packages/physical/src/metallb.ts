@@ -761,12 +761,12 @@ export class MetalLB {
 
   /** The ARP/NDP responders' read loop. */
   private onFrame(api: TapApi, host: Host, nic: Nic, f: Flow): void {
-    const st = this.speakers.get(host.name);
-    if (!st || st.ips.size === 0) return;
     // Only ARP requests and neighbour solicitations concern a responder: anything else (the
-    // traffic to the VIP itself) is let by before the interfaces are looked at.
+    // traffic to the VIP itself) is let by before the speaker and interfaces are looked at.
     const arp = f.dl_type === ETH_TYPE.arp;
     if (arp ? f.nw_proto !== ARP_OP.request : !isNs(f)) return;
+    const st = this.speakers.get(host.name);
+    if (!st || st.ips.size === 0) return;
     const r = this.responders(host);
     if (arp) {
       if (!r.arp.some((n) => n.name === nic.name)) return;

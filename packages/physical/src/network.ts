@@ -20,11 +20,14 @@
  * resolution), proxy ARP, arp_filter/arp_ignore variants.
  *
  * A traced connection crosses this network twice (the request and the reply), thousands of
- * times on one network, so the path of a frame allocates little: the topology is resolved once
- * into per-interface and per-port records (their place names, where their cable leads, VLAN
- * sub-interfaces by VID, neighbour entries by address), route lookups are kept per destination,
- * an event keeps what its text is made of and renders it when read, and queued frames are slots
- * in one array rather than closures.
+ * times on one network, so the path of a frame allocates little beyond its events and the
+ * frames it changes: the topology is resolved once into per-interface and per-port records
+ * (their place names, where their cable leads, VLAN sub-interfaces by VID, neighbour entries by
+ * address), route lookups are kept per destination with their output interface, an event keeps
+ * what its text is made of and renders it when read (a switch's text once per shared NORMAL
+ * decision, a frame's description from parts kept per place), queued frames are slots in one
+ * array rather than closures, and that array and the loop detector's lists are kept between
+ * actions. A switch's copy that leaves with the tags it came with is the frame itself.
  */
 import { type L2PortConfig, MacTable, type NormalDecision, normalDecide } from "@ovnsim/l2";
 import {
@@ -35,11 +38,12 @@ import {
   formatMac,
   IP_PROTO,
   SimError,
+  type VlanHeader,
   withFlow,
 } from "@ovnsim/packet";
 import { formatIp, type IpAddr, inPrefix, parseIp, sameIp } from "./addr.js";
 import { type AttachedBridge, type BridgeOutput, NormalBridge } from "./bridge.js";
-import { describeFrame } from "./describe.js";
+import { type DescribeMemo, describeFrame, describeMemo, describeWith } from "./describe.js";
 import {
   ALL_NODES6,
   ARP_OP,
@@ -50,6 +54,7 @@ import {
   NA_FLAG,
   naFrame,
   nsFrame,
+  rewriteFrame,
 } from "./frames.js";
 import {
   compileTopology,
@@ -148,7 +153,7 @@ const MAX_STEPS = 100_000;
 // How an event's text is made. Events keep what their text is made of and render it when it is
 // first read: a reader that skips an event (the tracer skips a send's own wire copy) never pays.
 const TEXT = 0;
-/** describeFrame(frame). */
+/** describeFrame(frame) (arg: the DescribeMemo of the place). */
 const DESCRIBE = 1;
 /** A switch's NORMAL decision (arg: the NormalDecision). */
 const SWITCH = 2;
@@ -193,9 +198,17 @@ class Ev implements TraceEvent {
 function renderText(how: number, arg: unknown, frame: Flow | undefined, head: string | undefined): string {
   switch (how) {
     case DESCRIBE:
-      return describeFrame(frame as Flow);
-    case SWITCH:
-      return switchText(arg as NormalDecision);
+      return describeWith(arg as DescribeMemo, frame as Flow);
+    case SWITCH: {
+      // A decision without learning is one shared object per (port, tag, output): its text once.
+      const d = arg as NormalDecision;
+      let text = SWITCH_TEXT.get(d);
+      if (text === undefined) {
+        text = switchText(d);
+        SWITCH_TEXT.set(d, text);
+      }
+      return text;
+    }
     case BRIDGE:
       return `${head}\n${(arg as () => readonly string[])().join("\n")}`;
     case DELIVER: {
@@ -207,6 +220,9 @@ function renderText(how: number, arg: unknown, frame: Flow | undefined, head: st
       return arg as string;
   }
 }
+
+/** Rendered NORMAL decisions (`@ovnsim/l2` hands out the same decision for the same case). */
+const SWITCH_TEXT = new WeakMap<NormalDecision, string>();
 
 function switchText(d: NormalDecision): string {
   let notes = "";
@@ -234,6 +250,9 @@ interface LinkEnd {
   readonly swPort: SwPortRt | undefined;
   readonly host: string;
   readonly nic: string;
+  /** The host and its interface when the cable leads to a host (resolved once). */
+  readonly hostRt: HostRt | undefined;
+  readonly nicRt: NicRt | undefined;
 }
 
 interface SwPortRt {
@@ -254,6 +273,9 @@ interface RouteRt {
   readonly dev: string;
   readonly nh: IpAddr;
   readonly src: IpAddr;
+  /** The output interface and the next hop's neighbour key, resolved with the route. */
+  readonly out: NicRt | undefined;
+  readonly nhKey: number | bigint;
   sendText: string | undefined;
   fwdText: string | undefined;
 }
@@ -269,11 +291,15 @@ interface NicRt {
   readonly children: Map<number, NicRt>;
   /** Neighbour entries learned on this interface, by address (IPv4 as a number, IPv6 as a bigint). */
   readonly neigh: Map<number | bigint, MutNeigh>;
+  /** The parts of the last frame described here (see describeWith). */
+  readonly desc: DescribeMemo;
 }
 
 interface BridgeRt {
   /** "host/bridge". */
   readonly at: string;
+  /** The attached implementation (kept in step with `PhysicalNetwork.bridges`). */
+  impl: AttachedBridge;
   /** "in_port … -> …" headlines by input port, then output ports. */
   readonly heads: Map<string, Map<string, string>>;
   /** The exit event's place and text by OVS port. */
@@ -311,10 +337,23 @@ const NONE: readonly never[] = Object.freeze([]);
 /** Loop detection switches from a scan to a hash table past this many entered frames. */
 const SEEN_SCAN = 16;
 
+/**
+ * The working lists of an action (the frame queue and the loop detector's record), kept by the
+ * network between actions so an action does not regrow them: `length = 0` would free their
+ * storage, so they keep counts and are cleared by slot.
+ */
+class Scratch {
+  readonly jobs: unknown[] = [];
+  readonly seenPorts: SwPortRt[] = [];
+  readonly seenFrames: Flow[] = [];
+}
+
 /** The network's entry points a trace context calls back (made once per network, not per action). */
 interface CtxIo {
   transmit(ctx: Ctx, host: string, iface: string, frame: Flow): void;
   run(ctx: Ctx, kind: number, a: unknown, b: unknown, c: unknown, frame: Flow): void;
+  /** The scratch lists no action holds (undefined while one does, or after an action threw). */
+  spare: Scratch | undefined;
 }
 
 class Ctx implements TapApi {
@@ -323,18 +362,25 @@ class Ctx implements TapApi {
   exits: BridgeExit[] | undefined;
   loops: string[] | undefined;
   /** Frames that entered a switch port in this action (port, frame), for loop detection. */
-  private readonly seenPorts: SwPortRt[] = [];
-  private readonly seenFrames: Flow[] = [];
+  private readonly seenPorts: SwPortRt[];
+  private readonly seenFrames: Flow[];
+  private seen = 0;
   private seenIndex: Map<number, number[]> | undefined;
-  /** Pending jobs, JOB slots each; `head` is the next to run. */
-  readonly jobs: unknown[] = [];
+  /** Pending jobs, JOB slots each, up to `end`; `head` is the next to run. */
+  readonly jobs: unknown[];
   head = 0;
+  end = 0;
   depth = 0;
   steps = 0;
   constructor(
     private readonly net: PhysicalNetwork,
     private readonly io: CtxIo,
-  ) {}
+    readonly scratch: Scratch,
+  ) {
+    this.jobs = scratch.jobs;
+    this.seenPorts = scratch.seenPorts;
+    this.seenFrames = scratch.seenFrames;
+  }
   get now(): number {
     return this.net.now;
   }
@@ -349,19 +395,47 @@ class Ctx implements TapApi {
     this.io.transmit(this, host, iface, frame);
   }
   push(kind: number, a: unknown, b: unknown, c: unknown, frame: Flow): void {
-    this.jobs.push(kind, a, b, c, frame);
+    const jobs = this.jobs;
+    const i = this.end;
+    if (i === jobs.length) jobs.push(kind, a, b, c, frame);
+    else {
+      jobs[i] = kind;
+      jobs[i + 1] = a;
+      jobs[i + 2] = b;
+      jobs[i + 3] = c;
+      jobs[i + 4] = frame;
+    }
+    this.end = i + JOB;
   }
   drain(): void {
     const jobs = this.jobs;
-    while (this.head < jobs.length) {
+    while (this.head < this.end) {
       const i = this.head;
       this.head = i + JOB;
       this.io.run(this, jobs[i] as number, jobs[i + 1], jobs[i + 2], jobs[i + 3], jobs[i + 4] as Flow);
     }
     if (this.depth === 0) {
-      jobs.length = 0;
+      this.truncate(0);
       this.head = 0;
     }
+  }
+  /** Drops the jobs from slot `end` on (clearing their slots: a kept frame would outlive its trace). */
+  truncate(end: number): void {
+    const jobs = this.jobs;
+    for (let i = end; i < this.end; i++) jobs[i] = undefined;
+    this.end = end;
+  }
+  /** Forgets what the action recorded in the scratch lists (see Scratch). */
+  release(): void {
+    this.truncate(0);
+    this.head = 0;
+    const ports = this.seenPorts;
+    const frames = this.seenFrames;
+    for (let i = 0; i < this.seen; i++) {
+      ports[i] = undefined as unknown as SwPortRt;
+      frames[i] = undefined as unknown as Flow;
+    }
+    this.seen = 0;
   }
   addLoop(at: string): void {
     if (this.loops === undefined) this.loops = [];
@@ -381,13 +455,12 @@ class Ctx implements TapApi {
     const frames = this.seenFrames;
     let index = this.seenIndex;
     if (index === undefined) {
-      for (let i = 0; i < ports.length; i++)
-        if (ports[i] === port && sameFrame(frames[i]!, frame)) return true;
-      ports.push(port);
-      frames.push(frame);
-      if (ports.length > SEEN_SCAN) {
+      const n = this.seen;
+      for (let i = 0; i < n; i++) if (ports[i] === port && sameFrame(frames[i]!, frame)) return true;
+      this.record(port, frame);
+      if (n + 1 > SEEN_SCAN) {
         index = new Map();
-        for (let i = 0; i < ports.length; i++) {
+        for (let i = 0; i <= n; i++) {
           const h = frameHash(ports[i]!, frames[i]!);
           const b = index.get(h);
           if (b) b.push(i);
@@ -400,13 +473,25 @@ class Ctx implements TapApi {
     const h = frameHash(port, frame);
     const bucket = index.get(h);
     if (bucket) for (const i of bucket) if (ports[i] === port && sameFrame(frames[i]!, frame)) return true;
-    ports.push(port);
-    frames.push(frame);
-    if (bucket) bucket.push(ports.length - 1);
-    else index.set(h, [ports.length - 1]);
+    this.record(port, frame);
+    if (bucket) bucket.push(this.seen - 1);
+    else index.set(h, [this.seen - 1]);
     return false;
   }
+  private record(port: SwPortRt, frame: Flow): void {
+    const i = this.seen++;
+    if (i === this.seenPorts.length) {
+      this.seenPorts.push(port);
+      this.seenFrames.push(frame);
+    } else {
+      this.seenPorts[i] = port;
+      this.seenFrames[i] = frame;
+    }
+  }
+  /** The action's result; the scratch lists go back to the network. */
   trace(): Trace {
+    this.release();
+    this.io.spare = this.scratch;
     return {
       events: this.events,
       delivered: this.delivered ?? NONE,
@@ -485,6 +570,21 @@ function frameHash(port: SwPortRt, f: Flow): number {
   return h;
 }
 
+/** The VLAN stack of a frame whose tags were all popped (frames hold their stacks frozen). */
+const NO_VLANS: readonly VlanHeader[] = Object.freeze([]);
+
+/** Whether two VLAN stacks carry the same tags. */
+function sameVlans(a: readonly VlanHeader[], b: readonly VlanHeader[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x.tpid !== y.tpid || x.pcp !== y.pcp || x.vid !== y.vid) return false;
+  }
+  return true;
+}
+
 function isMulticast(mac: number): boolean {
   return Math.floor(mac / 2 ** 40) % 2 === 1;
 }
@@ -508,7 +608,16 @@ export class PhysicalNetwork {
   private readonly io: CtxIo = {
     transmit: (ctx, host, iface, frame) => this.hostTransmit(ctx, host, iface, frame),
     run: (ctx, kind, a, b, c, frame) => this.runJob(ctx, kind, a, b, c, frame),
+    spare: new Scratch(),
   };
+
+  /** A trace context for one action, with the spare scratch lists if no other action holds them. */
+  private begin(): Ctx {
+    const io = this.io;
+    const scratch = io.spare ?? new Scratch();
+    io.spare = undefined;
+    return new Ctx(this, io, scratch);
+  }
 
   constructor(spec: TopologySpec | Topology) {
     this.topology =
@@ -531,6 +640,7 @@ export class PhysicalNetwork {
           peer: undefined,
           children: new Map(),
           neigh: new Map(),
+          desc: describeMemo(),
         });
         if (!n.up) continue;
         for (const a of n.addresses) local.add(addrKey(a.ip));
@@ -543,11 +653,9 @@ export class PhysicalNetwork {
       }
       const bridges = new Map<string, BridgeRt>();
       for (const b of h.bridges) {
-        this.bridges.set(
-          `${h.name}/${b.name}`,
-          new NormalBridge(b.name, [...b.ports, ...(b.ovsPorts ?? []).map((name) => ({ name }))]),
-        );
-        bridges.set(b.name, { at: `${h.name}/${b.name}`, heads: new Map(), exits: new Map() });
+        const impl = new NormalBridge(b.name, [...b.ports, ...(b.ovsPorts ?? []).map((name) => ({ name }))]);
+        this.bridges.set(`${h.name}/${b.name}`, impl);
+        bridges.set(b.name, { at: `${h.name}/${b.name}`, impl, heads: new Map(), exits: new Map() });
       }
       this.hostRt.set(h.name, { host: h, nics, neighOrder: [], local, routes: new Map(), bridges });
     }
@@ -573,7 +681,16 @@ export class PhysicalNetwork {
     const dev = peer.slice(0, colon);
     const port = peer.slice(colon + 1);
     const sw = this.switchRt.get(dev);
-    return { end: peer, sw, swPort: sw?.ports.get(port), host: dev, nic: port };
+    const hostRt = sw ? undefined : this.hostRt.get(dev);
+    return {
+      end: peer,
+      sw,
+      swPort: sw?.ports.get(port),
+      host: dev,
+      nic: port,
+      hostRt,
+      nicRt: hostRt?.nics.get(port),
+    };
   }
 
   // ---- configuration -------------------------------------------------------------------
@@ -585,6 +702,8 @@ export class PhysicalNetwork {
       throw new SimError("UNKNOWN_OBJECT", `host ${host} has no bridge ${bridge.name}`);
     }
     this.bridges.set(`${host}/${bridge.name}`, bridge);
+    const brt = this.hostRt.get(host)?.bridges.get(bridge.name);
+    if (brt) brt.impl = bridge;
   }
 
   bridge(host: string, name: string): AttachedBridge {
@@ -678,7 +797,7 @@ export class PhysicalNetwork {
   }
 
   advanceTo(t: number): Trace {
-    const ctx = new Ctx(this, this.io);
+    const ctx = this.begin();
     for (;;) {
       const next = this.timers[0];
       if (!next || next.t > t + 1e-9) break;
@@ -694,7 +813,7 @@ export class PhysicalNetwork {
 
   /** Runs `fn` with a trace context (for modules such as MetalLB that act on the network). */
   act(fn: (api: TapApi) => void): Trace {
-    const ctx = new Ctx(this, this.io);
+    const ctx = this.begin();
     fn(ctx);
     ctx.drain();
     return ctx.trace();
@@ -704,9 +823,9 @@ export class PhysicalNetwork {
 
   /** Puts a raw frame on the wire from a host interface (through its VLAN parent / bridge as Linux would). */
   inject(host: string, iface: string, frame: Flow): Trace {
-    const ctx = new Ctx(this, this.io);
+    const ctx = this.begin();
     const n = this.nicRt(host, iface);
-    ctx.lazy("send", n.at, DESCRIBE, undefined, frame);
+    ctx.lazy("send", n.at, DESCRIBE, n.desc, frame);
     this.hostTransmit(ctx, host, iface, frame);
     ctx.drain();
     return ctx.trace();
@@ -714,18 +833,18 @@ export class PhysicalNetwork {
 
   /** Resolves `ip` from `host` (ARP or neighbour solicitation), as the kernel does before sending. */
   resolve(host: string, ip: string | IpAddr): Trace {
-    const ctx = new Ctx(this, this.io);
+    const ctx = this.begin();
     const dst = typeof ip === "string" ? parseIpLoose(ip) : ip;
     const r = this.routeRt(this.rt(host), dst);
     if (!r) ctx.event("drop", host, `no route to ${formatIp(dst)}`);
-    else this.resolveNeighbour(ctx, host, r.dev, r.nh, r.src);
+    else this.resolveNeighbour(ctx, this.rt(host), r);
     ctx.drain();
     return ctx.trace();
   }
 
   /** Sends an IP datagram from `host` to `dst`: route lookup, next-hop resolution, then the frame. */
   send(host: string, opts: SendOptions): Trace {
-    const ctx = new Ctx(this, this.io);
+    const ctx = this.begin();
     const dst = typeof opts.dst === "string" ? parseIpLoose(opts.dst) : opts.dst;
     const hr = this.rt(host);
     if (this.down.has(host)) {
@@ -739,9 +858,9 @@ export class PhysicalNetwork {
     }
     r.sendText ??= `${formatIp(dst)} via ${formatIp(r.nh)} dev ${r.dev} src ${formatIp(r.src)}`;
     ctx.event("route", host, r.sendText);
-    const mac = this.resolveNeighbour(ctx, host, r.dev, r.nh, r.src);
+    const mac = this.resolveNeighbour(ctx, hr, r);
     if (mac === undefined) return ctx.trace();
-    const n = this.nicRt(host, r.dev);
+    const n = r.out!;
     const proto =
       opts.proto === "udp"
         ? IP_PROTO.udp
@@ -760,8 +879,8 @@ export class PhysicalNetwork {
       tpDst: opts.tpDst ?? 0,
       tcpFlags: opts.tcpFlags ?? 0,
     });
-    ctx.lazy("send", n.at, DESCRIBE, undefined, frame);
-    this.hostTransmit(ctx, host, r.dev, frame);
+    ctx.lazy("send", n.at, DESCRIBE, n.desc, frame);
+    this.hostTransmitRt(ctx, hr, r.dev, frame, false, n);
     ctx.drain();
     return ctx.trace();
   }
@@ -781,10 +900,10 @@ export class PhysicalNetwork {
         this.arrive(ctx, a as LinkEnd, frame);
         return;
       case J_HOST_RECEIVE:
-        this.hostReceive(ctx, a as string, b as string, frame);
+        this.hostReceive(ctx, a as HostRt, b as string, frame);
         return;
       case J_BRIDGE_TRANSMIT:
-        this.hostTransmit(ctx, a as string, b as string, frame, true);
+        this.hostTransmitRt(ctx, a as HostRt, b as string, frame, true);
         return;
       case J_BRIDGE_RECEIVE:
         this.bridgeReceive(ctx, a as HostRt, b as string, c as string, frame);
@@ -807,7 +926,7 @@ export class PhysicalNetwork {
       return;
     }
     if (end.sw) this.switchReceive(ctx, end.sw, end.swPort, frame);
-    else this.hostReceive(ctx, end.host, end.nic, frame);
+    else this.hostReceive(ctx, end.hostRt ?? this.rt(end.host), end.nic, frame, end.nicRt);
   }
 
   private switchReceive(ctx: Ctx, s: SwitchRt, p: SwPortRt | undefined, frame: Flow): void {
@@ -832,15 +951,19 @@ export class PhysicalNetwork {
       this.now,
     );
     ctx.lazy(d.kind === "drop" ? "drop" : "switch", at, SWITCH, d, frame);
-    for (const o of d.outputs) {
+    const outputs = d.outputs;
+    for (let i = 0; i < outputs.length; i++) {
+      const o = outputs[i]!;
       const out = s.ports.get(o.name);
-      this.wireSend(ctx, out?.at ?? `${s.sw.name}:${o.name}`, out?.peer, withFlow(frame, { vlans: o.vlans }));
+      // A copy leaving with the tags it came with is the same frame (frames are immutable).
+      const copy = sameVlans(o.vlans, frame.vlans) ? frame : withFlow(frame, { vlans: o.vlans });
+      this.wireSend(ctx, out?.at ?? `${s.sw.name}:${o.name}`, out?.peer, copy);
     }
   }
 
-  private hostReceive(ctx: Ctx, hostName: string, nicName: string, frame: Flow): void {
-    const hr = this.rt(hostName);
-    const n = hr.nics.get(nicName);
+  private hostReceive(ctx: Ctx, hr: HostRt, nicName: string, frame: Flow, nr?: NicRt): void {
+    const hostName = hr.host.name;
+    const n = nr ?? hr.nics.get(nicName);
     if (this.down.has(hostName)) {
       ctx.event("drop", n?.at ?? `${hostName}/${nicName}`, "host is down");
       return;
@@ -871,7 +994,7 @@ export class PhysicalNetwork {
         );
         return;
       }
-      this.hostReceive(ctx, hostName, child.nic.name, withFlow(frame, { vlans: frame.vlans.slice(1) }));
+      this.hostReceive(ctx, hr, child.nic.name, withFlow(frame, { vlans: frame.vlans.slice(1) }), child);
       return;
     }
     this.stackReceive(ctx, hr, n, frame);
@@ -880,22 +1003,23 @@ export class PhysicalNetwork {
   private bridgeReceive(ctx: Ctx, hr: HostRt, bridgeName: string, inPort: string, frame: Flow): void {
     const host = hr.host;
     const brt = hr.bridges.get(bridgeName);
-    const br = this.bridges.get(brt?.at ?? `${host.name}/${bridgeName}`);
-    if (!br || !brt) {
+    if (!brt) {
       ctx.event("drop", `${host.name}/${bridgeName}`, "no such bridge");
       return;
     }
     const at = brt.at;
-    const res = br.receive(frame, inPort, this.now);
+    const res = brt.impl.receive(frame, inPort, this.now);
     const head = bridgeHead(brt, inPort, res.outputs);
     const lines = res.trace;
     if (typeof lines === "function") ctx.lazy("bridge", at, BRIDGE, lines, frame, head);
     else ctx.event("bridge", at, `${head}\n${lines.join("\n")}`, frame);
-    for (const o of res.outputs) {
+    const outputs = res.outputs;
+    for (let i = 0; i < outputs.length; i++) {
+      const o = outputs[i]!;
       if (o.port === bridgeName) {
-        ctx.push(J_HOST_RECEIVE, host.name, bridgeName, undefined, o.frame);
+        ctx.push(J_HOST_RECEIVE, hr, bridgeName, undefined, o.frame);
       } else if (host.nics.get(o.port)?.master === bridgeName) {
-        ctx.push(J_BRIDGE_TRANSMIT, host.name, o.port, undefined, o.frame);
+        ctx.push(J_BRIDGE_TRANSMIT, hr, o.port, undefined, o.frame);
       } else {
         ctx.addExit({ host: host.name, bridge: bridgeName, port: o.port, frame: o.frame });
         let x = brt.exits.get(o.port);
@@ -906,16 +1030,29 @@ export class PhysicalNetwork {
         ctx.event("exit", x.at, x.text, o.frame);
       }
     }
-    for (const a of res.answers ?? []) {
+    const answers = res.answers;
+    if (answers === undefined) return;
+    for (const a of answers) {
       ctx.event("host", `${at}:${a.port}`, `answers through OVS port ${a.port}: ${a.note}`, a.frame);
       ctx.push(J_BRIDGE_RECEIVE, hr, bridgeName, a.port, a.frame);
     }
   }
 
   /** A frame leaving a host interface (from the stack, a raw socket or a bridge output). */
-  private hostTransmit(ctx: Ctx, hostName: string, nicName: string, frame: Flow, fromBridge = false): void {
-    const hr = this.rt(hostName);
-    const n = hr.nics.get(nicName);
+  private hostTransmit(ctx: Ctx, hostName: string, nicName: string, frame: Flow): void {
+    this.hostTransmitRt(ctx, this.rt(hostName), nicName, frame, false);
+  }
+
+  private hostTransmitRt(
+    ctx: Ctx,
+    hr: HostRt,
+    nicName: string,
+    frame: Flow,
+    fromBridge: boolean,
+    nr?: NicRt,
+  ): void {
+    const hostName = hr.host.name;
+    const n = nr ?? hr.nics.get(nicName);
     if (this.down.has(hostName)) {
       ctx.event("drop", n?.at ?? `${hostName}/${nicName}`, "host is down");
       return;
@@ -939,10 +1076,10 @@ export class PhysicalNetwork {
       });
       // The VLAN device hands the tagged frame to its lower device as the stack would
       // (dev_queue_xmit): an enslaved NIC puts it on the wire, a bridge internal port into the bridge.
-      this.hostTransmit(ctx, hostName, nic.parent, tagged);
+      this.hostTransmitRt(ctx, hr, nic.parent, tagged, false);
       return;
     }
-    ctx.lazy("wire", n.at, DESCRIBE, undefined, frame);
+    ctx.lazy("wire", n.at, DESCRIBE, n.desc, frame);
     this.wireSend(ctx, n.end, n.peer, frame);
   }
 
@@ -1045,7 +1182,7 @@ export class PhysicalNetwork {
         tpa: sip,
       });
       ctx.event("host", at, `answers ARP for ${formatIp(tip)} with ${formatMac(nic.mac)}`, reply);
-      this.hostTransmit(ctx, host.name, nic.name, reply);
+      this.hostTransmitRt(ctx, hr, nic.name, reply, false, nr);
       return;
     }
     const garp = f.nw_src === f.nw_dst && (f.nw_proto === ARP_OP.request || f.arp_tha === f.arp_sha);
@@ -1101,7 +1238,7 @@ export class PhysicalNetwork {
         NA_FLAG.override,
     });
     ctx.event("host", at, `answers NS for ${formatIp(target)} with ${formatMac(nic.mac)}`, na);
-    this.hostTransmit(ctx, host.name, nic.name, na);
+    this.hostTransmitRt(ctx, hr, nic.name, na, false, nr);
   }
 
   private naProcess(ctx: Ctx, hr: HostRt, nr: NicRt, f: Flow): void {
@@ -1145,11 +1282,27 @@ export class PhysicalNetwork {
     }
     r.fwdText ??= `forward ${formatIp(ipOfKey(key))} via ${formatIp(r.nh)} dev ${r.dev}`;
     ctx.event("route", host.name, r.fwdText);
-    const mac = this.resolveNeighbour(ctx, host.name, r.dev, r.nh, r.src);
+    const mac = this.resolveNeighbour(ctx, hr, r);
     if (mac === undefined) return;
-    const out = this.nicRt(host.name, r.dev).nic;
-    const fwd = withFlow(f, { dl_src: out.mac, dl_dst: mac, nw_ttl: f.nw_ttl - 1, vlans: [] });
-    this.hostTransmit(ctx, host.name, r.dev, fwd);
+    const out = r.out!;
+    // withFlow(f, { dl_src, dl_dst, nw_ttl, vlans: [] }), written out (see rewriteFrame).
+    const fwd = rewriteFrame(
+      f,
+      out.nic.mac,
+      mac,
+      f.dl_type,
+      NO_VLANS,
+      f.nw_src,
+      f.nw_dst,
+      f.ipv6_src,
+      f.ipv6_dst,
+      f.nw_proto,
+      f.nw_ttl - 1,
+      f.tp_src,
+      f.tp_dst,
+      f.tcp_flags,
+    );
+    this.hostTransmitRt(ctx, hr, r.dev, fwd, false, out);
   }
 
   /** Longest-prefix route lookup (connected routes first among equals). */
@@ -1163,24 +1316,20 @@ export class PhysicalNetwork {
     const key = addrKey(dst);
     const hit = hr.routes.get(key);
     if (hit !== undefined) return hit ?? undefined;
-    const r = lookupRoute(hr.host, dst);
+    const r = lookupRoute(hr, dst);
     if (hr.routes.size >= 4096) hr.routes.clear();
     hr.routes.set(key, r ?? null);
     return r;
   }
 
   /** Next-hop resolution: the cache, or one ARP request / neighbour solicitation exchange. */
-  private resolveNeighbour(
-    ctx: Ctx,
-    hostName: string,
-    dev: string,
-    nh: IpAddr,
-    src: IpAddr,
-  ): number | undefined {
-    const hr = this.rt(hostName);
-    const nr = this.nicRt(hostName, dev);
+  private resolveNeighbour(ctx: Ctx, hr: HostRt, r: RouteRt): number | undefined {
+    const nr = r.out ?? this.nicRt(hr.host.name, r.dev);
     const nic = nr.nic;
-    const key = addrKey(nh);
+    const nh = r.nh;
+    const src = r.src;
+    const dev = r.dev;
+    const key = r.nhKey;
     const hit = nr.neigh.get(key);
     if (hit?.mac !== undefined) {
       hit.cachedText ??= `${formatIp(nh)} is ${formatMac(hit.mac)} (cached)`;
@@ -1207,13 +1356,13 @@ export class PhysicalNetwork {
     ctx.event("neigh", nr.at, `resolving ${formatIp(nh)}: ${describeFrame(req)}`, req);
     // The exchange runs to completion before the packet goes: a nested queue above the outer one.
     const savedHead = ctx.head;
-    const base = ctx.jobs.length;
+    const base = ctx.end;
     ctx.head = base;
     ctx.depth++;
-    this.hostTransmit(ctx, hr.host.name, dev, req);
+    this.hostTransmitRt(ctx, hr, dev, req, false, nr);
     ctx.drain();
     ctx.depth--;
-    ctx.jobs.length = base;
+    ctx.truncate(base);
     ctx.head = savedHead;
     const mac = nr.neigh.get(key)?.mac;
     if (mac === undefined) {
@@ -1246,7 +1395,8 @@ function ipOfKey(key: number | bigint): IpAddr {
   return typeof key === "bigint" ? { family: 6, v: key } : { family: 4, v: BigInt(key) };
 }
 
-function lookupRoute(host: Host, dst: IpAddr): RouteRt | undefined {
+function lookupRoute(hr: HostRt, dst: IpAddr): RouteRt | undefined {
+  const host = hr.host;
   let best: { plen: number; dev: string; via: IpAddr | undefined } | undefined;
   for (const n of host.nics.values()) {
     if (!n.up) continue;
@@ -1270,7 +1420,9 @@ function lookupRoute(host: Host, dst: IpAddr): RouteRt | undefined {
     dev?.addresses.find((a) => a.ip.family === dst.family)?.ip ??
     [...host.nics.values()].flatMap((n) => n.addresses).find((a) => a.ip.family === dst.family)?.ip;
   if (!src) return undefined;
-  return { dev: best.dev, nh: best.via ?? dst, src, sendText: undefined, fwdText: undefined };
+  const out = hr.nics.get(best.dev);
+  const nh = best.via ?? dst;
+  return { dev: best.dev, nh, src, out, nhKey: addrKey(nh), sendText: undefined, fwdText: undefined };
 }
 
 function parseIpLoose(text: string): IpAddr {

@@ -7,12 +7,14 @@ import {
   ndAdvert,
   ndSolicit,
   parseMac,
+  withFlow,
 } from "@ovnsim/packet";
 import { describe, expect, it } from "vitest";
 import {
   ARP_OP,
   arpFrame,
   BROADCAST,
+  describeFrame,
   fromPacket,
   ipFrame,
   NA_FLAG,
@@ -21,6 +23,8 @@ import {
   parseIp,
   toPacket,
 } from "../src/index.js";
+import { describeMemo, describeWith } from "../src/describe.js";
+import { rewriteFrame } from "../src/frames.js";
 
 describe("physical frames survive the wire format", () => {
   const mac = parseMac("00:00:5e:00:54:03");
@@ -128,5 +132,78 @@ describe("ARP/ND frames are @ovnsim/packet's builders", () => {
     });
     expect(toPacket(na)).toEqual(p);
     expect(na).toEqual(fromPacket(p));
+  });
+});
+
+describe("rewriteFrame", () => {
+  it("is withFlow with the header fields given (same keys in the same order, frozen)", () => {
+    const base = withFlow(
+      ipFrame({ dlSrc: 1, dlDst: 2, src: parseIp("10.0.0.1"), dst: parseIp("10.0.0.2"), tpSrc: 5 }),
+      {
+        vlans: [{ tpid: 0x8100, pcp: 0, vid: 341 }],
+        ct_state: 0x21,
+        regs: [1, 2, 3],
+      },
+    );
+    const a = rewriteFrame(
+      base,
+      7,
+      8,
+      base.dl_type,
+      [],
+      base.nw_src,
+      base.nw_dst,
+      0n,
+      0n,
+      17,
+      63,
+      1,
+      2,
+      0x10,
+    );
+    const b = withFlow(base, {
+      dl_src: 7,
+      dl_dst: 8,
+      vlans: [],
+      nw_proto: 17,
+      nw_ttl: 63,
+      tp_src: 1,
+      tp_dst: 2,
+      tcp_flags: 0x10,
+    });
+    expect(a).toEqual(b);
+    expect(Object.keys(a)).toEqual(Object.keys(b));
+    expect(Object.isFrozen(a) && Object.isFrozen(a.vlans)).toBe(true);
+    expect(a.regs).toBe(base.regs);
+  });
+});
+
+describe("describeWith", () => {
+  it("reads as describeFrame for every frame through one memo", () => {
+    const memo = describeMemo();
+    const base = ipFrame({ dlSrc: 1, dlDst: 2, src: parseIp("10.0.0.1"), dst: parseIp("10.0.0.2") });
+    const frames = [
+      base,
+      withFlow(base, { tp_src: 40000, tp_dst: 80 }),
+      withFlow(base, { tp_src: 40001, tp_dst: 80 }),
+      withFlow(base, { tp_src: 40001, tp_dst: 80, vlans: [{ tpid: 0x8100, pcp: 0, vid: 341 }] }),
+      withFlow(base, { tp_src: 40001, tp_dst: 80, vlans: [{ tpid: 0x8100, pcp: 0, vid: 342 }] }),
+      withFlow(base, { tp_src: 40001, tp_dst: 80, nw_ttl: 63 }),
+      withFlow(base, { nw_proto: 17, tp_src: 53, tp_dst: 5353 }),
+      withFlow(base, { nw_proto: 1 }),
+      withFlow(base, { dl_src: 3 }),
+      withFlow(base, { nw_dst: 0x0a000003 }),
+      arpFrame({
+        op: ARP_OP.request,
+        dlSrc: 1,
+        dlDst: BROADCAST,
+        sha: 1,
+        spa: parseIp("10.0.0.1"),
+        tha: 0,
+        tpa: parseIp("10.0.0.2"),
+      }),
+      base,
+    ];
+    for (const f of frames) expect(describeWith(memo, f)).toBe(describeFrame(f));
   });
 });

@@ -344,3 +344,32 @@ describe("a bridge's OVS-only port answers within the exchange (BridgeResult.ans
     expect(net.resolve("gw", "10.180.204.99").events.at(-1)?.text).toContain("did not answer");
   });
 });
+
+describe("actions inside an action", () => {
+  // The frame queue and the loop detector's lists are kept between actions; an action started
+  // from inside another (a tap acting on the network while the outer flood's copies are still
+  // queued) must neither see nor disturb the outer's.
+  it("leave the outer trace as it reads without them", () => {
+    const run = (nested: boolean) => {
+      const { net } = setup("code");
+      net.advance(10);
+      const inner: Trace[] = [];
+      const side = () => net.send("client", { dst: "192.0.2.1", tpSrc: 40000, tpDst: 80 });
+      if (nested) {
+        net.addTap((_api, host, _nic, f) => {
+          if (host.name === "node1" && f.dl_type === 0x0806 && f.nw_proto === ARP_OP.request && !inner.length)
+            inner.push(side());
+        });
+      }
+      const outer = net.resolve("gw", "10.180.204.252");
+      if (!nested) inner.push(side());
+      return { outer: formatTrace(outer), inner: formatTrace(inner[0]!), neigh: net.neighbours("gw") };
+    };
+    const plain = run(false);
+    const nested = run(true);
+    expect(nested.outer).toBe(plain.outer);
+    expect(nested.inner).toBe(plain.inner);
+    expect(nested.neigh).toEqual(plain.neigh);
+    expect(plain.outer).toContain("speaker answers ARP");
+  });
+});
