@@ -242,14 +242,136 @@ export function withFlow(flow: Flow, c: Partial<Flow>): Flow {
     tcp_flags: flow.tcp_flags,
     nd_target: flow.nd_target,
   };
+  // One named store per changed field (a switch, not `o[k] = v`): a keyed store into a fresh
+  // object of many shapes was most of the copy's cost.
   for (const k in c) {
     const v = c[k as keyof Flow];
-    if (v === undefined || v === null || !(k in o)) continue;
-    if (k === "regs") {
-      if (v !== flow.regs) o.regs = ownRegs(v as readonly number[]);
-    } else if (k === "vlans") {
-      if (v !== flow.vlans) o.vlans = ownVlans(v as readonly VlanHeader[]);
-    } else (o as Record<string, unknown>)[k] = v;
+    if (v === undefined || v === null) continue;
+    switch (k) {
+      case "recirc_id":
+        o.recirc_id = v as Flow["recirc_id"];
+        break;
+      case "dp_hash":
+        o.dp_hash = v as Flow["dp_hash"];
+        break;
+      case "in_port":
+        o.in_port = v as Flow["in_port"];
+        break;
+      case "skb_priority":
+        o.skb_priority = v as Flow["skb_priority"];
+        break;
+      case "pkt_mark":
+        o.pkt_mark = v as Flow["pkt_mark"];
+        break;
+      case "ct_state":
+        o.ct_state = v as Flow["ct_state"];
+        break;
+      case "ct_zone":
+        o.ct_zone = v as Flow["ct_zone"];
+        break;
+      case "ct_mark":
+        o.ct_mark = v as Flow["ct_mark"];
+        break;
+      case "ct_label":
+        o.ct_label = v as Flow["ct_label"];
+        break;
+      case "ct_nw_src":
+        o.ct_nw_src = v as Flow["ct_nw_src"];
+        break;
+      case "ct_nw_dst":
+        o.ct_nw_dst = v as Flow["ct_nw_dst"];
+        break;
+      case "ct_ipv6_src":
+        o.ct_ipv6_src = v as Flow["ct_ipv6_src"];
+        break;
+      case "ct_ipv6_dst":
+        o.ct_ipv6_dst = v as Flow["ct_ipv6_dst"];
+        break;
+      case "ct_nw_proto":
+        o.ct_nw_proto = v as Flow["ct_nw_proto"];
+        break;
+      case "ct_tp_src":
+        o.ct_tp_src = v as Flow["ct_tp_src"];
+        break;
+      case "ct_tp_dst":
+        o.ct_tp_dst = v as Flow["ct_tp_dst"];
+        break;
+      case "metadata":
+        o.metadata = v as Flow["metadata"];
+        break;
+      case "tunnel":
+        o.tunnel = v as Flow["tunnel"];
+        break;
+      case "dl_src":
+        o.dl_src = v as Flow["dl_src"];
+        break;
+      case "dl_dst":
+        o.dl_dst = v as Flow["dl_dst"];
+        break;
+      case "dl_type":
+        o.dl_type = v as Flow["dl_type"];
+        break;
+      case "mpls_lse":
+        o.mpls_lse = v as Flow["mpls_lse"];
+        break;
+      case "mpls_lse1":
+        o.mpls_lse1 = v as Flow["mpls_lse1"];
+        break;
+      case "mpls_lse2":
+        o.mpls_lse2 = v as Flow["mpls_lse2"];
+        break;
+      case "nw_src":
+        o.nw_src = v as Flow["nw_src"];
+        break;
+      case "nw_dst":
+        o.nw_dst = v as Flow["nw_dst"];
+        break;
+      case "ipv6_src":
+        o.ipv6_src = v as Flow["ipv6_src"];
+        break;
+      case "ipv6_dst":
+        o.ipv6_dst = v as Flow["ipv6_dst"];
+        break;
+      case "ipv6_label":
+        o.ipv6_label = v as Flow["ipv6_label"];
+        break;
+      case "nw_proto":
+        o.nw_proto = v as Flow["nw_proto"];
+        break;
+      case "nw_tos":
+        o.nw_tos = v as Flow["nw_tos"];
+        break;
+      case "nw_ttl":
+        o.nw_ttl = v as Flow["nw_ttl"];
+        break;
+      case "nw_frag":
+        o.nw_frag = v as Flow["nw_frag"];
+        break;
+      case "arp_sha":
+        o.arp_sha = v as Flow["arp_sha"];
+        break;
+      case "arp_tha":
+        o.arp_tha = v as Flow["arp_tha"];
+        break;
+      case "tp_src":
+        o.tp_src = v as Flow["tp_src"];
+        break;
+      case "tp_dst":
+        o.tp_dst = v as Flow["tp_dst"];
+        break;
+      case "tcp_flags":
+        o.tcp_flags = v as Flow["tcp_flags"];
+        break;
+      case "nd_target":
+        o.nd_target = v as Flow["nd_target"];
+        break;
+      case "regs":
+        if (v !== flow.regs) o.regs = ownRegs(v as readonly number[]);
+        break;
+      case "vlans":
+        if (v !== flow.vlans) o.vlans = ownVlans(v as readonly VlanHeader[]);
+        break;
+    }
   }
   return Object.freeze(o);
 }
