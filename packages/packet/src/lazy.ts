@@ -7,13 +7,17 @@
  * the scavenger keeps every object the closure captures alive until the next full GC. Measured on
  * the two-way seed trace, about a third of all it allocated was promoted that way, and garbage
  * collection was a quarter of the time. Here the getter is one function per property name, shared
- * by every object, and the thunk and its value live in two non-enumerable symbol slots: objects
+ * by every object, and the thunk, then its value, live in one non-enumerable symbol slot: objects
  * keep one shared hidden class, and JSON, spreads and equality see a plain enumerable property.
  */
 
+/** A made value, in the slot that held its thunk (a thunk's result may itself be a function). */
+class Made {
+  constructor(readonly v: unknown) {}
+}
+
 interface Slots {
-  readonly make: symbol;
-  readonly value: symbol;
+  readonly slot: symbol;
   readonly get: (this: Record<symbol, unknown>) => unknown;
 }
 
@@ -22,19 +26,16 @@ const SLOTS = new Map<string, Slots>();
 function slotsOf(key: string): Slots {
   let s = SLOTS.get(key);
   if (s === undefined) {
-    const make = Symbol(`${key}.make`);
-    const value = Symbol(`${key}.value`);
+    const slot = Symbol(`${key}.lazy`);
     s = {
-      make,
-      value,
+      slot,
       get(this: Record<symbol, unknown>): unknown {
-        const m = this[make] as (() => unknown) | undefined;
-        if (m !== undefined) {
-          this[value] = m();
-          // The thunk (and all it captured) is let go once the value is made.
-          this[make] = undefined;
-        }
-        return this[value];
+        const m = this[slot];
+        if (m instanceof Made) return m.v;
+        // The thunk (and all it captured) is let go once the value is made.
+        const v = (m as () => unknown)();
+        this[slot] = new Made(v);
+        return v;
       },
     };
     SLOTS.set(key, s);
@@ -49,13 +50,7 @@ function slotsOf(key: string): Slots {
  */
 export function lazyProperty<T extends object>(o: T, key: string, make: () => unknown): T {
   const s = slotsOf(key);
-  Object.defineProperty(o, s.make, { value: make, writable: true, enumerable: false, configurable: true });
-  Object.defineProperty(o, s.value, {
-    value: undefined,
-    writable: true,
-    enumerable: false,
-    configurable: true,
-  });
+  Object.defineProperty(o, s.slot, { value: make, writable: true, enumerable: false, configurable: true });
   Object.defineProperty(o, key, { get: s.get, enumerable: true, configurable: true });
   return o;
 }

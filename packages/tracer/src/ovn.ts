@@ -272,21 +272,40 @@ function reuse(
 ): LogicalRun {
   const outputs: LogicalOutput[] = [];
   for (const o of hit.outputs) outputs.push({ port: o.port, flow: withFlow(f, o.change) });
-  const run: Omit<LogicalRun, "text" | "result"> = {
-    outputs,
-    backend: hit.backend,
-    ctNat: hit.ctNat,
-    stages: hit.stages,
-    dropReason: hit.dropReason,
-  };
-  // The executor's own record (and the text made from it) is remade for this packet when asked.
-  let full: LogicalRun | undefined;
-  const again = (): LogicalRun => {
-    full ??= runExecutor(n, chassis, inport, f, ct, natDst, []);
-    return full;
-  };
-  lazyProperty(run, "result", () => again().result);
-  return lazyProperty(run, "text", () => again().text) as LogicalRun;
+  return new ReusedRun(hit, outputs, () => runExecutor(n, chassis, inport, f, ct, natDst, []));
+}
+
+/**
+ * A reused decision as a LogicalRun. The executor's own record, and the text made from it, are
+ * remade for this packet when first asked (prototype getters, so no hidden class per object).
+ */
+class ReusedRun implements LogicalRun {
+  readonly outputs: readonly LogicalOutput[];
+  readonly backend: LogicalRun["backend"];
+  readonly ctNat: LogicalRun["ctNat"];
+  readonly stages: LogicalRun["stages"];
+  readonly dropReason: string | null;
+  /** What it takes to run the executor again (private fields: not enumerable, not in JSON). */
+  readonly #again: () => LogicalRun;
+  #full: LogicalRun | undefined;
+  constructor(hit: CachedRun, outputs: readonly LogicalOutput[], again: () => LogicalRun) {
+    this.outputs = outputs;
+    this.backend = hit.backend;
+    this.ctNat = hit.ctNat;
+    this.stages = hit.stages;
+    this.dropReason = hit.dropReason;
+    this.#again = again;
+  }
+  #run(): LogicalRun {
+    this.#full ??= this.#again();
+    return this.#full;
+  }
+  get result(): OvnResult {
+    return this.#run().result;
+  }
+  get text(): string {
+    return this.#run().text;
+  }
 }
 
 /** runLogical without the cache: the executor, and the walk over its record. */
