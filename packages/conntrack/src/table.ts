@@ -16,15 +16,12 @@
 import type { CtEntry } from "./conntrack.js";
 import { type CtTuple, tuplesEqual } from "./tuple.js";
 
-/** An interior node: `bitmap` says which of the 32 slots exist, `slots` holds them in order. */
-export class TrieNode {
-  constructor(
-    readonly bitmap: number,
-    /** Per slot bit: the key stored there is its connection's reply tuple. */
-    readonly rbits: number,
-    readonly slots: readonly Slot[],
-  ) {}
-}
+/**
+ * An interior node, as one array: `[bitmap, rbits, ...slots]`. `bitmap` says which of the
+ * 2^BITS slots exist (the slots are packed in bit order), `rbits` which of them hold a key that
+ * is its connection's reply tuple. No wrapper object: a commit copies one array per level.
+ */
+export type TrieNode = readonly (number | Slot)[];
 
 /** Keys whose 32-bit hashes are all equal (below the last level): a short list, scanned. */
 export class Collision {
@@ -36,10 +33,17 @@ export class Collision {
 
 type Slot = TrieNode | Collision | CtEntry;
 
-export const EMPTY_NODE = new TrieNode(0, 0, []);
+export const EMPTY_NODE: TrieNode = [0, 0];
 
-/** Levels consume 5 hash bits at shifts 0, 5, …, 30 (the last level has only 2). */
-const LAST_SHIFT = 30;
+const bitmapOf = (n: TrieNode): number => n[0] as number;
+const rbitsOf = (n: TrieNode): number => n[1] as number;
+const isNode = (s: Slot | number | undefined): s is TrieNode => Array.isArray(s);
+
+/** Hash bits per level: each node has up to 2^BITS slots. */
+const BITS = 4;
+const FRAG = (1 << BITS) - 1;
+/** The last level's shift (the levels above consume BITS bits each, the last what is left). */
+const LAST_SHIFT = Math.floor(31 / BITS) * BITS;
 
 /** The hash of a key: a zone and a tuple, mixed from their numbers (murmur3's finaliser last). */
 export function keyHash(zone: number, t: CtTuple): number {
@@ -79,12 +83,13 @@ export const hit = { reply: false };
 /** The connection keyed by (zone, t), if any ({@link hit} says in which direction). */
 export function trieFind(root: TrieNode, hash: number, zone: number, t: CtTuple): CtEntry | undefined {
   let node = root;
-  for (let shift = 0; ; shift += 5) {
-    const frag = (hash >>> shift) & 31;
+  for (let shift = 0; ; shift += BITS) {
+    const frag = (hash >>> shift) & FRAG;
     const bit = 1 << frag;
-    if ((node.bitmap & bit) === 0) return undefined;
-    const s = node.slots[popcount(node.bitmap & ~(-1 << frag))]!;
-    if (s instanceof TrieNode) {
+    const bitmap = bitmapOf(node);
+    if ((bitmap & bit) === 0) return undefined;
+    const s = node[2 + popcount(bitmap & ~(-1 << frag))] as Slot;
+    if (isNode(s)) {
       node = s;
       continue;
     }
@@ -99,31 +104,55 @@ export function trieFind(root: TrieNode, hash: number, zone: number, t: CtTuple)
       }
       return undefined;
     }
-    const r = (node.rbits & bit) !== 0;
+    const r = (rbitsOf(node) & bit) !== 0;
     if (!sameKey(s, r, zone, t)) return undefined;
     hit.reply = r;
     return s;
   }
 }
 
+/** A copy of `a` with element `i` replaced (the Collision lists). */
 function replaced<T>(a: readonly T[], i: number, v: T): T[] {
   const out = a.slice();
   out[i] = v;
   return out;
 }
 
-function inserted<T>(a: readonly T[], i: number, v: T): T[] {
-  const out = new Array<T>(a.length + 1);
-  for (let j = 0; j < i; j++) out[j] = a[j]!;
-  out[i] = v;
-  for (let j = i; j < a.length; j++) out[j + 1] = a[j]!;
-  return out;
-}
-
+/** A copy of `a` without element `i`. */
 function removed<T>(a: readonly T[], i: number): T[] {
   const out = new Array<T>(a.length - 1);
   for (let j = 0; j < i; j++) out[j] = a[j]!;
   for (let j = i + 1; j < a.length; j++) out[j - 1] = a[j]!;
+  return out;
+}
+
+/** A copy of node `n` with new bitmaps and slot `i` set to `v`. */
+function withSlot(n: TrieNode, bitmap: number, rbits: number, i: number, v: Slot): TrieNode {
+  const out = n.slice();
+  out[0] = bitmap;
+  out[1] = rbits;
+  out[2 + i] = v;
+  return out;
+}
+
+/** A copy of node `n` with new bitmaps and `v` inserted as slot `i`. */
+function withInserted(n: TrieNode, bitmap: number, rbits: number, i: number, v: Slot): TrieNode {
+  const out = new Array<number | Slot>(n.length + 1);
+  out[0] = bitmap;
+  out[1] = rbits;
+  for (let j = 2; j < 2 + i; j++) out[j] = n[j]!;
+  out[2 + i] = v;
+  for (let j = 2 + i; j < n.length; j++) out[j + 1] = n[j]!;
+  return out;
+}
+
+/** A copy of node `n` with new bitmaps and slot `i` removed. */
+function withRemoved(n: TrieNode, bitmap: number, rbits: number, i: number): TrieNode {
+  const out = new Array<number | Slot>(n.length - 1);
+  out[0] = bitmap;
+  out[1] = rbits;
+  for (let j = 2; j < 2 + i; j++) out[j] = n[j]!;
+  for (let j = 3 + i; j < n.length; j++) out[j - 1] = n[j]!;
   return out;
 }
 
@@ -138,12 +167,13 @@ function pair(
   r2: boolean,
 ): Slot {
   if (shift > LAST_SHIFT) return new Collision([e1, e2], [r1, r2]);
-  const f1 = (h1 >>> shift) & 31;
-  const f2 = (h2 >>> shift) & 31;
-  if (f1 === f2) return new TrieNode(1 << f1, 0, [pair(shift + 5, h1, e1, r1, h2, e2, r2)]);
+  const f1 = (h1 >>> shift) & FRAG;
+  const f2 = (h2 >>> shift) & FRAG;
+  if (f1 === f2) return [1 << f1, 0, pair(shift + BITS, h1, e1, r1, h2, e2, r2)];
   const b1 = 1 << f1;
   const b2 = 1 << f2;
-  return new TrieNode(b1 | b2, (r1 ? b1 : 0) | (r2 ? b2 : 0), f1 < f2 ? [e1, e2] : [e2, e1]);
+  const rbits = (r1 ? b1 : 0) | (r2 ? b2 : 0);
+  return f1 < f2 ? [b1 | b2, rbits, e1, e2] : [b1 | b2, rbits, e2, e1];
 }
 
 /** The trie with key (zone, t) → (e, reply) added, or replacing the key of the same tuple and zone. */
@@ -156,21 +186,15 @@ export function triePut(
   e: CtEntry,
   reply: boolean,
 ): TrieNode {
-  const frag = (hash >>> shift) & 31;
+  const frag = (hash >>> shift) & FRAG;
   const bit = 1 << frag;
   const rb = reply ? bit : 0;
-  const idx = popcount(node.bitmap & ~(-1 << frag));
-  if ((node.bitmap & bit) === 0) {
-    return new TrieNode(node.bitmap | bit, node.rbits | rb, inserted(node.slots, idx, e));
-  }
-  const s = node.slots[idx]!;
-  if (s instanceof TrieNode) {
-    return new TrieNode(
-      node.bitmap,
-      node.rbits,
-      replaced(node.slots, idx, triePut(s, shift + 5, hash, zone, t, e, reply)),
-    );
-  }
+  const bitmap = bitmapOf(node);
+  const rbits = rbitsOf(node);
+  const idx = popcount(bitmap & ~(-1 << frag));
+  if ((bitmap & bit) === 0) return withInserted(node, bitmap | bit, rbits | rb, idx, e);
+  const s = node[2 + idx] as Slot;
+  if (isNode(s)) return withSlot(node, bitmap, rbits, idx, triePut(s, shift + BITS, hash, zone, t, e, reply));
   if (s instanceof Collision) {
     let c: Collision | undefined;
     for (let i = 0; i < s.entries.length; i++) {
@@ -180,14 +204,12 @@ export function triePut(
       }
     }
     c ??= new Collision([...s.entries, e], [...s.replies, reply]);
-    return new TrieNode(node.bitmap, node.rbits, replaced(node.slots, idx, c));
+    return withSlot(node, bitmap, rbits, idx, c);
   }
-  const r = (node.rbits & bit) !== 0;
-  if (sameKey(s, r, zone, t)) {
-    return new TrieNode(node.bitmap, (node.rbits & ~bit) | rb, replaced(node.slots, idx, e));
-  }
-  const sub = pair(shift + 5, keyHash(s.zone, keyTuple(s, r)), s, r, hash, e, reply);
-  return new TrieNode(node.bitmap, node.rbits & ~bit, replaced(node.slots, idx, sub));
+  const r = (rbits & bit) !== 0;
+  if (sameKey(s, r, zone, t)) return withSlot(node, bitmap, (rbits & ~bit) | rb, idx, e);
+  const sub = pair(shift + BITS, keyHash(s.zone, keyTuple(s, r)), s, r, hash, e, reply);
+  return withSlot(node, bitmap, rbits & ~bit, idx, sub);
 }
 
 /** The trie without key (zone, t) if it belongs to connection `id`; `node` itself when unchanged. */
@@ -199,22 +221,23 @@ export function trieDrop(
   t: CtTuple,
   id: number,
 ): TrieNode {
-  const frag = (hash >>> shift) & 31;
+  const frag = (hash >>> shift) & FRAG;
   const bit = 1 << frag;
-  if ((node.bitmap & bit) === 0) return node;
-  const idx = popcount(node.bitmap & ~(-1 << frag));
-  const s = node.slots[idx]!;
-  if (s instanceof TrieNode) {
-    const n = trieDrop(s, shift + 5, hash, zone, t, id);
+  const bitmap = bitmapOf(node);
+  const rbits = rbitsOf(node);
+  if ((bitmap & bit) === 0) return node;
+  const idx = popcount(bitmap & ~(-1 << frag));
+  const s = node[2 + idx] as Slot;
+  if (isNode(s)) {
+    const n = trieDrop(s, shift + BITS, hash, zone, t, id);
     if (n === s) return node;
-    if (n.bitmap === 0) return new TrieNode(node.bitmap & ~bit, node.rbits & ~bit, removed(node.slots, idx));
-    const only = n.slots[0];
-    if (n.slots.length === 1 && !(only instanceof TrieNode) && !(only instanceof Collision)) {
+    if (bitmapOf(n) === 0) return withRemoved(node, bitmap & ~bit, rbits & ~bit, idx);
+    const only = n[2] as Slot;
+    if (n.length === 3 && !isNode(only) && !(only instanceof Collision)) {
       // A lone key moves up to this slot (a lookup stops at the first key on its path).
-      const rb = n.rbits !== 0 ? bit : 0;
-      return new TrieNode(node.bitmap, (node.rbits & ~bit) | rb, replaced(node.slots, idx, only!));
+      return withSlot(node, bitmap, (rbits & ~bit) | (rbitsOf(n) !== 0 ? bit : 0), idx, only);
     }
-    return new TrieNode(node.bitmap, node.rbits, replaced(node.slots, idx, n));
+    return withSlot(node, bitmap, rbits, idx, n);
   }
   if (s instanceof Collision) {
     for (let i = 0; i < s.entries.length; i++) {
@@ -223,29 +246,28 @@ export function trieDrop(
       if (e.id !== id) return node;
       if (s.entries.length === 2) {
         const o = 1 - i;
-        const rb = s.replies[o] ? bit : 0;
-        return new TrieNode(node.bitmap, (node.rbits & ~bit) | rb, replaced(node.slots, idx, s.entries[o]!));
+        return withSlot(node, bitmap, (rbits & ~bit) | (s.replies[o] ? bit : 0), idx, s.entries[o]!);
       }
-      const c = new Collision(removed(s.entries, i), removed(s.replies, i));
-      return new TrieNode(node.bitmap, node.rbits, replaced(node.slots, idx, c));
+      return withSlot(node, bitmap, rbits, idx, new Collision(removed(s.entries, i), removed(s.replies, i)));
     }
     return node;
   }
-  if (!sameKey(s, (node.rbits & bit) !== 0, zone, t) || s.id !== id) return node;
-  return new TrieNode(node.bitmap & ~bit, node.rbits & ~bit, removed(node.slots, idx));
+  if (!sameKey(s, (rbits & bit) !== 0, zone, t) || s.id !== id) return node;
+  return withRemoved(node, bitmap & ~bit, rbits & ~bit, idx);
 }
 
 /** Calls `f` with every key's connection and direction, in trie order. */
 export function trieEach(node: TrieNode, f: (e: CtEntry, reply: boolean) => void): void {
-  let b = node.bitmap;
-  for (let i = 0; i < node.slots.length; i++) {
+  let b = bitmapOf(node);
+  const rbits = rbitsOf(node);
+  for (let i = 2; i < node.length; i++) {
     const bit = b & -b;
     b &= b - 1;
-    const s = node.slots[i]!;
-    if (s instanceof TrieNode) trieEach(s, f);
+    const s = node[i] as Slot;
+    if (isNode(s)) trieEach(s, f);
     else if (s instanceof Collision)
       for (let j = 0; j < s.entries.length; j++) f(s.entries[j]!, s.replies[j]!);
-    else f(s, (node.rbits & bit) !== 0);
+    else f(s, (rbits & bit) !== 0);
   }
 }
 
@@ -254,8 +276,9 @@ export function trieStats(node: TrieNode, depth = 0): { nodes: number; depth: nu
   let nodes = 1;
   let max = depth;
   let collisions = 0;
-  for (const s of node.slots) {
-    if (s instanceof TrieNode) {
+  for (let i = 2; i < node.length; i++) {
+    const s = node[i] as Slot;
+    if (isNode(s)) {
       const st = trieStats(s, depth + 1);
       nodes += st.nodes;
       max = Math.max(max, st.depth);
