@@ -62,7 +62,7 @@
  *   trace can be re-run from any earlier table and two traces compared. Time is virtual: every call takes `now` (seconds).
  */
 import { CS, type Flow, IP_PROTO, SimError, TCP_FLAG, formatIp4, formatIp6 } from "@ovnsim/packet";
-import { EMPTY_NODE, type TrieNode, hit, keyHash, trieDrop, trieEach, trieFind, triePut } from "./table.js";
+import { EMPTY_NODE, type TrieNode, hit, keyHash, trieDrop, trieEach, trieFind, triePut2 } from "./table.js";
 import {
   type CtTuple,
   type IcmpInner,
@@ -318,8 +318,7 @@ function findKey(t: Conntrack, zone: number, tuple: CtTuple, hash: number, now: 
 /** {@link Conntrack.with} given the hashes of the entry's two keys. */
 function withHashed(t: Conntrack, entry: CtEntry, h1: number, h2: number): Conntrack {
   const z = entry.zone;
-  let root = triePut(rootOf(t), 0, h1, z, entry.orig, entry, false);
-  root = triePut(root, 0, h2, z, entry.reply, entry, true);
+  const root = triePut2(rootOf(t), 0, h1, entry.orig, h2, entry.reply, z, entry);
   return makeTable(root, Math.max(t.nextId, entry.id + 1));
 }
 

@@ -176,6 +176,44 @@ function pair(
   return f1 < f2 ? [b1 | b2, rbits, e1, e2] : [b1 | b2, rbits, e2, e1];
 }
 
+/** Set by {@link slotPut}: whether the slot it returned holds a reply-tuple key. */
+let slotReply = false;
+
+/**
+ * What occupied slot `s` (a key whose direction is `r`, a child node or a collision list)
+ * becomes with key (zone, t) → (e, reply) put into it at level `shift`.
+ */
+function slotPut(
+  s: Slot,
+  r: boolean,
+  shift: number,
+  hash: number,
+  zone: number,
+  t: CtTuple,
+  e: CtEntry,
+  reply: boolean,
+): Slot {
+  if (isNode(s)) {
+    const n = triePut(s, shift + BITS, hash, zone, t, e, reply);
+    slotReply = false; // (the call below set it for its own slot)
+    return n;
+  }
+  slotReply = false;
+  if (s instanceof Collision) {
+    for (let i = 0; i < s.entries.length; i++) {
+      if (sameKey(s.entries[i]!, s.replies[i]!, zone, t)) {
+        return new Collision(replaced(s.entries, i, e), replaced(s.replies, i, reply));
+      }
+    }
+    return new Collision([...s.entries, e], [...s.replies, reply]);
+  }
+  if (sameKey(s, r, zone, t)) {
+    slotReply = reply;
+    return e;
+  }
+  return pair(shift + BITS, keyHash(s.zone, keyTuple(s, r)), s, r, hash, e, reply);
+}
+
 /** The trie with key (zone, t) → (e, reply) added, or replacing the key of the same tuple and zone. */
 export function triePut(
   node: TrieNode,
@@ -188,28 +226,86 @@ export function triePut(
 ): TrieNode {
   const frag = (hash >>> shift) & FRAG;
   const bit = 1 << frag;
-  const rb = reply ? bit : 0;
   const bitmap = bitmapOf(node);
   const rbits = rbitsOf(node);
   const idx = popcount(bitmap & ~(-1 << frag));
-  if ((bitmap & bit) === 0) return withInserted(node, bitmap | bit, rbits | rb, idx, e);
-  const s = node[2 + idx] as Slot;
-  if (isNode(s)) return withSlot(node, bitmap, rbits, idx, triePut(s, shift + BITS, hash, zone, t, e, reply));
-  if (s instanceof Collision) {
-    let c: Collision | undefined;
-    for (let i = 0; i < s.entries.length; i++) {
-      if (sameKey(s.entries[i]!, s.replies[i]!, zone, t)) {
-        c = new Collision(replaced(s.entries, i, e), replaced(s.replies, i, reply));
-        break;
-      }
+  if ((bitmap & bit) === 0) return withInserted(node, bitmap | bit, rbits | (reply ? bit : 0), idx, e);
+  const v = slotPut(node[2 + idx] as Slot, (rbits & bit) !== 0, shift, hash, zone, t, e, reply);
+  return withSlot(node, bitmap, (rbits & ~bit) | (slotReply ? bit : 0), idx, v);
+}
+
+/**
+ * A connection's two keys put at once ({@link triePut} twice): where their paths part, the
+ * node is copied once with both slots changed (at the root, nearly always).
+ */
+export function triePut2(
+  node: TrieNode,
+  shift: number,
+  h1: number,
+  t1: CtTuple,
+  h2: number,
+  t2: CtTuple,
+  zone: number,
+  e: CtEntry,
+): TrieNode {
+  const f1 = (h1 >>> shift) & FRAG;
+  const f2 = (h2 >>> shift) & FRAG;
+  const bitmap = bitmapOf(node);
+  const rbits = rbitsOf(node);
+  const b1 = 1 << f1;
+  const b2 = 1 << f2;
+  if (f1 === f2) {
+    const s = node[2 + popcount(bitmap & ~(-1 << f1))] as Slot;
+    if ((bitmap & b1) === 0 || !isNode(s)) {
+      return triePut(triePut(node, shift, h1, zone, t1, e, false), shift, h2, zone, t2, e, true);
     }
-    c ??= new Collision([...s.entries, e], [...s.replies, reply]);
-    return withSlot(node, bitmap, rbits, idx, c);
+    const idx = popcount(bitmap & ~(-1 << f1));
+    return withSlot(node, bitmap, rbits, idx, triePut2(s, shift + BITS, h1, t1, h2, t2, zone, e));
   }
-  const r = (rbits & bit) !== 0;
-  if (sameKey(s, r, zone, t)) return withSlot(node, bitmap, (rbits & ~bit) | rb, idx, e);
-  const sub = pair(shift + BITS, keyHash(s.zone, keyTuple(s, r)), s, r, hash, e, reply);
-  return withSlot(node, bitmap, rbits & ~bit, idx, sub);
+  // Each key's new slot, then one copy of this node with both.
+  let v1: Slot = e;
+  let r1 = 0;
+  if ((bitmap & b1) !== 0) {
+    v1 = slotPut(
+      node[2 + popcount(bitmap & ~(-1 << f1))] as Slot,
+      (rbits & b1) !== 0,
+      shift,
+      h1,
+      zone,
+      t1,
+      e,
+      false,
+    );
+    r1 = slotReply ? b1 : 0;
+  }
+  let v2: Slot = e;
+  let r2 = b2;
+  if ((bitmap & b2) !== 0) {
+    v2 = slotPut(
+      node[2 + popcount(bitmap & ~(-1 << f2))] as Slot,
+      (rbits & b2) !== 0,
+      shift,
+      h2,
+      zone,
+      t2,
+      e,
+      true,
+    );
+    r2 = slotReply ? b2 : 0;
+  }
+  const nb = bitmap | b1 | b2;
+  const out = new Array<number | Slot>(2 + popcount(nb));
+  out[0] = nb;
+  out[1] = (rbits & ~(b1 | b2)) | r1 | r2;
+  let j = 2;
+  let k = 2;
+  for (let f = 0; f <= FRAG; f++) {
+    const bit = 1 << f;
+    if ((nb & bit) === 0) continue;
+    const old = (bitmap & bit) !== 0 ? node[k++]! : undefined;
+    out[j++] = bit === b1 ? v1 : bit === b2 ? v2 : old!;
+  }
+  return out;
 }
 
 /** The trie without key (zone, t) if it belongs to connection `id`; `node` itself when unchanged. */

@@ -14,6 +14,7 @@ import {
   trieEach,
   trieFind,
   triePut,
+  triePut2,
   trieStats,
 } from "../src/table.js";
 
@@ -221,17 +222,26 @@ describe("trie with chosen hashes (deep paths, full-hash collisions, nodes colla
     const key = (i: number) => i % tuples.length;
     fc.assert(
       fc.property(
-        fc.array(fc.tuple(fc.boolean(), fc.nat(tuples.length - 1), fc.boolean(), fc.nat(5)), {
-          maxLength: 50,
-        }),
+        fc.array(
+          fc.tuple(fc.boolean(), fc.nat(tuples.length - 1), fc.boolean(), fc.nat(5), fc.nat(tuples.length)),
+          {
+            maxLength: 50,
+          },
+        ),
         (ops) => {
           let root: TrieNode = EMPTY_NODE;
           const model = new Map<number, { e: CtEntry; reply: boolean }>();
           const history: [TrieNode, Map<number, { e: CtEntry; reply: boolean }>][] = [];
-          for (const [add, k, reply, id] of ops) {
+          for (const [add, k, reply, id, other] of ops) {
             const i = key(k);
             const tu = tuples[i]!;
-            if (add) {
+            if (add && other < tuples.length) {
+              // Both keys of one connection at once (as Conntrack.with puts them).
+              const e = entry(id, 0, tu, tuples[other]!);
+              root = triePut2(root, 0, HASHES[i]!, tu, HASHES[other]!, tuples[other]!, 0, e);
+              model.set(i, { e, reply: false });
+              model.set(other, { e, reply: true });
+            } else if (add) {
               const e = entry(id, 0, reply ? tuples[0]! : tu, reply ? tu : tuples[0]!);
               root = triePut(root, 0, HASHES[i]!, 0, tu, e, reply);
               model.set(i, { e, reply });
