@@ -33,7 +33,15 @@ export class Collision {
 
 type Slot = TrieNode | Collision | CtEntry;
 
-export const EMPTY_NODE: TrieNode = [0, 0];
+/**
+ * A node array of `length` elements. Every node is made here, so all have one elements kind
+ * (holey, any values) and the loads that walk the trie see one array map, not three.
+ */
+function newNode(length: number): (number | Slot)[] {
+  return new Array<number | Slot>(length);
+}
+
+export const EMPTY_NODE: TrieNode = newNode(2).fill(0);
 
 const bitmapOf = (n: TrieNode): number => n[0] as number;
 const rbitsOf = (n: TrieNode): number => n[1] as number;
@@ -128,16 +136,17 @@ function removed<T>(a: readonly T[], i: number): T[] {
 
 /** A copy of node `n` with new bitmaps and slot `i` set to `v`. */
 function withSlot(n: TrieNode, bitmap: number, rbits: number, i: number, v: Slot): TrieNode {
-  const out = n.slice();
+  const out = newNode(n.length);
   out[0] = bitmap;
   out[1] = rbits;
+  for (let j = 2; j < n.length; j++) out[j] = n[j]!;
   out[2 + i] = v;
   return out;
 }
 
 /** A copy of node `n` with new bitmaps and `v` inserted as slot `i`. */
 function withInserted(n: TrieNode, bitmap: number, rbits: number, i: number, v: Slot): TrieNode {
-  const out = new Array<number | Slot>(n.length + 1);
+  const out = newNode(n.length + 1);
   out[0] = bitmap;
   out[1] = rbits;
   for (let j = 2; j < 2 + i; j++) out[j] = n[j]!;
@@ -148,7 +157,7 @@ function withInserted(n: TrieNode, bitmap: number, rbits: number, i: number, v: 
 
 /** A copy of node `n` with new bitmaps and slot `i` removed. */
 function withRemoved(n: TrieNode, bitmap: number, rbits: number, i: number): TrieNode {
-  const out = new Array<number | Slot>(n.length - 1);
+  const out = newNode(n.length - 1);
   out[0] = bitmap;
   out[1] = rbits;
   for (let j = 2; j < 2 + i; j++) out[j] = n[j]!;
@@ -169,11 +178,21 @@ function pair(
   if (shift > LAST_SHIFT) return new Collision([e1, e2], [r1, r2]);
   const f1 = (h1 >>> shift) & FRAG;
   const f2 = (h2 >>> shift) & FRAG;
-  if (f1 === f2) return [1 << f1, 0, pair(shift + BITS, h1, e1, r1, h2, e2, r2)];
+  if (f1 === f2) {
+    const out = newNode(3);
+    out[0] = 1 << f1;
+    out[1] = 0;
+    out[2] = pair(shift + BITS, h1, e1, r1, h2, e2, r2);
+    return out;
+  }
   const b1 = 1 << f1;
   const b2 = 1 << f2;
-  const rbits = (r1 ? b1 : 0) | (r2 ? b2 : 0);
-  return f1 < f2 ? [b1 | b2, rbits, e1, e2] : [b1 | b2, rbits, e2, e1];
+  const out = newNode(4);
+  out[0] = b1 | b2;
+  out[1] = (r1 ? b1 : 0) | (r2 ? b2 : 0);
+  out[2] = f1 < f2 ? e1 : e2;
+  out[3] = f1 < f2 ? e2 : e1;
+  return out;
 }
 
 /** Set by {@link slotPut}: whether the slot it returned holds a reply-tuple key. */
@@ -294,7 +313,7 @@ export function triePut2(
     r2 = slotReply ? b2 : 0;
   }
   const nb = bitmap | b1 | b2;
-  const out = new Array<number | Slot>(2 + popcount(nb));
+  const out = newNode(2 + popcount(nb));
   out[0] = nb;
   out[1] = (rbits & ~(b1 | b2)) | r1 | r2;
   let j = 2;
