@@ -59,7 +59,8 @@
  *
  * Determinism and replay: a table is an immutable value. `process` returns a new table that
  *   shares all but the few trie nodes on its keys' paths with the old one (./table.ts), so a
- *   trace can be re-run from any earlier table and two traces compared. Time is virtual: every call takes `now` (seconds).
+ *   trace can be re-run from any earlier table and two traces compared. Time is virtual:
+ *   every call takes `now` (seconds).
  */
 import { CS, type Flow, IP_PROTO, SimError, TCP_FLAG, formatIp4, formatIp6 } from "@ovnsim/packet";
 import { EMPTY_NODE, type TrieNode, hit, keyHash, trieDrop, trieEach, trieFind, triePut2 } from "./table.js";
