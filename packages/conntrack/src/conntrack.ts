@@ -58,11 +58,20 @@
  *   translation, as OVS).
  *
  * Determinism and replay: a table is an immutable value. `process` returns a new table that
- *   shares all untouched buckets (and trie leaves) with the old one, so a trace can be re-run from any earlier
- *   table and two traces compared. Time is virtual: every call takes `now` (seconds).
+ *   shares all but the few trie nodes on its keys' paths with the old one (./table.ts), so a
+ *   trace can be re-run from any earlier table and two traces compared. Time is virtual:
+ *   every call takes `now` (seconds).
  */
-import { CS, type Flow, IP_PROTO, SimError, TCP_FLAG, formatIp4, formatIp6, withFlow } from "@ovnsim/packet";
-import { type CtTuple, type IcmpInner, extractTuple, reverseTuple, tuplesEqual } from "./tuple.js";
+import { CS, type Flow, IP_PROTO, SimError, TCP_FLAG, formatIp4, formatIp6 } from "@ovnsim/packet";
+import { EMPTY_NODE, type TrieNode, hit, keyHash, trieDrop, trieEach, trieFind, triePut2 } from "./table.js";
+import {
+  type CtTuple,
+  type IcmpInner,
+  extracted,
+  extractKey,
+  reverseIcmpType,
+  reverseTuple,
+} from "./tuple.js";
 
 /** TCP peer state (OVS `enum ct_dpif_tcp_state`, the subset the model moves through). */
 export type TcpPeerState = "CLOSED" | "SYN_SENT" | "ESTABLISHED" | "CLOSING" | "FIN_WAIT_2" | "TIME_WAIT";
@@ -177,62 +186,32 @@ export const CT_TIMEOUTS = {
  */
 export const CT_SWEEP_DELAY = 20;
 
-/**
- * Buckets of the persistent table: a two-level trie of LEAF_SLOTS-wide leaves (4,096 buckets),
- * so adding a connection copies one 64-slot top array, one 64-slot leaf and one small bucket,
- * not a bucket that grows with the table (a trace stream commits thousands of connections).
- */
-const LEAF_BITS = 6;
-const LEAF_SLOTS = 1 << LEAF_BITS;
-const N_BUCKETS = LEAF_SLOTS * LEAF_SLOTS;
 const LABEL_MASK = (1n << 128n) - 1n;
 
-/** A tuple's bucket, hashed from its numbers (no key string is built: this runs per ct pass). */
-function bucketOf(zone: number, t: CtTuple): number {
-  let h = Math.imul(zone ^ 0x9e3779b9, 0x85ebca6b);
-  h = Math.imul(h ^ t.proto, 0xcc9e2d51);
-  if (t.family === 4) {
-    h = Math.imul(h ^ t.src4, 0x1b873593);
-    h = Math.imul(h ^ t.dst4, 0x85ebca6b);
-  } else {
-    h = Math.imul(h ^ Number(BigInt.asUintN(32, t.src6 ^ (t.src6 >> 64n))), 0x1b873593);
-    h = Math.imul(h ^ Number(BigInt.asUintN(32, t.dst6 ^ (t.dst6 >> 64n))), 0x85ebca6b);
-  }
-  h = Math.imul(h ^ ((t.sport << 16) | t.dport), 0xcc9e2d51);
-  h = Math.imul(h ^ t.icmpType, 0x1b873593);
-  h ^= h >>> 15;
-  h ^= h >>> 13;
-  return (h >>> 0) & (N_BUCKETS - 1);
-}
+/** Set by {@link findKey} with a connection found: its direction, and whether it is only an un-NAT key. */
+const found = { reply: false, orphan: false };
 
-/** One key of a connection: the tuple (in its zone) it is found by, and which direction that is. */
-interface KeyRef {
-  readonly zone: number;
-  readonly tuple: CtTuple;
-  readonly entry: CtEntry;
-  readonly dir: "orig" | "reply";
-}
-
-/** A bucket: the few keys that hash to it (copied on write; the table is a persistent value). */
-type Bucket = readonly KeyRef[];
-
-const sameKey = (r: KeyRef, zone: number, t: CtTuple): boolean => r.zone === zone && tuplesEqual(r.tuple, t);
+/** Table internals for this module's functions (set once by the class's static block). */
+let rootOf: (t: Conntrack) => TrieNode;
+let makeTable: (root: TrieNode, nextId: number) => Conntrack;
 
 /** The connection table: an immutable value. */
 export class Conntrack {
+  static {
+    rootOf = (t) => t.root;
+    makeTable = (root, nextId) => new Conntrack(root, nextId);
+  }
+
   private constructor(
-    private readonly buckets: readonly (readonly (Bucket | undefined)[] | undefined)[],
+    /** Both keys of every connection (see ./table.ts). */
+    private readonly root: TrieNode,
     /** Next connection id. */
     readonly nextId: number,
   ) {}
 
   /** An empty table. */
   static empty(): Conntrack {
-    return new Conntrack(new Array<undefined>(LEAF_SLOTS).fill(undefined), 1);
-  }
-
-  private bucket(bi: number): Bucket | undefined {
-    return this.buckets[bi >>> LEAF_BITS]?.[bi & (LEAF_SLOTS - 1)];
+    return new Conntrack(EMPTY_NODE, 1);
   }
 
   /** The table itself (it is immutable); kept so callers can say what they mean. */
@@ -243,16 +222,9 @@ export class Conntrack {
   /** Live connections at `now` (all connections when `now` is omitted), oldest first. */
   entries(now?: number): readonly CtEntry[] {
     const seen = new Map<number, CtEntry>();
-    for (const leaf of this.buckets) {
-      if (!leaf) continue;
-      for (const b of leaf) {
-        if (!b) continue;
-        for (const r of b) {
-          if (now !== undefined && r.entry.expires <= now) continue;
-          seen.set(r.entry.id, r.entry);
-        }
-      }
-    }
+    trieEach(this.root, (e) => {
+      if (now === undefined || e.expires > now) seen.set(e.id, e);
+    });
     return [...seen.values()].sort((a, b) => a.id - b.id);
   }
 
@@ -263,8 +235,8 @@ export class Conntrack {
 
   /** The connection a tuple belongs to in a zone, and in which direction, if live at `now`. */
   lookup(zone: number, tuple: CtTuple, now = 0): { entry: CtEntry; reply: boolean } | undefined {
-    const r = this.find(zone, tuple, now);
-    return r && !r.orphan ? { entry: r.entry, reply: r.reply } : undefined;
+    const e = findKey(this, zone, tuple, keyHash(zone, tuple), now);
+    return e && !found.orphan ? { entry: e, reply: found.reply } : undefined;
   }
 
   /**
@@ -278,22 +250,8 @@ export class Conntrack {
     tuple: CtTuple,
     now = 0,
   ): { entry: CtEntry; reply: boolean; orphan: boolean } | undefined {
-    const b = this.bucket(bucketOf(zone, tuple));
-    if (b === undefined) return undefined;
-    let r: KeyRef | undefined;
-    for (let i = 0; i < b.length; i++) {
-      if (sameKey(b[i]!, zone, tuple)) {
-        r = b[i];
-        break;
-      }
-    }
-    if (!r) return undefined;
-    const live = r.entry.expires > now;
-    if (live) return { entry: r.entry, reply: r.dir === "reply", orphan: false };
-    if (r.dir === "reply" && r.entry.nat && now < r.entry.expires + CT_SWEEP_DELAY) {
-      return { entry: r.entry, reply: true, orphan: true };
-    }
-    return undefined;
+    const e = findKey(this, zone, tuple, keyHash(zone, tuple), now);
+    return e && { entry: e, reply: found.reply, orphan: found.orphan };
   }
 
   /** A table without the connections expired at `now` (`conntrack` sweeping). */
@@ -312,57 +270,15 @@ export class Conntrack {
 
   /** The table with a connection added or replaced (both its keys). */
   with(entry: CtEntry): Conntrack {
-    const z = entry.zone;
-    const b1 = bucketOf(z, entry.orig);
-    const b2 = bucketOf(z, entry.reply);
-    const k1: KeyRef = { zone: z, tuple: entry.orig, entry, dir: "orig" };
-    const k2: KeyRef = { zone: z, tuple: entry.reply, entry, dir: "reply" };
-    const n1 = putKey(this.bucket(b1), k1);
-    const nextId = Math.max(this.nextId, entry.id + 1);
-    if (b1 === b2) return this.replaceBuckets(b1, putKey(n1, k2), -1, undefined, nextId);
-    return this.replaceBuckets(b1, n1, b2, putKey(this.bucket(b2), k2), nextId);
+    return withHashed(this, entry, keyHash(entry.zone, entry.orig), keyHash(entry.zone, entry.reply));
   }
 
   /** The table without a connection. */
   without(entry: CtEntry): Conntrack {
     const z = entry.zone;
-    const b1 = bucketOf(z, entry.orig);
-    const b2 = bucketOf(z, entry.reply);
-    const o1 = this.bucket(b1);
-    const n1 = dropKey(o1, z, entry.orig, entry.id);
-    if (b1 === b2) {
-      const n = dropKey(n1, z, entry.reply, entry.id);
-      return n === o1 ? this : this.replaceBuckets(b1, n, -1, undefined, this.nextId);
-    }
-    const o2 = this.bucket(b2);
-    const n2 = dropKey(o2, z, entry.reply, entry.id);
-    if (n1 === o1 && n2 === o2) return this;
-    return this.replaceBuckets(b1, n1, b2, n2, this.nextId);
-  }
-
-  /** A new table with bucket `i` (and `j`, unless -1) replaced: the top and the touched leaves copied. */
-  private replaceBuckets(
-    i: number,
-    bi: Bucket | undefined,
-    j: number,
-    bj: Bucket | undefined,
-    nextId: number,
-  ): Conntrack {
-    const top = this.buckets.slice();
-    this.setBucket(top, i, bi);
-    if (j >= 0) this.setBucket(top, j, bj);
-    return new Conntrack(top, nextId);
-  }
-
-  private setBucket(top: (readonly (Bucket | undefined)[] | undefined)[], i: number, b: Bucket | undefined) {
-    const hi = i >>> LEAF_BITS;
-    let leaf = top[hi];
-    if (leaf === this.buckets[hi]) {
-      leaf = leaf ? leaf.slice() : new Array<undefined>(LEAF_SLOTS).fill(undefined);
-      top[hi] = leaf;
-    }
-    (leaf as (Bucket | undefined)[])[i & (LEAF_SLOTS - 1)] =
-      b !== undefined && b.length === 0 ? undefined : b;
+    const r1 = trieDrop(this.root, 0, keyHash(z, entry.orig), z, entry.orig, entry.id);
+    const r2 = trieDrop(r1, 0, keyHash(z, entry.reply), z, entry.reply, entry.id);
+    return r2 === this.root ? this : new Conntrack(r2, this.nextId);
   }
 
   /**
@@ -380,33 +296,31 @@ export class Conntrack {
   }
 }
 
-/** A bucket with `k` added, replacing the key of the same tuple in the same zone. */
-function putKey(b: Bucket | undefined, k: KeyRef): Bucket {
-  if (b === undefined) return [k];
-  const out = b.slice();
-  for (let i = 0; i < out.length; i++) {
-    if (sameKey(out[i]!, k.zone, k.tuple)) {
-      out[i] = k;
-      return out;
-    }
+/**
+ * {@link Conntrack.find} without the result object: the connection (or dead NAT connection,
+ * {@link found}.orphan) keyed by `tuple` in `zone`, given the key's hash.
+ */
+function findKey(t: Conntrack, zone: number, tuple: CtTuple, hash: number, now: number): CtEntry | undefined {
+  const e = trieFind(rootOf(t), hash, zone, tuple);
+  if (e === undefined) return undefined;
+  if (e.expires > now) {
+    found.reply = hit.reply;
+    found.orphan = false;
+    return e;
   }
-  out.push(k);
-  return out;
+  if (hit.reply && e.nat && now < e.expires + CT_SWEEP_DELAY) {
+    found.reply = true;
+    found.orphan = true;
+    return e;
+  }
+  return undefined;
 }
 
-/** A bucket without the key of tuple `t` in `zone`, if it belongs to connection `id` (else `b` itself). */
-function dropKey(b: Bucket | undefined, zone: number, t: CtTuple, id: number): Bucket | undefined {
-  if (b === undefined) return b;
-  for (let i = 0; i < b.length; i++) {
-    const r = b[i]!;
-    if (sameKey(r, zone, t)) {
-      if (r.entry.id !== id) return b;
-      const out = b.slice();
-      out.splice(i, 1);
-      return out;
-    }
-  }
-  return b;
+/** {@link Conntrack.with} given the hashes of the entry's two keys. */
+function withHashed(t: Conntrack, entry: CtEntry, h1: number, h2: number): Conntrack {
+  const z = entry.zone;
+  const root = triePut2(rootOf(t), 0, h1, entry.orig, h2, entry.reply, z, entry);
+  return makeTable(root, Math.max(t.nextId, entry.id + 1));
 }
 
 function checkZone(zone: number): void {
@@ -427,84 +341,120 @@ function tcpInvalidFlags(f: number): boolean {
 
 type Update = "valid" | "invalid" | "new" | "valid_new";
 
-/** `conn_update` per protocol: the result and the connection's new state and expiry. */
-function updateProto(
-  e: CtEntry,
-  flow: Flow,
-  reply: boolean,
-  now: number,
-  notes: string[],
-): { res: Update; proto: CtProtoState; expires: number } {
+/**
+ * Per-protocol states are shared values (there are few): a pass that updates a connection
+ * points it at one instead of allocating its own.
+ */
+const protoState = <P extends CtProtoState>(p: P): P => Object.freeze(p);
+const OTHER_FIRST = protoState({ kind: "other", state: "FIRST" } as const);
+const OTHER_MULTIPLE = protoState({ kind: "other", state: "MULTIPLE" } as const);
+const OTHER_BIDIR = protoState({ kind: "other", state: "BIDIR" } as const);
+const ICMP_FIRST = protoState({ kind: "icmp", state: "FIRST" } as const);
+const ICMP_REPLY = protoState({ kind: "icmp", state: "REPLY" } as const);
+const TCP_PEER_STATES: readonly TcpPeerState[] = [
+  "CLOSED",
+  "SYN_SENT",
+  "ESTABLISHED",
+  "CLOSING",
+  "FIN_WAIT_2",
+  "TIME_WAIT",
+];
+const TCP_PROTO = new Map<TcpPeerState, Map<TcpPeerState, CtProtoState>>(
+  TCP_PEER_STATES.map((a) => [
+    a,
+    new Map(
+      TCP_PEER_STATES.map((b) => [b, protoState({ kind: "tcp", peers: Object.freeze([a, b] as const) })]),
+    ),
+  ]),
+);
+const tcpProto = (a: TcpPeerState, b: TcpPeerState): CtProtoState => TCP_PROTO.get(a)!.get(b)!;
+
+/** What {@link updateProto} decided (one pass at a time: no result object per packet). */
+const upd: { res: Update; proto: CtProtoState; expires: number } = {
+  res: "valid",
+  proto: OTHER_FIRST,
+  expires: 0,
+};
+
+/** `conn_update` per protocol: the result and the connection's new state and expiry, in {@link upd}. */
+function updateProto(e: CtEntry, flow: Flow, reply: boolean, now: number): void {
   const p = e.proto;
   if (p.kind === "other") {
     let state = p.state;
     if (reply && state !== "BIDIR") state = "BIDIR";
     else if (state === "FIRST") state = "MULTIPLE";
-    const t =
-      state === "BIDIR"
+    if (state !== "BIDIR") NOTES.push("no reply seen yet: still new");
+    upd.res = state === "BIDIR" ? "valid" : "valid_new";
+    upd.proto = state === "BIDIR" ? OTHER_BIDIR : state === "MULTIPLE" ? OTHER_MULTIPLE : OTHER_FIRST;
+    upd.expires =
+      now +
+      (state === "BIDIR"
         ? CT_TIMEOUTS.otherBidir
         : state === "MULTIPLE"
           ? CT_TIMEOUTS.otherMultiple
-          : CT_TIMEOUTS.otherFirst;
-    if (state !== "BIDIR") notes.push("no reply seen yet: still new");
-    return {
-      res: state === "BIDIR" ? "valid" : "valid_new",
-      proto: { kind: "other", state },
-      expires: now + t,
-    };
+          : CT_TIMEOUTS.otherFirst);
+    return;
   }
   if (p.kind === "icmp") {
     let state = p.state;
     let res: Update = "valid";
     if (reply && state === "FIRST") state = "REPLY";
     else if (state === "FIRST") res = "valid_new";
-    const t = state === "REPLY" ? CT_TIMEOUTS.icmpReply : CT_TIMEOUTS.icmpFirst;
-    return { res, proto: { kind: "icmp", state }, expires: now + t };
+    upd.res = res;
+    upd.proto = state === "REPLY" ? ICMP_REPLY : ICMP_FIRST;
+    upd.expires = now + (state === "REPLY" ? CT_TIMEOUTS.icmpReply : CT_TIMEOUTS.icmpFirst);
+    return;
   }
-  // TCP (conntrack-tcp.c tcp_conn_update), sequence checks bypassed.
+  // TCP (conntrack-tcp.c tcp_conn_update), sequence checks bypassed. `src` is the sender's
+  // peer state (peers[1] for a reply), `dst` the other side's.
   const flags = flow.tcp_flags;
-  const peers: [TcpPeerState, TcpPeerState] = [p.peers[0], p.peers[1]];
-  const si = reply ? 1 : 0;
-  const di = reply ? 0 : 1;
-  const ord = (i: number): number => TCP_ORDER[peers[i] as TcpPeerState];
+  let src = reply ? p.peers[1] : p.peers[0];
+  let dst = reply ? p.peers[0] : p.peers[1];
   if (tcpInvalidFlags(flags)) {
-    notes.push(`tcp: invalid flag combination 0x${flags.toString(16).padStart(3, "0")}`);
-    return { res: "invalid", proto: p, expires: e.expires };
+    NOTES.push(`tcp: invalid flag combination 0x${flags.toString(16).padStart(3, "0")}`);
+    upd.res = "invalid";
+    upd.proto = p;
+    upd.expires = e.expires;
+    return;
   }
   if ((flags & (TCP_FLAG.syn | TCP_FLAG.ack)) === TCP_FLAG.syn) {
-    if (ord(di) >= TCP_ORDER.FIN_WAIT_2 && ord(si) >= TCP_ORDER.FIN_WAIT_2) {
-      notes.push("tcp: SYN on a closed connection: it is replaced by a new one");
-      return { res: "new", proto: { kind: "tcp", peers: ["CLOSED", "CLOSED"] }, expires: e.expires };
+    if (TCP_ORDER[dst] >= TCP_ORDER.FIN_WAIT_2 && TCP_ORDER[src] >= TCP_ORDER.FIN_WAIT_2) {
+      NOTES.push("tcp: SYN on a closed connection: it is replaced by a new one");
+      upd.res = "new";
+      upd.proto = tcpProto("CLOSED", "CLOSED");
+      upd.expires = e.expires;
+      return;
     }
-    if (ord(si) <= TCP_ORDER.SYN_SENT) {
-      peers[si] = "SYN_SENT";
-      notes.push("tcp: SYN retransmission before the connection is established: still new");
-      return {
-        res: "valid_new",
-        proto: { kind: "tcp", peers: [peers[0], peers[1]] },
-        expires: now + CT_TIMEOUTS.tcpFirstPacket,
-      };
+    if (TCP_ORDER[src] <= TCP_ORDER.SYN_SENT) {
+      src = "SYN_SENT";
+      NOTES.push("tcp: SYN retransmission before the connection is established: still new");
+      upd.res = "valid_new";
+      upd.proto = reply ? tcpProto(dst, src) : tcpProto(src, dst);
+      upd.expires = now + CT_TIMEOUTS.tcpFirstPacket;
+      return;
     }
   }
-  if (ord(si) < TCP_ORDER.SYN_SENT) peers[si] = "SYN_SENT";
-  if (flags & TCP_FLAG.fin && ord(si) < TCP_ORDER.CLOSING) peers[si] = "CLOSING";
+  if (TCP_ORDER[src] < TCP_ORDER.SYN_SENT) src = "SYN_SENT";
+  if (flags & TCP_FLAG.fin && TCP_ORDER[src] < TCP_ORDER.CLOSING) src = "CLOSING";
   if (flags & TCP_FLAG.ack) {
-    if (peers[di] === "SYN_SENT") peers[di] = "ESTABLISHED";
-    else if (peers[di] === "CLOSING") peers[di] = "FIN_WAIT_2";
+    if (dst === "SYN_SENT") dst = "ESTABLISHED";
+    else if (dst === "CLOSING") dst = "FIN_WAIT_2";
   }
   if (flags & TCP_FLAG.rst) {
-    peers[0] = "TIME_WAIT";
-    peers[1] = "TIME_WAIT";
+    src = "TIME_WAIT";
+    dst = "TIME_WAIT";
   }
-  const s = ord(si);
-  const d = ord(di);
+  const s = TCP_ORDER[src];
+  const d = TCP_ORDER[dst];
   let t: number;
   if (s >= TCP_ORDER.FIN_WAIT_2 && d >= TCP_ORDER.FIN_WAIT_2) t = CT_TIMEOUTS.tcpClosed;
   else if (s >= TCP_ORDER.CLOSING && d >= TCP_ORDER.CLOSING) t = CT_TIMEOUTS.tcpFinWait;
   else if (s < TCP_ORDER.ESTABLISHED || d < TCP_ORDER.ESTABLISHED) t = CT_TIMEOUTS.tcpOpening;
   else if (s >= TCP_ORDER.CLOSING || d >= TCP_ORDER.CLOSING) t = CT_TIMEOUTS.tcpClosing;
   else t = CT_TIMEOUTS.tcpEstablished;
-  return { res: "valid", proto: { kind: "tcp", peers: [peers[0], peers[1]] }, expires: now + t };
+  upd.res = "valid";
+  upd.proto = reply ? tcpProto(dst, src) : tcpProto(src, dst);
+  upd.expires = now + t;
 }
 
 /** Whether a connection may be created by this packet (`valid_new`), with the reason if not. */
@@ -525,54 +475,91 @@ function validNew(flow: Flow, tuple: CtTuple): string | undefined {
   return undefined;
 }
 
-function newProtoState(tuple: CtTuple, now: number): { proto: CtProtoState; expires: number } {
-  if (tuple.proto === IP_PROTO.tcp) {
-    return {
-      proto: { kind: "tcp", peers: ["SYN_SENT", "CLOSED"] },
-      expires: now + CT_TIMEOUTS.tcpFirstPacket,
-    };
-  }
-  if (tuple.icmpType >= 0)
-    return { proto: { kind: "icmp", state: "FIRST" }, expires: now + CT_TIMEOUTS.icmpFirst };
-  return { proto: { kind: "other", state: "FIRST" }, expires: now + CT_TIMEOUTS.otherFirst };
-}
+/** The state of a connection its first packet creates. */
+const newProtoState = (tuple: CtTuple): CtProtoState =>
+  tuple.proto === IP_PROTO.tcp
+    ? tcpProto("SYN_SENT", "CLOSED")
+    : tuple.icmpType >= 0
+      ? ICMP_FIRST
+      : OTHER_FIRST;
 
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+/** Its expiry. */
+const newProtoTimeout = (tuple: CtTuple): number =>
+  tuple.proto === IP_PROTO.tcp
+    ? CT_TIMEOUTS.tcpFirstPacket
+    : tuple.icmpType >= 0
+      ? CT_TIMEOUTS.icmpFirst
+      : CT_TIMEOUTS.otherFirst;
 
-/** Records in `c` the packet fields a NAT kind rewrites to `t` (applied once, with the ct fields). */
-function applyNat(c: Mutable<Partial<Flow>>, kind: "dnat" | "snat", t: CtTuple, rewritePorts: boolean): void {
+/**
+ * The packet fields NAT rewrites in this pass (undefined: untouched), applied with the ct
+ * fields when the output flow is built. One object, reset per pass.
+ */
+const natChanges: {
+  nw_src: number | undefined;
+  nw_dst: number | undefined;
+  ipv6_src: bigint | undefined;
+  ipv6_dst: bigint | undefined;
+  tp_src: number | undefined;
+  tp_dst: number | undefined;
+} = {
+  nw_src: undefined,
+  nw_dst: undefined,
+  ipv6_src: undefined,
+  ipv6_dst: undefined,
+  tp_src: undefined,
+  tp_dst: undefined,
+};
+
+/**
+ * Records in {@link natChanges} the packet fields a NAT kind rewrites, towards the reverse of
+ * tuple `t` (its addresses and ports swapped: read crosswise, not built).
+ */
+function applyNat(kind: "dnat" | "snat", t: CtTuple, rewritePorts: boolean): void {
   const portProto = t.proto === IP_PROTO.tcp || t.proto === IP_PROTO.udp || t.proto === IP_PROTO.sctp;
   if (kind === "dnat") {
-    if (t.family === 4) c.nw_dst = t.dst4;
-    else c.ipv6_dst = t.dst6;
-    if (portProto && rewritePorts) c.tp_dst = t.dport;
+    if (t.family === 4) natChanges.nw_dst = t.src4;
+    else natChanges.ipv6_dst = t.src6;
+    if (portProto && rewritePorts) natChanges.tp_dst = t.sport;
   } else {
-    if (t.family === 4) c.nw_src = t.src4;
-    else c.ipv6_src = t.src6;
-    if (portProto && rewritePorts) c.tp_src = t.sport;
+    if (t.family === 4) natChanges.nw_src = t.dst4;
+    else natChanges.ipv6_src = t.dst6;
+    if (portProto && rewritePorts) natChanges.tp_src = t.dport;
   }
 }
 
-/** The reply tuple of a new connection under a NAT binding. */
+/** The reply tuple of a new connection under a NAT binding (built in one object). */
 function natReplyTuple(orig: CtTuple, nat: CtNatBinding | undefined): CtTuple {
-  const r = reverseTuple(orig);
-  if (!nat) return r;
-  const ip4 = typeof nat.ip === "number" ? nat.ip >>> 0 : 0;
-  const ip6 = typeof nat.ip === "bigint" ? nat.ip : 0n;
-  const portProto =
-    orig.proto === IP_PROTO.tcp || orig.proto === IP_PROTO.udp || orig.proto === IP_PROTO.sctp;
-  if (nat.kind === "dnat") {
-    // Replies come from the translated destination.
-    return {
-      ...r,
-      ...(orig.family === 4 ? { src4: ip4 } : { src6: ip6 }),
-      ...(portProto && nat.port !== undefined ? { sport: nat.port } : {}),
-    };
+  let src4 = orig.dst4;
+  let dst4 = orig.src4;
+  let src6 = orig.dst6;
+  let dst6 = orig.src6;
+  let sport = orig.dport;
+  let dport = orig.sport;
+  if (nat) {
+    const portProto =
+      orig.proto === IP_PROTO.tcp || orig.proto === IP_PROTO.udp || orig.proto === IP_PROTO.sctp;
+    if (nat.kind === "dnat") {
+      // Replies come from the translated destination.
+      if (orig.family === 4) src4 = typeof nat.ip === "number" ? nat.ip >>> 0 : 0;
+      else src6 = typeof nat.ip === "bigint" ? nat.ip : 0n;
+      if (portProto && nat.port !== undefined) sport = nat.port;
+    } else {
+      if (orig.family === 4) dst4 = typeof nat.ip === "number" ? nat.ip >>> 0 : 0;
+      else dst6 = typeof nat.ip === "bigint" ? nat.ip : 0n;
+      if (portProto && nat.port !== undefined) dport = nat.port;
+    }
   }
   return {
-    ...r,
-    ...(orig.family === 4 ? { dst4: ip4 } : { dst6: ip6 }),
-    ...(portProto && nat.port !== undefined ? { dport: nat.port } : {}),
+    family: orig.family,
+    proto: orig.proto,
+    src4,
+    dst4,
+    src6,
+    dst6,
+    sport,
+    dport,
+    icmpType: reverseIcmpType(orig),
   };
 }
 
@@ -595,12 +582,12 @@ function uniqueReplyTuple(
   zone: number,
   orig: CtTuple,
   reply: CtTuple,
+  replyHash: number,
   now: number,
-  notes: string[],
 ): CtTuple {
-  if (!t.find(zone, reply, now)) return reply;
+  if (!findKey(t, zone, reply, replyHash, now)) return reply;
   if (!isPat(orig.proto)) {
-    notes.push("NAT tuple already in use (the real datapath would refuse the NAT)");
+    NOTES.push("NAT tuple already in use (the real datapath would refuse the NAT)");
     return reply;
   }
   const curr0 = orig.sport;
@@ -610,77 +597,132 @@ function uniqueReplyTuple(
   let curr = curr0;
   for (let i = 0; i < attempts; i++) {
     const cand = { ...reply, dport: curr };
-    if (!t.find(zone, cand, now)) {
+    if (!findKey(t, zone, cand, keyHash(zone, cand), now)) {
       if (curr !== curr0)
-        notes.push(`NAT reply tuple taken: client port ${curr0} becomes ${curr} (OVS nat_get_unique_tuple)`);
+        NOTES.push(`NAT reply tuple taken: client port ${curr0} becomes ${curr} (OVS nat_get_unique_tuple)`);
       return cand;
     }
     curr = curr < min || curr > max || curr === max ? min : curr + 1;
   }
-  notes.push("NAT tuple space exhausted (OVS would retry at random and may refuse the NAT)");
+  NOTES.push("NAT tuple space exhausted (OVS would retry at random and may refuse the NAT)");
   return reply;
 }
 
+/**
+ * The packet after ct: `flow` with the ct fields and {@link natChanges} written. The same
+ * frozen Flow `withFlow(flow, {…})` gives, built as one literal (this runs for every packet
+ * through ct, and a change record walked by name cost more than the copy).
+ */
 function writeCtMd(
   flow: Flow,
   state: number,
   zone: number,
   e: CtEntry | undefined,
   key: CtTuple | undefined,
-  natChanges?: Partial<Flow>,
 ): Flow {
   const t = e ? e.orig : key;
   const icmp = t !== undefined && t.icmpType >= 0;
-  // One fixed-shape change record (the NAT fields listed, undefined when untouched) instead of
-  // a spread: withFlow reads it monomorphically on every packet.
-  return withFlow(flow, {
-    nw_src: natChanges?.nw_src,
-    nw_dst: natChanges?.nw_dst,
-    ipv6_src: natChanges?.ipv6_src,
-    ipv6_dst: natChanges?.ipv6_dst,
-    tp_src: natChanges?.tp_src,
-    tp_dst: natChanges?.tp_dst,
+  const v4 = t !== undefined && t.family === 4;
+  const v6 = t !== undefined && t.family === 6;
+  const c = natChanges;
+  const o: Flow = {
+    recirc_id: flow.recirc_id,
+    dp_hash: flow.dp_hash,
+    in_port: flow.in_port,
+    skb_priority: flow.skb_priority,
+    pkt_mark: flow.pkt_mark,
     ct_state: state | CS.trk,
     ct_zone: zone,
     ct_mark: e ? e.mark : 0,
     ct_label: e ? e.label : 0n,
-    ct_nw_src: t && t.family === 4 ? t.src4 : 0,
-    ct_nw_dst: t && t.family === 4 ? t.dst4 : 0,
-    ct_ipv6_src: t && t.family === 6 ? t.src6 : 0n,
-    ct_ipv6_dst: t && t.family === 6 ? t.dst6 : 0n,
+    ct_nw_src: v4 ? t.src4 : 0,
+    ct_nw_dst: v4 ? t.dst4 : 0,
+    ct_ipv6_src: v6 ? t.src6 : 0n,
+    ct_ipv6_dst: v6 ? t.dst6 : 0n,
     ct_nw_proto: t ? t.proto : 0,
     ct_tp_src: t ? (icmp ? t.icmpType : t.sport) : 0,
     ct_tp_dst: t ? (icmp ? 0 : t.dport) : 0,
-  });
+    metadata: flow.metadata,
+    regs: flow.regs,
+    tunnel: flow.tunnel,
+    dl_src: flow.dl_src,
+    dl_dst: flow.dl_dst,
+    dl_type: flow.dl_type,
+    vlans: flow.vlans,
+    mpls_lse: flow.mpls_lse,
+    mpls_lse1: flow.mpls_lse1,
+    mpls_lse2: flow.mpls_lse2,
+    nw_src: c.nw_src ?? flow.nw_src,
+    nw_dst: c.nw_dst ?? flow.nw_dst,
+    ipv6_src: c.ipv6_src ?? flow.ipv6_src,
+    ipv6_dst: c.ipv6_dst ?? flow.ipv6_dst,
+    ipv6_label: flow.ipv6_label,
+    nw_proto: flow.nw_proto,
+    nw_tos: flow.nw_tos,
+    nw_ttl: flow.nw_ttl,
+    nw_frag: flow.nw_frag,
+    arp_sha: flow.arp_sha,
+    arp_tha: flow.arp_tha,
+    tp_src: c.tp_src ?? flow.tp_src,
+    tp_dst: c.tp_dst ?? flow.tp_dst,
+    tcp_flags: flow.tcp_flags,
+    nd_target: flow.nd_target,
+  };
+  return Object.freeze(o);
 }
 
-function processPacket(table: Conntrack, flow0: Flow, opts: CtOptions): CtResult {
+/** Notes of the pass under way (copied into its result; one pass runs at a time). */
+const NOTES: string[] = [];
+const NO_NOTES: readonly string[] = Object.freeze([]);
+
+function result(
+  out: Flow,
+  entry: CtEntry | undefined,
+  created: boolean,
+  reply: boolean,
+  natApplied: "dnat" | "snat" | undefined,
+  table: Conntrack,
+): CtResult {
+  return {
+    flow: out,
+    ctState: out.ct_state,
+    entry,
+    created,
+    reply,
+    natApplied,
+    notes: NOTES.length === 0 ? NO_NOTES : NOTES.slice(),
+    table,
+  };
+}
+
+function processPacket(table: Conntrack, flow: Flow, opts: CtOptions): CtResult {
   const zone = opts.zone;
   checkZone(zone);
   const now = opts.now ?? 0;
-  const notes: string[] = [];
+  NOTES.length = 0;
+  natChanges.nw_src = undefined;
+  natChanges.nw_dst = undefined;
+  natChanges.ipv6_src = undefined;
+  natChanges.ipv6_dst = undefined;
+  natChanges.tp_src = undefined;
+  natChanges.tp_dst = undefined;
   // Reset ct_state whenever entering a new zone.
-  let state = flow0.ct_state !== 0 && flow0.ct_zone !== zone ? 0 : flow0.ct_state;
-  const flow = flow0;
-  const natChanges: Mutable<Partial<Flow>> = {};
+  let state = flow.ct_state !== 0 && flow.ct_zone !== zone ? 0 : flow.ct_state;
 
-  const ex = extractTuple(flow, opts.icmpId ?? 0, opts.icmpInner);
-  if (!ex.ok) {
-    notes.push(`cannot track: ${ex.reason}`);
-    const out = writeCtMd(flow, CS.inv, zone, undefined, undefined);
-    return {
-      flow: out,
-      ctState: out.ct_state,
-      entry: undefined,
-      created: false,
-      reply: false,
-      natApplied: undefined,
-      notes,
+  const ex = extractKey(flow, opts.icmpId ?? 0, opts.icmpInner);
+  if (typeof ex === "string") {
+    NOTES.push(`cannot track: ${ex}`);
+    return result(
+      writeCtMd(flow, CS.inv, zone, undefined, undefined),
+      undefined,
+      false,
+      false,
+      undefined,
       table,
-    };
+    );
   }
-  let key = ex.tuple;
-  const related = ex.related;
+  let key = ex;
+  const related = extracted.related;
   if (opts.nat?.ip !== undefined) {
     const fam = typeof opts.nat.ip === "bigint" ? 6 : 4;
     if (fam !== key.family)
@@ -689,37 +731,43 @@ function processPacket(table: Conntrack, flow0: Flow, opts: CtOptions): CtResult
 
   // initial_conn_lookup: a packet already NATed in this zone is found by its reversed tuple.
   const natted = (state & (CS.snat | CS.dnat)) !== 0;
-  const found = table.find(zone, natted ? reverseTuple(key) : key, now);
-  if (found?.orphan) {
+  const lookupKey = natted ? reverseTuple(key) : key;
+  const lookupHash = keyHash(zone, lookupKey);
+  let conn = findKey(table, zone, lookupKey, lookupHash, now);
+  if (conn && found.orphan) {
     // process_one: an un-NAT entry whose parent connection is gone ("Missing parent conn").
-    notes.push(
-      `reply key of dead NAT connection #${found.entry.id} (not yet swept): missing parent connection`,
-    );
-    const out = writeCtMd(flow, state | CS.inv, zone, undefined, undefined);
-    return {
-      flow: out,
-      ctState: out.ct_state,
-      entry: undefined,
-      created: false,
-      reply: true,
-      natApplied: undefined,
-      notes,
+    NOTES.push(`reply key of dead NAT connection #${conn.id} (not yet swept): missing parent connection`);
+    return result(
+      writeCtMd(flow, state | CS.inv, zone, undefined, undefined),
+      undefined,
+      false,
+      true,
+      undefined,
       table,
-    };
+    );
   }
+  // The hashes of the found connection's keys (one is the lookup's), for writing it back.
+  let hOrig = 0;
+  let hReply = 0;
   let reply = false;
-  if (found) {
+  if (conn) {
+    if (found.reply) {
+      hReply = lookupHash;
+      hOrig = keyHash(zone, conn.orig);
+    } else {
+      hOrig = lookupHash;
+      hReply = keyHash(zone, conn.reply);
+    }
     reply = natted ? !found.reply : found.reply;
-    if (natted) key = reply ? found.entry.reply : found.entry.orig;
+    if (natted) key = reply ? conn.reply : conn.orig;
   }
   let t = table;
-  let conn: CtEntry | undefined = found?.entry;
   let create = false;
   let natApplied: "dnat" | "snat" | undefined;
   let ended = false;
 
   if (opts.force && conn && reply) {
-    notes.push("force: connection seen in the reply direction is replaced");
+    NOTES.push("force: connection seen in the reply direction is replaced");
     t = kill(t, conn, now);
     conn = undefined;
     reply = false;
@@ -729,15 +777,15 @@ function processPacket(table: Conntrack, flow0: Flow, opts: CtOptions): CtResult
     if (related) {
       state |= CS.rel;
       if (reply) state |= CS.rpl;
-      notes.push(`related: ICMP error of connection #${conn.id}`);
+      NOTES.push(`related: ICMP error of connection #${conn.id}`);
     } else {
-      const u = updateProto(conn, flow, reply, now, notes);
-      if (u.res === "new") {
+      updateProto(conn, flow, reply, now);
+      if (upd.res === "new") {
         t = kill(t, conn, now);
         if (conn.nat && reply) {
           // OVS 3.1: the reply tuple still finds the dead connection's un-NAT entry, so no
           // new connection is made and the packet gets no state bit beyond trk.
-          notes.push(
+          NOTES.push(
             `tcp: SYN in the reply direction of closed NAT connection #${conn.id}: it ends, and its un-NAT key blocks a new one`,
           );
           conn = { ...conn, expires: Math.min(conn.expires, now) };
@@ -747,12 +795,13 @@ function processPacket(table: Conntrack, flow0: Flow, opts: CtOptions): CtResult
           create = true;
         }
       } else {
-        conn = { ...conn, proto: u.proto, expires: u.expires };
-        t = t.with(conn);
-        if (u.res === "valid") {
+        const res = upd.res;
+        conn = { ...conn, proto: upd.proto, expires: upd.expires };
+        t = withHashed(t, conn, hOrig, hReply);
+        if (res === "valid") {
           state = (state | CS.est) & ~CS.new;
           if (reply) state |= CS.rpl;
-        } else if (u.res === "invalid") {
+        } else if (res === "invalid") {
           state = CS.inv;
         } else {
           state |= CS.new;
@@ -761,21 +810,21 @@ function processPacket(table: Conntrack, flow0: Flow, opts: CtOptions): CtResult
     }
     // handle_nat: a nat action on a known connection applies its translation once per zone.
     if (conn && opts.nat !== undefined && conn.nat && !create && !ended) {
-      const already = (state & (CS.snat | CS.dnat)) !== 0 && flow0.ct_zone === zone;
+      const already = (state & (CS.snat | CS.dnat)) !== 0 && flow.ct_zone === zone;
       if (!already) {
         state &= ~(CS.snat | CS.dnat);
         const kind = reply ? (conn.nat.kind === "dnat" ? "snat" : "dnat") : conn.nat.kind;
         // Forward: rewrite towards the reply tuple reversed; reply: back to the original.
-        const target = reply ? reverseTuple(conn.orig) : reverseTuple(conn.reply);
+        const target = reply ? conn.orig : conn.reply;
         if (related) {
-          notes.push("related: the outer header is translated; the embedded header is not modelled");
-          applyNat(natChanges, kind, target, false);
+          NOTES.push("related: the outer header is translated; the embedded header is not modelled");
+          applyNat(kind, target, false);
         } else {
-          applyNat(natChanges, kind, target, true);
+          applyNat(kind, target, true);
         }
         state |= kind === "dnat" ? CS.dnat : CS.snat;
         natApplied = kind;
-        notes.push(
+        NOTES.push(
           reply
             ? `reverse NAT of connection #${conn.id}: ${kind === "snat" ? "source" : "destination"} restored`
             : `NAT of connection #${conn.id} applied (${kind})`,
@@ -783,7 +832,7 @@ function processPacket(table: Conntrack, flow0: Flow, opts: CtOptions): CtResult
       }
     }
   } else if (related) {
-    notes.push("ICMP error for an unknown connection");
+    NOTES.push("ICMP error for an unknown connection");
     state = CS.inv;
   } else {
     create = true;
@@ -793,43 +842,50 @@ function processPacket(table: Conntrack, flow0: Flow, opts: CtOptions): CtResult
   if (create) {
     const why = validNew(flow, key);
     if (why !== undefined) {
-      notes.push(why);
+      NOTES.push(why);
       state = CS.inv;
     } else {
       state = CS.new;
       if (opts.commit || opts.force) {
-        const ps = newProtoState(key, now);
         const nat: CtNatBinding | undefined =
           opts.nat?.kind !== undefined && opts.nat.ip !== undefined
             ? { kind: opts.nat.kind, ip: opts.nat.ip, port: opts.nat.port }
             : undefined;
+        const hKey = !natted && key === lookupKey ? lookupHash : keyHash(zone, key);
+        let rt = natReplyTuple(key, nat);
+        let hRt = keyHash(zone, rt);
+        if (nat) {
+          const u = uniqueReplyTuple(t, zone, key, rt, hRt, now);
+          if (u !== rt) {
+            rt = u;
+            hRt = keyHash(zone, rt);
+          }
+        }
         conn = {
           id: t.nextId,
           zone,
           orig: key,
-          reply: nat
-            ? uniqueReplyTuple(t, zone, key, natReplyTuple(key, nat), now, notes)
-            : natReplyTuple(key, nat),
+          reply: rt,
           nat,
           mark: 0,
           label: 0n,
-          proto: ps.proto,
+          proto: newProtoState(key),
           created: now,
-          expires: ps.expires,
+          expires: now + newProtoTimeout(key),
         };
-        t = t.with(conn);
+        t = withHashed(t, conn, hKey, hRt);
         created = true;
-        notes.push(`committed connection #${conn.id} in zone ${zone}`);
+        NOTES.push(`committed connection #${conn.id} in zone ${zone}`);
         if (nat) {
           // nat_packet: the destination (DNAT) or source (SNAT) is rewritten, and both ports
           // follow the reply tuple (pat_packet), which moves the source port on a collision.
-          applyNat(natChanges, nat.kind, reverseTuple(conn.reply), true);
+          applyNat(nat.kind, conn.reply, true);
           if (conn.reply.dport !== key.sport && isPat(key.proto)) natChanges.tp_src = conn.reply.dport;
           state |= nat.kind === "dnat" ? CS.dnat : CS.snat;
           natApplied = nat.kind;
         }
       } else {
-        notes.push("new connection, not committed");
+        NOTES.push("new connection, not committed");
         conn = undefined;
       }
     }
@@ -853,17 +909,7 @@ function processPacket(table: Conntrack, flow0: Flow, opts: CtOptions): CtResult
     }
   }
 
-  const out = writeCtMd(flow, state, zone, conn, key, natChanges);
-  return {
-    flow: out,
-    ctState: out.ct_state,
-    entry: conn,
-    created,
-    reply,
-    natApplied,
-    notes,
-    table: t,
-  };
+  return result(writeCtMd(flow, state, zone, conn, key), conn, created, reply, natApplied, t);
 }
 
 const CS_ORDER = ["new", "est", "rel", "rpl", "inv", "trk", "snat", "dnat"] as const;

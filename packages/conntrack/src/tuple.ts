@@ -56,10 +56,7 @@ const ICMP6_ERRORS = new Set<number>([1, 2, 3, 4]);
 
 /** The tuple of the reply direction (addresses and ports swapped, ICMP type reversed). */
 export function reverseTuple(t: CtTuple): CtTuple {
-  let icmpType = t.icmpType;
-  if (icmpType >= 0) {
-    icmpType = (t.family === 4 ? ICMP4_REVERSE : ICMP6_REVERSE)[icmpType] ?? icmpType;
-  }
+  const icmpType = reverseIcmpType(t);
   return {
     family: t.family,
     proto: t.proto,
@@ -71,6 +68,13 @@ export function reverseTuple(t: CtTuple): CtTuple {
     dport: t.sport,
     icmpType,
   };
+}
+
+/** The ICMP type of the reply direction of `t` (-1 for non-ICMP tuples). */
+export function reverseIcmpType(t: CtTuple): number {
+  const icmpType = t.icmpType;
+  if (icmpType < 0) return icmpType;
+  return (t.family === 4 ? ICMP4_REVERSE : ICMP6_REVERSE)[icmpType] ?? icmpType;
 }
 
 /** The hash-map key of a tuple in a zone. */
@@ -113,54 +117,53 @@ export interface IcmpInner {
 
 const isPortProto = (p: number): boolean => p === IP_PROTO.tcp || p === IP_PROTO.udp || p === IP_PROTO.sctp;
 
+/** Set by {@link extractKey}: the packet is an ICMP error related to the tuple's connection. */
+export const extracted = { related: false };
+
 /**
  * The conntrack key of a packet, as `conn_key_extract()` builds it. ICMP errors are keyed by
  * the reversed embedded tuple (`extract_l4_icmp`), which must be given as `inner`; an error
  * whose embedded source is not the outer destination cannot be tracked.
  */
 export function extractTuple(flow: Flow, icmpId = 0, inner?: IcmpInner): Extracted {
+  const k = extractKey(flow, icmpId, inner);
+  return typeof k === "string"
+    ? { ok: false, reason: k }
+    : { ok: true, related: extracted.related, tuple: k };
+}
+
+/**
+ * {@link extractTuple} without the result wrapper (it runs for every packet through ct): the
+ * tuple, or why the packet cannot be tracked; {@link extracted} says whether it is related.
+ */
+export function extractKey(flow: Flow, icmpId: number, inner: IcmpInner | undefined): CtTuple | string {
+  extracted.related = false;
   const family = flow.dl_type === ETH_TYPE.ip ? 4 : flow.dl_type === ETH_TYPE.ipv6 ? 6 : 0;
-  if (family === 0) return { ok: false, reason: "not an IP packet" };
+  if (family === 0) return "not an IP packet";
   const proto = flow.nw_proto;
   const src4 = family === 4 ? flow.nw_src >>> 0 : 0;
   const dst4 = family === 4 ? flow.nw_dst >>> 0 : 0;
   const src6 = family === 6 ? flow.ipv6_src : 0n;
   const dst6 = family === 6 ? flow.ipv6_dst : 0n;
   if (isPortProto(proto)) {
-    // The common case, built without spreads (this runs for every packet through ct).
-    const tuple: CtTuple = {
-      family,
-      proto,
-      src4,
-      dst4,
-      src6,
-      dst6,
-      sport: flow.tp_src,
-      dport: flow.tp_dst,
-      icmpType: -1,
-    };
-    return { ok: true, related: false, tuple };
+    // The common case, built without spreads.
+    return { family, proto, src4, dst4, src6, dst6, sport: flow.tp_src, dport: flow.tp_dst, icmpType: -1 };
   }
-  const base = { family, proto, src4, dst4, src6, dst6 } as const;
   const icmpProto = family === 4 ? IP_PROTO.icmp : IP_PROTO.icmpv6;
-  if (proto !== icmpProto) {
-    return { ok: true, related: false, tuple: { ...base, sport: 0, dport: 0, icmpType: -1 } };
-  }
+  if (proto !== icmpProto) return { family, proto, src4, dst4, src6, dst6, sport: 0, dport: 0, icmpType: -1 };
   const type = flow.tp_src;
   const code = flow.tp_dst;
   const reverse = family === 4 ? ICMP4_REVERSE : ICMP6_REVERSE;
   if (reverse[type] !== undefined) {
-    if (code !== 0) return { ok: false, reason: `ICMP query type ${type} with code ${code} != 0` };
-    return { ok: true, related: false, tuple: { ...base, sport: icmpId, dport: icmpId, icmpType: type } };
+    if (code !== 0) return `ICMP query type ${type} with code ${code} != 0`;
+    return { family, proto, src4, dst4, src6, dst6, sport: icmpId, dport: icmpId, icmpType: type };
   }
   if ((family === 4 ? ICMP4_ERRORS : ICMP6_ERRORS).has(type)) {
-    if (inner === undefined) {
-      return { ok: false, reason: `ICMP error type ${type} without its embedded header` };
-    }
+    if (inner === undefined) return `ICMP error type ${type} without its embedded header`;
     const innerSrc4 = family === 4 ? Number(inner.src) >>> 0 : 0;
     const innerSrc6 = family === 6 ? BigInt(inner.src) : 0n;
-    if (family === 4 ? innerSrc4 !== base.dst4 : innerSrc6 !== base.dst6) {
-      return { ok: false, reason: "ICMP error: embedded source is not the outer destination" };
+    if (family === 4 ? innerSrc4 !== dst4 : innerSrc6 !== dst6) {
+      return "ICMP error: embedded source is not the outer destination";
     }
     const innerIsQuery = inner.icmpType !== undefined;
     const t: CtTuple = {
@@ -174,7 +177,8 @@ export function extractTuple(flow: Flow, icmpId = 0, inner?: IcmpInner): Extract
       dport: innerIsQuery ? (inner.icmpId ?? 0) : isPortProto(inner.proto) ? (inner.dport ?? 0) : 0,
       icmpType: innerIsQuery ? (inner.icmpType ?? -1) : -1,
     };
-    return { ok: true, related: true, tuple: reverseTuple(t) };
+    extracted.related = true;
+    return reverseTuple(t);
   }
-  return { ok: false, reason: `ICMP type ${type} is neither a query nor an error` };
+  return `ICMP type ${type} is neither a query nor an error`;
 }
