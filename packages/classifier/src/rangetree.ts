@@ -270,14 +270,15 @@ function entryWords(widths: Int32Array): number {
 
 type LookupFn = (key: ArrayLike<number>, off: number, trees: Tree[]) => Held | undefined;
 
-/** Compiled per field count: the lookup over all partitions (see the module comment). */
+/** Compiled per field layout and sequence of trees: the lookup over all partitions (see the
+ * module comment). */
 function compileLookup(
   widths: Int32Array,
   order: readonly number[],
   bOff: Int32Array,
   bSh: Int32Array,
   withTop: boolean,
-  kinds: string,
+  kinds: readonly (readonly number[])[],
 ): LookupFn {
   const d = widths.length;
   const E = entryWords(widths);
@@ -327,18 +328,18 @@ function compileLookup(
       }
       if (done) @NEXT@
     }`;
-  // One block per tree, in the order the lookup visits them ("C": cells on a partition
-  // field, "W": the wide tree), instead of a loop over trees: the first block knows that
-  // no match is in hand (bestPri is −1), so V8 folds every priority test out of it, and no
-  // block tests the tree's kind. (A/B in one process, 10k sets: see the module comment.)
-  const block = (t: number, kind: string): string => {
+  // One block per tree, in the order the lookup visits them (kinds: each tree's cut field
+  // and shift, field −1 for the wide tree), instead of a loop over trees: the first block
+  // knows that no match is in hand (bestPri is −1), so V8 folds every priority test out of
+  // it; no block tests the tree's kind, and a cell index is one shift of a key in a register.
+  const block = (t: number, kind: readonly number[]): string => {
     const skipT = t === 0 ? "" : skip;
     const enter =
-      kind === "W"
+      kind[0]! < 0
         ? `${skipT}
     ref = tr.root;
     {${topScan}}`
-        : `const c = K[tr.cutField] >>> tr.cutShift;
+        : `const c = k${kind[0]} >>> ${kind[1]};
     const cells = tr.cells;
     ${t === 0 ? "" : "if (cells[2 * c + 1] < bestPri) @NEXT@"}
     ${skipT}
@@ -387,7 +388,7 @@ function compileLookup(
 ${loads}
 ${buckets}
 let best = undefined, bestPri = -1;
-${Array.from(kinds, (k, t) => block(t, k)).join("\n")}
+${kinds.map((k, t) => block(t, k)).join("\n")}
 return best;`;
   return new Function("K", `return function lookup(key, off, trees) {${body}}`)(
     new Uint32Array(d),
@@ -500,13 +501,13 @@ export class RangeClassifier<T> {
     ];
     this.checkOrder = order;
     this.withTop = this.wideTop > 0 && pf.length > 0;
-    this.fn = this.compiled("");
+    this.fn = this.compiled([]);
   }
 
   /** The lookup for trees of these kinds in this order (see compileLookup), compiled once per
    * field layout and kinds for all classifiers. */
-  private compiled(kinds: string): LookupFn {
-    const sig = `${this.widths.join(",")}/${this.checkOrder.join(",")}/${this.withTop}/${kinds}`;
+  private compiled(kinds: readonly (readonly number[])[]): LookupFn {
+    const sig = `${this.widths.join(",")}/${this.checkOrder.join(",")}/${this.withTop}/${kinds.join(";")}`;
     let fn = compiled.get(sig);
     if (!fn) {
       fn = compileLookup(this.widths, this.checkOrder, this.bOff, this.bSh, this.withTop, kinds);
@@ -735,7 +736,7 @@ export class RangeClassifier<T> {
     this.order = this.treeByKey
       .filter((t): t is Tree => t !== undefined && t.count > 0)
       .sort((a, b) => b.count - a.count || b.maxPri - a.maxPri);
-    this.fn = this.compiled(this.order.map((t) => (t.cutField < 0 ? "W" : "C")).join(""));
+    this.fn = this.compiled(this.order.map((t) => [t.cutField, t.cutShift]));
     this.dirty = false;
   }
 
