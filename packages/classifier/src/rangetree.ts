@@ -97,7 +97,9 @@ class TreeRule<T> implements RangeRule<T> {
 }
 
 /**
- * One partition's decision tree. Child refs: ≥ 0 a node, < 0 the leaf ~ref.
+ * One partition's decision tree. Child refs: ≥ 0 the node ref >>> 6, whose field is ref & 63
+ * (checkFields allows 64), so that a walk step loads the key field without waiting for the
+ * node; < 0 the leaf ~ref.
  *
  * Leaves live in one arena per tree: each leaf's rules in priority order as entries
  * [priority, lo0, width0, lo1, width1, …] (stride E words), so a leaf scan reads adjacent
@@ -257,7 +259,7 @@ class Tree {
     this.nodes[4 * n + 1] = l;
     this.nodes[4 * n + 2] = r;
     this.nodes[4 * n + 3] = t | 0;
-    return n;
+    return (n << 6) | f;
   }
 }
 
@@ -370,8 +372,8 @@ function compileLookup(
   let ref;
   ${enter}
   while (ref >= 0) {
-    const n4 = 4 * ref;
-    ref = K[nodes[n4]] < (nodes[n4 + 3] >>> 0) ? nodes[n4 + 1] : nodes[n4 + 2];
+    const n4 = (ref >> 4) & ~3;
+    ref = K[ref & 63] < (nodes[n4 + 3] >>> 0) ? nodes[n4 + 1] : nodes[n4 + 2];
   }
   const pool = tr.pool;
   const li = ~ref;
@@ -542,8 +544,8 @@ export class RangeClassifier<T> {
           if (depth > maxDepth) maxDepth = depth;
           return;
         }
-        walk(t.nodes[4 * ref + 1]!, depth + 1);
-        walk(t.nodes[4 * ref + 2]!, depth + 1);
+        walk(t.nodes[4 * (ref >>> 6) + 1]!, depth + 1);
+        walk(t.nodes[4 * (ref >>> 6) + 2]!, depth + 1);
       };
       if (t.cutField < 0) walk(t.root, 0);
       else for (let c = 0; c < t.nCells; c++) if (t.cells[2 * c] !== ~0) walk(t.cells[2 * c]!, 1);
@@ -877,24 +879,24 @@ export class RangeClassifier<T> {
   /** Highest priority of the rules under `ref` (−1 if none). */
   private topUnder(t: Tree, ref: number): number {
     if (ref < 0) return t.leaf[2 * ~ref + 1] === 0 ? -1 : t.pool[t.leaf[2 * ~ref]!]!;
-    const l = this.topUnder(t, t.nodes[4 * ref + 1]!);
-    const r = this.topUnder(t, t.nodes[4 * ref + 2]!);
+    const l = this.topUnder(t, t.nodes[4 * (ref >>> 6) + 1]!);
+    const r = this.topUnder(t, t.nodes[4 * (ref >>> 6) + 2]!);
     return Math.max(l, r);
   }
 
   /** Adds slot s under `ref`; returns the (possibly new) ref. */
   private insertRef(t: Tree, ref: number, s: number): number {
     if (ref >= 0) {
-      const f = t.nodes[4 * ref]!;
-      const th = t.nodes[4 * ref + 3]! >>> 0;
+      const f = t.nodes[4 * (ref >>> 6)]!;
+      const th = t.nodes[4 * (ref >>> 6) + 3]! >>> 0;
       const b = s * this.S + 2 + 2 * f;
       if (this.R[b]! < th) {
-        const c = this.insertRef(t, t.nodes[4 * ref + 1]!, s);
-        t.nodes[4 * ref + 1] = c;
+        const c = this.insertRef(t, t.nodes[4 * (ref >>> 6) + 1]!, s);
+        t.nodes[4 * (ref >>> 6) + 1] = c;
       }
       if (this.R[b + 1]! >= th) {
-        const c = this.insertRef(t, t.nodes[4 * ref + 2]!, s);
-        t.nodes[4 * ref + 2] = c;
+        const c = this.insertRef(t, t.nodes[4 * (ref >>> 6) + 2]!, s);
+        t.nodes[4 * (ref >>> 6) + 2] = c;
       }
       return ref;
     }
@@ -918,11 +920,11 @@ export class RangeClassifier<T> {
 
   private removeRef(t: Tree, ref: number, s: number): void {
     if (ref >= 0) {
-      const f = t.nodes[4 * ref]!;
-      const th = t.nodes[4 * ref + 3]! >>> 0;
+      const f = t.nodes[4 * (ref >>> 6)]!;
+      const th = t.nodes[4 * (ref >>> 6) + 3]! >>> 0;
       const b = s * this.S + 2 + 2 * f;
-      if (this.R[b]! < th) this.removeRef(t, t.nodes[4 * ref + 1]!, s);
-      if (this.R[b + 1]! >= th) this.removeRef(t, t.nodes[4 * ref + 2]!, s);
+      if (this.R[b]! < th) this.removeRef(t, t.nodes[4 * (ref >>> 6) + 1]!, s);
+      if (this.R[b + 1]! >= th) this.removeRef(t, t.nodes[4 * (ref >>> 6) + 2]!, s);
       return;
     }
     const li = ~ref;
