@@ -270,7 +270,7 @@ function entryWords(widths: Int32Array): number {
   return e;
 }
 
-type LookupFn = (key: ArrayLike<number>, off: number, trees: Tree[]) => Held | undefined;
+type LookupFn = (key: ArrayLike<number>, off?: number) => RangeRule<never> | undefined;
 
 /** Compiled per field layout and sequence of trees: the lookup over all partitions (see the
  * module comment). */
@@ -399,9 +399,17 @@ ${kinds.map((k, t) => (t === 0 || k[0]! < 0 ? "" : later(t, k))).join("\n")}
 let best = undefined, bestPri = -1;
 ${kinds.map((k, t) => block(t, k)).join("\n")}
 return best;`;
-  return new Function("K", `return function lookup(key, off, trees) {${body}}`)(
-    new Uint32Array(d),
-  ) as LookupFn;
+  // The classifier's own `lookup` (see RangeClassifier.lookup): one call, not a method that
+  // calls this.
+  return new Function(
+    "K",
+    "badKey",
+    `return function lookup(key, off = 0) {
+if (this.dirty) return this.relookup(key, off);
+if (key.length < off + ${d}) throw badKey(${d}, key, off);
+const trees = this.order;
+${body}}`,
+  )(new Uint32Array(d), badKey) as LookupFn;
 }
 
 const compiled = new Map<string, LookupFn>();
@@ -448,10 +456,17 @@ export class RangeClassifier<T> {
   /** Trees, largest first (the likeliest to hold the match, after which the others' cells
    * and leaves are skipped by priority); rebuilt lazily. */
   private order: Tree[] = [];
+  // biome-ignore lint/correctness/noUnusedPrivateClassMembers: read by the compiled lookup
   private dirty = false;
   /** Inserts and removes since the arenas were last trimmed. */
   private changes = 0;
-  private fn: LookupFn;
+  /**
+   * The highest-priority rule (ties: the earliest inserted) whose ranges hold the key
+   * key[offset … offset + fields), or undefined. Allocates nothing. A property, not a
+   * method: the code compiled for this classifier's trees (compileLookup), so that a lookup
+   * is one call.
+   */
+  lookup: (key: ArrayLike<number>, offset?: number) => RangeRule<T> | undefined;
   /** Range checks' field order, and whether the wide tree has a top array (compileLookup). */
   private readonly checkOrder: readonly number[];
   private readonly withTop: boolean;
@@ -510,7 +525,7 @@ export class RangeClassifier<T> {
     ];
     this.checkOrder = order;
     this.withTop = this.wideTop > 0 && pf.length > 0;
-    this.fn = this.compiled([]);
+    this.lookup = this.compiled([]);
   }
 
   /** The lookup for trees of these kinds in this order (see compileLookup), compiled once per
@@ -695,14 +710,11 @@ export class RangeClassifier<T> {
       .sort((a, b) => b.priority - a.priority || a.id - b.id);
   }
 
-  /**
-   * The highest-priority rule (ties: the earliest inserted) whose ranges hold the key
-   * key[offset … offset + fields), or undefined. Allocates nothing.
-   */
-  lookup(key: ArrayLike<number>, offset = 0): RangeRule<T> | undefined {
-    if (this.dirty) this.publish();
-    if (key.length < offset + this.d) throw badKey(this.d, key, offset);
-    return this.fn(key, offset, this.order) as TreeRule<T> | undefined;
+  /** The first lookup after changes: publishes them, then looks up with the new code. */
+  // biome-ignore lint/correctness/noUnusedPrivateClassMembers: called by the compiled lookup
+  private relookup(key: ArrayLike<number>, offset: number): RangeRule<T> | undefined {
+    this.publish();
+    return this.lookup(key, offset);
   }
 
   private publish(): void {
@@ -745,7 +757,7 @@ export class RangeClassifier<T> {
     this.order = this.treeByKey
       .filter((t): t is Tree => t !== undefined && t.count > 0)
       .sort((a, b) => b.count - a.count || b.maxPri - a.maxPri);
-    this.fn = this.compiled(this.order.map((t) => [t.cutField, t.cutShift]));
+    this.lookup = this.compiled(this.order.map((t) => [t.cutField, t.cutShift]));
     this.dirty = false;
   }
 
