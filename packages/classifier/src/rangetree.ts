@@ -306,8 +306,10 @@ function compileLookup(
     (_, f) => `const c${f} = ${bOff[f]} + (k${f} >>> ${bSh[f]});`,
   ).join("\n");
   // After the cell's own max (cheaper, and on fw1 it skips more): one field's bucket below
-  // the match in hand proves the tree holds nothing better.
-  const bounds = order.map((f) => `bd[c${f}] < bestPri`).join(" || ");
+  // the match in hand proves the tree holds nothing better. Buckets and priorities are
+  // int32 ≥ −1, so no difference overflows and their OR is negative iff one is: one branch,
+  // not five (A/B ×1.01–1.05).
+  const bounds = `(${order.map((f) => `(bd[c${f}] - bestPri)`).join(" | ")}) < 0`;
   const skip = `if (bestPri >= 0) {
     const bd = tr.bound;
     if (${bounds}) @NEXT@
