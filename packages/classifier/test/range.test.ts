@@ -454,7 +454,12 @@ describe("RangeClassifier (property)", () => {
               }
             });
             // Every classifier answers its own keys, one key at a time across classifiers.
-            const keys = pairs.map((p) => keysFor(p.live.map((x) => x[1]), extra));
+            const keys = pairs.map((p) =>
+              keysFor(
+                p.live.map((x) => x[1]),
+                extra,
+              ),
+            );
             const most = Math.max(...keys.map((k) => k.length));
             for (let o = 0; o < most; o += 3)
               pairs.forEach((p, c) => {
