@@ -34,9 +34,10 @@
  *   registers: one block per tree and no loop over them (the first block has no priority
  *   tests at all), cell indexes as constant shifts, the later trees' cells read before the
  *   first walk (their loads overlap its mispredicts), node refs that carry the node's field
- *   (a step loads the key without waiting for the node), and `lookup` is that function
- *   itself. Each of these measured +1–13% on acl1/fw1/ipc1 10k, A/B in one process; together
- *   ×1.11 / ×1.34 / ×1.15 over the loop version (session 10, 21 paired runs, load ≈ 5).
+ *   (a step loads the key field from the caller's array without waiting for the node), and
+ *   `lookup` is that function itself. Each of these measured +1–13% on acl1/fw1/ipc1 10k, A/B
+ *   in one process; together ×1.13 / ×1.34 / ×1.17 over the loop version (session 10, 21
+ *   paired runs, load ≈ 5).
  *   Tried in the same harness and dropped: leaves split in two sections (each entry's
  *   first-checked field apart, so most rejects read 8 bytes: no gain, the lines were not
  *   the cost); HiCuts-style multi-way bit-slice nodes beside the binary ones (+2% acl1,
@@ -299,7 +300,7 @@ function compileLookup(
 ): LookupFn {
   const d = widths.length;
   const E = entryWords(widths);
-  const loads = Array.from({ length: d }, (_, f) => `const k${f} = key[off + ${f}]; K[${f}] = k${f};`).join(
+  const loads = Array.from({ length: d }, (_, f) => `const k${f} = key[off + ${f}];`).join(
     "\n",
   );
   const checks: string[] = [];
@@ -396,7 +397,7 @@ function compileLookup(
   ${enter}
   while (ref >= 0) {
     const n4 = (ref >> 4) & ~3;
-    ref = K[ref & 63] < (nodes[n4 + 3] >>> 0) ? nodes[n4 + 1] : nodes[n4 + 2];
+    ref = key[off + (ref & 63)] < (nodes[n4 + 3] >>> 0) ? nodes[n4 + 1] : nodes[n4 + 2];
   }
   const pool = tr.pool;
   const li = ~ref;
@@ -419,14 +420,13 @@ return best;`;
   // The classifier's own `lookup` (see RangeClassifier.lookup): one call, not a method that
   // calls this.
   return new Function(
-    "K",
     "badKey",
     `return function lookup(key, off = 0) {
 if (this.dirty) return this.relookup(key, off);
 if (key.length < off + ${d}) throw badKey(${d}, key, off);
 const trees = this.order;
 ${body}}`,
-  )(new Uint32Array(d), badKey) as LookupFn;
+  )(badKey) as LookupFn;
 }
 
 const compiled = new Map<string, LookupFn>();
