@@ -300,9 +300,7 @@ function compileLookup(
 ): LookupFn {
   const d = widths.length;
   const E = entryWords(widths);
-  const loads = Array.from({ length: d }, (_, f) => `const k${f} = key[off + ${f}];`).join(
-    "\n",
-  );
+  const loads = Array.from({ length: d }, (_, f) => `const k${f} = key[off + ${f}];`).join("\n");
   const checks: string[] = [];
   // Entries hold lo and width (hi − lo): one unsigned compare per field, (k − lo) mod 2³² >
   // width rejects. Short-circuit: most entries fail on their first field, and each typed-array
