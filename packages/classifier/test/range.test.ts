@@ -416,4 +416,60 @@ describe("RangeClassifier (property)", () => {
       { numRuns: 300, seed: 15 },
     );
   });
+
+  it("classifiers whose trees differ in number, kind and cut share compiled lookups without mixing them up (interleaved, through recuts and emptied trees)", () => {
+    // The lookup code is compiled per sequence of trees (cut field and shift) and shared by
+    // every classifier with that sequence; each classifier swaps its own on publish.
+    const arbKey = fc.tuple(
+      ...MAXF.map((m, f) => fc.oneof(fc.constantFrom(...POINTS[f]!), fc.integer({ min: 0, max: m }))),
+    );
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(arbOpts, fc.array(arbOp, { maxLength: 40 })), { minLength: 2, maxLength: 4 }),
+        fc.array(arbKey, { maxLength: 8 }),
+        (sets, extra) => {
+          const pairs = sets.map(([opts]) => ({
+            rc: new RangeClassifier<number>({ ...opts, cutBits: 2 }),
+            lin: new RangeLinearClassifier<number>(opts as RangeClassifierOptions),
+            live: [] as [RangeRule<number>, RangeRule<number>][],
+          }));
+          const longest = Math.max(...sets.map(([, ops]) => ops.length));
+          let n = 0;
+          for (let step = 0; step <= longest; step++) {
+            sets.forEach(([, ops], c) => {
+              const op = ops[step];
+              const p = pairs[c]!;
+              if (op?.t === "ins") {
+                const spec = {
+                  priority: op.spec.priority,
+                  lo: op.spec.r.map((x: [number, number]) => x[0]),
+                  hi: op.spec.r.map((x: [number, number]) => x[1]),
+                  payload: n++,
+                };
+                p.live.push([p.rc.insert(spec), p.lin.insert(spec)]);
+              } else if (op?.t === "rm" && p.live.length > 0) {
+                const [a, b] = p.live.splice(op.i % p.live.length, 1)[0]!;
+                p.rc.remove(a);
+                p.lin.remove(b);
+              }
+            });
+            // Every classifier answers its own keys, one key at a time across classifiers.
+            const keys = pairs.map((p) =>
+              keysFor(
+                p.live.map((x) => x[1]),
+                extra,
+              ),
+            );
+            const most = Math.max(...keys.map((k) => k.length));
+            for (let o = 0; o < most; o += 3)
+              pairs.forEach((p, c) => {
+                if (o < keys[c]!.length)
+                  expect(p.rc.lookup(keys[c]!, o)?.payload).toBe(p.lin.lookup(keys[c]!, o)?.payload);
+              });
+          }
+        },
+      ),
+      { numRuns: 60, seed: 10 },
+    );
+  });
 });
