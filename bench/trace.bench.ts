@@ -23,7 +23,7 @@ import { createSimulation, trace } from "../packages/tracer/src/index.js";
 import { cpuMs, median, medianMs, writeResults } from "./lib.js";
 
 const WARMUP = 5000;
-const N = 300;
+const N = 1000;
 const RUNS = 7;
 
 /** Median CPU ms of `fn` over `runs` runs. */

@@ -788,10 +788,19 @@ const protoNum = (p: "tcp" | "udp" | "icmp", v6 = false): number =>
 const CT_NEW: readonly string[] = Object.freeze(["new", "new", "new", "new"]);
 const CT_EST_RPL: readonly string[] = Object.freeze(["est|rpl", "est|rpl", "est|rpl", "est|rpl"]);
 
+/** The logical port with tunnel key `key` on datapath `dp` (a reverse index per world, made once). */
 function portOfKey(w: OvnWorld, dp: number, key: number): string | undefined {
-  for (const [name, k] of w.portKeys) if (k.dp === dp && k.key === key) return name;
-  return undefined;
+  let byKey = PORT_OF_KEY.get(w);
+  if (byKey === undefined) {
+    byKey = new Map();
+    // The first port of a (datapath, key) pair wins, as the scan over portKeys did.
+    for (const [name, k] of w.portKeys)
+      if (!byKey.has(k.dp * 0x10000 + k.key)) byKey.set(k.dp * 0x10000 + k.key, name);
+    PORT_OF_KEY.set(w, byKey);
+  }
+  return key >= 0 && key < 0x10000 ? byKey.get(dp * 0x10000 + key) : undefined;
 }
+const PORT_OF_KEY = new WeakMap<OvnWorld, Map<number, string>>();
 
 function intoOvn(
   ctx: Ctx,
@@ -830,9 +839,8 @@ function intoOvn(
   }
   const lr = runLogical(sim.ovn, node, inport, clean, ct, natDst, sim.hairpins);
   const dpName = sim.ovn.portKeys.get(inport)?.datapath ?? "?";
-  const sb = new StepBuilder("ovn", `logical switch ${dpName}`, summarizeLogical(lr, inport), node).seen(
-    root.last,
-  );
+  const said = saidOf(lr, inport);
+  const sb = new StepBuilder("ovn", `logical switch ${dpName}`, said.summary, node).seen(root.last);
   sb.setDetail(() => lr.text);
   if (looked && ctx.ctSeen) {
     sb.step(
@@ -842,10 +850,7 @@ function intoOvn(
       looked.flow,
     );
   }
-  for (const st of lr.stages) {
-    if (!NOTABLE.test(st.stage)) continue;
-    sb.step("ovn", `${st.stage} (table ${st.table})`, `priority ${st.priority}: ${st.match}`);
-  }
+  for (const st of said.notable) sb.step("ovn", st.where, st.summary);
   // Conntrack: the forward DNAT is committed in the inport's zone; the reply is un-DNATed there.
   let outs: readonly LogicalOutput[] = lr.outputs;
   if (forward && lr.backend) {
@@ -1087,6 +1092,38 @@ function table65Note(flowText: string): string {
 }
 
 const NOTABLE = /^ls_(in_(pre_lb|pre_stateful|lb|l2_lkup|l2_unknown)|out_(pre_lb|pre_stateful))$/;
+
+/**
+ * What a logical run's step says (its summary, and a line per notable stage), made once per
+ * decision: runLogical hands out one stages list per decision it reuses, and the summary is
+ * a function of that decision and the inport.
+ */
+interface LogicalSaid {
+  readonly summary: string;
+  readonly notable: readonly { readonly where: string; readonly summary: string }[];
+}
+const SAID = new WeakMap<LogicalRun["stages"], Map<string, LogicalSaid>>();
+function saidOf(lr: LogicalRun, inport: string): LogicalSaid {
+  let byInport = SAID.get(lr.stages);
+  if (byInport === undefined) {
+    byInport = new Map();
+    SAID.set(lr.stages, byInport);
+  }
+  let said = byInport.get(inport);
+  if (said === undefined) {
+    said = {
+      summary: summarizeLogical(lr, inport),
+      notable: lr.stages
+        .filter((st) => NOTABLE.test(st.stage))
+        .map((st) => ({
+          where: `${st.stage} (table ${st.table})`,
+          summary: `priority ${st.priority}: ${st.match}`,
+        })),
+    };
+    byInport.set(inport, said);
+  }
+  return said;
+}
 
 function summarizeLogical(lr: LogicalRun, inport: string): string {
   const lb = lr.stages.find((x) => x.stage === "ls_in_lb" && x.priority > 0);
