@@ -191,20 +191,23 @@ export function runLogical(
 ): LogicalRun {
   const n = net(w, chassis);
   // With hairpin sessions the run depends on them too: no reuse (they are rare and few).
-  const mf = hairpin.length === 0 ? microflowPacket(f) : null;
-  if (mf === null) return runExecutor(n, chassis, inport, f, ct, natDst, hairpin);
+  const micro = hairpin.length === 0 ? microflowKey(f) : null;
+  if (micro === null) return runExecutor(n, chassis, inport, f, ct, natDst, hairpin);
   const cache = runsOf(n);
-  const base = `${inport}\u0000${ctKey(ct)}\u0000${natDst ? `${natDst.ip}:${natDst.port}` : ""}\u0000${mf.dl_src},${mf.dl_dst},${mf.dl_type},${mf.nw_src},${mf.nw_dst},${mf.ipv6_src},${mf.ipv6_dst},${mf.nw_ttl},${mf.nw_proto},${mf.tcp_flags}`;
+  const base = `${inport}\u0000${ctKey(ct)}\u0000${natDst ? `${natDst.ip}:${natDst.port}` : ""}\u0000${micro}`;
+  // The microflow's ports (an ARP's are 0 there).
+  const sport = f.dl_type === 0x0806 ? 0 : f.tp_src;
+  const dport = f.dl_type === 0x0806 ? 0 : f.tp_dst;
   for (let i = 0; i < cache.masks.length; i++) {
     const m = cache.masks[i]!;
-    const hit = cache.runs.get(maskedKey(base, m, mf));
+    const hit = cache.runs.get(maskedKey(base, m, sport, dport));
     if (hit !== undefined) return reuse(hit, n, chassis, inport, f, ct, natDst);
   }
   const lr = runExecutor(n, chassis, inport, f, ct, natDst, hairpin);
   const m = lr.result.portsRead;
   if (!cache.masks.includes(m)) cache.masks.push(m);
   if (cache.runs.size >= MAX_RUNS) cache.runs.clear();
-  cache.runs.set(maskedKey(base, m, mf), {
+  cache.runs.set(maskedKey(base, m, sport, dport), {
     outputs: lr.outputs.map((o) => ({ port: o.port, change: changeOf(f, o.flow, lr.backend ?? lr.ctNat) })),
     backend: lr.backend,
     ctNat: lr.ctNat,
@@ -247,8 +250,26 @@ function ctKey(ct: readonly string[]): string {
   }
   return k;
 }
-const maskedKey = (base: string, m: number, mf: Flow): string =>
-  m === 0 ? base : `${base}|${m & READ_TP_SRC ? mf.tp_src : "*"},${m & READ_TP_DST ? mf.tp_dst : "*"}`;
+const maskedKey = (base: string, m: number, sport: number, dport: number): string =>
+  m === 0 ? base : `${base}|${m & READ_TP_SRC ? sport : "*"},${m & READ_TP_DST ? dport : "*"}`;
+
+/**
+ * The fields of the packet microflowPacket(f) makes, but its ports, as a key; null where it
+ * makes none (the executor then parses the microflow text). Written out, not from the packet:
+ * a copy of the flow per lookup was most of a reuse's allocation.
+ */
+function microflowKey(f: Flow): string | null {
+  if (f.dl_type === 0x0806) return `arp,${f.dl_src},${f.dl_dst},${f.nw_src},${f.nw_dst},${f.nw_proto}`;
+  const v6 = f.dl_type === 0x86dd;
+  if (!v6 && f.dl_type !== 0x0800) return null;
+  const p = f.nw_proto;
+  if (p !== 6 && p !== 17 && (v6 || p !== 1)) return null;
+  if (p === 1 && (f.tp_src > 0xff || f.tp_dst > 0xff)) return null;
+  const flags = p === 6 ? f.tcp_flags : 0;
+  return v6
+    ? `ip6,${f.dl_src},${f.dl_dst},${f.ipv6_src},${f.ipv6_dst},${f.nw_ttl || 64},${p},${flags}`
+    : `ip,${f.dl_src},${f.dl_dst},${f.nw_src},${f.nw_dst},${f.nw_ttl || 64},${p},${flags}`;
+}
 
 /** The fields the walk below may have changed on the way to an output (and the DNAT's). */
 const CHANGED: readonly (keyof Flow)[] = ["dl_src", "dl_dst", "nw_src", "nw_dst", "ipv6_src", "ipv6_dst"];
