@@ -201,7 +201,7 @@ export function runLogical(
   for (let i = 0; i < cache.masks.length; i++) {
     const m = cache.masks[i]!;
     const hit = cache.runs.get(maskedKey(base, m, sport, dport));
-    if (hit !== undefined) return reuse(hit, n, chassis, inport, f, ct, natDst);
+    if (hit !== undefined) return reuse(hit, f, () => runExecutor(n, chassis, inport, f, ct, natDst, []));
   }
   const lr = runExecutor(n, chassis, inport, f, ct, natDst, hairpin);
   const m = lr.result.portsRead;
@@ -281,19 +281,14 @@ function changeOf(f: Flow, out: Flow, nat: { readonly port: number } | null): Pa
   return c as Partial<Flow>;
 }
 
-/** A cached decision for packet `f`: its outputs are `f` with the decision's changes. */
-function reuse(
-  hit: CachedRun,
-  n: LogicalNetwork,
-  chassis: string,
-  inport: string,
-  f: Flow,
-  ct: readonly string[],
-  natDst: { readonly ip: string; readonly port: number } | undefined,
-): LogicalRun {
+/**
+ * A cached decision for packet `f`: its outputs are `f` with the decision's changes; `again`
+ * runs the executor for `f` when its record or text is asked for.
+ */
+function reuse(hit: CachedRun, f: Flow, again: () => LogicalRun): LogicalRun {
   const outputs: LogicalOutput[] = [];
   for (const o of hit.outputs) outputs.push({ port: o.port, flow: withFlow(f, o.change) });
-  return new ReusedRun(hit, outputs, () => runExecutor(n, chassis, inport, f, ct, natDst, []));
+  return new ReusedRun(hit, outputs, again);
 }
 
 /**
