@@ -541,15 +541,7 @@ function sameFrame(a: Flow, b: Flow): boolean {
     a.tcp_flags !== b.tcp_flags
   )
     return false;
-  const va = a.vlans;
-  const vb = b.vlans;
-  if (va.length !== vb.length) return false;
-  for (let i = 0; i < va.length; i++) {
-    const x = va[i]!;
-    const y = vb[i]!;
-    if (x.tpid !== y.tpid || x.pcp !== y.pcp || x.vid !== y.vid) return false;
-  }
-  return true;
+  return sameVlans(a.vlans, b.vlans);
 }
 
 const PORT_IDS = new WeakMap<SwPortRt, number>();

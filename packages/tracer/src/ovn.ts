@@ -259,14 +259,12 @@ const maskedKey = (base: string, m: number, sport: number, dport: number): strin
  * a copy of the flow per lookup was most of a reuse's allocation.
  */
 function microflowKey(f: Flow): string | null {
-  if (f.dl_type === 0x0806) return `arp,${f.dl_src},${f.dl_dst},${f.nw_src},${f.nw_dst},${f.nw_proto}`;
-  const v6 = f.dl_type === 0x86dd;
-  if (!v6 && f.dl_type !== 0x0800) return null;
+  const kind = microflowKind(f);
+  if (kind === null) return null;
+  if (kind === "arp") return `arp,${f.dl_src},${f.dl_dst},${f.nw_src},${f.nw_dst},${f.nw_proto}`;
   const p = f.nw_proto;
-  if (p !== 6 && p !== 17 && (v6 || p !== 1)) return null;
-  if (p === 1 && (f.tp_src > 0xff || f.tp_dst > 0xff)) return null;
   const flags = p === 6 ? f.tcp_flags : 0;
-  return v6
+  return kind === "ip6"
     ? `ip6,${f.dl_src},${f.dl_dst},${f.ipv6_src},${f.ipv6_dst},${f.nw_ttl || 64},${p},${flags}`
     : `ip,${f.dl_src},${f.dl_dst},${f.nw_src},${f.nw_dst},${f.nw_ttl || 64},${p},${flags}`;
 }
@@ -515,39 +513,26 @@ function outputPort(text: string): string | null {
  * rest (traced through the microflow text).
  */
 export function microflowPacket(f: Flow): Flow | null {
-  if (f.dl_type === 0x0806) return packet(f, 0x0806, f.nw_src, f.nw_dst, 0n, 0n, 0, f.nw_proto, 0, 0, 0);
+  const kind = microflowKind(f);
+  if (kind === null) return null;
+  if (kind === "arp") return packet(f, 0x0806, f.nw_src, f.nw_dst, 0n, 0n, 0, f.nw_proto, 0, 0, 0);
+  const p = f.nw_proto;
+  const flags = p === 6 ? f.tcp_flags : 0;
+  const ttl = f.nw_ttl || 64;
+  return kind === "ip6"
+    ? packet(f, f.dl_type, 0, 0, f.ipv6_src, f.ipv6_dst, ttl, p, f.tp_src, f.tp_dst, flags)
+    : packet(f, f.dl_type, f.nw_src, f.nw_dst, 0n, 0n, ttl, p, f.tp_src, f.tp_dst, flags);
+}
+
+/** Which microflow packet `f` makes (microflowPacket, microflowKey), or null for none. */
+function microflowKind(f: Flow): "arp" | "ip" | "ip6" | null {
+  if (f.dl_type === 0x0806) return "arp";
   const v6 = f.dl_type === 0x86dd;
   if (!v6 && f.dl_type !== 0x0800) return null;
   const p = f.nw_proto;
   if (p !== 6 && p !== 17 && (v6 || p !== 1)) return null;
   if (p === 1 && (f.tp_src > 0xff || f.tp_dst > 0xff)) return null;
-  return v6
-    ? packet(
-        f,
-        f.dl_type,
-        0,
-        0,
-        f.ipv6_src,
-        f.ipv6_dst,
-        f.nw_ttl || 64,
-        p,
-        f.tp_src,
-        f.tp_dst,
-        p === 6 ? f.tcp_flags : 0,
-      )
-    : packet(
-        f,
-        f.dl_type,
-        f.nw_src,
-        f.nw_dst,
-        0n,
-        0n,
-        f.nw_ttl || 64,
-        p,
-        f.tp_src,
-        f.tp_dst,
-        p === 6 ? f.tcp_flags : 0,
-      );
+  return v6 ? "ip6" : "ip";
 }
 
 /** The microflow's packet: `f`'s Ethernet addresses and these fields over the all-zero flow. */
