@@ -95,7 +95,6 @@ export interface Simulation {
   readonly ovs: ReadonlyMap<string, NodeOvs>;
   readonly bridges: ReadonlyMap<string, ProviderBridge>;
   readonly ovn: OvnWorld;
-  ct: Conntrack;
   /** Each node's own conntrack (one datapath per node): the forward commits and replies on that node. */
   readonly ctByNode: Map<string, Conntrack>;
   /** Load-balancer hairpin connections (a backend that reached itself through a VIP). */
@@ -278,7 +277,6 @@ export function createSimulation(s: Scenario, opts: SimulationOptions = {}): Sim
     ovs,
     bridges,
     ovn,
-    ct: Conntrack.empty(),
     ctByNode,
     hairpins: [],
     missing,
@@ -860,11 +858,8 @@ function intoOvn(
       ip: b6 ? parseIp6(lr.backend.ip) : parseIp4(lr.backend.ip),
       port: lr.backend.port,
     };
-    const r0 = ctx.ctLookup ? null : sim.ct.process(clean, { zone, commit: true, nat: dnat });
-    const rn = nodeCt.process(clean, { zone, commit: true, nat: dnat });
-    sim.ctByNode.set(node, rn.table);
-    if (r0) sim.ct = r0.table;
-    const r = r0 ?? rn;
+    const r = nodeCt.process(clean, { zone, commit: true, nat: dnat });
+    sim.ctByNode.set(node, r.table);
     const vip = hostPort(dstIp(clean), clean.tp_dst);
     const backend = hostPort(lr.backend.ip, lr.backend.port);
     const bpod = podByAddr(s, lr.backend.ip);
@@ -929,11 +924,12 @@ function intoOvn(
         return withSourceOf(o, r.flow);
       }
       if (p) return o; // pod-to-pod: no localnet zone
+      // ls_out_pre_stateful's ct in the localnet port's zone on this node: only the node that
+      // committed the DNAT (its ls_in_lb) can reverse it; another node's reply keeps the backend's
+      // address, as real OVN's per-chassis conntrack does.
       const lz = sim.ovn.portKeys.get(o.port)?.key ?? 0;
-      const r = sim.ct.process(o.flow, { zone: lz, nat: {} });
-      sim.ct = r.table;
-      const here = sim.ctByNode.get(node);
-      if (here) sim.ctByNode.set(node, here.process(o.flow, { zone: lz, nat: {} }).table);
+      const r = (sim.ctByNode.get(node) ?? Conntrack.empty()).process(o.flow, { zone: lz, nat: {} });
+      sim.ctByNode.set(node, r.table);
       if (r.natApplied) {
         sb.step(
           "conntrack",

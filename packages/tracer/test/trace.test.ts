@@ -66,7 +66,21 @@ describe("the seed trace", () => {
     trace(sim, { srcPort: 40000 });
     const d = trace(sim, { srcPort: 40001 });
     expect(d.verdict.delivered).toBe(true);
-    expect(sim.ct.size()).toBe(2);
+    expect(sim.ctByNode.get("node3")!.size()).toBe(2);
+  });
+  it("with tcpFlags (conntrack looked up first), the reply is still un-DNATed by the node that committed it", () => {
+    // The forward commit and the reply's un-DNAT use the same per-node table: a cluster-wide copy
+    // committed only without tcpFlags once left this reply with the backend's address.
+    const sim = createSimulation(loadScenario());
+    const d = trace(sim, { srcPort: 40000, tcpFlags: 0x02 });
+    expect(d.verdict).toMatchObject({
+      delivered: true,
+      replyDelivered: true,
+      replySourceIp: "10.180.204.252",
+    });
+    const again = trace(sim, { srcPort: 40000, tcpFlags: 0x10 });
+    expect(again.verdict).toMatchObject({ delivered: true, replySourceIp: "10.180.204.252" });
+    expect(sim.ctByNode.get("node3")!.size()).toBe(1);
   });
 });
 
