@@ -381,13 +381,7 @@ function arpAnswer(
     for (const b of back.outputs) {
       if (b.port !== inport) continue;
       const key = ovn.portKeys.get(b.port);
-      const lp = logToPhy(
-        o,
-        withFlow(b.flow, {
-          metadata: BigInt(key?.dp ?? 0),
-          regs: outportRegs(key?.key ?? 0),
-        }),
-      );
+      const lp = logToPhy(o, b.flow, { dp: key?.dp ?? 0, outport: key?.key ?? 0 });
       if (!lp?.port) continue;
       const peer = o.dataplane.bridges.flatMap((x) => x.ports).find((p) => p.name === lp.port)?.peer;
       if (!peer || !o.dataplane.bridges.find((x) => x.name === bridge)?.ports.some((p) => p.name === peer))
@@ -502,18 +496,12 @@ const MAX_HOPS = 12;
 /** Registers all zero (frozen, so withFlow shares it instead of copying). */
 const ZERO_REGS: readonly number[] = Object.freeze(new Array<number>(16).fill(0));
 
-/** Registers with only reg15 (the logical output port's tunnel key) set, one frozen array per key. */
-const OUTPORT_REGS = new Map<number, readonly number[]>();
-function outportRegs(key: number): readonly number[] {
-  let r = OUTPORT_REGS.get(key);
-  if (r === undefined) {
-    const a = new Array<number>(16).fill(0);
-    a[15] = key;
-    r = Object.freeze(a);
-    if (OUTPORT_REGS.size >= 4096) OUTPORT_REGS.clear();
-    OUTPORT_REGS.set(key, r);
-  }
-  return r;
+/** No logical metadata and all registers 0. */
+function isClean(f: Flow): boolean {
+  if (f.metadata !== 0n) return false;
+  if (f.regs === ZERO_REGS) return true;
+  for (let i = 0; i < f.regs.length; i++) if (f.regs[i] !== 0) return false;
+  return f.regs.length === 16;
 }
 
 export function physicalSteps(
@@ -741,15 +729,18 @@ export function followExits(
 
 const isV6Flow = (f: Flow): boolean => f.dl_type === 0x86dd;
 /** An output whose source address and port are conntrack's (a reply's un-DNAT). */
-const withSourceOf = (o: { port: string; flow: Flow }, ct: Flow): { port: string; flow: Flow } => ({
-  port: o.port,
-  flow: withFlow(
-    o.flow,
-    isV6Flow(o.flow)
-      ? { ipv6_src: ct.ipv6_src, tp_src: ct.tp_src }
-      : { nw_src: ct.nw_src, tp_src: ct.tp_src },
-  ),
-});
+const withSourceOf = (o: { port: string; flow: Flow }, ct: Flow): { port: string; flow: Flow } => {
+  const v6 = isV6Flow(o.flow);
+  if (ct.tp_src === o.flow.tp_src && (v6 ? ct.ipv6_src === o.flow.ipv6_src : ct.nw_src === o.flow.nw_src))
+    return o; // conntrack translated nothing
+  return {
+    port: o.port,
+    flow: withFlow(
+      o.flow,
+      v6 ? { ipv6_src: ct.ipv6_src, tp_src: ct.tp_src } : { nw_src: ct.nw_src, tp_src: ct.tp_src },
+    ),
+  };
+};
 /** A packet's source / destination address as text, either family. */
 export const srcIp = (f: Flow): string => (isV6Flow(f) ? formatIp6(f.ipv6_src) : formatIp4(f.nw_src));
 export const dstIp = (f: Flow): string => (isV6Flow(f) ? formatIp6(f.ipv6_dst) : formatIp4(f.nw_dst));
@@ -977,11 +968,7 @@ function intoOvn(
       );
     }
     const key = sim.ovn.portKeys.get(out.port);
-    const withRegs = withFlow(out.flow, {
-      metadata: BigInt(key?.dp ?? 0),
-      regs: outportRegs(key?.key ?? 0),
-    });
-    const lp = logToPhy(o, withRegs);
+    const lp = logToPhy(o, out.flow, { dp: key?.dp ?? 0, outport: key?.key ?? 0 });
     if (!lp?.port) {
       root.step(
         "openflow",
@@ -992,7 +979,9 @@ function intoOvn(
       );
       continue;
     }
-    const phy = withFlow(lp.flow, { metadata: 0n, regs: ZERO_REGS });
+    // The packet as it leaves br-int: no logical metadata or registers (a logical output's
+    // flow mostly has none already, so no copy).
+    const phy = isClean(lp.flow) ? lp.flow : withFlow(lp.flow, { metadata: 0n, regs: ZERO_REGS });
     const pod = s.pods.find((p) => p.lsp === out.port);
     if (pod) {
       const local = pod.node === node;

@@ -191,6 +191,12 @@ export function runLogical(
 ): LogicalRun {
   const n = net(w, chassis);
   // With hairpin sessions the run depends on them too: no reuse (they are rare and few).
+  if (hairpin.length === 0 && microflowKind(f) !== null) {
+    const cache = runsOf(n);
+    const recent = recentHit(cache, inport, f, ct, natDst);
+    if (recent !== undefined)
+      return reuse(recent, f, () => runExecutor(n, chassis, inport, f, ct, natDst, []));
+  }
   const micro = hairpin.length === 0 ? microflowKey(f) : null;
   if (micro === null) return runExecutor(n, chassis, inport, f, ct, natDst, hairpin);
   const cache = runsOf(n);
@@ -201,20 +207,135 @@ export function runLogical(
   for (let i = 0; i < cache.masks.length; i++) {
     const m = cache.masks[i]!;
     const hit = cache.runs.get(maskedKey(base, m, sport, dport));
-    if (hit !== undefined) return reuse(hit, f, () => runExecutor(n, chassis, inport, f, ct, natDst, []));
+    if (hit !== undefined) {
+      remember(cache, inport, f, ct, natDst, m, hit);
+      return reuse(hit, f, () => runExecutor(n, chassis, inport, f, ct, natDst, []));
+    }
   }
   const lr = runExecutor(n, chassis, inport, f, ct, natDst, hairpin);
   const m = lr.result.portsRead;
   if (!cache.masks.includes(m)) cache.masks.push(m);
-  if (cache.runs.size >= MAX_RUNS) cache.runs.clear();
-  cache.runs.set(maskedKey(base, m, sport, dport), {
+  if (cache.runs.size >= MAX_RUNS) {
+    cache.runs.clear();
+    cache.recent.fill(undefined);
+  }
+  const hit: CachedRun = {
     outputs: lr.outputs.map((o) => ({ port: o.port, change: changeOf(f, o.flow, lr.backend ?? lr.ctNat) })),
     backend: lr.backend,
     ctNat: lr.ctNat,
     stages: lr.stages,
     dropReason: lr.dropReason,
-  });
+  };
+  cache.runs.set(maskedKey(base, m, sport, dport), hit);
+  remember(cache, inport, f, ct, natDst, m, hit);
   return lr;
+}
+
+/**
+ * The last few decisions found, with the fields of their key as numbers: a trace runs the same
+ * few microflows over and over (a stream of connections differs only in a port the pipeline
+ * never reads), and comparing a dozen numbers costs less than writing the key string and
+ * hashing it. A miss here falls through to the keyed cache, so this only ever returns what
+ * that cache would.
+ */
+interface Recent {
+  readonly inport: string;
+  readonly ct: readonly string[];
+  readonly natIp: string | undefined;
+  readonly natPort: number;
+  readonly dl_type: number;
+  readonly dl_src: number;
+  readonly dl_dst: number;
+  readonly nw_src: number;
+  readonly nw_dst: number;
+  readonly ipv6_src: bigint;
+  readonly ipv6_dst: bigint;
+  readonly ttl: number;
+  readonly proto: number;
+  readonly flags: number;
+  /** The ports the decision read (TraceResult.portsRead) and their values. */
+  readonly m: number;
+  readonly sport: number;
+  readonly dport: number;
+  readonly hit: CachedRun;
+}
+const RECENT = 8;
+
+/** The fields microflowKey writes, and the ports under mask `m`, equal `r`'s? */
+function sameRecent(
+  r: Recent,
+  inport: string,
+  f: Flow,
+  ct: readonly string[],
+  natDst: { readonly ip: string; readonly port: number } | undefined,
+): boolean {
+  if (r.inport !== inport || r.dl_type !== f.dl_type || r.dl_src !== f.dl_src || r.dl_dst !== f.dl_dst)
+    return false;
+  if (r.ct !== ct && ctKey(r.ct) !== ctKey(ct)) return false;
+  if (natDst === undefined ? r.natIp !== undefined : r.natIp !== natDst.ip || r.natPort !== natDst.port)
+    return false;
+  const arp = f.dl_type === 0x0806;
+  if (arp) {
+    if (r.nw_src !== f.nw_src || r.nw_dst !== f.nw_dst || r.proto !== f.nw_proto) return false;
+  } else {
+    if (f.dl_type === 0x86dd) {
+      if (r.ipv6_src !== f.ipv6_src || r.ipv6_dst !== f.ipv6_dst) return false;
+    } else if (r.nw_src !== f.nw_src || r.nw_dst !== f.nw_dst) return false;
+    if (r.ttl !== (f.nw_ttl || 64) || r.proto !== f.nw_proto) return false;
+    if (r.flags !== (f.nw_proto === 6 ? f.tcp_flags : 0)) return false;
+  }
+  const sport = arp ? 0 : f.tp_src;
+  const dport = arp ? 0 : f.tp_dst;
+  return (!(r.m & READ_TP_SRC) || r.sport === sport) && (!(r.m & READ_TP_DST) || r.dport === dport);
+}
+
+function recentHit(
+  cache: RunCache,
+  inport: string,
+  f: Flow,
+  ct: readonly string[],
+  natDst: { readonly ip: string; readonly port: number } | undefined,
+): CachedRun | undefined {
+  // Newest first: the packet just before is the likeliest to decide alike.
+  for (let k = 1; k <= RECENT; k++) {
+    const r = cache.recent[(cache.recentNext - k) & (RECENT - 1)];
+    if (r === undefined) return undefined;
+    if (sameRecent(r, inport, f, ct, natDst)) return r.hit;
+  }
+  return undefined;
+}
+
+function remember(
+  cache: RunCache,
+  inport: string,
+  f: Flow,
+  ct: readonly string[],
+  natDst: { readonly ip: string; readonly port: number } | undefined,
+  m: number,
+  hit: CachedRun,
+): void {
+  const arp = f.dl_type === 0x0806;
+  cache.recent[cache.recentNext] = {
+    inport,
+    ct,
+    natIp: natDst?.ip,
+    natPort: natDst?.port ?? 0,
+    dl_type: f.dl_type,
+    dl_src: f.dl_src,
+    dl_dst: f.dl_dst,
+    nw_src: f.nw_src,
+    nw_dst: f.nw_dst,
+    ipv6_src: f.ipv6_src,
+    ipv6_dst: f.ipv6_dst,
+    ttl: f.nw_ttl || 64,
+    proto: f.nw_proto,
+    flags: f.nw_proto === 6 ? f.tcp_flags : 0,
+    m,
+    sport: arp ? 0 : f.tp_src,
+    dport: arp ? 0 : f.tp_dst,
+    hit,
+  };
+  cache.recentNext = (cache.recentNext + 1) & (RECENT - 1);
 }
 
 /**
@@ -232,11 +353,22 @@ interface CachedRun {
   readonly dropReason: string | null;
 }
 const MAX_RUNS = 4096;
-const RUNS = new WeakMap<LogicalNetwork, { masks: number[]; runs: Map<string, CachedRun> }>();
-function runsOf(n: LogicalNetwork): { masks: number[]; runs: Map<string, CachedRun> } {
+interface RunCache {
+  readonly masks: number[];
+  readonly runs: Map<string, CachedRun>;
+  readonly recent: (Recent | undefined)[];
+  recentNext: number;
+}
+const RUNS = new WeakMap<LogicalNetwork, RunCache>();
+function runsOf(n: LogicalNetwork): RunCache {
   let c = RUNS.get(n);
   if (c === undefined) {
-    c = { masks: [], runs: new Map() };
+    c = {
+      masks: [],
+      runs: new Map(),
+      recent: new Array<Recent | undefined>(RECENT).fill(undefined),
+      recentNext: 0,
+    };
     RUNS.set(n, c);
   }
   return c;
@@ -273,11 +405,20 @@ function microflowKey(f: Flow): string | null {
 const CHANGED: readonly (keyof Flow)[] = ["dl_src", "dl_dst", "nw_src", "nw_dst", "ipv6_src", "ipv6_dst"];
 function changeOf(f: Flow, out: Flow, nat: { readonly port: number } | null): Partial<Flow> {
   const c: Record<string, unknown> = {};
-  for (const k of CHANGED) if (out[k] !== f[k]) c[k] = out[k];
+  let any = false;
+  for (const k of CHANGED)
+    if (out[k] !== f[k]) {
+      c[k] = out[k];
+      any = true;
+    }
   // A DNAT to a port is a change even where it equals this packet's port (not the next one's).
-  if (nat?.port) c.tp_dst = out.tp_dst;
-  return c as Partial<Flow>;
+  if (nat?.port) {
+    c.tp_dst = out.tp_dst;
+    any = true;
+  }
+  return any ? (c as Partial<Flow>) : UNCHANGED;
 }
+const UNCHANGED: Partial<Flow> = Object.freeze({});
 
 /**
  * A cached decision for packet `f`: its outputs are `f` with the decision's changes; `again`
@@ -285,7 +426,9 @@ function changeOf(f: Flow, out: Flow, nat: { readonly port: number } | null): Pa
  */
 function reuse(hit: CachedRun, f: Flow, again: () => LogicalRun): LogicalRun {
   const outputs: LogicalOutput[] = [];
-  for (const o of hit.outputs) outputs.push({ port: o.port, flow: withFlow(f, o.change) });
+  // A decision that changed nothing (a switch that only forwards) outputs the packet itself.
+  for (const o of hit.outputs)
+    outputs.push({ port: o.port, flow: o.change === UNCHANGED ? f : withFlow(f, o.change) });
   return new ReusedRun(hit, outputs, again);
 }
 

@@ -25,6 +25,7 @@ import {
 import {
   type Flow,
   FLOW_WORDS,
+  N_REGS,
   type Match,
   type VlanHeader,
   formatMac,
@@ -35,6 +36,7 @@ import {
   parseIp4,
   parseMac,
   parseMatch,
+  W,
   withFlow,
 } from "@ovnsim/packet";
 
@@ -474,6 +476,12 @@ const LOG_TO_PHY_KEY = new Uint32Array(FLOW_WORDS);
 export function logToPhy(
   o: NodeOvs,
   flow: Flow,
+  /**
+   * The logical datapath and output port as br-int carries them into table 65 (`metadata`, and
+   * `reg15` with every other register 0), matched in place of `flow`'s own metadata and
+   * registers, which the returned flow keeps: the caller need not copy the packet to set them.
+   */
+  logical?: { readonly dp: number; readonly outport: number },
 ): { flowText: string; flow: Flow; port: string | null; bridge: string } | null {
   let compiled = LOG_TO_PHY.get(o);
   if (!compiled) {
@@ -509,6 +517,12 @@ export function logToPhy(
   if (compiled.length === 0 && !o.dataplane.bridges.some((b) => b.name === "br-int")) return null;
   LOG_TO_PHY_KEY.fill(0);
   const key = flowToKey(flow, LOG_TO_PHY_KEY);
+  if (logical !== undefined) {
+    key[W.metadata] = 0;
+    key[W.metadata + 1] = logical.dp >>> 0;
+    for (let i = 0; i < N_REGS; i++) key[W.reg0 + i] = 0;
+    key[W.reg0 + 15] = logical.outport >>> 0;
+  }
   for (const c of compiled) {
     if (!keyMatches(c.words, key)) continue;
     let f = flow;
