@@ -50,9 +50,9 @@ const next = () => {
 };
 for (let i = 0; i < WARMUP; i++) trace(sim, { srcPort: next() });
 // Each run's µs per trace: the median is the figure; the runs and their mean are written too,
-// because a run that holds the first full collection of the old generation (its conntrack
-// table grows by one connection a trace: about the 6,000th trace) reads 2-4× slower, and the
-// median drops it where the mean does not.
+// because a run that holds a full collection of the old generation (the conntrack table grows
+// by one connection a trace; the first comes near the 6,000th trace) can read 2-4× slower, and
+// the median drops it where the mean does not.
 const runUs = cpuMsRuns(() => {
   for (let i = 0; i < N; i++) trace(sim, { srcPort: next() });
 }, RUNS).map((ms) => (ms * 1000) / N);
