@@ -190,134 +190,36 @@ export function runLogical(
   hairpin: readonly HairpinSession[] = [],
 ): LogicalRun {
   const n = net(w, chassis);
-  // With hairpin sessions the run depends on them too: no reuse (they are rare and few).
-  if (hairpin.length === 0 && microflowKind(f) !== null) {
-    const cache = runsOf(n);
-    const recent = recentHit(cache, inport, f, ct, natDst);
-    if (recent !== undefined)
-      return reuse(recent, f, () => runExecutor(n, chassis, inport, f, ct, natDst, []));
-  }
-  const micro = hairpin.length === 0 ? microflowKey(f) : null;
-  if (micro === null) return runExecutor(n, chassis, inport, f, ct, natDst, hairpin);
+  // With hairpin sessions the run depends on them too: no reuse (they are rare and few). A
+  // packet microflowPacket makes none of goes to the executor as text, unkept.
+  if (hairpin.length !== 0 || microflowKind(f) === null)
+    return runExecutor(n, chassis, inport, f, ct, natDst, hairpin);
   const cache = runsOf(n);
-  const base = `${inport}\u0000${ctKey(ct)}\u0000${natDst ? `${natDst.ip}:${natDst.port}` : ""}\u0000${micro}`;
+  const ck = ctKey(ct);
+  const base = baseHash(inport, ck, natDst, f);
   // The microflow's ports (an ARP's are 0 there).
   const sport = f.dl_type === 0x0806 ? 0 : f.tp_src;
   const dport = f.dl_type === 0x0806 ? 0 : f.tp_dst;
   for (let i = 0; i < cache.masks.length; i++) {
     const m = cache.masks[i]!;
-    const hit = cache.runs.get(maskedKey(base, m, sport, dport));
-    if (hit !== undefined) {
-      remember(cache, inport, f, ct, natDst, m, hit);
-      return reuse(hit, f, () => runExecutor(n, chassis, inport, f, ct, natDst, []));
+    const list = cache.byHash.get(portsHash(base, m, sport, dport));
+    if (list === undefined) continue;
+    for (let e = 0; e < list.length; e++) {
+      const k = list[e]!;
+      if (k.m === m && sameKey(k, inport, ck, natDst, f, sport, dport))
+        return reuse(k.run, f, () => runExecutor(n, chassis, inport, f, ct, natDst, []));
     }
   }
   const lr = runExecutor(n, chassis, inport, f, ct, natDst, hairpin);
   const m = lr.result.portsRead;
   if (!cache.masks.includes(m)) cache.masks.push(m);
-  if (cache.runs.size >= MAX_RUNS) {
-    cache.runs.clear();
-    cache.recent.fill(undefined);
+  if (cache.size >= MAX_RUNS) {
+    cache.byHash.clear();
+    cache.size = 0;
   }
-  const hit: CachedRun = {
-    outputs: lr.outputs.map((o) => ({ port: o.port, change: changeOf(f, o.flow, lr.backend ?? lr.ctNat) })),
-    backend: lr.backend,
-    ctNat: lr.ctNat,
-    stages: lr.stages,
-    dropReason: lr.dropReason,
-  };
-  cache.runs.set(maskedKey(base, m, sport, dport), hit);
-  remember(cache, inport, f, ct, natDst, m, hit);
-  return lr;
-}
-
-/**
- * The last few decisions found, with the fields of their key as numbers: a trace runs the same
- * few microflows over and over (a stream of connections differs only in a port the pipeline
- * never reads), and comparing a dozen numbers costs less than writing the key string and
- * hashing it. A miss here falls through to the keyed cache, so this only ever returns what
- * that cache would.
- */
-interface Recent {
-  readonly inport: string;
-  readonly ct: readonly string[];
-  readonly natIp: string | undefined;
-  readonly natPort: number;
-  readonly dl_type: number;
-  readonly dl_src: number;
-  readonly dl_dst: number;
-  readonly nw_src: number;
-  readonly nw_dst: number;
-  readonly ipv6_src: bigint;
-  readonly ipv6_dst: bigint;
-  readonly ttl: number;
-  readonly proto: number;
-  readonly flags: number;
-  /** The ports the decision read (TraceResult.portsRead) and their values. */
-  readonly m: number;
-  readonly sport: number;
-  readonly dport: number;
-  readonly hit: CachedRun;
-}
-const RECENT = 8;
-
-/** The fields microflowKey writes, and the ports under mask `m`, equal `r`'s? */
-function sameRecent(
-  r: Recent,
-  inport: string,
-  f: Flow,
-  ct: readonly string[],
-  natDst: { readonly ip: string; readonly port: number } | undefined,
-): boolean {
-  if (r.inport !== inport || r.dl_type !== f.dl_type || r.dl_src !== f.dl_src || r.dl_dst !== f.dl_dst)
-    return false;
-  if (r.ct !== ct && ctKey(r.ct) !== ctKey(ct)) return false;
-  if (natDst === undefined ? r.natIp !== undefined : r.natIp !== natDst.ip || r.natPort !== natDst.port)
-    return false;
-  const arp = f.dl_type === 0x0806;
-  if (arp) {
-    if (r.nw_src !== f.nw_src || r.nw_dst !== f.nw_dst || r.proto !== f.nw_proto) return false;
-  } else {
-    if (f.dl_type === 0x86dd) {
-      if (r.ipv6_src !== f.ipv6_src || r.ipv6_dst !== f.ipv6_dst) return false;
-    } else if (r.nw_src !== f.nw_src || r.nw_dst !== f.nw_dst) return false;
-    if (r.ttl !== (f.nw_ttl || 64) || r.proto !== f.nw_proto) return false;
-    if (r.flags !== (f.nw_proto === 6 ? f.tcp_flags : 0)) return false;
-  }
-  const sport = arp ? 0 : f.tp_src;
-  const dport = arp ? 0 : f.tp_dst;
-  return (!(r.m & READ_TP_SRC) || r.sport === sport) && (!(r.m & READ_TP_DST) || r.dport === dport);
-}
-
-function recentHit(
-  cache: RunCache,
-  inport: string,
-  f: Flow,
-  ct: readonly string[],
-  natDst: { readonly ip: string; readonly port: number } | undefined,
-): CachedRun | undefined {
-  // Newest first: the packet just before is the likeliest to decide alike.
-  for (let k = 1; k <= RECENT; k++) {
-    const r = cache.recent[(cache.recentNext - k) & (RECENT - 1)];
-    if (r === undefined) return undefined;
-    if (sameRecent(r, inport, f, ct, natDst)) return r.hit;
-  }
-  return undefined;
-}
-
-function remember(
-  cache: RunCache,
-  inport: string,
-  f: Flow,
-  ct: readonly string[],
-  natDst: { readonly ip: string; readonly port: number } | undefined,
-  m: number,
-  hit: CachedRun,
-): void {
-  const arp = f.dl_type === 0x0806;
-  cache.recent[cache.recentNext] = {
+  const kept: Kept = {
     inport,
-    ct,
+    ctKey: ck,
     natIp: natDst?.ip,
     natPort: natDst?.port ?? 0,
     dl_type: f.dl_type,
@@ -331,19 +233,29 @@ function remember(
     proto: f.nw_proto,
     flags: f.nw_proto === 6 ? f.tcp_flags : 0,
     m,
-    sport: arp ? 0 : f.tp_src,
-    dport: arp ? 0 : f.tp_dst,
-    hit,
+    sport,
+    dport,
+    run: {
+      outputs: lr.outputs.map((o) => ({ port: o.port, change: changeOf(f, o.flow, lr.backend ?? lr.ctNat) })),
+      backend: lr.backend,
+      ctNat: lr.ctNat,
+      stages: lr.stages,
+      dropReason: lr.dropReason,
+    },
   };
-  cache.recentNext = (cache.recentNext + 1) & (RECENT - 1);
+  const h = portsHash(base, m, sport, dport);
+  const list = cache.byHash.get(h);
+  if (list === undefined) cache.byHash.set(h, [kept]);
+  else list.push(kept);
+  cache.size++;
+  return lr;
 }
 
 /**
  * What the logical pipeline decided for a packet, kept for the packets that differ from it only
  * in L4 ports the run never read (TraceResult.portsRead): the flows, actions and outputs are
  * the same for them, so only the packet's own fields are put back (OVS's megaflow cache, one
- * level up). Keyed by the inport, the ct states and DNAT given, the microflow's fields and the
- * ports the run read; `masks` lists the read-sets seen (at most four), probed in turn.
+ * level up).
  */
 interface CachedRun {
   readonly outputs: readonly { readonly port: string; readonly change: Partial<Flow> }[];
@@ -352,23 +264,108 @@ interface CachedRun {
   readonly stages: LogicalRun["stages"];
   readonly dropReason: string | null;
 }
+
+/**
+ * A kept decision and its key: the inport, the ct states and DNAT given, the fields of the packet
+ * microflowPacket(f) makes but its ports, and the ports the run read (`m`, READ_TP_SRC/DST) with
+ * their values. Kept as numbers and compared field by field under a numeric hash: writing the
+ * key as a string and hashing that cost more than the rest of a reuse. Written out, not as a
+ * copy of the packet: a flow copy per lookup was most of a reuse's allocation.
+ */
+interface Kept {
+  readonly inport: string;
+  readonly ctKey: string;
+  readonly natIp: string | undefined;
+  readonly natPort: number;
+  readonly dl_type: number;
+  readonly dl_src: number;
+  readonly dl_dst: number;
+  readonly nw_src: number;
+  readonly nw_dst: number;
+  readonly ipv6_src: bigint;
+  readonly ipv6_dst: bigint;
+  readonly ttl: number;
+  readonly proto: number;
+  readonly flags: number;
+  readonly m: number;
+  readonly sport: number;
+  readonly dport: number;
+  readonly run: CachedRun;
+}
+
+/** `k`'s key is this packet's, its ports compared only where the kept run read them? */
+function sameKey(
+  k: Kept,
+  inport: string,
+  ck: string,
+  natDst: { readonly ip: string; readonly port: number } | undefined,
+  f: Flow,
+  sport: number,
+  dport: number,
+): boolean {
+  if (k.inport !== inport || k.ctKey !== ck || k.dl_type !== f.dl_type) return false;
+  if (k.dl_src !== f.dl_src || k.dl_dst !== f.dl_dst) return false;
+  if (natDst === undefined ? k.natIp !== undefined : k.natIp !== natDst.ip || k.natPort !== natDst.port)
+    return false;
+  if (f.dl_type === 0x0806) {
+    if (k.nw_src !== f.nw_src || k.nw_dst !== f.nw_dst || k.proto !== f.nw_proto) return false;
+  } else {
+    if (f.dl_type === 0x86dd) {
+      if (k.ipv6_src !== f.ipv6_src || k.ipv6_dst !== f.ipv6_dst) return false;
+    } else if (k.nw_src !== f.nw_src || k.nw_dst !== f.nw_dst) return false;
+    if (k.ttl !== (f.nw_ttl || 64) || k.proto !== f.nw_proto) return false;
+    if (k.flags !== (f.nw_proto === 6 ? f.tcp_flags : 0)) return false;
+  }
+  return (!(k.m & READ_TP_SRC) || k.sport === sport) && (!(k.m & READ_TP_DST) || k.dport === dport);
+}
+
+const mix = (h: number, x: number): number => Math.imul(h ^ x, 0x01000193);
+/** The two 32-bit halves of a MAC or address held as a number. */
+const mixWide = (h: number, x: number): number => mix(mix(h, x | 0), (x / 0x100000000) | 0);
+
+/** The hash of a kept decision's key but its ports (sameKey's fields; IPv6 addresses left out). */
+function baseHash(
+  inport: string,
+  ck: string,
+  natDst: { readonly ip: string; readonly port: number } | undefined,
+  f: Flow,
+): number {
+  let h = mix(mix(0x811c9dc5, textHash(inport)), textHash(ck));
+  if (natDst !== undefined) h = mix(mix(h, textHash(natDst.ip)), natDst.port);
+  h = mixWide(mixWide(mix(h, f.dl_type), f.dl_src), f.dl_dst);
+  if (f.dl_type !== 0x86dd) h = mixWide(mixWide(h, f.nw_src), f.nw_dst);
+  return mix(h, f.nw_proto);
+}
+
+/** `base` with the ports a run that read `m` depends on. */
+const portsHash = (base: number, m: number, sport: number, dport: number): number =>
+  mix(mix(mix(base, m), m & READ_TP_SRC ? sport : -1), m & READ_TP_DST ? dport : -1);
+
+/** A text's hash (FNV-1a), kept per text: the inports, ct states and addresses are few. */
+const TEXT_HASH = new Map<string, number>();
+function textHash(t: string): number {
+  let h = TEXT_HASH.get(t);
+  if (h === undefined) {
+    h = 0x811c9dc5;
+    for (let i = 0; i < t.length; i++) h = mix(h, t.charCodeAt(i));
+    if (TEXT_HASH.size >= 4096) TEXT_HASH.clear();
+    TEXT_HASH.set(t, h);
+  }
+  return h;
+}
+
 const MAX_RUNS = 4096;
+/** The kept decisions of one chassis's network: `masks` lists the read-sets seen (at most four), probed in turn. */
 interface RunCache {
   readonly masks: number[];
-  readonly runs: Map<string, CachedRun>;
-  readonly recent: (Recent | undefined)[];
-  recentNext: number;
+  readonly byHash: Map<number, Kept[]>;
+  size: number;
 }
 const RUNS = new WeakMap<LogicalNetwork, RunCache>();
 function runsOf(n: LogicalNetwork): RunCache {
   let c = RUNS.get(n);
   if (c === undefined) {
-    c = {
-      masks: [],
-      runs: new Map(),
-      recent: new Array<Recent | undefined>(RECENT).fill(undefined),
-      recentNext: 0,
-    };
+    c = { masks: [], byHash: new Map(), size: 0 };
     RUNS.set(n, c);
   }
   return c;
@@ -381,24 +378,6 @@ function ctKey(ct: readonly string[]): string {
     CT_KEYS.set(ct, k);
   }
   return k;
-}
-const maskedKey = (base: string, m: number, sport: number, dport: number): string =>
-  m === 0 ? base : `${base}|${m & READ_TP_SRC ? sport : "*"},${m & READ_TP_DST ? dport : "*"}`;
-
-/**
- * The fields of the packet microflowPacket(f) makes, but its ports, as a key; null where it
- * makes none (the executor then parses the microflow text). Written out, not from the packet:
- * a copy of the flow per lookup was most of a reuse's allocation.
- */
-function microflowKey(f: Flow): string | null {
-  const kind = microflowKind(f);
-  if (kind === null) return null;
-  if (kind === "arp") return `arp,${f.dl_src},${f.dl_dst},${f.nw_src},${f.nw_dst},${f.nw_proto}`;
-  const p = f.nw_proto;
-  const flags = p === 6 ? f.tcp_flags : 0;
-  return kind === "ip6"
-    ? `ip6,${f.dl_src},${f.dl_dst},${f.ipv6_src},${f.ipv6_dst},${f.nw_ttl || 64},${p},${flags}`
-    : `ip,${f.dl_src},${f.dl_dst},${f.nw_src},${f.nw_dst},${f.nw_ttl || 64},${p},${flags}`;
 }
 
 /** The fields the walk below may have changed on the way to an output (and the DNAT's). */
@@ -667,7 +646,7 @@ export function microflowPacket(f: Flow): Flow | null {
     : packet(f, f.dl_type, f.nw_src, f.nw_dst, 0n, 0n, ttl, p, f.tp_src, f.tp_dst, flags);
 }
 
-/** Which microflow packet `f` makes (microflowPacket, microflowKey), or null for none. */
+/** Which microflow packet `f` makes (microflowPacket; runLogical keeps decisions for these only), or null for none. */
 function microflowKind(f: Flow): "arp" | "ip" | "ip6" | null {
   if (f.dl_type === 0x0806) return "arp";
   const v6 = f.dl_type === 0x86dd;
